@@ -1,0 +1,125 @@
+"""Binning: map raw feature values to small integer codes.
+
+Every feature gets at most ``max_bin`` value bins (255 at most, so codes fit in ``uint8``),
+plus one reserved code, :data:`MISSING_BIN`, for NaN. A feature with few distinct values gets
+one bin per value, so splits on it are exact; other features get quantile-based edges.
+
+Bin ``b`` of feature ``f`` holds the values ``x`` with ``edges[f, b-1] < x <= edges[f, b]``.
+A split "bin <= b goes left" therefore equals the raw-value test ``x <= edges[f, b]``, which
+is what the trees store, so prediction never needs to re-bin.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+MISSING_BIN = 255
+MAX_VALUE_BINS = 255
+
+
+def _midpoints(values):
+    """Thresholds halfway between consecutive sorted distinct values.
+
+    Rounding can put a midpoint on the upper value itself (adjacent floats); the lower value
+    is used then, so that each distinct value keeps a bin of its own.
+    """
+    lower, upper = values[:-1], values[1:]
+    mid = lower + (upper - lower) / 2.0
+    return np.where(mid >= upper, lower, mid)
+
+
+def find_bin_edges(column, max_bin):
+    """Upper bin edges (excluding the last, open-ended bin) of one feature.
+
+    Parameters
+    ----------
+    column : ndarray of shape (n_samples,)
+        Finite values and NaN of one feature (NaN ignored).
+    max_bin : int
+        Maximum number of value bins, 2 to 255.
+
+    Returns
+    -------
+    edges : ndarray of float64
+        Sorted thresholds; the feature has ``len(edges) + 1`` value bins.
+    """
+    column = column[~np.isnan(column)].astype(np.float64, copy=False)
+    if column.size == 0:
+        return np.empty(0, dtype=np.float64)
+    distinct = np.unique(column)
+    if distinct.size <= max_bin:
+        return _midpoints(distinct)
+    quantiles = np.linspace(0.0, 100.0, max_bin + 1)[1:-1]
+    edges = np.unique(np.percentile(column, quantiles, method="midpoint"))
+    # The largest value must stay above every edge, else the top bin would be empty.
+    return edges[edges < distinct[-1]]
+
+
+class BinMapper:
+    """Learn per-feature bin edges and map raw values to ``uint8`` codes.
+
+    Parameters
+    ----------
+    max_bin : int, default=256
+        Maximum number of bins per feature, missing values included in XGBoost's sense;
+        value bins are capped at 255 so that one code stays reserved for NaN.
+    subsample : int or None, default=200_000
+        Edges are computed from a random subsample of this many rows (all rows if None or
+        if there are fewer). Features with at most ``max_bin`` distinct values in the
+        subsample still get exact bins when those are all their values.
+    random_state : int, default=0
+        Seed of the subsample.
+
+    Attributes
+    ----------
+    edges_ : ndarray of shape (n_features, 255)
+        Upper edges, padded with +inf past each feature's last edge.
+    n_bins_ : ndarray of shape (n_features,)
+        Number of value bins per feature (at least 1).
+    """
+
+    def __init__(self, max_bin=256, subsample=200_000, random_state=0):
+        self.max_bin = max_bin
+        self.subsample = subsample
+        self.random_state = random_state
+
+    def fit(self, X):
+        n_samples, n_features = X.shape
+        value_bins = min(int(self.max_bin), MAX_VALUE_BINS)
+        if self.subsample is not None and n_samples > self.subsample:
+            rng = np.random.default_rng(self.random_state)
+            rows = np.sort(rng.choice(n_samples, self.subsample, replace=False))
+            X = X[rows]
+        self.edges_ = np.full((n_features, MAX_VALUE_BINS), np.inf)
+        self.n_bins_ = np.empty(n_features, dtype=np.int32)
+        for f in range(n_features):
+            edges = find_bin_edges(np.asarray(X[:, f]), value_bins)
+            self.edges_[f, : edges.size] = edges
+            self.n_bins_[f] = edges.size + 1
+        return self
+
+    def transform(self, X):
+        """Bin ``X`` into a C-contiguous ``uint8`` matrix of shape (n_samples, n_features)."""
+        return _bin_matrix(X, self.edges_, self.n_bins_)
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _bin_matrix(X, edges, n_bins):
+    n_samples, n_features = X.shape
+    out = np.empty((n_samples, n_features), dtype=np.uint8)
+    for i in prange(n_samples):
+        for f in range(n_features):
+            x = X[i, f]
+            if np.isnan(x):
+                out[i, f] = MISSING_BIN
+                continue
+            # Binary search for the first edge >= x among the feature's n_bins - 1 edges.
+            lo = 0
+            hi = n_bins[f] - 1
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if edges[f, mid] < x:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            out[i, f] = lo
+    return out

@@ -1,0 +1,223 @@
+"""The boosting loop on arrays: no estimator logic, no input validation.
+
+:class:`Booster` holds the fitted trees and predicts; :func:`train` grows them round by round
+from an objective's gradients, evaluates the eval sets and runs the callbacks.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numba import njit
+
+from .._engine.grower import GrowthParams, TreeGrower, sample_features
+from .._engine.tree import Tree, apply_trees, pack_trees, predict_binned_add, predict_raw
+
+
+@dataclass
+class BoostingParams:
+    """Round-level hyper-parameters (tree-level ones live in ``growth``)."""
+
+    n_estimators: int = 100
+    subsample: float = 1.0
+    colsample_bytree: float = 1.0
+    growth: GrowthParams = field(default_factory=GrowthParams)
+
+
+class Booster:
+    """Fitted trees plus the starting margin: everything needed to predict.
+
+    Parameters
+    ----------
+    base_margin : ndarray of shape (n_outputs,)
+        Raw score every prediction starts from.
+
+    Attributes
+    ----------
+    trees : list of Tree
+        ``n_outputs`` trees per round, round-major (tree ``r * n_outputs + k`` of round ``r``
+        predicts output ``k``).
+    """
+
+    def __init__(self, base_margin):
+        self.base_margin = np.asarray(base_margin, dtype=np.float64).reshape(-1)
+        self.trees = []
+        self._packed = None
+
+    @property
+    def n_outputs(self):
+        return self.base_margin.size
+
+    @property
+    def n_rounds(self):
+        return len(self.trees) // self.n_outputs
+
+    def append(self, trees):
+        self.trees.extend(trees)
+        self._packed = None
+
+    def truncate(self, n_rounds):
+        """Keep only the first ``n_rounds`` rounds."""
+        del self.trees[n_rounds * self.n_outputs:]
+        self._packed = None
+
+    def packed(self):
+        if self._packed is None:
+            outputs = [i % self.n_outputs for i in range(len(self.trees))]
+            self._packed = pack_trees(self.trees, outputs)
+        return self._packed
+
+    def _tree_range(self, iteration_range):
+        start, stop = (0, self.n_rounds) if iteration_range is None else iteration_range
+        return start * self.n_outputs, stop * self.n_outputs
+
+    def predict_raw(self, X, iteration_range=None, out=None, include_base=True):
+        """Raw margins, shape (n_samples, n_outputs), of the rounds in ``iteration_range``."""
+        if out is None:
+            out = np.zeros((X.shape[0], self.n_outputs))
+            if include_base:
+                out += self.base_margin
+        start, stop = self._tree_range(iteration_range)
+        if stop > start:
+            p = self.packed()
+            predict_raw(X, p["feature"], p["threshold"], p["default_left"], p["left"],
+                        p["right"], p["value"], p["offsets"], p["outputs"], start, stop, out)
+        return out
+
+    def apply(self, X, iteration_range=None):
+        """Leaf ids, shape (n_samples, n_trees) for the trees of ``iteration_range``."""
+        start, stop = self._tree_range(iteration_range)
+        p = self.packed()
+        return apply_trees(X, p["feature"], p["threshold"], p["default_left"], p["left"],
+                           p["right"], p["offsets"], start, stop)
+
+    def to_dict(self):
+        return {"base_margin": self.base_margin.tolist(),
+                "trees": [tree.to_dict() for tree in self.trees]}
+
+    @classmethod
+    def from_dict(cls, data):
+        booster = cls(data["base_margin"])
+        booster.append([Tree.from_dict(t) for t in data["trees"]])
+        return booster
+
+
+def weighted_quantile(values, weights, alpha):
+    """Smallest value whose cumulative weight reaches ``alpha`` of the total."""
+    order = np.argsort(values, kind="stable")
+    cum = np.cumsum(weights[order])
+    idx = int(np.searchsorted(cum, alpha * cum[-1], side="left"))
+    return float(values[order[min(idx, len(order) - 1)]])
+
+
+@njit(cache=True, nogil=True)
+def _add_leaf_values(raw, col, rows, starts, stops, values):
+    for j in range(starts.size):
+        v = values[j]
+        for i in range(starts[j], stops[j]):
+            raw[rows[i], col] += v
+
+
+def _refresh_leaves(tree, leaf_slices, rows, residual, weight, alpha, learning_rate):
+    """Set each leaf to the weighted ``alpha``-quantile of its rows' residuals.
+
+    Objectives with zero or constant hessians (absolute and quantile error) get poor Newton
+    leaf values; the quantile of the residuals is the leaf value that minimizes their loss.
+    """
+    for leaf, start, stop in leaf_slices:
+        if stop > start:
+            idx = rows[start:stop]
+            tree.value[leaf, 0] = learning_rate * weighted_quantile(residual[idx], weight[idx],
+                                                                    alpha)
+
+
+@dataclass
+class EvalSet:
+    """One evaluation data set, its running raw margins and name."""
+
+    name: str
+    X: np.ndarray
+    y: np.ndarray
+    sample_weight: np.ndarray | None
+    raw: np.ndarray = None
+
+
+def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, params,
+          random_state, evals=(), metrics=(), callbacks=()):
+    """Grow ``params.n_estimators`` rounds of trees into ``booster``.
+
+    Parameters
+    ----------
+    model : object
+        Passed to the callbacks (the estimator being fitted).
+    booster : Booster
+        Holds the starting margin; may already hold trees (training continues from them).
+    X : ndarray (n_samples, n_features)
+        Raw training features (needed only to predict existing trees).
+    X_binned : ndarray of uint8
+        ``bin_mapper.transform(X)``.
+    y, sample_weight : ndarray
+        Encoded target and weights (weights may be None).
+    objective : Objective
+    params : BoostingParams
+    random_state : numpy.random.Generator
+    evals : sequence of EvalSet
+    metrics : sequence of Metric
+    callbacks : sequence of TrainingCallback
+
+    Returns
+    -------
+    evals_log : dict
+    """
+    n_samples, n_features = X_binned.shape
+    K = booster.n_outputs
+    rng = random_state
+    raw = booster.predict_raw(X) if booster.trees else np.tile(booster.base_margin,
+                                                               (n_samples, 1))
+    for ev in evals:
+        ev.raw = booster.predict_raw(ev.X)
+    weight = np.ones(n_samples) if sample_weight is None else sample_weight
+    grower = TreeGrower(X_binned, bin_mapper.edges_, bin_mapper.n_bins_, params.growth, rng)
+    all_features = np.ones(n_features, dtype=np.bool_)
+    evals_log = {ev.name: {m.name: [] for m in metrics} for ev in evals}
+    for cb in callbacks:
+        cb.before_training(model)
+    for _ in range(params.n_estimators):
+        iteration = booster.n_rounds
+        grad, hess = objective.gradient(y, raw, sample_weight)
+        if params.subsample < 1.0:
+            rows_all = np.flatnonzero(rng.random(n_samples) < params.subsample).astype(np.int32)
+        else:
+            rows_all = np.arange(n_samples, dtype=np.int32)
+        tree_mask = sample_features(all_features, params.colsample_bytree, rng)
+        new_trees = []
+        for k in range(K):
+            rows = rows_all.copy()
+            tree, leaf_slices = grower.grow(np.ascontiguousarray(grad[:, k]),
+                                            np.ascontiguousarray(hess[:, k]), rows, tree_mask)
+            if objective.refresh_quantile is not None:
+                residual = y - objective.transform(raw[:, k:k + 1]).reshape(-1)
+                _refresh_leaves(tree, leaf_slices, rows, residual, weight,
+                                objective.refresh_quantile, params.growth.learning_rate)
+            if rows.size == n_samples:
+                leaves = np.array(leaf_slices, dtype=np.int64).reshape(-1, 3)
+                _add_leaf_values(raw, k, rows, leaves[:, 1].copy(), leaves[:, 2].copy(),
+                                 tree.value[leaves[:, 0], 0].copy())
+            else:
+                predict_binned_add(X_binned, tree.feature, tree.split_bin, tree.default_left,
+                                   tree.left, tree.right, tree.value, 1.0, raw, k)
+            new_trees.append(tree)
+        booster.append(new_trees)
+        model.n_iterations_ = booster.n_rounds
+        for ev in evals:
+            booster.predict_raw(ev.X, (iteration, iteration + 1), out=ev.raw)
+            pred = objective.transform(ev.raw)
+            for m in metrics:
+                evals_log[ev.name][m.name].append(float(m(ev.y, pred, ev.sample_weight)))
+        stop = False
+        for cb in callbacks:
+            stop = bool(cb.after_iteration(model, iteration, evals_log)) or stop
+        if stop:
+            break
+    for cb in callbacks:
+        cb.after_training(model)
+    return evals_log

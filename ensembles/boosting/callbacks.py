@@ -1,0 +1,128 @@
+"""Training callbacks: hooks around every boosting round.
+
+A callback sees the model being trained and the evaluation log, and can stop training by
+returning True from :meth:`TrainingCallback.after_iteration`. Early stopping and evaluation
+logging are callbacks like any a user writes.
+
+The evaluation log is a dict ``{data_name: {metric_name: [value per round]}}`` with data
+names ``validation_0``, ``validation_1``, ... in ``eval_set`` order.
+"""
+
+import numpy as np
+
+
+class TrainingCallback:
+    """Base class of training callbacks; override the hooks you need.
+
+    ``model`` is the estimator being fitted; during training it exposes ``n_iterations_``
+    (rounds so far) and after training its usual fitted attributes.
+    """
+
+    def before_training(self, model):
+        """Called once before the first round."""
+
+    def after_iteration(self, model, iteration, evals_log):
+        """Called after round ``iteration`` (0-based); return True to stop training."""
+        return False
+
+    def after_training(self, model):
+        """Called once after the last round."""
+
+
+class EvaluationMonitor(TrainingCallback):
+    """Print the evaluation metrics every ``period`` rounds (and at the last round).
+
+    Lines look like ``[10]\\tvalidation_0-logloss:0.41234``.
+    """
+
+    def __init__(self, period=1, printer=print):
+        if int(period) < 1:
+            raise ValueError(f"period must be a positive integer, got {period!r}.")
+        self.period = int(period)
+        self.printer = printer
+        self._last = None
+
+    def _line(self, iteration, evals_log):
+        parts = [f"[{iteration}]"]
+        for data_name, metrics in evals_log.items():
+            for metric_name, values in metrics.items():
+                parts.append(f"{data_name}-{metric_name}:{values[-1]:.5f}")
+        return "\t".join(parts)
+
+    def after_iteration(self, model, iteration, evals_log):
+        if not evals_log:
+            return False
+        line = self._line(iteration, evals_log)
+        if iteration % self.period == 0:
+            self.printer(line)
+            self._last = None
+        else:
+            self._last = line
+        return False
+
+    def after_training(self, model):
+        if self._last is not None:
+            self.printer(self._last)
+            self._last = None
+
+
+class EarlyStopping(TrainingCallback):
+    """Stop when a metric has not improved for ``rounds`` rounds.
+
+    Parameters
+    ----------
+    rounds : int
+        Rounds without improvement that end training.
+    metric_name : str, optional
+        Metric to watch; default the last metric of the log.
+    data_name : str, optional
+        Evaluation set to watch; default the last one.
+    maximize : bool, optional
+        Whether larger is better; default taken from the metric (auc: True).
+    min_delta : float, default=0
+        Smallest change that counts as an improvement.
+
+    After training the model has ``best_iteration`` and ``best_score``.
+    """
+
+    def __init__(self, rounds, metric_name=None, data_name=None, maximize=None, min_delta=0.0):
+        if int(rounds) < 1:
+            raise ValueError(f"early_stopping_rounds must be a positive integer, got {rounds!r}.")
+        if min_delta < 0:
+            raise ValueError(f"min_delta must be non-negative, got {min_delta!r}.")
+        self.rounds = int(rounds)
+        self.metric_name = metric_name
+        self.data_name = data_name
+        self.maximize = maximize
+        self.min_delta = float(min_delta)
+
+    def before_training(self, model):
+        self.best_score = None
+        self.best_iteration = 0
+        self._stale = 0
+
+    def after_iteration(self, model, iteration, evals_log):
+        if not evals_log:
+            raise ValueError("Early stopping needs at least one data set in eval_set.")
+        data_name = self.data_name or list(evals_log)[-1]
+        if data_name not in evals_log:
+            raise ValueError(f"No evaluation set named {data_name!r}; "
+                             f"have {sorted(evals_log)}.")
+        metrics = evals_log[data_name]
+        metric_name = self.metric_name or list(metrics)[-1]
+        if metric_name not in metrics:
+            raise ValueError(f"No metric named {metric_name!r}; have {sorted(metrics)}.")
+        score = metrics[metric_name][-1]
+        maximize = self.maximize
+        if maximize is None:
+            maximize = model._metric_higher_is_better(metric_name)
+        sign = 1.0 if maximize else -1.0
+        if self.best_score is None or sign * (score - self.best_score) > self.min_delta:
+            self.best_score = float(score)
+            self.best_iteration = iteration
+            self._stale = 0
+        else:
+            self._stale += 1
+        model.best_iteration = self.best_iteration
+        model.best_score = self.best_score
+        return self._stale >= self.rounds or not np.isfinite(score)
