@@ -1,0 +1,1 @@
+"""Gradient boosting: objectives, metrics, the boosting loop and its estimators."""

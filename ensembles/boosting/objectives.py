@@ -1,0 +1,705 @@
+"""Training objectives for the gradient boosting loop.
+
+An objective turns the current raw margins into the first and second derivatives of the
+loss (``grad``, ``hess``) that the tree grower fits, maps margins to predictions through its
+inverse link (:meth:`Objective.transform`) and supplies a data-driven starting margin.
+The names and formulas follow XGBoost, so a model configured with the same objective
+optimises the same function.
+
+Only numpy is used here: the booster calls :meth:`Objective.gradient` once per round on the
+whole training set, and every formula is a handful of vectorised array operations that a
+compiled kernel would not speed up meaningfully.
+"""
+
+from numbers import Real
+
+import numpy as np
+
+__all__ = [
+    "CallableObjective",
+    "Objective",
+    "make_objective",
+    "weighted_quantile",
+]
+
+_F32_MAX = float(np.finfo(np.float32).max)
+
+# Margins are clipped to this bound before exponentiation. It is where float32's exp
+# overflows, so XGBoost (which computes in float32) has no finite behaviour beyond it
+# either; saturating instead of overflowing keeps gradients and predictions finite.
+_MAX_EXP_ARG = 88.0
+
+# Lower bound XGBoost puts on logistic and softmax hessians so that no leaf divides by zero.
+_HESS_FLOOR = 1e-16
+
+# Means and class frequencies are kept this far from 0 (and 1) before taking a log or logit
+# for the starting margin, so a target that is all zeros or all one class gives a large
+# but finite margin.
+_START_EPS = 1e-6
+
+# XGBoost's default for count:poisson's max_delta_step (see PoissonObjective).
+_POISSON_MAX_DELTA_STEP = 0.7
+
+
+def _exp(x):
+    return np.exp(np.clip(x, -_MAX_EXP_ARG, _MAX_EXP_ARG))
+
+
+def _sigmoid(x):
+    # exp(-|x|) never overflows; the two branches are the same function written so that
+    # each divides by a number in [1, 2].
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _softmax(x):
+    z = np.exp(x - x.max(axis=1, keepdims=True))
+    return z / z.sum(axis=1, keepdims=True)
+
+
+def _as_float32(a):
+    # Saturate rather than overflow: float64 values beyond float32's range would become inf.
+    return np.ascontiguousarray(np.clip(a, -_F32_MAX, _F32_MAX), dtype=np.float32)
+
+
+def _weights(sample_weight, n):
+    if sample_weight is None:
+        return np.ones(n)
+    return np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+
+
+def _weighted_mean(y, sample_weight):
+    w = _weights(sample_weight, y.shape[0])
+    total = w.sum()
+    if not total > 0:
+        raise ValueError(f"sample_weight must have a positive sum, got {total!r}.")
+    return float(np.dot(w, y) / total)
+
+
+def weighted_quantile(values, sample_weight, alpha):
+    """Return the weighted ``alpha``-quantile of ``values``.
+
+    The result is the smallest value ``v`` whose cumulative weight reaches
+    ``alpha * sum(weights)`` (the inverted empirical CDF). That value minimises the
+    weighted pinball loss at ``alpha`` -- for ``alpha=0.5`` the weighted absolute error --
+    so it is the optimal constant for ``reg:absoluteerror`` and ``reg:quantileerror``.
+
+    Parameters
+    ----------
+    values : array-like of shape (n,)
+        Values to summarise.
+    sample_weight : array-like of shape (n,) or None
+        Non-negative weights; ``None`` means unit weights.
+    alpha : float
+        Quantile level in (0, 1).
+
+    Returns
+    -------
+    float
+        The weighted quantile.
+    """
+    values = np.asarray(values, dtype=np.float64).reshape(-1)
+    if values.size == 0:
+        raise ValueError("values must not be empty to compute a quantile.")
+    w = _weights(sample_weight, values.size)
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(w[order])
+    if not cumulative[-1] > 0:
+        raise ValueError(f"sample_weight must have a positive sum, got {cumulative[-1]!r}.")
+    index = np.searchsorted(cumulative, alpha * cumulative[-1], side="left")
+    return float(values[order[min(index, values.size - 1)]])
+
+
+def _check_real(name, value, low=None, high=None, low_open=True, high_open=True):
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}.")
+    value = float(value)
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if not np.isfinite(value) or too_low or too_high:
+        left = "(" if low_open else "["
+        right = ")" if high_open else "]"
+        lo = "-inf" if low is None else f"{low:g}"
+        hi = "inf" if high is None else f"{high:g}"
+        raise ValueError(f"{name} must be in {left}{lo}, {hi}{right}, got {value!r}.")
+    return value
+
+
+class Objective:
+    """Base class of the boosting objectives.
+
+    Subclasses for single-output objectives implement the loss on 1-D margins through
+    ``_grad_hess``, ``_inverse_link``, ``_link``, ``_start`` and ``_check_target``; this
+    class handles shapes, weights and dtypes so that every objective honours the same
+    contract.
+
+    Attributes
+    ----------
+    name : str
+        XGBoost's name of the objective, e.g. ``"reg:squarederror"``.
+    default_metric : str
+        Name of the evaluation metric used when the user gives none.
+    refresh_quantile : float or None
+        When not ``None``, the booster replaces each new leaf value by the weighted
+        ``refresh_quantile``-quantile of the residuals ``y - transform(raw)`` of the rows in
+        that leaf, because the Newton step of a piecewise linear loss (hessian 1) is not its
+        minimiser.
+    """
+
+    name = ""
+    default_metric = "rmse"
+    refresh_quantile = None
+
+    def n_outputs(self, n_classes):
+        """Number of margins per sample (columns of ``raw``).
+
+        Parameters
+        ----------
+        n_classes : int
+            Number of classes of the target (ignored by single-output objectives).
+
+        Returns
+        -------
+        int
+        """
+        return 1
+
+    def validate_target(self, y):
+        """Raise ``ValueError`` if ``y`` is outside the objective's domain.
+
+        Parameters
+        ----------
+        y : ndarray of shape (n,)
+            Target values (already encoded class indices for classifiers).
+        """
+        y = np.asarray(y, dtype=np.float64)
+        if not np.all(np.isfinite(y)):
+            raise ValueError(f"y must be finite for objective {self.name!r}; it holds NaN or inf.")
+        self._check_target(y)
+
+    def base_margin(self, y, sample_weight):
+        """Starting margin estimated from the data: the best constant model.
+
+        Parameters
+        ----------
+        y : ndarray of shape (n,)
+            Target values.
+        sample_weight : ndarray of shape (n,) or None
+            Sample weights.
+
+        Returns
+        -------
+        ndarray of shape (n_outputs,), float64
+        """
+        y = np.asarray(y, dtype=np.float64).reshape(-1)
+        return np.array([self._start(y, sample_weight)], dtype=np.float64)
+
+    def margin_from_score(self, base_score):
+        """Convert a user ``base_score`` given in prediction space to a margin.
+
+        Parameters
+        ----------
+        base_score : float
+            Starting prediction, as XGBoost's ``base_score`` (a probability for
+            ``binary:logistic``, a mean for the log-link objectives).
+
+        Returns
+        -------
+        float
+        """
+        score = _check_real("base_score", base_score)
+        return float(self._link(score))
+
+    def gradient(self, y, raw, sample_weight):
+        """First and second derivatives of the loss with respect to the margins.
+
+        Parameters
+        ----------
+        y : ndarray of shape (n,)
+            Target values (class indices for ``multi:softprob``).
+        raw : ndarray of shape (n, n_outputs)
+            Current raw margins.
+        sample_weight : ndarray of shape (n,) or None
+            Sample weights; they multiply both derivatives.
+
+        Returns
+        -------
+        grad, hess : ndarray of shape (n, n_outputs), float32, C-contiguous
+        """
+        y = np.asarray(y, dtype=np.float64).reshape(-1)
+        raw = self._margins(raw, y.shape[0])
+        grad, hess = self._grad_hess_2d(y, raw)
+        if sample_weight is not None:
+            w = _weights(sample_weight, y.shape[0])[:, None]
+            grad = grad * w
+            hess = hess * w
+        return _as_float32(grad), _as_float32(hess)
+
+    def transform(self, raw):
+        """Map raw margins to predictions through the inverse link.
+
+        Parameters
+        ----------
+        raw : ndarray of shape (n, n_outputs)
+            Raw margins.
+
+        Returns
+        -------
+        ndarray of shape (n,) (single output) or (n, n_outputs)
+        """
+        raw = np.asarray(raw, dtype=np.float64)
+        return self._inverse_link(raw.reshape(raw.shape[0], -1)[:, 0])
+
+    def __repr__(self):
+        return f"{type(self).__name__}(name={self.name!r})"
+
+    # -- helpers for subclasses -------------------------------------------------------
+
+    @staticmethod
+    def _margins(raw, n):
+        raw = np.asarray(raw, dtype=np.float64)
+        if raw.ndim == 1:
+            raw = raw[:, None]
+        if raw.ndim != 2 or raw.shape[0] != n:
+            raise ValueError(
+                f"raw margins must have shape (n_samples, n_outputs) with n_samples={n}, "
+                f"got shape {raw.shape}."
+            )
+        return raw
+
+    def _grad_hess_2d(self, y, raw):
+        grad, hess = self._grad_hess(y, raw[:, 0])
+        return grad[:, None], hess[:, None]
+
+    def _check_target(self, y):
+        pass
+
+    @staticmethod
+    def _link(score):
+        return score
+
+    @staticmethod
+    def _inverse_link(raw):
+        return raw
+
+    def _start(self, y, sample_weight):
+        return _weighted_mean(y, sample_weight)
+
+
+class SquaredErrorObjective(Objective):
+    r"""``reg:squarederror``: :math:`\frac12 (f - y)^2`, grad :math:`f - y`, hess 1."""
+
+    name = "reg:squarederror"
+    default_metric = "rmse"
+
+    def _grad_hess(self, y, f):
+        return f - y, np.ones_like(f)
+
+
+class AbsoluteErrorObjective(Objective):
+    r"""``reg:absoluteerror``: :math:`|f - y|`, grad :math:`\mathrm{sign}(f - y)`, hess 1.
+
+    The hessian is a stand-in that makes a leaf's Newton step a weighted mean of signs;
+    the booster then refreshes leaves to the weighted median of residuals
+    (``refresh_quantile = 0.5``), as XGBoost does.
+    """
+
+    name = "reg:absoluteerror"
+    default_metric = "mae"
+    refresh_quantile = 0.5
+
+    def _grad_hess(self, y, f):
+        return np.sign(f - y), np.ones_like(f)
+
+    def _start(self, y, sample_weight):
+        return weighted_quantile(y, sample_weight, 0.5)
+
+
+class PseudoHuberObjective(Objective):
+    r"""``reg:pseudohubererror`` with slope :math:`\delta`.
+
+    Loss :math:`\delta^2 (\sqrt{1 + (z/\delta)^2} - 1)` with :math:`z = f - y`; grad
+    :math:`z / \sqrt{1 + (z/\delta)^2}`, hess :math:`(1 + (z/\delta)^2)^{-3/2}` (the exact
+    second derivative, as XGBoost 3.x uses).
+    """
+
+    name = "reg:pseudohubererror"
+    default_metric = "mphe"
+
+    def __init__(self, huber_slope=1.0):
+        self.huber_slope = _check_real("huber_slope", huber_slope, low=0.0)
+
+    def _grad_hess(self, y, f):
+        z = f - y
+        # hypot avoids squaring a large residual.
+        root = np.hypot(1.0, z / self.huber_slope)
+        return z / root, 1.0 / root**3
+
+    def _start(self, y, sample_weight):
+        return weighted_quantile(y, sample_weight, 0.5)
+
+
+class QuantileObjective(Objective):
+    r"""``reg:quantileerror``: pinball loss at level :math:`\alpha`.
+
+    Loss :math:`\alpha (y - f)` when :math:`y \ge f`, else :math:`(1 - \alpha)(f - y)`;
+    grad :math:`1 - \alpha` when :math:`f \ge y`, else :math:`-\alpha`; hess 1. Leaves are
+    refreshed to the weighted :math:`\alpha`-quantile of the residuals.
+    """
+
+    name = "reg:quantileerror"
+    default_metric = "quantile"
+
+    def __init__(self, quantile_alpha=0.5):
+        self.quantile_alpha = _check_real("quantile_alpha", quantile_alpha, low=0.0, high=1.0)
+        self.refresh_quantile = self.quantile_alpha
+
+    def _grad_hess(self, y, f):
+        grad = np.where(f >= y, 1.0 - self.quantile_alpha, -self.quantile_alpha)
+        return grad, np.ones_like(f)
+
+    def _start(self, y, sample_weight):
+        return weighted_quantile(y, sample_weight, self.quantile_alpha)
+
+
+class _LogLinkObjective(Objective):
+    """Shared pieces of the objectives whose prediction is ``exp(margin)``."""
+
+    def _check_target(self, y):
+        if np.any(y < 0):
+            raise ValueError(f"y must be non-negative for objective {self.name!r}.")
+
+    @staticmethod
+    def _link(score):
+        if score <= 0:
+            raise ValueError(f"base_score must be > 0 for a log-link objective, got {score!r}.")
+        return np.log(score)
+
+    @staticmethod
+    def _inverse_link(raw):
+        return _exp(raw)
+
+    def _start(self, y, sample_weight):
+        # log(mean) is the exact constant minimiser for Poisson, gamma and Tweedie losses.
+        return float(np.log(max(_weighted_mean(y, sample_weight), _START_EPS)))
+
+
+class PoissonObjective(_LogLinkObjective):
+    r"""``count:poisson``: loss :math:`e^f - y f`, grad :math:`e^f - y`.
+
+    The hessian is :math:`e^{f + m}` with ``m = max_delta_step``: XGBoost inflates it by
+    :math:`e^{0.7}` by default to damp the first, large steps. XGBoost also clips every
+    leaf value to 0.7 by default for this objective (tree ``max_delta_step``); that clip is
+    the booster's job, not this class's. Passing ``max_delta_step=0`` gives the exact
+    hessian :math:`e^f`.
+    """
+
+    name = "count:poisson"
+    default_metric = "poisson-nloglik"
+
+    def __init__(self, max_delta_step=None):
+        if max_delta_step is None:
+            max_delta_step = _POISSON_MAX_DELTA_STEP
+        self.max_delta_step = _check_real(
+            "max_delta_step", max_delta_step, low=0.0, low_open=False
+        )
+
+    def _grad_hess(self, y, f):
+        mu = _exp(f)
+        return mu - y, mu * np.exp(self.max_delta_step)
+
+
+class GammaObjective(_LogLinkObjective):
+    r"""``reg:gamma`` (log link): loss :math:`y e^{-f} + f`, grad :math:`1 - y e^{-f}`,
+    hess :math:`y e^{-f}`."""
+
+    name = "reg:gamma"
+    default_metric = "gamma-nloglik"
+
+    def _check_target(self, y):
+        if np.any(y <= 0):
+            raise ValueError(f"y must be strictly positive for objective {self.name!r}.")
+
+    def _grad_hess(self, y, f):
+        scaled = y * _exp(-f)
+        return 1.0 - scaled, scaled
+
+
+class TweedieObjective(_LogLinkObjective):
+    r"""``reg:tweedie`` with variance power :math:`\rho \in [1, 2)`.
+
+    Loss :math:`-y e^{(1-\rho) f} / (1-\rho) + e^{(2-\rho) f} / (2-\rho)`; grad
+    :math:`-y e^{(1-\rho) f} + e^{(2-\rho) f}`, hess
+    :math:`-(1-\rho) y e^{(1-\rho) f} + (2-\rho) e^{(2-\rho) f}`.
+    """
+
+    name = "reg:tweedie"
+
+    def __init__(self, tweedie_variance_power=1.5):
+        self.tweedie_variance_power = _check_real(
+            "tweedie_variance_power", tweedie_variance_power, low=1.0, high=2.0, low_open=False
+        )
+        self.default_metric = f"tweedie-nloglik@{self.tweedie_variance_power:g}"
+
+    def _grad_hess(self, y, f):
+        rho = self.tweedie_variance_power
+        a = y * _exp((1.0 - rho) * f)
+        b = _exp((2.0 - rho) * f)
+        return b - a, (rho - 1.0) * a + (2.0 - rho) * b
+
+
+class LogisticObjective(Objective):
+    r"""``binary:logistic``: log loss of :math:`p = \sigma(f)`; grad :math:`p - y`,
+    hess :math:`\max(p (1 - p), 10^{-16})`.
+
+    Labels may be any value in [0, 1] (soft labels), as in XGBoost.
+    """
+
+    name = "binary:logistic"
+    default_metric = "logloss"
+
+    def _check_target(self, y):
+        if np.any((y < 0) | (y > 1)):
+            raise ValueError(f"y must be in [0, 1] for objective {self.name!r}.")
+
+    @staticmethod
+    def _link(score):
+        if not 0 < score < 1:
+            raise ValueError(
+                f"base_score must be in (0, 1) for objective 'binary:logistic', got {score!r}."
+            )
+        return np.log(score) - np.log1p(-score)
+
+    @staticmethod
+    def _inverse_link(raw):
+        return _sigmoid(raw)
+
+    def _grad_hess(self, y, f):
+        p = _sigmoid(f)
+        return p - y, np.maximum(p * (1.0 - p), _HESS_FLOOR)
+
+    def _start(self, y, sample_weight):
+        p = min(max(_weighted_mean(y, sample_weight), _START_EPS), 1.0 - _START_EPS)
+        return float(np.log(p) - np.log1p(-p))
+
+
+def _check_class_labels(y, n_classes, name):
+    if np.any(y < 0) or np.any(y != np.round(y)):
+        raise ValueError(
+            f"y must hold class indices 0..n_classes-1 for objective {name!r}; "
+            "it holds negative or non-integer values."
+        )
+    if n_classes is not None and y.size and y.max() >= n_classes:
+        raise ValueError(
+            f"y must hold class indices 0..{n_classes - 1} for objective {name!r}, "
+            f"found {int(y.max())}."
+        )
+
+
+def _class_priors_margin(y, sample_weight, n_classes):
+    w = _weights(sample_weight, y.shape[0])
+    counts = np.bincount(y.astype(np.intp), weights=w, minlength=n_classes)
+    if not counts.sum() > 0:
+        raise ValueError(f"sample_weight must have a positive sum, got {counts.sum()!r}.")
+    log_priors = np.log(np.maximum(counts / counts.sum(), _START_EPS))
+    # Softmax ignores a common shift; centring keeps the margins symmetric around zero.
+    return log_priors - log_priors.mean()
+
+
+class SoftprobObjective(Objective):
+    r"""``multi:softprob``: multinomial log loss of :math:`p = \mathrm{softmax}(f)`.
+
+    One margin per class; grad :math:`p_k - [y = k]`, hess
+    :math:`\max(2 p_k (1 - p_k), 10^{-16})` (XGBoost's diagonal bound, twice the exact
+    diagonal of the Hessian).
+    """
+
+    name = "multi:softprob"
+    default_metric = "mlogloss"
+
+    def __init__(self, n_classes=None):
+        if n_classes is not None and (
+            isinstance(n_classes, bool)
+            or not isinstance(n_classes, (int, np.integer))
+            or n_classes < 2
+        ):
+            raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}.")
+        self.n_classes = None if n_classes is None else int(n_classes)
+
+    def n_outputs(self, n_classes):
+        return int(n_classes)
+
+    def _check_target(self, y):
+        _check_class_labels(y, self.n_classes, self.name)
+
+    def base_margin(self, y, sample_weight):
+        y = np.asarray(y, dtype=np.float64).reshape(-1)
+        n_classes = self.n_classes if self.n_classes is not None else int(y.max()) + 1
+        return _class_priors_margin(y, sample_weight, n_classes)
+
+    def _grad_hess_2d(self, y, raw):
+        p = _softmax(raw)
+        grad = p.copy()
+        grad[np.arange(y.shape[0]), y.astype(np.intp)] -= 1.0
+        return grad, np.maximum(2.0 * p * (1.0 - p), _HESS_FLOOR)
+
+    def transform(self, raw):
+        return _softmax(np.asarray(raw, dtype=np.float64))
+
+
+class CallableObjective(Objective):
+    """A user function ``objective(y_true, y_pred) -> (grad, hess)``.
+
+    ``y_pred`` holds the raw margins, shape ``(n,)`` for one output and ``(n, K)`` for
+    multiclass; the returned arrays must have that shape (``(n, 1)`` is accepted for one
+    output) and be finite. Sample weights are multiplied in afterwards, so the function
+    returns unweighted derivatives. As in XGBoost's scikit-learn wrapper, a classification
+    objective (``n_classes`` given) predicts with the sigmoid (binary) or softmax
+    (multiclass); a regression objective predicts the margin itself.
+
+    Parameters
+    ----------
+    func : callable
+        The user objective.
+    n_classes : int or None, default=None
+        Number of classes when used by a classifier, ``None`` for regression.
+    """
+
+    def __init__(self, func, n_classes=None):
+        if n_classes is not None and (
+            isinstance(n_classes, bool)
+            or not isinstance(n_classes, (int, np.integer))
+            or n_classes < 2
+        ):
+            raise ValueError(f"n_classes must be an integer >= 2 or None, got {n_classes!r}.")
+        self.func = func
+        self.n_classes = None if n_classes is None else int(n_classes)
+        self.name = getattr(func, "__name__", type(func).__name__)
+        if self.n_classes is None:
+            self.default_metric = "rmse"
+        elif self.n_classes == 2:
+            self.default_metric = "logloss"
+        else:
+            self.default_metric = "mlogloss"
+
+    @property
+    def _multiclass(self):
+        return self.n_classes is not None and self.n_classes > 2
+
+    def n_outputs(self, n_classes):
+        if self.n_classes is None:
+            return 1
+        return int(n_classes) if n_classes > 2 else 1
+
+    def _check_target(self, y):
+        if self.n_classes is not None:
+            _check_class_labels(y, self.n_classes, self.name)
+
+    def base_margin(self, y, sample_weight):
+        return np.zeros(self.n_classes if self._multiclass else 1)
+
+    def margin_from_score(self, base_score):
+        score = _check_real("base_score", base_score)
+        if self.n_classes == 2:
+            return float(LogisticObjective._link(score))
+        return score
+
+    def _grad_hess_2d(self, y, raw):
+        n, k = raw.shape
+        # Copies, so that a function which writes into its inputs cannot corrupt ours.
+        y_pred = raw[:, 0].copy() if k == 1 else raw.copy()
+        result = self.func(y.copy(), y_pred)
+        if not isinstance(result, tuple) or len(result) != 2:
+            raise ValueError(
+                f"objective must return a tuple (grad, hess), got {type(result).__name__}."
+            )
+        expected = (n,) if k == 1 else (n, k)
+        out = []
+        for label, values in zip(("grad", "hess"), result, strict=True):
+            values = np.asarray(values, dtype=np.float64)
+            if values.shape not in (expected, (n, k)):
+                raise ValueError(
+                    f"objective returned {label} of shape {values.shape}; expected "
+                    f"{expected} to match y_pred."
+                )
+            if not np.all(np.isfinite(values)):
+                raise ValueError(f"objective returned {label} with NaN or inf values.")
+            out.append(values.reshape(n, k))
+        return out[0], out[1]
+
+    def transform(self, raw):
+        raw = np.asarray(raw, dtype=np.float64)
+        if self._multiclass:
+            return _softmax(raw)
+        raw = raw.reshape(raw.shape[0], -1)[:, 0]
+        return _sigmoid(raw) if self.n_classes == 2 else raw
+
+
+_NAMED = {
+    "reg:squarederror": lambda p: SquaredErrorObjective(),
+    "reg:absoluteerror": lambda p: AbsoluteErrorObjective(),
+    "reg:pseudohubererror": lambda p: PseudoHuberObjective(p["huber_slope"]),
+    "reg:quantileerror": lambda p: QuantileObjective(p["quantile_alpha"]),
+    "count:poisson": lambda p: PoissonObjective(p["max_delta_step"]),
+    "reg:gamma": lambda p: GammaObjective(),
+    "reg:tweedie": lambda p: TweedieObjective(p["tweedie_variance_power"]),
+    "binary:logistic": lambda p: LogisticObjective(),
+    "multi:softprob": lambda p: SoftprobObjective(p["n_classes"]),
+}
+
+
+def make_objective(
+    objective,
+    *,
+    huber_slope=1.0,
+    quantile_alpha=0.5,
+    tweedie_variance_power=1.5,
+    n_classes=None,
+    max_delta_step=None,
+):
+    """Build an :class:`Objective` from an XGBoost name or a callable.
+
+    Parameters
+    ----------
+    objective : str, callable or Objective
+        One of ``reg:squarederror``, ``reg:absoluteerror``, ``reg:pseudohubererror``,
+        ``reg:quantileerror``, ``count:poisson``, ``reg:gamma``, ``reg:tweedie``,
+        ``binary:logistic``, ``multi:softprob``; a function
+        ``objective(y_true, y_pred) -> (grad, hess)`` (see :class:`CallableObjective`); or
+        an :class:`Objective`, returned unchanged.
+    huber_slope : float, default=1.0
+        Slope of ``reg:pseudohubererror``, > 0.
+    quantile_alpha : float, default=0.5
+        Quantile level of ``reg:quantileerror``, in (0, 1).
+    tweedie_variance_power : float, default=1.5
+        Variance power of ``reg:tweedie``, in [1, 2).
+    n_classes : int or None, default=None
+        Number of classes for ``multi:softprob`` and for callables used by a classifier.
+    max_delta_step : float or None, default=None
+        Hessian inflation of ``count:poisson`` (``None`` means XGBoost's default 0.7);
+        ignored by the other objectives.
+
+    Returns
+    -------
+    Objective
+    """
+    if isinstance(objective, Objective):
+        return objective
+    params = {
+        "huber_slope": huber_slope,
+        "quantile_alpha": quantile_alpha,
+        "tweedie_variance_power": tweedie_variance_power,
+        "n_classes": n_classes,
+        "max_delta_step": max_delta_step,
+    }
+    if isinstance(objective, str):
+        if objective not in _NAMED:
+            raise ValueError(
+                f"objective must be one of {sorted(_NAMED)} or a callable, got {objective!r}."
+            )
+        return _NAMED[objective](params)
+    if callable(objective):
+        return CallableObjective(objective, n_classes=n_classes)
+    raise TypeError(
+        f"objective must be a string, a callable or an Objective, got {type(objective).__name__}."
+    )
