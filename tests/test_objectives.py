@@ -530,7 +530,7 @@ def test_single_leaf_step_matches_xgboost(name, kwargs, xgb_params, kind):
     # A constant feature allows no split, so XGBoost grows a single leaf: -G / H.
     dtrain = xgb.DMatrix(np.zeros((N, 1)), label=y, weight=w, base_margin=f)
     params = {"objective": name, "eta": 1.0, "lambda": 0.0, "max_depth": 1}
-    params.update(min_child_weight=0.0, **xgb_params)
+    params.update(min_child_weight=0.0, nthread=1, **xgb_params)
     booster = xgb.train(params, dtrain, num_boost_round=1)
     leaf = booster.predict(dtrain, output_margin=True)[0] - f[0]
     assert leaf == pytest.approx(expected, rel=1e-4, abs=1e-5)
@@ -546,7 +546,7 @@ def test_softprob_single_leaf_step_matches_xgboost():
     expected = -grad.astype(np.float64).sum(axis=0) / hess.astype(np.float64).sum(axis=0)
     dtrain = xgb.DMatrix(np.zeros((N, 1)), label=y, base_margin=raw)
     params = {"objective": "multi:softprob", "num_class": k, "eta": 1.0, "lambda": 0.0}
-    params.update(max_depth=1, min_child_weight=0.0)
+    params.update(max_depth=1, min_child_weight=0.0, nthread=1)
     booster = xgb.train(params, dtrain, num_boost_round=1)
     out = booster.predict(dtrain, output_margin=True)
     np.testing.assert_allclose(out[0] - raw[0], expected, rtol=1e-4, atol=1e-5)
