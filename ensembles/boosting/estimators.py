@@ -1,0 +1,611 @@
+"""scikit-learn estimators around the booster: validation, labels, persistence.
+
+Parameter names and defaults follow XGBoost's scikit-learn API, so code written for
+``xgboost.XGBClassifier`` mostly runs unchanged on :class:`GradientBoostingClassifier`.
+"""
+
+import json
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
+
+from .._engine.binning import BinMapper
+from .._engine.grower import GrowthParams
+from .._threads import numba_threads
+from .booster import Booster, BoostingParams, EvalSet, train
+from .callbacks import EarlyStopping, EvaluationMonitor, TrainingCallback
+from .metrics import make_metric
+from .objectives import make_objective
+
+MODEL_FORMAT = "ensembles.gradient_boosting"
+MODEL_FORMAT_VERSION = 1
+IMPORTANCE_TYPES = ("gain", "weight", "cover", "total_gain", "total_cover")
+REGRESSION_OBJECTIVES = (
+    "reg:squarederror", "reg:absoluteerror", "reg:pseudohubererror", "reg:quantileerror",
+    "count:poisson", "reg:gamma", "reg:tweedie",
+)
+CLASSIFICATION_OBJECTIVES = ("binary:logistic", "multi:softprob")
+# Rows kept by the binning's quantile sketch; more rows barely move quantile edges.
+_BINNING_SUBSAMPLE = 200_000
+
+
+class _BaseGradientBoosting(BaseEstimator):
+    """Shared parameters, fitting, prediction and persistence of both estimators."""
+
+    _parameter_constraints = {
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "max_depth": [Interval(Integral, 0, None, closed="left")],
+        "max_leaves": [Interval(Integral, 0, None, closed="left")],
+        "grow_policy": [StrOptions({"depthwise", "lossguide"})],
+        "min_child_weight": [Interval(Real, 0, None, closed="left")],
+        "reg_lambda": [Interval(Real, 0, None, closed="left")],
+        "reg_alpha": [Interval(Real, 0, None, closed="left")],
+        "gamma": [Interval(Real, 0, None, closed="left")],
+        "max_delta_step": [Interval(Real, 0, None, closed="left"), None],
+        "subsample": [Interval(Real, 0, 1, closed="right")],
+        "colsample_bytree": [Interval(Real, 0, 1, closed="right")],
+        "colsample_bylevel": [Interval(Real, 0, 1, closed="right")],
+        "colsample_bynode": [Interval(Real, 0, 1, closed="right")],
+        "max_bin": [Interval(Integral, 2, 256, closed="both")],
+        "objective": [str, callable, None],
+        "base_score": [Real, None],
+        "eval_metric": [str, list, callable, None],
+        "early_stopping_rounds": [Interval(Integral, 1, None, closed="left"), None],
+        "callbacks": [list, None],
+        "huber_slope": [Interval(Real, 0, None, closed="neither")],
+        "quantile_alpha": [Interval(Real, 0, 1, closed="neither")],
+        "tweedie_variance_power": [Interval(Real, 1, 2, closed="left")],
+        "importance_type": [StrOptions(set(IMPORTANCE_TYPES))],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, *, n_estimators=100, learning_rate=0.3, max_depth=6, max_leaves=0,
+                 grow_policy="depthwise", min_child_weight=1.0, reg_lambda=1.0, reg_alpha=0.0,
+                 gamma=0.0, max_delta_step=None, subsample=1.0, colsample_bytree=1.0,
+                 colsample_bylevel=1.0, colsample_bynode=1.0, max_bin=256, objective=None,
+                 base_score=None, eval_metric=None, early_stopping_rounds=None, callbacks=None,
+                 huber_slope=1.0, quantile_alpha=0.5, tweedie_variance_power=1.5,
+                 importance_type="gain", n_jobs=None, random_state=None):
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.max_depth = max_depth
+        self.max_leaves = max_leaves
+        self.grow_policy = grow_policy
+        self.min_child_weight = min_child_weight
+        self.reg_lambda = reg_lambda
+        self.reg_alpha = reg_alpha
+        self.gamma = gamma
+        self.max_delta_step = max_delta_step
+        self.subsample = subsample
+        self.colsample_bytree = colsample_bytree
+        self.colsample_bylevel = colsample_bylevel
+        self.colsample_bynode = colsample_bynode
+        self.max_bin = max_bin
+        self.objective = objective
+        self.base_score = base_score
+        self.eval_metric = eval_metric
+        self.early_stopping_rounds = early_stopping_rounds
+        self.callbacks = callbacks
+        self.huber_slope = huber_slope
+        self.quantile_alpha = quantile_alpha
+        self.tweedie_variance_power = tweedie_variance_power
+        self.importance_type = importance_type
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ validation
+    def _validate_X(self, X, reset):
+        X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
+                          accept_sparse=["csr", "csc"], ensure_all_finite="allow-nan",
+                          ensure_min_samples=1)
+        if hasattr(X, "toarray"):
+            X = X.toarray()
+        return np.ascontiguousarray(X)
+
+    def _validate_eval_set(self, eval_set, sample_weight_eval_set):
+        if eval_set is None:
+            if sample_weight_eval_set is not None:
+                raise ValueError("sample_weight_eval_set is given but eval_set is not.")
+            return []
+        if not isinstance(eval_set, list | tuple) or not all(
+            isinstance(pair, list | tuple) and len(pair) == 2 for pair in eval_set
+        ):
+            raise TypeError("eval_set must be a list of (X, y) pairs.")
+        if sample_weight_eval_set is not None and len(sample_weight_eval_set) != len(eval_set):
+            raise ValueError(
+                f"sample_weight_eval_set has {len(sample_weight_eval_set)} entries but "
+                f"eval_set has {len(eval_set)}; give one weight array (or None) per set."
+            )
+        evals = []
+        for i, (X_eval, y_eval) in enumerate(eval_set):
+            X_eval = self._validate_X(X_eval, reset=False)
+            y_eval = self._encode_y(check_array(y_eval, ensure_2d=False, dtype=None,
+                                                input_name="eval_set y"), fitting=False)
+            if len(y_eval) != X_eval.shape[0]:
+                raise ValueError(f"eval_set[{i}] has {X_eval.shape[0]} rows in X but "
+                                 f"{len(y_eval)} labels.")
+            w = None if sample_weight_eval_set is None else sample_weight_eval_set[i]
+            if w is not None:
+                w = _check_sample_weight(w, X_eval, ensure_non_negative=True)
+            evals.append(EvalSet(f"validation_{i}", X_eval, y_eval, w))
+        return evals
+
+    def _make_objective(self, n_classes=None):
+        return make_objective(
+            self._objective_spec(), huber_slope=self.huber_slope,
+            quantile_alpha=self.quantile_alpha,
+            tweedie_variance_power=self.tweedie_variance_power, n_classes=n_classes,
+        )
+
+    def _make_metrics(self, objective):
+        specs = self.eval_metric
+        if specs is None:
+            specs = [objective.default_metric]
+        elif isinstance(specs, str) or callable(specs):
+            specs = [specs]
+        return [make_metric(s, quantile_alpha=self.quantile_alpha,
+                            tweedie_variance_power=self.tweedie_variance_power) for s in specs]
+
+    def _metric_higher_is_better(self, name):
+        return self._metric_direction.get(name, False)
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, X, y, *, sample_weight=None, eval_set=None, sample_weight_eval_set=None,
+            verbose=False, xgb_model=None):
+        """Fit the gradient boosted trees.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Numeric features; NaN marks a missing value.
+        y : array-like of shape (n_samples,)
+            Target values (class labels of any type for the classifier).
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights of the rows.
+        eval_set : list of (X, y) pairs, optional
+            Data sets evaluated after every round (``validation_0``, ...); early stopping
+            watches the last one.
+        sample_weight_eval_set : list of array-like or None, optional
+            Weights of the ``eval_set`` rows.
+        verbose : bool or int, default=False
+            Print the evaluation metrics every round (True) or every ``verbose`` rounds.
+        xgb_model : fitted estimator of the same class, optional
+            Continue training from its trees (its binning is reused).
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32],
+                             accept_sparse=["csr", "csc"], ensure_all_finite="allow-nan",
+                             y_numeric=isinstance(self, RegressorMixin))
+        if hasattr(X, "toarray"):
+            X = X.toarray()
+        X = np.ascontiguousarray(X)
+        y = self._encode_y(y, fitting=True)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+            if not sample_weight.sum() > 0:
+                raise ValueError("sample_weight must have a positive sum.")
+        objective = self._make_objective(getattr(self, "n_classes_", None))
+        objective.validate_target(y)
+        metrics = self._make_metrics(objective)
+        self._metric_direction = {m.name: m.higher_is_better for m in metrics}
+        evals = self._validate_eval_set(eval_set, sample_weight_eval_set)
+        callbacks = self._make_callbacks(verbose, evals)
+
+        rng = np.random.default_rng(check_random_state(self.random_state).randint(2**31 - 1))
+        if xgb_model is not None:
+            booster, bin_mapper = self._continue_from(xgb_model, objective)
+        else:
+            bin_mapper = BinMapper(self.max_bin, _BINNING_SUBSAMPLE, int(rng.integers(2**31)))
+            base = self._base_margin(objective, y, sample_weight)
+            booster = Booster(base)
+        max_delta_step = self.max_delta_step
+        if max_delta_step is None:
+            # XGBoost's default keeps Poisson's exp link from overshooting early on.
+            max_delta_step = 0.7 if objective.name == "count:poisson" else 0.0
+        params = BoostingParams(
+            n_estimators=self.n_estimators, subsample=self.subsample,
+            colsample_bytree=self.colsample_bytree,
+            growth=GrowthParams(
+                max_depth=self.max_depth, max_leaves=self.max_leaves,
+                grow_policy=self.grow_policy, learning_rate=self.learning_rate,
+                min_child_weight=self.min_child_weight, reg_lambda=self.reg_lambda,
+                reg_alpha=self.reg_alpha, gamma=self.gamma, max_delta_step=max_delta_step,
+                colsample_bylevel=self.colsample_bylevel,
+                colsample_bynode=self.colsample_bynode,
+            ),
+        )
+        if self.grow_policy == "depthwise" and self.max_depth == 0 and self.max_leaves == 0:
+            raise ValueError("max_depth=0 (unlimited) needs grow_policy='lossguide' or a "
+                             "positive max_leaves.")
+        for attr in ("best_iteration", "best_score"):
+            if hasattr(self, attr):
+                delattr(self, attr)
+        with numba_threads(self.n_jobs):
+            if xgb_model is None:
+                # Rows of zero weight must not shape the bins, so that a zero weight is the
+                # same as leaving the row out.
+                bin_mapper.fit(X if sample_weight is None else X[sample_weight > 0])
+            X_binned = bin_mapper.transform(X)
+            self._objective = objective
+            self._bin_mapper = bin_mapper
+            self._booster = booster
+            self.evals_result_ = train(
+                self, booster, X, X_binned, bin_mapper, y, sample_weight, objective, params,
+                rng, evals, metrics, callbacks,
+            )
+        self.n_iterations_ = booster.n_rounds
+        return self
+
+    def _make_callbacks(self, verbose, evals):
+        callbacks = list(self.callbacks or [])
+        for cb in callbacks:
+            if not isinstance(cb, TrainingCallback):
+                raise TypeError(f"callbacks must be TrainingCallback instances, got {cb!r}.")
+        if self.early_stopping_rounds is not None:
+            if not evals:
+                raise ValueError("early_stopping_rounds needs at least one data set in "
+                                 "eval_set.")
+            callbacks.append(EarlyStopping(self.early_stopping_rounds))
+        if verbose and evals:
+            period = 1 if verbose is True else int(verbose)
+            callbacks.append(EvaluationMonitor(period))
+        return callbacks
+
+    def _base_margin(self, objective, y, sample_weight):
+        n_outputs = objective.n_outputs(getattr(self, "n_classes_", 1))
+        if self.base_score is None:
+            return np.asarray(objective.base_margin(y, sample_weight), dtype=np.float64)
+        return np.full(n_outputs, objective.margin_from_score(float(self.base_score)))
+
+    def _continue_from(self, model, objective):
+        if not isinstance(model, type(self)):
+            raise TypeError(f"xgb_model must be a fitted {type(self).__name__}.")
+        check_is_fitted(model)
+        if model.n_features_in_ != self.n_features_in_:
+            raise ValueError(f"xgb_model was fitted on {model.n_features_in_} features, "
+                             f"X has {self.n_features_in_}.")
+        booster = Booster(model._booster.base_margin)
+        booster.append(list(model._booster.trees))
+        return booster, model._bin_mapper
+
+    # ------------------------------------------------------------------ prediction
+    def _default_iteration_range(self, iteration_range):
+        if iteration_range is not None:
+            start, stop = iteration_range
+            if not (0 <= start <= stop <= self.n_iterations_):
+                raise ValueError(f"iteration_range must satisfy 0 <= start <= stop <= "
+                                 f"{self.n_iterations_}, got {iteration_range!r}.")
+            return int(start), int(stop)
+        if getattr(self, "best_iteration", None) is not None and self.early_stopping_rounds:
+            return 0, self.best_iteration + 1
+        return 0, self.n_iterations_
+
+    def _raw(self, X, iteration_range):
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        with numba_threads(self.n_jobs):
+            return self._booster.predict_raw(X, self._default_iteration_range(iteration_range))
+
+    def apply(self, X, iteration_range=None):
+        """Leaf index of every row in every tree, shape (n_samples, n_trees)."""
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        with numba_threads(self.n_jobs):
+            return self._booster.apply(X, self._default_iteration_range(iteration_range))
+
+    def _staged_raw(self, X):
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        raw = np.zeros((X.shape[0], self._booster.n_outputs)) + self._booster.base_margin
+        with numba_threads(self.n_jobs):
+            for i in range(self.n_iterations_):
+                self._booster.predict_raw(X, (i, i + 1), out=raw)
+                yield raw
+
+    def evals_result(self):
+        """Metric values per round and eval set: ``{"validation_0": {"rmse": [...]}}``."""
+        check_is_fitted(self)
+        return self.evals_result_
+
+    # ------------------------------------------------------------------ inspection
+    @property
+    def feature_importances_(self):
+        """Importance of each feature by ``importance_type``, normalized to sum to 1."""
+        check_is_fitted(self)
+        kind = self.importance_type
+        n = self.n_features_in_
+        gain = np.zeros(n)
+        cover = np.zeros(n)
+        weight = np.zeros(n)
+        for tree in self._booster.trees:
+            split = tree.left != -1
+            f = tree.feature[split]
+            np.add.at(gain, f, tree.gain[split])
+            np.add.at(cover, f, tree.cover[split])
+            np.add.at(weight, f, 1.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scores = {
+                "weight": weight, "total_gain": gain, "total_cover": cover,
+                "gain": np.where(weight > 0, gain / np.maximum(weight, 1), 0.0),
+                "cover": np.where(weight > 0, cover / np.maximum(weight, 1), 0.0),
+            }[kind]
+        total = scores.sum()
+        return scores / total if total > 0 else np.zeros(n)
+
+    # ------------------------------------------------------------------ persistence
+    def save_model(self, path):
+        """Write the fitted model to ``path`` as JSON (format documented in docs/).
+
+        The file holds the parameters, the label classes, the binning edges and every tree;
+        :meth:`load_model` restores bit-identical predictions.
+        """
+        check_is_fitted(self)
+        if callable(self.objective):
+            raise ValueError("A model trained with a callable objective cannot be saved: "
+                             "the callable is code, which the JSON format never stores.")
+        params = {k: v for k, v in self.get_params().items()
+                  if k not in ("callbacks", "eval_metric") and not callable(v)}
+        doc = {
+            "format": MODEL_FORMAT,
+            "version": MODEL_FORMAT_VERSION,
+            "estimator": type(self).__name__,
+            "params": params,
+            "n_features_in": int(self.n_features_in_),
+            "feature_names_in": (list(map(str, self.feature_names_in_))
+                                 if hasattr(self, "feature_names_in_") else None),
+            "n_iterations": int(self.n_iterations_),
+            "best_iteration": getattr(self, "best_iteration", None),
+            "best_score": getattr(self, "best_score", None),
+            "bin_edges": [[None if np.isinf(e) else float(e) for e in row[: n - 1]]
+                          for row, n in zip(self._bin_mapper.edges_,
+                                            self._bin_mapper.n_bins_, strict=True)],
+            "booster": self._booster.to_dict(),
+        }
+        doc.update(self._labels_to_dict())
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(doc, fh, allow_nan=False)
+
+    def load_model(self, path):
+        """Restore a model written by :meth:`save_model` into this estimator.
+
+        Raises
+        ------
+        ValueError
+            If the file is not valid JSON, not an ``ensembles`` gradient boosting model of
+            this estimator's kind, of an unknown format version, or internally inconsistent.
+        """
+        from ._model_io import read_model_document
+
+        doc = read_model_document(path, MODEL_FORMAT, MODEL_FORMAT_VERSION, type(self).__name__)
+        self.set_params(**doc["params"])
+        self._validate_params()
+        self.n_features_in_ = doc["n_features_in"]
+        if doc["feature_names_in"] is not None:
+            self.feature_names_in_ = np.asarray(doc["feature_names_in"], dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        self._labels_from_dict(doc)
+        self._objective = self._make_objective(getattr(self, "n_classes_", None))
+        bin_mapper = BinMapper(self.max_bin)
+        bin_mapper.edges_ = np.full((self.n_features_in_, 255), np.inf)
+        bin_mapper.n_bins_ = np.empty(self.n_features_in_, dtype=np.int32)
+        for f, edges in enumerate(doc["bin_edges"]):
+            bin_mapper.edges_[f, : len(edges)] = edges
+            bin_mapper.n_bins_[f] = len(edges) + 1
+        self._bin_mapper = bin_mapper
+        self._booster = doc["booster"]
+        self.n_iterations_ = self._booster.n_rounds
+        for attr in ("best_iteration", "best_score"):
+            if doc[attr] is not None:
+                setattr(self, attr, doc[attr])
+            elif hasattr(self, attr):
+                delattr(self, attr)
+        self.evals_result_ = {}
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = True
+        return tags
+
+
+class GradientBoostingRegressor(RegressorMixin, _BaseGradientBoosting):
+    """Second-order histogram gradient boosting for regression.
+
+    Trees are grown on feature histograms of gradient and hessian sums (XGBoost's ``hist``
+    method) with its regularized objective. Parameters carry XGBoost's names and defaults.
+
+    Parameters
+    ----------
+    n_estimators : int, default=100
+        Boosting rounds.
+    learning_rate : float, default=0.3
+        Shrinkage of every tree's leaf values (XGBoost's ``eta``).
+    max_depth : int, default=6
+        Maximum tree depth; 0 means unlimited (lossguide growth only).
+    max_leaves : int, default=0
+        Maximum leaves per tree; 0 means no limit.
+    grow_policy : {"depthwise", "lossguide"}, default="depthwise"
+        Grow level by level, or always split the leaf with the largest gain.
+    min_child_weight : float, default=1
+        Minimum hessian sum in a child.
+    reg_lambda : float, default=1
+        L2 penalty on leaf weights.
+    reg_alpha : float, default=0
+        L1 penalty on leaf weights.
+    gamma : float, default=0
+        Minimum loss reduction a split must achieve (splits below it are pruned).
+    max_delta_step : float or None, default=None
+        Cap on the absolute leaf weight; None means 0 (no cap), or 0.7 for ``count:poisson``.
+    subsample : float, default=1
+        Fraction of rows sampled (without replacement, per row) for each round.
+    colsample_bytree, colsample_bylevel, colsample_bynode : float, default=1
+        Fraction of features sampled per tree, per depth level and per node (nested).
+    max_bin : int, default=256
+        Maximum bins per feature (2 to 256).
+    objective : str or callable, default="reg:squarederror"
+        ``reg:squarederror``, ``reg:absoluteerror``, ``reg:pseudohubererror``,
+        ``reg:quantileerror``, ``count:poisson``, ``reg:gamma``, ``reg:tweedie``, or
+        ``objective(y_true, y_pred) -> (grad, hess)`` on raw margins.
+    base_score : float, optional
+        Starting prediction (in output space); estimated from the data when not given.
+    eval_metric : str, list or callable, optional
+        Metrics evaluated on ``eval_set``; default the objective's metric.
+    early_stopping_rounds : int, optional
+        Stop when the last metric on the last eval set has not improved for this many rounds;
+        ``best_iteration`` and ``best_score`` are set and prediction uses the best rounds.
+    callbacks : list of TrainingCallback, optional
+        Called around every round.
+    huber_slope : float, default=1
+        Slope parameter of ``reg:pseudohubererror``.
+    quantile_alpha : float, default=0.5
+        Quantile of ``reg:quantileerror`` and the ``quantile`` metric.
+    tweedie_variance_power : float, default=1.5
+        Variance power of ``reg:tweedie``, in [1, 2).
+    importance_type : str, default="gain"
+        Kind of ``feature_importances_``: gain, weight, cover, total_gain, total_cover.
+    n_jobs : int, optional
+        Threads; None or -1 uses all cores. Results do not depend on it.
+    random_state : int, RandomState or None
+        Seed of row and column sampling and of the binning subsample.
+
+    Attributes
+    ----------
+    n_features_in_, feature_names_in_ : as in scikit-learn
+    n_iterations_ : int
+        Rounds fitted.
+    best_iteration, best_score : int, float
+        Set by early stopping.
+    evals_result_ : dict
+        Metric values per round, also returned by :meth:`evals_result`.
+    """
+
+    def _objective_spec(self):
+        objective = self.objective if self.objective is not None else "reg:squarederror"
+        if isinstance(objective, str) and objective not in REGRESSION_OBJECTIVES:
+            raise ValueError(f"objective={objective!r} is not a regression objective; "
+                             f"accepted: {', '.join(REGRESSION_OBJECTIVES)} or a callable.")
+        return objective
+
+    def _encode_y(self, y, fitting):
+        try:
+            y = np.asarray(y, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"y must be numeric for regression: {exc}") from None
+        if not np.all(np.isfinite(y)):
+            raise ValueError("y contains NaN or infinity; regression targets must be finite.")
+        return y
+
+    def _labels_to_dict(self):
+        return {}
+
+    def _labels_from_dict(self, doc):
+        pass
+
+    def predict(self, X, output_margin=False, iteration_range=None):
+        """Predicted values (or raw margins with ``output_margin=True``)."""
+        raw = self._raw(X, iteration_range)
+        return raw[:, 0] if output_margin else self._objective.transform(raw)
+
+    def staged_predict(self, X):
+        """Predictions after each round."""
+        for raw in self._staged_raw(X):
+            yield self._objective.transform(raw)
+
+
+class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
+    """Second-order histogram gradient boosting for classification.
+
+    Binary problems use ``binary:logistic``; more classes ``multi:softprob`` (one tree per
+    class per round). Labels may be of any type. Parameters as in
+    :class:`GradientBoostingRegressor`; ``objective`` may be ``"binary:logistic"``,
+    ``"multi:softprob"`` or a callable on raw margins (sigmoid/softmax is then applied to
+    predict probabilities).
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        Class labels.
+    n_classes_ : int
+    """
+
+    def _objective_spec(self):
+        if callable(self.objective):
+            return self.objective
+        auto = "binary:logistic" if self.n_classes_ == 2 else "multi:softprob"
+        objective = self.objective or auto
+        if objective not in CLASSIFICATION_OBJECTIVES:
+            raise ValueError(f"objective={objective!r} is not a classification objective; "
+                             f"accepted: {', '.join(CLASSIFICATION_OBJECTIVES)} or a callable.")
+        if objective != auto:
+            raise ValueError(f"objective={objective!r} does not fit {self.n_classes_} classes; "
+                             f"use {auto!r}.")
+        return objective
+
+    def _encode_y(self, y, fitting):
+        if fitting:
+            check_classification_targets(y)
+            self._label_encoder = LabelEncoder().fit(y)
+            self.classes_ = self._label_encoder.classes_
+            self.n_classes_ = len(self.classes_)
+            if self.n_classes_ < 2:
+                raise ValueError(f"The classifier needs samples of at least 2 classes in y; "
+                                 f"got only 1 class ({self.classes_[0]!r}).")
+            return self._label_encoder.transform(y).astype(np.float64)
+        unknown = np.setdiff1d(np.unique(y), self.classes_)
+        if unknown.size:
+            raise ValueError(f"eval_set y has labels not seen in y: {unknown.tolist()!r}.")
+        return np.searchsorted(self.classes_, y).astype(np.float64)
+
+    def _labels_to_dict(self):
+        return {"classes": self.classes_.tolist(), "classes_dtype": self.classes_.dtype.str}
+
+    def _labels_from_dict(self, doc):
+        dtype = np.dtype(doc["classes_dtype"])
+        self.classes_ = np.asarray(doc["classes"], dtype=dtype)
+        self.n_classes_ = len(self.classes_)
+
+    def predict_proba(self, X, iteration_range=None):
+        """Class probabilities, shape (n_samples, n_classes)."""
+        return self._proba(self._raw(X, iteration_range))
+
+    def _proba(self, raw):
+        p = self._objective.transform(raw)
+        if p.ndim == 1:
+            return np.column_stack([1.0 - p, p])
+        return p
+
+    def predict(self, X, output_margin=False, iteration_range=None):
+        """Predicted class labels (or raw margins with ``output_margin=True``)."""
+        raw = self._raw(X, iteration_range)
+        if output_margin:
+            return raw[:, 0] if raw.shape[1] == 1 else raw
+        return self.classes_[np.argmax(self._proba(raw), axis=1)]
+
+    def staged_predict(self, X):
+        """Predicted labels after each round."""
+        for raw in self._staged_raw(X):
+            yield self.classes_[np.argmax(self._proba(raw), axis=1)]
+
+    def staged_predict_proba(self, X):
+        """Class probabilities after each round."""
+        for raw in self._staged_raw(X):
+            yield self._proba(raw)
