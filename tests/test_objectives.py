@@ -73,7 +73,7 @@ def test_derivatives_match_finite_differences(name, kwargs, loss, kind, smooth):
     y, f = _target(kind, rng), _margins(kind, rng)
     obj = make_objective(name, **kwargs)
     grad, hess = obj.gradient(y, f[:, None], None)
-    assert grad.dtype == hess.dtype == np.float32
+    assert grad.dtype == hess.dtype == np.float64
     assert grad.shape == hess.shape == (N, 1)
     assert grad.flags.c_contiguous and hess.flags.c_contiguous
 
@@ -109,7 +109,7 @@ def test_softprob_derivatives():
     obj = make_objective("multi:softprob", n_classes=k)
     assert obj.n_outputs(k) == k
     grad, hess = obj.gradient(y, raw, None)
-    assert grad.shape == hess.shape == (N, k) and grad.dtype == np.float32
+    assert grad.shape == hess.shape == (N, k) and grad.dtype == np.float64
 
     def loss(r):
         return logsumexp(r, axis=1) - r[np.arange(N), y.astype(int)]
@@ -413,7 +413,7 @@ def test_callable_regression_objective():
     assert obj.name == "_squared" and obj.default_metric == "rmse"
     assert obj.refresh_quantile is None and obj.n_outputs(1) == 1
     grad, hess = obj.gradient(y, raw, w)
-    assert grad.dtype == np.float32 and grad.shape == (N, 1) and grad.flags.c_contiguous
+    assert grad.dtype == np.float64 and grad.shape == (N, 1) and grad.flags.c_contiguous
     np.testing.assert_allclose(grad[:, 0], (raw[:, 0] - y) * w, rtol=1e-6)
     np.testing.assert_allclose(hess[:, 0], w, rtol=1e-6)
     np.testing.assert_array_equal(obj.base_margin(y, w), [0.0])

@@ -11,6 +11,7 @@ from numba import njit
 
 from .._engine.grower import GrowthParams, TreeGrower, sample_features
 from .._engine.tree import Tree, apply_trees, pack_trees, predict_binned_add, predict_raw
+from .objectives import weighted_quantile
 
 
 @dataclass
@@ -99,14 +100,6 @@ class Booster:
         booster = cls(data["base_margin"])
         booster.append([Tree.from_dict(t) for t in data["trees"]])
         return booster
-
-
-def weighted_quantile(values, weights, alpha):
-    """Smallest value whose cumulative weight reaches ``alpha`` of the total."""
-    order = np.argsort(values, kind="stable")
-    cum = np.cumsum(weights[order])
-    idx = int(np.searchsorted(cum, alpha * cum[-1], side="left"))
-    return float(values[order[min(idx, len(order) - 1)]])
 
 
 @njit(cache=True, nogil=True)

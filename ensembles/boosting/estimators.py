@@ -148,6 +148,7 @@ class _BaseGradientBoosting(BaseEstimator):
             self._objective_spec(), huber_slope=self.huber_slope,
             quantile_alpha=self.quantile_alpha,
             tweedie_variance_power=self.tweedie_variance_power, n_classes=n_classes,
+            max_delta_step=self.max_delta_step,
         )
 
     def _make_metrics(self, objective):
@@ -157,7 +158,8 @@ class _BaseGradientBoosting(BaseEstimator):
         elif isinstance(specs, str) or callable(specs):
             specs = [specs]
         return [make_metric(s, quantile_alpha=self.quantile_alpha,
-                            tweedie_variance_power=self.tweedie_variance_power) for s in specs]
+                            tweedie_variance_power=self.tweedie_variance_power,
+                            huber_slope=self.huber_slope) for s in specs]
 
     def _metric_higher_is_better(self, name):
         return self._metric_direction.get(name, False)

@@ -57,9 +57,11 @@ def _softmax(x):
     return z / z.sum(axis=1, keepdims=True)
 
 
-def _as_float32(a):
-    # Saturate rather than overflow: float64 values beyond float32's range would become inf.
-    return np.ascontiguousarray(np.clip(a, -_F32_MAX, _F32_MAX), dtype=np.float32)
+def _as_gradient(a):
+    # float64, not XGBoost's float32: a row of weight k must give exactly the histogram
+    # sums of k copies of the row (scikit-learn's sample-weight equivalence), which float32
+    # rounding of g * w breaks. Values saturate at float32's range to stay far from inf.
+    return np.ascontiguousarray(np.clip(a, -_F32_MAX, _F32_MAX), dtype=np.float64)
 
 
 def _weights(sample_weight, n):
@@ -224,7 +226,7 @@ class Objective:
 
         Returns
         -------
-        grad, hess : ndarray of shape (n, n_outputs), float32, C-contiguous
+        grad, hess : ndarray of shape (n, n_outputs), float64, C-contiguous
         """
         y = np.asarray(y, dtype=np.float64).reshape(-1)
         raw = self._margins(raw, y.shape[0])
@@ -233,7 +235,7 @@ class Objective:
             w = _weights(sample_weight, y.shape[0])[:, None]
             grad = grad * w
             hess = hess * w
-        return _as_float32(grad), _as_float32(hess)
+        return _as_gradient(grad), _as_gradient(hess)
 
     def transform(self, raw):
         """Map raw margins to predictions through the inverse link.
