@@ -1,0 +1,1311 @@
+"""Stacking and voting ensembles over any scikit-learn compatible estimators.
+
+Stacking trains a second-level (final) estimator on *out-of-fold* predictions of the base
+estimators, so the final estimator never sees a prediction made by a model that was trained
+on the same row. After the cross-fitting, the base estimators serve predictions either as
+models refit on all the data (``refit=True``, scikit-learn's behaviour) or as the average of
+the per-fold models (``refit=False``, the usual practice in competition pipelines).
+
+The cross-fitting helpers of this module are shared with :mod:`ensembles.selection`.
+"""
+
+import warnings
+from numbers import Integral
+
+import numpy as np
+from joblib import Parallel, delayed
+from scipy import sparse
+from sklearn.base import BaseEstimator as _SkBaseEstimator
+from sklearn.base import (
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    RegressorMixin,
+    TransformerMixin,
+    clone,
+    is_classifier,
+    is_regressor,
+)
+from sklearn.linear_model import LogisticRegression, RidgeCV
+from sklearn.model_selection import check_cv
+from sklearn.pipeline import Pipeline
+from sklearn.utils import Bunch, _safe_indexing
+from sklearn.utils._param_validation import HasMethods, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    get_tags,
+    has_fit_parameter,
+    validate_data,
+)
+
+__all__ = [
+    "StackingClassifier",
+    "StackingRegressor",
+    "VotingClassifier",
+    "VotingRegressor",
+]
+
+_CLASSIFIER_METHODS = ("predict_proba", "decision_function", "predict")
+
+
+# --------------------------------------------------------------------------------------
+# Named-estimator parameters
+# --------------------------------------------------------------------------------------
+
+
+class _HeterogeneousEnsemble(MetaEstimatorMixin, _SkBaseEstimator):
+    """Base for ensembles built from a list of ``(name, estimator)`` pairs.
+
+    Exposes every base estimator as a parameter under its name, so that ``GridSearchCV``
+    can tune ``<name>__<param>``; the spelling ``estimators__<name>__<param>`` is accepted
+    as an alias. An estimator can be replaced with ``set_params(<name>=new)`` or switched
+    off with ``set_params(<name>="drop")``.
+    """
+
+    def _named_pairs(self):
+        """Return ``estimators`` as a list of pairs, or an empty list if it is malformed."""
+        try:
+            return [(name, est) for name, est in self.estimators]
+        except (TypeError, ValueError):
+            return []
+
+    def get_params(self, deep=True):
+        """Get the parameters of this estimator, including those of the base estimators.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            If True, also return the base estimators (keyed by their names) and their
+            parameters (keyed ``<name>__<param>``).
+
+        Returns
+        -------
+        params : dict
+            Parameter names mapped to their values.
+        """
+        params = super().get_params(deep=deep)
+        if not deep:
+            return params
+        for name, est in self._named_pairs():
+            params[name] = est
+            if hasattr(est, "get_params") and not isinstance(est, type):
+                for key, value in est.get_params(deep=True).items():
+                    params[f"{name}__{key}"] = value
+        return params
+
+    def set_params(self, **params):
+        """Set parameters, including those of the named base estimators.
+
+        Parameters
+        ----------
+        **params : dict
+            Parameters of this estimator, ``<name>`` to replace a base estimator (or
+            ``"drop"`` it), and ``<name>__<param>`` or ``estimators__<name>__<param>`` for
+            a parameter of a base estimator.
+
+        Returns
+        -------
+        self : object
+            This estimator.
+        """
+        # Replace the list first, so later keys address the new estimators.
+        if "estimators" in params:
+            super().set_params(estimators=params.pop("estimators"))
+        names = [name for name, _ in self._named_pairs()]
+        for key in list(params):
+            head, sep, rest = key.partition("__")
+            if head == "estimators" and sep:
+                head, sep, rest = rest.partition("__")
+                if head not in names:
+                    raise ValueError(
+                        f"Invalid parameter {key!r}: there is no base estimator named "
+                        f"{head!r}; the names are {names}."
+                    )
+            elif head not in names:
+                continue
+            value = params.pop(key)
+            if sep:
+                dict(self._named_pairs())[head].set_params(**{rest: value})
+            else:
+                self.estimators = [
+                    (name, value if name == head else est) for name, est in self._named_pairs()
+                ]
+        super().set_params(**params)
+        return self
+
+    def _validate_estimators(self, kind):
+        """Check ``estimators`` and return the names and estimators that are not dropped.
+
+        Parameters
+        ----------
+        kind : {"classifier", "regressor"}
+            What every base estimator must be.
+
+        Returns
+        -------
+        names : list of str
+        estimators : list of estimator
+            Both in the user's order, without the ``"drop"`` entries.
+        """
+        estimators = self.estimators
+        if len(estimators) == 0:
+            raise ValueError(
+                "estimators must be a non-empty list of (name, estimator) tuples; got an "
+                "empty list."
+            )
+        for item in estimators:
+            pair = isinstance(item, tuple | list) and len(item) == 2
+            if not (pair and isinstance(item[0], str)):
+                raise TypeError(
+                    "estimators must be a list of (name, estimator) tuples with string names; "
+                    f"got the entry {item!r}."
+                )
+        names = [name for name, _ in estimators]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"estimators must have unique names; duplicated: {duplicates}.")
+        reserved = set(_SkBaseEstimator.get_params(self, deep=False))
+        for name in names:
+            if "__" in name:
+                raise ValueError(f"Estimator names must not contain '__'; got {name!r}.")
+            if name in reserved:
+                raise ValueError(
+                    f"Estimator name {name!r} conflicts with a constructor parameter of "
+                    f"{type(self).__name__}; choose another name."
+                )
+        kept = [(name, est) for name, est in estimators if not _is_drop(est)]
+        if not kept:
+            raise ValueError("All estimators are 'drop'; at least one must be an estimator.")
+        check = is_classifier if kind == "classifier" else is_regressor
+        for name, est in kept:
+            if not hasattr(est, "fit"):
+                raise TypeError(
+                    f"Estimator {name!r} must be a scikit-learn estimator with a fit method "
+                    f"or 'drop'; got {est!r}."
+                )
+            if not check(est):
+                raise ValueError(
+                    f"{type(self).__name__} needs every base estimator to be a {kind}; "
+                    f"{name!r} ({type(est).__name__}) is not."
+                )
+        return [name for name, _ in kept], [est for _, est in kept]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        estimators = [est for _, est in self._named_pairs() if not _is_drop(est)]
+        try:
+            tags.input_tags.allow_nan = all(get_tags(e).input_tags.allow_nan for e in estimators)
+            tags.input_tags.sparse = all(get_tags(e).input_tags.sparse for e in estimators)
+        except (AttributeError, TypeError, ValueError):
+            # A malformed ``estimators`` is reported by fit, not while reading tags.
+            pass
+        return tags
+
+
+def _is_drop(est):
+    return isinstance(est, str) and est == "drop"
+
+
+# --------------------------------------------------------------------------------------
+# Input checks
+# --------------------------------------------------------------------------------------
+
+
+def _validate_X(estimator, X, *, reset):
+    """Check ``X`` and record (``reset=True``) or compare its features.
+
+    Data frames are passed on untouched, so that mixed column types reach the base
+    estimators as they are (for example pipelines that start with a ``ColumnTransformer``).
+    Other inputs become arrays or CSR/CSC matrices of their own dtype; finiteness is left
+    to the base estimators, some of which handle missing values.
+    """
+    if hasattr(X, "iloc") or hasattr(X, "__dataframe__"):
+        validate_data(estimator, X, reset=reset, skip_check_array=True)
+        return X
+    return validate_data(
+        estimator,
+        X,
+        reset=reset,
+        accept_sparse=["csr", "csc"],
+        dtype=None,
+        ensure_all_finite=False,
+    )
+
+
+def _check_targets(estimator, X, y, *, classification):
+    """Validate the training data; return ``X`` (see :func:`_validate_X`) and a 1-d ``y``."""
+    if y is None:
+        raise ValueError(
+            f"This {type(estimator).__name__} estimator requires y to be passed, but the "
+            "target y is None."
+        )
+    X = _validate_X(estimator, X, reset=True)
+    y = check_array(
+        y,
+        ensure_2d=False,
+        dtype=None if classification else "numeric",
+        ensure_all_finite=not classification,
+        input_name="y",
+    )
+    y = column_or_1d(y, warn=True)
+    check_consistent_length(X, y)
+    if classification:
+        check_classification_targets(y)
+    return X, y
+
+
+def _check_classes(estimator, y):
+    classes = np.unique(y)
+    if len(classes) < 2:
+        raise ValueError(
+            f"{type(estimator).__name__} needs samples of at least 2 classes in the data, "
+            f"but the data contains only one class: {classes[0]!r}."
+        )
+    return classes
+
+
+def _weight_params(estimator, sample_weight):
+    """Keyword arguments that hand ``sample_weight`` to ``estimator.fit``.
+
+    Returns ``{}`` when there are no weights and ``None`` when the estimator cannot take
+    them. A ``Pipeline`` takes them through its last step.
+    """
+    if sample_weight is None:
+        return {}
+    if has_fit_parameter(estimator, "sample_weight"):
+        return {"sample_weight": sample_weight}
+    if isinstance(estimator, Pipeline):
+        last_name, last = estimator.steps[-1]
+        if not _is_drop(last) and last != "passthrough":
+            if has_fit_parameter(last, "sample_weight"):
+                return {f"{last_name}__sample_weight": sample_weight}
+    return None
+
+
+def _fit_params_for(names, estimators, sample_weight):
+    """Per-estimator fit keyword arguments, warning about estimators that take no weights."""
+    params = [_weight_params(est, sample_weight) for est in estimators]
+    ignored = [name for name, p in zip(names, params, strict=True) if p is None]
+    if ignored:
+        warnings.warn(
+            f"sample_weight is ignored by {ignored}, whose fit does not accept it.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return [{} if p is None else p for p in params]
+
+
+# --------------------------------------------------------------------------------------
+# Responses of fitted base estimators
+# --------------------------------------------------------------------------------------
+
+
+def _resolve_methods(names, estimators, stack_method, classification):
+    """Pick the prediction method used to build level-2 features for each estimator."""
+    methods = []
+    for name, est in zip(names, estimators, strict=True):
+        if not classification:
+            candidates = ("predict",)
+        elif stack_method == "auto":
+            candidates = _CLASSIFIER_METHODS
+        else:
+            candidates = (stack_method,)
+        method = next((m for m in candidates if hasattr(est, m)), None)
+        if method is None:
+            raise ValueError(
+                f"Estimator {name!r} ({type(est).__name__}) has none of the methods "
+                f"{list(candidates)} required by stack_method={stack_method!r}."
+            )
+        methods.append(method)
+    return methods
+
+
+def _response(estimator, X, method, classes):
+    """Output of ``estimator.<method>(X)`` expressed over the ensemble's ``classes``.
+
+    A model fit on a fold that lacks some class has fewer probability columns than the
+    ensemble; they are padded with zeros so that every fold speaks about the same classes.
+    """
+    out = getattr(estimator, method)(X)
+    if classes is None or method == "predict":
+        return np.asarray(out)
+    own = np.asarray(estimator.classes_)
+    if len(own) == len(classes) and np.array_equal(own, classes):
+        return np.asarray(out, dtype=float)
+    if method == "predict_proba":
+        full = np.zeros((out.shape[0], len(classes)))
+        full[:, np.searchsorted(classes, own)] = out
+        return full
+    raise ValueError(
+        f"A {type(estimator).__name__} was fit on a fold holding the classes {list(own)} "
+        f"out of {list(classes)}, so its decision_function cannot be aligned; use a "
+        "stratified splitter or stack_method='predict_proba'."
+    )
+
+
+def _as_features(response, method, classes):
+    """Turn a response into level-2 feature columns (a 2-d float array)."""
+    if classes is not None and method == "predict":
+        return np.searchsorted(classes, response).astype(float)[:, None]
+    response = np.asarray(response, dtype=float)
+    if response.ndim == 1:
+        return response[:, None]
+    if method == "predict_proba" and len(classes) == 2:
+        # The two binary columns sum to one, so the first adds nothing but collinearity.
+        return response[:, 1:]
+    return response
+
+
+def _feature_names(name, method, classes):
+    if classes is None or method == "predict":
+        return [name]
+    if len(classes) == 2:
+        return [name]
+    return [f"{name}_{c}" for c in classes]
+
+
+class FoldAveragedEstimator:
+    """The models fit on each cross-validation fold, predicting as one model.
+
+    This is what a base estimator becomes in a stacking or selection ensemble fit with
+    ``refit=False``: probabilities, decision values and regression predictions are the
+    mean over the fold models; class predictions are their majority vote.
+
+    Parameters
+    ----------
+    estimators : list of estimator
+        The fitted fold models.
+    classes : ndarray or None
+        The classes of the ensemble (``None`` for a regressor).
+
+    Attributes
+    ----------
+    estimators_ : list of estimator
+        The fitted fold models.
+    classes_ : ndarray
+        The classes (classifiers only).
+    """
+
+    def __init__(self, estimators, classes=None):
+        self.estimators_ = list(estimators)
+        if classes is not None:
+            self.classes_ = classes
+
+    def _mean(self, X, method):
+        classes = getattr(self, "classes_", None)
+        return np.mean([_response(m, X, method, classes) for m in self.estimators_], axis=0)
+
+    def predict(self, X):
+        """Mean prediction (regression) or majority vote of the fold models (classes)."""
+        if not hasattr(self, "classes_"):
+            return self._mean(X, "predict")
+        codes = np.array([np.searchsorted(self.classes_, m.predict(X)) for m in self.estimators_])
+        return self.classes_[_weighted_vote(codes, None, len(self.classes_))]
+
+    def predict_proba(self, X):
+        """Mean class probabilities of the fold models."""
+        return self._mean(X, "predict_proba")
+
+    def decision_function(self, X):
+        """Mean decision values of the fold models."""
+        return self._mean(X, "decision_function")
+
+
+def _weighted_vote(codes, weights, n_classes):
+    """Class index with the largest (weighted) vote in each column of ``codes``.
+
+    ``codes`` has one row per voter; ties go to the lowest class index.
+    """
+    weights = np.ones(len(codes)) if weights is None else weights
+    votes = np.zeros((codes.shape[1], n_classes))
+    rows = np.arange(codes.shape[1])
+    for voter, weight in zip(codes, weights, strict=True):
+        np.add.at(votes, (rows, voter), weight)
+    return np.argmax(votes, axis=1)
+
+
+# --------------------------------------------------------------------------------------
+# Cross-fitting
+# --------------------------------------------------------------------------------------
+
+
+def _fit_one(estimator, X, y, fit_params, train=None):
+    if train is not None:
+        X, y = _safe_indexing(X, train), y[train]
+        fit_params = {k: _safe_indexing(v, train) for k, v in fit_params.items()}
+    return estimator.fit(X, y, **fit_params)
+
+
+def _fit_fold(estimator, X, y, fit_params, train, test, method, classes):
+    model = _fit_one(estimator, X, y, fit_params, train)
+    return model, _response(model, _safe_indexing(X, test), method, classes)
+
+
+def _check_splits(cv, X, y, groups, classification):
+    """Materialize the cv folds and check that the test folds partition the rows."""
+    n_samples = len(y)
+    if groups is not None:
+        groups = column_or_1d(groups)
+        if len(groups) != n_samples:
+            raise ValueError(
+                f"groups has {len(groups)} entries but X has {n_samples} samples; pass one "
+                "group label per sample."
+            )
+    splitter = check_cv(cv, y, classifier=classification)
+    splits = list(splitter.split(X, y, groups))
+    hits = np.zeros(n_samples, dtype=int)
+    for _, test in splits:
+        hits[test] += 1
+    if not np.all(hits == 1):
+        raise ValueError(
+            "cv must give test folds that partition the samples (each sample in exactly "
+            "one test fold), as KFold, StratifiedKFold or GroupKFold do; "
+            f"{type(splitter).__name__} leaves {int(np.sum(hits == 0))} samples out and "
+            f"repeats {int(np.sum(hits > 1))}."
+        )
+    return splits
+
+
+def _cross_fit(estimators, methods, X, y, splits, fit_params, classes, n_jobs, refit):
+    """Fit every estimator on every training fold and collect out-of-fold responses.
+
+    Parameters
+    ----------
+    estimators, methods, fit_params : list
+        Unfitted base estimators, their response methods and fit keyword arguments.
+    X, y : data
+        Training data; ``X`` is indexed with ``_safe_indexing`` and never converted.
+    splits : list of (train, test)
+        Folds whose test parts partition the rows.
+    classes : ndarray or None
+        The ensemble's classes (``None`` for regression).
+    n_jobs : int or None
+        Parallel jobs over (estimator, fold) pairs.
+    refit : bool
+        If True, also fit each estimator on all the data; otherwise keep the fold models.
+
+    Returns
+    -------
+    responses : list of ndarray
+        Out-of-fold response of each estimator (rows in the order of ``X``).
+    fitted : list
+        Per estimator, the model fit on all data (``refit=True``) or a
+        :class:`FoldAveragedEstimator` of its fold models.
+    """
+    tasks = [
+        delayed(_fit_fold)(clone(est), X, y, params, train, test, method, classes)
+        for est, method, params in zip(estimators, methods, fit_params, strict=True)
+        for train, test in splits
+    ]
+    if refit:
+        tasks += [
+            delayed(_fit_one)(clone(est), X, y, params)
+            for est, params in zip(estimators, fit_params, strict=True)
+        ]
+    results = Parallel(n_jobs=n_jobs)(tasks)
+
+    responses, fitted = [], []
+    n_folds = len(splits)
+    for i in range(len(estimators)):
+        fold_results = results[i * n_folds : (i + 1) * n_folds]
+        first = fold_results[0][1]
+        oof = np.empty((len(y),) + first.shape[1:], dtype=first.dtype)
+        for (_, test), (_, response) in zip(splits, fold_results, strict=True):
+            oof[test] = response
+        responses.append(oof)
+        if refit:
+            fitted.append(results[len(estimators) * n_folds + i])
+        else:
+            fitted.append(FoldAveragedEstimator([m for m, _ in fold_results], classes))
+    return responses, fitted
+
+
+def _input_feature_names(estimator, input_features):
+    """Names of the input features, as ``get_feature_names_out`` conventions want them."""
+    names = getattr(estimator, "feature_names_in_", None)
+    if input_features is None:
+        if names is not None:
+            return np.asarray(names, dtype=object)
+        return np.asarray([f"x{i}" for i in range(estimator.n_features_in_)], dtype=object)
+    input_features = np.asarray(input_features, dtype=object)
+    if len(input_features) != estimator.n_features_in_:
+        raise ValueError(
+            f"input_features has {len(input_features)} names but the estimator was fit on "
+            f"{estimator.n_features_in_} features."
+        )
+    if names is not None and not np.array_equal(input_features, names):
+        raise ValueError("input_features is not equal to feature_names_in_.")
+    return input_features
+
+
+# --------------------------------------------------------------------------------------
+# Stacking
+# --------------------------------------------------------------------------------------
+
+
+def _final_has(method):
+    """``available_if`` check: does the (fitted or configured) final estimator have it?"""
+
+    def check(self):
+        final = getattr(self, "final_estimator_", None)
+        if final is None:
+            final = self.final_estimator or self._default_final()
+        return hasattr(final, method)
+
+    return check
+
+
+class _BaseStacking(TransformerMixin, _HeterogeneousEnsemble):
+    """Shared fit/transform logic of the stacking classifier and regressor."""
+
+    _parameter_constraints = {
+        "estimators": [list],
+        "final_estimator": [None, HasMethods("fit")],
+        "cv": ["cv_object"],
+        "passthrough": ["boolean"],
+        "refit": ["boolean"],
+        "n_jobs": [None, Integral],
+    }
+
+    def __init__(
+        self,
+        estimators,
+        final_estimator=None,
+        *,
+        cv=5,
+        stack_method="auto",
+        passthrough=False,
+        refit=True,
+        n_jobs=None,
+    ):
+        self.estimators = estimators
+        self.final_estimator = final_estimator
+        self.cv = cv
+        self.stack_method = stack_method
+        self.passthrough = passthrough
+        self.refit = refit
+        self.n_jobs = n_jobs
+
+    def _fit(self, X, y, sample_weight, groups):
+        """Fit the ensemble and return the level-2 training features."""
+        self._validate_params()
+        classification = is_classifier(self)
+        X, y = _check_targets(self, X, y, classification=classification)
+        classes = _check_classes(self, y) if classification else None
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+        names, estimators = self._validate_estimators(
+            "classifier" if classification else "regressor"
+        )
+        methods = _resolve_methods(names, estimators, self.stack_method, classification)
+        final = self._default_final() if self.final_estimator is None else self.final_estimator
+        [final_params] = _fit_params_for(["final_estimator"], [final], sample_weight)
+        fit_params = _fit_params_for(names, estimators, sample_weight)
+        splits = _check_splits(self.cv, X, y, groups, classification)
+
+        responses, fitted = _cross_fit(
+            estimators, methods, X, y, splits, fit_params, classes, self.n_jobs, self.refit
+        )
+        if classification:
+            self.classes_ = classes
+        self.stack_method_ = methods
+        self.estimators_ = fitted
+        self.named_estimators_ = Bunch(**dict(zip(names, fitted, strict=True)))
+        self.oof_predictions_ = np.hstack(
+            [_as_features(r, m, classes) for r, m in zip(responses, methods, strict=True)]
+        )
+        column_names = [_feature_names(n, m, classes) for n, m in zip(names, methods, strict=True)]
+        self.oof_feature_names_ = np.asarray(sum(column_names, []), dtype=object)
+        level2 = self._with_passthrough(self.oof_predictions_, X)
+        self.final_estimator_ = clone(final).fit(level2, y, **final_params)
+        return level2
+
+    def _with_passthrough(self, features, X):
+        if not self.passthrough:
+            return features
+        X = check_array(X, accept_sparse=["csr", "csc"], ensure_all_finite=False, dtype="numeric")
+        if sparse.issparse(X):
+            return sparse.hstack([sparse.csr_matrix(features), X], format="csr")
+        return np.hstack([features, X])
+
+    def _level2(self, X):
+        check_is_fitted(self)
+        X = _validate_X(self, X, reset=False)
+        classes = getattr(self, "classes_", None)
+        features = np.hstack(
+            [
+                _as_features(_response(est, X, m, classes), m, classes)
+                for est, m in zip(self.estimators_, self.stack_method_, strict=True)
+            ]
+        )
+        return self._with_passthrough(features, X)
+
+    def transform(self, X):
+        """Level-2 features of ``X``: base-model predictions (and ``X`` with passthrough).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        features : ndarray or sparse matrix of shape (n_samples, n_level2_features)
+            Columns named by :meth:`get_feature_names_out`.
+        """
+        return self._level2(X)
+
+    def fit_transform(self, X, y, **fit_params):
+        """Fit the ensemble and return the *out-of-fold* level-2 training features.
+
+        Unlike ``fit(X, y).transform(X)``, which predicts the training rows with models
+        that saw them, the returned features are the ones the final estimator was trained
+        on, so a model placed after this one in a ``Pipeline`` does not learn from leaked
+        labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Training samples.
+        y : array-like of shape (n_samples,)
+            Targets.
+        **fit_params : dict
+            ``sample_weight`` and ``groups``, as for :meth:`fit`.
+
+        Returns
+        -------
+        features : ndarray or sparse matrix of shape (n_samples, n_level2_features)
+            Out-of-fold predictions (with ``X`` appended when ``passthrough=True``).
+        """
+        unknown = set(fit_params) - {"sample_weight", "groups"}
+        if unknown:
+            raise TypeError(
+                f"fit_transform got unexpected parameters {sorted(unknown)}; it accepts "
+                "sample_weight and groups."
+            )
+        return self._fit(X, y, fit_params.get("sample_weight"), fit_params.get("groups"))
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the columns returned by :meth:`transform`.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Input feature names, used for the passthrough columns; defaults to
+            ``feature_names_in_`` or ``x0, x1, ...``.
+
+        Returns
+        -------
+        names : ndarray of str
+            One name per base-model column (``<name>`` or ``<name>_<class>``), then the
+            passthrough features.
+        """
+        check_is_fitted(self)
+        names = list(self.oof_feature_names_)
+        if self.passthrough:
+            names += list(_input_feature_names(self, input_features))
+        return np.asarray(names, dtype=object)
+
+    @available_if(_final_has("predict"))
+    def predict(self, X):
+        """Predict with the final estimator on the level-2 features of ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted targets.
+        """
+        level2 = self._level2(X)
+        return self.final_estimator_.predict(level2)
+
+
+_STACKING_DOC_PARAMS = """
+    estimators : list of (str, estimator)
+        Base estimators and their names. A name can be used as a parameter
+        (``<name>__<param>`` or ``estimators__<name>__<param>``) and an estimator can be
+        replaced by ``"drop"``. Stacking estimators can be base estimators, which gives
+        multi-level stacks.
+    final_estimator : estimator or None, default=None
+        Estimator trained on the out-of-fold predictions; defaults to {default}.
+    cv : int, cross-validation splitter or iterable, default=5
+        How the out-of-fold predictions are made. An int means {splitter}. The test folds
+        must partition the samples (``KFold``, ``StratifiedKFold``, ``GroupKFold``, ...);
+        a group splitter takes ``groups`` from :meth:`fit`.
+    {stack_method}
+    passthrough : bool, default=False
+        If True, the final estimator also sees the original features (which must then be
+        numeric).
+    refit : bool, default=True
+        If True, after the out-of-fold pass each base estimator is refit on all the data
+        and serves predictions (scikit-learn's behaviour). If False, no refit: the models
+        fit on each fold are kept and their predictions averaged.
+    n_jobs : int or None, default=None
+        Number of joblib jobs over (estimator, fold) fits. ``None`` means 1.
+"""
+
+_STACKING_DOC_ATTRIBUTES = """
+    estimators_ : list
+        Fitted base estimators (without dropped ones): refit on all the data, or
+        :class:`FoldAveragedEstimator` objects when ``refit=False``.
+    named_estimators_ : Bunch
+        ``estimators_`` by name.
+    final_estimator_ : estimator
+        The fitted final estimator.
+    stack_method_ : list of str
+        The method used for each base estimator.
+    oof_predictions_ : ndarray of shape (n_samples, n_oof_features)
+        The out-of-fold predictions the final estimator was trained on.
+    oof_feature_names_ : ndarray of str
+        Column names of ``oof_predictions_``.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of str
+        Names of features seen during fit (only when ``X`` has string column names).
+"""
+
+
+class StackingClassifier(ClassifierMixin, _BaseStacking):
+    __doc__ = (
+        """Stack of classifiers with a final classifier trained on out-of-fold predictions.
+
+    Parameters
+    ----------"""
+        + _STACKING_DOC_PARAMS.format(
+            default="``LogisticRegression()``",
+            splitter="``StratifiedKFold``",
+            stack_method="""stack_method : {"auto", "predict_proba", "decision_function", \
+"predict"}, default="auto"
+        Method of the base estimators giving the level-2 features. ``"auto"`` takes the
+        first of ``predict_proba``, ``decision_function`` and ``predict`` that each
+        estimator has. For binary problems the redundant first probability column is
+        dropped; ``predict`` gives the class index.""",
+        )
+        + """
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels."""
+        + _STACKING_DOC_ATTRIBUTES
+        + """
+    See Also
+    --------
+    StackingRegressor : The regression counterpart.
+    ensembles.selection.EnsembleSelectionClassifier : Greedy weighted blending.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.neighbors import KNeighborsClassifier
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from ensembles.stacking import StackingClassifier
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> stack = StackingClassifier(
+    ...     [("knn", make_pipeline(StandardScaler(), KNeighborsClassifier())),
+    ...      ("lr", make_pipeline(StandardScaler(), LogisticRegression()))],
+    ...     refit=False,
+    ... ).fit(X, y)
+    >>> stack.oof_predictions_.shape
+    (569, 2)
+    """
+    )
+
+    _parameter_constraints = {
+        **_BaseStacking._parameter_constraints,
+        "stack_method": [StrOptions({"auto", *_CLASSIFIER_METHODS})],
+    }
+
+    @staticmethod
+    def _default_final():
+        return LogisticRegression()
+
+    def fit(self, X, y, sample_weight=None, groups=None):
+        """Fit the base classifiers out of fold, then the final classifier.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Training samples; passed to the base estimators unchanged.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sample_weight : array-like of shape (n_samples,) or None, default=None
+            Sample weights, given to every base estimator and the final estimator (a
+            ``Pipeline`` receives them through its last step); estimators whose fit
+            takes no weights are fit without them, with a warning.
+        groups : array-like of shape (n_samples,) or None, default=None
+            Group labels for group splitters such as ``GroupKFold``.
+
+        Returns
+        -------
+        self : StackingClassifier
+            The fitted ensemble.
+        """
+        self._fit(X, y, sample_weight, groups)
+        return self
+
+    @available_if(_final_has("predict_proba"))
+    def predict_proba(self, X):
+        """Class probabilities from the final estimator.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities in the order of ``classes_``.
+        """
+        level2 = self._level2(X)
+        return self.final_estimator_.predict_proba(level2)
+
+    @available_if(_final_has("decision_function"))
+    def decision_function(self, X):
+        """Decision values from the final estimator.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Decision values of the final estimator.
+        """
+        level2 = self._level2(X)
+        return self.final_estimator_.decision_function(level2)
+
+
+class StackingRegressor(RegressorMixin, _BaseStacking):
+    __doc__ = (
+        """Stack of regressors with a final regressor trained on out-of-fold predictions.
+
+    Parameters
+    ----------"""
+        + _STACKING_DOC_PARAMS.format(
+            default="``RidgeCV()``",
+            splitter="``KFold``",
+            stack_method="""stack_method : {"auto", "predict"}, default="auto"
+        Regressors always stack their ``predict`` output.""",
+        )
+        + """
+    Attributes
+    ----------"""
+        + _STACKING_DOC_ATTRIBUTES
+        + """
+    See Also
+    --------
+    StackingClassifier : The classification counterpart.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import Ridge
+    >>> from sklearn.tree import DecisionTreeRegressor
+    >>> from ensembles.stacking import StackingRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> stack = StackingRegressor(
+    ...     [("ridge", Ridge()), ("tree", DecisionTreeRegressor(max_depth=3))]
+    ... ).fit(X, y)
+    >>> stack.get_feature_names_out().tolist()
+    ['ridge', 'tree']
+    """
+    )
+
+    _parameter_constraints = {
+        **_BaseStacking._parameter_constraints,
+        "stack_method": [StrOptions({"auto", "predict"})],
+    }
+
+    @staticmethod
+    def _default_final():
+        return RidgeCV()
+
+    def fit(self, X, y, sample_weight=None, groups=None):
+        """Fit the base regressors out of fold, then the final regressor.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Training samples; passed to the base estimators unchanged.
+        y : array-like of shape (n_samples,)
+            Targets.
+        sample_weight : array-like of shape (n_samples,) or None, default=None
+            Sample weights, given to every base estimator and the final estimator (a
+            ``Pipeline`` receives them through its last step); estimators whose fit
+            takes no weights are fit without them, with a warning.
+        groups : array-like of shape (n_samples,) or None, default=None
+            Group labels for group splitters such as ``GroupKFold``.
+
+        Returns
+        -------
+        self : StackingRegressor
+            The fitted ensemble.
+        """
+        self._fit(X, y, sample_weight, groups)
+        return self
+
+
+# --------------------------------------------------------------------------------------
+# Voting
+# --------------------------------------------------------------------------------------
+
+
+class _BaseVoting(TransformerMixin, _HeterogeneousEnsemble):
+    """Shared fit logic of the voting classifier and regressor."""
+
+    _parameter_constraints = {
+        "estimators": [list],
+        "weights": ["array-like", None],
+        "n_jobs": [None, Integral],
+    }
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # transform returns predictions (labels or probabilities), not rescaled inputs.
+        tags.transformer_tags.preserves_dtype = []
+        return tags
+
+    def _fit_members(self, X, y, sample_weight):
+        self._validate_params()
+        classification = is_classifier(self)
+        X, y = _check_targets(self, X, y, classification=classification)
+        if classification:
+            self.classes_ = _check_classes(self, y)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+        names, estimators = self._validate_estimators(
+            "classifier" if classification else "regressor"
+        )
+        self._weights = self._check_weights()
+        fit_params = _fit_params_for(names, estimators, sample_weight)
+        self.estimators_ = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fit_one)(clone(est), X, y, params)
+            for est, params in zip(estimators, fit_params, strict=True)
+        )
+        self.named_estimators_ = Bunch(**dict(zip(names, self.estimators_, strict=True)))
+        self._names = names
+        return self
+
+    def _check_weights(self):
+        """Weights of the estimators that are not dropped (``None`` for equal weights)."""
+        if self.weights is None:
+            return None
+        weights = np.asarray(self.weights, dtype=float)
+        if weights.ndim != 1 or len(weights) != len(self.estimators):
+            raise ValueError(
+                f"weights must have one entry per estimator ({len(self.estimators)}); got "
+                f"{len(np.atleast_1d(weights))}."
+            )
+        kept = np.array([not _is_drop(est) for _, est in self.estimators])
+        weights = weights[kept]
+        if np.any(weights < 0) or not np.all(np.isfinite(weights)) or weights.sum() == 0:
+            raise ValueError(
+                "weights must be finite, non-negative and not all zero for the estimators "
+                f"that are not dropped; got {list(self.weights)}."
+            )
+        return weights
+
+    def _collect(self, X, method):
+        check_is_fitted(self)
+        X = _validate_X(self, X, reset=False)
+        classes = getattr(self, "classes_", None)
+        return np.array([_response(est, X, method, classes) for est in self.estimators_])
+
+
+class VotingClassifier(ClassifierMixin, _BaseVoting):
+    """Hard or soft (probability-averaging) vote of classifiers fit on the same data.
+
+    Parameters
+    ----------
+    estimators : list of (str, estimator)
+        Base classifiers and their names; a classifier can be replaced by ``"drop"``.
+    voting : {"hard", "soft"}, default="hard"
+        ``"hard"`` takes the (weighted) majority of the predicted labels, ties going to the
+        first class in ``classes_``; ``"soft"`` takes the class with the largest weighted
+        mean probability and needs ``predict_proba`` on every classifier.
+    weights : array-like of shape (n_estimators,) or None, default=None
+        Weight of each estimator's vote (dropped ones included, their weight is ignored).
+        ``None`` weighs all equally.
+    n_jobs : int or None, default=None
+        Number of joblib jobs fitting the classifiers. ``None`` means 1.
+
+    Attributes
+    ----------
+    estimators_ : list of estimator
+        The fitted classifiers (without dropped ones).
+    named_estimators_ : Bunch
+        ``estimators_`` by name.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of str
+        Names of features seen during fit (only when ``X`` has string column names).
+
+    See Also
+    --------
+    VotingRegressor : Averages regressors.
+    ensembles.selection.EnsembleSelectionClassifier : Learns the weights greedily.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.naive_bayes import GaussianNB
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from ensembles.stacking import VotingClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> vote = VotingClassifier(
+    ...     [("nb", GaussianNB()), ("tree", DecisionTreeClassifier(max_depth=2))],
+    ...     voting="soft", weights=[2, 1],
+    ... ).fit(X, y)
+    >>> vote.predict_proba(X).shape
+    (150, 3)
+    """
+
+    _parameter_constraints = {
+        **_BaseVoting._parameter_constraints,
+        "voting": [StrOptions({"hard", "soft"})],
+    }
+
+    def __init__(self, estimators, *, voting="hard", weights=None, n_jobs=None):
+        self.estimators = estimators
+        self.voting = voting
+        self.weights = weights
+        self.n_jobs = n_jobs
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit every classifier on all the data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Training samples; passed to the classifiers unchanged.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sample_weight : array-like of shape (n_samples,) or None, default=None
+            Sample weights for the classifiers that accept them (others are fit
+            without, with a warning).
+
+        Returns
+        -------
+        self : VotingClassifier
+            The fitted ensemble.
+        """
+        self._fit_members(X, y, sample_weight)
+        if self.voting == "soft":
+            missing = [
+                n
+                for n, e in zip(self._names, self.estimators_, strict=True)
+                if not hasattr(e, "predict_proba")
+            ]
+            if missing:
+                raise ValueError(
+                    f"voting='soft' needs predict_proba, which the estimators {missing} lack;"
+                    " use voting='hard' or drop them."
+                )
+        return self
+
+    def predict(self, X):
+        """Predict by majority (hard) or largest mean probability (soft).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted class labels.
+        """
+        if self.voting == "soft":
+            proba = self.predict_proba(X)
+            return self.classes_[np.argmax(proba, axis=1)]
+        labels = self._collect(X, "predict")
+        codes = np.searchsorted(self.classes_, labels)
+        return self.classes_[_weighted_vote(codes, self._weights, len(self.classes_))]
+
+    def _is_soft(self):
+        return self.voting == "soft"
+
+    @available_if(_is_soft)
+    def predict_proba(self, X):
+        """Weighted mean of the classifiers' probabilities (soft voting only).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities in the order of ``classes_``.
+        """
+        return np.average(self._collect(X, "predict_proba"), axis=0, weights=self._weights)
+
+    def transform(self, X):
+        """Each classifier's output: probabilities (soft) or class labels (hard).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        out : ndarray of shape (n_samples, n_estimators * n_classes) or \
+(n_samples, n_estimators)
+            Soft voting: probabilities, estimator after estimator. Hard voting: labels.
+        """
+        if self.voting == "soft":
+            proba = self._collect(X, "predict_proba")
+            return np.hstack(list(proba))
+        return self._collect(X, "predict").T
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the columns returned by :meth:`transform`.
+
+        Parameters
+        ----------
+        input_features : ignored
+            Present for API consistency.
+
+        Returns
+        -------
+        names : ndarray of str
+            ``<name>_<class>`` (soft) or ``<name>`` (hard) per column.
+        """
+        check_is_fitted(self)
+        if self.voting == "soft":
+            names = [f"{n}_{c}" for n in self._names for c in self.classes_]
+        else:
+            names = list(self._names)
+        return np.asarray(names, dtype=object)
+
+
+class VotingRegressor(RegressorMixin, _BaseVoting):
+    """Weighted average of regressors fit on the same data.
+
+    Parameters
+    ----------
+    estimators : list of (str, estimator)
+        Base regressors and their names; a regressor can be replaced by ``"drop"``.
+    weights : array-like of shape (n_estimators,) or None, default=None
+        Weight of each regressor in the average (dropped ones included, their weight is
+        ignored). ``None`` weighs all equally.
+    n_jobs : int or None, default=None
+        Number of joblib jobs fitting the regressors. ``None`` means 1.
+
+    Attributes
+    ----------
+    estimators_ : list of estimator
+        The fitted regressors (without dropped ones).
+    named_estimators_ : Bunch
+        ``estimators_`` by name.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of str
+        Names of features seen during fit (only when ``X`` has string column names).
+
+    See Also
+    --------
+    VotingClassifier : Votes of classifiers.
+    ensembles.selection.EnsembleSelectionRegressor : Learns the weights greedily.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import Ridge
+    >>> from sklearn.tree import DecisionTreeRegressor
+    >>> from ensembles.stacking import VotingRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> vote = VotingRegressor([("ridge", Ridge()), ("tree", DecisionTreeRegressor())])
+    >>> vote.fit(X, y).transform(X[:3]).shape
+    (3, 2)
+    """
+
+    def __init__(self, estimators, *, weights=None, n_jobs=None):
+        self.estimators = estimators
+        self.weights = weights
+        self.n_jobs = n_jobs
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit every regressor on all the data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Training samples; passed to the regressors unchanged.
+        y : array-like of shape (n_samples,)
+            Targets.
+        sample_weight : array-like of shape (n_samples,) or None, default=None
+            Sample weights for the regressors that accept them (others are fit
+            without, with a warning).
+
+        Returns
+        -------
+        self : VotingRegressor
+            The fitted ensemble.
+        """
+        return self._fit_members(X, y, sample_weight)
+
+    def predict(self, X):
+        """Weighted mean of the regressors' predictions.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted targets.
+        """
+        return np.average(self._collect(X, "predict"), axis=0, weights=self._weights)
+
+    def transform(self, X):
+        """Each regressor's predictions, one column per regressor.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        out : ndarray of shape (n_samples, n_estimators)
+            Predictions.
+        """
+        return self._collect(X, "predict").T
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the columns returned by :meth:`transform`: the estimator names.
+
+        Parameters
+        ----------
+        input_features : ignored
+            Present for API consistency.
+
+        Returns
+        -------
+        names : ndarray of str
+            One name per regressor.
+        """
+        check_is_fitted(self)
+        return np.asarray(self._names, dtype=object)
