@@ -1,0 +1,15 @@
+"""scikit-learn's own estimator checks on every public estimator of the boosting core."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from ensembles import GradientBoostingClassifier, GradientBoostingRegressor
+
+ESTIMATORS = [
+    GradientBoostingRegressor(n_estimators=10),
+    GradientBoostingClassifier(n_estimators=10),
+]
+
+
+@parametrize_with_checks(ESTIMATORS)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
