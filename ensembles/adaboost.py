@@ -63,7 +63,10 @@ class _BaseAdaBoost(BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        base_tags = get_tags(self._base_estimator())
+        base = self._base_estimator()
+        if not hasattr(base, "__sklearn_tags__"):
+            return tags  # not an estimator: fit will say so
+        base_tags = get_tags(base)
         # The members see X as given, so the ensemble takes what its members take.
         tags.input_tags.sparse = base_tags.input_tags.sparse
         tags.input_tags.allow_nan = base_tags.input_tags.allow_nan

@@ -221,7 +221,10 @@ class _BaseBagging(BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        base_tags = get_tags(self._base_estimator())
+        base = self._base_estimator()
+        if not hasattr(base, "__sklearn_tags__"):
+            return tags  # not an estimator: fit will say so
+        base_tags = get_tags(base)
         # Rows and columns are only indexed, so the ensemble takes what its members take.
         tags.input_tags.sparse = base_tags.input_tags.sparse
         tags.input_tags.allow_nan = base_tags.input_tags.allow_nan
@@ -378,9 +381,9 @@ class _BaseBagging(BaseEstimator):
         """Warn about rows without an out-of-bag prediction; say whether any row has one."""
         if not covered.all():
             warnings.warn(
-                f"{np.sum(~covered)} training rows were drawn by every member, so they have "
-                "no out-of-bag prediction and are left out of oob_score_; use more "
-                "estimators for a reliable estimate.",
+                f"{np.sum(~covered)} of the {covered.size} training rows were drawn by every "
+                "member, so they have no out-of-bag prediction and are left out of "
+                "oob_score_; use more estimators for a reliable estimate.",
                 UserWarning,
                 stacklevel=4,
             )
