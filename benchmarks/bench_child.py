@@ -1,0 +1,239 @@
+"""Child process of the benchmark harness: one measurement per process.
+
+The parent (``run.py``) starts a fresh interpreter for every (estimator, task, size), so
+peak memory belongs to that fit alone and no library shares a heap or a warm cache with
+another. Usage (the parent builds these command lines)::
+
+    python bench_child.py measure '<json spec>'
+    python bench_child.py prepare <task> <size> <cache_dir>
+    python bench_child.py startup <estimator> <threads>
+
+The result is one line on stdout that starts with :data:`MARKER` followed by JSON;
+anything the libraries print is ignored by the parent.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_estimators  # noqa: E402
+import bench_tasks  # noqa: E402
+
+MARKER = "BENCH_RESULT "
+MB = 1024.0 * 1024.0
+
+
+# --------------------------------------------------------------------------- memory
+
+
+def current_rss_mb():
+    """Resident set size now, in MiB (``None`` where /proc is unavailable)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            pages = int(fh.read().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE") / MB
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def process_peak_mb():
+    """Peak RSS of the whole process so far, in MiB."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # Linux reports KiB, macOS bytes.
+    return peak / MB if sys.platform == "darwin" else peak / 1024.0
+
+
+def reset_peak():
+    """Restart the kernel's high-water mark so the next reading covers only the fit.
+
+    Returns whether it worked (Linux >= 4.0); otherwise the peak is the process's.
+    """
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_since_reset_mb():
+    """``VmHWM`` (peak RSS since the last reset) in MiB, or the process peak."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError):
+        pass
+    return process_peak_mb()
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+def score(kind, y_true, output):
+    """Test scores; ``output`` is ``predict_proba`` for classifiers, ``predict`` else.
+
+    Returns
+    -------
+    metric : str
+        The headline metric (higher is better): ``roc_auc``, ``accuracy`` or ``r2``.
+    scores : dict
+    """
+    import numpy as np
+    from sklearn import metrics
+
+    if kind == "regression":
+        output = np.asarray(output, dtype=float).ravel()
+        return "r2", {
+            "r2": metrics.r2_score(y_true, output),
+            "rmse": metrics.root_mean_squared_error(y_true, output),
+        }
+    proba = np.asarray(output, dtype=float)
+    labels = np.arange(proba.shape[1])
+    scores = {
+        "accuracy": metrics.accuracy_score(y_true, proba.argmax(axis=1)),
+        "logloss": metrics.log_loss(y_true, np.clip(proba, 1e-15, 1), labels=labels),
+    }
+    if kind == "binary":
+        scores["roc_auc"] = metrics.roc_auc_score(y_true, proba[:, 1])
+        return "roc_auc", scores
+    return "accuracy", scores
+
+
+def _predict(est, X, kind):
+    return est.predict(X) if kind == "regression" else est.predict_proba(X)
+
+
+def _warmup_rows(y, kind, n=500):
+    """First ``n`` rows plus a few of every class, so a tiny fit sees all classes."""
+    import numpy as np
+
+    rows = set(range(min(n, len(y))))
+    if kind != "regression":
+        for c in np.unique(y):
+            rows.update(np.flatnonzero(y == c)[:5].tolist())
+    return np.array(sorted(rows))
+
+
+# --------------------------------------------------------------------------- modes
+
+
+def measure(spec):
+    """Fit and predict one estimator on one task; see ``run.py`` for ``spec``'s keys."""
+    name, threads = spec["estimator"], spec["threads"]
+    data = bench_tasks.load_task(
+        spec["task"], spec.get("size"), spec.get("datasets_dir"), spec.get("cache_dir")
+    )
+    kind = data.kind
+    params = bench_estimators.params_for(name, spec.get("overrides"))
+    out = {
+        "version": bench_estimators.version(name),
+        "n_train": int(data.X_train.shape[0]),
+        "n_test": int(data.X_test.shape[0]),
+        "n_features": int(data.n_features),
+        "kind": kind,
+        "params": params,
+    }
+
+    # A tiny fit first: it pays numba's compilation (or cache load) and any other
+    # first-call cost (fit and predict), reported on its own so fit_s and predict_s are
+    # the steady state.
+    rows = _warmup_rows(data.y_train, kind)
+    tiny = dict(params, n_estimators=min(2, params["n_estimators"]))
+    start = time.perf_counter()
+    warm = bench_estimators.build(name, kind, tiny, threads)
+    warm.fit(data.X_train[rows], data.y_train[rows])
+    _predict(warm, data.X_test[:100], kind)
+    out["warmup_s"] = time.perf_counter() - start
+    del warm
+
+    fits, predicts, befores, peaks = [], [], [], []
+    exact_peak = True
+    spent = 0.0
+    for i in range(spec.get("max_repeats", 3)):
+        # Drop the previous model first, so its memory does not count in this fit's peak.
+        est = output = None
+        est = bench_estimators.build(name, kind, params, threads)
+        gc.collect()
+        befores.append(current_rss_mb())
+        exact_peak = reset_peak() and exact_peak
+        start = time.perf_counter()
+        est.fit(data.X_train, data.y_train)
+        fits.append(time.perf_counter() - start)
+        peaks.append(peak_since_reset_mb())
+        start = time.perf_counter()
+        output = _predict(est, data.X_test, kind)
+        predicts.append(time.perf_counter() - start)
+        spent += fits[-1] + predicts[-1]
+        # Repeat only while another round still fits in the time budget.
+        if i + 1 >= spec.get("min_repeats", 1) and spent + fits[-1] > spec.get("budget_s", 0):
+            break
+
+    increments = [p - b for p, b in zip(peaks, befores, strict=True) if b is not None]
+    out["metric"], out["scores"] = score(kind, data.y_test, output)
+    out["score"] = out["scores"][out["metric"]]
+    out.update(
+        fit_times=fits,
+        predict_times=predicts,
+        fit_s=statistics.median(fits),
+        predict_s=statistics.median(predicts),
+        rss_before_fit_mb=befores[0],
+        peak_fit_mb=max(peaks),
+        fit_increment_mb=max(increments) if increments else None,
+        peak_scope="fit" if exact_peak else "process",
+        process_peak_mb=process_peak_mb(),
+    )
+    return out
+
+
+def prepare(task, size, cache_dir):
+    """Generate and cache a synthetic task once, outside any measured process."""
+    data = bench_tasks.load_task(task, int(size), cache_dir=cache_dir)
+    return {"n_train": int(data.X_train.shape[0]), "n_test": int(data.X_test.shape[0])}
+
+
+def startup(name, threads):
+    """Import the library and fit 10 trees on 1,000 rows (issue 2's start-up check).
+
+    The parent times the whole process; this reports the split between import and fit.
+    """
+    start = time.perf_counter()
+    import numpy as np
+
+    cls = bench_estimators.estimator_class(name, "binary")
+    imported = time.perf_counter()
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((1000, bench_tasks.SYNTH_FEATURES))
+    y = (X[:, 0] + X[:, 1] * X[:, 2] > 0).astype(np.int64)
+    params = bench_estimators.params_for(name, {"n_estimators": 10})
+    cls(**bench_estimators.ESTIMATORS[name].translate(params, "binary", threads, 0)).fit(X, y)
+    done = time.perf_counter()
+    return {"import_s": imported - start, "fit_s": done - imported}
+
+
+def main(argv):
+    mode, args = argv[0], argv[1:]
+    if mode == "measure":
+        result = measure(json.loads(args[0]))
+    elif mode == "prepare":
+        result = prepare(*args)
+    elif mode == "startup":
+        result = startup(args[0], int(args[1]))
+    else:
+        raise SystemExit(f"unknown mode {mode!r}: expected measure, prepare or startup")
+    sys.stdout.write(MARKER + json.dumps(result) + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

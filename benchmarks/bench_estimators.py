@@ -1,0 +1,213 @@
+"""The estimators the suite compares, and how the shared parameters map onto each library.
+
+Each family has one set of shared parameters (:data:`SHARED_PARAMS`), written in the
+vocabulary of ``ensembles``; a per-estimator ``translate`` function turns them into the
+library's own keyword arguments. Anything not listed keeps the library's default (the
+README's parameter table says which defaults differ).
+
+Peer libraries are imported lazily, inside :func:`build`, so importing this module costs
+nothing and a missing library only affects its own runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+FAMILIES = ("boosting", "random-forest", "extra-trees", "stacking")
+
+#: Parameters shared by every member of a family (``ensembles`` / XGBoost names).
+SHARED_PARAMS = {
+    "boosting": {"n_estimators": 100, "max_depth": 6, "learning_rate": 0.1, "max_bin": 256},
+    # max_features="sqrt" for regression too: scikit-learn's regressor default (all
+    # features) would make the 10^6-row series take hours on two cores.
+    "random-forest": {"n_estimators": 100, "max_features": "sqrt", "max_depth": None},
+    "extra-trees": {"n_estimators": 100, "max_features": "sqrt", "max_depth": None},
+    # Both stacking implementations get the same scikit-learn base learners, so the
+    # comparison measures the stacking layer itself.
+    "stacking": {"n_estimators": 50, "max_depth": 6, "learning_rate": 0.1, "cv": 3},
+}
+
+
+@dataclass(frozen=True)
+class EstimatorSpec:
+    """One benchmarked estimator.
+
+    Attributes
+    ----------
+    name : str
+        Identifier used on the command line and in the results.
+    module : str
+        Module whose import decides availability and whose ``__version__`` is recorded.
+    family : str
+        One of :data:`FAMILIES`; ratios compare members of the same family.
+    classifier, regressor : str
+        Attribute names of the estimator classes in ``module``.
+    translate : callable
+        ``translate(params, kind, threads, seed) -> dict`` of constructor arguments.
+    """
+
+    name: str
+    module: str
+    family: str
+    classifier: str
+    regressor: str
+    translate: object
+
+    @property
+    def library(self):
+        return self.module.split(".")[0]
+
+
+def _ensembles_gb(p, kind, threads, seed):
+    return dict(p, n_jobs=threads, random_state=seed)
+
+
+def _xgboost(p, kind, threads, seed):
+    return dict(p, tree_method="hist", n_jobs=threads, random_state=seed)
+
+
+def _lightgbm(p, kind, threads, seed):
+    return {
+        "n_estimators": p["n_estimators"],
+        "max_depth": p["max_depth"],
+        # Leaf-wise growth capped at a full depth-d tree, so it can grow the same trees.
+        "num_leaves": 2 ** p["max_depth"],
+        "learning_rate": p["learning_rate"],
+        # LightGBM keeps missing values outside max_bin; 256 would switch it to 16-bit bins.
+        "max_bin": min(p["max_bin"] - 1, 255),
+        "n_jobs": threads,
+        "random_state": seed,
+        "verbose": -1,
+    }
+
+
+def _catboost(p, kind, threads, seed):
+    return {
+        "iterations": p["n_estimators"],
+        "depth": p["max_depth"],
+        "learning_rate": p["learning_rate"],
+        # CatBoost counts borders (bins - 1).
+        "border_count": p["max_bin"] - 1,
+        "thread_count": threads,
+        "random_seed": seed,
+        "verbose": False,
+        "allow_writing_files": False,
+    }
+
+
+def _sklearn_hgb(p, kind, threads, seed):
+    # Threads come from OMP_NUM_THREADS, set by the harness for every child process.
+    return {
+        "max_iter": p["n_estimators"],
+        "max_depth": p["max_depth"],
+        "max_leaf_nodes": None,
+        "learning_rate": p["learning_rate"],
+        # One extra bin is always reserved for missing values.
+        "max_bins": min(p["max_bin"] - 1, 255),
+        "early_stopping": False,
+        "random_state": seed,
+    }
+
+
+def _forest(p, kind, threads, seed):
+    return dict(p, n_jobs=threads, random_state=seed)
+
+
+def _stacking(p, kind, threads, seed):
+    from sklearn.ensemble import (
+        ExtraTreesClassifier,
+        ExtraTreesRegressor,
+        HistGradientBoostingClassifier,
+        HistGradientBoostingRegressor,
+    )
+    from sklearn.linear_model import LogisticRegression, RidgeCV
+
+    clf = kind != "regression"
+    hgb = (HistGradientBoostingClassifier if clf else HistGradientBoostingRegressor)(
+        max_iter=p["n_estimators"], max_depth=p["max_depth"], max_leaf_nodes=None,
+        learning_rate=p["learning_rate"], early_stopping=False, random_state=seed,
+    )
+    et = (ExtraTreesClassifier if clf else ExtraTreesRegressor)(
+        n_estimators=p["n_estimators"], n_jobs=threads, random_state=seed
+    )
+    final = LogisticRegression(max_iter=1000) if clf else RidgeCV()
+    return {"estimators": [("hgb", hgb), ("et", et)], "final_estimator": final, "cv": p["cv"]}
+
+
+ESTIMATORS = {
+    s.name: s
+    for s in [
+        EstimatorSpec("ensembles-gb", "ensembles", "boosting", "GradientBoostingClassifier",
+                      "GradientBoostingRegressor", _ensembles_gb),
+        EstimatorSpec("xgboost", "xgboost", "boosting", "XGBClassifier", "XGBRegressor",
+                      _xgboost),
+        EstimatorSpec("lightgbm", "lightgbm", "boosting", "LGBMClassifier", "LGBMRegressor",
+                      _lightgbm),
+        EstimatorSpec("catboost", "catboost", "boosting", "CatBoostClassifier",
+                      "CatBoostRegressor", _catboost),
+        EstimatorSpec("sklearn-hgb", "sklearn.ensemble", "boosting",
+                      "HistGradientBoostingClassifier", "HistGradientBoostingRegressor",
+                      _sklearn_hgb),
+        EstimatorSpec("ensembles-rf", "ensembles", "random-forest", "RandomForestClassifier",
+                      "RandomForestRegressor", _forest),
+        EstimatorSpec("sklearn-rf", "sklearn.ensemble", "random-forest",
+                      "RandomForestClassifier", "RandomForestRegressor", _forest),
+        EstimatorSpec("ensembles-et", "ensembles", "extra-trees", "ExtraTreesClassifier",
+                      "ExtraTreesRegressor", _forest),
+        EstimatorSpec("sklearn-et", "sklearn.ensemble", "extra-trees", "ExtraTreesClassifier",
+                      "ExtraTreesRegressor", _forest),
+        EstimatorSpec("ensembles-stack", "ensembles", "stacking", "StackingClassifier",
+                      "StackingRegressor", _stacking),
+        EstimatorSpec("sklearn-stack", "sklearn.ensemble", "stacking", "StackingClassifier",
+                      "StackingRegressor", _stacking),
+    ]
+}
+
+
+def estimator_class(name, kind):
+    """Import and return the class for ``name`` and task ``kind``.
+
+    Raises
+    ------
+    ImportError
+        If the library or the class is not available.
+    """
+    spec = ESTIMATORS[name]
+    module = importlib.import_module(spec.module)
+    attr = spec.regressor if kind == "regression" else spec.classifier
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise ImportError(f"{spec.module} has no {attr}") from None
+
+
+def probe(name):
+    """Why ``name`` cannot run here, or ``None`` when both of its classes import."""
+    try:
+        for kind in ("binary", "regression"):
+            estimator_class(name, kind)
+    except Exception as exc:  # any import-time failure means "skip with a note"
+        return f"{type(exc).__name__}: {exc}".splitlines()[0]
+    return None
+
+
+def params_for(name, overrides=None):
+    """The shared parameters of ``name``'s family, with ``overrides`` applied."""
+    params = dict(SHARED_PARAMS[ESTIMATORS[name].family])
+    params.update({k: v for k, v in (overrides or {}).items() if k in params})
+    return params
+
+
+def build(name, kind, params, threads, seed=0):
+    """A fresh, unfitted estimator for ``name`` on a task of ``kind``."""
+    cls = estimator_class(name, kind)
+    return cls(**ESTIMATORS[name].translate(params, kind, threads, seed))
+
+
+def version(name):
+    """The installed version of ``name``'s library, or ``None``."""
+    try:
+        return getattr(importlib.import_module(ESTIMATORS[name].library), "__version__", None)
+    except Exception:
+        return None
