@@ -1,0 +1,394 @@
+"""Tests for ensembles._engine.grower: growth policies, pruning, leaves and column sampling.
+
+The reference is a deliberately naive grower written with numpy row masks: every candidate
+split of every node is scored from the rows themselves, without histograms.
+"""
+
+import heapq
+
+import numpy as np
+import pytest
+
+from ensembles._engine.binning import MISSING_BIN, BinMapper
+from ensembles._engine.grower import GrowthParams, TreeGrower, partition_rows, sample_features
+
+
+def _data(seed=0, n=300, n_features=3, missing=0.1):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, n_features))
+    X[rng.random(X.shape) < missing] = np.nan
+    x0 = np.nan_to_num(X[:, 0], nan=1.0)
+    x1 = np.nan_to_num(X[:, 1], nan=-1.0)
+    y = 2.0 * (x0 > 0.3) + np.sin(2 * x1) + 0.3 * rng.normal(size=n)
+    grad = (0.5 - y).astype(np.float32)
+    hess = rng.uniform(0.3, 1.2, n).astype(np.float32)
+    return X, grad, hess
+
+
+def _grow(X, grad, hess, seed=0, mask=None, max_bin=16, **params):
+    mapper = BinMapper(max_bin=max_bin).fit(X)
+    X_binned = mapper.transform(X)
+    if mask is None:
+        mask = np.ones(X.shape[1], dtype=np.bool_)
+    grower = TreeGrower(X_binned, mapper.edges_, mapper.n_bins_, GrowthParams(**params),
+                        np.random.default_rng(seed))
+    rows = np.arange(X.shape[0])
+    tree, leaf_slices = grower.grow(grad, hess, rows, mask)
+    return tree, leaf_slices, rows, mapper, X_binned
+
+
+def _route(tree, x):
+    """Leaf reached by one raw row, walking the flat arrays in plain Python."""
+    node = 0
+    while tree.left[node] != -1:
+        value = x[tree.feature[node]]
+        if np.isnan(value):
+            go_left = tree.default_left[node]
+        else:
+            go_left = value <= tree.threshold[node]
+        node = tree.left[node] if go_left else tree.right[node]
+    return node
+
+
+def _node_rows(tree, X):
+    """Row indices passing through every node, from raw-value routing."""
+    members = {0: np.arange(X.shape[0])}
+    for node in range(tree.n_nodes):  # parents come before their children
+        if tree.left[node] == -1:
+            continue
+        rows = members[node]
+        values = X[rows, tree.feature[node]]
+        left = np.where(np.isnan(values), tree.default_left[node],
+                        values <= tree.threshold[node])
+        members[tree.left[node]] = rows[left]
+        members[tree.right[node]] = rows[~left]
+    return members
+
+
+def _depth(tree):
+    depths = {0: 0}
+    for node in range(tree.n_nodes):
+        if tree.left[node] != -1:
+            depths[tree.left[node]] = depths[tree.right[node]] = depths[node] + 1
+    return max(depths.values())
+
+
+def _leaf_partition(rows, leaf_slices):
+    return {frozenset(rows[start:stop].tolist()) for _, start, stop in leaf_slices}
+
+
+# --- the naive reference --------------------------------------------------------------------
+
+def _weight(G, H, p):
+    if H <= 0:
+        return 0.0
+    w = -np.sign(G) * max(abs(G) - p.reg_alpha, 0.0) / (H + p.reg_lambda)
+    return float(np.clip(w, -p.max_delta_step, p.max_delta_step)) if p.max_delta_step else w
+
+
+def _score(G, H, p):
+    w = _weight(G, H, p)
+    return -(2 * G * w + (H + p.reg_lambda) * w * w + 2 * p.reg_alpha * abs(w))
+
+
+def _best_split(X_binned, grad, hess, rows, n_bins, p, features=None):
+    """(gain, feature, bin, missing_left) maximizing the gain over the rows, or None."""
+    g, h = grad[rows].astype(np.float64), hess[rows].astype(np.float64)
+    parent = _score(g.sum(), h.sum(), p)
+    best = None
+    for f in range(X_binned.shape[1]) if features is None else features:
+        codes = X_binned[rows, f]
+        for b in range(n_bins[f]):
+            for miss_left in (False, True):
+                left = np.where(codes == MISSING_BIN, miss_left, codes <= b)
+                if left.all() or not left.any():
+                    continue
+                hl, hr = h[left].sum(), h[~left].sum()
+                if hl < p.min_child_weight or hr < p.min_child_weight:
+                    continue
+                gain = _score(g[left].sum(), hl, p) + _score(g[~left].sum(), hr, p) - parent
+                if best is None or gain > best[0]:
+                    best = (gain, f, b, miss_left)
+    return best
+
+
+def _reference_partition(X_binned, grad, hess, n_bins, p):
+    """Leaves (as row sets) of the tree the growth policy should produce, before pruning."""
+    nodes = []  # (rows, depth, split)
+    queue = []
+
+    def add(rows, depth):
+        split = None
+        if (p.max_depth == 0 or depth < p.max_depth) and rows.size >= 2:
+            split = _best_split(X_binned, grad, hess, rows, n_bins, p)
+            if split is not None and split[0] <= 1e-6:
+                split = None
+        nodes.append((rows, depth, split))
+        if split is not None:
+            key = -split[0] if p.grow_policy == "lossguide" else depth
+            heapq.heappush(queue, (key, len(nodes) - 1))
+
+    add(np.arange(X_binned.shape[0]), 0)
+    leaves = {0}
+    while queue and not (p.max_leaves and len(leaves) >= p.max_leaves):
+        node = heapq.heappop(queue)[1]
+        rows, depth, (_, f, b, miss_left) = nodes[node]
+        codes = X_binned[rows, f]
+        left = np.where(codes == MISSING_BIN, miss_left, codes <= b)
+        leaves.remove(node)
+        leaves.update({len(nodes), len(nodes) + 1})
+        add(rows[left], depth + 1)
+        add(rows[~left], depth + 1)
+    return {frozenset(nodes[i][0].tolist()) for i in leaves}
+
+
+# --- tests ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("params", [
+    dict(max_depth=3),
+    dict(max_depth=4, reg_alpha=2.0, max_delta_step=0.4, learning_rate=0.5),
+    dict(max_depth=0, grow_policy="lossguide", max_leaves=10, min_child_weight=5.0),
+])
+def test_leaves_partition_the_rows_and_carry_their_weights(params):
+    X, grad, hess = _data(1)
+    tree, leaf_slices, rows, _, _ = _grow(X, grad, hess, **params)
+    p = GrowthParams(**params)
+    assert sorted(rows.tolist()) == list(range(X.shape[0]))  # rows were only permuted
+    bounds = sorted((start, stop) for _, start, stop in leaf_slices)
+    assert bounds[0][0] == 0 and bounds[-1][1] == X.shape[0]
+    assert all(a[1] == b[0] and a[0] < a[1] for a, b in zip(bounds, bounds[1:], strict=False))
+    leaf_ids = [leaf for leaf, _, _ in leaf_slices]
+    assert sorted(leaf_ids) == np.flatnonzero(tree.left == -1).tolist()
+    for leaf, start, stop in leaf_slices:
+        members = rows[start:stop]
+        G = grad[members].astype(np.float64).sum()
+        H = hess[members].astype(np.float64).sum()
+        assert tree.value[leaf, 0] == pytest.approx(p.learning_rate * _weight(G, H, p),
+                                                    rel=1e-9, abs=1e-12)
+        assert tree.cover[leaf] == pytest.approx(H, rel=1e-9)
+        # Raw-value routing (thresholds, default directions) agrees with the binned growth.
+        assert all(_route(tree, X[r]) == leaf for r in members)
+
+
+def test_split_nodes_store_edges_gains_and_covers_of_their_rows():
+    X, grad, hess = _data(2)
+    tree, _, _, mapper, X_binned = _grow(X, grad, hess, max_depth=4)
+    p = GrowthParams(max_depth=4)
+    members = _node_rows(tree, X)
+    for node in np.flatnonzero(tree.left != -1):
+        f, b = tree.feature[node], tree.split_bin[node]
+        assert tree.threshold[node] == mapper.edges_[f, b]
+        rows = members[node]
+        assert tree.cover[node] == pytest.approx(hess[rows].astype(np.float64).sum(), rel=1e-9)
+        best = _best_split(X_binned, grad, hess, rows, mapper.n_bins_, p)
+        assert tree.gain[node] == pytest.approx(best[0], rel=1e-8)
+
+
+@pytest.mark.parametrize("max_depth", [1, 2, 4])
+def test_depthwise_respects_max_depth_and_matches_reference(max_depth):
+    X, grad, hess = _data(3)
+    tree, leaf_slices, rows, mapper, X_binned = _grow(X, grad, hess, max_depth=max_depth)
+    assert _depth(tree) == max_depth
+    assert tree.n_leaves <= 2**max_depth
+    expected = _reference_partition(X_binned, grad, hess, mapper.n_bins_,
+                                    GrowthParams(max_depth=max_depth))
+    assert _leaf_partition(rows, leaf_slices) == expected
+
+
+@pytest.mark.parametrize("max_leaves", [2, 3, 5, 9, 16])
+def test_lossguide_respects_max_leaves_and_grows_best_first(max_leaves):
+    X, grad, hess = _data(4)
+    params = dict(grow_policy="lossguide", max_depth=0, max_leaves=max_leaves)
+    tree, leaf_slices, rows, mapper, X_binned = _grow(X, grad, hess, **params)
+    assert tree.n_leaves == max_leaves
+    expected = _reference_partition(X_binned, grad, hess, mapper.n_bins_,
+                                    GrowthParams(**params))
+    assert _leaf_partition(rows, leaf_slices) == expected
+
+
+def test_lossguide_third_leaf_splits_the_child_with_the_larger_gain():
+    X, grad, hess = _data(5)
+    tree, _, _, mapper, X_binned = _grow(X, grad, hess, grow_policy="lossguide", max_depth=0,
+                                         max_leaves=3)
+    p = GrowthParams()
+    members = _node_rows(tree, X)
+    children = [tree.left[0], tree.right[0]]
+    gains = [_best_split(X_binned, grad, hess, members[c], mapper.n_bins_, p)[0]
+             for c in children]
+    assert gains[0] != pytest.approx(gains[1])
+    expanded = children[int(np.argmax(gains))]
+    assert tree.left[expanded] != -1
+    assert tree.gain[expanded] == pytest.approx(max(gains), rel=1e-8)
+
+
+def test_depthwise_with_max_leaves_expands_shallow_nodes_first():
+    X, grad, hess = _data(6)
+    tree, leaf_slices, rows, mapper, X_binned = _grow(X, grad, hess, max_depth=5, max_leaves=6)
+    assert tree.n_leaves == 6
+    assert _depth(tree) == 3  # levels 0 and 1 fill 4 leaves; two more come from level 2
+    expected = _reference_partition(X_binned, grad, hess, mapper.n_bins_,
+                                    GrowthParams(max_depth=5, max_leaves=6))
+    assert _leaf_partition(rows, leaf_slices) == expected
+
+
+def _prune(tree, gamma):
+    """Children of each node after bottom-up gamma pruning, from an unpruned tree."""
+    children = {n: (tree.left[n], tree.right[n]) for n in range(tree.n_nodes)
+                if tree.left[n] != -1}
+    for node in range(tree.n_nodes - 1, -1, -1):  # children have larger ids than parents
+        if node in children:
+            both_leaves = all(c not in children for c in children[node])
+            if both_leaves and tree.gain[node] < gamma:
+                del children[node]
+    return children
+
+
+def _leaf_row_sets(children, members):
+    reached = [0]
+    leaves = set()
+    for node in reached:
+        if node in children:
+            reached.extend(children[node])
+        else:
+            leaves.add(frozenset(members[node].tolist()))
+    return leaves
+
+
+@pytest.mark.parametrize("quantile", [0.3, 0.7, 1.0])
+def test_gamma_prunes_exactly_the_weak_splits_above_leaves(quantile):
+    X, grad, hess = _data(7)
+    full, _, _, _, _ = _grow(X, grad, hess, max_depth=5)
+    gains = full.gain[full.left != -1]
+    gamma = float(np.quantile(gains, quantile)) + 1e-9
+    pruned, leaf_slices, rows, _, _ = _grow(X, grad, hess, max_depth=5, gamma=gamma)
+    expected = _leaf_row_sets(_prune(full, gamma), _node_rows(full, X))
+    assert _leaf_partition(rows, leaf_slices) == expected
+    assert pruned.n_leaves < full.n_leaves
+    for node in np.flatnonzero(pruned.left != -1):
+        kids = pruned.left[node], pruned.right[node]
+        if all(pruned.left[k] == -1 for k in kids):
+            assert pruned.gain[node] >= gamma
+    # A split weaker than gamma survives only above a split that is kept.
+    weak = np.flatnonzero((pruned.left != -1) & (pruned.gain < gamma))
+    assert all(pruned.left[pruned.left[n]] != -1 or pruned.left[pruned.right[n]] != -1
+               for n in weak)
+
+
+def test_min_child_weight_bounds_every_leaf():
+    X, grad, hess = _data(8)
+    tree, leaf_slices, rows, _, _ = _grow(X, grad, hess, max_depth=0, grow_policy="lossguide",
+                                          min_child_weight=25.0)
+    assert tree.n_leaves > 2
+    for _, start, stop in leaf_slices:
+        assert hess[rows[start:stop]].astype(np.float64).sum() >= 25.0
+
+
+def test_one_informative_feature_is_the_one_split_on():
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(400, 5))
+    y = (X[:, 2] > 0.3).astype(float)
+    grad = (0.5 - y).astype(np.float32)
+    hess = np.full(400, 0.25, dtype=np.float32)
+    tree, _, _, _, _ = _grow(X, grad, hess, max_depth=1, max_bin=256)
+    assert tree.feature[0] == 2
+    # Exact bins put the threshold between the two classes.
+    assert X[y == 0, 2].max() <= tree.threshold[0] < X[y == 1, 2].min()
+    deeper, _, _, _, _ = _grow(X, grad, hess, max_depth=4, max_bin=256)
+    assert set(deeper.feature[deeper.left != -1].tolist()) == {2}
+
+
+def test_missing_values_follow_the_learned_default_direction():
+    rng = np.random.default_rng(10)
+    x = rng.normal(size=500)
+    missing = rng.random(500) < 0.2
+    y = ((x > 0) | missing).astype(float)
+    X = np.where(missing, np.nan, x)[:, None]
+    tree, _, _, _, _ = _grow(X, (0.5 - y).astype(np.float32), np.ones(500, np.float32),
+                             max_depth=1)
+    assert not tree.default_left[0]  # missing rows behave like the right-hand (high) values
+    leaf_values = tree.value[[_route(tree, row) for row in X], 0]
+    assert np.all(leaf_values[missing] == tree.value[tree.right[0], 0])
+    assert leaf_values[missing].min() > leaf_values[(~missing) & (x <= 0)].max()
+
+
+def test_tree_level_feature_mask_is_respected():
+    X, grad, hess = _data(11, n_features=4)
+    mask = np.array([False, True, True, False])
+    tree, _, _, _, _ = _grow(X, grad, hess, mask=mask, max_depth=4)
+    used = set(tree.feature[tree.left != -1].tolist())
+    assert used and used <= {1, 2}
+
+
+def test_colsample_bylevel_uses_one_feature_subset_per_depth():
+    X, grad, hess = _data(12, n_features=6)
+    roots = set()
+    for seed in range(6):
+        tree, _, _, _, _ = _grow(X, grad, hess, seed=seed, max_depth=4,
+                                 colsample_bylevel=1 / 3)
+        depth = {0: 0}
+        per_depth = {}
+        for node in np.flatnonzero(tree.left != -1):
+            depth[tree.left[node]] = depth[tree.right[node]] = depth[node] + 1
+            per_depth.setdefault(depth[node], set()).add(int(tree.feature[node]))
+        assert all(len(features) <= 2 for features in per_depth.values())
+        roots.add(int(tree.feature[0]))
+    assert len(roots) > 1  # the subsets really change with the generator
+
+
+def test_colsample_bynode_restricts_each_split_to_its_sampled_feature():
+    X, grad, hess = _data(13, n_features=4)
+    p = GrowthParams(max_depth=3, colsample_bynode=0.25)
+    restricted = 0
+    for seed in range(4):
+        tree, _, _, mapper, X_binned = _grow(X, grad, hess, seed=seed, max_depth=3,
+                                             colsample_bynode=0.25)
+        members = _node_rows(tree, X)
+        for node in np.flatnonzero(tree.left != -1):
+            rows = members[node]
+            f = int(tree.feature[node])
+            # One feature per node: the split is the best on that feature alone ...
+            own = _best_split(X_binned, grad, hess, rows, mapper.n_bins_, p, features=[f])
+            assert tree.gain[node] == pytest.approx(own[0], rel=1e-8)
+            # ... and often not the best over all features.
+            overall = _best_split(X_binned, grad, hess, rows, mapper.n_bins_, p)
+            restricted += overall[0] > own[0] * (1 + 1e-6)
+    assert restricted > 0
+
+
+def test_same_generator_seed_gives_the_same_tree():
+    X, grad, hess = _data(14, n_features=5)
+    params = dict(max_depth=4, colsample_bylevel=0.6, colsample_bynode=0.6)
+    a, _, _, _, _ = _grow(X, grad, hess, seed=3, **params)
+    b, _, _, _, _ = _grow(X, grad, hess, seed=3, **params)
+    for name in ("feature", "threshold", "left", "right", "value", "gain"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+
+
+def test_sample_features_draws_a_subset_of_the_mask():
+    mask = np.array([True, False, True, True, False, True, True, True])
+    rng = np.random.default_rng(0)
+    assert sample_features(mask, 1.0, rng) is mask
+    for fraction, expected in [(0.5, 3), (0.01, 1), (0.99, 5)]:
+        sampled = sample_features(mask, fraction, rng)
+        assert sampled.dtype == np.bool_ and sampled.sum() == expected
+        assert not np.any(sampled & ~mask)
+
+
+@pytest.mark.parametrize("default_left", [False, True])
+def test_partition_rows_is_stable_and_in_place(default_left):
+    rng = np.random.default_rng(15)
+    X_binned = rng.integers(0, 8, (200, 2)).astype(np.uint8)
+    X_binned[rng.random(200) < 0.2, 1] = MISSING_BIN
+    rows = rng.permutation(200).astype(np.int64)
+    original = rows.copy()
+    start, stop = 30, 170
+    n_left = partition_rows(rows, start, stop, X_binned, 1, 3, default_left,
+                            np.empty_like(rows))
+    segment = original[start:stop]
+    codes = X_binned[segment, 1]
+    left = np.where(codes == MISSING_BIN, default_left, codes <= 3)
+    assert n_left == left.sum()
+    np.testing.assert_array_equal(rows[start:start + n_left], segment[left])
+    np.testing.assert_array_equal(rows[start + n_left:stop], segment[~left])
+    np.testing.assert_array_equal(rows[:start], original[:start])
+    np.testing.assert_array_equal(rows[stop:], original[stop:])
