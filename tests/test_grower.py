@@ -392,3 +392,26 @@ def test_partition_rows_is_stable_and_in_place(default_left):
     np.testing.assert_array_equal(rows[start + n_left:stop], segment[~left])
     np.testing.assert_array_equal(rows[:start], original[:start])
     np.testing.assert_array_equal(rows[stop:], original[stop:])
+
+
+def test_growing_on_a_row_subset_ignores_the_other_rows():
+    X, grad, hess = _data(16)
+    mapper = BinMapper(max_bin=16).fit(X)
+    X_binned = mapper.transform(X)
+    subset = np.flatnonzero(np.random.default_rng(16).random(X.shape[0]) < 0.5)
+    scrambled = grad.copy()
+    scrambled[np.setdiff1d(np.arange(X.shape[0]), subset)] = 1e6  # must not matter
+    trees = []
+    for g in (grad, scrambled):
+        rows = subset.copy()
+        grower = TreeGrower(X_binned, mapper.edges_, mapper.n_bins_, GrowthParams(max_depth=3),
+                            np.random.default_rng(0))
+        tree, leaf_slices = grower.grow(g, hess, rows, np.ones(3, np.bool_))
+        assert sorted(rows.tolist()) == subset.tolist()
+        reference = _reference_partition(X_binned[subset], grad[subset], hess[subset],
+                                         mapper.n_bins_, GrowthParams(max_depth=3))
+        expected = {frozenset(subset[sorted(leaf)].tolist()) for leaf in reference}
+        assert _leaf_partition(rows, leaf_slices) == expected
+        trees.append(tree)
+    for name in ("feature", "threshold", "left", "value"):
+        np.testing.assert_array_equal(getattr(trees[0], name), getattr(trees[1], name))
