@@ -257,7 +257,9 @@ def to_markdown(report):
         f"# Benchmark results: {report['name']}",
         f"{report['description']}.\n\nCommand: `{report['command']}`; created "
         f"{report['created']} on {m['platform']} ({m['processor']}, {m['cpu_count']} CPUs, "
-        f"Python {m['python']}), {m['threads']} threads per fit; {versions}.",
+        f"Python {m['python']}), {m['threads']} threads per fit, load average "
+        f"{_fmt(m.get('load_start'), 1)} at the start and {_fmt(m.get('load_end'), 1)} at "
+        f"the end; {versions}.",
         "Times are medians of the timed fits in one child process, after an untimed "
         "warm-up fit (2 trees on <= 500 rows) whose time is the *warm-up* column (numba "
         "compilation or cache loading for `ensembles`). *x best* divides by the fastest "

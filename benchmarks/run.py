@@ -89,10 +89,12 @@ _FOREST_CAPS = {"synth-clf": 1_000_000, "synth-reg": 100_000}
 SUITES = {
     "quick": Suite(
         "scikit-learn's bundled data and 10^4-row synthetic sets; boosting and forests",
-        tasks=BUNDLED + SYNTHETIC,
+        # wine is left to the full suite: one child per run costs ~1.5 s of start-up, and
+        # 45 runs keep the suite well under 3 minutes on 2 cores.
+        tasks=("breast_cancer", "digits", "diabetes") + SYNTHETIC,
         estimators=BOOSTING + FORESTS,
         sizes=(10_000,),
-        budget_s=1.5,
+        budget_s=1.0,
         timeout_s=120,
     ),
     "full": Suite(
@@ -316,6 +318,14 @@ def _progress_result(result):
             f"{inc}  warm-up {result['warmup_s']:.2f} s  x{len(result['fit_times'])}")
 
 
+def _load_average():
+    """One-minute load average, or ``None`` where the platform has none."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+
+
 def machine_info(threads):
     """Where and with what the suite ran."""
     from importlib import metadata
@@ -405,6 +415,11 @@ def main(argv=None):
     started = time.perf_counter()
     print(f"suite {args.suite}: {suite.description}\n{len(jobs)} runs, {args.threads} "
           f"threads, up to {max_repeats} timed fits each", flush=True)
+    load_start = _load_average()
+    if load_start is not None and load_start > 0.5 * (os.cpu_count() or 1):
+        # OpenMP pools that spin-wait (XGBoost, LightGBM) slow down many-fold on busy cores.
+        print(f"  warning: the machine is busy (load average {load_start:.1f} on "
+              f"{os.cpu_count()} CPUs); timings will be unreliable", flush=True)
 
     skipped = {}
     for est in dict.fromkeys(j["estimator"] for j in jobs):
@@ -467,7 +482,8 @@ def main(argv=None):
         "created": datetime.datetime.now().isoformat(timespec="seconds"),
         "command": "python benchmarks/run.py " + " ".join(argv if argv is not None
                                                          else sys.argv[1:]),
-        "machine": machine_info(args.threads),
+        "machine": dict(machine_info(args.threads), load_start=load_start,
+                        load_end=_load_average()),
         "params": {f: dict(p, **{k: v for k, v in overrides.items() if k in p})
                    for f, p in bench_estimators.SHARED_PARAMS.items()},
         "baseline": suite.baseline,
