@@ -137,11 +137,12 @@ def _draw(seed, n_samples, n_features, n_draw, max_features, bootstrap, bootstra
 
 
 def _same_sampling(old, new):
-    return old.keys() == new.keys() and all(
-        np.array_equal(old[key], new[key]) if key == "p" and old[key] is not None
-        else old[key] is new[key] or old[key] == new[key]
-        for key in old
-    )
+    """Whether two sampling descriptions draw the same rows and columns from a seed."""
+    if (old["p"] is None) != (new["p"] is None):
+        return False
+    if old["p"] is not None and not np.array_equal(old["p"], new["p"]):
+        return False
+    return all(old[key] == new[key] for key in old if key != "p")
 
 
 def _take(X, rows, features):
@@ -177,6 +178,18 @@ def _fit_members(base, X, y, sample_weight, seeds, sampling, pass_weight):
         members.append(member)
         member_features.append(features)
     return members, member_features
+
+
+def _sum_outputs(member_output, members, features, X):
+    """Sum ``member_output(member, X_member)`` over one batch of members."""
+    return sum(
+        member_output(member, _take(X, None, cols))
+        for member, cols in zip(members, features, strict=True)
+    )
+
+
+def _member_predict(member, X):
+    return member.predict(X)
 
 
 def _batches(n_items, n_jobs):
@@ -368,12 +381,11 @@ class _BaseBagging(BaseEstimator):
             reset=False,
         )
 
-        def batch_sum(part):
-            pairs = zip(self.estimators_[part], self.estimators_features_[part], strict=True)
-            return sum(member_output(member, _take(X, None, cols)) for member, cols in pairs)
-
         totals = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(batch_sum)(part) for part in _batches(len(self.estimators_), self.n_jobs)
+            delayed(_sum_outputs)(
+                member_output, self.estimators_[part], self.estimators_features_[part], X
+            )
+            for part in _batches(len(self.estimators_), self.n_jobs)
         )
         return sum(totals) / len(self.estimators_)
 
@@ -704,7 +716,7 @@ class BaggingRegressor(RegressorMixin, _BaseBagging):
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predicted values.
         """
-        return self._mean_over_members(X, lambda member, X_member: member.predict(X_member))
+        return self._mean_over_members(X, _member_predict)
 
     def _set_oob(self, X, y):
         totals = np.zeros(y.shape)

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from joblib import parallel_config
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import ensemble as sk_ensemble
-from sklearn.base import BaseEstimator, ClassifierMixin, is_classifier, is_regressor
+from sklearn.base import BaseEstimator, ClassifierMixin, clone, is_classifier, is_regressor
 from sklearn.datasets import load_breast_cancer, load_digits, make_classification
 from sklearn.linear_model import RidgeClassifier
 from sklearn.model_selection import KFold, StratifiedKFold
@@ -363,6 +364,19 @@ def test_warm_start_errors_and_warning():
         model.fit(X, y + 1)
     with pytest.raises(ValueError, match="features"):
         model.fit(X[:, :5], y)
+    # Weights that switch a member without fit weights to weighted draws change the draws.
+    recorder = BaggingClassifier(_RecorderWithoutWeights(), n_estimators=2, warm_start=True)
+    recorder.fit(X, y)
+    with pytest.raises(ValueError, match="sample_weight mode"):
+        recorder.set_params(n_estimators=3).fit(X, y, sample_weight=np.ones(100))
+
+
+def test_process_backend_gives_the_same_model():
+    X, y = make_classification(n_samples=120, random_state=0)
+    model = BaggingRegressor(n_estimators=4, n_jobs=2, random_state=0)
+    with parallel_config(backend="loky"):
+        in_processes = clone(model).fit(X, y).predict(X)
+    assert_allclose(in_processes, model.fit(X, y).predict(X))
 
 
 # --- other behaviour ---------------------------------------------------------------------
