@@ -172,6 +172,23 @@ def family_summary(report):
     return _table(header, rows)
 
 
+def pivot_table(report, family):
+    """Data sets down, estimators across: test score and fit seconds in each cell."""
+    runs = sorted((r for r in report["results"] if r["family"] == family), key=_key)
+    estimators = sorted({r["estimator"] for r in runs}, key=_EST_ORDER.get)
+    if not estimators:
+        return ""
+    cells = defaultdict(dict)
+    for r in runs:
+        cells[(r["task"], r["size"])][r["estimator"]] = (
+            f"{r['score']:.4f} ({r['fit_s']:.2f} s)" if r["status"] == "ok" else r["status"]
+        )
+    metric = {(r["task"], r["size"]): r["metric"] for r in runs if r["status"] == "ok"}
+    rows = [[f"{t} {_size(s)}" if s else t, metric.get((t, s), "-")]
+            + [row.get(e, "-") for e in estimators] for (t, s), row in cells.items()]
+    return _table(["task", "score"] + estimators, rows)
+
+
 def baseline_table(report):
     """Every measured run against the baseline estimator (issue 2's core view)."""
     base = report.get("baseline")
@@ -280,7 +297,8 @@ def to_markdown(report):
     for family in bench_estimators.FAMILIES:
         table = results_table(report, family)
         if table:
-            parts += [f"## {family}", table]
+            parts += [f"## {family}", "Test score (fit time):", pivot_table(report, family),
+                      "All measurements:", table]
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
@@ -298,6 +316,10 @@ def summary_text(report):
                          f"{_size(r['size'])}: {r['note']}")
     for est, why in report["skipped"].items():
         lines.append(f"  skipped {est}: {why}")
+    for family in bench_estimators.FAMILIES:
+        table = pivot_table(report, family)
+        if table:
+            lines += ["", f"{family}: test score (fit time)", table]
     if _ok(report):
         lines += ["", family_summary(report)]
     if report.get("startup"):

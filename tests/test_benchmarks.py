@@ -7,6 +7,7 @@ sizes, few trees and scikit-learn's HistGradientBoosting, which is always instal
 import importlib.util
 import json
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -267,6 +268,8 @@ def test_tiny_run_writes_json_markdown_and_plots(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "[  1/2] sklearn-hgb" in out and "[  2/2] sklearn-hgb" in out
     assert "2 runs: 2 ok" in out
+    assert "boosting: test score (fit time)" in out
+    assert re.search(r"\| breast_cancer \| roc_auc \| 0\.9\d+ \(\d+\.\d\d s\) \|", out)
 
     report = json.loads((tmp_path / "res" / "tiny.json").read_text())
     assert report["machine"]["threads"] == 1
@@ -386,3 +389,14 @@ def test_update_readme_replaces_its_block_only(tmp_path):
     assert text.startswith("intro\n")
     assert text.count("<!-- results:t:start -->") == 1
     assert "| boosting | ensembles-gb | 1 | 0 | 2.00 |" in text
+
+
+def test_pivot_table_puts_data_sets_down_and_estimators_across():
+    failed = dict(_result("lightgbm", 1.0, size=10_000), status="timeout")
+    report = _report([_result("xgboost", 2.0, score=0.91), _result("ensembles-gb", 3.0),
+                      _result("xgboost", 1.0, size=10_000), failed])
+    lines = bench_report.pivot_table(report, "boosting").splitlines()
+    assert lines[0] == "| task | score | ensembles-gb | xgboost | lightgbm |"
+    assert lines[2] == "| synth-clf 1e4 | roc_auc | - | 0.9000 (1.00 s) | timeout |"
+    assert lines[3] == "| synth-clf 1e6 | roc_auc | 0.9000 (3.00 s) | 0.9100 (2.00 s) | - |"
+    assert bench_report.pivot_table(report, "stacking") == ""
