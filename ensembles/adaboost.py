@@ -10,7 +10,7 @@ import numbers
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone, is_classifier
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils import check_random_state, column_or_1d, get_tags
 from sklearn.utils.multiclass import check_classification_targets
@@ -163,7 +163,7 @@ class _BaseAdaBoost(BaseEstimator):
         score : float
             The score after each member.
         """
-        metric = accuracy_score if isinstance(self, ClassifierMixin) else r2_score
+        metric = accuracy_score if is_classifier(self) else r2_score
         for y_pred in self.staged_predict(X):
             yield metric(y, y_pred, sample_weight=sample_weight)
 
