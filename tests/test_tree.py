@@ -195,9 +195,6 @@ def test_to_dict_from_dict_round_trip_is_exact(n_values):
             np.testing.assert_array_equal(restored, original, err_msg=name)
 
 
-@pytest.mark.xfail(strict=True, reason="to_dict writes every infinite threshold as null and "
-                   "from_dict reads null back as +inf, so a -inf threshold (BinMapper can "
-                   "produce a -inf edge, see test_binning) flips its split")
 def test_round_trip_keeps_a_negative_infinite_threshold():
     stump = Tree(feature=[0, -1, -1], threshold=[-np.inf, 0, 0], split_bin=[0, 0, 0],
                  default_left=[True, False, False], left=[1, -1, -1], right=[2, -1, -1],

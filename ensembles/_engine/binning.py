@@ -23,7 +23,7 @@ def _midpoints(values):
     is used then, so that each distinct value keeps a bin of its own.
     """
     lower, upper = values[:-1], values[1:]
-    mid = lower + (upper - lower) / 2.0
+    mid = lower / 2.0 + upper / 2.0  # (upper - lower) could overflow near float64's limit
     return np.where(mid >= upper, lower, mid)
 
 
@@ -49,7 +49,9 @@ def find_bin_edges(column, max_bin):
     if distinct.size <= max_bin:
         return _midpoints(distinct)
     quantiles = np.linspace(0.0, 100.0, max_bin + 1)[1:-1]
-    edges = np.unique(np.percentile(column, quantiles, method="midpoint"))
+    # Quantiles taken as data values: interpolating between values of opposite sign near
+    # float64's limit would overflow to -inf.
+    edges = np.unique(np.percentile(column, quantiles, method="lower"))
     # The largest value must stay above every edge, else the top bin would be empty.
     return edges[edges < distinct[-1]]
 

@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit
 
 from .binning import MISSING_BIN
-from .histogram import build_histogram, subtract_histogram
+from .histogram import build_histogram, build_histograms, subtract_histogram
 from .split import find_best_split, leaf_weight
 from .tree import Tree
 
@@ -126,15 +126,20 @@ class TreeGrower:
         n_leaves = 1
         lossguide = p.grow_policy == "lossguide"
         # Candidates ordered by (depth, id) grow level by level; by (-gain, id) best-first.
+        # Depthwise growth expands a whole level per batch, so its histograms are built in
+        # one parallel kernel call.
         queue = []
         self._push(queue, 0, lossguide)
         while queue:
-            if p.max_leaves > 0 and n_leaves >= p.max_leaves:
+            budget = p.max_leaves - n_leaves if p.max_leaves > 0 else len(queue)
+            if budget <= 0:
                 break
-            node_id = heapq.heappop(queue)[-1]
-            left, right = self._split(node_id)
-            n_leaves += 1
-            for child in (left, right):
+            batch = [heapq.heappop(queue)[-1]]
+            while (not lossguide and queue and len(batch) < budget
+                   and queue[0][0] == self.nodes[batch[0]].depth):
+                batch.append(heapq.heappop(queue)[-1])
+            n_leaves += len(batch)
+            for child in self._split(batch):
                 self._evaluate(child)
                 self._push(queue, child, lossguide)
         for node in self.nodes:
@@ -169,27 +174,37 @@ class TreeGrower:
         if split[1] >= 0 and split[0] > MIN_SPLIT_GAIN:
             node.split = split
 
-    def _split(self, node_id):
-        node = self.nodes[node_id]
-        gain, feature, bin_, default_left, GL, HL = node.split
-        n_left = partition_rows(self._rows, node.start, node.stop, self.X_binned, feature,
-                                bin_, default_left, self._buffer)
-        mid = node.start + n_left
-        small, large = (node.start, mid), (mid, node.stop)
-        if n_left > node.stop - mid:
-            small, large = large, small
-        small_hist = build_histogram(self.X_binned, self._grad, self._hess,
-                                     self._rows[small[0]:small[1]])
-        large_hist = subtract_histogram(node.hist, small_hist)
-        hists = {small: small_hist, large: large_hist}
-        node.hist = None
-        node.gain = gain
-        left = _Node(node.start, mid, node.depth + 1, GL, HL, hists[(node.start, mid)])
-        right = _Node(mid, node.stop, node.depth + 1, node.G - GL, node.H - HL,
-                      hists[(mid, node.stop)])
-        node.left, node.right = len(self.nodes), len(self.nodes) + 1
-        self.nodes += [left, right]
-        return node.left, node.right
+    def _split(self, batch):
+        """Split the nodes of ``batch``; returns the ids of their children in order."""
+        small_bounds = []
+        children = []
+        for node_id in batch:
+            node = self.nodes[node_id]
+            gain, feature, bin_, default_left, GL, HL = node.split
+            n_left = partition_rows(self._rows, node.start, node.stop, self.X_binned, feature,
+                                    bin_, default_left, self._buffer)
+            mid = node.start + n_left
+            left = _Node(node.start, mid, node.depth + 1, GL, HL, None)
+            right = _Node(mid, node.stop, node.depth + 1, node.G - GL, node.H - HL, None)
+            node.gain = gain
+            node.left, node.right = len(self.nodes), len(self.nodes) + 1
+            self.nodes += [left, right]
+            children += [node.left, node.right]
+            # The subtraction trick: build the child with fewer rows, derive the other.
+            small = left if n_left <= node.stop - mid else right
+            small_bounds.append((small.start, small.stop))
+        bounds = np.array(small_bounds, dtype=np.int64).reshape(-1, 2)
+        hists = build_histograms(self.X_binned, self._grad, self._hess, self._rows,
+                                 bounds[:, 0].copy(), bounds[:, 1].copy())
+        for k, node_id in enumerate(batch):
+            node = self.nodes[node_id]
+            left, right = self.nodes[node.left], self.nodes[node.right]
+            small, large = (left, right) if left.start == bounds[k, 0] and (
+                left.stop == bounds[k, 1]) else (right, left)
+            small.hist = hists[k]
+            large.hist = subtract_histogram(node.hist, small.hist)
+            node.hist = None
+        return children
 
     def _prune(self, node_id):
         """Collapse, bottom-up, splits whose gain is below ``gamma`` (XGBoost's pruner)."""

@@ -19,6 +19,9 @@ TREE_FIELDS = (
     "cover",
 )
 
+_INF_NAMES = {np.inf: "inf", -np.inf: "-inf"}
+_INF_VALUES = {"inf": np.inf, "-inf": -np.inf}
+
 
 class Tree:
     """One fitted tree as flat node arrays.
@@ -70,7 +73,7 @@ class Tree:
             array = getattr(self, name)
             if name == "threshold":
                 # JSON has no infinity; +inf marks "split off missing values only".
-                out[name] = [None if np.isinf(t) else float(t) for t in array]
+                out[name] = [_INF_NAMES.get(float(t), float(t)) for t in array]
             elif name == "value":
                 out[name] = array.tolist()
             elif array.dtype == np.bool_:
@@ -81,7 +84,7 @@ class Tree:
 
     @classmethod
     def from_dict(cls, data):
-        threshold = [np.inf if t is None else t for t in data["threshold"]]
+        threshold = [_INF_VALUES[t] if isinstance(t, str) else t for t in data["threshold"]]
         return cls(**{**{k: data[k] for k in TREE_FIELDS}, "threshold": threshold})
 
 

@@ -26,7 +26,7 @@ def _check_tree(path, i, data, n_features, n_outputs_per_tree):
         _fail(path, f"tree {i} has node arrays of different or zero lengths")
     try:
         tree = Tree.from_dict(data)
-    except (TypeError, ValueError, OverflowError) as exc:
+    except (TypeError, ValueError, OverflowError, KeyError) as exc:
         _fail(path, f"tree {i} holds values of the wrong type ({exc})")
     internal = tree.left != -1
     ids = np.arange(n)
@@ -74,8 +74,8 @@ def read_model_document(path, fmt, version, estimator):
         _fail(path, "bin_edges must hold one list per feature")
     for edges in doc["bin_edges"]:
         if (not isinstance(edges, list) or len(edges) > 254
-                or not all(isinstance(e, int | float) or e is None for e in edges)):
-            _fail(path, "bin_edges entries must be lists of at most 254 numbers")
+                or not all(isinstance(e, int | float) and np.isfinite(e) for e in edges)):
+            _fail(path, "bin_edges entries must be lists of at most 254 finite numbers")
     names = doc.get("feature_names_in")
     if names is not None and (not isinstance(names, list) or len(names) != n_features):
         _fail(path, "feature_names_in must be null or one name per feature")

@@ -280,6 +280,9 @@ class _BaseGradientBoosting(BaseEstimator):
         if not isinstance(model, type(self)):
             raise TypeError(f"xgb_model must be a fitted {type(self).__name__}.")
         check_is_fitted(model)
+        if model._booster.n_outputs != objective.n_outputs(getattr(self, "n_classes_", 1)):
+            raise ValueError("xgb_model was fitted for another number of classes or outputs "
+                             "than y has; continued training needs the same ones.")
         if model.n_features_in_ != self.n_features_in_:
             raise ValueError(f"xgb_model was fitted on {model.n_features_in_} features, "
                              f"X has {self.n_features_in_}.")
@@ -295,7 +298,7 @@ class _BaseGradientBoosting(BaseEstimator):
                 raise ValueError(f"iteration_range must satisfy 0 <= start <= stop <= "
                                  f"{self.n_iterations_}, got {iteration_range!r}.")
             return int(start), int(stop)
-        if getattr(self, "best_iteration", None) is not None and self.early_stopping_rounds:
+        if getattr(self, "best_iteration", None) is not None:
             return 0, self.best_iteration + 1
         return 0, self.n_iterations_
 
@@ -319,7 +322,7 @@ class _BaseGradientBoosting(BaseEstimator):
         with numba_threads(self.n_jobs):
             for i in range(self.n_iterations_):
                 self._booster.predict_raw(X, (i, i + 1), out=raw)
-                yield raw
+                yield raw.copy()  # callers may keep every stage
 
     def evals_result(self):
         """Metric values per round and eval set: ``{"validation_0": {"rmse": [...]}}``."""
@@ -375,9 +378,8 @@ class _BaseGradientBoosting(BaseEstimator):
             "n_iterations": int(self.n_iterations_),
             "best_iteration": getattr(self, "best_iteration", None),
             "best_score": getattr(self, "best_score", None),
-            "bin_edges": [[None if np.isinf(e) else float(e) for e in row[: n - 1]]
-                          for row, n in zip(self._bin_mapper.edges_,
-                                            self._bin_mapper.n_bins_, strict=True)],
+            "bin_edges": [row[: n - 1].tolist() for row, n in zip(
+                self._bin_mapper.edges_, self._bin_mapper.n_bins_, strict=True)],
             "booster": self._booster.to_dict(),
         }
         doc.update(self._labels_to_dict())
@@ -396,8 +398,18 @@ class _BaseGradientBoosting(BaseEstimator):
         from ._model_io import read_model_document
 
         doc = read_model_document(path, MODEL_FORMAT, MODEL_FORMAT_VERSION, type(self).__name__)
+        # Validate the file's parameters on a fresh estimator first, so that a rejected file
+        # leaves this one untouched.
+        try:
+            probe = type(self)(**doc["params"])
+            probe._validate_params()
+            if probe.objective is not None:
+                probe.n_classes_ = len(doc.get("classes", [])) or None
+                probe._objective_spec()
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{path} is not a valid ensembles model file: bad parameters "
+                             f"({exc})") from None
         self.set_params(**doc["params"])
-        self._validate_params()
         self.n_features_in_ = doc["n_features_in"]
         if doc["feature_names_in"] is not None:
             self.feature_names_in_ = np.asarray(doc["feature_names_in"], dtype=object)
