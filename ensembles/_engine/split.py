@@ -15,7 +15,6 @@ Missing values (bin 255) are tried on both sides of every threshold; the better 
 becomes the node's default direction.
 """
 
-import numpy as np
 from numba import njit
 
 from .binning import MISSING_BIN
