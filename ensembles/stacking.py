@@ -591,6 +591,27 @@ class _BaseStacking(TransformerMixin, _HeterogeneousEnsemble):
         self.refit = refit
         self.n_jobs = n_jobs
 
+    def set_params(self, **params):
+        """Set parameters; ``final_estimator__<param>`` also works for the default one.
+
+        Parameters
+        ----------
+        **params : dict
+            This estimator's parameters, ``<name>`` and ``<name>__<param>`` (or
+            ``estimators__<name>__<param>``) for the base estimators, and
+            ``final_estimator__<param>``.
+
+        Returns
+        -------
+        self : object
+            This estimator.
+        """
+        nested_final = any(key.startswith("final_estimator__") for key in params)
+        if nested_final and "final_estimator" not in params and self.final_estimator is None:
+            # Tuning the default final estimator must not require spelling it out first.
+            self.final_estimator = self._default_final()
+        return super().set_params(**params)
+
     def _fit(self, X, y, sample_weight, groups):
         """Fit the ensemble and return the level-2 training features."""
         self._validate_params()
