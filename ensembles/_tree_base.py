@@ -1,0 +1,502 @@
+"""What single decision trees and forests share: validation, targets, growth, persistence.
+
+:mod:`ensembles.tree` and :mod:`ensembles.forest` grow every tree with one numba kernel,
+:func:`ensembles._engine.forest.grow_forest_tree`, on binned features. The fitted trees keep
+raw-value thresholds, so prediction runs on the raw features and never re-bins.
+
+Classification trees are grown on the one-hot label matrix (Gini or entropy over all classes
+at once) and hold class frequencies in their leaves; regression trees hold output means.
+Either way a prediction is the (average over trees of the) leaf vector a row reaches.
+"""
+
+import dataclasses
+import json
+import math
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ._engine.binning import BinMapper
+from ._engine.forest import ForestTreeParams, grow_forest_tree
+from ._engine.tree import TREE_FIELDS, Tree, apply_trees, predict_raw
+
+MODEL_FORMAT = "ensembles.trees"
+MODEL_FORMAT_VERSION = 1
+# Rows kept by the binning's quantile sketch; more rows barely move quantile edges.
+_BINNING_SUBSAMPLE = 200_000
+# Seeds are drawn below this bound, as scikit-learn does, so they fit any RandomState.
+MAX_SEED = np.iinfo(np.int32).max
+# predict_raw / apply_trees take the roots and output columns of a pack of trees; a lone
+# tree has its root at 0 and writes from column 0.
+_LONE_TREE = np.zeros(1, dtype=np.int64)
+
+
+class FittedTree(Tree):
+    """The node arrays of one fitted tree (``tree_`` of the estimators).
+
+    Node 0 is the root; an internal node sends a row left when
+    ``x[feature] <= threshold`` (NaN goes left iff ``default_left``); leaves have
+    ``left == right == -1`` and ``feature == -1``. ``value[node]`` is the weighted class
+    frequency vector (classification) or the weighted mean of the outputs (regression) of
+    the node's training rows; ``gain`` is the weighted impurity decrease of a split and
+    ``cover`` the node's training weight. scikit-learn's names are aliases.
+    """
+
+    @property
+    def node_count(self):
+        """Number of nodes."""
+        return self.n_nodes
+
+    @property
+    def max_depth(self):
+        """Depth of the deepest leaf (the root alone has depth 0)."""
+        return self.depth
+
+    @property
+    def children_left(self):
+        """Left child of each node, -1 at leaves."""
+        return self.left
+
+    @property
+    def children_right(self):
+        """Right child of each node, -1 at leaves."""
+        return self.right
+
+    @property
+    def weighted_n_node_samples(self):
+        """Training weight of each node."""
+        return self.cover
+
+    def importances(self, n_features):
+        """Impurity decrease per feature, normalized to sum to 1 (zeros for a lone leaf)."""
+        split = self.left != -1
+        out = np.bincount(self.feature[split], weights=self.gain[split], minlength=n_features)
+        total = out.sum()
+        return out / total if total > 0 else out
+
+    def add_values(self, X, out):
+        """Add the leaf vector each row of ``X`` reaches to ``out`` (n_samples, n_values)."""
+        predict_raw(X, self.feature, self.threshold, self.default_left, self.left, self.right,
+                    self.value, _LONE_TREE, _LONE_TREE, 0, 1, out)
+
+    def apply(self, X):
+        """Leaf id each row of ``X`` reaches."""
+        return apply_trees(X, self.feature, self.threshold, self.default_left, self.left,
+                           self.right, _LONE_TREE, 0, 1)[:, 0]
+
+
+def grow_tree(X_binned, bin_mapper, Y, weight, params, min_weight_fraction_leaf, seed):
+    """Grow one tree on the rows of positive ``weight``.
+
+    ``min_weight_fraction_leaf`` is turned into an absolute weight of this tree's rows, as
+    scikit-learn does with the weights a tree is fitted with.
+    """
+    rows = np.flatnonzero(weight > 0).astype(np.int32)
+    params = dataclasses.replace(params,
+                                 min_weight_leaf=min_weight_fraction_leaf * weight.sum())
+    tree = grow_forest_tree(X_binned, Y, weight, rows, bin_mapper.edges_, bin_mapper.n_bins_,
+                            params, int(seed))
+    # Copies: the kernel may hand out views of arrays sized for the largest possible tree,
+    # and a forest keeps hundreds of trees.
+    return FittedTree(**{name: np.array(getattr(tree, name)) for name in TREE_FIELDS})
+
+
+def _dense(X):
+    if hasattr(X, "toarray"):
+        X = X.toarray()
+    return np.ascontiguousarray(X)
+
+
+class BaseTreeModel(BaseEstimator):
+    """Parameters, validation, binning and persistence common to trees and forests.
+
+    Subclasses provide ``_trees()`` (the fitted :class:`FittedTree` list),
+    ``_tree_seeds()`` and ``_restore(trees, seeds)``; the target mixins below provide the
+    label handling.
+    """
+
+    _parameter_constraints = {
+        "max_depth": [Interval(Integral, 1, None, closed="left"), None],
+        "min_samples_split": [Interval(Integral, 2, None, closed="left"),
+                              Interval(RealNotInt, 0.0, 1.0, closed="right")],
+        "min_samples_leaf": [Interval(Integral, 1, None, closed="left"),
+                             Interval(RealNotInt, 0.0, 1.0, closed="neither")],
+        "min_weight_fraction_leaf": [Interval(Real, 0.0, 0.5, closed="both")],
+        "max_features": [Interval(Integral, 1, None, closed="left"),
+                         Interval(RealNotInt, 0.0, 1.0, closed="right"),
+                         StrOptions({"sqrt", "log2"}), None],
+        "max_leaf_nodes": [Interval(Integral, 2, None, closed="left"), None],
+        "min_impurity_decrease": [Interval(Real, 0.0, None, closed="left")],
+        "max_bin": [Interval(Integral, 2, 256, closed="both")],
+        "random_state": ["random_state"],
+    }
+
+    # ------------------------------------------------------------------ fitting
+    def _validate_training_data(self, X, y, sample_weight):
+        """Validated dense X, the target matrix, the label codes and the row weights.
+
+        The weights are ``sample_weight`` times the class weights (None when both are
+        absent), so that the caller sees one weight vector.
+        """
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32],
+                             accept_sparse=["csr", "csc"], ensure_all_finite="allow-nan",
+                             **self._y_validation)
+        X = _dense(X)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+        Y, codes = self._encode_targets(y)
+        class_weight = self._class_weight_vector(y)
+        if class_weight is not None:
+            sample_weight = class_weight if sample_weight is None else sample_weight * class_weight
+        if sample_weight is not None and not sample_weight.sum() > 0:
+            raise ValueError("sample_weight (times the class weights) must have a positive "
+                             "sum; all rows have weight 0.")
+        return X, Y, codes, sample_weight
+
+    def _growth_params(self, n_samples, n_features, splitter):
+        """The kernel's parameters (``min_weight_leaf`` is set per tree); sets max_features_."""
+        self.max_features_ = _resolve_max_features(self.max_features, n_features)
+        min_samples_leaf = self.min_samples_leaf
+        if not isinstance(min_samples_leaf, Integral):
+            min_samples_leaf = math.ceil(min_samples_leaf * n_samples)
+        min_samples_split = self.min_samples_split
+        if not isinstance(min_samples_split, Integral):
+            min_samples_split = max(2, math.ceil(min_samples_split * n_samples))
+        return ForestTreeParams(
+            criterion=self.criterion, splitter=splitter, max_depth=self.max_depth or 0,
+            min_samples_split=max(int(min_samples_split), 2 * int(min_samples_leaf)),
+            min_samples_leaf=int(min_samples_leaf), min_weight_leaf=0.0,
+            max_features=self.max_features_, max_leaf_nodes=self.max_leaf_nodes or 0,
+            min_impurity_decrease=float(self.min_impurity_decrease),
+        )
+
+    def _bin(self, X, weight, seed):
+        """Fit the bins and bin X; returns (bin_mapper, X_binned)."""
+        bin_mapper = BinMapper(self.max_bin, _BINNING_SUBSAMPLE, int(seed))
+        # Rows of zero weight must not shape the bins, so that a zero weight is the same
+        # as leaving the row out.
+        bin_mapper.fit(X if weight is None else X[weight > 0])
+        return bin_mapper, bin_mapper.transform(X)
+
+    def _balanced_per_tree(self):
+        """Whether "balanced_subsample" class weights are computed per tree instead."""
+        return False
+
+    # ------------------------------------------------------------------ prediction
+    def _validate_X_predict(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32],
+                          accept_sparse=["csr", "csc"], ensure_all_finite="allow-nan")
+        return _dense(X)
+
+    def _mean_values(self, X):
+        """Average over the trees of the leaf vectors the rows of validated X reach."""
+        trees = self._trees()
+        out = np.zeros((X.shape[0], trees[0].value.shape[1]))
+        for tree in trees:
+            tree.add_values(X, out)
+        if len(trees) > 1:
+            out /= len(trees)
+        return out
+
+    # ------------------------------------------------------------------ persistence
+    def save_model(self, path):
+        """Write the fitted model to ``path`` as JSON.
+
+        The file holds the parameters, the labels, every tree's node arrays and seed;
+        :meth:`load_model` restores bit-identical predictions. Callable parameters (an
+        ``oob_score`` scorer) and ``RandomState`` instances are code or state, not data, and
+        are left out; out-of-bag arrays are not stored (``oob_score_`` is).
+        """
+        check_is_fitted(self)
+        doc = {
+            "format": MODEL_FORMAT,
+            "version": MODEL_FORMAT_VERSION,
+            "estimator": type(self).__name__,
+            "params": _params_to_json(self.get_params()),
+            "n_features_in": int(self.n_features_in_),
+            "feature_names_in": (list(map(str, self.feature_names_in_))
+                                 if hasattr(self, "feature_names_in_") else None),
+            "max_features": int(self.max_features_),
+            "n_outputs": int(self.n_outputs_),
+            "trees": [tree.to_dict() for tree in self._trees()],
+            "random_states": [int(s) for s in self._tree_seeds()],
+            "oob_score": (float(self.oob_score_) if hasattr(self, "oob_score_") else None),
+        }
+        doc.update(self._labels_to_dict())
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(doc, fh, allow_nan=False)
+
+    def load_model(self, path):
+        """Restore a model written by :meth:`save_model` into this estimator.
+
+        Raises
+        ------
+        ValueError
+            If the file is not valid JSON, not a tree model of this estimator's kind, of
+            an unknown format version, or internally inconsistent. A rejected file leaves
+            the estimator untouched.
+        """
+        doc, params, trees = _read_document(path, type(self))
+        self.set_params(**params)
+        for attr in ("oob_score_", "oob_decision_function_", "oob_prediction_",
+                     "feature_names_in_"):
+            if hasattr(self, attr):
+                delattr(self, attr)
+        self.n_features_in_ = doc["n_features_in"]
+        if doc["feature_names_in"] is not None:
+            self.feature_names_in_ = np.asarray(doc["feature_names_in"], dtype=object)
+        self.max_features_ = doc["max_features"]
+        self.n_outputs_ = doc["n_outputs"]
+        self._labels_from_dict(doc)
+        self._restore(trees, doc["random_states"])
+        if doc["oob_score"] is not None:
+            self.oob_score_ = doc["oob_score"]
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = True
+        return tags
+
+
+class ClassifierTargets:
+    """Labels of any type, one-hot target matrix, class weights, probabilities."""
+
+    _y_validation = {"multi_output": False}
+
+    def _encode_targets(self, y):
+        check_classification_targets(y)
+        encoder = LabelEncoder().fit(y)
+        codes = encoder.transform(y)
+        self.classes_ = encoder.classes_
+        self.n_classes_ = len(self.classes_)
+        self.n_outputs_ = 1
+        Y = np.zeros((len(codes), self.n_classes_))
+        Y[np.arange(len(codes)), codes] = 1.0
+        return Y, codes
+
+    def _class_weight_vector(self, y):
+        class_weight = self.class_weight
+        if class_weight is None or self._balanced_per_tree():
+            return None
+        if isinstance(class_weight, str):
+            class_weight = "balanced"  # "balanced_subsample" without bootstrap
+        return compute_sample_weight(class_weight, y)
+
+    def _labels_to_dict(self):
+        return {"classes": self.classes_.tolist(), "classes_dtype": self.classes_.dtype.str}
+
+    def _labels_from_dict(self, doc):
+        self.classes_ = np.asarray(doc["classes"], dtype=np.dtype(doc["classes_dtype"]))
+        self.n_classes_ = len(self.classes_)
+
+    def _n_values(self):
+        return self.n_classes_
+
+    def predict_proba(self, X):
+        """Class probabilities: the (mean of the trees') leaf class frequencies.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            NaN marks a missing value.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        return self._predict_values(X)
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba` (``-inf`` where a probability is 0)."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """Class labels: the class of highest probability (the first one on ties).
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+        """
+        proba = self.predict_proba(X)  # checks the fit before classes_ is touched
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def _oob_result(self, values, Y, codes):
+        """Set the out-of-bag attributes from the averaged out-of-bag class frequencies."""
+        self.oob_decision_function_ = values
+        # As in scikit-learn, a scorer receives label codes (indices into classes_).
+        score = self.oob_score if callable(self.oob_score) else accuracy_score
+        self.oob_score_ = float(score(codes, np.argmax(values, axis=1)))
+
+
+class RegressorTargets:
+    """Real-valued targets, one or several outputs."""
+
+    _y_validation = {"multi_output": True, "y_numeric": True}
+
+    def _encode_targets(self, y):
+        Y = np.asarray(y, dtype=np.float64)
+        Y = np.ascontiguousarray(Y.reshape(len(Y), -1))
+        self.n_outputs_ = Y.shape[1]
+        return Y, None
+
+    def _class_weight_vector(self, y):
+        return None
+
+    def _labels_to_dict(self):
+        return {}
+
+    def _labels_from_dict(self, doc):
+        pass
+
+    def _n_values(self):
+        return self.n_outputs_
+
+    def predict(self, X):
+        """Predicted values: the (mean of the trees') leaf means.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            NaN marks a missing value.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        values = self._predict_values(X)
+        return values[:, 0] if self.n_outputs_ == 1 else values
+
+    def _oob_result(self, values, Y, codes):
+        """Set the out-of-bag attributes from the averaged out-of-bag predictions."""
+        prediction = values[:, 0] if self.n_outputs_ == 1 else values
+        truth = Y[:, 0] if self.n_outputs_ == 1 else Y
+        self.oob_prediction_ = prediction
+        score = self.oob_score if callable(self.oob_score) else r2_score
+        self.oob_score_ = float(score(truth, prediction))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+
+def _resolve_max_features(max_features, n_features):
+    """Number of features examined per node, with scikit-learn's rules."""
+    if max_features is None:
+        return n_features
+    if max_features == "sqrt":
+        return max(1, int(np.sqrt(n_features)))
+    if max_features == "log2":
+        return max(1, int(np.log2(n_features)))
+    if isinstance(max_features, Integral):
+        if max_features > n_features:
+            raise ValueError(f"max_features={max_features} is larger than the number of "
+                             f"features in X ({n_features}); use an int in [1, {n_features}],"
+                             f" a float in (0, 1], 'sqrt', 'log2' or None.")
+        return int(max_features)
+    return max(1, int(max_features * n_features))
+
+
+# ---------------------------------------------------------------------- JSON documents
+def _params_to_json(params):
+    """Parameters that JSON holds faithfully; a class_weight dict becomes (label, weight)
+    pairs, because JSON object keys are strings and labels need not be."""
+    out = {}
+    for name, value in params.items():
+        if isinstance(value, np.generic):
+            value = value.item()
+        if name == "class_weight" and isinstance(value, dict):
+            out[name] = [[k.item() if isinstance(k, np.generic) else k, float(w)]
+                         for k, w in value.items()]
+        elif value is None or isinstance(value, bool | int | float | str):
+            out[name] = value
+    return out
+
+
+def _params_from_json(params):
+    params = dict(params)
+    if isinstance(params.get("class_weight"), list):
+        pairs = params["class_weight"]
+        if not all(isinstance(p, list) and len(p) == 2 for p in pairs):
+            raise ValueError("class_weight must be a list of [label, weight] pairs")
+        params["class_weight"] = {label: weight for label, weight in pairs}
+    return params
+
+
+def _read_document(path, cls):
+    """Parse and validate a model file for ``cls``; returns (document, params, trees)."""
+    from .boosting._model_io import _check_tree, _fail
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            doc = json.load(fh)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"Cannot read model file {path}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        _fail(path, f"invalid JSON ({exc})")
+    if not isinstance(doc, dict) or doc.get("format") != MODEL_FORMAT:
+        _fail(path, f"'format' must be {MODEL_FORMAT!r}")
+    if doc.get("version") != MODEL_FORMAT_VERSION:
+        _fail(path, f"unsupported format version {doc.get('version')!r} (this library reads "
+                    f"version {MODEL_FORMAT_VERSION})")
+    if doc.get("estimator") != cls.__name__:
+        _fail(path, f"it holds a {doc.get('estimator')!r}, not a {cls.__name__}")
+    required = {"params": dict, "n_features_in": int, "max_features": int, "n_outputs": int,
+                "trees": list, "random_states": list}
+    for key, kind in required.items():
+        if not isinstance(doc.get(key), kind) or isinstance(doc.get(key), bool):
+            _fail(path, f"field {key!r} is missing or not a {kind.__name__}")
+    n_features = doc["n_features_in"]
+    if n_features < 1 or not 1 <= doc["max_features"] <= n_features:
+        _fail(path, "n_features_in and max_features must satisfy 1 <= max_features <= "
+                    "n_features_in")
+    names = doc.get("feature_names_in")
+    if names is not None and (not isinstance(names, list) or len(names) != n_features):
+        _fail(path, "feature_names_in must be null or one name per feature")
+    try:
+        params = _params_from_json(doc["params"])
+        probe = cls(**params)
+        probe._validate_params()
+    except (TypeError, ValueError) as exc:
+        _fail(path, f"bad parameters ({exc})")
+    if "classes" in doc:
+        classes = doc["classes"]
+        if not isinstance(classes, list) or not classes or doc["n_outputs"] != 1:
+            _fail(path, "classes must be a non-empty list, with n_outputs 1")
+        try:
+            np.asarray(classes, dtype=np.dtype(doc.get("classes_dtype")))
+        except (TypeError, ValueError):
+            _fail(path, "classes_dtype is not a numpy dtype of the classes")
+        n_values = len(classes)
+    elif hasattr(cls, "classes_") or issubclass(cls, ClassifierTargets):
+        _fail(path, "a classifier's file must list its classes")
+    else:
+        n_values = doc["n_outputs"]
+    if n_values < 1 or not doc["trees"]:
+        _fail(path, "there must be at least one tree and one output")
+    seeds = doc["random_states"]
+    if len(seeds) != len(doc["trees"]) or not all(
+            isinstance(s, int) and 0 <= s <= MAX_SEED for s in seeds):
+        _fail(path, f"random_states must hold one seed in [0, {MAX_SEED}] per tree")
+    trees = [FittedTree(**{name: getattr(t, name) for name in TREE_FIELDS})
+             for t in (_check_tree(path, i, data, n_features, n_values)
+                       for i, data in enumerate(doc["trees"]))]
+    if doc.get("oob_score") is not None and not isinstance(doc["oob_score"], int | float):
+        _fail(path, "oob_score must be a number or null")
+    return doc, params, trees

@@ -1,0 +1,561 @@
+"""Random forests and extra trees grown on the histogram engine, with scikit-learn's API.
+
+Every member is grown by one compiled call (:func:`ensembles._engine.forest.grow_forest_tree`)
+that releases the GIL, so members grow in parallel threads. Each member owns a seed drawn
+up front from ``random_state`` (its bootstrap sample, feature sampling and random thresholds
+all come from it), so a forest is the same for any ``n_jobs``, and a warm-started forest is
+the same as one fitted at once.
+
+A classification forest grows one tree per member that splits on all classes at once (Gini
+or entropy of the one-hot label matrix); ``predict_proba`` averages the members' leaf class
+frequencies, as scikit-learn does.
+
+Sample weights follow scikit-learn 1.9: with ``bootstrap=True`` rows are drawn with
+probabilities proportional to ``sample_weight`` (times the class weights), so integer weights
+act like repeated rows; without bootstrap the weights weigh the rows of every tree.
+"""
+
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.validation import check_is_fitted
+
+from ._threads import effective_n_jobs, numba_threads
+from ._tree_base import MAX_SEED, BaseTreeModel, ClassifierTargets, RegressorTargets, grow_tree
+from .tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+__all__ = [
+    "ExtraTreesClassifier",
+    "ExtraTreesRegressor",
+    "RandomForestClassifier",
+    "RandomForestRegressor",
+]
+
+# Parameters a member tree shares with its forest.
+_MEMBER_PARAMS = (
+    "criterion", "max_depth", "min_samples_split", "min_samples_leaf",
+    "min_weight_fraction_leaf", "max_features", "max_leaf_nodes", "min_impurity_decrease",
+    "max_bin",
+)
+
+
+def _bootstrap_indices(seed, n_samples, n_draws, weight):
+    """Rows drawn with replacement, as scikit-learn draws them for a member of this seed.
+
+    Rows are drawn uniformly, or with probabilities proportional to ``weight`` if given.
+    """
+    rng = np.random.RandomState(seed)
+    if weight is None:
+        return rng.randint(0, n_samples, n_draws)
+    return rng.choice(n_samples, n_draws, replace=True, p=weight / weight.sum())
+
+
+class _BaseForest(BaseTreeModel):
+    """Bootstrap, parallel growth, warm start, out-of-bag estimates of both kinds of forest.
+
+    Subclasses set ``_splitter`` ("best" or "random") and ``_member_class``.
+    """
+
+    _parameter_constraints = {
+        **BaseTreeModel._parameter_constraints,
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "bootstrap": ["boolean"],
+        "oob_score": ["boolean", callable],
+        "n_jobs": [Integral, None],
+        "warm_start": ["boolean"],
+        "max_samples": [None, Interval(RealNotInt, 0.0, None, closed="neither"),
+                        Interval(Integral, 1, None, closed="left")],
+    }
+
+    def fit(self, X, y, sample_weight=None):
+        """Grow the forest (or, with ``warm_start``, add members up to ``n_estimators``).
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Numeric features; NaN marks a missing value.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels of any type (classifiers) or real targets, one or several outputs
+            (regressors).
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative row weights; a row of weight 0 is the same as no row.
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        if not self.bootstrap and self.max_samples is not None:
+            raise ValueError("max_samples needs bootstrap=True; set max_samples=None or "
+                             "bootstrap=True.")
+        if not self.bootstrap and self.oob_score:
+            raise ValueError("oob_score needs bootstrap=True: without bootstrap samples no "
+                             "row is out of bag.")
+        X, Y, codes, weight = self._validate_training_data(X, y, sample_weight)
+        n_samples, n_features = X.shape
+
+        members = self._kept_members(Y)
+        n_more = self.n_estimators - len(members)
+        rng = check_random_state(self.random_state)
+        bin_seed = rng.randint(MAX_SEED)
+        # Skip the seeds of the kept members, so that warm starts give the forest a single
+        # fit would have given.
+        rng.randint(MAX_SEED, size=len(members))
+        seeds = rng.randint(MAX_SEED, size=n_more)
+
+        n_draws = None
+        if self.bootstrap:
+            n_draws = self.max_samples
+            if n_draws is None:
+                n_draws = n_samples
+            elif not isinstance(n_draws, Integral):
+                total = n_samples if weight is None else weight.sum()
+                n_draws = max(int(n_draws * total), 1)
+        params = self._growth_params(n_samples, n_features, self._splitter)
+        bin_mapper, X_binned = self._bin(X, weight, bin_seed)
+
+        def grow(seed):
+            if self.bootstrap:
+                drawn = _bootstrap_indices(seed, n_samples, n_draws, weight)
+                # Drawing already applied the weights; the tree counts the draws.
+                tree_weight = np.bincount(drawn, minlength=n_samples).astype(np.float64)
+                if self._balanced_per_tree():
+                    tree_weight *= compute_sample_weight("balanced", codes, indices=drawn)
+            else:
+                tree_weight = np.ones(n_samples) if weight is None else weight
+            return grow_tree(X_binned, bin_mapper, Y, tree_weight, params,
+                             self.min_weight_fraction_leaf, seed)
+
+        n_threads = min(effective_n_jobs(self.n_jobs), max(n_more, 1))
+        if n_threads > 1:
+            with ThreadPoolExecutor(n_threads) as pool:
+                trees = list(pool.map(grow, seeds))
+        else:
+            trees = [grow(seed) for seed in seeds]
+        self.estimators_ = members + [self._member(tree, seed) for tree, seed in
+                                      zip(trees, seeds, strict=True)]
+        self._n_samples = n_samples
+        self._n_draws = n_draws
+        self._draw_weight = weight
+
+        if not self.oob_score:
+            for attr in ("oob_score_", "oob_decision_function_", "oob_prediction_"):
+                if hasattr(self, attr):
+                    delattr(self, attr)
+        elif n_more > 0 or not hasattr(self, "oob_score_"):
+            self._set_oob(X, Y, codes)
+        return self
+
+    def _kept_members(self, Y):
+        """The members a warm start keeps (after checking they fit the new targets)."""
+        if not self.warm_start or not hasattr(self, "estimators_"):
+            return []
+        members = list(self.estimators_)
+        if members and members[0].tree_.value.shape[1] != Y.shape[1]:
+            raise ValueError(
+                f"warm_start=True needs the targets of the first fit: its members predict "
+                f"{members[0].tree_.value.shape[1]} values (classes or outputs), y has "
+                f"{Y.shape[1]}. Fit with warm_start=False to start over.")
+        if self.n_estimators < len(members):
+            raise ValueError(f"n_estimators={self.n_estimators} must be larger or equal to "
+                             f"len(estimators_)={len(members)} when warm_start=True.")
+        if self.n_estimators == len(members):
+            warnings.warn("Warm-start fitting without increasing n_estimators does not fit "
+                          "new trees.", UserWarning, stacklevel=3)
+        return members
+
+    def _member(self, tree, seed):
+        """A fitted member tree estimator around ``tree``, as scikit-learn's forests keep."""
+        member = self._member_class(
+            **{name: getattr(self, name) for name in _MEMBER_PARAMS},
+            splitter=self._splitter, random_state=int(seed),
+        )
+        member.tree_ = tree
+        member._seed = int(seed)
+        for attr in ("n_features_in_", "n_outputs_", "max_features_", "classes_",
+                     "n_classes_"):
+            if hasattr(self, attr):
+                setattr(member, attr, getattr(self, attr))
+        return member
+
+    def _set_oob(self, X, Y, codes):
+        """Out-of-bag predictions: each row averaged over the members that did not draw it."""
+        n_samples = X.shape[0]
+        values = np.zeros((n_samples, Y.shape[1]))
+        counts = np.zeros(n_samples)
+        with numba_threads(self.n_jobs):
+            for member in self.estimators_:
+                drawn = _bootstrap_indices(member._seed, n_samples, self._n_draws,
+                                           self._draw_weight)
+                out_of_bag = np.flatnonzero(np.bincount(drawn, minlength=n_samples) == 0)
+                part = np.zeros((out_of_bag.size, Y.shape[1]))
+                member.tree_.add_values(X[out_of_bag], part)
+                values[out_of_bag] += part
+                counts[out_of_bag] += 1
+        if np.any(counts == 0):
+            warnings.warn("Some inputs do not have OOB scores. This probably means too few "
+                          "trees were used to compute any reliable OOB estimates; their "
+                          "out-of-bag predictions are 0.", UserWarning, stacklevel=3)
+        values /= np.maximum(counts, 1)[:, None]
+        self._oob_result(values, Y, codes)
+
+    def _balanced_per_tree(self):
+        return self.bootstrap and getattr(self, "class_weight", None) == "balanced_subsample"
+
+    # ------------------------------------------------------------------ model access
+    def _trees(self):
+        return [member.tree_ for member in self.estimators_]
+
+    def _tree_seeds(self):
+        return [member._seed for member in self.estimators_]
+
+    def _restore(self, trees, seeds):
+        for attr in ("_n_samples", "_n_draws", "_draw_weight"):
+            self.__dict__.pop(attr, None)
+        self.estimators_ = [self._member(tree, seed)
+                            for tree, seed in zip(trees, seeds, strict=True)]
+
+    def _predict_values(self, X):
+        X = self._validate_X_predict(X)
+        with numba_threads(self.n_jobs):
+            return self._mean_values(X)
+
+    def apply(self, X):
+        """Index of the leaf each row ends up in, in every member.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        leaves : ndarray of int32, shape (n_samples, n_estimators)
+            Node ids into the arrays of each member's ``tree_``.
+        """
+        X = self._validate_X_predict(X)
+        with numba_threads(self.n_jobs):
+            return np.column_stack([member.tree_.apply(X) for member in self.estimators_])
+
+    @property
+    def feature_importances_(self):
+        """ndarray of shape (n_features,): the members' normalized impurity decreases,
+        averaged over the members that split at all and normalized to sum to 1."""
+        check_is_fitted(self)
+        per_tree = [tree.importances(self.n_features_in_) for tree in self._trees()
+                    if tree.n_nodes > 1]
+        if not per_tree:
+            return np.zeros(self.n_features_in_)
+        mean = np.mean(per_tree, axis=0)
+        return mean / mean.sum()
+
+    @property
+    def estimators_samples_(self):
+        """list of ndarray: the rows drawn (with repeats) for each member; all rows without
+        bootstrap. Only available on a forest fitted in this session (not loaded)."""
+        check_is_fitted(self)
+        if not hasattr(self, "_n_samples"):
+            raise AttributeError("estimators_samples_ is not stored in model files; it is "
+                                 "only available after fit.")
+        if not self.bootstrap:
+            return [np.arange(self._n_samples) for _ in self.estimators_]
+        return [_bootstrap_indices(m._seed, self._n_samples, self._n_draws, self._draw_weight)
+                for m in self.estimators_]
+
+
+class _ForestClassifier(ClassifierMixin, ClassifierTargets, _BaseForest):
+    _member_class = DecisionTreeClassifier
+    _parameter_constraints = {
+        **_BaseForest._parameter_constraints,
+        "criterion": [StrOptions({"gini", "entropy", "log_loss"})],
+        "class_weight": [StrOptions({"balanced", "balanced_subsample"}), dict, None],
+    }
+
+
+class _ForestRegressor(RegressorMixin, RegressorTargets, _BaseForest):
+    _member_class = DecisionTreeRegressor
+    _parameter_constraints = {
+        **_BaseForest._parameter_constraints,
+        "criterion": [StrOptions({"squared_error"})],
+    }
+
+
+_SHARED_PARAMETERS_DOC = """
+    max_depth : int, default=None
+        Maximum depth of each tree; None grows until the leaves are pure or other limits
+        stop it.
+    min_samples_split : int or float, default=2
+        Minimum number of (distinct, in-bag) rows a node needs to be split; a float is a
+        fraction of the training rows, rounded up.
+    min_samples_leaf : int or float, default=1
+        Minimum number of rows in each child of a split (a float is a fraction).
+    min_weight_fraction_leaf : float, default=0.0
+        Minimum weight of each child, as a fraction of the tree's total weight.
+    max_leaf_nodes : int, default=None
+        Grow best-first with at most this many leaves per tree; None means unlimited.
+    min_impurity_decrease : float, default=0.0
+        A split must decrease the weighted impurity by at least this much, relative to
+        the tree's total weight.
+    max_samples : int or float, default=None
+        With bootstrap, rows drawn per tree: None draws ``n_samples``, an int that many, a
+        float that fraction of ``n_samples`` (of the total weight, with sample weights).
+    n_jobs : int, default=None
+        Threads growing the trees and predicting; None or -1 uses all cores. The forest
+        does not depend on it.
+    random_state : int, RandomState or None, default=None
+        Seed of the members' seeds (bootstrap samples, feature sampling, random
+        thresholds) and of the binning subsample.
+    warm_start : bool, default=False
+        Keep the fitted members and add new ones up to ``n_estimators``.
+    max_bin : int, default=256
+        Maximum number of bins per feature (2 to 256; at most 255 value bins, NaN has its
+        own). Features with fewer distinct values keep exact thresholds.
+"""
+
+_CLASSIFIER_DOC = """
+    Parameters
+    ----------
+    n_estimators : int, default=100
+        Number of trees.
+    criterion : {{"gini", "entropy", "log_loss"}}, default="gini"
+        Impurity measure ("log_loss" is the entropy).
+    max_features : int, float, {{"sqrt", "log2"}} or None, default="sqrt"
+        Features examined per node (more while no valid split is found); None means all,
+        a float a fraction of them.
+    bootstrap : bool, default={bootstrap}
+        Grow each tree on a bootstrap sample (rows drawn with replacement).
+    oob_score : bool or callable, default=False
+        Estimate the accuracy on the out-of-bag rows (bootstrap only); a callable
+        ``score(y_true, y_pred)`` is given label codes (indices into ``classes_``).
+    class_weight : dict, "balanced", "balanced_subsample" or None, default=None
+        Class weights multiplied into ``sample_weight``; "balanced" weighs classes
+        inversely to their frequency, "balanced_subsample" does so on each tree's
+        bootstrap sample.
+    {shared}
+    Attributes
+    ----------
+    estimators_ : list of DecisionTreeClassifier
+        The fitted members; ``estimators_[i].tree_`` holds the node arrays.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels (any type).
+    n_classes_ : int
+    n_outputs_ : int
+        Always 1.
+    max_features_ : int
+        Resolved ``max_features``.
+    feature_importances_ : ndarray of shape (n_features,)
+        Impurity-based importances, normalized.
+    oob_score_ : float
+        Out-of-bag accuracy (or the ``oob_score`` callable's value).
+    oob_decision_function_ : ndarray of shape (n_samples, n_classes)
+        Out-of-bag class probabilities of the training rows.
+    estimators_samples_ : list of ndarray
+        Rows drawn for each member.
+    n_features_in_, feature_names_in_ : as in scikit-learn
+"""
+
+_REGRESSOR_DOC = """
+    Parameters
+    ----------
+    n_estimators : int, default=100
+        Number of trees.
+    criterion : {{"squared_error"}}, default="squared_error"
+        Impurity measure (variance reduction).
+    max_features : int, float, {{"sqrt", "log2"}} or None, default=1.0
+        Features examined per node (more while no valid split is found); None or 1.0
+        means all, a float a fraction of them.
+    bootstrap : bool, default={bootstrap}
+        Grow each tree on a bootstrap sample (rows drawn with replacement).
+    oob_score : bool or callable, default=False
+        Estimate the R^2 on the out-of-bag rows (bootstrap only), or the callable
+        ``score(y_true, y_pred)``.
+    {shared}
+    Attributes
+    ----------
+    estimators_ : list of DecisionTreeRegressor
+        The fitted members; ``estimators_[i].tree_`` holds the node arrays.
+    n_outputs_ : int
+    max_features_ : int
+        Resolved ``max_features``.
+    feature_importances_ : ndarray of shape (n_features,)
+        Impurity-based importances, normalized.
+    oob_score_ : float
+        Out-of-bag R^2 (or the ``oob_score`` callable's value).
+    oob_prediction_ : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        Out-of-bag predictions of the training rows.
+    estimators_samples_ : list of ndarray
+        Rows drawn for each member.
+    n_features_in_, feature_names_in_ : as in scikit-learn
+"""
+
+
+def _doc(summary, template, bootstrap, example):
+    body = template.format(bootstrap=bootstrap, shared=_SHARED_PARAMETERS_DOC.strip() + "\n")
+    return f"{summary}\n{body}\n    Examples\n    --------\n{example}"
+
+
+class RandomForestClassifier(_ForestClassifier):
+    __doc__ = _doc(
+        """A random forest classifier grown on binned features.
+
+    Each member is a tree grown on a bootstrap sample that examines ``max_features``
+    random features per node and tries all their bin boundaries; predictions average the
+    members' leaf class frequencies.
+""", _CLASSIFIER_DOC, "True", """\
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from ensembles.forest import RandomForestClassifier
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> forest = RandomForestClassifier(n_estimators=20, oob_score=True, random_state=0)
+    >>> forest.fit(X, y).oob_score_ > 0.9
+    True
+""")
+    _splitter = "best"
+
+    def __init__(self, n_estimators=100, *, criterion="gini", max_depth=None,
+                 min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
+                 max_features="sqrt", max_leaf_nodes=None, min_impurity_decrease=0.0,
+                 bootstrap=True, oob_score=False, n_jobs=None, random_state=None,
+                 warm_start=False, class_weight=None, max_samples=None, max_bin=256):
+        self.n_estimators = n_estimators
+        self.criterion = criterion
+        self.max_depth = max_depth
+        self.min_samples_split = min_samples_split
+        self.min_samples_leaf = min_samples_leaf
+        self.min_weight_fraction_leaf = min_weight_fraction_leaf
+        self.max_features = max_features
+        self.max_leaf_nodes = max_leaf_nodes
+        self.min_impurity_decrease = min_impurity_decrease
+        self.bootstrap = bootstrap
+        self.oob_score = oob_score
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.class_weight = class_weight
+        self.max_samples = max_samples
+        self.max_bin = max_bin
+
+
+class ExtraTreesClassifier(_ForestClassifier):
+    __doc__ = _doc(
+        """An extremely randomized trees classifier grown on binned features.
+
+    Each member examines ``max_features`` random features per node and draws one random
+    threshold for each (uniformly in bin space), keeping the best of those; by default
+    every member sees all rows.
+""", _CLASSIFIER_DOC, "False", """\
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from ensembles.forest import ExtraTreesClassifier
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> forest = ExtraTreesClassifier(n_estimators=20, random_state=0).fit(X, y)
+    >>> len(forest.estimators_)
+    20
+""")
+    _splitter = "random"
+
+    def __init__(self, n_estimators=100, *, criterion="gini", max_depth=None,
+                 min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
+                 max_features="sqrt", max_leaf_nodes=None, min_impurity_decrease=0.0,
+                 bootstrap=False, oob_score=False, n_jobs=None, random_state=None,
+                 warm_start=False, class_weight=None, max_samples=None, max_bin=256):
+        self.n_estimators = n_estimators
+        self.criterion = criterion
+        self.max_depth = max_depth
+        self.min_samples_split = min_samples_split
+        self.min_samples_leaf = min_samples_leaf
+        self.min_weight_fraction_leaf = min_weight_fraction_leaf
+        self.max_features = max_features
+        self.max_leaf_nodes = max_leaf_nodes
+        self.min_impurity_decrease = min_impurity_decrease
+        self.bootstrap = bootstrap
+        self.oob_score = oob_score
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.class_weight = class_weight
+        self.max_samples = max_samples
+        self.max_bin = max_bin
+
+
+class RandomForestRegressor(_ForestRegressor):
+    __doc__ = _doc(
+        """A random forest regressor grown on binned features.
+
+    Each member is a tree grown on a bootstrap sample that examines ``max_features``
+    random features per node (all of them by default) and tries all their bin
+    boundaries; predictions average the members' leaf means.
+""", _REGRESSOR_DOC, "True", """\
+    >>> from sklearn.datasets import load_diabetes
+    >>> from ensembles.forest import RandomForestRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> forest = RandomForestRegressor(n_estimators=20, random_state=0).fit(X, y)
+    >>> forest.predict(X[:2]).shape
+    (2,)
+""")
+    _splitter = "best"
+
+    def __init__(self, n_estimators=100, *, criterion="squared_error", max_depth=None,
+                 min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
+                 max_features=1.0, max_leaf_nodes=None, min_impurity_decrease=0.0,
+                 bootstrap=True, oob_score=False, n_jobs=None, random_state=None,
+                 warm_start=False, max_samples=None, max_bin=256):
+        self.n_estimators = n_estimators
+        self.criterion = criterion
+        self.max_depth = max_depth
+        self.min_samples_split = min_samples_split
+        self.min_samples_leaf = min_samples_leaf
+        self.min_weight_fraction_leaf = min_weight_fraction_leaf
+        self.max_features = max_features
+        self.max_leaf_nodes = max_leaf_nodes
+        self.min_impurity_decrease = min_impurity_decrease
+        self.bootstrap = bootstrap
+        self.oob_score = oob_score
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.max_samples = max_samples
+        self.max_bin = max_bin
+
+
+class ExtraTreesRegressor(_ForestRegressor):
+    __doc__ = _doc(
+        """An extremely randomized trees regressor grown on binned features.
+
+    Each member examines ``max_features`` random features per node and draws one random
+    threshold for each (uniformly in bin space), keeping the best of those; by default
+    every member sees all rows.
+""", _REGRESSOR_DOC, "False", """\
+    >>> from sklearn.datasets import load_diabetes
+    >>> from ensembles.forest import ExtraTreesRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> forest = ExtraTreesRegressor(n_estimators=20, random_state=0).fit(X, y)
+    >>> forest.score(X, y) > 0.9
+    True
+""")
+    _splitter = "random"
+
+    def __init__(self, n_estimators=100, *, criterion="squared_error", max_depth=None,
+                 min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
+                 max_features=1.0, max_leaf_nodes=None, min_impurity_decrease=0.0,
+                 bootstrap=False, oob_score=False, n_jobs=None, random_state=None,
+                 warm_start=False, max_samples=None, max_bin=256):
+        self.n_estimators = n_estimators
+        self.criterion = criterion
+        self.max_depth = max_depth
+        self.min_samples_split = min_samples_split
+        self.min_samples_leaf = min_samples_leaf
+        self.min_weight_fraction_leaf = min_weight_fraction_leaf
+        self.max_features = max_features
+        self.max_leaf_nodes = max_leaf_nodes
+        self.min_impurity_decrease = min_impurity_decrease
+        self.bootstrap = bootstrap
+        self.oob_score = oob_score
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.max_samples = max_samples
+        self.max_bin = max_bin

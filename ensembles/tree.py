@@ -1,0 +1,254 @@
+"""Single decision trees grown on the histogram engine, with scikit-learn's API.
+
+:class:`DecisionTreeClassifier` and :class:`DecisionTreeRegressor` take scikit-learn's
+parameter names and defaults (plus ``max_bin``). Features are binned into at most
+``max_bin`` quantile bins before the tree is grown (features with few distinct values keep
+exact thresholds); missing values (NaN) are routed natively: each split learns which side
+they go to. They are the default members of :mod:`ensembles.bagging` and
+:mod:`ensembles.adaboost` and the members (``estimators_``) of :mod:`ensembles.forest`.
+"""
+
+import numpy as np
+from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ._tree_base import (
+    MAX_SEED,
+    BaseTreeModel,
+    ClassifierTargets,
+    RegressorTargets,
+    grow_tree,
+)
+
+__all__ = ["DecisionTreeClassifier", "DecisionTreeRegressor"]
+
+
+class _BaseDecisionTree(BaseTreeModel):
+    """Fitting and inspection of one tree."""
+
+    _parameter_constraints = {
+        **BaseTreeModel._parameter_constraints,
+        "splitter": [StrOptions({"best", "random"})],
+    }
+
+    def fit(self, X, y, sample_weight=None):
+        """Grow the tree.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Numeric features; NaN marks a missing value.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels of any type (classifier) or real targets, one or several outputs
+            (regressor).
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative row weights; a row of weight 0 is the same as no row.
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        X, Y, _, weight = self._validate_training_data(X, y, sample_weight)
+        bin_seed, seed = check_random_state(self.random_state).randint(MAX_SEED, size=2)
+        params = self._growth_params(X.shape[0], X.shape[1], self.splitter)
+        bin_mapper, X_binned = self._bin(X, weight, bin_seed)
+        if weight is None:
+            weight = np.ones(X.shape[0])
+        self.tree_ = grow_tree(X_binned, bin_mapper, Y, weight, params,
+                               self.min_weight_fraction_leaf, seed)
+        self._seed = int(seed)
+        return self
+
+    def _trees(self):
+        return [self.tree_]
+
+    def _tree_seeds(self):
+        return [self._seed]
+
+    def _restore(self, trees, seeds):
+        if len(trees) != 1:
+            raise ValueError(f"a decision tree model holds one tree, the file has {len(trees)}.")
+        self.tree_ = trees[0]
+        self._seed = seeds[0]
+
+    def _predict_values(self, X):
+        return self._mean_values(self._validate_X_predict(X))
+
+    def apply(self, X):
+        """Index of the leaf each row ends up in.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        leaves : ndarray of int32, shape (n_samples,)
+            Node ids into the arrays of ``tree_``.
+        """
+        return self.tree_.apply(self._validate_X_predict(X))
+
+    def get_depth(self):
+        """Depth of the tree: the longest path from the root to a leaf (0 for a lone leaf)."""
+        check_is_fitted(self)
+        return self.tree_.depth
+
+    def get_n_leaves(self):
+        """Number of leaves of the tree."""
+        check_is_fitted(self)
+        return self.tree_.n_leaves
+
+    @property
+    def feature_importances_(self):
+        """ndarray of shape (n_features,): weighted impurity decrease per feature,
+        normalized to sum to 1 (all zeros when the tree is a single leaf)."""
+        check_is_fitted(self)
+        return self.tree_.importances(self.n_features_in_)
+
+
+_PARAMETERS_DOC = """
+    splitter : {"best", "random"}, default="best"
+        "best" tries every bin boundary of each examined feature; "random" draws one
+        threshold per examined feature uniformly in bin space (extremely randomized).
+    max_depth : int, default=None
+        Maximum depth; None grows until the leaves are pure or other limits stop it.
+    min_samples_split : int or float, default=2
+        Minimum number of rows a node needs to be split (a float is a fraction of the
+        training rows, rounded up).
+    min_samples_leaf : int or float, default=1
+        Minimum number of rows in each child of a split (a float is a fraction).
+    min_weight_fraction_leaf : float, default=0.0
+        Minimum weight of each child, as a fraction of the total training weight.
+    max_features : int, float, {"sqrt", "log2"} or None, default=None
+        Features examined per node (more are examined while no valid split is found);
+        None means all, a float a fraction of them.
+    random_state : int, RandomState or None, default=None
+        Seed of the feature order, of random thresholds and of the binning subsample.
+    max_leaf_nodes : int, default=None
+        Grow best-first with at most this many leaves; None means unlimited (depth-first).
+    min_impurity_decrease : float, default=0.0
+        A split must decrease the weighted impurity by at least this much, relative to
+        the total training weight.
+    max_bin : int, default=256
+        Maximum number of bins per feature (2 to 256; at most 255 value bins, NaN has its
+        own).
+"""
+
+
+class DecisionTreeClassifier(ClassifierMixin, ClassifierTargets, _BaseDecisionTree):
+    __doc__ = f"""A classification tree grown on binned features.
+
+    One tree splits on all classes at once (impurity of the one-hot label matrix); each
+    leaf holds the weighted class frequencies of its training rows.
+
+    Parameters
+    ----------
+    criterion : {{"gini", "entropy", "log_loss"}}, default="gini"
+        Impurity measure ("log_loss" is the entropy).
+    {_PARAMETERS_DOC.strip()}
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes ({{label: weight}}), multiplied into ``sample_weight``;
+        "balanced" weighs classes inversely to their frequency.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels (any type).
+    n_classes_ : int
+    n_outputs_ : int
+        Always 1.
+    max_features_ : int
+        Resolved ``max_features``.
+    tree_ : FittedTree
+        The node arrays (``feature``, ``threshold``, ``value``, ``left``, ``right``, ...).
+    feature_importances_ : ndarray of shape (n_features,)
+    n_features_in_, feature_names_in_ : as in scikit-learn
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from ensembles.tree import DecisionTreeClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> tree = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y)
+    >>> tree.get_depth()
+    3
+    """
+
+    _parameter_constraints = {
+        **_BaseDecisionTree._parameter_constraints,
+        "criterion": [StrOptions({"gini", "entropy", "log_loss"})],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+    }
+
+    def __init__(self, *, criterion="gini", splitter="best", max_depth=None,
+                 min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
+                 max_features=None, random_state=None, max_leaf_nodes=None,
+                 min_impurity_decrease=0.0, class_weight=None, max_bin=256):
+        self.criterion = criterion
+        self.splitter = splitter
+        self.max_depth = max_depth
+        self.min_samples_split = min_samples_split
+        self.min_samples_leaf = min_samples_leaf
+        self.min_weight_fraction_leaf = min_weight_fraction_leaf
+        self.max_features = max_features
+        self.random_state = random_state
+        self.max_leaf_nodes = max_leaf_nodes
+        self.min_impurity_decrease = min_impurity_decrease
+        self.class_weight = class_weight
+        self.max_bin = max_bin
+
+
+class DecisionTreeRegressor(RegressorMixin, RegressorTargets, _BaseDecisionTree):
+    __doc__ = f"""A regression tree grown on binned features (squared error).
+
+    Multi-output targets are fitted by one tree whose leaves hold the mean of every output.
+
+    Parameters
+    ----------
+    criterion : {{"squared_error"}}, default="squared_error"
+        Impurity measure (variance reduction).
+    {_PARAMETERS_DOC.strip()}
+
+    Attributes
+    ----------
+    n_outputs_ : int
+    max_features_ : int
+        Resolved ``max_features``.
+    tree_ : FittedTree
+        The node arrays (``feature``, ``threshold``, ``value``, ``left``, ``right``, ...).
+    feature_importances_ : ndarray of shape (n_features,)
+    n_features_in_, feature_names_in_ : as in scikit-learn
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from ensembles.tree import DecisionTreeRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> tree = DecisionTreeRegressor(max_leaf_nodes=8, random_state=0).fit(X, y)
+    >>> tree.get_n_leaves()
+    8
+    """
+
+    _parameter_constraints = {
+        **_BaseDecisionTree._parameter_constraints,
+        "criterion": [StrOptions({"squared_error"})],
+    }
+
+    def __init__(self, *, criterion="squared_error", splitter="best", max_depth=None,
+                 min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
+                 max_features=None, random_state=None, max_leaf_nodes=None,
+                 min_impurity_decrease=0.0, max_bin=256):
+        self.criterion = criterion
+        self.splitter = splitter
+        self.max_depth = max_depth
+        self.min_samples_split = min_samples_split
+        self.min_samples_leaf = min_samples_leaf
+        self.min_weight_fraction_leaf = min_weight_fraction_leaf
+        self.max_features = max_features
+        self.random_state = random_state
+        self.max_leaf_nodes = max_leaf_nodes
+        self.min_impurity_decrease = min_impurity_decrease
+        self.max_bin = max_bin
