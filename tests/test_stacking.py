@@ -40,7 +40,7 @@ DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 
 def classifiers():
     return [
-        ("lr", LogisticRegression()),
+        ("lr", LogisticRegression(max_iter=1000)),
         ("dt", DecisionTreeClassifier(max_depth=3, random_state=0)),
     ]
 
