@@ -17,6 +17,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
 from ensembles.bagging import _check_sample_weight, _is_int, _seed_estimator
+from ensembles.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 __all__ = ["AdaBoostClassifier", "AdaBoostRegressor"]
 
@@ -36,11 +37,6 @@ def _default_tree(task, max_depth):
     estimator : estimator instance
         An unfitted decision tree.
     """
-    try:
-        from ensembles.tree import DecisionTreeClassifier, DecisionTreeRegressor
-    except ImportError:
-        # Stand-in until our histogram tree (ensembles.tree) exists; remove it then.
-        from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
     tree = DecisionTreeClassifier if task == "classification" else DecisionTreeRegressor
     return tree(max_depth=max_depth)
 

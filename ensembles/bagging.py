@@ -23,6 +23,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
+from ensembles.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
 __all__ = ["BaggingClassifier", "BaggingRegressor"]
 
 _MAX_SEED = np.iinfo(np.int32).max
@@ -43,11 +45,6 @@ def _default_tree(task, max_depth=None):
     estimator : estimator instance
         An unfitted decision tree.
     """
-    try:
-        from ensembles.tree import DecisionTreeClassifier, DecisionTreeRegressor
-    except ImportError:
-        # Stand-in until our histogram tree (ensembles.tree) exists; remove it then.
-        from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
     tree = DecisionTreeClassifier if task == "classification" else DecisionTreeRegressor
     return tree(max_depth=max_depth)
 

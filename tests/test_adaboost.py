@@ -24,7 +24,33 @@ from ensembles.adaboost import AdaBoostClassifier, AdaBoostRegressor
 DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 
 
-@parametrize_with_checks([AdaBoostClassifier(n_estimators=5), AdaBoostRegressor(n_estimators=5)])
+_WEIGHT_EQUIVALENCE = {
+    "AdaBoostClassifier": (
+        "reweighted rows sum their weights in another order than repeated rows, so two "
+        "equally good stumps can differ in the last bits of their gains and the choice "
+        "between them can route the zero-weight rows differently (scikit-learn's own "
+        "AdaBoost xfails it too)"
+    ),
+    "AdaBoostRegressor": (
+        "AdaBoost.R2 fits each member on a bootstrap drawn with the row weights, which draws "
+        "differently over n weighted rows than over the repeated rows (scikit-learn's own "
+        "AdaBoost xfails it too)"
+    ),
+}
+
+
+def _expected_failures(estimator):
+    reason = _WEIGHT_EQUIVALENCE[type(estimator).__name__]
+    return {
+        "check_sample_weight_equivalence_on_dense_data": reason,
+        "check_sample_weight_equivalence_on_sparse_data": reason,
+    }
+
+
+@parametrize_with_checks(
+    [AdaBoostClassifier(n_estimators=5), AdaBoostRegressor(n_estimators=5)],
+    expected_failed_checks=_expected_failures,
+)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
