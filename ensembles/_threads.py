@@ -1,33 +1,126 @@
-"""Mapping of scikit-learn's ``n_jobs`` to numba's thread count."""
+"""Threads for the numba kernels, and scikit-learn's ``n_jobs`` convention.
+
+The kernels are compiled serial and release the GIL (``nogil=True``); work is spread over a
+shared pool of Python threads, each thread running a kernel on its own contiguous range of
+items (rows, histogram chunks, trees). This is used instead of numba's ``parallel=True``
+because
+
+* it is safe when users call fit/predict from several Python threads at once (numba's
+  default workqueue layer is not, and the OpenMP layer busy-waits badly when the cores are
+  shared with other processes);
+* which items a thread gets never changes the result, so models are identical for any
+  ``n_jobs``;
+* there is no global numba state to set and restore.
+"""
 
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
-import numba
+_pool = None
+_pool_lock = threading.Lock()
+_local = threading.local()
+
+
+def _reset_after_fork():
+    # A forked child inherits the pool object but not its threads.
+    global _pool, _pool_lock
+    _pool = None
+    _pool_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+def available_cpus():
+    """CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def effective_n_jobs(n_jobs):
-    """Threads to use: None -> all, negative -> n_cpus + 1 + n_jobs (scikit-learn's rule)."""
-    available = numba.config.NUMBA_NUM_THREADS
+    """Threads to use: None -> all CPUs, negative -> n_cpus + 1 + n_jobs (scikit-learn's
+    rule), capped at the number of CPUs."""
+    cpus = available_cpus()
     if n_jobs is None:
-        return available
+        return cpus
     if n_jobs == 0:
         raise ValueError("n_jobs == 0 has no meaning; use None, -1 or a positive integer.")
     if n_jobs < 0:
-        n_jobs = (os.cpu_count() or 1) + 1 + n_jobs
-    return int(max(1, min(n_jobs, available)))
+        n_jobs = cpus + 1 + n_jobs
+    return int(max(1, min(n_jobs, cpus)))
 
 
 @contextmanager
-def numba_threads(n_jobs):
-    """Run numba's parallel kernels with ``n_jobs`` threads, restoring the count afterwards.
+def threads(n_jobs):
+    """Run the engine's kernels called inside the block with ``n_jobs`` threads.
 
-    numba's thread count is local to the calling Python thread, so concurrent fits with
-    different ``n_jobs`` do not interfere.
+    The setting is local to the calling Python thread, so concurrent fits with different
+    ``n_jobs`` do not interfere.
     """
-    previous = numba.get_num_threads()
-    numba.set_num_threads(effective_n_jobs(n_jobs))
+    previous = getattr(_local, "n_threads", None)
+    _local.n_threads = effective_n_jobs(n_jobs)
     try:
         yield
     finally:
-        numba.set_num_threads(previous)
+        _local.n_threads = previous
+
+
+# Former name, kept for callers written before the kernels moved off numba's threading.
+numba_threads = threads
+
+
+def current_threads():
+    """Threads the current block may use (all CPUs outside a :func:`threads` block)."""
+    n = getattr(_local, "n_threads", None)
+    return available_cpus() if n is None else n
+
+
+def split_range(n_items, n_parts, weights=None):
+    """Contiguous ranges ``[(start, stop), ...]`` covering ``range(n_items)``.
+
+    With ``weights`` (one per item) the ranges hold about equal total weight.
+    """
+    n_parts = max(1, min(n_parts, n_items))
+    if weights is None:
+        bounds = [n_items * p // n_parts for p in range(n_parts + 1)]
+    else:
+        import numpy as np
+
+        cum = np.cumsum(weights, dtype=np.float64)
+        targets = cum[-1] * np.arange(1, n_parts) / n_parts
+        inner = np.searchsorted(cum, targets, side="left") + 1
+        bounds = [0, *np.minimum(inner, n_items).tolist(), n_items]
+    return [(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
+
+
+def run_parallel(kernel, n_items, *args, weights=None, min_items=1):
+    """Call ``kernel(start, stop, *args)`` on contiguous ranges of ``range(n_items)``.
+
+    The ranges run on the shared thread pool (the calling thread takes the first one);
+    ``kernel`` must release the GIL to run truly in parallel and must write only to the
+    outputs of its own range. Fewer than ``min_items`` items per thread are not worth a
+    thread.
+    """
+    n_threads = min(current_threads(), max(1, n_items // max(1, min_items)))
+    ranges = split_range(n_items, n_threads, weights)
+    if len(ranges) <= 1:
+        if n_items > 0:
+            kernel(0, n_items, *args)
+        return
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=available_cpus(),
+                                       thread_name_prefix="ensembles")
+        pool = _pool
+    futures = [pool.submit(kernel, a, b, *args) for a, b in ranges[1:]]
+    try:
+        kernel(*ranges[0], *args)
+    finally:
+        for future in futures:
+            future.result()

@@ -1,10 +1,10 @@
 """Tests for ensembles._engine.histogram: sums per (feature, bin), subtraction, determinism."""
 
-import numba
 import numpy as np
 import pytest
 
 from ensembles._engine.histogram import build_histogram, subtract_histogram
+from ensembles._threads import threads
 
 
 def _data(n_samples, n_features, seed, missing=0.1):
@@ -78,17 +78,12 @@ def test_subtraction_trick_equals_building_the_sibling(n_rows):
 
 @pytest.mark.parametrize("n_rows", [1000, 9000, 100_000])
 def test_bit_identical_whatever_the_thread_count(n_rows):
-    if numba.config.NUMBA_NUM_THREADS < 2:
-        pytest.skip("numba has a single thread here; nothing to compare")
     X_binned, grad, hess, rng = _data(n_rows, 6, seed=5)
     rows = rng.permutation(n_rows)
-    before = numba.get_num_threads()
     results = []
-    try:
-        for threads in (1, 2):
-            numba.set_num_threads(threads)
+    for n_jobs in (1, 2, 3):
+        with threads(n_jobs):
             results.append(build_histogram(X_binned, grad, hess, rows))
-    finally:
-        numba.set_num_threads(before)
     # Exact equality, not closeness: models must not depend on n_jobs.
+    assert np.array_equal(results[0], results[1])
     assert np.array_equal(results[0], results[1])

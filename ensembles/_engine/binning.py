@@ -10,7 +10,9 @@ is what the trees store, so prediction never needs to re-bin.
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
+
+from .._threads import run_parallel
 
 MISSING_BIN = 255
 MAX_VALUE_BINS = 255
@@ -101,14 +103,15 @@ class BinMapper:
 
     def transform(self, X):
         """Bin ``X`` into a C-contiguous ``uint8`` matrix of shape (n_samples, n_features)."""
-        return _bin_matrix(X, self.edges_, self.n_bins_)
+        out = np.empty(X.shape, dtype=np.uint8)
+        run_parallel(_bin_rows, X.shape[0], X, self.edges_, self.n_bins_, out, min_items=4096)
+        return out
 
 
-@njit(parallel=True, cache=True, nogil=True)
-def _bin_matrix(X, edges, n_bins):
-    n_samples, n_features = X.shape
-    out = np.empty((n_samples, n_features), dtype=np.uint8)
-    for i in prange(n_samples):
+@njit(cache=True, nogil=True)
+def _bin_rows(r0, r1, X, edges, n_bins, out):
+    n_features = X.shape[1]
+    for i in range(r0, r1):
         for f in range(n_features):
             x = X[i, f]
             if np.isnan(x):
@@ -124,4 +127,3 @@ def _bin_matrix(X, edges, n_bins):
                 else:
                     hi = mid
             out[i, f] = lo
-    return out

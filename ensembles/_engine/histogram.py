@@ -10,7 +10,9 @@ are added in chunk order. Floating-point sums therefore come out bit-identical w
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
+
+from .._threads import run_parallel
 
 N_BIN_CODES = 256
 _MIN_CHUNK_ROWS = 16384
@@ -29,10 +31,7 @@ def _n_chunks(n_rows):
 
 @njit(cache=True, nogil=True)
 def _accumulate(X_binned, grad, hess, rows, start, stop, hist):
-    """Add rows ``rows[start:stop]`` into ``hist``: the serial inner loop.
-
-    Kept as its own function because numba optimizes it better outside a ``prange`` body.
-    """
+    """Add rows ``rows[start:stop]`` into ``hist``: the inner loop of histogram building."""
     n_features = X_binned.shape[1]
     for i in range(start, stop):
         r = rows[i]
@@ -44,14 +43,45 @@ def _accumulate(X_binned, grad, hess, rows, start, stop, hist):
             hist[f, b, 1] += h
 
 
-@njit(parallel=True, cache=True, nogil=True)
+@njit(cache=True, nogil=True)
+def _plan_tasks(starts, stops):
+    """Split every node's rows into its fixed number of chunks (the parallel work items)."""
+    n_nodes = starts.shape[0]
+    first = np.zeros(n_nodes + 1, dtype=np.int64)
+    for k in range(n_nodes):
+        first[k + 1] = first[k] + _n_chunks(stops[k] - starts[k])
+    task_start = np.empty(first[n_nodes], dtype=np.int64)
+    task_stop = np.empty(first[n_nodes], dtype=np.int64)
+    for k in range(n_nodes):
+        n_chunks = first[k + 1] - first[k]
+        chunk = (stops[k] - starts[k] + n_chunks - 1) // n_chunks
+        for c in range(n_chunks):
+            task_start[first[k] + c] = starts[k] + c * chunk
+            task_stop[first[k] + c] = min(stops[k], starts[k] + (c + 1) * chunk)
+    return first, task_start, task_stop
+
+
+@njit(cache=True, nogil=True)
+def _accumulate_tasks(t0, t1, X_binned, grad, hess, rows, task_start, task_stop, partial):
+    for t in range(t0, t1):
+        _accumulate(X_binned, grad, hess, rows, task_start[t], task_stop[t], partial[t])
+
+
+@njit(cache=True, nogil=True)
+def _reduce_tasks(first, partial, hists):
+    """Add each node's partial histograms in chunk order (a fixed order: deterministic)."""
+    for k in range(hists.shape[0]):
+        hists[k] = partial[first[k]]
+        for t in range(first[k] + 1, first[k + 1]):
+            hists[k] += partial[t]
+
+
 def build_histograms(X_binned, grad, hess, rows, starts, stops):
     """Histograms of several nodes at once, the rows of node ``k`` being
     ``rows[starts[k]:stops[k]]``.
 
-    All nodes of a tree level are built in one parallel region (chunks of every node are
-    the work items), so small nodes keep both cores busy and the threads meet at one
-    barrier per level instead of one per node.
+    All nodes of a tree level are built in one parallel call (chunks of every node are the
+    work items), so small nodes keep every thread busy.
 
     Parameters
     ----------
@@ -64,37 +94,15 @@ def build_histograms(X_binned, grad, hess, rows, starts, stops):
     -------
     hists : ndarray of float64, shape (n_nodes, n_features, 256, 2)
     """
-    n_nodes = starts.shape[0]
-    n_features = X_binned.shape[1]
-    node_chunks = np.empty(n_nodes, dtype=np.int64)
-    for k in range(n_nodes):
-        node_chunks[k] = _n_chunks(stops[k] - starts[k])
-    first = np.zeros(n_nodes + 1, dtype=np.int64)
-    first[1:] = np.cumsum(node_chunks)
-    n_tasks = first[n_nodes]
-    task_node = np.empty(n_tasks, dtype=np.int64)
-    task_start = np.empty(n_tasks, dtype=np.int64)
-    task_stop = np.empty(n_tasks, dtype=np.int64)
-    for k in range(n_nodes):
-        size = stops[k] - starts[k]
-        chunk = (size + node_chunks[k] - 1) // node_chunks[k]
-        for c in range(node_chunks[k]):
-            t = first[k] + c
-            task_node[t] = k
-            task_start[t] = starts[k] + c * chunk
-            task_stop[t] = min(stops[k], starts[k] + (c + 1) * chunk)
-    partial = np.zeros((n_tasks, n_features, N_BIN_CODES, 2))
-    for t in prange(n_tasks):
-        _accumulate(X_binned, grad, hess, rows, task_start[t], task_stop[t], partial[t])
-    hists = np.empty((n_nodes, n_features, N_BIN_CODES, 2))
-    for j in prange(n_nodes * n_features):
-        k = j // n_features
-        f = j % n_features
-        hists[k, f] = partial[first[k], f]
-        for t in range(first[k] + 1, first[k + 1]):
-            for b in range(N_BIN_CODES):
-                hists[k, f, b, 0] += partial[t, f, b, 0]
-                hists[k, f, b, 1] += partial[t, f, b, 1]
+    first, task_start, task_stop = _plan_tasks(starts, stops)
+    n_tasks = task_start.shape[0]
+    partial = np.zeros((n_tasks, X_binned.shape[1], N_BIN_CODES, 2))
+    run_parallel(_accumulate_tasks, n_tasks, X_binned, grad, hess, rows, task_start,
+                 task_stop, partial, weights=task_stop - task_start)
+    if n_tasks == starts.shape[0]:
+        return partial  # one chunk per node: the partials are the histograms
+    hists = np.empty((starts.shape[0], X_binned.shape[1], N_BIN_CODES, 2))
+    _reduce_tasks(first, partial, hists)
     return hists
 
 

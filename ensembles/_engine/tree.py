@@ -12,7 +12,9 @@ An ensemble is predicted in one kernel call: the trees' arrays are concatenated
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
+
+from .._threads import run_parallel
 
 TREE_FIELDS = (
     "feature", "threshold", "split_bin", "default_left", "left", "right", "value", "gain",
@@ -113,52 +115,67 @@ def pack_trees(trees, outputs):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _find_leaf(x_row, base, feature, threshold, default_left, left, right):
-    node = 0
-    while left[base + node] != -1:
-        k = base + node
-        x = x_row[feature[k]]
-        if np.isnan(x):
-            go_left = default_left[k]
-        else:
-            go_left = x <= threshold[k]
-        node = left[k] if go_left else right[k]
-    return node
+def _find_leaf(X, i, base, feature, threshold, default_left, left, right):
+    """Leaf (absolute node id) that row ``i`` of ``X`` reaches in the tree rooted at ``base``.
+
+    Takes the matrix and a row number rather than a row view (creating views in the hot
+    loop costs reference-count updates that threads contend on), and indexes with unsigned
+    integers, which spares numba's negative-index wraparound on every access (about a
+    third of the time of this loop).
+    """
+    k = np.uint64(base)
+    while left[k] != -1:
+        x = X[i, np.uint64(feature[k])]
+        go_right = (x > threshold[k]) | (np.isnan(x) & ~default_left[k])
+        k = np.uint64(base) + np.uint64(right[k] if go_right else left[k])
+    return k
 
 
-@njit(parallel=True, cache=True, nogil=True)
-def predict_raw(X, feature, threshold, default_left, left, right, value, offsets, outputs,
-                start, stop, out):
-    """Add the leaf values of trees ``start:stop`` to ``out`` (n_samples, n_outputs)."""
+# Fewer rows than this per thread are not worth a thread.
+_MIN_ROWS_PER_THREAD = 2048
+
+
+@njit(cache=True, nogil=True)
+def _predict_rows(r0, r1, X, feature, threshold, default_left, left, right, value, offsets,
+                  outputs, start, stop, out):
     n_values = value.shape[1]
-    for i in prange(X.shape[0]):
-        x_row = X[i]
+    for i in range(r0, r1):
         for t in range(start, stop):
-            base = offsets[t]
-            leaf = base + _find_leaf(x_row, base, feature, threshold, default_left, left, right)
+            leaf = _find_leaf(X, i, offsets[t], feature, threshold, default_left, left, right)
             col = outputs[t]
             for v in range(n_values):
                 out[i, col + v] += value[leaf, v]
 
 
-@njit(parallel=True, cache=True, nogil=True)
+def predict_raw(X, feature, threshold, default_left, left, right, value, offsets, outputs,
+                start, stop, out):
+    """Add the leaf values of trees ``start:stop`` to ``out`` (n_samples, n_outputs)."""
+    run_parallel(_predict_rows, X.shape[0], X, feature, threshold, default_left, left, right,
+                 value, offsets, outputs, start, stop, out, min_items=_MIN_ROWS_PER_THREAD)
+
+
+@njit(cache=True, nogil=True)
+def _apply_rows(r0, r1, X, feature, threshold, default_left, left, right, offsets, start,
+                stop, out):
+    for i in range(r0, r1):
+        for t in range(start, stop):
+            out[i, t - start] = _find_leaf(X, i, offsets[t], feature, threshold,
+                                           default_left, left, right) - offsets[t]
+
+
 def apply_trees(X, feature, threshold, default_left, left, right, offsets, start, stop):
     """Leaf id reached in each tree ``start:stop`` by each row: (n_samples, stop - start)."""
     out = np.empty((X.shape[0], stop - start), dtype=np.int32)
-    for i in prange(X.shape[0]):
-        x_row = X[i]
-        for t in range(start, stop):
-            out[i, t - start] = _find_leaf(x_row, offsets[t], feature, threshold,
-                                           default_left, left, right)
+    run_parallel(_apply_rows, X.shape[0], X, feature, threshold, default_left, left, right,
+                 offsets, start, stop, out, min_items=_MIN_ROWS_PER_THREAD)
     return out
 
 
-@njit(parallel=True, cache=True, nogil=True)
-def predict_binned_add(X_binned, feature, split_bin, default_left, left, right, value,
-                       scale, out, col):
-    """Add one tree's leaf values (times ``scale``) to ``out[:, col:]`` routing binned rows."""
+@njit(cache=True, nogil=True)
+def _predict_binned_rows(r0, r1, X_binned, feature, split_bin, default_left, left, right,
+                         value, scale, out, col):
     n_values = value.shape[1]
-    for i in prange(X_binned.shape[0]):
+    for i in range(r0, r1):
         node = 0
         while left[node] != -1:
             b = X_binned[i, feature[node]]
@@ -169,3 +186,11 @@ def predict_binned_add(X_binned, feature, split_bin, default_left, left, right, 
             node = left[node] if go_left else right[node]
         for v in range(n_values):
             out[i, col + v] += scale * value[node, v]
+
+
+def predict_binned_add(X_binned, feature, split_bin, default_left, left, right, value, scale,
+                       out, col):
+    """Add one tree's leaf values (times ``scale``) to ``out[:, col:]`` routing binned rows."""
+    run_parallel(_predict_binned_rows, X_binned.shape[0], X_binned, feature, split_bin,
+                 default_left, left, right, value, scale, out, col,
+                 min_items=_MIN_ROWS_PER_THREAD)

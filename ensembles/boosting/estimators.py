@@ -22,7 +22,7 @@ from sklearn.utils.validation import (
 
 from .._engine.binning import BinMapper
 from .._engine.grower import GrowthParams
-from .._threads import numba_threads
+from .._threads import threads
 from .booster import Booster, BoostingParams, EvalSet, train
 from .callbacks import EarlyStopping, EvaluationMonitor, TrainingCallback
 from .metrics import make_metric
@@ -239,7 +239,7 @@ class _BaseGradientBoosting(BaseEstimator):
         for attr in ("best_iteration", "best_score"):
             if hasattr(self, attr):
                 delattr(self, attr)
-        with numba_threads(self.n_jobs):
+        with threads(self.n_jobs):
             if xgb_model is None:
                 # Rows of zero weight must not shape the bins, so that a zero weight is the
                 # same as leaving the row out.
@@ -305,21 +305,21 @@ class _BaseGradientBoosting(BaseEstimator):
     def _raw(self, X, iteration_range):
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        with numba_threads(self.n_jobs):
+        with threads(self.n_jobs):
             return self._booster.predict_raw(X, self._default_iteration_range(iteration_range))
 
     def apply(self, X, iteration_range=None):
         """Leaf index of every row in every tree, shape (n_samples, n_trees)."""
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        with numba_threads(self.n_jobs):
+        with threads(self.n_jobs):
             return self._booster.apply(X, self._default_iteration_range(iteration_range))
 
     def _staged_raw(self, X):
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         raw = np.zeros((X.shape[0], self._booster.n_outputs)) + self._booster.base_margin
-        with numba_threads(self.n_jobs):
+        with threads(self.n_jobs):
             for i in range(self.n_iterations_):
                 self._booster.predict_raw(X, (i, i + 1), out=raw)
                 yield raw.copy()  # callers may keep every stage
