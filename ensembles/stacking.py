@@ -249,7 +249,7 @@ def _check_targets(estimator, X, y, *, classification):
         y,
         ensure_2d=False,
         dtype=None if classification else "numeric",
-        ensure_all_finite=not classification,
+        ensure_all_finite=True,
         input_name="y",
     )
     y = column_or_1d(y, warn=True)
