@@ -468,6 +468,16 @@ def _check_splits(cv, X, y, groups, classification):
             f"{type(splitter).__name__} leaves {int(np.sum(hits == 0))} samples out and "
             f"repeats {int(np.sum(hits > 1))}."
         )
+    if classification:
+        n_classes = len(np.unique(y))
+        short = [k for k, (train, _) in enumerate(splits) if len(np.unique(y[train])) < n_classes]
+        if short:
+            warnings.warn(
+                f"The training parts of folds {short} lack some classes, so their models give "
+                "those classes probability 0; a shuffled StratifiedKFold avoids this.",
+                UserWarning,
+                stacklevel=3,
+            )
     return splits
 
 

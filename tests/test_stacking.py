@@ -25,6 +25,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from threadpoolctl import threadpool_limits
 
 from ensembles.selection import EnsembleSelectionClassifier
 from ensembles.stacking import (
@@ -47,6 +48,14 @@ def classifiers():
 
 def regressors():
     return [("ridge", Ridge()), ("dt", DecisionTreeRegressor(max_depth=3, random_state=0))]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _single_blas_thread():
+    # The models here are tiny: BLAS threads only contend for the cores (10x slower
+    # logistic regressions on a busy machine) and change nothing in the results.
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -174,6 +183,27 @@ def test_regressor_oof_matches_cross_val_predict():
     assert_allclose(stack.final_estimator_.coef_, RidgeCV().fit(expected, y).coef_)
     level2 = stack.transform(X)
     assert_allclose(stack.predict(X), stack.final_estimator_.predict(level2))
+
+
+def test_folds_missing_a_class_are_padded_like_cross_val_predict(iris):
+    X, y = iris  # sorted by class: unshuffled KFold(3) leaves one class out of each fit
+    with pytest.warns(UserWarning, match=r"folds \[0, 1, 2\] lack some classes"):
+        stack = StackingClassifier([("nb", GaussianNB())], cv=KFold(3)).fit(X, y)
+    with pytest.warns(RuntimeWarning, match="Number of classes in training fold"):
+        expected = cross_val_predict(GaussianNB(), X, y, cv=KFold(3), method="predict_proba")
+    assert_allclose(stack.oof_predictions_, expected)
+    assert np.all(stack.oof_predictions_[y == 0, 0] == 0.0)
+    with pytest.raises(ValueError, match="decision_function cannot be aligned"):
+        with pytest.warns(UserWarning, match="lack some classes"):
+            StackingClassifier([("svc", LinearSVC())], cv=KFold(3)).fit(X, y)
+
+
+def test_n_jobs_does_not_change_the_result(iris):
+    X, y = iris
+    serial = StackingClassifier(classifiers(), cv=3, refit=False).fit(X, y)
+    parallel = StackingClassifier(classifiers(), cv=3, refit=False, n_jobs=2).fit(X, y)
+    assert_allclose(parallel.oof_predictions_, serial.oof_predictions_)
+    assert_allclose(parallel.predict_proba(X), serial.predict_proba(X))
 
 
 # --------------------------------------------------------------------------------------
@@ -374,6 +404,18 @@ def test_dataframe_pipeline_and_feature_names():
     out = stack.set_output(transform="pandas").transform(numeric)
     assert out.columns.tolist() == ["lr", "dt", "age", "fare"]
     assert_allclose(out["fare"], numeric["fare"])
+
+
+def test_stack_as_a_pipeline_step_passes_out_of_fold_features_on(cancer):
+    X, y = cancer
+    pipe = make_pipeline(StackingClassifier(classifiers(), cv=3), LogisticRegression(C=0.3))
+    pipe.fit(X, y)
+    stack, head = pipe[0], pipe[-1]
+    # The step after the stack learns from the out-of-fold columns, not from in-sample
+    # predictions of models that saw the labels.
+    reference = LogisticRegression(C=0.3).fit(stack.oof_predictions_, y)
+    assert_allclose(head.coef_, reference.coef_)
+    assert_allclose(pipe.predict_proba(X), head.predict_proba(stack.transform(X)))
 
 
 # --------------------------------------------------------------------------------------
