@@ -82,7 +82,7 @@ def library():
         colsample_bytree=0.8, random_state=0, n_jobs=1,
     )  # fmt: skip
     forest = RandomForestClassifier(
-        n_estimators=100, min_samples_leaf=2, max_features=0.5, random_state=0, n_jobs=1
+        n_estimators=60, min_samples_leaf=2, max_features=0.5, random_state=0, n_jobs=1
     )
     return [
         ("gbdt", make_pipeline(for_boosting, gbdt)),
