@@ -14,6 +14,7 @@ from sklearn.naive_bayes import GaussianNB
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from threadpoolctl import threadpool_limits
 
 from ensembles.selection import (
     EnsembleSelectionClassifier,
@@ -32,6 +33,14 @@ def classifiers():
 
 def regressors():
     return [("ridge", Ridge()), ("dt", DecisionTreeRegressor(max_depth=3, random_state=0))]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _single_blas_thread():
+    # The models here are tiny: BLAS threads only contend for the cores (10x slower
+    # logistic regressions on a busy machine) and change nothing in the results.
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 @pytest.fixture(scope="module")
