@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from ensembles._engine.binning import MISSING_BIN, BinMapper
-from ensembles._engine.grower import GrowthParams, TreeGrower, partition_rows, sample_features
+from ensembles._engine.grower import GrowthParams, TreeGrower, partition_nodes, sample_features
 
 
 def _data(seed=0, n=300, n_features=3, missing=0.1):
@@ -375,23 +375,30 @@ def test_sample_features_draws_a_subset_of_the_mask():
 
 
 @pytest.mark.parametrize("default_left", [False, True])
-def test_partition_rows_is_stable_and_in_place(default_left):
+@pytest.mark.parametrize("n", [200, 70_000])  # one chunk per node, and several
+def test_partition_nodes_is_stable_and_moves_whole_rows(default_left, n):
     rng = np.random.default_rng(15)
-    X_binned = rng.integers(0, 8, (200, 2)).astype(np.uint8)
-    X_binned[rng.random(200) < 0.2, 1] = MISSING_BIN
-    rows = rng.permutation(200).astype(np.int64)
-    original = rows.copy()
-    start, stop = 30, 170
-    n_left = partition_rows(rows, start, stop, X_binned, 1, 3, default_left,
-                            np.empty_like(rows))
-    segment = original[start:stop]
-    codes = X_binned[segment, 1]
-    left = np.where(codes == MISSING_BIN, default_left, codes <= 3)
-    assert n_left == left.sum()
-    np.testing.assert_array_equal(rows[start:start + n_left], segment[left])
-    np.testing.assert_array_equal(rows[start + n_left:stop], segment[~left])
-    np.testing.assert_array_equal(rows[:start], original[:start])
-    np.testing.assert_array_equal(rows[stop:], original[stop:])
+    X = rng.integers(0, 8, (n, 2)).astype(np.uint8)
+    X[rng.random(n) < 0.2, 1] = MISSING_BIN
+    gh = rng.normal(size=(n, 2))
+    ids = rng.permutation(n).astype(np.int64)
+    dst = (np.zeros_like(X), np.zeros_like(gh), np.full_like(ids, -1))
+    # Two nodes, split on different features and bins; rows outside them stay untouched.
+    starts = np.array([n // 10, n // 2])
+    stops = np.array([n // 2, n - n // 10])
+    n_left = partition_nodes((X, gh, ids), dst, starts, stops, np.array([1, 0]),
+                             np.array([3, 5]), np.array([default_left, not default_left]))
+    for k, (f, b, dl) in enumerate([(1, 3, default_left), (0, 5, not default_left)]):
+        seg = slice(starts[k], stops[k])
+        codes = X[seg, f]
+        left = np.where(codes == MISSING_BIN, dl, codes <= b)
+        assert n_left[k] == left.sum()
+        order = np.concatenate([ids[seg][left], ids[seg][~left]])
+        np.testing.assert_array_equal(dst[2][seg], order)
+        moved = np.concatenate([np.flatnonzero(left), np.flatnonzero(~left)]) + starts[k]
+        np.testing.assert_array_equal(dst[0][seg], X[moved])
+        np.testing.assert_array_equal(dst[1][seg], gh[moved])
+    assert np.all(dst[2][: starts[0]] == -1) and np.all(dst[2][stops[1]:] == -1)
 
 
 def test_growing_on_a_row_subset_ignores_the_other_rows():

@@ -1,9 +1,13 @@
 """Tree growth: depthwise or best-first (lossguide), with column sampling and gamma pruning.
 
 The grower owns the bookkeeping; the numerics live in numba kernels: histograms
-(:mod:`.histogram`), split finding (:mod:`.split`) and the row partition below. A node's rows
-are a contiguous slice of one index array that is partitioned in place at every split, so
-the rows of any node (and of every leaf, at the end) are always ``rows[start:stop]``.
+(:mod:`.histogram`), split finding (:mod:`.split`) and the row partition below.
+
+A node's rows are a contiguous range ``start:stop`` of a tree-local copy of the training
+data: binned rows, gradient pairs and original row ids are gathered once per tree and then
+*moved* at every split (a stable partition), so histograms sweep memory sequentially. The
+partition writes a node's children into the other of two buffers (ping-pong by depth), so
+every node of depth ``d`` lives in buffer ``d % 2``.
 """
 
 import heapq
@@ -12,8 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from .._threads import run_parallel
 from .binning import MISSING_BIN
-from .histogram import build_histogram, build_histograms, subtract_histogram
+from .histogram import build_histograms, plan_chunks, subtract_histogram
 from .split import find_best_split, leaf_weight
 from .tree import Tree
 
@@ -39,25 +44,82 @@ class GrowthParams:
 
 
 @njit(cache=True, nogil=True)
-def partition_rows(rows, start, stop, X_binned, feature, split_bin, default_left, buffer):
-    """Stable in-place partition of ``rows[start:stop]``: rows going left come first.
-
-    Returns the number of rows that went left.
-    """
-    n_left = 0
-    n_right = 0
-    for i in range(start, stop):
+def _gather(r0, r1, X_binned, grad, hess, rows, X_local, gh, ids):
+    """Copy rows ``rows[r0:r1]`` (binned values, gradient pair, id) to positions r0:r1."""
+    for i in range(r0, r1):
         r = rows[i]
-        b = X_binned[r, feature]
-        go_left = default_left if b == MISSING_BIN else b <= split_bin
-        if go_left:
-            rows[start + n_left] = r  # never overtakes i, so nothing unread is overwritten
-            n_left += 1
-        else:
-            buffer[n_right] = r
-            n_right += 1
-    rows[start + n_left:stop] = buffer[:n_right]
-    return n_left
+        X_local[i] = X_binned[r]
+        gh[i, 0] = grad[r]
+        gh[i, 1] = hess[r]
+        ids[i] = r
+
+
+@njit(cache=True, nogil=True)
+def _goes_left(code, split_bin, default_left):
+    return default_left if code == MISSING_BIN else code <= split_bin
+
+
+@njit(cache=True, nogil=True)
+def _count_left(c0, c1, X, chunk_start, chunk_stop, chunk_node, features, bins, default_lefts,
+                n_left):
+    for c in range(c0, c1):
+        k = chunk_node[c]
+        f, b, dl = features[k], bins[k], default_lefts[k]
+        count = 0
+        for i in range(chunk_start[c], chunk_stop[c]):
+            count += _goes_left(X[i, f], b, dl)
+        n_left[c] = count
+
+
+@njit(cache=True, nogil=True)
+def _scatter(c0, c1, X, gh, ids, X_out, gh_out, ids_out, chunk_start, chunk_stop, chunk_node,
+             features, bins, default_lefts, left_at, right_at):
+    """Move each chunk's rows to where its left and right rows go (stable order)."""
+    for c in range(c0, c1):
+        k = chunk_node[c]
+        f, b, dl = features[k], bins[k], default_lefts[k]
+        lo = left_at[c]
+        hi = right_at[c]
+        for i in range(chunk_start[c], chunk_stop[c]):
+            if _goes_left(X[i, f], b, dl):
+                j = lo
+                lo += 1
+            else:
+                j = hi
+                hi += 1
+            X_out[j] = X[i]
+            gh_out[j, 0] = gh[i, 0]
+            gh_out[j, 1] = gh[i, 1]
+            ids_out[j] = ids[i]
+
+
+def partition_nodes(src, dst, starts, stops, features, bins, default_lefts):
+    """Stable partition of several nodes from buffers ``src`` into ``dst``.
+
+    ``src`` and ``dst`` are ``(X_local, gh, ids)`` triples; node ``k`` occupies
+    ``starts[k]:stops[k]`` in both, its left rows first in ``dst``. Chunks of every node are
+    counted, then scattered, in parallel. Returns the number of left rows of each node.
+    """
+    first, chunk_start, chunk_stop = plan_chunks(starts, stops)
+    n_chunks = chunk_start.size
+    chunk_node = np.repeat(np.arange(starts.size), np.diff(first))
+    n_left = np.empty(n_chunks, dtype=np.int64)
+    weights = chunk_stop - chunk_start
+    run_parallel(_count_left, n_chunks, src[0], chunk_start, chunk_stop, chunk_node, features,
+                 bins, default_lefts, n_left, weights=weights)
+    node_left = np.add.reduceat(n_left, first[:-1])
+    # Left rows of chunk c go after the left rows of the node's earlier chunks; right rows
+    # after all of the node's left rows and the right rows of its earlier chunks.
+    before_left = np.cumsum(n_left) - n_left - np.repeat(np.cumsum(node_left) - node_left,
+                                                         np.diff(first))
+    n_right = weights - n_left
+    before_right = np.cumsum(n_right) - n_right - np.repeat(
+        np.cumsum(stops - starts - node_left) - (stops - starts - node_left), np.diff(first))
+    left_at = starts[chunk_node] + before_left
+    right_at = starts[chunk_node] + node_left[chunk_node] + before_right
+    run_parallel(_scatter, n_chunks, *src, *dst, chunk_start, chunk_stop, chunk_node, features,
+                 bins, default_lefts, left_at, right_at, weights=weights)
+    return node_left
 
 
 def sample_features(mask, fraction, rng):
@@ -103,6 +165,7 @@ class TreeGrower:
         self.n_bins = n_bins
         self.params = params
         self.rng = rng
+        self._buffers = None
 
     def grow(self, grad, hess, rows, feature_mask):
         """Grow a tree on ``rows`` (an index array, partitioned in place).
@@ -114,14 +177,21 @@ class TreeGrower:
             The training rows of each leaf are ``rows[start:stop]``.
         """
         p = self.params
-        self._grad, self._hess, self._rows = grad, hess, rows
-        self._buffer = np.empty_like(rows)
+        m = rows.size
+        if self._buffers is None:
+            n, n_features = self.X_binned.shape
+            self._buffers = [(np.empty((n, n_features), dtype=np.uint8), np.empty((n, 2)),
+                              np.empty(n, dtype=rows.dtype)) for _ in range(2)]
+        self._local = [tuple(a[:m] for a in buffer) for buffer in self._buffers]
+        run_parallel(_gather, m, self.X_binned, grad, hess, rows, *self._local[0],
+                     min_items=4096)
         self._level_masks = {}
         self._tree_mask = feature_mask
-        hist = build_histogram(self.X_binned, grad, hess, rows)
+        hist = build_histograms(self._local[0][0], self._local[0][1],
+                                np.array([0], dtype=np.int64), np.array([m], dtype=np.int64))[0]
         G = float(hist[0, :, 0].sum())
         H = float(hist[0, :, 1].sum())
-        self.nodes = [_Node(0, rows.size, 0, G, H, hist)]
+        self.nodes = [_Node(0, m, 0, G, H, hist)]
         self._evaluate(0)
         n_leaves = 1
         lossguide = p.grow_policy == "lossguide"
@@ -144,6 +214,10 @@ class TreeGrower:
                 self._push(queue, child, lossguide)
         for node in self.nodes:
             node.hist = None
+            if node.left == -1:  # hand the final row order back through ``rows``
+                ids = self._local[node.depth % 2][2]
+                rows[node.start:node.stop] = ids[node.start:node.stop]
+        self._local = None
         self._prune(0)
         return self._export()
 
@@ -175,32 +249,37 @@ class TreeGrower:
             node.split = split
 
     def _split(self, batch):
-        """Split the nodes of ``batch``; returns the ids of their children in order."""
-        small_bounds = []
+        """Split the nodes of ``batch`` (all of one depth); returns their children's ids."""
+        nodes = [self.nodes[i] for i in batch]
+        depth = nodes[0].depth
+        starts = np.array([node.start for node in nodes], dtype=np.int64)
+        stops = np.array([node.stop for node in nodes], dtype=np.int64)
+        splits = [node.split for node in nodes]
+        n_left = partition_nodes(
+            self._local[depth % 2], self._local[(depth + 1) % 2], starts, stops,
+            np.array([sp[1] for sp in splits], dtype=np.int64),
+            np.array([sp[2] for sp in splits], dtype=np.int64),
+            np.array([sp[3] for sp in splits], dtype=np.bool_),
+        )
         children = []
-        for node_id in batch:
-            node = self.nodes[node_id]
-            gain, feature, bin_, default_left, GL, HL = node.split
-            n_left = partition_rows(self._rows, node.start, node.stop, self.X_binned, feature,
-                                    bin_, default_left, self._buffer)
-            mid = node.start + n_left
-            left = _Node(node.start, mid, node.depth + 1, GL, HL, None)
-            right = _Node(mid, node.stop, node.depth + 1, node.G - GL, node.H - HL, None)
+        small_bounds = []
+        for node, (gain, _, _, _, GL, HL), k_left in zip(nodes, splits, n_left, strict=True):
+            mid = node.start + int(k_left)
+            left = _Node(node.start, mid, depth + 1, GL, HL, None)
+            right = _Node(mid, node.stop, depth + 1, node.G - GL, node.H - HL, None)
             node.gain = gain
             node.left, node.right = len(self.nodes), len(self.nodes) + 1
             self.nodes += [left, right]
             children += [node.left, node.right]
             # The subtraction trick: build the child with fewer rows, derive the other.
-            small = left if n_left <= node.stop - mid else right
+            small = left if mid - node.start <= node.stop - mid else right
             small_bounds.append((small.start, small.stop))
         bounds = np.array(small_bounds, dtype=np.int64).reshape(-1, 2)
-        hists = build_histograms(self.X_binned, self._grad, self._hess, self._rows,
-                                 bounds[:, 0].copy(), bounds[:, 1].copy())
-        for k, node_id in enumerate(batch):
-            node = self.nodes[node_id]
+        X_local, gh, _ = self._local[(depth + 1) % 2]
+        hists = build_histograms(X_local, gh, bounds[:, 0].copy(), bounds[:, 1].copy())
+        for k, node in enumerate(nodes):
             left, right = self.nodes[node.left], self.nodes[node.right]
-            small, large = (left, right) if left.start == bounds[k, 0] and (
-                left.stop == bounds[k, 1]) else (right, left)
+            small, large = (left, right) if left.start == bounds[k, 0] else (right, left)
             small.hist = hists[k]
             large.hist = subtract_histogram(node.hist, small.hist)
             node.hist = None
