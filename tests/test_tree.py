@@ -214,3 +214,22 @@ def test_size_properties():
             if tree.left[node] != -1:
                 depth[tree.left[node]] = depth[tree.right[node]] = depth[node] + 1
         assert tree.depth == max(depth.values())
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_complete_layout_predicts_like_the_pointer_walk(seed):
+    from ensembles._engine.tree import complete_layout, pack_trees, predict_complete
+
+    rng = np.random.default_rng(seed)
+    trees = [_random_tree(rng, 4, n_splits) for n_splits in (0, 1, 3, 7, 12)]
+    packed = pack_trees(trees, [0, 1, 0, 1, 0])
+    depth = max(t.depth for t in trees)
+    X = rng.normal(size=(300, 4))
+    X[rng.random(X.shape) < 0.2] = np.nan
+    expected = np.zeros((300, 2))
+    predict_raw(X, packed["feature"], packed["threshold"], packed["default_left"],
+                packed["left"], packed["right"], packed["value"], packed["offsets"],
+                packed["outputs"], 1, 5, expected)
+    got = np.zeros((300, 2))
+    predict_complete(X, *complete_layout(packed, depth), packed["outputs"], 1, 5, got)
+    np.testing.assert_array_equal(got, expected)

@@ -25,6 +25,15 @@ _INF_NAMES = {np.inf: "inf", -np.inf: "-inf"}
 _INF_VALUES = {"inf": np.inf, "-inf": -np.inf}
 
 
+@njit(cache=True, nogil=True)
+def _tree_depth(left, right):
+    depth = np.zeros(left.shape[0], dtype=np.int64)
+    for node in range(left.shape[0]):  # children always have larger ids than parents
+        if left[node] != -1:
+            depth[left[node]] = depth[right[node]] = depth[node] + 1
+    return depth.max()
+
+
 class Tree:
     """One fitted tree as flat node arrays.
 
@@ -62,11 +71,7 @@ class Tree:
 
     @property
     def depth(self):
-        depth = np.zeros(self.n_nodes, dtype=np.int64)
-        for node in range(self.n_nodes):  # children always have larger ids than parents
-            if self.left[node] != -1:
-                depth[self.left[node]] = depth[self.right[node]] = depth[node] + 1
-        return int(depth.max())
+        return int(_tree_depth(self.left, self.right))
 
     def to_dict(self):
         """Plain lists, for the JSON model format."""
@@ -194,3 +199,96 @@ def predict_binned_add(X_binned, feature, split_bin, default_left, left, right, 
     run_parallel(_predict_binned_rows, X_binned.shape[0], X_binned, feature, split_bin,
                  default_left, left, right, value, scale, out, col,
                  min_items=_MIN_ROWS_PER_THREAD)
+
+
+# Deepest trees predicted through the complete layout below (2**10 leaves per tree).
+MAX_COMPLETE_DEPTH = 10
+
+
+@njit(cache=True, nogil=True)
+def _fill_complete(feature, threshold, default_left, left, right, value, offsets, depth,
+                   nodes, leaves):
+    n_internal = 2 ** depth - 1
+    stack = np.empty((2 ** (depth + 1), 3), dtype=np.int64)
+    for t in range(offsets.shape[0] - 1):
+        base = offsets[t]
+        stack[0, 0], stack[0, 1], stack[0, 2] = 0, 0, 0
+        top = 1
+        while top > 0:
+            top -= 1
+            node, pos, d = stack[top, 0], stack[top, 1], stack[top, 2]
+            k = base + node
+            if d == depth:
+                leaves[t, pos - n_internal] = value[k, 0]
+                continue
+            if left[k] == -1:
+                # A leaf above the full depth: a split that sends every row left
+                # (x <= +inf; NaN follows the default, left), its value copied below.
+                nodes[t, pos, 0] = np.inf
+                nodes[t, pos, 1] = 1.0
+                children = (node, node)
+            else:
+                nodes[t, pos, 0] = threshold[k]
+                nodes[t, pos, 1] = 2.0 * feature[k] + (1.0 if default_left[k] else 0.0)
+                children = (left[k], right[k])
+            stack[top, 0], stack[top, 1], stack[top, 2] = children[1], 2 * pos + 2, d + 1
+            stack[top + 1, 0], stack[top + 1, 1], stack[top + 1, 2] = (
+                children[0], 2 * pos + 1, d + 1)
+            top += 2
+
+
+def complete_layout(packed, depth):
+    """Trees as complete binary trees of ``depth`` levels, for branch-light prediction.
+
+    Node ``i`` has children ``2i + 1`` and ``2i + 2``; each node is one cache-friendly pair
+    ``(threshold, 2 * feature + default_left)``. Leaves above the full depth are padded
+    with splits that send every row left. Only single-value trees (boosting) are laid out.
+
+    Returns
+    -------
+    nodes : ndarray of shape (n_trees, 2**depth - 1, 2)
+    leaves : ndarray of shape (n_trees, 2**depth)
+    """
+    n_trees = packed["offsets"].shape[0] - 1
+    nodes = np.zeros((n_trees, 2 ** depth - 1, 2))
+    leaves = np.zeros((n_trees, 2 ** depth))
+    _fill_complete(packed["feature"], packed["threshold"], packed["default_left"],
+                   packed["left"], packed["right"], packed["value"], packed["offsets"], depth,
+                   nodes, leaves)
+    return nodes, leaves
+
+
+_BLOCK = 64
+
+
+@njit(cache=True, nogil=True)
+def _predict_complete_rows(r0, r1, X, nodes, leaves, outputs, start, stop, depth, out):
+    # Rows advance through a tree level by level in blocks: the rows of a block are
+    # independent, so the CPU overlaps their memory accesses, and a fixed number of levels
+    # means no data-dependent loop exit.
+    k = np.zeros(_BLOCK, dtype=np.uint64)
+    n_internal = np.uint64(2 ** depth - 1)
+    one = np.uint64(1)
+    for first in range(r0, r1, _BLOCK):
+        m = min(_BLOCK, r1 - first)
+        for t in range(start, stop):
+            col = outputs[t]
+            k[:m] = 0
+            for _ in range(depth):
+                for j in range(m):
+                    kk = k[j]
+                    code = np.uint64(nodes[t, kk, 1])
+                    x = X[first + j, code >> one]
+                    th = nodes[t, kk, 0]
+                    # ``x > th`` is False for NaN (left); ``not x <= th`` is True (right).
+                    go_right = (x > th) if code & one else not (x <= th)
+                    k[j] = np.uint64(2) * kk + one + np.uint64(go_right)
+            for j in range(m):
+                out[first + j, col] += leaves[t, k[j] - n_internal]
+
+
+def predict_complete(X, nodes, leaves, outputs, start, stop, out):
+    """Add trees ``start:stop`` of a :func:`complete_layout` to ``out`` (n_samples, n_out)."""
+    depth = int(np.log2(leaves.shape[1]))
+    run_parallel(_predict_complete_rows, X.shape[0], X, nodes, leaves, outputs, start, stop,
+                 depth, out, min_items=_MIN_ROWS_PER_THREAD)

@@ -10,7 +10,16 @@ import numpy as np
 from numba import njit
 
 from .._engine.grower import GrowthParams, TreeGrower, sample_features
-from .._engine.tree import Tree, apply_trees, pack_trees, predict_binned_add, predict_raw
+from .._engine.tree import (
+    MAX_COMPLETE_DEPTH,
+    Tree,
+    apply_trees,
+    complete_layout,
+    pack_trees,
+    predict_binned_add,
+    predict_complete,
+    predict_raw,
+)
 from .objectives import weighted_quantile
 
 
@@ -42,7 +51,7 @@ class Booster:
     def __init__(self, base_margin):
         self.base_margin = np.asarray(base_margin, dtype=np.float64).reshape(-1)
         self.trees = []
-        self._packed = None
+        self._layout = None
 
     @property
     def n_outputs(self):
@@ -54,18 +63,22 @@ class Booster:
 
     def append(self, trees):
         self.trees.extend(trees)
-        self._packed = None
+        self._layout = None
 
-    def truncate(self, n_rounds):
-        """Keep only the first ``n_rounds`` rounds."""
-        del self.trees[n_rounds * self.n_outputs:]
-        self._packed = None
+    def _make_layout(self, start, stop):
+        """Trees ``start:stop`` packed for the kernels, plus their complete-tree layout
+        (None when a tree is too deep for it)."""
+        trees = self.trees[start:stop]
+        packed = pack_trees(trees, [i % self.n_outputs for i in range(start, stop)])
+        depth = max((tree.depth for tree in trees), default=0)
+        complete = complete_layout(packed, depth) if depth <= MAX_COMPLETE_DEPTH else None
+        return packed, complete
 
-    def packed(self):
-        if self._packed is None:
-            outputs = [i % self.n_outputs for i in range(len(self.trees))]
-            self._packed = pack_trees(self.trees, outputs)
-        return self._packed
+    def layout(self):
+        """:meth:`_make_layout` of all trees (cached)."""
+        if self._layout is None:
+            self._layout = self._make_layout(0, len(self.trees))
+        return self._layout
 
     def _tree_range(self, iteration_range):
         start, stop = (0, self.n_rounds) if iteration_range is None else iteration_range
@@ -78,16 +91,27 @@ class Booster:
             if include_base:
                 out += self.base_margin
         start, stop = self._tree_range(iteration_range)
-        if stop > start:
-            p = self.packed()
-            predict_raw(X, p["feature"], p["threshold"], p["default_left"], p["left"],
-                        p["right"], p["value"], p["offsets"], p["outputs"], start, stop, out)
+        if stop <= start:
+            return out
+        if self._layout is None and stop - start < len(self.trees):
+            # While training, eval sets ask for the newest trees only: lay out just those
+            # rather than the whole ensemble every round.
+            packed, complete = self._make_layout(start, stop)
+            start, stop = 0, stop - start
+        else:
+            packed, complete = self.layout()
+        if complete is not None:
+            predict_complete(X, *complete, packed["outputs"], start, stop, out)
+        else:
+            predict_raw(X, packed["feature"], packed["threshold"], packed["default_left"],
+                        packed["left"], packed["right"], packed["value"], packed["offsets"],
+                        packed["outputs"], start, stop, out)
         return out
 
     def apply(self, X, iteration_range=None):
         """Leaf ids, shape (n_samples, n_trees) for the trees of ``iteration_range``."""
         start, stop = self._tree_range(iteration_range)
-        p = self.packed()
+        p = self.layout()[0]
         return apply_trees(X, p["feature"], p["threshold"], p["default_left"], p["left"],
                            p["right"], p["offsets"], start, stop)
 
