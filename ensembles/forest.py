@@ -26,7 +26,7 @@ from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_is_fitted
 
-from ._threads import effective_n_jobs, numba_threads
+from ._threads import effective_n_jobs, threads
 from ._tree_base import MAX_SEED, BaseTreeModel, ClassifierTargets, RegressorTargets, grow_tree
 from .tree import DecisionTreeClassifier, DecisionTreeRegressor
 
@@ -189,7 +189,7 @@ class _BaseForest(BaseTreeModel):
         n_samples = X.shape[0]
         values = np.zeros((n_samples, Y.shape[1]))
         counts = np.zeros(n_samples)
-        with numba_threads(self.n_jobs):
+        with threads(self.n_jobs):
             for member in self.estimators_:
                 drawn = _bootstrap_indices(member._seed, n_samples, self._n_draws,
                                            self._draw_weight)
@@ -223,7 +223,7 @@ class _BaseForest(BaseTreeModel):
 
     def _predict_values(self, X):
         X = self._validate_X_predict(X)
-        with numba_threads(self.n_jobs):
+        with threads(self.n_jobs):
             return self._mean_values(X)
 
     def apply(self, X):
@@ -239,7 +239,7 @@ class _BaseForest(BaseTreeModel):
             Node ids into the arrays of each member's ``tree_``.
         """
         X = self._validate_X_predict(X)
-        with numba_threads(self.n_jobs):
+        with threads(self.n_jobs):
             return np.column_stack([member.tree_.apply(X) for member in self.estimators_])
 
     @property
