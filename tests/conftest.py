@@ -4,6 +4,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
+
+# Multi-threaded BLAS makes small linear models (stacking's final estimators, logistic
+# regression baselines) many times slower on a 2-core machine shared with our own threads.
+threadpool_limits(1)
 
 DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 
