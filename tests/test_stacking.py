@@ -541,26 +541,12 @@ def test_soft_voting_needs_predict_proba(iris):
 
 
 def _our_models():
-    """Our gradient boosting and random forest, or scikit-learn's until ours exist.
+    """Our gradient boosting and random forest, small enough for the test folds."""
+    from ensembles import GradientBoostingClassifier, RandomForestClassifier
 
-    TODO: drop the scikit-learn fallback once ensembles.RandomForestClassifier lands.
-    """
-    try:
-        from ensembles import GradientBoostingClassifier
-
-        # One thread each: numba's parallel regions only add barrier waits on the small
-        # folds here, and badly so on a busy machine.
-        gbdt = GradientBoostingClassifier(
-            n_estimators=30, learning_rate=0.1, max_depth=3, random_state=0, n_jobs=1
-        )
-    except ImportError:
-        from sklearn.ensemble import HistGradientBoostingClassifier
-
-        gbdt = HistGradientBoostingClassifier(max_iter=30, max_depth=3, random_state=0)
-    try:
-        from ensembles import RandomForestClassifier
-    except ImportError:
-        from sklearn.ensemble import RandomForestClassifier
+    gbdt = GradientBoostingClassifier(
+        n_estimators=30, learning_rate=0.1, max_depth=3, random_state=0, n_jobs=1
+    )
     forest = RandomForestClassifier(n_estimators=30, min_samples_leaf=3, random_state=0, n_jobs=1)
     return gbdt, forest
 

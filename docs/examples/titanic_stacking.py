@@ -30,14 +30,13 @@ from sklearn.preprocessing import (
     StandardScaler,
 )
 
-from ensembles import GradientBoostingClassifier
-from ensembles.selection import EnsembleSelectionClassifier
-from ensembles.stacking import StackingClassifier, VotingClassifier
-
-try:
-    from ensembles import RandomForestClassifier
-except ImportError:  # until the library's own forest lands
-    from sklearn.ensemble import RandomForestClassifier
+from ensembles import (
+    EnsembleSelectionClassifier,
+    GradientBoostingClassifier,
+    RandomForestClassifier,
+    StackingClassifier,
+    VotingClassifier,
+)
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "titanic.csv"
 
