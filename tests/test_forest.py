@@ -1,0 +1,499 @@
+"""Tests of the random forests and extra trees (ensembles.forest)."""
+
+import json
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import sklearn.ensemble as sk_ensemble
+from sklearn.datasets import load_breast_cancer, load_digits, make_classification, make_regression
+from sklearn.metrics import balanced_accuracy_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import QuantileTransformer
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from ensembles.forest import (
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from ensembles.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+from ._tree_data import adult, higgs, housing
+
+FORESTS = [RandomForestClassifier, ExtraTreesClassifier, RandomForestRegressor,
+           ExtraTreesRegressor]
+CLASSIFIERS = [RandomForestClassifier, ExtraTreesClassifier]
+REGRESSORS = [RandomForestRegressor, ExtraTreesRegressor]
+
+_BOOTSTRAP_WEIGHTS = (
+    "a bootstrap drawn over n weighted rows differs from one drawn over the repeated rows, "
+    "so the forests agree only in distribution (scikit-learn xfails it for its forests too)"
+)
+
+
+def _expected_failures(estimator):
+    if not estimator.bootstrap:
+        return {}
+    return {"check_sample_weight_equivalence_on_dense_data": _BOOTSTRAP_WEIGHTS,
+            "check_sample_weight_equivalence_on_sparse_data": _BOOTSTRAP_WEIGHTS}
+
+
+@parametrize_with_checks([cls(n_estimators=5) for cls in FORESTS],
+                         expected_failed_checks=_expected_failures)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+# --- accuracy against scikit-learn ------------------------------------------------------------
+
+
+def _quantiles(X):
+    """Features mapped to their quantiles: scikit-learn's extra trees draw thresholds
+    uniformly in value space, ours uniformly in bin (quantile) space, which is the same
+    draw on quantile-transformed features."""
+    quantiles = QuantileTransformer(n_quantiles=min(1000, len(X)), random_state=0)
+    return quantiles.fit_transform(X)
+
+
+def _data(name):
+    if name == "digits":
+        return load_digits(return_X_y=True)
+    if name == "breast_cancer":
+        return load_breast_cancer(return_X_y=True)
+    if name.endswith(", quantiles"):
+        X, y = _data(name.removesuffix(", quantiles"))
+        return _quantiles(X), y
+    return {"higgs": higgs, "adult": adult, "housing": housing}[name]()
+
+
+@pytest.mark.parametrize("data, ours, theirs, params, n_seeds, floor", [
+    ("higgs", RandomForestClassifier, sk_ensemble.RandomForestClassifier,
+     {"n_estimators": 100, "max_samples": 0.3, "min_samples_leaf": 5}, 4, 0.68),
+    ("higgs, quantiles", ExtraTreesClassifier, sk_ensemble.ExtraTreesClassifier,
+     {"n_estimators": 150, "min_samples_leaf": 10}, 4, 0.67),
+    ("adult", RandomForestClassifier, sk_ensemble.RandomForestClassifier,
+     {"n_estimators": 60, "min_samples_leaf": 3}, 3, 0.83),
+    ("housing", RandomForestRegressor, sk_ensemble.RandomForestRegressor,
+     {"n_estimators": 40, "max_features": 0.5, "max_samples": 0.5}, 3, 0.74),
+    ("housing, quantiles", ExtraTreesRegressor, sk_ensemble.ExtraTreesRegressor,
+     {"n_estimators": 40, "max_features": 0.5}, 3, 0.73),
+    ("digits", RandomForestClassifier, sk_ensemble.RandomForestClassifier,
+     {"n_estimators": 100}, 5, 0.95),
+    ("digits", ExtraTreesClassifier, sk_ensemble.ExtraTreesClassifier,
+     {"n_estimators": 100, "criterion": "entropy"}, 5, 0.96),
+    ("breast_cancer", RandomForestClassifier, sk_ensemble.RandomForestClassifier,
+     {"n_estimators": 100}, 5, 0.93),
+    ("breast_cancer, quantiles", ExtraTreesClassifier, sk_ensemble.ExtraTreesClassifier,
+     {"n_estimators": 100}, 5, 0.93),
+])
+def test_held_out_score_matches_scikit_learn(data, ours, theirs, params, n_seeds, floor):
+    """Mean held-out accuracy (R^2 for regressors) over a few seeds of the split and the
+    forests is within 0.005 of scikit-learn's with the same parameters."""
+    X, y = _data(data)
+    scores = np.zeros((n_seeds, 2))
+    for seed in range(n_seeds):
+        X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.5,
+                                                            random_state=seed)
+        for j, cls in enumerate((ours, theirs)):
+            model = cls(random_state=seed, n_jobs=1, **params).fit(X_train, y_train)
+            scores[seed, j] = model.score(X_test, y_test)
+    ours_mean, theirs_mean = scores.mean(axis=0)
+    assert ours_mean > floor
+    assert abs(ours_mean - theirs_mean) <= 0.005, scores
+
+
+# --- out-of-bag estimates -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ours, theirs, data, tolerance", [
+    (RandomForestClassifier, sk_ensemble.RandomForestClassifier, "higgs", 0.015),
+    (RandomForestRegressor, sk_ensemble.RandomForestRegressor, "housing", 0.03),
+])
+def test_oob_score_estimates_the_held_out_score(ours, theirs, data, tolerance):
+    X, y = _data(data)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.5, random_state=0)
+    # Half-size draws leave ~60% of the members out of bag for each row, enough for the
+    # out-of-bag ensemble to be about as good as the whole forest.
+    params = {"n_estimators": 100, "max_features": 0.5, "max_samples": 0.5,
+              "oob_score": True, "random_state": 0}
+    model = ours(**params).fit(X_train, y_train)
+    assert abs(model.oob_score_ - model.score(X_test, y_test)) < tolerance
+    assert abs(model.oob_score_ - theirs(**params).fit(X_train, y_train).oob_score_) < 0.01
+
+
+@pytest.mark.parametrize("cls", [RandomForestClassifier, RandomForestRegressor])
+def test_oob_predictions_follow_their_definition(cls):
+    """Each row's OOB prediction is the mean over the members that did not draw it."""
+    X, y = make_classification(120, n_features=5, random_state=0)
+    model = cls(n_estimators=8, oob_score=True, max_samples=0.8, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # rows that every member drew
+        model.fit(X, y)
+    total = np.zeros((len(y), 2 if cls is RandomForestClassifier else 1))
+    count = np.zeros(len(y))
+    for member, drawn in zip(model.estimators_, model.estimators_samples_, strict=True):
+        assert len(drawn) == 96  # max_samples * n_samples draws
+        out = np.ones(len(y), dtype=bool)
+        out[drawn] = False
+        if cls is RandomForestClassifier:
+            total[out] += member.predict_proba(X[out])
+        else:
+            total[out, 0] += member.predict(X[out])
+        count[out] += 1
+    expected = total / np.maximum(count, 1)[:, None]
+    if cls is RandomForestClassifier:
+        np.testing.assert_allclose(model.oob_decision_function_, expected)
+        codes = np.argmax(expected, axis=1)
+        assert model.oob_score_ == pytest.approx(np.mean(codes == y))
+    else:
+        np.testing.assert_allclose(model.oob_prediction_, expected[:, 0])
+
+
+def test_oob_score_callable_and_warnings():
+    X, y = make_classification(300, n_features=5, weights=[0.8], random_state=0)
+    model = RandomForestClassifier(n_estimators=30, oob_score=balanced_accuracy_score,
+                                   random_state=0).fit(X, y)
+    codes = np.argmax(model.oob_decision_function_, axis=1)
+    assert model.oob_score_ == pytest.approx(balanced_accuracy_score(y, codes))
+    with pytest.warns(UserWarning, match="do not have OOB scores"):
+        RandomForestClassifier(n_estimators=2, oob_score=True, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="oob_score needs bootstrap=True"):
+        ExtraTreesClassifier(oob_score=True).fit(X, y)
+    refit = RandomForestClassifier(n_estimators=30, oob_score=True).fit(X, y)
+    refit.set_params(oob_score=False).fit(X, y)
+    assert not hasattr(refit, "oob_score_")
+
+
+# --- determinism, threads, warm start -------------------------------------------------------
+
+
+def _same_trees(a, b):
+    assert len(a.estimators_) == len(b.estimators_)
+    for m, n in zip(a.estimators_, b.estimators_, strict=True):
+        for name in ("feature", "threshold", "left", "right", "value", "default_left"):
+            np.testing.assert_array_equal(getattr(m.tree_, name), getattr(n.tree_, name))
+
+
+@pytest.mark.parametrize("cls", FORESTS)
+def test_same_forest_for_any_n_jobs(cls):
+    X, y = make_classification(400, n_features=8, random_state=0)
+    X[::9, 1] = np.nan
+    one = cls(n_estimators=12, random_state=7, n_jobs=1).fit(X, y)
+    two = cls(n_estimators=12, random_state=7, n_jobs=2).fit(X, y)
+    every = cls(n_estimators=12, random_state=7, n_jobs=-1).fit(X, y)
+    _same_trees(one, two)
+    _same_trees(one, every)
+    np.testing.assert_array_equal(one.predict(X), two.predict(X))
+    other = cls(n_estimators=12, random_state=8).fit(X, y)
+    assert any(m.tree_.n_nodes != n.tree_.n_nodes or
+               not np.array_equal(m.tree_.threshold, n.tree_.threshold)
+               for m, n in zip(one.estimators_, other.estimators_, strict=True))
+
+
+@pytest.mark.filterwarnings("ignore:Some inputs do not have OOB scores")
+@pytest.mark.parametrize("cls", [RandomForestClassifier, ExtraTreesRegressor])
+def test_warm_start_adds_members_and_equals_one_fit(cls):
+    X, y = make_classification(300, n_features=6, random_state=0)
+    oob = {"oob_score": True} if cls is RandomForestClassifier else {}
+    model = cls(n_estimators=5, warm_start=True, random_state=3, **oob).fit(X, y)
+    first = list(model.estimators_)
+    first_arrays = [m.tree_.threshold.copy() for m in first]
+    model.set_params(n_estimators=9).fit(X, y)
+    assert len(model.estimators_) == 9
+    assert all(m is n for m, n in zip(first, model.estimators_[:5], strict=True))
+    for m, threshold in zip(first, first_arrays, strict=True):
+        np.testing.assert_array_equal(m.tree_.threshold, threshold)
+    at_once = cls(n_estimators=9, random_state=3, **oob).fit(X, y)
+    _same_trees(model, at_once)
+    np.testing.assert_array_equal(model.predict(X), at_once.predict(X))
+    if oob:
+        assert model.oob_score_ == at_once.oob_score_
+    with pytest.warns(UserWarning, match="without increasing n_estimators"):
+        model.fit(X, y)
+    with pytest.raises(ValueError, match="n_estimators=4 must be larger"):
+        model.set_params(n_estimators=4).fit(X, y)
+
+
+def test_warm_start_needs_the_same_classes():
+    X, y = make_classification(200, n_features=5, random_state=0)
+    model = RandomForestClassifier(n_estimators=3, warm_start=True).fit(X, y)
+    with pytest.raises(ValueError, match="warm_start=True needs the targets"):
+        model.set_params(n_estimators=6).fit(X, y % 2 + (X[:, 0] > 1))
+
+
+# --- members, importances, apply -------------------------------------------------------------
+
+
+def test_members_can_be_inspected_and_average_to_the_forest():
+    X, y = load_digits(return_X_y=True)
+    model = RandomForestClassifier(n_estimators=10, max_depth=6, random_state=0).fit(X, y)
+    assert model.max_features_ == 8
+    for member in model.estimators_:
+        assert isinstance(member, DecisionTreeClassifier)
+        assert member.get_depth() <= 6 == member.max_depth
+        assert member.get_n_leaves() == member.tree_.n_leaves == np.sum(member.tree_.left < 0)
+        np.testing.assert_array_equal(member.classes_, model.classes_)
+    mean = np.mean([m.predict_proba(X) for m in model.estimators_], axis=0)
+    np.testing.assert_allclose(model.predict_proba(X), mean, rtol=1e-12)
+    leaves = model.apply(X)
+    assert leaves.shape == (len(X), 10)
+    for t, member in enumerate(model.estimators_):
+        np.testing.assert_array_equal(leaves[:, t], member.apply(X))
+    importances = model.feature_importances_
+    assert importances.sum() == pytest.approx(1.0)
+    per_tree = np.mean([m.feature_importances_ for m in model.estimators_], axis=0)
+    np.testing.assert_allclose(importances, per_tree / per_tree.sum())
+    assert importances[[0, 32, 39]].max() < 1e-12  # blank border pixels never split
+
+
+def test_importances_find_the_informative_features():
+    X, y = make_regression(500, n_features=10, n_informative=3, shuffle=False,
+                           random_state=0)
+    for cls in REGRESSORS:
+        importances = cls(n_estimators=20, random_state=0).fit(X, y).feature_importances_
+        assert importances[:3].sum() > 0.9
+
+
+def test_multi_output_regression():
+    X, y = make_regression(300, n_features=6, n_targets=3, random_state=0)
+    for cls in REGRESSORS:
+        model = cls(n_estimators=10, random_state=0).fit(X, y)
+        assert model.n_outputs_ == 3
+        prediction = model.predict(X)
+        assert prediction.shape == (300, 3)
+        mean = np.mean([m.predict(X) for m in model.estimators_], axis=0)
+        np.testing.assert_allclose(prediction, mean, rtol=1e-12)
+        assert model.score(X, y) > 0.8
+
+
+def test_labels_of_any_type_and_dataframe_names():
+    pd = pytest.importorskip("pandas")
+    X, y = make_classification(200, n_features=4, n_informative=3, n_redundant=0,
+                               n_classes=3, random_state=0)
+    labels = np.array(["low", "mid", "high"], dtype=object)[y]
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    model = ExtraTreesClassifier(n_estimators=10, random_state=0).fit(frame, labels)
+    np.testing.assert_array_equal(model.classes_, ["high", "low", "mid"])
+    np.testing.assert_array_equal(model.feature_names_in_, ["a", "b", "c", "d"])
+    assert set(model.predict(frame)) <= {"high", "low", "mid"}
+    assert model.score(frame, labels) == 1.0
+
+
+def test_max_samples_and_bootstrap_draws():
+    X, y = make_classification(200, n_features=4, random_state=0)
+    model = RandomForestClassifier(n_estimators=3, max_samples=50, random_state=0).fit(X, y)
+    assert [len(s) for s in model.estimators_samples_] == [50, 50, 50]
+    model = RandomForestClassifier(n_estimators=3, max_samples=0.25, random_state=0)
+    assert [len(s) for s in model.fit(X, y).estimators_samples_] == [50, 50, 50]
+    # The root of every member holds its draw's class frequencies.
+    for member, drawn in zip(model.estimators_, model.estimators_samples_, strict=True):
+        np.testing.assert_allclose(member.tree_.value[0], np.bincount(y[drawn]) / 50)
+    model = ExtraTreesClassifier(n_estimators=2).fit(X, y)
+    assert all(len(s) == 200 for s in model.estimators_samples_)
+
+
+# --- weights ---------------------------------------------------------------------------------
+
+
+def test_class_weight_is_sample_weight_without_bootstrap():
+    X, y = make_classification(300, n_features=5, n_classes=3, n_informative=3,
+                               weights=[0.6, 0.3], random_state=0)
+    params = {"n_estimators": 5, "random_state": 0}
+    for class_weight in ("balanced", {0: 1.0, 1: 4.0, 2: 0.5}):
+        a = ExtraTreesClassifier(class_weight=class_weight, **params).fit(X, y)
+        b = ExtraTreesClassifier(**params).fit(
+            X, y, sample_weight=compute_sample_weight(class_weight, y))
+        np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    # Without bootstrap "balanced_subsample" is "balanced".
+    a = ExtraTreesClassifier(class_weight="balanced_subsample", **params).fit(X, y)
+    b = ExtraTreesClassifier(class_weight="balanced", **params).fit(X, y)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+
+
+def test_balanced_subsample_balances_every_draw():
+    X, y = make_classification(300, n_features=5, weights=[0.85], random_state=0)
+    model = RandomForestClassifier(n_estimators=6, class_weight="balanced_subsample",
+                                   random_state=0).fit(X, y)
+    for member in model.estimators_:
+        np.testing.assert_allclose(member.tree_.value[0], [0.5, 0.5])
+    # Balancing raises the recall of the rare class.
+    plain = RandomForestClassifier(n_estimators=30, min_samples_leaf=10, random_state=0)
+    balanced = RandomForestClassifier(n_estimators=30, min_samples_leaf=10,
+                                      class_weight="balanced", random_state=0)
+    rare = y == 1
+    assert (balanced.fit(X, y).predict(X[rare]) == 1).mean() > \
+        (plain.fit(X, y).predict(X[rare]) == 1).mean()
+
+
+def test_sample_weight_draws_rows_in_proportion():
+    """With bootstrap, weights are draw probabilities (scikit-learn 1.9): rows of weight 0
+    are never drawn, and weight 2 is drawn about twice as often as weight 1."""
+    X, y = make_classification(400, n_features=4, random_state=0)
+    weight = np.tile([0.0, 1.0, 2.0, 1.0], 100)
+    model = RandomForestClassifier(n_estimators=20, random_state=0).fit(X, y,
+                                                                        sample_weight=weight)
+    counts = np.bincount(np.concatenate(model.estimators_samples_), minlength=400)
+    assert counts[weight == 0].sum() == 0
+    ratio = counts[weight == 2].mean() / counts[weight == 1].mean()
+    assert 1.8 < ratio < 2.2
+
+
+# --- missing values ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_missing_values_are_routed_natively(cls):
+    rng = np.random.RandomState(0)
+    X = rng.rand(600, 4)
+    y = rng.randint(0, 2, 600)
+    X[y == 1, 2] = np.nan  # missingness of feature 2 is the signal
+    X[rng.rand(600) < 0.2, 0] = np.nan  # noise with missing values
+    model = cls(n_estimators=20, max_features=None, random_state=0).fit(X, y)
+    assert model.score(X, y) == 1.0
+    X_new = rng.rand(100, 4)
+    X_new[:50, 2] = np.nan
+    np.testing.assert_array_equal(model.predict(X_new), np.repeat([1, 0], 50))
+    assert np.argmax(model.feature_importances_) == 2
+
+
+# --- persistence -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cls", FORESTS)
+def test_save_load_and_pickle_predict_bit_identically(cls, tmp_path):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 5))
+    X[::6, 1] = np.nan
+    if cls in CLASSIFIERS:
+        y = np.where(X[:, 0] + rng.normal(size=300) > 0, "yes", "no")
+        extra = {"class_weight": {"yes": 2.0, "no": 1.0}}
+    else:
+        y = np.column_stack([X[:, 0] + X[:, 2], X[:, 3]])
+        extra = {}
+    model = cls(n_estimators=7, max_depth=8, random_state=0, **extra).fit(X, y)
+    path = tmp_path / "forest.json"
+    model.save_model(path)
+    loaded = cls().load_model(path)
+    assert loaded.get_params() == model.get_params()
+    X_new = rng.normal(size=(500, 5))
+    X_new[::4, 1] = np.nan
+    np.testing.assert_array_equal(loaded.predict(X_new), model.predict(X_new))
+    np.testing.assert_array_equal(loaded.apply(X_new), model.apply(X_new))
+    if cls in CLASSIFIERS:
+        np.testing.assert_array_equal(loaded.predict_proba(X_new), model.predict_proba(X_new))
+        np.testing.assert_array_equal(loaded.classes_, model.classes_)
+    np.testing.assert_array_equal(loaded.feature_importances_, model.feature_importances_)
+    unpickled = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(unpickled.predict(X_new), model.predict(X_new))
+    # A loaded forest keeps its members' seeds, so a warm start continues it exactly.
+    loaded.set_params(n_estimators=10, warm_start=True).fit(X, y)
+    at_once = cls(n_estimators=10, max_depth=8, random_state=0, **extra).fit(X, y)
+    np.testing.assert_array_equal(loaded.predict(X_new), at_once.predict(X_new))
+
+
+@pytest.mark.filterwarnings("ignore:Some inputs do not have OOB scores")
+def test_saved_oob_score_and_feature_names(tmp_path):
+    pd = pytest.importorskip("pandas")
+    X, y = make_classification(200, n_features=3, n_informative=2, n_redundant=0,
+                               random_state=0)
+    frame = pd.DataFrame(X, columns=["x", "y", "z"])
+    model = RandomForestClassifier(n_estimators=20, oob_score=True, random_state=0)
+    model.fit(frame, y).save_model(tmp_path / "m.json")
+    loaded = RandomForestClassifier().load_model(tmp_path / "m.json")
+    assert loaded.oob_score_ == model.oob_score_
+    assert not hasattr(loaded, "oob_decision_function_")
+    np.testing.assert_array_equal(loaded.feature_names_in_, ["x", "y", "z"])
+
+
+def _corrupt(doc, how):
+    if how == "child":
+        doc["trees"][0]["left"][0] = 0
+    elif how == "feature":
+        tree = doc["trees"][0]
+        tree["feature"][0] = 99
+    elif how == "values":
+        doc["trees"][1]["value"] = [[0.5] for _ in doc["trees"][1]["value"]]
+    elif how == "seeds":
+        doc["random_states"] = doc["random_states"][:1]
+    elif how == "params":
+        doc["params"]["max_features"] = "all"
+    elif how == "version":
+        doc["version"] = 99
+    return doc
+
+
+@pytest.mark.parametrize("how, match", [
+    ("child", "child indices"),
+    ("feature", "feature index"),
+    ("values", "leaf vectors"),
+    ("seeds", "random_states"),
+    ("params", "bad parameters"),
+    ("version", "format version"),
+])
+def test_bad_model_files_are_rejected_and_leave_the_model_alone(how, match, tmp_path):
+    X, y = make_classification(100, n_features=4, random_state=0)
+    model = RandomForestClassifier(n_estimators=3, random_state=0).fit(X, y)
+    path = tmp_path / "m.json"
+    model.save_model(path)
+    doc = _corrupt(json.loads(path.read_text()), how)
+    path.write_text(json.dumps(doc))
+    target = RandomForestClassifier(n_estimators=4, random_state=1).fit(X, y)
+    before = target.predict_proba(X)
+    with pytest.raises(ValueError, match=match):
+        target.load_model(path)
+    assert target.n_estimators == 4
+    np.testing.assert_array_equal(target.predict_proba(X), before)
+
+
+def test_model_file_of_another_kind_or_not_json(tmp_path):
+    X, y = make_classification(100, n_features=4, random_state=0)
+    RandomForestClassifier(n_estimators=2).fit(X, y).save_model(tmp_path / "rf.json")
+    with pytest.raises(ValueError, match="not a ExtraTreesClassifier"):
+        ExtraTreesClassifier().load_model(tmp_path / "rf.json")
+    (tmp_path / "junk.json").write_text("{not json")
+    with pytest.raises(ValueError, match="invalid JSON"):
+        RandomForestClassifier().load_model(tmp_path / "junk.json")
+
+
+# --- bad input -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cls, params, match", [
+    (RandomForestRegressor, {"criterion": "absolute_error"}, "criterion.*squared_error"),
+    (ExtraTreesClassifier, {"criterion": "squared_error"}, "criterion.*gini"),
+    (RandomForestClassifier, {"n_estimators": 0}, "n_estimators"),
+    (RandomForestClassifier, {"max_features": 5}, "max_features=5 is larger"),
+    (RandomForestClassifier, {"max_features": "all"}, "max_features"),
+    (RandomForestRegressor, {"max_bin": 300}, "max_bin"),
+    (RandomForestClassifier, {"class_weight": "even"}, "class_weight"),
+    (RandomForestClassifier, {"oob_score": "yes"}, "oob_score"),
+    (ExtraTreesRegressor, {"max_samples": 10}, "max_samples needs bootstrap=True"),
+    (RandomForestRegressor, {"max_samples": -0.5}, "max_samples"),
+    (RandomForestRegressor, {"min_weight_fraction_leaf": 0.7}, "min_weight_fraction_leaf"),
+])
+def test_bad_parameters_are_named(cls, params, match):
+    X, y = make_classification(60, n_features=4, random_state=0)
+    with pytest.raises(ValueError, match=match):
+        cls(**params).fit(X, y)
+
+
+def test_bad_data_is_rejected():
+    X, y = make_classification(60, n_features=4, random_state=0)
+    with pytest.raises(ValueError, match="[Nn]egative"):
+        RandomForestClassifier().fit(X, y, sample_weight=-np.ones(60))
+    with pytest.raises(ValueError, match="positive sum"):
+        RandomForestClassifier(class_weight={0: 0.0, 1: 0.0}).fit(X, y)
+    with pytest.raises(ValueError, match="1d array"):
+        RandomForestClassifier().fit(X, np.column_stack([y, y]))
+    X_inf = X.copy()
+    X_inf[3, 1] = -np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        ExtraTreesRegressor().fit(X_inf, y)
+    model = ExtraTreesRegressor(n_estimators=2).fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        model.predict(np.ones((2, 5)))
+    assert isinstance(model.estimators_[0], DecisionTreeRegressor)
