@@ -484,7 +484,7 @@ def _read_document(path, cls):
         except (TypeError, ValueError):
             _fail(path, "classes_dtype is not a numpy dtype of the classes")
         n_values = len(classes)
-    elif hasattr(cls, "classes_") or issubclass(cls, ClassifierTargets):
+    elif issubclass(cls, ClassifierTargets):
         _fail(path, "a classifier's file must list its classes")
     else:
         n_values = doc["n_outputs"]

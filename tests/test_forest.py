@@ -223,6 +223,10 @@ def test_warm_start_needs_the_same_classes():
     model = RandomForestClassifier(n_estimators=3, warm_start=True).fit(X, y)
     with pytest.raises(ValueError, match="warm_start=True needs the targets"):
         model.set_params(n_estimators=6).fit(X, y % 2 + (X[:, 0] > 1))
+    before = model.predict(X)
+    with pytest.raises(ValueError, match="other classes"):
+        model.fit(X, np.where(y == 1, "b", "a"))
+    np.testing.assert_array_equal(model.predict(X), before)  # the model is still the old one
 
 
 # --- members, importances, apply -------------------------------------------------------------
