@@ -98,20 +98,22 @@ def split_range(n_items, n_parts, weights=None):
     return [(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
 
 
-def run_parallel(kernel, n_items, *args, weights=None, min_items=1):
+def run_parallel(kernel, n_items, *args, weights=None, min_items=1, min_weight=0):
     """Call ``kernel(start, stop, *args)`` on contiguous ranges of ``range(n_items)``.
 
     The ranges run on the shared thread pool (the calling thread takes the first one);
     ``kernel`` must release the GIL to run truly in parallel and must write only to the
-    outputs of its own range. Fewer than ``min_items`` items per thread are not worth a
-    thread.
+    outputs of its own range. Fewer than ``min_items`` items (or, with ``weights``, less
+    than ``min_weight`` weight) per thread are not worth a thread.
     """
-    n_threads = min(current_threads(), max(1, n_items // max(1, min_items)))
-    ranges = split_range(n_items, n_threads, weights)
-    if len(ranges) <= 1:
+    n_threads = min(current_threads(), n_items // max(1, min_items))
+    if weights is not None and min_weight > 0 and n_threads > 1:
+        n_threads = min(n_threads, int(weights.sum() // min_weight))
+    if n_threads <= 1:
         if n_items > 0:
             kernel(0, n_items, *args)
         return
+    ranges = split_range(n_items, n_threads, weights)
     global _pool
     with _pool_lock:
         if _pool is None:

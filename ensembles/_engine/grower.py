@@ -22,6 +22,8 @@ from .histogram import build_histograms, plan_chunks, subtract_histogram
 from .split import find_best_split, leaf_weight
 from .tree import Tree
 
+# Rows below which a partition is not worth another thread.
+_MIN_THREAD_ROWS = 16384
 # XGBoost treats splits whose gain is below this as no split at all.
 MIN_SPLIT_GAIN = 1e-6
 
@@ -93,6 +95,30 @@ def _scatter(c0, c1, X, gh, ids, X_out, gh_out, ids_out, chunk_start, chunk_stop
             ids_out[j] = ids[i]
 
 
+@njit(cache=True, nogil=True)
+def _chunk_destinations(first, n_left, chunk_start, chunk_stop, starts, stops):
+    """Where each chunk's left and right rows go, and each node's number of left rows.
+
+    Left rows of a chunk follow the left rows of the node's earlier chunks; right rows
+    follow all of the node's left rows and the right rows of its earlier chunks.
+    """
+    n_nodes = starts.shape[0]
+    node_left = np.zeros(n_nodes, dtype=np.int64)
+    left_at = np.empty_like(n_left)
+    right_at = np.empty_like(n_left)
+    for k in range(n_nodes):
+        for c in range(first[k], first[k + 1]):
+            node_left[k] += n_left[c]
+        lo = starts[k]
+        hi = starts[k] + node_left[k]
+        for c in range(first[k], first[k + 1]):
+            left_at[c] = lo
+            right_at[c] = hi
+            lo += n_left[c]
+            hi += chunk_stop[c] - chunk_start[c] - n_left[c]
+    return node_left, left_at, right_at
+
+
 def partition_nodes(src, dst, starts, stops, features, bins, default_lefts):
     """Stable partition of several nodes from buffers ``src`` into ``dst``.
 
@@ -106,19 +132,12 @@ def partition_nodes(src, dst, starts, stops, features, bins, default_lefts):
     n_left = np.empty(n_chunks, dtype=np.int64)
     weights = chunk_stop - chunk_start
     run_parallel(_count_left, n_chunks, src[0], chunk_start, chunk_stop, chunk_node, features,
-                 bins, default_lefts, n_left, weights=weights)
-    node_left = np.add.reduceat(n_left, first[:-1])
-    # Left rows of chunk c go after the left rows of the node's earlier chunks; right rows
-    # after all of the node's left rows and the right rows of its earlier chunks.
-    before_left = np.cumsum(n_left) - n_left - np.repeat(np.cumsum(node_left) - node_left,
-                                                         np.diff(first))
-    n_right = weights - n_left
-    before_right = np.cumsum(n_right) - n_right - np.repeat(
-        np.cumsum(stops - starts - node_left) - (stops - starts - node_left), np.diff(first))
-    left_at = starts[chunk_node] + before_left
-    right_at = starts[chunk_node] + node_left[chunk_node] + before_right
+                 bins, default_lefts, n_left, weights=weights, min_weight=_MIN_THREAD_ROWS)
+    node_left, left_at, right_at = _chunk_destinations(first, n_left, chunk_start, chunk_stop,
+                                                       starts, stops)
     run_parallel(_scatter, n_chunks, *src, *dst, chunk_start, chunk_stop, chunk_node, features,
-                 bins, default_lefts, left_at, right_at, weights=weights)
+                 bins, default_lefts, left_at, right_at, weights=weights,
+                 min_weight=_MIN_THREAD_ROWS)
     return node_left
 
 

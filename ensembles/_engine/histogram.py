@@ -110,7 +110,7 @@ def build_histograms(X_local, gh, starts, stops):
     n_chunks = chunk_start.shape[0]
     partial = np.zeros((n_chunks, X_local.shape[1], N_BIN_CODES, 2))
     run_parallel(_accumulate_chunks, n_chunks, X_local, gh, chunk_start, chunk_stop, partial,
-                 weights=chunk_stop - chunk_start)
+                 weights=chunk_stop - chunk_start, min_weight=_MIN_CHUNK_ROWS)
     if n_chunks == starts.shape[0]:
         return partial  # one chunk per node: the partials are the histograms
     hists = np.empty((starts.shape[0], X_local.shape[1], N_BIN_CODES, 2))
