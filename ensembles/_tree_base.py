@@ -103,9 +103,7 @@ def grow_tree(X_binned, bin_mapper, Y, weight, params, min_weight_fraction_leaf,
                                  min_weight_leaf=min_weight_fraction_leaf * weight.sum())
     tree = grow_forest_tree(X_binned, Y, weight, rows, bin_mapper.edges_, bin_mapper.n_bins_,
                             params, int(seed))
-    # Copies: the kernel may hand out views of arrays sized for the largest possible tree,
-    # and a forest keeps hundreds of trees.
-    return FittedTree(**{name: np.array(getattr(tree, name)) for name in TREE_FIELDS})
+    return FittedTree(**{name: getattr(tree, name) for name in TREE_FIELDS})
 
 
 def _dense(X):
@@ -183,7 +181,8 @@ class BaseTreeModel(BaseEstimator):
         # Rows of zero weight must not shape the bins, so that a zero weight is the same
         # as leaving the row out.
         bin_mapper.fit(X if weight is None else X[weight > 0])
-        return bin_mapper, bin_mapper.transform(X)
+        # Fortran order: the forest kernel reads one feature of many rows at a time.
+        return bin_mapper, np.asfortranarray(bin_mapper.transform(X))
 
     def _balanced_per_tree(self):
         """Whether "balanced_subsample" class weights are computed per tree instead."""

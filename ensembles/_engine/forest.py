@@ -119,48 +119,62 @@ def _node_sums(Y, weight, rows, start, stop, G, sum_sq):
 
 
 @njit(cache=True, nogil=True)
-def _evaluate_feature(X_binned, Y, weight, rows, start, stop, f, G, W, n_node, criterion,
+def _evaluate_feature(XT, Y, weight, rows, start, stop, f, G, W, n_node, criterion,
                       random_split, min_samples_leaf, min_weight_leaf, hist, state, out):
     """Best split of one feature for one node; writes (gain, bin, default_left) to ``out``.
 
+    ``hist`` must be all zeros on entry and is left all zeros: only the bins the node's
+    rows touch are filled, scanned and cleared, so a small node costs little.
     Returns False when the feature is constant in the node (no partition exists).
     """
     K = Y.shape[1]
     lo = 255
     hi = -1
-    has_missing = False
-    for i in range(start, stop):
-        b = np.int64(X_binned[rows[i], f])
-        if b == MISSING_BIN:
-            has_missing = True
-        else:
-            if b < lo:
-                lo = b
-            if b > hi:
-                hi = b
-    if hi < 0 or (lo == hi and not has_missing):
-        return False
-    for b in range(lo, hi + 1):
-        hist[b, :] = 0.0
-    hist[MISSING_BIN, :] = 0.0
+    codes = XT[f]
     for i in range(start, stop):
         r = rows[i]
-        b = X_binned[r, f]
+        b = np.int64(codes[r])
         w = weight[r]
         for k in range(K):
             hist[b, k] += w * Y[r, k]
         hist[b, K] += w
         hist[b, K + 1] += 1.0
+        if b != MISSING_BIN:
+            lo = min(lo, b)
+            hi = max(hi, b)
+    has_missing = hist[MISSING_BIN, K + 1] > 0.0
+    found = False
+    if hi >= 0 and (lo < hi or has_missing):
+        found = _scan_bins(hist, lo, hi, has_missing, G, W, n_node, criterion, random_split,
+                           min_samples_leaf, min_weight_leaf, state, out)
+    for b in range(max(lo, 0), hi + 1):
+        hist[b, :] = 0.0
+    hist[MISSING_BIN, :] = 0.0
+    if not found:
+        out[0] = -np.inf
+    return hi >= 0 and (lo < hi or has_missing)
+
+
+@njit(cache=True, nogil=True)
+def _better(gain, best):
+    """A gain beats the best so far only by more than rounding: weighted rows and repeated
+    rows sum in different orders, and must still pick the same split."""
+    return gain > best + 1e-9 * abs(best)
+
+
+@njit(cache=True, nogil=True)
+def _scan_bins(hist, lo, hi, has_missing, G, W, n_node, criterion, random_split,
+               min_samples_leaf, min_weight_leaf, state, out):
+    """Evaluate thresholds ``bin <= t`` over a filled histogram; returns whether any
+    threshold satisfies the leaf constraints."""
+    K = G.shape[0]
     parent = _score(G, W, criterion)
-    # Thresholds "bin <= t goes left" for t in [lo, hi - 1]; with missing values, t = hi
-    # too (all present values left, missing right).
+    # Thresholds t in [lo, hi - 1]; with missing values t = hi too (present values left,
+    # missing right).
     last = hi if has_missing else hi - 1
     first = lo
     if random_split:
-        if last > lo and hi > lo:
-            t = lo + _randint(state, hi - lo)
-        else:
-            t = last
+        t = lo + _randint(state, hi - lo) if hi > lo else last
         first = t
         last = t
     GL = np.zeros(K)
@@ -174,6 +188,8 @@ def _evaluate_feature(X_binned, Y, weight, rows, start, stop, f, G, W, n_node, c
         NL += hist[b, K + 1]
     found = False
     for b in range(first, last + 1):
+        if hist[b, K + 1] == 0.0 and not random_split:
+            continue  # same partition as the previous threshold: nothing new to score
         for k in range(K):
             GL[k] += hist[b, k]
         WL += hist[b, K]
@@ -187,8 +203,7 @@ def _evaluate_feature(X_binned, Y, weight, rows, start, stop, f, G, W, n_node, c
                     or wr < min_weight_leaf or wl <= 0.0 or wr <= 0.0):
                 continue
             for k in range(K):
-                gl = GL[k] + miss_left * hist[MISSING_BIN, k]
-                GR[k] = G[k] - gl
+                GR[k] = G[k] - GL[k] - miss_left * hist[MISSING_BIN, k]
             score_left = 0.0
             if criterion == 1:
                 for k in range(K):
@@ -200,25 +215,32 @@ def _evaluate_feature(X_binned, Y, weight, rows, start, stop, f, G, W, n_node, c
                     gl = G[k] - GR[k]
                     score_left += gl * gl / wl
             gain = score_left + _score(GR, wr, criterion) - parent
-            if not found or gain > out[0]:
+            if not found or _better(gain, out[0]):
                 found = True
                 out[0] = gain
                 out[1] = b
                 out[2] = miss_left
-    if not found:
-        out[0] = -np.inf
-    return True
+    if found and not random_split and out[1] < hi:
+        # Every threshold up to the next non-empty bin makes the same partition; take the
+        # middle one, so the raw-value threshold sits mid-gap between the two sides'
+        # values, as exact trees place it, instead of hugging the left side.
+        b = np.int64(out[1])
+        nxt = b + 1
+        while nxt < hi and hist[nxt, K + 1] == 0.0:
+            nxt += 1
+        out[1] = (b + nxt) // 2
+    return found
 
 
 @njit(cache=True, nogil=True)
-def _find_split(X_binned, Y, weight, rows, start, stop, G, W, criterion, random_split,
+def _find_split(XT, Y, weight, rows, start, stop, G, W, criterion, random_split,
                 min_samples_leaf, min_weight_leaf, max_features, hist, state, order, best):
     """Best split over randomly ordered features: at least ``max_features`` of them are
     examined, and more while no valid split has been found (scikit-learn's rule).
 
     Writes (gain, feature, bin, default_left) to ``best``; feature -1 if none.
     """
-    n_features = X_binned.shape[1]
+    n_features = XT.shape[0]
     n_node = stop - start
     for i in range(n_features):
         order[i] = i
@@ -234,11 +256,11 @@ def _find_split(X_binned, Y, weight, rows, start, stop, G, W, criterion, random_
         order[j] = order[i]
         order[i] = f
         visited += 1
-        if not _evaluate_feature(X_binned, Y, weight, rows, start, stop, f, G, W, n_node,
+        if not _evaluate_feature(XT, Y, weight, rows, start, stop, f, G, W, n_node,
                                  criterion, random_split, min_samples_leaf, min_weight_leaf,
                                  hist, state, out):
             continue
-        if out[0] > -np.inf and (best[1] < 0 or out[0] > best[0]):
+        if out[0] > -np.inf and (best[1] < 0 or _better(out[0], best[0])):
             best[0] = out[0]
             best[1] = f
             best[2] = out[1]
@@ -246,12 +268,13 @@ def _find_split(X_binned, Y, weight, rows, start, stop, G, W, criterion, random_
 
 
 @njit(cache=True, nogil=True)
-def _partition(rows, start, stop, X_binned, f, split_bin, default_left, buffer):
+def _partition(rows, start, stop, XT, f, split_bin, default_left, buffer):
     n_left = 0
     n_right = 0
+    codes = XT[f]
     for i in range(start, stop):
         r = rows[i]
-        b = X_binned[r, f]
+        b = codes[r]
         go_left = default_left if b == MISSING_BIN else b <= split_bin
         if go_left:
             rows[start + n_left] = r
@@ -264,7 +287,7 @@ def _partition(rows, start, stop, X_binned, f, split_bin, default_left, buffer):
 
 
 @njit(cache=True, nogil=True)
-def _open_node(node, X_binned, Y, weight, rows, node_start, node_stop, node_depth, value,
+def _open_node(node, XT, Y, weight, rows, node_start, node_stop, node_depth, value,
                cover, cand, open_nodes, n_open, criterion, random_split, max_depth,
                min_samples_split, min_samples_leaf, min_weight_leaf, max_features,
                min_decrease, hist, state, order, G, sum_sq, best):
@@ -280,7 +303,7 @@ def _open_node(node, X_binned, Y, weight, rows, node_start, node_stop, node_dept
             or n_node < 2 * min_samples_leaf or W < 2.0 * min_weight_leaf
             or _impurity(G, W, sum_sq, criterion) <= _EPSILON):
         return n_open
-    _find_split(X_binned, Y, weight, rows, start, stop, G, W, criterion, random_split,
+    _find_split(XT, Y, weight, rows, start, stop, G, W, criterion, random_split,
                 min_samples_leaf, min_weight_leaf, max_features, hist, state, order, best)
     if best[1] < 0:
         return n_open
@@ -294,7 +317,7 @@ def _open_node(node, X_binned, Y, weight, rows, node_start, node_stop, node_dept
 
 
 @njit(cache=True, nogil=True)
-def _grow(X_binned, Y, weight, rows, criterion, random_split, max_depth, min_samples_split,
+def _grow(XT, Y, weight, rows, criterion, random_split, max_depth, min_samples_split,
           min_samples_leaf, min_weight_leaf, max_features, max_leaf_nodes,
           min_impurity_decrease, seed):
     K = Y.shape[1]
@@ -320,7 +343,7 @@ def _grow(X_binned, Y, weight, rows, criterion, random_split, max_depth, min_sam
     open_nodes = np.empty(cap, dtype=np.int64)
     state = np.array([np.uint64(seed)], dtype=np.uint64)
     hist = np.zeros((256, K + 2))
-    order = np.empty(X_binned.shape[1], dtype=np.int64)
+    order = np.empty(XT.shape[0], dtype=np.int64)
     buffer = np.empty_like(rows)
     G = np.zeros(K)
     sum_sq = np.zeros(K)
@@ -328,7 +351,7 @@ def _grow(X_binned, Y, weight, rows, criterion, random_split, max_depth, min_sam
 
     min_decrease = min_impurity_decrease * _node_sums(Y, weight, rows, 0, n_rows, G, sum_sq)
     node_stop[0] = n_rows
-    n_open = _open_node(0, X_binned, Y, weight, rows, node_start, node_stop, node_depth,
+    n_open = _open_node(0, XT, Y, weight, rows, node_start, node_stop, node_depth,
                         value, cover, cand, open_nodes, 0, criterion, random_split, max_depth,
                         min_samples_split, min_samples_leaf, min_weight_leaf, max_features,
                         min_decrease, hist, state, order, G, sum_sq, best)
@@ -349,7 +372,7 @@ def _grow(X_binned, Y, weight, rows, criterion, random_split, max_depth, min_sam
         b = np.int64(cand[parent, 2])
         dl = cand[parent, 3] > 0.5
         start, stop = node_start[parent], node_stop[parent]
-        mid = start + _partition(rows, start, stop, X_binned, f, b, dl, buffer)
+        mid = start + _partition(rows, start, stop, XT, f, b, dl, buffer)
         feature[parent] = f
         split_bin[parent] = b
         default_left[parent] = dl
@@ -361,7 +384,7 @@ def _grow(X_binned, Y, weight, rows, criterion, random_split, max_depth, min_sam
         node_depth[n_nodes] = node_depth[n_nodes + 1] = node_depth[parent] + 1
         # Right child first, so that a depth-first stack grows the left subtree first.
         for child in (n_nodes + 1, n_nodes):
-            n_open = _open_node(child, X_binned, Y, weight, rows, node_start, node_stop,
+            n_open = _open_node(child, XT, Y, weight, rows, node_start, node_stop,
                                 node_depth, value, cover, cand, open_nodes, n_open, criterion,
                                 random_split, max_depth, min_samples_split, min_samples_leaf,
                                 min_weight_leaf, max_features, min_decrease, hist, state,
@@ -378,6 +401,8 @@ def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed):
     Parameters
     ----------
     X_binned : ndarray of uint8, shape (n_samples, n_features)
+        Fastest in Fortran order (``np.asfortranarray``); a C-ordered matrix is transposed
+        into a copy at every call.
     Y : ndarray of float64, shape (n_samples, K)
         One-hot classes (classification) or targets (regression).
     weight : ndarray of float64, shape (n_samples,)
@@ -404,8 +429,11 @@ def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed):
         raise ValueError(f"splitter must be one of {sorted(SPLITTERS)}, got "
                          f"{params.splitter!r}.")
     Y = np.ascontiguousarray(Y, dtype=np.float64)
+    # The kernel reads one feature of many rows at a time, so it wants features as rows:
+    # a Fortran-ordered X_binned gives that layout for free (the forests bin into one).
+    XT = X_binned.T if X_binned.flags.f_contiguous else np.ascontiguousarray(X_binned.T)
     feature, split_bin, default_left, left, right, value, gain, cover = _grow(
-        X_binned, Y, np.ascontiguousarray(weight, dtype=np.float64), rows,
+        XT, Y, np.ascontiguousarray(weight, dtype=np.float64), rows,
         CRITERIA[params.criterion], SPLITTERS[params.splitter] == 1, int(params.max_depth),
         int(params.min_samples_split), int(params.min_samples_leaf),
         float(params.min_weight_leaf), max(1, int(params.max_features)),
@@ -415,4 +443,6 @@ def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed):
     internal = left != -1
     threshold = np.zeros(len(left))
     threshold[internal] = edges[feature[internal], split_bin[internal]]
-    return Tree(feature, threshold, split_bin, default_left, left, right, value, gain, cover)
+    # Copies: the kernel's arrays are sized for the largest possible tree.
+    return Tree(feature.copy(), threshold, split_bin.copy(), default_left.copy(), left.copy(),
+                right.copy(), value.copy(), gain.copy(), cover.copy())
