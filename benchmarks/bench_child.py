@@ -151,7 +151,7 @@ def measure(spec):
     rows = _warmup_rows(data.y_train, kind)
     tiny = dict(params, n_estimators=min(2, params["n_estimators"]))
     start = time.perf_counter()
-    warm = bench_estimators.build(name, kind, tiny, threads)
+    warm = bench_estimators.build(name, kind, tiny, threads, n_features=data.n_features)
     warm.fit(data.X_train[rows], data.y_train[rows])
     _predict(warm, data.X_test[:100], kind)
     out["warmup_s"] = time.perf_counter() - start
@@ -163,7 +163,7 @@ def measure(spec):
     for i in range(spec.get("max_repeats", 3)):
         # Drop the previous model first, so its memory does not count in this fit's peak.
         est = output = None
-        est = bench_estimators.build(name, kind, params, threads)
+        est = bench_estimators.build(name, kind, params, threads, n_features=data.n_features)
         gc.collect()
         befores.append(current_rss_mb())
         exact_peak = reset_peak() and exact_peak

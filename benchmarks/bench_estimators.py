@@ -44,7 +44,8 @@ class EstimatorSpec:
     classifier, regressor : str
         Attribute names of the estimator classes in ``module``.
     translate : callable
-        ``translate(params, kind, threads, seed) -> dict`` of constructor arguments.
+        ``translate(params, kind, threads, seed, n_features) -> dict`` of constructor
+        arguments (``n_features`` lets forests draw scikit-learn's sqrt share of features).
     """
 
     name: str
@@ -59,15 +60,15 @@ class EstimatorSpec:
         return self.module.split(".")[0]
 
 
-def _ensembles_gb(p, kind, threads, seed):
+def _ensembles_gb(p, kind, threads, seed, n_features=None):
     return dict(p, n_jobs=threads, random_state=seed)
 
 
-def _xgboost(p, kind, threads, seed):
+def _xgboost(p, kind, threads, seed, n_features=None):
     return dict(p, tree_method="hist", n_jobs=threads, random_state=seed)
 
 
-def _lightgbm(p, kind, threads, seed):
+def _lightgbm(p, kind, threads, seed, n_features=None):
     return {
         "n_estimators": p["n_estimators"],
         "max_depth": p["max_depth"],
@@ -82,7 +83,7 @@ def _lightgbm(p, kind, threads, seed):
     }
 
 
-def _catboost(p, kind, threads, seed):
+def _catboost(p, kind, threads, seed, n_features=None):
     return {
         "iterations": p["n_estimators"],
         "depth": p["max_depth"],
@@ -96,7 +97,7 @@ def _catboost(p, kind, threads, seed):
     }
 
 
-def _sklearn_hgb(p, kind, threads, seed):
+def _sklearn_hgb(p, kind, threads, seed, n_features=None):
     # Threads come from OMP_NUM_THREADS, set by the harness for every child process.
     return {
         "max_iter": p["n_estimators"],
@@ -110,11 +111,50 @@ def _sklearn_hgb(p, kind, threads, seed):
     }
 
 
-def _forest(p, kind, threads, seed):
+def _forest(p, kind, threads, seed, n_features=None):
     return dict(p, n_jobs=threads, random_state=seed)
 
 
-def _stacking(p, kind, threads, seed):
+def _sqrt_fraction(n_features):
+    """The fraction of features that scikit-learn's ``max_features="sqrt"`` draws."""
+    return max(1, int(n_features ** 0.5)) / n_features if n_features else 0.2
+
+
+def _lightgbm_rf(p, kind, threads, seed, n_features=None):
+    # LightGBM's random forest mode: bagged, unshrunk leaf-wise trees; leaves and depth
+    # left practically unbounded like scikit-learn's fully grown trees.
+    return {
+        "boosting_type": "rf",
+        "n_estimators": p["n_estimators"],
+        "num_leaves": 2 ** 15,
+        "max_depth": -1,
+        "min_child_samples": 1,
+        "min_child_weight": 0.0,
+        "subsample": 0.632,
+        "subsample_freq": 1,
+        "feature_fraction_bynode": _sqrt_fraction(n_features),
+        "n_jobs": threads,
+        "random_state": seed,
+        "verbose": -1,
+    }
+
+
+def _xgboost_rf(p, kind, threads, seed, n_features=None):
+    # XGBoost's random forest: one round of n_estimators parallel trees; depth capped,
+    # since XGBoost has no unlimited depth with depthwise growth.
+    return {
+        "n_estimators": p["n_estimators"],
+        "max_depth": 20,
+        "tree_method": "hist",
+        "subsample": 0.632,
+        "colsample_bynode": _sqrt_fraction(n_features),
+        "min_child_weight": 0.0,
+        "n_jobs": threads,
+        "random_state": seed,
+    }
+
+
+def _stacking(p, kind, threads, seed, n_features=None):
     from sklearn.ensemble import (
         ExtraTreesClassifier,
         ExtraTreesRegressor,
@@ -153,6 +193,10 @@ ESTIMATORS = {
                       "RandomForestRegressor", _forest),
         EstimatorSpec("sklearn-rf", "sklearn.ensemble", "random-forest",
                       "RandomForestClassifier", "RandomForestRegressor", _forest),
+        EstimatorSpec("lightgbm-rf", "lightgbm", "random-forest", "LGBMClassifier",
+                      "LGBMRegressor", _lightgbm_rf),
+        EstimatorSpec("xgboost-rf", "xgboost", "random-forest", "XGBRFClassifier",
+                      "XGBRFRegressor", _xgboost_rf),
         EstimatorSpec("ensembles-et", "ensembles", "extra-trees", "ExtraTreesClassifier",
                       "ExtraTreesRegressor", _forest),
         EstimatorSpec("sklearn-et", "sklearn.ensemble", "extra-trees", "ExtraTreesClassifier",
@@ -199,10 +243,10 @@ def params_for(name, overrides=None):
     return params
 
 
-def build(name, kind, params, threads, seed=0):
+def build(name, kind, params, threads, seed=0, n_features=None):
     """A fresh, unfitted estimator for ``name`` on a task of ``kind``."""
     cls = estimator_class(name, kind)
-    return cls(**ESTIMATORS[name].translate(params, kind, threads, seed))
+    return cls(**ESTIMATORS[name].translate(params, kind, threads, seed, n_features))
 
 
 def version(name):

@@ -41,7 +41,7 @@ import bench_report  # noqa: E402
 import bench_tasks  # noqa: E402
 
 BOOSTING = ("ensembles-gb", "xgboost", "lightgbm", "catboost", "sklearn-hgb")
-FORESTS = ("ensembles-rf", "sklearn-rf", "ensembles-et", "sklearn-et")
+FORESTS = ("ensembles-rf", "sklearn-rf", "lightgbm-rf", "xgboost-rf", "ensembles-et", "sklearn-et")
 STACKING = ("ensembles-stack", "sklearn-stack")
 BUNDLED = ("breast_cancer", "digits", "wine", "diabetes")
 SHARED = ("higgs7k", "multiclass", "agaricus", "adult", "housing", "titanic", "machine")
@@ -114,6 +114,15 @@ SUITES = {
         timeout_s=1200,
         baseline="xgboost",
     ),
+    "forest": Suite(
+        "issue 3: make_classification 200,000 x 28, 100 trees, max_features sqrt",
+        tasks=("synth-clf",),
+        estimators=("ensembles-rf", "sklearn-rf", "lightgbm-rf", "xgboost-rf",
+                    "ensembles-et", "sklearn-et"),
+        sizes=(200_000,),
+        budget_s=60,
+        timeout_s=900,
+    ),
     "core": Suite(
         "issue 2: make_classification 10^6 x 28, 100 trees, depth 6, lr 0.1, 256 bins",
         tasks=("synth-clf",),
@@ -161,10 +170,12 @@ def classify_tokens(tokens):
     """
     estimators, tasks, sizes = set(), set(), set()
     for token in (t for raw in tokens for t in raw.split(",") if t):
-        matched = {
+        # An estimator's own name wins over a library of the same name ("xgboost" is the
+        # boosting estimator, not also "xgboost-rf").
+        matched = {token} if token in bench_estimators.ESTIMATORS else {
             name
             for name, spec in bench_estimators.ESTIMATORS.items()
-            if token in (name, spec.library, spec.family)
+            if token in (spec.library, spec.family)
         }
         if matched:
             estimators |= matched

@@ -60,7 +60,7 @@ def test_size_label_round_trips_powers_of_ten():
 def test_only_tokens_name_estimators_libraries_families_tasks_and_sizes():
     estimators, tasks, sizes = run.classify_tokens(["sklearn", "random-forest,digits", "1e4"])
     assert estimators == {"sklearn-hgb", "sklearn-rf", "sklearn-et", "sklearn-stack",
-                          "ensembles-rf"}
+                          "ensembles-rf", "lightgbm-rf", "xgboost-rf"}
     assert tasks == {"digits"}
     assert sizes == {10_000}
 
