@@ -44,6 +44,16 @@ autodoc_default_options = {"member-order": "bysource"}
 autodoc_typehints = "none"
 numpydoc_show_class_members = False
 numpydoc_xref_param_type = False
+# Every cross-reference must resolve, so that a docstring naming a class or method that
+# does not exist fails the build. Other projects' objects are exempt (their inventories
+# would have to be downloaded), and so are private modules.
+nitpicky = True
+nitpick_ignore_regex = [
+    (r"py:.*", r"(sklearn|numpy|scipy|pandas|matplotlib|joblib|numba)(\..*)?"),
+    (r"py:.*", r"ensembles\._.*"),
+]
+# Object names in the page's table of contents without their class prefix.
+toc_object_entries_show_parents = "hide"
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"ensembles {release}"
@@ -76,6 +86,38 @@ def _skip_foreign_members(app, what, name, obj, skip, options):
     return skip
 
 
+def _public_name(app, env, node, contnode):
+    """Find this library's objects under the names the reference documents them by.
+
+    Docstrings name classes by the module that defines them
+    (``ensembles.stacking.StackingClassifier``) or by their bare name within it
+    (``FoldAveragedEstimator``), while the reference documents most of them under the
+    name users import (``ensembles.StackingClassifier``). A dotted ``ensembles.`` name is
+    retried without its submodules; a bare name is looked up by its last components among
+    this library's documented objects.
+    """
+    target = node.get("reftarget", "")
+    if node.get("refdomain") != "py" or target.startswith(("ensembles._", "sklearn.")):
+        return None
+    domain = env.get_domain("py")
+    parts = target.split(".")
+    if parts[0] == "ensembles":
+        candidates = [".".join(["ensembles", *parts[cut:]]) for cut in range(2, len(parts))]
+    else:
+        suffix = "." + target
+        candidates = sorted(name for name in domain.objects
+                            if name.startswith("ensembles.") and name.endswith(suffix))
+        if len(candidates) > 1:  # ambiguous: leave it unresolved rather than guess
+            return None
+    for name in candidates:
+        found = domain.resolve_xref(env, node["refdoc"], app.builder, node["reftype"], name,
+                                    node, contnode)
+        if found is not None:
+            return found
+    return None
+
+
 def setup(app):
-    """Hook the member filter into autodoc."""
+    """Hook the member filter into autodoc and the public-name resolver into references."""
     app.connect("autodoc-skip-member", _skip_foreign_members)
+    app.connect("missing-reference", _public_name)

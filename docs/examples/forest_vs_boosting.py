@@ -21,8 +21,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
-from ensembles import GradientBoostingClassifier
-from ensembles.forest import ExtraTreesClassifier, RandomForestClassifier
+from ensembles import ExtraTreesClassifier, GradientBoostingClassifier, RandomForestClassifier
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
 
