@@ -43,24 +43,28 @@ model = GradientBoostingRegressor(
 print(f"test R^2: {model.score(X_test, y_test):.3f}")
 
 names = np.asarray(model.feature_names_in_)
-panels = {}
+importances = {}
 for kind in ["gain", "weight", "cover"]:
     # importance_type only chooses how the fitted trees are summarized, so it can be
     # switched on the fitted model without refitting.
     model.set_params(importance_type=kind)
-    panels[f"importance_type='{kind}'"] = model.feature_importances_
+    importances[kind] = model.feature_importances_
 model.set_params(importance_type="gain")
 permuted = permutation_importance(model, X_test, y_test, n_repeats=5, random_state=0)
-panels["permutation (drop in test R^2)"] = permuted.importances_mean
+importances["permutation"] = permuted.importances_mean
 
-order = np.argsort(panels["importance_type='gain'"])
-fig, axes = plt.subplots(1, 4, figsize=(14, 3.8), sharey=True)
-for ax, (title, values) in zip(axes, panels.items(), strict=True):
-    ax.barh(names[order], values[order])
-    ax.set_title(title, fontsize=10)
+table = pd.DataFrame(importances, index=names).sort_values("gain")
+print(table[::-1].round(3).to_string())
+
+titles = {
+    "gain": "importance_type='gain'",
+    "weight": "importance_type='weight' (split count)",
+    "cover": "importance_type='cover'",
+    "permutation": "permutation: drop in test R^2",
+}
+fig, axes = plt.subplots(2, 2, figsize=(10, 7), sharey=True)
+for ax, (kind, title) in zip(axes.ravel(), titles.items(), strict=True):
+    ax.barh(table.index, table[kind])
+    ax.set_title(title)
 fig.tight_layout()
-
-table = pd.DataFrame(panels, index=names).sort_values("importance_type='gain'",
-                                                       ascending=False)
-print(table.round(3).to_string())
 plt.show()

@@ -3,10 +3,10 @@
 A random forest, extra trees and gradient boosting are fitted on the same 5,000 rows of
 the HIGGS physics data and scored on 2,500 others after every tree. The averaging
 ensembles converge fast and then stay flat: more trees only reduce the variance of the
-average, they never overfit. Boosting starts from weak, shallow trees and improves for
-longer, because every round corrects the errors left by the previous ones; with enough
-rounds it ends ahead on this data set, but its learning rate and depth need tuning,
-while the forests are near their best with their defaults.
+average, they never overfit. Boosting keeps improving for many more rounds, because every
+round corrects the errors left by the previous ones; on this data set it ends ahead, but
+its learning rate, depth and number of rounds need tuning, while the forests are near
+their best with their defaults.
 
 Run from the repository root::
 
