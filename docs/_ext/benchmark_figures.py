@@ -22,18 +22,22 @@ _KINDS = {
 }
 
 
+def _split(path):
+    """(suite name, plot kind) of a file named ``<suite>-<kind>.png``; kind None if unknown."""
+    for kind in _KINDS:
+        if path.stem.endswith(f"-{kind}"):
+            return path.stem[: -len(kind) - 1], kind
+    return path.stem, None
+
+
 def _caption(path):
-    suite, _, kind = path.stem.partition("-")
-    for name, text in _KINDS.items():
-        if kind == name:
-            return f"Suite '{suite}': {text}."
-    return f"{path.stem}."
+    suite, kind = _split(path)
+    return f"Suite '{suite}': {_KINDS[kind]}." if kind else f"{path.stem}."
 
 
 def _order(path):
-    suite, _, kind = path.stem.partition("-")
-    rank = list(_KINDS).index(kind) if kind in _KINDS else len(_KINDS)
-    return suite, rank, path.name
+    suite, kind = _split(path)
+    return suite, list(_KINDS).index(kind) if kind else len(_KINDS), path.name
 
 
 class BenchmarkFigures(SphinxDirective):
