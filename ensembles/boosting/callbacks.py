@@ -50,6 +50,7 @@ class EvaluationMonitor(TrainingCallback):
         return "\t".join(parts)
 
     def after_iteration(self, model, iteration, evals_log):
+        """Print (or hold back, between periods) the round's metric line."""
         if not evals_log:
             return False
         line = self._line(iteration, evals_log)
@@ -61,6 +62,7 @@ class EvaluationMonitor(TrainingCallback):
         return False
 
     def after_training(self, model):
+        """Print the last round's line if the period skipped it."""
         if self._last is not None:
             self.printer(self._last)
             self._last = None
@@ -82,7 +84,10 @@ class EarlyStopping(TrainingCallback):
     min_delta : float, default=0
         Smallest change that counts as an improvement.
 
-    After training the model has ``best_iteration`` and ``best_score``.
+    Notes
+    -----
+    After every round the model's ``best_iteration`` and ``best_score`` hold the best so
+    far; the estimators predict with the rounds up to ``best_iteration`` by default.
     """
 
     def __init__(self, rounds, metric_name=None, data_name=None, maximize=None, min_delta=0.0):
@@ -97,11 +102,13 @@ class EarlyStopping(TrainingCallback):
         self.min_delta = float(min_delta)
 
     def before_training(self, model):
+        """Forget any previous fit."""
         self.best_score = None
         self.best_iteration = 0
         self._stale = 0
 
     def after_iteration(self, model, iteration, evals_log):
+        """Record the round's score; return True once ``rounds`` rounds brought nothing."""
         if not evals_log:
             raise ValueError("Early stopping needs at least one data set in eval_set.")
         data_name = self.data_name or list(evals_log)[-1]

@@ -549,16 +549,74 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
     """Second-order histogram gradient boosting for classification.
 
     Binary problems use ``binary:logistic``; more classes ``multi:softprob`` (one tree per
-    class per round). Labels may be of any type. Parameters as in
-    :class:`GradientBoostingRegressor`; ``objective`` may be ``"binary:logistic"``,
-    ``"multi:softprob"`` or a callable on raw margins (sigmoid/softmax is then applied to
-    predict probabilities).
+    class per round). Labels may be of any type. Parameters carry XGBoost's names and
+    defaults.
+
+    Parameters
+    ----------
+    n_estimators : int, default=100
+        Boosting rounds (a multiclass round grows one tree per class).
+    learning_rate : float, default=0.3
+        Shrinkage of every tree's leaf values (XGBoost's ``eta``).
+    max_depth : int, default=6
+        Maximum tree depth; 0 means unlimited (lossguide growth only).
+    max_leaves : int, default=0
+        Maximum leaves per tree; 0 means no limit.
+    grow_policy : {"depthwise", "lossguide"}, default="depthwise"
+        Grow level by level, or always split the leaf with the largest gain.
+    min_child_weight : float, default=1
+        Minimum hessian sum in a child.
+    reg_lambda : float, default=1
+        L2 penalty on leaf weights.
+    reg_alpha : float, default=0
+        L1 penalty on leaf weights.
+    gamma : float, default=0
+        Minimum loss reduction a split must achieve (splits below it are pruned).
+    max_delta_step : float or None, default=None
+        Cap on the absolute leaf weight; None means 0 (no cap).
+    subsample : float, default=1
+        Fraction of rows sampled (without replacement, per row) for each round.
+    colsample_bytree, colsample_bylevel, colsample_bynode : float, default=1
+        Fraction of features sampled per tree, per depth level and per node (nested).
+    max_bin : int, default=256
+        Maximum bins per feature (2 to 256).
+    objective : str or callable, optional
+        ``"binary:logistic"`` (two classes, the default then), ``"multi:softprob"`` (more
+        classes, the default then), or ``objective(y_true, y_pred) -> (grad, hess)`` on
+        raw margins, after which a sigmoid or softmax gives the probabilities.
+    base_score : float, optional
+        Starting probability (binary) or margin; estimated from the data when not given.
+    eval_metric : str, list or callable, optional
+        Metrics evaluated on ``eval_set``; default ``logloss`` or ``mlogloss``.
+    early_stopping_rounds : int, optional
+        Stop when the last metric on the last eval set has not improved for this many rounds;
+        ``best_iteration`` and ``best_score`` are set and prediction uses the best rounds.
+    callbacks : list of TrainingCallback, optional
+        Called around every round.
+    huber_slope, quantile_alpha, tweedie_variance_power : float
+        Parameters of regression objectives and metrics, accepted for symmetry with
+        :class:`GradientBoostingRegressor` (``quantile_alpha`` also sets the ``quantile``
+        metric).
+    importance_type : str, default="gain"
+        Kind of ``feature_importances_``: gain, weight, cover, total_gain, total_cover.
+    n_jobs : int, optional
+        Threads; None or -1 uses all cores. Results do not depend on it.
+    random_state : int, RandomState or None
+        Seed of row and column sampling and of the binning subsample.
 
     Attributes
     ----------
     classes_ : ndarray
         Class labels.
     n_classes_ : int
+        Number of classes.
+    n_features_in_, feature_names_in_ : as in scikit-learn
+    n_iterations_ : int
+        Rounds fitted.
+    best_iteration, best_score : int, float
+        Set by early stopping.
+    evals_result_ : dict
+        Metric values per round, also returned by :meth:`evals_result`.
     """
 
     def _objective_spec(self):
