@@ -440,22 +440,9 @@ def _params_from_json(params):
 
 def _read_document(path, cls):
     """Parse and validate a model file for ``cls``; returns (document, params, trees)."""
-    from .boosting._model_io import _check_tree, _fail
+    from .boosting._model_io import _check_tree, _fail, read_header
 
-    try:
-        with open(path, encoding="utf-8") as fh:
-            doc = json.load(fh)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"Cannot read model file {path}: {exc}") from None
-    except json.JSONDecodeError as exc:
-        _fail(path, f"invalid JSON ({exc})")
-    if not isinstance(doc, dict) or doc.get("format") != MODEL_FORMAT:
-        _fail(path, f"'format' must be {MODEL_FORMAT!r}")
-    if doc.get("version") != MODEL_FORMAT_VERSION:
-        _fail(path, f"unsupported format version {doc.get('version')!r} (this library reads "
-                    f"version {MODEL_FORMAT_VERSION})")
-    if doc.get("estimator") != cls.__name__:
-        _fail(path, f"it holds a {doc.get('estimator')!r}, not a {cls.__name__}")
+    doc = read_header(path, MODEL_FORMAT, MODEL_FORMAT_VERSION, cls.__name__)
     required = {"params": dict, "n_features_in": int, "max_features": int, "n_outputs": int,
                 "trees": list, "random_states": list}
     for key, kind in required.items():

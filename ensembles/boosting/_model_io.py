@@ -48,8 +48,11 @@ def _check_tree(path, i, data, n_features, n_outputs_per_tree):
     return tree
 
 
-def read_model_document(path, fmt, version, estimator):
-    """Parse and validate a model file; returns the document with a ``Booster`` inside."""
+def read_header(path, fmt, version, estimator):
+    """Parse a model file and check its format name, version and estimator kind.
+
+    Returns the parsed JSON document; every other field is still unchecked.
+    """
     try:
         with open(path, encoding="utf-8") as fh:
             doc = json.load(fh)
@@ -64,6 +67,12 @@ def read_model_document(path, fmt, version, estimator):
                     f"version {version})")
     if doc.get("estimator") != estimator:
         _fail(path, f"it holds a {doc.get('estimator')!r}, not a {estimator}")
+    return doc
+
+
+def read_model_document(path, fmt, version, estimator):
+    """Parse and validate a model file; returns the document with a ``Booster`` inside."""
+    doc = read_header(path, fmt, version, estimator)
     required = {"params": dict, "n_features_in": int, "n_iterations": int, "bin_edges": list,
                 "booster": dict}
     for key, kind in required.items():
