@@ -48,9 +48,11 @@ class GrowthParams:
 @njit(cache=True, nogil=True)
 def _gather(r0, r1, X_binned, grad, hess, rows, X_local, gh, ids):
     """Copy rows ``rows[r0:r1]`` (binned values, gradient pair, id) to positions r0:r1."""
+    n_features = X_binned.shape[1]
     for i in range(r0, r1):
         r = rows[i]
-        X_local[i] = X_binned[r]
+        for f in range(n_features):  # an explicit loop: row-slice copies cost ~2x more
+            X_local[i, f] = X_binned[r, f]
         gh[i, 0] = grad[r]
         gh[i, 1] = hess[r]
         ids[i] = r
@@ -75,8 +77,13 @@ def _count_left(c0, c1, X, chunk_start, chunk_stop, chunk_node, features, bins, 
 
 @njit(cache=True, nogil=True)
 def _scatter(c0, c1, X, gh, ids, X_out, gh_out, ids_out, chunk_start, chunk_stop, chunk_node,
-             features, bins, default_lefts, left_at, right_at):
-    """Move each chunk's rows to where its left and right rows go (stable order)."""
+             features, bins, default_lefts, left_at, right_at, move_data):
+    """Move each chunk's rows to where its left and right rows go (stable order).
+
+    Without ``move_data`` only the row ids move (children that will not be split need
+    no binned values or gradients).
+    """
+    n_features = X.shape[1]
     for c in range(c0, c1):
         k = chunk_node[c]
         f, b, dl = features[k], bins[k], default_lefts[k]
@@ -89,10 +96,12 @@ def _scatter(c0, c1, X, gh, ids, X_out, gh_out, ids_out, chunk_start, chunk_stop
             else:
                 j = hi
                 hi += 1
-            X_out[j] = X[i]
-            gh_out[j, 0] = gh[i, 0]
-            gh_out[j, 1] = gh[i, 1]
             ids_out[j] = ids[i]
+            if move_data:
+                for q in range(n_features):  # explicit loop: row-slice copies cost ~2x more
+                    X_out[j, q] = X[i, q]
+                gh_out[j, 0] = gh[i, 0]
+                gh_out[j, 1] = gh[i, 1]
 
 
 @njit(cache=True, nogil=True)
@@ -119,12 +128,13 @@ def _chunk_destinations(first, n_left, chunk_start, chunk_stop, starts, stops):
     return node_left, left_at, right_at
 
 
-def partition_nodes(src, dst, starts, stops, features, bins, default_lefts):
+def partition_nodes(src, dst, starts, stops, features, bins, default_lefts, move_data=True):
     """Stable partition of several nodes from buffers ``src`` into ``dst``.
 
     ``src`` and ``dst`` are ``(X_local, gh, ids)`` triples; node ``k`` occupies
     ``starts[k]:stops[k]`` in both, its left rows first in ``dst``. Chunks of every node are
-    counted, then scattered, in parallel. Returns the number of left rows of each node.
+    counted, then scattered, in parallel; without ``move_data`` only ids are written.
+    Returns the number of left rows of each node.
     """
     first, chunk_start, chunk_stop = plan_chunks(starts, stops)
     n_chunks = chunk_start.size
@@ -136,7 +146,7 @@ def partition_nodes(src, dst, starts, stops, features, bins, default_lefts):
     node_left, left_at, right_at = _chunk_destinations(first, n_left, chunk_start, chunk_stop,
                                                        starts, stops)
     run_parallel(_scatter, n_chunks, *src, *dst, chunk_start, chunk_stop, chunk_node, features,
-                 bins, default_lefts, left_at, right_at, weights=weights,
+                 bins, default_lefts, left_at, right_at, move_data, weights=weights,
                  min_weight=_MIN_THREAD_ROWS)
     return node_left
 
@@ -274,11 +284,14 @@ class TreeGrower:
         starts = np.array([node.start for node in nodes], dtype=np.int64)
         stops = np.array([node.stop for node in nodes], dtype=np.int64)
         splits = [node.split for node in nodes]
+        # Children at the depth limit stay leaves: they need neither histograms nor their
+        # rows' data, only their row ids.
+        final = 0 < self.params.max_depth <= depth + 1
         n_left = partition_nodes(
             self._local[depth % 2], self._local[(depth + 1) % 2], starts, stops,
             np.array([sp[1] for sp in splits], dtype=np.int64),
             np.array([sp[2] for sp in splits], dtype=np.int64),
-            np.array([sp[3] for sp in splits], dtype=np.bool_),
+            np.array([sp[3] for sp in splits], dtype=np.bool_), move_data=not final,
         )
         children = []
         small_bounds = []
@@ -293,6 +306,10 @@ class TreeGrower:
             # The subtraction trick: build the child with fewer rows, derive the other.
             small = left if mid - node.start <= node.stop - mid else right
             small_bounds.append((small.start, small.stop))
+        if final:
+            for node in nodes:
+                node.hist = None
+            return children
         bounds = np.array(small_bounds, dtype=np.int64).reshape(-1, 2)
         X_local, gh, _ = self._local[(depth + 1) % 2]
         hists = build_histograms(X_local, gh, bounds[:, 0].copy(), bounds[:, 1].copy())
