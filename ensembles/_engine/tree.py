@@ -95,28 +95,26 @@ class Tree:
         return cls(**{**{k: data[k] for k in TREE_FIELDS}, "threshold": threshold})
 
 
+_PACKED_DTYPES = {"feature": np.int32, "threshold": np.float64, "default_left": np.bool_,
+                  "left": np.int32, "right": np.int32}
+
+
 def pack_trees(trees, outputs):
     """Concatenate trees into the arrays :func:`predict_raw` takes.
 
-    Child pointers stay relative to their tree; ``offsets[t]`` is tree ``t``'s root.
+    Child pointers stay relative to their tree; ``offsets[t]`` is tree ``t``'s root and
+    ``outputs[t]`` the first output column tree ``t`` writes to.
     """
-    sizes = np.array([t.n_nodes for t in trees], dtype=np.int64)
     offsets = np.zeros(len(trees) + 1, dtype=np.int64)
-    np.cumsum(sizes, out=offsets[1:])
+    np.cumsum([t.n_nodes for t in trees], out=offsets[1:])
+    packed = {name: np.concatenate([getattr(t, name) for t in trees]) if trees
+              else np.empty(0, dtype=dtype) for name, dtype in _PACKED_DTYPES.items()}
     n_values = trees[0].value.shape[1] if trees else 1
-    cat = (lambda name: np.concatenate([getattr(t, name) for t in trees])) if trees else None
-    if not trees:
-        empty = np.empty(0)
-        return dict(feature=empty.astype(np.int32), threshold=empty,
-                    default_left=empty.astype(np.bool_), left=empty.astype(np.int32),
-                    right=empty.astype(np.int32), value=np.empty((0, 1)), offsets=offsets,
-                    outputs=np.asarray(outputs, dtype=np.int64))
-    return dict(
-        feature=cat("feature"), threshold=cat("threshold"), default_left=cat("default_left"),
-        left=cat("left"), right=cat("right"),
-        value=np.ascontiguousarray(np.concatenate([t.value for t in trees]).reshape(-1, n_values)),
-        offsets=offsets, outputs=np.asarray(outputs, dtype=np.int64),
-    )
+    packed["value"] = (np.concatenate([t.value for t in trees]) if trees
+                       else np.empty((0, n_values)))
+    packed["offsets"] = offsets
+    packed["outputs"] = np.asarray(outputs, dtype=np.int64)
+    return packed
 
 
 @njit(cache=True, nogil=True, inline="always")
