@@ -197,7 +197,9 @@ class TreeGrower:
         self._buffers = None
 
     def grow(self, grad, hess, rows, feature_mask):
-        """Grow a tree on ``rows`` (an index array, partitioned in place).
+        """Grow a tree on the training rows ``rows`` (an index array).
+
+        ``rows`` is reordered in place so that every leaf's rows are contiguous in it.
 
         Returns
         -------
