@@ -127,6 +127,10 @@ def _evaluate_feature(XT, Y, weight, rows, start, stop, f, G, W, n_node, criteri
     rows touch are filled, scanned and cleared, so a small node costs little.
     Returns False when the feature is constant in the node (no partition exists).
     """
+    if random_split:
+        return _evaluate_random_threshold(XT, Y, weight, rows, start, stop, f, G, W, n_node,
+                                          criterion, min_samples_leaf, min_weight_leaf, hist,
+                                          state, out)
     K = Y.shape[1]
     lo = 255
     hi = -1
@@ -145,14 +149,82 @@ def _evaluate_feature(XT, Y, weight, rows, start, stop, f, G, W, n_node, criteri
     has_missing = hist[MISSING_BIN, K + 1] > 0.0
     found = False
     if hi >= 0 and (lo < hi or has_missing):
-        found = _scan_bins(hist, lo, hi, has_missing, G, W, n_node, criterion, random_split,
-                           min_samples_leaf, min_weight_leaf, state, out)
+        found = _scan_bins(hist, lo, hi, has_missing, G, W, n_node, criterion,
+                           min_samples_leaf, min_weight_leaf, out)
     for b in range(max(lo, 0), hi + 1):
         hist[b, :] = 0.0
     hist[MISSING_BIN, :] = 0.0
     if not found:
         out[0] = -np.inf
     return hi >= 0 and (lo < hi or has_missing)
+
+
+@njit(cache=True, nogil=True)
+def _evaluate_random_threshold(XT, Y, weight, rows, start, stop, f, G, W, n_node, criterion,
+                               min_samples_leaf, min_weight_leaf, scratch, state, out):
+    """Extra trees: one threshold drawn uniformly between the node's smallest and largest
+    bin, scored with missing values on either side (the better side is kept).
+
+    Two passes and no histogram: the bin range, then the left side's sums. ``scratch``
+    rows 0 and 1 (zeros on entry, zeros on exit) hold the left and missing sums.
+    """
+    K = Y.shape[1]
+    codes = XT[f]
+    lo = 255
+    hi = -1
+    has_missing = False
+    for i in range(start, stop):
+        b = np.int64(codes[rows[i]])
+        if b == MISSING_BIN:
+            has_missing = True
+        else:
+            lo = min(lo, b)
+            hi = max(hi, b)
+    if hi < 0 or (lo == hi and not has_missing):
+        out[0] = -np.inf
+        return False
+    # With a single present bin the only partition is "present vs missing" (t = hi).
+    t = lo + _randint(state, hi - lo) if hi > lo else hi
+    left = scratch[0]
+    miss = scratch[1]
+    for i in range(start, stop):
+        r = rows[i]
+        b = np.int64(codes[r])
+        if b <= t:
+            side = left
+        elif b == MISSING_BIN:
+            side = miss
+        else:
+            continue
+        w = weight[r]
+        for k in range(K):
+            side[k] += w * Y[r, k]
+        side[K] += w
+        side[K + 1] += 1.0
+    found = False
+    GR = np.empty(K)
+    GL = np.empty(K)
+    for miss_left in range(2 if has_missing else 1):
+        wl = left[K] + miss_left * miss[K]
+        nl = left[K + 1] + miss_left * miss[K + 1]
+        wr = W - wl
+        if (nl < min_samples_leaf or n_node - nl < min_samples_leaf or wl < min_weight_leaf
+                or wr < min_weight_leaf or wl <= 0.0 or wr <= 0.0):
+            continue
+        for k in range(K):
+            GL[k] = left[k] + miss_left * miss[k]
+            GR[k] = G[k] - GL[k]
+        gain = _score(GL, wl, criterion) + _score(GR, wr, criterion) - _score(G, W, criterion)
+        if not found or _better(gain, out[0]):
+            found = True
+            out[0] = gain
+            out[1] = t
+            out[2] = miss_left
+    left[:] = 0.0
+    miss[:] = 0.0
+    if not found:
+        out[0] = -np.inf
+    return True
 
 
 @njit(cache=True, nogil=True)
@@ -163,8 +235,8 @@ def _better(gain, best):
 
 
 @njit(cache=True, nogil=True)
-def _scan_bins(hist, lo, hi, has_missing, G, W, n_node, criterion, random_split,
-               min_samples_leaf, min_weight_leaf, state, out):
+def _scan_bins(hist, lo, hi, has_missing, G, W, n_node, criterion, min_samples_leaf,
+               min_weight_leaf, out):
     """Evaluate thresholds ``bin <= t`` over a filled histogram; returns whether any
     threshold satisfies the leaf constraints."""
     K = G.shape[0]
@@ -172,23 +244,13 @@ def _scan_bins(hist, lo, hi, has_missing, G, W, n_node, criterion, random_split,
     # Thresholds t in [lo, hi - 1]; with missing values t = hi too (present values left,
     # missing right).
     last = hi if has_missing else hi - 1
-    first = lo
-    if random_split:
-        t = lo + _randint(state, hi - lo) if hi > lo else last
-        first = t
-        last = t
     GL = np.zeros(K)
     GR = np.zeros(K)
     WL = 0.0
     NL = 0.0
-    for b in range(lo, first):
-        for k in range(K):
-            GL[k] += hist[b, k]
-        WL += hist[b, K]
-        NL += hist[b, K + 1]
     found = False
-    for b in range(first, last + 1):
-        if hist[b, K + 1] == 0.0 and not random_split:
+    for b in range(lo, last + 1):
+        if hist[b, K + 1] == 0.0:
             continue  # same partition as the previous threshold: nothing new to score
         for k in range(K):
             GL[k] += hist[b, k]
@@ -220,7 +282,7 @@ def _scan_bins(hist, lo, hi, has_missing, G, W, n_node, criterion, random_split,
                 out[0] = gain
                 out[1] = b
                 out[2] = miss_left
-    if found and not random_split and out[1] < hi:
+    if found and out[1] < hi:
         # Every threshold up to the next non-empty bin makes the same partition; take the
         # middle one, so the raw-value threshold sits mid-gap between the two sides'
         # values, as exact trees place it, instead of hugging the left side.
