@@ -70,9 +70,6 @@ def threads(n_jobs):
         _local.n_threads = previous
 
 
-# Former name, kept for callers written before the kernels moved off numba's threading.
-numba_threads = threads
-
 
 def current_threads():
     """Threads the current block may use (all CPUs outside a :func:`threads` block)."""
