@@ -92,8 +92,10 @@ class FittedTree(Tree):
                            self.right, _LONE_TREE, 0, 1)[:, 0]
 
 
-def grow_tree(X_binned, bin_mapper, Y, weight, params, min_weight_fraction_leaf, seed):
-    """Grow one tree on the rows of positive ``weight``.
+def grow_tree(X_binned, bin_mapper, Y, weight, params, min_weight_fraction_leaf, seed,
+              labels=None):
+    """Grow one tree on the rows of positive ``weight`` (``labels``: class indices, for
+    classification).
 
     ``min_weight_fraction_leaf`` is turned into an absolute weight of this tree's rows, as
     scikit-learn does with the weights a tree is fitted with.
@@ -102,7 +104,7 @@ def grow_tree(X_binned, bin_mapper, Y, weight, params, min_weight_fraction_leaf,
     params = dataclasses.replace(params,
                                  min_weight_leaf=min_weight_fraction_leaf * weight.sum())
     tree = grow_forest_tree(X_binned, Y, weight, rows, bin_mapper.edges_, bin_mapper.n_bins_,
-                            params, int(seed))
+                            params, int(seed), labels)
     return FittedTree(**{name: getattr(tree, name) for name in TREE_FIELDS})
 
 

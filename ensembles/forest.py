@@ -130,7 +130,7 @@ class _BaseForest(BaseTreeModel):
             else:
                 tree_weight = np.ones(n_samples) if weight is None else weight
             return grow_tree(X_binned, bin_mapper, Y, tree_weight, params,
-                             self.min_weight_fraction_leaf, seed)
+                             self.min_weight_fraction_leaf, seed, codes)
 
         n_threads = min(effective_n_jobs(self.n_jobs), max(n_more, 1))
         if n_threads > 1:

@@ -51,14 +51,14 @@ class _BaseDecisionTree(BaseTreeModel):
         self
         """
         self._validate_params()
-        X, Y, _, weight = self._validate_training_data(X, y, sample_weight)
+        X, Y, codes, weight = self._validate_training_data(X, y, sample_weight)
         bin_seed, seed = check_random_state(self.random_state).randint(MAX_SEED, size=2)
         params = self._growth_params(X.shape[0], X.shape[1], self.splitter)
         bin_mapper, X_binned = self._bin(X, weight, bin_seed)
         if weight is None:
             weight = np.ones(X.shape[0])
         self.tree_ = grow_tree(X_binned, bin_mapper, Y, weight, params,
-                               self.min_weight_fraction_leaf, seed)
+                               self.min_weight_fraction_leaf, seed, codes)
         self._seed = int(seed)
         return self
 

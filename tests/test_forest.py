@@ -85,8 +85,9 @@ def _data(name):
      {"n_estimators": 100}, 5, 0.95),
     ("digits", ExtraTreesClassifier, sk_ensemble.ExtraTreesClassifier,
      {"n_estimators": 100, "criterion": "entropy"}, 5, 0.96),
+    # 285 test rows make one seed's accuracy move by 0.0035 per row: average over more.
     ("breast_cancer", RandomForestClassifier, sk_ensemble.RandomForestClassifier,
-     {"n_estimators": 100}, 5, 0.93),
+     {"n_estimators": 100}, 20, 0.93),
     ("breast_cancer, quantiles", ExtraTreesClassifier, sk_ensemble.ExtraTreesClassifier,
      {"n_estimators": 100}, 5, 0.93),
 ])

@@ -60,8 +60,9 @@ def _next_random(state):
 
 @njit(cache=True, nogil=True)
 def _randint(state, n):
-    """Uniform integer in [0, n)."""
-    return np.int64(_next_random(state) % np.uint64(n))
+    """Uniform integer in [0, n) for n < 2**32 (the high half of a 32x32-bit product: no
+    division, and a bias below n / 2**32)."""
+    return np.int64(((_next_random(state) >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32))
 
 
 @njit(cache=True, nogil=True)
@@ -103,116 +104,145 @@ def _impurity(G, W, sum_sq, criterion):
     return s / K
 
 
-@njit(cache=True, nogil=True)
-def _node_sums(Y, weight, rows, start, stop, G, sum_sq):
-    G[:] = 0.0
-    sum_sq[:] = 0.0
-    W = 0.0
-    for i in range(start, stop):
-        r = rows[i]
-        w = weight[r]
-        W += w
-        for k in range(Y.shape[1]):
-            G[k] += w * Y[r, k]
-            sum_sq[k] += w * Y[r, k] * Y[r, k]
-    return W
+@njit(cache=True, nogil=True, inline="always")
+def _add_row(acc, slot, i, wn, cn, yn, classify):
+    """Add the row at node position ``i`` to ``acc[slot]``: its weighted targets (K
+    channels), its weight and a count of 1."""
+    K = acc.shape[1] - 2
+    w = wn[i]
+    if classify:
+        acc[slot, cn[i]] += w
+    else:
+        for k in range(K):
+            acc[slot, k] += w * yn[i, k]
+    acc[slot, K] += w
+    acc[slot, K + 1] += 1.0
 
 
 @njit(cache=True, nogil=True)
-def _evaluate_feature(XT, Y, weight, rows, start, stop, f, G, W, n_node, criterion,
-                      random_split, min_samples_leaf, min_weight_leaf, hist, state, out):
-    """Best split of one feature for one node; writes (gain, bin, default_left) to ``out``.
+def _evaluate_feature(XT, f, rows, wn, cn, yn, classify, start, stop, G, W, criterion,
+                      random_split, min_samples_leaf, min_weight_leaf, hist, state, out,
+                      GL, GR):
+    """Best split of one feature (its codes in node order: ``XT[f, rows[i]]``) for one node;
+    writes (gain, bin, default_left) and the left side's sums (K targets, weight, count) to
+    ``out``.
 
     ``hist`` must be all zeros on entry and is left all zeros: only the bins the node's
     rows touch are filled, scanned and cleared, so a small node costs little.
     Returns False when the feature is constant in the node (no partition exists).
     """
     if random_split:
-        return _evaluate_random_threshold(XT, Y, weight, rows, start, stop, f, G, W, n_node,
-                                          criterion, min_samples_leaf, min_weight_leaf, hist,
-                                          state, out)
-    K = Y.shape[1]
+        return _evaluate_random_threshold(XT, f, rows, wn, cn, yn, classify, start, stop, G,
+                                          W, criterion, min_samples_leaf, min_weight_leaf,
+                                          hist, state, out, GL, GR)
+    K = G.shape[0]
     lo = 255
     hi = -1
-    codes = XT[f]
     for i in range(start, stop):
-        r = rows[i]
-        b = np.int64(codes[r])
-        w = weight[r]
-        for k in range(K):
-            hist[b, k] += w * Y[r, k]
-        hist[b, K] += w
-        hist[b, K + 1] += 1.0
+        b = np.int64(XT[f, rows[i]])
+        _add_row(hist, b, i, wn, cn, yn, classify)
         if b != MISSING_BIN:
             lo = min(lo, b)
             hi = max(hi, b)
     has_missing = hist[MISSING_BIN, K + 1] > 0.0
     found = False
     if hi >= 0 and (lo < hi or has_missing):
-        found = _scan_bins(hist, lo, hi, has_missing, G, W, n_node, criterion,
-                           min_samples_leaf, min_weight_leaf, out)
+        found = _scan_bins(hist, lo, hi, has_missing, G, W, stop - start, criterion,
+                           min_samples_leaf, min_weight_leaf, out, GL, GR)
+    # Plain loops rather than slices here and below: a slice is a new array view, and
+    # its reference counting costs more than the work in a small node.
     for b in range(max(lo, 0), hi + 1):
-        hist[b, :] = 0.0
-    hist[MISSING_BIN, :] = 0.0
+        for k in range(K + 2):
+            hist[b, k] = 0.0
+    for k in range(K + 2):
+        hist[MISSING_BIN, k] = 0.0
     if not found:
         out[0] = -np.inf
     return hi >= 0 and (lo < hi or has_missing)
 
 
 @njit(cache=True, nogil=True)
-def _evaluate_random_threshold(XT, Y, weight, rows, start, stop, f, G, W, n_node, criterion,
-                               min_samples_leaf, min_weight_leaf, scratch, state, out):
+def _evaluate_random_threshold(XT, f, rows, wn, cn, yn, classify, start, stop, G, W,
+                               criterion, min_samples_leaf, min_weight_leaf, scratch, state,
+                               out, GL, GR):
     """Extra trees: one threshold drawn uniformly between the node's smallest and largest
     bin, scored with missing values on either side (the better side is kept).
 
     Two passes and no histogram: the bin range, then the left side's sums. ``scratch``
     rows 0 and 1 (zeros on entry, zeros on exit) hold the left and missing sums.
     """
-    K = Y.shape[1]
-    codes = XT[f]
+    K = G.shape[0]
+    n_node = stop - start
     lo = 255
     hi = -1
-    has_missing = False
+    n_missing = 0
     for i in range(start, stop):
-        b = np.int64(codes[rows[i]])
-        if b == MISSING_BIN:
-            has_missing = True
-        else:
-            lo = min(lo, b)
-            hi = max(hi, b)
+        b = np.int64(XT[f, rows[i]])
+        missing = b == MISSING_BIN
+        lo = min(lo, b)
+        hi = max(hi, -1 if missing else b)
+        n_missing += missing
+    has_missing = n_missing > 0
     if hi < 0 or (lo == hi and not has_missing):
         out[0] = -np.inf
         return False
     # With a single present bin the only partition is "present vs missing" (t = hi).
     t = lo + _randint(state, hi - lo) if hi > lo else hi
-    left = scratch[0]
-    miss = scratch[1]
-    for i in range(start, stop):
-        r = rows[i]
-        b = np.int64(codes[r])
-        if b <= t:
-            side = left
-        elif b == MISSING_BIN:
-            side = miss
-        else:
-            continue
-        w = weight[r]
-        for k in range(K):
-            side[k] += w * Y[r, k]
-        side[K] += w
-        side[K + 1] += 1.0
+    # Branch-free sums: which side a row falls on is a coin flip the CPU cannot predict.
+    # Weights and counts accumulate in registers; only the targets go through ``scratch``.
+    wl = nl = wm = nm = 0.0
+    if classify and K == 2:
+        # Two classes: the class-1 sums stay in registers too, and class 0 is the rest
+        # (exactly: a row of class 1 adds the same product to both sums).
+        g1 = m1 = 0.0
+        for i in range(start, stop):
+            b = np.int64(XT[f, rows[i]])
+            w = wn[i]
+            is_left = 1.0 if b <= t else 0.0
+            is_missing = 1.0 if b == MISSING_BIN else 0.0
+            w1 = w * cn[i]
+            wl += w * is_left
+            nl += is_left
+            g1 += w1 * is_left
+            wm += w * is_missing
+            nm += is_missing
+            m1 += w1 * is_missing
+        scratch[0, 0] = wl - g1
+        scratch[0, 1] = g1
+        scratch[1, 0] = wm - m1
+        scratch[1, 1] = m1
+    else:
+        for i in range(start, stop):
+            b = np.int64(XT[f, rows[i]])
+            w = wn[i]
+            is_left = 1.0 if b <= t else 0.0
+            is_missing = 1.0 if b == MISSING_BIN else 0.0
+            if classify:
+                c = cn[i]
+                scratch[0, c] += w * is_left
+                scratch[1, c] += w * is_missing
+            else:
+                for k in range(K):
+                    scratch[0, k] += w * is_left * yn[i, k]
+                    scratch[1, k] += w * is_missing * yn[i, k]
+            wl += w * is_left
+            nl += is_left
+            wm += w * is_missing
+            nm += is_missing
+    scratch[0, K] = wl
+    scratch[0, K + 1] = nl
+    scratch[1, K] = wm
+    scratch[1, K + 1] = nm
     found = False
-    GR = np.empty(K)
-    GL = np.empty(K)
     for miss_left in range(2 if has_missing else 1):
-        wl = left[K] + miss_left * miss[K]
-        nl = left[K + 1] + miss_left * miss[K + 1]
+        wl = scratch[0, K] + miss_left * scratch[1, K]
+        nl = scratch[0, K + 1] + miss_left * scratch[1, K + 1]
         wr = W - wl
         if (nl < min_samples_leaf or n_node - nl < min_samples_leaf or wl < min_weight_leaf
                 or wr < min_weight_leaf or wl <= 0.0 or wr <= 0.0):
             continue
         for k in range(K):
-            GL[k] = left[k] + miss_left * miss[k]
+            GL[k] = scratch[0, k] + miss_left * scratch[1, k]
             GR[k] = G[k] - GL[k]
         gain = _score(GL, wl, criterion) + _score(GR, wr, criterion) - _score(G, W, criterion)
         if not found or _better(gain, out[0]):
@@ -220,8 +250,13 @@ def _evaluate_random_threshold(XT, Y, weight, rows, start, stop, f, G, W, n_node
             out[0] = gain
             out[1] = t
             out[2] = miss_left
-    left[:] = 0.0
-    miss[:] = 0.0
+            for k in range(K):
+                out[3 + k] = GL[k]
+            out[3 + K] = wl
+            out[4 + K] = nl
+    for k in range(K + 2):
+        scratch[0, k] = 0.0
+        scratch[1, k] = 0.0
     if not found:
         out[0] = -np.inf
     return True
@@ -236,16 +271,16 @@ def _better(gain, best):
 
 @njit(cache=True, nogil=True)
 def _scan_bins(hist, lo, hi, has_missing, G, W, n_node, criterion, min_samples_leaf,
-               min_weight_leaf, out):
+               min_weight_leaf, out, GL, GR):
     """Evaluate thresholds ``bin <= t`` over a filled histogram; returns whether any
-    threshold satisfies the leaf constraints."""
+    threshold satisfies the leaf constraints. ``GL`` and ``GR`` are scratch."""
     K = G.shape[0]
     parent = _score(G, W, criterion)
     # Thresholds t in [lo, hi - 1]; with missing values t = hi too (present values left,
     # missing right).
     last = hi if has_missing else hi - 1
-    GL = np.zeros(K)
-    GR = np.zeros(K)
+    for k in range(K):
+        GL[k] = 0.0
     WL = 0.0
     NL = 0.0
     found = False
@@ -282,6 +317,10 @@ def _scan_bins(hist, lo, hi, has_missing, G, W, n_node, criterion, min_samples_l
                 out[0] = gain
                 out[1] = b
                 out[2] = miss_left
+                for k in range(K):
+                    out[3 + k] = G[k] - GR[k]
+                out[3 + K] = wl
+                out[4 + K] = nl
     if found and out[1] < hi:
         # Every threshold up to the next non-empty bin makes the same partition; take the
         # middle one, so the raw-value threshold sits mid-gap between the two sides'
@@ -295,20 +334,20 @@ def _scan_bins(hist, lo, hi, has_missing, G, W, n_node, criterion, min_samples_l
 
 
 @njit(cache=True, nogil=True)
-def _find_split(XT, Y, weight, rows, start, stop, G, W, criterion, random_split,
-                min_samples_leaf, min_weight_leaf, max_features, hist, state, order, best):
+def _find_split(XT, rows, wn, cn, yn, classify, start, stop, G, W, criterion, random_split,
+                min_samples_leaf, min_weight_leaf, max_features, hist, state, order, best,
+                out, GL, GR):
     """Best split over randomly ordered features: at least ``max_features`` of them are
     examined, and more while no valid split has been found (scikit-learn's rule).
 
-    Writes (gain, feature, bin, default_left) to ``best``; feature -1 if none.
+    ``order`` is a permutation of the features that a partial Fisher-Yates shuffle keeps
+    drawing from (any permutation will do, so it is not reset between nodes). Writes
+    (gain, feature, bin, default_left) to ``best[:4]`` and the left child's sums (K
+    targets, weight, count) to ``best[4:]``; feature -1 if no split qualifies.
     """
     n_features = XT.shape[0]
-    n_node = stop - start
-    for i in range(n_features):
-        order[i] = i
     best[0] = -np.inf
     best[1] = -1.0
-    out = np.empty(3)
     visited = 0
     for i in range(n_features):
         if visited >= max_features and best[1] >= 0:
@@ -318,77 +357,152 @@ def _find_split(XT, Y, weight, rows, start, stop, G, W, criterion, random_split,
         order[j] = order[i]
         order[i] = f
         visited += 1
-        if not _evaluate_feature(XT, Y, weight, rows, start, stop, f, G, W, n_node,
+        if not _evaluate_feature(XT, f, rows, wn, cn, yn, classify, start, stop, G, W,
                                  criterion, random_split, min_samples_leaf, min_weight_leaf,
-                                 hist, state, out):
+                                 hist, state, out, GL, GR):
             continue
         if out[0] > -np.inf and (best[1] < 0 or _better(out[0], best[0])):
             best[0] = out[0]
             best[1] = f
             best[2] = out[1]
             best[3] = out[2]
+            for k in range(3, out.shape[0]):
+                best[k + 1] = out[k]
 
 
 @njit(cache=True, nogil=True)
-def _partition(rows, start, stop, XT, f, split_bin, default_left, buffer):
+def _partition(XT, f, split_bin, default_left, start, stop, rows, wn, cn, yn, classify,
+               add_sums, rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq):
+    """Reorder the node's rows (and their weights and targets) so that the left child's
+    come first, keeping their order. With ``add_sums``, also sum both children's targets,
+    weight and count into ``sums[0]`` (left) and ``sums[1]`` (right), and their squared
+    targets into ``sum_sq``.
+
+    Returns the number of rows that go left.
+    """
+    K = sums.shape[1] - 2
     n_left = 0
     n_right = 0
-    codes = XT[f]
-    for i in range(start, stop):
-        r = rows[i]
-        b = codes[r]
-        go_left = default_left if b == MISSING_BIN else b <= split_bin
-        if go_left:
-            rows[start + n_left] = r
-            n_left += 1
-        else:
-            buffer[n_right] = r
-            n_right += 1
-    rows[start + n_left:stop] = buffer[:n_right]
+    # Branch-free: every row is written to both sides' next slots and only one cursor
+    # advances (the side a row takes is unpredictable, and a mispredicted branch costs
+    # more than the extra stores). Writing the left slot in place is safe: it is at or
+    # before the row being read.
+    if classify and not add_sums:
+        for i in range(start, stop):
+            r = rows[i]
+            b = XT[f, r]
+            go_left = default_left if b == MISSING_BIN else b <= split_bin
+            w = wn[i]
+            c = cn[i]
+            j = start + n_left
+            rows[j] = r
+            wn[j] = w
+            cn[j] = c
+            rows_buf[n_right] = r
+            wn_buf[n_right] = w
+            cn_buf[n_right] = c
+            is_left = 1 if go_left else 0
+            n_left += is_left
+            n_right += 1 - is_left
+    else:
+        sums[:] = 0.0
+        sum_sq[:] = 0.0
+        for i in range(start, stop):
+            r = rows[i]
+            b = XT[f, r]
+            go_left = default_left if b == MISSING_BIN else b <= split_bin
+            side = 0 if go_left else 1
+            w = wn[i]
+            j = start + n_left
+            rows[j] = r
+            wn[j] = w
+            rows_buf[n_right] = r
+            wn_buf[n_right] = w
+            if classify:
+                c = cn[i]
+                cn[j] = c
+                cn_buf[n_right] = c
+                sums[side, c] += w
+            else:
+                for k in range(K):
+                    y = yn[i, k]
+                    yn[j, k] = y
+                    yn_buf[n_right, k] = y
+                    sums[side, k] += w * y
+                    sum_sq[side, k] += w * y * y
+            sums[side, K] += w
+            is_left = 1 if go_left else 0
+            n_left += is_left
+            n_right += 1 - is_left
+        sums[0, K + 1] = n_left
+        sums[1, K + 1] = n_right
+    mid = start + n_left
+    rows[mid:stop] = rows_buf[:n_right]
+    wn[mid:stop] = wn_buf[:n_right]
+    if classify:
+        cn[mid:stop] = cn_buf[:n_right]
+    else:
+        yn[mid:stop] = yn_buf[:n_right]
     return n_left
 
 
 @njit(cache=True, nogil=True)
-def _open_node(node, XT, Y, weight, rows, node_start, node_stop, node_depth, value,
-               cover, cand, open_nodes, n_open, criterion, random_split, max_depth,
+def _open_node(node, G, W, sum_sq, XT, rows, wn, cn, yn, classify, node_start, node_stop,
+               node_depth, node_sums, value, cover, cand, criterion, random_split, max_depth,
                min_samples_split, min_samples_leaf, min_weight_leaf, max_features,
-               min_decrease, hist, state, order, G, sum_sq, best):
-    """Set a new node's value and cover; if it may split and a split qualifies, record the
-    candidate and add the node to the open list. Returns the new number of open nodes."""
-    start, stop = node_start[node], node_stop[node]
-    W = _node_sums(Y, weight, rows, start, stop, G, sum_sq)
-    for k in range(Y.shape[1]):
+               min_decrease, hist, state, order, best, out, GL, GR):
+    """Set a new node's value and cover from its sums; if it may split and a split
+    qualifies, record the candidate in ``cand`` and return True (the node is open)."""
+    K = G.shape[0]
+    for k in range(K):
         value[node, k] = G[k] / W if W > 0.0 else 0.0
     cover[node] = W
+    start, stop = node_start[node], node_stop[node]
     n_node = stop - start
+    for k in range(K):
+        node_sums[node, k] = G[k]
+    node_sums[node, K] = W
+    node_sums[node, K + 1] = n_node
     if ((max_depth > 0 and node_depth[node] >= max_depth) or n_node < min_samples_split
             or n_node < 2 * min_samples_leaf or W < 2.0 * min_weight_leaf
             or _impurity(G, W, sum_sq, criterion) <= _EPSILON):
-        return n_open
-    _find_split(XT, Y, weight, rows, start, stop, G, W, criterion, random_split,
-                min_samples_leaf, min_weight_leaf, max_features, hist, state, order, best)
+        return False
+    _find_split(XT, rows, wn, cn, yn, classify, start, stop, G, W, criterion, random_split,
+                min_samples_leaf, min_weight_leaf, max_features, hist, state, order, best,
+                out, GL, GR)
     if best[1] < 0:
-        return n_open
+        return False
     if criterion == 2:
-        best[0] /= Y.shape[1]  # scikit-learn averages the squared error over outputs
+        best[0] /= K  # scikit-learn averages the squared error over outputs
     if best[0] + _EPSILON < min_decrease:
-        return n_open
-    cand[node, :] = best
-    open_nodes[n_open] = node
-    return n_open + 1
+        return False
+    for k in range(best.shape[0]):
+        cand[node, k] = best[k]
+    return True
 
 
 @njit(cache=True, nogil=True)
-def _grow(XT, Y, weight, rows, criterion, random_split, max_depth, min_samples_split,
-          min_samples_leaf, min_weight_leaf, max_features, max_leaf_nodes,
-          min_impurity_decrease, seed):
+def _enlarge(a, size):
+    """``a`` copied into a longer array (along the first axis)."""
+    out = np.empty((size,) + a.shape[1:], dtype=a.dtype)
+    out[:a.shape[0]] = a
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _grow(XT, labels, Y, weight, rows, classify, integral_weights, criterion, random_split,
+          max_depth, min_samples_split, min_samples_leaf, min_weight_leaf, max_features,
+          max_leaf_nodes, min_impurity_decrease, seed):
     K = Y.shape[1]
     n_rows = rows.shape[0]
-    cap = max(2 * n_rows - 1, 1)
+    max_nodes = max(2 * n_rows - 1, 1)
     if max_leaf_nodes > 0:
-        cap = min(cap, 2 * max_leaf_nodes - 1)
+        max_nodes = min(max_nodes, 2 * max_leaf_nodes - 1)
     if 0 < max_depth < 40:
-        cap = min(cap, 2 ** (max_depth + 1) - 1)
+        max_nodes = min(max_nodes, 2 ** (max_depth + 1) - 1)
+    # Node arrays start small and double: a deep tree rarely has anywhere near
+    # ``max_nodes`` nodes, and allocating that many would dominate the fit's memory.
+    cap = min(max_nodes, 1023)
     feature = np.full(cap, -1, dtype=np.int32)
     split_bin = np.zeros(cap, dtype=np.uint8)
     default_left = np.zeros(cap, dtype=np.bool_)
@@ -400,26 +514,78 @@ def _grow(XT, Y, weight, rows, criterion, random_split, max_depth, min_samples_s
     node_start = np.zeros(cap, dtype=np.int64)
     node_stop = np.zeros(cap, dtype=np.int64)
     node_depth = np.zeros(cap, dtype=np.int64)
-    cand = np.full((cap, 4), -1.0)  # gain, feature, bin, default_left of each open node
+    # Per open node: gain, feature, bin, default_left, then the left child's sums (K
+    # targets, weight, count); and every node's own sums.
+    cand = np.full((cap, 6 + K), -1.0)
+    node_sums = np.zeros((cap, K + 2))
     # Open nodes: a stack (depth-first growth) or the frontier (best-first growth).
     open_nodes = np.empty(cap, dtype=np.int64)
+
+    # The rows' weights and targets travel with them, in node order, so that every pass
+    # over a node reads them sequentially; only the feature codes are gathered.
+    wn = weight[rows]
+    if classify:
+        cn = labels[rows]
+        yn = np.empty((0, K))
+    else:
+        cn = np.empty(0, dtype=labels.dtype)
+        yn = Y[rows]
+    rows_buf = np.empty_like(rows)
+    wn_buf = np.empty_like(wn)
+    cn_buf = np.empty_like(cn)
+    yn_buf = np.empty_like(yn)
+
+    # Classification with integer weights (bootstrap counts) sums class weights exactly,
+    # so a child's sums are its parent's minus its sibling's, and the partition need not
+    # add them up (a pure child must come out exactly pure, or it would be split again).
+    sums_by_difference = classify and integral_weights
     state = np.array([np.uint64(seed)], dtype=np.uint64)
     hist = np.zeros((256, K + 2))
-    order = np.empty(XT.shape[0], dtype=np.int64)
-    buffer = np.empty_like(rows)
-    G = np.zeros(K)
-    sum_sq = np.zeros(K)
-    best = np.empty(4)
+    order = np.arange(XT.shape[0])
+    sums = np.zeros((2, K + 2))  # left and right child: K target sums, weight, count
+    sum_sq = np.zeros((2, K))
+    best = np.empty(6 + K)
+    out = np.empty(5 + K)
+    GL = np.empty(K)
+    GR = np.empty(K)
 
-    min_decrease = min_impurity_decrease * _node_sums(Y, weight, rows, 0, n_rows, G, sum_sq)
+    sums[:] = 0.0
+    for i in range(n_rows):
+        _add_row(sums, 0, i, wn, cn, yn, classify)
+        if not classify:
+            for k in range(K):
+                sum_sq[0, k] += wn[i] * yn[i, k] * yn[i, k]
+    min_decrease = min_impurity_decrease * sums[0, K]
     node_stop[0] = n_rows
-    n_open = _open_node(0, XT, Y, weight, rows, node_start, node_stop, node_depth,
-                        value, cover, cand, open_nodes, 0, criterion, random_split, max_depth,
-                        min_samples_split, min_samples_leaf, min_weight_leaf, max_features,
-                        min_decrease, hist, state, order, G, sum_sq, best)
+    n_open = 0
+    G_node = sums[0, :K].copy()  # the sums of the node being opened
+    sq_node = sum_sq[0].copy()
+    if _open_node(0, G_node, sums[0, K], sq_node, XT, rows, wn, cn, yn, classify,
+                  node_start, node_stop, node_depth, node_sums, value, cover, cand, criterion,
+                  random_split, max_depth, min_samples_split, min_samples_leaf,
+                  min_weight_leaf, max_features, min_decrease, hist, state, order, best,
+                  out, GL, GR):
+        open_nodes[0] = 0
+        n_open = 1
     n_nodes = 1
     n_leaves = 1
     while n_open > 0 and not (max_leaf_nodes > 0 and n_leaves >= max_leaf_nodes):
+        if n_nodes + 2 > cap:
+            cap = min(2 * cap + 1, max_nodes)
+            feature = _enlarge(feature, cap)
+            split_bin = _enlarge(split_bin, cap)
+            default_left = _enlarge(default_left, cap)
+            left = _enlarge(left, cap)
+            right = _enlarge(right, cap)
+            value = _enlarge(value, cap)
+            gain = _enlarge(gain, cap)
+            cover = _enlarge(cover, cap)
+            node_start = _enlarge(node_start, cap)
+            node_stop = _enlarge(node_stop, cap)
+            node_depth = _enlarge(node_depth, cap)
+            cand = _enlarge(cand, cap)
+            node_sums = _enlarge(node_sums, cap)
+            open_nodes = _enlarge(open_nodes, cap)
         if max_leaf_nodes > 0:
             pick = 0
             for i in range(1, n_open):
@@ -434,30 +600,51 @@ def _grow(XT, Y, weight, rows, criterion, random_split, max_depth, min_samples_s
         b = np.int64(cand[parent, 2])
         dl = cand[parent, 3] > 0.5
         start, stop = node_start[parent], node_stop[parent]
-        mid = start + _partition(rows, start, stop, XT, f, b, dl, buffer)
+        mid = start + _partition(XT, f, b, dl, start, stop, rows, wn, cn, yn, classify,
+                                 not sums_by_difference, rows_buf, wn_buf, cn_buf, yn_buf,
+                                 sums, sum_sq)
+        if sums_by_difference:
+            # The split search summed the left child; the right child is the rest.
+            for k in range(K + 1):
+                sums[0, k] = cand[parent, 4 + k]
+                sums[1, k] = node_sums[parent, k] - sums[0, k]
+            sums[0, K + 1] = mid - start
+            sums[1, K + 1] = stop - mid
         feature[parent] = f
         split_bin[parent] = b
         default_left[parent] = dl
         gain[parent] = cand[parent, 0]
         left[parent] = n_nodes
         right[parent] = n_nodes + 1
+        for child in (n_nodes, n_nodes + 1):
+            feature[child] = -1
+            left[child] = right[child] = -1
+            split_bin[child] = 0
+            default_left[child] = False
+            gain[child] = 0.0
+            node_depth[child] = node_depth[parent] + 1
         node_start[n_nodes], node_stop[n_nodes] = start, mid
         node_start[n_nodes + 1], node_stop[n_nodes + 1] = mid, stop
-        node_depth[n_nodes] = node_depth[n_nodes + 1] = node_depth[parent] + 1
         # Right child first, so that a depth-first stack grows the left subtree first.
-        for child in (n_nodes + 1, n_nodes):
-            n_open = _open_node(child, XT, Y, weight, rows, node_start, node_stop,
-                                node_depth, value, cover, cand, open_nodes, n_open, criterion,
-                                random_split, max_depth, min_samples_split, min_samples_leaf,
-                                min_weight_leaf, max_features, min_decrease, hist, state,
-                                order, G, sum_sq, best)
+        for side in (1, 0):
+            child = n_nodes + side
+            for k in range(K):
+                G_node[k] = sums[side, k]
+                sq_node[k] = sum_sq[side, k]
+            if _open_node(child, G_node, sums[side, K], sq_node, XT, rows, wn,
+                          cn, yn, classify, node_start, node_stop, node_depth, node_sums, value,
+                          cover, cand, criterion, random_split, max_depth, min_samples_split,
+                          min_samples_leaf, min_weight_leaf, max_features, min_decrease,
+                          hist, state, order, best, out, GL, GR):
+                open_nodes[n_open] = child
+                n_open += 1
         n_nodes += 2
         n_leaves += 1
     return (feature[:n_nodes], split_bin[:n_nodes], default_left[:n_nodes], left[:n_nodes],
             right[:n_nodes], value[:n_nodes], gain[:n_nodes], cover[:n_nodes])
 
 
-def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed):
+def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed, labels=None):
     """Grow one forest tree.
 
     Parameters
@@ -479,6 +666,9 @@ def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed):
     params : ForestTreeParams
     seed : int
         Seed of the tree's own random stream.
+    labels : ndarray of int, shape (n_samples,), optional
+        Class index of each row, when ``Y`` is its one-hot matrix (classification): the
+        kernel then adds each row's weight to one class channel instead of K products.
 
     Returns
     -------
@@ -494,8 +684,14 @@ def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed):
     # The kernel reads one feature of many rows at a time, so it wants features as rows:
     # a Fortran-ordered X_binned gives that layout for free (the forests bin into one).
     XT = X_binned.T if X_binned.flags.f_contiguous else np.ascontiguousarray(X_binned.T)
+    classify = labels is not None and CRITERIA[params.criterion] != CRITERIA["squared_error"]
+    labels = (np.ascontiguousarray(labels, dtype=np.int32) if classify
+              else np.empty(0, dtype=np.int32))
+    weight = np.ascontiguousarray(weight, dtype=np.float64)
+    # Sums of integers below 2**53 are exact in float64 whatever their order.
+    integral = bool(np.all(np.floor(weight) == weight) and weight.sum() < 2.0 ** 53)
     feature, split_bin, default_left, left, right, value, gain, cover = _grow(
-        XT, Y, np.ascontiguousarray(weight, dtype=np.float64), rows,
+        XT, labels, Y, weight, rows, classify, integral,
         CRITERIA[params.criterion], SPLITTERS[params.splitter] == 1, int(params.max_depth),
         int(params.min_samples_split), int(params.min_samples_leaf),
         float(params.min_weight_leaf), max(1, int(params.max_features)),
