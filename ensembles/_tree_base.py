@@ -25,7 +25,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._engine.binning import BinMapper
 from ._engine.forest import ForestTreeParams, grow_forest_tree
-from ._engine.tree import TREE_FIELDS, Tree, apply_trees, predict_raw
+from ._engine.tree import TREE_FIELDS, Tree, apply_trees, expand_compact, predict_raw
 
 MODEL_FORMAT = "ensembles.trees"
 MODEL_FORMAT_VERSION = 1
@@ -47,7 +47,46 @@ class FittedTree(Tree):
     frequency vector (classification) or the weighted mean of the outputs (regression) of
     the node's training rows; ``gain`` is the weighted impurity decrease of a split and
     ``cover`` the node's training weight. scikit-learn's names are aliases.
+
+    A forest holds many deep trees, so a grown tree stores less than a :class:`Tree`:
+    given the model's bin ``edges`` (shared by its trees), ``threshold`` is derived as
+    ``edges[feature, split_bin]``, and ``right`` as ``left + 1`` when children are
+    numbered in pairs, as the grower numbers them; both are computed when read. A tree
+    built without edges (read from a file) keeps the thresholds it was given.
     """
+
+    def __init__(self, feature, threshold, split_bin, default_left, left, right, value, gain,
+                 cover, edges=None):
+        self.feature = np.asarray(feature, dtype=np.int32)
+        self.split_bin = np.asarray(split_bin, dtype=np.uint8)
+        self.default_left = np.asarray(default_left, dtype=np.bool_)
+        self.left = np.asarray(left, dtype=np.int32)
+        self.value = np.asarray(value, dtype=np.float64).reshape(len(self.left), -1)
+        self.gain = np.asarray(gain, dtype=np.float64)
+        self.cover = np.asarray(cover, dtype=np.float64)
+        self._edges = edges
+        self._threshold = None if edges is not None else np.asarray(threshold,
+                                                                    dtype=np.float64)
+        right = np.asarray(right, dtype=np.int32)
+        self._right = None if np.array_equal(right, _paired_right(self.left)) else right
+
+    @property
+    def threshold(self):
+        """Raw-value threshold of each node (0 at leaves)."""
+        if self._threshold is not None:
+            return self._threshold
+        return expand_compact(self.feature, self.split_bin, self.left, self._edges)[0]
+
+    @property
+    def right(self):
+        """Right child of each node, -1 at leaves."""
+        return self._right if self._right is not None else _paired_right(self.left)
+
+    def _routing(self):
+        """(threshold, right), derived in one pass when the tree is stored compactly."""
+        if self._threshold is None and self._right is None:
+            return expand_compact(self.feature, self.split_bin, self.left, self._edges)
+        return self.threshold, self.right
 
     @property
     def node_count(self):
@@ -83,13 +122,20 @@ class FittedTree(Tree):
 
     def add_values(self, X, out):
         """Add the leaf vector each row of ``X`` reaches to ``out`` (n_samples, n_values)."""
-        predict_raw(X, self.feature, self.threshold, self.default_left, self.left, self.right,
+        threshold, right = self._routing()
+        predict_raw(X, self.feature, threshold, self.default_left, self.left, right,
                     self.value, _LONE_TREE, _LONE_TREE, 0, 1, out)
 
     def apply(self, X):
         """Leaf id each row of ``X`` reaches."""
-        return apply_trees(X, self.feature, self.threshold, self.default_left, self.left,
-                           self.right, _LONE_TREE, 0, 1)[:, 0]
+        threshold, right = self._routing()
+        return apply_trees(X, self.feature, threshold, self.default_left, self.left, right,
+                           _LONE_TREE, 0, 1)[:, 0]
+
+
+def _paired_right(left):
+    """Right children numbered in pairs with the left ones: ``left + 1``, -1 at leaves."""
+    return np.where(left == -1, -1, left + 1).astype(np.int32)
 
 
 def grow_tree(X_binned, bin_mapper, Y, weight, params, min_weight_fraction_leaf, seed,
@@ -105,7 +151,8 @@ def grow_tree(X_binned, bin_mapper, Y, weight, params, min_weight_fraction_leaf,
                                  min_weight_leaf=min_weight_fraction_leaf * weight.sum())
     tree = grow_forest_tree(X_binned, Y, weight, rows, bin_mapper.edges_, bin_mapper.n_bins_,
                             params, int(seed), labels)
-    return FittedTree(**{name: getattr(tree, name) for name in TREE_FIELDS})
+    return FittedTree(**{name: getattr(tree, name) for name in TREE_FIELDS},
+                      edges=bin_mapper.edges_)
 
 
 def _dense(X):

@@ -6,12 +6,26 @@ binned data, bin edges, flat :class:`~.tree.Tree` arrays and prediction kernels 
 boosting; what differs is the split search, which is multi-output and looks only at the
 ``max_features`` features sampled for each node:
 
-* for each sampled feature, one pass finds the range of bins present in the node, a second
-  fills a histogram over that range only (so small deep nodes cost little), and a scan
-  evaluates every threshold (``splitter="best"``) or one uniformly drawn threshold
-  (``splitter="random"``, extra trees), with missing values tried on both sides;
-* the histogram channels are the weighted sums of the K targets (one-hot classes or
-  regression outputs), the weight and the row count.
+* ``splitter="best"``: for each sampled feature, one pass fills a histogram over the bins
+  present in the node (so small deep nodes cost little) and a scan evaluates every
+  threshold, with missing values tried on both sides;
+* ``splitter="random"`` (extra trees): one pass finds the node's bin range, a threshold is
+  drawn uniformly in it, and a second pass sums the left side (no histogram);
+* the channels are the weighted sums of the K targets (class weights, or regression
+  outputs), the weight and the row count.
+
+What keeps a node cheap:
+
+* the rows' weights and targets (class indices for classification) travel with the row
+  ids when a node is partitioned, so every pass reads them sequentially and only the
+  uint8 feature codes are gathered;
+* the partition and the extra-trees sums are branch-free, since which side a row takes is
+  unpredictable;
+* for classification with integer weights (bootstrap counts), the split search already
+  summed the left child, and the right child is the parent minus the left, exactly; the
+  partition then only moves rows;
+* node arrays start small and double as the tree grows, so the transient memory of a
+  tree is proportional to its size, not to its number of rows.
 
 With ``G_k`` the weighted sums of the targets and ``W`` the weight of a node, the weighted
 impurity decrease of a split is ``S(L) + S(R) - S(P)`` where ``S = sum_k G_k^2 / W`` for the
@@ -447,23 +461,23 @@ def _partition(XT, f, split_bin, default_left, start, stop, rows, wn, cn, yn, cl
 
 
 @njit(cache=True, nogil=True)
-def _open_node(node, G, W, sum_sq, XT, rows, wn, cn, yn, classify, node_start, node_stop,
-               node_depth, node_sums, value, cover, cand, criterion, random_split, max_depth,
+def _open_node(node, start, stop, depth, slot, G, W, sum_sq, XT, rows, wn, cn, yn, classify,
+               value, cover, open_int, open_float, criterion, random_split, max_depth,
                min_samples_split, min_samples_leaf, min_weight_leaf, max_features,
                min_decrease, hist, state, order, best, out, GL, GR):
     """Set a new node's value and cover from its sums; if it may split and a split
-    qualifies, record the candidate in ``cand`` and return True (the node is open)."""
+    qualifies, write its open-node record at ``slot`` and return True.
+
+    A record is (node, start, stop, depth) in ``open_int`` and, in ``open_float``, the
+    candidate split (gain, feature, bin, default_left, then the left child's K target
+    sums, weight and count) followed by the node's own sums (K targets, weight, count).
+    """
     K = G.shape[0]
     for k in range(K):
         value[node, k] = G[k] / W if W > 0.0 else 0.0
     cover[node] = W
-    start, stop = node_start[node], node_stop[node]
     n_node = stop - start
-    for k in range(K):
-        node_sums[node, k] = G[k]
-    node_sums[node, K] = W
-    node_sums[node, K + 1] = n_node
-    if ((max_depth > 0 and node_depth[node] >= max_depth) or n_node < min_samples_split
+    if ((max_depth > 0 and depth >= max_depth) or n_node < min_samples_split
             or n_node < 2 * min_samples_leaf or W < 2.0 * min_weight_leaf
             or _impurity(G, W, sum_sq, criterion) <= _EPSILON):
         return False
@@ -476,8 +490,17 @@ def _open_node(node, G, W, sum_sq, XT, rows, wn, cn, yn, classify, node_start, n
         best[0] /= K  # scikit-learn averages the squared error over outputs
     if best[0] + _EPSILON < min_decrease:
         return False
+    open_int[slot, 0] = node
+    open_int[slot, 1] = start
+    open_int[slot, 2] = stop
+    open_int[slot, 3] = depth
     for k in range(best.shape[0]):
-        cand[node, k] = best[k]
+        open_float[slot, k] = best[k]
+    own = best.shape[0]
+    for k in range(K):
+        open_float[slot, own + k] = G[k]
+    open_float[slot, own + K] = W
+    open_float[slot, own + K + 1] = n_node
     return True
 
 
@@ -511,15 +534,13 @@ def _grow(XT, labels, Y, weight, rows, classify, integral_weights, criterion, ra
     value = np.zeros((cap, K))
     gain = np.zeros(cap)
     cover = np.zeros(cap)
-    node_start = np.zeros(cap, dtype=np.int64)
-    node_stop = np.zeros(cap, dtype=np.int64)
-    node_depth = np.zeros(cap, dtype=np.int64)
-    # Per open node: gain, feature, bin, default_left, then the left child's sums (K
-    # targets, weight, count); and every node's own sums.
-    cand = np.full((cap, 6 + K), -1.0)
-    node_sums = np.zeros((cap, K + 2))
-    # Open nodes: a stack (depth-first growth) or the frontier (best-first growth).
-    open_nodes = np.empty(cap, dtype=np.int64)
+    # Open nodes (a stack for depth-first growth, the frontier for best-first growth), one
+    # record each (see _open_node); a stack holds about one node per level.
+    open_cap = 64
+    open_int = np.empty((open_cap, 4), dtype=np.int64)
+    best = np.empty(6 + K)
+    open_float = np.empty((open_cap, best.shape[0] + K + 2))
+    out = np.empty(5 + K)
 
     # The rows' weights and targets travel with them, in node order, so that every pass
     # over a node reads them sequentially; only the feature codes are gathered.
@@ -544,29 +565,24 @@ def _grow(XT, labels, Y, weight, rows, classify, integral_weights, criterion, ra
     order = np.arange(XT.shape[0])
     sums = np.zeros((2, K + 2))  # left and right child: K target sums, weight, count
     sum_sq = np.zeros((2, K))
-    best = np.empty(6 + K)
-    out = np.empty(5 + K)
     GL = np.empty(K)
     GR = np.empty(K)
 
-    sums[:] = 0.0
     for i in range(n_rows):
         _add_row(sums, 0, i, wn, cn, yn, classify)
         if not classify:
             for k in range(K):
                 sum_sq[0, k] += wn[i] * yn[i, k] * yn[i, k]
     min_decrease = min_impurity_decrease * sums[0, K]
-    node_stop[0] = n_rows
-    n_open = 0
     G_node = sums[0, :K].copy()  # the sums of the node being opened
     sq_node = sum_sq[0].copy()
-    if _open_node(0, G_node, sums[0, K], sq_node, XT, rows, wn, cn, yn, classify,
-                  node_start, node_stop, node_depth, node_sums, value, cover, cand, criterion,
-                  random_split, max_depth, min_samples_split, min_samples_leaf,
-                  min_weight_leaf, max_features, min_decrease, hist, state, order, best,
-                  out, GL, GR):
-        open_nodes[0] = 0
+    n_open = 0
+    if _open_node(0, 0, n_rows, 0, 0, G_node, sums[0, K], sq_node, XT, rows, wn, cn, yn,
+                  classify, value, cover, open_int, open_float, criterion, random_split,
+                  max_depth, min_samples_split, min_samples_leaf, min_weight_leaf,
+                  max_features, min_decrease, hist, state, order, best, out, GL, GR):
         n_open = 1
+    own = best.shape[0]  # where a record's own sums start in open_float
     n_nodes = 1
     n_leaves = 1
     while n_open > 0 and not (max_leaf_nodes > 0 and n_leaves >= max_leaf_nodes):
@@ -580,63 +596,63 @@ def _grow(XT, labels, Y, weight, rows, classify, integral_weights, criterion, ra
             value = _enlarge(value, cap)
             gain = _enlarge(gain, cap)
             cover = _enlarge(cover, cap)
-            node_start = _enlarge(node_start, cap)
-            node_stop = _enlarge(node_stop, cap)
-            node_depth = _enlarge(node_depth, cap)
-            cand = _enlarge(cand, cap)
-            node_sums = _enlarge(node_sums, cap)
-            open_nodes = _enlarge(open_nodes, cap)
+        if n_open + 1 > open_cap:  # one record out, up to two in
+            open_cap *= 2
+            open_int = _enlarge(open_int, open_cap)
+            open_float = _enlarge(open_float, open_cap)
+        pick = n_open - 1
         if max_leaf_nodes > 0:
             pick = 0
             for i in range(1, n_open):
-                if cand[open_nodes[i], 0] > cand[open_nodes[pick], 0]:
+                if open_float[i, 0] > open_float[pick, 0]:
                     pick = i
-        else:
-            pick = n_open - 1
-        parent = open_nodes[pick]
-        open_nodes[pick] = open_nodes[n_open - 1]
-        n_open -= 1
-        f = np.int64(cand[parent, 1])
-        b = np.int64(cand[parent, 2])
-        dl = cand[parent, 3] > 0.5
-        start, stop = node_start[parent], node_stop[parent]
-        mid = start + _partition(XT, f, b, dl, start, stop, rows, wn, cn, yn, classify,
-                                 not sums_by_difference, rows_buf, wn_buf, cn_buf, yn_buf,
-                                 sums, sum_sq)
+        split_node = open_int[pick, 0]
+        start = open_int[pick, 1]
+        stop = open_int[pick, 2]
+        depth = open_int[pick, 3]
+        f = np.int64(open_float[pick, 1])
+        b = np.int64(open_float[pick, 2])
+        dl = open_float[pick, 3] > 0.5
+        gain[split_node] = open_float[pick, 0]
         if sums_by_difference:
             # The split search summed the left child; the right child is the rest.
             for k in range(K + 1):
-                sums[0, k] = cand[parent, 4 + k]
-                sums[1, k] = node_sums[parent, k] - sums[0, k]
-            sums[0, K + 1] = mid - start
-            sums[1, K + 1] = stop - mid
-        feature[parent] = f
-        split_bin[parent] = b
-        default_left[parent] = dl
-        gain[parent] = cand[parent, 0]
-        left[parent] = n_nodes
-        right[parent] = n_nodes + 1
+                sums[0, k] = open_float[pick, 4 + k]
+                sums[1, k] = open_float[pick, own + k] - sums[0, k]
+        n_open -= 1
+        if pick != n_open:  # best-first: the last record fills the hole
+            open_int[pick] = open_int[n_open]
+            open_float[pick] = open_float[n_open]
+        mid = start + _partition(XT, f, b, dl, start, stop, rows, wn, cn, yn, classify,
+                                 not sums_by_difference, rows_buf, wn_buf, cn_buf, yn_buf,
+                                 sums, sum_sq)
+        sums[0, K + 1] = mid - start
+        sums[1, K + 1] = stop - mid
+        feature[split_node] = f
+        split_bin[split_node] = b
+        default_left[split_node] = dl
+        left[split_node] = n_nodes
+        right[split_node] = n_nodes + 1
         for child in (n_nodes, n_nodes + 1):
             feature[child] = -1
             left[child] = right[child] = -1
             split_bin[child] = 0
             default_left[child] = False
             gain[child] = 0.0
-            node_depth[child] = node_depth[parent] + 1
-        node_start[n_nodes], node_stop[n_nodes] = start, mid
-        node_start[n_nodes + 1], node_stop[n_nodes + 1] = mid, stop
         # Right child first, so that a depth-first stack grows the left subtree first.
         for side in (1, 0):
             child = n_nodes + side
             for k in range(K):
                 G_node[k] = sums[side, k]
                 sq_node[k] = sum_sq[side, k]
-            if _open_node(child, G_node, sums[side, K], sq_node, XT, rows, wn,
-                          cn, yn, classify, node_start, node_stop, node_depth, node_sums, value,
-                          cover, cand, criterion, random_split, max_depth, min_samples_split,
-                          min_samples_leaf, min_weight_leaf, max_features, min_decrease,
-                          hist, state, order, best, out, GL, GR):
-                open_nodes[n_open] = child
+            child_start = start if side == 0 else mid
+            child_stop = mid if side == 0 else stop
+            if _open_node(child, child_start, child_stop, depth + 1, n_open, G_node,
+                          sums[side, K], sq_node, XT, rows, wn, cn, yn, classify, value,
+                          cover, open_int, open_float, criterion, random_split, max_depth,
+                          min_samples_split, min_samples_leaf, min_weight_leaf,
+                          max_features, min_decrease, hist, state, order, best, out, GL,
+                          GR):
                 n_open += 1
         n_nodes += 2
         n_leaves += 1

@@ -95,6 +95,21 @@ class Tree:
         return cls(**{**{k: data[k] for k in TREE_FIELDS}, "threshold": threshold})
 
 
+@njit(cache=True, nogil=True)
+def expand_compact(feature, split_bin, left, edges):
+    """Threshold and right-child arrays of a tree stored compactly: thresholds as bins of
+    ``edges`` (``edges[feature, split_bin]``, 0 at leaves) and right children as
+    ``left + 1`` (-1 at leaves)."""
+    n = left.shape[0]
+    threshold = np.zeros(n)
+    right = np.full(n, -1, dtype=np.int32)
+    for k in range(n):
+        if left[k] != -1:
+            threshold[k] = edges[feature[k], split_bin[k]]
+            right[k] = left[k] + 1
+    return threshold, right
+
+
 _PACKED_DTYPES = {"feature": np.int32, "threshold": np.float64, "default_left": np.bool_,
                   "left": np.int32, "right": np.int32}
 
