@@ -135,20 +135,15 @@ def _add_row(acc, slot, i, wn, cn, yn, classify):
 
 @njit(cache=True, nogil=True)
 def _evaluate_feature(XT, f, rows, wn, cn, yn, classify, start, stop, G, W, criterion,
-                      random_split, min_samples_leaf, min_weight_leaf, hist, state, out,
-                      GL, GR):
-    """Best split of one feature (its codes in node order: ``XT[f, rows[i]]``) for one node;
-    writes (gain, bin, default_left) and the left side's sums (K targets, weight, count) to
-    ``out``.
+                      min_samples_leaf, min_weight_leaf, hist, out, GL, GR):
+    """Best split of one feature (its codes in node order: ``XT[f, rows[i]]``) for one node
+    over all thresholds; writes (gain, bin, default_left) and the left side's sums (K
+    targets, weight, count) to ``out``.
 
     ``hist`` must be all zeros on entry and is left all zeros: only the bins the node's
     rows touch are filled, scanned and cleared, so a small node costs little.
     Returns False when the feature is constant in the node (no partition exists).
     """
-    if random_split:
-        return _evaluate_random_threshold(XT, f, rows, wn, cn, yn, classify, start, stop, G,
-                                          W, criterion, min_samples_leaf, min_weight_leaf,
-                                          hist, state, out, GL, GR)
     K = G.shape[0]
     lo = 255
     hi = -1
@@ -176,104 +171,136 @@ def _evaluate_feature(XT, f, rows, wn, cn, yn, classify, start, stop, G, W, crit
 
 
 @njit(cache=True, nogil=True)
-def _evaluate_random_threshold(XT, f, rows, wn, cn, yn, classify, start, stop, G, W,
-                               criterion, min_samples_leaf, min_weight_leaf, scratch, state,
-                               out, GL, GR):
-    """Extra trees: one threshold drawn uniformly between the node's smallest and largest
-    bin, scored with missing values on either side (the better side is kept).
+def _find_random_split(XT, rows, wn, cn, yn, classify, start, stop, G, W, criterion,
+                       min_samples_leaf, min_weight_leaf, max_features, scratch, state, order,
+                       best):
+    """Extra trees' split search (``splitter="random"``), written as one function: for each
+    drawn feature, one threshold drawn uniformly between the node's smallest and largest
+    present bin, scored with missing values on either side.
 
-    Two passes and no histogram: the bin range, then the left side's sums. ``scratch``
-    rows 0 and 1 (zeros on entry, zeros on exit) hold the left and missing sums.
+    Two passes per feature and no histogram: the bin range, then the left side's sums.
+    Everything stays in this function because nodes are mostly small, and there the
+    calls and array bookkeeping of a function per feature cost more than the passes.
+    The feature draw follows :func:`_find_split`; the results go to ``best`` likewise.
+    ``scratch`` rows 0 and 1 (zeros on entry, zeros on exit) hold the left and missing
+    sums when they do not fit in registers.
     """
     K = G.shape[0]
+    n_features = XT.shape[0]
     n_node = stop - start
-    lo = 255
-    hi = -1
-    n_missing = 0
-    for i in range(start, stop):
-        b = np.int64(XT[f, rows[i]])
-        missing = b == MISSING_BIN
-        lo = min(lo, b)
-        hi = max(hi, -1 if missing else b)
-        n_missing += missing
-    has_missing = n_missing > 0
-    if hi < 0 or (lo == hi and not has_missing):
-        out[0] = -np.inf
-        return False
-    # With a single present bin the only partition is "present vs missing" (t = hi).
-    t = lo + _randint(state, hi - lo) if hi > lo else hi
-    # Branch-free sums: which side a row falls on is a coin flip the CPU cannot predict.
-    # Weights and counts accumulate in registers; only the targets go through ``scratch``.
-    wl = nl = wm = nm = 0.0
-    if classify and K == 2:
-        # Two classes: the class-1 sums stay in registers too, and class 0 is the rest
-        # (exactly: a row of class 1 adds the same product to both sums).
-        g1 = m1 = 0.0
-        for i in range(start, stop):
-            b = np.int64(XT[f, rows[i]])
-            w = wn[i]
-            is_left = 1.0 if b <= t else 0.0
-            is_missing = 1.0 if b == MISSING_BIN else 0.0
-            w1 = w * cn[i]
-            wl += w * is_left
-            nl += is_left
-            g1 += w1 * is_left
-            wm += w * is_missing
-            nm += is_missing
-            m1 += w1 * is_missing
-        scratch[0, 0] = wl - g1
-        scratch[0, 1] = g1
-        scratch[1, 0] = wm - m1
-        scratch[1, 1] = m1
-    else:
-        for i in range(start, stop):
-            b = np.int64(XT[f, rows[i]])
-            w = wn[i]
-            is_left = 1.0 if b <= t else 0.0
-            is_missing = 1.0 if b == MISSING_BIN else 0.0
-            if classify:
-                c = cn[i]
-                scratch[0, c] += w * is_left
-                scratch[1, c] += w * is_missing
-            else:
-                for k in range(K):
-                    scratch[0, k] += w * is_left * yn[i, k]
-                    scratch[1, k] += w * is_missing * yn[i, k]
-            wl += w * is_left
-            nl += is_left
-            wm += w * is_missing
-            nm += is_missing
-    scratch[0, K] = wl
-    scratch[0, K + 1] = nl
-    scratch[1, K] = wm
-    scratch[1, K + 1] = nm
-    found = False
-    for miss_left in range(2 if has_missing else 1):
-        wl = scratch[0, K] + miss_left * scratch[1, K]
-        nl = scratch[0, K + 1] + miss_left * scratch[1, K + 1]
-        wr = W - wl
-        if (nl < min_samples_leaf or n_node - nl < min_samples_leaf or wl < min_weight_leaf
-                or wr < min_weight_leaf or wl <= 0.0 or wr <= 0.0):
-            continue
-        for k in range(K):
-            GL[k] = scratch[0, k] + miss_left * scratch[1, k]
-            GR[k] = G[k] - GL[k]
-        gain = _score(GL, wl, criterion) + _score(GR, wr, criterion) - _score(G, W, criterion)
-        if not found or _better(gain, out[0]):
-            found = True
-            out[0] = gain
-            out[1] = t
-            out[2] = miss_left
+    parent = _score(G, W, criterion)
+    best[0] = -np.inf
+    best[1] = -1.0
+    visited = 0
+    for i in range(n_features):
+        if visited >= max_features and best[1] >= 0:
+            break
+        j = i + _randint(state, n_features - i)
+        f = order[j]
+        order[j] = order[i]
+        order[i] = f
+        visited += 1
+        lo = 255
+        hi = -1
+        n_missing = 0
+        for r in range(start, stop):
+            b = np.int64(XT[f, rows[r]])
+            missing = b == MISSING_BIN
+            lo = min(lo, b)
+            hi = max(hi, -1 if missing else b)
+            n_missing += missing
+        if hi < 0 or (lo == hi and n_missing == 0):
+            continue  # constant feature: no partition
+        # With a single present bin the only partition is "present vs missing" (t = hi).
+        t = lo + _randint(state, hi - lo) if hi > lo else hi
+        # Branch-free sums: which side a row falls on is a coin flip the CPU cannot
+        # predict. Weights and counts accumulate in registers, and so do the targets of
+        # two classes (class 0 is the rest, exactly: a row of class 1 adds the same
+        # product to both sums) or of one regression output.
+        wl = nl = wm = nm = 0.0
+        if classify and K == 2:
+            g1 = m1 = 0.0
+            for r in range(start, stop):
+                b = np.int64(XT[f, rows[r]])
+                w = wn[r]
+                is_left = 1.0 if b <= t else 0.0
+                is_missing = 1.0 if b == MISSING_BIN else 0.0
+                w1 = w * cn[r]
+                wl += w * is_left
+                nl += is_left
+                g1 += w1 * is_left
+                wm += w * is_missing
+                nm += is_missing
+                m1 += w1 * is_missing
+            scratch[0, 0] = wl - g1
+            scratch[0, 1] = g1
+            scratch[1, 0] = wm - m1
+            scratch[1, 1] = m1
+        elif not classify and K == 1:
+            g = m = 0.0
+            for r in range(start, stop):
+                b = np.int64(XT[f, rows[r]])
+                w = wn[r]
+                wy = w * yn[r, 0]
+                is_left = 1.0 if b <= t else 0.0
+                is_missing = 1.0 if b == MISSING_BIN else 0.0
+                wl += w * is_left
+                nl += is_left
+                g += wy * is_left
+                wm += w * is_missing
+                nm += is_missing
+                m += wy * is_missing
+            scratch[0, 0] = g
+            scratch[1, 0] = m
+        else:
+            for r in range(start, stop):
+                b = np.int64(XT[f, rows[r]])
+                w = wn[r]
+                is_left = 1.0 if b <= t else 0.0
+                is_missing = 1.0 if b == MISSING_BIN else 0.0
+                if classify:
+                    c = cn[r]
+                    scratch[0, c] += w * is_left
+                    scratch[1, c] += w * is_missing
+                else:
+                    for k in range(K):
+                        scratch[0, k] += w * is_left * yn[r, k]
+                        scratch[1, k] += w * is_missing * yn[r, k]
+                wl += w * is_left
+                nl += is_left
+                wm += w * is_missing
+                nm += is_missing
+        for miss_left in range(2 if n_missing > 0 else 1):
+            w_left = wl + miss_left * wm
+            n_left = nl + miss_left * nm
+            w_right = W - w_left
+            if (n_left < min_samples_leaf or n_node - n_left < min_samples_leaf
+                    or w_left < min_weight_leaf or w_right < min_weight_leaf
+                    or w_left <= 0.0 or w_right <= 0.0):
+                continue
+            gain = -parent
             for k in range(K):
-                out[3 + k] = GL[k]
-            out[3 + K] = wl
-            out[4 + K] = nl
-    for k in range(K + 2):
-        scratch[0, k] = 0.0
-        scratch[1, k] = 0.0
-    if not found:
-        out[0] = -np.inf
-    return True
+                gl = scratch[0, k] + miss_left * scratch[1, k]
+                gr = G[k] - gl
+                if criterion == 1:
+                    if gl > 0.0:
+                        gain += gl * np.log2(gl / w_left)
+                    if gr > 0.0:
+                        gain += gr * np.log2(gr / w_right)
+                else:
+                    gain += gl * gl / w_left + gr * gr / w_right
+            if best[1] < 0 or _better(gain, best[0]):
+                best[0] = gain
+                best[1] = f
+                best[2] = t
+                best[3] = miss_left
+                for k in range(K):
+                    best[4 + k] = scratch[0, k] + miss_left * scratch[1, k]
+                best[4 + K] = w_left
+                best[5 + K] = n_left
+        for k in range(K):
+            scratch[0, k] = 0.0
+            scratch[1, k] = 0.0
 
 
 @njit(cache=True, nogil=True)
@@ -359,6 +386,11 @@ def _find_split(XT, rows, wn, cn, yn, classify, start, stop, G, W, criterion, ra
     (gain, feature, bin, default_left) to ``best[:4]`` and the left child's sums (K
     targets, weight, count) to ``best[4:]``; feature -1 if no split qualifies.
     """
+    if random_split:
+        _find_random_split(XT, rows, wn, cn, yn, classify, start, stop, G, W, criterion,
+                           min_samples_leaf, min_weight_leaf, max_features, hist, state,
+                           order, best)
+        return
     n_features = XT.shape[0]
     best[0] = -np.inf
     best[1] = -1.0
@@ -372,8 +404,8 @@ def _find_split(XT, rows, wn, cn, yn, classify, start, stop, G, W, criterion, ra
         order[i] = f
         visited += 1
         if not _evaluate_feature(XT, f, rows, wn, cn, yn, classify, start, stop, G, W,
-                                 criterion, random_split, min_samples_leaf, min_weight_leaf,
-                                 hist, state, out, GL, GR):
+                                 criterion, min_samples_leaf, min_weight_leaf, hist, out,
+                                 GL, GR):
             continue
         if out[0] > -np.inf and (best[1] < 0 or _better(out[0], best[0])):
             best[0] = out[0]
