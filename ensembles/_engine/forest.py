@@ -45,6 +45,10 @@ CRITERIA = {"gini": 0, "entropy": 1, "log_loss": 1, "squared_error": 2}
 SPLITTERS = {"best": 0, "random": 1}
 # scikit-learn treats impurities below this as pure nodes.
 _EPSILON = np.finfo(np.float64).eps
+# Best splits of nodes of at most this many rows sort the rows instead of filling a
+# histogram: the histogram's scan spans the node's bin range, which stays wide in small
+# nodes of continuous features.
+_SORT_MAX_ROWS = 32
 
 
 @dataclass
@@ -168,6 +172,103 @@ def _evaluate_feature(XT, f, rows, wn, cn, yn, classify, start, stop, G, W, crit
     if not found:
         out[0] = -np.inf
     return hi >= 0 and (lo < hi or has_missing)
+
+
+@njit(cache=True, nogil=True)
+def _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop, G, W, criterion,
+                             min_samples_leaf, min_weight_leaf, hist, out, GL, GR, sort_codes,
+                             sort_pos):
+    """:func:`_evaluate_feature` for a small node: its rows sorted by bin (insertion sort,
+    stable) instead of a histogram, so the scan visits the node's rows, not the span of
+    bins between its smallest and largest value. Same candidates, same choice.
+
+    ``sort_codes`` and ``sort_pos`` hold at least ``stop - start`` entries; the missing
+    rows are summed in ``hist[MISSING_BIN]`` (zeros on entry and on exit).
+    """
+    K = G.shape[0]
+    n_present = 0
+    for r in range(start, stop):
+        b = np.int64(XT[f, rows[r]])
+        if b == MISSING_BIN:
+            _add_row(hist, MISSING_BIN, r, wn, cn, yn, classify)
+            continue
+        q = n_present
+        while q > 0 and sort_codes[q - 1] > b:
+            sort_codes[q] = sort_codes[q - 1]
+            sort_pos[q] = sort_pos[q - 1]
+            q -= 1
+        sort_codes[q] = b
+        sort_pos[q] = r
+        n_present += 1
+    has_missing = n_present < stop - start
+    if n_present == 0 or (sort_codes[0] == sort_codes[n_present - 1] and not has_missing):
+        for k in range(K + 2):
+            hist[MISSING_BIN, k] = 0.0
+        out[0] = -np.inf
+        return False
+    hi = sort_codes[n_present - 1]
+    n_node = stop - start
+    parent = _score(G, W, criterion)
+    for k in range(K):
+        GL[k] = 0.0
+    WL = 0.0
+    NL = 0.0
+    found = False
+    best_next = hi
+    for q in range(n_present):
+        r = sort_pos[q]
+        w = wn[r]
+        if classify:
+            GL[cn[r]] += w
+        else:
+            for k in range(K):
+                GL[k] += w * yn[r, k]
+        WL += w
+        NL += 1.0
+        b = sort_codes[q]
+        if q + 1 < n_present and sort_codes[q + 1] == b:
+            continue  # the bin goes on
+        if b == hi and not has_missing:
+            break  # every row left: no partition
+        for miss_left in range(2 if has_missing else 1):
+            wl = WL + miss_left * hist[MISSING_BIN, K]
+            nl = NL + miss_left * hist[MISSING_BIN, K + 1]
+            wr = W - wl
+            if (nl < min_samples_leaf or n_node - nl < min_samples_leaf
+                    or wl < min_weight_leaf or wr < min_weight_leaf or wl <= 0.0
+                    or wr <= 0.0):
+                continue
+            for k in range(K):
+                GR[k] = G[k] - GL[k] - miss_left * hist[MISSING_BIN, k]
+            score_left = 0.0
+            if criterion == 1:
+                for k in range(K):
+                    gl = G[k] - GR[k]
+                    if gl > 0.0:
+                        score_left += gl * np.log2(gl / wl)
+            else:
+                for k in range(K):
+                    gl = G[k] - GR[k]
+                    score_left += gl * gl / wl
+            gain = score_left + _score(GR, wr, criterion) - parent
+            if not found or _better(gain, out[0]):
+                found = True
+                out[0] = gain
+                out[1] = b
+                out[2] = miss_left
+                for k in range(K):
+                    out[3 + k] = G[k] - GR[k]
+                out[3 + K] = wl
+                out[4 + K] = nl
+                best_next = sort_codes[q + 1] if q + 1 < n_present else hi
+    if found and out[1] < hi:
+        # Mid-gap, as _scan_bins places it.
+        out[1] = (np.int64(out[1]) + best_next) // 2
+    for k in range(K + 2):
+        hist[MISSING_BIN, k] = 0.0
+    if not found:
+        out[0] = -np.inf
+    return True
 
 
 @njit(cache=True, nogil=True)
@@ -377,7 +478,7 @@ def _scan_bins(hist, lo, hi, has_missing, G, W, n_node, criterion, min_samples_l
 @njit(cache=True, nogil=True)
 def _find_split(XT, rows, wn, cn, yn, classify, start, stop, G, W, criterion, random_split,
                 min_samples_leaf, min_weight_leaf, max_features, hist, state, order, best,
-                out, GL, GR):
+                out, GL, GR, sort_codes, sort_pos):
     """Best split over randomly ordered features: at least ``max_features`` of them are
     examined, and more while no valid split has been found (scikit-learn's rule).
 
@@ -403,9 +504,16 @@ def _find_split(XT, rows, wn, cn, yn, classify, start, stop, G, W, criterion, ra
         order[j] = order[i]
         order[i] = f
         visited += 1
-        if not _evaluate_feature(XT, f, rows, wn, cn, yn, classify, start, stop, G, W,
-                                 criterion, min_samples_leaf, min_weight_leaf, hist, out,
-                                 GL, GR):
+        if stop - start <= _SORT_MAX_ROWS:
+            valid = _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop,
+                                             G, W, criterion, min_samples_leaf,
+                                             min_weight_leaf, hist, out, GL, GR, sort_codes,
+                                             sort_pos)
+        else:
+            valid = _evaluate_feature(XT, f, rows, wn, cn, yn, classify, start, stop, G, W,
+                                      criterion, min_samples_leaf, min_weight_leaf, hist,
+                                      out, GL, GR)
+        if not valid:
             continue
         if out[0] > -np.inf and (best[1] < 0 or _better(out[0], best[0])):
             best[0] = out[0]
@@ -496,7 +604,7 @@ def _partition(XT, f, split_bin, default_left, start, stop, rows, wn, cn, yn, cl
 def _open_node(node, start, stop, depth, slot, G, W, sum_sq, XT, rows, wn, cn, yn, classify,
                value, cover, open_int, open_float, criterion, random_split, max_depth,
                min_samples_split, min_samples_leaf, min_weight_leaf, max_features,
-               min_decrease, hist, state, order, best, out, GL, GR):
+               min_decrease, hist, state, order, best, out, GL, GR, sort_codes, sort_pos):
     """Set a new node's value and cover from its sums; if it may split and a split
     qualifies, write its open-node record at ``slot`` and return True.
 
@@ -515,7 +623,7 @@ def _open_node(node, start, stop, depth, slot, G, W, sum_sq, XT, rows, wn, cn, y
         return False
     _find_split(XT, rows, wn, cn, yn, classify, start, stop, G, W, criterion, random_split,
                 min_samples_leaf, min_weight_leaf, max_features, hist, state, order, best,
-                out, GL, GR)
+                out, GL, GR, sort_codes, sort_pos)
     if best[1] < 0:
         return False
     if criterion == 2:
@@ -599,6 +707,8 @@ def _grow(XT, labels, Y, weight, rows, classify, integral_weights, criterion, ra
     sum_sq = np.zeros((2, K))
     GL = np.empty(K)
     GR = np.empty(K)
+    sort_codes = np.empty(_SORT_MAX_ROWS, dtype=np.int64)
+    sort_pos = np.empty(_SORT_MAX_ROWS, dtype=np.int64)
 
     for i in range(n_rows):
         _add_row(sums, 0, i, wn, cn, yn, classify)
@@ -612,7 +722,8 @@ def _grow(XT, labels, Y, weight, rows, classify, integral_weights, criterion, ra
     if _open_node(0, 0, n_rows, 0, 0, G_node, sums[0, K], sq_node, XT, rows, wn, cn, yn,
                   classify, value, cover, open_int, open_float, criterion, random_split,
                   max_depth, min_samples_split, min_samples_leaf, min_weight_leaf,
-                  max_features, min_decrease, hist, state, order, best, out, GL, GR):
+                  max_features, min_decrease, hist, state, order, best, out, GL, GR,
+                  sort_codes, sort_pos):
         n_open = 1
     own = best.shape[0]  # where a record's own sums start in open_float
     n_nodes = 1
@@ -684,7 +795,7 @@ def _grow(XT, labels, Y, weight, rows, classify, integral_weights, criterion, ra
                           cover, open_int, open_float, criterion, random_split, max_depth,
                           min_samples_split, min_samples_leaf, min_weight_leaf,
                           max_features, min_decrease, hist, state, order, best, out, GL,
-                          GR):
+                          GR, sort_codes, sort_pos):
                 n_open += 1
         n_nodes += 2
         n_leaves += 1
