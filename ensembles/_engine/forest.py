@@ -7,10 +7,12 @@ boosting; what differs is the split search, which is multi-output and looks only
 ``max_features`` features sampled for each node:
 
 * ``splitter="best"``: for each sampled feature, one pass fills a histogram over the bins
-  present in the node (so small deep nodes cost little) and a scan evaluates every
-  threshold, with missing values tried on both sides;
+  present in the node and a scan evaluates every threshold, with missing values tried on
+  both sides; a node of a few rows sorts them by bin instead, since their values still
+  span most bins and a histogram scan would cost far more than the rows;
 * ``splitter="random"`` (extra trees): one pass finds the node's bin range, a threshold is
-  drawn uniformly in it, and a second pass sums the left side (no histogram);
+  drawn uniformly in it, and a second pass sums the left side (no histogram); the whole
+  search is one function, as calls per feature would outweigh the work in small nodes;
 * the channels are the weighted sums of the K targets (class weights, or regression
   outputs), the weight and the row count.
 
