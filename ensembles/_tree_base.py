@@ -25,7 +25,14 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._engine.binning import BinMapper
 from ._engine.forest import ForestTreeParams, grow_forest_tree
-from ._engine.tree import TREE_FIELDS, Tree, apply_trees, expand_compact, predict_raw
+from ._engine.tree import (
+    TREE_FIELDS,
+    Tree,
+    apply_trees,
+    expand_compact,
+    fill_internal_values,
+    predict_raw,
+)
 
 MODEL_FORMAT = "ensembles.trees"
 MODEL_FORMAT_VERSION = 1
@@ -48,11 +55,13 @@ class FittedTree(Tree):
     the node's training rows; ``gain`` is the weighted impurity decrease of a split and
     ``cover`` the node's training weight. scikit-learn's names are aliases.
 
-    A forest holds many deep trees, so a grown tree stores less than a :class:`Tree`:
-    given the model's bin ``edges`` (shared by its trees), ``threshold`` is derived as
-    ``edges[feature, split_bin]``, and ``right`` as ``left + 1`` when children are
-    numbered in pairs, as the grower numbers them; both are computed when read. A tree
-    built without edges (read from a file) keeps the thresholds it was given.
+    A forest holds many deep trees, so a grown tree stores only what it cannot derive:
+    given the model's bin ``edges`` (shared by its trees), ``threshold`` is
+    ``edges[feature, split_bin]``, ``right`` is ``left + 1`` (the grower numbers children
+    in pairs), ``value`` is kept for the leaves only (an internal node's is the
+    cover-weighted mean of its children's) and ``gain`` for the internal nodes only (it is
+    0 at leaves); the full arrays are computed when read. A tree built without edges (read
+    from a file) keeps the arrays it was given.
     """
 
     def __init__(self, feature, threshold, split_bin, default_left, left, right, value, gain,
@@ -61,32 +70,64 @@ class FittedTree(Tree):
         self.split_bin = np.asarray(split_bin, dtype=np.uint8)
         self.default_left = np.asarray(default_left, dtype=np.bool_)
         self.left = np.asarray(left, dtype=np.int32)
-        self.value = np.asarray(value, dtype=np.float64).reshape(len(self.left), -1)
-        self.gain = np.asarray(gain, dtype=np.float64)
         self.cover = np.asarray(cover, dtype=np.float64)
-        self._edges = edges
-        self._threshold = None if edges is not None else np.asarray(threshold,
-                                                                    dtype=np.float64)
+        value = np.asarray(value, dtype=np.float64).reshape(len(self.left), -1)
+        gain = np.asarray(gain, dtype=np.float64)
         right = np.asarray(right, dtype=np.int32)
-        self._right = None if np.array_equal(right, _paired_right(self.left)) else right
+        self._edges = edges
+        if edges is not None:
+            if not np.array_equal(right, _paired_right(self.left)):
+                raise ValueError("a tree stored compactly numbers its children in pairs")
+            leaf = self.left == -1
+            self._leaf_value = value[leaf]
+            self._split_gain = gain[~leaf]
+        else:
+            self._threshold, self._right, self._value, self._gain = (
+                np.asarray(threshold, dtype=np.float64), right, value, gain)
+
+    def _is_compact(self):
+        return self._edges is not None
+
+    def _routing(self):
+        """(threshold, right, value) as the prediction kernels take them; a compact tree's
+        internal nodes get value 0 here, since no row ends in them."""
+        if self._is_compact():
+            return expand_compact(self.feature, self.split_bin, self.left, self._edges,
+                                  self._leaf_value)
+        return self._threshold, self._right, self._value
 
     @property
     def threshold(self):
         """Raw-value threshold of each node (0 at leaves)."""
-        if self._threshold is not None:
-            return self._threshold
-        return expand_compact(self.feature, self.split_bin, self.left, self._edges)[0]
+        return self._routing()[0]
 
     @property
     def right(self):
         """Right child of each node, -1 at leaves."""
-        return self._right if self._right is not None else _paired_right(self.left)
+        return _paired_right(self.left) if self._is_compact() else self._right
 
-    def _routing(self):
-        """(threshold, right), derived in one pass when the tree is stored compactly."""
-        if self._threshold is None and self._right is None:
-            return expand_compact(self.feature, self.split_bin, self.left, self._edges)
-        return self.threshold, self.right
+    @property
+    def value(self):
+        """Value vector of each node (see the class description)."""
+        if not self._is_compact():
+            return self._value
+        threshold, right, value = self._routing()
+        fill_internal_values(self.left, right, self.cover, value)
+        return value
+
+    @property
+    def gain(self):
+        """Weighted impurity decrease of each node's split (0 at leaves)."""
+        if not self._is_compact():
+            return self._gain
+        gain = np.zeros(len(self.left))
+        gain[self.left != -1] = self._split_gain
+        return gain
+
+    @property
+    def n_values(self):
+        """Length of a node's value vector (classes or outputs)."""
+        return (self._leaf_value if self._is_compact() else self._value).shape[1]
 
     @property
     def node_count(self):
@@ -122,13 +163,13 @@ class FittedTree(Tree):
 
     def add_values(self, X, out):
         """Add the leaf vector each row of ``X`` reaches to ``out`` (n_samples, n_values)."""
-        threshold, right = self._routing()
-        predict_raw(X, self.feature, threshold, self.default_left, self.left, right,
-                    self.value, _LONE_TREE, _LONE_TREE, 0, 1, out)
+        threshold, right, value = self._routing()
+        predict_raw(X, self.feature, threshold, self.default_left, self.left, right, value,
+                    _LONE_TREE, _LONE_TREE, 0, 1, out)
 
     def apply(self, X):
         """Leaf id each row of ``X`` reaches."""
-        threshold, right = self._routing()
+        threshold, right, _ = self._routing()
         return apply_trees(X, self.feature, threshold, self.default_left, self.left, right,
                            _LONE_TREE, 0, 1)[:, 0]
 
@@ -247,7 +288,7 @@ class BaseTreeModel(BaseEstimator):
     def _mean_values(self, X):
         """Average over the trees of the leaf vectors the rows of validated X reach."""
         trees = self._trees()
-        out = np.zeros((X.shape[0], trees[0].value.shape[1]))
+        out = np.zeros((X.shape[0], trees[0].n_values))
         for tree in trees:
             tree.add_values(X, out)
         if len(trees) > 1:

@@ -157,7 +157,7 @@ class _BaseForest(BaseTreeModel):
         if not self.warm_start or not hasattr(self, "estimators_"):
             return []
         members = list(self.estimators_)
-        if members and (members[0].tree_.value.shape[1] != Y.shape[1] or not np.array_equal(
+        if members and (members[0].tree_.n_values != Y.shape[1] or not np.array_equal(
                 getattr(members[0], "classes_", ()), getattr(self, "classes_", ()))):
             # Validating y already set the new targets' attributes; the kept forest is the
             # first fit's, so put its attributes back.
@@ -166,7 +166,7 @@ class _BaseForest(BaseTreeModel):
                     setattr(self, attr, getattr(members[0], attr))
             raise ValueError(
                 f"warm_start=True needs the targets of the first fit: its members predict "
-                f"{members[0].tree_.value.shape[1]} values (classes or outputs), y has "
+                f"{members[0].tree_.n_values} values (classes or outputs), y has "
                 f"{Y.shape[1]}{' or other classes' if hasattr(self, 'classes_') else ''}. "
                 f"Fit with warm_start=False to start over.")
         if self.n_estimators < len(members):

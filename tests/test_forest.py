@@ -367,20 +367,26 @@ def test_missing_values_are_routed_natively(cls):
 
 @pytest.mark.parametrize("cls", FORESTS)
 def test_compact_trees_route_like_their_saved_form(cls, tmp_path):
-    """Grown trees derive thresholds from the shared bin edges and right children from the
-    left ones instead of storing them; they must route every row as the explicit arrays of
-    their saved form do, also at a threshold, next to one, far out and at NaN."""
+    """Grown trees derive thresholds from the shared bin edges, right children from the
+    left ones and internal values from the leaves instead of storing them; they must route
+    every row as the explicit arrays of their saved form do, also at a threshold, next to
+    one, far out and at NaN."""
     rng = np.random.RandomState(0)
     X = rng.randint(0, 30, size=(400, 3)).astype(float) / 7.0
     X[rng.rand(*X.shape) < 0.1] = np.nan
     y = (np.nan_to_num(X[:, 0]) + rng.rand(400) > 2.5).astype(int)
     model = cls(n_estimators=10, random_state=0).fit(X, y)
-    assert all(est.tree_._threshold is None and est.tree_._right is None
-               for est in model.estimators_)
+    for est in model.estimators_:
+        tree = est.tree_
+        assert tree._is_compact() and len(tree._leaf_value) == tree.n_leaves
+        internal = np.flatnonzero(tree.left != -1)
+        children = tree.value[tree.left[internal]] * tree.cover[tree.left[internal], None] + \
+            tree.value[tree.right[internal]] * tree.cover[tree.right[internal], None]
+        np.testing.assert_allclose(tree.value[internal] * tree.cover[internal, None], children)
     path = tmp_path / "forest.json"
     model.save_model(path)
     loaded = cls().load_model(path)
-    assert all(est.tree_._threshold is not None for est in loaded.estimators_)
+    assert not any(est.tree_._is_compact() for est in loaded.estimators_)
     thresholds = np.unique(np.concatenate([
         est.tree_.threshold[est.tree_.feature >= 0] for est in model.estimators_]))
     thresholds = thresholds[np.isfinite(thresholds)]  # +inf splits off the missing values

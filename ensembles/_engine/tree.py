@@ -66,6 +66,10 @@ class Tree:
         return len(self.left)
 
     @property
+    def n_values(self):
+        return self.value.shape[1]
+
+    @property
     def n_leaves(self):
         return int(np.sum(self.left == -1))
 
@@ -96,18 +100,38 @@ class Tree:
 
 
 @njit(cache=True, nogil=True)
-def expand_compact(feature, split_bin, left, edges):
-    """Threshold and right-child arrays of a tree stored compactly: thresholds as bins of
-    ``edges`` (``edges[feature, split_bin]``, 0 at leaves) and right children as
-    ``left + 1`` (-1 at leaves)."""
+def expand_compact(feature, split_bin, left, edges, leaf_value):
+    """The threshold, right-child and value arrays of a tree stored compactly: thresholds
+    as bins of ``edges`` (``edges[feature, split_bin]``, 0 at leaves), right children as
+    ``left + 1`` (-1 at leaves) and values for the leaves only, in node order (internal
+    nodes get 0: prediction never reads them; see :func:`fill_internal_values`)."""
     n = left.shape[0]
     threshold = np.zeros(n)
     right = np.full(n, -1, dtype=np.int32)
+    value = np.zeros((n, leaf_value.shape[1]))
+    n_leaves = 0
     for k in range(n):
         if left[k] != -1:
             threshold[k] = edges[feature[k], split_bin[k]]
             right[k] = left[k] + 1
-    return threshold, right
+        else:
+            value[k] = leaf_value[n_leaves]
+            n_leaves += 1
+    return threshold, right, value
+
+
+@njit(cache=True, nogil=True)
+def fill_internal_values(left, right, cover, value):
+    """Set each internal node's value to the cover-weighted mean of its children's (the
+    value of the node's training rows, up to rounding), from the leaves up."""
+    for node in range(left.shape[0] - 1, -1, -1):  # children have larger ids than parents
+        lo = left[node]
+        if lo == -1:
+            continue
+        hi = right[node]
+        for k in range(value.shape[1]):
+            total = cover[lo] * value[lo, k] + cover[hi] * value[hi, k]
+            value[node, k] = total / cover[node] if cover[node] > 0.0 else 0.0
 
 
 _PACKED_DTYPES = {"feature": np.int32, "threshold": np.float64, "default_left": np.bool_,
