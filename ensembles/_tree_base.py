@@ -88,13 +88,19 @@ class FittedTree(Tree):
     def _is_compact(self):
         return self._edges is not None
 
-    def _routing(self):
-        """(threshold, right, value) as the prediction kernels take them; a compact tree's
-        internal nodes get value 0 here, since no row ends in them."""
-        if self._is_compact():
-            return expand_compact(self.feature, self.split_bin, self.left, self._edges,
-                                  self._leaf_value)
-        return self._threshold, self._right, self._value
+    def _routing(self, workspace=None):
+        """(threshold, right, value) as the prediction kernels take them. A compact tree
+        fills them into ``workspace`` (from :func:`routing_workspace`; new arrays if None),
+        and its internal nodes' values are not set, since no row ends in them."""
+        if not self._is_compact():
+            return self._threshold, self._right, self._value
+        if workspace is None:
+            workspace = routing_workspace([self])
+        n = len(self.left)
+        threshold, right, value = (array[:n] for array in workspace)
+        expand_compact(self.feature, self.split_bin, self.left, self._edges,
+                       self._leaf_value, threshold, right, value)
+        return threshold, right, value
 
     @property
     def threshold(self):
@@ -161,9 +167,11 @@ class FittedTree(Tree):
         total = out.sum()
         return out / total if total > 0 else out
 
-    def add_values(self, X, out):
-        """Add the leaf vector each row of ``X`` reaches to ``out`` (n_samples, n_values)."""
-        threshold, right, value = self._routing()
+    def add_values(self, X, out, workspace=None):
+        """Add the leaf vector each row of ``X`` reaches to ``out`` (n_samples, n_values);
+        ``workspace`` is scratch for a compact tree's routing arrays (see
+        :func:`routing_workspace`)."""
+        threshold, right, value = self._routing(workspace)
         predict_raw(X, self.feature, threshold, self.default_left, self.left, right, value,
                     _LONE_TREE, _LONE_TREE, 0, 1, out)
 
@@ -172,6 +180,13 @@ class FittedTree(Tree):
         threshold, right, _ = self._routing()
         return apply_trees(X, self.feature, threshold, self.default_left, self.left, right,
                            _LONE_TREE, 0, 1)[:, 0]
+
+
+def routing_workspace(trees):
+    """Scratch arrays for :meth:`FittedTree._routing` that fit any of ``trees``, so that
+    predicting with many trees fills the same memory instead of fresh pages per tree."""
+    n = max(len(tree.left) for tree in trees)
+    return (np.empty(n), np.empty(n, dtype=np.int32), np.zeros((n, trees[0].n_values)))
 
 
 def _paired_right(left):
@@ -289,8 +304,9 @@ class BaseTreeModel(BaseEstimator):
         """Average over the trees of the leaf vectors the rows of validated X reach."""
         trees = self._trees()
         out = np.zeros((X.shape[0], trees[0].n_values))
+        workspace = routing_workspace(trees)
         for tree in trees:
-            tree.add_values(X, out)
+            tree.add_values(X, out, workspace)
         if len(trees) > 1:
             out /= len(trees)
         return out

@@ -100,24 +100,23 @@ class Tree:
 
 
 @njit(cache=True, nogil=True)
-def expand_compact(feature, split_bin, left, edges, leaf_value):
-    """The threshold, right-child and value arrays of a tree stored compactly: thresholds
-    as bins of ``edges`` (``edges[feature, split_bin]``, 0 at leaves), right children as
-    ``left + 1`` (-1 at leaves) and values for the leaves only, in node order (internal
-    nodes get 0: prediction never reads them; see :func:`fill_internal_values`)."""
-    n = left.shape[0]
-    threshold = np.zeros(n)
-    right = np.full(n, -1, dtype=np.int32)
-    value = np.zeros((n, leaf_value.shape[1]))
+def expand_compact(feature, split_bin, left, edges, leaf_value, threshold, right, value):
+    """Fill the threshold, right-child and value arrays (their first ``len(left)`` entries)
+    of a tree stored compactly: thresholds as bins of ``edges``
+    (``edges[feature, split_bin]``, 0 at leaves), right children as ``left + 1`` (-1 at
+    leaves) and values for the leaves only, in node order. Internal nodes' values are left
+    as they are: prediction never reads them (see :func:`fill_internal_values`)."""
     n_leaves = 0
-    for k in range(n):
+    for k in range(left.shape[0]):
         if left[k] != -1:
             threshold[k] = edges[feature[k], split_bin[k]]
             right[k] = left[k] + 1
         else:
-            value[k] = leaf_value[n_leaves]
+            threshold[k] = 0.0
+            right[k] = -1
+            for v in range(leaf_value.shape[1]):
+                value[k, v] = leaf_value[n_leaves, v]
             n_leaves += 1
-    return threshold, right, value
 
 
 @njit(cache=True, nogil=True)
