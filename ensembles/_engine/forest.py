@@ -185,7 +185,9 @@ def _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop, G, 
     bins between its smallest and largest value. Same candidates, same choice.
 
     ``sort_codes`` and ``sort_pos`` hold at least ``stop - start`` entries; the missing
-    rows are summed in ``hist[MISSING_BIN]`` (zeros on entry and on exit).
+    rows are summed in ``hist[MISSING_BIN]`` (zeros on entry and on exit). The scoring of
+    a threshold repeats :func:`_scan_bins`'s on purpose: as a shared function (inlined or
+    not) it made the random forest 5-20% slower.
     """
     K = G.shape[0]
     n_present = 0
