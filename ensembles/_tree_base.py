@@ -1,10 +1,11 @@
 """What single decision trees and forests share: validation, targets, growth, persistence.
 
 :mod:`ensembles.tree` and :mod:`ensembles.forest` grow every tree with one numba kernel,
-:func:`ensembles._engine.forest.grow_forest_tree`, on binned features. The fitted trees keep
-raw-value thresholds, so prediction runs on the raw features and never re-bins.
+:func:`ensembles._engine.forest.grow_forest_tree`, on binned features. A fitted tree
+routes rows by raw-value thresholds (derived from the bin edges, see :class:`FittedTree`),
+so prediction runs on the raw features and never re-bins.
 
-Classification trees are grown on the one-hot label matrix (Gini or entropy over all classes
+Classification trees are grown on the class of each row (Gini or entropy over all classes
 at once) and hold class frequencies in their leaves; regression trees hold output means.
 Either way a prediction is the (average over trees of the) leaf vector a row reaches.
 """
