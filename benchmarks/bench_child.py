@@ -170,7 +170,9 @@ def measure(spec):
         start = time.perf_counter()
         est.fit(data.X_train, data.y_train)
         fits.append(time.perf_counter() - start)
-        peaks.append(peak_since_reset_mb())
+        # The reset sets the mark to the RSS of that moment, which the allocator may have
+        # lowered since ``befores`` was read; the fit's peak is at least where it started.
+        peaks.append(max(peak_since_reset_mb(), befores[-1]))
         start = time.perf_counter()
         output = _predict(est, data.X_test, kind)
         predicts.append(time.perf_counter() - start)
