@@ -66,10 +66,6 @@ class Tree:
         return len(self.left)
 
     @property
-    def n_values(self):
-        return self.value.shape[1]
-
-    @property
     def n_leaves(self):
         return int(np.sum(self.left == -1))
 
