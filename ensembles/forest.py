@@ -118,7 +118,8 @@ class _BaseForest(BaseTreeModel):
                 total = n_samples if weight is None else weight.sum()
                 n_draws = max(int(n_draws * total), 1)
         params = self._growth_params(n_samples, n_features, self._splitter)
-        bin_mapper, X_binned = self._bin(X, weight, bin_seed)
+        with threads(self.n_jobs):
+            bin_mapper, X_binned = self._bin(X, weight, bin_seed)
 
         def grow(seed):
             if self.bootstrap:

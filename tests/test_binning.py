@@ -186,3 +186,24 @@ def test_quantile_edges_of_huge_finite_values_stay_finite():
     assert np.all(np.isfinite(mapper.edges_[0, : mapper.n_bins_[0] - 1]))
     # Two bins for two well-separated clusters: negatives in one, positives in the other.
     np.testing.assert_array_equal(codes[:, 0], (x > 0).astype(np.uint8))
+
+
+@settings(max_examples=60, deadline=None)
+@given(arrays(np.float64, st.integers(1, 400), elements=_column(64)),
+       st.integers(2, 64))
+def test_quantile_edges_are_numpys_lower_percentiles(column, max_bin):
+    """The edges taken from one sort equal numpy's own "lower" percentiles (and the exact
+    midpoints when few values are distinct), so the bins are numpy's quantiles."""
+    present = column[~np.isnan(column)]
+    edges = find_bin_edges(column, max_bin)
+    if present.size == 0:
+        assert edges.size == 0
+        return
+    distinct = np.unique(present)
+    if distinct.size <= max_bin:
+        mid = distinct[:-1] / 2.0 + distinct[1:] / 2.0
+        np.testing.assert_array_equal(edges, np.where(mid >= distinct[1:], distinct[:-1], mid))
+        return
+    expected = np.unique(np.percentile(present, np.linspace(0.0, 100.0, max_bin + 1)[1:-1],
+                                       method="lower"))
+    np.testing.assert_array_equal(edges, expected[expected < distinct[-1]])
