@@ -32,6 +32,8 @@ from ._engine.tree import (
     apply_trees,
     expand_compact,
     fill_internal_values,
+    pair_routing,
+    predict_paired,
     predict_raw,
 )
 
@@ -89,16 +91,14 @@ class FittedTree(Tree):
     def _is_compact(self):
         return self._edges is not None
 
-    def _routing(self, workspace=None):
-        """(threshold, right, value) as the prediction kernels take them. A compact tree
-        fills them into ``workspace`` (from :func:`routing_workspace`; new arrays if None),
-        and its internal nodes' values are not set, since no row ends in them."""
+    def _routing(self):
+        """(threshold, right, value) as explicit arrays; a compact tree computes them, and
+        leaves its internal nodes' values at 0, since no row ends in them."""
         if not self._is_compact():
             return self._threshold, self._right, self._value
-        if workspace is None:
-            workspace = routing_workspace([self])
         n = len(self.left)
-        threshold, right, value = (array[:n] for array in workspace)
+        threshold, right, value = (np.empty(n), np.empty(n, dtype=np.int32),
+                                   np.zeros((n, self.n_values)))
         expand_compact(self.feature, self.split_bin, self.left, self._edges,
                        self._leaf_value, threshold, right, value)
         return threshold, right, value
@@ -172,9 +172,17 @@ class FittedTree(Tree):
         """Add the leaf vector each row of ``X`` reaches to ``out`` (n_samples, n_values);
         ``workspace`` is scratch for a compact tree's routing arrays (see
         :func:`routing_workspace`)."""
-        threshold, right, value = self._routing(workspace)
-        predict_raw(X, self.feature, threshold, self.default_left, self.left, right, value,
-                    _LONE_TREE, _LONE_TREE, 0, 1, out)
+        if not self._is_compact():
+            predict_raw(X, self.feature, self._threshold, self.default_left, self.left,
+                        self._right, self._value, _LONE_TREE, _LONE_TREE, 0, 1, out)
+            return
+        if workspace is None:
+            workspace = routing_workspace([self])
+        n = len(self.left)
+        nodes, threshold, value = (array[:n] for array in workspace)
+        pair_routing(self.feature, self.split_bin, self.left, self._edges, self._leaf_value,
+                     nodes, threshold, value)
+        predict_paired(X, nodes, threshold, self.default_left, value, out)
 
     def apply(self, X):
         """Leaf id each row of ``X`` reaches."""
@@ -184,10 +192,11 @@ class FittedTree(Tree):
 
 
 def routing_workspace(trees):
-    """Scratch arrays for :meth:`FittedTree._routing` that fit any of ``trees``, so that
-    predicting with many trees fills the same memory instead of fresh pages per tree."""
+    """Scratch routing arrays (see :func:`~._engine.tree.pair_routing`) that fit any of
+    ``trees``, so that predicting with many trees fills the same memory instead of fresh
+    pages per tree."""
     n = max(len(tree.left) for tree in trees)
-    return (np.empty(n), np.empty(n, dtype=np.int32), np.zeros((n, trees[0].n_values)))
+    return (np.empty(n, dtype=np.int64), np.empty(n), np.zeros((n, trees[0].n_values)))
 
 
 def _paired_right(left):

@@ -116,6 +116,60 @@ def expand_compact(feature, split_bin, left, edges, leaf_value, threshold, right
 
 
 @njit(cache=True, nogil=True)
+def pair_routing(feature, split_bin, left, edges, leaf_value, nodes, threshold, value):
+    """Fill the routing arrays :func:`predict_paired` takes (their first ``len(left)``
+    entries) from a tree stored compactly (see :func:`expand_compact`): ``nodes`` packs
+    the left child in the high 32 bits and the feature in the low 32 (the right child is
+    ``left + 1``; a leaf's left child is -1), so that a level of the walk reads one
+    integer and one threshold. Internal nodes' values are left as they are."""
+    n_leaves = 0
+    for k in range(left.shape[0]):
+        if left[k] != -1:
+            threshold[k] = edges[feature[k], split_bin[k]]
+            nodes[k] = (np.int64(left[k]) << 32) | np.int64(feature[k])
+        else:
+            threshold[k] = 0.0
+            nodes[k] = np.int64(-1) << 32
+            for v in range(leaf_value.shape[1]):
+                value[k, v] = leaf_value[n_leaves, v]
+            n_leaves += 1
+
+
+@njit(cache=True, nogil=True)
+def _predict_paired_rows(r0, r1, X, nodes, threshold, default_left, value, out):
+    n_values = value.shape[1]
+    for i in range(r0, r1):
+        k = np.uint64(0)
+        while True:
+            node = nodes[k]
+            child = node >> 32  # arithmetic shift: -1 at leaves
+            if child == -1:
+                break
+            x = X[i, np.uint64(node & 0xFFFFFFFF)]
+            t = threshold[k]
+            # Branches, not arithmetic on the comparison: the CPU predicts the side and
+            # starts loading the next node before the comparison is known; NaN (neither
+            # comparison holds) takes the rare third branch.
+            if x > t:
+                k = np.uint64(child + 1)
+            elif x <= t:
+                k = np.uint64(child)
+            elif default_left[k]:
+                k = np.uint64(child)
+            else:
+                k = np.uint64(child + 1)
+        for v in range(n_values):
+            out[i, v] += value[k, v]
+
+
+def predict_paired(X, nodes, threshold, default_left, value, out):
+    """Add the leaf value of one tree whose children are numbered in pairs (routing
+    arrays from :func:`pair_routing`) to ``out`` (n_samples, n_values)."""
+    run_parallel(_predict_paired_rows, X.shape[0], X, nodes, threshold, default_left, value,
+                 out, min_items=_MIN_ROWS_PER_THREAD)
+
+
+@njit(cache=True, nogil=True)
 def fill_internal_values(left, right, cover, value):
     """Set each internal node's value to the cover-weighted mean of its children's (the
     value of the node's training rows, up to rounding), from the leaves up."""
@@ -163,8 +217,15 @@ def _find_leaf(X, i, base, feature, threshold, default_left, left, right):
     k = np.uint64(base)
     while left[k] != -1:
         x = X[i, np.uint64(feature[k])]
-        go_right = (x > threshold[k]) | (np.isnan(x) & ~default_left[k])
-        k = np.uint64(base) + np.uint64(right[k] if go_right else left[k])
+        t = threshold[k]
+        # NaN (neither comparison holds) takes the rare third branch, so the default
+        # direction is only read for missing values.
+        if x > t:
+            k = np.uint64(base) + np.uint64(right[k])
+        elif x <= t or default_left[k]:
+            k = np.uint64(base) + np.uint64(left[k])
+        else:
+            k = np.uint64(base) + np.uint64(right[k])
     return k
 
 
