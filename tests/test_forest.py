@@ -319,6 +319,24 @@ def test_class_weight_is_sample_weight_without_bootstrap():
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
 
 
+@pytest.mark.parametrize("with_nan", [False, True])
+def test_extra_trees_grow_alike_with_unit_and_uniform_weights(with_nan):
+    """Unit weights take a faster path (counts for weights, nothing moved); a uniform
+    weight of 3 takes the general one and must grow the same trees: every sum and gain
+    scales by 3, so every choice is the same."""
+    X, y = make_classification(400, n_features=6, n_informative=4, random_state=0)
+    if with_nan:
+        X[np.random.RandomState(1).rand(*X.shape) < 0.1] = np.nan
+    params = {"n_estimators": 4, "max_features": 2, "random_state": 0}
+    a = ExtraTreesClassifier(**params).fit(X, y)
+    b = ExtraTreesClassifier(**params).fit(X, y, sample_weight=np.full(len(y), 3.0))
+    for tree_a, tree_b in zip(a.estimators_, b.estimators_, strict=True):
+        np.testing.assert_array_equal(tree_a.tree_.feature, tree_b.tree_.feature)
+        np.testing.assert_array_equal(tree_a.tree_.threshold, tree_b.tree_.threshold)
+        np.testing.assert_array_equal(tree_a.tree_.cover * 3.0, tree_b.tree_.cover)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+
+
 def test_balanced_subsample_balances_every_draw():
     X, y = make_classification(300, n_features=5, weights=[0.85], random_state=0)
     model = RandomForestClassifier(n_estimators=6, class_weight="balanced_subsample",

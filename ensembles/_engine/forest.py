@@ -26,6 +26,9 @@ What keeps a node cheap:
 * for classification with integer weights (bootstrap counts), the split search already
   summed the left child, and the right child is the parent minus the left, exactly; the
   partition then only moves rows;
+* extra trees' sums over a feature without missing values in the node skip the missing
+  side's accumulators, and with unit weights (no bootstrap, no sample or class weights)
+  the weight is the count, so the weights are neither read nor moved;
 * node arrays start small and double as the tree grows, so the transient memory of a
   tree is proportional to its size, not to its number of rows.
 
@@ -276,9 +279,9 @@ def _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop, G, 
 
 
 @njit(cache=True, nogil=True)
-def _find_random_split(XT, rows, wn, cn, yn, classify, start, stop, G, W, criterion,
-                       min_samples_leaf, min_weight_leaf, max_features, scratch, state, order,
-                       best):
+def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
+                       criterion, min_samples_leaf, min_weight_leaf, max_features, scratch,
+                       state, order, best):
     """Extra trees' split search (``splitter="random"``), written as one function: for each
     drawn feature, one threshold drawn uniformly between the node's smallest and largest
     present bin, scored with missing values on either side.
@@ -288,7 +291,7 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, start, stop, G, W, criter
     calls and array bookkeeping of a function per feature cost more than the passes.
     The feature draw follows :func:`_find_split`; the results go to ``best`` likewise.
     ``scratch`` rows 0 and 1 (zeros on entry, zeros on exit) hold the left and missing
-    sums when they do not fit in registers.
+    sums when they do not fit in registers. With ``unit_weights`` every row weighs 1.
     """
     K = G.shape[0]
     n_features = XT.shape[0]
@@ -323,7 +326,28 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, start, stop, G, W, criter
         # two classes (class 0 is the rest, exactly: a row of class 1 adds the same
         # product to both sums) or of one regression output.
         wl = nl = wm = nm = 0.0
-        if classify and K == 2:
+        if classify and K == 2 and n_missing == 0:
+            # The same without missing values, the common case: half the accumulators,
+            # and with unit weights (extra trees' default) the weight is the count.
+            g1 = 0.0
+            if unit_weights:
+                for r in range(start, stop):
+                    is_left = 1.0 if XT[f, rows[r]] <= t else 0.0
+                    nl += is_left
+                    g1 += cn[r] * is_left
+                wl = nl
+            else:
+                for r in range(start, stop):
+                    b = np.int64(XT[f, rows[r]])
+                    w = wn[r]
+                    is_left = 1.0 if b <= t else 0.0
+                    wl += w * is_left
+                    nl += is_left
+                    g1 += w * cn[r] * is_left
+            scratch[0, 0] = wl - g1
+            scratch[0, 1] = g1
+            scratch[1, 0] = scratch[1, 1] = 0.0
+        elif classify and K == 2:
             g1 = m1 = 0.0
             for r in range(start, stop):
                 b = np.int64(XT[f, rows[r]])
@@ -480,9 +504,9 @@ def _scan_bins(hist, lo, hi, has_missing, G, W, n_node, criterion, min_samples_l
 
 
 @njit(cache=True, nogil=True)
-def _find_split(XT, rows, wn, cn, yn, classify, start, stop, G, W, criterion, random_split,
-                min_samples_leaf, min_weight_leaf, max_features, hist, state, order, best,
-                out, GL, GR, sort_codes, sort_pos):
+def _find_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W, criterion,
+                random_split, min_samples_leaf, min_weight_leaf, max_features, hist, state,
+                order, best, out, GL, GR, sort_codes, sort_pos):
     """Best split over randomly ordered features: at least ``max_features`` of them are
     examined, and more while no valid split has been found (scikit-learn's rule).
 
@@ -492,9 +516,9 @@ def _find_split(XT, rows, wn, cn, yn, classify, start, stop, G, W, criterion, ra
     targets, weight, count) to ``best[4:]``; feature -1 if no split qualifies.
     """
     if random_split:
-        _find_random_split(XT, rows, wn, cn, yn, classify, start, stop, G, W, criterion,
-                           min_samples_leaf, min_weight_leaf, max_features, hist, state,
-                           order, best)
+        _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
+                           criterion, min_samples_leaf, min_weight_leaf, max_features, hist,
+                           state, order, best)
         return
     n_features = XT.shape[0]
     best[0] = -np.inf
@@ -530,11 +554,11 @@ def _find_split(XT, rows, wn, cn, yn, classify, start, stop, G, W, criterion, ra
 
 @njit(cache=True, nogil=True)
 def _partition(XT, f, split_bin, default_left, start, stop, rows, wn, cn, yn, classify,
-               add_sums, rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq):
+               add_sums, unit_weights, rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq):
     """Reorder the node's rows (and their weights and targets) so that the left child's
     come first, keeping their order. With ``add_sums``, also sum both children's targets,
     weight and count into ``sums[0]`` (left) and ``sums[1]`` (right), and their squared
-    targets into ``sum_sq``.
+    targets into ``sum_sq``. Unit weights (all ones) need not move.
 
     Returns the number of rows that go left.
     """
@@ -545,7 +569,21 @@ def _partition(XT, f, split_bin, default_left, start, stop, rows, wn, cn, yn, cl
     # advances (the side a row takes is unpredictable, and a mispredicted branch costs
     # more than the extra stores). Writing the left slot in place is safe: it is at or
     # before the row being read.
-    if classify and not add_sums:
+    if classify and not add_sums and unit_weights:
+        for i in range(start, stop):
+            r = rows[i]
+            b = XT[f, r]
+            go_left = default_left if b == MISSING_BIN else b <= split_bin
+            c = cn[i]
+            j = start + n_left
+            rows[j] = r
+            cn[j] = c
+            rows_buf[n_right] = r
+            cn_buf[n_right] = c
+            is_left = 1 if go_left else 0
+            n_left += is_left
+            n_right += 1 - is_left
+    elif classify and not add_sums:
         for i in range(start, stop):
             r = rows[i]
             b = XT[f, r]
@@ -596,7 +634,8 @@ def _partition(XT, f, split_bin, default_left, start, stop, rows, wn, cn, yn, cl
         sums[1, K + 1] = n_right
     mid = start + n_left
     rows[mid:stop] = rows_buf[:n_right]
-    wn[mid:stop] = wn_buf[:n_right]
+    if not unit_weights:
+        wn[mid:stop] = wn_buf[:n_right]
     if classify:
         cn[mid:stop] = cn_buf[:n_right]
     else:
@@ -606,8 +645,8 @@ def _partition(XT, f, split_bin, default_left, start, stop, rows, wn, cn, yn, cl
 
 @njit(cache=True, nogil=True)
 def _open_node(node, start, stop, depth, slot, G, W, sum_sq, XT, rows, wn, cn, yn, classify,
-               value, cover, open_int, open_float, criterion, random_split, max_depth,
-               min_samples_split, min_samples_leaf, min_weight_leaf, max_features,
+               unit_weights, value, cover, open_int, open_float, criterion, random_split,
+               max_depth, min_samples_split, min_samples_leaf, min_weight_leaf, max_features,
                min_decrease, hist, state, order, best, out, GL, GR, sort_codes, sort_pos):
     """Set a new node's value and cover from its sums; if it may split and a split
     qualifies, write its open-node record at ``slot`` and return True.
@@ -625,9 +664,9 @@ def _open_node(node, start, stop, depth, slot, G, W, sum_sq, XT, rows, wn, cn, y
             or n_node < 2 * min_samples_leaf or W < 2.0 * min_weight_leaf
             or _impurity(G, W, sum_sq, criterion) <= _EPSILON):
         return False
-    _find_split(XT, rows, wn, cn, yn, classify, start, stop, G, W, criterion, random_split,
-                min_samples_leaf, min_weight_leaf, max_features, hist, state, order, best,
-                out, GL, GR, sort_codes, sort_pos)
+    _find_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W, criterion,
+                random_split, min_samples_leaf, min_weight_leaf, max_features, hist, state,
+                order, best, out, GL, GR, sort_codes, sort_pos)
     if best[1] < 0:
         return False
     if criterion == 2:
@@ -689,6 +728,11 @@ def _grow(XT, labels, Y, weight, rows, classify, integral_weights, criterion, ra
     # The rows' weights and targets travel with them, in node order, so that every pass
     # over a node reads them sequentially; only the feature codes are gathered.
     wn = weight[rows]
+    unit_weights = True  # no weights (extra trees' default): sums are counts
+    for i in range(n_rows):
+        if wn[i] != 1.0:
+            unit_weights = False
+            break
     if classify:
         cn = labels[rows]
         yn = np.empty((0, K))
@@ -724,10 +768,10 @@ def _grow(XT, labels, Y, weight, rows, classify, integral_weights, criterion, ra
     sq_node = sum_sq[0].copy()
     n_open = 0
     if _open_node(0, 0, n_rows, 0, 0, G_node, sums[0, K], sq_node, XT, rows, wn, cn, yn,
-                  classify, value, cover, open_int, open_float, criterion, random_split,
-                  max_depth, min_samples_split, min_samples_leaf, min_weight_leaf,
-                  max_features, min_decrease, hist, state, order, best, out, GL, GR,
-                  sort_codes, sort_pos):
+                  classify, unit_weights, value, cover, open_int, open_float, criterion,
+                  random_split, max_depth, min_samples_split, min_samples_leaf,
+                  min_weight_leaf, max_features, min_decrease, hist, state, order, best, out,
+                  GL, GR, sort_codes, sort_pos):
         n_open = 1
     own = best.shape[0]  # where a record's own sums start in open_float
     n_nodes = 1
@@ -771,8 +815,8 @@ def _grow(XT, labels, Y, weight, rows, classify, integral_weights, criterion, ra
             open_int[pick] = open_int[n_open]
             open_float[pick] = open_float[n_open]
         mid = start + _partition(XT, f, b, dl, start, stop, rows, wn, cn, yn, classify,
-                                 not sums_by_difference, rows_buf, wn_buf, cn_buf, yn_buf,
-                                 sums, sum_sq)
+                                 not sums_by_difference, unit_weights, rows_buf, wn_buf,
+                                 cn_buf, yn_buf, sums, sum_sq)
         sums[0, K + 1] = mid - start
         sums[1, K + 1] = stop - mid
         feature[split_node] = f
@@ -795,11 +839,11 @@ def _grow(XT, labels, Y, weight, rows, classify, integral_weights, criterion, ra
             child_start = start if side == 0 else mid
             child_stop = mid if side == 0 else stop
             if _open_node(child, child_start, child_stop, depth + 1, n_open, G_node,
-                          sums[side, K], sq_node, XT, rows, wn, cn, yn, classify, value,
-                          cover, open_int, open_float, criterion, random_split, max_depth,
-                          min_samples_split, min_samples_leaf, min_weight_leaf,
-                          max_features, min_decrease, hist, state, order, best, out, GL,
-                          GR, sort_codes, sort_pos):
+                          sums[side, K], sq_node, XT, rows, wn, cn, yn, classify,
+                          unit_weights, value, cover, open_int, open_float, criterion,
+                          random_split, max_depth, min_samples_split, min_samples_leaf,
+                          min_weight_leaf, max_features, min_decrease, hist, state, order,
+                          best, out, GL, GR, sort_codes, sort_pos):
                 n_open += 1
         n_nodes += 2
         n_leaves += 1
