@@ -569,7 +569,7 @@ def _partition(XT, f, split_bin, default_left, start, stop, rows, wn, cn, yn, cl
     # advances (the side a row takes is unpredictable, and a mispredicted branch costs
     # more than the extra stores). Writing the left slot in place is safe: it is at or
     # before the row being read.
-    if classify and not add_sums and unit_weights:
+    if classify and not add_sums:
         for i in range(start, stop):
             r = rows[i]
             b = XT[f, r]
@@ -580,23 +580,10 @@ def _partition(XT, f, split_bin, default_left, start, stop, rows, wn, cn, yn, cl
             cn[j] = c
             rows_buf[n_right] = r
             cn_buf[n_right] = c
-            is_left = 1 if go_left else 0
-            n_left += is_left
-            n_right += 1 - is_left
-    elif classify and not add_sums:
-        for i in range(start, stop):
-            r = rows[i]
-            b = XT[f, r]
-            go_left = default_left if b == MISSING_BIN else b <= split_bin
-            w = wn[i]
-            c = cn[i]
-            j = start + n_left
-            rows[j] = r
-            wn[j] = w
-            cn[j] = c
-            rows_buf[n_right] = r
-            wn_buf[n_right] = w
-            cn_buf[n_right] = c
+            if not unit_weights:
+                w = wn[i]
+                wn[j] = w
+                wn_buf[n_right] = w
             is_left = 1 if go_left else 0
             n_left += is_left
             n_right += 1 - is_left
