@@ -56,6 +56,18 @@ _EPSILON = np.finfo(np.float64).eps
 _SORT_MAX_ROWS = 32
 
 
+def _per_node(**options):
+    """Compile a function of the per-node path without numba's reference counting.
+
+    Numba increments and decrements (atomically) the reference count of every array a
+    compiled function receives; at a couple of dozen arrays per call and several calls
+    per node, that cost a third of a deep tree's time. These functions allocate nothing
+    (numba refuses to compile them if they try), and the arrays they see are owned by
+    :func:`_grow`, which outlives them.
+    """
+    return njit(cache=True, nogil=True, _nrt=False, **options)
+
+
 @dataclass
 class ForestTreeParams:
     """Growth parameters of one forest tree (scikit-learn's meanings)."""
@@ -71,7 +83,7 @@ class ForestTreeParams:
     min_impurity_decrease: float = 0.0
 
 
-@njit(cache=True, nogil=True)
+@_per_node()
 def _next_random(state):
     """splitmix64: a small, explicit random stream, so that every tree owns its state."""
     state[0] += np.uint64(0x9E3779B97F4A7C15)
@@ -81,14 +93,14 @@ def _next_random(state):
     return z ^ (z >> np.uint64(31))
 
 
-@njit(cache=True, nogil=True)
+@_per_node()
 def _randint(state, n):
     """Uniform integer in [0, n) for n < 2**32 (the high half of a 32x32-bit product: no
     division, and a bias below n / 2**32)."""
     return np.int64(((_next_random(state) >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32))
 
 
-@njit(cache=True, nogil=True)
+@_per_node()
 def _score(G, W, criterion):
     """``S`` of a node from its target sums ``G`` (length K) and weight ``W``."""
     if W <= 0.0:
@@ -104,7 +116,7 @@ def _score(G, W, criterion):
     return s
 
 
-@njit(cache=True, nogil=True)
+@_per_node()
 def _impurity(G, W, sum_sq, criterion):
     """Impurity of a node (Gini index, entropy in bits, or variance averaged over outputs)."""
     if W <= 0.0:
@@ -127,7 +139,7 @@ def _impurity(G, W, sum_sq, criterion):
     return s / K
 
 
-@njit(cache=True, nogil=True, inline="always")
+@_per_node(inline="always")
 def _add_row(acc, slot, i, wn, cn, yn, classify):
     """Add the row at node position ``i`` to ``acc[slot]``: its weighted targets (K
     channels), its weight and a count of 1."""
@@ -142,7 +154,7 @@ def _add_row(acc, slot, i, wn, cn, yn, classify):
     acc[slot, K + 1] += 1.0
 
 
-@njit(cache=True, nogil=True)
+@_per_node()
 def _evaluate_feature(XT, f, rows, wn, cn, yn, classify, start, stop, G, W, criterion,
                       min_samples_leaf, min_weight_leaf, hist, out, GL, GR):
     """Best split of one feature (its codes in node order: ``XT[f, rows[i]]``) for one node
@@ -179,7 +191,7 @@ def _evaluate_feature(XT, f, rows, wn, cn, yn, classify, start, stop, G, W, crit
     return hi >= 0 and (lo < hi or has_missing)
 
 
-@njit(cache=True, nogil=True)
+@_per_node()
 def _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop, G, W, criterion,
                              min_samples_leaf, min_weight_leaf, hist, out, GL, GR, sort_codes,
                              sort_pos):
@@ -278,7 +290,7 @@ def _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop, G, 
     return True
 
 
-@njit(cache=True, nogil=True)
+@_per_node()
 def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
                        criterion, min_samples_leaf, min_weight_leaf, max_features, scratch,
                        state, order, best):
@@ -300,6 +312,10 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
     best[0] = -np.inf
     best[1] = -1.0
     visited = 0
+    # Unsigned row positions and row ids: numba then skips its negative-index wraparound,
+    # which otherwise costs as much as the loops' own work.
+    first = np.uint64(start)
+    end = np.uint64(stop)
     for i in range(n_features):
         if visited >= max_features and best[1] >= 0:
             break
@@ -311,7 +327,7 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
         lo = 255
         hi = -1
         n_missing = 0
-        for r in range(start, stop):
+        for r in range(first, end):
             b = np.int64(XT[f, rows[r]])
             missing = b == MISSING_BIN
             lo = min(lo, b)
@@ -331,13 +347,17 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
             # and with unit weights (extra trees' default) the weight is the count.
             g1 = 0.0
             if unit_weights:
-                for r in range(start, stop):
-                    is_left = 1.0 if XT[f, rows[r]] <= t else 0.0
-                    nl += is_left
-                    g1 += cn[r] * is_left
+                # Integer counts, both in one register: the left count in the low 32 bits,
+                # the left rows of class 1 in the high bits.
+                packed = 0
+                for r in range(first, end):
+                    is_left = np.int64(XT[f, rows[r]] <= t)
+                    packed += is_left * (1 + (np.int64(cn[r]) << 32))
+                nl = packed & 0xFFFFFFFF
+                g1 = packed >> 32
                 wl = nl
             else:
-                for r in range(start, stop):
+                for r in range(first, end):
                     b = np.int64(XT[f, rows[r]])
                     w = wn[r]
                     is_left = 1.0 if b <= t else 0.0
@@ -349,7 +369,7 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
             scratch[1, 0] = scratch[1, 1] = 0.0
         elif classify and K == 2:
             g1 = m1 = 0.0
-            for r in range(start, stop):
+            for r in range(first, end):
                 b = np.int64(XT[f, rows[r]])
                 w = wn[r]
                 is_left = 1.0 if b <= t else 0.0
@@ -367,7 +387,7 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
             scratch[1, 1] = m1
         elif not classify and K == 1:
             g = m = 0.0
-            for r in range(start, stop):
+            for r in range(first, end):
                 b = np.int64(XT[f, rows[r]])
                 w = wn[r]
                 wy = w * yn[r, 0]
@@ -382,7 +402,7 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
             scratch[0, 0] = g
             scratch[1, 0] = m
         else:
-            for r in range(start, stop):
+            for r in range(first, end):
                 b = np.int64(XT[f, rows[r]])
                 w = wn[r]
                 is_left = 1.0 if b <= t else 0.0
@@ -432,14 +452,14 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
             scratch[1, k] = 0.0
 
 
-@njit(cache=True, nogil=True)
+@_per_node()
 def _better(gain, best):
     """A gain beats the best so far only by more than rounding: weighted rows and repeated
     rows sum in different orders, and must still pick the same split."""
     return gain > best + 1e-9 * abs(best)
 
 
-@njit(cache=True, nogil=True)
+@_per_node()
 def _scan_bins(hist, lo, hi, has_missing, G, W, n_node, criterion, min_samples_leaf,
                min_weight_leaf, out, GL, GR):
     """Evaluate thresholds ``bin <= t`` over a filled histogram; returns whether any
@@ -503,7 +523,7 @@ def _scan_bins(hist, lo, hi, has_missing, G, W, n_node, criterion, min_samples_l
     return found
 
 
-@njit(cache=True, nogil=True)
+@_per_node()
 def _find_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W, criterion,
                 random_split, min_samples_leaf, min_weight_leaf, max_features, hist, state,
                 order, best, out, GL, GR, sort_codes, sort_pos):
@@ -552,7 +572,7 @@ def _find_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
                 best[k + 1] = out[k]
 
 
-@njit(cache=True, nogil=True)
+@_per_node()
 def _partition(XT, f, split_bin, default_left, start, stop, rows, wn, cn, yn, classify,
                add_sums, unit_weights, rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq):
     """Reorder the node's rows (and their weights and targets) so that the left child's
@@ -563,19 +583,23 @@ def _partition(XT, f, split_bin, default_left, start, stop, rows, wn, cn, yn, cl
     Returns the number of rows that go left.
     """
     K = sums.shape[1] - 2
-    n_left = 0
-    n_right = 0
+    # Unsigned positions: no wraparound code for negative indices (see
+    # _find_random_split).
+    first = np.uint64(start)
+    one = np.uint64(1)
+    n_left = np.uint64(0)
+    n_right = np.uint64(0)
     # Branch-free: every row is written to both sides' next slots and only one cursor
     # advances (the side a row takes is unpredictable, and a mispredicted branch costs
     # more than the extra stores). Writing the left slot in place is safe: it is at or
     # before the row being read.
     if classify and not add_sums:
-        for i in range(start, stop):
+        for i in range(first, np.uint64(stop)):
             r = rows[i]
             b = XT[f, r]
             go_left = default_left if b == MISSING_BIN else b <= split_bin
             c = cn[i]
-            j = start + n_left
+            j = first + n_left
             rows[j] = r
             cn[j] = c
             rows_buf[n_right] = r
@@ -584,19 +608,19 @@ def _partition(XT, f, split_bin, default_left, start, stop, rows, wn, cn, yn, cl
                 w = wn[i]
                 wn[j] = w
                 wn_buf[n_right] = w
-            is_left = 1 if go_left else 0
+            is_left = np.uint64(go_left)
             n_left += is_left
-            n_right += 1 - is_left
+            n_right += one - is_left
     else:
         sums[:] = 0.0
         sum_sq[:] = 0.0
-        for i in range(start, stop):
+        for i in range(first, np.uint64(stop)):
             r = rows[i]
             b = XT[f, r]
             go_left = default_left if b == MISSING_BIN else b <= split_bin
             side = 0 if go_left else 1
             w = wn[i]
-            j = start + n_left
+            j = first + n_left
             rows[j] = r
             wn[j] = w
             rows_buf[n_right] = r
@@ -614,23 +638,25 @@ def _partition(XT, f, split_bin, default_left, start, stop, rows, wn, cn, yn, cl
                     sums[side, k] += w * y
                     sum_sq[side, k] += w * y * y
             sums[side, K] += w
-            is_left = 1 if go_left else 0
+            is_left = np.uint64(go_left)
             n_left += is_left
-            n_right += 1 - is_left
+            n_right += one - is_left
         sums[0, K + 1] = n_left
         sums[1, K + 1] = n_right
-    mid = start + n_left
-    rows[mid:stop] = rows_buf[:n_right]
-    if not unit_weights:
-        wn[mid:stop] = wn_buf[:n_right]
-    if classify:
-        cn[mid:stop] = cn_buf[:n_right]
-    else:
-        yn[mid:stop] = yn_buf[:n_right]
-    return n_left
+    mid = start + np.int64(n_left)
+    for i in range(stop - mid):  # loops, not slices: a slice is an allocation here
+        rows[mid + i] = rows_buf[i]
+        if not unit_weights:
+            wn[mid + i] = wn_buf[i]
+        if classify:
+            cn[mid + i] = cn_buf[i]
+        else:
+            for k in range(K):
+                yn[mid + i, k] = yn_buf[i, k]
+    return mid - start
 
 
-@njit(cache=True, nogil=True)
+@_per_node()
 def _open_node(node, start, stop, depth, slot, G, W, sum_sq, XT, rows, wn, cn, yn, classify,
                unit_weights, value, cover, open_int, open_float, criterion, random_split,
                max_depth, min_samples_split, min_samples_leaf, min_weight_leaf, max_features,
@@ -680,6 +706,85 @@ def _enlarge(a, size):
     out = np.empty((size,) + a.shape[1:], dtype=a.dtype)
     out[:a.shape[0]] = a
     return out
+
+
+@_per_node()
+def _split_open_nodes(XT, rows, wn, cn, yn, classify, unit_weights, sums_by_difference,
+                      criterion, random_split, max_depth, min_samples_split,
+                      min_samples_leaf, min_weight_leaf, max_features, max_leaf_nodes,
+                      min_decrease, feature, split_bin, default_left, left, right, value,
+                      gain, cover, open_int, open_float, rows_buf, wn_buf, cn_buf, yn_buf,
+                      sums, sum_sq, G_node, sq_node, hist, state, order, best, out, GL, GR,
+                      sort_codes, sort_pos, n_nodes, n_open, n_leaves):
+    """Split open nodes (the last one pushed, or with ``max_leaf_nodes`` the best) until
+    none is left, the leaf limit is reached, or the node or open-record arrays are full
+    (the caller then enlarges them and calls again). Returns the new ``(n_nodes, n_open,
+    n_leaves)``.
+    """
+    K = value.shape[1]
+    own = best.shape[0]  # where a record's own sums start in open_float
+    while n_open > 0 and not (max_leaf_nodes > 0 and n_leaves >= max_leaf_nodes):
+        if n_nodes + 2 > feature.shape[0] or n_open + 1 > open_int.shape[0]:
+            break
+        pick = n_open - 1
+        if max_leaf_nodes > 0:
+            pick = 0
+            for i in range(1, n_open):
+                if open_float[i, 0] > open_float[pick, 0]:
+                    pick = i
+        split_node = open_int[pick, 0]
+        start = open_int[pick, 1]
+        stop = open_int[pick, 2]
+        depth = open_int[pick, 3]
+        f = np.int64(open_float[pick, 1])
+        b = np.int64(open_float[pick, 2])
+        dl = open_float[pick, 3] > 0.5
+        gain[split_node] = open_float[pick, 0]
+        if sums_by_difference:
+            # The split search summed the left child; the right child is the rest.
+            for k in range(K + 1):
+                sums[0, k] = open_float[pick, 4 + k]
+                sums[1, k] = open_float[pick, own + k] - sums[0, k]
+        n_open -= 1
+        if pick != n_open:  # best-first: the last record fills the hole
+            for k in range(open_int.shape[1]):
+                open_int[pick, k] = open_int[n_open, k]
+            for k in range(open_float.shape[1]):
+                open_float[pick, k] = open_float[n_open, k]
+        mid = start + _partition(XT, f, b, dl, start, stop, rows, wn, cn, yn, classify,
+                                 not sums_by_difference, unit_weights, rows_buf, wn_buf,
+                                 cn_buf, yn_buf, sums, sum_sq)
+        sums[0, K + 1] = mid - start
+        sums[1, K + 1] = stop - mid
+        feature[split_node] = f
+        split_bin[split_node] = b
+        default_left[split_node] = dl
+        left[split_node] = n_nodes
+        right[split_node] = n_nodes + 1
+        for child in (n_nodes, n_nodes + 1):
+            feature[child] = -1
+            left[child] = right[child] = -1
+            split_bin[child] = 0
+            default_left[child] = False
+            gain[child] = 0.0
+        # Right child first, so that a depth-first stack grows the left subtree first.
+        for side in (1, 0):
+            child = n_nodes + side
+            for k in range(K):
+                G_node[k] = sums[side, k]
+                sq_node[k] = sum_sq[side, k]
+            child_start = start if side == 0 else mid
+            child_stop = mid if side == 0 else stop
+            if _open_node(child, child_start, child_stop, depth + 1, n_open, G_node,
+                          sums[side, K], sq_node, XT, rows, wn, cn, yn, classify,
+                          unit_weights, value, cover, open_int, open_float, criterion,
+                          random_split, max_depth, min_samples_split, min_samples_leaf,
+                          min_weight_leaf, max_features, min_decrease, hist, state, order,
+                          best, out, GL, GR, sort_codes, sort_pos):
+                n_open += 1
+        n_nodes += 2
+        n_leaves += 1
+    return n_nodes, n_open, n_leaves
 
 
 @njit(cache=True, nogil=True)
@@ -760,12 +865,21 @@ def _grow(XT, labels, Y, weight, rows, classify, integral_weights, criterion, ra
                   min_weight_leaf, max_features, min_decrease, hist, state, order, best, out,
                   GL, GR, sort_codes, sort_pos):
         n_open = 1
-    own = best.shape[0]  # where a record's own sums start in open_float
     n_nodes = 1
     n_leaves = 1
-    while n_open > 0 and not (max_leaf_nodes > 0 and n_leaves >= max_leaf_nodes):
-        if n_nodes + 2 > cap:
-            cap = min(2 * cap + 1, max_nodes)
+    while True:
+        n_nodes, n_open, n_leaves = _split_open_nodes(
+            XT, rows, wn, cn, yn, classify, unit_weights, sums_by_difference, criterion,
+            random_split, max_depth, min_samples_split, min_samples_leaf, min_weight_leaf,
+            max_features, max_leaf_nodes, min_decrease, feature, split_bin, default_left,
+            left, right, value, gain, cover, open_int, open_float, rows_buf, wn_buf, cn_buf,
+            yn_buf, sums, sum_sq, G_node, sq_node, hist, state, order, best, out, GL, GR,
+            sort_codes, sort_pos, n_nodes, n_open, n_leaves)
+        if n_open == 0 or (max_leaf_nodes > 0 and n_leaves >= max_leaf_nodes):
+            break
+        # Out of room: double what is full and go on.
+        if n_nodes + 2 > feature.shape[0]:
+            cap = min(2 * feature.shape[0] + 1, max_nodes)
             feature = _enlarge(feature, cap)
             split_bin = _enlarge(split_bin, cap)
             default_left = _enlarge(default_left, cap)
@@ -774,66 +888,10 @@ def _grow(XT, labels, Y, weight, rows, classify, integral_weights, criterion, ra
             value = _enlarge(value, cap)
             gain = _enlarge(gain, cap)
             cover = _enlarge(cover, cap)
-        if n_open + 1 > open_cap:  # one record out, up to two in
-            open_cap *= 2
+        if n_open + 1 > open_int.shape[0]:  # one record out, up to two in
+            open_cap = 2 * open_int.shape[0]
             open_int = _enlarge(open_int, open_cap)
             open_float = _enlarge(open_float, open_cap)
-        pick = n_open - 1
-        if max_leaf_nodes > 0:
-            pick = 0
-            for i in range(1, n_open):
-                if open_float[i, 0] > open_float[pick, 0]:
-                    pick = i
-        split_node = open_int[pick, 0]
-        start = open_int[pick, 1]
-        stop = open_int[pick, 2]
-        depth = open_int[pick, 3]
-        f = np.int64(open_float[pick, 1])
-        b = np.int64(open_float[pick, 2])
-        dl = open_float[pick, 3] > 0.5
-        gain[split_node] = open_float[pick, 0]
-        if sums_by_difference:
-            # The split search summed the left child; the right child is the rest.
-            for k in range(K + 1):
-                sums[0, k] = open_float[pick, 4 + k]
-                sums[1, k] = open_float[pick, own + k] - sums[0, k]
-        n_open -= 1
-        if pick != n_open:  # best-first: the last record fills the hole
-            open_int[pick] = open_int[n_open]
-            open_float[pick] = open_float[n_open]
-        mid = start + _partition(XT, f, b, dl, start, stop, rows, wn, cn, yn, classify,
-                                 not sums_by_difference, unit_weights, rows_buf, wn_buf,
-                                 cn_buf, yn_buf, sums, sum_sq)
-        sums[0, K + 1] = mid - start
-        sums[1, K + 1] = stop - mid
-        feature[split_node] = f
-        split_bin[split_node] = b
-        default_left[split_node] = dl
-        left[split_node] = n_nodes
-        right[split_node] = n_nodes + 1
-        for child in (n_nodes, n_nodes + 1):
-            feature[child] = -1
-            left[child] = right[child] = -1
-            split_bin[child] = 0
-            default_left[child] = False
-            gain[child] = 0.0
-        # Right child first, so that a depth-first stack grows the left subtree first.
-        for side in (1, 0):
-            child = n_nodes + side
-            for k in range(K):
-                G_node[k] = sums[side, k]
-                sq_node[k] = sum_sq[side, k]
-            child_start = start if side == 0 else mid
-            child_stop = mid if side == 0 else stop
-            if _open_node(child, child_start, child_stop, depth + 1, n_open, G_node,
-                          sums[side, K], sq_node, XT, rows, wn, cn, yn, classify,
-                          unit_weights, value, cover, open_int, open_float, criterion,
-                          random_split, max_depth, min_samples_split, min_samples_leaf,
-                          min_weight_leaf, max_features, min_decrease, hist, state, order,
-                          best, out, GL, GR, sort_codes, sort_pos):
-                n_open += 1
-        n_nodes += 2
-        n_leaves += 1
     return (feature[:n_nodes], split_bin[:n_nodes], default_left[:n_nodes], left[:n_nodes],
             right[:n_nodes], value[:n_nodes], gain[:n_nodes], cover[:n_nodes])
 
@@ -882,6 +940,8 @@ def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed, lab
     labels = (np.ascontiguousarray(labels, dtype=np.int32) if classify
               else np.empty(0, dtype=np.int32))
     weight = np.ascontiguousarray(weight, dtype=np.float64)
+    # Unsigned row ids index without numba's negative-index wraparound.
+    rows = rows.view(np.uint32)
     # Sums of integers below 2**53 are exact in float64 whatever their order.
     integral = bool(np.all(np.floor(weight) == weight) and weight.sum() < 2.0 ** 53)
     feature, split_bin, default_left, left, right, value, gain, cover = _grow(
