@@ -30,6 +30,7 @@ from ._engine.tree import (
     TREE_FIELDS,
     Tree,
     apply_trees,
+    compact_values,
     expand_compact,
     fill_internal_values,
     pair_routing,
@@ -79,11 +80,10 @@ class FittedTree(Tree):
         right = np.asarray(right, dtype=np.int32)
         self._edges = edges
         if edges is not None:
-            if not np.array_equal(right, _paired_right(self.left)):
+            self._leaf_value, self._split_gain, paired = compact_values(self.left, right,
+                                                                         value, gain)
+            if not paired:
                 raise ValueError("a tree stored compactly numbers its children in pairs")
-            leaf = self.left == -1
-            self._leaf_value = value[leaf]
-            self._split_gain = gain[~leaf]
         else:
             self._threshold, self._right, self._value, self._gain = (
                 np.asarray(threshold, dtype=np.float64), right, value, gain)

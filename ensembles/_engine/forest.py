@@ -44,7 +44,7 @@ import numpy as np
 from numba import njit
 
 from .binning import MISSING_BIN
-from .tree import Tree
+from .tree import Tree, bin_thresholds
 
 CRITERIA = {"gini": 0, "entropy": 1, "log_loss": 1, "squared_error": 2}
 SPLITTERS = {"best": 0, "random": 1}
@@ -790,9 +790,9 @@ def _split_open_nodes(XT, rows, wn, cn, yn, classify, unit_weights, sums_by_diff
 
 
 @njit(cache=True, nogil=True)
-def _grow(XT, labels, Y, weight, rows, classify, integral_weights, criterion, random_split,
-          max_depth, min_samples_split, min_samples_leaf, min_weight_leaf, max_features,
-          max_leaf_nodes, min_impurity_decrease, seed):
+def _grow(XT, labels, Y, weight, rows, classify, criterion, random_split, max_depth,
+          min_samples_split, min_samples_leaf, min_weight_leaf, max_features, max_leaf_nodes,
+          min_impurity_decrease, seed):
     K = Y.shape[1]
     n_rows = rows.shape[0]
     max_nodes = max(2 * n_rows - 1, 1)
@@ -823,10 +823,13 @@ def _grow(XT, labels, Y, weight, rows, classify, integral_weights, criterion, ra
     # over a node reads them sequentially; only the feature codes are gathered.
     wn = weight[rows]
     unit_weights = True  # no weights (extra trees' default): sums are counts
+    integral_weights = True  # bootstrap counts: sums are exact whatever their order
+    total = 0.0
     for i in range(n_rows):
-        if wn[i] != 1.0:
-            unit_weights = False
-            break
+        unit_weights &= wn[i] == 1.0
+        integral_weights &= np.floor(wn[i]) == wn[i]
+        total += wn[i]
+    integral_weights &= total < 2.0 ** 53
     if classify:
         cn = labels[rows]
         yn = np.empty((0, K))
@@ -944,19 +947,15 @@ def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed, lab
     weight = np.ascontiguousarray(weight, dtype=np.float64)
     # Unsigned row ids index without numba's negative-index wraparound.
     rows = rows.view(np.uint32)
-    # Sums of integers below 2**53 are exact in float64 whatever their order.
-    integral = bool(np.all(np.floor(weight) == weight) and weight.sum() < 2.0 ** 53)
     feature, split_bin, default_left, left, right, value, gain, cover = _grow(
-        XT, labels, Y, weight, rows, classify, integral,
+        XT, labels, Y, weight, rows, classify,
         CRITERIA[params.criterion], SPLITTERS[params.splitter] == 1, int(params.max_depth),
         int(params.min_samples_split), int(params.min_samples_leaf),
         float(params.min_weight_leaf), max(1, int(params.max_features)),
         int(params.max_leaf_nodes), float(params.min_impurity_decrease),
         int(seed) & 0xFFFFFFFFFFFFFFFF,
     )
-    internal = left != -1
-    threshold = np.zeros(len(left))
-    threshold[internal] = edges[feature[internal], split_bin[internal]]
+    threshold = bin_thresholds(feature, split_bin, left, edges)
     # Copies: the kernel's arrays are sized for the largest possible tree.
     return Tree(feature.copy(), threshold, split_bin.copy(), default_left.copy(), left.copy(),
                 right.copy(), value.copy(), gain.copy(), cover.copy())

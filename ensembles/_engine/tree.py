@@ -116,6 +116,42 @@ def expand_compact(feature, split_bin, left, edges, leaf_value, threshold, right
 
 
 @njit(cache=True, nogil=True)
+def compact_values(left, right, value, gain):
+    """The inverse of :func:`expand_compact` for values and gains: the leaves' value
+    vectors and the internal nodes' gains, in node order. Returns ``(leaf_value,
+    split_gain, paired)``, where ``paired`` tells whether every right child is
+    ``left + 1``, which a compact tree relies on."""
+    n_leaves = 0
+    for k in range(left.shape[0]):
+        n_leaves += left[k] == -1
+    leaf_value = np.empty((n_leaves, value.shape[1]))
+    split_gain = np.empty(left.shape[0] - n_leaves)
+    paired = True
+    n_leaves = 0
+    for k in range(left.shape[0]):
+        if left[k] == -1:
+            paired &= right[k] == -1
+            for v in range(value.shape[1]):
+                leaf_value[n_leaves, v] = value[k, v]
+            n_leaves += 1
+        else:
+            paired &= right[k] == left[k] + 1
+            split_gain[k - n_leaves] = gain[k]
+    return leaf_value, split_gain, paired
+
+
+@njit(cache=True, nogil=True)
+def bin_thresholds(feature, split_bin, left, edges):
+    """Raw-value thresholds of a tree's splits, ``edges[feature, split_bin]`` (0 at
+    leaves)."""
+    threshold = np.zeros(left.shape[0])
+    for k in range(left.shape[0]):
+        if left[k] != -1:
+            threshold[k] = edges[feature[k], split_bin[k]]
+    return threshold
+
+
+@njit(cache=True, nogil=True)
 def pair_routing(feature, split_bin, left, edges, leaf_value, nodes, threshold, value):
     """Fill the routing arrays :func:`predict_paired` takes (their first ``len(left)``
     entries) from a tree stored compactly (see :func:`expand_compact`): ``nodes`` packs
