@@ -855,10 +855,15 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, random_split, max_de
     sort_codes = np.empty(_SORT_MAX_ROWS, dtype=np.int64)
     sort_pos = np.empty(_SORT_MAX_ROWS, dtype=np.int64)
 
+    # The root's sums; its weight and count are known already.
+    sums[0, K] = total
+    sums[0, K + 1] = n_rows
     for i in range(n_rows):
-        _add_row(sums, 0, i, wn, cn, yn, classify)
-        if not classify:
+        if classify:
+            sums[0, cn[i]] += wn[i]
+        else:
             for k in range(K):
+                sums[0, k] += wn[i] * yn[i, k]
                 sum_sq[0, k] += wn[i] * yn[i, k] * yn[i, k]
     min_decrease = min_impurity_decrease * sums[0, K]
     G_node = sums[0, :K].copy()  # the sums of the node being opened
