@@ -29,6 +29,58 @@ def _midpoints(values):
     return np.where(mid >= upper, lower, mid)
 
 
+_RADIX_BITS = 8  # 256 counts per digit stay in L1
+_RADIX_PASSES = 8
+
+
+@njit(cache=True, nogil=True)
+def sort_floats(values):
+    """An ascending copy of ``values`` (float64 without NaN), by a least-significant-digit
+    radix sort of their bit patterns: a few sequential passes, several times faster than
+    a comparison sort on the column lengths binning sees (-0.0 comes before 0.0).
+
+    The bit patterns are made to order like the floats: a negative float's bits all
+    flipped, a positive one's sign bit set.
+    """
+    n = values.size
+    keys = np.empty(n, dtype=np.uint64)
+    bits = values.view(np.uint64)
+    sign = np.uint64(1) << np.uint64(63)
+    for i in range(n):
+        b = bits[i]
+        keys[i] = ~b if b & sign else b | sign
+    n_buckets = 1 << _RADIX_BITS
+    mask = np.uint64(n_buckets - 1)
+    # All digits' counts in one pass; a digit shared by every key needs no pass.
+    counts = np.zeros((_RADIX_PASSES, n_buckets), dtype=np.int64)
+    for i in range(n):
+        key = keys[i]
+        for p in range(_RADIX_PASSES):
+            counts[p, (key >> np.uint64(p * _RADIX_BITS)) & mask] += 1
+    other = np.empty(n, dtype=np.uint64)
+    for p in range(_RADIX_PASSES):
+        shift = np.uint64(p * _RADIX_BITS)
+        if counts[p, (keys[0] >> shift) & mask] == n:
+            continue
+        offset = 0
+        for d in range(n_buckets):
+            c = counts[p, d]
+            counts[p, d] = offset
+            offset += c
+        for i in range(n):
+            key = keys[i]
+            d = (key >> shift) & mask
+            other[counts[p, d]] = key
+            counts[p, d] += 1
+        keys, other = other, keys
+    out = np.empty(n)
+    out_bits = out.view(np.uint64)
+    for i in range(n):
+        key = keys[i]
+        out_bits[i] = key & ~sign if key & sign else ~key
+    return out
+
+
 def find_bin_edges(column, max_bin):
     """Upper bin edges (excluding the last, open-ended bin) of one feature.
 
@@ -49,7 +101,7 @@ def find_bin_edges(column, max_bin):
         return np.empty(0, dtype=np.float64)
     # One sort gives both the distinct values and the quantiles (sorting is most of the
     # cost of binning a fit).
-    values = np.sort(column)
+    values = sort_floats(np.ascontiguousarray(column))
     is_new = np.empty(values.size, dtype=bool)
     is_new[0] = True
     np.not_equal(values[1:], values[:-1], out=is_new[1:])
