@@ -721,10 +721,21 @@ def _split_open_nodes(XT, rows, wn, cn, yn, classify, unit_weights, sums_by_diff
     """Split open nodes (the last one pushed, or with ``max_leaf_nodes`` the best) until
     none is left, the leaf limit is reached, or the node or open-record arrays are full
     (the caller then enlarges them and calls again). Returns the new ``(n_nodes, n_open,
-    n_leaves)``.
+    n_leaves)``. With ``n_nodes == 0``, first opens the root from ``G_node``, ``sq_node``
+    and the weight ``sums[0, K]``.
     """
     K = value.shape[1]
     own = best.shape[0]  # where a record's own sums start in open_float
+    if n_nodes == 0:
+        # The root, opened here rather than by the caller: _open_node is inlined, and a
+        # second copy of it would double the compile time.
+        if _open_node(0, 0, rows.shape[0], 0, 0, G_node, sums[0, K], sq_node, XT, rows, wn,
+                      cn, yn, classify, unit_weights, value, cover, open_int, open_float,
+                      criterion, random_split, max_depth, min_samples_split,
+                      min_samples_leaf, min_weight_leaf, max_features, min_decrease, hist,
+                      state, order, best, out, GL, GR, sort_codes, sort_pos):
+            n_open = 1
+        n_nodes = 1
     while n_open > 0 and not (max_leaf_nodes > 0 and n_leaves >= max_leaf_nodes):
         if n_nodes + 2 > feature.shape[0] or n_open + 1 > open_int.shape[0]:
             break
@@ -869,13 +880,7 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, random_split, max_de
     G_node = sums[0, :K].copy()  # the sums of the node being opened
     sq_node = sum_sq[0].copy()
     n_open = 0
-    if _open_node(0, 0, n_rows, 0, 0, G_node, sums[0, K], sq_node, XT, rows, wn, cn, yn,
-                  classify, unit_weights, value, cover, open_int, open_float, criterion,
-                  random_split, max_depth, min_samples_split, min_samples_leaf,
-                  min_weight_leaf, max_features, min_decrease, hist, state, order, best, out,
-                  GL, GR, sort_codes, sort_pos):
-        n_open = 1
-    n_nodes = 1
+    n_nodes = 0  # the first call opens the root
     n_leaves = 1
     while True:
         n_nodes, n_open, n_leaves = _split_open_nodes(
