@@ -212,7 +212,7 @@ def grow_tree(X_binned, bin_mapper, Y, weight, params, min_weight_fraction_leaf,
     ``min_weight_fraction_leaf`` is turned into an absolute weight of this tree's rows, as
     scikit-learn does with the weights a tree is fitted with.
     """
-    rows = np.flatnonzero(weight > 0).astype(np.int32)
+    rows = np.flatnonzero(weight > 0).astype(np.uint32)
     params = dataclasses.replace(params,
                                  min_weight_leaf=min_weight_fraction_leaf * weight.sum())
     tree = grow_forest_tree(X_binned, Y, weight, rows, bin_mapper.edges_, bin_mapper.n_bins_,

@@ -30,7 +30,10 @@ What keeps a node cheap:
   side's accumulators, and with unit weights (no bootstrap, no sample or class weights)
   the weight is the count, so the weights are neither read nor moved;
 * node arrays start small and double as the tree grows, so the transient memory of a
-  tree is proportional to its size, not to its number of rows.
+  tree is proportional to its size, not to its number of rows;
+* the per-node functions run without numba's reference counting and are inlined into
+  the node loop (see :func:`_per_node`), and index with unsigned row positions, so a
+  small node costs little more than its rows.
 
 With ``G_k`` the weighted sums of the targets and ``W`` the weight of a node, the weighted
 impurity decrease of a split is ``S(L) + S(R) - S(P)`` where ``S = sum_k G_k^2 / W`` for the
@@ -721,22 +724,41 @@ def _split_open_nodes(XT, rows, wn, cn, yn, classify, unit_weights, sums_by_diff
     """Split open nodes (the last one pushed, or with ``max_leaf_nodes`` the best) until
     none is left, the leaf limit is reached, or the node or open-record arrays are full
     (the caller then enlarges them and calls again). Returns the new ``(n_nodes, n_open,
-    n_leaves)``. With ``n_nodes == 0``, first opens the root from ``G_node``, ``sq_node``
-    and the weight ``sums[0, K]``.
+    n_leaves)``. With ``n_nodes == 0``, first opens the root from its sums in ``sums[0]``
+    and ``sum_sq[0]``.
     """
     K = value.shape[1]
     own = best.shape[0]  # where a record's own sums start in open_float
+    # Nodes waiting to be opened: on the first call the root (its sums are in sums[0]),
+    # then the two children of each split, at ids base and base + 1.
+    n_pending = 0
+    base = start = mid = stop = depth = 0
     if n_nodes == 0:
-        # The root, opened here rather than by the caller: _open_node is inlined, and a
-        # second copy of it would double the compile time.
-        if _open_node(0, 0, rows.shape[0], 0, 0, G_node, sums[0, K], sq_node, XT, rows, wn,
-                      cn, yn, classify, unit_weights, value, cover, open_int, open_float,
-                      criterion, random_split, max_depth, min_samples_split,
-                      min_samples_leaf, min_weight_leaf, max_features, min_decrease, hist,
-                      state, order, best, out, GL, GR, sort_codes, sort_pos):
-            n_open = 1
-        n_nodes = 1
-    while n_open > 0 and not (max_leaf_nodes > 0 and n_leaves >= max_leaf_nodes):
+        n_pending = 1
+        mid = rows.shape[0]
+        depth = -1
+    while True:
+        # Right child first, so that a depth-first stack grows the left subtree first.
+        # One call site: _open_node is inlined, and a second copy would double the
+        # compile time.
+        for side in (1, 0):
+            if side >= n_pending:
+                continue
+            for k in range(K):
+                G_node[k] = sums[side, k]
+                sq_node[k] = sum_sq[side, k]
+            child_start = start if side == 0 else mid
+            child_stop = mid if side == 0 else stop
+            if _open_node(base + side, child_start, child_stop, depth + 1, n_open, G_node,
+                          sums[side, K], sq_node, XT, rows, wn, cn, yn, classify,
+                          unit_weights, value, cover, open_int, open_float, criterion,
+                          random_split, max_depth, min_samples_split, min_samples_leaf,
+                          min_weight_leaf, max_features, min_decrease, hist, state, order,
+                          best, out, GL, GR, sort_codes, sort_pos):
+                n_open += 1
+        n_nodes += n_pending
+        if n_open == 0 or (max_leaf_nodes > 0 and n_leaves >= max_leaf_nodes):
+            break
         if n_nodes + 2 > feature.shape[0] or n_open + 1 > open_int.shape[0]:
             break
         pick = n_open - 1
@@ -769,33 +791,19 @@ def _split_open_nodes(XT, rows, wn, cn, yn, classify, unit_weights, sums_by_diff
                                  cn_buf, yn_buf, sums, sum_sq)
         sums[0, K + 1] = mid - start
         sums[1, K + 1] = stop - mid
+        base = n_nodes
+        n_pending = 2
         feature[split_node] = f
         split_bin[split_node] = b
         default_left[split_node] = dl
-        left[split_node] = n_nodes
-        right[split_node] = n_nodes + 1
-        for child in (n_nodes, n_nodes + 1):
+        left[split_node] = base
+        right[split_node] = base + 1
+        for child in (base, base + 1):
             feature[child] = -1
             left[child] = right[child] = -1
             split_bin[child] = 0
             default_left[child] = False
             gain[child] = 0.0
-        # Right child first, so that a depth-first stack grows the left subtree first.
-        for side in (1, 0):
-            child = n_nodes + side
-            for k in range(K):
-                G_node[k] = sums[side, k]
-                sq_node[k] = sum_sq[side, k]
-            child_start = start if side == 0 else mid
-            child_stop = mid if side == 0 else stop
-            if _open_node(child, child_start, child_stop, depth + 1, n_open, G_node,
-                          sums[side, K], sq_node, XT, rows, wn, cn, yn, classify,
-                          unit_weights, value, cover, open_int, open_float, criterion,
-                          random_split, max_depth, min_samples_split, min_samples_leaf,
-                          min_weight_leaf, max_features, min_decrease, hist, state, order,
-                          best, out, GL, GR, sort_codes, sort_pos):
-                n_open += 1
-        n_nodes += 2
         n_leaves += 1
     return n_nodes, n_open, n_leaves
 
@@ -877,8 +885,8 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, random_split, max_de
                 sums[0, k] += wn[i] * yn[i, k]
                 sum_sq[0, k] += wn[i] * yn[i, k] * yn[i, k]
     min_decrease = min_impurity_decrease * sums[0, K]
-    G_node = sums[0, :K].copy()  # the sums of the node being opened
-    sq_node = sum_sq[0].copy()
+    G_node = np.empty(K)  # the sums of the node being opened
+    sq_node = np.empty(K)
     n_open = 0
     n_nodes = 0  # the first call opens the root
     n_leaves = 1
@@ -923,8 +931,8 @@ def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed, lab
         One-hot classes (classification) or targets (regression).
     weight : ndarray of float64, shape (n_samples,)
         Row weights (bootstrap counts times sample and class weights).
-    rows : ndarray of int32
-        Rows with positive weight; reordered in place.
+    rows : ndarray of int
+        Rows with positive weight (uint32 is used as is, and reordered in place).
     edges : ndarray of shape (n_features, 255)
         Bin edges (thresholds of the splits).
     n_bins : ndarray of int32
@@ -956,7 +964,7 @@ def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed, lab
               else np.empty(0, dtype=np.int32))
     weight = np.ascontiguousarray(weight, dtype=np.float64)
     # Unsigned row ids index without numba's negative-index wraparound.
-    rows = rows.view(np.uint32)
+    rows = np.asarray(rows).astype(np.uint32, copy=False)
     feature, split_bin, default_left, left, right, value, gain, cover = _grow(
         XT, labels, Y, weight, rows, classify,
         CRITERIA[params.criterion], SPLITTERS[params.splitter] == 1, int(params.max_depth),
