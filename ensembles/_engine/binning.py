@@ -101,7 +101,7 @@ def find_bin_edges(column, max_bin):
         return np.empty(0, dtype=np.float64)
     # One sort gives both the distinct values and the quantiles (sorting is most of the
     # cost of binning a fit).
-    values = sort_floats(np.ascontiguousarray(column))
+    values = sort_floats(column)  # boolean indexing above gave a contiguous copy
     is_new = np.empty(values.size, dtype=bool)
     is_new[0] = True
     np.not_equal(values[1:], values[:-1], out=is_new[1:])
@@ -154,7 +154,8 @@ class BinMapper:
             X = X[rows]
         self.edges_ = np.full((n_features, MAX_VALUE_BINS), np.inf)
         self.n_bins_ = np.empty(n_features, dtype=np.int32)
-        # Features on the engine's threads: numpy's sort releases the GIL.
+        # Features on the engine's threads: the radix sort, most of the work, releases the
+        # GIL.
         run_parallel(_fit_features, n_features, X, value_bins, self.edges_, self.n_bins_)
         return self
 

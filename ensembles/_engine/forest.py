@@ -184,8 +184,7 @@ def _evaluate_feature(XT, f, rows, wn, cn, yn, classify, start, stop, G, W, crit
     if hi >= 0 and (lo < hi or has_missing):
         found = _scan_bins(hist, lo, hi, has_missing, G, W, stop - start, criterion,
                            min_samples_leaf, min_weight_leaf, out, GL, GR)
-    # Plain loops rather than slices here and below: a slice is a new array view, and
-    # its reference counting costs more than the work in a small node.
+    # Clear only the bins the node touched.
     for b in range(max(lo, 0), hi + 1):
         for k in range(K + 2):
             hist[b, k] = 0.0
