@@ -1,7 +1,8 @@
-"""Tests for ensembles._engine.grower: growth policies, pruning, leaves and column sampling.
+"""Tests for ensembles._engine.grower: growth policies, gamma, leaves and column sampling.
 
 The reference is a deliberately naive grower written with numpy row masks: every candidate
-split of every node is scored from the rows themselves, without histograms.
+split of every node is scored from the rows themselves, without histograms, partitions or
+threads, with XGBoost's gain (see :mod:`ensembles._engine.split`).
 """
 
 import heapq
@@ -10,7 +11,8 @@ import numpy as np
 import pytest
 
 from ensembles._engine.binning import MISSING_BIN, BinMapper
-from ensembles._engine.grower import GrowthParams, TreeGrower, partition_nodes, sample_features
+from ensembles._engine.grower import GrowthParams, TreeGrower, sample_features
+from ensembles._threads import threads
 
 
 def _data(seed=0, n=300, n_features=3, missing=0.1):
@@ -25,15 +27,21 @@ def _data(seed=0, n=300, n_features=3, missing=0.1):
     return X, grad, hess
 
 
+def _grow_rows(X_binned, mapper, grad, hess, rows, seed=0, mask=None, **params):
+    if mask is None:
+        mask = np.ones(X_binned.shape[1], dtype=np.bool_)
+    grower = TreeGrower(X_binned, mapper.edges_, mapper.n_bins_, GrowthParams(**params))
+    tree, rows_out, leaves = grower.grow(grad[:, None].astype(np.float64),
+                                         hess[:, None].astype(np.float64), 0,
+                                         rows.astype(np.int32), mask, seed)
+    return tree, [tuple(leaf) for leaf in leaves.tolist()], rows_out
+
+
 def _grow(X, grad, hess, seed=0, mask=None, max_bin=16, **params):
     mapper = BinMapper(max_bin=max_bin).fit(X)
     X_binned = mapper.transform(X)
-    if mask is None:
-        mask = np.ones(X.shape[1], dtype=np.bool_)
-    grower = TreeGrower(X_binned, mapper.edges_, mapper.n_bins_, GrowthParams(**params),
-                        np.random.default_rng(seed))
-    rows = np.arange(X.shape[0])
-    tree, leaf_slices = grower.grow(grad, hess, rows, mask)
+    tree, leaf_slices, rows = _grow_rows(X_binned, mapper, grad, hess, np.arange(X.shape[0]),
+                                         seed, mask, **params)
     return tree, leaf_slices, rows, mapper, X_binned
 
 
@@ -80,15 +88,17 @@ def _leaf_partition(rows, leaf_slices):
 # --- the naive reference --------------------------------------------------------------------
 
 def _weight(G, H, p):
-    if H <= 0:
+    if H <= 0 or H < p.min_child_weight:
         return 0.0
     w = -np.sign(G) * max(abs(G) - p.reg_alpha, 0.0) / (H + p.reg_lambda)
     return float(np.clip(w, -p.max_delta_step, p.max_delta_step)) if p.max_delta_step else w
 
 
 def _score(G, H, p):
+    if p.max_delta_step == 0:
+        return max(abs(G) - p.reg_alpha, 0.0) ** 2 / (H + p.reg_lambda)
     w = _weight(G, H, p)
-    return -(2 * G * w + (H + p.reg_lambda) * w * w + 2 * p.reg_alpha * abs(w))
+    return -(2 * G * w + (H + p.reg_lambda) * w * w)
 
 
 def _best_split(X_binned, grad, hess, rows, n_bins, p, features=None):
@@ -113,7 +123,7 @@ def _best_split(X_binned, grad, hess, rows, n_bins, p, features=None):
 
 
 def _reference_partition(X_binned, grad, hess, n_bins, p):
-    """Leaves (as row sets) of the tree the growth policy should produce, before pruning."""
+    """Leaves (as row sets) of the tree the growth policy should produce."""
     nodes = []  # (rows, depth, split)
     queue = []
 
@@ -121,7 +131,7 @@ def _reference_partition(X_binned, grad, hess, n_bins, p):
         split = None
         if (p.max_depth == 0 or depth < p.max_depth) and rows.size >= 2:
             split = _best_split(X_binned, grad, hess, rows, n_bins, p)
-            if split is not None and split[0] <= 1e-6:
+            if split is not None and (split[0] <= 1e-6 or split[0] < p.gamma):
                 split = None
         nodes.append((rows, depth, split))
         if split is not None:
@@ -231,47 +241,21 @@ def test_depthwise_with_max_leaves_expands_shallow_nodes_first():
     assert _leaf_partition(rows, leaf_slices) == expected
 
 
-def _prune(tree, gamma):
-    """Children of each node after bottom-up gamma pruning, from an unpruned tree."""
-    children = {n: (tree.left[n], tree.right[n]) for n in range(tree.n_nodes)
-                if tree.left[n] != -1}
-    for node in range(tree.n_nodes - 1, -1, -1):  # children have larger ids than parents
-        if node in children:
-            both_leaves = all(c not in children for c in children[node])
-            if both_leaves and tree.gain[node] < gamma:
-                del children[node]
-    return children
-
-
-def _leaf_row_sets(children, members):
-    reached = [0]
-    leaves = set()
-    for node in reached:
-        if node in children:
-            reached.extend(children[node])
-        else:
-            leaves.add(frozenset(members[node].tolist()))
-    return leaves
-
-
 @pytest.mark.parametrize("quantile", [0.3, 0.7, 1.0])
-def test_gamma_prunes_exactly_the_weak_splits_above_leaves(quantile):
+def test_gamma_refuses_weak_splits_while_growing(quantile):
+    """XGBoost's ``hist``: a node whose best split gains less than gamma stays a leaf, even
+    when a split below it would have gained more (no pruning afterwards)."""
     X, grad, hess = _data(7)
-    full, _, _, _, _ = _grow(X, grad, hess, max_depth=5)
+    full, _, _, mapper, X_binned = _grow(X, grad, hess, max_depth=5)
     gains = full.gain[full.left != -1]
     gamma = float(np.quantile(gains, quantile)) + 1e-9
-    pruned, leaf_slices, rows, _, _ = _grow(X, grad, hess, max_depth=5, gamma=gamma)
-    expected = _leaf_row_sets(_prune(full, gamma), _node_rows(full, X))
+    params = dict(max_depth=5, gamma=gamma)
+    tree, leaf_slices, rows, _, _ = _grow(X, grad, hess, **params)
+    expected = _reference_partition(X_binned, grad, hess, mapper.n_bins_,
+                                    GrowthParams(**params))
     assert _leaf_partition(rows, leaf_slices) == expected
-    assert pruned.n_leaves < full.n_leaves
-    for node in np.flatnonzero(pruned.left != -1):
-        kids = pruned.left[node], pruned.right[node]
-        if all(pruned.left[k] == -1 for k in kids):
-            assert pruned.gain[node] >= gamma
-    # A split weaker than gamma survives only above a split that is kept.
-    weak = np.flatnonzero((pruned.left != -1) & (pruned.gain < gamma))
-    assert all(pruned.left[pruned.left[n]] != -1 or pruned.left[pruned.right[n]] != -1
-               for n in weak)
+    assert tree.n_leaves < full.n_leaves
+    assert np.all(tree.gain[tree.left != -1] >= gamma)
 
 
 def test_min_child_weight_bounds_every_leaf():
@@ -374,31 +358,26 @@ def test_sample_features_draws_a_subset_of_the_mask():
         assert not np.any(sampled & ~mask)
 
 
-@pytest.mark.parametrize("default_left", [False, True])
-@pytest.mark.parametrize("n", [200, 70_000])  # one chunk per node, and several
-def test_partition_nodes_is_stable_and_moves_whole_rows(default_left, n):
-    rng = np.random.default_rng(15)
-    X = rng.integers(0, 8, (n, 2)).astype(np.uint8)
-    X[rng.random(n) < 0.2, 1] = MISSING_BIN
-    gh = rng.normal(size=(n, 2))
-    ids = rng.permutation(n).astype(np.int64)
-    dst = (np.zeros_like(X), np.zeros_like(gh), np.full_like(ids, -1))
-    # Two nodes, split on different features and bins; rows outside them stay untouched.
-    starts = np.array([n // 10, n // 2])
-    stops = np.array([n // 2, n - n // 10])
-    n_left = partition_nodes((X, gh, ids), dst, starts, stops, np.array([1, 0]),
-                             np.array([3, 5]), np.array([default_left, not default_left]))
-    for k, (f, b, dl) in enumerate([(1, 3, default_left), (0, 5, not default_left)]):
-        seg = slice(starts[k], stops[k])
-        codes = X[seg, f]
-        left = np.where(codes == MISSING_BIN, dl, codes <= b)
-        assert n_left[k] == left.sum()
-        order = np.concatenate([ids[seg][left], ids[seg][~left]])
-        np.testing.assert_array_equal(dst[2][seg], order)
-        moved = np.concatenate([np.flatnonzero(left), np.flatnonzero(~left)]) + starts[k]
-        np.testing.assert_array_equal(dst[0][seg], X[moved])
-        np.testing.assert_array_equal(dst[1][seg], gh[moved])
-    assert np.all(dst[2][: starts[0]] == -1) and np.all(dst[2][stops[1]:] == -1)
+@pytest.mark.parametrize("n_jobs", [1, 2, 3])
+def test_nodes_of_several_chunks_split_like_the_reference(n_jobs):
+    """70,000 rows: the root and its children are cut into several chunks, partitioned and
+    summed on several threads; the leaves are still the reference's, and the tree is the
+    same for every thread count."""
+    X, grad, hess = _data(15, n=70_000)
+    mapper = BinMapper(max_bin=16).fit(X)
+    X_binned = mapper.transform(X)
+    params = dict(max_depth=3, grow_policy="depthwise")
+    with threads(n_jobs):
+        tree, leaf_slices, rows = _grow_rows(X_binned, mapper, grad, hess,
+                                             np.arange(X.shape[0]), **params)
+    expected = _reference_partition(X_binned, grad, hess, mapper.n_bins_,
+                                    GrowthParams(**params))
+    assert _leaf_partition(rows, leaf_slices) == expected
+    with threads(1):
+        serial, _, _ = _grow_rows(X_binned, mapper, grad, hess, np.arange(X.shape[0]),
+                                  **params)
+    for name in ("feature", "split_bin", "default_left", "left", "value", "gain", "cover"):
+        np.testing.assert_array_equal(getattr(tree, name), getattr(serial, name))
 
 
 def test_growing_on_a_row_subset_ignores_the_other_rows():
@@ -410,10 +389,7 @@ def test_growing_on_a_row_subset_ignores_the_other_rows():
     scrambled[np.setdiff1d(np.arange(X.shape[0]), subset)] = 1e6  # must not matter
     trees = []
     for g in (grad, scrambled):
-        rows = subset.copy()
-        grower = TreeGrower(X_binned, mapper.edges_, mapper.n_bins_, GrowthParams(max_depth=3),
-                            np.random.default_rng(0))
-        tree, leaf_slices = grower.grow(g, hess, rows, np.ones(3, np.bool_))
+        tree, leaf_slices, rows = _grow_rows(X_binned, mapper, g, hess, subset, max_depth=3)
         assert sorted(rows.tolist()) == subset.tolist()
         reference = _reference_partition(X_binned[subset], grad[subset], hess[subset],
                                          mapper.n_bins_, GrowthParams(max_depth=3))

@@ -1,24 +1,30 @@
-"""Tests for ensembles._engine.histogram: sums per (feature, bin), subtraction, determinism."""
+"""Tests for ensembles._engine.histogram: compact sums per (feature, bin), chunk plans."""
 
 import numpy as np
 import pytest
 
-from ensembles._engine.histogram import build_histogram, subtract_histogram
-from ensembles._threads import threads
+from ensembles._engine.histogram import (
+    CHUNK_ROWS,
+    MAX_CHUNKS,
+    build_histogram,
+    dense_histogram,
+    hist_offsets,
+    n_chunks,
+)
 
 
 def _data(n_samples, n_features, seed, missing=0.1):
     rng = np.random.default_rng(seed)
-    n_bins = rng.integers(1, 256, n_features)
+    n_bins = rng.integers(1, 256, n_features).astype(np.int32)
     X_binned = (rng.random((n_samples, n_features)) * n_bins).astype(np.uint8)
     X_binned[rng.random(X_binned.shape) < missing] = 255
     grad = rng.normal(size=n_samples).astype(np.float32)
     hess = rng.uniform(0.01, 2.0, n_samples).astype(np.float32)
-    return X_binned, grad, hess, rng
+    return X_binned, grad, hess, n_bins, rng
 
 
 def _reference(X_binned, grad, hess, rows):
-    """Straightforward per-feature scatter-add in float64."""
+    """Straightforward per-feature scatter-add in float64, missing values at bin 255."""
     hist = np.zeros((X_binned.shape[1], 256, 2))
     for f in range(X_binned.shape[1]):
         np.add.at(hist[f, :, 0], X_binned[rows, f], grad[rows].astype(np.float64))
@@ -26,64 +32,53 @@ def _reference(X_binned, grad, hess, rows):
     return hist
 
 
-# Row counts on both sides of the chunking thresholds (4096 rows per chunk, at most 16 chunks).
-@pytest.mark.parametrize("n_rows", [1, 2, 300, 4095, 4096, 8193, 70_001, 100_000])
+def test_offsets_give_each_feature_its_bins_and_a_missing_row():
+    offsets = hist_offsets(np.array([3, 1, 17], dtype=np.int32))
+    assert offsets.tolist() == [0, 4, 6, 24]
+
+
+@pytest.mark.parametrize("n_rows", [1, 2, 300, 4096, 70_001])
 def test_matches_scatter_add_reference(n_rows):
-    X_binned, grad, hess, rng = _data(100_000, 3, seed=n_rows)
-    rows = rng.choice(100_000, n_rows, replace=False)  # an unsorted subset
-    hist = build_histogram(X_binned, grad, hess, rows)
-    assert hist.shape == (3, 256, 2) and hist.dtype == np.float64
-    np.testing.assert_allclose(hist, _reference(X_binned, grad, hess, rows), rtol=1e-10,
-                               atol=1e-9)
+    X_binned, grad, hess, n_bins, rng = _data(80_000, 3, seed=n_rows)
+    rows = rng.choice(80_000, n_rows, replace=False)  # an unsorted subset
+    hist = build_histogram(X_binned, grad, hess, rows, n_bins)
+    assert hist.shape == (int(n_bins.sum()) + 3, 2) and hist.dtype == np.float64
+    np.testing.assert_allclose(dense_histogram(hist, n_bins),
+                               _reference(X_binned, grad, hess, rows), rtol=1e-10, atol=1e-9)
 
 
 def test_repeated_rows_count_each_time():
-    X_binned, grad, hess, rng = _data(500, 4, seed=1)
+    X_binned, grad, hess, n_bins, rng = _data(500, 4, seed=1)
     rows = rng.integers(0, 500, 900)  # a bootstrap-like sample with repeats
-    hist = build_histogram(X_binned, grad, hess, rows)
-    np.testing.assert_allclose(hist, _reference(X_binned, grad, hess, rows), rtol=1e-12,
-                               atol=1e-12)
-
-
-def test_empty_rows_give_a_zero_histogram():
-    X_binned, grad, hess, _ = _data(50, 2, seed=2)
-    hist = build_histogram(X_binned, grad, hess, np.empty(0, dtype=np.int64))
-    assert hist.shape == (2, 256, 2)
-    assert not hist.any()
+    hist = build_histogram(X_binned, grad, hess, rows, n_bins)
+    np.testing.assert_allclose(dense_histogram(hist, n_bins),
+                               _reference(X_binned, grad, hess, rows), rtol=1e-12, atol=1e-12)
 
 
 def test_every_feature_sums_to_the_node_totals():
-    X_binned, grad, hess, rng = _data(20_000, 5, seed=3)
+    X_binned, grad, hess, n_bins, rng = _data(20_000, 5, seed=3)
     rows = np.flatnonzero(rng.random(20_000) < 0.6)
-    hist = build_histogram(X_binned, grad, hess, rows)
-    totals = hist.sum(axis=1)  # (n_features, 2)
+    hist = build_histogram(X_binned, grad, hess, rows, n_bins)
+    offsets = hist_offsets(n_bins)
+    totals = [hist[offsets[f]:offsets[f + 1]].sum(axis=0) for f in range(5)]
     expected = [grad[rows].astype(np.float64).sum(), hess[rows].astype(np.float64).sum()]
     np.testing.assert_allclose(totals, np.tile(expected, (5, 1)), rtol=1e-10)
 
 
-@pytest.mark.parametrize("n_rows", [3000, 30_000])
-def test_subtraction_trick_equals_building_the_sibling(n_rows):
-    X_binned, grad, hess, rng = _data(n_rows, 4, seed=4)
-    rows = rng.permutation(n_rows)
+def test_subtraction_trick_equals_building_the_sibling():
+    X_binned, grad, hess, n_bins, rng = _data(3000, 4, seed=4)
+    rows = rng.permutation(3000)
     goes_left = X_binned[rows, 1] <= 40
     left, right = rows[goes_left], rows[~goes_left]
-    parent = build_histogram(X_binned, grad, hess, rows)
-    built_left = build_histogram(X_binned, grad, hess, left)
-    built_right = build_histogram(X_binned, grad, hess, right)
-    np.testing.assert_allclose(subtract_histogram(parent, built_left), built_right,
-                               rtol=1e-9, atol=1e-9)
-    np.testing.assert_allclose(subtract_histogram(parent, built_right), built_left,
-                               rtol=1e-9, atol=1e-9)
+    parent = build_histogram(X_binned, grad, hess, rows, n_bins)
+    built_left = build_histogram(X_binned, grad, hess, left, n_bins)
+    built_right = build_histogram(X_binned, grad, hess, right, n_bins)
+    np.testing.assert_allclose(parent - built_left, built_right, rtol=1e-9, atol=1e-9)
 
 
-@pytest.mark.parametrize("n_rows", [1000, 9000, 100_000])
-def test_bit_identical_whatever_the_thread_count(n_rows):
-    X_binned, grad, hess, rng = _data(n_rows, 6, seed=5)
-    rows = rng.permutation(n_rows)
-    results = []
-    for n_jobs in (1, 2, 3):
-        with threads(n_jobs):
-            results.append(build_histogram(X_binned, grad, hess, rows))
-    # Exact equality, not closeness: models must not depend on n_jobs.
-    assert np.array_equal(results[0], results[1])
-    assert np.array_equal(results[0], results[1])
+@pytest.mark.parametrize("n_rows, expected", [
+    (1, 1), (CHUNK_ROWS - 1, 1), (2 * CHUNK_ROWS, 2), (2 * CHUNK_ROWS + 5, 2),
+    (100 * CHUNK_ROWS, MAX_CHUNKS),
+])
+def test_chunk_count_depends_only_on_the_rows(n_rows, expected):
+    assert n_chunks(n_rows) == expected

@@ -3,15 +3,16 @@
 import numpy as np
 import pytest
 
-from ensembles._engine.split import find_best_split, leaf_score, leaf_weight
+from ensembles._engine.histogram import build_histogram
+from ensembles._engine.split import find_best_split, leaf_weight, node_score
 
 MISSING = 255
 
 
 # --- independent closed forms ------------------------------------------------------------
 
-def _weight(G, H, lam, alpha, mds):
-    if H <= 0:
+def _weight(G, H, lam, alpha, mds, mcw=0.0):
+    if H <= 0 or H < mcw:
         return 0.0
     w = -np.sign(G) * max(abs(G) - alpha, 0.0) / (H + lam)
     return float(np.clip(w, -mds, mds)) if mds > 0 else w
@@ -21,8 +22,15 @@ def _objective(G, H, lam, alpha, w):
     return G * w + 0.5 * (H + lam) * w * w + alpha * abs(w)
 
 
-def _score(G, H, lam, alpha, mds):
-    return -2.0 * _objective(G, H, lam, alpha, _weight(G, H, lam, alpha, mds))
+def _score(G, H, lam, alpha, mds, mcw=0.0):
+    """XGBoost's node score: the objective decrease without clipping; with it, the decrease
+    of the alpha-free part at the clipped weight."""
+    if H <= 0:
+        return 0.0
+    if mds == 0:
+        return max(abs(G) - alpha, 0.0) ** 2 / (H + lam)
+    w = _weight(G, H, lam, alpha, mds, mcw)
+    return -(2.0 * G * w + (H + lam) * w * w)
 
 
 @pytest.mark.parametrize("G, H, lam, alpha, mds, expected", [
@@ -37,7 +45,12 @@ def _score(G, H, lam, alpha, mds):
     (3.0, 0.0, 1.0, 0.0, 0.0, 0.0),            # empty node
 ])
 def test_leaf_weight_hand_computed(G, H, lam, alpha, mds, expected):
-    assert leaf_weight(G, H, lam, alpha, mds) == pytest.approx(expected, abs=1e-15)
+    assert leaf_weight(G, H, lam, alpha, mds, 0.0) == pytest.approx(expected, abs=1e-15)
+
+
+def test_leaf_weight_is_zero_below_min_child_weight():
+    assert leaf_weight(3.0, 2.0, 1.0, 0.0, 0.0, 2.5) == 0.0
+    assert leaf_weight(3.0, 2.0, 1.0, 0.0, 0.0, 2.0) == pytest.approx(-1.0)
 
 
 @pytest.mark.parametrize("G, H, lam, alpha, mds, expected", [
@@ -45,11 +58,11 @@ def test_leaf_weight_hand_computed(G, H, lam, alpha, mds, expected):
     (3.0, 2.0, 1.0, 1.0, 0.0, 4.0 / 3.0),      # (|G| - alpha)^2 / (H + lambda)
     (0.5, 2.0, 1.0, 1.0, 0.0, 0.0),
     (3.0, 2.0, 1.0, 0.0, 0.5, 2.25),           # -(2 G w + (H + lambda) w^2) at w = -0.5
-    (3.0, 2.0, 1.0, 1.0, 0.5, 1.25),           # ... - 2 alpha |w|
+    (3.0, 2.0, 1.0, 1.0, 0.5, 2.25),           # alpha only moves the weight, as in XGBoost
     (3.0, -1.0, 1.0, 0.0, 0.0, 0.0),
 ])
-def test_leaf_score_hand_computed(G, H, lam, alpha, mds, expected):
-    assert leaf_score(G, H, lam, alpha, mds) == pytest.approx(expected, abs=1e-15)
+def test_node_score_hand_computed(G, H, lam, alpha, mds, expected):
+    assert node_score(G, H, lam, alpha, mds, 0.0) == pytest.approx(expected, abs=1e-15)
 
 
 def _random_leaf_cases(n, seed):
@@ -64,13 +77,17 @@ def _random_leaf_cases(n, seed):
 
 def test_leaf_weight_and_score_match_closed_forms_on_random_inputs():
     for G, H, lam, alpha, mds in _random_leaf_cases(500, seed=0):
-        w = leaf_weight(G, H, lam, alpha, mds)
+        w = leaf_weight(G, H, lam, alpha, mds, 0.0)
         assert w == pytest.approx(_weight(G, H, lam, alpha, mds), rel=1e-12, abs=1e-15)
-        assert leaf_score(G, H, lam, alpha, mds) == pytest.approx(
+        assert node_score(G, H, lam, alpha, mds, 0.0) == pytest.approx(
             _score(G, H, lam, alpha, mds), rel=1e-10, abs=1e-12)
-        if mds == 0.0:
+        if mds == 0.0 and alpha == 0.0 and H > 0:
+            # Without clipping the score is twice the objective decrease at the optimum.
+            assert node_score(G, H, lam, alpha, mds, 0.0) == pytest.approx(
+                -2.0 * _objective(G, H, lam, alpha, w), rel=1e-10, abs=1e-12)
+        if mds == 0.0 and H > 0:
             soft = max(abs(G) - alpha, 0.0)
-            assert leaf_score(G, H, lam, alpha, mds) == pytest.approx(
+            assert node_score(G, H, lam, alpha, mds, 0.0) == pytest.approx(
                 soft * soft / (H + lam), rel=1e-10, abs=1e-12)
 
 
@@ -80,7 +97,7 @@ def test_leaf_weight_minimizes_the_regularized_objective():
             continue
         bound = mds if mds > 0 else 50.0
         grid = np.linspace(-bound, bound, 4001)
-        w = leaf_weight(G, H, lam, alpha, mds)
+        w = leaf_weight(G, H, lam, alpha, mds, 0.0)
         assert abs(w) <= bound + 1e-12
         best_on_grid = _objective(G, H, lam, alpha, grid).min()
         assert _objective(G, H, lam, alpha, w) <= best_on_grid + 1e-12
@@ -101,12 +118,11 @@ def _problem(seed, n_samples=400, n_features=4, missing=0.15):
     return X_binned, grad, hess, n_bins
 
 
-def _hist(X_binned, grad, hess):
-    hist = np.zeros((X_binned.shape[1], 256, 2))
-    for f in range(X_binned.shape[1]):
-        np.add.at(hist[f, :, 0], X_binned[:, f], grad.astype(np.float64))
-        np.add.at(hist[f, :, 1], X_binned[:, f], hess.astype(np.float64))
-    return hist
+def _hist(X_binned, grad, hess, n_bins):
+    offsets = np.zeros(len(n_bins) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum(np.asarray(n_bins) + 1)
+    hist = build_histogram(X_binned, grad, hess, np.arange(X_binned.shape[0]), n_bins)
+    return hist, offsets
 
 
 def _goes_left(codes, split_bin, default_left):
@@ -123,9 +139,9 @@ def _split_gain(X_binned, grad, hess, f, b, miss_left, reg):
     hl, hr = h[left].sum(), h[~left].sum()
     if hl < mcw or hr < mcw:
         return None
-    return (_score(g[left].sum(), hl, lam, alpha, mds) + _score(g[~left].sum(), hr, lam, alpha,
-                                                                    mds)
-            - _score(g.sum(), h.sum(), lam, alpha, mds))
+    return (_score(g[left].sum(), hl, lam, alpha, mds, mcw)
+            + _score(g[~left].sum(), hr, lam, alpha, mds, mcw)
+            - _score(g.sum(), h.sum(), lam, alpha, mds, mcw))
 
 
 def _brute_force_best_gain(X_binned, grad, hess, n_bins, mask, reg):
@@ -143,8 +159,8 @@ def _find(X_binned, grad, hess, n_bins, mask, reg):
     lam, alpha, mds, mcw = reg
     G = float(grad.astype(np.float64).sum())
     H = float(hess.astype(np.float64).sum())
-    return find_best_split(_hist(X_binned, grad, hess), n_bins, mask, G, H, lam, alpha, mds,
-                           mcw)
+    hist, offsets = _hist(X_binned, grad, hess, n_bins)
+    return find_best_split(hist, offsets, n_bins, mask, G, H, lam, alpha, mds, mcw)
 
 
 REGS = [  # reg_lambda, reg_alpha, max_delta_step, min_child_weight

@@ -166,10 +166,10 @@ def test_predict_binned_add_agrees_with_predict_raw(dtype):
     fresh = _features(np.random.default_rng(4), n=300, dtype=dtype)
     trees = [_random_tree(rng, 4, 10, n_values=2, thresholds=mapper.edges_,
                           n_bins=mapper.n_bins_) for _ in range(3)]
-    grower = TreeGrower(X_binned, mapper.edges_, mapper.n_bins_, GrowthParams(max_depth=5),
-                        np.random.default_rng(0))
-    grad = np.where(np.isnan(X[:, 2]) | (X[:, 2] > 0.2), -1.0, 1.0).astype(np.float32)
-    grown, _ = grower.grow(grad, np.ones(500, np.float32), np.arange(500), np.ones(4, bool))
+    grower = TreeGrower(X_binned, mapper.edges_, mapper.n_bins_, GrowthParams(max_depth=5))
+    grad = np.where(np.isnan(X[:, 2]) | (X[:, 2] > 0.2), -1.0, 1.0)[:, None]
+    grown, _, _ = grower.grow(grad, np.ones((500, 1)), 0, np.arange(500, dtype=np.int32),
+                              np.ones(4, bool), 0)
     assert np.isposinf(np.concatenate([t.threshold for t in trees])).any()
     for tree in trees + [grown]:
         n_values = tree.value.shape[1]

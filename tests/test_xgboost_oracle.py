@@ -105,3 +105,32 @@ def test_housing_score_close_to_xgboost():
     r2_ours = r2_score(y_test, ours.predict(X_test))
     r2_theirs = r2_score(y_test, theirs.predict(X_test))
     assert r2_ours >= r2_theirs * 0.995
+
+
+REGULARIZATION = {
+    "defaults": {},
+    "regularized": dict(reg_lambda=2.0, reg_alpha=0.3, gamma=0.5, min_child_weight=5.0),
+    "max_delta_step": dict(max_delta_step=0.4),
+}
+
+
+@pytest.mark.parametrize("reg", list(REGULARIZATION))
+@pytest.mark.parametrize("policy", list(POLICIES))
+@pytest.mark.parametrize("task", ["regression", "binary", "multiclass"])
+def test_predictions_equal_xgboost_under_regularization(task, policy, reg):
+    """Exact-bin data with missing values: the same trees, so the same predictions."""
+    X, y_reg, y_clf = few_valued_data(True, seed=1)
+    params = dict(n_estimators=20, learning_rate=0.3, base_score=0.5, **POLICIES[policy],
+                  **REGULARIZATION[reg])
+    if task == "regression":
+        ours = GradientBoostingRegressor(**params).fit(X, y_reg)
+        theirs = xgb.XGBRegressor(tree_method="hist", n_jobs=1, **params).fit(X, y_reg)
+        ours_pred, their_pred = ours.predict(X), theirs.predict(X)
+    else:
+        three = (np.nan_to_num(X[:, 0]) + np.nan_to_num(X[:, 2]) // 3) % 3
+        y = y_clf if task == "binary" else three
+        ours = GradientBoostingClassifier(**params).fit(X, y)
+        theirs = xgb.XGBClassifier(tree_method="hist", n_jobs=1, **params).fit(X, y)
+        ours_pred, their_pred = ours.predict_proba(X), theirs.predict_proba(X)
+    assert [t.n_leaves for t in ours._booster.trees] == xgb_leaf_counts(theirs)
+    np.testing.assert_allclose(ours_pred, their_pred, rtol=1e-5, atol=1e-6)

@@ -1,31 +1,58 @@
-"""Tree growth: depthwise or best-first (lossguide), with column sampling and gamma pruning.
+"""Boosting tree growth, compiled whole: depthwise or best-first (lossguide).
 
-The grower owns the bookkeeping; the numerics live in numba kernels: histograms
-(:mod:`.histogram`), split finding (:mod:`.split`) and the row partition below.
+One tree is grown by a short sequence of numba kernels over shared state arrays; no Python
+runs per node. The sequence is:
 
-A node's rows are a contiguous range ``start:stop`` of a tree-local copy of the training
-data: binned rows, gradient pairs and original row ids are gathered once per tree and then
-*moved* at every split (a stable partition), so histograms sweep memory sequentially. The
-partition writes a node's children into the other of two buffers (ping-pong by depth), so
-every node of depth ``d`` lives in buffer ``d % 2``.
+1. gather the tree's rows (binned codes, gradient pair, row id) into buffer 0;
+2. build the root's histogram, find its best split;
+3. repeat on a *batch* of nodes (a whole level for depthwise growth, the node of largest gain
+   for lossguide): count each chunk's left rows, place the children, move the rows into the
+   other buffer (a stable partition), build the histogram of each split node's smaller child
+   and derive the larger one by subtraction in the parent's slot, then find the children's
+   best splits;
+4. export the flat tree, each leaf's rows and value.
+
+The work of steps 1 to 3 is cut into items (chunks of rows, split nodes) whose boundaries
+depend only on the data, never on the number of threads. With one thread, or little data,
+:func:`_grow_serial` runs the whole sequence in one compiled call; with more threads and
+enough rows, :meth:`TreeGrower.grow` runs the same kernels level by level, each parallel step
+spread over the engine's threads (all nodes of a level in one pass). Both orders give the same
+sums in the same order, so a model does not depend on ``n_jobs``.
+
+A node's rows are a contiguous range of a buffer: nodes of depth ``d`` live in buffer
+``d % 2``, so splitting moves rows from one buffer to the other. Column samples
+(``colsample_bylevel``/``bynode``) are drawn from a counter-based generator keyed by the
+tree's seed and the level or node id, so they too are independent of the order in which
+threads evaluate nodes.
 """
 
-import heapq
 from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
 
-from .._threads import run_parallel
+from .._threads import current_threads, run_parallel
 from .binning import MISSING_BIN
-from .histogram import build_histograms, plan_chunks, subtract_histogram
-from .split import find_best_split, leaf_weight
+from .histogram import CHUNK_ROWS, accumulate, hist_offsets, n_chunks
+from .split import MIN_SPLIT_GAIN, find_best_split, leaf_weight
 from .tree import Tree
 
-# Rows below which a partition is not worth another thread.
-_MIN_THREAD_ROWS = 16384
-# XGBoost treats splits whose gain is below this as no split at all.
-MIN_SPLIT_GAIN = 1e-6
+# Columns of the integer node records.
+_START, _STOP, _DEPTH, _SLOT, _LEFT, _RIGHT, _FEATURE, _BIN, _DLEFT = range(9)
+_N_INT = 9
+# Columns of the float node records.
+_G, _H, _GAIN, _GL, _HL = range(5)
+_N_FLOAT = 5
+# Slots of the counters array.
+_NODES, _LEAVES, _OPEN, _BATCH, _CHUNKS, _HCHUNKS, _FREE, _SLOTS, _MOVE, _SRC = range(10)
+_N_COUNTERS = 10
+# Float parameters and integer parameters.
+_LR, _MCW, _LAMBDA, _ALPHA, _GAMMA, _MDS, _BYLEVEL, _BYNODE = range(8)
+_MAX_DEPTH, _MAX_LEAVES, _LOSSGUIDE = range(3)
+
+# Below this many rows per tree a level's parallel steps cost more in thread hand-offs
+# than they save, and trees are grown whole in one compiled call.
+PARALLEL_MIN_ROWS = 2 * CHUNK_ROWS
 
 
 @dataclass
@@ -44,111 +71,14 @@ class GrowthParams:
     colsample_bylevel: float = 1.0
     colsample_bynode: float = 1.0
 
-
-@njit(cache=True, nogil=True)
-def _gather(r0, r1, X_binned, grad, hess, rows, X_local, gh, ids):
-    """Copy rows ``rows[r0:r1]`` (binned values, gradient pair, id) to positions r0:r1."""
-    n_features = X_binned.shape[1]
-    for i in range(r0, r1):
-        r = rows[i]
-        for f in range(n_features):  # an explicit loop: row-slice copies cost ~2x more
-            X_local[i, f] = X_binned[r, f]
-        gh[i, 0] = grad[r]
-        gh[i, 1] = hess[r]
-        ids[i] = r
-
-
-@njit(cache=True, nogil=True)
-def _goes_left(code, split_bin, default_left):
-    return default_left if code == MISSING_BIN else code <= split_bin
-
-
-@njit(cache=True, nogil=True)
-def _count_left(c0, c1, X, chunk_start, chunk_stop, chunk_node, features, bins, default_lefts,
-                n_left):
-    for c in range(c0, c1):
-        k = chunk_node[c]
-        f, b, dl = features[k], bins[k], default_lefts[k]
-        count = 0
-        for i in range(chunk_start[c], chunk_stop[c]):
-            count += _goes_left(X[i, f], b, dl)
-        n_left[c] = count
-
-
-@njit(cache=True, nogil=True)
-def _scatter(c0, c1, X, gh, ids, X_out, gh_out, ids_out, chunk_start, chunk_stop, chunk_node,
-             features, bins, default_lefts, left_at, right_at, move_data):
-    """Move each chunk's rows to where its left and right rows go (stable order).
-
-    Without ``move_data`` only the row ids move (children that will not be split need
-    no binned values or gradients).
-    """
-    n_features = X.shape[1]
-    for c in range(c0, c1):
-        k = chunk_node[c]
-        f, b, dl = features[k], bins[k], default_lefts[k]
-        lo = left_at[c]
-        hi = right_at[c]
-        for i in range(chunk_start[c], chunk_stop[c]):
-            if _goes_left(X[i, f], b, dl):
-                j = lo
-                lo += 1
-            else:
-                j = hi
-                hi += 1
-            ids_out[j] = ids[i]
-            if move_data:
-                for q in range(n_features):  # explicit loop: row-slice copies cost ~2x more
-                    X_out[j, q] = X[i, q]
-                gh_out[j, 0] = gh[i, 0]
-                gh_out[j, 1] = gh[i, 1]
-
-
-@njit(cache=True, nogil=True)
-def _chunk_destinations(first, n_left, chunk_start, chunk_stop, starts, stops):
-    """Where each chunk's left and right rows go, and each node's number of left rows.
-
-    Left rows of a chunk follow the left rows of the node's earlier chunks; right rows
-    follow all of the node's left rows and the right rows of its earlier chunks.
-    """
-    n_nodes = starts.shape[0]
-    node_left = np.zeros(n_nodes, dtype=np.int64)
-    left_at = np.empty_like(n_left)
-    right_at = np.empty_like(n_left)
-    for k in range(n_nodes):
-        for c in range(first[k], first[k + 1]):
-            node_left[k] += n_left[c]
-        lo = starts[k]
-        hi = starts[k] + node_left[k]
-        for c in range(first[k], first[k + 1]):
-            left_at[c] = lo
-            right_at[c] = hi
-            lo += n_left[c]
-            hi += chunk_stop[c] - chunk_start[c] - n_left[c]
-    return node_left, left_at, right_at
-
-
-def partition_nodes(src, dst, starts, stops, features, bins, default_lefts, move_data=True):
-    """Stable partition of several nodes from buffers ``src`` into ``dst``.
-
-    ``src`` and ``dst`` are ``(X_local, gh, ids)`` triples; node ``k`` occupies
-    ``starts[k]:stops[k]`` in both, its left rows first in ``dst``. Chunks of every node are
-    counted, then scattered, in parallel; without ``move_data`` only ids are written.
-    Returns the number of left rows of each node.
-    """
-    first, chunk_start, chunk_stop = plan_chunks(starts, stops)
-    n_chunks = chunk_start.size
-    chunk_node = np.repeat(np.arange(starts.size), np.diff(first))
-    n_left = np.empty(n_chunks, dtype=np.int64)
-    weights = chunk_stop - chunk_start
-    run_parallel(_count_left, n_chunks, src[0], chunk_start, chunk_stop, chunk_node, features,
-                 bins, default_lefts, n_left, weights=weights, min_weight=_MIN_THREAD_ROWS)
-    node_left, left_at, right_at = _chunk_destinations(first, n_left, chunk_start, chunk_stop,
-                                                       starts, stops)
-    run_parallel(_scatter, n_chunks, *src, *dst, chunk_start, chunk_stop, chunk_node, features,
-                 bins, default_lefts, left_at, right_at, move_data, weights=weights,
-                 min_weight=_MIN_THREAD_ROWS)
-    return node_left
+    def arrays(self):
+        """The parameters as the float and integer arrays the kernels read."""
+        floats = np.array([self.learning_rate, self.min_child_weight, self.reg_lambda,
+                           self.reg_alpha, self.gamma, self.max_delta_step,
+                           self.colsample_bylevel, self.colsample_bynode], dtype=np.float64)
+        ints = np.array([self.max_depth, self.max_leaves, self.grow_policy == "lossguide"],
+                        dtype=np.int64)
+        return floats, ints
 
 
 def sample_features(mask, fraction, rng):
@@ -163,19 +93,528 @@ def sample_features(mask, fraction, rng):
     return out
 
 
-class _Node:
-    __slots__ = ("start", "stop", "depth", "G", "H", "hist", "split", "left", "right", "gain")
+# --- column sampling inside the kernels -------------------------------------------------------
 
-    def __init__(self, start, stop, depth, G, H, hist):
-        self.start, self.stop, self.depth = start, stop, depth
-        self.G, self.H, self.hist = G, H, hist
-        self.split = None
-        self.left = self.right = -1
-        self.gain = 0.0
+@njit(cache=True, nogil=True)
+def _mix(x):
+    """SplitMix64's finalizer: a well-spread 64-bit hash of ``x``."""
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+@njit(cache=True, nogil=True)
+def _sample_mask(parent, fraction, key, out, scratch):
+    """``out`` = a uniform subset of ``max(1, int(fraction * m))`` of the ``m`` features
+    allowed by ``parent``, drawn by a partial Fisher-Yates shuffle keyed by ``key``."""
+    m = 0
+    for f in range(parent.shape[0]):
+        out[f] = False
+        if parent[f]:
+            scratch[m] = f
+            m += 1
+    k = max(1, int(fraction * m))
+    if k >= m:
+        out[:] = parent
+        return
+    state = key
+    for i in range(k):
+        state += np.uint64(0x9E3779B97F4A7C15)
+        j = i + np.int64(_mix(state) % np.uint64(m - i))
+        scratch[i], scratch[j] = scratch[j], scratch[i]
+        out[scratch[i]] = True
+
+
+@njit(cache=True, nogil=True)
+def _node_features(node, depth, tree_mask, seed, fparams, level_mask, node_mask, scratch):
+    """Features node ``node`` may split on: the tree's sample, then the level's, then the
+    node's."""
+    mask = tree_mask
+    if fparams[_BYLEVEL] < 1.0:
+        key = _mix(seed ^ (np.uint64(depth + 1) * np.uint64(0xD6E8FEB86659FD93)))
+        _sample_mask(mask, fparams[_BYLEVEL], key, level_mask, scratch)
+        mask = level_mask
+    if fparams[_BYNODE] < 1.0:
+        key = _mix(seed ^ (np.uint64(node + 1) * np.uint64(0xA0761D6478BD642F)))
+        _sample_mask(mask, fparams[_BYNODE], key, node_mask, scratch)
+        mask = node_mask
+    return mask
+
+
+# --- node bookkeeping -------------------------------------------------------------------------
+
+@njit(cache=True, nogil=True)
+def _can_split(nodes_i, node, iparams):
+    max_depth = iparams[_MAX_DEPTH]
+    if max_depth > 0 and nodes_i[node, _DEPTH] >= max_depth:
+        return False
+    return nodes_i[node, _STOP] - nodes_i[node, _START] >= 2
+
+
+@njit(cache=True, nogil=True)
+def _new_node(nodes_i, nodes_f, node, depth):
+    nodes_i[node, _DEPTH] = depth
+    nodes_i[node, _SLOT] = -1
+    nodes_i[node, _LEFT] = -1
+    nodes_i[node, _RIGHT] = -1
+    nodes_i[node, _FEATURE] = -1
+    nodes_f[node, _GAIN] = 0.0
+
+
+@njit(cache=True, nogil=True)
+def _evaluate(node, nodes_i, nodes_f, hist, offsets, n_bins, tree_mask, seed, fparams, iparams,
+              level_mask, node_mask, scratch):
+    """Find the node's best split; it stays a leaf (feature -1) unless the split is worth
+    taking."""
+    nodes_i[node, _FEATURE] = -1
+    if not _can_split(nodes_i, node, iparams):
+        return
+    mask = _node_features(node, nodes_i[node, _DEPTH], tree_mask, seed, fparams, level_mask,
+                          node_mask, scratch)
+    gain, f, b, dl, GL, HL = find_best_split(
+        hist, offsets, n_bins, mask, nodes_f[node, _G], nodes_f[node, _H], fparams[_LAMBDA],
+        fparams[_ALPHA], fparams[_MDS], fparams[_MCW])
+    if f >= 0 and gain > MIN_SPLIT_GAIN and gain >= fparams[_GAMMA]:
+        nodes_i[node, _FEATURE] = f
+        nodes_i[node, _BIN] = b
+        nodes_i[node, _DLEFT] = dl
+        nodes_f[node, _GAIN] = gain
+        nodes_f[node, _GL] = GL
+        nodes_f[node, _HL] = HL
+
+
+@njit(cache=True, nogil=True)
+def _take_slot(counters, free_slots):
+    if counters[_FREE] > 0:
+        counters[_FREE] -= 1
+        return free_slots[counters[_FREE]]
+    counters[_SLOTS] += 1
+    return counters[_SLOTS] - 1
+
+
+@njit(cache=True, nogil=True)
+def _release_slot(nodes_i, node, counters, free_slots):
+    if nodes_i[node, _SLOT] >= 0:
+        free_slots[counters[_FREE]] = nodes_i[node, _SLOT]
+        counters[_FREE] += 1
+        nodes_i[node, _SLOT] = -1
+
+
+@njit(cache=True, nogil=True)
+def ensure_pool(pool, n_slots):
+    """``pool`` with room for at least ``n_slots`` histograms (doubled when too small)."""
+    if n_slots <= pool.shape[0]:
+        return pool
+    bigger = np.empty((max(n_slots, 2 * pool.shape[0]), pool.shape[1], 2))
+    bigger[:pool.shape[0]] = pool
+    return bigger
+
+
+# --- the steps ----------------------------------------------------------------------------------
+
+@njit(cache=True, nogil=True)
+def _gather(r0, r1, X_binned, grad, hess, k, rows, Xb, gh, ids):
+    """Copy rows ``rows[r0:r1]`` (binned values, gradient pair of output ``k``, id) to
+    positions r0:r1 of buffer 0."""
+    n_features = X_binned.shape[1]
+    for i in range(r0, r1):
+        r = rows[i]
+        for f in range(n_features):  # an explicit loop: row-slice copies cost more
+            Xb[0, i, f] = X_binned[r, f]
+        gh[0, i, 0] = grad[r, k]
+        gh[0, i, 1] = hess[r, k]
+        ids[0, i] = r
+
+
+@njit(cache=True, nogil=True)
+def _build_chunks(c0, c1, Xb, gh, hplan, pool, partials, offsets, n_bins):
+    """Histograms of chunks ``c0:c1`` of the plan ``hplan`` (buffer, start, stop, target):
+    a target >= 0 is a pool slot, ``-1 - p`` the partial histogram ``p``."""
+    for c in range(c0, c1):
+        target = hplan[c, 3]
+        out = pool[target] if target >= 0 else partials[-1 - target]
+        out[:] = 0.0
+        buffer = hplan[c, 0]
+        accumulate(Xb[buffer], gh[buffer], hplan[c, 1], hplan[c, 2], offsets, n_bins, out)
+
+
+@njit(cache=True, nogil=True)
+def _add_chunk_plan(hplan, n_plan, buffer, start, stop, slot, n_partials):
+    """Append the histogram chunks of rows ``start:stop`` to ``hplan``; a node of one chunk
+    is built in its slot directly. Returns the new plan length and partial count."""
+    nc = n_chunks(stop - start)
+    size = (stop - start + nc - 1) // nc
+    for c in range(nc):
+        hplan[n_plan, 0] = buffer
+        hplan[n_plan, 1] = start + c * size
+        hplan[n_plan, 2] = min(stop, start + (c + 1) * size)
+        hplan[n_plan, 3] = slot if nc == 1 else -1 - (n_partials + c)
+        n_plan += 1
+    return n_plan, n_partials + (nc if nc > 1 else 0)
+
+
+@njit(cache=True, nogil=True)
+def _reduce_partials(hist, partials, first, count):
+    """``hist`` = the sum of partials ``first:first + count`` in their order."""
+    if count <= 1:
+        return
+    hist[:] = partials[first]
+    for p in range(first + 1, first + count):
+        part = partials[p]
+        for b in range(hist.shape[0]):
+            hist[b, 0] += part[b, 0]
+            hist[b, 1] += part[b, 1]
+
+
+@njit(cache=True, nogil=True)
+def _plan_root(m, nodes_i, nodes_f, counters, hplan, bplan):
+    """Open the root over rows ``0:m`` of buffer 0 and plan its histogram."""
+    counters[:] = 0
+    _new_node(nodes_i, nodes_f, 0, 0)
+    nodes_i[0, _START] = 0
+    nodes_i[0, _STOP] = m
+    nodes_i[0, _SLOT] = 0
+    counters[_NODES] = 1
+    counters[_LEAVES] = 1
+    counters[_SLOTS] = 1
+    n_plan, n_partials = _add_chunk_plan(hplan, 0, 0, 0, m, 0, 0)
+    bplan[0, 0] = 0
+    bplan[0, 2] = 0
+    bplan[0, 3] = n_partials
+    counters[_HCHUNKS] = n_plan
+    return n_plan
+
+
+@njit(cache=True, nogil=True)
+def _finish_root(nodes_i, nodes_f, counters, open_ids, bplan, pool, partials, offsets, n_bins,
+                 tree_mask, seed, fparams, iparams):
+    hist = pool[0]
+    _reduce_partials(hist, partials, 0, bplan[0, 3])
+    G = 0.0
+    H = 0.0
+    for b in range(offsets[0], offsets[1]):  # every row falls in one bin of feature 0
+        G += hist[b, 0]
+        H += hist[b, 1]
+    nodes_f[0, _G] = G
+    nodes_f[0, _H] = H
+    n_features = n_bins.shape[0]
+    _evaluate(0, nodes_i, nodes_f, hist, offsets, n_bins, tree_mask, seed, fparams, iparams,
+              np.empty(n_features, np.bool_), np.empty(n_features, np.bool_),
+              np.empty(n_features, np.int64))
+    if nodes_i[0, _FEATURE] >= 0:
+        open_ids[0] = 0
+        counters[_OPEN] = 1
+
+
+@njit(cache=True, nogil=True)
+def _plan_batch(nodes_i, nodes_f, counters, open_ids, batch, cplan, free_slots, iparams):
+    """Take in the children evaluated last, choose the next nodes to split and plan the
+    partition of their rows into chunks. Returns the number of chunks (0: the tree is done).
+    """
+    n_open = counters[_OPEN]
+    for j in range(counters[_BATCH]):
+        parent = batch[j]
+        for child in (nodes_i[parent, _LEFT], nodes_i[parent, _RIGHT]):
+            if nodes_i[child, _FEATURE] >= 0:
+                open_ids[n_open] = child
+                n_open += 1
+            else:
+                _release_slot(nodes_i, child, counters, free_slots)
+    max_leaves = iparams[_MAX_LEAVES]
+    budget = max_leaves - counters[_LEAVES] if max_leaves > 0 else n_open
+    if budget <= 0 or n_open == 0:
+        counters[_OPEN] = n_open
+        counters[_BATCH] = 0
+        return 0
+    if iparams[_LOSSGUIDE]:
+        # Largest gain first, the older (smaller id) node on ties.
+        best = 0
+        for q in range(1, n_open):
+            a, b = open_ids[q], open_ids[best]
+            if nodes_f[a, _GAIN] > nodes_f[b, _GAIN] or (
+                    nodes_f[a, _GAIN] == nodes_f[b, _GAIN] and a < b):
+                best = q
+        batch[0] = open_ids[best]
+        open_ids[best] = open_ids[n_open - 1]
+        n_open -= 1
+        n_batch = 1
+    else:
+        # The open nodes are one level, in id order.
+        n_batch = min(budget, n_open)
+        for j in range(n_batch):
+            batch[j] = open_ids[j]
+        for q in range(n_batch, n_open):
+            open_ids[q - n_batch] = open_ids[q]
+        n_open -= n_batch
+    counters[_OPEN] = n_open
+    counters[_BATCH] = n_batch
+    counters[_SRC] = nodes_i[batch[0], _DEPTH] % 2
+    n_plan = 0
+    for j in range(n_batch):
+        node = batch[j]
+        depth = nodes_i[node, _DEPTH]
+        left = counters[_NODES]
+        counters[_NODES] += 2
+        _new_node(nodes_i, nodes_f, left, depth + 1)
+        _new_node(nodes_i, nodes_f, left + 1, depth + 1)
+        nodes_i[node, _LEFT] = left
+        nodes_i[node, _RIGHT] = left + 1
+        start, stop = nodes_i[node, _START], nodes_i[node, _STOP]
+        nc = n_chunks(stop - start)
+        size = (stop - start + nc - 1) // nc
+        for c in range(nc):
+            cplan[n_plan, 0] = j
+            cplan[n_plan, 1] = start + c * size
+            cplan[n_plan, 2] = min(stop, start + (c + 1) * size)
+            n_plan += 1
+    counters[_CHUNKS] = n_plan
+    return n_plan
+
+
+@njit(cache=True, nogil=True)
+def _goes_left(code, split_bin, default_left):
+    return default_left if code == MISSING_BIN else code <= split_bin
+
+
+@njit(cache=True, nogil=True)
+def _count_left(c0, c1, Xb, cplan, batch, nodes_i, src):
+    for c in range(c0, c1):
+        node = batch[cplan[c, 0]]
+        f, b, dl = nodes_i[node, _FEATURE], nodes_i[node, _BIN], nodes_i[node, _DLEFT] != 0
+        count = 0
+        for i in range(cplan[c, 1], cplan[c, 2]):
+            count += _goes_left(Xb[src, i, f], b, dl)
+        cplan[c, 3] = count
+
+
+@njit(cache=True, nogil=True)
+def _place(nodes_i, nodes_f, counters, batch, cplan, hplan, bplan, free_slots, iparams):
+    """Where each chunk's rows go, the children's ranges and sums, and the histogram plan
+    of the children. Returns the number of histogram chunks."""
+    c = 0
+    n_chunks_total = counters[_CHUNKS]
+    for j in range(counters[_BATCH]):
+        node = batch[j]
+        first = c
+        n_left = 0
+        while c < n_chunks_total and cplan[c, 0] == j:
+            n_left += cplan[c, 3]
+            c += 1
+        start, stop = nodes_i[node, _START], nodes_i[node, _STOP]
+        lo, hi = start, start + n_left
+        for q in range(first, c):
+            cplan[q, 4] = lo
+            cplan[q, 5] = hi
+            lo += cplan[q, 3]
+            hi += cplan[q, 2] - cplan[q, 1] - cplan[q, 3]
+        left, right = nodes_i[node, _LEFT], nodes_i[node, _RIGHT]
+        nodes_i[left, _START] = start
+        nodes_i[left, _STOP] = start + n_left
+        nodes_i[right, _START] = start + n_left
+        nodes_i[right, _STOP] = stop
+        nodes_f[left, _G] = nodes_f[node, _GL]
+        nodes_f[left, _H] = nodes_f[node, _HL]
+        nodes_f[right, _G] = nodes_f[node, _G] - nodes_f[node, _GL]
+        nodes_f[right, _H] = nodes_f[node, _H] - nodes_f[node, _HL]
+    counters[_LEAVES] += counters[_BATCH]
+    n_plan = 0
+    n_partials = 0
+    move = False
+    dst = 1 - counters[_SRC]
+    for j in range(counters[_BATCH]):
+        node = batch[j]
+        left, right = nodes_i[node, _LEFT], nodes_i[node, _RIGHT]
+        if not (_can_split(nodes_i, left, iparams) or _can_split(nodes_i, right, iparams)):
+            _release_slot(nodes_i, node, counters, free_slots)
+            bplan[j, 0] = -1
+            continue
+        move = True
+        # The subtraction trick: build the child with fewer rows, derive the other from
+        # the parent's histogram in the parent's slot.
+        n_left = nodes_i[left, _STOP] - nodes_i[left, _START]
+        n_right = nodes_i[right, _STOP] - nodes_i[right, _START]
+        small, large = (left, right) if n_left <= n_right else (right, left)
+        nodes_i[large, _SLOT] = nodes_i[node, _SLOT]
+        nodes_i[node, _SLOT] = -1
+        slot = _take_slot(counters, free_slots)
+        nodes_i[small, _SLOT] = slot
+        bplan[j, 0] = small
+        bplan[j, 1] = large
+        bplan[j, 2] = n_partials
+        n_plan, n_partials = _add_chunk_plan(hplan, n_plan, dst, nodes_i[small, _START],
+                                             nodes_i[small, _STOP], slot, n_partials)
+        bplan[j, 3] = n_partials - bplan[j, 2]
+    counters[_MOVE] = move
+    counters[_HCHUNKS] = n_plan
+    return n_plan
+
+
+@njit(cache=True, nogil=True)
+def _scatter(c0, c1, Xb, gh, ids, cplan, batch, nodes_i, src, move_data):
+    """Move each chunk's rows to where its left and right rows go (stable order). Without
+    ``move_data`` only the row ids move (children that will not be split need no binned
+    values or gradients)."""
+    dst = 1 - src
+    n_features = Xb.shape[2]
+    for c in range(c0, c1):
+        node = batch[cplan[c, 0]]
+        f, b, dl = nodes_i[node, _FEATURE], nodes_i[node, _BIN], nodes_i[node, _DLEFT] != 0
+        lo = cplan[c, 4]
+        hi = cplan[c, 5]
+        for i in range(cplan[c, 1], cplan[c, 2]):
+            if _goes_left(Xb[src, i, f], b, dl):
+                j = lo
+                lo += 1
+            else:
+                j = hi
+                hi += 1
+            ids[dst, j] = ids[src, i]
+            if move_data:
+                for q in range(n_features):
+                    Xb[dst, j, q] = Xb[src, i, q]
+                gh[dst, j, 0] = gh[src, i, 0]
+                gh[dst, j, 1] = gh[src, i, 1]
+
+
+@njit(cache=True, nogil=True)
+def _finish(j0, j1, batch, bplan, nodes_i, nodes_f, pool, partials, offsets, n_bins, tree_mask,
+            seed, fparams, iparams):
+    """For split nodes ``j0:j1`` of the batch: complete the smaller child's histogram, derive
+    the larger child's by subtraction, and find both children's best splits."""
+    n_features = n_bins.shape[0]
+    level_mask = np.empty(n_features, np.bool_)
+    node_mask = np.empty(n_features, np.bool_)
+    scratch = np.empty(n_features, np.int64)
+    for j in range(j0, j1):
+        small = bplan[j, 0]
+        if small < 0:
+            continue
+        large = bplan[j, 1]
+        hs = pool[nodes_i[small, _SLOT]]
+        _reduce_partials(hs, partials, bplan[j, 2], bplan[j, 3])
+        hl = pool[nodes_i[large, _SLOT]]
+        for b in range(hl.shape[0]):
+            hl[b, 0] -= hs[b, 0]
+            hl[b, 1] -= hs[b, 1]
+        node = batch[j]
+        for child in (nodes_i[node, _LEFT], nodes_i[node, _RIGHT]):
+            _evaluate(child, nodes_i, nodes_f, pool[nodes_i[child, _SLOT]], offsets, n_bins,
+                      tree_mask, seed, fparams, iparams, level_mask, node_mask, scratch)
+
+
+@njit(cache=True, nogil=True)
+def _grow_serial(X_binned, grad, hess, k, rows, Xb, gh, ids, nodes_i, nodes_f, counters,
+                 open_ids, batch, cplan, hplan, bplan, free_slots, pool, partials, offsets,
+                 n_bins, tree_mask, seed, fparams, iparams):
+    """Grow one tree in one call (the steps of :meth:`TreeGrower.grow`, on one thread).
+    Returns the histogram pool, enlarged if the tree needed more slots."""
+    m = rows.shape[0]
+    _gather(0, m, X_binned, grad, hess, k, rows, Xb, gh, ids)
+    n_plan = _plan_root(m, nodes_i, nodes_f, counters, hplan, bplan)
+    _build_chunks(0, n_plan, Xb, gh, hplan, pool, partials, offsets, n_bins)
+    _finish_root(nodes_i, nodes_f, counters, open_ids, bplan, pool, partials, offsets, n_bins,
+                 tree_mask, seed, fparams, iparams)
+    while True:
+        n_chunk = _plan_batch(nodes_i, nodes_f, counters, open_ids, batch, cplan, free_slots,
+                              iparams)
+        if n_chunk == 0:
+            return pool
+        src = counters[_SRC]
+        _count_left(0, n_chunk, Xb, cplan, batch, nodes_i, src)
+        n_plan = _place(nodes_i, nodes_f, counters, batch, cplan, hplan, bplan, free_slots,
+                        iparams)
+        pool = ensure_pool(pool, counters[_SLOTS])
+        _scatter(0, n_chunk, Xb, gh, ids, cplan, batch, nodes_i, src, counters[_MOVE] != 0)
+        _build_chunks(0, n_plan, Xb, gh, hplan, pool, partials, offsets, n_bins)
+        _finish(0, counters[_BATCH], batch, bplan, nodes_i, nodes_f, pool, partials, offsets,
+                n_bins, tree_mask, seed, fparams, iparams)
+
+
+@njit(cache=True, nogil=True)
+def _export(nodes_i, nodes_f, n_nodes, edges, ids, fparams, feature, threshold, split_bin,
+            default_left, left, right, value, gain, cover, rows_out, leaves):
+    """Fill the flat tree arrays (nodes in creation order: children after parents), each
+    leaf's rows in ``rows_out`` and ``leaves`` (node, start, stop). Returns the leaf count."""
+    n_leaves = 0
+    for k in range(n_nodes):
+        G, H = nodes_f[k, _G], nodes_f[k, _H]
+        cover[k] = H
+        if nodes_i[k, _LEFT] == -1:
+            feature[k] = -1
+            threshold[k] = 0.0
+            split_bin[k] = 0
+            default_left[k] = False
+            left[k] = -1
+            right[k] = -1
+            gain[k] = 0.0
+            value[k, 0] = fparams[_LR] * leaf_weight(G, H, fparams[_LAMBDA], fparams[_ALPHA],
+                                                     fparams[_MDS], fparams[_MCW])
+            buffer = nodes_i[k, _DEPTH] % 2
+            start, stop = nodes_i[k, _START], nodes_i[k, _STOP]
+            for i in range(start, stop):
+                rows_out[i] = ids[buffer, i]
+            leaves[n_leaves, 0] = k
+            leaves[n_leaves, 1] = start
+            leaves[n_leaves, 2] = stop
+            n_leaves += 1
+        else:
+            f = nodes_i[k, _FEATURE]
+            feature[k] = f
+            split_bin[k] = nodes_i[k, _BIN]
+            threshold[k] = edges[f, nodes_i[k, _BIN]]
+            default_left[k] = nodes_i[k, _DLEFT] != 0
+            left[k] = nodes_i[k, _LEFT]
+            right[k] = nodes_i[k, _RIGHT]
+            gain[k] = nodes_f[k, _GAIN]
+            value[k, 0] = 0.0
+    return n_leaves
+
+
+@njit(cache=True, nogil=True)
+def add_leaf_values(raw, col, rows, leaves, value):
+    """``raw[rows[start:stop], col] += value[leaf]`` for every (leaf, start, stop) of
+    ``leaves``: the new tree's contribution to the training margins."""
+    for q in range(leaves.shape[0]):
+        v = value[leaves[q, 0], 0]
+        for i in range(leaves[q, 1], leaves[q, 2]):
+            raw[rows[i], col] += v
+
+
+class _Workspace:
+    """The buffers one tree is grown in (reused from tree to tree)."""
+
+    def __init__(self, n_rows, n_features, n_hist_bins, max_nodes):
+        self.Xb = np.empty((2, n_rows, n_features), dtype=np.uint8)
+        self.gh = np.empty((2, n_rows, 2), dtype=np.float32)
+        self.ids = np.empty((2, n_rows), dtype=np.int32)
+        self.nodes_i = np.empty((max_nodes, _N_INT), dtype=np.int64)
+        self.nodes_f = np.empty((max_nodes, _N_FLOAT))
+        self.counters = np.zeros(_N_COUNTERS, dtype=np.int64)
+        max_batch = (max_nodes + 1) // 2
+        self.open_ids = np.empty(max_batch, dtype=np.int64)
+        self.batch = np.empty(max_batch, dtype=np.int64)
+        max_chunks = max_batch + n_rows // CHUNK_ROWS + 1
+        self.cplan = np.empty((max_chunks, 6), dtype=np.int64)
+        self.hplan = np.empty((max_chunks, 4), dtype=np.int64)
+        self.bplan = np.empty((max_batch, 4), dtype=np.int64)
+        self.free_slots = np.empty(max_nodes, dtype=np.int64)
+        self.pool = np.empty((min(4, max_nodes), n_hist_bins, 2))
+        # Only nodes of two chunks or more (32,768+ rows) use partial histograms.
+        self.partials = np.empty((n_rows // CHUNK_ROWS, n_hist_bins, 2))
+
+
+def max_nodes(n_rows, params):
+    """An upper bound on a tree's node count: every leaf holds at least one row."""
+    bound = 2 * max(n_rows, 1) - 1
+    if params.max_leaves > 0:
+        bound = min(bound, 2 * params.max_leaves - 1)
+    if 0 < params.max_depth < 30:
+        bound = min(bound, 2 ** (params.max_depth + 1) - 1)
+    return bound
 
 
 class TreeGrower:
-    """Grow one tree on binned data from per-row gradients and hessians.
+    """Grow boosting trees on binned data from per-row gradients and hessians.
 
     Parameters
     ----------
@@ -184,192 +623,111 @@ class TreeGrower:
         Bin edges from :class:`~ensembles._engine.binning.BinMapper` (thresholds of splits).
     n_bins : ndarray of int32, shape (n_features,)
     params : GrowthParams
-    rng : numpy.random.Generator
-        Source of the column samples.
     """
 
-    def __init__(self, X_binned, edges, n_bins, params, rng):
+    def __init__(self, X_binned, edges, n_bins, params):
         self.X_binned = X_binned
         self.edges = edges
-        self.n_bins = n_bins
+        self.n_bins = np.ascontiguousarray(n_bins, dtype=np.int32)
+        self.offsets = hist_offsets(self.n_bins)
         self.params = params
-        self.rng = rng
-        self._buffers = None
+        self.fparams, self.iparams = params.arrays()
+        self._workspaces = {}
 
-    def grow(self, grad, hess, rows, feature_mask):
-        """Grow a tree on the training rows ``rows`` (an index array).
+    def _workspace(self, key, n_rows):
+        ws = self._workspaces.get(key)
+        if ws is None or ws.ids.shape[1] < n_rows:
+            ws = _Workspace(n_rows, self.X_binned.shape[1], int(self.offsets[-1]),
+                            max_nodes(n_rows, self.params))
+            self._workspaces[key] = ws
+        return ws
 
-        ``rows`` is reordered in place so that every leaf's rows are contiguous in it.
+    def grow(self, grad, hess, k, rows, feature_mask, seed, workspace=0):
+        """Grow one tree for output ``k`` on the training rows ``rows`` (an int32 array).
+
+        Parameters
+        ----------
+        grad, hess : ndarray of shape (n_samples, n_outputs)
+        k : int
+            Column of ``grad`` and ``hess`` to fit.
+        rows : ndarray of int32
+        feature_mask : ndarray of bool, shape (n_features,)
+            Features the tree may split on (its ``colsample_bytree`` sample).
+        seed : int
+            Key of the tree's level and node column samples.
+        workspace : hashable
+            Buffers to grow in: trees grown at the same time need different ones.
 
         Returns
         -------
         tree : Tree
-        leaf_slices : list of (leaf_id, start, stop)
-            The training rows of each leaf are ``rows[start:stop]``.
+        rows_out : ndarray of int32
+            ``rows`` reordered so that every leaf's rows are contiguous.
+        leaves : ndarray of int64, shape (n_leaves, 3)
+            (leaf node, start, stop): the leaf's rows are ``rows_out[start:stop]``.
         """
-        p = self.params
-        m = rows.size
-        if self._buffers is None:
-            n, n_features = self.X_binned.shape
-            self._buffers = [(np.empty((n, n_features), dtype=np.uint8), np.empty((n, 2)),
-                              np.empty(n, dtype=rows.dtype)) for _ in range(2)]
-        self._local = [tuple(a[:m] for a in buffer) for buffer in self._buffers]
-        run_parallel(_gather, m, self.X_binned, grad, hess, rows, *self._local[0],
+        m = rows.shape[0]
+        ws = self._workspace(workspace, m)
+        seed = np.uint64(seed)
+        args = (self.offsets, self.n_bins, feature_mask, seed, self.fparams, self.iparams)
+        if current_threads() <= 1 or m < PARALLEL_MIN_ROWS:
+            ws.pool = _grow_serial(self.X_binned, grad, hess, k, rows, ws.Xb, ws.gh, ws.ids,
+                                   ws.nodes_i, ws.nodes_f, ws.counters, ws.open_ids, ws.batch,
+                                   ws.cplan, ws.hplan, ws.bplan, ws.free_slots, ws.pool,
+                                   ws.partials, *args)
+        else:
+            self._grow_levels(ws, grad, hess, k, rows, args)
+        return self._export(ws, m)
+
+    def _grow_levels(self, ws, grad, hess, k, rows, args):
+        """:func:`_grow_serial`'s steps with each parallel one spread over the threads."""
+        m = rows.shape[0]
+        run_parallel(_gather, m, self.X_binned, grad, hess, k, rows, ws.Xb, ws.gh, ws.ids,
                      min_items=4096)
-        self._level_masks = {}
-        self._tree_mask = feature_mask
-        hist = build_histograms(self._local[0][0], self._local[0][1],
-                                np.array([0], dtype=np.int64), np.array([m], dtype=np.int64))[0]
-        G = float(hist[0, :, 0].sum())
-        H = float(hist[0, :, 1].sum())
-        self.nodes = [_Node(0, m, 0, G, H, hist)]
-        self._evaluate(0)
-        n_leaves = 1
-        lossguide = p.grow_policy == "lossguide"
-        # Candidates ordered by (depth, id) grow level by level; by (-gain, id) best-first.
-        # Depthwise growth expands a whole level per batch, so its histograms are built in
-        # one parallel kernel call.
-        queue = []
-        self._push(queue, 0, lossguide)
-        while queue:
-            budget = p.max_leaves - n_leaves if p.max_leaves > 0 else len(queue)
-            if budget <= 0:
-                break
-            batch = [heapq.heappop(queue)[-1]]
-            while (not lossguide and queue and len(batch) < budget
-                   and queue[0][0] == self.nodes[batch[0]].depth):
-                batch.append(heapq.heappop(queue)[-1])
-            n_leaves += len(batch)
-            for child in self._split(batch):
-                self._evaluate(child)
-                self._push(queue, child, lossguide)
-        for node in self.nodes:
-            node.hist = None
-            if node.left == -1:  # hand the final row order back through ``rows``
-                ids = self._local[node.depth % 2][2]
-                rows[node.start:node.stop] = ids[node.start:node.stop]
-        self._local = None
-        self._prune(0)
-        return self._export()
+        n_plan = _plan_root(m, ws.nodes_i, ws.nodes_f, ws.counters, ws.hplan, ws.bplan)
+        self._build(ws, n_plan)
+        _finish_root(ws.nodes_i, ws.nodes_f, ws.counters, ws.open_ids, ws.bplan, ws.pool,
+                     ws.partials, *args)
+        while True:
+            n_chunk = _plan_batch(ws.nodes_i, ws.nodes_f, ws.counters, ws.open_ids, ws.batch,
+                                  ws.cplan, ws.free_slots, self.iparams)
+            if n_chunk == 0:
+                return
+            src = int(ws.counters[_SRC])
+            weights = ws.cplan[:n_chunk, 2] - ws.cplan[:n_chunk, 1]
+            run_parallel(_count_left, n_chunk, ws.Xb, ws.cplan, ws.batch, ws.nodes_i, src,
+                         weights=weights, min_weight=CHUNK_ROWS)
+            n_plan = _place(ws.nodes_i, ws.nodes_f, ws.counters, ws.batch, ws.cplan, ws.hplan,
+                            ws.bplan, ws.free_slots, self.iparams)
+            ws.pool = ensure_pool(ws.pool, ws.counters[_SLOTS])
+            run_parallel(_scatter, n_chunk, ws.Xb, ws.gh, ws.ids, ws.cplan, ws.batch,
+                         ws.nodes_i, src, bool(ws.counters[_MOVE]), weights=weights,
+                         min_weight=CHUNK_ROWS)
+            self._build(ws, n_plan)
+            run_parallel(_finish, int(ws.counters[_BATCH]), ws.batch, ws.bplan, ws.nodes_i,
+                         ws.nodes_f, ws.pool, ws.partials, *args)
 
-    def _push(self, queue, node_id, lossguide):
-        node = self.nodes[node_id]
-        if node.split is None:
-            return
-        key = -node.split[0] if lossguide else node.depth
-        heapq.heappush(queue, (key, node_id))
+    def _build(self, ws, n_plan):
+        weights = ws.hplan[:n_plan, 2] - ws.hplan[:n_plan, 1]
+        run_parallel(_build_chunks, n_plan, ws.Xb, ws.gh, ws.hplan, ws.pool, ws.partials,
+                     self.offsets, self.n_bins, weights=weights, min_weight=CHUNK_ROWS // 4)
 
-    def _feature_mask(self, depth):
-        p = self.params
-        mask = self._level_masks.get(depth)
-        if mask is None:
-            mask = sample_features(self._tree_mask, p.colsample_bylevel, self.rng)
-            self._level_masks[depth] = mask
-        return sample_features(mask, p.colsample_bynode, self.rng)
-
-    def _evaluate(self, node_id):
-        """Find the node's best split, or leave it a leaf when none is allowed or useful."""
-        p = self.params
-        node = self.nodes[node_id]
-        if (p.max_depth > 0 and node.depth >= p.max_depth) or node.stop - node.start < 2:
-            return
-        mask = self._feature_mask(node.depth)
-        split = find_best_split(node.hist, self.n_bins, mask, node.G, node.H, p.reg_lambda,
-                                p.reg_alpha, p.max_delta_step, p.min_child_weight)
-        if split[1] >= 0 and split[0] > MIN_SPLIT_GAIN:
-            node.split = split
-
-    def _split(self, batch):
-        """Split the nodes of ``batch`` (all of one depth); returns their children's ids."""
-        nodes = [self.nodes[i] for i in batch]
-        depth = nodes[0].depth
-        starts = np.array([node.start for node in nodes], dtype=np.int64)
-        stops = np.array([node.stop for node in nodes], dtype=np.int64)
-        splits = [node.split for node in nodes]
-        # Children at the depth limit stay leaves: they need neither histograms nor their
-        # rows' data, only their row ids.
-        final = 0 < self.params.max_depth <= depth + 1
-        n_left = partition_nodes(
-            self._local[depth % 2], self._local[(depth + 1) % 2], starts, stops,
-            np.array([sp[1] for sp in splits], dtype=np.int64),
-            np.array([sp[2] for sp in splits], dtype=np.int64),
-            np.array([sp[3] for sp in splits], dtype=np.bool_), move_data=not final,
-        )
-        children = []
-        small_bounds = []
-        for node, (gain, _, _, _, GL, HL), k_left in zip(nodes, splits, n_left, strict=True):
-            mid = node.start + int(k_left)
-            left = _Node(node.start, mid, depth + 1, GL, HL, None)
-            right = _Node(mid, node.stop, depth + 1, node.G - GL, node.H - HL, None)
-            node.gain = gain
-            node.left, node.right = len(self.nodes), len(self.nodes) + 1
-            self.nodes += [left, right]
-            children += [node.left, node.right]
-            # The subtraction trick: build the child with fewer rows, derive the other.
-            small = left if mid - node.start <= node.stop - mid else right
-            small_bounds.append((small.start, small.stop))
-        if final:
-            for node in nodes:
-                node.hist = None
-            return children
-        bounds = np.array(small_bounds, dtype=np.int64).reshape(-1, 2)
-        X_local, gh, _ = self._local[(depth + 1) % 2]
-        hists = build_histograms(X_local, gh, bounds[:, 0].copy(), bounds[:, 1].copy())
-        for k, node in enumerate(nodes):
-            left, right = self.nodes[node.left], self.nodes[node.right]
-            small, large = (left, right) if left.start == bounds[k, 0] else (right, left)
-            small.hist = hists[k]
-            large.hist = subtract_histogram(node.hist, small.hist)
-            node.hist = None
-        return children
-
-    def _prune(self, node_id):
-        """Collapse, bottom-up, splits whose gain is below ``gamma`` (XGBoost's pruner)."""
-        node = self.nodes[node_id]
-        if node.left == -1:
-            return
-        self._prune(node.left)
-        self._prune(node.right)
-        both_leaves = self.nodes[node.left].left == -1 and self.nodes[node.right].left == -1
-        if both_leaves and node.gain < self.params.gamma:
-            node.left = node.right = -1
-            node.split = None
-            node.gain = 0.0
-
-    def _export(self):
-        """Renumber the surviving nodes breadth-first and build the flat tree."""
-        p = self.params
-        order = [0]
-        new_id = {0: 0}
-        for old in order:
-            node = self.nodes[old]
-            if node.left != -1:
-                for child in (node.left, node.right):
-                    new_id[child] = len(order)
-                    order.append(child)
-        n = len(order)
-        feature = np.full(n, -1, dtype=np.int32)
-        threshold = np.zeros(n)
-        split_bin = np.zeros(n, dtype=np.uint8)
-        default_left = np.zeros(n, dtype=np.bool_)
-        left = np.full(n, -1, dtype=np.int32)
-        right = np.full(n, -1, dtype=np.int32)
-        value = np.zeros(n)
-        gain = np.zeros(n)
-        cover = np.zeros(n)
-        leaf_slices = []
-        for i, old in enumerate(order):
-            node = self.nodes[old]
-            cover[i] = node.H
-            if node.left == -1:
-                value[i] = p.learning_rate * leaf_weight(node.G, node.H, p.reg_lambda,
-                                                         p.reg_alpha, p.max_delta_step)
-                leaf_slices.append((i, node.start, node.stop))
-                continue
-            _, f, b, dl, _, _ = node.split
-            feature[i], split_bin[i], default_left[i] = f, b, dl
-            threshold[i] = self.edges[f, b]
-            left[i], right[i] = new_id[node.left], new_id[node.right]
-            gain[i] = node.gain
-        tree = Tree(feature, threshold, split_bin, default_left, left, right, value, gain, cover)
-        return tree, leaf_slices
+    def _export(self, ws, m):
+        n = int(ws.counters[_NODES])
+        feature = np.empty(n, dtype=np.int32)
+        threshold = np.empty(n)
+        split_bin = np.empty(n, dtype=np.uint8)
+        default_left = np.empty(n, dtype=np.bool_)
+        left = np.empty(n, dtype=np.int32)
+        right = np.empty(n, dtype=np.int32)
+        value = np.empty((n, 1))
+        gain = np.empty(n)
+        cover = np.empty(n)
+        rows_out = np.empty(m, dtype=np.int32)
+        leaves = np.empty(((n + 1) // 2, 3), dtype=np.int64)
+        n_leaves = _export(ws.nodes_i, ws.nodes_f, n, self.edges, ws.ids, self.fparams,
+                           feature, threshold, split_bin, default_left, left, right, value,
+                           gain, cover, rows_out, leaves)
+        tree = Tree(feature, threshold, split_bin, default_left, left, right, value, gain,
+                    cover)
+        return tree, rows_out, leaves[:n_leaves]

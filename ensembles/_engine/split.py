@@ -1,37 +1,52 @@
 """Split finding with XGBoost's regularized gain and learned default directions.
 
-For a leaf with gradient sum ``G`` and hessian sum ``H`` the optimal weight of the
+For a node with gradient sum ``G`` and hessian sum ``H`` the optimal weight of the
 second-order objective ``G w + (H + lambda) w^2 / 2 + alpha |w|`` is
 
     w* = -T_alpha(G) / (H + lambda),   T_alpha(G) = sign(G) max(|G| - alpha, 0),
 
-clipped to ``[-max_delta_step, max_delta_step]`` when that is positive, and the leaf's
-"score" (twice the objective decrease) is ``-(2 G w* + (H + lambda) w*^2 + 2 alpha |w*|)``,
-which without clipping equals ``T_alpha(G)^2 / (H + lambda)``. A split's gain is
-``score(left) + score(right) - score(parent)``; ``gamma`` is applied afterwards by pruning,
-as XGBoost does. Children need a hessian sum of at least ``min_child_weight`` (and > 0).
+clipped to ``[-max_delta_step, max_delta_step]`` when that is positive, and 0 when ``H`` is
+below ``min_child_weight``. A node's score is ``T_alpha(G)^2 / (H + lambda)`` without
+clipping and ``-(2 G w* + (H + lambda) w*^2)`` with it, as XGBoost's ``hist`` evaluator
+computes them; a split's gain (XGBoost's ``loss_chg``) is
+``score(left) + score(right) - score(parent)``.
 
-Missing values (bin 255) are tried on both sides of every threshold; the better side
-becomes the node's default direction.
+A split is taken only when its gain exceeds :data:`MIN_SPLIT_GAIN` and is at least ``gamma``
+(XGBoost's ``min_split_loss``, applied while growing, as its ``hist`` method does), and both
+children have a positive hessian sum of at least ``min_child_weight``.
+
+Histograms are compact (see :mod:`.histogram`): feature ``f`` owns rows
+``offsets[f] : offsets[f] + n_bins[f]`` for its value bins and row
+``offsets[f] + n_bins[f]`` for its missing values. Missing values are tried on both sides:
+first every threshold with missing values on the right (ascending), then, when the node has
+missing values of that feature, every threshold with them on the left (descending), and a
+candidate replaces the best so far only with a strictly larger gain (compared in float32, as
+XGBoost stores gains). Ties therefore go to the lower feature, to missing-right, and to the
+first threshold met; this is XGBoost's order, which matters on data with repeated values.
 """
 
+import numpy as np
 from numba import njit
 
-from .binning import MISSING_BIN
+# XGBoost treats splits whose gain is at most this as no split at all (its ``kRtEps``).
+MIN_SPLIT_GAIN = 1e-6
 
 
 @njit(cache=True, nogil=True)
-def leaf_weight(G, H, reg_lambda, reg_alpha, max_delta_step):
-    """Optimal leaf weight, before the learning rate."""
-    if H <= 0.0:
-        return 0.0
+def _soft_threshold(G, reg_alpha):
     if G > reg_alpha:
-        g = G - reg_alpha
-    elif G < -reg_alpha:
-        g = G + reg_alpha
-    else:
-        g = 0.0
-    w = -g / (H + reg_lambda)
+        return G - reg_alpha
+    if G < -reg_alpha:
+        return G + reg_alpha
+    return 0.0
+
+
+@njit(cache=True, nogil=True)
+def leaf_weight(G, H, reg_lambda, reg_alpha, max_delta_step, min_child_weight):
+    """Optimal leaf weight, before the learning rate (XGBoost's ``CalcWeight``)."""
+    if H < min_child_weight or H <= 0.0:
+        return 0.0
+    w = -_soft_threshold(G, reg_alpha) / (H + reg_lambda)
     if max_delta_step > 0.0:
         if w > max_delta_step:
             w = max_delta_step
@@ -41,30 +56,27 @@ def leaf_weight(G, H, reg_lambda, reg_alpha, max_delta_step):
 
 
 @njit(cache=True, nogil=True)
-def leaf_score(G, H, reg_lambda, reg_alpha, max_delta_step):
-    """Twice the objective decrease a leaf achieves with its optimal weight."""
+def node_score(G, H, reg_lambda, reg_alpha, max_delta_step, min_child_weight):
+    """The score whose increase over the parent is a split's gain (see the module notes)."""
     if H <= 0.0:
         return 0.0
     if max_delta_step <= 0.0:
-        if G > reg_alpha:
-            g = G - reg_alpha
-        elif G < -reg_alpha:
-            g = G + reg_alpha
-        else:
-            return 0.0
+        g = _soft_threshold(G, reg_alpha)
         return g * g / (H + reg_lambda)
-    w = leaf_weight(G, H, reg_lambda, reg_alpha, max_delta_step)
-    return -(2.0 * G * w + (H + reg_lambda) * w * w + 2.0 * reg_alpha * abs(w))
+    w = leaf_weight(G, H, reg_lambda, reg_alpha, max_delta_step, min_child_weight)
+    return -(2.0 * G * w + (H + reg_lambda) * w * w)
 
 
 @njit(cache=True, nogil=True)
-def find_best_split(hist, n_bins, feature_mask, G, H, reg_lambda, reg_alpha, max_delta_step,
-                    min_child_weight):
+def find_best_split(hist, offsets, n_bins, feature_mask, G, H, reg_lambda, reg_alpha,
+                    max_delta_step, min_child_weight):
     """Best split of a node over the allowed features.
 
     Parameters
     ----------
-    hist : ndarray of shape (n_features, 256, 2)
+    hist : ndarray of float64, shape (n_hist_bins, 2)
+        The node's compact histogram (gradient and hessian sums).
+    offsets : ndarray of int64, shape (n_features + 1,)
     n_bins : ndarray of int32, shape (n_features,)
         Value bins per feature.
     feature_mask : ndarray of bool, shape (n_features,)
@@ -75,45 +87,59 @@ def find_best_split(hist, n_bins, feature_mask, G, H, reg_lambda, reg_alpha, max
     Returns
     -------
     gain, feature, bin, default_left, G_left, H_left
-        ``feature == -1`` when no valid split exists. Rows whose bin is ``<= bin`` go left;
-        missing values go left iff ``default_left``. Ties go to the lower feature index and
-        the lower bin, then to missing-right.
+        ``feature == -1`` when no candidate with both children valid has a positive gain.
+        Rows whose bin is
+        ``<= bin`` go left; missing values go left iff ``default_left``.
     """
-    parent = leaf_score(G, H, reg_lambda, reg_alpha, max_delta_step)
+    parent = node_score(G, H, reg_lambda, reg_alpha, max_delta_step, min_child_weight)
+    best = np.float32(0.0)
     best_gain = 0.0
     best_feature = -1
     best_bin = 0
     best_left = False
     best_GL = 0.0
     best_HL = 0.0
-    for f in range(hist.shape[0]):
+    for f in range(n_bins.shape[0]):
         if not feature_mask[f]:
             continue
-        g_miss = hist[f, MISSING_BIN, 0]
-        h_miss = hist[f, MISSING_BIN, 1]
-        has_missing = h_miss > 0.0
-        # Without missing values the last bin cannot be a threshold (right side empty);
-        # with them it separates "missing" from "present".
-        last = n_bins[f] if has_missing else n_bins[f] - 1
+        first = offsets[f]
+        nb = n_bins[f]
+        g_miss = hist[first + nb, 0]
+        h_miss = hist[first + nb, 1]
+        # Missing values on the right: left sums accumulate upwards.
         GL = 0.0
         HL = 0.0
-        for b in range(last):
-            GL += hist[f, b, 0]
-            HL += hist[f, b, 1]
-            for miss_left in range(2 if has_missing else 1):
-                gl = GL + g_miss * miss_left
-                hl = HL + h_miss * miss_left
-                hr = H - hl
-                if hl < min_child_weight or hr < min_child_weight or hl <= 0.0 or hr <= 0.0:
-                    continue
-                gain = (leaf_score(gl, hl, reg_lambda, reg_alpha, max_delta_step)
-                        + leaf_score(G - gl, hr, reg_lambda, reg_alpha, max_delta_step)
-                        - parent)
-                if gain > best_gain:
-                    best_gain = gain
-                    best_feature = f
-                    best_bin = b
-                    best_left = miss_left == 1
-                    best_GL = gl
-                    best_HL = hl
+        for b in range(nb):
+            GL += hist[first + b, 0]
+            HL += hist[first + b, 1]
+            HR = H - HL
+            if HL < min_child_weight or HR < min_child_weight or HL <= 0.0 or HR <= 0.0:
+                continue
+            GR = G - GL
+            gain = (node_score(GL, HL, reg_lambda, reg_alpha, max_delta_step, min_child_weight)
+                    + node_score(GR, HR, reg_lambda, reg_alpha, max_delta_step,
+                                 min_child_weight) - parent)
+            if np.float32(gain) > best:
+                best = np.float32(gain)
+                best_gain, best_feature, best_bin, best_left = gain, f, b, False
+                best_GL, best_HL = GL, HL
+        if h_miss <= 0.0 and g_miss == 0.0:
+            continue
+        # Missing values on the left: right sums accumulate downwards.
+        GR = 0.0
+        HR = 0.0
+        for b in range(nb - 2, -1, -1):
+            GR += hist[first + b + 1, 0]
+            HR += hist[first + b + 1, 1]
+            HL = H - HR
+            if HL < min_child_weight or HR < min_child_weight or HL <= 0.0 or HR <= 0.0:
+                continue
+            GL = G - GR
+            gain = (node_score(GL, HL, reg_lambda, reg_alpha, max_delta_step, min_child_weight)
+                    + node_score(GR, HR, reg_lambda, reg_alpha, max_delta_step,
+                                 min_child_weight) - parent)
+            if np.float32(gain) > best:
+                best = np.float32(gain)
+                best_gain, best_feature, best_bin, best_left = gain, f, b, True
+                best_GL, best_HL = GL, HL
     return best_gain, best_feature, best_bin, best_left, best_GL, best_HL

@@ -7,9 +7,14 @@ from an objective's gradients, evaluates the eval sets and runs the callbacks.
 from dataclasses import dataclass, field
 
 import numpy as np
-from numba import njit
 
-from .._engine.grower import GrowthParams, TreeGrower, sample_features
+from .._engine.grower import (
+    PARALLEL_MIN_ROWS,
+    GrowthParams,
+    TreeGrower,
+    add_leaf_values,
+    sample_features,
+)
 from .._engine.tree import (
     MAX_COMPLETE_DEPTH,
     Tree,
@@ -20,6 +25,7 @@ from .._engine.tree import (
     predict_complete,
     predict_raw,
 )
+from .._threads import current_threads, run_parallel
 from .objectives import weighted_quantile
 
 
@@ -126,25 +132,36 @@ class Booster:
         return booster
 
 
-@njit(cache=True, nogil=True)
-def _add_leaf_values(raw, col, rows, starts, stops, values):
-    for j in range(starts.size):
-        v = values[j]
-        for i in range(starts[j], stops[j]):
-            raw[rows[i], col] += v
-
-
-def _refresh_leaves(tree, leaf_slices, rows, residual, weight, alpha, learning_rate):
+def _refresh_leaves(tree, leaves, rows, residual, weight, alpha, learning_rate):
     """Set each leaf to the weighted ``alpha``-quantile of its rows' residuals.
 
     Objectives with zero or constant hessians (absolute and quantile error) get poor Newton
     leaf values; the quantile of the residuals is the leaf value that minimizes their loss.
     """
-    for leaf, start, stop in leaf_slices:
+    for leaf, start, stop in leaves.tolist():
         if stop > start:
             idx = rows[start:stop]
             tree.value[leaf, 0] = learning_rate * weighted_quantile(residual[idx], weight[idx],
                                                                     alpha)
+
+
+def _grow_round(grower, grad, hess, rows, tree_mask, seeds):
+    """The trees of one round, one per output: ``[(tree, rows, leaves), ...]``.
+
+    On small data each tree is grown whole on one thread, so the trees of a multiclass round
+    are grown side by side instead; on larger data each tree's levels use all threads.
+    """
+    K = grad.shape[1]
+    if K > 1 and rows.size < PARALLEL_MIN_ROWS and current_threads() > 1:
+        out = [None] * K
+
+        def grow_outputs(k0, k1):
+            for k in range(k0, k1):
+                out[k] = grower.grow(grad, hess, k, rows, tree_mask, seeds[k], workspace=k)
+
+        run_parallel(grow_outputs, K)
+        return out
+    return [grower.grow(grad, hess, k, rows, tree_mask, seeds[k]) for k in range(K)]
 
 
 @dataclass
@@ -193,7 +210,7 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
     for ev in evals:
         ev.raw = booster.predict_raw(ev.X)
     weight = np.ones(n_samples) if sample_weight is None else sample_weight
-    grower = TreeGrower(X_binned, bin_mapper.edges_, bin_mapper.n_bins_, params.growth, rng)
+    grower = TreeGrower(X_binned, bin_mapper.edges_, bin_mapper.n_bins_, params.growth)
     all_features = np.ones(n_features, dtype=np.bool_)
     evals_log = {ev.name: {m.name: [] for m in metrics} for ev in evals}
     for cb in callbacks:
@@ -201,25 +218,25 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
     for _ in range(params.n_estimators):
         iteration = booster.n_rounds
         grad, hess = objective.gradient(y, raw, sample_weight)
+        grad = np.ascontiguousarray(grad, dtype=np.float64).reshape(n_samples, K)
+        hess = np.ascontiguousarray(hess, dtype=np.float64).reshape(n_samples, K)
         if params.subsample < 1.0:
             rows_all = np.flatnonzero(rng.random(n_samples) < params.subsample).astype(np.int32)
         else:
             rows_all = np.arange(n_samples, dtype=np.int32)
         tree_mask = sample_features(all_features, params.colsample_bytree, rng)
+        seeds = rng.integers(0, 2**63, size=K)
         new_trees = []
-        for k in range(K):
-            rows = rows_all.copy()
-            tree, leaf_slices = grower.grow(np.ascontiguousarray(grad[:, k]),
-                                            np.ascontiguousarray(hess[:, k]), rows, tree_mask)
+        grown = _grow_round(grower, grad, hess, rows_all, tree_mask, seeds)
+        for k, (tree, rows, leaves) in enumerate(grown):
             if objective.refresh_quantile is not None:
                 residual = y - objective.transform(raw[:, k:k + 1]).reshape(-1)
-                _refresh_leaves(tree, leaf_slices, rows, residual, weight,
+                _refresh_leaves(tree, leaves, rows, residual, weight,
                                 objective.refresh_quantile, params.growth.learning_rate)
             if rows.size == n_samples:
-                leaves = np.array(leaf_slices, dtype=np.int64).reshape(-1, 3)
-                _add_leaf_values(raw, k, rows, leaves[:, 1].copy(), leaves[:, 2].copy(),
-                                 tree.value[leaves[:, 0], 0].copy())
+                add_leaf_values(raw, k, rows, leaves, tree.value)
             else:
+                # Rows left out of the sample still move with the ensemble.
                 predict_binned_add(X_binned, tree.feature, tree.split_bin, tree.default_left,
                                    tree.left, tree.right, tree.value, 1.0, raw, k)
             new_trees.append(tree)
