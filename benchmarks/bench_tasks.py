@@ -86,6 +86,7 @@ TASKS = {
         TaskSpec("titanic", "binary", "shared", "Survived; 3 categorical, NaNs, 75/25"),
         TaskSpec("machine", "regression", "shared", "CPU performance (PRP); 1 categorical"),
         TaskSpec("synth-clf", "binary", "synthetic", "make_classification, 28 features"),
+        TaskSpec("synth-clf10", "binary", "synthetic", "make_classification, 10 features"),
         TaskSpec("synth-reg", "regression", "synthetic", "make_regression, 28 features"),
     ]
 }
@@ -161,6 +162,10 @@ def _generate(name, size):
             n_redundant=5,
             random_state=SEED,
         )
+        y = y.astype(np.int64)
+    elif name == "synth-clf10":
+        X, y = make_classification(n_samples=n, n_features=10, n_informative=5, n_redundant=2,
+                                   random_state=SEED)
         y = y.astype(np.int64)
     else:
         X, y = make_regression(

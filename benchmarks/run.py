@@ -48,7 +48,7 @@ PEER_FORESTS = ("lightgbm-rf", "xgboost-rf")
 STACKING = ("ensembles-stack", "sklearn-stack")
 BUNDLED = ("breast_cancer", "digits", "wine", "diabetes")
 SHARED = ("higgs7k", "multiclass", "agaricus", "adult", "housing", "titanic", "machine")
-SYNTHETIC = ("synth-clf", "synth-reg")
+SYNTHETIC = ("synth-clf", "synth-reg", "synth-clf10")
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,8 @@ class Suite:
         ``budget_s`` seconds, between ``min_repeats`` and ``max_repeats`` times.
     timeout_s : float
         A child still running after this long is killed and recorded as a timeout.
+    task_sizes : dict
+        ``{task: sizes}``: synthetic tasks that use their own sizes instead of ``sizes``.
     startup : bool
         Also time fresh processes that import a library and fit 10 trees on 1,000 rows.
     baseline : str or None
@@ -79,6 +81,7 @@ class Suite:
     estimators: tuple
     sizes: tuple = ()
     caps: dict = field(default_factory=dict)
+    task_sizes: dict = field(default_factory=dict)
     max_repeats: int = 3
     min_repeats: int = 1
     budget_s: float = 10.0
@@ -124,6 +127,16 @@ SUITES = {
         sizes=(200_000,),
         budget_s=60,
         timeout_s=900,
+    ),
+    "small": Suite(
+        "issue 12: the data most people have; boosting, 100 trees, depth 6, ratios to XGBoost",
+        tasks=("synth-clf10", "breast_cancer", "digits", "synth-clf"),
+        estimators=BOOSTING,
+        task_sizes={"synth-clf10": (2_000,), "synth-clf": (100_000,)},
+        budget_s=10,
+        max_repeats=5,
+        timeout_s=600,
+        baseline="xgboost",
     ),
     "core": Suite(
         "issue 2: make_classification 10^6 x 28, 100 trees, depth 6, lr 0.1, 256 bins",
@@ -212,6 +225,7 @@ def plan(suite, only=(), datasets_dir=None):
     if not tasks:
         tasks = {t for t in suite.tasks if not sizes or t in SYNTHETIC}
     estimators = estimators or set(suite.estimators)
+    named_sizes = bool(sizes)
     sizes = sorted(sizes or suite.sizes)
     available = set(bench_tasks.available_tasks(datasets_dir))
     notes = [
@@ -222,7 +236,8 @@ def plan(suite, only=(), datasets_dir=None):
     jobs = []
     for task in sorted(tasks & available, key=task_order.get):
         synthetic = bench_tasks.TASKS[task].source == "synthetic"
-        for size in sizes if synthetic else [None]:
+        task_sizes = sizes if named_sizes else suite.task_sizes.get(task, sizes)
+        for size in task_sizes if synthetic else [None]:
             for name in sorted(estimators, key=order.get):
                 family = bench_estimators.ESTIMATORS[name].family
                 cap = suite.caps.get(family, {}).get(task)

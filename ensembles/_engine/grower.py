@@ -33,7 +33,7 @@ from numba import njit
 
 from .._threads import current_threads, run_parallel
 from .binning import MISSING_BIN
-from .histogram import CHUNK_ROWS, accumulate, hist_offsets, n_chunks
+from .histogram import CHUNK_ROWS, accumulate, hist_offsets, kernel_layout, n_chunks
 from .split import MIN_SPLIT_GAIN, find_best_split, leaf_weight
 from .tree import Tree
 
@@ -227,15 +227,16 @@ def _gather(r0, r1, X_binned, grad, hess, k, rows, Xb, gh, ids):
 
 
 @njit(cache=True, nogil=True)
-def _build_chunks(c0, c1, Xb, gh, hplan, pool, partials, offsets, n_bins):
+def _build_chunks(c0, c1, Xb, gh, hplan, pool, partials, offsets_u, n_bins_u):
     """Histograms of chunks ``c0:c1`` of the plan ``hplan`` (buffer, start, stop, target):
-    a target >= 0 is a pool slot, ``-1 - p`` the partial histogram ``p``."""
+    a target >= 0 is a pool slot, ``-1 - p`` the partial histogram ``p``. ``offsets_u`` and
+    ``n_bins_u`` are the unsigned layout of :func:`~.histogram.kernel_layout`."""
     for c in range(c0, c1):
         target = hplan[c, 3]
         out = pool[target] if target >= 0 else partials[-1 - target]
         out[:] = 0.0
         buffer = hplan[c, 0]
-        accumulate(Xb[buffer], gh[buffer], hplan[c, 1], hplan[c, 2], offsets, n_bins, out)
+        accumulate(Xb[buffer], gh[buffer], hplan[c, 1], hplan[c, 2], offsets_u, n_bins_u, out)
 
 
 @njit(cache=True, nogil=True)
@@ -504,14 +505,14 @@ def _finish(j0, j1, batch, bplan, nodes_i, nodes_f, pool, partials, offsets, n_b
 
 @njit(cache=True, nogil=True)
 def _grow_serial(X_binned, grad, hess, k, rows, Xb, gh, ids, nodes_i, nodes_f, counters,
-                 open_ids, batch, cplan, hplan, bplan, free_slots, pool, partials, offsets,
-                 n_bins, tree_mask, seed, fparams, iparams):
+                 open_ids, batch, cplan, hplan, bplan, free_slots, pool, partials, offsets_u,
+                 n_bins_u, offsets, n_bins, tree_mask, seed, fparams, iparams):
     """Grow one tree in one call (the steps of :meth:`TreeGrower.grow`, on one thread).
     Returns the histogram pool, enlarged if the tree needed more slots."""
     m = rows.shape[0]
     _gather(0, m, X_binned, grad, hess, k, rows, Xb, gh, ids)
     n_plan = _plan_root(m, nodes_i, nodes_f, counters, hplan, bplan)
-    _build_chunks(0, n_plan, Xb, gh, hplan, pool, partials, offsets, n_bins)
+    _build_chunks(0, n_plan, Xb, gh, hplan, pool, partials, offsets_u, n_bins_u)
     _finish_root(nodes_i, nodes_f, counters, open_ids, bplan, pool, partials, offsets, n_bins,
                  tree_mask, seed, fparams, iparams)
     while True:
@@ -525,7 +526,7 @@ def _grow_serial(X_binned, grad, hess, k, rows, Xb, gh, ids, nodes_i, nodes_f, c
                         iparams)
         pool = ensure_pool(pool, counters[_SLOTS])
         _scatter(0, n_chunk, Xb, gh, ids, cplan, batch, nodes_i, src, counters[_MOVE] != 0)
-        _build_chunks(0, n_plan, Xb, gh, hplan, pool, partials, offsets, n_bins)
+        _build_chunks(0, n_plan, Xb, gh, hplan, pool, partials, offsets_u, n_bins_u)
         _finish(0, counters[_BATCH], batch, bplan, nodes_i, nodes_f, pool, partials, offsets,
                 n_bins, tree_mask, seed, fparams, iparams)
 
@@ -630,6 +631,7 @@ class TreeGrower:
         self.edges = edges
         self.n_bins = np.ascontiguousarray(n_bins, dtype=np.int32)
         self.offsets = hist_offsets(self.n_bins)
+        self.offsets_u, self.n_bins_u = kernel_layout(self.n_bins)
         self.params = params
         self.fparams, self.iparams = params.arrays()
         self._workspaces = {}
@@ -674,7 +676,7 @@ class TreeGrower:
             ws.pool = _grow_serial(self.X_binned, grad, hess, k, rows, ws.Xb, ws.gh, ws.ids,
                                    ws.nodes_i, ws.nodes_f, ws.counters, ws.open_ids, ws.batch,
                                    ws.cplan, ws.hplan, ws.bplan, ws.free_slots, ws.pool,
-                                   ws.partials, *args)
+                                   ws.partials, self.offsets_u, self.n_bins_u, *args)
         else:
             self._grow_levels(ws, grad, hess, k, rows, args)
         return self._export(ws, m)
@@ -710,7 +712,8 @@ class TreeGrower:
     def _build(self, ws, n_plan):
         weights = ws.hplan[:n_plan, 2] - ws.hplan[:n_plan, 1]
         run_parallel(_build_chunks, n_plan, ws.Xb, ws.gh, ws.hplan, ws.pool, ws.partials,
-                     self.offsets, self.n_bins, weights=weights, min_weight=CHUNK_ROWS // 4)
+                     self.offsets_u, self.n_bins_u, weights=weights,
+                     min_weight=CHUNK_ROWS // 4)
 
     def _export(self, ws, m):
         n = int(ws.counters[_NODES])

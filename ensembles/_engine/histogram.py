@@ -41,21 +41,26 @@ def hist_offsets(n_bins):
     return offsets
 
 
+def kernel_layout(n_bins):
+    """``(offsets, n_bins)`` as the unsigned arrays :func:`accumulate` reads."""
+    return (hist_offsets(n_bins).astype(np.uint64),
+            np.ascontiguousarray(n_bins, dtype=np.uint64))
+
+
 @njit(cache=True, nogil=True)
 def accumulate(X, gh, start, stop, offsets, n_bins, hist):
     """Add rows ``start:stop`` of binned rows ``X`` and gradient pairs ``gh`` into ``hist``.
 
-    The missing code (255) is above every feature's value bins, so ``min(code, n_bins[f])``
-    sends it to the feature's missing row without a branch.
+    ``offsets`` and ``n_bins`` are unsigned (:func:`kernel_layout`), so that indexing needs
+    no negative-index code. The missing code (255) is above every feature's value bins, so
+    ``min(code, n_bins[f])`` sends it to the feature's missing row without a branch.
     """
     n_features = X.shape[1]
     for i in range(start, stop):
         g = np.float64(gh[i, 0])
         h = np.float64(gh[i, 1])
         for f in range(n_features):
-            code = np.int64(X[i, f])
-            nb = np.int64(n_bins[f])
-            b = offsets[f] + (code if code < nb else nb)
+            b = offsets[f] + min(np.uint64(X[i, f]), n_bins[f])
             hist[b, 0] += g
             hist[b, 1] += h
 
@@ -67,11 +72,11 @@ def build_histogram(X_binned, grad, hess, rows, n_bins):
     -------
     hist : ndarray of shape (n_hist_bins, 2)
     """
-    offsets = hist_offsets(n_bins)
+    offsets, n_bins = kernel_layout(n_bins)
     X = np.ascontiguousarray(X_binned[rows])
     gh = np.column_stack([grad[rows], hess[rows]]).astype(np.float32)
-    hist = np.zeros((offsets[-1], 2))
-    accumulate(X, gh, 0, len(rows), offsets, np.asarray(n_bins, dtype=np.int32), hist)
+    hist = np.zeros((int(offsets[-1]), 2))
+    accumulate(X, gh, 0, len(rows), offsets, n_bins, hist)
     return hist
 
 

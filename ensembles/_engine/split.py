@@ -110,8 +110,12 @@ def find_best_split(hist, offsets, n_bins, feature_mask, G, H, reg_lambda, reg_a
         GL = 0.0
         HL = 0.0
         for b in range(nb):
-            GL += hist[first + b, 0]
-            HL += hist[first + b, 1]
+            g_bin = hist[first + b, 0]
+            h_bin = hist[first + b, 1]
+            if g_bin == 0.0 and h_bin == 0.0 and b > 0:
+                continue  # an empty bin repeats the previous candidate, which cannot win
+            GL += g_bin
+            HL += h_bin
             HR = H - HL
             if HL < min_child_weight or HR < min_child_weight or HL <= 0.0 or HR <= 0.0:
                 continue
@@ -129,8 +133,12 @@ def find_best_split(hist, offsets, n_bins, feature_mask, G, H, reg_lambda, reg_a
         GR = 0.0
         HR = 0.0
         for b in range(nb - 2, -1, -1):
-            GR += hist[first + b + 1, 0]
-            HR += hist[first + b + 1, 1]
+            g_bin = hist[first + b + 1, 0]
+            h_bin = hist[first + b + 1, 1]
+            if g_bin == 0.0 and h_bin == 0.0 and b < nb - 2:
+                continue
+            GR += g_bin
+            HR += h_bin
             HL = H - HR
             if HL < min_child_weight or HR < min_child_weight or HL <= 0.0 or HR <= 0.0:
                 continue
