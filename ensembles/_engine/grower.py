@@ -44,8 +44,9 @@ _N_INT = 9
 _G, _H, _GAIN, _GL, _HL = range(5)
 _N_FLOAT = 5
 # Slots of the counters array.
-_NODES, _LEAVES, _OPEN, _BATCH, _CHUNKS, _HCHUNKS, _FREE, _SLOTS, _MOVE, _SRC = range(10)
-_N_COUNTERS = 10
+_NODES, _LEAVES, _OPEN, _BATCH, _FINISHED, _CHUNKS, _HCHUNKS, _FREE, _SLOTS, _MOVE, _SRC = (
+    range(11))
+_N_COUNTERS = 11
 # Float parameters and integer parameters.
 _LR, _MCW, _LAMBDA, _ALPHA, _GAMMA, _MDS, _BYLEVEL, _BYNODE = range(8)
 _MAX_DEPTH, _MAX_LEAVES, _LOSSGUIDE = range(3)
@@ -115,7 +116,8 @@ def _sample_mask(parent, fraction, key, out, scratch):
             m += 1
     k = max(1, int(fraction * m))
     if k >= m:
-        out[:] = parent
+        for f in range(parent.shape[0]):
+            out[f] = parent[f]
         return
     state = key
     for i in range(k):
@@ -206,7 +208,10 @@ def ensure_pool(pool, n_slots):
     if n_slots <= pool.shape[0]:
         return pool
     bigger = np.empty((max(n_slots, 2 * pool.shape[0]), pool.shape[1], 2))
-    bigger[:pool.shape[0]] = pool
+    for s in range(pool.shape[0]):  # loops, not slice assignment: it compiles much faster
+        for b in range(pool.shape[1]):
+            bigger[s, b, 0] = pool[s, b, 0]
+            bigger[s, b, 1] = pool[s, b, 1]
     return bigger
 
 
@@ -234,7 +239,9 @@ def _build_chunks(c0, c1, Xb, gh, hplan, pool, partials, offsets_u, n_bins_u):
     for c in range(c0, c1):
         target = hplan[c, 3]
         out = pool[target] if target >= 0 else partials[-1 - target]
-        out[:] = 0.0
+        for b in range(out.shape[0]):
+            out[b, 0] = 0.0
+            out[b, 1] = 0.0
         buffer = hplan[c, 0]
         accumulate(Xb[buffer], gh[buffer], hplan[c, 1], hplan[c, 2], offsets_u, n_bins_u, out)
 
@@ -259,68 +266,59 @@ def _reduce_partials(hist, partials, first, count):
     """``hist`` = the sum of partials ``first:first + count`` in their order."""
     if count <= 1:
         return
-    hist[:] = partials[first]
+    for b in range(hist.shape[0]):
+        hist[b, 0] = partials[first, b, 0]
+        hist[b, 1] = partials[first, b, 1]
     for p in range(first + 1, first + count):
-        part = partials[p]
         for b in range(hist.shape[0]):
-            hist[b, 0] += part[b, 0]
-            hist[b, 1] += part[b, 1]
+            hist[b, 0] += partials[p, b, 0]
+            hist[b, 1] += partials[p, b, 1]
 
 
 @njit(cache=True, nogil=True)
 def _plan_root(m, nodes_i, nodes_f, counters, hplan, bplan):
     """Open the root over rows ``0:m`` of buffer 0 and plan its histogram."""
-    counters[:] = 0
-    _new_node(nodes_i, nodes_f, 0, 0)
+    zero = np.int64(0)  # not a literal 0: callees then compile once, for int64
+    for c in range(counters.shape[0]):
+        counters[c] = 0
+    _new_node(nodes_i, nodes_f, zero, zero)
     nodes_i[0, _START] = 0
     nodes_i[0, _STOP] = m
     nodes_i[0, _SLOT] = 0
     counters[_NODES] = 1
     counters[_LEAVES] = 1
     counters[_SLOTS] = 1
-    n_plan, n_partials = _add_chunk_plan(hplan, 0, 0, 0, m, 0, 0)
+    n_plan, n_partials = _add_chunk_plan(hplan, zero, zero, zero, m, zero, zero)
+    # The root is finished like a split node's children: its histogram completed from the
+    # partials (no sibling to subtract), then evaluated.
     bplan[0, 0] = 0
+    bplan[0, 1] = -1
     bplan[0, 2] = 0
     bplan[0, 3] = n_partials
+    counters[_FINISHED] = 1
     counters[_HCHUNKS] = n_plan
     return n_plan
 
 
 @njit(cache=True, nogil=True)
-def _finish_root(nodes_i, nodes_f, counters, open_ids, bplan, pool, partials, offsets, n_bins,
-                 tree_mask, seed, fparams, iparams):
-    hist = pool[0]
-    _reduce_partials(hist, partials, 0, bplan[0, 3])
-    G = 0.0
-    H = 0.0
-    for b in range(offsets[0], offsets[1]):  # every row falls in one bin of feature 0
-        G += hist[b, 0]
-        H += hist[b, 1]
-    nodes_f[0, _G] = G
-    nodes_f[0, _H] = H
-    n_features = n_bins.shape[0]
-    _evaluate(0, nodes_i, nodes_f, hist, offsets, n_bins, tree_mask, seed, fparams, iparams,
-              np.empty(n_features, np.bool_), np.empty(n_features, np.bool_),
-              np.empty(n_features, np.int64))
-    if nodes_i[0, _FEATURE] >= 0:
-        open_ids[0] = 0
-        counters[_OPEN] = 1
-
-
-@njit(cache=True, nogil=True)
-def _plan_batch(nodes_i, nodes_f, counters, open_ids, batch, cplan, free_slots, iparams):
-    """Take in the children evaluated last, choose the next nodes to split and plan the
+def _plan_batch(nodes_i, nodes_f, counters, open_ids, batch, cplan, bplan, free_slots,
+                iparams):
+    """Take in the nodes evaluated last, choose the next nodes to split and plan the
     partition of their rows into chunks. Returns the number of chunks (0: the tree is done).
     """
     n_open = counters[_OPEN]
-    for j in range(counters[_BATCH]):
-        parent = batch[j]
-        for child in (nodes_i[parent, _LEFT], nodes_i[parent, _RIGHT]):
-            if nodes_i[child, _FEATURE] >= 0:
-                open_ids[n_open] = child
+    for j in range(counters[_FINISHED]):
+        a, b = bplan[j, 0], bplan[j, 1]
+        if a < 0:
+            continue
+        for node in (a, b) if b < 0 or a < b else (b, a):  # in id order
+            if node < 0:
+                continue
+            if nodes_i[node, _FEATURE] >= 0:
+                open_ids[n_open] = node
                 n_open += 1
             else:
-                _release_slot(nodes_i, child, counters, free_slots)
+                _release_slot(nodes_i, node, counters, free_slots)
     max_leaves = iparams[_MAX_LEAVES]
     budget = max_leaves - counters[_LEAVES] if max_leaves > 0 else n_open
     if budget <= 0 or n_open == 0:
@@ -447,6 +445,7 @@ def _place(nodes_i, nodes_f, counters, batch, cplan, hplan, bplan, free_slots, i
         bplan[j, 3] = n_partials - bplan[j, 2]
     counters[_MOVE] = move
     counters[_HCHUNKS] = n_plan
+    counters[_FINISHED] = counters[_BATCH]
     return n_plan
 
 
@@ -478,29 +477,39 @@ def _scatter(c0, c1, Xb, gh, ids, cplan, batch, nodes_i, src, move_data):
 
 
 @njit(cache=True, nogil=True)
-def _finish(j0, j1, batch, bplan, nodes_i, nodes_f, pool, partials, offsets, n_bins, tree_mask,
-            seed, fparams, iparams):
-    """For split nodes ``j0:j1`` of the batch: complete the smaller child's histogram, derive
-    the larger child's by subtraction, and find both children's best splits."""
+def _finish(j0, j1, bplan, nodes_i, nodes_f, pool, partials, offsets, n_bins, tree_mask, seed,
+            fparams, iparams):
+    """For rows ``j0:j1`` of ``bplan`` (small node, large node, first partial, partials):
+    complete the small node's histogram, derive the large one's by subtraction in its slot,
+    and find both nodes' best splits. The root comes alone (large node -1); its sums are
+    read off its histogram."""
     n_features = n_bins.shape[0]
     level_mask = np.empty(n_features, np.bool_)
     node_mask = np.empty(n_features, np.bool_)
     scratch = np.empty(n_features, np.int64)
     for j in range(j0, j1):
-        small = bplan[j, 0]
+        small, large = bplan[j, 0], bplan[j, 1]
         if small < 0:
             continue
-        large = bplan[j, 1]
         hs = pool[nodes_i[small, _SLOT]]
         _reduce_partials(hs, partials, bplan[j, 2], bplan[j, 3])
-        hl = pool[nodes_i[large, _SLOT]]
-        for b in range(hl.shape[0]):
-            hl[b, 0] -= hs[b, 0]
-            hl[b, 1] -= hs[b, 1]
-        node = batch[j]
-        for child in (nodes_i[node, _LEFT], nodes_i[node, _RIGHT]):
-            _evaluate(child, nodes_i, nodes_f, pool[nodes_i[child, _SLOT]], offsets, n_bins,
-                      tree_mask, seed, fparams, iparams, level_mask, node_mask, scratch)
+        if large < 0:
+            G = 0.0
+            H = 0.0
+            for b in range(offsets[0], offsets[1]):  # every row is in one bin of feature 0
+                G += hs[b, 0]
+                H += hs[b, 1]
+            nodes_f[small, _G] = G
+            nodes_f[small, _H] = H
+        else:
+            hl = pool[nodes_i[large, _SLOT]]
+            for b in range(hl.shape[0]):
+                hl[b, 0] -= hs[b, 0]
+                hl[b, 1] -= hs[b, 1]
+        for node in (small, large) if large < 0 or small < large else (large, small):
+            if node >= 0:
+                _evaluate(node, nodes_i, nodes_f, pool[nodes_i[node, _SLOT]], offsets, n_bins,
+                          tree_mask, seed, fparams, iparams, level_mask, node_mask, scratch)
 
 
 @njit(cache=True, nogil=True)
@@ -509,25 +518,26 @@ def _grow_serial(X_binned, grad, hess, k, rows, Xb, gh, ids, nodes_i, nodes_f, c
                  n_bins_u, offsets, n_bins, tree_mask, seed, fparams, iparams):
     """Grow one tree in one call (the steps of :meth:`TreeGrower.grow`, on one thread).
     Returns the histogram pool, enlarged if the tree needed more slots."""
-    m = rows.shape[0]
-    _gather(0, m, X_binned, grad, hess, k, rows, Xb, gh, ids)
+    m = np.int64(rows.shape[0])
+    zero = np.int64(0)  # not a literal 0: the steps compile once, for int64, as from Python
+    _gather(zero, m, X_binned, grad, hess, k, rows, Xb, gh, ids)
     n_plan = _plan_root(m, nodes_i, nodes_f, counters, hplan, bplan)
-    _build_chunks(0, n_plan, Xb, gh, hplan, pool, partials, offsets_u, n_bins_u)
-    _finish_root(nodes_i, nodes_f, counters, open_ids, bplan, pool, partials, offsets, n_bins,
-                 tree_mask, seed, fparams, iparams)
+    _build_chunks(zero, n_plan, Xb, gh, hplan, pool, partials, offsets_u, n_bins_u)
+    _finish(zero, counters[_FINISHED], bplan, nodes_i, nodes_f, pool, partials, offsets,
+            n_bins, tree_mask, seed, fparams, iparams)
     while True:
-        n_chunk = _plan_batch(nodes_i, nodes_f, counters, open_ids, batch, cplan, free_slots,
-                              iparams)
+        n_chunk = _plan_batch(nodes_i, nodes_f, counters, open_ids, batch, cplan, bplan,
+                              free_slots, iparams)
         if n_chunk == 0:
             return pool
         src = counters[_SRC]
-        _count_left(0, n_chunk, Xb, cplan, batch, nodes_i, src)
+        _count_left(zero, n_chunk, Xb, cplan, batch, nodes_i, src)
         n_plan = _place(nodes_i, nodes_f, counters, batch, cplan, hplan, bplan, free_slots,
                         iparams)
         pool = ensure_pool(pool, counters[_SLOTS])
-        _scatter(0, n_chunk, Xb, gh, ids, cplan, batch, nodes_i, src, counters[_MOVE] != 0)
-        _build_chunks(0, n_plan, Xb, gh, hplan, pool, partials, offsets_u, n_bins_u)
-        _finish(0, counters[_BATCH], batch, bplan, nodes_i, nodes_f, pool, partials, offsets,
+        _scatter(zero, n_chunk, Xb, gh, ids, cplan, batch, nodes_i, src, counters[_MOVE] != 0)
+        _build_chunks(zero, n_plan, Xb, gh, hplan, pool, partials, offsets_u, n_bins_u)
+        _finish(zero, counters[_FINISHED], bplan, nodes_i, nodes_f, pool, partials, offsets,
                 n_bins, tree_mask, seed, fparams, iparams)
 
 
@@ -688,11 +698,10 @@ class TreeGrower:
                      min_items=4096)
         n_plan = _plan_root(m, ws.nodes_i, ws.nodes_f, ws.counters, ws.hplan, ws.bplan)
         self._build(ws, n_plan)
-        _finish_root(ws.nodes_i, ws.nodes_f, ws.counters, ws.open_ids, ws.bplan, ws.pool,
-                     ws.partials, *args)
+        _finish(0, 1, ws.bplan, ws.nodes_i, ws.nodes_f, ws.pool, ws.partials, *args)
         while True:
             n_chunk = _plan_batch(ws.nodes_i, ws.nodes_f, ws.counters, ws.open_ids, ws.batch,
-                                  ws.cplan, ws.free_slots, self.iparams)
+                                  ws.cplan, ws.bplan, ws.free_slots, self.iparams)
             if n_chunk == 0:
                 return
             src = int(ws.counters[_SRC])
@@ -706,7 +715,7 @@ class TreeGrower:
                          ws.nodes_i, src, bool(ws.counters[_MOVE]), weights=weights,
                          min_weight=CHUNK_ROWS)
             self._build(ws, n_plan)
-            run_parallel(_finish, int(ws.counters[_BATCH]), ws.batch, ws.bplan, ws.nodes_i,
+            run_parallel(_finish, int(ws.counters[_FINISHED]), ws.bplan, ws.nodes_i,
                          ws.nodes_f, ws.pool, ws.partials, *args)
 
     def _build(self, ws, n_plan):
