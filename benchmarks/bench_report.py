@@ -94,6 +94,8 @@ def add_ratios(report):
                     "fit": r["fit_s"] / base["fit_s"],
                     "predict": r["predict_s"] / base["predict_s"],
                     "memory": r["peak_fit_mb"] / base["peak_fit_mb"],
+                    "latency": (r["latency_us"] / base["latency_us"]
+                                if r.get("latency_us") and base.get("latency_us") else None),
                     "score_diff": r["score"] - base["score"],
                 }
     return report
@@ -201,11 +203,11 @@ def baseline_table(report):
             r["task"], _size(r["size"]), r["estimator"], _fmt(r["fit_s"]), _fmt(vs["fit"], 2),
             _fmt(r["predict_s"]), _fmt(vs["predict"], 2), f"{r['metric']} {r['score']:.4f}",
             f"{vs['score_diff']:+.4f}", f"{r['peak_fit_mb']:.0f}", _fmt(vs["memory"], 2),
-            _fmt(r["warmup_s"], 2),
+            _fmt(r["warmup_s"], 2), _fmt(r.get("latency_us"), 0), _fmt(vs.get("latency"), 2),
         ])
     header = ["task", "rows", "estimator", "fit s", f"fit x {base}", "predict s",
               f"predict x {base}", "score", f"vs {base}", "peak MB", f"memory x {base}",
-              "warm-up s"]
+              "warm-up s", "1-row us", f"1-row x {base}"]
     return _table(header, rows) if rows else ""
 
 

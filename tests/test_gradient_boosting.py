@@ -14,6 +14,7 @@ import joblib
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.datasets import make_classification
 from sklearn.metrics import log_loss, mean_absolute_error, mean_squared_error, roc_auc_score
 
 from ensembles import GradientBoostingClassifier, GradientBoostingRegressor
@@ -1046,3 +1047,23 @@ def test_fitting_and_predicting_from_threads_matches_serial():
         outs = list(pool.map(lambda _: model.predict(X3, output_margin=True), range(8)))
     for out in outs:
         np.testing.assert_array_equal(out, expected)
+
+
+def test_one_row_predictions_take_the_fast_path_and_still_validate():
+    X, y = make_classification(300, 6, random_state=0)
+    model = GradientBoostingClassifier(n_estimators=15).fit(X, y)
+    batch = model.predict_proba(X)
+    for dtype in (np.float64, np.float32):
+        for order in ("C", "F"):
+            rows = np.asarray(X[:3], dtype=dtype, order=order)
+            for i in range(3):
+                np.testing.assert_allclose(model.predict_proba(rows[i:i + 1]),
+                                           batch[i:i + 1], rtol=1e-6)
+    bad = X[:1].copy()
+    bad[0, 2] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        model.predict_proba(bad)
+    with pytest.raises(ValueError, match="features"):
+        model.predict_proba(X[:1, :5])
+    with pytest.raises(ValueError):
+        model.predict_proba(np.empty((0, 6)))
