@@ -18,17 +18,6 @@ MISSING_BIN = 255
 MAX_VALUE_BINS = 255
 
 
-def _midpoints(values):
-    """Thresholds halfway between consecutive sorted distinct values.
-
-    Rounding can put a midpoint on the upper value itself (adjacent floats); the lower value
-    is used then, so that each distinct value keeps a bin of its own.
-    """
-    lower, upper = values[:-1], values[1:]
-    mid = lower / 2.0 + upper / 2.0  # (upper - lower) could overflow near float64's limit
-    return np.where(mid >= upper, lower, mid)
-
-
 _RADIX_BITS = 8  # 256 counts per digit stay in L1
 _RADIX_PASSES = 8
 
@@ -81,6 +70,58 @@ def sort_floats(values):
     return out
 
 
+def _quantiles(max_bin):
+    """Inner quantile levels of ``max_bin`` equal-frequency bins."""
+    return np.linspace(0.0, 100.0, max_bin + 1)[1:-1] / 100
+
+
+@njit(cache=True, nogil=True)
+def _column_edges(column, quantiles, out):
+    """Write the upper bin edges of one feature to ``out``; returns how many.
+
+    A feature with at most ``len(quantiles) + 1`` distinct values gets one bin per value,
+    with edges halfway between consecutive values (the lower value when rounding puts the
+    midpoint on the upper one, so each value keeps a bin of its own). Otherwise the edges
+    are the data values at the quantile levels, numpy's "lower" percentile method:
+    interpolating between values of opposite sign near float64's limit would overflow.
+    NaN is ignored.
+    """
+    values = np.empty(column.shape[0])
+    n = 0
+    for i in range(column.shape[0]):
+        v = column[i]
+        if not np.isnan(v):
+            values[n] = v
+            n += 1
+    if n == 0:
+        return 0
+    # One sort gives both the distinct values and the quantiles (sorting is most of the
+    # cost of binning a fit).
+    values = sort_floats(values[:n])
+    n_distinct = 1
+    for i in range(1, n):
+        n_distinct += values[i] != values[i - 1]
+    n_edges = 0
+    if n_distinct <= quantiles.shape[0] + 1:
+        previous = values[0]
+        for i in range(1, n):
+            v = values[i]
+            if v != previous:
+                mid = previous / 2.0 + v / 2.0  # (v - previous) could overflow
+                out[n_edges] = previous if mid >= v else mid
+                n_edges += 1
+                previous = v
+        return n_edges
+    top = values[n - 1]
+    for q in range(quantiles.shape[0]):
+        edge = values[np.int64(np.floor((n - 1) * quantiles[q]))]
+        # The largest value must stay above every edge, else the top bin would be empty.
+        if edge < top and (n_edges == 0 or edge != out[n_edges - 1]):
+            out[n_edges] = edge
+            n_edges += 1
+    return n_edges
+
+
 def find_bin_edges(column, max_bin):
     """Upper bin edges (excluding the last, open-ended bin) of one feature.
 
@@ -96,25 +137,10 @@ def find_bin_edges(column, max_bin):
     edges : ndarray of float64
         Sorted thresholds; the feature has ``len(edges) + 1`` value bins.
     """
-    column = column[~np.isnan(column)].astype(np.float64, copy=False)
-    if column.size == 0:
-        return np.empty(0, dtype=np.float64)
-    # One sort gives both the distinct values and the quantiles (sorting is most of the
-    # cost of binning a fit).
-    values = sort_floats(column)  # boolean indexing above gave a contiguous copy
-    is_new = np.empty(values.size, dtype=bool)
-    is_new[0] = True
-    np.not_equal(values[1:], values[:-1], out=is_new[1:])
-    distinct = values[is_new]
-    if distinct.size <= max_bin:
-        return _midpoints(distinct)
-    # Quantiles taken as data values, numpy's "lower" percentile method: interpolating
-    # between values of opposite sign near float64's limit would overflow to -inf.
-    quantiles = np.linspace(0.0, 100.0, max_bin + 1)[1:-1] / 100
-    lower = np.floor((values.size - 1) * quantiles).astype(np.intp)
-    edges = np.unique(values[lower])
-    # The largest value must stay above every edge, else the top bin would be empty.
-    return edges[edges < distinct[-1]]
+    out = np.empty(max_bin)
+    n_edges = _column_edges(np.ascontiguousarray(column, dtype=np.float64),
+                            _quantiles(max_bin), out)
+    return out[:n_edges].copy()
 
 
 class BinMapper:
@@ -154,9 +180,10 @@ class BinMapper:
             X = X[rows]
         self.edges_ = np.full((n_features, MAX_VALUE_BINS), np.inf)
         self.n_bins_ = np.empty(n_features, dtype=np.int32)
-        # Features on the engine's threads: the radix sort, most of the work, releases the
-        # GIL.
-        run_parallel(_fit_features, n_features, X, value_bins, self.edges_, self.n_bins_)
+        # One contiguous row per feature, and features on the engine's threads.
+        columns = np.ascontiguousarray(np.asarray(X, dtype=np.float64).T)
+        run_parallel(_fit_features, n_features, columns, _quantiles(value_bins), self.edges_,
+                     self.n_bins_)
         return self
 
     def transform(self, X):
@@ -166,11 +193,10 @@ class BinMapper:
         return out
 
 
-def _fit_features(f0, f1, X, value_bins, edges_out, n_bins_out):
+@njit(cache=True, nogil=True)
+def _fit_features(f0, f1, columns, quantiles, edges_out, n_bins_out):
     for f in range(f0, f1):
-        edges = find_bin_edges(np.asarray(X[:, f]), value_bins)
-        edges_out[f, : edges.size] = edges
-        n_bins_out[f] = edges.size + 1
+        n_bins_out[f] = _column_edges(columns[f], quantiles, edges_out[f]) + 1
 
 
 @njit(cache=True, nogil=True)
