@@ -209,7 +209,9 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
                                                                (n_samples, 1))
     for ev in evals:
         ev.raw = booster.predict_raw(ev.X)
-    weight = np.ones(n_samples) if sample_weight is None else sample_weight
+    weight = sample_weight
+    if weight is None and objective.refresh_quantile is not None:
+        weight = np.ones(n_samples)
     grower = TreeGrower(X_binned, bin_mapper.edges_, bin_mapper.n_bins_, params.growth)
     all_features = np.ones(n_features, dtype=np.bool_)
     evals_log = {ev.name: {m.name: [] for m in metrics} for ev in evals}
