@@ -1067,3 +1067,17 @@ def test_one_row_predictions_take_the_fast_path_and_still_validate():
         model.predict_proba(X[:1, :5])
     with pytest.raises(ValueError):
         model.predict_proba(np.empty((0, 6)))
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_large_fits_are_identical_for_every_n_jobs(n_classes):
+    """140,000 rows: gradients in row blocks, level-parallel growth on several chunks and
+    margins updated leaf by leaf on the threads; the model must not depend on n_jobs."""
+    X, y = make_classification(140_000, 5, n_informative=4, n_redundant=0,
+                               n_classes=n_classes, random_state=0)
+    X[::7, 1] = np.nan
+    params = dict(n_estimators=2, max_depth=4, subsample=0.9, colsample_bynode=0.8,
+                  random_state=0)
+    probas = [GradientBoostingClassifier(n_jobs=n_jobs, **params).fit(X, y).predict_proba(X)
+              for n_jobs in (1, 2, 3)]
+    assert np.array_equal(probas[0], probas[1]) and np.array_equal(probas[0], probas[2])

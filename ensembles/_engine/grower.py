@@ -582,13 +582,19 @@ def _export(nodes_i, nodes_f, n_nodes, edges, ids, fparams, feature, threshold, 
 
 
 @njit(cache=True, nogil=True)
-def add_leaf_values(raw, col, rows, leaves, value):
-    """``raw[rows[start:stop], col] += value[leaf]`` for every (leaf, start, stop) of
-    ``leaves``: the new tree's contribution to the training margins."""
-    for q in range(leaves.shape[0]):
+def _add_leaf_values(q0, q1, raw, col, rows, leaves, value):
+    for q in range(q0, q1):
         v = value[leaves[q, 0], 0]
         for i in range(leaves[q, 1], leaves[q, 2]):
             raw[rows[i], col] += v
+
+
+def add_leaf_values(raw, col, rows, leaves, value):
+    """``raw[rows[start:stop], col] += value[leaf]`` for every (leaf, start, stop) of
+    ``leaves``: the new tree's contribution to the training margins (leaves on the
+    engine's threads; their rows are disjoint)."""
+    run_parallel(_add_leaf_values, leaves.shape[0], raw, col, rows, leaves, value,
+                 weights=leaves[:, 2] - leaves[:, 1], min_weight=CHUNK_ROWS)
 
 
 class _Workspace:

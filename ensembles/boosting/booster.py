@@ -26,7 +26,10 @@ from .._engine.tree import (
     predict_raw,
 )
 from .._threads import current_threads, run_parallel
-from .objectives import weighted_quantile
+from .objectives import CallableObjective, weighted_quantile
+
+# Rows per thread below which computing gradients in parallel does not pay.
+_GRADIENT_BLOCK_ROWS = 65536
 
 
 @dataclass
@@ -145,6 +148,29 @@ def _refresh_leaves(tree, leaves, rows, residual, weight, alpha, learning_rate):
                                                                     alpha)
 
 
+def _gradients(objective, y, raw, sample_weight):
+    """``objective.gradient`` as (n, K) C arrays, on blocks of rows in parallel for large
+    data: the built-in objectives are row-wise and numpy releases the GIL, so the result is
+    the same as in one call."""
+    n, K = raw.shape
+    if (isinstance(objective, CallableObjective) or current_threads() < 2
+            or n < 2 * _GRADIENT_BLOCK_ROWS):
+        grad, hess = objective.gradient(y, raw, sample_weight)
+        return (np.ascontiguousarray(grad, dtype=np.float64).reshape(n, K),
+                np.ascontiguousarray(hess, dtype=np.float64).reshape(n, K))
+    grad = np.empty((n, K))
+    hess = np.empty((n, K))
+
+    def block(a, b):
+        w = None if sample_weight is None else sample_weight[a:b]
+        g, h = objective.gradient(y[a:b], raw[a:b], w)
+        grad[a:b] = np.reshape(g, (b - a, K))
+        hess[a:b] = np.reshape(h, (b - a, K))
+
+    run_parallel(block, n, min_items=_GRADIENT_BLOCK_ROWS)
+    return grad, hess
+
+
 def _grow_round(grower, grad, hess, rows, tree_mask, seeds):
     """The trees of one round, one per output: ``[(tree, rows, leaves), ...]``.
 
@@ -219,9 +245,7 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
         cb.before_training(model)
     for _ in range(params.n_estimators):
         iteration = booster.n_rounds
-        grad, hess = objective.gradient(y, raw, sample_weight)
-        grad = np.ascontiguousarray(grad, dtype=np.float64).reshape(n_samples, K)
-        hess = np.ascontiguousarray(hess, dtype=np.float64).reshape(n_samples, K)
+        grad, hess = _gradients(objective, y, raw, sample_weight)
         if params.subsample < 1.0:
             rows_all = np.flatnonzero(rng.random(n_samples) < params.subsample).astype(np.int32)
         else:
