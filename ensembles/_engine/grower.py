@@ -51,6 +51,13 @@ _N_COUNTERS = 11
 _LR, _MCW, _LAMBDA, _ALPHA, _GAMMA, _MDS, _BYLEVEL, _BYNODE = range(8)
 _MAX_DEPTH, _MAX_LEAVES, _LOSSGUIDE = range(3)
 
+def _helper(function):
+    """Compile a helper that only compiled code calls: no Python or C entry point to
+    generate, which shortens the first fit's compile."""
+    return njit(cache=True, nogil=True, no_cpython_wrapper=True,
+                no_cfunc_wrapper=True)(function)
+
+
 # Below this many rows per tree a level's parallel steps cost more in thread hand-offs
 # than they save, and trees are grown whole in one compiled call.
 PARALLEL_MIN_ROWS = 2 * CHUNK_ROWS
@@ -96,7 +103,7 @@ def sample_features(mask, fraction, rng):
 
 # --- column sampling inside the kernels -------------------------------------------------------
 
-@njit(cache=True, nogil=True)
+@_helper
 def _mix(x):
     """SplitMix64's finalizer: a well-spread 64-bit hash of ``x``."""
     x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
@@ -104,7 +111,7 @@ def _mix(x):
     return x ^ (x >> np.uint64(31))
 
 
-@njit(cache=True, nogil=True)
+@_helper
 def _sample_mask(parent, fraction, key, out, scratch):
     """``out`` = a uniform subset of ``max(1, int(fraction * m))`` of the ``m`` features
     allowed by ``parent``, drawn by a partial Fisher-Yates shuffle keyed by ``key``."""
@@ -127,7 +134,7 @@ def _sample_mask(parent, fraction, key, out, scratch):
         out[scratch[i]] = True
 
 
-@njit(cache=True, nogil=True)
+@_helper
 def _node_features(node, depth, tree_mask, seed, fparams, level_mask, node_mask, scratch):
     """Features node ``node`` may split on: the tree's sample, then the level's, then the
     node's."""
@@ -145,7 +152,7 @@ def _node_features(node, depth, tree_mask, seed, fparams, level_mask, node_mask,
 
 # --- node bookkeeping -------------------------------------------------------------------------
 
-@njit(cache=True, nogil=True)
+@_helper
 def _can_split(nodes_i, node, iparams):
     max_depth = iparams[_MAX_DEPTH]
     if max_depth > 0 and nodes_i[node, _DEPTH] >= max_depth:
@@ -153,7 +160,7 @@ def _can_split(nodes_i, node, iparams):
     return nodes_i[node, _STOP] - nodes_i[node, _START] >= 2
 
 
-@njit(cache=True, nogil=True)
+@_helper
 def _new_node(nodes_i, nodes_f, node, depth):
     nodes_i[node, _DEPTH] = depth
     nodes_i[node, _SLOT] = -1
@@ -163,7 +170,7 @@ def _new_node(nodes_i, nodes_f, node, depth):
     nodes_f[node, _GAIN] = 0.0
 
 
-@njit(cache=True, nogil=True)
+@_helper
 def _evaluate(node, nodes_i, nodes_f, hist, offsets, n_bins, tree_mask, seed, fparams, iparams,
               level_mask, node_mask, scratch):
     """Find the node's best split; it stays a leaf (feature -1) unless the split is worth
@@ -185,7 +192,7 @@ def _evaluate(node, nodes_i, nodes_f, hist, offsets, n_bins, tree_mask, seed, fp
         nodes_f[node, _HL] = HL
 
 
-@njit(cache=True, nogil=True)
+@_helper
 def _take_slot(counters, free_slots):
     if counters[_FREE] > 0:
         counters[_FREE] -= 1
@@ -194,7 +201,7 @@ def _take_slot(counters, free_slots):
     return counters[_SLOTS] - 1
 
 
-@njit(cache=True, nogil=True)
+@_helper
 def _release_slot(nodes_i, node, counters, free_slots):
     if nodes_i[node, _SLOT] >= 0:
         free_slots[counters[_FREE]] = nodes_i[node, _SLOT]
@@ -246,7 +253,7 @@ def _build_chunks(c0, c1, Xb, gh, hplan, pool, partials, offsets_u, n_bins_u):
         accumulate(Xb[buffer], gh[buffer], hplan[c, 1], hplan[c, 2], offsets_u, n_bins_u, out)
 
 
-@njit(cache=True, nogil=True)
+@_helper
 def _add_chunk_plan(hplan, n_plan, buffer, start, stop, slot, n_partials):
     """Append the histogram chunks of rows ``start:stop`` to ``hplan``; a node of one chunk
     is built in its slot directly. Returns the new plan length and partial count."""
@@ -261,7 +268,7 @@ def _add_chunk_plan(hplan, n_plan, buffer, start, stop, slot, n_partials):
     return n_plan, n_partials + (nc if nc > 1 else 0)
 
 
-@njit(cache=True, nogil=True)
+@_helper
 def _reduce_partials(hist, partials, first, count):
     """``hist`` = the sum of partials ``first:first + count`` in their order."""
     if count <= 1:
@@ -370,7 +377,7 @@ def _plan_batch(nodes_i, nodes_f, counters, open_ids, batch, cplan, bplan, free_
     return n_plan
 
 
-@njit(cache=True, nogil=True)
+@_helper
 def _goes_left(code, split_bin, default_left):
     return default_left if code == MISSING_BIN else code <= split_bin
 
