@@ -171,28 +171,6 @@ def _new_node(nodes_i, nodes_f, node, depth):
 
 
 @_helper
-def _evaluate(node, nodes_i, nodes_f, hist, offsets, n_bins, tree_mask, seed, fparams, iparams,
-              level_mask, node_mask, scratch):
-    """Find the node's best split; it stays a leaf (feature -1) unless the split is worth
-    taking."""
-    nodes_i[node, _FEATURE] = -1
-    if not _can_split(nodes_i, node, iparams):
-        return
-    mask = _node_features(node, nodes_i[node, _DEPTH], tree_mask, seed, fparams, level_mask,
-                          node_mask, scratch)
-    gain, f, b, dl, GL, HL = find_best_split(
-        hist, offsets, n_bins, mask, nodes_f[node, _G], nodes_f[node, _H], fparams[_LAMBDA],
-        fparams[_ALPHA], fparams[_MDS], fparams[_MCW])
-    if f >= 0 and gain > MIN_SPLIT_GAIN and gain >= fparams[_GAMMA]:
-        nodes_i[node, _FEATURE] = f
-        nodes_i[node, _BIN] = b
-        nodes_i[node, _DLEFT] = dl
-        nodes_f[node, _GAIN] = gain
-        nodes_f[node, _GL] = GL
-        nodes_f[node, _HL] = HL
-
-
-@_helper
 def _take_slot(counters, free_slots):
     if counters[_FREE] > 0:
         counters[_FREE] -= 1
@@ -513,10 +491,24 @@ def _finish(j0, j1, bplan, nodes_i, nodes_f, pool, partials, offsets, n_bins, tr
             for b in range(hl.shape[0]):
                 hl[b, 0] -= hs[b, 0]
                 hl[b, 1] -= hs[b, 1]
+        # Find each node's best split; it stays a leaf (feature -1) unless the split is
+        # worth taking.
         for node in (small, large) if large < 0 or small < large else (large, small):
-            if node >= 0:
-                _evaluate(node, nodes_i, nodes_f, pool[nodes_i[node, _SLOT]], offsets, n_bins,
-                          tree_mask, seed, fparams, iparams, level_mask, node_mask, scratch)
+            if node < 0 or not _can_split(nodes_i, node, iparams):
+                continue
+            mask = _node_features(node, nodes_i[node, _DEPTH], tree_mask, seed, fparams,
+                                  level_mask, node_mask, scratch)
+            gain, f, b, dl, GL, HL = find_best_split(
+                pool[nodes_i[node, _SLOT]], offsets, n_bins, mask, nodes_f[node, _G],
+                nodes_f[node, _H], fparams[_LAMBDA], fparams[_ALPHA], fparams[_MDS],
+                fparams[_MCW])
+            if f >= 0 and gain > MIN_SPLIT_GAIN and gain >= fparams[_GAMMA]:
+                nodes_i[node, _FEATURE] = f
+                nodes_i[node, _BIN] = b
+                nodes_i[node, _DLEFT] = dl
+                nodes_f[node, _GAIN] = gain
+                nodes_f[node, _GL] = GL
+                nodes_f[node, _HL] = HL
 
 
 @njit(cache=True, nogil=True)

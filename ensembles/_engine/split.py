@@ -32,7 +32,7 @@ from numba import njit
 MIN_SPLIT_GAIN = 1e-6
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _soft_threshold(G, reg_alpha):
     if G > reg_alpha:
         return G - reg_alpha
@@ -60,10 +60,14 @@ def node_score(G, H, reg_lambda, reg_alpha, max_delta_step, min_child_weight):
     """The score whose increase over the parent is a split's gain (see the module notes)."""
     if H <= 0.0:
         return 0.0
+    g = _soft_threshold(G, reg_alpha)
     if max_delta_step <= 0.0:
-        g = _soft_threshold(G, reg_alpha)
         return g * g / (H + reg_lambda)
-    w = leaf_weight(G, H, reg_lambda, reg_alpha, max_delta_step, min_child_weight)
+    # leaf_weight's clipped value, computed here rather than called: one level less of
+    # compiled calls to link (compile time)
+    if H < min_child_weight:
+        return 0.0
+    w = min(max(-g / (H + reg_lambda), -max_delta_step), max_delta_step)
     return -(2.0 * G * w + (H + reg_lambda) * w * w)
 
 
