@@ -232,15 +232,20 @@ def _build_chunks(c0, c1, Xb, gh, hplan, pool, partials, offsets_u, n_bins_u):
 
 
 @_helper
+def _chunk(start, stop, c, nc):
+    """Bounds of chunk ``c`` of the ``nc`` equal chunks of rows ``start:stop``."""
+    size = (stop - start + nc - 1) // nc
+    return start + c * size, min(stop, start + (c + 1) * size)
+
+
+@_helper
 def _add_chunk_plan(hplan, n_plan, buffer, start, stop, slot, n_partials):
     """Append the histogram chunks of rows ``start:stop`` to ``hplan``; a node of one chunk
     is built in its slot directly. Returns the new plan length and partial count."""
     nc = n_chunks(stop - start)
-    size = (stop - start + nc - 1) // nc
     for c in range(nc):
         hplan[n_plan, 0] = buffer
-        hplan[n_plan, 1] = start + c * size
-        hplan[n_plan, 2] = min(stop, start + (c + 1) * size)
+        hplan[n_plan, 1], hplan[n_plan, 2] = _chunk(start, stop, c, nc)
         hplan[n_plan, 3] = slot if nc == 1 else -1 - (n_partials + c)
         n_plan += 1
     return n_plan, n_partials + (nc if nc > 1 else 0)
@@ -345,11 +350,9 @@ def _plan_batch(nodes_i, nodes_f, counters, open_ids, batch, cplan, bplan, free_
         nodes_i[node, _RIGHT] = left + 1
         start, stop = nodes_i[node, _START], nodes_i[node, _STOP]
         nc = n_chunks(stop - start)
-        size = (stop - start + nc - 1) // nc
         for c in range(nc):
             cplan[n_plan, 0] = j
-            cplan[n_plan, 1] = start + c * size
-            cplan[n_plan, 2] = min(stop, start + (c + 1) * size)
+            cplan[n_plan, 1], cplan[n_plan, 2] = _chunk(start, stop, c, nc)
             n_plan += 1
     counters[_CHUNKS] = n_plan
     return n_plan

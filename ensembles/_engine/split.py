@@ -71,6 +71,18 @@ def node_score(G, H, reg_lambda, reg_alpha, max_delta_step, min_child_weight):
     return -(2.0 * G * w + (H + reg_lambda) * w * w)
 
 
+@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+def _split_gain(GL, HL, GR, HR, parent, reg_lambda, reg_alpha, max_delta_step,
+                min_child_weight):
+    """Gain of a candidate split, or 0 when a child is empty or lighter than
+    ``min_child_weight`` (no candidate with gain 0 is ever taken)."""
+    if HL < min_child_weight or HR < min_child_weight or HL <= 0.0 or HR <= 0.0:
+        return 0.0
+    return (node_score(GL, HL, reg_lambda, reg_alpha, max_delta_step, min_child_weight)
+            + node_score(GR, HR, reg_lambda, reg_alpha, max_delta_step, min_child_weight)
+            - parent)
+
+
 @njit(cache=True, nogil=True)
 def find_best_split(hist, offsets, n_bins, feature_mask, G, H, reg_lambda, reg_alpha,
                     max_delta_step, min_child_weight):
@@ -120,13 +132,8 @@ def find_best_split(hist, offsets, n_bins, feature_mask, G, H, reg_lambda, reg_a
                 continue  # an empty bin repeats the previous candidate, which cannot win
             GL += g_bin
             HL += h_bin
-            HR = H - HL
-            if HL < min_child_weight or HR < min_child_weight or HL <= 0.0 or HR <= 0.0:
-                continue
-            GR = G - GL
-            gain = (node_score(GL, HL, reg_lambda, reg_alpha, max_delta_step, min_child_weight)
-                    + node_score(GR, HR, reg_lambda, reg_alpha, max_delta_step,
-                                 min_child_weight) - parent)
+            gain = _split_gain(GL, HL, G - GL, H - HL, parent, reg_lambda, reg_alpha,
+                               max_delta_step, min_child_weight)
             if np.float32(gain) > best:
                 best = np.float32(gain)
                 best_gain, best_feature, best_bin, best_left = gain, f, b, False
@@ -143,13 +150,10 @@ def find_best_split(hist, offsets, n_bins, feature_mask, G, H, reg_lambda, reg_a
                 continue
             GR += g_bin
             HR += h_bin
-            HL = H - HR
-            if HL < min_child_weight or HR < min_child_weight or HL <= 0.0 or HR <= 0.0:
-                continue
             GL = G - GR
-            gain = (node_score(GL, HL, reg_lambda, reg_alpha, max_delta_step, min_child_weight)
-                    + node_score(GR, HR, reg_lambda, reg_alpha, max_delta_step,
-                                 min_child_weight) - parent)
+            HL = H - HR
+            gain = _split_gain(GL, HL, GR, HR, parent, reg_lambda, reg_alpha, max_delta_step,
+                               min_child_weight)
             if np.float32(gain) > best:
                 best = np.float32(gain)
                 best_gain, best_feature, best_bin, best_left = gain, f, b, True
