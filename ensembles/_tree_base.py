@@ -37,6 +37,7 @@ from ._engine.tree import (
     predict_paired,
     predict_raw,
 )
+from ._fitstate import reads_snapshot
 
 MODEL_FORMAT = "ensembles.trees"
 MODEL_FORMAT_VERSION = 1
@@ -417,6 +418,7 @@ class ClassifierTargets:
     def _n_values(self):
         return self.n_classes_
 
+    @reads_snapshot
     def predict_proba(self, X):
         """Class probabilities: the (mean of the trees') leaf class frequencies.
 
@@ -432,11 +434,13 @@ class ClassifierTargets:
         """
         return self._predict_values(X)
 
+    @reads_snapshot
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba` (``-inf`` where a probability is 0)."""
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
+    @reads_snapshot
     def predict(self, X):
         """Class labels: the class of highest probability (the first one on ties).
 
@@ -482,6 +486,7 @@ class RegressorTargets:
     def _n_values(self):
         return self.n_outputs_
 
+    @reads_snapshot
     def predict(self, X):
         """Predicted values: the (mean of the trees') leaf means.
 

@@ -26,6 +26,7 @@ from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_is_fitted
 
+from ._fitstate import fits_aside, reads_snapshot
 from ._threads import effective_n_jobs, threads
 from ._tree_base import MAX_SEED, BaseTreeModel, ClassifierTargets, RegressorTargets, grow_tree
 from .tree import DecisionTreeClassifier, DecisionTreeRegressor
@@ -73,6 +74,7 @@ class _BaseForest(BaseTreeModel):
                         Interval(Integral, 1, None, closed="left")],
     }
 
+    @fits_aside
     def fit(self, X, y, sample_weight=None):
         """Grow the forest (or, with ``warm_start``, add members up to ``n_estimators``).
 
@@ -135,8 +137,13 @@ class _BaseForest(BaseTreeModel):
 
         n_threads = min(effective_n_jobs(self.n_jobs), max(n_more, 1))
         if n_threads > 1:
-            with ThreadPoolExecutor(n_threads) as pool:
+            pool = ThreadPoolExecutor(n_threads)
+            try:
                 trees = list(pool.map(grow, seeds))
+            finally:
+                # On an error or Ctrl-C, drop the trees not started yet instead of growing
+                # them all before the exception reaches the caller.
+                pool.shutdown(wait=True, cancel_futures=True)
         else:
             trees = [grow(seed) for seed in seeds]
         self.estimators_ = members + [self._member(tree, seed) for tree, seed in
@@ -234,6 +241,7 @@ class _BaseForest(BaseTreeModel):
         with threads(self.n_jobs):
             return self._mean_values(X)
 
+    @reads_snapshot
     def apply(self, X):
         """Index of the leaf each row ends up in, in every member.
 

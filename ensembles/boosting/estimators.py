@@ -22,6 +22,7 @@ from sklearn.utils.validation import (
 
 from .._engine.binning import BinMapper
 from .._engine.grower import GrowthParams
+from .._fitstate import fits_aside, reads_snapshot
 from .._threads import threads
 from .booster import Booster, BoostingParams, EvalSet, train
 from .callbacks import EarlyStopping, EvaluationMonitor, TrainingCallback
@@ -165,6 +166,7 @@ class _BaseGradientBoosting(BaseEstimator):
         return self._metric_direction.get(name, False)
 
     # ------------------------------------------------------------------ fitting
+    @fits_aside
     def fit(self, X, y, *, sample_weight=None, eval_set=None, sample_weight_eval_set=None,
             verbose=False, xgb_model=None):
         """Fit the gradient boosted trees.
@@ -236,9 +238,6 @@ class _BaseGradientBoosting(BaseEstimator):
         if self.grow_policy == "depthwise" and self.max_depth == 0 and self.max_leaves == 0:
             raise ValueError("max_depth=0 (unlimited) needs grow_policy='lossguide' or a "
                              "positive max_leaves.")
-        for attr in ("best_iteration", "best_score"):
-            if hasattr(self, attr):
-                delattr(self, attr)
         with threads(self.n_jobs):
             if xgb_model is None:
                 # Rows of zero weight must not shape the bins, so that a zero weight is the
@@ -308,6 +307,7 @@ class _BaseGradientBoosting(BaseEstimator):
         with threads(self.n_jobs):
             return self._booster.predict_raw(X, self._default_iteration_range(iteration_range))
 
+    @reads_snapshot
     def apply(self, X, iteration_range=None):
         """Leaf index of every row in every tree, shape (n_samples, n_trees)."""
         check_is_fitted(self)
@@ -324,6 +324,7 @@ class _BaseGradientBoosting(BaseEstimator):
                 self._booster.predict_raw(X, (i, i + 1), out=raw)
                 yield raw.copy()  # callers may keep every stage
 
+    @reads_snapshot
     def evals_result(self):
         """Metric values per round and eval set: ``{"validation_0": {"rmse": [...]}}``."""
         check_is_fitted(self)
@@ -534,11 +535,13 @@ class GradientBoostingRegressor(RegressorMixin, _BaseGradientBoosting):
     def _labels_from_dict(self, doc):
         pass
 
+    @reads_snapshot
     def predict(self, X, output_margin=False, iteration_range=None):
         """Predicted values (or raw margins with ``output_margin=True``)."""
         raw = self._raw(X, iteration_range)
         return raw[:, 0] if output_margin else self._objective.transform(raw)
 
+    @reads_snapshot
     def staged_predict(self, X):
         """Predictions after each round."""
         for raw in self._staged_raw(X):
@@ -655,6 +658,7 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
         self.classes_ = np.asarray(doc["classes"], dtype=dtype)
         self.n_classes_ = len(self.classes_)
 
+    @reads_snapshot
     def predict_proba(self, X, iteration_range=None):
         """Class probabilities, shape (n_samples, n_classes)."""
         return self._proba(self._raw(X, iteration_range))
@@ -665,6 +669,7 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
             return np.column_stack([1.0 - p, p])
         return p
 
+    @reads_snapshot
     def predict(self, X, output_margin=False, iteration_range=None):
         """Predicted class labels (or raw margins with ``output_margin=True``)."""
         raw = self._raw(X, iteration_range)
@@ -672,11 +677,13 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
             return raw[:, 0] if raw.shape[1] == 1 else raw
         return self.classes_[np.argmax(self._proba(raw), axis=1)]
 
+    @reads_snapshot
     def staged_predict(self, X):
         """Predicted labels after each round."""
         for raw in self._staged_raw(X):
             yield self.classes_[np.argmax(self._proba(raw), axis=1)]
 
+    @reads_snapshot
     def staged_predict_proba(self, X):
         """Class probabilities after each round."""
         for raw in self._staged_raw(X):
