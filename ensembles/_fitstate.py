@@ -46,15 +46,8 @@ def staging_copy(estimator, keep_fitted=False):
 
 
 def publish(estimator, staged):
-    """Make ``staged``'s fitted state the estimator's, in one assignment.
-
-    Configuration is taken from the estimator as it is now, since a caller may have
-    attached some during the fit (a Pipeline's callback context).
-    """
-    param_names = set(estimator._get_param_names())
-    state = {k: v for k, v in estimator.__dict__.items() if _is_config(k, param_names)}
-    state.update((k, v) for k, v in staged.__dict__.items() if not _is_config(k, param_names))
-    estimator.__dict__ = state
+    """Make ``staged``'s state the estimator's, in one assignment."""
+    estimator.__dict__ = dict(staged.__dict__)
 
 
 def snapshot(estimator):
@@ -86,24 +79,34 @@ def interrupts_as_keyboard_interrupt():
         raise
 
 
-def fits_aside(method):
-    """Decorate a fitting method (``fit``, ``fit_transform``, ``load_model``) so that it
-    runs on a staging copy and publishes the copy's state only when it returns.
-
-    The method's return value is passed on, with the staging copy replaced by the
-    estimator itself (so ``fit`` still returns ``self``). A warm start (a true
-    ``warm_start`` parameter) begins from copies of the fitted attributes.
-    """
-
+def _aside(method, warm_start):
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
-        staged = staging_copy(self, keep_fitted=bool(getattr(self, "warm_start", False)))
+        keep = warm_start and bool(getattr(self, "warm_start", False))
+        staged = staging_copy(self, keep_fitted=keep)
         with interrupts_as_keyboard_interrupt():
             result = method(staged, *args, **kwargs)
         publish(self, staged)
         return self if result is staged else result
 
     return wrapper
+
+
+def fits_aside(method):
+    """Decorate a fitting method (``fit``, ``fit_transform``) so that it runs on a staging
+    copy and publishes the copy's state only when it returns.
+
+    The method's return value is passed on, with the staging copy replaced by the
+    estimator itself (so ``fit`` still returns ``self``). A warm start (a true
+    ``warm_start`` parameter) begins from copies of the fitted attributes.
+    """
+    return _aside(method, warm_start=True)
+
+
+def loads_aside(method):
+    """Decorate ``load_model`` like :func:`fits_aside`, always from an unfitted copy: a
+    rejected file leaves the estimator untouched, parameters included."""
+    return _aside(method, warm_start=False)
 
 
 def reads_snapshot(method):

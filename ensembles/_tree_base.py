@@ -11,7 +11,6 @@ Either way a prediction is the (average over trees of the) leaf vector a row rea
 """
 
 import dataclasses
-import json
 import math
 from numbers import Integral, Real
 
@@ -37,7 +36,19 @@ from ._engine.tree import (
     predict_paired,
     predict_raw,
 )
-from ._fitstate import reads_snapshot
+from ._fitstate import loads_aside, reads_snapshot
+from ._model_io import (
+    check_classes,
+    check_feature_names,
+    check_fields,
+    check_tree,
+    fail,
+    is_finite_number,
+    is_int,
+    read_header,
+    write_document,
+)
+from ._threads import effective_n_jobs
 
 MODEL_FORMAT = "ensembles.trees"
 MODEL_FORMAT_VERSION = 1
@@ -323,13 +334,25 @@ class BaseTreeModel(BaseEstimator):
         return out
 
     # ------------------------------------------------------------------ persistence
-    def save_model(self, path):
-        """Write the fitted model to ``path`` as JSON.
+    @reads_snapshot
+    def save_model(self, path=None):
+        """Write the fitted model as JSON.
 
         The file holds the parameters, the labels, every tree's node arrays and seed;
         :meth:`load_model` restores bit-identical predictions. Callable parameters (an
         ``oob_score`` scorer) and ``RandomState`` instances are code or state, not data, and
         are left out; out-of-bag arrays are not stored (``oob_score_`` is).
+
+        Parameters
+        ----------
+        path : str, os.PathLike, file object or None, default=None
+            Where to write: a path, or an open text or binary file. With None the document
+            is returned as UTF-8 bytes.
+
+        Returns
+        -------
+        bytes or None
+            The document when ``path`` is None.
         """
         check_is_fitted(self)
         doc = {
@@ -347,11 +370,20 @@ class BaseTreeModel(BaseEstimator):
             "oob_score": (float(self.oob_score_) if hasattr(self, "oob_score_") else None),
         }
         doc.update(self._labels_to_dict())
-        with open(path, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, allow_nan=False)
+        return write_document(doc, path)
 
+    @loads_aside
     def load_model(self, path):
         """Restore a model written by :meth:`save_model` into this estimator.
+
+        Parameters
+        ----------
+        path : str, os.PathLike, file object or bytes
+            A path, an open text or binary file, or the document itself.
+
+        Returns
+        -------
+        self
 
         Raises
         ------
@@ -361,11 +393,9 @@ class BaseTreeModel(BaseEstimator):
             the estimator untouched.
         """
         doc, params, trees = _read_document(path, type(self))
+        # This runs on an unfitted staging copy (see ensembles._fitstate): the estimator
+        # itself changes only once everything below has succeeded.
         self.set_params(**params)
-        for attr in ("oob_score_", "oob_decision_function_", "oob_prediction_",
-                     "feature_names_in_"):
-            if hasattr(self, attr):
-                delattr(self, attr)
         self.n_features_in_ = doc["n_features_in"]
         if doc["feature_names_in"] is not None:
             self.feature_names_in_ = np.asarray(doc["feature_names_in"], dtype=object)
@@ -412,7 +442,7 @@ class ClassifierTargets:
         return {"classes": self.classes_.tolist(), "classes_dtype": self.classes_.dtype.str}
 
     def _labels_from_dict(self, doc):
-        self.classes_ = np.asarray(doc["classes"], dtype=np.dtype(doc["classes_dtype"]))
+        self.classes_ = doc["classes"]  # an array of the stored dtype, once validated
         self.n_classes_ = len(self.classes_)
 
     def _n_values(self):
@@ -559,51 +589,43 @@ def _params_from_json(params):
     return params
 
 
-def _read_document(path, cls):
+def _read_document(source, cls):
     """Parse and validate a model file for ``cls``; returns (document, params, trees)."""
-    from .boosting._model_io import _check_tree, _fail, read_header
-
-    doc = read_header(path, MODEL_FORMAT, MODEL_FORMAT_VERSION, cls.__name__)
-    required = {"params": dict, "n_features_in": int, "max_features": int, "n_outputs": int,
-                "trees": list, "random_states": list}
-    for key, kind in required.items():
-        if not isinstance(doc.get(key), kind) or isinstance(doc.get(key), bool):
-            _fail(path, f"field {key!r} is missing or not a {kind.__name__}")
+    doc, name = read_header(source, MODEL_FORMAT, MODEL_FORMAT_VERSION, cls.__name__)
+    check_fields(name, doc, {"params": dict, "n_features_in": int, "max_features": int,
+                             "n_outputs": int, "trees": list, "random_states": list})
     n_features = doc["n_features_in"]
     if n_features < 1 or not 1 <= doc["max_features"] <= n_features:
-        _fail(path, "n_features_in and max_features must satisfy 1 <= max_features <= "
-                    "n_features_in")
-    names = doc.get("feature_names_in")
-    if names is not None and (not isinstance(names, list) or len(names) != n_features):
-        _fail(path, "feature_names_in must be null or one name per feature")
+        fail(name, "n_features_in and max_features must satisfy 1 <= max_features <= "
+                   "n_features_in")
+    check_feature_names(name, doc, n_features)
     try:
         params = _params_from_json(doc["params"])
         probe = cls(**params)
         probe._validate_params()
+        if "n_jobs" in params:  # a model that could not predict is refused now
+            effective_n_jobs(params["n_jobs"])
     except (TypeError, ValueError) as exc:
-        _fail(path, f"bad parameters ({exc})")
+        fail(name, f"bad parameters ({exc})")
     if "classes" in doc:
-        classes = doc["classes"]
-        if not isinstance(classes, list) or not classes or doc["n_outputs"] != 1:
-            _fail(path, "classes must be a non-empty list, with n_outputs 1")
-        try:
-            np.asarray(classes, dtype=np.dtype(doc.get("classes_dtype")))
-        except (TypeError, ValueError):
-            _fail(path, "classes_dtype is not a numpy dtype of the classes")
-        n_values = len(classes)
+        if doc["n_outputs"] != 1 or not issubclass(cls, ClassifierTargets):
+            fail(name, "only a classifier's file lists classes, with n_outputs 1")
+        doc["classes"] = check_classes(name, doc, 1)
+        n_values = len(doc["classes"])
     elif issubclass(cls, ClassifierTargets):
-        _fail(path, "a classifier's file must list its classes")
+        fail(name, "a classifier's file must list its classes")
     else:
         n_values = doc["n_outputs"]
     if n_values < 1 or not doc["trees"]:
-        _fail(path, "there must be at least one tree and one output")
+        fail(name, "there must be at least one tree and one output")
     seeds = doc["random_states"]
     if len(seeds) != len(doc["trees"]) or not all(
-            isinstance(s, int) and 0 <= s <= MAX_SEED for s in seeds):
-        _fail(path, f"random_states must hold one seed in [0, {MAX_SEED}] per tree")
-    trees = [FittedTree(**{name: getattr(t, name) for name in TREE_FIELDS})
-             for t in (_check_tree(path, i, data, n_features, n_values)
+            is_int(s) and 0 <= s <= MAX_SEED for s in seeds):
+        fail(name, f"random_states must hold one seed in [0, {MAX_SEED}] per tree")
+    trees = [FittedTree(**{field: getattr(t, field) for field in TREE_FIELDS})
+             for t in (check_tree(name, i, data, n_features, n_values)
                        for i, data in enumerate(doc["trees"]))]
-    if doc.get("oob_score") is not None and not isinstance(doc["oob_score"], int | float):
-        _fail(path, "oob_score must be a number or null")
+    oob = doc.get("oob_score")
+    if oob is not None and not is_finite_number(oob):
+        fail(name, "oob_score must be a finite number or null")
     return doc, params, trees

@@ -488,7 +488,7 @@ def _corrupt(doc, how):
 @pytest.mark.parametrize("how, match", [
     ("child", "child indices"),
     ("feature", "feature index"),
-    ("values", "leaf vectors"),
+    ("values", r"number\(s\) per node"),
     ("seeds", "random_states"),
     ("params", "bad parameters"),
     ("version", "format version"),

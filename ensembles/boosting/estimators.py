@@ -4,7 +4,6 @@ Parameter names and defaults follow XGBoost's scikit-learn API, so code written 
 ``xgboost.XGBClassifier`` mostly runs unchanged on :class:`GradientBoostingClassifier`.
 """
 
-import json
 from numbers import Integral, Real
 
 import numpy as np
@@ -20,10 +19,11 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from .._engine.binning import BinMapper
+from .._engine.binning import MAX_VALUE_BINS, BinMapper
 from .._engine.grower import GrowthParams
-from .._fitstate import fits_aside, reads_snapshot
-from .._threads import threads
+from .._fitstate import fits_aside, loads_aside, reads_snapshot
+from .._model_io import fail, read_boosting_document, write_document
+from .._threads import effective_n_jobs, threads
 from .booster import Booster, BoostingParams, EvalSet, train
 from .callbacks import EarlyStopping, EvaluationMonitor, TrainingCallback
 from .metrics import make_metric
@@ -356,11 +356,23 @@ class _BaseGradientBoosting(BaseEstimator):
         return scores / total if total > 0 else np.zeros(n)
 
     # ------------------------------------------------------------------ persistence
-    def save_model(self, path):
-        """Write the fitted model to ``path`` as JSON (format documented in docs/).
+    @reads_snapshot
+    def save_model(self, path=None):
+        """Write the fitted model as JSON (format documented in the user guide).
 
         The file holds the parameters, the label classes, the binning edges and every tree;
         :meth:`load_model` restores bit-identical predictions.
+
+        Parameters
+        ----------
+        path : str, os.PathLike, file object or None, default=None
+            Where to write: a path, or an open text or binary file. With None the document
+            is returned as UTF-8 bytes.
+
+        Returns
+        -------
+        bytes or None
+            The document when ``path`` is None.
         """
         check_is_fitted(self)
         if callable(self.objective):
@@ -384,42 +396,48 @@ class _BaseGradientBoosting(BaseEstimator):
             "booster": self._booster.to_dict(),
         }
         doc.update(self._labels_to_dict())
-        with open(path, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, allow_nan=False)
+        return write_document(doc, path)
 
+    @loads_aside
     def load_model(self, path):
         """Restore a model written by :meth:`save_model` into this estimator.
+
+        Parameters
+        ----------
+        path : str, os.PathLike, file object or bytes
+            A path, an open text or binary file, or the document itself.
+
+        Returns
+        -------
+        self
 
         Raises
         ------
         ValueError
             If the file is not valid JSON, not an ``ensembles`` gradient boosting model of
             this estimator's kind, of an unknown format version, or internally inconsistent.
+            The whole file is checked before the estimator changes: a rejected file leaves
+            it untouched.
         """
-        from ._model_io import read_model_document
-
-        doc = read_model_document(path, MODEL_FORMAT, MODEL_FORMAT_VERSION, type(self).__name__)
-        # Validate the file's parameters on a fresh estimator first, so that a rejected file
-        # leaves this one untouched.
+        doc, name = read_boosting_document(path, MODEL_FORMAT, MODEL_FORMAT_VERSION,
+                                           type(self).__name__, max_edges=MAX_VALUE_BINS - 1)
+        if isinstance(self, ClassifierMixin) != ("classes" in doc):
+            fail(name, "a classifier's file must list its classes, a regressor's must not")
+        # This runs on a staging copy (see ensembles._fitstate), so a rejected file leaves
+        # the estimator itself untouched.
         try:
-            probe = type(self)(**doc["params"])
-            probe._validate_params()
-            if probe.objective is not None:
-                probe.n_classes_ = len(doc.get("classes", [])) or None
-                probe._objective_spec()
+            self.set_params(**doc["params"])
+            self._validate_params()
+            effective_n_jobs(self.n_jobs)  # a model that could not predict is refused now
+            self.n_features_in_ = doc["n_features_in"]
+            if doc["feature_names_in"] is not None:
+                self.feature_names_in_ = np.asarray(doc["feature_names_in"], dtype=object)
+            self._labels_from_dict(doc)
+            self._objective = self._make_objective(getattr(self, "n_classes_", None))
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"{path} is not a valid ensembles model file: bad parameters "
-                             f"({exc})") from None
-        self.set_params(**doc["params"])
-        self.n_features_in_ = doc["n_features_in"]
-        if doc["feature_names_in"] is not None:
-            self.feature_names_in_ = np.asarray(doc["feature_names_in"], dtype=object)
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
-        self._labels_from_dict(doc)
-        self._objective = self._make_objective(getattr(self, "n_classes_", None))
+            fail(name, f"bad parameters ({exc})")
         bin_mapper = BinMapper(self.max_bin)
-        bin_mapper.edges_ = np.full((self.n_features_in_, 255), np.inf)
+        bin_mapper.edges_ = np.full((self.n_features_in_, MAX_VALUE_BINS), np.inf)
         bin_mapper.n_bins_ = np.empty(self.n_features_in_, dtype=np.int32)
         for f, edges in enumerate(doc["bin_edges"]):
             bin_mapper.edges_[f, : len(edges)] = edges
@@ -428,10 +446,8 @@ class _BaseGradientBoosting(BaseEstimator):
         self._booster = doc["booster"]
         self.n_iterations_ = self._booster.n_rounds
         for attr in ("best_iteration", "best_score"):
-            if doc[attr] is not None:
+            if doc.get(attr) is not None:
                 setattr(self, attr, doc[attr])
-            elif hasattr(self, attr):
-                delattr(self, attr)
         self.evals_result_ = {}
         return self
 
@@ -654,8 +670,7 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
         return {"classes": self.classes_.tolist(), "classes_dtype": self.classes_.dtype.str}
 
     def _labels_from_dict(self, doc):
-        dtype = np.dtype(doc["classes_dtype"])
-        self.classes_ = np.asarray(doc["classes"], dtype=dtype)
+        self.classes_ = doc["classes"]  # an array of the stored dtype, once validated
         self.n_classes_ = len(self.classes_)
 
     @reads_snapshot
