@@ -54,6 +54,9 @@ MODEL_FORMAT = "ensembles.trees"
 MODEL_FORMAT_VERSION = 1
 # Rows kept by the binning's quantile sketch; more rows barely move quantile edges.
 _BINNING_SUBSAMPLE = 200_000
+# Seed of that subsample when random_state is None: the bins are not part of the
+# randomness a user asks for, so the same data gives the same bins on every fit.
+_DEFAULT_BINNING_SEED = 0
 # Seeds are drawn below this bound, as scikit-learn does, so they fit any RandomState.
 MAX_SEED = np.iinfo(np.int32).max
 # predict_raw / apply_trees take the roots and output columns of a pack of trees; a lone
@@ -283,6 +286,8 @@ class BaseTreeModel(BaseEstimator):
         if sample_weight is not None and not sample_weight.sum() > 0:
             raise ValueError("sample_weight (times the class weights) must have a positive "
                              "sum; all rows have weight 0.")
+        _check_magnitudes(Y if codes is None else None,
+                          X.shape[0] if sample_weight is None else sample_weight.sum())
         return X, Y, codes, sample_weight
 
     def _growth_params(self, n_samples, n_features, splitter):
@@ -304,6 +309,8 @@ class BaseTreeModel(BaseEstimator):
 
     def _bin(self, X, weight, seed):
         """Fit the bins and bin X; returns (bin_mapper, X_binned)."""
+        if self.random_state is None:
+            seed = _DEFAULT_BINNING_SEED
         bin_mapper = BinMapper(self.max_bin, _BINNING_SUBSAMPLE, int(seed))
         # Rows of zero weight must not shape the bins, so that a zero weight is the same
         # as leaving the row out.
@@ -544,6 +551,35 @@ class RegressorTargets:
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
+
+
+# Bounds (as powers of ten) on the weighted sums of the split search: the total weight
+# and the sum of w * y are squared, so each must stay below the square root of float64's
+# 1.8e308, and the sum of w * y**2 below 1.8e308 itself, with a margin.
+_MAX_LOG_SUM = 153
+_MAX_LOG_SQUARE_SUM = 306
+
+
+def _check_magnitudes(Y, total_weight):
+    """Refuse targets and weights whose impurity sums would overflow float64: the trees
+    would silently stop splitting."""
+    if not total_weight <= 10.0**_MAX_LOG_SUM:
+        raise ValueError(f"sample_weight (times the class weights) sums to {total_weight:.3g}; "
+                         f"the split search needs a total below 1e{_MAX_LOG_SUM}. Divide the "
+                         f"weights by a common factor (trees depend on their ratios only, "
+                         f"and on min_weight_fraction_leaf).")
+    if Y is None or Y.size == 0:
+        return
+    y_max = float(np.max(np.abs(Y)))
+    if y_max == 0:
+        return
+    log_w, log_y = math.log10(max(total_weight, 1e-300)), math.log10(y_max)
+    if log_w + log_y > _MAX_LOG_SUM or log_w + 2 * log_y > _MAX_LOG_SQUARE_SUM:
+        raise ValueError(f"y has values up to {y_max:.3g}, which with a total weight of "
+                         f"{total_weight:.3g} overflows the squared-error sums of the split "
+                         f"search (the total weight times |y| must stay below "
+                         f"1e{_MAX_LOG_SUM}, times y**2 below 1e{_MAX_LOG_SQUARE_SUM}). "
+                         f"Divide y by a constant and multiply the predictions back.")
 
 
 def _resolve_max_features(max_features, n_features):

@@ -366,3 +366,51 @@ def test_real_sigint_during_fit(cls, n_jobs):
     assert words[0] == "interrupted", out.stdout + out.stderr[-3000:]
     assert float(words[1]) < 1.0
     assert words[2] == "True"
+
+
+# --------------------------------------------------------------------------- determinism
+def test_same_data_gives_the_same_bins_and_model_by_default():
+    """Above the binning subsample's 200,000 rows the bin edges used to come from a fresh
+    random subsample on every fit when random_state is None."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(210_000, 2))
+    y = X[:, 0] + X[:, 1] ** 2
+    fits = [GradientBoostingRegressor(n_estimators=2, max_depth=3).fit(X, y)
+            for _ in range(2)]
+    assert_array_equal(fits[0]._bin_mapper.edges_, fits[1]._bin_mapper.edges_)
+    assert_array_equal(fits[0].predict(X[:1000]), fits[1].predict(X[:1000]))
+    trees = [DecisionTreeRegressor(max_depth=2).fit(X, y) for _ in range(2)]
+    assert_array_equal(trees[0].tree_._edges, trees[1].tree_._edges)
+    # An explicit random_state still chooses the subsample.
+    other = GradientBoostingRegressor(n_estimators=2, max_depth=3, random_state=5).fit(X, y)
+    assert not np.array_equal(other._bin_mapper.edges_, fits[0]._bin_mapper.edges_)
+
+
+# --------------------------------------------------------------------------- magnitudes
+@pytest.mark.parametrize(("make", "y_scale", "w_scale", "match"), [
+    (lambda: GradientBoostingRegressor(n_estimators=2), 1e60, 1.0, "y has values"),
+    (lambda: GradientBoostingRegressor(n_estimators=2), 1.0, 1e300, "sample_weight"),
+    (lambda: GradientBoostingClassifier(n_estimators=2), 1.0, 1e100, "sample_weight"),
+    (lambda: RandomForestRegressor(n_estimators=2), 1e300, 1.0, "y has values"),
+    (lambda: DecisionTreeRegressor(), 1e10, 1e150, "y has values|sample_weight"),
+    (lambda: RandomForestClassifier(n_estimators=2), 1.0, 1e300, "sample_weight"),
+])
+def test_huge_targets_and_weights_are_refused(make, y_scale, w_scale, match):
+    """They used to give a constant model without a word."""
+    X, y = _data(n_classes=2)
+    if isinstance(make(), RegressorMixin):
+        y = (X[:, 0] + 0.1 * X[:, 1]) * y_scale
+    with pytest.raises(ValueError, match=match):
+        make().fit(X, y, sample_weight=np.full(len(y), w_scale))
+
+
+def test_large_targets_below_the_limits_fit_like_small_ones():
+    """Squared error is scale-equivariant: y * 1e20 gives the model of y, times 1e20."""
+    X, _ = _data()
+    y = X[:, 0] + np.sin(3 * X[:, 1])
+    small = GradientBoostingRegressor(n_estimators=10).fit(X, y).predict(X)
+    large = GradientBoostingRegressor(n_estimators=10).fit(X, y * 1e20).predict(X)
+    np.testing.assert_allclose(large / 1e20, small, rtol=1e-9, atol=1e-12)
+    tree_small = DecisionTreeRegressor(random_state=0).fit(X, y).predict(X)
+    tree_large = DecisionTreeRegressor(random_state=0).fit(X, y * 1e100).predict(X)
+    np.testing.assert_allclose(tree_large / 1e100, tree_small, rtol=1e-9)

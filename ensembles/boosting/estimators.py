@@ -39,6 +39,33 @@ REGRESSION_OBJECTIVES = (
 CLASSIFICATION_OBJECTIVES = ("binary:logistic", "multi:softprob")
 # Rows kept by the binning's quantile sketch; more rows barely move quantile edges.
 _BINNING_SUBSAMPLE = 200_000
+# Seed of that subsample when random_state is None: the bins are not part of the
+# randomness a user asks for (row and column sampling), so the same data gives the same
+# bins, and without sampling the same model, on every fit, as XGBoost does.
+_DEFAULT_BINNING_SEED = 0
+
+
+# Gradients (times weights) beyond float32's range saturate in the objectives (as in
+# XGBoost, which computes them in float32); a bound well inside it.
+_MAX_GRADIENT = 1e30
+
+
+def _check_magnitudes(y, sample_weight, regression):
+    """Refuse weights and targets whose gradients would saturate: the model would come out
+    constant or wrong without a word."""
+    w_max = 1.0 if sample_weight is None else float(sample_weight.max())
+    if w_max > _MAX_GRADIENT:
+        raise ValueError(f"sample_weight has values up to {w_max:.3g}; gradient statistics "
+                         f"need weights below {_MAX_GRADIENT:g}. Divide the weights by a "
+                         f"common factor (reg_lambda, min_child_weight and gamma act on "
+                         f"the scale of the weighted hessians, so scale them alike).")
+    if regression and y.size:
+        y_max = float(np.max(np.abs(y)))
+        if y_max * max(w_max, 1.0) > _MAX_GRADIENT:
+            raise ValueError(f"y has values up to {y_max:.3g} (with weights up to "
+                             f"{w_max:.3g}); gradients need |y| * weight below "
+                             f"{_MAX_GRADIENT:g}. Divide y by a constant and multiply the "
+                             f"predictions back.")
 
 
 class _BaseGradientBoosting(BaseEstimator):
@@ -207,6 +234,7 @@ class _BaseGradientBoosting(BaseEstimator):
                 raise ValueError("sample_weight must have a positive sum.")
         objective = self._make_objective(getattr(self, "n_classes_", None))
         objective.validate_target(y)
+        _check_magnitudes(y, sample_weight, isinstance(self, RegressorMixin))
         metrics = self._make_metrics(objective)
         self._metric_direction = {m.name: m.higher_is_better for m in metrics}
         evals = self._validate_eval_set(eval_set, sample_weight_eval_set)
@@ -216,7 +244,10 @@ class _BaseGradientBoosting(BaseEstimator):
         if xgb_model is not None:
             booster, bin_mapper = self._continue_from(xgb_model, objective)
         else:
-            bin_mapper = BinMapper(self.max_bin, _BINNING_SUBSAMPLE, int(rng.integers(2**31)))
+            bin_seed = int(rng.integers(2**31))
+            if self.random_state is None:
+                bin_seed = _DEFAULT_BINNING_SEED
+            bin_mapper = BinMapper(self.max_bin, _BINNING_SUBSAMPLE, bin_seed)
             base = self._base_margin(objective, y, sample_weight)
             booster = Booster(base)
         max_delta_step = self.max_delta_step
