@@ -414,3 +414,47 @@ def test_large_targets_below_the_limits_fit_like_small_ones():
     tree_small = DecisionTreeRegressor(random_state=0).fit(X, y).predict(X)
     tree_large = DecisionTreeRegressor(random_state=0).fit(X, y * 1e100).predict(X)
     np.testing.assert_allclose(tree_large / 1e100, tree_small, rtol=1e-9)
+
+
+# --------------------------------------------------------------------------- read-only install
+_READ_ONLY_SCRIPT = textwrap.dedent("""
+    import os, tempfile, warnings
+    import numpy as np
+    from numba.core import caching
+
+    # Every cache location numba tries is unwritable (a read-only install, no writable
+    # home), except the temporary directory.
+    allowed = os.path.realpath(tempfile.gettempdir()) + os.sep
+    real = caching._CacheLocator.ensure_cache_path
+
+    def ensure_cache_path(self):
+        if not os.path.realpath(self.get_cache_path()).startswith(allowed):
+            raise PermissionError("read-only file system")
+        return real(self)
+
+    caching._CacheLocator.ensure_cache_path = ensure_cache_path
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        import ensembles
+        from ensembles._engine.binning import BinMapper
+
+        # Two of the kernels (compiling every kernel of a fit takes minutes here).
+        X = np.random.default_rng(0).normal(size=(200, 3))
+        codes = BinMapper(16).fit(X).transform(X)
+    messages = [str(w.message) for w in caught if "NUMBA_CACHE_DIR" in str(w.message)]
+    import numba
+    cached = [name for _, _, names in os.walk(numba.config.CACHE_DIR) for name in names
+              if name.endswith(".nbc")]
+    print(len(messages), int(codes.max()) == 15, len(cached) >= 2)
+""")
+
+
+def test_import_and_fit_work_without_a_writable_cache_location():
+    """Issue 18: "cannot cache function 'sort_floats': no locator available" at import."""
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env["PYTHONPATH"] = str(ROOT)
+    out = subprocess.run([sys.executable, "-c", _READ_ONLY_SCRIPT], capture_output=True,
+                         text=True, env=env, timeout=600, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-3000:]
+    # One warning; the kernels work, and are cached in the temporary directory.
+    assert out.stdout.split() == ["1", "True", "True"]
