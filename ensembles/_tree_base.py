@@ -18,11 +18,11 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._compat import Interval, RealNotInt, StrOptions, _check_sample_weight
 from ._engine.binning import BinMapper
 from ._engine.forest import ForestTreeParams, grow_forest_tree
 from ._engine.tree import (

@@ -22,10 +22,10 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_is_fitted
 
+from ._compat import Interval, RealNotInt, StrOptions
 from ._fitstate import fits_aside, reads_snapshot
 from ._threads import effective_n_jobs, threads
 from ._tree_base import MAX_SEED, BaseTreeModel, ClassifierTargets, RegressorTargets, grow_tree

@@ -28,12 +28,10 @@ from sklearn.base import (
 from sklearn.linear_model import LogisticRegression, RidgeCV
 from sklearn.model_selection import check_cv
 from sklearn.pipeline import Pipeline
-from sklearn.utils import Bunch, _safe_indexing
-from sklearn.utils._param_validation import HasMethods, StrOptions
+from sklearn.utils import Bunch
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_array,
     check_consistent_length,
     check_is_fitted,
@@ -43,6 +41,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ensembles._compat import HasMethods, StrOptions, _check_sample_weight, _safe_indexing
 from ensembles._fitstate import fits_aside, reads_snapshot
 
 __all__ = [

@@ -11,9 +11,9 @@ they go to. They are the default members of :mod:`ensembles.bagging` and
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ._compat import StrOptions
 from ._fitstate import fits_aside, reads_snapshot
 from ._tree_base import (
     MAX_SEED,

@@ -458,3 +458,24 @@ def test_import_and_fit_work_without_a_writable_cache_location():
     assert out.returncode == 0, out.stderr[-3000:]
     # One warning; the kernels work, and are cached in the temporary directory.
     assert out.stdout.split() == ["1", "True", "True"]
+
+
+# --------------------------------------------------------------------------- compat
+def test_private_scikit_learn_helpers_are_imported_in_one_module():
+    """A scikit-learn release that moves a private helper breaks ensembles._compat only."""
+    import ast
+
+    offenders = []
+    for path in sorted((ROOT / "ensembles").rglob("*.py")):
+        if path.name == "_compat.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sklearn"):
+                private_module = any(part.startswith("_") for part in node.module.split("."))
+                private_name = any(alias.name.startswith("_") for alias in node.names)
+                if private_module or private_name:
+                    offenders.append(f"{path.relative_to(ROOT)}: {node.module}")
+            elif isinstance(node, ast.Import):
+                offenders += [f"{path.relative_to(ROOT)}: {a.name}" for a in node.names
+                              if a.name.startswith("sklearn") and "._" in a.name]
+    assert offenders == []

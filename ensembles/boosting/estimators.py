@@ -10,15 +10,14 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_array,
     check_is_fitted,
     validate_data,
 )
 
+from .._compat import Interval, StrOptions, _check_sample_weight
 from .._engine.binning import MAX_VALUE_BINS, BinMapper
 from .._engine.grower import GrowthParams
 from .._fitstate import fits_aside, loads_aside, reads_snapshot
