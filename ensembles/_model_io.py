@@ -15,6 +15,7 @@ import io
 import json
 import math
 import os
+import warnings
 
 import numpy as np
 
@@ -156,7 +157,13 @@ def check_classes(name, doc, min_classes):
         dtype = np.dtype(dtype_str)
         if dtype.kind not in "biufUSO":
             raise TypeError(f"kind {dtype.kind!r} cannot hold labels")
-        array = np.asarray(classes, dtype=dtype)
+        with warnings.catch_warnings():
+            # numpy < 2 wraps out-of-range integers with a DeprecationWarning.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            array = np.asarray(classes, dtype=dtype)
+        if array.tolist() != classes:
+            raise ValueError("the labels do not survive the conversion (out of range or "
+                             "truncated)")
     except (TypeError, ValueError, OverflowError) as exc:
         fail(name, f"classes_dtype {dtype_str!r} is not a numpy dtype of the classes ({exc})")
     if array.ndim != 1 or len(set(array.tolist())) != len(classes):
@@ -188,7 +195,12 @@ def check_tree(name, i, data, n_features, n_values):
         if not all(is_number(v) for v in data[key]):
             fail(name, f"tree {i} has non-numeric entries in {key!r}")
     try:
-        tree = Tree.from_dict(data)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # numpy < 2 wraps instead
+            tree = Tree.from_dict(data)
+        for key in ("feature", "split_bin", "left", "right"):
+            if getattr(tree, key).tolist() != data[key]:
+                raise ValueError(f"{key!r} has entries beyond its integer type")
     except (TypeError, ValueError, OverflowError, KeyError) as exc:
         fail(name, f"tree {i} holds values out of range for its arrays ({exc})")
     internal = tree.left != -1

@@ -16,8 +16,10 @@ import numpy as np
 class TrainingCallback:
     """Base class of training callbacks; override the hooks you need.
 
-    ``model`` is the estimator being fitted; during training it exposes ``n_iterations_``
-    (rounds so far) and after training its usual fitted attributes.
+    ``model`` is the model under construction: a copy of the estimator being fitted that
+    holds the rounds grown so far (``n_iterations_``; it predicts with them). The
+    estimator itself takes the new model only when ``fit`` returns, so a callback that
+    raises (or a Ctrl-C) leaves it as it was before the fit.
     """
 
     def before_training(self, model):
