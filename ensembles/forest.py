@@ -167,11 +167,8 @@ class _BaseForest(BaseTreeModel):
         members = list(self.estimators_)
         if members and (members[0].tree_.n_values != Y.shape[1] or not np.array_equal(
                 getattr(members[0], "classes_", ()), getattr(self, "classes_", ()))):
-            # Validating y already set the new targets' attributes; the kept forest is the
-            # first fit's, so put its attributes back.
-            for attr in ("classes_", "n_classes_", "n_outputs_"):
-                if hasattr(members[0], attr):
-                    setattr(self, attr, getattr(members[0], attr))
+            # Validating y set the new targets' attributes on the staging copy only (see
+            # ensembles._fitstate): the estimator keeps the first fit's.
             raise ValueError(
                 f"warm_start=True needs the targets of the first fit: its members predict "
                 f"{members[0].tree_.n_values} values (classes or outputs), y has "
