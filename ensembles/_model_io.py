@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 
 from ._engine.tree import TREE_FIELDS, Tree
+from ._threads import effective_n_jobs
 
 _SOURCE_KINDS = "a path (str or os.PathLike), an open file, or bytes"
 
@@ -271,3 +272,78 @@ def read_boosting_document(source, fmt, version, estimator, max_edges):
         fail(name, "best_score must be a finite number or null")
     doc["booster"] = booster
     return doc, name
+
+
+# ---------------------------------------------------------------------- trees and forests
+def params_to_json(params):
+    """Parameters that JSON holds faithfully; a class_weight dict becomes (label, weight)
+    pairs, because JSON object keys are strings and labels need not be."""
+    out = {}
+    for name, value in params.items():
+        if isinstance(value, np.generic):
+            value = value.item()
+        if name == "class_weight" and isinstance(value, dict):
+            out[name] = [[k.item() if isinstance(k, np.generic) else k, float(w)]
+                         for k, w in value.items()]
+        elif value is None or isinstance(value, bool | int | float | str):
+            out[name] = value
+    return out
+
+
+def _params_from_json(params):
+    params = dict(params)
+    if isinstance(params.get("class_weight"), list):
+        pairs = params["class_weight"]
+        if not all(isinstance(p, list) and len(p) == 2 for p in pairs):
+            raise ValueError("class_weight must be a list of [label, weight] pairs")
+        params["class_weight"] = {label: weight for label, weight in pairs}
+    return params
+
+
+def read_trees_document(source, cls, fmt, version):
+    """Parse and validate a tree or forest model file for the estimator class ``cls``.
+
+    Returns ``(document, params, trees)``: the document (its ``classes`` an array of the
+    stored dtype), the estimator parameters, and the validated trees as
+    :class:`~ensembles._tree_base.FittedTree`.
+    """
+    from ._tree_base import MAX_SEED, ClassifierTargets, FittedTree
+
+    doc, name = read_header(source, fmt, version, cls.__name__)
+    check_fields(name, doc, {"params": dict, "n_features_in": int, "max_features": int,
+                             "n_outputs": int, "trees": list, "random_states": list})
+    n_features = doc["n_features_in"]
+    if n_features < 1 or not 1 <= doc["max_features"] <= n_features:
+        fail(name, "n_features_in and max_features must satisfy 1 <= max_features <= "
+                   "n_features_in")
+    check_feature_names(name, doc, n_features)
+    try:
+        params = _params_from_json(doc["params"])
+        probe = cls(**params)
+        probe._validate_params()
+        if "n_jobs" in params:  # a model that could not predict is refused now
+            effective_n_jobs(params["n_jobs"])
+    except (TypeError, ValueError) as exc:
+        fail(name, f"bad parameters ({exc})")
+    if "classes" in doc:
+        if doc["n_outputs"] != 1 or not issubclass(cls, ClassifierTargets):
+            fail(name, "only a classifier's file lists classes, with n_outputs 1")
+        doc["classes"] = check_classes(name, doc, 1)
+        n_values = len(doc["classes"])
+    elif issubclass(cls, ClassifierTargets):
+        fail(name, "a classifier's file must list its classes")
+    else:
+        n_values = doc["n_outputs"]
+    if n_values < 1 or not doc["trees"]:
+        fail(name, "there must be at least one tree and one output")
+    seeds = doc["random_states"]
+    if len(seeds) != len(doc["trees"]) or not all(
+            is_int(s) and 0 <= s <= MAX_SEED for s in seeds):
+        fail(name, f"random_states must hold one seed in [0, {MAX_SEED}] per tree")
+    trees = [FittedTree(**{field: getattr(t, field) for field in TREE_FIELDS})
+             for t in (check_tree(name, i, data, n_features, n_values)
+                       for i, data in enumerate(doc["trees"]))]
+    oob = doc.get("oob_score")
+    if oob is not None and not is_finite_number(oob):
+        fail(name, "oob_score must be a finite number or null")
+    return doc, params, trees
