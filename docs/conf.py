@@ -66,7 +66,7 @@ html_theme_options = {
     "footer_end": ["sphinx-version"],
 }
 html_sidebars = {"index": [], "getting_started": [], "migration": [], "model_format": [],
-                 "benchmarks": []}
+                 "guarantees": [], "benchmarks": []}
 html_show_sourcelink = False
 
 

@@ -11,7 +11,6 @@ Either way a prediction is the (average over trees of the) leaf vector a row rea
 """
 
 import dataclasses
-import json
 import math
 from numbers import Integral, Real
 
@@ -19,11 +18,11 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._compat import Interval, RealNotInt, StrOptions, _check_sample_weight
 from ._engine.binning import BinMapper
 from ._engine.forest import ForestTreeParams, grow_forest_tree
 from ._engine.tree import (
@@ -37,11 +36,16 @@ from ._engine.tree import (
     predict_paired,
     predict_raw,
 )
+from ._fitstate import loads_aside, reads_snapshot
+from ._model_io import params_to_json, read_trees_document, write_document
 
 MODEL_FORMAT = "ensembles.trees"
 MODEL_FORMAT_VERSION = 1
 # Rows kept by the binning's quantile sketch; more rows barely move quantile edges.
 _BINNING_SUBSAMPLE = 200_000
+# Seed of that subsample when random_state is None: the bins are not part of the
+# randomness a user asks for, so the same data gives the same bins on every fit.
+_DEFAULT_BINNING_SEED = 0
 # Seeds are drawn below this bound, as scikit-learn does, so they fit any RandomState.
 MAX_SEED = np.iinfo(np.int32).max
 # predict_raw / apply_trees take the roots and output columns of a pack of trees; a lone
@@ -271,6 +275,8 @@ class BaseTreeModel(BaseEstimator):
         if sample_weight is not None and not sample_weight.sum() > 0:
             raise ValueError("sample_weight (times the class weights) must have a positive "
                              "sum; all rows have weight 0.")
+        _check_magnitudes(Y if codes is None else None,
+                          X.shape[0] if sample_weight is None else sample_weight.sum())
         return X, Y, codes, sample_weight
 
     def _growth_params(self, n_samples, n_features, splitter):
@@ -292,6 +298,8 @@ class BaseTreeModel(BaseEstimator):
 
     def _bin(self, X, weight, seed):
         """Fit the bins and bin X; returns (bin_mapper, X_binned)."""
+        if self.random_state is None:
+            seed = _DEFAULT_BINNING_SEED
         bin_mapper = BinMapper(self.max_bin, _BINNING_SUBSAMPLE, int(seed))
         # Rows of zero weight must not shape the bins, so that a zero weight is the same
         # as leaving the row out.
@@ -322,20 +330,32 @@ class BaseTreeModel(BaseEstimator):
         return out
 
     # ------------------------------------------------------------------ persistence
-    def save_model(self, path):
-        """Write the fitted model to ``path`` as JSON.
+    @reads_snapshot
+    def save_model(self, path=None):
+        """Write the fitted model as JSON.
 
         The file holds the parameters, the labels, every tree's node arrays and seed;
         :meth:`load_model` restores bit-identical predictions. Callable parameters (an
         ``oob_score`` scorer) and ``RandomState`` instances are code or state, not data, and
         are left out; out-of-bag arrays are not stored (``oob_score_`` is).
+
+        Parameters
+        ----------
+        path : str, os.PathLike, file object or None, default=None
+            Where to write: a path, or an open text or binary file. With None the document
+            is returned as UTF-8 bytes.
+
+        Returns
+        -------
+        bytes or None
+            The document when ``path`` is None.
         """
         check_is_fitted(self)
         doc = {
             "format": MODEL_FORMAT,
             "version": MODEL_FORMAT_VERSION,
             "estimator": type(self).__name__,
-            "params": _params_to_json(self.get_params()),
+            "params": params_to_json(self.get_params()),
             "n_features_in": int(self.n_features_in_),
             "feature_names_in": (list(map(str, self.feature_names_in_))
                                  if hasattr(self, "feature_names_in_") else None),
@@ -346,11 +366,20 @@ class BaseTreeModel(BaseEstimator):
             "oob_score": (float(self.oob_score_) if hasattr(self, "oob_score_") else None),
         }
         doc.update(self._labels_to_dict())
-        with open(path, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, allow_nan=False)
+        return write_document(doc, path)
 
+    @loads_aside
     def load_model(self, path):
         """Restore a model written by :meth:`save_model` into this estimator.
+
+        Parameters
+        ----------
+        path : str, os.PathLike, file object or bytes
+            A path, an open text or binary file, or the document itself.
+
+        Returns
+        -------
+        self
 
         Raises
         ------
@@ -359,12 +388,11 @@ class BaseTreeModel(BaseEstimator):
             an unknown format version, or internally inconsistent. A rejected file leaves
             the estimator untouched.
         """
-        doc, params, trees = _read_document(path, type(self))
+        doc, params, trees = read_trees_document(path, type(self), MODEL_FORMAT,
+                                                  MODEL_FORMAT_VERSION)
+        # This runs on an unfitted staging copy (see ensembles._fitstate): the estimator
+        # itself changes only once everything below has succeeded.
         self.set_params(**params)
-        for attr in ("oob_score_", "oob_decision_function_", "oob_prediction_",
-                     "feature_names_in_"):
-            if hasattr(self, attr):
-                delattr(self, attr)
         self.n_features_in_ = doc["n_features_in"]
         if doc["feature_names_in"] is not None:
             self.feature_names_in_ = np.asarray(doc["feature_names_in"], dtype=object)
@@ -411,12 +439,13 @@ class ClassifierTargets:
         return {"classes": self.classes_.tolist(), "classes_dtype": self.classes_.dtype.str}
 
     def _labels_from_dict(self, doc):
-        self.classes_ = np.asarray(doc["classes"], dtype=np.dtype(doc["classes_dtype"]))
+        self.classes_ = doc["classes"]  # an array of the stored dtype, once validated
         self.n_classes_ = len(self.classes_)
 
     def _n_values(self):
         return self.n_classes_
 
+    @reads_snapshot
     def predict_proba(self, X):
         """Class probabilities: the (mean of the trees') leaf class frequencies.
 
@@ -432,11 +461,13 @@ class ClassifierTargets:
         """
         return self._predict_values(X)
 
+    @reads_snapshot
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba` (``-inf`` where a probability is 0)."""
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
+    @reads_snapshot
     def predict(self, X):
         """Class labels: the class of highest probability (the first one on ties).
 
@@ -482,6 +513,7 @@ class RegressorTargets:
     def _n_values(self):
         return self.n_outputs_
 
+    @reads_snapshot
     def predict(self, X):
         """Predicted values: the (mean of the trees') leaf means.
 
@@ -511,6 +543,35 @@ class RegressorTargets:
         return tags
 
 
+# Bounds (as powers of ten) on the weighted sums of the split search: the total weight
+# and the sum of w * y are squared, so each must stay below the square root of float64's
+# 1.8e308, and the sum of w * y**2 below 1.8e308 itself, with a margin.
+_MAX_LOG_SUM = 153
+_MAX_LOG_SQUARE_SUM = 306
+
+
+def _check_magnitudes(Y, total_weight):
+    """Refuse targets and weights whose impurity sums would overflow float64: the trees
+    would silently stop splitting."""
+    if not total_weight <= 10.0**_MAX_LOG_SUM:
+        raise ValueError(f"sample_weight (times the class weights) sums to {total_weight:.3g}; "
+                         f"the split search needs a total below 1e{_MAX_LOG_SUM}. Divide the "
+                         f"weights by a common factor (trees depend on their ratios only, "
+                         f"and on min_weight_fraction_leaf).")
+    if Y is None or Y.size == 0:
+        return
+    y_max = float(np.max(np.abs(Y)))
+    if y_max == 0:
+        return
+    log_w, log_y = math.log10(max(total_weight, 1e-300)), math.log10(y_max)
+    if log_w + log_y > _MAX_LOG_SUM or log_w + 2 * log_y > _MAX_LOG_SQUARE_SUM:
+        raise ValueError(f"y has values up to {y_max:.3g}, which with a total weight of "
+                         f"{total_weight:.3g} overflows the squared-error sums of the split "
+                         f"search (the total weight times |y| must stay below "
+                         f"1e{_MAX_LOG_SUM}, times y**2 below 1e{_MAX_LOG_SQUARE_SUM}). "
+                         f"Divide y by a constant and multiply the predictions back.")
+
+
 def _resolve_max_features(max_features, n_features):
     """Number of features examined per node, with scikit-learn's rules."""
     if max_features is None:
@@ -526,79 +587,3 @@ def _resolve_max_features(max_features, n_features):
                              f" a float in (0, 1], 'sqrt', 'log2' or None.")
         return int(max_features)
     return max(1, int(max_features * n_features))
-
-
-# ---------------------------------------------------------------------- JSON documents
-def _params_to_json(params):
-    """Parameters that JSON holds faithfully; a class_weight dict becomes (label, weight)
-    pairs, because JSON object keys are strings and labels need not be."""
-    out = {}
-    for name, value in params.items():
-        if isinstance(value, np.generic):
-            value = value.item()
-        if name == "class_weight" and isinstance(value, dict):
-            out[name] = [[k.item() if isinstance(k, np.generic) else k, float(w)]
-                         for k, w in value.items()]
-        elif value is None or isinstance(value, bool | int | float | str):
-            out[name] = value
-    return out
-
-
-def _params_from_json(params):
-    params = dict(params)
-    if isinstance(params.get("class_weight"), list):
-        pairs = params["class_weight"]
-        if not all(isinstance(p, list) and len(p) == 2 for p in pairs):
-            raise ValueError("class_weight must be a list of [label, weight] pairs")
-        params["class_weight"] = {label: weight for label, weight in pairs}
-    return params
-
-
-def _read_document(path, cls):
-    """Parse and validate a model file for ``cls``; returns (document, params, trees)."""
-    from .boosting._model_io import _check_tree, _fail, read_header
-
-    doc = read_header(path, MODEL_FORMAT, MODEL_FORMAT_VERSION, cls.__name__)
-    required = {"params": dict, "n_features_in": int, "max_features": int, "n_outputs": int,
-                "trees": list, "random_states": list}
-    for key, kind in required.items():
-        if not isinstance(doc.get(key), kind) or isinstance(doc.get(key), bool):
-            _fail(path, f"field {key!r} is missing or not a {kind.__name__}")
-    n_features = doc["n_features_in"]
-    if n_features < 1 or not 1 <= doc["max_features"] <= n_features:
-        _fail(path, "n_features_in and max_features must satisfy 1 <= max_features <= "
-                    "n_features_in")
-    names = doc.get("feature_names_in")
-    if names is not None and (not isinstance(names, list) or len(names) != n_features):
-        _fail(path, "feature_names_in must be null or one name per feature")
-    try:
-        params = _params_from_json(doc["params"])
-        probe = cls(**params)
-        probe._validate_params()
-    except (TypeError, ValueError) as exc:
-        _fail(path, f"bad parameters ({exc})")
-    if "classes" in doc:
-        classes = doc["classes"]
-        if not isinstance(classes, list) or not classes or doc["n_outputs"] != 1:
-            _fail(path, "classes must be a non-empty list, with n_outputs 1")
-        try:
-            np.asarray(classes, dtype=np.dtype(doc.get("classes_dtype")))
-        except (TypeError, ValueError):
-            _fail(path, "classes_dtype is not a numpy dtype of the classes")
-        n_values = len(classes)
-    elif issubclass(cls, ClassifierTargets):
-        _fail(path, "a classifier's file must list its classes")
-    else:
-        n_values = doc["n_outputs"]
-    if n_values < 1 or not doc["trees"]:
-        _fail(path, "there must be at least one tree and one output")
-    seeds = doc["random_states"]
-    if len(seeds) != len(doc["trees"]) or not all(
-            isinstance(s, int) and 0 <= s <= MAX_SEED for s in seeds):
-        _fail(path, f"random_states must hold one seed in [0, {MAX_SEED}] per tree")
-    trees = [FittedTree(**{name: getattr(t, name) for name in TREE_FIELDS})
-             for t in (_check_tree(path, i, data, n_features, n_values)
-                       for i, data in enumerate(doc["trees"]))]
-    if doc.get("oob_score") is not None and not isinstance(doc["oob_score"], int | float):
-        _fail(path, "oob_score must be a number or null")
-    return doc, params, trees

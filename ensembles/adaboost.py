@@ -16,6 +16,7 @@ from sklearn.utils import check_random_state, column_or_1d, get_tags
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
+from ensembles._fitstate import fits_aside, reads_snapshot
 from ensembles.bagging import _check_sample_weight, _is_int, _seed_estimator
 from ensembles.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
@@ -142,6 +143,7 @@ class _BaseAdaBoost(BaseEstimator):
             **kwargs,
         )
 
+    @reads_snapshot
     def staged_score(self, X, y, sample_weight=None):
         """Score (accuracy or R^2) of the first 1, 2, ... members on (X, y).
 
@@ -264,6 +266,7 @@ class AdaBoostClassifier(ClassifierMixin, _BaseAdaBoost):
             )
         return base
 
+    @fits_aside
     def fit(self, X, y, sample_weight=None):
         """Boost members on (X, y).
 
@@ -314,6 +317,7 @@ class AdaBoostClassifier(ClassifierMixin, _BaseAdaBoost):
         votes[np.arange(X.shape[0]), np.asarray(member.predict(X), dtype=np.intp)] = 1.0
         return votes
 
+    @reads_snapshot
     def staged_decision_function(self, X):
         """Decision function of the first 1, 2, ... members.
 
@@ -342,6 +346,7 @@ class AdaBoostClassifier(ClassifierMixin, _BaseAdaBoost):
             return np.zeros(scores.shape[0])
         return scores
 
+    @reads_snapshot
     def decision_function(self, X):
         """Weighted SAMME votes of the members, normalized by the sum of their weights.
 
@@ -375,6 +380,7 @@ class AdaBoostClassifier(ClassifierMixin, _BaseAdaBoost):
         proba = np.exp(decision)
         return proba / proba.sum(axis=1, keepdims=True)
 
+    @reads_snapshot
     def predict_proba(self, X):
         """Class probabilities: the softmax of the decision function over ``K - 1``.
 
@@ -390,6 +396,7 @@ class AdaBoostClassifier(ClassifierMixin, _BaseAdaBoost):
         """
         return self._proba(self.decision_function(X))
 
+    @reads_snapshot
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`.
 
@@ -405,6 +412,7 @@ class AdaBoostClassifier(ClassifierMixin, _BaseAdaBoost):
         """
         return np.log(self.predict_proba(X))
 
+    @reads_snapshot
     def staged_predict_proba(self, X):
         """Class probabilities of the first 1, 2, ... members.
 
@@ -426,6 +434,7 @@ class AdaBoostClassifier(ClassifierMixin, _BaseAdaBoost):
             return self.classes_[(decision > 0).astype(np.intp)]
         return self.classes_[np.argmax(decision, axis=1)]
 
+    @reads_snapshot
     def predict(self, X):
         """Class with the highest weighted vote.
 
@@ -441,6 +450,7 @@ class AdaBoostClassifier(ClassifierMixin, _BaseAdaBoost):
         """
         return self._labels(self.decision_function(X))
 
+    @reads_snapshot
     def staged_predict(self, X):
         """Predicted classes of the first 1, 2, ... members.
 
@@ -545,6 +555,7 @@ class AdaBoostRegressor(RegressorMixin, _BaseAdaBoost):
             raise ValueError(f"loss must be one of {self._losses}; got {self.loss!r}.")
         return base
 
+    @fits_aside
     def fit(self, X, y, sample_weight=None):
         """Boost members on (X, y).
 
@@ -601,6 +612,7 @@ class AdaBoostRegressor(RegressorMixin, _BaseAdaBoost):
             np.asarray(member.predict(X), dtype=np.float64).ravel() for member in self.estimators_
         ])
 
+    @reads_snapshot
     def predict(self, X):
         """Weighted median of the members' predictions.
 
@@ -616,6 +628,7 @@ class AdaBoostRegressor(RegressorMixin, _BaseAdaBoost):
         """
         return self._weighted_median(self._member_predictions(X), self.estimator_weights_)
 
+    @reads_snapshot
     def staged_predict(self, X):
         """Predictions of the first 1, 2, ... members.
 

@@ -23,6 +23,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
+from ensembles._fitstate import fits_aside, reads_snapshot
 from ensembles.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 __all__ = ["BaggingClassifier", "BaggingRegressor"]
@@ -484,6 +485,7 @@ class BaggingClassifier(ClassifierMixin, _BaseBagging):
 
     _task = "classification"
 
+    @fits_aside
     def fit(self, X, y, sample_weight=None):
         """Fit the members on random draws of (X, y).
 
@@ -529,6 +531,7 @@ class BaggingClassifier(ClassifierMixin, _BaseBagging):
             proba[np.arange(X.shape[0]), votes] = 1.0
         return proba
 
+    @reads_snapshot
     def predict_proba(self, X):
         """Mean member class probabilities (vote shares for members without them).
 
@@ -544,6 +547,7 @@ class BaggingClassifier(ClassifierMixin, _BaseBagging):
         """
         return self._mean_over_members(X, self._member_proba)
 
+    @reads_snapshot
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`, ``-inf`` where a probability is zero.
 
@@ -560,6 +564,7 @@ class BaggingClassifier(ClassifierMixin, _BaseBagging):
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
+    @reads_snapshot
     def predict(self, X):
         """Class with the highest mean member probability.
 
@@ -678,6 +683,7 @@ class BaggingRegressor(RegressorMixin, _BaseBagging):
         tags.target_tags.multi_output = True
         return tags
 
+    @fits_aside
     def fit(self, X, y, sample_weight=None):
         """Fit the members on random draws of (X, y).
 
@@ -700,6 +706,7 @@ class BaggingRegressor(RegressorMixin, _BaseBagging):
             y = column_or_1d(y, warn=True)
         return self._fit(X, y, sample_weight)
 
+    @reads_snapshot
     def predict(self, X):
         """Mean of the members' predictions.
 

@@ -22,10 +22,11 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_is_fitted
 
+from ._compat import Interval, RealNotInt, StrOptions
+from ._fitstate import fits_aside, reads_snapshot
 from ._threads import effective_n_jobs, threads
 from ._tree_base import MAX_SEED, BaseTreeModel, ClassifierTargets, RegressorTargets, grow_tree
 from .tree import DecisionTreeClassifier, DecisionTreeRegressor
@@ -73,6 +74,7 @@ class _BaseForest(BaseTreeModel):
                         Interval(Integral, 1, None, closed="left")],
     }
 
+    @fits_aside
     def fit(self, X, y, sample_weight=None):
         """Grow the forest (or, with ``warm_start``, add members up to ``n_estimators``).
 
@@ -135,8 +137,13 @@ class _BaseForest(BaseTreeModel):
 
         n_threads = min(effective_n_jobs(self.n_jobs), max(n_more, 1))
         if n_threads > 1:
-            with ThreadPoolExecutor(n_threads) as pool:
+            pool = ThreadPoolExecutor(n_threads)
+            try:
                 trees = list(pool.map(grow, seeds))
+            finally:
+                # On an error or Ctrl-C, drop the trees not started yet instead of growing
+                # them all before the exception reaches the caller.
+                pool.shutdown(wait=True, cancel_futures=True)
         else:
             trees = [grow(seed) for seed in seeds]
         self.estimators_ = members + [self._member(tree, seed) for tree, seed in
@@ -160,11 +167,8 @@ class _BaseForest(BaseTreeModel):
         members = list(self.estimators_)
         if members and (members[0].tree_.n_values != Y.shape[1] or not np.array_equal(
                 getattr(members[0], "classes_", ()), getattr(self, "classes_", ()))):
-            # Validating y already set the new targets' attributes; the kept forest is the
-            # first fit's, so put its attributes back.
-            for attr in ("classes_", "n_classes_", "n_outputs_"):
-                if hasattr(members[0], attr):
-                    setattr(self, attr, getattr(members[0], attr))
+            # Validating y set the new targets' attributes on the staging copy only (see
+            # ensembles._fitstate): the estimator keeps the first fit's.
             raise ValueError(
                 f"warm_start=True needs the targets of the first fit: its members predict "
                 f"{members[0].tree_.n_values} values (classes or outputs), y has "
@@ -234,6 +238,7 @@ class _BaseForest(BaseTreeModel):
         with threads(self.n_jobs):
             return self._mean_values(X)
 
+    @reads_snapshot
     def apply(self, X):
         """Index of the leaf each row ends up in, in every member.
 

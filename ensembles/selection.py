@@ -17,8 +17,10 @@ from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone, is_classifier
 from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.utils import Bunch, check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
+
+from ensembles._compat import Interval, StrOptions, _check_sample_weight
+from ensembles._fitstate import fits_aside, reads_snapshot
 
 from .stacking import (
     _check_classes,
@@ -155,6 +157,7 @@ class _BaseEnsembleSelection(_HeterogeneousEnsemble):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
+    @fits_aside
     def fit(self, X, y, sample_weight=None, groups=None):
         """Cross-fit the base estimators and select their weights greedily.
 
@@ -395,6 +398,7 @@ class EnsembleSelectionClassifier(ClassifierMixin, _BaseEnsembleSelection):
     """
     )
 
+    @reads_snapshot
     def predict_proba(self, X):
         """Weighted mean of the selected classifiers' probabilities.
 
@@ -410,6 +414,7 @@ class EnsembleSelectionClassifier(ClassifierMixin, _BaseEnsembleSelection):
         """
         return self._blend(X, "predict_proba")
 
+    @reads_snapshot
     def predict(self, X):
         """Class with the largest blended probability.
 
@@ -471,6 +476,7 @@ class EnsembleSelectionRegressor(RegressorMixin, _BaseEnsembleSelection):
     """
     )
 
+    @reads_snapshot
     def predict(self, X):
         """Weighted mean of the selected regressors' predictions.
 

@@ -28,12 +28,10 @@ from sklearn.base import (
 from sklearn.linear_model import LogisticRegression, RidgeCV
 from sklearn.model_selection import check_cv
 from sklearn.pipeline import Pipeline
-from sklearn.utils import Bunch, _safe_indexing
-from sklearn.utils._param_validation import HasMethods, StrOptions
+from sklearn.utils import Bunch
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_array,
     check_consistent_length,
     check_is_fitted,
@@ -42,6 +40,9 @@ from sklearn.utils.validation import (
     has_fit_parameter,
     validate_data,
 )
+
+from ensembles._compat import HasMethods, StrOptions, _check_sample_weight, _safe_indexing
+from ensembles._fitstate import fits_aside, reads_snapshot
 
 __all__ = [
     "StackingClassifier",
@@ -676,6 +677,7 @@ class _BaseStacking(TransformerMixin, _HeterogeneousEnsemble):
         )
         return self._with_passthrough(features, X)
 
+    @reads_snapshot
     def transform(self, X):
         """Level-2 features of ``X``: base-model predictions (and ``X`` with passthrough).
 
@@ -691,6 +693,7 @@ class _BaseStacking(TransformerMixin, _HeterogeneousEnsemble):
         """
         return self._level2(X)
 
+    @fits_aside
     def fit_transform(self, X, y, **fit_params):
         """Fit the ensemble and return the *out-of-fold* level-2 training features.
 
@@ -743,6 +746,7 @@ class _BaseStacking(TransformerMixin, _HeterogeneousEnsemble):
         return np.asarray(names, dtype=object)
 
     @available_if(_final_has("predict"))
+    @reads_snapshot
     def predict(self, X):
         """Predict with the final estimator on the level-2 features of ``X``.
 
@@ -861,6 +865,7 @@ class StackingClassifier(ClassifierMixin, _BaseStacking):
     def _default_final():
         return LogisticRegression()
 
+    @fits_aside
     def fit(self, X, y, sample_weight=None, groups=None):
         """Fit the base classifiers out of fold, then the final classifier.
 
@@ -886,6 +891,7 @@ class StackingClassifier(ClassifierMixin, _BaseStacking):
         return self
 
     @available_if(_final_has("predict_proba"))
+    @reads_snapshot
     def predict_proba(self, X):
         """Class probabilities from the final estimator.
 
@@ -903,6 +909,7 @@ class StackingClassifier(ClassifierMixin, _BaseStacking):
         return self.final_estimator_.predict_proba(level2)
 
     @available_if(_final_has("decision_function"))
+    @reads_snapshot
     def decision_function(self, X):
         """Decision values from the final estimator.
 
@@ -965,6 +972,7 @@ class StackingRegressor(RegressorMixin, _BaseStacking):
     def _default_final():
         return RidgeCV()
 
+    @fits_aside
     def fit(self, X, y, sample_weight=None, groups=None):
         """Fit the base regressors out of fold, then the final regressor.
 
@@ -1118,6 +1126,7 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
         self.weights = weights
         self.n_jobs = n_jobs
 
+    @fits_aside
     def fit(self, X, y, sample_weight=None):
         """Fit every classifier on all the data.
 
@@ -1150,6 +1159,7 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
                 )
         return self
 
+    @reads_snapshot
     def predict(self, X):
         """Predict by majority (hard) or largest mean probability (soft).
 
@@ -1174,6 +1184,7 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
         return self.voting == "soft"
 
     @available_if(_is_soft)
+    @reads_snapshot
     def predict_proba(self, X):
         """Weighted mean of the classifiers' probabilities (soft voting only).
 
@@ -1189,6 +1200,7 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
         """
         return np.average(self._collect(X, "predict_proba"), axis=0, weights=self._weights)
 
+    @reads_snapshot
     def transform(self, X):
         """Each classifier's output: probabilities (soft) or class labels (hard).
 
@@ -1275,6 +1287,7 @@ class VotingRegressor(RegressorMixin, _BaseVoting):
         self.weights = weights
         self.n_jobs = n_jobs
 
+    @fits_aside
     def fit(self, X, y, sample_weight=None):
         """Fit every regressor on all the data.
 
@@ -1295,6 +1308,7 @@ class VotingRegressor(RegressorMixin, _BaseVoting):
         """
         return self._fit_members(X, y, sample_weight)
 
+    @reads_snapshot
     def predict(self, X):
         """Weighted mean of the regressors' predictions.
 
@@ -1310,6 +1324,7 @@ class VotingRegressor(RegressorMixin, _BaseVoting):
         """
         return np.average(self._collect(X, "predict"), axis=0, weights=self._weights)
 
+    @reads_snapshot
     def transform(self, X):
         """Each regressor's predictions, one column per regressor.
 

@@ -11,9 +11,10 @@ they go to. They are the default members of :mod:`ensembles.bagging` and
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ._compat import StrOptions
+from ._fitstate import fits_aside, reads_snapshot
 from ._tree_base import (
     MAX_SEED,
     BaseTreeModel,
@@ -33,6 +34,7 @@ class _BaseDecisionTree(BaseTreeModel):
         "splitter": [StrOptions({"best", "random"})],
     }
 
+    @fits_aside
     def fit(self, X, y, sample_weight=None):
         """Grow the tree.
 
@@ -77,6 +79,7 @@ class _BaseDecisionTree(BaseTreeModel):
     def _predict_values(self, X):
         return self._mean_values(self._validate_X_predict(X))
 
+    @reads_snapshot
     def apply(self, X):
         """Index of the leaf each row ends up in.
 

@@ -6,6 +6,27 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
+try:
+    from hypothesis import settings as _hypothesis_settings
+except ImportError:  # hypothesis is a test extra; its tests skip without it
+    _hypothesis_settings = None
+else:
+    # Property tests draw the same examples on every run (a failure found once is found
+    # again, in CI too), and keep no example database in the working tree.
+    _hypothesis_settings.register_profile("ensembles", derandomize=True, database=None)
+    _hypothesis_settings.load_profile("ensembles")
+    # What hypothesis still stores (its cache of source constants) goes to a temporary
+    # directory, not to .hypothesis/ in the repository.
+    import atexit
+    import shutil
+    import tempfile
+
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    _hypothesis_home = tempfile.mkdtemp(prefix="ensembles-hypothesis-")
+    atexit.register(shutil.rmtree, _hypothesis_home, ignore_errors=True)
+    set_hypothesis_home_dir(_hypothesis_home)
+
 # Multi-threaded BLAS makes small linear models (stacking's final estimators, logistic
 # regression baselines) many times slower on a 2-core machine shared with our own threads.
 threadpool_limits(1)

@@ -100,21 +100,20 @@ def _mean_held_out_scores(ours, theirs, X, y, seeds=(0, 1, 2)):
 
 
 @pytest.mark.parametrize(
-    "data, depth, params, floor",
+    "data, depth, params",
     [
-        ("breast_cancer", 1, {"n_estimators": 50}, 0.95),
-        ("digits", 3, {"n_estimators": 30, "learning_rate": 0.5}, 0.85),
-        ("higgs", 1, {"n_estimators": 50}, 0.65),
+        ("breast_cancer", 1, {"n_estimators": 50}),
+        ("digits", 3, {"n_estimators": 30, "learning_rate": 0.5}),
+        ("higgs", 1, {"n_estimators": 50}),
     ],
 )
-def test_classifier_matches_sklearn(data, depth, params, floor):
+def test_classifier_matches_sklearn(data, depth, params):
     X, y = _load(data)
     tree = DecisionTreeClassifier(max_depth=depth)
     ours, theirs = _mean_held_out_scores(
         AdaBoostClassifier(tree, **params), sk_ensemble.AdaBoostClassifier(tree, **params),
         X, y,
     )
-    assert ours > floor
     assert abs(ours - theirs) <= 0.005
 
 
@@ -127,7 +126,6 @@ def test_regressor_matches_sklearn_housing(loss):
         AdaBoostRegressor(tree, **params), sk_ensemble.AdaBoostRegressor(tree, **params),
         X, y,
     )
-    assert ours > 0.4
     assert abs(ours - theirs) <= 0.005
 
 
@@ -188,7 +186,9 @@ def test_binary_decision_and_probabilities_agree_with_predict():
     assert_allclose(proba.sum(axis=1), 1.0)
     assert_array_equal(proba.argmax(axis=1), (decision > 0).astype(int))
     assert_allclose(np.exp(model.predict_log_proba(X)), proba)
-    assert model.score(X, labels) > 0.95
+    # As accurate as scikit-learn's AdaBoost with its own stumps.
+    theirs = sk_ensemble.AdaBoostClassifier(n_estimators=20).fit(X, labels)
+    assert abs(model.score(X, labels) - theirs.score(X, labels)) <= 0.01
 
 
 def test_feature_importances_are_the_weighted_member_mean():

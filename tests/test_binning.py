@@ -224,3 +224,8 @@ def test_radix_sort_orders_floats_like_numpy(values):
     # Bit for bit, up to the order of 0.0 and -0.0 (equal as floats): -0.0 comes first.
     zeros = ordered == 0.0
     assert not np.any(np.diff(np.signbit(ordered[zeros]).astype(int)) > 0)
+
+
+def test_property_tests_are_reproducible_and_keep_no_database():
+    current = settings()
+    assert current.derandomize and current.database is None

@@ -224,18 +224,23 @@ def test_early_stopping_callback_options():
         fit(EarlyStopping(2, metric_name="auc"))
 
 
-def test_early_stopping_stops_on_a_non_finite_score():
+def test_a_nan_metric_warns_and_is_no_improvement():
+    """Issue 18: early stopping used to halt silently at the first NaN; XGBoost carries on.
+    A NaN is no improvement, so the rounds without one count on from the last best."""
     X, y, X_val, y_val = _noisy_regression()
+    values = iter([float("nan"), 2.0, 1.0, float("nan"), 0.5] + [float("nan")] * 50)
 
-    def breaks_after_two(y_true, y_pred, sample_weight=None):
-        breaks_after_two.calls += 1
-        return 1.0 if breaks_after_two.calls <= 2 else float("nan")
+    def metric(y_true, y_pred, sample_weight=None):
+        return next(values)
 
-    breaks_after_two.calls = 0
-    model = GradientBoostingRegressor(n_estimators=20, early_stopping_rounds=10,
-                                      eval_metric=breaks_after_two)
-    model.fit(X, y, eval_set=[(X_val, y_val)])
-    assert model.n_iterations_ == 3
+    model = GradientBoostingRegressor(n_estimators=30, early_stopping_rounds=4,
+                                      eval_metric=metric)
+    with pytest.warns(RuntimeWarning, match="NaN") as record:
+        model.fit(X, y, eval_set=[(X_val, y_val)])
+    assert len([w for w in record if "NaN" in str(w.message)]) == 1  # once per fit
+    assert model.best_iteration == 4
+    assert model.best_score == 0.5
+    assert model.n_iterations_ == 9  # rounds 5..8 brought no improvement
 
 
 @pytest.mark.parametrize(

@@ -66,6 +66,9 @@ def test_regressor_grows_scikit_learns_tree(params, weighted):
     {"max_leaf_nodes": 10, "class_weight": "balanced"},
     {"class_weight": {0: 1.0, 1: 3.0, 2: 0.5}, "min_impurity_decrease": 0.005},
     {"min_samples_leaf": 5, "min_samples_split": 0.1},
+    {"max_depth": 5, "criterion": "entropy"},
+    {"max_leaf_nodes": 10, "criterion": "entropy", "class_weight": "balanced"},
+    {"criterion": "log_loss", "min_samples_split": 20},
 ])
 def test_classifier_grows_scikit_learns_tree(params):
     X, _, y, weight = _exact_data()

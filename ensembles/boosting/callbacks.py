@@ -8,14 +8,18 @@ The evaluation log is a dict ``{data_name: {metric_name: [value per round]}}`` w
 names ``validation_0``, ``validation_1``, ... in ``eval_set`` order.
 """
 
+import warnings
+
 import numpy as np
 
 
 class TrainingCallback:
     """Base class of training callbacks; override the hooks you need.
 
-    ``model`` is the estimator being fitted; during training it exposes ``n_iterations_``
-    (rounds so far) and after training its usual fitted attributes.
+    ``model`` is the model under construction: a copy of the estimator being fitted that
+    holds the rounds grown so far (``n_iterations_``; it predicts with them). The
+    estimator itself takes the new model only when ``fit`` returns, so a callback that
+    raises (or a Ctrl-C) leaves it as it was before the fit.
     """
 
     def before_training(self, model):
@@ -88,6 +92,10 @@ class EarlyStopping(TrainingCallback):
     -----
     After every round the model's ``best_iteration`` and ``best_score`` hold the best so
     far; the estimators predict with the rounds up to ``best_iteration`` by default.
+
+    A NaN metric value (a metric undefined on the round's predictions) never counts as an
+    improvement; training carries on, as XGBoost's does, and a ``RuntimeWarning`` says so
+    (once per fit).
     """
 
     def __init__(self, rounds, metric_name=None, data_name=None, maximize=None, min_delta=0.0):
@@ -106,6 +114,7 @@ class EarlyStopping(TrainingCallback):
         self.best_score = None
         self.best_iteration = 0
         self._stale = 0
+        self._warned_nan = False
 
     def after_iteration(self, model, iteration, evals_log):
         """Record the round's score; return True once ``rounds`` rounds brought nothing."""
@@ -124,12 +133,20 @@ class EarlyStopping(TrainingCallback):
         if maximize is None:
             maximize = model._metric_higher_is_better(metric_name)
         sign = 1.0 if maximize else -1.0
-        if self.best_score is None or sign * (score - self.best_score) > self.min_delta:
+        if np.isnan(score):
+            if not getattr(self, "_warned_nan", False):
+                warnings.warn(f"Early stopping: {data_name}-{metric_name} is NaN at round "
+                              f"{iteration}; a NaN never counts as an improvement, and "
+                              f"training carries on.", RuntimeWarning, stacklevel=2)
+                self._warned_nan = True
+            self._stale += 1
+        elif self.best_score is None or sign * (score - self.best_score) > self.min_delta:
             self.best_score = float(score)
             self.best_iteration = iteration
             self._stale = 0
         else:
             self._stale += 1
-        model.best_iteration = self.best_iteration
-        model.best_score = self.best_score
-        return self._stale >= self.rounds or not np.isfinite(score)
+        if self.best_score is not None:
+            model.best_iteration = self.best_iteration
+            model.best_score = self.best_score
+        return self._stale >= self.rounds

@@ -4,25 +4,25 @@ Parameter names and defaults follow XGBoost's scikit-learn API, so code written 
 ``xgboost.XGBClassifier`` mostly runs unchanged on :class:`GradientBoostingClassifier`.
 """
 
-import json
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_array,
     check_is_fitted,
     validate_data,
 )
 
-from .._engine.binning import BinMapper
+from .._compat import Interval, StrOptions, _check_sample_weight
+from .._engine.binning import MAX_VALUE_BINS, BinMapper
 from .._engine.grower import GrowthParams
-from .._threads import threads
+from .._fitstate import fits_aside, loads_aside, reads_snapshot
+from .._model_io import fail, read_boosting_document, write_document
+from .._threads import effective_n_jobs, threads
 from .booster import Booster, BoostingParams, EvalSet, train
 from .callbacks import EarlyStopping, EvaluationMonitor, TrainingCallback
 from .metrics import make_metric
@@ -38,6 +38,33 @@ REGRESSION_OBJECTIVES = (
 CLASSIFICATION_OBJECTIVES = ("binary:logistic", "multi:softprob")
 # Rows kept by the binning's quantile sketch; more rows barely move quantile edges.
 _BINNING_SUBSAMPLE = 200_000
+# Seed of that subsample when random_state is None: the bins are not part of the
+# randomness a user asks for (row and column sampling), so the same data gives the same
+# bins, and without sampling the same model, on every fit, as XGBoost does.
+_DEFAULT_BINNING_SEED = 0
+
+
+# Gradients (times weights) beyond float32's range saturate in the objectives (as in
+# XGBoost, which computes them in float32); a bound well inside it.
+_MAX_GRADIENT = 1e30
+
+
+def _check_magnitudes(y, sample_weight, regression):
+    """Refuse weights and targets whose gradients would saturate: the model would come out
+    constant or wrong without a word."""
+    w_max = 1.0 if sample_weight is None else float(sample_weight.max())
+    if w_max > _MAX_GRADIENT:
+        raise ValueError(f"sample_weight has values up to {w_max:.3g}; gradient statistics "
+                         f"need weights below {_MAX_GRADIENT:g}. Divide the weights by a "
+                         f"common factor (reg_lambda, min_child_weight and gamma act on "
+                         f"the scale of the weighted hessians, so scale them alike).")
+    if regression and y.size:
+        y_max = float(np.max(np.abs(y)))
+        if y_max * max(w_max, 1.0) > _MAX_GRADIENT:
+            raise ValueError(f"y has values up to {y_max:.3g} (with weights up to "
+                             f"{w_max:.3g}); gradients need |y| * weight below "
+                             f"{_MAX_GRADIENT:g}. Divide y by a constant and multiply the "
+                             f"predictions back.")
 
 
 class _BaseGradientBoosting(BaseEstimator):
@@ -172,6 +199,7 @@ class _BaseGradientBoosting(BaseEstimator):
         return self._metric_direction.get(name, False)
 
     # ------------------------------------------------------------------ fitting
+    @fits_aside
     def fit(self, X, y, *, sample_weight=None, eval_set=None, sample_weight_eval_set=None,
             verbose=False, xgb_model=None):
         """Fit the gradient boosted trees.
@@ -212,6 +240,7 @@ class _BaseGradientBoosting(BaseEstimator):
                 raise ValueError("sample_weight must have a positive sum.")
         objective = self._make_objective(getattr(self, "n_classes_", None))
         objective.validate_target(y)
+        _check_magnitudes(y, sample_weight, isinstance(self, RegressorMixin))
         metrics = self._make_metrics(objective)
         self._metric_direction = {m.name: m.higher_is_better for m in metrics}
         evals = self._validate_eval_set(eval_set, sample_weight_eval_set)
@@ -221,7 +250,10 @@ class _BaseGradientBoosting(BaseEstimator):
         if xgb_model is not None:
             booster, bin_mapper = self._continue_from(xgb_model, objective)
         else:
-            bin_mapper = BinMapper(self.max_bin, _BINNING_SUBSAMPLE, int(rng.integers(2**31)))
+            bin_seed = int(rng.integers(2**31))
+            if self.random_state is None:
+                bin_seed = _DEFAULT_BINNING_SEED
+            bin_mapper = BinMapper(self.max_bin, _BINNING_SUBSAMPLE, bin_seed)
             base = self._base_margin(objective, y, sample_weight)
             booster = Booster(base)
         max_delta_step = self.max_delta_step
@@ -243,9 +275,6 @@ class _BaseGradientBoosting(BaseEstimator):
         if self.grow_policy == "depthwise" and self.max_depth == 0 and self.max_leaves == 0:
             raise ValueError("max_depth=0 (unlimited) needs grow_policy='lossguide' or a "
                              "positive max_leaves.")
-        for attr in ("best_iteration", "best_score"):
-            if hasattr(self, attr):
-                delattr(self, attr)
         with threads(self.n_jobs):
             if xgb_model is None:
                 # Rows of zero weight must not shape the bins, so that a zero weight is the
@@ -316,6 +345,7 @@ class _BaseGradientBoosting(BaseEstimator):
         with threads(self.n_jobs):
             return self._booster.predict_raw(X, self._default_iteration_range(iteration_range))
 
+    @reads_snapshot
     def apply(self, X, iteration_range=None):
         """Leaf index of every row in every tree, shape (n_samples, n_trees)."""
         check_is_fitted(self)
@@ -332,6 +362,7 @@ class _BaseGradientBoosting(BaseEstimator):
                 self._booster.predict_raw(X, (i, i + 1), out=raw)
                 yield raw.copy()  # callers may keep every stage
 
+    @reads_snapshot
     def evals_result(self):
         """Metric values per round and eval set: ``{"validation_0": {"rmse": [...]}}``."""
         check_is_fitted(self)
@@ -363,11 +394,23 @@ class _BaseGradientBoosting(BaseEstimator):
         return scores / total if total > 0 else np.zeros(n)
 
     # ------------------------------------------------------------------ persistence
-    def save_model(self, path):
-        """Write the fitted model to ``path`` as JSON (format documented in docs/).
+    @reads_snapshot
+    def save_model(self, path=None):
+        """Write the fitted model as JSON (format documented in the user guide).
 
         The file holds the parameters, the label classes, the binning edges and every tree;
         :meth:`load_model` restores bit-identical predictions.
+
+        Parameters
+        ----------
+        path : str, os.PathLike, file object or None, default=None
+            Where to write: a path, or an open text or binary file. With None the document
+            is returned as UTF-8 bytes.
+
+        Returns
+        -------
+        bytes or None
+            The document when ``path`` is None.
         """
         check_is_fitted(self)
         if callable(self.objective):
@@ -391,42 +434,48 @@ class _BaseGradientBoosting(BaseEstimator):
             "booster": self._booster.to_dict(),
         }
         doc.update(self._labels_to_dict())
-        with open(path, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, allow_nan=False)
+        return write_document(doc, path)
 
+    @loads_aside
     def load_model(self, path):
         """Restore a model written by :meth:`save_model` into this estimator.
+
+        Parameters
+        ----------
+        path : str, os.PathLike, file object or bytes
+            A path, an open text or binary file, or the document itself.
+
+        Returns
+        -------
+        self
 
         Raises
         ------
         ValueError
             If the file is not valid JSON, not an ``ensembles`` gradient boosting model of
             this estimator's kind, of an unknown format version, or internally inconsistent.
+            The whole file is checked before the estimator changes: a rejected file leaves
+            it untouched.
         """
-        from ._model_io import read_model_document
-
-        doc = read_model_document(path, MODEL_FORMAT, MODEL_FORMAT_VERSION, type(self).__name__)
-        # Validate the file's parameters on a fresh estimator first, so that a rejected file
-        # leaves this one untouched.
+        doc, name = read_boosting_document(path, MODEL_FORMAT, MODEL_FORMAT_VERSION,
+                                           type(self).__name__, max_edges=MAX_VALUE_BINS - 1)
+        if isinstance(self, ClassifierMixin) != ("classes" in doc):
+            fail(name, "a classifier's file must list its classes, a regressor's must not")
+        # This runs on a staging copy (see ensembles._fitstate), so a rejected file leaves
+        # the estimator itself untouched.
         try:
-            probe = type(self)(**doc["params"])
-            probe._validate_params()
-            if probe.objective is not None:
-                probe.n_classes_ = len(doc.get("classes", [])) or None
-                probe._objective_spec()
+            self.set_params(**doc["params"])
+            self._validate_params()
+            effective_n_jobs(self.n_jobs)  # a model that could not predict is refused now
+            self.n_features_in_ = doc["n_features_in"]
+            if doc["feature_names_in"] is not None:
+                self.feature_names_in_ = np.asarray(doc["feature_names_in"], dtype=object)
+            self._labels_from_dict(doc)
+            self._objective = self._make_objective(getattr(self, "n_classes_", None))
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"{path} is not a valid ensembles model file: bad parameters "
-                             f"({exc})") from None
-        self.set_params(**doc["params"])
-        self.n_features_in_ = doc["n_features_in"]
-        if doc["feature_names_in"] is not None:
-            self.feature_names_in_ = np.asarray(doc["feature_names_in"], dtype=object)
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
-        self._labels_from_dict(doc)
-        self._objective = self._make_objective(getattr(self, "n_classes_", None))
+            fail(name, f"bad parameters ({exc})")
         bin_mapper = BinMapper(self.max_bin)
-        bin_mapper.edges_ = np.full((self.n_features_in_, 255), np.inf)
+        bin_mapper.edges_ = np.full((self.n_features_in_, MAX_VALUE_BINS), np.inf)
         bin_mapper.n_bins_ = np.empty(self.n_features_in_, dtype=np.int32)
         for f, edges in enumerate(doc["bin_edges"]):
             bin_mapper.edges_[f, : len(edges)] = edges
@@ -435,10 +484,8 @@ class _BaseGradientBoosting(BaseEstimator):
         self._booster = doc["booster"]
         self.n_iterations_ = self._booster.n_rounds
         for attr in ("best_iteration", "best_score"):
-            if doc[attr] is not None:
+            if doc.get(attr) is not None:
                 setattr(self, attr, doc[attr])
-            elif hasattr(self, attr):
-                delattr(self, attr)
         self.evals_result_ = {}
         return self
 
@@ -542,11 +589,13 @@ class GradientBoostingRegressor(RegressorMixin, _BaseGradientBoosting):
     def _labels_from_dict(self, doc):
         pass
 
+    @reads_snapshot
     def predict(self, X, output_margin=False, iteration_range=None):
         """Predicted values (or raw margins with ``output_margin=True``)."""
         raw = self._raw(X, iteration_range)
         return raw[:, 0] if output_margin else self._objective.transform(raw)
 
+    @reads_snapshot
     def staged_predict(self, X):
         """Predictions after each round."""
         for raw in self._staged_raw(X):
@@ -659,10 +708,10 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
         return {"classes": self.classes_.tolist(), "classes_dtype": self.classes_.dtype.str}
 
     def _labels_from_dict(self, doc):
-        dtype = np.dtype(doc["classes_dtype"])
-        self.classes_ = np.asarray(doc["classes"], dtype=dtype)
+        self.classes_ = doc["classes"]  # an array of the stored dtype, once validated
         self.n_classes_ = len(self.classes_)
 
+    @reads_snapshot
     def predict_proba(self, X, iteration_range=None):
         """Class probabilities, shape (n_samples, n_classes)."""
         return self._proba(self._raw(X, iteration_range))
@@ -676,6 +725,7 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
             return out
         return p
 
+    @reads_snapshot
     def predict(self, X, output_margin=False, iteration_range=None):
         """Predicted class labels (or raw margins with ``output_margin=True``)."""
         raw = self._raw(X, iteration_range)
@@ -683,11 +733,13 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
             return raw[:, 0] if raw.shape[1] == 1 else raw
         return self.classes_[np.argmax(self._proba(raw), axis=1)]
 
+    @reads_snapshot
     def staged_predict(self, X):
         """Predicted labels after each round."""
         for raw in self._staged_raw(X):
             yield self.classes_[np.argmax(self._proba(raw), axis=1)]
 
+    @reads_snapshot
     def staged_predict_proba(self, X):
         """Class probabilities after each round."""
         for raw in self._staged_raw(X):

@@ -16,6 +16,10 @@ from numbers import Real
 import numpy as np
 from numba import njit
 
+# Before this module defines kernels: on read-only installs this gives numba a cache
+# location (see ensembles._engine._numba_cache).
+from .. import _engine  # noqa: F401
+
 __all__ = [
     "CallableObjective",
     "Objective",
