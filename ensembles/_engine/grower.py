@@ -604,7 +604,7 @@ class _Workspace:
 
     def __init__(self, n_rows, n_features, n_hist_bins, max_nodes):
         self.Xb = np.empty((2, n_rows, n_features), dtype=np.uint8)
-        self.gh = np.empty((2, n_rows, 2), dtype=np.float32)
+        self.gh = np.empty((2, n_rows, 2))
         self.ids = np.empty((2, n_rows), dtype=np.int32)
         self.nodes_i = np.empty((max_nodes, _N_INT), dtype=np.int64)
         self.nodes_f = np.empty((max_nodes, _N_FLOAT))

@@ -74,7 +74,7 @@ def build_histogram(X_binned, grad, hess, rows, n_bins):
     """
     offsets, n_bins = kernel_layout(n_bins)
     X = np.ascontiguousarray(X_binned[rows])
-    gh = np.column_stack([grad[rows], hess[rows]]).astype(np.float32)
+    gh = np.column_stack([grad[rows], hess[rows]]).astype(np.float64)
     hist = np.zeros((int(offsets[-1]), 2))
     accumulate(X, gh, 0, len(rows), offsets, n_bins, hist)
     return hist

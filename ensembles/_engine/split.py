@@ -21,8 +21,9 @@ Histograms are compact (see :mod:`.histogram`): feature ``f`` owns rows
 first every threshold with missing values on the right (ascending), then, when the node has
 missing values of that feature, every threshold with them on the left (descending), and a
 candidate replaces the best so far only with a strictly larger gain (compared in float32, as
-XGBoost stores gains). Ties therefore go to the lower feature, to missing-right, and to the
-first threshold met; this is XGBoost's order, which matters on data with repeated values.
+XGBoost stores gains, unless a gain is too large for float32). Ties therefore go to the lower
+feature, to missing-right, and to the first threshold met; this is XGBoost's order, which
+matters on data with repeated values.
 """
 
 import numpy as np
@@ -30,6 +31,7 @@ from numba import njit
 
 # XGBoost treats splits whose gain is at most this as no split at all (its ``kRtEps``).
 MIN_SPLIT_GAIN = 1e-6
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 @njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
@@ -72,6 +74,15 @@ def node_score(G, H, reg_lambda, reg_alpha, max_delta_step, min_child_weight):
 
 
 @njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+def _rounded(gain):
+    """``gain`` rounded to float32 (XGBoost's precision, hence its ties) where float32
+    holds it; larger gains (huge targets) compare in float64 rather than as infinity."""
+    if gain < _FLOAT32_MAX:
+        return np.float64(np.float32(gain))
+    return gain
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _split_gain(GL, HL, GR, HR, parent, reg_lambda, reg_alpha, max_delta_step,
                 min_child_weight):
     """Gain of a candidate split, or 0 when a child is empty or lighter than
@@ -108,7 +119,7 @@ def find_best_split(hist, offsets, n_bins, feature_mask, G, H, reg_lambda, reg_a
         ``<= bin`` go left; missing values go left iff ``default_left``.
     """
     parent = node_score(G, H, reg_lambda, reg_alpha, max_delta_step, min_child_weight)
-    best = np.float32(0.0)
+    best = 0.0
     best_gain = 0.0
     best_feature = -1
     best_bin = 0
@@ -134,8 +145,9 @@ def find_best_split(hist, offsets, n_bins, feature_mask, G, H, reg_lambda, reg_a
             HL += h_bin
             gain = _split_gain(GL, HL, G - GL, H - HL, parent, reg_lambda, reg_alpha,
                                max_delta_step, min_child_weight)
-            if np.float32(gain) > best:
-                best = np.float32(gain)
+            key = _rounded(gain)
+            if key > best:
+                best = key
                 best_gain, best_feature, best_bin, best_left = gain, f, b, False
                 best_GL, best_HL = GL, HL
         if h_miss <= 0.0 and g_miss == 0.0:
@@ -154,8 +166,9 @@ def find_best_split(hist, offsets, n_bins, feature_mask, G, H, reg_lambda, reg_a
             HL = H - HR
             gain = _split_gain(GL, HL, GR, HR, parent, reg_lambda, reg_alpha, max_delta_step,
                                min_child_weight)
-            if np.float32(gain) > best:
-                best = np.float32(gain)
+            key = _rounded(gain)
+            if key > best:
+                best = key
                 best_gain, best_feature, best_bin, best_left = gain, f, b, True
                 best_GL, best_HL = GL, HL
     return best_gain, best_feature, best_bin, best_left, best_GL, best_HL
