@@ -8,10 +8,10 @@ except those a method accepts by itself (such as ``sample_weight``).
 """
 
 from sklearn import get_config
-from sklearn.utils import Bunch
+from sklearn.utils import Bunch, _safe_indexing
 from sklearn.utils.metadata_routing import process_routing
 
-__all__ = ["raise_for_params", "route", "routing_enabled"]
+__all__ = ["raise_for_params", "route", "routing_enabled", "take_rows"]
 
 
 def routing_enabled():
@@ -73,3 +73,32 @@ def route(owner, method, children, **params):
         child: Bunch(**{m: dict(p) for m, p in methods.items()})
         for child, methods in children.items()
     })
+
+
+def take_rows(params, rows, n_samples):
+    """Index the per-row entries of ``params`` by ``rows``; pass the others unchanged.
+
+    An entry is per-row when it is a sequence (not a string) of length ``n_samples``, as
+    scikit-learn decides when it splits metadata over cross-validation folds.
+
+    Parameters
+    ----------
+    params : dict
+        Keyword arguments of a ``fit`` call.
+    rows : array-like of int
+        The rows kept.
+    n_samples : int
+        Number of rows of the full data.
+
+    Returns
+    -------
+    taken : dict
+        ``params`` with every per-row entry indexed by ``rows``.
+    """
+    taken = {}
+    for key, value in params.items():
+        if hasattr(value, "__len__") and not isinstance(value, str):
+            if len(value) == n_samples:
+                value = _safe_indexing(value, rows)
+        taken[key] = value
+    return taken

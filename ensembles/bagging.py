@@ -26,7 +26,7 @@ from sklearn.base import (
     clone,
 )
 from sklearn.metrics import accuracy_score, r2_score
-from sklearn.utils import _safe_indexing, check_random_state, column_or_1d, get_tags
+from sklearn.utils import check_random_state, column_or_1d, get_tags
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
@@ -38,7 +38,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.random import sample_without_replacement
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
-from ensembles._routing import raise_for_params, route, routing_enabled
+from ensembles._routing import raise_for_params, route, routing_enabled, take_rows
 from ensembles.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 __all__ = ["BaggingClassifier", "BaggingRegressor"]
@@ -172,17 +172,6 @@ def _take(X, rows, features):
     return X[:, features]
 
 
-def _take_params(params, rows, n_samples):
-    """Index the per-row entries of ``params`` (those of length ``n_samples``) by ``rows``."""
-    taken = {}
-    for key, value in params.items():
-        if hasattr(value, "__len__") and not isinstance(value, str):
-            if len(value) == n_samples:
-                value = _safe_indexing(value, rows)
-        taken[key] = value
-    return taken
-
-
 def _consumes_sample_weight(estimator):
     """Whether ``estimator.fit`` gets ``sample_weight``: requested (routing) or accepted."""
     if routing_enabled():
@@ -210,7 +199,7 @@ def _fit_members(base, X, y, seeds, sampling, pass_weight, fit_params, verbose, 
             member.fit(_take(X, None, features), y, sample_weight=counts, **fit_params)
         else:
             member.fit(
-                _take(X, rows, features), y[rows], **_take_params(fit_params, rows, n_samples)
+                _take(X, rows, features), y[rows], **take_rows(fit_params, rows, n_samples)
             )
         members.append(member)
         member_features.append(features)
@@ -372,8 +361,7 @@ class _BaseBagging(MetaEstimatorMixin, BaseEstimator):
     def _fit(self, X, y, sample_weight, fit_params):
         n_samples, n_features = X.shape
         sample_weight = _check_sample_weight(sample_weight, n_samples)
-        base, n_draw, max_features = self._check_params(n_samples, n_features, sample_weight)
-        if sample_weight is not None and not self.bootstrap:
+        if sample_weight is not None and self.bootstrap is False:
             warnings.warn(
                 f"When fitting {type(self).__name__} with sample_weight it is recommended "
                 "to use bootstrap=True: only draws with replacement give the weights their "
@@ -381,6 +369,7 @@ class _BaseBagging(MetaEstimatorMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=3,
             )
+        base, n_draw, max_features = self._check_params(n_samples, n_features, sample_weight)
         routed = route(self, "fit", {"estimator": {"fit": fit_params}}, **fit_params)
         pass_weight = _consumes_sample_weight(base)
         # Weights act through the draws: rows are drawn with probability proportional to

@@ -432,7 +432,7 @@ def test_stack_as_a_pipeline_step_passes_out_of_fold_features_on(cancer):
         ([("cv", GaussianNB())], {}, ValueError, "conflicts with a constructor parameter"),
         ([("a", "drop")], {}, ValueError, "All estimators are 'drop'"),
         ([GaussianNB()], {}, TypeError, r"\(name, estimator\) tuples"),
-        ([("r", Ridge())], {}, ValueError, "'r' .*is not"),
+        ([("s", StandardScaler())], {}, ValueError, "'s' .*is not"),
         (
             [("svc", LinearSVC())],
             {"stack_method": "predict_proba"},
