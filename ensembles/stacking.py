@@ -9,6 +9,7 @@ the per-fold models (``refit=False``, the usual practice in competition pipeline
 The cross-fitting helpers of this module are shared with :mod:`ensembles.selection`.
 """
 
+import time
 import warnings
 from numbers import Integral
 
@@ -449,6 +450,23 @@ def _fit_one(estimator, X, y, fit_params, train=None):
         fit_params = take_rows(fit_params, train, len(y))
         X, y = _safe_indexing(X, train), y[train]
     return estimator.fit(X, y, **fit_params)
+
+
+def _elapsed_message(source, message, seconds):
+    """One line ``[source] ..... message, total=   0.1s``, as scikit-learn prints it."""
+    start = f"[{source}] "
+    took = f"{seconds / 60:4.1f}min" if seconds > 60 else f" {seconds:5.1f}s"
+    end = f" {message}, total={took}"
+    return start + "." * (70 - len(start) - len(end)) + end
+
+
+def _fit_logged(estimator, X, y, fit_params, message):
+    """Fit on all the data and, with a ``message``, print the time it took."""
+    start = time.perf_counter()
+    fitted = _fit_one(estimator, X, y, fit_params)
+    if message is not None:
+        print(_elapsed_message("Voting", message, time.perf_counter() - start))
+    return fitted
 
 
 def _fit_fold(estimator, X, y, fit_params, train, test, method, classes):
@@ -1124,6 +1142,7 @@ class _BaseVoting(TransformerMixin, _HeterogeneousEnsemble):
         "estimators": [list],
         "weights": ["array-like", None],
         "n_jobs": [None, Integral],
+        "verbose": ["verbose"],
     }
 
     def __sklearn_tags__(self):
@@ -1132,26 +1151,61 @@ class _BaseVoting(TransformerMixin, _HeterogeneousEnsemble):
         tags.transformer_tags.preserves_dtype = []
         return tags
 
-    def _fit_members(self, X, y, sample_weight):
+    def _fit_members(self, X, y, sample_weight, fit_params):
+        raise_for_params(fit_params, self, "fit")
         self._validate_params()
         classification = is_classifier(self)
         X, y = _check_targets(self, X, y, classification=classification)
-        if classification:
-            self.classes_ = _check_classes(self, y)
+        classes = _check_classes(self, y) if classification else None
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
         names, estimators = self._validate_estimators(
             "classifier" if classification else "regressor"
         )
-        self._weights = self._check_weights()
-        fit_params = _fit_params_for(names, estimators, sample_weight)
-        self.estimators_ = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_one)(clone(est), X, y, params)
-            for est, params in zip(estimators, fit_params, strict=True)
+        weights = self._check_weights()
+        if routing_enabled():
+            metadata = dict(fit_params)
+            if sample_weight is not None:
+                metadata["sample_weight"] = sample_weight
+            routed = route(self, "fit", {}, **metadata)
+            member_params = [dict(routed[name].fit) for name in names]
+        else:
+            member_params = _fit_params_for(names, estimators, sample_weight)
+        fitted = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fit_logged)(
+                clone(est), X, y, params,
+                f"({i} of {len(names)}) Processing {name}" if self.verbose else None,
+            )
+            for i, (name, est, params) in enumerate(
+                zip(names, estimators, member_params, strict=True), start=1
+            )
         )
-        self.named_estimators_ = Bunch(**dict(zip(names, self.estimators_, strict=True)))
+        if classification:
+            self.classes_ = classes
+        self._weights = weights
+        self.estimators_ = fitted
+        self.named_estimators_ = Bunch(**dict(zip(names, fitted, strict=True)))
         self._names = names
         return self
+
+    def get_metadata_routing(self):
+        """Where the metadata of ``fit`` goes, for scikit-learn's metadata routing.
+
+        As in scikit-learn, ``fit`` routes to every estimator's ``fit``, each under its
+        name.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            The routing of this ensemble.
+        """
+        router = MetadataRouter(owner=self)
+        for name, est in self._named_pairs():
+            if not _is_drop(est):
+                router.add(**{name: est}, method_mapping=MethodMapping().add(
+                    caller="fit", callee="fit"
+                ))
+        return router
 
     def _check_weights(self):
         """Weights of the estimators that are not dropped (``None`` for equal weights)."""
@@ -1195,6 +1249,11 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
         ``None`` weighs all equally.
     n_jobs : int or None, default=None
         Number of joblib jobs fitting the classifiers. ``None`` means 1.
+    flatten_transform : bool, default=True
+        Shape of :meth:`transform`'s soft-voting output: ``(n_samples, n_classifiers *
+        n_classes)`` if True, ``(n_classifiers, n_samples, n_classes)`` if False.
+    verbose : bool, default=False
+        If True, print the time each classifier took to fit, as it finishes.
 
     Attributes
     ----------
@@ -1234,13 +1293,24 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
         "voting": [StrOptions({"hard", "soft"})],
     }
 
-    def __init__(self, estimators, *, voting="hard", weights=None, n_jobs=None):
+    def __init__(
+        self,
+        estimators,
+        *,
+        voting="hard",
+        weights=None,
+        n_jobs=None,
+        flatten_transform=True,
+        verbose=False,
+    ):
         self.estimators = estimators
         self.voting = voting
         self.weights = weights
         self.n_jobs = n_jobs
+        self.flatten_transform = flatten_transform
+        self.verbose = verbose
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, **fit_params):
         """Fit every classifier on all the data.
 
         Parameters
@@ -1251,14 +1321,19 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
             Class labels.
         sample_weight : array-like of shape (n_samples,) or None, default=None
             Sample weights for the classifiers that accept them (others are fit
-            without, with a warning).
+            without, with a warning); with metadata routing enabled, for those that
+            requested them.
+        **fit_params : dict
+            Metadata for the classifiers' ``fit``, only with
+            ``sklearn.set_config(enable_metadata_routing=True)``: each receives what it
+            requested with ``set_fit_request``.
 
         Returns
         -------
         self : VotingClassifier
             The fitted ensemble.
         """
-        self._fit_members(X, y, sample_weight)
+        self._fit_members(X, y, sample_weight, fit_params)
         if self.voting == "soft":
             missing = [
                 n
@@ -1293,7 +1368,12 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
         return self.classes_[_weighted_vote(codes, self._weights, len(self.classes_))]
 
     def _is_soft(self):
-        return self.voting == "soft"
+        if self.voting != "soft":
+            # Raised, not returned False, so that available_if chains the reason.
+            raise AttributeError(
+                f"predict_proba is not available when voting={self.voting!r}"
+            )
+        return True
 
     @available_if(_is_soft)
     def predict_proba(self, X):
@@ -1321,13 +1401,15 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
 
         Returns
         -------
-        out : ndarray of shape (n_samples, n_estimators * n_classes) or \
-(n_samples, n_estimators)
-            Soft voting: probabilities, estimator after estimator. Hard voting: labels.
+        out : ndarray
+            Soft voting: probabilities, of shape ``(n_samples, n_estimators *
+            n_classes)`` (estimator after estimator) with ``flatten_transform=True``,
+            else ``(n_estimators, n_samples, n_classes)``. Hard voting: labels, of shape
+            ``(n_samples, n_estimators)``.
         """
         if self.voting == "soft":
             proba = self._collect(X, "predict_proba")
-            return np.hstack(list(proba))
+            return np.hstack(list(proba)) if self.flatten_transform else proba
         return self._collect(X, "predict").T
 
     def get_feature_names_out(self, input_features=None):
@@ -1344,6 +1426,11 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
             ``<name>_<class>`` (soft) or ``<name>`` (hard) per column.
         """
         check_is_fitted(self)
+        if self.voting == "soft" and not self.flatten_transform:
+            raise ValueError(
+                "get_feature_names_out is not supported when voting='soft' and "
+                "flatten_transform=False: transform's output is 3-d."
+            )
         if self.voting == "soft":
             names = [f"{n}_{c}" for n in self._names for c in self.classes_]
         else:
@@ -1363,6 +1450,8 @@ class VotingRegressor(RegressorMixin, _BaseVoting):
         ignored). ``None`` weighs all equally.
     n_jobs : int or None, default=None
         Number of joblib jobs fitting the regressors. ``None`` means 1.
+    verbose : bool, default=False
+        If True, print the time each regressor took to fit, as it finishes.
 
     Attributes
     ----------
@@ -1392,12 +1481,13 @@ class VotingRegressor(RegressorMixin, _BaseVoting):
     (3, 2)
     """
 
-    def __init__(self, estimators, *, weights=None, n_jobs=None):
+    def __init__(self, estimators, *, weights=None, n_jobs=None, verbose=False):
         self.estimators = estimators
         self.weights = weights
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, **fit_params):
         """Fit every regressor on all the data.
 
         Parameters
@@ -1408,14 +1498,19 @@ class VotingRegressor(RegressorMixin, _BaseVoting):
             Targets.
         sample_weight : array-like of shape (n_samples,) or None, default=None
             Sample weights for the regressors that accept them (others are fit
-            without, with a warning).
+            without, with a warning); with metadata routing enabled, for those that
+            requested them.
+        **fit_params : dict
+            Metadata for the regressors' ``fit``, only with
+            ``sklearn.set_config(enable_metadata_routing=True)``: each receives what it
+            requested with ``set_fit_request``.
 
         Returns
         -------
         self : VotingRegressor
             The fitted ensemble.
         """
-        return self._fit_members(X, y, sample_weight)
+        return self._fit_members(X, y, sample_weight, fit_params)
 
     def predict(self, X):
         """Weighted mean of the regressors' predictions.
