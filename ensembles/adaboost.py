@@ -16,7 +16,7 @@ from sklearn.utils import check_random_state, column_or_1d, get_tags
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
-from ensembles.bagging import _check_sample_weight, _is_int, _seed_estimator
+from ensembles.bagging import _check_sample_weight, _is_int, _MemberSequence, _seed_estimator
 from ensembles.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 __all__ = ["AdaBoostClassifier", "AdaBoostRegressor"]
@@ -41,10 +41,11 @@ def _default_tree(task, max_depth):
     return tree(max_depth=max_depth)
 
 
-class _BaseAdaBoost(BaseEstimator):
+class _BaseAdaBoost(_MemberSequence, BaseEstimator):
     """The boosting loop shared by the AdaBoost estimators.
 
     A subclass provides ``_default_estimator`` and ``_boost``, one round of its variant.
+    A fitted ensemble is the sequence of its members: ``len``, ``[i]`` and ``iter``.
     """
 
     def __init__(self, estimator=None, *, n_estimators=50, learning_rate=1.0,

@@ -246,7 +246,27 @@ def _n_draw(max_samples, n_samples, sample_weight):
     return n_draw
 
 
-class _BaseBagging(MetaEstimatorMixin, BaseEstimator):
+class _MemberSequence:
+    """A fitted ensemble as the sequence of its members, as scikit-learn's ensembles are.
+
+    ``len(ensemble)``, ``ensemble[i]`` (a list for a slice) and ``iter(ensemble)`` read
+    ``estimators_``; before ``fit`` they raise AttributeError.
+    """
+
+    def __len__(self):
+        """Number of fitted members."""
+        return len(self.estimators_)
+
+    def __getitem__(self, index):
+        """The ``index``-th fitted member (a list for a slice)."""
+        return self.estimators_[index]
+
+    def __iter__(self):
+        """Iterate over the fitted members."""
+        return iter(self.estimators_)
+
+
+class _BaseBagging(_MemberSequence, MetaEstimatorMixin, BaseEstimator):
     """Fitting, sampling and out-of-bag logic shared by the bagging estimators.
 
     As scikit-learn's ensembles, a fitted ensemble is a sequence of its members:
@@ -281,18 +301,6 @@ class _BaseBagging(MetaEstimatorMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
-
-    def __len__(self):
-        """Number of fitted members."""
-        return len(self.estimators_)
-
-    def __getitem__(self, index):
-        """The ``index``-th fitted member (a list for a slice)."""
-        return self.estimators_[index]
-
-    def __iter__(self):
-        """Iterate over the fitted members."""
-        return iter(self.estimators_)
 
     def _base_estimator(self):
         return _default_tree(self._task) if self.estimator is None else self.estimator

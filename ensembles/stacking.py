@@ -603,7 +603,10 @@ def _final_has(method):
     def check(self):
         final = getattr(self, "final_estimator_", None)
         if final is None:
-            final = self.final_estimator or self._default_final()
+            # Not ``or``: an unfitted ensemble as final estimator has no truth value.
+            final = self._default_final() if self.final_estimator is None else (
+                self.final_estimator
+            )
         # getattr rather than hasattr: available_if chains the final estimator's own
         # AttributeError, which says why the method is missing.
         getattr(final, method)

@@ -40,6 +40,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from threadpoolctl import threadpool_limits
 
+from ensembles.bagging import BaggingClassifier
 from ensembles.selection import EnsembleSelectionClassifier
 from ensembles.stacking import (
     FoldAveragedEstimator,
@@ -846,3 +847,14 @@ def test_voting_routes_metadata_and_weights(iris, routing):
         )
     assert_allclose(routed.predict(X_reg), plain.predict(X_reg))
     assert_allclose(routed.predict(X_reg), Ridge().fit(X_reg, y_reg, reg_weight).predict(X_reg))
+
+
+def test_an_unfitted_ensemble_can_be_the_final_estimator(iris):
+    # Ensembles have len(), so an unfitted one has no truth value: the stack must not
+    # test the final estimator with ``or``.
+    X, y = iris
+    stack = StackingClassifier(classifiers(), final_estimator=BaggingClassifier(n_estimators=3))
+    assert hasattr(stack, "predict_proba") and not hasattr(stack, "decision_function")
+    stack.fit(X, y)
+    assert len(stack.final_estimator_) == 3
+    assert stack.predict_proba(X).shape == (150, 3)
