@@ -353,7 +353,7 @@ class _BaseBagging(_MemberSequence, MetaEstimatorMixin, BaseEstimator):
         if not self.bootstrap and n_draw > n_samples:
             raise ValueError(
                 f"max_samples={n_draw} must be <= n_samples={n_samples} to be able to "
-                "sample without replacement (bootstrap=False)."
+                "sample without replacement. Draw fewer rows or set bootstrap=True."
             )
         max_features = _resolve_count(
             self.max_features, "max_features", n_features, allow_none=False
