@@ -116,8 +116,9 @@ class _BaseAdaBoost(_MemberSequence, BaseEstimator):
             total = new_weight.sum()
             if not np.isfinite(total) or total <= 0:
                 warnings.warn(
-                    f"Sample weights degenerated (sum {total}) after {len(members)} "
-                    "rounds; boosting stopped. A lower learning_rate avoids it.",
+                    f"Sample weights have reached infinite values (or degenerated: sum "
+                    f"{total}) after {len(members)} rounds; boosting stopped. A lower "
+                    "learning_rate avoids it.",
                     UserWarning,
                     stacklevel=3,
                 )
@@ -261,7 +262,8 @@ class AdaBoostClassifier(ClassifierMixin, _BaseAdaBoost):
         base = super()._check_params()
         if not has_fit_parameter(base, "sample_weight"):
             raise ValueError(
-                f"estimator must accept sample_weight in fit; {type(base).__name__} does not."
+                f"estimator must accept sample_weight in fit; {type(base).__name__} "
+                "doesn't support sample_weight."
             )
         return base
 
@@ -301,8 +303,9 @@ class AdaBoostClassifier(ClassifierMixin, _BaseAdaBoost):
             if first:
                 raise ValueError(
                     f"The first member's weighted error {error:.4f} is no better than "
-                    f"chance for {n_classes} classes; AdaBoostClassifier cannot be fit "
-                    "with this estimator."
+                    f"chance for {n_classes} classes (BaseClassifier in AdaBoostClassifier "
+                    "ensemble is worse than random); AdaBoostClassifier cannot be fit with "
+                    "this estimator."
                 )
             return error, None, None
         alpha = self.learning_rate * (np.log((1.0 - error) / error) + np.log(n_classes - 1.0))

@@ -116,9 +116,14 @@ def _check_sample_weight(sample_weight, n_samples):
     if weight.shape != (n_samples,):
         raise ValueError(
             f"sample_weight must be a 1-D array of shape ({n_samples},), one weight per "
-            f"sample; got shape {weight.shape}."
+            f"sample; got sample_weight.shape == {weight.shape}, expected ({n_samples},)."
         )
-    if not np.all(np.isfinite(weight)) or np.any(weight < 0):
+    if np.any(weight < 0):
+        raise ValueError(
+            "Negative values in data passed to `sample_weight`: it must hold finite, "
+            "non-negative numbers."
+        )
+    if not np.all(np.isfinite(weight)):
         raise ValueError("sample_weight must hold finite, non-negative numbers.")
     if weight.sum() <= 0:
         raise ValueError("sample_weight must not be all zeros: its sum must be positive.")

@@ -162,8 +162,8 @@ class _HeterogeneousEnsemble(MetaEstimatorMixin, _SkBaseEstimator):
         estimators = self.estimators
         if len(estimators) == 0:
             raise ValueError(
-                "estimators must be a non-empty list of (name, estimator) tuples; got an "
-                "empty list."
+                "Invalid 'estimators' attribute, 'estimators' should be a non-empty list "
+                "of (name, estimator) tuples; got an empty list."
             )
         for item in estimators:
             pair = isinstance(item, tuple | list) and len(item) == 2
@@ -187,7 +187,10 @@ class _HeterogeneousEnsemble(MetaEstimatorMixin, _SkBaseEstimator):
                 )
         kept = [(name, est) for name, est in estimators if not _is_drop(est)]
         if not kept:
-            raise ValueError("All estimators are 'drop'; at least one must be an estimator.")
+            raise ValueError(
+                "All estimators are dropped. At least one is required to be an estimator; "
+                "every entry is 'drop'."
+            )
         check = is_classifier if kind == "classifier" else is_regressor
         for name, est in kept:
             if not hasattr(est, "fit"):
@@ -329,8 +332,8 @@ def _resolve_methods(names, estimators, stack_method, classification):
         method = next((m for m in candidates if hasattr(est, m)), None)
         if method is None:
             raise ValueError(
-                f"Estimator {name!r} ({type(est).__name__}) has none of the methods "
-                f"{list(candidates)} required by stack_method={stack_method!r}."
+                f"Underlying estimator {name} ({type(est).__name__}) does not implement the "
+                f"method {stack_method}: it has none of {list(candidates)}."
             )
         methods.append(method)
     return methods
@@ -1217,7 +1220,8 @@ class _BaseVoting(TransformerMixin, _HeterogeneousEnsemble):
         weights = np.asarray(self.weights, dtype=float)
         if weights.ndim != 1 or len(weights) != len(self.estimators):
             raise ValueError(
-                f"weights must have one entry per estimator ({len(self.estimators)}); got "
+                "Number of `estimators` and weights must be equal: weights must have one "
+                f"entry per estimator ({len(self.estimators)}); got "
                 f"{len(np.atleast_1d(weights))}."
             )
         kept = np.array([not _is_drop(est) for _, est in self.estimators])
@@ -1431,8 +1435,8 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
         check_is_fitted(self)
         if self.voting == "soft" and not self.flatten_transform:
             raise ValueError(
-                "get_feature_names_out is not supported when voting='soft' and "
-                "flatten_transform=False: transform's output is 3-d."
+                "get_feature_names_out is not supported when `voting='soft'` and "
+                "`flatten_transform=False`: transform's output is 3-d."
             )
         if self.voting == "soft":
             names = [f"{n}_{c}" for n in self._names for c in self.classes_]

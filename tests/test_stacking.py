@@ -444,14 +444,14 @@ def test_stack_as_a_pipeline_step_passes_out_of_fold_features_on(cancer):
         ([("a", GaussianNB()), ("a", GaussianNB())], {}, ValueError, "unique names.*'a'"),
         ([("a__b", GaussianNB())], {}, ValueError, "must not contain '__'"),
         ([("cv", GaussianNB())], {}, ValueError, "conflicts with a constructor parameter"),
-        ([("a", "drop")], {}, ValueError, "All estimators are 'drop'"),
+        ([("a", "drop")], {}, ValueError, "All estimators are dropped"),
         ([GaussianNB()], {}, TypeError, r"\(name, estimator\) tuples"),
         ([("s", StandardScaler())], {}, ValueError, "'s' .*is not"),
         (
             [("svc", LinearSVC())],
             {"stack_method": "predict_proba"},
             ValueError,
-            "'svc'.*predict_proba",
+            "svc.*does not implement the method predict_proba",
         ),
         ([("nb", GaussianNB())], {"stack_method": "proba"}, ValueError, "stack_method"),
         ([("nb", GaussianNB())], {"cv": ShuffleSplit(3)}, ValueError, "partition"),
@@ -740,7 +740,7 @@ def test_flatten_transform_as_scikit_learn(iris):
         out, expected = ours.fit(X, y).transform(X), theirs.fit(X, y).transform(X)
         assert out.shape == expected.shape == ((150, 6) if flatten else (2, 150, 3))
         assert_allclose(out, expected)
-    with pytest.raises(ValueError, match="flatten_transform=False"):
+    with pytest.raises(ValueError, match="`flatten_transform=False`"):
         ours.get_feature_names_out()
 
 
