@@ -17,7 +17,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
 from ensembles._fitstate import fits_aside, reads_snapshot
-from ensembles.bagging import _check_sample_weight, _is_int, _seed_estimator
+from ensembles.bagging import _check_sample_weight, _is_int, _MemberSequence, _seed_estimator
 from ensembles.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 __all__ = ["AdaBoostClassifier", "AdaBoostRegressor"]
@@ -42,10 +42,11 @@ def _default_tree(task, max_depth):
     return tree(max_depth=max_depth)
 
 
-class _BaseAdaBoost(BaseEstimator):
+class _BaseAdaBoost(_MemberSequence, BaseEstimator):
     """The boosting loop shared by the AdaBoost estimators.
 
     A subclass provides ``_default_estimator`` and ``_boost``, one round of its variant.
+    A fitted ensemble is the sequence of its members: ``len``, ``[i]`` and ``iter``.
     """
 
     def __init__(self, estimator=None, *, n_estimators=50, learning_rate=1.0,
@@ -116,8 +117,9 @@ class _BaseAdaBoost(BaseEstimator):
             total = new_weight.sum()
             if not np.isfinite(total) or total <= 0:
                 warnings.warn(
-                    f"Sample weights degenerated (sum {total}) after {len(members)} "
-                    "rounds; boosting stopped. A lower learning_rate avoids it.",
+                    f"Sample weights have reached infinite values (or degenerated: sum "
+                    f"{total}) after {len(members)} rounds; boosting stopped. A lower "
+                    "learning_rate avoids it.",
                     UserWarning,
                     stacklevel=3,
                 )
@@ -262,7 +264,8 @@ class AdaBoostClassifier(ClassifierMixin, _BaseAdaBoost):
         base = super()._check_params()
         if not has_fit_parameter(base, "sample_weight"):
             raise ValueError(
-                f"estimator must accept sample_weight in fit; {type(base).__name__} does not."
+                f"estimator must accept sample_weight in fit; {type(base).__name__} "
+                "doesn't support sample_weight."
             )
         return base
 
@@ -303,8 +306,9 @@ class AdaBoostClassifier(ClassifierMixin, _BaseAdaBoost):
             if first:
                 raise ValueError(
                     f"The first member's weighted error {error:.4f} is no better than "
-                    f"chance for {n_classes} classes; AdaBoostClassifier cannot be fit "
-                    "with this estimator."
+                    f"chance for {n_classes} classes (BaseClassifier in AdaBoostClassifier "
+                    "ensemble is worse than random); AdaBoostClassifier cannot be fit with "
+                    "this estimator."
                 )
             return error, None, None
         alpha = self.learning_rate * (np.log((1.0 - error) / error) + np.log(n_classes - 1.0))

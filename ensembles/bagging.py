@@ -8,7 +8,9 @@ regression.
 A member's draws are a pure function of its seed, so the ensemble is the same whatever
 ``n_jobs`` is, ``warm_start`` appends exactly the members a single larger fit would have
 grown, and the in-bag rows need not be stored: out-of-bag estimates and
-``estimators_samples_`` redraw them from the seeds.
+``estimators_samples_`` redraw them from the seeds. The seeds, the draws made from them
+and the members' own ``random_state`` follow scikit-learn's ``BaggingClassifier`` step by
+step, so with the same ``random_state`` both libraries fit the same members.
 """
 
 import numbers
@@ -16,14 +18,28 @@ import warnings
 
 import numpy as np
 from joblib import effective_n_jobs
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    RegressorMixin,
+    clone,
+)
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils import check_random_state, column_or_1d, get_tags
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    get_routing_for_object,
+)
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.random import sample_without_replacement
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
 from ensembles._fitstate import fits_aside, reads_snapshot
+from ensembles._routing import raise_for_params, route, routing_enabled, take_rows
 from ensembles.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 __all__ = ["BaggingClassifier", "BaggingRegressor"]
@@ -101,9 +117,14 @@ def _check_sample_weight(sample_weight, n_samples):
     if weight.shape != (n_samples,):
         raise ValueError(
             f"sample_weight must be a 1-D array of shape ({n_samples},), one weight per "
-            f"sample; got shape {weight.shape}."
+            f"sample; got sample_weight.shape == {weight.shape}, expected ({n_samples},)."
         )
-    if not np.all(np.isfinite(weight)) or np.any(weight < 0):
+    if np.any(weight < 0):
+        raise ValueError(
+            "Negative values in data passed to `sample_weight`: it must hold finite, "
+            "non-negative numbers."
+        )
+    if not np.all(np.isfinite(weight)):
         raise ValueError("sample_weight must hold finite, non-negative numbers.")
     if weight.sum() <= 0:
         raise ValueError("sample_weight must not be all zeros: its sum must be positive.")
@@ -112,26 +133,24 @@ def _check_sample_weight(sample_weight, n_samples):
 
 def _draw(seed, n_samples, n_features, n_draw, max_features, bootstrap, bootstrap_features,
           p):
-    """Draw one member's columns and rows from its seed.
+    """Draw one member's columns and rows from its seed, as scikit-learn draws them.
 
-    Returns the column indices, the drawn row indices (repeated where drawn more than
-    once) and the generator, positioned after the draws, for seeding the member itself.
+    Returns the column indices (in the order drawn) and the drawn row indices (repeated
+    where drawn more than once). With sample weights, ``p`` holds them normalized and the
+    rows are drawn with those probabilities.
     """
     rng = np.random.RandomState(seed)
     if bootstrap_features:
         features = rng.randint(0, n_features, max_features)
-    elif max_features == n_features:
-        features = np.arange(n_features)
     else:
-        # Sorted, so a member sees its columns in the order of X.
-        features = np.sort(rng.choice(n_features, max_features, replace=False))
+        features = sample_without_replacement(n_features, max_features, random_state=rng)
     if p is not None:
         rows = rng.choice(n_samples, n_draw, replace=bootstrap, p=p)
     elif bootstrap:
         rows = rng.randint(0, n_samples, n_draw)
     else:
-        rows = rng.choice(n_samples, n_draw, replace=False)
-    return features, rows, rng
+        rows = sample_without_replacement(n_samples, n_draw, random_state=rng)
+    return features, rows
 
 
 def _same_sampling(old, new):
@@ -143,51 +162,63 @@ def _same_sampling(old, new):
     return all(old[key] == new[key] for key in old if key != "p")
 
 
+def _all_columns(features, n_features):
+    return len(features) == n_features and np.array_equal(features, np.arange(n_features))
+
+
 def _take(X, rows, features):
     """``X[rows][:, features]`` for arrays and sparse matrices; ``rows=None`` keeps all.
 
-    Skips the copies of a full column selection, the common case.
+    Skips the copy of a selection of every column in order, the common case.
     """
     if rows is not None:
         X = X[rows]
-    if len(features) == X.shape[1] and np.array_equal(features, np.arange(X.shape[1])):
+    if _all_columns(features, X.shape[1]):
         return X
     return X[:, features]
 
 
-def _fit_members(base, X, y, sample_weight, seeds, sampling, pass_weight):
+def _consumes_sample_weight(estimator):
+    """Whether ``estimator.fit`` gets ``sample_weight``: requested (routing) or accepted."""
+    if routing_enabled():
+        return bool(get_routing_for_object(estimator).consumes("fit", ("sample_weight",)))
+    return has_fit_parameter(estimator, "sample_weight")
+
+
+def _fit_members(base, X, y, seeds, sampling, pass_weight, fit_params, verbose, total):
     """Fit one batch of members, one per seed."""
     members, member_features = [], []
-    for seed in seeds:
-        features, rows, rng = _draw(seed, **sampling)
+    n_samples = X.shape[0]
+    for number, seed in enumerate(seeds, start=1):
+        if verbose > 1:
+            print(f"Building estimator {number} of {len(seeds)} for this parallel run "
+                  f"(total {total})...")
+        features, rows = _draw(seed, **sampling)
         member = clone(base)
-        _seed_estimator(member, rng)
+        _seed_estimator(member, np.random.RandomState(seed))
         if pass_weight:
-            # Draw counts as weights on the distinct rows: the same fit as repeating the
-            # rows for an estimator that honours sample_weight, with less data copied.
-            counts = np.bincount(rows, minlength=X.shape[0])
-            kept = np.flatnonzero(counts)
-            weight = counts[kept].astype(np.float64)
-            if sample_weight is not None:
-                weight *= sample_weight[kept]
-            member.fit(_take(X, kept, features), y[kept], sample_weight=weight)
+            # Every row reaches the member, weighted by the number of times it was drawn
+            # (zero for the rows left out): the same fit as repeating the rows for an
+            # estimator that honours sample_weight, and every class stays in y even when
+            # a draw misses one.
+            counts = np.bincount(rows, minlength=n_samples).astype(np.float64)
+            member.fit(_take(X, None, features), y, sample_weight=counts, **fit_params)
         else:
-            member.fit(_take(X, rows, features), y[rows])
+            member.fit(
+                _take(X, rows, features), y[rows], **take_rows(fit_params, rows, n_samples)
+            )
         members.append(member)
         member_features.append(features)
     return members, member_features
 
 
-def _sum_outputs(member_output, members, features, X):
-    """Sum ``member_output(member, X_member)`` over one batch of members."""
-    return sum(
-        member_output(member, _take(X, None, cols))
-        for member, cols in zip(members, features, strict=True)
-    )
-
-
-def _member_predict(member, X):
-    return member.predict(X)
+def _reduce_outputs(member_output, members, features, X, combine):
+    """Combine ``member_output(member, X_member)`` over one batch of members."""
+    total = None
+    for member, cols in zip(members, features, strict=True):
+        out = member_output(member, _take(X, None, cols))
+        total = out if total is None else combine(total, out)
+    return total
 
 
 def _batches(n_items, n_jobs):
@@ -197,8 +228,56 @@ def _batches(n_items, n_jobs):
     return [slice(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
-class _BaseBagging(BaseEstimator):
-    """Fitting, sampling and out-of-bag logic shared by the bagging estimators."""
+def _n_draw(max_samples, n_samples, sample_weight):
+    """Rows drawn per member; a float is a fraction of the weighted number of rows."""
+    if max_samples is None:
+        return n_samples
+    if _is_int(max_samples):
+        return _resolve_count(max_samples, "max_samples", n_samples, allow_none=False)
+    _resolve_count(max_samples, "max_samples", n_samples, allow_none=False)  # type, range
+    weighted = n_samples if sample_weight is None else float(sample_weight.sum())
+    n_draw = max(int(max_samples * weighted), 1)
+    if n_draw < max(10, n_samples ** (1 / 3)):
+        what = (
+            f"the number of samples is {n_samples}" if sample_weight is None
+            else f"the total sum of sample weights is {weighted}"
+        )
+        warnings.warn(
+            f"Using the fractional value max_samples={max_samples} when {what} results "
+            f"in a low number ({n_draw}) of bootstrap samples. We recommend passing "
+            "`max_samples` as an integer instead.",
+            UserWarning,
+            stacklevel=4,
+        )
+    return n_draw
+
+
+class _MemberSequence:
+    """A fitted ensemble as the sequence of its members, as scikit-learn's ensembles are.
+
+    ``len(ensemble)``, ``ensemble[i]`` (a list for a slice) and ``iter(ensemble)`` read
+    ``estimators_``; before ``fit`` they raise AttributeError.
+    """
+
+    def __len__(self):
+        """Number of fitted members."""
+        return len(self.estimators_)
+
+    def __getitem__(self, index):
+        """The ``index``-th fitted member (a list for a slice)."""
+        return self.estimators_[index]
+
+    def __iter__(self):
+        """Iterate over the fitted members."""
+        return iter(self.estimators_)
+
+
+class _BaseBagging(_MemberSequence, MetaEstimatorMixin, BaseEstimator):
+    """Fitting, sampling and out-of-bag logic shared by the bagging estimators.
+
+    As scikit-learn's ensembles, a fitted ensemble is a sequence of its members:
+    ``len(ensemble)``, ``ensemble[i]`` and ``iter(ensemble)``.
+    """
 
     _task = None
 
@@ -215,6 +294,7 @@ class _BaseBagging(BaseEstimator):
         warm_start=False,
         n_jobs=None,
         random_state=None,
+        verbose=0,
     ):
         self.estimator = estimator
         self.n_estimators = n_estimators
@@ -226,6 +306,7 @@ class _BaseBagging(BaseEstimator):
         self.warm_start = warm_start
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.verbose = verbose
 
     def _base_estimator(self):
         return _default_tree(self._task) if self.estimator is None else self.estimator
@@ -248,7 +329,7 @@ class _BaseBagging(BaseEstimator):
             reset=not (self.warm_start and hasattr(self, "estimators_")), **kwargs,
         )
 
-    def _check_params(self, n_samples, n_features):
+    def _check_params(self, n_samples, n_features, sample_weight):
         """Check the hyper-parameters and resolve the row and column counts."""
         base = self._base_estimator()
         if not (hasattr(base, "fit") and hasattr(base, "predict")):
@@ -265,11 +346,20 @@ class _BaseBagging(BaseEstimator):
                 raise TypeError(f"{name} must be a bool; got {getattr(self, name)!r}.")
         if self.n_jobs is not None and not _is_int(self.n_jobs):
             raise TypeError(f"n_jobs must be None or an int; got {self.n_jobs!r}.")
-        n_draw = _resolve_count(self.max_samples, "max_samples", n_samples, allow_none=True)
+        if not (_is_int(self.verbose) or _is_bool(self.verbose)) or self.verbose < 0:
+            raise TypeError(f"verbose must be an int >= 0 or a bool; got {self.verbose!r}.")
+        if not (self.max_samples is None or _is_int(self.max_samples)) and not (
+            isinstance(self.max_samples, numbers.Real) and not _is_bool(self.max_samples)
+        ):
+            raise TypeError(
+                "max_samples must be None, an int >= 1 or a float in (0, 1]; got "
+                f"{self.max_samples!r}."
+            )
+        n_draw = _n_draw(self.max_samples, n_samples, sample_weight)
         if not self.bootstrap and n_draw > n_samples:
             raise ValueError(
-                f"max_samples={self.max_samples} asks for {n_draw} rows, more than the "
-                f"{n_samples} that can be drawn without replacement (bootstrap=False)."
+                f"max_samples={n_draw} must be <= n_samples={n_samples} to be able to "
+                "sample without replacement. Draw fewer rows or set bootstrap=True."
             )
         max_features = _resolve_count(
             self.max_features, "max_features", n_features, allow_none=False
@@ -282,19 +372,23 @@ class _BaseBagging(BaseEstimator):
             raise ValueError("oob_score=True needs bootstrap=True.")
         return clone(base), n_draw, max_features
 
-    def _fit(self, X, y, sample_weight):
+    def _fit(self, X, y, sample_weight, fit_params):
         n_samples, n_features = X.shape
-        base, n_draw, max_features = self._check_params(n_samples, n_features)
         sample_weight = _check_sample_weight(sample_weight, n_samples)
-        pass_weight = has_fit_parameter(base, "sample_weight")
-        if sample_weight is not None and not pass_weight and not self.bootstrap:
-            raise ValueError(
-                f"{type(base).__name__}.fit takes no sample_weight, so the weights can act "
-                "only through weighted resampling, which needs bootstrap=True."
+        if sample_weight is not None and self.bootstrap is False:
+            warnings.warn(
+                f"When fitting {type(self).__name__} with sample_weight it is recommended "
+                "to use bootstrap=True: only draws with replacement give the weights their "
+                "meaning of row frequencies.",
+                UserWarning,
+                stacklevel=3,
             )
-        # Weights reach a member through its fit or, if it takes none, through rows
-        # drawn with probability proportional to their weight.
-        p = None if pass_weight or sample_weight is None else sample_weight / sample_weight.sum()
+        base, n_draw, max_features = self._check_params(n_samples, n_features, sample_weight)
+        routed = route(self, "fit", {"estimator": {"fit": fit_params}}, **fit_params)
+        pass_weight = _consumes_sample_weight(base)
+        # Weights act through the draws: rows are drawn with probability proportional to
+        # their weight, as scikit-learn does.
+        p = None if sample_weight is None else sample_weight / sample_weight.sum()
         sampling = dict(
             n_samples=n_samples,
             n_features=n_features,
@@ -309,19 +403,20 @@ class _BaseBagging(BaseEstimator):
         if self.warm_start and hasattr(self, "estimators_"):
             if self.n_estimators < len(self.estimators_):
                 raise ValueError(
-                    f"n_estimators={self.n_estimators} must be at least the "
-                    f"{len(self.estimators_)} members already fitted when warm_start=True."
+                    f"n_estimators={self.n_estimators} must be larger or equal to "
+                    f"len(estimators_)={len(self.estimators_)} when warm_start=True."
                 )
             if not _same_sampling(self._sampling, sampling):
                 # The old members' draws are replayed from this description (OOB rows,
                 # estimators_samples_), so it must not change under them.
                 raise ValueError(
-                    "warm_start=True needs the same number of rows, sample_weight mode and "
+                    "warm_start=True needs the same number of rows, sample_weight and "
                     "sampling parameters as the previous fit; set warm_start=False to refit."
                 )
             if self.n_estimators == len(self.estimators_):
                 warnings.warn(
-                    "warm_start=True with n_estimators unchanged adds no member.",
+                    "Warm-start fitting without increasing n_estimators does not fit new "
+                    "members.",
                     UserWarning,
                     stacklevel=3,
                 )
@@ -334,9 +429,10 @@ class _BaseBagging(BaseEstimator):
         seeds = check_random_state(self.random_state).randint(_MAX_SEED, size=self.n_estimators)
         new_seeds = seeds[len(estimators):]
         # Threads share X without copying it, and tree members release the GIL.
-        results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+        results = Parallel(n_jobs=self.n_jobs, prefer="threads", verbose=self.verbose)(
             delayed(_fit_members)(
-                base, X, y, sample_weight, new_seeds[part], sampling, pass_weight
+                base, X, y, new_seeds[part], sampling, pass_weight,
+                routed.estimator.fit, self.verbose, len(new_seeds),
             )
             for part in _batches(len(new_seeds), self.n_jobs)
         )
@@ -371,29 +467,42 @@ class _BaseBagging(BaseEstimator):
             mask[rows] = False
             yield mask
 
-    def _mean_over_members(self, X, member_output):
-        """Mean of ``member_output(member, X_member)`` over the members."""
+    def _reduce_over_members(self, X, member_output, combine=np.add):
+        """``member_output(member, X_member)`` combined over the members (a sum)."""
         check_is_fitted(self)
         X = validate_data(
             self, X, accept_sparse=["csr", "csc"], dtype=None, ensure_all_finite=False,
             reset=False,
         )
-
-        totals = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(_sum_outputs)(
-                member_output, self.estimators_[part], self.estimators_features_[part], X
+        totals = Parallel(n_jobs=self.n_jobs, prefer="threads", verbose=self.verbose)(
+            delayed(_reduce_outputs)(
+                member_output, self.estimators_[part], self.estimators_features_[part], X,
+                combine,
             )
             for part in _batches(len(self.estimators_), self.n_jobs)
         )
-        return sum(totals) / len(self.estimators_)
+        total = totals[0]
+        for part in totals[1:]:
+            total = combine(total, part)
+        return total
+
+    def _mean_over_members(self, X, member_output):
+        """Mean of ``member_output(member, X_member)`` over the members."""
+        return self._reduce_over_members(X, member_output) / len(self.estimators_)
+
+    def _routed(self, method, params):
+        """The keyword arguments of ``method`` for the members' methods."""
+        raise_for_params(params, self, method)
+        return route(self, method, {}, **params) if routing_enabled() else None
 
     def _oob_rows(self, covered):
         """Warn about rows without an out-of-bag prediction; say whether any row has one."""
         if not covered.all():
             warnings.warn(
+                "Some inputs do not have OOB scores. This probably means too few "
+                f"estimators were used to compute any reliable oob estimates: "
                 f"{np.sum(~covered)} of the {covered.size} training rows were drawn by every "
-                "member, so they have no out-of-bag prediction and are left out of "
-                "oob_score_; use more estimators for a reliable estimate.",
+                "member, so they have no out-of-bag prediction and are left out of oob_score_.",
                 UserWarning,
                 stacklevel=4,
             )
@@ -435,7 +544,11 @@ class BaggingClassifier(ClassifierMixin, _BaseBagging):
         otherwise) for fitting and prediction; None means 1, -1 all cores. The model does
         not depend on it.
     random_state : int, RandomState instance or None, default=None
-        Seeds the draws of rows and columns and the members' own ``random_state``.
+        Seeds the draws of rows and columns and the members' own ``random_state``, as
+        scikit-learn's estimator does: the same seed fits the same members.
+    verbose : int, default=0
+        Verbosity of the fit and of prediction: joblib's progress messages, and above 1
+        a line per member built.
 
     Attributes
     ----------
@@ -448,7 +561,7 @@ class BaggingClassifier(ClassifierMixin, _BaseBagging):
     estimators_ : list of estimators
         The fitted members; they were fitted on class codes ``0 .. n_classes_ - 1``.
     estimators_features_ : list of ndarray
-        The columns each member was fitted on.
+        The columns each member was fitted on, in the order drawn.
     estimators_samples_ : list of ndarray
         The rows each member drew, repeated as drawn.
     n_features_in_ : int
@@ -469,9 +582,15 @@ class BaggingClassifier(ClassifierMixin, _BaseBagging):
 
     Notes
     -----
-    ``sample_weight`` reaches a member whose ``fit`` takes it as the weight times the
-    number of times the row was drawn. Members without it get rows drawn with probability
-    proportional to their weight instead.
+    As in scikit-learn, ``sample_weight`` acts through the draws: rows are drawn with
+    probability proportional to their weight, and a float ``max_samples`` is then a
+    fraction of the sum of the weights. A member whose ``fit`` takes ``sample_weight``
+    (under metadata routing: one that requested it) is fitted on all the rows, each
+    weighted by the number of times it was drawn, zero for the rows left out; other
+    members are fitted on the drawn rows, repeated as drawn.
+
+    A fitted ensemble is a sequence of its members: ``len(ensemble)``,
+    ``ensemble[i]`` and ``iter(ensemble)``.
 
     Examples
     --------
@@ -486,7 +605,7 @@ class BaggingClassifier(ClassifierMixin, _BaseBagging):
     _task = "classification"
 
     @fits_aside
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, **fit_params):
         """Fit the members on random draws of (X, y).
 
         Parameters
@@ -496,13 +615,20 @@ class BaggingClassifier(ClassifierMixin, _BaseBagging):
         y : array-like of shape (n_samples,)
             Class labels of any type.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative sample weights (see Notes).
+            Non-negative sample weights: the probabilities with which rows are drawn
+            (see Notes).
+        **fit_params : dict
+            Metadata for the members' ``fit`` (rows taken as the member's draw when the
+            member is fitted on the drawn rows). Only with
+            ``sklearn.set_config(enable_metadata_routing=True)``; a member receives what
+            it requested with ``set_fit_request``.
 
         Returns
         -------
         self : BaggingClassifier
             The fitted ensemble.
         """
+        raise_for_params(fit_params, self, "fit")
         X, y = self._validate_data(X, y)
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
@@ -518,67 +644,165 @@ class BaggingClassifier(ClassifierMixin, _BaseBagging):
             )
         self.classes_ = classes
         self.n_classes_ = len(classes)
-        return self._fit(X, codes, sample_weight)
+        return self._fit(X, codes, sample_weight, fit_params)
 
-    def _member_proba(self, member, X):
+    def get_metadata_routing(self):
+        """Where the metadata of each method goes, for scikit-learn's metadata routing.
+
+        ``fit`` routes to the members' ``fit`` and ``decision_function`` to theirs;
+        ``predict`` and ``predict_proba`` to the members' ``predict_proba``, or to their
+        ``predict`` when they have none; ``predict_log_proba`` to their
+        ``predict_log_proba``, else ``predict_proba``, else ``predict``.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            The routing of this ensemble.
+        """
+        base = self._base_estimator()
+        mapping = MethodMapping().add(caller="fit", callee="fit").add(
+            caller="decision_function", callee="decision_function"
+        )
+        proba = "predict_proba" if hasattr(base, "predict_proba") else "predict"
+        mapping.add(caller="predict", callee=proba).add(caller="predict_proba", callee=proba)
+        log_proba = "predict_log_proba" if hasattr(base, "predict_log_proba") else proba
+        mapping.add(caller="predict_log_proba", callee=log_proba)
+        return MetadataRouter(owner=self).add(estimator=base, method_mapping=mapping)
+
+    def _member_proba(self, member, X, proba_params=None, predict_params=None):
         """A member's probabilities over all classes (one-hot votes without proba)."""
         proba = np.zeros((X.shape[0], self.n_classes_))
         if hasattr(member, "predict_proba"):
             # A member whose draw missed a class knows only some of the codes.
-            proba[:, np.asarray(member.classes_, dtype=np.intp)] = member.predict_proba(X)
+            proba[:, np.asarray(member.classes_, dtype=np.intp)] = member.predict_proba(
+                X, **(proba_params or {})
+            )
         else:
-            votes = np.asarray(member.predict(X), dtype=np.intp)
+            votes = np.asarray(member.predict(X, **(predict_params or {})), dtype=np.intp)
             proba[np.arange(X.shape[0]), votes] = 1.0
         return proba
 
+    def _proba(self, X, caller, params):
+        routed = self._routed(caller, params)
+        proba_params = routed.estimator.get("predict_proba", {}) if routed else {}
+        predict_params = routed.estimator.get("predict", {}) if routed else {}
+
+        def output(member, X_member):
+            return self._member_proba(member, X_member, proba_params, predict_params)
+
+        return self._mean_over_members(X, output)
+
     @reads_snapshot
-    def predict_proba(self, X):
+    def predict_proba(self, X, **params):
         """Mean member class probabilities (vote shares for members without them).
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data.
+        **params : dict
+            Metadata for the members' ``predict_proba`` (or ``predict``), only with
+            metadata routing enabled.
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
             Class probabilities, columns ordered as ``classes_``.
         """
-        return self._mean_over_members(X, self._member_proba)
+        return self._proba(X, "predict_proba", params)
 
     @reads_snapshot
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X, **params):
         """Logarithm of :meth:`predict_proba`, ``-inf`` where a probability is zero.
+
+        Members with ``predict_log_proba`` are combined in log space, as scikit-learn
+        does, which keeps tiny probabilities that a round trip through
+        :meth:`predict_proba` would round to zero.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data.
+        **params : dict
+            Metadata for the members' ``predict_log_proba`` (or the method used in its
+            place), only with metadata routing enabled.
 
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
             Log class probabilities, columns ordered as ``classes_``.
         """
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
+        check_is_fitted(self)
+        if not hasattr(self.estimator_, "predict_log_proba"):
+            with np.errstate(divide="ignore"):
+                return np.log(self._proba(X, "predict_log_proba", params))
+        routed = self._routed("predict_log_proba", params)
+        log_params = routed.estimator.get("predict_log_proba", {}) if routed else {}
+
+        def output(member, X_member):
+            log_proba = np.full((X_member.shape[0], self.n_classes_), -np.inf)
+            classes = np.asarray(member.classes_, dtype=np.intp)
+            log_proba[:, classes] = member.predict_log_proba(X_member, **log_params)
+            return log_proba
+
+        total = self._reduce_over_members(X, output, combine=np.logaddexp)
+        return total - np.log(len(self.estimators_))
+
+    def _member_has(attr):
+        """``available_if`` check on the fitted members, else on the configured estimator."""
+
+        def check(self):
+            members = getattr(self, "estimators_", None)
+            return hasattr(members[0] if members else self._base_estimator(), attr)
+
+        return check
+
+    @available_if(_member_has("decision_function"))
+    def decision_function(self, X, **params):
+        """Mean of the members' decision functions.
+
+        Available when the members have ``decision_function``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+        **params : dict
+            Metadata for the members' ``decision_function``, only with metadata routing
+            enabled.
+
+        Returns
+        -------
+        score : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            As the members' ``decision_function``: one score per row for two classes
+            (positive for ``classes_[1]``), else one column per class.
+        """
+        routed = self._routed("decision_function", params)
+        decision_params = routed.estimator.get("decision_function", {}) if routed else {}
+
+        def output(member, X_member):
+            return member.decision_function(X_member, **decision_params)
+
+        return self._mean_over_members(X, output)
 
     @reads_snapshot
-    def predict(self, X):
+    def predict(self, X, **params):
         """Class with the highest mean member probability.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data.
+        **params : dict
+            Metadata for the members' ``predict_proba`` (or ``predict``), only with
+            metadata routing enabled.
 
         Returns
         -------
         y : ndarray of shape (n_samples,)
             Predicted class labels.
         """
-        proba = self.predict_proba(X)
+        proba = self._proba(X, "predict", params)
         return self.classes_[np.argmax(proba, axis=1)]
 
     def _set_oob(self, X, y):
@@ -632,7 +856,11 @@ class BaggingRegressor(RegressorMixin, _BaseBagging):
         otherwise) for fitting and prediction; None means 1, -1 all cores. The model does
         not depend on it.
     random_state : int, RandomState instance or None, default=None
-        Seeds the draws of rows and columns and the members' own ``random_state``.
+        Seeds the draws of rows and columns and the members' own ``random_state``, as
+        scikit-learn's estimator does: the same seed fits the same members.
+    verbose : int, default=0
+        Verbosity of the fit and of prediction: joblib's progress messages, and above 1
+        a line per member built.
 
     Attributes
     ----------
@@ -641,7 +869,7 @@ class BaggingRegressor(RegressorMixin, _BaseBagging):
     estimators_ : list of estimators
         The fitted members.
     estimators_features_ : list of ndarray
-        The columns each member was fitted on.
+        The columns each member was fitted on, in the order drawn.
     estimators_samples_ : list of ndarray
         The rows each member drew, repeated as drawn.
     n_features_in_ : int
@@ -662,9 +890,15 @@ class BaggingRegressor(RegressorMixin, _BaseBagging):
 
     Notes
     -----
-    ``sample_weight`` reaches a member whose ``fit`` takes it as the weight times the
-    number of times the row was drawn. Members without it get rows drawn with probability
-    proportional to their weight instead.
+    As in scikit-learn, ``sample_weight`` acts through the draws: rows are drawn with
+    probability proportional to their weight, and a float ``max_samples`` is then a
+    fraction of the sum of the weights. A member whose ``fit`` takes ``sample_weight``
+    (under metadata routing: one that requested it) is fitted on all the rows, each
+    weighted by the number of times it was drawn, zero for the rows left out; other
+    members are fitted on the drawn rows, repeated as drawn.
+
+    A fitted ensemble is a sequence of its members: ``len(ensemble)``,
+    ``ensemble[i]`` and ``iter(ensemble)``.
 
     Examples
     --------
@@ -684,7 +918,7 @@ class BaggingRegressor(RegressorMixin, _BaseBagging):
         return tags
 
     @fits_aside
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, **fit_params):
         """Fit the members on random draws of (X, y).
 
         Parameters
@@ -694,33 +928,65 @@ class BaggingRegressor(RegressorMixin, _BaseBagging):
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Target values.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative sample weights (see Notes).
+            Non-negative sample weights: the probabilities with which rows are drawn
+            (see Notes).
+        **fit_params : dict
+            Metadata for the members' ``fit`` (rows taken as the member's draw when the
+            member is fitted on the drawn rows). Only with
+            ``sklearn.set_config(enable_metadata_routing=True)``; a member receives what
+            it requested with ``set_fit_request``.
 
         Returns
         -------
         self : BaggingRegressor
             The fitted ensemble.
         """
+        raise_for_params(fit_params, self, "fit")
         X, y = self._validate_data(X, y, multi_output=True, y_numeric=True)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        return self._fit(X, y, sample_weight)
+        return self._fit(X, y, sample_weight, fit_params)
+
+    def get_metadata_routing(self):
+        """Where the metadata of each method goes, for scikit-learn's metadata routing.
+
+        ``fit`` and ``predict`` route to the members' ``fit`` and ``predict``.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            The routing of this ensemble.
+        """
+        mapping = MethodMapping().add(caller="fit", callee="fit").add(
+            caller="predict", callee="predict"
+        )
+        return MetadataRouter(owner=self).add(
+            estimator=self._base_estimator(), method_mapping=mapping
+        )
 
     @reads_snapshot
-    def predict(self, X):
+    def predict(self, X, **params):
         """Mean of the members' predictions.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data.
+        **params : dict
+            Metadata for the members' ``predict``, only with metadata routing enabled.
 
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predicted values.
         """
-        return self._mean_over_members(X, _member_predict)
+        routed = self._routed("predict", params)
+        predict_params = routed.estimator.get("predict", {}) if routed else {}
+
+        def output(member, X_member):
+            return member.predict(X_member, **predict_params)
+
+        return self._mean_over_members(X, output)
 
     def _set_oob(self, X, y):
         totals = np.zeros(y.shape)

@@ -9,6 +9,7 @@ the per-fold models (``refit=False``, the usual practice in competition pipeline
 The cross-fitting helpers of this module are shared with :mod:`ensembles.selection`.
 """
 
+import time
 import warnings
 from numbers import Integral
 
@@ -29,6 +30,7 @@ from sklearn.linear_model import LogisticRegression, RidgeCV
 from sklearn.model_selection import check_cv
 from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
@@ -43,6 +45,7 @@ from sklearn.utils.validation import (
 
 from ensembles._compat import HasMethods, StrOptions, _check_sample_weight, _safe_indexing
 from ensembles._fitstate import fits_aside, reads_snapshot
+from ensembles._routing import raise_for_params, route, routing_enabled, take_rows
 
 __all__ = [
     "StackingClassifier",
@@ -139,13 +142,16 @@ class _HeterogeneousEnsemble(MetaEstimatorMixin, _SkBaseEstimator):
         super().set_params(**params)
         return self
 
-    def _validate_estimators(self, kind):
+    def _validate_estimators(self, kind, allow_regressors=False):
         """Check ``estimators`` and return the names and estimators that are not dropped.
 
         Parameters
         ----------
         kind : {"classifier", "regressor"}
             What every base estimator must be.
+        allow_regressors : bool, default=False
+            Whether regressors are accepted too (a classifier stack takes them, fitted on
+            the class codes).
 
         Returns
         -------
@@ -156,8 +162,8 @@ class _HeterogeneousEnsemble(MetaEstimatorMixin, _SkBaseEstimator):
         estimators = self.estimators
         if len(estimators) == 0:
             raise ValueError(
-                "estimators must be a non-empty list of (name, estimator) tuples; got an "
-                "empty list."
+                "Invalid 'estimators' attribute, 'estimators' should be a non-empty list "
+                "of (name, estimator) tuples; got an empty list."
             )
         for item in estimators:
             pair = isinstance(item, tuple | list) and len(item) == 2
@@ -181,7 +187,10 @@ class _HeterogeneousEnsemble(MetaEstimatorMixin, _SkBaseEstimator):
                 )
         kept = [(name, est) for name, est in estimators if not _is_drop(est)]
         if not kept:
-            raise ValueError("All estimators are 'drop'; at least one must be an estimator.")
+            raise ValueError(
+                "All estimators are dropped. At least one is required to be an estimator; "
+                "every entry is 'drop'."
+            )
         check = is_classifier if kind == "classifier" else is_regressor
         for name, est in kept:
             if not hasattr(est, "fit"):
@@ -189,9 +198,10 @@ class _HeterogeneousEnsemble(MetaEstimatorMixin, _SkBaseEstimator):
                     f"Estimator {name!r} must be a scikit-learn estimator with a fit method "
                     f"or 'drop'; got {est!r}."
                 )
-            if not check(est):
+            if not (check(est) or (allow_regressors and is_regressor(est))):
+                kinds = f"{kind} or a regressor" if allow_regressors else kind
                 raise ValueError(
-                    f"{type(self).__name__} needs every base estimator to be a {kind}; "
+                    f"{type(self).__name__} needs every base estimator to be a {kinds}; "
                     f"{name!r} ({type(est).__name__}) is not."
                 )
         return [name for name, _ in kept], [est for _, est in kept]
@@ -307,10 +317,13 @@ def _fit_params_for(names, estimators, sample_weight):
 
 
 def _resolve_methods(names, estimators, stack_method, classification):
-    """Pick the prediction method used to build level-2 features for each estimator."""
+    """Pick the prediction method used to build level-2 features for each estimator.
+
+    A regressor in a classifier stack offers its ``predict`` under ``"auto"``.
+    """
     methods = []
     for name, est in zip(names, estimators, strict=True):
-        if not classification:
+        if not classification or (stack_method == "auto" and is_regressor(est)):
             candidates = ("predict",)
         elif stack_method == "auto":
             candidates = _CLASSIFIER_METHODS
@@ -319,8 +332,8 @@ def _resolve_methods(names, estimators, stack_method, classification):
         method = next((m for m in candidates if hasattr(est, m)), None)
         if method is None:
             raise ValueError(
-                f"Estimator {name!r} ({type(est).__name__}) has none of the methods "
-                f"{list(candidates)} required by stack_method={stack_method!r}."
+                f"Underlying estimator {name} ({type(est).__name__}) does not implement the "
+                f"method {stack_method}: it has none of {list(candidates)}."
             )
         methods.append(method)
     return methods
@@ -437,9 +450,26 @@ def _weighted_vote(codes, weights, n_classes):
 
 def _fit_one(estimator, X, y, fit_params, train=None):
     if train is not None:
+        fit_params = take_rows(fit_params, train, len(y))
         X, y = _safe_indexing(X, train), y[train]
-        fit_params = {k: _safe_indexing(v, train) for k, v in fit_params.items()}
     return estimator.fit(X, y, **fit_params)
+
+
+def _elapsed_message(source, message, seconds):
+    """One line ``[source] ..... message, total=   0.1s``, as scikit-learn prints it."""
+    start = f"[{source}] "
+    took = f"{seconds / 60:4.1f}min" if seconds > 60 else f" {seconds:5.1f}s"
+    end = f" {message}, total={took}"
+    return start + "." * (70 - len(start) - len(end)) + end
+
+
+def _fit_logged(estimator, X, y, fit_params, message):
+    """Fit on all the data and, with a ``message``, print the time it took."""
+    start = time.perf_counter()
+    fitted = _fit_one(estimator, X, y, fit_params)
+    if message is not None:
+        print(_elapsed_message("Voting", message, time.perf_counter() - start))
+    return fitted
 
 
 def _fit_fold(estimator, X, y, fit_params, train, test, method, classes):
@@ -482,7 +512,9 @@ def _check_splits(cv, X, y, groups, classification):
     return splits
 
 
-def _cross_fit(estimators, methods, X, y, splits, fit_params, classes, n_jobs, refit):
+def _cross_fit(
+    estimators, methods, X, y, splits, fit_params, classes, n_jobs, refit, verbose=0
+):
     """Fit every estimator on every training fold and collect out-of-fold responses.
 
     Parameters
@@ -491,14 +523,18 @@ def _cross_fit(estimators, methods, X, y, splits, fit_params, classes, n_jobs, r
         Unfitted base estimators, their response methods and fit keyword arguments.
     X, y : data
         Training data; ``X`` is indexed with ``_safe_indexing`` and never converted.
+        ``y`` can be a list with one target per estimator.
     splits : list of (train, test)
         Folds whose test parts partition the rows.
-    classes : ndarray or None
-        The ensemble's classes (``None`` for regression).
+    classes : ndarray, None or list
+        The ensemble's classes (``None`` for regression), or a list of them, one per
+        estimator (``None`` for a regressor in a classifier stack).
     n_jobs : int or None
         Parallel jobs over (estimator, fold) pairs.
     refit : bool
         If True, also fit each estimator on all the data; otherwise keep the fold models.
+    verbose : int, default=0
+        joblib's verbosity.
 
     Returns
     -------
@@ -508,31 +544,36 @@ def _cross_fit(estimators, methods, X, y, splits, fit_params, classes, n_jobs, r
         Per estimator, the model fit on all data (``refit=True``) or a
         :class:`FoldAveragedEstimator` of its fold models.
     """
+    targets = y if isinstance(y, list) else [y] * len(estimators)
+    member_classes = classes if isinstance(classes, list) else [classes] * len(estimators)
+    members = list(zip(estimators, methods, fit_params, targets, member_classes, strict=True))
     tasks = [
-        delayed(_fit_fold)(clone(est), X, y, params, train, test, method, classes)
-        for est, method, params in zip(estimators, methods, fit_params, strict=True)
+        delayed(_fit_fold)(clone(est), X, target, params, train, test, method, cls)
+        for est, method, params, target, cls in members
         for train, test in splits
     ]
     if refit:
         tasks += [
-            delayed(_fit_one)(clone(est), X, y, params)
-            for est, params in zip(estimators, fit_params, strict=True)
+            delayed(_fit_one)(clone(est), X, target, params)
+            for est, _, params, target, _ in members
         ]
-    results = Parallel(n_jobs=n_jobs)(tasks)
+    results = Parallel(n_jobs=n_jobs, verbose=verbose)(tasks)
 
     responses, fitted = [], []
     n_folds = len(splits)
     for i in range(len(estimators)):
         fold_results = results[i * n_folds : (i + 1) * n_folds]
         first = fold_results[0][1]
-        oof = np.empty((len(y),) + first.shape[1:], dtype=first.dtype)
+        oof = np.empty((len(targets[i]),) + first.shape[1:], dtype=first.dtype)
         for (_, test), (_, response) in zip(splits, fold_results, strict=True):
             oof[test] = response
         responses.append(oof)
         if refit:
             fitted.append(results[len(estimators) * n_folds + i])
         else:
-            fitted.append(FoldAveragedEstimator([m for m, _ in fold_results], classes))
+            fitted.append(
+                FoldAveragedEstimator([m for m, _ in fold_results], member_classes[i])
+            )
     return responses, fitted
 
 
@@ -565,8 +606,14 @@ def _final_has(method):
     def check(self):
         final = getattr(self, "final_estimator_", None)
         if final is None:
-            final = self.final_estimator or self._default_final()
-        return hasattr(final, method)
+            # Not ``or``: an unfitted ensemble as final estimator has no truth value.
+            final = self._default_final() if self.final_estimator is None else (
+                self.final_estimator
+            )
+        # getattr rather than hasattr: available_if chains the final estimator's own
+        # AttributeError, which says why the method is missing.
+        getattr(final, method)
+        return True
 
     return check
 
@@ -577,10 +624,11 @@ class _BaseStacking(TransformerMixin, _HeterogeneousEnsemble):
     _parameter_constraints = {
         "estimators": [list],
         "final_estimator": [None, HasMethods("fit")],
-        "cv": ["cv_object"],
+        "cv": ["cv_object", StrOptions({"prefit"})],
         "passthrough": ["boolean"],
         "refit": ["boolean"],
         "n_jobs": [None, Integral],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -593,6 +641,7 @@ class _BaseStacking(TransformerMixin, _HeterogeneousEnsemble):
         passthrough=False,
         refit=True,
         n_jobs=None,
+        verbose=0,
     ):
         self.estimators = estimators
         self.final_estimator = final_estimator
@@ -601,6 +650,7 @@ class _BaseStacking(TransformerMixin, _HeterogeneousEnsemble):
         self.passthrough = passthrough
         self.refit = refit
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def set_params(self, **params):
         """Set parameters; ``final_estimator__<param>`` also works for the default one.
@@ -623,8 +673,9 @@ class _BaseStacking(TransformerMixin, _HeterogeneousEnsemble):
             self.final_estimator = self._default_final()
         return super().set_params(**params)
 
-    def _fit(self, X, y, sample_weight, groups):
+    def _fit(self, X, y, sample_weight, groups, fit_params):
         """Fit the ensemble and return the level-2 training features."""
+        raise_for_params(fit_params, self, "fit")
         self._validate_params()
         classification = is_classifier(self)
         X, y = _check_targets(self, X, y, classification=classification)
@@ -632,30 +683,101 @@ class _BaseStacking(TransformerMixin, _HeterogeneousEnsemble):
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
         names, estimators = self._validate_estimators(
-            "classifier" if classification else "regressor"
+            "classifier" if classification else "regressor", allow_regressors=classification
         )
         methods = _resolve_methods(names, estimators, self.stack_method, classification)
         final = self._default_final() if self.final_estimator is None else self.final_estimator
         [final_params] = _fit_params_for(["final_estimator"], [final], sample_weight)
-        fit_params = _fit_params_for(names, estimators, sample_weight)
-        splits = _check_splits(self.cv, X, y, groups, classification)
+        if routing_enabled():
+            metadata = dict(fit_params)
+            if sample_weight is not None:
+                metadata["sample_weight"] = sample_weight
+            routed = route(self, "fit", {}, **metadata)
+            member_params = [dict(routed[name].fit) for name in names]
+        else:
+            member_params = _fit_params_for(names, estimators, sample_weight)
 
-        responses, fitted = _cross_fit(
-            estimators, methods, X, y, splits, fit_params, classes, self.n_jobs, self.refit
-        )
+        # A regressor in a classifier stack is fitted on the class codes and stacks its
+        # prediction as one number, as in scikit-learn (ordinal targets, for instance).
+        member_classes = [
+            None if classes is None or is_regressor(est) else classes for est in estimators
+        ]
+        codes = None if classes is None else np.searchsorted(classes, y).astype(np.float64)
+        targets = [y if cls is not None or classes is None else codes for cls in member_classes]
+
+        if self.cv == "prefit":
+            # The estimators were fitted elsewhere: they serve as they are, and the final
+            # estimator learns from their predictions of the training rows.
+            for est in estimators:
+                check_is_fitted(est)
+            fitted = list(estimators)
+            responses = [
+                _response(est, X, method, cls)
+                for est, method, cls in zip(fitted, methods, member_classes, strict=True)
+            ]
+        else:
+            splits = _check_splits(self.cv, X, y, groups, classification)
+            responses, fitted = _cross_fit(
+                estimators, methods, X, targets, splits, member_params, member_classes,
+                self.n_jobs, self.refit, verbose=self.verbose,
+            )
+        oof_predictions = np.hstack([
+            _as_features(r, m, cls)
+            for r, m, cls in zip(responses, methods, member_classes, strict=True)
+        ])
+        column_names = [
+            _feature_names(n, m, cls)
+            for n, m, cls in zip(names, methods, member_classes, strict=True)
+        ]
+        level2 = self._with_passthrough(oof_predictions, X)
+        final_estimator = clone(final).fit(level2, y, **final_params)
+
         if classification:
             self.classes_ = classes
+        self._member_classes = member_classes
         self.stack_method_ = methods
         self.estimators_ = fitted
         self.named_estimators_ = Bunch(**dict(zip(names, fitted, strict=True)))
-        self.oof_predictions_ = np.hstack(
-            [_as_features(r, m, classes) for r, m in zip(responses, methods, strict=True)]
-        )
-        column_names = [_feature_names(n, m, classes) for n, m in zip(names, methods, strict=True)]
+        self.oof_predictions_ = oof_predictions
         self.oof_feature_names_ = np.asarray(sum(column_names, []), dtype=object)
-        level2 = self._with_passthrough(self.oof_predictions_, X)
-        self.final_estimator_ = clone(final).fit(level2, y, **final_params)
+        self.final_estimator_ = final_estimator
         return level2
+
+    def get_metadata_routing(self):
+        """Where the metadata of each method goes, for scikit-learn's metadata routing.
+
+        As in scikit-learn, ``fit`` routes to the base estimators' ``fit`` (each under its
+        name) and ``predict`` to the final estimator's ``predict``. ``sample_weight``
+        also reaches the final estimator's ``fit`` when it accepts it, and ``groups``
+        the cross-validation splitter.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            The routing of this ensemble.
+        """
+        router = MetadataRouter(owner=self)
+        for name, est in self._named_pairs():
+            if not _is_drop(est):
+                router.add(**{name: est}, method_mapping=MethodMapping().add(
+                    caller="fit", callee="fit"
+                ))
+        final = getattr(self, "final_estimator_", None)
+        if final is None:
+            final = self._default_final() if self.final_estimator is None else (
+                self.final_estimator
+            )
+        router.add(
+            final_estimator_=final,
+            method_mapping=MethodMapping().add(caller="predict", callee="predict"),
+        )
+        return router
+
+    def _predict_params(self, params):
+        """Keyword arguments for the final estimator's ``predict``."""
+        if routing_enabled():
+            return dict(route(self, "predict", {}, **params).final_estimator_.predict)
+        return params
 
     def _with_passthrough(self, features, X):
         if not self.passthrough:
@@ -668,12 +790,9 @@ class _BaseStacking(TransformerMixin, _HeterogeneousEnsemble):
     def _level2(self, X):
         check_is_fitted(self)
         X = _validate_X(self, X, reset=False)
-        classes = getattr(self, "classes_", None)
+        members = zip(self.estimators_, self.stack_method_, self._member_classes, strict=True)
         features = np.hstack(
-            [
-                _as_features(_response(est, X, m, classes), m, classes)
-                for est, m in zip(self.estimators_, self.stack_method_, strict=True)
-            ]
+            [_as_features(_response(est, X, m, cls), m, cls) for est, m, cls in members]
         )
         return self._with_passthrough(features, X)
 
@@ -709,20 +828,18 @@ class _BaseStacking(TransformerMixin, _HeterogeneousEnsemble):
         y : array-like of shape (n_samples,)
             Targets.
         **fit_params : dict
-            ``sample_weight`` and ``groups``, as for :meth:`fit`.
+            ``sample_weight``, ``groups`` and, with metadata routing enabled, metadata
+            for the base estimators, as for :meth:`fit`.
 
         Returns
         -------
         features : ndarray or sparse matrix of shape (n_samples, n_level2_features)
-            Out-of-fold predictions (with ``X`` appended when ``passthrough=True``).
+            Out-of-fold predictions (with ``X`` appended when ``passthrough=True``);
+            with ``cv="prefit"``, the prefit estimators' predictions.
         """
-        unknown = set(fit_params) - {"sample_weight", "groups"}
-        if unknown:
-            raise TypeError(
-                f"fit_transform got unexpected parameters {sorted(unknown)}; it accepts "
-                "sample_weight and groups."
-            )
-        return self._fit(X, y, fit_params.get("sample_weight"), fit_params.get("groups"))
+        sample_weight = fit_params.pop("sample_weight", None)
+        groups = fit_params.pop("groups", None)
+        return self._fit(X, y, sample_weight, groups, fit_params)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the columns returned by :meth:`transform`.
@@ -747,21 +864,28 @@ class _BaseStacking(TransformerMixin, _HeterogeneousEnsemble):
 
     @available_if(_final_has("predict"))
     @reads_snapshot
-    def predict(self, X):
+    def predict(self, X, **predict_params):
         """Predict with the final estimator on the level-2 features of ``X``.
 
         Parameters
         ----------
         X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
             Input samples.
+        **predict_params : dict
+            Keyword arguments of the final estimator's ``predict``, such as
+            ``return_std=True`` for a ``GaussianProcessRegressor`` or
+            ``BayesianRidge`` (the uncertainty of the final estimator only). With
+            metadata routing enabled, only those the final estimator requested with
+            ``set_predict_request``.
 
         Returns
         -------
-        y_pred : ndarray of shape (n_samples,)
-            Predicted targets.
+        y_pred : ndarray of shape (n_samples,), or a tuple
+            Predicted targets, or what the final estimator's ``predict`` returns with
+            these parameters (a tuple with ``return_std=True``).
         """
         level2 = self._level2(X)
-        return self.final_estimator_.predict(level2)
+        return self.final_estimator_.predict(level2, **self._predict_params(predict_params))
 
 
 _STACKING_DOC_PARAMS = """
@@ -772,10 +896,15 @@ _STACKING_DOC_PARAMS = """
         multi-level stacks.
     final_estimator : estimator or None, default=None
         Estimator trained on the out-of-fold predictions; defaults to {default}.
-    cv : int, cross-validation splitter or iterable, default=5
+    cv : int, cross-validation splitter, iterable or "prefit", default=5
         How the out-of-fold predictions are made. An int means {splitter}. The test folds
         must partition the samples (``KFold``, ``StratifiedKFold``, ``GroupKFold``, ...);
-        a group splitter takes ``groups`` from :meth:`fit`.
+        a group splitter takes ``groups`` from :meth:`fit`. ``"prefit"`` takes the
+        estimators as already fitted: they are neither cloned nor refitted, and the final
+        estimator learns from their predictions of the training rows, not out-of-fold
+        ones, so fit them on other rows than the stack's. (A
+        ``sklearn.frozen.FrozenEstimator`` does the same for one estimator under any
+        ``cv``.)
     {stack_method}
     passthrough : bool, default=False
         If True, the final estimator also sees the original features (which must then be
@@ -786,12 +915,15 @@ _STACKING_DOC_PARAMS = """
         fit on each fold are kept and their predictions averaged.
     n_jobs : int or None, default=None
         Number of joblib jobs over (estimator, fold) fits. ``None`` means 1.
+    verbose : int, default=0
+        Verbosity of joblib over the (estimator, fold) fits.
 """
 
 _STACKING_DOC_ATTRIBUTES = """
     estimators_ : list
-        Fitted base estimators (without dropped ones): refit on all the data, or
-        :class:`FoldAveragedEstimator` objects when ``refit=False``.
+        Fitted base estimators (without dropped ones): refit on all the data,
+        :class:`FoldAveragedEstimator` objects when ``refit=False``, or the estimators
+        themselves when ``cv="prefit"``.
     named_estimators_ : Bunch
         ``estimators_`` by name.
     final_estimator_ : estimator
@@ -799,7 +931,8 @@ _STACKING_DOC_ATTRIBUTES = """
     stack_method_ : list of str
         The method used for each base estimator.
     oof_predictions_ : ndarray of shape (n_samples, n_oof_features)
-        The out-of-fold predictions the final estimator was trained on.
+        The out-of-fold predictions the final estimator was trained on (in-sample
+        predictions when ``cv="prefit"``).
     oof_feature_names_ : ndarray of str
         Column names of ``oof_predictions_``.
     n_features_in_ : int
@@ -823,7 +956,9 @@ class StackingClassifier(ClassifierMixin, _BaseStacking):
         Method of the base estimators giving the level-2 features. ``"auto"`` takes the
         first of ``predict_proba``, ``decision_function`` and ``predict`` that each
         estimator has. For binary problems the redundant first probability column is
-        dropped; ``predict`` gives the class index.""",
+        dropped; ``predict`` gives the class index. Regressors can be base estimators
+        too, as in scikit-learn: fitted on the class codes ``0 .. n_classes - 1``,
+        they stack their ``predict`` output.""",
         )
         + """
     Attributes
@@ -866,7 +1001,7 @@ class StackingClassifier(ClassifierMixin, _BaseStacking):
         return LogisticRegression()
 
     @fits_aside
-    def fit(self, X, y, sample_weight=None, groups=None):
+    def fit(self, X, y, sample_weight=None, groups=None, **fit_params):
         """Fit the base classifiers out of fold, then the final classifier.
 
         Parameters
@@ -881,13 +1016,18 @@ class StackingClassifier(ClassifierMixin, _BaseStacking):
             takes no weights are fit without them, with a warning.
         groups : array-like of shape (n_samples,) or None, default=None
             Group labels for group splitters such as ``GroupKFold``.
+        **fit_params : dict
+            Metadata for the base estimators' ``fit``, only with
+            ``sklearn.set_config(enable_metadata_routing=True)``: each base estimator
+            receives what it requested with ``set_fit_request`` (``sample_weight``
+            included), split over the folds where it is per-row.
 
         Returns
         -------
         self : StackingClassifier
             The fitted ensemble.
         """
-        self._fit(X, y, sample_weight, groups)
+        self._fit(X, y, sample_weight, groups, fit_params)
         return self
 
     @available_if(_final_has("predict_proba"))
@@ -973,7 +1113,7 @@ class StackingRegressor(RegressorMixin, _BaseStacking):
         return RidgeCV()
 
     @fits_aside
-    def fit(self, X, y, sample_weight=None, groups=None):
+    def fit(self, X, y, sample_weight=None, groups=None, **fit_params):
         """Fit the base regressors out of fold, then the final regressor.
 
         Parameters
@@ -988,13 +1128,18 @@ class StackingRegressor(RegressorMixin, _BaseStacking):
             takes no weights are fit without them, with a warning.
         groups : array-like of shape (n_samples,) or None, default=None
             Group labels for group splitters such as ``GroupKFold``.
+        **fit_params : dict
+            Metadata for the base estimators' ``fit``, only with
+            ``sklearn.set_config(enable_metadata_routing=True)``: each base estimator
+            receives what it requested with ``set_fit_request`` (``sample_weight``
+            included), split over the folds where it is per-row.
 
         Returns
         -------
         self : StackingRegressor
             The fitted ensemble.
         """
-        self._fit(X, y, sample_weight, groups)
+        self._fit(X, y, sample_weight, groups, fit_params)
         return self
 
 
@@ -1010,6 +1155,7 @@ class _BaseVoting(TransformerMixin, _HeterogeneousEnsemble):
         "estimators": [list],
         "weights": ["array-like", None],
         "n_jobs": [None, Integral],
+        "verbose": ["verbose"],
     }
 
     def __sklearn_tags__(self):
@@ -1018,26 +1164,61 @@ class _BaseVoting(TransformerMixin, _HeterogeneousEnsemble):
         tags.transformer_tags.preserves_dtype = []
         return tags
 
-    def _fit_members(self, X, y, sample_weight):
+    def _fit_members(self, X, y, sample_weight, fit_params):
+        raise_for_params(fit_params, self, "fit")
         self._validate_params()
         classification = is_classifier(self)
         X, y = _check_targets(self, X, y, classification=classification)
-        if classification:
-            self.classes_ = _check_classes(self, y)
+        classes = _check_classes(self, y) if classification else None
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
         names, estimators = self._validate_estimators(
             "classifier" if classification else "regressor"
         )
-        self._weights = self._check_weights()
-        fit_params = _fit_params_for(names, estimators, sample_weight)
-        self.estimators_ = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_one)(clone(est), X, y, params)
-            for est, params in zip(estimators, fit_params, strict=True)
+        weights = self._check_weights()
+        if routing_enabled():
+            metadata = dict(fit_params)
+            if sample_weight is not None:
+                metadata["sample_weight"] = sample_weight
+            routed = route(self, "fit", {}, **metadata)
+            member_params = [dict(routed[name].fit) for name in names]
+        else:
+            member_params = _fit_params_for(names, estimators, sample_weight)
+        fitted = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fit_logged)(
+                clone(est), X, y, params,
+                f"({i} of {len(names)}) Processing {name}" if self.verbose else None,
+            )
+            for i, (name, est, params) in enumerate(
+                zip(names, estimators, member_params, strict=True), start=1
+            )
         )
-        self.named_estimators_ = Bunch(**dict(zip(names, self.estimators_, strict=True)))
+        if classification:
+            self.classes_ = classes
+        self._weights = weights
+        self.estimators_ = fitted
+        self.named_estimators_ = Bunch(**dict(zip(names, fitted, strict=True)))
         self._names = names
         return self
+
+    def get_metadata_routing(self):
+        """Where the metadata of ``fit`` goes, for scikit-learn's metadata routing.
+
+        As in scikit-learn, ``fit`` routes to every estimator's ``fit``, each under its
+        name.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            The routing of this ensemble.
+        """
+        router = MetadataRouter(owner=self)
+        for name, est in self._named_pairs():
+            if not _is_drop(est):
+                router.add(**{name: est}, method_mapping=MethodMapping().add(
+                    caller="fit", callee="fit"
+                ))
+        return router
 
     def _check_weights(self):
         """Weights of the estimators that are not dropped (``None`` for equal weights)."""
@@ -1046,7 +1227,8 @@ class _BaseVoting(TransformerMixin, _HeterogeneousEnsemble):
         weights = np.asarray(self.weights, dtype=float)
         if weights.ndim != 1 or len(weights) != len(self.estimators):
             raise ValueError(
-                f"weights must have one entry per estimator ({len(self.estimators)}); got "
+                "Number of `estimators` and weights must be equal: weights must have one "
+                f"entry per estimator ({len(self.estimators)}); got "
                 f"{len(np.atleast_1d(weights))}."
             )
         kept = np.array([not _is_drop(est) for _, est in self.estimators])
@@ -1081,6 +1263,11 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
         ``None`` weighs all equally.
     n_jobs : int or None, default=None
         Number of joblib jobs fitting the classifiers. ``None`` means 1.
+    flatten_transform : bool, default=True
+        Shape of :meth:`transform`'s soft-voting output: ``(n_samples, n_classifiers *
+        n_classes)`` if True, ``(n_classifiers, n_samples, n_classes)`` if False.
+    verbose : bool, default=False
+        If True, print the time each classifier took to fit, as it finishes.
 
     Attributes
     ----------
@@ -1120,14 +1307,25 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
         "voting": [StrOptions({"hard", "soft"})],
     }
 
-    def __init__(self, estimators, *, voting="hard", weights=None, n_jobs=None):
+    def __init__(
+        self,
+        estimators,
+        *,
+        voting="hard",
+        weights=None,
+        n_jobs=None,
+        flatten_transform=True,
+        verbose=False,
+    ):
         self.estimators = estimators
         self.voting = voting
         self.weights = weights
         self.n_jobs = n_jobs
+        self.flatten_transform = flatten_transform
+        self.verbose = verbose
 
     @fits_aside
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, **fit_params):
         """Fit every classifier on all the data.
 
         Parameters
@@ -1138,14 +1336,19 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
             Class labels.
         sample_weight : array-like of shape (n_samples,) or None, default=None
             Sample weights for the classifiers that accept them (others are fit
-            without, with a warning).
+            without, with a warning); with metadata routing enabled, for those that
+            requested them.
+        **fit_params : dict
+            Metadata for the classifiers' ``fit``, only with
+            ``sklearn.set_config(enable_metadata_routing=True)``: each receives what it
+            requested with ``set_fit_request``.
 
         Returns
         -------
         self : VotingClassifier
             The fitted ensemble.
         """
-        self._fit_members(X, y, sample_weight)
+        self._fit_members(X, y, sample_weight, fit_params)
         if self.voting == "soft":
             missing = [
                 n
@@ -1181,7 +1384,12 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
         return self.classes_[_weighted_vote(codes, self._weights, len(self.classes_))]
 
     def _is_soft(self):
-        return self.voting == "soft"
+        if self.voting != "soft":
+            # Raised, not returned False, so that available_if chains the reason.
+            raise AttributeError(
+                f"predict_proba is not available when voting={self.voting!r}"
+            )
+        return True
 
     @available_if(_is_soft)
     @reads_snapshot
@@ -1211,13 +1419,15 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
 
         Returns
         -------
-        out : ndarray of shape (n_samples, n_estimators * n_classes) or \
-(n_samples, n_estimators)
-            Soft voting: probabilities, estimator after estimator. Hard voting: labels.
+        out : ndarray
+            Soft voting: probabilities, of shape ``(n_samples, n_estimators *
+            n_classes)`` (estimator after estimator) with ``flatten_transform=True``,
+            else ``(n_estimators, n_samples, n_classes)``. Hard voting: labels, of shape
+            ``(n_samples, n_estimators)``.
         """
         if self.voting == "soft":
             proba = self._collect(X, "predict_proba")
-            return np.hstack(list(proba))
+            return np.hstack(list(proba)) if self.flatten_transform else proba
         return self._collect(X, "predict").T
 
     def get_feature_names_out(self, input_features=None):
@@ -1234,6 +1444,11 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
             ``<name>_<class>`` (soft) or ``<name>`` (hard) per column.
         """
         check_is_fitted(self)
+        if self.voting == "soft" and not self.flatten_transform:
+            raise ValueError(
+                "get_feature_names_out is not supported when `voting='soft'` and "
+                "`flatten_transform=False`: transform's output is 3-d."
+            )
         if self.voting == "soft":
             names = [f"{n}_{c}" for n in self._names for c in self.classes_]
         else:
@@ -1253,6 +1468,8 @@ class VotingRegressor(RegressorMixin, _BaseVoting):
         ignored). ``None`` weighs all equally.
     n_jobs : int or None, default=None
         Number of joblib jobs fitting the regressors. ``None`` means 1.
+    verbose : bool, default=False
+        If True, print the time each regressor took to fit, as it finishes.
 
     Attributes
     ----------
@@ -1282,13 +1499,14 @@ class VotingRegressor(RegressorMixin, _BaseVoting):
     (3, 2)
     """
 
-    def __init__(self, estimators, *, weights=None, n_jobs=None):
+    def __init__(self, estimators, *, weights=None, n_jobs=None, verbose=False):
         self.estimators = estimators
         self.weights = weights
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     @fits_aside
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, **fit_params):
         """Fit every regressor on all the data.
 
         Parameters
@@ -1299,14 +1517,19 @@ class VotingRegressor(RegressorMixin, _BaseVoting):
             Targets.
         sample_weight : array-like of shape (n_samples,) or None, default=None
             Sample weights for the regressors that accept them (others are fit
-            without, with a warning).
+            without, with a warning); with metadata routing enabled, for those that
+            requested them.
+        **fit_params : dict
+            Metadata for the regressors' ``fit``, only with
+            ``sklearn.set_config(enable_metadata_routing=True)``: each receives what it
+            requested with ``set_fit_request``.
 
         Returns
         -------
         self : VotingRegressor
             The fitted ensemble.
         """
-        return self._fit_members(X, y, sample_weight)
+        return self._fit_members(X, y, sample_weight, fit_params)
 
     @reads_snapshot
     def predict(self, X):

@@ -351,3 +351,22 @@ def test_bad_sample_weight(cls, weight, message):
     X, y = make_classification(n_samples=60, random_state=0)
     with pytest.raises(ValueError, match=re.escape(message)):
         cls(n_estimators=2).fit(X, y, sample_weight=weight)
+
+
+@pytest.mark.parametrize(
+    "ours, theirs",
+    [
+        (AdaBoostClassifier, sk_ensemble.AdaBoostClassifier),
+        (AdaBoostRegressor, sk_ensemble.AdaBoostRegressor),
+    ],
+)
+def test_fitted_ensemble_is_the_sequence_of_its_members(ours, theirs):
+    X, y = make_classification(n_samples=120, random_state=0)
+    model = ours(n_estimators=6, random_state=0).fit(X, y)
+    reference = theirs(n_estimators=6, random_state=0).fit(X, y)
+    assert len(model) == len(model.estimators_) == len(reference)
+    assert model[0] is model.estimators_[0]
+    assert model[-2:] == model.estimators_[-2:]
+    assert list(model) == model.estimators_
+    with pytest.raises(AttributeError):
+        len(ours())

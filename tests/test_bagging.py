@@ -3,17 +3,29 @@ bagging, out-of-bag estimates, determinism, warm starts, weights and bad input."
 
 import functools
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
+import sklearn
 from joblib import parallel_config
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import ensemble as sk_ensemble
 from sklearn.base import BaseEstimator, ClassifierMixin, clone, is_classifier, is_regressor
-from sklearn.datasets import load_breast_cancer, load_digits, make_classification
-from sklearn.linear_model import RidgeClassifier
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_digits,
+    make_classification,
+    make_regression,
+)
+from sklearn.exceptions import UnsetMetadataPassedError
+from sklearn.linear_model import LogisticRegression, Ridge, RidgeClassifier
 from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC, SVR
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -232,8 +244,10 @@ def test_class_missing_from_a_draw_keeps_its_column():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(30, 2))
     y = np.array([0, 1] * 14 + [0, 2])  # class 2 has one row, which many draws miss
+    # A member without sample_weight is fitted on its drawn rows only, so it can miss
+    # a class (members with sample_weight see every row, see the next test).
     model = BaggingClassifier(
-        DecisionTreeClassifier(), n_estimators=10, random_state=0
+        KNeighborsClassifier(n_neighbors=3), n_estimators=10, random_state=0
     ).fit(X, y)
     assert any(len(member.classes_) == 2 for member in model.estimators_)
     proba = model.predict_proba(X)
@@ -268,17 +282,31 @@ def _row_ids(n):
     return np.arange(n, dtype=float)[:, None], np.arange(n) % 2
 
 
-def test_member_gets_draw_counts_times_sample_weight():
+def test_member_with_fit_weights_gets_every_row_weighted_by_its_draw_count():
     X, y = _row_ids(50)
     weight = np.random.RandomState(0).uniform(0.5, 2.0, size=50)
     model = BaggingClassifier(_Recorder(), n_estimators=4, random_state=0).fit(
         X, y, sample_weight=weight
     )
     for member, rows in zip(model.estimators_, model.estimators_samples_, strict=True):
-        received = np.bincount(
-            member.X_[:, 0].astype(int), weights=member.sample_weight_, minlength=50
-        )
-        assert_allclose(received, np.bincount(rows, minlength=50) * weight)
+        # All rows, in order; the undrawn ones at weight 0, as scikit-learn does.
+        assert_array_equal(member.X_, X)
+        assert_allclose(member.sample_weight_, np.bincount(rows, minlength=50))
+
+
+def test_bootstrap_draw_holding_one_class():
+    # Issue 17: members with sample_weight were fitted on the drawn rows only, so a
+    # draw holding one class made LogisticRegression raise.
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 3)
+    y = np.r_[np.zeros(57), np.ones(3)].astype(int)
+    ours = BaggingClassifier(LogisticRegression(), n_estimators=10, random_state=0).fit(X, y)
+    theirs = sk_ensemble.BaggingClassifier(
+        LogisticRegression(), n_estimators=10, random_state=0
+    ).fit(X, y)
+    assert any(not np.isin(1, rows).any() for rows in ours.estimators_samples_)
+    assert_allclose(ours.predict_proba(X), theirs.predict_proba(X))
+    assert_allclose(ours.decision_function(X), theirs.decision_function(X))
 
 
 def test_without_fit_weights_rows_are_drawn_in_proportion_to_weight():
@@ -354,9 +382,9 @@ def test_warm_start_adds_members_without_refitting_old_ones():
 def test_warm_start_errors_and_warning():
     X, y = make_classification(n_samples=100, random_state=0)
     model = BaggingClassifier(n_estimators=4, warm_start=True, random_state=0).fit(X, y)
-    with pytest.warns(UserWarning, match="adds no member"):
+    with pytest.warns(UserWarning, match="without increasing n_estimators does not fit"):
         model.fit(X, y)
-    with pytest.raises(ValueError, match="n_estimators=3 must be at least"):
+    with pytest.raises(ValueError, match="n_estimators=3 must be larger or equal"):
         model.set_params(n_estimators=3).fit(X, y)
     with pytest.raises(ValueError, match="same number of rows"):
         model.set_params(n_estimators=6).fit(X[:50], y[:50])
@@ -364,10 +392,10 @@ def test_warm_start_errors_and_warning():
         model.fit(X, y + 1)
     with pytest.raises(ValueError, match="features"):
         model.fit(X[:, :5], y)
-    # Weights that switch a member without fit weights to weighted draws change the draws.
+    # Weights change the draws, which the old members' out-of-bag rows are replayed from.
     recorder = BaggingClassifier(_RecorderWithoutWeights(), n_estimators=2, warm_start=True)
     recorder.fit(X, y)
-    with pytest.raises(ValueError, match="sample_weight mode"):
+    with pytest.raises(ValueError, match="sample_weight and sampling parameters"):
         recorder.set_params(n_estimators=3).fit(X, y, sample_weight=np.ones(100))
 
 
@@ -450,9 +478,242 @@ def test_bad_sample_weight(weight, message):
         BaggingRegressor(n_estimators=2).fit(X, y, sample_weight=weight)
 
 
-def test_weights_for_an_estimator_without_them_need_bootstrap():
+def test_weights_without_bootstrap_warn_and_draw_weighted_rows_without_replacement():
     X, y = _row_ids(20)
-    with pytest.raises(ValueError, match="needs bootstrap=True"):
-        BaggingClassifier(_RecorderWithoutWeights(), bootstrap=False).fit(
-            X, y, sample_weight=np.ones(20)
-        )
+    weight = np.r_[np.zeros(5), np.ones(15)]
+    with pytest.warns(UserWarning, match="recommended to use bootstrap=True"):
+        model = BaggingClassifier(
+            _RecorderWithoutWeights(), bootstrap=False, max_samples=10, random_state=0
+        ).fit(X, y, sample_weight=weight)
+    for member in model.estimators_:
+        rows = member.X_[:, 0].astype(int)
+        assert len(rows) == len(set(rows)) == 10
+        assert rows.min() >= 5
+
+
+# --- the same members as scikit-learn ------------------------------------------------
+
+
+_SAMPLING = [
+    {},
+    {"max_features": 0.5},
+    {"bootstrap_features": True, "max_samples": 50},
+    {"bootstrap": False, "max_samples": 0.7},
+]
+
+
+@pytest.mark.parametrize("params", _SAMPLING)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize(
+    "member",
+    [LogisticRegression(max_iter=500), KNeighborsClassifier(), DecisionTreeClassifier(), SVC()],
+    ids=type,
+)
+def test_classifier_draws_and_predictions_equal_scikit_learn(member, weighted, params):
+    X, y = make_classification(
+        n_samples=200, n_features=6, n_informative=4, n_classes=3, random_state=0
+    )
+    weight = np.random.RandomState(1).uniform(0, 2, 200) if weighted else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # bootstrap=False with weights
+        ours = BaggingClassifier(member, n_estimators=5, random_state=3, **params)
+        theirs = sk_ensemble.BaggingClassifier(member, n_estimators=5, random_state=3, **params)
+        ours.fit(X, y, sample_weight=weight)
+        theirs.fit(X, y, sample_weight=weight)
+    for a, b in zip(ours.estimators_samples_, theirs.estimators_samples_, strict=True):
+        assert_array_equal(a, b)
+    for a, b in zip(ours.estimators_features_, theirs.estimators_features_, strict=True):
+        assert_array_equal(a, b)
+    assert_allclose(ours.predict_proba(X), theirs.predict_proba(X))
+    assert_allclose(ours.predict_log_proba(X), theirs.predict_log_proba(X))
+    assert_array_equal(ours.predict(X), theirs.predict(X))
+    assert hasattr(ours, "decision_function") == hasattr(theirs, "decision_function")
+    if hasattr(theirs, "decision_function"):
+        assert_allclose(ours.decision_function(X), theirs.decision_function(X))
+
+
+@pytest.mark.parametrize("params", _SAMPLING)
+def test_regressor_predictions_equal_scikit_learn(params):
+    X, y = make_regression(n_samples=150, n_features=5, noise=5.0, random_state=0)
+    weight = np.random.RandomState(2).uniform(0, 2, 150)
+    for member in (Ridge(), DecisionTreeRegressor(max_depth=4), SVR()):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            ours = BaggingRegressor(member, n_estimators=4, random_state=1, **params)
+            theirs = sk_ensemble.BaggingRegressor(
+                member, n_estimators=4, random_state=1, **params
+            )
+            ours.fit(X, y, sample_weight=weight)
+            theirs.fit(X, y, sample_weight=weight)
+        assert_allclose(ours.predict(X), theirs.predict(X))
+
+
+def test_float_max_samples_is_a_fraction_of_the_weight_sum():
+    X, y = _row_ids(100)
+    weight = np.full(100, 0.5)
+    model = BaggingClassifier(_RecorderWithoutWeights(), max_samples=0.4, n_estimators=2)
+    model.fit(X, y, sample_weight=weight)
+    assert all(len(rows) == 20 for rows in model.estimators_samples_)
+    with pytest.warns(UserWarning, match=r"low number \(1\) of bootstrap samples"):
+        model.fit(X, y, sample_weight=np.full(100, 0.01))
+
+
+# --- decision_function, the sequence of members, verbose --------------------------------
+
+
+def test_decision_function_is_the_mean_of_the_members():
+    X, y = load_breast_cancer(return_X_y=True)
+    model = BaggingClassifier(
+        make_pipeline(StandardScaler(), SVC()), n_estimators=4, max_features=0.6,
+        random_state=0,
+    ).fit(X, y)
+    members = [
+        member.decision_function(X[:, cols])
+        for member, cols in zip(model.estimators_, model.estimators_features_, strict=True)
+    ]
+    decision = model.decision_function(X)
+    assert decision.shape == (len(X),)
+    assert_allclose(decision, np.mean(members, axis=0))
+    assert not hasattr(BaggingClassifier(DecisionTreeClassifier()), "decision_function")
+    assert not hasattr(BaggingClassifier().fit(X, y), "decision_function")
+    assert hasattr(BaggingClassifier(SVC()), "decision_function")
+
+
+@pytest.mark.parametrize("cls", [BaggingClassifier, BaggingRegressor])
+def test_fitted_ensemble_is_the_sequence_of_its_members(cls):
+    X, y = make_classification(n_samples=60, random_state=0)
+    model = cls(n_estimators=4, random_state=0).fit(X, y)
+    assert len(model) == 4
+    assert model[1] is model.estimators_[1]
+    assert model[-1] is model.estimators_[-1]
+    assert model[1:3] == model.estimators_[1:3]
+    assert list(model) == model.estimators_
+    theirs = getattr(sk_ensemble, cls.__name__)(n_estimators=4, random_state=0).fit(X, y)
+    assert len(model) == len(theirs)
+
+
+def test_verbose_prints_as_scikit_learn(capsys):
+    X, y = make_classification(n_samples=60, random_state=0)
+    BaggingClassifier(n_estimators=3, verbose=2, random_state=0).fit(X, y)
+    ours = capsys.readouterr().out
+    sk_ensemble.BaggingClassifier(n_estimators=3, verbose=2, random_state=0).fit(X, y)
+    theirs = capsys.readouterr().out
+    assert "Building estimator 3 of 3 for this parallel run (total 3)..." in ours
+    assert [line for line in ours.splitlines() if "Building" in line] == [
+        line for line in theirs.splitlines() if "Building" in line
+    ]
+    BaggingClassifier(n_estimators=3, random_state=0).fit(X, y)
+    assert capsys.readouterr().out == ""
+    with pytest.raises(TypeError, match="verbose must be"):
+        BaggingClassifier(verbose="loud").fit(X, y)
+
+
+# --- metadata routing -------------------------------------------------------------------
+
+
+class _MetadataRecorder(ClassifierMixin, BaseEstimator):
+    """Records the metadata each method receives."""
+
+    def fit(self, X, y, sample_weight=None, metadata=None):
+        self.classes_ = np.unique(y)
+        self.fit_rows_ = len(X)
+        self.fit_metadata_ = metadata
+        self.fit_weight_ = sample_weight
+        return self
+
+    def predict_proba(self, X, metadata=None):
+        self.proba_metadata_ = metadata
+        return np.full((len(X), len(self.classes_)), 1.0 / len(self.classes_))
+
+    def predict(self, X, metadata=None):
+        self.predict_metadata_ = metadata
+        return np.full(len(X), self.classes_[0])
+
+    def decision_function(self, X, metadata=None):
+        self.decision_metadata_ = metadata
+        return np.zeros(len(X))
+
+
+@pytest.fixture
+def routing():
+    with sklearn.config_context(enable_metadata_routing=True):
+        yield
+
+
+def test_metadata_is_routed_to_members_that_request_it(routing):
+    X, y = _row_ids(30)
+    metadata = np.arange(30) * 10
+    member = _MetadataRecorder().set_fit_request(metadata=True, sample_weight=False)
+    member.set_predict_proba_request(metadata=True).set_decision_function_request(
+        metadata=True
+    )
+    model = BaggingClassifier(member, n_estimators=3, random_state=0)
+    model.fit(X, y, metadata=metadata)
+    for fitted, rows in zip(model.estimators_, model.estimators_samples_, strict=True):
+        # Not requesting sample_weight, the member is fitted on its drawn rows, and the
+        # per-row metadata follows them.
+        assert fitted.fit_rows_ == len(rows)
+        assert fitted.fit_weight_ is None
+        assert_array_equal(fitted.fit_metadata_, metadata[rows])
+    model.predict(X, metadata="p")
+    model.decision_function(X, metadata="d")
+    assert all(m.proba_metadata_ == "p" for m in model.estimators_)
+    assert all(m.decision_metadata_ == "d" for m in model.estimators_)
+
+
+def test_requested_sample_weight_gets_draw_counts_on_every_row(routing):
+    X, y = _row_ids(30)
+    member = _MetadataRecorder().set_fit_request(sample_weight=True, metadata=True)
+    model = BaggingClassifier(member, n_estimators=3, random_state=0)
+    model.fit(X, y, metadata="m")
+    for fitted, rows in zip(model.estimators_, model.estimators_samples_, strict=True):
+        assert fitted.fit_rows_ == 30
+        assert fitted.fit_metadata_ == "m"
+        assert_array_equal(fitted.fit_weight_, np.bincount(rows, minlength=30))
+
+
+def test_unrequested_metadata_raises_as_in_scikit_learn(routing):
+    X, y = _row_ids(30)
+    for cls in (BaggingClassifier, sk_ensemble.BaggingClassifier):
+        with pytest.raises(UnsetMetadataPassedError, match="metadata"):
+            cls(_MetadataRecorder(), n_estimators=2).fit(X, y, metadata="m")
+    # Metadata that every member declines is routed nowhere, which is an error too.
+    member = _MetadataRecorder().set_fit_request(metadata=False, sample_weight=False)
+    for cls in (BaggingClassifier, sk_ensemble.BaggingClassifier):
+        with pytest.raises(TypeError, match="not routed to any object"):
+            cls(member, n_estimators=2).fit(X, y, metadata="m")
+
+
+def test_routing_falls_back_to_predict_for_members_without_proba(routing):
+    X, y = _row_ids(30)
+
+    class NoProba(_MetadataRecorder):
+        predict_proba = property()  # hasattr is False
+
+    member = NoProba().set_fit_request(sample_weight=False).set_predict_request(metadata=True)
+    model = BaggingClassifier(member, n_estimators=2, random_state=0).fit(X, y)
+    model.predict_proba(X, metadata="q")
+    assert all(m.predict_metadata_ == "q" for m in model.estimators_)
+
+
+def test_extra_parameters_without_routing_are_refused():
+    X, y = _row_ids(30)
+    for cls in (BaggingClassifier, sk_ensemble.BaggingClassifier):
+        with pytest.raises(ValueError, match="enable_metadata_routing=True"):
+            cls(_MetadataRecorder(), n_estimators=2).fit(X, y, metadata="m")
+    model = BaggingClassifier(_MetadataRecorder(), n_estimators=2).fit(X, y)
+    with pytest.raises(ValueError, match="enable_metadata_routing=True"):
+        model.predict(X, metadata="m")
+
+
+def test_routing_to_scikit_learn_members_gives_scikit_learn_predictions(routing):
+    X, y = make_classification(n_samples=120, random_state=0)
+    weight = np.random.RandomState(0).uniform(0.5, 1.5, 120)
+    member = LogisticRegression().set_fit_request(sample_weight=True)
+    ours = BaggingClassifier(member, n_estimators=4, random_state=0).fit(
+        X, y, sample_weight=weight
+    )
+    theirs = sk_ensemble.BaggingClassifier(member, n_estimators=4, random_state=0).fit(
+        X, y, sample_weight=weight
+    )
+    assert_allclose(ours.predict_proba(X), theirs.predict_proba(X))

@@ -1,14 +1,26 @@
 """Tests of stacking and voting (ensembles.stacking) and of the real-data stack/selection."""
 
 import pickle
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
+import sklearn
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn import ensemble as sk_ensemble
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
-from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge, RidgeCV
+from sklearn.exceptions import NotFittedError, UnsetMetadataPassedError
+from sklearn.frozen import FrozenEstimator
+from sklearn.gaussian_process import GaussianProcessRegressor
+from sklearn.linear_model import (
+    BayesianRidge,
+    LinearRegression,
+    LogisticRegression,
+    Ridge,
+    RidgeCV,
+)
 from sklearn.model_selection import (
     GridSearchCV,
     GroupKFold,
@@ -24,9 +36,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from threadpoolctl import threadpool_limits
 
+from ensembles.bagging import BaggingClassifier
 from ensembles.selection import EnsembleSelectionClassifier
 from ensembles.stacking import (
     FoldAveragedEstimator,
@@ -430,14 +444,14 @@ def test_stack_as_a_pipeline_step_passes_out_of_fold_features_on(cancer):
         ([("a", GaussianNB()), ("a", GaussianNB())], {}, ValueError, "unique names.*'a'"),
         ([("a__b", GaussianNB())], {}, ValueError, "must not contain '__'"),
         ([("cv", GaussianNB())], {}, ValueError, "conflicts with a constructor parameter"),
-        ([("a", "drop")], {}, ValueError, "All estimators are 'drop'"),
+        ([("a", "drop")], {}, ValueError, "All estimators are dropped"),
         ([GaussianNB()], {}, TypeError, r"\(name, estimator\) tuples"),
-        ([("r", Ridge())], {}, ValueError, "'r' .*is not"),
+        ([("s", StandardScaler())], {}, ValueError, "'s' .*is not"),
         (
             [("svc", LinearSVC())],
             {"stack_method": "predict_proba"},
             ValueError,
-            "'svc'.*predict_proba",
+            "svc.*does not implement the method predict_proba",
         ),
         ([("nb", GaussianNB())], {"stack_method": "proba"}, ValueError, "stack_method"),
         ([("nb", GaussianNB())], {"cv": ShuffleSplit(3)}, ValueError, "partition"),
@@ -612,3 +626,235 @@ def test_real_data_stack_and_selection_beat_best_base_model(name, refit):
     # comparing outer-fold estimates; a leaky or broken blend loses by far more.
     assert cv_score(stack) >= best_single - 1e-3
     assert cv_score(selection) >= best_single - 1e-3
+
+
+# --------------------------------------------------------------------------------------
+# scikit-learn's API: prefit, predict parameters, regressors in a classifier stack,
+# verbose, flatten_transform, metadata routing
+# --------------------------------------------------------------------------------------
+
+
+def test_prefit_stack_equals_scikit_learn_and_keeps_the_estimators(iris):
+    X, y = iris
+    first, second = np.arange(len(y)) % 2 == 0, np.arange(len(y)) % 2 == 1
+    fitted = [
+        ("lr", LogisticRegression(max_iter=1000).fit(X[first], y[first])),
+        ("nb", GaussianNB().fit(X[first], y[first])),
+    ]
+    ours = StackingClassifier(fitted, cv="prefit").fit(X[second], y[second])
+    theirs = sk_ensemble.StackingClassifier(fitted, cv="prefit").fit(X[second], y[second])
+    assert all(a is b for a, (_, b) in zip(ours.estimators_, fitted, strict=True))
+    # The base models were not refitted on the stack's rows.
+    assert_array_equal(ours.estimators_[0].coef_, fitted[0][1].coef_)
+    assert_allclose(ours.transform(X), theirs.transform(X))
+    assert_allclose(ours.oof_predictions_, theirs.transform(X[second]))
+    assert_allclose(ours.predict_proba(X), theirs.predict_proba(X))
+    assert_array_equal(ours.predict(X), theirs.predict(X))
+
+
+def test_frozen_estimators_under_any_cv_equal_prefit(iris):
+    X, y = iris
+    half = np.arange(len(y)) % 2 == 0
+    fitted = [("lr", LogisticRegression(max_iter=1000).fit(X[half], y[half]))]
+    prefit = StackingClassifier(fitted, cv="prefit").fit(X, y)
+    frozen = StackingClassifier([("lr", FrozenEstimator(fitted[0][1]))], cv=3).fit(X, y)
+    assert_allclose(frozen.predict_proba(X), prefit.predict_proba(X))
+
+
+@pytest.mark.parametrize("cls", [StackingClassifier, StackingRegressor])
+def test_prefit_needs_fitted_estimators(cls):
+    X, y = load_iris(return_X_y=True)
+    base = classifiers() if cls is StackingClassifier else regressors()
+    with pytest.raises(NotFittedError):
+        cls(base, cv="prefit").fit(X, y)
+    with pytest.raises(InvalidParameterError, match="cv"):
+        cls(base, cv="prefitted").fit(X, y)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("final", [BayesianRidge(), GaussianProcessRegressor()], ids=type)
+def test_predict_parameters_reach_the_final_estimator(final):
+    X, y = load_diabetes(return_X_y=True)
+    X, y = X[:200], y[:200]
+    ours = StackingRegressor(regressors(), final_estimator=final).fit(X, y)
+    theirs = sk_ensemble.StackingRegressor(regressors(), final_estimator=final).fit(X, y)
+    mean, std = ours.predict(X, return_std=True)
+    their_mean, their_std = theirs.predict(X, return_std=True)
+    assert_allclose(mean, their_mean)
+    assert_allclose(std, their_std)
+    assert_allclose(mean, ours.predict(X))
+    with pytest.raises(TypeError, match="return_variance"):
+        ours.predict(X, return_variance=True)
+
+
+def test_regressors_as_base_models_of_a_classifier_stack(iris):
+    X, y = iris
+    labels = np.array(["setosa", "versicolor", "virginica"])[y]
+    base = [("ridge", Ridge()), ("lr", LogisticRegression(max_iter=1000))]
+    ours = StackingClassifier(base).fit(X, labels)
+    theirs = sk_ensemble.StackingClassifier(base).fit(X, labels)
+    # The regressor was fitted on the class codes and stacks one column.
+    assert_allclose(ours.named_estimators_["ridge"].coef_, Ridge().fit(X, y).coef_)
+    assert ours.transform(X).shape == (len(y), 4)
+    assert_allclose(ours.transform(X), theirs.transform(X))
+    assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-6)
+    assert_array_equal(ours.predict(X), theirs.predict(X))
+    assert ours.get_feature_names_out().tolist()[0] == "ridge"
+    # Without refit the fold models serve, as means of the regressors' predictions.
+    fold_averaged = StackingClassifier(base, refit=False).fit(X, labels)
+    assert fold_averaged.predict_proba(X).shape == (len(y), 3)
+
+
+def test_stacking_verbose_reports_the_fits(iris, capfd):
+    X, y = iris
+    StackingClassifier(classifiers(), cv=3).fit(X, y)
+    assert capfd.readouterr().err == ""
+    StackingClassifier(classifiers(), cv=3, verbose=10).fit(X, y)
+    # joblib's progress lines over the 2 x 3 fold fits and the 2 refits.
+    assert "Done 8 out of 8" in capfd.readouterr().err
+
+
+def test_voting_verbose_prints_scikit_learn_lines(iris, capsys):
+    X, y = iris
+    VotingClassifier(classifiers(), verbose=True).fit(X, y)
+    ours = capsys.readouterr().out.splitlines()
+    sk_ensemble.VotingClassifier(classifiers(), verbose=True).fit(X, y)
+    theirs = capsys.readouterr().out.splitlines()
+    pattern = r"\[Voting\] \.+ \({} of 2\) Processing {}, total= +\d+\.\ds$"
+    for line, number, name in zip(ours, (1, 2), ("lr", "dt"), strict=True):
+        assert re.match(pattern.format(number, name), line)
+    assert [len(line) for line in ours] == [len(line) for line in theirs]
+    VotingRegressor(regressors(), verbose=True).fit(X, y)
+    assert "(2 of 2) Processing dt" in capsys.readouterr().out
+    VotingClassifier(classifiers()).fit(X, y)
+    assert capsys.readouterr().out == ""
+
+
+def test_flatten_transform_as_scikit_learn(iris):
+    X, y = iris
+    for flatten in (True, False):
+        ours = VotingClassifier(classifiers(), voting="soft", flatten_transform=flatten)
+        theirs = sk_ensemble.VotingClassifier(
+            classifiers(), voting="soft", flatten_transform=flatten
+        )
+        out, expected = ours.fit(X, y).transform(X), theirs.fit(X, y).transform(X)
+        assert out.shape == expected.shape == ((150, 6) if flatten else (2, 150, 3))
+        assert_allclose(out, expected)
+    with pytest.raises(ValueError, match="`flatten_transform=False`"):
+        ours.get_feature_names_out()
+
+
+def test_predict_proba_of_hard_voting_says_why_it_is_missing(iris):
+    X, y = iris
+    model = VotingClassifier(classifiers()).fit(X, y)
+    with pytest.raises(AttributeError) as info:
+        model.predict_proba(X)
+    assert "voting='hard'" in str(info.value.__cause__)
+
+
+class MetadataRecorder(ClassifierMixin, BaseEstimator):
+    """Records the metadata its fit and predict receive."""
+
+    def fit(self, X, y, sample_weight=None, metadata=None):
+        self.classes_ = np.unique(y)
+        self.fit_rows_ = len(y)
+        self.fit_metadata_ = metadata
+        self.fit_weight_ = sample_weight
+        return self
+
+    def predict_proba(self, X):
+        return np.full((len(X), len(self.classes_)), 1.0 / len(self.classes_))
+
+    def predict(self, X, metadata=None):
+        self.predict_metadata_ = metadata
+        return np.full(len(X), self.classes_[0])
+
+
+@pytest.fixture
+def routing():
+    with sklearn.config_context(enable_metadata_routing=True):
+        yield
+
+
+def test_stacking_routes_metadata_to_the_requesting_members(iris, routing):
+    X, y = iris
+    metadata = np.arange(len(y))
+    weight = np.linspace(0.5, 1.5, len(y))
+    cv = StratifiedKFold(3)
+    asks = MetadataRecorder().set_fit_request(metadata=True, sample_weight=True)
+    declines = MetadataRecorder().set_fit_request(metadata=False, sample_weight=False)
+    final = MetadataRecorder().set_predict_request(metadata=True)
+    stack = StackingClassifier(
+        [("asks", asks), ("declines", declines)], final_estimator=final, cv=cv, refit=False
+    ).fit(X, y, metadata=metadata, sample_weight=weight)
+    folds = stack.named_estimators_["asks"].estimators_
+    for model, (train, _) in zip(folds, cv.split(X, y), strict=True):
+        # Per-row metadata is split over the folds as the rows are.
+        assert_array_equal(model.fit_metadata_, metadata[train])
+        assert_array_equal(model.fit_weight_, weight[train])
+    for model in stack.named_estimators_["declines"].estimators_:
+        assert model.fit_metadata_ is None and model.fit_weight_ is None
+    stack.predict(X, metadata="final")
+    assert stack.final_estimator_.predict_metadata_ == "final"
+
+
+@pytest.mark.parametrize(
+    "ours, theirs",
+    [
+        (StackingClassifier, sk_ensemble.StackingClassifier),
+        (VotingClassifier, sk_ensemble.VotingClassifier),
+    ],
+)
+def test_unrequested_metadata_raises_as_in_scikit_learn(iris, routing, ours, theirs):
+    X, y = iris
+    for cls in (ours, theirs):
+        with pytest.raises(UnsetMetadataPassedError, match=r"\[metadata\] are passed"):
+            cls([("rec", MetadataRecorder())]).fit(X, y, metadata="m")
+
+
+@pytest.mark.parametrize(
+    "ours, theirs",
+    [
+        (StackingClassifier, sk_ensemble.StackingClassifier),
+        (VotingClassifier, sk_ensemble.VotingClassifier),
+    ],
+)
+def test_metadata_without_routing_is_refused_as_in_scikit_learn(iris, ours, theirs):
+    X, y = iris
+    for cls in (ours, theirs):
+        with pytest.raises(ValueError, match="enable_metadata_routing=True"):
+            cls([("rec", MetadataRecorder())]).fit(X, y, metadata="m")
+
+
+def test_voting_routes_metadata_and_weights(iris, routing):
+    X, y = iris
+    weight = np.linspace(0.5, 1.5, len(y))
+    asks = MetadataRecorder().set_fit_request(metadata=True, sample_weight=True)
+    only_metadata = MetadataRecorder().set_fit_request(metadata=True, sample_weight=False)
+    model = VotingClassifier([("asks", asks), ("only", only_metadata)], voting="soft")
+    model.fit(X, y, sample_weight=weight, metadata="m")
+    assert_array_equal(model.named_estimators_["asks"].fit_weight_, weight)
+    assert model.named_estimators_["only"].fit_weight_ is None
+    assert all(est.fit_metadata_ == "m" for est in model.estimators_)
+    # A scikit-learn member that requested the weights fits as without routing.
+    X_reg, y_reg = load_diabetes(return_X_y=True)
+    reg_weight = np.random.RandomState(0).uniform(0.5, 2.0, len(y_reg))
+    regressor = Ridge().set_fit_request(sample_weight=True)
+    routed = VotingRegressor([("ridge", regressor)]).fit(X_reg, y_reg, sample_weight=reg_weight)
+    with sklearn.config_context(enable_metadata_routing=False):
+        plain = VotingRegressor([("ridge", Ridge())]).fit(
+            X_reg, y_reg, sample_weight=reg_weight
+        )
+    assert_allclose(routed.predict(X_reg), plain.predict(X_reg))
+    assert_allclose(routed.predict(X_reg), Ridge().fit(X_reg, y_reg, reg_weight).predict(X_reg))
+
+
+def test_an_unfitted_ensemble_can_be_the_final_estimator(iris):
+    # Ensembles have len(), so an unfitted one has no truth value: the stack must not
+    # test the final estimator with ``or``.
+    X, y = iris
+    stack = StackingClassifier(classifiers(), final_estimator=BaggingClassifier(n_estimators=3))
+    assert hasattr(stack, "predict_proba") and not hasattr(stack, "decision_function")
+    stack.fit(X, y)
+    assert len(stack.final_estimator_) == 3
+    assert stack.predict_proba(X).shape == (150, 3)
