@@ -21,6 +21,7 @@ from sklearn.utils.validation import (
 )
 
 from .._engine.binning import BinMapper
+from .._engine.explain import TreeExplainer
 from .._engine.grower import GrowthParams
 from .._threads import threads
 from .booster import Booster, BoostingParams, EvalSet, train
@@ -315,6 +316,86 @@ class _BaseGradientBoosting(BaseEstimator):
         with threads(self.n_jobs):
             return self._booster.apply(X, self._default_iteration_range(iteration_range))
 
+    def _predict_option(self, X, iteration_range, output_margin, pred_leaf, pred_contribs,
+                        pred_interactions):
+        """The result of ``predict``'s leaf or SHAP options, or None when none is set."""
+        options = {"output_margin": output_margin, "pred_leaf": pred_leaf,
+                   "pred_contribs": pred_contribs, "pred_interactions": pred_interactions}
+        chosen = [name for name, flag in options.items() if flag]
+        if len(chosen) > 1:
+            raise ValueError(f"predict takes at most one of output_margin, pred_leaf, "
+                             f"pred_contribs and pred_interactions; got {', '.join(chosen)}.")
+        if pred_leaf:
+            return self.apply(X, iteration_range)
+        if pred_contribs:
+            return self.predict_contribs(X, iteration_range)
+        if pred_interactions:
+            return self.predict_interactions(X, iteration_range)
+        return None
+
+    def _shap(self, X, iteration_range, interactions):
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        booster = self._booster
+        start, stop = booster._tree_range(self._default_iteration_range(iteration_range))
+        trees = [(t.feature, t.threshold, t.default_left, t.left, t.right, t.value, t.cover)
+                 for t in booster.trees[start:stop]]
+        K = booster.n_outputs
+        explainer = TreeExplainer(trees, [i % K for i in range(len(trees))], K)
+        F = self.n_features_in_
+        with threads(self.n_jobs):
+            if interactions:
+                out = explainer.interactions(X, 0, len(trees), F)
+                out[:, :, F, F] += booster.base_margin
+            else:
+                out = explainer.contributions(X, 0, len(trees), F)
+                out[:, :, F] += booster.base_margin
+        return out[:, 0] if K == 1 else out
+
+    def predict_contribs(self, X, iteration_range=None):
+        """SHAP values of the raw margin: exact path-dependent TreeSHAP.
+
+        Each feature's contribution is its Shapley value in the game whose value for a
+        feature subset is the trees' expected margin given those features (the expectation
+        following the training covers where a feature is unknown). The contributions and
+        the bias (the expected margin, last column) of a row sum to its raw margin.
+        ``predict(X, pred_contribs=True)`` is the same; the layout is XGBoost's.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        iteration_range : (int, int), optional
+            Rounds to explain; default those :meth:`predict` uses.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features + 1), or (n_samples, n_classes,
+        n_features + 1) for more than two classes
+        """
+        return self._shap(X, iteration_range, interactions=False)
+
+    def predict_interactions(self, X, iteration_range=None):
+        """SHAP interaction values of the raw margin.
+
+        Entry ``[i, j]`` (``i != j``) is half the change in feature ``j``'s SHAP value
+        between feature ``i`` known and unknown; the diagonal holds the rest of each
+        feature's contribution, so a row ``[i, :]`` sums to feature ``i``'s contribution of
+        :meth:`predict_contribs`. The bias is at ``[-1, -1]``.
+        ``predict(X, pred_interactions=True)`` is the same; the layout is XGBoost's.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        iteration_range : (int, int), optional
+            Rounds to explain; default those :meth:`predict` uses.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features + 1, n_features + 1), or (n_samples,
+        n_classes, n_features + 1, n_features + 1) for more than two classes
+        """
+        return self._shap(X, iteration_range, interactions=True)
+
     def _staged_raw(self, X):
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
@@ -534,8 +615,31 @@ class GradientBoostingRegressor(RegressorMixin, _BaseGradientBoosting):
     def _labels_from_dict(self, doc):
         pass
 
-    def predict(self, X, output_margin=False, iteration_range=None):
-        """Predicted values (or raw margins with ``output_margin=True``)."""
+    def predict(self, X, output_margin=False, iteration_range=None, *, pred_leaf=False,
+                pred_contribs=False, pred_interactions=False):
+        """Predicted values, or raw margins, leaf indices or SHAP values.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        output_margin : bool, default=False
+            Return the raw margin (before the objective's link) instead.
+        iteration_range : (int, int), optional
+            Rounds ``[start, stop)`` to use; default all (the best ones after early
+            stopping).
+        pred_leaf, pred_contribs, pred_interactions : bool, default=False
+            Return the leaf indices (as :meth:`apply`), the SHAP contributions (as
+            :meth:`predict_contribs`) or the SHAP interaction values (as
+            :meth:`predict_interactions`) instead; at most one of the four options.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,), or the shape of the option's result
+        """
+        special = self._predict_option(X, iteration_range, output_margin, pred_leaf,
+                                       pred_contribs, pred_interactions)
+        if special is not None:
+            return special
         raw = self._raw(X, iteration_range)
         return raw[:, 0] if output_margin else self._objective.transform(raw)
 
@@ -665,8 +769,32 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
             return np.column_stack([1.0 - p, p])
         return p
 
-    def predict(self, X, output_margin=False, iteration_range=None):
-        """Predicted class labels (or raw margins with ``output_margin=True``)."""
+    def predict(self, X, output_margin=False, iteration_range=None, *, pred_leaf=False,
+                pred_contribs=False, pred_interactions=False):
+        """Predicted class labels, or raw margins, leaf indices or SHAP values.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        output_margin : bool, default=False
+            Return the raw margins (log-odds of the positive class for two classes, one
+            column per class otherwise) instead.
+        iteration_range : (int, int), optional
+            Rounds ``[start, stop)`` to use; default all (the best ones after early
+            stopping).
+        pred_leaf, pred_contribs, pred_interactions : bool, default=False
+            Return the leaf indices (as :meth:`apply`), the SHAP contributions to the
+            margins (as :meth:`predict_contribs`) or the SHAP interaction values (as
+            :meth:`predict_interactions`) instead; at most one of the four options.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,), or the shape of the option's result
+        """
+        special = self._predict_option(X, iteration_range, output_margin, pred_leaf,
+                                       pred_contribs, pred_interactions)
+        if special is not None:
+            return special
         raw = self._raw(X, iteration_range)
         if output_margin:
             return raw[:, 0] if raw.shape[1] == 1 else raw
