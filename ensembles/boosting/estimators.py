@@ -435,6 +435,69 @@ class _BaseGradientBoosting(BaseEstimator):
         total = scores.sum()
         return scores / total if total > 0 else np.zeros(n)
 
+    def get_dump(self, feature_names=None, with_stats=False, dump_format="text"):
+        """The trees as text or JSON, one string per tree (XGBoost's ``get_dump``).
+
+        Parameters
+        ----------
+        feature_names : list of str, optional
+            Names to show; default ``feature_names_in_`` (fitted on a DataFrame), else
+            ``f0, f1, ...``.
+        with_stats : bool, default=False
+            Also show each split's gain and each node's cover (hessian sum).
+        dump_format : {"text", "json"}, default="text"
+            XGBoost's layouts. A split reads ``[f<=t] yes=...,no=...,missing=...``: rows
+            with ``x <= t`` go to ``yes`` (XGBoost writes ``x < t``), missing values to
+            ``missing``; a threshold of ``inf`` splits off the missing values alone. Leaf
+            values include the learning rate, as in XGBoost.
+
+        Returns
+        -------
+        list of str
+            One per tree, in :meth:`apply`'s order (round-major, one tree per class per
+            round for more than two classes); node ids are those of :meth:`apply`.
+        """
+        from ._dump import DUMP_FORMATS, dump_json, dump_text, feature_names_of
+
+        check_is_fitted(self)
+        if dump_format not in DUMP_FORMATS:
+            raise ValueError(f"dump_format must be one of {DUMP_FORMATS}, got "
+                             f"{dump_format!r}.")
+        names = feature_names_of(self, feature_names)
+        dump = dump_text if dump_format == "text" else dump_json
+        return [dump(tree, names, bool(with_stats)) for tree in self._booster.trees]
+
+    def trees_to_dataframe(self, feature_names=None):
+        """The trees as a pandas DataFrame, one row per node (XGBoost's columns).
+
+        Columns: ``Tree``, ``Node`` (node id, as :meth:`apply` returns), ``ID``
+        (``"tree-node"``), ``Feature`` (the feature name, ``"Leaf"`` at leaves), ``Split``
+        (threshold: rows with ``x <= Split`` go to ``Yes``; XGBoost's means ``x <
+        Split``), ``Yes``, ``No``, ``Missing`` (the child IDs), ``Gain`` (the split's loss
+        reduction; the leaf value at leaves), ``Cover`` (hessian sum) and ``Category``
+        (always NaN: no categorical splits).
+
+        Parameters
+        ----------
+        feature_names : list of str, optional
+            As in :meth:`get_dump`.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("trees_to_dataframe needs pandas (pip install pandas).") \
+                from None
+        from ._dump import DATAFRAME_COLUMNS, feature_names_of, trees_table
+
+        check_is_fitted(self)
+        names = feature_names_of(self, feature_names)
+        return pd.DataFrame(trees_table(self._booster.trees, names),
+                            columns=list(DATAFRAME_COLUMNS))
+
     # ------------------------------------------------------------------ persistence
     def save_model(self, path):
         """Write the fitted model to ``path`` as JSON (format documented in docs/).
