@@ -88,7 +88,7 @@ def test_docs_build_without_warnings(built):
     )
     for page in ["index", "getting_started", "user_guide/gradient_boosting",
                  "user_guide/averaging", "user_guide/adaboost", "user_guide/stacking",
-                 "user_guide/choosing", "api/index", "migration", "model_format",
+                 "user_guide/choosing", "user_guide/explaining", "api/index", "migration", "model_format",
                  "benchmarks", "examples/index"]:
         assert (out / f"{page}.html").is_file(), f"{page}.html was not built"
 
@@ -107,7 +107,7 @@ def test_examples_ran_and_show_output_and_figures(built):
     done, out = built
     assert done.returncode == 0, "the docs build failed; see test_docs_build_without_warnings"
     pages = {"early_stopping": True, "feature_importances": True,
-             "forest_vs_boosting": True, "titanic_stacking": False}
+             "forest_vs_boosting": True, "titanic_stacking": False, "plotting": True}
     for name, draws in pages.items():
         html = (out / "examples" / f"{name}.html").read_text(encoding="utf-8")
         if not DATASETS.is_dir():

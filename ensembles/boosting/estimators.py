@@ -499,13 +499,29 @@ class _BaseGradientBoosting(BaseEstimator):
                             columns=list(DATAFRAME_COLUMNS))
 
     # ------------------------------------------------------------------ persistence
-    def save_model(self, path):
+    def save_model(self, path, format="ensembles"):
         """Write the fitted model to ``path`` as JSON (format documented in docs/).
 
-        The file holds the parameters, the label classes, the binning edges and every tree;
-        :meth:`load_model` restores bit-identical predictions.
+        Parameters
+        ----------
+        path : str or path-like
+            The file to write.
+        format : {"ensembles", "xgboost"}, default="ensembles"
+            ``"ensembles"``: this library's file, holding the parameters, the label
+            classes, the binning edges and every tree; :meth:`load_model` restores
+            bit-identical predictions. ``"xgboost"``: XGBoost's JSON model format, which
+            ``xgboost.Booster(model_file=path)`` (and tools that read XGBoost models)
+            load and predict with to float32 precision; :meth:`load_model` does not read
+            it back. See the model format page for what does not carry over.
         """
         check_is_fitted(self)
+        if format == "xgboost":
+            from ._xgboost_format import write_xgboost_model
+
+            write_xgboost_model(self, path)
+            return
+        if format != "ensembles":
+            raise ValueError(f"format must be 'ensembles' or 'xgboost', got {format!r}.")
         if callable(self.objective):
             raise ValueError("A model trained with a callable objective cannot be saved: "
                              "the callable is code, which the JSON format never stores.")
