@@ -184,7 +184,7 @@ def plot_tree(model, tree_index=0, *, feature_names=None, ax=None, precision=3,
     Parameters
     ----------
     model : fitted tree model of ensembles
-        Gradient boosting (trees in :meth:`apply`'s order), a forest (its members' trees)
+        Gradient boosting (trees in the order of its ``apply``), a forest (its members' trees)
         or a decision tree.
     tree_index : int, default=0
     feature_names : list of str, optional

@@ -88,8 +88,8 @@ def test_docs_build_without_warnings(built):
     )
     for page in ["index", "getting_started", "user_guide/gradient_boosting",
                  "user_guide/averaging", "user_guide/adaboost", "user_guide/stacking",
-                 "user_guide/choosing", "user_guide/explaining", "api/index", "migration", "model_format",
-                 "benchmarks", "examples/index"]:
+                 "user_guide/choosing", "user_guide/explaining", "api/index", "migration",
+                 "model_format", "benchmarks", "examples/index"]:
         assert (out / f"{page}.html").is_file(), f"{page}.html was not built"
 
 
