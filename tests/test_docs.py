@@ -103,6 +103,25 @@ def test_every_public_class_and_function_is_in_the_api_reference(built):
                          f"page under docs/api/): {missing}")
 
 
+def test_pages_load_no_script_from_another_host(built):
+    """The built pages work offline: every script (MathJax included) ships with them."""
+    done, out = built
+    assert done.returncode == 0, "the docs build failed; see test_docs_build_without_warnings"
+    remote, with_math = [], []
+    for page in out.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        for src in re.findall(r"<script[^>]*\bsrc=[\"']([^\"']+)", html):
+            if re.match(r"(https?:)?//", src):
+                remote.append(f"{page.relative_to(out)}: {src}")
+            elif "mathjax" in src.lower():
+                with_math.append(page)
+                local = (page.parent / src.split("?")[0]).resolve()
+                assert local.is_file(), f"{page.relative_to(out)} loads missing {src}"
+    assert not remote, f"pages load scripts from other hosts: {remote[:5]}"
+    # The user guide's formulas are typeset by the shipped MathJax.
+    assert out / "user_guide" / "gradient_boosting.html" in with_math
+
+
 def test_examples_ran_and_show_output_and_figures(built):
     done, out = built
     assert done.returncode == 0, "the docs build failed; see test_docs_build_without_warnings"
