@@ -4,7 +4,7 @@ Run from the repository root::
 
     python benchmarks/run.py --suite quick          # under 3 minutes on 2 cores
     python benchmarks/run.py --suite full           # under an hour
-    python benchmarks/run.py --suite core           # issue 2: 10^6 x 28, vs XGBoost
+    python benchmarks/run.py --suite core           # boosting: 10^6 x 28, vs XGBoost
     python benchmarks/run.py --suite explain        # SHAP contributions, vs XGBoost
     python benchmarks/run.py --only xgboost lightgbm digits synth-clf 1e5 --threads 4
 
@@ -123,7 +123,7 @@ SUITES = {
         baseline="xgboost",
     ),
     "forest": Suite(
-        "issue 3: make_classification 200,000 x 28, 100 trees, max_features sqrt",
+        "forests: make_classification 200,000 x 28, 100 trees, max_features sqrt",
         tasks=("synth-clf",),
         estimators=FORESTS + PEER_FORESTS,
         sizes=(200_000,),
@@ -131,7 +131,8 @@ SUITES = {
         timeout_s=900,
     ),
     "core": Suite(
-        "issue 2: make_classification 10^6 x 28, 100 trees, depth 6, lr 0.1, 256 bins",
+        "boosting against XGBoost: make_classification 10^6 x 28, 100 trees, depth 6, lr 0.1, "
+        "256 bins",
         tasks=("synth-clf",),
         estimators=("ensembles-gb", "xgboost", "lightgbm", "sklearn-hgb"),
         sizes=(1_000_000,),
