@@ -374,3 +374,20 @@ def test_forests_match_shap_tree_explainer(make):
         np.testing.assert_allclose(contribs[:, -1], np.ravel(explainer.expected_value)[0],
                                    atol=1e-10)
         np.testing.assert_allclose(interactions[:, :-1, :-1], expected_int, atol=1e-10)
+
+
+@pytest.mark.parametrize("budget", [0, 3000], ids=["no-tables", "some-tables"])
+def test_coefficient_tables_give_the_direct_values(budget, monkeypatch):
+    """Leaves with few path features read their Shapley coefficients from a table of all
+    satisfied-split patterns; the tables hold what the direct computation gives."""
+    import ensembles._engine.explain as explain
+
+    X, y = _data(n=500, seed=10)
+    booster = GradientBoostingClassifier(n_estimators=8, max_depth=5).fit(
+        X, np.digitize(y, [-1, 0.5]))
+    forest = RandomForestRegressor(n_estimators=4, random_state=0).fit(X, y)
+    expected = [booster.predict_contribs(X), forest.predict_contribs(X)]
+    monkeypatch.setattr(explain, "_TABLE_BUDGET", budget)
+    got = [booster.predict_contribs(X), forest.predict_contribs(X)]
+    for a, b in zip(got, expected, strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-13)

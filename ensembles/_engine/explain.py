@@ -30,7 +30,12 @@ elementary symmetric polynomials of the zero fractions in ``B``)::
 
 The ``e_k`` of ``A`` cost ``O(d^2)``; those of ``A`` minus one element follow from them by
 one forward recurrence each, so a leaf costs ``O(d^2)`` per row, the bound of the original
-algorithm, without its recursion. The tree's contributions are the sums over its leaves;
+algorithm, without its recursion. Better still, a leaf's values depend on the row only
+through the pattern ``A``: for leaves of at most ``_TABLE_MAX_ELEMENTS`` elements the
+coefficients of all ``2^d`` patterns are computed once per call (the idea of Fast TreeSHAP
+v2, Yang 2021), and a row costs ``O(d)`` per leaf: find its pattern, add ``d`` numbers.
+The tables hold exactly what the direct computation gives. The tree's contributions are
+the sums over its leaves;
 their total plus the bias ``sum_l v_l prod_j z_j`` (the cover-weighted mean of the leaves)
 is the tree's prediction (Shapley efficiency).
 
@@ -50,6 +55,11 @@ from .._threads import run_parallel
 # Fewer rows than this per thread are not worth a thread (a row costs every leaf of
 # every tree, so far fewer than for prediction).
 _MIN_ROWS_PER_THREAD = 64
+# Leaves whose paths split on at most this many distinct features get a table of their
+# Shapley coefficients for every pattern of satisfied splits (Fast TreeSHAP v2, Yang
+# 2021); tables take at most this many float64 in all.
+_TABLE_MAX_ELEMENTS = 10
+_TABLE_BUDGET = 1 << 24
 
 
 @njit(cache=True, nogil=True)
@@ -196,27 +206,93 @@ def _path_ok(X, i, p0, n, p_feature, p_lo, p_hi, p_nan, ok):
 
 
 @njit(cache=True, nogil=True)
+def _fill_tables(path_ptr, p_zero, table_ptr, W, table):
+    """For each leaf with a table (``table_ptr >= 0``), the coefficients of every pattern
+    of satisfied path elements: ``table[table_ptr + pattern * d + j]`` for element ``j``
+    of a leaf with ``d`` elements, where bit ``j`` of ``pattern`` says whether element
+    ``j`` holds."""
+    max_d = W.shape[0]
+    ok = np.empty(max_d, dtype=np.bool_)
+    e = np.empty(max_d + 1)
+    coef = np.empty(max_d)
+    for leaf in range(table_ptr.shape[0]):
+        base = table_ptr[leaf]
+        if base < 0:
+            continue
+        p0 = path_ptr[leaf]
+        d = path_ptr[leaf + 1] - p0
+        for pattern in range(1 << d):
+            for j in range(d):
+                ok[j] = (pattern >> j) & 1
+            _leaf_coefs(ok, p_zero, p0, d, -1, W, e, coef)
+            for j in range(d):
+                table[base + pattern * d + j] = coef[j]
+
+
+# Rows explained together: their contributions stay in cache while every leaf is visited.
+_ROW_BLOCK = 64
+
+
+@njit(cache=True, nogil=True)
 def _contrib_rows(r0, r1, X, leaf_node, leaf_col, path_ptr, p_feature, p_lo, p_hi, p_nan,
-                  p_zero, value, W, leaf0, leaf1, out):
+                  p_zero, value, W, table_ptr, table, leaf0, leaf1, out):
     max_d = W.shape[0]
     ok = np.empty(max_d, dtype=np.bool_)
     e = np.empty(max_d + 1)
     coef = np.empty(max_d)
     n_values = value.shape[1]
-    for i in range(r0, r1):
+    feat = np.empty(max_d, dtype=np.uint64)
+    lo = np.empty(max_d)
+    hi = np.empty(max_d)
+    nan_ok = np.empty(max_d, dtype=np.bool_)
+    vals = np.empty(n_values)
+    for b0 in range(r0, r1, _ROW_BLOCK):
+        b1 = min(b0 + _ROW_BLOCK, r1)
         for leaf in range(leaf0, leaf1):
             p0 = path_ptr[leaf]
             n = path_ptr[leaf + 1] - p0
             if n == 0:
                 continue
-            _path_ok(X, i, p0, n, p_feature, p_lo, p_hi, p_nan, ok)
-            _leaf_coefs(ok, p_zero, p0, n, -1, W, e, coef)
             node = leaf_node[leaf]
             col = leaf_col[leaf]
-            for k in range(n_values):
-                v = value[node, k]
+            base = table_ptr[leaf]
+            if base >= 0:
+                # The leaf's path in local arrays, indexed without sign checks: this loop
+                # runs once per row and leaf.
                 for j in range(n):
-                    out[i, col + k, p_feature[p0 + j]] += coef[j] * v
+                    feat[j] = p_feature[p0 + j]
+                    lo[j] = p_lo[p0 + j]
+                    hi[j] = p_hi[p0 + j]
+                    nan_ok[j] = p_nan[p0 + j]
+                for k in range(n_values):
+                    vals[k] = value[node, k]
+                un = np.uint64(n)
+                for i in range(b0, b1):
+                    # A leaf's Shapley values depend on the row only through which of its
+                    # path elements the row satisfies: read them from the leaf's table.
+                    ui = np.uint64(i)
+                    pattern = np.uint64(0)
+                    for j in range(un):
+                        x = X[ui, feat[j]]
+                        if x != x:
+                            hit = nan_ok[j]
+                        else:
+                            hit = lo[j] < x and x <= hi[j]
+                        pattern |= np.uint64(hit) << j
+                    row = np.uint64(base) + pattern * un
+                    for k in range(n_values):
+                        v = vals[k]
+                        c = np.uint64(col + k)
+                        for j in range(un):
+                            out[ui, c, feat[j]] += table[row + j] * v
+                continue
+            for i in range(b0, b1):
+                _path_ok(X, i, p0, n, p_feature, p_lo, p_hi, p_nan, ok)
+                _leaf_coefs(ok, p_zero, p0, n, -1, W, e, coef)
+                for k in range(n_values):
+                    v = value[node, k]
+                    for j in range(n):
+                        out[i, col + k, p_feature[p0 + j]] += coef[j] * v
 
 
 @njit(cache=True, nogil=True)
@@ -303,6 +379,14 @@ class TreeExplainer:
         self.leaf_col = np.repeat(np.asarray(outputs, dtype=np.int64), n_per_tree)
         self.n_outputs = int(n_outputs)
         self.W = _shapley_weights(int(max(max_depth, 1)))
+        # Tables for leaves of few path elements (2**d patterns of d coefficients each),
+        # within a memory budget; the other leaves are computed row by row.
+        d = np.diff(self.path_ptr)
+        size = np.where(d <= _TABLE_MAX_ELEMENTS, d << np.minimum(d, _TABLE_MAX_ELEMENTS), 0)
+        within = (size > 0) & (np.cumsum(size) <= _TABLE_BUDGET)
+        self.table_ptr = np.where(within, np.cumsum(np.where(within, size, 0)) - size, -1)
+        self.table = np.empty(int(size[within].sum()))
+        _fill_tables(self.path_ptr, self.p_zero, self.table_ptr, self.W, self.table)
 
     def _leaf_range(self, start, stop):
         return int(self.tree_leaves[start]), int(self.tree_leaves[stop])
@@ -321,8 +405,8 @@ class TreeExplainer:
         out = np.zeros((X.shape[0], self.n_outputs, n_features + 1))
         run_parallel(_contrib_rows, X.shape[0], X, self.leaf_node, self.leaf_col,
                      self.path_ptr, self.p_feature, self.p_lo, self.p_hi, self.p_nan,
-                     self.p_zero, self.value, self.W, *self._leaf_range(start, stop), out,
-                     min_items=_MIN_ROWS_PER_THREAD)
+                     self.p_zero, self.value, self.W, self.table_ptr, self.table,
+                     *self._leaf_range(start, stop), out, min_items=_MIN_ROWS_PER_THREAD)
         out[:, :, n_features] = self.bias(start, stop)
         return out
 
