@@ -391,3 +391,6 @@ def test_coefficient_tables_give_the_direct_values(budget, monkeypatch):
     got = [booster.predict_contribs(X), forest.predict_contribs(X)]
     for a, b in zip(got, expected, strict=True):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-13)
+    # A single row gets no tables (they would cost more than they save): the same values.
+    np.testing.assert_allclose(booster.predict_contribs(X[7:8]), expected[0][7:8], rtol=0,
+                               atol=1e-13)

@@ -59,7 +59,7 @@ _MIN_ROWS_PER_THREAD = 64
 # Shapley coefficients for every pattern of satisfied splits (Fast TreeSHAP v2, Yang
 # 2021); tables take at most this many float64 in all.
 _TABLE_MAX_ELEMENTS = 10
-_TABLE_BUDGET = 1 << 24
+_TABLE_BUDGET = 1 << 22
 
 
 @njit(cache=True, nogil=True)
@@ -379,14 +379,24 @@ class TreeExplainer:
         self.leaf_col = np.repeat(np.asarray(outputs, dtype=np.int64), n_per_tree)
         self.n_outputs = int(n_outputs)
         self.W = _shapley_weights(int(max(max_depth, 1)))
-        # Tables for leaves of few path elements (2**d patterns of d coefficients each),
-        # within a memory budget; the other leaves are computed row by row.
+
+    def _tables(self, leaf0, leaf1, n_rows):
+        """Coefficient tables of the leaves ``leaf0:leaf1`` that are worth one for
+        ``n_rows`` rows: at most ``_TABLE_MAX_ELEMENTS`` path elements, no more patterns
+        than rows (a table costs about as much as explaining ``2**d`` rows directly),
+        within ``_TABLE_BUDGET`` numbers in all. Returns ``(table_ptr, table)``, -1 for
+        the leaves computed row by row."""
         d = np.diff(self.path_ptr)
-        size = np.where(d <= _TABLE_MAX_ELEMENTS, d << np.minimum(d, _TABLE_MAX_ELEMENTS), 0)
-        within = (size > 0) & (np.cumsum(size) <= _TABLE_BUDGET)
-        self.table_ptr = np.where(within, np.cumsum(np.where(within, size, 0)) - size, -1)
-        self.table = np.empty(int(size[within].sum()))
-        _fill_tables(self.path_ptr, self.p_zero, self.table_ptr, self.W, self.table)
+        patterns = np.left_shift(1, np.minimum(d, _TABLE_MAX_ELEMENTS + 1))
+        eligible = (d > 0) & (d <= _TABLE_MAX_ELEMENTS) & (patterns <= n_rows)
+        eligible[:leaf0] = eligible[leaf1:] = False
+        size = np.where(eligible, d * patterns, 0)
+        within = eligible & (np.cumsum(size) <= _TABLE_BUDGET)
+        size = np.where(within, size, 0)
+        table_ptr = np.where(within, np.cumsum(size) - size, -1)
+        table = np.empty(int(size.sum()))
+        _fill_tables(self.path_ptr, self.p_zero, table_ptr, self.W, table)
+        return table_ptr, table
 
     def _leaf_range(self, start, stop):
         return int(self.tree_leaves[start]), int(self.tree_leaves[stop])
@@ -403,10 +413,12 @@ class TreeExplainer:
         """SHAP values of trees ``start:stop``: shape (n_samples, n_outputs,
         n_features + 1), the bias (expected value) in the last column."""
         out = np.zeros((X.shape[0], self.n_outputs, n_features + 1))
+        leaf0, leaf1 = self._leaf_range(start, stop)
+        table_ptr, table = self._tables(leaf0, leaf1, X.shape[0])
         run_parallel(_contrib_rows, X.shape[0], X, self.leaf_node, self.leaf_col,
                      self.path_ptr, self.p_feature, self.p_lo, self.p_hi, self.p_nan,
-                     self.p_zero, self.value, self.W, self.table_ptr, self.table,
-                     *self._leaf_range(start, stop), out, min_items=_MIN_ROWS_PER_THREAD)
+                     self.p_zero, self.value, self.W, table_ptr, table, leaf0, leaf1, out,
+                     min_items=_MIN_ROWS_PER_THREAD)
         out[:, :, n_features] = self.bias(start, stop)
         return out
 
