@@ -35,8 +35,7 @@ through the pattern ``A``: for leaves of at most ``_TABLE_MAX_ELEMENTS`` element
 coefficients of all ``2^d`` patterns are computed once per call (the idea of Fast TreeSHAP
 v2, Yang 2021), and a row costs ``O(d)`` per leaf: find its pattern, add ``d`` numbers.
 The tables hold exactly what the direct computation gives. The tree's contributions are
-the sums over its leaves;
-their total plus the bias ``sum_l v_l prod_j z_j`` (the cover-weighted mean of the leaves)
+the sums over its leaves; their total plus the bias ``sum_l v_l prod_j z_j`` (the cover-weighted mean of the leaves)
 is the tree's prediction (Shapley efficiency).
 
 SHAP interaction values (Lundberg et al., 2020) are, for ``i != j``, half the difference
