@@ -154,6 +154,9 @@ def measure(spec):
     warm = bench_estimators.build(name, kind, tiny, threads, n_features=data.n_features)
     warm.fit(data.X_train[rows], data.y_train[rows])
     _predict(warm, data.X_test[:100], kind)
+    explain_rows = spec.get("explain_rows", 0)
+    if explain_rows:
+        bench_estimators.contributions(name, warm, data.X_test[:100], threads)
     out["warmup_s"] = time.perf_counter() - start
     del warm
 
@@ -191,6 +194,20 @@ def measure(spec):
         _predict(est, row, kind)
         latencies.append(time.perf_counter() - start)
     out["latency_us"] = statistics.median(latencies) * 1e6
+
+    if explain_rows:
+        # SHAP contributions of the last model, repeated as the fits were.
+        X_explain = data.X_test[:explain_rows]
+        explains = []
+        for _ in range(len(fits)):
+            start = time.perf_counter()
+            contribs = bench_estimators.contributions(name, est, X_explain, threads)
+            explains.append(time.perf_counter() - start)
+            if contribs is None:
+                break
+        if contribs is not None:
+            out.update(explain_times=explains, explain_s=statistics.median(explains),
+                       explain_rows=int(X_explain.shape[0]))
 
     increments = [p - b for p, b in zip(peaks, befores, strict=True) if b is not None]
     out["metric"], out["scores"] = score(kind, data.y_test, output)

@@ -249,6 +249,19 @@ def build(name, kind, params, threads, seed=0, n_features=None):
     return cls(**ESTIMATORS[name].translate(params, kind, threads, seed, n_features))
 
 
+def contributions(name, est, X, threads):
+    """SHAP contributions (TreeSHAP, XGBoost's ``pred_contribs`` layout) of a fitted
+    estimator, or ``None`` where the estimator has none."""
+    if name == "ensembles-gb":
+        return est.predict(X, pred_contribs=True)
+    if name == "xgboost":
+        import xgboost
+
+        return est.get_booster().predict(xgboost.DMatrix(X, nthread=threads),
+                                         pred_contribs=True)
+    return None
+
+
 def version(name):
     """The installed version of ``name``'s library, or ``None``."""
     try:

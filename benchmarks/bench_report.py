@@ -38,6 +38,8 @@ TARGETS = [
      1_000_000, "peak_fit_mb", 2.0),
     ("start-up (import + 10 trees on 1,000 rows) <= 2x XGBoost", "ensembles-gb", "xgboost",
      None, None, "wall_s", 2.0),
+    ("SHAP contributions of 10,000 rows x 100 trees <= 1x XGBoost", "ensembles-gb",
+     "xgboost", ("synth-clf",), 40_000, "explain_s", 1.0),
 ]
 
 _TASK_ORDER = {name: i for i, name in enumerate(bench_tasks.TASKS)}
@@ -119,7 +121,8 @@ def evaluate_targets(report):
         else:
             pairs = [(t, ok.get((est, t, size)), ok.get((ref, t, size))) for t in tasks]
         for task, mine, theirs in pairs:
-            if mine is None or theirs is None:
+            if mine is None or theirs is None or (
+                    quantity != "score" and (quantity not in mine or quantity not in theirs)):
                 continue
             if quantity == "score":
                 value = mine["score"] - theirs["score"]
@@ -211,6 +214,21 @@ def baseline_table(report):
     return _table(header, rows) if rows else ""
 
 
+def explain_table(report):
+    """SHAP contribution times, against the baseline where it has them too."""
+    base = report.get("baseline")
+    timed = {(r["task"], r["size"], r["estimator"]): r for r in _ok(report)
+             if "explain_s" in r}
+    rows = []
+    for (task, size, est), r in sorted(timed.items(), key=lambda kv: _key(kv[1])):
+        ref = timed.get((task, size, base))
+        rows.append([task, _size(size), est, str(r["explain_rows"]), _fmt(r["explain_s"]),
+                     _fmt(r["explain_s"] / ref["explain_s"], 2) if ref else ""])
+    header = ["task", "rows", "estimator", "rows explained", "contributions s",
+              f"x {base}"]
+    return _table(header, rows) if rows else ""
+
+
 def startup_table(report):
     rows = []
     base = next((r for r in report.get("startup", []) if r["estimator"] == report.get("baseline")
@@ -258,6 +276,8 @@ def headline(report):
     parts = []
     if report.get("startup"):
         parts += [baseline_table(report), startup_table(report)]
+    elif explain_table(report):
+        parts += [baseline_table(report), explain_table(report)]
     else:
         parts.append(family_summary(report))
     if report.get("targets"):
@@ -296,6 +316,11 @@ def to_markdown(report):
     if report.get("startup"):
         parts += ["## Against the baseline", baseline_table(report), "## Start-up",
                   startup_table(report)]
+    explain = explain_table(report)
+    if explain:
+        parts += ["## SHAP contributions", "Time of the fitted model's SHAP contributions "
+                  "(exact path-dependent TreeSHAP) of the first test rows, median of the "
+                  "repeats:", explain]
     for family in bench_estimators.FAMILIES:
         table = results_table(report, family)
         if table:
@@ -326,6 +351,8 @@ def summary_text(report):
         lines += ["", family_summary(report)]
     if report.get("startup"):
         lines += ["", baseline_table(report), "", startup_table(report)]
+    if explain_table(report):
+        lines += ["", "SHAP contributions", explain_table(report)]
     if report.get("targets"):
         lines += ["", targets_table(report)]
     return "\n".join(lines)

@@ -4,7 +4,8 @@ Run from the repository root::
 
     python benchmarks/run.py --suite quick          # under 3 minutes on 2 cores
     python benchmarks/run.py --suite full           # under an hour
-    python benchmarks/run.py --suite core           # issue 2: 10^6 x 28, vs XGBoost
+    python benchmarks/run.py --suite core           # boosting: 10^6 x 28, vs XGBoost
+    python benchmarks/run.py --suite explain        # SHAP contributions, vs XGBoost
     python benchmarks/run.py --only xgboost lightgbm digits synth-clf 1e5 --threads 4
 
 Every (estimator, task, size) runs in a fresh child process (``bench_child.py``) that
@@ -74,6 +75,9 @@ class Suite:
         Also time fresh processes that import a library and fit 10 trees on 1,000 rows.
     baseline : str or None
         Estimator every ratio is also expressed against (issue 2's targets use XGBoost).
+    explain_rows : int
+        Also time SHAP contributions (TreeSHAP) of the fitted model on this many test rows
+        (0: not measured); estimators without them are left out of that column.
     """
 
     description: str
@@ -88,6 +92,7 @@ class Suite:
     timeout_s: float = 600.0
     startup: bool = False
     baseline: str | None = None
+    explain_rows: int = 0
 
 
 _FOREST_CAPS = {"synth-clf": 1_000_000, "synth-reg": 100_000}
@@ -121,7 +126,7 @@ SUITES = {
         baseline="xgboost",
     ),
     "forest": Suite(
-        "issue 3: make_classification 200,000 x 28, 100 trees, max_features sqrt",
+        "forests: make_classification 200,000 x 28, 100 trees, max_features sqrt",
         tasks=("synth-clf",),
         estimators=FORESTS + PEER_FORESTS,
         sizes=(200_000,),
@@ -139,7 +144,8 @@ SUITES = {
         baseline="xgboost",
     ),
     "core": Suite(
-        "issue 2: make_classification 10^6 x 28, 100 trees, depth 6, lr 0.1, 256 bins",
+        "boosting against XGBoost: make_classification 10^6 x 28, 100 trees, depth 6, lr 0.1, "
+        "256 bins",
         tasks=("synth-clf",),
         estimators=("ensembles-gb", "xgboost", "lightgbm", "sklearn-hgb"),
         sizes=(1_000_000,),
@@ -147,6 +153,17 @@ SUITES = {
         timeout_s=900,
         startup=True,
         baseline="xgboost",
+    ),
+    "explain": Suite(
+        "SHAP contributions: 10,000 rows x 100 trees of depth 6 (make_classification 40,000"
+        " x 28, 10,000 test rows)",
+        tasks=("synth-clf",),
+        estimators=("ensembles-gb", "xgboost"),
+        sizes=(40_000,),
+        budget_s=30,
+        timeout_s=900,
+        baseline="xgboost",
+        explain_rows=10_000,
     ),
 }
 
@@ -478,6 +495,7 @@ def main(argv=None):
         spec = dict(
             job, threads=args.threads, overrides=overrides, max_repeats=max_repeats,
             min_repeats=min(suite.min_repeats, max_repeats), budget_s=suite.budget_s,
+            explain_rows=suite.explain_rows,
             datasets_dir=str(args.datasets_dir), cache_dir=str(args.cache_dir),
         )
         cache = tempfile.mkdtemp(prefix="bench-numba-") if args.numba_cache == "cold" else None

@@ -25,6 +25,9 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # MathJax shipped with the pages (in _static/mathjax) instead of loaded from a CDN,
+    # so that formulas render in a browser without a network connection.
+    "sphinx-mathjax-offline",
     "numpydoc",
     "myst_parser",
     "example_runner",

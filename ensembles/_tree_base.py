@@ -24,6 +24,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._compat import Interval, RealNotInt, StrOptions, _check_sample_weight
 from ._engine.binning import BinMapper
+from ._engine.explain import TreeExplainer
 from ._engine.forest import ForestTreeParams, grow_forest_tree
 from ._engine.tree import (
     TREE_FIELDS,
@@ -38,6 +39,7 @@ from ._engine.tree import (
 )
 from ._fitstate import loads_aside, reads_snapshot
 from ._model_io import params_to_json, read_trees_document, write_document
+from ._threads import threads
 
 MODEL_FORMAT = "ensembles.trees"
 MODEL_FORMAT_VERSION = 1
@@ -328,6 +330,71 @@ class BaseTreeModel(BaseEstimator):
         if len(trees) > 1:
             out /= len(trees)
         return out
+
+    # ------------------------------------------------------------------ explanations
+    def _shap(self, X, interactions):
+        X = self._validate_X_predict(X)
+        trees = self._trees()
+        scale = 1.0 / len(trees)
+        arrays = []
+        for tree in trees:
+            threshold, right, value = tree._routing()
+            arrays.append((tree.feature, threshold, tree.default_left, tree.left, right,
+                           value * scale, tree.cover))
+        n_values = trees[0].n_values
+        explainer = TreeExplainer(arrays, [0] * len(trees), n_values)
+        F = self.n_features_in_
+        with threads(getattr(self, "n_jobs", None)):
+            if interactions:
+                out = explainer.interactions(X, 0, len(trees), F)
+            else:
+                out = explainer.contributions(X, 0, len(trees), F)
+        if isinstance(self, RegressorTargets) and self.n_outputs_ == 1:
+            return out[:, 0]
+        return out
+
+    def predict_contribs(self, X):
+        """SHAP values of the predictions: exact path-dependent TreeSHAP.
+
+        Each feature's contribution is its Shapley value in the game whose value for a
+        feature subset is the model's expected prediction given those features (the
+        expectation following each tree's training weights, ``cover``, where a feature is
+        unknown); the model averages its trees, and so do the contributions. A row's
+        contributions plus the bias (the expected prediction, last column) sum to its
+        prediction: the value for a regressor, the class probabilities for a classifier.
+        The same method on the boosting estimators explains their raw margins.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            NaN marks a missing value.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features + 1), or (n_samples, n_outputs,
+        n_features + 1) for a classifier (one block per class of ``classes_``) and for a
+        regressor of several outputs
+        """
+        return self._shap(X, interactions=False)
+
+    def predict_interactions(self, X):
+        """SHAP interaction values of the predictions.
+
+        Entry ``[f, g]`` (``f != g``) is half the change in feature ``g``'s SHAP value
+        between feature ``f`` known and unknown; the diagonal holds the rest of each
+        feature's contribution, so row ``[f, :]`` sums to feature ``f``'s contribution of
+        :meth:`predict_contribs`. The bias is at ``[-1, -1]``.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features + 1, n_features + 1), or (n_samples,
+        n_outputs, n_features + 1, n_features + 1) as for :meth:`predict_contribs`
+        """
+        return self._shap(X, interactions=True)
 
     # ------------------------------------------------------------------ persistence
     @reads_snapshot

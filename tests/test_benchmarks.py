@@ -400,3 +400,23 @@ def test_pivot_table_puts_data_sets_down_and_estimators_across():
     assert lines[2] == "| synth-clf 1e4 | roc_auc | - | 0.9000 (1.00 s) | timeout |"
     assert lines[3] == "| synth-clf 1e6 | roc_auc | 0.9000 (3.00 s) | 0.9100 (2.00 s) | - |"
     assert bench_report.pivot_table(report, "stacking") == ""
+
+
+def test_explain_suite_times_contributions_against_xgboost():
+    suite = run.SUITES["explain"]
+    assert suite.explain_rows == 10_000 and suite.baseline == "xgboost"
+    jobs, _ = run.plan(suite)
+    assert {j["estimator"] for j in jobs} == {"ensembles-gb", "xgboost"}
+    assert bench_tasks.n_test_rows(jobs[0]["size"]) >= suite.explain_rows
+    results = [dict(_result("xgboost", 2.0, size=40_000), explain_s=4.0, explain_rows=10_000),
+               dict(_result("ensembles-gb", 3.0, size=40_000), explain_s=1.0,
+                    explain_rows=10_000)]
+    report = _report(results)
+    bench_report.add_ratios(report)
+    targets = [t for t in bench_report.evaluate_targets(report)
+               if t["quantity"] == "explain_s"]
+    assert [(t["value"], t["holds"]) for t in targets] == [(0.25, True)]
+    lines = bench_report.explain_table(report).splitlines()
+    assert lines[0].startswith("| task | rows | estimator | rows explained | contributions s")
+    assert "| ensembles-gb | 10000 | 1.000 | 0.25 |" in bench_report.explain_table(report)
+    assert "## SHAP contributions" in bench_report.to_markdown(report)

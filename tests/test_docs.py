@@ -88,8 +88,8 @@ def test_docs_build_without_warnings(built):
     )
     for page in ["index", "getting_started", "user_guide/gradient_boosting",
                  "user_guide/averaging", "user_guide/adaboost", "user_guide/stacking",
-                 "user_guide/choosing", "api/index", "migration", "model_format",
-                 "benchmarks", "examples/index"]:
+                 "user_guide/choosing", "user_guide/explaining", "api/index", "migration",
+                 "model_format", "benchmarks", "examples/index"]:
         assert (out / f"{page}.html").is_file(), f"{page}.html was not built"
 
 
@@ -103,11 +103,30 @@ def test_every_public_class_and_function_is_in_the_api_reference(built):
                          f"page under docs/api/): {missing}")
 
 
+def test_pages_load_no_script_from_another_host(built):
+    """The built pages work offline: every script (MathJax included) ships with them."""
+    done, out = built
+    assert done.returncode == 0, "the docs build failed; see test_docs_build_without_warnings"
+    remote, with_math = [], []
+    for page in out.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        for src in re.findall(r"<script[^>]*\bsrc=[\"']([^\"']+)", html):
+            if re.match(r"(https?:)?//", src):
+                remote.append(f"{page.relative_to(out)}: {src}")
+            elif "mathjax" in src.lower():
+                with_math.append(page)
+                local = (page.parent / src.split("?")[0]).resolve()
+                assert local.is_file(), f"{page.relative_to(out)} loads missing {src}"
+    assert not remote, f"pages load scripts from other hosts: {remote[:5]}"
+    # The user guide's formulas are typeset by the shipped MathJax.
+    assert out / "user_guide" / "gradient_boosting.html" in with_math
+
+
 def test_examples_ran_and_show_output_and_figures(built):
     done, out = built
     assert done.returncode == 0, "the docs build failed; see test_docs_build_without_warnings"
     pages = {"early_stopping": True, "feature_importances": True,
-             "forest_vs_boosting": True, "titanic_stacking": False}
+             "forest_vs_boosting": True, "titanic_stacking": False, "plotting": True}
     for name, draws in pages.items():
         html = (out / "examples" / f"{name}.html").read_text(encoding="utf-8")
         if not DATASETS.is_dir():

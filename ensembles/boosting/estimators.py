@@ -4,6 +4,7 @@ Parameter names and defaults follow XGBoost's scikit-learn API, so code written 
 ``xgboost.XGBClassifier`` mostly runs unchanged on :class:`GradientBoostingClassifier`.
 """
 
+import io
 from numbers import Integral, Real
 
 import numpy as np
@@ -19,6 +20,7 @@ from sklearn.utils.validation import (
 
 from .._compat import Interval, StrOptions, _check_sample_weight
 from .._engine.binning import MAX_VALUE_BINS, BinMapper
+from .._engine.explain import TreeExplainer
 from .._engine.grower import GrowthParams
 from .._fitstate import fits_aside, loads_aside, reads_snapshot
 from .._model_io import fail, read_boosting_document, write_document
@@ -353,6 +355,86 @@ class _BaseGradientBoosting(BaseEstimator):
         with threads(self.n_jobs):
             return self._booster.apply(X, self._default_iteration_range(iteration_range))
 
+    def _predict_option(self, X, iteration_range, output_margin, pred_leaf, pred_contribs,
+                        pred_interactions):
+        """The result of ``predict``'s leaf or SHAP options, or None when none is set."""
+        options = {"output_margin": output_margin, "pred_leaf": pred_leaf,
+                   "pred_contribs": pred_contribs, "pred_interactions": pred_interactions}
+        chosen = [name for name, flag in options.items() if flag]
+        if len(chosen) > 1:
+            raise ValueError(f"predict takes at most one of output_margin, pred_leaf, "
+                             f"pred_contribs and pred_interactions; got {', '.join(chosen)}.")
+        if pred_leaf:
+            return self.apply(X, iteration_range)
+        if pred_contribs:
+            return self.predict_contribs(X, iteration_range)
+        if pred_interactions:
+            return self.predict_interactions(X, iteration_range)
+        return None
+
+    def _shap(self, X, iteration_range, interactions):
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        booster = self._booster
+        start, stop = booster._tree_range(self._default_iteration_range(iteration_range))
+        trees = [(t.feature, t.threshold, t.default_left, t.left, t.right, t.value, t.cover)
+                 for t in booster.trees[start:stop]]
+        K = booster.n_outputs
+        explainer = TreeExplainer(trees, [i % K for i in range(len(trees))], K)
+        F = self.n_features_in_
+        with threads(self.n_jobs):
+            if interactions:
+                out = explainer.interactions(X, 0, len(trees), F)
+                out[:, :, F, F] += booster.base_margin
+            else:
+                out = explainer.contributions(X, 0, len(trees), F)
+                out[:, :, F] += booster.base_margin
+        return out[:, 0] if K == 1 else out
+
+    def predict_contribs(self, X, iteration_range=None):
+        """SHAP values of the raw margin: exact path-dependent TreeSHAP.
+
+        Each feature's contribution is its Shapley value in the game whose value for a
+        feature subset is the trees' expected margin given those features (the expectation
+        following the training covers where a feature is unknown). The contributions and
+        the bias (the expected margin, last column) of a row sum to its raw margin.
+        ``predict(X, pred_contribs=True)`` is the same; the layout is XGBoost's.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        iteration_range : (int, int), optional
+            Rounds to explain; default those :meth:`predict` uses.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features + 1), or (n_samples, n_classes,
+        n_features + 1) for more than two classes
+        """
+        return self._shap(X, iteration_range, interactions=False)
+
+    def predict_interactions(self, X, iteration_range=None):
+        """SHAP interaction values of the raw margin.
+
+        Entry ``[i, j]`` (``i != j``) is half the change in feature ``j``'s SHAP value
+        between feature ``i`` known and unknown; the diagonal holds the rest of each
+        feature's contribution, so a row ``[i, :]`` sums to feature ``i``'s contribution of
+        :meth:`predict_contribs`. The bias is at ``[-1, -1]``.
+        ``predict(X, pred_interactions=True)`` is the same; the layout is XGBoost's.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        iteration_range : (int, int), optional
+            Rounds to explain; default those :meth:`predict` uses.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features + 1, n_features + 1), or (n_samples,
+        n_classes, n_features + 1, n_features + 1) for more than two classes
+        """
+        return self._shap(X, iteration_range, interactions=True)
+
     def _staged_raw(self, X):
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
@@ -393,19 +475,86 @@ class _BaseGradientBoosting(BaseEstimator):
         total = scores.sum()
         return scores / total if total > 0 else np.zeros(n)
 
+    def get_dump(self, feature_names=None, with_stats=False, dump_format="text"):
+        """The trees as text or JSON, one string per tree (XGBoost's ``get_dump``).
+
+        Parameters
+        ----------
+        feature_names : list of str, optional
+            Names to show; default ``feature_names_in_`` (fitted on a DataFrame), else
+            ``f0, f1, ...``.
+        with_stats : bool, default=False
+            Also show each split's gain and each node's cover (hessian sum).
+        dump_format : {"text", "json"}, default="text"
+            XGBoost's layouts. A split reads ``[f<=t] yes=...,no=...,missing=...``: rows
+            with ``x <= t`` go to ``yes`` (XGBoost writes ``x < t``), missing values to
+            ``missing``; a threshold of ``inf`` splits off the missing values alone. Leaf
+            values include the learning rate, as in XGBoost.
+
+        Returns
+        -------
+        list of str
+            One per tree, in :meth:`apply`'s order (round-major, one tree per class per
+            round for more than two classes); node ids are those of :meth:`apply`.
+        """
+        from ._dump import DUMP_FORMATS, dump_json, dump_text, feature_names_of
+
+        check_is_fitted(self)
+        if dump_format not in DUMP_FORMATS:
+            raise ValueError(f"dump_format must be one of {DUMP_FORMATS}, got "
+                             f"{dump_format!r}.")
+        names = feature_names_of(self, feature_names)
+        dump = dump_text if dump_format == "text" else dump_json
+        return [dump(tree, names, bool(with_stats)) for tree in self._booster.trees]
+
+    def trees_to_dataframe(self, feature_names=None):
+        """The trees as a pandas DataFrame, one row per node (XGBoost's columns).
+
+        Columns: ``Tree``, ``Node`` (node id, as :meth:`apply` returns), ``ID``
+        (``"tree-node"``), ``Feature`` (the feature name, ``"Leaf"`` at leaves), ``Split``
+        (threshold: rows with ``x <= Split`` go to ``Yes``; XGBoost's means ``x <
+        Split``), ``Yes``, ``No``, ``Missing`` (the child IDs), ``Gain`` (the split's loss
+        reduction; the leaf value at leaves), ``Cover`` (hessian sum) and ``Category``
+        (always NaN: no categorical splits).
+
+        Parameters
+        ----------
+        feature_names : list of str, optional
+            As in :meth:`get_dump`.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("trees_to_dataframe needs pandas (pip install pandas).") \
+                from None
+        from ._dump import DATAFRAME_COLUMNS, feature_names_of, trees_table
+
+        check_is_fitted(self)
+        names = feature_names_of(self, feature_names)
+        return pd.DataFrame(trees_table(self._booster.trees, names),
+                            columns=list(DATAFRAME_COLUMNS))
+
     # ------------------------------------------------------------------ persistence
     @reads_snapshot
-    def save_model(self, path=None):
+    def save_model(self, path=None, format="ensembles"):
         """Write the fitted model as JSON (format documented in the user guide).
-
-        The file holds the parameters, the label classes, the binning edges and every tree;
-        :meth:`load_model` restores bit-identical predictions.
 
         Parameters
         ----------
         path : str, os.PathLike, file object or None, default=None
             Where to write: a path, or an open text or binary file. With None the document
             is returned as UTF-8 bytes.
+        format : {"ensembles", "xgboost"}, default="ensembles"
+            ``"ensembles"``: this library's file, holding the parameters, the label
+            classes, the binning edges and every tree; :meth:`load_model` restores
+            bit-identical predictions. ``"xgboost"``: XGBoost's JSON model format, which
+            ``xgboost.Booster(model_file=path)`` (and tools that read XGBoost models)
+            load and predict with to float32 precision; :meth:`load_model` does not read
+            it back. See the model format page for what does not carry over.
 
         Returns
         -------
@@ -413,6 +562,17 @@ class _BaseGradientBoosting(BaseEstimator):
             The document when ``path`` is None.
         """
         check_is_fitted(self)
+        if format == "xgboost":
+            from ._xgboost_format import write_xgboost_model
+
+            if path is None:
+                buffer = io.BytesIO()
+                write_xgboost_model(self, buffer)
+                return buffer.getvalue()
+            write_xgboost_model(self, path)
+            return None
+        if format != "ensembles":
+            raise ValueError(f"format must be 'ensembles' or 'xgboost', got {format!r}.")
         if callable(self.objective):
             raise ValueError("A model trained with a callable objective cannot be saved: "
                              "the callable is code, which the JSON format never stores.")
@@ -590,8 +750,31 @@ class GradientBoostingRegressor(RegressorMixin, _BaseGradientBoosting):
         pass
 
     @reads_snapshot
-    def predict(self, X, output_margin=False, iteration_range=None):
-        """Predicted values (or raw margins with ``output_margin=True``)."""
+    def predict(self, X, output_margin=False, iteration_range=None, *, pred_leaf=False,
+                pred_contribs=False, pred_interactions=False):
+        """Predicted values, or raw margins, leaf indices or SHAP values.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        output_margin : bool, default=False
+            Return the raw margin (before the objective's link) instead.
+        iteration_range : (int, int), optional
+            Rounds ``[start, stop)`` to use; default all (the best ones after early
+            stopping).
+        pred_leaf, pred_contribs, pred_interactions : bool, default=False
+            Return the leaf indices (as :meth:`apply`), the SHAP contributions (as
+            :meth:`predict_contribs`) or the SHAP interaction values (as
+            :meth:`predict_interactions`) instead; at most one of the four options.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,), or the shape of the option's result
+        """
+        special = self._predict_option(X, iteration_range, output_margin, pred_leaf,
+                                       pred_contribs, pred_interactions)
+        if special is not None:
+            return special
         raw = self._raw(X, iteration_range)
         return raw[:, 0] if output_margin else self._objective.transform(raw)
 
@@ -726,8 +909,32 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
         return p
 
     @reads_snapshot
-    def predict(self, X, output_margin=False, iteration_range=None):
-        """Predicted class labels (or raw margins with ``output_margin=True``)."""
+    def predict(self, X, output_margin=False, iteration_range=None, *, pred_leaf=False,
+                pred_contribs=False, pred_interactions=False):
+        """Predicted class labels, or raw margins, leaf indices or SHAP values.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        output_margin : bool, default=False
+            Return the raw margins (log-odds of the positive class for two classes, one
+            column per class otherwise) instead.
+        iteration_range : (int, int), optional
+            Rounds ``[start, stop)`` to use; default all (the best ones after early
+            stopping).
+        pred_leaf, pred_contribs, pred_interactions : bool, default=False
+            Return the leaf indices (as :meth:`apply`), the SHAP contributions to the
+            margins (as :meth:`predict_contribs`) or the SHAP interaction values (as
+            :meth:`predict_interactions`) instead; at most one of the four options.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,), or the shape of the option's result
+        """
+        special = self._predict_option(X, iteration_range, output_margin, pred_leaf,
+                                       pred_contribs, pred_interactions)
+        if special is not None:
+            return special
         raw = self._raw(X, iteration_range)
         if output_margin:
             return raw[:, 0] if raw.shape[1] == 1 else raw
