@@ -49,7 +49,7 @@ PEER_FORESTS = ("lightgbm-rf", "xgboost-rf")
 STACKING = ("ensembles-stack", "sklearn-stack")
 BUNDLED = ("breast_cancer", "digits", "wine", "diabetes")
 SHARED = ("higgs7k", "multiclass", "agaricus", "adult", "housing", "titanic", "machine")
-SYNTHETIC = ("synth-clf", "synth-reg", "synth-clf10")
+SYNTHETIC = ("synth-clf", "synth-reg")
 
 
 @dataclass(frozen=True)
@@ -240,7 +240,7 @@ def plan(suite, only=(), datasets_dir=None):
     """
     estimators, tasks, sizes = classify_tokens(only)
     if not tasks:
-        tasks = {t for t in suite.tasks if not sizes or t in SYNTHETIC}
+        tasks = {t for t in suite.tasks if not sizes or bench_tasks.TASKS[t].source == "synthetic"}
     estimators = estimators or set(suite.estimators)
     named_sizes = bool(sizes)
     sizes = sorted(sizes or suite.sizes)

@@ -367,12 +367,30 @@ def test_targets_hold_or_miss_at_their_limits():
     startup = [{"estimator": "xgboost", "status": "ok", "wall_s": 1.0},
                {"estimator": "ensembles-gb", "status": "ok", "wall_s": 2.5}]
     report = _report([_result("xgboost", 2.0, score=0.9, predict=1.0, mem=100),
-                      _result("ensembles-gb", 3.0, score=0.896, predict=2.0, mem=250)],
+                      _result("ensembles-gb", 2.0, score=0.896, predict=2.0, mem=101)],
                      startup)
     verdict = {t["target"].split(" (")[0].split(" <=")[0]: t["holds"]
                for t in bench_report.evaluate_targets(report)}
     assert verdict == {"boosting fit time": True, "ROC AUC within 0.003 of XGBoost": False,
                        "predict time": True, "peak memory": False, "start-up": False}
+
+
+def test_small_data_targets_use_each_task_at_its_suite_size():
+    """The small suite's targets: fit ratios per task and one-row latency, where a target
+    without a size takes the task at the size the suite ran."""
+    results = [
+        dict(_result("xgboost", 1.0, task="synth-clf10", size=2_000), latency_us=100.0),
+        dict(_result("ensembles-gb", 0.9, task="synth-clf10", size=2_000), latency_us=60.0),
+        dict(_result("xgboost", 1.0, task="digits", size=None), latency_us=100.0),
+        dict(_result("ensembles-gb", 1.4, task="digits", size=None), latency_us=40.0),
+    ]
+    targets = bench_report.evaluate_targets(_report(results))
+    got = {(t["target"], t["task"]): (round(t["value"], 2), t["holds"]) for t in targets}
+    assert got == {
+        ("boosting fit time <= 1.0x XGBoost at 2,000 x 10", "synth-clf10"): (0.9, True),
+        ("boosting fit time <= 1.3x XGBoost on digits (10 classes)", "digits"): (1.4, False),
+        ("one-row predict latency <= 0.5x XGBoost", "synth-clf10"): (0.6, False),
+    }
 
 
 def test_update_readme_replaces_its_block_only(tmp_path):
