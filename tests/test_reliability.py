@@ -322,6 +322,9 @@ _SIGINT_SCRIPT = textwrap.dedent("""
     import numpy as np
     from ensembles import {cls}
 
+    # A process started in the background by a non-interactive shell ignores SIGINT, and
+    # Python then installs no KeyboardInterrupt handler: restore the usual one.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     rng = np.random.default_rng(0)
     X = rng.normal(size=(20_000, 20))
     y = (X[:, 0] + rng.normal(size=20_000) > 0).astype(int)
