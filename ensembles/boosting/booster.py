@@ -208,7 +208,8 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
     Parameters
     ----------
     model : object
-        Passed to the callbacks (the estimator being fitted).
+        Passed to the callbacks: the staging copy of the estimator that the fit publishes
+        when it succeeds (see ``ensembles._fitstate``).
     booster : Booster
         Holds the starting margin; may already hold trees (training continues from them).
     X : ndarray (n_samples, n_features)
