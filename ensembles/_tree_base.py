@@ -16,6 +16,7 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.sparse import csr_matrix
 from sklearn.base import BaseEstimator
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelEncoder
@@ -189,6 +190,44 @@ class FittedTree(Tree):
         threshold, right, _ = self._routing()
         return apply_trees(X, self.feature, threshold, self.default_left, self.left, right,
                            _LONE_TREE, 0, 1)[:, 0]
+
+    def decision_path(self, X):
+        """Node indicator matrix: CSR of shape (n_samples, n_nodes), 1 where a row's path
+        from the root to its leaf passes through the node (root first in each row)."""
+        return path_indicator(self.left, self.right, self.apply(X))
+
+
+def path_indicator(left, right, leaves):
+    """CSR indicator of the nodes on the paths from the root to ``leaves``.
+
+    Each path is read upwards from its leaf through the parent links, one tree level per
+    step for all rows at once, and written root first.
+    """
+    n_nodes = len(left)
+    parent = np.full(n_nodes, -1, dtype=np.int64)
+    internal = np.flatnonzero(left != -1)
+    parent[left[internal]] = internal
+    parent[right[internal]] = internal
+    depth = np.zeros(n_nodes, dtype=np.int64)
+    level = np.zeros(1, dtype=np.int64)
+    while level.size:  # one tree level at a time, from the root down
+        level = level[left[level] != -1]
+        level = np.concatenate([left[level], right[level]]).astype(np.int64)
+        depth[level] = depth[parent[level]] + 1
+    leaves = np.asarray(leaves, dtype=np.int64)
+    indptr = np.zeros(len(leaves) + 1, dtype=np.int64)
+    np.cumsum(depth[leaves] + 1, out=indptr[1:])
+    indices = np.empty(indptr[-1], dtype=np.int64)
+    node = leaves.copy()
+    pos = indptr[1:] - 1
+    active = np.arange(len(leaves))
+    while active.size:
+        indices[pos[active]] = node[active]
+        pos[active] -= 1
+        node[active] = parent[node[active]]
+        active = active[node[active] >= 0]
+    data = np.ones(len(indices), dtype=np.int64)
+    return csr_matrix((data, indices, indptr), shape=(len(leaves), n_nodes))
 
 
 def routing_workspace(trees):

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
@@ -28,7 +29,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._threads import effective_n_jobs, threads
 from ._tree_base import MAX_SEED, BaseTreeModel, ClassifierTargets, RegressorTargets, grow_tree
-from .tree import DecisionTreeClassifier, DecisionTreeRegressor
+from .tree import (
+    DecisionTreeClassifier,
+    DecisionTreeRegressor,
+    ExtraTreeClassifier,
+    ExtraTreeRegressor,
+)
 
 __all__ = [
     "ExtraTreesClassifier",
@@ -250,6 +256,28 @@ class _BaseForest(BaseTreeModel):
         with threads(self.n_jobs):
             return np.column_stack([member.tree_.apply(X) for member in self.estimators_])
 
+    def decision_path(self, X):
+        """The nodes each row passes through in every member, from the root to its leaf.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        indicator : sparse matrix of shape (n_samples, n_nodes)
+            CSR matrix whose nonzero entries (all 1) mark the nodes of each row's paths;
+            the columns of member ``i`` are ``n_nodes_ptr[i]:n_nodes_ptr[i + 1]``.
+        n_nodes_ptr : ndarray of shape (n_estimators + 1,)
+            Where each member's columns start.
+        """
+        X = self._validate_X_predict(X)
+        with threads(self.n_jobs):
+            indicators = [member.tree_.decision_path(X) for member in self.estimators_]
+        n_nodes_ptr = np.zeros(len(indicators) + 1, dtype=np.int64)
+        np.cumsum([ind.shape[1] for ind in indicators], out=n_nodes_ptr[1:])
+        return sparse.hstack(indicators, format="csr"), n_nodes_ptr
+
     @property
     def feature_importances_(self):
         """ndarray of shape (n_features,): the members' normalized impurity decreases,
@@ -347,7 +375,7 @@ _CLASSIFIER_DOC = """
     {shared}
     Attributes
     ----------
-    estimators_ : list of DecisionTreeClassifier
+    estimators_ : list of DecisionTreeClassifier or ExtraTreeClassifier
         The fitted members; ``estimators_[i].tree_`` holds the node arrays.
     classes_ : ndarray of shape (n_classes,)
         Class labels (any type).
@@ -385,7 +413,7 @@ _REGRESSOR_DOC = """
     {shared}
     Attributes
     ----------
-    estimators_ : list of DecisionTreeRegressor
+    estimators_ : list of DecisionTreeRegressor or ExtraTreeRegressor
         The fitted members; ``estimators_[i].tree_`` holds the node arrays.
     n_outputs_ : int
     max_features_ : int
@@ -464,6 +492,7 @@ class ExtraTreesClassifier(_ForestClassifier):
     20
 """)
     _splitter = "random"
+    _member_class = ExtraTreeClassifier
 
     def __init__(self, n_estimators=100, *, criterion="gini", max_depth=None,
                  min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
@@ -545,6 +574,7 @@ class ExtraTreesRegressor(_ForestRegressor):
     True
 """)
     _splitter = "random"
+    _member_class = ExtraTreeRegressor
 
     def __init__(self, n_estimators=100, *, criterion="squared_error", max_depth=None,
                  min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,

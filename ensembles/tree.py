@@ -22,7 +22,8 @@ from ._tree_base import (
     grow_tree,
 )
 
-__all__ = ["DecisionTreeClassifier", "DecisionTreeRegressor"]
+__all__ = ["DecisionTreeClassifier", "DecisionTreeRegressor", "ExtraTreeClassifier",
+           "ExtraTreeRegressor"]
 
 
 class _BaseDecisionTree(BaseTreeModel):
@@ -89,7 +90,23 @@ class _BaseDecisionTree(BaseTreeModel):
         leaves : ndarray of int32, shape (n_samples,)
             Node ids into the arrays of ``tree_``.
         """
-        return self.tree_.apply(self._validate_X_predict(X))
+        X = self._validate_X_predict(X)  # raises NotFittedError before tree_ is touched
+        return self.tree_.apply(X)
+
+    def decision_path(self, X):
+        """The nodes each row passes through, from the root to its leaf.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        indicator : sparse matrix of shape (n_samples, n_nodes)
+            CSR matrix whose nonzero entries (all 1) mark the nodes of each row's path.
+        """
+        X = self._validate_X_predict(X)
+        return self.tree_.decision_path(X)
 
     def get_depth(self):
         """Depth of the tree: the longest path from the root to a leaf (0 for a lone leaf)."""
@@ -252,3 +269,94 @@ class DecisionTreeRegressor(RegressorMixin, RegressorTargets, _BaseDecisionTree)
         self.max_leaf_nodes = max_leaf_nodes
         self.min_impurity_decrease = min_impurity_decrease
         self.max_bin = max_bin
+
+
+def _extra_parameters_doc(max_features_default):
+    """The parameter list of the extra trees: other defaults for splitter and max_features."""
+    return (_PARAMETERS_DOC.strip()
+            .replace('{"best", "random"}, default="best"', '{"best", "random"}, default="random"')
+            .replace('or None, default=None\n        Features examined',
+                     f'or None, default={max_features_default}\n        Features examined'))
+
+
+class ExtraTreeClassifier(DecisionTreeClassifier):
+    __doc__ = f"""An extremely randomized classification tree (one member of extra trees).
+
+    :class:`DecisionTreeClassifier` with scikit-learn's extra-tree defaults:
+    ``splitter="random"`` (one random threshold per examined feature, drawn uniformly
+    between the node's smallest and largest value) and ``max_features="sqrt"``. Mostly
+    useful inside an ensemble, such as :class:`~ensembles.BaggingClassifier`.
+
+    Parameters
+    ----------
+    criterion : {{"gini", "entropy", "log_loss"}}, default="gini"
+        Impurity measure ("log_loss" is the entropy).
+    {_extra_parameters_doc('"sqrt"')}
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes ({{label: weight}}), multiplied into ``sample_weight``.
+
+    Attributes
+    ----------
+    classes_, n_classes_, n_outputs_, max_features_, tree_, feature_importances_
+        As in :class:`DecisionTreeClassifier`.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from ensembles.tree import ExtraTreeClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> ExtraTreeClassifier(random_state=0).fit(X, y).score(X, y)
+    1.0
+    """
+
+    def __init__(self, *, criterion="gini", splitter="random", max_depth=None,
+                 min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
+                 max_features="sqrt", random_state=None, max_leaf_nodes=None,
+                 min_impurity_decrease=0.0, class_weight=None, max_bin=256):
+        super().__init__(
+            criterion=criterion, splitter=splitter, max_depth=max_depth,
+            min_samples_split=min_samples_split, min_samples_leaf=min_samples_leaf,
+            min_weight_fraction_leaf=min_weight_fraction_leaf, max_features=max_features,
+            random_state=random_state, max_leaf_nodes=max_leaf_nodes,
+            min_impurity_decrease=min_impurity_decrease, class_weight=class_weight,
+            max_bin=max_bin)
+
+
+class ExtraTreeRegressor(DecisionTreeRegressor):
+    __doc__ = f"""An extremely randomized regression tree (one member of extra trees).
+
+    :class:`DecisionTreeRegressor` with scikit-learn's extra-tree defaults:
+    ``splitter="random"`` (one random threshold per examined feature, drawn uniformly
+    between the node's smallest and largest value) and ``max_features=1.0``. Mostly
+    useful inside an ensemble, such as :class:`~ensembles.BaggingRegressor`.
+
+    Parameters
+    ----------
+    criterion : {{"squared_error"}}, default="squared_error"
+        Impurity measure (variance reduction).
+    {_extra_parameters_doc('1.0')}
+
+    Attributes
+    ----------
+    n_outputs_, max_features_, tree_, feature_importances_
+        As in :class:`DecisionTreeRegressor`.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from ensembles.tree import ExtraTreeRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> ExtraTreeRegressor(random_state=0).fit(X, y).get_n_leaves() > 100
+    True
+    """
+
+    def __init__(self, *, criterion="squared_error", splitter="random", max_depth=None,
+                 min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
+                 max_features=1.0, random_state=None, max_leaf_nodes=None,
+                 min_impurity_decrease=0.0, max_bin=256):
+        super().__init__(
+            criterion=criterion, splitter=splitter, max_depth=max_depth,
+            min_samples_split=min_samples_split, min_samples_leaf=min_samples_leaf,
+            min_weight_fraction_leaf=min_weight_fraction_leaf, max_features=max_features,
+            random_state=random_state, max_leaf_nodes=max_leaf_nodes,
+            min_impurity_decrease=min_impurity_decrease, max_bin=max_bin)

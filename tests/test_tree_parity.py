@@ -1,0 +1,129 @@
+"""scikit-learn parity of trees and forests: extra-tree estimators, decision paths,
+regression criteria, cost-complexity pruning and multi-output classification, each
+compared with scikit-learn's estimator on the same data."""
+
+import numpy as np
+import pytest
+import sklearn.ensemble as sk_ensemble
+import sklearn.tree as sk_tree
+from sklearn.datasets import make_classification
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from ensembles import (
+    BaggingClassifier,
+    DecisionTreeClassifier,
+    DecisionTreeRegressor,
+    ExtraTreeClassifier,
+    ExtraTreeRegressor,
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+
+from .test_tree_estimators import _exact_data
+
+
+@parametrize_with_checks([ExtraTreeClassifier(), ExtraTreeRegressor()])
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+# --- single extra trees -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ours, theirs", [
+    (ExtraTreeClassifier, sk_tree.ExtraTreeClassifier),
+    (ExtraTreeRegressor, sk_tree.ExtraTreeRegressor),
+])
+def test_extra_tree_defaults_are_scikit_learns(ours, theirs):
+    our_params = ours().get_params()
+    their_params = theirs().get_params()
+    for name, value in our_params.items():
+        if name != "max_bin":
+            assert their_params[name] == value, name
+
+
+def test_extra_tree_classifier_accuracy_matches_scikit_learn():
+    X, y = make_classification(2000, n_features=10, n_informative=6, random_state=0)
+    X_test, y_test = X[1000:], y[1000:]
+    ours = np.mean([ExtraTreeClassifier(random_state=s).fit(X[:1000], y[:1000])
+                    .score(X_test, y_test) for s in range(10)])
+    theirs = np.mean([sk_tree.ExtraTreeClassifier(random_state=s).fit(X[:1000], y[:1000])
+                      .score(X_test, y_test) for s in range(10)])
+    assert abs(ours - theirs) < 0.03
+
+
+def test_extra_tree_in_bagging_and_as_extra_trees_members():
+    X, y = make_classification(300, random_state=0)
+    bag = BaggingClassifier(ExtraTreeClassifier(), n_estimators=5, random_state=0).fit(X, y)
+    assert all(isinstance(m, ExtraTreeClassifier) for m in bag.estimators_)
+    assert bag.score(X, y) > 0.9
+    forest = ExtraTreesClassifier(n_estimators=3, random_state=0).fit(X, y)
+    assert all(type(m) is ExtraTreeClassifier for m in forest.estimators_)
+    forest = ExtraTreesRegressor(n_estimators=3, random_state=0).fit(X, y)
+    assert all(type(m) is ExtraTreeRegressor for m in forest.estimators_)
+
+
+# --- the NotFittedError bug ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", [DecisionTreeClassifier(), DecisionTreeRegressor(),
+                                   ExtraTreeClassifier(), RandomForestClassifier()])
+@pytest.mark.parametrize("method", ["apply", "decision_path", "predict"])
+def test_methods_before_fit_raise_not_fitted(model, method):
+    X = np.zeros((3, 2))
+    with pytest.raises(NotFittedError):
+        getattr(model, method)(X)
+
+
+# --- decision paths ----------------------------------------------------------------------
+
+
+def test_tree_decision_path_matches_scikit_learns_paths():
+    X, y_reg, _, weight = _exact_data()
+    ours = DecisionTreeRegressor(max_depth=5).fit(X, y_reg, sample_weight=weight)
+    theirs = sk_tree.DecisionTreeRegressor(max_depth=5).fit(X, y_reg, sample_weight=weight)
+    ours_path, theirs_path = ours.decision_path(X), theirs.decision_path(X)
+    assert ours_path.shape == theirs_path.shape == (200, ours.tree_.node_count)
+    # Node numbers differ; the same tree gives every row a path of the same length through
+    # nodes of the same training weight.
+    np.testing.assert_array_equal(np.diff(ours_path.indptr), np.diff(theirs_path.indptr))
+    for i in range(0, 200, 7):
+        ours_cover = np.sort(ours.tree_.weighted_n_node_samples[ours_path[i].indices])
+        theirs_cover = np.sort(theirs.tree_.weighted_n_node_samples[theirs_path[i].indices])
+        np.testing.assert_allclose(ours_cover, theirs_cover, rtol=1e-12)
+
+
+def _check_paths(indicator, tree, leaves):
+    """Each row's path starts at the root, follows child links and ends at its leaf."""
+    for i in range(indicator.shape[0]):
+        nodes = indicator.indices[indicator.indptr[i]:indicator.indptr[i + 1]]
+        assert nodes[0] == 0 and nodes[-1] == leaves[i]
+        for parent, child in zip(nodes[:-1], nodes[1:], strict=True):
+            assert child in (tree.children_left[parent], tree.children_right[parent])
+
+
+@pytest.mark.parametrize("Forest, SkForest", [
+    (RandomForestClassifier, sk_ensemble.RandomForestClassifier),
+    (ExtraTreesRegressor, sk_ensemble.ExtraTreesRegressor),
+])
+def test_forest_decision_path_layout_matches_scikit_learn(Forest, SkForest):
+    X, y = make_classification(200, n_features=5, random_state=0)
+    X[::9, 1] = np.nan
+    ours = Forest(n_estimators=4, max_depth=4, random_state=0).fit(X, y)
+    theirs = SkForest(n_estimators=4, max_depth=4, random_state=0).fit(X, y)
+    indicator, ptr = ours.decision_path(X)
+    their_indicator, their_ptr = theirs.decision_path(X)
+    assert type(indicator) is type(their_indicator)
+    assert indicator.dtype == their_indicator.dtype
+    assert ptr.shape == their_ptr.shape == (5,)
+    np.testing.assert_array_equal(
+        ptr, np.r_[0, np.cumsum([m.tree_.node_count for m in ours.estimators_])])
+    assert indicator.shape == (200, ptr[-1])
+    leaves = ours.apply(X)
+    for t, member in enumerate(ours.estimators_):
+        part = indicator[:, ptr[t]:ptr[t + 1]].tocsr()
+        part.sort_indices()  # ids grow from the root down, so sorted is root first
+        _check_paths(part, member.tree_, leaves[:, t])
