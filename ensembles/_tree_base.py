@@ -506,6 +506,13 @@ class RegressorTargets:
     def _encode_targets(self, y):
         Y = np.asarray(y, dtype=np.float64)
         Y = np.ascontiguousarray(Y.reshape(len(Y), -1))
+        if self.criterion == "poisson":
+            if np.any(Y < 0):
+                raise ValueError("criterion='poisson' needs non-negative targets; some "
+                                 "value(s) of y are negative.")
+            if not np.all(Y.sum(axis=0) > 0):
+                raise ValueError("criterion='poisson' needs targets of positive sum (in "
+                                 "every output); the sum of y is 0.")
         self.n_outputs_ = Y.shape[1]
         return Y, None
 

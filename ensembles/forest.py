@@ -317,7 +317,7 @@ class _ForestRegressor(RegressorMixin, RegressorTargets, _BaseForest):
     _member_class = DecisionTreeRegressor
     _parameter_constraints = {
         **_BaseForest._parameter_constraints,
-        "criterion": [StrOptions({"squared_error"})],
+        "criterion": [StrOptions({"squared_error", "friedman_mse", "poisson"})],
     }
 
 
@@ -400,8 +400,11 @@ _REGRESSOR_DOC = """
     ----------
     n_estimators : int, default=100
         Number of trees.
-    criterion : {{"squared_error"}}, default="squared_error"
-        Impurity measure (variance reduction).
+    criterion : {{"squared_error", "friedman_mse", "poisson"}}, default="squared_error"
+        Impurity measure: "squared_error" is variance reduction ("friedman_mse" is the
+        same, as in scikit-learn 1.9); "poisson" is the reduction of the Poisson deviance
+        (non-negative targets of positive sum; a split may not leave a child of zero
+        sum), at the same histogram speed. Leaves hold means.
     max_features : int, float, {{"sqrt", "log2"}} or None, default=1.0
         Features examined per node (more while no valid split is found); None or 1.0
         means all, a float a fraction of them.

@@ -219,14 +219,17 @@ class DecisionTreeClassifier(ClassifierMixin, ClassifierTargets, _BaseDecisionTr
 
 
 class DecisionTreeRegressor(RegressorMixin, RegressorTargets, _BaseDecisionTree):
-    __doc__ = f"""A regression tree grown on binned features (squared error).
+    __doc__ = f"""A regression tree grown on binned features.
 
     Multi-output targets are fitted by one tree whose leaves hold the mean of every output.
 
     Parameters
     ----------
-    criterion : {{"squared_error"}}, default="squared_error"
-        Impurity measure (variance reduction).
+    criterion : {{"squared_error", "friedman_mse", "poisson"}}, default="squared_error"
+        Impurity measure: "squared_error" is variance reduction ("friedman_mse" is the
+        same, as in scikit-learn 1.9); "poisson" is the reduction of the Poisson deviance
+        (non-negative targets of positive sum; a split may not leave a child of zero
+        sum), at the same histogram speed. Leaves hold means.
     {_PARAMETERS_DOC.strip()}
 
     Attributes
@@ -251,7 +254,7 @@ class DecisionTreeRegressor(RegressorMixin, RegressorTargets, _BaseDecisionTree)
 
     _parameter_constraints = {
         **_BaseDecisionTree._parameter_constraints,
-        "criterion": [StrOptions({"squared_error"})],
+        "criterion": [StrOptions({"squared_error", "friedman_mse", "poisson"})],
     }
 
     def __init__(self, *, criterion="squared_error", splitter="best", max_depth=None,
@@ -332,8 +335,11 @@ class ExtraTreeRegressor(DecisionTreeRegressor):
 
     Parameters
     ----------
-    criterion : {{"squared_error"}}, default="squared_error"
-        Impurity measure (variance reduction).
+    criterion : {{"squared_error", "friedman_mse", "poisson"}}, default="squared_error"
+        Impurity measure: "squared_error" is variance reduction ("friedman_mse" is the
+        same, as in scikit-learn 1.9); "poisson" is the reduction of the Poisson deviance
+        (non-negative targets of positive sum; a split may not leave a child of zero
+        sum), at the same histogram speed. Leaves hold means.
     {_extra_parameters_doc('1.0')}
 
     Attributes

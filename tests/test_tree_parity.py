@@ -8,6 +8,7 @@ import sklearn.ensemble as sk_ensemble
 import sklearn.tree as sk_tree
 from sklearn.datasets import make_classification
 from sklearn.exceptions import NotFittedError
+from sklearn.metrics import mean_poisson_deviance
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from ensembles import (
@@ -127,3 +128,94 @@ def test_forest_decision_path_layout_matches_scikit_learn(Forest, SkForest):
         part = indicator[:, ptr[t]:ptr[t + 1]].tocsr()
         part.sort_indices()  # ids grow from the root down, so sorted is root first
         _check_paths(part, member.tree_, leaves[:, t])
+
+
+# --- regression criteria ------------------------------------------------------------------
+
+
+def _poisson_data():
+    X, _, _, weight = _exact_data()
+    y = np.random.RandomState(1).poisson(np.exp(2 * X[:, 0] + X[:, 1])).astype(float)
+    return X, y, weight
+
+
+# Limits that keep nodes from getting so small that two features make the same partition
+# (scikit-learn then picks one by its random feature order).
+@pytest.mark.parametrize("params", [
+    {"max_depth": 5},
+    {"min_samples_leaf": 5},
+    {"max_leaf_nodes": 10},
+    {"min_impurity_decrease": 0.01, "min_samples_leaf": 5},
+])
+def test_poisson_tree_grows_scikit_learns_tree(params):
+    X, y, weight = _poisson_data()
+    ours = DecisionTreeRegressor(criterion="poisson", **params).fit(X, y, sample_weight=weight)
+    theirs = sk_tree.DecisionTreeRegressor(criterion="poisson", random_state=0, **params).fit(
+        X, y, sample_weight=weight)
+    np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-12)
+    assert ours.get_n_leaves() == theirs.get_n_leaves()
+    # The split gains are the decreases of scikit-learn's (half) Poisson deviance.
+    np.testing.assert_allclose(np.sort(ours.tree_.gain[ours.tree_.left != -1]),
+                               np.sort(_sk_split_gains(theirs.tree_)), rtol=1e-9)
+
+
+def _sk_split_gains(tree):
+    internal = np.flatnonzero(tree.children_left != -1)
+    w, imp = tree.weighted_n_node_samples, tree.impurity
+    left, right = tree.children_left[internal], tree.children_right[internal]
+    return w[internal] * imp[internal] - w[left] * imp[left] - w[right] * imp[right]
+
+
+def test_poisson_tree_never_predicts_zero_where_scikit_learn_does_not():
+    # A zero-count region: squared error isolates it (mean 0), Poisson refuses children
+    # whose sum is 0, as scikit-learn does.
+    X, y, _ = _poisson_data()
+    y[X[:, 0] < 0.3] = 0.0
+    ours = DecisionTreeRegressor(criterion="poisson", min_samples_leaf=3).fit(X, y)
+    theirs = sk_tree.DecisionTreeRegressor(criterion="poisson", min_samples_leaf=3,
+                                           random_state=0).fit(X, y)
+    assert ours.predict(X).min() > 0
+    assert ours.get_n_leaves() == theirs.get_n_leaves()
+    # Integer counts make exact ties, which the two break differently: the same deviance.
+    np.testing.assert_allclose(mean_poisson_deviance(y, ours.predict(X)),
+                               mean_poisson_deviance(y, theirs.predict(X)), rtol=1e-9)
+    assert DecisionTreeRegressor(min_samples_leaf=3).fit(X, y).predict(X).min() == 0.0
+
+
+@pytest.mark.parametrize("Forest, SkForest", [
+    (RandomForestRegressor, sk_ensemble.RandomForestRegressor),
+    (ExtraTreesRegressor, sk_ensemble.ExtraTreesRegressor),
+])
+def test_poisson_forest_deviance_matches_scikit_learn(Forest, SkForest):
+    rng = np.random.RandomState(0)
+    X = rng.rand(3000, 5)
+    y = rng.poisson(np.exp(1.5 * X[:, 0] - X[:, 1] + 0.5 * X[:, 2]))
+    X_train, y_train, X_test, y_test = X[:2000], y[:2000], X[2000:], y[2000:]
+    params = {"n_estimators": 30, "min_samples_leaf": 10, "random_state": 0}
+    ours = Forest(criterion="poisson", **params).fit(X_train, y_train).predict(X_test)
+    theirs = SkForest(criterion="poisson", **params).fit(X_train, y_train).predict(X_test)
+    assert ours.min() > 0
+    ours, theirs = (mean_poisson_deviance(y_test, p) for p in (ours, theirs))
+    assert ours < 1.03 * theirs
+
+
+@pytest.mark.parametrize("Model", [DecisionTreeRegressor, RandomForestRegressor])
+def test_poisson_rejects_negative_or_zero_targets(Model):
+    X = np.random.RandomState(0).rand(20, 2)
+    with pytest.raises(ValueError, match="criterion='poisson'.*negative"):
+        Model(criterion="poisson").fit(X, np.r_[-1.0, np.ones(19)])
+    with pytest.raises(ValueError, match="criterion='poisson'.*positive sum"):
+        Model(criterion="poisson").fit(X, np.zeros(20))
+
+
+@pytest.mark.parametrize("Model", [DecisionTreeRegressor, ExtraTreesRegressor])
+def test_friedman_mse_is_the_squared_error_as_in_scikit_learn(Model):
+    X, y, _ = _poisson_data()
+    params = {"random_state": 0, "max_depth": 5}
+    ours = Model(criterion="friedman_mse", **params).fit(X, y)
+    np.testing.assert_array_equal(ours.predict(X),
+                                  Model(criterion="squared_error", **params).fit(X, y)
+                                  .predict(X))
+    with pytest.warns(FutureWarning):  # scikit-learn 1.9 maps it to the squared error
+        theirs = sk_tree.DecisionTreeRegressor(criterion="friedman_mse").fit(X, y)
+    assert theirs.criterion == "squared_error"

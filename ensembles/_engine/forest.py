@@ -49,10 +49,15 @@ from numba import njit
 from .binning import MISSING_BIN
 from .tree import Tree, bin_thresholds
 
-CRITERIA = {"gini": 0, "entropy": 1, "log_loss": 1, "squared_error": 2}
+# "friedman_mse" is the squared error: scikit-learn 1.9 maps it so (their splits always
+# coincided). "poisson" scores a node as sum_k G_k ln(G_k / W), the entropy's form.
+CRITERIA = {"gini": 0, "entropy": 1, "log_loss": 1, "squared_error": 2, "friedman_mse": 2,
+            "poisson": 3}
 SPLITTERS = {"best": 0, "random": 1}
 # scikit-learn treats impurities below this as pure nodes.
 _EPSILON = np.finfo(np.float64).eps
+# A Poisson child's target sum at most this fraction of its node's is zero (rounding).
+_POISSON_ZERO = 1e-10
 # Best splits of nodes of at most this many rows sort the rows instead of filling a
 # histogram: the histogram's scan spans the node's bin range, which stays wide in small
 # nodes of continuous features.
@@ -115,6 +120,10 @@ def _score(G, W, criterion):
         for k in range(G.shape[0]):
             if G[k] > 0.0:
                 s += G[k] * np.log2(G[k] / W)
+    elif criterion == 3:
+        for k in range(G.shape[0]):
+            if G[k] > 0.0:
+                s += G[k] * np.log(G[k] / W)
     else:
         for k in range(G.shape[0]):
             s += G[k] * G[k] / W
@@ -269,6 +278,12 @@ def _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop, G, 
                     gl = G[k] - GR[k]
                     if gl > 0.0:
                         score_left += gl * np.log2(gl / wl)
+            elif criterion == 3:
+                if _poisson_invalid(G, GL, hist, miss_left):
+                    continue
+                for k in range(K):
+                    gl = GL[k] + miss_left * hist[MISSING_BIN, k]
+                    score_left += gl * np.log(gl / wl)
             else:
                 for k in range(K):
                     gl = G[k] - GR[k]
@@ -440,8 +455,16 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
                         gain += gl * np.log2(gl / w_left)
                     if gr > 0.0:
                         gain += gr * np.log2(gr / w_right)
+                elif criterion == 3:
+                    zero = max(_EPSILON, _POISSON_ZERO * G[k])
+                    if gl <= zero or gr <= zero:
+                        gain = -np.inf  # scikit-learn's rule: no child of zero mean
+                        break
+                    gain += gl * np.log(gl / w_left) + gr * np.log(gr / w_right)
                 else:
                     gain += gl * gl / w_left + gr * gr / w_right
+            if gain == -np.inf:
+                continue
             if best[1] < 0 or _better(gain, best[0]):
                 best[0] = gain
                 best[1] = f
@@ -454,6 +477,24 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
         for k in range(K):
             scratch[0, k] = 0.0
             scratch[1, k] = 0.0
+
+
+@_per_node()
+def _poisson_invalid(G, GL, hist, miss_left):
+    """Whether a child of a Poisson split has a target sum of (about) zero in an output:
+    its mean prediction would be 0, of infinite deviance, so scikit-learn refuses it.
+
+    The left sums are the present rows' ``GL`` plus, with ``miss_left``, the missing rows'
+    (``hist[MISSING_BIN]``); the right ones are the rest. A sum summed in another order
+    than the node's misses zero by rounding, so "zero" is relative to the node's sum
+    (targets are non-negative: no cancellation hides a real sum that small).
+    """
+    for k in range(G.shape[0]):
+        gl = GL[k] + miss_left * hist[MISSING_BIN, k]
+        zero = max(_EPSILON, _POISSON_ZERO * G[k])
+        if gl <= zero or G[k] - gl <= zero:
+            return True
+    return False
 
 
 @_per_node()
@@ -501,6 +542,12 @@ def _scan_bins(hist, lo, hi, has_missing, G, W, n_node, criterion, min_samples_l
                     gl = G[k] - GR[k]
                     if gl > 0.0:
                         score_left += gl * np.log2(gl / wl)
+            elif criterion == 3:
+                if _poisson_invalid(G, GL, hist, miss_left):
+                    continue
+                for k in range(K):
+                    gl = GL[k] + miss_left * hist[MISSING_BIN, k]
+                    score_left += gl * np.log(gl / wl)
             else:
                 for k in range(K):
                     gl = G[k] - GR[k]
@@ -686,8 +733,8 @@ def _open_node(node, start, stop, depth, slot, G, W, sum_sq, XT, rows, wn, cn, y
                 order, best, out, GL, GR, sort_codes, sort_pos)
     if best[1] < 0:
         return False
-    if criterion == 2:
-        best[0] /= K  # scikit-learn averages the squared error over outputs
+    if criterion >= 2:
+        best[0] /= K  # scikit-learn averages the regression impurities over outputs
     if best[0] + _EPSILON < min_decrease:
         return False
     open_int[slot, 0] = node
@@ -958,7 +1005,7 @@ def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed, lab
     # The kernel reads one feature of many rows at a time, so it wants features as rows:
     # a Fortran-ordered X_binned gives that layout for free (the forests bin into one).
     XT = X_binned.T if X_binned.flags.f_contiguous else np.ascontiguousarray(X_binned.T)
-    classify = labels is not None and CRITERIA[params.criterion] != CRITERIA["squared_error"]
+    classify = labels is not None and CRITERIA[params.criterion] < 2
     labels = (np.ascontiguousarray(labels, dtype=np.int32) if classify
               else np.empty(0, dtype=np.int32))
     weight = np.ascontiguousarray(weight, dtype=np.float64)
