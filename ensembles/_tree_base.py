@@ -26,7 +26,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._engine.binning import BinMapper
-from ._engine.forest import ForestTreeParams, grow_forest_tree
+from ._engine.forest import ForestTreeParams, bin_values, grow_forest_tree
 from ._engine.tree import (
     TREE_FIELDS,
     Tree,
@@ -244,9 +244,9 @@ def _paired_right(left):
 
 
 def grow_tree(X_binned, bin_mapper, Y, weight, params, min_weight_fraction_leaf, seed,
-              labels=None):
+              labels=None, bin_value=None):
     """Grow one tree on the rows of positive ``weight`` (``labels``: class indices, for
-    classification).
+    classification; ``bin_value``: the bins' values, for random splits).
 
     ``min_weight_fraction_leaf`` is turned into an absolute weight of this tree's rows, as
     scikit-learn does with the weights a tree is fitted with.
@@ -255,7 +255,7 @@ def grow_tree(X_binned, bin_mapper, Y, weight, params, min_weight_fraction_leaf,
     params = dataclasses.replace(params,
                                  min_weight_leaf=min_weight_fraction_leaf * weight.sum())
     tree = grow_forest_tree(X_binned, Y, weight, rows, bin_mapper.edges_, bin_mapper.n_bins_,
-                            params, int(seed), labels)
+                            params, int(seed), labels, bin_value)
     return FittedTree(**{name: getattr(tree, name) for name in TREE_FIELDS},
                       edges=bin_mapper.edges_)
 
@@ -337,6 +337,11 @@ class BaseTreeModel(BaseEstimator):
         bin_mapper.fit(X if weight is None else X[weight > 0])
         # Fortran order: the forest kernel reads one feature of many rows at a time.
         return bin_mapper, np.asfortranarray(bin_mapper.transform(X))
+
+    @staticmethod
+    def _bin_values(X, X_binned, weight, splitter):
+        """The bins' values where random splits draw thresholds between them, else None."""
+        return bin_values(X, X_binned, weight) if splitter == "random" else None
 
     def _balanced_per_tree(self):
         """Whether "balanced_subsample" class weights are computed per tree instead."""

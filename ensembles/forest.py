@@ -126,6 +126,7 @@ class _BaseForest(BaseTreeModel):
         params = self._growth_params(n_samples, n_features, self._splitter)
         with threads(self.n_jobs):
             bin_mapper, X_binned = self._bin(X, weight, bin_seed)
+            bin_value = self._bin_values(X, X_binned, weight, self._splitter)
 
         def grow(seed):
             if self.bootstrap:
@@ -137,7 +138,7 @@ class _BaseForest(BaseTreeModel):
             else:
                 tree_weight = np.ones(n_samples) if weight is None else weight
             return grow_tree(X_binned, bin_mapper, Y, tree_weight, params,
-                             self.min_weight_fraction_leaf, seed, codes)
+                             self.min_weight_fraction_leaf, seed, codes, bin_value)
 
         n_threads = min(effective_n_jobs(self.n_jobs), max(n_more, 1))
         if n_threads > 1:
@@ -484,8 +485,8 @@ class ExtraTreesClassifier(_ForestClassifier):
         """An extremely randomized trees classifier grown on binned features.
 
     Each member examines ``max_features`` random features per node and draws one random
-    threshold for each (uniformly in bin space), keeping the best of those; by default
-    every member sees all rows.
+    threshold for each (uniformly between the node's smallest and largest value), keeping
+    the best of those; by default every member sees all rows.
 """, _CLASSIFIER_DOC, "False", """\
     >>> from sklearn.datasets import load_breast_cancer
     >>> from ensembles.forest import ExtraTreesClassifier
@@ -566,8 +567,8 @@ class ExtraTreesRegressor(_ForestRegressor):
         """An extremely randomized trees regressor grown on binned features.
 
     Each member examines ``max_features`` random features per node and draws one random
-    threshold for each (uniformly in bin space), keeping the best of those; by default
-    every member sees all rows.
+    threshold for each (uniformly between the node's smallest and largest value), keeping
+    the best of those; by default every member sees all rows.
 """, _REGRESSOR_DOC, "False", """\
     >>> from sklearn.datasets import load_diabetes
     >>> from ensembles.forest import ExtraTreesRegressor

@@ -56,10 +56,11 @@ class _BaseDecisionTree(BaseTreeModel):
         bin_seed, seed = check_random_state(self.random_state).randint(MAX_SEED, size=2)
         params = self._growth_params(X.shape[0], X.shape[1], self.splitter)
         bin_mapper, X_binned = self._bin(X, weight, bin_seed)
+        bin_value = self._bin_values(X, X_binned, weight, self.splitter)
         if weight is None:
             weight = np.ones(X.shape[0])
         self.tree_ = grow_tree(X_binned, bin_mapper, Y, weight, params,
-                               self.min_weight_fraction_leaf, seed, codes)
+                               self.min_weight_fraction_leaf, seed, codes, bin_value)
         self._seed = int(seed)
         return self
 
@@ -129,7 +130,8 @@ class _BaseDecisionTree(BaseTreeModel):
 _PARAMETERS_DOC = """
     splitter : {"best", "random"}, default="best"
         "best" tries every bin boundary of each examined feature; "random" draws one
-        threshold per examined feature uniformly in bin space (extremely randomized).
+        threshold per examined feature uniformly between the node's smallest and largest
+        value (extremely randomized; the value is mapped to the nearest bin boundary).
     max_depth : int, default=None
         Maximum depth; None grows until the leaves are pure or other limits stop it.
     min_samples_split : int or float, default=2

@@ -111,6 +111,98 @@ def _randint(state, n):
 
 
 @_per_node()
+def _uniform(state):
+    """Uniform float in [0, 1) (53 random bits)."""
+    return np.float64(_next_random(state) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@_per_node(inline="always")
+def _random_threshold_bin(f, lo, hi, bin_value, state):
+    """Extra trees' threshold for feature ``f`` in a node whose present codes span bins
+    ``lo < hi``: a value drawn uniformly between the values of bins ``lo`` and ``hi``
+    (see :func:`bin_values`), mapped to the last bin whose value lies at or below it. A
+    gap between bins is cut in proportion to its width in value space, as Geurts et al.
+    draw thresholds, not to the rows' quantiles. Returns a bin in ``[lo, hi - 1]``.
+    """
+    vmin = bin_value[f, lo]
+    u = vmin + (bin_value[f, hi] - vmin) * _uniform(state)
+    a = lo
+    z = hi - 1
+    while a < z:
+        m = (a + z + 1) >> 1
+        if bin_value[f, m] <= u:
+            a = m
+        else:
+            z = m - 1
+    return a
+
+
+@njit(cache=True, nogil=True)
+def _fill_bin_values(X, X_binned, weight, bin_min, bin_max):
+    for i in range(X.shape[0]):
+        if weight.shape[0] > 0 and not weight[i] > 0.0:
+            continue
+        for f in range(X.shape[1]):
+            b = X_binned[i, f]
+            if b == MISSING_BIN:
+                continue
+            x = np.float64(X[i, f])
+            if x < bin_min[f, b]:
+                bin_min[f, b] = x
+            if x > bin_max[f, b]:
+                bin_max[f, b] = x
+    # Each bin's value is the midpoint of its training values, but the lowest bin's is its
+    # smallest value and the highest bin's its largest: a node that reaches a tail bin
+    # then spans the feature's whole range there, as it does for scikit-learn, and draws
+    # that fall in a wide tail bin cut next to it (the nearest partition binning allows).
+    for f in range(X.shape[1]):
+        first = -1
+        last = -1
+        for b in range(MISSING_BIN):
+            if bin_min[f, b] <= bin_max[f, b]:
+                if first < 0:
+                    first = b
+                last = b
+        for b in range(MISSING_BIN):
+            if bin_min[f, b] <= bin_max[f, b]:
+                if b == last and b != first:
+                    bin_min[f, b] = bin_max[f, b]
+                elif b != first:
+                    bin_min[f, b] = 0.5 * bin_min[f, b] + 0.5 * bin_max[f, b]
+            else:
+                # A bin no training row fell in (bins may be fitted on a subsample)
+                # takes its neighbour's value, so that the values stay sorted.
+                bin_min[f, b] = bin_min[f, b - 1] if b > 0 else -np.inf
+
+
+def bin_values(X, X_binned, weight=None):
+    """A representative value of each bin of each feature: the midpoint of its training
+    values' range (the extreme value, for a feature's lowest and highest bins).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Raw feature values.
+    X_binned : ndarray of uint8, shape (n_samples, n_features)
+        Their codes.
+    weight : ndarray of shape (n_samples,), optional
+        Rows of weight 0 are left out (as they are out of the bins).
+
+    Returns
+    -------
+    bin_value : ndarray of shape (n_features, 256)
+        Sorted along each feature (the missing-value bin is unused). Extra trees draw
+        thresholds between the values of a node's lowest and highest bins.
+    """
+    n_features = X.shape[1]
+    bin_min = np.full((n_features, MISSING_BIN + 1), np.inf)
+    bin_max = np.full((n_features, MISSING_BIN + 1), -np.inf)
+    weight = np.empty(0) if weight is None else np.ascontiguousarray(weight, dtype=np.float64)
+    _fill_bin_values(X, X_binned, weight, bin_min, bin_max)
+    return bin_min
+
+
+@_per_node()
 def _score(G, W, criterion):
     """``S`` of a node from its target sums ``G`` (length K) and weight ``W``."""
     if W <= 0.0:
@@ -312,7 +404,7 @@ def _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop, G, 
 @_per_node(forceinline=True)
 def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
                        criterion, min_samples_leaf, min_weight_leaf, max_features, scratch,
-                       state, order, best):
+                       state, bin_value, order, best):
     """Extra trees' split search (``splitter="random"``), written as one function: for each
     drawn feature, one threshold drawn uniformly between the node's smallest and largest
     present bin, scored with missing values on either side.
@@ -355,7 +447,7 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
         if hi < 0 or (lo == hi and n_missing == 0):
             continue  # constant feature: no partition
         # With a single present bin the only partition is "present vs missing" (t = hi).
-        t = lo + _randint(state, hi - lo) if hi > lo else hi
+        t = _random_threshold_bin(f, lo, hi, bin_value, state) if hi > lo else hi
         # Branch-free sums: which side a row falls on is a coin flip the CPU cannot
         # predict. Weights and counts accumulate in registers, and so do the targets of
         # two classes (class 0 is the rest, exactly: a row of class 1 adds the same
@@ -577,7 +669,7 @@ def _scan_bins(hist, lo, hi, has_missing, G, W, n_node, criterion, min_samples_l
 @_per_node(forceinline=True)
 def _find_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W, criterion,
                 random_split, min_samples_leaf, min_weight_leaf, max_features, hist, state,
-                order, best, out, GL, GR, sort_codes, sort_pos):
+                bin_value, order, best, out, GL, GR, sort_codes, sort_pos):
     """Best split over randomly ordered features: at least ``max_features`` of them are
     examined, and more while no valid split has been found (scikit-learn's rule).
 
@@ -589,7 +681,7 @@ def _find_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
     if random_split:
         _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
                            criterion, min_samples_leaf, min_weight_leaf, max_features, hist,
-                           state, order, best)
+                           state, bin_value, order, best)
         return
     n_features = XT.shape[0]
     best[0] = -np.inf
@@ -711,7 +803,8 @@ def _partition(XT, f, split_bin, default_left, start, stop, rows, wn, cn, yn, cl
 def _open_node(node, start, stop, depth, slot, G, W, sum_sq, XT, rows, wn, cn, yn, classify,
                unit_weights, value, cover, open_int, open_float, criterion, random_split,
                max_depth, min_samples_split, min_samples_leaf, min_weight_leaf, max_features,
-               min_decrease, hist, state, order, best, out, GL, GR, sort_codes, sort_pos):
+               min_decrease, hist, state, bin_value, order, best, out, GL, GR, sort_codes,
+               sort_pos):
     """Set a new node's value and cover from its sums; if it may split and a split
     qualifies, write its open-node record at ``slot`` and return True.
 
@@ -730,7 +823,7 @@ def _open_node(node, start, stop, depth, slot, G, W, sum_sq, XT, rows, wn, cn, y
         return False
     _find_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W, criterion,
                 random_split, min_samples_leaf, min_weight_leaf, max_features, hist, state,
-                order, best, out, GL, GR, sort_codes, sort_pos)
+                bin_value, order, best, out, GL, GR, sort_codes, sort_pos)
     if best[1] < 0:
         return False
     if criterion >= 2:
@@ -765,8 +858,8 @@ def _split_open_nodes(XT, rows, wn, cn, yn, classify, unit_weights, sums_by_diff
                       min_samples_leaf, min_weight_leaf, max_features, max_leaf_nodes,
                       min_decrease, feature, split_bin, default_left, left, right, value,
                       gain, cover, open_int, open_float, rows_buf, wn_buf, cn_buf, yn_buf,
-                      sums, sum_sq, G_node, sq_node, hist, state, order, best, out, GL, GR,
-                      sort_codes, sort_pos, n_nodes, n_open, n_leaves):
+                      sums, sum_sq, G_node, sq_node, hist, state, bin_value, order, best, out,
+                      GL, GR, sort_codes, sort_pos, n_nodes, n_open, n_leaves):
     """Split open nodes (the last one pushed, or with ``max_leaf_nodes`` the best) until
     none is left, the leaf limit is reached, or the node or open-record arrays are full
     (the caller then enlarges them and calls again). Returns the new ``(n_nodes, n_open,
@@ -799,8 +892,8 @@ def _split_open_nodes(XT, rows, wn, cn, yn, classify, unit_weights, sums_by_diff
                           sums[side, K], sq_node, XT, rows, wn, cn, yn, classify,
                           unit_weights, value, cover, open_int, open_float, criterion,
                           random_split, max_depth, min_samples_split, min_samples_leaf,
-                          min_weight_leaf, max_features, min_decrease, hist, state, order,
-                          best, out, GL, GR, sort_codes, sort_pos):
+                          min_weight_leaf, max_features, min_decrease, hist, state, bin_value,
+                          order, best, out, GL, GR, sort_codes, sort_pos):
                 n_open += 1
         n_nodes += n_pending
         if n_open == 0 or (max_leaf_nodes > 0 and n_leaves >= max_leaf_nodes):
@@ -857,7 +950,7 @@ def _split_open_nodes(XT, rows, wn, cn, yn, classify, unit_weights, sums_by_diff
 @njit(cache=True, nogil=True)
 def _grow(XT, labels, Y, weight, rows, classify, criterion, random_split, max_depth,
           min_samples_split, min_samples_leaf, min_weight_leaf, max_features, max_leaf_nodes,
-          min_impurity_decrease, seed):
+          min_impurity_decrease, seed, bin_value):
     K = Y.shape[1]
     n_rows = rows.shape[0]
     max_nodes = max(2 * n_rows - 1, 1)
@@ -942,8 +1035,8 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, random_split, max_de
             random_split, max_depth, min_samples_split, min_samples_leaf, min_weight_leaf,
             max_features, max_leaf_nodes, min_decrease, feature, split_bin, default_left,
             left, right, value, gain, cover, open_int, open_float, rows_buf, wn_buf, cn_buf,
-            yn_buf, sums, sum_sq, G_node, sq_node, hist, state, order, best, out, GL, GR,
-            sort_codes, sort_pos, n_nodes, n_open, n_leaves)
+            yn_buf, sums, sum_sq, G_node, sq_node, hist, state, bin_value, order, best, out,
+            GL, GR, sort_codes, sort_pos, n_nodes, n_open, n_leaves)
         if n_open == 0 or (max_leaf_nodes > 0 and n_leaves >= max_leaf_nodes):
             break
         # Out of room: double what is full and go on.
@@ -965,7 +1058,8 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, random_split, max_de
             right[:n_nodes], value[:n_nodes], gain[:n_nodes], cover[:n_nodes])
 
 
-def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed, labels=None):
+def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed, labels=None,
+                     bin_value=None):
     """Grow one forest tree.
 
     Parameters
@@ -990,6 +1084,9 @@ def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed, lab
     labels : ndarray of int, shape (n_samples,), optional
         Class index of each row, when ``Y`` is its one-hot matrix (classification): the
         kernel then adds each row's weight to one class channel instead of K products.
+    bin_value : ndarray of shape (n_features, 256), optional
+        A value of each bin (:func:`bin_values`); needed by ``splitter="random"``, which
+        draws thresholds in value space.
 
     Returns
     -------
@@ -1009,15 +1106,20 @@ def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed, lab
     labels = (np.ascontiguousarray(labels, dtype=np.int32) if classify
               else np.empty(0, dtype=np.int32))
     weight = np.ascontiguousarray(weight, dtype=np.float64)
+    random_split = SPLITTERS[params.splitter] == 1
+    if random_split and bin_value is None:
+        raise ValueError("splitter='random' needs the bins' values (bin_value).")
+    if not random_split:
+        bin_value = np.empty((0, 0))
     # Unsigned row ids index without numba's negative-index wraparound.
     rows = np.asarray(rows).astype(np.uint32, copy=False)
     feature, split_bin, default_left, left, right, value, gain, cover = _grow(
         XT, labels, Y, weight, rows, classify,
-        CRITERIA[params.criterion], SPLITTERS[params.splitter] == 1, int(params.max_depth),
+        CRITERIA[params.criterion], random_split, int(params.max_depth),
         int(params.min_samples_split), int(params.min_samples_leaf),
         float(params.min_weight_leaf), max(1, int(params.max_features)),
         int(params.max_leaf_nodes), float(params.min_impurity_decrease),
-        int(seed) & 0xFFFFFFFFFFFFFFFF,
+        int(seed) & 0xFFFFFFFFFFFFFFFF, bin_value,
     )
     threshold = bin_thresholds(feature, split_bin, left, edges)
     # Copies: the kernel's arrays are sized for the largest possible tree.
