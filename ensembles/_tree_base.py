@@ -252,6 +252,8 @@ def grow_tree(X_binned, bin_mapper, Y, weight, params, min_weight_fraction_leaf,
     scikit-learn does with the weights a tree is fitted with.
     """
     rows = np.flatnonzero(weight > 0).astype(np.uint32)
+    if labels is not None and labels.ndim > 1:
+        labels = None  # several outputs: the kernel sums the one-hot blocks of Y
     params = dataclasses.replace(params,
                                  min_weight_leaf=min_weight_fraction_leaf * weight.sum())
     tree = grow_forest_tree(X_binned, Y, weight, rows, bin_mapper.edges_, bin_mapper.n_bins_,
@@ -327,6 +329,7 @@ class BaseTreeModel(BaseEstimator):
             min_samples_leaf=int(min_samples_leaf), min_weight_leaf=0.0,
             max_features=self.max_features_, max_leaf_nodes=self.max_leaf_nodes or 0,
             min_impurity_decrease=float(self.min_impurity_decrease),
+            n_outputs=int(self.n_outputs_),
         )
 
     def _bin(self, X, weight, seed):
@@ -428,20 +431,43 @@ class BaseTreeModel(BaseEstimator):
 
 
 class ClassifierTargets:
-    """Labels of any type, one-hot target matrix, class weights, probabilities."""
+    """Labels of any type, one-hot target matrix, class weights, probabilities.
 
-    _y_validation = {"multi_output": False}
+    Several outputs (a 2-d ``y``) are fitted by one tree per member whose leaves hold every
+    output's class frequencies side by side (the Gini index or entropy averaged over the
+    outputs, as scikit-learn does); ``classes_`` and ``n_classes_`` are then lists, one
+    entry per output, and ``predict_proba`` returns one array per output.
+    """
+
+    _y_validation = {"multi_output": True}
 
     def _encode_targets(self, y):
         check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        codes = encoder.transform(y)
-        self.classes_ = encoder.classes_
-        self.n_classes_ = len(self.classes_)
-        self.n_outputs_ = 1
-        Y = np.zeros((len(codes), self.n_classes_))
-        Y[np.arange(len(codes)), codes] = 1.0
+        y = np.asarray(y)
+        columns = [y] if y.ndim == 1 else [y[:, k] for k in range(y.shape[1])]
+        encoders = [LabelEncoder().fit(column) for column in columns]
+        codes = np.column_stack([e.transform(c) for e, c in zip(encoders, columns,
+                                                                strict=True)])
+        n_classes = [len(e.classes_) for e in encoders]
+        Y = np.zeros((len(codes), sum(n_classes)))
+        offset = 0
+        for k, n in enumerate(n_classes):
+            Y[np.arange(len(codes)), offset + codes[:, k]] = 1.0
+            offset += n
+        self.n_outputs_ = len(columns)
+        if self.n_outputs_ == 1:
+            self.classes_, self.n_classes_ = encoders[0].classes_, n_classes[0]
+            return Y, codes[:, 0]
+        self.classes_ = [e.classes_ for e in encoders]
+        self.n_classes_ = n_classes
         return Y, codes
+
+    def _blocks(self, values):
+        """Split leaf vectors into one (n_samples, n_classes_k) block per output."""
+        if self.n_outputs_ == 1:
+            return [values]
+        bounds = np.cumsum(self.n_classes_)[:-1]
+        return np.split(values, bounds, axis=1)
 
     def _class_weight_vector(self, y):
         class_weight = self.class_weight
@@ -452,14 +478,23 @@ class ClassifierTargets:
         return compute_sample_weight(class_weight, y)
 
     def _labels_to_dict(self):
-        return {"classes": self.classes_.tolist(), "classes_dtype": self.classes_.dtype.str}
+        if self.n_outputs_ == 1:
+            return {"classes": self.classes_.tolist(),
+                    "classes_dtype": self.classes_.dtype.str}
+        return {"classes": [c.tolist() for c in self.classes_],
+                "classes_dtype": [c.dtype.str for c in self.classes_]}
 
     def _labels_from_dict(self, doc):
-        self.classes_ = np.asarray(doc["classes"], dtype=np.dtype(doc["classes_dtype"]))
-        self.n_classes_ = len(self.classes_)
+        if self.n_outputs_ == 1:
+            self.classes_ = np.asarray(doc["classes"], dtype=np.dtype(doc["classes_dtype"]))
+            self.n_classes_ = len(self.classes_)
+            return
+        self.classes_ = [np.asarray(c, dtype=np.dtype(d))
+                         for c, d in zip(doc["classes"], doc["classes_dtype"], strict=True)]
+        self.n_classes_ = [len(c) for c in self.classes_]
 
     def _n_values(self):
-        return self.n_classes_
+        return self.n_classes_ if self.n_outputs_ == 1 else sum(self.n_classes_)
 
     def predict_proba(self, X):
         """Class probabilities: the (mean of the trees') leaf class frequencies.
@@ -471,15 +506,19 @@ class ClassifierTargets:
 
         Returns
         -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Columns follow ``classes_``.
+        proba : ndarray of shape (n_samples, n_classes), or a list of them
+            Columns follow ``classes_``; with several outputs, one array per output.
         """
-        return self._predict_values(X)
+        blocks = self._blocks(self._predict_values(X))
+        return blocks[0] if self.n_outputs_ == 1 else blocks
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba` (``-inf`` where a probability is 0)."""
+        proba = self.predict_proba(X)
         with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
+            if self.n_outputs_ == 1:
+                return np.log(proba)
+            return [np.log(p) for p in proba]
 
     def predict(self, X):
         """Class labels: the class of highest probability (the first one on ties).
@@ -490,17 +529,38 @@ class ClassifierTargets:
 
         Returns
         -------
-        y : ndarray of shape (n_samples,)
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
         proba = self.predict_proba(X)  # checks the fit before classes_ is touched
-        return self.classes_[np.argmax(proba, axis=1)]
+        if self.n_outputs_ == 1:
+            return self.classes_[np.argmax(proba, axis=1)]
+        out = np.empty((len(proba[0]), self.n_outputs_), dtype=self.classes_[0].dtype)
+        for k, (classes, p) in enumerate(zip(self.classes_, proba, strict=True)):
+            out[:, k] = classes[np.argmax(p, axis=1)]
+        return out
 
     def _oob_result(self, values, Y, codes):
         """Set the out-of-bag attributes from the averaged out-of-bag class frequencies."""
-        self.oob_decision_function_ = values
         # As in scikit-learn, a scorer receives label codes (indices into classes_).
         score = self.oob_score if callable(self.oob_score) else accuracy_score
-        self.oob_score_ = float(score(codes, np.argmax(values, axis=1)))
+        if self.n_outputs_ == 1:
+            self.oob_decision_function_ = values
+            self.oob_score_ = float(score(codes, np.argmax(values, axis=1)))
+            return
+        # scikit-learn's layout (n_samples, n_classes, n_outputs); outputs with fewer
+        # classes are padded with zeros.
+        blocks = self._blocks(values)
+        decision = np.zeros((len(values), max(self.n_classes_), self.n_outputs_))
+        for k, block in enumerate(blocks):
+            decision[:, :block.shape[1], k] = block
+        self.oob_decision_function_ = decision
+        # Multilabel targets: the subset accuracy, as scikit-learn scores them.
+        self.oob_score_ = float(score(codes, np.argmax(decision, axis=1)))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
 
 
 class RegressorTargets:
@@ -629,14 +689,21 @@ def _read_document(path, cls):
     except (TypeError, ValueError) as exc:
         _fail(path, f"bad parameters ({exc})")
     if "classes" in doc:
-        classes = doc["classes"]
-        if not isinstance(classes, list) or not classes or doc["n_outputs"] != 1:
-            _fail(path, "classes must be a non-empty list, with n_outputs 1")
+        # One output: a list of labels and a dtype; several: one of each per output.
+        classes, dtypes = doc["classes"], doc.get("classes_dtype")
+        if doc["n_outputs"] == 1:
+            classes, dtypes = [classes], [dtypes]
+        if (not isinstance(classes, list) or len(classes) != doc["n_outputs"]
+                or not isinstance(dtypes, list) or len(dtypes) != len(classes)
+                or not all(isinstance(c, list) and c for c in classes)):
+            _fail(path, "classes must be a non-empty list of labels (one such list per "
+                        "output when n_outputs > 1), with a classes_dtype for each")
         try:
-            np.asarray(classes, dtype=np.dtype(doc.get("classes_dtype")))
+            for labels, dtype in zip(classes, dtypes, strict=True):
+                np.asarray(labels, dtype=np.dtype(dtype))
         except (TypeError, ValueError):
             _fail(path, "classes_dtype is not a numpy dtype of the classes")
-        n_values = len(classes)
+        n_values = sum(len(c) for c in classes)
     elif issubclass(cls, ClassifierTargets):
         _fail(path, "a classifier's file must list its classes")
     else:

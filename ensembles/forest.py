@@ -62,6 +62,14 @@ def _bootstrap_indices(seed, n_samples, n_draws, weight):
     return rng.choice(n_samples, n_draws, replace=True, p=weight / weight.sum())
 
 
+def _same_labels(a, b):
+    """Whether two ``classes_`` (an array, or a list of arrays for several outputs) agree."""
+    if isinstance(a, list) or isinstance(b, list):
+        return (isinstance(a, list) and isinstance(b, list) and len(a) == len(b)
+                and all(np.array_equal(x, y) for x, y in zip(a, b, strict=True)))
+    return np.array_equal(a, b)
+
+
 class _BaseForest(BaseTreeModel):
     """Bootstrap, parallel growth, warm start, out-of-bag estimates of both kinds of forest.
 
@@ -105,6 +113,11 @@ class _BaseForest(BaseTreeModel):
                              "row is out of bag.")
         X, Y, codes, weight = self._validate_training_data(X, y, sample_weight)
         n_samples, n_features = X.shape
+        if (self.oob_score and self.n_outputs_ > 1 and hasattr(self, "classes_")
+                and max(self.n_classes_) > 2):
+            raise ValueError("oob_score supports one output or multilabel targets (two "
+                             "classes per output), as scikit-learn does; y has outputs "
+                             "with more classes.")
 
         members = self._kept_members(Y)
         n_more = self.n_estimators - len(members)
@@ -165,7 +178,7 @@ class _BaseForest(BaseTreeModel):
         if not self.warm_start or not hasattr(self, "estimators_"):
             return []
         members = list(self.estimators_)
-        if members and (members[0].tree_.n_values != Y.shape[1] or not np.array_equal(
+        if members and (members[0].tree_.n_values != Y.shape[1] or not _same_labels(
                 getattr(members[0], "classes_", ()), getattr(self, "classes_", ()))):
             # Validating y already set the new targets' attributes; the kept forest is the
             # first fit's, so put its attributes back.
@@ -310,7 +323,7 @@ class _ForestClassifier(ClassifierMixin, ClassifierTargets, _BaseForest):
     _parameter_constraints = {
         **_BaseForest._parameter_constraints,
         "criterion": [StrOptions({"gini", "entropy", "log_loss"})],
-        "class_weight": [StrOptions({"balanced", "balanced_subsample"}), dict, None],
+        "class_weight": [StrOptions({"balanced", "balanced_subsample"}), dict, list, None],
     }
 
 
@@ -378,11 +391,13 @@ _CLASSIFIER_DOC = """
     ----------
     estimators_ : list of DecisionTreeClassifier or ExtraTreeClassifier
         The fitted members; ``estimators_[i].tree_`` holds the node arrays.
-    classes_ : ndarray of shape (n_classes,)
-        Class labels (any type).
-    n_classes_ : int
+    classes_ : ndarray of shape (n_classes,), or a list of them
+        Class labels (any type); with several outputs (a 2-d ``y``), one array per
+        output.
+    n_classes_ : int or list of int
     n_outputs_ : int
-        Always 1.
+        Number of outputs (columns of ``y``); several are fitted by one tree whose leaves
+        hold every output's class frequencies.
     max_features_ : int
         Resolved ``max_features``.
     feature_importances_ : ndarray of shape (n_features,)

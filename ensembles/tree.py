@@ -174,11 +174,13 @@ class DecisionTreeClassifier(ClassifierMixin, ClassifierTargets, _BaseDecisionTr
 
     Attributes
     ----------
-    classes_ : ndarray of shape (n_classes,)
-        Class labels (any type).
-    n_classes_ : int
+    classes_ : ndarray of shape (n_classes,), or a list of them
+        Class labels (any type); with several outputs (a 2-d ``y``), one array per
+        output.
+    n_classes_ : int or list of int
     n_outputs_ : int
-        Always 1.
+        Number of outputs (columns of ``y``); several are fitted by one tree whose leaves
+        hold every output's class frequencies.
     max_features_ : int
         Resolved ``max_features``.
     tree_ : FittedTree
@@ -199,7 +201,7 @@ class DecisionTreeClassifier(ClassifierMixin, ClassifierTargets, _BaseDecisionTr
     _parameter_constraints = {
         **_BaseDecisionTree._parameter_constraints,
         "criterion": [StrOptions({"gini", "entropy", "log_loss"})],
-        "class_weight": [StrOptions({"balanced"}), dict, None],
+        "class_weight": [StrOptions({"balanced"}), dict, list, None],
     }
 
     def __init__(self, *, criterion="gini", splitter="best", max_depth=None,

@@ -546,8 +546,8 @@ def test_bad_data_is_rejected():
         RandomForestClassifier().fit(X, y, sample_weight=-np.ones(60))
     with pytest.raises(ValueError, match="positive sum"):
         RandomForestClassifier(class_weight={0: 0.0, 1: 0.0}).fit(X, y)
-    with pytest.raises(ValueError, match="1d array"):
-        RandomForestClassifier().fit(X, np.column_stack([y, y]))
+    with pytest.raises(ValueError, match="Unknown label type"):
+        RandomForestClassifier().fit(X, np.column_stack([y, y + 0.5]))
     X_inf = X.copy()
     X_inf[3, 1] = -np.inf
     with pytest.raises(ValueError, match="infinity"):

@@ -268,3 +268,90 @@ def test_zero_weight_rows_do_not_move_extra_tree_thresholds():
     a = ExtraTreeRegressor(random_state=0).fit(X, y)
     b = ExtraTreeRegressor(random_state=0).fit(X_extra, np.r_[y, 0.0], sample_weight=weight)
     np.testing.assert_array_equal(a.predict(X), b.predict(X))
+
+
+# --- multi-output classification ----------------------------------------------------------
+
+
+def _multi_output_targets(X, y_cls):
+    return np.column_stack([y_cls, (X[:, 3] > 0.5).astype(int),
+                            np.where(X[:, 2] > 0.3, "a", "b")])
+
+
+@pytest.mark.parametrize("criterion", ["gini", "entropy"])
+def test_multi_output_classifier_grows_scikit_learns_tree(criterion):
+    X, _, y_cls, weight = _exact_data()
+    Y = _multi_output_targets(X, y_cls)
+    ours = DecisionTreeClassifier(criterion=criterion, max_depth=4).fit(
+        X, Y, sample_weight=weight)
+    theirs = sk_tree.DecisionTreeClassifier(criterion=criterion, max_depth=4,
+                                            random_state=0).fit(X, Y, sample_weight=weight)
+    assert ours.n_outputs_ == theirs.n_outputs_ == 3
+    np.testing.assert_array_equal(ours.n_classes_, theirs.n_classes_)
+    for a, b in zip(ours.classes_, theirs.classes_, strict=True):
+        np.testing.assert_array_equal(a, b)
+    ours_proba, theirs_proba = ours.predict_proba(X), theirs.predict_proba(X)
+    assert isinstance(ours_proba, list) and len(ours_proba) == 3
+    for a, b in zip(ours_proba, theirs_proba, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-12)
+    np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
+    assert ours.predict(X).dtype == theirs.predict(X).dtype
+    assert ours.get_n_leaves() == theirs.get_n_leaves()
+    np.testing.assert_allclose(ours.feature_importances_, theirs.feature_importances_,
+                               atol=1e-12)
+    log_proba = ours.predict_log_proba(X)
+    with np.errstate(divide="ignore"):
+        np.testing.assert_allclose(log_proba[1], np.log(ours_proba[1]))
+
+
+@pytest.mark.parametrize("Forest, SkForest", [
+    (RandomForestClassifier, sk_ensemble.RandomForestClassifier),
+    (ExtraTreesClassifier, sk_ensemble.ExtraTreesClassifier),
+])
+def test_multilabel_forest_matches_scikit_learn(Forest, SkForest):
+    from sklearn.datasets import make_multilabel_classification
+
+    X, Y = make_multilabel_classification(1200, 10, n_classes=3, random_state=0)
+    X_train, Y_train, X_test, Y_test = X[:800], Y[:800], X[800:], Y[800:]
+    params = {"n_estimators": 60, "bootstrap": True, "oob_score": True, "random_state": 0}
+    ours = Forest(**params).fit(X_train, Y_train)
+    theirs = SkForest(**params).fit(X_train, Y_train)
+    assert ours.predict(X_test).shape == theirs.predict(X_test).shape == Y_test.shape
+    assert [p.shape for p in ours.predict_proba(X_test)] == [
+        p.shape for p in theirs.predict_proba(X_test)]
+    assert ours.oob_decision_function_.shape == theirs.oob_decision_function_.shape
+    ours_acc = np.mean(ours.predict(X_test) == Y_test)
+    theirs_acc = np.mean(theirs.predict(X_test) == Y_test)
+    assert abs(ours_acc - theirs_acc) < 0.02
+    assert abs(ours.oob_score_ - theirs.oob_score_) < 0.05  # subset accuracy, 800 rows
+
+
+def test_multi_output_forest_oob_needs_binary_outputs_as_in_scikit_learn():
+    X, _, y_cls, _ = _exact_data()
+    Y = _multi_output_targets(X, y_cls)
+    with pytest.raises(ValueError, match="oob_score"):
+        RandomForestClassifier(n_estimators=3, oob_score=True).fit(X, Y)
+    with pytest.raises(ValueError):
+        sk_ensemble.RandomForestClassifier(n_estimators=3, oob_score=True).fit(X, Y)
+
+
+def test_multi_output_classifier_model_file_round_trip(tmp_path):
+    X, _, y_cls, weight = _exact_data()
+    Y = _multi_output_targets(X, y_cls)
+    model = ExtraTreesClassifier(n_estimators=5, class_weight="balanced",
+                                 random_state=0).fit(X, Y, sample_weight=weight)
+    model.save_model(tmp_path / "m.json")
+    loaded = ExtraTreesClassifier().load_model(tmp_path / "m.json")
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    for a, b in zip(loaded.classes_, model.classes_, strict=True):
+        np.testing.assert_array_equal(a, b)
+        assert a.dtype == b.dtype
+
+
+def test_column_vector_target_is_one_output():
+    X, _, y_cls, _ = _exact_data()
+    a = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y_cls[:, None])
+    b = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y_cls)
+    assert a.n_outputs_ == 1
+    np.testing.assert_array_equal(a.classes_, b.classes_)
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))

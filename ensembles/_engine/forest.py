@@ -91,6 +91,10 @@ class ForestTreeParams:
     max_features: int = 1
     max_leaf_nodes: int = 0
     min_impurity_decrease: float = 0.0
+    # Outputs whose impurities are averaged (0: one per target column for regression,
+    # one for classification); a multi-output classification tree gets its one-hot
+    # blocks side by side in Y.
+    n_outputs: int = 0
 
 
 @_per_node()
@@ -223,22 +227,24 @@ def _score(G, W, criterion):
 
 
 @_per_node()
-def _impurity(G, W, sum_sq, criterion):
-    """Impurity of a node (Gini index, entropy in bits, or variance averaged over outputs)."""
+def _impurity(G, W, sum_sq, criterion, n_outputs):
+    """Impurity of a node (Gini index, entropy in bits, or variance), averaged over the
+    outputs; a multi-output classification tree holds each output's class channels one
+    after the other."""
     if W <= 0.0:
         return 0.0
     K = G.shape[0]
     if criterion == 0:
-        s = 1.0
+        s = np.float64(n_outputs)  # each output's class frequencies sum to 1
         for k in range(K):
             s -= (G[k] / W) ** 2
-        return s
+        return s / n_outputs
     if criterion == 1:
         s = 0.0
         for k in range(K):
             if G[k] > 0.0:
                 s -= (G[k] / W) * np.log2(G[k] / W)
-        return s
+        return s / n_outputs
     s = 0.0
     for k in range(K):
         s += sum_sq[k] / W - (G[k] / W) ** 2
@@ -801,10 +807,10 @@ def _partition(XT, f, split_bin, default_left, start, stop, rows, wn, cn, yn, cl
 
 @_per_node(forceinline=True)
 def _open_node(node, start, stop, depth, slot, G, W, sum_sq, XT, rows, wn, cn, yn, classify,
-               unit_weights, value, cover, open_int, open_float, criterion, random_split,
-               max_depth, min_samples_split, min_samples_leaf, min_weight_leaf, max_features,
-               min_decrease, hist, state, bin_value, order, best, out, GL, GR, sort_codes,
-               sort_pos):
+               unit_weights, value, cover, open_int, open_float, criterion, n_outputs,
+               random_split, max_depth, min_samples_split, min_samples_leaf, min_weight_leaf,
+               max_features, min_decrease, hist, state, bin_value, order, best, out, GL, GR,
+               sort_codes, sort_pos):
     """Set a new node's value and cover from its sums; if it may split and a split
     qualifies, write its open-node record at ``slot`` and return True.
 
@@ -819,15 +825,15 @@ def _open_node(node, start, stop, depth, slot, G, W, sum_sq, XT, rows, wn, cn, y
     n_node = stop - start
     if ((max_depth > 0 and depth >= max_depth) or n_node < min_samples_split
             or n_node < 2 * min_samples_leaf or W < 2.0 * min_weight_leaf
-            or _impurity(G, W, sum_sq, criterion) <= _EPSILON):
+            or _impurity(G, W, sum_sq, criterion, n_outputs) <= _EPSILON):
         return False
     _find_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W, criterion,
                 random_split, min_samples_leaf, min_weight_leaf, max_features, hist, state,
                 bin_value, order, best, out, GL, GR, sort_codes, sort_pos)
     if best[1] < 0:
         return False
-    if criterion >= 2:
-        best[0] /= K  # scikit-learn averages the regression impurities over outputs
+    if n_outputs > 1:
+        best[0] /= n_outputs  # scikit-learn averages the impurities over outputs
     if best[0] + _EPSILON < min_decrease:
         return False
     open_int[slot, 0] = node
@@ -854,7 +860,7 @@ def _enlarge(a, size):
 
 @_per_node()
 def _split_open_nodes(XT, rows, wn, cn, yn, classify, unit_weights, sums_by_difference,
-                      criterion, random_split, max_depth, min_samples_split,
+                      criterion, n_outputs, random_split, max_depth, min_samples_split,
                       min_samples_leaf, min_weight_leaf, max_features, max_leaf_nodes,
                       min_decrease, feature, split_bin, default_left, left, right, value,
                       gain, cover, open_int, open_float, rows_buf, wn_buf, cn_buf, yn_buf,
@@ -891,7 +897,7 @@ def _split_open_nodes(XT, rows, wn, cn, yn, classify, unit_weights, sums_by_diff
             if _open_node(base + side, child_start, child_stop, depth + 1, n_open, G_node,
                           sums[side, K], sq_node, XT, rows, wn, cn, yn, classify,
                           unit_weights, value, cover, open_int, open_float, criterion,
-                          random_split, max_depth, min_samples_split, min_samples_leaf,
+                          n_outputs, random_split, max_depth, min_samples_split, min_samples_leaf,
                           min_weight_leaf, max_features, min_decrease, hist, state, bin_value,
                           order, best, out, GL, GR, sort_codes, sort_pos):
                 n_open += 1
@@ -948,9 +954,9 @@ def _split_open_nodes(XT, rows, wn, cn, yn, classify, unit_weights, sums_by_diff
 
 
 @njit(cache=True, nogil=True)
-def _grow(XT, labels, Y, weight, rows, classify, criterion, random_split, max_depth,
-          min_samples_split, min_samples_leaf, min_weight_leaf, max_features, max_leaf_nodes,
-          min_impurity_decrease, seed, bin_value):
+def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_split,
+          max_depth, min_samples_split, min_samples_leaf, min_weight_leaf, max_features,
+          max_leaf_nodes, min_impurity_decrease, seed, bin_value):
     K = Y.shape[1]
     n_rows = rows.shape[0]
     max_nodes = max(2 * n_rows - 1, 1)
@@ -1032,9 +1038,9 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, random_split, max_de
     while True:
         n_nodes, n_open, n_leaves = _split_open_nodes(
             XT, rows, wn, cn, yn, classify, unit_weights, sums_by_difference, criterion,
-            random_split, max_depth, min_samples_split, min_samples_leaf, min_weight_leaf,
-            max_features, max_leaf_nodes, min_decrease, feature, split_bin, default_left,
-            left, right, value, gain, cover, open_int, open_float, rows_buf, wn_buf, cn_buf,
+            n_outputs, random_split, max_depth, min_samples_split, min_samples_leaf,
+            min_weight_leaf, max_features, max_leaf_nodes, min_decrease, feature, split_bin,
+            default_left, left, right, value, gain, cover, open_int, open_float, rows_buf, wn_buf, cn_buf,
             yn_buf, sums, sum_sq, G_node, sq_node, hist, state, bin_value, order, best, out,
             GL, GR, sort_codes, sort_pos, n_nodes, n_open, n_leaves)
         if n_open == 0 or (max_leaf_nodes > 0 and n_leaves >= max_leaf_nodes):
@@ -1115,7 +1121,8 @@ def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed, lab
     rows = np.asarray(rows).astype(np.uint32, copy=False)
     feature, split_bin, default_left, left, right, value, gain, cover = _grow(
         XT, labels, Y, weight, rows, classify,
-        CRITERIA[params.criterion], random_split, int(params.max_depth),
+        CRITERIA[params.criterion], int(params.n_outputs) or (1 if classify else Y.shape[1]),
+        random_split, int(params.max_depth),
         int(params.min_samples_split), int(params.min_samples_leaf),
         float(params.min_weight_leaf), max(1, int(params.max_features)),
         int(params.max_leaf_nodes), float(params.min_impurity_decrease),
