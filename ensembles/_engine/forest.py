@@ -1041,8 +1041,8 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
             n_outputs, random_split, max_depth, min_samples_split, min_samples_leaf,
             min_weight_leaf, max_features, max_leaf_nodes, min_decrease, feature, split_bin,
             default_left, left, right, value, gain, cover, open_int, open_float, rows_buf,
-            wn_buf, cn_buf, yn_buf, sums, sum_sq, G_node, sq_node, hist, state, bin_value, order, best, out,
-            GL, GR, sort_codes, sort_pos, n_nodes, n_open, n_leaves)
+            wn_buf, cn_buf, yn_buf, sums, sum_sq, G_node, sq_node, hist, state, bin_value,
+            order, best, out, GL, GR, sort_codes, sort_pos, n_nodes, n_open, n_leaves)
         if n_open == 0 or (max_leaf_nodes > 0 and n_leaves >= max_leaf_nodes):
             break
         # Out of room: double what is full and go on.
