@@ -26,7 +26,12 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._engine.binning import BinMapper
-from ._engine.forest import ForestTreeParams, bin_values, grow_forest_tree
+from ._engine.forest import (
+    ForestTreeParams,
+    bin_values,
+    cost_complexity_prune,
+    grow_forest_tree,
+)
 from ._engine.tree import (
     TREE_FIELDS,
     Tree,
@@ -244,9 +249,10 @@ def _paired_right(left):
 
 
 def grow_tree(X_binned, bin_mapper, Y, weight, params, min_weight_fraction_leaf, seed,
-              labels=None, bin_value=None):
+              labels=None, bin_value=None, ccp_alpha=0.0, X=None):
     """Grow one tree on the rows of positive ``weight`` (``labels``: class indices, for
-    classification; ``bin_value``: the bins' values, for random splits).
+    classification; ``bin_value``: the bins' values, for random splits), then prune it
+    with ``ccp_alpha`` (which needs the raw training features ``X``).
 
     ``min_weight_fraction_leaf`` is turned into an absolute weight of this tree's rows, as
     scikit-learn does with the weights a tree is fitted with.
@@ -258,8 +264,91 @@ def grow_tree(X_binned, bin_mapper, Y, weight, params, min_weight_fraction_leaf,
                                  min_weight_leaf=min_weight_fraction_leaf * weight.sum())
     tree = grow_forest_tree(X_binned, Y, weight, rows, bin_mapper.edges_, bin_mapper.n_bins_,
                             params, int(seed), labels, bin_value)
-    return FittedTree(**{name: getattr(tree, name) for name in TREE_FIELDS},
+    tree = FittedTree(**{name: getattr(tree, name) for name in TREE_FIELDS},
                       edges=bin_mapper.edges_)
+    if ccp_alpha > 0.0 and tree.n_nodes > 1:
+        r_node = node_costs(tree, X, Y, weight, params.criterion, params.n_outputs)
+        pruned = cost_complexity_prune(tree.left, tree.right, r_node, float(ccp_alpha))[4]
+        tree = pruned_tree(tree, pruned, bin_mapper.edges_)
+    return tree
+
+
+def node_costs(tree, X, Y, weight, criterion, n_outputs):
+    """Each node's weighted impurity as a fraction of the root's weight (its cost as a
+    leaf in cost-complexity pruning), from the training rows (``weight > 0``).
+
+    Classification impurities follow from the nodes' class frequencies; regression ones
+    need one more sum per output and node (the weighted squares, or ``y log y`` for
+    Poisson), summed over each node's leaves.
+    """
+    cover = tree.cover
+    value = tree.value
+    n_outputs = n_outputs or value.shape[1]
+    if criterion in ("gini", "entropy", "log_loss"):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if criterion == "gini":
+                impurity = (n_outputs - np.sum(value ** 2, axis=1)) / n_outputs
+            else:
+                impurity = -np.sum(np.where(value > 0, value * np.log2(value), 0.0),
+                                   axis=1) / n_outputs
+        return impurity * cover / cover[0]
+    rows = np.flatnonzero(weight > 0)
+    w, Y = weight[rows], Y[rows]
+    leaves = tree.apply(X[rows])
+    if criterion == "poisson":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per_row = np.where(Y > 0, Y * np.log(Y), 0.0)
+    else:
+        per_row = Y ** 2
+    Q = np.column_stack([np.bincount(leaves, weights=w * per_row[:, k],
+                                     minlength=tree.n_nodes) for k in range(Y.shape[1])])
+    _sum_to_parents(tree.left, tree.right, Q)
+    G = value * cover[:, None]
+    if criterion == "poisson":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            own = np.where(G > 0, G * np.log(value), 0.0)
+    else:
+        own = G * value
+    return np.maximum(Q - own, 0.0).sum(axis=1) / Y.shape[1] / cover[0]
+
+
+def _sum_to_parents(left, right, Q):
+    """Add the rows of ``Q`` (zero at internal nodes) up the tree, deepest level first."""
+    levels = []
+    level = np.zeros(1, dtype=np.int64)
+    while level.size:
+        levels.append(level)
+        level = level[left[level] != -1]
+        level = np.concatenate([left[level], right[level]]).astype(np.int64)
+    for level in reversed(levels):
+        internal = level[left[level] != -1]
+        Q[internal] = Q[left[internal]] + Q[right[internal]]
+
+
+def pruned_tree(tree, pruned, edges):
+    """The tree with the ``pruned`` nodes made leaves (their values are their training
+    rows' values) and their descendants dropped, renumbered with children in pairs."""
+    old_left, old_right = tree.left, tree.right
+    value, cover, gain = tree.value, tree.cover, tree.gain
+    order = [0]  # new id -> old id
+    new_left, new_right = [], []
+    i = 0
+    while i < len(order):
+        node = order[i]
+        if old_left[node] != -1 and not pruned[node]:
+            new_left.append(len(order))
+            new_right.append(len(order) + 1)
+            order += [old_left[node], old_right[node]]
+        else:
+            new_left.append(-1)
+            new_right.append(-1)
+        i += 1
+    order = np.asarray(order)
+    leaf = np.asarray(new_left) == -1
+    feature = np.where(leaf, -1, tree.feature[order])
+    return FittedTree(feature, np.zeros(len(order)), np.where(leaf, 0, tree.split_bin[order]),
+                      tree.default_left[order] & ~leaf, new_left, new_right, value[order],
+                      np.where(leaf, 0.0, gain[order]), cover[order], edges=edges)
 
 
 def _dense(X):
@@ -289,6 +378,7 @@ class BaseTreeModel(BaseEstimator):
         "max_leaf_nodes": [Interval(Integral, 2, None, closed="left"), None],
         "min_impurity_decrease": [Interval(Real, 0.0, None, closed="left")],
         "max_bin": [Interval(Integral, 2, 256, closed="both")],
+        "ccp_alpha": [Interval(Real, 0.0, None, closed="left")],
         "random_state": ["random_state"],
     }
 

@@ -47,7 +47,7 @@ __all__ = [
 _MEMBER_PARAMS = (
     "criterion", "max_depth", "min_samples_split", "min_samples_leaf",
     "min_weight_fraction_leaf", "max_features", "max_leaf_nodes", "min_impurity_decrease",
-    "max_bin",
+    "max_bin", "ccp_alpha",
 )
 
 
@@ -151,7 +151,8 @@ class _BaseForest(BaseTreeModel):
             else:
                 tree_weight = np.ones(n_samples) if weight is None else weight
             return grow_tree(X_binned, bin_mapper, Y, tree_weight, params,
-                             self.min_weight_fraction_leaf, seed, codes, bin_value)
+                             self.min_weight_fraction_leaf, seed, codes, bin_value,
+                             self.ccp_alpha, X)
 
         n_threads = min(effective_n_jobs(self.n_jobs), max(n_more, 1))
         if n_threads > 1:
@@ -365,6 +366,9 @@ _SHARED_PARAMETERS_DOC = """
     max_bin : int, default=256
         Maximum number of bins per feature (2 to 256; at most 255 value bins, NaN has its
         own). Features with fewer distinct values keep exact thresholds.
+    ccp_alpha : float, default=0.0
+        Complexity parameter of minimal cost-complexity pruning, applied to each member
+        after it is grown (on its own bootstrap sample); 0 prunes nothing.
 """
 
 _CLASSIFIER_DOC = """
@@ -475,7 +479,8 @@ class RandomForestClassifier(_ForestClassifier):
                  min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
                  max_features="sqrt", max_leaf_nodes=None, min_impurity_decrease=0.0,
                  bootstrap=True, oob_score=False, n_jobs=None, random_state=None,
-                 warm_start=False, class_weight=None, max_samples=None, max_bin=256):
+                 warm_start=False, class_weight=None, max_samples=None, max_bin=256,
+                 ccp_alpha=0.0):
         self.n_estimators = n_estimators
         self.criterion = criterion
         self.max_depth = max_depth
@@ -493,6 +498,7 @@ class RandomForestClassifier(_ForestClassifier):
         self.class_weight = class_weight
         self.max_samples = max_samples
         self.max_bin = max_bin
+        self.ccp_alpha = ccp_alpha
 
 
 class ExtraTreesClassifier(_ForestClassifier):
@@ -517,7 +523,8 @@ class ExtraTreesClassifier(_ForestClassifier):
                  min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
                  max_features="sqrt", max_leaf_nodes=None, min_impurity_decrease=0.0,
                  bootstrap=False, oob_score=False, n_jobs=None, random_state=None,
-                 warm_start=False, class_weight=None, max_samples=None, max_bin=256):
+                 warm_start=False, class_weight=None, max_samples=None, max_bin=256,
+                 ccp_alpha=0.0):
         self.n_estimators = n_estimators
         self.criterion = criterion
         self.max_depth = max_depth
@@ -535,6 +542,7 @@ class ExtraTreesClassifier(_ForestClassifier):
         self.class_weight = class_weight
         self.max_samples = max_samples
         self.max_bin = max_bin
+        self.ccp_alpha = ccp_alpha
 
 
 class RandomForestRegressor(_ForestRegressor):
@@ -558,7 +566,7 @@ class RandomForestRegressor(_ForestRegressor):
                  min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
                  max_features=1.0, max_leaf_nodes=None, min_impurity_decrease=0.0,
                  bootstrap=True, oob_score=False, n_jobs=None, random_state=None,
-                 warm_start=False, max_samples=None, max_bin=256):
+                 warm_start=False, max_samples=None, max_bin=256, ccp_alpha=0.0):
         self.n_estimators = n_estimators
         self.criterion = criterion
         self.max_depth = max_depth
@@ -575,6 +583,7 @@ class RandomForestRegressor(_ForestRegressor):
         self.warm_start = warm_start
         self.max_samples = max_samples
         self.max_bin = max_bin
+        self.ccp_alpha = ccp_alpha
 
 
 class ExtraTreesRegressor(_ForestRegressor):
@@ -599,7 +608,7 @@ class ExtraTreesRegressor(_ForestRegressor):
                  min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
                  max_features=1.0, max_leaf_nodes=None, min_impurity_decrease=0.0,
                  bootstrap=False, oob_score=False, n_jobs=None, random_state=None,
-                 warm_start=False, max_samples=None, max_bin=256):
+                 warm_start=False, max_samples=None, max_bin=256, ccp_alpha=0.0):
         self.n_estimators = n_estimators
         self.criterion = criterion
         self.max_depth = max_depth
@@ -616,3 +625,4 @@ class ExtraTreesRegressor(_ForestRegressor):
         self.warm_start = warm_start
         self.max_samples = max_samples
         self.max_bin = max_bin
+        self.ccp_alpha = ccp_alpha

@@ -9,17 +9,19 @@ they go to. They are the default members of :mod:`ensembles.bagging` and
 """
 
 import numpy as np
-from sklearn.base import ClassifierMixin, RegressorMixin
-from sklearn.utils import check_random_state
+from sklearn.base import ClassifierMixin, RegressorMixin, clone
+from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ._engine.forest import cost_complexity_prune
 from ._tree_base import (
     MAX_SEED,
     BaseTreeModel,
     ClassifierTargets,
     RegressorTargets,
     grow_tree,
+    node_costs,
 )
 
 __all__ = ["DecisionTreeClassifier", "DecisionTreeRegressor", "ExtraTreeClassifier",
@@ -60,9 +62,42 @@ class _BaseDecisionTree(BaseTreeModel):
         if weight is None:
             weight = np.ones(X.shape[0])
         self.tree_ = grow_tree(X_binned, bin_mapper, Y, weight, params,
-                               self.min_weight_fraction_leaf, seed, codes, bin_value)
+                               self.min_weight_fraction_leaf, seed, codes, bin_value,
+                               self.ccp_alpha, X)
         self._seed = int(seed)
         return self
+
+    def cost_complexity_pruning_path(self, X, y, sample_weight=None):
+        """The pruning path of minimal cost-complexity pruning (scikit-learn's).
+
+        A tree is grown with these parameters (``ccp_alpha`` aside) and pruned step by
+        step: each step turns into a leaf the internal node whose pruning raises the
+        total leaf impurity least per leaf removed (its effective alpha), until only the
+        root is left.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), optional
+
+        Returns
+        -------
+        ccp_path : Bunch
+            ``ccp_alphas``: the effective alphas of the steps, increasing (0 first, the
+            unpruned tree); ``impurities``: the total leaf impurity (weighted by the
+            leaves' share of the training weight) of the tree pruned at each alpha.
+        """
+        model = clone(self).set_params(ccp_alpha=0.0)
+        model.fit(X, y, sample_weight=sample_weight)
+        X, Y, _, weight = model._validate_training_data(X, y, sample_weight)
+        if weight is None:
+            weight = np.ones(X.shape[0])
+        params = model._growth_params(X.shape[0], X.shape[1], model.splitter)
+        r_node = node_costs(model.tree_, X, Y, weight, params.criterion, params.n_outputs)
+        alphas, impurities, n_steps, _, _ = cost_complexity_prune(
+            model.tree_.left, model.tree_.right, r_node, np.inf)
+        return Bunch(ccp_alphas=alphas[:n_steps], impurities=impurities[:n_steps])
 
     def _trees(self):
         return [self.tree_]
@@ -154,6 +189,10 @@ _PARAMETERS_DOC = """
     max_bin : int, default=256
         Maximum number of bins per feature (2 to 256; at most 255 value bins, NaN has its
         own).
+    ccp_alpha : float, default=0.0
+        Complexity parameter of minimal cost-complexity pruning (scikit-learn's): after
+        growing, the subtrees whose effective alpha is at most ``ccp_alpha`` are pruned;
+        0 prunes nothing. See :meth:`cost_complexity_pruning_path`.
 """
 
 
@@ -207,7 +246,7 @@ class DecisionTreeClassifier(ClassifierMixin, ClassifierTargets, _BaseDecisionTr
     def __init__(self, *, criterion="gini", splitter="best", max_depth=None,
                  min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
                  max_features=None, random_state=None, max_leaf_nodes=None,
-                 min_impurity_decrease=0.0, class_weight=None, max_bin=256):
+                 min_impurity_decrease=0.0, class_weight=None, max_bin=256, ccp_alpha=0.0):
         self.criterion = criterion
         self.splitter = splitter
         self.max_depth = max_depth
@@ -220,6 +259,7 @@ class DecisionTreeClassifier(ClassifierMixin, ClassifierTargets, _BaseDecisionTr
         self.min_impurity_decrease = min_impurity_decrease
         self.class_weight = class_weight
         self.max_bin = max_bin
+        self.ccp_alpha = ccp_alpha
 
 
 class DecisionTreeRegressor(RegressorMixin, RegressorTargets, _BaseDecisionTree):
@@ -264,7 +304,7 @@ class DecisionTreeRegressor(RegressorMixin, RegressorTargets, _BaseDecisionTree)
     def __init__(self, *, criterion="squared_error", splitter="best", max_depth=None,
                  min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
                  max_features=None, random_state=None, max_leaf_nodes=None,
-                 min_impurity_decrease=0.0, max_bin=256):
+                 min_impurity_decrease=0.0, max_bin=256, ccp_alpha=0.0):
         self.criterion = criterion
         self.splitter = splitter
         self.max_depth = max_depth
@@ -276,6 +316,7 @@ class DecisionTreeRegressor(RegressorMixin, RegressorTargets, _BaseDecisionTree)
         self.max_leaf_nodes = max_leaf_nodes
         self.min_impurity_decrease = min_impurity_decrease
         self.max_bin = max_bin
+        self.ccp_alpha = ccp_alpha
 
 
 def _extra_parameters_doc(max_features_default):
@@ -319,14 +360,14 @@ class ExtraTreeClassifier(DecisionTreeClassifier):
     def __init__(self, *, criterion="gini", splitter="random", max_depth=None,
                  min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
                  max_features="sqrt", random_state=None, max_leaf_nodes=None,
-                 min_impurity_decrease=0.0, class_weight=None, max_bin=256):
+                 min_impurity_decrease=0.0, class_weight=None, max_bin=256, ccp_alpha=0.0):
         super().__init__(
             criterion=criterion, splitter=splitter, max_depth=max_depth,
             min_samples_split=min_samples_split, min_samples_leaf=min_samples_leaf,
             min_weight_fraction_leaf=min_weight_fraction_leaf, max_features=max_features,
             random_state=random_state, max_leaf_nodes=max_leaf_nodes,
             min_impurity_decrease=min_impurity_decrease, class_weight=class_weight,
-            max_bin=max_bin)
+            max_bin=max_bin, ccp_alpha=ccp_alpha)
 
 
 class ExtraTreeRegressor(DecisionTreeRegressor):
@@ -363,10 +404,11 @@ class ExtraTreeRegressor(DecisionTreeRegressor):
     def __init__(self, *, criterion="squared_error", splitter="random", max_depth=None,
                  min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
                  max_features=1.0, random_state=None, max_leaf_nodes=None,
-                 min_impurity_decrease=0.0, max_bin=256):
+                 min_impurity_decrease=0.0, max_bin=256, ccp_alpha=0.0):
         super().__init__(
             criterion=criterion, splitter=splitter, max_depth=max_depth,
             min_samples_split=min_samples_split, min_samples_leaf=min_samples_leaf,
             min_weight_fraction_leaf=min_weight_fraction_leaf, max_features=max_features,
             random_state=random_state, max_leaf_nodes=max_leaf_nodes,
-            min_impurity_decrease=min_impurity_decrease, max_bin=max_bin)
+            min_impurity_decrease=min_impurity_decrease, max_bin=max_bin,
+            ccp_alpha=ccp_alpha)

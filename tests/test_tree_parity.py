@@ -355,3 +355,81 @@ def test_column_vector_target_is_one_output():
     assert a.n_outputs_ == 1
     np.testing.assert_array_equal(a.classes_, b.classes_)
     np.testing.assert_array_equal(a.predict(X), b.predict(X))
+
+
+# --- cost-complexity pruning --------------------------------------------------------------
+
+
+def _without_zero_steps(path):
+    """scikit-learn also splits nodes of (rounding-)zero gain, which we leave as leaves;
+    pruning those is a step of alpha ~1e-17 that does not change the impurity."""
+    keep = np.r_[True, path.ccp_alphas[1:] > 1e-12]
+    return path.ccp_alphas[keep], path.impurities[keep]
+
+
+@pytest.mark.parametrize("Ours, Theirs, target, criterion", [
+    (DecisionTreeClassifier, sk_tree.DecisionTreeClassifier, "cls", "gini"),
+    (DecisionTreeClassifier, sk_tree.DecisionTreeClassifier, "cls", "entropy"),
+    (DecisionTreeRegressor, sk_tree.DecisionTreeRegressor, "reg", "squared_error"),
+    (DecisionTreeRegressor, sk_tree.DecisionTreeRegressor, "count", "poisson"),
+])
+def test_cost_complexity_pruning_path_is_scikit_learns(Ours, Theirs, target, criterion):
+    X, y_reg, y_cls, weight = _exact_data()
+    y = {"cls": y_cls, "reg": y_reg, "count": np.round(np.abs(2 * y_reg))}[target]
+    params = {"criterion": criterion, "min_samples_leaf": 5}
+    ours = Ours(**params).cost_complexity_pruning_path(X, y, sample_weight=weight)
+    theirs = Theirs(random_state=0, **params).cost_complexity_pruning_path(
+        X, y, sample_weight=weight)
+    their_alphas, their_impurities = _without_zero_steps(theirs)
+    assert ours.ccp_alphas[0] == 0.0 and np.all(np.diff(ours.ccp_alphas) >= 0)
+    np.testing.assert_allclose(ours.ccp_alphas, their_alphas, rtol=1e-9, atol=1e-14)
+    np.testing.assert_allclose(ours.impurities, their_impurities, rtol=1e-9)
+    # Pruned at each step's alpha, the trees are scikit-learn's.
+    for alpha in their_alphas[1::3]:
+        pruned = Ours(ccp_alpha=alpha * (1 + 1e-9), **params).fit(X, y, sample_weight=weight)
+        their_pruned = Theirs(ccp_alpha=alpha * (1 + 1e-9), random_state=0, **params).fit(
+            X, y, sample_weight=weight)
+        assert pruned.get_n_leaves() == their_pruned.get_n_leaves()
+        if Ours is DecisionTreeClassifier:
+            np.testing.assert_allclose(pruned.predict_proba(X), their_pruned.predict_proba(X),
+                                       atol=1e-12)
+        else:
+            np.testing.assert_allclose(pruned.predict(X), their_pruned.predict(X), rtol=1e-12)
+
+
+def test_pruned_tree_is_a_consistent_tree():
+    X, y = make_classification(500, n_features=6, random_state=0)
+    full = DecisionTreeClassifier(random_state=0).fit(X, y)
+    pruned = DecisionTreeClassifier(random_state=0, ccp_alpha=0.01).fit(X, y)
+    tree = pruned.tree_
+    assert 1 < pruned.get_n_leaves() < full.get_n_leaves()
+    leaves = pruned.apply(X)
+    assert np.all(tree.children_left[leaves] == -1)
+    np.testing.assert_allclose(pruned.predict_proba(X), tree.value[leaves])
+    np.testing.assert_allclose(tree.weighted_n_node_samples[tree.children_left == -1].sum(),
+                               len(y))
+    assert pruned.feature_importances_.sum() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("Forest, SkForest", [
+    (RandomForestRegressor, sk_ensemble.RandomForestRegressor),
+    (ExtraTreesClassifier, sk_ensemble.ExtraTreesClassifier),
+])
+def test_forest_ccp_alpha_prunes_like_scikit_learn(Forest, SkForest):
+    X, y = make_classification(600, n_features=8, random_state=0)
+    params = {"n_estimators": 20, "ccp_alpha": 0.005, "random_state": 0}
+    ours = Forest(**params).fit(X, y)
+    theirs = SkForest(**params).fit(X, y)
+    ours_leaves = np.mean([m.get_n_leaves() for m in ours.estimators_])
+    theirs_leaves = np.mean([m.get_n_leaves() for m in theirs.estimators_])
+    full_leaves = np.mean([m.get_n_leaves() for m in
+                           Forest(n_estimators=20, random_state=0).fit(X, y).estimators_])
+    assert ours_leaves < full_leaves / 3
+    assert abs(ours_leaves - theirs_leaves) < 0.25 * theirs_leaves
+    assert all(m.ccp_alpha == 0.005 for m in ours.estimators_)
+
+
+def test_negative_ccp_alpha_is_rejected():
+    X, y = make_classification(50, random_state=0)
+    with pytest.raises(ValueError, match="ccp_alpha"):
+        DecisionTreeClassifier(ccp_alpha=-0.1).fit(X, y)

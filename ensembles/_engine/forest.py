@@ -1132,3 +1132,99 @@ def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed, lab
     # Copies: the kernel's arrays are sized for the largest possible tree.
     return Tree(feature.copy(), threshold, split_bin.copy(), default_left.copy(), left.copy(),
                 right.copy(), value.copy(), gain.copy(), cover.copy())
+
+
+@njit(cache=True, nogil=True)
+def cost_complexity_prune(left, right, r_node, ccp_alpha):
+    """Minimal cost-complexity pruning (Breiman et al.), as scikit-learn does it.
+
+    ``r_node[i]`` is node ``i``'s weighted impurity as a fraction of the root's weight
+    (its cost as a leaf). Repeatedly the internal node of smallest effective alpha
+    ``(r_node - r_branch) / (n_leaves - 1)`` is pruned (made a leaf), the first in
+    depth-first order (left child first) on ties, until that alpha exceeds ``ccp_alpha``
+    (``inf``: prune down to the root, for the whole path).
+
+    Returns ``(alphas, impurities, n_steps, kept, pruned)``: the path (the first entry is
+    the unpruned tree at alpha 0; ``impurities`` is the total leaf cost), whether each
+    node is still in the tree, and whether it was made a leaf.
+    """
+    n = left.shape[0]
+    parent = np.full(n, -1, dtype=np.int64)
+    preorder = np.empty(n, dtype=np.int64)
+    stack = np.empty(n, dtype=np.int64)
+    top = 0
+    stack[0] = 0
+    top = 1
+    m = 0
+    while top > 0:
+        top -= 1
+        node = stack[top]
+        preorder[m] = node
+        m += 1
+        if left[node] != -1:
+            parent[left[node]] = node
+            parent[right[node]] = node
+            stack[top] = right[node]
+            stack[top + 1] = left[node]
+            top += 2
+    r_branch = np.zeros(n)
+    n_leaves = np.zeros(n, dtype=np.int64)
+    for j in range(m - 1, -1, -1):
+        node = preorder[j]
+        if left[node] == -1:
+            r_branch[node] = r_node[node]
+            n_leaves[node] = 1
+        else:
+            r_branch[node] = r_branch[left[node]] + r_branch[right[node]]
+            n_leaves[node] = n_leaves[left[node]] + n_leaves[right[node]]
+    candidate = left != -1
+    kept = np.ones(n, dtype=np.bool_)
+    pruned = np.zeros(n, dtype=np.bool_)
+    n_internal = 0
+    for i in range(n):
+        n_internal += candidate[i]
+    alphas = np.zeros(n_internal + 1)
+    impurities = np.zeros(n_internal + 1)
+    impurities[0] = r_branch[0]
+    steps = 1
+    while candidate[0]:
+        best = np.inf
+        pick = -1
+        for j in range(m):
+            node = preorder[j]
+            if candidate[node]:
+                alpha = (r_node[node] - r_branch[node]) / (n_leaves[node] - 1)
+                if alpha < best:
+                    best = alpha
+                    pick = node
+        if ccp_alpha < best:
+            break
+        # The pruned node's descendants leave the tree.
+        top = 0
+        stack[top] = left[pick]
+        stack[top + 1] = right[pick]
+        top = 2
+        while top > 0:
+            top -= 1
+            node = stack[top]
+            kept[node] = False
+            candidate[node] = False
+            if left[node] != -1:
+                stack[top] = left[node]
+                stack[top + 1] = right[node]
+                top += 2
+        candidate[pick] = False
+        pruned[pick] = True
+        n_removed = n_leaves[pick] - 1
+        r_diff = r_node[pick] - r_branch[pick]
+        n_leaves[pick] = 1
+        r_branch[pick] = r_node[pick]
+        node = parent[pick]
+        while node != -1:
+            n_leaves[node] -= n_removed
+            r_branch[node] += r_diff
+            node = parent[node]
+        alphas[steps] = best
+        impurities[steps] = r_branch[0]
+        steps += 1
+    return alphas, impurities, steps, kept, pruned
