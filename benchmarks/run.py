@@ -124,6 +124,8 @@ SUITES = {
         sizes=(200_000,),
         budget_s=60,
         timeout_s=900,
+        # "First fit, empty cache": numba compiles the forest kernel on a user's first fit.
+        startup=True,
     ),
     "core": Suite(
         "issue 2: make_classification 10^6 x 28, 100 trees, depth 6, lr 0.1, 256 bins",
