@@ -11,8 +11,10 @@ boosting; what differs is the split search, which is multi-output and looks only
   both sides; a node of a few rows sorts them by bin instead, since their values still
   span most bins and a histogram scan would cost far more than the rows;
 * ``splitter="random"`` (extra trees): one pass finds the node's bin range, a threshold is
-  drawn uniformly in it, and a second pass sums the left side (no histogram); the whole
-  search is one function, as calls per feature would outweigh the work in small nodes;
+  drawn uniformly in value space between the range's bin values (see :func:`bin_values`)
+  and mapped back to a bin, and a second pass sums the left side (no histogram); the
+  whole search is one function, as calls per feature would outweigh the work in small
+  nodes;
 * the channels are the weighted sums of the K targets (class weights, or regression
   outputs), the weight and the row count.
 
@@ -37,8 +39,10 @@ What keeps a node cheap:
 
 With ``G_k`` the weighted sums of the targets and ``W`` the weight of a node, the weighted
 impurity decrease of a split is ``S(L) + S(R) - S(P)`` where ``S = sum_k G_k^2 / W`` for the
-Gini index and the squared error, and ``S = sum_k G_k log2(G_k / W)`` for the entropy,
-exactly scikit-learn's quantities. Node values are ``G / W`` (class frequencies or means).
+Gini index and the squared error, ``S = sum_k G_k log2(G_k / W)`` for the entropy and
+``S = sum_k G_k ln(G_k / W)`` for the Poisson deviance, exactly scikit-learn's quantities
+(divided by the number of outputs, which scikit-learn averages over). Node values are
+``G / W`` (class frequencies or means).
 """
 
 from dataclasses import dataclass
