@@ -132,6 +132,8 @@ SUITES = {
         sizes=(200_000,),
         budget_s=60,
         timeout_s=900,
+        # "First fit, empty cache": numba compiles the forest kernel on a user's first fit.
+        startup=True,
     ),
     "small": Suite(
         "issue 12: the data most people have; boosting, 100 trees, depth 6, ratios to XGBoost",

@@ -17,7 +17,12 @@ from .forest import (
 )
 from .selection import EnsembleSelectionClassifier, EnsembleSelectionRegressor
 from .stacking import StackingClassifier, StackingRegressor, VotingClassifier, VotingRegressor
-from .tree import DecisionTreeClassifier, DecisionTreeRegressor
+from .tree import (
+    DecisionTreeClassifier,
+    DecisionTreeRegressor,
+    ExtraTreeClassifier,
+    ExtraTreeRegressor,
+)
 
 __version__ = "0.1.0"
 
@@ -32,6 +37,8 @@ __all__ = [
     "EnsembleSelectionClassifier",
     "EnsembleSelectionRegressor",
     "EvaluationMonitor",
+    "ExtraTreeClassifier",
+    "ExtraTreeRegressor",
     "ExtraTreesClassifier",
     "ExtraTreesRegressor",
     "GradientBoostingClassifier",

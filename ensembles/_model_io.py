@@ -24,6 +24,9 @@ from ._threads import effective_n_jobs
 
 _SOURCE_KINDS = "a path (str or os.PathLike), an open file, or bytes"
 
+# More features than any array could index is a damaged file, not a model.
+MAX_FEATURES = 2**31 - 1
+
 
 def _name(source):
     if isinstance(source, str | os.PathLike):
@@ -313,9 +316,9 @@ def read_trees_document(source, cls, fmt, version):
     check_fields(name, doc, {"params": dict, "n_features_in": int, "max_features": int,
                              "n_outputs": int, "trees": list, "random_states": list})
     n_features = doc["n_features_in"]
-    if n_features < 1 or not 1 <= doc["max_features"] <= n_features:
-        fail(name, "n_features_in and max_features must satisfy 1 <= max_features <= "
-                   "n_features_in")
+    if not 1 <= doc["max_features"] <= n_features <= MAX_FEATURES:
+        fail(name, f"n_features_in and max_features must satisfy 1 <= max_features <= "
+                   f"n_features_in <= {MAX_FEATURES}")
     check_feature_names(name, doc, n_features)
     try:
         params = _params_from_json(doc["params"])
@@ -326,10 +329,23 @@ def read_trees_document(source, cls, fmt, version):
     except (TypeError, ValueError) as exc:
         fail(name, f"bad parameters ({exc})")
     if "classes" in doc:
-        if doc["n_outputs"] != 1 or not issubclass(cls, ClassifierTargets):
-            fail(name, "only a classifier's file lists classes, with n_outputs 1")
-        doc["classes"] = check_classes(name, doc, 1)
-        n_values = len(doc["classes"])
+        if not issubclass(cls, ClassifierTargets):
+            fail(name, "only a classifier's file lists classes")
+        n_outputs = doc["n_outputs"]
+        if n_outputs == 1:
+            doc["classes"] = check_classes(name, doc, 1)
+            n_values = len(doc["classes"])
+        else:
+            # Several outputs: one list of labels and one dtype per output; the leaves hold
+            # every output's class frequencies one after the other.
+            classes, dtypes = doc["classes"], doc.get("classes_dtype")
+            if (not isinstance(classes, list) or len(classes) != n_outputs
+                    or not isinstance(dtypes, list) or len(dtypes) != n_outputs):
+                fail(name, "with n_outputs > 1, classes and classes_dtype hold one entry "
+                           "per output")
+            doc["classes"] = [check_classes(name, {"classes": c, "classes_dtype": d}, 1)
+                              for c, d in zip(classes, dtypes, strict=True)]
+            n_values = sum(len(c) for c in doc["classes"])
     elif issubclass(cls, ClassifierTargets):
         fail(name, "a classifier's file must list its classes")
     else:

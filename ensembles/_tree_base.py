@@ -15,6 +15,7 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.sparse import csr_matrix
 from sklearn.base import BaseEstimator
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelEncoder
@@ -25,7 +26,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._compat import Interval, RealNotInt, StrOptions, _check_sample_weight
 from ._engine.binning import BinMapper
 from ._engine.explain import TreeExplainer
-from ._engine.forest import ForestTreeParams, grow_forest_tree
+from ._engine.forest import (
+    ForestTreeParams,
+    bin_values,
+    cost_complexity_prune,
+    grow_forest_tree,
+)
 from ._engine.tree import (
     TREE_FIELDS,
     Tree,
@@ -196,6 +202,44 @@ class FittedTree(Tree):
         return apply_trees(X, self.feature, threshold, self.default_left, self.left, right,
                            _LONE_TREE, 0, 1)[:, 0]
 
+    def decision_path(self, X):
+        """Node indicator matrix: CSR of shape (n_samples, n_nodes), 1 where a row's path
+        from the root to its leaf passes through the node (root first in each row)."""
+        return path_indicator(self.left, self.right, self.apply(X))
+
+
+def path_indicator(left, right, leaves):
+    """CSR indicator of the nodes on the paths from the root to ``leaves``.
+
+    Each path is read upwards from its leaf through the parent links, one tree level per
+    step for all rows at once, and written root first.
+    """
+    n_nodes = len(left)
+    parent = np.full(n_nodes, -1, dtype=np.int64)
+    internal = np.flatnonzero(left != -1)
+    parent[left[internal]] = internal
+    parent[right[internal]] = internal
+    depth = np.zeros(n_nodes, dtype=np.int64)
+    level = np.zeros(1, dtype=np.int64)
+    while level.size:  # one tree level at a time, from the root down
+        level = level[left[level] != -1]
+        level = np.concatenate([left[level], right[level]]).astype(np.int64)
+        depth[level] = depth[parent[level]] + 1
+    leaves = np.asarray(leaves, dtype=np.int64)
+    indptr = np.zeros(len(leaves) + 1, dtype=np.int64)
+    np.cumsum(depth[leaves] + 1, out=indptr[1:])
+    indices = np.empty(indptr[-1], dtype=np.int64)
+    node = leaves.copy()
+    pos = indptr[1:] - 1
+    active = np.arange(len(leaves))
+    while active.size:
+        indices[pos[active]] = node[active]
+        pos[active] -= 1
+        node[active] = parent[node[active]]
+        active = active[node[active] >= 0]
+    data = np.ones(len(indices), dtype=np.int64)
+    return csr_matrix((data, indices, indptr), shape=(len(leaves), n_nodes))
+
 
 def routing_workspace(trees):
     """Scratch routing arrays (see :func:`~._engine.tree.pair_routing`) that fit any of
@@ -211,20 +255,106 @@ def _paired_right(left):
 
 
 def grow_tree(X_binned, bin_mapper, Y, weight, params, min_weight_fraction_leaf, seed,
-              labels=None):
+              labels=None, bin_value=None, ccp_alpha=0.0, X=None):
     """Grow one tree on the rows of positive ``weight`` (``labels``: class indices, for
-    classification).
+    classification; ``bin_value``: the bins' values, for random splits), then prune it
+    with ``ccp_alpha`` (which needs the raw training features ``X``).
 
     ``min_weight_fraction_leaf`` is turned into an absolute weight of this tree's rows, as
     scikit-learn does with the weights a tree is fitted with.
     """
     rows = np.flatnonzero(weight > 0).astype(np.uint32)
+    if labels is not None and labels.ndim > 1:
+        labels = None  # several outputs: the kernel sums the one-hot blocks of Y
     params = dataclasses.replace(params,
                                  min_weight_leaf=min_weight_fraction_leaf * weight.sum())
     tree = grow_forest_tree(X_binned, Y, weight, rows, bin_mapper.edges_, bin_mapper.n_bins_,
-                            params, int(seed), labels)
-    return FittedTree(**{name: getattr(tree, name) for name in TREE_FIELDS},
+                            params, int(seed), labels, bin_value)
+    tree = FittedTree(**{name: getattr(tree, name) for name in TREE_FIELDS},
                       edges=bin_mapper.edges_)
+    if ccp_alpha > 0.0 and tree.n_nodes > 1:
+        r_node = node_costs(tree, X, Y, weight, params.criterion, params.n_outputs)
+        pruned = cost_complexity_prune(tree.left, tree.right, r_node, float(ccp_alpha))[4]
+        tree = pruned_tree(tree, pruned, bin_mapper.edges_)
+    return tree
+
+
+def node_costs(tree, X, Y, weight, criterion, n_outputs):
+    """Each node's weighted impurity as a fraction of the root's weight (its cost as a
+    leaf in cost-complexity pruning), from the training rows (``weight > 0``).
+
+    Classification impurities follow from the nodes' class frequencies; regression ones
+    need one more sum per output and node (the weighted squares, or ``y log y`` for
+    Poisson), summed over each node's leaves.
+    """
+    cover = tree.cover
+    value = tree.value
+    n_outputs = n_outputs or value.shape[1]
+    if criterion in ("gini", "entropy", "log_loss"):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if criterion == "gini":
+                impurity = (n_outputs - np.sum(value ** 2, axis=1)) / n_outputs
+            else:
+                impurity = -np.sum(np.where(value > 0, value * np.log2(value), 0.0),
+                                   axis=1) / n_outputs
+        return impurity * cover / cover[0]
+    rows = np.flatnonzero(weight > 0)
+    w, Y = weight[rows], Y[rows]
+    leaves = tree.apply(X[rows])
+    if criterion == "poisson":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per_row = np.where(Y > 0, Y * np.log(Y), 0.0)
+    else:
+        per_row = Y ** 2
+    Q = np.column_stack([np.bincount(leaves, weights=w * per_row[:, k],
+                                     minlength=tree.n_nodes) for k in range(Y.shape[1])])
+    _sum_to_parents(tree.left, tree.right, Q)
+    G = value * cover[:, None]
+    if criterion == "poisson":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            own = np.where(G > 0, G * np.log(value), 0.0)
+    else:
+        own = G * value
+    return np.maximum(Q - own, 0.0).sum(axis=1) / Y.shape[1] / cover[0]
+
+
+def _sum_to_parents(left, right, Q):
+    """Add the rows of ``Q`` (zero at internal nodes) up the tree, deepest level first."""
+    levels = []
+    level = np.zeros(1, dtype=np.int64)
+    while level.size:
+        levels.append(level)
+        level = level[left[level] != -1]
+        level = np.concatenate([left[level], right[level]]).astype(np.int64)
+    for level in reversed(levels):
+        internal = level[left[level] != -1]
+        Q[internal] = Q[left[internal]] + Q[right[internal]]
+
+
+def pruned_tree(tree, pruned, edges):
+    """The tree with the ``pruned`` nodes made leaves (their values are their training
+    rows' values) and their descendants dropped, renumbered with children in pairs."""
+    old_left, old_right = tree.left, tree.right
+    value, cover, gain = tree.value, tree.cover, tree.gain
+    order = [0]  # new id -> old id
+    new_left, new_right = [], []
+    i = 0
+    while i < len(order):
+        node = order[i]
+        if old_left[node] != -1 and not pruned[node]:
+            new_left.append(len(order))
+            new_right.append(len(order) + 1)
+            order += [old_left[node], old_right[node]]
+        else:
+            new_left.append(-1)
+            new_right.append(-1)
+        i += 1
+    order = np.asarray(order)
+    leaf = np.asarray(new_left) == -1
+    feature = np.where(leaf, -1, tree.feature[order])
+    return FittedTree(feature, np.zeros(len(order)), np.where(leaf, 0, tree.split_bin[order]),
+                      tree.default_left[order] & ~leaf, new_left, new_right, value[order],
+                      np.where(leaf, 0.0, gain[order]), cover[order], edges=edges)
 
 
 def _dense(X):
@@ -254,6 +384,7 @@ class BaseTreeModel(BaseEstimator):
         "max_leaf_nodes": [Interval(Integral, 2, None, closed="left"), None],
         "min_impurity_decrease": [Interval(Real, 0.0, None, closed="left")],
         "max_bin": [Interval(Integral, 2, 256, closed="both")],
+        "ccp_alpha": [Interval(Real, 0.0, None, closed="left")],
         "random_state": ["random_state"],
     }
 
@@ -296,6 +427,7 @@ class BaseTreeModel(BaseEstimator):
             min_samples_leaf=int(min_samples_leaf), min_weight_leaf=0.0,
             max_features=self.max_features_, max_leaf_nodes=self.max_leaf_nodes or 0,
             min_impurity_decrease=float(self.min_impurity_decrease),
+            n_outputs=int(self.n_outputs_),
         )
 
     def _bin(self, X, weight, seed):
@@ -308,6 +440,11 @@ class BaseTreeModel(BaseEstimator):
         bin_mapper.fit(X if weight is None else X[weight > 0])
         # Fortran order: the forest kernel reads one feature of many rows at a time.
         return bin_mapper, np.asfortranarray(bin_mapper.transform(X))
+
+    @staticmethod
+    def _bin_values(X, X_binned, weight, splitter):
+        """The bins' values where random splits draw thresholds between them, else None."""
+        return bin_values(X, X_binned, weight) if splitter == "random" else None
 
     def _balanced_per_tree(self):
         """Whether "balanced_subsample" class weights are computed per tree instead."""
@@ -479,20 +616,43 @@ class BaseTreeModel(BaseEstimator):
 
 
 class ClassifierTargets:
-    """Labels of any type, one-hot target matrix, class weights, probabilities."""
+    """Labels of any type, one-hot target matrix, class weights, probabilities.
 
-    _y_validation = {"multi_output": False}
+    Several outputs (a 2-d ``y``) are fitted by one tree per member whose leaves hold every
+    output's class frequencies side by side (the Gini index or entropy averaged over the
+    outputs, as scikit-learn does); ``classes_`` and ``n_classes_`` are then lists, one
+    entry per output, and ``predict_proba`` returns one array per output.
+    """
+
+    _y_validation = {"multi_output": True}
 
     def _encode_targets(self, y):
         check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        codes = encoder.transform(y)
-        self.classes_ = encoder.classes_
-        self.n_classes_ = len(self.classes_)
-        self.n_outputs_ = 1
-        Y = np.zeros((len(codes), self.n_classes_))
-        Y[np.arange(len(codes)), codes] = 1.0
+        y = np.asarray(y)
+        columns = [y] if y.ndim == 1 else [y[:, k] for k in range(y.shape[1])]
+        encoders = [LabelEncoder().fit(column) for column in columns]
+        codes = np.column_stack([e.transform(c) for e, c in zip(encoders, columns,
+                                                                strict=True)])
+        n_classes = [len(e.classes_) for e in encoders]
+        Y = np.zeros((len(codes), sum(n_classes)))
+        offset = 0
+        for k, n in enumerate(n_classes):
+            Y[np.arange(len(codes)), offset + codes[:, k]] = 1.0
+            offset += n
+        self.n_outputs_ = len(columns)
+        if self.n_outputs_ == 1:
+            self.classes_, self.n_classes_ = encoders[0].classes_, n_classes[0]
+            return Y, codes[:, 0]
+        self.classes_ = [e.classes_ for e in encoders]
+        self.n_classes_ = n_classes
         return Y, codes
+
+    def _blocks(self, values):
+        """Split leaf vectors into one (n_samples, n_classes_k) block per output."""
+        if self.n_outputs_ == 1:
+            return [values]
+        bounds = np.cumsum(self.n_classes_)[:-1]
+        return np.split(values, bounds, axis=1)
 
     def _class_weight_vector(self, y):
         class_weight = self.class_weight
@@ -503,14 +663,22 @@ class ClassifierTargets:
         return compute_sample_weight(class_weight, y)
 
     def _labels_to_dict(self):
-        return {"classes": self.classes_.tolist(), "classes_dtype": self.classes_.dtype.str}
+        if self.n_outputs_ == 1:
+            return {"classes": self.classes_.tolist(),
+                    "classes_dtype": self.classes_.dtype.str}
+        return {"classes": [c.tolist() for c in self.classes_],
+                "classes_dtype": [c.dtype.str for c in self.classes_]}
 
     def _labels_from_dict(self, doc):
-        self.classes_ = doc["classes"]  # an array of the stored dtype, once validated
-        self.n_classes_ = len(self.classes_)
+        if self.n_outputs_ == 1:
+            self.classes_ = doc["classes"]  # arrays of the stored dtypes, once validated
+            self.n_classes_ = len(self.classes_)
+            return
+        self.classes_ = list(doc["classes"])
+        self.n_classes_ = [len(c) for c in self.classes_]
 
     def _n_values(self):
-        return self.n_classes_
+        return self.n_classes_ if self.n_outputs_ == 1 else sum(self.n_classes_)
 
     @reads_snapshot
     def predict_proba(self, X):
@@ -523,16 +691,20 @@ class ClassifierTargets:
 
         Returns
         -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Columns follow ``classes_``.
+        proba : ndarray of shape (n_samples, n_classes), or a list of them
+            Columns follow ``classes_``; with several outputs, one array per output.
         """
-        return self._predict_values(X)
+        blocks = self._blocks(self._predict_values(X))
+        return blocks[0] if self.n_outputs_ == 1 else blocks
 
     @reads_snapshot
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba` (``-inf`` where a probability is 0)."""
+        proba = self.predict_proba(X)
         with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
+            if self.n_outputs_ == 1:
+                return np.log(proba)
+            return [np.log(p) for p in proba]
 
     @reads_snapshot
     def predict(self, X):
@@ -544,17 +716,38 @@ class ClassifierTargets:
 
         Returns
         -------
-        y : ndarray of shape (n_samples,)
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
         proba = self.predict_proba(X)  # checks the fit before classes_ is touched
-        return self.classes_[np.argmax(proba, axis=1)]
+        if self.n_outputs_ == 1:
+            return self.classes_[np.argmax(proba, axis=1)]
+        out = np.empty((len(proba[0]), self.n_outputs_), dtype=self.classes_[0].dtype)
+        for k, (classes, p) in enumerate(zip(self.classes_, proba, strict=True)):
+            out[:, k] = classes[np.argmax(p, axis=1)]
+        return out
 
     def _oob_result(self, values, Y, codes):
         """Set the out-of-bag attributes from the averaged out-of-bag class frequencies."""
-        self.oob_decision_function_ = values
         # As in scikit-learn, a scorer receives label codes (indices into classes_).
         score = self.oob_score if callable(self.oob_score) else accuracy_score
-        self.oob_score_ = float(score(codes, np.argmax(values, axis=1)))
+        if self.n_outputs_ == 1:
+            self.oob_decision_function_ = values
+            self.oob_score_ = float(score(codes, np.argmax(values, axis=1)))
+            return
+        # scikit-learn's layout (n_samples, n_classes, n_outputs); outputs with fewer
+        # classes are padded with zeros.
+        blocks = self._blocks(values)
+        decision = np.zeros((len(values), max(self.n_classes_), self.n_outputs_))
+        for k, block in enumerate(blocks):
+            decision[:, :block.shape[1], k] = block
+        self.oob_decision_function_ = decision
+        # Multilabel targets: the subset accuracy, as scikit-learn scores them.
+        self.oob_score_ = float(score(codes, np.argmax(decision, axis=1)))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
 
 
 class RegressorTargets:
@@ -565,6 +758,13 @@ class RegressorTargets:
     def _encode_targets(self, y):
         Y = np.asarray(y, dtype=np.float64)
         Y = np.ascontiguousarray(Y.reshape(len(Y), -1))
+        if self.criterion == "poisson":
+            if np.any(Y < 0):
+                raise ValueError("criterion='poisson' needs non-negative targets; some "
+                                 "value(s) of y are negative.")
+            if not np.all(Y.sum(axis=0) > 0):
+                raise ValueError("criterion='poisson' needs targets of positive sum (in "
+                                 "every output); the sum of y is 0.")
         self.n_outputs_ = Y.shape[1]
         return Y, None
 

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_sample_weight
@@ -29,7 +30,12 @@ from ._compat import Interval, RealNotInt, StrOptions
 from ._fitstate import fits_aside, reads_snapshot
 from ._threads import effective_n_jobs, threads
 from ._tree_base import MAX_SEED, BaseTreeModel, ClassifierTargets, RegressorTargets, grow_tree
-from .tree import DecisionTreeClassifier, DecisionTreeRegressor
+from .tree import (
+    DecisionTreeClassifier,
+    DecisionTreeRegressor,
+    ExtraTreeClassifier,
+    ExtraTreeRegressor,
+)
 
 __all__ = [
     "ExtraTreesClassifier",
@@ -42,7 +48,7 @@ __all__ = [
 _MEMBER_PARAMS = (
     "criterion", "max_depth", "min_samples_split", "min_samples_leaf",
     "min_weight_fraction_leaf", "max_features", "max_leaf_nodes", "min_impurity_decrease",
-    "max_bin",
+    "max_bin", "ccp_alpha",
 )
 
 
@@ -55,6 +61,14 @@ def _bootstrap_indices(seed, n_samples, n_draws, weight):
     if weight is None:
         return rng.randint(0, n_samples, n_draws)
     return rng.choice(n_samples, n_draws, replace=True, p=weight / weight.sum())
+
+
+def _same_labels(a, b):
+    """Whether two ``classes_`` (an array, or a list of arrays for several outputs) agree."""
+    if isinstance(a, list) or isinstance(b, list):
+        return (isinstance(a, list) and isinstance(b, list) and len(a) == len(b)
+                and all(np.array_equal(x, y) for x, y in zip(a, b, strict=True)))
+    return np.array_equal(a, b)
 
 
 class _BaseForest(BaseTreeModel):
@@ -101,6 +115,11 @@ class _BaseForest(BaseTreeModel):
                              "row is out of bag.")
         X, Y, codes, weight = self._validate_training_data(X, y, sample_weight)
         n_samples, n_features = X.shape
+        if (self.oob_score and self.n_outputs_ > 1 and hasattr(self, "classes_")
+                and max(self.n_classes_) > 2):
+            raise ValueError("oob_score supports one output or multilabel targets (two "
+                             "classes per output), as scikit-learn does; y has outputs "
+                             "with more classes.")
 
         members = self._kept_members(Y)
         n_more = self.n_estimators - len(members)
@@ -122,6 +141,7 @@ class _BaseForest(BaseTreeModel):
         params = self._growth_params(n_samples, n_features, self._splitter)
         with threads(self.n_jobs):
             bin_mapper, X_binned = self._bin(X, weight, bin_seed)
+            bin_value = self._bin_values(X, X_binned, weight, self._splitter)
 
         def grow(seed):
             if self.bootstrap:
@@ -133,7 +153,8 @@ class _BaseForest(BaseTreeModel):
             else:
                 tree_weight = np.ones(n_samples) if weight is None else weight
             return grow_tree(X_binned, bin_mapper, Y, tree_weight, params,
-                             self.min_weight_fraction_leaf, seed, codes)
+                             self.min_weight_fraction_leaf, seed, codes, bin_value,
+                             self.ccp_alpha, X)
 
         n_threads = min(effective_n_jobs(self.n_jobs), max(n_more, 1))
         if n_threads > 1:
@@ -165,7 +186,7 @@ class _BaseForest(BaseTreeModel):
         if not self.warm_start or not hasattr(self, "estimators_"):
             return []
         members = list(self.estimators_)
-        if members and (members[0].tree_.n_values != Y.shape[1] or not np.array_equal(
+        if members and (members[0].tree_.n_values != Y.shape[1] or not _same_labels(
                 getattr(members[0], "classes_", ()), getattr(self, "classes_", ()))):
             # Validating y set the new targets' attributes on the staging copy only (see
             # ensembles._fitstate): the estimator keeps the first fit's.
@@ -255,6 +276,28 @@ class _BaseForest(BaseTreeModel):
         with threads(self.n_jobs):
             return np.column_stack([member.tree_.apply(X) for member in self.estimators_])
 
+    def decision_path(self, X):
+        """The nodes each row passes through in every member, from the root to its leaf.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        indicator : sparse matrix of shape (n_samples, n_nodes)
+            CSR matrix whose nonzero entries (all 1) mark the nodes of each row's paths;
+            the columns of member ``i`` are ``n_nodes_ptr[i]:n_nodes_ptr[i + 1]``.
+        n_nodes_ptr : ndarray of shape (n_estimators + 1,)
+            Where each member's columns start.
+        """
+        X = self._validate_X_predict(X)
+        with threads(self.n_jobs):
+            indicators = [member.tree_.decision_path(X) for member in self.estimators_]
+        n_nodes_ptr = np.zeros(len(indicators) + 1, dtype=np.int64)
+        np.cumsum([ind.shape[1] for ind in indicators], out=n_nodes_ptr[1:])
+        return sparse.hstack(indicators, format="csr"), n_nodes_ptr
+
     @property
     def feature_importances_(self):
         """ndarray of shape (n_features,): the members' normalized impurity decreases,
@@ -286,7 +329,7 @@ class _ForestClassifier(ClassifierMixin, ClassifierTargets, _BaseForest):
     _parameter_constraints = {
         **_BaseForest._parameter_constraints,
         "criterion": [StrOptions({"gini", "entropy", "log_loss"})],
-        "class_weight": [StrOptions({"balanced", "balanced_subsample"}), dict, None],
+        "class_weight": [StrOptions({"balanced", "balanced_subsample"}), dict, list, None],
     }
 
 
@@ -294,7 +337,7 @@ class _ForestRegressor(RegressorMixin, RegressorTargets, _BaseForest):
     _member_class = DecisionTreeRegressor
     _parameter_constraints = {
         **_BaseForest._parameter_constraints,
-        "criterion": [StrOptions({"squared_error"})],
+        "criterion": [StrOptions({"squared_error", "friedman_mse", "poisson"})],
     }
 
 
@@ -328,6 +371,9 @@ _SHARED_PARAMETERS_DOC = """
     max_bin : int, default=256
         Maximum number of bins per feature (2 to 256; at most 255 value bins, NaN has its
         own). Features with fewer distinct values keep exact thresholds.
+    ccp_alpha : float, default=0.0
+        Complexity parameter of minimal cost-complexity pruning, applied to each member
+        after it is grown (on its own bootstrap sample); 0 prunes nothing.
 """
 
 _CLASSIFIER_DOC = """
@@ -352,13 +398,15 @@ _CLASSIFIER_DOC = """
     {shared}
     Attributes
     ----------
-    estimators_ : list of DecisionTreeClassifier
+    estimators_ : list of DecisionTreeClassifier or ExtraTreeClassifier
         The fitted members; ``estimators_[i].tree_`` holds the node arrays.
-    classes_ : ndarray of shape (n_classes,)
-        Class labels (any type).
-    n_classes_ : int
+    classes_ : ndarray of shape (n_classes,), or a list of them
+        Class labels (any type); with several outputs (a 2-d ``y``), one array per
+        output.
+    n_classes_ : int or list of int
     n_outputs_ : int
-        Always 1.
+        Number of outputs (columns of ``y``); several are fitted by one tree whose leaves
+        hold every output's class frequencies.
     max_features_ : int
         Resolved ``max_features``.
     feature_importances_ : ndarray of shape (n_features,)
@@ -377,8 +425,11 @@ _REGRESSOR_DOC = """
     ----------
     n_estimators : int, default=100
         Number of trees.
-    criterion : {{"squared_error"}}, default="squared_error"
-        Impurity measure (variance reduction).
+    criterion : {{"squared_error", "friedman_mse", "poisson"}}, default="squared_error"
+        Impurity measure: "squared_error" is variance reduction ("friedman_mse" is the
+        same, as in scikit-learn 1.9); "poisson" is the reduction of the Poisson deviance
+        (non-negative targets of positive sum; a split may not leave a child of zero
+        sum), at the same histogram speed. Leaves hold means.
     max_features : int, float, {{"sqrt", "log2"}} or None, default=1.0
         Features examined per node (more while no valid split is found); None or 1.0
         means all, a float a fraction of them.
@@ -390,7 +441,7 @@ _REGRESSOR_DOC = """
     {shared}
     Attributes
     ----------
-    estimators_ : list of DecisionTreeRegressor
+    estimators_ : list of DecisionTreeRegressor or ExtraTreeRegressor
         The fitted members; ``estimators_[i].tree_`` holds the node arrays.
     n_outputs_ : int
     max_features_ : int
@@ -433,7 +484,8 @@ class RandomForestClassifier(_ForestClassifier):
                  min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
                  max_features="sqrt", max_leaf_nodes=None, min_impurity_decrease=0.0,
                  bootstrap=True, oob_score=False, n_jobs=None, random_state=None,
-                 warm_start=False, class_weight=None, max_samples=None, max_bin=256):
+                 warm_start=False, class_weight=None, max_samples=None, max_bin=256,
+                 ccp_alpha=0.0):
         self.n_estimators = n_estimators
         self.criterion = criterion
         self.max_depth = max_depth
@@ -451,6 +503,7 @@ class RandomForestClassifier(_ForestClassifier):
         self.class_weight = class_weight
         self.max_samples = max_samples
         self.max_bin = max_bin
+        self.ccp_alpha = ccp_alpha
 
 
 class ExtraTreesClassifier(_ForestClassifier):
@@ -458,8 +511,8 @@ class ExtraTreesClassifier(_ForestClassifier):
         """An extremely randomized trees classifier grown on binned features.
 
     Each member examines ``max_features`` random features per node and draws one random
-    threshold for each (uniformly in bin space), keeping the best of those; by default
-    every member sees all rows.
+    threshold for each (uniformly between the node's smallest and largest value), keeping
+    the best of those; by default every member sees all rows.
 """, _CLASSIFIER_DOC, "False", """\
     >>> from sklearn.datasets import load_breast_cancer
     >>> from ensembles.forest import ExtraTreesClassifier
@@ -469,12 +522,14 @@ class ExtraTreesClassifier(_ForestClassifier):
     20
 """)
     _splitter = "random"
+    _member_class = ExtraTreeClassifier
 
     def __init__(self, n_estimators=100, *, criterion="gini", max_depth=None,
                  min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
                  max_features="sqrt", max_leaf_nodes=None, min_impurity_decrease=0.0,
                  bootstrap=False, oob_score=False, n_jobs=None, random_state=None,
-                 warm_start=False, class_weight=None, max_samples=None, max_bin=256):
+                 warm_start=False, class_weight=None, max_samples=None, max_bin=256,
+                 ccp_alpha=0.0):
         self.n_estimators = n_estimators
         self.criterion = criterion
         self.max_depth = max_depth
@@ -492,6 +547,7 @@ class ExtraTreesClassifier(_ForestClassifier):
         self.class_weight = class_weight
         self.max_samples = max_samples
         self.max_bin = max_bin
+        self.ccp_alpha = ccp_alpha
 
 
 class RandomForestRegressor(_ForestRegressor):
@@ -515,7 +571,7 @@ class RandomForestRegressor(_ForestRegressor):
                  min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
                  max_features=1.0, max_leaf_nodes=None, min_impurity_decrease=0.0,
                  bootstrap=True, oob_score=False, n_jobs=None, random_state=None,
-                 warm_start=False, max_samples=None, max_bin=256):
+                 warm_start=False, max_samples=None, max_bin=256, ccp_alpha=0.0):
         self.n_estimators = n_estimators
         self.criterion = criterion
         self.max_depth = max_depth
@@ -532,6 +588,7 @@ class RandomForestRegressor(_ForestRegressor):
         self.warm_start = warm_start
         self.max_samples = max_samples
         self.max_bin = max_bin
+        self.ccp_alpha = ccp_alpha
 
 
 class ExtraTreesRegressor(_ForestRegressor):
@@ -539,8 +596,8 @@ class ExtraTreesRegressor(_ForestRegressor):
         """An extremely randomized trees regressor grown on binned features.
 
     Each member examines ``max_features`` random features per node and draws one random
-    threshold for each (uniformly in bin space), keeping the best of those; by default
-    every member sees all rows.
+    threshold for each (uniformly between the node's smallest and largest value), keeping
+    the best of those; by default every member sees all rows.
 """, _REGRESSOR_DOC, "False", """\
     >>> from sklearn.datasets import load_diabetes
     >>> from ensembles.forest import ExtraTreesRegressor
@@ -550,12 +607,13 @@ class ExtraTreesRegressor(_ForestRegressor):
     True
 """)
     _splitter = "random"
+    _member_class = ExtraTreeRegressor
 
     def __init__(self, n_estimators=100, *, criterion="squared_error", max_depth=None,
                  min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
                  max_features=1.0, max_leaf_nodes=None, min_impurity_decrease=0.0,
                  bootstrap=False, oob_score=False, n_jobs=None, random_state=None,
-                 warm_start=False, max_samples=None, max_bin=256):
+                 warm_start=False, max_samples=None, max_bin=256, ccp_alpha=0.0):
         self.n_estimators = n_estimators
         self.criterion = criterion
         self.max_depth = max_depth
@@ -572,3 +630,4 @@ class ExtraTreesRegressor(_ForestRegressor):
         self.warm_start = warm_start
         self.max_samples = max_samples
         self.max_bin = max_bin
+        self.ccp_alpha = ccp_alpha

@@ -9,11 +9,12 @@ they go to. They are the default members of :mod:`ensembles.bagging` and
 """
 
 import numpy as np
-from sklearn.base import ClassifierMixin, RegressorMixin
-from sklearn.utils import check_random_state
+from sklearn.base import ClassifierMixin, RegressorMixin, clone
+from sklearn.utils import Bunch, check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import StrOptions
+from ._engine.forest import cost_complexity_prune
 from ._fitstate import fits_aside, reads_snapshot
 from ._tree_base import (
     MAX_SEED,
@@ -21,9 +22,11 @@ from ._tree_base import (
     ClassifierTargets,
     RegressorTargets,
     grow_tree,
+    node_costs,
 )
 
-__all__ = ["DecisionTreeClassifier", "DecisionTreeRegressor"]
+__all__ = ["DecisionTreeClassifier", "DecisionTreeRegressor", "ExtraTreeClassifier",
+           "ExtraTreeRegressor"]
 
 
 class _BaseDecisionTree(BaseTreeModel):
@@ -57,12 +60,46 @@ class _BaseDecisionTree(BaseTreeModel):
         bin_seed, seed = check_random_state(self.random_state).randint(MAX_SEED, size=2)
         params = self._growth_params(X.shape[0], X.shape[1], self.splitter)
         bin_mapper, X_binned = self._bin(X, weight, bin_seed)
+        bin_value = self._bin_values(X, X_binned, weight, self.splitter)
         if weight is None:
             weight = np.ones(X.shape[0])
         self.tree_ = grow_tree(X_binned, bin_mapper, Y, weight, params,
-                               self.min_weight_fraction_leaf, seed, codes)
+                               self.min_weight_fraction_leaf, seed, codes, bin_value,
+                               self.ccp_alpha, X)
         self._seed = int(seed)
         return self
+
+    def cost_complexity_pruning_path(self, X, y, sample_weight=None):
+        """The pruning path of minimal cost-complexity pruning (scikit-learn's).
+
+        A tree is grown with these parameters (``ccp_alpha`` aside) and pruned step by
+        step: each step turns into a leaf the internal node whose pruning raises the
+        total leaf impurity least per leaf removed (its effective alpha), until only the
+        root is left.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), optional
+
+        Returns
+        -------
+        ccp_path : Bunch
+            ``ccp_alphas``: the effective alphas of the steps, increasing (0 first, the
+            unpruned tree); ``impurities``: the total leaf impurity (weighted by the
+            leaves' share of the training weight) of the tree pruned at each alpha.
+        """
+        model = clone(self).set_params(ccp_alpha=0.0)
+        model.fit(X, y, sample_weight=sample_weight)
+        X, Y, _, weight = model._validate_training_data(X, y, sample_weight)
+        if weight is None:
+            weight = np.ones(X.shape[0])
+        params = model._growth_params(X.shape[0], X.shape[1], model.splitter)
+        r_node = node_costs(model.tree_, X, Y, weight, params.criterion, params.n_outputs)
+        alphas, impurities, n_steps, _, _ = cost_complexity_prune(
+            model.tree_.left, model.tree_.right, r_node, np.inf)
+        return Bunch(ccp_alphas=alphas[:n_steps], impurities=impurities[:n_steps])
 
     def _trees(self):
         return [self.tree_]
@@ -92,7 +129,23 @@ class _BaseDecisionTree(BaseTreeModel):
         leaves : ndarray of int32, shape (n_samples,)
             Node ids into the arrays of ``tree_``.
         """
-        return self.tree_.apply(self._validate_X_predict(X))
+        X = self._validate_X_predict(X)  # raises NotFittedError before tree_ is touched
+        return self.tree_.apply(X)
+
+    def decision_path(self, X):
+        """The nodes each row passes through, from the root to its leaf.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        indicator : sparse matrix of shape (n_samples, n_nodes)
+            CSR matrix whose nonzero entries (all 1) mark the nodes of each row's path.
+        """
+        X = self._validate_X_predict(X)
+        return self.tree_.decision_path(X)
 
     def get_depth(self):
         """Depth of the tree: the longest path from the root to a leaf (0 for a lone leaf)."""
@@ -115,7 +168,8 @@ class _BaseDecisionTree(BaseTreeModel):
 _PARAMETERS_DOC = """
     splitter : {"best", "random"}, default="best"
         "best" tries every bin boundary of each examined feature; "random" draws one
-        threshold per examined feature uniformly in bin space (extremely randomized).
+        threshold per examined feature uniformly between the node's smallest and largest
+        value (extremely randomized; the value is mapped to the nearest bin boundary).
     max_depth : int, default=None
         Maximum depth; None grows until the leaves are pure or other limits stop it.
     min_samples_split : int or float, default=2
@@ -138,6 +192,10 @@ _PARAMETERS_DOC = """
     max_bin : int, default=256
         Maximum number of bins per feature (2 to 256; at most 255 value bins, NaN has its
         own).
+    ccp_alpha : float, default=0.0
+        Complexity parameter of minimal cost-complexity pruning (scikit-learn's): after
+        growing, the subtrees whose effective alpha is at most ``ccp_alpha`` are pruned;
+        0 prunes nothing. See :meth:`cost_complexity_pruning_path`.
 """
 
 
@@ -158,11 +216,13 @@ class DecisionTreeClassifier(ClassifierMixin, ClassifierTargets, _BaseDecisionTr
 
     Attributes
     ----------
-    classes_ : ndarray of shape (n_classes,)
-        Class labels (any type).
-    n_classes_ : int
+    classes_ : ndarray of shape (n_classes,), or a list of them
+        Class labels (any type); with several outputs (a 2-d ``y``), one array per
+        output.
+    n_classes_ : int or list of int
     n_outputs_ : int
-        Always 1.
+        Number of outputs (columns of ``y``); several are fitted by one tree whose leaves
+        hold every output's class frequencies.
     max_features_ : int
         Resolved ``max_features``.
     tree_ : FittedTree
@@ -183,13 +243,13 @@ class DecisionTreeClassifier(ClassifierMixin, ClassifierTargets, _BaseDecisionTr
     _parameter_constraints = {
         **_BaseDecisionTree._parameter_constraints,
         "criterion": [StrOptions({"gini", "entropy", "log_loss"})],
-        "class_weight": [StrOptions({"balanced"}), dict, None],
+        "class_weight": [StrOptions({"balanced"}), dict, list, None],
     }
 
     def __init__(self, *, criterion="gini", splitter="best", max_depth=None,
                  min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
                  max_features=None, random_state=None, max_leaf_nodes=None,
-                 min_impurity_decrease=0.0, class_weight=None, max_bin=256):
+                 min_impurity_decrease=0.0, class_weight=None, max_bin=256, ccp_alpha=0.0):
         self.criterion = criterion
         self.splitter = splitter
         self.max_depth = max_depth
@@ -202,17 +262,21 @@ class DecisionTreeClassifier(ClassifierMixin, ClassifierTargets, _BaseDecisionTr
         self.min_impurity_decrease = min_impurity_decrease
         self.class_weight = class_weight
         self.max_bin = max_bin
+        self.ccp_alpha = ccp_alpha
 
 
 class DecisionTreeRegressor(RegressorMixin, RegressorTargets, _BaseDecisionTree):
-    __doc__ = f"""A regression tree grown on binned features (squared error).
+    __doc__ = f"""A regression tree grown on binned features.
 
     Multi-output targets are fitted by one tree whose leaves hold the mean of every output.
 
     Parameters
     ----------
-    criterion : {{"squared_error"}}, default="squared_error"
-        Impurity measure (variance reduction).
+    criterion : {{"squared_error", "friedman_mse", "poisson"}}, default="squared_error"
+        Impurity measure: "squared_error" is variance reduction ("friedman_mse" is the
+        same, as in scikit-learn 1.9); "poisson" is the reduction of the Poisson deviance
+        (non-negative targets of positive sum; a split may not leave a child of zero
+        sum), at the same histogram speed. Leaves hold means.
     {_PARAMETERS_DOC.strip()}
 
     Attributes
@@ -237,13 +301,13 @@ class DecisionTreeRegressor(RegressorMixin, RegressorTargets, _BaseDecisionTree)
 
     _parameter_constraints = {
         **_BaseDecisionTree._parameter_constraints,
-        "criterion": [StrOptions({"squared_error"})],
+        "criterion": [StrOptions({"squared_error", "friedman_mse", "poisson"})],
     }
 
     def __init__(self, *, criterion="squared_error", splitter="best", max_depth=None,
                  min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
                  max_features=None, random_state=None, max_leaf_nodes=None,
-                 min_impurity_decrease=0.0, max_bin=256):
+                 min_impurity_decrease=0.0, max_bin=256, ccp_alpha=0.0):
         self.criterion = criterion
         self.splitter = splitter
         self.max_depth = max_depth
@@ -255,3 +319,99 @@ class DecisionTreeRegressor(RegressorMixin, RegressorTargets, _BaseDecisionTree)
         self.max_leaf_nodes = max_leaf_nodes
         self.min_impurity_decrease = min_impurity_decrease
         self.max_bin = max_bin
+        self.ccp_alpha = ccp_alpha
+
+
+def _extra_parameters_doc(max_features_default):
+    """The parameter list of the extra trees: other defaults for splitter and max_features."""
+    return (_PARAMETERS_DOC.strip()
+            .replace('{"best", "random"}, default="best"', '{"best", "random"}, default="random"')
+            .replace('or None, default=None\n        Features examined',
+                     f'or None, default={max_features_default}\n        Features examined'))
+
+
+class ExtraTreeClassifier(DecisionTreeClassifier):
+    __doc__ = f"""An extremely randomized classification tree (one member of extra trees).
+
+    :class:`DecisionTreeClassifier` with scikit-learn's extra-tree defaults:
+    ``splitter="random"`` (one random threshold per examined feature, drawn uniformly
+    between the node's smallest and largest value) and ``max_features="sqrt"``. Mostly
+    useful inside an ensemble, such as :class:`~ensembles.BaggingClassifier`.
+
+    Parameters
+    ----------
+    criterion : {{"gini", "entropy", "log_loss"}}, default="gini"
+        Impurity measure ("log_loss" is the entropy).
+    {_extra_parameters_doc('"sqrt"')}
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes ({{label: weight}}), multiplied into ``sample_weight``.
+
+    Attributes
+    ----------
+    classes_, n_classes_, n_outputs_, max_features_, tree_, feature_importances_
+        As in :class:`DecisionTreeClassifier`.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from ensembles.tree import ExtraTreeClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> ExtraTreeClassifier(random_state=0).fit(X, y).score(X, y)
+    1.0
+    """
+
+    def __init__(self, *, criterion="gini", splitter="random", max_depth=None,
+                 min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
+                 max_features="sqrt", random_state=None, max_leaf_nodes=None,
+                 min_impurity_decrease=0.0, class_weight=None, max_bin=256, ccp_alpha=0.0):
+        super().__init__(
+            criterion=criterion, splitter=splitter, max_depth=max_depth,
+            min_samples_split=min_samples_split, min_samples_leaf=min_samples_leaf,
+            min_weight_fraction_leaf=min_weight_fraction_leaf, max_features=max_features,
+            random_state=random_state, max_leaf_nodes=max_leaf_nodes,
+            min_impurity_decrease=min_impurity_decrease, class_weight=class_weight,
+            max_bin=max_bin, ccp_alpha=ccp_alpha)
+
+
+class ExtraTreeRegressor(DecisionTreeRegressor):
+    __doc__ = f"""An extremely randomized regression tree (one member of extra trees).
+
+    :class:`DecisionTreeRegressor` with scikit-learn's extra-tree defaults:
+    ``splitter="random"`` (one random threshold per examined feature, drawn uniformly
+    between the node's smallest and largest value) and ``max_features=1.0``. Mostly
+    useful inside an ensemble, such as :class:`~ensembles.BaggingRegressor`.
+
+    Parameters
+    ----------
+    criterion : {{"squared_error", "friedman_mse", "poisson"}}, default="squared_error"
+        Impurity measure: "squared_error" is variance reduction ("friedman_mse" is the
+        same, as in scikit-learn 1.9); "poisson" is the reduction of the Poisson deviance
+        (non-negative targets of positive sum; a split may not leave a child of zero
+        sum), at the same histogram speed. Leaves hold means.
+    {_extra_parameters_doc('1.0')}
+
+    Attributes
+    ----------
+    n_outputs_, max_features_, tree_, feature_importances_
+        As in :class:`DecisionTreeRegressor`.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from ensembles.tree import ExtraTreeRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> ExtraTreeRegressor(random_state=0).fit(X, y).get_n_leaves() > 100
+    True
+    """
+
+    def __init__(self, *, criterion="squared_error", splitter="random", max_depth=None,
+                 min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
+                 max_features=1.0, random_state=None, max_leaf_nodes=None,
+                 min_impurity_decrease=0.0, max_bin=256, ccp_alpha=0.0):
+        super().__init__(
+            criterion=criterion, splitter=splitter, max_depth=max_depth,
+            min_samples_split=min_samples_split, min_samples_leaf=min_samples_leaf,
+            min_weight_fraction_leaf=min_weight_fraction_leaf, max_features=max_features,
+            random_state=random_state, max_leaf_nodes=max_leaf_nodes,
+            min_impurity_decrease=min_impurity_decrease, max_bin=max_bin,
+            ccp_alpha=ccp_alpha)

@@ -11,8 +11,10 @@ boosting; what differs is the split search, which is multi-output and looks only
   both sides; a node of a few rows sorts them by bin instead, since their values still
   span most bins and a histogram scan would cost far more than the rows;
 * ``splitter="random"`` (extra trees): one pass finds the node's bin range, a threshold is
-  drawn uniformly in it, and a second pass sums the left side (no histogram); the whole
-  search is one function, as calls per feature would outweigh the work in small nodes;
+  drawn uniformly in value space between the range's bin values (see :func:`bin_values`)
+  and mapped back to a bin, and a second pass sums the left side (no histogram); the
+  whole search is one function, as calls per feature would outweigh the work in small
+  nodes;
 * the channels are the weighted sums of the K targets (class weights, or regression
   outputs), the weight and the row count.
 
@@ -37,8 +39,10 @@ What keeps a node cheap:
 
 With ``G_k`` the weighted sums of the targets and ``W`` the weight of a node, the weighted
 impurity decrease of a split is ``S(L) + S(R) - S(P)`` where ``S = sum_k G_k^2 / W`` for the
-Gini index and the squared error, and ``S = sum_k G_k log2(G_k / W)`` for the entropy,
-exactly scikit-learn's quantities. Node values are ``G / W`` (class frequencies or means).
+Gini index and the squared error, ``S = sum_k G_k log2(G_k / W)`` for the entropy and
+``S = sum_k G_k ln(G_k / W)`` for the Poisson deviance, exactly scikit-learn's quantities
+(divided by the number of outputs, which scikit-learn averages over). Node values are
+``G / W`` (class frequencies or means).
 """
 
 from dataclasses import dataclass
@@ -49,10 +53,15 @@ from numba import njit
 from .binning import MISSING_BIN
 from .tree import Tree, bin_thresholds
 
-CRITERIA = {"gini": 0, "entropy": 1, "log_loss": 1, "squared_error": 2}
+# "friedman_mse" is the squared error: scikit-learn 1.9 maps it so (their splits always
+# coincided). "poisson" scores a node as sum_k G_k ln(G_k / W), the entropy's form.
+CRITERIA = {"gini": 0, "entropy": 1, "log_loss": 1, "squared_error": 2, "friedman_mse": 2,
+            "poisson": 3}
 SPLITTERS = {"best": 0, "random": 1}
 # scikit-learn treats impurities below this as pure nodes.
 _EPSILON = np.finfo(np.float64).eps
+# A Poisson child's target sum at most this fraction of its node's is zero (rounding).
+_POISSON_ZERO = 1e-10
 # Best splits of nodes of at most this many rows sort the rows instead of filling a
 # histogram: the histogram's scan spans the node's bin range, which stays wide in small
 # nodes of continuous features.
@@ -86,6 +95,10 @@ class ForestTreeParams:
     max_features: int = 1
     max_leaf_nodes: int = 0
     min_impurity_decrease: float = 0.0
+    # Outputs whose impurities are averaged (0: one per target column for regression,
+    # one for classification); a multi-output classification tree gets its one-hot
+    # blocks side by side in Y.
+    n_outputs: int = 0
 
 
 @_per_node()
@@ -106,6 +119,98 @@ def _randint(state, n):
 
 
 @_per_node()
+def _uniform(state):
+    """Uniform float in [0, 1) (53 random bits)."""
+    return np.float64(_next_random(state) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@_per_node(inline="always")
+def _random_threshold_bin(f, lo, hi, bin_value, state):
+    """Extra trees' threshold for feature ``f`` in a node whose present codes span bins
+    ``lo < hi``: a value drawn uniformly between the values of bins ``lo`` and ``hi``
+    (see :func:`bin_values`), mapped to the last bin whose value lies at or below it. A
+    gap between bins is cut in proportion to its width in value space, as Geurts et al.
+    draw thresholds, not to the rows' quantiles. Returns a bin in ``[lo, hi - 1]``.
+    """
+    vmin = bin_value[f, lo]
+    u = vmin + (bin_value[f, hi] - vmin) * _uniform(state)
+    a = lo
+    z = hi - 1
+    while a < z:
+        m = (a + z + 1) >> 1
+        if bin_value[f, m] <= u:
+            a = m
+        else:
+            z = m - 1
+    return a
+
+
+@njit(cache=True, nogil=True)
+def _fill_bin_values(X, X_binned, weight, bin_min, bin_max):
+    for i in range(X.shape[0]):
+        if weight.shape[0] > 0 and not weight[i] > 0.0:
+            continue
+        for f in range(X.shape[1]):
+            b = X_binned[i, f]
+            if b == MISSING_BIN:
+                continue
+            x = np.float64(X[i, f])
+            if x < bin_min[f, b]:
+                bin_min[f, b] = x
+            if x > bin_max[f, b]:
+                bin_max[f, b] = x
+    # Each bin's value is the midpoint of its training values, but the lowest bin's is its
+    # smallest value and the highest bin's its largest: a node that reaches a tail bin
+    # then spans the feature's whole range there, as it does for scikit-learn, and draws
+    # that fall in a wide tail bin cut next to it (the nearest partition binning allows).
+    for f in range(X.shape[1]):
+        first = -1
+        last = -1
+        for b in range(MISSING_BIN):
+            if bin_min[f, b] <= bin_max[f, b]:
+                if first < 0:
+                    first = b
+                last = b
+        for b in range(MISSING_BIN):
+            if bin_min[f, b] <= bin_max[f, b]:
+                if b == last and b != first:
+                    bin_min[f, b] = bin_max[f, b]
+                elif b != first:
+                    bin_min[f, b] = 0.5 * bin_min[f, b] + 0.5 * bin_max[f, b]
+            else:
+                # A bin no training row fell in (bins may be fitted on a subsample)
+                # takes its neighbour's value, so that the values stay sorted.
+                bin_min[f, b] = bin_min[f, b - 1] if b > 0 else -np.inf
+
+
+def bin_values(X, X_binned, weight=None):
+    """A representative value of each bin of each feature: the midpoint of its training
+    values' range (the extreme value, for a feature's lowest and highest bins).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Raw feature values.
+    X_binned : ndarray of uint8, shape (n_samples, n_features)
+        Their codes.
+    weight : ndarray of shape (n_samples,), optional
+        Rows of weight 0 are left out (as they are out of the bins).
+
+    Returns
+    -------
+    bin_value : ndarray of shape (n_features, 256)
+        Sorted along each feature (the missing-value bin is unused). Extra trees draw
+        thresholds between the values of a node's lowest and highest bins.
+    """
+    n_features = X.shape[1]
+    bin_min = np.full((n_features, MISSING_BIN + 1), np.inf)
+    bin_max = np.full((n_features, MISSING_BIN + 1), -np.inf)
+    weight = np.empty(0) if weight is None else np.ascontiguousarray(weight, dtype=np.float64)
+    _fill_bin_values(X, X_binned, weight, bin_min, bin_max)
+    return bin_min
+
+
+@_per_node()
 def _score(G, W, criterion):
     """``S`` of a node from its target sums ``G`` (length K) and weight ``W``."""
     if W <= 0.0:
@@ -115,6 +220,10 @@ def _score(G, W, criterion):
         for k in range(G.shape[0]):
             if G[k] > 0.0:
                 s += G[k] * np.log2(G[k] / W)
+    elif criterion == 3:
+        for k in range(G.shape[0]):
+            if G[k] > 0.0:
+                s += G[k] * np.log(G[k] / W)
     else:
         for k in range(G.shape[0]):
             s += G[k] * G[k] / W
@@ -122,22 +231,24 @@ def _score(G, W, criterion):
 
 
 @_per_node()
-def _impurity(G, W, sum_sq, criterion):
-    """Impurity of a node (Gini index, entropy in bits, or variance averaged over outputs)."""
+def _impurity(G, W, sum_sq, criterion, n_outputs):
+    """Impurity of a node (Gini index, entropy in bits, or variance), averaged over the
+    outputs; a multi-output classification tree holds each output's class channels one
+    after the other."""
     if W <= 0.0:
         return 0.0
     K = G.shape[0]
     if criterion == 0:
-        s = 1.0
+        s = np.float64(n_outputs)  # each output's class frequencies sum to 1
         for k in range(K):
             s -= (G[k] / W) ** 2
-        return s
+        return s / n_outputs
     if criterion == 1:
         s = 0.0
         for k in range(K):
             if G[k] > 0.0:
                 s -= (G[k] / W) * np.log2(G[k] / W)
-        return s
+        return s / n_outputs
     s = 0.0
     for k in range(K):
         s += sum_sq[k] / W - (G[k] / W) ** 2
@@ -269,6 +380,12 @@ def _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop, G, 
                     gl = G[k] - GR[k]
                     if gl > 0.0:
                         score_left += gl * np.log2(gl / wl)
+            elif criterion == 3:
+                if _poisson_invalid(G, GL, hist, miss_left):
+                    continue
+                for k in range(K):
+                    gl = GL[k] + miss_left * hist[MISSING_BIN, k]
+                    score_left += gl * np.log(gl / wl)
             else:
                 for k in range(K):
                     gl = G[k] - GR[k]
@@ -297,7 +414,7 @@ def _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop, G, 
 @_per_node(forceinline=True)
 def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
                        criterion, min_samples_leaf, min_weight_leaf, max_features, scratch,
-                       state, order, best):
+                       state, bin_value, order, best):
     """Extra trees' split search (``splitter="random"``), written as one function: for each
     drawn feature, one threshold drawn uniformly between the node's smallest and largest
     present bin, scored with missing values on either side.
@@ -340,7 +457,7 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
         if hi < 0 or (lo == hi and n_missing == 0):
             continue  # constant feature: no partition
         # With a single present bin the only partition is "present vs missing" (t = hi).
-        t = lo + _randint(state, hi - lo) if hi > lo else hi
+        t = _random_threshold_bin(f, lo, hi, bin_value, state) if hi > lo else hi
         # Branch-free sums: which side a row falls on is a coin flip the CPU cannot
         # predict. Weights and counts accumulate in registers, and so do the targets of
         # two classes (class 0 is the rest, exactly: a row of class 1 adds the same
@@ -440,8 +557,16 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
                         gain += gl * np.log2(gl / w_left)
                     if gr > 0.0:
                         gain += gr * np.log2(gr / w_right)
+                elif criterion == 3:
+                    zero = max(_EPSILON, _POISSON_ZERO * G[k])
+                    if gl <= zero or gr <= zero:
+                        gain = -np.inf  # scikit-learn's rule: no child of zero mean
+                        break
+                    gain += gl * np.log(gl / w_left) + gr * np.log(gr / w_right)
                 else:
                     gain += gl * gl / w_left + gr * gr / w_right
+            if gain == -np.inf:
+                continue
             if best[1] < 0 or _better(gain, best[0]):
                 best[0] = gain
                 best[1] = f
@@ -454,6 +579,24 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
         for k in range(K):
             scratch[0, k] = 0.0
             scratch[1, k] = 0.0
+
+
+@_per_node()
+def _poisson_invalid(G, GL, hist, miss_left):
+    """Whether a child of a Poisson split has a target sum of (about) zero in an output:
+    its mean prediction would be 0, of infinite deviance, so scikit-learn refuses it.
+
+    The left sums are the present rows' ``GL`` plus, with ``miss_left``, the missing rows'
+    (``hist[MISSING_BIN]``); the right ones are the rest. A sum summed in another order
+    than the node's misses zero by rounding, so "zero" is relative to the node's sum
+    (targets are non-negative: no cancellation hides a real sum that small).
+    """
+    for k in range(G.shape[0]):
+        gl = GL[k] + miss_left * hist[MISSING_BIN, k]
+        zero = max(_EPSILON, _POISSON_ZERO * G[k])
+        if gl <= zero or G[k] - gl <= zero:
+            return True
+    return False
 
 
 @_per_node()
@@ -501,6 +644,12 @@ def _scan_bins(hist, lo, hi, has_missing, G, W, n_node, criterion, min_samples_l
                     gl = G[k] - GR[k]
                     if gl > 0.0:
                         score_left += gl * np.log2(gl / wl)
+            elif criterion == 3:
+                if _poisson_invalid(G, GL, hist, miss_left):
+                    continue
+                for k in range(K):
+                    gl = GL[k] + miss_left * hist[MISSING_BIN, k]
+                    score_left += gl * np.log(gl / wl)
             else:
                 for k in range(K):
                     gl = G[k] - GR[k]
@@ -530,7 +679,7 @@ def _scan_bins(hist, lo, hi, has_missing, G, W, n_node, criterion, min_samples_l
 @_per_node(forceinline=True)
 def _find_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W, criterion,
                 random_split, min_samples_leaf, min_weight_leaf, max_features, hist, state,
-                order, best, out, GL, GR, sort_codes, sort_pos):
+                bin_value, order, best, out, GL, GR, sort_codes, sort_pos):
     """Best split over randomly ordered features: at least ``max_features`` of them are
     examined, and more while no valid split has been found (scikit-learn's rule).
 
@@ -542,7 +691,7 @@ def _find_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
     if random_split:
         _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
                            criterion, min_samples_leaf, min_weight_leaf, max_features, hist,
-                           state, order, best)
+                           state, bin_value, order, best)
         return
     n_features = XT.shape[0]
     best[0] = -np.inf
@@ -662,9 +811,10 @@ def _partition(XT, f, split_bin, default_left, start, stop, rows, wn, cn, yn, cl
 
 @_per_node(forceinline=True)
 def _open_node(node, start, stop, depth, slot, G, W, sum_sq, XT, rows, wn, cn, yn, classify,
-               unit_weights, value, cover, open_int, open_float, criterion, random_split,
-               max_depth, min_samples_split, min_samples_leaf, min_weight_leaf, max_features,
-               min_decrease, hist, state, order, best, out, GL, GR, sort_codes, sort_pos):
+               unit_weights, value, cover, open_int, open_float, criterion, n_outputs,
+               random_split, max_depth, min_samples_split, min_samples_leaf, min_weight_leaf,
+               max_features, min_decrease, hist, state, bin_value, order, best, out, GL, GR,
+               sort_codes, sort_pos):
     """Set a new node's value and cover from its sums; if it may split and a split
     qualifies, write its open-node record at ``slot`` and return True.
 
@@ -679,15 +829,15 @@ def _open_node(node, start, stop, depth, slot, G, W, sum_sq, XT, rows, wn, cn, y
     n_node = stop - start
     if ((max_depth > 0 and depth >= max_depth) or n_node < min_samples_split
             or n_node < 2 * min_samples_leaf or W < 2.0 * min_weight_leaf
-            or _impurity(G, W, sum_sq, criterion) <= _EPSILON):
+            or _impurity(G, W, sum_sq, criterion, n_outputs) <= _EPSILON):
         return False
     _find_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W, criterion,
                 random_split, min_samples_leaf, min_weight_leaf, max_features, hist, state,
-                order, best, out, GL, GR, sort_codes, sort_pos)
+                bin_value, order, best, out, GL, GR, sort_codes, sort_pos)
     if best[1] < 0:
         return False
-    if criterion == 2:
-        best[0] /= K  # scikit-learn averages the squared error over outputs
+    if n_outputs > 1:
+        best[0] /= n_outputs  # scikit-learn averages the impurities over outputs
     if best[0] + _EPSILON < min_decrease:
         return False
     open_int[slot, 0] = node
@@ -714,12 +864,12 @@ def _enlarge(a, size):
 
 @_per_node()
 def _split_open_nodes(XT, rows, wn, cn, yn, classify, unit_weights, sums_by_difference,
-                      criterion, random_split, max_depth, min_samples_split,
+                      criterion, n_outputs, random_split, max_depth, min_samples_split,
                       min_samples_leaf, min_weight_leaf, max_features, max_leaf_nodes,
                       min_decrease, feature, split_bin, default_left, left, right, value,
                       gain, cover, open_int, open_float, rows_buf, wn_buf, cn_buf, yn_buf,
-                      sums, sum_sq, G_node, sq_node, hist, state, order, best, out, GL, GR,
-                      sort_codes, sort_pos, n_nodes, n_open, n_leaves):
+                      sums, sum_sq, G_node, sq_node, hist, state, bin_value, order, best, out,
+                      GL, GR, sort_codes, sort_pos, n_nodes, n_open, n_leaves):
     """Split open nodes (the last one pushed, or with ``max_leaf_nodes`` the best) until
     none is left, the leaf limit is reached, or the node or open-record arrays are full
     (the caller then enlarges them and calls again). Returns the new ``(n_nodes, n_open,
@@ -751,9 +901,9 @@ def _split_open_nodes(XT, rows, wn, cn, yn, classify, unit_weights, sums_by_diff
             if _open_node(base + side, child_start, child_stop, depth + 1, n_open, G_node,
                           sums[side, K], sq_node, XT, rows, wn, cn, yn, classify,
                           unit_weights, value, cover, open_int, open_float, criterion,
-                          random_split, max_depth, min_samples_split, min_samples_leaf,
-                          min_weight_leaf, max_features, min_decrease, hist, state, order,
-                          best, out, GL, GR, sort_codes, sort_pos):
+                          n_outputs, random_split, max_depth, min_samples_split, min_samples_leaf,
+                          min_weight_leaf, max_features, min_decrease, hist, state, bin_value,
+                          order, best, out, GL, GR, sort_codes, sort_pos):
                 n_open += 1
         n_nodes += n_pending
         if n_open == 0 or (max_leaf_nodes > 0 and n_leaves >= max_leaf_nodes):
@@ -808,9 +958,9 @@ def _split_open_nodes(XT, rows, wn, cn, yn, classify, unit_weights, sums_by_diff
 
 
 @njit(cache=True, nogil=True)
-def _grow(XT, labels, Y, weight, rows, classify, criterion, random_split, max_depth,
-          min_samples_split, min_samples_leaf, min_weight_leaf, max_features, max_leaf_nodes,
-          min_impurity_decrease, seed):
+def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_split,
+          max_depth, min_samples_split, min_samples_leaf, min_weight_leaf, max_features,
+          max_leaf_nodes, min_impurity_decrease, seed, bin_value):
     K = Y.shape[1]
     n_rows = rows.shape[0]
     max_nodes = max(2 * n_rows - 1, 1)
@@ -892,11 +1042,11 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, random_split, max_de
     while True:
         n_nodes, n_open, n_leaves = _split_open_nodes(
             XT, rows, wn, cn, yn, classify, unit_weights, sums_by_difference, criterion,
-            random_split, max_depth, min_samples_split, min_samples_leaf, min_weight_leaf,
-            max_features, max_leaf_nodes, min_decrease, feature, split_bin, default_left,
-            left, right, value, gain, cover, open_int, open_float, rows_buf, wn_buf, cn_buf,
-            yn_buf, sums, sum_sq, G_node, sq_node, hist, state, order, best, out, GL, GR,
-            sort_codes, sort_pos, n_nodes, n_open, n_leaves)
+            n_outputs, random_split, max_depth, min_samples_split, min_samples_leaf,
+            min_weight_leaf, max_features, max_leaf_nodes, min_decrease, feature, split_bin,
+            default_left, left, right, value, gain, cover, open_int, open_float, rows_buf,
+            wn_buf, cn_buf, yn_buf, sums, sum_sq, G_node, sq_node, hist, state, bin_value,
+            order, best, out, GL, GR, sort_codes, sort_pos, n_nodes, n_open, n_leaves)
         if n_open == 0 or (max_leaf_nodes > 0 and n_leaves >= max_leaf_nodes):
             break
         # Out of room: double what is full and go on.
@@ -918,7 +1068,8 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, random_split, max_de
             right[:n_nodes], value[:n_nodes], gain[:n_nodes], cover[:n_nodes])
 
 
-def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed, labels=None):
+def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed, labels=None,
+                     bin_value=None):
     """Grow one forest tree.
 
     Parameters
@@ -943,6 +1094,9 @@ def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed, lab
     labels : ndarray of int, shape (n_samples,), optional
         Class index of each row, when ``Y`` is its one-hot matrix (classification): the
         kernel then adds each row's weight to one class channel instead of K products.
+    bin_value : ndarray of shape (n_features, 256), optional
+        A value of each bin (:func:`bin_values`); needed by ``splitter="random"``, which
+        draws thresholds in value space.
 
     Returns
     -------
@@ -958,21 +1112,123 @@ def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed, lab
     # The kernel reads one feature of many rows at a time, so it wants features as rows:
     # a Fortran-ordered X_binned gives that layout for free (the forests bin into one).
     XT = X_binned.T if X_binned.flags.f_contiguous else np.ascontiguousarray(X_binned.T)
-    classify = labels is not None and CRITERIA[params.criterion] != CRITERIA["squared_error"]
+    classify = labels is not None and CRITERIA[params.criterion] < 2
     labels = (np.ascontiguousarray(labels, dtype=np.int32) if classify
               else np.empty(0, dtype=np.int32))
     weight = np.ascontiguousarray(weight, dtype=np.float64)
+    random_split = SPLITTERS[params.splitter] == 1
+    if random_split and bin_value is None:
+        raise ValueError("splitter='random' needs the bins' values (bin_value).")
+    if not random_split:
+        bin_value = np.empty((0, 0))
     # Unsigned row ids index without numba's negative-index wraparound.
     rows = np.asarray(rows).astype(np.uint32, copy=False)
     feature, split_bin, default_left, left, right, value, gain, cover = _grow(
         XT, labels, Y, weight, rows, classify,
-        CRITERIA[params.criterion], SPLITTERS[params.splitter] == 1, int(params.max_depth),
+        CRITERIA[params.criterion], int(params.n_outputs) or (1 if classify else Y.shape[1]),
+        random_split, int(params.max_depth),
         int(params.min_samples_split), int(params.min_samples_leaf),
         float(params.min_weight_leaf), max(1, int(params.max_features)),
         int(params.max_leaf_nodes), float(params.min_impurity_decrease),
-        int(seed) & 0xFFFFFFFFFFFFFFFF,
+        int(seed) & 0xFFFFFFFFFFFFFFFF, bin_value,
     )
     threshold = bin_thresholds(feature, split_bin, left, edges)
     # Copies: the kernel's arrays are sized for the largest possible tree.
     return Tree(feature.copy(), threshold, split_bin.copy(), default_left.copy(), left.copy(),
                 right.copy(), value.copy(), gain.copy(), cover.copy())
+
+
+@njit(cache=True, nogil=True)
+def cost_complexity_prune(left, right, r_node, ccp_alpha):
+    """Minimal cost-complexity pruning (Breiman et al.), as scikit-learn does it.
+
+    ``r_node[i]`` is node ``i``'s weighted impurity as a fraction of the root's weight
+    (its cost as a leaf). Repeatedly the internal node of smallest effective alpha
+    ``(r_node - r_branch) / (n_leaves - 1)`` is pruned (made a leaf), the first in
+    depth-first order (left child first) on ties, until that alpha exceeds ``ccp_alpha``
+    (``inf``: prune down to the root, for the whole path).
+
+    Returns ``(alphas, impurities, n_steps, kept, pruned)``: the path (the first entry is
+    the unpruned tree at alpha 0; ``impurities`` is the total leaf cost), whether each
+    node is still in the tree, and whether it was made a leaf.
+    """
+    n = left.shape[0]
+    parent = np.full(n, -1, dtype=np.int64)
+    preorder = np.empty(n, dtype=np.int64)
+    stack = np.empty(n, dtype=np.int64)
+    top = 0
+    stack[0] = 0
+    top = 1
+    m = 0
+    while top > 0:
+        top -= 1
+        node = stack[top]
+        preorder[m] = node
+        m += 1
+        if left[node] != -1:
+            parent[left[node]] = node
+            parent[right[node]] = node
+            stack[top] = right[node]
+            stack[top + 1] = left[node]
+            top += 2
+    r_branch = np.zeros(n)
+    n_leaves = np.zeros(n, dtype=np.int64)
+    for j in range(m - 1, -1, -1):
+        node = preorder[j]
+        if left[node] == -1:
+            r_branch[node] = r_node[node]
+            n_leaves[node] = 1
+        else:
+            r_branch[node] = r_branch[left[node]] + r_branch[right[node]]
+            n_leaves[node] = n_leaves[left[node]] + n_leaves[right[node]]
+    candidate = left != -1
+    kept = np.ones(n, dtype=np.bool_)
+    pruned = np.zeros(n, dtype=np.bool_)
+    n_internal = 0
+    for i in range(n):
+        n_internal += candidate[i]
+    alphas = np.zeros(n_internal + 1)
+    impurities = np.zeros(n_internal + 1)
+    impurities[0] = r_branch[0]
+    steps = 1
+    while candidate[0]:
+        best = np.inf
+        pick = -1
+        for j in range(m):
+            node = preorder[j]
+            if candidate[node]:
+                alpha = (r_node[node] - r_branch[node]) / (n_leaves[node] - 1)
+                if alpha < best:
+                    best = alpha
+                    pick = node
+        if ccp_alpha < best:
+            break
+        # The pruned node's descendants leave the tree.
+        top = 0
+        stack[top] = left[pick]
+        stack[top + 1] = right[pick]
+        top = 2
+        while top > 0:
+            top -= 1
+            node = stack[top]
+            kept[node] = False
+            candidate[node] = False
+            if left[node] != -1:
+                stack[top] = left[node]
+                stack[top + 1] = right[node]
+                top += 2
+        candidate[pick] = False
+        pruned[pick] = True
+        n_removed = n_leaves[pick] - 1
+        r_diff = r_node[pick] - r_branch[pick]
+        n_leaves[pick] = 1
+        r_branch[pick] = r_node[pick]
+        node = parent[pick]
+        while node != -1:
+            n_leaves[node] -= n_removed
+            r_branch[node] += r_diff
+            node = parent[node]
+        alphas[steps] = best
+        impurities[steps] = r_branch[0]
+        steps += 1
+    return alphas, impurities, steps, kept, pruned

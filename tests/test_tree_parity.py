@@ -1,0 +1,435 @@
+"""scikit-learn parity of trees and forests: extra-tree estimators, decision paths,
+regression criteria, cost-complexity pruning and multi-output classification, each
+compared with scikit-learn's estimator on the same data."""
+
+import numpy as np
+import pytest
+import sklearn.ensemble as sk_ensemble
+import sklearn.tree as sk_tree
+from sklearn.datasets import make_classification
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import mean_poisson_deviance
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from ensembles import (
+    BaggingClassifier,
+    DecisionTreeClassifier,
+    DecisionTreeRegressor,
+    ExtraTreeClassifier,
+    ExtraTreeRegressor,
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+
+from .test_tree_estimators import _exact_data
+
+
+@parametrize_with_checks([ExtraTreeClassifier(), ExtraTreeRegressor()])
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+# --- single extra trees -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ours, theirs", [
+    (ExtraTreeClassifier, sk_tree.ExtraTreeClassifier),
+    (ExtraTreeRegressor, sk_tree.ExtraTreeRegressor),
+])
+def test_extra_tree_defaults_are_scikit_learns(ours, theirs):
+    our_params = ours().get_params()
+    their_params = theirs().get_params()
+    for name, value in our_params.items():
+        if name != "max_bin":
+            assert their_params[name] == value, name
+
+
+def test_extra_tree_classifier_accuracy_matches_scikit_learn():
+    X, y = make_classification(2000, n_features=10, n_informative=6, random_state=0)
+    X_test, y_test = X[1000:], y[1000:]
+    ours = np.mean([ExtraTreeClassifier(random_state=s).fit(X[:1000], y[:1000])
+                    .score(X_test, y_test) for s in range(10)])
+    theirs = np.mean([sk_tree.ExtraTreeClassifier(random_state=s).fit(X[:1000], y[:1000])
+                      .score(X_test, y_test) for s in range(10)])
+    assert abs(ours - theirs) < 0.03
+
+
+def test_extra_tree_in_bagging_and_as_extra_trees_members():
+    X, y = make_classification(300, random_state=0)
+    bag = BaggingClassifier(ExtraTreeClassifier(), n_estimators=5, random_state=0).fit(X, y)
+    assert all(isinstance(m, ExtraTreeClassifier) for m in bag.estimators_)
+    assert bag.score(X, y) > 0.9
+    forest = ExtraTreesClassifier(n_estimators=3, random_state=0).fit(X, y)
+    assert all(type(m) is ExtraTreeClassifier for m in forest.estimators_)
+    forest = ExtraTreesRegressor(n_estimators=3, random_state=0).fit(X, y)
+    assert all(type(m) is ExtraTreeRegressor for m in forest.estimators_)
+
+
+# --- the NotFittedError bug ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", [DecisionTreeClassifier(), DecisionTreeRegressor(),
+                                   ExtraTreeClassifier(), RandomForestClassifier()])
+@pytest.mark.parametrize("method", ["apply", "decision_path", "predict"])
+def test_methods_before_fit_raise_not_fitted(model, method):
+    X = np.zeros((3, 2))
+    with pytest.raises(NotFittedError):
+        getattr(model, method)(X)
+
+
+# --- decision paths ----------------------------------------------------------------------
+
+
+def test_tree_decision_path_matches_scikit_learns_paths():
+    X, y_reg, _, weight = _exact_data()
+    ours = DecisionTreeRegressor(max_depth=5).fit(X, y_reg, sample_weight=weight)
+    theirs = sk_tree.DecisionTreeRegressor(max_depth=5).fit(X, y_reg, sample_weight=weight)
+    ours_path, theirs_path = ours.decision_path(X), theirs.decision_path(X)
+    assert ours_path.shape == theirs_path.shape == (200, ours.tree_.node_count)
+    # Node numbers differ; the same tree gives every row a path of the same length through
+    # nodes of the same training weight.
+    np.testing.assert_array_equal(np.diff(ours_path.indptr), np.diff(theirs_path.indptr))
+    for i in range(0, 200, 7):
+        ours_cover = np.sort(ours.tree_.weighted_n_node_samples[ours_path[i].indices])
+        theirs_cover = np.sort(theirs.tree_.weighted_n_node_samples[theirs_path[i].indices])
+        np.testing.assert_allclose(ours_cover, theirs_cover, rtol=1e-12)
+
+
+def _check_paths(indicator, tree, leaves):
+    """Each row's path starts at the root, follows child links and ends at its leaf."""
+    for i in range(indicator.shape[0]):
+        nodes = indicator.indices[indicator.indptr[i]:indicator.indptr[i + 1]]
+        assert nodes[0] == 0 and nodes[-1] == leaves[i]
+        for parent, child in zip(nodes[:-1], nodes[1:], strict=True):
+            assert child in (tree.children_left[parent], tree.children_right[parent])
+
+
+@pytest.mark.parametrize("Forest, SkForest", [
+    (RandomForestClassifier, sk_ensemble.RandomForestClassifier),
+    (ExtraTreesRegressor, sk_ensemble.ExtraTreesRegressor),
+])
+def test_forest_decision_path_layout_matches_scikit_learn(Forest, SkForest):
+    X, y = make_classification(200, n_features=5, random_state=0)
+    X[::9, 1] = np.nan
+    ours = Forest(n_estimators=4, max_depth=4, random_state=0).fit(X, y)
+    theirs = SkForest(n_estimators=4, max_depth=4, random_state=0).fit(X, y)
+    indicator, ptr = ours.decision_path(X)
+    their_indicator, their_ptr = theirs.decision_path(X)
+    assert type(indicator) is type(their_indicator)
+    assert indicator.dtype == their_indicator.dtype
+    assert ptr.shape == their_ptr.shape == (5,)
+    np.testing.assert_array_equal(
+        ptr, np.r_[0, np.cumsum([m.tree_.node_count for m in ours.estimators_])])
+    assert indicator.shape == (200, ptr[-1])
+    leaves = ours.apply(X)
+    for t, member in enumerate(ours.estimators_):
+        part = indicator[:, ptr[t]:ptr[t + 1]].tocsr()
+        part.sort_indices()  # ids grow from the root down, so sorted is root first
+        _check_paths(part, member.tree_, leaves[:, t])
+
+
+# --- regression criteria ------------------------------------------------------------------
+
+
+def _poisson_data():
+    X, _, _, weight = _exact_data()
+    y = np.random.RandomState(1).poisson(np.exp(2 * X[:, 0] + X[:, 1])).astype(float)
+    return X, y, weight
+
+
+# Limits that keep nodes from getting so small that two features make the same partition
+# (scikit-learn then picks one by its random feature order).
+@pytest.mark.parametrize("params", [
+    {"max_depth": 5},
+    {"min_samples_leaf": 5},
+    {"max_leaf_nodes": 10},
+    {"min_impurity_decrease": 0.01, "min_samples_leaf": 5},
+])
+def test_poisson_tree_grows_scikit_learns_tree(params):
+    X, y, weight = _poisson_data()
+    ours = DecisionTreeRegressor(criterion="poisson", **params).fit(X, y, sample_weight=weight)
+    theirs = sk_tree.DecisionTreeRegressor(criterion="poisson", random_state=0, **params).fit(
+        X, y, sample_weight=weight)
+    np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-12)
+    assert ours.get_n_leaves() == theirs.get_n_leaves()
+    # The split gains are the decreases of scikit-learn's (half) Poisson deviance.
+    np.testing.assert_allclose(np.sort(ours.tree_.gain[ours.tree_.left != -1]),
+                               np.sort(_sk_split_gains(theirs.tree_)), rtol=1e-9)
+
+
+def _sk_split_gains(tree):
+    internal = np.flatnonzero(tree.children_left != -1)
+    w, imp = tree.weighted_n_node_samples, tree.impurity
+    left, right = tree.children_left[internal], tree.children_right[internal]
+    return w[internal] * imp[internal] - w[left] * imp[left] - w[right] * imp[right]
+
+
+def test_poisson_tree_never_predicts_zero_where_scikit_learn_does_not():
+    # A zero-count region: squared error isolates it (mean 0), Poisson refuses children
+    # whose sum is 0, as scikit-learn does.
+    X, y, _ = _poisson_data()
+    y[X[:, 0] < 0.3] = 0.0
+    ours = DecisionTreeRegressor(criterion="poisson", min_samples_leaf=3).fit(X, y)
+    theirs = sk_tree.DecisionTreeRegressor(criterion="poisson", min_samples_leaf=3,
+                                           random_state=0).fit(X, y)
+    assert ours.predict(X).min() > 0
+    assert ours.get_n_leaves() == theirs.get_n_leaves()
+    # Integer counts make exact ties, which the two break differently: the same deviance.
+    np.testing.assert_allclose(mean_poisson_deviance(y, ours.predict(X)),
+                               mean_poisson_deviance(y, theirs.predict(X)), rtol=1e-9)
+    assert DecisionTreeRegressor(min_samples_leaf=3).fit(X, y).predict(X).min() == 0.0
+
+
+@pytest.mark.parametrize("Forest, SkForest", [
+    (RandomForestRegressor, sk_ensemble.RandomForestRegressor),
+    (ExtraTreesRegressor, sk_ensemble.ExtraTreesRegressor),
+])
+def test_poisson_forest_deviance_matches_scikit_learn(Forest, SkForest):
+    rng = np.random.RandomState(0)
+    X = rng.rand(3000, 5)
+    y = rng.poisson(np.exp(1.5 * X[:, 0] - X[:, 1] + 0.5 * X[:, 2]))
+    X_train, y_train, X_test, y_test = X[:2000], y[:2000], X[2000:], y[2000:]
+    params = {"n_estimators": 30, "min_samples_leaf": 10, "random_state": 0}
+    ours = Forest(criterion="poisson", **params).fit(X_train, y_train).predict(X_test)
+    theirs = SkForest(criterion="poisson", **params).fit(X_train, y_train).predict(X_test)
+    assert ours.min() > 0
+    ours, theirs = (mean_poisson_deviance(y_test, p) for p in (ours, theirs))
+    assert ours < 1.03 * theirs
+
+
+@pytest.mark.parametrize("Model", [DecisionTreeRegressor, RandomForestRegressor])
+def test_poisson_rejects_negative_or_zero_targets(Model):
+    X = np.random.RandomState(0).rand(20, 2)
+    with pytest.raises(ValueError, match="criterion='poisson'.*negative"):
+        Model(criterion="poisson").fit(X, np.r_[-1.0, np.ones(19)])
+    with pytest.raises(ValueError, match="criterion='poisson'.*positive sum"):
+        Model(criterion="poisson").fit(X, np.zeros(20))
+
+
+@pytest.mark.parametrize("Model", [DecisionTreeRegressor, ExtraTreesRegressor])
+def test_friedman_mse_is_the_squared_error_as_in_scikit_learn(Model):
+    X, y, _ = _poisson_data()
+    params = {"random_state": 0, "max_depth": 5}
+    ours = Model(criterion="friedman_mse", **params).fit(X, y)
+    np.testing.assert_array_equal(ours.predict(X),
+                                  Model(criterion="squared_error", **params).fit(X, y)
+                                  .predict(X))
+    with pytest.warns(FutureWarning):  # scikit-learn 1.9 maps it to the squared error
+        theirs = sk_tree.DecisionTreeRegressor(criterion="friedman_mse").fit(X, y)
+    assert theirs.criterion == "squared_error"
+
+
+# --- extra trees draw thresholds in value space -------------------------------------------
+
+
+def test_extra_tree_thresholds_are_uniform_in_value_space():
+    # A skewed feature: uniform in value space, the root's threshold falls below the
+    # midpoint of the range half of the time; uniform in quantiles, far more often. The
+    # top bin holds the sparse tail (from about 0.6 of the range): no cut falls inside it.
+    rng = np.random.RandomState(0)
+    X = rng.exponential(size=(5000, 1))
+    y = X[:, 0] + rng.normal(size=5000)
+    thresholds = np.array([ExtraTreeRegressor(max_depth=1, random_state=seed).fit(X, y)
+                           .tree_.threshold[0] for seed in range(400)])
+    u = (thresholds - X.min()) / (X.max() - X.min())
+    theirs = np.array([sk_tree.ExtraTreeRegressor(max_depth=1, random_state=seed).fit(X, y)
+                       .tree_.threshold[0] for seed in range(400)])
+    u_theirs = (theirs - X.min()) / (X.max() - X.min())
+    for q in (0.1, 0.25, 0.4, 0.5):
+        assert abs(np.mean(u <= q) - q) < 0.05
+        assert abs(np.mean(u <= q) - np.mean(u_theirs <= q)) < 0.05
+
+
+def test_extra_trees_score_on_a_smooth_target_matches_scikit_learn():
+    # The issue's benchmark, smaller: quantile draws scored 1% below scikit-learn here.
+    from sklearn.datasets import make_regression
+    from sklearn.model_selection import train_test_split
+
+    X, y = make_regression(8000, 20, n_informative=10, noise=10, random_state=0)
+    scores = []
+    for seed in range(2):
+        X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=seed)
+        scores.append([
+            cls(n_estimators=30, random_state=seed, n_jobs=1).fit(X_train, y_train)
+            .score(X_test, y_test)
+            for cls in (ExtraTreesRegressor, sk_ensemble.ExtraTreesRegressor)])
+    ours, theirs = np.mean(scores, axis=0)
+    assert ours > theirs - 0.002 * abs(theirs), scores
+
+
+def test_zero_weight_rows_do_not_move_extra_tree_thresholds():
+    rng = np.random.RandomState(0)
+    X = rng.rand(300, 3)
+    y = X[:, 0] + 0.1 * rng.rand(300)
+    X_extra = np.vstack([X, [[50.0, -50.0, 9.0]]])  # far outside the range, weight 0
+    weight = np.r_[np.ones(300), 0.0]
+    a = ExtraTreeRegressor(random_state=0).fit(X, y)
+    b = ExtraTreeRegressor(random_state=0).fit(X_extra, np.r_[y, 0.0], sample_weight=weight)
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+
+
+# --- multi-output classification ----------------------------------------------------------
+
+
+def _multi_output_targets(X, y_cls):
+    return np.column_stack([y_cls, (X[:, 3] > 0.5).astype(int),
+                            np.where(X[:, 2] > 0.3, "a", "b")])
+
+
+@pytest.mark.parametrize("criterion", ["gini", "entropy"])
+def test_multi_output_classifier_grows_scikit_learns_tree(criterion):
+    X, _, y_cls, weight = _exact_data()
+    Y = _multi_output_targets(X, y_cls)
+    ours = DecisionTreeClassifier(criterion=criterion, max_depth=4).fit(
+        X, Y, sample_weight=weight)
+    theirs = sk_tree.DecisionTreeClassifier(criterion=criterion, max_depth=4,
+                                            random_state=0).fit(X, Y, sample_weight=weight)
+    assert ours.n_outputs_ == theirs.n_outputs_ == 3
+    np.testing.assert_array_equal(ours.n_classes_, theirs.n_classes_)
+    for a, b in zip(ours.classes_, theirs.classes_, strict=True):
+        np.testing.assert_array_equal(a, b)
+    ours_proba, theirs_proba = ours.predict_proba(X), theirs.predict_proba(X)
+    assert isinstance(ours_proba, list) and len(ours_proba) == 3
+    for a, b in zip(ours_proba, theirs_proba, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-12)
+    np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
+    assert ours.predict(X).dtype == theirs.predict(X).dtype
+    assert ours.get_n_leaves() == theirs.get_n_leaves()
+    np.testing.assert_allclose(ours.feature_importances_, theirs.feature_importances_,
+                               atol=1e-12)
+    log_proba = ours.predict_log_proba(X)
+    with np.errstate(divide="ignore"):
+        np.testing.assert_allclose(log_proba[1], np.log(ours_proba[1]))
+
+
+@pytest.mark.parametrize("Forest, SkForest", [
+    (RandomForestClassifier, sk_ensemble.RandomForestClassifier),
+    (ExtraTreesClassifier, sk_ensemble.ExtraTreesClassifier),
+])
+def test_multilabel_forest_matches_scikit_learn(Forest, SkForest):
+    from sklearn.datasets import make_multilabel_classification
+
+    X, Y = make_multilabel_classification(1200, 10, n_classes=3, random_state=0)
+    X_train, Y_train, X_test, Y_test = X[:800], Y[:800], X[800:], Y[800:]
+    params = {"n_estimators": 60, "bootstrap": True, "oob_score": True, "random_state": 0}
+    ours = Forest(**params).fit(X_train, Y_train)
+    theirs = SkForest(**params).fit(X_train, Y_train)
+    assert ours.predict(X_test).shape == theirs.predict(X_test).shape == Y_test.shape
+    assert [p.shape for p in ours.predict_proba(X_test)] == [
+        p.shape for p in theirs.predict_proba(X_test)]
+    assert ours.oob_decision_function_.shape == theirs.oob_decision_function_.shape
+    ours_acc = np.mean(ours.predict(X_test) == Y_test)
+    theirs_acc = np.mean(theirs.predict(X_test) == Y_test)
+    assert abs(ours_acc - theirs_acc) < 0.02
+    assert abs(ours.oob_score_ - theirs.oob_score_) < 0.05  # subset accuracy, 800 rows
+
+
+def test_multi_output_forest_oob_needs_binary_outputs_as_in_scikit_learn():
+    X, _, y_cls, _ = _exact_data()
+    Y = _multi_output_targets(X, y_cls)
+    with pytest.raises(ValueError, match="oob_score"):
+        RandomForestClassifier(n_estimators=3, oob_score=True).fit(X, Y)
+    with pytest.raises(ValueError):
+        sk_ensemble.RandomForestClassifier(n_estimators=3, oob_score=True).fit(X, Y)
+
+
+def test_multi_output_classifier_model_file_round_trip(tmp_path):
+    X, _, y_cls, weight = _exact_data()
+    Y = _multi_output_targets(X, y_cls)
+    model = ExtraTreesClassifier(n_estimators=5, class_weight="balanced",
+                                 random_state=0).fit(X, Y, sample_weight=weight)
+    model.save_model(tmp_path / "m.json")
+    loaded = ExtraTreesClassifier().load_model(tmp_path / "m.json")
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    for a, b in zip(loaded.classes_, model.classes_, strict=True):
+        np.testing.assert_array_equal(a, b)
+        assert a.dtype == b.dtype
+
+
+def test_column_vector_target_is_one_output():
+    X, _, y_cls, _ = _exact_data()
+    a = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y_cls[:, None])
+    b = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y_cls)
+    assert a.n_outputs_ == 1
+    np.testing.assert_array_equal(a.classes_, b.classes_)
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+
+
+# --- cost-complexity pruning --------------------------------------------------------------
+
+
+def _without_zero_steps(path):
+    """scikit-learn also splits nodes of (rounding-)zero gain, which we leave as leaves;
+    pruning those is a step of alpha ~1e-17 that does not change the impurity."""
+    keep = np.r_[True, path.ccp_alphas[1:] > 1e-12]
+    return path.ccp_alphas[keep], path.impurities[keep]
+
+
+@pytest.mark.parametrize("Ours, Theirs, target, criterion", [
+    (DecisionTreeClassifier, sk_tree.DecisionTreeClassifier, "cls", "gini"),
+    (DecisionTreeClassifier, sk_tree.DecisionTreeClassifier, "cls", "entropy"),
+    (DecisionTreeRegressor, sk_tree.DecisionTreeRegressor, "reg", "squared_error"),
+    (DecisionTreeRegressor, sk_tree.DecisionTreeRegressor, "count", "poisson"),
+])
+def test_cost_complexity_pruning_path_is_scikit_learns(Ours, Theirs, target, criterion):
+    X, y_reg, y_cls, weight = _exact_data()
+    y = {"cls": y_cls, "reg": y_reg, "count": np.round(np.abs(2 * y_reg))}[target]
+    params = {"criterion": criterion, "min_samples_leaf": 5}
+    ours = Ours(**params).cost_complexity_pruning_path(X, y, sample_weight=weight)
+    theirs = Theirs(random_state=0, **params).cost_complexity_pruning_path(
+        X, y, sample_weight=weight)
+    their_alphas, their_impurities = _without_zero_steps(theirs)
+    assert ours.ccp_alphas[0] == 0.0 and np.all(np.diff(ours.ccp_alphas) >= 0)
+    np.testing.assert_allclose(ours.ccp_alphas, their_alphas, rtol=1e-9, atol=1e-14)
+    np.testing.assert_allclose(ours.impurities, their_impurities, rtol=1e-9)
+    # Pruned at each step's alpha, the trees are scikit-learn's.
+    for alpha in their_alphas[1::3]:
+        pruned = Ours(ccp_alpha=alpha * (1 + 1e-9), **params).fit(X, y, sample_weight=weight)
+        their_pruned = Theirs(ccp_alpha=alpha * (1 + 1e-9), random_state=0, **params).fit(
+            X, y, sample_weight=weight)
+        assert pruned.get_n_leaves() == their_pruned.get_n_leaves()
+        if Ours is DecisionTreeClassifier:
+            np.testing.assert_allclose(pruned.predict_proba(X), their_pruned.predict_proba(X),
+                                       atol=1e-12)
+        else:
+            np.testing.assert_allclose(pruned.predict(X), their_pruned.predict(X), rtol=1e-12)
+
+
+def test_pruned_tree_is_a_consistent_tree():
+    X, y = make_classification(500, n_features=6, random_state=0)
+    full = DecisionTreeClassifier(random_state=0).fit(X, y)
+    pruned = DecisionTreeClassifier(random_state=0, ccp_alpha=0.01).fit(X, y)
+    tree = pruned.tree_
+    assert 1 < pruned.get_n_leaves() < full.get_n_leaves()
+    leaves = pruned.apply(X)
+    assert np.all(tree.children_left[leaves] == -1)
+    np.testing.assert_allclose(pruned.predict_proba(X), tree.value[leaves])
+    np.testing.assert_allclose(tree.weighted_n_node_samples[tree.children_left == -1].sum(),
+                               len(y))
+    assert pruned.feature_importances_.sum() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("Forest, SkForest", [
+    (RandomForestRegressor, sk_ensemble.RandomForestRegressor),
+    (ExtraTreesClassifier, sk_ensemble.ExtraTreesClassifier),
+])
+def test_forest_ccp_alpha_prunes_like_scikit_learn(Forest, SkForest):
+    X, y = make_classification(600, n_features=8, random_state=0)
+    params = {"n_estimators": 20, "ccp_alpha": 0.005, "random_state": 0}
+    ours = Forest(**params).fit(X, y)
+    theirs = SkForest(**params).fit(X, y)
+    ours_leaves = np.mean([m.get_n_leaves() for m in ours.estimators_])
+    theirs_leaves = np.mean([m.get_n_leaves() for m in theirs.estimators_])
+    full_leaves = np.mean([m.get_n_leaves() for m in
+                           Forest(n_estimators=20, random_state=0).fit(X, y).estimators_])
+    assert ours_leaves < full_leaves / 3
+    assert abs(ours_leaves - theirs_leaves) < 0.25 * theirs_leaves
+    assert all(m.ccp_alpha == 0.005 for m in ours.estimators_)
+
+
+def test_negative_ccp_alpha_is_rejected():
+    X, y = make_classification(50, random_state=0)
+    with pytest.raises(ValueError, match="ccp_alpha"):
+        DecisionTreeClassifier(ccp_alpha=-0.1).fit(X, y)
