@@ -30,6 +30,7 @@ from ._compat import Interval, RealNotInt, StrOptions
 from ._fitstate import fits_aside, reads_snapshot
 from ._threads import effective_n_jobs, threads
 from ._tree_base import MAX_SEED, BaseTreeModel, ClassifierTargets, RegressorTargets, grow_tree
+from .bagging import _MemberSequence
 from .tree import (
     DecisionTreeClassifier,
     DecisionTreeRegressor,
@@ -71,10 +72,12 @@ def _same_labels(a, b):
     return np.array_equal(a, b)
 
 
-class _BaseForest(BaseTreeModel):
+class _BaseForest(_MemberSequence, BaseTreeModel):
     """Bootstrap, parallel growth, warm start, out-of-bag estimates of both kinds of forest.
 
-    Subclasses set ``_splitter`` ("best" or "random") and ``_member_class``.
+    As scikit-learn's, a fitted forest is the sequence of its members: ``len(forest)``,
+    ``forest[i]`` and ``iter(forest)``. Subclasses set ``_splitter`` ("best" or "random")
+    and ``_member_class``.
     """
 
     _parameter_constraints = {

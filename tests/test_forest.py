@@ -567,3 +567,20 @@ def test_bad_data_is_rejected():
     with pytest.raises(ValueError, match="features"):
         model.predict(np.ones((2, 5)))
     assert isinstance(model.estimators_[0], DecisionTreeRegressor)
+
+
+@pytest.mark.parametrize("name", ["RandomForestClassifier", "ExtraTreesRegressor"])
+def test_a_fitted_forest_is_the_sequence_of_its_members_as_in_scikit_learn(name):
+    import sklearn.ensemble
+
+    import ensembles
+
+    X, y = make_classification(200, 5, random_state=0)
+    ours = getattr(ensembles, name)(n_estimators=7, random_state=0).fit(X, y)
+    theirs = getattr(sklearn.ensemble, name)(n_estimators=7, random_state=0).fit(X, y)
+    assert len(ours) == len(theirs) == 7
+    assert list(ours) == ours.estimators_ and ours[2] is ours.estimators_[2]
+    assert ours[1:3] == ours.estimators_[1:3]
+    np.testing.assert_array_equal(ours[0].predict(X), ours.estimators_[0].predict(X))
+    with pytest.raises(AttributeError):
+        len(getattr(ensembles, name)())
