@@ -51,6 +51,7 @@ _N_COUNTERS = 11
 _LR, _MCW, _LAMBDA, _ALPHA, _GAMMA, _MDS, _BYLEVEL, _BYNODE = range(8)
 _MAX_DEPTH, _MAX_LEAVES, _LOSSGUIDE = range(3)
 
+
 def _helper(function):
     """Compile a helper that only compiled code calls: no Python or C entry point to
     generate, which shortens the first fit's compile."""
