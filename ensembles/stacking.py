@@ -78,6 +78,16 @@ class _HeterogeneousEnsemble(MetaEstimatorMixin, _SkBaseEstimator):
         except (TypeError, ValueError):
             return []
 
+    def _members_router(self):
+        """A metadata router sending ``fit``'s metadata to each kept member's ``fit``."""
+        router = MetadataRouter(owner=self)
+        for name, est in self._named_pairs():
+            if not _is_drop(est):
+                router.add(**{name: est}, method_mapping=MethodMapping().add(
+                    caller="fit", callee="fit"
+                ))
+        return router
+
     def get_params(self, deep=True):
         """Get the parameters of this estimator, including those of the base estimators.
 
@@ -756,12 +766,7 @@ class _BaseStacking(TransformerMixin, _HeterogeneousEnsemble):
         routing : MetadataRouter
             The routing of this ensemble.
         """
-        router = MetadataRouter(owner=self)
-        for name, est in self._named_pairs():
-            if not _is_drop(est):
-                router.add(**{name: est}, method_mapping=MethodMapping().add(
-                    caller="fit", callee="fit"
-                ))
+        router = self._members_router()
         final = getattr(self, "final_estimator_", None)
         if final is None:
             final = self._default_final() if self.final_estimator is None else (
@@ -1212,13 +1217,7 @@ class _BaseVoting(TransformerMixin, _HeterogeneousEnsemble):
         routing : MetadataRouter
             The routing of this ensemble.
         """
-        router = MetadataRouter(owner=self)
-        for name, est in self._named_pairs():
-            if not _is_drop(est):
-                router.add(**{name: est}, method_mapping=MethodMapping().add(
-                    caller="fit", callee="fit"
-                ))
-        return router
+        return self._members_router()
 
     def _check_weights(self):
         """Weights of the estimators that are not dropped (``None`` for equal weights)."""

@@ -7,7 +7,6 @@ from ensembles._engine.histogram import (
     CHUNK_ROWS,
     MAX_CHUNKS,
     build_histogram,
-    dense_histogram,
     hist_offsets,
     n_chunks,
 )
@@ -21,6 +20,16 @@ def _data(n_samples, n_features, seed, missing=0.1):
     grad = rng.normal(size=n_samples).astype(np.float32)
     hess = rng.uniform(0.01, 2.0, n_samples).astype(np.float32)
     return X_binned, grad, hess, n_bins, rng
+
+
+def dense_histogram(hist, n_bins):
+    """The compact ``hist`` laid out as ``(n_features, 256, 2)``, missing values at 255."""
+    offsets = hist_offsets(n_bins)
+    out = np.zeros((len(n_bins), 256, 2))
+    for f, nb in enumerate(n_bins):
+        out[f, :nb] = hist[offsets[f]:offsets[f] + nb]
+        out[f, 255] = hist[offsets[f] + nb]
+    return out
 
 
 def _reference(X_binned, grad, hess, rows):

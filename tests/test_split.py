@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from ensembles._engine.histogram import build_histogram
+from ensembles._engine.histogram import build_histogram, hist_offsets
 from ensembles._engine.split import find_best_split, leaf_weight, node_score
 
 MISSING = 255
@@ -119,8 +119,7 @@ def _problem(seed, n_samples=400, n_features=4, missing=0.15):
 
 
 def _hist(X_binned, grad, hess, n_bins):
-    offsets = np.zeros(len(n_bins) + 1, dtype=np.int64)
-    offsets[1:] = np.cumsum(np.asarray(n_bins) + 1)
+    offsets = hist_offsets(n_bins)
     hist = build_histogram(X_binned, grad, hess, np.arange(X_binned.shape[0]), n_bins)
     return hist, offsets
 

@@ -44,9 +44,8 @@ _N_INT = 9
 _G, _H, _GAIN, _GL, _HL = range(5)
 _N_FLOAT = 5
 # Slots of the counters array.
-_NODES, _LEAVES, _OPEN, _BATCH, _FINISHED, _CHUNKS, _HCHUNKS, _FREE, _SLOTS, _MOVE, _SRC = (
-    range(11))
-_N_COUNTERS = 11
+_NODES, _LEAVES, _OPEN, _BATCH, _FINISHED, _CHUNKS, _FREE, _SLOTS, _MOVE, _SRC = range(10)
+_N_COUNTERS = 10
 # Float parameters and integer parameters.
 _LR, _MCW, _LAMBDA, _ALPHA, _GAMMA, _MDS, _BYLEVEL, _BYNODE = range(8)
 _MAX_DEPTH, _MAX_LEAVES, _LOSSGUIDE = range(3)
@@ -287,7 +286,6 @@ def _plan_root(m, nodes_i, nodes_f, counters, hplan, bplan):
     bplan[0, 2] = 0
     bplan[0, 3] = n_partials
     counters[_FINISHED] = 1
-    counters[_HCHUNKS] = n_plan
     return n_plan
 
 
@@ -433,7 +431,6 @@ def _place(nodes_i, nodes_f, counters, batch, cplan, hplan, bplan, free_slots, i
                                              nodes_i[small, _STOP], slot, n_partials)
         bplan[j, 3] = n_partials - bplan[j, 2]
     counters[_MOVE] = move
-    counters[_HCHUNKS] = n_plan
     counters[_FINISHED] = counters[_BATCH]
     return n_plan
 

@@ -16,8 +16,6 @@ order, so sums, and the models, are bit-identical whatever ``n_jobs`` is.
 import numpy as np
 from numba import njit
 
-from .binning import MISSING_BIN
-
 CHUNK_ROWS = 16384
 MAX_CHUNKS = 16
 
@@ -78,14 +76,3 @@ def build_histogram(X_binned, grad, hess, rows, n_bins):
     hist = np.zeros((int(offsets[-1]), 2))
     accumulate(X, gh, 0, len(rows), offsets, n_bins, hist)
     return hist
-
-
-def dense_histogram(hist, n_bins):
-    """The compact ``hist`` laid out as ``(n_features, 256, 2)`` with missing values at
-    bin 255 (for tests and inspection)."""
-    offsets = hist_offsets(n_bins)
-    out = np.zeros((len(n_bins), MISSING_BIN + 1, 2))
-    for f, nb in enumerate(n_bins):
-        out[f, :nb] = hist[offsets[f]:offsets[f] + nb]
-        out[f, MISSING_BIN] = hist[offsets[f] + nb]
-    return out
