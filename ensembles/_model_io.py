@@ -19,6 +19,7 @@ import warnings
 
 import numpy as np
 
+from ._engine.binning import MAX_VALUE_BINS
 from ._engine.tree import TREE_FIELDS, Tree
 from ._threads import effective_n_jobs
 
@@ -207,6 +208,8 @@ def check_tree(name, i, data, n_features, n_values):
                 raise ValueError(f"{key!r} has entries beyond its integer type")
     except (TypeError, ValueError, OverflowError, KeyError) as exc:
         fail(name, f"tree {i} holds values out of range for its arrays ({exc})")
+    if np.any((tree.split_bin < -1) | (tree.split_bin >= MAX_VALUE_BINS)):
+        fail(name, f"tree {i} has split_bin entries out of range [-1, {MAX_VALUE_BINS})")
     internal = tree.left != -1
     ids = np.arange(n)
     # Children must come after their parent: this rules out cycles and out-of-range ids.

@@ -24,7 +24,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._compat import Interval, RealNotInt, StrOptions, _check_sample_weight
-from ._engine.binning import BinMapper
+from ._engine.binning import MISSING_BIN, BinMapper
 from ._engine.explain import TreeExplainer
 from ._engine.forest import (
     ForestTreeParams,
@@ -434,7 +434,8 @@ class BaseTreeModel(BaseEstimator):
         """Fit the bins and bin X; returns (bin_mapper, X_binned)."""
         if self.random_state is None:
             seed = _DEFAULT_BINNING_SEED
-        bin_mapper = BinMapper(self.max_bin, _BINNING_SUBSAMPLE, int(seed))
+        # At most 255 value bins: the forest kernels read uint8 codes, 255 for NaN.
+        bin_mapper = BinMapper(min(self.max_bin, MISSING_BIN), _BINNING_SUBSAMPLE, int(seed))
         # Rows of zero weight must not shape the bins, so that a zero weight is the same
         # as leaving the row out.
         bin_mapper.fit(X if weight is None else X[weight > 0])

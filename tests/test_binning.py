@@ -1,4 +1,5 @@
-"""Tests for ensembles._engine.binning: bin edges, uint8 codes and the edge/code invariant."""
+"""Tests for ensembles._engine.binning: bin edges, uint8/uint16 codes and the edge/code
+invariant."""
 
 import numpy as np
 import pytest
@@ -17,20 +18,26 @@ def _bin(X, **kwargs):
 def _check_edge_code_invariant(X, mapper, codes):
     """What prediction relies on: ``x <= edges[f, b]`` exactly when ``code <= b``."""
     n_samples, n_features = X.shape
-    assert codes.shape == X.shape and codes.dtype == np.uint8
+    assert codes.shape == X.shape and codes.dtype in (np.uint8, np.uint16)
+    # The narrow dtype whenever every code fits in it.
+    fits_uint8 = all(n <= 255 or not np.isnan(X[:, f]).any()
+                     for f, n in enumerate(mapper.n_bins_))
+    assert (codes.dtype == np.uint8) == (fits_uint8 and mapper.n_bins_.max() <= 256)
+    missing_code = np.iinfo(codes.dtype).max
     for f in range(n_features):
         x = X[:, f].astype(np.float64)
         c = codes[:, f].astype(np.int64)
         missing = np.isnan(x)
-        assert np.all(c[missing] == MISSING_BIN)
+        assert np.all(c[missing] == missing_code)
         x, c = x[~missing], c[~missing]
         n_bins = int(mapper.n_bins_[f])
-        assert 1 <= n_bins <= MISSING_BIN
+        assert 1 <= n_bins <= missing_code + (not missing.any())
         assert np.all(c < n_bins)
         edges = mapper.edges_[f]
         used = edges[: n_bins - 1]
         assert np.all(np.diff(used) > 0), "edges must be strictly increasing"
-        assert np.all(np.isposinf(edges[n_bins - 1:])), "padding past the last edge is +inf"
+        assert edges.size >= n_bins and np.all(np.isposinf(edges[n_bins - 1:])), (
+            "padding past the last edge is +inf")
         np.testing.assert_array_equal(x[:, None] <= edges[None, :],
                                       c[:, None] <= np.arange(edges.size)[None, :])
 
@@ -99,11 +106,57 @@ def test_adjacent_floats_keep_separate_bins():
 def test_max_bin_respected_for_continuous_data(max_bin):
     X = np.random.default_rng(1).normal(size=(3000, 2))
     mapper, codes = _bin(X, max_bin=max_bin)
-    expected = min(max_bin, 255)
     # Quantile edges are unique, so a continuous feature uses (nearly) every allowed bin.
-    assert np.all(mapper.n_bins_ <= expected)
-    assert np.all(mapper.n_bins_ >= expected - 1)
-    assert codes.max() < expected
+    assert np.all(mapper.n_bins_ <= max_bin)
+    assert np.all(mapper.n_bins_ >= max_bin - 1)
+    assert codes.max() < max_bin
+    assert codes.dtype == np.uint8  # no NaN: even 256 value bins fit one byte
+    _check_edge_code_invariant(X, mapper, codes)
+
+
+def test_256_values_get_256_bins_and_nan_its_own_code():
+    # XGBoost's max_bin=256 separates 256 distinct values; with NaN on top the codes need
+    # a 257th value, so the matrix switches to uint16.
+    x = np.tile(np.arange(256.0), 4)
+    mapper, codes = _bin(x[:, None], max_bin=256)
+    assert mapper.n_bins_[0] == 256 and codes.dtype == np.uint8
+    np.testing.assert_array_equal(codes[:, 0], x)
+    with_nan = np.r_[x, np.nan][:, None]
+    codes = mapper.transform(with_nan)
+    assert codes.dtype == np.uint16
+    np.testing.assert_array_equal(codes[:-1, 0], x)
+    assert codes[-1, 0] == np.iinfo(np.uint16).max
+    _check_edge_code_invariant(with_nan, mapper, codes)
+    # Fewer bins leave the top uint8 code to NaN.
+    small = BinMapper(max_bin=255).fit(with_nan)
+    assert small.n_bins_[0] == 255 and small.transform(with_nan).dtype == np.uint8
+
+
+@pytest.mark.parametrize("max_bin", [257, 1024, 5000])
+def test_more_than_256_bins_use_uint16_codes(max_bin):
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(20_000, 3))
+    X[rng.random(X.shape) < 0.05] = np.nan
+    X[:, 2] = np.round(X[:, 2] * 2)  # a discrete feature keeps exact bins
+    mapper, codes = _bin(X, max_bin=max_bin)
+    assert codes.dtype == np.uint16
+    assert mapper.n_bins_[0] >= max_bin - 1 and mapper.n_bins_[0] <= max_bin
+    # The edge rows are padded to the smallest 2**k - 1 that holds the widest feature's
+    # edges and its +inf "missing only" threshold.
+    n_edges = mapper.n_bins_.max() - 1
+    assert mapper.edges_.shape[1] == max(2 ** int(np.ceil(np.log2(n_edges + 1))) - 1,
+                                         n_edges + 1)
+    _check_edge_code_invariant(X, mapper, codes)
+
+
+def test_edges_round_trip_through_from_edges():
+    rng = np.random.default_rng(7)
+    X = np.column_stack([rng.normal(size=500), rng.integers(0, 3, 500), np.full(500, 2.0)])
+    mapper = BinMapper(max_bin=40).fit(X)
+    again = BinMapper.from_edges(mapper.edges_list(), max_bin=40)
+    np.testing.assert_array_equal(again.n_bins_, mapper.n_bins_)
+    np.testing.assert_array_equal(again.edges_, mapper.edges_)
+    np.testing.assert_array_equal(again.transform(X), mapper.transform(X))
 
 
 @pytest.mark.parametrize("max_bin", [10, 32, 100])

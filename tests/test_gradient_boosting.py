@@ -940,13 +940,49 @@ def test_a_callable_objective_with_bad_output_is_rejected():
             GradientBoostingRegressor(objective=func, n_estimators=2).fit(X, y)
 
 
+@pytest.mark.parametrize("missing", [False, True])
+def test_max_bin_256_separates_256_values(missing):
+    """XGBoost's max_bin counts value bins: 256 distinct values get one bin each (with
+    NaN on top), so a target alternating along them is fitted exactly; 255 bins cannot."""
+    x = np.tile(np.arange(256.0), 3)
+    y = x % 2
+    if missing:
+        x, y = np.r_[x, np.nan, np.nan], np.r_[y, 5.0, 5.0]
+    params = dict(n_estimators=1, learning_rate=1.0, reg_lambda=0.0, min_child_weight=0.0,
+                  grow_policy="lossguide", max_depth=0, max_leaves=300, base_score=0.0)
+    exact = GradientBoostingRegressor(max_bin=256, **params).fit(x[:, None], y)
+    np.testing.assert_allclose(exact.predict(x[:, None]), y, atol=1e-6)
+    coarse = GradientBoostingRegressor(max_bin=255, **params).fit(x[:, None], y)
+    assert np.abs(coarse.predict(x[:, None]) - y).max() > 0.4
+
+
+@pytest.mark.parametrize("max_bin", [300, 2000])
+def test_more_than_256_bins_fit_save_and_load(max_bin, tmp_path):
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(3000, 4))
+    X[rng.random(X.shape) < 0.05] = np.nan
+    y = np.sin(3 * np.nan_to_num(X[:, 0])) + 0.1 * rng.normal(size=3000)
+    model = GradientBoostingRegressor(n_estimators=20, max_bin=max_bin).fit(X, y)
+    assert model._bin_mapper.n_bins_.max() > 256
+    coarse = GradientBoostingRegressor(n_estimators=20, max_bin=16).fit(X, y)
+    assert model.score(X, y) > coarse.score(X, y)
+    path = tmp_path / "model.json"
+    model.save_model(path)
+    loaded = GradientBoostingRegressor().load_model(path)
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    # Training continues from the loaded bins.
+    more = GradientBoostingRegressor(n_estimators=5, max_bin=max_bin).fit(X, y,
+                                                                         xgb_model=loaded)
+    assert more.n_iterations_ == 25
+
+
 OUT_OF_RANGE = [
     ("n_estimators", 0), ("n_estimators", 2.5), ("learning_rate", 0.0),
     ("learning_rate", -0.1), ("max_depth", -1), ("max_leaves", -2),
     ("grow_policy", "breadthfirst"), ("min_child_weight", -1.0), ("reg_lambda", -0.5),
     ("reg_alpha", -1.0), ("gamma", -0.1), ("max_delta_step", -1.0), ("subsample", 0.0),
     ("subsample", 1.5), ("colsample_bytree", 0.0), ("colsample_bylevel", 1.01),
-    ("colsample_bynode", -0.2), ("max_bin", 1), ("max_bin", 257), ("base_score", "high"),
+    ("colsample_bynode", -0.2), ("max_bin", 1), ("max_bin", 65536), ("base_score", "high"),
     ("early_stopping_rounds", 0), ("huber_slope", 0.0), ("quantile_alpha", 1.0),
     ("quantile_alpha", 0.0), ("tweedie_variance_power", 2.0),
     ("tweedie_variance_power", 0.9), ("importance_type", "split"), ("n_jobs", "all"),

@@ -159,7 +159,8 @@ def _find(X_binned, grad, hess, n_bins, mask, reg):
     G = float(grad.astype(np.float64).sum())
     H = float(hess.astype(np.float64).sum())
     hist, offsets = _hist(X_binned, grad, hess, n_bins)
-    return find_best_split(hist, offsets, n_bins, mask, G, H, lam, alpha, mds, mcw)
+    return find_best_split(hist, offsets, n_bins, mask, G, H, lam, alpha, mds, mcw,
+                           np.zeros(len(n_bins), dtype=np.int8), -np.inf, np.inf, False)
 
 
 REGS = [  # reg_lambda, reg_alpha, max_delta_step, min_child_weight

@@ -149,10 +149,10 @@ def test_threshold_comparison_is_inclusive():
     np.testing.assert_array_equal(_predict([stump], [0], X, 1)[:, 0], [-1, -1, 1])
 
 
-def _binned_prediction(tree, X_binned, n_outputs, col, scale):
+def _binned_prediction(tree, X_binned, n_bins, n_outputs, col, scale):
     out = np.zeros((X_binned.shape[0], n_outputs))
-    predict_binned_add(X_binned, tree.feature, tree.split_bin, tree.default_left, tree.left,
-                       tree.right, tree.value, scale, out, col)
+    predict_binned_add(X_binned, n_bins, tree.feature, tree.split_bin, tree.default_left,
+                       tree.left, tree.right, tree.value, scale, out, col)
     return out
 
 
@@ -174,7 +174,7 @@ def test_predict_binned_add_agrees_with_predict_raw(dtype):
     for tree in trees + [grown]:
         n_values = tree.value.shape[1]
         for data in (X, fresh):
-            binned = _binned_prediction(tree, mapper.transform(data), 4, 1, 0.7)
+            binned = _binned_prediction(tree, mapper.transform(data), mapper.n_bins_, 4, 1, 0.7)
             raw = _predict([tree], [1], data, 4)
             np.testing.assert_allclose(binned, 0.7 * raw, rtol=1e-12)
             assert not binned[:, 1 + n_values:].any() and not binned[:, 0].any()

@@ -74,6 +74,34 @@ def test_same_trees_and_predictions_as_xgboost(task, policy, missing):
     np.testing.assert_allclose(ours_pred, their_pred, rtol=1e-5, atol=1e-5 * scale)
 
 
+@pytest.mark.parametrize("max_bin, n_values, missing", [
+    (256, 256, False),  # every uint8 code a value bin
+    (256, 256, True),  # NaN on top: uint16 codes
+    (1024, 700, True),
+])
+def test_many_bins_match_xgboost(max_bin, n_values, missing):
+    """As many value bins as XGBoost's max_bin allows: 256 distinct values are 256 exact
+    bins (XGBoost separates them all), and above 256 bins the codes are uint16."""
+    rng = np.random.default_rng(8)
+    n = 6000
+    X = np.column_stack([rng.integers(0, n_values, n), rng.integers(0, 5, n)]).astype(float)
+    # Alternating classes along the first feature: only exact bins can separate them.
+    y = (X[:, 0] % 2 == 1) ^ (X[:, 1] > 3)
+    if missing:
+        X[rng.random(X.shape) < 0.05] = np.nan
+    # min_child_weight off the multiples of 0.25 (the hessian of a row at p = 0.5), where
+    # a child's hessian, summed in another order, could fall on either side of it.
+    params = dict(n_estimators=5, learning_rate=0.5, max_depth=0, max_leaves=600,
+                  grow_policy="lossguide", max_bin=max_bin, base_score=0.5,
+                  min_child_weight=0.6)
+    ours = GradientBoostingClassifier(**params).fit(X, y)
+    theirs = xgb.XGBClassifier(tree_method="hist", n_jobs=1, **params).fit(X, y)
+    assert ours._bin_mapper.n_bins_[0] == n_values
+    assert [t.n_leaves for t in ours._booster.trees] == xgb_leaf_counts(theirs)
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), rtol=1e-5,
+                               atol=1e-6)
+
+
 def test_multiclass_matches_xgboost():
     X, _, _ = few_valued_data(True, seed=3)
     y = (np.nan_to_num(X[:, 0]) + np.nan_to_num(X[:, 1])) % 3

@@ -1,8 +1,13 @@
 """Binning: map raw feature values to small integer codes.
 
-Every feature gets at most ``max_bin`` value bins (255 at most, so codes fit in ``uint8``),
-plus one reserved code, :data:`MISSING_BIN`, for NaN. A feature with few distinct values gets
-one bin per value, so splits on it are exact; other features get quantile-based edges.
+Every feature gets at most ``max_bin`` value bins, coded ``0 .. n_bins[f] - 1``. A missing
+value (NaN) gets the largest code of the dtype, :data:`MISSING_BIN` (255) for ``uint8``
+codes and 65535 for ``uint16``; the kernels read any code ``>= n_bins[f]`` as missing, so
+one test serves both dtypes. Codes are ``uint8`` whenever they fit: up to 256 value bins,
+the 256th only on a feature that has no NaN in the binned rows (256 value bins and NaN
+need a 257th code); more bins, or NaN next to 256 value bins, switch the whole matrix to
+``uint16``. A feature with few distinct values gets one bin per value, so splits on it are
+exact; other features get quantile-based edges.
 
 Bin ``b`` of feature ``f`` holds the values ``x`` with ``edges[f, b-1] < x <= edges[f, b]``.
 A split "bin <= b goes left" therefore equals the raw-value test ``x <= edges[f, b]``, which
@@ -14,8 +19,11 @@ from numba import njit
 
 from .._threads import run_parallel
 
-MISSING_BIN = 255
-MAX_VALUE_BINS = 255
+MISSING_BIN = 255  # the missing code of uint8 codes
+MAX_VALUE_BINS = 65535  # uint16 codes, one of them for missing values
+# Features whose edges are computed together: bounds the transient (features, max_bin)
+# edge buffer on wide data.
+_FEATURE_BLOCK = 2048
 
 
 _RADIX_BITS = 8  # 256 counts per digit stay in L1
@@ -130,7 +138,7 @@ def find_bin_edges(column, max_bin):
     column : ndarray of shape (n_samples,)
         Finite values and NaN of one feature (NaN ignored).
     max_bin : int
-        Maximum number of value bins, 2 to 255.
+        Maximum number of value bins, 2 to :data:`MAX_VALUE_BINS`.
 
     Returns
     -------
@@ -144,13 +152,13 @@ def find_bin_edges(column, max_bin):
 
 
 class BinMapper:
-    """Learn per-feature bin edges and map raw values to ``uint8`` codes.
+    """Learn per-feature bin edges and map raw values to ``uint8`` or ``uint16`` codes.
 
     Parameters
     ----------
     max_bin : int, default=256
-        Maximum number of bins per feature, missing values included in XGBoost's sense;
-        value bins are capped at 255 so that one code stays reserved for NaN.
+        Maximum number of value bins per feature (XGBoost's ``max_bin``: missing values
+        come on top), 2 to :data:`MAX_VALUE_BINS`.
     subsample : int or None, default=200_000
         Edges are computed from a random subsample of this many rows (all rows if None or
         if there are fewer). Features with at most ``max_bin`` distinct values in the
@@ -160,8 +168,12 @@ class BinMapper:
 
     Attributes
     ----------
-    edges_ : ndarray of shape (n_features, 255)
-        Upper edges, padded with +inf past each feature's last edge.
+    edges_ : ndarray of shape (n_features, width)
+        Upper edges, padded with +inf past each feature's last edge, so that
+        ``edges_[f, n_bins_[f] - 1]`` is +inf (the threshold of a split that sends every
+        value left and only missing values right). The width is at least the smallest
+        ``2**k - 1`` that holds the feature with most edges, which lets :meth:`transform`
+        find a code by ``k`` halvings.
     n_bins_ : ndarray of shape (n_features,)
         Number of value bins per feature (at least 1).
     """
@@ -178,19 +190,62 @@ class BinMapper:
             rng = np.random.default_rng(self.random_state)
             rows = np.sort(rng.choice(n_samples, self.subsample, replace=False))
             X = X[rows]
-        self.edges_ = np.full((n_features, MAX_VALUE_BINS), np.inf)
-        self.n_bins_ = np.empty(n_features, dtype=np.int32)
-        # One contiguous row per feature, and features on the engine's threads.
-        columns = np.ascontiguousarray(np.asarray(X, dtype=np.float64).T)
-        run_parallel(_fit_features, n_features, columns, _quantiles(value_bins), self.edges_,
-                     self.n_bins_)
+        quantiles = _quantiles(value_bins)
+        n_bins = np.empty(n_features, dtype=np.int32)
+        blocks = []
+        for f0 in range(0, n_features, _FEATURE_BLOCK):
+            f1 = min(f0 + _FEATURE_BLOCK, n_features)
+            # One contiguous row per feature, and features on the engine's threads.
+            columns = np.ascontiguousarray(np.asarray(X[:, f0:f1], dtype=np.float64).T)
+            edges = np.full((f1 - f0, max(value_bins - 1, 1)), np.inf)
+            run_parallel(_fit_features, f1 - f0, columns, quantiles, edges, n_bins[f0:f1])
+            blocks.append(edges[:, : max(int(n_bins[f0:f1].max(initial=1)) - 1, 1)])
+        self._set_edges(blocks, n_bins)
         return self
 
+    @classmethod
+    def from_edges(cls, edges, max_bin=256):
+        """A fitted mapper with the given upper edges per feature (a list of sorted
+        sequences, as :meth:`edges_list` returns them)."""
+        mapper = cls(max_bin)
+        n_bins = np.array([len(e) + 1 for e in edges], dtype=np.int32)
+        block = np.full((len(edges), max(int(n_bins.max(initial=1)) - 1, 1)), np.inf)
+        for f, e in enumerate(edges):
+            block[f, : len(e)] = e
+        mapper._set_edges([block], n_bins)
+        return mapper
+
+    def _set_edges(self, blocks, n_bins):
+        n_edges = int(n_bins.max(initial=1)) - 1
+        width = max((1 << n_edges.bit_length()) - 1, n_edges + 1)
+        self.edges_ = np.full((len(n_bins), width), np.inf)
+        f0 = 0
+        for block in blocks:
+            self.edges_[f0:f0 + len(block), : block.shape[1]] = block
+            f0 += len(block)
+        self.n_bins_ = n_bins
+
+    def edges_list(self):
+        """The upper edges of every feature, as a list of 1-d arrays."""
+        return [row[: n - 1] for row, n in zip(self.edges_, self.n_bins_, strict=True)]
+
     def transform(self, X):
-        """Bin ``X`` into a C-contiguous ``uint8`` matrix of shape (n_samples, n_features)."""
-        out = np.empty(X.shape, dtype=np.uint8)
-        run_parallel(_bin_rows, X.shape[0], X, self.edges_, out, min_items=4096)
-        return out
+        """Bin ``X`` into a C-contiguous code matrix of shape (n_samples, n_features):
+        ``uint8`` where every code fits, else ``uint16`` (see the module notes)."""
+        n_bins = self.n_bins_
+        dtype = np.uint8 if n_bins.max(initial=1) <= MISSING_BIN + 1 else np.uint16
+        while True:
+            out = np.empty(X.shape, dtype=dtype)
+            missing = np.iinfo(dtype).max
+            # Set when a NaN meets a feature whose value bins use every code, the missing
+            # one too: then the codes need the wider dtype.
+            clash = np.zeros(1, dtype=np.bool_)
+            half = (1 << (int(n_bins.max(initial=1)) - 1).bit_length()) >> 1
+            run_parallel(_bin_rows, X.shape[0], X, self.edges_, n_bins, half, missing, out,
+                         clash, min_items=4096)
+            if not clash[0]:
+                return out
+            dtype = np.uint16
 
 
 @njit(cache=True, nogil=True)
@@ -200,19 +255,21 @@ def _fit_features(f0, f1, columns, quantiles, edges_out, n_bins_out):
 
 
 @njit(cache=True, nogil=True)
-def _bin_rows(r0, r1, X, edges, out):
+def _bin_rows(r0, r1, X, edges, n_bins, half, missing, out, clash):
     n_features = X.shape[1]
+    # The code is the number of edges below x (the first edge >= x). A fixed number of
+    # halvings (``half`` = 2**(k-1)) over the padded row of 2**k - 1 edges (+inf past the
+    # feature's last one, never below a finite x) has no unpredictable branch.
     for i in range(r0, r1):
         for f in range(n_features):
             x = X[i, f]
             if np.isnan(x):
-                out[i, f] = MISSING_BIN
+                out[i, f] = missing
+                if n_bins[f] > missing:
+                    clash[0] = True
                 continue
-            # The code is the number of edges below x (the first edge >= x). A fixed
-            # eight-step search over the padded row of 255 edges (+inf past the feature's
-            # last one, never below a finite x) has no unpredictable branch.
             code = 0
-            step = 128
+            step = half
             while step > 0:
                 code += step if edges[f, code + step - 1] < x else 0
                 step >>= 1

@@ -32,23 +32,23 @@ import numpy as np
 from numba import njit
 
 from .._threads import current_threads, run_parallel
-from .binning import MISSING_BIN
 from .histogram import CHUNK_ROWS, accumulate, hist_offsets, kernel_layout, n_chunks
-from .split import MIN_SPLIT_GAIN, find_best_split, leaf_weight
+from .split import MIN_SPLIT_GAIN, _rounded, clipped_weight, find_best_split, leaf_weight
 from .tree import Tree
 
 # Columns of the integer node records.
-_START, _STOP, _DEPTH, _SLOT, _LEFT, _RIGHT, _FEATURE, _BIN, _DLEFT = range(9)
-_N_INT = 9
-# Columns of the float node records.
-_G, _H, _GAIN, _GL, _HL = range(5)
-_N_FLOAT = 5
+_START, _STOP, _DEPTH, _SLOT, _LEFT, _RIGHT, _FEATURE, _BIN, _DLEFT, _PARENT = range(10)
+_N_INT = 10
+# Columns of the float node records: sums, the best split, the node's bounds on its
+# children's weights (monotone constraints) and its own weight.
+_G, _H, _GAIN, _GL, _HL, _LO, _HI, _W = range(8)
+_N_FLOAT = 8
 # Slots of the counters array.
 _NODES, _LEAVES, _OPEN, _BATCH, _FINISHED, _CHUNKS, _FREE, _SLOTS, _MOVE, _SRC = range(10)
 _N_COUNTERS = 10
 # Float parameters and integer parameters.
 _LR, _MCW, _LAMBDA, _ALPHA, _GAMMA, _MDS, _BYLEVEL, _BYNODE = range(8)
-_MAX_DEPTH, _MAX_LEAVES, _LOSSGUIDE = range(3)
+_MAX_DEPTH, _MAX_LEAVES, _LOSSGUIDE, _MONOTONE = range(4)
 
 
 def _helper(function):
@@ -78,15 +78,29 @@ class GrowthParams:
     max_delta_step: float = 0.0
     colsample_bylevel: float = 1.0
     colsample_bynode: float = 1.0
+    # Per feature: 1 increasing, -1 decreasing, 0 free (empty: no constraint).
+    monotone_constraints: tuple = ()
+    # Groups of feature indices allowed to interact (empty: no constraint).
+    interaction_constraints: tuple = ()
 
     def arrays(self):
         """The parameters as the float and integer arrays the kernels read."""
         floats = np.array([self.learning_rate, self.min_child_weight, self.reg_lambda,
                            self.reg_alpha, self.gamma, self.max_delta_step,
                            self.colsample_bylevel, self.colsample_bynode], dtype=np.float64)
-        ints = np.array([self.max_depth, self.max_leaves, self.grow_policy == "lossguide"],
-                        dtype=np.int64)
+        ints = np.array([self.max_depth, self.max_leaves, self.grow_policy == "lossguide",
+                         any(self.monotone_constraints)], dtype=np.int64)
         return floats, ints
+
+    def constraint_arrays(self, n_features):
+        """``(monotone, groups)``: int8 directions per feature and a boolean
+        (n_groups, n_features) membership matrix of the interaction groups."""
+        monotone = np.zeros(n_features, dtype=np.int8)
+        monotone[: len(self.monotone_constraints)] = self.monotone_constraints
+        groups = np.zeros((len(self.interaction_constraints), n_features), dtype=np.bool_)
+        for g, group in enumerate(self.interaction_constraints):
+            groups[g, list(group)] = True
+        return monotone, groups
 
 
 def sample_features(mask, fraction, rng):
@@ -150,6 +164,34 @@ def _node_features(node, depth, tree_mask, seed, fparams, level_mask, node_mask,
     return mask
 
 
+@_helper
+def _interacting_features(node, nodes_i, groups, mask, out, on_path):
+    """``mask`` restricted by the interaction constraints (XGBoost's rule): below the
+    root, a node may split on the features used on its path and on every feature of the
+    groups that hold all of those."""
+    n_features = mask.shape[0]
+    for f in range(n_features):
+        on_path[f] = False
+    parent = nodes_i[node, _PARENT]
+    while parent >= 0:
+        on_path[nodes_i[parent, _FEATURE]] = True
+        parent = nodes_i[parent, _PARENT]
+    for f in range(n_features):
+        out[f] = on_path[f]
+    for g in range(groups.shape[0]):
+        holds_path = True
+        for f in range(n_features):
+            if on_path[f] and not groups[g, f]:
+                holds_path = False
+                break
+        if holds_path:
+            for f in range(n_features):
+                out[f] = out[f] or groups[g, f]
+    for f in range(n_features):
+        out[f] = out[f] and mask[f]
+    return out
+
+
 # --- node bookkeeping -------------------------------------------------------------------------
 
 @_helper
@@ -167,6 +209,7 @@ def _new_node(nodes_i, nodes_f, node, depth):
     nodes_i[node, _LEFT] = -1
     nodes_i[node, _RIGHT] = -1
     nodes_i[node, _FEATURE] = -1
+    nodes_i[node, _PARENT] = -1
     nodes_f[node, _GAIN] = 0.0
 
 
@@ -315,12 +358,13 @@ def _plan_batch(nodes_i, nodes_f, counters, open_ids, batch, cplan, bplan, free_
         counters[_BATCH] = 0
         return 0
     if iparams[_LOSSGUIDE]:
-        # Largest gain first, the older (smaller id) node on ties.
+        # Largest gain first, the older (smaller id) node on ties; gains compare in
+        # float32, as XGBoost stores them (see split._rounded).
         best = 0
         for q in range(1, n_open):
             a, b = open_ids[q], open_ids[best]
-            if nodes_f[a, _GAIN] > nodes_f[b, _GAIN] or (
-                    nodes_f[a, _GAIN] == nodes_f[b, _GAIN] and a < b):
+            gain_a, gain_b = _rounded(nodes_f[a, _GAIN]), _rounded(nodes_f[b, _GAIN])
+            if gain_a > gain_b or (gain_a == gain_b and a < b):
                 best = q
         batch[0] = open_ids[best]
         open_ids[best] = open_ids[n_open - 1]
@@ -347,6 +391,8 @@ def _plan_batch(nodes_i, nodes_f, counters, open_ids, batch, cplan, bplan, free_
         _new_node(nodes_i, nodes_f, left + 1, depth + 1)
         nodes_i[node, _LEFT] = left
         nodes_i[node, _RIGHT] = left + 1
+        nodes_i[left, _PARENT] = node
+        nodes_i[left + 1, _PARENT] = node
         start, stop = nodes_i[node, _START], nodes_i[node, _STOP]
         nc = n_chunks(stop - start)
         for c in range(nc):
@@ -358,23 +404,49 @@ def _plan_batch(nodes_i, nodes_f, counters, open_ids, batch, cplan, bplan, free_
 
 
 @_helper
-def _goes_left(code, split_bin, default_left):
-    return default_left if code == MISSING_BIN else code <= split_bin
+def _goes_left(code, split_bin, default_left, n_bins):
+    """Codes from ``n_bins`` (the feature's value bins) up are missing values."""
+    if code <= split_bin:
+        return True
+    return default_left if code >= n_bins else False
 
 
 @njit(cache=True, nogil=True)
-def _count_left(c0, c1, Xb, cplan, batch, nodes_i, src):
+def _count_left(c0, c1, Xb, cplan, batch, nodes_i, n_bins, src):
     for c in range(c0, c1):
         node = batch[cplan[c, 0]]
         f, b, dl = nodes_i[node, _FEATURE], nodes_i[node, _BIN], nodes_i[node, _DLEFT] != 0
+        nb = n_bins[f]
         count = 0
         for i in range(cplan[c, 1], cplan[c, 2]):
-            count += _goes_left(Xb[src, i, f], b, dl)
+            count += _goes_left(Xb[src, i, f], b, dl, nb)
         cplan[c, 3] = count
 
 
+@_helper
+def _bound_children(nodes_f, node, left, right, direction, fparams):
+    """The children's weights (clipped to the parent's bounds, as XGBoost sets leaf
+    values) and bounds: the parent's, cut at the midpoint of the two weights on the side
+    the split's monotone ``direction`` demands."""
+    lower, upper = nodes_f[node, _LO], nodes_f[node, _HI]
+    for child in (left, right):
+        nodes_f[child, _W] = clipped_weight(nodes_f[child, _G], nodes_f[child, _H], lower,
+                                            upper, fparams[_LAMBDA], fparams[_ALPHA],
+                                            fparams[_MDS], fparams[_MCW])
+        nodes_f[child, _LO] = lower
+        nodes_f[child, _HI] = upper
+    mid = (nodes_f[left, _W] + nodes_f[right, _W]) / 2.0
+    if direction > 0:
+        nodes_f[left, _HI] = mid
+        nodes_f[right, _LO] = mid
+    elif direction < 0:
+        nodes_f[left, _LO] = mid
+        nodes_f[right, _HI] = mid
+
+
 @njit(cache=True, nogil=True)
-def _place(nodes_i, nodes_f, counters, batch, cplan, hplan, bplan, free_slots, iparams):
+def _place(nodes_i, nodes_f, counters, batch, cplan, hplan, bplan, free_slots, fparams,
+           iparams, monotone):
     """Where each chunk's rows go, the children's ranges and sums, and the histogram plan
     of the children. Returns the number of histogram chunks."""
     c = 0
@@ -402,6 +474,8 @@ def _place(nodes_i, nodes_f, counters, batch, cplan, hplan, bplan, free_slots, i
         nodes_f[left, _H] = nodes_f[node, _HL]
         nodes_f[right, _G] = nodes_f[node, _G] - nodes_f[node, _GL]
         nodes_f[right, _H] = nodes_f[node, _H] - nodes_f[node, _HL]
+        _bound_children(nodes_f, node, left, right, monotone[nodes_i[node, _FEATURE]],
+                        fparams)
     counters[_LEAVES] += counters[_BATCH]
     n_plan = 0
     n_partials = 0
@@ -436,7 +510,7 @@ def _place(nodes_i, nodes_f, counters, batch, cplan, hplan, bplan, free_slots, i
 
 
 @njit(cache=True, nogil=True)
-def _scatter(c0, c1, Xb, gh, ids, cplan, batch, nodes_i, src, move_data):
+def _scatter(c0, c1, Xb, gh, ids, cplan, batch, nodes_i, n_bins, src, move_data):
     """Move each chunk's rows to where its left and right rows go (stable order). Without
     ``move_data`` only the row ids move (children that will not be split need no binned
     values or gradients)."""
@@ -445,10 +519,11 @@ def _scatter(c0, c1, Xb, gh, ids, cplan, batch, nodes_i, src, move_data):
     for c in range(c0, c1):
         node = batch[cplan[c, 0]]
         f, b, dl = nodes_i[node, _FEATURE], nodes_i[node, _BIN], nodes_i[node, _DLEFT] != 0
+        nb = n_bins[f]
         lo = cplan[c, 4]
         hi = cplan[c, 5]
         for i in range(cplan[c, 1], cplan[c, 2]):
-            if _goes_left(Xb[src, i, f], b, dl):
+            if _goes_left(Xb[src, i, f], b, dl, nb):
                 j = lo
                 lo += 1
             else:
@@ -464,7 +539,7 @@ def _scatter(c0, c1, Xb, gh, ids, cplan, batch, nodes_i, src, move_data):
 
 @njit(cache=True, nogil=True)
 def _finish(j0, j1, bplan, nodes_i, nodes_f, pool, partials, offsets, n_bins, tree_mask, seed,
-            fparams, iparams):
+            fparams, iparams, monotone, groups):
     """For rows ``j0:j1`` of ``bplan`` (small node, large node, first partial, partials):
     complete the small node's histogram, derive the large one's by subtraction in its slot,
     and find both nodes' best splits. The root comes alone (large node -1); its sums are
@@ -473,6 +548,8 @@ def _finish(j0, j1, bplan, nodes_i, nodes_f, pool, partials, offsets, n_bins, tr
     level_mask = np.empty(n_features, np.bool_)
     node_mask = np.empty(n_features, np.bool_)
     scratch = np.empty(n_features, np.int64)
+    allowed = np.empty(n_features, np.bool_)
+    on_path = np.empty(n_features, np.bool_)
     for j in range(j0, j1):
         small, large = bplan[j, 0], bplan[j, 1]
         if small < 0:
@@ -487,6 +564,10 @@ def _finish(j0, j1, bplan, nodes_i, nodes_f, pool, partials, offsets, n_bins, tr
                 H += hs[b, 1]
             nodes_f[small, _G] = G
             nodes_f[small, _H] = H
+            nodes_f[small, _LO] = -np.inf
+            nodes_f[small, _HI] = np.inf
+            nodes_f[small, _W] = leaf_weight(G, H, fparams[_LAMBDA], fparams[_ALPHA],
+                                             fparams[_MDS], fparams[_MCW])
         else:
             hl = pool[nodes_i[large, _SLOT]]
             for b in range(hl.shape[0]):
@@ -499,10 +580,13 @@ def _finish(j0, j1, bplan, nodes_i, nodes_f, pool, partials, offsets, n_bins, tr
                 continue
             mask = _node_features(node, nodes_i[node, _DEPTH], tree_mask, seed, fparams,
                                   level_mask, node_mask, scratch)
+            if groups.shape[0] > 0 and node > 0:
+                mask = _interacting_features(node, nodes_i, groups, mask, allowed, on_path)
             gain, f, b, dl, GL, HL = find_best_split(
                 pool[nodes_i[node, _SLOT]], offsets, n_bins, mask, nodes_f[node, _G],
                 nodes_f[node, _H], fparams[_LAMBDA], fparams[_ALPHA], fparams[_MDS],
-                fparams[_MCW])
+                fparams[_MCW], monotone, nodes_f[node, _LO], nodes_f[node, _HI],
+                iparams[_MONOTONE] != 0)
             if f >= 0 and gain > MIN_SPLIT_GAIN and gain >= fparams[_GAMMA]:
                 nodes_i[node, _FEATURE] = f
                 nodes_i[node, _BIN] = b
@@ -515,7 +599,8 @@ def _finish(j0, j1, bplan, nodes_i, nodes_f, pool, partials, offsets, n_bins, tr
 @njit(cache=True, nogil=True)
 def _grow_serial(X_binned, grad, hess, k, rows, Xb, gh, ids, nodes_i, nodes_f, counters,
                  open_ids, batch, cplan, hplan, bplan, free_slots, pool, partials, offsets_u,
-                 n_bins_u, offsets, n_bins, tree_mask, seed, fparams, iparams):
+                 n_bins_u, offsets, n_bins, tree_mask, seed, fparams, iparams, monotone,
+                 groups):
     """Grow one tree in one call (the steps of :meth:`TreeGrower.grow`, on one thread).
     Returns the histogram pool, enlarged if the tree needed more slots."""
     m = np.int64(rows.shape[0])
@@ -524,21 +609,22 @@ def _grow_serial(X_binned, grad, hess, k, rows, Xb, gh, ids, nodes_i, nodes_f, c
     n_plan = _plan_root(m, nodes_i, nodes_f, counters, hplan, bplan)
     _build_chunks(zero, n_plan, Xb, gh, hplan, pool, partials, offsets_u, n_bins_u)
     _finish(zero, counters[_FINISHED], bplan, nodes_i, nodes_f, pool, partials, offsets,
-            n_bins, tree_mask, seed, fparams, iparams)
+            n_bins, tree_mask, seed, fparams, iparams, monotone, groups)
     while True:
         n_chunk = _plan_batch(nodes_i, nodes_f, counters, open_ids, batch, cplan, bplan,
                               free_slots, iparams)
         if n_chunk == 0:
             return pool
         src = counters[_SRC]
-        _count_left(zero, n_chunk, Xb, cplan, batch, nodes_i, src)
+        _count_left(zero, n_chunk, Xb, cplan, batch, nodes_i, n_bins, src)
         n_plan = _place(nodes_i, nodes_f, counters, batch, cplan, hplan, bplan, free_slots,
-                        iparams)
+                        fparams, iparams, monotone)
         pool = ensure_pool(pool, counters[_SLOTS])
-        _scatter(zero, n_chunk, Xb, gh, ids, cplan, batch, nodes_i, src, counters[_MOVE] != 0)
+        _scatter(zero, n_chunk, Xb, gh, ids, cplan, batch, nodes_i, n_bins, src,
+                 counters[_MOVE] != 0)
         _build_chunks(zero, n_plan, Xb, gh, hplan, pool, partials, offsets_u, n_bins_u)
         _finish(zero, counters[_FINISHED], bplan, nodes_i, nodes_f, pool, partials, offsets,
-                n_bins, tree_mask, seed, fparams, iparams)
+                n_bins, tree_mask, seed, fparams, iparams, monotone, groups)
 
 
 @njit(cache=True, nogil=True)
@@ -548,8 +634,7 @@ def _export(nodes_i, nodes_f, n_nodes, edges, ids, fparams, feature, threshold, 
     leaf's rows in ``rows_out`` and ``leaves`` (node, start, stop). Returns the leaf count."""
     n_leaves = 0
     for k in range(n_nodes):
-        G, H = nodes_f[k, _G], nodes_f[k, _H]
-        cover[k] = H
+        cover[k] = nodes_f[k, _H]
         if nodes_i[k, _LEFT] == -1:
             feature[k] = -1
             threshold[k] = 0.0
@@ -558,8 +643,7 @@ def _export(nodes_i, nodes_f, n_nodes, edges, ids, fparams, feature, threshold, 
             left[k] = -1
             right[k] = -1
             gain[k] = 0.0
-            value[k, 0] = fparams[_LR] * leaf_weight(G, H, fparams[_LAMBDA], fparams[_ALPHA],
-                                                     fparams[_MDS], fparams[_MCW])
+            value[k, 0] = fparams[_LR] * nodes_f[k, _W]
             buffer = nodes_i[k, _DEPTH] % 2
             start, stop = nodes_i[k, _START], nodes_i[k, _STOP]
             for i in range(start, stop):
@@ -571,8 +655,10 @@ def _export(nodes_i, nodes_f, n_nodes, edges, ids, fparams, feature, threshold, 
         else:
             f = nodes_i[k, _FEATURE]
             feature[k] = f
-            split_bin[k] = nodes_i[k, _BIN]
-            threshold[k] = edges[f, nodes_i[k, _BIN]]
+            b = nodes_i[k, _BIN]
+            split_bin[k] = b
+            # Bin -1: only the missing values go left, no value is <= the threshold.
+            threshold[k] = edges[f, b] if b >= 0 else -np.inf
             default_left[k] = nodes_i[k, _DLEFT] != 0
             left[k] = nodes_i[k, _LEFT]
             right[k] = nodes_i[k, _RIGHT]
@@ -600,8 +686,8 @@ def add_leaf_values(raw, col, rows, leaves, value):
 class _Workspace:
     """The buffers one tree is grown in (reused from tree to tree)."""
 
-    def __init__(self, n_rows, n_features, n_hist_bins, max_nodes):
-        self.Xb = np.empty((2, n_rows, n_features), dtype=np.uint8)
+    def __init__(self, n_rows, n_features, n_hist_bins, max_nodes, dtype):
+        self.Xb = np.empty((2, n_rows, n_features), dtype=dtype)
         self.gh = np.empty((2, n_rows, 2))
         self.ids = np.empty((2, n_rows), dtype=np.int32)
         self.nodes_i = np.empty((max_nodes, _N_INT), dtype=np.int64)
@@ -635,8 +721,10 @@ class TreeGrower:
 
     Parameters
     ----------
-    X_binned : ndarray of uint8, shape (n_samples, n_features)
-    edges : ndarray of float64, shape (n_features, 255)
+    X_binned : ndarray of uint8 or uint16, shape (n_samples, n_features)
+        Codes from :class:`~ensembles._engine.binning.BinMapper`; codes from ``n_bins[f]``
+        up are missing values.
+    edges : ndarray of float64, shape (n_features, n_edges)
         Bin edges from :class:`~ensembles._engine.binning.BinMapper` (thresholds of splits).
     n_bins : ndarray of int32, shape (n_features,)
     params : GrowthParams
@@ -650,13 +738,14 @@ class TreeGrower:
         self.offsets_u, self.n_bins_u = kernel_layout(self.n_bins)
         self.params = params
         self.fparams, self.iparams = params.arrays()
+        self.monotone, self.groups = params.constraint_arrays(len(self.n_bins))
         self._workspaces = {}
 
     def _workspace(self, key, n_rows):
         ws = self._workspaces.get(key)
         if ws is None or ws.ids.shape[1] < n_rows:
             ws = _Workspace(n_rows, self.X_binned.shape[1], int(self.offsets[-1]),
-                            max_nodes(n_rows, self.params))
+                            max_nodes(n_rows, self.params), self.X_binned.dtype)
             self._workspaces[key] = ws
         return ws
 
@@ -687,7 +776,8 @@ class TreeGrower:
         m = rows.shape[0]
         ws = self._workspace(workspace, m)
         seed = np.uint64(seed)
-        args = (self.offsets, self.n_bins, feature_mask, seed, self.fparams, self.iparams)
+        args = (self.offsets, self.n_bins, feature_mask, seed, self.fparams, self.iparams,
+                self.monotone, self.groups)
         if current_threads() <= 1 or m < PARALLEL_MIN_ROWS:
             ws.pool = _grow_serial(self.X_binned, grad, hess, k, rows, ws.Xb, ws.gh, ws.ids,
                                    ws.nodes_i, ws.nodes_f, ws.counters, ws.open_ids, ws.batch,
@@ -712,14 +802,15 @@ class TreeGrower:
                 return
             src = int(ws.counters[_SRC])
             weights = ws.cplan[:n_chunk, 2] - ws.cplan[:n_chunk, 1]
-            run_parallel(_count_left, n_chunk, ws.Xb, ws.cplan, ws.batch, ws.nodes_i, src,
-                         weights=weights, min_weight=CHUNK_ROWS)
+            run_parallel(_count_left, n_chunk, ws.Xb, ws.cplan, ws.batch, ws.nodes_i,
+                         self.n_bins, src, weights=weights, min_weight=CHUNK_ROWS)
             n_plan = _place(ws.nodes_i, ws.nodes_f, ws.counters, ws.batch, ws.cplan, ws.hplan,
-                            ws.bplan, ws.free_slots, self.iparams)
+                            ws.bplan, ws.free_slots, self.fparams, self.iparams,
+                            self.monotone)
             ws.pool = ensure_pool(ws.pool, ws.counters[_SLOTS])
             run_parallel(_scatter, n_chunk, ws.Xb, ws.gh, ws.ids, ws.cplan, ws.batch,
-                         ws.nodes_i, src, bool(ws.counters[_MOVE]), weights=weights,
-                         min_weight=CHUNK_ROWS)
+                         ws.nodes_i, self.n_bins, src, bool(ws.counters[_MOVE]),
+                         weights=weights, min_weight=CHUNK_ROWS)
             self._build(ws, n_plan)
             run_parallel(_finish, int(ws.counters[_FINISHED]), ws.bplan, ws.nodes_i,
                          ws.nodes_f, ws.pool, ws.partials, *args)
@@ -734,7 +825,7 @@ class TreeGrower:
         n = int(ws.counters[_NODES])
         feature = np.empty(n, dtype=np.int32)
         threshold = np.empty(n)
-        split_bin = np.empty(n, dtype=np.uint8)
+        split_bin = np.empty(n, dtype=np.int32)
         default_left = np.empty(n, dtype=np.bool_)
         left = np.empty(n, dtype=np.int32)
         right = np.empty(n, dtype=np.int32)

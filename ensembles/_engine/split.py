@@ -24,6 +24,13 @@ candidate replaces the best so far only with a strictly larger gain (compared in
 XGBoost stores gains, unless a gain is too large for float32). Ties therefore go to the lower
 feature, to missing-right, and to the first threshold met; this is XGBoost's order, which
 matters on data with repeated values.
+
+Monotone constraints follow XGBoost: a node carries bounds ``[lower, upper]`` on the weights
+of its children (the root's are infinite). With any constraint in the model every candidate
+is scored from its children's weights clipped to those bounds, ``-(2 G w + (H + lambda)
+w^2)``, and the parent likewise; a split on a feature constrained to increase (decrease) is
+refused when its left weight is above (below) its right one. The grower then narrows the
+children's bounds at the midpoint of their weights (see :mod:`.grower`).
 """
 
 import numpy as np
@@ -95,8 +102,40 @@ def _split_gain(GL, HL, GR, HR, parent, reg_lambda, reg_alpha, max_delta_step,
 
 
 @njit(cache=True, nogil=True)
+def clipped_weight(G, H, lower, upper, reg_lambda, reg_alpha, max_delta_step,
+                   min_child_weight):
+    """:func:`leaf_weight` clipped to a node's monotone bounds ``[lower, upper]``."""
+    w = leaf_weight(G, H, reg_lambda, reg_alpha, max_delta_step, min_child_weight)
+    return min(max(w, lower), upper)
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+def _gain_given_weight(G, H, w, reg_lambda):
+    if H <= 0.0:
+        return 0.0
+    return -(2.0 * G * w + (H + reg_lambda) * w * w)
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+def _constrained_gain(GL, HL, GR, HR, parent, direction, lower, upper, reg_lambda, reg_alpha,
+                      max_delta_step, min_child_weight):
+    """Gain of a candidate split under monotone constraints (see the module notes): 0
+    when a child is too light or the weights break the feature's ``direction``."""
+    if HL < min_child_weight or HR < min_child_weight or HL <= 0.0 or HR <= 0.0:
+        return 0.0
+    wl = clipped_weight(GL, HL, lower, upper, reg_lambda, reg_alpha, max_delta_step,
+                        min_child_weight)
+    wr = clipped_weight(GR, HR, lower, upper, reg_lambda, reg_alpha, max_delta_step,
+                        min_child_weight)
+    if (direction > 0 and wl > wr) or (direction < 0 and wl < wr):
+        return 0.0
+    return (_gain_given_weight(GL, HL, wl, reg_lambda)
+            + _gain_given_weight(GR, HR, wr, reg_lambda) - parent)
+
+
+@njit(cache=True, nogil=True)
 def find_best_split(hist, offsets, n_bins, feature_mask, G, H, reg_lambda, reg_alpha,
-                    max_delta_step, min_child_weight):
+                    max_delta_step, min_child_weight, monotone, lower, upper, constrained):
     """Best split of a node over the allowed features.
 
     Parameters
@@ -110,15 +149,27 @@ def find_best_split(hist, offsets, n_bins, feature_mask, G, H, reg_lambda, reg_a
         Features this node may split on.
     G, H : float
         Gradient and hessian sums of the node.
+    monotone : ndarray of int8, shape (n_features,)
+        Monotone constraint per feature: 1 increasing, -1 decreasing, 0 none.
+    lower, upper : float
+        The node's bounds on its children's weights.
+    constrained : bool
+        Whether the model has monotone constraints (then every candidate is scored from
+        clipped weights, as XGBoost does).
 
     Returns
     -------
     gain, feature, bin, default_left, G_left, H_left
         ``feature == -1`` when no candidate with both children valid has a positive gain.
-        Rows whose bin is
-        ``<= bin`` go left; missing values go left iff ``default_left``.
+        Rows whose bin is ``<= bin`` go left (none when ``bin`` is -1); missing values go
+        left iff ``default_left``.
     """
-    parent = node_score(G, H, reg_lambda, reg_alpha, max_delta_step, min_child_weight)
+    if constrained:
+        w = clipped_weight(G, H, lower, upper, reg_lambda, reg_alpha, max_delta_step,
+                           min_child_weight)
+        parent = _gain_given_weight(G, H, w, reg_lambda)
+    else:
+        parent = node_score(G, H, reg_lambda, reg_alpha, max_delta_step, min_child_weight)
     best = 0.0
     best_gain = 0.0
     best_feature = -1
@@ -131,6 +182,7 @@ def find_best_split(hist, offsets, n_bins, feature_mask, G, H, reg_lambda, reg_a
             continue
         first = offsets[f]
         nb = n_bins[f]
+        direction = monotone[f]
         g_miss = hist[first + nb, 0]
         h_miss = hist[first + nb, 1]
         # Missing values on the right: left sums accumulate upwards.
@@ -143,8 +195,13 @@ def find_best_split(hist, offsets, n_bins, feature_mask, G, H, reg_lambda, reg_a
                 continue  # an empty bin repeats the previous candidate, which cannot win
             GL += g_bin
             HL += h_bin
-            gain = _split_gain(GL, HL, G - GL, H - HL, parent, reg_lambda, reg_alpha,
-                               max_delta_step, min_child_weight)
+            if constrained:
+                gain = _constrained_gain(GL, HL, G - GL, H - HL, parent, direction, lower,
+                                         upper, reg_lambda, reg_alpha, max_delta_step,
+                                         min_child_weight)
+            else:
+                gain = _split_gain(GL, HL, G - GL, H - HL, parent, reg_lambda, reg_alpha,
+                                   max_delta_step, min_child_weight)
             key = _rounded(gain)
             if key > best:
                 best = key
@@ -152,10 +209,12 @@ def find_best_split(hist, offsets, n_bins, feature_mask, G, H, reg_lambda, reg_a
                 best_GL, best_HL = GL, HL
         if h_miss <= 0.0 and g_miss == 0.0:
             continue
-        # Missing values on the left: right sums accumulate downwards.
+        # Missing values on the left: right sums accumulate downwards, down to the
+        # candidate with every value on the right (bin -1), which a monotone constraint
+        # may prefer to its mirror image, every value on the left.
         GR = 0.0
         HR = 0.0
-        for b in range(nb - 2, -1, -1):
+        for b in range(nb - 2, -2, -1):
             g_bin = hist[first + b + 1, 0]
             h_bin = hist[first + b + 1, 1]
             if g_bin == 0.0 and h_bin == 0.0 and b < nb - 2:
@@ -164,8 +223,13 @@ def find_best_split(hist, offsets, n_bins, feature_mask, G, H, reg_lambda, reg_a
             HR += h_bin
             GL = G - GR
             HL = H - HR
-            gain = _split_gain(GL, HL, GR, HR, parent, reg_lambda, reg_alpha, max_delta_step,
-                               min_child_weight)
+            if constrained:
+                gain = _constrained_gain(GL, HL, GR, HR, parent, direction, lower, upper,
+                                         reg_lambda, reg_alpha, max_delta_step,
+                                         min_child_weight)
+            else:
+                gain = _split_gain(GL, HL, GR, HR, parent, reg_lambda, reg_alpha,
+                                   max_delta_step, min_child_weight)
             key = _rounded(gain)
             if key > best:
                 best = key

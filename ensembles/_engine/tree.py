@@ -41,7 +41,7 @@ class Tree:
     ----------
     feature : ndarray of int32 (-1 at leaves)
     threshold : ndarray of float64 (``x <= threshold`` goes left; +inf splits off NaN only)
-    split_bin : ndarray of uint8
+    split_bin : ndarray of int32 (-1: no value goes left, only missing ones may)
     default_left : ndarray of bool
     left, right : ndarray of int32 (-1 at leaves)
     value : ndarray of float64, shape (n_nodes, n_values); learning rate already applied
@@ -53,7 +53,7 @@ class Tree:
                  cover):
         self.feature = np.asarray(feature, dtype=np.int32)
         self.threshold = np.asarray(threshold, dtype=np.float64)
-        self.split_bin = np.asarray(split_bin, dtype=np.uint8)
+        self.split_bin = np.asarray(split_bin, dtype=np.int32)
         self.default_left = np.asarray(default_left, dtype=np.bool_)
         self.left = np.asarray(left, dtype=np.int32)
         self.right = np.asarray(right, dtype=np.int32)
@@ -306,14 +306,15 @@ def apply_trees(X, feature, threshold, default_left, left, right, offsets, start
 
 
 @njit(cache=True, nogil=True)
-def _predict_binned_rows(r0, r1, X_binned, feature, split_bin, default_left, left, right,
-                         value, scale, out, col):
+def _predict_binned_rows(r0, r1, X_binned, n_bins, feature, split_bin, default_left, left,
+                         right, value, scale, out, col):
     n_values = value.shape[1]
     for i in range(r0, r1):
         node = 0
         while left[node] != -1:
-            b = X_binned[i, feature[node]]
-            if b == 255:
+            f = feature[node]
+            b = X_binned[i, f]
+            if b >= n_bins[f]:  # a missing value (see binning)
                 go_left = default_left[node]
             else:
                 go_left = b <= split_bin[node]
@@ -322,10 +323,11 @@ def _predict_binned_rows(r0, r1, X_binned, feature, split_bin, default_left, lef
             out[i, col + v] += scale * value[node, v]
 
 
-def predict_binned_add(X_binned, feature, split_bin, default_left, left, right, value, scale,
-                       out, col):
-    """Add one tree's leaf values (times ``scale``) to ``out[:, col:]`` routing binned rows."""
-    run_parallel(_predict_binned_rows, X_binned.shape[0], X_binned, feature, split_bin,
+def predict_binned_add(X_binned, n_bins, feature, split_bin, default_left, left, right, value,
+                       scale, out, col):
+    """Add one tree's leaf values (times ``scale``) to ``out[:, col:]`` routing binned rows
+    (codes from ``n_bins[f]`` up are missing values)."""
+    run_parallel(_predict_binned_rows, X_binned.shape[0], X_binned, n_bins, feature, split_bin,
                  default_left, left, right, value, scale, out, col,
                  min_items=_MIN_ROWS_PER_THREAD)
 

@@ -77,7 +77,7 @@ def _json_node(tree, node, depth, names, with_stats):
         return out
     threshold = float(tree.threshold[node])
     out = {"nodeid": node, "depth": depth, "split": names[tree.feature[node]],
-           "split_condition": threshold if np.isfinite(threshold) else "inf",
+           "split_condition": threshold if np.isfinite(threshold) else str(threshold),
            "yes": int(tree.left[node]), "no": int(tree.right[node]),
            "missing": _missing(tree, node)}
     if with_stats:

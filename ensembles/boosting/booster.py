@@ -264,8 +264,9 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
                 add_leaf_values(raw, k, rows, leaves, tree.value)
             else:
                 # Rows left out of the sample still move with the ensemble.
-                predict_binned_add(X_binned, tree.feature, tree.split_bin, tree.default_left,
-                                   tree.left, tree.right, tree.value, 1.0, raw, k)
+                predict_binned_add(X_binned, bin_mapper.n_bins_, tree.feature, tree.split_bin,
+                                   tree.default_left, tree.left, tree.right, tree.value, 1.0,
+                                   raw, k)
             new_trees.append(tree)
         booster.append(new_trees)
         model.n_iterations_ = booster.n_rounds

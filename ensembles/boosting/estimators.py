@@ -19,6 +19,7 @@ from sklearn.utils.validation import (
 )
 
 from .._compat import Interval, StrOptions, _check_sample_weight
+from .._constraints import interaction_groups, monotone_directions
 from .._engine.binning import MAX_VALUE_BINS, BinMapper
 from .._engine.explain import TreeExplainer
 from .._engine.grower import GrowthParams
@@ -87,7 +88,7 @@ class _BaseGradientBoosting(BaseEstimator):
         "colsample_bytree": [Interval(Real, 0, 1, closed="right")],
         "colsample_bylevel": [Interval(Real, 0, 1, closed="right")],
         "colsample_bynode": [Interval(Real, 0, 1, closed="right")],
-        "max_bin": [Interval(Integral, 2, 256, closed="both")],
+        "max_bin": [Interval(Integral, 2, MAX_VALUE_BINS, closed="both")],
         "objective": [str, callable, None],
         "base_score": [Real, None],
         "eval_metric": [str, list, callable, None],
@@ -99,6 +100,8 @@ class _BaseGradientBoosting(BaseEstimator):
         "importance_type": [StrOptions(set(IMPORTANCE_TYPES))],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
+        "monotone_constraints": [str, list, tuple, dict, np.ndarray, None],
+        "interaction_constraints": [str, list, tuple, None],
     }
 
     def __init__(self, *, n_estimators=100, learning_rate=0.3, max_depth=6, max_leaves=0,
@@ -107,7 +110,8 @@ class _BaseGradientBoosting(BaseEstimator):
                  colsample_bylevel=1.0, colsample_bynode=1.0, max_bin=256, objective=None,
                  base_score=None, eval_metric=None, early_stopping_rounds=None, callbacks=None,
                  huber_slope=1.0, quantile_alpha=0.5, tweedie_variance_power=1.5,
-                 importance_type="gain", n_jobs=None, random_state=None):
+                 importance_type="gain", n_jobs=None, random_state=None,
+                 monotone_constraints=None, interaction_constraints=None):
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.max_depth = max_depth
@@ -133,6 +137,8 @@ class _BaseGradientBoosting(BaseEstimator):
         self.tweedie_variance_power = tweedie_variance_power
         self.importance_type = importance_type
         self.n_jobs = n_jobs
+        self.monotone_constraints = monotone_constraints
+        self.interaction_constraints = interaction_constraints
         self.random_state = random_state
 
     # ------------------------------------------------------------------ validation
@@ -262,6 +268,7 @@ class _BaseGradientBoosting(BaseEstimator):
         if max_delta_step is None:
             # XGBoost's default keeps Poisson's exp link from overshooting early on.
             max_delta_step = 0.7 if objective.name == "count:poisson" else 0.0
+        names = getattr(self, "feature_names_in_", None)
         params = BoostingParams(
             n_estimators=self.n_estimators, subsample=self.subsample,
             colsample_bytree=self.colsample_bytree,
@@ -272,6 +279,10 @@ class _BaseGradientBoosting(BaseEstimator):
                 reg_alpha=self.reg_alpha, gamma=self.gamma, max_delta_step=max_delta_step,
                 colsample_bylevel=self.colsample_bylevel,
                 colsample_bynode=self.colsample_bynode,
+                monotone_constraints=monotone_directions(
+                    self.monotone_constraints, X.shape[1], names),
+                interaction_constraints=interaction_groups(
+                    self.interaction_constraints, X.shape[1], names),
             ),
         )
         if self.grow_policy == "depthwise" and self.max_depth == 0 and self.max_leaves == 0:
@@ -589,8 +600,7 @@ class _BaseGradientBoosting(BaseEstimator):
             "n_iterations": int(self.n_iterations_),
             "best_iteration": getattr(self, "best_iteration", None),
             "best_score": getattr(self, "best_score", None),
-            "bin_edges": [row[: n - 1].tolist() for row, n in zip(
-                self._bin_mapper.edges_, self._bin_mapper.n_bins_, strict=True)],
+            "bin_edges": [e.tolist() for e in self._bin_mapper.edges_list()],
             "booster": self._booster.to_dict(),
         }
         doc.update(self._labels_to_dict())
@@ -634,13 +644,9 @@ class _BaseGradientBoosting(BaseEstimator):
             self._objective = self._make_objective(getattr(self, "n_classes_", None))
         except (TypeError, ValueError) as exc:
             fail(name, f"bad parameters ({exc})")
-        bin_mapper = BinMapper(self.max_bin)
-        bin_mapper.edges_ = np.full((self.n_features_in_, MAX_VALUE_BINS), np.inf)
-        bin_mapper.n_bins_ = np.empty(self.n_features_in_, dtype=np.int32)
-        for f, edges in enumerate(doc["bin_edges"]):
-            bin_mapper.edges_[f, : len(edges)] = edges
-            bin_mapper.n_bins_[f] = len(edges) + 1
-        self._bin_mapper = bin_mapper
+        if max(map(len, doc["bin_edges"]), default=0) > self.max_bin - 1:
+            fail(name, f"bin_edges has more edges than max_bin={self.max_bin} allows")
+        self._bin_mapper = BinMapper.from_edges(doc["bin_edges"], self.max_bin)
         self._booster = doc["booster"]
         self.n_iterations_ = self._booster.n_rounds
         for attr in ("best_iteration", "best_score"):
@@ -689,7 +695,9 @@ class GradientBoostingRegressor(RegressorMixin, _BaseGradientBoosting):
     colsample_bytree, colsample_bylevel, colsample_bynode : float, default=1
         Fraction of features sampled per tree, per depth level and per node (nested).
     max_bin : int, default=256
-        Maximum bins per feature (2 to 256).
+        Maximum number of value bins per feature (2 to 65535), as XGBoost's ``max_bin``;
+        missing values get a bin of their own on top. Binned data takes one byte per value
+        up to 256 bins (256 only on features without missing values), two above.
     objective : str or callable, default="reg:squarederror"
         ``reg:squarederror``, ``reg:absoluteerror``, ``reg:pseudohubererror``,
         ``reg:quantileerror``, ``count:poisson``, ``reg:gamma``, ``reg:tweedie``, or
@@ -715,6 +723,15 @@ class GradientBoostingRegressor(RegressorMixin, _BaseGradientBoosting):
         Threads; None or -1 uses all cores. Results do not depend on it.
     random_state : int, RandomState or None
         Seed of row and column sampling and of the binning subsample.
+    monotone_constraints : str, sequence of int or dict, optional
+        XGBoost's monotone constraints: one direction per feature (1 increasing, -1
+        decreasing, 0 free), as a sequence or a string such as ``"(1,0,-1)"``, or a dict
+        from feature name (or index) to direction. Predictions then never decrease
+        (increase) along an increasing (decreasing) feature, the others held fixed.
+    interaction_constraints : str or list of lists, optional
+        Groups of features (indices or names) allowed to interact, as XGBoost takes them:
+        below the root, a split may use the features already on its path and the features
+        of every group that holds all of those.
 
     Attributes
     ----------
@@ -819,7 +836,9 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
     colsample_bytree, colsample_bylevel, colsample_bynode : float, default=1
         Fraction of features sampled per tree, per depth level and per node (nested).
     max_bin : int, default=256
-        Maximum bins per feature (2 to 256).
+        Maximum number of value bins per feature (2 to 65535), as XGBoost's ``max_bin``;
+        missing values get a bin of their own on top. Binned data takes one byte per value
+        up to 256 bins (256 only on features without missing values), two above.
     objective : str or callable, optional
         ``"binary:logistic"`` (two classes, the default then), ``"multi:softprob"`` (more
         classes, the default then), or ``objective(y_true, y_pred) -> (grad, hess)`` on
@@ -843,6 +862,15 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
         Threads; None or -1 uses all cores. Results do not depend on it.
     random_state : int, RandomState or None
         Seed of row and column sampling and of the binning subsample.
+    monotone_constraints : str, sequence of int or dict, optional
+        XGBoost's monotone constraints: one direction per feature (1 increasing, -1
+        decreasing, 0 free), as a sequence or a string such as ``"(1,0,-1)"``, or a dict
+        from feature name (or index) to direction. Predictions then never decrease
+        (increase) along an increasing (decreasing) feature, the others held fixed.
+    interaction_constraints : str or list of lists, optional
+        Groups of features (indices or names) allowed to interact, as XGBoost takes them:
+        below the root, a split may use the features already on its path and the features
+        of every group that holds all of those.
 
     Attributes
     ----------
