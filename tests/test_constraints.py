@@ -202,3 +202,36 @@ def test_resolvers_on_their_own():
     assert interaction_groups([], 3) == ()
     with pytest.raises(ValueError, match="which X does not have"):
         monotone_directions({"z": 1}, 3, names)
+
+
+@pytest.mark.parametrize("sampling", [dict(colsample_bytree=0.4), dict(colsample_bylevel=0.4),
+                                      dict(colsample_bynode=0.4)])
+def test_feature_weights_steer_column_sampling(sampling):
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(800, 5))
+    y = X.sum(axis=1) + 0.1 * rng.normal(size=800)  # every feature equally useful
+    params = dict(n_estimators=30, max_depth=3, random_state=0, **sampling)
+    # Two of five features are drawn; weight only on features 1 and 3 means only those.
+    only = GradientBoostingRegressor(**params).fit(X, y, feature_weights=[0, 1, 0, 2, 0])
+    used = {int(f) for t in only._booster.trees for f in t.feature[t.left != -1]}
+    assert used == {1, 3}
+    # Heavier features are drawn more often.
+    skewed = GradientBoostingRegressor(**params).fit(X, y, feature_weights=[8, 1, 1, 1, 1])
+    counts = np.bincount(np.concatenate([t.feature[t.left != -1]
+                                         for t in skewed._booster.trees]), minlength=5)
+    assert counts[0] > counts[1:].max()
+    # Uniform weights are uniform sampling, not the unweighted model bit for bit, but
+    # all features take part.
+    even = GradientBoostingRegressor(**params).fit(X, y, feature_weights=np.ones(5))
+    assert {int(f) for t in even._booster.trees for f in t.feature[t.left != -1]} == set(
+        range(5))
+
+
+@pytest.mark.parametrize("weights, message", [
+    ([1, 1], "one weight per feature"), ([1, -1, 1], "non-negative"),
+    ([0, 0, 0], "positive sum"), ([1, np.nan, 1], "finite"),
+])
+def test_bad_feature_weights_are_explained(weights, message):
+    X, y = np.random.default_rng(0).normal(size=(50, 3)), np.arange(50.0)
+    with pytest.raises(ValueError, match=message):
+        GradientBoostingRegressor(n_estimators=2).fit(X, y, feature_weights=weights)

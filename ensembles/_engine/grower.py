@@ -82,6 +82,8 @@ class GrowthParams:
     monotone_constraints: tuple = ()
     # Groups of feature indices allowed to interact (empty: no constraint).
     interaction_constraints: tuple = ()
+    # Column sampling weights per feature (None: uniform), XGBoost's ``feature_weights``.
+    feature_weights: np.ndarray = None
 
     def arrays(self):
         """The parameters as the float and integer arrays the kernels read."""
@@ -103,13 +105,21 @@ class GrowthParams:
         return monotone, groups
 
 
-def sample_features(mask, fraction, rng):
-    """A random subset of ``fraction`` of the features allowed by ``mask`` (at least one)."""
+def sample_features(mask, fraction, rng, weights=None):
+    """A random subset of ``fraction`` of the features allowed by ``mask`` (at least one),
+    uniform, or drawn without replacement in proportion to ``weights`` (XGBoost's
+    ``feature_weights``) when given."""
     if fraction >= 1.0:
         return mask
     allowed = np.flatnonzero(mask)
     k = max(1, int(fraction * allowed.size))
-    chosen = rng.choice(allowed, size=k, replace=False)
+    if weights is None or len(weights) == 0:
+        chosen = rng.choice(allowed, size=k, replace=False)
+    else:
+        # Efraimidis and Spirakis: the k largest of u ** (1 / w), as logarithms.
+        with np.errstate(divide="ignore"):
+            keys = np.log(rng.random(allowed.size)) / weights[allowed]
+        chosen = allowed[np.argsort(-keys, kind="stable")[:k]]
     out = np.zeros_like(mask)
     out[chosen] = True
     return out
@@ -126,9 +136,11 @@ def _mix(x):
 
 
 @_helper
-def _sample_mask(parent, fraction, key, out, scratch):
-    """``out`` = a uniform subset of ``max(1, int(fraction * m))`` of the ``m`` features
-    allowed by ``parent``, drawn by a partial Fisher-Yates shuffle keyed by ``key``."""
+def _sample_mask(parent, fraction, key, out, scratch, weights):
+    """``out`` = a subset of ``max(1, int(fraction * m))`` of the ``m`` features allowed by
+    ``parent``, keyed by ``key``: uniform (a partial Fisher-Yates shuffle), or in proportion
+    to ``weights`` when there are any (the largest keys ``log(u) / w``, as
+    :func:`sample_features`)."""
     m = 0
     for f in range(parent.shape[0]):
         out[f] = False
@@ -140,6 +152,17 @@ def _sample_mask(parent, fraction, key, out, scratch):
         for f in range(parent.shape[0]):
             out[f] = parent[f]
         return
+    if weights.shape[0] > 0:
+        keys = np.empty(m)
+        for i in range(m):
+            f = scratch[i]
+            bits = _mix(key ^ (np.uint64(f + 1) * np.uint64(0x9E3779B97F4A7C15)))
+            u = np.float64((bits >> np.uint64(11)) + np.uint64(1)) * 2.0 ** -53  # in (0, 1]
+            keys[i] = np.log(u) / weights[f] if weights[f] > 0.0 else -np.inf
+        order = np.argsort(-keys, kind="mergesort")
+        for i in range(k):
+            out[scratch[order[i]]] = True
+        return
     state = key
     for i in range(k):
         state += np.uint64(0x9E3779B97F4A7C15)
@@ -149,17 +172,18 @@ def _sample_mask(parent, fraction, key, out, scratch):
 
 
 @_helper
-def _node_features(node, depth, tree_mask, seed, fparams, level_mask, node_mask, scratch):
+def _node_features(node, depth, tree_mask, seed, fparams, level_mask, node_mask, scratch,
+                   weights):
     """Features node ``node`` may split on: the tree's sample, then the level's, then the
     node's."""
     mask = tree_mask
     if fparams[_BYLEVEL] < 1.0:
         key = _mix(seed ^ (np.uint64(depth + 1) * np.uint64(0xD6E8FEB86659FD93)))
-        _sample_mask(mask, fparams[_BYLEVEL], key, level_mask, scratch)
+        _sample_mask(mask, fparams[_BYLEVEL], key, level_mask, scratch, weights)
         mask = level_mask
     if fparams[_BYNODE] < 1.0:
         key = _mix(seed ^ (np.uint64(node + 1) * np.uint64(0xA0761D6478BD642F)))
-        _sample_mask(mask, fparams[_BYNODE], key, node_mask, scratch)
+        _sample_mask(mask, fparams[_BYNODE], key, node_mask, scratch, weights)
         mask = node_mask
     return mask
 
@@ -539,7 +563,7 @@ def _scatter(c0, c1, Xb, gh, ids, cplan, batch, nodes_i, n_bins, src, move_data)
 
 @njit(cache=True, nogil=True)
 def _finish(j0, j1, bplan, nodes_i, nodes_f, pool, partials, offsets, n_bins, tree_mask, seed,
-            fparams, iparams, monotone, groups):
+            fparams, iparams, monotone, groups, feature_weights):
     """For rows ``j0:j1`` of ``bplan`` (small node, large node, first partial, partials):
     complete the small node's histogram, derive the large one's by subtraction in its slot,
     and find both nodes' best splits. The root comes alone (large node -1); its sums are
@@ -579,7 +603,7 @@ def _finish(j0, j1, bplan, nodes_i, nodes_f, pool, partials, offsets, n_bins, tr
             if node < 0 or not _can_split(nodes_i, node, iparams):
                 continue
             mask = _node_features(node, nodes_i[node, _DEPTH], tree_mask, seed, fparams,
-                                  level_mask, node_mask, scratch)
+                                  level_mask, node_mask, scratch, feature_weights)
             if groups.shape[0] > 0 and node > 0:
                 mask = _interacting_features(node, nodes_i, groups, mask, allowed, on_path)
             gain, f, b, dl, GL, HL = find_best_split(
@@ -600,7 +624,7 @@ def _finish(j0, j1, bplan, nodes_i, nodes_f, pool, partials, offsets, n_bins, tr
 def _grow_serial(X_binned, grad, hess, k, rows, Xb, gh, ids, nodes_i, nodes_f, counters,
                  open_ids, batch, cplan, hplan, bplan, free_slots, pool, partials, offsets_u,
                  n_bins_u, offsets, n_bins, tree_mask, seed, fparams, iparams, monotone,
-                 groups):
+                 groups, feature_weights):
     """Grow one tree in one call (the steps of :meth:`TreeGrower.grow`, on one thread).
     Returns the histogram pool, enlarged if the tree needed more slots."""
     m = np.int64(rows.shape[0])
@@ -609,7 +633,8 @@ def _grow_serial(X_binned, grad, hess, k, rows, Xb, gh, ids, nodes_i, nodes_f, c
     n_plan = _plan_root(m, nodes_i, nodes_f, counters, hplan, bplan)
     _build_chunks(zero, n_plan, Xb, gh, hplan, pool, partials, offsets_u, n_bins_u)
     _finish(zero, counters[_FINISHED], bplan, nodes_i, nodes_f, pool, partials, offsets,
-            n_bins, tree_mask, seed, fparams, iparams, monotone, groups)
+            n_bins, tree_mask, seed, fparams, iparams, monotone, groups,
+            feature_weights)
     while True:
         n_chunk = _plan_batch(nodes_i, nodes_f, counters, open_ids, batch, cplan, bplan,
                               free_slots, iparams)
@@ -624,7 +649,8 @@ def _grow_serial(X_binned, grad, hess, k, rows, Xb, gh, ids, nodes_i, nodes_f, c
                  counters[_MOVE] != 0)
         _build_chunks(zero, n_plan, Xb, gh, hplan, pool, partials, offsets_u, n_bins_u)
         _finish(zero, counters[_FINISHED], bplan, nodes_i, nodes_f, pool, partials, offsets,
-                n_bins, tree_mask, seed, fparams, iparams, monotone, groups)
+                n_bins, tree_mask, seed, fparams, iparams, monotone, groups,
+                feature_weights)
 
 
 @njit(cache=True, nogil=True)
@@ -739,6 +765,8 @@ class TreeGrower:
         self.params = params
         self.fparams, self.iparams = params.arrays()
         self.monotone, self.groups = params.constraint_arrays(len(self.n_bins))
+        self.feature_weights = (np.empty(0) if params.feature_weights is None else
+                                np.ascontiguousarray(params.feature_weights, dtype=np.float64))
         self._workspaces = {}
 
     def _workspace(self, key, n_rows):
@@ -777,7 +805,7 @@ class TreeGrower:
         ws = self._workspace(workspace, m)
         seed = np.uint64(seed)
         args = (self.offsets, self.n_bins, feature_mask, seed, self.fparams, self.iparams,
-                self.monotone, self.groups)
+                self.monotone, self.groups, self.feature_weights)
         if current_threads() <= 1 or m < PARALLEL_MIN_ROWS:
             ws.pool = _grow_serial(self.X_binned, grad, hess, k, rows, ws.Xb, ws.gh, ws.ids,
                                    ws.nodes_i, ws.nodes_f, ws.counters, ws.open_ids, ws.batch,

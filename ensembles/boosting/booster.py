@@ -251,7 +251,8 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
             rows_all = np.flatnonzero(rng.random(n_samples) < params.subsample).astype(np.int32)
         else:
             rows_all = np.arange(n_samples, dtype=np.int32)
-        tree_mask = sample_features(all_features, params.colsample_bytree, rng)
+        tree_mask = sample_features(all_features, params.colsample_bytree, rng,
+                                    params.growth.feature_weights)
         seeds = rng.integers(0, 2**63, size=K)
         new_trees = []
         grown = _grow_round(grower, grad, hess, rows_all, tree_mask, seeds)

@@ -70,6 +70,21 @@ def _check_magnitudes(y, sample_weight, regression):
                              f"predictions back.")
 
 
+def _check_feature_weights(feature_weights, n_features):
+    """``feature_weights`` as float64 of one non-negative, finite weight per feature with a
+    positive sum (or None)."""
+    if feature_weights is None:
+        return None
+    weights = np.asarray(feature_weights, dtype=np.float64)
+    if weights.shape != (n_features,):
+        raise ValueError(f"feature_weights must hold one weight per feature ({n_features}), "
+                         f"got shape {weights.shape}.")
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0) or not weights.sum() > 0:
+        raise ValueError("feature_weights must be finite and non-negative, with a positive "
+                         "sum.")
+    return weights
+
+
 class _BaseGradientBoosting(BaseEstimator):
     """Shared parameters, fitting, prediction and persistence of both estimators."""
 
@@ -209,7 +224,7 @@ class _BaseGradientBoosting(BaseEstimator):
     # ------------------------------------------------------------------ fitting
     @fits_aside
     def fit(self, X, y, *, sample_weight=None, eval_set=None, sample_weight_eval_set=None,
-            verbose=False, xgb_model=None):
+            verbose=False, xgb_model=None, feature_weights=None):
         """Fit the gradient boosted trees.
 
         Parameters
@@ -229,6 +244,10 @@ class _BaseGradientBoosting(BaseEstimator):
             Print the evaluation metrics every round (True) or every ``verbose`` rounds.
         xgb_model : fitted estimator of the same class, optional
             Continue training from its trees (its binning is reused).
+        feature_weights : array-like of shape (n_features,), optional
+            Non-negative weights of the features in column sampling (``colsample_by*``):
+            each sample draws features without replacement in proportion to them, as
+            XGBoost does; a feature of weight 0 is drawn only when nothing else is left.
 
         Returns
         -------
@@ -269,6 +288,7 @@ class _BaseGradientBoosting(BaseEstimator):
             # XGBoost's default keeps Poisson's exp link from overshooting early on.
             max_delta_step = 0.7 if objective.name == "count:poisson" else 0.0
         names = getattr(self, "feature_names_in_", None)
+        feature_weights = _check_feature_weights(feature_weights, X.shape[1])
         params = BoostingParams(
             n_estimators=self.n_estimators, subsample=self.subsample,
             colsample_bytree=self.colsample_bytree,
@@ -283,6 +303,7 @@ class _BaseGradientBoosting(BaseEstimator):
                     self.monotone_constraints, X.shape[1], names),
                 interaction_constraints=interaction_groups(
                     self.interaction_constraints, X.shape[1], names),
+                feature_weights=feature_weights,
             ),
         )
         if self.grow_policy == "depthwise" and self.max_depth == 0 and self.max_leaves == 0:
