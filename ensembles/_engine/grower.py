@@ -159,9 +159,14 @@ def _sample_mask(parent, fraction, key, out, scratch, weights):
             bits = _mix(key ^ (np.uint64(f + 1) * np.uint64(0x9E3779B97F4A7C15)))
             u = np.float64((bits >> np.uint64(11)) + np.uint64(1)) * 2.0 ** -53  # in (0, 1]
             keys[i] = np.log(u) / weights[f] if weights[f] > 0.0 else -np.inf
-        order = np.argsort(-keys, kind="mergesort")
-        for i in range(k):
-            out[scratch[order[i]]] = True
+        # The k largest keys by repeated selection: k is small, and a sort would pull a
+        # whole sorting kernel into the first fit's compile.
+        for _ in range(k):
+            best = -1
+            for i in range(m):
+                if not out[scratch[i]] and (best < 0 or keys[i] > keys[best]):
+                    best = i
+            out[scratch[best]] = True
         return
     state = key
     for i in range(k):
