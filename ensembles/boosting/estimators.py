@@ -238,7 +238,8 @@ class _BaseGradientBoosting(BaseEstimator):
             raise ValueError(f"{name} must have shape ({n_rows},)"
                              f"{'' if n_outputs == 1 else f' or ({n_rows}, {n_outputs})'} "
                              f"(one margin per row and output), got shape {margin.shape}.")
-        return np.ascontiguousarray(margin.reshape(n_rows, n_outputs))
+        # A copy: predictions are accumulated into it.
+        return np.array(margin.reshape(n_rows, n_outputs), dtype=np.float64, order="C")
 
     def _validate_eval_set(self, eval_set, sample_weight_eval_set, base_margin_eval_set=None,
                            n_outputs=1):
@@ -814,7 +815,9 @@ class _BaseGradientBoosting(BaseEstimator):
         try:
             params = dict(doc["params"])
             if params.get("missing") in ("nan", "inf", "-inf"):
-                params["missing"] = float(params["missing"])
+                # np.nan itself, the default, so that get_params compares equal.
+                params["missing"] = (np.nan if params["missing"] == "nan"
+                                     else float(params["missing"]))
             self.set_params(**params)
             self._validate_params()
             self._check_xgboost_options()
