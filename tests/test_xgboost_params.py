@@ -516,3 +516,35 @@ def test_files_without_num_parallel_tree_load_and_bad_counts_are_refused():
     doc["params"]["objective"] = "reg:quantileerror"
     with pytest.raises(ValueError, match="needs 2 output"):
         GradientBoostingRegressor().load_model(json.dumps(doc).encode())
+
+
+@pytest.mark.parametrize("params,kind", [
+    ({"objective": "reg:quantileerror", "quantile_alpha": [0.1, 0.5, 0.9]}, "real"),
+    ({"num_parallel_tree": 3, "subsample": 0.5, "random_state": 0}, "real"),
+    ({"objective": "reg:logistic"}, "probability"),
+    ({"objective": "reg:squaredlogerror"}, "positive"),
+    ({"objective": "survival:cox"}, "signed"),
+    ({"objective": "survival:aft", "aft_loss_distribution": "logistic"}, "positive"),
+    ({"objective": "binary:hinge"}, "binary"),
+    ({"objective": "binary:logitraw", "scale_pos_weight": 2.0}, "binary"),
+    ({"objective": "multi:softmax", "num_parallel_tree": 2}, "multiclass"),
+], ids=lambda p: str(p))
+def test_xgboost_format_export_of_the_new_objectives(params, kind, tmp_path):
+    rng = np.random.default_rng(15)
+    X, X_test = rng.normal(size=(400, 4)), rng.normal(size=(300, 4))
+    s = X[:, 0] + rng.normal(size=400) * 0.3
+    y = {"real": s, "probability": 1 / (1 + np.exp(-s)), "positive": np.exp(s),
+         "signed": np.exp(s) * np.sign(s + 0.3), "binary": (s > 0).astype(int),
+         "multiclass": np.digitize(s, [-0.5, 0.5])}[kind]
+    Model = GradientBoostingClassifier if kind in ("binary", "multiclass") else \
+        GradientBoostingRegressor
+    model = Model(n_estimators=4, **params).fit(X, y)
+    path = tmp_path / "model.json"
+    model.save_model(path, format="xgboost")
+    booster = xgb.Booster(model_file=str(path))
+    ours = model.predict(X_test, output_margin=True)
+    theirs = booster.predict(xgb.DMatrix(X_test), output_margin=True).reshape(ours.shape)
+    np.testing.assert_allclose(theirs, ours, rtol=1e-5, atol=1e-5)
+    if Model is GradientBoostingRegressor:
+        np.testing.assert_allclose(booster.predict(xgb.DMatrix(X_test)).reshape(ours.shape),
+                                   model.predict(X_test), rtol=1e-5, atol=1e-5)
