@@ -891,8 +891,10 @@ class GradientBoostingRegressor(RegressorMixin, _BaseGradientBoosting):
         Maximum bins per feature (2 to 256).
     objective : str or callable, default="reg:squarederror"
         ``reg:squarederror``, ``reg:absoluteerror``, ``reg:pseudohubererror``,
-        ``reg:quantileerror``, ``count:poisson``, ``reg:gamma``, ``reg:tweedie``, or
-        ``objective(y_true, y_pred) -> (grad, hess)`` on raw margins.
+        ``reg:quantileerror``, ``reg:squaredlogerror``, ``reg:logistic``,
+        ``count:poisson``, ``reg:gamma``, ``reg:tweedie``, ``survival:cox``,
+        ``survival:aft``, or ``objective(y_true, y_pred) -> (grad, hess)`` on raw
+        margins.
     base_score : float, optional
         Starting prediction (in output space); estimated from the data when not given.
     eval_metric : str, list or callable, optional
@@ -904,8 +906,9 @@ class GradientBoostingRegressor(RegressorMixin, _BaseGradientBoosting):
         Called around every round.
     huber_slope : float, default=1
         Slope parameter of ``reg:pseudohubererror``.
-    quantile_alpha : float, default=0.5
-        Quantile of ``reg:quantileerror`` and the ``quantile`` metric.
+    quantile_alpha : float or list of float, default=0.5
+        Quantile of ``reg:quantileerror`` and the ``quantile`` metric; a list fits one
+        output per level, and ``predict`` returns one column per level.
     tweedie_variance_power : float, default=1.5
         Variance power of ``reg:tweedie``, in [1, 2).
     importance_type : str, default="gain"
@@ -914,6 +917,24 @@ class GradientBoostingRegressor(RegressorMixin, _BaseGradientBoosting):
         Threads; None or -1 uses all cores. Results do not depend on it.
     random_state : int, RandomState or None
         Seed of row and column sampling and of the binning subsample.
+    tree_method : {"hist", "auto"}, default="hist"
+        XGBoost's name of the growth method; both mean histogram growth, the only one
+        here (``"exact"`` and ``"approx"`` raise an error that says why).
+    device : {"cpu"}, default="cpu"
+        Where to train; other devices (``"cuda"``, ``"gpu"``) raise an error.
+    verbosity : int, default=1
+        XGBoost's levels 0 to 3; 0 silences the warnings of ``fit``.
+    missing : float, default=np.nan
+        A value read as missing in every ``X`` given to the model (NaN always is).
+    scale_pos_weight : float, default=1
+        Weight factor of the rows labelled 1 in the logistic objectives.
+    num_parallel_tree : int, default=1
+        Trees per output and round (boosted random forests), each with its own row and
+        column samples and ``learning_rate / num_parallel_tree``.
+    aft_loss_distribution : {"normal", "logistic", "extreme"}, default="normal"
+        Noise distribution of ``survival:aft`` and ``aft-nloglik``.
+    aft_loss_distribution_scale : float, default=1
+        Scale of that distribution.
 
     Attributes
     ----------
@@ -1025,9 +1046,10 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
     max_bin : int, default=256
         Maximum bins per feature (2 to 256).
     objective : str or callable, optional
-        ``"binary:logistic"`` (two classes, the default then), ``"multi:softprob"`` (more
-        classes, the default then), or ``objective(y_true, y_pred) -> (grad, hess)`` on
-        raw margins, after which a sigmoid or softmax gives the probabilities.
+        ``"binary:logistic"`` (two classes, the default then), ``"binary:logitraw"``,
+        ``"binary:hinge"``, ``"multi:softprob"`` (more classes, the default then),
+        ``"multi:softmax"``, or ``objective(y_true, y_pred) -> (grad, hess)`` on raw
+        margins, after which a sigmoid or softmax gives the probabilities.
     base_score : float, optional
         Starting probability (binary) or margin; estimated from the data when not given.
     eval_metric : str, list or callable, optional
@@ -1047,6 +1069,24 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
         Threads; None or -1 uses all cores. Results do not depend on it.
     random_state : int, RandomState or None
         Seed of row and column sampling and of the binning subsample.
+    tree_method : {"hist", "auto"}, default="hist"
+        XGBoost's name of the growth method; both mean histogram growth, the only one
+        here (``"exact"`` and ``"approx"`` raise an error that says why).
+    device : {"cpu"}, default="cpu"
+        Where to train; other devices (``"cuda"``, ``"gpu"``) raise an error.
+    verbosity : int, default=1
+        XGBoost's levels 0 to 3; 0 silences the warnings of ``fit``.
+    missing : float, default=np.nan
+        A value read as missing in every ``X`` given to the model (NaN always is).
+    scale_pos_weight : float, default=1
+        Weight factor of the rows labelled 1 in the logistic objectives.
+    num_parallel_tree : int, default=1
+        Trees per output and round (boosted random forests), each with its own row and
+        column samples and ``learning_rate / num_parallel_tree``.
+    aft_loss_distribution : {"normal", "logistic", "extreme"}, default="normal"
+        Noise distribution of ``survival:aft`` and ``aft-nloglik``.
+    aft_loss_distribution_scale : float, default=1
+        Scale of that distribution.
 
     Attributes
     ----------

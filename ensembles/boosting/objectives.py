@@ -22,7 +22,6 @@ from scipy.special import erf as _erf
 from .. import _engine  # noqa: F401
 
 __all__ = [
-    "AFT_DISTRIBUTIONS",
     "CallableObjective",
     "Objective",
     "make_objective",
