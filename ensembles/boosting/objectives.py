@@ -11,6 +11,7 @@ whole training set, and every formula is a handful of vectorised array operation
 compiled kernel would not speed up meaningfully.
 """
 
+import math
 from numbers import Real
 
 import numpy as np
@@ -786,15 +787,25 @@ class CoxObjective(Objective):
     def _inverse_link(raw):
         return _exp(raw)
 
+    _time_order = None
+
+    def _order(self, y):
+        """The stable order of |y|, where each row's tie group starts, and the events;
+        kept for the next round (the labels do not change during training)."""
+        cached = self._time_order
+        if cached is None or cached[0].shape != y.shape or not np.array_equal(cached[0], y):
+            order = np.argsort(np.abs(y), kind="stable")
+            t = np.abs(y)[order]
+            cached = (y.copy(), order, np.searchsorted(t, t, side="left"),
+                      (y[order] > 0).astype(np.float64))
+            self._time_order = cached
+        return cached[1:]
+
     def _grad_hess(self, y, f):
-        time = np.abs(y)
-        order = np.argsort(time, kind="stable")
-        t = time[order]
+        order, first, event = self._order(y)
         e = _exp(f[order])
-        event = (y[order] > 0).astype(np.float64)
         # Risk sum of a row: all rows from the first of its tie group on.
         suffix = np.cumsum(e[::-1])[::-1]
-        first = np.searchsorted(t, t, side="left")
         risk = suffix[first]
         r = np.cumsum(event / risk)
         s = np.cumsum(event / risk**2)
@@ -839,19 +850,96 @@ def _aft_density(distribution, z):
 
 
 # Values XGBoost substitutes when a derivative's denominator underflows (the margin far
-# out): [distribution][kind] -> (value when z > 0, value when z <= 0), kinds uncensored,
-# right-, left- and interval-censored; "s" stands for 1 / sigma (gradient) or
-# 1 / sigma^2 (hessian).
-_AFT_GRAD_LIMITS = {
-    "normal": {"u": (-15, 15), "r": (-15, 0), "l": (0, 15), "i": (-15, 15)},
-    "logistic": {"u": ("-s", "s"), "r": ("-s", 0), "l": (0, "s"), "i": ("-s", "s")},
-    "extreme": {"u": (-15, "s"), "r": (-15, 0), "l": (0, "s"), "i": (-15, "s")},
-}
-_AFT_HESS_LIMITS = {
-    "normal": {"u": ("s", "s"), "r": ("s", 1e-16), "l": (1e-16, "s"), "i": ("s", "s")},
-    "logistic": {k: (1e-16, 1e-16) for k in "urli"},
-    "extreme": {"u": (15, 1e-16), "r": (15, 1e-16), "l": (1e-16, 1e-16), "i": (15, 1e-16)},
-}
+# out), as (constant, multiple of 1 / sigma) for the gradient and (constant, multiple of
+# 1 / sigma^2) for the hessian, indexed [distribution, censoring, side]: distributions
+# normal, logistic, extreme; censoring uncensored, right, left, interval; side 0 when
+# z > 0 (an interval: either end's z), else 1.
+_AFT_GRAD_LIMITS = np.array([
+    [[(-15, 0), (15, 0)], [(-15, 0), (0, 0)], [(0, 0), (15, 0)], [(-15, 0), (15, 0)]],
+    [[(0, -1), (0, 1)], [(0, -1), (0, 0)], [(0, 0), (0, 1)], [(0, -1), (0, 1)]],
+    [[(-15, 0), (0, 1)], [(-15, 0), (0, 0)], [(0, 0), (0, 1)], [(-15, 0), (0, 1)]],
+], dtype=np.float64)
+_AFT_HESS_LIMITS = np.array([
+    [[(0, 1), (0, 1)], [(0, 1), (1e-16, 0)], [(1e-16, 0), (0, 1)], [(0, 1), (0, 1)]],
+    [[(1e-16, 0), (1e-16, 0)]] * 4,
+    [[(15, 0), (1e-16, 0)], [(15, 0), (1e-16, 0)], [(1e-16, 0), (1e-16, 0)],
+     [(15, 0), (1e-16, 0)]],
+], dtype=np.float64)
+_SQRT_2PI = float(np.sqrt(2.0 * np.pi))
+_SQRT_2 = float(np.sqrt(2.0))
+
+
+@njit(cache=True, nogil=True)
+def _aft_law(dist, z):
+    """pdf, cdf, pdf' and pdf'' of the standard law ``dist`` (0 normal, 1 logistic,
+    2 extreme) at ``z``, with XGBoost's values where exp(z) overflows."""
+    if dist == 0:
+        pdf = math.exp(-0.5 * z * z) / _SQRT_2PI
+        return pdf, 0.5 * (1.0 + math.erf(z / _SQRT_2)), -z * pdf, (z * z - 1.0) * pdf
+    w = math.exp(z)
+    huge = math.isinf(w) or math.isinf(w * w)
+    if dist == 1:
+        pdf = 0.0 if huge else w / ((1.0 + w) * (1.0 + w))
+        cdf = 1.0 if math.isinf(w) else w / (1.0 + w)
+        d1 = 0.0 if math.isinf(w) else pdf * (1.0 - w) / (1.0 + w)
+        d2 = 0.0 if huge else pdf * (w * w - 4.0 * w + 1.0) / ((1.0 + w) * (1.0 + w))
+        return pdf, cdf, d1, d2
+    # extreme: the minimum extreme value (Gumbel) law of log T
+    pdf = 0.0 if math.isinf(w) else w * math.exp(-w)
+    cdf = -math.expm1(-w)
+    d1 = 0.0 if math.isinf(w) else (1.0 - w) * pdf
+    d2 = 0.0 if huge else (w * w - 3.0 * w + 1.0) * pdf
+    return pdf, cdf, d1, d2
+
+
+@njit(cache=True, nogil=True)
+def _aft_grad_hess(lower, upper, f, sigma, dist, grad_limits, hess_limits, grad, hess):
+    """AFT derivatives of every row into ``grad`` and ``hess`` (XGBoost's formulas,
+    bounds and limits)."""
+    for i in range(f.size):
+        lo, up = lower[i], upper[i]
+        if lo == up:
+            censor = 0
+            z = (math.log(lo) - f[i]) / sigma
+            pdf, cdf, d1, d2 = _aft_law(dist, z)
+            g_num, g_den = d1, sigma * pdf
+            h_num = -(pdf * d2 - d1 * d1)
+            h_den = sigma * sigma * pdf * pdf
+            positive = z > 0.0
+        else:
+            censor = 3
+            z_u = 0.0
+            z_l = 0.0
+            pdf_u, cdf_u, d1_u = 0.0, 1.0, 0.0
+            pdf_l, cdf_l, d1_l = 0.0, 0.0, 0.0
+            if math.isinf(up):
+                censor = 1
+            else:
+                z_u = (math.log(up) - f[i]) / sigma
+                pdf_u, cdf_u, d1_u, _ = _aft_law(dist, z_u)
+            if lo <= 0.0:
+                censor = 2
+            else:
+                z_l = (math.log(lo) - f[i]) / sigma
+                pdf_l, cdf_l, d1_l, _ = _aft_law(dist, z_l)
+            cdf_diff = cdf_u - cdf_l
+            pdf_diff = pdf_u - pdf_l
+            g_num, g_den = pdf_diff, sigma * cdf_diff
+            h_num = -(cdf_diff * (d1_u - d1_l) - pdf_diff * pdf_diff)
+            h_den = g_den * g_den
+            positive = z_u > 0.0 or z_l > 0.0
+        side = 0 if positive else 1
+        g = g_num / g_den if g_den != 0.0 else math.copysign(math.inf, g_num) \
+            if g_num != 0.0 else math.nan
+        if g_den < _AFT_EPS and not math.isfinite(g):
+            g = grad_limits[dist, censor, side, 0] + grad_limits[dist, censor, side, 1] / sigma
+        h = h_num / h_den if h_den != 0.0 else math.copysign(math.inf, h_num) \
+            if h_num != 0.0 else math.nan
+        if h_den < _AFT_EPS and not math.isfinite(h):
+            h = (hess_limits[dist, censor, side, 0]
+                 + hess_limits[dist, censor, side, 1] / (sigma * sigma))
+        grad[i] = min(max(g, -_AFT_GRAD_BOUND), _AFT_GRAD_BOUND)
+        hess[i] = min(max(h, _AFT_HESS_MIN), _AFT_HESS_MAX)
 
 
 class AFTObjective(Objective):
@@ -934,49 +1022,14 @@ class AFTObjective(Objective):
         return _as_gradient(grad[:, None]), _as_gradient(hess[:, None])
 
     def _grad_hess_bounds(self, lower, upper, f):
-        sigma, dist = self.sigma, self.distribution
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            uncensored = lower == upper
-            right = np.isinf(upper)
-            left = lower <= 0
-            z_l = (np.log(lower) - f) / sigma
-            z_u = (np.log(upper) - f) / sigma
-            pdf_l, cdf_l, d1_l, d2_l = _aft_density(dist, np.where(left, 0.0, z_l))
-            pdf_u, cdf_u, d1_u, d2_u = _aft_density(dist, np.where(right, 0.0, z_u))
-            # Observed times: derivatives of -log pdf(z).
-            g_unc_num, g_unc_den = d1_l, sigma * pdf_l
-            h_unc_num = -(pdf_l * d2_l - d1_l * d1_l)
-            h_unc_den = sigma * sigma * pdf_l * pdf_l
-            # Intervals: derivatives of -log(F(z_u) - F(z_l)), an open end contributing 0.
-            pdf_u, cdf_u, d1_u = (np.where(right, 0.0, pdf_u), np.where(right, 1.0, cdf_u),
-                                  np.where(right, 0.0, d1_u))
-            pdf_l, cdf_l, d1_l = (np.where(left, 0.0, pdf_l), np.where(left, 0.0, cdf_l),
-                                  np.where(left, 0.0, d1_l))
-            cdf_diff, pdf_diff = cdf_u - cdf_l, pdf_u - pdf_l
-            g_cen_num, g_cen_den = pdf_diff, sigma * cdf_diff
-            h_cen_num = -(cdf_diff * (d1_u - d1_l) - pdf_diff * pdf_diff)
-            h_cen_den = (sigma * cdf_diff) ** 2
-            g_num = np.where(uncensored, g_unc_num, g_cen_num)
-            g_den = np.where(uncensored, g_unc_den, g_cen_den)
-            h_num = np.where(uncensored, h_unc_num, h_cen_num)
-            h_den = np.where(uncensored, h_unc_den, h_cen_den)
-            grad = g_num / g_den
-            hess = h_num / h_den
-        kind = np.where(uncensored, "u", np.where(right, "r", np.where(left, "l", "i")))
-        # XGBoost's sign: z > 0 for an observed time, z_u > 0 or z_l > 0 for an interval
-        # (an open end counting as 0).
-        positive = np.where(uncensored, z_l > 0,
-                            (np.where(right, 0.0, z_u) > 0) | (np.where(left, 0.0, z_l) > 0))
-        bad_g = (g_den < _AFT_EPS) & ~np.isfinite(grad)
-        bad_h = (h_den < _AFT_EPS) & ~np.isfinite(hess)
-        if bad_g.any() or bad_h.any():
-            for limits, bad, out, s in ((_AFT_GRAD_LIMITS, bad_g, grad, 1.0 / sigma),
-                                        (_AFT_HESS_LIMITS, bad_h, hess, 1.0 / sigma**2)):
-                for i in np.flatnonzero(bad):
-                    value = limits[dist][kind[i]][0 if positive[i] else 1]
-                    out[i] = s if value == "s" else -s if value == "-s" else value
-        return (np.clip(grad, -_AFT_GRAD_BOUND, _AFT_GRAD_BOUND),
-                np.clip(hess, _AFT_HESS_MIN, _AFT_HESS_MAX))
+        grad = np.empty(f.shape[0])
+        hess = np.empty(f.shape[0])
+        _aft_grad_hess(np.ascontiguousarray(lower, dtype=np.float64),
+                       np.ascontiguousarray(upper, dtype=np.float64),
+                       np.ascontiguousarray(f, dtype=np.float64), self.sigma,
+                       AFT_DISTRIBUTIONS.index(self.distribution), _AFT_GRAD_LIMITS,
+                       _AFT_HESS_LIMITS, grad, hess)
+        return grad, hess
 
     def base_margin(self, y, sample_weight):
         # The best constant margin: Newton steps on the total loss from the mean log of a
