@@ -548,3 +548,19 @@ def test_xgboost_format_export_of_the_new_objectives(params, kind, tmp_path):
     if Model is GradientBoostingRegressor:
         np.testing.assert_allclose(booster.predict(xgb.DMatrix(X_test)).reshape(ours.shape),
                                    model.predict(X_test), rtol=1e-5, atol=1e-5)
+
+
+def test_cox_reuses_its_time_order_within_a_fit_and_drops_it_after():
+    rng = np.random.default_rng(16)
+    time = rng.integers(1, 30, size=200).astype(float)
+    y = np.where(rng.random(200) < 0.6, time, -time)
+    f = rng.normal(size=(200, 1))
+    objective = make_objective("survival:cox")
+    first = objective.gradient(y, f, None)
+    assert objective._time_order is not None
+    y2 = y[::-1].copy()  # other labels: a new order, not the kept one
+    np.testing.assert_array_equal(objective.gradient(y2, f[::-1], None)[0], first[0][::-1])
+    np.testing.assert_array_equal(objective.gradient(y, f, None)[0], first[0])
+    X = rng.normal(size=(200, 3))
+    model = GradientBoostingRegressor(objective="survival:cox", n_estimators=3).fit(X, y)
+    assert model._objective._time_order is None  # the fitted model holds no labels

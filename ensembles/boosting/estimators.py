@@ -447,6 +447,7 @@ class _BaseGradientBoosting(BaseEstimator):
                 self, booster, X, X_binned, bin_mapper, y, sample_weight, objective, params,
                 rng, evals, metrics, callbacks, base_margin=base_margin,
             )
+            objective.end_training()
         self.n_iterations_ = booster.n_rounds
         return self
 

@@ -303,6 +303,10 @@ class Objective:
         """
         return self.transform(raw)
 
+    def end_training(self):
+        """Drop what was kept between rounds (nothing, except for ``survival:cox``); the
+        fitted estimator keeps its objective to predict."""
+
     def __repr__(self):
         return f"{type(self).__name__}(name={self.name!r})"
 
@@ -800,6 +804,9 @@ class CoxObjective(Objective):
                       (y[order] > 0).astype(np.float64))
             self._time_order = cached
         return cached[1:]
+
+    def end_training(self):
+        self._time_order = None
 
     def _grad_hess(self, y, f):
         order, first, event = self._order(y)
