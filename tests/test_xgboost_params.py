@@ -565,3 +565,15 @@ def test_cox_reuses_its_time_order_within_a_fit_and_drops_it_after():
     X = rng.normal(size=(200, 3))
     model = GradientBoostingRegressor(objective="survival:cox", n_estimators=3).fit(X, y)
     assert model._objective._time_order is None  # the fitted model holds no labels
+
+
+def test_a_one_level_list_is_the_single_quantile_model():
+    X, y = _regression()
+    params = dict(objective="reg:quantileerror", n_estimators=3)
+    listed = GradientBoostingRegressor(quantile_alpha=[0.3], **params).fit(
+        X, y, eval_set=[(X, y)])
+    single = GradientBoostingRegressor(quantile_alpha=0.3, **params).fit(
+        X, y, eval_set=[(X, y)])
+    assert listed.predict(X).shape == (X.shape[0],)
+    np.testing.assert_array_equal(listed.predict(X), single.predict(X))
+    assert listed.evals_result() == single.evals_result()

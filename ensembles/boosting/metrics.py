@@ -495,8 +495,9 @@ def make_metric(spec, *, quantile_alpha=0.5, tweedie_variance_power=1.5, huber_s
         from .objectives import check_quantile_alpha
 
         alpha = check_quantile_alpha(quantile_alpha)
+        # Several levels: one column each (or one column for a one-level list).
         return _RowMetric("quantile", _pinball(alpha),
-                          pred_ndim=2 if isinstance(alpha, tuple) else 1)
+                          pred_ndim=None if isinstance(alpha, tuple) else 1)
     if base == "mphe" and not at:
         if (
             isinstance(huber_slope, bool)
