@@ -257,18 +257,23 @@ def read_boosting_document(source, fmt, version, estimator, max_edges):
     if not isinstance(base, list) or not base or not all(is_finite_number(b) for b in base):
         fail(name, "booster.base_margin must be a non-empty list of finite numbers")
     trees = booster_doc.get("trees")
+    # Files written before num_parallel_tree existed grow one tree per output and round.
+    n_parallel = booster_doc.get("num_parallel_tree", 1)
+    if not is_int(n_parallel) or n_parallel < 1:
+        fail(name, "booster.num_parallel_tree must be a positive integer")
     if (doc["n_iterations"] < 0 or not isinstance(trees, list)
-            or len(trees) != doc["n_iterations"] * len(base)):
-        fail(name, "booster.trees must hold n_iterations * len(base_margin) trees")
+            or len(trees) != doc["n_iterations"] * len(base) * n_parallel):
+        fail(name, "booster.trees must hold n_iterations * len(base_margin) * "
+                   "num_parallel_tree trees")
     if "classes" in doc:
         classes = check_classes(name, doc, 2)
         n_outputs = 1 if len(classes) == 2 else len(classes)
         if len(base) != n_outputs:
             fail(name, f"{len(classes)} classes need {n_outputs} outputs, not {len(base)}")
         doc["classes"] = classes
-    elif len(base) != 1:
-        fail(name, "a regression model has one output (base_margin of length 1)")
-    booster = Booster(base)
+    # A regression model's number of outputs (several quantiles) is checked against its
+    # objective by the estimator.
+    booster = Booster(base, n_parallel)
     booster.append([check_tree(name, i, t, n_features, 1) for i, t in enumerate(trees)])
     best = doc.get("best_iteration")
     if best is not None and not (is_int(best) and 0 <= best < doc["n_iterations"]):

@@ -39,7 +39,14 @@ _OBJECTIVE_PARAMS = {
     "reg:pseudohubererror": lambda est: {
         "pseudo_huber_param": {"huber_slope": _text(est.huber_slope)}},
     "reg:quantileerror": lambda est: {
-        "quantile_loss_param": {"quantile_alpha": f"[{_text(est.quantile_alpha)}]"}},
+        "quantile_loss_param": {"quantile_alpha": "[" + ",".join(
+            _text(a) for a in np.atleast_1d(est._objective._alphas)) + "]"}},
+    "reg:squaredlogerror": lambda est: {"reg_loss_param": {"scale_pos_weight": "1"}},
+    "reg:logistic": lambda est: _reg_loss_param(est),
+    "survival:cox": lambda est: {},
+    "survival:aft": lambda est: {"aft_loss_param": {
+        "aft_loss_distribution": est.aft_loss_distribution,
+        "aft_loss_distribution_scale": _text(est.aft_loss_distribution_scale)}},
     "count:poisson": lambda est: {
         "poisson_regression_param": {"max_delta_step": _text(
             0.7 if est.max_delta_step is None else est.max_delta_step)}},
@@ -47,11 +54,21 @@ _OBJECTIVE_PARAMS = {
     "reg:tweedie": lambda est: {
         "tweedie_regression_param": {
             "tweedie_variance_power": _text(est.tweedie_variance_power)}},
-    "binary:logistic": lambda est: {"reg_loss_param": {"scale_pos_weight": "1"}},
+    "binary:logistic": lambda est: _reg_loss_param(est),
+    "binary:logitraw": lambda est: _reg_loss_param(est),
+    "binary:hinge": lambda est: {},
     "multi:softprob": lambda est: {
         "softmax_multiclass_param": {"num_class": str(est.n_classes_)}},
+    "multi:softmax": lambda est: {
+        "softmax_multiclass_param": {"num_class": str(est.n_classes_)}},
 }
-_LOG_LINK = ("count:poisson", "reg:gamma", "reg:tweedie")
+_LOG_LINK = ("count:poisson", "reg:gamma", "reg:tweedie", "survival:cox", "survival:aft")
+_LOGISTIC_LINK = ("binary:logistic", "reg:logistic")
+
+
+def _reg_loss_param(est):
+    spw = 1.0 if est.scale_pos_weight is None else est.scale_pos_weight
+    return {"reg_loss_param": {"scale_pos_weight": _text(spw)}}
 # XGBoost's "no parent" for the root.
 _NO_PARENT = 2147483647
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -126,18 +143,23 @@ def xgboost_document(estimator):
                          "callable objective, which XGBoost cannot apply.")
     booster = estimator._booster
     K = booster.n_outputs
+    multiclass = objective.startswith("multi:")
     n_features = int(estimator.n_features_in_)
     base = booster.base_margin
     offsets = np.zeros(K)
     if K > 1:
         base_score, offsets = 0.0, base
-    elif objective == "binary:logistic":
+    elif objective in _LOGISTIC_LINK:
         base_score = 1.0 / (1.0 + np.exp(-base[0]))
     elif objective in _LOG_LINK:
         base_score = np.exp(base[0])
     else:
         base_score = base[0]
-    trees = [_tree_document(tree, i, n_features, offsets[i % K] if i < K else 0.0)
+    P = booster.num_parallel_tree
+    # The starting margins go to the first tree of each output in the first round.
+    trees = [_tree_document(tree, i, n_features,
+                            offsets[booster.output_of(i)] if i < K * P and i % P == 0
+                            else 0.0)
              for i, tree in enumerate(booster.trees)]
     attributes = {}
     if getattr(estimator, "best_iteration", None) is not None:
@@ -154,10 +176,11 @@ def xgboost_document(estimator):
             "feature_types": ["float"] * len(names),
             "gradient_booster": {
                 "model": {
-                    "gbtree_model_param": {"num_parallel_tree": "1",
+                    "gbtree_model_param": {"num_parallel_tree": str(P),
                                            "num_trees": str(len(trees))},
-                    "iteration_indptr": [K * r for r in range(n_rounds + 1)],
-                    "tree_info": [i % K for i in range(len(trees))],
+                    "iteration_indptr": [booster.trees_per_round * r
+                                         for r in range(n_rounds + 1)],
+                    "tree_info": [booster.output_of(i) for i in range(len(trees))],
                     "trees": trees,
                 },
                 "name": "gbtree",
@@ -165,9 +188,9 @@ def xgboost_document(estimator):
             "learner_model_param": {
                 "base_score": _text(base_score),
                 "boost_from_average": "1",
-                "num_class": str(K if K > 1 else 0),
+                "num_class": str(K if multiclass else 0),
                 "num_feature": str(n_features),
-                "num_target": "1",
+                "num_target": "1" if multiclass else str(K),
             },
             "objective": {"name": objective, **_OBJECTIVE_PARAMS[objective](estimator)},
         },

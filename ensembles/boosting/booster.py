@@ -4,7 +4,7 @@
 from an objective's gradients, evaluates the eval sets and runs the callbacks.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -39,6 +39,7 @@ class BoostingParams:
     n_estimators: int = 100
     subsample: float = 1.0
     colsample_bytree: float = 1.0
+    num_parallel_tree: int = 1
     growth: GrowthParams = field(default_factory=GrowthParams)
 
 
@@ -49,16 +50,20 @@ class Booster:
     ----------
     base_margin : ndarray of shape (n_outputs,)
         Raw score every prediction starts from.
+    num_parallel_tree : int, default=1
+        Trees per output and round (a boosted random forest when above 1).
 
     Attributes
     ----------
     trees : list of Tree
-        ``n_outputs`` trees per round, round-major (tree ``r * n_outputs + k`` of round ``r``
-        predicts output ``k``).
+        ``n_outputs * num_parallel_tree`` trees per round, round-major; within a round the
+        ``num_parallel_tree`` trees of output 0 come first, then those of output 1
+        (XGBoost's order).
     """
 
-    def __init__(self, base_margin):
+    def __init__(self, base_margin, num_parallel_tree=1):
         self.base_margin = np.asarray(base_margin, dtype=np.float64).reshape(-1)
+        self.num_parallel_tree = int(num_parallel_tree)
         self.trees = []
         self._layout = None
 
@@ -67,8 +72,16 @@ class Booster:
         return self.base_margin.size
 
     @property
+    def trees_per_round(self):
+        return self.n_outputs * self.num_parallel_tree
+
+    @property
     def n_rounds(self):
-        return len(self.trees) // self.n_outputs
+        return len(self.trees) // self.trees_per_round
+
+    def output_of(self, i):
+        """The output that tree ``i`` adds to."""
+        return (i % self.trees_per_round) // self.num_parallel_tree
 
     def append(self, trees):
         self.trees.extend(trees)
@@ -78,7 +91,7 @@ class Booster:
         """Trees ``start:stop`` packed for the kernels, plus their complete-tree layout
         (None when a tree is too deep for it)."""
         trees = self.trees[start:stop]
-        packed = pack_trees(trees, [i % self.n_outputs for i in range(start, stop)])
+        packed = pack_trees(trees, [self.output_of(i) for i in range(start, stop)])
         depth = max((tree.depth for tree in trees), default=0)
         complete = complete_layout(packed, depth) if depth <= MAX_COMPLETE_DEPTH else None
         return packed, complete
@@ -91,7 +104,7 @@ class Booster:
 
     def _tree_range(self, iteration_range):
         start, stop = (0, self.n_rounds) if iteration_range is None else iteration_range
-        return start * self.n_outputs, stop * self.n_outputs
+        return start * self.trees_per_round, stop * self.trees_per_round
 
     def predict_raw(self, X, iteration_range=None, out=None, include_base=True):
         """Raw margins, shape (n_samples, n_outputs), of the rounds in ``iteration_range``."""
@@ -126,11 +139,12 @@ class Booster:
 
     def to_dict(self):
         return {"base_margin": self.base_margin.tolist(),
+                "num_parallel_tree": self.num_parallel_tree,
                 "trees": [tree.to_dict() for tree in self.trees]}
 
     @classmethod
     def from_dict(cls, data):
-        booster = cls(data["base_margin"])
+        booster = cls(data["base_margin"], data.get("num_parallel_tree", 1))
         booster.append([Tree.from_dict(t) for t in data["trees"]])
         return booster
 
@@ -153,8 +167,8 @@ def _gradients(objective, y, raw, sample_weight):
     data: the built-in objectives are row-wise and numpy releases the GIL, so the result is
     the same as in one call."""
     n, K = raw.shape
-    if (isinstance(objective, CallableObjective) or current_threads() < 2
-            or n < 2 * _GRADIENT_BLOCK_ROWS):
+    if (isinstance(objective, CallableObjective) or not objective.rowwise
+            or current_threads() < 2 or n < 2 * _GRADIENT_BLOCK_ROWS):
         grad, hess = objective.gradient(y, raw, sample_weight)
         return (np.ascontiguousarray(grad, dtype=np.float64).reshape(n, K),
                 np.ascontiguousarray(hess, dtype=np.float64).reshape(n, K))
@@ -192,17 +206,30 @@ def _grow_round(grower, grad, hess, rows, tree_mask, seeds):
 
 @dataclass
 class EvalSet:
-    """One evaluation data set, its running raw margins and name."""
+    """One evaluation data set, its running raw margins and name (``base_margin``: its
+    rows' own starting margins, shape (n, n_outputs), or None for the booster's)."""
 
     name: str
     X: np.ndarray
     y: np.ndarray
     sample_weight: np.ndarray | None
     raw: np.ndarray = None
+    base_margin: np.ndarray | None = None
+
+
+def _start_margins(booster, X, base_margin):
+    """Raw margins of the booster's trees so far, from ``base_margin`` (n, n_outputs) when
+    given, else from the booster's own starting margin."""
+    if base_margin is None:
+        if booster.trees:
+            return booster.predict_raw(X)
+        return np.tile(booster.base_margin, (X.shape[0], 1))
+    out = np.array(base_margin, dtype=np.float64)
+    return booster.predict_raw(X, out=out) if booster.trees else out
 
 
 def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, params,
-          random_state, evals=(), metrics=(), callbacks=()):
+          random_state, evals=(), metrics=(), callbacks=(), base_margin=None):
     """Grow ``params.n_estimators`` rounds of trees into ``booster``.
 
     Parameters
@@ -224,6 +251,9 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
     evals : sequence of EvalSet
     metrics : sequence of Metric
     callbacks : sequence of TrainingCallback
+    base_margin : ndarray of shape (n_samples, n_outputs), optional
+        Per-row starting margins of the training rows (XGBoost's ``base_margin``), in place
+        of the booster's ``base_margin``.
 
     Returns
     -------
@@ -232,14 +262,18 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
     n_samples, n_features = X_binned.shape
     K = booster.n_outputs
     rng = random_state
-    raw = booster.predict_raw(X) if booster.trees else np.tile(booster.base_margin,
-                                                               (n_samples, 1))
+    raw = _start_margins(booster, X, base_margin)
     for ev in evals:
-        ev.raw = booster.predict_raw(ev.X)
+        ev.raw = _start_margins(booster, ev.X, ev.base_margin)
     weight = sample_weight
-    if weight is None and objective.refresh_quantile is not None:
+    refresh = objective.refresh_quantile
+    if weight is None and refresh is not None:
         weight = np.ones(n_samples)
-    grower = TreeGrower(X_binned, bin_mapper.edges_, bin_mapper.n_bins_, params.growth)
+    P = params.num_parallel_tree
+    # XGBoost grows the parallel trees of a round with learning_rate / num_parallel_tree,
+    # so that the round as a whole moves by learning_rate.
+    growth = replace(params.growth, learning_rate=params.growth.learning_rate / P)
+    grower = TreeGrower(X_binned, bin_mapper.edges_, bin_mapper.n_bins_, growth)
     all_features = np.ones(n_features, dtype=np.bool_)
     evals_log = {ev.name: {m.name: [] for m in metrics} for ev in evals}
     for cb in callbacks:
@@ -247,33 +281,41 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
     for _ in range(params.n_estimators):
         iteration = booster.n_rounds
         grad, hess = _gradients(objective, y, raw, sample_weight)
-        if params.subsample < 1.0:
-            rows_all = np.flatnonzero(rng.random(n_samples) < params.subsample).astype(np.int32)
-        else:
-            rows_all = np.arange(n_samples, dtype=np.int32)
-        tree_mask = sample_features(all_features, params.colsample_bytree, rng,
-                                    params.growth.feature_weights)
-        seeds = rng.integers(0, 2**63, size=K)
-        new_trees = []
-        grown = _grow_round(grower, grad, hess, rows_all, tree_mask, seeds)
-        for k, (tree, rows, leaves) in enumerate(grown):
-            if objective.refresh_quantile is not None:
-                residual = y - objective.transform(raw[:, k:k + 1]).reshape(-1)
-                _refresh_leaves(tree, leaves, rows, residual, weight,
-                                objective.refresh_quantile, params.growth.learning_rate)
-            if rows.size == n_samples:
-                add_leaf_values(raw, k, rows, leaves, tree.value)
+        if refresh is not None:
+            # Residuals at the start of the round: the parallel trees of an output all
+            # refresh against them.
+            residuals = [y - objective.transform(raw[:, k:k + 1]).reshape(-1)
+                         for k in range(K)]
+        grown_by_output = [[] for _ in range(K)]
+        for _p in range(P):
+            if params.subsample < 1.0:
+                rows_all = np.flatnonzero(
+                    rng.random(n_samples) < params.subsample).astype(np.int32)
             else:
-                # Rows left out of the sample still move with the ensemble.
-                predict_binned_add(X_binned, bin_mapper.n_bins_, tree.feature, tree.split_bin,
-                                   tree.default_left, tree.left, tree.right, tree.value, 1.0,
-                                   raw, k)
-            new_trees.append(tree)
+                rows_all = np.arange(n_samples, dtype=np.int32)
+            tree_mask = sample_features(all_features, params.colsample_bytree, rng,
+                                        growth.feature_weights)
+            seeds = rng.integers(0, 2**63, size=K)
+            grown = _grow_round(grower, grad, hess, rows_all, tree_mask, seeds)
+            for k, (tree, rows, leaves) in enumerate(grown):
+                if refresh is not None:
+                    alpha = refresh[k] if np.ndim(refresh) else refresh
+                    _refresh_leaves(tree, leaves, rows, residuals[k], weight, alpha,
+                                    growth.learning_rate)
+                if rows.size == n_samples:
+                    add_leaf_values(raw, k, rows, leaves, tree.value)
+                else:
+                    # Rows left out of the sample still move with the ensemble.
+                    predict_binned_add(X_binned, bin_mapper.n_bins_, tree.feature,
+                                       tree.split_bin, tree.default_left, tree.left,
+                                       tree.right, tree.value, 1.0, raw, k)
+                grown_by_output[k].append(tree)
+        new_trees = [tree for trees in grown_by_output for tree in trees]
         booster.append(new_trees)
         model.n_iterations_ = booster.n_rounds
         for ev in evals:
             booster.predict_raw(ev.X, (iteration, iteration + 1), out=ev.raw)
-            pred = objective.transform(ev.raw)
+            pred = objective.eval_transform(ev.raw)
             for m in metrics:
                 evals_log[ev.name][m.name].append(float(m(ev.y, pred, ev.sample_weight)))
         stop = False

@@ -5,6 +5,7 @@ Parameter names and defaults follow XGBoost's scikit-learn API, so code written 
 """
 
 import io
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -29,16 +30,27 @@ from .._threads import effective_n_jobs, threads
 from .booster import Booster, BoostingParams, EvalSet, train
 from .callbacks import EarlyStopping, EvaluationMonitor, TrainingCallback
 from .metrics import make_metric
-from .objectives import make_objective
+from .objectives import (
+    AFT_DISTRIBUTIONS,
+    SCALE_POS_WEIGHT_OBJECTIVES,
+    check_quantile_alpha,
+    make_objective,
+)
 
 MODEL_FORMAT = "ensembles.gradient_boosting"
 MODEL_FORMAT_VERSION = 1
 IMPORTANCE_TYPES = ("gain", "weight", "cover", "total_gain", "total_cover")
 REGRESSION_OBJECTIVES = (
     "reg:squarederror", "reg:absoluteerror", "reg:pseudohubererror", "reg:quantileerror",
-    "count:poisson", "reg:gamma", "reg:tweedie",
+    "reg:squaredlogerror", "reg:logistic", "count:poisson", "reg:gamma", "reg:tweedie",
+    "survival:cox", "survival:aft",
 )
-CLASSIFICATION_OBJECTIVES = ("binary:logistic", "multi:softprob")
+BINARY_OBJECTIVES = ("binary:logistic", "binary:logitraw", "binary:hinge")
+MULTICLASS_OBJECTIVES = ("multi:softprob", "multi:softmax")
+CLASSIFICATION_OBJECTIVES = BINARY_OBJECTIVES + MULTICLASS_OBJECTIVES
+# XGBoost's tree methods and devices that this library has (histogram growth on the CPU).
+TREE_METHODS = ("hist", "auto")
+DEVICES = ("cpu",)
 # Rows kept by the binning's quantile sketch; more rows barely move quantile edges.
 _BINNING_SUBSAMPLE = 200_000
 # Seed of that subsample when random_state is None: the bins are not part of the
@@ -110,13 +122,21 @@ class _BaseGradientBoosting(BaseEstimator):
         "early_stopping_rounds": [Interval(Integral, 1, None, closed="left"), None],
         "callbacks": [list, None],
         "huber_slope": [Interval(Real, 0, None, closed="neither")],
-        "quantile_alpha": [Interval(Real, 0, 1, closed="neither")],
+        "quantile_alpha": [Interval(Real, 0, 1, closed="neither"), "array-like"],
         "tweedie_variance_power": [Interval(Real, 1, 2, closed="left")],
         "importance_type": [StrOptions(set(IMPORTANCE_TYPES))],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "monotone_constraints": [str, list, tuple, dict, np.ndarray, None],
         "interaction_constraints": [str, list, tuple, None],
+        "tree_method": [str, None],
+        "device": [str, None],
+        "verbosity": [Interval(Integral, 0, 3, closed="both"), None],
+        "missing": [Real, None],
+        "scale_pos_weight": [Interval(Real, 0, None, closed="neither"), None],
+        "num_parallel_tree": [Interval(Integral, 1, None, closed="left"), None],
+        "aft_loss_distribution": [StrOptions(set(AFT_DISTRIBUTIONS))],
+        "aft_loss_distribution_scale": [Interval(Real, 0, None, closed="neither")],
     }
 
     def __init__(self, *, n_estimators=100, learning_rate=0.3, max_depth=6, max_leaves=0,
@@ -125,8 +145,11 @@ class _BaseGradientBoosting(BaseEstimator):
                  colsample_bylevel=1.0, colsample_bynode=1.0, max_bin=256, objective=None,
                  base_score=None, eval_metric=None, early_stopping_rounds=None, callbacks=None,
                  huber_slope=1.0, quantile_alpha=0.5, tweedie_variance_power=1.5,
-                 importance_type="gain", n_jobs=None, random_state=None,
-                 monotone_constraints=None, interaction_constraints=None):
+                 importance_type="gain", n_jobs=None, random_state=None, tree_method="hist",
+                 device="cpu", verbosity=1, missing=np.nan, scale_pos_weight=1.0,
+                 num_parallel_tree=1, aft_loss_distribution="normal",
+                 aft_loss_distribution_scale=1.0, monotone_constraints=None,
+                 interaction_constraints=None):
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.max_depth = max_depth
@@ -155,6 +178,14 @@ class _BaseGradientBoosting(BaseEstimator):
         self.monotone_constraints = monotone_constraints
         self.interaction_constraints = interaction_constraints
         self.random_state = random_state
+        self.tree_method = tree_method
+        self.device = device
+        self.verbosity = verbosity
+        self.missing = missing
+        self.scale_pos_weight = scale_pos_weight
+        self.num_parallel_tree = num_parallel_tree
+        self.aft_loss_distribution = aft_loss_distribution
+        self.aft_loss_distribution_scale = aft_loss_distribution_scale
 
     # ------------------------------------------------------------------ validation
     def _validate_X(self, X, reset):
@@ -164,18 +195,80 @@ class _BaseGradientBoosting(BaseEstimator):
                 and not hasattr(self, "feature_names_in_") and not np.isinf(X).any()):
             # What validate_data would accept unchanged: skipping it is most of the cost
             # of predicting one row (online serving).
-            return X
+            return self._mark_missing(X)
         X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
-                          accept_sparse=["csr", "csc"], ensure_all_finite="allow-nan",
-                          ensure_min_samples=1)
+                          accept_sparse=["csr", "csc"],
+                          ensure_all_finite=self._finite_rule(), ensure_min_samples=1)
         if hasattr(X, "toarray"):
             X = X.toarray()
-        return np.ascontiguousarray(X)
+        return self._mark_missing(np.ascontiguousarray(X))
 
-    def _validate_eval_set(self, eval_set, sample_weight_eval_set):
+    def _missing_value(self):
+        return np.nan if self.missing is None else float(self.missing)
+
+    def _finite_rule(self):
+        # An infinite `missing` lets those values through validation, to be read as missing.
+        return False if np.isinf(self._missing_value()) else "allow-nan"
+
+    def _mark_missing(self, X):
+        """X with the entries equal to ``missing`` set to NaN (a copy when any is), as
+        XGBoost reads them; NaN stays missing whatever ``missing`` is."""
+        missing = self._missing_value()
+        if not np.isnan(missing):
+            hit = X == missing
+            if hit.any():
+                X = np.where(hit, np.nan, X)
+        if np.isinf(missing) and np.isinf(X).any():
+            raise ValueError(f"Input X contains infinity other than missing={missing!r}.")
+        return X
+
+    def _check_xgboost_options(self):
+        """Options XGBoost has that name a method or device this library does not have:
+        a clear error instead of a silently different model."""
+        method = "hist" if self.tree_method is None else self.tree_method
+        if method in ("exact", "approx", "gpu_hist"):
+            raise ValueError(
+                f"tree_method={method!r} is not available: this library grows every tree "
+                f"from feature histograms (XGBoost's tree_method='hist', its default), with "
+                f"up to max_bin bins per feature computed once before training. 'exact' "
+                f"scans every distinct value and 'approx' rebuilds the bins every round; "
+                f"both are slower, and with max_bin=256 bins histogram growth usually fits "
+                f"models as accurate. Use tree_method='hist' (or 'auto').")
+        if method not in TREE_METHODS:
+            raise ValueError(f"tree_method must be one of {TREE_METHODS}, got {method!r}.")
+        device = "cpu" if self.device is None else self.device
+        if device != "cpu":
+            raise ValueError(
+                f"device={device!r} is not available: this library trains and predicts "
+                f"on the CPU only (compiled numba kernels, threads set by n_jobs); use "
+                f"device='cpu'.")
+        try:
+            check_quantile_alpha(self.quantile_alpha)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"quantile_alpha: {exc}") from None
+
+    def _check_base_margin(self, base_margin, n_rows, n_outputs, name):
+        """``base_margin`` as an (n_rows, n_outputs) float array (XGBoost's shapes: (n,)
+        for one output, (n, K) or flat (n * K,) for K)."""
+        if base_margin is None:
+            return None
+        margin = check_array(base_margin, ensure_2d=False, dtype=np.float64,
+                             input_name=name)
+        if margin.size != n_rows * n_outputs or (margin.ndim == 2
+                                                 and margin.shape != (n_rows, n_outputs)):
+            raise ValueError(f"{name} must have shape ({n_rows},)"
+                             f"{'' if n_outputs == 1 else f' or ({n_rows}, {n_outputs})'} "
+                             f"(one margin per row and output), got shape {margin.shape}.")
+        # A copy: predictions are accumulated into it.
+        return np.array(margin.reshape(n_rows, n_outputs), dtype=np.float64, order="C")
+
+    def _validate_eval_set(self, eval_set, sample_weight_eval_set, base_margin_eval_set=None,
+                           n_outputs=1):
         if eval_set is None:
             if sample_weight_eval_set is not None:
                 raise ValueError("sample_weight_eval_set is given but eval_set is not.")
+            if base_margin_eval_set is not None:
+                raise ValueError("base_margin_eval_set is given but eval_set is not.")
             return []
         if not isinstance(eval_set, list | tuple) or not all(
             isinstance(pair, list | tuple) and len(pair) == 2 for pair in eval_set
@@ -185,6 +278,11 @@ class _BaseGradientBoosting(BaseEstimator):
             raise ValueError(
                 f"sample_weight_eval_set has {len(sample_weight_eval_set)} entries but "
                 f"eval_set has {len(eval_set)}; give one weight array (or None) per set."
+            )
+        if base_margin_eval_set is not None and len(base_margin_eval_set) != len(eval_set):
+            raise ValueError(
+                f"base_margin_eval_set has {len(base_margin_eval_set)} entries but eval_set "
+                f"has {len(eval_set)}; give one margin array (or None) per set."
             )
         evals = []
         for i, (X_eval, y_eval) in enumerate(eval_set):
@@ -197,7 +295,10 @@ class _BaseGradientBoosting(BaseEstimator):
             w = None if sample_weight_eval_set is None else sample_weight_eval_set[i]
             if w is not None:
                 w = _check_sample_weight(w, X_eval, ensure_non_negative=True)
-            evals.append(EvalSet(f"validation_{i}", X_eval, y_eval, w))
+            margin = None if base_margin_eval_set is None else self._check_base_margin(
+                base_margin_eval_set[i], X_eval.shape[0], n_outputs,
+                f"base_margin_eval_set[{i}]")
+            evals.append(EvalSet(f"validation_{i}", X_eval, y_eval, w, base_margin=margin))
         return evals
 
     def _make_objective(self, n_classes=None):
@@ -206,6 +307,9 @@ class _BaseGradientBoosting(BaseEstimator):
             quantile_alpha=self.quantile_alpha,
             tweedie_variance_power=self.tweedie_variance_power, n_classes=n_classes,
             max_delta_step=self.max_delta_step,
+            scale_pos_weight=1.0 if self.scale_pos_weight is None else self.scale_pos_weight,
+            aft_loss_distribution=self.aft_loss_distribution,
+            aft_loss_distribution_scale=self.aft_loss_distribution_scale,
         )
 
     def _make_metrics(self, objective):
@@ -216,34 +320,53 @@ class _BaseGradientBoosting(BaseEstimator):
             specs = [specs]
         return [make_metric(s, quantile_alpha=self.quantile_alpha,
                             tweedie_variance_power=self.tweedie_variance_power,
-                            huber_slope=self.huber_slope) for s in specs]
+                            huber_slope=self.huber_slope,
+                            aft_loss_distribution=self.aft_loss_distribution,
+                            aft_loss_distribution_scale=self.aft_loss_distribution_scale)
+                for s in specs]
 
     def _metric_higher_is_better(self, name):
         return self._metric_direction.get(name, False)
 
     # ------------------------------------------------------------------ fitting
     @fits_aside
-    def fit(self, X, y, *, sample_weight=None, eval_set=None, sample_weight_eval_set=None,
-            verbose=False, xgb_model=None, feature_weights=None):
+    def fit(self, X, y, *, sample_weight=None, base_margin=None, eval_set=None,
+            sample_weight_eval_set=None, base_margin_eval_set=None, verbose=False,
+            xgb_model=None, y_lower_bound=None, y_upper_bound=None, feature_weights=None):
         """Fit the gradient boosted trees.
 
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
-            Numeric features; NaN marks a missing value.
+            Numeric features; NaN (and any value equal to ``missing``) marks a missing
+            value.
         y : array-like of shape (n_samples,)
-            Target values (class labels of any type for the classifier).
+            Target values (class labels of any type for the classifier). For
+            ``survival:cox``, event times, negative for censored ones; for
+            ``survival:aft``, observed times, or None when ``y_lower_bound`` and
+            ``y_upper_bound`` are given.
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weights of the rows.
+        base_margin : array-like of shape (n_samples,) or (n_samples, n_outputs), optional
+            Each row's starting raw margin (XGBoost's ``base_margin``), in place of the
+            global starting margin while training; the fitted model still starts from
+            ``base_score`` (or its estimate) when :meth:`predict` gets no ``base_margin``.
         eval_set : list of (X, y) pairs, optional
             Data sets evaluated after every round (``validation_0``, ...); early stopping
             watches the last one.
         sample_weight_eval_set : list of array-like or None, optional
             Weights of the ``eval_set`` rows.
+        base_margin_eval_set : list of array-like or None, optional
+            Starting margins of the ``eval_set`` rows.
         verbose : bool or int, default=False
             Print the evaluation metrics every round (True) or every ``verbose`` rounds.
         xgb_model : fitted estimator of the same class, optional
             Continue training from its trees (its binning is reused).
+        y_lower_bound, y_upper_bound : array-like of shape (n_samples,), optional
+            Interval labels of ``survival:aft`` (XGBoost's ``label_lower_bound`` and
+            ``label_upper_bound``): equal bounds for an observed time, ``inf`` upper bound
+            for a right-censored one, 0 lower bound for a left-censored one. Default both
+            ``y``.
         feature_weights : array-like of shape (n_features,), optional
             Non-negative weights of the features in column sampling (``colsample_by*``):
             each sample draws features without replacement in proportion to them, as
@@ -254,23 +377,56 @@ class _BaseGradientBoosting(BaseEstimator):
         self
         """
         self._validate_params()
+        self._check_xgboost_options()
+        with warnings.catch_warnings():
+            if self.verbosity == 0:
+                # XGBoost's verbosity=0: silent, warnings included.
+                warnings.simplefilter("ignore")
+            return self._fit(X, y, sample_weight, base_margin, eval_set,
+                             sample_weight_eval_set, base_margin_eval_set, verbose, xgb_model,
+                             y_lower_bound, y_upper_bound)
+
+    def _fit(self, X, y, sample_weight, base_margin, eval_set, sample_weight_eval_set,
+             base_margin_eval_set, verbose, xgb_model, y_lower_bound, y_upper_bound):
+        survival_aft = self.objective == "survival:aft"
+        if (y_lower_bound is None) != (y_upper_bound is None):
+            raise ValueError("y_lower_bound and y_upper_bound go together; give both.")
+        if y_lower_bound is not None and not survival_aft:
+            raise ValueError("y_lower_bound and y_upper_bound are the interval labels of "
+                             "objective='survival:aft'; other objectives take y.")
+        if y is None and y_lower_bound is not None:
+            y = y_lower_bound  # the lower bounds stand in for y in the shape checks
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32],
-                             accept_sparse=["csr", "csc"], ensure_all_finite="allow-nan",
+                             accept_sparse=["csr", "csc"],
+                             ensure_all_finite=self._finite_rule(),
                              y_numeric=isinstance(self, RegressorMixin))
         if hasattr(X, "toarray"):
             X = X.toarray()
-        X = np.ascontiguousarray(X)
+        X = self._mark_missing(np.ascontiguousarray(X))
         y = self._encode_y(y, fitting=True)
+        if survival_aft:
+            y = self._interval_labels(y, y_lower_bound, y_upper_bound)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
             if not sample_weight.sum() > 0:
                 raise ValueError("sample_weight must have a positive sum.")
         objective = self._make_objective(getattr(self, "n_classes_", None))
         objective.validate_target(y)
-        _check_magnitudes(y, sample_weight, isinstance(self, RegressorMixin))
+        spw = 1.0 if self.scale_pos_weight is None else self.scale_pos_weight
+        if spw != 1.0 and objective.name not in SCALE_POS_WEIGHT_OBJECTIVES:
+            warnings.warn(f"scale_pos_weight={spw!r} is ignored by objective "
+                          f"{objective.name!r}; it weighs the positive rows of "
+                          f"{', '.join(SCALE_POS_WEIGHT_OBJECTIVES)} only.", UserWarning,
+                          stacklevel=3)
+        _check_magnitudes(y[:, 0] if y.ndim == 2 else y, sample_weight,
+                          isinstance(self, RegressorMixin))
+        n_outputs = objective.n_outputs(getattr(self, "n_classes_", 1))
+        base_margin = self._check_base_margin(base_margin, X.shape[0], n_outputs,
+                                              "base_margin")
         metrics = self._make_metrics(objective)
         self._metric_direction = {m.name: m.higher_is_better for m in metrics}
-        evals = self._validate_eval_set(eval_set, sample_weight_eval_set)
+        evals = self._validate_eval_set(eval_set, sample_weight_eval_set,
+                                        base_margin_eval_set, n_outputs)
         callbacks = self._make_callbacks(verbose, evals)
 
         rng = np.random.default_rng(check_random_state(self.random_state).randint(2**31 - 1))
@@ -282,7 +438,7 @@ class _BaseGradientBoosting(BaseEstimator):
                 bin_seed = _DEFAULT_BINNING_SEED
             bin_mapper = BinMapper(self.max_bin, _BINNING_SUBSAMPLE, bin_seed)
             base = self._base_margin(objective, y, sample_weight)
-            booster = Booster(base)
+            booster = Booster(base, self._num_parallel_tree())
         max_delta_step = self.max_delta_step
         if max_delta_step is None:
             # XGBoost's default keeps Poisson's exp link from overshooting early on.
@@ -292,6 +448,7 @@ class _BaseGradientBoosting(BaseEstimator):
         params = BoostingParams(
             n_estimators=self.n_estimators, subsample=self.subsample,
             colsample_bytree=self.colsample_bytree,
+            num_parallel_tree=self._num_parallel_tree(),
             growth=GrowthParams(
                 max_depth=self.max_depth, max_leaves=self.max_leaves,
                 grow_policy=self.grow_policy, learning_rate=self.learning_rate,
@@ -320,10 +477,29 @@ class _BaseGradientBoosting(BaseEstimator):
             self._booster = booster
             self.evals_result_ = train(
                 self, booster, X, X_binned, bin_mapper, y, sample_weight, objective, params,
-                rng, evals, metrics, callbacks,
+                rng, evals, metrics, callbacks, base_margin=base_margin,
             )
+            objective.end_training()
         self.n_iterations_ = booster.n_rounds
         return self
+
+    def _num_parallel_tree(self):
+        return 1 if self.num_parallel_tree is None else int(self.num_parallel_tree)
+
+    def _interval_labels(self, y, y_lower_bound, y_upper_bound):
+        """survival:aft's targets as (n, 2) bounds (both ``y`` without explicit ones)."""
+        if y_lower_bound is None:
+            return np.column_stack([y, y])
+        bounds = []
+        for name, values in (("y_lower_bound", y_lower_bound),
+                             ("y_upper_bound", y_upper_bound)):
+            values = check_array(values, ensure_2d=False, dtype=np.float64,
+                                 ensure_all_finite=False, input_name=name).reshape(-1)
+            if values.shape[0] != y.shape[0]:
+                raise ValueError(f"{name} has {values.shape[0]} entries but X has "
+                                 f"{y.shape[0]} rows.")
+            bounds.append(values)
+        return np.column_stack(bounds)
 
     def _make_callbacks(self, verbose, evals):
         callbacks = list(self.callbacks or [])
@@ -356,7 +532,12 @@ class _BaseGradientBoosting(BaseEstimator):
         if model.n_features_in_ != self.n_features_in_:
             raise ValueError(f"xgb_model was fitted on {model.n_features_in_} features, "
                              f"X has {self.n_features_in_}.")
-        booster = Booster(model._booster.base_margin)
+        if model._booster.num_parallel_tree != self._num_parallel_tree():
+            raise ValueError(f"xgb_model grows {model._booster.num_parallel_tree} trees per "
+                             f"output and round, this estimator's num_parallel_tree is "
+                             f"{self._num_parallel_tree()}; continued training needs the "
+                             f"same.")
+        booster = Booster(model._booster.base_margin, model._booster.num_parallel_tree)
         booster.append(list(model._booster.trees))
         return booster, model._bin_mapper
 
@@ -372,12 +553,15 @@ class _BaseGradientBoosting(BaseEstimator):
             return 0, self.best_iteration + 1
         return 0, self.n_iterations_
 
-    def _raw(self, X, iteration_range):
+    def _raw(self, X, iteration_range, base_margin=None):
         if "n_iterations_" not in self.__dict__:  # cheaper than check_is_fitted's scan
             check_is_fitted(self)
         X = self._validate_X(X, reset=False)
+        out = self._check_base_margin(base_margin, X.shape[0], self._booster.n_outputs,
+                                      "base_margin")
         with threads(self.n_jobs):
-            return self._booster.predict_raw(X, self._default_iteration_range(iteration_range))
+            return self._booster.predict_raw(X, self._default_iteration_range(iteration_range),
+                                             out=out)
 
     @reads_snapshot
     def apply(self, X, iteration_range=None):
@@ -412,7 +596,8 @@ class _BaseGradientBoosting(BaseEstimator):
         trees = [(t.feature, t.threshold, t.default_left, t.left, t.right, t.value, t.cover)
                  for t in booster.trees[start:stop]]
         K = booster.n_outputs
-        explainer = TreeExplainer(trees, [i % K for i in range(len(trees))], K)
+        explainer = TreeExplainer(trees, [booster.output_of(start + i)
+                                          for i in range(len(trees))], K)
         F = self.n_features_in_
         with threads(self.n_jobs):
             if interactions:
@@ -610,6 +795,11 @@ class _BaseGradientBoosting(BaseEstimator):
                              "the callable is code, which the JSON format never stores.")
         params = {k: v for k, v in self.get_params().items()
                   if k not in ("callbacks", "eval_metric") and not callable(v)}
+        # JSON has no NaN or infinity: those values of `missing` are written as strings.
+        if params.get("missing") is not None and not np.isfinite(params["missing"]):
+            params["missing"] = str(float(params["missing"]))
+        if isinstance(params.get("quantile_alpha"), list | tuple | np.ndarray):
+            params["quantile_alpha"] = [float(a) for a in params["quantile_alpha"]]
         doc = {
             "format": MODEL_FORMAT,
             "version": MODEL_FORMAT_VERSION,
@@ -655,8 +845,14 @@ class _BaseGradientBoosting(BaseEstimator):
         # This runs on a staging copy (see ensembles._fitstate), so a rejected file leaves
         # the estimator itself untouched.
         try:
-            self.set_params(**doc["params"])
+            params = dict(doc["params"])
+            if params.get("missing") in ("nan", "inf", "-inf"):
+                # np.nan itself, the default, so that get_params compares equal.
+                params["missing"] = (np.nan if params["missing"] == "nan"
+                                     else float(params["missing"]))
+            self.set_params(**params)
             self._validate_params()
+            self._check_xgboost_options()
             effective_n_jobs(self.n_jobs)  # a model that could not predict is refused now
             self.n_features_in_ = doc["n_features_in"]
             if doc["feature_names_in"] is not None:
@@ -665,6 +861,10 @@ class _BaseGradientBoosting(BaseEstimator):
             self._objective = self._make_objective(getattr(self, "n_classes_", None))
         except (TypeError, ValueError) as exc:
             fail(name, f"bad parameters ({exc})")
+        n_outputs = self._objective.n_outputs(getattr(self, "n_classes_", 1))
+        if doc["booster"].n_outputs != n_outputs:
+            fail(name, f"the objective needs {n_outputs} output(s) but booster.base_margin "
+                       f"has {doc['booster'].n_outputs}")
         if max(map(len, doc["bin_edges"]), default=0) > self.max_bin - 1:
             fail(name, f"bin_edges has more edges than max_bin={self.max_bin} allows")
         self._bin_mapper = BinMapper.from_edges(doc["bin_edges"], self.max_bin)
@@ -721,8 +921,10 @@ class GradientBoostingRegressor(RegressorMixin, _BaseGradientBoosting):
         up to 256 bins (256 only on features without missing values), two above.
     objective : str or callable, default="reg:squarederror"
         ``reg:squarederror``, ``reg:absoluteerror``, ``reg:pseudohubererror``,
-        ``reg:quantileerror``, ``count:poisson``, ``reg:gamma``, ``reg:tweedie``, or
-        ``objective(y_true, y_pred) -> (grad, hess)`` on raw margins.
+        ``reg:quantileerror``, ``reg:squaredlogerror``, ``reg:logistic``,
+        ``count:poisson``, ``reg:gamma``, ``reg:tweedie``, ``survival:cox``,
+        ``survival:aft``, or ``objective(y_true, y_pred) -> (grad, hess)`` on raw
+        margins.
     base_score : float, optional
         Starting prediction (in output space); estimated from the data when not given.
     eval_metric : str, list or callable, optional
@@ -734,8 +936,9 @@ class GradientBoostingRegressor(RegressorMixin, _BaseGradientBoosting):
         Called around every round.
     huber_slope : float, default=1
         Slope parameter of ``reg:pseudohubererror``.
-    quantile_alpha : float, default=0.5
-        Quantile of ``reg:quantileerror`` and the ``quantile`` metric.
+    quantile_alpha : float or list of float, default=0.5
+        Quantile of ``reg:quantileerror`` and the ``quantile`` metric; a list fits one
+        output per level, and ``predict`` returns one column per level.
     tweedie_variance_power : float, default=1.5
         Variance power of ``reg:tweedie``, in [1, 2).
     importance_type : str, default="gain"
@@ -744,6 +947,24 @@ class GradientBoostingRegressor(RegressorMixin, _BaseGradientBoosting):
         Threads; None or -1 uses all cores. Results do not depend on it.
     random_state : int, RandomState or None
         Seed of row and column sampling and of the binning subsample.
+    tree_method : {"hist", "auto"}, default="hist"
+        XGBoost's name of the growth method; both mean histogram growth, the only one
+        here (``"exact"`` and ``"approx"`` raise an error that says why).
+    device : {"cpu"}, default="cpu"
+        Where to train; other devices (``"cuda"``, ``"gpu"``) raise an error.
+    verbosity : int, default=1
+        XGBoost's levels 0 to 3; 0 silences the warnings of ``fit``.
+    missing : float, default=np.nan
+        A value read as missing in every ``X`` given to the model (NaN always is).
+    scale_pos_weight : float, default=1
+        Weight factor of the rows labelled 1 in the logistic objectives.
+    num_parallel_tree : int, default=1
+        Trees per output and round (boosted random forests), each with its own row and
+        column samples and ``learning_rate / num_parallel_tree``.
+    aft_loss_distribution : {"normal", "logistic", "extreme"}, default="normal"
+        Noise distribution of ``survival:aft`` and ``aft-nloglik``.
+    aft_loss_distribution_scale : float, default=1
+        Scale of that distribution.
     monotone_constraints : str, sequence of int or dict, optional
         XGBoost's monotone constraints: one direction per feature (1 increasing, -1
         decreasing, 0 free), as a sequence or a string such as ``"(1,0,-1)"``, or a dict
@@ -789,7 +1010,7 @@ class GradientBoostingRegressor(RegressorMixin, _BaseGradientBoosting):
 
     @reads_snapshot
     def predict(self, X, output_margin=False, iteration_range=None, *, pred_leaf=False,
-                pred_contribs=False, pred_interactions=False):
+                pred_contribs=False, pred_interactions=False, base_margin=None):
         """Predicted values, or raw margins, leaf indices or SHAP values.
 
         Parameters
@@ -797,6 +1018,8 @@ class GradientBoostingRegressor(RegressorMixin, _BaseGradientBoosting):
         X : array-like or sparse matrix of shape (n_samples, n_features)
         output_margin : bool, default=False
             Return the raw margin (before the objective's link) instead.
+        base_margin : array-like of shape (n_samples,) or (n_samples, n_outputs), optional
+            Each row's starting margin, in place of the model's (as in ``fit``).
         iteration_range : (int, int), optional
             Rounds ``[start, stop)`` to use; default all (the best ones after early
             stopping).
@@ -807,14 +1030,17 @@ class GradientBoostingRegressor(RegressorMixin, _BaseGradientBoosting):
 
         Returns
         -------
-        ndarray of shape (n_samples,), or the shape of the option's result
+        ndarray of shape (n_samples,), (n_samples, n_quantiles) for several
+        ``quantile_alpha``, or the shape of the option's result
         """
         special = self._predict_option(X, iteration_range, output_margin, pred_leaf,
                                        pred_contribs, pred_interactions)
         if special is not None:
             return special
-        raw = self._raw(X, iteration_range)
-        return raw[:, 0] if output_margin else self._objective.transform(raw)
+        raw = self._raw(X, iteration_range, base_margin)
+        if output_margin:
+            return raw[:, 0] if raw.shape[1] == 1 else raw
+        return self._objective.transform(raw)
 
     @reads_snapshot
     def staged_predict(self, X):
@@ -861,9 +1087,10 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
         missing values get a bin of their own on top. Binned data takes one byte per value
         up to 256 bins (256 only on features without missing values), two above.
     objective : str or callable, optional
-        ``"binary:logistic"`` (two classes, the default then), ``"multi:softprob"`` (more
-        classes, the default then), or ``objective(y_true, y_pred) -> (grad, hess)`` on
-        raw margins, after which a sigmoid or softmax gives the probabilities.
+        ``"binary:logistic"`` (two classes, the default then), ``"binary:logitraw"``,
+        ``"binary:hinge"``, ``"multi:softprob"`` (more classes, the default then),
+        ``"multi:softmax"``, or ``objective(y_true, y_pred) -> (grad, hess)`` on raw
+        margins, after which a sigmoid or softmax gives the probabilities.
     base_score : float, optional
         Starting probability (binary) or margin; estimated from the data when not given.
     eval_metric : str, list or callable, optional
@@ -883,6 +1110,24 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
         Threads; None or -1 uses all cores. Results do not depend on it.
     random_state : int, RandomState or None
         Seed of row and column sampling and of the binning subsample.
+    tree_method : {"hist", "auto"}, default="hist"
+        XGBoost's name of the growth method; both mean histogram growth, the only one
+        here (``"exact"`` and ``"approx"`` raise an error that says why).
+    device : {"cpu"}, default="cpu"
+        Where to train; other devices (``"cuda"``, ``"gpu"``) raise an error.
+    verbosity : int, default=1
+        XGBoost's levels 0 to 3; 0 silences the warnings of ``fit``.
+    missing : float, default=np.nan
+        A value read as missing in every ``X`` given to the model (NaN always is).
+    scale_pos_weight : float, default=1
+        Weight factor of the rows labelled 1 in the logistic objectives.
+    num_parallel_tree : int, default=1
+        Trees per output and round (boosted random forests), each with its own row and
+        column samples and ``learning_rate / num_parallel_tree``.
+    aft_loss_distribution : {"normal", "logistic", "extreme"}, default="normal"
+        Noise distribution of ``survival:aft`` and ``aft-nloglik``.
+    aft_loss_distribution_scale : float, default=1
+        Scale of that distribution.
     monotone_constraints : str, sequence of int or dict, optional
         XGBoost's monotone constraints: one direction per feature (1 increasing, -1
         decreasing, 0 free), as a sequence or a string such as ``"(1,0,-1)"``, or a dict
@@ -911,14 +1156,14 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
     def _objective_spec(self):
         if callable(self.objective):
             return self.objective
-        auto = "binary:logistic" if self.n_classes_ == 2 else "multi:softprob"
-        objective = self.objective or auto
+        family = BINARY_OBJECTIVES if self.n_classes_ == 2 else MULTICLASS_OBJECTIVES
+        objective = self.objective or family[0]
         if objective not in CLASSIFICATION_OBJECTIVES:
             raise ValueError(f"objective={objective!r} is not a classification objective; "
                              f"accepted: {', '.join(CLASSIFICATION_OBJECTIVES)} or a callable.")
-        if objective != auto:
+        if objective not in family:
             raise ValueError(f"objective={objective!r} does not fit {self.n_classes_} classes; "
-                             f"use {auto!r}.")
+                             f"use one of {', '.join(family)}.")
         return objective
 
     def _encode_y(self, y, fitting):
@@ -944,12 +1189,17 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
         self.n_classes_ = len(self.classes_)
 
     @reads_snapshot
-    def predict_proba(self, X, iteration_range=None):
-        """Class probabilities, shape (n_samples, n_classes)."""
-        return self._proba(self._raw(X, iteration_range))
+    def predict_proba(self, X, iteration_range=None, *, base_margin=None):
+        """Class probabilities, shape (n_samples, n_classes).
+
+        ``base_margin`` gives each row's starting margins, as in :meth:`fit`. For
+        ``binary:hinge`` the probabilities are the predicted labels (0 or 1), as in
+        XGBoost; for ``binary:logitraw`` the sigmoid of the margins.
+        """
+        return self._proba(self._raw(X, iteration_range, base_margin))
 
     def _proba(self, raw):
-        p = self._objective.transform(raw)
+        p = self._objective.eval_transform(raw)
         if p.ndim == 1:
             out = np.empty((p.shape[0], 2))
             out[:, 1] = p
@@ -959,7 +1209,7 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
 
     @reads_snapshot
     def predict(self, X, output_margin=False, iteration_range=None, *, pred_leaf=False,
-                pred_contribs=False, pred_interactions=False):
+                pred_contribs=False, pred_interactions=False, base_margin=None):
         """Predicted class labels, or raw margins, leaf indices or SHAP values.
 
         Parameters
@@ -968,6 +1218,8 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
         output_margin : bool, default=False
             Return the raw margins (log-odds of the positive class for two classes, one
             column per class otherwise) instead.
+        base_margin : array-like of shape (n_samples,) or (n_samples, n_classes), optional
+            Each row's starting margins, in place of the model's (as in ``fit``).
         iteration_range : (int, int), optional
             Rounds ``[start, stop)`` to use; default all (the best ones after early
             stopping).
@@ -984,7 +1236,7 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
                                        pred_contribs, pred_interactions)
         if special is not None:
             return special
-        raw = self._raw(X, iteration_range)
+        raw = self._raw(X, iteration_range, base_margin)
         if output_margin:
             return raw[:, 0] if raw.shape[1] == 1 else raw
         return self.classes_[np.argmax(self._proba(raw), axis=1)]

@@ -164,9 +164,12 @@ def _pseudo_huber(slope):
 
 
 def _pinball(alpha):
+    alphas = np.atleast_1d(np.asarray(alpha, dtype=np.float64))
+
     def loss(y, p):
-        diff = y - p
-        return np.where(diff >= 0, alpha * diff, (alpha - 1.0) * diff)
+        # Several levels: one prediction column each, averaged over the levels (XGBoost's).
+        diff = y[:, None] - p.reshape(p.shape[0], -1)
+        return np.where(diff >= 0, alphas * diff, (alphas - 1.0) * diff).mean(axis=1)
 
     return loss
 
@@ -249,6 +252,111 @@ class _AUC(Metric):
         return total / weight_sum if weight_sum > 0 else np.nan
 
 
+def _binary_aucpr(positive, score, w):
+    """Weighted area under the precision-recall curve, XGBoost's way: points at every
+    distinct score (highest first), precision interpolated between them as the
+    true/false-positive counts change linearly (Davis and Goadrich), so tied scores are
+    one step. ``nan`` when the positives or negatives have zero total weight."""
+    total_pos = float(np.dot(w, positive))
+    total_neg = float(np.dot(w, 1.0 - positive))
+    if not (total_pos > 0 and total_neg > 0):
+        return np.nan
+    unique, inverse = np.unique(score, return_inverse=True)
+    tp = np.cumsum(np.bincount(inverse, weights=w * positive, minlength=unique.size)[::-1])
+    fp = np.cumsum(np.bincount(inverse, weights=w * (1.0 - positive),
+                               minlength=unique.size)[::-1])
+    tp_prev = np.concatenate(([0.0], tp[:-1]))
+    fp_prev = np.concatenate(([0.0], fp[:-1]))
+    recall, recall_prev = tp / total_pos, tp_prev / total_pos
+    flat = tp == tp_prev
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = np.where(flat, 0.0, (fp - fp_prev) / np.where(flat, 1.0, tp - tp_prev))
+        a = np.where(flat, 1.0, 1.0 + h)
+        b = np.where(flat, 0.0, (fp_prev - h * tp_prev) / total_pos)
+        curved = (recall - recall_prev
+                  - b / a * (np.log(a * recall + b) - np.log(a * recall_prev + b))) / a
+    area = np.where(b != 0.0, curved, (recall - recall_prev) / a)
+    return float(np.sum(area))
+
+
+class _AUCPR(Metric):
+    _pred_ndim = None
+
+    def __init__(self):
+        super().__init__("aucpr", higher_is_better=True)
+
+    def _evaluate(self, y, pred, w):
+        w = np.ones(y.shape[0]) if w is None else w
+        if pred.ndim == 1:
+            return _binary_aucpr(y, pred, w)
+        if pred.ndim != 2:
+            raise ValueError(f"metric 'aucpr' expects 1-D or 2-D predictions, got "
+                             f"{pred.shape}.")
+        # Multiclass: the plain mean of the one-vs-rest areas of the classes present
+        # (XGBoost's average for this metric).
+        labels = _class_indices(self.name, y, pred.shape[1])
+        areas = [_binary_aucpr((labels == k).astype(np.float64), pred[:, k], w)
+                 for k in range(pred.shape[1])]
+        areas = [a for a in areas if not np.isnan(a)]
+        return float(np.mean(areas)) if areas else np.nan
+
+
+def _squared_log_error(y, p):
+    return (np.log1p(p) - np.log1p(y)) ** 2
+
+
+class _CoxNLogLik(Metric):
+    """``cox-nloglik``: negative partial log-likelihood per event, from the hazard ratios
+    (predictions), Breslow's ties; unweighted, as in XGBoost."""
+
+    def __init__(self):
+        super().__init__("cox-nloglik")
+
+    def _evaluate(self, y, pred, w):
+        time = np.abs(y)
+        order = np.argsort(time, kind="stable")
+        t, e = time[order], pred[order]
+        event = y[order] > 0
+        if not event.any():
+            return np.nan
+        risk = np.cumsum(e[::-1])[::-1][np.searchsorted(t, t, side="left")]
+        with np.errstate(divide="ignore"):
+            loss = -(np.log(e[event]) - np.log(risk[event]))
+        return float(loss.sum() / event.sum())
+
+
+class _SurvivalMetric(Metric):
+    """A metric of interval labels: ``y`` of shape (n, 2) holds (lower, upper) bounds
+    of the event time, or (n,) observed times; ``pred`` is the predicted time."""
+
+    def __init__(self, name, row_value, higher_is_better=False):
+        super().__init__(name, higher_is_better)
+        self._row_value = row_value
+
+    def __call__(self, y, pred, sample_weight=None):
+        from .objectives import AFTObjective
+
+        lower, upper = AFTObjective.bounds(y)
+        _, pred, w = _check_inputs(self.name, lower, pred, sample_weight, 1)
+        return float(_mean(self._row_value(np.c_[lower, upper], pred), w))
+
+
+def _aft_nloglik(distribution, scale):
+    from .objectives import AFTObjective
+
+    objective = AFTObjective(distribution, scale)
+
+    def value(bounds, pred):
+        with np.errstate(divide="ignore"):
+            return objective.loss(bounds, np.log(pred))
+
+    return value
+
+
+def _interval_accuracy(bounds, pred):
+    return ((pred >= bounds[:, 0]) & (pred <= bounds[:, 1])).astype(np.float64)
+
+
 class _CallableMetric(Metric):
     """A user function ``metric(y_true, y_pred, sample_weight=None) -> float``."""
 
@@ -287,6 +395,11 @@ _NAMES = (
     "tweedie-nloglik",
     "tweedie-nloglik@<rho>",
     "quantile",
+    "aucpr",
+    "rmsle",
+    "cox-nloglik",
+    "aft-nloglik",
+    "interval-regression-accuracy",
 )
 
 
@@ -305,7 +418,8 @@ def _check_tweedie_power(value, what):
     return float(value)
 
 
-def make_metric(spec, *, quantile_alpha=0.5, tweedie_variance_power=1.5, huber_slope=1.0):
+def make_metric(spec, *, quantile_alpha=0.5, tweedie_variance_power=1.5, huber_slope=1.0,
+                aft_loss_distribution="normal", aft_loss_distribution_scale=1.0):
     """Build a :class:`Metric` from an XGBoost metric name or a callable.
 
     Parameters
@@ -315,7 +429,12 @@ def make_metric(spec, *, quantile_alpha=0.5, tweedie_variance_power=1.5, huber_s
         ``error`` or ``error@t`` (threshold ``t`` on the probability, default 0.5), ``auc``
         (binary, or one-vs-rest weighted by class prevalence for (n, K) predictions),
         ``mlogloss``, ``merror``, ``poisson-nloglik``, ``gamma-nloglik``,
-        ``tweedie-nloglik`` or ``tweedie-nloglik@rho``, ``quantile`` (pinball loss);
+        ``tweedie-nloglik`` or ``tweedie-nloglik@rho``, ``quantile`` (pinball loss,
+        averaged over the levels when there are several), ``aucpr`` (area under the
+        precision-recall curve, XGBoost's interpolation), ``rmsle`` (root mean squared
+        log error), ``cox-nloglik`` (Cox partial likelihood per event), ``aft-nloglik``
+        (AFT loss) and ``interval-regression-accuracy`` (share of predicted times inside
+        their label intervals);
         a function ``spec(y_true, y_pred, sample_weight=None) -> float``, named after its
         ``__name__`` and minimised unless it has an attribute ``higher_is_better = True``;
         or a :class:`Metric`, returned unchanged.
@@ -325,6 +444,8 @@ def make_metric(spec, *, quantile_alpha=0.5, tweedie_variance_power=1.5, huber_s
         Power of ``tweedie-nloglik`` when the name carries none, in [1, 2).
     huber_slope : float, default=1.0
         Slope of ``mphe``, > 0.
+    aft_loss_distribution, aft_loss_distribution_scale : str, float
+        Distribution and scale of ``aft-nloglik``.
 
     Returns
     -------
@@ -350,6 +471,13 @@ def make_metric(spec, *, quantile_alpha=0.5, tweedie_variance_power=1.5, huber_s
         "merror": _MultiError,
         "poisson-nloglik": lambda: _RowMetric("poisson-nloglik", _poisson_nloglik),
         "gamma-nloglik": lambda: _RowMetric("gamma-nloglik", _gamma_nloglik),
+        "aucpr": _AUCPR,
+        "rmsle": lambda: _RowMetric("rmsle", _squared_log_error, final=np.sqrt),
+        "cox-nloglik": _CoxNLogLik,
+        "aft-nloglik": lambda: _SurvivalMetric(
+            "aft-nloglik", _aft_nloglik(aft_loss_distribution, aft_loss_distribution_scale)),
+        "interval-regression-accuracy": lambda: _SurvivalMetric(
+            "interval-regression-accuracy", _interval_accuracy, higher_is_better=True),
     }
     if base in simple and not at:
         return simple[base]()
@@ -364,13 +492,12 @@ def make_metric(spec, *, quantile_alpha=0.5, tweedie_variance_power=1.5, huber_s
             rho = _check_tweedie_power(tweedie_variance_power, "tweedie_variance_power")
         return _RowMetric(f"tweedie-nloglik@{rho:g}", _tweedie_nloglik(rho))
     if base == "quantile" and not at:
-        if (
-            isinstance(quantile_alpha, bool)
-            or not isinstance(quantile_alpha, Real)
-            or not (0.0 < quantile_alpha < 1.0)
-        ):
-            raise ValueError(f"quantile_alpha must be in (0, 1), got {quantile_alpha!r}.")
-        return _RowMetric("quantile", _pinball(float(quantile_alpha)))
+        from .objectives import check_quantile_alpha
+
+        alpha = check_quantile_alpha(quantile_alpha)
+        # Several levels: one column each (or one column for a one-level list).
+        return _RowMetric("quantile", _pinball(alpha),
+                          pred_ndim=None if isinstance(alpha, tuple) else 1)
     if base == "mphe" and not at:
         if (
             isinstance(huber_slope, bool)

@@ -11,10 +11,12 @@ whole training set, and every formula is a handful of vectorised array operation
 compiled kernel would not speed up meaningfully.
 """
 
+import math
 from numbers import Real
 
 import numpy as np
 from numba import njit
+from scipy.special import erf as _erf
 
 # Before this module defines kernels: on read-only installs this gives numba a cache
 # location (see ensembles._engine._numba_cache).
@@ -174,12 +176,18 @@ class Objective:
         When not ``None``, the booster replaces each new leaf value by the weighted
         ``refresh_quantile``-quantile of the residuals ``y - transform(raw)`` of the rows in
         that leaf, because the Newton step of a piecewise linear loss (hessian 1) is not its
-        minimiser.
+        minimiser. An array holds one level per output (several quantiles at once).
+    rowwise : bool
+        Whether each row's derivatives depend on that row only (not so for
+        ``survival:cox``).
     """
 
     name = ""
     default_metric = "rmse"
     refresh_quantile = None
+    # Whether row i's derivatives depend on row i alone, so that the booster may compute
+    # them on blocks of rows in parallel (survival:cox's risk sets span all rows).
+    rowwise = True
 
     def n_outputs(self, n_classes):
         """Number of margins per sample (columns of ``raw``).
@@ -281,6 +289,24 @@ class Objective:
         raw = np.asarray(raw, dtype=np.float64)
         return self._inverse_link(raw.reshape(raw.shape[0], -1)[:, 0])
 
+    def eval_transform(self, raw):
+        """Predictions that metrics score and that a classifier's ``predict_proba`` builds
+        on; :meth:`transform` except where that gives no probability (``binary:logitraw``).
+
+        Parameters
+        ----------
+        raw : ndarray of shape (n, n_outputs)
+
+        Returns
+        -------
+        ndarray of shape (n,) or (n, n_outputs)
+        """
+        return self.transform(raw)
+
+    def end_training(self):
+        """Drop what was kept between rounds (nothing, except for ``survival:cox``); the
+        fitted estimator keeps its objective to predict."""
+
     def __repr__(self):
         return f"{type(self).__name__}(name={self.name!r})"
 
@@ -371,26 +397,59 @@ class PseudoHuberObjective(Objective):
 
 
 class QuantileObjective(Objective):
-    r"""``reg:quantileerror``: pinball loss at level :math:`\alpha`.
+    r"""``reg:quantileerror``: pinball loss at level :math:`\alpha`, or at several levels.
 
     Loss :math:`\alpha (y - f)` when :math:`y \ge f`, else :math:`(1 - \alpha)(f - y)`;
     grad :math:`1 - \alpha` when :math:`f \ge y`, else :math:`-\alpha`; hess 1. Leaves are
     refreshed to the weighted :math:`\alpha`-quantile of the residuals.
+
+    With a sequence of levels the model has one output per level (one tree per level and
+    round, as XGBoost 2 grows them), each fitted with its own level and started from its
+    own weighted quantile of ``y``.
     """
 
     name = "reg:quantileerror"
     default_metric = "quantile"
 
     def __init__(self, quantile_alpha=0.5):
-        self.quantile_alpha = _check_real("quantile_alpha", quantile_alpha, low=0.0, high=1.0)
-        self.refresh_quantile = self.quantile_alpha
+        alphas = check_quantile_alpha(quantile_alpha)
+        self.quantile_alpha = alphas if isinstance(alphas, tuple) else float(alphas)
+        self._alphas = np.atleast_1d(np.asarray(alphas, dtype=np.float64))
+        self.refresh_quantile = (self.quantile_alpha if not isinstance(alphas, tuple)
+                                 else self._alphas)
 
-    def _grad_hess(self, y, f):
-        grad = np.where(f >= y, 1.0 - self.quantile_alpha, -self.quantile_alpha)
-        return grad, np.ones_like(f)
+    def n_outputs(self, n_classes):
+        return self._alphas.size
 
-    def _start(self, y, sample_weight):
-        return weighted_quantile(y, sample_weight, self.quantile_alpha)
+    def base_margin(self, y, sample_weight):
+        y = np.asarray(y, dtype=np.float64).reshape(-1)
+        return np.array([weighted_quantile(y, sample_weight, a) for a in self._alphas])
+
+    def _grad_hess_2d(self, y, raw):
+        grad = np.where(raw >= y[:, None], 1.0 - self._alphas, -self._alphas)
+        return grad, np.ones_like(raw)
+
+    def transform(self, raw):
+        raw = np.asarray(raw, dtype=np.float64)
+        raw = raw.reshape(raw.shape[0], -1)
+        return raw[:, 0].copy() if raw.shape[1] == 1 else raw.copy()
+
+
+def check_quantile_alpha(quantile_alpha):
+    """``quantile_alpha`` as a float in (0, 1), or a tuple of distinct such floats (several
+    quantiles at once, one output each in the given order); ValueError or TypeError
+    otherwise."""
+    if isinstance(quantile_alpha, (list, tuple, np.ndarray)):
+        values = np.asarray(quantile_alpha, dtype=object).reshape(-1)
+        if values.size == 0:
+            raise ValueError("quantile_alpha must hold at least one level, got an empty "
+                             "sequence.")
+        alphas = tuple(_check_real("quantile_alpha entries", v, low=0.0, high=1.0)
+                       for v in values)
+        if len(set(alphas)) != len(alphas):
+            raise ValueError(f"quantile_alpha levels must be distinct, got {list(alphas)!r}.")
+        return alphas
+    return _check_real("quantile_alpha", quantile_alpha, low=0.0, high=1.0)
 
 
 class _LogLinkObjective(Objective):
@@ -483,21 +542,33 @@ class LogisticObjective(Objective):
     r"""``binary:logistic``: log loss of :math:`p = \sigma(f)`; grad :math:`p - y`,
     hess :math:`\max(p (1 - p), 10^{-16})`.
 
-    Labels may be any value in [0, 1] (soft labels), as in XGBoost.
+    Labels may be any value in [0, 1] (soft labels), as in XGBoost. ``scale_pos_weight``
+    multiplies the weight of the rows labelled exactly 1 (both derivatives), as XGBoost
+    does; the starting margin is the logit of the mean label under those weights, the
+    best constant of the weighted loss.
     """
 
     name = "binary:logistic"
     default_metric = "logloss"
 
+    def __init__(self, scale_pos_weight=1.0):
+        self.scale_pos_weight = _check_real("scale_pos_weight", scale_pos_weight, low=0.0)
+
     def _check_target(self, y):
         if np.any((y < 0) | (y > 1)):
             raise ValueError(f"y must be in [0, 1] for objective {self.name!r}.")
+
+    def _positive_scale(self, y):
+        """Per-row factor of scale_pos_weight, or None when it is 1."""
+        if self.scale_pos_weight == 1.0:
+            return None
+        return np.where(y == 1.0, self.scale_pos_weight, 1.0)
 
     @staticmethod
     def _link(score):
         if not 0 < score < 1:
             raise ValueError(
-                f"base_score must be in (0, 1) for objective 'binary:logistic', got {score!r}."
+                f"base_score must be in (0, 1) for a logistic objective, got {score!r}."
             )
         return np.log(score) - np.log1p(-score)
 
@@ -507,11 +578,110 @@ class LogisticObjective(Objective):
 
     def _grad_hess(self, y, f):
         grad = _sigmoid(f)
-        return grad, _logistic_grad_hess(y, grad, _HESS_FLOOR)
+        hess = _logistic_grad_hess(y, grad, _HESS_FLOOR)
+        scale = self._positive_scale(y)
+        if scale is not None:
+            grad *= scale
+            hess *= scale
+        return grad, hess
 
     def _start(self, y, sample_weight):
+        scale = self._positive_scale(y)
+        if scale is not None:
+            sample_weight = _weights(sample_weight, y.shape[0]) * scale
         p = min(max(_weighted_mean(y, sample_weight), _START_EPS), 1.0 - _START_EPS)
         return float(np.log(p) - np.log1p(-p))
+
+
+class RegLogisticObjective(LogisticObjective):
+    r"""``reg:logistic``: the logistic loss for a target in [0, 1] (a regression of
+    probabilities); predictions are :math:`\sigma(f)`, the default metric is ``rmse``."""
+
+    name = "reg:logistic"
+    default_metric = "rmse"
+
+
+class LogitRawObjective(LogisticObjective):
+    r"""``binary:logitraw``: trained as ``binary:logistic``, but predictions are the raw
+    margins (log-odds) and ``base_score`` is given as a margin.
+
+    Metrics score the probabilities :math:`\sigma(f)` (XGBoost scores the raw margins,
+    so its ``logloss`` for this objective is not a log loss).
+    """
+
+    name = "binary:logitraw"
+
+    @staticmethod
+    def _link(score):
+        return score
+
+    @staticmethod
+    def _inverse_link(raw):
+        return raw.copy()
+
+    def eval_transform(self, raw):
+        raw = np.asarray(raw, dtype=np.float64)
+        return _sigmoid(raw.reshape(raw.shape[0], -1)[:, 0])
+
+
+# The smallest positive normal float32: XGBoost's hinge hessian where the loss is flat.
+_F32_TINY = float(np.finfo(np.float32).tiny)
+
+
+class HingeObjective(Objective):
+    r"""``binary:hinge``: :math:`\max(0, 1 - s f)` with :math:`s = 2y - 1`.
+
+    grad :math:`-s` and hess 1 where :math:`s f < 1`, else grad 0 and a hessian of the
+    smallest normal float32 (XGBoost's); predictions are the labels :math:`[f > 0]`. The
+    starting margin is XGBoost's: its Newton step from 0 is :math:`2\bar y - 1`, read as
+    a prediction, so 1 when the weighted mean label exceeds 1/2 and 0 otherwise.
+    """
+
+    name = "binary:hinge"
+    default_metric = "error"
+
+    def _check_target(self, y):
+        if np.any((y != 0) & (y != 1)):
+            raise ValueError(f"y must hold 0 and 1 for objective {self.name!r}.")
+
+    def _grad_hess(self, y, f):
+        s = 2.0 * y - 1.0
+        active = s * f < 1.0
+        return np.where(active, -s, 0.0), np.where(active, 1.0, _F32_TINY)
+
+    @staticmethod
+    def _inverse_link(raw):
+        return (raw > 0.0).astype(np.float64)
+
+    def _start(self, y, sample_weight):
+        return 1.0 if _weighted_mean(y, sample_weight) > 0.5 else 0.0
+
+
+class SquaredLogErrorObjective(Objective):
+    r"""``reg:squaredlogerror``: :math:`\frac12 (\log(1 + f) - \log(1 + y))^2`.
+
+    grad :math:`(\log(1 + f) - \log(1 + y)) / (1 + f)`, hess
+    :math:`\max((1 - \log(1 + f) + \log(1 + y)) / (1 + f)^2, 10^{-6})`, with :math:`f`
+    kept above :math:`-1 + 10^{-6}` (XGBoost's guards). The prediction is the margin; the
+    start is the best constant, :math:`\exp(\overline{\log(1 + y)}) - 1`. Labels must be
+    above -1.
+    """
+
+    name = "reg:squaredlogerror"
+    default_metric = "rmsle"
+
+    def _check_target(self, y):
+        if np.any(y <= -1):
+            raise ValueError(f"y must be greater than -1 for objective {self.name!r} "
+                             f"(log(1 + y) must exist).")
+
+    def _grad_hess(self, y, f):
+        f = np.maximum(f, -1.0 + 1e-6)
+        diff = np.log1p(f) - np.log1p(y)
+        return diff / (f + 1.0), np.maximum((1.0 - diff) / (f + 1.0) ** 2, 1e-6)
+
+    def _start(self, y, sample_weight):
+        return float(np.expm1(_weighted_mean(np.log1p(y), sample_weight)))
 
 
 def _check_class_labels(y, n_classes, name):
@@ -576,6 +746,314 @@ class SoftprobObjective(Objective):
 
     def transform(self, raw):
         return _softmax(np.asarray(raw, dtype=np.float64))
+
+
+class SoftmaxObjective(SoftprobObjective):
+    """``multi:softmax``: trained as ``multi:softprob``; XGBoost's booster then predicts
+    the class index, which a classifier's ``predict`` returns anyway, and
+    ``predict_proba`` gives the softmax of the margins (as XGBClassifier's does)."""
+
+    name = "multi:softmax"
+
+
+class CoxObjective(Objective):
+    r"""``survival:cox``: negative partial log-likelihood of proportional hazards.
+
+    A label :math:`y > 0` is an observed event at time :math:`y`; :math:`y < 0` is a
+    time :math:`-y` censored (still alive then). With rows in increasing order of
+    :math:`|y|` (stable, so ties keep the row order), hazard ratios
+    :math:`e_i = e^{f_i}` and risk sums :math:`R_i = \sum_{|y_j| \ge |y_i|} e_j`
+    (Breslow's ties), let :math:`r_i` and :math:`s_i` be the running sums of
+    :math:`1 / R_k` and :math:`1 / R_k^2` over the events :math:`k` up to row :math:`i`;
+    then grad :math:`e_i r_i - [y_i > 0]` and hess :math:`e_i r_i - e_i^2 s_i`, XGBoost's
+    formulas. Sample weights multiply a row's derivatives only (not the risk sums).
+    Predictions are hazard ratios :math:`e^f`; shifting every margin by a constant
+    changes nothing in the loss, so the starting margin is 0.
+    """
+
+    name = "survival:cox"
+    default_metric = "cox-nloglik"
+    rowwise = False
+
+    def _check_target(self, y):
+        if not np.any(y > 0):
+            raise ValueError("survival:cox needs at least one observed event (a positive "
+                             "label); negative labels are censored times.")
+
+    @staticmethod
+    def _link(score):
+        if score <= 0:
+            raise ValueError(f"base_score must be > 0 for survival:cox (a hazard ratio), "
+                             f"got {score!r}.")
+        return np.log(score)
+
+    @staticmethod
+    def _inverse_link(raw):
+        return _exp(raw)
+
+    _time_order = None
+
+    def _order(self, y):
+        """The stable order of |y|, where each row's tie group starts, and the events;
+        kept for the next round (the labels do not change during training)."""
+        cached = self._time_order
+        if cached is None or cached[0].shape != y.shape or not np.array_equal(cached[0], y):
+            order = np.argsort(np.abs(y), kind="stable")
+            t = np.abs(y)[order]
+            cached = (y.copy(), order, np.searchsorted(t, t, side="left"),
+                      (y[order] > 0).astype(np.float64))
+            self._time_order = cached
+        return cached[1:]
+
+    def end_training(self):
+        self._time_order = None
+
+    def _grad_hess(self, y, f):
+        order, first, event = self._order(y)
+        e = _exp(f[order])
+        # Risk sum of a row: all rows from the first of its tie group on.
+        suffix = np.cumsum(e[::-1])[::-1]
+        risk = suffix[first]
+        r = np.cumsum(event / risk)
+        s = np.cumsum(event / risk**2)
+        grad = np.empty_like(f)
+        hess = np.empty_like(f)
+        grad[order] = e * r - event
+        hess[order] = e * r - e * e * s
+        return grad, hess
+
+    def _start(self, y, sample_weight):
+        return 0.0
+
+
+AFT_DISTRIBUTIONS = ("normal", "logistic", "extreme")
+# XGBoost's bounds on the AFT derivatives and the smallest denominator it divides by.
+_AFT_GRAD_BOUND = 15.0
+_AFT_HESS_MIN = 1e-16
+_AFT_HESS_MAX = 15.0
+_AFT_EPS = 1e-12
+
+
+def _aft_density(distribution, z):
+    """pdf, cdf, pdf' and pdf'' of the standard ``distribution`` at ``z``."""
+    if distribution == "normal":
+        pdf = np.exp(-0.5 * z * z) / np.sqrt(2.0 * np.pi)
+        cdf = 0.5 * (1.0 + _erf(z / np.sqrt(2.0)))
+        return pdf, cdf, -z * pdf, (z * z - 1.0) * pdf
+    with np.errstate(over="ignore", invalid="ignore"):
+        w = np.exp(z)
+        if distribution == "logistic":
+            pdf = np.where(np.isinf(w * w), 0.0, w / (1.0 + w) ** 2)
+            cdf = np.where(np.isinf(w), 1.0, w / (1.0 + w))
+            d1 = np.where(np.isinf(w), 0.0, pdf * (1.0 - w) / (1.0 + w))
+            d2 = np.where(np.isinf(w * w), 0.0, pdf * (w * w - 4.0 * w + 1.0) / (1.0 + w) ** 2)
+            return pdf, cdf, d1, d2
+        # extreme: the minimum-extreme-value (Gumbel) law of log T.
+        pdf = np.where(np.isinf(w), 0.0, w * np.exp(-w))
+        cdf = -np.expm1(-w)
+        d1 = np.where(np.isinf(w), 0.0, (1.0 - w) * pdf)
+        d2 = np.where(np.isinf(w * w), 0.0, (w * w - 3.0 * w + 1.0) * pdf)
+        return pdf, cdf, d1, d2
+
+
+# Values XGBoost substitutes when a derivative's denominator underflows (the margin far
+# out), as (constant, multiple of 1 / sigma) for the gradient and (constant, multiple of
+# 1 / sigma^2) for the hessian, indexed [distribution, censoring, side]: distributions
+# normal, logistic, extreme; censoring uncensored, right, left, interval; side 0 when
+# z > 0 (an interval: either end's z), else 1.
+_AFT_GRAD_LIMITS = np.array([
+    [[(-15, 0), (15, 0)], [(-15, 0), (0, 0)], [(0, 0), (15, 0)], [(-15, 0), (15, 0)]],
+    [[(0, -1), (0, 1)], [(0, -1), (0, 0)], [(0, 0), (0, 1)], [(0, -1), (0, 1)]],
+    [[(-15, 0), (0, 1)], [(-15, 0), (0, 0)], [(0, 0), (0, 1)], [(-15, 0), (0, 1)]],
+], dtype=np.float64)
+_AFT_HESS_LIMITS = np.array([
+    [[(0, 1), (0, 1)], [(0, 1), (1e-16, 0)], [(1e-16, 0), (0, 1)], [(0, 1), (0, 1)]],
+    [[(1e-16, 0), (1e-16, 0)]] * 4,
+    [[(15, 0), (1e-16, 0)], [(15, 0), (1e-16, 0)], [(1e-16, 0), (1e-16, 0)],
+     [(15, 0), (1e-16, 0)]],
+], dtype=np.float64)
+_SQRT_2PI = float(np.sqrt(2.0 * np.pi))
+_SQRT_2 = float(np.sqrt(2.0))
+
+
+@njit(cache=True, nogil=True)
+def _aft_law(dist, z):
+    """pdf, cdf, pdf' and pdf'' of the standard law ``dist`` (0 normal, 1 logistic,
+    2 extreme) at ``z``, with XGBoost's values where exp(z) overflows."""
+    if dist == 0:
+        pdf = math.exp(-0.5 * z * z) / _SQRT_2PI
+        return pdf, 0.5 * (1.0 + math.erf(z / _SQRT_2)), -z * pdf, (z * z - 1.0) * pdf
+    w = math.exp(z)
+    huge = math.isinf(w) or math.isinf(w * w)
+    if dist == 1:
+        pdf = 0.0 if huge else w / ((1.0 + w) * (1.0 + w))
+        cdf = 1.0 if math.isinf(w) else w / (1.0 + w)
+        d1 = 0.0 if math.isinf(w) else pdf * (1.0 - w) / (1.0 + w)
+        d2 = 0.0 if huge else pdf * (w * w - 4.0 * w + 1.0) / ((1.0 + w) * (1.0 + w))
+        return pdf, cdf, d1, d2
+    # extreme: the minimum extreme value (Gumbel) law of log T
+    pdf = 0.0 if math.isinf(w) else w * math.exp(-w)
+    cdf = -math.expm1(-w)
+    d1 = 0.0 if math.isinf(w) else (1.0 - w) * pdf
+    d2 = 0.0 if huge else (w * w - 3.0 * w + 1.0) * pdf
+    return pdf, cdf, d1, d2
+
+
+@njit(cache=True, nogil=True)
+def _aft_grad_hess(lower, upper, f, sigma, dist, grad_limits, hess_limits, grad, hess):
+    """AFT derivatives of every row into ``grad`` and ``hess`` (XGBoost's formulas,
+    bounds and limits)."""
+    for i in range(f.size):
+        lo, up = lower[i], upper[i]
+        if lo == up:
+            censor = 0
+            z = (math.log(lo) - f[i]) / sigma
+            pdf, cdf, d1, d2 = _aft_law(dist, z)
+            g_num, g_den = d1, sigma * pdf
+            h_num = -(pdf * d2 - d1 * d1)
+            h_den = sigma * sigma * pdf * pdf
+            positive = z > 0.0
+        else:
+            censor = 3
+            z_u = 0.0
+            z_l = 0.0
+            pdf_u, cdf_u, d1_u = 0.0, 1.0, 0.0
+            pdf_l, cdf_l, d1_l = 0.0, 0.0, 0.0
+            if math.isinf(up):
+                censor = 1
+            else:
+                z_u = (math.log(up) - f[i]) / sigma
+                pdf_u, cdf_u, d1_u, _ = _aft_law(dist, z_u)
+            if lo <= 0.0:
+                censor = 2
+            else:
+                z_l = (math.log(lo) - f[i]) / sigma
+                pdf_l, cdf_l, d1_l, _ = _aft_law(dist, z_l)
+            cdf_diff = cdf_u - cdf_l
+            pdf_diff = pdf_u - pdf_l
+            g_num, g_den = pdf_diff, sigma * cdf_diff
+            h_num = -(cdf_diff * (d1_u - d1_l) - pdf_diff * pdf_diff)
+            h_den = g_den * g_den
+            positive = z_u > 0.0 or z_l > 0.0
+        side = 0 if positive else 1
+        g = g_num / g_den if g_den != 0.0 else math.copysign(math.inf, g_num) \
+            if g_num != 0.0 else math.nan
+        if g_den < _AFT_EPS and not math.isfinite(g):
+            g = grad_limits[dist, censor, side, 0] + grad_limits[dist, censor, side, 1] / sigma
+        h = h_num / h_den if h_den != 0.0 else math.copysign(math.inf, h_num) \
+            if h_num != 0.0 else math.nan
+        if h_den < _AFT_EPS and not math.isfinite(h):
+            h = (hess_limits[dist, censor, side, 0]
+                 + hess_limits[dist, censor, side, 1] / (sigma * sigma))
+        grad[i] = min(max(g, -_AFT_GRAD_BOUND), _AFT_GRAD_BOUND)
+        hess[i] = min(max(h, _AFT_HESS_MIN), _AFT_HESS_MAX)
+
+
+class AFTObjective(Objective):
+    r"""``survival:aft``: accelerated failure time, :math:`\log T = f + \sigma Z`.
+
+    Each label is an interval :math:`[l, u]` of the event time: :math:`l = u`
+    observed, :math:`u = \infty` right-censored, :math:`l = 0` left-censored; the
+    targets are passed as an array of shape (n, 2). The loss is
+    :math:`-\log(\mathrm{pdf}(z) / (\sigma y))` for an observed time
+    (:math:`z = (\log y - f) / \sigma`) and :math:`-\log(F(z_u) - F(z_l))` for an
+    interval, with :math:`Z` standard ``normal``, ``logistic`` or ``extreme`` (minimum
+    Gumbel) and :math:`\sigma` = ``aft_loss_distribution_scale``. Derivatives, their
+    bounds (:math:`|g| \le 15`, :math:`10^{-16} \le h \le 15`) and their limits where
+    the probability underflows are XGBoost's. Predictions are times :math:`e^f`.
+    """
+
+    name = "survival:aft"
+    default_metric = "aft-nloglik"
+
+    def __init__(self, aft_loss_distribution="normal", aft_loss_distribution_scale=1.0):
+        if aft_loss_distribution not in AFT_DISTRIBUTIONS:
+            raise ValueError(f"aft_loss_distribution must be one of {AFT_DISTRIBUTIONS}, got "
+                             f"{aft_loss_distribution!r}.")
+        self.distribution = aft_loss_distribution
+        self.sigma = _check_real("aft_loss_distribution_scale", aft_loss_distribution_scale,
+                                 low=0.0)
+
+    @staticmethod
+    def bounds(y):
+        """(lower, upper) of targets given as (n, 2) bounds or as (n,) observed times."""
+        y = np.asarray(y, dtype=np.float64)
+        if y.ndim == 2:
+            return y[:, 0], y[:, 1]
+        y = y.reshape(-1)
+        return y, y
+
+    def validate_target(self, y):
+        lower, upper = self.bounds(y)
+        if np.any(np.isnan(lower) | np.isnan(upper)) or np.any(np.isinf(lower)):
+            raise ValueError("survival:aft lower bounds must be finite and the upper bounds "
+                             "not NaN (+inf marks a right-censored time).")
+        if np.any(lower < 0) or np.any(upper < lower) or np.any(upper <= 0):
+            raise ValueError("survival:aft needs 0 <= y_lower_bound <= y_upper_bound and "
+                             "y_upper_bound > 0 for every row.")
+
+    @staticmethod
+    def _link(score):
+        if score <= 0:
+            raise ValueError(f"base_score must be > 0 for survival:aft (a time), got "
+                             f"{score!r}.")
+        return np.log(score)
+
+    @staticmethod
+    def _inverse_link(raw):
+        return _exp(raw)
+
+    def loss(self, y, f):
+        """Per-row AFT loss at margins ``f`` (shape (n,))."""
+        lower, upper = self.bounds(y)
+        sigma = self.sigma
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_l, log_u = np.log(lower), np.log(upper)
+            uncensored = lower == upper
+            z = (log_l - f) / sigma
+            pdf = _aft_density(self.distribution, z)[0]
+            cost_u = -np.log(np.maximum(pdf / (sigma * lower), _AFT_EPS))
+            cdf_u = np.where(np.isinf(upper), 1.0,
+                             _aft_density(self.distribution, (log_u - f) / sigma)[1])
+            cdf_l = np.where(lower <= 0, 0.0, _aft_density(self.distribution, z)[1])
+            cost_c = -np.log(np.maximum(cdf_u - cdf_l, _AFT_EPS))
+        return np.where(uncensored, cost_u, cost_c)
+
+    def gradient(self, y, raw, sample_weight):
+        lower, upper = self.bounds(y)
+        f = self._margins(raw, lower.shape[0])[:, 0]
+        grad, hess = self._grad_hess_bounds(lower, upper, f)
+        if sample_weight is not None:
+            w = _weights(sample_weight, f.shape[0])
+            grad, hess = grad * w, hess * w
+        return _as_gradient(grad[:, None]), _as_gradient(hess[:, None])
+
+    def _grad_hess_bounds(self, lower, upper, f):
+        grad = np.empty(f.shape[0])
+        hess = np.empty(f.shape[0])
+        _aft_grad_hess(np.ascontiguousarray(lower, dtype=np.float64),
+                       np.ascontiguousarray(upper, dtype=np.float64),
+                       np.ascontiguousarray(f, dtype=np.float64), self.sigma,
+                       AFT_DISTRIBUTIONS.index(self.distribution), _AFT_GRAD_LIMITS,
+                       _AFT_HESS_LIMITS, grad, hess)
+        return grad, hess
+
+    def base_margin(self, y, sample_weight):
+        # The best constant margin: Newton steps on the total loss from the mean log of a
+        # representative time per row (the observed time, or a finite end of its interval).
+        lower, upper = self.bounds(y)
+        w = _weights(sample_weight, lower.shape[0])
+        anchor = np.where(np.isinf(upper), lower, np.where(lower <= 0, upper,
+                                                           np.sqrt(lower * upper)))
+        anchor = np.maximum(anchor, np.finfo(np.float64).tiny)
+        f = float(np.dot(w, np.log(anchor)) / w.sum())
+        for _ in range(50):
+            g, h = self._grad_hess_bounds(lower, upper, np.full(lower.shape[0], f))
+            step = float(np.clip(-np.dot(w, g) / np.dot(w, h), -1.0, 1.0))
+            f += step
+            if abs(step) < 1e-10:
+                break
+        return np.array([f])
 
 
 class CallableObjective(Objective):
@@ -671,12 +1149,23 @@ _NAMED = {
     "reg:absoluteerror": lambda p: AbsoluteErrorObjective(),
     "reg:pseudohubererror": lambda p: PseudoHuberObjective(p["huber_slope"]),
     "reg:quantileerror": lambda p: QuantileObjective(p["quantile_alpha"]),
+    "reg:squaredlogerror": lambda p: SquaredLogErrorObjective(),
+    "reg:logistic": lambda p: RegLogisticObjective(p["scale_pos_weight"]),
     "count:poisson": lambda p: PoissonObjective(p["max_delta_step"]),
     "reg:gamma": lambda p: GammaObjective(),
     "reg:tweedie": lambda p: TweedieObjective(p["tweedie_variance_power"]),
-    "binary:logistic": lambda p: LogisticObjective(),
+    "survival:cox": lambda p: CoxObjective(),
+    "survival:aft": lambda p: AFTObjective(p["aft_loss_distribution"],
+                                           p["aft_loss_distribution_scale"]),
+    "binary:logistic": lambda p: LogisticObjective(p["scale_pos_weight"]),
+    "binary:logitraw": lambda p: LogitRawObjective(p["scale_pos_weight"]),
+    "binary:hinge": lambda p: HingeObjective(),
     "multi:softprob": lambda p: SoftprobObjective(p["n_classes"]),
+    "multi:softmax": lambda p: SoftmaxObjective(p["n_classes"]),
 }
+
+# Objectives whose loss reads scale_pos_weight (XGBoost's logistic family).
+SCALE_POS_WEIGHT_OBJECTIVES = ("binary:logistic", "binary:logitraw", "reg:logistic")
 
 
 def make_objective(
@@ -687,6 +1176,9 @@ def make_objective(
     tweedie_variance_power=1.5,
     n_classes=None,
     max_delta_step=None,
+    scale_pos_weight=1.0,
+    aft_loss_distribution="normal",
+    aft_loss_distribution_scale=1.0,
 ):
     """Build an :class:`Objective` from an XGBoost name or a callable.
 
@@ -694,14 +1186,17 @@ def make_objective(
     ----------
     objective : str, callable or Objective
         One of ``reg:squarederror``, ``reg:absoluteerror``, ``reg:pseudohubererror``,
-        ``reg:quantileerror``, ``count:poisson``, ``reg:gamma``, ``reg:tweedie``,
-        ``binary:logistic``, ``multi:softprob``; a function
+        ``reg:quantileerror``, ``reg:squaredlogerror``, ``reg:logistic``,
+        ``count:poisson``, ``reg:gamma``, ``reg:tweedie``, ``survival:cox``,
+        ``survival:aft``, ``binary:logistic``, ``binary:logitraw``, ``binary:hinge``,
+        ``multi:softprob``, ``multi:softmax``; a function
         ``objective(y_true, y_pred) -> (grad, hess)`` (see :class:`CallableObjective`); or
         an :class:`Objective`, returned unchanged.
     huber_slope : float, default=1.0
         Slope of ``reg:pseudohubererror``, > 0.
-    quantile_alpha : float, default=0.5
-        Quantile level of ``reg:quantileerror``, in (0, 1).
+    quantile_alpha : float or sequence of float, default=0.5
+        Quantile level(s) of ``reg:quantileerror``, in (0, 1); several give one output
+        per level.
     tweedie_variance_power : float, default=1.5
         Variance power of ``reg:tweedie``, in [1, 2).
     n_classes : int or None, default=None
@@ -709,6 +1204,12 @@ def make_objective(
     max_delta_step : float or None, default=None
         Hessian inflation of ``count:poisson`` (``None`` means XGBoost's default 0.7);
         ignored by the other objectives.
+    scale_pos_weight : float, default=1.0
+        Weight factor of the positive rows of the logistic objectives.
+    aft_loss_distribution : {"normal", "logistic", "extreme"}, default="normal"
+        Noise distribution of ``survival:aft``.
+    aft_loss_distribution_scale : float, default=1.0
+        Scale (sigma) of that distribution, > 0.
 
     Returns
     -------
@@ -722,6 +1223,9 @@ def make_objective(
         "tweedie_variance_power": tweedie_variance_power,
         "n_classes": n_classes,
         "max_delta_step": max_delta_step,
+        "scale_pos_weight": scale_pos_weight,
+        "aft_loss_distribution": aft_loss_distribution,
+        "aft_loss_distribution_scale": aft_loss_distribution_scale,
     }
     if isinstance(objective, str):
         if objective not in _NAMED:
