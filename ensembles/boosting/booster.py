@@ -153,8 +153,8 @@ def _gradients(objective, y, raw, sample_weight):
     data: the built-in objectives are row-wise and numpy releases the GIL, so the result is
     the same as in one call."""
     n, K = raw.shape
-    if (isinstance(objective, CallableObjective) or current_threads() < 2
-            or n < 2 * _GRADIENT_BLOCK_ROWS):
+    if (isinstance(objective, CallableObjective) or not getattr(objective, "row_wise", True)
+            or current_threads() < 2 or n < 2 * _GRADIENT_BLOCK_ROWS):
         grad, hess = objective.gradient(y, raw, sample_weight)
         return (np.ascontiguousarray(grad, dtype=np.float64).reshape(n, K),
                 np.ascontiguousarray(hess, dtype=np.float64).reshape(n, K))
@@ -199,6 +199,14 @@ class EvalSet:
     y: np.ndarray
     sample_weight: np.ndarray | None
     raw: np.ndarray = None
+    # Query groups of a ranking eval set (see ensembles.boosting.ranking), else None.
+    group_ptr: np.ndarray | None = None
+
+    def evaluate(self, metric, pred):
+        """``metric`` of ``pred`` on this set (ranking metrics also get the groups)."""
+        if getattr(metric, "needs_groups", False):
+            return metric(self.y, pred, self.sample_weight, group_ptr=self.group_ptr)
+        return metric(self.y, pred, self.sample_weight)
 
 
 def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, params,
@@ -273,7 +281,7 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
             booster.predict_raw(ev.X, (iteration, iteration + 1), out=ev.raw)
             pred = objective.transform(ev.raw)
             for m in metrics:
-                evals_log[ev.name][m.name].append(float(m(ev.y, pred, ev.sample_weight)))
+                evals_log[ev.name][m.name].append(float(ev.evaluate(m, pred)))
         stop = False
         for cb in callbacks:
             stop = bool(cb.after_iteration(model, iteration, evals_log)) or stop

@@ -315,7 +315,10 @@ def make_metric(spec, *, quantile_alpha=0.5, tweedie_variance_power=1.5, huber_s
         ``error`` or ``error@t`` (threshold ``t`` on the probability, default 0.5), ``auc``
         (binary, or one-vs-rest weighted by class prevalence for (n, K) predictions),
         ``mlogloss``, ``merror``, ``poisson-nloglik``, ``gamma-nloglik``,
-        ``tweedie-nloglik`` or ``tweedie-nloglik@rho``, ``quantile`` (pinball loss);
+        ``tweedie-nloglik`` or ``tweedie-nloglik@rho``, ``quantile`` (pinball loss),
+        ``ndcg``, ``map``, ``pre`` with an optional ``@k`` (ranking metrics, see
+        :class:`~ensembles.boosting.ranking.RankingMetric`; all rows one query unless the
+        eval set has query groups);
         a function ``spec(y_true, y_pred, sample_weight=None) -> float``, named after its
         ``__name__`` and minimised unless it has an attribute ``higher_is_better = True``;
         or a :class:`Metric`, returned unchanged.
@@ -340,6 +343,10 @@ def make_metric(spec, *, quantile_alpha=0.5, tweedie_variance_power=1.5, huber_s
         )
 
     base, at, param = spec.partition("@")
+    if base.rstrip("-") in ("ndcg", "map", "pre"):
+        from .ranking import make_ranking_metric
+
+        return make_ranking_metric(spec)
     simple = {
         "rmse": lambda: _RowMetric("rmse", _squared_error, final=np.sqrt),
         "mae": lambda: _RowMetric("mae", _absolute_error),
