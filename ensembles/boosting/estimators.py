@@ -25,8 +25,16 @@ from .._engine.grower import GrowthParams
 from .._fitstate import fits_aside, loads_aside, reads_snapshot
 from .._model_io import fail, read_boosting_document, write_document
 from .._threads import effective_n_jobs, threads
-from .booster import Booster, BoostingParams, EvalSet, train
+from .booster import Booster, BoostingParams, DartParams, EvalSet, train
 from .callbacks import EarlyStopping, EvaluationMonitor, TrainingCallback
+from .linear import (
+    FEATURE_SELECTORS,
+    LINEAR_UPDATERS,
+    SHOTGUN_SELECTORS,
+    LinearBooster,
+    LinearParams,
+    train_linear,
+)
 from .metrics import make_metric
 from .objectives import make_objective
 
@@ -69,6 +77,15 @@ def _check_magnitudes(y, sample_weight, regression):
                              f"predictions back.")
 
 
+def _no_bins(n_features, max_bin):
+    """A fitted binning with one bin per feature: what the linear booster keeps (it reads
+    raw values)."""
+    bin_mapper = BinMapper(max_bin)
+    bin_mapper.edges_ = np.full((n_features, MAX_VALUE_BINS), np.inf)
+    bin_mapper.n_bins_ = np.ones(n_features, dtype=np.int32)
+    return bin_mapper
+
+
 class _BaseGradientBoosting(BaseEstimator):
     """Shared parameters, fitting, prediction and persistence of both estimators."""
 
@@ -99,6 +116,15 @@ class _BaseGradientBoosting(BaseEstimator):
         "importance_type": [StrOptions(set(IMPORTANCE_TYPES))],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
+        "booster": [StrOptions({"gbtree", "dart", "gblinear"})],
+        "rate_drop": [Interval(Real, 0, 1, closed="both")],
+        "skip_drop": [Interval(Real, 0, 1, closed="both")],
+        "one_drop": ["boolean"],
+        "sample_type": [StrOptions({"uniform", "weighted"})],
+        "normalize_type": [StrOptions({"tree", "forest"})],
+        "updater": [StrOptions(set(LINEAR_UPDATERS)), None],
+        "feature_selector": [StrOptions(set(FEATURE_SELECTORS))],
+        "top_k": [Interval(Integral, 0, None, closed="left")],
     }
 
     def __init__(self, *, n_estimators=100, learning_rate=0.3, max_depth=6, max_leaves=0,
@@ -107,7 +133,9 @@ class _BaseGradientBoosting(BaseEstimator):
                  colsample_bylevel=1.0, colsample_bynode=1.0, max_bin=256, objective=None,
                  base_score=None, eval_metric=None, early_stopping_rounds=None, callbacks=None,
                  huber_slope=1.0, quantile_alpha=0.5, tweedie_variance_power=1.5,
-                 importance_type="gain", n_jobs=None, random_state=None):
+                 importance_type="gain", n_jobs=None, random_state=None, booster="gbtree",
+                 rate_drop=0.0, skip_drop=0.0, one_drop=False, sample_type="uniform",
+                 normalize_type="tree", updater=None, feature_selector="cyclic", top_k=0):
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.max_depth = max_depth
@@ -134,6 +162,15 @@ class _BaseGradientBoosting(BaseEstimator):
         self.importance_type = importance_type
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.booster = booster
+        self.rate_drop = rate_drop
+        self.skip_drop = skip_drop
+        self.one_drop = one_drop
+        self.sample_type = sample_type
+        self.normalize_type = normalize_type
+        self.updater = updater
+        self.feature_selector = feature_selector
+        self.top_k = top_k
 
     # ------------------------------------------------------------------ validation
     def _validate_X(self, X, reset):
@@ -248,6 +285,7 @@ class _BaseGradientBoosting(BaseEstimator):
         evals = self._validate_eval_set(eval_set, sample_weight_eval_set)
         callbacks = self._make_callbacks(verbose, evals)
 
+        linear_params = self._linear_params()
         rng = np.random.default_rng(check_random_state(self.random_state).randint(2**31 - 1))
         if xgb_model is not None:
             booster, bin_mapper = self._continue_from(xgb_model, objective)
@@ -257,7 +295,8 @@ class _BaseGradientBoosting(BaseEstimator):
                 bin_seed = _DEFAULT_BINNING_SEED
             bin_mapper = BinMapper(self.max_bin, _BINNING_SUBSAMPLE, bin_seed)
             base = self._base_margin(objective, y, sample_weight)
-            booster = Booster(base)
+            booster = (LinearBooster(base, X.shape[1]) if self.booster == "gblinear"
+                       else Booster(base))
         max_delta_step = self.max_delta_step
         if max_delta_step is None:
             # XGBoost's default keeps Poisson's exp link from overshooting early on.
@@ -273,11 +312,24 @@ class _BaseGradientBoosting(BaseEstimator):
                 colsample_bylevel=self.colsample_bylevel,
                 colsample_bynode=self.colsample_bynode,
             ),
+            dart=(DartParams(self.rate_drop, self.skip_drop, self.one_drop, self.sample_type,
+                             self.normalize_type) if self.booster == "dart" else None),
         )
         if self.grow_policy == "depthwise" and self.max_depth == 0 and self.max_leaves == 0:
             raise ValueError("max_depth=0 (unlimited) needs grow_policy='lossguide' or a "
                              "positive max_leaves.")
         with threads(self.n_jobs):
+            if linear_params is not None:
+                # The linear booster reads raw values: no bins (an empty binning keeps the
+                # model file's layout).
+                self._objective = objective
+                self._bin_mapper = _no_bins(X.shape[1], self.max_bin)
+                self._booster = booster
+                self.evals_result_ = train_linear(
+                    self, booster, X, y, sample_weight, objective, linear_params,
+                    self.n_estimators, rng, evals, metrics, callbacks)
+                self.n_iterations_ = booster.n_rounds
+                return self
             if xgb_model is None:
                 # Rows of zero weight must not shape the bins, so that a zero weight is the
                 # same as leaving the row out.
@@ -292,6 +344,23 @@ class _BaseGradientBoosting(BaseEstimator):
             )
         self.n_iterations_ = booster.n_rounds
         return self
+
+    def _linear_params(self):
+        """The linear booster's parameters (None for the tree boosters); refuses the
+        parameters of one booster given to another."""
+        if self.booster != "gblinear":
+            if self.updater is not None:
+                raise ValueError(f"updater={self.updater!r} sets the linear booster's "
+                                 f"algorithm; it needs booster='gblinear' (booster is "
+                                 f"{self.booster!r}).")
+            return None
+        updater = self.updater or "shotgun"
+        if updater == "shotgun" and self.feature_selector not in SHOTGUN_SELECTORS:
+            raise ValueError(f"feature_selector={self.feature_selector!r} needs "
+                             f"updater='coord_descent'; updater='shotgun' takes "
+                             f"{' or '.join(map(repr, SHOTGUN_SELECTORS))} (as in XGBoost).")
+        return LinearParams(self.learning_rate, self.reg_alpha, self.reg_lambda, updater,
+                            self.feature_selector, self.top_k)
 
     def _make_callbacks(self, verbose, evals):
         callbacks = list(self.callbacks or [])
@@ -324,9 +393,11 @@ class _BaseGradientBoosting(BaseEstimator):
         if model.n_features_in_ != self.n_features_in_:
             raise ValueError(f"xgb_model was fitted on {model.n_features_in_} features, "
                              f"X has {self.n_features_in_}.")
-        booster = Booster(model._booster.base_margin)
-        booster.append(list(model._booster.trees))
-        return booster, model._bin_mapper
+        if model._booster.kind != ("gblinear" if self.booster == "gblinear" else "gbtree"):
+            raise ValueError(f"xgb_model was fitted with booster={model.booster!r}; training "
+                             f"cannot continue it with booster={self.booster!r} (trees and "
+                             f"linear models do not mix).")
+        return model._booster.copy(), model._bin_mapper
 
     # ------------------------------------------------------------------ prediction
     def _default_iteration_range(self, iteration_range):
