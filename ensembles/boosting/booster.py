@@ -358,8 +358,12 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
     all_features = np.ones(n_features, dtype=np.bool_)
     evals_log = {ev.name: {m.name: [] for m in metrics} for ev in evals}
     dart = params.dart
-    if dart is not None and booster.tree_weights is None:
-        booster.set_tree_weights(np.ones(len(booster.trees)))
+    if dart is not None:
+        if booster.tree_weights is None:
+            booster.set_tree_weights(np.ones(len(booster.trees)))
+        # The dropout draws from its own stream (spawning leaves rng's unmoved): without
+        # dropout, the rows and columns sampled are gbtree's.
+        drop_rng = rng.spawn(1)[0]
     for cb in callbacks:
         cb.before_training(model)
     for _ in range(params.n_estimators):
@@ -367,7 +371,7 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
         raw_grad = raw
         if dart is not None:
             # Gradients at the margins without the dropped trees.
-            drop = _dart_drop(len(booster.trees), booster.tree_weights, dart, rng)
+            drop = _dart_drop(len(booster.trees), booster.tree_weights, dart, drop_rng)
             dropped = np.zeros_like(raw)
             for i in drop:
                 predict_binned_add(X_binned, booster.trees[i].feature,

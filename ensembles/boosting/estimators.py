@@ -86,6 +86,18 @@ def _no_bins(n_features, max_bin):
     return bin_mapper
 
 
+def _linear_dump(coef, dump_format):
+    """XGBoost's dump of a linear model: the bias, then the weights, one output after
+    another on each line."""
+    if dump_format == "json":
+        import json
+
+        return json.dumps({"bias": coef[-1].tolist(), "weight": coef[:-1].ravel().tolist()})
+    lines = ["bias:", *(f"{b:g}" for b in coef[-1]), "weight:",
+             *(f"{w:g}" for w in coef[:-1].ravel())]
+    return "\n".join(lines) + "\n"
+
+
 class _BaseGradientBoosting(BaseEstimator):
     """Shared parameters, fitting, prediction and persistence of both estimators."""
 
@@ -447,9 +459,11 @@ class _BaseGradientBoosting(BaseEstimator):
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         booster = self._booster
+        if booster.kind == "gblinear":
+            return self._linear_shap(X, iteration_range, interactions)
         start, stop = booster._tree_range(self._default_iteration_range(iteration_range))
         trees = [(t.feature, t.threshold, t.default_left, t.left, t.right, t.value, t.cover)
-                 for t in booster.trees[start:stop]]
+                 for t in booster.weighted_trees(start, stop)]
         K = booster.n_outputs
         explainer = TreeExplainer(trees, [i % K for i in range(len(trees))], K)
         F = self.n_features_in_
@@ -461,6 +475,19 @@ class _BaseGradientBoosting(BaseEstimator):
                 out = explainer.contributions(X, 0, len(trees), F)
                 out[:, :, F] += booster.base_margin
         return out[:, 0] if K == 1 else out
+
+    def _linear_shap(self, X, iteration_range, interactions):
+        # A linear model's contributions are w * x (XGBoost's, not centred on the data's
+        # means), its interactions zero: each feature's effect sits on the diagonal.
+        contribs = self._booster.contributions(X, self._default_iteration_range(
+            iteration_range))
+        if interactions:
+            n, K, F1 = contribs.shape
+            out = np.zeros((n, K, F1, F1))
+            idx = np.arange(F1)
+            out[:, :, idx, idx] = contribs
+            contribs = out
+        return contribs[:, 0] if contribs.shape[1] == 1 else contribs
 
     def predict_contribs(self, X, iteration_range=None):
         """SHAP values of the raw margin: exact path-dependent TreeSHAP.
@@ -526,6 +553,12 @@ class _BaseGradientBoosting(BaseEstimator):
     def feature_importances_(self):
         """Importance of each feature by ``importance_type``, normalized to sum to 1."""
         check_is_fitted(self)
+        if self._booster.kind == "gblinear":
+            # No splits to count: the size of the coefficients (summed over the outputs),
+            # whatever importance_type says.
+            scores = np.abs(self._booster.coefficients()[:-1]).sum(axis=1)
+            total = scores.sum()
+            return scores / total if total > 0 else np.zeros(self.n_features_in_)
         kind = self.importance_type
         n = self.n_features_in_
         gain = np.zeros(n)
@@ -545,6 +578,29 @@ class _BaseGradientBoosting(BaseEstimator):
             }[kind]
         total = scores.sum()
         return scores / total if total > 0 else np.zeros(n)
+
+    @property
+    def coef_(self):
+        """Weights of the linear booster: shape (n_features,), or (n_outputs, n_features)
+        for several outputs (``booster='gblinear'`` only)."""
+        check_is_fitted(self)
+        if self._booster.kind != "gblinear":
+            raise AttributeError(f"coef_ is defined for booster='gblinear' only, not for "
+                                 f"booster={self.booster!r}.")
+        coef = self._booster.coefficients(self._default_iteration_range(None))[:-1].T
+        return coef[0] if coef.shape[0] == 1 else coef
+
+    @property
+    def intercept_(self):
+        """Bias of the linear booster plus the starting margin, shape (n_outputs,), so
+        that ``X @ coef_.T + intercept_`` is the raw margin (``booster='gblinear'``
+        only; XGBoost's ``intercept_`` leaves out the starting margin)."""
+        check_is_fitted(self)
+        if self._booster.kind != "gblinear":
+            raise AttributeError(f"intercept_ is defined for booster='gblinear' only, not "
+                                 f"for booster={self.booster!r}.")
+        return (self._booster.coefficients(self._default_iteration_range(None))[-1]
+                + self._booster.base_margin)
 
     def get_dump(self, feature_names=None, with_stats=False, dump_format="text"):
         """The trees as text or JSON, one string per tree (XGBoost's ``get_dump``).
@@ -575,6 +631,8 @@ class _BaseGradientBoosting(BaseEstimator):
             raise ValueError(f"dump_format must be one of {DUMP_FORMATS}, got "
                              f"{dump_format!r}.")
         names = feature_names_of(self, feature_names)
+        if self._booster.kind == "gblinear":
+            return [_linear_dump(self._booster.coefficients(), dump_format)]
         dump = dump_text if dump_format == "text" else dump_json
         return [dump(tree, names, bool(with_stats)) for tree in self._booster.trees]
 
@@ -605,6 +663,9 @@ class _BaseGradientBoosting(BaseEstimator):
         from ._dump import DATAFRAME_COLUMNS, feature_names_of, trees_table
 
         check_is_fitted(self)
+        if self._booster.kind == "gblinear":
+            raise ValueError("trees_to_dataframe needs trees; booster='gblinear' has none "
+                             "(its weights are coef_ and intercept_).")
         names = feature_names_of(self, feature_names)
         return pd.DataFrame(trees_table(self._booster.trees, names),
                             columns=list(DATAFRAME_COLUMNS))
@@ -713,6 +774,9 @@ class _BaseGradientBoosting(BaseEstimator):
             bin_mapper.n_bins_[f] = len(edges) + 1
         self._bin_mapper = bin_mapper
         self._booster = doc["booster"]
+        if (self._booster.kind == "gblinear") != (self.booster == "gblinear"):
+            fail(name, f"its booster parameter {self.booster!r} does not match the model it "
+                       f"holds ({self._booster.kind})")
         self.n_iterations_ = self._booster.n_rounds
         for attr in ("best_iteration", "best_score"):
             if doc.get(attr) is not None:
