@@ -287,6 +287,9 @@ _NAMES = (
     "tweedie-nloglik",
     "tweedie-nloglik@<rho>",
     "quantile",
+    "ndcg[@<k>]",
+    "map[@<k>]",
+    "pre[@<k>]",
 )
 
 
