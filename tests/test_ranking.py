@@ -311,8 +311,10 @@ def test_ndcg_on_rank_data_against_xgboost_and_lightgbm():
         scores["ours", objective] = ndcg10(yt, ours.predict(Xt), group_ptr=ptr)
         scores["xgb", objective] = ndcg10(yt, theirs.predict(Xt), group_ptr=ptr)
         assert scores["ours", objective] >= scores["xgb", objective] - 0.005, scores
-    lgbm = lgb.LGBMRanker(verbose=-1, **common).fit(X, y, group=g)
-    scores["lgbm"] = ndcg10(yt, lgbm.predict(Xt), group_ptr=ptr)
-    best = max(scores["ours", "rank:ndcg"], scores["ours", "rank:pairwise"])
-    assert best >= max(scores["lgbm"], scores["xgb", "rank:ndcg"],
-                       scores["xgb", "rank:pairwise"]) - 0.005, scores
+    for objective in ("lambdarank", "rank_xendcg"):
+        lgbm = lgb.LGBMRanker(objective=objective, verbose=-1, **common).fit(X, y, group=g)
+        scores["lgbm", objective] = ndcg10(yt, lgbm.predict(Xt), group_ptr=ptr)
+    # Each library's best objective: LambdaMART on NDCG trails LightGBM's lambdarank here,
+    # XGBoost's as much as ours (they grow the same trees); RankNet's pairs do better.
+    ours = max(v for k, v in scores.items() if k[0] == "ours")
+    assert ours >= max(scores.values()) - 0.005, scores
