@@ -20,9 +20,6 @@ from numba import njit
 
 from .. import _engine  # noqa: F401  (numba cache location, before any kernel)
 
-__all__ = ["FEATURE_SELECTORS", "LINEAR_UPDATERS", "LinearBooster", "LinearParams",
-           "linear_round"]
-
 LINEAR_UPDATERS = ("shotgun", "coord_descent")
 FEATURE_SELECTORS = ("cyclic", "shuffle", "random", "greedy", "thrifty")
 # XGBoost's shotgun takes only these selectors.

@@ -33,8 +33,7 @@ from .._threads import run_parallel
 from .metrics import Metric
 from .objectives import Objective
 
-__all__ = ["RANKING_OBJECTIVES", "RankingMetric", "RankingObjective", "group_pointer",
-           "make_ranking_metric"]
+__all__ = ["RankingMetric", "RankingObjective", "group_pointer", "make_ranking_metric"]
 
 RANKING_OBJECTIVES = ("rank:pairwise", "rank:ndcg", "rank:map")
 PAIR_METHODS = ("topk", "mean")
