@@ -115,7 +115,8 @@ class GradientBoostingRanker(_BaseGradientBoosting):
     evals_result_ : dict
         Metric values per round.
     position_biases_ : tuple of ndarray or None
-        ``(ti_plus, tj_minus)`` estimated by ``lambdarank_unbiased``, else None.
+        ``(ti_plus, tj_minus)`` estimated by ``lambdarank_unbiased``, else None (set by
+        ``fit``; model files do not keep it).
 
     Notes
     -----
