@@ -849,7 +849,29 @@ class GradientBoostingRegressor(RegressorMixin, _BaseGradientBoosting):
     n_jobs : int, optional
         Threads; None or -1 uses all cores. Results do not depend on it.
     random_state : int, RandomState or None
-        Seed of row and column sampling and of the binning subsample.
+        Seed of row and column sampling, of dart's dropout and gblinear's feature order,
+        and of the binning subsample.
+    booster : {"gbtree", "dart", "gblinear"}, default="gbtree"
+        Trees; trees with dropout (DART); or a boosted linear model (coordinate descent
+        with ``reg_alpha``/``reg_lambda`` as elastic net penalties). See the user guide.
+    rate_drop, skip_drop : float in [0, 1], default=0
+        dart: the probability of dropping each tree in a round, and of a round dropping
+        none.
+    one_drop : bool, default=False
+        dart: drop at least one tree per round.
+    sample_type : {"uniform", "weighted"}, default="uniform"
+        dart: drop trees with equal probabilities, or in proportion to their weights.
+    normalize_type : {"tree", "forest"}, default="tree"
+        dart: weigh the new tree ``1 / (k + learning_rate)`` and multiply the ``k``
+        dropped ones by ``k / (k + learning_rate)``, or both by ``1 / (1 +
+        learning_rate)``.
+    updater : {"shotgun", "coord_descent"}, optional
+        gblinear's algorithm (default ``"shotgun"``); only with ``booster="gblinear"``.
+    feature_selector : {"cyclic", "shuffle", "random", "greedy", "thrifty"}, \
+default="cyclic"
+        gblinear: the order of the coordinates; shotgun takes cyclic and shuffle.
+    top_k : int, default=0
+        gblinear with greedy or thrifty selection: features updated per round (0: all).
 
     Attributes
     ----------
@@ -977,7 +999,29 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
     n_jobs : int, optional
         Threads; None or -1 uses all cores. Results do not depend on it.
     random_state : int, RandomState or None
-        Seed of row and column sampling and of the binning subsample.
+        Seed of row and column sampling, of dart's dropout and gblinear's feature order,
+        and of the binning subsample.
+    booster : {"gbtree", "dart", "gblinear"}, default="gbtree"
+        Trees; trees with dropout (DART); or a boosted linear model (coordinate descent
+        with ``reg_alpha``/``reg_lambda`` as elastic net penalties). See the user guide.
+    rate_drop, skip_drop : float in [0, 1], default=0
+        dart: the probability of dropping each tree in a round, and of a round dropping
+        none.
+    one_drop : bool, default=False
+        dart: drop at least one tree per round.
+    sample_type : {"uniform", "weighted"}, default="uniform"
+        dart: drop trees with equal probabilities, or in proportion to their weights.
+    normalize_type : {"tree", "forest"}, default="tree"
+        dart: weigh the new tree ``1 / (k + learning_rate)`` and multiply the ``k``
+        dropped ones by ``k / (k + learning_rate)``, or both by ``1 / (1 +
+        learning_rate)``.
+    updater : {"shotgun", "coord_descent"}, optional
+        gblinear's algorithm (default ``"shotgun"``); only with ``booster="gblinear"``.
+    feature_selector : {"cyclic", "shuffle", "random", "greedy", "thrifty"}, \
+default="cyclic"
+        gblinear: the order of the coordinates; shotgun takes cyclic and shuffle.
+    top_k : int, default=0
+        gblinear with greedy or thrifty selection: features updated per round (0: all).
 
     Attributes
     ----------
