@@ -80,18 +80,21 @@ def peak_since_reset_mb():
 # --------------------------------------------------------------------------- scoring
 
 
-def score(kind, y_true, output):
+def score(kind, y_true, output, group=None):
     """Test scores; ``output`` is ``predict_proba`` for classifiers, ``predict`` else.
 
     Returns
     -------
     metric : str
-        The headline metric (higher is better): ``roc_auc``, ``accuracy`` or ``r2``.
+        The headline metric (higher is better): ``roc_auc``, ``accuracy``, ``r2`` or
+        (ranking, with the query ``group`` sizes) ``ndcg@10``.
     scores : dict
     """
     import numpy as np
     from sklearn import metrics
 
+    if kind == "ranking":
+        return "ndcg@10", _ndcg_scores(y_true, np.asarray(output, dtype=float), group)
     if kind == "regression":
         output = np.asarray(output, dtype=float).ravel()
         return "r2", {
@@ -110,14 +113,43 @@ def score(kind, y_true, output):
     return "accuracy", scores
 
 
-def _predict(est, X, kind):
-    return est.predict(X) if kind == "regression" else est.predict_proba(X)
-
-
-def _warmup_rows(y, kind, n=500):
-    """First ``n`` rows plus a few of every class, so a tiny fit sees all classes."""
+def _ndcg_scores(y, scores, group):
+    """Mean NDCG (gain 2**label - 1, ties in input order) of the queries, at 10 and whole,
+    computed here so that no library grades itself."""
     import numpy as np
 
+    out = {"ndcg@10": [], "ndcg": []}
+    start = 0
+    for size in group:
+        labels, s = y[start:start + size], scores[start:start + size]
+        start += size
+        gains = 2.0 ** labels[np.argsort(-s, kind="stable")] - 1.0
+        ideal = 2.0 ** np.sort(labels)[::-1] - 1.0
+        discount = 1.0 / np.log2(np.arange(size) + 2.0)
+        for name, k in (("ndcg@10", 10), ("ndcg", size)):
+            idcg = float(ideal[:k] @ discount[:k])
+            out[name].append(float(gains[:k] @ discount[:k]) / idcg if idcg > 0 else 1.0)
+    return {name: float(np.mean(values)) for name, values in out.items()}
+
+
+def _predict(est, X, kind):
+    return est.predict(X) if kind in ("regression", "ranking") else est.predict_proba(X)
+
+
+def _fit(est, X, y, kind, group):
+    if kind == "ranking":
+        return est.fit(X, y, group=group)
+    return est.fit(X, y)
+
+
+def _warmup_rows(y, kind, n=500, group=None):
+    """First ``n`` rows plus a few of every class, so a tiny fit sees all classes (for
+    ranking: the whole queries among the first ``n`` rows, at least one)."""
+    import numpy as np
+
+    if kind == "ranking":
+        ends = np.cumsum(group)
+        return np.arange(max(ends[0], ends[ends <= n][-1] if np.any(ends <= n) else 0))
     rows = set(range(min(n, len(y))))
     if kind != "regression":
         for c in np.unique(y):
@@ -130,6 +162,8 @@ def _warmup_rows(y, kind, n=500):
 
 def measure(spec):
     """Fit and predict one estimator on one task; see ``run.py`` for ``spec``'s keys."""
+    import numpy as np
+
     name, threads = spec["estimator"], spec["threads"]
     data = bench_tasks.load_task(
         spec["task"], spec.get("size"), spec.get("datasets_dir"), spec.get("cache_dir")
@@ -148,11 +182,15 @@ def measure(spec):
     # A tiny fit first: it pays numba's compilation (or cache load) and any other
     # first-call cost (fit and predict), reported on its own so fit_s and predict_s are
     # the steady state.
-    rows = _warmup_rows(data.y_train, kind)
+    rows = _warmup_rows(data.y_train, kind, group=data.group_train)
     tiny = dict(params, n_estimators=min(2, params["n_estimators"]))
     start = time.perf_counter()
     warm = bench_estimators.build(name, kind, tiny, threads, n_features=data.n_features)
-    warm.fit(data.X_train[rows], data.y_train[rows])
+    warm_group = None
+    if kind == "ranking":
+        ends = np.cumsum(data.group_train)
+        warm_group = data.group_train[: int(np.searchsorted(ends, rows.size)) + 1]
+    _fit(warm, data.X_train[rows], data.y_train[rows], kind, warm_group)
     _predict(warm, data.X_test[:100], kind)
     explain_rows = spec.get("explain_rows", 0)
     if explain_rows:
@@ -171,7 +209,7 @@ def measure(spec):
         befores.append(current_rss_mb())
         exact_peak = reset_peak() and exact_peak
         start = time.perf_counter()
-        est.fit(data.X_train, data.y_train)
+        _fit(est, data.X_train, data.y_train, kind, data.group_train)
         fits.append(time.perf_counter() - start)
         # The reset sets the mark to the RSS of that moment, which the allocator may have
         # lowered since ``befores`` was read; the fit's peak is at least where it started.
@@ -210,7 +248,7 @@ def measure(spec):
                        explain_rows=int(X_explain.shape[0]))
 
     increments = [p - b for p, b in zip(peaks, befores, strict=True) if b is not None]
-    out["metric"], out["scores"] = score(kind, data.y_test, output)
+    out["metric"], out["scores"] = score(kind, data.y_test, output, data.group_test)
     out["score"] = out["scores"][out["metric"]]
     out.update(
         fit_times=fits,

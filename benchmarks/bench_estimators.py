@@ -46,6 +46,8 @@ class EstimatorSpec:
     translate : callable
         ``translate(params, kind, threads, seed, n_features) -> dict`` of constructor
         arguments (``n_features`` lets forests draw scikit-learn's sqrt share of features).
+    ranker : str
+        Attribute name of the learning-to-rank class ("" when the library has none).
     """
 
     name: str
@@ -54,6 +56,7 @@ class EstimatorSpec:
     classifier: str
     regressor: str
     translate: object
+    ranker: str = ""
 
     @property
     def library(self):
@@ -179,11 +182,11 @@ ESTIMATORS = {
     s.name: s
     for s in [
         EstimatorSpec("ensembles-gb", "ensembles", "boosting", "GradientBoostingClassifier",
-                      "GradientBoostingRegressor", _ensembles_gb),
+                      "GradientBoostingRegressor", _ensembles_gb, "GradientBoostingRanker"),
         EstimatorSpec("xgboost", "xgboost", "boosting", "XGBClassifier", "XGBRegressor",
-                      _xgboost),
+                      _xgboost, "XGBRanker"),
         EstimatorSpec("lightgbm", "lightgbm", "boosting", "LGBMClassifier", "LGBMRegressor",
-                      _lightgbm),
+                      _lightgbm, "LGBMRanker"),
         EstimatorSpec("catboost", "catboost", "boosting", "CatBoostClassifier",
                       "CatBoostRegressor", _catboost),
         EstimatorSpec("sklearn-hgb", "sklearn.ensemble", "boosting",
@@ -219,7 +222,9 @@ def estimator_class(name, kind):
     """
     spec = ESTIMATORS[name]
     module = importlib.import_module(spec.module)
-    attr = spec.regressor if kind == "regression" else spec.classifier
+    attr = {"regression": spec.regressor, "ranking": spec.ranker}.get(kind, spec.classifier)
+    if not attr:
+        raise ImportError(f"{name} has no estimator for {kind} tasks")
     try:
         return getattr(module, attr)
     except AttributeError:
@@ -234,6 +239,11 @@ def probe(name):
     except Exception as exc:  # any import-time failure means "skip with a note"
         return f"{type(exc).__name__}: {exc}".splitlines()[0]
     return None
+
+
+def supports(name, kind):
+    """Whether ``name`` has an estimator for tasks of ``kind`` (rankers are few)."""
+    return kind != "ranking" or bool(ESTIMATORS[name].ranker)
 
 
 def params_for(name, overrides=None):

@@ -50,6 +50,10 @@ TARGETS = [
      None, None, "wall_s", 2.0),
     ("SHAP contributions of 10,000 rows x 100 trees <= 1x XGBoost", "ensembles-gb",
      "xgboost", ("synth-clf",), 40_000, "explain_s", 1.0),
+    ("ranking NDCG@10 at least XGBRanker's - 0.005", "ensembles-gb", "xgboost", ("rank",),
+     None, "score", 0.005),
+    ("ranking NDCG@10 at least LGBMRanker's - 0.005", "ensembles-gb", "lightgbm", ("rank",),
+     None, "score", 0.005),
 ]
 
 _TASK_ORDER = {name: i for i, name in enumerate(bench_tasks.TASKS)}

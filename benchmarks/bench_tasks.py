@@ -34,9 +34,11 @@ class Data:
     ----------
     X_train, X_test : ndarray of shape (n, n_features), float64
     y_train, y_test : ndarray of shape (n,)
-    kind : {"binary", "multiclass", "regression"}
+    kind : {"binary", "multiclass", "regression", "ranking"}
     categorical : list of str
         Names of the ordinal-encoded categorical columns (informational).
+    group_train, group_test : ndarray of int or None
+        Sizes of the consecutive query groups (ranking tasks only).
     """
 
     X_train: np.ndarray
@@ -45,6 +47,8 @@ class Data:
     y_test: np.ndarray
     kind: str
     categorical: list = field(default_factory=list)
+    group_train: np.ndarray | None = None
+    group_test: np.ndarray | None = None
 
     @property
     def n_features(self):
@@ -58,7 +62,7 @@ class TaskSpec:
     Attributes
     ----------
     name : str
-    kind : {"binary", "multiclass", "regression"}
+    kind : {"binary", "multiclass", "regression", "ranking"}
     source : {"sklearn", "shared", "synthetic"}
         ``"sklearn"`` data ship with scikit-learn, ``"shared"`` data live in
         ``../shared/datasets``, ``"synthetic"`` data are generated at a given size.
@@ -85,6 +89,8 @@ TASKS = {
         TaskSpec("housing", "regression", "shared", "California housing; 1 categorical, NaNs"),
         TaskSpec("titanic", "binary", "shared", "Survived; 3 categorical, NaNs, 75/25"),
         TaskSpec("machine", "regression", "shared", "CPU performance (PRP); 1 categorical"),
+        TaskSpec("rank", "ranking", "shared", "LightGBM's lambdarank example: 300 features, "
+                 "graded labels, query groups; given train/test"),
         TaskSpec("synth-clf", "binary", "synthetic", "make_classification, 28 features"),
         TaskSpec("synth-clf10", "binary", "synthetic", "make_classification, 10 features"),
         TaskSpec("synth-reg", "regression", "synthetic", "make_regression, 28 features"),
@@ -235,6 +241,7 @@ _FILES = {
     "housing": ["housing.csv"],
     "titanic": ["titanic.csv"],
     "machine": ["machine.data"],
+    "rank": ["rank.train", "rank.train.query", "rank.test", "rank.test.query"],
 }
 
 
@@ -333,6 +340,18 @@ def _load_machine(folder):
     return Data(*_split(X, y, "regression"), kind="regression", categorical=["vendor"])
 
 
+def _load_rank(folder):
+    from sklearn.datasets import load_svmlight_file
+
+    X_train, y_train = load_svmlight_file(str(folder / "rank.train"))
+    X_test, y_test = load_svmlight_file(str(folder / "rank.test"),
+                                        n_features=X_train.shape[1])
+    groups = [np.loadtxt(folder / f"rank.{part}.query", dtype=np.int64).reshape(-1)
+              for part in ("train", "test")]
+    return Data(X_train.toarray(), y_train, X_test.toarray(), y_test, kind="ranking",
+                group_train=groups[0], group_test=groups[1])
+
+
 _SHARED_LOADERS = {
     "higgs7k": lambda d: _train_test_files(d, "higgs7k", "binary"),
     "multiclass": lambda d: _train_test_files(d, "multiclass", "multiclass"),
@@ -341,4 +360,5 @@ _SHARED_LOADERS = {
     "housing": _load_housing,
     "titanic": _load_titanic,
     "machine": _load_machine,
+    "rank": _load_rank,
 }

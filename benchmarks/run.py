@@ -48,7 +48,8 @@ FORESTS = ("ensembles-rf", "sklearn-rf", "ensembles-et", "sklearn-et")
 PEER_FORESTS = ("lightgbm-rf", "xgboost-rf")
 STACKING = ("ensembles-stack", "sklearn-stack")
 BUNDLED = ("breast_cancer", "digits", "wine", "diabetes")
-SHARED = ("higgs7k", "multiclass", "agaricus", "adult", "housing", "titanic", "machine")
+SHARED = ("higgs7k", "multiclass", "agaricus", "adult", "housing", "titanic", "machine",
+          "rank")
 SYNTHETIC = ("synth-clf", "synth-reg")
 
 
@@ -156,6 +157,16 @@ SUITES = {
         startup=True,
         baseline="xgboost",
     ),
+    "rank": Suite(
+        "learning to rank: LightGBM's lambdarank example (3,005 x 300 training rows in 201 "
+        "queries), NDCG@10 on its test part; 100 trees, depth 6, lr 0.1, ratios to XGBoost",
+        tasks=("rank",),
+        estimators=("ensembles-gb", "xgboost", "lightgbm"),
+        budget_s=10,
+        max_repeats=5,
+        timeout_s=600,
+        baseline="xgboost",
+    ),
     "explain": Suite(
         "SHAP contributions: 10,000 rows x 100 trees of depth 6 (make_classification 40,000"
         " x 28, 10,000 test rows)",
@@ -258,6 +269,8 @@ def plan(suite, only=(), datasets_dir=None):
         task_sizes = sizes if named_sizes else suite.task_sizes.get(task, sizes)
         for size in task_sizes if synthetic else [None]:
             for name in sorted(estimators, key=order.get):
+                if not bench_estimators.supports(name, bench_tasks.TASKS[task].kind):
+                    continue
                 family = bench_estimators.ESTIMATORS[name].family
                 cap = suite.caps.get(family, {}).get(task)
                 if size is not None and cap is not None and size > cap:

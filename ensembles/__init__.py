@@ -9,6 +9,7 @@ from .adaboost import AdaBoostClassifier, AdaBoostRegressor
 from .bagging import BaggingClassifier, BaggingRegressor
 from .boosting.callbacks import EarlyStopping, EvaluationMonitor, TrainingCallback
 from .boosting.estimators import GradientBoostingClassifier, GradientBoostingRegressor
+from .boosting.ranker import GradientBoostingRanker
 from .forest import (
     ExtraTreesClassifier,
     ExtraTreesRegressor,
@@ -42,6 +43,7 @@ __all__ = [
     "ExtraTreesClassifier",
     "ExtraTreesRegressor",
     "GradientBoostingClassifier",
+    "GradientBoostingRanker",
     "GradientBoostingRegressor",
     "RandomForestClassifier",
     "RandomForestRegressor",

@@ -234,10 +234,18 @@ def read_boosting_document(source, fmt, version, estimator, max_edges):
     """Parse and validate a gradient boosting model file.
 
     Returns ``(document, name)``, the document's ``booster`` replaced by a validated
-    :class:`~ensembles.boosting.booster.Booster` and its ``classes`` (classifiers) by an
-    array of the stored dtype.
+    :class:`~ensembles.boosting.booster.Booster` (or, for ``booster="gblinear"``, a
+    :class:`~ensembles.boosting.linear.LinearBooster`) and its ``classes`` (classifiers) by
+    an array of the stored dtype.
+
+    A tree booster's ``booster`` holds ``base_margin`` and ``trees``, plus ``tree_weights``
+    (one per tree) for ``dart``; a linear booster's holds ``base_margin``, ``n_features``
+    and ``linear_rounds`` (per round, ``n_features + 1`` rows of ``n_outputs`` numbers:
+    the change of the weights, then of the bias). Files without these keys (written
+    before the dart and linear boosters) read as before.
     """
     from .boosting.booster import Booster
+    from .boosting.linear import LinearBooster
 
     doc, name = read_header(source, fmt, version, estimator)
     check_fields(name, doc, {"params": dict, "n_features_in": int, "n_iterations": int,
@@ -256,15 +264,33 @@ def read_boosting_document(source, fmt, version, estimator, max_edges):
     base = booster_doc.get("base_margin")
     if not isinstance(base, list) or not base or not all(is_finite_number(b) for b in base):
         fail(name, "booster.base_margin must be a non-empty list of finite numbers")
+    linear = "linear_rounds" in booster_doc
     trees = booster_doc.get("trees")
     # Files written before num_parallel_tree existed grow one tree per output and round.
     n_parallel = booster_doc.get("num_parallel_tree", 1)
     if not is_int(n_parallel) or n_parallel < 1:
         fail(name, "booster.num_parallel_tree must be a positive integer")
-    if (doc["n_iterations"] < 0 or not isinstance(trees, list)
+    if linear:
+        rounds = booster_doc["linear_rounds"]
+        if (booster_doc.get("n_features") != n_features or not isinstance(rounds, list)
+                or len(rounds) != doc["n_iterations"] or doc["n_iterations"] < 0):
+            fail(name, "a linear booster needs n_features equal to n_features_in and "
+                       "n_iterations linear_rounds")
+        for delta in rounds:
+            if (not isinstance(delta, list) or len(delta) != n_features + 1
+                    or not all(isinstance(row, list) and len(row) == len(base)
+                               and all(is_finite_number(v) for v in row) for row in delta)):
+                fail(name, f"each linear round must hold {n_features + 1} rows of "
+                           f"{len(base)} finite number(s)")
+    elif (doc["n_iterations"] < 0 or not isinstance(trees, list)
             or len(trees) != doc["n_iterations"] * len(base) * n_parallel):
         fail(name, "booster.trees must hold n_iterations * len(base_margin) * "
                    "num_parallel_tree trees")
+    weights = booster_doc.get("tree_weights")
+    if weights is not None and (linear or not isinstance(weights, list)
+                                or len(weights) != len(trees)
+                                or not all(is_finite_number(w) for w in weights)):
+        fail(name, "booster.tree_weights must hold one finite number per tree")
     if "classes" in doc:
         classes = check_classes(name, doc, 2)
         n_outputs = 1 if len(classes) == 2 else len(classes)
@@ -273,8 +299,12 @@ def read_boosting_document(source, fmt, version, estimator, max_edges):
         doc["classes"] = classes
     # A regression model's number of outputs (several quantiles) is checked against its
     # objective by the estimator.
-    booster = Booster(base, n_parallel)
-    booster.append([check_tree(name, i, t, n_features, 1) for i, t in enumerate(trees)])
+    if linear:
+        booster = LinearBooster.from_dict(booster_doc)
+    else:
+        booster = Booster(base, n_parallel)
+        booster.append([check_tree(name, i, t, n_features, 1) for i, t in enumerate(trees)],
+                       weights)
     best = doc.get("best_iteration")
     if best is not None and not (is_int(best) and 0 <= best < doc["n_iterations"]):
         fail(name, "best_iteration must be null or a round index below n_iterations")

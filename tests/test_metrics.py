@@ -259,7 +259,8 @@ def test_callable_metric_must_return_a_number():
         metric(np.zeros(2), np.zeros(2))
 
 
-@pytest.mark.parametrize("spec", ["rsme", "error@", "error@abc", "logloss@2", "ndcg"])
+@pytest.mark.parametrize("spec", ["rsme", "error@", "error@abc", "logloss@2", "ndcg@abc",
+                                  "map@0", "pre@"])
 def test_unknown_or_malformed_names(spec):
     with pytest.raises(ValueError, match="eval_metric") as info:
         make_metric(spec)
@@ -269,7 +270,7 @@ def test_unknown_or_malformed_names(spec):
 def test_unknown_name_lists_accepted_names():
     with pytest.raises(ValueError, match="rmse") as info:
         make_metric("nope")
-    for name in ("logloss", "auc", "mlogloss", "poisson-nloglik", "quantile"):
+    for name in ("logloss", "auc", "mlogloss", "poisson-nloglik", "quantile", "ndcg", "map"):
         assert name in str(info.value)
 
 

@@ -23,6 +23,9 @@ What changes on the way:
 * Early stopping's ``best_iteration`` and ``best_score`` go to the learner's attributes,
   where XGBoost's scikit-learn estimators read them; ``xgboost.Booster.predict`` uses all
   trees unless given ``iteration_range`` (as for XGBoost's own models).
+* A ``dart`` model's tree weights are folded into its leaf values: XGBoost reads it as a
+  ``gbtree`` model with the same predictions. Ranking models keep their objective and
+  its ``lambdarank_param``. ``gblinear`` models are not written (they are no trees).
 * Not written: the binning (XGBoost predicts from raw values), the training parameters
   other than the objective's, ``evals_result_`` and the callbacks.
 """
@@ -61,6 +64,9 @@ _OBJECTIVE_PARAMS = {
         "softmax_multiclass_param": {"num_class": str(est.n_classes_)}},
     "multi:softmax": lambda est: {
         "softmax_multiclass_param": {"num_class": str(est.n_classes_)}},
+    "rank:pairwise": lambda est: _lambdarank_param(est),
+    "rank:ndcg": lambda est: _lambdarank_param(est),
+    "rank:map": lambda est: _lambdarank_param(est),
 }
 _LOG_LINK = ("count:poisson", "reg:gamma", "reg:tweedie", "survival:cox", "survival:aft")
 _LOGISTIC_LINK = ("binary:logistic", "reg:logistic")
@@ -69,6 +75,23 @@ _LOGISTIC_LINK = ("binary:logistic", "reg:logistic")
 def _reg_loss_param(est):
     spw = 1.0 if est.scale_pos_weight is None else est.scale_pos_weight
     return {"reg_loss_param": {"scale_pos_weight": _text(spw)}}
+
+
+def _lambdarank_param(est):
+    # The position biases of unbiased LambdaMART serve training only: not written.
+    method = est.lambdarank_pair_method
+    n_pairs = est.lambdarank_num_pair_per_sample or (32 if method == "topk" else 1)
+    return {"lambdarank_param": {
+        "lambdarank_pair_method": method,
+        "lambdarank_num_pair_per_sample": str(n_pairs),
+        "lambdarank_unbiased": "0",
+        "lambdarank_bias_norm": _text(est.lambdarank_bias_norm),
+        "lambdarank_normalization": "1" if est.lambdarank_normalization else "0",
+        "lambdarank_score_normalization": "1" if est.lambdarank_score_normalization else "0",
+        "ndcg_exp_gain": "1" if est.ndcg_exp_gain else "0",
+    }}
+
+
 # XGBoost's "no parent" for the root.
 _NO_PARENT = 2147483647
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -142,6 +165,10 @@ def xgboost_document(estimator):
                          f"({', '.join(_OBJECTIVE_PARAMS)}); this model was trained with a "
                          "callable objective, which XGBoost cannot apply.")
     booster = estimator._booster
+    if booster.kind == "gblinear":
+        raise ValueError("format='xgboost' writes tree models (booster='gbtree' or 'dart'); "
+                         "a booster='gblinear' model has its weights in coef_ and "
+                         "intercept_.")
     K = booster.n_outputs
     multiclass = objective.startswith("multi:")
     n_features = int(estimator.n_features_in_)
@@ -160,7 +187,7 @@ def xgboost_document(estimator):
     trees = [_tree_document(tree, i, n_features,
                             offsets[booster.output_of(i)] if i < K * P and i % P == 0
                             else 0.0)
-             for i, tree in enumerate(booster.trees)]
+             for i, tree in enumerate(booster.weighted_trees())]
     attributes = {}
     if getattr(estimator, "best_iteration", None) is not None:
         attributes["best_iteration"] = str(int(estimator.best_iteration))

@@ -33,6 +33,17 @@ _GRADIENT_BLOCK_ROWS = 65536
 
 
 @dataclass
+class DartParams:
+    """Dropout of XGBoost's ``dart`` booster (see :func:`_dart_drop`)."""
+
+    rate_drop: float = 0.0
+    skip_drop: float = 0.0
+    one_drop: bool = False
+    sample_type: str = "uniform"
+    normalize_type: str = "tree"
+
+
+@dataclass
 class BoostingParams:
     """Round-level hyper-parameters (tree-level ones live in ``growth``)."""
 
@@ -41,6 +52,8 @@ class BoostingParams:
     colsample_bytree: float = 1.0
     num_parallel_tree: int = 1
     growth: GrowthParams = field(default_factory=GrowthParams)
+    # Dropout of the dart booster; None for gbtree.
+    dart: DartParams | None = None
 
 
 class Booster:
@@ -59,12 +72,17 @@ class Booster:
         ``n_outputs * num_parallel_tree`` trees per round, round-major; within a round the
         ``num_parallel_tree`` trees of output 0 come first, then those of output 1
         (XGBoost's order).
+    tree_weights : ndarray of float64 or None
+        The weight of every tree in predictions (the ``dart`` booster's); None means all 1.
     """
+
+    kind = "gbtree"
 
     def __init__(self, base_margin, num_parallel_tree=1):
         self.base_margin = np.asarray(base_margin, dtype=np.float64).reshape(-1)
         self.num_parallel_tree = int(num_parallel_tree)
         self.trees = []
+        self.tree_weights = None
         self._layout = None
 
     @property
@@ -83,14 +101,38 @@ class Booster:
         """The output that tree ``i`` adds to."""
         return (i % self.trees_per_round) // self.num_parallel_tree
 
-    def append(self, trees):
+    def append(self, trees, weights=None):
+        if self.tree_weights is not None or weights is not None:
+            old = np.ones(len(self.trees)) if self.tree_weights is None else self.tree_weights
+            new = np.ones(len(trees)) if weights is None else np.asarray(weights, dtype=float)
+            self.tree_weights = np.concatenate([old, new])
         self.trees.extend(trees)
         self._layout = None
+
+    def copy(self):
+        """A booster holding the same trees and weights (for continued training)."""
+        out = Booster(self.base_margin, self.num_parallel_tree)
+        out.append(list(self.trees), None if self.tree_weights is None
+                   else self.tree_weights.copy())
+        return out
+
+    def set_tree_weights(self, weights):
+        self.tree_weights = np.asarray(weights, dtype=np.float64)
+        self._layout = None
+
+    def weighted_trees(self, start=0, stop=None):
+        """Trees ``start:stop`` with their weights applied to the node values (the trees
+        themselves when unweighted)."""
+        trees = self.trees[start:stop]
+        if self.tree_weights is None:
+            return trees
+        weights = self.tree_weights[start:start + len(trees)]
+        return [t if w == 1.0 else _scaled(t, w) for t, w in zip(trees, weights, strict=True)]
 
     def _make_layout(self, start, stop):
         """Trees ``start:stop`` packed for the kernels, plus their complete-tree layout
         (None when a tree is too deep for it)."""
-        trees = self.trees[start:stop]
+        trees = self.weighted_trees(start, stop)
         packed = pack_trees(trees, [self.output_of(i) for i in range(start, stop)])
         depth = max((tree.depth for tree in trees), default=0)
         complete = complete_layout(packed, depth) if depth <= MAX_COMPLETE_DEPTH else None
@@ -137,16 +179,81 @@ class Booster:
         return apply_trees(X, p["feature"], p["threshold"], p["default_left"], p["left"],
                            p["right"], p["offsets"], start, stop)
 
+    def add_trees(self, X, indices, scales, out):
+        """Add trees ``indices`` (times ``scales``, on top of their weights) to the raw
+        margins ``out``."""
+        if len(indices) == 0:
+            return
+        trees = [_scaled(self.trees[i], s * (1.0 if self.tree_weights is None
+                                             else self.tree_weights[i]))
+                 for i, s in zip(indices, scales, strict=True)]
+        p = pack_trees(trees, [self.output_of(i) for i in indices])
+        predict_raw(X, p["feature"], p["threshold"], p["default_left"], p["left"], p["right"],
+                    p["value"], p["offsets"], p["outputs"], 0, len(trees), out)
+
     def to_dict(self):
-        return {"base_margin": self.base_margin.tolist(),
-                "num_parallel_tree": self.num_parallel_tree,
-                "trees": [tree.to_dict() for tree in self.trees]}
+        out = {"base_margin": self.base_margin.tolist(),
+               "num_parallel_tree": self.num_parallel_tree,
+               "trees": [tree.to_dict() for tree in self.trees]}
+        if self.tree_weights is not None:
+            out["tree_weights"] = self.tree_weights.tolist()
+        return out
 
     @classmethod
     def from_dict(cls, data):
         booster = cls(data["base_margin"], data.get("num_parallel_tree", 1))
-        booster.append([Tree.from_dict(t) for t in data["trees"]])
+        booster.append([Tree.from_dict(t) for t in data["trees"]], data.get("tree_weights"))
         return booster
+
+
+def _scaled(tree, factor):
+    """``tree`` with its node values times ``factor`` (the other arrays shared)."""
+    out = object.__new__(Tree)
+    out.__dict__.update(tree.__dict__)
+    out.value = tree.value * factor
+    return out
+
+
+def _dart_drop(n_trees, weights, dart, rng):
+    """Indices of the trees a dart round drops, as XGBoost draws them: each tree with
+    probability ``rate_drop`` (``"uniform"``) or ``rate_drop * n_trees * weight / sum of
+    weights`` (``"weighted"``); with ``one_drop`` at least one; none at all with
+    probability ``skip_drop``."""
+    if n_trees == 0 or (dart.rate_drop == 0.0 and not dart.one_drop
+                        and dart.skip_drop == 0.0):
+        return np.empty(0, dtype=np.int64)  # no dropout: no draws, gbtree's model exactly
+    if dart.skip_drop > 0.0 and rng.random() < dart.skip_drop:
+        return np.empty(0, dtype=np.int64)
+    if dart.sample_type == "weighted":
+        p = dart.rate_drop * n_trees * weights / weights.sum()
+    else:
+        p = np.full(n_trees, dart.rate_drop)
+    drop = np.flatnonzero(rng.random(n_trees) < p)
+    if dart.one_drop and drop.size == 0:
+        if dart.sample_type == "weighted":
+            drop = np.array([rng.choice(n_trees, p=weights / weights.sum())])
+        else:
+            drop = np.array([rng.integers(n_trees)])
+    return drop.astype(np.int64)
+
+
+def _dart_normalize(weights, drop, n_new, dart, learning_rate):
+    """Rescale the dropped trees and weigh the new ones (XGBoost's normalization):
+    ``"tree"``: dropped trees times ``k / (k + eta)``, new trees ``1 / (k + eta)``;
+    ``"forest"``: both ``1 / (1 + eta)``; nothing dropped: new trees 1. Returns the new
+    weights and the factor applied to the dropped trees."""
+    k = drop.size
+    if k == 0:
+        return np.concatenate([weights, np.ones(n_new)]), 1.0
+    if dart.normalize_type == "forest":
+        factor = 1.0 / (1.0 + learning_rate)
+        new = factor
+    else:
+        factor = k / (k + learning_rate)
+        new = 1.0 / (k + learning_rate)
+    weights = weights.copy()
+    weights[drop] *= factor
+    return np.concatenate([weights, np.full(n_new, new)]), factor
 
 
 def _refresh_leaves(tree, leaves, rows, residual, weight, alpha, learning_rate):
@@ -215,6 +322,14 @@ class EvalSet:
     sample_weight: np.ndarray | None
     raw: np.ndarray = None
     base_margin: np.ndarray | None = None
+    # Query groups of a ranking eval set (see ensembles.boosting.ranking), else None.
+    group_ptr: np.ndarray | None = None
+
+    def evaluate(self, metric, pred):
+        """``metric`` of ``pred`` on this set (ranking metrics also get the groups)."""
+        if getattr(metric, "needs_groups", False):
+            return metric(self.y, pred, self.sample_weight, group_ptr=self.group_ptr)
+        return metric(self.y, pred, self.sample_weight)
 
 
 def _start_margins(booster, X, base_margin):
@@ -276,16 +391,36 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
     grower = TreeGrower(X_binned, bin_mapper.edges_, bin_mapper.n_bins_, growth)
     all_features = np.ones(n_features, dtype=np.bool_)
     evals_log = {ev.name: {m.name: [] for m in metrics} for ev in evals}
+    dart = params.dart
+    if dart is not None:
+        if booster.tree_weights is None:
+            booster.set_tree_weights(np.ones(len(booster.trees)))
+        # The dropout draws from its own stream (spawning leaves rng's unmoved): without
+        # dropout, the rows and columns sampled are gbtree's.
+        drop_rng = rng.spawn(1)[0]
     for cb in callbacks:
         cb.before_training(model)
     for _ in range(params.n_estimators):
         iteration = booster.n_rounds
-        grad, hess = _gradients(objective, y, raw, sample_weight)
+        raw_grad = raw
+        if dart is not None:
+            # Gradients at the margins without the dropped trees.
+            drop = _dart_drop(len(booster.trees), booster.tree_weights, dart, drop_rng)
+            dropped = np.zeros_like(raw)
+            for i in drop:
+                tree = booster.trees[i]
+                predict_binned_add(X_binned, bin_mapper.n_bins_, tree.feature, tree.split_bin,
+                                   tree.default_left, tree.left, tree.right, tree.value,
+                                   booster.tree_weights[i], dropped, booster.output_of(i))
+            raw_grad = raw - dropped if drop.size else raw
+        grad, hess = _gradients(objective, y, raw_grad, sample_weight)
         if refresh is not None:
             # Residuals at the start of the round: the parallel trees of an output all
             # refresh against them.
-            residuals = [y - objective.transform(raw[:, k:k + 1]).reshape(-1)
+            residuals = [y - objective.transform(raw_grad[:, k:k + 1]).reshape(-1)
                          for k in range(K)]
+        # The new trees' margins go to raw directly, or aside to be weighed (dart).
+        target = raw if dart is None else np.zeros_like(raw)
         grown_by_output = [[] for _ in range(K)]
         for _p in range(P):
             if params.subsample < 1.0:
@@ -303,26 +438,44 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
                     _refresh_leaves(tree, leaves, rows, residuals[k], weight, alpha,
                                     growth.learning_rate)
                 if rows.size == n_samples:
-                    add_leaf_values(raw, k, rows, leaves, tree.value)
+                    add_leaf_values(target, k, rows, leaves, tree.value)
                 else:
                     # Rows left out of the sample still move with the ensemble.
                     predict_binned_add(X_binned, bin_mapper.n_bins_, tree.feature,
                                        tree.split_bin, tree.default_left, tree.left,
-                                       tree.right, tree.value, 1.0, raw, k)
+                                       tree.right, tree.value, 1.0, target, k)
                 grown_by_output[k].append(tree)
         new_trees = [tree for trees in grown_by_output for tree in trees]
-        booster.append(new_trees)
-        model.n_iterations_ = booster.n_rounds
-        for ev in evals:
-            booster.predict_raw(ev.X, (iteration, iteration + 1), out=ev.raw)
-            pred = objective.eval_transform(ev.raw)
-            for m in metrics:
-                evals_log[ev.name][m.name].append(float(m(ev.y, pred, ev.sample_weight)))
-        stop = False
-        for cb in callbacks:
-            stop = bool(cb.after_iteration(model, iteration, evals_log)) or stop
-        if stop:
+        if dart is None:
+            booster.append(new_trees)
+        else:
+            weights, factor = _dart_normalize(booster.tree_weights, drop, len(new_trees), dart,
+                                              params.growth.learning_rate)
+            raw += weights[-1] * target
+            if drop.size:
+                raw -= (1.0 - factor) * dropped
+            booster.append(new_trees)
+            booster.set_tree_weights(weights)
+            for ev in evals:
+                booster.add_trees(ev.X, drop, np.full(drop.size, 1.0 - 1.0 / factor), ev.raw)
+        if _end_round(model, booster, iteration, objective, evals, metrics, evals_log,
+                      callbacks):
             break
     for cb in callbacks:
         cb.after_training(model)
     return evals_log
+
+
+def _end_round(model, booster, iteration, objective, evals, metrics, evals_log, callbacks):
+    """After round ``iteration``: move the eval sets' margins, log the metrics, run the
+    callbacks. Returns whether a callback stops training."""
+    model.n_iterations_ = booster.n_rounds
+    for ev in evals:
+        booster.predict_raw(ev.X, (iteration, iteration + 1), out=ev.raw)
+        pred = objective.eval_transform(ev.raw)
+        for m in metrics:
+            evals_log[ev.name][m.name].append(float(ev.evaluate(m, pred)))
+    stop = False
+    for cb in callbacks:
+        stop = bool(cb.after_iteration(model, iteration, evals_log)) or stop
+    return stop

@@ -27,8 +27,16 @@ from .._engine.grower import GrowthParams
 from .._fitstate import fits_aside, loads_aside, reads_snapshot
 from .._model_io import fail, read_boosting_document, write_document
 from .._threads import effective_n_jobs, threads
-from .booster import Booster, BoostingParams, EvalSet, train
+from .booster import Booster, BoostingParams, DartParams, EvalSet, train
 from .callbacks import EarlyStopping, EvaluationMonitor, TrainingCallback
+from .linear import (
+    FEATURE_SELECTORS,
+    LINEAR_UPDATERS,
+    SHOTGUN_SELECTORS,
+    LinearBooster,
+    LinearParams,
+    train_linear,
+)
 from .metrics import make_metric
 from .objectives import (
     AFT_DISTRIBUTIONS,
@@ -97,6 +105,24 @@ def _check_feature_weights(feature_weights, n_features):
     return weights
 
 
+def _no_bins(n_features, max_bin):
+    """A fitted binning with one bin per feature: what the linear booster keeps (it reads
+    raw values)."""
+    return BinMapper.from_edges([[]] * n_features, max_bin)
+
+
+def _linear_dump(coef, dump_format):
+    """XGBoost's dump of a linear model: the bias, then the weights, one output after
+    another on each line."""
+    if dump_format == "json":
+        import json
+
+        return json.dumps({"bias": coef[-1].tolist(), "weight": coef[:-1].ravel().tolist()})
+    lines = ["bias:", *(f"{b:g}" for b in coef[-1]), "weight:",
+             *(f"{w:g}" for w in coef[:-1].ravel())]
+    return "\n".join(lines) + "\n"
+
+
 class _BaseGradientBoosting(BaseEstimator):
     """Shared parameters, fitting, prediction and persistence of both estimators."""
 
@@ -137,6 +163,15 @@ class _BaseGradientBoosting(BaseEstimator):
         "num_parallel_tree": [Interval(Integral, 1, None, closed="left"), None],
         "aft_loss_distribution": [StrOptions(set(AFT_DISTRIBUTIONS))],
         "aft_loss_distribution_scale": [Interval(Real, 0, None, closed="neither")],
+        "booster": [StrOptions({"gbtree", "dart", "gblinear"})],
+        "rate_drop": [Interval(Real, 0, 1, closed="both")],
+        "skip_drop": [Interval(Real, 0, 1, closed="both")],
+        "one_drop": ["boolean"],
+        "sample_type": [StrOptions({"uniform", "weighted"})],
+        "normalize_type": [StrOptions({"tree", "forest"})],
+        "updater": [StrOptions(set(LINEAR_UPDATERS)), None],
+        "feature_selector": [StrOptions(set(FEATURE_SELECTORS))],
+        "top_k": [Interval(Integral, 0, None, closed="left")],
     }
 
     def __init__(self, *, n_estimators=100, learning_rate=0.3, max_depth=6, max_leaves=0,
@@ -149,7 +184,9 @@ class _BaseGradientBoosting(BaseEstimator):
                  device="cpu", verbosity=1, missing=np.nan, scale_pos_weight=1.0,
                  num_parallel_tree=1, aft_loss_distribution="normal",
                  aft_loss_distribution_scale=1.0, monotone_constraints=None,
-                 interaction_constraints=None):
+                 interaction_constraints=None, booster="gbtree", rate_drop=0.0,
+                 skip_drop=0.0, one_drop=False, sample_type="uniform", normalize_type="tree",
+                 updater=None, feature_selector="cyclic", top_k=0):
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.max_depth = max_depth
@@ -186,6 +223,15 @@ class _BaseGradientBoosting(BaseEstimator):
         self.num_parallel_tree = num_parallel_tree
         self.aft_loss_distribution = aft_loss_distribution
         self.aft_loss_distribution_scale = aft_loss_distribution_scale
+        self.booster = booster
+        self.rate_drop = rate_drop
+        self.skip_drop = skip_drop
+        self.one_drop = one_drop
+        self.sample_type = sample_type
+        self.normalize_type = normalize_type
+        self.updater = updater
+        self.feature_selector = feature_selector
+        self.top_k = top_k
 
     # ------------------------------------------------------------------ validation
     def _validate_X(self, X, reset):
@@ -429,6 +475,7 @@ class _BaseGradientBoosting(BaseEstimator):
                                         base_margin_eval_set, n_outputs)
         callbacks = self._make_callbacks(verbose, evals)
 
+        linear_params = self._linear_params()
         rng = np.random.default_rng(check_random_state(self.random_state).randint(2**31 - 1))
         if xgb_model is not None:
             booster, bin_mapper = self._continue_from(xgb_model, objective)
@@ -438,7 +485,8 @@ class _BaseGradientBoosting(BaseEstimator):
                 bin_seed = _DEFAULT_BINNING_SEED
             bin_mapper = BinMapper(self.max_bin, _BINNING_SUBSAMPLE, bin_seed)
             base = self._base_margin(objective, y, sample_weight)
-            booster = Booster(base, self._num_parallel_tree())
+            booster = (LinearBooster(base, X.shape[1]) if self.booster == "gblinear"
+                       else Booster(base, self._num_parallel_tree()))
         max_delta_step = self.max_delta_step
         if max_delta_step is None:
             # XGBoost's default keeps Poisson's exp link from overshooting early on.
@@ -462,11 +510,28 @@ class _BaseGradientBoosting(BaseEstimator):
                     self.interaction_constraints, X.shape[1], names),
                 feature_weights=feature_weights,
             ),
+            dart=(DartParams(self.rate_drop, self.skip_drop, self.one_drop, self.sample_type,
+                             self.normalize_type) if self.booster == "dart" else None),
         )
         if self.grow_policy == "depthwise" and self.max_depth == 0 and self.max_leaves == 0:
             raise ValueError("max_depth=0 (unlimited) needs grow_policy='lossguide' or a "
                              "positive max_leaves.")
         with threads(self.n_jobs):
+            if linear_params is not None:
+                if base_margin is not None or any(ev.base_margin is not None for ev in evals):
+                    raise ValueError("base_margin and base_margin_eval_set work with the "
+                                     "tree boosters; booster='gblinear' starts every row "
+                                     "from base_score.")
+                # The linear booster reads raw values: no bins (an empty binning keeps the
+                # model file's layout).
+                self._objective = objective
+                self._bin_mapper = _no_bins(X.shape[1], self.max_bin)
+                self._booster = booster
+                self.evals_result_ = train_linear(
+                    self, booster, X, y, sample_weight, objective, linear_params,
+                    self.n_estimators, rng, evals, metrics, callbacks)
+                self.n_iterations_ = booster.n_rounds
+                return self
             if xgb_model is None:
                 # Rows of zero weight must not shape the bins, so that a zero weight is the
                 # same as leaving the row out.
@@ -501,6 +566,23 @@ class _BaseGradientBoosting(BaseEstimator):
             bounds.append(values)
         return np.column_stack(bounds)
 
+    def _linear_params(self):
+        """The linear booster's parameters (None for the tree boosters); refuses the
+        parameters of one booster given to another."""
+        if self.booster != "gblinear":
+            if self.updater is not None:
+                raise ValueError(f"updater={self.updater!r} sets the linear booster's "
+                                 f"algorithm; it needs booster='gblinear' (booster is "
+                                 f"{self.booster!r}).")
+            return None
+        updater = self.updater or "shotgun"
+        if updater == "shotgun" and self.feature_selector not in SHOTGUN_SELECTORS:
+            raise ValueError(f"feature_selector={self.feature_selector!r} needs "
+                             f"updater='coord_descent'; updater='shotgun' takes "
+                             f"{' or '.join(map(repr, SHOTGUN_SELECTORS))} (as in XGBoost).")
+        return LinearParams(self.learning_rate, self.reg_alpha, self.reg_lambda, updater,
+                            self.feature_selector, self.top_k)
+
     def _make_callbacks(self, verbose, evals):
         callbacks = list(self.callbacks or [])
         for cb in callbacks:
@@ -532,14 +614,16 @@ class _BaseGradientBoosting(BaseEstimator):
         if model.n_features_in_ != self.n_features_in_:
             raise ValueError(f"xgb_model was fitted on {model.n_features_in_} features, "
                              f"X has {self.n_features_in_}.")
-        if model._booster.num_parallel_tree != self._num_parallel_tree():
+        if model._booster.kind != ("gblinear" if self.booster == "gblinear" else "gbtree"):
+            raise ValueError(f"xgb_model was fitted with booster={model.booster!r}; training "
+                             f"cannot continue it with booster={self.booster!r} (trees and "
+                             f"linear models do not mix).")
+        if getattr(model._booster, "num_parallel_tree", 1) != self._num_parallel_tree():
             raise ValueError(f"xgb_model grows {model._booster.num_parallel_tree} trees per "
                              f"output and round, this estimator's num_parallel_tree is "
                              f"{self._num_parallel_tree()}; continued training needs the "
                              f"same.")
-        booster = Booster(model._booster.base_margin, model._booster.num_parallel_tree)
-        booster.append(list(model._booster.trees))
-        return booster, model._bin_mapper
+        return model._booster.copy(), model._bin_mapper
 
     # ------------------------------------------------------------------ prediction
     def _default_iteration_range(self, iteration_range):
@@ -592,9 +676,11 @@ class _BaseGradientBoosting(BaseEstimator):
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         booster = self._booster
+        if booster.kind == "gblinear":
+            return self._linear_shap(X, iteration_range, interactions)
         start, stop = booster._tree_range(self._default_iteration_range(iteration_range))
         trees = [(t.feature, t.threshold, t.default_left, t.left, t.right, t.value, t.cover)
-                 for t in booster.trees[start:stop]]
+                 for t in booster.weighted_trees(start, stop)]
         K = booster.n_outputs
         explainer = TreeExplainer(trees, [booster.output_of(start + i)
                                           for i in range(len(trees))], K)
@@ -607,6 +693,19 @@ class _BaseGradientBoosting(BaseEstimator):
                 out = explainer.contributions(X, 0, len(trees), F)
                 out[:, :, F] += booster.base_margin
         return out[:, 0] if K == 1 else out
+
+    def _linear_shap(self, X, iteration_range, interactions):
+        # A linear model's contributions are w * x (XGBoost's, not centred on the data's
+        # means), its interactions zero: each feature's effect sits on the diagonal.
+        contribs = self._booster.contributions(X, self._default_iteration_range(
+            iteration_range))
+        if interactions:
+            n, K, F1 = contribs.shape
+            out = np.zeros((n, K, F1, F1))
+            idx = np.arange(F1)
+            out[:, :, idx, idx] = contribs
+            contribs = out
+        return contribs[:, 0] if contribs.shape[1] == 1 else contribs
 
     def predict_contribs(self, X, iteration_range=None):
         """SHAP values of the raw margin: exact path-dependent TreeSHAP.
@@ -672,6 +771,12 @@ class _BaseGradientBoosting(BaseEstimator):
     def feature_importances_(self):
         """Importance of each feature by ``importance_type``, normalized to sum to 1."""
         check_is_fitted(self)
+        if self._booster.kind == "gblinear":
+            # No splits to count: the size of the coefficients (summed over the outputs),
+            # whatever importance_type says.
+            scores = np.abs(self._booster.coefficients()[:-1]).sum(axis=1)
+            total = scores.sum()
+            return scores / total if total > 0 else np.zeros(self.n_features_in_)
         kind = self.importance_type
         n = self.n_features_in_
         gain = np.zeros(n)
@@ -691,6 +796,29 @@ class _BaseGradientBoosting(BaseEstimator):
             }[kind]
         total = scores.sum()
         return scores / total if total > 0 else np.zeros(n)
+
+    @property
+    def coef_(self):
+        """Weights of the linear booster: shape (n_features,), or (n_outputs, n_features)
+        for several outputs (``booster='gblinear'`` only)."""
+        check_is_fitted(self)
+        if self._booster.kind != "gblinear":
+            raise AttributeError(f"coef_ is defined for booster='gblinear' only, not for "
+                                 f"booster={self.booster!r}.")
+        coef = self._booster.coefficients(self._default_iteration_range(None))[:-1].T
+        return coef[0] if coef.shape[0] == 1 else coef
+
+    @property
+    def intercept_(self):
+        """Bias of the linear booster plus the starting margin, shape (n_outputs,), so
+        that ``X @ coef_.T + intercept_`` is the raw margin (``booster='gblinear'``
+        only; XGBoost's ``intercept_`` leaves out the starting margin)."""
+        check_is_fitted(self)
+        if self._booster.kind != "gblinear":
+            raise AttributeError(f"intercept_ is defined for booster='gblinear' only, not "
+                                 f"for booster={self.booster!r}.")
+        return (self._booster.coefficients(self._default_iteration_range(None))[-1]
+                + self._booster.base_margin)
 
     def get_dump(self, feature_names=None, with_stats=False, dump_format="text"):
         """The trees as text or JSON, one string per tree (XGBoost's ``get_dump``).
@@ -721,6 +849,8 @@ class _BaseGradientBoosting(BaseEstimator):
             raise ValueError(f"dump_format must be one of {DUMP_FORMATS}, got "
                              f"{dump_format!r}.")
         names = feature_names_of(self, feature_names)
+        if self._booster.kind == "gblinear":
+            return [_linear_dump(self._booster.coefficients(), dump_format)]
         dump = dump_text if dump_format == "text" else dump_json
         return [dump(tree, names, bool(with_stats)) for tree in self._booster.trees]
 
@@ -751,6 +881,9 @@ class _BaseGradientBoosting(BaseEstimator):
         from ._dump import DATAFRAME_COLUMNS, feature_names_of, trees_table
 
         check_is_fitted(self)
+        if self._booster.kind == "gblinear":
+            raise ValueError("trees_to_dataframe needs trees; booster='gblinear' has none "
+                             "(its weights are coef_ and intercept_).")
         names = feature_names_of(self, feature_names)
         return pd.DataFrame(trees_table(self._booster.trees, names),
                             columns=list(DATAFRAME_COLUMNS))
@@ -869,6 +1002,9 @@ class _BaseGradientBoosting(BaseEstimator):
             fail(name, f"bin_edges has more edges than max_bin={self.max_bin} allows")
         self._bin_mapper = BinMapper.from_edges(doc["bin_edges"], self.max_bin)
         self._booster = doc["booster"]
+        if (self._booster.kind == "gblinear") != (self.booster == "gblinear"):
+            fail(name, f"its booster parameter {self.booster!r} does not match the model it "
+                       f"holds ({self._booster.kind})")
         self.n_iterations_ = self._booster.n_rounds
         for attr in ("best_iteration", "best_score"):
             if doc.get(attr) is not None:
@@ -946,7 +1082,8 @@ class GradientBoostingRegressor(RegressorMixin, _BaseGradientBoosting):
     n_jobs : int, optional
         Threads; None or -1 uses all cores. Results do not depend on it.
     random_state : int, RandomState or None
-        Seed of row and column sampling and of the binning subsample.
+        Seed of row and column sampling, of dart's dropout and gblinear's feature order,
+        and of the binning subsample.
     tree_method : {"hist", "auto"}, default="hist"
         XGBoost's name of the growth method; both mean histogram growth, the only one
         here (``"exact"`` and ``"approx"`` raise an error that says why).
@@ -974,6 +1111,27 @@ class GradientBoostingRegressor(RegressorMixin, _BaseGradientBoosting):
         Groups of features (indices or names) allowed to interact, as XGBoost takes them:
         below the root, a split may use the features already on its path and the features
         of every group that holds all of those.
+    booster : {"gbtree", "dart", "gblinear"}, default="gbtree"
+        Trees; trees with dropout (DART); or a boosted linear model (coordinate descent
+        with ``reg_alpha``/``reg_lambda`` as elastic net penalties). See the user guide.
+    rate_drop, skip_drop : float in [0, 1], default=0
+        dart: the probability of dropping each tree in a round, and of a round dropping
+        none.
+    one_drop : bool, default=False
+        dart: drop at least one tree per round.
+    sample_type : {"uniform", "weighted"}, default="uniform"
+        dart: drop trees with equal probabilities, or in proportion to their weights.
+    normalize_type : {"tree", "forest"}, default="tree"
+        dart: weigh the new tree ``1 / (k + learning_rate)`` and multiply the ``k``
+        dropped ones by ``k / (k + learning_rate)``, or both by ``1 / (1 +
+        learning_rate)``.
+    updater : {"shotgun", "coord_descent"}, optional
+        gblinear's algorithm (default ``"shotgun"``); only with ``booster="gblinear"``.
+    feature_selector : {"cyclic", "shuffle", "random", "greedy", "thrifty"}, \
+default="cyclic"
+        gblinear: the order of the coordinates; shotgun takes cyclic and shuffle.
+    top_k : int, default=0
+        gblinear with greedy or thrifty selection: features updated per round (0: all).
 
     Attributes
     ----------
@@ -1109,7 +1267,8 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
     n_jobs : int, optional
         Threads; None or -1 uses all cores. Results do not depend on it.
     random_state : int, RandomState or None
-        Seed of row and column sampling and of the binning subsample.
+        Seed of row and column sampling, of dart's dropout and gblinear's feature order,
+        and of the binning subsample.
     tree_method : {"hist", "auto"}, default="hist"
         XGBoost's name of the growth method; both mean histogram growth, the only one
         here (``"exact"`` and ``"approx"`` raise an error that says why).
@@ -1137,6 +1296,27 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
         Groups of features (indices or names) allowed to interact, as XGBoost takes them:
         below the root, a split may use the features already on its path and the features
         of every group that holds all of those.
+    booster : {"gbtree", "dart", "gblinear"}, default="gbtree"
+        Trees; trees with dropout (DART); or a boosted linear model (coordinate descent
+        with ``reg_alpha``/``reg_lambda`` as elastic net penalties). See the user guide.
+    rate_drop, skip_drop : float in [0, 1], default=0
+        dart: the probability of dropping each tree in a round, and of a round dropping
+        none.
+    one_drop : bool, default=False
+        dart: drop at least one tree per round.
+    sample_type : {"uniform", "weighted"}, default="uniform"
+        dart: drop trees with equal probabilities, or in proportion to their weights.
+    normalize_type : {"tree", "forest"}, default="tree"
+        dart: weigh the new tree ``1 / (k + learning_rate)`` and multiply the ``k``
+        dropped ones by ``k / (k + learning_rate)``, or both by ``1 / (1 +
+        learning_rate)``.
+    updater : {"shotgun", "coord_descent"}, optional
+        gblinear's algorithm (default ``"shotgun"``); only with ``booster="gblinear"``.
+    feature_selector : {"cyclic", "shuffle", "random", "greedy", "thrifty"}, \
+default="cyclic"
+        gblinear: the order of the coordinates; shotgun takes cyclic and shuffle.
+    top_k : int, default=0
+        gblinear with greedy or thrifty selection: features updated per round (0: all).
 
     Attributes
     ----------

@@ -400,6 +400,9 @@ _NAMES = (
     "cox-nloglik",
     "aft-nloglik",
     "interval-regression-accuracy",
+    "ndcg[@<k>]",
+    "map[@<k>]",
+    "pre[@<k>]",
 )
 
 
@@ -433,8 +436,10 @@ def make_metric(spec, *, quantile_alpha=0.5, tweedie_variance_power=1.5, huber_s
         averaged over the levels when there are several), ``aucpr`` (area under the
         precision-recall curve, XGBoost's interpolation), ``rmsle`` (root mean squared
         log error), ``cox-nloglik`` (Cox partial likelihood per event), ``aft-nloglik``
-        (AFT loss) and ``interval-regression-accuracy`` (share of predicted times inside
-        their label intervals);
+        (AFT loss), ``interval-regression-accuracy`` (share of predicted times inside
+        their label intervals), ``ndcg``, ``map``, ``pre`` with an optional ``@k``
+        (ranking metrics, see :class:`~ensembles.boosting.ranking.RankingMetric`; all rows
+        one query unless the eval set has query groups);
         a function ``spec(y_true, y_pred, sample_weight=None) -> float``, named after its
         ``__name__`` and minimised unless it has an attribute ``higher_is_better = True``;
         or a :class:`Metric`, returned unchanged.
@@ -461,6 +466,10 @@ def make_metric(spec, *, quantile_alpha=0.5, tweedie_variance_power=1.5, huber_s
         )
 
     base, at, param = spec.partition("@")
+    if base.rstrip("-") in ("ndcg", "map", "pre"):
+        from .ranking import make_ranking_metric
+
+        return make_ranking_metric(spec)
     simple = {
         "rmse": lambda: _RowMetric("rmse", _squared_error, final=np.sqrt),
         "mae": lambda: _RowMetric("mae", _absolute_error),
