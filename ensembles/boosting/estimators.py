@@ -430,10 +430,11 @@ class _BaseGradientBoosting(BaseEstimator):
                 warnings.simplefilter("ignore")
             return self._fit(X, y, sample_weight, base_margin, eval_set,
                              sample_weight_eval_set, base_margin_eval_set, verbose, xgb_model,
-                             y_lower_bound, y_upper_bound)
+                             y_lower_bound, y_upper_bound, feature_weights)
 
     def _fit(self, X, y, sample_weight, base_margin, eval_set, sample_weight_eval_set,
-             base_margin_eval_set, verbose, xgb_model, y_lower_bound, y_upper_bound):
+             base_margin_eval_set, verbose, xgb_model, y_lower_bound, y_upper_bound,
+             feature_weights=None):
         survival_aft = self.objective == "survival:aft"
         if (y_lower_bound is None) != (y_upper_bound is None):
             raise ValueError("y_lower_bound and y_upper_bound go together; give both.")
