@@ -283,7 +283,7 @@ class _BaseGradientBoosting(BaseEstimator):
         if method not in TREE_METHODS:
             raise ValueError(f"tree_method must be one of {TREE_METHODS}, got {method!r}.")
         device = "cpu" if self.device is None else self.device
-        if device != "cpu":
+        if device not in DEVICES:
             raise ValueError(
                 f"device={device!r} is not available: this library trains and predicts "
                 f"on the CPU only (compiled numba kernels, threads set by n_jobs); use "
