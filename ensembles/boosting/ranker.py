@@ -173,8 +173,10 @@ class GradientBoostingRanker(_BaseGradientBoosting):
                                  tweedie_variance_power=self.tweedie_variance_power,
                                  huber_slope=self.huber_slope) for s in specs]
 
-    def _validate_eval_set(self, eval_set, sample_weight_eval_set):
-        evals = super()._validate_eval_set(eval_set, sample_weight_eval_set)
+    def _validate_eval_set(self, eval_set, sample_weight_eval_set, base_margin_eval_set=None,
+                           n_outputs=1):
+        evals = super()._validate_eval_set(eval_set, sample_weight_eval_set,
+                                           base_margin_eval_set, n_outputs)
         groups = getattr(self, "_fit_groups", None)
         if groups is not None:
             for ev, group_ptr in zip(evals, groups[1], strict=True):
