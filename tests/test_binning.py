@@ -244,9 +244,10 @@ def test_quantile_edges_of_huge_finite_values_stay_finite():
 @settings(max_examples=60, deadline=None)
 @given(arrays(np.float64, st.integers(1, 400), elements=_column(64)),
        st.integers(2, 64))
-def test_quantile_edges_are_numpys_lower_percentiles(column, max_bin):
-    """The edges taken from one sort equal numpy's own "lower" percentiles (and the exact
-    midpoints when few values are distinct), so the bins are numpy's quantiles."""
+def test_quantile_edges_follow_numpys_lower_percentiles(column, max_bin):
+    """The edges taken from one sort follow numpy's own "lower" percentiles, each moved
+    halfway to the next distinct value (and are the exact midpoints when few values are
+    distinct), so the bins hold numpy's quantiles and no value sits on an edge."""
     present = column[~np.isnan(column)]
     edges = find_bin_edges(column, max_bin)
     if present.size == 0:
@@ -257,9 +258,13 @@ def test_quantile_edges_are_numpys_lower_percentiles(column, max_bin):
         mid = distinct[:-1] / 2.0 + distinct[1:] / 2.0
         np.testing.assert_array_equal(edges, np.where(mid >= distinct[1:], distinct[:-1], mid))
         return
-    expected = np.unique(np.percentile(present, np.linspace(0.0, 100.0, max_bin + 1)[1:-1],
-                                       method="lower"))
-    np.testing.assert_array_equal(edges, expected[expected < distinct[-1]])
+    lower = np.unique(np.percentile(present, np.linspace(0.0, 100.0, max_bin + 1)[1:-1],
+                                    method="lower"))
+    lower = lower[lower < distinct[-1]]
+    above = distinct[np.searchsorted(distinct, lower, side="right")]
+    mid = lower / 2.0 + above / 2.0
+    np.testing.assert_array_equal(edges, np.where(mid >= above, lower, mid))
+    assert not np.isin(present, edges[edges != lower]).any()
 
 
 @settings(max_examples=100, deadline=None)

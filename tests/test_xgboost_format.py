@@ -51,6 +51,19 @@ def test_regression_objectives_predict_the_same_in_xgboost(objective, tmp_path):
                                atol=1e-6)
 
 
+def test_training_rows_in_float64_predict_the_same_in_xgboost(tmp_path):
+    """XGBoost reads float64 input as float32. Quantile edges lie halfway between data
+    values, so no training value sits on a threshold where that rounding could flip it."""
+    X, _, signal, rng = _data(n=3000, missing=0.0)
+    y = signal + rng.normal(size=signal.size)
+    model = GradientBoostingRegressor(n_estimators=30).fit(X, y)
+    path = tmp_path / "model.json"
+    model.save_model(path, format="xgboost")
+    booster = xgb.Booster(model_file=str(path))
+    np.testing.assert_allclose(booster.predict(xgb.DMatrix(X)), model.predict(X), rtol=1e-5,
+                               atol=1e-5)
+
+
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_classifiers_predict_the_same_in_xgboost(n_classes, tmp_path):
     X, X_test, signal, rng = _data(seed=1)

@@ -90,9 +90,9 @@ def _column_edges(column, quantiles, out):
     A feature with at most ``len(quantiles) + 1`` distinct values gets one bin per value,
     with edges halfway between consecutive values (the lower value when rounding puts the
     midpoint on the upper one, so each value keeps a bin of its own). Otherwise the edges
-    are the data values at the quantile levels, numpy's "lower" percentile method:
-    interpolating between values of opposite sign near float64's limit would overflow.
-    NaN is ignored.
+    follow the data values at the quantile levels (numpy's "lower" percentile method, not
+    an interpolation, which between values of opposite sign near float64's limit would
+    overflow), each moved halfway to the next distinct value. NaN is ignored.
     """
     values = np.empty(column.shape[0])
     n = 0
@@ -121,11 +121,18 @@ def _column_edges(column, quantiles, out):
                 previous = v
         return n_edges
     top = values[n - 1]
+    last = -np.inf
     for q in range(quantiles.shape[0]):
-        edge = values[np.int64(np.floor((n - 1) * quantiles[q]))]
+        value = values[np.int64(np.floor((n - 1) * quantiles[q]))]
         # The largest value must stay above every edge, else the top bin would be empty.
-        if edge < top and (n_edges == 0 or edge != out[n_edges - 1]):
-            out[n_edges] = edge
+        if value < top and (n_edges == 0 or value != last):
+            last = value
+            # Halfway to the next distinct value, as for exact bins: the sample's values
+            # fall in the same bins, and none sits on a threshold, where float32 rounding
+            # (XGBoost reads float32) could send it the other way.
+            above = values[np.searchsorted(values, value, side="right")]
+            mid = value / 2.0 + above / 2.0
+            out[n_edges] = value if mid >= above else mid
             n_edges += 1
     return n_edges
 
