@@ -1,0 +1,160 @@
+"""Client-side plumbing: the collections' blocks and where they live, and one call per
+worker that fails clearly (never hangs) when a worker leaves the cluster."""
+
+import uuid
+
+import numpy as np
+from dask import array as da
+from dask.base import is_dask_collection
+from distributed import default_client, futures_of, wait
+
+# How often a waiting step checks that its workers are still there (seconds).
+_POLL_S = 0.5
+
+
+class WorkerLostError(RuntimeError):
+    """A worker holding part of a fit's data left the cluster during the fit."""
+
+
+def get_client(client):
+    """``client``, or the default Dask client (a clear error when there is none)."""
+    if client is not None:
+        return client
+    try:
+        return default_client()
+    except ValueError:
+        raise ValueError("No Dask client: pass client=distributed.Client(...) or create a "
+                         "Client first (it becomes the default).") from None
+
+
+def _is_dataframe(obj):
+    return is_dask_collection(obj) and hasattr(obj, "columns") and hasattr(obj, "dtypes")
+
+
+def _is_series(obj):
+    return (is_dask_collection(obj) and hasattr(obj, "dtype") and hasattr(obj, "index")
+            and not hasattr(obj, "columns"))
+
+
+def as_dask_array(obj, name, ndim):
+    """A dask array from a dask array, DataFrame or Series (``name`` for errors).
+
+    Returns ``(array, feature_names)``; the names are the DataFrame's columns when they
+    are all strings, as scikit-learn records them.
+    """
+    names = None
+    if _is_dataframe(obj):
+        columns = list(obj.columns)
+        if columns and all(isinstance(c, str) for c in columns):
+            names = np.asarray(columns, dtype=object)
+        bad = [c for c, t in obj.dtypes.items() if not (np.issubdtype(t, np.number)
+                                                        or np.issubdtype(t, np.bool_))]
+        if bad and ndim == 2:
+            raise ValueError(f"{name} has non-numeric columns {bad!r}; encode them first.")
+        obj = obj.to_dask_array(lengths=True)
+    elif _is_series(obj):
+        obj = obj.to_dask_array(lengths=True)
+    if not isinstance(obj, da.Array):
+        raise TypeError(f"{name} must be a dask array or dask DataFrame/Series, got "
+                        f"{type(obj).__name__}; use ensembles' ordinary estimators for "
+                        f"in-memory data, or dask.array.from_array(...).")
+    if ndim == 1 and obj.ndim == 2 and obj.shape[1] == 1:
+        obj = obj[:, 0]
+    if obj.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-dimensional, got shape {obj.shape}.")
+    if any(np.isnan(c) for c in obj.chunks[0]):
+        obj = obj.compute_chunk_sizes()
+    return obj, names
+
+
+def aligned_blocks(client, X, *others):
+    """Persist ``X`` (one column chunk) and ``others`` (1-D, rechunked like X's rows, or
+    None) and return, per row block, the futures of its pieces and the worker holding
+    the X block: ``(futures_by_block, workers_by_block, keep)`` (``keep`` holds the
+    persisted collections while the blocks are needed)."""
+    X = X.rechunk({1: -1})
+    rows = X.chunks[0]
+    arrays = [X]
+    for other in others:
+        if other is not None:
+            if other.shape[0] != X.shape[0]:
+                raise ValueError(f"X has {X.shape[0]} rows but a target or weight array "
+                                 f"has {other.shape[0]}.")
+            other = other.rechunk((rows,))
+        arrays.append(other)
+    present = [a for a in arrays if a is not None]
+    persisted = client.persist(present)
+    futures = {f.key: f for f in futures_of(persisted)}
+    wait(list(futures.values()))
+    it = iter(persisted)
+    arrays = [next(it) if a is not None else None for a in arrays]
+    keys = [[row[0] for row in arrays[0].__dask_keys__()]]
+    for a in arrays[1:]:
+        keys.append(None if a is None else a.__dask_keys__())
+    blocks = []
+    for i in range(len(rows)):
+        blocks.append([None if k is None else futures[k[i]] for k in keys])
+    who = client.who_has([b[0] for b in blocks])
+    workers = [sorted(who[b[0].key])[0] for b in blocks]
+    return blocks, workers, persisted
+
+
+class Session:
+    """Run one step of a fit on its workers: one task per worker, its results in worker
+    order, and a :class:`WorkerLostError` as soon as one of them leaves the cluster."""
+
+    def __init__(self, client, workers, fit_id=None):
+        self.client = client
+        self.workers = list(workers)
+        self.fit_id = fit_id or f"ensembles-{uuid.uuid4().hex}"
+        self.bytes_received = 0
+        self.calls = 0
+
+    def alive(self):
+        return set(self.client.scheduler_info(n_workers=-1)["workers"])
+
+    def _check(self):
+        gone = [w for w in self.workers if w not in self.alive()]
+        if gone:
+            raise WorkerLostError(
+                f"Dask worker(s) {', '.join(gone)} left the cluster during the fit; their "
+                f"partitions of the training data were lost. The fit was stopped and its "
+                f"data released on the other workers; fit again.")
+
+    def run(self, function, args_by_worker):
+        """``function(fit_id, *args)`` on each worker (``args_by_worker``: one tuple per
+        worker, in :attr:`workers` order)."""
+        self.calls += 1
+        futures = [
+            self.client.submit(function, self.fit_id, *args, workers=[w],
+                               allow_other_workers=False, pure=False, retries=0,
+                               key=f"{function.__name__}-{uuid.uuid4().hex}")
+            for w, args in zip(self.workers, args_by_worker, strict=True)
+        ]
+        try:
+            while True:
+                try:
+                    wait(futures, timeout=_POLL_S)
+                    break
+                except TimeoutError:
+                    self._check()
+            if any(f.status == "error" for f in futures):
+                # A task that failed because its worker died is reported as lost, not as
+                # the transport's exception.
+                self._check()
+            results = self.client.gather(futures)
+        finally:
+            for f in futures:
+                f.release()
+        return results
+
+    def close(self):
+        """Drop the fit's shards on every worker still in the cluster."""
+        from . import _worker
+
+        alive = [w for w in self.workers if w in self.alive()]
+        if alive:
+            try:
+                self.client.run(_worker.drop, self.fit_id, workers=alive, on_error="ignore")
+            except Exception:  # noqa: BLE001 - cleanup must not hide the fit's own error
+                pass
