@@ -247,6 +247,7 @@ class _DaskBoosting:
         for cb in callbacks:
             cb.before_training(self)
         pending = None
+        routed = False
         first = True
         for it in range(params.n_estimators + 1):
             start = it < params.n_estimators
@@ -254,11 +255,12 @@ class _DaskBoosting:
                 key = int(rng.integers(2**63)) if params.subsample < 1.0 else 0
                 tree_mask = sample_features(all_features, params.colsample_bytree, rng)
                 seeds = rng.integers(0, 2**63, size=K)
-            args = (pending, objective if start else None, params.subsample,
+            args = (pending, routed, objective if start else None, params.subsample,
                     key if start else 0, base if first else None)
             transfer["sent_bytes"] += len(pickle.dumps(args)) * len(workers)
             results = session.run(_worker.round_step, [args] * len(workers))
             first = False
+            routed = False
             transfer["steps"] += 1
             if pending is not None:
                 booster.append(pending)
@@ -293,6 +295,14 @@ class _DaskBoosting:
                         owners.append((k, len(builds)))
                 if not ops:
                     break
+                if not any(nb for _, nb in owners) and all(
+                        builder.plan_is_last() for builder in builders):
+                    # Splits into leaves only: the workers route their rows through the
+                    # finished trees at the round's end instead of a step of their own.
+                    routed = True
+                    for builder in builders:
+                        builder.receive([])
+                    continue
                 transfer["sent_bytes"] += len(pickle.dumps(ops)) * len(workers)
                 hists = session.run(_worker.grow_step, [(ops,)] * len(workers))
                 transfer["steps"] += 1

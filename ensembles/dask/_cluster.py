@@ -5,11 +5,16 @@ import uuid
 
 import numpy as np
 from dask import array as da
-from dask.base import is_dask_collection
-from distributed import default_client, futures_of, wait
+from distributed import default_client, futures_of
+from distributed.client import _wait
 
 # How often a waiting step checks that its workers are still there (seconds).
 _POLL_S = 0.5
+
+
+def wait(client, futures, timeout=None):
+    """``distributed.wait`` on ``client`` (not the default client, which may be another)."""
+    return client.sync(_wait, futures, timeout=timeout)
 
 
 class WorkerLostError(RuntimeError):
@@ -27,13 +32,22 @@ def get_client(client):
                          "Client first (it becomes the default).") from None
 
 
+def _dataframe_types():
+    try:
+        from dask import dataframe as dd
+    except ImportError:  # dask's DataFrame needs pandas and pyarrow
+        return None, None
+    return dd.DataFrame, dd.Series
+
+
 def _is_dataframe(obj):
-    return is_dask_collection(obj) and hasattr(obj, "columns") and hasattr(obj, "dtypes")
+    frame, _ = _dataframe_types()
+    return frame is not None and isinstance(obj, frame)
 
 
 def _is_series(obj):
-    return (is_dask_collection(obj) and hasattr(obj, "dtype") and hasattr(obj, "index")
-            and not hasattr(obj, "columns"))
+    _, series = _dataframe_types()
+    return series is not None and isinstance(obj, series)
 
 
 def as_dask_array(obj, name, ndim):
@@ -85,7 +99,7 @@ def aligned_blocks(client, X, *others):
     present = [a for a in arrays if a is not None]
     persisted = client.persist(present)
     futures = {f.key: f for f in futures_of(persisted)}
-    wait(list(futures.values()))
+    wait(client, list(futures.values()))
     it = iter(persisted)
     arrays = [next(it) if a is not None else None for a in arrays]
     keys = [[row[0] for row in arrays[0].__dask_keys__()]]
@@ -134,7 +148,7 @@ class Session:
         try:
             while True:
                 try:
-                    wait(futures, timeout=_POLL_S)
+                    wait(self.client, futures, timeout=_POLL_S)
                     break
                 except TimeoutError:
                     self._check()

@@ -155,6 +155,11 @@ class TreeBuilder:
             self.pending.append((node, small, large))
         return splits, builds
 
+    def plan_is_last(self):
+        """Whether the last :meth:`plan` ends the tree: no histogram to build (its
+        children are leaves) and no open node left."""
+        return not self.pending and not self.open
+
     def receive(self, hists):
         """Take the summed histograms of the nodes of the last :meth:`plan`'s builds."""
         for (parent, small, large), hs in zip(self.pending, hists, strict=True):

@@ -241,10 +241,12 @@ def _finish_round(shard, trees, ranges_by_tree):
                 booster.predict_raw(X, out=raw)
 
 
-def round_step(fit_id, trees, objective, subsample, sample_key, base_margin=None):
+def round_step(fit_id, trees, routed, objective, subsample, sample_key, base_margin=None):
     """End a round (its ``trees`` added to the margins; None at the first round) and, when
     ``objective`` is given, start the next: gradients, each tree's rows, root histograms.
-    ``base_margin`` (first round only) sets the training and eval margins.
+    ``base_margin`` (first round only) sets the training and eval margins. With ``routed``
+    the trees' last splits were never applied to ``order`` (they made only leaves, and the
+    client skipped that step): the rows are routed through the trees instead.
 
     Returns ``(eval_margins, root_hists)``: this worker's eval set margins (one array per
     eval set, partitions in order) and the root histograms, shape (K, n_hist_bins, 2).
@@ -256,7 +258,8 @@ def round_step(fit_id, trees, objective, subsample, sample_key, base_margin=None
             for _, _, _, raw in shard.evals:
                 raw[:] = base_margin
         if trees is not None:
-            leaves = [_leaf_ranges(shard, k, tree) for k, tree in enumerate(trees)]
+            leaves = [None if routed else _leaf_ranges(shard, k, tree)
+                      for k, tree in enumerate(trees)]
             _finish_round(shard, trees, leaves)
         evals = [(part_ids, sizes, raw.copy()) for part_ids, sizes, _, raw in shard.evals]
         if objective is None:
