@@ -15,13 +15,17 @@ da = pytest.importorskip("dask.array")
 from distributed import Client, LocalCluster  # noqa: E402
 
 from ensembles import (  # noqa: E402
+    ExtraTreesRegressor,
     GradientBoostingClassifier,
     GradientBoostingRegressor,
+    RandomForestClassifier,
     TrainingCallback,
 )
 from ensembles.dask import (  # noqa: E402
+    DaskExtraTreesRegressor,
     DaskGradientBoostingClassifier,
     DaskGradientBoostingRegressor,
+    DaskRandomForestClassifier,
     WorkerLostError,
     _worker,
 )
@@ -216,3 +220,26 @@ def test_worker_killed_mid_fit_gives_clear_error(client):
     assert not hasattr(model, "n_iterations_")
     client.wait_for_workers(3, timeout=60)
     assert _held(client) == []
+
+
+def test_forests_match_single_node(client):
+    X, y = _data(n=900, seed=8)
+    labels = np.digitize(y, [-1.0, 1.0])
+    dX = _on(client, 3, X, 200)
+    params = {"n_estimators": 7, "max_depth": 6, "random_state": 11}
+    forest = DaskRandomForestClassifier(client=client, oob_score=True, **params).fit(
+        dX, _on(client, 3, labels, 200))
+    local = RandomForestClassifier(oob_score=True, **params).fit(X, labels)
+    np.testing.assert_array_equal(client.compute(forest.predict_proba(dX)).result(),
+                                  local.predict_proba(X))
+    assert forest.oob_score_ == local.oob_score_
+    assert type(forest.to_local()) is RandomForestClassifier
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(forest.to_local())).predict(X),
+                                  local.predict(X))
+    w = np.random.default_rng(0).random(len(y))
+    extra = DaskExtraTreesRegressor(client=client, **params).fit(
+        dX, _on(client, 3, y, 200), sample_weight=_on(client, 3, w, 200))
+    local = ExtraTreesRegressor(**params).fit(X, y, sample_weight=w)
+    np.testing.assert_array_equal(client.compute(extra.predict(dX)).result(), local.predict(X))
+    with pytest.raises(TypeError, match="dask array"):
+        DaskExtraTreesRegressor(client=client).fit(X, y)

@@ -15,9 +15,19 @@ except ImportError as exc:  # pragma: no cover - the extra is not installed
 
 from ._boosting import DaskGradientBoostingClassifier, DaskGradientBoostingRegressor
 from ._cluster import WorkerLostError
+from ._forest import (
+    DaskExtraTreesClassifier,
+    DaskExtraTreesRegressor,
+    DaskRandomForestClassifier,
+    DaskRandomForestRegressor,
+)
 
 __all__ = [
+    "DaskExtraTreesClassifier",
+    "DaskExtraTreesRegressor",
     "DaskGradientBoostingClassifier",
     "DaskGradientBoostingRegressor",
+    "DaskRandomForestClassifier",
+    "DaskRandomForestRegressor",
     "WorkerLostError",
 ]
