@@ -235,6 +235,7 @@ class _DaskBoosting:
                 ([eval_blocks[e][0][i][0] for i in mine(wk, bw)], mine(wk, bw), np.zeros(K))
                 for wk in workers])
 
+        session.open_endpoints()
         booster = Booster(base)
         self._objective = objective
         self._bin_mapper = bin_mapper
@@ -258,7 +259,7 @@ class _DaskBoosting:
             args = (pending, routed, objective if start else None, params.subsample,
                     key if start else 0, base if first else None)
             transfer["sent_bytes"] += len(pickle.dumps(args)) * len(workers)
-            results = session.run(_worker.round_step, [args] * len(workers))
+            results = session.call(_worker.round_step, [args] * len(workers))
             first = False
             routed = False
             transfer["steps"] += 1
@@ -304,7 +305,7 @@ class _DaskBoosting:
                         builder.receive([])
                     continue
                 transfer["sent_bytes"] += len(pickle.dumps(ops)) * len(workers)
-                hists = session.run(_worker.grow_step, [(ops,)] * len(workers))
+                hists = session.call(_worker.grow_step, [(ops,)] * len(workers))
                 transfer["steps"] += 1
                 transfer["histogram_bytes"] += sum(h.nbytes for h in hists)
                 total = _sum(hists)

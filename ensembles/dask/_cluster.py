@@ -1,6 +1,7 @@
 """Client-side plumbing: the collections' blocks and where they live, and one call per
 worker that fails clearly (never hangs) when a worker leaves the cluster."""
 
+import time
 import uuid
 
 import numpy as np
@@ -121,8 +122,9 @@ class Session:
         self.client = client
         self.workers = list(workers)
         self.fit_id = fit_id or f"ensembles-{uuid.uuid4().hex}"
-        self.bytes_received = 0
         self.calls = 0
+        self._actors = None
+        self._actor_futures = []
 
     def alive(self):
         return set(self.client.scheduler_info(n_workers=-1)["workers"])
@@ -135,9 +137,55 @@ class Session:
                 f"partitions of the training data were lost. The fit was stopped and its "
                 f"data released on the other workers; fit again.")
 
+    def open_endpoints(self):
+        """Start one :class:`~._worker.Endpoint` actor per worker for :meth:`call`."""
+        from ._worker import Endpoint
+
+        self._actor_futures = [
+            self.client.submit(Endpoint, workers=[w], allow_other_workers=False, actor=True,
+                               pure=False, key=f"ensembles-endpoint-{uuid.uuid4().hex}")
+            for w in self.workers]
+        self._wait(self._actor_futures)
+        # An actor handle binds to the current client: make it this one, which need not
+        # be the default client.
+        with self.client.as_current():
+            self._actors = [f.result() for f in self._actor_futures]
+
+    def _wait(self, futures):
+        while True:
+            try:
+                wait(self.client, futures, timeout=_POLL_S)
+                return
+            except TimeoutError:
+                self._check()
+
+    def call(self, function, args_by_worker):
+        """:meth:`run` through the workers' endpoint actors (see :meth:`open_endpoints`):
+        the arguments must not be futures."""
+        self.calls += 1
+        with self.client.as_current():
+            pending = [actor.call(function, self.fit_id, *args)
+                       for actor, args in zip(self._actors, args_by_worker, strict=True)]
+        results = []
+        for future in pending:
+            while True:
+                try:
+                    results.append(future.result(timeout=_POLL_S))
+                    break
+                except TimeoutError:
+                    self._check()
+                except OSError:
+                    # The worker could not be reached: report it as lost once the
+                    # scheduler knows (a dying worker is noticed within seconds).
+                    for _ in range(20):
+                        self._check()
+                        time.sleep(_POLL_S)
+                    raise
+        return results
+
     def run(self, function, args_by_worker):
         """``function(fit_id, *args)`` on each worker (``args_by_worker``: one tuple per
-        worker, in :attr:`workers` order)."""
+        worker, in :attr:`workers` order), as tasks (their arguments may be futures)."""
         self.calls += 1
         futures = [
             self.client.submit(function, self.fit_id, *args, workers=[w],
@@ -146,12 +194,7 @@ class Session:
             for w, args in zip(self.workers, args_by_worker, strict=True)
         ]
         try:
-            while True:
-                try:
-                    wait(self.client, futures, timeout=_POLL_S)
-                    break
-                except TimeoutError:
-                    self._check()
+            self._wait(futures)
             if any(f.status == "error" for f in futures):
                 # A task that failed because its worker died is reported as lost, not as
                 # the transport's exception.
@@ -163,9 +206,13 @@ class Session:
         return results
 
     def close(self):
-        """Drop the fit's shards on every worker still in the cluster."""
+        """Drop the fit's shards on every worker still in the cluster, and the actors."""
         from . import _worker
 
+        self._actors = None
+        for f in self._actor_futures:
+            f.release()
+        self._actor_futures = []
         alive = [w for w in self.workers if w in self.alive()]
         if alive:
             try:
