@@ -35,6 +35,8 @@ sys.path.insert(0, str(HERE.parent))
 
 import bench_tasks  # noqa: E402
 
+from ensembles.dask._cluster import live_workers  # noqa: E402
+
 PARAMS = {"n_estimators": 100, "max_depth": 6, "learning_rate": 0.1, "max_bin": 256,
           "random_state": 0}
 
@@ -43,7 +45,7 @@ def _blocks_on_workers(client, X, y):
     """X and y as dask arrays of one row block per worker, persisted on that worker."""
     import dask.array as da
 
-    workers = sorted(client.scheduler_info(n_workers=-1)["workers"])
+    workers = sorted(live_workers(client))
     bounds = np.linspace(0, X.shape[0], len(workers) + 1).astype(int)
     xs, ys = [], []
     for w, a, b in zip(workers, bounds[:-1], bounds[1:], strict=True):

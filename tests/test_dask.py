@@ -29,6 +29,7 @@ from ensembles.dask import (  # noqa: E402
     WorkerLostError,
     _worker,
 )
+from ensembles.dask._cluster import live_workers  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +48,7 @@ def client():
 def _on(client, n_workers, array, rows):
     """``array`` as a dask array of row blocks of ``rows`` rows, the blocks scattered
     round-robin over the first ``n_workers`` workers."""
-    workers = sorted(client.scheduler_info(n_workers=-1)["workers"])[:n_workers]
+    workers = sorted(live_workers(client))[:n_workers]
     stops = list(range(rows, array.shape[0], rows)) + [array.shape[0]]
     starts = [0] + stops[:-1]
     pieces = []
@@ -107,7 +108,15 @@ def test_regression_matches_single_node(client, params):
     assert _held(client) == []
 
 
-def test_binary_lossguide_three_workers_with_weights(client):
+def test_binary_lossguide_three_workers_with_weights(client, monkeypatch):
+    # Bin edges from a subsample of the rows of positive weight: the Dask fit draws the
+    # single-node fit's subsample over its partitions (a small one here, as 200,000 rows
+    # would be too slow for a test).
+    import ensembles.boosting.estimators
+    import ensembles.dask._boosting
+
+    monkeypatch.setattr(ensembles.boosting.estimators, "_BINNING_SUBSAMPLE", 700)
+    monkeypatch.setattr(ensembles.dask._boosting, "_BINNING_SUBSAMPLE", 700)
     X, y = _data(n=2000, seed=1)
     labels = np.where(y > 0.2, "yes", "no")
     w = np.random.default_rng(2).integers(0, 3, size=len(y)).astype(float)
@@ -118,6 +127,11 @@ def test_binary_lossguide_three_workers_with_weights(client):
         dX, _on(client, 3, labels, 300), sample_weight=_on(client, 3, w, 300))
     assert model.transfer_stats_["workers"] == 3
     local = GradientBoostingClassifier(**params).fit(X, labels, sample_weight=w)
+    np.testing.assert_array_equal(model._bin_mapper.edges_, local._bin_mapper.edges_)
+    unsampled = GradientBoostingClassifier(**params)
+    monkeypatch.setattr(ensembles.boosting.estimators, "_BINNING_SUBSAMPLE", 200_000)
+    unsampled.fit(X, labels, sample_weight=w)
+    assert not np.array_equal(unsampled._bin_mapper.edges_, local._bin_mapper.edges_)
     _same_trees(model, local)
     np.testing.assert_array_equal(model.classes_, ["no", "yes"])
     proba = client.compute(model.predict_proba(dX)).result()

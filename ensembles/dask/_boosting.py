@@ -205,12 +205,21 @@ class _DaskBoosting:
         def mine(worker, block_owner):
             return [i for i, owner in enumerate(block_owner) if owner == worker]
 
-        # Bin edges from a sample of every partition (all rows up to the single-node
-        # subsample size, so that small data gets the single-node edges).
-        fraction = min(1.0, _BINNING_SUBSAMPLE / n_samples)
+        # Bin edges from the rows the single-node fit would bin: its subsample of the
+        # rows of positive weight, drawn here over all partitions' rows and sent to each
+        # partition as positions (the same edges as one machine, at any size).
+        counts = np.array(self._positive_rows(session.client, blocks), dtype=np.int64)
+        picked = [None] * len(blocks)
+        if counts.sum() > _BINNING_SUBSAMPLE:
+            rng_bins = np.random.default_rng(bin_seed)
+            rows = np.sort(rng_bins.choice(int(counts.sum()), _BINNING_SUBSAMPLE,
+                                           replace=False))
+            bounds = np.concatenate([[0], np.cumsum(counts)])
+            cut = np.searchsorted(rows, bounds)
+            picked = [rows[cut[i]:cut[i + 1]] - bounds[i] for i in range(len(blocks))]
         samples = session.run(_worker.sample_rows, [
             ([(blocks[i][0], blocks[i][2]) for i in mine(wk, block_workers)],
-             mine(wk, block_workers), fraction, bin_seed) for wk in workers])
+             [picked[i] for i in mine(wk, block_workers)]) for wk in workers])
         by_part = {}
         for wk, parts in zip(workers, samples, strict=True):
             for i, part in zip(mine(wk, block_workers), parts, strict=True):
@@ -322,6 +331,17 @@ class _DaskBoosting:
         transfer["workers"] = len(workers)
         self.transfer_stats_ = transfer
 
+    @staticmethod
+    def _positive_rows(client, blocks):
+        """Rows of positive weight in each block (all rows without weights)."""
+        from dask import delayed
+
+        def count(X, w):
+            n = np.shape(X)[0]
+            return n if w is None else int(np.count_nonzero(np.asarray(w) > 0))
+
+        return client.compute([delayed(count)(b[0], b[2]) for b in blocks], sync=True)
+
     def _dask_base_margin(self, session, objective, stats, K, weight_sum):
         if self.base_score is not None:
             return np.full(K, objective.margin_from_score(float(self.base_score)))
@@ -380,8 +400,9 @@ class _DaskBoosting:
 
         if not is_dask_collection(X):
             return getattr(self.to_local(), method)(X, **kwargs)
-        X, names = as_dask_array(X, "X", 2)
-        X = X.rechunk({1: -1})
+        X, names = as_dask_array(X, "X", 2, lengths=False)
+        if X.numblocks[1] > 1:
+            X = X.rechunk({1: -1})
         local = self.to_local()
         if names is None:
             names = getattr(local, "feature_names_in_", None)

@@ -51,8 +51,9 @@ def _is_series(obj):
     return series is not None and isinstance(obj, series)
 
 
-def as_dask_array(obj, name, ndim):
-    """A dask array from a dask array, DataFrame or Series (``name`` for errors).
+def as_dask_array(obj, name, ndim, lengths=True):
+    """A dask array from a dask array, DataFrame or Series (``name`` for errors), with its
+    row blocks' lengths computed when ``lengths`` (a fit needs them, a prediction not).
 
     Returns ``(array, feature_names)``; the names are the DataFrame's columns when they
     are all strings, as scikit-learn records them.
@@ -66,9 +67,9 @@ def as_dask_array(obj, name, ndim):
                                                         or np.issubdtype(t, np.bool_))]
         if bad and ndim == 2:
             raise ValueError(f"{name} has non-numeric columns {bad!r}; encode them first.")
-        obj = obj.to_dask_array(lengths=True)
+        obj = obj.to_dask_array(lengths=True if lengths else None)
     elif _is_series(obj):
-        obj = obj.to_dask_array(lengths=True)
+        obj = obj.to_dask_array(lengths=True if lengths else None)
     if not isinstance(obj, da.Array):
         raise TypeError(f"{name} must be a dask array or dask DataFrame/Series, got "
                         f"{type(obj).__name__}; use ensembles' ordinary estimators for "
@@ -77,7 +78,7 @@ def as_dask_array(obj, name, ndim):
         obj = obj[:, 0]
     if obj.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-dimensional, got shape {obj.shape}.")
-    if any(np.isnan(c) for c in obj.chunks[0]):
+    if lengths and any(np.isnan(c) for c in obj.chunks[0]):
         obj = obj.compute_chunk_sizes()
     return obj, names
 
@@ -114,6 +115,16 @@ def aligned_blocks(client, X, *others):
     return blocks, workers, persisted
 
 
+def live_workers(client):
+    """Addresses of the cluster's workers, asked of the scheduler now.
+
+    Not ``client.scheduler_info()``: it returns a cached dictionary that the client's
+    periodic refresh may have replaced, between the fetch and the read, by one listing no
+    workers.
+    """
+    return set(client.sync(client.scheduler.identity, n_workers=-1)["workers"])
+
+
 class Session:
     """Run one step of a fit on its workers: one task per worker, its results in worker
     order, and a :class:`WorkerLostError` as soon as one of them leaves the cluster."""
@@ -127,7 +138,7 @@ class Session:
         self._actor_futures = []
 
     def alive(self):
-        return set(self.client.scheduler_info(n_workers=-1)["workers"])
+        return live_workers(self.client)
 
     def _check(self):
         gone = [w for w in self.workers if w not in self.alive()]

@@ -21,7 +21,7 @@ from ..forest import (
     RandomForestRegressor,
 )
 from ._boosting import _predict_block
-from ._cluster import as_dask_array, get_client, wait
+from ._cluster import as_dask_array, get_client, live_workers, wait
 
 _POLL_S = 0.5
 
@@ -86,8 +86,7 @@ class _DaskForest:
         if len(seeds) == 0:
             return []
         client = self._client
-        workers = list(client.scheduler_info(n_workers=-1)["workers"])
-        if not workers:
+        if not live_workers(client):
             raise RuntimeError("The Dask cluster has no workers.")
         [data] = client.scatter([grow], broadcast=True, hash=False)
         tag = uuid.uuid4().hex
@@ -100,8 +99,8 @@ class _DaskForest:
                     wait(client, futures, timeout=_POLL_S)
                     break
                 except TimeoutError:
-                    if data.status in ("lost", "cancelled", "error") or not client.scheduler_info(
-                            n_workers=-1)["workers"]:
+                    if data.status in ("lost", "cancelled", "error") or not live_workers(
+                            client):
                         raise RuntimeError("The workers holding the forest's data all left "
                                            "the cluster; fit again.") from None
             return client.gather(futures)
@@ -132,8 +131,9 @@ class _DaskForest:
     def _dask_map(self, X, method, n_columns, dtype):
         if not is_dask_collection(X):
             return getattr(self.to_local(), method)(X)
-        X, names = as_dask_array(X, "X", 2)
-        X = X.rechunk({1: -1})
+        X, names = as_dask_array(X, "X", 2, lengths=False)
+        if X.numblocks[1] > 1:
+            X = X.rechunk({1: -1})
         local = self.to_local()
         if names is None:
             names = getattr(local, "feature_names_in_", None)

@@ -126,19 +126,15 @@ def _as_float_rows(part, name):
     return X
 
 
-def sample_rows(fit_id, parts, part_ids, fraction, seed):
-    """Rows for the bin edges: from every partition, its rows of positive weight, each kept
-    with probability ``fraction`` (a generator keyed by the seed and the partition index,
-    so the sample does not depend on where partitions live)."""
+def sample_rows(fit_id, parts, rows):
+    """The rows for the bin edges: of every partition ``(X, weight)``, its rows of
+    positive weight, or those of them at the positions ``rows[i]`` (None: all)."""
     out = []
-    for (X, w), p in zip(parts, part_ids, strict=True):
+    for (X, w), picked in zip(parts, rows, strict=True):
         X = _as_float_rows(X, "X")
         if w is not None:
             X = X[np.asarray(w, dtype=np.float64).reshape(-1) > 0]
-        if fraction < 1.0:
-            keep = np.random.default_rng([seed, p]).random(X.shape[0]) < fraction
-            X = X[keep]
-        out.append(X)
+        out.append(X if picked is None else X[picked])
     return out
 
 
