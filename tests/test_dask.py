@@ -177,6 +177,11 @@ def test_to_local_saves_loads_and_pickles(client, tmp_path):
                                           objective="count:poisson", random_state=0)
     # Column blocks are merged into whole rows.
     model.fit(da.from_array(X, chunks=(400, 4)), da.from_array(np.exp(y / 3), chunks=400))
+    from sklearn.base import clone
+
+    copy = clone(model)  # the parameters cloned, the client (not copyable) shared
+    assert copy.client is client and copy.get_params()["objective"] == "count:poisson"
+    assert not hasattr(copy, "n_iterations_")
     local = model.to_local()
     assert type(local) is GradientBoostingRegressor
     assert "client" not in local.get_params()

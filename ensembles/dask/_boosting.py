@@ -35,7 +35,13 @@ from ..boosting.objectives import (
     _LogLinkObjective,
 )
 from . import _worker
-from ._cluster import Session, aligned_blocks, as_dask_array, get_client
+from ._cluster import (
+    Session,
+    aligned_blocks,
+    as_dask_array,
+    clone_keeping_client,
+    get_client,
+)
 from ._grow import TreeBuilder
 
 # Objectives whose starting margin is a function of the weighted mean of y.
@@ -64,6 +70,9 @@ class _DaskBoosting:
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = False
         return tags
+
+    def __sklearn_clone__(self):
+        return clone_keeping_client(self)
 
     # ------------------------------------------------------------------ fitting
     @fits_aside

@@ -21,7 +21,7 @@ from ..forest import (
     RandomForestRegressor,
 )
 from ._boosting import _predict_block
-from ._cluster import as_dask_array, get_client, live_workers, wait
+from ._cluster import as_dask_array, clone_keeping_client, get_client, live_workers, wait
 
 _POLL_S = 0.5
 
@@ -45,6 +45,9 @@ class _DaskForest:
     dask collections computed per partition; :meth:`to_local`."""
 
     _local_class = None
+
+    def __sklearn_clone__(self):
+        return clone_keeping_client(self)
 
     @fits_aside
     def fit(self, X, y, sample_weight=None):
