@@ -6,6 +6,7 @@ Run from the repository root::
     python benchmarks/run.py --suite full           # under an hour
     python benchmarks/run.py --suite core           # boosting: 10^6 x 28, vs XGBoost
     python benchmarks/run.py --suite explain        # SHAP contributions, vs XGBoost
+    python benchmarks/run.py --suite dask           # boosting on a 2-worker LocalCluster
     python benchmarks/run.py --only xgboost lightgbm digits synth-clf 1e5 --threads 4
 
 Every (estimator, task, size) runs in a fresh child process (``bench_child.py``) that
@@ -414,7 +415,7 @@ def build_parser():
     p = argparse.ArgumentParser(
         description="Benchmark ensembles against XGBoost, LightGBM, CatBoost and scikit-learn.",
     )
-    p.add_argument("--suite", choices=sorted(SUITES), default="quick",
+    p.add_argument("--suite", choices=sorted([*SUITES, "dask"]), default="quick",
                    help="which suite to run (default: quick)")
     p.add_argument("--only", nargs="+", default=[], metavar="TOKEN",
                    help="estimators, libraries, families, tasks or sizes (e.g. 1e5) to run")
@@ -453,10 +454,30 @@ def _validate(args, parser):
         parser.error(f"--timeout must be a positive number of seconds, got {args.timeout}")
 
 
+def _run_dask_suite(args):
+    """The ``dask`` suite (``bench_dask.py``): boosting on a 2-worker LocalCluster against
+    one process; a size token of ``--only`` sets the rows (default 10^6)."""
+    import bench_dask
+
+    argv = ["--out", str(args.out), "--cache-dir", str(args.cache_dir)]
+    sizes = [parse_size(t) for t in args.only if parse_size(t) is not None]
+    if sizes:
+        argv += ["--rows", str(sizes[0])]
+    if args.trees:
+        argv += ["--trees", str(args.trees)]
+    if args.repeats:
+        argv += ["--repeats", str(args.repeats)]
+    partial = bool(sizes or args.trees or args.repeats)
+    argv += ["--name", args.name or ("dask-partial" if partial else "dask")]
+    return bench_dask.main(argv)
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     _validate(args, parser)
+    if args.suite == "dask":
+        return _run_dask_suite(args)
     suite = SUITES[args.suite]
     try:
         jobs, notes = plan(suite, args.only, args.datasets_dir)

@@ -72,6 +72,41 @@ def _same_labels(a, b):
     return np.array_equal(a, b)
 
 
+class _MemberGrower:
+    """Grows the member of a seed from the fit's binned data: its bootstrap sample (when
+    ``n_draws`` is set), then the tree. A plain picklable object, so that the Dask forests
+    can send it to every worker once and grow members there."""
+
+    def __init__(self, X_binned, bin_mapper, Y, weight, params, min_weight_fraction_leaf,
+                 codes, bin_value, ccp_alpha, X, n_draws, balanced_per_tree):
+        self.X_binned = X_binned
+        self.bin_mapper = bin_mapper
+        self.Y = Y
+        self.weight = weight
+        self.params = params
+        self.min_weight_fraction_leaf = min_weight_fraction_leaf
+        self.codes = codes
+        self.bin_value = bin_value
+        self.ccp_alpha = ccp_alpha
+        self.X = X
+        self.n_draws = n_draws
+        self.balanced_per_tree = balanced_per_tree
+
+    def __call__(self, seed):
+        n_samples = self.X_binned.shape[0]
+        if self.n_draws is not None:
+            drawn = _bootstrap_indices(seed, n_samples, self.n_draws, self.weight)
+            # Drawing already applied the weights; the tree counts the draws.
+            tree_weight = np.bincount(drawn, minlength=n_samples).astype(np.float64)
+            if self.balanced_per_tree:
+                tree_weight *= compute_sample_weight("balanced", self.codes, indices=drawn)
+        else:
+            tree_weight = np.ones(n_samples) if self.weight is None else self.weight
+        return grow_tree(self.X_binned, self.bin_mapper, self.Y, tree_weight, self.params,
+                         self.min_weight_fraction_leaf, seed, self.codes, self.bin_value,
+                         self.ccp_alpha, self.X)
+
+
 class _BaseForest(_MemberSequence, BaseTreeModel):
     """Bootstrap, parallel growth, warm start, out-of-bag estimates of both kinds of forest.
 
@@ -146,30 +181,12 @@ class _BaseForest(_MemberSequence, BaseTreeModel):
             bin_mapper, X_binned = self._bin(X, weight, bin_seed)
             bin_value = self._bin_values(X, X_binned, weight, self._splitter)
 
-        def grow(seed):
-            if self.bootstrap:
-                drawn = _bootstrap_indices(seed, n_samples, n_draws, weight)
-                # Drawing already applied the weights; the tree counts the draws.
-                tree_weight = np.bincount(drawn, minlength=n_samples).astype(np.float64)
-                if self._balanced_per_tree():
-                    tree_weight *= compute_sample_weight("balanced", codes, indices=drawn)
-            else:
-                tree_weight = np.ones(n_samples) if weight is None else weight
-            return grow_tree(X_binned, bin_mapper, Y, tree_weight, params,
-                             self.min_weight_fraction_leaf, seed, codes, bin_value,
-                             self.ccp_alpha, X)
-
-        n_threads = min(effective_n_jobs(self.n_jobs), max(n_more, 1))
-        if n_threads > 1:
-            pool = ThreadPoolExecutor(n_threads)
-            try:
-                trees = list(pool.map(grow, seeds))
-            finally:
-                # On an error or Ctrl-C, drop the trees not started yet instead of growing
-                # them all before the exception reaches the caller.
-                pool.shutdown(wait=True, cancel_futures=True)
-        else:
-            trees = [grow(seed) for seed in seeds]
+        grow = _MemberGrower(X_binned, bin_mapper, Y, weight, params,
+                             self.min_weight_fraction_leaf, codes, bin_value, self.ccp_alpha,
+                             X if self.ccp_alpha > 0.0 else None,  # only pruning reads it
+                             n_draws if self.bootstrap else None,
+                             self._balanced_per_tree())
+        trees = self._grow_members(grow, seeds)
         self.estimators_ = members + [self._member(tree, seed) for tree, seed in
                                       zip(trees, seeds, strict=True)]
         self._n_samples = n_samples
@@ -183,6 +200,20 @@ class _BaseForest(_MemberSequence, BaseTreeModel):
         elif n_more > 0 or not hasattr(self, "oob_score_"):
             self._set_oob(X, Y, codes)
         return self
+
+    def _grow_members(self, grow, seeds):
+        """``[grow(seed) for seed in seeds]``, on ``n_jobs`` threads (the Dask forests
+        grow them on the cluster's workers instead)."""
+        n_threads = min(effective_n_jobs(self.n_jobs), max(len(seeds), 1))
+        if n_threads <= 1:
+            return [grow(seed) for seed in seeds]
+        pool = ThreadPoolExecutor(n_threads)
+        try:
+            return list(pool.map(grow, seeds))
+        finally:
+            # On an error or Ctrl-C, drop the trees not started yet instead of growing
+            # them all before the exception reaches the caller.
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _kept_members(self, Y):
         """The members a warm start keeps (after checking they fit the new targets)."""

@@ -1,0 +1,532 @@
+"""Gradient boosting on a Dask cluster: the estimators and the client's training loop.
+
+See the user guide's "Training on a Dask cluster" page for how a fit runs. In short: the
+bin edges come from a sample of every partition; each worker bins its partitions once and
+keeps them, their gradients and raw margins for the whole fit (:mod:`._worker`); per
+batch of nodes every worker sums the histograms of its rows, the client adds them up and
+finds the splits (:mod:`._grow`), and only histograms, splits and trees cross the network.
+"""
+
+import pickle
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+
+from .._engine.binning import BinMapper
+from .._engine.grower import GrowthParams, sample_features
+from .._engine.histogram import hist_offsets
+from .._fitstate import fits_aside, reads_snapshot
+from ..boosting.booster import Booster, BoostingParams
+from ..boosting.estimators import (
+    _BINNING_SUBSAMPLE,
+    _DEFAULT_BINNING_SEED,
+    GradientBoostingClassifier,
+    GradientBoostingRegressor,
+    _BaseGradientBoosting,
+    _check_magnitudes,
+)
+from ..boosting.objectives import (
+    LogisticObjective,
+    SoftprobObjective,
+    SquaredErrorObjective,
+    _LogLinkObjective,
+)
+from . import _worker
+from ._cluster import (
+    Session,
+    aligned_blocks,
+    as_dask_array,
+    clone_keeping_client,
+    get_client,
+)
+from ._grow import TreeBuilder
+
+# Objectives whose starting margin is a function of the weighted mean of y.
+_MEAN_START = (SquaredErrorObjective, LogisticObjective, _LogLinkObjective)
+
+
+def _local_params(estimator):
+    return {k: v for k, v in estimator.get_params(deep=False).items() if k != "client"}
+
+
+def _predict_block(block, model, names, method, kwargs):
+    if names is not None:
+        import pandas as pd
+
+        block = pd.DataFrame(block, columns=names)
+    return getattr(model, method)(block, **kwargs)
+
+
+class _DaskBoosting:
+    """What both Dask estimators add to their single-node class: ``fit`` on dask
+    collections, predictions computed per partition, and :meth:`to_local`."""
+
+    _local_class = None
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        return tags
+
+    def __sklearn_clone__(self):
+        return clone_keeping_client(self)
+
+    # ------------------------------------------------------------------ fitting
+    @fits_aside
+    def fit(self, X, y, *, sample_weight=None, eval_set=None, sample_weight_eval_set=None,
+            verbose=False):
+        """Fit on dask collections, the partitions staying on their workers.
+
+        Parameters
+        ----------
+        X : dask array or dask DataFrame of shape (n_samples, n_features)
+            Numeric features; NaN marks a missing value.
+        y : dask array or dask Series of shape (n_samples,)
+            Targets (class labels of any type for the classifier).
+        sample_weight : dask array or dask Series of shape (n_samples,), optional
+            Non-negative row weights.
+        eval_set : list of (X, y) pairs of dask collections, optional
+            Evaluated after every round; early stopping watches the last one. Their
+            predictions (one value per row and output) come back to the client every
+            round, so keep them of a size the client holds easily.
+        sample_weight_eval_set : list of dask arrays or None, optional
+            Weights of the ``eval_set`` rows.
+        verbose : bool or int, default=False
+            Print the evaluation metrics every round (True) or every ``verbose`` rounds.
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        client = get_client(self.client)
+        X, names = as_dask_array(X, "X", 2)
+        y, _ = as_dask_array(y, "y", 1)
+        w = None
+        if sample_weight is not None:
+            w, _ = as_dask_array(sample_weight, "sample_weight", 1)
+        n_samples, n_features = X.shape
+        if n_samples < 1 or n_features < 1:
+            raise ValueError(f"X must have at least one row and one feature, got shape "
+                             f"{X.shape}.")
+        self.n_features_in_ = int(n_features)
+        if names is not None:
+            self.feature_names_in_ = names
+        classes = None
+        if not isinstance(self, RegressorMixin):
+            classes = np.unique(np.asarray(client.compute(y.map_blocks(
+                np.unique, dtype=y.dtype, chunks=((np.nan,) * y.numblocks[0],))).result()))
+            check_classification_targets(classes)
+            self._label_encoder = LabelEncoder().fit(classes)
+            self.classes_ = self._label_encoder.classes_
+            self.n_classes_ = len(self.classes_)
+            if self.n_classes_ < 2:
+                raise ValueError(f"The classifier needs samples of at least 2 classes in y; "
+                                 f"got only 1 class ({self.classes_[0]!r}).")
+            classes = self.classes_
+        objective = self._make_objective(getattr(self, "n_classes_", None))
+        if objective.refresh_quantile is not None:
+            raise ValueError(f"objective={objective.name!r} refreshes every leaf to a "
+                             f"quantile of its rows' residuals, which needs all of a leaf's "
+                             f"rows in one place; the Dask estimators do not support it. "
+                             f"Use another objective or the single-node estimator.")
+        metrics = self._make_metrics(objective)
+        self._metric_direction = {m.name: m.higher_is_better for m in metrics}
+        eval_inputs = self._dask_eval_sets(client, eval_set, sample_weight_eval_set)
+        callbacks = self._make_callbacks(verbose, eval_inputs)
+        if self.grow_policy == "depthwise" and self.max_depth == 0 and self.max_leaves == 0:
+            raise ValueError("max_depth=0 (unlimited) needs grow_policy='lossguide' or a "
+                             "positive max_leaves.")
+        rng = np.random.default_rng(check_random_state(self.random_state).randint(2**31 - 1))
+        bin_seed = int(rng.integers(2**31))
+        if self.random_state is None:
+            bin_seed = _DEFAULT_BINNING_SEED
+        max_delta_step = self.max_delta_step
+        if max_delta_step is None:
+            max_delta_step = 0.7 if objective.name == "count:poisson" else 0.0
+        params = BoostingParams(
+            n_estimators=self.n_estimators, subsample=self.subsample,
+            colsample_bytree=self.colsample_bytree,
+            growth=GrowthParams(
+                max_depth=self.max_depth, max_leaves=self.max_leaves,
+                grow_policy=self.grow_policy, learning_rate=self.learning_rate,
+                min_child_weight=self.min_child_weight, reg_lambda=self.reg_lambda,
+                reg_alpha=self.reg_alpha, gamma=self.gamma, max_delta_step=max_delta_step,
+                colsample_bylevel=self.colsample_bylevel,
+                colsample_bynode=self.colsample_bynode,
+            ),
+        )
+        blocks, block_workers, keep = aligned_blocks(client, X, y, w)
+        eval_blocks = [aligned_blocks(client, Xe, None)[:2] for Xe, _, _ in eval_inputs]
+        workers = sorted(set(block_workers).union(*(set(wk) for _, wk in eval_blocks)))
+        session = Session(client, workers)
+        try:
+            self._train(session, blocks, block_workers, eval_inputs, eval_blocks, n_samples,
+                        classes, objective, metrics, callbacks, params, rng, bin_seed)
+        finally:
+            session.close()
+            del keep
+        return self
+
+    def _dask_eval_sets(self, client, eval_set, sample_weight_eval_set):
+        """``[(X, y, weight)]``: X a dask array, y and weight computed on the client."""
+        if eval_set is None:
+            if sample_weight_eval_set is not None:
+                raise ValueError("sample_weight_eval_set is given but eval_set is not.")
+            return []
+        if not isinstance(eval_set, list | tuple) or not all(
+                isinstance(pair, list | tuple) and len(pair) == 2 for pair in eval_set):
+            raise TypeError("eval_set must be a list of (X, y) pairs of dask collections.")
+        if sample_weight_eval_set is not None and len(sample_weight_eval_set) != len(eval_set):
+            raise ValueError(f"sample_weight_eval_set has {len(sample_weight_eval_set)} "
+                             f"entries but eval_set has {len(eval_set)}.")
+        out = []
+        for i, (Xe, ye) in enumerate(eval_set):
+            Xe, _ = as_dask_array(Xe, f"eval_set[{i}] X", 2)
+            ye, _ = as_dask_array(ye, f"eval_set[{i}] y", 1)
+            if Xe.shape[1] != self.n_features_in_:
+                raise ValueError(f"eval_set[{i}] X has {Xe.shape[1]} features, X has "
+                                 f"{self.n_features_in_}.")
+            if Xe.shape[0] != ye.shape[0]:
+                raise ValueError(f"eval_set[{i}] has {Xe.shape[0]} rows in X but "
+                                 f"{ye.shape[0]} labels.")
+            ye = self._encode_y(np.asarray(client.compute(ye).result()), fitting=False)
+            we = None
+            if sample_weight_eval_set is not None and sample_weight_eval_set[i] is not None:
+                we, _ = as_dask_array(sample_weight_eval_set[i],
+                                      f"sample_weight_eval_set[{i}]", 1)
+                we = np.asarray(client.compute(we).result(), dtype=np.float64)
+                if we.shape[0] != ye.shape[0] or (we < 0).any():
+                    raise ValueError(f"sample_weight_eval_set[{i}] must hold one "
+                                     f"non-negative weight per row of eval_set[{i}].")
+            out.append((Xe, ye, we))
+        return out
+
+    def _train(self, session, blocks, block_workers, eval_inputs, eval_blocks, n_samples,
+               classes, objective, metrics, callbacks, params, rng, bin_seed):
+        workers = session.workers
+        n_threads = session.client.nthreads()
+        K = objective.n_outputs(getattr(self, "n_classes_", 1))
+
+        def mine(worker, block_owner):
+            return [i for i, owner in enumerate(block_owner) if owner == worker]
+
+        # Bin edges from the rows the single-node fit would bin: its subsample of the
+        # rows of positive weight, drawn here over all partitions' rows and sent to each
+        # partition as positions (the same edges as one machine, at any size).
+        counts = np.array(self._positive_rows(session.client, blocks), dtype=np.int64)
+        picked = [None] * len(blocks)
+        if counts.sum() > _BINNING_SUBSAMPLE:
+            rng_bins = np.random.default_rng(bin_seed)
+            rows = np.sort(rng_bins.choice(int(counts.sum()), _BINNING_SUBSAMPLE,
+                                           replace=False))
+            bounds = np.concatenate([[0], np.cumsum(counts)])
+            cut = np.searchsorted(rows, bounds)
+            picked = [rows[cut[i]:cut[i + 1]] - bounds[i] for i in range(len(blocks))]
+        samples = session.run(_worker.sample_rows, [
+            ([(blocks[i][0], blocks[i][2]) for i in mine(wk, block_workers)],
+             [picked[i] for i in mine(wk, block_workers)]) for wk in workers])
+        by_part = {}
+        for wk, parts in zip(workers, samples, strict=True):
+            for i, part in zip(mine(wk, block_workers), parts, strict=True):
+                by_part[i] = part
+        sample = np.concatenate([by_part[i] for i in sorted(by_part)])
+        if sample.shape[0] == 0:
+            raise ValueError("sample_weight must have a positive sum.")
+        bin_mapper = BinMapper(self.max_bin, None, bin_seed).fit(sample)
+        stats = session.run(_worker.load, [
+            ([tuple(blocks[i]) for i in mine(wk, block_workers)], mine(wk, block_workers),
+             bin_mapper.edges_, bin_mapper.n_bins_, K, np.zeros(K), objective, classes,
+             n_threads[wk]) for wk in workers])
+        weight_sum = sum(s["weight_sum"] for s in stats)
+        if not weight_sum > 0:
+            raise ValueError("sample_weight must have a positive sum.")
+        _check_magnitudes(np.array([max(s["y_abs_max"] for s in stats)]),
+                          np.array([max(s["weight_max"] for s in stats)]),
+                          isinstance(self, RegressorMixin))
+        base = self._dask_base_margin(session, objective, stats, K, weight_sum)
+        for e, (_, bw) in enumerate(eval_blocks):
+            session.run(_worker.load_eval, [
+                ([eval_blocks[e][0][i][0] for i in mine(wk, bw)], mine(wk, bw), np.zeros(K))
+                for wk in workers])
+
+        session.open_endpoints()
+        booster = Booster(base)
+        self._objective = objective
+        self._bin_mapper = bin_mapper
+        self._booster = booster
+        offsets = hist_offsets(bin_mapper.n_bins_)
+        all_features = np.ones(self.n_features_in_, dtype=np.bool_)
+        evals_log = {f"validation_{i}": {m.name: [] for m in metrics}
+                     for i in range(len(eval_inputs))}
+        transfer = {"histogram_bytes": 0, "sent_bytes": 0, "steps": 0, "trees": 0}
+        for cb in callbacks:
+            cb.before_training(self)
+        pending = None
+        routed = False
+        first = True
+        for it in range(params.n_estimators + 1):
+            start = it < params.n_estimators
+            if start:
+                key = int(rng.integers(2**63)) if params.subsample < 1.0 else 0
+                tree_mask = sample_features(all_features, params.colsample_bytree, rng)
+                seeds = rng.integers(0, 2**63, size=K)
+            args = (pending, routed, objective if start else None, params.subsample,
+                    key if start else 0, base if first else None)
+            transfer["sent_bytes"] += len(pickle.dumps(args)) * len(workers)
+            results = session.call(_worker.round_step, [args] * len(workers))
+            first = False
+            routed = False
+            transfer["steps"] += 1
+            if pending is not None:
+                booster.append(pending)
+                self.n_iterations_ = booster.n_rounds
+                iteration = booster.n_rounds - 1
+                for e, (_, ye, we) in enumerate(eval_inputs):
+                    raw = self._eval_margins(results, e, K)
+                    pred = objective.transform(raw)
+                    for m in metrics:
+                        evals_log[f"validation_{e}"][m.name].append(float(m(ye, pred, we)))
+                stop = False
+                for cb in callbacks:
+                    stop = bool(cb.after_iteration(self, iteration, evals_log)) or stop
+                if stop:
+                    break
+            if not start:
+                break
+            roots = _sum([hists for _, hists in results])
+            transfer["histogram_bytes"] += sum(h.nbytes for _, h in results)
+            builders = [TreeBuilder(params.growth, bin_mapper.edges_, offsets,
+                                    bin_mapper.n_bins_, tree_mask, seeds[k])
+                        for k in range(K)]
+            for k, builder in enumerate(builders):
+                builder.set_root(roots[k].copy())
+            while True:
+                ops, owners = [], []
+                for k, builder in enumerate(builders):
+                    plan = builder.plan()
+                    if plan is not None:
+                        splits, builds = plan
+                        ops.append((k, splits, np.asarray(builds, dtype=np.int64)))
+                        owners.append((k, len(builds)))
+                if not ops:
+                    break
+                if not any(nb for _, nb in owners) and all(
+                        builder.plan_is_last() for builder in builders):
+                    # Splits into leaves only: the workers route their rows through the
+                    # finished trees at the round's end instead of a step of their own.
+                    routed = True
+                    for builder in builders:
+                        builder.receive([])
+                    continue
+                transfer["sent_bytes"] += len(pickle.dumps(ops)) * len(workers)
+                hists = session.call(_worker.grow_step, [(ops,)] * len(workers))
+                transfer["steps"] += 1
+                transfer["histogram_bytes"] += sum(h.nbytes for h in hists)
+                total = _sum(hists)
+                j = 0
+                for k, nb in owners:
+                    builders[k].receive(total[j:j + nb])
+                    j += nb
+            pending = [builder.export() for builder in builders]
+            transfer["trees"] += K
+        for cb in callbacks:
+            cb.after_training(self)
+        self.evals_result_ = evals_log
+        self.n_iterations_ = booster.n_rounds
+        transfer["workers"] = len(workers)
+        self.transfer_stats_ = transfer
+
+    @staticmethod
+    def _positive_rows(client, blocks):
+        """Rows of positive weight in each block (all rows without weights)."""
+        from dask import delayed
+
+        def count(X, w):
+            n = np.shape(X)[0]
+            return n if w is None else int(np.count_nonzero(np.asarray(w) > 0))
+
+        return client.compute([delayed(count)(b[0], b[2]) for b in blocks], sync=True)
+
+    def _dask_base_margin(self, session, objective, stats, K, weight_sum):
+        if self.base_score is not None:
+            return np.full(K, objective.margin_from_score(float(self.base_score)))
+        if isinstance(objective, SoftprobObjective):
+            counts = _sum([s["class_counts"] for s in stats])
+            return np.asarray(objective.base_margin(np.arange(K, dtype=np.float64), counts),
+                              dtype=np.float64)
+        if isinstance(objective, _MEAN_START):
+            # The objectives' start is a function of the weighted mean: give them the mean.
+            mean = sum(s["weighted_y_sum"] for s in stats) / weight_sum
+            return np.asarray(objective.base_margin(np.array([mean]), None), dtype=np.float64)
+        # Others (a median start, a callable objective): the targets, gathered once.
+        parts = session.run(_worker.targets, [()] * len(session.workers))
+        y = np.concatenate([p[0] for p in parts])
+        w = None
+        if any(p[1] is not None for p in parts):
+            w = np.concatenate([np.ones(p[0].shape[0]) if p[1] is None else p[1]
+                                for p in parts])
+        return np.asarray(objective.base_margin(y, w), dtype=np.float64)
+
+    @staticmethod
+    def _eval_margins(results, e, K):
+        """Eval set ``e``'s margins in partition order, from every worker's pieces."""
+        pieces = {}
+        for evals, _ in results:
+            part_ids, sizes, raw = evals[e]
+            offset = 0
+            for p, size in zip(part_ids, sizes, strict=True):
+                pieces[p] = raw[offset:offset + size]
+                offset += size
+        if not pieces:
+            return np.empty((0, K))
+        return np.concatenate([pieces[p] for p in sorted(pieces)])
+
+    # ------------------------------------------------------------------ the local model
+    def to_local(self):
+        """The fitted model as the ordinary single-node estimator (no Dask needed): it
+        predicts on in-memory data, saves, loads and pickles as usual.
+
+        Returns
+        -------
+        GradientBoostingClassifier or GradientBoostingRegressor
+        """
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self)
+        local = self._local_class(**_local_params(self))
+        param_names = set(type(self)._get_param_names())
+        for key, value in self.__dict__.items():
+            if key not in param_names and key != "transfer_stats_":
+                setattr(local, key, value)
+        return local
+
+    def _dask_map(self, X, method, kwargs, n_columns):
+        from dask.base import is_dask_collection
+
+        if not is_dask_collection(X):
+            return getattr(self.to_local(), method)(X, **kwargs)
+        X, names = as_dask_array(X, "X", 2, lengths=False)
+        if X.numblocks[1] > 1:
+            X = X.rechunk({1: -1})
+        local = self.to_local()
+        if names is None:
+            names = getattr(local, "feature_names_in_", None)
+        out_dtype = self._predict_dtype(method, kwargs)
+        if n_columns is None:
+            return X.map_blocks(_predict_block, local, names, method, kwargs, drop_axis=1,
+                                dtype=out_dtype, meta=np.empty((0,), dtype=out_dtype))
+        return X.map_blocks(_predict_block, local, names, method, kwargs,
+                            chunks=(X.chunks[0], (n_columns,)), dtype=out_dtype,
+                            meta=np.empty((0, 0), dtype=out_dtype))
+
+    def _predict_dtype(self, method, kwargs):
+        if method == "predict" and not kwargs.get("output_margin") and hasattr(self,
+                                                                                "classes_"):
+            return self.classes_.dtype
+        return np.dtype(np.float64)
+
+
+def _sum(arrays):
+    """Element-wise sum of the workers' arrays, in worker order."""
+    total = np.array(arrays[0], dtype=np.float64, copy=True)
+    for a in arrays[1:]:
+        total += a
+    return total
+
+
+_DASK_DOC = """
+
+    Trained on a Dask cluster: ``fit`` takes dask arrays or dask DataFrames (the partitions
+    stay on their workers; only histograms, splits and trees cross the network), and
+    ``predict`` returns a dask array computed partition by partition. The fitted model is
+    the single-node one (same trees, float summation order aside); :meth:`to_local` returns
+    it as the ordinary estimator. ``subsample < 1`` draws rows per partition (the model then
+    differs from a single-node fit's sample); ``reg:absoluteerror`` and
+    ``reg:quantileerror`` are not supported.
+
+    Parameters
+    ----------
+    client : distributed.Client, optional
+        The cluster to train on; default the current default client.
+    **params
+        The parameters of :class:`~ensembles.{local}` (same names, meanings and
+        defaults).
+
+    Attributes
+    ----------
+    transfer_stats_ : dict
+        What the fit sent: ``histogram_bytes`` (histograms sent by the workers),
+        ``sent_bytes`` (plans and trees sent to the workers), ``steps`` (round trips),
+        ``trees`` and ``workers``.
+"""
+
+
+class DaskGradientBoostingRegressor(_DaskBoosting, GradientBoostingRegressor):
+    __doc__ = "Second-order histogram gradient boosting for regression." + _DASK_DOC.format(
+        local="GradientBoostingRegressor")
+    _local_class = GradientBoostingRegressor
+    _parameter_constraints = {**GradientBoostingRegressor._parameter_constraints,
+                              "client": "no_validation"}
+
+    def __init__(self, *, client=None, n_estimators=100, learning_rate=0.3, max_depth=6,
+                 max_leaves=0, grow_policy="depthwise", min_child_weight=1.0, reg_lambda=1.0,
+                 reg_alpha=0.0, gamma=0.0, max_delta_step=None, subsample=1.0,
+                 colsample_bytree=1.0, colsample_bylevel=1.0, colsample_bynode=1.0,
+                 max_bin=256, objective=None, base_score=None, eval_metric=None,
+                 early_stopping_rounds=None, callbacks=None, huber_slope=1.0,
+                 quantile_alpha=0.5, tweedie_variance_power=1.5, importance_type="gain",
+                 n_jobs=None, random_state=None):
+        self.client = client
+        _BaseGradientBoosting.__init__(
+            self,
+            n_estimators=n_estimators, learning_rate=learning_rate, max_depth=max_depth,
+            max_leaves=max_leaves, grow_policy=grow_policy, min_child_weight=min_child_weight,
+            reg_lambda=reg_lambda, reg_alpha=reg_alpha, gamma=gamma,
+            max_delta_step=max_delta_step, subsample=subsample,
+            colsample_bytree=colsample_bytree, colsample_bylevel=colsample_bylevel,
+            colsample_bynode=colsample_bynode, max_bin=max_bin, objective=objective,
+            base_score=base_score, eval_metric=eval_metric,
+            early_stopping_rounds=early_stopping_rounds, callbacks=callbacks,
+            huber_slope=huber_slope, quantile_alpha=quantile_alpha,
+            tweedie_variance_power=tweedie_variance_power, importance_type=importance_type,
+            n_jobs=n_jobs, random_state=random_state)
+
+    @reads_snapshot
+    def predict(self, X, output_margin=False, iteration_range=None):
+        """Predicted values (or raw margins): a dask array for a dask collection, computed
+        partition by partition with :meth:`to_local`'s model; an ndarray for in-memory X.
+        """
+        kwargs = {"output_margin": output_margin, "iteration_range": iteration_range}
+        return self._dask_map(X, "predict", kwargs, None)
+
+
+class DaskGradientBoostingClassifier(_DaskBoosting, GradientBoostingClassifier):
+    __doc__ = "Second-order histogram gradient boosting for classification." + \
+        _DASK_DOC.format(local="GradientBoostingClassifier")
+    _local_class = GradientBoostingClassifier
+    _parameter_constraints = {**GradientBoostingClassifier._parameter_constraints,
+                              "client": "no_validation"}
+
+    __init__ = DaskGradientBoostingRegressor.__init__
+
+    @reads_snapshot
+    def predict(self, X, output_margin=False, iteration_range=None):
+        """Predicted labels (or raw margins): a dask array for a dask collection, computed
+        partition by partition with :meth:`to_local`'s model; an ndarray for in-memory X.
+        """
+        kwargs = {"output_margin": output_margin, "iteration_range": iteration_range}
+        columns = None
+        if output_margin and self.n_classes_ > 2:
+            columns = self.n_classes_
+        return self._dask_map(X, "predict", kwargs, columns)
+
+    @reads_snapshot
+    def predict_proba(self, X, iteration_range=None):
+        """Class probabilities, shape (n_samples, n_classes): a dask array for a dask
+        collection (computed partition by partition), an ndarray for in-memory X."""
+        return self._dask_map(X, "predict_proba", {"iteration_range": iteration_range},
+                              self.n_classes_)

@@ -1,0 +1,264 @@
+"""Training on a Dask LocalCluster: the same model as a single-node fit on the
+concatenated data, predictions per partition, clear errors, and a worker killed mid-fit."""
+
+import os
+import pickle
+import signal
+import time
+
+import numpy as np
+import pytest
+
+pytest.importorskip("distributed")
+da = pytest.importorskip("dask.array")
+
+from distributed import Client, LocalCluster  # noqa: E402
+
+from ensembles import (  # noqa: E402
+    ExtraTreesRegressor,
+    GradientBoostingClassifier,
+    GradientBoostingRegressor,
+    RandomForestClassifier,
+    TrainingCallback,
+)
+from ensembles.dask import (  # noqa: E402
+    DaskExtraTreesRegressor,
+    DaskGradientBoostingClassifier,
+    DaskGradientBoostingRegressor,
+    DaskRandomForestClassifier,
+    WorkerLostError,
+    _worker,
+)
+from ensembles.dask._cluster import live_workers  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client():
+    """One LocalCluster of 3 worker processes for the module (starting one costs
+    seconds): a fit runs on the workers holding its blocks, so :func:`_on` places data
+    on two of them for the 2-worker fits."""
+    cluster = LocalCluster(n_workers=3, threads_per_worker=1, processes=True,
+                           dashboard_address=None, worker_dashboard_address=None)
+    client = Client(cluster, set_as_default=False)
+    yield client
+    client.close()
+    cluster.close()
+
+
+def _on(client, n_workers, array, rows):
+    """``array`` as a dask array of row blocks of ``rows`` rows, the blocks scattered
+    round-robin over the first ``n_workers`` workers."""
+    workers = sorted(live_workers(client))[:n_workers]
+    stops = list(range(rows, array.shape[0], rows)) + [array.shape[0]]
+    starts = [0] + stops[:-1]
+    pieces = []
+    for i, (a, b) in enumerate(zip(starts, stops, strict=True)):
+        block = array[a:b]
+        future = client.scatter(block, workers=[workers[i % n_workers]])
+        pieces.append(da.from_delayed(future, block.shape, dtype=block.dtype))
+    return da.concatenate(pieces)
+
+
+def _held(client):
+    """Fit ids whose shards any worker still holds."""
+    return [fit for fits in client.run(_worker.held_fits).values() for fit in fits]
+
+
+def _data(n=2400, n_features=6, seed=0, missing=0.1):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, n_features))
+    X[:, 1] = np.round(X[:, 1])  # repeated values: exact bins, ties between splits
+    X[rng.random(X.shape) < missing] = np.nan
+    signal_ = np.nansum(X[:, :3], axis=1) + 0.5 * np.nan_to_num(X[:, 3]) ** 2
+    return X, signal_ + 0.3 * rng.normal(size=n)
+
+
+def _same_trees(dask_model, local_model):
+    a, b = dask_model._booster.trees, local_model._booster.trees
+    assert len(a) == len(b)
+    for ta, tb in zip(a, b, strict=True):
+        np.testing.assert_array_equal(ta.feature, tb.feature)
+        np.testing.assert_array_equal(ta.left, tb.left)
+        np.testing.assert_array_equal(ta.split_bin, tb.split_bin)
+        np.testing.assert_array_equal(ta.default_left, tb.default_left)
+        np.testing.assert_allclose(ta.value, tb.value, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("params", [
+    {"max_depth": 4},
+    {"grow_policy": "lossguide", "max_depth": 0, "max_leaves": 9, "reg_alpha": 0.5},
+    {"max_depth": 5, "max_leaves": 11, "colsample_bytree": 0.8, "colsample_bylevel": 0.7,
+     "colsample_bynode": 0.6, "min_child_weight": 3.0, "gamma": 0.05},
+])
+def test_regression_matches_single_node(client, params):
+    X, y = _data()
+    # Uneven row blocks, y chunked otherwise, on two workers.
+    dX, dy = _on(client, 2, X, 500), _on(client, 2, y, 700)
+    model = DaskGradientBoostingRegressor(client=client, n_estimators=8, random_state=3,
+                                          **params).fit(dX, dy)
+    local = GradientBoostingRegressor(n_estimators=8, random_state=3, **params).fit(X, y)
+    np.testing.assert_array_equal(model._bin_mapper.edges_, local._bin_mapper.edges_)
+    _same_trees(model, local)
+    pred = model.predict(dX)
+    assert isinstance(pred, da.Array)
+    np.testing.assert_allclose(client.compute(pred).result(), local.predict(X), rtol=0,
+                               atol=1e-6)
+    assert model.transfer_stats_["workers"] == 2
+    assert model.transfer_stats_["histogram_bytes"] > 0
+    assert _held(client) == []
+
+
+def test_binary_lossguide_three_workers_with_weights(client, monkeypatch):
+    # Bin edges from a subsample of the rows of positive weight: the Dask fit draws the
+    # single-node fit's subsample over its partitions (a small one here, as 200,000 rows
+    # would be too slow for a test).
+    import ensembles.boosting.estimators
+    import ensembles.dask._boosting
+
+    monkeypatch.setattr(ensembles.boosting.estimators, "_BINNING_SUBSAMPLE", 700)
+    monkeypatch.setattr(ensembles.dask._boosting, "_BINNING_SUBSAMPLE", 700)
+    X, y = _data(n=2000, seed=1)
+    labels = np.where(y > 0.2, "yes", "no")
+    w = np.random.default_rng(2).integers(0, 3, size=len(y)).astype(float)
+    params = {"grow_policy": "lossguide", "max_leaves": 12, "n_estimators": 6,
+              "learning_rate": 0.5, "random_state": 0}
+    dX = _on(client, 3, X, 300)
+    model = DaskGradientBoostingClassifier(client=client, **params).fit(
+        dX, _on(client, 3, labels, 300), sample_weight=_on(client, 3, w, 300))
+    assert model.transfer_stats_["workers"] == 3
+    local = GradientBoostingClassifier(**params).fit(X, labels, sample_weight=w)
+    np.testing.assert_array_equal(model._bin_mapper.edges_, local._bin_mapper.edges_)
+    unsampled = GradientBoostingClassifier(**params)
+    monkeypatch.setattr(ensembles.boosting.estimators, "_BINNING_SUBSAMPLE", 200_000)
+    unsampled.fit(X, labels, sample_weight=w)
+    assert not np.array_equal(unsampled._bin_mapper.edges_, local._bin_mapper.edges_)
+    _same_trees(model, local)
+    np.testing.assert_array_equal(model.classes_, ["no", "yes"])
+    proba = client.compute(model.predict_proba(dX)).result()
+    np.testing.assert_allclose(proba, local.predict_proba(X), rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(client.compute(model.predict(dX)).result(), local.predict(X))
+    assert _held(client) == []
+
+
+def test_multiclass_dataframe_eval_set_early_stopping(client):
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    X, y = _data(n=1800, seed=4)
+    classes = np.digitize(y, [-1.0, 1.0])
+    names = [f"c{i}" for i in range(X.shape[1])]
+    df = pd.DataFrame(X, columns=names)
+    y_train, y_val = classes[:1200], classes[1200:]
+    ddf = dd.from_pandas(df.iloc[:1200], npartitions=3)
+    dval = dd.from_pandas(df.iloc[1200:], npartitions=2)
+    params = {"n_estimators": 30, "max_depth": 5, "learning_rate": 0.6,
+              "early_stopping_rounds": 2, "random_state": 5}
+    model = DaskGradientBoostingClassifier(client=client, **params).fit(
+        ddf, dd.from_pandas(pd.Series(y_train), npartitions=3),
+        eval_set=[(dval, da.from_array(y_val, chunks=300))])
+    local = GradientBoostingClassifier(**params).fit(
+        df.iloc[:1200], y_train, eval_set=[(df.iloc[1200:], y_val)])
+    assert model.n_classes_ == 3
+    np.testing.assert_array_equal(model.feature_names_in_, names)
+    assert model.best_iteration == local.best_iteration < 29
+    np.testing.assert_allclose(model.evals_result_["validation_0"]["mlogloss"],
+                               local.evals_result_["validation_0"]["mlogloss"], atol=1e-9)
+    proba = model.predict_proba(dval)
+    assert isinstance(proba, da.Array)
+    np.testing.assert_allclose(client.compute(proba).result(),
+                               local.predict_proba(df.iloc[1200:]), atol=1e-6)
+    # In-memory X gets the local model's ndarray.
+    np.testing.assert_allclose(model.predict_proba(df.iloc[1200:]),
+                               local.predict_proba(df.iloc[1200:]), atol=1e-6)
+
+
+def test_to_local_saves_loads_and_pickles(client, tmp_path):
+    X, y = _data(n=1200, seed=6)
+    model = DaskGradientBoostingRegressor(client=client, n_estimators=5, max_depth=3,
+                                          objective="count:poisson", random_state=0)
+    # Column blocks are merged into whole rows.
+    model.fit(da.from_array(X, chunks=(400, 4)), da.from_array(np.exp(y / 3), chunks=400))
+    from sklearn.base import clone
+
+    copy = clone(model)  # the parameters cloned, the client (not copyable) shared
+    assert copy.client is client and copy.get_params()["objective"] == "count:poisson"
+    assert not hasattr(copy, "n_iterations_")
+    local = model.to_local()
+    assert type(local) is GradientBoostingRegressor
+    assert "client" not in local.get_params()
+    expected = client.compute(model.predict(da.from_array(X, chunks=400))).result()
+    np.testing.assert_allclose(local.predict(X), expected, rtol=1e-12)
+    local.save_model(tmp_path / "m.json")
+    loaded = GradientBoostingRegressor().load_model(tmp_path / "m.json")
+    np.testing.assert_array_equal(loaded.predict(X), local.predict(X))
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(local)).predict(X),
+                                  local.predict(X))
+
+
+def test_bad_input_and_unsupported_objective(client):
+    X, y = _data(n=200)
+    with pytest.raises(TypeError, match="dask array"):
+        DaskGradientBoostingRegressor(client=client).fit(X, y)
+    with pytest.raises(ValueError, match="reg:absoluteerror"):
+        DaskGradientBoostingRegressor(client=client, objective="reg:absoluteerror").fit(
+            da.from_array(X, chunks=100), da.from_array(y, chunks=100))
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        DaskGradientBoostingClassifier(client=client).fit(
+            da.from_array(X, chunks=100), da.zeros(200, chunks=100))
+    bad = X.copy()
+    bad[3, 2] = np.inf
+    model = DaskGradientBoostingRegressor(client=client, n_estimators=2)
+    with pytest.raises(ValueError, match="infinity"):
+        model.fit(da.from_array(bad, chunks=100), da.from_array(y, chunks=100))
+    assert not hasattr(model, "n_iterations_")  # nothing published by a failed fit
+    assert _held(client) == []
+
+
+class _KillWorker(TrainingCallback):
+    """Kill one worker process (SIGKILL) after the second round."""
+
+    def __init__(self, pid):
+        self.pid = pid
+
+    def after_iteration(self, model, iteration, evals_log):
+        if iteration == 1:
+            os.kill(self.pid, signal.SIGKILL)
+        return False
+
+
+def test_worker_killed_mid_fit_gives_clear_error(client):
+    X, y = _data(n=1200, seed=7)
+    dX, dy = _on(client, 2, X, 300), _on(client, 2, y, 300)
+    pids = client.run(os.getpid)
+    victim = sorted(pids)[0]
+    model = DaskGradientBoostingRegressor(client=client, n_estimators=50, max_depth=3,
+                                          callbacks=[_KillWorker(pids[victim])])
+    start = time.monotonic()
+    with pytest.raises(WorkerLostError, match="left the cluster"):
+        model.fit(dX, dy)
+    assert time.monotonic() - start < 60
+    assert not hasattr(model, "n_iterations_")
+    client.wait_for_workers(3, timeout=60)
+    assert _held(client) == []
+
+
+def test_forests_match_single_node(client):
+    X, y = _data(n=900, seed=8)
+    labels = np.digitize(y, [-1.0, 1.0])
+    dX = _on(client, 3, X, 200)
+    params = {"n_estimators": 7, "max_depth": 6, "random_state": 11}
+    forest = DaskRandomForestClassifier(client=client, oob_score=True, **params).fit(
+        dX, _on(client, 3, labels, 200))
+    local = RandomForestClassifier(oob_score=True, **params).fit(X, labels)
+    np.testing.assert_array_equal(client.compute(forest.predict_proba(dX)).result(),
+                                  local.predict_proba(X))
+    assert forest.oob_score_ == local.oob_score_
+    assert type(forest.to_local()) is RandomForestClassifier
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(forest.to_local())).predict(X),
+                                  local.predict(X))
+    w = np.random.default_rng(0).random(len(y))
+    extra = DaskExtraTreesRegressor(client=client, **params).fit(
+        dX, _on(client, 3, y, 200), sample_weight=_on(client, 3, w, 200))
+    local = ExtraTreesRegressor(**params).fit(X, y, sample_weight=w)
+    np.testing.assert_array_equal(client.compute(extra.predict(dX)).result(), local.predict(X))
+    with pytest.raises(TypeError, match="dask array"):
+        DaskExtraTreesRegressor(client=client).fit(X, y)
