@@ -211,6 +211,14 @@ def test_bad_input_and_unsupported_objective(client):
         model.fit(da.from_array(bad, chunks=100), da.from_array(y, chunks=100))
     assert not hasattr(model, "n_iterations_")  # nothing published by a failed fit
     assert _held(client) == []
+    Xd, yd = da.from_array(X, chunks=100), da.from_array(y, chunks=100)
+    for params, name in [(dict(monotone_constraints=(1, 0, 0, 0, 0)), "monotone"),
+                         (dict(interaction_constraints=[[0, 1]]), "interaction"),
+                         (dict(booster="dart"), "booster"),
+                         (dict(num_parallel_tree=2), "num_parallel_tree"),
+                         (dict(objective="survival:cox"), "couples the rows")]:
+        with pytest.raises(ValueError, match=name):
+            DaskGradientBoostingRegressor(client=client, n_estimators=2, **params).fit(Xd, yd)
 
 
 class _KillWorker(TrainingCallback):

@@ -102,6 +102,8 @@ class _DaskBoosting:
         self
         """
         self._validate_params()
+        self._check_xgboost_options()
+        self._refuse_single_node_options()
         client = get_client(self.client)
         X, names = as_dask_array(X, "X", 2)
         y, _ = as_dask_array(y, "y", 1)
@@ -128,6 +130,10 @@ class _DaskBoosting:
                                  f"got only 1 class ({self.classes_[0]!r}).")
             classes = self.classes_
         objective = self._make_objective(getattr(self, "n_classes_", None))
+        if not objective.rowwise:
+            raise ValueError(f"objective={objective.name!r} couples the rows (its gradients "
+                             f"need them all in one place); the Dask estimators do not "
+                             f"support it. Use the single-node estimator.")
         if objective.refresh_quantile is not None:
             raise ValueError(f"objective={objective.name!r} refreshes every leaf to a "
                              f"quantile of its rows' residuals, which needs all of a leaf's "
@@ -170,6 +176,24 @@ class _DaskBoosting:
             session.close()
             del keep
         return self
+
+    def _refuse_single_node_options(self):
+        """The single-node parameters that distributed growth does not implement yet get a
+        clear error, rather than a model that silently ignores them."""
+        unsupported = {
+            "monotone_constraints": self.monotone_constraints is not None,
+            "interaction_constraints": self.interaction_constraints is not None,
+            "booster": self.booster != "gbtree",
+            "num_parallel_tree": self.num_parallel_tree not in (None, 1),
+            "missing": not (self.missing is None or np.isnan(self.missing)),
+            "scale_pos_weight": self.scale_pos_weight not in (None, 1, 1.0),
+        }
+        names = [name for name, used in unsupported.items() if used]
+        if names:
+            raise ValueError(f"{', '.join(names)}: not supported by the Dask estimators yet "
+                             f"(distributed growth implements the gbtree booster without "
+                             f"constraints). Use the single-node estimator, or leave "
+                             f"{'it' if len(names) == 1 else 'them'} at the default.")
 
     def _dask_eval_sets(self, client, eval_set, sample_weight_eval_set):
         """``[(X, y, weight)]``: X a dask array, y and weight computed on the client."""

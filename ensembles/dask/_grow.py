@@ -16,8 +16,16 @@ from .._engine.split import MIN_SPLIT_GAIN, find_best_split, leaf_weight
 from .._engine.tree import Tree
 
 
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _rounded(gain):
+    """``gain`` as the grower compares gains: in float32 where float32 holds it."""
+    return float(np.float32(gain)) if gain < _FLOAT32_MAX else gain
+
+
 @njit(cache=True, nogil=True)
-def _features_of(node, depth, tree_mask, seed, fparams):
+def _features_of(node, depth, tree_mask, seed, fparams, weights):
     """The features node ``node`` may split on: the grower's column sampler, called with
     the same node id, depth and tree seed."""
     n = tree_mask.shape[0]
@@ -25,7 +33,7 @@ def _features_of(node, depth, tree_mask, seed, fparams):
     node_mask = np.empty(n, np.bool_)
     scratch = np.empty(n, np.int64)
     mask = _node_features(np.int64(node), np.int64(depth), tree_mask, seed, fparams,
-                          level_mask, node_mask, scratch)
+                          level_mask, node_mask, scratch, weights)
     return mask.copy()
 
 
@@ -47,6 +55,10 @@ class TreeBuilder:
         self.tree_mask = tree_mask
         self.seed = np.uint64(seed)
         self.sampled = growth.colsample_bylevel < 1.0 or growth.colsample_bynode < 1.0
+        self.weights = (np.empty(0) if growth.feature_weights is None
+                        else np.ascontiguousarray(growth.feature_weights, dtype=np.float64))
+        # No monotone constraints on Dask (the estimator refuses them): free directions.
+        self.monotone = np.zeros(len(n_bins), dtype=np.int8)
         self.depth, self.G, self.H = [], [], []
         self.gain, self.feature, self.bin, self.dleft = [], [], [], []
         self.left, self.right, self.GL, self.HL = [], [], [], []
@@ -78,10 +90,11 @@ class TreeBuilder:
         mask = self.tree_mask
         if self.sampled:
             mask = _features_of(node, self.depth[node], self.tree_mask, self.seed,
-                                self.fparams)
+                                self.fparams, self.weights)
         gain, f, b, dl, GL, HL = find_best_split(
             self.hist[node], self.offsets, self.n_bins, mask, self.G[node], self.H[node],
-            p.reg_lambda, p.reg_alpha, p.max_delta_step, p.min_child_weight)
+            p.reg_lambda, p.reg_alpha, p.max_delta_step, p.min_child_weight, self.monotone,
+            -np.inf, np.inf, False)
         if f >= 0 and gain > MIN_SPLIT_GAIN and gain >= p.gamma:
             self.feature[node] = int(f)
             self.bin[node] = int(b)
@@ -120,7 +133,9 @@ class TreeBuilder:
             best = 0
             for q in range(1, len(self.open)):
                 a, b = self.open[q], self.open[best]
-                if self.gain[a] > self.gain[b] or (self.gain[a] == self.gain[b] and a < b):
+                # float32 comparison, as the grower (and XGBoost) break ties
+                gain_a, gain_b = _rounded(self.gain[a]), _rounded(self.gain[b])
+                if gain_a > gain_b or (gain_a == gain_b and a < b):
                     best = q
             batch = [self.open[best]]
             self.open[best] = self.open[-1]
@@ -177,7 +192,7 @@ class TreeBuilder:
         p = self.p
         feature = np.full(n, -1, dtype=np.int32)
         threshold = np.zeros(n)
-        split_bin = np.zeros(n, dtype=np.uint8)
+        split_bin = np.zeros(n, dtype=np.int32)
         default_left = np.zeros(n, dtype=np.bool_)
         left = np.asarray(self.left, dtype=np.int32)
         right = np.asarray(self.right, dtype=np.int32)
@@ -193,7 +208,8 @@ class TreeBuilder:
                 f = self.feature[k]
                 feature[k] = f
                 split_bin[k] = self.bin[k]
-                threshold[k] = self.edges[f, self.bin[k]]
+                # Bin -1: only missing values go left (see the grower's export).
+                threshold[k] = self.edges[f, self.bin[k]] if self.bin[k] >= 0 else -np.inf
                 default_left[k] = self.dleft[k]
                 gain[k] = self.gain[k]
         return Tree(feature, threshold, split_bin, default_left, left, right, value, gain,

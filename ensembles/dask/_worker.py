@@ -19,7 +19,6 @@ import threading
 import numpy as np
 from numba import njit
 
-from .._engine.binning import MISSING_BIN
 from .._engine.histogram import CHUNK_ROWS, accumulate, kernel_layout
 from .._engine.tree import predict_binned_add
 from .._threads import run_parallel, threads
@@ -31,9 +30,11 @@ _LOCK = threading.Lock()
 
 
 @njit(cache=True, nogil=True)
-def _partition(order, scratch, Xb, starts, stops, features, bins, default_left, n_left):
+def _partition(order, scratch, Xb, n_bins, starts, stops, features, bins, default_left,
+               n_left):
     """Stable partition of ``order[starts[j]:stops[j]]`` for every split ``j``: the rows
-    whose code is ``<= bins[j]`` (missing values: ``default_left[j]``) first.
+    whose code is ``<= bins[j]`` (missing values, codes from ``n_bins[f]`` up:
+    ``default_left[j]``) first.
     ``n_left[j]`` gets the number of rows sent left."""
     for j in range(starts.shape[0]):
         f, b, dl = features[j], bins[j], default_left[j]
@@ -42,7 +43,7 @@ def _partition(order, scratch, Xb, starts, stops, features, bins, default_left, 
         for i in range(starts[j], stops[j]):
             r = order[i]
             code = Xb[r, f]
-            if (dl if code == MISSING_BIN else code <= b):
+            if code <= b or (dl and code >= n_bins[f]):
                 order[lo] = r  # lo <= i: never overwrites a row not yet read
                 lo += 1
             else:
@@ -59,7 +60,7 @@ def _build(j0, j1, order, Xb, grad, hess, k, starts, stops, offsets_u, n_bins_u,
     ``j0:j1``: blocks of rows are gathered contiguous, then summed by the engine's
     :func:`accumulate` (in row order, as the single-node grower sums a node)."""
     n_features = Xb.shape[1]
-    block = np.empty((CHUNK_ROWS, n_features), dtype=np.uint8)
+    block = np.empty((CHUNK_ROWS, n_features), dtype=Xb.dtype)
     gh = np.empty((CHUNK_ROWS, 2))
     for j in range(j0, j1):
         hist = hists[j]
@@ -186,6 +187,7 @@ def load(fit_id, parts, part_ids, edges, n_bins, n_outputs, base_margin, objecti
     raw = np.tile(np.asarray(base_margin, dtype=np.float64), (X.shape[0], 1))
     offsets_u, n_bins_u = kernel_layout(n_bins)
     shard = Shard(Xb, y, weight, raw, list(part_ids), sizes, n_threads, offsets_u, n_bins_u)
+    shard.n_bins = np.ascontiguousarray(n_bins, dtype=np.int32)
     with _LOCK:
         _SHARDS[fit_id] = shard
     w = np.ones(y.shape[0]) if weight is None else weight
@@ -227,8 +229,9 @@ def _finish_round(shard, trees, ranges_by_tree):
             starts, stops, values = leaves
             _add_leaves(shard.raw, k, shard.orders[k], starts, stops, values)
         elif shard.Xb.shape[0]:
-            predict_binned_add(shard.Xb, tree.feature, tree.split_bin, tree.default_left,
-                               tree.left, tree.right, tree.value, 1.0, shard.raw, k)
+            predict_binned_add(shard.Xb, shard.n_bins, tree.feature, tree.split_bin,
+                               tree.default_left, tree.left, tree.right, tree.value, 1.0,
+                               shard.raw, k)
     if shard.evals:
         booster = Booster(np.zeros(len(trees)))
         booster.append(trees)
@@ -313,8 +316,8 @@ def grow_step(fit_id, ops):
                 stops = np.array([ranges[int(q)][1] for q in nodes], dtype=np.int64)
                 n_left = np.empty(len(nodes), dtype=np.int64)
                 scratch = np.empty(max(int((stops - starts).max()), 1), dtype=np.int32)
-                _partition(order, scratch, shard.Xb, starts, stops,
-                           splits[:, 1].astype(np.int64), splits[:, 2].astype(np.uint8),
+                _partition(order, scratch, shard.Xb, shard.n_bins, starts, stops,
+                           splits[:, 1].astype(np.int64), splits[:, 2].astype(np.int64),
                            splits[:, 3].astype(np.bool_), n_left)
                 for q, s, e, nl, left, right in zip(nodes.tolist(), starts.tolist(),
                                                     stops.tolist(), n_left.tolist(),
