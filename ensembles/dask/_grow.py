@@ -15,7 +15,6 @@ from .._engine.grower import _node_features
 from .._engine.split import MIN_SPLIT_GAIN, find_best_split, leaf_weight
 from .._engine.tree import Tree
 
-
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
