@@ -7,6 +7,7 @@ batch of nodes every worker sums the histograms of its rows, the client adds the
 finds the splits (:mod:`._grow`), and only histograms, splits and trees cross the network.
 """
 
+import inspect
 import pickle
 
 import numpy as np
@@ -496,28 +497,16 @@ class DaskGradientBoostingRegressor(_DaskBoosting, GradientBoostingRegressor):
     _parameter_constraints = {**GradientBoostingRegressor._parameter_constraints,
                               "client": "no_validation"}
 
-    def __init__(self, *, client=None, n_estimators=100, learning_rate=0.3, max_depth=6,
-                 max_leaves=0, grow_policy="depthwise", min_child_weight=1.0, reg_lambda=1.0,
-                 reg_alpha=0.0, gamma=0.0, max_delta_step=None, subsample=1.0,
-                 colsample_bytree=1.0, colsample_bylevel=1.0, colsample_bynode=1.0,
-                 max_bin=256, objective=None, base_score=None, eval_metric=None,
-                 early_stopping_rounds=None, callbacks=None, huber_slope=1.0,
-                 quantile_alpha=0.5, tweedie_variance_power=1.5, importance_type="gain",
-                 n_jobs=None, random_state=None):
+    def __init__(self, *, client=None, **params):
         self.client = client
-        _BaseGradientBoosting.__init__(
-            self,
-            n_estimators=n_estimators, learning_rate=learning_rate, max_depth=max_depth,
-            max_leaves=max_leaves, grow_policy=grow_policy, min_child_weight=min_child_weight,
-            reg_lambda=reg_lambda, reg_alpha=reg_alpha, gamma=gamma,
-            max_delta_step=max_delta_step, subsample=subsample,
-            colsample_bytree=colsample_bytree, colsample_bylevel=colsample_bylevel,
-            colsample_bynode=colsample_bynode, max_bin=max_bin, objective=objective,
-            base_score=base_score, eval_metric=eval_metric,
-            early_stopping_rounds=early_stopping_rounds, callbacks=callbacks,
-            huber_slope=huber_slope, quantile_alpha=quantile_alpha,
-            tweedie_variance_power=tweedie_variance_power, importance_type=importance_type,
-            n_jobs=n_jobs, random_state=random_state)
+        _BaseGradientBoosting.__init__(self, **params)
+
+    # scikit-learn reads the parameters off the signature: ``client`` and the base's.
+    __init__.__signature__ = inspect.signature(_BaseGradientBoosting.__init__).replace(
+        parameters=[inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+                    inspect.Parameter("client", inspect.Parameter.KEYWORD_ONLY, default=None),
+                    *list(inspect.signature(_BaseGradientBoosting.__init__)
+                          .parameters.values())[1:]])
 
     @reads_snapshot
     def predict(self, X, output_margin=False, iteration_range=None):
