@@ -31,6 +31,20 @@ is scored from its children's weights clipped to those bounds, ``-(2 G w + (H + 
 w^2)``, and the parent likewise; a split on a feature constrained to increase (decrease) is
 refused when its left weight is above (below) its right one. The grower then narrows the
 children's bounds at the midpoint of their weights (see :mod:`.grower`).
+
+Categorical features (``is_cat[f]``; their bins are category codes, in no meaningful
+order) are split by partitions, the left set written as a bitset to ``cat_out``. With at
+most ``max_cat_to_onehot`` categories each category is tried alone against the others
+(XGBoost's one-hot splits), with the missing values on either side. Otherwise the
+categories with rows in the node are ordered by their smoothed gradient ratio
+``G_c / (H_c + lambda + cat_smooth)`` (the smoothing keeps categories of few rows from
+the ends of the order, where their noise would make them look best) and the best prefix of
+that order is taken, scanned from both ends and with the missing values on either side,
+listing at most ``max_cat_threshold`` categories on the left. For the squared loss without
+smoothing the best prefix of the order by ``G_c / H_c`` is the best partition of all
+(Fisher, 1958). Candidates are scored with the same gain as thresholds and compete with
+them; ties go to the earlier candidate (one-hot: lower category, missing with the others
+first; partitions: forward before backward, shorter prefix first).
 """
 
 import numpy as np
@@ -133,9 +147,106 @@ def _constrained_gain(GL, HL, GR, HR, parent, direction, lower, upper, reg_lambd
             + _gain_given_weight(GR, HR, wr, reg_lambda) - parent)
 
 
+# Slots of the categorical parameters array.
+CAT_ONEHOT, CAT_THRESHOLD, CAT_SMOOTH = range(3)
+N_CAT_PARAMS = 3
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+def _candidate_gain(GL, HL, GR, HR, parent, constrained, lower, upper, reg_lambda, reg_alpha,
+                    max_delta_step, min_child_weight):
+    if constrained:
+        return _constrained_gain(GL, HL, GR, HR, parent, 0, lower, upper, reg_lambda,
+                                 reg_alpha, max_delta_step, min_child_weight)
+    return _split_gain(GL, HL, GR, HR, parent, reg_lambda, reg_alpha, max_delta_step,
+                       min_child_weight)
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+def _categorical_split(hist, first, nb, G, H, parent, constrained, lower, upper, reg_lambda,
+                       reg_alpha, max_delta_step, min_child_weight, cat_params, present,
+                       ordered, ratio, best, cat_out):
+    """The best partition of categorical feature whose histogram starts at ``first`` (see
+    the module notes), if its rounded gain beats ``best``; then its left set is written to
+    ``cat_out``. Returns ``(key, gain, default_left, GL, HL)``, ``key == best`` when no
+    candidate beats it."""
+    g_miss = hist[first + nb, 0]
+    h_miss = hist[first + nb, 1]
+    has_missing = not (h_miss <= 0.0 and g_miss == 0.0)
+    m = 0
+    for b in range(nb):
+        if hist[first + b, 1] > 0.0 or hist[first + b, 0] != 0.0:
+            present[m] = b
+            m += 1
+    best_gain = 0.0
+    best_left = False
+    best_GL = 0.0
+    best_HL = 0.0
+    kind = 0  # 1: one category (code ``chosen``), 2: the first ``chosen``, 3: the last
+    chosen = 0
+    if nb <= cat_params[CAT_ONEHOT]:
+        for j in range(m):
+            b = present[j]
+            for with_missing in (False, True):
+                if with_missing and not has_missing:
+                    continue
+                GL = hist[first + b, 0] + (g_miss if with_missing else 0.0)
+                HL = hist[first + b, 1] + (h_miss if with_missing else 0.0)
+                gain = _candidate_gain(GL, HL, G - GL, H - HL, parent, constrained, lower,
+                                       upper, reg_lambda, reg_alpha, max_delta_step,
+                                       min_child_weight)
+                key = _rounded(gain)
+                if key > best:
+                    best = key
+                    best_gain, best_left, best_GL, best_HL = gain, with_missing, GL, HL
+                    kind, chosen = 1, b
+    elif m >= 2:
+        smooth = reg_lambda + cat_params[CAT_SMOOTH]
+        for j in range(m):
+            b = present[j]
+            ratio[j] = hist[first + b, 0] / (hist[first + b, 1] + smooth)
+        order = np.argsort(ratio[:m], kind="mergesort")
+        for j in range(m):
+            ordered[j] = present[order[j]]
+        limit = min(m - 1, np.int64(cat_params[CAT_THRESHOLD]))
+        for direction in (2, 3):
+            GL = 0.0
+            HL = 0.0
+            for j in range(limit):
+                b = ordered[j] if direction == 2 else ordered[m - 1 - j]
+                GL += hist[first + b, 0]
+                HL += hist[first + b, 1]
+                for with_missing in (False, True):
+                    if with_missing and not has_missing:
+                        continue
+                    gl = GL + (g_miss if with_missing else 0.0)
+                    hl = HL + (h_miss if with_missing else 0.0)
+                    gain = _candidate_gain(gl, hl, G - gl, H - hl, parent, constrained,
+                                           lower, upper, reg_lambda, reg_alpha,
+                                           max_delta_step, min_child_weight)
+                    key = _rounded(gain)
+                    if key > best:
+                        best = key
+                        best_gain, best_left, best_GL, best_HL = gain, with_missing, gl, hl
+                        kind, chosen = direction, j + 1
+    if kind != 0:
+        for w in range((nb + 31) // 32):
+            cat_out[w] = 0
+        for j in range(chosen if kind != 1 else 1):
+            if kind == 1:
+                b = chosen
+            elif kind == 2:
+                b = ordered[j]
+            else:
+                b = ordered[m - 1 - j]
+            cat_out[b >> 5] |= np.uint32(1) << np.uint32(b & 31)
+    return best, best_gain, best_left, best_GL, best_HL, kind != 0
+
+
 @njit(cache=True, nogil=True)
 def find_best_split(hist, offsets, n_bins, feature_mask, G, H, reg_lambda, reg_alpha,
-                    max_delta_step, min_child_weight, monotone, lower, upper, constrained):
+                    max_delta_step, min_child_weight, monotone, lower, upper, constrained,
+                    is_cat, cat_params, cat_out):
     """Best split of a node over the allowed features.
 
     Parameters
@@ -156,13 +267,22 @@ def find_best_split(hist, offsets, n_bins, feature_mask, G, H, reg_lambda, reg_a
     constrained : bool
         Whether the model has monotone constraints (then every candidate is scored from
         clipped weights, as XGBoost does).
+    is_cat : ndarray of bool, shape (n_features,)
+        Categorical features (their bins are category codes).
+    cat_params : ndarray of float64
+        ``max_cat_to_onehot``, ``max_cat_threshold`` and ``cat_smooth`` (slots
+        :data:`CAT_ONEHOT`, :data:`CAT_THRESHOLD`, :data:`CAT_SMOOTH`).
+    cat_out : ndarray of uint32
+        Receives the left set's bitset when the best split is categorical (at least
+        ``ceil(n_bins[f] / 32)`` words for every categorical ``f``).
 
     Returns
     -------
     gain, feature, bin, default_left, G_left, H_left
         ``feature == -1`` when no candidate with both children valid has a positive gain.
         Rows whose bin is ``<= bin`` go left (none when ``bin`` is -1); missing values go
-        left iff ``default_left``.
+        left iff ``default_left``. A categorical split has ``bin == -1`` and sends left the
+        categories of ``cat_out``.
     """
     if constrained:
         w = clipped_weight(G, H, lower, upper, reg_lambda, reg_alpha, max_delta_step,
@@ -177,11 +297,28 @@ def find_best_split(hist, offsets, n_bins, feature_mask, G, H, reg_lambda, reg_a
     best_left = False
     best_GL = 0.0
     best_HL = 0.0
+    max_cat = 0
+    for f in range(n_bins.shape[0]):
+        if is_cat[f]:
+            max_cat = max(max_cat, n_bins[f])
+    present = np.empty(max_cat, dtype=np.int64)
+    ordered = np.empty(max_cat, dtype=np.int64)
+    ratio = np.empty(max_cat)
     for f in range(n_bins.shape[0]):
         if not feature_mask[f]:
             continue
         first = offsets[f]
         nb = n_bins[f]
+        if is_cat[f]:
+            key, gain, dl, GL, HL, found = _categorical_split(
+                hist, first, nb, G, H, parent, constrained, lower, upper, reg_lambda,
+                reg_alpha, max_delta_step, min_child_weight, cat_params, present, ordered,
+                ratio, best, cat_out)
+            if found:
+                best = key
+                best_gain, best_feature, best_bin, best_left = gain, f, -1, dl
+                best_GL, best_HL = GL, HL
+            continue
         direction = monotone[f]
         g_miss = hist[first + nb, 0]
         h_miss = hist[first + nb, 1]

@@ -18,12 +18,12 @@ from .._engine.grower import (
 from .._engine.tree import (
     MAX_COMPLETE_DEPTH,
     Tree,
-    apply_trees,
+    apply_packed,
     complete_layout,
     pack_trees,
-    predict_binned_add,
+    predict_binned_tree,
     predict_complete,
-    predict_raw,
+    predict_packed,
 )
 from .._threads import current_threads, run_parallel
 from .objectives import CallableObjective, weighted_quantile
@@ -80,7 +80,9 @@ class Booster:
         trees = self.trees[start:stop]
         packed = pack_trees(trees, [i % self.n_outputs for i in range(start, stop)])
         depth = max((tree.depth for tree in trees), default=0)
-        complete = complete_layout(packed, depth) if depth <= MAX_COMPLETE_DEPTH else None
+        # The complete layout holds thresholds only: categorical splits take the walk.
+        complete = (complete_layout(packed, depth)
+                    if depth <= MAX_COMPLETE_DEPTH and not packed["categorical"] else None)
         return packed, complete
 
     def layout(self):
@@ -112,17 +114,13 @@ class Booster:
         if complete is not None:
             predict_complete(X, *complete, packed["outputs"], start, stop, out)
         else:
-            predict_raw(X, packed["feature"], packed["threshold"], packed["default_left"],
-                        packed["left"], packed["right"], packed["value"], packed["offsets"],
-                        packed["outputs"], start, stop, out)
+            predict_packed(X, packed, start, stop, out)
         return out
 
     def apply(self, X, iteration_range=None):
         """Leaf ids, shape (n_samples, n_trees) for the trees of ``iteration_range``."""
         start, stop = self._tree_range(iteration_range)
-        p = self.layout()[0]
-        return apply_trees(X, p["feature"], p["threshold"], p["default_left"], p["left"],
-                           p["right"], p["offsets"], start, stop)
+        return apply_packed(X, self.layout()[0], start, stop)
 
     def to_dict(self):
         return {"base_margin": self.base_margin.tolist(),
@@ -239,7 +237,8 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
     weight = sample_weight
     if weight is None and objective.refresh_quantile is not None:
         weight = np.ones(n_samples)
-    grower = TreeGrower(X_binned, bin_mapper.edges_, bin_mapper.n_bins_, params.growth)
+    grower = TreeGrower(X_binned, bin_mapper.edges_, bin_mapper.n_bins_, params.growth,
+                        getattr(bin_mapper, "categorical_", None))
     all_features = np.ones(n_features, dtype=np.bool_)
     evals_log = {ev.name: {m.name: [] for m in metrics} for ev in evals}
     for cb in callbacks:
@@ -265,9 +264,7 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
                 add_leaf_values(raw, k, rows, leaves, tree.value)
             else:
                 # Rows left out of the sample still move with the ensemble.
-                predict_binned_add(X_binned, bin_mapper.n_bins_, tree.feature, tree.split_bin,
-                                   tree.default_left, tree.left, tree.right, tree.value, 1.0,
-                                   raw, k)
+                predict_binned_tree(X_binned, bin_mapper.n_bins_, tree, 1.0, raw, k)
             new_trees.append(tree)
         booster.append(new_trees)
         model.n_iterations_ = booster.n_rounds

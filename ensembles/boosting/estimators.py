@@ -18,6 +18,12 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from .._categorical import (
+    categorical_mask,
+    check_columns,
+    encode,
+    fit_categories,
+)
 from .._compat import Interval, StrOptions, _check_sample_weight
 from .._constraints import interaction_groups, monotone_directions
 from .._engine.binning import MAX_VALUE_BINS, BinMapper
@@ -32,7 +38,10 @@ from .metrics import make_metric
 from .objectives import make_objective
 
 MODEL_FORMAT = "ensembles.gradient_boosting"
-MODEL_FORMAT_VERSION = 1
+# Version 2 added categorical features (a "categories" field, bitsets in trees); files of
+# version 1 still load.
+MODEL_FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 IMPORTANCE_TYPES = ("gain", "weight", "cover", "total_gain", "total_cover")
 REGRESSION_OBJECTIVES = (
     "reg:squarederror", "reg:absoluteerror", "reg:pseudohubererror", "reg:quantileerror",
@@ -117,6 +126,12 @@ class _BaseGradientBoosting(BaseEstimator):
         "random_state": ["random_state"],
         "monotone_constraints": [str, list, tuple, dict, np.ndarray, None],
         "interaction_constraints": [str, list, tuple, None],
+        "categorical_features": [str, list, tuple, np.ndarray, None],
+        "enable_categorical": ["boolean"],
+        "max_cat_to_onehot": [Interval(Integral, 1, None, closed="left")],
+        "max_cat_threshold": [Interval(Integral, 1, None, closed="left")],
+        "cat_smooth": [Interval(Real, 0, None, closed="left")],
+        "min_data_per_category": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(self, *, n_estimators=100, learning_rate=0.3, max_depth=6, max_leaves=0,
@@ -126,7 +141,10 @@ class _BaseGradientBoosting(BaseEstimator):
                  base_score=None, eval_metric=None, early_stopping_rounds=None, callbacks=None,
                  huber_slope=1.0, quantile_alpha=0.5, tweedie_variance_power=1.5,
                  importance_type="gain", n_jobs=None, random_state=None,
-                 monotone_constraints=None, interaction_constraints=None):
+                 monotone_constraints=None, interaction_constraints=None,
+                 categorical_features="from_dtype", enable_categorical=False,
+                 max_cat_to_onehot=4, max_cat_threshold=32, cat_smooth=10.0,
+                 min_data_per_category=10):
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.max_depth = max_depth
@@ -155,9 +173,20 @@ class _BaseGradientBoosting(BaseEstimator):
         self.monotone_constraints = monotone_constraints
         self.interaction_constraints = interaction_constraints
         self.random_state = random_state
+        self.categorical_features = categorical_features
+        self.enable_categorical = enable_categorical
+        self.max_cat_to_onehot = max_cat_to_onehot
+        self.max_cat_threshold = max_cat_threshold
+        self.cat_smooth = cat_smooth
+        self.min_data_per_category = min_data_per_category
 
     # ------------------------------------------------------------------ validation
     def _validate_X(self, X, reset):
+        mask = getattr(self, "is_categorical_", None)
+        if not reset and mask is not None and mask.any():
+            X = self._encode_categories(X)
+        elif not reset:
+            check_columns(X, None)
         if (not reset and type(X) is np.ndarray and X.ndim == 2
                 and X.dtype in (np.float64, np.float32) and X.flags.c_contiguous
                 and 0 < X.shape[0] and X.shape[1] == self.n_features_in_
@@ -171,6 +200,57 @@ class _BaseGradientBoosting(BaseEstimator):
         if hasattr(X, "toarray"):
             X = X.toarray()
         return np.ascontiguousarray(X)
+
+    def _encode_categories(self, X):
+        """``X`` with the fitted categorical columns as codes (see ``_categorical``)."""
+        if hasattr(X, "toarray"):
+            raise TypeError("Categorical features need dense X (a DataFrame or an array), "
+                            "not a sparse matrix.")
+        if not hasattr(X, "shape"):
+            X = np.asarray(X, dtype=object)
+        if len(X.shape) != 2 or X.shape[1] != len(self.is_categorical_):
+            return X  # validate_data gives the error
+        check_columns(X, self.is_categorical_)
+        categories = {j: c for j, c in enumerate(self.categories_) if c is not None}
+        return encode(X, self.is_categorical_, categories)
+
+    def _fit_categories(self, X, sample_weight, xgb_model):
+        """Find the categorical features and their categories (published on this staging
+        copy, so that eval sets are encoded alike); returns ``X`` encoded."""
+        self.is_categorical_ = None
+        if not hasattr(X, "shape") or hasattr(X, "toarray"):
+            if not hasattr(X, "toarray"):
+                X = np.asarray(X, dtype=object) if not isinstance(X, np.ndarray) else X
+        n_features = X.shape[1] if len(getattr(X, "shape", ())) == 2 else 0
+        mask = categorical_mask(X, self.categorical_features, self.enable_categorical,
+                                n_features)
+        if xgb_model is not None:
+            fitted = getattr(xgb_model, "is_categorical_", None)
+            if (mask is None) != (fitted is None or not fitted.any()) or (
+                    mask is not None and not np.array_equal(mask, fitted)):
+                raise ValueError("xgb_model has other categorical features than this fit; "
+                                 "continued training needs the same ones.")
+        if mask is None:
+            check_columns(X, None)
+            self.is_categorical_ = np.zeros(n_features, dtype=np.bool_)
+            self.categories_ = [None] * n_features
+            return X
+        if hasattr(X, "toarray"):
+            raise TypeError("Categorical features need dense X (a DataFrame or an array), "
+                            "not a sparse matrix.")
+        check_columns(X, mask)
+        if xgb_model is not None:
+            categories = {j: c for j, c in enumerate(xgb_model.categories_) if c is not None}
+        else:
+            keep = None
+            if sample_weight is not None:
+                keep = np.asarray(sample_weight, dtype=np.float64).reshape(-1) > 0
+                if keep.shape[0] != X.shape[0]:
+                    keep = None  # _check_sample_weight reports the mismatch
+            categories = fit_categories(X, mask, keep, self.min_data_per_category)
+        self.is_categorical_ = mask
+        self.categories_ = [categories.get(j) for j in range(n_features)]
+        return encode(X, mask, categories)
 
     def _validate_eval_set(self, eval_set, sample_weight_eval_set):
         if eval_set is None:
@@ -254,6 +334,7 @@ class _BaseGradientBoosting(BaseEstimator):
         self
         """
         self._validate_params()
+        X = self._fit_categories(X, sample_weight, xgb_model)
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32],
                              accept_sparse=["csr", "csc"], ensure_all_finite="allow-nan",
                              y_numeric=isinstance(self, RegressorMixin))
@@ -289,6 +370,11 @@ class _BaseGradientBoosting(BaseEstimator):
             max_delta_step = 0.7 if objective.name == "count:poisson" else 0.0
         names = getattr(self, "feature_names_in_", None)
         feature_weights = _check_feature_weights(feature_weights, X.shape[1])
+        monotone = monotone_directions(self.monotone_constraints, X.shape[1], names)
+        if any(d != 0 and c for d, c in zip(monotone, self.is_categorical_, strict=False)):
+            raise ValueError("monotone_constraints cannot constrain a categorical feature: "
+                             "its categories have no order.")
+        n_categories = np.array([len(c) if c is not None else 0 for c in self.categories_])
         params = BoostingParams(
             n_estimators=self.n_estimators, subsample=self.subsample,
             colsample_bytree=self.colsample_bytree,
@@ -299,11 +385,12 @@ class _BaseGradientBoosting(BaseEstimator):
                 reg_alpha=self.reg_alpha, gamma=self.gamma, max_delta_step=max_delta_step,
                 colsample_bylevel=self.colsample_bylevel,
                 colsample_bynode=self.colsample_bynode,
-                monotone_constraints=monotone_directions(
-                    self.monotone_constraints, X.shape[1], names),
+                monotone_constraints=monotone,
                 interaction_constraints=interaction_groups(
                     self.interaction_constraints, X.shape[1], names),
                 feature_weights=feature_weights,
+                max_cat_to_onehot=self.max_cat_to_onehot,
+                max_cat_threshold=self.max_cat_threshold, cat_smooth=self.cat_smooth,
             ),
         )
         if self.grow_policy == "depthwise" and self.max_depth == 0 and self.max_leaves == 0:
@@ -313,7 +400,8 @@ class _BaseGradientBoosting(BaseEstimator):
             if xgb_model is None:
                 # Rows of zero weight must not shape the bins, so that a zero weight is the
                 # same as leaving the row out.
-                bin_mapper.fit(X if sample_weight is None else X[sample_weight > 0])
+                bin_mapper.fit(X if sample_weight is None else X[sample_weight > 0],
+                               n_categories if n_categories.any() else None)
             X_binned = bin_mapper.transform(X)
             self._objective = objective
             self._bin_mapper = bin_mapper
@@ -621,7 +709,10 @@ class _BaseGradientBoosting(BaseEstimator):
             "n_iterations": int(self.n_iterations_),
             "best_iteration": getattr(self, "best_iteration", None),
             "best_score": getattr(self, "best_score", None),
-            "bin_edges": [e.tolist() for e in self._bin_mapper.edges_list()],
+            # A categorical feature's edges follow from its number of categories.
+            "bin_edges": [[] if c is not None else e.tolist() for e, c in
+                          zip(self._bin_mapper.edges_list(), self._categories(), strict=True)],
+            "categories": self._categories(),
             "booster": self._booster.to_dict(),
         }
         doc.update(self._labels_to_dict())
@@ -648,7 +739,7 @@ class _BaseGradientBoosting(BaseEstimator):
             The whole file is checked before the estimator changes: a rejected file leaves
             it untouched.
         """
-        doc, name = read_boosting_document(path, MODEL_FORMAT, MODEL_FORMAT_VERSION,
+        doc, name = read_boosting_document(path, MODEL_FORMAT, READABLE_VERSIONS,
                                            type(self).__name__, max_edges=MAX_VALUE_BINS - 1)
         if isinstance(self, ClassifierMixin) != ("classes" in doc):
             fail(name, "a classifier's file must list its classes, a regressor's must not")
@@ -667,7 +758,12 @@ class _BaseGradientBoosting(BaseEstimator):
             fail(name, f"bad parameters ({exc})")
         if max(map(len, doc["bin_edges"]), default=0) > self.max_bin - 1:
             fail(name, f"bin_edges has more edges than max_bin={self.max_bin} allows")
-        self._bin_mapper = BinMapper.from_edges(doc["bin_edges"], self.max_bin)
+        categories = doc.get("categories") or [None] * self.n_features_in_
+        n_categories = np.array([len(c) if c is not None else 0 for c in categories])
+        self._bin_mapper = BinMapper.from_edges(
+            doc["bin_edges"], self.max_bin, n_categories if n_categories.any() else None)
+        self.is_categorical_ = np.array([c is not None for c in categories], dtype=np.bool_)
+        self.categories_ = categories
         self._booster = doc["booster"]
         self.n_iterations_ = self._booster.n_rounds
         for attr in ("best_iteration", "best_score"):
@@ -675,6 +771,10 @@ class _BaseGradientBoosting(BaseEstimator):
                 setattr(self, attr, doc[attr])
         self.evals_result_ = {}
         return self
+
+    def _categories(self):
+        """``categories_``, all None for models fitted before categorical features."""
+        return list(getattr(self, "categories_", None) or [None] * self.n_features_in_)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
