@@ -33,18 +33,19 @@ refused when its left weight is above (below) its right one. The grower then nar
 children's bounds at the midpoint of their weights (see :mod:`.grower`).
 
 Categorical features (``is_cat[f]``; their bins are category codes, in no meaningful
-order) are split by partitions, the left set written as a bitset to ``cat_out``. With at
-most ``max_cat_to_onehot`` categories each category is tried alone against the others
+order) are split by partitions, the left set written as a bitset to ``cat_out``. With fewer
+than ``max_cat_to_onehot`` categories (XGBoost's rule) each category is tried alone against the others
 (XGBoost's one-hot splits), with the missing values on either side. Otherwise the
 categories with rows in the node are ordered by their smoothed gradient ratio
 ``G_c / (H_c + lambda + cat_smooth)`` (the smoothing keeps categories of few rows from
 the ends of the order, where their noise would make them look best) and the best prefix of
 that order is taken, scanned from both ends and with the missing values on either side,
-listing at most ``max_cat_threshold`` categories on the left. For the squared loss without
+listing at most ``max_cat_threshold`` categories on the left (the missing values alone
+against all categories are a candidate too). For the squared loss without
 smoothing the best prefix of the order by ``G_c / H_c`` is the best partition of all
 (Fisher, 1958). Candidates are scored with the same gain as thresholds and compete with
 them; ties go to the earlier candidate (one-hot: lower category, missing with the others
-first; partitions: forward before backward, shorter prefix first).
+first; partitions: missing alone, then forward before backward, shorter prefix first).
 """
 
 import numpy as np
@@ -184,9 +185,10 @@ def _categorical_split(hist, first, nb, G, H, parent, constrained, lower, upper,
     best_HL = 0.0
     kind = 0  # 1: one category (code ``chosen``), 2: the first ``chosen``, 3: the last
     chosen = 0
-    if nb <= cat_params[CAT_ONEHOT]:
-        for j in range(m):
-            b = present[j]
+    if nb < cat_params[CAT_ONEHOT]:
+        # Every category, those without rows in the node too: with the missing values,
+        # such a category is the split of the missing values from the rest (as XGBoost).
+        for b in range(nb):
             for with_missing in (False, True):
                 if with_missing and not has_missing:
                     continue
@@ -200,7 +202,7 @@ def _categorical_split(hist, first, nb, G, H, parent, constrained, lower, upper,
                     best = key
                     best_gain, best_left, best_GL, best_HL = gain, with_missing, GL, HL
                     kind, chosen = 1, b
-    elif m >= 2:
+    elif m >= 1:
         smooth = reg_lambda + cat_params[CAT_SMOOTH]
         for j in range(m):
             b = present[j]
@@ -209,6 +211,15 @@ def _categorical_split(hist, first, nb, G, H, parent, constrained, lower, upper,
         for j in range(m):
             ordered[j] = present[order[j]]
         limit = min(m - 1, np.int64(cat_params[CAT_THRESHOLD]))
+        if has_missing:  # the missing values alone against every category
+            gain = _candidate_gain(g_miss, h_miss, G - g_miss, H - h_miss, parent,
+                                   constrained, lower, upper, reg_lambda, reg_alpha,
+                                   max_delta_step, min_child_weight)
+            key = _rounded(gain)
+            if key > best:
+                best = key
+                best_gain, best_left, best_GL, best_HL = gain, True, g_miss, h_miss
+                kind, chosen = 2, 0
         for direction in (2, 3):
             GL = 0.0
             HL = 0.0

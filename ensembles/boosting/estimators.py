@@ -497,10 +497,12 @@ class _BaseGradientBoosting(BaseEstimator):
         X = self._validate_X(X, reset=False)
         booster = self._booster
         start, stop = booster._tree_range(self._default_iteration_range(iteration_range))
-        trees = [(t.feature, t.threshold, t.default_left, t.left, t.right, t.value, t.cover)
-                 for t in booster.trees[start:stop]]
+        trees = [(t.feature, t.threshold, t.default_left, t.left, t.right, t.value, t.cover,
+                  t.cat_start, t.cat_bits) for t in booster.trees[start:stop]]
         K = booster.n_outputs
-        explainer = TreeExplainer(trees, [i % K for i in range(len(trees))], K)
+        n_categories = [len(c) if c is not None else 0 for c in self._categories()]
+        explainer = TreeExplainer(trees, [i % K for i in range(len(trees))], K,
+                                  n_categories)
         F = self.n_features_in_
         with threads(self.n_jobs):
             if interactions:
@@ -608,8 +610,9 @@ class _BaseGradientBoosting(BaseEstimator):
         dump_format : {"text", "json"}, default="text"
             XGBoost's layouts. A split reads ``[f<=t] yes=...,no=...,missing=...``: rows
             with ``x <= t`` go to ``yes`` (XGBoost writes ``x < t``), missing values to
-            ``missing``; a threshold of ``inf`` splits off the missing values alone. Leaf
-            values include the learning rate, as in XGBoost.
+            ``missing``; a threshold of ``inf`` splits off the missing values alone. A
+            categorical split reads ``[f:{a,b}]``: rows of the listed categories go to
+            ``yes``. Leaf values include the learning rate, as in XGBoost.
 
         Returns
         -------
@@ -625,7 +628,9 @@ class _BaseGradientBoosting(BaseEstimator):
                              f"{dump_format!r}.")
         names = feature_names_of(self, feature_names)
         dump = dump_text if dump_format == "text" else dump_json
-        return [dump(tree, names, bool(with_stats)) for tree in self._booster.trees]
+        categories = self._categories()
+        return [dump(tree, names, bool(with_stats), categories)
+                for tree in self._booster.trees]
 
     def trees_to_dataframe(self, feature_names=None):
         """The trees as a pandas DataFrame, one row per node (XGBoost's columns).
@@ -633,9 +638,10 @@ class _BaseGradientBoosting(BaseEstimator):
         Columns: ``Tree``, ``Node`` (node id, as :meth:`apply` returns), ``ID``
         (``"tree-node"``), ``Feature`` (the feature name, ``"Leaf"`` at leaves), ``Split``
         (threshold: rows with ``x <= Split`` go to ``Yes``; XGBoost's means ``x <
-        Split``), ``Yes``, ``No``, ``Missing`` (the child IDs), ``Gain`` (the split's loss
-        reduction; the leaf value at leaves), ``Cover`` (hessian sum) and ``Category``
-        (always NaN: no categorical splits).
+        Split``; NaN at categorical splits), ``Yes``, ``No``, ``Missing`` (the child
+        IDs), ``Gain`` (the split's loss reduction; the leaf value at leaves), ``Cover``
+        (hessian sum) and ``Category`` (at a categorical split, the list of category
+        values that go to ``Yes``; NaN elsewhere).
 
         Parameters
         ----------
@@ -655,7 +661,8 @@ class _BaseGradientBoosting(BaseEstimator):
 
         check_is_fitted(self)
         names = feature_names_of(self, feature_names)
-        return pd.DataFrame(trees_table(self._booster.trees, names),
+        return pd.DataFrame(trees_table(self._booster.trees, names,
+                                        categories=self._categories()),
                             columns=list(DATAFRAME_COLUMNS))
 
     # ------------------------------------------------------------------ persistence
@@ -682,6 +689,10 @@ class _BaseGradientBoosting(BaseEstimator):
             The document when ``path`` is None.
         """
         check_is_fitted(self)
+        if format == "xgboost" and any(t.has_categorical for t in self._booster.trees):
+            raise ValueError("save_model(format='xgboost') cannot write categorical splits "
+                             "(XGBoost stores categories as codes of its own, not values); "
+                             "save with format='ensembles'.")
         if format == "xgboost":
             from ._xgboost_format import write_xgboost_model
 
