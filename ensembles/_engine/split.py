@@ -33,10 +33,10 @@ refused when its left weight is above (below) its right one. The grower then nar
 children's bounds at the midpoint of their weights (see :mod:`.grower`).
 
 Categorical features (``is_cat[f]``; their bins are category codes, in no meaningful
-order) are split by partitions, the left set written as a bitset to ``cat_out``. With fewer
-than ``max_cat_to_onehot`` categories (XGBoost's rule) each category is tried alone against the others
-(XGBoost's one-hot splits), with the missing values on either side. Otherwise the
-categories with rows in the node are ordered by their smoothed gradient ratio
+order) are split by partitions, the left set written as a bitset to ``cat_out``. With
+fewer than ``max_cat_to_onehot`` categories (XGBoost's rule) each category is tried alone
+against the others (XGBoost's one-hot splits), with the missing values on either side.
+Otherwise the categories with rows in the node are ordered by their smoothed gradient ratio
 ``G_c / (H_c + lambda + cat_smooth)`` (the smoothing keeps categories of few rows from
 the ends of the order, where their noise would make them look best) and the best prefix of
 that order is taken, scanned from both ends and with the missing values on either side,

@@ -279,7 +279,8 @@ def pack_trees(trees, outputs):
     if packed["categorical"]:
         word0 = np.cumsum([0] + [t.cat_bits.size for t in trees])
         packed["cat_start"] = np.concatenate(
-            [np.where(t.cat_start >= 0, t.cat_start + w, -1) for t, w in zip(trees, word0)]
+            [np.where(t.cat_start >= 0, t.cat_start + w, -1)
+             for t, w in zip(trees, word0, strict=False)]
         ).astype(np.int64)
         packed["cat_bits"] = np.concatenate([t.cat_bits for t in trees]).astype(np.uint32)
     return packed

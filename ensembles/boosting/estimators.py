@@ -864,6 +864,30 @@ class GradientBoostingRegressor(RegressorMixin, _BaseGradientBoosting):
         Groups of features (indices or names) allowed to interact, as XGBoost takes them:
         below the root, a split may use the features already on its path and the features
         of every group that holds all of those.
+    categorical_features : "from_dtype", array-like of int, str or bool, or None, \
+            default="from_dtype"
+        Features split by sets of categories rather than thresholds (scikit-learn's
+        ``HistGradientBoosting`` meaning): ``"from_dtype"`` takes the pandas ``category``
+        columns; indices, column names or a boolean mask name them (a named column's
+        distinct values are its categories, of any type); None uses none (a ``category``
+        column is then refused). See the user guide's section on categorical features.
+    enable_categorical : bool, default=False
+        XGBoost's switch, for ported code: True also takes the pandas ``category``
+        columns, which ``"from_dtype"`` does anyway.
+    max_cat_to_onehot : int, default=4
+        A feature with fewer categories than this is split one category against the rest
+        (XGBoost's rule); others by the best partition of their categories ordered by
+        gradient ratio.
+    max_cat_threshold : int, default=32
+        Most categories a partition split sends to one side (the side listed), LightGBM's
+        name and default.
+    cat_smooth : float, default=10.0
+        Added to a category's hessian sum (on top of ``reg_lambda``) when categories are
+        ordered by their gradient ratio, so that categories of few rows do not take the
+        ends of the order on noise (LightGBM's name and default).
+    min_data_per_category : int, default=10
+        Categories with fewer training rows (of positive weight) are not kept: at
+        prediction they are missing values, as are categories never seen in training.
 
     Attributes
     ----------
@@ -872,6 +896,11 @@ class GradientBoostingRegressor(RegressorMixin, _BaseGradientBoosting):
         Rounds fitted.
     best_iteration, best_score : int, float
         Set by early stopping.
+    is_categorical_ : ndarray of bool, shape (n_features,)
+        The categorical features.
+    categories_ : list
+        Per feature, the list of its category values (in the order of their codes in the
+        trees), or None for a numeric feature.
     evals_result_ : dict
         Metric values per round, also returned by :meth:`evals_result`.
     """
@@ -1003,6 +1032,30 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
         Groups of features (indices or names) allowed to interact, as XGBoost takes them:
         below the root, a split may use the features already on its path and the features
         of every group that holds all of those.
+    categorical_features : "from_dtype", array-like of int, str or bool, or None, \
+            default="from_dtype"
+        Features split by sets of categories rather than thresholds (scikit-learn's
+        ``HistGradientBoosting`` meaning): ``"from_dtype"`` takes the pandas ``category``
+        columns; indices, column names or a boolean mask name them (a named column's
+        distinct values are its categories, of any type); None uses none (a ``category``
+        column is then refused). See the user guide's section on categorical features.
+    enable_categorical : bool, default=False
+        XGBoost's switch, for ported code: True also takes the pandas ``category``
+        columns, which ``"from_dtype"`` does anyway.
+    max_cat_to_onehot : int, default=4
+        A feature with fewer categories than this is split one category against the rest
+        (XGBoost's rule); others by the best partition of their categories ordered by
+        gradient ratio.
+    max_cat_threshold : int, default=32
+        Most categories a partition split sends to one side (the side listed), LightGBM's
+        name and default.
+    cat_smooth : float, default=10.0
+        Added to a category's hessian sum (on top of ``reg_lambda``) when categories are
+        ordered by their gradient ratio, so that categories of few rows do not take the
+        ends of the order on noise (LightGBM's name and default).
+    min_data_per_category : int, default=10
+        Categories with fewer training rows (of positive weight) are not kept: at
+        prediction they are missing values, as are categories never seen in training.
 
     Attributes
     ----------
@@ -1015,6 +1068,11 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
         Rounds fitted.
     best_iteration, best_score : int, float
         Set by early stopping.
+    is_categorical_ : ndarray of bool, shape (n_features,)
+        The categorical features.
+    categories_ : list
+        Per feature, the list of its category values (in the order of their codes in the
+        trees), or None for a numeric feature.
     evals_result_ : dict
         Metric values per round, also returned by :meth:`evals_result`.
     """
