@@ -115,7 +115,7 @@ def _codes(X_train, X_test):
 
 
 def build(name, threads, X):
-    cats = [c for c in X.columns if X[c].dtype.name == "category"]
+    cats = [c for c in X.columns if X[c].dtype.name in ("category", "object")]
     p = PARAMS
     if name.startswith("ensembles-gb"):
         from ensembles import GradientBoostingClassifier

@@ -81,7 +81,8 @@ class Tree:
     @property
     def has_categorical(self):
         """Whether the tree has a categorical (partition) split."""
-        return bool(np.any(self.cat_start >= 0))
+        cat_start = getattr(self, "cat_start", None)  # subclasses may not set it
+        return cat_start is not None and bool(np.any(cat_start >= 0))
 
     def left_categories(self, node):
         """Codes of the categories that go left at categorical split ``node``, given the

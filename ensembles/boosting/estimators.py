@@ -218,10 +218,11 @@ class _BaseGradientBoosting(BaseEstimator):
         """Find the categorical features and their categories (published on this staging
         copy, so that eval sets are encoded alike); returns ``X`` encoded."""
         self.is_categorical_ = None
-        if not hasattr(X, "shape") or hasattr(X, "toarray"):
-            if not hasattr(X, "toarray"):
-                X = np.asarray(X, dtype=object) if not isinstance(X, np.ndarray) else X
-        n_features = X.shape[1] if len(getattr(X, "shape", ())) == 2 else 0
+        try:
+            shape = X.shape if hasattr(X, "shape") else np.shape(X)
+        except ValueError:  # ragged nested lists: validate_data reports them
+            shape = ()
+        n_features = shape[1] if len(shape) == 2 else 0
         mask = categorical_mask(X, self.categorical_features, self.enable_categorical,
                                 n_features)
         if xgb_model is not None:
@@ -239,6 +240,8 @@ class _BaseGradientBoosting(BaseEstimator):
             raise TypeError("Categorical features need dense X (a DataFrame or an array), "
                             "not a sparse matrix.")
         check_columns(X, mask)
+        if not hasattr(X, "shape"):
+            X = np.asarray(X, dtype=object)
         if xgb_model is not None:
             categories = {j: c for j, c in enumerate(xgb_model.categories_) if c is not None}
         else:
