@@ -10,7 +10,7 @@ import pytest
 
 from ensembles import GradientBoostingClassifier, GradientBoostingRegressor
 from ensembles._engine.grower import GrowthParams
-from ensembles._engine.split import find_best_split
+from ensembles._engine.split import CAT_UNIT, find_best_split
 
 pd = pytest.importorskip("pandas")
 
@@ -29,9 +29,11 @@ def _hist_of(codes, grad, hess, n_cat):
     return hist
 
 
-def _search(hist, n_cat, lam, mcw, onehot=4, threshold=32, smooth=0.0):
+def _search(hist, n_cat, lam, mcw, onehot=4, threshold=32, smooth=0.0, penalty=0.0,
+            unit=1.0):
     params = GrowthParams(max_cat_to_onehot=onehot, max_cat_threshold=threshold,
-                          cat_smooth=smooth).cat_arrays()
+                          cat_smooth=smooth, cat_penalty=penalty).cat_arrays()
+    params[CAT_UNIT] = unit
     out = np.zeros((n_cat + 31) // 32, dtype=np.uint32)
     G, H = hist.sum(axis=0)
     gain, f, b, dl, GL, HL = find_best_split(
@@ -136,6 +138,37 @@ def test_one_hot_candidates_are_one_category_against_the_rest():
     assert gain == pytest.approx(best) and (left, dl) == ref
 
 
+def _noise_node(seed, n_cat=400, n=8000, effect=0.0):
+    rng = np.random.default_rng(seed)
+    codes = rng.integers(0, n_cat, n)
+    grad = rng.normal(size=n) + effect * rng.normal(size=n_cat)[codes]
+    return _hist_of(codes, grad, np.ones(n), n_cat)
+
+
+def test_selection_penalty_removes_the_optimism_of_noise_categories():
+    # Without signal the best partition of 400 categories still has a large gain (the
+    # search picks the luckiest order); the penalty is about that gain, so penalized
+    # gains are near zero on average, while a real effect keeps most of its gain.
+    plain, penalized = [], []
+    for seed in range(8):
+        hist = _noise_node(seed)
+        plain.append(_search(hist, 400, 1.0, 1.0, threshold=32, smooth=10.0)[0])
+        penalized.append(_search(hist, 400, 1.0, 1.0, threshold=32, smooth=10.0,
+                                 penalty=1.0)[0])
+    assert min(plain) > 50  # the optimism the penalty removes
+    assert np.mean(penalized) < 0.2 * np.mean(plain)
+    hist = _noise_node(0, effect=0.5)
+    signal = _search(hist, 400, 1.0, 1.0, threshold=32, smooth=10.0)
+    kept = _search(hist, 400, 1.0, 1.0, threshold=32, smooth=10.0, penalty=1.0)
+    assert kept[1] == 0 and kept[0] > 0.5 * signal[0]
+    # The penalty shifts every partition's gain alike: same split, same sums.
+    assert kept[5] == signal[5] and kept[2:5] == signal[2:5]
+    # It scales with the gradients' variance per unit of hessian.
+    doubled = _search(hist, 400, 1.0, 1.0, threshold=32, smooth=10.0, penalty=1.0,
+                      unit=2.0)
+    assert signal[0] - doubled[0] > 1.5 * (signal[0] - kept[0])
+
+
 # --- XGBoost as an oracle for one-hot splits -------------------------------------------
 
 xgb = pytest.importorskip("xgboost")
@@ -170,7 +203,7 @@ def test_categorical_splits_match_xgboost(task, mode, missing):
     df, y = _few_category_frame(missing=missing)
     params = dict(n_estimators=12, learning_rate=0.3, max_depth=4, reg_lambda=1.5,
                   min_child_weight=2.0, base_score=0.5, **MODES[mode])
-    ours_only = dict(min_data_per_category=1, cat_smooth=0.0)
+    ours_only = dict(min_data_per_category=1, cat_smooth=0.0, cat_penalty=0.0)
     if task == "squarederror":
         ours = GradientBoostingRegressor(**params, **ours_only).fit(df, y)
         theirs = xgb.XGBRegressor(tree_method="hist", n_jobs=1, enable_categorical=True,

@@ -35,8 +35,10 @@ from .._threads import current_threads, run_parallel
 from .histogram import CHUNK_ROWS, accumulate, hist_offsets, kernel_layout, n_chunks
 from .split import (
     CAT_ONEHOT,
+    CAT_PENALTY,
     CAT_SMOOTH,
     CAT_THRESHOLD,
+    CAT_UNIT,
     MIN_SPLIT_GAIN,
     N_CAT_PARAMS,
     _rounded,
@@ -100,6 +102,8 @@ class GrowthParams:
     max_cat_to_onehot: int = 4
     max_cat_threshold: int = 32
     cat_smooth: float = 10.0
+    # Multiple of the null-gain selection penalty of partitions (0: XGBoost's gains).
+    cat_penalty: float = 1.0
 
     def arrays(self):
         """The parameters as the float and integer arrays the kernels read."""
@@ -116,6 +120,8 @@ class GrowthParams:
         out[CAT_ONEHOT] = self.max_cat_to_onehot
         out[CAT_THRESHOLD] = self.max_cat_threshold
         out[CAT_SMOOTH] = self.cat_smooth
+        out[CAT_PENALTY] = self.cat_penalty
+        out[CAT_UNIT] = 1.0
         return out
 
     def constraint_arrays(self, n_features):
@@ -867,9 +873,18 @@ class TreeGrower:
         m = rows.shape[0]
         ws = self._workspace(workspace, m)
         seed = np.uint64(seed)
+        cat_params = self.cat_params
+        if self.n_words and cat_params[CAT_PENALTY] > 0.0:
+            # The gradients' variance per unit of hessian, for the partitions' penalty
+            # (a copy: the trees of a round may grow side by side).
+            g = grad[:, k] if m == grad.shape[0] else grad[rows, k]
+            h = hess[:, k] if m == grad.shape[0] else hess[rows, k]
+            cat_params = cat_params.copy()
+            h_sum = float(h.sum())
+            cat_params[CAT_UNIT] = float(g @ g) / h_sum if h_sum > 0 else 0.0
         args = (self.offsets, self.n_bins, feature_mask, seed, self.fparams, self.iparams,
                 self.monotone, self.groups, self.feature_weights, self.is_cat,
-                self.cat_params, ws.cat_bits)
+                cat_params, ws.cat_bits)
         if current_threads() <= 1 or m < PARALLEL_MIN_ROWS:
             ws.pool = _grow_serial(self.X_binned, grad, hess, k, rows, ws.Xb, ws.gh, ws.ids,
                                    ws.nodes_i, ws.nodes_f, ws.counters, ws.open_ids, ws.batch,

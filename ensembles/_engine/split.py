@@ -149,8 +149,66 @@ def _constrained_gain(GL, HL, GR, HR, parent, direction, lower, upper, reg_lambd
 
 
 # Slots of the categorical parameters array.
-CAT_ONEHOT, CAT_THRESHOLD, CAT_SMOOTH = range(3)
-N_CAT_PARAMS = 3
+CAT_ONEHOT, CAT_THRESHOLD, CAT_SMOOTH, CAT_PENALTY, CAT_UNIT = range(5)
+N_CAT_PARAMS = 5
+# Null draws averaged for a partition's selection penalty (see _null_gain).
+_NULL_DRAWS = 2
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+def _hash(x):
+    """SplitMix64's finalizer."""
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+def _normal(key):
+    """A standard normal draw determined by ``key`` (Box-Muller on two hashed uniforms)."""
+    a = _hash(key)
+    b = _hash(a ^ np.uint64(0x9E3779B97F4A7C15))
+    u = (np.float64(a >> np.uint64(11)) + 1.0) * 2.0 ** -53
+    v = np.float64(b >> np.uint64(11)) * 2.0 ** -53
+    return np.sqrt(-2.0 * np.log(u)) * np.cos(2.0 * np.pi * v)
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+def _null_gain(hist, first, present, m, G, H, limit, smooth, unit, reg_lambda, reg_alpha,
+               max_delta_step, min_child_weight, g_null, ratio):
+    """The mean best prefix gain of the node's categories when they carry no signal:
+    each category's gradient sum redrawn around the node's mean ratio with the variance
+    ``unit * H_c`` (``unit``: the tree's sum of squared gradients per unit of hessian), the
+    same order-and-scan search run on it. Subtracted from a partition's gain, it removes
+    the optimism of choosing among many orders of many categories, which makes noise
+    categories look good (see the module notes)."""
+    mean = G / H if H > 0.0 else 0.0
+    key0 = _hash(np.uint64(first) * np.uint64(0xD6E8FEB86659FD93) ^ np.uint64(m))
+    key0 ^= _hash(np.uint64(np.int64(H * 4096.0)))
+    total = 0.0
+    for r in range(_NULL_DRAWS):
+        Gn = G
+        for j in range(m):
+            h = hist[first + present[j], 1]
+            z = _normal(key0 + np.uint64(r * 1000003 + j))
+            g_null[j] = mean * h + z * np.sqrt(max(h, 0.0) * unit)
+            Gn += g_null[j] - hist[first + present[j], 0]
+            ratio[j] = g_null[j] / (h + smooth)
+        parent = node_score(Gn, H, reg_lambda, reg_alpha, max_delta_step, min_child_weight)
+        order = np.argsort(ratio[:m])
+        best = 0.0
+        for direction in (0, 1):
+            GL = 0.0
+            HL = 0.0
+            for j in range(limit):
+                q = order[j] if direction == 0 else order[m - 1 - j]
+                GL += g_null[q]
+                HL += hist[first + present[q], 1]
+                gain = _split_gain(GL, HL, Gn - GL, H - HL, parent, reg_lambda, reg_alpha,
+                                   max_delta_step, min_child_weight)
+                best = max(best, gain)
+        total += best
+    return total / _NULL_DRAWS
 
 
 @njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
@@ -166,7 +224,7 @@ def _candidate_gain(GL, HL, GR, HR, parent, constrained, lower, upper, reg_lambd
 @njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _categorical_split(hist, first, nb, G, H, parent, constrained, lower, upper, reg_lambda,
                        reg_alpha, max_delta_step, min_child_weight, cat_params, present,
-                       ordered, ratio, best, cat_out):
+                       ordered, ratio, g_null, best, cat_out):
     """The best partition of categorical feature whose histogram starts at ``first`` (see
     the module notes), if its rounded gain beats ``best``; then its left set is written to
     ``cat_out``. Returns ``(key, gain, default_left, GL, HL)``, ``key == best`` when no
@@ -211,6 +269,11 @@ def _categorical_split(hist, first, nb, G, H, parent, constrained, lower, upper,
         for j in range(m):
             ordered[j] = present[order[j]]
         limit = min(m - 1, np.int64(cat_params[CAT_THRESHOLD]))
+        penalty = 0.0
+        if cat_params[CAT_PENALTY] > 0.0 and limit > 0:
+            penalty = cat_params[CAT_PENALTY] * _null_gain(
+                hist, first, present, m, G, H, limit, smooth, cat_params[CAT_UNIT],
+                reg_lambda, reg_alpha, max_delta_step, min_child_weight, g_null, ratio)
         if has_missing:  # the missing values alone against every category
             gain = _candidate_gain(g_miss, h_miss, G - g_miss, H - h_miss, parent,
                                    constrained, lower, upper, reg_lambda, reg_alpha,
@@ -235,6 +298,8 @@ def _categorical_split(hist, first, nb, G, H, parent, constrained, lower, upper,
                     gain = _candidate_gain(gl, hl, G - gl, H - hl, parent, constrained,
                                            lower, upper, reg_lambda, reg_alpha,
                                            max_delta_step, min_child_weight)
+                    if gain > 0.0:
+                        gain -= penalty
                     key = _rounded(gain)
                     if key > best:
                         best = key
@@ -315,6 +380,7 @@ def find_best_split(hist, offsets, n_bins, feature_mask, G, H, reg_lambda, reg_a
     present = np.empty(max_cat, dtype=np.int64)
     ordered = np.empty(max_cat, dtype=np.int64)
     ratio = np.empty(max_cat)
+    g_null = np.empty(max_cat)
     for f in range(n_bins.shape[0]):
         if not feature_mask[f]:
             continue
@@ -324,7 +390,7 @@ def find_best_split(hist, offsets, n_bins, feature_mask, G, H, reg_lambda, reg_a
             key, gain, dl, GL, HL, found = _categorical_split(
                 hist, first, nb, G, H, parent, constrained, lower, upper, reg_lambda,
                 reg_alpha, max_delta_step, min_child_weight, cat_params, present, ordered,
-                ratio, best, cat_out)
+                ratio, g_null, best, cat_out)
             if found:
                 best = key
                 best_gain, best_feature, best_bin, best_left = gain, f, -1, dl
