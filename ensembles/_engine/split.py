@@ -43,7 +43,10 @@ that order is taken, scanned from both ends and with the missing values on eithe
 listing at most ``max_cat_threshold`` categories on the left (the missing values alone
 against all categories are a candidate too). For the squared loss without
 smoothing the best prefix of the order by ``G_c / H_c`` is the best partition of all
-(Fisher, 1958). Candidates are scored with the same gain as thresholds and compete with
+(Fisher, 1958). A partition's gain is reduced by ``cat_penalty`` times the mean best gain
+of the same search on the node's categories redrawn without signal (see
+:func:`_null_gain`): choosing the luckiest order of many categories makes noise look like
+signal, and the penalty removes that optimism. Candidates are scored with the same gain as thresholds and compete with
 them; ties go to the earlier candidate (one-hot: lower category, missing with the others
 first; partitions: missing alone, then forward before backward, shorter prefix first).
 """
