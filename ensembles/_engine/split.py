@@ -46,9 +46,10 @@ smoothing the best prefix of the order by ``G_c / H_c`` is the best partition of
 (Fisher, 1958). A partition's gain is reduced by ``cat_penalty`` times the mean best gain
 of the same search on the node's categories redrawn without signal (see
 :func:`_null_gain`): choosing the luckiest order of many categories makes noise look like
-signal, and the penalty removes that optimism. Candidates are scored with the same gain as thresholds and compete with
-them; ties go to the earlier candidate (one-hot: lower category, missing with the others
-first; partitions: missing alone, then forward before backward, shorter prefix first).
+signal, and the penalty removes that optimism. Candidates are scored with the same gain
+as thresholds and compete with them; ties go to the earlier candidate (one-hot: lower
+category, missing with the others first; partitions: missing alone, then forward before
+backward, shorter prefix first).
 """
 
 import numpy as np
