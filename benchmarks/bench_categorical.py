@@ -122,7 +122,7 @@ def _codes(X_train, X_test):
 
 
 def build(name, threads, X):
-    cats = [c for c in X.columns if X[c].dtype.name in ("category", "object")]
+    cats = [c for c in X.columns if X[c].dtype.kind not in "biuf"]
     p = PARAMS
     if name.startswith("ensembles-gb"):
         from ensembles import GradientBoostingClassifier
