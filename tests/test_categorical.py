@@ -438,3 +438,22 @@ def test_many_categories_use_wide_codes():
     model = GradientBoostingRegressor(n_estimators=30, min_data_per_category=1).fit(df, y)
     assert model._bin_mapper.n_bins_[0] == n_cat
     assert np.corrcoef(model.predict(df), effect[c])[0, 1] > 0.95
+
+
+def test_model_format_page_predicts_categorical_models(fitted):
+    import json
+    import textwrap
+    from pathlib import Path
+
+    model, df, _ = fitted
+    page = (Path(__file__).resolve().parents[1] / "docs" / "model_format.rst").read_text()
+    block = page.split("Predicting from the file")[1].split(".. code-block:: python")[1]
+    namespace = {}
+    exec(textwrap.dedent(block.split("\nUse ``n_rounds")[0]), namespace)
+    doc = json.loads(model.save_model())
+    rows = df.iloc[:40]
+    cats = doc["categories"][0]
+    X = [[float(cats.index(c)) if c in cats else np.nan, x]
+         for c, x in zip(rows["c"], rows["x"], strict=True)]
+    got = [namespace["margins"](doc, x, doc["n_iterations"])[0] for x in X]
+    np.testing.assert_allclose(got, model.predict(rows), rtol=0, atol=1e-12)
