@@ -20,7 +20,7 @@ import warnings
 import numpy as np
 
 from ._engine.binning import MAX_VALUE_BINS
-from ._engine.tree import TREE_FIELDS, Tree
+from ._engine.tree import CAT_FIELDS, TREE_FIELDS, Tree
 from ._threads import effective_n_jobs
 
 _SOURCE_KINDS = "a path (str or os.PathLike), an open file, or bytes"
@@ -103,9 +103,10 @@ def read_header(source, fmt, version, estimator):
         fail(name, "its JSON is nested too deeply")
     if not isinstance(doc, dict) or doc.get("format") != fmt:
         fail(name, f"'format' must be {fmt!r}")
-    if doc.get("version") != version or isinstance(doc.get("version"), bool):
+    versions = version if isinstance(version, tuple) else (version,)
+    if doc.get("version") not in versions or isinstance(doc.get("version"), bool):
         fail(name, f"unsupported format version {doc.get('version')!r} (this library reads "
-                   f"version {version})")
+                   f"version {' and '.join(map(str, versions))})")
     if doc.get("estimator") != estimator:
         fail(name, f"it holds a {doc.get('estimator')!r}, not a {estimator}")
     return doc, name
@@ -176,10 +177,17 @@ def check_classes(name, doc, min_classes):
     return array
 
 
-def check_tree(name, i, data, n_features, n_values):
-    """Validate tree ``i`` of a file and return it as a :class:`Tree`."""
-    if not isinstance(data, dict) or set(data) != set(TREE_FIELDS):
-        fail(name, f"tree {i} must have exactly the fields {sorted(TREE_FIELDS)}")
+def check_tree(name, i, data, n_features, n_values, n_categories=None):
+    """Validate tree ``i`` of a file and return it as a :class:`Tree`; ``n_categories``
+    (categories per feature, 0 for numeric ones) allows categorical splits."""
+    if not isinstance(data, dict) or not (
+            set(data) == set(TREE_FIELDS) or n_categories is not None
+            and set(data) == set(TREE_FIELDS + CAT_FIELDS)):
+        fail(name, f"tree {i} must have exactly the fields {sorted(TREE_FIELDS)}"
+                   + (f", plus {list(CAT_FIELDS)} with categorical splits"
+                      if n_categories is not None else ""))
+    if "cat_start" in data:
+        _check_cat_fields(name, i, data, n_categories)
     if not all(isinstance(data[k], list) for k in TREE_FIELDS):
         fail(name, f"tree {i} has node arrays that are not lists")
     n = len(data["left"])
@@ -224,10 +232,52 @@ def check_tree(name, i, data, n_features, n_values):
         fail(name, f"tree {i} has NaN thresholds or non-finite leaf (node) values")
     if not (np.all(np.isfinite(tree.gain)) and np.all(np.isfinite(tree.cover))):
         fail(name, f"tree {i} has non-finite gains or covers")
+    if tree.has_categorical:
+        cat = tree.cat_start >= 0
+        words = (np.asarray(n_categories)[np.maximum(tree.feature, 0)] + 31) // 32
+        if np.any(cat & (~internal | (words == 0)
+                         | (tree.cat_start + words > tree.cat_bits.size))):
+            fail(name, f"tree {i} has a categorical split on a leaf, on a numeric feature or "
+                       f"past the end of cat_bits")
+        if np.any(internal & ~cat & (words > 0) & (np.asarray(n_categories)[
+                np.maximum(tree.feature, 0)] > 0)):
+            fail(name, f"tree {i} splits a categorical feature by a threshold")
     children = np.concatenate([tree.left[internal], tree.right[internal]])
     if np.unique(children).size != children.size or children.size != n - 1:
         fail(name, f"tree {i} is not a tree (a node has two parents or none)")
     return tree
+
+
+def _check_cat_fields(name, i, data, n_categories):
+    if not (isinstance(data["cat_start"], list) and isinstance(data["cat_bits"], list)
+            and len(data["cat_start"]) == len(data["left"])
+            and all(is_int(v) and v >= -1 for v in data["cat_start"])
+            and all(is_int(v) and 0 <= v < 2**32 for v in data["cat_bits"])):
+        fail(name, f"tree {i} must have one cat_start integer >= -1 per node and cat_bits "
+                   f"of 32-bit unsigned integers")
+
+
+def check_categories(name, doc, n_features):
+    """The ``categories`` field: null, or per feature null or a list of distinct strings,
+    integers, finite floats or booleans. Returns categories per feature (0: numeric),
+    or None when no feature is categorical."""
+    categories = doc.get("categories")
+    if categories is None:
+        return None
+    if not isinstance(categories, list) or len(categories) != n_features:
+        fail(name, "categories must be null or hold one entry per feature")
+    counts = []
+    for c in categories:
+        if c is None:
+            counts.append(0)
+            continue
+        if (not isinstance(c, list) or len(c) > 65535 or not all(
+                isinstance(v, str | bool) or is_finite_number(v) for v in c)
+                or len(set(map(repr, c))) != len(c)):
+            fail(name, "categories entries must be null or lists of at most 65535 distinct "
+                       "strings, numbers or booleans")
+        counts.append(len(c))
+    return counts if any(counts) else None
 
 
 def read_boosting_document(source, fmt, version, estimator, max_edges):
@@ -260,6 +310,10 @@ def read_boosting_document(source, fmt, version, estimator, max_edges):
             fail(name, f"bin_edges entries must be sorted lists of at most {max_edges} "
                        f"finite numbers")
     check_feature_names(name, doc, n_features)
+    n_categories = check_categories(name, doc, n_features)
+    if n_categories is not None and any(
+            n > 0 and len(e) > 0 for n, e in zip(n_categories, doc["bin_edges"], strict=True)):
+        fail(name, "a categorical feature's bin_edges must be empty")
     booster_doc = doc["booster"]
     base = booster_doc.get("base_margin")
     if not isinstance(base, list) or not base or not all(is_finite_number(b) for b in base):
@@ -303,8 +357,8 @@ def read_boosting_document(source, fmt, version, estimator, max_edges):
         booster = LinearBooster.from_dict(booster_doc)
     else:
         booster = Booster(base, n_parallel)
-        booster.append([check_tree(name, i, t, n_features, 1) for i, t in enumerate(trees)],
-                       weights)
+        booster.append([check_tree(name, i, t, n_features, 1, n_categories)
+                        for i, t in enumerate(trees)], weights)
     best = doc.get("best_iteration")
     if best is not None and not (is_int(best) and 0 <= best < doc["n_iterations"]):
         fail(name, "best_iteration must be null or a round index below n_iterations")

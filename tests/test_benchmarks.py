@@ -438,3 +438,46 @@ def test_explain_suite_times_contributions_against_xgboost():
     assert lines[0].startswith("| task | rows | estimator | rows explained | contributions s")
     assert "| ensembles-gb | 10000 | 1.000 | 0.25 |" in bench_report.explain_table(report)
     assert "## SHAP contributions" in bench_report.to_markdown(report)
+
+
+# --- the categorical benchmark (benchmarks/bench_categorical.py) ------------------------
+
+bench_categorical = _load("bench_categorical", "bench_categorical.py")
+
+
+def test_synthetic_categorical_task_has_signal_in_its_levels():
+    pytest.importorskip("pandas")
+    X, y = bench_categorical.synthetic_cat(n_train=6000, n_levels=300)
+    assert X.shape == (8000, 7) and X["level"].dtype.name == "category"
+    # Level means of the target spread far more than chance would (the levels carry
+    # signal), and the level frequencies are skewed (rare levels exist).
+    counts = X["level"].value_counts()
+    frame = X.assign(y=y).groupby("level", observed=True)["y"].agg(["mean", "size"])
+    big = frame[frame["size"] >= 40]
+    assert big["mean"].std() > 2 * np.sqrt(0.25 / 40)
+    assert counts.max() > 20 * counts.min()
+
+
+@needs_datasets
+def test_adult_categorical_task_keeps_strings_as_categories():
+    pytest.importorskip("pandas")
+    X_train, y_train, X_test, y_test = bench_categorical.load("adult-cat")
+    cats = [c for c in X_train.columns if X_train[c].dtype.name == "category"]
+    assert cats == bench_categorical.ADULT_CATEGORICAL
+    assert len(X_train) + len(X_test) == 30162 and set(y_train) == {0, 1}
+    codes_train, codes_test = bench_categorical._codes(X_train, X_test)
+    # Integer codes: one permutation of the levels for both parts, missing kept.
+    for c in cats:
+        a = dict(zip(X_train[c].astype(str), codes_train[c], strict=True))
+        b = dict(zip(X_test[c].astype(str), codes_test[c], strict=True))
+        assert all(np.isnan(a[k]) and np.isnan(b[k]) or a[k] == b[k]
+                   for k in set(a) & set(b))
+
+
+def test_categorical_render_shows_ratios_and_errors():
+    rows = [{"estimator": "xgboost", "task": "adult-cat", "fit_s": 2.0, "auc": 0.9},
+            {"estimator": "ensembles-gb", "task": "adult-cat", "fit_s": 1.0, "auc": 0.91},
+            {"estimator": "sklearn-hgb", "task": "adult-cat", "error": "ValueError: x"}]
+    text = bench_categorical.render(rows)
+    assert "| adult-cat | ensembles-gb | 0.9100 | 1.00 | 0.50 |" in text
+    assert "ValueError: x" in text

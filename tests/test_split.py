@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from ensembles._engine.grower import GrowthParams
 from ensembles._engine.histogram import build_histogram, hist_offsets
 from ensembles._engine.split import find_best_split, leaf_weight, node_score
 
@@ -160,7 +161,9 @@ def _find(X_binned, grad, hess, n_bins, mask, reg):
     H = float(hess.astype(np.float64).sum())
     hist, offsets = _hist(X_binned, grad, hess, n_bins)
     return find_best_split(hist, offsets, n_bins, mask, G, H, lam, alpha, mds, mcw,
-                           np.zeros(len(n_bins), dtype=np.int8), -np.inf, np.inf, False)
+                           np.zeros(len(n_bins), dtype=np.int8), -np.inf, np.inf, False,
+                           np.zeros(len(n_bins), dtype=np.bool_), GrowthParams().cat_arrays(),
+                           np.zeros(1, dtype=np.uint32))
 
 
 REGS = [  # reg_lambda, reg_alpha, max_delta_step, min_child_weight

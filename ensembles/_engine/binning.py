@@ -12,6 +12,10 @@ exact; other features get quantile-based edges.
 Bin ``b`` of feature ``f`` holds the values ``x`` with ``edges[f, b-1] < x <= edges[f, b]``.
 A split "bin <= b goes left" therefore equals the raw-value test ``x <= edges[f, b]``, which
 is what the trees store, so prediction never needs to re-bin.
+
+A categorical feature arrives as category codes ``0 .. n_cat - 1`` (NaN: missing) and
+gets one bin per category whatever ``max_bin`` is (edges halfway between the codes), so
+its bins are its codes.
 """
 
 import numpy as np
@@ -183,6 +187,8 @@ class BinMapper:
         find a code by ``k`` halvings.
     n_bins_ : ndarray of shape (n_features,)
         Number of value bins per feature (at least 1).
+    categorical_ : ndarray of bool, shape (n_features,)
+        Features binned as category codes.
     """
 
     def __init__(self, max_bin=256, subsample=200_000, random_state=0):
@@ -190,7 +196,9 @@ class BinMapper:
         self.subsample = subsample
         self.random_state = random_state
 
-    def fit(self, X):
+    def fit(self, X, n_categories=None):
+        """Learn the edges of ``X``; ``n_categories[f] > 0`` marks feature ``f`` as
+        categorical with that many categories (its values are their codes)."""
         n_samples, n_features = X.shape
         value_bins = min(int(self.max_bin), MAX_VALUE_BINS)
         if self.subsample is not None and n_samples > self.subsample:
@@ -207,20 +215,40 @@ class BinMapper:
             edges = np.full((f1 - f0, max(value_bins - 1, 1)), np.inf)
             run_parallel(_fit_features, f1 - f0, columns, quantiles, edges, n_bins[f0:f1])
             blocks.append(edges[:, : max(int(n_bins[f0:f1].max(initial=1)) - 1, 1)])
+        if n_categories is not None and np.any(np.asarray(n_categories) > 0):
+            rows = [row for block in blocks for row in block]
+            edges = [row[: n - 1] for row, n in zip(rows, n_bins, strict=True)]
+            return self._from_list(self._with_categories(edges, n_categories), n_categories)
         self._set_edges(blocks, n_bins)
+        self.categorical_ = np.zeros(n_features, dtype=np.bool_)
         return self
 
-    @classmethod
-    def from_edges(cls, edges, max_bin=256):
-        """A fitted mapper with the given upper edges per feature (a list of sorted
-        sequences, as :meth:`edges_list` returns them)."""
-        mapper = cls(max_bin)
+    @staticmethod
+    def _with_categories(edges, n_categories):
+        """``edges`` with each categorical feature's replaced by the halfway points between
+        its codes."""
+        return [np.arange(n - 1) + 0.5 if n > 0 else e
+                for e, n in zip(edges, n_categories, strict=True)]
+
+    def _from_list(self, edges, n_categories=None):
         n_bins = np.array([len(e) + 1 for e in edges], dtype=np.int32)
         block = np.full((len(edges), max(int(n_bins.max(initial=1)) - 1, 1)), np.inf)
         for f, e in enumerate(edges):
             block[f, : len(e)] = e
-        mapper._set_edges([block], n_bins)
-        return mapper
+        self._set_edges([block], n_bins)
+        self.categorical_ = (np.zeros(len(edges), dtype=np.bool_) if n_categories is None
+                             else np.asarray(n_categories) > 0)
+        return self
+
+    @classmethod
+    def from_edges(cls, edges, max_bin=256, n_categories=None):
+        """A fitted mapper with the given upper edges per feature (a list of sorted
+        sequences, as :meth:`edges_list` returns them); features with
+        ``n_categories[f] > 0`` are categorical and take their edges from it."""
+        mapper = cls(max_bin)
+        if n_categories is not None:
+            edges = cls._with_categories(list(edges), n_categories)
+        return mapper._from_list(edges, n_categories)
 
     def _set_edges(self, blocks, n_bins):
         n_edges = int(n_bins.max(initial=1)) - 1

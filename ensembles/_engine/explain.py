@@ -13,7 +13,9 @@ them the path keeps
   path's splits on feature ``j`` (the share of rows that follow the path there when ``x_j``
   is unknown);
 * the *one fraction* ``o_j`` in {0, 1}: whether ``x`` satisfies all of them, which reduces to
-  an interval test ``lo_j < x_j <= hi_j`` (or the path's default direction for NaN).
+  an interval test ``lo_j < x_j <= hi_j`` (or the path's default direction for NaN); on a
+  categorical feature, to membership of the code ``x_j`` in the intersection of the
+  path's category sets (a bitset per element).
 
 The leaf then plays the game ``g_l(S) = v_l * prod_{j in S} o_j * prod_{j not in S} z_j``,
 whose Shapley values are (``w(s, d) = s! (d - 1 - s)! / d!``)::
@@ -80,7 +82,8 @@ def _count_leaves(left, right, offsets):
 
 
 @njit(cache=True, nogil=True)
-def _build_paths(feature, threshold, default_left, left, right, cover, offsets):
+def _build_paths(feature, threshold, default_left, left, right, cover, offsets, cat_start,
+                 cat_bits, n_words):
     n_nodes = left.shape[0]
     n_leaves, path_total, depth = _count_leaves(left, right, offsets)
     parent = np.full(n_nodes, -1, dtype=np.int64)
@@ -99,6 +102,14 @@ def _build_paths(feature, threshold, default_left, left, right, cover, offsets):
     p_hi = np.empty(path_total)
     p_nan = np.empty(path_total, dtype=np.bool_)
     p_zero = np.empty(path_total)
+    # Categorical elements: the first word of their allowed set in p_bits (-1: numeric).
+    p_cat = np.full(path_total, -1, dtype=np.int64)
+    max_words = 0
+    for f in range(n_words.shape[0]):
+        max_words = max(max_words, n_words[f])
+    p_bits = np.empty(path_total * max_words if cat_bits.shape[0] > 0 else 0,
+                      dtype=np.uint32)
+    n_bits = 0
     n = 0  # path elements written
     m = 0  # leaves written
     for t in range(offsets.shape[0] - 1):
@@ -126,7 +137,17 @@ def _build_paths(feature, threshold, default_left, left, right, cover, offsets):
                     p_nan[n] = True
                     p_zero[n] = 1.0
                     n += 1
-                if went_left:
+                c = cat_start[up]
+                if c >= 0:
+                    if p_cat[j] < 0:
+                        p_cat[j] = n_bits
+                        for w in range(n_words[f]):
+                            p_bits[n_bits + w] = np.uint32(0xFFFFFFFF)
+                        n_bits += n_words[f]
+                    for w in range(n_words[f]):
+                        word = cat_bits[c + w]
+                        p_bits[p_cat[j] + w] &= word if went_left else ~word
+                elif went_left:
                     p_hi[j] = min(p_hi[j], threshold[up])
                 else:
                     p_lo[j] = max(p_lo[j], threshold[up])
@@ -138,7 +159,19 @@ def _build_paths(feature, threshold, default_left, left, right, cover, offsets):
             path_ptr[m] = n
         tree_leaves[t + 1] = m
     return (leaf_node, tree_leaves, path_ptr, p_feature[:n].copy(), p_lo[:n].copy(),
-            p_hi[:n].copy(), p_nan[:n].copy(), p_zero[:n].copy(), depth.max() if n_nodes else 0)
+            p_hi[:n].copy(), p_nan[:n].copy(), p_zero[:n].copy(), depth.max() if n_nodes else 0,
+            p_cat[:n].copy(), p_bits[:n_bits].copy())
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _holds(x, lo, hi, nan_ok, cat, p_bits):
+    """Whether value ``x`` satisfies a path element (interval, NaN side, category set)."""
+    if x != x:
+        return nan_ok
+    if cat >= 0:
+        code = np.int64(x)
+        return (p_bits[cat + (code >> 5)] >> np.uint32(code & 31)) & np.uint32(1) != 0
+    return lo < x and x <= hi
 
 
 @njit(cache=True, nogil=True)
@@ -195,13 +228,10 @@ def _leaf_coefs(ok, z, p0, n, skip, W, e, coef):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _path_ok(X, i, p0, n, p_feature, p_lo, p_hi, p_nan, ok):
+def _path_ok(X, i, p0, n, p_feature, p_lo, p_hi, p_nan, p_cat, p_bits, ok):
     for j in range(n):
         x = X[i, p_feature[p0 + j]]
-        if x != x:
-            ok[j] = p_nan[p0 + j]
-        else:
-            ok[j] = p_lo[p0 + j] < x and x <= p_hi[p0 + j]
+        ok[j] = _holds(x, p_lo[p0 + j], p_hi[p0 + j], p_nan[p0 + j], p_cat[p0 + j], p_bits)
 
 
 @njit(cache=True, nogil=True)
@@ -234,7 +264,7 @@ _ROW_BLOCK = 64
 
 @njit(cache=True, nogil=True)
 def _contrib_rows(r0, r1, X, leaf_node, leaf_col, path_ptr, p_feature, p_lo, p_hi, p_nan,
-                  p_zero, value, W, table_ptr, table, leaf0, leaf1, out):
+                  p_zero, value, W, table_ptr, table, leaf0, leaf1, p_cat, p_bits, out):
     max_d = W.shape[0]
     ok = np.empty(max_d, dtype=np.bool_)
     e = np.empty(max_d + 1)
@@ -244,6 +274,7 @@ def _contrib_rows(r0, r1, X, leaf_node, leaf_col, path_ptr, p_feature, p_lo, p_h
     lo = np.empty(max_d)
     hi = np.empty(max_d)
     nan_ok = np.empty(max_d, dtype=np.bool_)
+    cat = np.empty(max_d, dtype=np.int64)
     vals = np.empty(n_values)
     for b0 in range(r0, r1, _ROW_BLOCK):
         b1 = min(b0 + _ROW_BLOCK, r1)
@@ -263,6 +294,7 @@ def _contrib_rows(r0, r1, X, leaf_node, leaf_col, path_ptr, p_feature, p_lo, p_h
                     lo[j] = p_lo[p0 + j]
                     hi[j] = p_hi[p0 + j]
                     nan_ok[j] = p_nan[p0 + j]
+                    cat[j] = p_cat[p0 + j]
                 for k in range(n_values):
                     vals[k] = value[node, k]
                 un = np.uint64(n)
@@ -275,6 +307,8 @@ def _contrib_rows(r0, r1, X, leaf_node, leaf_col, path_ptr, p_feature, p_lo, p_h
                         x = X[ui, feat[j]]
                         if x != x:
                             hit = nan_ok[j]
+                        elif cat[j] >= 0:
+                            hit = _holds(x, lo[j], hi[j], nan_ok[j], cat[j], p_bits)
                         else:
                             hit = lo[j] < x and x <= hi[j]
                         pattern |= np.uint64(hit) << j
@@ -286,7 +320,7 @@ def _contrib_rows(r0, r1, X, leaf_node, leaf_col, path_ptr, p_feature, p_lo, p_h
                             out[ui, c, feat[j]] += table[row + j] * v
                 continue
             for i in range(b0, b1):
-                _path_ok(X, i, p0, n, p_feature, p_lo, p_hi, p_nan, ok)
+                _path_ok(X, i, p0, n, p_feature, p_lo, p_hi, p_nan, p_cat, p_bits, ok)
                 _leaf_coefs(ok, p_zero, p0, n, -1, W, e, coef)
                 for k in range(n_values):
                     v = value[node, k]
@@ -296,7 +330,7 @@ def _contrib_rows(r0, r1, X, leaf_node, leaf_col, path_ptr, p_feature, p_lo, p_h
 
 @njit(cache=True, nogil=True)
 def _interaction_rows(r0, r1, X, leaf_node, leaf_col, path_ptr, p_feature, p_lo, p_hi, p_nan,
-                      p_zero, value, W, leaf0, leaf1, out):
+                      p_zero, value, W, leaf0, leaf1, p_cat, p_bits, out):
     max_d = W.shape[0]
     ok = np.empty(max_d, dtype=np.bool_)
     e = np.empty(max_d + 1)
@@ -308,7 +342,7 @@ def _interaction_rows(r0, r1, X, leaf_node, leaf_col, path_ptr, p_feature, p_lo,
             n = path_ptr[leaf + 1] - p0
             if n == 0:
                 continue
-            _path_ok(X, i, p0, n, p_feature, p_lo, p_hi, p_nan, ok)
+            _path_ok(X, i, p0, n, p_feature, p_lo, p_hi, p_nan, p_cat, p_bits, ok)
             node = leaf_node[leaf]
             col = leaf_col[leaf]
             # The contributions go on the diagonal first; the off-diagonal terms are
@@ -355,13 +389,26 @@ class TreeExplainer:
         Each tree's node arrays (see :class:`~.tree.Tree`; only the leaves' values are
         read, and ``value`` may be multiplied by a scale first, as a forest's ``1 /
         n_trees``).
+        Two more arrays, ``cat_start`` and ``cat_bits``, give a tree's categorical splits.
     outputs : sequence of int
         The first output column each tree's value vector adds to.
     n_outputs : int
         Number of output columns.
+    n_categories : array-like of int, optional
+        Categories per feature (0 for numeric ones), needed with categorical splits.
     """
 
-    def __init__(self, trees, outputs, n_outputs):
+    def __init__(self, trees, outputs, n_outputs, n_categories=None):
+        cat_start = [t[7] if len(t) > 7 else np.full(len(t[3]), -1) for t in trees]
+        cat_bits = [t[8] if len(t) > 8 else np.empty(0, np.uint32) for t in trees]
+        word0 = np.cumsum([0] + [len(b) for b in cat_bits])
+        cat_start = (np.concatenate([np.where(np.asarray(c) >= 0, np.asarray(c) + w, -1)
+                                     for c, w in zip(cat_start, word0, strict=False)])
+                     if trees else np.empty(0)).astype(np.int64)
+        cat_bits = (np.concatenate(cat_bits) if trees else np.empty(0)).astype(np.uint32)
+        n_words = (np.zeros(1, dtype=np.int64) if n_categories is None else
+                   (np.asarray(n_categories, dtype=np.int64) + 31) // 32)
+        trees = [t[:7] for t in trees]
         arrays = list(zip(*trees, strict=True)) if trees else [[]] * 7
         offsets = np.zeros(len(trees) + 1, dtype=np.int64)
         np.cumsum([len(t[3]) for t in trees], out=offsets[1:])
@@ -370,10 +417,10 @@ class TreeExplainer:
         self.value = (np.ascontiguousarray(value, dtype=np.float64) if trees
                       else np.empty((0, 1)))
         (self.leaf_node, self.tree_leaves, self.path_ptr, self.p_feature, self.p_lo,
-         self.p_hi, self.p_nan, self.p_zero, max_depth) = _build_paths(
+         self.p_hi, self.p_nan, self.p_zero, max_depth, self.p_cat, self.p_bits) = _build_paths(
             feature.astype(np.int64), threshold.astype(np.float64),
             default_left.astype(np.bool_), left.astype(np.int64), right.astype(np.int64),
-            cover.astype(np.float64), offsets)
+            cover.astype(np.float64), offsets, cat_start, cat_bits, n_words)
         n_per_tree = np.diff(self.tree_leaves)
         self.leaf_col = np.repeat(np.asarray(outputs, dtype=np.int64), n_per_tree)
         self.n_outputs = int(n_outputs)
@@ -416,7 +463,8 @@ class TreeExplainer:
         table_ptr, table = self._tables(leaf0, leaf1, X.shape[0])
         run_parallel(_contrib_rows, X.shape[0], X, self.leaf_node, self.leaf_col,
                      self.path_ptr, self.p_feature, self.p_lo, self.p_hi, self.p_nan,
-                     self.p_zero, self.value, self.W, table_ptr, table, leaf0, leaf1, out,
+                     self.p_zero, self.value, self.W, table_ptr, table, leaf0, leaf1,
+                     self.p_cat, self.p_bits, out,
                      min_items=_MIN_ROWS_PER_THREAD)
         out[:, :, n_features] = self.bias(start, stop)
         return out
@@ -428,7 +476,8 @@ class TreeExplainer:
         out = np.zeros((X.shape[0], self.n_outputs, n_features + 1, n_features + 1))
         run_parallel(_interaction_rows, X.shape[0], X, self.leaf_node, self.leaf_col,
                      self.path_ptr, self.p_feature, self.p_lo, self.p_hi, self.p_nan,
-                     self.p_zero, self.value, self.W, *self._leaf_range(start, stop), out,
+                     self.p_zero, self.value, self.W, *self._leaf_range(start, stop),
+                     self.p_cat, self.p_bits, out,
                      min_items=_MIN_ROWS_PER_THREAD // 8)
         out[:, :, n_features, n_features] = self.bias(start, stop)
         return out

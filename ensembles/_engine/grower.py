@@ -33,7 +33,19 @@ from numba import njit
 
 from .._threads import current_threads, run_parallel
 from .histogram import CHUNK_ROWS, accumulate, hist_offsets, kernel_layout, n_chunks
-from .split import MIN_SPLIT_GAIN, _rounded, clipped_weight, find_best_split, leaf_weight
+from .split import (
+    CAT_ONEHOT,
+    CAT_PENALTY,
+    CAT_SMOOTH,
+    CAT_THRESHOLD,
+    CAT_UNIT,
+    MIN_SPLIT_GAIN,
+    N_CAT_PARAMS,
+    _rounded,
+    clipped_weight,
+    find_best_split,
+    leaf_weight,
+)
 from .tree import Tree
 
 # Columns of the integer node records.
@@ -84,6 +96,14 @@ class GrowthParams:
     interaction_constraints: tuple = ()
     # Column sampling weights per feature (None: uniform), XGBoost's ``feature_weights``.
     feature_weights: np.ndarray = None
+    # Categorical splits (see split.py): one-vs-rest up to this many categories,
+    # partitions listing at most ``max_cat_threshold`` categories on the left, ratios
+    # smoothed by ``cat_smooth``.
+    max_cat_to_onehot: int = 4
+    max_cat_threshold: int = 32
+    cat_smooth: float = 10.0
+    # Multiple of the null-gain selection penalty of partitions (0: XGBoost's gains).
+    cat_penalty: float = 1.0
 
     def arrays(self):
         """The parameters as the float and integer arrays the kernels read."""
@@ -93,6 +113,16 @@ class GrowthParams:
         ints = np.array([self.max_depth, self.max_leaves, self.grow_policy == "lossguide",
                          any(self.monotone_constraints)], dtype=np.int64)
         return floats, ints
+
+    def cat_arrays(self):
+        """The categorical parameters as the float array the split search reads."""
+        out = np.empty(N_CAT_PARAMS)
+        out[CAT_ONEHOT] = self.max_cat_to_onehot
+        out[CAT_THRESHOLD] = self.max_cat_threshold
+        out[CAT_SMOOTH] = self.cat_smooth
+        out[CAT_PENALTY] = self.cat_penalty
+        out[CAT_UNIT] = 1.0
+        return out
 
     def constraint_arrays(self, n_features):
         """``(monotone, groups)``: int8 directions per feature and a boolean
@@ -440,15 +470,28 @@ def _goes_left(code, split_bin, default_left, n_bins):
     return default_left if code >= n_bins else False
 
 
+@_helper
+def _goes_left_cat(code, bits, default_left, n_bins):
+    """A categorical split: the category codes whose bit is set in ``bits`` go left."""
+    if code >= n_bins:
+        return default_left
+    return (bits[code >> 5] >> (code & 31)) & 1 != 0
+
+
 @njit(cache=True, nogil=True)
-def _count_left(c0, c1, Xb, cplan, batch, nodes_i, n_bins, src):
+def _count_left(c0, c1, Xb, cplan, batch, nodes_i, n_bins, src, is_cat, cat_bits):
     for c in range(c0, c1):
         node = batch[cplan[c, 0]]
         f, b, dl = nodes_i[node, _FEATURE], nodes_i[node, _BIN], nodes_i[node, _DLEFT] != 0
         nb = n_bins[f]
         count = 0
-        for i in range(cplan[c, 1], cplan[c, 2]):
-            count += _goes_left(Xb[src, i, f], b, dl, nb)
+        if is_cat[f]:
+            bits = cat_bits[node]  # allocated for every node when any feature is categorical
+            for i in range(cplan[c, 1], cplan[c, 2]):
+                count += _goes_left_cat(Xb[src, i, f], bits, dl, nb)
+        else:
+            for i in range(cplan[c, 1], cplan[c, 2]):
+                count += _goes_left(Xb[src, i, f], b, dl, nb)
         cplan[c, 3] = count
 
 
@@ -539,7 +582,8 @@ def _place(nodes_i, nodes_f, counters, batch, cplan, hplan, bplan, free_slots, f
 
 
 @njit(cache=True, nogil=True)
-def _scatter(c0, c1, Xb, gh, ids, cplan, batch, nodes_i, n_bins, src, move_data):
+def _scatter(c0, c1, Xb, gh, ids, cplan, batch, nodes_i, n_bins, src, move_data, is_cat,
+             cat_bits):
     """Move each chunk's rows to where its left and right rows go (stable order). Without
     ``move_data`` only the row ids move (children that will not be split need no binned
     values or gradients)."""
@@ -551,8 +595,12 @@ def _scatter(c0, c1, Xb, gh, ids, cplan, batch, nodes_i, n_bins, src, move_data)
         nb = n_bins[f]
         lo = cplan[c, 4]
         hi = cplan[c, 5]
+        categorical = is_cat[f]
+        bits = cat_bits[min(node, cat_bits.shape[0] - 1)]
         for i in range(cplan[c, 1], cplan[c, 2]):
-            if _goes_left(Xb[src, i, f], b, dl, nb):
+            code = Xb[src, i, f]
+            if (_goes_left_cat(code, bits, dl, nb) if categorical
+                    else _goes_left(code, b, dl, nb)):
                 j = lo
                 lo += 1
             else:
@@ -568,7 +616,8 @@ def _scatter(c0, c1, Xb, gh, ids, cplan, batch, nodes_i, n_bins, src, move_data)
 
 @njit(cache=True, nogil=True)
 def _finish(j0, j1, bplan, nodes_i, nodes_f, pool, partials, offsets, n_bins, tree_mask, seed,
-            fparams, iparams, monotone, groups, feature_weights):
+            fparams, iparams, monotone, groups, feature_weights, is_cat, cat_params,
+            cat_bits):
     """For rows ``j0:j1`` of ``bplan`` (small node, large node, first partial, partials):
     complete the small node's histogram, derive the large one's by subtraction in its slot,
     and find both nodes' best splits. The root comes alone (large node -1); its sums are
@@ -615,7 +664,8 @@ def _finish(j0, j1, bplan, nodes_i, nodes_f, pool, partials, offsets, n_bins, tr
                 pool[nodes_i[node, _SLOT]], offsets, n_bins, mask, nodes_f[node, _G],
                 nodes_f[node, _H], fparams[_LAMBDA], fparams[_ALPHA], fparams[_MDS],
                 fparams[_MCW], monotone, nodes_f[node, _LO], nodes_f[node, _HI],
-                iparams[_MONOTONE] != 0)
+                iparams[_MONOTONE] != 0, is_cat, cat_params,
+                cat_bits[min(node, cat_bits.shape[0] - 1)])
             if f >= 0 and gain > MIN_SPLIT_GAIN and gain >= fparams[_GAMMA]:
                 nodes_i[node, _FEATURE] = f
                 nodes_i[node, _BIN] = b
@@ -629,7 +679,7 @@ def _finish(j0, j1, bplan, nodes_i, nodes_f, pool, partials, offsets, n_bins, tr
 def _grow_serial(X_binned, grad, hess, k, rows, Xb, gh, ids, nodes_i, nodes_f, counters,
                  open_ids, batch, cplan, hplan, bplan, free_slots, pool, partials, offsets_u,
                  n_bins_u, offsets, n_bins, tree_mask, seed, fparams, iparams, monotone,
-                 groups, feature_weights):
+                 groups, feature_weights, is_cat, cat_params, cat_bits):
     """Grow one tree in one call (the steps of :meth:`TreeGrower.grow`, on one thread).
     Returns the histogram pool, enlarged if the tree needed more slots."""
     m = np.int64(rows.shape[0])
@@ -639,33 +689,38 @@ def _grow_serial(X_binned, grad, hess, k, rows, Xb, gh, ids, nodes_i, nodes_f, c
     _build_chunks(zero, n_plan, Xb, gh, hplan, pool, partials, offsets_u, n_bins_u)
     _finish(zero, counters[_FINISHED], bplan, nodes_i, nodes_f, pool, partials, offsets,
             n_bins, tree_mask, seed, fparams, iparams, monotone, groups,
-            feature_weights)
+            feature_weights, is_cat, cat_params, cat_bits)
     while True:
         n_chunk = _plan_batch(nodes_i, nodes_f, counters, open_ids, batch, cplan, bplan,
                               free_slots, iparams)
         if n_chunk == 0:
             return pool
         src = counters[_SRC]
-        _count_left(zero, n_chunk, Xb, cplan, batch, nodes_i, n_bins, src)
+        _count_left(zero, n_chunk, Xb, cplan, batch, nodes_i, n_bins, src, is_cat, cat_bits)
         n_plan = _place(nodes_i, nodes_f, counters, batch, cplan, hplan, bplan, free_slots,
                         fparams, iparams, monotone)
         pool = ensure_pool(pool, counters[_SLOTS])
         _scatter(zero, n_chunk, Xb, gh, ids, cplan, batch, nodes_i, n_bins, src,
-                 counters[_MOVE] != 0)
+                 counters[_MOVE] != 0, is_cat, cat_bits)
         _build_chunks(zero, n_plan, Xb, gh, hplan, pool, partials, offsets_u, n_bins_u)
         _finish(zero, counters[_FINISHED], bplan, nodes_i, nodes_f, pool, partials, offsets,
                 n_bins, tree_mask, seed, fparams, iparams, monotone, groups,
-                feature_weights)
+                feature_weights, is_cat, cat_params, cat_bits)
 
 
 @njit(cache=True, nogil=True)
 def _export(nodes_i, nodes_f, n_nodes, edges, ids, fparams, feature, threshold, split_bin,
-            default_left, left, right, value, gain, cover, rows_out, leaves):
+            default_left, left, right, value, gain, cover, rows_out, leaves, n_bins, is_cat,
+            cat_bits, cat_start, cat_words):
     """Fill the flat tree arrays (nodes in creation order: children after parents), each
-    leaf's rows in ``rows_out`` and ``leaves`` (node, start, stop). Returns the leaf count."""
+    leaf's rows in ``rows_out`` and ``leaves`` (node, start, stop), and the bitsets of
+    categorical splits (``cat_start``, ``cat_words``). Returns the leaf count and the
+    number of words written."""
     n_leaves = 0
+    n_words = 0
     for k in range(n_nodes):
         cover[k] = nodes_f[k, _H]
+        cat_start[k] = -1
         if nodes_i[k, _LEFT] == -1:
             feature[k] = -1
             threshold[k] = 0.0
@@ -690,12 +745,18 @@ def _export(nodes_i, nodes_f, n_nodes, edges, ids, fparams, feature, threshold, 
             split_bin[k] = b
             # Bin -1: only the missing values go left, no value is <= the threshold.
             threshold[k] = edges[f, b] if b >= 0 else -np.inf
+            if is_cat[f]:
+                threshold[k] = 0.0
+                cat_start[k] = n_words
+                for w in range((n_bins[f] + 31) // 32):
+                    cat_words[n_words] = cat_bits[k, w]
+                    n_words += 1
             default_left[k] = nodes_i[k, _DLEFT] != 0
             left[k] = nodes_i[k, _LEFT]
             right[k] = nodes_i[k, _RIGHT]
             gain[k] = nodes_f[k, _GAIN]
             value[k, 0] = 0.0
-    return n_leaves
+    return n_leaves, n_words
 
 
 @njit(cache=True, nogil=True)
@@ -717,7 +778,7 @@ def add_leaf_values(raw, col, rows, leaves, value):
 class _Workspace:
     """The buffers one tree is grown in (reused from tree to tree)."""
 
-    def __init__(self, n_rows, n_features, n_hist_bins, max_nodes, dtype):
+    def __init__(self, n_rows, n_features, n_hist_bins, max_nodes, dtype, n_words=0):
         self.Xb = np.empty((2, n_rows, n_features), dtype=dtype)
         self.gh = np.empty((2, n_rows, 2))
         self.ids = np.empty((2, n_rows), dtype=np.int32)
@@ -735,6 +796,9 @@ class _Workspace:
         self.pool = np.empty((min(4, max_nodes), n_hist_bins, 2))
         # Only nodes of two chunks or more (32,768+ rows) use partial histograms.
         self.partials = np.empty((n_rows // CHUNK_ROWS, n_hist_bins, 2))
+        # Each node's left-category bitset, when it splits on a categorical feature.
+        self.cat_bits = np.zeros((max_nodes if n_words else 1, max(n_words, 1)),
+                                 dtype=np.uint32)
 
 
 def max_nodes(n_rows, params):
@@ -761,7 +825,7 @@ class TreeGrower:
     params : GrowthParams
     """
 
-    def __init__(self, X_binned, edges, n_bins, params):
+    def __init__(self, X_binned, edges, n_bins, params, categorical=None):
         self.X_binned = X_binned
         self.edges = edges
         self.n_bins = np.ascontiguousarray(n_bins, dtype=np.int32)
@@ -772,13 +836,18 @@ class TreeGrower:
         self.monotone, self.groups = params.constraint_arrays(len(self.n_bins))
         self.feature_weights = (np.empty(0) if params.feature_weights is None else
                                 np.ascontiguousarray(params.feature_weights, dtype=np.float64))
+        self.is_cat = (np.zeros(len(self.n_bins), dtype=np.bool_) if categorical is None
+                       else np.ascontiguousarray(categorical, dtype=np.bool_))
+        self.cat_params = params.cat_arrays()
+        # Words of the widest categorical feature's bitset (one row per node).
+        self.n_words = max(int(self.n_bins[self.is_cat].max(initial=0)) + 31, 0) // 32
         self._workspaces = {}
 
     def _workspace(self, key, n_rows):
         ws = self._workspaces.get(key)
         if ws is None or ws.ids.shape[1] < n_rows:
             ws = _Workspace(n_rows, self.X_binned.shape[1], int(self.offsets[-1]),
-                            max_nodes(n_rows, self.params), self.X_binned.dtype)
+                            max_nodes(n_rows, self.params), self.X_binned.dtype, self.n_words)
             self._workspaces[key] = ws
         return ws
 
@@ -809,8 +878,18 @@ class TreeGrower:
         m = rows.shape[0]
         ws = self._workspace(workspace, m)
         seed = np.uint64(seed)
+        cat_params = self.cat_params
+        if self.n_words and cat_params[CAT_PENALTY] > 0.0:
+            # The gradients' variance per unit of hessian, for the partitions' penalty
+            # (a copy: the trees of a round may grow side by side).
+            g = grad[:, k] if m == grad.shape[0] else grad[rows, k]
+            h = hess[:, k] if m == grad.shape[0] else hess[rows, k]
+            cat_params = cat_params.copy()
+            h_sum = float(h.sum())
+            cat_params[CAT_UNIT] = float(g @ g) / h_sum if h_sum > 0 else 0.0
         args = (self.offsets, self.n_bins, feature_mask, seed, self.fparams, self.iparams,
-                self.monotone, self.groups, self.feature_weights)
+                self.monotone, self.groups, self.feature_weights, self.is_cat,
+                cat_params, ws.cat_bits)
         if current_threads() <= 1 or m < PARALLEL_MIN_ROWS:
             ws.pool = _grow_serial(self.X_binned, grad, hess, k, rows, ws.Xb, ws.gh, ws.ids,
                                    ws.nodes_i, ws.nodes_f, ws.counters, ws.open_ids, ws.batch,
@@ -836,14 +915,15 @@ class TreeGrower:
             src = int(ws.counters[_SRC])
             weights = ws.cplan[:n_chunk, 2] - ws.cplan[:n_chunk, 1]
             run_parallel(_count_left, n_chunk, ws.Xb, ws.cplan, ws.batch, ws.nodes_i,
-                         self.n_bins, src, weights=weights, min_weight=CHUNK_ROWS)
+                         self.n_bins, src, self.is_cat, ws.cat_bits, weights=weights,
+                         min_weight=CHUNK_ROWS)
             n_plan = _place(ws.nodes_i, ws.nodes_f, ws.counters, ws.batch, ws.cplan, ws.hplan,
                             ws.bplan, ws.free_slots, self.fparams, self.iparams,
                             self.monotone)
             ws.pool = ensure_pool(ws.pool, ws.counters[_SLOTS])
             run_parallel(_scatter, n_chunk, ws.Xb, ws.gh, ws.ids, ws.cplan, ws.batch,
-                         ws.nodes_i, self.n_bins, src, bool(ws.counters[_MOVE]),
-                         weights=weights, min_weight=CHUNK_ROWS)
+                         ws.nodes_i, self.n_bins, src, bool(ws.counters[_MOVE]), self.is_cat,
+                         ws.cat_bits, weights=weights, min_weight=CHUNK_ROWS)
             self._build(ws, n_plan)
             run_parallel(_finish, int(ws.counters[_FINISHED]), ws.bplan, ws.nodes_i,
                          ws.nodes_f, ws.pool, ws.partials, *args)
@@ -867,9 +947,13 @@ class TreeGrower:
         cover = np.empty(n)
         rows_out = np.empty(m, dtype=np.int32)
         leaves = np.empty(((n + 1) // 2, 3), dtype=np.int64)
-        n_leaves = _export(ws.nodes_i, ws.nodes_f, n, self.edges, ws.ids, self.fparams,
-                           feature, threshold, split_bin, default_left, left, right, value,
-                           gain, cover, rows_out, leaves)
+        cat_start = np.empty(n, dtype=np.int32)
+        cat_words = np.empty(((n - 1) // 2 * self.n_words), dtype=np.uint32)
+        n_leaves, n_words = _export(ws.nodes_i, ws.nodes_f, n, self.edges, ws.ids,
+                                    self.fparams, feature, threshold, split_bin, default_left,
+                                    left, right, value, gain, cover, rows_out, leaves,
+                                    self.n_bins, self.is_cat, ws.cat_bits, cat_start,
+                                    cat_words)
         tree = Tree(feature, threshold, split_bin, default_left, left, right, value, gain,
-                    cover)
+                    cover, cat_start, cat_words[:n_words].copy())
         return tree, rows_out, leaves[:n_leaves]

@@ -31,6 +31,25 @@ is scored from its children's weights clipped to those bounds, ``-(2 G w + (H + 
 w^2)``, and the parent likewise; a split on a feature constrained to increase (decrease) is
 refused when its left weight is above (below) its right one. The grower then narrows the
 children's bounds at the midpoint of their weights (see :mod:`.grower`).
+
+Categorical features (``is_cat[f]``; their bins are category codes, in no meaningful
+order) are split by partitions, the left set written as a bitset to ``cat_out``. With
+fewer than ``max_cat_to_onehot`` categories (XGBoost's rule) each category is tried alone
+against the others (XGBoost's one-hot splits), with the missing values on either side.
+Otherwise the categories with rows in the node are ordered by their smoothed gradient ratio
+``G_c / (H_c + lambda + cat_smooth)`` (the smoothing keeps categories of few rows from
+the ends of the order, where their noise would make them look best) and the best prefix of
+that order is taken, scanned from both ends and with the missing values on either side,
+listing at most ``max_cat_threshold`` categories on the left (the missing values alone
+against all categories are a candidate too). For the squared loss without
+smoothing the best prefix of the order by ``G_c / H_c`` is the best partition of all
+(Fisher, 1958). A partition's gain is reduced by ``cat_penalty`` times the mean best gain
+of the same search on the node's categories redrawn without signal (see
+:func:`_null_gain`): choosing the luckiest order of many categories makes noise look like
+signal, and the penalty removes that optimism. Candidates are scored with the same gain
+as thresholds and compete with them; ties go to the earlier candidate (one-hot: lower
+category, missing with the others first; partitions: missing alone, then forward before
+backward, shorter prefix first).
 """
 
 import numpy as np
@@ -133,9 +152,198 @@ def _constrained_gain(GL, HL, GR, HR, parent, direction, lower, upper, reg_lambd
             + _gain_given_weight(GR, HR, wr, reg_lambda) - parent)
 
 
+# Slots of the categorical parameters array.
+CAT_ONEHOT, CAT_THRESHOLD, CAT_SMOOTH, CAT_PENALTY, CAT_UNIT = range(5)
+N_CAT_PARAMS = 5
+# Null draws averaged for a partition's selection penalty (see _null_gain).
+_NULL_DRAWS = 2
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+def _hash(x):
+    """SplitMix64's finalizer."""
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+_SQRT3 = float(np.sqrt(3.0))
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+def _normal(key):
+    """A draw of mean 0 and variance 1 determined by ``key``: the sum of the four 16-bit
+    uniforms of one hash, centred and scaled (Irwin-Hall; close to normal, and several
+    times cheaper than Box-Muller, which matters at one draw per category and node)."""
+    a = _hash(key)
+    total = 0.0
+    for i in range(4):
+        total += np.float64((a >> np.uint64(16 * i)) & np.uint64(0xFFFF)) + 0.5
+    return (total / 65536.0 - 2.0) * _SQRT3
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+def _null_gain(hist, first, present, m, G, H, limit, smooth, unit, reg_lambda, reg_alpha,
+               max_delta_step, min_child_weight, g_null, ratio):
+    """The mean best prefix gain of the node's categories when they carry no signal:
+    each category's gradient sum redrawn around the node's mean ratio with the variance
+    ``unit * H_c`` (``unit``: the tree's sum of squared gradients per unit of hessian), the
+    same order-and-scan search run on it. Subtracted from a partition's gain, it removes
+    the optimism of choosing among many orders of many categories, which makes noise
+    categories look good (see the module notes)."""
+    mean = G / H if H > 0.0 else 0.0
+    key0 = _hash(np.uint64(first) * np.uint64(0xD6E8FEB86659FD93) ^ np.uint64(m))
+    key0 ^= _hash(np.uint64(np.int64(H * 4096.0)))
+    total = 0.0
+    for r in range(_NULL_DRAWS):
+        Gn = G
+        for j in range(m):
+            h = hist[first + present[j], 1]
+            z = _normal(key0 + np.uint64(r * 1000003 + j))
+            g_null[j] = mean * h + z * np.sqrt(max(h, 0.0) * unit)
+            Gn += g_null[j] - hist[first + present[j], 0]
+            ratio[j] = g_null[j] / (h + smooth)
+        parent = node_score(Gn, H, reg_lambda, reg_alpha, max_delta_step, min_child_weight)
+        order = np.argsort(ratio[:m])
+        best = 0.0
+        for direction in (0, 1):
+            GL = 0.0
+            HL = 0.0
+            for j in range(limit):
+                q = order[j] if direction == 0 else order[m - 1 - j]
+                GL += g_null[q]
+                HL += hist[first + present[q], 1]
+                gain = _split_gain(GL, HL, Gn - GL, H - HL, parent, reg_lambda, reg_alpha,
+                                   max_delta_step, min_child_weight)
+                best = max(best, gain)
+        total += best
+    return total / _NULL_DRAWS
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+def _candidate_gain(GL, HL, GR, HR, parent, constrained, lower, upper, reg_lambda, reg_alpha,
+                    max_delta_step, min_child_weight):
+    if constrained:
+        return _constrained_gain(GL, HL, GR, HR, parent, 0, lower, upper, reg_lambda,
+                                 reg_alpha, max_delta_step, min_child_weight)
+    return _split_gain(GL, HL, GR, HR, parent, reg_lambda, reg_alpha, max_delta_step,
+                       min_child_weight)
+
+
+@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+def _categorical_split(hist, first, nb, G, H, parent, constrained, lower, upper, reg_lambda,
+                       reg_alpha, max_delta_step, min_child_weight, cat_params, present,
+                       ordered, ratio, g_null, best, cat_out):
+    """The best partition of categorical feature whose histogram starts at ``first`` (see
+    the module notes), if its rounded gain beats ``best``; then its left set is written to
+    ``cat_out``. Returns ``(key, gain, default_left, GL, HL)``, ``key == best`` when no
+    candidate beats it."""
+    g_miss = hist[first + nb, 0]
+    h_miss = hist[first + nb, 1]
+    has_missing = not (h_miss <= 0.0 and g_miss == 0.0)
+    m = 0
+    for b in range(nb):
+        if hist[first + b, 1] > 0.0 or hist[first + b, 0] != 0.0:
+            present[m] = b
+            m += 1
+    best_gain = 0.0
+    best_left = False
+    best_GL = 0.0
+    best_HL = 0.0
+    kind = 0  # 1: one category (code ``chosen``), 2: the first ``chosen``, 3: the last
+    chosen = 0
+    if nb < cat_params[CAT_ONEHOT]:
+        # Every category, those without rows in the node too: with the missing values,
+        # such a category is the split of the missing values from the rest (as XGBoost).
+        for b in range(nb):
+            for with_missing in (False, True):
+                if with_missing and not has_missing:
+                    continue
+                GL = hist[first + b, 0] + (g_miss if with_missing else 0.0)
+                HL = hist[first + b, 1] + (h_miss if with_missing else 0.0)
+                gain = _candidate_gain(GL, HL, G - GL, H - HL, parent, constrained, lower,
+                                       upper, reg_lambda, reg_alpha, max_delta_step,
+                                       min_child_weight)
+                key = _rounded(gain)
+                if key > best:
+                    best = key
+                    best_gain, best_left, best_GL, best_HL = gain, with_missing, GL, HL
+                    kind, chosen = 1, b
+    elif m >= 1:
+        smooth = reg_lambda + cat_params[CAT_SMOOTH]
+        for j in range(m):
+            b = present[j]
+            ratio[j] = hist[first + b, 0] / (hist[first + b, 1] + smooth)
+        order = np.argsort(ratio[:m], kind="mergesort")
+        for j in range(m):
+            ordered[j] = present[order[j]]
+        limit = min(m - 1, np.int64(cat_params[CAT_THRESHOLD]))
+        if has_missing:  # the missing values alone against every category
+            gain = _candidate_gain(g_miss, h_miss, G - g_miss, H - h_miss, parent,
+                                   constrained, lower, upper, reg_lambda, reg_alpha,
+                                   max_delta_step, min_child_weight)
+            key = _rounded(gain)
+            if key > best:
+                best = key
+                best_gain, best_left, best_GL, best_HL = gain, True, g_miss, h_miss
+                kind, chosen = 2, 0
+        # The best prefix first; the selection penalty, the same for every prefix, is
+        # computed only when that prefix could win with it.
+        p_key = 0.0
+        p_gain = 0.0
+        p_left = False
+        p_GL = 0.0
+        p_HL = 0.0
+        p_kind = 0
+        p_chosen = 0
+        for direction in (2, 3):
+            GL = 0.0
+            HL = 0.0
+            for j in range(limit):
+                b = ordered[j] if direction == 2 else ordered[m - 1 - j]
+                GL += hist[first + b, 0]
+                HL += hist[first + b, 1]
+                for with_missing in (False, True):
+                    if with_missing and not has_missing:
+                        continue
+                    gl = GL + (g_miss if with_missing else 0.0)
+                    hl = HL + (h_miss if with_missing else 0.0)
+                    gain = _candidate_gain(gl, hl, G - gl, H - hl, parent, constrained,
+                                           lower, upper, reg_lambda, reg_alpha,
+                                           max_delta_step, min_child_weight)
+                    key = _rounded(gain)
+                    if key > p_key:
+                        p_key = key
+                        p_gain, p_left, p_GL, p_HL = gain, with_missing, gl, hl
+                        p_kind, p_chosen = direction, j + 1
+        if p_kind != 0 and p_key > best:
+            if cat_params[CAT_PENALTY] > 0.0:
+                p_gain -= cat_params[CAT_PENALTY] * _null_gain(
+                    hist, first, present, m, G, H, limit, smooth, cat_params[CAT_UNIT],
+                    reg_lambda, reg_alpha, max_delta_step, min_child_weight, g_null, ratio)
+                p_key = _rounded(p_gain)
+            if p_key > best:
+                best = p_key
+                best_gain, best_left, best_GL, best_HL = p_gain, p_left, p_GL, p_HL
+                kind, chosen = p_kind, p_chosen
+    if kind != 0:
+        for w in range((nb + 31) // 32):
+            cat_out[w] = 0
+        for j in range(chosen if kind != 1 else 1):
+            if kind == 1:
+                b = chosen
+            elif kind == 2:
+                b = ordered[j]
+            else:
+                b = ordered[m - 1 - j]
+            cat_out[b >> 5] |= np.uint32(1) << np.uint32(b & 31)
+    return best, best_gain, best_left, best_GL, best_HL, kind != 0
+
+
 @njit(cache=True, nogil=True)
 def find_best_split(hist, offsets, n_bins, feature_mask, G, H, reg_lambda, reg_alpha,
-                    max_delta_step, min_child_weight, monotone, lower, upper, constrained):
+                    max_delta_step, min_child_weight, monotone, lower, upper, constrained,
+                    is_cat, cat_params, cat_out):
     """Best split of a node over the allowed features.
 
     Parameters
@@ -156,13 +364,22 @@ def find_best_split(hist, offsets, n_bins, feature_mask, G, H, reg_lambda, reg_a
     constrained : bool
         Whether the model has monotone constraints (then every candidate is scored from
         clipped weights, as XGBoost does).
+    is_cat : ndarray of bool, shape (n_features,)
+        Categorical features (their bins are category codes).
+    cat_params : ndarray of float64
+        ``max_cat_to_onehot``, ``max_cat_threshold`` and ``cat_smooth`` (slots
+        :data:`CAT_ONEHOT`, :data:`CAT_THRESHOLD`, :data:`CAT_SMOOTH`).
+    cat_out : ndarray of uint32
+        Receives the left set's bitset when the best split is categorical (at least
+        ``ceil(n_bins[f] / 32)`` words for every categorical ``f``).
 
     Returns
     -------
     gain, feature, bin, default_left, G_left, H_left
         ``feature == -1`` when no candidate with both children valid has a positive gain.
         Rows whose bin is ``<= bin`` go left (none when ``bin`` is -1); missing values go
-        left iff ``default_left``.
+        left iff ``default_left``. A categorical split has ``bin == -1`` and sends left the
+        categories of ``cat_out``.
     """
     if constrained:
         w = clipped_weight(G, H, lower, upper, reg_lambda, reg_alpha, max_delta_step,
@@ -177,11 +394,29 @@ def find_best_split(hist, offsets, n_bins, feature_mask, G, H, reg_lambda, reg_a
     best_left = False
     best_GL = 0.0
     best_HL = 0.0
+    max_cat = 0
+    for f in range(n_bins.shape[0]):
+        if is_cat[f]:
+            max_cat = max(max_cat, n_bins[f])
+    present = np.empty(max_cat, dtype=np.int64)
+    ordered = np.empty(max_cat, dtype=np.int64)
+    ratio = np.empty(max_cat)
+    g_null = np.empty(max_cat)
     for f in range(n_bins.shape[0]):
         if not feature_mask[f]:
             continue
         first = offsets[f]
         nb = n_bins[f]
+        if is_cat[f]:
+            key, gain, dl, GL, HL, found = _categorical_split(
+                hist, first, nb, G, H, parent, constrained, lower, upper, reg_lambda,
+                reg_alpha, max_delta_step, min_child_weight, cat_params, present, ordered,
+                ratio, g_null, best, cat_out)
+            if found:
+                best = key
+                best_gain, best_feature, best_bin, best_left = gain, f, -1, dl
+                best_GL, best_HL = GL, HL
+            continue
         direction = monotone[f]
         g_miss = hist[first + nb, 0]
         h_miss = hist[first + nb, 1]

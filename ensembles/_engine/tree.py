@@ -6,6 +6,14 @@ have ``left == -1`` and carry a value vector of length ``n_values`` (1 for boost
 the number of classes for classification forests). ``split_bin`` repeats the threshold in
 bin space so training rows can be routed on their binned codes.
 
+A split on a categorical feature (whose values are category codes ``0 .. n_cat - 1``, NaN
+for missing or unseen categories) is a *partition*: ``cat_start[k] >= 0`` points into the
+tree's ``cat_bits`` words, a bitset of the categories that go left (code ``c`` is bit
+``c % 32`` of word ``cat_start[k] + c // 32``); its threshold and bin are unused (0 and
+-1). NaN follows ``default_left`` as for any split. Trees without such splits carry
+``cat_start`` all -1 and an empty ``cat_bits``, and predict with the kernels that never
+look at them.
+
 An ensemble is predicted in one kernel call: the trees' arrays are concatenated
 (:func:`pack_trees`) and every tree adds its leaf vector to columns
 ``output[t] : output[t] + n_values`` of the raw prediction.
@@ -20,6 +28,8 @@ TREE_FIELDS = (
     "feature", "threshold", "split_bin", "default_left", "left", "right", "value", "gain",
     "cover",
 )
+# Written (and read) only for trees with categorical splits.
+CAT_FIELDS = ("cat_start", "cat_bits")
 
 _INF_NAMES = {np.inf: "inf", -np.inf: "-inf"}
 _INF_VALUES = {"inf": np.inf, "-inf": -np.inf}
@@ -47,10 +57,13 @@ class Tree:
     value : ndarray of float64, shape (n_nodes, n_values); learning rate already applied
     gain : ndarray of float64 (loss reduction of the split, 0 at leaves)
     cover : ndarray of float64 (hessian sum of the node's training rows)
+    cat_start : ndarray of int32 (-1 except at categorical splits: first word of the
+        node's left-category bitset in ``cat_bits``)
+    cat_bits : ndarray of uint32 (the bitsets of the tree's categorical splits)
     """
 
     def __init__(self, feature, threshold, split_bin, default_left, left, right, value, gain,
-                 cover):
+                 cover, cat_start=None, cat_bits=None):
         self.feature = np.asarray(feature, dtype=np.int32)
         self.threshold = np.asarray(threshold, dtype=np.float64)
         self.split_bin = np.asarray(split_bin, dtype=np.int32)
@@ -60,6 +73,26 @@ class Tree:
         self.value = np.asarray(value, dtype=np.float64).reshape(len(self.left), -1)
         self.gain = np.asarray(gain, dtype=np.float64)
         self.cover = np.asarray(cover, dtype=np.float64)
+        self.cat_start = (np.full(len(self.left), -1, dtype=np.int32) if cat_start is None
+                          else np.asarray(cat_start, dtype=np.int32))
+        self.cat_bits = (np.empty(0, dtype=np.uint32) if cat_bits is None
+                         else np.asarray(cat_bits, dtype=np.uint32))
+
+    @property
+    def has_categorical(self):
+        """Whether the tree has a categorical (partition) split."""
+        cat_start = getattr(self, "cat_start", None)  # subclasses may not set it
+        return cat_start is not None and bool(np.any(cat_start >= 0))
+
+    def left_categories(self, node):
+        """Codes of the categories that go left at categorical split ``node``, given the
+        number of words its bitset spans (all words to the next bitset or the end)."""
+        start = int(self.cat_start[node])
+        later = self.cat_start[self.cat_start > start]
+        stop = int(later.min()) if later.size else len(self.cat_bits)
+        words = self.cat_bits[start:stop].astype(np.uint64)
+        bits = (words[:, None] >> np.arange(32, dtype=np.uint64)) & np.uint64(1)
+        return np.flatnonzero(bits.reshape(-1))
 
     @property
     def n_nodes(self):
@@ -87,12 +120,16 @@ class Tree:
                 out[name] = [int(v) for v in array]
             else:
                 out[name] = array.tolist()
+        if self.has_categorical:
+            out["cat_start"] = self.cat_start.tolist()
+            out["cat_bits"] = self.cat_bits.tolist()
         return out
 
     @classmethod
     def from_dict(cls, data):
         threshold = [_INF_VALUES[t] if isinstance(t, str) else t for t in data["threshold"]]
-        return cls(**{**{k: data[k] for k in TREE_FIELDS}, "threshold": threshold})
+        fields = {k: data[k] for k in TREE_FIELDS + CAT_FIELDS if k in data}
+        return cls(**{**fields, "threshold": threshold})
 
 
 @njit(cache=True, nogil=True)
@@ -238,6 +275,15 @@ def pack_trees(trees, outputs):
                        else np.empty((0, n_values)))
     packed["offsets"] = offsets
     packed["outputs"] = np.asarray(outputs, dtype=np.int64)
+    # Categorical splits: bitset starts made absolute into the concatenated words.
+    packed["categorical"] = any(t.has_categorical for t in trees)
+    if packed["categorical"]:
+        word0 = np.cumsum([0] + [t.cat_bits.size for t in trees])
+        packed["cat_start"] = np.concatenate(
+            [np.where(t.cat_start >= 0, t.cat_start + w, -1)
+             for t, w in zip(trees, word0, strict=False)]
+        ).astype(np.int64)
+        packed["cat_bits"] = np.concatenate([t.cat_bits for t in trees]).astype(np.uint32)
     return packed
 
 
@@ -265,8 +311,78 @@ def _find_leaf(X, i, base, feature, threshold, default_left, left, right):
     return k
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _find_leaf_cat(X, i, base, feature, threshold, default_left, left, right, cat_start,
+                   cat_bits):
+    """:func:`_find_leaf` for trees with categorical splits (see the module notes)."""
+    k = np.uint64(base)
+    while left[k] != -1:
+        x = X[i, np.uint64(feature[k])]
+        c = cat_start[k]
+        if x != x:
+            go_left = default_left[k]
+        elif c >= 0:
+            code = np.uint64(x)
+            go_left = (cat_bits[np.uint64(c) + (code >> np.uint64(5))]
+                       >> np.uint32(code & np.uint64(31))) & np.uint32(1) != 0
+        else:
+            go_left = x <= threshold[k]
+        k = np.uint64(base) + np.uint64(left[k] if go_left else right[k])
+    return k
+
+
 # Fewer rows than this per thread are not worth a thread.
 _MIN_ROWS_PER_THREAD = 2048
+
+
+@njit(cache=True, nogil=True)
+def _predict_rows_cat(r0, r1, X, feature, threshold, default_left, left, right, value,
+                      offsets, outputs, start, stop, cat_start, cat_bits, out):
+    n_values = value.shape[1]
+    for i in range(r0, r1):
+        for t in range(start, stop):
+            leaf = _find_leaf_cat(X, i, offsets[t], feature, threshold, default_left, left,
+                                  right, cat_start, cat_bits)
+            col = outputs[t]
+            for v in range(n_values):
+                out[i, col + v] += value[leaf, v]
+
+
+@njit(cache=True, nogil=True)
+def _apply_rows_cat(r0, r1, X, feature, threshold, default_left, left, right, offsets, start,
+                    stop, cat_start, cat_bits, out):
+    for i in range(r0, r1):
+        for t in range(start, stop):
+            out[i, t - start] = _find_leaf_cat(X, i, offsets[t], feature, threshold,
+                                               default_left, left, right, cat_start,
+                                               cat_bits) - offsets[t]
+
+
+def predict_packed(X, packed, start, stop, out):
+    """Add the leaf values of trees ``start:stop`` of :func:`pack_trees`' arrays to
+    ``out``, through the categorical kernel when the trees have categorical splits."""
+    p = packed
+    if p.get("categorical"):
+        run_parallel(_predict_rows_cat, X.shape[0], X, p["feature"], p["threshold"],
+                     p["default_left"], p["left"], p["right"], p["value"], p["offsets"],
+                     p["outputs"], start, stop, p["cat_start"], p["cat_bits"], out,
+                     min_items=_MIN_ROWS_PER_THREAD)
+    else:
+        predict_raw(X, p["feature"], p["threshold"], p["default_left"], p["left"],
+                    p["right"], p["value"], p["offsets"], p["outputs"], start, stop, out)
+
+
+def apply_packed(X, packed, start, stop):
+    """:func:`apply_trees` on :func:`pack_trees`' arrays, categorical splits included."""
+    p = packed
+    if not p.get("categorical"):
+        return apply_trees(X, p["feature"], p["threshold"], p["default_left"], p["left"],
+                           p["right"], p["offsets"], start, stop)
+    out = np.empty((X.shape[0], stop - start), dtype=np.int32)
+    run_parallel(_apply_rows_cat, X.shape[0], X, p["feature"], p["threshold"],
+                 p["default_left"], p["left"], p["right"], p["offsets"], start, stop,
+                 p["cat_start"], p["cat_bits"], out, min_items=_MIN_ROWS_PER_THREAD)
+    return out
 
 
 @njit(cache=True, nogil=True)
@@ -321,6 +437,38 @@ def _predict_binned_rows(r0, r1, X_binned, n_bins, feature, split_bin, default_l
             node = left[node] if go_left else right[node]
         for v in range(n_values):
             out[i, col + v] += scale * value[node, v]
+
+
+@njit(cache=True, nogil=True)
+def _predict_binned_rows_cat(r0, r1, X_binned, n_bins, feature, split_bin, default_left,
+                             left, right, value, scale, cat_start, cat_bits, out, col):
+    n_values = value.shape[1]
+    for i in range(r0, r1):
+        node = 0
+        while left[node] != -1:
+            f = feature[node]
+            b = X_binned[i, f]
+            if b >= n_bins[f]:
+                go_left = default_left[node]
+            elif cat_start[node] >= 0:
+                go_left = (cat_bits[cat_start[node] + (b >> 5)] >> (b & 31)) & 1 != 0
+            else:
+                go_left = b <= split_bin[node]
+            node = left[node] if go_left else right[node]
+        for v in range(n_values):
+            out[i, col + v] += scale * value[node, v]
+
+
+def predict_binned_tree(X_binned, n_bins, tree, scale, out, col):
+    """Add ``tree``'s leaf values (times ``scale``) to ``out[:, col:]`` routing binned
+    rows, categorical splits included."""
+    if not tree.has_categorical:
+        predict_binned_add(X_binned, n_bins, tree.feature, tree.split_bin, tree.default_left,
+                           tree.left, tree.right, tree.value, scale, out, col)
+        return
+    run_parallel(_predict_binned_rows_cat, X_binned.shape[0], X_binned, n_bins, tree.feature,
+                 tree.split_bin, tree.default_left, tree.left, tree.right, tree.value, scale,
+                 tree.cat_start, tree.cat_bits, out, col, min_items=_MIN_ROWS_PER_THREAD)
 
 
 def predict_binned_add(X_binned, n_bins, feature, split_bin, default_left, left, right, value,

@@ -5,6 +5,10 @@ one difference that the text says: a split sends ``x <= threshold`` to its ``yes
 (XGBoost's ``x < split_condition``), so the dump writes ``[f<=t]`` and the table's
 ``Split`` is that ``t``. A split whose threshold is ``inf`` separates the missing values
 (which follow ``missing``) from all others.
+
+A categorical split lists the categories (their values) that go to ``yes``: ``[f:{a,b}]``
+in the text, ``"split_condition"`` a list in JSON and the ``Category`` column of the table,
+whose ``Split`` is then NaN, as XGBoost's.
 """
 
 import json
@@ -50,7 +54,21 @@ def _missing(tree, node):
     return int(tree.left[node] if tree.default_left[node] else tree.right[node])
 
 
-def dump_text(tree, names, with_stats):
+def _left_values(tree, node, categories):
+    """The category values that go left at categorical split ``node``."""
+    values = categories[tree.feature[node]]
+    return [values[c] for c in tree.left_categories(node) if c < len(values)]
+
+
+def _condition(tree, node, names, categories):
+    name = names[tree.feature[node]]
+    if tree.cat_start[node] >= 0:
+        values = ",".join(str(v) for v in _left_values(tree, node, categories))
+        return f"{name}:{{{values}}}"
+    return f"{name}<={_number(tree.threshold[node])}"
+
+
+def dump_text(tree, names, with_stats, categories=None):
     lines = []
     for node, depth in _preorder(tree):
         indent = "\t" * depth
@@ -59,8 +77,8 @@ def dump_text(tree, names, with_stats):
             if with_stats:
                 line += f",cover={_number(tree.cover[node])}"
         else:
-            line = (f"{indent}{node}:[{names[tree.feature[node]]}<="
-                    f"{_number(tree.threshold[node])}] yes={tree.left[node]},"
+            line = (f"{indent}{node}:[{_condition(tree, node, names, categories)}] "
+                    f"yes={tree.left[node]},"
                     f"no={tree.right[node]},missing={_missing(tree, node)}")
             if with_stats:
                 line += (f",gain={_number(tree.gain[node])},"
@@ -69,30 +87,35 @@ def dump_text(tree, names, with_stats):
     return "\n".join(lines) + "\n"
 
 
-def _json_node(tree, node, depth, names, with_stats):
+def _json_node(tree, node, depth, names, with_stats, categories):
     if tree.left[node] == -1:
         out = {"nodeid": node, "leaf": float(tree.value[node, 0])}
         if with_stats:
             out["cover"] = float(tree.cover[node])
         return out
     threshold = float(tree.threshold[node])
+    if tree.cat_start[node] >= 0:
+        condition = _left_values(tree, node, categories)
+    else:
+        condition = threshold if np.isfinite(threshold) else str(threshold)
     out = {"nodeid": node, "depth": depth, "split": names[tree.feature[node]],
-           "split_condition": threshold if np.isfinite(threshold) else str(threshold),
+           "split_condition": condition,
            "yes": int(tree.left[node]), "no": int(tree.right[node]),
            "missing": _missing(tree, node)}
     if with_stats:
         out["gain"] = float(tree.gain[node])
         out["cover"] = float(tree.cover[node])
-    out["children"] = [_json_node(tree, int(child), depth + 1, names, with_stats)
+    out["children"] = [_json_node(tree, int(child), depth + 1, names, with_stats,
+                                  categories)
                        for child in (tree.left[node], tree.right[node])]
     return out
 
 
-def dump_json(tree, names, with_stats):
-    return json.dumps(_json_node(tree, 0, 0, names, with_stats), indent=2)
+def dump_json(tree, names, with_stats, categories=None):
+    return json.dumps(_json_node(tree, 0, 0, names, with_stats, categories), indent=2)
 
 
-def trees_table(trees, names, first_tree=0):
+def trees_table(trees, names, first_tree=0, categories=None):
     """Columns (a dict of lists) of :data:`DATAFRAME_COLUMNS`, one row per node, trees in
     order and nodes by id."""
     columns = {name: [] for name in DATAFRAME_COLUMNS}
@@ -103,12 +126,15 @@ def trees_table(trees, names, first_tree=0):
             columns["Node"].append(node)
             columns["ID"].append(f"{t}-{node}")
             columns["Feature"].append("Leaf" if leaf else names[tree.feature[node]])
-            columns["Split"].append(np.nan if leaf else float(tree.threshold[node]))
+            categorical = not leaf and tree.cat_start[node] >= 0
+            columns["Split"].append(np.nan if leaf or categorical
+                                    else float(tree.threshold[node]))
             for key, child in (("Yes", tree.left[node]), ("No", tree.right[node])):
                 columns[key].append(None if leaf else f"{t}-{child}")
             columns["Missing"].append(None if leaf else f"{t}-{_missing(tree, node)}")
             # XGBoost's table puts a leaf's value in the Gain column.
             columns["Gain"].append(float(tree.value[node, 0] if leaf else tree.gain[node]))
             columns["Cover"].append(float(tree.cover[node]))
-            columns["Category"].append(np.nan)
+            columns["Category"].append(_left_values(tree, node, categories) if categorical
+                                       else np.nan)
     return columns

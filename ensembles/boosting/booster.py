@@ -18,12 +18,12 @@ from .._engine.grower import (
 from .._engine.tree import (
     MAX_COMPLETE_DEPTH,
     Tree,
-    apply_trees,
+    apply_packed,
     complete_layout,
     pack_trees,
-    predict_binned_add,
+    predict_binned_tree,
     predict_complete,
-    predict_raw,
+    predict_packed,
 )
 from .._threads import current_threads, run_parallel
 from .objectives import CallableObjective, weighted_quantile
@@ -135,7 +135,9 @@ class Booster:
         trees = self.weighted_trees(start, stop)
         packed = pack_trees(trees, [self.output_of(i) for i in range(start, stop)])
         depth = max((tree.depth for tree in trees), default=0)
-        complete = complete_layout(packed, depth) if depth <= MAX_COMPLETE_DEPTH else None
+        # The complete layout holds thresholds only: categorical splits take the walk.
+        complete = (complete_layout(packed, depth)
+                    if depth <= MAX_COMPLETE_DEPTH and not packed["categorical"] else None)
         return packed, complete
 
     def layout(self):
@@ -167,17 +169,13 @@ class Booster:
         if complete is not None:
             predict_complete(X, *complete, packed["outputs"], start, stop, out)
         else:
-            predict_raw(X, packed["feature"], packed["threshold"], packed["default_left"],
-                        packed["left"], packed["right"], packed["value"], packed["offsets"],
-                        packed["outputs"], start, stop, out)
+            predict_packed(X, packed, start, stop, out)
         return out
 
     def apply(self, X, iteration_range=None):
         """Leaf ids, shape (n_samples, n_trees) for the trees of ``iteration_range``."""
         start, stop = self._tree_range(iteration_range)
-        p = self.layout()[0]
-        return apply_trees(X, p["feature"], p["threshold"], p["default_left"], p["left"],
-                           p["right"], p["offsets"], start, stop)
+        return apply_packed(X, self.layout()[0], start, stop)
 
     def add_trees(self, X, indices, scales, out):
         """Add trees ``indices`` (times ``scales``, on top of their weights) to the raw
@@ -187,9 +185,8 @@ class Booster:
         trees = [_scaled(self.trees[i], s * (1.0 if self.tree_weights is None
                                              else self.tree_weights[i]))
                  for i, s in zip(indices, scales, strict=True)]
-        p = pack_trees(trees, [self.output_of(i) for i in indices])
-        predict_raw(X, p["feature"], p["threshold"], p["default_left"], p["left"], p["right"],
-                    p["value"], p["offsets"], p["outputs"], 0, len(trees), out)
+        packed = pack_trees(trees, [self.output_of(i) for i in indices])
+        predict_packed(X, packed, 0, len(trees), out)
 
     def to_dict(self):
         out = {"base_margin": self.base_margin.tolist(),
@@ -388,7 +385,8 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
     # XGBoost grows the parallel trees of a round with learning_rate / num_parallel_tree,
     # so that the round as a whole moves by learning_rate.
     growth = replace(params.growth, learning_rate=params.growth.learning_rate / P)
-    grower = TreeGrower(X_binned, bin_mapper.edges_, bin_mapper.n_bins_, growth)
+    grower = TreeGrower(X_binned, bin_mapper.edges_, bin_mapper.n_bins_, growth,
+                        getattr(bin_mapper, "categorical_", None))
     all_features = np.ones(n_features, dtype=np.bool_)
     evals_log = {ev.name: {m.name: [] for m in metrics} for ev in evals}
     dart = params.dart
@@ -408,10 +406,8 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
             drop = _dart_drop(len(booster.trees), booster.tree_weights, dart, drop_rng)
             dropped = np.zeros_like(raw)
             for i in drop:
-                tree = booster.trees[i]
-                predict_binned_add(X_binned, bin_mapper.n_bins_, tree.feature, tree.split_bin,
-                                   tree.default_left, tree.left, tree.right, tree.value,
-                                   booster.tree_weights[i], dropped, booster.output_of(i))
+                predict_binned_tree(X_binned, bin_mapper.n_bins_, booster.trees[i],
+                                    booster.tree_weights[i], dropped, booster.output_of(i))
             raw_grad = raw - dropped if drop.size else raw
         grad, hess = _gradients(objective, y, raw_grad, sample_weight)
         if refresh is not None:
@@ -441,9 +437,7 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
                     add_leaf_values(target, k, rows, leaves, tree.value)
                 else:
                     # Rows left out of the sample still move with the ensemble.
-                    predict_binned_add(X_binned, bin_mapper.n_bins_, tree.feature,
-                                       tree.split_bin, tree.default_left, tree.left,
-                                       tree.right, tree.value, 1.0, target, k)
+                    predict_binned_tree(X_binned, bin_mapper.n_bins_, tree, 1.0, target, k)
                 grown_by_output[k].append(tree)
         new_trees = [tree for trees in grown_by_output for tree in trees]
         if dart is None:

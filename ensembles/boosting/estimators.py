@@ -19,6 +19,12 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from .._categorical import (
+    categorical_mask,
+    check_columns,
+    encode,
+    fit_categories,
+)
 from .._compat import Interval, StrOptions, _check_sample_weight
 from .._constraints import interaction_groups, monotone_directions
 from .._engine.binning import MAX_VALUE_BINS, BinMapper
@@ -46,7 +52,10 @@ from .objectives import (
 )
 
 MODEL_FORMAT = "ensembles.gradient_boosting"
-MODEL_FORMAT_VERSION = 1
+# Version 2 added categorical features (a "categories" field, bitsets in trees); files of
+# version 1 still load.
+MODEL_FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 IMPORTANCE_TYPES = ("gain", "weight", "cover", "total_gain", "total_cover")
 REGRESSION_OBJECTIVES = (
     "reg:squarederror", "reg:absoluteerror", "reg:pseudohubererror", "reg:quantileerror",
@@ -172,6 +181,13 @@ class _BaseGradientBoosting(BaseEstimator):
         "updater": [StrOptions(set(LINEAR_UPDATERS)), None],
         "feature_selector": [StrOptions(set(FEATURE_SELECTORS))],
         "top_k": [Interval(Integral, 0, None, closed="left")],
+        "categorical_features": [str, list, tuple, np.ndarray, None],
+        "enable_categorical": ["boolean"],
+        "max_cat_to_onehot": [Interval(Integral, 1, None, closed="left")],
+        "max_cat_threshold": [Interval(Integral, 1, None, closed="left")],
+        "cat_smooth": [Interval(Real, 0, None, closed="left")],
+        "min_data_per_category": [Interval(Integral, 1, None, closed="left")],
+        "cat_penalty": [Interval(Real, 0, None, closed="left")],
     }
 
     def __init__(self, *, n_estimators=100, learning_rate=0.3, max_depth=6, max_leaves=0,
@@ -186,7 +202,10 @@ class _BaseGradientBoosting(BaseEstimator):
                  aft_loss_distribution_scale=1.0, monotone_constraints=None,
                  interaction_constraints=None, booster="gbtree", rate_drop=0.0,
                  skip_drop=0.0, one_drop=False, sample_type="uniform", normalize_type="tree",
-                 updater=None, feature_selector="cyclic", top_k=0):
+                 updater=None, feature_selector="cyclic", top_k=0,
+                 categorical_features="from_dtype", enable_categorical=False,
+                 max_cat_to_onehot=4, max_cat_threshold=32, cat_smooth=10.0,
+                 min_data_per_category=10, cat_penalty=1.0):
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.max_depth = max_depth
@@ -232,9 +251,21 @@ class _BaseGradientBoosting(BaseEstimator):
         self.updater = updater
         self.feature_selector = feature_selector
         self.top_k = top_k
+        self.categorical_features = categorical_features
+        self.enable_categorical = enable_categorical
+        self.max_cat_to_onehot = max_cat_to_onehot
+        self.max_cat_threshold = max_cat_threshold
+        self.cat_smooth = cat_smooth
+        self.min_data_per_category = min_data_per_category
+        self.cat_penalty = cat_penalty
 
     # ------------------------------------------------------------------ validation
     def _validate_X(self, X, reset):
+        mask = getattr(self, "is_categorical_", None)
+        if not reset and mask is not None and mask.any():
+            X = self._encode_categories(X)
+        elif not reset:
+            check_columns(X, None)
         if (not reset and type(X) is np.ndarray and X.ndim == 2
                 and X.dtype in (np.float64, np.float32) and X.flags.c_contiguous
                 and 0 < X.shape[0] and X.shape[1] == self.n_features_in_
@@ -307,6 +338,62 @@ class _BaseGradientBoosting(BaseEstimator):
                              f"(one margin per row and output), got shape {margin.shape}.")
         # A copy: predictions are accumulated into it.
         return np.array(margin.reshape(n_rows, n_outputs), dtype=np.float64, order="C")
+
+    def _encode_categories(self, X):
+        """``X`` with the fitted categorical columns as codes (see ``_categorical``)."""
+        if hasattr(X, "toarray"):
+            raise TypeError("Categorical features need dense X (a DataFrame or an array), "
+                            "not a sparse matrix.")
+        if not hasattr(X, "shape"):
+            X = np.asarray(X, dtype=object)
+        if len(X.shape) != 2 or X.shape[1] != len(self.is_categorical_):
+            return X  # validate_data gives the error
+        check_columns(X, self.is_categorical_)
+        categories = {j: c for j, c in enumerate(self.categories_) if c is not None}
+        return encode(X, self.is_categorical_, categories)
+
+    def _fit_categories(self, X, sample_weight, xgb_model):
+        """Find the categorical features and their categories (published on this staging
+        copy, so that eval sets are encoded alike); returns ``X`` encoded."""
+        self.is_categorical_ = None
+        if hasattr(X, "shape"):
+            shape = X.shape
+        elif isinstance(X, list | tuple) and len(X) and isinstance(X[0], list | tuple):
+            shape = (len(X), len(X[0]))
+        else:  # anything else is validated (and explained) by validate_data
+            shape = ()
+        n_features = shape[1] if len(shape) == 2 else 0
+        mask = categorical_mask(X, self.categorical_features, self.enable_categorical,
+                                n_features)
+        if xgb_model is not None:
+            fitted = getattr(xgb_model, "is_categorical_", None)
+            if (mask is None) != (fitted is None or not fitted.any()) or (
+                    mask is not None and not np.array_equal(mask, fitted)):
+                raise ValueError("xgb_model has other categorical features than this fit; "
+                                 "continued training needs the same ones.")
+        if mask is None:
+            check_columns(X, None)
+            self.is_categorical_ = np.zeros(n_features, dtype=np.bool_)
+            self.categories_ = [None] * n_features
+            return X
+        if hasattr(X, "toarray"):
+            raise TypeError("Categorical features need dense X (a DataFrame or an array), "
+                            "not a sparse matrix.")
+        check_columns(X, mask)
+        if not hasattr(X, "shape"):
+            X = np.asarray(X, dtype=object)
+        if xgb_model is not None:
+            categories = {j: c for j, c in enumerate(xgb_model.categories_) if c is not None}
+        else:
+            keep = None
+            if sample_weight is not None:
+                keep = np.asarray(sample_weight, dtype=np.float64).reshape(-1) > 0
+                if keep.shape[0] != X.shape[0]:
+                    keep = None  # _check_sample_weight reports the mismatch
+            categories = fit_categories(X, mask, keep, self.min_data_per_category)
+        self.is_categorical_ = mask
+        self.categories_ = [categories.get(j) for j in range(n_features)]
+        return encode(X, mask, categories)
 
     def _validate_eval_set(self, eval_set, sample_weight_eval_set, base_margin_eval_set=None,
                            n_outputs=1):
@@ -443,6 +530,7 @@ class _BaseGradientBoosting(BaseEstimator):
                              "objective='survival:aft'; other objectives take y.")
         if y is None and y_lower_bound is not None:
             y = y_lower_bound  # the lower bounds stand in for y in the shape checks
+        X = self._fit_categories(X, sample_weight, xgb_model)
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32],
                              accept_sparse=["csr", "csc"],
                              ensure_all_finite=self._finite_rule(),
@@ -494,6 +582,11 @@ class _BaseGradientBoosting(BaseEstimator):
             max_delta_step = 0.7 if objective.name == "count:poisson" else 0.0
         names = getattr(self, "feature_names_in_", None)
         feature_weights = _check_feature_weights(feature_weights, X.shape[1])
+        monotone = monotone_directions(self.monotone_constraints, X.shape[1], names)
+        if any(d != 0 and c for d, c in zip(monotone, self.is_categorical_, strict=False)):
+            raise ValueError("monotone_constraints cannot constrain a categorical feature: "
+                             "its categories have no order.")
+        n_categories = np.array([len(c) if c is not None else 0 for c in self.categories_])
         params = BoostingParams(
             n_estimators=self.n_estimators, subsample=self.subsample,
             colsample_bytree=self.colsample_bytree,
@@ -505,11 +598,13 @@ class _BaseGradientBoosting(BaseEstimator):
                 reg_alpha=self.reg_alpha, gamma=self.gamma, max_delta_step=max_delta_step,
                 colsample_bylevel=self.colsample_bylevel,
                 colsample_bynode=self.colsample_bynode,
-                monotone_constraints=monotone_directions(
-                    self.monotone_constraints, X.shape[1], names),
+                monotone_constraints=monotone,
                 interaction_constraints=interaction_groups(
                     self.interaction_constraints, X.shape[1], names),
                 feature_weights=feature_weights,
+                max_cat_to_onehot=self.max_cat_to_onehot,
+                max_cat_threshold=self.max_cat_threshold, cat_smooth=self.cat_smooth,
+                cat_penalty=self.cat_penalty,
             ),
             dart=(DartParams(self.rate_drop, self.skip_drop, self.one_drop, self.sample_type,
                              self.normalize_type) if self.booster == "dart" else None),
@@ -519,6 +614,10 @@ class _BaseGradientBoosting(BaseEstimator):
                              "positive max_leaves.")
         with threads(self.n_jobs):
             if linear_params is not None:
+                if self.is_categorical_ is not None and self.is_categorical_.any():
+                    raise ValueError("Categorical features split trees; booster='gblinear' "
+                                     "reads numbers. Use a tree booster, or one-hot encode "
+                                     "the categories for the linear booster.")
                 if base_margin is not None or any(ev.base_margin is not None for ev in evals):
                     raise ValueError("base_margin and base_margin_eval_set work with the "
                                      "tree boosters; booster='gblinear' starts every row "
@@ -536,7 +635,8 @@ class _BaseGradientBoosting(BaseEstimator):
             if xgb_model is None:
                 # Rows of zero weight must not shape the bins, so that a zero weight is the
                 # same as leaving the row out.
-                bin_mapper.fit(X if sample_weight is None else X[sample_weight > 0])
+                bin_mapper.fit(X if sample_weight is None else X[sample_weight > 0],
+                               n_categories if n_categories.any() else None)
             X_binned = bin_mapper.transform(X)
             self._objective = objective
             self._bin_mapper = bin_mapper
@@ -680,11 +780,12 @@ class _BaseGradientBoosting(BaseEstimator):
         if booster.kind == "gblinear":
             return self._linear_shap(X, iteration_range, interactions)
         start, stop = booster._tree_range(self._default_iteration_range(iteration_range))
-        trees = [(t.feature, t.threshold, t.default_left, t.left, t.right, t.value, t.cover)
-                 for t in booster.weighted_trees(start, stop)]
+        trees = [(t.feature, t.threshold, t.default_left, t.left, t.right, t.value, t.cover,
+                  t.cat_start, t.cat_bits) for t in booster.weighted_trees(start, stop)]
         K = booster.n_outputs
+        n_categories = [len(c) if c is not None else 0 for c in self._categories()]
         explainer = TreeExplainer(trees, [booster.output_of(start + i)
-                                          for i in range(len(trees))], K)
+                                          for i in range(len(trees))], K, n_categories)
         F = self.n_features_in_
         with threads(self.n_jobs):
             if interactions:
@@ -834,8 +935,9 @@ class _BaseGradientBoosting(BaseEstimator):
         dump_format : {"text", "json"}, default="text"
             XGBoost's layouts. A split reads ``[f<=t] yes=...,no=...,missing=...``: rows
             with ``x <= t`` go to ``yes`` (XGBoost writes ``x < t``), missing values to
-            ``missing``; a threshold of ``inf`` splits off the missing values alone. Leaf
-            values include the learning rate, as in XGBoost.
+            ``missing``; a threshold of ``inf`` splits off the missing values alone. A
+            categorical split reads ``[f:{a,b}]``: rows of the listed categories go to
+            ``yes``. Leaf values include the learning rate, as in XGBoost.
 
         Returns
         -------
@@ -853,7 +955,9 @@ class _BaseGradientBoosting(BaseEstimator):
         if self._booster.kind == "gblinear":
             return [_linear_dump(self._booster.coefficients(), dump_format)]
         dump = dump_text if dump_format == "text" else dump_json
-        return [dump(tree, names, bool(with_stats)) for tree in self._booster.trees]
+        categories = self._categories()
+        return [dump(tree, names, bool(with_stats), categories)
+                for tree in self._booster.trees]
 
     def trees_to_dataframe(self, feature_names=None):
         """The trees as a pandas DataFrame, one row per node (XGBoost's columns).
@@ -861,9 +965,10 @@ class _BaseGradientBoosting(BaseEstimator):
         Columns: ``Tree``, ``Node`` (node id, as :meth:`apply` returns), ``ID``
         (``"tree-node"``), ``Feature`` (the feature name, ``"Leaf"`` at leaves), ``Split``
         (threshold: rows with ``x <= Split`` go to ``Yes``; XGBoost's means ``x <
-        Split``), ``Yes``, ``No``, ``Missing`` (the child IDs), ``Gain`` (the split's loss
-        reduction; the leaf value at leaves), ``Cover`` (hessian sum) and ``Category``
-        (always NaN: no categorical splits).
+        Split``; NaN at categorical splits), ``Yes``, ``No``, ``Missing`` (the child
+        IDs), ``Gain`` (the split's loss reduction; the leaf value at leaves), ``Cover``
+        (hessian sum) and ``Category`` (at a categorical split, the list of category
+        values that go to ``Yes``; NaN elsewhere).
 
         Parameters
         ----------
@@ -886,7 +991,8 @@ class _BaseGradientBoosting(BaseEstimator):
             raise ValueError("trees_to_dataframe needs trees; booster='gblinear' has none "
                              "(its weights are coef_ and intercept_).")
         names = feature_names_of(self, feature_names)
-        return pd.DataFrame(trees_table(self._booster.trees, names),
+        return pd.DataFrame(trees_table(self._booster.trees, names,
+                                        categories=self._categories()),
                             columns=list(DATAFRAME_COLUMNS))
 
     # ------------------------------------------------------------------ persistence
@@ -913,6 +1019,10 @@ class _BaseGradientBoosting(BaseEstimator):
             The document when ``path`` is None.
         """
         check_is_fitted(self)
+        if format == "xgboost" and any(t.has_categorical for t in self._booster.trees):
+            raise ValueError("save_model(format='xgboost') cannot write categorical splits "
+                             "(XGBoost stores categories as codes of its own, not values); "
+                             "save with format='ensembles'.")
         if format == "xgboost":
             from ._xgboost_format import write_xgboost_model
 
@@ -945,7 +1055,10 @@ class _BaseGradientBoosting(BaseEstimator):
             "n_iterations": int(self.n_iterations_),
             "best_iteration": getattr(self, "best_iteration", None),
             "best_score": getattr(self, "best_score", None),
-            "bin_edges": [e.tolist() for e in self._bin_mapper.edges_list()],
+            # A categorical feature's edges follow from its number of categories.
+            "bin_edges": [[] if c is not None else e.tolist() for e, c in
+                          zip(self._bin_mapper.edges_list(), self._categories(), strict=True)],
+            "categories": self._categories(),
             "booster": self._booster.to_dict(),
         }
         doc.update(self._labels_to_dict())
@@ -972,7 +1085,7 @@ class _BaseGradientBoosting(BaseEstimator):
             The whole file is checked before the estimator changes: a rejected file leaves
             it untouched.
         """
-        doc, name = read_boosting_document(path, MODEL_FORMAT, MODEL_FORMAT_VERSION,
+        doc, name = read_boosting_document(path, MODEL_FORMAT, READABLE_VERSIONS,
                                            type(self).__name__, max_edges=MAX_VALUE_BINS - 1)
         if isinstance(self, ClassifierMixin) != ("classes" in doc):
             fail(name, "a classifier's file must list its classes, a regressor's must not")
@@ -1001,7 +1114,12 @@ class _BaseGradientBoosting(BaseEstimator):
                        f"has {doc['booster'].n_outputs}")
         if max(map(len, doc["bin_edges"]), default=0) > self.max_bin - 1:
             fail(name, f"bin_edges has more edges than max_bin={self.max_bin} allows")
-        self._bin_mapper = BinMapper.from_edges(doc["bin_edges"], self.max_bin)
+        categories = doc.get("categories") or [None] * self.n_features_in_
+        n_categories = np.array([len(c) if c is not None else 0 for c in categories])
+        self._bin_mapper = BinMapper.from_edges(
+            doc["bin_edges"], self.max_bin, n_categories if n_categories.any() else None)
+        self.is_categorical_ = np.array([c is not None for c in categories], dtype=np.bool_)
+        self.categories_ = categories
         self._booster = doc["booster"]
         if (self._booster.kind == "gblinear") != (self.booster == "gblinear"):
             fail(name, f"its booster parameter {self.booster!r} does not match the model it "
@@ -1012,6 +1130,10 @@ class _BaseGradientBoosting(BaseEstimator):
                 setattr(self, attr, doc[attr])
         self.evals_result_ = {}
         return self
+
+    def _categories(self):
+        """``categories_``, all None for models fitted before categorical features."""
+        return list(getattr(self, "categories_", None) or [None] * self.n_features_in_)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -1133,6 +1255,36 @@ default="cyclic"
         gblinear: the order of the coordinates; shotgun takes cyclic and shuffle.
     top_k : int, default=0
         gblinear with greedy or thrifty selection: features updated per round (0: all).
+    categorical_features : "from_dtype", array-like of int, str or bool, or None, \
+            default="from_dtype"
+        Features split by sets of categories rather than thresholds (scikit-learn's
+        ``HistGradientBoosting`` meaning): ``"from_dtype"`` takes the pandas ``category``
+        columns; indices, column names or a boolean mask name them (a named column's
+        distinct values are its categories, of any type); None uses none (a ``category``
+        column is then refused). See the user guide's section on categorical features.
+    enable_categorical : bool, default=False
+        XGBoost's switch, for ported code: True also takes the pandas ``category``
+        columns, which ``"from_dtype"`` does anyway.
+    max_cat_to_onehot : int, default=4
+        A feature with fewer categories than this is split one category against the rest
+        (XGBoost's rule); others by the best partition of their categories ordered by
+        gradient ratio.
+    max_cat_threshold : int, default=32
+        Most categories a partition split sends to one side (the side listed), LightGBM's
+        name and default.
+    cat_smooth : float, default=10.0
+        Added to a category's hessian sum (on top of ``reg_lambda``) when categories are
+        ordered by their gradient ratio, so that categories of few rows do not take the
+        ends of the order on noise (LightGBM's name and default).
+    min_data_per_category : int, default=10
+        Categories with fewer training rows (of positive weight) are not kept: at
+        prediction they are missing values, as are categories never seen in training.
+    cat_penalty : float, default=1.0
+        Multiple of the selection penalty subtracted from a partition split's gain: the
+        gain the same search finds when the node's categories are redrawn without signal
+        (their gradient sums around the node's mean, with the tree's gradient variance).
+        It keeps high-cardinality columns of noise from winning splits; 0 scores
+        partitions as XGBoost does.
 
     Attributes
     ----------
@@ -1141,6 +1293,11 @@ default="cyclic"
         Rounds fitted.
     best_iteration, best_score : int, float
         Set by early stopping.
+    is_categorical_ : ndarray of bool, shape (n_features,)
+        The categorical features.
+    categories_ : list
+        Per feature, the list of its category values (in the order of their codes in the
+        trees), or None for a numeric feature.
     evals_result_ : dict
         Metric values per round, also returned by :meth:`evals_result`.
     """
@@ -1318,6 +1475,36 @@ default="cyclic"
         gblinear: the order of the coordinates; shotgun takes cyclic and shuffle.
     top_k : int, default=0
         gblinear with greedy or thrifty selection: features updated per round (0: all).
+    categorical_features : "from_dtype", array-like of int, str or bool, or None, \
+            default="from_dtype"
+        Features split by sets of categories rather than thresholds (scikit-learn's
+        ``HistGradientBoosting`` meaning): ``"from_dtype"`` takes the pandas ``category``
+        columns; indices, column names or a boolean mask name them (a named column's
+        distinct values are its categories, of any type); None uses none (a ``category``
+        column is then refused). See the user guide's section on categorical features.
+    enable_categorical : bool, default=False
+        XGBoost's switch, for ported code: True also takes the pandas ``category``
+        columns, which ``"from_dtype"`` does anyway.
+    max_cat_to_onehot : int, default=4
+        A feature with fewer categories than this is split one category against the rest
+        (XGBoost's rule); others by the best partition of their categories ordered by
+        gradient ratio.
+    max_cat_threshold : int, default=32
+        Most categories a partition split sends to one side (the side listed), LightGBM's
+        name and default.
+    cat_smooth : float, default=10.0
+        Added to a category's hessian sum (on top of ``reg_lambda``) when categories are
+        ordered by their gradient ratio, so that categories of few rows do not take the
+        ends of the order on noise (LightGBM's name and default).
+    min_data_per_category : int, default=10
+        Categories with fewer training rows (of positive weight) are not kept: at
+        prediction they are missing values, as are categories never seen in training.
+    cat_penalty : float, default=1.0
+        Multiple of the selection penalty subtracted from a partition split's gain: the
+        gain the same search finds when the node's categories are redrawn without signal
+        (their gradient sums around the node's mean, with the tree's gradient variance).
+        It keeps high-cardinality columns of noise from winning splits; 0 scores
+        partitions as XGBoost does.
 
     Attributes
     ----------
@@ -1330,6 +1517,11 @@ default="cyclic"
         Rounds fitted.
     best_iteration, best_score : int, float
         Set by early stopping.
+    is_categorical_ : ndarray of bool, shape (n_features,)
+        The categorical features.
+    categories_ : list
+        Per feature, the list of its category values (in the order of their codes in the
+        trees), or None for a numeric feature.
     evals_result_ : dict
         Metric values per round, also returned by :meth:`evals_result`.
     """

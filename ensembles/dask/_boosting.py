@@ -188,6 +188,8 @@ class _DaskBoosting:
             "num_parallel_tree": self.num_parallel_tree not in (None, 1),
             "missing": not (self.missing is None or np.isnan(self.missing)),
             "scale_pos_weight": self.scale_pos_weight not in (None, 1, 1.0),
+            "categorical_features": (self.enable_categorical or self.categorical_features
+                                     not in (None, "from_dtype")),
         }
         names = [name for name, used in unsupported.items() if used]
         if names:

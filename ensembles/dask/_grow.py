@@ -56,8 +56,12 @@ class TreeBuilder:
         self.sampled = growth.colsample_bylevel < 1.0 or growth.colsample_bynode < 1.0
         self.weights = (np.empty(0) if growth.feature_weights is None
                         else np.ascontiguousarray(growth.feature_weights, dtype=np.float64))
-        # No monotone constraints on Dask (the estimator refuses them): free directions.
+        # No monotone constraints or categorical features on Dask (the estimator refuses
+        # them): free directions, numeric features.
         self.monotone = np.zeros(len(n_bins), dtype=np.int8)
+        self.is_cat = np.zeros(len(n_bins), dtype=np.bool_)
+        self.cat_params = growth.cat_arrays()
+        self.cat_out = np.zeros(1, dtype=np.uint32)
         self.depth, self.G, self.H = [], [], []
         self.gain, self.feature, self.bin, self.dleft = [], [], [], []
         self.left, self.right, self.GL, self.HL = [], [], [], []
@@ -93,7 +97,7 @@ class TreeBuilder:
         gain, f, b, dl, GL, HL = find_best_split(
             self.hist[node], self.offsets, self.n_bins, mask, self.G[node], self.H[node],
             p.reg_lambda, p.reg_alpha, p.max_delta_step, p.min_child_weight, self.monotone,
-            -np.inf, np.inf, False)
+            -np.inf, np.inf, False, self.is_cat, self.cat_params, self.cat_out)
         if f >= 0 and gain > MIN_SPLIT_GAIN and gain >= p.gamma:
             self.feature[node] = int(f)
             self.bin[node] = int(b)

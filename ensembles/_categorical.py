@@ -1,0 +1,225 @@
+"""Categorical features at the estimators' edge: which columns, their categories, codes.
+
+A fit learns, per categorical feature, the list of its category *values* (those with at
+least ``min_data_per_category`` training rows of positive weight, in the order of a pandas
+dtype's categories or sorted); the engine sees the position of a row's value in that list
+as a float code, and NaN for a missing value, a category unseen at fit or one too rare to
+keep. Prediction looks values up in the same list, so a DataFrame whose categories come in
+another order, or carry extra levels, gives the same codes. Every other column goes
+through scikit-learn's validation as numbers.
+"""
+
+import math
+from numbers import Integral
+
+import numpy as np
+
+CATEGORICAL_OPTIONS = "'from_dtype', None, or feature indices, names or a boolean mask"
+
+
+def _is_category_dtype(dtype):
+    return getattr(dtype, "name", None) == "category"
+
+
+def _is_dataframe(X):
+    return hasattr(X, "columns") and hasattr(X, "dtypes") and hasattr(X, "iloc")
+
+
+def categorical_mask(X, categorical_features, enable_categorical, n_features):
+    """Boolean mask of the categorical columns of ``X``, or None when there are none.
+
+    ``"from_dtype"`` (or ``enable_categorical=True``) selects the pandas ``category``
+    columns; indices, names (DataFrames) or a boolean mask select columns explicitly.
+    """
+    mask = np.zeros(n_features, dtype=np.bool_)
+    spec = categorical_features
+    if isinstance(spec, str) and spec == "from_dtype" or enable_categorical:
+        if _is_dataframe(X):
+            mask |= np.array([_is_category_dtype(d) for d in X.dtypes], dtype=np.bool_)
+    if spec is None or isinstance(spec, str) and spec == "from_dtype":
+        pass
+    elif isinstance(spec, str):
+        raise ValueError(f"categorical_features must be {CATEGORICAL_OPTIONS}; got {spec!r}.")
+    else:
+        items = np.asarray(spec)
+        if items.ndim != 1:
+            raise ValueError(f"categorical_features must be {CATEGORICAL_OPTIONS}; got an "
+                             f"array of shape {items.shape}.")
+        if items.dtype.kind == "b":
+            if items.size != n_features:
+                raise ValueError(f"categorical_features as a boolean mask must have one "
+                                 f"entry per feature ({n_features}), got {items.size}.")
+            mask |= items
+        elif items.dtype.kind in "iu":
+            if items.size and (items.min() < -n_features or items.max() >= n_features):
+                raise ValueError(f"categorical_features has indices outside "
+                                 f"[0, {n_features}): {items.tolist()}.")
+            mask[items] = True
+        elif items.dtype.kind in "UO" and all(isinstance(v, str) for v in items.tolist()):
+            if not _is_dataframe(X):
+                raise ValueError("categorical_features given as names needs X as a "
+                                 "DataFrame with those column names.")
+            columns = [str(c) for c in X.columns]
+            unknown = [v for v in items.tolist() if v not in columns]
+            if unknown:
+                raise ValueError(f"categorical_features names {unknown} are not columns "
+                                 f"of X.")
+            mask[[columns.index(v) for v in items.tolist()]] = True
+        elif items.size:
+            raise ValueError(f"categorical_features must be {CATEGORICAL_OPTIONS}; got "
+                             f"{spec!r}.")
+    return mask if mask.any() else None
+
+
+def _column(X, j):
+    return X.iloc[:, j] if _is_dataframe(X) else np.asarray(X)[:, j]
+
+
+def _missing(values):
+    """Missing entries of an object array: None and float NaN (pandas' NA too)."""
+    out = np.zeros(len(values), dtype=np.bool_)
+    for i, v in enumerate(values):
+        out[i] = v is None or (isinstance(v, float) and math.isnan(v)) or (
+            type(v).__name__ in ("NAType", "NaTType"))
+    return out
+
+
+def _plain(value, j):
+    """A category as a JSON-able Python value."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool) or isinstance(value, str):
+        return value
+    if isinstance(value, Integral):
+        return int(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"Categorical feature {j} has the non-finite category "
+                             f"{value!r}.")
+        return value
+    raise TypeError(f"Categorical feature {j} has a category of type "
+                    f"{type(value).__name__} ({value!r}); categories must be strings, "
+                    f"integers, floats or booleans.")
+
+
+def fit_categories(X, mask, keep_rows, min_count):
+    """Per categorical column, the list of its category values with at least
+    ``min_count`` rows among ``keep_rows`` (a boolean row mask, or None for all rows)."""
+    categories = {}
+    for j in np.flatnonzero(mask):
+        col = _column(X, j)
+        if _is_category_dtype(getattr(col, "dtype", None)):
+            levels = list(col.cat.categories)
+            codes = np.asarray(col.cat.codes, dtype=np.int64)
+        else:
+            values = np.asarray(col)
+            if values.dtype.kind in "biuf":
+                finite = values.astype(np.float64)
+                if np.isinf(finite).any():
+                    raise ValueError(f"Categorical feature {j} has infinite values.")
+                present = ~np.isnan(finite)
+                levels, inverse = np.unique(finite[present], return_inverse=True)
+                if values.dtype.kind in "biu":
+                    levels = levels.astype(values.dtype)
+                levels = list(levels)
+            else:
+                values = values.astype(object)
+                present = ~_missing(values)
+                try:
+                    levels, inverse = np.unique(values[present], return_inverse=True)
+                except TypeError:
+                    raise TypeError(f"Categorical feature {j} mixes values that cannot be "
+                                    f"ordered (e.g. strings and numbers).") from None
+                levels = list(levels)
+            codes = np.full(len(values), -1, dtype=np.int64)
+            codes[present] = inverse.reshape(-1)
+        counted = codes if keep_rows is None else codes[keep_rows]
+        counts = np.bincount(counted[counted >= 0], minlength=len(levels))
+        kept = [_plain(v, j) for v, c in zip(levels, counts, strict=True)
+                if c >= max(min_count, 1)]
+        if len(set(kept)) != len(kept):
+            raise ValueError(f"Categorical feature {j} has categories that are equal as "
+                             f"values (such as 1 and 1.0 or True).")
+        categories[int(j)] = kept
+    return categories
+
+
+def _lookup(values, categories):
+    """Codes (float, NaN where missing or unknown) of ``values`` among ``categories``."""
+    index = {v: i for i, v in enumerate(categories)}
+    out = np.full(len(values), np.nan)
+    for i, v in enumerate(values):
+        if isinstance(v, np.generic):
+            v = v.item()
+        try:
+            code = index.get(v)
+        except TypeError:  # unhashable
+            code = None
+        if code is not None:
+            out[i] = code
+    return out
+
+
+def encode_column(col, categories):
+    """The float codes of one column (see the module notes)."""
+    if _is_category_dtype(getattr(col, "dtype", None)):
+        levels = _lookup(list(col.cat.categories), categories)
+        codes = np.asarray(col.cat.codes, dtype=np.int64)
+        return np.where(codes >= 0, levels[np.maximum(codes, 0)] if levels.size else np.nan,
+                        np.nan)
+    values = np.asarray(col)
+    numeric = all(isinstance(c, int | float) and not isinstance(c, bool) for c in categories)
+    if values.dtype.kind in "iuf" and numeric and categories:
+        cats = np.asarray(categories, dtype=np.float64)
+        order = np.argsort(cats, kind="stable")
+        sorted_cats = cats[order]
+        x = values.astype(np.float64)
+        pos = np.clip(np.searchsorted(sorted_cats, x), 0, len(cats) - 1)
+        found = sorted_cats[pos] == x
+        return np.where(found, order[pos].astype(np.float64), np.nan)
+    return _lookup(values.astype(object) if values.dtype.kind != "O" else values,
+                   categories)
+
+
+def encode(X, mask, categories):
+    """``X`` with its categorical columns replaced by float codes: a DataFrame stays a
+    DataFrame (same column names), anything else becomes a float64 array."""
+    if _is_dataframe(X):
+        X = X.copy(deep=False)
+        for j in np.flatnonzero(mask):
+            X.isetitem(int(j), encode_column(X.iloc[:, j], categories[int(j)]))
+        return X
+    X = np.asarray(X)
+    if X.ndim != 2:
+        return X
+    out = np.empty(X.shape, dtype=np.float64)
+    for j in range(X.shape[1]):
+        if mask[j]:
+            out[:, j] = encode_column(X[:, j], categories[j])
+        else:
+            try:
+                out[:, j] = X[:, j].astype(np.float64)
+            except (TypeError, ValueError):
+                raise ValueError(f"Feature {j} is not numeric and not categorical; name it "
+                                 f"in categorical_features to use it as categories.") \
+                    from None
+    return out
+
+
+def check_columns(X, mask):
+    """Refuse pandas ``category`` columns and string columns that are not categorical
+    features, naming the parameters that would use them."""
+    if not _is_dataframe(X):
+        return
+    for j, (name, dtype) in enumerate(zip(X.columns, X.dtypes, strict=True)):
+        if mask is not None and mask[j]:
+            continue
+        if _is_category_dtype(dtype):
+            raise ValueError(f"X has the pandas category column {name!r} but "
+                             f"categorical_features does not select it; use "
+                             f"categorical_features='from_dtype' (or enable_categorical=True) "
+                             f"to split on its categories, or convert it to numbers.")
+        if getattr(dtype, "kind", "f") in "OUS" or str(dtype) == "string":
+            raise ValueError(f"X has the non-numeric column {name!r} ({dtype}); convert it "
+                             f"to the pandas category dtype (or name it in "
+                             f"categorical_features) to use it as categories.")
