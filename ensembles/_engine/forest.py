@@ -45,6 +45,7 @@ Gini index and the squared error, ``S = sum_k G_k log2(G_k / W)`` for the entrop
 ``G / W`` (class frequencies or means).
 """
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -282,8 +283,10 @@ def _evaluate_feature(XT, f, rows, wn, cn, yn, classify, start, stop, G, W, crit
     Returns False when the feature is constant in the node (no partition exists).
     """
     K = G.shape[0]
-    lo = 255
-    hi = -1
+    # Typed int64 from the start: literal initial values make numba compile the callees
+    # twice (once for the literal, once for the merged type).
+    lo = np.int64(255)
+    hi = np.int64(-1)
     for i in range(np.uint64(start), np.uint64(stop)):  # unsigned: no wraparound code
         b = np.int64(XT[f, rows[i]])
         _add_row(hist, b, i, wn, cn, yn, classify)
@@ -411,7 +414,7 @@ def _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop, G, 
     return True
 
 
-@_per_node(forceinline=True)
+@_per_node(inline="always")
 def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
                        criterion, min_samples_leaf, min_weight_leaf, max_features, scratch,
                        state, bin_value, order, best):
@@ -445,8 +448,8 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
         order[j] = order[i]
         order[i] = f
         visited += 1
-        lo = 255
-        hi = -1
+        lo = np.int64(255)
+        hi = np.int64(-1)
         n_missing = 0
         for r in range(first, end):
             b = np.int64(XT[f, rows[r]])
@@ -676,7 +679,7 @@ def _scan_bins(hist, lo, hi, has_missing, G, W, n_node, criterion, min_samples_l
     return found
 
 
-@_per_node(forceinline=True)
+@_per_node(inline="always")
 def _find_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W, criterion,
                 random_split, min_samples_leaf, min_weight_leaf, max_features, hist, state,
                 bin_value, order, best, out, GL, GR, sort_codes, sort_pos):
@@ -725,7 +728,7 @@ def _find_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
                 best[k + 1] = out[k]
 
 
-@_per_node(forceinline=True)
+@_per_node(inline="always")
 def _partition(XT, f, split_bin, default_left, start, stop, rows, wn, cn, yn, classify,
                add_sums, unit_weights, rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq):
     """Reorder the node's rows (and their weights and targets) so that the left child's
@@ -809,52 +812,184 @@ def _partition(XT, f, split_bin, default_left, start, stop, rows, wn, cn, yn, cl
     return mid - start
 
 
-@_per_node(forceinline=True)
-def _open_node(node, start, stop, depth, slot, G, W, sum_sq, XT, rows, wn, cn, yn, classify,
-               unit_weights, value, cover, open_int, open_float, criterion, n_outputs,
-               random_split, max_depth, min_samples_split, min_samples_leaf, min_weight_leaf,
-               max_features, min_decrease, hist, state, bin_value, order, best, out, GL, GR,
-               sort_codes, sort_pos):
-    """Set a new node's value and cover from its sums; if it may split and a split
-    qualifies, write its open-node record at ``slot`` and return True.
+_NODE_LOOPS = {}
+_NODE_LOOPS_LOCK = threading.Lock()
 
-    A record is (node, start, stop, depth) in ``open_int`` and, in ``open_float``, the
-    candidate split (gain, feature, bin, default_left, then the left child's K target
-    sums, weight and count) followed by the node's own sums (K targets, weight, count).
+
+def _node_loop(classify, random_split):
+    """:func:`_make_node_loop`'s function of this kind, made once (a forest's threads
+    ask for it at the same time, and two made would be compiled twice)."""
+    key = (bool(classify), bool(random_split))
+    with _NODE_LOOPS_LOCK:
+        if key not in _NODE_LOOPS:
+            _NODE_LOOPS[key] = _make_node_loop(*key)
+        return _NODE_LOOPS[key]
+
+
+def _make_node_loop(classify, random_split):
+    """The compiled node loop of one kind of tree: classification or regression, best or
+    random splits.
+
+    Each kind is its own function, in which ``classify`` and ``random_split`` are
+    constants: numba prunes the branches of the other kinds before typing them, so a fit
+    compiles only the search it runs (the other kinds' code made the first fit's compile
+    several times longer).
     """
-    K = G.shape[0]
-    for k in range(K):
-        value[node, k] = G[k] / W if W > 0.0 else 0.0
-    cover[node] = W
-    n_node = stop - start
-    if ((max_depth > 0 and depth >= max_depth) or n_node < min_samples_split
-            or n_node < 2 * min_samples_leaf or W < 2.0 * min_weight_leaf
-            or _impurity(G, W, sum_sq, criterion, n_outputs) <= _EPSILON):
-        return False
-    _find_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W, criterion,
-                random_split, min_samples_leaf, min_weight_leaf, max_features, hist, state,
-                bin_value, order, best, out, GL, GR, sort_codes, sort_pos)
-    if best[1] < 0:
-        return False
-    if n_outputs > 1:
-        best[0] /= n_outputs  # scikit-learn averages the impurities over outputs
-    if best[0] + _EPSILON < min_decrease:
-        return False
-    open_int[slot, 0] = node
-    open_int[slot, 1] = start
-    open_int[slot, 2] = stop
-    open_int[slot, 3] = depth
-    for k in range(best.shape[0]):
-        open_float[slot, k] = best[k]
-    own = best.shape[0]
-    for k in range(K):
-        open_float[slot, own + k] = G[k]
-    open_float[slot, own + K] = W
-    open_float[slot, own + K + 1] = n_node
-    return True
+
+    @_per_node()
+    def split_open_nodes(XT, rows, wn, cn, yn, unit_weights, sums_by_difference,
+                          criterion, n_outputs, max_depth, min_samples_split,
+                          min_samples_leaf, min_weight_leaf, max_features, max_leaf_nodes,
+                          min_decrease, feature, split_bin, default_left, left, right, value,
+                          gain, cover, open_int, open_float, rows_buf, wn_buf, cn_buf, yn_buf,
+                          sums, sum_sq, G_node, sq_node, hist, state, bin_value, order, best, out,
+                          GL, GR, sort_codes, sort_pos, n_nodes, n_open, n_leaves):
+        """Split open nodes (the last one pushed, or with ``max_leaf_nodes`` the best) until
+        none is left, the leaf limit is reached, or the node or open-record arrays are full
+        (the caller then enlarges them and calls again). Returns the new ``(n_nodes, n_open,
+        n_leaves)``. With ``n_nodes == 0``, first opens the root from its sums in ``sums[0]``
+        and ``sum_sq[0]``.
+        """
+        K = value.shape[1]
+        own = best.shape[0]  # where a record's own sums start in open_float
+        # Nodes waiting to be opened: on the first call the root (its sums are in sums[0]),
+        # then the two children of each split, at ids base and base + 1.
+        n_pending = 0
+        base = start = mid = stop = depth = 0
+        if n_nodes == 0:
+            n_pending = 1
+            mid = rows.shape[0]
+            depth = -1
+        while True:
+            # Right child first, so that a depth-first stack grows the left subtree first.
+            # One place in the code: the split search is inlined here, and a second copy
+            # would double the compile time.
+            for side in (1, 0):
+                if side >= n_pending:
+                    continue
+                for k in range(K):
+                    G_node[k] = sums[side, k]
+                    sq_node[k] = sum_sq[side, k]
+                child_start = start if side == 0 else mid
+                child_stop = mid if side == 0 else stop
+                # Open the node: set its value and cover from its sums; if it may split and
+                # a split qualifies, push its record (node, start, stop, depth in open_int;
+                # in open_float the candidate split: gain, feature, bin, default_left, the
+                # left child's K target sums, weight and count; then the node's own sums).
+                # Written out here, at the one place nodes are opened: numba cannot inline a
+                # call of this many arguments, and a compiled function of its own would be
+                # compiled again inside this one.
+                node = base + side
+                W = sums[side, K]
+                for k in range(K):
+                    value[node, k] = G_node[k] / W if W > 0.0 else 0.0
+                cover[node] = W
+                n_node = child_stop - child_start
+                if ((max_depth > 0 and depth + 1 >= max_depth) or n_node < min_samples_split
+                        or n_node < 2 * min_samples_leaf or W < 2.0 * min_weight_leaf
+                        or _impurity(G_node, W, sq_node, criterion, n_outputs) <= _EPSILON):
+                    continue
+                _find_split(XT, rows, wn, cn, yn, classify, unit_weights, child_start, child_stop,
+                            G_node, W, criterion, random_split, min_samples_leaf, min_weight_leaf,
+                            max_features, hist, state, bin_value, order, best, out, GL, GR,
+                            sort_codes, sort_pos)
+                if best[1] < 0:
+                    continue
+                if n_outputs > 1:
+                    best[0] /= n_outputs  # scikit-learn averages the impurities over outputs
+                if best[0] + _EPSILON < min_decrease:
+                    continue
+                open_int[n_open, 0] = node
+                open_int[n_open, 1] = child_start
+                open_int[n_open, 2] = child_stop
+                open_int[n_open, 3] = depth + 1
+                for k in range(own):
+                    open_float[n_open, k] = best[k]
+                for k in range(K):
+                    open_float[n_open, own + k] = G_node[k]
+                open_float[n_open, own + K] = W
+                open_float[n_open, own + K + 1] = n_node
+                n_open += 1
+            n_nodes += n_pending
+            if n_open == 0 or (max_leaf_nodes > 0 and n_leaves >= max_leaf_nodes):
+                break
+            if n_nodes + 2 > feature.shape[0] or n_open + 1 > open_int.shape[0]:
+                break
+            pick = n_open - 1
+            if max_leaf_nodes > 0:
+                pick = 0
+                for i in range(1, n_open):
+                    if open_float[i, 0] > open_float[pick, 0]:
+                        pick = i
+            split_node = open_int[pick, 0]
+            start = open_int[pick, 1]
+            stop = open_int[pick, 2]
+            depth = open_int[pick, 3]
+            f = np.int64(open_float[pick, 1])
+            b = np.int64(open_float[pick, 2])
+            dl = open_float[pick, 3] > 0.5
+            gain[split_node] = open_float[pick, 0]
+            if sums_by_difference:
+                # The split search summed the left child; the right child is the rest.
+                for k in range(K + 1):
+                    sums[0, k] = open_float[pick, 4 + k]
+                    sums[1, k] = open_float[pick, own + k] - sums[0, k]
+            n_open -= 1
+            if pick != n_open:  # best-first: the last record fills the hole
+                for k in range(open_int.shape[1]):
+                    open_int[pick, k] = open_int[n_open, k]
+                for k in range(open_float.shape[1]):
+                    open_float[pick, k] = open_float[n_open, k]
+            mid = start + _partition(XT, f, b, dl, start, stop, rows, wn, cn, yn, classify,
+                                     not sums_by_difference, unit_weights, rows_buf, wn_buf,
+                                     cn_buf, yn_buf, sums, sum_sq)
+            sums[0, K + 1] = mid - start
+            sums[1, K + 1] = stop - mid
+            base = n_nodes
+            n_pending = 2
+            feature[split_node] = f
+            split_bin[split_node] = b
+            default_left[split_node] = dl
+            left[split_node] = base
+            right[split_node] = base + 1
+            for child in (base, base + 1):
+                feature[child] = -1
+                left[child] = right[child] = -1
+                split_bin[child] = 0
+                default_left[child] = False
+                gain[child] = 0.0
+            n_leaves += 1
+        return n_nodes, n_open, n_leaves
+
+    return split_open_nodes
 
 
 @njit(cache=True, nogil=True)
+def _root_sums(wn, cn, yn, classify, sums, sum_sq):
+    """The root's sums (``sums[0]``: K target sums, weight, count; ``sum_sq[0]``) from
+    the rows' weights and targets in node order. Returns whether every weight is 1 (then
+    sums are counts) and whether every weight is an integer (bootstrap counts: sums are
+    exact whatever their order)."""
+    K = sums.shape[1] - 2
+    unit_weights = True
+    integral_weights = True
+    total = 0.0
+    for i in range(wn.shape[0]):
+        w = wn[i]
+        unit_weights &= w == 1.0
+        integral_weights &= np.floor(w) == w
+        total += w
+        if classify:
+            sums[0, cn[i]] += w
+        else:
+            for k in range(K):
+                sums[0, k] += w * yn[i, k]
+                sum_sq[0, k] += w * yn[i, k] * yn[i, k]
+    sums[0, K] = total
+    sums[0, K + 1] = wn.shape[0]
+    return unit_weights, integral_weights and total < 2.0 ** 53
+
+
 def _enlarge(a, size):
     """``a`` copied into a longer array (along the first axis)."""
     out = np.empty((size,) + a.shape[1:], dtype=a.dtype)
@@ -862,105 +997,14 @@ def _enlarge(a, size):
     return out
 
 
-@_per_node()
-def _split_open_nodes(XT, rows, wn, cn, yn, classify, unit_weights, sums_by_difference,
-                      criterion, n_outputs, random_split, max_depth, min_samples_split,
-                      min_samples_leaf, min_weight_leaf, max_features, max_leaf_nodes,
-                      min_decrease, feature, split_bin, default_left, left, right, value,
-                      gain, cover, open_int, open_float, rows_buf, wn_buf, cn_buf, yn_buf,
-                      sums, sum_sq, G_node, sq_node, hist, state, bin_value, order, best, out,
-                      GL, GR, sort_codes, sort_pos, n_nodes, n_open, n_leaves):
-    """Split open nodes (the last one pushed, or with ``max_leaf_nodes`` the best) until
-    none is left, the leaf limit is reached, or the node or open-record arrays are full
-    (the caller then enlarges them and calls again). Returns the new ``(n_nodes, n_open,
-    n_leaves)``. With ``n_nodes == 0``, first opens the root from its sums in ``sums[0]``
-    and ``sum_sq[0]``.
-    """
-    K = value.shape[1]
-    own = best.shape[0]  # where a record's own sums start in open_float
-    # Nodes waiting to be opened: on the first call the root (its sums are in sums[0]),
-    # then the two children of each split, at ids base and base + 1.
-    n_pending = 0
-    base = start = mid = stop = depth = 0
-    if n_nodes == 0:
-        n_pending = 1
-        mid = rows.shape[0]
-        depth = -1
-    while True:
-        # Right child first, so that a depth-first stack grows the left subtree first.
-        # One call site: _open_node is inlined, and a second copy would double the
-        # compile time.
-        for side in (1, 0):
-            if side >= n_pending:
-                continue
-            for k in range(K):
-                G_node[k] = sums[side, k]
-                sq_node[k] = sum_sq[side, k]
-            child_start = start if side == 0 else mid
-            child_stop = mid if side == 0 else stop
-            if _open_node(base + side, child_start, child_stop, depth + 1, n_open, G_node,
-                          sums[side, K], sq_node, XT, rows, wn, cn, yn, classify,
-                          unit_weights, value, cover, open_int, open_float, criterion,
-                          n_outputs, random_split, max_depth, min_samples_split, min_samples_leaf,
-                          min_weight_leaf, max_features, min_decrease, hist, state, bin_value,
-                          order, best, out, GL, GR, sort_codes, sort_pos):
-                n_open += 1
-        n_nodes += n_pending
-        if n_open == 0 or (max_leaf_nodes > 0 and n_leaves >= max_leaf_nodes):
-            break
-        if n_nodes + 2 > feature.shape[0] or n_open + 1 > open_int.shape[0]:
-            break
-        pick = n_open - 1
-        if max_leaf_nodes > 0:
-            pick = 0
-            for i in range(1, n_open):
-                if open_float[i, 0] > open_float[pick, 0]:
-                    pick = i
-        split_node = open_int[pick, 0]
-        start = open_int[pick, 1]
-        stop = open_int[pick, 2]
-        depth = open_int[pick, 3]
-        f = np.int64(open_float[pick, 1])
-        b = np.int64(open_float[pick, 2])
-        dl = open_float[pick, 3] > 0.5
-        gain[split_node] = open_float[pick, 0]
-        if sums_by_difference:
-            # The split search summed the left child; the right child is the rest.
-            for k in range(K + 1):
-                sums[0, k] = open_float[pick, 4 + k]
-                sums[1, k] = open_float[pick, own + k] - sums[0, k]
-        n_open -= 1
-        if pick != n_open:  # best-first: the last record fills the hole
-            for k in range(open_int.shape[1]):
-                open_int[pick, k] = open_int[n_open, k]
-            for k in range(open_float.shape[1]):
-                open_float[pick, k] = open_float[n_open, k]
-        mid = start + _partition(XT, f, b, dl, start, stop, rows, wn, cn, yn, classify,
-                                 not sums_by_difference, unit_weights, rows_buf, wn_buf,
-                                 cn_buf, yn_buf, sums, sum_sq)
-        sums[0, K + 1] = mid - start
-        sums[1, K + 1] = stop - mid
-        base = n_nodes
-        n_pending = 2
-        feature[split_node] = f
-        split_bin[split_node] = b
-        default_left[split_node] = dl
-        left[split_node] = base
-        right[split_node] = base + 1
-        for child in (base, base + 1):
-            feature[child] = -1
-            left[child] = right[child] = -1
-            split_bin[child] = 0
-            default_left[child] = False
-            gain[child] = 0.0
-        n_leaves += 1
-    return n_nodes, n_open, n_leaves
-
-
-@njit(cache=True, nogil=True)
 def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_split,
           max_depth, min_samples_split, min_samples_leaf, min_weight_leaf, max_features,
           max_leaf_nodes, min_impurity_decrease, seed, bin_value):
+    """Grow one tree: the node loop is compiled (:func:`_node_loop`); this sets up
+    its arrays and enlarges them when they are full. The loop is not called from another
+    compiled function on purpose: numba links a callee's code into its caller and
+    optimizes and compiles it again there, which made the first fit's compile minutes
+    long."""
     K = Y.shape[1]
     n_rows = rows.shape[0]
     max_nodes = max(2 * n_rows - 1, 1)
@@ -970,7 +1014,7 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
         max_nodes = min(max_nodes, 2 ** (max_depth + 1) - 1)
     # Node arrays start small and double: a deep tree rarely has anywhere near
     # ``max_nodes`` nodes, and allocating that many would dominate the fit's memory.
-    cap = min(max_nodes, 1023)
+    cap = min(max_nodes, max(1023, n_rows // 4))
     feature = np.full(cap, -1, dtype=np.int32)
     split_bin = np.zeros(cap, dtype=np.uint8)
     default_left = np.zeros(cap, dtype=np.bool_)
@@ -980,7 +1024,7 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     gain = np.zeros(cap)
     cover = np.zeros(cap)
     # Open nodes (a stack for depth-first growth, the frontier for best-first growth), one
-    # record each (see _open_node); a stack holds about one node per level.
+    # record each (see _node_loop); a stack holds about one node per level.
     open_cap = 64
     open_int = np.empty((open_cap, 4), dtype=np.int64)
     best = np.empty(6 + K)
@@ -990,14 +1034,6 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     # The rows' weights and targets travel with them, in node order, so that every pass
     # over a node reads them sequentially; only the feature codes are gathered.
     wn = weight[rows]
-    unit_weights = True  # no weights (extra trees' default): sums are counts
-    integral_weights = True  # bootstrap counts: sums are exact whatever their order
-    total = 0.0
-    for i in range(n_rows):
-        unit_weights &= wn[i] == 1.0
-        integral_weights &= np.floor(wn[i]) == wn[i]
-        total += wn[i]
-    integral_weights &= total < 2.0 ** 53
     if classify:
         cn = labels[rows]
         yn = np.empty((0, K))
@@ -1008,45 +1044,36 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     wn_buf = np.empty_like(wn)
     cn_buf = np.empty_like(cn)
     yn_buf = np.empty_like(yn)
-
+    sums = np.zeros((2, K + 2))  # left and right child: K target sums, weight, count
+    sum_sq = np.zeros((2, K))
+    unit_weights, integral_weights = _root_sums(wn, cn, yn, classify, sums, sum_sq)
     # Classification with integer weights (bootstrap counts) sums class weights exactly,
     # so a child's sums are its parent's minus its sibling's, and the partition need not
     # add them up (a pure child must come out exactly pure, or it would be split again).
-    sums_by_difference = classify and integral_weights
-    state = np.array([np.uint64(seed)], dtype=np.uint64)
+    sums_by_difference = bool(classify and integral_weights)
+    state = np.array([seed], dtype=np.uint64)
     hist = np.zeros((256, K + 2))
     order = np.arange(XT.shape[0])
-    sums = np.zeros((2, K + 2))  # left and right child: K target sums, weight, count
-    sum_sq = np.zeros((2, K))
     GL = np.empty(K)
     GR = np.empty(K)
     sort_codes = np.empty(_SORT_MAX_ROWS, dtype=np.int64)
     sort_pos = np.empty(_SORT_MAX_ROWS, dtype=np.int64)
-
-    # The root's sums; its weight and count are known already.
-    sums[0, K] = total
-    sums[0, K + 1] = n_rows
-    for i in range(n_rows):
-        if classify:
-            sums[0, cn[i]] += wn[i]
-        else:
-            for k in range(K):
-                sums[0, k] += wn[i] * yn[i, k]
-                sum_sq[0, k] += wn[i] * yn[i, k] * yn[i, k]
     min_decrease = min_impurity_decrease * sums[0, K]
     G_node = np.empty(K)  # the sums of the node being opened
     sq_node = np.empty(K)
     n_open = 0
     n_nodes = 0  # the first call opens the root
     n_leaves = 1
+    split_open_nodes = _node_loop(bool(classify), bool(random_split))
     while True:
-        n_nodes, n_open, n_leaves = _split_open_nodes(
-            XT, rows, wn, cn, yn, classify, unit_weights, sums_by_difference, criterion,
-            n_outputs, random_split, max_depth, min_samples_split, min_samples_leaf,
-            min_weight_leaf, max_features, max_leaf_nodes, min_decrease, feature, split_bin,
-            default_left, left, right, value, gain, cover, open_int, open_float, rows_buf,
-            wn_buf, cn_buf, yn_buf, sums, sum_sq, G_node, sq_node, hist, state, bin_value,
-            order, best, out, GL, GR, sort_codes, sort_pos, n_nodes, n_open, n_leaves)
+        n_nodes, n_open, n_leaves = split_open_nodes(
+            XT, rows, wn, cn, yn, bool(unit_weights), sums_by_difference,
+            criterion, n_outputs, max_depth, min_samples_split,
+            min_samples_leaf, min_weight_leaf, max_features, max_leaf_nodes, min_decrease,
+            feature, split_bin, default_left, left, right, value, gain, cover, open_int,
+            open_float, rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq, G_node, sq_node, hist,
+            state, bin_value, order, best, out, GL, GR, sort_codes, sort_pos, n_nodes, n_open,
+            n_leaves)
         if n_open == 0 or (max_leaf_nodes > 0 and n_leaves >= max_leaf_nodes):
             break
         # Out of room: double what is full and go on.
