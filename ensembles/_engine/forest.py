@@ -57,7 +57,7 @@ from .tree import Tree, bin_thresholds
 # "friedman_mse" is the squared error: scikit-learn 1.9 maps it so (their splits always
 # coincided). "poisson" scores a node as sum_k G_k ln(G_k / W), the entropy's form.
 CRITERIA = {"gini": 0, "entropy": 1, "log_loss": 1, "squared_error": 2, "friedman_mse": 2,
-            "poisson": 3}
+            "poisson": 3, "absolute_error": 4}
 SPLITTERS = {"best": 0, "random": 1}
 # scikit-learn treats impurities below this as pure nodes.
 _EPSILON = np.finfo(np.float64).eps
@@ -679,6 +679,387 @@ def _scan_bins(hist, lo, hi, has_missing, G, W, n_node, criterion, min_samples_l
     return found
 
 
+# --------------------------------------------------------------------- absolute error
+# criterion="absolute_error": node values are weighted medians and a split is scored by
+# the absolute deviations of its two sides from their own medians. Medians are no sums,
+# so no histogram serves. When a node opens, its targets are ranked (a heap sort per
+# output); for each examined feature its rows are bucketed by bin and added, bin by bin,
+# to a Fenwick tree over the target ranks that holds prefix sums of the weights and
+# weighted targets: the weighted median of the rows added so far and their absolute
+# deviation come from one descent of the tree (scikit-learn's method). A feature costs
+# O(n log n) in a node of n rows (two passes, four with missing values), where the other
+# criteria cost O(n).
+#
+# Scratch (see _grow): ``mae_rank[i, k]`` the rank of node position i's target k;
+# ``mae_sorted[start + r, k]`` the node's target k of rank r; ``mae_key``/``mae_idx``
+# sort keys and positions; ``mae_pos`` node positions bucketed by bin; ``fen`` the Fenwick
+# tree (weights, weighted targets; 1-based); ``mae_bins[b]`` per bin: row count, weight,
+# then the deviations of four nested sets (see _mae_best_feature); ``mae_off`` the buckets'
+# offsets.
+
+
+@_per_node()
+def _sift_down(key, idx, first, root, n):
+    while True:
+        child = 2 * root + 1
+        if child >= n:
+            return
+        if child + 1 < n and key[first + child + 1] > key[first + child]:
+            child += 1
+        if not key[first + child] > key[first + root]:
+            return
+        k = key[first + root]
+        key[first + root] = key[first + child]
+        key[first + child] = k
+        j = idx[first + root]
+        idx[first + root] = idx[first + child]
+        idx[first + child] = j
+        root = child
+
+
+@_per_node()
+def _heap_sort(key, idx, first, n):
+    """Sort ``key[first:first + n]`` ascending, moving ``idx`` along (in place)."""
+    for root in range(n // 2 - 1, -1, -1):
+        _sift_down(key, idx, first, root, n)
+    for end in range(n - 1, 0, -1):
+        k = key[first]
+        key[first] = key[first + end]
+        key[first + end] = k
+        j = idx[first]
+        idx[first] = idx[first + end]
+        idx[first + end] = j
+        _sift_down(key, idx, first, 0, end)
+
+
+@_per_node()
+def _mae_open(yn, wn, start, stop, value, node, mae_rank, mae_sorted, mae_key, mae_idx):
+    """Rank the node's targets, set ``value[node]`` to their weighted medians and return
+    the weighted absolute deviation from them, summed over the outputs.
+
+    The median is scikit-learn's: the smallest target whose cumulative weight (in target
+    order) exceeds half the node's weight, or its midpoint with the previous target when
+    the weight before it is exactly half.
+    """
+    K = yn.shape[1]
+    n = stop - start
+    total = 0.0
+    for k in range(K):
+        for j in range(n):
+            mae_key[start + j] = yn[start + j, k]
+            mae_idx[start + j] = j
+        _heap_sort(mae_key, mae_idx, start, n)
+        W = 0.0
+        for j in range(n):
+            mae_rank[start + mae_idx[start + j], k] = j
+            mae_sorted[start + j, k] = mae_key[start + j]
+            W += wn[start + mae_idx[start + j]]
+        half = 0.5 * W
+        cum = 0.0
+        median = mae_key[start + n - 1]
+        for j in range(n):
+            before = cum
+            cum += wn[start + mae_idx[start + j]]
+            if cum > half:
+                median = mae_key[start + j]
+                if before == half and j > 0:
+                    median = 0.5 * (mae_key[start + j - 1] + median)
+                break
+        value[node, k] = median
+        for j in range(n):
+            total += wn[start + mae_idx[start + j]] * abs(mae_key[start + j] - median)
+    return total
+
+
+@_per_node()
+def _fenwick_reset(fen, n):
+    for i in range(n + 1):
+        fen[i, 0] = 0.0
+        fen[i, 1] = 0.0
+
+
+@_per_node()
+def _fenwick_add(fen, n, rank, y, w):
+    i = rank + 1
+    while i <= n:
+        fen[i, 0] += w
+        fen[i, 1] += w * y
+        i += i & -i
+
+
+@_per_node()
+def _fenwick_deviation(fen, n, sorted_y, k, start, total_w, total_wy):
+    """Weighted absolute deviation from their weighted median of the targets in the
+    Fenwick tree (of ``n`` ranks; total weight ``total_w`` and weighted sum ``total_wy``):
+    ``sum w (y - m)`` above the median plus ``sum w (m - y)`` below, from the prefix sums
+    below the median's rank."""
+    half = 0.5 * total_w
+    top = 1
+    while top * 2 <= n:
+        top *= 2
+    # The longest prefix of weight at most half: the median's rank follows it.
+    pos = 0
+    w_left = 0.0
+    wy_left = 0.0
+    step = top
+    while step > 0:
+        if pos + step <= n and w_left + fen[pos + step, 0] <= half:
+            pos += step
+            w_left += fen[pos, 0]
+            wy_left += fen[pos, 1]
+        step >>= 1
+    median = sorted_y[start + pos, k]
+    if w_left == half:
+        # Exactly half below: the median is the midpoint with the largest rank below
+        # (the end of the longest prefix of weight under half).
+        prev = 0
+        w = 0.0
+        step = top
+        while step > 0:
+            if prev + step <= n and w + fen[prev + step, 0] < half:
+                prev += step
+                w += fen[prev, 0]
+            step >>= 1
+        median = 0.5 * (sorted_y[start + prev, k] + median)
+    return (total_wy - wy_left - median * (total_w - w_left)) + (median * w_left - wy_left)
+
+
+@_per_node()
+def _mae_add_bin(b, mae_pos, mae_off, mae_rank, yn, wn, k, fen, n, sums):
+    """Add the rows of bin ``b`` (output ``k``) to the Fenwick tree and to ``sums``
+    (weight, weighted target)."""
+    for q in range(mae_off[b], mae_off[b + 1]):
+        i = mae_pos[q]
+        w = wn[i]
+        y = yn[i, k]
+        _fenwick_add(fen, n, mae_rank[i, k], y, w)
+        sums[0] += w
+        sums[1] += w * y
+
+
+@_per_node()
+def _mae_best_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, min_samples_leaf,
+                      min_weight_leaf, mae_rank, mae_sorted, mae_pos, fen, mae_bins, mae_off,
+                      sums, out):
+    """Best threshold of feature ``f`` for the absolute error; writes (gain, bin,
+    default_left, left weight, left count) to ``out`` (gain -inf if none qualifies).
+    Returns False when the feature is constant in the node.
+
+    ``mae_bins[b, 2:6]`` collect, summed over the outputs, the deviations of the rows of
+    bins ``<= b`` (column 2), the same with the missing rows (3), the rows of bins ``>= b``
+    (4) and the same with the missing rows (5).
+    """
+    K = yn.shape[1]
+    n = stop - start
+    for b in range(MISSING_BIN + 1):
+        for c in range(6):
+            mae_bins[b, c] = 0.0
+    lo = np.int64(MISSING_BIN)
+    hi = np.int64(-1)
+    for i in range(start, stop):
+        b = np.int64(XT[f, rows[i]])
+        mae_bins[b, 0] += 1.0
+        mae_bins[b, 1] += wn[i]
+        if b != MISSING_BIN:
+            lo = min(lo, b)
+            hi = max(hi, b)
+    has_missing = mae_bins[MISSING_BIN, 0] > 0.0
+    out[0] = -np.inf
+    if hi < 0 or (lo == hi and not has_missing):
+        return False
+    # Bucket the node's positions by bin (missing last): mae_off[b] is where bucket b
+    # starts, and after the fill where it ends, so a shift makes it the start again.
+    pos = start
+    for b in range(MISSING_BIN + 1):
+        mae_off[b] = pos
+        pos += np.int64(mae_bins[b, 0])
+    for i in range(start, stop):
+        b = np.int64(XT[f, rows[i]])
+        mae_pos[mae_off[b]] = i
+        mae_off[b] += 1
+    for b in range(MISSING_BIN, -1, -1):  # back to the buckets' starts
+        mae_off[b + 1] = mae_off[b]
+    mae_off[0] = start
+    missing_ae = 0.0
+    for k in range(K):
+        for with_missing in range(2 if has_missing else 1):
+            # Forward: bins <= b (after the missing rows).
+            _fenwick_reset(fen, n)
+            sums[0] = sums[1] = 0.0
+            if with_missing:
+                _mae_add_bin(MISSING_BIN, mae_pos, mae_off, mae_rank, yn, wn, k, fen, n, sums)
+                missing_ae += _fenwick_deviation(fen, n, mae_sorted, k, start, sums[0],
+                                                 sums[1])
+            for b in range(lo, hi + 1):
+                if mae_bins[b, 0] > 0.0:
+                    _mae_add_bin(b, mae_pos, mae_off, mae_rank, yn, wn, k, fen, n, sums)
+                    mae_bins[b, 2 + with_missing] += _fenwick_deviation(
+                        fen, n, mae_sorted, k, start, sums[0], sums[1])
+            # Backward: bins >= b (after the missing rows).
+            _fenwick_reset(fen, n)
+            sums[0] = sums[1] = 0.0
+            if with_missing:
+                _mae_add_bin(MISSING_BIN, mae_pos, mae_off, mae_rank, yn, wn, k, fen, n, sums)
+            for b in range(hi, lo - 1, -1):
+                if mae_bins[b, 0] > 0.0:
+                    _mae_add_bin(b, mae_pos, mae_off, mae_rank, yn, wn, k, fen, n, sums)
+                    mae_bins[b, 4 + with_missing] += _fenwick_deviation(
+                        fen, n, mae_sorted, k, start, sums[0], sums[1])
+    # Thresholds t in [lo, hi - 1]; with missing values t = hi too (present values left,
+    # missing right).
+    last = hi if has_missing else hi - 1
+    n_missing = mae_bins[MISSING_BIN, 0]
+    w_missing = mae_bins[MISSING_BIN, 1]
+    WL = 0.0
+    NL = 0.0
+    best_next = hi
+    for t in range(lo, last + 1):
+        if mae_bins[t, 0] == 0.0:
+            continue
+        WL += mae_bins[t, 1]
+        NL += mae_bins[t, 0]
+        nxt = t + 1
+        while nxt <= hi and mae_bins[nxt, 0] == 0.0:
+            nxt += 1
+        for miss_left in range(2 if has_missing else 1):
+            wl = WL + miss_left * w_missing
+            nl = NL + miss_left * n_missing
+            wr = W - wl
+            if (nl < min_samples_leaf or n - nl < min_samples_leaf or wl < min_weight_leaf
+                    or wr < min_weight_leaf or wl <= 0.0 or wr <= 0.0):
+                continue
+            left_ae = mae_bins[t, 2 + miss_left]
+            if nxt > hi:
+                right_ae = missing_ae  # only the missing rows go right
+            else:
+                # Missing rows go right unless they went left.
+                right_ae = mae_bins[nxt, 5 if has_missing and not miss_left else 4]
+            gain = node_ae - left_ae - right_ae
+            if out[0] == -np.inf or _better(gain, out[0]):
+                out[0] = gain
+                out[1] = t
+                out[2] = miss_left
+                out[3] = wl
+                out[4] = nl
+                best_next = nxt
+    if out[0] > -np.inf and out[1] < hi:
+        out[1] = (np.int64(out[1]) + best_next) // 2  # mid-gap, as _scan_bins places it
+    return True
+
+
+@_per_node()
+def _mae_random_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, t, min_samples_leaf,
+                        min_weight_leaf, mae_rank, mae_sorted, fen, mae_bins, sums, out):
+    """:func:`_mae_best_feature` for one threshold ``t`` (extra trees): the deviations of
+    the rows left of it and right of it, each with and without the missing rows."""
+    K = yn.shape[1]
+    n = stop - start
+    wl = nl = wm = nm = 0.0
+    for i in range(start, stop):
+        b = np.int64(XT[f, rows[i]])
+        if b == MISSING_BIN:
+            wm += wn[i]
+            nm += 1.0
+        elif b <= t:
+            wl += wn[i]
+            nl += 1.0
+    # mae_bins[0, 2:6]: the deviations of the left rows, the left and missing rows, the
+    # right rows, the right and missing rows.
+    for c in range(2, 6):
+        mae_bins[0, c] = 0.0
+    for k in range(K):
+        for side in range(2):
+            _fenwick_reset(fen, n)
+            sums[0] = sums[1] = 0.0
+            for i in range(start, stop):
+                b = np.int64(XT[f, rows[i]])
+                if b != MISSING_BIN and (b <= t) == (side == 0):
+                    _fenwick_add(fen, n, mae_rank[i, k], yn[i, k], wn[i])
+                    sums[0] += wn[i]
+                    sums[1] += wn[i] * yn[i, k]
+            if sums[0] > 0.0:
+                mae_bins[0, 2 + 2 * side] += _fenwick_deviation(
+                    fen, n, mae_sorted, k, start, sums[0], sums[1])
+            if nm > 0.0:
+                for i in range(start, stop):
+                    if XT[f, rows[i]] == MISSING_BIN:
+                        _fenwick_add(fen, n, mae_rank[i, k], yn[i, k], wn[i])
+                        sums[0] += wn[i]
+                        sums[1] += wn[i] * yn[i, k]
+                mae_bins[0, 3 + 2 * side] += _fenwick_deviation(
+                    fen, n, mae_sorted, k, start, sums[0], sums[1])
+    out[0] = -np.inf
+    for miss_left in range(2 if nm > 0.0 else 1):
+        w_left = wl + miss_left * wm
+        n_left = nl + miss_left * nm
+        w_right = W - w_left
+        if (n_left < min_samples_leaf or n - n_left < min_samples_leaf
+                or w_left < min_weight_leaf or w_right < min_weight_leaf or w_left <= 0.0
+                or w_right <= 0.0):
+            continue
+        if nm > 0.0:
+            gain = node_ae - mae_bins[0, 2 + miss_left] - mae_bins[0, 5 - miss_left]
+        else:
+            gain = node_ae - mae_bins[0, 2] - mae_bins[0, 4]
+        if out[0] == -np.inf or _better(gain, out[0]):
+            out[0] = gain
+            out[1] = t
+            out[2] = miss_left
+            out[3] = w_left
+            out[4] = n_left
+
+
+@_per_node(inline="always")
+def _find_mae_split(XT, rows, wn, yn, start, stop, W, node_ae, random_split,
+                    min_samples_leaf, min_weight_leaf, max_features, state, bin_value, order,
+                    best, out, mae_rank, mae_sorted, mae_pos, fen, mae_bins, mae_off, sums):
+    """:func:`_find_split` for the absolute error (regression only): the same feature
+    draw and results in ``best`` (the left child's target sums, which the partition
+    recomputes, are left at 0)."""
+    K = yn.shape[1]
+    n_features = XT.shape[0]
+    best[0] = -np.inf
+    best[1] = -1.0
+    visited = 0
+    for i in range(n_features):
+        if visited >= max_features and best[1] >= 0:
+            break
+        j = i + _randint(state, n_features - i)
+        f = order[j]
+        order[j] = order[i]
+        order[i] = f
+        visited += 1
+        if random_split:
+            lo = np.int64(MISSING_BIN)
+            hi = np.int64(-1)
+            n_missing = 0
+            for r in range(start, stop):
+                b = np.int64(XT[f, rows[r]])
+                missing = b == MISSING_BIN
+                lo = min(lo, b)
+                hi = max(hi, -1 if missing else b)
+                n_missing += missing
+            if hi < 0 or (lo == hi and n_missing == 0):
+                continue
+            t = _random_threshold_bin(f, lo, hi, bin_value, state) if hi > lo else hi
+            _mae_random_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, t,
+                                min_samples_leaf, min_weight_leaf, mae_rank, mae_sorted, fen,
+                                mae_bins, sums, out)
+        elif not _mae_best_feature(XT, f, rows, wn, yn, start, stop, W, node_ae,
+                                   min_samples_leaf, min_weight_leaf, mae_rank, mae_sorted,
+                                   mae_pos, fen, mae_bins, mae_off, sums, out):
+            continue
+        if out[0] > -np.inf and (best[1] < 0 or _better(out[0], best[0])):
+            best[0] = out[0]
+            best[1] = f
+            best[2] = out[1]
+            best[3] = out[2]
+            for k in range(K):
+                best[4 + k] = 0.0
+            best[4 + K] = out[3]
+            best[5 + K] = out[4]
+
+
 @_per_node(inline="always")
 def _find_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W, criterion,
                 random_split, min_samples_leaf, min_weight_leaf, max_features, hist, state,
@@ -816,24 +1197,24 @@ _NODE_LOOPS = {}
 _NODE_LOOPS_LOCK = threading.Lock()
 
 
-def _node_loop(classify, random_split):
+def _node_loop(classify, random_split, absolute_error):
     """:func:`_make_node_loop`'s function of this kind, made once (a forest's threads
     ask for it at the same time, and two made would be compiled twice)."""
-    key = (bool(classify), bool(random_split))
+    key = (bool(classify), bool(random_split), bool(absolute_error))
     with _NODE_LOOPS_LOCK:
         if key not in _NODE_LOOPS:
             _NODE_LOOPS[key] = _make_node_loop(*key)
         return _NODE_LOOPS[key]
 
 
-def _make_node_loop(classify, random_split):
+def _make_node_loop(classify, random_split, absolute_error):
     """The compiled node loop of one kind of tree: classification or regression, best or
-    random splits.
+    random splits, absolute error or a criterion of sums.
 
-    Each kind is its own function, in which ``classify`` and ``random_split`` are
-    constants: numba prunes the branches of the other kinds before typing them, so a fit
-    compiles only the search it runs (the other kinds' code made the first fit's compile
-    several times longer).
+    Each kind is its own function, in which ``classify``, ``random_split`` and
+    ``absolute_error`` are constants: numba prunes the branches of the other kinds before
+    typing them, so a fit compiles only the search it runs (the other kinds' code made
+    the first fit's compile several times longer).
     """
 
     @_per_node()
@@ -843,7 +1224,9 @@ def _make_node_loop(classify, random_split):
                           min_decrease, feature, split_bin, default_left, left, right, value,
                           gain, cover, open_int, open_float, rows_buf, wn_buf, cn_buf, yn_buf,
                           sums, sum_sq, G_node, sq_node, hist, state, bin_value, order, best, out,
-                          GL, GR, sort_codes, sort_pos, n_nodes, n_open, n_leaves):
+                          GL, GR, sort_codes, sort_pos, mae_rank, mae_sorted, mae_key, mae_idx,
+                          mae_pos, fen, mae_bins, mae_off, mae_sums, n_nodes, n_open,
+                          n_leaves):
         """Split open nodes (the last one pushed, or with ``max_leaf_nodes`` the best) until
         none is left, the leaf limit is reached, or the node or open-record arrays are full
         (the caller then enlarges them and calls again). Returns the new ``(n_nodes, n_open,
@@ -885,14 +1268,28 @@ def _make_node_loop(classify, random_split):
                     value[node, k] = G_node[k] / W if W > 0.0 else 0.0
                 cover[node] = W
                 n_node = child_stop - child_start
+                if absolute_error:
+                    # Medians (the node's value), and the ranks the split search uses.
+                    node_ae = _mae_open(yn, wn, child_start, child_stop, value, node,
+                                        mae_rank, mae_sorted, mae_key, mae_idx)
+                    impurity = node_ae / (W * n_outputs) if W > 0.0 else 0.0
+                else:
+                    node_ae = 0.0
+                    impurity = _impurity(G_node, W, sq_node, criterion, n_outputs)
                 if ((max_depth > 0 and depth + 1 >= max_depth) or n_node < min_samples_split
                         or n_node < 2 * min_samples_leaf or W < 2.0 * min_weight_leaf
-                        or _impurity(G_node, W, sq_node, criterion, n_outputs) <= _EPSILON):
+                        or impurity <= _EPSILON):
                     continue
-                _find_split(XT, rows, wn, cn, yn, classify, unit_weights, child_start, child_stop,
-                            G_node, W, criterion, random_split, min_samples_leaf, min_weight_leaf,
-                            max_features, hist, state, bin_value, order, best, out, GL, GR,
-                            sort_codes, sort_pos)
+                if absolute_error:
+                    _find_mae_split(XT, rows, wn, yn, child_start, child_stop, W, node_ae,
+                                    random_split, min_samples_leaf, min_weight_leaf,
+                                    max_features, state, bin_value, order, best, out, mae_rank,
+                                    mae_sorted, mae_pos, fen, mae_bins, mae_off, mae_sums)
+                else:
+                    _find_split(XT, rows, wn, cn, yn, classify, unit_weights, child_start,
+                                child_stop, G_node, W, criterion, random_split,
+                                min_samples_leaf, min_weight_leaf, max_features, hist, state,
+                                bin_value, order, best, out, GL, GR, sort_codes, sort_pos)
                 if best[1] < 0:
                     continue
                 if n_outputs > 1:
@@ -1064,7 +1461,19 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     n_open = 0
     n_nodes = 0  # the first call opens the root
     n_leaves = 1
-    split_open_nodes = _node_loop(bool(classify), bool(random_split))
+    absolute_error = criterion == CRITERIA["absolute_error"]
+    split_open_nodes = _node_loop(classify, random_split, absolute_error)
+    # Scratch of the absolute error's split search (see _mae_open); empty otherwise.
+    n_mae = n_rows if absolute_error else 0
+    mae_rank = np.empty((n_mae, K), dtype=np.int64)
+    mae_sorted = np.empty((n_mae, K))
+    mae_key = np.empty(n_mae)
+    mae_idx = np.empty(n_mae, dtype=np.int64)
+    mae_pos = np.empty(n_mae, dtype=np.int64)
+    fen = np.zeros((n_mae + 1, 2))
+    mae_bins = np.zeros((MISSING_BIN + 1, 6))
+    mae_off = np.zeros(MISSING_BIN + 2, dtype=np.int64)
+    mae_sums = np.zeros(2)
     while True:
         n_nodes, n_open, n_leaves = split_open_nodes(
             XT, rows, wn, cn, yn, bool(unit_weights), sums_by_difference,
@@ -1072,8 +1481,9 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
             min_samples_leaf, min_weight_leaf, max_features, max_leaf_nodes, min_decrease,
             feature, split_bin, default_left, left, right, value, gain, cover, open_int,
             open_float, rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq, G_node, sq_node, hist,
-            state, bin_value, order, best, out, GL, GR, sort_codes, sort_pos, n_nodes, n_open,
-            n_leaves)
+            state, bin_value, order, best, out, GL, GR, sort_codes, sort_pos, mae_rank,
+            mae_sorted, mae_key, mae_idx, mae_pos, fen, mae_bins, mae_off, mae_sums, n_nodes,
+            n_open, n_leaves)
         if n_open == 0 or (max_leaf_nodes > 0 and n_leaves >= max_leaf_nodes):
             break
         # Out of room: double what is full and go on.
