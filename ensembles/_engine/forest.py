@@ -35,7 +35,10 @@ What keeps a node cheap:
   tree is proportional to its size, not to its number of rows;
 * the per-node functions run without numba's reference counting and are inlined into
   the node loop (see :func:`_per_node`), and index with unsigned row positions, so a
-  small node costs little more than its rows.
+  small node costs little more than its rows;
+* each kind of tree (classification or regression, best or random splits, absolute
+  error or not) has its own node loop in which the kind is a constant (see
+  :func:`_make_node_loop`), so a first fit compiles only its own search.
 
 With ``G_k`` the weighted sums of the targets and ``W`` the weight of a node, the weighted
 impurity decrease of a split is ``S(L) + S(R) - S(P)`` where ``S = sum_k G_k^2 / W`` for the
@@ -76,9 +79,12 @@ def _per_node(**options):
     compiled function receives; at a couple of dozen arrays per call and several calls
     per node, that cost a third of a deep tree's time. These functions allocate nothing
     (numba refuses to compile them if they try), and the arrays they see are owned by
-    :func:`_grow`, which outlives them. The few functions called once or twice per node
-    are inlined into the node loop (``forceinline``): a call passes every array as a
-    handful of scalars on the stack, which cost a sixth of a tree's time.
+    :func:`_grow`, which outlives them. The few functions called once per node are
+    inlined into the node loop (numba's ``inline="always"``, which merges them before
+    typing): a call passes every array as a handful of scalars on the stack, which cost a
+    sixth of a tree's time. Inlining at numba's level rather than LLVM's also compiles
+    them once: a compiled callee is linked into its caller and optimized and compiled to
+    machine code again there.
     """
     return njit(cache=True, nogil=True, _nrt=False, **options)
 
