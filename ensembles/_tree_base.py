@@ -75,13 +75,14 @@ class FittedTree(Tree):
     given the model's bin ``edges`` (shared by its trees), ``threshold`` is
     ``edges[feature, split_bin]``, ``right`` is ``left + 1`` (the grower numbers children
     in pairs), ``value`` is kept for the leaves only (an internal node's is the
-    cover-weighted mean of its children's) and ``gain`` for the internal nodes only (it is
+    cover-weighted mean of its children's; with ``internal_values``, for medians, every
+    node's is kept) and ``gain`` for the internal nodes only (it is
     0 at leaves); the full arrays are computed when read. A tree built without edges (read
     from a file) keeps the arrays it was given.
     """
 
     def __init__(self, feature, threshold, split_bin, default_left, left, right, value, gain,
-                 cover, edges=None):
+                 cover, edges=None, internal_values=False):
         self.feature = np.asarray(feature, dtype=np.int32)
         self.split_bin = np.asarray(split_bin, dtype=np.uint8)
         self.default_left = np.asarray(default_left, dtype=np.bool_)
@@ -91,6 +92,9 @@ class FittedTree(Tree):
         gain = np.asarray(gain, dtype=np.float64)
         right = np.asarray(right, dtype=np.int32)
         self._edges = edges
+        # Medians (criterion="absolute_error") are no cover-weighted means of the
+        # children's: such a tree keeps every node's value.
+        self._node_value = value if edges is not None and internal_values else None
         if edges is not None:
             self._leaf_value, self._split_gain, paired = compact_values(self.left, right,
                                                                          value, gain)
@@ -130,6 +134,8 @@ class FittedTree(Tree):
         """Value vector of each node (see the class description)."""
         if not self._is_compact():
             return self._value
+        if self._node_value is not None:
+            return self._node_value
         threshold, right, value = self._routing()
         fill_internal_values(self.left, right, self.cover, value)
         return value
@@ -271,7 +277,8 @@ def grow_tree(X_binned, bin_mapper, Y, weight, params, min_weight_fraction_leaf,
     tree = grow_forest_tree(X_binned, Y, weight, rows, bin_mapper.edges_, bin_mapper.n_bins_,
                             params, int(seed), labels, bin_value)
     tree = FittedTree(**{name: getattr(tree, name) for name in TREE_FIELDS},
-                      edges=bin_mapper.edges_)
+                      edges=bin_mapper.edges_,
+                      internal_values=params.criterion == "absolute_error")
     if ccp_alpha > 0.0 and tree.n_nodes > 1:
         r_node = node_costs(tree, X, Y, weight, params.criterion, params.n_outputs)
         pruned = cost_complexity_prune(tree.left, tree.right, r_node, float(ccp_alpha))[4]
@@ -285,7 +292,8 @@ def node_costs(tree, X, Y, weight, criterion, n_outputs):
 
     Classification impurities follow from the nodes' class frequencies; regression ones
     need one more sum per output and node (the weighted squares, or ``y log y`` for
-    Poisson), summed over each node's leaves.
+    Poisson), summed over each node's leaves; the absolute error sums each row's
+    deviations from the medians of the nodes on its path.
     """
     cover = tree.cover
     value = tree.value
@@ -300,6 +308,13 @@ def node_costs(tree, X, Y, weight, criterion, n_outputs):
         return impurity * cover / cover[0]
     rows = np.flatnonzero(weight > 0)
     w, Y = weight[rows], Y[rows]
+    if criterion == "absolute_error":
+        # Deviations from each node's own median (its value, kept for every node): every
+        # row adds to the nodes on its path.
+        path = tree.decision_path(X[rows]).tocoo()
+        deviation = w[path.row] * np.abs(Y[path.row] - value[path.col]).sum(axis=1)
+        return (np.bincount(path.col, weights=deviation, minlength=tree.n_nodes)
+                / Y.shape[1] / cover[0])
     leaves = tree.apply(X[rows])
     if criterion == "poisson":
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -354,7 +369,8 @@ def pruned_tree(tree, pruned, edges):
     feature = np.where(leaf, -1, tree.feature[order])
     return FittedTree(feature, np.zeros(len(order)), np.where(leaf, 0, tree.split_bin[order]),
                       tree.default_left[order] & ~leaf, new_left, new_right, value[order],
-                      np.where(leaf, 0.0, gain[order]), cover[order], edges=edges)
+                      np.where(leaf, 0.0, gain[order]), cover[order], edges=edges,
+                      internal_values=tree._node_value is not None)
 
 
 def _dense(X):

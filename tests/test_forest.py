@@ -533,7 +533,7 @@ def test_model_file_of_another_kind_or_not_json(tmp_path):
 
 
 @pytest.mark.parametrize("cls, params, match", [
-    (RandomForestRegressor, {"criterion": "absolute_error"}, "criterion.*squared_error"),
+    (RandomForestRegressor, {"criterion": "median"}, "criterion.*absolute_error"),
     (ExtraTreesClassifier, {"criterion": "squared_error"}, "criterion.*gini"),
     (RandomForestClassifier, {"n_estimators": 0}, "n_estimators"),
     (RandomForestClassifier, {"max_features": 5}, "max_features=5 is larger"),

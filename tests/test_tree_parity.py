@@ -208,6 +208,90 @@ def test_poisson_rejects_negative_or_zero_targets(Model):
         Model(criterion="poisson").fit(X, np.zeros(20))
 
 
+@pytest.mark.parametrize("params", [
+    {"max_depth": 4},
+    {"min_samples_leaf": 5},
+    {"max_leaf_nodes": 12},
+    {"min_impurity_decrease": 0.005, "min_samples_leaf": 3},
+])
+def test_absolute_error_tree_grows_scikit_learns_tree(params):
+    # Continuous weights: with equal weights, adjacent thresholds often tie exactly (the
+    # row that changes sides moves neither median), and the two break ties differently.
+    X, y, _, weight = _exact_data()
+    ours = DecisionTreeRegressor(criterion="absolute_error", **params).fit(
+        X, y, sample_weight=weight)
+    theirs = sk_tree.DecisionTreeRegressor(criterion="absolute_error", random_state=0,
+                                           **params).fit(X, y, sample_weight=weight)
+    # Leaves hold scikit-learn's weighted medians, and so do the internal nodes.
+    np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-12)
+    assert ours.get_n_leaves() == theirs.get_n_leaves()
+    internal = ours.tree_.left != -1
+    np.testing.assert_allclose(np.sort(ours.tree_.value[internal, 0]),
+                               np.sort(theirs.tree_.value[theirs.tree_.children_left != -1, 0, 0]),
+                               rtol=1e-12)
+    # The split gains are the decreases of the weighted absolute deviation.
+    np.testing.assert_allclose(np.sort(ours.tree_.gain[ours.tree_.left != -1]),
+                               np.sort(_sk_split_gains(theirs.tree_)), rtol=1e-9)
+
+
+def test_absolute_error_of_several_outputs_is_scikit_learns():
+    X, y, _, weight = _exact_data()
+    Y = np.c_[y, np.abs(np.sin(5 * X[:, 2])) + X[:, 3]]
+    params = {"criterion": "absolute_error", "max_depth": 4}
+    ours = DecisionTreeRegressor(**params).fit(X, Y, sample_weight=weight)
+    theirs = sk_tree.DecisionTreeRegressor(random_state=0, **params).fit(
+        X, Y, sample_weight=weight)
+    np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-12)
+    np.testing.assert_allclose(np.sort(ours.tree_.gain[ours.tree_.left != -1]),
+                               np.sort(_sk_split_gains(theirs.tree_)), rtol=1e-9)
+
+
+def _weighted_median(y, w):
+    """scikit-learn's weighted median, by definition: the smallest value whose cumulative
+    weight exceeds half, or its midpoint with the previous value at exactly half."""
+    order = np.argsort(y, kind="stable")
+    y, cum = y[order], np.cumsum(w[order])
+    j = np.searchsorted(cum, cum[-1] / 2, side="right")
+    return (y[j - 1] + y[j]) / 2 if j > 0 and cum[j - 1] == cum[-1] / 2 else y[j]
+
+
+@pytest.mark.parametrize("Model", [DecisionTreeRegressor, ExtraTreeRegressor])
+def test_absolute_error_leaves_are_weighted_medians_with_missing_values(Model):
+    # scikit-learn refuses missing values with this criterion; ours routes them like any
+    # other: every leaf still holds the weighted median of its training rows.
+    rng = np.random.RandomState(3)
+    X = rng.randint(0, 8, size=(400, 3)).astype(float)
+    X[rng.rand(400) < 0.2, 0] = np.nan
+    y = np.where(np.isnan(X[:, 0]), 5.0, X[:, 1]) + rng.standard_t(2, 400)
+    weight = rng.randint(1, 4, 400).astype(float)  # integer weights: exact halves occur
+    model = Model(criterion="absolute_error", min_samples_leaf=4, random_state=0).fit(
+        X, y, sample_weight=weight)
+    leaves = model.apply(X)
+    assert len(np.unique(leaves)) > 10
+    for leaf in np.unique(leaves):
+        rows = leaves == leaf
+        assert model.tree_.value[leaf, 0] == _weighted_median(y[rows], weight[rows])
+
+
+@pytest.mark.parametrize("Forest, SkForest", [
+    (RandomForestRegressor, sk_ensemble.RandomForestRegressor),
+    (ExtraTreesRegressor, sk_ensemble.ExtraTreesRegressor),
+])
+def test_absolute_error_forest_matches_scikit_learns_error(Forest, SkForest):
+    rng = np.random.RandomState(0)
+    X = rng.rand(3000, 5)
+    y = 3 * X[:, 0] + np.sin(6 * X[:, 1]) + rng.standard_t(1.5, 3000)  # heavy tails
+    X_train, y_train, X_test, y_test = X[:2000], y[:2000], X[2000:], y[2000:]
+    params = {"n_estimators": 20, "min_samples_leaf": 5, "random_state": 0}
+    ours, theirs, squared = (
+        np.mean(np.abs(y_test - model.fit(X_train, y_train).predict(X_test))) for model in (
+            Forest(criterion="absolute_error", **params),
+            SkForest(criterion="absolute_error", **params),
+            Forest(**params)))
+    assert ours < 1.02 * theirs
+    assert ours < squared  # medians resist the heavy tails that means follow
+
+
 @pytest.mark.parametrize("Model", [DecisionTreeRegressor, ExtraTreesRegressor])
 def test_friedman_mse_is_the_squared_error_as_in_scikit_learn(Model):
     X, y, _ = _poisson_data()
@@ -372,6 +456,7 @@ def _without_zero_steps(path):
     (DecisionTreeClassifier, sk_tree.DecisionTreeClassifier, "cls", "entropy"),
     (DecisionTreeRegressor, sk_tree.DecisionTreeRegressor, "reg", "squared_error"),
     (DecisionTreeRegressor, sk_tree.DecisionTreeRegressor, "count", "poisson"),
+    (DecisionTreeRegressor, sk_tree.DecisionTreeRegressor, "reg", "absolute_error"),
 ])
 def test_cost_complexity_pruning_path_is_scikit_learns(Ours, Theirs, target, criterion):
     X, y_reg, y_cls, weight = _exact_data()

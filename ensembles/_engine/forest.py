@@ -35,7 +35,10 @@ What keeps a node cheap:
   tree is proportional to its size, not to its number of rows;
 * the per-node functions run without numba's reference counting and are inlined into
   the node loop (see :func:`_per_node`), and index with unsigned row positions, so a
-  small node costs little more than its rows.
+  small node costs little more than its rows;
+* each kind of tree (classification or regression, best or random splits, absolute
+  error or not) has its own node loop in which the kind is a constant (see
+  :func:`_make_node_loop`), so a first fit compiles only its own search.
 
 With ``G_k`` the weighted sums of the targets and ``W`` the weight of a node, the weighted
 impurity decrease of a split is ``S(L) + S(R) - S(P)`` where ``S = sum_k G_k^2 / W`` for the
@@ -45,6 +48,7 @@ Gini index and the squared error, ``S = sum_k G_k log2(G_k / W)`` for the entrop
 ``G / W`` (class frequencies or means).
 """
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,7 +60,7 @@ from .tree import Tree, bin_thresholds
 # "friedman_mse" is the squared error: scikit-learn 1.9 maps it so (their splits always
 # coincided). "poisson" scores a node as sum_k G_k ln(G_k / W), the entropy's form.
 CRITERIA = {"gini": 0, "entropy": 1, "log_loss": 1, "squared_error": 2, "friedman_mse": 2,
-            "poisson": 3}
+            "poisson": 3, "absolute_error": 4}
 SPLITTERS = {"best": 0, "random": 1}
 # scikit-learn treats impurities below this as pure nodes.
 _EPSILON = np.finfo(np.float64).eps
@@ -75,9 +79,12 @@ def _per_node(**options):
     compiled function receives; at a couple of dozen arrays per call and several calls
     per node, that cost a third of a deep tree's time. These functions allocate nothing
     (numba refuses to compile them if they try), and the arrays they see are owned by
-    :func:`_grow`, which outlives them. The few functions called once or twice per node
-    are inlined into the node loop (``forceinline``): a call passes every array as a
-    handful of scalars on the stack, which cost a sixth of a tree's time.
+    :func:`_grow`, which outlives them. The few functions called once per node are
+    inlined into the node loop (numba's ``inline="always"``, which merges them before
+    typing): a call passes every array as a handful of scalars on the stack, which cost a
+    sixth of a tree's time. Inlining at numba's level rather than LLVM's also compiles
+    them once: a compiled callee is linked into its caller and optimized and compiled to
+    machine code again there.
     """
     return njit(cache=True, nogil=True, _nrt=False, **options)
 
@@ -282,8 +289,10 @@ def _evaluate_feature(XT, f, rows, wn, cn, yn, classify, start, stop, G, W, crit
     Returns False when the feature is constant in the node (no partition exists).
     """
     K = G.shape[0]
-    lo = 255
-    hi = -1
+    # Typed int64 from the start: literal initial values make numba compile the callees
+    # twice (once for the literal, once for the merged type).
+    lo = np.int64(255)
+    hi = np.int64(-1)
     for i in range(np.uint64(start), np.uint64(stop)):  # unsigned: no wraparound code
         b = np.int64(XT[f, rows[i]])
         _add_row(hist, b, i, wn, cn, yn, classify)
@@ -411,7 +420,7 @@ def _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop, G, 
     return True
 
 
-@_per_node(forceinline=True)
+@_per_node(inline="always")
 def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
                        criterion, min_samples_leaf, min_weight_leaf, max_features, scratch,
                        state, bin_value, order, best):
@@ -445,8 +454,8 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
         order[j] = order[i]
         order[i] = f
         visited += 1
-        lo = 255
-        hi = -1
+        lo = np.int64(255)
+        hi = np.int64(-1)
         n_missing = 0
         for r in range(first, end):
             b = np.int64(XT[f, rows[r]])
@@ -676,7 +685,388 @@ def _scan_bins(hist, lo, hi, has_missing, G, W, n_node, criterion, min_samples_l
     return found
 
 
-@_per_node(forceinline=True)
+# --------------------------------------------------------------------- absolute error
+# criterion="absolute_error": node values are weighted medians and a split is scored by
+# the absolute deviations of its two sides from their own medians. Medians are no sums,
+# so no histogram serves. When a node opens, its targets are ranked (a heap sort per
+# output); for each examined feature its rows are bucketed by bin and added, bin by bin,
+# to a Fenwick tree over the target ranks that holds prefix sums of the weights and
+# weighted targets: the weighted median of the rows added so far and their absolute
+# deviation come from one descent of the tree (scikit-learn's method). A feature costs
+# O(n log n) in a node of n rows (two passes, four with missing values), where the other
+# criteria cost O(n).
+#
+# Scratch (see _grow): ``mae_rank[i, k]`` the rank of node position i's target k;
+# ``mae_sorted[start + r, k]`` the node's target k of rank r; ``mae_key``/``mae_idx``
+# sort keys and positions; ``mae_pos`` node positions bucketed by bin; ``fen`` the Fenwick
+# tree (weights, weighted targets; 1-based); ``mae_bins[b]`` per bin: row count, weight,
+# then the deviations of four nested sets (see _mae_best_feature); ``mae_off`` the buckets'
+# offsets.
+
+
+@_per_node()
+def _sift_down(key, idx, first, root, n):
+    while True:
+        child = 2 * root + 1
+        if child >= n:
+            return
+        if child + 1 < n and key[first + child + 1] > key[first + child]:
+            child += 1
+        if not key[first + child] > key[first + root]:
+            return
+        k = key[first + root]
+        key[first + root] = key[first + child]
+        key[first + child] = k
+        j = idx[first + root]
+        idx[first + root] = idx[first + child]
+        idx[first + child] = j
+        root = child
+
+
+@_per_node()
+def _heap_sort(key, idx, first, n):
+    """Sort ``key[first:first + n]`` ascending, moving ``idx`` along (in place)."""
+    for root in range(n // 2 - 1, -1, -1):
+        _sift_down(key, idx, first, root, n)
+    for end in range(n - 1, 0, -1):
+        k = key[first]
+        key[first] = key[first + end]
+        key[first + end] = k
+        j = idx[first]
+        idx[first] = idx[first + end]
+        idx[first + end] = j
+        _sift_down(key, idx, first, 0, end)
+
+
+@_per_node()
+def _mae_open(yn, wn, start, stop, value, node, mae_rank, mae_sorted, mae_key, mae_idx):
+    """Rank the node's targets, set ``value[node]`` to their weighted medians and return
+    the weighted absolute deviation from them, summed over the outputs.
+
+    The median is scikit-learn's: the smallest target whose cumulative weight (in target
+    order) exceeds half the node's weight, or its midpoint with the previous target when
+    the weight before it is exactly half.
+    """
+    K = yn.shape[1]
+    n = stop - start
+    total = 0.0
+    for k in range(K):
+        for j in range(n):
+            mae_key[start + j] = yn[start + j, k]
+            mae_idx[start + j] = j
+        _heap_sort(mae_key, mae_idx, start, n)
+        W = 0.0
+        for j in range(n):
+            mae_rank[start + mae_idx[start + j], k] = j
+            mae_sorted[start + j, k] = mae_key[start + j]
+            W += wn[start + mae_idx[start + j]]
+        half = 0.5 * W
+        cum = 0.0
+        median = mae_key[start + n - 1]
+        for j in range(n):
+            before = cum
+            cum += wn[start + mae_idx[start + j]]
+            if cum > half:
+                median = mae_key[start + j]
+                if before == half and j > 0:
+                    median = 0.5 * (mae_key[start + j - 1] + median)
+                break
+        value[node, k] = median
+        for j in range(n):
+            total += wn[start + mae_idx[start + j]] * abs(mae_key[start + j] - median)
+    return total
+
+
+@_per_node()
+def _fenwick_reset(fen, n):
+    for i in range(n + 1):
+        fen[i, 0] = 0.0
+        fen[i, 1] = 0.0
+
+
+@_per_node()
+def _fenwick_add(fen, n, rank, y, w):
+    i = rank + 1
+    while i <= n:
+        fen[i, 0] += w
+        fen[i, 1] += w * y
+        i += i & -i
+
+
+@_per_node()
+def _fenwick_deviation(fen, n, sorted_y, k, start, total_w, total_wy):
+    """Weighted absolute deviation from their weighted median of the targets in the
+    Fenwick tree (of ``n`` ranks; total weight ``total_w`` and weighted sum ``total_wy``):
+    ``sum w (y - m)`` above the median plus ``sum w (m - y)`` below, from the prefix sums
+    below the median's rank."""
+    half = 0.5 * total_w
+    top = 1
+    while top * 2 <= n:
+        top *= 2
+    # The longest prefix of weight at most half: the median's rank follows it.
+    pos = 0
+    w_left = 0.0
+    wy_left = 0.0
+    step = top
+    while step > 0:
+        if pos + step <= n and w_left + fen[pos + step, 0] <= half:
+            pos += step
+            w_left += fen[pos, 0]
+            wy_left += fen[pos, 1]
+        step >>= 1
+    median = sorted_y[start + pos, k]
+    if w_left == half:
+        # Exactly half below: the median is the midpoint with the largest rank below
+        # (the end of the longest prefix of weight under half).
+        prev = 0
+        w = 0.0
+        step = top
+        while step > 0:
+            if prev + step <= n and w + fen[prev + step, 0] < half:
+                prev += step
+                w += fen[prev, 0]
+            step >>= 1
+        median = 0.5 * (sorted_y[start + prev, k] + median)
+    return (total_wy - wy_left - median * (total_w - w_left)) + (median * w_left - wy_left)
+
+
+@_per_node()
+def _mae_add_bin(b, mae_pos, mae_off, mae_rank, yn, wn, k, fen, n, sums):
+    """Add the rows of bin ``b`` (output ``k``) to the Fenwick tree and to ``sums``
+    (weight, weighted target)."""
+    for q in range(mae_off[b], mae_off[b + 1]):
+        i = mae_pos[q]
+        w = wn[i]
+        y = yn[i, k]
+        _fenwick_add(fen, n, mae_rank[i, k], y, w)
+        sums[0] += w
+        sums[1] += w * y
+
+
+@_per_node()
+def _mae_best_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, min_samples_leaf,
+                      min_weight_leaf, mae_rank, mae_sorted, mae_pos, fen, mae_bins, mae_off,
+                      sums, out):
+    """Best threshold of feature ``f`` for the absolute error; writes (gain, bin,
+    default_left, left weight, left count) to ``out`` (gain -inf if none qualifies).
+    Returns False when the feature is constant in the node.
+
+    ``mae_bins[b, 2:6]`` collect, summed over the outputs, the deviations of the rows of
+    bins ``<= b`` (column 2), the same with the missing rows (3), the rows of bins ``>= b``
+    (4) and the same with the missing rows (5).
+    """
+    K = yn.shape[1]
+    n = stop - start
+    for b in range(MISSING_BIN + 1):
+        for c in range(6):
+            mae_bins[b, c] = 0.0
+    lo = np.int64(MISSING_BIN)
+    hi = np.int64(-1)
+    for i in range(start, stop):
+        b = np.int64(XT[f, rows[i]])
+        mae_bins[b, 0] += 1.0
+        mae_bins[b, 1] += wn[i]
+        if b != MISSING_BIN:
+            lo = min(lo, b)
+            hi = max(hi, b)
+    has_missing = mae_bins[MISSING_BIN, 0] > 0.0
+    out[0] = -np.inf
+    if hi < 0 or (lo == hi and not has_missing):
+        return False
+    # Bucket the node's positions by bin (missing last): mae_off[b] is where bucket b
+    # starts, and after the fill where it ends, so a shift makes it the start again.
+    pos = start
+    for b in range(MISSING_BIN + 1):
+        mae_off[b] = pos
+        pos += np.int64(mae_bins[b, 0])
+    for i in range(start, stop):
+        b = np.int64(XT[f, rows[i]])
+        mae_pos[mae_off[b]] = i
+        mae_off[b] += 1
+    for b in range(MISSING_BIN, -1, -1):  # back to the buckets' starts
+        mae_off[b + 1] = mae_off[b]
+    mae_off[0] = start
+    missing_ae = 0.0
+    for k in range(K):
+        for with_missing in range(2 if has_missing else 1):
+            # Forward: bins <= b (after the missing rows).
+            _fenwick_reset(fen, n)
+            sums[0] = sums[1] = 0.0
+            if with_missing:
+                _mae_add_bin(MISSING_BIN, mae_pos, mae_off, mae_rank, yn, wn, k, fen, n, sums)
+                missing_ae += _fenwick_deviation(fen, n, mae_sorted, k, start, sums[0],
+                                                 sums[1])
+            for b in range(lo, hi + 1):
+                if mae_bins[b, 0] > 0.0:
+                    _mae_add_bin(b, mae_pos, mae_off, mae_rank, yn, wn, k, fen, n, sums)
+                    mae_bins[b, 2 + with_missing] += _fenwick_deviation(
+                        fen, n, mae_sorted, k, start, sums[0], sums[1])
+            # Backward: bins >= b (after the missing rows).
+            _fenwick_reset(fen, n)
+            sums[0] = sums[1] = 0.0
+            if with_missing:
+                _mae_add_bin(MISSING_BIN, mae_pos, mae_off, mae_rank, yn, wn, k, fen, n, sums)
+            for b in range(hi, lo - 1, -1):
+                if mae_bins[b, 0] > 0.0:
+                    _mae_add_bin(b, mae_pos, mae_off, mae_rank, yn, wn, k, fen, n, sums)
+                    mae_bins[b, 4 + with_missing] += _fenwick_deviation(
+                        fen, n, mae_sorted, k, start, sums[0], sums[1])
+    # Thresholds t in [lo, hi - 1]; with missing values t = hi too (present values left,
+    # missing right).
+    last = hi if has_missing else hi - 1
+    n_missing = mae_bins[MISSING_BIN, 0]
+    w_missing = mae_bins[MISSING_BIN, 1]
+    WL = 0.0
+    NL = 0.0
+    best_next = hi
+    for t in range(lo, last + 1):
+        if mae_bins[t, 0] == 0.0:
+            continue
+        WL += mae_bins[t, 1]
+        NL += mae_bins[t, 0]
+        nxt = t + 1
+        while nxt <= hi and mae_bins[nxt, 0] == 0.0:
+            nxt += 1
+        for miss_left in range(2 if has_missing else 1):
+            wl = WL + miss_left * w_missing
+            nl = NL + miss_left * n_missing
+            wr = W - wl
+            if (nl < min_samples_leaf or n - nl < min_samples_leaf or wl < min_weight_leaf
+                    or wr < min_weight_leaf or wl <= 0.0 or wr <= 0.0):
+                continue
+            left_ae = mae_bins[t, 2 + miss_left]
+            if nxt > hi:
+                right_ae = missing_ae  # only the missing rows go right
+            else:
+                # Missing rows go right unless they went left.
+                right_ae = mae_bins[nxt, 5 if has_missing and not miss_left else 4]
+            gain = node_ae - left_ae - right_ae
+            if out[0] == -np.inf or _better(gain, out[0]):
+                out[0] = gain
+                out[1] = t
+                out[2] = miss_left
+                out[3] = wl
+                out[4] = nl
+                best_next = nxt
+    if out[0] > -np.inf and out[1] < hi:
+        out[1] = (np.int64(out[1]) + best_next) // 2  # mid-gap, as _scan_bins places it
+    return True
+
+
+@_per_node()
+def _mae_random_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, t, min_samples_leaf,
+                        min_weight_leaf, mae_rank, mae_sorted, fen, mae_bins, sums, out):
+    """:func:`_mae_best_feature` for one threshold ``t`` (extra trees): the deviations of
+    the rows left of it and right of it, each with and without the missing rows."""
+    K = yn.shape[1]
+    n = stop - start
+    wl = nl = wm = nm = 0.0
+    for i in range(start, stop):
+        b = np.int64(XT[f, rows[i]])
+        if b == MISSING_BIN:
+            wm += wn[i]
+            nm += 1.0
+        elif b <= t:
+            wl += wn[i]
+            nl += 1.0
+    # mae_bins[0, 2:6]: the deviations of the left rows, the left and missing rows, the
+    # right rows, the right and missing rows.
+    for c in range(2, 6):
+        mae_bins[0, c] = 0.0
+    for k in range(K):
+        for side in range(2):
+            _fenwick_reset(fen, n)
+            sums[0] = sums[1] = 0.0
+            for i in range(start, stop):
+                b = np.int64(XT[f, rows[i]])
+                if b != MISSING_BIN and (b <= t) == (side == 0):
+                    _fenwick_add(fen, n, mae_rank[i, k], yn[i, k], wn[i])
+                    sums[0] += wn[i]
+                    sums[1] += wn[i] * yn[i, k]
+            if sums[0] > 0.0:
+                mae_bins[0, 2 + 2 * side] += _fenwick_deviation(
+                    fen, n, mae_sorted, k, start, sums[0], sums[1])
+            if nm > 0.0:
+                for i in range(start, stop):
+                    if XT[f, rows[i]] == MISSING_BIN:
+                        _fenwick_add(fen, n, mae_rank[i, k], yn[i, k], wn[i])
+                        sums[0] += wn[i]
+                        sums[1] += wn[i] * yn[i, k]
+                mae_bins[0, 3 + 2 * side] += _fenwick_deviation(
+                    fen, n, mae_sorted, k, start, sums[0], sums[1])
+    out[0] = -np.inf
+    for miss_left in range(2 if nm > 0.0 else 1):
+        w_left = wl + miss_left * wm
+        n_left = nl + miss_left * nm
+        w_right = W - w_left
+        if (n_left < min_samples_leaf or n - n_left < min_samples_leaf
+                or w_left < min_weight_leaf or w_right < min_weight_leaf or w_left <= 0.0
+                or w_right <= 0.0):
+            continue
+        if nm > 0.0:
+            gain = node_ae - mae_bins[0, 2 + miss_left] - mae_bins[0, 5 - miss_left]
+        else:
+            gain = node_ae - mae_bins[0, 2] - mae_bins[0, 4]
+        if out[0] == -np.inf or _better(gain, out[0]):
+            out[0] = gain
+            out[1] = t
+            out[2] = miss_left
+            out[3] = w_left
+            out[4] = n_left
+
+
+@_per_node(inline="always")
+def _find_mae_split(XT, rows, wn, yn, start, stop, W, node_ae, random_split,
+                    min_samples_leaf, min_weight_leaf, max_features, state, bin_value, order,
+                    best, out, mae_rank, mae_sorted, mae_pos, fen, mae_bins, mae_off, sums):
+    """:func:`_find_split` for the absolute error (regression only): the same feature
+    draw and results in ``best`` (the left child's target sums, which the partition
+    recomputes, are left at 0)."""
+    K = yn.shape[1]
+    n_features = XT.shape[0]
+    best[0] = -np.inf
+    best[1] = -1.0
+    visited = 0
+    for i in range(n_features):
+        if visited >= max_features and best[1] >= 0:
+            break
+        j = i + _randint(state, n_features - i)
+        f = order[j]
+        order[j] = order[i]
+        order[i] = f
+        visited += 1
+        if random_split:
+            lo = np.int64(MISSING_BIN)
+            hi = np.int64(-1)
+            n_missing = 0
+            for r in range(start, stop):
+                b = np.int64(XT[f, rows[r]])
+                missing = b == MISSING_BIN
+                lo = min(lo, b)
+                hi = max(hi, -1 if missing else b)
+                n_missing += missing
+            if hi < 0 or (lo == hi and n_missing == 0):
+                continue
+            t = _random_threshold_bin(f, lo, hi, bin_value, state) if hi > lo else hi
+            _mae_random_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, t,
+                                min_samples_leaf, min_weight_leaf, mae_rank, mae_sorted, fen,
+                                mae_bins, sums, out)
+        elif not _mae_best_feature(XT, f, rows, wn, yn, start, stop, W, node_ae,
+                                   min_samples_leaf, min_weight_leaf, mae_rank, mae_sorted,
+                                   mae_pos, fen, mae_bins, mae_off, sums, out):
+            continue
+        if out[0] > -np.inf and (best[1] < 0 or _better(out[0], best[0])):
+            best[0] = out[0]
+            best[1] = f
+            best[2] = out[1]
+            best[3] = out[2]
+            for k in range(K):
+                best[4 + k] = 0.0
+            best[4 + K] = out[3]
+            best[5 + K] = out[4]
+
+
+@_per_node(inline="always")
 def _find_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W, criterion,
                 random_split, min_samples_leaf, min_weight_leaf, max_features, hist, state,
                 bin_value, order, best, out, GL, GR, sort_codes, sort_pos):
@@ -725,7 +1115,7 @@ def _find_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
                 best[k + 1] = out[k]
 
 
-@_per_node(forceinline=True)
+@_per_node(inline="always")
 def _partition(XT, f, split_bin, default_left, start, stop, rows, wn, cn, yn, classify,
                add_sums, unit_weights, rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq):
     """Reorder the node's rows (and their weights and targets) so that the left child's
@@ -809,52 +1199,200 @@ def _partition(XT, f, split_bin, default_left, start, stop, rows, wn, cn, yn, cl
     return mid - start
 
 
-@_per_node(forceinline=True)
-def _open_node(node, start, stop, depth, slot, G, W, sum_sq, XT, rows, wn, cn, yn, classify,
-               unit_weights, value, cover, open_int, open_float, criterion, n_outputs,
-               random_split, max_depth, min_samples_split, min_samples_leaf, min_weight_leaf,
-               max_features, min_decrease, hist, state, bin_value, order, best, out, GL, GR,
-               sort_codes, sort_pos):
-    """Set a new node's value and cover from its sums; if it may split and a split
-    qualifies, write its open-node record at ``slot`` and return True.
+_NODE_LOOPS = {}
+_NODE_LOOPS_LOCK = threading.Lock()
 
-    A record is (node, start, stop, depth) in ``open_int`` and, in ``open_float``, the
-    candidate split (gain, feature, bin, default_left, then the left child's K target
-    sums, weight and count) followed by the node's own sums (K targets, weight, count).
+
+def _node_loop(classify, random_split, absolute_error):
+    """:func:`_make_node_loop`'s function of this kind, made once (a forest's threads
+    ask for it at the same time, and two made would be compiled twice)."""
+    key = (bool(classify), bool(random_split), bool(absolute_error))
+    with _NODE_LOOPS_LOCK:
+        if key not in _NODE_LOOPS:
+            _NODE_LOOPS[key] = _make_node_loop(*key)
+        return _NODE_LOOPS[key]
+
+
+def _make_node_loop(classify, random_split, absolute_error):
+    """The compiled node loop of one kind of tree: classification or regression, best or
+    random splits, absolute error or a criterion of sums.
+
+    Each kind is its own function, in which ``classify``, ``random_split`` and
+    ``absolute_error`` are constants: numba prunes the branches of the other kinds before
+    typing them, so a fit compiles only the search it runs (the other kinds' code made
+    the first fit's compile several times longer).
     """
-    K = G.shape[0]
-    for k in range(K):
-        value[node, k] = G[k] / W if W > 0.0 else 0.0
-    cover[node] = W
-    n_node = stop - start
-    if ((max_depth > 0 and depth >= max_depth) or n_node < min_samples_split
-            or n_node < 2 * min_samples_leaf or W < 2.0 * min_weight_leaf
-            or _impurity(G, W, sum_sq, criterion, n_outputs) <= _EPSILON):
-        return False
-    _find_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W, criterion,
-                random_split, min_samples_leaf, min_weight_leaf, max_features, hist, state,
-                bin_value, order, best, out, GL, GR, sort_codes, sort_pos)
-    if best[1] < 0:
-        return False
-    if n_outputs > 1:
-        best[0] /= n_outputs  # scikit-learn averages the impurities over outputs
-    if best[0] + _EPSILON < min_decrease:
-        return False
-    open_int[slot, 0] = node
-    open_int[slot, 1] = start
-    open_int[slot, 2] = stop
-    open_int[slot, 3] = depth
-    for k in range(best.shape[0]):
-        open_float[slot, k] = best[k]
-    own = best.shape[0]
-    for k in range(K):
-        open_float[slot, own + k] = G[k]
-    open_float[slot, own + K] = W
-    open_float[slot, own + K + 1] = n_node
-    return True
+
+    @_per_node()
+    def split_open_nodes(XT, rows, wn, cn, yn, unit_weights, sums_by_difference,
+                          criterion, n_outputs, max_depth, min_samples_split,
+                          min_samples_leaf, min_weight_leaf, max_features, max_leaf_nodes,
+                          min_decrease, feature, split_bin, default_left, left, right, value,
+                          gain, cover, open_int, open_float, rows_buf, wn_buf, cn_buf, yn_buf,
+                          sums, sum_sq, G_node, sq_node, hist, state, bin_value, order, best, out,
+                          GL, GR, sort_codes, sort_pos, mae_rank, mae_sorted, mae_key, mae_idx,
+                          mae_pos, fen, mae_bins, mae_off, mae_sums, n_nodes, n_open,
+                          n_leaves):
+        """Split open nodes (the last one pushed, or with ``max_leaf_nodes`` the best) until
+        none is left, the leaf limit is reached, or the node or open-record arrays are full
+        (the caller then enlarges them and calls again). Returns the new ``(n_nodes, n_open,
+        n_leaves)``. With ``n_nodes == 0``, first opens the root from its sums in ``sums[0]``
+        and ``sum_sq[0]``.
+        """
+        K = value.shape[1]
+        own = best.shape[0]  # where a record's own sums start in open_float
+        # Nodes waiting to be opened: on the first call the root (its sums are in sums[0]),
+        # then the two children of each split, at ids base and base + 1.
+        n_pending = 0
+        base = start = mid = stop = depth = 0
+        if n_nodes == 0:
+            n_pending = 1
+            mid = rows.shape[0]
+            depth = -1
+        while True:
+            # Right child first, so that a depth-first stack grows the left subtree first.
+            # One place in the code: the split search is inlined here, and a second copy
+            # would double the compile time.
+            for side in (1, 0):
+                if side >= n_pending:
+                    continue
+                for k in range(K):
+                    G_node[k] = sums[side, k]
+                    sq_node[k] = sum_sq[side, k]
+                child_start = start if side == 0 else mid
+                child_stop = mid if side == 0 else stop
+                # Open the node: set its value and cover from its sums; if it may split and
+                # a split qualifies, push its record (node, start, stop, depth in open_int;
+                # in open_float the candidate split: gain, feature, bin, default_left, the
+                # left child's K target sums, weight and count; then the node's own sums).
+                # Written out here, at the one place nodes are opened: numba cannot inline a
+                # call of this many arguments, and a compiled function of its own would be
+                # compiled again inside this one.
+                node = base + side
+                W = sums[side, K]
+                for k in range(K):
+                    value[node, k] = G_node[k] / W if W > 0.0 else 0.0
+                cover[node] = W
+                n_node = child_stop - child_start
+                if absolute_error:
+                    # Medians (the node's value), and the ranks the split search uses.
+                    node_ae = _mae_open(yn, wn, child_start, child_stop, value, node,
+                                        mae_rank, mae_sorted, mae_key, mae_idx)
+                    impurity = node_ae / (W * n_outputs) if W > 0.0 else 0.0
+                else:
+                    node_ae = 0.0
+                    impurity = _impurity(G_node, W, sq_node, criterion, n_outputs)
+                if ((max_depth > 0 and depth + 1 >= max_depth) or n_node < min_samples_split
+                        or n_node < 2 * min_samples_leaf or W < 2.0 * min_weight_leaf
+                        or impurity <= _EPSILON):
+                    continue
+                if absolute_error:
+                    _find_mae_split(XT, rows, wn, yn, child_start, child_stop, W, node_ae,
+                                    random_split, min_samples_leaf, min_weight_leaf,
+                                    max_features, state, bin_value, order, best, out, mae_rank,
+                                    mae_sorted, mae_pos, fen, mae_bins, mae_off, mae_sums)
+                else:
+                    _find_split(XT, rows, wn, cn, yn, classify, unit_weights, child_start,
+                                child_stop, G_node, W, criterion, random_split,
+                                min_samples_leaf, min_weight_leaf, max_features, hist, state,
+                                bin_value, order, best, out, GL, GR, sort_codes, sort_pos)
+                if best[1] < 0:
+                    continue
+                if n_outputs > 1:
+                    best[0] /= n_outputs  # scikit-learn averages the impurities over outputs
+                if best[0] + _EPSILON < min_decrease:
+                    continue
+                open_int[n_open, 0] = node
+                open_int[n_open, 1] = child_start
+                open_int[n_open, 2] = child_stop
+                open_int[n_open, 3] = depth + 1
+                for k in range(own):
+                    open_float[n_open, k] = best[k]
+                for k in range(K):
+                    open_float[n_open, own + k] = G_node[k]
+                open_float[n_open, own + K] = W
+                open_float[n_open, own + K + 1] = n_node
+                n_open += 1
+            n_nodes += n_pending
+            if n_open == 0 or (max_leaf_nodes > 0 and n_leaves >= max_leaf_nodes):
+                break
+            if n_nodes + 2 > feature.shape[0] or n_open + 1 > open_int.shape[0]:
+                break
+            pick = n_open - 1
+            if max_leaf_nodes > 0:
+                pick = 0
+                for i in range(1, n_open):
+                    if open_float[i, 0] > open_float[pick, 0]:
+                        pick = i
+            split_node = open_int[pick, 0]
+            start = open_int[pick, 1]
+            stop = open_int[pick, 2]
+            depth = open_int[pick, 3]
+            f = np.int64(open_float[pick, 1])
+            b = np.int64(open_float[pick, 2])
+            dl = open_float[pick, 3] > 0.5
+            gain[split_node] = open_float[pick, 0]
+            if sums_by_difference:
+                # The split search summed the left child; the right child is the rest.
+                for k in range(K + 1):
+                    sums[0, k] = open_float[pick, 4 + k]
+                    sums[1, k] = open_float[pick, own + k] - sums[0, k]
+            n_open -= 1
+            if pick != n_open:  # best-first: the last record fills the hole
+                for k in range(open_int.shape[1]):
+                    open_int[pick, k] = open_int[n_open, k]
+                for k in range(open_float.shape[1]):
+                    open_float[pick, k] = open_float[n_open, k]
+            mid = start + _partition(XT, f, b, dl, start, stop, rows, wn, cn, yn, classify,
+                                     not sums_by_difference, unit_weights, rows_buf, wn_buf,
+                                     cn_buf, yn_buf, sums, sum_sq)
+            sums[0, K + 1] = mid - start
+            sums[1, K + 1] = stop - mid
+            base = n_nodes
+            n_pending = 2
+            feature[split_node] = f
+            split_bin[split_node] = b
+            default_left[split_node] = dl
+            left[split_node] = base
+            right[split_node] = base + 1
+            for child in (base, base + 1):
+                feature[child] = -1
+                left[child] = right[child] = -1
+                split_bin[child] = 0
+                default_left[child] = False
+                gain[child] = 0.0
+            n_leaves += 1
+        return n_nodes, n_open, n_leaves
+
+    return split_open_nodes
 
 
 @njit(cache=True, nogil=True)
+def _root_sums(wn, cn, yn, classify, sums, sum_sq):
+    """The root's sums (``sums[0]``: K target sums, weight, count; ``sum_sq[0]``) from
+    the rows' weights and targets in node order. Returns whether every weight is 1 (then
+    sums are counts) and whether every weight is an integer (bootstrap counts: sums are
+    exact whatever their order)."""
+    K = sums.shape[1] - 2
+    unit_weights = True
+    integral_weights = True
+    total = 0.0
+    for i in range(wn.shape[0]):
+        w = wn[i]
+        unit_weights &= w == 1.0
+        integral_weights &= np.floor(w) == w
+        total += w
+        if classify:
+            sums[0, cn[i]] += w
+        else:
+            for k in range(K):
+                sums[0, k] += w * yn[i, k]
+                sum_sq[0, k] += w * yn[i, k] * yn[i, k]
+    sums[0, K] = total
+    sums[0, K + 1] = wn.shape[0]
+    return unit_weights, integral_weights and total < 2.0 ** 53
+
+
 def _enlarge(a, size):
     """``a`` copied into a longer array (along the first axis)."""
     out = np.empty((size,) + a.shape[1:], dtype=a.dtype)
@@ -862,105 +1400,14 @@ def _enlarge(a, size):
     return out
 
 
-@_per_node()
-def _split_open_nodes(XT, rows, wn, cn, yn, classify, unit_weights, sums_by_difference,
-                      criterion, n_outputs, random_split, max_depth, min_samples_split,
-                      min_samples_leaf, min_weight_leaf, max_features, max_leaf_nodes,
-                      min_decrease, feature, split_bin, default_left, left, right, value,
-                      gain, cover, open_int, open_float, rows_buf, wn_buf, cn_buf, yn_buf,
-                      sums, sum_sq, G_node, sq_node, hist, state, bin_value, order, best, out,
-                      GL, GR, sort_codes, sort_pos, n_nodes, n_open, n_leaves):
-    """Split open nodes (the last one pushed, or with ``max_leaf_nodes`` the best) until
-    none is left, the leaf limit is reached, or the node or open-record arrays are full
-    (the caller then enlarges them and calls again). Returns the new ``(n_nodes, n_open,
-    n_leaves)``. With ``n_nodes == 0``, first opens the root from its sums in ``sums[0]``
-    and ``sum_sq[0]``.
-    """
-    K = value.shape[1]
-    own = best.shape[0]  # where a record's own sums start in open_float
-    # Nodes waiting to be opened: on the first call the root (its sums are in sums[0]),
-    # then the two children of each split, at ids base and base + 1.
-    n_pending = 0
-    base = start = mid = stop = depth = 0
-    if n_nodes == 0:
-        n_pending = 1
-        mid = rows.shape[0]
-        depth = -1
-    while True:
-        # Right child first, so that a depth-first stack grows the left subtree first.
-        # One call site: _open_node is inlined, and a second copy would double the
-        # compile time.
-        for side in (1, 0):
-            if side >= n_pending:
-                continue
-            for k in range(K):
-                G_node[k] = sums[side, k]
-                sq_node[k] = sum_sq[side, k]
-            child_start = start if side == 0 else mid
-            child_stop = mid if side == 0 else stop
-            if _open_node(base + side, child_start, child_stop, depth + 1, n_open, G_node,
-                          sums[side, K], sq_node, XT, rows, wn, cn, yn, classify,
-                          unit_weights, value, cover, open_int, open_float, criterion,
-                          n_outputs, random_split, max_depth, min_samples_split, min_samples_leaf,
-                          min_weight_leaf, max_features, min_decrease, hist, state, bin_value,
-                          order, best, out, GL, GR, sort_codes, sort_pos):
-                n_open += 1
-        n_nodes += n_pending
-        if n_open == 0 or (max_leaf_nodes > 0 and n_leaves >= max_leaf_nodes):
-            break
-        if n_nodes + 2 > feature.shape[0] or n_open + 1 > open_int.shape[0]:
-            break
-        pick = n_open - 1
-        if max_leaf_nodes > 0:
-            pick = 0
-            for i in range(1, n_open):
-                if open_float[i, 0] > open_float[pick, 0]:
-                    pick = i
-        split_node = open_int[pick, 0]
-        start = open_int[pick, 1]
-        stop = open_int[pick, 2]
-        depth = open_int[pick, 3]
-        f = np.int64(open_float[pick, 1])
-        b = np.int64(open_float[pick, 2])
-        dl = open_float[pick, 3] > 0.5
-        gain[split_node] = open_float[pick, 0]
-        if sums_by_difference:
-            # The split search summed the left child; the right child is the rest.
-            for k in range(K + 1):
-                sums[0, k] = open_float[pick, 4 + k]
-                sums[1, k] = open_float[pick, own + k] - sums[0, k]
-        n_open -= 1
-        if pick != n_open:  # best-first: the last record fills the hole
-            for k in range(open_int.shape[1]):
-                open_int[pick, k] = open_int[n_open, k]
-            for k in range(open_float.shape[1]):
-                open_float[pick, k] = open_float[n_open, k]
-        mid = start + _partition(XT, f, b, dl, start, stop, rows, wn, cn, yn, classify,
-                                 not sums_by_difference, unit_weights, rows_buf, wn_buf,
-                                 cn_buf, yn_buf, sums, sum_sq)
-        sums[0, K + 1] = mid - start
-        sums[1, K + 1] = stop - mid
-        base = n_nodes
-        n_pending = 2
-        feature[split_node] = f
-        split_bin[split_node] = b
-        default_left[split_node] = dl
-        left[split_node] = base
-        right[split_node] = base + 1
-        for child in (base, base + 1):
-            feature[child] = -1
-            left[child] = right[child] = -1
-            split_bin[child] = 0
-            default_left[child] = False
-            gain[child] = 0.0
-        n_leaves += 1
-    return n_nodes, n_open, n_leaves
-
-
-@njit(cache=True, nogil=True)
 def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_split,
           max_depth, min_samples_split, min_samples_leaf, min_weight_leaf, max_features,
           max_leaf_nodes, min_impurity_decrease, seed, bin_value):
+    """Grow one tree: the node loop is compiled (:func:`_node_loop`); this sets up
+    its arrays and enlarges them when they are full. The loop is not called from another
+    compiled function on purpose: numba links a callee's code into its caller and
+    optimizes and compiles it again there, which made the first fit's compile minutes
+    long."""
     K = Y.shape[1]
     n_rows = rows.shape[0]
     max_nodes = max(2 * n_rows - 1, 1)
@@ -970,7 +1417,7 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
         max_nodes = min(max_nodes, 2 ** (max_depth + 1) - 1)
     # Node arrays start small and double: a deep tree rarely has anywhere near
     # ``max_nodes`` nodes, and allocating that many would dominate the fit's memory.
-    cap = min(max_nodes, 1023)
+    cap = min(max_nodes, max(1023, n_rows // 4))
     feature = np.full(cap, -1, dtype=np.int32)
     split_bin = np.zeros(cap, dtype=np.uint8)
     default_left = np.zeros(cap, dtype=np.bool_)
@@ -980,7 +1427,7 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     gain = np.zeros(cap)
     cover = np.zeros(cap)
     # Open nodes (a stack for depth-first growth, the frontier for best-first growth), one
-    # record each (see _open_node); a stack holds about one node per level.
+    # record each (see _node_loop); a stack holds about one node per level.
     open_cap = 64
     open_int = np.empty((open_cap, 4), dtype=np.int64)
     best = np.empty(6 + K)
@@ -990,14 +1437,6 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     # The rows' weights and targets travel with them, in node order, so that every pass
     # over a node reads them sequentially; only the feature codes are gathered.
     wn = weight[rows]
-    unit_weights = True  # no weights (extra trees' default): sums are counts
-    integral_weights = True  # bootstrap counts: sums are exact whatever their order
-    total = 0.0
-    for i in range(n_rows):
-        unit_weights &= wn[i] == 1.0
-        integral_weights &= np.floor(wn[i]) == wn[i]
-        total += wn[i]
-    integral_weights &= total < 2.0 ** 53
     if classify:
         cn = labels[rows]
         yn = np.empty((0, K))
@@ -1008,45 +1447,49 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     wn_buf = np.empty_like(wn)
     cn_buf = np.empty_like(cn)
     yn_buf = np.empty_like(yn)
-
+    sums = np.zeros((2, K + 2))  # left and right child: K target sums, weight, count
+    sum_sq = np.zeros((2, K))
+    unit_weights, integral_weights = _root_sums(wn, cn, yn, classify, sums, sum_sq)
     # Classification with integer weights (bootstrap counts) sums class weights exactly,
     # so a child's sums are its parent's minus its sibling's, and the partition need not
     # add them up (a pure child must come out exactly pure, or it would be split again).
-    sums_by_difference = classify and integral_weights
-    state = np.array([np.uint64(seed)], dtype=np.uint64)
+    sums_by_difference = bool(classify and integral_weights)
+    state = np.array([seed], dtype=np.uint64)
     hist = np.zeros((256, K + 2))
     order = np.arange(XT.shape[0])
-    sums = np.zeros((2, K + 2))  # left and right child: K target sums, weight, count
-    sum_sq = np.zeros((2, K))
     GL = np.empty(K)
     GR = np.empty(K)
     sort_codes = np.empty(_SORT_MAX_ROWS, dtype=np.int64)
     sort_pos = np.empty(_SORT_MAX_ROWS, dtype=np.int64)
-
-    # The root's sums; its weight and count are known already.
-    sums[0, K] = total
-    sums[0, K + 1] = n_rows
-    for i in range(n_rows):
-        if classify:
-            sums[0, cn[i]] += wn[i]
-        else:
-            for k in range(K):
-                sums[0, k] += wn[i] * yn[i, k]
-                sum_sq[0, k] += wn[i] * yn[i, k] * yn[i, k]
     min_decrease = min_impurity_decrease * sums[0, K]
     G_node = np.empty(K)  # the sums of the node being opened
     sq_node = np.empty(K)
     n_open = 0
     n_nodes = 0  # the first call opens the root
     n_leaves = 1
+    absolute_error = criterion == CRITERIA["absolute_error"]
+    split_open_nodes = _node_loop(classify, random_split, absolute_error)
+    # Scratch of the absolute error's split search (see _mae_open); empty otherwise.
+    n_mae = n_rows if absolute_error else 0
+    mae_rank = np.empty((n_mae, K), dtype=np.int64)
+    mae_sorted = np.empty((n_mae, K))
+    mae_key = np.empty(n_mae)
+    mae_idx = np.empty(n_mae, dtype=np.int64)
+    mae_pos = np.empty(n_mae, dtype=np.int64)
+    fen = np.zeros((n_mae + 1, 2))
+    mae_bins = np.zeros((MISSING_BIN + 1, 6))
+    mae_off = np.zeros(MISSING_BIN + 2, dtype=np.int64)
+    mae_sums = np.zeros(2)
     while True:
-        n_nodes, n_open, n_leaves = _split_open_nodes(
-            XT, rows, wn, cn, yn, classify, unit_weights, sums_by_difference, criterion,
-            n_outputs, random_split, max_depth, min_samples_split, min_samples_leaf,
-            min_weight_leaf, max_features, max_leaf_nodes, min_decrease, feature, split_bin,
-            default_left, left, right, value, gain, cover, open_int, open_float, rows_buf,
-            wn_buf, cn_buf, yn_buf, sums, sum_sq, G_node, sq_node, hist, state, bin_value,
-            order, best, out, GL, GR, sort_codes, sort_pos, n_nodes, n_open, n_leaves)
+        n_nodes, n_open, n_leaves = split_open_nodes(
+            XT, rows, wn, cn, yn, bool(unit_weights), sums_by_difference,
+            criterion, n_outputs, max_depth, min_samples_split,
+            min_samples_leaf, min_weight_leaf, max_features, max_leaf_nodes, min_decrease,
+            feature, split_bin, default_left, left, right, value, gain, cover, open_int,
+            open_float, rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq, G_node, sq_node, hist,
+            state, bin_value, order, best, out, GL, GR, sort_codes, sort_pos, mae_rank,
+            mae_sorted, mae_key, mae_idx, mae_pos, fen, mae_bins, mae_off, mae_sums, n_nodes,
+            n_open, n_leaves)
         if n_open == 0 or (max_leaf_nodes > 0 and n_leaves >= max_leaf_nodes):
             break
         # Out of room: double what is full and go on.
