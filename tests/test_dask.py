@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("distributed")
+dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
 
 from distributed import Client, LocalCluster  # noqa: E402
@@ -37,12 +38,22 @@ def client():
     """One LocalCluster of 3 worker processes for the module (starting one costs
     seconds): a fit runs on the workers holding its blocks, so :func:`_on` places data
     on two of them for the 2-worker fits."""
-    cluster = LocalCluster(n_workers=3, threads_per_worker=1, processes=True,
-                           dashboard_address=None, worker_dashboard_address=None)
-    client = Client(cluster, set_as_default=False)
-    yield client
-    client.close()
-    cluster.close()
+    # A worker compiling kernels on an empty numba cache (a fresh CI machine) holds the
+    # GIL for minutes: it must not be taken for dead meanwhile.
+    patient = {"distributed.scheduler.worker-ttl": None,
+               "distributed.comm.timeouts.connect": "300s",
+               "distributed.comm.timeouts.tcp": "600s"}
+    with dask.config.set(patient):
+        # The kernels the workers share with a single-node fit, compiled (and cached) once
+        # here rather than by three processes at once.
+        X = np.random.default_rng(0).normal(size=(300, 3))
+        GradientBoostingRegressor(n_estimators=2).fit(X, X[:, 0]).predict(X)
+        cluster = LocalCluster(n_workers=3, threads_per_worker=1, processes=True,
+                               dashboard_address=None, worker_dashboard_address=None)
+        client = Client(cluster, set_as_default=False)
+        yield client
+        client.close()
+        cluster.close()
 
 
 def _on(client, n_workers, array, rows):

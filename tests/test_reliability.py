@@ -426,12 +426,15 @@ _READ_ONLY_SCRIPT = textwrap.dedent("""
     from numba.core import caching
 
     # Every cache location numba tries is unwritable (a read-only install, no writable
-    # home), except the temporary directory.
+    # home), except the temporary directory (the package itself stays read-only even when
+    # it was checked out under the temporary directory).
     allowed = os.path.realpath(tempfile.gettempdir()) + os.sep
+    package = os.path.realpath(os.getcwd()) + os.sep
     real = caching._CacheLocator.ensure_cache_path
 
     def ensure_cache_path(self):
-        if not os.path.realpath(self.get_cache_path()).startswith(allowed):
+        path = os.path.realpath(self.get_cache_path()) + os.sep
+        if not path.startswith(allowed) or path.startswith(package):
             raise PermissionError("read-only file system")
         return real(self)
 
