@@ -49,7 +49,7 @@ def _blocks_on_workers(client, X, y):
     bounds = np.linspace(0, X.shape[0], len(workers) + 1).astype(int)
     xs, ys = [], []
     for w, a, b in zip(workers, bounds[:-1], bounds[1:], strict=True):
-        fx, fy = client.scatter([X[a:b], y[a:b]], workers=[w])
+        fx, fy = client.scatter([X[a:b], y[a:b]], workers=[w], hash=False)
         xs.append(da.from_delayed(fx, (b - a, X.shape[1]), dtype=X.dtype))
         ys.append(da.from_delayed(fy, (b - a,), dtype=y.dtype))
     return da.concatenate(xs), da.concatenate(ys)
