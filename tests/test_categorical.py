@@ -38,8 +38,8 @@ def _search(hist, n_cat, lam, mcw, onehot=4, threshold=32, smooth=0.0, penalty=0
     G, H = hist.sum(axis=0)
     gain, f, b, dl, GL, HL = find_best_split(
         hist, np.array([0, n_cat + 1]), np.array([n_cat], dtype=np.int32),
-        np.ones(1, dtype=np.bool_), G, H, lam, 0.0, 0.0, mcw, np.zeros(1, dtype=np.int8),
-        -np.inf, np.inf, False, np.ones(1, dtype=np.bool_), params, out)
+        np.ones(1, dtype=np.bool_), G, H, lam, 0.0, 0.0, mcw, None,
+        -np.inf, np.inf, np.ones(1, dtype=np.bool_), params, out)
     left = {c for c in range(n_cat) if (out[c >> 5] >> (c & 31)) & 1} if f == 0 else set()
     return gain, f, dl, GL, HL, left
 

@@ -161,8 +161,7 @@ def _find(X_binned, grad, hess, n_bins, mask, reg):
     H = float(hess.astype(np.float64).sum())
     hist, offsets = _hist(X_binned, grad, hess, n_bins)
     return find_best_split(hist, offsets, n_bins, mask, G, H, lam, alpha, mds, mcw,
-                           np.zeros(len(n_bins), dtype=np.int8), -np.inf, np.inf, False,
-                           np.zeros(len(n_bins), dtype=np.bool_), GrowthParams().cat_arrays(),
+                           None, -np.inf, np.inf, None, GrowthParams().cat_arrays(),
                            np.zeros(1, dtype=np.uint32))
 
 

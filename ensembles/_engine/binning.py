@@ -127,14 +127,19 @@ def _column_edges(column, quantiles, out):
     top = values[n - 1]
     last = -np.inf
     for q in range(quantiles.shape[0]):
-        value = values[np.int64(np.floor((n - 1) * quantiles[q]))]
+        j = np.int64(np.floor((n - 1) * quantiles[q]))
+        value = values[j]
         # The largest value must stay above every edge, else the top bin would be empty.
         if value < top and (n_edges == 0 or value != last):
             last = value
             # Halfway to the next distinct value, as for exact bins: the sample's values
             # fall in the same bins, and none sits on a threshold, where float32 rounding
             # (XGBoost reads float32) could send it the other way.
-            above = values[np.searchsorted(values, value, side="right")]
+            # (A scan, not np.searchsorted, which is slower to compile; each run of equal
+            # values is scanned once.)
+            while values[j] == value:
+                j += 1
+            above = values[j]
             mid = value / 2.0 + above / 2.0
             out[n_edges] = value if mid >= above else mid
             n_edges += 1

@@ -60,7 +60,7 @@ _NODES, _LEAVES, _OPEN, _BATCH, _FINISHED, _CHUNKS, _FREE, _SLOTS, _MOVE, _SRC =
 _N_COUNTERS = 10
 # Float parameters and integer parameters.
 _LR, _MCW, _LAMBDA, _ALPHA, _GAMMA, _MDS, _BYLEVEL, _BYNODE = range(8)
-_MAX_DEPTH, _MAX_LEAVES, _LOSSGUIDE, _MONOTONE = range(4)
+_MAX_DEPTH, _MAX_LEAVES, _LOSSGUIDE = range(3)
 
 
 def _helper(function):
@@ -110,8 +110,8 @@ class GrowthParams:
         floats = np.array([self.learning_rate, self.min_child_weight, self.reg_lambda,
                            self.reg_alpha, self.gamma, self.max_delta_step,
                            self.colsample_bylevel, self.colsample_bynode], dtype=np.float64)
-        ints = np.array([self.max_depth, self.max_leaves, self.grow_policy == "lossguide",
-                         any(self.monotone_constraints)], dtype=np.int64)
+        ints = np.array([self.max_depth, self.max_leaves, self.grow_policy == "lossguide"],
+                        dtype=np.int64)
         return floats, ints
 
     def cat_arrays(self):
@@ -126,12 +126,17 @@ class GrowthParams:
 
     def constraint_arrays(self, n_features):
         """``(monotone, groups)``: int8 directions per feature and a boolean
-        (n_groups, n_features) membership matrix of the interaction groups."""
-        monotone = np.zeros(n_features, dtype=np.int8)
-        monotone[: len(self.monotone_constraints)] = self.monotone_constraints
-        groups = np.zeros((len(self.interaction_constraints), n_features), dtype=np.bool_)
-        for g, group in enumerate(self.interaction_constraints):
-            groups[g, list(group)] = True
+        (n_groups, n_features) membership matrix of the interaction groups, each None
+        when there is no such constraint (the kernels then compile without their code)."""
+        monotone = groups = None
+        if any(self.monotone_constraints):
+            monotone = np.zeros(n_features, dtype=np.int8)
+            monotone[: len(self.monotone_constraints)] = self.monotone_constraints
+        if self.interaction_constraints:
+            groups = np.zeros((len(self.interaction_constraints), n_features),
+                              dtype=np.bool_)
+            for g, group in enumerate(self.interaction_constraints):
+                groups[g, list(group)] = True
         return monotone, groups
 
 
@@ -169,7 +174,7 @@ def _mix(x):
 def _sample_mask(parent, fraction, key, out, scratch, weights):
     """``out`` = a subset of ``max(1, int(fraction * m))`` of the ``m`` features allowed by
     ``parent``, keyed by ``key``: uniform (a partial Fisher-Yates shuffle), or in proportion
-    to ``weights`` when there are any (the largest keys ``log(u) / w``, as
+    to ``weights`` unless None (the largest keys ``log(u) / w``, as
     :func:`sample_features`)."""
     m = 0
     for f in range(parent.shape[0]):
@@ -182,7 +187,7 @@ def _sample_mask(parent, fraction, key, out, scratch, weights):
         for f in range(parent.shape[0]):
             out[f] = parent[f]
         return
-    if weights.shape[0] > 0:
+    if weights is not None:
         keys = np.empty(m)
         for i in range(m):
             f = scratch[i]
@@ -485,13 +490,15 @@ def _count_left(c0, c1, Xb, cplan, batch, nodes_i, n_bins, src, is_cat, cat_bits
         f, b, dl = nodes_i[node, _FEATURE], nodes_i[node, _BIN], nodes_i[node, _DLEFT] != 0
         nb = n_bins[f]
         count = 0
-        if is_cat[f]:
-            bits = cat_bits[node]  # allocated for every node when any feature is categorical
-            for i in range(cplan[c, 1], cplan[c, 2]):
-                count += _goes_left_cat(Xb[src, i, f], bits, dl, nb)
-        else:
-            for i in range(cplan[c, 1], cplan[c, 2]):
-                count += _goes_left(Xb[src, i, f], b, dl, nb)
+        if is_cat is not None:
+            if is_cat[f]:
+                bits = cat_bits[node]  # a row for every node when any feature is categorical
+                for i in range(cplan[c, 1], cplan[c, 2]):
+                    count += _goes_left_cat(Xb[src, i, f], bits, dl, nb)
+                cplan[c, 3] = count
+                continue
+        for i in range(cplan[c, 1], cplan[c, 2]):
+            count += _goes_left(Xb[src, i, f], b, dl, nb)
         cplan[c, 3] = count
 
 
@@ -546,8 +553,16 @@ def _place(nodes_i, nodes_f, counters, batch, cplan, hplan, bplan, free_slots, f
         nodes_f[left, _H] = nodes_f[node, _HL]
         nodes_f[right, _G] = nodes_f[node, _G] - nodes_f[node, _GL]
         nodes_f[right, _H] = nodes_f[node, _H] - nodes_f[node, _HL]
-        _bound_children(nodes_f, node, left, right, monotone[nodes_i[node, _FEATURE]],
-                        fparams)
+        if monotone is not None:
+            _bound_children(nodes_f, node, left, right, monotone[nodes_i[node, _FEATURE]],
+                            fparams)
+        else:
+            for child in (left, right):
+                nodes_f[child, _W] = leaf_weight(nodes_f[child, _G], nodes_f[child, _H],
+                                                 fparams[_LAMBDA], fparams[_ALPHA],
+                                                 fparams[_MDS], fparams[_MCW])
+                nodes_f[child, _LO] = -np.inf
+                nodes_f[child, _HI] = np.inf
     counters[_LEAVES] += counters[_BATCH]
     n_plan = 0
     n_partials = 0
@@ -595,7 +610,9 @@ def _scatter(c0, c1, Xb, gh, ids, cplan, batch, nodes_i, n_bins, src, move_data,
         nb = n_bins[f]
         lo = cplan[c, 4]
         hi = cplan[c, 5]
-        categorical = is_cat[f]
+        categorical = False
+        if is_cat is not None:
+            categorical = is_cat[f]
         bits = cat_bits[min(node, cat_bits.shape[0] - 1)]
         for i in range(cplan[c, 1], cplan[c, 2]):
             code = Xb[src, i, f]
@@ -658,14 +675,15 @@ def _finish(j0, j1, bplan, nodes_i, nodes_f, pool, partials, offsets, n_bins, tr
                 continue
             mask = _node_features(node, nodes_i[node, _DEPTH], tree_mask, seed, fparams,
                                   level_mask, node_mask, scratch, feature_weights)
-            if groups.shape[0] > 0 and node > 0:
-                mask = _interacting_features(node, nodes_i, groups, mask, allowed, on_path)
+            if groups is not None:
+                if node > 0:
+                    mask = _interacting_features(node, nodes_i, groups, mask, allowed,
+                                                 on_path)
             gain, f, b, dl, GL, HL = find_best_split(
                 pool[nodes_i[node, _SLOT]], offsets, n_bins, mask, nodes_f[node, _G],
                 nodes_f[node, _H], fparams[_LAMBDA], fparams[_ALPHA], fparams[_MDS],
-                fparams[_MCW], monotone, nodes_f[node, _LO], nodes_f[node, _HI],
-                iparams[_MONOTONE] != 0, is_cat, cat_params,
-                cat_bits[min(node, cat_bits.shape[0] - 1)])
+                fparams[_MCW], monotone, nodes_f[node, _LO], nodes_f[node, _HI], is_cat,
+                cat_params, cat_bits[min(node, cat_bits.shape[0] - 1)])
             if f >= 0 and gain > MIN_SPLIT_GAIN and gain >= fparams[_GAMMA]:
                 nodes_i[node, _FEATURE] = f
                 nodes_i[node, _BIN] = b
@@ -745,12 +763,13 @@ def _export(nodes_i, nodes_f, n_nodes, edges, ids, fparams, feature, threshold, 
             split_bin[k] = b
             # Bin -1: only the missing values go left, no value is <= the threshold.
             threshold[k] = edges[f, b] if b >= 0 else -np.inf
-            if is_cat[f]:
-                threshold[k] = 0.0
-                cat_start[k] = n_words
-                for w in range((n_bins[f] + 31) // 32):
-                    cat_words[n_words] = cat_bits[k, w]
-                    n_words += 1
+            if is_cat is not None:
+                if is_cat[f]:
+                    threshold[k] = 0.0
+                    cat_start[k] = n_words
+                    for w in range((n_bins[f] + 31) // 32):
+                        cat_words[n_words] = cat_bits[k, w]
+                        n_words += 1
             default_left[k] = nodes_i[k, _DLEFT] != 0
             left[k] = nodes_i[k, _LEFT]
             right[k] = nodes_i[k, _RIGHT]
@@ -833,14 +852,17 @@ class TreeGrower:
         self.offsets_u, self.n_bins_u = kernel_layout(self.n_bins)
         self.params = params
         self.fparams, self.iparams = params.arrays()
+        # Optional inputs are None, not empty or all-false arrays, when unused: the kernels
+        # then compile without their code (see :func:`~.split.find_best_split`).
         self.monotone, self.groups = params.constraint_arrays(len(self.n_bins))
-        self.feature_weights = (np.empty(0) if params.feature_weights is None else
+        self.feature_weights = (None if params.feature_weights is None else
                                 np.ascontiguousarray(params.feature_weights, dtype=np.float64))
-        self.is_cat = (np.zeros(len(self.n_bins), dtype=np.bool_) if categorical is None
+        self.is_cat = (None if categorical is None or not np.any(categorical)
                        else np.ascontiguousarray(categorical, dtype=np.bool_))
         self.cat_params = params.cat_arrays()
         # Words of the widest categorical feature's bitset (one row per node).
-        self.n_words = max(int(self.n_bins[self.is_cat].max(initial=0)) + 31, 0) // 32
+        self.n_words = (0 if self.is_cat is None else
+                        (int(self.n_bins[self.is_cat].max(initial=0)) + 31) // 32)
         self._workspaces = {}
 
     def _workspace(self, key, n_rows):

@@ -38,10 +38,12 @@ _INF_VALUES = {"inf": np.inf, "-inf": -np.inf}
 @njit(cache=True, nogil=True)
 def _tree_depth(left, right):
     depth = np.zeros(left.shape[0], dtype=np.int64)
+    deepest = 0  # a loop, not depth.max(): numpy's reductions compile slowly
     for node in range(left.shape[0]):  # children always have larger ids than parents
         if left[node] != -1:
             depth[left[node]] = depth[right[node]] = depth[node] + 1
-    return depth.max()
+            deepest = max(deepest, depth[node] + 1)
+    return deepest
 
 
 class Tree:

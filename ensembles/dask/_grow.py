@@ -54,12 +54,8 @@ class TreeBuilder:
         self.tree_mask = tree_mask
         self.seed = np.uint64(seed)
         self.sampled = growth.colsample_bylevel < 1.0 or growth.colsample_bynode < 1.0
-        self.weights = (np.empty(0) if growth.feature_weights is None
+        self.weights = (None if growth.feature_weights is None
                         else np.ascontiguousarray(growth.feature_weights, dtype=np.float64))
-        # No monotone constraints or categorical features on Dask (the estimator refuses
-        # them): free directions, numeric features.
-        self.monotone = np.zeros(len(n_bins), dtype=np.int8)
-        self.is_cat = np.zeros(len(n_bins), dtype=np.bool_)
         self.cat_params = growth.cat_arrays()
         self.cat_out = np.zeros(1, dtype=np.uint32)
         self.depth, self.G, self.H = [], [], []
@@ -96,8 +92,10 @@ class TreeBuilder:
                                 self.fparams, self.weights)
         gain, f, b, dl, GL, HL = find_best_split(
             self.hist[node], self.offsets, self.n_bins, mask, self.G[node], self.H[node],
-            p.reg_lambda, p.reg_alpha, p.max_delta_step, p.min_child_weight, self.monotone,
-            -np.inf, np.inf, False, self.is_cat, self.cat_params, self.cat_out)
+            p.reg_lambda, p.reg_alpha, p.max_delta_step, p.min_child_weight,
+            # No monotone constraints or categorical features on Dask (the estimator
+            # refuses them).
+            None, -np.inf, np.inf, None, self.cat_params, self.cat_out)
         if f >= 0 and gain > MIN_SPLIT_GAIN and gain >= p.gamma:
             self.feature[node] = int(f)
             self.bin[node] = int(b)
