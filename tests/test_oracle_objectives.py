@@ -78,6 +78,21 @@ def test_every_objective_matches_xgboost_with_weights(objective, max_delta_step)
     np.testing.assert_allclose(ours_pred, their_pred, rtol=2e-5, atol=2e-5 * scale)
 
 
+@pytest.mark.parametrize("objective,extra", [
+    ("reg:absoluteerror", {}), ("reg:quantileerror", {"quantile_alpha": 0.3}),
+    ("reg:quantileerror", {"quantile_alpha": [0.1, 0.5, 0.9]}),
+])
+def test_quantile_objectives_match_xgboost_without_weights(objective, extra):
+    """Without weights XGBoost refreshes leaves (and starts) with interpolated quantiles,
+    not the weighted rule with unit weights: so must a drop-in."""
+    X, signal, weight, rng = _data(4)
+    y = _targets(objective, signal, rng)
+    params = dict(PARAMS, objective=objective, **extra)
+    ours = GradientBoostingRegressor(**params).fit(X, y)
+    theirs = xgb.XGBRegressor(tree_method="hist", n_jobs=1, **params).fit(X, y)
+    _compare(ours.predict(X), theirs.predict(X))
+
+
 def test_row_subsampling_is_as_accurate_as_xgboosts():
     """Row sampling draws differently from XGBoost, so the trees cannot be compared; the
     test error can. Every row's running prediction must take each new tree, sampled or
@@ -298,11 +313,10 @@ def test_several_quantiles_match_xgboost_and_cross_no_more_often():
         single = GradientBoostingRegressor(**dict(params, quantile_alpha=alpha)).fit(
             X, y, sample_weight=weight)
         np.testing.assert_allclose(pred[:, k], single.predict(X), rtol=1e-12, atol=1e-12)
-    # On less regular data (continuous features) the bins differ, and so do the refreshed
-    # leaves (XGBoost interpolates unweighted quantiles): count crossings over eight data
-    # sets, whose counts scatter by some 15% either way between the libraries. The issue
-    # asks for no more crossings than XGBoost's; this holds to within 5% in total (see the
-    # note on issue 14), which is what is checked.
+    # On less regular data (continuous features) the bins differ, so the models do: count
+    # crossings over eight data sets (per data set the counts scatter by some 15% either
+    # way between the libraries); in total there are no more than XGBoost's, as the issue
+    # asks. Unweighted leaves are refreshed to XGBoost's interpolated quantiles.
     params = dict(n_estimators=40, max_depth=4, objective="reg:quantileerror",
                   quantile_alpha=alphas)
 
@@ -317,4 +331,4 @@ def test_several_quantiles_match_xgboost_and_cross_no_more_often():
         ours_total += crossings(GradientBoostingRegressor(**params).fit(Xc, yc).predict(Xc))
         theirs_total += crossings(xgb.XGBRegressor(tree_method="hist", n_jobs=1, **params)
                                   .fit(Xc, yc).predict(Xc))
-    assert ours_total <= 1.05 * theirs_total
+    assert ours_total <= theirs_total

@@ -254,7 +254,8 @@ def _dart_normalize(weights, drop, n_new, dart, learning_rate):
 
 
 def _refresh_leaves(tree, leaves, rows, residual, weight, alpha, learning_rate):
-    """Set each leaf to the weighted ``alpha``-quantile of its rows' residuals.
+    """Set each leaf to the (weighted, when ``weight`` is not None) ``alpha``-quantile of
+    its rows' residuals.
 
     Objectives with zero or constant hessians (absolute and quantile error) get poor Newton
     leaf values; the quantile of the residuals is the leaf value that minimizes their loss.
@@ -262,8 +263,8 @@ def _refresh_leaves(tree, leaves, rows, residual, weight, alpha, learning_rate):
     for leaf, start, stop in leaves.tolist():
         if stop > start:
             idx = rows[start:stop]
-            tree.value[leaf, 0] = learning_rate * weighted_quantile(residual[idx], weight[idx],
-                                                                    alpha)
+            tree.value[leaf, 0] = learning_rate * weighted_quantile(
+                residual[idx], None if weight is None else weight[idx], alpha)
 
 
 def _gradients(objective, y, raw, sample_weight):
@@ -377,10 +378,7 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
     raw = _start_margins(booster, X, base_margin)
     for ev in evals:
         ev.raw = _start_margins(booster, ev.X, ev.base_margin)
-    weight = sample_weight
     refresh = objective.refresh_quantile
-    if weight is None and refresh is not None:
-        weight = np.ones(n_samples)
     P = params.num_parallel_tree
     # XGBoost grows the parallel trees of a round with learning_rate / num_parallel_tree,
     # so that the round as a whole moves by learning_rate.
@@ -431,7 +429,7 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
             for k, (tree, rows, leaves) in enumerate(grown):
                 if refresh is not None:
                     alpha = refresh[k] if np.ndim(refresh) else refresh
-                    _refresh_leaves(tree, leaves, rows, residuals[k], weight, alpha,
+                    _refresh_leaves(tree, leaves, rows, residuals[k], sample_weight, alpha,
                                     growth.learning_rate)
                 if rows.size == n_samples:
                     add_leaf_values(target, k, rows, leaves, tree.value)

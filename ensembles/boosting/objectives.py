@@ -110,19 +110,23 @@ def _weighted_mean(y, sample_weight):
 
 
 def weighted_quantile(values, sample_weight, alpha):
-    """Return the weighted ``alpha``-quantile of ``values``.
+    """Return the weighted ``alpha``-quantile of ``values``, as XGBoost computes it.
 
-    The result is the smallest value ``v`` whose cumulative weight reaches
+    With weights, the result is the smallest value ``v`` whose cumulative weight reaches
     ``alpha * sum(weights)`` (the inverted empirical CDF). That value minimises the
     weighted pinball loss at ``alpha`` -- for ``alpha=0.5`` the weighted absolute error --
     so it is the optimal constant for ``reg:absoluteerror`` and ``reg:quantileerror``.
+    Without weights (``sample_weight=None``), XGBoost interpolates between the two order
+    statistics around position ``alpha * (n + 1)`` (Hyndman and Fan's definition 6, numpy's
+    ``method="weibull"``), which lies between the same two minimisers; so does this
+    function, so that leaf values and base scores match XGBoost's on unweighted data.
 
     Parameters
     ----------
     values : array-like of shape (n,)
         Values to summarise.
     sample_weight : array-like of shape (n,) or None
-        Non-negative weights; ``None`` means unit weights.
+        Non-negative weights; ``None``: no weights (the interpolated quantile).
     alpha : float
         Quantile level in (0, 1).
 
@@ -134,6 +138,8 @@ def weighted_quantile(values, sample_weight, alpha):
     values = np.asarray(values, dtype=np.float64).reshape(-1)
     if values.size == 0:
         raise ValueError("values must not be empty to compute a quantile.")
+    if sample_weight is None:
+        return float(np.quantile(values, alpha, method="weibull"))
     w = _weights(sample_weight, values.size)
     order = np.argsort(values, kind="stable")
     cumulative = np.cumsum(w[order])
@@ -401,7 +407,8 @@ class QuantileObjective(Objective):
 
     Loss :math:`\alpha (y - f)` when :math:`y \ge f`, else :math:`(1 - \alpha)(f - y)`;
     grad :math:`1 - \alpha` when :math:`f \ge y`, else :math:`-\alpha`; hess 1. Leaves are
-    refreshed to the weighted :math:`\alpha`-quantile of the residuals.
+    refreshed to the :math:`\alpha`-quantile of the residuals (see
+    :func:`weighted_quantile`: weighted, or XGBoost's interpolation without weights).
 
     With a sequence of levels the model has one output per level (one tree per level and
     round, as XGBoost 2 grows them), each fitted with its own level and started from its
