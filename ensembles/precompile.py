@@ -1,0 +1,127 @@
+"""Compile the numerical kernels ahead of the first fit.
+
+numba compiles a kernel the first time it runs and caches the machine code on disk, so
+the first fit of each kind of model in a fresh installation spends seconds compiling
+(see :doc:`../architecture`). Where that first fit matters (a service that starts in a new
+container, a notebook on a fresh machine), run this once after installing, for example
+in a Docker image's build step::
+
+    python -m ensembles.precompile
+
+It fits small models of every estimator family on a few hundred rows, which compiles
+and caches what a plain fit and its predictions run, so that later processes load the
+cached code instead. Optional paths (categorical features, monotone or interaction
+constraints, feature weights, sparse input) compile on first use unless ``extras=True``.
+The cache is numba's: next to the installed modules, or in ``NUMBA_CACHE_DIR`` when set
+(then set it to the same directory when the models are fitted).
+"""
+
+import argparse
+import time
+
+import numpy as np
+
+__all__ = ["precompile"]
+
+
+def _data(n_rows=300, n_features=4, seed=0):
+    rng = np.random.default_rng(seed)
+    # Fewer distinct values than bins, so that the codes are uint8 as on most data.
+    X = np.round(rng.normal(size=(n_rows, n_features)), 1)
+    X[rng.random(X.shape) < 0.05] = np.nan  # missing values take their own code paths
+    y = np.nan_to_num(X[:, 0]) + 0.5 * np.nan_to_num(X[:, 1])
+    return X, y
+
+
+def _families(extras):
+    """``(name, estimator factory, target kind)`` for every family to compile."""
+    from . import (
+        DecisionTreeClassifier,
+        DecisionTreeRegressor,
+        ExtraTreesClassifier,
+        ExtraTreesRegressor,
+        GradientBoostingClassifier,
+        GradientBoostingRegressor,
+        RandomForestClassifier,
+        RandomForestRegressor,
+    )
+
+    small = {"n_estimators": 3}
+    families = [
+        ("gradient boosting, regression", lambda: GradientBoostingRegressor(**small), "reg"),
+        ("gradient boosting, classification",
+         lambda: GradientBoostingClassifier(**small), "binary"),
+        ("random forest, classification", lambda: RandomForestClassifier(**small), "binary"),
+        ("random forest, regression", lambda: RandomForestRegressor(**small), "reg"),
+        ("extra trees, classification", lambda: ExtraTreesClassifier(**small), "binary"),
+        ("extra trees, regression", lambda: ExtraTreesRegressor(**small), "reg"),
+        ("decision tree, classification", DecisionTreeClassifier, "binary"),
+        ("decision tree, regression", DecisionTreeRegressor, "reg"),
+    ]
+    if extras:
+        families += [
+            ("gradient boosting, monotone and interaction constraints",
+             lambda: GradientBoostingRegressor(monotone_constraints=(1, 0, -1, 0),
+                                               interaction_constraints=[[0, 1], [2, 3]],
+                                               colsample_bynode=0.5, **small), "reg"),
+            ("gradient boosting, categorical features",
+             lambda: GradientBoostingClassifier(categorical_features=[3], **small),
+             "binary-cat"),
+        ]
+    return families
+
+
+def precompile(extras=False, verbose=False):
+    """Compile and cache the kernels of every estimator family's fit and predictions.
+
+    Parameters
+    ----------
+    extras : bool, default=False
+        Also compile the optional paths of gradient boosting (monotone and interaction
+        constraints, weighted column sampling, categorical features).
+    verbose : bool, default=False
+        Print each family and the seconds it took.
+
+    Returns
+    -------
+    seconds : dict of str to float
+        Wall time per family (about zero for what was cached already).
+    """
+    X, y = _data()
+    targets = {"reg": (X, y), "binary": (X, (y > 0).astype(np.int64))}
+    X_cat = X.copy()
+    X_cat[:, 3] = np.where(np.isnan(X[:, 3]), np.nan, np.floor(np.abs(X[:, 3]) * 3) % 6)
+    targets["binary-cat"] = (X_cat, (y > 0).astype(np.int64))
+    seconds = {}
+    for name, make, kind in _families(extras):
+        start = time.perf_counter()
+        X_fit, y_fit = targets[kind]
+        model = make().fit(X_fit, y_fit)
+        model.predict(X_fit)
+        if hasattr(model, "predict_proba"):
+            model.predict_proba(X_fit)
+        if hasattr(model, "apply"):
+            model.apply(X_fit)
+        seconds[name] = time.perf_counter() - start
+        if verbose:
+            print(f"{name}: {seconds[name]:.1f} s", flush=True)
+    return seconds
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m ensembles.precompile",
+        description="Compile and cache the numba kernels of every estimator family, so "
+                    "that the first fit in a later process does not compile them.")
+    parser.add_argument("--extras", action="store_true",
+                        help="also compile constraints, weighted column sampling and "
+                             "categorical features in gradient boosting")
+    parser.add_argument("--quiet", action="store_true", help="print nothing")
+    args = parser.parse_args(argv)
+    seconds = precompile(extras=args.extras, verbose=not args.quiet)
+    if not args.quiet:
+        print(f"total: {sum(seconds.values()):.1f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""``python -m ensembles.precompile`` caches what later fits run: a fresh process that
+then fits and predicts with every family, on data large enough for the multi-threaded
+boosting path, compiles nothing."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from ensembles.precompile import main
+
+# Fits in a fresh process, then the compiled functions of the package that numba did not
+# find in its cache (their "cache misses").
+_FIT_AND_COUNT = textwrap.dedent("""
+    import gc, json
+    from numba.core.registry import CPUDispatcher
+    from sklearn.datasets import make_classification, make_regression
+    import ensembles as E
+    X, y = make_classification(40_000, 10, random_state=0)
+    Xr, yr = make_regression(3_000, 10, random_state=0)
+    E.GradientBoostingClassifier(n_estimators=5, n_jobs=2).fit(X, y).predict_proba(X)
+    E.GradientBoostingRegressor(n_estimators=5).fit(Xr, yr).predict(Xr)
+    for name in ("RandomForest", "ExtraTrees"):
+        getattr(E, name + "Classifier")(n_estimators=5).fit(X[:3000], y[:3000]).predict_proba(X)
+        getattr(E, name + "Regressor")(n_estimators=5).fit(Xr, yr).predict(Xr)
+    E.DecisionTreeClassifier().fit(X[:3000], y[:3000]).apply(X)
+    missed = sorted({o.py_func.__qualname__ for o in gc.get_objects()
+                     if isinstance(o, CPUDispatcher)
+                     and o.py_func.__module__.startswith("ensembles")
+                     and sum(o.stats.cache_misses.values())})
+    print(json.dumps(missed))
+""")
+
+
+def test_a_precompiled_cache_serves_every_family(tmp_path):
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    subprocess.run([sys.executable, "-m", "ensembles.precompile", "--quiet"], env=env,
+                   check=True, timeout=1200)
+    out = subprocess.run([sys.executable, "-c", _FIT_AND_COUNT], env=env, check=True,
+                         capture_output=True, text=True, timeout=1200)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_command_line_rejects_unknown_options(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--bogus"])
+    assert exc.value.code == 2
+    assert "unrecognized arguments: --bogus" in capsys.readouterr().err
