@@ -4,6 +4,7 @@ concatenated data, predictions per partition, clear errors, and a worker killed 
 import os
 import pickle
 import signal
+import threading
 import time
 
 import numpy as np
@@ -283,3 +284,44 @@ def test_forests_match_single_node(client):
     np.testing.assert_array_equal(client.compute(extra.predict(dX)).result(), local.predict(X))
     with pytest.raises(TypeError, match="dask array"):
         DaskExtraTreesRegressor(client=client).fit(X, y)
+
+
+def _forest_keys(dask_scheduler=None):
+    return [str(k) for k in dask_scheduler.tasks if str(k).startswith("ensembles-tree-")]
+
+
+def test_forest_worker_killed_mid_fit_gives_the_same_forest(client):
+    """The data goes to every worker, so the tree tasks a killed worker was running run
+    again on another: the forest is the single-node one, and nothing is left behind."""
+    X, y = _data(n=20_000, seed=9)
+    labels = (y > 0).astype(int)
+    dX, dy = _on(client, 3, X, 5000), _on(client, 3, labels, 5000)
+    params = {"n_estimators": 60, "random_state": 5}
+    pids = client.run(os.getpid)
+    victim = sorted(pids)[0]
+    killed = threading.Event()
+
+    def kill_when_growing():
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            if any(str(k).startswith("ensembles-tree-")
+                   for k in client.processing().get(victim, ())):
+                os.kill(pids[victim], signal.SIGKILL)
+                killed.set()
+                return
+            time.sleep(0.005)
+
+    killer = threading.Thread(target=kill_when_growing)
+    killer.start()
+    try:
+        forest = DaskRandomForestClassifier(client=client, **params).fit(dX, dy)
+    finally:
+        killer.join()
+    assert killed.is_set()
+    local = RandomForestClassifier(**params).fit(X, labels)
+    np.testing.assert_array_equal(forest.to_local().predict_proba(X), local.predict_proba(X))
+    client.wait_for_workers(3, timeout=120)
+    deadline = time.monotonic() + 30
+    while client.run_on_scheduler(_forest_keys) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert client.run_on_scheduler(_forest_keys) == []
