@@ -70,7 +70,10 @@ def _on(client, n_workers, array, rows):
         # be forgetting this one's keys, and a shared key would be lost between the two.
         future = client.scatter(block, workers=[workers[i % n_workers]], hash=False)
         pieces.append(da.from_delayed(future, block.shape, dtype=block.dtype))
-    return da.concatenate(pieces)
+    # Persisted on those workers: the scheduler is otherwise free to compute the
+    # concatenation's blocks on an idle worker, and the fit would use three.
+    return client.persist(da.concatenate(pieces), workers=workers[:n_workers],
+                          allow_other_workers=False)
 
 
 def _held(client):
