@@ -115,6 +115,35 @@ def _check_feature_weights(feature_weights, n_features):
     return weights
 
 
+def _check_eval_lists(eval_set, **per_set):
+    """Check that ``eval_set`` is a list of (X, y) pairs and that every list in ``per_set``
+    (by parameter name, e.g. ``sample_weight_eval_set=...``) that is given holds one entry
+    per pair; without ``eval_set``, such a list is refused."""
+    if eval_set is None:
+        for name, given in per_set.items():
+            if given is not None:
+                raise ValueError(f"{name} is given but eval_set is not.")
+        return
+    if not isinstance(eval_set, list | tuple) or not all(
+            isinstance(pair, list | tuple) and len(pair) == 2 for pair in eval_set):
+        raise TypeError("eval_set must be a list of (X, y) pairs.")
+    for name, given in per_set.items():
+        if given is not None and len(given) != len(eval_set):
+            raise ValueError(f"{name} has {len(given)} entries but eval_set has "
+                             f"{len(eval_set)}; give one (or None) per eval set.")
+
+
+def _check_eval_weight(weight, rows, i):
+    """``sample_weight_eval_set[i]`` as float64, one finite non-negative weight per row of
+    ``rows`` (the eval set's X or y); None stays None."""
+    if weight is None:
+        return None
+    try:
+        return _check_sample_weight(weight, rows, ensure_non_negative=True)
+    except ValueError as exc:
+        raise ValueError(f"sample_weight_eval_set[{i}]: {exc}") from None
+
+
 def _no_bins(n_features, max_bin):
     """A fitted binning with one bin per feature: what the linear booster keeps (it reads
     raw values)."""
@@ -398,26 +427,10 @@ class _BaseGradientBoosting(BaseEstimator):
 
     def _validate_eval_set(self, eval_set, sample_weight_eval_set, base_margin_eval_set=None,
                            n_outputs=1):
+        _check_eval_lists(eval_set, sample_weight_eval_set=sample_weight_eval_set,
+                          base_margin_eval_set=base_margin_eval_set)
         if eval_set is None:
-            if sample_weight_eval_set is not None:
-                raise ValueError("sample_weight_eval_set is given but eval_set is not.")
-            if base_margin_eval_set is not None:
-                raise ValueError("base_margin_eval_set is given but eval_set is not.")
             return []
-        if not isinstance(eval_set, list | tuple) or not all(
-            isinstance(pair, list | tuple) and len(pair) == 2 for pair in eval_set
-        ):
-            raise TypeError("eval_set must be a list of (X, y) pairs.")
-        if sample_weight_eval_set is not None and len(sample_weight_eval_set) != len(eval_set):
-            raise ValueError(
-                f"sample_weight_eval_set has {len(sample_weight_eval_set)} entries but "
-                f"eval_set has {len(eval_set)}; give one weight array (or None) per set."
-            )
-        if base_margin_eval_set is not None and len(base_margin_eval_set) != len(eval_set):
-            raise ValueError(
-                f"base_margin_eval_set has {len(base_margin_eval_set)} entries but eval_set "
-                f"has {len(eval_set)}; give one margin array (or None) per set."
-            )
         evals = []
         for i, (X_eval, y_eval) in enumerate(eval_set):
             X_eval = self._validate_X(X_eval, reset=False)
@@ -426,9 +439,8 @@ class _BaseGradientBoosting(BaseEstimator):
             if len(y_eval) != X_eval.shape[0]:
                 raise ValueError(f"eval_set[{i}] has {X_eval.shape[0]} rows in X but "
                                  f"{len(y_eval)} labels.")
-            w = None if sample_weight_eval_set is None else sample_weight_eval_set[i]
-            if w is not None:
-                w = _check_sample_weight(w, X_eval, ensure_non_negative=True)
+            w = None if sample_weight_eval_set is None else _check_eval_weight(
+                sample_weight_eval_set[i], X_eval, i)
             margin = None if base_margin_eval_set is None else self._check_base_margin(
                 base_margin_eval_set[i], X_eval.shape[0], n_outputs,
                 f"base_margin_eval_set[{i}]")
