@@ -161,6 +161,9 @@ def _entries(body):
         if head:
             name = head.group(1)
             entries[name] = ""
+        elif name is None:
+            raise ValueError(f"A section of entries starts with {line.strip()!r}, not with "
+                             f"an entry's head line (indented by four spaces).")
         entries[name] += line
     return {name: text.rstrip() + "\n" for name, text in entries.items()}
 
