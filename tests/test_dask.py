@@ -236,6 +236,19 @@ def test_bad_input_and_unsupported_objective(client):
                          (dict(objective="survival:cox"), "couples the rows")]:
         with pytest.raises(ValueError, match=name):
             DaskGradientBoostingRegressor(client=client, n_estimators=2, **params).fit(Xd, yd)
+    # The eval sets get the single-node checks (same messages).
+    model = DaskGradientBoostingRegressor(client=client, n_estimators=2)
+    with pytest.raises(TypeError, match="list of \\(X, y\\) pairs"):
+        model.fit(Xd, yd, eval_set=[Xd])
+    with pytest.raises(ValueError, match="sample_weight_eval_set is given but eval_set"):
+        model.fit(Xd, yd, sample_weight_eval_set=[None])
+    with pytest.raises(ValueError, match="sample_weight_eval_set has 2 entries"):
+        model.fit(Xd, yd, eval_set=[(Xd, yd)], sample_weight_eval_set=[None, None])
+    for bad_weight in (-np.ones(200), np.full(200, np.nan)):
+        with pytest.raises(ValueError, match=r"sample_weight_eval_set\[0\]: "):
+            model.fit(Xd, yd, eval_set=[(Xd, yd)],
+                      sample_weight_eval_set=[da.from_array(bad_weight, chunks=100)])
+    assert not hasattr(model, "n_iterations_")
 
 
 class _KillWorker(TrainingCallback):

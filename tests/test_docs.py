@@ -8,6 +8,7 @@ on the model-format page reproduces the library's margins.
 """
 
 import importlib
+import inspect
 import json
 import os
 import pkgutil
@@ -160,6 +161,36 @@ def test_failing_example_fails_the_build(tmp_path):
 def test_build_command_is_the_documented_one():
     assert BUILD_COMMAND in (DOCS / "getting_started.rst").read_text(encoding="utf-8")
     assert BUILD_COMMAND in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("cls", [GradientBoostingClassifier, GradientBoostingRegressor])
+def test_boosting_docstring_documents_every_parameter_in_order(cls):
+    """The composed docstring (the class's own entries and the shared ones) has one entry
+    per constructor parameter, in the signature's order, and the shared attributes."""
+    from numpydoc.docscrape import ClassDoc
+
+    doc = ClassDoc(cls)
+    documented = [name.strip() for entry in doc["Parameters"]
+                  for name in entry.name.split(",")]
+    assert documented == list(inspect.signature(cls.__init__).parameters)[1:]
+    assert sorted(documented) == sorted(cls().get_params())
+    attributes = {name.strip() for entry in doc["Attributes"]
+                  for name in entry.name.split(",")}
+    assert {"n_iterations_", "evals_result_", "categories_"} <= attributes
+    assert ("classes_" in attributes) == (cls is GradientBoostingClassifier)
+
+
+def test_shared_entries_refuses_an_entry_that_names_no_parameter():
+    from ensembles.boosting._docstrings import shared_entries
+    from ensembles.boosting.estimators import _BaseGradientBoosting
+
+    # Indented as a module-level class's docstring, which is what shared_entries reads.
+    doc = ("A class whose docstring documents a parameter it does not take.\n\n"
+           "    Parameters\n    ----------\n    n_estimator : int\n        Misspelt.\n    ")
+    misspelt = type("Misspelt", (_BaseGradientBoosting,), {"__doc__": doc})
+
+    with pytest.raises(ValueError, match=r"\['n_estimator'\], which are not parameters"):
+        shared_entries(misspelt)
 
 
 def _saved(model, path):

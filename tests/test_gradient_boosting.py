@@ -1015,8 +1015,16 @@ def test_bad_eval_sets_are_rejected():
             reg.fit(X, y, eval_set=bad)
     with pytest.raises(ValueError, match="sample_weight_eval_set"):
         reg.fit(X, y, sample_weight_eval_set=[np.ones(60)])
-    with pytest.raises(ValueError, match="sample_weight_eval_set"):
+    with pytest.raises(ValueError, match="sample_weight_eval_set has 2 entries but eval_set "
+                                         "has 1"):
         reg.fit(X, y, eval_set=[(X, y)], sample_weight_eval_set=[None, None])
+    with pytest.raises(ValueError, match="base_margin_eval_set has 2 entries but eval_set "
+                                         "has 1"):
+        reg.fit(X, y, eval_set=[(X, y)], base_margin_eval_set=[None, None])
+    for bad_weight in (-np.ones(60), np.ones(59), np.full(60, np.nan)):
+        with pytest.raises(ValueError, match=r"sample_weight_eval_set\[1\]: "):
+            reg.fit(X, y, eval_set=[(X, y), (X, y)],
+                    sample_weight_eval_set=[None, bad_weight])
     with pytest.raises(ValueError, match="rows"):
         reg.fit(X, y, eval_set=[(X, y[:-1])])
     with pytest.raises(ValueError, match="4 features"):

@@ -246,6 +246,8 @@ def test_base_margin_is_finite_for_degenerate_targets():
         ("reg:gamma", [0.5, 3.0]),
         ("reg:tweedie", [0.2, 7.0]),
         ("binary:logistic", [1e-6, 0.3, 0.5, 0.999]),
+        ("survival:cox", [0.5, 2.0]),
+        ("survival:aft", [0.1, 30.0]),
     ],
 )
 def test_margin_from_score_round_trips(name, scores):
@@ -266,11 +268,23 @@ def test_margin_from_score_round_trips(name, scores):
         ("reg:gamma", -1.0),
         ("reg:tweedie", 0.0),
         ("reg:squarederror", float("nan")),
+        ("survival:cox", 0.0),
+        ("survival:aft", -2.0),
     ],
 )
 def test_margin_from_score_rejects_out_of_domain(name, bad):
     with pytest.raises(ValueError, match="base_score"):
         make_objective(name).margin_from_score(bad)
+
+
+@pytest.mark.parametrize(("name", "meaning"), [
+    ("count:poisson", "a log-link objective"), ("reg:gamma", "a log-link objective"),
+    ("survival:cox", r"survival:cox \(a hazard ratio\)"),
+    ("survival:aft", r"survival:aft \(a time\)"),
+])
+def test_log_link_objectives_say_what_base_score_is(name, meaning):
+    with pytest.raises(ValueError, match=f"base_score must be > 0 for {meaning}, got 0.0"):
+        make_objective(name).margin_from_score(0.0)
 
 
 def test_margin_from_score_rejects_non_numbers():

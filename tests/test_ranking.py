@@ -145,6 +145,15 @@ def test_ranker_interface_errors():
         GradientBoostingRanker().fit(X, y + 0.5, qid=qid)
     with pytest.raises(ValueError, match="eval_set\\[0\\] has no query groups"):
         GradientBoostingRanker().fit(X, y, qid=qid, eval_set=[(X, y)])
+    with pytest.raises(TypeError, match="list of \\(X, y\\) pairs"):
+        GradientBoostingRanker().fit(X, y, qid=qid, eval_set=[X])
+    for name in ("eval_qid", "eval_group", "sample_weight_eval_set"):
+        with pytest.raises(ValueError, match=f"{name} has 2 entries but eval_set has 1"):
+            GradientBoostingRanker().fit(X, y, qid=qid, eval_set=[(X, y)],
+                                         **{name: [None, None]})
+    with pytest.raises(ValueError, match=r"sample_weight_eval_set\[0\] holds one weight"):
+        GradientBoostingRanker().fit(X, y, qid=qid, eval_set=[(X, y)], eval_qid=[qid],
+                                     sample_weight_eval_set=[np.ones(len(y))])
     with pytest.raises(TypeError, match="unexpected keyword"):
         GradientBoostingRanker(lambdarank_typo=1)
     # A failed fit leaves the estimator unfitted.

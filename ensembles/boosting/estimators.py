@@ -33,6 +33,7 @@ from .._engine.grower import GrowthParams
 from .._fitstate import fits_aside, loads_aside, reads_snapshot
 from .._model_io import fail, read_boosting_document, write_document
 from .._threads import effective_n_jobs, threads
+from ._docstrings import shared_entries
 from .booster import Booster, BoostingParams, DartParams, EvalSet, train
 from .callbacks import EarlyStopping, EvaluationMonitor, TrainingCallback
 from .linear import (
@@ -112,6 +113,35 @@ def _check_feature_weights(feature_weights, n_features):
         raise ValueError("feature_weights must be finite and non-negative, with a positive "
                          "sum.")
     return weights
+
+
+def _check_eval_lists(eval_set, **per_set):
+    """Check that ``eval_set`` is a list of (X, y) pairs and that every list in ``per_set``
+    (by parameter name, e.g. ``sample_weight_eval_set=...``) that is given holds one entry
+    per pair; without ``eval_set``, such a list is refused."""
+    if eval_set is None:
+        for name, given in per_set.items():
+            if given is not None:
+                raise ValueError(f"{name} is given but eval_set is not.")
+        return
+    if not isinstance(eval_set, list | tuple) or not all(
+            isinstance(pair, list | tuple) and len(pair) == 2 for pair in eval_set):
+        raise TypeError("eval_set must be a list of (X, y) pairs.")
+    for name, given in per_set.items():
+        if given is not None and len(given) != len(eval_set):
+            raise ValueError(f"{name} has {len(given)} entries but eval_set has "
+                             f"{len(eval_set)}; give one (or None) per eval set.")
+
+
+def _check_eval_weight(weight, rows, i):
+    """``sample_weight_eval_set[i]`` as float64, one finite non-negative weight per row of
+    ``rows`` (the eval set's X or y); None stays None."""
+    if weight is None:
+        return None
+    try:
+        return _check_sample_weight(weight, rows, ensure_non_negative=True)
+    except ValueError as exc:
+        raise ValueError(f"sample_weight_eval_set[{i}]: {exc}") from None
 
 
 def _no_bins(n_features, max_bin):
@@ -397,26 +427,10 @@ class _BaseGradientBoosting(BaseEstimator):
 
     def _validate_eval_set(self, eval_set, sample_weight_eval_set, base_margin_eval_set=None,
                            n_outputs=1):
+        _check_eval_lists(eval_set, sample_weight_eval_set=sample_weight_eval_set,
+                          base_margin_eval_set=base_margin_eval_set)
         if eval_set is None:
-            if sample_weight_eval_set is not None:
-                raise ValueError("sample_weight_eval_set is given but eval_set is not.")
-            if base_margin_eval_set is not None:
-                raise ValueError("base_margin_eval_set is given but eval_set is not.")
             return []
-        if not isinstance(eval_set, list | tuple) or not all(
-            isinstance(pair, list | tuple) and len(pair) == 2 for pair in eval_set
-        ):
-            raise TypeError("eval_set must be a list of (X, y) pairs.")
-        if sample_weight_eval_set is not None and len(sample_weight_eval_set) != len(eval_set):
-            raise ValueError(
-                f"sample_weight_eval_set has {len(sample_weight_eval_set)} entries but "
-                f"eval_set has {len(eval_set)}; give one weight array (or None) per set."
-            )
-        if base_margin_eval_set is not None and len(base_margin_eval_set) != len(eval_set):
-            raise ValueError(
-                f"base_margin_eval_set has {len(base_margin_eval_set)} entries but eval_set "
-                f"has {len(eval_set)}; give one margin array (or None) per set."
-            )
         evals = []
         for i, (X_eval, y_eval) in enumerate(eval_set):
             X_eval = self._validate_X(X_eval, reset=False)
@@ -425,9 +439,8 @@ class _BaseGradientBoosting(BaseEstimator):
             if len(y_eval) != X_eval.shape[0]:
                 raise ValueError(f"eval_set[{i}] has {X_eval.shape[0]} rows in X but "
                                  f"{len(y_eval)} labels.")
-            w = None if sample_weight_eval_set is None else sample_weight_eval_set[i]
-            if w is not None:
-                w = _check_sample_weight(w, X_eval, ensure_non_negative=True)
+            w = None if sample_weight_eval_set is None else _check_eval_weight(
+                sample_weight_eval_set[i], X_eval, i)
             margin = None if base_margin_eval_set is None else self._check_base_margin(
                 base_margin_eval_set[i], X_eval.shape[0], n_outputs,
                 f"base_margin_eval_set[{i}]")
@@ -1142,6 +1155,9 @@ class _BaseGradientBoosting(BaseEstimator):
         return tags
 
 
+# The docstring lists what is the regressor's own; shared_entries adds the parameters and
+# attributes both estimators share (see _docstrings).
+@shared_entries
 class GradientBoostingRegressor(RegressorMixin, _BaseGradientBoosting):
     """Second-order histogram gradient boosting for regression.
 
@@ -1152,32 +1168,8 @@ class GradientBoostingRegressor(RegressorMixin, _BaseGradientBoosting):
     ----------
     n_estimators : int, default=100
         Boosting rounds.
-    learning_rate : float, default=0.3
-        Shrinkage of every tree's leaf values (XGBoost's ``eta``).
-    max_depth : int, default=6
-        Maximum tree depth; 0 means unlimited (lossguide growth only).
-    max_leaves : int, default=0
-        Maximum leaves per tree; 0 means no limit.
-    grow_policy : {"depthwise", "lossguide"}, default="depthwise"
-        Grow level by level, or always split the leaf with the largest gain.
-    min_child_weight : float, default=1
-        Minimum hessian sum in a child.
-    reg_lambda : float, default=1
-        L2 penalty on leaf weights.
-    reg_alpha : float, default=0
-        L1 penalty on leaf weights.
-    gamma : float, default=0
-        Minimum loss reduction a split must achieve (splits below it are pruned).
     max_delta_step : float or None, default=None
         Cap on the absolute leaf weight; None means 0 (no cap), or 0.7 for ``count:poisson``.
-    subsample : float, default=1
-        Fraction of rows sampled (without replacement, per row) for each round.
-    colsample_bytree, colsample_bylevel, colsample_bynode : float, default=1
-        Fraction of features sampled per tree, per depth level and per node (nested).
-    max_bin : int, default=256
-        Maximum number of value bins per feature (2 to 65535), as XGBoost's ``max_bin``;
-        missing values get a bin of their own on top. Binned data takes one byte per value
-        up to 256 bins (256 only on features without missing values), two above.
     objective : str or callable, default="reg:squarederror"
         ``reg:squarederror``, ``reg:absoluteerror``, ``reg:pseudohubererror``,
         ``reg:quantileerror``, ``reg:squaredlogerror``, ``reg:logistic``,
@@ -1188,11 +1180,6 @@ class GradientBoostingRegressor(RegressorMixin, _BaseGradientBoosting):
         Starting prediction (in output space); estimated from the data when not given.
     eval_metric : str, list or callable, optional
         Metrics evaluated on ``eval_set``; default the objective's metric.
-    early_stopping_rounds : int, optional
-        Stop when the last metric on the last eval set has not improved for this many rounds;
-        ``best_iteration`` and ``best_score`` are set and prediction uses the best rounds.
-    callbacks : list of TrainingCallback, optional
-        Called around every round.
     huber_slope : float, default=1
         Slope parameter of ``reg:pseudohubererror``.
     quantile_alpha : float or list of float, default=0.5
@@ -1200,106 +1187,6 @@ class GradientBoostingRegressor(RegressorMixin, _BaseGradientBoosting):
         output per level, and ``predict`` returns one column per level.
     tweedie_variance_power : float, default=1.5
         Variance power of ``reg:tweedie``, in [1, 2).
-    importance_type : str, default="gain"
-        Kind of ``feature_importances_``: gain, weight, cover, total_gain, total_cover.
-    n_jobs : int, optional
-        Threads; None or -1 uses all cores. Results do not depend on it.
-    random_state : int, RandomState or None
-        Seed of row and column sampling, of dart's dropout and gblinear's feature order,
-        and of the binning subsample.
-    tree_method : {"hist", "auto"}, default="hist"
-        XGBoost's name of the growth method; both mean histogram growth, the only one
-        here (``"exact"`` and ``"approx"`` raise an error that says why).
-    device : {"cpu"}, default="cpu"
-        Where to train; other devices (``"cuda"``, ``"gpu"``) raise an error.
-    verbosity : int, default=1
-        XGBoost's levels 0 to 3; 0 silences the warnings of ``fit``.
-    missing : float, default=np.nan
-        A value read as missing in every ``X`` given to the model (NaN always is).
-    scale_pos_weight : float, default=1
-        Weight factor of the rows labelled 1 in the logistic objectives.
-    num_parallel_tree : int, default=1
-        Trees per output and round (boosted random forests), each with its own row and
-        column samples and ``learning_rate / num_parallel_tree``.
-    aft_loss_distribution : {"normal", "logistic", "extreme"}, default="normal"
-        Noise distribution of ``survival:aft`` and ``aft-nloglik``.
-    aft_loss_distribution_scale : float, default=1
-        Scale of that distribution.
-    monotone_constraints : str, sequence of int or dict, optional
-        XGBoost's monotone constraints: one direction per feature (1 increasing, -1
-        decreasing, 0 free), as a sequence or a string such as ``"(1,0,-1)"``, or a dict
-        from feature name (or index) to direction. Predictions then never decrease
-        (increase) along an increasing (decreasing) feature, the others held fixed.
-    interaction_constraints : str or list of lists, optional
-        Groups of features (indices or names) allowed to interact, as XGBoost takes them:
-        below the root, a split may use the features already on its path and the features
-        of every group that holds all of those.
-    booster : {"gbtree", "dart", "gblinear"}, default="gbtree"
-        Trees; trees with dropout (DART); or a boosted linear model (coordinate descent
-        with ``reg_alpha``/``reg_lambda`` as elastic net penalties). See the user guide.
-    rate_drop, skip_drop : float in [0, 1], default=0
-        dart: the probability of dropping each tree in a round, and of a round dropping
-        none.
-    one_drop : bool, default=False
-        dart: drop at least one tree per round.
-    sample_type : {"uniform", "weighted"}, default="uniform"
-        dart: drop trees with equal probabilities, or in proportion to their weights.
-    normalize_type : {"tree", "forest"}, default="tree"
-        dart: weigh the new tree ``1 / (k + learning_rate)`` and multiply the ``k``
-        dropped ones by ``k / (k + learning_rate)``, or both by ``1 / (1 +
-        learning_rate)``.
-    updater : {"shotgun", "coord_descent"}, optional
-        gblinear's algorithm (default ``"shotgun"``); only with ``booster="gblinear"``.
-    feature_selector : {"cyclic", "shuffle", "random", "greedy", "thrifty"}, \
-default="cyclic"
-        gblinear: the order of the coordinates; shotgun takes cyclic and shuffle.
-    top_k : int, default=0
-        gblinear with greedy or thrifty selection: features updated per round (0: all).
-    categorical_features : "from_dtype", array-like of int, str or bool, or None, \
-            default="from_dtype"
-        Features split by sets of categories rather than thresholds (scikit-learn's
-        ``HistGradientBoosting`` meaning): ``"from_dtype"`` takes the pandas ``category``
-        columns; indices, column names or a boolean mask name them (a named column's
-        distinct values are its categories, of any type); None uses none (a ``category``
-        column is then refused). See the user guide's section on categorical features.
-    enable_categorical : bool, default=False
-        XGBoost's switch, for ported code: True also takes the pandas ``category``
-        columns, which ``"from_dtype"`` does anyway.
-    max_cat_to_onehot : int, default=4
-        A feature with fewer categories than this is split one category against the rest
-        (XGBoost's rule); others by the best partition of their categories ordered by
-        gradient ratio.
-    max_cat_threshold : int, default=32
-        Most categories a partition split sends to one side (the side listed), LightGBM's
-        name and default.
-    cat_smooth : float, default=10.0
-        Added to a category's hessian sum (on top of ``reg_lambda``) when categories are
-        ordered by their gradient ratio, so that categories of few rows do not take the
-        ends of the order on noise (LightGBM's name and default).
-    min_data_per_category : int, default=10
-        Categories with fewer training rows (of positive weight) are not kept: at
-        prediction they are missing values, as are categories never seen in training.
-    cat_penalty : float, default=1.0
-        Multiple of the selection penalty subtracted from a partition split's gain: the
-        gain the same search finds when the node's categories are redrawn without signal
-        (their gradient sums around the node's mean, with the tree's gradient variance).
-        It keeps high-cardinality columns of noise from winning splits; 0 scores
-        partitions as XGBoost does.
-
-    Attributes
-    ----------
-    n_features_in_, feature_names_in_ : as in scikit-learn
-    n_iterations_ : int
-        Rounds fitted.
-    best_iteration, best_score : int, float
-        Set by early stopping.
-    is_categorical_ : ndarray of bool, shape (n_features,)
-        The categorical features.
-    categories_ : list
-        Per feature, the list of its category values (in the order of their codes in the
-        trees), or None for a numeric feature.
-    evals_result_ : dict
-        Metric values per round, also returned by :meth:`evals_result`.
     """
 
     def _objective_spec(self):
@@ -1365,6 +1252,8 @@ default="cyclic"
             yield self._objective.transform(raw)
 
 
+# As for the regressor, the docstring lists the classifier's own entries only.
+@shared_entries
 class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
     """Second-order histogram gradient boosting for classification.
 
@@ -1376,32 +1265,8 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
     ----------
     n_estimators : int, default=100
         Boosting rounds (a multiclass round grows one tree per class).
-    learning_rate : float, default=0.3
-        Shrinkage of every tree's leaf values (XGBoost's ``eta``).
-    max_depth : int, default=6
-        Maximum tree depth; 0 means unlimited (lossguide growth only).
-    max_leaves : int, default=0
-        Maximum leaves per tree; 0 means no limit.
-    grow_policy : {"depthwise", "lossguide"}, default="depthwise"
-        Grow level by level, or always split the leaf with the largest gain.
-    min_child_weight : float, default=1
-        Minimum hessian sum in a child.
-    reg_lambda : float, default=1
-        L2 penalty on leaf weights.
-    reg_alpha : float, default=0
-        L1 penalty on leaf weights.
-    gamma : float, default=0
-        Minimum loss reduction a split must achieve (splits below it are pruned).
     max_delta_step : float or None, default=None
         Cap on the absolute leaf weight; None means 0 (no cap).
-    subsample : float, default=1
-        Fraction of rows sampled (without replacement, per row) for each round.
-    colsample_bytree, colsample_bylevel, colsample_bynode : float, default=1
-        Fraction of features sampled per tree, per depth level and per node (nested).
-    max_bin : int, default=256
-        Maximum number of value bins per feature (2 to 65535), as XGBoost's ``max_bin``;
-        missing values get a bin of their own on top. Binned data takes one byte per value
-        up to 256 bins (256 only on features without missing values), two above.
     objective : str or callable, optional
         ``"binary:logistic"`` (two classes, the default then), ``"binary:logitraw"``,
         ``"binary:hinge"``, ``"multi:softprob"`` (more classes, the default then),
@@ -1411,100 +1276,10 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
         Starting probability (binary) or margin; estimated from the data when not given.
     eval_metric : str, list or callable, optional
         Metrics evaluated on ``eval_set``; default ``logloss`` or ``mlogloss``.
-    early_stopping_rounds : int, optional
-        Stop when the last metric on the last eval set has not improved for this many rounds;
-        ``best_iteration`` and ``best_score`` are set and prediction uses the best rounds.
-    callbacks : list of TrainingCallback, optional
-        Called around every round.
     huber_slope, quantile_alpha, tweedie_variance_power : float
         Parameters of regression objectives and metrics, accepted for symmetry with
         :class:`GradientBoostingRegressor` (``quantile_alpha`` also sets the ``quantile``
         metric).
-    importance_type : str, default="gain"
-        Kind of ``feature_importances_``: gain, weight, cover, total_gain, total_cover.
-    n_jobs : int, optional
-        Threads; None or -1 uses all cores. Results do not depend on it.
-    random_state : int, RandomState or None
-        Seed of row and column sampling, of dart's dropout and gblinear's feature order,
-        and of the binning subsample.
-    tree_method : {"hist", "auto"}, default="hist"
-        XGBoost's name of the growth method; both mean histogram growth, the only one
-        here (``"exact"`` and ``"approx"`` raise an error that says why).
-    device : {"cpu"}, default="cpu"
-        Where to train; other devices (``"cuda"``, ``"gpu"``) raise an error.
-    verbosity : int, default=1
-        XGBoost's levels 0 to 3; 0 silences the warnings of ``fit``.
-    missing : float, default=np.nan
-        A value read as missing in every ``X`` given to the model (NaN always is).
-    scale_pos_weight : float, default=1
-        Weight factor of the rows labelled 1 in the logistic objectives.
-    num_parallel_tree : int, default=1
-        Trees per output and round (boosted random forests), each with its own row and
-        column samples and ``learning_rate / num_parallel_tree``.
-    aft_loss_distribution : {"normal", "logistic", "extreme"}, default="normal"
-        Noise distribution of ``survival:aft`` and ``aft-nloglik``.
-    aft_loss_distribution_scale : float, default=1
-        Scale of that distribution.
-    monotone_constraints : str, sequence of int or dict, optional
-        XGBoost's monotone constraints: one direction per feature (1 increasing, -1
-        decreasing, 0 free), as a sequence or a string such as ``"(1,0,-1)"``, or a dict
-        from feature name (or index) to direction. Predictions then never decrease
-        (increase) along an increasing (decreasing) feature, the others held fixed.
-    interaction_constraints : str or list of lists, optional
-        Groups of features (indices or names) allowed to interact, as XGBoost takes them:
-        below the root, a split may use the features already on its path and the features
-        of every group that holds all of those.
-    booster : {"gbtree", "dart", "gblinear"}, default="gbtree"
-        Trees; trees with dropout (DART); or a boosted linear model (coordinate descent
-        with ``reg_alpha``/``reg_lambda`` as elastic net penalties). See the user guide.
-    rate_drop, skip_drop : float in [0, 1], default=0
-        dart: the probability of dropping each tree in a round, and of a round dropping
-        none.
-    one_drop : bool, default=False
-        dart: drop at least one tree per round.
-    sample_type : {"uniform", "weighted"}, default="uniform"
-        dart: drop trees with equal probabilities, or in proportion to their weights.
-    normalize_type : {"tree", "forest"}, default="tree"
-        dart: weigh the new tree ``1 / (k + learning_rate)`` and multiply the ``k``
-        dropped ones by ``k / (k + learning_rate)``, or both by ``1 / (1 +
-        learning_rate)``.
-    updater : {"shotgun", "coord_descent"}, optional
-        gblinear's algorithm (default ``"shotgun"``); only with ``booster="gblinear"``.
-    feature_selector : {"cyclic", "shuffle", "random", "greedy", "thrifty"}, \
-default="cyclic"
-        gblinear: the order of the coordinates; shotgun takes cyclic and shuffle.
-    top_k : int, default=0
-        gblinear with greedy or thrifty selection: features updated per round (0: all).
-    categorical_features : "from_dtype", array-like of int, str or bool, or None, \
-            default="from_dtype"
-        Features split by sets of categories rather than thresholds (scikit-learn's
-        ``HistGradientBoosting`` meaning): ``"from_dtype"`` takes the pandas ``category``
-        columns; indices, column names or a boolean mask name them (a named column's
-        distinct values are its categories, of any type); None uses none (a ``category``
-        column is then refused). See the user guide's section on categorical features.
-    enable_categorical : bool, default=False
-        XGBoost's switch, for ported code: True also takes the pandas ``category``
-        columns, which ``"from_dtype"`` does anyway.
-    max_cat_to_onehot : int, default=4
-        A feature with fewer categories than this is split one category against the rest
-        (XGBoost's rule); others by the best partition of their categories ordered by
-        gradient ratio.
-    max_cat_threshold : int, default=32
-        Most categories a partition split sends to one side (the side listed), LightGBM's
-        name and default.
-    cat_smooth : float, default=10.0
-        Added to a category's hessian sum (on top of ``reg_lambda``) when categories are
-        ordered by their gradient ratio, so that categories of few rows do not take the
-        ends of the order on noise (LightGBM's name and default).
-    min_data_per_category : int, default=10
-        Categories with fewer training rows (of positive weight) are not kept: at
-        prediction they are missing values, as are categories never seen in training.
-    cat_penalty : float, default=1.0
-        Multiple of the selection penalty subtracted from a partition split's gain: the
-        gain the same search finds when the node's categories are redrawn without signal
-        (their gradient sums around the node's mean, with the tree's gradient variance).
-        It keeps high-cardinality columns of noise from winning splits; 0 scores
-        partitions as XGBoost does.
 
     Attributes
     ----------
@@ -1512,18 +1287,6 @@ default="cyclic"
         Class labels.
     n_classes_ : int
         Number of classes.
-    n_features_in_, feature_names_in_ : as in scikit-learn
-    n_iterations_ : int
-        Rounds fitted.
-    best_iteration, best_score : int, float
-        Set by early stopping.
-    is_categorical_ : ndarray of bool, shape (n_features,)
-        The categorical features.
-    categories_ : list
-        Per feature, the list of its category values (in the order of their codes in the
-        trees), or None for a numeric feature.
-    evals_result_ : dict
-        Metric values per round, also returned by :meth:`evals_result`.
     """
 
     def _objective_spec(self):

@@ -459,22 +459,30 @@ def check_quantile_alpha(quantile_alpha):
     return _check_real("quantile_alpha", quantile_alpha, low=0.0, high=1.0)
 
 
-class _LogLinkObjective(Objective):
-    """Shared pieces of the objectives whose prediction is ``exp(margin)``."""
+class _ExpLink:
+    """The link of the objectives whose prediction is ``exp(margin)``: a ``base_score``
+    must be positive (the error calls the objective ``_score_meaning``)."""
 
-    def _check_target(self, y):
-        if np.any(y < 0):
-            raise ValueError(f"y must be non-negative for objective {self.name!r}.")
+    _score_meaning = "a log-link objective"
 
-    @staticmethod
-    def _link(score):
+    @classmethod
+    def _link(cls, score):
         if score <= 0:
-            raise ValueError(f"base_score must be > 0 for a log-link objective, got {score!r}.")
+            raise ValueError(f"base_score must be > 0 for {cls._score_meaning}, got "
+                             f"{score!r}.")
         return np.log(score)
 
     @staticmethod
     def _inverse_link(raw):
         return _exp(raw)
+
+
+class _LogLinkObjective(_ExpLink, Objective):
+    """Shared pieces of the objectives whose prediction is ``exp(margin)``."""
+
+    def _check_target(self, y):
+        if np.any(y < 0):
+            raise ValueError(f"y must be non-negative for objective {self.name!r}.")
 
     def _start(self, y, sample_weight):
         # log(mean) is the exact constant minimiser for Poisson, gamma and Tweedie losses.
@@ -763,7 +771,7 @@ class SoftmaxObjective(SoftprobObjective):
     name = "multi:softmax"
 
 
-class CoxObjective(Objective):
+class CoxObjective(_ExpLink, Objective):
     r"""``survival:cox``: negative partial log-likelihood of proportional hazards.
 
     A label :math:`y > 0` is an observed event at time :math:`y`; :math:`y < 0` is a
@@ -780,23 +788,13 @@ class CoxObjective(Objective):
 
     name = "survival:cox"
     default_metric = "cox-nloglik"
+    _score_meaning = "survival:cox (a hazard ratio)"
     rowwise = False
 
     def _check_target(self, y):
         if not np.any(y > 0):
             raise ValueError("survival:cox needs at least one observed event (a positive "
                              "label); negative labels are censored times.")
-
-    @staticmethod
-    def _link(score):
-        if score <= 0:
-            raise ValueError(f"base_score must be > 0 for survival:cox (a hazard ratio), "
-                             f"got {score!r}.")
-        return np.log(score)
-
-    @staticmethod
-    def _inverse_link(raw):
-        return _exp(raw)
 
     _time_order = None
 
@@ -956,7 +954,7 @@ def _aft_grad_hess(lower, upper, f, sigma, dist, grad_limits, hess_limits, grad,
         hess[i] = min(max(h, _AFT_HESS_MIN), _AFT_HESS_MAX)
 
 
-class AFTObjective(Objective):
+class AFTObjective(_ExpLink, Objective):
     r"""``survival:aft``: accelerated failure time, :math:`\log T = f + \sigma Z`.
 
     Each label is an interval :math:`[l, u]` of the event time: :math:`l = u`
@@ -972,6 +970,7 @@ class AFTObjective(Objective):
 
     name = "survival:aft"
     default_metric = "aft-nloglik"
+    _score_meaning = "survival:aft (a time)"
 
     def __init__(self, aft_loss_distribution="normal", aft_loss_distribution_scale=1.0):
         if aft_loss_distribution not in AFT_DISTRIBUTIONS:
@@ -998,17 +997,6 @@ class AFTObjective(Objective):
         if np.any(lower < 0) or np.any(upper < lower) or np.any(upper <= 0):
             raise ValueError("survival:aft needs 0 <= y_lower_bound <= y_upper_bound and "
                              "y_upper_bound > 0 for every row.")
-
-    @staticmethod
-    def _link(score):
-        if score <= 0:
-            raise ValueError(f"base_score must be > 0 for survival:aft (a time), got "
-                             f"{score!r}.")
-        return np.log(score)
-
-    @staticmethod
-    def _inverse_link(raw):
-        return _exp(raw)
 
     def loss(self, y, f):
         """Per-row AFT loss at margins ``f`` (shape (n,))."""

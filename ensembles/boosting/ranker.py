@@ -9,7 +9,7 @@ from sklearn.utils.validation import check_array
 
 from .._compat import Interval, StrOptions
 from .._fitstate import fits_aside, reads_snapshot
-from .estimators import _BaseGradientBoosting
+from .estimators import _BaseGradientBoosting, _check_eval_lists
 from .metrics import make_metric
 from .ranking import (
     RANKING_OBJECTIVES,
@@ -63,6 +63,14 @@ def _row_weights(weight, group_ptr, what):
     if np.any(weight < 0) or not weight.sum() > 0:
         raise ValueError(f"{what} must be non-negative with a positive sum.")
     return np.repeat(weight, np.diff(group_ptr))
+
+
+def _query_groups(X, qid, group, sample_weight):
+    """``X`` without a ``qid`` column, the group pointer of its rows (from ``qid``, that
+    column or ``group``), and the per-group ``sample_weight`` expanded to the rows."""
+    X, qid = _split_qid_column(X, qid)
+    group_ptr = group_pointer(_rows(X), qid, group)
+    return X, group_ptr, _row_weights(sample_weight, group_ptr, "sample_weight")
 
 
 class GradientBoostingRanker(_BaseGradientBoosting):
@@ -235,18 +243,11 @@ class GradientBoostingRanker(_BaseGradientBoosting):
         -------
         self
         """
-        X, qid = _split_qid_column(X, qid)
-        group_ptr = group_pointer(_rows(X), qid, group)
-        sample_weight = _row_weights(sample_weight, group_ptr, "sample_weight")
+        X, group_ptr, sample_weight = _query_groups(X, qid, group, sample_weight)
         eval_ptrs = []
         if eval_set is not None:
-            if not isinstance(eval_set, list | tuple) or not all(
-                    isinstance(pair, list | tuple) and len(pair) == 2 for pair in eval_set):
-                raise TypeError("eval_set must be a list of (X, y) pairs.")
-            for name, given in (("eval_qid", eval_qid), ("eval_group", eval_group)):
-                if given is not None and len(given) != len(eval_set):
-                    raise ValueError(f"{name} has {len(given)} entries but eval_set has "
-                                     f"{len(eval_set)}; give one per eval set.")
+            _check_eval_lists(eval_set, eval_qid=eval_qid, eval_group=eval_group,
+                              sample_weight_eval_set=sample_weight_eval_set)
             pairs = []
             for i, (X_eval, y_eval) in enumerate(eval_set):
                 q = None if eval_qid is None else eval_qid[i]
@@ -259,10 +260,6 @@ class GradientBoostingRanker(_BaseGradientBoosting):
                 pairs.append((X_eval, y_eval))
             eval_set = pairs
             if sample_weight_eval_set is not None:
-                if len(sample_weight_eval_set) != len(eval_set):
-                    raise ValueError(f"sample_weight_eval_set has "
-                                     f"{len(sample_weight_eval_set)} entries but eval_set has "
-                                     f"{len(eval_set)}.")
                 sample_weight_eval_set = [
                     _row_weights(w, p, f"sample_weight_eval_set[{i}]")
                     for i, (w, p) in enumerate(zip(sample_weight_eval_set, eval_ptrs,
@@ -339,9 +336,7 @@ class GradientBoostingRanker(_BaseGradientBoosting):
         -------
         float
         """
-        X, qid = _split_qid_column(X, qid)
-        group_ptr = group_pointer(_rows(X), qid, group)
-        weight = _row_weights(sample_weight, group_ptr, "sample_weight")
+        X, group_ptr, weight = _query_groups(X, qid, group, sample_weight)
         k = self.lambdarank_num_pair_per_sample or 32
         name = f"ndcg@{k}" if self.lambdarank_pair_method == "topk" else "ndcg"
         metric = make_ranking_metric(name, self.ndcg_exp_gain)

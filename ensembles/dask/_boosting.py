@@ -7,14 +7,11 @@ batch of nodes every worker sums the histograms of its rows, the client adds the
 finds the splits (:mod:`._grow`), and only histograms, splits and trees cross the network.
 """
 
-import inspect
 import pickle
 
 import numpy as np
 from sklearn.base import RegressorMixin
-from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
 
 from .._engine.binning import BinMapper
 from .._engine.grower import GrowthParams, sample_features
@@ -26,7 +23,8 @@ from ..boosting.estimators import (
     _DEFAULT_BINNING_SEED,
     GradientBoostingClassifier,
     GradientBoostingRegressor,
-    _BaseGradientBoosting,
+    _check_eval_lists,
+    _check_eval_weight,
     _check_magnitudes,
 )
 from ..boosting.objectives import (
@@ -36,44 +34,24 @@ from ..boosting.objectives import (
     _LogLinkObjective,
 )
 from . import _worker
-from ._cluster import (
-    Session,
-    aligned_blocks,
-    as_dask_array,
-    clone_keeping_client,
-    get_client,
-)
+from ._cluster import Session, aligned_blocks, as_dask_array, get_client
 from ._grow import TreeBuilder
+from ._local import DaskEstimatorMixin, constraints_with_client, init_with_client
 
 # Objectives whose starting margin is a function of the weighted mean of y.
 _MEAN_START = (SquaredErrorObjective, LogisticObjective, _LogLinkObjective)
 
 
-def _local_params(estimator):
-    return {k: v for k, v in estimator.get_params(deep=False).items() if k != "client"}
-
-
-def _predict_block(block, model, names, method, kwargs):
-    if names is not None:
-        import pandas as pd
-
-        block = pd.DataFrame(block, columns=names)
-    return getattr(model, method)(block, **kwargs)
-
-
-class _DaskBoosting:
+class _DaskBoosting(DaskEstimatorMixin):
     """What both Dask estimators add to their single-node class: ``fit`` on dask
     collections, predictions computed per partition, and :meth:`to_local`."""
 
-    _local_class = None
+    _dask_only_attributes = ("transfer_stats_",)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = False
         return tags
-
-    def __sklearn_clone__(self):
-        return clone_keeping_client(self)
 
     # ------------------------------------------------------------------ fitting
     @fits_aside
@@ -122,13 +100,8 @@ class _DaskBoosting:
         if not isinstance(self, RegressorMixin):
             classes = np.unique(np.asarray(client.compute(y.map_blocks(
                 np.unique, dtype=y.dtype, chunks=((np.nan,) * y.numblocks[0],))).result()))
-            check_classification_targets(classes)
-            self._label_encoder = LabelEncoder().fit(classes)
-            self.classes_ = self._label_encoder.classes_
-            self.n_classes_ = len(self.classes_)
-            if self.n_classes_ < 2:
-                raise ValueError(f"The classifier needs samples of at least 2 classes in y; "
-                                 f"got only 1 class ({self.classes_[0]!r}).")
+            # The single-node label checks and encoder, fitted on the distinct labels.
+            self._encode_y(classes, fitting=True)
             classes = self.classes_
         objective = self._make_objective(getattr(self, "n_classes_", None))
         if not objective.rowwise:
@@ -200,16 +173,9 @@ class _DaskBoosting:
 
     def _dask_eval_sets(self, client, eval_set, sample_weight_eval_set):
         """``[(X, y, weight)]``: X a dask array, y and weight computed on the client."""
+        _check_eval_lists(eval_set, sample_weight_eval_set=sample_weight_eval_set)
         if eval_set is None:
-            if sample_weight_eval_set is not None:
-                raise ValueError("sample_weight_eval_set is given but eval_set is not.")
             return []
-        if not isinstance(eval_set, list | tuple) or not all(
-                isinstance(pair, list | tuple) and len(pair) == 2 for pair in eval_set):
-            raise TypeError("eval_set must be a list of (X, y) pairs of dask collections.")
-        if sample_weight_eval_set is not None and len(sample_weight_eval_set) != len(eval_set):
-            raise ValueError(f"sample_weight_eval_set has {len(sample_weight_eval_set)} "
-                             f"entries but eval_set has {len(eval_set)}.")
         out = []
         for i, (Xe, ye) in enumerate(eval_set):
             Xe, _ = as_dask_array(Xe, f"eval_set[{i}] X", 2)
@@ -225,10 +191,8 @@ class _DaskBoosting:
             if sample_weight_eval_set is not None and sample_weight_eval_set[i] is not None:
                 we, _ = as_dask_array(sample_weight_eval_set[i],
                                       f"sample_weight_eval_set[{i}]", 1)
-                we = np.asarray(client.compute(we).result(), dtype=np.float64)
-                if we.shape[0] != ye.shape[0] or (we < 0).any():
-                    raise ValueError(f"sample_weight_eval_set[{i}] must hold one "
-                                     f"non-negative weight per row of eval_set[{i}].")
+                we = _check_eval_weight(
+                    np.asarray(client.compute(we).result(), dtype=np.float64), ye, i)
             out.append((Xe, ye, we))
         return out
 
@@ -412,49 +376,13 @@ class _DaskBoosting:
             return np.empty((0, K))
         return np.concatenate([pieces[p] for p in sorted(pieces)])
 
-    # ------------------------------------------------------------------ the local model
-    def to_local(self):
-        """The fitted model as the ordinary single-node estimator (no Dask needed): it
-        predicts on in-memory data, saves, loads and pickles as usual.
-
-        Returns
-        -------
-        GradientBoostingClassifier or GradientBoostingRegressor
-        """
-        from sklearn.utils.validation import check_is_fitted
-
-        check_is_fitted(self)
-        local = self._local_class(**_local_params(self))
-        param_names = set(type(self)._get_param_names())
-        for key, value in self.__dict__.items():
-            if key not in param_names and key != "transfer_stats_":
-                setattr(local, key, value)
-        return local
-
+    # ------------------------------------------------------------------ prediction
     def _dask_map(self, X, method, kwargs, n_columns):
-        from dask.base import is_dask_collection
-
-        if not is_dask_collection(X):
-            return getattr(self.to_local(), method)(X, **kwargs)
-        X, names = as_dask_array(X, "X", 2, lengths=False)
-        if X.numblocks[1] > 1:
-            X = X.rechunk({1: -1})
-        local = self.to_local()
-        if names is None:
-            names = getattr(local, "feature_names_in_", None)
-        out_dtype = self._predict_dtype(method, kwargs)
-        if n_columns is None:
-            return X.map_blocks(_predict_block, local, names, method, kwargs, drop_axis=1,
-                                dtype=out_dtype, meta=np.empty((0,), dtype=out_dtype))
-        return X.map_blocks(_predict_block, local, names, method, kwargs,
-                            chunks=(X.chunks[0], (n_columns,)), dtype=out_dtype,
-                            meta=np.empty((0, 0), dtype=out_dtype))
-
-    def _predict_dtype(self, method, kwargs):
+        dtype = np.dtype(np.float64)
         if method == "predict" and not kwargs.get("output_margin") and hasattr(self,
                                                                                 "classes_"):
-            return self.classes_.dtype
-        return np.dtype(np.float64)
+            dtype = self.classes_.dtype
+        return self._map_partitions(X, method, kwargs, n_columns, dtype)
 
 
 def _sum(arrays):
@@ -496,19 +424,8 @@ class DaskGradientBoostingRegressor(_DaskBoosting, GradientBoostingRegressor):
     __doc__ = "Second-order histogram gradient boosting for regression." + _DASK_DOC.format(
         local="GradientBoostingRegressor")
     _local_class = GradientBoostingRegressor
-    _parameter_constraints = {**GradientBoostingRegressor._parameter_constraints,
-                              "client": "no_validation"}
-
-    def __init__(self, *, client=None, **params):
-        self.client = client
-        _BaseGradientBoosting.__init__(self, **params)
-
-    # scikit-learn reads the parameters off the signature: ``client`` and the base's.
-    __init__.__signature__ = inspect.signature(_BaseGradientBoosting.__init__).replace(
-        parameters=[inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
-                    inspect.Parameter("client", inspect.Parameter.KEYWORD_ONLY, default=None),
-                    *list(inspect.signature(_BaseGradientBoosting.__init__)
-                          .parameters.values())[1:]])
+    _parameter_constraints = constraints_with_client(GradientBoostingRegressor)
+    __init__ = init_with_client(GradientBoostingRegressor)
 
     @reads_snapshot
     def predict(self, X, output_margin=False, iteration_range=None):
@@ -523,10 +440,8 @@ class DaskGradientBoostingClassifier(_DaskBoosting, GradientBoostingClassifier):
     __doc__ = "Second-order histogram gradient boosting for classification." + \
         _DASK_DOC.format(local="GradientBoostingClassifier")
     _local_class = GradientBoostingClassifier
-    _parameter_constraints = {**GradientBoostingClassifier._parameter_constraints,
-                              "client": "no_validation"}
-
-    __init__ = DaskGradientBoostingRegressor.__init__
+    _parameter_constraints = constraints_with_client(GradientBoostingClassifier)
+    __init__ = init_with_client(GradientBoostingClassifier)
 
     @reads_snapshot
     def predict(self, X, output_margin=False, iteration_range=None):

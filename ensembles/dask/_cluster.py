@@ -115,17 +115,6 @@ def aligned_blocks(client, X, *others):
     return blocks, workers, persisted
 
 
-def clone_keeping_client(estimator):
-    """scikit-learn's ``clone`` of a Dask estimator: its parameters cloned, the client
-    shared (a client cannot be deep-copied)."""
-    from sklearn.base import clone
-
-    params = estimator.get_params(deep=False)
-    client = params.pop("client")
-    return type(estimator)(client=client, **{k: clone(v, safe=False)
-                                             for k, v in params.items()})
-
-
 def live_workers(client):
     """Addresses of the cluster's workers, asked of the scheduler now.
 

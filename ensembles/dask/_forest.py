@@ -20,8 +20,8 @@ from ..forest import (
     RandomForestClassifier,
     RandomForestRegressor,
 )
-from ._boosting import _predict_block
-from ._cluster import as_dask_array, clone_keeping_client, get_client, live_workers, wait
+from ._cluster import as_dask_array, get_client, live_workers, wait
+from ._local import DaskEstimatorMixin, constraints_with_client, init_with_client
 
 _POLL_S = 0.5
 
@@ -40,14 +40,9 @@ def _to_memory(client, obj, name, ndim):
     return np.asarray(client.compute(arr).result()), names
 
 
-class _DaskForest:
+class _DaskForest(DaskEstimatorMixin):
     """Fit on dask collections with the members grown on the workers; predictions on
     dask collections computed per partition; :meth:`to_local`."""
-
-    _local_class = None
-
-    def __sklearn_clone__(self):
-        return clone_keeping_client(self)
 
     @fits_aside
     def fit(self, X, y, sample_weight=None):
@@ -112,41 +107,6 @@ class _DaskForest:
                 f.release()
             data.release()
 
-    def to_local(self):
-        """The fitted forest as the ordinary single-node estimator.
-
-        Returns
-        -------
-        RandomForestClassifier, RandomForestRegressor, ExtraTreesClassifier or
-        ExtraTreesRegressor
-        """
-        from sklearn.utils.validation import check_is_fitted
-
-        check_is_fitted(self)
-        params = {k: v for k, v in self.get_params(deep=False).items() if k != "client"}
-        local = self._local_class(**params)
-        param_names = set(type(self)._get_param_names())
-        for key, value in self.__dict__.items():
-            if key not in param_names:
-                setattr(local, key, value)
-        return local
-
-    def _dask_map(self, X, method, n_columns, dtype):
-        if not is_dask_collection(X):
-            return getattr(self.to_local(), method)(X)
-        X, names = as_dask_array(X, "X", 2, lengths=False)
-        if X.numblocks[1] > 1:
-            X = X.rechunk({1: -1})
-        local = self.to_local()
-        if names is None:
-            names = getattr(local, "feature_names_in_", None)
-        if n_columns is None:
-            return X.map_blocks(_predict_block, local, names, method, {}, drop_axis=1,
-                                dtype=dtype, meta=np.empty((0,), dtype=dtype))
-        return X.map_blocks(_predict_block, local, names, method, {},
-                            chunks=(X.chunks[0], (n_columns,)), dtype=dtype,
-                            meta=np.empty((0, 0), dtype=dtype))
-
     @reads_snapshot
     def predict(self, X):
         """Predictions: a dask array for a dask collection (computed per partition), an
@@ -156,7 +116,8 @@ class _DaskForest:
             else np.dtype(np.float64)
         if hasattr(self, "classes_") and n_outputs > 1:
             dtype = np.dtype(object)
-        return self._dask_map(X, "predict", n_outputs if n_outputs > 1 else None, dtype)
+        return self._map_partitions(X, "predict", {}, n_outputs if n_outputs > 1 else None,
+                                    dtype)
 
 
 class _DaskForestClassifier(_DaskForest):
@@ -167,7 +128,8 @@ class _DaskForestClassifier(_DaskForest):
         if is_dask_collection(X) and getattr(self, "n_outputs_", 1) > 1:
             raise ValueError("predict_proba on dask collections supports one output; "
                              "use to_local() for several.")
-        return self._dask_map(X, "predict_proba", self.n_classes_, np.dtype(np.float64))
+        return self._map_partitions(X, "predict_proba", {}, self.n_classes_,
+                                    np.dtype(np.float64))
 
 
 _FOREST_DOC = """
@@ -191,93 +153,29 @@ class DaskRandomForestClassifier(_DaskForestClassifier, RandomForestClassifier):
     __doc__ = ("A random forest classifier grown on a Dask cluster."
                + _FOREST_DOC.format(local="RandomForestClassifier"))
     _local_class = RandomForestClassifier
-    _parameter_constraints = {**RandomForestClassifier._parameter_constraints,
-                              "client": "no_validation"}
-
-    def __init__(self, n_estimators=100, *, client=None, criterion="gini",
-                 max_depth=None, min_samples_split=2, min_samples_leaf=1,
-                 min_weight_fraction_leaf=0.0, max_features="sqrt",
-                 max_leaf_nodes=None, min_impurity_decrease=0.0, bootstrap=True,
-                 oob_score=False, n_jobs=None, random_state=None, warm_start=False,
-                 class_weight=None, max_samples=None, max_bin=256, ccp_alpha=0.0):
-        self.client = client
-        RandomForestClassifier.__init__(
-            self, n_estimators, criterion=criterion, max_depth=max_depth,
-            min_samples_split=min_samples_split, min_samples_leaf=min_samples_leaf,
-            min_weight_fraction_leaf=min_weight_fraction_leaf, max_features=max_features,
-            max_leaf_nodes=max_leaf_nodes, min_impurity_decrease=min_impurity_decrease,
-            bootstrap=bootstrap, oob_score=oob_score, n_jobs=n_jobs,
-            random_state=random_state, warm_start=warm_start, class_weight=class_weight,
-            max_samples=max_samples, max_bin=max_bin, ccp_alpha=ccp_alpha)
+    _parameter_constraints = constraints_with_client(RandomForestClassifier)
+    __init__ = init_with_client(RandomForestClassifier)
 
 
 class DaskRandomForestRegressor(_DaskForest, RandomForestRegressor):
     __doc__ = ("A random forest regressor grown on a Dask cluster."
                + _FOREST_DOC.format(local="RandomForestRegressor"))
     _local_class = RandomForestRegressor
-    _parameter_constraints = {**RandomForestRegressor._parameter_constraints,
-                              "client": "no_validation"}
-
-    def __init__(self, n_estimators=100, *, client=None, criterion="squared_error",
-                 max_depth=None, min_samples_split=2, min_samples_leaf=1,
-                 min_weight_fraction_leaf=0.0, max_features=1.0,
-                 max_leaf_nodes=None, min_impurity_decrease=0.0, bootstrap=True,
-                 oob_score=False, n_jobs=None, random_state=None, warm_start=False,
-                 max_samples=None, max_bin=256, ccp_alpha=0.0):
-        self.client = client
-        RandomForestRegressor.__init__(
-            self, n_estimators, criterion=criterion, max_depth=max_depth,
-            min_samples_split=min_samples_split, min_samples_leaf=min_samples_leaf,
-            min_weight_fraction_leaf=min_weight_fraction_leaf, max_features=max_features,
-            max_leaf_nodes=max_leaf_nodes, min_impurity_decrease=min_impurity_decrease,
-            bootstrap=bootstrap, oob_score=oob_score, n_jobs=n_jobs,
-            random_state=random_state, warm_start=warm_start,
-            max_samples=max_samples, max_bin=max_bin, ccp_alpha=ccp_alpha)
+    _parameter_constraints = constraints_with_client(RandomForestRegressor)
+    __init__ = init_with_client(RandomForestRegressor)
 
 
 class DaskExtraTreesClassifier(_DaskForestClassifier, ExtraTreesClassifier):
     __doc__ = ("An extra-trees classifier grown on a Dask cluster."
                + _FOREST_DOC.format(local="ExtraTreesClassifier"))
     _local_class = ExtraTreesClassifier
-    _parameter_constraints = {**ExtraTreesClassifier._parameter_constraints,
-                              "client": "no_validation"}
-
-    def __init__(self, n_estimators=100, *, client=None, criterion="gini",
-                 max_depth=None, min_samples_split=2, min_samples_leaf=1,
-                 min_weight_fraction_leaf=0.0, max_features="sqrt",
-                 max_leaf_nodes=None, min_impurity_decrease=0.0, bootstrap=False,
-                 oob_score=False, n_jobs=None, random_state=None, warm_start=False,
-                 class_weight=None, max_samples=None, max_bin=256, ccp_alpha=0.0):
-        self.client = client
-        ExtraTreesClassifier.__init__(
-            self, n_estimators, criterion=criterion, max_depth=max_depth,
-            min_samples_split=min_samples_split, min_samples_leaf=min_samples_leaf,
-            min_weight_fraction_leaf=min_weight_fraction_leaf, max_features=max_features,
-            max_leaf_nodes=max_leaf_nodes, min_impurity_decrease=min_impurity_decrease,
-            bootstrap=bootstrap, oob_score=oob_score, n_jobs=n_jobs,
-            random_state=random_state, warm_start=warm_start, class_weight=class_weight,
-            max_samples=max_samples, max_bin=max_bin, ccp_alpha=ccp_alpha)
+    _parameter_constraints = constraints_with_client(ExtraTreesClassifier)
+    __init__ = init_with_client(ExtraTreesClassifier)
 
 
 class DaskExtraTreesRegressor(_DaskForest, ExtraTreesRegressor):
     __doc__ = ("An extra-trees regressor grown on a Dask cluster."
                + _FOREST_DOC.format(local="ExtraTreesRegressor"))
     _local_class = ExtraTreesRegressor
-    _parameter_constraints = {**ExtraTreesRegressor._parameter_constraints,
-                              "client": "no_validation"}
-
-    def __init__(self, n_estimators=100, *, client=None, criterion="squared_error",
-                 max_depth=None, min_samples_split=2, min_samples_leaf=1,
-                 min_weight_fraction_leaf=0.0, max_features=1.0,
-                 max_leaf_nodes=None, min_impurity_decrease=0.0, bootstrap=False,
-                 oob_score=False, n_jobs=None, random_state=None, warm_start=False,
-                 max_samples=None, max_bin=256, ccp_alpha=0.0):
-        self.client = client
-        ExtraTreesRegressor.__init__(
-            self, n_estimators, criterion=criterion, max_depth=max_depth,
-            min_samples_split=min_samples_split, min_samples_leaf=min_samples_leaf,
-            min_weight_fraction_leaf=min_weight_fraction_leaf, max_features=max_features,
-            max_leaf_nodes=max_leaf_nodes, min_impurity_decrease=min_impurity_decrease,
-            bootstrap=bootstrap, oob_score=oob_score, n_jobs=n_jobs,
-            random_state=random_state, warm_start=warm_start,
-            max_samples=max_samples, max_bin=max_bin, ccp_alpha=ccp_alpha)
+    _parameter_constraints = constraints_with_client(ExtraTreesRegressor)
+    __init__ = init_with_client(ExtraTreesRegressor)
