@@ -19,6 +19,7 @@ from distributed import Client, LocalCluster  # noqa: E402
 from ensembles import (  # noqa: E402
     ExtraTreesRegressor,
     GradientBoostingClassifier,
+    GradientBoostingRanker,
     GradientBoostingRegressor,
     RandomForestClassifier,
     TrainingCallback,
@@ -26,6 +27,7 @@ from ensembles import (  # noqa: E402
 from ensembles.dask import (  # noqa: E402
     DaskExtraTreesRegressor,
     DaskGradientBoostingClassifier,
+    DaskGradientBoostingRanker,
     DaskGradientBoostingRegressor,
     DaskRandomForestClassifier,
     WorkerLostError,
@@ -58,10 +60,12 @@ def client():
 
 
 def _on(client, n_workers, array, rows):
-    """``array`` as a dask array of row blocks of ``rows`` rows, the blocks scattered
-    round-robin over the first ``n_workers`` workers."""
+    """``array`` as a dask array of row blocks of ``rows`` rows (or ending at the rows
+    listed), the blocks scattered round-robin over the first ``n_workers`` workers."""
     workers = sorted(live_workers(client))[:n_workers]
-    stops = list(range(rows, array.shape[0], rows)) + [array.shape[0]]
+    if isinstance(rows, int):
+        rows = range(rows, array.shape[0], rows)
+    stops = [r for r in rows if r < array.shape[0]] + [array.shape[0]]
     starts = [0] + stops[:-1]
     pieces = []
     for i, (a, b) in enumerate(zip(starts, stops, strict=True)):
@@ -341,3 +345,67 @@ def test_forest_worker_killed_mid_fit_gives_the_same_forest(client):
     while client.run_on_scheduler(_forest_keys) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert client.run_on_scheduler(_forest_keys) == []
+
+
+def _ranking_data(n_queries, seed):
+    """Features, graded labels and sorted query ids of ``n_queries`` queries of 4 to 30
+    documents, with the row at which each query starts."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(4, 31, size=n_queries)
+    qid = np.repeat(np.arange(n_queries) * 3 + 100, sizes)
+    X = rng.normal(size=(qid.size, 5))
+    X[:, 2] = np.round(X[:, 2])
+    X[rng.random(X.shape) < 0.05] = np.nan
+    score = np.nan_to_num(X[:, 0]) - 0.5 * np.nan_to_num(X[:, 1]) + rng.normal(size=qid.size)
+    y = np.digitize(score, [-1.0, 0.0, 1.0, 2.0]).astype(float)
+    return X, y, qid, np.concatenate([[0], np.cumsum(sizes)])
+
+
+@pytest.mark.parametrize("params", [
+    {"objective": "rank:ndcg"},
+    {"objective": "rank:pairwise", "lambdarank_pair_method": "mean",
+     "lambdarank_num_pair_per_sample": 2, "random_state": 4},
+    {"objective": "rank:map", "grow_policy": "lossguide", "max_leaves": 7},
+])
+def test_ranker_matches_single_node(client, params):
+    X, y, qid, starts = _ranking_data(40, seed=12)
+    Xe, ye, qe, starts_e = _ranking_data(10, seed=13)
+    if params["objective"] == "rank:map":
+        y, ye = (y >= 2).astype(float), (ye >= 2).astype(float)
+    weights = np.random.default_rng(3).uniform(0.5, 2.0, size=40)
+    # Row blocks at query boundaries, uneven, on three workers.
+    cuts = starts[[7, 15, 29]]
+    on3 = [_on(client, 3, a, cuts) for a in (X, y, qid)]
+    eval_on = [_on(client, 3, a, starts_e[[4]]) for a in (Xe, ye, qe)]
+    common = dict(n_estimators=6, max_depth=4, learning_rate=0.3, **params)
+    model = DaskGradientBoostingRanker(client=client, **common).fit(
+        on3[0], on3[1], qid=on3[2], sample_weight=weights, eval_set=[eval_on[:2]],
+        eval_qid=[eval_on[2]])
+    local = GradientBoostingRanker(**common).fit(
+        X, y, qid=qid, sample_weight=weights, eval_set=[(Xe, ye)], eval_qid=[qe])
+    _same_trees(model, local)
+    ours, theirs = model.evals_result_["validation_0"], local.evals_result_["validation_0"]
+    assert ours.keys() == theirs.keys()
+    for name in ours:
+        np.testing.assert_allclose(ours[name], theirs[name], rtol=1e-9)
+    pred = model.predict(on3[0])
+    assert isinstance(pred, da.Array)
+    np.testing.assert_allclose(client.compute(pred).result(), local.predict(X), rtol=0,
+                               atol=1e-6)
+    assert type(model.to_local()) is GradientBoostingRanker
+    assert model.transfer_stats_["workers"] == 3
+    assert _held(client) == []
+
+
+def test_ranker_refuses_queries_across_blocks_and_missing_qid(client):
+    X, y, qid, starts = _ranking_data(12, seed=14)
+    split = _on(client, 2, X, [starts[5] + 1]), _on(client, 2, y, [starts[5] + 1])
+    q = _on(client, 2, qid, [starts[5] + 1])
+    with pytest.raises(ValueError, match="spans row blocks 0 and 1"):
+        DaskGradientBoostingRanker(client=client, n_estimators=2).fit(*split, qid=q)
+    with pytest.raises(ValueError, match="qid is required"):
+        DaskGradientBoostingRanker(client=client, n_estimators=2).fit(*split)
+    with pytest.raises(ValueError, match="lambdarank_unbiased"):
+        DaskGradientBoostingRanker(client=client, n_estimators=2,
+                                   lambdarank_unbiased=True).fit(*split, qid=q)
+    assert _held(client) == []

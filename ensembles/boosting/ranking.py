@@ -148,10 +148,12 @@ def _minstd(state):
 
 
 @njit(cache=True, nogil=True)
-def _lambda_groups(g0, g1, kind, y, pred, group_ptr, gweight, w_norm, truncation, n_pairs,
-                   seed, exp_gain, score_norm, normalize, unbiased, ti_plus, tj_minus,
-                   inv_idcg, grad, hess, li_full, lj_full):
-    """LambdaMART gradients of groups ``g0:g1`` into ``grad``/``hess`` (zeroed rows)."""
+def _lambda_groups(g0, g1, kind, y, pred, group_ptr, group_ids, gweight, w_norm, truncation,
+                   n_pairs, seed, exp_gain, score_norm, normalize, unbiased, ti_plus,
+                   tj_minus, inv_idcg, grad, hess, li_full, lj_full):
+    """LambdaMART gradients of groups ``g0:g1`` into ``grad``/``hess`` (zeroed rows).
+    ``group_ids`` number the groups for the pair sampling's keys (their index in the whole
+    training set, when these are a worker's share of it)."""
     k_pos = ti_plus.size
     for g in range(g0, g1):
         b = group_ptr[g]
@@ -194,7 +196,7 @@ def _lambda_groups(g0, g1, kind, y, pred, group_ptr, gweight, w_norm, truncation
             pa = np.empty(cnt * n_pairs, dtype=np.int64)
             pb = np.empty(cnt * n_pairs, dtype=np.int64)
             p = 0
-            state = (seed + g) % 2147483647
+            state = (seed + group_ids[g]) % 2147483647
             if state == 0:
                 state = 1
             i = 0
@@ -342,6 +344,12 @@ class RankingObjective(Objective):
         self._rng = np.random.default_rng(seed)
         self._inv_idcg = None
         self._ti_plus = self._tj_minus = None
+        # Set on a worker's share of a distributed fit (see :meth:`for_shard`): the
+        # groups' indices in the whole training set, the normalization of the whole set's
+        # group weights, and the round's pair-sampling seed drawn by the client.
+        self._group_ids = None
+        self._w_norm = None
+        self.round_seed = None
         base = "map" if name == "rank:map" else "ndcg"
         self.default_metric = (f"{base}@{self.num_pair}" if pair_method == "topk" else base)
 
@@ -365,6 +373,30 @@ class RankingObjective(Objective):
             return None
         return self._ti_plus.copy(), self._tj_minus.copy()
 
+    def next_seed(self):
+        """The pair-sampling seed of the next round, drawn as :meth:`gradient` draws it
+        (0 for the top-k method, which samples nothing)."""
+        if self.pair_method == "topk":
+            return 0
+        return int(self._rng.integers(1, 2**31 - 1))
+
+    def for_shard(self, group_ptr, group_ids, w_norm):
+        """A copy for a share of the training groups (a Dask worker's): ``group_ptr`` of
+        its rows, ``group_ids`` the groups' indices in the whole training set, ``w_norm``
+        the whole set's group-weight normalization (groups / weight sum). Its gradients
+        are those of the whole set's objective on these rows, given each round's seed in
+        :attr:`round_seed`."""
+        if self.unbiased:
+            raise ValueError("lambdarank_unbiased estimates position biases from every "
+                             "query at once; a share of the queries cannot.")
+        shard = RankingObjective(
+            self.name, np.asarray(group_ptr, dtype=np.int64), pair_method=self.pair_method,
+            num_pair_per_sample=self.num_pair, exp_gain=self.exp_gain,
+            normalization=self.normalization, score_normalization=self.score_normalization)
+        shard._group_ids = np.asarray(group_ids, dtype=np.int64)
+        shard._w_norm = float(w_norm)
+        return shard
+
     def gradient(self, y, raw, sample_weight):
         y = np.asarray(y, dtype=np.float64).reshape(-1)
         n = y.shape[0]
@@ -372,7 +404,11 @@ class RankingObjective(Objective):
         group_ptr = _check_group_ptr(self.group_ptr, n)
         n_groups = group_ptr.size - 1
         gweight = _group_weights(sample_weight, group_ptr)
-        w_norm = n_groups / gweight.sum() if gweight.sum() > 0 else 0.0
+        w_norm = self._w_norm
+        if w_norm is None:
+            w_norm = n_groups / gweight.sum() if gweight.sum() > 0 else 0.0
+        group_ids = (np.arange(n_groups, dtype=np.int64) if self._group_ids is None
+                     else self._group_ids)
         truncation = self.pair_method == "topk"
         if self._inv_idcg is None or self._inv_idcg.size != n_groups:
             top = self.num_pair if truncation else n
@@ -387,14 +423,14 @@ class RankingObjective(Objective):
         tj_minus = self._tj_minus if self.unbiased else np.ones(0)
         li_full = np.zeros(n if self.unbiased else 0)
         lj_full = np.zeros(n if self.unbiased else 0)
-        seed = int(self._rng.integers(1, 2**31 - 1)) if not truncation else 0
+        seed = self.next_seed() if self.round_seed is None else self.round_seed
         grad = np.zeros(n)
         hess = np.zeros(n)
         run_parallel(_lambda_groups, n_groups, _KIND[self.name], y, pred, group_ptr,
-                     gweight, float(w_norm), truncation, self.num_pair, seed, self.exp_gain,
-                     self.score_normalization, self.normalization, self.unbiased, ti_plus,
-                     tj_minus, self._inv_idcg, grad, hess, li_full, lj_full,
-                     weights=sizes.astype(np.float64) ** 2, min_weight=1e5)
+                     group_ids, gweight, float(w_norm), truncation, self.num_pair, seed,
+                     self.exp_gain, self.score_normalization, self.normalization,
+                     self.unbiased, ti_plus, tj_minus, self._inv_idcg, grad, hess, li_full,
+                     lj_full, weights=sizes.astype(np.float64) ** 2, min_weight=1e5)
         if self.unbiased:
             self._update_position_bias(group_ptr, li_full, lj_full)
         return grad[:, None], hess[:, None]

@@ -10,7 +10,8 @@ finds the splits (:mod:`._grow`), and only histograms, splits and trees cross th
 import pickle
 
 import numpy as np
-from sklearn.base import RegressorMixin
+from dask.base import is_dask_collection
+from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils import check_random_state
 
 from .._engine.binning import BinMapper
@@ -33,6 +34,8 @@ from ..boosting.objectives import (
     SquaredErrorObjective,
     _LogLinkObjective,
 )
+from ..boosting.ranker import GradientBoostingRanker, _row_weights
+from ..boosting.ranking import RankingObjective, group_pointer
 from . import _worker
 from ._cluster import Session, aligned_blocks, as_dask_array, get_client
 from ._grow import TreeBuilder
@@ -80,6 +83,12 @@ class _DaskBoosting(DaskEstimatorMixin):
         -------
         self
         """
+        return self._fit_dask(X, y, sample_weight, eval_set, sample_weight_eval_set, verbose)
+
+    def _fit_dask(self, X, y, sample_weight, eval_set, sample_weight_eval_set, verbose,
+                  qid=None, eval_qid=None):
+        """:meth:`fit`; the ranker gives the query ids ``qid`` (a dask collection aligned
+        with ``X``), ``eval_qid`` (one per eval set) and per-group ``sample_weight``."""
         self._validate_params()
         self._check_xgboost_options()
         self._refuse_single_node_options()
@@ -87,7 +96,7 @@ class _DaskBoosting(DaskEstimatorMixin):
         X, names = as_dask_array(X, "X", 2)
         y, _ = as_dask_array(y, "y", 1)
         w = None
-        if sample_weight is not None:
+        if sample_weight is not None and qid is None:
             w, _ = as_dask_array(sample_weight, "sample_weight", 1)
         n_samples, n_features = X.shape
         if n_samples < 1 or n_features < 1:
@@ -97,14 +106,19 @@ class _DaskBoosting(DaskEstimatorMixin):
         if names is not None:
             self.feature_names_in_ = names
         classes = None
-        if not isinstance(self, RegressorMixin):
+        if isinstance(self, ClassifierMixin):
             classes = np.unique(np.asarray(client.compute(y.map_blocks(
                 np.unique, dtype=y.dtype, chunks=((np.nan,) * y.numblocks[0],))).result()))
             # The single-node label checks and encoder, fitted on the distinct labels.
             self._encode_y(classes, fitting=True)
             classes = self.classes_
         objective = self._make_objective(getattr(self, "n_classes_", None))
-        if not objective.rowwise:
+        ranking = isinstance(objective, RankingObjective)
+        if ranking and self.lambdarank_unbiased:
+            raise ValueError("lambdarank_unbiased: not supported by the Dask ranker (the "
+                             "position biases are estimated from every query at once). Use "
+                             "GradientBoostingRanker.")
+        if not objective.rowwise and not ranking:
             raise ValueError(f"objective={objective.name!r} couples the rows (its gradients "
                              f"need them all in one place); the Dask estimators do not "
                              f"support it. Use the single-node estimator.")
@@ -115,7 +129,7 @@ class _DaskBoosting(DaskEstimatorMixin):
                              f"Use another objective or the single-node estimator.")
         metrics = self._make_metrics(objective)
         self._metric_direction = {m.name: m.higher_is_better for m in metrics}
-        eval_inputs = self._dask_eval_sets(client, eval_set, sample_weight_eval_set)
+        eval_inputs = self._dask_eval_sets(client, eval_set, sample_weight_eval_set, eval_qid)
         callbacks = self._make_callbacks(verbose, eval_inputs)
         if self.grow_policy == "depthwise" and self.max_depth == 0 and self.max_leaves == 0:
             raise ValueError("max_depth=0 (unlimited) needs grow_policy='lossguide' or a "
@@ -139,13 +153,20 @@ class _DaskBoosting(DaskEstimatorMixin):
                 colsample_bynode=self.colsample_bynode,
             ),
         )
-        blocks, block_workers, keep = aligned_blocks(client, X, y, w)
-        eval_blocks = [aligned_blocks(client, Xe, None)[:2] for Xe, _, _ in eval_inputs]
+        if ranking:
+            qid, _ = as_dask_array(qid, "qid", 1)
+            blocks, block_workers, keep = aligned_blocks(client, X, y, None, qid)
+            groups = self._query_groups(client, blocks, sample_weight)
+            blocks = [b[:3] for b in blocks]
+        else:
+            blocks, block_workers, keep = aligned_blocks(client, X, y, w)
+            groups = None
+        eval_blocks = [aligned_blocks(client, Xe, None)[:2] for Xe, _, _, _ in eval_inputs]
         workers = sorted(set(block_workers).union(*(set(wk) for _, wk in eval_blocks)))
         session = Session(client, workers)
         try:
             self._train(session, blocks, block_workers, eval_inputs, eval_blocks, n_samples,
-                        classes, objective, metrics, callbacks, params, rng, bin_seed)
+                        classes, objective, metrics, callbacks, params, rng, bin_seed, groups)
         finally:
             session.close()
             del keep
@@ -171,9 +192,43 @@ class _DaskBoosting(DaskEstimatorMixin):
                              f"constraints). Use the single-node estimator, or leave "
                              f"{'it' if len(names) == 1 else 'them'} at the default.")
 
-    def _dask_eval_sets(self, client, eval_set, sample_weight_eval_set):
-        """``[(X, y, weight)]``: X a dask array, y and weight computed on the client."""
-        _check_eval_lists(eval_set, sample_weight_eval_set=sample_weight_eval_set)
+    @staticmethod
+    def _query_groups(client, blocks, sample_weight):
+        """Per block, ``(group sizes, index of its first group)``, and the whole set's
+        group-weight normalization; the blocks' weight pieces become the per-group
+        ``sample_weight`` spread over their rows. A query may not span two blocks."""
+        from dask import delayed
+
+        def sizes_of(q):
+            q = np.asarray(q).reshape(-1)
+            ptr = group_pointer(q.shape[0], qid=q)
+            return np.diff(ptr), (q[0] if q.size else None), (q[-1] if q.size else None)
+
+        found = client.compute([delayed(sizes_of)(b[3]) for b in blocks], sync=True)
+        for i in range(1, len(found)):
+            last, first = found[i - 1][2], found[i][1]
+            if last is not None and first is not None and last == first:
+                raise ValueError(f"qid: query {last!r} spans row blocks {i - 1} and {i}; "
+                                 f"each query's rows must lie in one block (rechunk X, y "
+                                 f"and qid at query boundaries).")
+        counts = np.array([f[0].size for f in found], dtype=np.int64)
+        firsts = np.concatenate([[0], np.cumsum(counts)])
+        sizes = np.concatenate([f[0] for f in found]) if found else np.empty(0, np.int64)
+        ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        weight = _row_weights(sample_weight, ptr, "sample_weight")
+        gweight = (np.ones(counts.sum()) if weight is None
+                   else np.asarray(sample_weight, dtype=np.float64).reshape(-1))
+        for i, b in enumerate(blocks):
+            b[2] = None if weight is None else weight[ptr[firsts[i]]:ptr[firsts[i + 1]]]
+        w_norm = counts.sum() / gweight.sum() if gweight.sum() > 0 else 0.0
+        return [(f[0], int(firsts[i])) for i, f in enumerate(found)], float(w_norm)
+
+    def _dask_eval_sets(self, client, eval_set, sample_weight_eval_set, eval_qid=None):
+        """``[(X, y, weight, group_ptr)]``: X a dask array, y, weight and (ranking) the
+        query groups computed on the client."""
+        ranking = eval_qid is not None or isinstance(self, GradientBoostingRanker)
+        _check_eval_lists(eval_set, sample_weight_eval_set=sample_weight_eval_set,
+                          eval_qid=eval_qid)
         if eval_set is None:
             return []
         out = []
@@ -188,16 +243,27 @@ class _DaskBoosting(DaskEstimatorMixin):
                                  f"{ye.shape[0]} labels.")
             ye = self._encode_y(np.asarray(client.compute(ye).result()), fitting=False)
             we = None
-            if sample_weight_eval_set is not None and sample_weight_eval_set[i] is not None:
-                we, _ = as_dask_array(sample_weight_eval_set[i],
-                                      f"sample_weight_eval_set[{i}]", 1)
+            weights = None if sample_weight_eval_set is None else sample_weight_eval_set[i]
+            group_ptr = None
+            if ranking:
+                if eval_qid is None or eval_qid[i] is None:
+                    raise ValueError(f"eval_set[{i}] has no query ids: pass eval_qid (one "
+                                     f"entry per eval set).")
+                qe, _ = as_dask_array(eval_qid[i], f"eval_qid[{i}]", 1)
+                group_ptr = group_pointer(len(ye), qid=np.asarray(client.compute(qe).result()),
+                                          what=f"eval_qid[{i}]")
+                if weights is not None:
+                    we = _row_weights(np.asarray(weights), group_ptr,
+                                      f"sample_weight_eval_set[{i}]")
+            elif weights is not None:
+                we, _ = as_dask_array(weights, f"sample_weight_eval_set[{i}]", 1)
                 we = _check_eval_weight(
                     np.asarray(client.compute(we).result(), dtype=np.float64), ye, i)
-            out.append((Xe, ye, we))
+            out.append((Xe, ye, we, group_ptr))
         return out
 
     def _train(self, session, blocks, block_workers, eval_inputs, eval_blocks, n_samples,
-               classes, objective, metrics, callbacks, params, rng, bin_seed):
+               classes, objective, metrics, callbacks, params, rng, bin_seed, groups=None):
         workers = session.workers
         n_threads = session.client.nthreads()
         K = objective.n_outputs(getattr(self, "n_classes_", 1))
@@ -231,7 +297,10 @@ class _DaskBoosting(DaskEstimatorMixin):
         stats = session.run(_worker.load, [
             ([tuple(blocks[i]) for i in mine(wk, block_workers)], mine(wk, block_workers),
              bin_mapper.edges_, bin_mapper.n_bins_, K, np.zeros(K), objective, classes,
-             n_threads[wk]) for wk in workers])
+             n_threads[wk],
+             None if groups is None else ([groups[0][i] for i in mine(wk, block_workers)],
+                                          groups[1]))
+            for wk in workers])
         weight_sum = sum(s["weight_sum"] for s in stats)
         if not weight_sum > 0:
             raise ValueError("sample_weight must have a positive sum.")
@@ -265,6 +334,8 @@ class _DaskBoosting(DaskEstimatorMixin):
                 key = int(rng.integers(2**63)) if params.subsample < 1.0 else 0
                 tree_mask = sample_features(all_features, params.colsample_bytree, rng)
                 seeds = rng.integers(0, 2**63, size=K)
+                if groups is not None:
+                    objective.round_seed = objective.next_seed()
             args = (pending, routed, objective if start else None, params.subsample,
                     key if start else 0, base if first else None)
             transfer["sent_bytes"] += len(pickle.dumps(args)) * len(workers)
@@ -276,11 +347,13 @@ class _DaskBoosting(DaskEstimatorMixin):
                 booster.append(pending)
                 self.n_iterations_ = booster.n_rounds
                 iteration = booster.n_rounds - 1
-                for e, (_, ye, we) in enumerate(eval_inputs):
+                for e, (_, ye, we, group_ptr) in enumerate(eval_inputs):
                     raw = self._eval_margins(results, e, K)
                     pred = objective.transform(raw)
+                    by_group = {} if group_ptr is None else {"group_ptr": group_ptr}
                     for m in metrics:
-                        evals_log[f"validation_{e}"][m.name].append(float(m(ye, pred, we)))
+                        evals_log[f"validation_{e}"][m.name].append(
+                            float(m(ye, pred, we, **by_group)))
                 stop = False
                 for cb in callbacks:
                     stop = bool(cb.after_iteration(self, iteration, evals_log)) or stop
@@ -345,6 +418,8 @@ class _DaskBoosting(DaskEstimatorMixin):
     def _dask_base_margin(self, session, objective, stats, K, weight_sum):
         if self.base_score is not None:
             return np.full(K, objective.margin_from_score(float(self.base_score)))
+        if isinstance(objective, RankingObjective):
+            return np.zeros(1)  # a constant shift changes no ranking
         if isinstance(objective, SoftprobObjective):
             counts = _sum([s["class_counts"] for s in stats])
             return np.asarray(objective.base_margin(np.arange(K, dtype=np.float64), counts),
@@ -460,3 +535,74 @@ class DaskGradientBoostingClassifier(_DaskBoosting, GradientBoostingClassifier):
         collection (computed partition by partition), an ndarray for in-memory X."""
         return self._dask_map(X, "predict_proba", {"iteration_range": iteration_range},
                               self.n_classes_)
+
+
+class DaskGradientBoostingRanker(_DaskBoosting, GradientBoostingRanker):
+    __doc__ = "Gradient boosted trees for learning to rank (LambdaMART)." + _DASK_DOC.format(
+        local="GradientBoostingRanker") + """
+    Notes
+    -----
+    The rows of a query must lie in one row block of ``X`` (XGBoost's Dask ranker asks
+    the same): each worker computes the LambdaMART gradients of its own queries, with
+    the whole training set's normalization and pair-sampling keys, so the model is the
+    single-node one. ``lambdarank_unbiased`` is not supported.
+"""
+    _local_class = GradientBoostingRanker
+    _parameter_constraints = constraints_with_client(GradientBoostingRanker)
+    __init__ = init_with_client(GradientBoostingRanker)
+
+    @fits_aside
+    def fit(self, X, y, *, qid=None, sample_weight=None, eval_set=None, eval_qid=None,
+            sample_weight_eval_set=None, verbose=False):
+        """Fit on dask collections, the partitions staying on their workers.
+
+        Parameters
+        ----------
+        X : dask array or dask DataFrame of shape (n_samples, n_features)
+            Features; a dask DataFrame may carry the query ids in a ``qid`` column.
+        y : dask array or dask Series of shape (n_samples,)
+            Relevance labels.
+        qid : dask array or dask Series of shape (n_samples,)
+            Query id of every row, chunked like ``X``; a query's rows are contiguous and
+            lie in one row block.
+        sample_weight : array-like of shape (n_groups,), optional
+            One weight per query group (in memory: there are few).
+        eval_set : list of (X, y) pairs of dask collections, optional
+            Evaluated after every round; early stopping watches the last one.
+        eval_qid : list of dask arrays, optional
+            Query ids of each eval set (required with ``eval_set``).
+        sample_weight_eval_set : list of array-like or None, optional
+            Group weights of each eval set.
+        verbose : bool or int, default=False
+            Print the evaluation metrics every round (True) or every ``verbose`` rounds.
+
+        Returns
+        -------
+        self
+        """
+        columns = getattr(X, "columns", None)
+        if columns is not None and "qid" in list(columns):
+            if qid is not None:
+                raise ValueError("X has a 'qid' column and qid is given too; give the query "
+                                 "ids once.")
+            X, qid = X.drop(columns="qid"), X["qid"]
+        if qid is None:
+            raise ValueError("qid is required: the query id of every row (a dask array or "
+                             "Series chunked like X), or a 'qid' column of X.")
+        if sample_weight is not None and is_dask_collection(sample_weight):
+            raise TypeError("sample_weight holds one weight per query group in ranking: "
+                            "give it in memory (an array of n_groups weights).")
+        self._fit_dask(X, y, sample_weight, eval_set, sample_weight_eval_set, verbose,
+                       qid=qid, eval_qid=eval_qid)
+        # As the single-node ranker: the fitted model keeps an objective without the
+        # training groups, and no position biases.
+        self._objective = self._make_objective()
+        self.position_biases_ = None
+        return self
+
+    @reads_snapshot
+    def predict(self, X, output_margin=False, iteration_range=None):
+        """Relevance scores: a dask array for a dask collection, computed partition by
+        partition with :meth:`to_local`'s model; an ndarray for in-memory X."""
+        kwargs = {"output_margin": output_margin, "iteration_range": iteration_range}
+        return self._dask_map(X, "predict", kwargs, None)

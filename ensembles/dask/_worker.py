@@ -104,6 +104,7 @@ class Shard:
         self.n_bins_u = n_bins_u
         self.evals = []
         self.grad = self.hess = None
+        self.objective = None  # a ranking objective's share of the groups (see load)
         self.orders = []
         self.ranges = []
         self.all_rows = True
@@ -140,12 +141,15 @@ def sample_rows(fit_id, parts, rows):
 
 
 def load(fit_id, parts, part_ids, edges, n_bins, n_outputs, base_margin, objective, classes,
-         n_threads):
+         n_threads, groups=None):
     """Bin this worker's partitions and keep them in the registry under ``fit_id``.
 
-    ``parts`` are ``(X, y, weight)`` blocks (weight may be None). Returns statistics for
-    the client's checks and starting margin: rows, weight sum, weighted target sum,
-    largest ``|y|``, largest weight, and the weighted class counts (classification).
+    ``parts`` are ``(X, y, weight)`` blocks (weight may be None). Ranking gives
+    ``groups``: per partition, the sizes of its query groups and the index of its first
+    group in the whole training set, and ``objective`` is then split to this worker's
+    groups (with the whole set's normalization ``groups[1]``). Returns statistics for the
+    client's checks and starting margin: rows, weight sum, weighted target sum, largest
+    ``|y|``, largest weight, and the weighted class counts (classification).
     """
     from .._engine.binning import BinMapper
 
@@ -188,6 +192,15 @@ def load(fit_id, parts, part_ids, edges, n_bins, n_outputs, base_margin, objecti
     offsets_u, n_bins_u = kernel_layout(n_bins)
     shard = Shard(Xb, y, weight, raw, list(part_ids), sizes, n_threads, offsets_u, n_bins_u)
     shard.n_bins = np.ascontiguousarray(n_bins, dtype=np.int32)
+    if groups is not None:
+        by_part, w_norm = groups
+        group_sizes = [np.asarray(g, dtype=np.int64) for g, _ in by_part]
+        group_ptr = np.concatenate([[0], np.cumsum(np.concatenate(group_sizes)
+                                                   if group_sizes else [])])
+        ids = [first + np.arange(g.size) for g, (_, first) in zip(group_sizes, by_part,
+                                                                   strict=True)]
+        shard.objective = objective.for_shard(
+            group_ptr, np.concatenate(ids) if ids else np.empty(0, np.int64), w_norm)
     with _LOCK:
         _SHARDS[fit_id] = shard
     w = np.ones(y.shape[0]) if weight is None else weight
@@ -264,6 +277,10 @@ def round_step(fit_id, trees, routed, objective, subsample, sample_key, base_mar
         if objective is None:
             return evals, None
         n, K = shard.raw.shape
+        if shard.objective is not None:
+            # This worker's groups, with the seed the client drew for the round.
+            shard.objective.round_seed = objective.round_seed
+            objective = shard.objective
         if n:
             grad, hess = objective.gradient(shard.y, shard.raw, shard.weight)
             shard.grad = np.ascontiguousarray(grad, dtype=np.float64).reshape(n, K)
