@@ -49,7 +49,7 @@ __all__ = [
 _MEMBER_PARAMS = (
     "criterion", "max_depth", "min_samples_split", "min_samples_leaf",
     "min_weight_fraction_leaf", "max_features", "max_leaf_nodes", "min_impurity_decrease",
-    "max_bin", "ccp_alpha",
+    "max_bin", "ccp_alpha", "monotonic_cst",
 )
 
 
@@ -525,7 +525,7 @@ class RandomForestClassifier(_ForestClassifier):
                  max_features="sqrt", max_leaf_nodes=None, min_impurity_decrease=0.0,
                  bootstrap=True, oob_score=False, n_jobs=None, random_state=None,
                  warm_start=False, class_weight=None, max_samples=None, max_bin=256,
-                 ccp_alpha=0.0):
+                 ccp_alpha=0.0, monotonic_cst=None):
         self.n_estimators = n_estimators
         self.criterion = criterion
         self.max_depth = max_depth
@@ -544,6 +544,7 @@ class RandomForestClassifier(_ForestClassifier):
         self.max_samples = max_samples
         self.max_bin = max_bin
         self.ccp_alpha = ccp_alpha
+        self.monotonic_cst = monotonic_cst
 
 
 class ExtraTreesClassifier(_ForestClassifier):
@@ -569,7 +570,7 @@ class ExtraTreesClassifier(_ForestClassifier):
                  max_features="sqrt", max_leaf_nodes=None, min_impurity_decrease=0.0,
                  bootstrap=False, oob_score=False, n_jobs=None, random_state=None,
                  warm_start=False, class_weight=None, max_samples=None, max_bin=256,
-                 ccp_alpha=0.0):
+                 ccp_alpha=0.0, monotonic_cst=None):
         self.n_estimators = n_estimators
         self.criterion = criterion
         self.max_depth = max_depth
@@ -588,6 +589,7 @@ class ExtraTreesClassifier(_ForestClassifier):
         self.max_samples = max_samples
         self.max_bin = max_bin
         self.ccp_alpha = ccp_alpha
+        self.monotonic_cst = monotonic_cst
 
 
 class RandomForestRegressor(_ForestRegressor):
@@ -611,7 +613,8 @@ class RandomForestRegressor(_ForestRegressor):
                  min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
                  max_features=1.0, max_leaf_nodes=None, min_impurity_decrease=0.0,
                  bootstrap=True, oob_score=False, n_jobs=None, random_state=None,
-                 warm_start=False, max_samples=None, max_bin=256, ccp_alpha=0.0):
+                 warm_start=False, max_samples=None, max_bin=256, ccp_alpha=0.0,
+                 monotonic_cst=None):
         self.n_estimators = n_estimators
         self.criterion = criterion
         self.max_depth = max_depth
@@ -629,6 +632,7 @@ class RandomForestRegressor(_ForestRegressor):
         self.max_samples = max_samples
         self.max_bin = max_bin
         self.ccp_alpha = ccp_alpha
+        self.monotonic_cst = monotonic_cst
 
 
 class ExtraTreesRegressor(_ForestRegressor):
@@ -653,7 +657,8 @@ class ExtraTreesRegressor(_ForestRegressor):
                  min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
                  max_features=1.0, max_leaf_nodes=None, min_impurity_decrease=0.0,
                  bootstrap=False, oob_score=False, n_jobs=None, random_state=None,
-                 warm_start=False, max_samples=None, max_bin=256, ccp_alpha=0.0):
+                 warm_start=False, max_samples=None, max_bin=256, ccp_alpha=0.0,
+                 monotonic_cst=None):
         self.n_estimators = n_estimators
         self.criterion = criterion
         self.max_depth = max_depth
@@ -671,3 +676,4 @@ class ExtraTreesRegressor(_ForestRegressor):
         self.max_samples = max_samples
         self.max_bin = max_bin
         self.ccp_alpha = ccp_alpha
+        self.monotonic_cst = monotonic_cst
