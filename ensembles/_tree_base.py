@@ -451,7 +451,9 @@ class BaseTreeModel(BaseEstimator):
         """``monotonic_cst`` checked as scikit-learn checks it, as the kernel reads it: on
         channel 0 of the node values, which for a classifier is the first class's
         frequency, so its constraints (on the positive class) are negated."""
-        if self.monotonic_cst is None:
+        # getattr: subclasses whose __init__ predates the parameter (the Dask forests)
+        # have no such attribute and are unconstrained.
+        if getattr(self, "monotonic_cst", None) is None:
             return None
         if self.n_outputs_ > 1:
             raise ValueError("monotonic_cst is not supported with multiple outputs (y has "
@@ -471,10 +473,6 @@ class BaseTreeModel(BaseEstimator):
                                  f"classification (y has {self.n_classes_} classes); it "
                                  f"constrains the positive class of a binary classifier.")
             cst = -cst
-        elif self.criterion == "absolute_error" and np.any(cst):
-            raise ValueError("monotonic_cst is not supported with "
-                             "criterion='absolute_error'; use 'squared_error', "
-                             "'friedman_mse' or 'poisson'.")
         return tuple(int(c) for c in cst)
 
     def _bin(self, X, weight, seed):

@@ -49,7 +49,7 @@ __all__ = [
 _MEMBER_PARAMS = (
     "criterion", "max_depth", "min_samples_split", "min_samples_leaf",
     "min_weight_fraction_leaf", "max_features", "max_leaf_nodes", "min_impurity_decrease",
-    "max_bin", "ccp_alpha", "monotonic_cst",
+    "max_bin", "ccp_alpha",
 )
 
 
@@ -241,6 +241,9 @@ class _BaseForest(_MemberSequence, BaseTreeModel):
         """A fitted member tree estimator around ``tree``, as scikit-learn's forests keep."""
         member = self._member_class(
             **{name: getattr(self, name) for name in _MEMBER_PARAMS},
+            # The Dask forests' __init__ predates the parameter: no attribute, no
+            # constraints.
+            monotonic_cst=getattr(self, "monotonic_cst", None),
             splitter=self._splitter, random_state=int(seed),
         )
         member.tree_ = tree
@@ -409,6 +412,11 @@ _SHARED_PARAMETERS_DOC = """
     ccp_alpha : float, default=0.0
         Complexity parameter of minimal cost-complexity pruning, applied to each member
         after it is grown (on its own bootstrap sample); 0 prunes nothing.
+    monotonic_cst : array-like of int of shape (n_features,), default=None
+        Monotonic constraint of each feature: 1 increasing, -1 decreasing, 0 none (None:
+        no constraints). For single-output regression and binary classification (where
+        it constrains the probability of the positive class, ``classes_[1]``); not with
+        several outputs or more than two classes. See :ref:`monotonic_cst_forests`.
 """
 
 _CLASSIFIER_DOC = """

@@ -196,6 +196,11 @@ _PARAMETERS_DOC = """
         Complexity parameter of minimal cost-complexity pruning (scikit-learn's): after
         growing, the subtrees whose effective alpha is at most ``ccp_alpha`` are pruned;
         0 prunes nothing. See :meth:`cost_complexity_pruning_path`.
+    monotonic_cst : array-like of int of shape (n_features,), default=None
+        Monotonic constraint of each feature: 1 increasing, -1 decreasing, 0 none (None:
+        no constraints). For single-output regression and binary classification (where
+        it constrains the probability of the positive class, ``classes_[1]``); not with
+        several outputs or more than two classes. See :ref:`monotonic_cst_forests`.
 """
 
 

@@ -110,6 +110,16 @@ def test_monotone_with_growth_limits_missing_values_and_weights(cls, params):
                      cst)
 
 
+@pytest.mark.parametrize("cls", REGRESSORS)
+@pytest.mark.parametrize("missing", [False, True])
+def test_absolute_error_predictions_are_monotone(cls, missing):
+    X, y = _random_problem(6, n=400, missing=missing)
+    cst = [-1, 1, 0, 1]
+    model = cls(criterion="absolute_error", monotonic_cst=cst, random_state=0,
+                **_options(cls)).fit(X, y)
+    _assert_monotone(model.predict, X, cst)
+
+
 @pytest.mark.parametrize("cls", [DecisionTreeRegressor, ExtraTreeRegressor])
 def test_unconstrained_trees_of_the_same_data_are_not_monotone(cls):
     """The property tests above would pass vacuously if the data made every tree
@@ -178,6 +188,25 @@ def test_regressor_grows_scikit_learns_monotonic_tree(params, cst, weighted):
 
 
 @pytest.mark.parametrize("params", [{"max_depth": 4}, {"max_leaf_nodes": 12},
+                                    {"min_samples_leaf": 5}])
+@pytest.mark.parametrize("cst", [[1, 0, 0, 0], [1, -1, 0, 0], [-1, 1, 1, 0]])
+def test_absolute_error_grows_scikit_learns_monotonic_tree(params, cst):
+    """scikit-learn constrains the children's medians (its leaf values) there, and so do
+    we. Weighted rows: unweighted absolute deviations tie between many splits."""
+    X, y, _, weight = _exact_data()
+    ours = DecisionTreeRegressor(criterion="absolute_error", monotonic_cst=cst,
+                                 random_state=0, **params).fit(X, y, sample_weight=weight)
+    theirs = sk_tree.DecisionTreeRegressor(criterion="absolute_error", monotonic_cst=cst,
+                                           random_state=0, **params).fit(
+        X, y, sample_weight=weight)
+    np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=0, atol=1e-10)
+    assert ours.get_n_leaves() == theirs.get_n_leaves()
+    free = DecisionTreeRegressor(criterion="absolute_error", random_state=0, **params).fit(
+        X, y, sample_weight=weight)
+    assert np.abs(free.predict(X) - ours.predict(X)).max() > 1e-3
+
+
+@pytest.mark.parametrize("params", [{"max_depth": 4}, {"max_leaf_nodes": 12},
                                     {"min_samples_leaf": 5}, {}])
 @pytest.mark.parametrize("cst", [[1, 0, 0, 0], [1, -1, 0, 0], [-1, 1, 1, 0]])
 def test_classifier_grows_scikit_learns_monotonic_tree(params, cst):
@@ -234,13 +263,10 @@ def test_multiclass_and_multi_output_are_refused(cls):
 
 
 @pytest.mark.parametrize("cls", [DecisionTreeRegressor, ExtraTreesRegressor])
-def test_multi_output_regression_and_absolute_error_are_refused(cls):
+def test_multi_output_regression_is_refused(cls):
     X, y = _random_problem(0, n=150)
     with pytest.raises(ValueError, match="multiple outputs"):
         cls(monotonic_cst=[1, 0, 0, 0], **_options(cls)).fit(X, np.column_stack([y, y]))
-    with pytest.raises(ValueError, match="absolute_error"):
-        cls(monotonic_cst=[0, -1, 0, 0], criterion="absolute_error",
-            **_options(cls)).fit(X, y)
 
 
 # --- persistence -----------------------------------------------------------------------

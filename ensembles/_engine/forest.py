@@ -832,7 +832,7 @@ def _fenwick_deviation(fen, n, sorted_y, k, start, total_w, total_wy):
     """Weighted absolute deviation from their weighted median of the targets in the
     Fenwick tree (of ``n`` ranks; total weight ``total_w`` and weighted sum ``total_wy``):
     ``sum w (y - m)`` above the median plus ``sum w (m - y)`` below, from the prefix sums
-    below the median's rank."""
+    below the median's rank. Returns ``(deviation, median)``."""
     half = 0.5 * total_w
     top = 1
     while top * 2 <= n:
@@ -861,7 +861,9 @@ def _fenwick_deviation(fen, n, sorted_y, k, start, total_w, total_wy):
                 w += fen[prev, 0]
             step >>= 1
         median = 0.5 * (sorted_y[start + prev, k] + median)
-    return (total_wy - wy_left - median * (total_w - w_left)) + (median * w_left - wy_left)
+    deviation = ((total_wy - wy_left - median * (total_w - w_left))
+                 + (median * w_left - wy_left))
+    return deviation, median
 
 
 @_per_node()
@@ -880,14 +882,18 @@ def _mae_add_bin(b, mae_pos, mae_off, mae_rank, yn, wn, k, fen, n, sums):
 @_per_node()
 def _mae_best_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, min_samples_leaf,
                       min_weight_leaf, mae_rank, mae_sorted, mae_pos, fen, mae_bins, mae_off,
-                      sums, out):
+                      sums, out, cst, lower, upper):
     """Best threshold of feature ``f`` for the absolute error; writes (gain, bin,
     default_left, left weight, left count) to ``out`` (gain -inf if none qualifies).
     Returns False when the feature is constant in the node.
 
     ``mae_bins[b, 2:6]`` collect, summed over the outputs, the deviations of the rows of
     bins ``<= b`` (column 2), the same with the missing rows (3), the rows of bins ``>= b``
-    (4) and the same with the missing rows (5).
+    (4) and the same with the missing rows (5); under a monotonic constraint ``cst`` (None
+    when nothing is constrained: no check is compiled), ``mae_bins[b, 6:10]`` hold the
+    medians of the same sets (one output), a threshold whose children's medians break
+    the constraint or the node's bounds ``[lower, upper]`` is skipped, as scikit-learn
+    does, and ``out[5]`` is the midpoint of the chosen children's medians.
     """
     K = yn.shape[1]
     n = stop - start
@@ -921,6 +927,7 @@ def _mae_best_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, min_samples_
         mae_off[b + 1] = mae_off[b]
     mae_off[0] = start
     missing_ae = 0.0
+    missing_median = 0.0
     for k in range(K):
         for with_missing in range(2 if has_missing else 1):
             # Forward: bins <= b (after the missing rows).
@@ -928,13 +935,17 @@ def _mae_best_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, min_samples_
             sums[0] = sums[1] = 0.0
             if with_missing:
                 _mae_add_bin(MISSING_BIN, mae_pos, mae_off, mae_rank, yn, wn, k, fen, n, sums)
-                missing_ae += _fenwick_deviation(fen, n, mae_sorted, k, start, sums[0],
-                                                 sums[1])
+                deviation, missing_median = _fenwick_deviation(fen, n, mae_sorted, k, start,
+                                                               sums[0], sums[1])
+                missing_ae += deviation
             for b in range(lo, hi + 1):
                 if mae_bins[b, 0] > 0.0:
                     _mae_add_bin(b, mae_pos, mae_off, mae_rank, yn, wn, k, fen, n, sums)
-                    mae_bins[b, 2 + with_missing] += _fenwick_deviation(
-                        fen, n, mae_sorted, k, start, sums[0], sums[1])
+                    deviation, median = _fenwick_deviation(fen, n, mae_sorted, k, start,
+                                                           sums[0], sums[1])
+                    mae_bins[b, 2 + with_missing] += deviation
+                    if cst is not None:
+                        mae_bins[b, 6 + with_missing] = median
             # Backward: bins >= b (after the missing rows).
             _fenwick_reset(fen, n)
             sums[0] = sums[1] = 0.0
@@ -943,8 +954,11 @@ def _mae_best_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, min_samples_
             for b in range(hi, lo - 1, -1):
                 if mae_bins[b, 0] > 0.0:
                     _mae_add_bin(b, mae_pos, mae_off, mae_rank, yn, wn, k, fen, n, sums)
-                    mae_bins[b, 4 + with_missing] += _fenwick_deviation(
-                        fen, n, mae_sorted, k, start, sums[0], sums[1])
+                    deviation, median = _fenwick_deviation(fen, n, mae_sorted, k, start,
+                                                           sums[0], sums[1])
+                    mae_bins[b, 4 + with_missing] += deviation
+                    if cst is not None:
+                        mae_bins[b, 8 + with_missing] = median
     # Thresholds t in [lo, hi - 1]; with missing values t = hi too (present values left,
     # missing right).
     last = hi if has_missing else hi - 1
@@ -974,6 +988,16 @@ def _mae_best_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, min_samples_
             else:
                 # Missing rows go right unless they went left.
                 right_ae = mae_bins[nxt, 5 if has_missing and not miss_left else 4]
+            middle = 0.0
+            if cst is not None:
+                left_median = mae_bins[t, 6 + miss_left]
+                if nxt > hi:
+                    right_median = missing_median
+                else:
+                    right_median = mae_bins[nxt, 9 if has_missing and not miss_left else 8]
+                if cst != 0 and not _monotone(cst, lower, upper, left_median, right_median):
+                    continue
+                middle = 0.5 * (left_median + right_median)
             gain = node_ae - left_ae - right_ae
             if out[0] == -np.inf or _better(gain, out[0]):
                 out[0] = gain
@@ -982,6 +1006,8 @@ def _mae_best_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, min_samples_
                 out[3] = wl
                 out[4] = nl
                 best_next = nxt
+                if cst is not None:
+                    out[5] = middle
     if out[0] > -np.inf and out[1] < hi:
         out[1] = (np.int64(out[1]) + best_next) // 2  # mid-gap, as _scan_bins places it
     return True
@@ -989,9 +1015,11 @@ def _mae_best_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, min_samples_
 
 @_per_node()
 def _mae_random_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, t, min_samples_leaf,
-                        min_weight_leaf, mae_rank, mae_sorted, fen, mae_bins, sums, out):
+                        min_weight_leaf, mae_rank, mae_sorted, fen, mae_bins, sums, out, cst,
+                        lower, upper):
     """:func:`_mae_best_feature` for one threshold ``t`` (extra trees): the deviations of
-    the rows left of it and right of it, each with and without the missing rows."""
+    the rows left of it and right of it, each with and without the missing rows (and their
+    medians, in ``mae_bins[0, 6:10]``, under a monotonic constraint)."""
     K = yn.shape[1]
     n = stop - start
     wl = nl = wm = nm = 0.0
@@ -1018,16 +1046,22 @@ def _mae_random_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, t, min_sam
                     sums[0] += wn[i]
                     sums[1] += wn[i] * yn[i, k]
             if sums[0] > 0.0:
-                mae_bins[0, 2 + 2 * side] += _fenwick_deviation(
-                    fen, n, mae_sorted, k, start, sums[0], sums[1])
+                deviation, median = _fenwick_deviation(fen, n, mae_sorted, k, start, sums[0],
+                                                       sums[1])
+                mae_bins[0, 2 + 2 * side] += deviation
+                if cst is not None:
+                    mae_bins[0, 6 + 2 * side] = median
             if nm > 0.0:
                 for i in range(start, stop):
                     if XT[f, rows[i]] == MISSING_BIN:
                         _fenwick_add(fen, n, mae_rank[i, k], yn[i, k], wn[i])
                         sums[0] += wn[i]
                         sums[1] += wn[i] * yn[i, k]
-                mae_bins[0, 3 + 2 * side] += _fenwick_deviation(
-                    fen, n, mae_sorted, k, start, sums[0], sums[1])
+                deviation, median = _fenwick_deviation(fen, n, mae_sorted, k, start, sums[0],
+                                                       sums[1])
+                mae_bins[0, 3 + 2 * side] += deviation
+                if cst is not None:
+                    mae_bins[0, 7 + 2 * side] = median
     out[0] = -np.inf
     for miss_left in range(2 if nm > 0.0 else 1):
         w_left = wl + miss_left * wm
@@ -1037,6 +1071,14 @@ def _mae_random_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, t, min_sam
                 or w_left < min_weight_leaf or w_right < min_weight_leaf or w_left <= 0.0
                 or w_right <= 0.0):
             continue
+        middle = 0.0
+        if cst is not None:
+            # Left: present rows (6), with the missing ones (7); right likewise (8, 9).
+            left_median = mae_bins[0, 6 + miss_left]
+            right_median = mae_bins[0, 9 - miss_left] if nm > 0.0 else mae_bins[0, 8]
+            if cst != 0 and not _monotone(cst, lower, upper, left_median, right_median):
+                continue
+            middle = 0.5 * (left_median + right_median)
         if nm > 0.0:
             gain = node_ae - mae_bins[0, 2 + miss_left] - mae_bins[0, 5 - miss_left]
         else:
@@ -1047,15 +1089,19 @@ def _mae_random_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, t, min_sam
             out[2] = miss_left
             out[3] = w_left
             out[4] = n_left
+            if cst is not None:
+                out[5] = middle
 
 
 @_per_node(inline="always")
 def _find_mae_split(XT, rows, wn, yn, start, stop, W, node_ae, random_split,
                     min_samples_leaf, min_weight_leaf, max_features, state, bin_value, order,
-                    best, out, mae_rank, mae_sorted, mae_pos, fen, mae_bins, mae_off, sums):
+                    best, out, mae_rank, mae_sorted, mae_pos, fen, mae_bins, mae_off, sums,
+                    monotonic, monotonic_cst, lower, upper):
     """:func:`_find_split` for the absolute error (regression only): the same feature
     draw and results in ``best`` (the left child's target sums, which the partition
-    recomputes, are left at 0)."""
+    recomputes, are left at 0; under monotonic constraints ``best[4]`` is instead the
+    midpoint of the children's medians)."""
     K = yn.shape[1]
     n_features = XT.shape[0]
     best[0] = -np.inf
@@ -1069,6 +1115,7 @@ def _find_mae_split(XT, rows, wn, yn, start, stop, W, node_ae, random_split,
         order[j] = order[i]
         order[i] = f
         visited += 1
+        cst = np.int64(monotonic_cst[f]) if monotonic else None
         if random_split:
             lo = np.int64(MISSING_BIN)
             hi = np.int64(-1)
@@ -1084,10 +1131,11 @@ def _find_mae_split(XT, rows, wn, yn, start, stop, W, node_ae, random_split,
             t = _random_threshold_bin(f, lo, hi, bin_value, state) if hi > lo else hi
             _mae_random_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, t,
                                 min_samples_leaf, min_weight_leaf, mae_rank, mae_sorted, fen,
-                                mae_bins, sums, out)
+                                mae_bins, sums, out, cst, lower, upper)
         elif not _mae_best_feature(XT, f, rows, wn, yn, start, stop, W, node_ae,
                                    min_samples_leaf, min_weight_leaf, mae_rank, mae_sorted,
-                                   mae_pos, fen, mae_bins, mae_off, sums, out):
+                                   mae_pos, fen, mae_bins, mae_off, sums, out, cst, lower,
+                                   upper):
             continue
         if out[0] > -np.inf and (best[1] < 0 or _better(out[0], best[0])):
             best[0] = out[0]
@@ -1096,6 +1144,8 @@ def _find_mae_split(XT, rows, wn, yn, start, stop, W, node_ae, random_split,
             best[3] = out[2]
             for k in range(K):
                 best[4 + k] = 0.0
+            if monotonic:
+                best[4] = out[5]
             best[4 + K] = out[3]
             best[5 + K] = out[4]
 
@@ -1349,7 +1399,8 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic):
                     _find_mae_split(XT, rows, wn, yn, child_start, child_stop, W, node_ae,
                                     random_split, min_samples_leaf, min_weight_leaf,
                                     max_features, state, bin_value, order, best, out, mae_rank,
-                                    mae_sorted, mae_pos, fen, mae_bins, mae_off, mae_sums)
+                                    mae_sorted, mae_pos, fen, mae_bins, mae_off, mae_sums,
+                                    monotonic, monotonic_cst, lower, upper)
                 else:
                     _find_split(XT, rows, wn, cn, yn, classify, unit_weights, child_start,
                                 child_stop, G_node, W, criterion, random_split,
@@ -1400,14 +1451,17 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic):
                 upper_left = upper_right = open_float[pick, own + K + 3]
                 direction = monotonic_cst[f]
                 if direction != 0:
-                    # The children's values (channel 0) before clipping, from the left
-                    # child's sums in the record and the node's own, as scikit-learn
-                    # takes the midpoint from its criterion's sums.
-                    w_left = open_float[pick, 4 + K]
-                    w_right = open_float[pick, own + K] - w_left
-                    g_left = open_float[pick, 4]
-                    middle = (g_left / (2.0 * w_left)
-                              + (open_float[pick, own] - g_left) / (2.0 * w_right))
+                    if absolute_error:
+                        middle = open_float[pick, 4]  # of the children's medians
+                    else:
+                        # The children's values (channel 0) before clipping, from the
+                        # left child's sums in the record and the node's own, as
+                        # scikit-learn takes the midpoint from its criterion's sums.
+                        w_left = open_float[pick, 4 + K]
+                        w_right = open_float[pick, own + K] - w_left
+                        g_left = open_float[pick, 4]
+                        middle = (g_left / (2.0 * w_left)
+                                  + (open_float[pick, own] - g_left) / (2.0 * w_right))
                     # Within the node's bounds also when the sums round otherwise than
                     # the check of the split did.
                     middle = min(max(middle, lower_left), upper_left)
@@ -1563,7 +1617,7 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     mae_idx = np.empty(n_mae, dtype=np.int64)
     mae_pos = np.empty(n_mae, dtype=np.int64)
     fen = np.zeros((n_mae + 1, 2))
-    mae_bins = np.zeros((MISSING_BIN + 1, 6))
+    mae_bins = np.zeros((MISSING_BIN + 1, 10))
     mae_off = np.zeros(MISSING_BIN + 2, dtype=np.int64)
     mae_sums = np.zeros(2)
     while True:
@@ -1597,7 +1651,7 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
             right[:n_nodes], value[:n_nodes], gain[:n_nodes], cover[:n_nodes])
 
 
-def _monotonic_array(monotonic_cst, n_features, n_channels, criterion):
+def _monotonic_array(monotonic_cst, n_features, n_channels):
     """The kernel's constraint array: int8 of one entry per feature, empty when nothing
     is constrained (all zeros grow the same tree as no constraints, with the plain
     kernel)."""
@@ -1612,9 +1666,6 @@ def _monotonic_array(monotonic_cst, n_features, n_channels, criterion):
     if n_channels > 2:
         raise ValueError("monotonic constraints need one regression output or two classes; "
                          f"the targets have {n_channels} channels.")
-    if criterion == "absolute_error":
-        raise ValueError("monotonic constraints are not supported with "
-                         "criterion='absolute_error'.")
     return cst.astype(np.int8)
 
 
@@ -1673,8 +1724,7 @@ def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed, lab
         bin_value = np.empty((0, 0))
     # Unsigned row ids index without numba's negative-index wraparound.
     rows = np.asarray(rows).astype(np.uint32, copy=False)
-    monotonic_cst = _monotonic_array(params.monotonic_cst, XT.shape[0], Y.shape[1],
-                                     params.criterion)
+    monotonic_cst = _monotonic_array(params.monotonic_cst, XT.shape[0], Y.shape[1])
     feature, split_bin, default_left, left, right, value, gain, cover = _grow(
         XT, labels, Y, weight, rows, classify,
         CRITERIA[params.criterion], int(params.n_outputs) or (1 if classify else Y.shape[1]),
