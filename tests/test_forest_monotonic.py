@@ -7,6 +7,8 @@ import pickle
 import numpy as np
 import pytest
 import sklearn.tree as sk_tree
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ensembles import (
     DecisionTreeClassifier,
@@ -108,6 +110,34 @@ def test_monotone_with_growth_limits_missing_values_and_weights(cls, params):
     predict = model.predict_proba if cls in CLASSIFIERS else model.predict
     _assert_monotone(lambda Z: predict(Z)[:, 1] if cls in CLASSIFIERS else predict(Z), X,
                      cst)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), n_rows=st.integers(2, 300),
+       cst=st.lists(st.sampled_from([-1, 0, 1]), min_size=1, max_size=5),
+       cls=st.sampled_from(REGRESSORS + CLASSIFIERS),
+       criterion=st.sampled_from(["squared_error", "poisson", "absolute_error"]),
+       max_leaf_nodes=st.sampled_from([None, 2, 7]), max_bin=st.sampled_from([3, 16, 256]),
+       missing=st.sampled_from([0.0, 0.2]), weighted=st.booleans())
+def test_predictions_are_monotone_property(seed, n_rows, cst, cls, criterion,
+                                           max_leaf_nodes, max_bin, missing, weighted):
+    """Any data, constraints, estimator, criterion, growth policy, bins, missing values
+    and weights: the prediction is monotone along every constrained feature."""
+    rng = np.random.RandomState(seed)
+    X = rng.rand(n_rows, len(cst))
+    X[1:][rng.rand(n_rows - 1, len(cst)) < missing] = np.nan  # no column all missing
+    params = _options(cls, monotonic_cst=cst, max_leaf_nodes=max_leaf_nodes,
+                      max_bin=max_bin, random_state=seed)
+    if cls in CLASSIFIERS:
+        y = rng.randint(0, 2, n_rows)
+        predict = lambda model, Z: model.predict_proba(Z)[:, -1]  # noqa: E731
+    else:
+        y = rng.exponential(1.0, n_rows)  # non-negative: Poisson too
+        params["criterion"] = criterion
+        predict = lambda model, Z: model.predict(Z)  # noqa: E731
+    weight = rng.uniform(0.1, 3.0, n_rows) if weighted else None
+    model = cls(**params).fit(X, y, sample_weight=weight)
+    _assert_monotone(lambda Z: predict(model, Z), X, cst)
 
 
 @pytest.mark.parametrize("cls", REGRESSORS)
