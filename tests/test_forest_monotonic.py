@@ -118,16 +118,18 @@ def test_monotone_with_growth_limits_missing_values_and_weights(cls, params):
        cls=st.sampled_from(REGRESSORS + CLASSIFIERS),
        criterion=st.sampled_from(["squared_error", "poisson", "absolute_error"]),
        max_leaf_nodes=st.sampled_from([None, 2, 7]), max_bin=st.sampled_from([3, 16, 256]),
-       missing=st.sampled_from([0.0, 0.2]), weighted=st.booleans())
+       missing=st.sampled_from([0.0, 0.2]), weighted=st.booleans(),
+       ccp_alpha=st.sampled_from([0.0, 0.002]))
 def test_predictions_are_monotone_property(seed, n_rows, cst, cls, criterion,
-                                           max_leaf_nodes, max_bin, missing, weighted):
-    """Any data, constraints, estimator, criterion, growth policy, bins, missing values
-    and weights: the prediction is monotone along every constrained feature."""
+                                           max_leaf_nodes, max_bin, missing, weighted,
+                                           ccp_alpha):
+    """Any data, constraints, estimator, criterion, growth policy, bins, missing values,
+    weights and pruning: the prediction is monotone along every constrained feature."""
     rng = np.random.RandomState(seed)
     X = rng.rand(n_rows, len(cst))
     X[1:][rng.rand(n_rows - 1, len(cst)) < missing] = np.nan  # no column all missing
     params = _options(cls, monotonic_cst=cst, max_leaf_nodes=max_leaf_nodes,
-                      max_bin=max_bin, random_state=seed)
+                      max_bin=max_bin, ccp_alpha=ccp_alpha, random_state=seed)
     if cls in CLASSIFIERS:
         y = rng.randint(0, 2, n_rows)
         predict = lambda model, Z: model.predict_proba(Z)[:, -1]  # noqa: E731
