@@ -380,6 +380,9 @@ def params_to_json(params):
         if name == "class_weight" and isinstance(value, dict):
             out[name] = [[k.item() if isinstance(k, np.generic) else k, float(w)]
                          for k, w in value.items()]
+        elif name == "monotonic_cst" and value is not None:
+            # One direction per feature (validated by the fit): a list of ints.
+            out[name] = [int(v) for v in np.asarray(value).ravel()]
         elif value is None or isinstance(value, bool | int | float | str):
             out[name] = value
     return out

@@ -402,6 +402,7 @@ class BaseTreeModel(BaseEstimator):
         "max_bin": [Interval(Integral, 2, 256, closed="both")],
         "ccp_alpha": [Interval(Real, 0.0, None, closed="left")],
         "random_state": ["random_state"],
+        "monotonic_cst": ["array-like", None],
     }
 
     # ------------------------------------------------------------------ fitting
@@ -443,8 +444,36 @@ class BaseTreeModel(BaseEstimator):
             min_samples_leaf=int(min_samples_leaf), min_weight_leaf=0.0,
             max_features=self.max_features_, max_leaf_nodes=self.max_leaf_nodes or 0,
             min_impurity_decrease=float(self.min_impurity_decrease),
-            n_outputs=int(self.n_outputs_),
+            n_outputs=int(self.n_outputs_), monotonic_cst=self._monotonic_cst(n_features),
         )
+
+    def _monotonic_cst(self, n_features):
+        """``monotonic_cst`` checked as scikit-learn checks it, as the kernel reads it: on
+        channel 0 of the node values, which for a classifier is the first class's
+        frequency, so its constraints (on the positive class) are negated."""
+        # getattr: subclasses whose __init__ predates the parameter (the Dask forests)
+        # have no such attribute and are unconstrained.
+        if getattr(self, "monotonic_cst", None) is None:
+            return None
+        if self.n_outputs_ > 1:
+            raise ValueError("monotonic_cst is not supported with multiple outputs (y has "
+                             f"{self.n_outputs_} columns); use one output or "
+                             "monotonic_cst=None.")
+        cst = np.asarray(self.monotonic_cst)
+        if cst.ndim != 1 or cst.shape[0] != n_features:
+            raise ValueError(f"monotonic_cst has shape {cst.shape} but the input data X has "
+                             f"{n_features} features; give one constraint per feature.")
+        if not np.all(np.isin(cst, (-1, 0, 1))):
+            raise ValueError("monotonic_cst must be None or an array-like of -1, 0 or 1, but "
+                             f"got {np.unique(cst)}.")
+        cst = cst.astype(np.int8)
+        if isinstance(self, ClassifierTargets):
+            if self.n_classes_ > 2:
+                raise ValueError(f"monotonic_cst is not supported with multiclass "
+                                 f"classification (y has {self.n_classes_} classes); it "
+                                 f"constrains the positive class of a binary classifier.")
+            cst = -cst
+        return tuple(int(c) for c in cst)
 
     def _bin(self, X, weight, seed):
         """Fit the bins and bin X; returns (bin_mapper, X_binned)."""

@@ -241,6 +241,9 @@ class _BaseForest(_MemberSequence, BaseTreeModel):
         """A fitted member tree estimator around ``tree``, as scikit-learn's forests keep."""
         member = self._member_class(
             **{name: getattr(self, name) for name in _MEMBER_PARAMS},
+            # The Dask forests' __init__ predates the parameter: no attribute, no
+            # constraints.
+            monotonic_cst=getattr(self, "monotonic_cst", None),
             splitter=self._splitter, random_state=int(seed),
         )
         member.tree_ = tree
@@ -409,6 +412,11 @@ _SHARED_PARAMETERS_DOC = """
     ccp_alpha : float, default=0.0
         Complexity parameter of minimal cost-complexity pruning, applied to each member
         after it is grown (on its own bootstrap sample); 0 prunes nothing.
+    monotonic_cst : array-like of int of shape (n_features,), default=None
+        Monotonic constraint of each feature: 1 increasing, -1 decreasing, 0 none (None:
+        no constraints). For single-output regression and binary classification (where
+        it constrains the probability of the positive class, ``classes_[1]``); not with
+        several outputs or more than two classes. See :ref:`monotonic_cst_forests`.
 """
 
 _CLASSIFIER_DOC = """
@@ -525,7 +533,7 @@ class RandomForestClassifier(_ForestClassifier):
                  max_features="sqrt", max_leaf_nodes=None, min_impurity_decrease=0.0,
                  bootstrap=True, oob_score=False, n_jobs=None, random_state=None,
                  warm_start=False, class_weight=None, max_samples=None, max_bin=256,
-                 ccp_alpha=0.0):
+                 ccp_alpha=0.0, monotonic_cst=None):
         self.n_estimators = n_estimators
         self.criterion = criterion
         self.max_depth = max_depth
@@ -544,6 +552,7 @@ class RandomForestClassifier(_ForestClassifier):
         self.max_samples = max_samples
         self.max_bin = max_bin
         self.ccp_alpha = ccp_alpha
+        self.monotonic_cst = monotonic_cst
 
 
 class ExtraTreesClassifier(_ForestClassifier):
@@ -569,7 +578,7 @@ class ExtraTreesClassifier(_ForestClassifier):
                  max_features="sqrt", max_leaf_nodes=None, min_impurity_decrease=0.0,
                  bootstrap=False, oob_score=False, n_jobs=None, random_state=None,
                  warm_start=False, class_weight=None, max_samples=None, max_bin=256,
-                 ccp_alpha=0.0):
+                 ccp_alpha=0.0, monotonic_cst=None):
         self.n_estimators = n_estimators
         self.criterion = criterion
         self.max_depth = max_depth
@@ -588,6 +597,7 @@ class ExtraTreesClassifier(_ForestClassifier):
         self.max_samples = max_samples
         self.max_bin = max_bin
         self.ccp_alpha = ccp_alpha
+        self.monotonic_cst = monotonic_cst
 
 
 class RandomForestRegressor(_ForestRegressor):
@@ -611,7 +621,8 @@ class RandomForestRegressor(_ForestRegressor):
                  min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
                  max_features=1.0, max_leaf_nodes=None, min_impurity_decrease=0.0,
                  bootstrap=True, oob_score=False, n_jobs=None, random_state=None,
-                 warm_start=False, max_samples=None, max_bin=256, ccp_alpha=0.0):
+                 warm_start=False, max_samples=None, max_bin=256, ccp_alpha=0.0,
+                 monotonic_cst=None):
         self.n_estimators = n_estimators
         self.criterion = criterion
         self.max_depth = max_depth
@@ -629,6 +640,7 @@ class RandomForestRegressor(_ForestRegressor):
         self.max_samples = max_samples
         self.max_bin = max_bin
         self.ccp_alpha = ccp_alpha
+        self.monotonic_cst = monotonic_cst
 
 
 class ExtraTreesRegressor(_ForestRegressor):
@@ -653,7 +665,8 @@ class ExtraTreesRegressor(_ForestRegressor):
                  min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
                  max_features=1.0, max_leaf_nodes=None, min_impurity_decrease=0.0,
                  bootstrap=False, oob_score=False, n_jobs=None, random_state=None,
-                 warm_start=False, max_samples=None, max_bin=256, ccp_alpha=0.0):
+                 warm_start=False, max_samples=None, max_bin=256, ccp_alpha=0.0,
+                 monotonic_cst=None):
         self.n_estimators = n_estimators
         self.criterion = criterion
         self.max_depth = max_depth
@@ -671,3 +684,4 @@ class ExtraTreesRegressor(_ForestRegressor):
         self.max_samples = max_samples
         self.max_bin = max_bin
         self.ccp_alpha = ccp_alpha
+        self.monotonic_cst = monotonic_cst

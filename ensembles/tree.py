@@ -196,6 +196,11 @@ _PARAMETERS_DOC = """
         Complexity parameter of minimal cost-complexity pruning (scikit-learn's): after
         growing, the subtrees whose effective alpha is at most ``ccp_alpha`` are pruned;
         0 prunes nothing. See :meth:`cost_complexity_pruning_path`.
+    monotonic_cst : array-like of int of shape (n_features,), default=None
+        Monotonic constraint of each feature: 1 increasing, -1 decreasing, 0 none (None:
+        no constraints). For single-output regression and binary classification (where
+        it constrains the probability of the positive class, ``classes_[1]``); not with
+        several outputs or more than two classes. See :ref:`monotonic_cst_forests`.
 """
 
 
@@ -249,7 +254,8 @@ class DecisionTreeClassifier(ClassifierMixin, ClassifierTargets, _BaseDecisionTr
     def __init__(self, *, criterion="gini", splitter="best", max_depth=None,
                  min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
                  max_features=None, random_state=None, max_leaf_nodes=None,
-                 min_impurity_decrease=0.0, class_weight=None, max_bin=256, ccp_alpha=0.0):
+                 min_impurity_decrease=0.0, class_weight=None, max_bin=256, ccp_alpha=0.0,
+                 monotonic_cst=None):
         self.criterion = criterion
         self.splitter = splitter
         self.max_depth = max_depth
@@ -263,6 +269,7 @@ class DecisionTreeClassifier(ClassifierMixin, ClassifierTargets, _BaseDecisionTr
         self.class_weight = class_weight
         self.max_bin = max_bin
         self.ccp_alpha = ccp_alpha
+        self.monotonic_cst = monotonic_cst
 
 
 class DecisionTreeRegressor(RegressorMixin, RegressorTargets, _BaseDecisionTree):
@@ -313,7 +320,8 @@ default="squared_error"
     def __init__(self, *, criterion="squared_error", splitter="best", max_depth=None,
                  min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
                  max_features=None, random_state=None, max_leaf_nodes=None,
-                 min_impurity_decrease=0.0, max_bin=256, ccp_alpha=0.0):
+                 min_impurity_decrease=0.0, max_bin=256, ccp_alpha=0.0,
+                 monotonic_cst=None):
         self.criterion = criterion
         self.splitter = splitter
         self.max_depth = max_depth
@@ -326,6 +334,7 @@ default="squared_error"
         self.min_impurity_decrease = min_impurity_decrease
         self.max_bin = max_bin
         self.ccp_alpha = ccp_alpha
+        self.monotonic_cst = monotonic_cst
 
 
 def _extra_parameters_doc(max_features_default):
@@ -369,14 +378,16 @@ class ExtraTreeClassifier(DecisionTreeClassifier):
     def __init__(self, *, criterion="gini", splitter="random", max_depth=None,
                  min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
                  max_features="sqrt", random_state=None, max_leaf_nodes=None,
-                 min_impurity_decrease=0.0, class_weight=None, max_bin=256, ccp_alpha=0.0):
+                 min_impurity_decrease=0.0, class_weight=None, max_bin=256, ccp_alpha=0.0,
+                 monotonic_cst=None):
         super().__init__(
             criterion=criterion, splitter=splitter, max_depth=max_depth,
             min_samples_split=min_samples_split, min_samples_leaf=min_samples_leaf,
             min_weight_fraction_leaf=min_weight_fraction_leaf, max_features=max_features,
             random_state=random_state, max_leaf_nodes=max_leaf_nodes,
             min_impurity_decrease=min_impurity_decrease, class_weight=class_weight,
-            max_bin=max_bin, ccp_alpha=ccp_alpha)
+            max_bin=max_bin, ccp_alpha=ccp_alpha,
+            monotonic_cst=monotonic_cst)
 
 
 class ExtraTreeRegressor(DecisionTreeRegressor):
@@ -418,11 +429,12 @@ default="squared_error"
     def __init__(self, *, criterion="squared_error", splitter="random", max_depth=None,
                  min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
                  max_features=1.0, random_state=None, max_leaf_nodes=None,
-                 min_impurity_decrease=0.0, max_bin=256, ccp_alpha=0.0):
+                 min_impurity_decrease=0.0, max_bin=256, ccp_alpha=0.0,
+                 monotonic_cst=None):
         super().__init__(
             criterion=criterion, splitter=splitter, max_depth=max_depth,
             min_samples_split=min_samples_split, min_samples_leaf=min_samples_leaf,
             min_weight_fraction_leaf=min_weight_fraction_leaf, max_features=max_features,
             random_state=random_state, max_leaf_nodes=max_leaf_nodes,
             min_impurity_decrease=min_impurity_decrease, max_bin=max_bin,
-            ccp_alpha=ccp_alpha)
+            ccp_alpha=ccp_alpha, monotonic_cst=monotonic_cst)

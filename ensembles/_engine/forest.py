@@ -106,6 +106,10 @@ class ForestTreeParams:
     # one for classification); a multi-output classification tree gets its one-hot
     # blocks side by side in Y.
     n_outputs: int = 0
+    # Monotonic constraint of each feature (-1, 0, 1) on channel 0 of the node values: the
+    # single regression output, or the first class's frequency of a binary classification
+    # (whose constraints on the positive class are therefore negated); None: none.
+    monotonic_cst: object = None
 
 
 @_per_node()
@@ -279,13 +283,15 @@ def _add_row(acc, slot, i, wn, cn, yn, classify):
 
 @_per_node()
 def _evaluate_feature(XT, f, rows, wn, cn, yn, classify, start, stop, G, W, criterion,
-                      min_samples_leaf, min_weight_leaf, hist, out, GL, GR):
+                      min_samples_leaf, min_weight_leaf, hist, out, GL, GR, cst, lower, upper):
     """Best split of one feature (its codes in node order: ``XT[f, rows[i]]``) for one node
     over all thresholds; writes (gain, bin, default_left) and the left side's sums (K
     targets, weight, count) to ``out``.
 
     ``hist`` must be all zeros on entry and is left all zeros: only the bins the node's
     rows touch are filled, scanned and cleared, so a small node costs little.
+    ``cst``, ``lower`` and ``upper`` are the feature's monotonic constraint and the node's
+    bounds (see :func:`_scan_bins`).
     Returns False when the feature is constant in the node (no partition exists).
     """
     K = G.shape[0]
@@ -303,7 +309,7 @@ def _evaluate_feature(XT, f, rows, wn, cn, yn, classify, start, stop, G, W, crit
     found = False
     if hi >= 0 and (lo < hi or has_missing):
         found = _scan_bins(hist, lo, hi, has_missing, G, W, stop - start, criterion,
-                           min_samples_leaf, min_weight_leaf, out, GL, GR)
+                           min_samples_leaf, min_weight_leaf, out, GL, GR, cst, lower, upper)
     # Clear only the bins the node touched.
     for b in range(max(lo, 0), hi + 1):
         for k in range(K + 2):
@@ -318,7 +324,7 @@ def _evaluate_feature(XT, f, rows, wn, cn, yn, classify, start, stop, G, W, crit
 @_per_node()
 def _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop, G, W, criterion,
                              min_samples_leaf, min_weight_leaf, hist, out, GL, GR, sort_codes,
-                             sort_pos):
+                             sort_pos, cst, lower, upper):
     """:func:`_evaluate_feature` for a small node: its rows sorted by bin (insertion sort,
     stable) instead of a histogram, so the scan visits the node's rows, not the span of
     bins between its smallest and largest value. Same candidates, same choice.
@@ -383,6 +389,10 @@ def _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop, G, 
                 continue
             for k in range(K):
                 GR[k] = G[k] - GL[k] - miss_left * hist[MISSING_BIN, k]
+            if cst is not None:  # pruned at compile time when nothing is constrained
+                if cst != 0 and not _monotone(cst, lower, upper, (G[0] - GR[0]) / wl,
+                                              GR[0] / wr):
+                    continue
             score_left = 0.0
             if criterion == 1:
                 for k in range(K):
@@ -423,7 +433,8 @@ def _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop, G, 
 @_per_node(inline="always")
 def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
                        criterion, min_samples_leaf, min_weight_leaf, max_features, scratch,
-                       state, bin_value, order, best):
+                       state, bin_value, order, best, monotonic, monotonic_cst, lower,
+                       upper):
     """Extra trees' split search (``splitter="random"``), written as one function: for each
     drawn feature, one threshold drawn uniformly between the node's smallest and largest
     present bin, scored with missing values on either side.
@@ -434,6 +445,8 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
     The feature draw follows :func:`_find_split`; the results go to ``best`` likewise.
     ``scratch`` rows 0 and 1 (zeros on entry, zeros on exit) hold the left and missing
     sums when they do not fit in registers. With ``unit_weights`` every row weighs 1.
+    With ``monotonic`` (a constant of the node loop), ``monotonic_cst`` and the node's
+    bounds ``lower`` and ``upper`` reject thresholds as :func:`_scan_bins` does.
     """
     K = G.shape[0]
     n_features = XT.shape[0]
@@ -557,6 +570,11 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
                     or w_left < min_weight_leaf or w_right < min_weight_leaf
                     or w_left <= 0.0 or w_right <= 0.0):
                 continue
+            if monotonic:
+                g0 = scratch[0, 0] + miss_left * scratch[1, 0]
+                if monotonic_cst[f] != 0 and not _monotone(
+                        monotonic_cst[f], lower, upper, g0 / w_left, (G[0] - g0) / w_right):
+                    continue
             gain = -parent
             for k in range(K):
                 gl = scratch[0, k] + miss_left * scratch[1, k]
@@ -609,6 +627,15 @@ def _poisson_invalid(G, GL, hist, miss_left):
 
 
 @_per_node()
+def _monotone(cst, lower, upper, value_left, value_right):
+    """Whether a split's children values respect a monotonic constraint (scikit-learn's
+    rule): both lie within the node's bounds, and they do not decrease (``cst == 1``) or
+    increase (``cst == -1``) from left to right."""
+    return (lower <= value_left <= upper and lower <= value_right <= upper
+            and (value_left - value_right) * cst <= 0.0)
+
+
+@_per_node()
 def _better(gain, best):
     """A gain beats the best so far only by more than rounding: weighted rows and repeated
     rows sum in different orders, and must still pick the same split."""
@@ -617,9 +644,12 @@ def _better(gain, best):
 
 @_per_node()
 def _scan_bins(hist, lo, hi, has_missing, G, W, n_node, criterion, min_samples_leaf,
-               min_weight_leaf, out, GL, GR):
+               min_weight_leaf, out, GL, GR, cst, lower, upper):
     """Evaluate thresholds ``bin <= t`` over a filled histogram; returns whether any
-    threshold satisfies the leaf constraints. ``GL`` and ``GR`` are scratch."""
+    threshold satisfies the leaf constraints. ``GL`` and ``GR`` are scratch. With ``cst``
+    nonzero, a threshold whose children's values (channel 0) break the monotonic
+    constraint or leave ``[lower, upper]`` is skipped (see :func:`_monotone`); ``cst`` is
+    None when no feature is constrained, so that numba compiles no check at all."""
     K = G.shape[0]
     parent = _score(G, W, criterion)
     # Thresholds t in [lo, hi - 1]; with missing values t = hi too (present values left,
@@ -647,6 +677,10 @@ def _scan_bins(hist, lo, hi, has_missing, G, W, n_node, criterion, min_samples_l
                 continue
             for k in range(K):
                 GR[k] = G[k] - GL[k] - miss_left * hist[MISSING_BIN, k]
+            if cst is not None:  # pruned at compile time when nothing is constrained
+                if cst != 0 and not _monotone(cst, lower, upper, (G[0] - GR[0]) / wl,
+                                              GR[0] / wr):
+                    continue
             score_left = 0.0
             if criterion == 1:
                 for k in range(K):
@@ -798,7 +832,7 @@ def _fenwick_deviation(fen, n, sorted_y, k, start, total_w, total_wy):
     """Weighted absolute deviation from their weighted median of the targets in the
     Fenwick tree (of ``n`` ranks; total weight ``total_w`` and weighted sum ``total_wy``):
     ``sum w (y - m)`` above the median plus ``sum w (m - y)`` below, from the prefix sums
-    below the median's rank."""
+    below the median's rank. Returns ``(deviation, median)``."""
     half = 0.5 * total_w
     top = 1
     while top * 2 <= n:
@@ -827,7 +861,9 @@ def _fenwick_deviation(fen, n, sorted_y, k, start, total_w, total_wy):
                 w += fen[prev, 0]
             step >>= 1
         median = 0.5 * (sorted_y[start + prev, k] + median)
-    return (total_wy - wy_left - median * (total_w - w_left)) + (median * w_left - wy_left)
+    deviation = ((total_wy - wy_left - median * (total_w - w_left))
+                 + (median * w_left - wy_left))
+    return deviation, median
 
 
 @_per_node()
@@ -846,14 +882,18 @@ def _mae_add_bin(b, mae_pos, mae_off, mae_rank, yn, wn, k, fen, n, sums):
 @_per_node()
 def _mae_best_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, min_samples_leaf,
                       min_weight_leaf, mae_rank, mae_sorted, mae_pos, fen, mae_bins, mae_off,
-                      sums, out):
+                      sums, out, cst, lower, upper):
     """Best threshold of feature ``f`` for the absolute error; writes (gain, bin,
     default_left, left weight, left count) to ``out`` (gain -inf if none qualifies).
     Returns False when the feature is constant in the node.
 
     ``mae_bins[b, 2:6]`` collect, summed over the outputs, the deviations of the rows of
     bins ``<= b`` (column 2), the same with the missing rows (3), the rows of bins ``>= b``
-    (4) and the same with the missing rows (5).
+    (4) and the same with the missing rows (5); under a monotonic constraint ``cst`` (None
+    when nothing is constrained: no check is compiled), ``mae_bins[b, 6:10]`` hold the
+    medians of the same sets (one output), a threshold whose children's medians break
+    the constraint or the node's bounds ``[lower, upper]`` is skipped, as scikit-learn
+    does, and ``out[5]`` is the midpoint of the chosen children's medians.
     """
     K = yn.shape[1]
     n = stop - start
@@ -887,6 +927,7 @@ def _mae_best_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, min_samples_
         mae_off[b + 1] = mae_off[b]
     mae_off[0] = start
     missing_ae = 0.0
+    missing_median = 0.0
     for k in range(K):
         for with_missing in range(2 if has_missing else 1):
             # Forward: bins <= b (after the missing rows).
@@ -894,13 +935,17 @@ def _mae_best_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, min_samples_
             sums[0] = sums[1] = 0.0
             if with_missing:
                 _mae_add_bin(MISSING_BIN, mae_pos, mae_off, mae_rank, yn, wn, k, fen, n, sums)
-                missing_ae += _fenwick_deviation(fen, n, mae_sorted, k, start, sums[0],
-                                                 sums[1])
+                deviation, missing_median = _fenwick_deviation(fen, n, mae_sorted, k, start,
+                                                               sums[0], sums[1])
+                missing_ae += deviation
             for b in range(lo, hi + 1):
                 if mae_bins[b, 0] > 0.0:
                     _mae_add_bin(b, mae_pos, mae_off, mae_rank, yn, wn, k, fen, n, sums)
-                    mae_bins[b, 2 + with_missing] += _fenwick_deviation(
-                        fen, n, mae_sorted, k, start, sums[0], sums[1])
+                    deviation, median = _fenwick_deviation(fen, n, mae_sorted, k, start,
+                                                           sums[0], sums[1])
+                    mae_bins[b, 2 + with_missing] += deviation
+                    if cst is not None:
+                        mae_bins[b, 6 + with_missing] = median
             # Backward: bins >= b (after the missing rows).
             _fenwick_reset(fen, n)
             sums[0] = sums[1] = 0.0
@@ -909,8 +954,11 @@ def _mae_best_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, min_samples_
             for b in range(hi, lo - 1, -1):
                 if mae_bins[b, 0] > 0.0:
                     _mae_add_bin(b, mae_pos, mae_off, mae_rank, yn, wn, k, fen, n, sums)
-                    mae_bins[b, 4 + with_missing] += _fenwick_deviation(
-                        fen, n, mae_sorted, k, start, sums[0], sums[1])
+                    deviation, median = _fenwick_deviation(fen, n, mae_sorted, k, start,
+                                                           sums[0], sums[1])
+                    mae_bins[b, 4 + with_missing] += deviation
+                    if cst is not None:
+                        mae_bins[b, 8 + with_missing] = median
     # Thresholds t in [lo, hi - 1]; with missing values t = hi too (present values left,
     # missing right).
     last = hi if has_missing else hi - 1
@@ -940,6 +988,16 @@ def _mae_best_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, min_samples_
             else:
                 # Missing rows go right unless they went left.
                 right_ae = mae_bins[nxt, 5 if has_missing and not miss_left else 4]
+            middle = 0.0
+            if cst is not None:
+                left_median = mae_bins[t, 6 + miss_left]
+                if nxt > hi:
+                    right_median = missing_median
+                else:
+                    right_median = mae_bins[nxt, 9 if has_missing and not miss_left else 8]
+                if cst != 0 and not _monotone(cst, lower, upper, left_median, right_median):
+                    continue
+                middle = 0.5 * (left_median + right_median)
             gain = node_ae - left_ae - right_ae
             if out[0] == -np.inf or _better(gain, out[0]):
                 out[0] = gain
@@ -948,6 +1006,8 @@ def _mae_best_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, min_samples_
                 out[3] = wl
                 out[4] = nl
                 best_next = nxt
+                if cst is not None:
+                    out[5] = middle
     if out[0] > -np.inf and out[1] < hi:
         out[1] = (np.int64(out[1]) + best_next) // 2  # mid-gap, as _scan_bins places it
     return True
@@ -955,9 +1015,11 @@ def _mae_best_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, min_samples_
 
 @_per_node()
 def _mae_random_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, t, min_samples_leaf,
-                        min_weight_leaf, mae_rank, mae_sorted, fen, mae_bins, sums, out):
+                        min_weight_leaf, mae_rank, mae_sorted, fen, mae_bins, sums, out, cst,
+                        lower, upper):
     """:func:`_mae_best_feature` for one threshold ``t`` (extra trees): the deviations of
-    the rows left of it and right of it, each with and without the missing rows."""
+    the rows left of it and right of it, each with and without the missing rows (and their
+    medians, in ``mae_bins[0, 6:10]``, under a monotonic constraint)."""
     K = yn.shape[1]
     n = stop - start
     wl = nl = wm = nm = 0.0
@@ -984,16 +1046,22 @@ def _mae_random_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, t, min_sam
                     sums[0] += wn[i]
                     sums[1] += wn[i] * yn[i, k]
             if sums[0] > 0.0:
-                mae_bins[0, 2 + 2 * side] += _fenwick_deviation(
-                    fen, n, mae_sorted, k, start, sums[0], sums[1])
+                deviation, median = _fenwick_deviation(fen, n, mae_sorted, k, start, sums[0],
+                                                       sums[1])
+                mae_bins[0, 2 + 2 * side] += deviation
+                if cst is not None:
+                    mae_bins[0, 6 + 2 * side] = median
             if nm > 0.0:
                 for i in range(start, stop):
                     if XT[f, rows[i]] == MISSING_BIN:
                         _fenwick_add(fen, n, mae_rank[i, k], yn[i, k], wn[i])
                         sums[0] += wn[i]
                         sums[1] += wn[i] * yn[i, k]
-                mae_bins[0, 3 + 2 * side] += _fenwick_deviation(
-                    fen, n, mae_sorted, k, start, sums[0], sums[1])
+                deviation, median = _fenwick_deviation(fen, n, mae_sorted, k, start, sums[0],
+                                                       sums[1])
+                mae_bins[0, 3 + 2 * side] += deviation
+                if cst is not None:
+                    mae_bins[0, 7 + 2 * side] = median
     out[0] = -np.inf
     for miss_left in range(2 if nm > 0.0 else 1):
         w_left = wl + miss_left * wm
@@ -1003,6 +1071,14 @@ def _mae_random_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, t, min_sam
                 or w_left < min_weight_leaf or w_right < min_weight_leaf or w_left <= 0.0
                 or w_right <= 0.0):
             continue
+        middle = 0.0
+        if cst is not None:
+            # Left: present rows (6), with the missing ones (7); right likewise (8, 9).
+            left_median = mae_bins[0, 6 + miss_left]
+            right_median = mae_bins[0, 9 - miss_left] if nm > 0.0 else mae_bins[0, 8]
+            if cst != 0 and not _monotone(cst, lower, upper, left_median, right_median):
+                continue
+            middle = 0.5 * (left_median + right_median)
         if nm > 0.0:
             gain = node_ae - mae_bins[0, 2 + miss_left] - mae_bins[0, 5 - miss_left]
         else:
@@ -1013,15 +1089,19 @@ def _mae_random_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, t, min_sam
             out[2] = miss_left
             out[3] = w_left
             out[4] = n_left
+            if cst is not None:
+                out[5] = middle
 
 
 @_per_node(inline="always")
 def _find_mae_split(XT, rows, wn, yn, start, stop, W, node_ae, random_split,
                     min_samples_leaf, min_weight_leaf, max_features, state, bin_value, order,
-                    best, out, mae_rank, mae_sorted, mae_pos, fen, mae_bins, mae_off, sums):
+                    best, out, mae_rank, mae_sorted, mae_pos, fen, mae_bins, mae_off, sums,
+                    monotonic, monotonic_cst, lower, upper):
     """:func:`_find_split` for the absolute error (regression only): the same feature
     draw and results in ``best`` (the left child's target sums, which the partition
-    recomputes, are left at 0)."""
+    recomputes, are left at 0; under monotonic constraints ``best[4]`` is instead the
+    midpoint of the children's medians)."""
     K = yn.shape[1]
     n_features = XT.shape[0]
     best[0] = -np.inf
@@ -1035,6 +1115,7 @@ def _find_mae_split(XT, rows, wn, yn, start, stop, W, node_ae, random_split,
         order[j] = order[i]
         order[i] = f
         visited += 1
+        cst = np.int64(monotonic_cst[f]) if monotonic else None
         if random_split:
             lo = np.int64(MISSING_BIN)
             hi = np.int64(-1)
@@ -1050,10 +1131,11 @@ def _find_mae_split(XT, rows, wn, yn, start, stop, W, node_ae, random_split,
             t = _random_threshold_bin(f, lo, hi, bin_value, state) if hi > lo else hi
             _mae_random_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, t,
                                 min_samples_leaf, min_weight_leaf, mae_rank, mae_sorted, fen,
-                                mae_bins, sums, out)
+                                mae_bins, sums, out, cst, lower, upper)
         elif not _mae_best_feature(XT, f, rows, wn, yn, start, stop, W, node_ae,
                                    min_samples_leaf, min_weight_leaf, mae_rank, mae_sorted,
-                                   mae_pos, fen, mae_bins, mae_off, sums, out):
+                                   mae_pos, fen, mae_bins, mae_off, sums, out, cst, lower,
+                                   upper):
             continue
         if out[0] > -np.inf and (best[1] < 0 or _better(out[0], best[0])):
             best[0] = out[0]
@@ -1062,6 +1144,8 @@ def _find_mae_split(XT, rows, wn, yn, start, stop, W, node_ae, random_split,
             best[3] = out[2]
             for k in range(K):
                 best[4 + k] = 0.0
+            if monotonic:
+                best[4] = out[5]
             best[4 + K] = out[3]
             best[5 + K] = out[4]
 
@@ -1069,7 +1153,8 @@ def _find_mae_split(XT, rows, wn, yn, start, stop, W, node_ae, random_split,
 @_per_node(inline="always")
 def _find_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W, criterion,
                 random_split, min_samples_leaf, min_weight_leaf, max_features, hist, state,
-                bin_value, order, best, out, GL, GR, sort_codes, sort_pos):
+                bin_value, order, best, out, GL, GR, sort_codes, sort_pos, monotonic,
+                monotonic_cst, lower, upper):
     """Best split over randomly ordered features: at least ``max_features`` of them are
     examined, and more while no valid split has been found (scikit-learn's rule).
 
@@ -1077,11 +1162,14 @@ def _find_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
     drawing from (any permutation will do, so it is not reset between nodes). Writes
     (gain, feature, bin, default_left) to ``best[:4]`` and the left child's sums (K
     targets, weight, count) to ``best[4:]``; feature -1 if no split qualifies.
+    With ``monotonic`` (a constant of the node loop), ``monotonic_cst`` holds each
+    feature's constraint on channel 0 and ``[lower, upper]`` the node's bounds on it.
     """
     if random_split:
         _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
                            criterion, min_samples_leaf, min_weight_leaf, max_features, hist,
-                           state, bin_value, order, best)
+                           state, bin_value, order, best, monotonic, monotonic_cst, lower,
+                           upper)
         return
     n_features = XT.shape[0]
     best[0] = -np.inf
@@ -1095,15 +1183,17 @@ def _find_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
         order[j] = order[i]
         order[i] = f
         visited += 1
+        # No constraints: None, so that the evaluation compiles without their check.
+        cst = np.int64(monotonic_cst[f]) if monotonic else None
         if stop - start <= _SORT_MAX_ROWS:
             valid = _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop,
                                              G, W, criterion, min_samples_leaf,
                                              min_weight_leaf, hist, out, GL, GR, sort_codes,
-                                             sort_pos)
+                                             sort_pos, cst, lower, upper)
         else:
             valid = _evaluate_feature(XT, f, rows, wn, cn, yn, classify, start, stop, G, W,
                                       criterion, min_samples_leaf, min_weight_leaf, hist,
-                                      out, GL, GR)
+                                      out, GL, GR, cst, lower, upper)
         if not valid:
             continue
         if out[0] > -np.inf and (best[1] < 0 or _better(out[0], best[0])):
@@ -1203,24 +1293,33 @@ _NODE_LOOPS = {}
 _NODE_LOOPS_LOCK = threading.Lock()
 
 
-def _node_loop(classify, random_split, absolute_error):
+def _node_loop(classify, random_split, absolute_error, monotonic):
     """:func:`_make_node_loop`'s function of this kind, made once (a forest's threads
     ask for it at the same time, and two made would be compiled twice)."""
-    key = (bool(classify), bool(random_split), bool(absolute_error))
+    key = (bool(classify), bool(random_split), bool(absolute_error), bool(monotonic))
     with _NODE_LOOPS_LOCK:
         if key not in _NODE_LOOPS:
             _NODE_LOOPS[key] = _make_node_loop(*key)
         return _NODE_LOOPS[key]
 
 
-def _make_node_loop(classify, random_split, absolute_error):
+def _make_node_loop(classify, random_split, absolute_error, monotonic):
     """The compiled node loop of one kind of tree: classification or regression, best or
-    random splits, absolute error or a criterion of sums.
+    random splits, absolute error or a criterion of sums, monotonic constraints or not.
 
-    Each kind is its own function, in which ``classify``, ``random_split`` and
-    ``absolute_error`` are constants: numba prunes the branches of the other kinds before
-    typing them, so a fit compiles only the search it runs (the other kinds' code made
-    the first fit's compile several times longer).
+    Each kind is its own function, in which ``classify``, ``random_split``,
+    ``absolute_error`` and ``monotonic`` are constants: numba prunes the branches of the
+    other kinds before typing them, so a fit compiles only the search it runs (the other
+    kinds' code made the first fit's compile several times longer).
+
+    Monotonic constraints follow scikit-learn: they apply to channel 0 of a node's value
+    (the single regression output, or the first class's frequency, whose constraints the
+    caller has negated); every node carries bounds ``[lower, upper]`` on that channel
+    (the root's are infinite), its value is clipped into them, a split on a constrained
+    feature is rejected when its children's values break the constraint or the bounds,
+    and such a split gives its children the midpoint of their values as the bound
+    between them (the other bound is inherited; a split on a free feature passes both
+    bounds down).
     """
 
     @_per_node()
@@ -1231,8 +1330,8 @@ def _make_node_loop(classify, random_split, absolute_error):
                           gain, cover, open_int, open_float, rows_buf, wn_buf, cn_buf, yn_buf,
                           sums, sum_sq, G_node, sq_node, hist, state, bin_value, order, best, out,
                           GL, GR, sort_codes, sort_pos, mae_rank, mae_sorted, mae_key, mae_idx,
-                          mae_pos, fen, mae_bins, mae_off, mae_sums, n_nodes, n_open,
-                          n_leaves):
+                          mae_pos, fen, mae_bins, mae_off, mae_sums, monotonic_cst, n_nodes,
+                          n_open, n_leaves):
         """Split open nodes (the last one pushed, or with ``max_leaf_nodes`` the best) until
         none is left, the leaf limit is reached, or the node or open-record arrays are full
         (the caller then enlarges them and calls again). Returns the new ``(n_nodes, n_open,
@@ -1241,6 +1340,10 @@ def _make_node_loop(classify, random_split, absolute_error):
         """
         K = value.shape[1]
         own = best.shape[0]  # where a record's own sums start in open_float
+        # The bounds of the pending children (left, right) on the constrained channel; a
+        # record keeps its node's after its own sums.
+        lower_left = lower_right = -np.inf
+        upper_left = upper_right = np.inf
         # Nodes waiting to be opened: on the first call the root (its sums are in sums[0]),
         # then the two children of each split, at ids base and base + 1.
         n_pending = 0
@@ -1282,6 +1385,12 @@ def _make_node_loop(classify, random_split, absolute_error):
                 else:
                     node_ae = 0.0
                     impurity = _impurity(G_node, W, sq_node, criterion, n_outputs)
+                lower = lower_left if side == 0 else lower_right
+                upper = upper_left if side == 0 else upper_right
+                if monotonic:
+                    value[node, 0] = min(max(value[node, 0], lower), upper)
+                    if classify and K == 2:
+                        value[node, 1] = 1.0 - value[node, 0]
                 if ((max_depth > 0 and depth + 1 >= max_depth) or n_node < min_samples_split
                         or n_node < 2 * min_samples_leaf or W < 2.0 * min_weight_leaf
                         or impurity <= _EPSILON):
@@ -1290,12 +1399,14 @@ def _make_node_loop(classify, random_split, absolute_error):
                     _find_mae_split(XT, rows, wn, yn, child_start, child_stop, W, node_ae,
                                     random_split, min_samples_leaf, min_weight_leaf,
                                     max_features, state, bin_value, order, best, out, mae_rank,
-                                    mae_sorted, mae_pos, fen, mae_bins, mae_off, mae_sums)
+                                    mae_sorted, mae_pos, fen, mae_bins, mae_off, mae_sums,
+                                    monotonic, monotonic_cst, lower, upper)
                 else:
                     _find_split(XT, rows, wn, cn, yn, classify, unit_weights, child_start,
                                 child_stop, G_node, W, criterion, random_split,
                                 min_samples_leaf, min_weight_leaf, max_features, hist, state,
-                                bin_value, order, best, out, GL, GR, sort_codes, sort_pos)
+                                bin_value, order, best, out, GL, GR, sort_codes, sort_pos,
+                                monotonic, monotonic_cst, lower, upper)
                 if best[1] < 0:
                     continue
                 if n_outputs > 1:
@@ -1312,6 +1423,9 @@ def _make_node_loop(classify, random_split, absolute_error):
                     open_float[n_open, own + k] = G_node[k]
                 open_float[n_open, own + K] = W
                 open_float[n_open, own + K + 1] = n_node
+                if monotonic:
+                    open_float[n_open, own + K + 2] = lower
+                    open_float[n_open, own + K + 3] = upper
                 n_open += 1
             n_nodes += n_pending
             if n_open == 0 or (max_leaf_nodes > 0 and n_leaves >= max_leaf_nodes):
@@ -1332,6 +1446,29 @@ def _make_node_loop(classify, random_split, absolute_error):
             b = np.int64(open_float[pick, 2])
             dl = open_float[pick, 3] > 0.5
             gain[split_node] = open_float[pick, 0]
+            if monotonic:
+                lower_left = lower_right = open_float[pick, own + K + 2]
+                upper_left = upper_right = open_float[pick, own + K + 3]
+                direction = monotonic_cst[f]
+                if direction != 0:
+                    if absolute_error:
+                        middle = open_float[pick, 4]  # of the children's medians
+                    else:
+                        # The children's values (channel 0) before clipping, from the
+                        # left child's sums in the record and the node's own, as
+                        # scikit-learn takes the midpoint from its criterion's sums.
+                        w_left = open_float[pick, 4 + K]
+                        w_right = open_float[pick, own + K] - w_left
+                        g_left = open_float[pick, 4]
+                        middle = (g_left / (2.0 * w_left)
+                                  + (open_float[pick, own] - g_left) / (2.0 * w_right))
+                    # Within the node's bounds also when the sums round otherwise than
+                    # the check of the split did.
+                    middle = min(max(middle, lower_left), upper_left)
+                    if direction > 0:
+                        upper_left = lower_right = middle
+                    else:
+                        lower_left = upper_right = middle
             if sums_by_difference:
                 # The split search summed the left child; the right child is the rest.
                 for k in range(K + 1):
@@ -1402,7 +1539,7 @@ def _enlarge(a, size):
 
 def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_split,
           max_depth, min_samples_split, min_samples_leaf, min_weight_leaf, max_features,
-          max_leaf_nodes, min_impurity_decrease, seed, bin_value):
+          max_leaf_nodes, min_impurity_decrease, seed, bin_value, monotonic_cst):
     """Grow one tree: the node loop is compiled (:func:`_node_loop`); this sets up
     its arrays and enlarges them when they are full. The loop is not called from another
     compiled function on purpose: numba links a callee's code into its caller and
@@ -1431,7 +1568,9 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     open_cap = 64
     open_int = np.empty((open_cap, 4), dtype=np.int64)
     best = np.empty(6 + K)
-    open_float = np.empty((open_cap, best.shape[0] + K + 2))
+    # A record: the candidate split (as ``best``), the node's sums, weight and count, and
+    # its bounds under monotonic constraints.
+    open_float = np.empty((open_cap, best.shape[0] + K + 4))
     out = np.empty(5 + K)
 
     # The rows' weights and targets travel with them, in node order, so that every pass
@@ -1468,7 +1607,8 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     n_nodes = 0  # the first call opens the root
     n_leaves = 1
     absolute_error = criterion == CRITERIA["absolute_error"]
-    split_open_nodes = _node_loop(classify, random_split, absolute_error)
+    split_open_nodes = _node_loop(classify, random_split, absolute_error,
+                                  monotonic_cst.shape[0] > 0)
     # Scratch of the absolute error's split search (see _mae_open); empty otherwise.
     n_mae = n_rows if absolute_error else 0
     mae_rank = np.empty((n_mae, K), dtype=np.int64)
@@ -1477,7 +1617,7 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     mae_idx = np.empty(n_mae, dtype=np.int64)
     mae_pos = np.empty(n_mae, dtype=np.int64)
     fen = np.zeros((n_mae + 1, 2))
-    mae_bins = np.zeros((MISSING_BIN + 1, 6))
+    mae_bins = np.zeros((MISSING_BIN + 1, 10))
     mae_off = np.zeros(MISSING_BIN + 2, dtype=np.int64)
     mae_sums = np.zeros(2)
     while True:
@@ -1488,8 +1628,8 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
             feature, split_bin, default_left, left, right, value, gain, cover, open_int,
             open_float, rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq, G_node, sq_node, hist,
             state, bin_value, order, best, out, GL, GR, sort_codes, sort_pos, mae_rank,
-            mae_sorted, mae_key, mae_idx, mae_pos, fen, mae_bins, mae_off, mae_sums, n_nodes,
-            n_open, n_leaves)
+            mae_sorted, mae_key, mae_idx, mae_pos, fen, mae_bins, mae_off, mae_sums,
+            monotonic_cst, n_nodes, n_open, n_leaves)
         if n_open == 0 or (max_leaf_nodes > 0 and n_leaves >= max_leaf_nodes):
             break
         # Out of room: double what is full and go on.
@@ -1509,6 +1649,24 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
             open_float = _enlarge(open_float, open_cap)
     return (feature[:n_nodes], split_bin[:n_nodes], default_left[:n_nodes], left[:n_nodes],
             right[:n_nodes], value[:n_nodes], gain[:n_nodes], cover[:n_nodes])
+
+
+def _monotonic_array(monotonic_cst, n_features, n_channels):
+    """The kernel's constraint array: int8 of one entry per feature, empty when nothing
+    is constrained (all zeros grow the same tree as no constraints, with the plain
+    kernel)."""
+    if monotonic_cst is None:
+        return np.empty(0, dtype=np.int8)
+    cst = np.asarray(monotonic_cst)
+    if cst.shape != (n_features,) or not np.all(np.isin(cst, (-1, 0, 1))):
+        raise ValueError(f"monotonic_cst must hold -1, 0 or 1 for each of the "
+                         f"{n_features} features, got {monotonic_cst!r}.")
+    if not np.any(cst):
+        return np.empty(0, dtype=np.int8)
+    if n_channels > 2:
+        raise ValueError("monotonic constraints need one regression output or two classes; "
+                         f"the targets have {n_channels} channels.")
+    return cst.astype(np.int8)
 
 
 def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed, labels=None,
@@ -1566,6 +1724,7 @@ def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed, lab
         bin_value = np.empty((0, 0))
     # Unsigned row ids index without numba's negative-index wraparound.
     rows = np.asarray(rows).astype(np.uint32, copy=False)
+    monotonic_cst = _monotonic_array(params.monotonic_cst, XT.shape[0], Y.shape[1])
     feature, split_bin, default_left, left, right, value, gain, cover = _grow(
         XT, labels, Y, weight, rows, classify,
         CRITERIA[params.criterion], int(params.n_outputs) or (1 if classify else Y.shape[1]),
@@ -1573,7 +1732,7 @@ def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed, lab
         int(params.min_samples_split), int(params.min_samples_leaf),
         float(params.min_weight_leaf), max(1, int(params.max_features)),
         int(params.max_leaf_nodes), float(params.min_impurity_decrease),
-        int(seed) & 0xFFFFFFFFFFFFFFFF, bin_value,
+        int(seed) & 0xFFFFFFFFFFFFFFFF, bin_value, monotonic_cst,
     )
     threshold = bin_thresholds(feature, split_bin, left, edges)
     # Copies: the kernel's arrays are sized for the largest possible tree.
