@@ -385,7 +385,7 @@ class RankingObjective(Objective):
         its rows, ``group_ids`` the groups' indices in the whole training set, ``w_norm``
         the whole set's group-weight normalization (groups / weight sum). Its gradients
         are those of the whole set's objective on these rows, given each round's seed in
-        :attr:`round_seed`."""
+        ``round_seed``."""
         if self.unbiased:
             raise ValueError("lambdarank_unbiased estimates position biases from every "
                              "query at once; a share of the queries cannot.")
