@@ -298,6 +298,8 @@ def test_forests_match_single_node(client):
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(forest.to_local())).predict(X),
                                   local.predict(X))
     w = np.random.default_rng(0).random(len(y))
+    # With scikit-learn's monotonic constraints, which the members apply on the workers.
+    params["monotonic_cst"] = [1, 0, -1, 0, 0, 0]
     extra = DaskExtraTreesRegressor(client=client, **params).fit(
         dX, _on(client, 3, y, 200), sample_weight=_on(client, 3, w, 200))
     local = ExtraTreesRegressor(**params).fit(X, y, sample_weight=w)
