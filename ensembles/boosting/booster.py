@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from .._engine import sparse as _sparse
 from .._engine.grower import (
     PARALLEL_MIN_ROWS,
     GrowthParams,
@@ -166,7 +167,10 @@ class Booster:
             start, stop = 0, stop - start
         else:
             packed, complete = self.layout()
-        if complete is not None:
+        if _sparse.is_sparse(X):
+            # Canonical CSR (the estimators' validation makes it so): walked in place.
+            _sparse.predict_packed(X, packed, start, stop, out)
+        elif complete is not None:
             predict_complete(X, *complete, packed["outputs"], start, stop, out)
         else:
             predict_packed(X, packed, start, stop, out)
@@ -175,6 +179,8 @@ class Booster:
     def apply(self, X, iteration_range=None):
         """Leaf ids, shape (n_samples, n_trees) for the trees of ``iteration_range``."""
         start, stop = self._tree_range(iteration_range)
+        if _sparse.is_sparse(X):
+            return _sparse.apply_packed(X, self.layout()[0], start, stop)
         return apply_packed(X, self.layout()[0], start, stop)
 
     def add_trees(self, X, indices, scales, out):
@@ -186,7 +192,8 @@ class Booster:
                                              else self.tree_weights[i]))
                  for i, s in zip(indices, scales, strict=True)]
         packed = pack_trees(trees, [self.output_of(i) for i in indices])
-        predict_packed(X, packed, 0, len(trees), out)
+        (_sparse.predict_packed if _sparse.is_sparse(X) else predict_packed)(
+            X, packed, 0, len(trees), out)
 
     def to_dict(self):
         out = {"base_margin": self.base_margin.tolist(),
@@ -351,7 +358,7 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
         when it succeeds (see ``ensembles._fitstate``).
     booster : Booster
         Holds the starting margin; may already hold trees (training continues from them).
-    X : ndarray (n_samples, n_features)
+    X : ndarray (n_samples, n_features) or canonical CSR matrix
         Raw training features (needed only to predict existing trees).
     X_binned : ndarray of uint8
         ``bin_mapper.transform(X)``.

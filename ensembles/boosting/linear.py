@@ -19,6 +19,7 @@ import numpy as np
 from numba import njit
 
 from .. import _engine  # noqa: F401  (numba cache location, before any kernel)
+from .._engine.sparse import is_sparse
 
 LINEAR_UPDATERS = ("shotgun", "coord_descent")
 FEATURE_SELECTORS = ("cyclic", "shuffle", "random", "greedy", "thrifty")
@@ -125,6 +126,8 @@ class LinearBooster:
 
 def _dense(X):
     """``X`` with missing values as 0 (they contribute nothing to a linear model)."""
+    if is_sparse(X):
+        X = X.toarray()
     X = np.asarray(X, dtype=np.float64)
     return np.where(np.isnan(X), 0.0, X) if np.isnan(X).any() else X
 
