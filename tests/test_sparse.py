@@ -275,3 +275,21 @@ def test_bad_sparse_input():
     marked = GradientBoostingRegressor(n_estimators=3, max_depth=3, missing=-0.5)
     D2 = np.where(D == -0.5, np.nan, D)
     np.testing.assert_array_equal(marked.fit(X, y).predict(X), model.fit(D2, y).predict(D2))
+
+
+@pytest.mark.parametrize("selector", ["cyclic", "greedy", "thrifty"])
+def test_linear_booster_sparse_fit_equals_dense_fit(selector, monkeypatch):
+    X, D, y = _sparse_data(5)
+    model = GradientBoostingClassifier(booster="gblinear", n_estimators=6,
+                                       updater="coord_descent", feature_selector=selector)
+    y = np.digitize(y, [-1.0, 1.0])
+    dense = model.fit(D, y)
+    expected = dense.predict_proba(D), dense.predict_contribs(D)
+    _no_densify(monkeypatch)
+    for matrix in _formats(X):
+        fitted = model.fit(matrix, y)
+        # Coordinate descent sums the same terms (zeros add nothing); the margins' matrix
+        # products may add them in another order.
+        np.testing.assert_allclose(fitted.predict_proba(matrix), expected[0], rtol=1e-12)
+        np.testing.assert_allclose(fitted.predict_contribs(matrix), expected[1], rtol=1e-10,
+                                   atol=1e-12)
