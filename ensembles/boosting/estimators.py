@@ -33,6 +33,7 @@ from .._engine.grower import GrowthParams
 from .._engine.sparse import contiguous as _contiguous
 from .._engine.sparse import explain as _explain
 from .._engine.sparse import is_sparse
+from .._engine.sparse_grower import sparse_codes, worth_sparse_codes
 from .._fitstate import fits_aside, loads_aside, reads_snapshot
 from .._model_io import fail, read_boosting_document, write_document
 from .._threads import effective_n_jobs, threads
@@ -649,7 +650,10 @@ class _BaseGradientBoosting(BaseEstimator):
                 # same as leaving the row out.
                 bin_mapper.fit(X if sample_weight is None else X[sample_weight > 0],
                                n_categories if n_categories.any() else None)
-            X_binned = bin_mapper.transform(X)
+            if is_sparse(X) and worth_sparse_codes(X):
+                X_binned = sparse_codes(bin_mapper, X)
+            else:
+                X_binned = bin_mapper.transform(X)
             self._objective = objective
             self._bin_mapper = bin_mapper
             self._booster = booster

@@ -1,0 +1,402 @@
+"""Boosting trees on sparse binned codes: histograms from the non-zeros.
+
+A sparse matrix binned densely costs one byte per cell, which for text-like data (10^6 rows,
+10^4 columns, ten entries per row) is 10 GB for a 120 MB matrix. :class:`SparseCodes` keeps
+instead, per row, the (feature, code) pairs whose code differs from the feature's code of
+zero (the code every absent entry has): a CSR matrix of codes, a few bytes per stored entry.
+
+:class:`SparseTreeGrower` grows the same trees as :class:`~.grower.TreeGrower` from it. It
+runs the grower's planning, placement, split-finding and export kernels unchanged; only the
+steps that read codes differ:
+
+- rows no longer move with their codes: the buffers hold the gradient pair and row id, and
+  a node's histogram sweeps its rows' pairs (a few per row instead of every feature);
+- each chunk's histogram gets its zero bins last: the chunk's total minus the sum of the
+  feature's other bins, so a feature's bins still sum to the node's total;
+- partitioning reads a row's code of the split feature by binary search in its pairs
+  (the zero code when absent).
+
+The non-zero bins are the dense grower's sums, in the same order; a zero bin is a
+difference, which can differ from the dense sum in the last bits, so trees match the dense
+fit's in structure with leaf values equal up to rounding.
+"""
+
+import numpy as np
+from numba import njit
+
+from .._threads import current_threads, run_parallel
+from .grower import (
+    _BIN,
+    _DEPTH,
+    _DLEFT,
+    _FEATURE,
+    _FINISHED,
+    _MOVE,
+    _N_COUNTERS,
+    _N_FLOAT,
+    _N_INT,
+    _SLOT,
+    _SLOTS,
+    _SRC,
+    _START,
+    _STOP,
+    PARALLEL_MIN_ROWS,
+    TreeGrower,
+    _finish,
+    _place,
+    _plan_batch,
+    _plan_root,
+    ensure_pool,
+    max_nodes,
+)
+from .histogram import CHUNK_ROWS
+
+
+class SparseCodes:
+    """Binned codes of a sparse matrix: per row, the (feature, code) pairs whose code is not
+    the feature's code of zero.
+
+    Attributes
+    ----------
+    indptr : ndarray of int64, shape (n_samples + 1,)
+    features : ndarray of int32
+        Sorted within each row.
+    codes : ndarray of uint8 or uint16
+    zero_codes : ndarray of the codes' dtype, shape (n_features,)
+    shape : tuple
+    dtype : numpy dtype of the codes
+    """
+
+    def __init__(self, indptr, features, codes, zero_codes, shape):
+        self.indptr = indptr
+        self.features = features
+        self.codes = codes
+        self.zero_codes = zero_codes
+        self.shape = shape
+        self.dtype = codes.dtype
+
+    @property
+    def nbytes(self):
+        return self.indptr.nbytes + self.features.nbytes + self.codes.nbytes
+
+
+def worth_sparse_codes(X):
+    """Whether a canonical CSR matrix is better binned as :class:`SparseCodes`: when the
+    dense codes (a byte per cell) would take more than four times the sparse ones (about
+    five bytes per stored entry and a row's pointer and gradient pair)."""
+    n, n_features = X.shape
+    return n * n_features > 4 * (5 * X.nnz + 24 * n)
+
+
+@njit(cache=True, nogil=True)
+def _count_codes(r0, r1, indptr, indices, data, edges, n_bins, half, missing, zero_codes,
+                 counts, clash):
+    for i in range(r0, r1):
+        c = 0
+        for k in range(indptr[i], indptr[i + 1]):
+            f = indices[k]
+            x = data[k]
+            if np.isnan(x):
+                if n_bins[f] > missing:
+                    clash[0] = True
+                c += 1
+                continue
+            code = 0
+            step = half
+            while step > 0:
+                code += step if edges[f, code + step - 1] < x else 0
+                step >>= 1
+            c += code != zero_codes[f]
+        counts[i] = c
+
+
+@njit(cache=True, nogil=True)
+def _fill_codes(r0, r1, indptr, indices, data, edges, half, missing, zero_codes, out_ptr,
+                out_features, out_codes):
+    for i in range(r0, r1):
+        j = out_ptr[i]
+        for k in range(indptr[i], indptr[i + 1]):
+            f = indices[k]
+            x = data[k]
+            if np.isnan(x):
+                code = missing
+            else:
+                code = 0
+                step = half
+                while step > 0:
+                    code += step if edges[f, code + step - 1] < x else 0
+                    step >>= 1
+                if code == zero_codes[f]:
+                    continue
+            out_features[j] = f
+            out_codes[j] = code
+            j += 1
+
+
+def sparse_codes(bin_mapper, X):
+    """:class:`SparseCodes` of the canonical CSR matrix ``X`` (the codes of
+    ``bin_mapper.transform``, without the dense matrix)."""
+    n_bins = bin_mapper.n_bins_
+    edges = bin_mapper.edges_
+    half = (1 << (int(n_bins.max(initial=1)) - 1).bit_length()) >> 1
+    zero = bin_mapper.zero_codes().astype(np.int64)
+    dtype = np.uint8 if n_bins.max(initial=1) <= 256 else np.uint16
+    counts = np.empty(X.shape[0], dtype=np.int64)
+    while True:
+        missing = np.iinfo(dtype).max
+        clash = np.zeros(1, dtype=np.bool_)
+        run_parallel(_count_codes, X.shape[0], X.indptr, X.indices, X.data, edges, n_bins,
+                     half, missing, zero, counts, clash, min_items=4096)
+        if not clash[0]:
+            break
+        dtype = np.uint16
+    indptr = np.zeros(X.shape[0] + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    features = np.empty(indptr[-1], dtype=np.int32)
+    codes = np.empty(indptr[-1], dtype=dtype)
+    run_parallel(_fill_codes, X.shape[0], X.indptr, X.indices, X.data, edges, half, missing,
+                 zero, indptr, features, codes, min_items=4096)
+    return SparseCodes(indptr, features, codes, zero.astype(dtype), X.shape)
+
+
+# --- the steps that read codes ------------------------------------------------------------------
+
+@njit(cache=True, nogil=True, inline="always")
+def _code(indptr, features, codes, zero_codes, r, f):
+    lo = indptr[r]
+    hi = indptr[r + 1]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        g = features[mid]
+        if g < f:
+            lo = mid + 1
+        elif g > f:
+            hi = mid
+        else:
+            return np.int64(codes[mid])
+    return np.int64(zero_codes[f])
+
+
+@njit(cache=True, nogil=True)
+def _gather(r0, r1, grad, hess, k, rows, gh, ids):
+    for i in range(r0, r1):
+        r = rows[i]
+        gh[0, i, 0] = grad[r, k]
+        gh[0, i, 1] = hess[r, k]
+        ids[0, i] = r
+
+
+@njit(cache=True, nogil=True)
+def _build_nodes(j0, j1, indptr, features, codes, zero_codes, gh, ids, bplan, nodes_i, pool,
+                 offsets_u, n_bins_u):
+    """The histograms of the small nodes of ``bplan[j0:j1]``, each whole in its slot (the
+    node's rows cost a few pairs each, so the dense grower's partial histograms per chunk
+    of rows, as large as the node's, would cost more than they save)."""
+    n_features = n_bins_u.shape[0]
+    for j in range(j0, j1):
+        node = bplan[j, 0]
+        if node < 0:
+            continue
+        bplan[j, 3] = 0  # no partials to reduce
+        out = pool[nodes_i[node, _SLOT]]
+        for b in range(out.shape[0]):
+            out[b, 0] = 0.0
+            out[b, 1] = 0.0
+        buffer = nodes_i[node, _DEPTH] % 2
+        G = 0.0
+        H = 0.0
+        for i in range(nodes_i[node, _START], nodes_i[node, _STOP]):
+            g = gh[buffer, i, 0]
+            h = gh[buffer, i, 1]
+            G += g
+            H += h
+            r = ids[buffer, i]
+            for q in range(indptr[r], indptr[r + 1]):
+                f = features[q]
+                b = offsets_u[f] + min(np.uint64(codes[q]), n_bins_u[f])
+                out[b, 0] += g
+                out[b, 1] += h
+        # The zero bins: what the feature's other bins leave of the node's total.
+        for f in range(n_features):
+            sg = 0.0
+            sh = 0.0
+            for b in range(offsets_u[f], offsets_u[f + 1]):
+                sg += out[b, 0]
+                sh += out[b, 1]
+            z = offsets_u[f] + np.uint64(zero_codes[f])
+            out[z, 0] = G - sg
+            out[z, 1] = H - sh
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _goes_left(code, split_bin, default_left, n_bins):
+    if code <= split_bin:
+        return True
+    return default_left if code >= n_bins else False
+
+
+@njit(cache=True, nogil=True)
+def _count_left(c0, c1, indptr, features, codes, zero_codes, ids, cplan, batch, nodes_i,
+                n_bins, src):
+    for c in range(c0, c1):
+        node = batch[cplan[c, 0]]
+        f, b, dl = nodes_i[node, _FEATURE], nodes_i[node, _BIN], nodes_i[node, _DLEFT] != 0
+        nb = n_bins[f]
+        count = 0
+        for i in range(cplan[c, 1], cplan[c, 2]):
+            code = _code(indptr, features, codes, zero_codes, ids[src, i], f)
+            count += _goes_left(code, b, dl, nb)
+        cplan[c, 3] = count
+
+
+@njit(cache=True, nogil=True)
+def _scatter(c0, c1, indptr, features, codes, zero_codes, gh, ids, cplan, batch, nodes_i,
+             n_bins, src, move_data):
+    dst = 1 - src
+    for c in range(c0, c1):
+        node = batch[cplan[c, 0]]
+        f, b, dl = nodes_i[node, _FEATURE], nodes_i[node, _BIN], nodes_i[node, _DLEFT] != 0
+        nb = n_bins[f]
+        lo = cplan[c, 4]
+        hi = cplan[c, 5]
+        for i in range(cplan[c, 1], cplan[c, 2]):
+            r = ids[src, i]
+            if _goes_left(_code(indptr, features, codes, zero_codes, r, f), b, dl, nb):
+                j = lo
+                lo += 1
+            else:
+                j = hi
+                hi += 1
+            ids[dst, j] = r
+            if move_data:
+                gh[dst, j, 0] = gh[src, i, 0]
+                gh[dst, j, 1] = gh[src, i, 1]
+
+
+@njit(cache=True, nogil=True)
+def _grow_serial(indptr, features, codes, zero_codes, grad, hess, k, rows, gh, ids, nodes_i,
+                 nodes_f, counters, open_ids, batch, cplan, hplan, bplan, free_slots, pool,
+                 partials, offsets_u, n_bins_u, offsets, n_bins, tree_mask, seed, fparams,
+                 iparams, monotone, groups, feature_weights, is_cat, cat_params, cat_bits):
+    """:func:`~.grower._grow_serial` on :class:`SparseCodes`."""
+    m = np.int64(rows.shape[0])
+    zero = np.int64(0)
+    _gather(zero, m, grad, hess, k, rows, gh, ids)
+    _plan_root(m, nodes_i, nodes_f, counters, hplan, bplan)
+    _build_nodes(zero, counters[_FINISHED], indptr, features, codes, zero_codes, gh, ids,
+                 bplan, nodes_i, pool, offsets_u, n_bins_u)
+    _finish(zero, counters[_FINISHED], bplan, nodes_i, nodes_f, pool, partials, offsets,
+            n_bins, tree_mask, seed, fparams, iparams, monotone, groups,
+            feature_weights, is_cat, cat_params, cat_bits)
+    while True:
+        n_chunk = _plan_batch(nodes_i, nodes_f, counters, open_ids, batch, cplan, bplan,
+                              free_slots, iparams)
+        if n_chunk == 0:
+            return pool
+        src = counters[_SRC]
+        _count_left(zero, n_chunk, indptr, features, codes, zero_codes, ids, cplan, batch,
+                    nodes_i, n_bins, src)
+        _place(nodes_i, nodes_f, counters, batch, cplan, hplan, bplan, free_slots, fparams,
+               iparams, monotone)
+        pool = ensure_pool(pool, counters[_SLOTS])
+        _scatter(zero, n_chunk, indptr, features, codes, zero_codes, gh, ids, cplan, batch,
+                 nodes_i, n_bins, src, counters[_MOVE] != 0)
+        _build_nodes(zero, counters[_FINISHED], indptr, features, codes, zero_codes, gh, ids,
+                     bplan, nodes_i, pool, offsets_u, n_bins_u)
+        _finish(zero, counters[_FINISHED], bplan, nodes_i, nodes_f, pool, partials, offsets,
+                n_bins, tree_mask, seed, fparams, iparams, monotone, groups,
+                feature_weights, is_cat, cat_params, cat_bits)
+
+
+class _Workspace:
+    """The buffers one tree is grown in: those of :class:`~.grower.TreeGrower` less the
+    binned rows (codes stay in :class:`SparseCodes`) and the partial histograms (nodes are
+    built whole)."""
+
+    def __init__(self, n_rows, n_hist_bins, max_nodes):
+        self.gh = np.empty((2, n_rows, 2))
+        self.ids = np.empty((2, n_rows), dtype=np.int32)
+        self.nodes_i = np.empty((max_nodes, _N_INT), dtype=np.int64)
+        self.nodes_f = np.empty((max_nodes, _N_FLOAT))
+        self.counters = np.zeros(_N_COUNTERS, dtype=np.int64)
+        max_batch = (max_nodes + 1) // 2
+        self.open_ids = np.empty(max_batch, dtype=np.int64)
+        self.batch = np.empty(max_batch, dtype=np.int64)
+        max_chunks = max_batch + n_rows // CHUNK_ROWS + 1
+        self.cplan = np.empty((max_chunks, 6), dtype=np.int64)
+        self.hplan = np.empty((max_chunks, 4), dtype=np.int64)
+        self.bplan = np.empty((max_batch, 4), dtype=np.int64)
+        self.free_slots = np.empty(max_nodes, dtype=np.int64)
+        self.pool = np.empty((min(4, max_nodes), n_hist_bins, 2))
+        self.partials = np.empty((0, n_hist_bins, 2))
+        self.cat_bits = np.zeros((1, 1), dtype=np.uint32)
+
+
+class SparseTreeGrower(TreeGrower):
+    """:class:`~.grower.TreeGrower` on :class:`SparseCodes` (no categorical features)."""
+
+    def __init__(self, codes, edges, n_bins, params):
+        super().__init__(codes, edges, n_bins, params, None)
+        self.codes = codes
+
+    def _workspace(self, key, n_rows):
+        ws = self._workspaces.get(key)
+        if ws is None or ws.ids.shape[1] < n_rows:
+            ws = _Workspace(n_rows, int(self.offsets[-1]), max_nodes(n_rows, self.params))
+            self._workspaces[key] = ws
+        return ws
+
+    def _code_arrays(self):
+        c = self.codes
+        return c.indptr, c.features, c.codes, c.zero_codes
+
+    def grow(self, grad, hess, k, rows, feature_mask, seed, workspace=0):
+        """See :meth:`~.grower.TreeGrower.grow`."""
+        m = rows.shape[0]
+        ws = self._workspace(workspace, m)
+        args = (self.offsets, self.n_bins, feature_mask, np.uint64(seed), self.fparams,
+                self.iparams, self.monotone, self.groups, self.feature_weights, None,
+                self.cat_params, ws.cat_bits)
+        if current_threads() <= 1 or m < PARALLEL_MIN_ROWS:
+            ws.pool = _grow_serial(*self._code_arrays(), grad, hess, k, rows, ws.gh, ws.ids,
+                                   ws.nodes_i, ws.nodes_f, ws.counters, ws.open_ids, ws.batch,
+                                   ws.cplan, ws.hplan, ws.bplan, ws.free_slots, ws.pool,
+                                   ws.partials, self.offsets_u, self.n_bins_u, *args)
+        else:
+            self._grow_levels(ws, grad, hess, k, rows, args)
+        return self._export(ws, m)
+
+    def _grow_levels(self, ws, grad, hess, k, rows, args):
+        m = rows.shape[0]
+        codes = self._code_arrays()
+        run_parallel(_gather, m, grad, hess, k, rows, ws.gh, ws.ids, min_items=4096)
+        _plan_root(m, ws.nodes_i, ws.nodes_f, ws.counters, ws.hplan, ws.bplan)
+        self._build(ws)
+        _finish(0, 1, ws.bplan, ws.nodes_i, ws.nodes_f, ws.pool, ws.partials, *args)
+        while True:
+            n_chunk = _plan_batch(ws.nodes_i, ws.nodes_f, ws.counters, ws.open_ids, ws.batch,
+                                  ws.cplan, ws.bplan, ws.free_slots, self.iparams)
+            if n_chunk == 0:
+                return
+            src = int(ws.counters[_SRC])
+            weights = ws.cplan[:n_chunk, 2] - ws.cplan[:n_chunk, 1]
+            run_parallel(_count_left, n_chunk, *codes, ws.ids, ws.cplan, ws.batch,
+                         ws.nodes_i, self.n_bins, src, weights=weights, min_weight=CHUNK_ROWS)
+            _place(ws.nodes_i, ws.nodes_f, ws.counters, ws.batch, ws.cplan, ws.hplan,
+                   ws.bplan, ws.free_slots, self.fparams, self.iparams, self.monotone)
+            ws.pool = ensure_pool(ws.pool, ws.counters[_SLOTS])
+            run_parallel(_scatter, n_chunk, *codes, ws.gh, ws.ids, ws.cplan, ws.batch,
+                         ws.nodes_i, self.n_bins, src, bool(ws.counters[_MOVE]),
+                         weights=weights, min_weight=CHUNK_ROWS)
+            self._build(ws)
+            run_parallel(_finish, int(ws.counters[_FINISHED]), ws.bplan, ws.nodes_i,
+                         ws.nodes_f, ws.pool, ws.partials, *args)
+
+    def _build(self, ws):
+        n = int(ws.counters[_FINISHED])
+        small = ws.bplan[:n, 0]
+        weights = np.where(small >= 0, ws.nodes_i[np.maximum(small, 0), _STOP]
+                           - ws.nodes_i[np.maximum(small, 0), _START], 0)
+        run_parallel(_build_nodes, n, *self._code_arrays(), ws.gh, ws.ids, ws.bplan,
+                     ws.nodes_i, ws.pool, self.offsets_u, self.n_bins_u, weights=weights,
+                     min_weight=CHUNK_ROWS // 4)
