@@ -459,7 +459,10 @@ class BaseTreeModel(BaseEstimator):
         # Rows of zero weight must not shape the bins, so that a zero weight is the same
         # as leaving the row out.
         bin_mapper.fit(X if weight is None else X[weight > 0])
-        # Fortran order: the forest kernel reads one feature of many rows at a time.
+        # Fortran order: the forest kernel reads one feature of many rows at a time. Sparse
+        # rows are binned into it directly (no second copy of the codes).
+        if _sparse.is_sparse(X):
+            return bin_mapper, bin_mapper.transform(X, order="F")
         return bin_mapper, np.asfortranarray(bin_mapper.transform(X))
 
     @staticmethod
