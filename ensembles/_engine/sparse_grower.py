@@ -199,10 +199,10 @@ def _code_at(pf, pc, buf, lo, hi, zero, f):
     """The code of feature ``f`` among the pairs ``lo:hi`` of buffer ``buf`` (``zero`` if
     none)."""
     while lo < hi:
-        mid = (lo + hi) >> 1
+        mid = (lo + hi) >> np.uint64(1)
         g = pf[buf, mid]
         if g < f:
-            lo = mid + 1
+            lo = mid + np.uint64(1)
         elif g > f:
             hi = mid
         else:
@@ -226,15 +226,15 @@ def _build_nodes(j0, j1, zero_codes, gh, rp, pf, pc, bplan, nodes_i, pool, offse
         for b in range(out.shape[0]):
             out[b, 0] = 0.0
             out[b, 1] = 0.0
-        buf = nodes_i[node, _DEPTH] % 2
+        buf = np.uint64(nodes_i[node, _DEPTH] % 2)
         G = 0.0
         H = 0.0
-        for i in range(nodes_i[node, _START], nodes_i[node, _STOP]):
+        for i in range(np.uint64(nodes_i[node, _START]), np.uint64(nodes_i[node, _STOP])):
             g = gh[buf, i, 0]
             h = gh[buf, i, 1]
             G += g
             H += h
-            for q in range(rp[buf, i], rp[buf, i + 1]):
+            for q in range(np.uint64(rp[buf, i]), np.uint64(rp[buf, i + np.uint64(1)])):
                 f = pf[buf, q]
                 b = offsets_u[f] + min(np.uint64(pc[buf, q]), n_bins_u[f])
                 out[b, 0] += g
@@ -269,10 +269,11 @@ def _count_left(c0, c1, zero_codes, rp, pf, pc, cplan, batch, nodes_i, n_bins, s
         nb = n_bins[f]
         zero = zero_codes[f]
         count = 0
-        pairs = 0
-        for i in range(cplan[c, 1], cplan[c, 2]):
-            lo, hi = rp[src, i], rp[src, i + 1]
-            left = _goes_left(_code_at(pf, pc, src, lo, hi, zero, f), b, dl, nb)
+        pairs = np.uint64(0)
+        s = np.uint64(src)
+        for i in range(np.uint64(cplan[c, 1]), np.uint64(cplan[c, 2])):
+            lo, hi = np.uint64(rp[s, i]), np.uint64(rp[s, i + np.uint64(1)])
+            left = _goes_left(_code_at(pf, pc, s, lo, hi, zero, f), b, dl, nb)
             goes[i] = left
             if left:
                 count += 1
@@ -308,32 +309,36 @@ def _place_pairs(counters, batch, cplan, nodes_i, rp, src, left_pairs, pplan, n_
 @njit(cache=True, nogil=True)
 def _scatter(c0, c1, gh, ids, rp, pf, pc, cplan, pplan, src, move_data, goes):
     """Move each chunk's rows (and, with ``move_data``, their gradient pairs and code
-    pairs) to where their side goes, in a stable order."""
-    dst = 1 - src
+    pairs) to where their side goes, in a stable order. (Unsigned indices spare numba's
+    negative-index checks in this, the grower's most memory-bound loop.)"""
+    s = np.uint64(src)
+    d = np.uint64(1 - src)
+    one = np.uint64(1)
     for c in range(c0, c1):
-        lo = cplan[c, 4]
-        hi = cplan[c, 5]
-        plo = pplan[c, 0]
-        phi = pplan[c, 1]
-        for i in range(cplan[c, 1], cplan[c, 2]):
-            if goes[i]:
+        lo = np.uint64(cplan[c, 4])
+        hi = np.uint64(cplan[c, 5])
+        plo = np.uint64(pplan[c, 0])
+        phi = np.uint64(pplan[c, 1])
+        for i in range(np.uint64(cplan[c, 1]), np.uint64(cplan[c, 2])):
+            left = goes[i]
+            if left:
                 j = lo
-                lo += 1
+                lo += one
                 p = plo
             else:
                 j = hi
-                hi += 1
+                hi += one
                 p = phi
-            ids[dst, j] = ids[src, i]
+            ids[d, j] = ids[s, i]
             if move_data:
-                gh[dst, j, 0] = gh[src, i, 0]
-                gh[dst, j, 1] = gh[src, i, 1]
-                for q in range(rp[src, i], rp[src, i + 1]):
-                    pf[dst, p] = pf[src, q]
-                    pc[dst, p] = pc[src, q]
-                    p += 1
-                rp[dst, j + 1] = p
-            if goes[i]:
+                gh[d, j, 0] = gh[s, i, 0]
+                gh[d, j, 1] = gh[s, i, 1]
+                for q in range(np.uint64(rp[s, i]), np.uint64(rp[s, i + one])):
+                    pf[d, p] = pf[s, q]
+                    pc[d, p] = pc[s, q]
+                    p += one
+                rp[d, j + one] = p
+            if left:
                 plo = p
             else:
                 phi = p
