@@ -7,6 +7,7 @@ Run from the repository root::
     python benchmarks/run.py --suite core           # boosting: 10^6 x 28, vs XGBoost
     python benchmarks/run.py --suite explain        # SHAP contributions, vs XGBoost
     python benchmarks/run.py --suite dask           # boosting on a 2-worker LocalCluster
+    python benchmarks/run.py --suite sparse         # boosting on a sparse CSR matrix, vs XGBoost
     python benchmarks/run.py --only xgboost lightgbm digits synth-clf 1e5 --threads 4
 
 Every (estimator, task, size) runs in a fresh child process (``bench_child.py``) that
@@ -415,7 +416,7 @@ def build_parser():
     p = argparse.ArgumentParser(
         description="Benchmark ensembles against XGBoost, LightGBM, CatBoost and scikit-learn.",
     )
-    p.add_argument("--suite", choices=sorted([*SUITES, "dask"]), default="quick",
+    p.add_argument("--suite", choices=sorted([*SUITES, "dask", "sparse"]), default="quick",
                    help="which suite to run (default: quick)")
     p.add_argument("--only", nargs="+", default=[], metavar="TOKEN",
                    help="estimators, libraries, families, tasks or sizes (e.g. 1e5) to run")
@@ -472,12 +473,36 @@ def _run_dask_suite(args):
     return bench_dask.main(argv)
 
 
+def _run_sparse_suite(args):
+    """The ``sparse`` suite (``bench_sparse.py``): boosting on a CSR matrix of 10^4 columns
+    and ten entries per row against XGBoost on the same matrix; a size token of ``--only``
+    sets the rows (default 10^5), estimator tokens narrow the estimators."""
+    import bench_sparse
+
+    argv = ["--out", str(args.out), "--threads", str(args.threads)]
+    sizes = [parse_size(t) for t in args.only if parse_size(t) is not None]
+    names = [t for t in args.only if t in bench_sparse.ESTIMATORS]
+    if sizes:
+        argv += ["--rows", str(sizes[0])]
+    if names:
+        argv += ["--only", *names]
+    if args.trees:
+        argv += ["--trees", str(args.trees)]
+    if args.repeats:
+        argv += ["--repeats", str(args.repeats)]
+    partial = bool(sizes or names or args.trees or args.repeats)
+    argv += ["--name", args.name or ("sparse-partial" if partial else "sparse")]
+    return bench_sparse.main(argv)
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     _validate(args, parser)
     if args.suite == "dask":
         return _run_dask_suite(args)
+    if args.suite == "sparse":
+        return _run_sparse_suite(args)
     suite = SUITES[args.suite]
     try:
         jobs, notes = plan(suite, args.only, args.datasets_dir)

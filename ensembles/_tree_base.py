@@ -24,6 +24,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._compat import Interval, RealNotInt, StrOptions, _check_sample_weight
+from ._engine import sparse as _sparse
 from ._engine.binning import MISSING_BIN, BinMapper
 from ._engine.explain import TreeExplainer
 from ._engine.forest import (
@@ -189,7 +190,12 @@ class FittedTree(Tree):
     def add_values(self, X, out, workspace=None):
         """Add the leaf vector each row of ``X`` reaches to ``out`` (n_samples, n_values);
         ``workspace`` is scratch for a compact tree's routing arrays (see
-        :func:`routing_workspace`)."""
+        :func:`routing_workspace`). ``X`` may be canonical CSR (see ``_engine.sparse``)."""
+        if _sparse.is_sparse(X):
+            threshold, right, value = self._routing()
+            _sparse.predict_raw(X, self.feature, threshold, self.default_left, self.left,
+                                right, value, _LONE_TREE, _LONE_TREE, 0, 1, out)
+            return
         if not self._is_compact():
             predict_raw(X, self.feature, self._threshold, self.default_left, self.left,
                         self._right, self._value, _LONE_TREE, _LONE_TREE, 0, 1, out)
@@ -205,6 +211,9 @@ class FittedTree(Tree):
     def apply(self, X):
         """Leaf id each row of ``X`` reaches."""
         threshold, right, _ = self._routing()
+        if _sparse.is_sparse(X):
+            return _sparse.apply_trees(X, self.feature, threshold, self.default_left,
+                                       self.left, right, _LONE_TREE, 0, 1)[:, 0]
         return apply_trees(X, self.feature, threshold, self.default_left, self.left, right,
                            _LONE_TREE, 0, 1)[:, 0]
 
@@ -373,12 +382,6 @@ def pruned_tree(tree, pruned, edges):
                       internal_values=tree._node_value is not None)
 
 
-def _dense(X):
-    if hasattr(X, "toarray"):
-        X = X.toarray()
-    return np.ascontiguousarray(X)
-
-
 class BaseTreeModel(BaseEstimator):
     """Parameters, validation, binning and persistence common to trees and forests.
 
@@ -407,7 +410,8 @@ class BaseTreeModel(BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
     def _validate_training_data(self, X, y, sample_weight):
-        """Validated dense X, the target matrix, the label codes and the row weights.
+        """Validated X (C-contiguous, or canonical CSR when sparse), the target matrix,
+        the label codes and the row weights.
 
         The weights are ``sample_weight`` times the class weights (None when both are
         absent), so that the caller sees one weight vector.
@@ -415,7 +419,7 @@ class BaseTreeModel(BaseEstimator):
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32],
                              accept_sparse=["csr", "csc"], ensure_all_finite="allow-nan",
                              **self._y_validation)
-        X = _dense(X)
+        X = _sparse.contiguous(X)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
         Y, codes = self._encode_targets(y)
@@ -484,13 +488,20 @@ class BaseTreeModel(BaseEstimator):
         # Rows of zero weight must not shape the bins, so that a zero weight is the same
         # as leaving the row out.
         bin_mapper.fit(X if weight is None else X[weight > 0])
-        # Fortran order: the forest kernel reads one feature of many rows at a time.
+        # Fortran order: the forest kernel reads one feature of many rows at a time. Sparse
+        # rows are binned into it directly (no second copy of the codes).
+        if _sparse.is_sparse(X):
+            return bin_mapper, bin_mapper.transform(X, order="F")
         return bin_mapper, np.asfortranarray(bin_mapper.transform(X))
 
     @staticmethod
     def _bin_values(X, X_binned, weight, splitter):
         """The bins' values where random splits draw thresholds between them, else None."""
-        return bin_values(X, X_binned, weight) if splitter == "random" else None
+        if splitter != "random":
+            return None
+        if _sparse.is_sparse(X):
+            return _sparse.bin_values(X, X_binned, MISSING_BIN, weight)
+        return bin_values(X, X_binned, weight)
 
     def _balanced_per_tree(self):
         """Whether "balanced_subsample" class weights are computed per tree instead."""
@@ -501,7 +512,7 @@ class BaseTreeModel(BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32],
                           accept_sparse=["csr", "csc"], ensure_all_finite="allow-nan")
-        return _dense(X)
+        return _sparse.contiguous(X)
 
     def _mean_values(self, X):
         """Average over the trees of the leaf vectors the rows of validated X reach."""
@@ -529,9 +540,9 @@ class BaseTreeModel(BaseEstimator):
         F = self.n_features_in_
         with threads(getattr(self, "n_jobs", None)):
             if interactions:
-                out = explainer.interactions(X, 0, len(trees), F)
+                out = _sparse.explain(explainer.interactions, X, len(trees), F)
             else:
-                out = explainer.contributions(X, 0, len(trees), F)
+                out = _sparse.explain(explainer.contributions, X, len(trees), F)
         if isinstance(self, RegressorTargets) and self.n_outputs_ == 1:
             return out[:, 0]
         return out

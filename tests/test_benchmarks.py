@@ -481,3 +481,18 @@ def test_categorical_render_shows_ratios_and_errors():
     text = bench_categorical.render(rows)
     assert "| adult-cat | ensembles-gb | 0.9100 | 1.00 | 0.50 |" in text
     assert "ValueError: x" in text
+
+
+def test_sparse_suite_runs_and_reports_time_and_memory_against_the_matrix(tmp_path):
+    bench_sparse = _load("bench_sparse", "bench_sparse.py")
+    X, y = bench_sparse.make_matrix(500)
+    assert X.shape == (500, bench_sparse.N_FEATURES) and X.has_canonical_format
+    assert np.all(np.diff(X.indptr) <= bench_sparse.PER_ROW) and set(np.unique(y)) == {0, 1}
+    run.main(["--suite", "sparse", "--only", "3000", "ensembles-gb", "--trees", "2",
+              "--repeats", "1", "--out", str(tmp_path)])
+    (result,) = json.loads((tmp_path / "sparse-partial.json").read_text())
+    assert result["estimator"] == "ensembles-gb" and result["rows"] == 3000
+    assert result["fit_s"] > 0 and 0.5 <= result["auc"] <= 1.0
+    assert result["matrix_mb"] > 0
+    table = (tmp_path / "sparse-partial.md").read_text()
+    assert "fit +MB / matrix" in table and "| 3,000 | ensembles-gb |" in table

@@ -18,8 +18,11 @@ gets one bin per category whatever ``max_bin`` is (edges halfway between the cod
 its bins are its codes.
 """
 
+import math
+
 import numpy as np
 from numba import njit
+from scipy import sparse
 
 from .._threads import run_parallel
 
@@ -203,7 +206,13 @@ class BinMapper:
 
     def fit(self, X, n_categories=None):
         """Learn the edges of ``X``; ``n_categories[f] > 0`` marks feature ``f`` as
-        categorical with that many categories (its values are their codes)."""
+        categorical with that many categories (its values are their codes).
+
+        ``X`` may be a scipy sparse matrix (an absent entry is a zero, a stored NaN is
+        missing): the edges then come from each column's stored values with its implicit
+        zeros counted as one value of that multiplicity, the same edges as those of the
+        dense matrix, which is never formed.
+        """
         n_samples, n_features = X.shape
         value_bins = min(int(self.max_bin), MAX_VALUE_BINS)
         if self.subsample is not None and n_samples > self.subsample:
@@ -213,12 +222,22 @@ class BinMapper:
         quantiles = _quantiles(value_bins)
         n_bins = np.empty(n_features, dtype=np.int32)
         blocks = []
+        if sparse.issparse(X):
+            # Column slices of CSC: a feature's stored values are contiguous.
+            X = X.tocsc()
+            data = np.asarray(X.data, dtype=np.float64)
+            indptr = np.asarray(X.indptr, dtype=np.int64)
         for f0 in range(0, n_features, _FEATURE_BLOCK):
             f1 = min(f0 + _FEATURE_BLOCK, n_features)
-            # One contiguous row per feature, and features on the engine's threads.
-            columns = np.ascontiguousarray(np.asarray(X[:, f0:f1], dtype=np.float64).T)
             edges = np.full((f1 - f0, max(value_bins - 1, 1)), np.inf)
-            run_parallel(_fit_features, f1 - f0, columns, quantiles, edges, n_bins[f0:f1])
+            if sparse.issparse(X):
+                run_parallel(_fit_sparse_features, f1 - f0, f0, indptr, data, X.shape[0],
+                             quantiles, edges, n_bins[f0:f1])
+            else:
+                # One contiguous row per feature, and features on the engine's threads.
+                columns = np.ascontiguousarray(np.asarray(X[:, f0:f1], dtype=np.float64).T)
+                run_parallel(_fit_features, f1 - f0, columns, quantiles, edges,
+                             n_bins[f0:f1])
             blocks.append(edges[:, : max(int(n_bins[f0:f1].max(initial=1)) - 1, 1)])
         if n_categories is not None and np.any(np.asarray(n_categories) > 0):
             rows = [row for block in blocks for row in block]
@@ -269,20 +288,36 @@ class BinMapper:
         """The upper edges of every feature, as a list of 1-d arrays."""
         return [row[: n - 1] for row, n in zip(self.edges_, self.n_bins_, strict=True)]
 
-    def transform(self, X):
-        """Bin ``X`` into a C-contiguous code matrix of shape (n_samples, n_features):
-        ``uint8`` where every code fits, else ``uint16`` (see the module notes)."""
+    def zero_codes(self):
+        """The code of the value 0 in every feature (that of a sparse matrix's absent
+        entries): the number of its edges below 0."""
+        return np.sum(self.edges_ < 0.0, axis=1)
+
+    def transform(self, X, order="C"):
+        """Bin ``X`` into a code matrix of shape (n_samples, n_features), C-contiguous
+        (or Fortran-ordered with ``order="F"``): ``uint8`` where every code fits, else
+        ``uint16`` (see the module notes).
+
+        A sparse ``X`` must be canonical CSR (see :func:`.sparse.as_csr`): each row gets
+        the zero codes, then its stored values' codes, without a dense float copy.
+        """
         n_bins = self.n_bins_
         dtype = np.uint8 if n_bins.max(initial=1) <= MISSING_BIN + 1 else np.uint16
+        is_sparse = sparse.issparse(X)
         while True:
-            out = np.empty(X.shape, dtype=dtype)
+            out = np.empty(X.shape, dtype=dtype, order=order)
             missing = np.iinfo(dtype).max
             # Set when a NaN meets a feature whose value bins use every code, the missing
             # one too: then the codes need the wider dtype.
             clash = np.zeros(1, dtype=np.bool_)
             half = (1 << (int(n_bins.max(initial=1)) - 1).bit_length()) >> 1
-            run_parallel(_bin_rows, X.shape[0], X, self.edges_, n_bins, half, missing, out,
-                         clash, min_items=4096)
+            if is_sparse:
+                run_parallel(_bin_csr_rows, X.shape[0], X.indptr, X.indices, X.data,
+                             self.edges_, n_bins, half, missing,
+                             self.zero_codes().astype(dtype), out, clash, min_items=4096)
+            else:
+                run_parallel(_bin_rows, X.shape[0], X, self.edges_, n_bins, half, missing,
+                             out, clash, min_items=4096)
             if not clash[0]:
                 return out
             dtype = np.uint16
@@ -314,3 +349,105 @@ def _bin_rows(r0, r1, X, edges, n_bins, half, missing, out, clash):
                 code += step if edges[f, code + step - 1] < x else 0
                 step >>= 1
             out[i, f] = code
+
+
+@njit(cache=True, nogil=True)
+def _bin_csr_rows(r0, r1, indptr, indices, data, edges, n_bins, half, missing, zero_codes,
+                  out, clash):
+    # _bin_rows for CSR rows: the absent entries take the code of 0.
+    for i in range(r0, r1):
+        out[i, :] = zero_codes
+        for k in range(indptr[i], indptr[i + 1]):
+            f = indices[k]
+            x = data[k]
+            if np.isnan(x):
+                out[i, f] = missing
+                if n_bins[f] > missing:
+                    clash[0] = True
+                continue
+            code = 0
+            step = half
+            while step > 0:
+                code += step if edges[f, code + step - 1] < x else 0
+                step >>= 1
+            out[i, f] = code
+
+
+@njit(cache=True, nogil=True)
+def _fit_sparse_features(f0, f1, offset, indptr, data, n_rows, quantiles, edges_out,
+                         n_bins_out):
+    for f in range(f0, f1):
+        lo = indptr[offset + f]
+        hi = indptr[offset + f + 1]
+        n_bins_out[f] = _sparse_column_edges(data[lo:hi], n_rows - (hi - lo), quantiles,
+                                             edges_out[f]) + 1
+
+
+@njit(cache=True, nogil=True)
+def _sparse_column_edges(stored, n_zeros, quantiles, out):
+    """:func:`_column_edges` of a column made of the ``stored`` values and ``n_zeros``
+    implicit zeros, without forming it: the same edges, at the cost of sorting the stored
+    values only.
+
+    The full column's sorted values are the sorted stored ones with the zeros inserted
+    where a +0.0 sorts (after the negative values and any stored -0.0); ``merged`` is
+    that sequence with the zeros counted once, which has the same distinct values, and
+    the full sequence's ``j``-th value is read through the insertion point.
+    """
+    values = np.empty(stored.shape[0])
+    m = 0
+    for i in range(stored.shape[0]):
+        v = stored[i]
+        if not np.isnan(v):
+            values[m] = v
+            m += 1
+    values = sort_floats(values[:m]) if m > 0 else values[:0]
+    n = m + n_zeros
+    if n == 0:
+        return 0
+    p = 0  # stored values sorting before +0.0
+    while p < m and (values[p] < 0.0 or (values[p] == 0.0
+                                           and math.copysign(1.0, values[p]) < 0.0)):
+        p += 1
+    z = 1 if n_zeros > 0 else 0
+    merged = np.empty(m + z)
+    merged[:p] = values[:p]
+    if z:
+        merged[p] = 0.0
+    merged[p + z:] = values[p:]
+    n_merged = m + z
+    n_distinct = 1
+    for i in range(1, n_merged):
+        n_distinct += merged[i] != merged[i - 1]
+    n_edges = 0
+    if n_distinct <= quantiles.shape[0] + 1:
+        previous = merged[0]
+        for i in range(1, n_merged):
+            v = merged[i]
+            if v != previous:
+                mid = previous / 2.0 + v / 2.0
+                out[n_edges] = previous if mid >= v else mid
+                n_edges += 1
+                previous = v
+        return n_edges
+    top = merged[n_merged - 1]
+    last = -np.inf
+    for q in range(quantiles.shape[0]):
+        j = np.int64(np.floor((n - 1) * quantiles[q]))
+        # The position in merged of the full sequence's j-th value.
+        if j < p:
+            k = j
+        elif j < p + n_zeros:
+            k = p
+        else:
+            k = j - n_zeros + z
+        value = merged[k]
+        if value < top and (n_edges == 0 or value != last):
+            last = value
+            while merged[k] == value:
+                k += 1
+            above = merged[k]
+            mid = value / 2.0 + above / 2.0
+            out[n_edges] = value if mid >= above else mid
+            n_edges += 1
+    return n_edges

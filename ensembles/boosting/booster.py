@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from .._engine import sparse as _sparse
 from .._engine.grower import (
     PARALLEL_MIN_ROWS,
     GrowthParams,
@@ -15,6 +16,7 @@ from .._engine.grower import (
     add_leaf_values,
     sample_features,
 )
+from .._engine.sparse_grower import SparseCodes, SparseTreeGrower
 from .._engine.tree import (
     MAX_COMPLETE_DEPTH,
     Tree,
@@ -166,7 +168,10 @@ class Booster:
             start, stop = 0, stop - start
         else:
             packed, complete = self.layout()
-        if complete is not None:
+        if _sparse.is_sparse(X):
+            # Canonical CSR (the estimators' validation makes it so): walked in place.
+            _sparse.predict_packed(X, packed, start, stop, out)
+        elif complete is not None:
             predict_complete(X, *complete, packed["outputs"], start, stop, out)
         else:
             predict_packed(X, packed, start, stop, out)
@@ -175,6 +180,8 @@ class Booster:
     def apply(self, X, iteration_range=None):
         """Leaf ids, shape (n_samples, n_trees) for the trees of ``iteration_range``."""
         start, stop = self._tree_range(iteration_range)
+        if _sparse.is_sparse(X):
+            return _sparse.apply_packed(X, self.layout()[0], start, stop)
         return apply_packed(X, self.layout()[0], start, stop)
 
     def add_trees(self, X, indices, scales, out):
@@ -186,7 +193,8 @@ class Booster:
                                              else self.tree_weights[i]))
                  for i, s in zip(indices, scales, strict=True)]
         packed = pack_trees(trees, [self.output_of(i) for i in indices])
-        predict_packed(X, packed, 0, len(trees), out)
+        (_sparse.predict_packed if _sparse.is_sparse(X) else predict_packed)(
+            X, packed, 0, len(trees), out)
 
     def to_dict(self):
         out = {"base_margin": self.base_margin.tolist(),
@@ -330,6 +338,21 @@ class EvalSet:
         return metric(self.y, pred, self.sample_weight)
 
 
+def _add_tree(X, X_binned, n_bins, tree, scale, out, col):
+    """Add ``tree``'s values (times ``scale``) to ``out[:, col]`` for the training rows:
+    routed on their codes, or, for sparse codes, on the raw CSR rows (the same routes:
+    code ``<= b`` is ``x <= edges[f, b]``)."""
+    if isinstance(X_binned, SparseCodes):
+        _sparse.predict_raw(X, tree.feature, tree.threshold, tree.default_left, tree.left,
+                            tree.right, scale * tree.value, _ONE_TREE,
+                            np.array([col], dtype=np.int64), 0, 1, out)
+    else:
+        predict_binned_tree(X_binned, n_bins, tree, scale, out, col)
+
+
+_ONE_TREE = np.zeros(1, dtype=np.int64)
+
+
 def _start_margins(booster, X, base_margin):
     """Raw margins of the booster's trees so far, from ``base_margin`` (n, n_outputs) when
     given, else from the booster's own starting margin."""
@@ -352,10 +375,11 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
         when it succeeds (see ``ensembles._fitstate``).
     booster : Booster
         Holds the starting margin; may already hold trees (training continues from them).
-    X : ndarray (n_samples, n_features)
+    X : ndarray (n_samples, n_features) or canonical CSR matrix
         Raw training features (needed only to predict existing trees).
-    X_binned : ndarray of uint8
-        ``bin_mapper.transform(X)``.
+    X_binned : ndarray of uint8 or uint16, or SparseCodes
+        ``bin_mapper.transform(X)``, or for a sparse ``X`` possibly
+        :func:`~ensembles._engine.sparse_grower.sparse_codes` (no dense code matrix).
     y, sample_weight : ndarray
         Encoded target and weights (weights may be None).
     objective : Objective
@@ -383,8 +407,11 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
     # XGBoost grows the parallel trees of a round with learning_rate / num_parallel_tree,
     # so that the round as a whole moves by learning_rate.
     growth = replace(params.growth, learning_rate=params.growth.learning_rate / P)
-    grower = TreeGrower(X_binned, bin_mapper.edges_, bin_mapper.n_bins_, growth,
-                        getattr(bin_mapper, "categorical_", None))
+    if isinstance(X_binned, SparseCodes):
+        grower = SparseTreeGrower(X_binned, bin_mapper.edges_, bin_mapper.n_bins_, growth)
+    else:
+        grower = TreeGrower(X_binned, bin_mapper.edges_, bin_mapper.n_bins_, growth,
+                            getattr(bin_mapper, "categorical_", None))
     all_features = np.ones(n_features, dtype=np.bool_)
     evals_log = {ev.name: {m.name: [] for m in metrics} for ev in evals}
     dart = params.dart
@@ -404,8 +431,8 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
             drop = _dart_drop(len(booster.trees), booster.tree_weights, dart, drop_rng)
             dropped = np.zeros_like(raw)
             for i in drop:
-                predict_binned_tree(X_binned, bin_mapper.n_bins_, booster.trees[i],
-                                    booster.tree_weights[i], dropped, booster.output_of(i))
+                _add_tree(X, X_binned, bin_mapper.n_bins_, booster.trees[i],
+                          booster.tree_weights[i], dropped, booster.output_of(i))
             raw_grad = raw - dropped if drop.size else raw
         grad, hess = _gradients(objective, y, raw_grad, sample_weight)
         if refresh is not None:
@@ -435,7 +462,7 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
                     add_leaf_values(target, k, rows, leaves, tree.value)
                 else:
                     # Rows left out of the sample still move with the ensemble.
-                    predict_binned_tree(X_binned, bin_mapper.n_bins_, tree, 1.0, target, k)
+                    _add_tree(X, X_binned, bin_mapper.n_bins_, tree, 1.0, target, k)
                 grown_by_output[k].append(tree)
         new_trees = [tree for trees in grown_by_output for tree in trees]
         if dart is None:

@@ -30,6 +30,10 @@ from .._constraints import interaction_groups, monotone_directions
 from .._engine.binning import MAX_VALUE_BINS, BinMapper
 from .._engine.explain import TreeExplainer
 from .._engine.grower import GrowthParams
+from .._engine.sparse import contiguous as _contiguous
+from .._engine.sparse import explain as _explain
+from .._engine.sparse import is_sparse
+from .._engine.sparse_grower import sparse_codes, worth_sparse_codes
 from .._fitstate import fits_aside, loads_aside, reads_snapshot
 from .._model_io import fail, read_boosting_document, write_document
 from .._threads import effective_n_jobs, threads
@@ -306,9 +310,7 @@ class _BaseGradientBoosting(BaseEstimator):
         X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
                           accept_sparse=["csr", "csc"],
                           ensure_all_finite=self._finite_rule(), ensure_min_samples=1)
-        if hasattr(X, "toarray"):
-            X = X.toarray()
-        return self._mark_missing(np.ascontiguousarray(X))
+        return self._mark_missing(_contiguous(X))
 
     def _missing_value(self):
         return np.nan if self.missing is None else float(self.missing)
@@ -319,8 +321,21 @@ class _BaseGradientBoosting(BaseEstimator):
 
     def _mark_missing(self, X):
         """X with the entries equal to ``missing`` set to NaN (a copy when any is), as
-        XGBoost reads them; NaN stays missing whatever ``missing`` is."""
+        XGBoost reads them; NaN stays missing whatever ``missing`` is. A sparse X (see
+        :func:`_contiguous`) has its stored values marked; its absent entries are zeros."""
         missing = self._missing_value()
+        if is_sparse(X):
+            if missing == 0.0:
+                raise ValueError(
+                    "missing=0 cannot be used with sparse X: the absent entries of a "
+                    "sparse matrix are zeros here (scikit-learn's meaning, not XGBoost's "
+                    "'missing'). Store missing values as NaN and leave missing=None (or "
+                    "np.nan), or pass a dense array.")
+            data = self._mark_missing(X.data)
+            if data is not X.data:
+                X = X.copy()
+                X.data = data
+            return X
         if not np.isnan(missing):
             hit = X == missing
             if hit.any():
@@ -548,9 +563,7 @@ class _BaseGradientBoosting(BaseEstimator):
                              accept_sparse=["csr", "csc"],
                              ensure_all_finite=self._finite_rule(),
                              y_numeric=isinstance(self, RegressorMixin))
-        if hasattr(X, "toarray"):
-            X = X.toarray()
-        X = self._mark_missing(np.ascontiguousarray(X))
+        X = self._mark_missing(_contiguous(X))
         y = self._encode_y(y, fitting=True)
         if survival_aft:
             y = self._interval_labels(y, y_lower_bound, y_upper_bound)
@@ -650,7 +663,10 @@ class _BaseGradientBoosting(BaseEstimator):
                 # same as leaving the row out.
                 bin_mapper.fit(X if sample_weight is None else X[sample_weight > 0],
                                n_categories if n_categories.any() else None)
-            X_binned = bin_mapper.transform(X)
+            if is_sparse(X) and worth_sparse_codes(X):
+                X_binned = sparse_codes(bin_mapper, X)
+            else:
+                X_binned = bin_mapper.transform(X)
             self._objective = objective
             self._bin_mapper = bin_mapper
             self._booster = booster
@@ -802,10 +818,10 @@ class _BaseGradientBoosting(BaseEstimator):
         F = self.n_features_in_
         with threads(self.n_jobs):
             if interactions:
-                out = explainer.interactions(X, 0, len(trees), F)
+                out = _explain(explainer.interactions, X, len(trees), F)
                 out[:, :, F, F] += booster.base_margin
             else:
-                out = explainer.contributions(X, 0, len(trees), F)
+                out = _explain(explainer.contributions, X, len(trees), F)
                 out[:, :, F] += booster.base_margin
         return out[:, 0] if K == 1 else out
 

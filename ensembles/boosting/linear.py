@@ -19,6 +19,7 @@ import numpy as np
 from numba import njit
 
 from .. import _engine  # noqa: F401  (numba cache location, before any kernel)
+from .._engine.sparse import is_sparse
 
 LINEAR_UPDATERS = ("shotgun", "coord_descent")
 FEATURE_SELECTORS = ("cyclic", "shuffle", "random", "greedy", "thrifty")
@@ -95,7 +96,7 @@ class LinearBooster:
             if include_base:
                 out += self.base_margin
         coef = self.coefficients(iteration_range)
-        out += _dense(X) @ coef[:-1] + coef[-1]
+        out += np.asarray(_dense(X) @ coef[:-1]) + coef[-1]
         return out
 
     def contributions(self, X, iteration_range=None):
@@ -104,7 +105,13 @@ class LinearBooster:
         coef = self.coefficients(iteration_range)
         Xd = _dense(X)
         out = np.empty((Xd.shape[0], self.n_outputs, self.n_features + 1))
-        out[:, :, :-1] = Xd[:, None, :] * coef[:-1].T[None, :, :]
+        if is_sparse(Xd):
+            # Zero entries contribute zero: only the stored ones are written.
+            out[:, :, :-1] = 0.0
+            coo = Xd.tocoo()
+            out[coo.row, :, coo.col] = coo.data[:, None] * coef[:-1][coo.col]
+        else:
+            out[:, :, :-1] = Xd[:, None, :] * coef[:-1].T[None, :, :]
         out[:, :, -1] = coef[-1] + self.base_margin
         return out
 
@@ -124,7 +131,13 @@ class LinearBooster:
 
 
 def _dense(X):
-    """``X`` with missing values as 0 (they contribute nothing to a linear model)."""
+    """``X`` with missing values as 0 (they contribute nothing to a linear model); a
+    sparse ``X`` stays sparse (its stored NaN set to 0)."""
+    if is_sparse(X):
+        if np.isnan(X.data).any():
+            X = X.copy()
+            X.data = np.where(np.isnan(X.data), 0.0, X.data)
+        return X
     X = np.asarray(X, dtype=np.float64)
     return np.where(np.isnan(X), 0.0, X) if np.isnan(X).any() else X
 
@@ -140,35 +153,58 @@ def _coordinate_delta(sum_grad, sum_hess, w, alpha, lam):
     return min(-(g - alpha) / h, -w)
 
 
+# ``csc`` is None for dense features (``Xf``), else the (indptr, indices, data) arrays of
+# a CSC matrix and ``Xf`` unused: numba prunes the other branch, so neither input
+# compiles the other's loops. Zeros add nothing to the sums, so both give the same sums.
 @njit(cache=True, nogil=True)
-def _feature_sums(Xf, f, grad, hess, k):
+def _feature_sums(Xf, csc, f, grad, hess, k):
     sg = 0.0
     sh = 0.0
-    for i in range(Xf.shape[0]):
-        h = hess[i, k]
-        if h < 0.0:
-            continue
-        v = Xf[i, f]
-        sg += grad[i, k] * v
-        sh += h * v * v
+    if csc is None:
+        for i in range(Xf.shape[0]):
+            h = hess[i, k]
+            if h < 0.0:
+                continue
+            v = Xf[i, f]
+            sg += grad[i, k] * v
+            sh += h * v * v
+    else:
+        indptr, indices, data = csc
+        for j in range(indptr[f], indptr[f + 1]):
+            i = indices[j]
+            h = hess[i, k]
+            if h < 0.0:
+                continue
+            v = data[j]
+            sg += grad[i, k] * v
+            sh += h * v * v
     return sg, sh
 
 
 @njit(cache=True, nogil=True)
-def _update_feature(Xf, f, grad, hess, k, weight, lr, alpha, lam):
-    sg, sh = _feature_sums(Xf, f, grad, hess, k)
+def _update_feature(Xf, csc, f, grad, hess, k, weight, lr, alpha, lam):
+    sg, sh = _feature_sums(Xf, csc, f, grad, hess, k)
     dw = lr * _coordinate_delta(sg, sh, weight[f, k], alpha, lam)
     if dw == 0.0:
         return
     weight[f, k] += dw
-    for i in range(Xf.shape[0]):
-        h = hess[i, k]
-        if h >= 0.0:
-            grad[i, k] += h * Xf[i, f] * dw
+    if csc is None:
+        for i in range(Xf.shape[0]):
+            h = hess[i, k]
+            if h >= 0.0:
+                grad[i, k] += h * Xf[i, f] * dw
+    else:
+        indptr, indices, data = csc
+        for j in range(indptr[f], indptr[f + 1]):
+            i = indices[j]
+            h = hess[i, k]
+            if h >= 0.0:
+                grad[i, k] += h * data[j] * dw
 
 
 @njit(cache=True, nogil=True)
-def _linear_round(Xf, grad, hess, weight, bias, lr, alpha, lam, selector, order, top_k):
+def _linear_round(Xf, csc, grad, hess, weight, bias, lr, alpha, lam, selector, order,
+                  top_k):
     """One round of coordinate descent on ``weight`` (F, K) and ``bias`` (K,), in place;
     ``grad`` is updated along (it is the caller's scratch copy)."""
     n, K = grad.shape
@@ -195,7 +231,7 @@ def _linear_round(Xf, grad, hess, weight, bias, lr, alpha, lam, selector, order,
         for k in range(K):
             size = np.empty(F)
             for f in range(F):
-                sg, sh = _feature_sums(Xf, f, grad, hess, k)
+                sg, sh = _feature_sums(Xf, csc, f, grad, hess, k)
                 size[f] = -abs(_coordinate_delta(sg, sh, weight[f, k], alpha, lam))
             ranked[k] = np.argsort(size, kind="mergesort")
     for k in range(K):
@@ -213,12 +249,12 @@ def _linear_round(Xf, grad, hess, weight, bias, lr, alpha, lam, selector, order,
                     f = 0
                     best = 0.0
                     for c in range(F):
-                        sg, sh = _feature_sums(Xf, c, grad, hess, k)
+                        sg, sh = _feature_sums(Xf, csc, c, grad, hess, k)
                         d = abs(_coordinate_delta(sg, sh, weight[c, k], alpha, lam))
                         if d > best:
                             best = d
                             f = c
-            _update_feature(Xf, f, grad, hess, k, weight, lr, alpha, lam)
+            _update_feature(Xf, csc, f, grad, hess, k, weight, lr, alpha, lam)
 
 
 def linear_round(Xf, grad, hess, coef, params, sum_weight, rng):
@@ -226,7 +262,8 @@ def linear_round(Xf, grad, hess, coef, params, sum_weight, rng):
 
     Parameters
     ----------
-    Xf : ndarray (n_samples, n_features), Fortran order, missing values as 0
+    Xf : ndarray (n_samples, n_features), Fortran order, or scipy CSC matrix; missing
+        values as 0
     grad, hess : ndarray (n_samples, n_outputs)
         The objective's derivatives (weighted); ``grad`` is consumed.
     coef : ndarray (n_features + 1, n_outputs)
@@ -244,6 +281,10 @@ def linear_round(Xf, grad, hess, coef, params, sum_weight, rng):
     """
     F = Xf.shape[1]
     K = grad.shape[1]
+    csc = None
+    if is_sparse(Xf):
+        csc = (Xf.indptr, Xf.indices, Xf.data)
+        Xf = np.empty((Xf.shape[0], 0))
     selector = _SELECTOR_CODE[params.feature_selector]
     if selector == 0:
         order = np.tile(np.arange(F, dtype=np.int64), (K, 1))
@@ -256,7 +297,7 @@ def linear_round(Xf, grad, hess, coef, params, sum_weight, rng):
     before = coef.copy()
     weight = np.ascontiguousarray(coef[:-1])
     bias = coef[-1].copy()
-    _linear_round(Xf, grad, np.ascontiguousarray(hess), weight, bias, params.learning_rate,
+    _linear_round(Xf, csc, grad, np.ascontiguousarray(hess), weight, bias, params.learning_rate,
                   params.reg_alpha * sum_weight, params.reg_lambda * sum_weight, selector,
                   order, params.top_k)
     coef[:-1] = weight
@@ -273,7 +314,9 @@ def train_linear(model, booster, X, y, sample_weight, objective, params, n_estim
     """
     from .booster import _end_round, _gradients
 
-    Xf = np.asfortranarray(_dense(X))
+    Xf = _dense(X)
+    # Coordinate descent reads one feature of all rows at a time: Fortran order, or CSC.
+    Xf = Xf.tocsc() if is_sparse(Xf) else np.asfortranarray(Xf)
     n = Xf.shape[0]
     raw = booster.predict_raw(X)
     for ev in evals:
@@ -288,7 +331,7 @@ def train_linear(model, booster, X, y, sample_weight, objective, params, n_estim
         grad, hess = _gradients(objective, y, raw, sample_weight)
         delta = linear_round(Xf, grad.copy(), hess, coef, params, sum_weight, random_state)
         booster.rounds.append(delta)
-        raw += Xf @ delta[:-1] + delta[-1]
+        raw += np.asarray(Xf @ delta[:-1]) + delta[-1]
         if _end_round(model, booster, iteration, objective, evals, metrics, evals_log,
                       callbacks):
             break

@@ -1,0 +1,187 @@
+"""The ``sparse`` suite: boosting on a large sparse matrix against XGBoost on the same matrix.
+
+``python benchmarks/run.py --suite sparse`` (or this file directly) fits a binary
+classifier on a scipy CSR matrix of ``--rows`` rows (default 10^5; issue 13's target size
+is 10^6) and 10^4 columns with ten stored entries per row, bag-of-words-like: small counts
+(1 to 4) in random columns, a target carried by 2,000 of the columns. The matrix is never
+densified (10^6 x 10^4 would be 80 GB of floats).
+
+Estimators, with the boosting family's parameters (100 trees, depth 6, learning rate 0.1,
+256 bins, 2 threads): ``ensembles-gb`` (:class:`ensembles.GradientBoostingClassifier`) and
+``xgboost`` (``XGBClassifier(tree_method="hist")``). XGBoost reads absent entries as
+missing, ``ensembles`` as zeros, so the models differ; the test ROC AUC of both is shown.
+
+Every estimator runs in a fresh process that builds the matrix, fits a small warm-up model
+(numba's compilation, kept out of the fit time), then fits ``--repeats`` times. Reported:
+the median fit time and its ratio to XGBoost's; the fit's memory, *fit +MB* (peak resident
+memory during the fit, from a reset high-water mark, minus the memory before it), and its
+ratio to the matrix's own bytes (values, column indices and row pointers). Issue 13's
+targets: fit +MB <= 3x the matrix, fit time <= 1.5x XGBoost's. Results go to
+``benchmarks/results/sparse.json`` and ``.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+# This checkout's ensembles, not an installed one.
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
+
+from bench_child import current_rss_mb, peak_since_reset_mb, reset_peak  # noqa: E402
+
+ESTIMATORS = ("ensembles-gb", "xgboost")
+PARAMS = {"n_estimators": 100, "max_depth": 6, "learning_rate": 0.1, "max_bin": 256}
+N_FEATURES = 10_000
+PER_ROW = 10
+N_INFORMATIVE = 2000
+SEED = 0
+MB = 1024.0 * 1024.0
+
+
+def make_matrix(n_rows, n_features=N_FEATURES, per_row=PER_ROW, seed=SEED):
+    """The CSR matrix and binary target: ``per_row`` counts per row in random columns
+    (duplicates summed), the label a noisy function of the first ``N_INFORMATIVE``
+    columns."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    columns = rng.integers(0, n_features, size=(n_rows, per_row), dtype=np.int32)
+    columns.sort(axis=1)
+    values = rng.integers(1, 5, size=n_rows * per_row).astype(np.float64)
+    X = sp.csr_matrix((values, columns.ravel(), np.arange(0, n_rows * per_row + 1, per_row,
+                                                           dtype=np.int64)),
+                      shape=(n_rows, n_features))
+    X.sum_duplicates()
+    effect = rng.normal(0, 1, n_features)
+    effect[N_INFORMATIVE:] = 0.0
+    margin = X @ effect
+    y = (margin + rng.logistic(0, 0.5, n_rows) > np.median(margin)).astype(np.int64)
+    return X, y
+
+
+def matrix_mb(X):
+    return (X.data.nbytes + X.indices.nbytes + X.indptr.nbytes) / MB
+
+
+def build(name, threads):
+    if name == "ensembles-gb":
+        from ensembles import GradientBoostingClassifier
+
+        return GradientBoostingClassifier(**PARAMS, n_jobs=threads)
+    if name == "xgboost":
+        import xgboost
+
+        return xgboost.XGBClassifier(**PARAMS, tree_method="hist", n_jobs=threads)
+    raise ValueError(f"unknown estimator {name!r}; choose from {ESTIMATORS}")
+
+
+def child(name, rows, threads, repeats):
+    """Run one estimator and print its result as JSON."""
+    from sklearn.metrics import roc_auc_score
+
+    X, y = make_matrix(rows + rows // 4)
+    X_train, y_train, X_test, y_test = X[:rows], y[:rows], X[rows:], y[rows:]
+    warm = build(name, threads).set_params(n_estimators=2)
+    t0 = time.perf_counter()
+    warm.fit(X_train[:2000], y_train[:2000])
+    warmup = time.perf_counter() - t0
+    del warm
+    times, extra = [], []
+    for _ in range(repeats):
+        model = build(name, threads)
+        before = current_rss_mb()
+        scoped = reset_peak()
+        t0 = time.perf_counter()
+        model.fit(X_train, y_train)
+        times.append(time.perf_counter() - t0)
+        extra.append(peak_since_reset_mb() - before if scoped and before else None)
+    auc = roc_auc_score(y_test, model.predict_proba(X_test)[:, 1])
+    fit_mb = max((e for e in extra if e is not None), default=None)
+    print(json.dumps({
+        "estimator": name, "rows": rows, "fit_s": float(np.median(times)),
+        "fit_times": times, "warmup_s": warmup, "auc": float(auc),
+        "matrix_mb": matrix_mb(X_train), "fit_extra_mb": fit_mb,
+        "nnz": int(X_train.nnz)}))
+
+
+def _version(name):
+    module = {"ensembles-gb": "ensembles"}.get(name, name)
+    try:
+        return __import__(module).__version__
+    except Exception:  # noqa: BLE001 - a missing library is reported, not raised
+        return None
+
+
+def render(results):
+    lines = ["| rows | estimator | test ROC AUC | fit s | fit x xgboost | matrix MB | "
+             "fit +MB | fit +MB / matrix |", "|---|---|---|---|---|---|---|---|"]
+    ref = next((r["fit_s"] for r in results if r["estimator"] == "xgboost"
+                and "fit_s" in r), None)
+    for r in results:
+        if "error" in r:
+            lines.append(f"| - | {r['estimator']} | - | - | - | - | - | {r['error']} |")
+            continue
+        ratio = f"{r['fit_s'] / ref:.2f}" if ref else "-"
+        extra = r["fit_extra_mb"]
+        mem = "-" if extra is None else f"{extra:.0f}"
+        mem_ratio = "-" if extra is None else f"{extra / r['matrix_mb']:.2f}"
+        lines.append(f"| {r['rows']:,} | {r['estimator']} | {r['auc']:.4f} | "
+                     f"{r['fit_s']:.2f} | {ratio} | {r['matrix_mb']:.0f} | {mem} | "
+                     f"{mem_ratio} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", default=[])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--trees", type=int, default=None)
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    parser.add_argument("--name", default=None)
+    parser.add_argument("--child", metavar="ESTIMATOR")
+    args = parser.parse_args(argv)
+    if args.trees:
+        PARAMS["n_estimators"] = args.trees
+    if args.child:
+        child(args.child, args.rows, args.threads, args.repeats)
+        return 0
+    names = [e for e in ESTIMATORS if e in args.only] or list(ESTIMATORS)
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads),
+               NUMBA_NUM_THREADS=str(args.threads))
+    results = []
+    for name in names:
+        command = [sys.executable, __file__, "--child", name, "--rows", str(args.rows),
+                   "--threads", str(args.threads), "--repeats", str(args.repeats)]
+        if args.trees:
+            command += ["--trees", str(args.trees)]
+        proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=7200)
+        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+        if proc.returncode == 0 and lines:
+            result = json.loads(lines[-1])
+        else:
+            last = (proc.stderr.strip().splitlines() or ["failed"])[-1]
+            result = {"estimator": name, "error": last[:120]}
+        result["version"] = _version(name)
+        results.append(result)
+        print(json.dumps(result), flush=True)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = args.name or ("sparse" if not (args.only or args.trees) else "sparse-partial")
+    (out / f"{stem}.json").write_text(json.dumps(results, indent=1) + "\n")
+    (out / f"{stem}.md").write_text(render(results))
+    print(render(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,258 @@
+"""scipy sparse input: canonical CSR, tree traversal and helpers that never densify it.
+
+An absent entry of a sparse matrix is a zero (scikit-learn's meaning); a stored NaN is a
+missing value. Fitting bins the stored values (see :meth:`~.binning.BinMapper.fit`);
+prediction walks the trees on the CSR arrays directly, reading a row's value of a feature
+by binary search in the row's sorted column indices (a few steps: rows hold few entries),
+so memory stays that of the matrix. These kernels are compiled only when sparse input
+arrives: the dense path never calls them.
+"""
+
+import numpy as np
+from numba import njit
+from scipy import sparse
+
+from .._threads import run_parallel
+
+# Rows per thread below which a prediction thread does not pay.
+_MIN_ROWS_PER_THREAD = 2048
+# Bytes of the dense row blocks that the SHAP kernels read (their output, one float per
+# row and feature, is dense anyway).
+_BLOCK_BYTES = 8 << 20
+
+
+def is_sparse(X):
+    """Whether ``X`` is a scipy sparse matrix or array."""
+    return sparse.issparse(X)
+
+
+def as_csr(X):
+    """``X`` (a validated scipy CSR or CSC matrix or array) as canonical CSR: float64
+    values, sorted column indices without duplicates (summed, as scipy does). The input
+    is not modified; a copy is made only when something has to change."""
+    X = X.tocsr()
+    if X.data.dtype != np.float64:
+        X = X.astype(np.float64)
+    if not X.has_canonical_format:
+        X = X.copy()
+        X.sum_duplicates()
+    return X
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _value(indptr, indices, data, i, f):
+    """Row ``i``'s value of feature ``f``: its stored value, 0 when absent."""
+    lo = indptr[i]
+    hi = indptr[i + 1]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        c = indices[mid]
+        if c < f:
+            lo = mid + 1
+        elif c > f:
+            hi = mid
+        else:
+            return data[mid]
+    return 0.0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _find_leaf(indptr, indices, data, i, base, feature, threshold, default_left, left, right):
+    k = base
+    while left[k] != -1:
+        x = _value(indptr, indices, data, i, feature[k])
+        if x > threshold[k]:
+            k = base + right[k]
+        elif x <= threshold[k] or default_left[k]:
+            k = base + left[k]
+        else:
+            k = base + right[k]
+    return k
+
+
+@njit(cache=True, nogil=True)
+def _predict_rows(r0, r1, indptr, indices, data, feature, threshold, default_left, left,
+                  right, value, offsets, outputs, start, stop, out):
+    n_values = value.shape[1]
+    for i in range(r0, r1):
+        for t in range(start, stop):
+            leaf = _find_leaf(indptr, indices, data, i, offsets[t], feature, threshold,
+                              default_left, left, right)
+            col = outputs[t]
+            for v in range(n_values):
+                out[i, col + v] += value[leaf, v]
+
+
+@njit(cache=True, nogil=True)
+def _apply_rows(r0, r1, indptr, indices, data, feature, threshold, default_left, left, right,
+                offsets, start, stop, out):
+    for i in range(r0, r1):
+        for t in range(start, stop):
+            out[i, t - start] = _find_leaf(indptr, indices, data, i, offsets[t], feature,
+                                           threshold, default_left, left,
+                                           right) - offsets[t]
+
+
+def predict_raw(X, feature, threshold, default_left, left, right, value, offsets, outputs,
+                start, stop, out):
+    """:func:`ensembles._engine.tree.predict_raw` on a canonical CSR matrix ``X``."""
+    run_parallel(_predict_rows, X.shape[0], X.indptr, X.indices, X.data, feature, threshold,
+                 default_left, left, right, value, offsets, outputs, start, stop, out,
+                 min_items=_MIN_ROWS_PER_THREAD)
+
+
+def apply_trees(X, feature, threshold, default_left, left, right, offsets, start, stop):
+    """:func:`ensembles._engine.tree.apply_trees` on a canonical CSR matrix ``X``."""
+    out = np.empty((X.shape[0], stop - start), dtype=np.int32)
+    run_parallel(_apply_rows, X.shape[0], X.indptr, X.indices, X.data, feature, threshold,
+                 default_left, left, right, offsets, start, stop, out,
+                 min_items=_MIN_ROWS_PER_THREAD)
+    return out
+
+
+def _check_numeric(packed):
+    if packed.get("categorical"):
+        # Categorical features need dense input (the estimators refuse sparse X first).
+        raise TypeError("Trees with categorical splits predict dense X, not a sparse "
+                        "matrix.")
+
+
+def predict_packed(X, packed, start, stop, out):
+    """:func:`ensembles._engine.tree.predict_packed` on a canonical CSR matrix ``X``."""
+    _check_numeric(packed)
+    p = packed
+    predict_raw(X, p["feature"], p["threshold"], p["default_left"], p["left"], p["right"],
+                p["value"], p["offsets"], p["outputs"], start, stop, out)
+
+
+def apply_packed(X, packed, start, stop):
+    """:func:`ensembles._engine.tree.apply_packed` on a canonical CSR matrix ``X``."""
+    _check_numeric(packed)
+    p = packed
+    return apply_trees(X, p["feature"], p["threshold"], p["default_left"], p["left"],
+                       p["right"], p["offsets"], start, stop)
+
+
+@njit(cache=True, nogil=True)
+def _scatter_rows(indptr, indices, data, r0, r1, out):
+    for i in range(r0, r1):
+        for k in range(indptr[i], indptr[i + 1]):
+            out[i - r0, indices[k]] = data[k]
+
+
+def dense_row_blocks(X):
+    """Yield ``(r0, r1, block)``: rows ``r0:r1`` of the canonical CSR matrix ``X`` as a
+    dense float64 block of about ``_BLOCK_BYTES`` (at least one row). The block's memory
+    is reused: use it before asking for the next one."""
+    n, n_features = X.shape
+    rows = max(1, min(n, _BLOCK_BYTES // max(1, 8 * n_features)))
+    block = np.zeros((rows, n_features))
+    for r0 in range(0, n, rows):
+        r1 = min(n, r0 + rows)
+        block[:] = 0.0
+        _scatter_rows(X.indptr, X.indices, X.data, r0, r1, block)
+        yield r0, r1, block[: r1 - r0]
+
+
+@njit(cache=True, nogil=True)
+def _fill_bin_values(indptr, indices, data, X_binned, weight, zero_code, missing, bin_min,
+                     bin_max):
+    n_rows = indptr.shape[0] - 1
+    n_features = bin_min.shape[0]
+    # Rows (of positive weight) holding a stored value of each feature: the others hold
+    # an implicit zero there.
+    stored = np.zeros(n_features, dtype=np.int64)
+    n_kept = 0
+    for i in range(n_rows):
+        if weight.shape[0] > 0 and not weight[i] > 0.0:
+            continue
+        n_kept += 1
+        for k in range(indptr[i], indptr[i + 1]):
+            f = indices[k]
+            stored[f] += 1
+            b = X_binned[i, f]
+            if b == missing:
+                continue
+            x = data[k]
+            if x < bin_min[f, b]:
+                bin_min[f, b] = x
+            if x > bin_max[f, b]:
+                bin_max[f, b] = x
+    for f in range(n_features):
+        if stored[f] < n_kept:
+            b = zero_code[f]
+            if 0.0 < bin_min[f, b]:
+                bin_min[f, b] = 0.0
+            if 0.0 > bin_max[f, b]:
+                bin_max[f, b] = 0.0
+    n_bins = bin_min.shape[1] - 1  # the last column is the missing code's
+    for f in range(n_features):
+        first = -1
+        last = -1
+        for b in range(n_bins):
+            if bin_min[f, b] <= bin_max[f, b]:
+                if first < 0:
+                    first = b
+                last = b
+        for b in range(n_bins):
+            if bin_min[f, b] <= bin_max[f, b]:
+                if b == last and b != first:
+                    bin_min[f, b] = bin_max[f, b]
+                elif b != first:
+                    bin_min[f, b] = 0.5 * bin_min[f, b] + 0.5 * bin_max[f, b]
+            else:
+                bin_min[f, b] = bin_min[f, b - 1] if b > 0 else -np.inf
+
+
+@njit(cache=True, nogil=True)
+def _zero_codes(indptr, indices, X_binned):
+    # A feature's zero code is its code in any row that does not store it; the rows
+    # scanned before one is found each store the feature, so the scan costs at most the
+    # feature's stored entries (times a binary search).
+    n_rows = indptr.shape[0] - 1
+    n_features = X_binned.shape[1]
+    out = np.zeros(n_features, dtype=np.int64)
+    for f in range(n_features):
+        for i in range(n_rows):
+            lo = indptr[i]
+            hi = indptr[i + 1]
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if indices[mid] < f:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            if lo == indptr[i + 1] or indices[lo] != f:
+                out[f] = X_binned[i, f]
+                break
+    return out
+
+
+def bin_values(X, X_binned, missing, weight=None):
+    """:func:`ensembles._engine.forest.bin_values` of a canonical CSR matrix ``X`` (codes
+    from ``missing`` up are missing values): the absent entries count as zeros, in the
+    bin their codes in ``X_binned`` say."""
+    n_features = X.shape[1]
+    bin_min = np.full((n_features, missing + 1), np.inf)
+    bin_max = np.full((n_features, missing + 1), -np.inf)
+    weight = np.empty(0) if weight is None else np.ascontiguousarray(weight, dtype=np.float64)
+    zero_code = _zero_codes(X.indptr, X.indices, X_binned)
+    _fill_bin_values(X.indptr, X.indices, X.data, X_binned, weight, zero_code, missing,
+                     bin_min, bin_max)
+    return bin_min
+
+
+def explain(method, X, n_trees, n_features):
+    """``method(X, 0, n_trees, n_features)`` (a :class:`~.explain.TreeExplainer`'s
+    ``contributions`` or ``interactions``); a sparse ``X`` is explained by dense row
+    blocks of bounded size, each much smaller than the explanations themselves."""
+    if not is_sparse(X):
+        return method(X, 0, n_trees, n_features)
+    return np.concatenate([method(block, 0, n_trees, n_features)
+                           for _, _, block in dense_row_blocks(X)])
+
+
+def contiguous(X):
+    """A validated ``X`` as the kernels read it: canonical CSR (:func:`as_csr`) when
+    sparse, else C-contiguous."""
+    return as_csr(X) if is_sparse(X) else np.ascontiguousarray(X)
