@@ -132,6 +132,27 @@ def test_256_values_get_256_bins_and_nan_its_own_code():
     assert small.n_bins_[0] == 255 and small.transform(with_nan).dtype == np.uint8
 
 
+@pytest.mark.parametrize("as_sparse", [False, True])
+def test_features_with_nan_keep_uint8_codes_at_256_bins(as_sparse):
+    # A continuous feature with NaN gets 255 value bins, so that the missing code fits a
+    # byte; the one without NaN keeps 256. Dense and sparse input bin alike.
+    from scipy import sparse
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(5000, 2))
+    X[rng.random(5000) < 0.1, 0] = np.nan
+    X[rng.random(5000) < 0.05, 0] = 0.0  # absent entries of the sparse form
+    data = sparse.csr_matrix(X) if as_sparse else X
+    mapper = BinMapper(max_bin=256).fit(data)
+    # Feature 0 binned as with max_bin=255, feature 1 with all 256 bins.
+    np.testing.assert_array_equal(mapper.edges_list()[0],
+                                  BinMapper(max_bin=255).fit(X[:, :1]).edges_list()[0])
+    assert mapper.n_bins_[1] == 256
+    codes = mapper.transform(data)
+    assert codes.dtype == np.uint8
+    _check_edge_code_invariant(X, mapper, codes if not as_sparse else mapper.transform(X))
+
+
 @pytest.mark.parametrize("max_bin", [257, 1024, 5000])
 def test_more_than_256_bins_use_uint16_codes(max_bin):
     rng = np.random.default_rng(6)
