@@ -94,68 +94,6 @@ def _quantiles(max_bin):
     return np.linspace(0.0, 100.0, max_bin + 1)[1:-1] / 100
 
 
-@njit(cache=True, nogil=True)
-def _column_edges(column, quantiles, quantiles_missing, out):
-    """Write the upper bin edges of one feature to ``out``; returns how many.
-
-    A feature with at most ``len(quantiles) + 1`` distinct values gets one bin per value,
-    with edges halfway between consecutive values (the lower value when rounding puts the
-    midpoint on the upper one, so each value keeps a bin of its own). Otherwise the edges
-    follow the data values at the quantile levels (numpy's "lower" percentile method, not
-    an interpolation, which between values of opposite sign near float64's limit would
-    overflow), each moved halfway to the next distinct value. NaN is ignored.
-    """
-    values = np.empty(column.shape[0])
-    n = 0
-    for i in range(column.shape[0]):
-        v = column[i]
-        if not np.isnan(v):
-            values[n] = v
-            n += 1
-    if n == 0:
-        return 0
-    has_nan = n < column.shape[0]
-    # One sort gives both the distinct values and the quantiles (sorting is most of the
-    # cost of binning a fit).
-    values = sort_floats(values[:n])
-    n_distinct = 1
-    for i in range(1, n):
-        n_distinct += values[i] != values[i - 1]
-    n_edges = 0
-    if n_distinct <= quantiles.shape[0] + 1:
-        previous = values[0]
-        for i in range(1, n):
-            v = values[i]
-            if v != previous:
-                mid = previous / 2.0 + v / 2.0  # (v - previous) could overflow
-                out[n_edges] = previous if mid >= v else mid
-                n_edges += 1
-                previous = v
-        return n_edges
-    if has_nan:
-        quantiles = quantiles_missing  # NaN takes a code of its own
-    top = values[n - 1]
-    last = -np.inf
-    for q in range(quantiles.shape[0]):
-        j = np.int64(np.floor((n - 1) * quantiles[q]))
-        value = values[j]
-        # The largest value must stay above every edge, else the top bin would be empty.
-        if value < top and (n_edges == 0 or value != last):
-            last = value
-            # Halfway to the next distinct value, as for exact bins: the sample's values
-            # fall in the same bins, and none sits on a threshold, where float32 rounding
-            # (XGBoost reads float32) could send it the other way.
-            # (A scan, not np.searchsorted, which is slower to compile; each run of equal
-            # values is scanned once.)
-            while values[j] == value:
-                j += 1
-            above = values[j]
-            mid = value / 2.0 + above / 2.0
-            out[n_edges] = value if mid >= above else mid
-            n_edges += 1
-    return n_edges
-
-
 def find_bin_edges(column, max_bin):
     """Upper bin edges (excluding the last, open-ended bin) of one feature.
 
@@ -173,7 +111,7 @@ def find_bin_edges(column, max_bin):
     """
     out = np.empty(max_bin)
     quantiles = _quantiles(max_bin)
-    n_edges = _column_edges(np.ascontiguousarray(column, dtype=np.float64), quantiles,
+    n_edges = _column_edges(np.ascontiguousarray(column, dtype=np.float64), 0, quantiles,
                             quantiles, out)
     return out[:n_edges].copy()
 
@@ -337,8 +275,9 @@ class BinMapper:
 @njit(cache=True, nogil=True)
 def _fit_features(f0, f1, columns, quantiles, quantiles_missing, edges_out, n_bins_out):
     for f in range(f0, f1):
-        n_bins_out[f] = _column_edges(columns[f], quantiles, quantiles_missing,
-                                      edges_out[f]) + 1
+        # np.int64(0), not 0: numba would compile a second version for the literal.
+        n_bins_out[f] = _column_edges(columns[f], np.int64(0), quantiles,
+                                      quantiles_missing, edges_out[f]) + 1
 
 
 @njit(cache=True, nogil=True)
@@ -391,20 +330,30 @@ def _fit_sparse_features(f0, f1, offset, indptr, data, n_rows, quantiles, quanti
     for f in range(f0, f1):
         lo = indptr[offset + f]
         hi = indptr[offset + f + 1]
-        n_bins_out[f] = _sparse_column_edges(data[lo:hi], n_rows - (hi - lo), quantiles,
-                                             quantiles_missing, edges_out[f]) + 1
+        n_bins_out[f] = _column_edges(data[lo:hi], n_rows - (hi - lo), quantiles,
+                                      quantiles_missing, edges_out[f]) + 1
 
 
 @njit(cache=True, nogil=True)
-def _sparse_column_edges(stored, n_zeros, quantiles, quantiles_missing, out):
-    """:func:`_column_edges` of a column made of the ``stored`` values and ``n_zeros``
-    implicit zeros, without forming it: the same edges, at the cost of sorting the stored
-    values only.
+def _column_edges(stored, n_zeros, quantiles, quantiles_missing, out):
+    """Write the upper bin edges of one feature to ``out``; returns how many. The feature's
+    values are ``stored`` and ``n_zeros`` more zeros (the implicit entries of a sparse
+    column; 0 for a dense one), never formed; NaN is ignored.
 
-    The full column's sorted values are the sorted stored ones with the zeros inserted
-    where a +0.0 sorts (after the negative values and any stored -0.0); ``merged`` is
-    that sequence with the zeros counted once, which has the same distinct values, and
-    the full sequence's ``j``-th value is read through the insertion point.
+    A feature with at most ``len(quantiles) + 1`` distinct values gets one bin per value,
+    with edges halfway between consecutive values (the lower value when rounding puts the
+    midpoint on the upper one, so each value keeps a bin of its own). Otherwise the edges
+    follow the data values at the quantile levels (``quantiles_missing`` when there is
+    NaN; numpy's "lower" percentile method, not an interpolation, which between values of
+    opposite sign near float64's limit would overflow), each moved halfway to the next
+    distinct value.
+
+    One sort gives both the distinct values and the quantiles (sorting is most of the
+    cost of binning a fit), of the stored values only: the full column's sorted values are
+    the sorted stored ones with the zeros inserted where a +0.0 sorts (after the negative
+    values and any stored -0.0); ``merged`` is that sequence with the zeros counted once,
+    which has the same distinct values, and the full sequence's ``j``-th value is read
+    through the insertion point.
     """
     values = np.empty(stored.shape[0])
     m = 0
@@ -423,11 +372,12 @@ def _sparse_column_edges(stored, n_zeros, quantiles, quantiles_missing, out):
                                            and math.copysign(1.0, values[p]) < 0.0)):
         p += 1
     z = 1 if n_zeros > 0 else 0
-    merged = np.empty(m + z)
-    merged[:p] = values[:p]
+    merged = values
     if z:
+        merged = np.empty(m + 1)
+        merged[:p] = values[:p]
         merged[p] = 0.0
-    merged[p + z:] = values[p:]
+        merged[p + 1:] = values[p:]
     n_merged = m + z
     n_distinct = 1
     for i in range(1, n_merged):
@@ -438,13 +388,13 @@ def _sparse_column_edges(stored, n_zeros, quantiles, quantiles_missing, out):
         for i in range(1, n_merged):
             v = merged[i]
             if v != previous:
-                mid = previous / 2.0 + v / 2.0
+                mid = previous / 2.0 + v / 2.0  # (v - previous) could overflow
                 out[n_edges] = previous if mid >= v else mid
                 n_edges += 1
                 previous = v
         return n_edges
     if has_nan:
-        quantiles = quantiles_missing
+        quantiles = quantiles_missing  # NaN takes a code of its own
     top = merged[n_merged - 1]
     last = -np.inf
     for q in range(quantiles.shape[0]):
@@ -457,8 +407,14 @@ def _sparse_column_edges(stored, n_zeros, quantiles, quantiles_missing, out):
         else:
             k = j - n_zeros + z
         value = merged[k]
+        # The largest value must stay above every edge, else the top bin would be empty.
         if value < top and (n_edges == 0 or value != last):
             last = value
+            # Halfway to the next distinct value, as for exact bins: the sample's values
+            # fall in the same bins, and none sits on a threshold, where float32 rounding
+            # (XGBoost reads float32) could send it the other way. (A scan, not
+            # np.searchsorted, which is slower to compile; each run of equal values is
+            # scanned once.)
             while merged[k] == value:
                 k += 1
             above = merged[k]
