@@ -381,20 +381,25 @@ def test_nodes_of_several_chunks_split_like_the_reference(n_jobs):
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
-@pytest.mark.parametrize("max_bin, missing, dtype", [
-    (256, 0.0, np.uint8),  # 256 value bins use every uint8 code
-    (256, 0.1, np.uint16),  # ... so NaN next to them needs uint16
-    (1000, 0.1, np.uint16),
+@pytest.mark.parametrize("max_bin, missing, dtype, n_bins", [
+    (256, 0.0, np.uint8, 256),  # 256 value bins use every uint8 code
+    (256, 0.1, np.uint8, 255),  # ... so a feature with NaN keeps the top one for it
+    (256, 0.1, np.uint16, 256),  # unless its 256 distinct values need exact bins
+    (1000, 0.1, np.uint16, 256),
 ])
-def test_wide_bins_split_like_the_reference(max_bin, missing, dtype, n_jobs):
-    """More than 255 value bins: codes of 256 bins and more, and the missing code above
-    them, route and sum as in the reference, on one chunk and on several."""
+def test_wide_bins_split_like_the_reference(max_bin, missing, dtype, n_bins, n_jobs):
+    """Up to and above 255 value bins: codes of 255 bins and more, and the missing code
+    above them, route and sum as in the reference, on one chunk and on several."""
     for n in (400, 40_000):
         X, grad, hess = _data(17, n=n, missing=missing)
         X[:, 2] = np.round(X[:, 2] * 40)  # a discrete feature with exact bins
+        if dtype == np.uint16 and max_bin == 256:
+            # Every one of 256 values present, NaN only among the repeats.
+            X[:, 0] = np.arange(n) % 256
+            X[256::7, 0] = np.nan
         mapper = BinMapper(max_bin=max_bin).fit(X)
         X_binned = mapper.transform(X)
-        assert X_binned.dtype == dtype and mapper.n_bins_[0] > 255
+        assert X_binned.dtype == dtype and mapper.n_bins_[0] >= n_bins
         params = dict(max_depth=2 if n > 1000 else 3)
         with threads(n_jobs):
             tree, leaf_slices, rows = _grow_rows(X_binned, mapper, grad, hess,
