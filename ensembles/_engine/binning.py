@@ -283,9 +283,6 @@ def _fit_features(f0, f1, columns, quantiles, quantiles_missing, edges_out, n_bi
 @njit(cache=True, nogil=True)
 def _bin_rows(r0, r1, X, edges, n_bins, half, missing, out, clash):
     n_features = X.shape[1]
-    # The code is the number of edges below x (the first edge >= x). A fixed number of
-    # halvings (``half`` = 2**(k-1)) over the padded row of 2**k - 1 edges (+inf past the
-    # feature's last one, never below a finite x) has no unpredictable branch.
     for i in range(r0, r1):
         for f in range(n_features):
             x = X[i, f]
@@ -294,12 +291,21 @@ def _bin_rows(r0, r1, X, edges, n_bins, half, missing, out, clash):
                 if n_bins[f] > missing:
                     clash[0] = True
                 continue
-            code = 0
-            step = half
-            while step > 0:
-                code += step if edges[f, code + step - 1] < x else 0
-                step >>= 1
-            out[i, f] = code
+            out[i, f] = _code(x, edges, f, half)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _code(x, edges, f, half):
+    """The code of a non-NaN ``x`` of feature ``f``: the number of edges below it (the
+    first edge >= x). A fixed number of halvings (``half`` = 2**(k-1)) over the padded row
+    of 2**k - 1 edges (+inf past the feature's last one, never below a finite x) has no
+    unpredictable branch."""
+    code = 0
+    step = half
+    while step > 0:
+        code += step if edges[f, code + step - 1] < x else 0
+        step >>= 1
+    return code
 
 
 @njit(cache=True, nogil=True)
@@ -316,12 +322,7 @@ def _bin_csr_rows(r0, r1, indptr, indices, data, edges, n_bins, half, missing, z
                 if n_bins[f] > missing:
                     clash[0] = True
                 continue
-            code = 0
-            step = half
-            while step > 0:
-                code += step if edges[f, code + step - 1] < x else 0
-                step >>= 1
-            out[i, f] = code
+            out[i, f] = _code(x, edges, f, half)
 
 
 @njit(cache=True, nogil=True)

@@ -170,19 +170,30 @@ def _fill_bin_values(X, X_binned, weight, bin_min, bin_max):
                 bin_min[f, b] = x
             if x > bin_max[f, b]:
                 bin_max[f, b] = x
-    # Each bin's value is the midpoint of its training values, but the lowest bin's is its
-    # smallest value and the highest bin's its largest: a node that reaches a tail bin
-    # then spans the feature's whole range there, as it does for scikit-learn, and draws
-    # that fall in a wide tail bin cut next to it (the nearest partition binning allows).
-    for f in range(X.shape[1]):
+    bin_midpoints(bin_min, bin_max)
+
+
+@njit(cache=True, nogil=True)
+def bin_midpoints(bin_min, bin_max):
+    """Turn each bin's range of training values (``bin_min``, ``bin_max``, shape
+    (n_features, n_bins + 1), the last column the missing code's) into its value, in
+    ``bin_min``.
+
+    Each bin's value is the midpoint of its training values, but the lowest bin's is its
+    smallest value and the highest bin's its largest: a node that reaches a tail bin then
+    spans the feature's whole range there, as it does for scikit-learn, and draws that
+    fall in a wide tail bin cut next to it (the nearest partition binning allows).
+    """
+    n_bins = bin_min.shape[1] - 1
+    for f in range(bin_min.shape[0]):
         first = -1
         last = -1
-        for b in range(MISSING_BIN):
+        for b in range(n_bins):
             if bin_min[f, b] <= bin_max[f, b]:
                 if first < 0:
                     first = b
                 last = b
-        for b in range(MISSING_BIN):
+        for b in range(n_bins):
             if bin_min[f, b] <= bin_max[f, b]:
                 if b == last and b != first:
                     bin_min[f, b] = bin_max[f, b]

@@ -13,6 +13,7 @@ from numba import njit
 from scipy import sparse
 
 from .._threads import run_parallel
+from .forest import bin_midpoints
 
 # Rows per thread below which a prediction thread does not pay.
 _MIN_ROWS_PER_THREAD = 2048
@@ -185,23 +186,7 @@ def _fill_bin_values(indptr, indices, data, X_binned, weight, zero_code, missing
                 bin_min[f, b] = 0.0
             if 0.0 > bin_max[f, b]:
                 bin_max[f, b] = 0.0
-    n_bins = bin_min.shape[1] - 1  # the last column is the missing code's
-    for f in range(n_features):
-        first = -1
-        last = -1
-        for b in range(n_bins):
-            if bin_min[f, b] <= bin_max[f, b]:
-                if first < 0:
-                    first = b
-                last = b
-        for b in range(n_bins):
-            if bin_min[f, b] <= bin_max[f, b]:
-                if b == last and b != first:
-                    bin_min[f, b] = bin_max[f, b]
-                elif b != first:
-                    bin_min[f, b] = 0.5 * bin_min[f, b] + 0.5 * bin_max[f, b]
-            else:
-                bin_min[f, b] = bin_min[f, b - 1] if b > 0 else -np.inf
+    bin_midpoints(bin_min, bin_max)
 
 
 @njit(cache=True, nogil=True)
