@@ -375,10 +375,14 @@ def _column_edges(stored, n_zeros, quantiles, quantiles_missing, out):
     z = 1 if n_zeros > 0 else 0
     merged = values
     if z:
+        # Loops, not slice assignments: those compile numba's broadcasting machinery,
+        # a large part of the first fit's compile time.
         merged = np.empty(m + 1)
-        merged[:p] = values[:p]
+        for i in range(p):
+            merged[i] = values[i]
         merged[p] = 0.0
-        merged[p + 1:] = values[p:]
+        for i in range(p, m):
+            merged[i + 1] = values[i]
     n_merged = m + z
     n_distinct = 1
     for i in range(1, n_merged):
