@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from ensembles._engine.binning import MISSING_BIN, BinMapper, find_bin_edges, sort_floats
+from ensembles._engine.binning import MISSING_BIN, BinMapper, find_bin_edges
 
 
 def _bin(X, **kwargs):
@@ -286,23 +286,6 @@ def test_quantile_edges_follow_numpys_lower_percentiles(column, max_bin):
     mid = lower / 2.0 + above / 2.0
     np.testing.assert_array_equal(edges, np.where(mid >= above, lower, mid))
     assert not np.isin(present, edges[edges != lower]).any()
-
-
-@settings(max_examples=100, deadline=None)
-@given(arrays(np.float64, st.integers(1, 3000),
-              elements=st.one_of(st.sampled_from([0.0, -0.0, np.inf, -np.inf, 5e-324,
-                                                  -5e-324, 1.0, -1.0]),
-                                 st.floats(allow_nan=False))))
-def test_radix_sort_orders_floats_like_numpy(values):
-    """The binning's radix sort gives numpy's order, signed zeros, subnormals and
-    infinities included, and leaves its input alone."""
-    before = values.copy()
-    ordered = sort_floats(values)
-    np.testing.assert_array_equal(ordered, np.sort(values))
-    np.testing.assert_array_equal(values, before)
-    # Bit for bit, up to the order of 0.0 and -0.0 (equal as floats): -0.0 comes first.
-    zeros = ordered == 0.0
-    assert not np.any(np.diff(np.signbit(ordered[zeros]).astype(int)) > 0)
 
 
 def test_property_tests_are_reproducible_and_keep_no_database():
