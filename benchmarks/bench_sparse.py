@@ -18,6 +18,12 @@ memory during the fit, from a reset high-water mark, minus the memory before it)
 ratio to the matrix's own bytes (values, column indices and row pointers). Issue 13's
 targets: fit +MB <= 3x the matrix, fit time <= 1.5x XGBoost's. Results go to
 ``benchmarks/results/sparse.json`` and ``.md``.
+
+With ``--wide`` (``python benchmarks/run.py --suite wide``) the matrix is instead a dense
+float32 table of 50 rows and 100,000 columns (``--rows`` and ``--features`` change it), a
+label from two of the columns, fitted for 5 rounds: issue 12's wide-data case, whose
+targets are fit time and fit +MB each at most XGBoost's. Results go to
+``benchmarks/results/wide.json`` and ``.md``.
 """
 
 from __future__ import annotations
@@ -42,6 +48,9 @@ PARAMS = {"n_estimators": 100, "max_depth": 6, "learning_rate": 0.1, "max_bin": 
 N_FEATURES = 10_000
 PER_ROW = 10
 N_INFORMATIVE = 2000
+WIDE_ROWS = 50
+WIDE_FEATURES = 100_000
+WIDE_TREES = 5
 SEED = 0
 MB = 1024.0 * 1024.0
 
@@ -67,7 +76,18 @@ def make_matrix(n_rows, n_features=N_FEATURES, per_row=PER_ROW, seed=SEED):
     return X, y
 
 
+def make_wide(n_rows, n_features=WIDE_FEATURES, seed=SEED):
+    """The wide table: standard normal float32 values, the label the sign of the sum of
+    the first two columns with a little noise."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_rows, n_features)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] + 0.3 * rng.normal(size=n_rows) > 0).astype(np.int64)
+    return X, y
+
+
 def matrix_mb(X):
+    if isinstance(X, np.ndarray):
+        return X.nbytes / MB
     return (X.data.nbytes + X.indices.nbytes + X.indptr.nbytes) / MB
 
 
@@ -83,15 +103,17 @@ def build(name, threads):
     raise ValueError(f"unknown estimator {name!r}; choose from {ESTIMATORS}")
 
 
-def child(name, rows, threads, repeats):
-    """Run one estimator and print its result as JSON."""
+def child(name, rows, threads, repeats, wide_features=0):
+    """Run one estimator and print its result as JSON (on the wide table when
+    ``wide_features``)."""
     from sklearn.metrics import roc_auc_score
 
-    X, y = make_matrix(rows + rows // 4)
+    n = rows + max(rows // 4, 20)
+    X, y = make_wide(n, wide_features) if wide_features else make_matrix(n)
     X_train, y_train, X_test, y_test = X[:rows], y[:rows], X[rows:], y[rows:]
     warm = build(name, threads).set_params(n_estimators=2)
     t0 = time.perf_counter()
-    warm.fit(X_train[:2000], y_train[:2000])
+    warm.fit(X_train[:2000, :1000] if wide_features else X_train[:2000], y_train[:2000])
     warmup = time.perf_counter() - t0
     del warm
     times, extra = [], []
@@ -109,7 +131,7 @@ def child(name, rows, threads, repeats):
         "estimator": name, "rows": rows, "fit_s": float(np.median(times)),
         "fit_times": times, "warmup_s": warmup, "auc": float(auc),
         "matrix_mb": matrix_mb(X_train), "fit_extra_mb": fit_mb,
-        "nnz": int(X_train.nnz)}))
+        "nnz": int(np.count_nonzero(X_train) if wide_features else X_train.nnz)}))
 
 
 def _version(name):
@@ -122,27 +144,31 @@ def _version(name):
 
 def render(results):
     lines = ["| rows | estimator | test ROC AUC | fit s | fit x xgboost | matrix MB | "
-             "fit +MB | fit +MB / matrix |", "|---|---|---|---|---|---|---|---|"]
-    ref = next((r["fit_s"] for r in results if r["estimator"] == "xgboost"
-                and "fit_s" in r), None)
+             "fit +MB | fit +MB / matrix | fit +MB x xgboost |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    ref = next((r for r in results if r["estimator"] == "xgboost" and "fit_s" in r), {})
     for r in results:
         if "error" in r:
-            lines.append(f"| - | {r['estimator']} | - | - | - | - | - | {r['error']} |")
+            lines.append(f"| - | {r['estimator']} | - | - | - | - | - | - | {r['error']} |")
             continue
-        ratio = f"{r['fit_s'] / ref:.2f}" if ref else "-"
+        ratio = f"{r['fit_s'] / ref['fit_s']:.2f}" if ref else "-"
         extra = r["fit_extra_mb"]
         mem = "-" if extra is None else f"{extra:.0f}"
         mem_ratio = "-" if extra is None else f"{extra / r['matrix_mb']:.2f}"
+        ref_extra = ref.get("fit_extra_mb")
+        mem_x = "-" if extra is None or not ref_extra else f"{extra / ref_extra:.2f}"
         lines.append(f"| {r['rows']:,} | {r['estimator']} | {r['auc']:.4f} | "
                      f"{r['fit_s']:.2f} | {ratio} | {r['matrix_mb']:.0f} | {mem} | "
-                     f"{mem_ratio} |")
+                     f"{mem_ratio} | {mem_x} |")
     return "\n".join(lines) + "\n"
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", default=[])
-    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--rows", type=int, default=None)
+    parser.add_argument("--wide", action="store_true", help="the wide dense table instead")
+    parser.add_argument("--features", type=int, default=WIDE_FEATURES)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--trees", type=int, default=None)
@@ -150,10 +176,13 @@ def main(argv=None):
     parser.add_argument("--name", default=None)
     parser.add_argument("--child", metavar="ESTIMATOR")
     args = parser.parse_args(argv)
-    if args.trees:
-        PARAMS["n_estimators"] = args.trees
+    if args.rows is None:
+        args.rows = WIDE_ROWS if args.wide else 100_000
+    if args.trees or args.wide:
+        PARAMS["n_estimators"] = args.trees or WIDE_TREES
     if args.child:
-        child(args.child, args.rows, args.threads, args.repeats)
+        child(args.child, args.rows, args.threads, args.repeats,
+              args.features if args.wide else 0)
         return 0
     names = [e for e in ESTIMATORS if e in args.only] or list(ESTIMATORS)
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads),
@@ -164,6 +193,8 @@ def main(argv=None):
                    "--threads", str(args.threads), "--repeats", str(args.repeats)]
         if args.trees:
             command += ["--trees", str(args.trees)]
+        if args.wide:
+            command += ["--wide", "--features", str(args.features)]
         proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=7200)
         lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
         if proc.returncode == 0 and lines:
@@ -176,7 +207,8 @@ def main(argv=None):
         print(json.dumps(result), flush=True)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    stem = args.name or ("sparse" if not (args.only or args.trees) else "sparse-partial")
+    kind = "wide" if args.wide else "sparse"
+    stem = args.name or (kind if not (args.only or args.trees) else f"{kind}-partial")
     (out / f"{stem}.json").write_text(json.dumps(results, indent=1) + "\n")
     (out / f"{stem}.md").write_text(render(results))
     print(render(results))

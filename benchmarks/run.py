@@ -8,6 +8,7 @@ Run from the repository root::
     python benchmarks/run.py --suite explain        # SHAP contributions, vs XGBoost
     python benchmarks/run.py --suite dask           # boosting on a 2-worker LocalCluster
     python benchmarks/run.py --suite sparse         # boosting on a sparse CSR matrix, vs XGBoost
+    python benchmarks/run.py --suite wide           # boosting on 50 x 100,000 floats, vs XGBoost
     python benchmarks/run.py --only xgboost lightgbm digits synth-clf 1e5 --threads 4
 
 Every (estimator, task, size) runs in a fresh child process (``bench_child.py``) that
@@ -416,7 +417,7 @@ def build_parser():
     p = argparse.ArgumentParser(
         description="Benchmark ensembles against XGBoost, LightGBM, CatBoost and scikit-learn.",
     )
-    p.add_argument("--suite", choices=sorted([*SUITES, "dask", "sparse"]), default="quick",
+    p.add_argument("--suite", choices=sorted([*SUITES, "dask", "sparse", "wide"]), default="quick",
                    help="which suite to run (default: quick)")
     p.add_argument("--only", nargs="+", default=[], metavar="TOKEN",
                    help="estimators, libraries, families, tasks or sizes (e.g. 1e5) to run")
@@ -474,12 +475,15 @@ def _run_dask_suite(args):
 
 
 def _run_sparse_suite(args):
-    """The ``sparse`` suite (``bench_sparse.py``): boosting on a CSR matrix of 10^4 columns
-    and ten entries per row against XGBoost on the same matrix; a size token of ``--only``
-    sets the rows (default 10^5), estimator tokens narrow the estimators."""
+    """The ``sparse`` and ``wide`` suites (``bench_sparse.py``): boosting on a CSR matrix
+    of 10^4 columns and ten entries per row (or on a dense table of 50 rows and 100,000
+    columns) against XGBoost on the same matrix; a size token of ``--only`` sets the rows
+    (default 10^5, or 50), estimator tokens narrow the estimators."""
     import bench_sparse
 
     argv = ["--out", str(args.out), "--threads", str(args.threads)]
+    if args.suite == "wide":
+        argv.append("--wide")
     sizes = [parse_size(t) for t in args.only if parse_size(t) is not None]
     names = [t for t in args.only if t in bench_sparse.ESTIMATORS]
     if sizes:
@@ -491,7 +495,7 @@ def _run_sparse_suite(args):
     if args.repeats:
         argv += ["--repeats", str(args.repeats)]
     partial = bool(sizes or names or args.trees or args.repeats)
-    argv += ["--name", args.name or ("sparse-partial" if partial else "sparse")]
+    argv += ["--name", args.name or (args.suite + ("-partial" if partial else ""))]
     return bench_sparse.main(argv)
 
 
@@ -501,7 +505,7 @@ def main(argv=None):
     _validate(args, parser)
     if args.suite == "dask":
         return _run_dask_suite(args)
-    if args.suite == "sparse":
+    if args.suite in ("sparse", "wide"):
         return _run_sparse_suite(args)
     suite = SUITES[args.suite]
     try:

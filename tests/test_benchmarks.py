@@ -496,3 +496,18 @@ def test_sparse_suite_runs_and_reports_time_and_memory_against_the_matrix(tmp_pa
     assert result["matrix_mb"] > 0
     table = (tmp_path / "sparse-partial.md").read_text()
     assert "fit +MB / matrix" in table and "| 3,000 | ensembles-gb |" in table
+
+
+def test_wide_suite_runs_and_compares_time_and_memory_with_xgboost(tmp_path):
+    bench_sparse = _load("bench_sparse", "bench_sparse.py")
+    X, y = bench_sparse.make_wide(30, 500)
+    assert X.shape == (30, 500) and X.dtype == np.float32 and set(np.unique(y)) == {0, 1}
+    bench_sparse.main(["--wide", "--rows", "40", "--features", "3000", "--trees", "2",
+                       "--repeats", "1", "--out", str(tmp_path)])
+    results = json.loads((tmp_path / "wide-partial.json").read_text())
+    assert [r["estimator"] for r in results] == ["ensembles-gb", "xgboost"]
+    for result in results:
+        assert result["rows"] == 40 and result["fit_s"] > 0
+        assert result["matrix_mb"] == pytest.approx(40 * 3000 * 4 / 2**20)
+    table = (tmp_path / "wide-partial.md").read_text()
+    assert "fit +MB x xgboost" in table and "| 40 | ensembles-gb |" in table

@@ -380,6 +380,49 @@ def test_nodes_of_several_chunks_split_like_the_reference(n_jobs):
         np.testing.assert_array_equal(getattr(tree, name), getattr(serial, name))
 
 
+@pytest.mark.parametrize("params", [
+    dict(max_depth=4),
+    dict(max_depth=0, max_leaves=9, grow_policy="lossguide", colsample_bynode=0.5,
+         colsample_bylevel=0.7, gamma=0.05),
+    dict(max_depth=3, monotone_constraints=(1, -1) + (0,) * 12,
+         interaction_constraints=[[0, 1, 13], list(range(2, 14))]),
+])
+def test_wide_data_grows_feature_parallel_the_one_thread_tree(params):
+    """Several blocks of features (blocks of 3 here, 2,048 by default): with threads, the
+    levels build, complete and search the histograms by feature blocks, and give the
+    tree of one thread (the best split of the blocks is the first largest gain, as in
+    one search), which the naive reference confirms when nothing samples features."""
+    n_features = 14
+    X, grad, hess = _data(21, n=300, n_features=n_features)
+    # Signal in the last block too, so that blocks other than the first win splits.
+    grad = grad - 3.0 * (np.nan_to_num(X[:, -1]) > 0.5)
+    X[:, 7] = np.round(X[:, 7])  # few bins, and NaN
+    mapper = BinMapper(max_bin=32).fit(X)
+    X_binned = mapper.transform(X)
+    rows = np.arange(X.shape[0]).astype(np.int32)
+    grown = {}
+    for n_jobs, block in ((1, 3), (2, 3), (3, 3), (2, 5), (2, 2048)):
+        with threads(n_jobs):
+            grower = TreeGrower(X_binned, mapper.edges_, mapper.n_bins_,
+                                GrowthParams(**params), feature_block=block)
+            assert grower.wide == (block < n_features)
+            grown[n_jobs, block] = grower.grow(grad[:, None].astype(np.float64),
+                                               hess[:, None].astype(np.float64), 0, rows,
+                                               np.ones(n_features, dtype=np.bool_), 7)
+    serial = grown[1, 3][0]
+    assert serial.n_nodes > 5 and np.max(serial.feature) >= 12
+    for key in ((2, 3), (3, 3), (2, 5), (2, 2048)):
+        for name in ("feature", "split_bin", "default_left", "left", "value", "gain",
+                     "cover"):
+            np.testing.assert_array_equal(getattr(grown[key][0], name),
+                                          getattr(serial, name))
+    if "colsample_bynode" not in params and "monotone_constraints" not in params:
+        tree, rows_out, leaves = grown[2, 3]
+        expected = _reference_partition(X_binned, grad, hess, mapper.n_bins_,
+                                        GrowthParams(**params))
+        assert _leaf_partition(rows_out, [tuple(leaf) for leaf in leaves.tolist()]) == expected
+
+
 @pytest.mark.parametrize("n_jobs", [1, 2])
 @pytest.mark.parametrize("max_bin, missing, dtype, n_bins", [
     (256, 0.0, np.uint8, 256),  # 256 value bins use every uint8 code

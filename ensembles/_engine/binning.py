@@ -34,6 +34,10 @@ MAX_VALUE_BINS = 65535  # uint16 codes, one of them for missing values
 # Features whose edges are computed together: bounds the transient (features, max_bin)
 # edge buffer on wide data.
 _FEATURE_BLOCK = 2048
+# Tiles of the transform: rows per tile (enough to be worth a thread), features per tile
+# (whose edge rows fit in a core's cache).
+_TILE_ROWS = 4096
+_TILE_FEATURES = 256
 
 
 def _quantiles(max_bin):
@@ -214,8 +218,12 @@ class BinMapper:
                              self.edges_, n_bins, half, missing,
                              self.zero_codes().astype(dtype), out, clash, min_items=4096)
             else:
-                run_parallel(_bin_rows, X.shape[0], X, self.edges_, n_bins, half, missing,
-                             out, clash, min_items=4096)
+                # Tiles of rows by features, so that a tile's edge rows stay in cache on
+                # wide data; tiles on the engine's threads.
+                row_tiles = -(-X.shape[0] // _TILE_ROWS)
+                feature_tiles = -(-X.shape[1] // _TILE_FEATURES)
+                run_parallel(_bin_tiles, row_tiles * feature_tiles, row_tiles, X,
+                             self.edges_, n_bins, half, missing, out, clash)
             if not clash[0]:
                 return out
             dtype = np.uint16
@@ -248,17 +256,22 @@ def _fit_features(f0, f1, columns, quantiles, quantiles_missing, edges_out, n_bi
 
 
 @njit(cache=True, nogil=True)
-def _bin_rows(r0, r1, X, edges, n_bins, half, missing, out, clash):
-    n_features = X.shape[1]
-    for i in range(r0, r1):
-        for f in range(n_features):
-            x = X[i, f]
-            if np.isnan(x):
-                out[i, f] = missing
-                if n_bins[f] > missing:
-                    clash[0] = True
-                continue
-            out[i, f] = _code(x, edges, f, half)
+def _bin_tiles(t0, t1, row_tiles, X, edges, n_bins, half, missing, out, clash):
+    # Tile t covers row tile t % row_tiles and feature tile t // row_tiles.
+    for t in range(t0, t1):
+        r0 = (t % row_tiles) * _TILE_ROWS
+        f0 = (t // row_tiles) * _TILE_FEATURES
+        r1 = min(r0 + _TILE_ROWS, X.shape[0])
+        f1 = min(f0 + _TILE_FEATURES, X.shape[1])
+        for i in range(r0, r1):
+            for f in range(f0, f1):
+                x = X[i, f]
+                if np.isnan(x):
+                    out[i, f] = missing
+                    if n_bins[f] > missing:
+                        clash[0] = True
+                    continue
+                out[i, f] = _code(x, edges, f, half)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -278,7 +291,7 @@ def _code(x, edges, f, half):
 @njit(cache=True, nogil=True)
 def _bin_csr_rows(r0, r1, indptr, indices, data, edges, n_bins, half, missing, zero_codes,
                   out, clash):
-    # _bin_rows for CSR rows: the absent entries take the code of 0.
+    # _bin_tiles for CSR rows: the absent entries take the code of 0.
     for i in range(r0, r1):
         out[i, :] = zero_codes
         for k in range(indptr[i], indptr[i + 1]):

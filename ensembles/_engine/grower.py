@@ -32,7 +32,14 @@ import numpy as np
 from numba import njit
 
 from .._threads import current_threads, run_parallel
-from .histogram import CHUNK_ROWS, accumulate, hist_offsets, kernel_layout, n_chunks
+from .histogram import (
+    CHUNK_ROWS,
+    accumulate,
+    accumulate_features,
+    hist_offsets,
+    kernel_layout,
+    n_chunks,
+)
 from .split import (
     CAT_ONEHOT,
     CAT_PENALTY,
@@ -73,6 +80,10 @@ def _helper(function):
 # Below this many rows per tree a level's parallel steps cost more in thread hand-offs
 # than they save, and trees are grown whole in one compiled call.
 PARALLEL_MIN_ROWS = 2 * CHUNK_ROWS
+# Wide data (at least two blocks of features) is grown feature-parallel on few rows: the
+# histograms are built, completed and searched by blocks of this many features (a fixed
+# size: the trees do not depend on it, nor on the number of threads).
+FEATURE_BLOCK = 2048
 
 
 @dataclass
@@ -359,17 +370,74 @@ def _add_chunk_plan(hplan, n_plan, buffer, start, stop, slot, n_partials):
 
 
 @_helper
-def _reduce_partials(hist, partials, first, count):
-    """``hist`` = the sum of partials ``first:first + count`` in their order."""
+def _reduce_partials(hist, partials, first, count, lo, hi):
+    """Histogram rows ``lo:hi`` of ``hist`` = the sum of partials ``first:first + count``
+    in their order."""
     if count <= 1:
         return
-    for b in range(hist.shape[0]):
+    for b in range(lo, hi):
         hist[b, 0] = partials[first, b, 0]
         hist[b, 1] = partials[first, b, 1]
     for p in range(first + 1, first + count):
-        for b in range(hist.shape[0]):
+        for b in range(lo, hi):
             hist[b, 0] += partials[p, b, 0]
             hist[b, 1] += partials[p, b, 1]
+
+
+@_helper
+def _complete_pair(j, bplan, nodes_i, pool, partials, lo, hi):
+    """Histogram rows ``lo:hi`` of pair ``j`` of ``bplan``: the small node's from its
+    partials, the large node's (if any) by subtracting the small one's in its slot."""
+    small, large = bplan[j, 0], bplan[j, 1]
+    hs = pool[nodes_i[small, _SLOT]]
+    _reduce_partials(hs, partials, bplan[j, 2], bplan[j, 3], lo, hi)
+    if large >= 0:
+        hl = pool[nodes_i[large, _SLOT]]
+        for b in range(lo, hi):
+            hl[b, 0] -= hs[b, 0]
+            hl[b, 1] -= hs[b, 1]
+
+
+@_helper
+def _open_root(hist, offsets, nodes_f, root, fparams):
+    """The root's sums, read off its histogram, its unbounded weight range and weight."""
+    G = 0.0
+    H = 0.0
+    for b in range(offsets[0], offsets[1]):  # every row is in one bin of feature 0
+        G += hist[b, 0]
+        H += hist[b, 1]
+    nodes_f[root, _G] = G
+    nodes_f[root, _H] = H
+    nodes_f[root, _LO] = -np.inf
+    nodes_f[root, _HI] = np.inf
+    nodes_f[root, _W] = leaf_weight(G, H, fparams[_LAMBDA], fparams[_ALPHA], fparams[_MDS],
+                                    fparams[_MCW])
+
+
+@_helper
+def _split_features(node, nodes_i, tree_mask, seed, fparams, groups, weights, level_mask,
+                    node_mask, scratch, allowed, on_path):
+    """The features node ``node`` may split on: its column samples, then its interaction
+    constraints."""
+    mask = _node_features(node, nodes_i[node, _DEPTH], tree_mask, seed, fparams, level_mask,
+                          node_mask, scratch, weights)
+    if groups is not None:
+        if node > 0:
+            mask = _interacting_features(node, nodes_i, groups, mask, allowed, on_path)
+    return mask
+
+
+@_helper
+def _accept(nodes_i, nodes_f, node, gain, f, b, dl, GL, HL, fparams):
+    """Make ``node`` a split on the best candidate found, unless it is not worth taking
+    (the node then stays a leaf, feature -1)."""
+    if f >= 0 and gain > MIN_SPLIT_GAIN and gain >= fparams[_GAMMA]:
+        nodes_i[node, _FEATURE] = f
+        nodes_i[node, _BIN] = b
+        nodes_i[node, _DLEFT] = dl
+        nodes_f[node, _GAIN] = gain
+        nodes_f[node, _GL] = GL
+        nodes_f[node, _HL] = HL
 
 
 @njit(cache=True, nogil=True)
@@ -649,48 +717,141 @@ def _finish(j0, j1, bplan, nodes_i, nodes_f, pool, partials, offsets, n_bins, tr
         small, large = bplan[j, 0], bplan[j, 1]
         if small < 0:
             continue
-        hs = pool[nodes_i[small, _SLOT]]
-        _reduce_partials(hs, partials, bplan[j, 2], bplan[j, 3])
+        _complete_pair(j, bplan, nodes_i, pool, partials, 0, pool.shape[1])
         if large < 0:
-            G = 0.0
-            H = 0.0
-            for b in range(offsets[0], offsets[1]):  # every row is in one bin of feature 0
-                G += hs[b, 0]
-                H += hs[b, 1]
-            nodes_f[small, _G] = G
-            nodes_f[small, _H] = H
-            nodes_f[small, _LO] = -np.inf
-            nodes_f[small, _HI] = np.inf
-            nodes_f[small, _W] = leaf_weight(G, H, fparams[_LAMBDA], fparams[_ALPHA],
-                                             fparams[_MDS], fparams[_MCW])
-        else:
-            hl = pool[nodes_i[large, _SLOT]]
-            for b in range(hl.shape[0]):
-                hl[b, 0] -= hs[b, 0]
-                hl[b, 1] -= hs[b, 1]
-        # Find each node's best split; it stays a leaf (feature -1) unless the split is
-        # worth taking.
+            _open_root(pool[nodes_i[small, _SLOT]], offsets, nodes_f, small, fparams)
         for node in (small, large) if large < 0 or small < large else (large, small):
             if node < 0 or not _can_split(nodes_i, node, iparams):
                 continue
-            mask = _node_features(node, nodes_i[node, _DEPTH], tree_mask, seed, fparams,
-                                  level_mask, node_mask, scratch, feature_weights)
-            if groups is not None:
-                if node > 0:
-                    mask = _interacting_features(node, nodes_i, groups, mask, allowed,
-                                                 on_path)
+            mask = _split_features(node, nodes_i, tree_mask, seed, fparams, groups,
+                                   feature_weights, level_mask, node_mask, scratch, allowed,
+                                   on_path)
             gain, f, b, dl, GL, HL = find_best_split(
                 pool[nodes_i[node, _SLOT]], offsets, n_bins, mask, nodes_f[node, _G],
                 nodes_f[node, _H], fparams[_LAMBDA], fparams[_ALPHA], fparams[_MDS],
                 fparams[_MCW], monotone, nodes_f[node, _LO], nodes_f[node, _HI], is_cat,
                 cat_params, cat_bits[min(node, cat_bits.shape[0] - 1)])
-            if f >= 0 and gain > MIN_SPLIT_GAIN and gain >= fparams[_GAMMA]:
-                nodes_i[node, _FEATURE] = f
-                nodes_i[node, _BIN] = b
-                nodes_i[node, _DLEFT] = dl
-                nodes_f[node, _GAIN] = gain
-                nodes_f[node, _GL] = GL
-                nodes_f[node, _HL] = HL
+            _accept(nodes_i, nodes_f, node, gain, f, b, dl, GL, HL, fparams)
+
+
+# --- feature-parallel steps (wide data on few rows) ----------------------------------------
+
+@_helper
+def _block_features(q, block, n_features):
+    """Features of block ``q`` (blocks of ``block`` features)."""
+    return q * block, min(n_features, (q + 1) * block)
+
+
+@njit(cache=True, nogil=True)
+def _build_blocks(q0, q1, block, Xb, gh, hplan, n_plan, pool, partials, offsets_u, n_bins_u):
+    """:func:`_build_chunks` for every chunk of the plan, on the histogram rows of feature
+    blocks ``q0:q1`` only."""
+    for q in range(q0, q1):
+        f0, f1 = _block_features(q, block, n_bins_u.shape[0])
+        for c in range(n_plan):
+            target = hplan[c, 3]
+            out = pool[target] if target >= 0 else partials[-1 - target]
+            for b in range(offsets_u[f0], offsets_u[f1]):
+                out[b, 0] = 0.0
+                out[b, 1] = 0.0
+            buffer = hplan[c, 0]
+            accumulate_features(Xb[buffer], gh[buffer], hplan[c, 1], hplan[c, 2], offsets_u,
+                                n_bins_u, out, f0, f1)
+
+
+@njit(cache=True, nogil=True)
+def _complete_blocks(q0, q1, block, bplan, n_pairs, nodes_i, pool, partials, offsets):
+    """:func:`_complete_pair` for every pair of ``bplan``, on the histogram rows of
+    feature blocks ``q0:q1``."""
+    for q in range(q0, q1):
+        f0, f1 = _block_features(q, block, offsets.shape[0] - 1)
+        for j in range(n_pairs):
+            if bplan[j, 0] >= 0:
+                _complete_pair(j, bplan, nodes_i, pool, partials, offsets[f0], offsets[f1])
+
+
+@njit(cache=True, nogil=True)
+def _open_level(bplan, n_pairs, nodes_i, nodes_f, pool, offsets, tree_mask, seed, fparams,
+                iparams, groups, feature_weights, masks, nodes):
+    """The serial part of :func:`_finish` for every pair of ``bplan`` (whose histograms
+    are complete): the root's sums, and the nodes to search with their features (rows of
+    ``masks``, node ids in ``nodes``). Returns how many."""
+    n_features = offsets.shape[0] - 1
+    level_mask = np.empty(n_features, np.bool_)
+    node_mask = np.empty(n_features, np.bool_)
+    scratch = np.empty(n_features, np.int64)
+    allowed = np.empty(n_features, np.bool_)
+    on_path = np.empty(n_features, np.bool_)
+    n_search = 0
+    for j in range(n_pairs):
+        small, large = bplan[j, 0], bplan[j, 1]
+        if small < 0:
+            continue
+        if large < 0:
+            _open_root(pool[nodes_i[small, _SLOT]], offsets, nodes_f, small, fparams)
+        for node in (small, large):
+            if node < 0 or not _can_split(nodes_i, node, iparams):
+                continue
+            mask = _split_features(node, nodes_i, tree_mask, seed, fparams, groups,
+                                   feature_weights, level_mask, node_mask, scratch, allowed,
+                                   on_path)
+            for f in range(n_features):
+                masks[n_search, f] = mask[f]
+            nodes[n_search] = node
+            n_search += 1
+    return n_search
+
+
+@njit(cache=True, nogil=True)
+def _search_blocks(q0, q1, block, nodes, n_search, masks, nodes_i, nodes_f, pool, offsets,
+                   n_bins, fparams, monotone, cat_params, cat_bits, found_f, found_i):
+    """Each node's best split among the features of blocks ``q0:q1``, one block at a
+    time: ``found_f[s, q]`` gets (gain, G_left, H_left), ``found_i[s, q]`` (feature,
+    bin, default_left)."""
+    for q in range(q0, q1):
+        f0, f1 = _block_features(q, block, n_bins.shape[0])
+        for s in range(n_search):
+            node = nodes[s]
+            hist = pool[nodes_i[node, _SLOT]]
+            # A block's features seen as a model of their own: offsets stay absolute.
+            if monotone is not None:
+                gain, f, b, dl, GL, HL = find_best_split(
+                    hist, offsets[f0:f1 + 1], n_bins[f0:f1], masks[s, f0:f1],
+                    nodes_f[node, _G], nodes_f[node, _H], fparams[_LAMBDA], fparams[_ALPHA],
+                    fparams[_MDS], fparams[_MCW], monotone[f0:f1], nodes_f[node, _LO],
+                    nodes_f[node, _HI], None, cat_params, cat_bits[0])
+            else:
+                gain, f, b, dl, GL, HL = find_best_split(
+                    hist, offsets[f0:f1 + 1], n_bins[f0:f1], masks[s, f0:f1],
+                    nodes_f[node, _G], nodes_f[node, _H], fparams[_LAMBDA], fparams[_ALPHA],
+                    fparams[_MDS], fparams[_MCW], None, nodes_f[node, _LO],
+                    nodes_f[node, _HI], None, cat_params, cat_bits[0])
+            found_f[s, q, 0] = gain
+            found_f[s, q, 1] = GL
+            found_f[s, q, 2] = HL
+            found_i[s, q, 0] = f + f0 if f >= 0 else -1
+            found_i[s, q, 1] = b
+            found_i[s, q, 2] = dl
+
+
+@njit(cache=True, nogil=True)
+def _take_best(nodes, n_search, found_f, found_i, nodes_i, nodes_f, fparams):
+    """Each node's best split over the blocks: the first block with the largest gain (as
+    float32, as :func:`~.split.find_best_split` compares them), which is the split one
+    search over all features finds."""
+    for s in range(n_search):
+        best = 0.0
+        q_best = -1
+        for q in range(found_f.shape[1]):
+            if found_i[s, q, 0] >= 0:
+                key = _rounded(found_f[s, q, 0])
+                if key > best:
+                    best = key
+                    q_best = q
+        if q_best >= 0:
+            _accept(nodes_i, nodes_f, nodes[s], found_f[s, q_best, 0], found_i[s, q_best, 0],
+                    found_i[s, q_best, 1], found_i[s, q_best, 2] != 0, found_f[s, q_best, 1],
+                    found_f[s, q_best, 2], fparams)
 
 
 @njit(cache=True, nogil=True)
@@ -842,9 +1003,16 @@ class TreeGrower:
         Bin edges from :class:`~ensembles._engine.binning.BinMapper` (thresholds of splits).
     n_bins : ndarray of int32, shape (n_features,)
     params : GrowthParams
+    categorical : ndarray of bool, shape (n_features,), optional
+        Features whose bins are category codes.
+    feature_block : int, default=FEATURE_BLOCK
+        Features per block of the feature-parallel levels, used with threads when there
+        are at least two blocks and no categorical feature (the trees are the same
+        whatever the block size).
     """
 
-    def __init__(self, X_binned, edges, n_bins, params, categorical=None):
+    def __init__(self, X_binned, edges, n_bins, params, categorical=None,
+                 feature_block=FEATURE_BLOCK):
         self.X_binned = X_binned
         self.edges = edges
         self.n_bins = np.ascontiguousarray(n_bins, dtype=np.int32)
@@ -863,6 +1031,11 @@ class TreeGrower:
         # Words of the widest categorical feature's bitset (one row per node).
         self.n_words = (0 if self.is_cat is None else
                         (int(self.n_bins[self.is_cat].max(initial=0)) + 31) // 32)
+        # Feature-parallel levels: when the rows are too few to share out, a wide table's
+        # histograms are still worth building and searching on several threads.
+        self.feature_block = int(feature_block)
+        self.n_blocks = -(-len(self.n_bins) // self.feature_block)
+        self.wide = self.n_blocks >= 2 and self.is_cat is None
         self._workspaces = {}
 
     def _workspace(self, key, n_rows):
@@ -912,7 +1085,7 @@ class TreeGrower:
         args = (self.offsets, self.n_bins, feature_mask, seed, self.fparams, self.iparams,
                 self.monotone, self.groups, self.feature_weights, self.is_cat,
                 cat_params, ws.cat_bits)
-        if current_threads() <= 1 or m < PARALLEL_MIN_ROWS:
+        if current_threads() <= 1 or (m < PARALLEL_MIN_ROWS and not self.wide):
             ws.pool = _grow_serial(self.X_binned, grad, hess, k, rows, ws.Xb, ws.gh, ws.ids,
                                    ws.nodes_i, ws.nodes_f, ws.counters, ws.open_ids, ws.batch,
                                    ws.cplan, ws.hplan, ws.bplan, ws.free_slots, ws.pool,
@@ -928,7 +1101,7 @@ class TreeGrower:
                      min_items=4096)
         n_plan = _plan_root(m, ws.nodes_i, ws.nodes_f, ws.counters, ws.hplan, ws.bplan)
         self._build(ws, n_plan)
-        _finish(0, 1, ws.bplan, ws.nodes_i, ws.nodes_f, ws.pool, ws.partials, *args)
+        self._finish_level(ws, args)
         while True:
             n_chunk = _plan_batch(ws.nodes_i, ws.nodes_f, ws.counters, ws.open_ids, ws.batch,
                                   ws.cplan, ws.bplan, ws.free_slots, self.iparams)
@@ -947,14 +1120,43 @@ class TreeGrower:
                          ws.nodes_i, self.n_bins, src, bool(ws.counters[_MOVE]), self.is_cat,
                          ws.cat_bits, weights=weights, min_weight=CHUNK_ROWS)
             self._build(ws, n_plan)
-            run_parallel(_finish, int(ws.counters[_FINISHED]), ws.bplan, ws.nodes_i,
-                         ws.nodes_f, ws.pool, ws.partials, *args)
+            self._finish_level(ws, args)
 
     def _build(self, ws, n_plan):
+        if self.wide:
+            run_parallel(_build_blocks, self.n_blocks, self.feature_block, ws.Xb, ws.gh,
+                         ws.hplan, n_plan, ws.pool, ws.partials, self.offsets_u,
+                         self.n_bins_u)
+            return
         weights = ws.hplan[:n_plan, 2] - ws.hplan[:n_plan, 1]
         run_parallel(_build_chunks, n_plan, ws.Xb, ws.gh, ws.hplan, ws.pool, ws.partials,
                      self.offsets_u, self.n_bins_u, weights=weights,
                      min_weight=CHUNK_ROWS // 4)
+
+    def _finish_level(self, ws, args):
+        """Complete the histograms of the nodes just built and find their best splits:
+        pairs of nodes on the threads, or on wide data feature blocks, whose best splits
+        are then compared (the same splits either way)."""
+        n_pairs = int(ws.counters[_FINISHED])
+        if not self.wide:
+            run_parallel(_finish, n_pairs, ws.bplan, ws.nodes_i, ws.nodes_f, ws.pool,
+                         ws.partials, *args)
+            return
+        (offsets, n_bins, tree_mask, seed, fparams, iparams, monotone, groups,
+         feature_weights, _, cat_params, cat_bits) = args
+        run_parallel(_complete_blocks, self.n_blocks, self.feature_block, ws.bplan, n_pairs,
+                     ws.nodes_i, ws.pool, ws.partials, offsets)
+        masks = np.empty((2 * n_pairs, len(n_bins)), dtype=np.bool_)
+        nodes = np.empty(2 * n_pairs, dtype=np.int64)
+        n_search = _open_level(ws.bplan, n_pairs, ws.nodes_i, ws.nodes_f, ws.pool, offsets,
+                               tree_mask, seed, fparams, iparams, groups, feature_weights,
+                               masks, nodes)
+        found_f = np.empty((n_search, self.n_blocks, 3))
+        found_i = np.empty((n_search, self.n_blocks, 3), dtype=np.int64)
+        run_parallel(_search_blocks, self.n_blocks, self.feature_block, nodes, n_search,
+                     masks, ws.nodes_i, ws.nodes_f, ws.pool, offsets, n_bins, fparams,
+                     monotone, cat_params, cat_bits, found_f, found_i)
+        _take_best(nodes, n_search, found_f, found_i, ws.nodes_i, ws.nodes_f, fparams)
 
     def _export(self, ws, m):
         n = int(ws.counters[_NODES])

@@ -53,11 +53,16 @@ def accumulate(X, gh, start, stop, offsets, n_bins, hist):
     no negative-index code. The missing code (255) is above every feature's value bins, so
     ``min(code, n_bins[f])`` sends it to the feature's missing row without a branch.
     """
-    n_features = X.shape[1]
+    accumulate_features(X, gh, start, stop, offsets, n_bins, hist, 0, X.shape[1])
+
+
+@njit(cache=True, nogil=True)
+def accumulate_features(X, gh, start, stop, offsets, n_bins, hist, f0, f1):
+    """:func:`accumulate` for the features ``f0:f1`` only (their histogram rows)."""
     for i in range(start, stop):
         g = np.float64(gh[i, 0])
         h = np.float64(gh[i, 1])
-        for f in range(n_features):
+        for f in range(f0, f1):
             b = offsets[f] + min(np.uint64(X[i, f]), n_bins[f])
             hist[b, 0] += g
             hist[b, 1] += h
