@@ -417,6 +417,7 @@ class SparseTreeGrower(TreeGrower):
     def __init__(self, codes, edges, n_bins, params):
         super().__init__(codes, edges, n_bins, params, None)
         self.codes = codes
+        self.wide = False  # the feature-parallel levels are the dense grower's
 
     def _workspace(self, key, n_rows, n_pairs):
         ws = self._workspaces.get(key)
