@@ -34,7 +34,6 @@ from numba import njit
 from .._threads import current_threads, run_parallel
 from .histogram import (
     CHUNK_ROWS,
-    accumulate,
     accumulate_features,
     hist_offsets,
     kernel_layout,
@@ -346,7 +345,8 @@ def _build_chunks(c0, c1, Xb, gh, hplan, pool, partials, offsets_u, n_bins_u):
             out[b, 0] = 0.0
             out[b, 1] = 0.0
         buffer = hplan[c, 0]
-        accumulate(Xb[buffer], gh[buffer], hplan[c, 1], hplan[c, 2], offsets_u, n_bins_u, out)
+        accumulate_features(Xb[buffer], gh[buffer], hplan[c, 1], hplan[c, 2], offsets_u,
+                            n_bins_u, out, 0, n_bins_u.shape[0])
 
 
 @_helper
