@@ -346,7 +346,7 @@ def _build_chunks(c0, c1, Xb, gh, hplan, pool, partials, offsets_u, n_bins_u):
             out[b, 1] = 0.0
         buffer = hplan[c, 0]
         accumulate_features(Xb[buffer], gh[buffer], hplan[c, 1], hplan[c, 2], offsets_u,
-                            n_bins_u, out, 0, n_bins_u.shape[0])
+                            n_bins_u, out, np.int64(0), n_bins_u.shape[0])
 
 
 @_helper

@@ -53,7 +53,7 @@ def accumulate(X, gh, start, stop, offsets, n_bins, hist):
     no negative-index code. The missing code (255) is above every feature's value bins, so
     ``min(code, n_bins[f])`` sends it to the feature's missing row without a branch.
     """
-    accumulate_features(X, gh, start, stop, offsets, n_bins, hist, 0, X.shape[1])
+    accumulate_features(X, gh, start, stop, offsets, n_bins, hist, np.int64(0), X.shape[1])
 
 
 @njit(cache=True, nogil=True)
