@@ -9,7 +9,7 @@ Computed on the training rows themselves, a category's mean contains the row's o
 target, which the trees would learn to read (a category seen once predicts its row
 perfectly). So the training rows get *cross-fitted* statistics: the rows are dealt into
 ``N_FOLDS`` folds by a seeded permutation, and a row's value is its category's smoothed
-mean over the rows of the other folds, shrunk towards those rows' mean target (the
+mean over the rows of the other folds, shrunk towards the mean target of all rows (the
 prior). Prediction uses the statistics of all training rows. A category of weight ``n``
 and weighted target sum ``s`` (in the rows counted) gets the m-estimate
 
@@ -77,11 +77,17 @@ def _smoothed(n, s, prior, m):
     return (s + m * prior) / (n + m)
 
 
+def prior_mean(y, w):
+    """The mean target every category is shrunk towards: that of all training rows
+    (those of a missing category too)."""
+    total = float(w.sum())
+    return float(np.dot(w, y)) / total if total > 0 else 0.0
+
+
 def full_statistics(codes, y, w, n_levels, m):
     """Per category (``n_levels`` of them), the smoothed mean target over all rows."""
     n, s = _sums(codes, y, w, n_levels)
-    prior = s.sum() / n.sum() if n.sum() > 0 else 0.0
-    return _smoothed(n, s, prior, m)
+    return _smoothed(n, s, prior_mean(y, w), m)
 
 
 def fold_assignment(n_rows, seed):
@@ -96,16 +102,15 @@ def fold_assignment(n_rows, seed):
 def cross_fitted(codes, y, w, n_levels, m, folds):
     """Each row's statistic from the rows of the other folds (NaN where ``codes < 0``).
 
-    The prior of a fold is the mean target of the other folds' rows (of all rows, with
-    their categories' missing or not, as the mean a category is shrunk towards); a fold
-    whose complement has no weight uses the overall mean.
+    Every fold shrinks towards the same prior, the mean target of all rows: the mean of
+    the other folds would differ from fold to fold against the fold's own mean (it is
+    lower where the fold has more positives), a signal the trees could read through the
+    categories that have no row in the other folds.
     """
     n_folds = int(folds.max()) + 1 if folds.size else 0
     valid = codes >= 0
     n_all, s_all = _sums(codes, y, w, n_levels)
-    w_fold = np.bincount(folds, weights=w, minlength=n_folds)
-    s_fold = np.bincount(folds, weights=w * y, minlength=n_folds)
-    overall = s_fold.sum() / w_fold.sum() if w_fold.sum() > 0 else 0.0
+    prior = prior_mean(y, w)
     out = np.full(codes.shape[0], np.nan)
     key = folds[valid] * n_levels + codes[valid]
     n_k = np.bincount(key, weights=w[valid], minlength=n_folds * n_levels).reshape(
@@ -113,8 +118,6 @@ def cross_fitted(codes, y, w, n_levels, m, folds):
     s_k = np.bincount(key, weights=(w * y)[valid], minlength=n_folds * n_levels).reshape(
         n_folds, n_levels)
     for k in range(n_folds):
-        rest_w = w_fold.sum() - w_fold[k]
-        prior = (s_fold.sum() - s_fold[k]) / rest_w if rest_w > 0 else overall
         stats = _smoothed(n_all - n_k[k], s_all - s_k[k], prior, m)
         rows = valid & (folds == k)
         out[rows] = stats[codes[rows]]
