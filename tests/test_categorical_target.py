@@ -388,3 +388,23 @@ def test_bad_parameters_are_named(params, match):
     df, y = _signal_table(n=200, n_levels=20)
     with pytest.raises(ValueError, match=match):
         GradientBoostingClassifier(n_estimators=2, **params).fit(df, y)
+
+
+def test_model_format_page_predicts_target_encoded_models(fitted):
+    import textwrap
+    from pathlib import Path
+
+    model, df, _ = fitted
+    page = (Path(__file__).resolve().parents[1] / "docs" / "model_format.rst").read_text()
+    block = page.split("Predicting from the file")[1].split(".. code-block:: python")[1]
+    namespace = {}
+    exec(textwrap.dedent(block.split("\nUse ``n_rounds")[0]), namespace)
+    doc = json.loads(model.save_model())
+    entry = doc["target_stats"][2]
+    rows = df.iloc[:40]
+    X = [[a, b, entry["statistics"][entry["categories"].index(c)]
+          if c in entry["categories"] else np.nan]
+         for a, b, c in zip(rows["x0"], rows["x1"], rows["level"], strict=True)]
+    got = [namespace["margins"](doc, x, doc["n_iterations"])[0] for x in X]
+    np.testing.assert_allclose(got, model.predict(rows, output_margin=True), rtol=0,
+                               atol=1e-12)
