@@ -288,6 +288,8 @@ def test_save_load_pickle_and_older_files(fitted, tmp_path):
     assert loaded.is_categorical_.tolist() == [False, False, True]
     np.testing.assert_array_equal(loaded.target_stats_[2], model.target_stats_[2])
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(model)).predict_proba(df), pred)
+    with pytest.raises(ValueError, match="target statistics"):
+        model.save_model(format="xgboost")
     # A version-2 file (partition splits, no target_stats) still loads.
     part = GradientBoostingClassifier(n_estimators=5, cat_encoding="partition").fit(df, y)
     old = json.loads(part.save_model())

@@ -1169,6 +1169,11 @@ class _BaseGradientBoosting(BaseEstimator):
             raise ValueError("save_model(format='xgboost') cannot write categorical splits "
                              "(XGBoost stores categories as codes of its own, not values); "
                              "save with format='ensembles'.")
+        if format == "xgboost" and any(st is not None for st in self._target_stats()):
+            raise ValueError("save_model(format='xgboost') cannot write target statistics: "
+                             "XGBoost would read the feature's raw values where the trees "
+                             "expect each category's statistic; save with "
+                             "format='ensembles'.")
         if format == "xgboost":
             from ._xgboost_format import write_xgboost_model
 
