@@ -451,3 +451,19 @@ def _target_checks():
 @_target_checks()
 def test_sklearn_checks_with_target_statistics(estimator, check):
     check(estimator)
+
+
+def test_a_statistic_equal_to_missing_reads_as_missing():
+    rng = np.random.default_rng(8)
+    n = 2000
+    level = rng.integers(0, 300, n)
+    y = rng.normal(size=300)[level] + 0.1 * rng.normal(size=n)
+    y[level == 7] = 2.5  # with target_smooth=0, category 7's statistic is exactly 2.5
+    df = pd.DataFrame({"level": pd.Categorical(level), "x": rng.normal(size=n)})
+    model = GradientBoostingRegressor(**dict(PARAMS, n_estimators=10), missing=2.5,
+                                      cat_encoding="target", target_smooth=0.0).fit(df, y)
+    assert model.target_stats_[0][model.categories_[0].index(7)] == 2.5
+    rows = df[df["level"] == 7].iloc[:3]
+    missing = rows.copy()
+    missing["level"] = pd.Categorical([None] * 3, categories=[7])
+    np.testing.assert_array_equal(model.predict(rows), model.predict(missing))

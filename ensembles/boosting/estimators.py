@@ -686,7 +686,12 @@ class _BaseGradientBoosting(BaseEstimator):
             sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
             if not sample_weight.sum() > 0:
                 raise ValueError("sample_weight must have a positive sum.")
-        X = self._fit_target_stats(X, y, sample_weight, xgb_model)
+        if self._target_mask is not None and self._target_mask.any():
+            # A statistic equal to `missing` reads as missing, as it will in prediction
+            # (which marks the values after looking the statistics up).
+            X = self._mark_missing(self._fit_target_stats(X, y, sample_weight, xgb_model))
+        else:
+            X = self._fit_target_stats(X, y, sample_weight, xgb_model)
         objective = self._make_objective(getattr(self, "n_classes_", None))
         objective.validate_target(y)
         spw = 1.0 if self.scale_pos_weight is None else self.scale_pos_weight
