@@ -129,6 +129,25 @@ default="cyclic"
         (their gradient sums around the node's mean, with the tree's gradient variance).
         It keeps high-cardinality columns of noise from winning splits; 0 scores
         partitions as XGBoost does.
+    cat_encoding : {"auto", "partition", "target"}, default="auto"
+        How categorical features are split. ``"partition"``: by sets of categories (the
+        parameters above). ``"target"``: each category is replaced by a target
+        statistic, its smoothed mean target (cross-fitted over 5 seeded folds for the
+        training rows, from all training rows at prediction), which the trees split by
+        thresholds. ``"auto"``: target statistics for features with more than
+        ``max_cat_to_partition`` distinct values in the training rows, partitions for
+        the others. Target statistics need a regression objective (not survival) or two
+        classes; multiclass, ranking and survival models always use partitions (and
+        refuse ``"target"``). See the user guide's section on categorical features.
+    max_cat_to_partition : int, default=255
+        With ``cat_encoding="auto"``, the most distinct values a categorical feature may
+        have and still be split by partitions.
+    target_smooth : float or "auto", default="auto"
+        Weight ``m`` of the prior in a category's target statistic ``(s + m * prior) /
+        (n + m)`` (``n`` and ``s``: the category's weight and weighted target sums).
+        ``"auto"`` estimates it by empirical Bayes: the target's variance within
+        categories over the variance of the categories' means, so that a column of noise
+        is shrunk to the prior entirely.
 """
 
 # The ``Attributes`` entries they share, listed after a class's own attributes.
@@ -142,7 +161,10 @@ ATTRIBUTES = """\
         The categorical features.
     categories_ : list
         Per feature, the list of its category values (in the order of their codes in the
-        trees), or None for a numeric feature.
+        trees, or of ``target_stats_``), or None for a numeric feature.
+    target_stats_ : list
+        Per feature, the target statistics of its categories (an array aligned with
+        ``categories_``) for a target-encoded feature, or None.
     evals_result_ : dict
         Metric values per round, also returned by :meth:`evals_result`.
 """

@@ -37,6 +37,7 @@ from .._engine.sparse_grower import sparse_codes, worth_sparse_codes
 from .._fitstate import fits_aside, loads_aside, reads_snapshot
 from .._model_io import fail, read_boosting_document, write_document
 from .._threads import effective_n_jobs, threads
+from . import _target_stats as _ts
 from ._docstrings import shared_entries
 from .booster import Booster, BoostingParams, DartParams, EvalSet, train
 from .callbacks import EarlyStopping, EvaluationMonitor, TrainingCallback
@@ -59,8 +60,13 @@ from .objectives import (
 MODEL_FORMAT = "ensembles.gradient_boosting"
 # Version 2 added categorical features (a "categories" field, bitsets in trees); files of
 # version 1 still load.
-MODEL_FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+# Version 3 added target statistics (a "target_stats" field); files of versions 1 and 2
+# still load.
+MODEL_FORMAT_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
+# cat_encoding="auto": a categorical feature with more distinct values than this in the
+# training rows gets target statistics (see ``_target_stats``), others partition splits.
+TARGET_AUTO_LEVELS = 255
 IMPORTANCE_TYPES = ("gain", "weight", "cover", "total_gain", "total_cover")
 REGRESSION_OBJECTIVES = (
     "reg:squarederror", "reg:absoluteerror", "reg:pseudohubererror", "reg:quantileerror",
@@ -222,6 +228,9 @@ class _BaseGradientBoosting(BaseEstimator):
         "cat_smooth": [Interval(Real, 0, None, closed="left")],
         "min_data_per_category": [Interval(Integral, 1, None, closed="left")],
         "cat_penalty": [Interval(Real, 0, None, closed="left")],
+        "cat_encoding": [StrOptions({"auto", "partition", "target"})],
+        "max_cat_to_partition": [Interval(Integral, 0, None, closed="left")],
+        "target_smooth": [StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
     }
 
     def __init__(self, *, n_estimators=100, learning_rate=0.3, max_depth=6, max_leaves=0,
@@ -239,7 +248,8 @@ class _BaseGradientBoosting(BaseEstimator):
                  updater=None, feature_selector="cyclic", top_k=0,
                  categorical_features="from_dtype", enable_categorical=False,
                  max_cat_to_onehot=4, max_cat_threshold=32, cat_smooth=10.0,
-                 min_data_per_category=10, cat_penalty=1.0):
+                 min_data_per_category=10, cat_penalty=1.0, cat_encoding="auto",
+                 max_cat_to_partition=TARGET_AUTO_LEVELS, target_smooth="auto"):
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.max_depth = max_depth
@@ -292,6 +302,9 @@ class _BaseGradientBoosting(BaseEstimator):
         self.cat_smooth = cat_smooth
         self.min_data_per_category = min_data_per_category
         self.cat_penalty = cat_penalty
+        self.cat_encoding = cat_encoding
+        self.max_cat_to_partition = max_cat_to_partition
+        self.target_smooth = target_smooth
 
     # ------------------------------------------------------------------ validation
     def _validate_X(self, X, reset):
@@ -395,12 +408,107 @@ class _BaseGradientBoosting(BaseEstimator):
             return X  # validate_data gives the error
         check_columns(X, self.is_categorical_)
         categories = {j: c for j, c in enumerate(self.categories_) if c is not None}
-        return encode(X, self.is_categorical_, categories)
+        return self._apply_target_stats(encode(X, self.is_categorical_, categories))
 
-    def _fit_categories(self, X, sample_weight, xgb_model):
+    def _target_stats(self):
+        """``target_stats_``: per feature its statistics, or None (models fitted before
+        target statistics, or on Dask, have none)."""
+        stats = getattr(self, "target_stats_", None)
+        return list(stats) if stats is not None else [None] * self.n_features_in_
+
+    def _apply_target_stats(self, X):
+        """``X`` (category codes) with each target-encoded feature's codes replaced by the
+        statistics of all training rows (NaN stays NaN: missing or unseen)."""
+        stats = getattr(self, "target_stats_", None)
+        if stats is None or all(s is None for s in stats):
+            return X
+        for j, st in enumerate(stats):
+            if st is None:
+                continue
+            if hasattr(X, "iloc"):
+                X.isetitem(j, _ts.lookup(X.iloc[:, j].to_numpy(dtype=np.float64), st))
+            else:
+                X[:, j] = _ts.lookup(X[:, j], st)
+        return X
+
+    def _target_kind_ok(self, y):
+        """Whether target statistics apply: a regression objective of one target per row
+        (not survival), or two classes; multiclass, ranking and survival keep partition
+        splits."""
+        if isinstance(self, ClassifierMixin):
+            try:
+                return len(np.unique(np.asarray(y))) == 2
+            except TypeError:
+                return False
+        if isinstance(self, RegressorMixin):
+            return not (isinstance(self.objective, str)
+                        and self.objective.startswith("survival:"))
+        return False
+
+    def _choose_target_encoded(self, X, y, mask, keep):
+        """Per categorical feature, whether it is target-encoded (see ``cat_encoding``);
+        returns that mask and the categories of those features."""
+        if self.cat_encoding == "partition" or self.booster == "gblinear":
+            return np.zeros_like(mask), {}
+        ok = self._target_kind_ok(y)
+        if self.cat_encoding == "target" and not ok:
+            raise ValueError("cat_encoding='target' needs a regression objective (not "
+                             "survival) or two classes; multiclass, ranking and survival "
+                             "models split categorical features by partitions "
+                             "(cat_encoding='partition' or 'auto').")
+        if not ok:
+            return np.zeros_like(mask), {}
+        seen = fit_categories(X, mask, keep, 1)
+        target = np.zeros_like(mask)
+        for j, levels in seen.items():
+            target[j] = (self.cat_encoding == "target"
+                         or len(levels) > self.max_cat_to_partition)
+        return target, {j: c for j, c in seen.items() if target[j]}
+
+    def _fit_target_stats(self, X, y, sample_weight, xgb_model):
+        """Replace the target-encoded features' codes in ``X`` (validated, float) by
+        cross-fitted statistics, and publish (on this staging copy) the statistics of all
+        rows that prediction and the eval sets use."""
+        target = self.__dict__.pop("_target_mask", None)
+        self.target_stats_ = [None] * X.shape[1]
+        if target is None or not target.any():
+            return X
+        if y.ndim != 1:
+            raise ValueError("Target statistics need one target per row.")
+        w = np.ones(X.shape[0]) if sample_weight is None else sample_weight
+        if self.random_state is None:
+            seed = 0
+        elif isinstance(self.random_state, Integral):
+            seed = int(self.random_state)
+        else:
+            seed = int(check_random_state(self.random_state).randint(2**31 - 1))
+        folds = _ts.fold_assignment(X.shape[0], seed)
+        X = np.array(X, dtype=np.float64, order="C")
+        stats = [None] * X.shape[1]
+        for j in np.flatnonzero(target):
+            codes = _ts.int_codes(X[:, j])
+            n_levels = len(self.categories_[j])
+            m = self.target_smooth
+            if m == "auto":
+                m = _ts.auto_smoothing(codes, y, w, n_levels)
+            X[:, j] = _ts.cross_fitted(codes, y, w, n_levels, float(m), folds)
+            stats[j] = (xgb_model.target_stats_[j] if xgb_model is not None
+                        else _ts.full_statistics(codes, y, w, n_levels, float(m)))
+        self.target_stats_ = stats
+        return X
+
+    def _engine_categories(self):
+        """Categories per feature as the engine sees them: None for numeric and
+        target-encoded features (the trees split their statistics by thresholds)."""
+        return [None if st is not None else c
+                for c, st in zip(self._categories(), self._target_stats(), strict=True)]
+
+    def _fit_categories(self, X, y, sample_weight, xgb_model):
         """Find the categorical features and their categories (published on this staging
         copy, so that eval sets are encoded alike); returns ``X`` encoded."""
         self.is_categorical_ = None
+        self.target_stats_ = None
+        self._target_mask = None
         if hasattr(X, "shape"):
             shape = X.shape
         elif isinstance(X, list | tuple) and len(X) and isinstance(X[0], list | tuple):
@@ -429,15 +537,22 @@ class _BaseGradientBoosting(BaseEstimator):
             X = np.asarray(X, dtype=object)
         if xgb_model is not None:
             categories = {j: c for j, c in enumerate(xgb_model.categories_) if c is not None}
+            target = np.array([s is not None for s in xgb_model._target_stats()],
+                              dtype=np.bool_)
         else:
             keep = None
             if sample_weight is not None:
                 keep = np.asarray(sample_weight, dtype=np.float64).reshape(-1) > 0
                 if keep.shape[0] != X.shape[0]:
                     keep = None  # _check_sample_weight reports the mismatch
-            categories = fit_categories(X, mask, keep, self.min_data_per_category)
+            # Target-encoded features keep every category with a row: smoothing, not
+            # pooling with the missing values, is their guard against rare categories.
+            target, categories = self._choose_target_encoded(X, y, mask, keep)
+            categories.update(fit_categories(X, mask & ~target, keep,
+                                             self.min_data_per_category))
         self.is_categorical_ = mask
         self.categories_ = [categories.get(j) for j in range(n_features)]
+        self._target_mask = target
         return encode(X, mask, categories)
 
     def _validate_eval_set(self, eval_set, sample_weight_eval_set, base_margin_eval_set=None,
@@ -558,7 +673,7 @@ class _BaseGradientBoosting(BaseEstimator):
                              "objective='survival:aft'; other objectives take y.")
         if y is None and y_lower_bound is not None:
             y = y_lower_bound  # the lower bounds stand in for y in the shape checks
-        X = self._fit_categories(X, sample_weight, xgb_model)
+        X = self._fit_categories(X, y, sample_weight, xgb_model)
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32],
                              accept_sparse=["csr", "csc"],
                              ensure_all_finite=self._finite_rule(),
@@ -571,6 +686,12 @@ class _BaseGradientBoosting(BaseEstimator):
             sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
             if not sample_weight.sum() > 0:
                 raise ValueError("sample_weight must have a positive sum.")
+        if self._target_mask is not None and self._target_mask.any():
+            # A statistic equal to `missing` reads as missing, as it will in prediction
+            # (which marks the values after looking the statistics up).
+            X = self._mark_missing(self._fit_target_stats(X, y, sample_weight, xgb_model))
+        else:
+            X = self._fit_target_stats(X, y, sample_weight, xgb_model)
         objective = self._make_objective(getattr(self, "n_classes_", None))
         objective.validate_target(y)
         spw = 1.0 if self.scale_pos_weight is None else self.scale_pos_weight
@@ -612,7 +733,8 @@ class _BaseGradientBoosting(BaseEstimator):
         if any(d != 0 and c for d, c in zip(monotone, self.is_categorical_, strict=False)):
             raise ValueError("monotone_constraints cannot constrain a categorical feature: "
                              "its categories have no order.")
-        n_categories = np.array([len(c) if c is not None else 0 for c in self.categories_])
+        n_categories = np.array([len(c) if c is not None else 0
+                                 for c in self._engine_categories()])
         params = BoostingParams(
             n_estimators=self.n_estimators, subsample=self.subsample,
             colsample_bytree=self.colsample_bytree,
@@ -812,7 +934,7 @@ class _BaseGradientBoosting(BaseEstimator):
         trees = [(t.feature, t.threshold, t.default_left, t.left, t.right, t.value, t.cover,
                   t.cat_start, t.cat_bits) for t in booster.weighted_trees(start, stop)]
         K = booster.n_outputs
-        n_categories = [len(c) if c is not None else 0 for c in self._categories()]
+        n_categories = [len(c) if c is not None else 0 for c in self._engine_categories()]
         explainer = TreeExplainer(trees, [booster.output_of(start + i)
                                           for i in range(len(trees))], K, n_categories)
         F = self.n_features_in_
@@ -1052,6 +1174,11 @@ class _BaseGradientBoosting(BaseEstimator):
             raise ValueError("save_model(format='xgboost') cannot write categorical splits "
                              "(XGBoost stores categories as codes of its own, not values); "
                              "save with format='ensembles'.")
+        if format == "xgboost" and any(st is not None for st in self._target_stats()):
+            raise ValueError("save_model(format='xgboost') cannot write target statistics: "
+                             "XGBoost would read the feature's raw values where the trees "
+                             "expect each category's statistic; save with "
+                             "format='ensembles'.")
         if format == "xgboost":
             from ._xgboost_format import write_xgboost_model
 
@@ -1086,8 +1213,14 @@ class _BaseGradientBoosting(BaseEstimator):
             "best_score": getattr(self, "best_score", None),
             # A categorical feature's edges follow from its number of categories.
             "bin_edges": [[] if c is not None else e.tolist() for e, c in
-                          zip(self._bin_mapper.edges_list(), self._categories(), strict=True)],
-            "categories": self._categories(),
+                          zip(self._bin_mapper.edges_list(), self._engine_categories(),
+                              strict=True)],
+            "categories": self._engine_categories(),
+            # A target-encoded feature: its category values and their statistics.
+            "target_stats": [None if st is None else
+                             {"categories": c, "statistics": st.tolist()}
+                             for c, st in zip(self._categories(), self._target_stats(),
+                                              strict=True)],
             "booster": self._booster.to_dict(),
         }
         doc.update(self._labels_to_dict())
@@ -1147,8 +1280,13 @@ class _BaseGradientBoosting(BaseEstimator):
         n_categories = np.array([len(c) if c is not None else 0 for c in categories])
         self._bin_mapper = BinMapper.from_edges(
             doc["bin_edges"], self.max_bin, n_categories if n_categories.any() else None)
-        self.is_categorical_ = np.array([c is not None for c in categories], dtype=np.bool_)
-        self.categories_ = categories
+        target_stats = _ts.read_target_stats(name, doc, categories, fail)
+        self.is_categorical_ = np.array(
+            [c is not None or st is not None for c, st in zip(
+                categories, target_stats, strict=True)], dtype=np.bool_)
+        self.categories_ = [c if st is None else st[0]
+                            for c, st in zip(categories, target_stats, strict=True)]
+        self.target_stats_ = [None if st is None else st[1] for st in target_stats]
         self._booster = doc["booster"]
         if (self._booster.kind == "gblinear") != (self.booster == "gblinear"):
             fail(name, f"its booster parameter {self.booster!r} does not match the model it "
