@@ -97,8 +97,8 @@ class GradientBoostingRanker(_BaseGradientBoosting):
         at depth 6 and 100 rounds, RankNet's pairs gave the better NDCG@10 on synthetic
         data with short and long queries (by 0.011 and 0.015) and ranked as well on
         LightGBM's lambdarank example data; ``rank:ndcg``, with its pairs weighted by
-        small NDCG changes, needed about three times the rounds to catch up. See
-        :doc:`/user_guide/learning_to_rank`.
+        small NDCG changes, needed three times the rounds to catch up on the short
+        queries. See :doc:`/user_guide/learning_to_rank`.
     eval_metric : str, list or callable, optional
         Default ``ndcg@k`` (``map@k`` for ``rank:map``) with ``k`` the truncation level of
         the top-k pair method, plain ``ndcg``/``map`` for the mean method. Ranking metrics:
