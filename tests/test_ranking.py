@@ -1,6 +1,6 @@
 """Learning to rank: GradientBoostingRanker against XGBRanker (same trees), the ranking
-metrics against XGBoost's and scikit-learn's, the documented XGBoost example, and NDCG on
-the shared rank data against XGBoost and LightGBM."""
+metrics against XGBoost's and scikit-learn's, the documented XGBoost example, NDCG on the
+shared rank data against XGBoost and LightGBM, and the default objective on other data."""
 
 import io
 
@@ -312,27 +312,71 @@ def load_rank_data():
     return X.toarray(), y, g, Xt.toarray(), yt, gt
 
 
-def test_ndcg_on_rank_data_against_xgboost_and_lightgbm():
-    """NDCG@10 on the test part of the shared rank data (LightGBM's lambdarank example):
-    100 rounds of depth 6 at learning rate 0.1 for every library, at least the peers'
-    minus 0.005."""
+def test_default_ndcg_on_rank_data_against_xgboost_and_lightgbm():
+    """NDCG@10 on the test part of the shared rank data (LightGBM's lambdarank example) at
+    the benchmark suite's settings (100 rounds of depth 6 at learning rate 0.1): the
+    default ranker at least every peer's default minus 0.005 (LightGBM with its own 31
+    leaves and with the suite's full depth-6 tree of 64), and each objective the same
+    model as XGBRanker's."""
     lgb = pytest.importorskip("lightgbm")
     X, y, g, Xt, yt, gt = load_rank_data()
     ndcg10 = make_ranking_metric("ndcg@10")
     ptr = group_pointer(len(yt), group=gt)
-    common = dict(n_estimators=100, max_depth=6, learning_rate=0.1)
-    scores = {}
+    # One thread each: OpenMP peers slow down badly on a busy machine; the scores do not
+    # depend on the thread count.
+    common = dict(n_estimators=100, max_depth=6, learning_rate=0.1, n_jobs=1)
+    ours = ndcg10(yt, GradientBoostingRanker(**common).fit(X, y, group=g).predict(Xt),
+                  group_ptr=ptr)
+    peers = {"xgb": xgb.XGBRanker(tree_method="hist", **common)}
+    for leaves in (31, 64):
+        peers[f"lgbm-{leaves}"] = lgb.LGBMRanker(num_leaves=leaves, verbose=-1, **common)
+    scores = {name: ndcg10(yt, est.fit(X, y, group=g).predict(Xt), group_ptr=ptr)
+              for name, est in peers.items()}
+    assert ours >= max(scores.values()) - 0.005, (ours, scores)
+    # XGBoost parity with the objective named: the same trees, the same score.
     for objective in ("rank:ndcg", "rank:pairwise"):
-        ours = GradientBoostingRanker(objective=objective, **common).fit(X, y, group=g)
+        mine = GradientBoostingRanker(objective=objective, **common).fit(X, y, group=g)
         theirs = xgb.XGBRanker(objective=objective, tree_method="hist", **common).fit(
             X, y, group=g)
-        scores["ours", objective] = ndcg10(yt, ours.predict(Xt), group_ptr=ptr)
-        scores["xgb", objective] = ndcg10(yt, theirs.predict(Xt), group_ptr=ptr)
-        assert scores["ours", objective] >= scores["xgb", objective] - 0.005, scores
-    for objective in ("lambdarank", "rank_xendcg"):
-        lgbm = lgb.LGBMRanker(objective=objective, verbose=-1, **common).fit(X, y, group=g)
-        scores["lgbm", objective] = ndcg10(yt, lgbm.predict(Xt), group_ptr=ptr)
-    # Each library's best objective: LambdaMART on NDCG trails LightGBM's lambdarank here,
-    # XGBoost's as much as ours (they grow the same trees); RankNet's pairs do better.
-    ours = max(v for k, v in scores.items() if k[0] == "ours")
-    assert ours >= max(scores.values()) - 0.005, scores
+        assert ndcg10(yt, mine.predict(Xt), group_ptr=ptr) == pytest.approx(
+            ndcg10(yt, theirs.predict(Xt), group_ptr=ptr), abs=1e-4)
+
+
+def long_query_data(seed=0, n_queries=50):
+    """Web-search-like queries of 30 to 120 documents: a nonlinear, noisy relevance score
+    with a per-query offset, cut into grades 0-4 of which grade 0 and 1 are most."""
+    from sklearn.datasets import make_regression
+
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(30, 121, size=n_queries)
+    n = int(sizes.sum())
+    X, s = make_regression(n_samples=n, n_features=20, n_informative=8, random_state=seed)
+    s = s + 0.5 * s.std() * np.sin(2 * X[:, 0]) + rng.normal(scale=0.6 * s.std(), size=n)
+    s = s + np.repeat(rng.normal(scale=0.5 * s.std(), size=n_queries), sizes)
+    y = np.digitize(s, np.quantile(s, [0.2, 0.6, 0.9, 0.97])).astype(float)
+    return X, y, sizes
+
+
+def test_default_objective_not_worse_on_other_ranking_data():
+    """The default objective (rank:pairwise) was chosen on more than the shared rank data:
+    on synthetic queries of another shape (long ones), in 3-fold cross-validation over
+    the queries at the benchmark's settings, it ranks at least as well as rank:ndcg
+    (XGBRanker's default since XGBoost 2) by NDCG@10."""
+    X, y, sizes = long_query_data()
+    ptr = np.concatenate([[0], np.cumsum(sizes)])
+    ndcg10 = make_ranking_metric("ndcg@10")
+    queries = np.arange(sizes.size)
+    scores = {None: [], "rank:ndcg": []}
+    for fold in range(3):
+        parts = [queries[queries % 3 != fold], queries[queries % 3 == fold]]
+        (X_a, y_a), (X_b, y_b) = [
+            (X[r], y[r]) for r in (np.concatenate([np.arange(ptr[q], ptr[q + 1]) for q in p])
+                                   for p in parts)]
+        for objective in scores:
+            model = GradientBoostingRanker(objective=objective, n_estimators=100,
+                                           max_depth=6, learning_rate=0.1, n_jobs=1)
+            model.fit(X_a, y_a, group=sizes[parts[0]])
+            scores[objective].append(ndcg10(y_b, model.predict(X_b),
+                                            group_ptr=group_pointer(len(y_b),
+                                                                    group=sizes[parts[1]])))
+    assert np.mean(scores[None]) >= np.mean(scores["rank:ndcg"]), scores
