@@ -47,10 +47,17 @@ def client():
                "distributed.comm.timeouts.connect": "300s",
                "distributed.comm.timeouts.tcp": "600s"}
     with dask.config.set(patient):
-        # The kernels the workers share with a single-node fit, compiled (and cached) once
-        # here rather than by three processes at once.
+        # The kernels the workers run, compiled (and cached) once here rather than by
+        # three processes at once on a fresh numba cache: a small fit on a cluster of
+        # threads in this process. (The tests fit their single-node references first,
+        # which compiles the kernels the workers share with them.)
         X = np.random.default_rng(0).normal(size=(300, 3))
-        GradientBoostingRegressor(n_estimators=2).fit(X, X[:, 0]).predict(X)
+        X[::7, 1] = np.nan
+        with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                          dashboard_address=None) as threads_only, \
+                Client(threads_only, set_as_default=False) as in_process:
+            DaskGradientBoostingRegressor(client=in_process, n_estimators=2).fit(
+                da.from_array(X, chunks=100), da.from_array(X[:, 0], chunks=100))
         cluster = LocalCluster(n_workers=3, threads_per_worker=1, processes=True,
                                dashboard_address=None, worker_dashboard_address=None)
         client = Client(cluster, set_as_default=False)
@@ -115,9 +122,9 @@ def test_regression_matches_single_node(client, params):
     X, y = _data()
     # Uneven row blocks, y chunked otherwise, on two workers.
     dX, dy = _on(client, 2, X, 500), _on(client, 2, y, 700)
+    local = GradientBoostingRegressor(n_estimators=8, random_state=3, **params).fit(X, y)
     model = DaskGradientBoostingRegressor(client=client, n_estimators=8, random_state=3,
                                           **params).fit(dX, dy)
-    local = GradientBoostingRegressor(n_estimators=8, random_state=3, **params).fit(X, y)
     np.testing.assert_array_equal(model._bin_mapper.edges_, local._bin_mapper.edges_)
     _same_trees(model, local)
     pred = model.predict(dX)
@@ -144,10 +151,10 @@ def test_binary_lossguide_three_workers_with_weights(client, monkeypatch):
     params = {"grow_policy": "lossguide", "max_leaves": 12, "n_estimators": 6,
               "learning_rate": 0.5, "random_state": 0}
     dX = _on(client, 3, X, 300)
+    local = GradientBoostingClassifier(**params).fit(X, labels, sample_weight=w)
     model = DaskGradientBoostingClassifier(client=client, **params).fit(
         dX, _on(client, 3, labels, 300), sample_weight=_on(client, 3, w, 300))
     assert model.transfer_stats_["workers"] == 3
-    local = GradientBoostingClassifier(**params).fit(X, labels, sample_weight=w)
     np.testing.assert_array_equal(model._bin_mapper.edges_, local._bin_mapper.edges_)
     unsampled = GradientBoostingClassifier(**params)
     monkeypatch.setattr(ensembles.boosting.estimators, "_BINNING_SUBSAMPLE", 200_000)
@@ -173,11 +180,11 @@ def test_multiclass_dataframe_eval_set_early_stopping(client):
     dval = dd.from_pandas(df.iloc[1200:], npartitions=2)
     params = {"n_estimators": 30, "max_depth": 5, "learning_rate": 0.6,
               "early_stopping_rounds": 2, "random_state": 5}
+    local = GradientBoostingClassifier(**params).fit(
+        df.iloc[:1200], y_train, eval_set=[(df.iloc[1200:], y_val)])
     model = DaskGradientBoostingClassifier(client=client, **params).fit(
         ddf, dd.from_pandas(pd.Series(y_train), npartitions=3),
         eval_set=[(dval, da.from_array(y_val, chunks=300))])
-    local = GradientBoostingClassifier(**params).fit(
-        df.iloc[:1200], y_train, eval_set=[(df.iloc[1200:], y_val)])
     assert model.n_classes_ == 3
     np.testing.assert_array_equal(model.feature_names_in_, names)
     assert model.best_iteration == local.best_iteration < 29
@@ -288,9 +295,9 @@ def test_forests_match_single_node(client):
     labels = np.digitize(y, [-1.0, 1.0])
     dX = _on(client, 3, X, 200)
     params = {"n_estimators": 7, "max_depth": 6, "random_state": 11}
+    local = RandomForestClassifier(oob_score=True, **params).fit(X, labels)
     forest = DaskRandomForestClassifier(client=client, oob_score=True, **params).fit(
         dX, _on(client, 3, labels, 200))
-    local = RandomForestClassifier(oob_score=True, **params).fit(X, labels)
     np.testing.assert_array_equal(client.compute(forest.predict_proba(dX)).result(),
                                   local.predict_proba(X))
     assert forest.oob_score_ == local.oob_score_
@@ -300,9 +307,9 @@ def test_forests_match_single_node(client):
     w = np.random.default_rng(0).random(len(y))
     # With scikit-learn's monotonic constraints, which the members apply on the workers.
     params["monotonic_cst"] = [1, 0, -1, 0, 0, 0]
+    local = ExtraTreesRegressor(**params).fit(X, y, sample_weight=w)
     extra = DaskExtraTreesRegressor(client=client, **params).fit(
         dX, _on(client, 3, y, 200), sample_weight=_on(client, 3, w, 200))
-    local = ExtraTreesRegressor(**params).fit(X, y, sample_weight=w)
     np.testing.assert_array_equal(client.compute(extra.predict(dX)).result(), local.predict(X))
     with pytest.raises(TypeError, match="dask array"):
         DaskExtraTreesRegressor(client=client).fit(X, y)
@@ -333,6 +340,7 @@ def test_forest_worker_killed_mid_fit_gives_the_same_forest(client):
                 return
             time.sleep(0.005)
 
+    local = RandomForestClassifier(**params).fit(X, labels)
     killer = threading.Thread(target=kill_when_growing)
     killer.start()
     try:
@@ -340,7 +348,6 @@ def test_forest_worker_killed_mid_fit_gives_the_same_forest(client):
     finally:
         killer.join()
     assert killed.is_set()
-    local = RandomForestClassifier(**params).fit(X, labels)
     np.testing.assert_array_equal(forest.to_local().predict_proba(X), local.predict_proba(X))
     client.wait_for_workers(3, timeout=120)
     deadline = time.monotonic() + 30
@@ -380,11 +387,11 @@ def test_ranker_matches_single_node(client, params):
     on3 = [_on(client, 3, a, cuts) for a in (X, y, qid)]
     eval_on = [_on(client, 3, a, starts_e[[4]]) for a in (Xe, ye, qe)]
     common = dict(n_estimators=6, max_depth=4, learning_rate=0.3, **params)
+    local = GradientBoostingRanker(**common).fit(
+        X, y, qid=qid, sample_weight=weights, eval_set=[(Xe, ye)], eval_qid=[qe])
     model = DaskGradientBoostingRanker(client=client, **common).fit(
         on3[0], on3[1], qid=on3[2], sample_weight=weights, eval_set=[eval_on[:2]],
         eval_qid=[eval_on[2]])
-    local = GradientBoostingRanker(**common).fit(
-        X, y, qid=qid, sample_weight=weights, eval_set=[(Xe, ye)], eval_qid=[qe])
     _same_trees(model, local)
     ours, theirs = model.evals_result_["validation_0"], local.evals_result_["validation_0"]
     assert ours.keys() == theirs.keys()
