@@ -37,7 +37,7 @@ from ensembles.dask._cluster import live_workers  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def client():
+def cluster_client():
     """One LocalCluster of 3 worker processes for the module (starting one costs
     seconds): a fit runs on the workers holding its blocks, so :func:`_on` places data
     on two of them for the 2-worker fits."""
@@ -64,6 +64,14 @@ def client():
         yield client
         client.close()
         cluster.close()
+
+
+@pytest.fixture
+def client(cluster_client):
+    """The module's client, with its 3 workers: a test that killed one does not wait
+    for the replacement; the next test does (only then)."""
+    cluster_client.wait_for_workers(3, timeout=120)
+    return cluster_client
 
 
 def _on(client, n_workers, array, rows):
@@ -262,34 +270,6 @@ def test_bad_input_and_unsupported_objective(client):
     assert not hasattr(model, "n_iterations_")
 
 
-class _KillWorker(TrainingCallback):
-    """Kill one worker process (SIGKILL) after the second round."""
-
-    def __init__(self, pid):
-        self.pid = pid
-
-    def after_iteration(self, model, iteration, evals_log):
-        if iteration == 1:
-            os.kill(self.pid, signal.SIGKILL)
-        return False
-
-
-def test_worker_killed_mid_fit_gives_clear_error(client):
-    X, y = _data(n=1200, seed=7)
-    dX, dy = _on(client, 2, X, 300), _on(client, 2, y, 300)
-    pids = client.run(os.getpid)
-    victim = sorted(pids)[0]
-    model = DaskGradientBoostingRegressor(client=client, n_estimators=50, max_depth=3,
-                                          callbacks=[_KillWorker(pids[victim])])
-    start = time.monotonic()
-    with pytest.raises(WorkerLostError, match="left the cluster"):
-        model.fit(dX, dy)
-    assert time.monotonic() - start < 60
-    assert not hasattr(model, "n_iterations_")
-    client.wait_for_workers(3, timeout=60)
-    assert _held(client) == []
-
-
 def test_forests_match_single_node(client):
     X, y = _data(n=900, seed=8)
     labels = np.digitize(y, [-1.0, 1.0])
@@ -313,47 +293,6 @@ def test_forests_match_single_node(client):
     np.testing.assert_array_equal(client.compute(extra.predict(dX)).result(), local.predict(X))
     with pytest.raises(TypeError, match="dask array"):
         DaskExtraTreesRegressor(client=client).fit(X, y)
-
-
-def _forest_keys(dask_scheduler=None):
-    return [str(k) for k in dask_scheduler.tasks if str(k).startswith("ensembles-tree-")]
-
-
-def test_forest_worker_killed_mid_fit_gives_the_same_forest(client):
-    """The data goes to every worker, so the tree tasks a killed worker was running run
-    again on another: the forest is the single-node one, and nothing is left behind."""
-    X, y = _data(n=20_000, seed=9)
-    labels = (y > 0).astype(int)
-    dX, dy = _on(client, 3, X, 5000), _on(client, 3, labels, 5000)
-    params = {"n_estimators": 60, "random_state": 5}
-    pids = client.run(os.getpid)
-    victim = sorted(pids)[0]
-    killed = threading.Event()
-
-    def kill_when_growing():
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            if any(str(k).startswith("ensembles-tree-")
-                   for k in client.processing().get(victim, ())):
-                os.kill(pids[victim], signal.SIGKILL)
-                killed.set()
-                return
-            time.sleep(0.005)
-
-    local = RandomForestClassifier(**params).fit(X, labels)
-    killer = threading.Thread(target=kill_when_growing)
-    killer.start()
-    try:
-        forest = DaskRandomForestClassifier(client=client, **params).fit(dX, dy)
-    finally:
-        killer.join()
-    assert killed.is_set()
-    np.testing.assert_array_equal(forest.to_local().predict_proba(X), local.predict_proba(X))
-    client.wait_for_workers(3, timeout=120)
-    deadline = time.monotonic() + 30
-    while client.run_on_scheduler(_forest_keys) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert client.run_on_scheduler(_forest_keys) == []
 
 
 def _ranking_data(n_queries, seed):
@@ -418,3 +357,77 @@ def test_ranker_refuses_queries_across_blocks_and_missing_qid(client):
         DaskGradientBoostingRanker(client=client, n_estimators=2,
                                    lambdarank_unbiased=True).fit(*split, qid=q)
     assert _held(client) == []
+
+
+# The tests that kill a worker come last: the module's later tests would otherwise wait
+# for its replacement and pay its imports.
+
+def _forest_keys(dask_scheduler=None):
+    return [str(k) for k in dask_scheduler.tasks if str(k).startswith("ensembles-tree-")]
+
+
+def test_forest_worker_killed_mid_fit_gives_the_same_forest(client):
+    """The data goes to every worker, so the tree tasks a killed worker was running run
+    again on another: the forest is the single-node one, and nothing is left behind."""
+    X, y = _data(n=10_000, seed=9)
+    labels = (y > 0).astype(int)
+    dX, dy = _on(client, 3, X, 2500), _on(client, 3, labels, 2500)
+    params = {"n_estimators": 40, "random_state": 5}
+    pids = client.run(os.getpid)
+    victim = sorted(pids)[0]
+    killed = threading.Event()
+
+    def kill_when_growing():
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            if any(str(k).startswith("ensembles-tree-")
+                   for k in client.processing().get(victim, ())):
+                os.kill(pids[victim], signal.SIGKILL)
+                killed.set()
+                return
+            time.sleep(0.005)
+
+    local = RandomForestClassifier(**params).fit(X, labels)
+    killer = threading.Thread(target=kill_when_growing)
+    killer.start()
+    try:
+        forest = DaskRandomForestClassifier(client=client, **params).fit(dX, dy)
+    finally:
+        killer.join()
+    assert killed.is_set()
+    np.testing.assert_array_equal(forest.to_local().predict_proba(X), local.predict_proba(X))
+    deadline = time.monotonic() + 30
+    while client.run_on_scheduler(_forest_keys) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert client.run_on_scheduler(_forest_keys) == []
+
+
+class _KillWorker(TrainingCallback):
+    """Kill one worker process (SIGKILL) after the second round."""
+
+    def __init__(self, pid):
+        self.pid = pid
+
+    def after_iteration(self, model, iteration, evals_log):
+        if iteration == 1:
+            os.kill(self.pid, signal.SIGKILL)
+        return False
+
+
+def test_worker_killed_mid_fit_gives_clear_error(client):
+    X, y = _data(n=1200, seed=7)
+    dX, dy = _on(client, 2, X, 300), _on(client, 2, y, 300)
+    pids = client.run(os.getpid)
+    victim = sorted(pids)[0]
+    model = DaskGradientBoostingRegressor(client=client, n_estimators=50, max_depth=3,
+                                          callbacks=[_KillWorker(pids[victim])])
+    start = time.monotonic()
+    with pytest.raises(WorkerLostError, match="left the cluster"):
+        model.fit(dX, dy)
+    assert time.monotonic() - start < 60
+    assert not hasattr(model, "n_iterations_")
+    # Nothing left on the workers that survived (their replacement holds nothing; the
+    # next test waits for it).
+    survivors = [w for w in pids if w != victim]
+    assert [fit for fits in client.run(_worker.held_fits, workers=survivors).values()
+            for fit in fits] == []
