@@ -359,6 +359,56 @@ def test_ranker_refuses_queries_across_blocks_and_missing_qid(client):
     assert _held(client) == []
 
 
+def test_worker_tree_rows_match_direct_histograms_and_partition():
+    """A worker's tree buffers (no cluster): a node of several chunks, summed from
+    partials on 2 threads, and its children after a split, against the engine's direct
+    histogram of the same rows; the children's rows in their original order; the leaf
+    values added to the margins through the ranges and through a split never applied."""
+    from types import SimpleNamespace
+
+    from ensembles._engine.histogram import build_histogram, kernel_layout
+    from ensembles._threads import threads
+
+    rng = np.random.default_rng(0)
+    n, n_bins = 3 * 16384 + 100, np.array([20, 9, 20, 5], dtype=np.int32)
+    Xb = (rng.random((n, 4)) * n_bins).astype(np.uint8)
+    Xb[rng.random((n, 4)) < 0.05] = 255  # missing values
+    grad, hess = rng.normal(size=(n, 1)), rng.random((n, 1))
+    rows = np.flatnonzero(rng.random(n) < 0.9).astype(np.int32)  # a row sample
+    offsets_u, n_bins_u = kernel_layout(n_bins)
+    tree = SimpleNamespace(left=np.array([1, -1, -1]),
+                           value=np.array([[0.0], [0.5], [-0.25]]))
+    # node 0 on feature 1 at bin 3, missing values left, into nodes 1 and 2
+    splits = np.array([[0, 1, 3, 1, 1, 2]])
+    code = Xb[rows, 1]
+    goes_left = (code <= 3) | (code >= n_bins[1])
+    expected_raw = np.zeros((n, 1))
+    expected_raw[rows, 0] = np.where(goes_left, 0.5, -0.25)
+    tree_rows = _worker.TreeRows(n, 4, np.uint8)
+    with threads(2):
+        tree_rows.start(Xb, grad, hess, 0, rows)
+        root = np.empty((1, int(offsets_u[-1]), 2))
+        tree_rows.build([0], offsets_u, n_bins_u, root)
+        np.testing.assert_allclose(root[0], build_histogram(Xb, grad[:, 0], hess[:, 0],
+                                                            rows, n_bins), atol=1e-9)
+        tree_rows.split(splits, n_bins, move_data=True)
+        children = np.empty((2, int(offsets_u[-1]), 2))
+        tree_rows.build([1, 2], offsets_u, n_bins_u, children)
+        for j, part in enumerate((rows[goes_left], rows[~goes_left])):
+            np.testing.assert_allclose(children[j], build_histogram(
+                Xb, grad[:, 0], hess[:, 0], part, n_bins), atol=1e-9)
+            buffer, start, stop = tree_rows.nodes[j + 1]
+            np.testing.assert_array_equal(tree_rows.ids[buffer, start:stop], part)
+        raw = np.zeros((n, 1))
+        tree_rows.add_leaves(raw, 0, tree, None, n_bins)
+        np.testing.assert_array_equal(raw, expected_raw)
+        # The same tree whose last split the client never sent.
+        tree_rows.start(Xb, grad, hess, 0, rows)
+        raw = np.zeros((n, 1))
+        tree_rows.add_leaves(raw, 0, tree, splits, n_bins)
+        np.testing.assert_array_equal(raw, expected_raw)
+
+
 # The tests that kill a worker come last: the module's later tests would otherwise wait
 # for its replacement and pay its imports.
 
