@@ -9,10 +9,11 @@ rate 0.1 and 256 bins, twice:
   worker processes x 1 thread, the rows in two blocks, one per worker, persisted there
   before the timer starts (loading data onto a cluster is not training).
 
-Both fit after a small warm-up fit (numba's compilation, the workers' imports). It reports
-both fit times and their ratio, the largest difference between the two models'
-probabilities, and what crossed the network: histogram bytes per tree and per tree level,
-plan and tree bytes sent to the workers, and round trips. Results go to
+Both fit after a small warm-up fit (numba's compilation, the workers' imports), then
+alternate (``--repeats`` pairs, so that the machine's load falls on both). It reports
+both median fit times and their ratio, the ratio of each pair, the largest difference
+between the two models' probabilities, and what crossed the network: histogram bytes per
+tree and per tree level, plan and tree bytes sent to the workers, and round trips. Results go to
 ``<out>/<name>.json`` and ``.md``.
 """
 
@@ -67,15 +68,6 @@ def run(rows, trees, repeats, cache_dir):
     result = {"rows": int(X.shape[0]), "features": int(X.shape[1]), "params": params,
               "workers": 2, "threads_per_worker": 1, "single_node_n_jobs": 2}
 
-    # Warm-up: compilation and caches, on a small slice.
-    GradientBoostingClassifier(**dict(params, n_estimators=2), n_jobs=2).fit(X[:2000],
-                                                                             y[:2000])
-    single_times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        local = GradientBoostingClassifier(**params, n_jobs=2).fit(X, y)
-        single_times.append(time.perf_counter() - start)
-
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                            dashboard_address=None, worker_dashboard_address=None)
     client = Client(cluster)
@@ -83,14 +75,23 @@ def run(rows, trees, repeats, cache_dir):
         start = time.perf_counter()
         dX, dy = _blocks_on_workers(client, X, y)
         result["load_s"] = time.perf_counter() - start
+        # Warm-up: compilation and caches, the workers' imports, on a small slice.
+        GradientBoostingClassifier(**dict(params, n_estimators=2), n_jobs=2).fit(
+            X[:2000], y[:2000])
         wX, wy = _blocks_on_workers(client, X[:2000], y[:2000])
         DaskGradientBoostingClassifier(client=client, **dict(params, n_estimators=2)).fit(
             wX, wy)
-        dask_times = []
+        # The two fits alternate, so that a change of the machine's load between repeats
+        # falls on both (the idle workers wait while the single-node fit runs).
+        single_times, dask_times, loads = [], [], []
         for _ in range(repeats):
+            start = time.perf_counter()
+            local = GradientBoostingClassifier(**params, n_jobs=2).fit(X, y)
+            single_times.append(time.perf_counter() - start)
             start = time.perf_counter()
             model = DaskGradientBoostingClassifier(client=client, **params).fit(dX, dy)
             dask_times.append(time.perf_counter() - start)
+            loads.append(os.getloadavg()[0])
         test = np.ascontiguousarray(data.X_test)
         diff = np.abs(model.to_local().predict_proba(test) - local.predict_proba(test)).max()
     finally:
@@ -105,6 +106,8 @@ def run(rows, trees, repeats, cache_dir):
         "dask_fit_s": statistics.median(dask_times),
         "single_node_fit_all_s": single_times,
         "dask_fit_all_s": dask_times,
+        "ratio_all": [d / t for d, t in zip(dask_times, single_times, strict=True)],
+        "load_averages": loads,
         "max_abs_proba_difference": float(diff),
         "transfer": stats,
         "histogram_rows": n_hist_bins,
@@ -114,6 +117,7 @@ def run(rows, trees, repeats, cache_dir):
         "round_trips_per_tree": stats["steps"] / stats["trees"],
     })
     result["ratio"] = result["dask_fit_s"] / result["single_node_fit_s"]
+    result["ratio_median_of_pairs"] = statistics.median(result["ratio_all"])
     return result
 
 
@@ -132,6 +136,11 @@ def report(result):
         f"| single node, `n_jobs=2` | {result['single_node_fit_s']:.2f} |",
         f"| LocalCluster, 2 workers x 1 thread | {result['dask_fit_s']:.2f} |",
         f"| ratio (Dask / single node) | {result['ratio']:.2f} |",
+        "",
+        f"{len(result['ratio_all'])} alternating repeats; ratio of each pair: "
+        f"{', '.join(f'{r:.2f}' for r in result['ratio_all'])} (median "
+        f"{result['ratio_median_of_pairs']:.2f}); one-minute load average "
+        f"after each pair: {', '.join(f'{v:.1f}' for v in result['load_averages'])}.",
         "",
         f"Loading the rows onto the workers (not timed in the fit): {result['load_s']:.2f} s. "
         f"Largest difference of the two models' test probabilities: "
@@ -154,7 +163,7 @@ def build_parser():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--rows", type=int, default=1_000_000)
     p.add_argument("--trees", type=int, default=PARAMS["n_estimators"])
-    p.add_argument("--repeats", type=int, default=1)
+    p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--out", type=Path, default=HERE / "results")
     p.add_argument("--name", default="dask")
     p.add_argument("--cache-dir", type=Path, default=HERE / "results" / "tmp")

@@ -37,7 +37,7 @@ from ensembles.dask._cluster import live_workers  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def client():
+def cluster_client():
     """One LocalCluster of 3 worker processes for the module (starting one costs
     seconds): a fit runs on the workers holding its blocks, so :func:`_on` places data
     on two of them for the 2-worker fits."""
@@ -47,16 +47,31 @@ def client():
                "distributed.comm.timeouts.connect": "300s",
                "distributed.comm.timeouts.tcp": "600s"}
     with dask.config.set(patient):
-        # The kernels the workers share with a single-node fit, compiled (and cached) once
-        # here rather than by three processes at once.
+        # The kernels the workers run, compiled (and cached) once here rather than by
+        # three processes at once on a fresh numba cache: a small fit on a cluster of
+        # threads in this process. (The tests fit their single-node references first,
+        # which compiles the kernels the workers share with them.)
         X = np.random.default_rng(0).normal(size=(300, 3))
-        GradientBoostingRegressor(n_estimators=2).fit(X, X[:, 0]).predict(X)
+        X[::7, 1] = np.nan
+        with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                          dashboard_address=None) as threads_only, \
+                Client(threads_only, set_as_default=False) as in_process:
+            DaskGradientBoostingRegressor(client=in_process, n_estimators=2).fit(
+                da.from_array(X, chunks=100), da.from_array(X[:, 0], chunks=100))
         cluster = LocalCluster(n_workers=3, threads_per_worker=1, processes=True,
                                dashboard_address=None, worker_dashboard_address=None)
         client = Client(cluster, set_as_default=False)
         yield client
         client.close()
         cluster.close()
+
+
+@pytest.fixture
+def client(cluster_client):
+    """The module's client, with its 3 workers: a test that killed one does not wait
+    for the replacement; the next test does (only then)."""
+    cluster_client.wait_for_workers(3, timeout=120)
+    return cluster_client
 
 
 def _on(client, n_workers, array, rows):
@@ -115,9 +130,9 @@ def test_regression_matches_single_node(client, params):
     X, y = _data()
     # Uneven row blocks, y chunked otherwise, on two workers.
     dX, dy = _on(client, 2, X, 500), _on(client, 2, y, 700)
+    local = GradientBoostingRegressor(n_estimators=8, random_state=3, **params).fit(X, y)
     model = DaskGradientBoostingRegressor(client=client, n_estimators=8, random_state=3,
                                           **params).fit(dX, dy)
-    local = GradientBoostingRegressor(n_estimators=8, random_state=3, **params).fit(X, y)
     np.testing.assert_array_equal(model._bin_mapper.edges_, local._bin_mapper.edges_)
     _same_trees(model, local)
     pred = model.predict(dX)
@@ -144,10 +159,10 @@ def test_binary_lossguide_three_workers_with_weights(client, monkeypatch):
     params = {"grow_policy": "lossguide", "max_leaves": 12, "n_estimators": 6,
               "learning_rate": 0.5, "random_state": 0}
     dX = _on(client, 3, X, 300)
+    local = GradientBoostingClassifier(**params).fit(X, labels, sample_weight=w)
     model = DaskGradientBoostingClassifier(client=client, **params).fit(
         dX, _on(client, 3, labels, 300), sample_weight=_on(client, 3, w, 300))
     assert model.transfer_stats_["workers"] == 3
-    local = GradientBoostingClassifier(**params).fit(X, labels, sample_weight=w)
     np.testing.assert_array_equal(model._bin_mapper.edges_, local._bin_mapper.edges_)
     unsampled = GradientBoostingClassifier(**params)
     monkeypatch.setattr(ensembles.boosting.estimators, "_BINNING_SUBSAMPLE", 200_000)
@@ -173,11 +188,11 @@ def test_multiclass_dataframe_eval_set_early_stopping(client):
     dval = dd.from_pandas(df.iloc[1200:], npartitions=2)
     params = {"n_estimators": 30, "max_depth": 5, "learning_rate": 0.6,
               "early_stopping_rounds": 2, "random_state": 5}
+    local = GradientBoostingClassifier(**params).fit(
+        df.iloc[:1200], y_train, eval_set=[(df.iloc[1200:], y_val)])
     model = DaskGradientBoostingClassifier(client=client, **params).fit(
         ddf, dd.from_pandas(pd.Series(y_train), npartitions=3),
         eval_set=[(dval, da.from_array(y_val, chunks=300))])
-    local = GradientBoostingClassifier(**params).fit(
-        df.iloc[:1200], y_train, eval_set=[(df.iloc[1200:], y_val)])
     assert model.n_classes_ == 3
     np.testing.assert_array_equal(model.feature_names_in_, names)
     assert model.best_iteration == local.best_iteration < 29
@@ -255,42 +270,14 @@ def test_bad_input_and_unsupported_objective(client):
     assert not hasattr(model, "n_iterations_")
 
 
-class _KillWorker(TrainingCallback):
-    """Kill one worker process (SIGKILL) after the second round."""
-
-    def __init__(self, pid):
-        self.pid = pid
-
-    def after_iteration(self, model, iteration, evals_log):
-        if iteration == 1:
-            os.kill(self.pid, signal.SIGKILL)
-        return False
-
-
-def test_worker_killed_mid_fit_gives_clear_error(client):
-    X, y = _data(n=1200, seed=7)
-    dX, dy = _on(client, 2, X, 300), _on(client, 2, y, 300)
-    pids = client.run(os.getpid)
-    victim = sorted(pids)[0]
-    model = DaskGradientBoostingRegressor(client=client, n_estimators=50, max_depth=3,
-                                          callbacks=[_KillWorker(pids[victim])])
-    start = time.monotonic()
-    with pytest.raises(WorkerLostError, match="left the cluster"):
-        model.fit(dX, dy)
-    assert time.monotonic() - start < 60
-    assert not hasattr(model, "n_iterations_")
-    client.wait_for_workers(3, timeout=60)
-    assert _held(client) == []
-
-
 def test_forests_match_single_node(client):
     X, y = _data(n=900, seed=8)
     labels = np.digitize(y, [-1.0, 1.0])
     dX = _on(client, 3, X, 200)
     params = {"n_estimators": 7, "max_depth": 6, "random_state": 11}
+    local = RandomForestClassifier(oob_score=True, **params).fit(X, labels)
     forest = DaskRandomForestClassifier(client=client, oob_score=True, **params).fit(
         dX, _on(client, 3, labels, 200))
-    local = RandomForestClassifier(oob_score=True, **params).fit(X, labels)
     np.testing.assert_array_equal(client.compute(forest.predict_proba(dX)).result(),
                                   local.predict_proba(X))
     assert forest.oob_score_ == local.oob_score_
@@ -300,53 +287,12 @@ def test_forests_match_single_node(client):
     w = np.random.default_rng(0).random(len(y))
     # With scikit-learn's monotonic constraints, which the members apply on the workers.
     params["monotonic_cst"] = [1, 0, -1, 0, 0, 0]
+    local = ExtraTreesRegressor(**params).fit(X, y, sample_weight=w)
     extra = DaskExtraTreesRegressor(client=client, **params).fit(
         dX, _on(client, 3, y, 200), sample_weight=_on(client, 3, w, 200))
-    local = ExtraTreesRegressor(**params).fit(X, y, sample_weight=w)
     np.testing.assert_array_equal(client.compute(extra.predict(dX)).result(), local.predict(X))
     with pytest.raises(TypeError, match="dask array"):
         DaskExtraTreesRegressor(client=client).fit(X, y)
-
-
-def _forest_keys(dask_scheduler=None):
-    return [str(k) for k in dask_scheduler.tasks if str(k).startswith("ensembles-tree-")]
-
-
-def test_forest_worker_killed_mid_fit_gives_the_same_forest(client):
-    """The data goes to every worker, so the tree tasks a killed worker was running run
-    again on another: the forest is the single-node one, and nothing is left behind."""
-    X, y = _data(n=20_000, seed=9)
-    labels = (y > 0).astype(int)
-    dX, dy = _on(client, 3, X, 5000), _on(client, 3, labels, 5000)
-    params = {"n_estimators": 60, "random_state": 5}
-    pids = client.run(os.getpid)
-    victim = sorted(pids)[0]
-    killed = threading.Event()
-
-    def kill_when_growing():
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            if any(str(k).startswith("ensembles-tree-")
-                   for k in client.processing().get(victim, ())):
-                os.kill(pids[victim], signal.SIGKILL)
-                killed.set()
-                return
-            time.sleep(0.005)
-
-    killer = threading.Thread(target=kill_when_growing)
-    killer.start()
-    try:
-        forest = DaskRandomForestClassifier(client=client, **params).fit(dX, dy)
-    finally:
-        killer.join()
-    assert killed.is_set()
-    local = RandomForestClassifier(**params).fit(X, labels)
-    np.testing.assert_array_equal(forest.to_local().predict_proba(X), local.predict_proba(X))
-    client.wait_for_workers(3, timeout=120)
-    deadline = time.monotonic() + 30
-    while client.run_on_scheduler(_forest_keys) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert client.run_on_scheduler(_forest_keys) == []
 
 
 def _ranking_data(n_queries, seed):
@@ -380,11 +326,11 @@ def test_ranker_matches_single_node(client, params):
     on3 = [_on(client, 3, a, cuts) for a in (X, y, qid)]
     eval_on = [_on(client, 3, a, starts_e[[4]]) for a in (Xe, ye, qe)]
     common = dict(n_estimators=6, max_depth=4, learning_rate=0.3, **params)
+    local = GradientBoostingRanker(**common).fit(
+        X, y, qid=qid, sample_weight=weights, eval_set=[(Xe, ye)], eval_qid=[qe])
     model = DaskGradientBoostingRanker(client=client, **common).fit(
         on3[0], on3[1], qid=on3[2], sample_weight=weights, eval_set=[eval_on[:2]],
         eval_qid=[eval_on[2]])
-    local = GradientBoostingRanker(**common).fit(
-        X, y, qid=qid, sample_weight=weights, eval_set=[(Xe, ye)], eval_qid=[qe])
     _same_trees(model, local)
     ours, theirs = model.evals_result_["validation_0"], local.evals_result_["validation_0"]
     assert ours.keys() == theirs.keys()
@@ -411,3 +357,127 @@ def test_ranker_refuses_queries_across_blocks_and_missing_qid(client):
         DaskGradientBoostingRanker(client=client, n_estimators=2,
                                    lambdarank_unbiased=True).fit(*split, qid=q)
     assert _held(client) == []
+
+
+def test_worker_tree_rows_match_direct_histograms_and_partition():
+    """A worker's tree buffers (no cluster): a node of several chunks, summed from
+    partials on 2 threads, and its children after a split, against the engine's direct
+    histogram of the same rows; the children's rows in their original order; the leaf
+    values added to the margins through the ranges and through a split never applied."""
+    from types import SimpleNamespace
+
+    from ensembles._engine.histogram import build_histogram, kernel_layout
+    from ensembles._threads import threads
+
+    rng = np.random.default_rng(0)
+    n, n_bins = 3 * 16384 + 100, np.array([20, 9, 20, 5], dtype=np.int32)
+    Xb = (rng.random((n, 4)) * n_bins).astype(np.uint8)
+    Xb[rng.random((n, 4)) < 0.05] = 255  # missing values
+    grad, hess = rng.normal(size=(n, 1)), rng.random((n, 1))
+    rows = np.flatnonzero(rng.random(n) < 0.9).astype(np.int32)  # a row sample
+    offsets_u, n_bins_u = kernel_layout(n_bins)
+    tree = SimpleNamespace(left=np.array([1, -1, -1]),
+                           value=np.array([[0.0], [0.5], [-0.25]]))
+    # node 0 on feature 1 at bin 3, missing values left, into nodes 1 and 2
+    splits = np.array([[0, 1, 3, 1, 1, 2]])
+    code = Xb[rows, 1]
+    goes_left = (code <= 3) | (code >= n_bins[1])
+    expected_raw = np.zeros((n, 1))
+    expected_raw[rows, 0] = np.where(goes_left, 0.5, -0.25)
+    tree_rows = _worker.TreeRows(n, 4, np.uint8)
+    with threads(2):
+        tree_rows.start(Xb, grad, hess, 0, rows)
+        root = np.empty((1, int(offsets_u[-1]), 2))
+        tree_rows.build([0], offsets_u, n_bins_u, root)
+        np.testing.assert_allclose(root[0], build_histogram(Xb, grad[:, 0], hess[:, 0],
+                                                            rows, n_bins), atol=1e-9)
+        tree_rows.split(splits, n_bins, move_data=True)
+        children = np.empty((2, int(offsets_u[-1]), 2))
+        tree_rows.build([1, 2], offsets_u, n_bins_u, children)
+        for j, part in enumerate((rows[goes_left], rows[~goes_left])):
+            np.testing.assert_allclose(children[j], build_histogram(
+                Xb, grad[:, 0], hess[:, 0], part, n_bins), atol=1e-9)
+            buffer, start, stop = tree_rows.nodes[j + 1]
+            np.testing.assert_array_equal(tree_rows.ids[buffer, start:stop], part)
+        raw = np.zeros((n, 1))
+        tree_rows.add_leaves(raw, 0, tree, None, n_bins)
+        np.testing.assert_array_equal(raw, expected_raw)
+        # The same tree whose last split the client never sent.
+        tree_rows.start(Xb, grad, hess, 0, rows)
+        raw = np.zeros((n, 1))
+        tree_rows.add_leaves(raw, 0, tree, splits, n_bins)
+        np.testing.assert_array_equal(raw, expected_raw)
+
+
+# The tests that kill a worker come last: the module's later tests would otherwise wait
+# for its replacement and pay its imports.
+
+def _forest_keys(dask_scheduler=None):
+    return [str(k) for k in dask_scheduler.tasks if str(k).startswith("ensembles-tree-")]
+
+
+def test_forest_worker_killed_mid_fit_gives_the_same_forest(client):
+    """The data goes to every worker, so the tree tasks a killed worker was running run
+    again on another: the forest is the single-node one, and nothing is left behind."""
+    X, y = _data(n=10_000, seed=9)
+    labels = (y > 0).astype(int)
+    dX, dy = _on(client, 3, X, 2500), _on(client, 3, labels, 2500)
+    params = {"n_estimators": 40, "random_state": 5}
+    pids = client.run(os.getpid)
+    victim = sorted(pids)[0]
+    killed = threading.Event()
+
+    def kill_when_growing():
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            if any(str(k).startswith("ensembles-tree-")
+                   for k in client.processing().get(victim, ())):
+                os.kill(pids[victim], signal.SIGKILL)
+                killed.set()
+                return
+            time.sleep(0.005)
+
+    local = RandomForestClassifier(**params).fit(X, labels)
+    killer = threading.Thread(target=kill_when_growing)
+    killer.start()
+    try:
+        forest = DaskRandomForestClassifier(client=client, **params).fit(dX, dy)
+    finally:
+        killer.join()
+    assert killed.is_set()
+    np.testing.assert_array_equal(forest.to_local().predict_proba(X), local.predict_proba(X))
+    deadline = time.monotonic() + 30
+    while client.run_on_scheduler(_forest_keys) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert client.run_on_scheduler(_forest_keys) == []
+
+
+class _KillWorker(TrainingCallback):
+    """Kill one worker process (SIGKILL) after the second round."""
+
+    def __init__(self, pid):
+        self.pid = pid
+
+    def after_iteration(self, model, iteration, evals_log):
+        if iteration == 1:
+            os.kill(self.pid, signal.SIGKILL)
+        return False
+
+
+def test_worker_killed_mid_fit_gives_clear_error(client):
+    X, y = _data(n=1200, seed=7)
+    dX, dy = _on(client, 2, X, 300), _on(client, 2, y, 300)
+    pids = client.run(os.getpid)
+    victim = sorted(pids)[0]
+    model = DaskGradientBoostingRegressor(client=client, n_estimators=50, max_depth=3,
+                                          callbacks=[_KillWorker(pids[victim])])
+    start = time.monotonic()
+    with pytest.raises(WorkerLostError, match="left the cluster"):
+        model.fit(dX, dy)
+    assert time.monotonic() - start < 60
+    assert not hasattr(model, "n_iterations_")
+    # Nothing left on the workers that survived (their replacement holds nothing; the
+    # next test waits for it).
+    survivors = [w for w in pids if w != victim]
+    assert [fit for fits in client.run(_worker.held_fits, workers=survivors).values()
+            for fit in fits] == []

@@ -326,7 +326,7 @@ class _DaskBoosting(DaskEstimatorMixin):
         for cb in callbacks:
             cb.before_training(self)
         pending = None
-        routed = False
+        last = None
         first = True
         for it in range(params.n_estimators + 1):
             start = it < params.n_estimators
@@ -336,12 +336,12 @@ class _DaskBoosting(DaskEstimatorMixin):
                 seeds = rng.integers(0, 2**63, size=K)
                 if groups is not None:
                     objective.round_seed = objective.next_seed()
-            args = (pending, routed, objective if start else None, params.subsample,
+            args = (pending, last, objective if start else None, params.subsample,
                     key if start else 0, base if first else None)
             transfer["sent_bytes"] += len(pickle.dumps(args)) * len(workers)
             results = session.call(_worker.round_step, [args] * len(workers))
             first = False
-            routed = False
+            last = None
             transfer["steps"] += 1
             if pending is not None:
                 booster.append(pending)
@@ -380,9 +380,11 @@ class _DaskBoosting(DaskEstimatorMixin):
                     break
                 if not any(nb for _, nb in owners) and all(
                         builder.plan_is_last() for builder in builders):
-                    # Splits into leaves only: the workers route their rows through the
-                    # finished trees at the round's end instead of a step of their own.
-                    routed = True
+                    # Splits into leaves only: the workers apply them to their margins at
+                    # the round's end instead of in a step of their own.
+                    last = [None] * K
+                    for k, splits, _ in ops:
+                        last[k] = splits
                     for builder in builders:
                         builder.receive([])
                     continue

@@ -7,11 +7,12 @@ those) as one small task per worker; a task touches only its own worker's shard 
 returns histograms, never rows. Nothing here imports dask: the functions are plain and
 are shipped to the workers by the client.
 
-Per tree, the rows of the shard that the tree is grown on are kept in ``order``, each
-node's rows a contiguous range of it (a stable partition at every split, so a node's
-rows keep their original order, as in the single-node grower). A histogram gathers its
-node's binned rows and gradient pairs into a contiguous block and sums them with the
-engine's own kernel (:func:`ensembles._engine.histogram.accumulate`).
+Per tree, the rows that the tree is grown on are kept as the single-node grower keeps
+them (:class:`TreeRows`): codes, gradient pairs and row ids in two buffers, each node's
+rows a contiguous range, moved to the other buffer by a stable partition when the node
+splits. A histogram is then one sequential sweep of the engine's own kernel
+(:func:`ensembles._engine.histogram.accumulate`) over its node's range, in chunks whose
+bounds depend only on the rows (so the sums do not depend on the worker's threads).
 """
 
 import threading
@@ -19,7 +20,7 @@ import threading
 import numpy as np
 from numba import njit
 
-from .._engine.histogram import CHUNK_ROWS, accumulate, kernel_layout
+from .._engine.histogram import CHUNK_ROWS, accumulate, kernel_layout, n_chunks
 from .._engine.tree import predict_binned_add
 from .._threads import run_parallel, threads
 from ..boosting.booster import Booster
@@ -30,62 +31,236 @@ _LOCK = threading.Lock()
 
 
 @njit(cache=True, nogil=True)
-def _partition(order, scratch, Xb, n_bins, starts, stops, features, bins, default_left,
-               n_left):
-    """Stable partition of ``order[starts[j]:stops[j]]`` for every split ``j``: the rows
-    whose code is ``<= bins[j]`` (missing values, codes from ``n_bins[f]`` up:
-    ``default_left[j]``) first.
-    ``n_left[j]`` gets the number of rows sent left."""
-    for j in range(starts.shape[0]):
-        f, b, dl = features[j], bins[j], default_left[j]
-        lo = starts[j]
-        n_right = 0
-        for i in range(starts[j], stops[j]):
-            r = order[i]
-            code = Xb[r, f]
-            if code <= b or (dl and code >= n_bins[f]):
-                order[lo] = r  # lo <= i: never overwrites a row not yet read
+def _gather(r0, r1, X, grad, hess, k, rows, Xb, gh, ids):
+    """Copy rows ``rows[r0:r1]`` (codes, gradient pair of output ``k``, row id) to
+    positions ``r0:r1`` of buffer 0."""
+    n_features = X.shape[1]
+    for i in range(r0, r1):
+        r = rows[i]
+        for f in range(n_features):  # an explicit loop: row-slice copies cost more
+            Xb[0, i, f] = X[r, f]
+        gh[0, i, 0] = grad[r, k]
+        gh[0, i, 1] = hess[r, k]
+        ids[0, i] = r
+
+
+# Columns of a split plan: one row per chunk of a split node's rows.
+_C_START, _C_STOP, _C_FEATURE, _C_BIN, _C_DLEFT, _C_LEFT, _C_LO, _C_HI, _C_SRC = range(9)
+
+
+@njit(cache=True, nogil=True)
+def _count_left(c0, c1, Xb, cplan, n_bins):
+    """Rows of chunks ``c0:c1`` of the split plan that go left: codes ``<= bin``, and
+    missing values (codes from ``n_bins[f]`` up) when the split sends them left."""
+    for c in range(c0, c1):
+        f, b, dl = cplan[c, _C_FEATURE], cplan[c, _C_BIN], cplan[c, _C_DLEFT] != 0
+        nb = n_bins[f]
+        src = cplan[c, _C_SRC]
+        count = 0
+        for i in range(cplan[c, _C_START], cplan[c, _C_STOP]):
+            code = Xb[src, i, f]
+            if code <= b or (dl and code >= nb):
+                count += 1
+        cplan[c, _C_LEFT] = count
+
+
+@njit(cache=True, nogil=True)
+def _scatter(c0, c1, Xb, gh, ids, cplan, n_bins, move_data):
+    """Move the rows of chunks ``c0:c1`` to the other buffer, left rows from ``lo`` and
+    right rows from ``hi`` (a stable partition). Without ``move_data`` only the row ids
+    move (children that will not be split need no codes or gradients)."""
+    n_features = Xb.shape[2]
+    for c in range(c0, c1):
+        f, b, dl = cplan[c, _C_FEATURE], cplan[c, _C_BIN], cplan[c, _C_DLEFT] != 0
+        nb = n_bins[f]
+        src = cplan[c, _C_SRC]
+        dst = 1 - src
+        lo, hi = cplan[c, _C_LO], cplan[c, _C_HI]
+        for i in range(cplan[c, _C_START], cplan[c, _C_STOP]):
+            code = Xb[src, i, f]
+            if code <= b or (dl and code >= nb):
+                j = lo
                 lo += 1
             else:
-                scratch[n_right] = r
-                n_right += 1
-        for i in range(n_right):
-            order[lo + i] = scratch[i]
-        n_left[j] = lo - starts[j]
+                j = hi
+                hi += 1
+            ids[dst, j] = ids[src, i]
+            if move_data:
+                for q in range(n_features):
+                    Xb[dst, j, q] = Xb[src, i, q]
+                gh[dst, j, 0] = gh[src, i, 0]
+                gh[dst, j, 1] = gh[src, i, 1]
 
 
 @njit(cache=True, nogil=True)
-def _build(j0, j1, order, Xb, grad, hess, k, starts, stops, offsets_u, n_bins_u, hists):
-    """Histograms ``hists[j]`` of the rows ``order[starts[j]:stops[j]]`` for ``j`` in
-    ``j0:j1``: blocks of rows are gathered contiguous, then summed by the engine's
-    :func:`accumulate` (in row order, as the single-node grower sums a node)."""
-    n_features = Xb.shape[1]
-    block = np.empty((CHUNK_ROWS, n_features), dtype=Xb.dtype)
-    gh = np.empty((CHUNK_ROWS, 2))
+def _build_chunks(c0, c1, Xb, gh, hplan, hists, partials, offsets_u, n_bins_u):
+    """Histograms of chunks ``c0:c1`` of the plan ``hplan`` (buffer, start, stop, target):
+    a target >= 0 is ``hists[target]``, ``-1 - p`` the partial histogram ``p``."""
+    for c in range(c0, c1):
+        target = hplan[c, 3]
+        out = hists[target] if target >= 0 else partials[-1 - target]
+        for b in range(out.shape[0]):
+            out[b, 0] = 0.0
+            out[b, 1] = 0.0
+        buffer = hplan[c, 0]
+        accumulate(Xb[buffer], gh[buffer], hplan[c, 1], hplan[c, 2], offsets_u, n_bins_u, out)
+
+
+@njit(cache=True, nogil=True)
+def _reduce_partials(j0, j1, rplan, hists, partials):
+    """``hists[target]`` = the sum of partials ``first:first + count``, in their order,
+    for rows ``j0:j1`` of ``rplan`` (target, first, count)."""
     for j in range(j0, j1):
-        hist = hists[j]
+        hist = hists[rplan[j, 0]]
+        first, count = rplan[j, 1], rplan[j, 2]
         for b in range(hist.shape[0]):
-            hist[b, 0] = 0.0
-            hist[b, 1] = 0.0
-        i = starts[j]
-        while i < stops[j]:
-            stop = min(stops[j], i + CHUNK_ROWS)
-            for q in range(i, stop):
-                r = order[q]
-                for f in range(n_features):
-                    block[q - i, f] = Xb[r, f]
-                gh[q - i, 0] = grad[r, k]
-                gh[q - i, 1] = hess[r, k]
-            accumulate(block, gh, 0, stop - i, offsets_u, n_bins_u, hist)
-            i = stop
+            hist[b, 0] = partials[first, b, 0]
+            hist[b, 1] = partials[first, b, 1]
+        for p in range(first + 1, first + count):
+            for b in range(hist.shape[0]):
+                hist[b, 0] += partials[p, b, 0]
+                hist[b, 1] += partials[p, b, 1]
 
 
 @njit(cache=True, nogil=True)
-def _add_leaves(raw, k, order, starts, stops, values):
-    for j in range(starts.shape[0]):
-        v = values[j]
-        for i in range(starts[j], stops[j]):
-            raw[order[i], k] += v
+def _add_leaf_values(q0, q1, raw, k, ids, lplan, values):
+    """``raw[row, k] += values[q]`` for the rows of leaves ``q0:q1`` of ``lplan``
+    (buffer, start, stop)."""
+    for q in range(q0, q1):
+        v = values[q]
+        buffer = lplan[q, 0]
+        for i in range(lplan[q, 1], lplan[q, 2]):
+            raw[ids[buffer, i], k] += v
+
+
+@njit(cache=True, nogil=True)
+def _add_split_values(c0, c1, raw, k, Xb, ids, cplan, n_bins, values):
+    """A split into two leaves, applied to the margins in one pass: each row of chunks
+    ``c0:c1`` of the split plan gets ``values[c, 0]`` if it goes left, else
+    ``values[c, 1]`` (no rows move)."""
+    for c in range(c0, c1):
+        f, b, dl = cplan[c, _C_FEATURE], cplan[c, _C_BIN], cplan[c, _C_DLEFT] != 0
+        nb = n_bins[f]
+        src = cplan[c, _C_SRC]
+        v_left, v_right = values[c, 0], values[c, 1]
+        for i in range(cplan[c, _C_START], cplan[c, _C_STOP]):
+            code = Xb[src, i, f]
+            raw[ids[src, i], k] += v_left if (code <= b or (dl and code >= nb)) else v_right
+
+
+def _chunks(start, stop):
+    """``(start, stop)`` of the chunks of a node's rows: :func:`n_chunks` equal chunks, as
+    the single-node grower cuts them, independent of the number of threads."""
+    nc = n_chunks(stop - start)
+    size = (stop - start + nc - 1) // nc
+    return [(start + c * size, min(stop, start + (c + 1) * size)) for c in range(nc)]
+
+
+class TreeRows:
+    """The rows one tree is grown on, as the single-node grower keeps them: two buffers
+    of codes, gradient pairs and row ids, every node's rows a contiguous range of buffer
+    ``depth % 2``, moved to the other buffer (a stable partition) when the node splits.
+    A histogram is then one sequential sweep over its node's range."""
+
+    def __init__(self, n_rows, n_features, dtype):
+        self.Xb = np.empty((2, n_rows, n_features), dtype=dtype)
+        self.gh = np.empty((2, n_rows, 2))
+        self.ids = np.empty((2, n_rows), dtype=np.int32)
+        self.nodes = {}  # open node -> (buffer, start, stop)
+        self.partials = np.empty((0, 0, 2))
+
+    def start(self, X, grad, hess, k, rows):
+        """Gather the tree's rows into buffer 0: the root."""
+        m = rows.shape[0]
+        run_parallel(_gather, m, X, grad, hess, k, rows, self.Xb, self.gh, self.ids,
+                     min_items=4096)
+        self.nodes = {0: (0, 0, m)}
+
+    def split_plan(self, splits):
+        """The chunk plan of ``splits`` (rows ``(node, feature, bin, default_left, left,
+        right)``) over their nodes' rows, which leave :attr:`nodes`: ``(cplan, owner,
+        ranges)``, ``owner[c]`` the split of chunk ``c`` and ``ranges[j]`` split ``j``'s
+        node (buffer, start, stop)."""
+        ranges = [self.nodes.pop(int(q)) for q in splits[:, 0]]
+        rows, owner = [], []
+        for j, ((buffer, start, stop), split) in enumerate(zip(ranges, splits,
+                                                               strict=True)):
+            for a, b in _chunks(start, stop):
+                rows.append((a, b, split[1], split[2], split[3], 0, 0, 0, buffer))
+                owner.append(j)
+        cplan = np.array(rows, dtype=np.int64).reshape(-1, 9)
+        return cplan, np.array(owner, dtype=np.int64), ranges
+
+    def split(self, splits, n_bins, move_data):
+        """Apply ``splits``: partition each node's rows into its children's ranges (the
+        left child first), in the other buffer."""
+        cplan, owner, ranges = self.split_plan(splits)
+        weights = cplan[:, _C_STOP] - cplan[:, _C_START]
+        run_parallel(_count_left, cplan.shape[0], self.Xb, cplan, n_bins,
+                     weights=weights, min_weight=CHUNK_ROWS)
+        n_left = np.bincount(owner, weights=cplan[:, _C_LEFT],
+                             minlength=len(ranges)).astype(np.int64)
+        lo = np.array([start for _, start, _ in ranges], dtype=np.int64)
+        hi = lo + n_left
+        for c in range(cplan.shape[0]):
+            j = owner[c]
+            cplan[c, _C_LO] = lo[j]
+            cplan[c, _C_HI] = hi[j]
+            lo[j] += cplan[c, _C_LEFT]
+            hi[j] += cplan[c, _C_STOP] - cplan[c, _C_START] - cplan[c, _C_LEFT]
+        for j, ((buffer, start, stop), split) in enumerate(zip(ranges, splits,
+                                                               strict=True)):
+            middle = start + int(n_left[j])
+            self.nodes[int(split[4])] = (1 - buffer, start, middle)
+            self.nodes[int(split[5])] = (1 - buffer, middle, stop)
+        run_parallel(_scatter, cplan.shape[0], self.Xb, self.gh, self.ids, cplan, n_bins,
+                     bool(move_data), weights=weights, min_weight=CHUNK_ROWS)
+
+    def build(self, nodes, offsets_u, n_bins_u, hists):
+        """The histograms of ``nodes`` into ``hists`` (one per node), chunk by chunk;
+        a node of several chunks is the sum of their partials in chunk order."""
+        hplan, rplan = [], []
+        n_partials = 0
+        for j, node in enumerate(nodes):
+            buffer, start, stop = self.nodes[int(node)]
+            chunks = _chunks(start, stop)
+            if len(chunks) == 1:
+                hplan.append((buffer, start, stop, j))
+                continue
+            rplan.append((j, n_partials, len(chunks)))
+            for a, b in chunks:
+                hplan.append((buffer, a, b, -1 - n_partials))
+                n_partials += 1
+        if self.partials.shape[0] < n_partials or self.partials.shape[1] != hists.shape[1]:
+            self.partials = np.empty((n_partials, hists.shape[1], 2))
+        hplan = np.array(hplan, dtype=np.int64).reshape(-1, 4)
+        run_parallel(_build_chunks, hplan.shape[0], self.Xb, self.gh, hplan, hists,
+                     self.partials, offsets_u, n_bins_u,
+                     weights=hplan[:, 2] - hplan[:, 1], min_weight=CHUNK_ROWS // 4)
+        if rplan:
+            run_parallel(_reduce_partials, len(rplan), np.array(rplan, dtype=np.int64),
+                         hists, self.partials)
+
+    def add_leaves(self, raw, k, tree, last, n_bins):
+        """Add tree ``k``'s leaf values to the margins ``raw[:, k]`` of its rows: a leaf
+        whose rows are a range of a buffer through the range; ``last``, splits that
+        were never applied (they make only leaves), in one pass over their nodes' rows.
+        """
+        value = tree.value[:, 0]
+        if last is not None and len(last):
+            cplan, owner, _ = self.split_plan(last)
+            values = np.column_stack([value[last[owner, 4]], value[last[owner, 5]]])
+            run_parallel(_add_split_values, cplan.shape[0], raw, k, self.Xb, self.ids,
+                         cplan, n_bins, values,
+                         weights=cplan[:, _C_STOP] - cplan[:, _C_START],
+                         min_weight=CHUNK_ROWS)
+        leaves = [q for q in self.nodes if tree.left[q] == -1]
+        if leaves:
+            lplan = np.array([self.nodes[q] for q in leaves], dtype=np.int64)
+            run_parallel(_add_leaf_values, len(leaves), raw, k, self.ids, lplan,
+                         value[leaves].copy(), weights=lplan[:, 2] - lplan[:, 1],
+                         min_weight=CHUNK_ROWS)
+        self.nodes = {}
 
 
 class Shard:
@@ -105,8 +280,7 @@ class Shard:
         self.evals = []
         self.grad = self.hess = None
         self.objective = None  # a ranking objective's share of the groups (see load)
-        self.orders = []
-        self.ranges = []
+        self.trees = []  # per output, the rows of the tree being grown (TreeRows)
         self.all_rows = True
 
 
@@ -234,14 +408,15 @@ def load_eval(fit_id, parts, part_ids, base_margin):
     return len(shard.evals)
 
 
-def _finish_round(shard, trees, ranges_by_tree):
-    """Add the round's trees to the training and eval margins."""
+def _finish_round(shard, trees, last):
+    """Add the round's trees to the training and eval margins (``last``: per tree, the
+    splits into leaves that were never applied, or None)."""
     for k, tree in enumerate(trees):
-        leaves = ranges_by_tree[k]
-        if leaves is not None and shard.all_rows:
-            starts, stops, values = leaves
-            _add_leaves(shard.raw, k, shard.orders[k], starts, stops, values)
+        if shard.all_rows and k < len(shard.trees):
+            shard.trees[k].add_leaves(shard.raw, k, tree, None if last is None else last[k],
+                                      shard.n_bins)
         elif shard.Xb.shape[0]:
+            # A row sample: the rows left out get the trees' values too.
             predict_binned_add(shard.Xb, shard.n_bins, tree.feature, tree.split_bin,
                                tree.default_left, tree.left, tree.right, tree.value, 1.0,
                                shard.raw, k)
@@ -253,12 +428,12 @@ def _finish_round(shard, trees, ranges_by_tree):
                 booster.predict_raw(X, out=raw)
 
 
-def round_step(fit_id, trees, routed, objective, subsample, sample_key, base_margin=None):
+def round_step(fit_id, trees, last, objective, subsample, sample_key, base_margin=None):
     """End a round (its ``trees`` added to the margins; None at the first round) and, when
     ``objective`` is given, start the next: gradients, each tree's rows, root histograms.
-    ``base_margin`` (first round only) sets the training and eval margins. With ``routed``
-    the trees' last splits were never applied to ``order`` (they made only leaves, and the
-    client skipped that step): the rows are routed through the trees instead.
+    ``base_margin`` (first round only) sets the training and eval margins. ``last`` holds,
+    per tree, the splits of its last batch when the client never sent them (they made
+    only leaves): they are applied here, to the margins only.
 
     Returns ``(eval_margins, root_hists)``: this worker's eval set margins (one array per
     eval set, partitions in order) and the root histograms, shape (K, n_hist_bins, 2).
@@ -270,9 +445,7 @@ def round_step(fit_id, trees, routed, objective, subsample, sample_key, base_mar
             for _, _, _, raw in shard.evals:
                 raw[:] = base_margin
         if trees is not None:
-            leaves = [None if routed else _leaf_ranges(shard, k, tree)
-                      for k, tree in enumerate(trees)]
-            _finish_round(shard, trees, leaves)
+            _finish_round(shard, trees, last)
         evals = [(part_ids, sizes, raw.copy()) for part_ids, sizes, _, raw in shard.evals]
         if objective is None:
             return evals, None
@@ -296,23 +469,14 @@ def round_step(fit_id, trees, routed, objective, subsample, sample_key, base_mar
         else:
             rows = np.arange(n, dtype=np.int32)
             shard.all_rows = True
-        shard.orders = [rows.copy() for _ in range(K)]
-        shard.ranges = [{0: (0, rows.size)} for _ in range(K)]
+        while len(shard.trees) < K:
+            # Allocated once per fit and output, reused every round.
+            shard.trees.append(TreeRows(n, shard.Xb.shape[1], shard.Xb.dtype))
         hists = np.empty((K, int(shard.offsets_u[-1]), 2))
         for k in range(K):
-            _build(0, 1, shard.orders[k], shard.Xb, shard.grad, shard.hess, k,
-                   np.array([0]), np.array([rows.size]), shard.offsets_u, shard.n_bins_u,
-                   hists[k:k + 1])
+            shard.trees[k].start(shard.Xb, shard.grad, shard.hess, k, rows)
+            shard.trees[k].build([0], shard.offsets_u, shard.n_bins_u, hists[k:k + 1])
     return evals, hists
-
-
-def _leaf_ranges(shard, k, tree):
-    """(starts, stops, values) of the leaves of tree ``k`` in ``orders[k]``."""
-    ranges = shard.ranges[k]
-    leaves = np.flatnonzero(tree.left == -1)
-    starts = np.array([ranges.get(int(q), (0, 0))[0] for q in leaves], dtype=np.int64)
-    stops = np.array([ranges.get(int(q), (0, 0))[1] for q in leaves], dtype=np.int64)
-    return starts, stops, tree.value[leaves, 0].copy()
 
 
 def grow_step(fit_id, ops):
@@ -323,42 +487,17 @@ def grow_step(fit_id, ops):
     shard = _shard(fit_id)
     with threads(shard.n_threads):
         n_hist = int(shard.offsets_u[-1])
-        builds = []
-        for k, splits, build in ops:
-            order = shard.orders[k]
-            ranges = shard.ranges[k]
-            if len(splits):
-                nodes = splits[:, 0]
-                starts = np.array([ranges[int(q)][0] for q in nodes], dtype=np.int64)
-                stops = np.array([ranges[int(q)][1] for q in nodes], dtype=np.int64)
-                n_left = np.empty(len(nodes), dtype=np.int64)
-                scratch = np.empty(max(int((stops - starts).max()), 1), dtype=np.int32)
-                _partition(order, scratch, shard.Xb, shard.n_bins, starts, stops,
-                           splits[:, 1].astype(np.int64), splits[:, 2].astype(np.int64),
-                           splits[:, 3].astype(np.bool_), n_left)
-                for q, s, e, nl, left, right in zip(nodes.tolist(), starts.tolist(),
-                                                    stops.tolist(), n_left.tolist(),
-                                                    splits[:, 4].tolist(),
-                                                    splits[:, 5].tolist(), strict=True):
-                    del ranges[q]
-                    ranges[left] = (s, s + nl)
-                    ranges[right] = (s + nl, e)
-            for node in build:
-                builds.append((k, ranges[int(node)]))
-        hists = np.empty((len(builds), n_hist, 2))
-        # One build per tree at a time: the kernel reads one gradient column.
+        hists = np.empty((sum(len(build) for _, _, build in ops), n_hist, 2))
         j = 0
-        while j < len(builds):
-            k = builds[j][0]
-            stop = j
-            while stop < len(builds) and builds[stop][0] == k:
-                stop += 1
-            starts = np.array([b[1][0] for b in builds[j:stop]], dtype=np.int64)
-            stops = np.array([b[1][1] for b in builds[j:stop]], dtype=np.int64)
-            run_parallel(_build, stop - j, shard.orders[k], shard.Xb, shard.grad, shard.hess,
-                         k, starts, stops, shard.offsets_u, shard.n_bins_u, hists[j:stop],
-                         weights=(stops - starts).astype(np.float64), min_weight=CHUNK_ROWS)
-            j = stop
+        for k, splits, build in ops:
+            rows = shard.trees[k]
+            if len(splits):
+                # Codes and gradients move only when some child may split (its split
+                # node then has a histogram to build); leaves need only their row ids.
+                rows.split(splits, shard.n_bins, move_data=len(build) > 0)
+            if len(build):
+                rows.build(build, shard.offsets_u, shard.n_bins_u, hists[j:j + len(build)])
+                j += len(build)
     return hists
 
 
