@@ -360,15 +360,33 @@ def _apply_rows_cat(r0, r1, X, feature, threshold, default_left, left, right, of
                                                cat_bits) - offsets[t]
 
 
+def predict_raw_cat(X, feature, threshold, default_left, left, right, value, offsets,
+                    outputs, start, stop, cat_start, cat_bits, out):
+    """:func:`predict_raw` for trees with categorical splits (``cat_start`` as int64,
+    absolute into ``cat_bits``)."""
+    run_parallel(_predict_rows_cat, X.shape[0], X, feature, threshold, default_left, left,
+                 right, value, offsets, outputs, start, stop, cat_start, cat_bits, out,
+                 min_items=_MIN_ROWS_PER_THREAD)
+
+
+def apply_trees_cat(X, feature, threshold, default_left, left, right, offsets, start, stop,
+                    cat_start, cat_bits):
+    """:func:`apply_trees` for trees with categorical splits."""
+    out = np.empty((X.shape[0], stop - start), dtype=np.int32)
+    run_parallel(_apply_rows_cat, X.shape[0], X, feature, threshold, default_left, left,
+                 right, offsets, start, stop, cat_start, cat_bits, out,
+                 min_items=_MIN_ROWS_PER_THREAD)
+    return out
+
+
 def predict_packed(X, packed, start, stop, out):
     """Add the leaf values of trees ``start:stop`` of :func:`pack_trees`' arrays to
     ``out``, through the categorical kernel when the trees have categorical splits."""
     p = packed
     if p.get("categorical"):
-        run_parallel(_predict_rows_cat, X.shape[0], X, p["feature"], p["threshold"],
-                     p["default_left"], p["left"], p["right"], p["value"], p["offsets"],
-                     p["outputs"], start, stop, p["cat_start"], p["cat_bits"], out,
-                     min_items=_MIN_ROWS_PER_THREAD)
+        predict_raw_cat(X, p["feature"], p["threshold"], p["default_left"], p["left"],
+                        p["right"], p["value"], p["offsets"], p["outputs"], start, stop,
+                        p["cat_start"], p["cat_bits"], out)
     else:
         predict_raw(X, p["feature"], p["threshold"], p["default_left"], p["left"],
                     p["right"], p["value"], p["offsets"], p["outputs"], start, stop, out)
@@ -380,11 +398,9 @@ def apply_packed(X, packed, start, stop):
     if not p.get("categorical"):
         return apply_trees(X, p["feature"], p["threshold"], p["default_left"], p["left"],
                            p["right"], p["offsets"], start, stop)
-    out = np.empty((X.shape[0], stop - start), dtype=np.int32)
-    run_parallel(_apply_rows_cat, X.shape[0], X, p["feature"], p["threshold"],
-                 p["default_left"], p["left"], p["right"], p["offsets"], start, stop,
-                 p["cat_start"], p["cat_bits"], out, min_items=_MIN_ROWS_PER_THREAD)
-    return out
+    return apply_trees_cat(X, p["feature"], p["threshold"], p["default_left"], p["left"],
+                           p["right"], p["offsets"], start, stop, p["cat_start"],
+                           p["cat_bits"])
 
 
 @njit(cache=True, nogil=True)
