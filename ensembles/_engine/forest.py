@@ -1540,7 +1540,8 @@ def _partition(XT, f, split_bin, default_left, start, stop, rows, wn, cn, yn, cl
 
 
 @_per_node(inline="always")
-def _partition_lut(XT, f, lut, start, stop, rows, wn, cn, yn, classify, add_sums, unit_weights, rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq):
+def _partition_lut(XT, f, lut, start, stop, rows, wn, cn, yn, classify, add_sums,
+                   unit_weights, rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq):
     """:func:`_partition` for trees with categorical features: ``lut[b]`` tells
     whether code ``b`` goes left (the missing code's entry is the default direction), so a
     threshold and a category set route alike. A copy rather than a flag of
@@ -1906,10 +1907,10 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
           cat_params):
     """Grow one tree: the node loop is compiled (:func:`_node_loop`); this sets up
     its arrays and enlarges them when they are full. ``n_cat`` is empty without
-    categorical features, else their numbers of categories (0 for numeric features). The loop is not called from another
-    compiled function on purpose: numba links a callee's code into its caller and
-    optimizes and compiles it again there, which made the first fit's compile minutes
-    long."""
+    categorical features, else their numbers of categories (0 for numeric features).
+    The loop is not called from another compiled function on purpose: numba links a
+    callee's code into its caller and optimizes and compiles it again there, which made
+    the first fit's compile minutes long."""
     K = Y.shape[1]
     n_rows = rows.shape[0]
     max_nodes = max(2 * n_rows - 1, 1)
