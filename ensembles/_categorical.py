@@ -131,7 +131,8 @@ def fit_categories(X, mask, keep_rows, min_count, max_categories=None):
                     levels, inverse = np.unique(values[present], return_inverse=True)
                 except TypeError:
                     raise TypeError(f"Categorical feature {j} mixes values that cannot be "
-                                    f"ordered (e.g. strings and numbers).") from None
+                                    f"ordered: each argument must be a string or a number, "
+                                    f"all of one kind.") from None
                 levels = list(levels)
             codes = np.full(len(values), -1, dtype=np.int64)
             codes[present] = inverse.reshape(-1)
@@ -255,8 +256,14 @@ def fit_encode(X, categorical_features, sample_weight, min_count, max_categories
     a warm start, whose new members must read the codes the same way); the columns must
     then be the same.
     """
+    if not hasattr(X, "shape") and hasattr(X, "__array__"):
+        X = np.asarray(X)  # array-likes such as scikit-learn's _NotAnArray
     shape = _shape(X)
     n_features = shape[1] if len(shape) == 2 else 0
+    if n_features == 0:  # no columns: scikit-learn's validation explains the problem
+        return np.zeros(0, dtype=np.bool_), [], X
+    if getattr(getattr(X, "dtype", None), "kind", None) == "c":
+        raise ValueError("Complex data not supported: X has a complex dtype.")
     mask = categorical_mask(X, categorical_features, enable_categorical, n_features)
     if fitted is not None:
         old = fitted[0]

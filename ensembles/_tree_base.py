@@ -777,7 +777,9 @@ class BaseTreeModel(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
-        tags.input_tags.sparse = True
+        # Categorical features need dense input; named ones exclude sparse matrices.
+        spec = getattr(self, "categorical_features", None)
+        tags.input_tags.sparse = spec is None or isinstance(spec, str) and spec == "from_dtype"
         return tags
 
 
