@@ -136,7 +136,8 @@ class _BaseForest(_MemberSequence, BaseTreeModel):
         Parameters
         ----------
         X : array-like or sparse matrix of shape (n_samples, n_features)
-            Numeric features; NaN marks a missing value.
+            Numeric features, and categorical ones (see ``categorical_features``);
+            NaN marks a missing value.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Class labels of any type (classifiers) or real targets, one or several outputs
             (regressors).

@@ -44,7 +44,8 @@ class _BaseDecisionTree(BaseTreeModel):
         Parameters
         ----------
         X : array-like or sparse matrix of shape (n_samples, n_features)
-            Numeric features; NaN marks a missing value.
+            Numeric features, and categorical ones (see ``categorical_features``);
+            NaN marks a missing value.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Class labels of any type (classifier) or real targets, one or several outputs
             (regressor).
