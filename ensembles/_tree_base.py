@@ -90,6 +90,10 @@ class FittedTree(Tree):
     node's is kept) and ``gain`` for the internal nodes only (it is
     0 at leaves); the full arrays are computed when read. A tree built without edges (read
     from a file) keeps the arrays it was given.
+
+    A split on a categorical feature sends left the category codes of its bitset
+    (``cat_start``/``cat_bits``, as in :class:`~ensembles._engine.tree.Tree`; both None
+    in a tree without such splits); its threshold reads 0.
     """
 
     def __init__(self, feature, threshold, split_bin, default_left, left, right, value, gain,

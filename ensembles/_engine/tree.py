@@ -9,8 +9,9 @@ bin space so training rows can be routed on their binned codes.
 A split on a categorical feature (whose values are category codes ``0 .. n_cat - 1``, NaN
 for missing or unseen categories) is a *partition*: ``cat_start[k] >= 0`` points into the
 tree's ``cat_bits`` words, a bitset of the categories that go left (code ``c`` is bit
-``c % 32`` of word ``cat_start[k] + c // 32``); its threshold and bin are unused (0 and
--1). NaN follows ``default_left`` as for any split. Trees without such splits carry
+``c % 32`` of word ``cat_start[k] + c // 32``); its threshold and bin are unused (0, and
+bin -1 in boosting trees, 0 in forest trees, whose bins are bytes). NaN follows
+``default_left`` as for any split. Trees without such splits carry
 ``cat_start`` all -1 and an empty ``cat_bits``, and predict with the kernels that never
 look at them.
 
