@@ -17,6 +17,11 @@ boosting; what differs is the split search, which is multi-output and looks only
   nodes;
 * the channels are the weighted sums of the K targets (class weights, or regression
   outputs), the weight and the row count.
+* a categorical feature (its codes are its categories) is split by a set of categories:
+  its rows are summed per category, the categories present are ordered by their
+  smoothed mean of one target channel, and the prefixes of that order are scored (one
+  drawn prefix for extra trees; each category alone for features of few categories),
+  see :func:`_evaluate_categorical`.
 
 What keeps a node cheap:
 
