@@ -22,12 +22,25 @@ The estimators, with the boosting family's shared parameters of :mod:`bench_esti
   ``categorical_features="from_dtype"`` (at most 255 levels per column: it refuses the
   5,000-level task).
 
+Forest rows (not in the default run; name them with ``--only``), 100 trees of default
+depth and ``max_features="sqrt"``, 2 threads, their fit time relative to
+``sklearn-rf-codes``:
+
+* ``ensembles-rf``: :class:`~ensembles.RandomForestClassifier` with its categorical
+  default (``"from_dtype"``); ``ensembles-et``: :class:`~ensembles.ExtraTreesClassifier`
+  likewise;
+* ``ensembles-rf-codes``: the same forest on the integer codes;
+* ``sklearn-rf-codes``: scikit-learn's ``RandomForestClassifier`` on the integer codes
+  (its forests have no categorical features).
+
 Every (estimator, task) runs in a fresh process that first fits a small warm-up model
 (numba's compilation, kept out of the fit time), then fits ``--repeats`` times; the table
 shows the median fit time and the test ROC AUC. Run from the repository root::
 
     python benchmarks/bench_categorical.py            # both tasks, every estimator
     python benchmarks/bench_categorical.py --only adult-cat ensembles-gb xgboost
+    python benchmarks/bench_categorical.py --only adult-cat ensembles-rf ensembles-et \
+        ensembles-rf-codes sklearn-rf-codes
 
 Results go to ``benchmarks/results/categorical.json`` and ``.md``.
 """
@@ -53,6 +66,8 @@ TASKS = ("adult-cat", "synth-cat5000")
 EXTRA_TASKS = ("synth-noise4000",)
 ESTIMATORS = ("ensembles-gb", "ensembles-gb-codes", "xgboost", "lightgbm", "catboost",
               "sklearn-hgb")
+FOREST_ESTIMATORS = ("ensembles-rf", "ensembles-et", "ensembles-rf-codes", "sklearn-rf-codes")
+FOREST_PARAMS = {"n_estimators": 100}
 PARAMS = {"n_estimators": 100, "max_depth": 6, "learning_rate": 0.1, "max_bin": 256}
 ADULT_NUMERIC = ["age", "fnlwgt", "education_num", "capital_gain", "capital_loss",
                  "hr_per_week"]
@@ -124,6 +139,18 @@ def _codes(X_train, X_test):
 def build(name, threads, X):
     cats = [c for c in X.columns if X[c].dtype.kind not in "biuf"]
     p = PARAMS
+    if name in ("ensembles-rf", "ensembles-rf-codes"):
+        from ensembles import RandomForestClassifier
+
+        return RandomForestClassifier(**FOREST_PARAMS, n_jobs=threads, random_state=SEED)
+    if name == "ensembles-et":
+        from ensembles import ExtraTreesClassifier
+
+        return ExtraTreesClassifier(**FOREST_PARAMS, n_jobs=threads, random_state=SEED)
+    if name == "sklearn-rf-codes":
+        from sklearn.ensemble import RandomForestClassifier
+
+        return RandomForestClassifier(**FOREST_PARAMS, n_jobs=threads, random_state=SEED)
     if name.startswith("ensembles-gb"):
         from ensembles import GradientBoostingClassifier
 
@@ -158,7 +185,7 @@ def build(name, threads, X):
 
 
 def _prepare(name, X_train, X_test):
-    if name == "ensembles-gb-codes":
+    if name.endswith("-codes"):
         return _codes(X_train, X_test)
     if name == "catboost":  # CatBoost takes strings (not NaN) as categories
         out = []
@@ -197,7 +224,8 @@ def child(name, task, threads, repeats):
 
 def _version(name):
     module = {"ensembles-gb": "ensembles", "ensembles-gb-codes": "ensembles",
-              "sklearn-hgb": "sklearn"}.get(name, name)
+              "sklearn-hgb": "sklearn", "sklearn-rf-codes": "sklearn"}.get(
+        name, "ensembles" if name.startswith("ensembles") else name)
     try:
         return __import__(module).__version__
     except Exception:  # noqa: BLE001 - a missing library is reported, not raised
@@ -205,17 +233,25 @@ def _version(name):
 
 
 def render(results):
+    """The results table; fit times relative to XGBoost's (boosting rows) or to
+    scikit-learn's forest on integer codes (forest rows, marked "x sklearn-rf")."""
     lines = ["| task | estimator | test ROC AUC | fit s | fit x xgboost |",
              "|---|---|---|---|---|"]
     for task in TASKS + EXTRA_TASKS:
         rows = [r for r in results if r["task"] == task]
-        ref = next((r["fit_s"] for r in rows if r["estimator"] == "xgboost"
-                    and "fit_s" in r), None)
+        boosting_ref = next((r["fit_s"] for r in rows if r["estimator"] == "xgboost"
+                             and "fit_s" in r), None)
+        forest_ref = next((r["fit_s"] for r in rows if r["estimator"] == "sklearn-rf-codes"
+                           and "fit_s" in r), None)
         for r in rows:
+            forest = r["estimator"] in FOREST_ESTIMATORS
+            ref = forest_ref if forest else boosting_ref
             if "error" in r:
                 lines.append(f"| {task} | {r['estimator']} | - | - | {r['error']} |")
                 continue
             ratio = f"{r['fit_s'] / ref:.2f}" if ref else "-"
+            if forest and ref:
+                ratio += " x sklearn-rf"
             lines.append(f"| {task} | {r['estimator']} | {r['auc']:.4f} | {r['fit_s']:.2f} "
                          f"| {ratio} |")
     return "\n".join(lines) + "\n"
@@ -233,7 +269,8 @@ def main(argv=None):
         child(*args.child, args.threads, args.repeats)
         return
     tasks = [t for t in TASKS + EXTRA_TASKS if t in args.only] or list(TASKS)
-    names = [e for e in ESTIMATORS if e in args.only] or list(ESTIMATORS)
+    names = ([e for e in ESTIMATORS + FOREST_ESTIMATORS if e in args.only]
+             or list(ESTIMATORS))
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads),
                NUMBA_NUM_THREADS=str(args.threads))
     results = []

@@ -102,9 +102,11 @@ def _plain(value, j):
                     f"integers, floats or booleans.")
 
 
-def fit_categories(X, mask, keep_rows, min_count):
+def fit_categories(X, mask, keep_rows, min_count, max_categories=None):
     """Per categorical column, the list of its category values with at least
-    ``min_count`` rows among ``keep_rows`` (a boolean row mask, or None for all rows)."""
+    ``min_count`` rows among ``keep_rows`` (a boolean row mask, or None for all rows);
+    with ``max_categories``, only that many of them are kept, the most frequent (ties
+    go to the earlier category), still listed in their own order."""
     categories = {}
     for j in np.flatnonzero(mask):
         col = _column(X, j)
@@ -129,14 +131,20 @@ def fit_categories(X, mask, keep_rows, min_count):
                     levels, inverse = np.unique(values[present], return_inverse=True)
                 except TypeError:
                     raise TypeError(f"Categorical feature {j} mixes values that cannot be "
-                                    f"ordered (e.g. strings and numbers).") from None
+                                    f"ordered: each argument must be a string or a number, "
+                                    f"all of one kind.") from None
                 levels = list(levels)
             codes = np.full(len(values), -1, dtype=np.int64)
             codes[present] = inverse.reshape(-1)
         counted = codes if keep_rows is None else codes[keep_rows]
         counts = np.bincount(counted[counted >= 0], minlength=len(levels))
-        kept = [_plain(v, j) for v, c in zip(levels, counts, strict=True)
-                if c >= max(min_count, 1)]
+        frequent = counts >= max(min_count, 1)
+        if max_categories is not None and frequent.sum() > max_categories:
+            # Stable sort on the negated counts: the most frequent first, ties in order.
+            top = np.argsort(-np.where(frequent, counts, -1), kind="stable")[:max_categories]
+            frequent = np.zeros(len(levels), dtype=np.bool_)
+            frequent[top] = True
+        kept = [_plain(v, j) for v, keep in zip(levels, frequent, strict=True) if keep]
         if len(set(kept)) != len(kept):
             raise ValueError(f"Categorical feature {j} has categories that are equal as "
                              f"values (such as 1 and 1.0 or True).")
@@ -223,3 +231,79 @@ def check_columns(X, mask):
             raise ValueError(f"X has the non-numeric column {name!r} ({dtype}); convert it "
                              f"to the pandas category dtype (or name it in "
                              f"categorical_features) to use it as categories.")
+
+
+def _shape(X):
+    """``X``'s shape without converting it: lists of rows are measured, anything else
+    without a 2-d shape gives ``()`` (scikit-learn's validation explains it later)."""
+    if hasattr(X, "shape"):
+        return X.shape
+    if isinstance(X, list | tuple) and len(X) and isinstance(X[0], list | tuple):
+        return (len(X), len(X[0]))
+    return ()
+
+
+def fit_encode(X, categorical_features, sample_weight, min_count, max_categories=None,
+               fitted=None, enable_categorical=False):
+    """Find the categorical columns of a training ``X`` and their categories, and encode
+    them. Returns ``(mask, categories, X)``: the boolean mask of the categorical columns
+    (all False when there are none), the list of each column's categories (None for a
+    numeric column) and ``X`` with the categorical columns as float codes (unchanged
+    when there are none).
+
+    Rows of zero ``sample_weight`` do not count towards a category's ``min_count``.
+    ``fitted``, a ``(mask, categories)`` pair of an earlier fit, is reused instead (for
+    a warm start, whose new members must read the codes the same way); the columns must
+    then be the same.
+    """
+    if not hasattr(X, "shape") and hasattr(X, "__array__"):
+        X = np.asarray(X)  # array-likes such as scikit-learn's _NotAnArray
+    shape = _shape(X)
+    n_features = shape[1] if len(shape) == 2 else 0
+    if n_features == 0:  # no columns: scikit-learn's validation explains the problem
+        return np.zeros(0, dtype=np.bool_), [], X
+    if getattr(getattr(X, "dtype", None), "kind", None) == "c":
+        raise ValueError("Complex data not supported: X has a complex dtype.")
+    mask = categorical_mask(X, categorical_features, enable_categorical, n_features)
+    if fitted is not None:
+        old = fitted[0]
+        if (mask is None) != (old is None or not np.any(old)) or (
+                mask is not None and not np.array_equal(mask, old)):
+            raise ValueError("warm_start=True needs the categorical features of the first "
+                             "fit; fit with warm_start=False to start over.")
+    if mask is None:
+        check_columns(X, None)
+        return np.zeros(n_features, dtype=np.bool_), [None] * n_features, X
+    if hasattr(X, "toarray"):
+        raise TypeError("Categorical features need dense X (a DataFrame or an array), not "
+                        "a sparse matrix.")
+    check_columns(X, mask)
+    if not hasattr(X, "shape"):
+        X = np.asarray(X, dtype=object)
+    if fitted is not None:
+        categories = {j: c for j, c in enumerate(fitted[1]) if c is not None}
+    else:
+        keep = None
+        if sample_weight is not None:
+            keep = np.asarray(sample_weight, dtype=np.float64).reshape(-1) > 0
+            if keep.shape[0] != X.shape[0]:
+                keep = None  # the weights' validation reports the mismatch
+        categories = fit_categories(X, mask, keep, min_count, max_categories)
+    return mask, [categories.get(j) for j in range(n_features)], encode(X, mask, categories)
+
+
+def transform_encode(X, mask, categories):
+    """``X`` at prediction: its categorical columns (``mask``, fitted ``categories``) as
+    codes; without categorical features, only refuses category and string columns."""
+    if mask is None or not np.any(mask):
+        check_columns(X, None)
+        return X
+    if hasattr(X, "toarray"):
+        raise TypeError("Categorical features need dense X (a DataFrame or an array), not "
+                        "a sparse matrix.")
+    if not hasattr(X, "shape"):
+        X = np.asarray(X, dtype=object)
+    if len(X.shape) != 2 or X.shape[1] != len(mask):
+        return X  # scikit-learn's validation gives the error
+    check_columns(X, mask)
+    return encode(X, mask, {j: c for j, c in enumerate(categories) if c is not None})

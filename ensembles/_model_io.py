@@ -27,6 +27,9 @@ _SOURCE_KINDS = "a path (str or os.PathLike), an open file, or bytes"
 
 # More features than any array could index is a damaged file, not a model.
 MAX_FEATURES = 2**31 - 1
+# Categories of a feature of a tree or forest model (the forest kernels' byte codes, one
+# of them for missing values).
+MAX_FOREST_CATEGORIES = 255
 
 
 def _name(source):
@@ -451,8 +454,13 @@ def read_trees_document(source, cls, fmt, version):
     if len(seeds) != len(doc["trees"]) or not all(
             is_int(s) and 0 <= s <= MAX_SEED for s in seeds):
         fail(name, f"random_states must hold one seed in [0, {MAX_SEED}] per tree")
-    trees = [FittedTree(**{field: getattr(t, field) for field in TREE_FIELDS})
-             for t in (check_tree(name, i, data, n_features, n_values)
+    # Version 2: categorical features (their category values, and bitsets in the trees).
+    n_categories = check_categories(name, doc, n_features) if doc["version"] >= 2 else None
+    if n_categories is not None and max(n_categories) > MAX_FOREST_CATEGORIES:
+        fail(name, f"a categorical feature of a tree model has at most "
+                   f"{MAX_FOREST_CATEGORIES} categories")
+    trees = [FittedTree(**{field: getattr(t, field) for field in TREE_FIELDS + CAT_FIELDS})
+             for t in (check_tree(name, i, data, n_features, n_values, n_categories)
                        for i, data in enumerate(doc["trees"]))]
     oob = doc.get("oob_score")
     if oob is not None and not is_finite_number(oob):

@@ -23,6 +23,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._categorical import fit_encode, transform_encode
 from ._compat import Interval, RealNotInt, StrOptions, _check_sample_weight
 from ._engine import sparse as _sparse
 from ._engine.binning import MISSING_BIN, BinMapper
@@ -34,22 +35,31 @@ from ._engine.forest import (
     grow_forest_tree,
 )
 from ._engine.tree import (
+    CAT_FIELDS,
     TREE_FIELDS,
     Tree,
     apply_trees,
+    apply_trees_cat,
     compact_values,
     expand_compact,
     fill_internal_values,
     pair_routing,
     predict_paired,
     predict_raw,
+    predict_raw_cat,
 )
 from ._fitstate import loads_aside, reads_snapshot
 from ._model_io import params_to_json, read_trees_document, write_document
 from ._threads import threads
 
 MODEL_FORMAT = "ensembles.trees"
-MODEL_FORMAT_VERSION = 1
+# Version 2 added categorical features (a "categories" field, category bitsets in trees);
+# files of version 1, which have none, still load.
+MODEL_FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+# A categorical feature keeps at most this many categories (the most frequent): the
+# forest kernels read byte codes, of which 255 marks missing values.
+MAX_CATEGORIES = MISSING_BIN
 # Rows kept by the binning's quantile sketch; more rows barely move quantile edges.
 _BINNING_SUBSAMPLE = 200_000
 # Seed of that subsample when random_state is None: the bins are not part of the
@@ -80,11 +90,21 @@ class FittedTree(Tree):
     node's is kept) and ``gain`` for the internal nodes only (it is
     0 at leaves); the full arrays are computed when read. A tree built without edges (read
     from a file) keeps the arrays it was given.
+
+    A split on a categorical feature sends left the category codes of its bitset
+    (``cat_start``/``cat_bits``, as in :class:`~ensembles._engine.tree.Tree`; both None
+    in a tree without such splits); its threshold reads 0.
     """
 
     def __init__(self, feature, threshold, split_bin, default_left, left, right, value, gain,
-                 cover, edges=None, internal_values=False):
+                 cover, edges=None, internal_values=False, cat_start=None, cat_bits=None):
         self.feature = np.asarray(feature, dtype=np.int32)
+        # Categorical splits (see ensembles._engine.tree): None in a tree without any, so
+        # that the many trees of a numeric forest carry no per-node array for them.
+        self.cat_start = self.cat_bits = None
+        if cat_start is not None and np.any(np.asarray(cat_start) >= 0):
+            self.cat_start = np.asarray(cat_start, dtype=np.int32)
+            self.cat_bits = np.asarray(cat_bits, dtype=np.uint32)
         self.split_bin = np.asarray(split_bin, dtype=np.uint8)
         self.default_left = np.asarray(default_left, dtype=np.bool_)
         self.left = np.asarray(left, dtype=np.int32)
@@ -118,6 +138,8 @@ class FittedTree(Tree):
                                    np.zeros((n, self.n_values)))
         expand_compact(self.feature, self.split_bin, self.left, self._edges,
                        self._leaf_value, threshold, right, value)
+        if self.cat_start is not None:
+            threshold[self.cat_start >= 0] = 0.0  # unused at categorical splits
         return threshold, right, value
 
     @property
@@ -187,10 +209,21 @@ class FittedTree(Tree):
         total = out.sum()
         return out / total if total > 0 else out
 
+    def _cat_arrays(self):
+        """``cat_start`` and ``cat_bits`` as the categorical prediction kernels take them
+        (those of the boosting ensembles, so that both share one compiled version)."""
+        return self.cat_start.astype(np.int64), self.cat_bits
+
     def add_values(self, X, out, workspace=None):
         """Add the leaf vector each row of ``X`` reaches to ``out`` (n_samples, n_values);
         ``workspace`` is scratch for a compact tree's routing arrays (see
-        :func:`routing_workspace`). ``X`` may be canonical CSR (see ``_engine.sparse``)."""
+        :func:`routing_workspace`). ``X`` may be canonical CSR (see ``_engine.sparse``)
+        unless the tree has categorical splits (whose codes come from dense input)."""
+        if self.cat_start is not None:
+            threshold, right, value = self._routing()
+            predict_raw_cat(X, self.feature, threshold, self.default_left, self.left, right,
+                            value, _LONE_TREE, _LONE_TREE, 0, 1, *self._cat_arrays(), out)
+            return
         if _sparse.is_sparse(X):
             threshold, right, value = self._routing()
             _sparse.predict_raw(X, self.feature, threshold, self.default_left, self.left,
@@ -211,6 +244,9 @@ class FittedTree(Tree):
     def apply(self, X):
         """Leaf id each row of ``X`` reaches."""
         threshold, right, _ = self._routing()
+        if self.cat_start is not None:
+            return apply_trees_cat(X, self.feature, threshold, self.default_left, self.left,
+                                   right, _LONE_TREE, 0, 1, *self._cat_arrays())[:, 0]
         if _sparse.is_sparse(X):
             return _sparse.apply_trees(X, self.feature, threshold, self.default_left,
                                        self.left, right, _LONE_TREE, 0, 1)[:, 0]
@@ -285,7 +321,7 @@ def grow_tree(X_binned, bin_mapper, Y, weight, params, min_weight_fraction_leaf,
                                  min_weight_leaf=min_weight_fraction_leaf * weight.sum())
     tree = grow_forest_tree(X_binned, Y, weight, rows, bin_mapper.edges_, bin_mapper.n_bins_,
                             params, int(seed), labels, bin_value)
-    tree = FittedTree(**{name: getattr(tree, name) for name in TREE_FIELDS},
+    tree = FittedTree(**{name: getattr(tree, name) for name in TREE_FIELDS + CAT_FIELDS},
                       edges=bin_mapper.edges_,
                       internal_values=params.criterion == "absolute_error")
     if ccp_alpha > 0.0 and tree.n_nodes > 1:
@@ -376,10 +412,33 @@ def pruned_tree(tree, pruned, edges):
     order = np.asarray(order)
     leaf = np.asarray(new_left) == -1
     feature = np.where(leaf, -1, tree.feature[order])
+    cat_start = cat_bits = None
+    if tree.cat_start is not None:
+        # The kept categorical splits' bitsets, in the new node order.
+        cat_start = np.full(len(order), -1, dtype=np.int32)
+        words = []
+        n_words = 0
+        for new, old in enumerate(order):
+            if not leaf[new] and tree.cat_start[old] >= 0:
+                bits = _split_words(tree, old)
+                cat_start[new] = n_words
+                words.append(bits)
+                n_words += len(bits)
+        cat_bits = np.concatenate(words) if words else np.empty(0, dtype=np.uint32)
     return FittedTree(feature, np.zeros(len(order)), np.where(leaf, 0, tree.split_bin[order]),
                       tree.default_left[order] & ~leaf, new_left, new_right, value[order],
                       np.where(leaf, 0.0, gain[order]), cover[order], edges=edges,
-                      internal_values=tree._node_value is not None)
+                      internal_values=tree._node_value is not None, cat_start=cat_start,
+                      cat_bits=cat_bits)
+
+
+def _split_words(tree, node):
+    """The bitset words of categorical split ``node``: up to the next split's first word
+    (bitsets are stored in node order) or the end."""
+    start = int(tree.cat_start[node])
+    later = tree.cat_start[tree.cat_start > start]
+    stop = int(later.min()) if later.size else len(tree.cat_bits)
+    return tree.cat_bits[start:stop]
 
 
 class BaseTreeModel(BaseEstimator):
@@ -406,6 +465,10 @@ class BaseTreeModel(BaseEstimator):
         "ccp_alpha": [Interval(Real, 0.0, None, closed="left")],
         "random_state": ["random_state"],
         "monotonic_cst": ["array-like", None],
+        "categorical_features": [str, list, tuple, np.ndarray, None],
+        "max_cat_to_onehot": [Interval(Integral, 1, None, closed="left")],
+        "min_data_per_category": [Interval(Integral, 1, None, closed="left")],
+        "cat_smooth": [Interval(Real, 0, None, closed="left")],
     }
 
     # ------------------------------------------------------------------ fitting
@@ -416,6 +479,7 @@ class BaseTreeModel(BaseEstimator):
         The weights are ``sample_weight`` times the class weights (None when both are
         absent), so that the caller sees one weight vector.
         """
+        X = self._fit_categories(X, sample_weight)
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32],
                              accept_sparse=["csr", "csc"], ensure_all_finite="allow-nan",
                              **self._y_validation)
@@ -433,6 +497,30 @@ class BaseTreeModel(BaseEstimator):
                           X.shape[0] if sample_weight is None else sample_weight.sum())
         return X, Y, codes, sample_weight
 
+    def _fit_categories(self, X, sample_weight):
+        """Find the categorical features and their categories (set on this staging copy:
+        ``is_categorical_``, ``categories_``); returns ``X`` with them as codes."""
+        fitted = None
+        if getattr(self, "warm_start", False) and getattr(self, "estimators_", None):
+            # New members must read the codes as the kept ones do.
+            fitted = (getattr(self, "is_categorical_", None),
+                      getattr(self, "categories_", None) or [])
+        # getattr: the Dask forests' estimators may predate these parameters.
+        mask, categories, X = fit_encode(
+            X, getattr(self, "categorical_features", None), sample_weight,
+            getattr(self, "min_data_per_category", 1), MAX_CATEGORIES, fitted)
+        self.is_categorical_ = mask
+        self.categories_ = categories
+        return X
+
+    def _n_categories(self):
+        """Categories per feature (0 for numeric ones), or None without categorical
+        features."""
+        categories = getattr(self, "categories_", None)
+        if categories is None or all(c is None for c in categories):
+            return None
+        return [len(c) if c is not None else 0 for c in categories]
+
     def _growth_params(self, n_samples, n_features, splitter):
         """The kernel's parameters (``min_weight_leaf`` is set per tree); sets max_features_."""
         self.max_features_ = _resolve_max_features(self.max_features, n_features)
@@ -449,7 +537,20 @@ class BaseTreeModel(BaseEstimator):
             max_features=self.max_features_, max_leaf_nodes=self.max_leaf_nodes or 0,
             min_impurity_decrease=float(self.min_impurity_decrease),
             n_outputs=int(self.n_outputs_), monotonic_cst=self._monotonic_cst(n_features),
+            n_categories=self._categorical_kernel_input(),
+            max_cat_to_onehot=int(getattr(self, "max_cat_to_onehot", 4)),
+            cat_smooth=float(getattr(self, "cat_smooth", 10.0)),
         )
+
+    def _categorical_kernel_input(self):
+        """:meth:`_n_categories`, after refusing what categorical splits do not support."""
+        n_categories = self._n_categories()
+        if n_categories is not None and self.criterion == "absolute_error":
+            raise ValueError("criterion='absolute_error' does not support categorical "
+                             "features (its split search orders the rows of each feature "
+                             "by value, which categories lack); use another criterion, or "
+                             "categorical_features=None.")
+        return n_categories
 
     def _monotonic_cst(self, n_features):
         """``monotonic_cst`` checked as scikit-learn checks it, as the kernel reads it: on
@@ -471,6 +572,10 @@ class BaseTreeModel(BaseEstimator):
             raise ValueError("monotonic_cst must be None or an array-like of -1, 0 or 1, but "
                              f"got {np.unique(cst)}.")
         cst = cst.astype(np.int8)
+        mask = getattr(self, "is_categorical_", None)
+        if mask is not None and np.any((cst != 0) & mask):
+            raise ValueError("monotonic_cst cannot constrain a categorical feature: its "
+                             "categories have no order. Use 0 for the categorical features.")
         if isinstance(self, ClassifierTargets):
             if self.n_classes_ > 2:
                 raise ValueError(f"monotonic_cst is not supported with multiclass "
@@ -487,7 +592,7 @@ class BaseTreeModel(BaseEstimator):
         bin_mapper = BinMapper(min(self.max_bin, MISSING_BIN), _BINNING_SUBSAMPLE, int(seed))
         # Rows of zero weight must not shape the bins, so that a zero weight is the same
         # as leaving the row out.
-        bin_mapper.fit(X if weight is None else X[weight > 0])
+        bin_mapper.fit(X if weight is None else X[weight > 0], self._n_categories())
         # Fortran order: the forest kernel reads one feature of many rows at a time. Sparse
         # rows are binned into it directly (no second copy of the codes).
         if _sparse.is_sparse(X):
@@ -510,6 +615,8 @@ class BaseTreeModel(BaseEstimator):
     # ------------------------------------------------------------------ prediction
     def _validate_X_predict(self, X):
         check_is_fitted(self)
+        X = transform_encode(X, getattr(self, "is_categorical_", None),
+                             getattr(self, "categories_", None))
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32],
                           accept_sparse=["csr", "csc"], ensure_all_finite="allow-nan")
         return _sparse.contiguous(X)
@@ -533,10 +640,11 @@ class BaseTreeModel(BaseEstimator):
         arrays = []
         for tree in trees:
             threshold, right, value = tree._routing()
+            cat = () if tree.cat_start is None else (tree.cat_start, tree.cat_bits)
             arrays.append((tree.feature, threshold, tree.default_left, tree.left, right,
-                           value * scale, tree.cover))
+                           value * scale, tree.cover) + cat)
         n_values = trees[0].n_values
-        explainer = TreeExplainer(arrays, [0] * len(trees), n_values)
+        explainer = TreeExplainer(arrays, [0] * len(trees), n_values, self._n_categories())
         F = self.n_features_in_
         with threads(getattr(self, "n_jobs", None)):
             if interactions:
@@ -625,6 +733,8 @@ class BaseTreeModel(BaseEstimator):
             "trees": [tree.to_dict() for tree in self._trees()],
             "random_states": [int(s) for s in self._tree_seeds()],
             "oob_score": (float(self.oob_score_) if hasattr(self, "oob_score_") else None),
+            "categories": (list(self.categories_) if self._n_categories() is not None
+                           else None),
         }
         doc.update(self._labels_to_dict())
         return write_document(doc, path)
@@ -650,7 +760,7 @@ class BaseTreeModel(BaseEstimator):
             the estimator untouched.
         """
         doc, params, trees = read_trees_document(path, type(self), MODEL_FORMAT,
-                                                  MODEL_FORMAT_VERSION)
+                                                  READABLE_VERSIONS)
         # This runs on an unfitted staging copy (see ensembles._fitstate): the estimator
         # itself changes only once everything below has succeeded.
         self.set_params(**params)
@@ -659,6 +769,9 @@ class BaseTreeModel(BaseEstimator):
             self.feature_names_in_ = np.asarray(doc["feature_names_in"], dtype=object)
         self.max_features_ = doc["max_features"]
         self.n_outputs_ = doc["n_outputs"]
+        categories = doc.get("categories") or [None] * self.n_features_in_
+        self.is_categorical_ = np.array([c is not None for c in categories], dtype=np.bool_)
+        self.categories_ = list(categories)
         self._labels_from_dict(doc)
         self._restore(trees, doc["random_states"])
         if doc["oob_score"] is not None:
@@ -668,7 +781,9 @@ class BaseTreeModel(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
-        tags.input_tags.sparse = True
+        # Categorical features need dense input; named ones exclude sparse matrices.
+        spec = getattr(self, "categorical_features", None)
+        tags.input_tags.sparse = spec is None or isinstance(spec, str) and spec == "from_dtype"
         return tags
 
 

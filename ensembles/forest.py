@@ -51,6 +51,9 @@ _MEMBER_PARAMS = (
     "min_weight_fraction_leaf", "max_features", "max_leaf_nodes", "min_impurity_decrease",
     "max_bin", "ccp_alpha",
 )
+# Categorical parameters, which the Dask forests' estimators may predate.
+_CATEGORICAL_PARAMS = ("categorical_features", "max_cat_to_onehot", "min_data_per_category",
+                       "cat_smooth")
 
 
 def _bootstrap_indices(seed, n_samples, n_draws, weight):
@@ -133,7 +136,8 @@ class _BaseForest(_MemberSequence, BaseTreeModel):
         Parameters
         ----------
         X : array-like or sparse matrix of shape (n_samples, n_features)
-            Numeric features; NaN marks a missing value.
+            Numeric features, and categorical ones (see ``categorical_features``);
+            NaN marks a missing value.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Class labels of any type (classifiers) or real targets, one or several outputs
             (regressors).
@@ -244,12 +248,14 @@ class _BaseForest(_MemberSequence, BaseTreeModel):
             # The Dask forests' __init__ predates the parameter: no attribute, no
             # constraints.
             monotonic_cst=getattr(self, "monotonic_cst", None),
+            **{name: getattr(self, name) for name in _CATEGORICAL_PARAMS
+               if hasattr(self, name)},
             splitter=self._splitter, random_state=int(seed),
         )
         member.tree_ = tree
         member._seed = int(seed)
         for attr in ("n_features_in_", "n_outputs_", "max_features_", "classes_",
-                     "n_classes_"):
+                     "n_classes_", "is_categorical_", "categories_"):
             if hasattr(self, attr):
                 setattr(member, attr, getattr(self, attr))
         return member
@@ -417,6 +423,25 @@ _SHARED_PARAMETERS_DOC = """
         no constraints). For single-output regression and binary classification (where
         it constrains the probability of the positive class, ``classes_[1]``); not with
         several outputs or more than two classes. See :ref:`monotonic_cst_forests`.
+    categorical_features : "from_dtype", array-like of int, str or bool, or None, \
+default="from_dtype"
+        The categorical features, with scikit-learn's meaning: "from_dtype" takes the
+        pandas ``category`` columns of a DataFrame; indices, column names or a boolean
+        mask name them (their values, numbers or strings, are the categories); None
+        uses none. A categorical feature is split by a set of its categories, not a
+        threshold; unseen and missing categories follow the split's missing-value
+        side. See :ref:`forest_categorical`.
+    max_cat_to_onehot : int, default=4
+        A categorical feature of fewer categories is split one category against the
+        rest; otherwise by the best prefix of its categories ordered by their (smoothed)
+        target mean in the node.
+    min_data_per_category : int, default=5
+        Categories with fewer training rows (of positive weight) are not kept: they are
+        pooled with the missing values, as are categories beyond a feature's 255 most
+        frequent.
+    cat_smooth : float, default=10.0
+        Pseudo-count of rows that pulls a category's mean towards its node's when the
+        categories are ordered, so that categories of few rows rank in the middle.
 """
 
 _CLASSIFIER_DOC = """
@@ -533,7 +558,8 @@ class RandomForestClassifier(_ForestClassifier):
                  max_features="sqrt", max_leaf_nodes=None, min_impurity_decrease=0.0,
                  bootstrap=True, oob_score=False, n_jobs=None, random_state=None,
                  warm_start=False, class_weight=None, max_samples=None, max_bin=256,
-                 ccp_alpha=0.0, monotonic_cst=None):
+                 ccp_alpha=0.0, monotonic_cst=None, categorical_features="from_dtype",
+                 max_cat_to_onehot=4, min_data_per_category=5, cat_smooth=10.0):
         self.n_estimators = n_estimators
         self.criterion = criterion
         self.max_depth = max_depth
@@ -553,6 +579,10 @@ class RandomForestClassifier(_ForestClassifier):
         self.max_bin = max_bin
         self.ccp_alpha = ccp_alpha
         self.monotonic_cst = monotonic_cst
+        self.categorical_features = categorical_features
+        self.max_cat_to_onehot = max_cat_to_onehot
+        self.min_data_per_category = min_data_per_category
+        self.cat_smooth = cat_smooth
 
 
 class ExtraTreesClassifier(_ForestClassifier):
@@ -578,7 +608,8 @@ class ExtraTreesClassifier(_ForestClassifier):
                  max_features="sqrt", max_leaf_nodes=None, min_impurity_decrease=0.0,
                  bootstrap=False, oob_score=False, n_jobs=None, random_state=None,
                  warm_start=False, class_weight=None, max_samples=None, max_bin=256,
-                 ccp_alpha=0.0, monotonic_cst=None):
+                 ccp_alpha=0.0, monotonic_cst=None, categorical_features="from_dtype",
+                 max_cat_to_onehot=4, min_data_per_category=5, cat_smooth=10.0):
         self.n_estimators = n_estimators
         self.criterion = criterion
         self.max_depth = max_depth
@@ -598,6 +629,10 @@ class ExtraTreesClassifier(_ForestClassifier):
         self.max_bin = max_bin
         self.ccp_alpha = ccp_alpha
         self.monotonic_cst = monotonic_cst
+        self.categorical_features = categorical_features
+        self.max_cat_to_onehot = max_cat_to_onehot
+        self.min_data_per_category = min_data_per_category
+        self.cat_smooth = cat_smooth
 
 
 class RandomForestRegressor(_ForestRegressor):
@@ -622,7 +657,8 @@ class RandomForestRegressor(_ForestRegressor):
                  max_features=1.0, max_leaf_nodes=None, min_impurity_decrease=0.0,
                  bootstrap=True, oob_score=False, n_jobs=None, random_state=None,
                  warm_start=False, max_samples=None, max_bin=256, ccp_alpha=0.0,
-                 monotonic_cst=None):
+                 monotonic_cst=None, categorical_features="from_dtype",
+                 max_cat_to_onehot=4, min_data_per_category=5, cat_smooth=10.0):
         self.n_estimators = n_estimators
         self.criterion = criterion
         self.max_depth = max_depth
@@ -641,6 +677,10 @@ class RandomForestRegressor(_ForestRegressor):
         self.max_bin = max_bin
         self.ccp_alpha = ccp_alpha
         self.monotonic_cst = monotonic_cst
+        self.categorical_features = categorical_features
+        self.max_cat_to_onehot = max_cat_to_onehot
+        self.min_data_per_category = min_data_per_category
+        self.cat_smooth = cat_smooth
 
 
 class ExtraTreesRegressor(_ForestRegressor):
@@ -666,7 +706,8 @@ class ExtraTreesRegressor(_ForestRegressor):
                  max_features=1.0, max_leaf_nodes=None, min_impurity_decrease=0.0,
                  bootstrap=False, oob_score=False, n_jobs=None, random_state=None,
                  warm_start=False, max_samples=None, max_bin=256, ccp_alpha=0.0,
-                 monotonic_cst=None):
+                 monotonic_cst=None, categorical_features="from_dtype",
+                 max_cat_to_onehot=4, min_data_per_category=5, cat_smooth=10.0):
         self.n_estimators = n_estimators
         self.criterion = criterion
         self.max_depth = max_depth
@@ -685,3 +726,7 @@ class ExtraTreesRegressor(_ForestRegressor):
         self.max_bin = max_bin
         self.ccp_alpha = ccp_alpha
         self.monotonic_cst = monotonic_cst
+        self.categorical_features = categorical_features
+        self.max_cat_to_onehot = max_cat_to_onehot
+        self.min_data_per_category = min_data_per_category
+        self.cat_smooth = cat_smooth

@@ -44,7 +44,8 @@ class _BaseDecisionTree(BaseTreeModel):
         Parameters
         ----------
         X : array-like or sparse matrix of shape (n_samples, n_features)
-            Numeric features; NaN marks a missing value.
+            Numeric features, and categorical ones (see ``categorical_features``);
+            NaN marks a missing value.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Class labels of any type (classifier) or real targets, one or several outputs
             (regressor).
@@ -201,6 +202,25 @@ _PARAMETERS_DOC = """
         no constraints). For single-output regression and binary classification (where
         it constrains the probability of the positive class, ``classes_[1]``); not with
         several outputs or more than two classes. See :ref:`monotonic_cst_forests`.
+    categorical_features : "from_dtype", array-like of int, str or bool, or None, \
+default="from_dtype"
+        The categorical features, with scikit-learn's meaning: "from_dtype" takes the
+        pandas ``category`` columns of a DataFrame; indices, column names or a boolean
+        mask name them (their values, numbers or strings, are the categories); None
+        uses none. A categorical feature is split by a set of its categories, not a
+        threshold; unseen and missing categories follow the split's missing-value
+        side. See :ref:`forest_categorical`.
+    max_cat_to_onehot : int, default=4
+        A categorical feature of fewer categories is split one category against the
+        rest; otherwise by the best prefix of its categories ordered by their (smoothed)
+        target mean in the node.
+    min_data_per_category : int, default=5
+        Categories with fewer training rows (of positive weight) are not kept: they are
+        pooled with the missing values, as are categories beyond a feature's 255 most
+        frequent.
+    cat_smooth : float, default=10.0
+        Pseudo-count of rows that pulls a category's mean towards its node's when the
+        categories are ordered, so that categories of few rows rank in the middle.
 """
 
 
@@ -255,7 +275,8 @@ class DecisionTreeClassifier(ClassifierMixin, ClassifierTargets, _BaseDecisionTr
                  min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
                  max_features=None, random_state=None, max_leaf_nodes=None,
                  min_impurity_decrease=0.0, class_weight=None, max_bin=256, ccp_alpha=0.0,
-                 monotonic_cst=None):
+                 monotonic_cst=None, categorical_features="from_dtype",
+                 max_cat_to_onehot=4, min_data_per_category=5, cat_smooth=10.0):
         self.criterion = criterion
         self.splitter = splitter
         self.max_depth = max_depth
@@ -270,6 +291,10 @@ class DecisionTreeClassifier(ClassifierMixin, ClassifierTargets, _BaseDecisionTr
         self.max_bin = max_bin
         self.ccp_alpha = ccp_alpha
         self.monotonic_cst = monotonic_cst
+        self.categorical_features = categorical_features
+        self.max_cat_to_onehot = max_cat_to_onehot
+        self.min_data_per_category = min_data_per_category
+        self.cat_smooth = cat_smooth
 
 
 class DecisionTreeRegressor(RegressorMixin, RegressorTargets, _BaseDecisionTree):
@@ -321,7 +346,8 @@ default="squared_error"
                  min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
                  max_features=None, random_state=None, max_leaf_nodes=None,
                  min_impurity_decrease=0.0, max_bin=256, ccp_alpha=0.0,
-                 monotonic_cst=None):
+                 monotonic_cst=None, categorical_features="from_dtype",
+                 max_cat_to_onehot=4, min_data_per_category=5, cat_smooth=10.0):
         self.criterion = criterion
         self.splitter = splitter
         self.max_depth = max_depth
@@ -335,6 +361,10 @@ default="squared_error"
         self.max_bin = max_bin
         self.ccp_alpha = ccp_alpha
         self.monotonic_cst = monotonic_cst
+        self.categorical_features = categorical_features
+        self.max_cat_to_onehot = max_cat_to_onehot
+        self.min_data_per_category = min_data_per_category
+        self.cat_smooth = cat_smooth
 
 
 def _extra_parameters_doc(max_features_default):
@@ -379,7 +409,8 @@ class ExtraTreeClassifier(DecisionTreeClassifier):
                  min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
                  max_features="sqrt", random_state=None, max_leaf_nodes=None,
                  min_impurity_decrease=0.0, class_weight=None, max_bin=256, ccp_alpha=0.0,
-                 monotonic_cst=None):
+                 monotonic_cst=None, categorical_features="from_dtype",
+                 max_cat_to_onehot=4, min_data_per_category=5, cat_smooth=10.0):
         super().__init__(
             criterion=criterion, splitter=splitter, max_depth=max_depth,
             min_samples_split=min_samples_split, min_samples_leaf=min_samples_leaf,
@@ -387,7 +418,9 @@ class ExtraTreeClassifier(DecisionTreeClassifier):
             random_state=random_state, max_leaf_nodes=max_leaf_nodes,
             min_impurity_decrease=min_impurity_decrease, class_weight=class_weight,
             max_bin=max_bin, ccp_alpha=ccp_alpha,
-            monotonic_cst=monotonic_cst)
+            monotonic_cst=monotonic_cst,
+            categorical_features=categorical_features, max_cat_to_onehot=max_cat_to_onehot,
+            min_data_per_category=min_data_per_category, cat_smooth=cat_smooth)
 
 
 class ExtraTreeRegressor(DecisionTreeRegressor):
@@ -430,11 +463,14 @@ default="squared_error"
                  min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
                  max_features=1.0, random_state=None, max_leaf_nodes=None,
                  min_impurity_decrease=0.0, max_bin=256, ccp_alpha=0.0,
-                 monotonic_cst=None):
+                 monotonic_cst=None, categorical_features="from_dtype",
+                 max_cat_to_onehot=4, min_data_per_category=5, cat_smooth=10.0):
         super().__init__(
             criterion=criterion, splitter=splitter, max_depth=max_depth,
             min_samples_split=min_samples_split, min_samples_leaf=min_samples_leaf,
             min_weight_fraction_leaf=min_weight_fraction_leaf, max_features=max_features,
             random_state=random_state, max_leaf_nodes=max_leaf_nodes,
             min_impurity_decrease=min_impurity_decrease, max_bin=max_bin,
-            ccp_alpha=ccp_alpha, monotonic_cst=monotonic_cst)
+            ccp_alpha=ccp_alpha, monotonic_cst=monotonic_cst,
+            categorical_features=categorical_features, max_cat_to_onehot=max_cat_to_onehot,
+            min_data_per_category=min_data_per_category, cat_smooth=cat_smooth)

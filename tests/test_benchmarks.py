@@ -481,6 +481,12 @@ def test_categorical_render_shows_ratios_and_errors():
     text = bench_categorical.render(rows)
     assert "| adult-cat | ensembles-gb | 0.9100 | 1.00 | 0.50 |" in text
     assert "ValueError: x" in text
+    # Forest rows are timed against scikit-learn's forest on integer codes.
+    rows += [{"estimator": "sklearn-rf-codes", "task": "adult-cat", "fit_s": 4.0, "auc": 0.9},
+             {"estimator": "ensembles-rf", "task": "adult-cat", "fit_s": 1.0, "auc": 0.92}]
+    text = bench_categorical.render(rows)
+    assert "| adult-cat | ensembles-rf | 0.9200 | 1.00 | 0.25 x sklearn-rf |" in text
+    assert "| adult-cat | ensembles-gb | 0.9100 | 1.00 | 0.50 |" in text
 
 
 def test_sparse_suite_runs_and_reports_time_and_memory_against_the_matrix(tmp_path):

@@ -17,6 +17,11 @@ boosting; what differs is the split search, which is multi-output and looks only
   nodes;
 * the channels are the weighted sums of the K targets (class weights, or regression
   outputs), the weight and the row count.
+* a categorical feature (its codes are its categories) is split by a set of categories:
+  its rows are summed per category, the categories present are ordered by their
+  smoothed mean of one target channel, and the prefixes of that order are scored (one
+  drawn prefix for extra trees; each category alone for features of few categories),
+  see :func:`_evaluate_categorical`.
 
 What keeps a node cheap:
 
@@ -110,6 +115,15 @@ class ForestTreeParams:
     # single regression output, or the first class's frequency of a binary classification
     # (whose constraints on the positive class are therefore negated); None: none.
     monotonic_cst: object = None
+    # Categories of each feature (0 for a numeric one; its codes are then category codes
+    # 0 .. n - 1, at most 255 of them); None: no categorical feature.
+    n_categories: object = None
+    # A categorical feature of fewer categories than this is split one category against
+    # the rest; otherwise by the best prefix of its categories ordered by their target
+    # means (see _evaluate_categorical).
+    max_cat_to_onehot: int = 4
+    # Rows of pseudo-count pulling a category's mean towards its node's when ordering.
+    cat_smooth: float = 10.0
 
 
 @_per_node()
@@ -445,7 +459,7 @@ def _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop, G, 
 def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
                        criterion, min_samples_leaf, min_weight_leaf, max_features, scratch,
                        state, bin_value, order, best, monotonic, monotonic_cst, lower,
-                       upper):
+                       upper, cat, out, GL):
     """Extra trees' split search (``splitter="random"``), written as one function: for each
     drawn feature, one threshold drawn uniformly between the node's smallest and largest
     present bin, scored with missing values on either side.
@@ -458,6 +472,9 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
     sums when they do not fit in registers. With ``unit_weights`` every row weighs 1.
     With ``monotonic`` (a constant of the node loop), ``monotonic_cst`` and the node's
     bounds ``lower`` and ``upper`` reject thresholds as :func:`_scan_bins` does.
+    With categorical features (``cat`` as for :func:`_find_split`), a feature of
+    ``n_cat[f] > 0`` categories draws a random partition instead
+    (:func:`_evaluate_categorical`, with ``out`` and ``GL`` as scratch).
     """
     K = G.shape[0]
     n_features = XT.shape[0]
@@ -478,6 +495,21 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
         order[j] = order[i]
         order[i] = f
         visited += 1
+        if cat is not None:
+            n_cat, cat_params, cat_key, cat_idx = cat
+            if n_cat[f] > 0:
+                _evaluate_categorical(XT, f, rows, wn, cn, yn, classify, start, stop, G, W,
+                                      criterion, min_samples_leaf, min_weight_leaf, scratch,
+                                      out, GL, n_cat[f], cat_params[0], cat_params[1], True,
+                                      state, cat_key, cat_idx)
+                if out[0] > -np.inf and (best[1] < 0 or _better(out[0], best[0])):
+                    best[0] = out[0]
+                    best[1] = f
+                    best[2] = out[1]
+                    best[3] = out[2]
+                    for k in range(3, out.shape[0]):
+                        best[k + 1] = out[k]
+                continue
         lo = np.int64(255)
         hi = np.int64(-1)
         n_missing = 0
@@ -728,6 +760,192 @@ def _scan_bins(hist, lo, hi, has_missing, G, W, n_node, criterion, min_samples_l
             nxt += 1
         out[1] = (b + nxt) // 2
     return found
+
+
+# --------------------------------------------------------------------- categorical
+# A categorical feature's codes are its categories (0 .. n_cat - 1, at most 255; the
+# missing code 255 also holds unseen and rare categories). Its split sends a *set* of
+# categories left, written as a bitset of CAT_WORDS 32-bit words (category c is bit
+# c % 32 of word c // 32); in a search result the words follow the left side's sums, as
+# floats (exact below 2**53).
+CAT_WORDS = 8
+
+
+@_per_node()
+def _order_categories(hist, m, G, W, smooth, cat_key, cat_idx):
+    """Sort the node's ``m`` present categories (``cat_idx[:m]``, their sums in ``hist``)
+    by their smoothed mean of one channel, ``(G_ck + s G_k / W) / (W_c + s)``, ascending
+    (stable: ties keep the codes' order).
+
+    The channel is the one whose category means spread most (the largest weighted sum of
+    squares of the means about the node's): the only one for a single regression output,
+    either class for two classes (same order, reversed), and for more classes or outputs
+    the class or output that the categories separate best, for which ordering the
+    categories makes the prefix splits nearly as good as any partition (exactly so for
+    two classes and one output, Breiman et al. 1984).
+    """
+    K = G.shape[0]
+    channel = 0
+    spread = -1.0
+    for k in range(K):
+        mean = G[k] / W
+        s = 0.0
+        for q in range(m):
+            c = cat_idx[q]
+            d = (hist[c, k] + smooth * mean) / (hist[c, K] + smooth) - mean
+            s += hist[c, K] * d * d
+        if s > spread:
+            spread = s
+            channel = k
+    mean = G[channel] / W
+    for q in range(m):
+        c = cat_idx[q]
+        key = (hist[c, channel] + smooth * mean) / (hist[c, K] + smooth)
+        # Insertion sort: a few categories per node, mostly.
+        p = q
+        while p > 0 and cat_key[p - 1] > key:
+            cat_key[p] = cat_key[p - 1]
+            cat_idx[p] = cat_idx[p - 1]
+            p -= 1
+        cat_key[p] = key
+        cat_idx[p] = c
+
+
+@_per_node()
+def _partition_gain(G, GL, hist, miss_left, W, wl, wr, criterion, parent):
+    """``S(L) + S(R) - S(P)`` of a split whose left side holds the sums ``GL`` and, with
+    ``miss_left``, the missing rows' (``hist[MISSING_BIN]``); -inf for a Poisson split
+    with a child of zero sum (see :func:`_poisson_invalid`)."""
+    gain = -parent
+    for k in range(G.shape[0]):
+        gl = GL[k] + miss_left * hist[MISSING_BIN, k]
+        gr = G[k] - gl
+        if criterion == 1:
+            if gl > 0.0:
+                gain += gl * np.log2(gl / wl)
+            if gr > 0.0:
+                gain += gr * np.log2(gr / wr)
+        elif criterion == 3:
+            zero = max(_EPSILON, _POISSON_ZERO * G[k])
+            if gl <= zero or gr <= zero:
+                return -np.inf
+            gain += gl * np.log(gl / wl) + gr * np.log(gr / wr)
+        else:
+            gain += gl * gl / wl + gr * gr / wr
+    return gain
+
+
+@_per_node()
+def _evaluate_categorical(XT, f, rows, wn, cn, yn, classify, start, stop, G, W, criterion,
+                          min_samples_leaf, min_weight_leaf, hist, out, GL, n_cat, onehot,
+                          smooth, random_split, state, cat_key, cat_idx):
+    """The best partition of categorical feature ``f`` (``n_cat`` categories) in a node,
+    or with ``random_split`` one drawn at random; writes (gain, 0, default_left), the left
+    side's sums (K targets, weight, count) and its categories' bitset (``CAT_WORDS``
+    words from ``out[5 + K]``) to ``out``, gain -inf when no candidate qualifies.
+
+    Candidates, each with the missing rows on either side: with fewer than ``onehot``
+    categories, each category present in the node alone against the others; otherwise the
+    present categories ordered by their smoothed mean (:func:`_order_categories`) and cut
+    after each of the first ``m - 1``; with missing rows also every present category
+    against them. Extra trees draw one candidate uniformly among the first kind (all
+    present categories against the missing rows when only one is present), as they draw
+    a threshold between the node's values. ``hist`` is all zeros on entry and on exit.
+    Returns False when the node has no partition of the feature (one category, no
+    missing rows).
+    """
+    K = G.shape[0]
+    for i in range(np.uint64(start), np.uint64(stop)):
+        _add_row(hist, np.int64(XT[f, rows[i]]), i, wn, cn, yn, classify)
+    m = 0
+    for c in range(n_cat):
+        if hist[c, K + 1] > 0.0:
+            cat_idx[m] = c
+            m += 1
+    has_missing = hist[MISSING_BIN, K + 1] > 0.0
+    out[0] = -np.inf
+    valid = m >= 2 or (m == 1 and has_missing)
+    if valid:
+        one_vs_rest = n_cat < onehot
+        if not one_vs_rest:
+            _order_categories(hist, m, G, W, smooth, cat_key, cat_idx)
+        n_regular = 0
+        if m >= 2:
+            n_regular = m if one_vs_rest else m - 1
+        n_cand = n_regular + (1 if has_missing else 0)
+        first = 0
+        last = n_cand - 1
+        if random_split:
+            first = _randint(state, n_regular) if n_regular > 0 else n_regular
+            last = first
+        parent = _score(G, W, criterion)
+        n_node = stop - start
+        for k in range(K):
+            GL[k] = 0.0
+        WL = 0.0
+        NL = 0.0
+        summed = 0  # categories of the order summed into GL
+        best_q = -1
+        for q in range(first, last + 1):
+            if one_vs_rest and q < n_regular:
+                c = cat_idx[q]
+                for k in range(K):
+                    GL[k] = hist[c, k]
+                WL = hist[c, K]
+                NL = hist[c, K + 1]
+            else:
+                if one_vs_rest:  # the last candidate: every present category
+                    for k in range(K):
+                        GL[k] = 0.0
+                    WL = 0.0
+                    NL = 0.0
+                upto = m if q == n_regular else q + 1
+                while summed < upto:
+                    c = cat_idx[summed]
+                    for k in range(K):
+                        GL[k] += hist[c, k]
+                    WL += hist[c, K]
+                    NL += hist[c, K + 1]
+                    summed += 1
+            for miss_left in range(2 if has_missing else 1):
+                wl = WL + miss_left * hist[MISSING_BIN, K]
+                nl = NL + miss_left * hist[MISSING_BIN, K + 1]
+                wr = W - wl
+                if (nl < min_samples_leaf or n_node - nl < min_samples_leaf
+                        or wl < min_weight_leaf or wr < min_weight_leaf or wl <= 0.0
+                        or wr <= 0.0):
+                    continue
+                gain = _partition_gain(G, GL, hist, miss_left, W, wl, wr, criterion, parent)
+                if gain == -np.inf:
+                    continue
+                if best_q < 0 or _better(gain, out[0]):
+                    best_q = q
+                    out[0] = gain
+                    out[2] = miss_left
+                    for k in range(K):
+                        out[3 + k] = GL[k] + miss_left * hist[MISSING_BIN, k]
+                    out[3 + K] = wl
+                    out[4 + K] = nl
+        if best_q >= 0:
+            out[1] = 0.0
+            for w in range(CAT_WORDS):
+                out[5 + K + w] = 0.0
+            lo = 0
+            hi = best_q + 1
+            if best_q == n_regular:
+                hi = m
+            elif one_vs_rest:
+                lo = best_q
+            for q in range(lo, hi):
+                c = cat_idx[q]
+                out[5 + K + (c >> 5)] += np.float64(np.int64(1) << (c & 31))
+    for q in range(m):
+        c = cat_idx[q]
+        for k in range(K + 2):
+            hist[c, k] = 0.0
+    for k in range(K + 2):
+        hist[MISSING_BIN, k] = 0.0
+    return valid
 
 
 # --------------------------------------------------------------------- absolute error
@@ -1164,8 +1382,8 @@ def _find_mae_split(XT, rows, wn, yn, start, stop, W, node_ae, random_split,
 @_per_node(inline="always")
 def _find_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W, criterion,
                 random_split, min_samples_leaf, min_weight_leaf, max_features, hist, state,
-                bin_value, order, best, out, GL, GR, sort_codes, sort_pos, monotonic,
-                monotonic_cst, lower, upper):
+                bin_value, order, best, out, GL, GR, sort_scratch, monotonic, monotonic_cst,
+                lower, upper, cat):
     """Best split over randomly ordered features: at least ``max_features`` of them are
     examined, and more while no valid split has been found (scikit-learn's rule).
 
@@ -1175,13 +1393,22 @@ def _find_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
     targets, weight, count) to ``best[4:]``; feature -1 if no split qualifies.
     With ``monotonic`` (a constant of the node loop), ``monotonic_cst`` holds each
     feature's constraint on channel 0 and ``[lower, upper]`` the node's bounds on it.
+    ``sort_scratch`` is ``(sort_codes, sort_pos)`` (see :func:`_evaluate_feature_sorted`;
+    one argument: CPython passes a call of more than 30 arguments as ``*args``, which
+    numba cannot inline). ``cat`` is None without categorical features (numba then
+    compiles none of their code), else ``(n_cat, cat_params, cat_key, cat_idx)``:
+    ``n_cat[f] > 0`` marks a categorical feature, split by a set of categories
+    (:func:`_evaluate_categorical`; ``cat_params`` holds ``max_cat_to_onehot`` and
+    ``cat_smooth``, ``cat_key`` and ``cat_idx`` are scratch); its bitset follows the left
+    side's sums in ``best``.
     """
     if random_split:
         _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
                            criterion, min_samples_leaf, min_weight_leaf, max_features, hist,
                            state, bin_value, order, best, monotonic, monotonic_cst, lower,
-                           upper)
+                           upper, cat, out, GL)
         return
+    sort_codes, sort_pos = sort_scratch
     n_features = XT.shape[0]
     best[0] = -np.inf
     best[1] = -1.0
@@ -1194,6 +1421,23 @@ def _find_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
         order[j] = order[i]
         order[i] = f
         visited += 1
+        if cat is not None:
+            n_cat, cat_params, cat_key, cat_idx = cat
+            if n_cat[f] > 0:
+                if not _evaluate_categorical(XT, f, rows, wn, cn, yn, classify, start, stop,
+                                             G, W, criterion, min_samples_leaf,
+                                             min_weight_leaf, hist, out, GL, n_cat[f],
+                                             cat_params[0], cat_params[1], False, state,
+                                             cat_key, cat_idx):
+                    continue
+                if out[0] > -np.inf and (best[1] < 0 or _better(out[0], best[0])):
+                    best[0] = out[0]
+                    best[1] = f
+                    best[2] = out[1]
+                    best[3] = out[2]
+                    for k in range(3, out.shape[0]):
+                        best[k + 1] = out[k]
+                continue
         # No constraints: None, so that the evaluation compiles without their check.
         cst = np.int64(monotonic_cst[f]) if monotonic else None
         if stop - start <= _SORT_MAX_ROWS:
@@ -1300,28 +1544,119 @@ def _partition(XT, f, split_bin, default_left, start, stop, rows, wn, cn, yn, cl
     return mid - start
 
 
+@_per_node(inline="always")
+def _partition_lut(XT, f, lut, start, stop, rows, wn, cn, yn, classify, add_sums,
+                   unit_weights, rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq):
+    """:func:`_partition` for trees with categorical features: ``lut[b]`` tells
+    whether code ``b`` goes left (the missing code's entry is the default direction), so a
+    threshold and a category set route alike. A copy rather than a flag of
+    :func:`_partition`, so that trees without categorical features compile exactly the
+    threshold test."""
+    K = sums.shape[1] - 2
+    # Unsigned positions: no wraparound code for negative indices (see
+    # _find_random_split).
+    first = np.uint64(start)
+    one = np.uint64(1)
+    n_left = np.uint64(0)
+    n_right = np.uint64(0)
+    # Branch-free: every row is written to both sides' next slots and only one cursor
+    # advances (the side a row takes is unpredictable, and a mispredicted branch costs
+    # more than the extra stores). Writing the left slot in place is safe: it is at or
+    # before the row being read.
+    if classify and not add_sums:
+        for i in range(first, np.uint64(stop)):
+            r = rows[i]
+            b = XT[f, r]
+            go_left = lut[b] != 0
+            c = cn[i]
+            j = first + n_left
+            rows[j] = r
+            cn[j] = c
+            rows_buf[n_right] = r
+            cn_buf[n_right] = c
+            if not unit_weights:
+                w = wn[i]
+                wn[j] = w
+                wn_buf[n_right] = w
+            is_left = np.uint64(go_left)
+            n_left += is_left
+            n_right += one - is_left
+    else:
+        sums[:] = 0.0
+        sum_sq[:] = 0.0
+        for i in range(first, np.uint64(stop)):
+            r = rows[i]
+            b = XT[f, r]
+            go_left = lut[b] != 0
+            side = 0 if go_left else 1
+            w = wn[i]
+            j = first + n_left
+            rows[j] = r
+            wn[j] = w
+            rows_buf[n_right] = r
+            wn_buf[n_right] = w
+            if classify:
+                c = cn[i]
+                cn[j] = c
+                cn_buf[n_right] = c
+                sums[side, c] += w
+            else:
+                for k in range(K):
+                    y = yn[i, k]
+                    yn[j, k] = y
+                    yn_buf[n_right, k] = y
+                    sums[side, k] += w * y
+                    sum_sq[side, k] += w * y * y
+            sums[side, K] += w
+            is_left = np.uint64(go_left)
+            n_left += is_left
+            n_right += one - is_left
+        sums[0, K + 1] = n_left
+        sums[1, K + 1] = n_right
+    mid = start + np.int64(n_left)
+    for i in range(stop - mid):  # loops, not slices: a slice is an allocation here
+        rows[mid + i] = rows_buf[i]
+        if not unit_weights:
+            wn[mid + i] = wn_buf[i]
+        if classify:
+            cn[mid + i] = cn_buf[i]
+        else:
+            for k in range(K):
+                yn[mid + i, k] = yn_buf[i, k]
+    return mid - start
+
+
 _NODE_LOOPS = {}
 _NODE_LOOPS_LOCK = threading.Lock()
 
 
-def _node_loop(classify, random_split, absolute_error, monotonic):
+def _node_loop(classify, random_split, absolute_error, monotonic, categorical):
     """:func:`_make_node_loop`'s function of this kind, made once (a forest's threads
     ask for it at the same time, and two made would be compiled twice)."""
-    key = (bool(classify), bool(random_split), bool(absolute_error), bool(monotonic))
+    key = (bool(classify), bool(random_split), bool(absolute_error), bool(monotonic),
+           bool(categorical))
     with _NODE_LOOPS_LOCK:
         if key not in _NODE_LOOPS:
             _NODE_LOOPS[key] = _make_node_loop(*key)
         return _NODE_LOOPS[key]
 
 
-def _make_node_loop(classify, random_split, absolute_error, monotonic):
+def _make_node_loop(classify, random_split, absolute_error, monotonic, categorical):
     """The compiled node loop of one kind of tree: classification or regression, best or
-    random splits, absolute error or a criterion of sums, monotonic constraints or not.
+    random splits, absolute error or a criterion of sums, monotonic constraints or not,
+    categorical features or not.
 
     Each kind is its own function, in which ``classify``, ``random_split``,
-    ``absolute_error`` and ``monotonic`` are constants: numba prunes the branches of the
-    other kinds before typing them, so a fit compiles only the search it runs (the other
-    kinds' code made the first fit's compile several times longer).
+    ``absolute_error``, ``monotonic`` and ``categorical`` are constants: numba prunes the
+    branches of the other kinds before typing them, so a fit compiles only the search it
+    runs (the other kinds' code made the first fit's compile several times longer); a
+    fit without categorical features compiles none of their search, partition or
+    bitsets.
+
+    With categorical features, ``n_cat[f] > 0`` is feature ``f``'s number of categories,
+    a split on it is a category set (its ``CAT_WORDS`` bitset words travel in the
+    node's record after the left child's sums and land in ``cat_words[node]``), and the
+    partition routes rows through a table of the codes that go left (``lut``).
 
     Monotonic constraints follow scikit-learn: they apply to channel 0 of a node's value
     (the single regression output, or the first class's frequency, whose constraints the
@@ -1341,8 +1676,9 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic):
                           gain, cover, open_int, open_float, rows_buf, wn_buf, cn_buf, yn_buf,
                           sums, sum_sq, G_node, sq_node, hist, state, bin_value, order, best, out,
                           GL, GR, sort_codes, sort_pos, mae_rank, mae_sorted, mae_key, mae_idx,
-                          mae_pos, fen, mae_bins, mae_off, mae_sums, monotonic_cst, n_nodes,
-                          n_open, n_leaves):
+                          mae_pos, fen, mae_bins, mae_off, mae_sums, monotonic_cst, n_cat,
+                          cat_params, cat_words, lut, cat_key, cat_idx, n_nodes, n_open,
+                          n_leaves):
         """Split open nodes (the last one pushed, or with ``max_leaf_nodes`` the best) until
         none is left, the leaf limit is reached, or the node or open-record arrays are full
         (the caller then enlarges them and calls again). Returns the new ``(n_nodes, n_open,
@@ -1351,6 +1687,9 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic):
         """
         K = value.shape[1]
         own = best.shape[0]  # where a record's own sums start in open_float
+        sort_scratch = (sort_codes, sort_pos)
+        # None without categorical features: the split search then compiles none of them.
+        cat = (n_cat, cat_params, cat_key, cat_idx) if categorical else None
         # The bounds of the pending children (left, right) on the constrained channel; a
         # record keeps its node's after its own sums.
         lower_left = lower_right = -np.inf
@@ -1416,8 +1755,8 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic):
                     _find_split(XT, rows, wn, cn, yn, classify, unit_weights, child_start,
                                 child_stop, G_node, W, criterion, random_split,
                                 min_samples_leaf, min_weight_leaf, max_features, hist, state,
-                                bin_value, order, best, out, GL, GR, sort_codes, sort_pos,
-                                monotonic, monotonic_cst, lower, upper)
+                                bin_value, order, best, out, GL, GR, sort_scratch, monotonic,
+                                monotonic_cst, lower, upper, cat)
                 if best[1] < 0:
                     continue
                 if n_outputs > 1:
@@ -1491,9 +1830,28 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic):
                     open_int[pick, k] = open_int[n_open, k]
                 for k in range(open_float.shape[1]):
                     open_float[pick, k] = open_float[n_open, k]
-            mid = start + _partition(XT, f, b, dl, start, stop, rows, wn, cn, yn, classify,
-                                     not sums_by_difference, unit_weights, rows_buf, wn_buf,
-                                     cn_buf, yn_buf, sums, sum_sq)
+            if categorical:
+                # The split's routing table: the category set's bits, or the threshold.
+                if n_cat[f] > 0:
+                    for w in range(CAT_WORDS):
+                        word = np.uint32(open_float[pick, 6 + K + w])
+                        cat_words[split_node, w] = word
+                        for j in range(32):
+                            c = 32 * w + j
+                            if c < MISSING_BIN:
+                                lut[c] = (word >> np.uint32(j)) & np.uint32(1)
+                    b = 0
+                else:
+                    for c in range(MISSING_BIN):
+                        lut[c] = c <= b
+                lut[MISSING_BIN] = dl
+                mid = start + _partition_lut(XT, f, lut, start, stop, rows, wn, cn, yn,
+                                             classify, not sums_by_difference, unit_weights,
+                                             rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq)
+            else:
+                mid = start + _partition(XT, f, b, dl, start, stop, rows, wn, cn, yn,
+                                         classify, not sums_by_difference, unit_weights,
+                                         rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq)
             sums[0, K + 1] = mid - start
             sums[1, K + 1] = stop - mid
             base = n_nodes
@@ -1550,12 +1908,14 @@ def _enlarge(a, size):
 
 def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_split,
           max_depth, min_samples_split, min_samples_leaf, min_weight_leaf, max_features,
-          max_leaf_nodes, min_impurity_decrease, seed, bin_value, monotonic_cst):
+          max_leaf_nodes, min_impurity_decrease, seed, bin_value, monotonic_cst, n_cat,
+          cat_params):
     """Grow one tree: the node loop is compiled (:func:`_node_loop`); this sets up
-    its arrays and enlarges them when they are full. The loop is not called from another
-    compiled function on purpose: numba links a callee's code into its caller and
-    optimizes and compiles it again there, which made the first fit's compile minutes
-    long."""
+    its arrays and enlarges them when they are full. ``n_cat`` is empty without
+    categorical features, else their numbers of categories (0 for numeric features).
+    The loop is not called from another compiled function on purpose: numba links a
+    callee's code into its caller and optimizes and compiles it again there, which made
+    the first fit's compile minutes long."""
     K = Y.shape[1]
     n_rows = rows.shape[0]
     max_nodes = max(2 * n_rows - 1, 1)
@@ -1578,11 +1938,19 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     # record each (see _node_loop); a stack holds about one node per level.
     open_cap = 64
     open_int = np.empty((open_cap, 4), dtype=np.int64)
-    best = np.empty(6 + K)
+    categorical = n_cat.shape[0] > 0
+    # A categorical split's bitset travels with the search's results and records, and is
+    # kept per node (no room at all without categorical features).
+    n_words = CAT_WORDS if categorical else 0
+    cat_words = np.zeros((cap if categorical else 0, CAT_WORDS), dtype=np.uint32)
+    best = np.empty(6 + K + n_words)
     # A record: the candidate split (as ``best``), the node's sums, weight and count, and
     # its bounds under monotonic constraints.
     open_float = np.empty((open_cap, best.shape[0] + K + 4))
-    out = np.empty(5 + K)
+    out = np.empty(5 + K + n_words)
+    lut = np.zeros(MISSING_BIN + 1, dtype=np.uint8)
+    cat_key = np.empty(MISSING_BIN)
+    cat_idx = np.empty(MISSING_BIN, dtype=np.int64)
 
     # The rows' weights and targets travel with them, in node order, so that every pass
     # over a node reads them sequentially; only the feature codes are gathered.
@@ -1619,7 +1987,7 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     n_leaves = 1
     absolute_error = criterion == CRITERIA["absolute_error"]
     split_open_nodes = _node_loop(classify, random_split, absolute_error,
-                                  monotonic_cst.shape[0] > 0)
+                                  monotonic_cst.shape[0] > 0, categorical)
     # Scratch of the absolute error's split search (see _mae_open); empty otherwise.
     n_mae = n_rows if absolute_error else 0
     mae_rank = np.empty((n_mae, K), dtype=np.int64)
@@ -1640,7 +2008,8 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
             open_float, rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq, G_node, sq_node, hist,
             state, bin_value, order, best, out, GL, GR, sort_codes, sort_pos, mae_rank,
             mae_sorted, mae_key, mae_idx, mae_pos, fen, mae_bins, mae_off, mae_sums,
-            monotonic_cst, n_nodes, n_open, n_leaves)
+            monotonic_cst, n_cat, cat_params, cat_words, lut, cat_key, cat_idx, n_nodes,
+            n_open, n_leaves)
         if n_open == 0 or (max_leaf_nodes > 0 and n_leaves >= max_leaf_nodes):
             break
         # Out of room: double what is full and go on.
@@ -1654,12 +2023,15 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
             value = _enlarge(value, cap)
             gain = _enlarge(gain, cap)
             cover = _enlarge(cover, cap)
+            if categorical:
+                cat_words = _enlarge(cat_words, cap)
         if n_open + 1 > open_int.shape[0]:  # one record out, up to two in
             open_cap = 2 * open_int.shape[0]
             open_int = _enlarge(open_int, open_cap)
             open_float = _enlarge(open_float, open_cap)
     return (feature[:n_nodes], split_bin[:n_nodes], default_left[:n_nodes], left[:n_nodes],
-            right[:n_nodes], value[:n_nodes], gain[:n_nodes], cover[:n_nodes])
+            right[:n_nodes], value[:n_nodes], gain[:n_nodes], cover[:n_nodes],
+            cat_words[:n_nodes])
 
 
 def _monotonic_array(monotonic_cst, n_features, n_channels):
@@ -1736,19 +2108,57 @@ def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed, lab
     # Unsigned row ids index without numba's negative-index wraparound.
     rows = np.asarray(rows).astype(np.uint32, copy=False)
     monotonic_cst = _monotonic_array(params.monotonic_cst, XT.shape[0], Y.shape[1])
-    feature, split_bin, default_left, left, right, value, gain, cover = _grow(
+    n_cat = _categories_array(params.n_categories, XT.shape[0])
+    if n_cat.shape[0] and CRITERIA[params.criterion] == CRITERIA["absolute_error"]:
+        raise ValueError("criterion='absolute_error' cannot split categorical features; "
+                         "use another criterion or no categorical features.")
+    cat_params = np.array([float(params.max_cat_to_onehot), float(params.cat_smooth)])
+    feature, split_bin, default_left, left, right, value, gain, cover, cat_words = _grow(
         XT, labels, Y, weight, rows, classify,
         CRITERIA[params.criterion], int(params.n_outputs) or (1 if classify else Y.shape[1]),
         random_split, int(params.max_depth),
         int(params.min_samples_split), int(params.min_samples_leaf),
         float(params.min_weight_leaf), max(1, int(params.max_features)),
         int(params.max_leaf_nodes), float(params.min_impurity_decrease),
-        int(seed) & 0xFFFFFFFFFFFFFFFF, bin_value, monotonic_cst,
+        int(seed) & 0xFFFFFFFFFFFFFFFF, bin_value, monotonic_cst, n_cat, cat_params,
     )
     threshold = bin_thresholds(feature, split_bin, left, edges)
+    cat_start = cat_bits = None
+    if n_cat.shape[0]:
+        cat_start, cat_bits = category_bitsets(feature, left, n_cat, cat_words)
+        threshold[cat_start >= 0] = 0.0  # unused at categorical splits
     # Copies: the kernel's arrays are sized for the largest possible tree.
     return Tree(feature.copy(), threshold, split_bin.copy(), default_left.copy(), left.copy(),
-                right.copy(), value.copy(), gain.copy(), cover.copy())
+                right.copy(), value.copy(), gain.copy(), cover.copy(), cat_start, cat_bits)
+
+
+def _categories_array(n_categories, n_features):
+    """The kernel's categories per feature: int64, empty when no feature is categorical
+    (the node loop then compiles no categorical code)."""
+    if n_categories is None:
+        return np.empty(0, dtype=np.int64)
+    n_cat = np.asarray(n_categories, dtype=np.int64)
+    if n_cat.shape != (n_features,) or np.any(n_cat < 0) or np.any(n_cat > MISSING_BIN):
+        raise ValueError(f"n_categories must hold, for each of the {n_features} features, "
+                         f"0 (numeric) or a number of categories up to {MISSING_BIN}; got "
+                         f"{n_categories!r}.")
+    if not np.any(n_cat):
+        return np.empty(0, dtype=np.int64)
+    return n_cat
+
+
+def category_bitsets(feature, left, n_cat, cat_words):
+    """A tree's categorical splits as :class:`~.tree.Tree` stores them: ``cat_start``
+    (per node, -1 or the first word of its bitset in ``cat_bits``) and ``cat_bits`` (each
+    split's ``ceil(n_cat / 32)`` words, in node order), from the kernel's words per node."""
+    split = (left != -1) & (n_cat[np.maximum(feature, 0)] > 0)
+    n_words = np.where(split, (n_cat[np.maximum(feature, 0)] + 31) // 32, 0)
+    cat_start = np.full(left.shape[0], -1, dtype=np.int32)
+    ends = np.cumsum(n_words)
+    cat_start[split] = (ends - n_words)[split]
+    cat_bits = np.concatenate([cat_words[k, :n_words[k]] for k in np.flatnonzero(split)]
+                              or [np.empty(0, dtype=np.uint32)]).astype(np.uint32)
+    return cat_start, cat_bits
 
 
 @njit(cache=True, nogil=True)

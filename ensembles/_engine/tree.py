@@ -9,8 +9,9 @@ bin space so training rows can be routed on their binned codes.
 A split on a categorical feature (whose values are category codes ``0 .. n_cat - 1``, NaN
 for missing or unseen categories) is a *partition*: ``cat_start[k] >= 0`` points into the
 tree's ``cat_bits`` words, a bitset of the categories that go left (code ``c`` is bit
-``c % 32`` of word ``cat_start[k] + c // 32``); its threshold and bin are unused (0 and
--1). NaN follows ``default_left`` as for any split. Trees without such splits carry
+``c % 32`` of word ``cat_start[k] + c // 32``); its threshold and bin are unused (0, and
+bin -1 in boosting trees, 0 in forest trees, whose bins are bytes). NaN follows
+``default_left`` as for any split. Trees without such splits carry
 ``cat_start`` all -1 and an empty ``cat_bits``, and predict with the kernels that never
 look at them.
 
@@ -360,15 +361,33 @@ def _apply_rows_cat(r0, r1, X, feature, threshold, default_left, left, right, of
                                                cat_bits) - offsets[t]
 
 
+def predict_raw_cat(X, feature, threshold, default_left, left, right, value, offsets,
+                    outputs, start, stop, cat_start, cat_bits, out):
+    """:func:`predict_raw` for trees with categorical splits (``cat_start`` as int64,
+    absolute into ``cat_bits``)."""
+    run_parallel(_predict_rows_cat, X.shape[0], X, feature, threshold, default_left, left,
+                 right, value, offsets, outputs, start, stop, cat_start, cat_bits, out,
+                 min_items=_MIN_ROWS_PER_THREAD)
+
+
+def apply_trees_cat(X, feature, threshold, default_left, left, right, offsets, start, stop,
+                    cat_start, cat_bits):
+    """:func:`apply_trees` for trees with categorical splits."""
+    out = np.empty((X.shape[0], stop - start), dtype=np.int32)
+    run_parallel(_apply_rows_cat, X.shape[0], X, feature, threshold, default_left, left,
+                 right, offsets, start, stop, cat_start, cat_bits, out,
+                 min_items=_MIN_ROWS_PER_THREAD)
+    return out
+
+
 def predict_packed(X, packed, start, stop, out):
     """Add the leaf values of trees ``start:stop`` of :func:`pack_trees`' arrays to
     ``out``, through the categorical kernel when the trees have categorical splits."""
     p = packed
     if p.get("categorical"):
-        run_parallel(_predict_rows_cat, X.shape[0], X, p["feature"], p["threshold"],
-                     p["default_left"], p["left"], p["right"], p["value"], p["offsets"],
-                     p["outputs"], start, stop, p["cat_start"], p["cat_bits"], out,
-                     min_items=_MIN_ROWS_PER_THREAD)
+        predict_raw_cat(X, p["feature"], p["threshold"], p["default_left"], p["left"],
+                        p["right"], p["value"], p["offsets"], p["outputs"], start, stop,
+                        p["cat_start"], p["cat_bits"], out)
     else:
         predict_raw(X, p["feature"], p["threshold"], p["default_left"], p["left"],
                     p["right"], p["value"], p["offsets"], p["outputs"], start, stop, out)
@@ -380,11 +399,9 @@ def apply_packed(X, packed, start, stop):
     if not p.get("categorical"):
         return apply_trees(X, p["feature"], p["threshold"], p["default_left"], p["left"],
                            p["right"], p["offsets"], start, stop)
-    out = np.empty((X.shape[0], stop - start), dtype=np.int32)
-    run_parallel(_apply_rows_cat, X.shape[0], X, p["feature"], p["threshold"],
-                 p["default_left"], p["left"], p["right"], p["offsets"], start, stop,
-                 p["cat_start"], p["cat_bits"], out, min_items=_MIN_ROWS_PER_THREAD)
-    return out
+    return apply_trees_cat(X, p["feature"], p["threshold"], p["default_left"], p["left"],
+                           p["right"], p["offsets"], start, stop, p["cat_start"],
+                           p["cat_bits"])
 
 
 @njit(cache=True, nogil=True)
