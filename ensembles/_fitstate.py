@@ -60,23 +60,34 @@ def snapshot(estimator):
 
 @contextmanager
 def interrupts_as_keyboard_interrupt():
-    """Re-raise a Ctrl-C that a compiled kernel's return path turned into a SystemError.
+    """Re-raise a Ctrl-C that surfaced as another exception.
 
     A SIGINT that arrives while numba boxes a kernel's results makes CPython report
     ``SystemError: ... returned a result with an exception set``, with the pending
-    KeyboardInterrupt at the end of its chain of causes; the caller should see the
-    KeyboardInterrupt.
+    KeyboardInterrupt at the end of its chain of causes; one that arrives inside a lock's
+    bookkeeping (a thread pool's ``submit``) can leave ``RuntimeError: release unlocked
+    lock`` raised while the KeyboardInterrupt was being handled. The caller should see
+    the KeyboardInterrupt.
     """
     try:
         yield
-    except SystemError as exc:
-        # numba's own helpers (``_numba_unpickle``) may wrap the interrupt several times.
-        cause = exc.__cause__
-        while isinstance(cause, SystemError):
-            cause = cause.__cause__
-        if isinstance(cause, KeyboardInterrupt):
-            raise cause from None
+    except (SystemError, RuntimeError) as exc:
+        interrupt = _interrupt_behind(exc)
+        if interrupt is not None:
+            raise interrupt from None
         raise
+
+
+def _interrupt_behind(exc):
+    """The KeyboardInterrupt in the chain of causes and contexts of ``exc``, if any
+    (numba's own helpers, ``_numba_unpickle``, may wrap it several times)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ if exc.__cause__ is not None else exc.__context__
+    return None
 
 
 def _aside(method, warm_start):

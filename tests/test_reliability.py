@@ -316,6 +316,48 @@ def test_meta_estimator_failed_fits_leave_it_as_before(make, classify):
     assert_array_equal(method(X), before)
 
 
+def _lock_race(*args):
+    """What a Ctrl-C inside a thread pool's ``submit`` can raise: a RuntimeError while
+    the KeyboardInterrupt was being handled."""
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        raise RuntimeError("release unlocked lock") from None
+
+
+def _kernel_boxing(*args):
+    """What a Ctrl-C while numba boxes a kernel's results raises: a SystemError caused by
+    the KeyboardInterrupt."""
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt as exc:
+        raise SystemError("returned a result with an exception set") from exc
+
+
+@pytest.mark.parametrize("surfaced", [_lock_race, _kernel_boxing])
+def test_an_interrupt_surfacing_as_another_error_is_a_keyboard_interrupt(monkeypatch,
+                                                                       surfaced):
+    X, y = _data()
+    model = RandomForestClassifier(n_estimators=4, n_jobs=2, random_state=0).fit(X, y)
+    before = model.predict_proba(X)
+    monkeypatch.setattr(RandomForestClassifier, "_grow_members", surfaced)
+    with pytest.raises(KeyboardInterrupt):
+        model.set_params(n_estimators=8).fit(X, y)
+    monkeypatch.undo()
+    assert len(model.estimators_) == 4
+    assert_array_equal(model.predict_proba(X), before)
+
+
+def test_other_runtime_errors_pass_through_the_fit(monkeypatch):
+    def fails(*args):
+        raise RuntimeError("a genuine failure")
+
+    X, y = _data()
+    monkeypatch.setattr(RandomForestClassifier, "_grow_members", fails)
+    with pytest.raises(RuntimeError, match="a genuine failure"):
+        RandomForestClassifier(n_estimators=4).fit(X, y)
+
+
 # --------------------------------------------------------------------------- real Ctrl-C
 _SIGINT_SCRIPT = textwrap.dedent("""
     import os, signal, sys, threading, time
