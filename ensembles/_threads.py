@@ -11,11 +11,18 @@ because
 * which items a thread gets never changes the result, so models are identical for any
   ``n_jobs``;
 * there is no global numba state to set and restore.
+
+The pool is not :class:`concurrent.futures.ThreadPoolExecutor`: a Ctrl-C that lands inside
+its pure-Python bookkeeping (a semaphore's condition in ``submit``) can leave a lock held
+and hang the next call or the interpreter's exit. Here the calling thread only ever blocks
+in C-level primitives (a queue's ``put``, a lock's ``acquire``), which an interrupt leaves
+consistent.
 """
 
+import itertools
 import os
+import queue
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 _pool = None
@@ -111,15 +118,106 @@ def run_parallel(kernel, n_items, *args, weights=None, min_items=1, min_weight=0
             kernel(0, n_items, *args)
         return
     ranges = split_range(n_items, n_threads, weights)
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=available_cpus(),
-                                       thread_name_prefix="ensembles")
-        pool = _pool
-    futures = [pool.submit(kernel, a, b, *args) for a, b in ranges[1:]]
+    futures = [_shared_pool().submit(kernel, a, b, *args) for a, b in ranges[1:]]
     try:
         kernel(*ranges[0], *args)
     finally:
         for future in futures:
-            future.result()
+            future.wait()
+    for future in futures:
+        future.raise_error()
+
+
+def run_items(function, n_items, n_threads):
+    """``[function(i) for i in range(n_items)]`` on ``n_threads`` threads (the calling
+    thread is one), each taking the next index when it is free.
+
+    An exception or Ctrl-C in any thread stops the others after their current item, and
+    reaches the caller once they have stopped.
+    """
+    results = [None] * n_items
+    indices = itertools.count()  # next() on it is atomic: each index is taken once
+    stop = []
+
+    def work():
+        for i in indices:
+            if i >= n_items or stop:
+                return
+            try:
+                results[i] = function(i)
+            except BaseException:
+                stop.append(True)
+                raise
+
+    futures = [_shared_pool().submit(work) for _ in range(min(n_threads, n_items) - 1)]
+    try:
+        work()
+    except BaseException:
+        stop.append(True)
+        raise
+    finally:
+        for future in futures:
+            future.wait()
+    for future in futures:
+        future.raise_error()
+    return results
+
+
+def _shared_pool():
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = _Pool(available_cpus())
+        return _pool
+
+
+class _Pool:
+    """Daemon worker threads taking tasks from one queue.
+
+    A worker runs its nested :func:`run_parallel` calls on its own thread: a worker that
+    waited for tasks queued behind its own could leave none to run them.
+    """
+
+    def __init__(self, n_workers):
+        self._tasks = queue.SimpleQueue()
+        for i in range(n_workers):
+            threading.Thread(target=self._work, name=f"ensembles-{i}", daemon=True).start()
+
+    def _work(self):
+        _local.n_threads = 1
+        while True:
+            self._tasks.get().run()
+
+    def submit(self, function, *args):
+        task = _Task(function, args)
+        self._tasks.put(task)
+        return task
+
+
+class _Task:
+    """One call to run on the pool."""
+
+    def __init__(self, function, args):
+        self._function = function
+        self._args = args
+        self._error = None
+        self._done = threading.Lock()
+        self._done.acquire()
+
+    def run(self):
+        try:
+            self._function(*self._args)
+        except BaseException as exc:  # handed to the waiting thread
+            self._error = exc
+        finally:
+            self._function = self._args = None
+            self._done.release()
+
+    def wait(self):
+        """Block until the task has run (call it once): an interrupt leaves the lock as it
+        was, since its C ``acquire`` either takes it or raises without taking it."""
+        self._done.acquire()
+
+    def raise_error(self):
+        if self._error is not None:
+            raise self._error

@@ -16,7 +16,6 @@ act like repeated rows; without bootstrap the weights weigh the rows of every tr
 """
 
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral
 
 import numpy as np
@@ -28,7 +27,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._compat import Interval, RealNotInt, StrOptions
 from ._fitstate import fits_aside, reads_snapshot
-from ._threads import effective_n_jobs, threads
+from ._threads import effective_n_jobs, run_items, threads
 from ._tree_base import MAX_SEED, BaseTreeModel, ClassifierTargets, RegressorTargets, grow_tree
 from .bagging import _MemberSequence
 from .tree import (
@@ -211,13 +210,8 @@ class _BaseForest(_MemberSequence, BaseTreeModel):
         n_threads = min(effective_n_jobs(self.n_jobs), max(len(seeds), 1))
         if n_threads <= 1:
             return [grow(seed) for seed in seeds]
-        pool = ThreadPoolExecutor(n_threads)
-        try:
-            return list(pool.map(grow, seeds))
-        finally:
-            # On an error or Ctrl-C, drop the trees not started yet instead of growing
-            # them all before the exception reaches the caller.
-            pool.shutdown(wait=True, cancel_futures=True)
+        # On an error or Ctrl-C the trees not started yet are dropped instead of grown.
+        return run_items(lambda i: grow(seeds[i]), len(seeds), n_threads)
 
     def _kept_members(self, Y):
         """The members a warm start keeps (after checking they fit the new targets)."""

@@ -1,0 +1,86 @@
+"""The engine's thread pool: results, errors and interrupts (ensembles._threads)."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from ensembles._threads import effective_n_jobs, run_items, run_parallel, split_range, threads
+
+
+def test_run_items_returns_the_results_in_order_from_several_threads():
+    seen = set()
+
+    def square(i):
+        seen.add(threading.get_ident())
+        threading.Event().wait(0.001)  # lets the other thread take items too
+        return i * i
+
+    assert run_items(square, 200, 2) == [i * i for i in range(200)]
+    assert len(seen) == 2
+
+
+@pytest.mark.parametrize("error", [ValueError, KeyboardInterrupt])
+@pytest.mark.parametrize("on_caller", [True, False])
+def test_an_error_stops_the_other_threads_and_reaches_the_caller(error, on_caller):
+    """Whether the failing item ran on the calling thread or a worker, the exception
+    reaches the caller, and the items not started yet are not run."""
+    caller = threading.get_ident()
+    ran = []
+
+    def item(i):
+        ran.append(i)
+        if i >= 10 and (threading.get_ident() == caller) == on_caller:
+            raise error("item failed")
+        threading.Event().wait(0.001)
+        return i
+
+    with pytest.raises(error, match="item failed"):
+        run_items(item, 10_000, 2)
+    assert len(ran) < 100
+    # The pool is usable afterwards.
+    assert run_items(lambda i: -i, 5, 2) == [0, -1, -2, -3, -4]
+
+
+def test_run_parallel_covers_every_item_once_and_passes_errors_on():
+    counts = np.zeros(1000, dtype=np.int64)
+
+    def kernel(start, stop, out):
+        out[start:stop] += 1
+
+    with threads(2):
+        run_parallel(kernel, counts.size, counts)
+    assert np.all(counts == 1)
+
+    def fails(start, stop):
+        if start > 0:
+            raise ValueError("worker range failed")
+
+    with threads(2), pytest.raises(ValueError, match="worker range failed"):
+        run_parallel(fails, 100)
+
+
+def test_nested_calls_in_a_worker_run_on_that_worker():
+    """A worker waiting for tasks queued behind its own could deadlock the pool: nested
+    calls run serially on the worker instead."""
+    caller = threading.get_ident()
+    inner = []
+
+    def outer(start, stop):
+        run_parallel(lambda a, b: inner.append((threading.get_ident() == caller, a, b)), 100)
+
+    with threads(2):
+        run_parallel(outer, 2)
+    on_worker = [(a, b) for on_caller, a, b in inner if on_caller is False]
+    assert (0, 100) in on_worker  # the worker's nested call, whole on its own thread
+    assert sorted((a, b) for on_caller, a, b in inner if on_caller) == [(0, 50)]
+
+
+def test_n_jobs_follows_scikit_learn_and_ranges_split_evenly():
+    assert effective_n_jobs(1) == 1
+    assert effective_n_jobs(-1) == effective_n_jobs(None) >= 1
+    with pytest.raises(ValueError, match="n_jobs == 0"):
+        effective_n_jobs(0)
+    assert split_range(10, 3) == [(0, 3), (3, 6), (6, 10)]
+    assert split_range(4, 3, weights=np.array([3.0, 1.0, 1.0, 1.0])) == [(0, 1), (1, 2),
+                                                                        (2, 4)]
