@@ -178,8 +178,9 @@ def _tree_layout(tree):
 def plot_tree(model, tree_index=0, *, feature_names=None, ax=None, precision=3,
               show_stats=True, fontsize=8, title=None):
     """Draw one tree: each split with its feature, threshold, gain and cover, each leaf
-    with its value and cover; edges say ``yes`` (``x <= threshold``) or ``no`` and which
-    one missing values follow.
+    with its value and cover; edges say ``yes`` (``x <= threshold``, or for a split on a
+    categorical feature, ``x`` in the listed categories) or ``no`` and which one missing
+    values follow.
 
     Parameters
     ----------
@@ -209,7 +210,8 @@ def plot_tree(model, tree_index=0, *, feature_names=None, ax=None, precision=3,
         raise ValueError(f"tree_index must be in [0, {len(trees)}), got {tree_index}.")
     tree = trees[tree_index]
     names = _feature_names(model, feature_names, model.n_features_in_)
-    threshold, value, gain = tree.threshold, tree.value, tree.gain
+    categories = getattr(model, "categories_", None)
+    value, gain = tree.value, tree.gain
     x, depth = _tree_layout(tree)
     n_leaves = int(x.max()) + 1
     if ax is None:
@@ -225,9 +227,7 @@ def plot_tree(model, tree_index=0, *, feature_names=None, ax=None, precision=3,
             lines = [f"leaf {shown}"]
             style = dict(box, facecolor="#e8f1e4", edgecolor="#5b8a4c")
         else:
-            t = threshold[node]
-            lines = [f"{names[tree.feature[node]]} <= {fmt.format(t)}"
-                     if np.isfinite(t) else f"{names[tree.feature[node]]} is not missing"]
+            lines = [_split_label(tree, node, names, categories, fmt)]
             if show_stats:
                 lines.append(f"gain {fmt.format(gain[node])}")
             style = dict(box, facecolor="#e6eef7", edgecolor="#4a6f96")
@@ -249,6 +249,21 @@ def plot_tree(model, tree_index=0, *, feature_names=None, ax=None, precision=3,
     ax.set_axis_off()
     ax.set_title(title if title is not None else f"tree {tree_index}")
     return ax
+
+
+def _split_label(tree, node, names, categories, fmt, max_shown=6):
+    """``feature <= threshold``, or ``feature in {a, b, ...}`` at a categorical split (the
+    categories that go left, the first ``max_shown`` of them)."""
+    name = names[tree.feature[node]]
+    if getattr(tree, "cat_start", None) is not None and tree.cat_start[node] >= 0:
+        codes = tree.left_categories(node)
+        values = categories[tree.feature[node]] if categories is not None else None
+        shown = [str(values[c]) if values is not None and c < len(values) else str(c)
+                 for c in codes[:max_shown]]
+        more = f", ... (+{len(codes) - max_shown})" if len(codes) > max_shown else ""
+        return f"{name} in {{{', '.join(shown)}{more}}}"
+    t = tree.threshold[node]
+    return f"{name} <= {fmt.format(t)}" if np.isfinite(t) else f"{name} is not missing"
 
 
 def plot_metric(model, metric=None, *, dataset_names=None, ax=None, title="Metric during "

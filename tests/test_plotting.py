@@ -125,6 +125,28 @@ def test_plot_tree_of_a_classification_tree_shows_class_vectors():
         plot_tree(model, tree_index=1)
 
 
+@pytest.mark.parametrize("make", [
+    lambda: GradientBoostingClassifier(n_estimators=1, max_depth=1, max_cat_to_onehot=1),
+    lambda: DecisionTreeClassifier(max_depth=1, random_state=0),
+])
+def test_plot_tree_names_the_categories_of_a_categorical_split(make):
+    """A partition split lists the category values that go left, not a threshold."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    colour = rng.choice(["red", "green", "blue", "grey"], size=400)
+    y = np.isin(colour, ["red", "grey"]).astype(int)
+    X = pd.DataFrame({"colour": pd.Categorical(colour)})
+    model = make().fit(X, y)
+    ax = plot_tree(model, show_stats=False)
+    root = next(t.get_text() for t in ax.texts if t.get_gid() == "node-0")
+    assert root.startswith("colour in {") and "<=" not in root
+    listed = set(root[len("colour in {"):-1].split(", "))
+    assert listed in ({"red", "grey"}, {"green", "blue"})
+    left = model.predict_proba(pd.DataFrame({"colour": pd.Categorical(
+        sorted(listed), categories=X["colour"].cat.categories)}))[:, 1]
+    assert np.ptp(left) == 0  # the listed categories share a side
+
+
 def test_plot_metric_draws_one_line_per_eval_set():
     X, y = _data(n=600)
     model = GradientBoostingClassifier(n_estimators=15, eval_metric=["logloss", "error"])
