@@ -237,9 +237,9 @@ class FittedTree(Tree):
             workspace = routing_workspace([self])
         n = len(self.left)
         nodes, threshold, value = (array[:n] for array in workspace)
-        pair_routing(self.feature, self.split_bin, self.left, self._edges, self._leaf_value,
-                     nodes, threshold, value)
-        predict_paired(X, nodes, threshold, self.default_left, value, out)
+        pair_routing(self.feature, self.split_bin, self.left, self.default_left, self._edges,
+                     self._leaf_value, nodes, threshold, value)
+        predict_paired(X, nodes, threshold, value, out)
 
     def apply(self, X):
         """Leaf id each row of ``X`` reaches."""

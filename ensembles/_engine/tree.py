@@ -192,57 +192,79 @@ def bin_thresholds(feature, split_bin, left, edges):
 
 
 @njit(cache=True, nogil=True)
-def pair_routing(feature, split_bin, left, edges, leaf_value, nodes, threshold, value):
+def pair_routing(feature, split_bin, left, default_left, edges, leaf_value, nodes, threshold,
+                 value):
     """Fill the routing arrays :func:`predict_paired` takes (their first ``len(left)``
-    entries) from a tree stored compactly (see :func:`expand_compact`): ``nodes`` packs
-    the left child in the high 32 bits and the feature in the low 32 (the right child is
-    ``left + 1``; a leaf's left child is -1), so that a level of the walk reads one
-    integer and one threshold. Internal nodes' values are left as they are."""
+    entries) from a tree stored compactly (see :func:`expand_compact`).
+
+    ``nodes`` packs the left child in the high 32 bits, the default direction in bit 31
+    (set: missing values go left) and the feature below it; the right child is
+    ``left + 1``. A leaf is its own left child, with a threshold of +inf and missing
+    values sent left, so one more step of the walk keeps a row where it is. Internal
+    nodes' values are left as they are."""
     n_leaves = 0
     for k in range(left.shape[0]):
         if left[k] != -1:
             threshold[k] = edges[feature[k], split_bin[k]]
-            nodes[k] = (np.int64(left[k]) << 32) | np.int64(feature[k])
+            nodes[k] = ((np.int64(left[k]) << 32) | (np.int64(default_left[k]) << 31)
+                        | np.int64(feature[k]))
         else:
-            threshold[k] = 0.0
-            nodes[k] = np.int64(-1) << 32
+            threshold[k] = np.inf
+            nodes[k] = (np.int64(k) << 32) | (np.int64(1) << 31)
             for v in range(leaf_value.shape[1]):
                 value[k, v] = leaf_value[n_leaves, v]
             n_leaves += 1
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _paired_step(X, i, k, nodes, threshold):
+    """The node after ``k`` on row ``i``'s walk (``k`` itself at a leaf), without a branch:
+    ``x > t`` goes right, as does a missing value where the default is right."""
+    node = nodes[k]
+    x = X[i, node & 0x7FFFFFFF]
+    right = (x > threshold[k]) | ((x != x) & ((node >> 31) & 1 == 0))
+    return (node >> 32) + np.int64(right)
+
+
 @njit(cache=True, nogil=True)
-def _predict_paired_rows(r0, r1, X, nodes, threshold, default_left, value, out):
+def _predict_paired_rows(r0, r1, X, nodes, threshold, value, out):
+    # Four rows walk the tree side by side: each step of a walk waits for the node its
+    # last comparison chose, and branch-free steps of independent walks let the CPU wait
+    # for four such loads at once (branches would be mispredicted half the time).
     n_values = value.shape[1]
-    for i in range(r0, r1):
-        k = np.uint64(0)
+    i = r0
+    while i + 4 <= r1:
+        k0 = k1 = k2 = k3 = np.int64(0)
         while True:
-            node = nodes[k]
-            child = node >> 32  # arithmetic shift: -1 at leaves
-            if child == -1:
+            n0 = _paired_step(X, i, k0, nodes, threshold)
+            n1 = _paired_step(X, i + 1, k1, nodes, threshold)
+            n2 = _paired_step(X, i + 2, k2, nodes, threshold)
+            n3 = _paired_step(X, i + 3, k3, nodes, threshold)
+            if n0 == k0 and n1 == k1 and n2 == k2 and n3 == k3:
                 break
-            x = X[i, np.uint64(node & 0xFFFFFFFF)]
-            t = threshold[k]
-            # Branches, not arithmetic on the comparison: the CPU predicts the side and
-            # starts loading the next node before the comparison is known; NaN (neither
-            # comparison holds) takes the rare third branch.
-            if x > t:
-                k = np.uint64(child + 1)
-            elif x <= t:
-                k = np.uint64(child)
-            elif default_left[k]:
-                k = np.uint64(child)
-            else:
-                k = np.uint64(child + 1)
+            k0, k1, k2, k3 = n0, n1, n2, n3
         for v in range(n_values):
-            out[i, v] += value[k, v]
+            out[i, v] += value[k0, v]
+            out[i + 1, v] += value[k1, v]
+            out[i + 2, v] += value[k2, v]
+            out[i + 3, v] += value[k3, v]
+        i += 4
+    for r in range(i, r1):
+        k = np.int64(0)
+        while True:
+            step = _paired_step(X, r, k, nodes, threshold)
+            if step == k:
+                break
+            k = step
+        for v in range(n_values):
+            out[r, v] += value[k, v]
 
 
-def predict_paired(X, nodes, threshold, default_left, value, out):
+def predict_paired(X, nodes, threshold, value, out):
     """Add the leaf value of one tree whose children are numbered in pairs (routing
     arrays from :func:`pair_routing`) to ``out`` (n_samples, n_values)."""
-    run_parallel(_predict_paired_rows, X.shape[0], X, nodes, threshold, default_left, value,
-                 out, min_items=_MIN_ROWS_PER_THREAD)
+    run_parallel(_predict_paired_rows, X.shape[0], X, nodes, threshold, value, out,
+                 min_items=_MIN_ROWS_PER_THREAD)
 
 
 @njit(cache=True, nogil=True)
