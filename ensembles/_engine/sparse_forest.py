@@ -23,6 +23,12 @@ records, sums, stopping rules, monotonic bounds, growth order) is shared. In a n
 * an extra-trees split reads the node's bin range and the sums left of the drawn
   threshold from the non-zeros alone, the zero's bin being the node's totals minus the
   rest (:func:`_random_split_sparse`);
+* those sums round otherwise than a dense fit's, so a feature whose gain is a new best,
+  or within a band of rounding (relative to the node's scale) of the best, is scored
+  again on its codes of every node row with the dense kernel's own arithmetic, and the
+  choice is made on those gains, as the dense fit makes it: the chosen split is the
+  dense fit's, bit for bit, at the cost of a pass over the node's rows per new best (a
+  few per node);
 * a partition writes the split feature's codes of the node's rows into the row-indexed
   byte buffer (the zero code, then the non-zeros) and runs the dense partition on it,
   then updates ``pos_of`` for the node's rows.
@@ -350,12 +356,14 @@ def _evaluate_sparse(XS, f, m, start, stop, wn, cn, yn, classify, G, W, criterio
 @_per_node(inline="always")
 def _score_random(f, t, has_missing, G, W, GL, hist, wl, nl, wm, nm, n_node, parent,
                   criterion, min_samples_leaf, min_weight_leaf, best, monotonic,
-                  monotonic_cst, lower, upper):
+                  monotonic_cst, lower, upper, commit):
     """Score the threshold ``t`` of feature ``f`` with the missing rows right, then left
     (as the dense extra-trees search does), from the left side's sums (``GL``, ``wl``,
-    ``nl``) and the missing rows' (``hist[MISSING_BIN]``, ``wm``, ``nm``); keep the
-    better in ``best``."""
+    ``nl``) and the missing rows' (``hist[MISSING_BIN]``, ``wm``, ``nm``); with
+    ``commit``, keep a better one in ``best``. Returns the larger gain (-inf: none is
+    valid)."""
     K = G.shape[0]
+    top = -np.inf
     for miss_left in range(2 if has_missing else 1):
         w_left = wl + miss_left * wm
         n_left = nl + miss_left * nm
@@ -373,7 +381,8 @@ def _score_random(f, t, has_missing, G, W, GL, hist, wl, nl, wm, nm, n_node, par
                                parent)
         if gain == -np.inf:
             continue
-        if best[1] < 0 or _better(gain, best[0]):
+        top = max(top, gain)
+        if commit and (best[1] < 0 or _better(gain, best[0])):
             best[0] = gain
             best[1] = f
             best[2] = t
@@ -382,16 +391,17 @@ def _score_random(f, t, has_missing, G, W, GL, hist, wl, nl, wm, nm, n_node, par
                 best[4 + k] = GL[k] + miss_left * hist[MISSING_BIN, k]
             best[4 + K] = w_left
             best[5 + K] = n_left
+    return top
 
 
 @_per_node(inline="always")
 def _rescore_random(codebuf, f, t, rows, wn, cn, yn, classify, start, stop, G, W, criterion,
                     min_samples_leaf, min_weight_leaf, hist, best, GL, monotonic,
                     monotonic_cst, lower, upper):
-    """Score the chosen extra-trees split again from its feature's codes of every node
-    row (in ``codebuf``), summing in node order with the dense search's arithmetic, so
-    that its gain and left sums are the dense fit's to the last bit (sums taken as
-    "totals minus the rest" round otherwise)."""
+    """Score an extra-trees candidate again from its feature's codes of every node row
+    (in ``codebuf``), summing in node order with the dense search's arithmetic, and keep
+    it in ``best`` as the dense search would: its gain and left sums are the dense fit's
+    to the last bit (sums taken as "totals minus the rest" round otherwise)."""
     K = G.shape[0]
     n_node = stop - start
     wl = nl = wm = nm = 0.0
@@ -438,11 +448,9 @@ def _rescore_random(codebuf, f, t, rows, wn, cn, yn, classify, start, stop, G, W
             nl += is_left
             wm += w * is_missing
             nm += is_missing
-    best[0] = -np.inf
-    best[1] = -1.0
     _score_random(f, t, nm > 0.0, G, W, GL, hist, wl, nl, wm, nm, n_node,
                   _score(G, W, criterion), criterion, min_samples_leaf, min_weight_leaf,
-                  best, monotonic, monotonic_cst, lower, upper)
+                  best, monotonic, monotonic_cst, lower, upper, True)
     for k in range(K + 2):
         hist[MISSING_BIN, k] = 0.0
 
@@ -450,7 +458,8 @@ def _rescore_random(codebuf, f, t, rows, wn, cn, yn, classify, start, stop, G, W
 @_per_node(inline="always")
 def _random_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, criterion,
                          min_samples_leaf, min_weight_leaf, max_features, hist, state,
-                         bin_value, order, best, monotonic, monotonic_cst, lower, upper, GL):
+                         bin_value, order, best, monotonic, monotonic_cst, lower, upper, GL,
+                         band):
     """:func:`.forest._find_random_split` from the non-zeros: same feature draws, same
     bin range, same threshold draw and candidates. The left side's sums are those of
     the non-zeros at or below the threshold, or, when the zero's bin is on the left,
@@ -526,32 +535,43 @@ def _random_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, crit
         else:
             wl = ws
             nl = ns
-        _score_random(f, t, n_missing > 0, G, W, GL, hist, wl, nl, wm, nm, n_node, parent,
-                      criterion, min_samples_leaf, min_weight_leaf, best, monotonic,
-                      monotonic_cst, lower, upper)
+        top = _score_random(f, t, n_missing > 0, G, W, GL, hist, wl, nl, wm, nm, n_node,
+                            parent, criterion, min_samples_leaf, min_weight_leaf, best,
+                            monotonic, monotonic_cst, lower, upper, False)
         for k in range(K + 2):
             hist[MISSING_BIN, k] = 0.0
-    if best[1] >= 0:
-        f = np.int64(best[1])
-        m = _gather(XS, f, start, stop, rows)
-        _fill_codebuf(XS, f, m, start, stop, rows)
-        _rescore_random(codebuf, f, np.int64(best[2]), rows, wn, cn, yn, classify, start,
-                        stop, G, W, criterion, min_samples_leaf, min_weight_leaf, hist, best,
-                        GL, monotonic, monotonic_cst, lower, upper)
+        if top > -np.inf and (best[1] < 0 or top >= best[0] - band):
+            # A new best or a near tie: decided on the dense search's own sums.
+            _fill_codebuf(XS, f, m, start, stop, rows)
+            _rescore_random(codebuf, f, t, rows, wn, cn, yn, classify, start, stop, G, W,
+                            criterion, min_samples_leaf, min_weight_leaf, hist, best, GL,
+                            monotonic, monotonic_cst, lower, upper)
+        for k in range(K + 2):
+            hist[MISSING_BIN, k] = 0.0
 
 
 @_per_node(inline="always")
 def find_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, criterion,
                       random_split, min_samples_leaf, min_weight_leaf, max_features, hist,
                       state, bin_value, order, best, out, GL, GR, sort_scratch, monotonic,
-                      monotonic_cst, lower, upper):
+                      monotonic_cst, lower, upper, sq_node):
     """:func:`.forest._find_split` on :class:`SparseColumns` (``XS``: its
-    :meth:`~SparseColumns.kernel_input`); same feature draws, results in ``best``."""
+    :meth:`~SparseColumns.kernel_input`); same feature draws, same choice, results in
+    ``best``. ``sq_node`` holds the node's weighted sums of squared targets (regression),
+    which bound the rounding of its gains."""
+    # Gains computed from "totals minus the rest" differ from the dense sums' by rounding,
+    # at most a few ulps of the node's scale per row: a candidate that close to the best
+    # is decided on the dense arithmetic.
+    scale = W + abs(_score(G, W, criterion))
+    if not classify:
+        for k in range(sq_node.shape[0]):
+            scale += sq_node[k]
+    band = 1e-8 * scale
     if random_split:
         _random_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, criterion,
                              min_samples_leaf, min_weight_leaf, max_features, hist, state,
                              bin_value, order, best, monotonic, monotonic_cst, lower, upper,
-                             GL)
+                             GL, band)
         return
     col_ptr, col_rows, col_codes, zero_codes, pos_of, codebuf, found_pos, found_code = XS
     sort_codes, sort_pos = sort_scratch
@@ -583,29 +603,19 @@ def find_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, criteri
             valid = _evaluate_sparse(XS, f, m, start, stop, wn, cn, yn, classify, G, W,
                                      criterion, min_samples_leaf, min_weight_leaf, hist, out,
                                      GL, GR, cst, lower, upper)
+            if valid and out[0] > -np.inf and (best[1] < 0 or out[0] >= best[0] - band):
+                # A new best or a near tie: decided on the dense evaluation of the
+                # feature's codes of every node row (the zero's bin as "totals minus the
+                # rest" rounds otherwise).
+                _fill_codebuf(XS, f, m, start, stop, rows)
+                _evaluate_feature(codebuf, 0, rows, wn, cn, yn, classify, start, stop, G,
+                                  W, criterion, min_samples_leaf, min_weight_leaf, hist, out,
+                                  GL, GR, cst, lower, upper)
         if not valid:
             continue
         if out[0] > -np.inf and (best[1] < 0 or _better(out[0], best[0])):
             best[0] = out[0]
             best[1] = f
-            best[2] = out[1]
-            best[3] = out[2]
-            for k in range(3, out.shape[0]):
-                best[k + 1] = out[k]
-    if best[1] >= 0 and stop - start > _SORT_MAX_ROWS:
-        # The chosen feature once more through the dense evaluation, on its codes of
-        # every node row: the gain and left sums of the dense fit to the last bit (the
-        # zero's bin as "totals minus the rest" rounds otherwise). A node's rows once,
-        # as its partition reads them anyway.
-        f = np.int64(best[1])
-        m = _gather(XS, f, start, stop, rows)
-        _fill_codebuf(XS, f, m, start, stop, rows)
-        cst = np.int64(monotonic_cst[f]) if monotonic else None
-        _evaluate_feature(codebuf, 0, rows, wn, cn, yn, classify, start, stop, G, W,
-                          criterion, min_samples_leaf, min_weight_leaf, hist, out, GL, GR,
-                          cst, lower, upper)
-        if out[0] > -np.inf:
-            best[0] = out[0]
             best[2] = out[1]
             best[3] = out[2]
             for k in range(3, out.shape[0]):
