@@ -84,14 +84,21 @@ class SparseColumns:
         The code of the value 0 (and of absent entries) of each feature.
     shape : tuple
         ``(n_samples, n_features)``, as the dense codes' shape.
+    row_ptr, row_features : ndarray
+        The binned CSR matrix's ``indptr`` and ``indices`` (shared, not copied): a small
+        node lists the features its rows store from them, so that its search skips the
+        features it does not store in constant time (see :func:`_mark_present`).
     """
 
-    def __init__(self, indptr, rows, codes, zero_codes, shape):
+    def __init__(self, indptr, rows, codes, zero_codes, shape, row_ptr, row_features):
         self.indptr = indptr
         self.rows = rows
         self.codes = codes
         self.zero_codes = zero_codes
         self.shape = tuple(shape)
+        # The CSR matrix's own structure (no copy): the features each row stores.
+        self.row_ptr = row_ptr
+        self.row_features = row_features
 
     @property
     def nbytes(self):
@@ -108,8 +115,9 @@ class SparseColumns:
         codebuf = np.empty((1, n_samples), dtype=np.uint8)
         found_pos = np.empty(rows.shape[0], dtype=np.int64)
         found_code = np.empty(rows.shape[0], dtype=np.uint8)
+        present = np.zeros(self.shape[1], dtype=np.uint8)
         return (self.indptr, self.rows, self.codes, self.zero_codes, pos_of, codebuf,
-                found_pos, found_code)
+                found_pos, found_code, self.row_ptr, self.row_features, present)
 
 
 @njit(cache=True, nogil=True)
@@ -182,7 +190,8 @@ def sparse_columns(bin_mapper, X):
     col_codes = np.empty(n_kept, dtype=np.uint8)
     _columns(X.indptr, X.indices, entry_code, zero_codes, X.shape[1], col_ptr, col_rows,
              col_codes)
-    return SparseColumns(col_ptr, col_rows, col_codes, zero_codes, X.shape), entry_code
+    return (SparseColumns(col_ptr, col_rows, col_codes, zero_codes, X.shape, X.indptr,
+                          X.indices), entry_code)
 
 
 @njit(cache=True, nogil=True)
@@ -239,7 +248,8 @@ def _gather(XS, f, start, stop, rows):
     """Write the node's non-zeros of feature ``f`` (their node positions and codes) to
     ``found_pos`` and ``found_code``; returns how many. Scans the column, or searches
     each of the node's rows in it, whichever takes fewer steps."""
-    col_ptr, col_rows, col_codes, zero_codes, pos_of, codebuf, found_pos, found_code = XS
+    (col_ptr, col_rows, col_codes, zero_codes, pos_of, codebuf, found_pos, found_code,
+     row_ptr, row_features, present) = XS
     a = col_ptr[f]
     b = col_ptr[f + 1]
     nnz = b - a
@@ -276,10 +286,33 @@ def _gather(XS, f, start, stop, rows):
 
 
 @_per_node(inline="always")
+def _mark_present(XS, start, stop, rows, value):
+    """Set ``present[f]`` to ``value`` for every feature the node's rows store. A node
+    that cannot split tries every feature (the dense search's rule), and the features
+    none of its rows store are constant there: with the marks, a small node rules them
+    out without looking at their columns. Returns whether it marked (only nodes whose
+    stored entries number fewer than the features: larger ones would pay more to mark
+    than the columns cost)."""
+    (col_ptr, col_rows, col_codes, zero_codes, pos_of, codebuf, found_pos, found_code,
+     row_ptr, row_features, present) = XS
+    n_features = zero_codes.shape[0]
+    n_rows = row_ptr.shape[0] - 1
+    # The node's expected stored entries, from the matrix's average per row.
+    if (stop - start) * (row_ptr[n_rows] // max(n_rows, 1) + 1) > n_features:
+        return False
+    for i in range(start, stop):
+        r = rows[i]
+        for k in range(row_ptr[r], row_ptr[r + 1]):
+            present[row_features[k]] = value
+    return True
+
+
+@_per_node(inline="always")
 def _fill_codebuf(XS, f, m, start, stop, rows):
     """Feature ``f``'s codes of the node's rows in the row-indexed buffer (after
     :func:`_gather` found ``m`` non-zeros), so that the dense kernels can read them."""
-    col_ptr, col_rows, col_codes, zero_codes, pos_of, codebuf, found_pos, found_code = XS
+    (col_ptr, col_rows, col_codes, zero_codes, pos_of, codebuf, found_pos, found_code,
+     row_ptr, row_features, present) = XS
     z = zero_codes[f]
     for i in range(start, stop):
         codebuf[0, rows[i]] = z
@@ -314,7 +347,8 @@ def _evaluate_sparse(XS, f, m, start, stop, wn, cn, yn, classify, G, W, criterio
     (found by :func:`_gather`): the zero's bin starts with the node's totals and each
     non-zero row moves to its own bin. ``hist`` is all zeros on entry and on exit.
     Returns False when the feature is constant in the node."""
-    col_ptr, col_rows, col_codes, zero_codes, pos_of, codebuf, found_pos, found_code = XS
+    (col_ptr, col_rows, col_codes, zero_codes, pos_of, codebuf, found_pos, found_code,
+     row_ptr, row_features, present) = XS
     K = G.shape[0]
     n_node = stop - start
     z = np.int64(zero_codes[f])
@@ -465,7 +499,8 @@ def _random_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, crit
     the non-zeros at or below the threshold, or, when the zero's bin is on the left,
     the node's totals minus the missing and the right non-zeros. ``hist`` row
     ``MISSING_BIN`` holds the missing rows' sums (zeros on entry and on exit)."""
-    col_ptr, col_rows, col_codes, zero_codes, pos_of, codebuf, found_pos, found_code = XS
+    (col_ptr, col_rows, col_codes, zero_codes, pos_of, codebuf, found_pos, found_code,
+     row_ptr, row_features, present) = XS
     K = G.shape[0]
     n_features = zero_codes.shape[0]
     n_node = stop - start
@@ -473,6 +508,7 @@ def _random_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, crit
     best[0] = -np.inf
     best[1] = -1.0
     visited = 0
+    marked = _mark_present(XS, start, stop, rows, 1)
     for i in range(n_features):
         if visited >= max_features and best[1] >= 0:
             break
@@ -481,6 +517,8 @@ def _random_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, crit
         order[j] = order[i]
         order[i] = f
         visited += 1
+        if marked and present[f] == 0:
+            continue  # no row of the node stores it: constant
         m = _gather(XS, f, start, stop, rows)
         z = np.int64(zero_codes[f])
         lo = np.int64(255)
@@ -546,6 +584,8 @@ def _random_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, crit
             _rescore_random(codebuf, f, t, rows, wn, cn, yn, classify, start, stop, G, W,
                             criterion, min_samples_leaf, min_weight_leaf, hist, best, GL,
                             monotonic, monotonic_cst, lower, upper)
+    if marked:
+        _mark_present(XS, start, stop, rows, 0)
         for k in range(K + 2):
             hist[MISSING_BIN, k] = 0.0
 
@@ -573,12 +613,14 @@ def find_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, criteri
                              bin_value, order, best, monotonic, monotonic_cst, lower, upper,
                              GL, band)
         return
-    col_ptr, col_rows, col_codes, zero_codes, pos_of, codebuf, found_pos, found_code = XS
+    (col_ptr, col_rows, col_codes, zero_codes, pos_of, codebuf, found_pos, found_code,
+     row_ptr, row_features, present) = XS
     sort_codes, sort_pos = sort_scratch
     n_features = zero_codes.shape[0]
     best[0] = -np.inf
     best[1] = -1.0
     visited = 0
+    marked = _mark_present(XS, start, stop, rows, 1)
     for i in range(n_features):
         if visited >= max_features and best[1] >= 0:
             break
@@ -587,6 +629,8 @@ def find_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, criteri
         order[j] = order[i]
         order[i] = f
         visited += 1
+        if marked and present[f] == 0:
+            continue  # no row of the node stores it: constant
         m = _gather(XS, f, start, stop, rows)
         if m == 0:
             continue  # every row in the zero's bin: constant
@@ -620,6 +664,8 @@ def find_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, criteri
             best[3] = out[2]
             for k in range(3, out.shape[0]):
                 best[k + 1] = out[k]
+    if marked:
+        _mark_present(XS, start, stop, rows, 0)
 
 
 @_per_node(inline="always")
@@ -629,7 +675,8 @@ def partition_sparse(XS, f, split_bin, default_left, start, stop, rows, wn, cn, 
     """:func:`.forest._partition` on feature ``f`` of :class:`SparseColumns`: its codes of
     the node's rows go to the row-indexed buffer and the dense partition reads them
     there; the rows' positions are then updated. Returns the number of left rows."""
-    col_ptr, col_rows, col_codes, zero_codes, pos_of, codebuf, found_pos, found_code = XS
+    (col_ptr, col_rows, col_codes, zero_codes, pos_of, codebuf, found_pos, found_code,
+     row_ptr, row_features, present) = XS
     m = _gather(XS, f, start, stop, rows)
     _fill_codebuf(XS, f, m, start, stop, rows)
     n_left = _partition(codebuf, 0, split_bin, default_left, start, stop, rows, wn, cn, yn,
