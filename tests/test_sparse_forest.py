@@ -120,8 +120,9 @@ def test_monotonic_constraints_on_sparse_input(model):
 
 
 def test_binned_columns_are_the_dense_codes():
-    X, D, _ = _data(5, n=300, n_features=12)
+    X, _, _ = _data(5, n=300, n_features=12)
     X.data[::17] = np.nan
+    D = X.toarray()
     mapper = BinMapper(255, None, 0).fit(as_csr(X))
     columns, entry_code = sparse_columns(mapper, as_csr(X))
     codes = mapper.transform(D)
