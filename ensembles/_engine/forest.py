@@ -1763,7 +1763,7 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                                       min_samples_leaf, min_weight_leaf, max_features, hist,
                                       state, bin_value, order, best, out, GL, GR,
                                       sort_scratch, monotonic, monotonic_cst, lower, upper,
-                                      sq_node)
+                                      sq_node, sums_by_difference)
                 else:
                     _find_split(XT, rows, wn, cn, yn, classify, unit_weights, child_start,
                                 child_stop, G_node, W, criterion, random_split,

@@ -28,7 +28,8 @@ records, sums, stopping rules, monotonic bounds, growth order) is shared. In a n
   again on its codes of every node row with the dense kernel's own arithmetic, and the
   choice is made on those gains, as the dense fit makes it: the chosen split is the
   dense fit's, bit for bit, at the cost of a pass over the node's rows per new best (a
-  few per node);
+  few per node); classification with integer weights (bootstrap counts, or none) sums
+  exact integers whatever the order, and skips it;
 * a partition writes the split feature's codes of the node's rows into the row-indexed
   byte buffer (the zero code, then the non-zeros) and runs the dense partition on it,
   then updates ``pos_of`` for the node's rows.
@@ -573,12 +574,14 @@ def _random_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, crit
         else:
             wl = ws
             nl = ns
+        # With exact sums (band < 0) the candidates are kept at once, as the dense
+        # search keeps them; otherwise only scored, and decided below.
         top = _score_random(f, t, n_missing > 0, G, W, GL, hist, wl, nl, wm, nm, n_node,
                             parent, criterion, min_samples_leaf, min_weight_leaf, best,
-                            monotonic, monotonic_cst, lower, upper, False)
+                            monotonic, monotonic_cst, lower, upper, band < 0.0)
         for k in range(K + 2):
             hist[MISSING_BIN, k] = 0.0
-        if top > -np.inf and (best[1] < 0 or top >= best[0] - band):
+        if band >= 0.0 and top > -np.inf and (best[1] < 0 or top >= best[0] - band):
             # A new best or a near tie: decided on the dense search's own sums.
             _fill_codebuf(XS, f, m, start, stop, rows)
             _rescore_random(codebuf, f, t, rows, wn, cn, yn, classify, start, stop, G, W,
@@ -586,19 +589,19 @@ def _random_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, crit
                             monotonic, monotonic_cst, lower, upper)
     if marked:
         _mark_present(XS, start, stop, rows, 0)
-        for k in range(K + 2):
-            hist[MISSING_BIN, k] = 0.0
 
 
 @_per_node(inline="always")
 def find_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, criterion,
                       random_split, min_samples_leaf, min_weight_leaf, max_features, hist,
                       state, bin_value, order, best, out, GL, GR, sort_scratch, monotonic,
-                      monotonic_cst, lower, upper, sq_node):
+                      monotonic_cst, lower, upper, sq_node, exact_sums):
     """:func:`.forest._find_split` on :class:`SparseColumns` (``XS``: its
     :meth:`~SparseColumns.kernel_input`); same feature draws, same choice, results in
     ``best``. ``sq_node`` holds the node's weighted sums of squared targets (regression),
-    which bound the rounding of its gains."""
+    which bound the rounding of its gains. With ``exact_sums`` (classification with
+    integer weights: every sum is an exact integer, whatever its order) the sparse sums
+    are the dense ones and nothing is scored again."""
     # Gains computed from "totals minus the rest" differ from the dense sums' by rounding,
     # at most a few ulps of the node's scale per row: a candidate that close to the best
     # is decided on the dense arithmetic.
@@ -606,7 +609,8 @@ def find_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, criteri
     if not classify:
         for k in range(sq_node.shape[0]):
             scale += sq_node[k]
-    band = 1e-8 * scale
+    # -1 with exact sums: no candidate is ever within it.
+    band = -1.0 if exact_sums else 1e-8 * scale
     if random_split:
         _random_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, criterion,
                              min_samples_leaf, min_weight_leaf, max_features, hist, state,
@@ -647,7 +651,8 @@ def find_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, criteri
             valid = _evaluate_sparse(XS, f, m, start, stop, wn, cn, yn, classify, G, W,
                                      criterion, min_samples_leaf, min_weight_leaf, hist, out,
                                      GL, GR, cst, lower, upper)
-            if valid and out[0] > -np.inf and (best[1] < 0 or out[0] >= best[0] - band):
+            if (band >= 0.0 and valid and out[0] > -np.inf
+                    and (best[1] < 0 or out[0] >= best[0] - band)):
                 # A new best or a near tie: decided on the dense evaluation of the
                 # feature's codes of every node row (the zero's bin as "totals minus the
                 # rest" rounds otherwise).
