@@ -24,6 +24,19 @@ float32 table of 50 rows and 100,000 columns (``--rows`` and ``--features`` chan
 label from two of the columns, fitted for 5 rounds: issue 12's wide-data case, whose
 targets are fit time and fit +MB each at most XGBoost's. Results go to
 ``benchmarks/results/wide.json`` and ``.md``.
+
+With ``--forest`` (``python benchmarks/bench_sparse.py --forest``) the same sparse matrix
+fits random forests and extra trees against scikit-learn's on the same CSR matrix:
+``ensembles-rf`` and ``sklearn-rf`` (``RandomForestClassifier``), ``ensembles-et`` and
+``sklearn-et`` (``ExtraTreesClassifier``), all with ``FOREST_PARAMS`` (10 trees,
+``max_features="sqrt"``, ``min_samples_leaf=5``, ``max_depth=20``: scikit-learn's fit
+finishes in minutes at 10^6 rows) and 2 threads. Reported besides the fit's: the median
+predict time of the test rows (CSR), both ratios to scikit-learn's counterpart, and the
+mean nodes per tree (``ensembles``' forests keep examining features past
+``max_features`` until a node has a valid split, scikit-learn's stop at ``max_features``
+features, so on sparse data the same parameters grow larger trees here). Issue
+13's targets at 10^6 rows: fit +MB <= 3x the matrix, fit time <= 1.5x scikit-learn's.
+Results go to ``benchmarks/results/sparse-forest.json`` and ``.md``.
 """
 
 from __future__ import annotations
@@ -44,6 +57,12 @@ sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve
 from bench_child import current_rss_mb, peak_since_reset_mb, reset_peak  # noqa: E402
 
 ESTIMATORS = ("ensembles-gb", "xgboost")
+FOREST_ESTIMATORS = ("ensembles-rf", "sklearn-rf", "ensembles-et", "sklearn-et")
+FOREST_PARAMS = {"n_estimators": 10, "max_features": "sqrt", "min_samples_leaf": 5,
+                 "max_depth": 20, "random_state": 0}
+# Each forest's reference: scikit-learn's estimator of the same kind.
+FOREST_REFERENCE = {"ensembles-rf": "sklearn-rf", "sklearn-rf": "sklearn-rf",
+                    "ensembles-et": "sklearn-et", "sklearn-et": "sklearn-et"}
 PARAMS = {"n_estimators": 100, "max_depth": 6, "learning_rate": 0.1, "max_bin": 256}
 N_FEATURES = 10_000
 PER_ROW = 10
@@ -100,6 +119,13 @@ def build(name, threads):
         import xgboost
 
         return xgboost.XGBClassifier(**PARAMS, tree_method="hist", n_jobs=threads)
+    if name in FOREST_ESTIMATORS:
+        if name.startswith("ensembles"):
+            import ensembles as library
+        else:
+            import sklearn.ensemble as library
+        kind = "RandomForestClassifier" if name.endswith("rf") else "ExtraTreesClassifier"
+        return getattr(library, kind)(**FOREST_PARAMS, n_jobs=threads)
     raise ValueError(f"unknown estimator {name!r}; choose from {ESTIMATORS}")
 
 
@@ -116,7 +142,7 @@ def child(name, rows, threads, repeats, wide_features=0):
     warm.fit(X_train[:2000, :1000] if wide_features else X_train[:2000], y_train[:2000])
     warmup = time.perf_counter() - t0
     del warm
-    times, extra = [], []
+    times, extra, predict_times = [], [], []
     for _ in range(repeats):
         model = build(name, threads)
         before = current_rss_mb()
@@ -125,17 +151,27 @@ def child(name, rows, threads, repeats, wide_features=0):
         model.fit(X_train, y_train)
         times.append(time.perf_counter() - t0)
         extra.append(peak_since_reset_mb() - before if scoped and before else None)
-    auc = roc_auc_score(y_test, model.predict_proba(X_test)[:, 1])
+        t0 = time.perf_counter()
+        proba = model.predict_proba(X_test)
+        predict_times.append(time.perf_counter() - t0)
+    auc = roc_auc_score(y_test, proba[:, 1])
+    # Forests: mean nodes per tree (the same parameters can grow trees of other sizes).
+    members = getattr(model, "estimators_", None)
+    nodes = (float(np.mean([getattr(e, "tree_", e).node_count for e in members]))
+             if members is not None and name in FOREST_ESTIMATORS else None)
     fit_mb = max((e for e in extra if e is not None), default=None)
     print(json.dumps({
         "estimator": name, "rows": rows, "fit_s": float(np.median(times)),
         "fit_times": times, "warmup_s": warmup, "auc": float(auc),
+        "predict_s": float(np.median(predict_times)), "predict_times": predict_times,
+        "nodes_per_tree": nodes,
         "matrix_mb": matrix_mb(X_train), "fit_extra_mb": fit_mb,
         "nnz": int(np.count_nonzero(X_train) if wide_features else X_train.nnz)}))
 
 
 def _version(name):
-    module = {"ensembles-gb": "ensembles"}.get(name, name)
+    module = ("ensembles" if name.startswith("ensembles")
+              else "sklearn" if name.startswith("sklearn") else name)
     try:
         return __import__(module).__version__
     except Exception:  # noqa: BLE001 - a missing library is reported, not raised
@@ -163,11 +199,41 @@ def render(results):
     return "\n".join(lines) + "\n"
 
 
+def render_forest(results):
+    """The forest table: fit time, predict time and fit memory, each against
+    scikit-learn's forest of the same kind (``FOREST_REFERENCE``)."""
+    lines = ["| rows | estimator | test ROC AUC | fit s | fit x sklearn | predict s | "
+             "predict x sklearn | matrix MB | fit +MB | fit +MB / matrix | "
+             "fit +MB x sklearn | nodes per tree |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    by_name = {r["estimator"]: r for r in results if "fit_s" in r}
+    for r in results:
+        if "error" in r:
+            lines.append(f"| - | {r['estimator']} | - | - | - | - | - | - | - | - | - | "
+                         f"{r['error']} |")
+            continue
+        ref = by_name.get(FOREST_REFERENCE[r["estimator"]], {})
+        fit_x = f"{r['fit_s'] / ref['fit_s']:.2f}" if ref else "-"
+        predict_x = f"{r['predict_s'] / ref['predict_s']:.2f}" if ref else "-"
+        extra = r["fit_extra_mb"]
+        mem = "-" if extra is None else f"{extra:.0f}"
+        mem_ratio = "-" if extra is None else f"{extra / r['matrix_mb']:.2f}"
+        ref_extra = ref.get("fit_extra_mb")
+        mem_x = "-" if extra is None or not ref_extra else f"{extra / ref_extra:.2f}"
+        lines.append(f"| {r['rows']:,} | {r['estimator']} | {r['auc']:.4f} | "
+                     f"{r['fit_s']:.2f} | {fit_x} | {r['predict_s']:.3f} | {predict_x} | "
+                     f"{r['matrix_mb']:.0f} | {mem} | {mem_ratio} | {mem_x} | "
+                     f"{r.get('nodes_per_tree') or 0:.0f} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", default=[])
     parser.add_argument("--rows", type=int, default=None)
     parser.add_argument("--wide", action="store_true", help="the wide dense table instead")
+    parser.add_argument("--forest", action="store_true",
+                        help="random forests and extra trees against scikit-learn's")
     parser.add_argument("--features", type=int, default=WIDE_FEATURES)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
@@ -180,11 +246,14 @@ def main(argv=None):
         args.rows = WIDE_ROWS if args.wide else 100_000
     if args.trees or args.wide:
         PARAMS["n_estimators"] = args.trees or WIDE_TREES
+    if args.trees:
+        FOREST_PARAMS["n_estimators"] = args.trees
     if args.child:
         child(args.child, args.rows, args.threads, args.repeats,
               args.features if args.wide else 0)
         return 0
-    names = [e for e in ESTIMATORS if e in args.only] or list(ESTIMATORS)
+    family = FOREST_ESTIMATORS if args.forest else ESTIMATORS
+    names = [e for e in family if e in args.only] or list(family)
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads),
                NUMBA_NUM_THREADS=str(args.threads))
     results = []
@@ -195,6 +264,8 @@ def main(argv=None):
             command += ["--trees", str(args.trees)]
         if args.wide:
             command += ["--wide", "--features", str(args.features)]
+        if args.forest:
+            command += ["--forest"]
         proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=7200)
         lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
         if proc.returncode == 0 and lines:
@@ -207,11 +278,12 @@ def main(argv=None):
         print(json.dumps(result), flush=True)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    kind = "wide" if args.wide else "sparse"
+    kind = "wide" if args.wide else "sparse-forest" if args.forest else "sparse"
     stem = args.name or (kind if not (args.only or args.trees) else f"{kind}-partial")
+    table = render_forest(results) if args.forest else render(results)
     (out / f"{stem}.json").write_text(json.dumps(results, indent=1) + "\n")
-    (out / f"{stem}.md").write_text(render(results))
-    print(render(results))
+    (out / f"{stem}.md").write_text(table)
+    print(table)
     return 0
 
 

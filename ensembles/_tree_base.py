@@ -34,6 +34,8 @@ from ._engine.forest import (
     cost_complexity_prune,
     grow_forest_tree,
 )
+from ._engine.sparse_forest import SparseColumns, sparse_columns
+from ._engine.sparse_forest import bin_values as sparse_bin_values
 from ._engine.tree import (
     CAT_FIELDS,
     TREE_FIELDS,
@@ -593,15 +595,27 @@ class BaseTreeModel(BaseEstimator):
         # Rows of zero weight must not shape the bins, so that a zero weight is the same
         # as leaving the row out.
         bin_mapper.fit(X if weight is None else X[weight > 0], self._n_categories())
-        # Fortran order: the forest kernel reads one feature of many rows at a time. Sparse
-        # rows are binned into it directly (no second copy of the codes).
         if _sparse.is_sparse(X):
+            if self.criterion != "absolute_error" and self._n_categories() is None:
+                # Binned column by column, non-zeros only: never a dense code matrix.
+                columns, entry_code = sparse_columns(bin_mapper, X)
+                columns.entry_code = entry_code  # for _bin_values, which drops it
+                return bin_mapper, columns
+            # The absolute error's search orders each feature's rows by value (and
+            # categorical features come densified by their encoding): dense codes, in
+            # Fortran order, binned from the rows directly (no second copy).
             return bin_mapper, bin_mapper.transform(X, order="F")
+        # Fortran order: the forest kernel reads one feature of many rows at a time.
         return bin_mapper, np.asfortranarray(bin_mapper.transform(X))
 
     @staticmethod
     def _bin_values(X, X_binned, weight, splitter):
         """The bins' values where random splits draw thresholds between them, else None."""
+        if isinstance(X_binned, SparseColumns):
+            entry_code = X_binned.__dict__.pop("entry_code", None)
+            if splitter != "random":
+                return None
+            return sparse_bin_values(X, X_binned, entry_code, weight)
         if splitter != "random":
             return None
         if _sparse.is_sparse(X):

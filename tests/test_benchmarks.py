@@ -517,3 +517,18 @@ def test_wide_suite_runs_and_compares_time_and_memory_with_xgboost(tmp_path):
         assert result["matrix_mb"] == pytest.approx(40 * 3000 * 4 / 2**20)
     table = (tmp_path / "wide-partial.md").read_text()
     assert "fit +MB x xgboost" in table and "| 40 | ensembles-gb |" in table
+
+
+def test_sparse_forest_run_compares_forests_with_scikit_learn(tmp_path):
+    bench_sparse = _load("bench_sparse", "bench_sparse.py")
+    bench_sparse.main(["--forest", "--rows", "3000", "--trees", "2", "--repeats", "1",
+                       "--only", "ensembles-et", "sklearn-et", "--out", str(tmp_path)])
+    results = json.loads((tmp_path / "sparse-forest-partial.json").read_text())
+    assert [r["estimator"] for r in results] == ["ensembles-et", "sklearn-et"]
+    for result in results:
+        assert result["rows"] == 3000 and result["fit_s"] > 0 and result["predict_s"] > 0
+        assert 0.4 <= result["auc"] <= 1.0 and result["nodes_per_tree"] >= 1
+    table = (tmp_path / "sparse-forest-partial.md").read_text()
+    assert "fit x sklearn" in table and "| 3,000 | ensembles-et |" in table
+    # The reference row is its own reference.
+    assert "| 3,000 | sklearn-et |" in table and " | 1.00 | " in table

@@ -1653,21 +1653,22 @@ _NODE_LOOPS = {}
 _NODE_LOOPS_LOCK = threading.Lock()
 
 
-def _node_loop(classify, random_split, absolute_error, monotonic, categorical):
+def _node_loop(classify, random_split, absolute_error, monotonic, categorical, sparse=False):
     """:func:`_make_node_loop`'s function of this kind, made once (a forest's threads
     ask for it at the same time, and two made would be compiled twice)."""
     key = (bool(classify), bool(random_split), bool(absolute_error), bool(monotonic),
-           bool(categorical))
+           bool(categorical), bool(sparse))
     with _NODE_LOOPS_LOCK:
         if key not in _NODE_LOOPS:
             _NODE_LOOPS[key] = _make_node_loop(*key)
         return _NODE_LOOPS[key]
 
 
-def _make_node_loop(classify, random_split, absolute_error, monotonic, categorical):
+def _make_node_loop(classify, random_split, absolute_error, monotonic, categorical,
+                    sparse=False):
     """The compiled node loop of one kind of tree: classification or regression, best or
     random splits, absolute error or a criterion of sums, monotonic constraints or not,
-    categorical features or not.
+    categorical features or not, dense or sparse codes.
 
     Each kind is its own function, in which ``classify``, ``random_split``,
     ``absolute_error``, ``monotonic`` and ``categorical`` are constants: numba prunes the
@@ -1675,6 +1676,11 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
     runs (the other kinds' code made the first fit's compile several times longer); a
     fit without categorical features compiles none of their search, partition or
     bitsets.
+
+    With ``sparse``, ``XT`` is a :class:`~.sparse_forest.SparseColumns`' kernel input
+    and the split search and partition are :mod:`.sparse_forest`'s (neither absolute
+    error nor categorical features: those fits bin densely); a dense fit compiles none
+    of them.
 
     With categorical features, ``n_cat[f] > 0`` is feature ``f``'s number of categories,
     a split on it is a category set (its ``CAT_WORDS`` bitset words travel in the
@@ -1774,6 +1780,13 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                                     max_features, state, bin_value, order, best, out, mae_rank,
                                     mae_sorted, mae_pos, fen, mae_bins, mae_off, mae_sums,
                                     monotonic, monotonic_cst, lower, upper)
+                elif sparse:
+                    find_split_sparse(XT, rows, wn, cn, yn, classify, child_start,
+                                      child_stop, G_node, W, criterion, random_split,
+                                      min_samples_leaf, min_weight_leaf, max_features, hist,
+                                      state, bin_value, order, best, out, GL, GR,
+                                      sort_scratch, monotonic, monotonic_cst, lower, upper,
+                                      sq_node, sums_by_difference)
                 else:
                     _find_split(XT, rows, wn, cn, yn, classify, unit_weights, child_start,
                                 child_stop, G_node, W, criterion, random_split,
@@ -1871,6 +1884,11 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                 mid = start + _partition_lut(XT, f, lut, start, stop, rows, wn, cn, yn,
                                              classify, not sums_by_difference, unit_weights,
                                              rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq)
+            elif sparse:
+                mid = start + partition_sparse(XT, f, b, dl, start, stop, rows, wn, cn, yn,
+                                               classify, not sums_by_difference,
+                                               unit_weights, rows_buf, wn_buf, cn_buf,
+                                               yn_buf, sums, sum_sq)
             else:
                 mid = start + _partition(XT, f, b, dl, start, stop, rows, wn, cn, yn,
                                          classify, not sums_by_difference, unit_weights,
@@ -1936,6 +1954,8 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     """Grow one tree: the node loop is compiled (:func:`_node_loop`); this sets up
     its arrays and enlarges them when they are full. ``n_cat`` is empty without
     categorical features, else their numbers of categories (0 for numeric features).
+    ``XT`` is the codes with features as rows, or a
+    :class:`~.sparse_forest.SparseColumns` (then the sparse node loop runs).
     The loop is not called from another compiled function on purpose: numba links a
     callee's code into its caller and optimizes and compiles it again there, which made
     the first fit's compile minutes long."""
@@ -1997,7 +2017,11 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     sums_by_difference = bool(classify and integral_weights)
     state = np.array([seed], dtype=np.uint64)
     hist = np.zeros((256, K + 2))
-    order = np.arange(XT.shape[0])
+    sparse = isinstance(XT, SparseColumns)
+    n_features = XT.shape[1] if sparse else XT.shape[0]
+    if sparse:
+        XT = XT.kernel_input(rows)
+    order = np.arange(n_features)
     GL = np.empty(K)
     GR = np.empty(K)
     sort_codes = np.empty(_SORT_MAX_ROWS, dtype=np.int64)
@@ -2010,7 +2034,7 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     n_leaves = 1
     absolute_error = criterion == CRITERIA["absolute_error"]
     split_open_nodes = _node_loop(classify, random_split, absolute_error,
-                                  monotonic_cst.shape[0] > 0, categorical)
+                                  monotonic_cst.shape[0] > 0, categorical, sparse)
     # Scratch of the absolute error's split search (see _mae_open); empty otherwise.
     n_mae = n_rows if absolute_error else 0
     mae_rank = np.empty((n_mae, K), dtype=np.int64)
@@ -2081,9 +2105,11 @@ def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed, lab
 
     Parameters
     ----------
-    X_binned : ndarray of uint8, shape (n_samples, n_features)
+    X_binned : ndarray of uint8, shape (n_samples, n_features), or SparseColumns
         Fastest in Fortran order (``np.asfortranarray``); a C-ordered matrix is transposed
-        into a copy at every call.
+        into a copy at every call. Binned sparse input
+        (:class:`~.sparse_forest.SparseColumns`) grows the tree from its non-zeros, for
+        every criterion but ``"absolute_error"`` and without categorical features.
     Y : ndarray of float64, shape (n_samples, K)
         One-hot classes (classification) or targets (regression).
     weight : ndarray of float64, shape (n_samples,)
@@ -2118,7 +2144,15 @@ def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed, lab
     Y = np.ascontiguousarray(Y, dtype=np.float64)
     # The kernel reads one feature of many rows at a time, so it wants features as rows:
     # a Fortran-ordered X_binned gives that layout for free (the forests bin into one).
-    XT = X_binned.T if X_binned.flags.f_contiguous else np.ascontiguousarray(X_binned.T)
+    if isinstance(X_binned, SparseColumns):
+        XT = X_binned
+        n_features = X_binned.shape[1]
+        if CRITERIA[params.criterion] == CRITERIA["absolute_error"]:
+            raise ValueError("criterion='absolute_error' needs dense codes; bin sparse "
+                             "input densely for it.")
+    else:
+        XT = X_binned.T if X_binned.flags.f_contiguous else np.ascontiguousarray(X_binned.T)
+        n_features = XT.shape[0]
     classify = labels is not None and CRITERIA[params.criterion] < 2
     labels = (np.ascontiguousarray(labels, dtype=np.int32) if classify
               else np.empty(0, dtype=np.int32))
@@ -2130,8 +2164,10 @@ def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed, lab
         bin_value = np.empty((0, 0))
     # Unsigned row ids index without numba's negative-index wraparound.
     rows = np.asarray(rows).astype(np.uint32, copy=False)
-    monotonic_cst = _monotonic_array(params.monotonic_cst, XT.shape[0], Y.shape[1])
-    n_cat = _categories_array(params.n_categories, XT.shape[0])
+    monotonic_cst = _monotonic_array(params.monotonic_cst, n_features, Y.shape[1])
+    n_cat = _categories_array(params.n_categories, n_features)
+    if n_cat.shape[0] and XT is X_binned:
+        raise ValueError("categorical features need dense codes; bin them densely.")
     if n_cat.shape[0] and CRITERIA[params.criterion] == CRITERIA["absolute_error"]:
         raise ValueError("criterion='absolute_error' cannot split categorical features; "
                          "use another criterion or no categorical features.")
@@ -2278,3 +2314,8 @@ def cost_complexity_prune(left, right, r_node, ccp_alpha):
         impurities[steps] = r_branch[0]
         steps += 1
     return alphas, impurities, steps, kept, pruned
+
+
+# The sparse node kernels use this module's per-node functions; imported last, when those
+# exist. Importing compiles nothing: a dense fit never calls them.
+from .sparse_forest import SparseColumns, find_split_sparse, partition_sparse  # noqa: E402
