@@ -130,10 +130,12 @@ SUITES = {
         baseline="xgboost",
     ),
     "forest": Suite(
-        "forests: make_classification 200,000 x 28, 100 trees, max_features sqrt",
-        tasks=("synth-clf",),
+        "forests, 100 trees, max_features sqrt: make_classification 200,000 x 28 and "
+        "make_regression 100,000 x 28",
+        tasks=("synth-clf", "synth-reg"),
         estimators=FORESTS + PEER_FORESTS,
         sizes=(200_000,),
+        task_sizes={"synth-reg": (100_000,)},
         budget_s=60,
         timeout_s=900,
         # "First fit, empty cache": numba compiles the forest kernel on a user's first fit.

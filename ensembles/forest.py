@@ -446,8 +446,8 @@ _CLASSIFIER_DOC = """
     criterion : {{"gini", "entropy", "log_loss"}}, default="gini"
         Impurity measure ("log_loss" is the entropy).
     max_features : int, float, {{"sqrt", "log2"}} or None, default="sqrt"
-        Features examined per node (more while no valid split is found); None means all,
-        a float a fraction of them.
+        Features examined per node (more while all examined are constant in it); None
+        means all, a float a fraction of them.
     bootstrap : bool, default={bootstrap}
         Grow each tree on a bootstrap sample (rows drawn with replacement).
     oob_score : bool or callable, default=False
@@ -498,7 +498,7 @@ default="squared_error"
         O(n log n) in a node of n rows instead of O(n): fits are several times slower
         (at 20,000 x 10, 6x for random forests, 3x for extra trees).
     max_features : int, float, {{"sqrt", "log2"}} or None, default=1.0
-        Features examined per node (more while no valid split is found); None or 1.0
+        Features examined per node (more while all examined are constant in it); None or 1.0
         means all, a float a fraction of them.
     bootstrap : bool, default={bootstrap}
         Grow each tree on a bootstrap sample (rows drawn with replacement).

@@ -181,8 +181,8 @@ _PARAMETERS_DOC = """
     min_weight_fraction_leaf : float, default=0.0
         Minimum weight of each child, as a fraction of the total training weight.
     max_features : int, float, {"sqrt", "log2"} or None, default=None
-        Features examined per node (more are examined while no valid split is found);
-        None means all, a float a fraction of them.
+        Features examined per node (more while all examined are constant in it); None
+        means all, a float a fraction of them.
     random_state : int, RandomState or None, default=None
         Seed of the feature order, of random thresholds and of the binning subsample.
     max_leaf_nodes : int, default=None

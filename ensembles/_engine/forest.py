@@ -487,12 +487,13 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
     best[0] = -np.inf
     best[1] = -1.0
     visited = 0
+    n_constant = 0  # of the visited features, those the node cannot split on
     # Unsigned row positions and row ids: numba then skips its negative-index wraparound,
     # which otherwise costs as much as the loops' own work.
     first = np.uint64(start)
     end = np.uint64(stop)
     for i in range(n_features):
-        if visited >= max_features and best[1] >= 0:
+        if visited >= max_features and visited > n_constant:
             break
         j = i + _randint(state, n_features - i)
         f = order[j]
@@ -502,10 +503,13 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
         if cat is not None:
             n_cat, cat_params, cat_key, cat_idx = cat
             if n_cat[f] > 0:
-                _evaluate_categorical(XT, f, rows, wn, cn, yn, classify, start, stop, G, W,
-                                      criterion, min_samples_leaf, min_weight_leaf, scratch,
-                                      out, GL, n_cat[f], cat_params[0], cat_params[1], True,
-                                      state, cat_key, cat_idx)
+                if not _evaluate_categorical(XT, f, rows, wn, cn, yn, classify, start, stop,
+                                             G, W, criterion, min_samples_leaf,
+                                             min_weight_leaf, scratch, out, GL, n_cat[f],
+                                             cat_params[0], cat_params[1], True, state,
+                                             cat_key, cat_idx):
+                    n_constant += 1
+                    continue
                 if out[0] > -np.inf and (best[1] < 0 or _better(out[0], best[0])):
                     best[0] = out[0]
                     best[1] = f
@@ -524,6 +528,7 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
             hi = max(hi, -1 if missing else b)
             n_missing += missing
         if hi < 0 or (lo == hi and n_missing == 0):
+            n_constant += 1
             continue  # constant feature: no partition
         # With a single present bin the only partition is "present vs missing" (t = hi).
         t = _random_threshold_bin(f, lo, hi, bin_value, state) if hi > lo else hi
@@ -1359,8 +1364,9 @@ def _find_mae_split(XT, rows, wn, yn, start, stop, W, node_ae, random_split,
     best[0] = -np.inf
     best[1] = -1.0
     visited = 0
+    n_constant = 0  # of the visited features, those the node cannot split on
     for i in range(n_features):
-        if visited >= max_features and best[1] >= 0:
+        if visited >= max_features and visited > n_constant:
             break
         j = i + _randint(state, n_features - i)
         f = order[j]
@@ -1379,6 +1385,7 @@ def _find_mae_split(XT, rows, wn, yn, start, stop, W, node_ae, random_split,
                 hi = max(hi, -1 if missing else b)
                 n_missing += missing
             if hi < 0 or (lo == hi and n_missing == 0):
+                n_constant += 1
                 continue
             t = _random_threshold_bin(f, lo, hi, bin_value, state) if hi > lo else hi
             _mae_random_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, t,
@@ -1388,6 +1395,7 @@ def _find_mae_split(XT, rows, wn, yn, start, stop, W, node_ae, random_split,
                                    min_samples_leaf, min_weight_leaf, mae_rank, mae_sorted,
                                    mae_pos, fen, mae_bins, mae_off, sums, out, cst, lower,
                                    upper):
+            n_constant += 1
             continue
         if out[0] > -np.inf and (best[1] < 0 or _better(out[0], best[0])):
             best[0] = out[0]
@@ -1408,7 +1416,9 @@ def _find_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
                 bin_value, order, best, out, GL, GR, sort_scratch, monotonic, monotonic_cst,
                 lower, upper, cat):
     """Best split over randomly ordered features: at least ``max_features`` of them are
-    examined, and more while no valid split has been found (scikit-learn's rule).
+    examined, and more while every one examined was constant in the node (scikit-learn's
+    rule: a node whose examined non-constant features allow no valid split, say under
+    ``min_samples_leaf``, becomes a leaf even if a feature not examined would split it).
 
     ``order`` is a permutation of the features that a partial Fisher-Yates shuffle keeps
     drawing from (any permutation will do, so it is not reset between nodes). Writes
@@ -1436,8 +1446,9 @@ def _find_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
     best[0] = -np.inf
     best[1] = -1.0
     visited = 0
+    n_constant = 0  # of the visited features, those the node cannot split on
     for i in range(n_features):
-        if visited >= max_features and best[1] >= 0:
+        if visited >= max_features and visited > n_constant:
             break
         j = i + _randint(state, n_features - i)
         f = order[j]
@@ -1452,6 +1463,7 @@ def _find_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
                                              min_weight_leaf, hist, out, GL, n_cat[f],
                                              cat_params[0], cat_params[1], False, state,
                                              cat_key, cat_idx):
+                    n_constant += 1
                     continue
                 if out[0] > -np.inf and (best[1] < 0 or _better(out[0], best[0])):
                     best[0] = out[0]
@@ -1473,6 +1485,7 @@ def _find_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
                                       criterion, min_samples_leaf, min_weight_leaf, hist,
                                       out, GL, GR, cst, lower, upper)
         if not valid:
+            n_constant += 1
             continue
         if out[0] > -np.inf and (best[1] < 0 or _better(out[0], best[0])):
             best[0] = out[0]

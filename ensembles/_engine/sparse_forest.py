@@ -509,9 +509,10 @@ def _random_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, crit
     best[0] = -np.inf
     best[1] = -1.0
     visited = 0
+    n_constant = 0  # of the visited features, those the node cannot split on
     marked = _mark_present(XS, start, stop, rows, 1)
     for i in range(n_features):
-        if visited >= max_features and best[1] >= 0:
+        if visited >= max_features and visited > n_constant:
             break
         j = i + _randint(state, n_features - i)
         f = order[j]
@@ -519,6 +520,7 @@ def _random_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, crit
         order[i] = f
         visited += 1
         if marked and present[f] == 0:
+            n_constant += 1
             continue  # no row of the node stores it: constant
         m = _gather(XS, f, start, stop, rows)
         z = np.int64(zero_codes[f])
@@ -536,6 +538,7 @@ def _random_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, crit
             lo = min(lo, z)
             hi = max(hi, z)
         if hi < 0 or (lo == hi and n_missing == 0):
+            n_constant += 1
             continue  # constant feature: no partition
         t = _random_threshold_bin(f, lo, hi, bin_value, state) if hi > lo else hi
         zero_left = z <= t
@@ -624,9 +627,10 @@ def find_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, criteri
     best[0] = -np.inf
     best[1] = -1.0
     visited = 0
+    n_constant = 0  # of the visited features, those the node cannot split on
     marked = _mark_present(XS, start, stop, rows, 1)
     for i in range(n_features):
-        if visited >= max_features and best[1] >= 0:
+        if visited >= max_features and visited > n_constant:
             break
         j = i + _randint(state, n_features - i)
         f = order[j]
@@ -634,9 +638,11 @@ def find_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, criteri
         order[i] = f
         visited += 1
         if marked and present[f] == 0:
+            n_constant += 1
             continue  # no row of the node stores it: constant
         m = _gather(XS, f, start, stop, rows)
         if m == 0:
+            n_constant += 1
             continue  # every row in the zero's bin: constant
         cst = np.int64(monotonic_cst[f]) if monotonic else None
         if stop - start <= _SORT_MAX_ROWS:
@@ -661,6 +667,7 @@ def find_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, criteri
                                   W, criterion, min_samples_leaf, min_weight_leaf, hist, out,
                                   GL, GR, cst, lower, upper)
         if not valid:
+            n_constant += 1
             continue
         if out[0] > -np.inf and (best[1] < 0 or _better(out[0], best[0])):
             best[0] = out[0]
