@@ -188,15 +188,22 @@ def render(results):
             lines.append(f"| - | {r['estimator']} | - | - | - | - | - | - | {r['error']} |")
             continue
         ratio = f"{r['fit_s'] / ref['fit_s']:.2f}" if ref else "-"
-        extra = r["fit_extra_mb"]
-        mem = "-" if extra is None else f"{extra:.0f}"
-        mem_ratio = "-" if extra is None else f"{extra / r['matrix_mb']:.2f}"
-        ref_extra = ref.get("fit_extra_mb")
-        mem_x = "-" if extra is None or not ref_extra else f"{extra / ref_extra:.2f}"
+        mem, mem_ratio, mem_x = _memory_cells(r, ref)
         lines.append(f"| {r['rows']:,} | {r['estimator']} | {r['auc']:.4f} | "
                      f"{r['fit_s']:.2f} | {ratio} | {r['matrix_mb']:.0f} | {mem} | "
                      f"{mem_ratio} | {mem_x} |")
     return "\n".join(lines) + "\n"
+
+
+def _memory_cells(r, ref):
+    """A run's fit memory cells: extra MB, as a multiple of the matrix's own memory, and
+    as a multiple of the reference run's extra MB ("-" where unknown)."""
+    extra = r["fit_extra_mb"]
+    if extra is None:
+        return "-", "-", "-"
+    ref_extra = ref.get("fit_extra_mb")
+    return (f"{extra:.0f}", f"{extra / r['matrix_mb']:.2f}",
+            f"{extra / ref_extra:.2f}" if ref_extra else "-")
 
 
 def render_forest(results):
@@ -215,11 +222,7 @@ def render_forest(results):
         ref = by_name.get(FOREST_REFERENCE[r["estimator"]], {})
         fit_x = f"{r['fit_s'] / ref['fit_s']:.2f}" if ref else "-"
         predict_x = f"{r['predict_s'] / ref['predict_s']:.2f}" if ref else "-"
-        extra = r["fit_extra_mb"]
-        mem = "-" if extra is None else f"{extra:.0f}"
-        mem_ratio = "-" if extra is None else f"{extra / r['matrix_mb']:.2f}"
-        ref_extra = ref.get("fit_extra_mb")
-        mem_x = "-" if extra is None or not ref_extra else f"{extra / ref_extra:.2f}"
+        mem, mem_ratio, mem_x = _memory_cells(r, ref)
         lines.append(f"| {r['rows']:,} | {r['estimator']} | {r['auc']:.4f} | "
                      f"{r['fit_s']:.2f} | {fit_x} | {r['predict_s']:.3f} | {predict_x} | "
                      f"{r['matrix_mb']:.0f} | {mem} | {mem_ratio} | {mem_x} | "
