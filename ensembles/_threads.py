@@ -118,7 +118,8 @@ def run_parallel(kernel, n_items, *args, weights=None, min_items=1, min_weight=0
             kernel(0, n_items, *args)
         return
     ranges = split_range(n_items, n_threads, weights)
-    futures = [_shared_pool().submit(kernel, a, b, *args) for a, b in ranges[1:]]
+    pool = _shared_pool()
+    futures = [pool.submit(kernel, a, b, *args) for a, b in ranges[1:]]
     try:
         kernel(*ranges[0], *args)
     finally:
@@ -149,7 +150,8 @@ def run_items(function, n_items, n_threads):
                 stop.append(True)
                 raise
 
-    futures = [_shared_pool().submit(work) for _ in range(min(n_threads, n_items) - 1)]
+    pool = _shared_pool()
+    futures = [pool.submit(work) for _ in range(min(n_threads, n_items) - 1)]
     try:
         work()
     except BaseException:
