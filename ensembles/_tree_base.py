@@ -596,13 +596,12 @@ class BaseTreeModel(BaseEstimator):
         # as leaving the row out.
         bin_mapper.fit(X if weight is None else X[weight > 0], self._n_categories())
         if _sparse.is_sparse(X):
-            if self.criterion != "absolute_error" and self._n_categories() is None:
+            if self._n_categories() is None:
                 # Binned column by column, non-zeros only: never a dense code matrix.
                 columns, entry_code = sparse_columns(bin_mapper, X)
                 columns.entry_code = entry_code  # for _bin_values, which drops it
                 return bin_mapper, columns
-            # The absolute error's search orders each feature's rows by value (and
-            # categorical features come densified by their encoding): dense codes, in
+            # Categorical features come densified by their encoding: dense codes, in
             # Fortran order, binned from the rows directly (no second copy).
             return bin_mapper, bin_mapper.transform(X, order="F")
         # Fortran order: the forest kernel reads one feature of many rows at a time.

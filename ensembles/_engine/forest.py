@@ -1354,13 +1354,19 @@ def _mae_random_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, t, min_sam
 def _find_mae_split(XT, rows, wn, yn, start, stop, W, node_ae, random_split,
                     min_samples_leaf, min_weight_leaf, max_features, state, bin_value, order,
                     best, out, mae_rank, mae_sorted, mae_pos, fen, mae_bins, mae_off, sums,
-                    monotonic, monotonic_cst, lower, upper):
+                    monotonic, monotonic_cst, lower, upper, columns):
     """:func:`_find_split` for the absolute error (regression only): the same feature
     draw and results in ``best`` (the left child's target sums, which the partition
     recomputes, are left at 0; under monotonic constraints ``best[4]`` is instead the
-    midpoint of the children's medians)."""
+    midpoint of the children's medians).
+
+    On sparse input ``columns`` is the :class:`~.sparse_forest.SparseColumns`' kernel
+    input and ``XT`` its row-indexed code buffer: each examined feature's codes of the
+    node's rows are written there first (the search orders the node's rows by value, so
+    it costs the node's rows per feature either way). On dense codes ``columns`` is None
+    and none of that is compiled."""
     K = yn.shape[1]
-    n_features = XT.shape[0]
+    n_features = order.shape[0]  # XT may be a sparse fit's one-row code buffer
     best[0] = -np.inf
     best[1] = -1.0
     visited = 0
@@ -1374,12 +1380,17 @@ def _find_mae_split(XT, rows, wn, yn, start, stop, W, node_ae, random_split,
         order[i] = f
         visited += 1
         cst = np.int64(monotonic_cst[f]) if monotonic else None
+        fx = f  # the feature's row of XT
+        if columns is not None:
+            _fill_codebuf(columns, f, _gather(columns, f, start, stop, rows), start, stop,
+                          rows)
+            fx = 0
         if random_split:
             lo = np.int64(MISSING_BIN)
             hi = np.int64(-1)
             n_missing = 0
             for r in range(start, stop):
-                b = np.int64(XT[f, rows[r]])
+                b = np.int64(XT[fx, rows[r]])
                 missing = b == MISSING_BIN
                 lo = min(lo, b)
                 hi = max(hi, -1 if missing else b)
@@ -1388,10 +1399,10 @@ def _find_mae_split(XT, rows, wn, yn, start, stop, W, node_ae, random_split,
                 n_constant += 1
                 continue
             t = _random_threshold_bin(f, lo, hi, bin_value, state) if hi > lo else hi
-            _mae_random_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, t,
+            _mae_random_feature(XT, fx, rows, wn, yn, start, stop, W, node_ae, t,
                                 min_samples_leaf, min_weight_leaf, mae_rank, mae_sorted, fen,
                                 mae_bins, sums, out, cst, lower, upper)
-        elif not _mae_best_feature(XT, f, rows, wn, yn, start, stop, W, node_ae,
+        elif not _mae_best_feature(XT, fx, rows, wn, yn, start, stop, W, node_ae,
                                    min_samples_leaf, min_weight_leaf, mae_rank, mae_sorted,
                                    mae_pos, fen, mae_bins, mae_off, sums, out, cst, lower,
                                    upper):
@@ -1691,9 +1702,9 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
     bitsets.
 
     With ``sparse``, ``XT`` is a :class:`~.sparse_forest.SparseColumns`' kernel input
-    and the split search and partition are :mod:`.sparse_forest`'s (neither absolute
-    error nor categorical features: those fits bin densely); a dense fit compiles none
-    of them.
+    and the split search and partition are :mod:`.sparse_forest`'s (the absolute error's
+    search reads each examined feature's codes from its code buffer; categorical
+    features bin densely); a dense fit compiles none of them.
 
     With categorical features, ``n_cat[f] > 0`` is feature ``f``'s number of categories,
     a split on it is a category set (its ``CAT_WORDS`` bitset words travel in the
@@ -1787,12 +1798,19 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                         or n_node < 2 * min_samples_leaf or W < 2.0 * min_weight_leaf
                         or impurity <= _EPSILON):
                     continue
-                if absolute_error:
+                if absolute_error and sparse:
+                    _find_mae_split(XT[5], rows, wn, yn, child_start, child_stop, W,
+                                    node_ae, random_split, min_samples_leaf,
+                                    min_weight_leaf, max_features, state, bin_value, order,
+                                    best, out, mae_rank, mae_sorted, mae_pos, fen, mae_bins,
+                                    mae_off, mae_sums, monotonic, monotonic_cst, lower, upper,
+                                    XT)
+                elif absolute_error:
                     _find_mae_split(XT, rows, wn, yn, child_start, child_stop, W, node_ae,
                                     random_split, min_samples_leaf, min_weight_leaf,
                                     max_features, state, bin_value, order, best, out, mae_rank,
                                     mae_sorted, mae_pos, fen, mae_bins, mae_off, mae_sums,
-                                    monotonic, monotonic_cst, lower, upper)
+                                    monotonic, monotonic_cst, lower, upper, None)
                 elif sparse:
                     find_split_sparse(XT, rows, wn, cn, yn, classify, child_start,
                                       child_stop, G_node, W, criterion, random_split,
@@ -2160,9 +2178,6 @@ def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed, lab
     if isinstance(X_binned, SparseColumns):
         XT = X_binned
         n_features = X_binned.shape[1]
-        if CRITERIA[params.criterion] == CRITERIA["absolute_error"]:
-            raise ValueError("criterion='absolute_error' needs dense codes; bin sparse "
-                             "input densely for it.")
     else:
         XT = X_binned.T if X_binned.flags.f_contiguous else np.ascontiguousarray(X_binned.T)
         n_features = XT.shape[0]
@@ -2331,4 +2346,10 @@ def cost_complexity_prune(left, right, r_node, ccp_alpha):
 
 # The sparse node kernels use this module's per-node functions; imported last, when those
 # exist. Importing compiles nothing: a dense fit never calls them.
-from .sparse_forest import SparseColumns, find_split_sparse, partition_sparse  # noqa: E402
+from .sparse_forest import (  # noqa: E402
+    SparseColumns,
+    _fill_codebuf,
+    _gather,
+    find_split_sparse,
+    partition_sparse,
+)

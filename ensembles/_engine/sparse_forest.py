@@ -41,9 +41,11 @@ integer weights); gains within :func:`.forest._better`'s tolerance are ties, so 
 matrix grows the same trees either way.
 
 Criteria of sums (gini, entropy, log_loss, squared_error, friedman_mse, poisson) and
-monotonic constraints run here; ``criterion="absolute_error"`` and categorical features
-use the dense codes (their search orders rows by value or by category, see
-:mod:`ensembles._tree_base`).
+monotonic constraints run here. ``criterion="absolute_error"`` orders a node's rows by
+value for every examined feature anyway: its search (:func:`.forest._find_mae_split`)
+writes each feature's codes of the node's rows into the row-indexed byte buffer and
+reads them there. Categorical features use the dense codes (their encoding densifies
+them, see :mod:`ensembles._tree_base`).
 """
 
 import numpy as np
