@@ -87,18 +87,25 @@ def current_threads():
 def split_range(n_items, n_parts, weights=None):
     """Contiguous ranges ``[(start, stop), ...]`` covering ``range(n_items)``.
 
-    With ``weights`` (one per item) the ranges hold about equal total weight.
+    With ``weights`` (one per item, a sequence or an array) the ranges hold about equal
+    total weight: each inner bound follows the first item at which the running total
+    reaches its share.
     """
     n_parts = max(1, min(n_parts, n_items))
     if weights is None:
         bounds = [n_items * p // n_parts for p in range(n_parts + 1)]
     else:
-        import numpy as np
-
-        cum = np.cumsum(weights, dtype=np.float64)
-        targets = cum[-1] * np.arange(1, n_parts) / n_parts
-        inner = np.searchsorted(cum, targets, side="left") + 1
-        bounds = [0, *np.minimum(inner, n_items).tolist(), n_items]
+        # Plain Python: the item lists are short, and numpy's per-call cost was most of
+        # a small level's hand-off.
+        weights = weights.tolist() if hasattr(weights, "tolist") else list(weights)
+        total = float(sum(weights))
+        bounds = [0]
+        running = 0.0
+        for i, w in enumerate(weights):
+            running += w
+            while len(bounds) < n_parts and running >= total * len(bounds) / n_parts:
+                bounds.append(i + 1)
+        bounds += [n_items] * (n_parts + 1 - len(bounds))
     return [(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
 
 
@@ -112,7 +119,8 @@ def run_parallel(kernel, n_items, *args, weights=None, min_items=1, min_weight=0
     """
     n_threads = min(current_threads(), n_items // max(1, min_items))
     if weights is not None and min_weight > 0 and n_threads > 1:
-        n_threads = min(n_threads, int(weights.sum() // min_weight))
+        weights = weights.tolist()
+        n_threads = min(n_threads, int(sum(weights) // min_weight))
     if n_threads <= 1:
         if n_items > 0:
             kernel(0, n_items, *args)

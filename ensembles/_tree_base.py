@@ -74,6 +74,23 @@ MAX_SEED = np.iinfo(np.int32).max
 _LONE_TREE = np.zeros(1, dtype=np.int64)
 
 
+def _packed_routing(trees):
+    """The explicit routing arrays of ``trees`` end to end, as the multi-tree prediction
+    kernels take them: ``(feature, threshold, default_left, left, right, value, offsets,
+    outputs)``, where tree ``t``'s nodes start at ``offsets[t]`` (child ids stay relative
+    to their tree) and every tree adds to output column 0."""
+    routing = [tree._routing() for tree in trees]
+    offsets = np.zeros(len(trees), dtype=np.int64)
+    np.cumsum([len(tree.left) for tree in trees[:-1]], out=offsets[1:])
+    return (np.concatenate([tree.feature for tree in trees]),
+            np.concatenate([threshold for threshold, _, _ in routing]),
+            np.concatenate([tree.default_left for tree in trees]),
+            np.concatenate([tree.left for tree in trees]),
+            np.concatenate([right for _, right, _ in routing]),
+            np.concatenate([value for _, _, value in routing]),
+            offsets, np.zeros(len(trees), dtype=np.int64))
+
+
 class FittedTree(Tree):
     """The node arrays of one fitted tree (``tree_`` of the estimators).
 
@@ -638,9 +655,14 @@ class BaseTreeModel(BaseEstimator):
         """Average over the trees of the leaf vectors the rows of validated X reach."""
         trees = self._trees()
         out = np.zeros((X.shape[0], trees[0].n_values))
-        workspace = routing_workspace(trees)
-        for tree in trees:
-            tree.add_values(X, out, workspace)
+        if _sparse.is_sparse(X) and all(tree.cat_start is None for tree in trees):
+            # All trees in one walk: each row is written into a dense scratch row once,
+            # not once per tree.
+            _sparse.predict_raw(X, *_packed_routing(trees), 0, len(trees), out)
+        else:
+            workspace = routing_workspace(trees)
+            for tree in trees:
+                tree.add_values(X, out, workspace)
         if len(trees) > 1:
             out /= len(trees)
         return out

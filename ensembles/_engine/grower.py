@@ -78,7 +78,7 @@ def _helper(function):
 
 # Below this many rows per tree a level's parallel steps cost more in thread hand-offs
 # than they save, and trees are grown whole in one compiled call.
-PARALLEL_MIN_ROWS = 2 * CHUNK_ROWS
+PARALLEL_MIN_ROWS = 32768
 # Wide data (at least two blocks of features) is grown feature-parallel on few rows: the
 # histograms are built, completed and searched by blocks of this many features (a fixed
 # size: the trees do not depend on it, nor on the number of threads).
@@ -1109,9 +1109,10 @@ class TreeGrower:
                 return
             src = int(ws.counters[_SRC])
             weights = ws.cplan[:n_chunk, 2] - ws.cplan[:n_chunk, 1]
+            # Counting reads one byte per row: a thread pays only on several chunks' rows.
             run_parallel(_count_left, n_chunk, ws.Xb, ws.cplan, ws.batch, ws.nodes_i,
                          self.n_bins, src, self.is_cat, ws.cat_bits, weights=weights,
-                         min_weight=CHUNK_ROWS)
+                         min_weight=4 * CHUNK_ROWS)
             n_plan = _place(ws.nodes_i, ws.nodes_f, ws.counters, ws.batch, ws.cplan, ws.hplan,
                             ws.bplan, ws.free_slots, self.fparams, self.iparams,
                             self.monotone)

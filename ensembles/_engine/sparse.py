@@ -2,9 +2,9 @@
 
 An absent entry of a sparse matrix is a zero (scikit-learn's meaning); a stored NaN is a
 missing value. Fitting bins the stored values (see :meth:`~.binning.BinMapper.fit`);
-prediction walks the trees on the CSR arrays directly, reading a row's value of a feature
-by binary search in the row's sorted column indices (a few steps: rows hold few entries),
-so memory stays that of the matrix. These kernels are compiled only when sparse input
+prediction writes one row at a time into a dense scratch row (its stored entries only,
+zeroed again after the row), walks every tree on it, and moves on, so memory stays that
+of the matrix plus a row per thread. These kernels are compiled only when sparse input
 arrives: the dense path never calls them.
 """
 
@@ -41,30 +41,27 @@ def as_csr(X):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _value(indptr, indices, data, i, f):
-    """Row ``i``'s value of feature ``f``: its stored value, 0 when absent."""
-    lo = indptr[i]
-    hi = indptr[i + 1]
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        c = indices[mid]
-        if c < f:
-            lo = mid + 1
-        elif c > f:
-            hi = mid
-        else:
-            return data[mid]
-    return 0.0
+def _load_row(indptr, indices, data, i, x):
+    """Write row ``i``'s stored values into the dense row ``x`` (zeros elsewhere)."""
+    for p in range(indptr[i], indptr[i + 1]):
+        x[indices[p]] = data[p]
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _find_leaf(indptr, indices, data, i, base, feature, threshold, default_left, left, right):
+def _clear_row(indptr, indices, i, x):
+    """Zero again the entries of ``x`` that :func:`_load_row` wrote."""
+    for p in range(indptr[i], indptr[i + 1]):
+        x[indices[p]] = 0.0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _find_leaf(x, base, feature, threshold, default_left, left, right):
     k = base
     while left[k] != -1:
-        x = _value(indptr, indices, data, i, feature[k])
-        if x > threshold[k]:
+        v = x[feature[k]]
+        if v > threshold[k]:
             k = base + right[k]
-        elif x <= threshold[k] or default_left[k]:
+        elif v <= threshold[k] or default_left[k]:
             k = base + left[k]
         else:
             k = base + right[k]
@@ -72,41 +69,45 @@ def _find_leaf(indptr, indices, data, i, base, feature, threshold, default_left,
 
 
 @njit(cache=True, nogil=True)
-def _predict_rows(r0, r1, indptr, indices, data, feature, threshold, default_left, left,
-                  right, value, offsets, outputs, start, stop, out):
+def _predict_rows(r0, r1, indptr, indices, data, n_features, feature, threshold,
+                  default_left, left, right, value, offsets, outputs, start, stop, out):
     n_values = value.shape[1]
+    x = np.zeros(n_features)
     for i in range(r0, r1):
+        _load_row(indptr, indices, data, i, x)
         for t in range(start, stop):
-            leaf = _find_leaf(indptr, indices, data, i, offsets[t], feature, threshold,
-                              default_left, left, right)
+            leaf = _find_leaf(x, offsets[t], feature, threshold, default_left, left, right)
             col = outputs[t]
             for v in range(n_values):
                 out[i, col + v] += value[leaf, v]
+        _clear_row(indptr, indices, i, x)
 
 
 @njit(cache=True, nogil=True)
-def _apply_rows(r0, r1, indptr, indices, data, feature, threshold, default_left, left, right,
-                offsets, start, stop, out):
+def _apply_rows(r0, r1, indptr, indices, data, n_features, feature, threshold, default_left,
+                left, right, offsets, start, stop, out):
+    x = np.zeros(n_features)
     for i in range(r0, r1):
+        _load_row(indptr, indices, data, i, x)
         for t in range(start, stop):
-            out[i, t - start] = _find_leaf(indptr, indices, data, i, offsets[t], feature,
-                                           threshold, default_left, left,
-                                           right) - offsets[t]
+            out[i, t - start] = _find_leaf(x, offsets[t], feature, threshold, default_left,
+                                           left, right) - offsets[t]
+        _clear_row(indptr, indices, i, x)
 
 
 def predict_raw(X, feature, threshold, default_left, left, right, value, offsets, outputs,
                 start, stop, out):
     """:func:`ensembles._engine.tree.predict_raw` on a canonical CSR matrix ``X``."""
-    run_parallel(_predict_rows, X.shape[0], X.indptr, X.indices, X.data, feature, threshold,
-                 default_left, left, right, value, offsets, outputs, start, stop, out,
-                 min_items=_MIN_ROWS_PER_THREAD)
+    run_parallel(_predict_rows, X.shape[0], X.indptr, X.indices, X.data, X.shape[1],
+                 feature, threshold, default_left, left, right, value, offsets, outputs,
+                 start, stop, out, min_items=_MIN_ROWS_PER_THREAD)
 
 
 def apply_trees(X, feature, threshold, default_left, left, right, offsets, start, stop):
     """:func:`ensembles._engine.tree.apply_trees` on a canonical CSR matrix ``X``."""
     out = np.empty((X.shape[0], stop - start), dtype=np.int32)
-    run_parallel(_apply_rows, X.shape[0], X.indptr, X.indices, X.data, feature, threshold,
-                 default_left, left, right, offsets, start, stop, out,
+    run_parallel(_apply_rows, X.shape[0], X.indptr, X.indices, X.data, X.shape[1], feature,
+                 threshold, default_left, left, right, offsets, start, stop, out,
                  min_items=_MIN_ROWS_PER_THREAD)
     return out
 
