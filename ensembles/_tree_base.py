@@ -613,14 +613,11 @@ class BaseTreeModel(BaseEstimator):
         # as leaving the row out.
         bin_mapper.fit(X if weight is None else X[weight > 0], self._n_categories())
         if _sparse.is_sparse(X):
-            if self._n_categories() is None:
-                # Binned column by column, non-zeros only: never a dense code matrix.
-                columns, entry_code = sparse_columns(bin_mapper, X)
-                columns.entry_code = entry_code  # for _bin_values, which drops it
-                return bin_mapper, columns
-            # Categorical features come densified by their encoding: dense codes, in
-            # Fortran order, binned from the rows directly (no second copy).
-            return bin_mapper, bin_mapper.transform(X, order="F")
+            # Binned column by column, non-zeros only: never a dense code matrix
+            # (categorical features need dense X, which the fit checked before).
+            columns, entry_code = sparse_columns(bin_mapper, X)
+            columns.entry_code = entry_code  # for _bin_values, which drops it
+            return bin_mapper, columns
         # Fortran order: the forest kernel reads one feature of many rows at a time.
         return bin_mapper, np.asfortranarray(bin_mapper.transform(X))
 
@@ -634,8 +631,6 @@ class BaseTreeModel(BaseEstimator):
             return sparse_bin_values(X, X_binned, entry_code, weight)
         if splitter != "random":
             return None
-        if _sparse.is_sparse(X):
-            return _sparse.bin_values(X, X_binned, MISSING_BIN, weight)
         return bin_values(X, X_binned, weight)
 
     def _balanced_per_tree(self):

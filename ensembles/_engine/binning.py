@@ -195,10 +195,9 @@ class BinMapper:
         entries): the number of its edges below 0."""
         return np.sum(self.edges_ < 0.0, axis=1)
 
-    def transform(self, X, order="C"):
-        """Bin ``X`` into a code matrix of shape (n_samples, n_features), C-contiguous
-        (or Fortran-ordered with ``order="F"``): ``uint8`` where every code fits, else
-        ``uint16`` (see the module notes).
+    def transform(self, X):
+        """Bin ``X`` into a C-contiguous code matrix of shape (n_samples, n_features):
+        ``uint8`` where every code fits, else ``uint16`` (see the module notes).
 
         A sparse ``X`` must be canonical CSR (see :func:`.sparse.as_csr`): each row gets
         the zero codes, then its stored values' codes, without a dense float copy.
@@ -207,7 +206,7 @@ class BinMapper:
         dtype = np.uint8 if n_bins.max(initial=1) <= MISSING_BIN + 1 else np.uint16
         is_sparse = sparse.issparse(X)
         while True:
-            out = np.empty(X.shape, dtype=dtype, order=order)
+            out = np.empty(X.shape, dtype=dtype)
             missing = np.iinfo(dtype).max
             # Set when a NaN meets a feature whose value bins use every code, the missing
             # one too: then the codes need the wider dtype.

@@ -13,7 +13,6 @@ from numba import njit
 from scipy import sparse
 
 from .._threads import run_parallel
-from .forest import bin_midpoints
 
 # Rows per thread below which a prediction thread does not pay.
 _MIN_ROWS_PER_THREAD = 2048
@@ -154,78 +153,6 @@ def dense_row_blocks(X):
         block[:] = 0.0
         _scatter_rows(X.indptr, X.indices, X.data, r0, r1, block)
         yield r0, r1, block[: r1 - r0]
-
-
-@njit(cache=True, nogil=True)
-def _fill_bin_values(indptr, indices, data, X_binned, weight, zero_code, missing, bin_min,
-                     bin_max):
-    n_rows = indptr.shape[0] - 1
-    n_features = bin_min.shape[0]
-    # Rows (of positive weight) holding a stored value of each feature: the others hold
-    # an implicit zero there.
-    stored = np.zeros(n_features, dtype=np.int64)
-    n_kept = 0
-    for i in range(n_rows):
-        if weight.shape[0] > 0 and not weight[i] > 0.0:
-            continue
-        n_kept += 1
-        for k in range(indptr[i], indptr[i + 1]):
-            f = indices[k]
-            stored[f] += 1
-            b = X_binned[i, f]
-            if b == missing:
-                continue
-            x = data[k]
-            if x < bin_min[f, b]:
-                bin_min[f, b] = x
-            if x > bin_max[f, b]:
-                bin_max[f, b] = x
-    for f in range(n_features):
-        if stored[f] < n_kept:
-            b = zero_code[f]
-            if 0.0 < bin_min[f, b]:
-                bin_min[f, b] = 0.0
-            if 0.0 > bin_max[f, b]:
-                bin_max[f, b] = 0.0
-    bin_midpoints(bin_min, bin_max)
-
-
-@njit(cache=True, nogil=True)
-def _zero_codes(indptr, indices, X_binned):
-    # A feature's zero code is its code in any row that does not store it; the rows
-    # scanned before one is found each store the feature, so the scan costs at most the
-    # feature's stored entries (times a binary search).
-    n_rows = indptr.shape[0] - 1
-    n_features = X_binned.shape[1]
-    out = np.zeros(n_features, dtype=np.int64)
-    for f in range(n_features):
-        for i in range(n_rows):
-            lo = indptr[i]
-            hi = indptr[i + 1]
-            while lo < hi:
-                mid = (lo + hi) >> 1
-                if indices[mid] < f:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            if lo == indptr[i + 1] or indices[lo] != f:
-                out[f] = X_binned[i, f]
-                break
-    return out
-
-
-def bin_values(X, X_binned, missing, weight=None):
-    """:func:`ensembles._engine.forest.bin_values` of a canonical CSR matrix ``X`` (codes
-    from ``missing`` up are missing values): the absent entries count as zeros, in the
-    bin their codes in ``X_binned`` say."""
-    n_features = X.shape[1]
-    bin_min = np.full((n_features, missing + 1), np.inf)
-    bin_max = np.full((n_features, missing + 1), -np.inf)
-    weight = np.empty(0) if weight is None else np.ascontiguousarray(weight, dtype=np.float64)
-    zero_code = _zero_codes(X.indptr, X.indices, X_binned)
-    _fill_bin_values(X.indptr, X.indices, X.data, X_binned, weight, zero_code, missing,
-                     bin_min, bin_max)
-    return bin_min
 
 
 def explain(method, X, n_trees, n_features):
