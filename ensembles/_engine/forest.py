@@ -1508,12 +1508,24 @@ def _find_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
 
 
 @_per_node(inline="always")
-def _partition(XT, f, split_bin, default_left, start, stop, rows, wn, cn, yn, classify,
+def _goes_left(b, split_bin, default_left, lut):
+    """Whether code ``b`` goes left: ``lut[b]`` with a routing table (trees with
+    categorical features, whose category sets and thresholds route alike through it; the
+    missing code's entry is the default direction), else the threshold test. ``lut`` is
+    None in trees without categorical features, which then compile only the test."""
+    if lut is not None:
+        return lut[b] != 0
+    return default_left if b == MISSING_BIN else b <= split_bin
+
+
+@_per_node(inline="always")
+def _partition(XT, f, split_bin, default_left, lut, start, stop, rows, wn, cn, yn, classify,
                add_sums, unit_weights, rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq):
     """Reorder the node's rows (and their weights and targets) so that the left child's
-    come first, keeping their order. With ``add_sums``, also sum both children's targets,
-    weight and count into ``sums[0]`` (left) and ``sums[1]`` (right), and their squared
-    targets into ``sum_sq``. Unit weights (all ones) need not move.
+    come first, keeping their order; a row goes left as :func:`_goes_left` says. With
+    ``add_sums``, also sum both children's targets, weight and count into ``sums[0]``
+    (left) and ``sums[1]`` (right), and their squared targets into ``sum_sq``. Unit
+    weights (all ones) need not move.
 
     Returns the number of rows that go left.
     """
@@ -1532,7 +1544,7 @@ def _partition(XT, f, split_bin, default_left, start, stop, rows, wn, cn, yn, cl
         for i in range(first, np.uint64(stop)):
             r = rows[i]
             b = XT[f, r]
-            go_left = default_left if b == MISSING_BIN else b <= split_bin
+            go_left = _goes_left(b, split_bin, default_left, lut)
             c = cn[i]
             j = first + n_left
             rows[j] = r
@@ -1552,89 +1564,7 @@ def _partition(XT, f, split_bin, default_left, start, stop, rows, wn, cn, yn, cl
         for i in range(first, np.uint64(stop)):
             r = rows[i]
             b = XT[f, r]
-            go_left = default_left if b == MISSING_BIN else b <= split_bin
-            side = 0 if go_left else 1
-            w = wn[i]
-            j = first + n_left
-            rows[j] = r
-            wn[j] = w
-            rows_buf[n_right] = r
-            wn_buf[n_right] = w
-            if classify:
-                c = cn[i]
-                cn[j] = c
-                cn_buf[n_right] = c
-                sums[side, c] += w
-            else:
-                for k in range(K):
-                    y = yn[i, k]
-                    yn[j, k] = y
-                    yn_buf[n_right, k] = y
-                    sums[side, k] += w * y
-                    sum_sq[side, k] += w * y * y
-            sums[side, K] += w
-            is_left = np.uint64(go_left)
-            n_left += is_left
-            n_right += one - is_left
-        sums[0, K + 1] = n_left
-        sums[1, K + 1] = n_right
-    mid = start + np.int64(n_left)
-    for i in range(stop - mid):  # loops, not slices: a slice is an allocation here
-        rows[mid + i] = rows_buf[i]
-        if not unit_weights:
-            wn[mid + i] = wn_buf[i]
-        if classify:
-            cn[mid + i] = cn_buf[i]
-        else:
-            for k in range(K):
-                yn[mid + i, k] = yn_buf[i, k]
-    return mid - start
-
-
-@_per_node(inline="always")
-def _partition_lut(XT, f, lut, start, stop, rows, wn, cn, yn, classify, add_sums,
-                   unit_weights, rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq):
-    """:func:`_partition` for trees with categorical features: ``lut[b]`` tells
-    whether code ``b`` goes left (the missing code's entry is the default direction), so a
-    threshold and a category set route alike. A copy rather than a flag of
-    :func:`_partition`, so that trees without categorical features compile exactly the
-    threshold test."""
-    K = sums.shape[1] - 2
-    # Unsigned positions: no wraparound code for negative indices (see
-    # _find_random_split).
-    first = np.uint64(start)
-    one = np.uint64(1)
-    n_left = np.uint64(0)
-    n_right = np.uint64(0)
-    # Branch-free: every row is written to both sides' next slots and only one cursor
-    # advances (the side a row takes is unpredictable, and a mispredicted branch costs
-    # more than the extra stores). Writing the left slot in place is safe: it is at or
-    # before the row being read.
-    if classify and not add_sums:
-        for i in range(first, np.uint64(stop)):
-            r = rows[i]
-            b = XT[f, r]
-            go_left = lut[b] != 0
-            c = cn[i]
-            j = first + n_left
-            rows[j] = r
-            cn[j] = c
-            rows_buf[n_right] = r
-            cn_buf[n_right] = c
-            if not unit_weights:
-                w = wn[i]
-                wn[j] = w
-                wn_buf[n_right] = w
-            is_left = np.uint64(go_left)
-            n_left += is_left
-            n_right += one - is_left
-    else:
-        sums[:] = 0.0
-        sum_sq[:] = 0.0
-        for i in range(first, np.uint64(stop)):
-            r = rows[i]
-            b = XT[f, r]
-            go_left = lut[b] != 0
+            go_left = _goes_left(b, split_bin, default_left, lut)
             side = 0 if go_left else 1
             w = wn[i]
             j = first + n_left
@@ -1912,16 +1842,16 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                     for c in range(MISSING_BIN):
                         lut[c] = c <= b
                 lut[MISSING_BIN] = dl
-                mid = start + _partition_lut(XT, f, lut, start, stop, rows, wn, cn, yn,
-                                             classify, not sums_by_difference, unit_weights,
-                                             rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq)
+                mid = start + _partition(XT, f, b, dl, lut, start, stop, rows, wn, cn, yn,
+                                         classify, not sums_by_difference, unit_weights,
+                                         rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq)
             elif sparse:
                 mid = start + partition_sparse(XT, f, b, dl, start, stop, rows, wn, cn, yn,
                                                classify, not sums_by_difference,
                                                unit_weights, rows_buf, wn_buf, cn_buf,
                                                yn_buf, sums, sum_sq)
             else:
-                mid = start + _partition(XT, f, b, dl, start, stop, rows, wn, cn, yn,
+                mid = start + _partition(XT, f, b, dl, None, start, stop, rows, wn, cn, yn,
                                          classify, not sums_by_difference, unit_weights,
                                          rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq)
             sums[0, K + 1] = mid - start
