@@ -1729,6 +1729,7 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                         or impurity <= _EPSILON):
                     continue
                 if absolute_error and sparse:
+                    # XT[5]: the sparse kernel input's row-indexed code buffer.
                     _find_mae_split(XT[5], rows, wn, yn, child_start, child_stop, W,
                                     node_ae, random_split, min_samples_leaf,
                                     min_weight_leaf, max_features, state, bin_value, order,

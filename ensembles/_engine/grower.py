@@ -78,7 +78,7 @@ def _helper(function):
 
 # Below this many rows per tree a level's parallel steps cost more in thread hand-offs
 # than they save, and trees are grown whole in one compiled call.
-PARALLEL_MIN_ROWS = 32768
+PARALLEL_MIN_ROWS = 2 * CHUNK_ROWS
 # Wide data (at least two blocks of features) is grown feature-parallel on few rows: the
 # histograms are built, completed and searched by blocks of this many features (a fixed
 # size: the trees do not depend on it, nor on the number of threads).

@@ -44,8 +44,8 @@ Criteria of sums (gini, entropy, log_loss, squared_error, friedman_mse, poisson)
 monotonic constraints run here. ``criterion="absolute_error"`` orders a node's rows by
 value for every examined feature anyway: its search (:func:`.forest._find_mae_split`)
 writes each feature's codes of the node's rows into the row-indexed byte buffer and
-reads them there. Categorical features use the dense codes (their encoding densifies
-them, see :mod:`ensembles._tree_base`).
+reads them there. Categorical features need dense input: the estimators refuse a
+sparse matrix with them before binning.
 """
 
 import numpy as np
