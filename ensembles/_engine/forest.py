@@ -471,12 +471,12 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
     Two passes per feature and no histogram: the bin range, then the left side's sums.
     Everything stays in this function because nodes are mostly small, and there the
     calls and array bookkeeping of a function per feature cost more than the passes.
-    The feature draw follows :func:`_find_split`; the results go to ``best`` likewise.
+    The feature draw follows :func:`_find_best_split`; the results go to ``best`` likewise.
     ``scratch`` rows 0 and 1 (zeros on entry, zeros on exit) hold the left and missing
     sums when they do not fit in registers. With ``unit_weights`` every row weighs 1.
     With ``monotonic`` (a constant of the node loop), ``monotonic_cst`` and the node's
     bounds ``lower`` and ``upper`` reject thresholds as :func:`_scan_bins` does.
-    With categorical features (``cat`` as for :func:`_find_split`), a feature of
+    With categorical features (``cat`` as for :func:`_find_best_split`), a feature of
     ``n_cat[f] > 0`` categories draws a random partition instead
     (:func:`_evaluate_categorical`, with ``out`` and ``GL`` as scratch).
     """
@@ -1355,7 +1355,7 @@ def _find_mae_split(XT, rows, wn, yn, start, stop, W, node_ae, random_split,
                     min_samples_leaf, min_weight_leaf, max_features, state, bin_value, order,
                     best, out, mae_rank, mae_sorted, mae_pos, fen, mae_bins, mae_off, sums,
                     monotonic, monotonic_cst, lower, upper, columns):
-    """:func:`_find_split` for the absolute error (regression only): the same feature
+    """:func:`_find_best_split` for the absolute error (regression only): the same feature
     draw and results in ``best`` (the left child's target sums, which the partition
     recomputes, are left at 0; under monotonic constraints ``best[4]`` is instead the
     midpoint of the children's medians).
@@ -1422,10 +1422,9 @@ def _find_mae_split(XT, rows, wn, yn, start, stop, W, node_ae, random_split,
 
 
 @_per_node(inline="always")
-def _find_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W, criterion,
-                random_split, min_samples_leaf, min_weight_leaf, max_features, hist, state,
-                bin_value, order, best, out, GL, GR, sort_scratch, monotonic, monotonic_cst,
-                lower, upper, cat):
+def _find_best_split(XT, rows, wn, cn, yn, classify, start, stop, G, W, criterion,
+                     min_samples_leaf, min_weight_leaf, max_features, hist, state, order, best,
+                     out, GL, GR, sort_scratch, monotonic, monotonic_cst, lower, upper, cat):
     """Best split over randomly ordered features: at least ``max_features`` of them are
     examined, and more while every one examined was constant in the node (scikit-learn's
     rule: a node whose examined non-constant features allow no valid split, say under
@@ -1446,12 +1445,6 @@ def _find_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
     ``cat_smooth``, ``cat_key`` and ``cat_idx`` are scratch); its bitset follows the left
     side's sums in ``best``.
     """
-    if random_split:
-        _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
-                           criterion, min_samples_leaf, min_weight_leaf, max_features, hist,
-                           state, bin_value, order, best, monotonic, monotonic_cst, lower,
-                           upper, cat, out, GL)
-        return
     sort_codes, sort_pos = sort_scratch
     n_features = XT.shape[0]
     best[0] = -np.inf
@@ -1749,12 +1742,17 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                                       state, bin_value, order, best, out, GL, GR,
                                       sort_scratch, monotonic, monotonic_cst, lower, upper,
                                       sq_node, sums_by_difference)
+                elif random_split:
+                    _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights,
+                                       child_start, child_stop, G_node, W, criterion,
+                                       min_samples_leaf, min_weight_leaf, max_features, hist,
+                                       state, bin_value, order, best, monotonic,
+                                       monotonic_cst, lower, upper, cat, out, GL)
                 else:
-                    _find_split(XT, rows, wn, cn, yn, classify, unit_weights, child_start,
-                                child_stop, G_node, W, criterion, random_split,
-                                min_samples_leaf, min_weight_leaf, max_features, hist, state,
-                                bin_value, order, best, out, GL, GR, sort_scratch, monotonic,
-                                monotonic_cst, lower, upper, cat)
+                    _find_best_split(XT, rows, wn, cn, yn, classify, child_start, child_stop,
+                                     G_node, W, criterion, min_samples_leaf, min_weight_leaf,
+                                     max_features, hist, state, order, best, out, GL, GR,
+                                     sort_scratch, monotonic, monotonic_cst, lower, upper, cat)
                 if best[1] < 0:
                     continue
                 if n_outputs > 1:
