@@ -1735,13 +1735,19 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                                     max_features, state, bin_value, order, best, out, mae_rank,
                                     mae_sorted, mae_pos, fen, mae_bins, mae_off, mae_sums,
                                     monotonic, monotonic_cst, lower, upper, None)
+                elif sparse and random_split:
+                    random_split_sparse(XT, rows, wn, cn, yn, classify, child_start,
+                                        child_stop, G_node, W, criterion, min_samples_leaf,
+                                        min_weight_leaf, max_features, hist, state, bin_value,
+                                        order, best, monotonic, monotonic_cst, lower, upper,
+                                        GL, sq_node, sums_by_difference)
                 elif sparse:
-                    find_split_sparse(XT, rows, wn, cn, yn, classify, child_start,
-                                      child_stop, G_node, W, criterion, random_split,
-                                      min_samples_leaf, min_weight_leaf, max_features, hist,
-                                      state, bin_value, order, best, out, GL, GR,
-                                      sort_scratch, monotonic, monotonic_cst, lower, upper,
-                                      sq_node, sums_by_difference)
+                    best_split_sparse(XT, rows, wn, cn, yn, classify, child_start, child_stop,
+                                      G_node, W, criterion, min_samples_leaf,
+                                      min_weight_leaf, max_features, hist, state, order,
+                                      best, out, GL, GR, sort_scratch, monotonic,
+                                      monotonic_cst, lower, upper, sq_node,
+                                      sums_by_difference)
                 elif random_split:
                     _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights,
                                        child_start, child_stop, G_node, W, criterion,
@@ -2279,6 +2285,7 @@ from .sparse_forest import (  # noqa: E402
     SparseColumns,
     _fill_codebuf,
     _gather,
-    find_split_sparse,
+    best_split_sparse,
     partition_sparse,
+    random_split_sparse,
 )

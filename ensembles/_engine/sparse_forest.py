@@ -22,7 +22,7 @@ records, sums, stopping rules, monotonic bounds, growth order) is shared. In a n
   and the dense sorted evaluation itself, so small nodes split exactly as in a dense fit;
 * an extra-trees split reads the node's bin range and the sums left of the drawn
   threshold from the non-zeros alone, the zero's bin being the node's totals minus the
-  rest (:func:`_random_split_sparse`);
+  rest (:func:`random_split_sparse`);
 * those sums round otherwise than a dense fit's, so a feature whose gain is a new best,
   or within a band of rounding (relative to the node's scale) of the best, is scored
   again on its codes of every node row with the dense kernel's own arithmetic, and the
@@ -493,15 +493,35 @@ def _rescore_random(codebuf, f, t, rows, wn, cn, yn, classify, start, stop, G, W
 
 
 @_per_node(inline="always")
-def _random_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, criterion,
-                         min_samples_leaf, min_weight_leaf, max_features, hist, state,
-                         bin_value, order, best, monotonic, monotonic_cst, lower, upper, GL,
-                         band):
+def _rounding_band(G, W, criterion, classify, sq_node, exact_sums):
+    """How close to the best gain a candidate's sparse gain must be to be scored again on
+    the dense arithmetic. Gains computed from "totals minus the rest" differ from the
+    dense sums' by rounding, at most a few ulps of the node's scale per row. ``sq_node``
+    holds the node's weighted sums of squared targets (regression), part of that scale.
+    With ``exact_sums`` (classification with integer weights: every sum is an exact
+    integer, whatever its order) the sparse sums are the dense ones: -1, no candidate is
+    ever within it."""
+    if exact_sums:
+        return -1.0
+    scale = W + abs(_score(G, W, criterion))
+    if not classify:
+        for k in range(sq_node.shape[0]):
+            scale += sq_node[k]
+    return 1e-8 * scale
+
+
+@_per_node(inline="always")
+def random_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, criterion,
+                        min_samples_leaf, min_weight_leaf, max_features, hist, state,
+                        bin_value, order, best, monotonic, monotonic_cst, lower, upper, GL,
+                        sq_node, exact_sums):
     """:func:`.forest._find_random_split` from the non-zeros: same feature draws, same
     bin range, same threshold draw and candidates. The left side's sums are those of
     the non-zeros at or below the threshold, or, when the zero's bin is on the left,
     the node's totals minus the missing and the right non-zeros. ``hist`` row
-    ``MISSING_BIN`` holds the missing rows' sums (zeros on entry and on exit)."""
+    ``MISSING_BIN`` holds the missing rows' sums (zeros on entry and on exit).
+    ``sq_node`` and ``exact_sums`` set the band of rounding (:func:`_rounding_band`)."""
+    band = _rounding_band(G, W, criterion, classify, sq_node, exact_sums)
     (col_ptr, col_rows, col_codes, zero_codes, pos_of, codebuf, found_pos, found_code,
      row_ptr, row_features, present) = XS
     K = G.shape[0]
@@ -597,31 +617,15 @@ def _random_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, crit
 
 
 @_per_node(inline="always")
-def find_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, criterion,
-                      random_split, min_samples_leaf, min_weight_leaf, max_features, hist,
-                      state, bin_value, order, best, out, GL, GR, sort_scratch, monotonic,
-                      monotonic_cst, lower, upper, sq_node, exact_sums):
-    """:func:`.forest._find_split` on :class:`SparseColumns` (``XS``: its
+def best_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, criterion,
+                      min_samples_leaf, min_weight_leaf, max_features, hist, state, order,
+                      best, out, GL, GR, sort_scratch, monotonic, monotonic_cst, lower,
+                      upper, sq_node, exact_sums):
+    """:func:`.forest._find_best_split` on :class:`SparseColumns` (``XS``: its
     :meth:`~SparseColumns.kernel_input`); same feature draws, same choice, results in
-    ``best``. ``sq_node`` holds the node's weighted sums of squared targets (regression),
-    which bound the rounding of its gains. With ``exact_sums`` (classification with
-    integer weights: every sum is an exact integer, whatever its order) the sparse sums
-    are the dense ones and nothing is scored again."""
-    # Gains computed from "totals minus the rest" differ from the dense sums' by rounding,
-    # at most a few ulps of the node's scale per row: a candidate that close to the best
-    # is decided on the dense arithmetic.
-    scale = W + abs(_score(G, W, criterion))
-    if not classify:
-        for k in range(sq_node.shape[0]):
-            scale += sq_node[k]
-    # -1 with exact sums: no candidate is ever within it.
-    band = -1.0 if exact_sums else 1e-8 * scale
-    if random_split:
-        _random_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, criterion,
-                             min_samples_leaf, min_weight_leaf, max_features, hist, state,
-                             bin_value, order, best, monotonic, monotonic_cst, lower, upper,
-                             GL, band)
-        return
+    ``best``. ``sq_node`` and ``exact_sums`` set the band of rounding
+    (:func:`_rounding_band`)."""
+    band = _rounding_band(G, W, criterion, classify, sq_node, exact_sums)
     (col_ptr, col_rows, col_codes, zero_codes, pos_of, codebuf, found_pos, found_code,
      row_ptr, row_features, present) = XS
     sort_codes, sort_pos = sort_scratch
