@@ -63,7 +63,7 @@ _TABLE_MAX_ELEMENTS = 10
 _TABLE_BUDGET = 1 << 22
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _count_leaves(left, right, offsets):
     n_leaves = 0
     path_total = 0

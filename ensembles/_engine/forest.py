@@ -81,7 +81,7 @@ _SORT_MAX_ROWS = 32
 _ZERO_ONE = np.array([0.0, 1.0])
 
 
-def _per_node(**options):
+def _per_node(entry=False, **options):
     """Compile a function of the per-node path without numba's reference counting.
 
     Numba increments and decrements (atomically) the reference count of every array a
@@ -94,8 +94,13 @@ def _per_node(**options):
     sixth of a tree's time. Inlining at numba's level rather than LLVM's also compiles
     them once: a compiled callee is linked into its caller and optimized and compiled to
     machine code again there.
+
+    Only the node loop is called from Python (``entry=True``); the others are compiled
+    without the wrappers that convert Python objects, which shortens the first fit's
+    compile.
     """
-    return njit(cache=True, nogil=True, _nrt=False, **options)
+    wrappers = {} if entry else {"no_cpython_wrapper": True, "no_cfunc_wrapper": True}
+    return njit(cache=True, nogil=True, _nrt=False, **wrappers, **options)
 
 
 @dataclass
@@ -191,7 +196,7 @@ def _fill_bin_values(X, X_binned, weight, bin_min, bin_max):
     bin_midpoints(bin_min, bin_max)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def bin_midpoints(bin_min, bin_max):
     """Turn each bin's range of training values (``bin_min``, ``bin_max``, shape
     (n_features, n_bins + 1), the last column the missing code's) into its value, in
@@ -1644,7 +1649,7 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
     bounds down).
     """
 
-    @_per_node()
+    @_per_node(entry=True)
     def split_open_nodes(XT, rows, wn, cn, yn, unit_weights, sums_by_difference,
                           criterion, n_outputs, max_depth, min_samples_split,
                           min_samples_leaf, min_weight_leaf, max_features, max_leaf_nodes,

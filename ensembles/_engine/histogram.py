@@ -56,7 +56,7 @@ def accumulate(X, gh, start, stop, offsets, n_bins, hist):
     accumulate_features(X, gh, start, stop, offsets, n_bins, hist, np.int64(0), X.shape[1])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def accumulate_features(X, gh, start, stop, offsets, n_bins, hist, f0, f1):
     """:func:`accumulate` for the features ``f0:f1`` only (their histogram rows)."""
     for i in range(start, stop):

@@ -120,7 +120,7 @@ def _split_gain(GL, HL, GR, HR, parent, reg_lambda, reg_alpha, max_delta_step,
             - parent)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def clipped_weight(G, H, lower, upper, reg_lambda, reg_alpha, max_delta_step,
                    min_child_weight):
     """:func:`leaf_weight` clipped to a node's monotone bounds ``[lower, upper]``."""

@@ -881,7 +881,7 @@ _SQRT_2PI = float(np.sqrt(2.0 * np.pi))
 _SQRT_2 = float(np.sqrt(2.0))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _aft_law(dist, z):
     """pdf, cdf, pdf' and pdf'' of the standard law ``dist`` (0 normal, 1 logistic,
     2 extreme) at ``z``, with XGBoost's values where exp(z) overflows."""
