@@ -52,6 +52,7 @@ import numpy as np
 from numba import njit
 
 from .._threads import run_parallel
+from . import compiled_only
 
 # Fewer rows than this per thread are not worth a thread (a row costs every leaf of
 # every tree, so far fewer than for prediction).
@@ -63,7 +64,7 @@ _TABLE_MAX_ELEMENTS = 10
 _TABLE_BUDGET = 1 << 22
 
 
-@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@compiled_only
 def _count_leaves(left, right, offsets):
     n_leaves = 0
     path_total = 0

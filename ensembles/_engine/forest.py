@@ -59,6 +59,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from . import compiled_only
 from .binning import MISSING_BIN
 from .tree import Tree, bin_thresholds
 
@@ -196,7 +197,7 @@ def _fill_bin_values(X, X_binned, weight, bin_min, bin_max):
     bin_midpoints(bin_min, bin_max)
 
 
-@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@compiled_only
 def bin_midpoints(bin_min, bin_max):
     """Turn each bin's range of training values (``bin_min``, ``bin_max``, shape
     (n_features, n_bins + 1), the last column the missing code's) into its value, in

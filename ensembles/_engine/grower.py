@@ -32,6 +32,7 @@ import numpy as np
 from numba import njit
 
 from .._threads import current_threads, run_parallel
+from . import compiled_only
 from .histogram import (
     CHUNK_ROWS,
     accumulate_features,
@@ -67,13 +68,6 @@ _N_COUNTERS = 10
 # Float parameters and integer parameters.
 _LR, _MCW, _LAMBDA, _ALPHA, _GAMMA, _MDS, _BYLEVEL, _BYNODE = range(8)
 _MAX_DEPTH, _MAX_LEAVES, _LOSSGUIDE = range(3)
-
-
-def _helper(function):
-    """Compile a helper that only compiled code calls: no Python or C entry point to
-    generate, which shortens the first fit's compile."""
-    return njit(cache=True, nogil=True, no_cpython_wrapper=True,
-                no_cfunc_wrapper=True)(function)
 
 
 # Below this many rows per tree a level's parallel steps cost more in thread hand-offs
@@ -172,7 +166,7 @@ def sample_features(mask, fraction, rng, weights=None):
 
 # --- column sampling inside the kernels -------------------------------------------------------
 
-@_helper
+@compiled_only
 def _mix(x):
     """SplitMix64's finalizer: a well-spread 64-bit hash of ``x``."""
     x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
@@ -180,7 +174,7 @@ def _mix(x):
     return x ^ (x >> np.uint64(31))
 
 
-@_helper
+@compiled_only
 def _sample_mask(parent, fraction, key, out, scratch, weights):
     """``out`` = a subset of ``max(1, int(fraction * m))`` of the ``m`` features allowed by
     ``parent``, keyed by ``key``: uniform (a partial Fisher-Yates shuffle), or in proportion
@@ -221,7 +215,7 @@ def _sample_mask(parent, fraction, key, out, scratch, weights):
         out[scratch[i]] = True
 
 
-@_helper
+@compiled_only
 def _node_features(node, depth, tree_mask, seed, fparams, level_mask, node_mask, scratch,
                    weights):
     """Features node ``node`` may split on: the tree's sample, then the level's, then the
@@ -238,7 +232,7 @@ def _node_features(node, depth, tree_mask, seed, fparams, level_mask, node_mask,
     return mask
 
 
-@_helper
+@compiled_only
 def _interacting_features(node, nodes_i, groups, mask, out, on_path):
     """``mask`` restricted by the interaction constraints (XGBoost's rule): below the
     root, a node may split on the features used on its path and on every feature of the
@@ -268,7 +262,7 @@ def _interacting_features(node, nodes_i, groups, mask, out, on_path):
 
 # --- node bookkeeping -------------------------------------------------------------------------
 
-@_helper
+@compiled_only
 def _can_split(nodes_i, node, iparams):
     max_depth = iparams[_MAX_DEPTH]
     if max_depth > 0 and nodes_i[node, _DEPTH] >= max_depth:
@@ -276,7 +270,7 @@ def _can_split(nodes_i, node, iparams):
     return nodes_i[node, _STOP] - nodes_i[node, _START] >= 2
 
 
-@_helper
+@compiled_only
 def _new_node(nodes_i, nodes_f, node, depth):
     nodes_i[node, _DEPTH] = depth
     nodes_i[node, _SLOT] = -1
@@ -287,7 +281,7 @@ def _new_node(nodes_i, nodes_f, node, depth):
     nodes_f[node, _GAIN] = 0.0
 
 
-@_helper
+@compiled_only
 def _take_slot(counters, free_slots):
     if counters[_FREE] > 0:
         counters[_FREE] -= 1
@@ -296,7 +290,7 @@ def _take_slot(counters, free_slots):
     return counters[_SLOTS] - 1
 
 
-@_helper
+@compiled_only
 def _release_slot(nodes_i, node, counters, free_slots):
     if nodes_i[node, _SLOT] >= 0:
         free_slots[counters[_FREE]] = nodes_i[node, _SLOT]
@@ -349,14 +343,14 @@ def _build_chunks(c0, c1, Xb, gh, hplan, pool, partials, offsets_u, n_bins_u):
                             n_bins_u, out, np.int64(0), n_bins_u.shape[0])
 
 
-@_helper
+@compiled_only
 def _chunk(start, stop, c, nc):
     """Bounds of chunk ``c`` of the ``nc`` equal chunks of rows ``start:stop``."""
     size = (stop - start + nc - 1) // nc
     return start + c * size, min(stop, start + (c + 1) * size)
 
 
-@_helper
+@compiled_only
 def _add_chunk_plan(hplan, n_plan, buffer, start, stop, slot, n_partials):
     """Append the histogram chunks of rows ``start:stop`` to ``hplan``; a node of one chunk
     is built in its slot directly. Returns the new plan length and partial count."""
@@ -369,7 +363,7 @@ def _add_chunk_plan(hplan, n_plan, buffer, start, stop, slot, n_partials):
     return n_plan, n_partials + (nc if nc > 1 else 0)
 
 
-@_helper
+@compiled_only
 def _reduce_partials(hist, partials, first, count, lo, hi):
     """Histogram rows ``lo:hi`` of ``hist`` = the sum of partials ``first:first + count``
     in their order."""
@@ -384,7 +378,7 @@ def _reduce_partials(hist, partials, first, count, lo, hi):
             hist[b, 1] += partials[p, b, 1]
 
 
-@_helper
+@compiled_only
 def _complete_pair(j, bplan, nodes_i, pool, partials, lo, hi):
     """Histogram rows ``lo:hi`` of pair ``j`` of ``bplan``: the small node's from its
     partials, the large node's (if any) by subtracting the small one's in its slot."""
@@ -398,7 +392,7 @@ def _complete_pair(j, bplan, nodes_i, pool, partials, lo, hi):
             hl[b, 1] -= hs[b, 1]
 
 
-@_helper
+@compiled_only
 def _open_root(hist, offsets, nodes_f, root, fparams):
     """The root's sums, read off its histogram, its unbounded weight range and weight."""
     G = 0.0
@@ -414,7 +408,7 @@ def _open_root(hist, offsets, nodes_f, root, fparams):
                                     fparams[_MCW])
 
 
-@_helper
+@compiled_only
 def _split_features(node, nodes_i, tree_mask, seed, fparams, groups, weights, level_mask,
                     node_mask, scratch, allowed, on_path):
     """The features node ``node`` may split on: its column samples, then its interaction
@@ -427,7 +421,7 @@ def _split_features(node, nodes_i, tree_mask, seed, fparams, groups, weights, le
     return mask
 
 
-@_helper
+@compiled_only
 def _accept(nodes_i, nodes_f, node, gain, f, b, dl, GL, HL, fparams):
     """Make ``node`` a split on the best candidate found, unless it is not worth taking
     (the node then stays a leaf, feature -1)."""
@@ -535,7 +529,7 @@ def _plan_batch(nodes_i, nodes_f, counters, open_ids, batch, cplan, bplan, free_
     return n_plan
 
 
-@_helper
+@compiled_only
 def _goes_left(code, split_bin, default_left, n_bins):
     """Codes from ``n_bins`` (the feature's value bins) up are missing values."""
     if code <= split_bin:
@@ -543,7 +537,7 @@ def _goes_left(code, split_bin, default_left, n_bins):
     return default_left if code >= n_bins else False
 
 
-@_helper
+@compiled_only
 def _goes_left_cat(code, bits, default_left, n_bins):
     """A categorical split: the category codes whose bit is set in ``bits`` go left."""
     if code >= n_bins:
@@ -570,7 +564,7 @@ def _count_left(c0, c1, Xb, cplan, batch, nodes_i, n_bins, src, is_cat, cat_bits
         cplan[c, 3] = count
 
 
-@_helper
+@compiled_only
 def _bound_children(nodes_f, node, left, right, direction, fparams):
     """The children's weights (clipped to the parent's bounds, as XGBoost sets leaf
     values) and bounds: the parent's, cut at the midpoint of the two weights on the side
@@ -736,7 +730,7 @@ def _finish(j0, j1, bplan, nodes_i, nodes_f, pool, partials, offsets, n_bins, tr
 
 # --- feature-parallel steps (wide data on few rows) ----------------------------------------
 
-@_helper
+@compiled_only
 def _block_features(q, block, n_features):
     """Features of block ``q`` (blocks of ``block`` features)."""
     return q * block, min(n_features, (q + 1) * block)

@@ -16,6 +16,8 @@ order, so sums, and the models, are bit-identical whatever ``n_jobs`` is.
 import numpy as np
 from numba import njit
 
+from . import compiled_only
+
 CHUNK_ROWS = 16384
 MAX_CHUNKS = 16
 
@@ -56,7 +58,7 @@ def accumulate(X, gh, start, stop, offsets, n_bins, hist):
     accumulate_features(X, gh, start, stop, offsets, n_bins, hist, np.int64(0), X.shape[1])
 
 
-@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@compiled_only
 def accumulate_features(X, gh, start, stop, offsets, n_bins, hist, f0, f1):
     """:func:`accumulate` for the features ``f0:f1`` only (their histogram rows)."""
     for i in range(start, stop):

@@ -55,12 +55,14 @@ backward, shorter prefix first).
 import numpy as np
 from numba import njit
 
+from . import compiled_only
+
 # XGBoost treats splits whose gain is at most this as no split at all (its ``kRtEps``).
 MIN_SPLIT_GAIN = 1e-6
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@compiled_only
 def _soft_threshold(G, reg_alpha):
     if G > reg_alpha:
         return G - reg_alpha
@@ -99,7 +101,7 @@ def node_score(G, H, reg_lambda, reg_alpha, max_delta_step, min_child_weight):
     return -(2.0 * G * w + (H + reg_lambda) * w * w)
 
 
-@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@compiled_only
 def _rounded(gain):
     """``gain`` rounded to float32 (XGBoost's precision, hence its ties) where float32
     holds it; larger gains (huge targets) compare in float64 rather than as infinity."""
@@ -108,7 +110,7 @@ def _rounded(gain):
     return gain
 
 
-@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@compiled_only
 def _split_gain(GL, HL, GR, HR, parent, reg_lambda, reg_alpha, max_delta_step,
                 min_child_weight):
     """Gain of a candidate split, or 0 when a child is empty or lighter than
@@ -120,7 +122,7 @@ def _split_gain(GL, HL, GR, HR, parent, reg_lambda, reg_alpha, max_delta_step,
             - parent)
 
 
-@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@compiled_only
 def clipped_weight(G, H, lower, upper, reg_lambda, reg_alpha, max_delta_step,
                    min_child_weight):
     """:func:`leaf_weight` clipped to a node's monotone bounds ``[lower, upper]``."""
@@ -128,14 +130,14 @@ def clipped_weight(G, H, lower, upper, reg_lambda, reg_alpha, max_delta_step,
     return min(max(w, lower), upper)
 
 
-@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@compiled_only
 def _gain_given_weight(G, H, w, reg_lambda):
     if H <= 0.0:
         return 0.0
     return -(2.0 * G * w + (H + reg_lambda) * w * w)
 
 
-@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@compiled_only
 def _constrained_gain(GL, HL, GR, HR, parent, direction, lower, upper, reg_lambda, reg_alpha,
                       max_delta_step, min_child_weight):
     """Gain of a candidate split under monotone constraints (see the module notes): 0
@@ -159,7 +161,7 @@ N_CAT_PARAMS = 5
 _NULL_DRAWS = 2
 
 
-@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@compiled_only
 def _hash(x):
     """SplitMix64's finalizer."""
     x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
@@ -170,7 +172,7 @@ def _hash(x):
 _SQRT3 = float(np.sqrt(3.0))
 
 
-@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@compiled_only
 def _normal(key):
     """A draw of mean 0 and variance 1 determined by ``key``: the sum of the four 16-bit
     uniforms of one hash, centred and scaled (Irwin-Hall; close to normal, and several
@@ -182,7 +184,7 @@ def _normal(key):
     return (total / 65536.0 - 2.0) * _SQRT3
 
 
-@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@compiled_only
 def _null_gain(hist, first, present, m, G, H, limit, smooth, unit, reg_lambda, reg_alpha,
                max_delta_step, min_child_weight, g_null, ratio):
     """The mean best prefix gain of the node's categories when they carry no signal:
@@ -220,7 +222,7 @@ def _null_gain(hist, first, present, m, G, H, limit, smooth, unit, reg_lambda, r
     return total / _NULL_DRAWS
 
 
-@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@compiled_only
 def _candidate_gain(GL, HL, GR, HR, parent, constrained, lower, upper, reg_lambda, reg_alpha,
                     max_delta_step, min_child_weight):
     if constrained:
@@ -230,7 +232,7 @@ def _candidate_gain(GL, HL, GR, HR, parent, constrained, lower, upper, reg_lambd
                        min_child_weight)
 
 
-@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@compiled_only
 def _categorical_split(hist, first, nb, G, H, parent, constrained, lower, upper, reg_lambda,
                        reg_alpha, max_delta_step, min_child_weight, cat_params, present,
                        ordered, ratio, g_null, best, cat_out):

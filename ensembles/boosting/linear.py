@@ -18,7 +18,7 @@ range of rounds (early stopping, ``staged_predict``) like the tree boosters.
 import numpy as np
 from numba import njit
 
-from .. import _engine  # noqa: F401  (numba cache location, before any kernel)
+from .._engine import compiled_only  # (also numba's cache location, before any kernel)
 from .._engine.sparse import is_sparse
 
 LINEAR_UPDATERS = ("shotgun", "coord_descent")
@@ -142,7 +142,7 @@ def _dense(X):
     return np.where(np.isnan(X), 0.0, X) if np.isnan(X).any() else X
 
 
-@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@compiled_only
 def _coordinate_delta(sum_grad, sum_hess, w, alpha, lam):
     if sum_hess < _MIN_HESS:
         return 0.0
@@ -156,7 +156,7 @@ def _coordinate_delta(sum_grad, sum_hess, w, alpha, lam):
 # ``csc`` is None for dense features (``Xf``), else the (indptr, indices, data) arrays of
 # a CSC matrix and ``Xf`` unused: numba prunes the other branch, so neither input
 # compiles the other's loops. Zeros add nothing to the sums, so both give the same sums.
-@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@compiled_only
 def _feature_sums(Xf, csc, f, grad, hess, k):
     sg = 0.0
     sh = 0.0
@@ -181,7 +181,7 @@ def _feature_sums(Xf, csc, f, grad, hess, k):
     return sg, sh
 
 
-@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@compiled_only
 def _update_feature(Xf, csc, f, grad, hess, k, weight, lr, alpha, lam):
     sg, sh = _feature_sums(Xf, csc, f, grad, hess, k)
     dw = lr * _coordinate_delta(sg, sh, weight[f, k], alpha, lam)

@@ -20,7 +20,7 @@ from scipy.special import erf as _erf
 
 # Before this module defines kernels: on read-only installs this gives numba a cache
 # location (see ensembles._engine._numba_cache).
-from .. import _engine  # noqa: F401
+from .._engine import compiled_only
 
 __all__ = [
     "CallableObjective",
@@ -881,7 +881,7 @@ _SQRT_2PI = float(np.sqrt(2.0 * np.pi))
 _SQRT_2 = float(np.sqrt(2.0))
 
 
-@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@compiled_only
 def _aft_law(dist, z):
     """pdf, cdf, pdf' and pdf'' of the standard law ``dist`` (0 normal, 1 logistic,
     2 extreme) at ``z``, with XGBoost's values where exp(z) overflows."""

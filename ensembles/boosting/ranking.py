@@ -28,7 +28,7 @@ the click positions (the input order inside a group) as Unbiased LambdaMART does
 import numpy as np
 from numba import njit
 
-from .. import _engine  # noqa: F401  (numba cache location, before any kernel)
+from .._engine import compiled_only  # (also numba's cache location, before any kernel)
 from .._threads import run_parallel
 from .metrics import Metric
 from .objectives import Objective
@@ -142,7 +142,7 @@ def _sigmoid(x):
     return e / (1.0 + e)
 
 
-@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@compiled_only
 def _minstd(state):
     return (state * 48271) % 2147483647
 
