@@ -25,9 +25,17 @@ import queue
 import threading
 from contextlib import contextmanager
 
+import numpy as np
+
+from ._spin import spin_while
+
 _pool = None
 _pool_lock = threading.Lock()
 _local = threading.local()
+# Rounds a thread polls for a hand-off before it blocks (about a millisecond on current
+# CPUs): long enough to bridge the serial steps between the parallel steps of a tree,
+# short enough that idle workers soon stop using a core.
+_SPIN_ROUNDS = 50_000
 
 
 def _reset_after_fork():
@@ -177,12 +185,17 @@ def _shared_pool():
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = _Pool(available_cpus())
+            _pool = _Pool(max(1, available_cpus() - 1))
         return _pool
 
 
 class _Pool:
     """Daemon worker threads taking tasks from one queue.
+
+    An idle worker first polls the count of submitted tasks (:func:`~._spin.spin_while`,
+    without the GIL) and only then blocks on the queue, and a caller waiting for a task
+    polls its state the same way: a thread woken from a block takes tens of microseconds
+    to run again, longer than many parallel steps of a small tree.
 
     A worker runs its nested :func:`run_parallel` calls on its own thread: a worker that
     waited for tasks queued behind its own could leave none to run them.
@@ -190,17 +203,28 @@ class _Pool:
 
     def __init__(self, n_workers):
         self._tasks = queue.SimpleQueue()
+        # Tasks submitted so far, in a cache line of its own.
+        self._submitted = np.zeros(8, dtype=np.int64)
         for i in range(n_workers):
             threading.Thread(target=self._work, name=f"ensembles-{i}", daemon=True).start()
 
     def _work(self):
         _local.n_threads = 1
         while True:
-            self._tasks.get().run()
+            seen = int(self._submitted[0])
+            try:
+                task = self._tasks.get_nowait()
+            except queue.Empty:
+                if spin_while(self._submitted, 0, seen, _SPIN_ROUNDS):
+                    continue  # a task came (or another worker took it): look again
+                task = self._tasks.get()
+            task.run()
 
     def submit(self, function, *args):
         task = _Task(function, args)
+        # Queued before it is counted: a worker that sees the count change finds it.
         self._tasks.put(task)
+        self._submitted[0] += 1
         return task
 
 
@@ -211,6 +235,7 @@ class _Task:
         self._function = function
         self._args = args
         self._error = None
+        self._state = np.zeros(1, dtype=np.int64)  # 1 once run
         self._done = threading.Lock()
         self._done.acquire()
 
@@ -221,11 +246,14 @@ class _Task:
             self._error = exc
         finally:
             self._function = self._args = None
+            self._state[0] = 1
             self._done.release()
 
     def wait(self):
-        """Block until the task has run (call it once): an interrupt leaves the lock as it
-        was, since its C ``acquire`` either takes it or raises without taking it."""
+        """Wait until the task has run (call it once): poll first, then block. An interrupt
+        leaves the lock as it was, since its C ``acquire`` either takes it or raises
+        without taking it."""
+        spin_while(self._state, 0, 0, _SPIN_ROUNDS)
         self._done.acquire()
 
     def raise_error(self):

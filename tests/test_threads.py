@@ -84,3 +84,49 @@ def test_n_jobs_follows_scikit_learn_and_ranges_split_evenly():
     assert split_range(10, 3) == [(0, 3), (3, 6), (6, 10)]
     assert split_range(4, 3, weights=np.array([3.0, 1.0, 1.0, 1.0])) == [(0, 1), (1, 2),
                                                                         (2, 4)]
+
+
+def test_spin_while_sees_another_threads_write_and_gives_up_after_its_rounds():
+    from ensembles._spin import spin_while
+
+    counters = np.zeros(8, dtype=np.int64)
+    # Nothing changes: False once the rounds are spent.
+    assert not spin_while(counters, 0, 0, 1000)
+    # A change already there: True at once.
+    counters[3] = 7
+    assert spin_while(counters, 3, 0, 0)
+    # A write from another thread while polling (compiled code must reload the value).
+    writer = threading.Timer(0.05, counters.__setitem__, (0, 5))
+    writer.start()
+    assert spin_while(counters, 0, 0, 10**12)
+    writer.join()
+    assert counters[0] == 5
+
+
+def test_the_pool_runs_tasks_submitted_after_its_workers_went_to_sleep():
+    """Idle workers poll for a while, then block on the queue: work submitted later (or
+    from several Python threads at once) still runs."""
+    counts = np.zeros(64, dtype=np.int64)
+
+    def kernel(start, stop, out):
+        out[start:stop] += 1
+
+    with threads(2):
+        run_parallel(kernel, counts.size, counts)
+        threading.Event().wait(0.2)  # far beyond the polling time
+        run_parallel(kernel, counts.size, counts)
+
+    per_caller = np.zeros((3, 64), dtype=np.int64)
+
+    def caller(out):
+        with threads(2):
+            for _ in range(50):
+                run_parallel(kernel, out.size, out)
+
+    callers = [threading.Thread(target=caller, args=(out,)) for out in per_caller]
+    for thread in callers:
+        thread.start()
+    for thread in callers:
+        thread.join()
+    assert np.all(counts == 2)
+    assert np.all(per_caller == 50)
