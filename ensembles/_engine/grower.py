@@ -72,7 +72,7 @@ _MAX_DEPTH, _MAX_LEAVES, _LOSSGUIDE = range(3)
 
 # Below this many rows per tree a level's parallel steps cost more in thread hand-offs
 # than they save, and trees are grown whole in one compiled call.
-PARALLEL_MIN_ROWS = 2 * CHUNK_ROWS
+PARALLEL_MIN_ROWS = 4096
 # Wide data (at least two blocks of features) is grown feature-parallel on few rows: the
 # histograms are built, completed and searched by blocks of this many features (a fixed
 # size: the trees do not depend on it, nor on the number of threads).
@@ -328,19 +328,30 @@ def _gather(r0, r1, X_binned, grad, hess, k, rows, Xb, gh, ids):
 
 
 @njit(cache=True, nogil=True)
-def _build_chunks(c0, c1, Xb, gh, hplan, pool, partials, offsets_u, n_bins_u):
-    """Histograms of chunks ``c0:c1`` of the plan ``hplan`` (buffer, start, stop, target):
-    a target >= 0 is a pool slot, ``-1 - p`` the partial histogram ``p``. ``offsets_u`` and
-    ``n_bins_u`` are the unsigned layout of :func:`~.histogram.kernel_layout`."""
-    for c in range(c0, c1):
+def _build_chunks(i0, i1, n_parts, Xb, gh, hplan, pool, partials, offsets_u, n_bins_u):
+    """Histograms of items ``i0:i1``: item ``i`` is part ``i % n_parts`` of the features
+    (``n_parts`` near-equal runs) of chunk ``i // n_parts`` of the plan ``hplan`` (buffer,
+    start, stop, target), whose target >= 0 is a pool slot and ``-1 - p`` the partial
+    histogram ``p``. ``offsets_u`` and ``n_bins_u`` are the unsigned layout of
+    :func:`~.histogram.kernel_layout`.
+
+    Every histogram row is summed over its chunk's rows in row order whatever
+    ``n_parts`` is, so parts only share a level's work out evenly between threads (a
+    level of a few large chunks would leave a thread idle)."""
+    n_features = n_bins_u.shape[0]
+    for i in range(i0, i1):
+        c = i // n_parts
+        part = i % n_parts
+        f0 = n_features * part // n_parts
+        f1 = n_features * (part + 1) // n_parts
         target = hplan[c, 3]
         out = pool[target] if target >= 0 else partials[-1 - target]
-        for b in range(out.shape[0]):
+        for b in range(offsets_u[f0], offsets_u[f1]):
             out[b, 0] = 0.0
             out[b, 1] = 0.0
         buffer = hplan[c, 0]
         accumulate_features(Xb[buffer], gh[buffer], hplan[c, 1], hplan[c, 2], offsets_u,
-                            n_bins_u, out, np.int64(0), n_bins_u.shape[0])
+                            n_bins_u, out, f0, f1)
 
 
 @compiled_only
@@ -859,7 +870,7 @@ def _grow_serial(X_binned, grad, hess, k, rows, Xb, gh, ids, nodes_i, nodes_f, c
     zero = np.int64(0)  # not a literal 0: the steps compile once, for int64, as from Python
     _gather(zero, m, X_binned, grad, hess, k, rows, Xb, gh, ids)
     n_plan = _plan_root(m, nodes_i, nodes_f, counters, hplan, bplan)
-    _build_chunks(zero, n_plan, Xb, gh, hplan, pool, partials, offsets_u, n_bins_u)
+    _build_chunks(zero, n_plan, np.int64(1), Xb, gh, hplan, pool, partials, offsets_u, n_bins_u)
     _finish(zero, counters[_FINISHED], bplan, nodes_i, nodes_f, pool, partials, offsets,
             n_bins, tree_mask, seed, fparams, iparams, monotone, groups,
             feature_weights, is_cat, cat_params, cat_bits)
@@ -875,7 +886,8 @@ def _grow_serial(X_binned, grad, hess, k, rows, Xb, gh, ids, nodes_i, nodes_f, c
         pool = ensure_pool(pool, counters[_SLOTS])
         _scatter(zero, n_chunk, Xb, gh, ids, cplan, batch, nodes_i, n_bins, src,
                  counters[_MOVE] != 0, is_cat, cat_bits)
-        _build_chunks(zero, n_plan, Xb, gh, hplan, pool, partials, offsets_u, n_bins_u)
+        _build_chunks(zero, n_plan, np.int64(1), Xb, gh, hplan, pool, partials, offsets_u,
+                      n_bins_u)
         _finish(zero, counters[_FINISHED], bplan, nodes_i, nodes_f, pool, partials, offsets,
                 n_bins, tree_mask, seed, fparams, iparams, monotone, groups,
                 feature_weights, is_cat, cat_params, cat_bits)
@@ -947,6 +959,23 @@ def add_leaf_values(raw, col, rows, leaves, value):
     engine's threads; their rows are disjoint)."""
     run_parallel(_add_leaf_values, leaves.shape[0], raw, col, rows, leaves, value,
                  weights=leaves[:, 2] - leaves[:, 1], min_weight=CHUNK_ROWS)
+
+
+def build_histograms(hplan, Xb, gh, pool, partials, offsets_u, n_bins_u):
+    """Run :func:`_build_chunks` on the plan ``hplan`` over the threads. With two threads
+    or more, each chunk is cut into as many feature parts as there are threads, so that
+    a few large chunks still share out evenly (the sums do not depend on the cut)."""
+    rows = hplan[:, 2] - hplan[:, 1]
+    # Below a quarter chunk of rows per thread, a hand-off costs more than it saves.
+    min_rows = CHUNK_ROWS // 4
+    n_parts = min(current_threads(), len(n_bins_u), int(rows.sum()) // min_rows)
+    if n_parts <= 1:
+        run_parallel(_build_chunks, len(hplan), np.int64(1), Xb, gh, hplan, pool, partials,
+                     offsets_u, n_bins_u)
+        return
+    run_parallel(_build_chunks, len(hplan) * n_parts, np.int64(n_parts), Xb, gh, hplan,
+                 pool, partials, offsets_u, n_bins_u,
+                 weights=np.repeat(rows / n_parts, n_parts))
 
 
 class _Workspace:
@@ -1123,10 +1152,8 @@ class TreeGrower:
                          ws.hplan, n_plan, ws.pool, ws.partials, self.offsets_u,
                          self.n_bins_u)
             return
-        weights = ws.hplan[:n_plan, 2] - ws.hplan[:n_plan, 1]
-        run_parallel(_build_chunks, n_plan, ws.Xb, ws.gh, ws.hplan, ws.pool, ws.partials,
-                     self.offsets_u, self.n_bins_u, weights=weights,
-                     min_weight=CHUNK_ROWS // 4)
+        build_histograms(ws.hplan[:n_plan], ws.Xb, ws.gh, ws.pool, ws.partials,
+                         self.offsets_u, self.n_bins_u)
 
     def _finish_level(self, ws, args):
         """Complete the histograms of the nodes just built and find their best splits:

@@ -20,7 +20,8 @@ import threading
 import numpy as np
 from numba import njit
 
-from .._engine.histogram import CHUNK_ROWS, accumulate, kernel_layout, n_chunks
+from .._engine.grower import build_histograms
+from .._engine.histogram import CHUNK_ROWS, kernel_layout, n_chunks
 from .._engine.tree import predict_binned_add
 from .._threads import run_parallel, threads
 from ..boosting.booster import Booster
@@ -90,20 +91,6 @@ def _scatter(c0, c1, Xb, gh, ids, cplan, n_bins, move_data):
                     Xb[dst, j, q] = Xb[src, i, q]
                 gh[dst, j, 0] = gh[src, i, 0]
                 gh[dst, j, 1] = gh[src, i, 1]
-
-
-@njit(cache=True, nogil=True)
-def _build_chunks(c0, c1, Xb, gh, hplan, hists, partials, offsets_u, n_bins_u):
-    """Histograms of chunks ``c0:c1`` of the plan ``hplan`` (buffer, start, stop, target):
-    a target >= 0 is ``hists[target]``, ``-1 - p`` the partial histogram ``p``."""
-    for c in range(c0, c1):
-        target = hplan[c, 3]
-        out = hists[target] if target >= 0 else partials[-1 - target]
-        for b in range(out.shape[0]):
-            out[b, 0] = 0.0
-            out[b, 1] = 0.0
-        buffer = hplan[c, 0]
-        accumulate(Xb[buffer], gh[buffer], hplan[c, 1], hplan[c, 2], offsets_u, n_bins_u, out)
 
 
 @njit(cache=True, nogil=True)
@@ -234,9 +221,7 @@ class TreeRows:
         if self.partials.shape[0] < n_partials or self.partials.shape[1] != hists.shape[1]:
             self.partials = np.empty((n_partials, hists.shape[1], 2))
         hplan = np.array(hplan, dtype=np.int64).reshape(-1, 4)
-        run_parallel(_build_chunks, hplan.shape[0], self.Xb, self.gh, hplan, hists,
-                     self.partials, offsets_u, n_bins_u,
-                     weights=hplan[:, 2] - hplan[:, 1], min_weight=CHUNK_ROWS // 4)
+        build_histograms(hplan, self.Xb, self.gh, hists, self.partials, offsets_u, n_bins_u)
         if rplan:
             run_parallel(_reduce_partials, len(rplan), np.array(rplan, dtype=np.int64),
                          hists, self.partials)
