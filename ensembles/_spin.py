@@ -1,10 +1,12 @@
-"""Waiting on a counter without a system call, for the thread pool's hand-offs.
+"""Atomic operations on int64 counters, for threads that hand work over without the GIL.
 
 A thread that blocks on a lock or a queue is put to sleep, and waking it takes the kernel
-(and, on a virtual machine, the hypervisor) tens of microseconds, which a level of a small
-boosting tree does not last. :func:`spin_while` instead polls an int64 counter in compiled
-code, without the GIL, for a bounded number of rounds; the pool falls back to blocking
-only when nothing arrives in that time.
+(and, on a virtual machine, the hypervisor) tens of microseconds, longer than a level of a
+small boosting tree lasts. The thread pool therefore polls before it blocks
+(:func:`spin_while`), and a boosting tree grown by a team of threads
+(:mod:`~._engine.grower`) hands its steps over through counters entirely in compiled code.
+The operations work on one element of a C-contiguous int64 array; each counter that
+threads share should sit in a cache line of its own (64 bytes, 8 elements apart).
 """
 
 import platform
@@ -20,24 +22,68 @@ _PAUSE = ("llvm.x86.sse2.pause" if platform.machine().lower() in ("x86_64", "amd
           else None)
 
 
+def _pointer(context, builder, signature, args):
+    array_type = signature.args[0]
+    array = context.make_array(array_type)(context, builder, args[0])
+    return cgutils.get_item_pointer(context, builder, array_type, array, [args[1]])
+
+
 @intrinsic
-def _load_acquire(typingctx, counters, index):
-    """``counters[index]`` as an atomic acquire load: compiled code must read memory
-    again on every call (a plain load would be hoisted out of the polling loop)."""
+def load_acquire(typingctx, counters, index):
+    """``counters[index]``, read as an atomic acquire load: compiled code reads memory
+    again on every call (a plain load could be hoisted out of a polling loop), and sees
+    every write the writer made before its release."""
     sig = types.int64(counters, index)
 
     def codegen(context, builder, signature, args):
-        array_type = signature.args[0]
-        array = context.make_array(array_type)(context, builder, args[0])
-        pointer = cgutils.get_item_pointer(context, builder, array_type, array, [args[1]])
-        return builder.load_atomic(pointer, "acquire", 8)
+        return builder.load_atomic(_pointer(context, builder, signature, args), "acquire", 8)
 
     return sig, codegen
 
 
 @intrinsic
-def _pause(typingctx):
-    """The spin-wait hint (nothing where none is known)."""
+def store_release(typingctx, counters, index, value):
+    """``counters[index] = value`` as an atomic release store: a thread that reads the
+    value with :func:`load_acquire` sees every write made before it."""
+    sig = types.void(counters, index, types.int64)
+
+    def codegen(context, builder, signature, args):
+        builder.store_atomic(args[2], _pointer(context, builder, signature, args),
+                             "release", 8)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@intrinsic
+def fetch_add(typingctx, counters, index, value):
+    """Add ``value`` to ``counters[index]`` atomically; returns the previous value."""
+    sig = types.int64(counters, index, types.int64)
+
+    def codegen(context, builder, signature, args):
+        return builder.atomic_rmw("add", _pointer(context, builder, signature, args),
+                                  args[2], "acq_rel")
+
+    return sig, codegen
+
+
+@intrinsic
+def compare_swap(typingctx, counters, index, expected, value):
+    """Set ``counters[index]`` to ``value`` if it holds ``expected``, atomically; returns
+    whether it did."""
+    sig = types.boolean(counters, index, types.int64, types.int64)
+
+    def codegen(context, builder, signature, args):
+        result = builder.cmpxchg(_pointer(context, builder, signature, args), args[2],
+                                 args[3], "acq_rel", "acquire")
+        return builder.extract_value(result, 1)
+
+    return sig, codegen
+
+
+@intrinsic
+def pause(typingctx):
+    """The CPU's spin-wait hint (nothing where none is known)."""
     sig = types.void()
 
     def codegen(context, builder, signature, args):
@@ -56,7 +102,7 @@ def spin_while(counters, index, value, rounds):
 
     Returns whether it changed (False: the caller should block instead)."""
     for _ in range(rounds):
-        if _load_acquire(counters, index) != value:
+        if load_acquire(counters, index) != value:
             return True
-        _pause()
-    return _load_acquire(counters, index) != value
+        pause()
+    return load_acquire(counters, index) != value

@@ -181,6 +181,27 @@ def run_items(function, n_items, n_threads):
     return results
 
 
+def run_team(member, n_members, *args):
+    """Call ``member(i, *args)`` for ``i`` in ``range(n_members)``: the calling thread is
+    member 0, the others run on the pool.
+
+    A member that no worker has started by the time member 0 returns is skipped (the
+    workers may be busy with other calls): a team's work must be shared out so that
+    member 0 does whatever the others do not take. An error in any member reaches the
+    caller once the started members have returned.
+    """
+    pool = _shared_pool()
+    tasks = [pool.submit(member, i, *args) for i in range(1, n_members)]
+    try:
+        member(0, *args)
+    finally:
+        for task in tasks:
+            if not task.cancel():
+                task.wait()
+    for task in tasks:
+        task.raise_error()
+
+
 def _shared_pool():
     global _pool
     with _pool_lock:
@@ -238,8 +259,17 @@ class _Task:
         self._state = np.zeros(1, dtype=np.int64)  # 1 once run
         self._done = threading.Lock()
         self._done.acquire()
+        # Taken by whichever comes first: the worker that runs the task, or cancel().
+        self._start = threading.Lock()
+
+    def cancel(self):
+        """Skip the task if no worker has started it; returns whether it was skipped (it
+        then never runs, and need not be waited for)."""
+        return self._start.acquire(blocking=False)
 
     def run(self):
+        if not self._start.acquire(blocking=False):
+            return  # cancelled
         try:
             self._function(*self._args)
         except BaseException as exc:  # handed to the waiting thread

@@ -381,6 +381,81 @@ def test_nodes_of_several_chunks_split_like_the_reference(n_jobs):
 
 
 @pytest.mark.parametrize("params", [
+    dict(max_depth=6),
+    dict(max_depth=0, max_leaves=20, grow_policy="lossguide", colsample_bynode=0.5,
+         colsample_bylevel=0.7, gamma=0.05, max_delta_step=2.0),
+    dict(max_depth=5, monotone_constraints=(1, -1, 0, 0, 0),
+         interaction_constraints=[[0, 1], [2, 3, 4]], reg_alpha=0.2),
+])
+def test_a_team_of_threads_grows_the_one_thread_tree(params, monkeypatch):
+    """9,000 rows on two threads: the tree is grown by a team (leader and member claiming
+    the items of each step through atomic counters), and is the one thread's tree, with
+    the same rows in each leaf, for a sub-sample of rows too."""
+    X, grad, hess = _data(31, n=9_000, n_features=5)
+    mapper = BinMapper(max_bin=64).fit(X)
+    X_binned = mapper.transform(X)
+    teams = []
+    team = TreeGrower._grow_team
+    monkeypatch.setattr(TreeGrower, "_grow_team",
+                        lambda self, *args: teams.append(1) or team(self, *args))
+    for rows in (np.arange(X.shape[0]), np.flatnonzero(np.arange(X.shape[0]) % 3 != 1)):
+        grown = {}
+        for n_jobs in (1, 2):
+            with threads(n_jobs):
+                grown[n_jobs] = _grow_rows(X_binned, mapper, grad, hess, rows, seed=5,
+                                           **params)
+        (tree, leaves, rows_out), (serial, serial_leaves, serial_rows) = grown[2], grown[1]
+        assert serial.n_nodes > 15
+        for name in ("feature", "split_bin", "default_left", "left", "value", "gain",
+                     "cover"):
+            np.testing.assert_array_equal(getattr(tree, name), getattr(serial, name))
+        assert leaves == serial_leaves
+        np.testing.assert_array_equal(rows_out, serial_rows)
+    assert len(teams) == 2  # the two-thread fits, and only those
+
+
+@pytest.mark.parametrize("failing", ["_team_lead", "_team_help"])
+def test_a_failing_team_member_stops_the_team_and_raises(failing, monkeypatch):
+    """An error in either member reaches the caller, and the other member stops instead
+    of waiting forever; the grower works again afterwards."""
+    import threading
+
+    import ensembles._engine.grower as grower_module
+
+    X, grad, hess = _data(32, n=6_000, n_features=4)
+    mapper = BinMapper(max_bin=32).fit(X)
+    X_binned = mapper.transform(X)
+    rows = np.arange(X.shape[0])
+    helper_ran = threading.Event()
+    lead, help_ = grower_module._team_lead, grower_module._team_help
+
+    def fails(*args):
+        helper_ran.set()
+        raise ValueError("member failed")
+
+    def lead_once_the_helper_ran(*args):
+        # A member no worker has started yet when the leader is done is skipped: make
+        # sure the failing one runs.
+        assert helper_ran.wait(10)
+        return lead(*args)
+
+    with threads(2):
+        expected, _, _ = _grow_rows(X_binned, mapper, grad, hess, rows, max_depth=4)
+        with monkeypatch.context() as patch:
+            if failing == "_team_lead":
+                patch.setattr(grower_module, "_team_lead", fails)
+                patch.setattr(grower_module, "_team_help",
+                              lambda *args: helper_ran.set() or help_(*args))
+            else:
+                patch.setattr(grower_module, "_team_help", fails)
+                patch.setattr(grower_module, "_team_lead", lead_once_the_helper_ran)
+            with pytest.raises(ValueError, match="member failed"):
+                _grow_rows(X_binned, mapper, grad, hess, rows, max_depth=4)
+        again, _, _ = _grow_rows(X_binned, mapper, grad, hess, rows, max_depth=4)
+    np.testing.assert_array_equal(again.value, expected.value)
+
+
+@pytest.mark.parametrize("params", [
     dict(max_depth=4),
     dict(max_depth=0, max_leaves=9, grow_policy="lossguide", colsample_bynode=0.5,
          colsample_bylevel=0.7, gamma=0.05),

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .._threads import current_threads, run_parallel
+from .._spin import compare_swap, fetch_add, load_acquire, pause, store_release
+from .._threads import current_threads, run_parallel, run_team
 from . import compiled_only
 from .histogram import (
     CHUNK_ROWS,
@@ -70,13 +71,22 @@ _LR, _MCW, _LAMBDA, _ALPHA, _GAMMA, _MDS, _BYLEVEL, _BYNODE = range(8)
 _MAX_DEPTH, _MAX_LEAVES, _LOSSGUIDE = range(3)
 
 
-# Below this many rows per tree a level's parallel steps cost more in thread hand-offs
-# than they save, and trees are grown whole in one compiled call.
-PARALLEL_MIN_ROWS = 4096
+# Below this many rows per tree, a level's parallel steps run from Python (the sparse
+# grower's, and trees too large for a team) cost more in thread hand-offs than they save.
+PARALLEL_MIN_ROWS = 2 * CHUNK_ROWS
+# Below this many rows, a team of threads costs more than it saves, and trees are grown
+# whole in one compiled call on one thread.
+TEAM_MIN_ROWS = 1024
+# Below this many rows, the trees of a multiclass round grow side by side, each on one
+# thread, which beats a team per tree.
+TEAM_ROUND_ROWS = CHUNK_ROWS
 # Wide data (at least two blocks of features) is grown feature-parallel on few rows: the
 # histograms are built, completed and searched by blocks of this many features (a fixed
 # size: the trees do not depend on it, nor on the number of threads).
 FEATURE_BLOCK = 2048
+# A team of threads shares one histogram pool sized for the whole tree: above this many
+# histogram rows (16 bytes each) in it, trees grow level by level instead.
+_TEAM_MAX_POOL = 1 << 22
 
 
 @dataclass
@@ -739,6 +749,157 @@ def _finish(j0, j1, bplan, nodes_i, nodes_f, pool, partials, offsets, n_bins, tr
             _accept(nodes_i, nodes_f, node, gain, f, b, dl, GL, HL, fparams)
 
 
+# --- a team of threads growing one tree -------------------------------------------------
+# The leader (the calling thread) runs the serial steps and publishes each parallel step as
+# a *phase*; every member, the leader included, claims the phase's items one at a time and
+# counts them done. All of it happens in compiled code, through atomic counters, so the
+# hand-offs between the steps of a tree cost no thread wake-up and no GIL. A member that
+# arrives late (its pool worker was busy) finds fewer items or none: the leader never
+# waits for members, only for the items they claimed, so teams cannot deadlock.
+
+# Fields of a team's sync array (int64), each in a cache line of its own: the claim word
+# (phase << 40 | items << 20 | next item), items done, the phase's kind, abort.
+_CLAIM, _DONE, _KIND, _ABORT = 0, 8, 16, 24
+_SYNC_SIZE = 32
+_ITEM_BITS = 20
+_ITEM_MASK = (1 << _ITEM_BITS) - 1
+_END = (1 << 23) - 1  # the phase that ends the tree
+# Kinds of parallel step.
+_GATHER, _BUILD, _FINISH, _COUNT, _SCATTER = range(5)
+# Rows per gathering item (more on huge data, to keep items below 2**20).
+_GATHER_ROWS = 4096
+
+
+@compiled_only
+def _gather_rows(m):
+    return max(_GATHER_ROWS, -(-m // _ITEM_MASK))
+
+
+@compiled_only
+def _team_item(kind, i, n_parts, data, state, params):
+    """Item ``i`` of a parallel step of kind ``kind``."""
+    X_binned, grad, hess, k, rows = data
+    (Xb, gh, ids, nodes_i, nodes_f, counters, open_ids, batch, cplan, hplan, bplan,
+     free_slots, pool, partials) = state
+    (offsets_u, n_bins_u, offsets, n_bins, tree_mask, seed, fparams, iparams, monotone,
+     groups, feature_weights, is_cat, cat_params, cat_bits) = params
+    if kind == _GATHER:
+        size = _gather_rows(rows.shape[0])
+        _gather(i * size, min((i + 1) * size, rows.shape[0]), X_binned, grad, hess, k, rows,
+                Xb, gh, ids)
+    elif kind == _BUILD:
+        _build_chunks(i, i + 1, n_parts, Xb, gh, hplan, pool, partials, offsets_u, n_bins_u)
+    elif kind == _FINISH:
+        _finish(i, i + 1, bplan, nodes_i, nodes_f, pool, partials, offsets, n_bins,
+                tree_mask, seed, fparams, iparams, monotone, groups, feature_weights, is_cat,
+                cat_params, cat_bits)
+    elif kind == _COUNT:
+        _count_left(i, i + 1, Xb, cplan, batch, nodes_i, n_bins, counters[_SRC], is_cat,
+                    cat_bits)
+    else:
+        _scatter(i, i + 1, Xb, gh, ids, cplan, batch, nodes_i, n_bins, counters[_SRC],
+                 counters[_MOVE] != 0, is_cat, cat_bits)
+
+
+@compiled_only
+def _take_items(sync, n_parts, data, state, params):
+    """Claim and run items of the current phase until none is left."""
+    while True:
+        word = load_acquire(sync, _CLAIM)
+        i = word & _ITEM_MASK
+        if i >= (word >> _ITEM_BITS) & _ITEM_MASK:
+            return
+        if compare_swap(sync, _CLAIM, word, word + 1):
+            _team_item(sync[_KIND], i, n_parts, data, state, params)
+            fetch_add(sync, _DONE, 1)
+
+
+@compiled_only
+def _lead_phase(sync, phase, kind, n_items, n_parts, data, state, params):
+    """Publish phase ``phase + 1`` (``n_items`` items of kind ``kind``), take part in it
+    and wait until its items are done. Returns the phase, or -1 if a member failed."""
+    phase += 1
+    if n_items == 0:
+        return phase
+    sync[_KIND] = kind
+    sync[_DONE] = 0
+    store_release(sync, _CLAIM, (phase << 40) | (n_items << _ITEM_BITS))
+    _take_items(sync, n_parts, data, state, params)
+    while load_acquire(sync, _DONE) < n_items:
+        if load_acquire(sync, _ABORT) != 0:
+            return -1
+        pause()
+    return phase
+
+
+@njit(cache=True, nogil=True)
+def _team_lead(sync, n_parts, data, state, params):
+    """The leader's part of growing one tree as a team (the steps of :func:`_grow_serial`).
+    Returns False if another member failed (its error reaches the caller)."""
+    rows = data[4]
+    (Xb, gh, ids, nodes_i, nodes_f, counters, open_ids, batch, cplan, hplan, bplan,
+     free_slots, pool, partials) = state
+    fparams, iparams, monotone = params[6], params[7], params[8]
+    m = np.int64(rows.shape[0])
+    size = _gather_rows(m)
+    phase = _lead_phase(sync, np.int64(0), _GATHER, (m + size - 1) // size, n_parts, data,
+                        state, params)
+    n_plan = _plan_root(m, nodes_i, nodes_f, counters, hplan, bplan)
+    if phase >= 0:
+        phase = _lead_phase(sync, phase, _BUILD, n_plan * n_parts, n_parts, data, state,
+                            params)
+    if phase >= 0:
+        phase = _lead_phase(sync, phase, _FINISH, counters[_FINISHED], n_parts, data,
+                            state, params)
+    while phase >= 0:
+        n_chunk = _plan_batch(nodes_i, nodes_f, counters, open_ids, batch, cplan, bplan,
+                              free_slots, iparams)
+        if n_chunk == 0:
+            break
+        phase = _lead_phase(sync, phase, _COUNT, n_chunk, n_parts, data, state, params)
+        if phase < 0:
+            break
+        n_plan = _place(nodes_i, nodes_f, counters, batch, cplan, hplan, bplan, free_slots,
+                        fparams, iparams, monotone)
+        if counters[_SLOTS] > pool.shape[0]:
+            store_release(sync, _ABORT, 1)
+            raise RuntimeError("the team's histogram pool is too small")
+        for kind, n_items in ((_SCATTER, n_chunk), (_BUILD, n_plan * n_parts),
+                              (_FINISH, counters[_FINISHED])):
+            if phase >= 0:
+                phase = _lead_phase(sync, phase, kind, n_items, n_parts, data, state,
+                                    params)
+    store_release(sync, _CLAIM, np.int64(_END) << 40)
+    return phase >= 0
+
+
+@njit(cache=True, nogil=True)
+def _team_help(sync, n_parts, data, state, params):
+    """A member's part of growing one tree as a team: claim items of each phase the
+    leader publishes, until the tree ends (or a member fails)."""
+    while True:
+        word = load_acquire(sync, _CLAIM)
+        if word >> 40 == _END or load_acquire(sync, _ABORT) != 0:
+            return
+        if word & _ITEM_MASK < (word >> _ITEM_BITS) & _ITEM_MASK:
+            _take_items(sync, n_parts, data, state, params)
+        else:
+            pause()
+
+
+def _team_member(i, sync, n_parts, data, state, params):
+    """Member ``i`` of a team (0 leads). A failure marks the team aborted, so that no
+    other member waits for it."""
+    try:
+        if i == 0:
+            _team_lead(sync, n_parts, data, state, params)
+        else:
+            _team_help(sync, n_parts, data, state, params)
+    except BaseException:
+        sync[_ABORT] = 1
+        raise
+
+
 # --- feature-parallel steps (wide data on few rows) ----------------------------------------
 
 @compiled_only
@@ -1108,7 +1269,10 @@ class TreeGrower:
         args = (self.offsets, self.n_bins, feature_mask, seed, self.fparams, self.iparams,
                 self.monotone, self.groups, self.feature_weights, self.is_cat,
                 cat_params, ws.cat_bits)
-        if current_threads() <= 1 or (m < PARALLEL_MIN_ROWS and not self.wide):
+        one_thread = current_threads() <= 1 or (m < TEAM_MIN_ROWS and not self.wide)
+        if not (one_thread or self.wide) and self._team_pool_fits(ws, m):
+            self._grow_team(ws, grad, hess, k, rows, args)
+        elif one_thread or (m < PARALLEL_MIN_ROWS and not self.wide):
             ws.pool = _grow_serial(self.X_binned, grad, hess, k, rows, ws.Xb, ws.gh, ws.ids,
                                    ws.nodes_i, ws.nodes_f, ws.counters, ws.open_ids, ws.batch,
                                    ws.cplan, ws.hplan, ws.bplan, ws.free_slots, ws.pool,
@@ -1116,6 +1280,28 @@ class TreeGrower:
         else:
             self._grow_levels(ws, grad, hess, k, rows, args)
         return self._export(ws, m)
+
+    def _slot_bound(self, m):
+        """Histograms a tree of ``m`` rows may hold at once (one per possible leaf)."""
+        return (max_nodes(m, self.params) + 1) // 2 + 1
+
+    def _team_pool_fits(self, ws, m):
+        """Whether a pool of histograms for a whole tree of ``m`` rows is small enough
+        for a team (deep or unbounded trees grow level by level, or on one thread)."""
+        return self._slot_bound(m) * ws.pool.shape[1] <= _TEAM_MAX_POOL
+
+    def _grow_team(self, ws, grad, hess, k, rows, args):
+        """Grow the tree on a team of threads (see :func:`_team_lead`); the histogram pool
+        is sized for the whole tree first, as the members share it."""
+        ws.pool = ensure_pool(ws.pool, self._slot_bound(rows.shape[0]))
+        n_threads = current_threads()
+        sync = np.zeros(_SYNC_SIZE, dtype=np.int64)
+        data = (self.X_binned, grad, hess, np.int64(k), rows)
+        state = (ws.Xb, ws.gh, ws.ids, ws.nodes_i, ws.nodes_f, ws.counters, ws.open_ids,
+                 ws.batch, ws.cplan, ws.hplan, ws.bplan, ws.free_slots, ws.pool,
+                 ws.partials)
+        params = (self.offsets_u, self.n_bins_u) + args
+        run_team(_team_member, n_threads, sync, np.int64(n_threads), data, state, params)
 
     def _grow_levels(self, ws, grad, hess, k, rows, args):
         """:func:`_grow_serial`'s steps with each parallel one spread over the threads."""

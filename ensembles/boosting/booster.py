@@ -10,7 +10,7 @@ import numpy as np
 
 from .._engine import sparse as _sparse
 from .._engine.grower import (
-    PARALLEL_MIN_ROWS,
+    TEAM_ROUND_ROWS,
     GrowthParams,
     TreeGrower,
     add_leaf_values,
@@ -27,7 +27,7 @@ from .._engine.tree import (
     predict_complete,
     predict_packed,
 )
-from .._threads import current_threads, run_parallel
+from .._threads import current_threads, run_parallel, threads
 from .objectives import CallableObjective, weighted_quantile
 
 # Rows per thread below which computing gradients in parallel does not pay.
@@ -301,16 +301,18 @@ def _gradients(objective, y, raw, sample_weight):
 def _grow_round(grower, grad, hess, rows, tree_mask, seeds):
     """The trees of one round, one per output: ``[(tree, rows, leaves), ...]``.
 
-    On small data each tree is grown whole on one thread, so the trees of a multiclass round
-    are grown side by side instead; on larger data each tree's levels use all threads.
+    Below ``TEAM_ROUND_ROWS`` rows the trees of a multiclass round are grown side by side,
+    each whole on one thread; otherwise one after the other, each by all threads.
     """
     K = grad.shape[1]
-    if K > 1 and rows.size < PARALLEL_MIN_ROWS and current_threads() > 1:
+    if K > 1 and rows.size < TEAM_ROUND_ROWS and current_threads() > 1:
         out = [None] * K
 
         def grow_outputs(k0, k1):
-            for k in range(k0, k1):
-                out[k] = grower.grow(grad, hess, k, rows, tree_mask, seeds[k], workspace=k)
+            with threads(1):  # each tree whole on this thread
+                for k in range(k0, k1):
+                    out[k] = grower.grow(grad, hess, k, rows, tree_mask, seeds[k],
+                                         workspace=k)
 
         run_parallel(grow_outputs, K)
         return out
