@@ -278,12 +278,20 @@ def _code(x, edges, f, half):
     """The code of a non-NaN ``x`` of feature ``f``: the number of edges below it (the
     first edge >= x). A fixed number of halvings (``half`` = 2**(k-1)) over the padded row
     of 2**k - 1 edges (+inf past the feature's last one, never below a finite x) has no
-    unpredictable branch."""
-    code = 0
-    step = half
+    unpredictable branch. The halvings of 256 bins (the default) are written out: with
+    constant steps, the compiler interleaves the searches of neighbouring values, several
+    times faster than the loop."""
+    row = edges[f]
+    code = np.uint64(0)  # unsigned: no negative-index code
+    if half == 128:
+        for s in (128, 64, 32, 16, 8, 4, 2, 1):
+            step = np.uint64(s)
+            code += step if row[code + step - np.uint64(1)] < x else np.uint64(0)
+        return code
+    step = np.uint64(half)
     while step > 0:
-        code += step if edges[f, code + step - 1] < x else 0
-        step >>= 1
+        code += step if row[code + step - np.uint64(1)] < x else np.uint64(0)
+        step >>= np.uint64(1)
     return code
 
 
