@@ -680,13 +680,15 @@ def _place(nodes_i, nodes_f, counters, batch, cplan, hplan, bplan, free_slots, f
 
 
 @njit(cache=True, nogil=True)
-def _scatter(c0, c1, Xb, gh, ids, cplan, batch, nodes_i, n_bins, src, move_data, is_cat,
+def _scatter(c0, c1, Xb, Xw, gh, ids, cplan, batch, nodes_i, n_bins, src, move_data, is_cat,
              cat_bits):
     """Move each chunk's rows to where its left and right rows go (stable order). Without
     ``move_data`` only the row ids move (children that will not be split need no binned
-    values or gradients)."""
+    values or gradients). ``Xw`` is ``Xb`` seen as 8-byte words (its rows are padded to
+    whole words), so that a row moves in a few word copies."""
     dst = 1 - src
-    n_features = Xb.shape[2]
+    n_words = Xw.shape[2]
+    one = np.int64(1)
     for c in range(c0, c1):
         node = batch[cplan[c, 0]]
         f, b, dl = nodes_i[node, _FEATURE], nodes_i[node, _BIN], nodes_i[node, _DLEFT] != 0
@@ -699,17 +701,16 @@ def _scatter(c0, c1, Xb, gh, ids, cplan, batch, nodes_i, n_bins, src, move_data,
         bits = cat_bits[min(node, cat_bits.shape[0] - 1)]
         for i in range(cplan[c, 1], cplan[c, 2]):
             code = Xb[src, i, f]
-            if (_goes_left_cat(code, bits, dl, nb) if categorical
-                    else _goes_left(code, b, dl, nb)):
-                j = lo
-                lo += 1
-            else:
-                j = hi
-                hi += 1
+            left = np.int64(_goes_left_cat(code, bits, dl, nb) if categorical
+                            else _goes_left(code, b, dl, nb))
+            # Branch-free: the side a row takes is unpredictable.
+            j = lo if left else hi
+            lo += left
+            hi += one - left
             ids[dst, j] = ids[src, i]
             if move_data:
-                for q in range(n_features):
-                    Xb[dst, j, q] = Xb[src, i, q]
+                for q in range(n_words):
+                    Xw[dst, j, q] = Xw[src, i, q]
                 gh[dst, j, 0] = gh[src, i, 0]
                 gh[dst, j, 1] = gh[src, i, 1]
 
@@ -779,7 +780,7 @@ def _gather_rows(m):
 def _team_item(kind, i, n_parts, data, state, params):
     """Item ``i`` of a parallel step of kind ``kind``."""
     X_binned, grad, hess, k, rows = data
-    (Xb, gh, ids, nodes_i, nodes_f, counters, open_ids, batch, cplan, hplan, bplan,
+    (Xb, Xw, gh, ids, nodes_i, nodes_f, counters, open_ids, batch, cplan, hplan, bplan,
      free_slots, pool, partials) = state
     (offsets_u, n_bins_u, offsets, n_bins, tree_mask, seed, fparams, iparams, monotone,
      groups, feature_weights, is_cat, cat_params, cat_bits) = params
@@ -797,7 +798,7 @@ def _team_item(kind, i, n_parts, data, state, params):
         _count_left(i, i + 1, Xb, cplan, batch, nodes_i, n_bins, counters[_SRC], is_cat,
                     cat_bits)
     else:
-        _scatter(i, i + 1, Xb, gh, ids, cplan, batch, nodes_i, n_bins, counters[_SRC],
+        _scatter(i, i + 1, Xb, Xw, gh, ids, cplan, batch, nodes_i, n_bins, counters[_SRC],
                  counters[_MOVE] != 0, is_cat, cat_bits)
 
 
@@ -837,7 +838,7 @@ def _team_lead(sync, n_parts, data, state, params):
     """The leader's part of growing one tree as a team (the steps of :func:`_grow_serial`).
     Returns False if another member failed (its error reaches the caller)."""
     rows = data[4]
-    (Xb, gh, ids, nodes_i, nodes_f, counters, open_ids, batch, cplan, hplan, bplan,
+    (Xb, Xw, gh, ids, nodes_i, nodes_f, counters, open_ids, batch, cplan, hplan, bplan,
      free_slots, pool, partials) = state
     fparams, iparams, monotone = params[6], params[7], params[8]
     m = np.int64(rows.shape[0])
@@ -1021,7 +1022,7 @@ def _take_best(nodes, n_search, found_f, found_i, nodes_i, nodes_f, fparams):
 
 
 @njit(cache=True, nogil=True)
-def _grow_serial(X_binned, grad, hess, k, rows, Xb, gh, ids, nodes_i, nodes_f, counters,
+def _grow_serial(X_binned, grad, hess, k, rows, Xb, Xw, gh, ids, nodes_i, nodes_f, counters,
                  open_ids, batch, cplan, hplan, bplan, free_slots, pool, partials, offsets_u,
                  n_bins_u, offsets, n_bins, tree_mask, seed, fparams, iparams, monotone,
                  groups, feature_weights, is_cat, cat_params, cat_bits):
@@ -1045,7 +1046,7 @@ def _grow_serial(X_binned, grad, hess, k, rows, Xb, gh, ids, nodes_i, nodes_f, c
         n_plan = _place(nodes_i, nodes_f, counters, batch, cplan, hplan, bplan, free_slots,
                         fparams, iparams, monotone)
         pool = ensure_pool(pool, counters[_SLOTS])
-        _scatter(zero, n_chunk, Xb, gh, ids, cplan, batch, nodes_i, n_bins, src,
+        _scatter(zero, n_chunk, Xb, Xw, gh, ids, cplan, batch, nodes_i, n_bins, src,
                  counters[_MOVE] != 0, is_cat, cat_bits)
         _build_chunks(zero, n_plan, np.int64(1), Xb, gh, hplan, pool, partials, offsets_u,
                       n_bins_u)
@@ -1143,7 +1144,11 @@ class _Workspace:
     """The buffers one tree is grown in (reused from tree to tree)."""
 
     def __init__(self, n_rows, n_features, n_hist_bins, max_nodes, dtype, n_words=0):
-        self.Xb = np.empty((2, n_rows, n_features), dtype=dtype)
+        # Rows padded to whole 8-byte words, moved as words (``Xw``) by _scatter.
+        itemsize = np.dtype(dtype).itemsize
+        width = -(-n_features * itemsize // 8) * 8 // itemsize
+        self.Xb = np.empty((2, n_rows, width), dtype=dtype)
+        self.Xw = self.Xb.view(np.uint64)
         self.gh = np.empty((2, n_rows, 2))
         self.ids = np.empty((2, n_rows), dtype=np.int32)
         self.nodes_i = np.empty((max_nodes, _N_INT), dtype=np.int64)
@@ -1273,10 +1278,10 @@ class TreeGrower:
         if not (one_thread or self.wide) and self._team_pool_fits(ws, m):
             self._grow_team(ws, grad, hess, k, rows, args)
         elif one_thread or (m < PARALLEL_MIN_ROWS and not self.wide):
-            ws.pool = _grow_serial(self.X_binned, grad, hess, k, rows, ws.Xb, ws.gh, ws.ids,
-                                   ws.nodes_i, ws.nodes_f, ws.counters, ws.open_ids, ws.batch,
-                                   ws.cplan, ws.hplan, ws.bplan, ws.free_slots, ws.pool,
-                                   ws.partials, self.offsets_u, self.n_bins_u, *args)
+            ws.pool = _grow_serial(self.X_binned, grad, hess, k, rows, ws.Xb, ws.Xw, ws.gh,
+                                   ws.ids, ws.nodes_i, ws.nodes_f, ws.counters, ws.open_ids,
+                                   ws.batch, ws.cplan, ws.hplan, ws.bplan, ws.free_slots,
+                                   ws.pool, ws.partials, self.offsets_u, self.n_bins_u, *args)
         else:
             self._grow_levels(ws, grad, hess, k, rows, args)
         return self._export(ws, m)
@@ -1297,8 +1302,8 @@ class TreeGrower:
         n_threads = current_threads()
         sync = np.zeros(_SYNC_SIZE, dtype=np.int64)
         data = (self.X_binned, grad, hess, np.int64(k), rows)
-        state = (ws.Xb, ws.gh, ws.ids, ws.nodes_i, ws.nodes_f, ws.counters, ws.open_ids,
-                 ws.batch, ws.cplan, ws.hplan, ws.bplan, ws.free_slots, ws.pool,
+        state = (ws.Xb, ws.Xw, ws.gh, ws.ids, ws.nodes_i, ws.nodes_f, ws.counters,
+                 ws.open_ids, ws.batch, ws.cplan, ws.hplan, ws.bplan, ws.free_slots, ws.pool,
                  ws.partials)
         params = (self.offsets_u, self.n_bins_u) + args
         run_team(_team_member, n_threads, sync, np.int64(n_threads), data, state, params)
@@ -1326,7 +1331,7 @@ class TreeGrower:
                             ws.bplan, ws.free_slots, self.fparams, self.iparams,
                             self.monotone)
             ws.pool = ensure_pool(ws.pool, ws.counters[_SLOTS])
-            run_parallel(_scatter, n_chunk, ws.Xb, ws.gh, ws.ids, ws.cplan, ws.batch,
+            run_parallel(_scatter, n_chunk, ws.Xb, ws.Xw, ws.gh, ws.ids, ws.cplan, ws.batch,
                          ws.nodes_i, self.n_bins, src, bool(ws.counters[_MOVE]), self.is_cat,
                          ws.cat_bits, weights=weights, min_weight=CHUNK_ROWS)
             self._build(ws, n_plan)
