@@ -342,6 +342,50 @@ def _categorical_split(hist, first, nb, G, H, parent, constrained, lower, upper,
     return best, best_gain, best_left, best_GL, best_HL, kind != 0
 
 
+@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True,
+      error_model="numpy")
+def _threshold_gains(hist, first, nb, G, H, parent, reg_lambda, reg_alpha, min_child_weight,
+                     missing_left, sums, gains):
+    """The gains of a feature's threshold candidates in scan order (see the module notes):
+    missing values right, bins ascending, or left, bins descending down to "every value
+    right". Writes each candidate's child sums to ``sums`` (GL, HL, GR, HR) and its gain to
+    ``gains`` (0 when a child is too light), for thresholds without monotone constraints
+    or ``max_delta_step``.
+
+    The sums are accumulated first, then the gains computed without a branch (the numpy
+    error model: no division check), which the compiler vectorizes: the same operations
+    as :func:`_split_gain` on the same sums, so the same gains bit for bit."""
+    if missing_left:
+        GR = 0.0
+        HR = 0.0
+        for c in range(nb):  # bin nb - 2 - c, from nb - 2 down to -1
+            GR += hist[first + nb - 1 - c, 0]
+            HR += hist[first + nb - 1 - c, 1]
+            sums[0, c] = G - GR
+            sums[1, c] = H - HR
+            sums[2, c] = GR
+            sums[3, c] = HR
+    else:
+        GL = 0.0
+        HL = 0.0
+        for c in range(nb):
+            GL += hist[first + c, 0]
+            HL += hist[first + c, 1]
+            sums[0, c] = GL
+            sums[1, c] = HL
+            sums[2, c] = G - GL
+            sums[3, c] = H - HL
+    for c in range(nb):
+        GL, HL, GR, HR = sums[0, c], sums[1, c], sums[2, c], sums[3, c]
+        # _soft_threshold without a branch (exactly: the negation and |G| are exact).
+        sl = np.copysign(max(abs(GL) - reg_alpha, 0.0), GL)
+        sr = np.copysign(max(abs(GR) - reg_alpha, 0.0), GR)
+        gain = sl * sl / (HL + reg_lambda) + sr * sr / (HR + reg_lambda) - parent
+        valid = ((HL >= min_child_weight) & (HR >= min_child_weight) & (HL > 0.0)
+                 & (HR > 0.0))
+        gains[c] = gain if valid else 0.0
+
+
 @njit(cache=True, nogil=True)
 def find_best_split(hist, offsets, n_bins, feature_mask, G, H, reg_lambda, reg_alpha,
                     max_delta_step, min_child_weight, monotone, lower, upper, is_cat,
@@ -411,6 +455,14 @@ def find_best_split(hist, offsets, n_bins, feature_mask, G, H, reg_lambda, reg_a
     ordered = np.empty(max_cat, dtype=np.int64)
     ratio = np.empty(max_cat)
     g_null = np.empty(max_cat)
+    # Thresholds without constraints or max_delta_step: gains computed by the vector.
+    vector = monotone is None and max_delta_step <= 0.0
+    max_bins = 0
+    if vector:
+        for f in range(n_bins.shape[0]):
+            max_bins = max(max_bins, n_bins[f])
+    sums = np.empty((4, max_bins))
+    gains = np.empty(max_bins)
     for f in range(n_bins.shape[0]):
         if not feature_mask[f]:
             continue
@@ -429,6 +481,20 @@ def find_best_split(hist, offsets, n_bins, feature_mask, G, H, reg_lambda, reg_a
                 continue
         g_miss = hist[first + nb, 0]
         h_miss = hist[first + nb, 1]
+        if vector:
+            for missing_left in (False, True):
+                if missing_left and h_miss <= 0.0 and g_miss == 0.0:
+                    break
+                _threshold_gains(hist, first, nb, G, H, parent, reg_lambda, reg_alpha,
+                                 min_child_weight, missing_left, sums, gains)
+                for c in range(nb):
+                    key = _rounded(gains[c])
+                    if key > best:
+                        best = key
+                        best_gain, best_feature, best_left = gains[c], f, missing_left
+                        best_bin = nb - 2 - c if missing_left else c
+                        best_GL, best_HL = sums[0, c], sums[1, c]
+            continue
         # Missing values on the right: left sums accumulate upwards.
         GL = 0.0
         HL = 0.0
