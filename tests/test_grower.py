@@ -414,7 +414,7 @@ def test_a_team_of_threads_grows_the_one_thread_tree(params, monkeypatch):
     assert len(teams) == 2  # the two-thread fits, and only those
 
 
-@pytest.mark.parametrize("failing", ["_team_lead", "_team_help"])
+@pytest.mark.parametrize("failing", ["leader", "member"])
 def test_a_failing_team_member_stops_the_team_and_raises(failing, monkeypatch):
     """An error in either member reaches the caller, and the other member stops instead
     of waiting forever; the grower works again afterwards."""
@@ -426,29 +426,24 @@ def test_a_failing_team_member_stops_the_team_and_raises(failing, monkeypatch):
     mapper = BinMapper(max_bin=32).fit(X)
     X_binned = mapper.transform(X)
     rows = np.arange(X.shape[0])
-    helper_ran = threading.Event()
-    lead, help_ = grower_module._team_lead, grower_module._team_help
+    member_ran = threading.Event()
+    work = grower_module._team_work
 
-    def fails(*args):
-        helper_ran.set()
-        raise ValueError("member failed")
-
-    def lead_once_the_helper_ran(*args):
-        # A member no worker has started yet when the leader is done is skipped: make
-        # sure the failing one runs.
-        assert helper_ran.wait(10)
-        return lead(*args)
+    def patched(lead, *args):
+        if not lead:
+            member_ran.set()
+        if lead == (failing == "leader"):
+            raise ValueError("member failed")
+        if lead:
+            # A member no worker has started when the leader is done is skipped: make
+            # sure the failing one runs.
+            assert member_ran.wait(10)
+        return work(lead, *args)
 
     with threads(2):
         expected, _, _ = _grow_rows(X_binned, mapper, grad, hess, rows, max_depth=4)
         with monkeypatch.context() as patch:
-            if failing == "_team_lead":
-                patch.setattr(grower_module, "_team_lead", fails)
-                patch.setattr(grower_module, "_team_help",
-                              lambda *args: helper_ran.set() or help_(*args))
-            else:
-                patch.setattr(grower_module, "_team_help", fails)
-                patch.setattr(grower_module, "_team_lead", lead_once_the_helper_ran)
+            patch.setattr(grower_module, "_team_work", patched)
             with pytest.raises(ValueError, match="member failed"):
                 _grow_rows(X_binned, mapper, grad, hess, rows, max_depth=4)
         again, _, _ = _grow_rows(X_binned, mapper, grad, hess, rows, max_depth=4)

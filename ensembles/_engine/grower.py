@@ -834,30 +834,48 @@ def _lead_phase(sync, phase, kind, n_items, n_parts, data, state, params):
 
 
 @njit(cache=True, nogil=True)
-def _team_lead(sync, n_parts, data, state, params):
-    """The leader's part of growing one tree as a team (the steps of :func:`_grow_serial`).
-    Returns False if another member failed (its error reaches the caller)."""
+def _team_work(lead, sync, n_parts, data, state, params):
+    """One member's part of growing one tree as a team (one function for both roles: a
+    second would double the compile).
+
+    The leader (``lead``) runs the steps of :func:`_grow_serial`, publishing each parallel
+    one as a phase and taking part in it; it returns False if another member failed (its
+    error reaches the caller). The others claim items of each phase the leader publishes,
+    until the tree ends (or a member fails).
+    """
+    if not lead:
+        while True:
+            word = load_acquire(sync, _CLAIM)
+            if word >> 40 == _END or load_acquire(sync, _ABORT) != 0:
+                return True
+            if word & _ITEM_MASK < (word >> _ITEM_BITS) & _ITEM_MASK:
+                _take_items(sync, n_parts, data, state, params)
+            else:
+                pause()
     rows = data[4]
     (Xb, Xw, gh, ids, nodes_i, nodes_f, counters, open_ids, batch, cplan, hplan, bplan,
      free_slots, pool, partials) = state
     fparams, iparams, monotone = params[6], params[7], params[8]
     m = np.int64(rows.shape[0])
     size = _gather_rows(m)
-    phase = _lead_phase(sync, np.int64(0), _GATHER, (m + size - 1) // size, n_parts, data,
+    # Kinds as int64, not literals: numba would compile _lead_phase once per kind.
+    gather, build, finish = np.int64(_GATHER), np.int64(_BUILD), np.int64(_FINISH)
+    count, scatter = np.int64(_COUNT), np.int64(_SCATTER)
+    phase = _lead_phase(sync, np.int64(0), gather, (m + size - 1) // size, n_parts, data,
                         state, params)
     n_plan = _plan_root(m, nodes_i, nodes_f, counters, hplan, bplan)
     if phase >= 0:
-        phase = _lead_phase(sync, phase, _BUILD, n_plan * n_parts, n_parts, data, state,
+        phase = _lead_phase(sync, phase, build, n_plan * n_parts, n_parts, data, state,
                             params)
     if phase >= 0:
-        phase = _lead_phase(sync, phase, _FINISH, counters[_FINISHED], n_parts, data,
+        phase = _lead_phase(sync, phase, finish, counters[_FINISHED], n_parts, data,
                             state, params)
     while phase >= 0:
         n_chunk = _plan_batch(nodes_i, nodes_f, counters, open_ids, batch, cplan, bplan,
                               free_slots, iparams)
         if n_chunk == 0:
             break
-        phase = _lead_phase(sync, phase, _COUNT, n_chunk, n_parts, data, state, params)
+        phase = _lead_phase(sync, phase, count, n_chunk, n_parts, data, state, params)
         if phase < 0:
             break
         n_plan = _place(nodes_i, nodes_f, counters, batch, cplan, hplan, bplan, free_slots,
@@ -865,8 +883,8 @@ def _team_lead(sync, n_parts, data, state, params):
         if counters[_SLOTS] > pool.shape[0]:
             store_release(sync, _ABORT, 1)
             raise RuntimeError("the team's histogram pool is too small")
-        for kind, n_items in ((_SCATTER, n_chunk), (_BUILD, n_plan * n_parts),
-                              (_FINISH, counters[_FINISHED])):
+        for kind, n_items in ((scatter, n_chunk), (build, n_plan * n_parts),
+                              (finish, counters[_FINISHED])):
             if phase >= 0:
                 phase = _lead_phase(sync, phase, kind, n_items, n_parts, data, state,
                                     params)
@@ -874,28 +892,11 @@ def _team_lead(sync, n_parts, data, state, params):
     return phase >= 0
 
 
-@njit(cache=True, nogil=True)
-def _team_help(sync, n_parts, data, state, params):
-    """A member's part of growing one tree as a team: claim items of each phase the
-    leader publishes, until the tree ends (or a member fails)."""
-    while True:
-        word = load_acquire(sync, _CLAIM)
-        if word >> 40 == _END or load_acquire(sync, _ABORT) != 0:
-            return
-        if word & _ITEM_MASK < (word >> _ITEM_BITS) & _ITEM_MASK:
-            _take_items(sync, n_parts, data, state, params)
-        else:
-            pause()
-
-
 def _team_member(i, sync, n_parts, data, state, params):
     """Member ``i`` of a team (0 leads). A failure marks the team aborted, so that no
     other member waits for it."""
     try:
-        if i == 0:
-            _team_lead(sync, n_parts, data, state, params)
-        else:
-            _team_help(sync, n_parts, data, state, params)
+        _team_work(i == 0, sync, n_parts, data, state, params)
     except BaseException:
         sync[_ABORT] = 1
         raise
@@ -1296,7 +1297,7 @@ class TreeGrower:
         return self._slot_bound(m) * ws.pool.shape[1] <= _TEAM_MAX_POOL
 
     def _grow_team(self, ws, grad, hess, k, rows, args):
-        """Grow the tree on a team of threads (see :func:`_team_lead`); the histogram pool
+        """Grow the tree on a team of threads (see :func:`_team_work`); the histogram pool
         is sized for the whole tree first, as the members share it."""
         ws.pool = ensure_pool(ws.pool, self._slot_bound(rows.shape[0]))
         n_threads = current_threads()
