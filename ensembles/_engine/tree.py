@@ -228,27 +228,37 @@ def _paired_step(X, i, k, nodes, threshold):
 
 @njit(cache=True, nogil=True)
 def _predict_paired_rows(r0, r1, X, nodes, threshold, value, out):
-    # Four rows walk the tree side by side: each step of a walk waits for the node its
+    # Eight rows walk the tree side by side: each step of a walk waits for the node its
     # last comparison chose, and branch-free steps of independent walks let the CPU wait
-    # for four such loads at once (branches would be mispredicted half the time).
+    # for eight such loads at once (branches would be mispredicted half the time; eight
+    # walks predicted a deep forest faster than four).
     n_values = value.shape[1]
     i = r0
-    while i + 4 <= r1:
-        k0 = k1 = k2 = k3 = np.int64(0)
+    while i + 8 <= r1:
+        k0 = k1 = k2 = k3 = k4 = k5 = k6 = k7 = np.int64(0)
         while True:
             n0 = _paired_step(X, i, k0, nodes, threshold)
             n1 = _paired_step(X, i + 1, k1, nodes, threshold)
             n2 = _paired_step(X, i + 2, k2, nodes, threshold)
             n3 = _paired_step(X, i + 3, k3, nodes, threshold)
-            if n0 == k0 and n1 == k1 and n2 == k2 and n3 == k3:
+            n4 = _paired_step(X, i + 4, k4, nodes, threshold)
+            n5 = _paired_step(X, i + 5, k5, nodes, threshold)
+            n6 = _paired_step(X, i + 6, k6, nodes, threshold)
+            n7 = _paired_step(X, i + 7, k7, nodes, threshold)
+            if (n0 == k0 and n1 == k1 and n2 == k2 and n3 == k3 and n4 == k4 and n5 == k5
+                    and n6 == k6 and n7 == k7):
                 break
-            k0, k1, k2, k3 = n0, n1, n2, n3
+            k0, k1, k2, k3, k4, k5, k6, k7 = n0, n1, n2, n3, n4, n5, n6, n7
         for v in range(n_values):
             out[i, v] += value[k0, v]
             out[i + 1, v] += value[k1, v]
             out[i + 2, v] += value[k2, v]
             out[i + 3, v] += value[k3, v]
-        i += 4
+            out[i + 4, v] += value[k4, v]
+            out[i + 5, v] += value[k5, v]
+            out[i + 6, v] += value[k6, v]
+            out[i + 7, v] += value[k7, v]
+        i += 8
     for r in range(i, r1):
         k = np.int64(0)
         while True:
