@@ -33,6 +33,16 @@ def _data(n_rows=300, n_features=4, seed=0):
     return X, y
 
 
+def _targets(data):
+    """The fitted inputs by target kind: regression, binary, binary with a categorical
+    feature (column 3)."""
+    X, y = data
+    X_cat = X.copy()
+    X_cat[:, 3] = np.where(np.isnan(X[:, 3]), np.nan, np.floor(np.abs(X[:, 3]) * 3) % 6)
+    labels = (y > 0).astype(np.int64)
+    return {"reg": (X, y), "binary": (X, labels), "binary-cat": (X_cat, labels)}
+
+
 def _families(extras):
     """``(name, estimator factory, target kind)`` for every family to compile."""
     from . import (
@@ -87,21 +97,22 @@ def precompile(extras=False, verbose=False):
     seconds : dict of str to float
         Wall time per family (about zero for what was cached already).
     """
-    X, y = _data()
-    targets = {"reg": (X, y), "binary": (X, (y > 0).astype(np.int64))}
-    X_cat = X.copy()
-    X_cat[:, 3] = np.where(np.isnan(X[:, 3]), np.nan, np.floor(np.abs(X[:, 3]) * 3) % 6)
-    targets["binary-cat"] = (X_cat, (y > 0).astype(np.int64))
+    from ._engine.grower import TEAM_MIN_ROWS
+
+    # Boosting grows trees of few rows on one thread and larger ones with a team of
+    # threads (on a machine of several CPUs): its families fit both sizes.
+    sizes = {"small": _targets(_data()), "team": _targets(_data(n_rows=2 * TEAM_MIN_ROWS))}
     seconds = {}
     for name, make, kind in _families(extras):
         start = time.perf_counter()
-        X_fit, y_fit = targets[kind]
-        model = make().fit(X_fit, y_fit)
-        model.predict(X_fit)
-        if hasattr(model, "predict_proba"):
-            model.predict_proba(X_fit)
-        if hasattr(model, "apply"):
-            model.apply(X_fit)
+        for size in ("small", "team") if name.startswith("gradient boosting") else ("small",):
+            X_fit, y_fit = sizes[size][kind]
+            model = make().fit(X_fit, y_fit)
+            model.predict(X_fit)
+            if hasattr(model, "predict_proba"):
+                model.predict_proba(X_fit)
+            if hasattr(model, "apply"):
+                model.apply(X_fit)
         seconds[name] = time.perf_counter() - start
         if verbose:
             print(f"{name}: {seconds[name]:.1f} s", flush=True)
