@@ -911,23 +911,6 @@ def _block_features(q, block, n_features):
 
 
 @njit(cache=True, nogil=True)
-def _build_blocks(q0, q1, block, Xb, gh, hplan, n_plan, pool, partials, offsets_u, n_bins_u):
-    """:func:`_build_chunks` for every chunk of the plan, on the histogram rows of feature
-    blocks ``q0:q1`` only."""
-    for q in range(q0, q1):
-        f0, f1 = _block_features(q, block, n_bins_u.shape[0])
-        for c in range(n_plan):
-            target = hplan[c, 3]
-            out = pool[target] if target >= 0 else partials[-1 - target]
-            for b in range(offsets_u[f0], offsets_u[f1]):
-                out[b, 0] = 0.0
-                out[b, 1] = 0.0
-            buffer = hplan[c, 0]
-            accumulate_features(Xb[buffer], gh[buffer], hplan[c, 1], hplan[c, 2], offsets_u,
-                                n_bins_u, out, f0, f1)
-
-
-@njit(cache=True, nogil=True)
 def _complete_blocks(q0, q1, block, bplan, n_pairs, nodes_i, pool, partials, offsets):
     """:func:`_complete_pair` for every pair of ``bplan``, on the histogram rows of
     feature blocks ``q0:q1``."""
@@ -1124,21 +1107,20 @@ def add_leaf_values(raw, col, rows, leaves, value):
                  weights=leaves[:, 2] - leaves[:, 1], min_weight=CHUNK_ROWS)
 
 
-def build_histograms(hplan, Xb, gh, pool, partials, offsets_u, n_bins_u):
-    """Run :func:`_build_chunks` on the plan ``hplan`` over the threads. With two threads
-    or more, each chunk is cut into as many feature parts as there are threads, so that
-    a few large chunks still share out evenly (the sums do not depend on the cut)."""
+def build_histograms(hplan, Xb, gh, pool, partials, offsets_u, n_bins_u, n_parts=None):
+    """Run :func:`_build_chunks` on the plan ``hplan`` over the threads, each chunk cut
+    into ``n_parts`` feature parts (the sums do not depend on the cut). By default, with
+    enough rows, as many parts as threads, so that a few large chunks still share out
+    evenly; wide data passes its feature blocks, which are worth threads on any rows."""
     rows = hplan[:, 2] - hplan[:, 1]
     # Below a quarter chunk of rows per thread, a hand-off costs more than it saves.
-    min_rows = CHUNK_ROWS // 4
-    n_parts = min(current_threads(), len(n_bins_u), int(rows.sum()) // min_rows)
-    if n_parts <= 1:
-        run_parallel(_build_chunks, len(hplan), np.int64(1), Xb, gh, hplan, pool, partials,
-                     offsets_u, n_bins_u)
-        return
+    min_rows = 0 if n_parts is not None else CHUNK_ROWS // 4
+    if n_parts is None:
+        n_parts = min(current_threads(), len(n_bins_u), int(rows.sum()) // min_rows)
+    n_parts = max(n_parts, 1)
     run_parallel(_build_chunks, len(hplan) * n_parts, np.int64(n_parts), Xb, gh, hplan,
                  pool, partials, offsets_u, n_bins_u,
-                 weights=np.repeat(rows / n_parts, n_parts))
+                 weights=np.repeat(rows / n_parts, n_parts), min_weight=min_rows)
 
 
 class _Workspace:
@@ -1339,13 +1321,9 @@ class TreeGrower:
             self._finish_level(ws, args)
 
     def _build(self, ws, n_plan):
-        if self.wide:
-            run_parallel(_build_blocks, self.n_blocks, self.feature_block, ws.Xb, ws.gh,
-                         ws.hplan, n_plan, ws.pool, ws.partials, self.offsets_u,
-                         self.n_bins_u)
-            return
         build_histograms(ws.hplan[:n_plan], ws.Xb, ws.gh, ws.pool, ws.partials,
-                         self.offsets_u, self.n_bins_u)
+                         self.offsets_u, self.n_bins_u,
+                         n_parts=self.n_blocks if self.wide else None)
 
     def _finish_level(self, ws, args):
         """Complete the histograms of the nodes just built and find their best splits:
