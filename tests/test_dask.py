@@ -252,6 +252,7 @@ def test_bad_input_and_unsupported_objective(client):
                          (dict(interaction_constraints=[[0, 1]]), "interaction"),
                          (dict(booster="dart"), "booster"),
                          (dict(num_parallel_tree=2), "num_parallel_tree"),
+                         (dict(use_quantized_grad=True), "use_quantized_grad"),
                          (dict(objective="survival:cox"), "couples the rows")]:
         with pytest.raises(ValueError, match=name):
             DaskGradientBoostingRegressor(client=client, n_estimators=2, **params).fit(Xd, yd)

@@ -37,9 +37,11 @@ from . import compiled_only
 from .histogram import (
     CHUNK_ROWS,
     accumulate_features,
+    float_histogram,
     hist_offsets,
     kernel_layout,
     n_chunks,
+    quantize,
 )
 from .split import (
     CAT_ONEHOT,
@@ -66,8 +68,9 @@ _N_FLOAT = 8
 # Slots of the counters array.
 _NODES, _LEAVES, _OPEN, _BATCH, _FINISHED, _CHUNKS, _FREE, _SLOTS, _MOVE, _SRC = range(10)
 _N_COUNTERS = 10
-# Float parameters and integer parameters.
-_LR, _MCW, _LAMBDA, _ALPHA, _GAMMA, _MDS, _BYLEVEL, _BYNODE = range(8)
+# Float parameters (the last two: the steps of quantized gradients and hessians, set per
+# tree) and integer parameters.
+_LR, _MCW, _LAMBDA, _ALPHA, _GAMMA, _MDS, _BYLEVEL, _BYNODE, _G_STEP, _H_STEP = range(10)
 _MAX_DEPTH, _MAX_LEAVES, _LOSSGUIDE = range(3)
 
 
@@ -87,6 +90,8 @@ FEATURE_BLOCK = 2048
 # A team of threads shares one histogram pool sized for the whole tree: above this many
 # histogram rows (16 bytes each) in it, trees grow level by level instead.
 _TEAM_MAX_POOL = 1 << 22
+# Rows per thread below which quantizing gradients in parallel does not pay.
+_GRADIENT_ROWS = 65536
 
 
 @dataclass
@@ -118,12 +123,17 @@ class GrowthParams:
     cat_smooth: float = 10.0
     # Multiple of the null-gain selection penalty of partitions (0: XGBoost's gains).
     cat_penalty: float = 1.0
+    # Quantized gradients (LightGBM's ``use_quantized_grad``): levels of the gradients
+    # (0: exact float gradients), and whether leaf values come from the exact sums.
+    quantized_bins: int = 0
+    renew_leaves: bool = True
 
     def arrays(self):
         """The parameters as the float and integer arrays the kernels read."""
         floats = np.array([self.learning_rate, self.min_child_weight, self.reg_lambda,
                            self.reg_alpha, self.gamma, self.max_delta_step,
-                           self.colsample_bylevel, self.colsample_bynode], dtype=np.float64)
+                           self.colsample_bylevel, self.colsample_bynode, 1.0, 1.0],
+                          dtype=np.float64)
         ints = np.array([self.max_depth, self.max_leaves, self.grow_policy == "lossguide"],
                         dtype=np.int64)
         return floats, ints
@@ -313,11 +323,12 @@ def ensure_pool(pool, n_slots):
     """``pool`` with room for at least ``n_slots`` histograms (doubled when too small)."""
     if n_slots <= pool.shape[0]:
         return pool
-    bigger = np.empty((max(n_slots, 2 * pool.shape[0]), pool.shape[1], 2))
+    bigger = np.empty((max(n_slots, 2 * pool.shape[0]), pool.shape[1], pool.shape[2]),
+                      dtype=pool.dtype)
     for s in range(pool.shape[0]):  # loops, not slice assignment: it compiles much faster
         for b in range(pool.shape[1]):
-            bigger[s, b, 0] = pool[s, b, 0]
-            bigger[s, b, 1] = pool[s, b, 1]
+            for c in range(pool.shape[2]):
+                bigger[s, b, c] = pool[s, b, c]
     return bigger
 
 
@@ -326,14 +337,17 @@ def ensure_pool(pool, n_slots):
 @njit(cache=True, nogil=True)
 def _gather(r0, r1, X_binned, grad, hess, k, rows, Xb, gh, ids):
     """Copy rows ``rows[r0:r1]`` (binned values, gradient pair of output ``k``, id) to
-    positions r0:r1 of buffer 0."""
+    positions r0:r1 of buffer 0. With quantized gradients (``gh`` of one column), ``grad``
+    holds the packed pairs and ``hess`` is not read."""
     n_features = X_binned.shape[1]
+    pairs = gh.shape[2] == 2
     for i in range(r0, r1):
         r = rows[i]
         for f in range(n_features):  # an explicit loop: row-slice copies cost more
             Xb[0, i, f] = X_binned[r, f]
         gh[0, i, 0] = grad[r, k]
-        gh[0, i, 1] = hess[r, k]
+        if pairs:
+            gh[0, i, 1] = hess[r, k]
         ids[0, i] = r
 
 
@@ -357,8 +371,8 @@ def _build_chunks(i0, i1, n_parts, Xb, gh, hplan, pool, partials, offsets_u, n_b
         target = hplan[c, 3]
         out = pool[target] if target >= 0 else partials[-1 - target]
         for b in range(offsets_u[f0], offsets_u[f1]):
-            out[b, 0] = 0.0
-            out[b, 1] = 0.0
+            for q in range(out.shape[1]):
+                out[b, q] = 0
         buffer = hplan[c, 0]
         accumulate_features(Xb[buffer], gh[buffer], hplan[c, 1], hplan[c, 2], offsets_u,
                             n_bins_u, out, f0, f1)
@@ -391,12 +405,12 @@ def _reduce_partials(hist, partials, first, count, lo, hi):
     if count <= 1:
         return
     for b in range(lo, hi):
-        hist[b, 0] = partials[first, b, 0]
-        hist[b, 1] = partials[first, b, 1]
+        for q in range(hist.shape[1]):
+            hist[b, q] = partials[first, b, q]
     for p in range(first + 1, first + count):
         for b in range(lo, hi):
-            hist[b, 0] += partials[p, b, 0]
-            hist[b, 1] += partials[p, b, 1]
+            for q in range(hist.shape[1]):
+                hist[b, q] += partials[p, b, q]
 
 
 @compiled_only
@@ -409,8 +423,8 @@ def _complete_pair(j, bplan, nodes_i, pool, partials, lo, hi):
     if large >= 0:
         hl = pool[nodes_i[large, _SLOT]]
         for b in range(lo, hi):
-            hl[b, 0] -= hs[b, 0]
-            hl[b, 1] -= hs[b, 1]
+            for q in range(hl.shape[1]):
+                hl[b, q] -= hs[b, q]
 
 
 @compiled_only
@@ -688,6 +702,7 @@ def _scatter(c0, c1, Xb, Xw, gh, ids, cplan, batch, nodes_i, n_bins, src, move_d
     whole words), so that a row moves in a few word copies."""
     dst = 1 - src
     n_words = Xw.shape[2]
+    pairs = gh.shape[2] == 2
     one = np.int64(1)
     for c in range(c0, c1):
         node = batch[cplan[c, 0]]
@@ -712,7 +727,8 @@ def _scatter(c0, c1, Xb, Xw, gh, ids, cplan, batch, nodes_i, n_bins, src, move_d
                 for q in range(n_words):
                     Xw[dst, j, q] = Xw[src, i, q]
                 gh[dst, j, 0] = gh[src, i, 0]
-                gh[dst, j, 1] = gh[src, i, 1]
+                if pairs:
+                    gh[dst, j, 1] = gh[src, i, 1]
 
 
 @njit(cache=True, nogil=True)
@@ -729,21 +745,27 @@ def _finish(j0, j1, bplan, nodes_i, nodes_f, pool, partials, offsets, n_bins, tr
     scratch = np.empty(n_features, np.int64)
     allowed = np.empty(n_features, np.bool_)
     on_path = np.empty(n_features, np.bool_)
+    n_rows = pool.shape[1]
+    # Quantized histograms are searched as float sums, unpacked here.
+    unpacked = np.empty((n_rows if pool.shape[2] == 1 else 0, 2))
+    steps = fparams[_G_STEP:]
     for j in range(j0, j1):
         small, large = bplan[j, 0], bplan[j, 1]
         if small < 0:
             continue
-        _complete_pair(j, bplan, nodes_i, pool, partials, 0, pool.shape[1])
+        _complete_pair(j, bplan, nodes_i, pool, partials, 0, n_rows)
         if large < 0:
-            _open_root(pool[nodes_i[small, _SLOT]], offsets, nodes_f, small, fparams)
+            _open_root(float_histogram(pool[nodes_i[small, _SLOT]], steps, unpacked, 0,
+                                       n_rows), offsets, nodes_f, small, fparams)
         for node in (small, large) if large < 0 or small < large else (large, small):
             if node < 0 or not _can_split(nodes_i, node, iparams):
                 continue
             mask = _split_features(node, nodes_i, tree_mask, seed, fparams, groups,
                                    feature_weights, level_mask, node_mask, scratch, allowed,
                                    on_path)
+            hist = float_histogram(pool[nodes_i[node, _SLOT]], steps, unpacked, 0, n_rows)
             gain, f, b, dl, GL, HL = find_best_split(
-                pool[nodes_i[node, _SLOT]], offsets, n_bins, mask, nodes_f[node, _G],
+                hist, offsets, n_bins, mask, nodes_f[node, _G],
                 nodes_f[node, _H], fparams[_LAMBDA], fparams[_ALPHA], fparams[_MDS],
                 fparams[_MCW], monotone, nodes_f[node, _LO], nodes_f[node, _HI], is_cat,
                 cat_params, cat_bits[min(node, cat_bits.shape[0] - 1)])
@@ -939,7 +961,11 @@ def _open_level(bplan, n_pairs, nodes_i, nodes_f, pool, offsets, tree_mask, seed
         if small < 0:
             continue
         if large < 0:
-            _open_root(pool[nodes_i[small, _SLOT]], offsets, nodes_f, small, fparams)
+            n_rows = offsets[1]  # the root's sums are read off feature 0
+            unpacked = np.empty((n_rows if pool.shape[2] == 1 else 0, 2))
+            _open_root(float_histogram(pool[nodes_i[small, _SLOT]], fparams[_G_STEP:],
+                                       unpacked, 0, n_rows), offsets, nodes_f, small,
+                       fparams)
         for node in (small, large):
             if node < 0 or not _can_split(nodes_i, node, iparams):
                 continue
@@ -959,11 +985,13 @@ def _search_blocks(q0, q1, block, nodes, n_search, masks, nodes_i, nodes_f, pool
     """Each node's best split among the features of blocks ``q0:q1``, one block at a
     time: ``found_f[s, q]`` gets (gain, G_left, H_left), ``found_i[s, q]`` (feature,
     bin, default_left)."""
+    unpacked = np.empty((pool.shape[1] if pool.shape[2] == 1 else 0, 2))
     for q in range(q0, q1):
         f0, f1 = _block_features(q, block, n_bins.shape[0])
         for s in range(n_search):
             node = nodes[s]
-            hist = pool[nodes_i[node, _SLOT]]
+            hist = float_histogram(pool[nodes_i[node, _SLOT]], fparams[_G_STEP:], unpacked,
+                                   offsets[f0], offsets[f1])
             # A block's features seen as a model of their own: offsets stay absolute.
             if monotone is not None:
                 gain, f, b, dl, GL, HL = find_best_split(
@@ -1092,6 +1120,25 @@ def _export(nodes_i, nodes_f, n_nodes, edges, ids, fparams, feature, threshold, 
 
 
 @njit(cache=True, nogil=True)
+def _renew_leaves(q0, q1, grad, hess, k, rows, leaves, nodes_f, fparams, value):
+    """Values of leaves ``q0:q1`` of ``leaves`` (node, start, stop) from the exact sums of
+    gradient column ``k`` over their rows ``rows[start:stop]``, within each leaf's
+    monotone bounds: a tree grown on quantized gradients keeps its splits, and its leaves
+    move the margins by the weights the exact loss asks for."""
+    for q in range(q0, q1):
+        node = leaves[q, 0]
+        G = 0.0
+        H = 0.0
+        for i in range(leaves[q, 1], leaves[q, 2]):
+            r = rows[i]
+            G += grad[r, k]
+            H += hess[r, k]
+        value[node, 0] = fparams[_LR] * clipped_weight(
+            G, H, nodes_f[node, _LO], nodes_f[node, _HI], fparams[_LAMBDA], fparams[_ALPHA],
+            fparams[_MDS], fparams[_MCW])
+
+
+@njit(cache=True, nogil=True)
 def _add_leaf_values(q0, q1, raw, col, rows, leaves, value):
     for q in range(q0, q1):
         v = value[leaves[q, 0], 0]
@@ -1126,13 +1173,17 @@ def build_histograms(hplan, Xb, gh, pool, partials, offsets_u, n_bins_u, n_parts
 class _Workspace:
     """The buffers one tree is grown in (reused from tree to tree)."""
 
-    def __init__(self, n_rows, n_features, n_hist_bins, max_nodes, dtype, n_words=0):
+    def __init__(self, n_rows, n_features, n_hist_bins, max_nodes, dtype, n_words=0,
+                 packed=False):
         # Rows padded to whole 8-byte words, moved as words (``Xw``) by _scatter.
         itemsize = np.dtype(dtype).itemsize
         width = -(-n_features * itemsize // 8) * 8 // itemsize
         self.Xb = np.empty((2, n_rows, width), dtype=dtype)
         self.Xw = self.Xb.view(np.uint64)
-        self.gh = np.empty((2, n_rows, 2))
+        # Gradient pairs as two floats, or quantized as one packed int64 (and histograms
+        # alike: see :func:`~.histogram.quantize`).
+        sums = (1, np.int64) if packed else (2, np.float64)
+        self.gh = np.empty((2, n_rows, sums[0]), dtype=sums[1])
         self.ids = np.empty((2, n_rows), dtype=np.int32)
         self.nodes_i = np.empty((max_nodes, _N_INT), dtype=np.int64)
         self.nodes_f = np.empty((max_nodes, _N_FLOAT))
@@ -1145,9 +1196,10 @@ class _Workspace:
         self.hplan = np.empty((max_chunks, 4), dtype=np.int64)
         self.bplan = np.empty((max_batch, 4), dtype=np.int64)
         self.free_slots = np.empty(max_nodes, dtype=np.int64)
-        self.pool = np.empty((min(4, max_nodes), n_hist_bins, 2))
+        self.pool = np.empty((min(4, max_nodes), n_hist_bins, sums[0]), dtype=sums[1])
         # Only nodes of two chunks or more (32,768+ rows) use partial histograms.
-        self.partials = np.empty((n_rows // CHUNK_ROWS, n_hist_bins, 2))
+        self.partials = np.empty((n_rows // CHUNK_ROWS, n_hist_bins, sums[0]),
+                                 dtype=sums[1])
         # Each node's left-category bitset, when it splits on a categorical feature.
         self.cat_bits = np.zeros((max_nodes if n_words else 1, max(n_words, 1)),
                                  dtype=np.uint32)
@@ -1214,7 +1266,8 @@ class TreeGrower:
         ws = self._workspaces.get(key)
         if ws is None or ws.ids.shape[1] < n_rows:
             ws = _Workspace(n_rows, self.X_binned.shape[1], int(self.offsets[-1]),
-                            max_nodes(n_rows, self.params), self.X_binned.dtype, self.n_words)
+                            max_nodes(n_rows, self.params), self.X_binned.dtype, self.n_words,
+                            packed=self.params.quantized_bins > 0)
             self._workspaces[key] = ws
         return ws
 
@@ -1230,7 +1283,8 @@ class TreeGrower:
         feature_mask : ndarray of bool, shape (n_features,)
             Features the tree may split on (its ``colsample_bytree`` sample).
         seed : int
-            Key of the tree's level and node column samples.
+            Key of the tree's level and node column samples (and of the rounding of
+            quantized gradients).
         workspace : hashable
             Buffers to grow in: trees grown at the same time need different ones.
 
@@ -1242,19 +1296,56 @@ class TreeGrower:
         leaves : ndarray of int64, shape (n_leaves, 3)
             (leaf node, start, stop): the leaf's rows are ``rows_out[start:stop]``.
         """
-        m = rows.shape[0]
-        ws = self._workspace(workspace, m)
         seed = np.uint64(seed)
         cat_params = self.cat_params
         if self.n_words and cat_params[CAT_PENALTY] > 0.0:
             # The gradients' variance per unit of hessian, for the partitions' penalty
             # (a copy: the trees of a round may grow side by side).
-            g = grad[:, k] if m == grad.shape[0] else grad[rows, k]
-            h = hess[:, k] if m == grad.shape[0] else hess[rows, k]
+            full = rows.shape[0] == grad.shape[0]
+            g = grad[:, k] if full else grad[rows, k]
+            h = hess[:, k] if full else hess[rows, k]
             cat_params = cat_params.copy()
             h_sum = float(h.sum())
             cat_params[CAT_UNIT] = float(g @ g) / h_sum if h_sum > 0 else 0.0
-        args = (self.offsets, self.n_bins, feature_mask, seed, self.fparams, self.iparams,
+        if not self.params.quantized_bins:
+            return self._grow(grad, hess, k, rows, feature_mask, seed, workspace,
+                              self.fparams, cat_params)
+        fparams = self.fparams.copy()
+        packed = np.empty((grad.shape[0], 1), dtype=np.int64)
+        fparams[_G_STEP], fparams[_H_STEP] = self._quantize(grad, hess, k, seed, packed)
+        q_grad, q_hess = self._quantized_pairs(packed, fparams)
+        tree, rows_out, leaves = self._grow(q_grad, q_hess, 0, rows, feature_mask, seed,
+                                            workspace, fparams, cat_params)
+        if self.params.renew_leaves:
+            run_parallel(_renew_leaves, leaves.shape[0], grad, hess, k, rows_out, leaves,
+                         self._workspaces[workspace].nodes_f, fparams, tree.value,
+                         weights=leaves[:, 2] - leaves[:, 1], min_weight=CHUNK_ROWS)
+        return tree, rows_out, leaves
+
+    def _quantize(self, grad, hess, k, seed, packed):
+        """Quantize output ``k``'s gradients into ``packed`` (see
+        :func:`~.histogram.quantize`): the gradients to ``quantized_bins / 2`` levels on
+        either side of 0, the hessians to ``quantized_bins`` levels. Returns the steps."""
+        levels = self.params.quantized_bins
+        g_max = float(np.abs(grad[:, k]).max(initial=0.0))
+        h_max = float(hess[:, k].max(initial=0.0))
+        g_step = 2.0 * g_max / levels if g_max > 0.0 else 1.0
+        h_step = h_max / levels if h_max > 0.0 else 1.0
+        key = seed ^ np.uint64(0x2545F4914F6CDD1D)  # not the column samples' stream
+        run_parallel(quantize, grad.shape[0], grad, hess, np.int64(k), g_step, h_step, key,
+                     packed, min_items=_GRADIENT_ROWS)
+        return g_step, h_step
+
+    def _quantized_pairs(self, packed, fparams):
+        """The gradient arrays the kernels grow on from the packed pairs: the packed
+        pairs themselves (``hess`` unused)."""
+        return packed, packed
+
+    def _grow(self, grad, hess, k, rows, feature_mask, seed, workspace, fparams, cat_params):
+        """:meth:`grow` on the gradient arrays the kernels read."""
+        m = rows.shape[0]
+        ws = self._workspace(workspace, m)
+        args = (self.offsets, self.n_bins, feature_mask, seed, fparams, self.iparams,
                 self.monotone, self.groups, self.feature_weights, self.is_cat,
                 cat_params, ws.cat_bits)
         one_thread = current_threads() <= 1 or (m < TEAM_MIN_ROWS and not self.wide)
@@ -1267,7 +1358,7 @@ class TreeGrower:
                                    ws.pool, ws.partials, self.offsets_u, self.n_bins_u, *args)
         else:
             self._grow_levels(ws, grad, hess, k, rows, args)
-        return self._export(ws, m)
+        return self._export(ws, m, fparams)
 
     def _slot_bound(self, m):
         """Histograms a tree of ``m`` rows may hold at once (one per possible leaf)."""
@@ -1350,7 +1441,7 @@ class TreeGrower:
                      monotone, cat_params, cat_bits, found_f, found_i)
         _take_best(nodes, n_search, found_f, found_i, ws.nodes_i, ws.nodes_f, fparams)
 
-    def _export(self, ws, m):
+    def _export(self, ws, m, fparams):
         n = int(ws.counters[_NODES])
         feature = np.empty(n, dtype=np.int32)
         threshold = np.empty(n)
@@ -1366,7 +1457,7 @@ class TreeGrower:
         cat_start = np.empty(n, dtype=np.int32)
         cat_words = np.empty(((n - 1) // 2 * self.n_words), dtype=np.uint32)
         n_leaves, n_words = _export(ws.nodes_i, ws.nodes_f, n, self.edges, ws.ids,
-                                    self.fparams, feature, threshold, split_bin, default_left,
+                                    fparams, feature, threshold, split_bin, default_left,
                                     left, right, value, gain, cover, rows_out, leaves,
                                     self.n_bins, self.is_cat, ws.cat_bits, cat_start,
                                     cat_words)

@@ -1,10 +1,12 @@
 """Compact histograms of gradient and hessian sums per (feature, bin).
 
 A node's histogram is one float64 array of shape ``(n_hist_bins, 2)`` (column 0 sums
-gradients, column 1 hessians). Feature ``f`` owns the rows ``offsets[f]`` to
-``offsets[f] + n_bins[f]``: one per value bin, then one for its missing values, so a feature
-with 17 distinct values takes 18 rows, not 256. The grower keeps such histograms in a pool
-(one slot per node that may still be split) and derives a sibling by subtraction in place.
+gradients, column 1 hessians), or with quantized gradients (:func:`quantize`) one int64
+array of shape ``(n_hist_bins, 1)`` whose words each hold both integer sums. Feature ``f``
+owns the rows ``offsets[f]`` to ``offsets[f] + n_bins[f]``: one per value bin, then one for
+its missing values, so a feature with 17 distinct values takes 18 rows, not 256. The grower
+keeps such histograms in a pool (one slot per node that may still be split) and derives a
+sibling by subtraction in place.
 
 Rows of a node are physically contiguous in the grower's buffers (it moves binned rows and
 gradient pairs at every split), so building a histogram is one sequential sweep. Large nodes
@@ -14,9 +16,8 @@ order, so sums, and the models, are bit-identical whatever ``n_jobs`` is.
 """
 
 import numpy as np
-from numba import njit
-
-from . import compiled_only
+from numba import njit, types
+from numba.extending import overload
 
 CHUNK_ROWS = 16384
 MAX_CHUNKS = 16
@@ -58,14 +59,24 @@ def accumulate(X, gh, start, stop, offsets, n_bins, hist):
     accumulate_features(X, gh, start, stop, offsets, n_bins, hist, np.int64(0), X.shape[1])
 
 
-@compiled_only
 def accumulate_features(X, gh, start, stop, offsets, n_bins, hist, f0, f1):
-    """:func:`accumulate` for the features ``f0:f1`` only (their histogram rows).
+    """:func:`accumulate` for the features ``f0:f1`` only (their histogram rows); float
+    pairs or packed integer pairs after ``gh``'s dtype. Compiled code only."""
+    raise TypeError("accumulate_features runs in compiled code only")
 
-    Two rows at a time, feature by feature: the two updates are independent, so the CPU
-    overlaps them (one row's updates wait on each other's loads and stores of the
-    histogram less). Each bin still receives its rows in row order, so the sums are those
-    of a row-by-row sweep."""
+
+@overload(accumulate_features, jit_options={"nogil": True})
+def _accumulate_features(X, gh, start, stop, offsets, n_bins, hist, f0, f1):
+    if isinstance(gh.dtype, types.Integer):
+        return _accumulate_packed
+    return _accumulate_pairs
+
+
+def _accumulate_pairs(X, gh, start, stop, offsets, n_bins, hist, f0, f1):
+    """Float gradient pairs. Two rows at a time, feature by feature: the two updates are
+    independent, so the CPU overlaps them (one row's updates wait on each other's loads
+    and stores of the histogram less). Each bin still receives its rows in row order, so
+    the sums are those of a row-by-row sweep."""
     i = start
     while i + 2 <= stop:
         g0 = np.float64(gh[i, 0])
@@ -89,6 +100,86 @@ def accumulate_features(X, gh, start, stop, offsets, n_bins, hist, f0, f1):
             b = offsets[f] + min(np.uint64(X[i, f]), n_bins[f])
             hist[b, 0] += g
             hist[b, 1] += h
+
+
+def _accumulate_packed(X, gh, start, stop, offsets, n_bins, hist, f0, f1):
+    """Packed integer pairs (see :func:`quantize`): one addition per row and feature adds
+    both sums, into half the memory of float pairs."""
+    i = start
+    while i + 2 <= stop:
+        p0 = gh[i, 0]
+        p1 = gh[i + 1, 0]
+        for f in range(f0, f1):
+            first = offsets[f]
+            n = n_bins[f]
+            hist[first + min(np.uint64(X[i, f]), n), 0] += p0
+            hist[first + min(np.uint64(X[i + 1, f]), n), 0] += p1
+        i += 2
+    if i < stop:
+        p = gh[i, 0]
+        for f in range(f0, f1):
+            hist[offsets[f] + min(np.uint64(X[i, f]), n_bins[f]), 0] += p
+
+
+# --- quantized gradients -------------------------------------------------------------------
+# Shi et al., "Quantized Training of Gradient Boosting Decision Trees" (NeurIPS 2022): each
+# tree sees its gradients and hessians rounded stochastically to a few integer levels. A
+# row's two integers are packed in one int64, the gradient in the high 32 bits and the
+# (non-negative) hessian in the low 32, so that adding packed words adds both sums exactly
+# as long as a sum of hessians stays below 2**32 (checked by the caller); histograms are then
+# one int64 per bin, built, added and subtracted as plain integers.
+
+_LOW = np.int64(0xFFFFFFFF)
+_LOW_U = np.uint64(0xFFFFFFFF)
+
+
+@njit(cache=True, nogil=True)
+def _row_draws(key, r):
+    """Two uniform draws in [0, 1) for row ``r`` under ``key`` (the halves of a splitmix64
+    hash of their mix), so that the rounding does not depend on which thread quantizes
+    which rows."""
+    z = key + np.uint64(r) * np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    unit = 1.0 / 4294967296.0
+    return np.float64(z >> np.uint64(32)) * unit, np.float64(z & _LOW_U) * unit
+
+
+@njit(cache=True, nogil=True)
+def quantize(r0, r1, grad, hess, k, g_step, h_step, key, out):
+    """``out[r, 0]`` for rows ``r0:r1``: the gradient and hessian of output ``k`` divided
+    by their steps and rounded stochastically (up with probability the fractional part,
+    so that each is unbiased), packed in one int64."""
+    g_scale = 1.0 / g_step
+    h_scale = 1.0 / h_step
+    for r in range(r0, r1):
+        ug, uh = _row_draws(key, r)
+        g = np.int64(np.floor(grad[r, k] * g_scale + ug))
+        h = np.int64(np.floor(hess[r, k] * h_scale + uh))
+        out[r, 0] = (g << 32) + max(h, 0)
+
+
+def float_histogram(hist, scales, out, lo, hi):
+    """``hist`` as float sums: itself, or for a packed histogram its rows ``lo:hi``
+    unpacked into ``out`` and multiplied by ``scales`` (gradient step, hessian step).
+    Compiled code only."""
+    raise TypeError("float_histogram runs in compiled code only")
+
+
+@overload(float_histogram, jit_options={"nogil": True})
+def _float_histogram(hist, scales, out, lo, hi):
+    if not isinstance(hist.dtype, types.Integer):
+        return lambda hist, scales, out, lo, hi: hist
+
+    def unpack(hist, scales, out, lo, hi):
+        for b in range(lo, hi):
+            word = hist[b, 0]
+            h = word & _LOW
+            out[b, 0] = ((word - h) >> 32) * scales[0]
+            out[b, 1] = h * scales[1]
+        return out
+    return unpack
 
 
 def build_histogram(X_binned, grad, hess, rows, n_bins):

@@ -32,6 +32,8 @@ from .grower import (
     _DLEFT,
     _FEATURE,
     _FINISHED,
+    _G_STEP,
+    _H_STEP,
     _MOVE,
     _N_COUNTERS,
     _N_FLOAT,
@@ -428,16 +430,22 @@ class SparseTreeGrower(TreeGrower):
             self._workspaces[key] = ws
         return ws
 
-    def grow(self, grad, hess, k, rows, feature_mask, seed, workspace=0):
-        """See :meth:`~.grower.TreeGrower.grow`."""
+    def _quantized_pairs(self, packed, fparams):
+        """Quantized gradients as the float pairs they stand for: the sparse kernels build
+        float histograms."""
+        h = packed & 0xFFFFFFFF
+        return ((packed - h) >> 32) * fparams[_G_STEP], h * fparams[_H_STEP]
+
+    def _grow(self, grad, hess, k, rows, feature_mask, seed, workspace, fparams, cat_params):
+        """See :meth:`~.grower.TreeGrower._grow`."""
         m = rows.shape[0]
         c = self.codes
         n_pairs = (c.features.shape[0] if m == c.shape[0]
                    else int(np.diff(c.indptr)[rows].sum()))
         ws = self._workspace(workspace, m, n_pairs)
-        args = (self.offsets, self.n_bins, feature_mask, np.uint64(seed), self.fparams,
-                self.iparams, self.monotone, self.groups, self.feature_weights, None,
-                self.cat_params, ws.cat_bits)
+        args = (self.offsets, self.n_bins, feature_mask, seed, fparams, self.iparams,
+                self.monotone, self.groups, self.feature_weights, None, cat_params,
+                ws.cat_bits)
         if current_threads() <= 1 or m < PARALLEL_MIN_ROWS:
             ws.pool = _grow_serial(
                 c.indptr, c.features, c.codes, c.zero_codes, grad, hess, k, rows, ws.gh,
@@ -446,7 +454,7 @@ class SparseTreeGrower(TreeGrower):
                 ws.free_slots, ws.pool, ws.partials, self.offsets_u, self.n_bins_u, *args)
         else:
             self._grow_levels(ws, grad, hess, k, rows, args)
-        return self._export(ws, m)
+        return self._export(ws, m, fparams)
 
     def _grow_levels(self, ws, grad, hess, k, rows, args):
         m = rows.shape[0]

@@ -148,6 +148,21 @@ default="cyclic"
         ``"auto"`` estimates it by empirical Bayes: the target's variance within
         categories over the variance of the categories' means, so that a column of noise
         is shrunk to the prior entirely.
+    use_quantized_grad : bool, default=False
+        Grow each tree on gradients and hessians rounded stochastically to a few integer
+        levels (LightGBM's option, after Shi et al., "Quantized Training of Gradient
+        Boosting Decision Trees", 2022): histograms then hold integer sums, half the
+        memory of float sums, and build faster. Splits are chosen on the rounded sums;
+        the rounding is unbiased and keyed by the tree's seed, so models stay the same
+        for any ``n_jobs``. See the user guide's section on quantized gradients.
+    num_grad_quant_bins : int, default=4
+        With ``use_quantized_grad``: levels of the gradients (half on either side of 0)
+        and of the hessians (2 to 254; LightGBM's name and default). The rows times this
+        must stay below 2**31.
+    quant_train_renew_leaf : bool, default=True
+        With ``use_quantized_grad``: leaf values from the exact gradient sums of their
+        rows (the paper's recommendation; LightGBM's default is False), rather than from
+        the rounded sums the splits were chosen on.
 """
 
 # The ``Attributes`` entries they share, listed after a class's own attributes.

@@ -231,6 +231,9 @@ class _BaseGradientBoosting(BaseEstimator):
         "cat_encoding": [StrOptions({"auto", "partition", "target"})],
         "max_cat_to_partition": [Interval(Integral, 0, None, closed="left")],
         "target_smooth": [StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
+        "use_quantized_grad": ["boolean"],
+        "num_grad_quant_bins": [Interval(Integral, 2, 254, closed="both")],
+        "quant_train_renew_leaf": ["boolean"],
     }
 
     def __init__(self, *, n_estimators=100, learning_rate=0.3, max_depth=6, max_leaves=0,
@@ -249,7 +252,9 @@ class _BaseGradientBoosting(BaseEstimator):
                  categorical_features="from_dtype", enable_categorical=False,
                  max_cat_to_onehot=4, max_cat_threshold=32, cat_smooth=10.0,
                  min_data_per_category=10, cat_penalty=1.0, cat_encoding="auto",
-                 max_cat_to_partition=TARGET_AUTO_LEVELS, target_smooth="auto"):
+                 max_cat_to_partition=TARGET_AUTO_LEVELS, target_smooth="auto",
+                 use_quantized_grad=False, num_grad_quant_bins=4,
+                 quant_train_renew_leaf=True):
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.max_depth = max_depth
@@ -305,6 +310,9 @@ class _BaseGradientBoosting(BaseEstimator):
         self.cat_encoding = cat_encoding
         self.max_cat_to_partition = max_cat_to_partition
         self.target_smooth = target_smooth
+        self.use_quantized_grad = use_quantized_grad
+        self.num_grad_quant_bins = num_grad_quant_bins
+        self.quant_train_renew_leaf = quant_train_renew_leaf
 
     # ------------------------------------------------------------------ validation
     def _validate_X(self, X, reset):
@@ -753,6 +761,8 @@ class _BaseGradientBoosting(BaseEstimator):
                 max_cat_to_onehot=self.max_cat_to_onehot,
                 max_cat_threshold=self.max_cat_threshold, cat_smooth=self.cat_smooth,
                 cat_penalty=self.cat_penalty,
+                quantized_bins=self._quantized_bins(X.shape[0]),
+                renew_leaves=bool(self.quant_train_renew_leaf),
             ),
             dart=(DartParams(self.rate_drop, self.skip_drop, self.one_drop, self.sample_type,
                              self.normalize_type) if self.booster == "dart" else None),
@@ -802,6 +812,18 @@ class _BaseGradientBoosting(BaseEstimator):
 
     def _num_parallel_tree(self):
         return 1 if self.num_parallel_tree is None else int(self.num_parallel_tree)
+
+    def _quantized_bins(self, n_samples):
+        """Levels of quantized gradients for ``n_samples`` training rows (0: exact)."""
+        if not self.use_quantized_grad:
+            return 0
+        levels = int(self.num_grad_quant_bins)
+        if n_samples * levels >= 2**31:
+            raise ValueError(
+                f"num_grad_quant_bins={levels} is too many levels for {n_samples} training "
+                f"rows: a histogram's integer sums would overflow. Use at most "
+                f"{max((2**31 - 1) // n_samples, 1)} levels, or use_quantized_grad=False.")
+        return levels
 
     def _interval_labels(self, y, y_lower_bound, y_upper_bound):
         """survival:aft's targets as (n, 2) bounds (both ``y`` without explicit ones)."""

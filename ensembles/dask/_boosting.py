@@ -182,6 +182,7 @@ class _DaskBoosting(DaskEstimatorMixin):
             "num_parallel_tree": self.num_parallel_tree not in (None, 1),
             "missing": not (self.missing is None or np.isnan(self.missing)),
             "scale_pos_weight": self.scale_pos_weight not in (None, 1, 1.0),
+            "use_quantized_grad": bool(self.use_quantized_grad),
             "categorical_features": (self.enable_categorical or self.categorical_features
                                      not in (None, "from_dtype")),
         }
