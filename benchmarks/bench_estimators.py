@@ -67,6 +67,10 @@ def _ensembles_gb(p, kind, threads, seed, n_features=None):
     return dict(p, n_jobs=threads, random_state=seed)
 
 
+def _ensembles_gb_quantized(p, kind, threads, seed, n_features=None):
+    return dict(_ensembles_gb(p, kind, threads, seed), use_quantized_grad=True)
+
+
 def _xgboost(p, kind, threads, seed, n_features=None):
     return dict(p, tree_method="hist", n_jobs=threads, random_state=seed)
 
@@ -84,6 +88,10 @@ def _lightgbm(p, kind, threads, seed, n_features=None):
         "random_state": seed,
         "verbose": -1,
     }
+
+
+def _lightgbm_quantized(p, kind, threads, seed, n_features=None):
+    return dict(_lightgbm(p, kind, threads, seed), use_quantized_grad=True)
 
 
 def _catboost(p, kind, threads, seed, n_features=None):
@@ -183,10 +191,15 @@ ESTIMATORS = {
     for s in [
         EstimatorSpec("ensembles-gb", "ensembles", "boosting", "GradientBoostingClassifier",
                       "GradientBoostingRegressor", _ensembles_gb, "GradientBoostingRanker"),
+        EstimatorSpec("ensembles-gb-quantized", "ensembles", "boosting",
+                      "GradientBoostingClassifier", "GradientBoostingRegressor",
+                      _ensembles_gb_quantized, "GradientBoostingRanker"),
         EstimatorSpec("xgboost", "xgboost", "boosting", "XGBClassifier", "XGBRegressor",
                       _xgboost, "XGBRanker"),
         EstimatorSpec("lightgbm", "lightgbm", "boosting", "LGBMClassifier", "LGBMRegressor",
                       _lightgbm, "LGBMRanker"),
+        EstimatorSpec("lightgbm-quantized", "lightgbm", "boosting", "LGBMClassifier",
+                      "LGBMRegressor", _lightgbm_quantized, "LGBMRanker"),
         EstimatorSpec("catboost", "catboost", "boosting", "CatBoostClassifier",
                       "CatBoostRegressor", _catboost),
         EstimatorSpec("sklearn-hgb", "sklearn.ensemble", "boosting",

@@ -26,6 +26,10 @@ import bench_tasks  # noqa: E402
 TARGETS = [
     ("boosting fit time <= 1.0x XGBoost at 10^6 x 28", "ensembles-gb", "xgboost",
      ("synth-clf",), 1_000_000, "fit_s", 1.0),
+    ("quantized gradients: boosting fit time <= 0.7x XGBoost at 10^6 x 28",
+     "ensembles-gb-quantized", "xgboost", ("synth-clf",), 1_000_000, "fit_s", 0.7),
+    ("quantized gradients: ROC AUC within 0.001 of exact gradients (10^6 x 28)",
+     "ensembles-gb-quantized", "ensembles-gb", ("synth-clf",), 1_000_000, "score", 0.001),
     ("boosting fit time <= 1.5x XGBoost at 10^6 rows", "ensembles-gb", "xgboost",
      ("synth-reg",), 1_000_000, "fit_s", 1.5),
     ("boosting fit time <= 1.0x XGBoost at 2,000 x 10", "ensembles-gb", "xgboost",

@@ -153,9 +153,10 @@ SUITES = {
     ),
     "core": Suite(
         "boosting against XGBoost: make_classification 10^6 x 28, 100 trees, depth 6, lr 0.1, "
-        "256 bins",
+        "256 bins; also with quantized gradients (ours and LightGBM's)",
         tasks=("synth-clf",),
-        estimators=("ensembles-gb", "xgboost", "lightgbm", "sklearn-hgb"),
+        estimators=("ensembles-gb", "xgboost", "lightgbm", "sklearn-hgb",
+                    "ensembles-gb-quantized", "lightgbm-quantized"),
         sizes=(1_000_000,),
         budget_s=45,
         timeout_s=900,
