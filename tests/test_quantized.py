@@ -15,7 +15,13 @@ from sklearn.metrics import log_loss, r2_score, roc_auc_score
 from ensembles import GradientBoostingClassifier, GradientBoostingRegressor
 from ensembles._engine.binning import BinMapper
 from ensembles._engine.grower import GrowthParams, TreeGrower
-from ensembles._engine.histogram import accumulate, kernel_layout, quantize
+from ensembles._engine.histogram import (
+    ROUNDING_KEY,
+    accumulate,
+    kernel_layout,
+    quantization_steps,
+    quantize,
+)
 
 
 def _unpack(packed):
@@ -100,7 +106,8 @@ def test_packed_growth_is_float_growth_on_the_rounded_gradients(params, n):
     tree, rows_out, leaves = quantized.grow(grad, hess, 0, rows, mask, 11)
     # The same rounding, by the same key, as floats.
     packed = np.empty((n, 1), dtype=np.int64)
-    g_step, h_step = quantized._quantize(grad, hess, 0, np.uint64(11), packed)
+    g_step, h_step = quantization_steps(grad, hess, 0, 16)
+    quantize(0, n, grad, hess, 0, g_step, h_step, np.uint64(11) ^ ROUNDING_KEY, packed)
     g, h = _unpack(packed)
     exact = TreeGrower(Xb, mapper.edges_, mapper.n_bins_, GrowthParams(**params))
     ref, ref_rows, ref_leaves = exact.grow(g * g_step, h * h_step, 0, rows, mask, 11)

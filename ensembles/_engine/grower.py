@@ -36,12 +36,14 @@ from .._threads import current_threads, run_parallel, run_team
 from . import compiled_only
 from .histogram import (
     CHUNK_ROWS,
+    ROUNDING_KEY,
     accumulate_features,
     float_histogram,
     hist_offsets,
     kernel_layout,
     n_chunks,
-    quantize,
+    quantization_steps,
+    quantized_pair,
 )
 from .split import (
     CAT_ONEHOT,
@@ -90,8 +92,6 @@ FEATURE_BLOCK = 2048
 # A team of threads shares one histogram pool sized for the whole tree: above this many
 # histogram rows (16 bytes each) in it, trees grow level by level instead.
 _TEAM_MAX_POOL = 1 << 22
-# Rows per thread below which quantizing gradients in parallel does not pay.
-_GRADIENT_ROWS = 65536
 
 
 @dataclass
@@ -335,19 +335,25 @@ def ensure_pool(pool, n_slots):
 # --- the steps ----------------------------------------------------------------------------------
 
 @njit(cache=True, nogil=True)
-def _gather(r0, r1, X_binned, grad, hess, k, rows, Xb, gh, ids):
+def _gather(r0, r1, X_binned, grad, hess, k, rows, Xb, gh, ids, fparams, seed):
     """Copy rows ``rows[r0:r1]`` (binned values, gradient pair of output ``k``, id) to
-    positions r0:r1 of buffer 0. With quantized gradients (``gh`` of one column), ``grad``
-    holds the packed pairs and ``hess`` is not read."""
+    positions r0:r1 of buffer 0. With quantized gradients (``gh`` of one column) the pair
+    is rounded on the way, with the steps in ``fparams`` and a key from the tree's
+    ``seed`` (see :func:`~.histogram.quantized_pair`)."""
     n_features = X_binned.shape[1]
     pairs = gh.shape[2] == 2
+    g_scale = 1.0 / fparams[_G_STEP]
+    h_scale = 1.0 / fparams[_H_STEP]
+    key = seed ^ ROUNDING_KEY
     for i in range(r0, r1):
         r = rows[i]
         for f in range(n_features):  # an explicit loop: row-slice copies cost more
             Xb[0, i, f] = X_binned[r, f]
-        gh[0, i, 0] = grad[r, k]
         if pairs:
+            gh[0, i, 0] = grad[r, k]
             gh[0, i, 1] = hess[r, k]
+        else:
+            gh[0, i, 0] = quantized_pair(grad[r, k], hess[r, k], r, g_scale, h_scale, key)
         ids[0, i] = r
 
 
@@ -809,7 +815,7 @@ def _team_item(kind, i, n_parts, data, state, params):
     if kind == _GATHER:
         size = _gather_rows(rows.shape[0])
         _gather(i * size, min((i + 1) * size, rows.shape[0]), X_binned, grad, hess, k, rows,
-                Xb, gh, ids)
+                Xb, gh, ids, fparams, seed)
     elif kind == _BUILD:
         _build_chunks(i, i + 1, n_parts, Xb, gh, hplan, pool, partials, offsets_u, n_bins_u)
     elif kind == _FINISH:
@@ -1042,7 +1048,7 @@ def _grow_serial(X_binned, grad, hess, k, rows, Xb, Xw, gh, ids, nodes_i, nodes_
     Returns the histogram pool, enlarged if the tree needed more slots."""
     m = np.int64(rows.shape[0])
     zero = np.int64(0)  # not a literal 0: the steps compile once, for int64, as from Python
-    _gather(zero, m, X_binned, grad, hess, k, rows, Xb, gh, ids)
+    _gather(zero, m, X_binned, grad, hess, k, rows, Xb, gh, ids, fparams, seed)
     n_plan = _plan_root(m, nodes_i, nodes_f, counters, hplan, bplan)
     _build_chunks(zero, n_plan, np.int64(1), Xb, gh, hplan, pool, partials, offsets_u, n_bins_u)
     _finish(zero, counters[_FINISHED], bplan, nodes_i, nodes_f, pool, partials, offsets,
@@ -1311,10 +1317,10 @@ class TreeGrower:
             return self._grow(grad, hess, k, rows, feature_mask, seed, workspace,
                               self.fparams, cat_params)
         fparams = self.fparams.copy()
-        packed = np.empty((grad.shape[0], 1), dtype=np.int64)
-        fparams[_G_STEP], fparams[_H_STEP] = self._quantize(grad, hess, k, seed, packed)
-        q_grad, q_hess = self._quantized_pairs(packed, fparams)
-        tree, rows_out, leaves = self._grow(q_grad, q_hess, 0, rows, feature_mask, seed,
+        fparams[_G_STEP], fparams[_H_STEP] = quantization_steps(
+            grad, hess, k, self.params.quantized_bins)
+        q_grad, q_hess, q_k = self._rounded_gradients(grad, hess, k, fparams, seed)
+        tree, rows_out, leaves = self._grow(q_grad, q_hess, q_k, rows, feature_mask, seed,
                                             workspace, fparams, cat_params)
         if self.params.renew_leaves:
             run_parallel(_renew_leaves, leaves.shape[0], grad, hess, k, rows_out, leaves,
@@ -1322,24 +1328,10 @@ class TreeGrower:
                          weights=leaves[:, 2] - leaves[:, 1], min_weight=CHUNK_ROWS)
         return tree, rows_out, leaves
 
-    def _quantize(self, grad, hess, k, seed, packed):
-        """Quantize output ``k``'s gradients into ``packed`` (see
-        :func:`~.histogram.quantize`): the gradients to ``quantized_bins / 2`` levels on
-        either side of 0, the hessians to ``quantized_bins`` levels. Returns the steps."""
-        levels = self.params.quantized_bins
-        g_max = float(np.abs(grad[:, k]).max(initial=0.0))
-        h_max = float(hess[:, k].max(initial=0.0))
-        g_step = 2.0 * g_max / levels if g_max > 0.0 else 1.0
-        h_step = h_max / levels if h_max > 0.0 else 1.0
-        key = seed ^ np.uint64(0x2545F4914F6CDD1D)  # not the column samples' stream
-        run_parallel(quantize, grad.shape[0], grad, hess, np.int64(k), g_step, h_step, key,
-                     packed, min_items=_GRADIENT_ROWS)
-        return g_step, h_step
-
-    def _quantized_pairs(self, packed, fparams):
-        """The gradient arrays the kernels grow on from the packed pairs: the packed
-        pairs themselves (``hess`` unused)."""
-        return packed, packed
+    def _rounded_gradients(self, grad, hess, k, fparams, seed):
+        """The gradient arrays and column the kernels grow a quantized tree on: the exact
+        ones, rounded as the rows are gathered."""
+        return grad, hess, k
 
     def _grow(self, grad, hess, k, rows, feature_mask, seed, workspace, fparams, cat_params):
         """:meth:`grow` on the gradient arrays the kernels read."""
@@ -1386,7 +1378,7 @@ class TreeGrower:
         """:func:`_grow_serial`'s steps with each parallel one spread over the threads."""
         m = rows.shape[0]
         run_parallel(_gather, m, self.X_binned, grad, hess, k, rows, ws.Xb, ws.gh, ws.ids,
-                     min_items=4096)
+                     args[4], args[3], min_items=4096)
         n_plan = _plan_root(m, ws.nodes_i, ws.nodes_f, ws.counters, ws.hplan, ws.bplan)
         self._build(ws, n_plan)
         self._finish_level(ws, args)

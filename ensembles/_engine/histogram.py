@@ -146,18 +146,40 @@ def _row_draws(key, r):
     return np.float64(z >> np.uint64(32)) * unit, np.float64(z & _LOW_U) * unit
 
 
+# Keys of the rounding: a tree's seed mixed with this (the column samples use the seed too).
+ROUNDING_KEY = np.uint64(0x2545F4914F6CDD1D)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def quantized_pair(g, h, r, g_scale, h_scale, key):
+    """Row ``r``'s gradient ``g`` and hessian ``h`` times their scales (the inverse steps),
+    rounded stochastically (up with probability the fractional part, so that each is
+    unbiased) and packed in one int64."""
+    ug, uh = _row_draws(key, r)
+    gq = np.int64(np.floor(g * g_scale + ug))
+    hq = np.int64(np.floor(h * h_scale + uh))
+    return (gq << 32) + max(hq, 0)
+
+
 @njit(cache=True, nogil=True)
 def quantize(r0, r1, grad, hess, k, g_step, h_step, key, out):
-    """``out[r, 0]`` for rows ``r0:r1``: the gradient and hessian of output ``k`` divided
-    by their steps and rounded stochastically (up with probability the fractional part,
-    so that each is unbiased), packed in one int64."""
+    """``out[r, 0]`` for rows ``r0:r1``: the packed :func:`quantized_pair` of output
+    ``k``'s gradient and hessian of row ``r`` (steps ``g_step`` and ``h_step``)."""
     g_scale = 1.0 / g_step
     h_scale = 1.0 / h_step
     for r in range(r0, r1):
-        ug, uh = _row_draws(key, r)
-        g = np.int64(np.floor(grad[r, k] * g_scale + ug))
-        h = np.int64(np.floor(hess[r, k] * h_scale + uh))
-        out[r, 0] = (g << 32) + max(h, 0)
+        out[r, 0] = quantized_pair(grad[r, k], hess[r, k], r, g_scale, h_scale, key)
+
+
+def quantization_steps(grad, hess, k, levels):
+    """The steps of output ``k``'s rounded gradients and hessians: ``levels / 2`` levels
+    on either side of 0 for the gradients, ``levels`` for the (non-negative) hessians."""
+    g = grad[:, k]
+    h = hess[:, k]
+    g_max = max(float(g.max(initial=0.0)), -float(g.min(initial=0.0)))
+    h_max = float(h.max(initial=0.0))
+    return (2.0 * g_max / levels if g_max > 0.0 else 1.0,
+            h_max / levels if h_max > 0.0 else 1.0)
 
 
 def float_histogram(hist, scales, out, lo, hi):

@@ -52,7 +52,7 @@ from .grower import (
     ensure_pool,
     max_nodes,
 )
-from .histogram import CHUNK_ROWS
+from .histogram import CHUNK_ROWS, ROUNDING_KEY, quantize
 
 
 class SparseCodes:
@@ -430,11 +430,14 @@ class SparseTreeGrower(TreeGrower):
             self._workspaces[key] = ws
         return ws
 
-    def _quantized_pairs(self, packed, fparams):
-        """Quantized gradients as the float pairs they stand for: the sparse kernels build
-        float histograms."""
+    def _rounded_gradients(self, grad, hess, k, fparams, seed):
+        """The rounded gradients as the floats they stand for (the sparse kernels build
+        float histograms), rounded as the dense grower rounds them."""
+        packed = np.empty((grad.shape[0], 1), dtype=np.int64)
+        run_parallel(quantize, grad.shape[0], grad, hess, np.int64(k), fparams[_G_STEP],
+                     fparams[_H_STEP], seed ^ ROUNDING_KEY, packed, min_items=65536)
         h = packed & 0xFFFFFFFF
-        return ((packed - h) >> 32) * fparams[_G_STEP], h * fparams[_H_STEP]
+        return ((packed - h) >> 32) * fparams[_G_STEP], h * fparams[_H_STEP], 0
 
     def _grow(self, grad, hess, k, rows, feature_mask, seed, workspace, fparams, cat_params):
         """See :meth:`~.grower.TreeGrower._grow`."""
