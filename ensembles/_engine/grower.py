@@ -39,11 +39,11 @@ from .histogram import (
     ROUNDING_KEY,
     accumulate_features,
     float_histogram,
+    gather_pair,
     hist_offsets,
     kernel_layout,
     n_chunks,
     quantization_steps,
-    quantized_pair,
 )
 from .split import (
     CAT_ONEHOT,
@@ -341,7 +341,6 @@ def _gather(r0, r1, X_binned, grad, hess, k, rows, Xb, gh, ids, fparams, seed):
     is rounded on the way, with the steps in ``fparams`` and a key from the tree's
     ``seed`` (see :func:`~.histogram.quantized_pair`)."""
     n_features = X_binned.shape[1]
-    pairs = gh.shape[2] == 2
     g_scale = 1.0 / fparams[_G_STEP]
     h_scale = 1.0 / fparams[_H_STEP]
     key = seed ^ ROUNDING_KEY
@@ -349,11 +348,7 @@ def _gather(r0, r1, X_binned, grad, hess, k, rows, Xb, gh, ids, fparams, seed):
         r = rows[i]
         for f in range(n_features):  # an explicit loop: row-slice copies cost more
             Xb[0, i, f] = X_binned[r, f]
-        if pairs:
-            gh[0, i, 0] = grad[r, k]
-            gh[0, i, 1] = hess[r, k]
-        else:
-            gh[0, i, 0] = quantized_pair(grad[r, k], hess[r, k], r, g_scale, h_scale, key)
+        gather_pair(gh, i, grad[r, k], hess[r, k], r, g_scale, h_scale, key)
         ids[0, i] = r
 
 

@@ -171,6 +171,26 @@ def quantize(r0, r1, grad, hess, k, g_step, h_step, key, out):
         out[r, 0] = quantized_pair(grad[r, k], hess[r, k], r, g_scale, h_scale, key)
 
 
+def gather_pair(gh, i, g, h, r, g_scale, h_scale, key):
+    """Store row ``r``'s gradient pair at position ``i`` of buffer 0 of ``gh``: as floats,
+    or for a packed buffer rounded by :func:`quantized_pair`. Compiled code only (each
+    kind of buffer compiles only its own code)."""
+    raise TypeError("gather_pair runs in compiled code only")
+
+
+@overload(gather_pair, jit_options={"nogil": True})
+def _gather_pair(gh, i, g, h, r, g_scale, h_scale, key):
+    if isinstance(gh.dtype, types.Integer):
+        def packed(gh, i, g, h, r, g_scale, h_scale, key):
+            gh[0, i, 0] = quantized_pair(g, h, r, g_scale, h_scale, key)
+        return packed
+
+    def pair(gh, i, g, h, r, g_scale, h_scale, key):
+        gh[0, i, 0] = g
+        gh[0, i, 1] = h
+    return pair
+
+
 def quantization_steps(grad, hess, k, levels):
     """The steps of output ``k``'s rounded gradients and hessians: ``levels / 2`` levels
     on either side of 0 for the gradients, ``levels`` for the (non-negative) hessians."""
