@@ -205,6 +205,8 @@ def test_bad_levels_are_refused():
     X, y = make_regression(100, 3, random_state=0)
     with pytest.raises(ValueError, match="num_grad_quant_bins"):
         GradientBoostingRegressor(use_quantized_grad=True, num_grad_quant_bins=1).fit(X, y)
+    with pytest.raises(ValueError, match="'gblinear' grows no trees"):
+        GradientBoostingRegressor(booster="gblinear", use_quantized_grad=True).fit(X, y)
     too_many = GradientBoostingRegressor(use_quantized_grad=True, num_grad_quant_bins=254)
     with pytest.raises(ValueError, match="num_grad_quant_bins=254 is too many levels"):
         too_many._quantized_bins(2**24)

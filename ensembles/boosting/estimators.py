@@ -772,6 +772,10 @@ class _BaseGradientBoosting(BaseEstimator):
                              "positive max_leaves.")
         with threads(self.n_jobs):
             if linear_params is not None:
+                if self.use_quantized_grad:
+                    raise ValueError("use_quantized_grad rounds the gradients trees are "
+                                     "grown on; booster='gblinear' grows no trees. Leave "
+                                     "use_quantized_grad=False, or use a tree booster.")
                 if self.is_categorical_ is not None and self.is_categorical_.any():
                     raise ValueError("Categorical features split trees; booster='gblinear' "
                                      "reads numbers. Use a tree booster, or one-hot encode "
