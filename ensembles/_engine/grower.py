@@ -371,9 +371,14 @@ def _build_chunks(i0, i1, n_parts, Xb, gh, hplan, pool, partials, offsets_u, n_b
         f1 = n_features * (part + 1) // n_parts
         target = hplan[c, 3]
         out = pool[target] if target >= 0 else partials[-1 - target]
-        for b in range(offsets_u[f0], offsets_u[f1]):
-            for q in range(out.shape[1]):
-                out[b, q] = 0
+        # Explicit columns, not a loop over them: the loops over bins then vectorize.
+        if out.shape[1] == 2:
+            for b in range(offsets_u[f0], offsets_u[f1]):
+                out[b, 0] = 0
+                out[b, 1] = 0
+        else:
+            for b in range(offsets_u[f0], offsets_u[f1]):
+                out[b, 0] = 0
         buffer = hplan[c, 0]
         accumulate_features(Xb[buffer], gh[buffer], hplan[c, 1], hplan[c, 2], offsets_u,
                             n_bins_u, out, f0, f1)
@@ -405,13 +410,19 @@ def _reduce_partials(hist, partials, first, count, lo, hi):
     in their order."""
     if count <= 1:
         return
+    pairs = hist.shape[1] == 2  # explicit columns, as in _build_chunks
     for b in range(lo, hi):
-        for q in range(hist.shape[1]):
-            hist[b, q] = partials[first, b, q]
+        hist[b, 0] = partials[first, b, 0]
+        if pairs:
+            hist[b, 1] = partials[first, b, 1]
     for p in range(first + 1, first + count):
-        for b in range(lo, hi):
-            for q in range(hist.shape[1]):
-                hist[b, q] += partials[p, b, q]
+        if pairs:
+            for b in range(lo, hi):
+                hist[b, 0] += partials[p, b, 0]
+                hist[b, 1] += partials[p, b, 1]
+        else:
+            for b in range(lo, hi):
+                hist[b, 0] += partials[p, b, 0]
 
 
 @compiled_only
@@ -423,9 +434,13 @@ def _complete_pair(j, bplan, nodes_i, pool, partials, lo, hi):
     _reduce_partials(hs, partials, bplan[j, 2], bplan[j, 3], lo, hi)
     if large >= 0:
         hl = pool[nodes_i[large, _SLOT]]
-        for b in range(lo, hi):
-            for q in range(hl.shape[1]):
-                hl[b, q] -= hs[b, q]
+        if hl.shape[1] == 2:  # explicit columns, as in _build_chunks
+            for b in range(lo, hi):
+                hl[b, 0] -= hs[b, 0]
+                hl[b, 1] -= hs[b, 1]
+        else:
+            for b in range(lo, hi):
+                hl[b, 0] -= hs[b, 0]
 
 
 @compiled_only
@@ -747,8 +762,11 @@ def _finish(j0, j1, bplan, nodes_i, nodes_f, pool, partials, offsets, n_bins, tr
     allowed = np.empty(n_features, np.bool_)
     on_path = np.empty(n_features, np.bool_)
     n_rows = pool.shape[1]
-    # Quantized histograms are searched as float sums, unpacked here.
-    unpacked = np.empty((n_rows if pool.shape[2] == 1 else 0, 2))
+    # Quantized histograms are searched as float sums, unpacked here (float histograms
+    # need no buffer: an empty view costs no allocation).
+    unpacked = nodes_f[:0, :2]
+    if pool.shape[2] == 1:
+        unpacked = np.empty((n_rows, 2))
     steps = fparams[_G_STEP:]
     for j in range(j0, j1):
         small, large = bplan[j, 0], bplan[j, 1]
