@@ -211,6 +211,8 @@ def test_bad_levels_are_refused():
     with pytest.raises(ValueError, match="num_grad_quant_bins=254 is too many levels"):
         too_many._quantized_bins(2**24)
     assert too_many._quantized_bins(2**20) == 254
+    with pytest.raises(ValueError, match="Use use_quantized_grad=False"):
+        GradientBoostingRegressor(use_quantized_grad=True)._quantized_bins(2**30 + 1)
 
 
 def test_save_and_load_keep_the_options(tmp_path):

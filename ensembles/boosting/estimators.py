@@ -823,10 +823,12 @@ class _BaseGradientBoosting(BaseEstimator):
             return 0
         levels = int(self.num_grad_quant_bins)
         if n_samples * levels >= 2**31:
+            most = (2**31 - 1) // n_samples
+            fewer = f"at most {most} levels, or " if most >= 2 else ""
             raise ValueError(
                 f"num_grad_quant_bins={levels} is too many levels for {n_samples} training "
-                f"rows: a histogram's integer sums would overflow. Use at most "
-                f"{max((2**31 - 1) // n_samples, 1)} levels, or use_quantized_grad=False.")
+                f"rows: a histogram's integer sums would overflow. Use {fewer}"
+                f"use_quantized_grad=False.")
         return levels
 
     def _interval_labels(self, y, y_lower_bound, y_upper_bound):
