@@ -843,94 +843,86 @@ def _team_item(kind, i, n_parts, data, state, params):
                  counters[_MOVE] != 0, is_cat, cat_bits)
 
 
-@compiled_only
-def _take_items(sync, n_parts, data, state, params):
-    """Claim and run items of the current phase until none is left."""
-    while True:
-        word = load_acquire(sync, _CLAIM)
-        i = word & _ITEM_MASK
-        if i >= (word >> _ITEM_BITS) & _ITEM_MASK:
-            return
-        if compare_swap(sync, _CLAIM, word, word + 1):
-            _team_item(sync[_KIND], i, n_parts, data, state, params)
-            fetch_add(sync, _DONE, 1)
-
-
-@compiled_only
-def _lead_phase(sync, phase, kind, n_items, n_parts, data, state, params):
-    """Publish phase ``phase + 1`` (``n_items`` items of kind ``kind``), take part in it
-    and wait until its items are done. Returns the phase, or -1 if a member failed."""
-    phase += 1
-    if n_items == 0:
-        return phase
-    sync[_KIND] = kind
-    sync[_DONE] = 0
-    store_release(sync, _CLAIM, (phase << 40) | (n_items << _ITEM_BITS))
-    _take_items(sync, n_parts, data, state, params)
-    while load_acquire(sync, _DONE) < n_items:
-        if load_acquire(sync, _ABORT) != 0:
-            return -1
-        pause()
-    return phase
-
-
 @njit(cache=True, nogil=True)
 def _team_work(lead, sync, n_parts, data, state, params):
-    """One member's part of growing one tree as a team (one function for both roles: a
-    second would double the compile).
+    """One member's part of growing one tree as a team.
 
-    The leader (``lead``) runs the steps of :func:`_grow_serial`, publishing each parallel
-    one as a phase and taking part in it; it returns False if another member failed (its
-    error reaches the caller). The others claim items of each phase the leader publishes,
-    until the tree ends (or a member fails).
+    Every member claims items of the current phase and runs them. The leader (``lead``)
+    also runs the steps of :func:`_grow_serial` between phases: once a phase's items are
+    all done, it runs the serial step that follows and publishes the next phase. It
+    returns False if another member failed (its error reaches the caller). The others
+    return when the tree ends (or a member fails).
+
+    Both roles and every phase share one loop and one call of :func:`_team_item`: numba
+    optimizes each compiled function again with all the code it calls, so every helper
+    between this loop and the steps (a function to claim items, one to lead a phase) had
+    added as much compile time as the steps themselves.
     """
-    if not lead:
-        while True:
-            word = load_acquire(sync, _CLAIM)
-            if word >> 40 == _END or load_acquire(sync, _ABORT) != 0:
-                return True
-            if word & _ITEM_MASK < (word >> _ITEM_BITS) & _ITEM_MASK:
-                _take_items(sync, n_parts, data, state, params)
-            else:
-                pause()
     rows = data[4]
     (Xb, Xw, gh, ids, nodes_i, nodes_f, counters, open_ids, batch, cplan, hplan, bplan,
      free_slots, pool, partials) = state
     fparams, iparams, monotone = params[6], params[7], params[8]
     m = np.int64(rows.shape[0])
+    # The leader's sequence of phases, each followed by its serial step: gather, build,
+    # finish, then count, scatter, build, finish per batch until no node is left to split.
+    # Kinds are int64, not literals, so that every branch types them alike.
+    kind = np.int64(_GATHER)
     size = _gather_rows(m)
-    # Kinds as int64, not literals: numba would compile _lead_phase once per kind.
-    gather, build, finish = np.int64(_GATHER), np.int64(_BUILD), np.int64(_FINISH)
-    count, scatter = np.int64(_COUNT), np.int64(_SCATTER)
-    phase = _lead_phase(sync, np.int64(0), gather, (m + size - 1) // size, n_parts, data,
-                        state, params)
-    n_plan = _plan_root(m, nodes_i, nodes_f, counters, hplan, bplan)
-    if phase >= 0:
-        phase = _lead_phase(sync, phase, build, n_plan * n_parts, n_parts, data, state,
-                            params)
-    if phase >= 0:
-        phase = _lead_phase(sync, phase, finish, counters[_FINISHED], n_parts, data,
-                            state, params)
-    while phase >= 0:
-        n_chunk = _plan_batch(nodes_i, nodes_f, counters, open_ids, batch, cplan, bplan,
-                              free_slots, iparams)
-        if n_chunk == 0:
+    n_items = (m + size - 1) // size
+    phase = np.int64(0)
+    n_plan = n_chunk = np.int64(0)
+    published = False
+    while True:
+        word = load_acquire(sync, _CLAIM)
+        i = word & _ITEM_MASK
+        if i < (word >> _ITEM_BITS) & _ITEM_MASK:
+            if compare_swap(sync, _CLAIM, word, word + 1):
+                _team_item(sync[_KIND], i, n_parts, data, state, params)
+                fetch_add(sync, _DONE, 1)
+            continue
+        if load_acquire(sync, _ABORT) != 0:
             break
-        phase = _lead_phase(sync, phase, count, n_chunk, n_parts, data, state, params)
-        if phase < 0:
-            break
-        n_plan = _place(nodes_i, nodes_f, counters, batch, cplan, hplan, bplan, free_slots,
-                        fparams, iparams, monotone)
-        if counters[_SLOTS] > pool.shape[0]:
-            store_release(sync, _ABORT, 1)
-            raise RuntimeError("the team's histogram pool is too small")
-        for kind, n_items in ((scatter, n_chunk), (build, n_plan * n_parts),
-                              (finish, counters[_FINISHED])):
-            if phase >= 0:
-                phase = _lead_phase(sync, phase, kind, n_items, n_parts, data, state,
-                                    params)
-    store_release(sync, _CLAIM, np.int64(_END) << 40)
-    return phase >= 0
+        if not lead:
+            if word >> 40 == _END:
+                break
+            pause()
+            continue
+        if published:
+            # Every item is claimed: wait for them to be done, reading only the count (the
+            # claim word's cache line is left to the members), then run the serial step.
+            while load_acquire(sync, _DONE) < n_items and load_acquire(sync, _ABORT) == 0:
+                pause()
+            if load_acquire(sync, _ABORT) != 0:
+                break
+            if kind == _GATHER:
+                n_plan = _plan_root(m, nodes_i, nodes_f, counters, hplan, bplan)
+                kind, n_items = np.int64(_BUILD), n_plan * n_parts
+            elif kind == _BUILD:
+                kind, n_items = np.int64(_FINISH), counters[_FINISHED]
+            elif kind == _FINISH:
+                n_chunk = _plan_batch(nodes_i, nodes_f, counters, open_ids, batch, cplan,
+                                      bplan, free_slots, iparams)
+                if n_chunk == 0:
+                    break
+                kind, n_items = np.int64(_COUNT), n_chunk
+            elif kind == _COUNT:
+                n_plan = _place(nodes_i, nodes_f, counters, batch, cplan, hplan, bplan,
+                                free_slots, fparams, iparams, monotone)
+                if counters[_SLOTS] > pool.shape[0]:
+                    store_release(sync, _ABORT, 1)
+                    raise RuntimeError("the team's histogram pool is too small")
+                kind, n_items = np.int64(_SCATTER), n_chunk
+            else:
+                kind, n_items = np.int64(_BUILD), n_plan * n_parts
+        # Publish the next phase (one of no items is done at once).
+        phase += 1
+        sync[_KIND] = kind
+        sync[_DONE] = 0
+        store_release(sync, _CLAIM, (phase << 40) | (n_items << _ITEM_BITS))
+        published = True
+    if lead:
+        store_release(sync, _CLAIM, np.int64(_END) << 40)
+    return load_acquire(sync, _ABORT) == 0
 
 
 def _team_member(i, sync, n_parts, data, state, params):
