@@ -817,32 +817,6 @@ def _gather_rows(m):
     return max(_GATHER_ROWS, -(-m // _ITEM_MASK))
 
 
-@compiled_only
-def _team_item(kind, i, n_parts, data, state, params):
-    """Item ``i`` of a parallel step of kind ``kind``."""
-    X_binned, grad, hess, k, rows = data
-    (Xb, Xw, gh, ids, nodes_i, nodes_f, counters, open_ids, batch, cplan, hplan, bplan,
-     free_slots, pool, partials) = state
-    (offsets_u, n_bins_u, offsets, n_bins, tree_mask, seed, fparams, iparams, monotone,
-     groups, feature_weights, is_cat, cat_params, cat_bits) = params
-    if kind == _GATHER:
-        size = _gather_rows(rows.shape[0])
-        _gather(i * size, min((i + 1) * size, rows.shape[0]), X_binned, grad, hess, k, rows,
-                Xb, gh, ids, fparams, seed)
-    elif kind == _BUILD:
-        _build_chunks(i, i + 1, n_parts, Xb, gh, hplan, pool, partials, offsets_u, n_bins_u)
-    elif kind == _FINISH:
-        _finish(i, i + 1, bplan, nodes_i, nodes_f, pool, partials, offsets, n_bins,
-                tree_mask, seed, fparams, iparams, monotone, groups, feature_weights, is_cat,
-                cat_params, cat_bits)
-    elif kind == _COUNT:
-        _count_left(i, i + 1, Xb, cplan, batch, nodes_i, n_bins, counters[_SRC], is_cat,
-                    cat_bits)
-    else:
-        _scatter(i, i + 1, Xb, Xw, gh, ids, cplan, batch, nodes_i, n_bins, counters[_SRC],
-                 counters[_MOVE] != 0, is_cat, cat_bits)
-
-
 @njit(cache=True, nogil=True)
 def _team_work(lead, sync, n_parts, data, state, params):
     """One member's part of growing one tree as a team.
@@ -853,15 +827,17 @@ def _team_work(lead, sync, n_parts, data, state, params):
     returns False if another member failed (its error reaches the caller). The others
     return when the tree ends (or a member fails).
 
-    Both roles and every phase share one loop and one call of :func:`_team_item`: numba
-    optimizes each compiled function again with all the code it calls, so every helper
-    between this loop and the steps (a function to claim items, one to lead a phase) had
-    added as much compile time as the steps themselves.
+    Both roles, every phase and the dispatch of its items to the steps share one loop:
+    numba optimizes each compiled function again with all the code it calls, so every
+    helper between this loop and the steps (functions to claim items, to lead a phase and
+    to run an item, as there were) had added as much compile time as the steps
+    themselves.
     """
-    rows = data[4]
+    X_binned, grad, hess, k, rows = data
     (Xb, Xw, gh, ids, nodes_i, nodes_f, counters, open_ids, batch, cplan, hplan, bplan,
      free_slots, pool, partials) = state
-    fparams, iparams, monotone = params[6], params[7], params[8]
+    (offsets_u, n_bins_u, offsets, n_bins, tree_mask, seed, fparams, iparams, monotone,
+     groups, feature_weights, is_cat, cat_params, cat_bits) = params
     m = np.int64(rows.shape[0])
     # The leader's sequence of phases, each followed by its serial step: gather, build,
     # finish, then count, scatter, build, finish per batch until no node is left to split.
@@ -877,7 +853,24 @@ def _team_work(lead, sync, n_parts, data, state, params):
         i = word & _ITEM_MASK
         if i < (word >> _ITEM_BITS) & _ITEM_MASK:
             if compare_swap(sync, _CLAIM, word, word + 1):
-                _team_item(sync[_KIND], i, n_parts, data, state, params)
+                # Item i of the phase's parallel step.
+                step = sync[_KIND]
+                if step == _GATHER:
+                    _gather(i * size, min((i + 1) * size, m), X_binned, grad, hess, k, rows,
+                            Xb, gh, ids, fparams, seed)
+                elif step == _BUILD:
+                    _build_chunks(i, i + 1, n_parts, Xb, gh, hplan, pool, partials,
+                                  offsets_u, n_bins_u)
+                elif step == _FINISH:
+                    _finish(i, i + 1, bplan, nodes_i, nodes_f, pool, partials, offsets,
+                            n_bins, tree_mask, seed, fparams, iparams, monotone, groups,
+                            feature_weights, is_cat, cat_params, cat_bits)
+                elif step == _COUNT:
+                    _count_left(i, i + 1, Xb, cplan, batch, nodes_i, n_bins, counters[_SRC],
+                                is_cat, cat_bits)
+                else:
+                    _scatter(i, i + 1, Xb, Xw, gh, ids, cplan, batch, nodes_i, n_bins,
+                             counters[_SRC], counters[_MOVE] != 0, is_cat, cat_bits)
                 fetch_add(sync, _DONE, 1)
             continue
         if load_acquire(sync, _ABORT) != 0:
