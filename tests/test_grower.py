@@ -388,30 +388,33 @@ def test_nodes_of_several_chunks_split_like_the_reference(n_jobs):
          interaction_constraints=[[0, 1], [2, 3, 4]], reg_alpha=0.2),
 ])
 def test_a_team_of_threads_grows_the_one_thread_tree(params, monkeypatch):
-    """9,000 rows on two threads: the tree is grown by a team (leader and member claiming
-    the items of each step through atomic counters), and is the one thread's tree, with
-    the same rows in each leaf, for a sub-sample of rows too."""
+    """9,000 rows: a team of two threads (leader and member claiming the items of each
+    step through atomic counters), a team of one and the serial path (which very deep
+    trees take) grow the same tree, with the same rows in each leaf, for a sub-sample of
+    rows too."""
     X, grad, hess = _data(31, n=9_000, n_features=5)
     mapper = BinMapper(max_bin=64).fit(X)
     X_binned = mapper.transform(X)
     teams = []
     team = TreeGrower._grow_team
     monkeypatch.setattr(TreeGrower, "_grow_team",
-                        lambda self, *args: teams.append(1) or team(self, *args))
+                        lambda self, *args: teams.append(args[-1]) or team(self, *args))
     for rows in (np.arange(X.shape[0]), np.flatnonzero(np.arange(X.shape[0]) % 3 != 1)):
         grown = {}
-        for n_jobs in (1, 2):
-            with threads(n_jobs):
-                grown[n_jobs] = _grow_rows(X_binned, mapper, grad, hess, rows, seed=5,
-                                           **params)
-        (tree, leaves, rows_out), (serial, serial_leaves, serial_rows) = grown[2], grown[1]
+        for way, n_jobs in (("serial", 1), ("team of 1", 1), ("team of 2", 2)):
+            with threads(n_jobs), monkeypatch.context() as patch:
+                if way == "serial":
+                    patch.setattr(TreeGrower, "_team_pool_fits", lambda self, ws, m: False)
+                grown[way] = _grow_rows(X_binned, mapper, grad, hess, rows, seed=5, **params)
+        serial, serial_leaves, serial_rows = grown["serial"]
         assert serial.n_nodes > 15
-        for name in ("feature", "split_bin", "default_left", "left", "value", "gain",
-                     "cover"):
-            np.testing.assert_array_equal(getattr(tree, name), getattr(serial, name))
-        assert leaves == serial_leaves
-        np.testing.assert_array_equal(rows_out, serial_rows)
-    assert len(teams) == 2  # the two-thread fits, and only those
+        for tree, leaves, rows_out in (grown["team of 1"], grown["team of 2"]):
+            for name in ("feature", "split_bin", "default_left", "left", "value", "gain",
+                         "cover"):
+                np.testing.assert_array_equal(getattr(tree, name), getattr(serial, name))
+            assert leaves == serial_leaves
+            np.testing.assert_array_equal(rows_out, serial_rows)
+    assert teams == [1, 2, 1, 2]  # the serial fits took no team
 
 
 @pytest.mark.parametrize("failing", ["leader", "member"])

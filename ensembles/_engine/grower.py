@@ -13,11 +13,13 @@ runs per node. The sequence is:
 4. export the flat tree, each leaf's rows and value.
 
 The work of steps 1 to 3 is cut into items (chunks of rows, split nodes) whose boundaries
-depend only on the data, never on the number of threads. With one thread, or little data,
-:func:`_grow_serial` runs the whole sequence in one compiled call; with more threads and
-enough rows, :meth:`TreeGrower.grow` runs the same kernels level by level, each parallel step
-spread over the engine's threads (all nodes of a level in one pass). Both orders give the same
-sums in the same order, so a model does not depend on ``n_jobs``.
+depend only on the data, never on the number of threads. A team of threads
+(:func:`_team_work`, one thread where more would not pay) runs the whole sequence in one
+compiled call, sharing each parallel step's items out. Trees too deep for the team's
+histogram pool run it in one call on one thread (:func:`_grow_serial`), or with more threads
+and enough rows level by level from Python, each parallel step spread over the engine's
+threads (all nodes of a level in one pass). Every order gives the same sums in the same
+order, so a model does not depend on ``n_jobs``.
 
 A node's rows are a contiguous range of a buffer: nodes of depth ``d`` live in buffer
 ``d % 2``, so splitting moves rows from one buffer to the other. Column samples
@@ -79,8 +81,8 @@ _MAX_DEPTH, _MAX_LEAVES, _LOSSGUIDE = range(3)
 # Below this many rows per tree, a level's parallel steps run from Python (the sparse
 # grower's, and trees too large for a team) cost more in thread hand-offs than they save.
 PARALLEL_MIN_ROWS = 2 * CHUNK_ROWS
-# Below this many rows, a team of threads costs more than it saves, and trees are grown
-# whole in one compiled call on one thread.
+# Below this many rows, more threads in a team cost more than they save: the team is the
+# calling thread alone.
 TEAM_MIN_ROWS = 1024
 # Below this many rows, the trees of a multiclass round grow side by side, each on one
 # thread, which beats a team per tree.
@@ -1339,8 +1341,12 @@ class TreeGrower:
                 self.monotone, self.groups, self.feature_weights, self.is_cat,
                 cat_params, ws.cat_bits)
         one_thread = current_threads() <= 1 or (m < TEAM_MIN_ROWS and not self.wide)
-        if not (one_thread or self.wide) and self._team_pool_fits(ws, m):
-            self._grow_team(ws, grad, hess, k, rows, args)
+        if (one_thread or not self.wide) and self._team_pool_fits(ws, m):
+            # A team of one thread where more would not pay: every tree whose histograms
+            # fit then runs one compiled path (the serial one compiles only for very deep
+            # trees), so a first fit compiles it once, whatever the rows and threads.
+            self._grow_team(ws, grad, hess, k, rows, args,
+                            1 if one_thread else current_threads())
         elif one_thread or (m < PARALLEL_MIN_ROWS and not self.wide):
             ws.pool = _grow_serial(self.X_binned, grad, hess, k, rows, ws.Xb, ws.Xw, ws.gh,
                                    ws.ids, ws.nodes_i, ws.nodes_f, ws.counters, ws.open_ids,
@@ -1359,18 +1365,20 @@ class TreeGrower:
         for a team (deep or unbounded trees grow level by level, or on one thread)."""
         return self._slot_bound(m) * ws.pool.shape[1] <= _TEAM_MAX_POOL
 
-    def _grow_team(self, ws, grad, hess, k, rows, args):
-        """Grow the tree on a team of threads (see :func:`_team_work`); the histogram pool
-        is sized for the whole tree first, as the members share it."""
+    def _grow_team(self, ws, grad, hess, k, rows, args, n_threads):
+        """Grow the tree on a team of ``n_threads`` threads (see :func:`_team_work`); the
+        histogram pool is sized for the whole tree first, as the members share it."""
         ws.pool = ensure_pool(ws.pool, self._slot_bound(rows.shape[0]))
-        n_threads = current_threads()
         sync = np.zeros(_SYNC_SIZE, dtype=np.int64)
         data = (self.X_binned, grad, hess, np.int64(k), rows)
         state = (ws.Xb, ws.Xw, ws.gh, ws.ids, ws.nodes_i, ws.nodes_f, ws.counters,
                  ws.open_ids, ws.batch, ws.cplan, ws.hplan, ws.bplan, ws.free_slots, ws.pool,
                  ws.partials)
         params = (self.offsets_u, self.n_bins_u) + args
-        run_team(_team_member, n_threads, sync, np.int64(n_threads), data, state, params)
+        if n_threads == 1:  # no pool hand-off
+            _team_member(0, sync, np.int64(1), data, state, params)
+        else:
+            run_team(_team_member, n_threads, sync, np.int64(n_threads), data, state, params)
 
     def _grow_levels(self, ws, grad, hess, k, rows, args):
         """:func:`_grow_serial`'s steps with each parallel one spread over the threads."""
