@@ -11,7 +11,8 @@ in a Docker image's build step::
 It fits small models of every estimator family on a few hundred rows, which compiles
 and caches what a plain fit and its predictions run, so that later processes load the
 cached code instead. Optional paths (categorical features, monotone or interaction
-constraints, feature weights, sparse input) compile on first use unless ``extras=True``.
+constraints, feature weights, quantized gradients, sparse input) compile on first use
+unless ``extras=True``.
 The cache is numba's: next to the installed modules, or in ``NUMBA_CACHE_DIR`` when set
 (then set it to the same directory when the models are fitted).
 """
@@ -77,6 +78,8 @@ def _families(extras):
             ("gradient boosting, categorical features",
              lambda: GradientBoostingClassifier(categorical_features=[3], **small),
              "binary-cat"),
+            ("gradient boosting, quantized gradients",
+             lambda: GradientBoostingClassifier(use_quantized_grad=True, **small), "binary"),
         ]
     return families
 
@@ -88,7 +91,8 @@ def precompile(extras=False, verbose=False):
     ----------
     extras : bool, default=False
         Also compile the optional paths of gradient boosting (monotone and interaction
-        constraints, weighted column sampling, categorical features).
+        constraints, weighted column sampling, categorical features, quantized
+        gradients).
     verbose : bool, default=False
         Print each family and the seconds it took.
 
@@ -99,8 +103,9 @@ def precompile(extras=False, verbose=False):
     """
     from ._engine.grower import TEAM_MIN_ROWS
 
-    # Boosting grows trees of few rows on one thread and larger ones with a team of
-    # threads (on a machine of several CPUs): its families fit both sizes.
+    # Boosting grows every tree with a team of threads (of one thread on few rows); its
+    # families fit both sizes, so that whatever runs only with several threads is
+    # compiled too.
     sizes = {"small": _targets(_data()), "team": _targets(_data(n_rows=2 * TEAM_MIN_ROWS))}
     seconds = {}
     for name, make, kind in _families(extras):
@@ -125,8 +130,9 @@ def main(argv=None):
         description="Compile and cache the numba kernels of every estimator family, so "
                     "that the first fit in a later process does not compile them.")
     parser.add_argument("--extras", action="store_true",
-                        help="also compile constraints, weighted column sampling and "
-                             "categorical features in gradient boosting")
+                        help="also compile constraints, weighted column sampling, "
+                             "categorical features and quantized gradients in gradient "
+                             "boosting")
     parser.add_argument("--quiet", action="store_true", help="print nothing")
     args = parser.parse_args(argv)
     seconds = precompile(extras=args.extras, verbose=not args.quiet)
