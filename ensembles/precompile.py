@@ -101,23 +101,19 @@ def precompile(extras=False, verbose=False):
     seconds : dict of str to float
         Wall time per family (about zero for what was cached already).
     """
-    from ._engine.grower import TEAM_MIN_ROWS
-
-    # Boosting grows every tree with a team of threads (of one thread on few rows); its
-    # families fit both sizes, so that whatever runs only with several threads is
-    # compiled too.
-    sizes = {"small": _targets(_data()), "team": _targets(_data(n_rows=2 * TEAM_MIN_ROWS))}
+    # Boosting grows every tree with one compiled team of threads (of one thread on few
+    # rows), so one size of data compiles what every size and thread count runs.
+    targets = _targets(_data())
     seconds = {}
     for name, make, kind in _families(extras):
         start = time.perf_counter()
-        for size in ("small", "team") if name.startswith("gradient boosting") else ("small",):
-            X_fit, y_fit = sizes[size][kind]
-            model = make().fit(X_fit, y_fit)
-            model.predict(X_fit)
-            if hasattr(model, "predict_proba"):
-                model.predict_proba(X_fit)
-            if hasattr(model, "apply"):
-                model.apply(X_fit)
+        X_fit, y_fit = targets[kind]
+        model = make().fit(X_fit, y_fit)
+        model.predict(X_fit)
+        if hasattr(model, "predict_proba"):
+            model.predict_proba(X_fit)
+        if hasattr(model, "apply"):
+            model.apply(X_fit)
         seconds[name] = time.perf_counter() - start
         if verbose:
             print(f"{name}: {seconds[name]:.1f} s", flush=True)
