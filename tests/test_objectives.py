@@ -138,6 +138,38 @@ def test_sample_weight_multiplies_derivatives(name, kwargs, loss, kind, smooth):
     np.testing.assert_allclose(hw, h1 * w[:, None], rtol=1e-6)
 
 
+@pytest.mark.parametrize(("name", "kwargs", "loss", "kind", "smooth"),
+                         CASES + [("binary:logistic", {"scale_pos_weight": 3.0}, None,
+                                   "binary", True)],
+                         ids=CASE_IDS + ["binary:logistic-scale_pos_weight"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_gradient_into_writes_gradient_values(name, kwargs, loss, kind, smooth, weighted):
+    # The booster asks for gradients in place, where some objectives run fused kernels:
+    # the values must be gradient()'s, bit for bit (models must not depend on the path).
+    rng = _rng(11)
+    y, f = _target(kind, rng), _margins(kind, rng)
+    f[:3] = [-800.0, 800.0, 0.0]  # saturated probabilities and a tie at zero
+    w = rng.uniform(0.1, 3.0, size=N) if weighted else None
+    obj = make_objective(name, **kwargs)
+    grad, hess = obj.gradient(y, f[:, None], w)
+    grad_into = np.full((N, 1), np.nan)
+    hess_into = np.full((N, 1), np.nan)
+    obj.gradient_into(y, f[:, None], w, grad_into, hess_into)
+    np.testing.assert_array_equal(grad_into, grad)
+    np.testing.assert_array_equal(hess_into, hess)
+
+
+def test_gradient_into_saturates_at_float32_range():
+    obj = make_objective("reg:squarederror")
+    y = np.array([0.0, 1e300, -1e300])
+    grad = np.empty((3, 1))
+    hess = np.empty((3, 1))
+    obj.gradient_into(y, np.zeros((3, 1)), None, grad, hess)
+    limit = float(np.finfo(np.float32).max)
+    np.testing.assert_array_equal(grad[:, 0], [0.0, -limit, limit])
+    np.testing.assert_array_equal(hess[:, 0], 1.0)
+
+
 def test_softprob_sample_weight_multiplies():
     rng = _rng(5)
     y = rng.integers(0, 3, size=N).astype(float)

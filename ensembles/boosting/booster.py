@@ -275,24 +275,20 @@ def _refresh_leaves(tree, leaves, rows, residual, weight, alpha, learning_rate):
                 residual[idx], None if weight is None else weight[idx], alpha)
 
 
-def _gradients(objective, y, raw, sample_weight):
-    """``objective.gradient`` as (n, K) C arrays, on blocks of rows in parallel for large
-    data: the built-in objectives are row-wise and numpy releases the GIL, so the result is
-    the same as in one call."""
+def _gradients(objective, y, raw, sample_weight, out=None):
+    """``objective.gradient`` as (n, K) C arrays (``out``, a pair of them, when given), on
+    blocks of rows in parallel for large data: the built-in objectives are row-wise and
+    release the GIL, so the result is the same as in one call."""
     n, K = raw.shape
+    grad, hess = (np.empty((n, K)), np.empty((n, K))) if out is None else out
     if (isinstance(objective, CallableObjective) or not objective.rowwise
             or current_threads() < 2 or n < 2 * _GRADIENT_BLOCK_ROWS):
-        grad, hess = objective.gradient(y, raw, sample_weight)
-        return (np.ascontiguousarray(grad, dtype=np.float64).reshape(n, K),
-                np.ascontiguousarray(hess, dtype=np.float64).reshape(n, K))
-    grad = np.empty((n, K))
-    hess = np.empty((n, K))
+        objective.gradient_into(y, raw, sample_weight, grad, hess)
+        return grad, hess
 
     def block(a, b):
         w = None if sample_weight is None else sample_weight[a:b]
-        g, h = objective.gradient(y[a:b], raw[a:b], w)
-        grad[a:b] = np.reshape(g, (b - a, K))
-        hess[a:b] = np.reshape(h, (b - a, K))
+        objective.gradient_into(y[a:b], raw[a:b], w, grad[a:b], hess[a:b])
 
     run_parallel(block, n, min_items=_GRADIENT_BLOCK_ROWS)
     return grad, hess
@@ -425,6 +421,9 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
         drop_rng = rng.spawn(1)[0]
     for cb in callbacks:
         cb.before_training(model)
+    # Kept from round to round: the growers read them and keep no reference.
+    gradient_buffers = (np.empty(raw.shape), np.empty(raw.shape))
+    every_row = np.arange(n_samples, dtype=np.int32)
     for _ in range(params.n_estimators):
         iteration = booster.n_rounds
         raw_grad = raw
@@ -436,7 +435,7 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
                 _add_tree(X, X_binned, bin_mapper.n_bins_, booster.trees[i],
                           booster.tree_weights[i], dropped, booster.output_of(i))
             raw_grad = raw - dropped if drop.size else raw
-        grad, hess = _gradients(objective, y, raw_grad, sample_weight)
+        grad, hess = _gradients(objective, y, raw_grad, sample_weight, gradient_buffers)
         if refresh is not None:
             # Residuals at the start of the round: the parallel trees of an output all
             # refresh against them.
@@ -450,7 +449,7 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
                 rows_all = np.flatnonzero(
                     rng.random(n_samples) < params.subsample).astype(np.int32)
             else:
-                rows_all = np.arange(n_samples, dtype=np.int32)
+                rows_all = every_row
             tree_mask = sample_features(all_features, params.colsample_bytree, rng,
                                         growth.feature_weights)
             seeds = rng.integers(0, 2**63, size=K)

@@ -80,6 +80,32 @@ def _logistic_grad_hess(y, p, floor):
     return hess
 
 
+@njit(cache=True, nogil=True)
+def _negative_abs(x, out):
+    for i in range(x.size):
+        out[i] = -abs(x[i])
+
+
+@njit(cache=True, nogil=True)
+def _logistic_from_exp(y, x, e, hess, floor):
+    """:func:`_sigmoid_from_exp` and :func:`_logistic_grad_hess` in one pass: ``e`` holds
+    ``exp(-|x|)`` on entry and the gradients on exit."""
+    for i in range(x.size):
+        numerator = 1.0 if x[i] >= 0.0 else e[i]
+        p = numerator / (1.0 + e[i])
+        hess[i] = max(p * (1.0 - p), floor)
+        e[i] = p - y[i]
+
+
+@njit(cache=True, nogil=True)
+def _beyond_float32(a):
+    """Whether any value of ``a`` lies outside float32's range (one pass, vectorized)."""
+    largest = 0.0
+    for v in a.flat:
+        largest = max(largest, abs(v))
+    return largest > _F32_MAX
+
+
 def _softmax(x):
     z = np.exp(x - x.max(axis=1, keepdims=True))
     return z / z.sum(axis=1, keepdims=True)
@@ -90,7 +116,7 @@ def _as_gradient(a):
     # sums of k copies of the row (scikit-learn's sample-weight equivalence), which float32
     # rounding of g * w breaks. Values saturate at float32's range to stay far from inf.
     a = np.ascontiguousarray(a, dtype=np.float64)
-    if a.size and (a.max() > _F32_MAX or a.min() < -_F32_MAX):  # rare: skip the copy
+    if _beyond_float32(a):  # rare: skip the copy
         a = np.clip(a, -_F32_MAX, _F32_MAX)
     return a
 
@@ -280,6 +306,32 @@ class Objective:
             hess = hess * w
         return _as_gradient(grad), _as_gradient(hess)
 
+    def gradient_into(self, y, raw, sample_weight, grad, hess):
+        """:meth:`gradient` written into ``grad`` and ``hess``, as the booster asks for it
+        (on blocks of rows, into buffers it keeps from round to round).
+
+        Parameters
+        ----------
+        y, raw, sample_weight
+            As for :meth:`gradient`.
+        grad, hess : ndarray of shape (n, n_outputs), float64, C-contiguous
+            Written in place.
+        """
+        if (sample_weight is None and grad.shape[1] == 1
+                and self._grad_hess_into(np.asarray(y, dtype=np.float64).reshape(-1),
+                                         self._margins(raw, grad.shape[0])[:, 0],
+                                         grad[:, 0], hess[:, 0])):
+            return
+        g, h = self.gradient(y, raw, sample_weight)
+        grad[...] = np.reshape(g, grad.shape)
+        hess[...] = np.reshape(h, hess.shape)
+
+    def _grad_hess_into(self, y, f, grad, hess):
+        """Write :meth:`gradient`'s values for unweighted rows of one output into ``grad``
+        and ``hess`` without temporaries, and return True; objectives without such a
+        kernel return False (the general path then runs)."""
+        return False
+
     def transform(self, raw):
         """Map raw margins to predictions through the inverse link.
 
@@ -357,6 +409,13 @@ class SquaredErrorObjective(Objective):
 
     def _grad_hess(self, y, f):
         return f - y, np.ones_like(f)
+
+    def _grad_hess_into(self, y, f, grad, hess):
+        np.subtract(f, y, out=grad)
+        hess.fill(1.0)
+        if _beyond_float32(grad):
+            np.clip(grad, -_F32_MAX, _F32_MAX, out=grad)
+        return True
 
 
 class AbsoluteErrorObjective(Objective):
@@ -590,6 +649,15 @@ class LogisticObjective(Objective):
     @staticmethod
     def _inverse_link(raw):
         return _sigmoid(raw)
+
+    def _grad_hess_into(self, y, f, grad, hess):
+        if self.scale_pos_weight != 1.0:
+            return False
+        # numpy's vectorized exp in place; the gradients are within [-1, 1].
+        _negative_abs(f, grad)
+        np.exp(grad, out=grad)
+        _logistic_from_exp(y, f, grad, hess, _HESS_FLOOR)
+        return True
 
     def _grad_hess(self, y, f):
         grad = _sigmoid(f)
