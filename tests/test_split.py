@@ -106,9 +106,9 @@ def test_leaf_weight_minimizes_the_regularized_objective():
 
 # --- brute-force split search on rows -----------------------------------------------------
 
-def _problem(seed, n_samples=400, n_features=4, missing=0.15):
+def _problem(seed, n_samples=400, n_features=4, missing=0.15, max_bins=20):
     rng = np.random.default_rng(seed)
-    n_bins = rng.integers(1, 20, n_features).astype(np.int32)
+    n_bins = rng.integers(1, max_bins, n_features).astype(np.int32)
     X_binned = (rng.random((n_samples, n_features)) * n_bins).astype(np.uint8)
     X_binned[rng.random(X_binned.shape) < missing] = MISSING
     X_binned[:, 0][X_binned[:, 0] == MISSING] = 0  # one feature without missing values
@@ -193,6 +193,28 @@ def test_find_best_split_equals_brute_force(seed, reg):
     assert HL >= min_child_weight and hess.astype(np.float64).sum() - HL >= min_child_weight
 
 
+@pytest.mark.parametrize("reg", REGS)
+@pytest.mark.parametrize(("seed", "n_samples"), [(3, 30), (4, 90), (5, 3000)])
+def test_find_best_split_equals_brute_force_with_many_bins(seed, n_samples, reg):
+    # Features of many bins that a small node fills sparsely score only the candidates
+    # after a non-empty bin; a large node fills them densely and scores every candidate.
+    X_binned, grad, hess, n_bins = _problem(seed, n_samples=n_samples, n_features=5,
+                                            max_bins=250)
+    n_bins = np.maximum(n_bins, 40).astype(np.int32)
+    mask = np.ones(X_binned.shape[1], dtype=np.bool_)
+    gain, f, b, default_left, GL, HL = _find(X_binned, grad, hess, n_bins, mask, reg)
+    expected = _brute_force_best_gain(X_binned, grad, hess, n_bins, mask, reg)
+    if expected == 0.0:
+        assert f == -1
+        return
+    assert gain == pytest.approx(expected, rel=1e-9)
+    assert _split_gain(X_binned, grad, hess, f, b, default_left, reg) == pytest.approx(
+        expected, rel=1e-9)
+    left = _goes_left(X_binned[:, f], b, default_left)
+    assert GL == pytest.approx(grad[left].astype(np.float64).sum(), rel=1e-9, abs=1e-9)
+    assert HL == pytest.approx(hess[left].astype(np.float64).sum(), rel=1e-9)
+
+
 def test_missing_values_go_to_the_better_side():
     rng = np.random.default_rng(3)
     codes = rng.integers(0, 10, 300).astype(np.uint8)
@@ -275,3 +297,16 @@ def test_ties_go_to_the_lower_feature_and_the_lower_bin():
     assert (f, b) == (0, 2)
     _, f, b, _, _, _ = _find(X_binned, grad, hess, n_bins, np.array([False, True]), REGS[0])
     assert (f, b) == (1, 2)
+    # The same among many bins, most of them empty (the scan skips those).
+    wide = np.array([200, 200], dtype=np.int32)
+    _, f, b, _, _, _ = _find(X_binned, grad, hess, wide, np.ones(2, np.bool_), REGS[0])
+    assert (f, b) == (0, 2)
+    # Missing values on the left scan the bins downwards: of thresholds 4, 3 and 2 (the
+    # same partition), the first found, 4, as with few bins.
+    X_missing = X_binned.copy()
+    X_missing[:20] = MISSING
+    grad_missing = np.where(X_missing[:, 0] == MISSING, -1.0, grad).astype(np.float32)
+    for bins in (n_bins, wide):
+        _, f, b, default_left, _, _ = _find(X_missing, grad_missing, hess, bins,
+                                            np.ones(2, np.bool_), REGS[0])
+        assert (f, b, default_left) == (0, 4, True)
