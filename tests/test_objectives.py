@@ -159,6 +159,28 @@ def test_gradient_into_writes_gradient_values(name, kwargs, loss, kind, smooth, 
     np.testing.assert_array_equal(hess_into, hess)
 
 
+@pytest.mark.parametrize(("name", "kwargs", "n_outputs"), [
+    ("reg:logistic", {}, 1),
+    ("binary:logitraw", {}, 1),
+    ("binary:hinge", {}, 1),
+    ("reg:squaredlogerror", {}, 1),
+    ("multi:softprob", {"n_classes": 3}, 3),
+])
+def test_gradient_into_writes_gradient_values_other_objectives(name, kwargs, n_outputs):
+    # Subclasses inherit their parent's fused kernel (reg:logistic and binary:logitraw
+    # that of binary:logistic): their values must still be their own gradient()'s.
+    rng = _rng(12)
+    y = (rng.integers(0, 3, N) if n_outputs > 1 else (rng.random(N) < 0.4)).astype(float)
+    raw = rng.normal(size=(N, n_outputs))
+    obj = make_objective(name, **kwargs)
+    grad, hess = obj.gradient(y, raw, None)
+    grad_into = np.full((N, n_outputs), np.nan)
+    hess_into = np.full((N, n_outputs), np.nan)
+    obj.gradient_into(y, raw, None, grad_into, hess_into)
+    np.testing.assert_array_equal(grad_into, grad)
+    np.testing.assert_array_equal(hess_into, hess)
+
+
 def test_gradient_into_saturates_at_float32_range():
     obj = make_objective("reg:squarederror")
     y = np.array([0.0, 1e300, -1e300])

@@ -165,6 +165,23 @@ def _find(X_binned, grad, hess, n_bins, mask, reg):
                            np.zeros(1, dtype=np.uint32))
 
 
+def _assert_split_reaches(expected, X_binned, grad, hess, n_bins, mask, reg):
+    """The search finds the brute force's best gain (no split when it is 0) with a split
+    that reaches it and the sums of that split's left rows; returns the left hessian."""
+    gain, f, b, default_left, GL, HL = _find(X_binned, grad, hess, n_bins, mask, reg)
+    if expected == 0.0:
+        assert f == -1
+        return HL
+    assert f >= 0
+    assert gain == pytest.approx(expected, rel=1e-9)
+    assert _split_gain(X_binned, grad, hess, f, b, default_left, reg) == pytest.approx(
+        expected, rel=1e-9)
+    left = _goes_left(X_binned[:, f], b, default_left)
+    assert GL == pytest.approx(grad[left].astype(np.float64).sum(), rel=1e-9, abs=1e-9)
+    assert HL == pytest.approx(hess[left].astype(np.float64).sum(), rel=1e-9)
+    return HL
+
+
 REGS = [  # reg_lambda, reg_alpha, max_delta_step, min_child_weight
     (1.0, 0.0, 0.0, 1.0),
     (0.0, 0.0, 0.0, 0.0),
@@ -179,16 +196,9 @@ REGS = [  # reg_lambda, reg_alpha, max_delta_step, min_child_weight
 def test_find_best_split_equals_brute_force(seed, reg):
     X_binned, grad, hess, n_bins = _problem(seed)
     mask = np.ones(X_binned.shape[1], dtype=np.bool_)
-    gain, f, b, default_left, GL, HL = _find(X_binned, grad, hess, n_bins, mask, reg)
     expected = _brute_force_best_gain(X_binned, grad, hess, n_bins, mask, reg)
-    assert expected > 0 and f >= 0
-    assert gain == pytest.approx(expected, rel=1e-9)
-    # The reported split is one that reaches that gain, with the sums of its left rows.
-    assert _split_gain(X_binned, grad, hess, f, b, default_left, reg) == pytest.approx(
-        expected, rel=1e-9)
-    left = _goes_left(X_binned[:, f], b, default_left)
-    assert GL == pytest.approx(grad[left].astype(np.float64).sum(), rel=1e-9, abs=1e-9)
-    assert HL == pytest.approx(hess[left].astype(np.float64).sum(), rel=1e-9)
+    assert expected > 0
+    HL = _assert_split_reaches(expected, X_binned, grad, hess, n_bins, mask, reg)
     min_child_weight = reg[3]
     assert HL >= min_child_weight and hess.astype(np.float64).sum() - HL >= min_child_weight
 
@@ -202,17 +212,8 @@ def test_find_best_split_equals_brute_force_with_many_bins(seed, n_samples, reg)
                                             max_bins=250)
     n_bins = np.maximum(n_bins, 40).astype(np.int32)
     mask = np.ones(X_binned.shape[1], dtype=np.bool_)
-    gain, f, b, default_left, GL, HL = _find(X_binned, grad, hess, n_bins, mask, reg)
     expected = _brute_force_best_gain(X_binned, grad, hess, n_bins, mask, reg)
-    if expected == 0.0:
-        assert f == -1
-        return
-    assert gain == pytest.approx(expected, rel=1e-9)
-    assert _split_gain(X_binned, grad, hess, f, b, default_left, reg) == pytest.approx(
-        expected, rel=1e-9)
-    left = _goes_left(X_binned[:, f], b, default_left)
-    assert GL == pytest.approx(grad[left].astype(np.float64).sum(), rel=1e-9, abs=1e-9)
-    assert HL == pytest.approx(hess[left].astype(np.float64).sum(), rel=1e-9)
+    _assert_split_reaches(expected, X_binned, grad, hess, n_bins, mask, reg)
 
 
 def test_missing_values_go_to_the_better_side():

@@ -400,7 +400,9 @@ def _nonempty_threshold_gains(hist, first, nb, G, H, parent, reg_lambda, reg_alp
     feature's bins. Their positions in the scan go to ``scan_pos``; returns their
     number. The bins are compacted first without a branch (every bin is written, and the
     next overwrites it unless it held rows), then summed: an empty bin adds zeros, so the
-    sums, and the gains, are the full scan's."""
+    sums, and the gains, are the full scan's. The gain loop repeats
+    :func:`_threshold_gains`' on purpose: as a function of their own, numba's call made
+    the split search of features of few bins a third slower."""
     m = 0
     for c in range(nb):
         b = first + nb - 1 - c if missing_left else first + c
