@@ -233,3 +233,39 @@ def test_complete_layout_predicts_like_the_pointer_walk(seed):
     got = np.zeros((300, 2))
     predict_complete(X, *complete_layout(packed, depth), packed["outputs"], 1, 5, got)
     np.testing.assert_array_equal(got, expected)
+
+
+def test_many_trees_predict_few_rows_on_threads_with_the_same_values():
+    # A large model is worth two threads on a few hundred rows; the rows are split
+    # between them, so every value is the one-thread sum.
+    from ensembles._engine.tree import (
+        _rows_per_thread,
+        complete_layout,
+        pack_trees,
+        predict_complete,
+    )
+    from ensembles._threads import threads
+
+    rng = np.random.default_rng(4)
+    trees = [_random_tree(rng, 5, int(rng.integers(0, 12))) for _ in range(600)]
+    packed = pack_trees(trees, [0] * len(trees))
+    depth = max(t.depth for t in trees)
+    layout = complete_layout(packed, depth)
+    X = rng.normal(size=(300, 5))
+    X[rng.random(X.shape) < 0.1] = np.nan
+    assert 2 * _rows_per_thread(len(trees)) <= X.shape[0]
+    results = {}
+    for n_threads in (1, 2):
+        for kernel in ("complete", "pointer"):
+            out = np.zeros((300, 1))
+            with threads(n_threads):
+                if kernel == "complete":
+                    predict_complete(X, *layout, packed["outputs"], 0, len(trees), out)
+                else:
+                    predict_raw(X, packed["feature"], packed["threshold"],
+                                packed["default_left"], packed["left"], packed["right"],
+                                packed["value"], packed["offsets"], packed["outputs"], 0,
+                                len(trees), out)
+            results[n_threads, kernel] = out
+    for out in results.values():
+        np.testing.assert_array_equal(out, results[1, "pointer"])

@@ -369,6 +369,16 @@ def _find_leaf_cat(X, i, base, feature, threshold, default_left, left, right, ca
 # Fewer rows than this per thread are not worth a thread.
 _MIN_ROWS_PER_THREAD = 2048
 
+# For kernels over many trees, less work than this many (row, tree) pairs per thread (a
+# few hundred microseconds) is not worth a thread; never fewer rows than a block.
+_MIN_ROW_TREES_PER_THREAD = 32768
+
+
+def _rows_per_thread(n_trees):
+    """The fewest rows worth a thread of their own for a kernel over ``n_trees`` trees:
+    a large model is worth two threads on a few hundred rows."""
+    return max(_BLOCK, _MIN_ROW_TREES_PER_THREAD // max(1, n_trees))
+
 
 @njit(cache=True, nogil=True)
 def _predict_rows_cat(r0, r1, X, feature, threshold, default_left, left, right, value,
@@ -399,7 +409,7 @@ def predict_raw_cat(X, feature, threshold, default_left, left, right, value, off
     absolute into ``cat_bits``)."""
     run_parallel(_predict_rows_cat, X.shape[0], X, feature, threshold, default_left, left,
                  right, value, offsets, outputs, start, stop, cat_start, cat_bits, out,
-                 min_items=_MIN_ROWS_PER_THREAD)
+                 min_items=_rows_per_thread(stop - start))
 
 
 def apply_trees_cat(X, feature, threshold, default_left, left, right, offsets, start, stop,
@@ -408,7 +418,7 @@ def apply_trees_cat(X, feature, threshold, default_left, left, right, offsets, s
     out = np.empty((X.shape[0], stop - start), dtype=np.int32)
     run_parallel(_apply_rows_cat, X.shape[0], X, feature, threshold, default_left, left,
                  right, offsets, start, stop, cat_start, cat_bits, out,
-                 min_items=_MIN_ROWS_PER_THREAD)
+                 min_items=_rows_per_thread(stop - start))
     return out
 
 
@@ -452,7 +462,8 @@ def predict_raw(X, feature, threshold, default_left, left, right, value, offsets
                 start, stop, out):
     """Add the leaf values of trees ``start:stop`` to ``out`` (n_samples, n_outputs)."""
     run_parallel(_predict_rows, X.shape[0], X, feature, threshold, default_left, left, right,
-                 value, offsets, outputs, start, stop, out, min_items=_MIN_ROWS_PER_THREAD)
+                 value, offsets, outputs, start, stop, out,
+                 min_items=_rows_per_thread(stop - start))
 
 
 @njit(cache=True, nogil=True)
@@ -468,7 +479,7 @@ def apply_trees(X, feature, threshold, default_left, left, right, offsets, start
     """Leaf id reached in each tree ``start:stop`` by each row: (n_samples, stop - start)."""
     out = np.empty((X.shape[0], stop - start), dtype=np.int32)
     run_parallel(_apply_rows, X.shape[0], X, feature, threshold, default_left, left, right,
-                 offsets, start, stop, out, min_items=_MIN_ROWS_PER_THREAD)
+                 offsets, start, stop, out, min_items=_rows_per_thread(stop - start))
     return out
 
 
@@ -621,4 +632,4 @@ def predict_complete(X, nodes, leaves, outputs, start, stop, out):
     """Add trees ``start:stop`` of a :func:`complete_layout` to ``out`` (n_samples, n_out)."""
     depth = int(np.log2(leaves.shape[1]))
     run_parallel(_predict_complete_rows, X.shape[0], X, nodes, leaves, outputs, start, stop,
-                 depth, out, min_items=_MIN_ROWS_PER_THREAD)
+                 depth, out, min_items=_rows_per_thread(stop - start))
