@@ -62,7 +62,7 @@ MIN_SPLIT_GAIN = 1e-6
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 # Features of more bins than this score only the threshold candidates after a non-empty
-# bin (see _nonempty_threshold_gains).
+# bin while a node fills few of their bins (see find_best_split).
 _DENSE_SCAN_BINS = 32
 
 
@@ -390,52 +390,20 @@ def _threshold_gains(hist, first, nb, G, H, parent, reg_lambda, reg_alpha, min_c
         gains[c] = gain if valid else 0.0
 
 
-@njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True,
-      error_model="numpy")
-def _nonempty_threshold_gains(hist, first, nb, G, H, parent, reg_lambda, reg_alpha,
-                              min_child_weight, missing_left, sums, gains, scan_pos):
-    """:func:`_threshold_gains` for the candidates that add a non-empty bin only, for
-    features of more than :data:`_DENSE_SCAN_BINS` bins: an empty bin repeats the previous
-    candidate's partition, which wins the tie, and a small node fills few of a large
-    feature's bins. Their positions in the scan go to ``scan_pos``; returns their
-    number. The bins are compacted first without a branch (every bin is written, and the
-    next overwrites it unless it held rows), then summed: an empty bin adds zeros, so the
-    sums, and the gains, are the full scan's. The gain loop repeats
-    :func:`_threshold_gains`' on purpose: as a function of their own, numba's call made
-    the split search of features of few bins a third slower."""
+@compiled_only
+def _nonempty_bins(hist, first, nb, compact):
+    """Copy the non-empty bins of a feature's histogram (rows ``first:first + nb``) to
+    the first rows of ``compact``, in order, each with its bin in column 2; returns their
+    number. Without a branch: every bin is written, and the next overwrites it unless it
+    held rows."""
     m = 0
-    for c in range(nb):
-        b = first + nb - 1 - c if missing_left else first + c
-        g = hist[b, 0]
-        h = hist[b, 1]
-        sums[0, m] = g
-        sums[1, m] = h
-        scan_pos[m] = c
+    for b in range(nb):
+        g = hist[first + b, 0]
+        h = hist[first + b, 1]
+        compact[m, 0] = g
+        compact[m, 1] = h
+        compact[m, 2] = b
         m += (g != 0.0) | (h != 0.0)
-    g_side = 0.0  # the sums of the side the scan adds bins to
-    h_side = 0.0
-    for j in range(m):
-        g_side += sums[0, j]
-        h_side += sums[1, j]
-        if missing_left:
-            sums[0, j] = G - g_side
-            sums[1, j] = H - h_side
-            sums[2, j] = g_side
-            sums[3, j] = h_side
-        else:
-            sums[0, j] = g_side
-            sums[1, j] = h_side
-            sums[2, j] = G - g_side
-            sums[3, j] = H - h_side
-    for c in range(m):
-        GL, HL, GR, HR = sums[0, c], sums[1, c], sums[2, c], sums[3, c]
-        # _soft_threshold without a branch (exactly: the negation and |G| are exact).
-        sl = np.copysign(max(abs(GL) - reg_alpha, 0.0), GL)
-        sr = np.copysign(max(abs(GR) - reg_alpha, 0.0), GR)
-        gain = sl * sl / (HL + reg_lambda) + sr * sr / (HR + reg_lambda) - parent
-        valid = ((HL >= min_child_weight) & (HR >= min_child_weight) & (HL > 0.0)
-                 & (HR > 0.0))
-        gains[c] = gain if valid else 0.0
     return m
 
 
@@ -516,7 +484,7 @@ def find_best_split(hist, offsets, n_bins, feature_mask, G, H, reg_lambda, reg_a
             max_bins = max(max_bins, n_bins[f])
     sums = np.empty((4, max_bins))
     gains = np.empty(max_bins)
-    scan_pos = np.empty(max_bins, dtype=np.int64)
+    compact_hist = np.empty((max_bins, 3))  # a histogram's two columns, then the bin
     sparse_node = True
     for f in range(n_bins.shape[0]):
         if not feature_mask[f]:
@@ -537,19 +505,23 @@ def find_best_split(hist, offsets, n_bins, feature_mask, G, H, reg_lambda, reg_a
         g_miss = hist[first + nb, 0]
         h_miss = hist[first + nb, 1]
         if vector:
+            # A feature of many bins in a small node: its non-empty bins only, as a feature
+            # of that many bins. An empty bin repeats the previous candidate's partition,
+            # which wins the tie, so the candidates, sums and gains are the full scan's; a
+            # node whose features fill half their bins is large, and its other features
+            # scan every bin.
+            compact = sparse_node and nb > _DENSE_SCAN_BINS
+            m = nb
+            if compact:
+                m = _nonempty_bins(hist, first, nb, compact_hist)
+                sparse_node = 2 * m < nb
             for missing_left in (False, True):
                 if missing_left and h_miss <= 0.0 and g_miss == 0.0:
                     break
-                compact = sparse_node and nb > _DENSE_SCAN_BINS
                 if compact:
-                    m = _nonempty_threshold_gains(hist, first, nb, G, H, parent, reg_lambda,
-                                                  reg_alpha, min_child_weight, missing_left,
-                                                  sums, gains, scan_pos)
-                    # A node whose features fill most of their bins is large: the rest
-                    # of its features score every candidate.
-                    sparse_node = 2 * m < nb
+                    _threshold_gains(compact_hist, 0, m, G, H, parent, reg_lambda,
+                                     reg_alpha, min_child_weight, missing_left, sums, gains)
                 else:
-                    m = nb
                     _threshold_gains(hist, first, nb, G, H, parent, reg_lambda, reg_alpha,
                                      min_child_weight, missing_left, sums, gains)
                 for j in range(m):
@@ -557,8 +529,12 @@ def find_best_split(hist, offsets, n_bins, feature_mask, G, H, reg_lambda, reg_a
                     if key > best:
                         best = key
                         best_gain, best_feature, best_left = gains[j], f, missing_left
-                        c = scan_pos[j] if compact else j
-                        best_bin = nb - 2 - c if missing_left else c
+                        # Candidate j: the threshold at scanned bin j (ascending), or
+                        # just below scanned bin m - 1 - j (descending).
+                        best_bin = m - 2 - j if missing_left else j
+                        if compact:
+                            best_bin = (np.int64(compact_hist[m - 1 - j, 2]) - 1
+                                        if missing_left else np.int64(compact_hist[j, 2]))
                         best_GL, best_HL = sums[0, j], sums[1, j]
             continue
         # Missing values on the right: left sums accumulate upwards.

@@ -71,16 +71,6 @@ def _sigmoid(x):
 
 
 @njit(cache=True, nogil=True)
-def _logistic_grad_hess(y, p, floor):
-    """Turn probabilities ``p`` into gradients in place; returns the hessians."""
-    hess = np.empty_like(p)
-    for i in range(p.size):
-        hess[i] = max(p[i] * (1.0 - p[i]), floor)
-        p[i] -= y[i]
-    return hess
-
-
-@njit(cache=True, nogil=True)
 def _negative_abs(x, out):
     for i in range(x.size):
         out[i] = -abs(x[i])
@@ -88,13 +78,22 @@ def _negative_abs(x, out):
 
 @njit(cache=True, nogil=True)
 def _logistic_from_exp(y, x, e, hess, floor):
-    """:func:`_sigmoid_from_exp` and :func:`_logistic_grad_hess` in one pass: ``e`` holds
-    ``exp(-|x|)`` on entry and the gradients on exit."""
+    """The sigmoid of :func:`_sigmoid_from_exp`, then the logistic loss's derivatives, in
+    one pass: ``e`` holds ``exp(-|x|)`` on entry and the gradients on exit."""
     for i in range(x.size):
         numerator = 1.0 if x[i] >= 0.0 else e[i]
         p = numerator / (1.0 + e[i])
         hess[i] = max(p * (1.0 - p), floor)
         e[i] = p - y[i]
+
+
+def _logistic_grad_hess(y, f, grad, hess):
+    """The logistic loss's gradients and hessians at margins ``f`` into ``grad`` and
+    ``hess``: numpy's vectorized exp in place, then one fused pass (the gradients are
+    within [-1, 1])."""
+    _negative_abs(f, grad)
+    np.exp(grad, out=grad)
+    _logistic_from_exp(y, f, grad, hess, _HESS_FLOOR)
 
 
 @njit(cache=True, nogil=True)
@@ -653,15 +652,14 @@ class LogisticObjective(Objective):
     def _grad_hess_into(self, y, f, grad, hess):
         if self.scale_pos_weight != 1.0:
             return False
-        # numpy's vectorized exp in place; the gradients are within [-1, 1].
-        _negative_abs(f, grad)
-        np.exp(grad, out=grad)
-        _logistic_from_exp(y, f, grad, hess, _HESS_FLOOR)
+        _logistic_grad_hess(y, f, grad, hess)
         return True
 
     def _grad_hess(self, y, f):
-        grad = _sigmoid(f)
-        hess = _logistic_grad_hess(y, grad, _HESS_FLOOR)
+        f = np.asarray(f, dtype=np.float64)
+        grad = np.empty_like(f)
+        hess = np.empty_like(f)
+        _logistic_grad_hess(y, f, grad, hess)
         scale = self._positive_scale(y)
         if scale is not None:
             grad *= scale
