@@ -385,14 +385,14 @@ def test_worker_tree_rows_match_direct_histograms_and_partition():
     goes_left = (code <= 3) | (code >= n_bins[1])
     expected_raw = np.zeros((n, 1))
     expected_raw[rows, 0] = np.where(goes_left, 0.5, -0.25)
-    tree_rows = _worker.TreeRows(n, 4, np.uint8)
+    tree_rows = _worker.TreeRows(Xb, n)
     with threads(2):
-        tree_rows.start(Xb, grad, hess, 0, rows)
+        tree_rows.start(grad, hess, 0, rows)
         root = np.empty((1, int(offsets_u[-1]), 2))
         tree_rows.build([0], offsets_u, n_bins_u, root)
         np.testing.assert_allclose(root[0], build_histogram(Xb, grad[:, 0], hess[:, 0],
                                                             rows, n_bins), atol=1e-9)
-        tree_rows.split(splits, n_bins, move_data=True)
+        tree_rows.split(splits, n_bins)
         children = np.empty((2, int(offsets_u[-1]), 2))
         tree_rows.build([1, 2], offsets_u, n_bins_u, children)
         for j, part in enumerate((rows[goes_left], rows[~goes_left])):
@@ -404,7 +404,7 @@ def test_worker_tree_rows_match_direct_histograms_and_partition():
         tree_rows.add_leaves(raw, 0, tree, None, n_bins)
         np.testing.assert_array_equal(raw, expected_raw)
         # The same tree whose last split the client never sent.
-        tree_rows.start(Xb, grad, hess, 0, rows)
+        tree_rows.start(grad, hess, 0, rows)
         raw = np.zeros((n, 1))
         tree_rows.add_leaves(raw, 0, tree, splits, n_bins)
         np.testing.assert_array_equal(raw, expected_raw)

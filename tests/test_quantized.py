@@ -71,17 +71,19 @@ def test_packed_histogram_holds_both_integer_sums():
     g = rng.integers(-127, 128, n)
     h = rng.integers(0, 255, n)
     packed = ((g << 32) + h).astype(np.int64)[:, None]
+    # The histogram of some of the rows, as a node's (by row id, in increasing order).
+    rows = np.flatnonzero(rng.random(n) < 0.7).astype(np.int32)
     offsets, nb = kernel_layout(n_bins)
     hist = np.zeros((int(offsets[-1]), 1), dtype=np.int64)
-    accumulate(X, packed, 0, n, offsets, nb, hist)
+    accumulate(X, packed, rows, 0, len(rows), offsets, nb, hist)
     G, H = _unpack(hist[:, 0])
     for f in range(n_features):
-        bins = np.minimum(X[:, f], n_bins[f])
-        G_ref = np.bincount(bins, weights=g, minlength=n_bins[f] + 1)
-        H_ref = np.bincount(bins, weights=h, minlength=n_bins[f] + 1)
-        rows = slice(int(offsets[f]), int(offsets[f + 1]))
-        assert_array_equal(G[rows], G_ref)
-        assert_array_equal(H[rows], H_ref)
+        bins = np.minimum(X[rows, f], n_bins[f])
+        G_ref = np.bincount(bins, weights=g[rows], minlength=n_bins[f] + 1)
+        H_ref = np.bincount(bins, weights=h[rows], minlength=n_bins[f] + 1)
+        span = slice(int(offsets[f]), int(offsets[f + 1]))
+        assert_array_equal(G[span], G_ref)
+        assert_array_equal(H[span], H_ref)
 
 
 @pytest.mark.parametrize("params", [

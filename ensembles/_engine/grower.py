@@ -3,13 +3,13 @@
 One tree is grown by a short sequence of numba kernels over shared state arrays; no Python
 runs per node. The sequence is:
 
-1. gather the tree's rows (binned codes, gradient pair, row id) into buffer 0;
+1. list the tree's rows in row-index buffer 0, with their gradient pairs (per row id);
 2. build the root's histogram, find its best split;
 3. repeat on a *batch* of nodes (a whole level for depthwise growth, the node of largest gain
-   for lossguide): count each chunk's left rows, place the children, move the rows into the
-   other buffer (a stable partition), build the histogram of each split node's smaller child
-   and derive the larger one by subtraction in the parent's slot, then find the children's
-   best splits;
+   for lossguide): count each chunk's left rows, place the children, move the row ids into
+   the other buffer (a stable partition), build the histogram of each split node's smaller
+   child and derive the larger one by subtraction in the parent's slot, then find the
+   children's best splits;
 4. export the flat tree, each leaf's rows and value.
 
 The work of steps 1 to 3 is cut into items (chunks of rows, split nodes) whose boundaries
@@ -21,8 +21,11 @@ and enough rows level by level from Python, each parallel step spread over the e
 threads (all nodes of a level in one pass). Every order gives the same sums in the same
 order, so a model does not depend on ``n_jobs``.
 
-A node's rows are a contiguous range of a buffer: nodes of depth ``d`` live in buffer
-``d % 2``, so splitting moves rows from one buffer to the other. Column samples
+A node's rows are a contiguous range of a row-index buffer: nodes of depth ``d`` live in
+buffer ``d % 2``, so splitting moves row ids from one buffer to the other. Only the ids
+move: the binned matrix and the gradient pairs are read where they are, at each node's rows
+(in increasing order, as partitions are stable), which moves a tenth of the bytes that
+moving whole rows did and needs no copy of the matrix. Column samples
 (``colsample_bylevel``/``bynode``) are drawn from a counter-based generator keyed by the
 tree's seed and the level or node id, so they too are independent of the order in which
 threads evaluate nodes.
@@ -337,30 +340,28 @@ def ensure_pool(pool, n_slots):
 # --- the steps ----------------------------------------------------------------------------------
 
 @njit(cache=True, nogil=True)
-def _gather(r0, r1, X_binned, grad, hess, k, rows, Xb, gh, ids, fparams, seed):
-    """Copy rows ``rows[r0:r1]`` (binned values, gradient pair of output ``k``, id) to
-    positions r0:r1 of buffer 0. With quantized gradients (``gh`` of one column) the pair
-    is rounded on the way, with the steps in ``fparams`` and a key from the tree's
-    ``seed`` (see :func:`~.histogram.quantized_pair`)."""
-    n_features = X_binned.shape[1]
+def _gather(r0, r1, grad, hess, k, rows, gh, ids, fparams, seed):
+    """List rows ``rows[r0:r1]`` at positions r0:r1 of row-index buffer 0, and store their
+    gradient pairs of output ``k`` in ``gh`` (at each row's id). With quantized gradients
+    (``gh`` of one column) the pair is rounded on the way, with the steps in ``fparams``
+    and a key from the tree's ``seed`` (see :func:`~.histogram.quantized_pair`)."""
     g_scale = 1.0 / fparams[_G_STEP]
     h_scale = 1.0 / fparams[_H_STEP]
     key = seed ^ ROUNDING_KEY
     for i in range(r0, r1):
         r = rows[i]
-        for f in range(n_features):  # an explicit loop: row-slice copies cost more
-            Xb[0, i, f] = X_binned[r, f]
-        gather_pair(gh, i, grad[r, k], hess[r, k], r, g_scale, h_scale, key)
+        gather_pair(gh, r, grad[r, k], hess[r, k], g_scale, h_scale, key)
         ids[0, i] = r
 
 
 @njit(cache=True, nogil=True)
-def _build_chunks(i0, i1, n_parts, Xb, gh, hplan, pool, partials, offsets_u, n_bins_u):
+def _build_chunks(i0, i1, n_parts, X, gh, ids, hplan, pool, partials, offsets_u, n_bins_u):
     """Histograms of items ``i0:i1``: item ``i`` is part ``i % n_parts`` of the features
     (``n_parts`` near-equal runs) of chunk ``i // n_parts`` of the plan ``hplan`` (buffer,
     start, stop, target), whose target >= 0 is a pool slot and ``-1 - p`` the partial
-    histogram ``p``. ``offsets_u`` and ``n_bins_u`` are the unsigned layout of
-    :func:`~.histogram.kernel_layout`.
+    histogram ``p``. The chunk's rows are ``ids[buffer, start:stop]``, rows of the binned
+    matrix ``X`` and of the gradient pairs ``gh``. ``offsets_u`` and ``n_bins_u`` are the
+    unsigned layout of :func:`~.histogram.kernel_layout`.
 
     Every histogram row is summed over its chunk's rows in row order whatever
     ``n_parts`` is, so parts only share a level's work out evenly between threads (a
@@ -382,7 +383,7 @@ def _build_chunks(i0, i1, n_parts, Xb, gh, hplan, pool, partials, offsets_u, n_b
             for b in range(offsets_u[f0], offsets_u[f1]):
                 out[b, 0] = 0
         buffer = hplan[c, 0]
-        accumulate_features(Xb[buffer], gh[buffer], hplan[c, 1], hplan[c, 2], offsets_u,
+        accumulate_features(X, gh, ids[buffer], hplan[c, 1], hplan[c, 2], offsets_u,
                             n_bins_u, out, f0, f1)
 
 
@@ -584,10 +585,9 @@ def _plan_batch(nodes_i, nodes_f, counters, open_ids, batch, cplan, bplan, free_
 
 @compiled_only
 def _goes_left(code, split_bin, default_left, n_bins):
-    """Codes from ``n_bins`` (the feature's value bins) up are missing values."""
-    if code <= split_bin:
-        return True
-    return default_left if code >= n_bins else False
+    """Codes from ``n_bins`` (the feature's value bins) up are missing values. Without a
+    branch: which side a row takes is unpredictable."""
+    return (code <= split_bin) | (default_left & (code >= n_bins))
 
 
 @compiled_only
@@ -599,21 +599,30 @@ def _goes_left_cat(code, bits, default_left, n_bins):
 
 
 @njit(cache=True, nogil=True)
-def _count_left(c0, c1, Xb, cplan, batch, nodes_i, n_bins, src, is_cat, cat_bits):
+def _count_left(c0, c1, X, ids, side, cplan, batch, nodes_i, n_bins, src, is_cat, cat_bits):
+    """Which side each row of chunks ``c0:c1`` of ``cplan`` goes to (``side``, 1 for
+    left, by position), and how many go left (``cplan[c, 3]``). Rows and the feature are
+    indexed unsigned: signed indices add code for negative ones to every read."""
+    rows = ids[src]
     for c in range(c0, c1):
         node = batch[cplan[c, 0]]
-        f, b, dl = nodes_i[node, _FEATURE], nodes_i[node, _BIN], nodes_i[node, _DLEFT] != 0
+        f = np.uint64(nodes_i[node, _FEATURE])
+        b, dl = nodes_i[node, _BIN], nodes_i[node, _DLEFT] != 0
         nb = n_bins[f]
         count = 0
         if is_cat is not None:
             if is_cat[f]:
                 bits = cat_bits[node]  # a row for every node when any feature is categorical
                 for i in range(cplan[c, 1], cplan[c, 2]):
-                    count += _goes_left_cat(Xb[src, i, f], bits, dl, nb)
+                    left = _goes_left_cat(X[np.uint64(rows[i]), f], bits, dl, nb)
+                    side[i] = left
+                    count += left
                 cplan[c, 3] = count
                 continue
         for i in range(cplan[c, 1], cplan[c, 2]):
-            count += _goes_left(Xb[src, i, f], b, dl, nb)
+            left = _goes_left(X[np.uint64(rows[i]), f], b, dl, nb)
+            side[i] = left
+            count += left
         cplan[c, 3] = count
 
 
@@ -712,41 +721,21 @@ def _place(nodes_i, nodes_f, counters, batch, cplan, hplan, bplan, free_slots, f
 
 
 @njit(cache=True, nogil=True)
-def _scatter(c0, c1, Xb, Xw, gh, ids, cplan, batch, nodes_i, n_bins, src, move_data, is_cat,
-             cat_bits):
-    """Move each chunk's rows to where its left and right rows go (stable order). Without
-    ``move_data`` only the row ids move (children that will not be split need no binned
-    values or gradients). ``Xw`` is ``Xb`` seen as 8-byte words (its rows are padded to
-    whole words), so that a row moves in a few word copies."""
+def _scatter(c0, c1, ids, side, cplan, src):
+    """Move each chunk's row ids to the side :func:`_count_left` found (a stable
+    partition: left rows from ``cplan[c, 4]``, right rows from ``cplan[c, 5]``)."""
     dst = 1 - src
-    n_words = Xw.shape[2]
-    pairs = gh.shape[2] == 2
     one = np.int64(1)
     for c in range(c0, c1):
-        node = batch[cplan[c, 0]]
-        f, b, dl = nodes_i[node, _FEATURE], nodes_i[node, _BIN], nodes_i[node, _DLEFT] != 0
-        nb = n_bins[f]
         lo = cplan[c, 4]
         hi = cplan[c, 5]
-        categorical = False
-        if is_cat is not None:
-            categorical = is_cat[f]
-        bits = cat_bits[min(node, cat_bits.shape[0] - 1)]
         for i in range(cplan[c, 1], cplan[c, 2]):
-            code = Xb[src, i, f]
-            left = np.int64(_goes_left_cat(code, bits, dl, nb) if categorical
-                            else _goes_left(code, b, dl, nb))
+            left = np.int64(side[i])
             # Branch-free: the side a row takes is unpredictable.
             j = lo if left else hi
             lo += left
             hi += one - left
             ids[dst, j] = ids[src, i]
-            if move_data:
-                for q in range(n_words):
-                    Xw[dst, j, q] = Xw[src, i, q]
-                gh[dst, j, 0] = gh[src, i, 0]
-                if pairs:
-                    gh[dst, j, 1] = gh[src, i, 1]
 
 
 @njit(cache=True, nogil=True)
@@ -836,7 +825,7 @@ def _team_work(lead, sync, n_parts, data, state, params):
     themselves.
     """
     X_binned, grad, hess, k, rows = data
-    (Xb, Xw, gh, ids, nodes_i, nodes_f, counters, open_ids, batch, cplan, hplan, bplan,
+    (gh, ids, side, nodes_i, nodes_f, counters, open_ids, batch, cplan, hplan, bplan,
      free_slots, pool, partials) = state
     (offsets_u, n_bins_u, offsets, n_bins, tree_mask, seed, fparams, iparams, monotone,
      groups, feature_weights, is_cat, cat_params, cat_bits) = params
@@ -858,21 +847,20 @@ def _team_work(lead, sync, n_parts, data, state, params):
                 # Item i of the phase's parallel step.
                 step = sync[_KIND]
                 if step == _GATHER:
-                    _gather(i * size, min((i + 1) * size, m), X_binned, grad, hess, k, rows,
-                            Xb, gh, ids, fparams, seed)
+                    _gather(i * size, min((i + 1) * size, m), grad, hess, k, rows, gh, ids,
+                            fparams, seed)
                 elif step == _BUILD:
-                    _build_chunks(i, i + 1, n_parts, Xb, gh, hplan, pool, partials,
-                                  offsets_u, n_bins_u)
+                    _build_chunks(i, i + 1, n_parts, X_binned, gh, ids, hplan, pool,
+                                  partials, offsets_u, n_bins_u)
                 elif step == _FINISH:
                     _finish(i, i + 1, bplan, nodes_i, nodes_f, pool, partials, offsets,
                             n_bins, tree_mask, seed, fparams, iparams, monotone, groups,
                             feature_weights, is_cat, cat_params, cat_bits)
                 elif step == _COUNT:
-                    _count_left(i, i + 1, Xb, cplan, batch, nodes_i, n_bins, counters[_SRC],
-                                is_cat, cat_bits)
+                    _count_left(i, i + 1, X_binned, ids, side, cplan, batch, nodes_i, n_bins,
+                                counters[_SRC], is_cat, cat_bits)
                 else:
-                    _scatter(i, i + 1, Xb, Xw, gh, ids, cplan, batch, nodes_i, n_bins,
-                             counters[_SRC], counters[_MOVE] != 0, is_cat, cat_bits)
+                    _scatter(i, i + 1, ids, side, cplan, counters[_SRC])
                 fetch_add(sync, _DONE, 1)
             continue
         if load_acquire(sync, _ABORT) != 0:
@@ -1040,7 +1028,7 @@ def _take_best(nodes, n_search, found_f, found_i, nodes_i, nodes_f, fparams):
 
 
 @njit(cache=True, nogil=True)
-def _grow_serial(X_binned, grad, hess, k, rows, Xb, Xw, gh, ids, nodes_i, nodes_f, counters,
+def _grow_serial(X_binned, grad, hess, k, rows, gh, ids, side, nodes_i, nodes_f, counters,
                  open_ids, batch, cplan, hplan, bplan, free_slots, pool, partials, offsets_u,
                  n_bins_u, offsets, n_bins, tree_mask, seed, fparams, iparams, monotone,
                  groups, feature_weights, is_cat, cat_params, cat_bits):
@@ -1048,9 +1036,10 @@ def _grow_serial(X_binned, grad, hess, k, rows, Xb, Xw, gh, ids, nodes_i, nodes_
     Returns the histogram pool, enlarged if the tree needed more slots."""
     m = np.int64(rows.shape[0])
     zero = np.int64(0)  # not a literal 0: the steps compile once, for int64, as from Python
-    _gather(zero, m, X_binned, grad, hess, k, rows, Xb, gh, ids, fparams, seed)
+    _gather(zero, m, grad, hess, k, rows, gh, ids, fparams, seed)
     n_plan = _plan_root(m, nodes_i, nodes_f, counters, hplan, bplan)
-    _build_chunks(zero, n_plan, np.int64(1), Xb, gh, hplan, pool, partials, offsets_u, n_bins_u)
+    _build_chunks(zero, n_plan, np.int64(1), X_binned, gh, ids, hplan, pool, partials,
+                  offsets_u, n_bins_u)
     _finish(zero, counters[_FINISHED], bplan, nodes_i, nodes_f, pool, partials, offsets,
             n_bins, tree_mask, seed, fparams, iparams, monotone, groups,
             feature_weights, is_cat, cat_params, cat_bits)
@@ -1060,14 +1049,14 @@ def _grow_serial(X_binned, grad, hess, k, rows, Xb, Xw, gh, ids, nodes_i, nodes_
         if n_chunk == 0:
             return pool
         src = counters[_SRC]
-        _count_left(zero, n_chunk, Xb, cplan, batch, nodes_i, n_bins, src, is_cat, cat_bits)
+        _count_left(zero, n_chunk, X_binned, ids, side, cplan, batch, nodes_i, n_bins, src,
+                    is_cat, cat_bits)
         n_plan = _place(nodes_i, nodes_f, counters, batch, cplan, hplan, bplan, free_slots,
                         fparams, iparams, monotone)
         pool = ensure_pool(pool, counters[_SLOTS])
-        _scatter(zero, n_chunk, Xb, Xw, gh, ids, cplan, batch, nodes_i, n_bins, src,
-                 counters[_MOVE] != 0, is_cat, cat_bits)
-        _build_chunks(zero, n_plan, np.int64(1), Xb, gh, hplan, pool, partials, offsets_u,
-                      n_bins_u)
+        _scatter(zero, n_chunk, ids, side, cplan, src)
+        _build_chunks(zero, n_plan, np.int64(1), X_binned, gh, ids, hplan, pool, partials,
+                      offsets_u, n_bins_u)
         _finish(zero, counters[_FINISHED], bplan, nodes_i, nodes_f, pool, partials, offsets,
                 n_bins, tree_mask, seed, fparams, iparams, monotone, groups,
                 feature_weights, is_cat, cat_params, cat_bits)
@@ -1160,7 +1149,7 @@ def add_leaf_values(raw, col, rows, leaves, value):
                  weights=leaves[:, 2] - leaves[:, 1], min_weight=CHUNK_ROWS)
 
 
-def build_histograms(hplan, Xb, gh, pool, partials, offsets_u, n_bins_u, n_parts=None):
+def build_histograms(hplan, X, gh, ids, pool, partials, offsets_u, n_bins_u, n_parts=None):
     """Run :func:`_build_chunks` on the plan ``hplan`` over the threads, each chunk cut
     into ``n_parts`` feature parts (the sums do not depend on the cut). By default, with
     enough rows, as many parts as threads, so that a few large chunks still share out
@@ -1171,7 +1160,7 @@ def build_histograms(hplan, Xb, gh, pool, partials, offsets_u, n_bins_u, n_parts
     if n_parts is None:
         n_parts = min(current_threads(), len(n_bins_u), int(rows.sum()) // min_rows)
     n_parts = max(n_parts, 1)
-    run_parallel(_build_chunks, len(hplan) * n_parts, np.int64(n_parts), Xb, gh, hplan,
+    run_parallel(_build_chunks, len(hplan) * n_parts, np.int64(n_parts), X, gh, ids, hplan,
                  pool, partials, offsets_u, n_bins_u,
                  weights=np.repeat(rows / n_parts, n_parts), min_weight=min_rows)
 
@@ -1179,18 +1168,15 @@ def build_histograms(hplan, Xb, gh, pool, partials, offsets_u, n_bins_u, n_parts
 class _Workspace:
     """The buffers one tree is grown in (reused from tree to tree)."""
 
-    def __init__(self, n_rows, n_features, n_hist_bins, max_nodes, dtype, n_words=0,
-                 packed=False):
-        # Rows padded to whole 8-byte words, moved as words (``Xw``) by _scatter.
-        itemsize = np.dtype(dtype).itemsize
-        width = -(-n_features * itemsize // 8) * 8 // itemsize
-        self.Xb = np.empty((2, n_rows, width), dtype=dtype)
-        self.Xw = self.Xb.view(np.uint64)
-        # Gradient pairs as two floats, or quantized as one packed int64 (and histograms
-        # alike: see :func:`~.histogram.quantize`).
+    def __init__(self, n_rows, n_samples, n_hist_bins, max_nodes, n_words=0, packed=False):
+        # Gradient pairs by row id (of the ``n_samples`` rows of the binned matrix), as
+        # two floats, or quantized as one packed int64 (and histograms alike: see
+        # :func:`~.histogram.quantize`).
         sums = (1, np.int64) if packed else (2, np.float64)
-        self.gh = np.empty((2, n_rows, sums[0]), dtype=sums[1])
+        self.gh = np.empty((n_samples, sums[0]), dtype=sums[1])
         self.ids = np.empty((2, n_rows), dtype=np.int32)
+        # The side each row goes to in a split (by position in its buffer).
+        self.side = np.empty(n_rows, dtype=np.uint8)
         self.nodes_i = np.empty((max_nodes, _N_INT), dtype=np.int64)
         self.nodes_f = np.empty((max_nodes, _N_FLOAT))
         self.counters = np.zeros(_N_COUNTERS, dtype=np.int64)
@@ -1271,8 +1257,8 @@ class TreeGrower:
     def _workspace(self, key, n_rows):
         ws = self._workspaces.get(key)
         if ws is None or ws.ids.shape[1] < n_rows:
-            ws = _Workspace(n_rows, self.X_binned.shape[1], int(self.offsets[-1]),
-                            max_nodes(n_rows, self.params), self.X_binned.dtype, self.n_words,
+            ws = _Workspace(n_rows, self.X_binned.shape[0], int(self.offsets[-1]),
+                            max_nodes(n_rows, self.params), self.n_words,
                             packed=self.params.quantized_bins > 0)
             self._workspaces[key] = ws
         return ws
@@ -1348,8 +1334,8 @@ class TreeGrower:
             self._grow_team(ws, grad, hess, k, rows, args,
                             1 if one_thread else current_threads())
         elif one_thread or (m < PARALLEL_MIN_ROWS and not self.wide):
-            ws.pool = _grow_serial(self.X_binned, grad, hess, k, rows, ws.Xb, ws.Xw, ws.gh,
-                                   ws.ids, ws.nodes_i, ws.nodes_f, ws.counters, ws.open_ids,
+            ws.pool = _grow_serial(self.X_binned, grad, hess, k, rows, ws.gh, ws.ids, ws.side,
+                                   ws.nodes_i, ws.nodes_f, ws.counters, ws.open_ids,
                                    ws.batch, ws.cplan, ws.hplan, ws.bplan, ws.free_slots,
                                    ws.pool, ws.partials, self.offsets_u, self.n_bins_u, *args)
         else:
@@ -1371,9 +1357,8 @@ class TreeGrower:
         ws.pool = ensure_pool(ws.pool, self._slot_bound(rows.shape[0]))
         sync = np.zeros(_SYNC_SIZE, dtype=np.int64)
         data = (self.X_binned, grad, hess, np.int64(k), rows)
-        state = (ws.Xb, ws.Xw, ws.gh, ws.ids, ws.nodes_i, ws.nodes_f, ws.counters,
-                 ws.open_ids, ws.batch, ws.cplan, ws.hplan, ws.bplan, ws.free_slots, ws.pool,
-                 ws.partials)
+        state = (ws.gh, ws.ids, ws.side, ws.nodes_i, ws.nodes_f, ws.counters, ws.open_ids,
+                 ws.batch, ws.cplan, ws.hplan, ws.bplan, ws.free_slots, ws.pool, ws.partials)
         params = (self.offsets_u, self.n_bins_u) + args
         if n_threads == 1:  # no pool hand-off
             _team_member(0, sync, np.int64(1), data, state, params)
@@ -1383,8 +1368,8 @@ class TreeGrower:
     def _grow_levels(self, ws, grad, hess, k, rows, args):
         """:func:`_grow_serial`'s steps with each parallel one spread over the threads."""
         m = rows.shape[0]
-        run_parallel(_gather, m, self.X_binned, grad, hess, k, rows, ws.Xb, ws.gh, ws.ids,
-                     args[4], args[3], min_items=4096)
+        run_parallel(_gather, m, grad, hess, k, rows, ws.gh, ws.ids, args[4], args[3],
+                     min_items=4096)
         n_plan = _plan_root(m, ws.nodes_i, ws.nodes_f, ws.counters, ws.hplan, ws.bplan)
         self._build(ws, n_plan)
         self._finish_level(ws, args)
@@ -1396,21 +1381,20 @@ class TreeGrower:
             src = int(ws.counters[_SRC])
             weights = ws.cplan[:n_chunk, 2] - ws.cplan[:n_chunk, 1]
             # Counting reads one byte per row: a thread pays only on several chunks' rows.
-            run_parallel(_count_left, n_chunk, ws.Xb, ws.cplan, ws.batch, ws.nodes_i,
-                         self.n_bins, src, self.is_cat, ws.cat_bits, weights=weights,
-                         min_weight=4 * CHUNK_ROWS)
+            run_parallel(_count_left, n_chunk, self.X_binned, ws.ids, ws.side, ws.cplan,
+                         ws.batch, ws.nodes_i, self.n_bins, src, self.is_cat, ws.cat_bits,
+                         weights=weights, min_weight=4 * CHUNK_ROWS)
             n_plan = _place(ws.nodes_i, ws.nodes_f, ws.counters, ws.batch, ws.cplan, ws.hplan,
                             ws.bplan, ws.free_slots, self.fparams, self.iparams,
                             self.monotone)
             ws.pool = ensure_pool(ws.pool, ws.counters[_SLOTS])
-            run_parallel(_scatter, n_chunk, ws.Xb, ws.Xw, ws.gh, ws.ids, ws.cplan, ws.batch,
-                         ws.nodes_i, self.n_bins, src, bool(ws.counters[_MOVE]), self.is_cat,
-                         ws.cat_bits, weights=weights, min_weight=CHUNK_ROWS)
+            run_parallel(_scatter, n_chunk, ws.ids, ws.side, ws.cplan, src, weights=weights,
+                         min_weight=CHUNK_ROWS)
             self._build(ws, n_plan)
             self._finish_level(ws, args)
 
     def _build(self, ws, n_plan):
-        build_histograms(ws.hplan[:n_plan], ws.Xb, ws.gh, ws.pool, ws.partials,
+        build_histograms(ws.hplan[:n_plan], self.X_binned, ws.gh, ws.ids, ws.pool, ws.partials,
                          self.offsets_u, self.n_bins_u,
                          n_parts=self.n_blocks if self.wide else None)
 

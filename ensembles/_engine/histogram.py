@@ -8,19 +8,51 @@ its missing values, so a feature with 17 distinct values takes 18 rows, not 256.
 keeps such histograms in a pool (one slot per node that may still be split) and derives a
 sibling by subtraction in place.
 
-Rows of a node are physically contiguous in the grower's buffers (it moves binned rows and
-gradient pairs at every split), so building a histogram is one sequential sweep. Large nodes
-are cut into a number of chunks that depends only on the number of rows, never on the number
-of threads; each chunk fills its own partial histogram and the partials are added in chunk
-order, so sums, and the models, are bit-identical whatever ``n_jobs`` is.
+A node's rows are a contiguous range of a row-index buffer (the grower partitions the row
+ids at every split, and nothing else), in increasing order: building its histogram reads the
+binned matrix and the gradient pairs at those rows, fetching a few rows ahead
+(:func:`prefetch`) because deep nodes' rows lie far apart. Large nodes are cut into a
+number of chunks that depends only on the number of rows, never on the number of threads;
+each chunk fills its own partial histogram and the partials are added in chunk order, so
+sums, and the models, are bit-identical whatever ``n_jobs`` is.
 """
 
 import numpy as np
+from llvmlite import ir
 from numba import njit, types
-from numba.extending import overload
+from numba.core import cgutils
+from numba.extending import intrinsic, overload
 
 CHUNK_ROWS = 16384
 MAX_CHUNKS = 16
+# Rows fetched ahead of the one being added: enough to hide a read from the last-level cache.
+PREFETCH_ROWS = 8
+
+
+@intrinsic
+def prefetch(typingctx, array, r, c):
+    """Ask the CPU to bring the cache line of ``array[r, c]`` (a 2-D array) into its
+    caches. A hint: no value, and no fault whatever the address."""
+    sig = types.void(array, r, c)
+
+    def codegen(context, builder, signature, args):
+        array_type = signature.args[0]
+        ary = context.make_array(array_type)(context, builder, args[0])
+        index = [context.cast(builder, v, t, types.intp)
+                 for v, t in zip(args[1:], signature.args[1:], strict=True)]
+        byte = ir.IntType(8).as_pointer()
+        pointer = builder.bitcast(
+            cgutils.get_item_pointer(context, builder, array_type, ary, index), byte)
+        int32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [byte, int32, int32, int32]),
+            "llvm.prefetch.p0i8")
+        # A read, kept in every cache level, of data.
+        builder.call(fn, [pointer, ir.Constant(int32, 0), ir.Constant(int32, 3),
+                          ir.Constant(int32, 1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
 
 
 @njit(cache=True, nogil=True)
@@ -49,83 +81,110 @@ def kernel_layout(n_bins):
 
 
 @njit(cache=True, nogil=True)
-def accumulate(X, gh, start, stop, offsets, n_bins, hist):
-    """Add rows ``start:stop`` of binned rows ``X`` and gradient pairs ``gh`` into ``hist``.
+def accumulate(X, gh, rows, start, stop, offsets, n_bins, hist):
+    """Add the rows ``rows[start:stop]`` of binned rows ``X`` and gradient pairs ``gh`` into
+    ``hist``.
 
     ``offsets`` and ``n_bins`` are unsigned (:func:`kernel_layout`), so that indexing needs
     no negative-index code. The missing code (255) is above every feature's value bins, so
     ``min(code, n_bins[f])`` sends it to the feature's missing row without a branch.
     """
-    accumulate_features(X, gh, start, stop, offsets, n_bins, hist, np.int64(0), X.shape[1])
+    accumulate_features(X, gh, rows, start, stop, offsets, n_bins, hist, np.int64(0),
+                        X.shape[1])
 
 
-def accumulate_features(X, gh, start, stop, offsets, n_bins, hist, f0, f1):
+def accumulate_features(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1):
     """:func:`accumulate` for the features ``f0:f1`` only (their histogram rows); float
     pairs or packed integer pairs after ``gh``'s dtype. Compiled code only."""
     raise TypeError("accumulate_features runs in compiled code only")
 
 
 @overload(accumulate_features, jit_options={"nogil": True})
-def _accumulate_features(X, gh, start, stop, offsets, n_bins, hist, f0, f1):
+def _accumulate_features(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1):
     if isinstance(gh.dtype, types.Integer):
         return _accumulate_packed
     return _accumulate_pairs
 
 
-def _accumulate_pairs(X, gh, start, stop, offsets, n_bins, hist, f0, f1):
+@njit(cache=True, nogil=True, inline="always")
+def _fetch_ahead(X, gh, rows, i, stop):
+    """Prefetch the row :data:`PREFETCH_ROWS` positions after ``i`` (the last one near the
+    end): the start of its codes and its gradient pair. (Fetching a straddling row's
+    second cache line as well cost more than it saved.)"""
+    r = rows[min(i + PREFETCH_ROWS, stop - 1)]
+    prefetch(X, r, 0)
+    prefetch(gh, r, 0)
+
+
+def _accumulate_pairs(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1):
     """Float gradient pairs. Two rows at a time, feature by feature: the two updates are
     independent, so the CPU overlaps them (one row's updates wait on each other's loads
     and stores of the histogram less). Each bin still receives its rows in row order, so
-    the sums are those of a row-by-row sweep."""
+    the sums are those of a row-by-row sweep. Rows and features are indexed unsigned, as
+    offsets are: signed indices add code for negative ones to every access."""
+    u0, u1 = np.uint64(f0), np.uint64(f1)
     i = start
     while i + 2 <= stop:
-        g0 = np.float64(gh[i, 0])
-        h0 = np.float64(gh[i, 1])
-        g1 = np.float64(gh[i + 1, 0])
-        h1 = np.float64(gh[i + 1, 1])
-        for f in range(f0, f1):
+        _fetch_ahead(X, gh, rows, i, stop)
+        _fetch_ahead(X, gh, rows, i + 1, stop)
+        r0 = np.uint64(rows[i])
+        r1 = np.uint64(rows[i + 1])
+        g0 = np.float64(gh[r0, 0])
+        h0 = np.float64(gh[r0, 1])
+        g1 = np.float64(gh[r1, 0])
+        h1 = np.float64(gh[r1, 1])
+        for f in range(u0, u1):
             first = offsets[f]
             n = n_bins[f]
-            b0 = first + min(np.uint64(X[i, f]), n)
-            b1 = first + min(np.uint64(X[i + 1, f]), n)
+            b0 = first + min(np.uint64(X[r0, f]), n)
+            b1 = first + min(np.uint64(X[r1, f]), n)
             hist[b0, 0] += g0
             hist[b0, 1] += h0
             hist[b1, 0] += g1
             hist[b1, 1] += h1
         i += 2
     if i < stop:
-        g = np.float64(gh[i, 0])
-        h = np.float64(gh[i, 1])
-        for f in range(f0, f1):
-            b = offsets[f] + min(np.uint64(X[i, f]), n_bins[f])
+        r = np.uint64(rows[i])
+        g = np.float64(gh[r, 0])
+        h = np.float64(gh[r, 1])
+        for f in range(u0, u1):
+            b = offsets[f] + min(np.uint64(X[r, f]), n_bins[f])
             hist[b, 0] += g
             hist[b, 1] += h
 
 
-def _accumulate_packed(X, gh, start, stop, offsets, n_bins, hist, f0, f1):
+def _accumulate_packed(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1):
     """Packed integer pairs (see :func:`quantize`): one addition per row and feature adds
     both sums, into half the memory of float pairs. Eight rows at a time, as for
     :func:`_accumulate_pairs` (with one store per row, more rows keep overlapping)."""
+    u0, u1 = np.uint64(f0), np.uint64(f1)
     i = start
     while i + 8 <= stop:
-        p0, p1, p2, p3 = gh[i, 0], gh[i + 1, 0], gh[i + 2, 0], gh[i + 3, 0]
-        p4, p5, p6, p7 = gh[i + 4, 0], gh[i + 5, 0], gh[i + 6, 0], gh[i + 7, 0]
-        for f in range(f0, f1):
+        for j in range(8):
+            _fetch_ahead(X, gh, rows, i + j, stop)
+        r0, r1 = np.uint64(rows[i]), np.uint64(rows[i + 1])
+        r2, r3 = np.uint64(rows[i + 2]), np.uint64(rows[i + 3])
+        r4, r5 = np.uint64(rows[i + 4]), np.uint64(rows[i + 5])
+        r6, r7 = np.uint64(rows[i + 6]), np.uint64(rows[i + 7])
+        p0, p1, p2, p3 = gh[r0, 0], gh[r1, 0], gh[r2, 0], gh[r3, 0]
+        p4, p5, p6, p7 = gh[r4, 0], gh[r5, 0], gh[r6, 0], gh[r7, 0]
+        for f in range(u0, u1):
             first = offsets[f]
             n = n_bins[f]
-            hist[first + min(np.uint64(X[i, f]), n), 0] += p0
-            hist[first + min(np.uint64(X[i + 1, f]), n), 0] += p1
-            hist[first + min(np.uint64(X[i + 2, f]), n), 0] += p2
-            hist[first + min(np.uint64(X[i + 3, f]), n), 0] += p3
-            hist[first + min(np.uint64(X[i + 4, f]), n), 0] += p4
-            hist[first + min(np.uint64(X[i + 5, f]), n), 0] += p5
-            hist[first + min(np.uint64(X[i + 6, f]), n), 0] += p6
-            hist[first + min(np.uint64(X[i + 7, f]), n), 0] += p7
+            hist[first + min(np.uint64(X[r0, f]), n), 0] += p0
+            hist[first + min(np.uint64(X[r1, f]), n), 0] += p1
+            hist[first + min(np.uint64(X[r2, f]), n), 0] += p2
+            hist[first + min(np.uint64(X[r3, f]), n), 0] += p3
+            hist[first + min(np.uint64(X[r4, f]), n), 0] += p4
+            hist[first + min(np.uint64(X[r5, f]), n), 0] += p5
+            hist[first + min(np.uint64(X[r6, f]), n), 0] += p6
+            hist[first + min(np.uint64(X[r7, f]), n), 0] += p7
         i += 8
     while i < stop:
-        p = gh[i, 0]
-        for f in range(f0, f1):
-            hist[offsets[f] + min(np.uint64(X[i, f]), n_bins[f]), 0] += p
+        r = np.uint64(rows[i])
+        p = gh[r, 0]
+        for f in range(u0, u1):
+            hist[offsets[f] + min(np.uint64(X[r, f]), n_bins[f]), 0] += p
         i += 1
 
 
@@ -179,23 +238,23 @@ def quantize(r0, r1, grad, hess, k, g_step, h_step, key, out):
         out[r, 0] = quantized_pair(grad[r, k], hess[r, k], r, g_scale, h_scale, key)
 
 
-def gather_pair(gh, i, g, h, r, g_scale, h_scale, key):
-    """Store row ``r``'s gradient pair at position ``i`` of buffer 0 of ``gh``: as floats,
-    or for a packed buffer rounded by :func:`quantized_pair`. Compiled code only (each
-    kind of buffer compiles only its own code)."""
+def gather_pair(gh, r, g, h, g_scale, h_scale, key):
+    """Store row ``r``'s gradient pair in row ``r`` of ``gh``: as floats, or for a packed
+    buffer rounded by :func:`quantized_pair`. Compiled code only (each kind of buffer
+    compiles only its own code)."""
     raise TypeError("gather_pair runs in compiled code only")
 
 
 @overload(gather_pair, jit_options={"nogil": True})
-def _gather_pair(gh, i, g, h, r, g_scale, h_scale, key):
+def _gather_pair(gh, r, g, h, g_scale, h_scale, key):
     if isinstance(gh.dtype, types.Integer):
-        def packed(gh, i, g, h, r, g_scale, h_scale, key):
-            gh[0, i, 0] = quantized_pair(g, h, r, g_scale, h_scale, key)
+        def packed(gh, r, g, h, g_scale, h_scale, key):
+            gh[r, 0] = quantized_pair(g, h, r, g_scale, h_scale, key)
         return packed
 
-    def pair(gh, i, g, h, r, g_scale, h_scale, key):
-        gh[0, i, 0] = g
-        gh[0, i, 1] = h
+    def pair(gh, r, g, h, g_scale, h_scale, key):
+        gh[r, 0] = g
+        gh[r, 1] = h
     return pair
 
 
@@ -240,8 +299,9 @@ def build_histogram(X_binned, grad, hess, rows, n_bins):
     hist : ndarray of shape (n_hist_bins, 2)
     """
     offsets, n_bins = kernel_layout(n_bins)
-    X = np.ascontiguousarray(X_binned[rows])
-    gh = np.column_stack([grad[rows], hess[rows]]).astype(np.float64)
+    X = np.ascontiguousarray(X_binned)
+    gh = np.column_stack([grad, hess]).astype(np.float64)
     hist = np.zeros((int(offsets[-1]), 2))
-    accumulate(X, gh, 0, len(rows), offsets, n_bins, hist)
+    accumulate(X, gh, np.ascontiguousarray(rows, dtype=np.int32), 0, len(rows), offsets,
+               n_bins, hist)
     return hist

@@ -8,9 +8,9 @@ returns histograms, never rows. Nothing here imports dask: the functions are pla
 are shipped to the workers by the client.
 
 Per tree, the rows that the tree is grown on are kept as the single-node grower keeps
-them (:class:`TreeRows`): codes, gradient pairs and row ids in two buffers, each node's
-rows a contiguous range, moved to the other buffer by a stable partition when the node
-splits. A histogram is then one sequential sweep of the engine's own kernel
+them (:class:`TreeRows`): row ids in two buffers, each node's rows a contiguous range,
+moved to the other buffer by a stable partition when the node splits, and the gradient
+pairs by row id. A histogram is then one sweep of the engine's own kernel
 (:func:`ensembles._engine.histogram.accumulate`) over its node's range, in chunks whose
 bounds depend only on the rows (so the sums do not depend on the worker's threads).
 """
@@ -32,16 +32,13 @@ _LOCK = threading.Lock()
 
 
 @njit(cache=True, nogil=True)
-def _gather(r0, r1, X, grad, hess, k, rows, Xb, gh, ids):
-    """Copy rows ``rows[r0:r1]`` (codes, gradient pair of output ``k``, row id) to
-    positions ``r0:r1`` of buffer 0."""
-    n_features = X.shape[1]
+def _gather(r0, r1, grad, hess, k, rows, gh, ids):
+    """List rows ``rows[r0:r1]`` at positions ``r0:r1`` of buffer 0, and store their
+    gradient pairs of output ``k`` in ``gh`` (at each row's id)."""
     for i in range(r0, r1):
         r = rows[i]
-        for f in range(n_features):  # an explicit loop: row-slice copies cost more
-            Xb[0, i, f] = X[r, f]
-        gh[0, i, 0] = grad[r, k]
-        gh[0, i, 1] = hess[r, k]
+        gh[r, 0] = grad[r, k]
+        gh[r, 1] = hess[r, k]
         ids[0, i] = r
 
 
@@ -50,7 +47,7 @@ _C_START, _C_STOP, _C_FEATURE, _C_BIN, _C_DLEFT, _C_LEFT, _C_LO, _C_HI, _C_SRC =
 
 
 @njit(cache=True, nogil=True)
-def _count_left(c0, c1, Xb, cplan, n_bins):
+def _count_left(c0, c1, X, ids, cplan, n_bins):
     """Rows of chunks ``c0:c1`` of the split plan that go left: codes ``<= bin``, and
     missing values (codes from ``n_bins[f]`` up) when the split sends them left."""
     for c in range(c0, c1):
@@ -59,18 +56,16 @@ def _count_left(c0, c1, Xb, cplan, n_bins):
         src = cplan[c, _C_SRC]
         count = 0
         for i in range(cplan[c, _C_START], cplan[c, _C_STOP]):
-            code = Xb[src, i, f]
+            code = X[ids[src, i], f]
             if code <= b or (dl and code >= nb):
                 count += 1
         cplan[c, _C_LEFT] = count
 
 
 @njit(cache=True, nogil=True)
-def _scatter(c0, c1, Xb, gh, ids, cplan, n_bins, move_data):
-    """Move the rows of chunks ``c0:c1`` to the other buffer, left rows from ``lo`` and
-    right rows from ``hi`` (a stable partition). Without ``move_data`` only the row ids
-    move (children that will not be split need no codes or gradients)."""
-    n_features = Xb.shape[2]
+def _scatter(c0, c1, X, ids, cplan, n_bins):
+    """Move the row ids of chunks ``c0:c1`` to the other buffer, left rows from ``lo`` and
+    right rows from ``hi`` (a stable partition)."""
     for c in range(c0, c1):
         f, b, dl = cplan[c, _C_FEATURE], cplan[c, _C_BIN], cplan[c, _C_DLEFT] != 0
         nb = n_bins[f]
@@ -78,19 +73,15 @@ def _scatter(c0, c1, Xb, gh, ids, cplan, n_bins, move_data):
         dst = 1 - src
         lo, hi = cplan[c, _C_LO], cplan[c, _C_HI]
         for i in range(cplan[c, _C_START], cplan[c, _C_STOP]):
-            code = Xb[src, i, f]
+            r = ids[src, i]
+            code = X[r, f]
             if code <= b or (dl and code >= nb):
                 j = lo
                 lo += 1
             else:
                 j = hi
                 hi += 1
-            ids[dst, j] = ids[src, i]
-            if move_data:
-                for q in range(n_features):
-                    Xb[dst, j, q] = Xb[src, i, q]
-                gh[dst, j, 0] = gh[src, i, 0]
-                gh[dst, j, 1] = gh[src, i, 1]
+            ids[dst, j] = r
 
 
 @njit(cache=True, nogil=True)
@@ -121,7 +112,7 @@ def _add_leaf_values(q0, q1, raw, k, ids, lplan, values):
 
 
 @njit(cache=True, nogil=True)
-def _add_split_values(c0, c1, raw, k, Xb, ids, cplan, n_bins, values):
+def _add_split_values(c0, c1, raw, k, X, ids, cplan, n_bins, values):
     """A split into two leaves, applied to the margins in one pass: each row of chunks
     ``c0:c1`` of the split plan gets ``values[c, 0]`` if it goes left, else
     ``values[c, 1]`` (no rows move)."""
@@ -131,8 +122,9 @@ def _add_split_values(c0, c1, raw, k, Xb, ids, cplan, n_bins, values):
         src = cplan[c, _C_SRC]
         v_left, v_right = values[c, 0], values[c, 1]
         for i in range(cplan[c, _C_START], cplan[c, _C_STOP]):
-            code = Xb[src, i, f]
-            raw[ids[src, i], k] += v_left if (code <= b or (dl and code >= nb)) else v_right
+            r = ids[src, i]
+            code = X[r, f]
+            raw[r, k] += v_left if (code <= b or (dl and code >= nb)) else v_right
 
 
 def _chunks(start, stop):
@@ -145,22 +137,21 @@ def _chunks(start, stop):
 
 class TreeRows:
     """The rows one tree is grown on, as the single-node grower keeps them: two buffers
-    of codes, gradient pairs and row ids, every node's rows a contiguous range of buffer
-    ``depth % 2``, moved to the other buffer (a stable partition) when the node splits.
-    A histogram is then one sequential sweep over its node's range."""
+    of row ids, every node's rows a contiguous range of buffer ``depth % 2``, moved to the
+    other buffer (a stable partition) when the node splits, and the gradient pairs by row
+    id. A histogram is then one sweep over its node's range."""
 
-    def __init__(self, n_rows, n_features, dtype):
-        self.Xb = np.empty((2, n_rows, n_features), dtype=dtype)
-        self.gh = np.empty((2, n_rows, 2))
+    def __init__(self, X, n_rows):
+        self.X = X
+        self.gh = np.empty((X.shape[0], 2))
         self.ids = np.empty((2, n_rows), dtype=np.int32)
         self.nodes = {}  # open node -> (buffer, start, stop)
         self.partials = np.empty((0, 0, 2))
 
-    def start(self, X, grad, hess, k, rows):
-        """Gather the tree's rows into buffer 0: the root."""
+    def start(self, grad, hess, k, rows):
+        """List the tree's rows in buffer 0 (the root), with their gradient pairs."""
         m = rows.shape[0]
-        run_parallel(_gather, m, X, grad, hess, k, rows, self.Xb, self.gh, self.ids,
-                     min_items=4096)
+        run_parallel(_gather, m, grad, hess, k, rows, self.gh, self.ids, min_items=4096)
         self.nodes = {0: (0, 0, m)}
 
     def split_plan(self, splits):
@@ -178,12 +169,12 @@ class TreeRows:
         cplan = np.array(rows, dtype=np.int64).reshape(-1, 9)
         return cplan, np.array(owner, dtype=np.int64), ranges
 
-    def split(self, splits, n_bins, move_data):
+    def split(self, splits, n_bins):
         """Apply ``splits``: partition each node's rows into its children's ranges (the
         left child first), in the other buffer."""
         cplan, owner, ranges = self.split_plan(splits)
         weights = cplan[:, _C_STOP] - cplan[:, _C_START]
-        run_parallel(_count_left, cplan.shape[0], self.Xb, cplan, n_bins,
+        run_parallel(_count_left, cplan.shape[0], self.X, self.ids, cplan, n_bins,
                      weights=weights, min_weight=CHUNK_ROWS)
         n_left = np.bincount(owner, weights=cplan[:, _C_LEFT],
                              minlength=len(ranges)).astype(np.int64)
@@ -200,8 +191,8 @@ class TreeRows:
             middle = start + int(n_left[j])
             self.nodes[int(split[4])] = (1 - buffer, start, middle)
             self.nodes[int(split[5])] = (1 - buffer, middle, stop)
-        run_parallel(_scatter, cplan.shape[0], self.Xb, self.gh, self.ids, cplan, n_bins,
-                     bool(move_data), weights=weights, min_weight=CHUNK_ROWS)
+        run_parallel(_scatter, cplan.shape[0], self.X, self.ids, cplan, n_bins,
+                     weights=weights, min_weight=CHUNK_ROWS)
 
     def build(self, nodes, offsets_u, n_bins_u, hists):
         """The histograms of ``nodes`` into ``hists`` (one per node), chunk by chunk;
@@ -221,7 +212,8 @@ class TreeRows:
         if self.partials.shape[0] < n_partials or self.partials.shape[1] != hists.shape[1]:
             self.partials = np.empty((n_partials, hists.shape[1], 2))
         hplan = np.array(hplan, dtype=np.int64).reshape(-1, 4)
-        build_histograms(hplan, self.Xb, self.gh, hists, self.partials, offsets_u, n_bins_u)
+        build_histograms(hplan, self.X, self.gh, self.ids, hists, self.partials, offsets_u,
+                         n_bins_u)
         if rplan:
             run_parallel(_reduce_partials, len(rplan), np.array(rplan, dtype=np.int64),
                          hists, self.partials)
@@ -235,7 +227,7 @@ class TreeRows:
         if last is not None and len(last):
             cplan, owner, _ = self.split_plan(last)
             values = np.column_stack([value[last[owner, 4]], value[last[owner, 5]]])
-            run_parallel(_add_split_values, cplan.shape[0], raw, k, self.Xb, self.ids,
+            run_parallel(_add_split_values, cplan.shape[0], raw, k, self.X, self.ids,
                          cplan, n_bins, values,
                          weights=cplan[:, _C_STOP] - cplan[:, _C_START],
                          min_weight=CHUNK_ROWS)
@@ -456,10 +448,10 @@ def round_step(fit_id, trees, last, objective, subsample, sample_key, base_margi
             shard.all_rows = True
         while len(shard.trees) < K:
             # Allocated once per fit and output, reused every round.
-            shard.trees.append(TreeRows(n, shard.Xb.shape[1], shard.Xb.dtype))
+            shard.trees.append(TreeRows(shard.Xb, n))
         hists = np.empty((K, int(shard.offsets_u[-1]), 2))
         for k in range(K):
-            shard.trees[k].start(shard.Xb, shard.grad, shard.hess, k, rows)
+            shard.trees[k].start(shard.grad, shard.hess, k, rows)
             shard.trees[k].build([0], shard.offsets_u, shard.n_bins_u, hists[k:k + 1])
     return evals, hists
 
@@ -477,9 +469,7 @@ def grow_step(fit_id, ops):
         for k, splits, build in ops:
             rows = shard.trees[k]
             if len(splits):
-                # Codes and gradients move only when some child may split (its split
-                # node then has a histogram to build); leaves need only their row ids.
-                rows.split(splits, shard.n_bins, move_data=len(build) > 0)
+                rows.split(splits, shard.n_bins)
             if len(build):
                 rows.build(build, shard.offsets_u, shard.n_bins_u, hists[j:j + len(build)])
                 j += len(build)
