@@ -25,10 +25,13 @@ A node's rows are a contiguous range of a row-index buffer: nodes of depth ``d``
 buffer ``d % 2``, so splitting moves row ids from one buffer to the other. Only the ids
 move: the binned matrix and the gradient pairs are read where they are, at each node's rows
 (in increasing order, as partitions are stable), which moves a tenth of the bytes that
-moving whole rows did and needs no copy of the matrix. Column samples
-(``colsample_bylevel``/``bynode``) are drawn from a counter-based generator keyed by the
-tree's seed and the level or node id, so they too are independent of the order in which
-threads evaluate nodes.
+moving whole rows did. Deciding which side each row of a split node goes to reads one
+feature of rows far apart: it reads a feature-major copy of the matrix (``columns``), whose
+column for a feature is a small fraction of the matrix and stays in the CPU's caches.
+
+Column samples (``colsample_bylevel``/``bynode``) are drawn from a counter-based generator
+keyed by the tree's seed and the level or node id, so they too are independent of the order
+in which threads evaluate nodes.
 """
 
 from dataclasses import dataclass
@@ -599,10 +602,12 @@ def _goes_left_cat(code, bits, default_left, n_bins):
 
 
 @njit(cache=True, nogil=True)
-def _count_left(c0, c1, X, ids, side, cplan, batch, nodes_i, n_bins, src, is_cat, cat_bits):
+def _count_left(c0, c1, columns, ids, side, cplan, batch, nodes_i, n_bins, src, is_cat,
+                cat_bits):
     """Which side each row of chunks ``c0:c1`` of ``cplan`` goes to (``side``, 1 for
-    left, by position), and how many go left (``cplan[c, 3]``). Rows and the feature are
-    indexed unsigned: signed indices add code for negative ones to every read."""
+    left, by position), and how many go left (``cplan[c, 3]``). ``columns`` is the binned
+    matrix feature by feature. Rows and the feature are indexed unsigned: signed indices
+    add code for negative ones to every read."""
     rows = ids[src]
     for c in range(c0, c1):
         node = batch[cplan[c, 0]]
@@ -614,13 +619,13 @@ def _count_left(c0, c1, X, ids, side, cplan, batch, nodes_i, n_bins, src, is_cat
             if is_cat[f]:
                 bits = cat_bits[node]  # a row for every node when any feature is categorical
                 for i in range(cplan[c, 1], cplan[c, 2]):
-                    left = _goes_left_cat(X[np.uint64(rows[i]), f], bits, dl, nb)
+                    left = _goes_left_cat(columns[f, np.uint64(rows[i])], bits, dl, nb)
                     side[i] = left
                     count += left
                 cplan[c, 3] = count
                 continue
         for i in range(cplan[c, 1], cplan[c, 2]):
-            left = _goes_left(X[np.uint64(rows[i]), f], b, dl, nb)
+            left = _goes_left(columns[f, np.uint64(rows[i])], b, dl, nb)
             side[i] = left
             count += left
         cplan[c, 3] = count
@@ -824,7 +829,7 @@ def _team_work(lead, sync, n_parts, data, state, params):
     to run an item, as there were) had added as much compile time as the steps
     themselves.
     """
-    X_binned, grad, hess, k, rows = data
+    X_binned, columns, grad, hess, k, rows = data
     (gh, ids, side, nodes_i, nodes_f, counters, open_ids, batch, cplan, hplan, bplan,
      free_slots, pool, partials) = state
     (offsets_u, n_bins_u, offsets, n_bins, tree_mask, seed, fparams, iparams, monotone,
@@ -857,7 +862,7 @@ def _team_work(lead, sync, n_parts, data, state, params):
                             n_bins, tree_mask, seed, fparams, iparams, monotone, groups,
                             feature_weights, is_cat, cat_params, cat_bits)
                 elif step == _COUNT:
-                    _count_left(i, i + 1, X_binned, ids, side, cplan, batch, nodes_i, n_bins,
+                    _count_left(i, i + 1, columns, ids, side, cplan, batch, nodes_i, n_bins,
                                 counters[_SRC], is_cat, cat_bits)
                 else:
                     _scatter(i, i + 1, ids, side, cplan, counters[_SRC])
@@ -1028,9 +1033,9 @@ def _take_best(nodes, n_search, found_f, found_i, nodes_i, nodes_f, fparams):
 
 
 @njit(cache=True, nogil=True)
-def _grow_serial(X_binned, grad, hess, k, rows, gh, ids, side, nodes_i, nodes_f, counters,
-                 open_ids, batch, cplan, hplan, bplan, free_slots, pool, partials, offsets_u,
-                 n_bins_u, offsets, n_bins, tree_mask, seed, fparams, iparams, monotone,
+def _grow_serial(X_binned, columns, grad, hess, k, rows, gh, ids, side, nodes_i, nodes_f,
+                 counters, open_ids, batch, cplan, hplan, bplan, free_slots, pool, partials,
+                 offsets_u, n_bins_u, offsets, n_bins, tree_mask, seed, fparams, iparams, monotone,
                  groups, feature_weights, is_cat, cat_params, cat_bits):
     """Grow one tree in one call (the steps of :meth:`TreeGrower.grow`, on one thread).
     Returns the histogram pool, enlarged if the tree needed more slots."""
@@ -1049,7 +1054,7 @@ def _grow_serial(X_binned, grad, hess, k, rows, gh, ids, side, nodes_i, nodes_f,
         if n_chunk == 0:
             return pool
         src = counters[_SRC]
-        _count_left(zero, n_chunk, X_binned, ids, side, cplan, batch, nodes_i, n_bins, src,
+        _count_left(zero, n_chunk, columns, ids, side, cplan, batch, nodes_i, n_bins, src,
                     is_cat, cat_bits)
         n_plan = _place(nodes_i, nodes_f, counters, batch, cplan, hplan, bplan, free_slots,
                         fparams, iparams, monotone)
@@ -1230,6 +1235,8 @@ class TreeGrower:
     def __init__(self, X_binned, edges, n_bins, params, categorical=None,
                  feature_block=FEATURE_BLOCK):
         self.X_binned = X_binned
+        # Feature by feature, for the splits (see the module's docstring).
+        self.columns = np.ascontiguousarray(X_binned.T)
         self.edges = edges
         self.n_bins = np.ascontiguousarray(n_bins, dtype=np.int32)
         self.offsets = hist_offsets(self.n_bins)
@@ -1334,7 +1341,8 @@ class TreeGrower:
             self._grow_team(ws, grad, hess, k, rows, args,
                             1 if one_thread else current_threads())
         elif one_thread or (m < PARALLEL_MIN_ROWS and not self.wide):
-            ws.pool = _grow_serial(self.X_binned, grad, hess, k, rows, ws.gh, ws.ids, ws.side,
+            ws.pool = _grow_serial(self.X_binned, self.columns, grad, hess, k, rows, ws.gh,
+                                   ws.ids, ws.side,
                                    ws.nodes_i, ws.nodes_f, ws.counters, ws.open_ids,
                                    ws.batch, ws.cplan, ws.hplan, ws.bplan, ws.free_slots,
                                    ws.pool, ws.partials, self.offsets_u, self.n_bins_u, *args)
@@ -1356,7 +1364,7 @@ class TreeGrower:
         histogram pool is sized for the whole tree first, as the members share it."""
         ws.pool = ensure_pool(ws.pool, self._slot_bound(rows.shape[0]))
         sync = np.zeros(_SYNC_SIZE, dtype=np.int64)
-        data = (self.X_binned, grad, hess, np.int64(k), rows)
+        data = (self.X_binned, self.columns, grad, hess, np.int64(k), rows)
         state = (ws.gh, ws.ids, ws.side, ws.nodes_i, ws.nodes_f, ws.counters, ws.open_ids,
                  ws.batch, ws.cplan, ws.hplan, ws.bplan, ws.free_slots, ws.pool, ws.partials)
         params = (self.offsets_u, self.n_bins_u) + args
@@ -1381,7 +1389,7 @@ class TreeGrower:
             src = int(ws.counters[_SRC])
             weights = ws.cplan[:n_chunk, 2] - ws.cplan[:n_chunk, 1]
             # Counting reads one byte per row: a thread pays only on several chunks' rows.
-            run_parallel(_count_left, n_chunk, self.X_binned, ws.ids, ws.side, ws.cplan,
+            run_parallel(_count_left, n_chunk, self.columns, ws.ids, ws.side, ws.cplan,
                          ws.batch, ws.nodes_i, self.n_bins, src, self.is_cat, ws.cat_bits,
                          weights=weights, min_weight=4 * CHUNK_ROWS)
             n_plan = _place(ws.nodes_i, ws.nodes_f, ws.counters, ws.batch, ws.cplan, ws.hplan,
