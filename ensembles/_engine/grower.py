@@ -35,6 +35,7 @@ in which threads evaluate nodes.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numba import njit
@@ -1235,8 +1236,6 @@ class TreeGrower:
     def __init__(self, X_binned, edges, n_bins, params, categorical=None,
                  feature_block=FEATURE_BLOCK):
         self.X_binned = X_binned
-        # Feature by feature, for the splits (see the module's docstring).
-        self.columns = np.ascontiguousarray(X_binned.T)
         self.edges = edges
         self.n_bins = np.ascontiguousarray(n_bins, dtype=np.int32)
         self.offsets = hist_offsets(self.n_bins)
@@ -1260,6 +1259,12 @@ class TreeGrower:
         self.n_blocks = -(-len(self.n_bins) // self.feature_block)
         self.wide = self.n_blocks >= 2 and self.is_cat is None
         self._workspaces = {}
+
+    @cached_property
+    def columns(self):
+        """The binned matrix feature by feature, which splits read (see the module's
+        docstring); made on first use."""
+        return np.ascontiguousarray(self.X_binned.T)
 
     def _workspace(self, key, n_rows):
         ws = self._workspaces.get(key)
