@@ -76,7 +76,8 @@ _N_INT = 10
 # children's weights (monotone constraints) and its own weight.
 _G, _H, _GAIN, _GL, _HL, _LO, _HI, _W = range(8)
 _N_FLOAT = 8
-# Slots of the counters array.
+# Slots of the counters array (``_MOVE``: whether a child of the batch may split, when the
+# sparse grower moves its rows' codes and gradients with their ids).
 _NODES, _LEAVES, _OPEN, _BATCH, _FINISHED, _CHUNKS, _FREE, _SLOTS, _MOVE, _SRC = range(10)
 _N_COUNTERS = 10
 # Float parameters (the last two: the steps of quantized gradients and hessians, set per
