@@ -156,8 +156,11 @@ def _accumulate_pairs(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1):
 def _accumulate_packed(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1):
     """Packed integer pairs (see :func:`quantize`): one addition per row and feature adds
     both sums, into half the memory of float pairs. Eight rows at a time, as for
-    :func:`_accumulate_pairs` (with one store per row, more rows keep overlapping)."""
+    :func:`_accumulate_pairs` (with one store per row, more rows keep overlapping). The
+    histogram is addressed as one flat column: a 2-D index would multiply by its
+    run-time width at every update."""
     u0, u1 = np.uint64(f0), np.uint64(f1)
+    flat = hist.reshape(hist.shape[0])
     i = start
     while i + 8 <= stop:
         for j in range(8):
@@ -171,20 +174,20 @@ def _accumulate_packed(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1):
         for f in range(u0, u1):
             first = offsets[f]
             n = n_bins[f]
-            hist[first + min(np.uint64(X[r0, f]), n), 0] += p0
-            hist[first + min(np.uint64(X[r1, f]), n), 0] += p1
-            hist[first + min(np.uint64(X[r2, f]), n), 0] += p2
-            hist[first + min(np.uint64(X[r3, f]), n), 0] += p3
-            hist[first + min(np.uint64(X[r4, f]), n), 0] += p4
-            hist[first + min(np.uint64(X[r5, f]), n), 0] += p5
-            hist[first + min(np.uint64(X[r6, f]), n), 0] += p6
-            hist[first + min(np.uint64(X[r7, f]), n), 0] += p7
+            flat[first + min(np.uint64(X[r0, f]), n)] += p0
+            flat[first + min(np.uint64(X[r1, f]), n)] += p1
+            flat[first + min(np.uint64(X[r2, f]), n)] += p2
+            flat[first + min(np.uint64(X[r3, f]), n)] += p3
+            flat[first + min(np.uint64(X[r4, f]), n)] += p4
+            flat[first + min(np.uint64(X[r5, f]), n)] += p5
+            flat[first + min(np.uint64(X[r6, f]), n)] += p6
+            flat[first + min(np.uint64(X[r7, f]), n)] += p7
         i += 8
     while i < stop:
         r = np.uint64(rows[i])
         p = gh[r, 0]
         for f in range(u0, u1):
-            hist[offsets[f] + min(np.uint64(X[r, f]), n_bins[f]), 0] += p
+            flat[offsets[f] + min(np.uint64(X[r, f]), n_bins[f])] += p
         i += 1
 
 
