@@ -1348,10 +1348,10 @@ class TreeGrower:
                             1 if one_thread else current_threads())
         elif one_thread or (m < PARALLEL_MIN_ROWS and not self.wide):
             ws.pool = _grow_serial(self.X_binned, self.columns, grad, hess, k, rows, ws.gh,
-                                   ws.ids, ws.side,
-                                   ws.nodes_i, ws.nodes_f, ws.counters, ws.open_ids,
-                                   ws.batch, ws.cplan, ws.hplan, ws.bplan, ws.free_slots,
-                                   ws.pool, ws.partials, self.offsets_u, self.n_bins_u, *args)
+                                   ws.ids, ws.side, ws.nodes_i, ws.nodes_f, ws.counters,
+                                   ws.open_ids, ws.batch, ws.cplan, ws.hplan, ws.bplan,
+                                   ws.free_slots, ws.pool, ws.partials, self.offsets_u,
+                                   self.n_bins_u, *args)
         else:
             self._grow_levels(ws, grad, hess, k, rows, args)
         return self._export(ws, m, fparams)
