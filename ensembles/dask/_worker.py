@@ -20,7 +20,7 @@ import threading
 import numpy as np
 from numba import njit
 
-from .._engine.grower import build_histograms
+from .._engine.grower import _goes_left, build_histograms
 from .._engine.histogram import CHUNK_ROWS, kernel_layout, n_chunks
 from .._engine.tree import predict_binned_add
 from .._threads import run_parallel, threads
@@ -47,41 +47,39 @@ _C_START, _C_STOP, _C_FEATURE, _C_BIN, _C_DLEFT, _C_LEFT, _C_LO, _C_HI, _C_SRC =
 
 
 @njit(cache=True, nogil=True)
-def _count_left(c0, c1, X, ids, cplan, n_bins):
-    """Rows of chunks ``c0:c1`` of the split plan that go left: codes ``<= bin``, and
-    missing values (codes from ``n_bins[f]`` up) when the split sends them left."""
+def _count_left(c0, c1, X, ids, side, cplan, n_bins):
+    """Which side each row of chunks ``c0:c1`` of the split plan goes to (``side``, 1 for
+    left, by position) and how many go left: the grower's rule (codes ``<= bin``, and
+    missing values when the split sends them left)."""
     for c in range(c0, c1):
         f, b, dl = cplan[c, _C_FEATURE], cplan[c, _C_BIN], cplan[c, _C_DLEFT] != 0
         nb = n_bins[f]
         src = cplan[c, _C_SRC]
         count = 0
         for i in range(cplan[c, _C_START], cplan[c, _C_STOP]):
-            code = X[ids[src, i], f]
-            if code <= b or (dl and code >= nb):
-                count += 1
+            left = _goes_left(X[ids[src, i], f], b, dl, nb)
+            side[i] = left
+            count += left
         cplan[c, _C_LEFT] = count
 
 
 @njit(cache=True, nogil=True)
-def _scatter(c0, c1, X, ids, cplan, n_bins):
-    """Move the row ids of chunks ``c0:c1`` to the other buffer, left rows from ``lo`` and
-    right rows from ``hi`` (a stable partition)."""
+def _scatter(c0, c1, ids, side, cplan):
+    """Move the row ids of chunks ``c0:c1`` to the other buffer by the side
+    :func:`_count_left` found, left rows from ``lo`` and right rows from ``hi`` (a stable
+    partition)."""
     for c in range(c0, c1):
-        f, b, dl = cplan[c, _C_FEATURE], cplan[c, _C_BIN], cplan[c, _C_DLEFT] != 0
-        nb = n_bins[f]
         src = cplan[c, _C_SRC]
         dst = 1 - src
         lo, hi = cplan[c, _C_LO], cplan[c, _C_HI]
         for i in range(cplan[c, _C_START], cplan[c, _C_STOP]):
-            r = ids[src, i]
-            code = X[r, f]
-            if code <= b or (dl and code >= nb):
+            if side[i]:
                 j = lo
                 lo += 1
             else:
                 j = hi
                 hi += 1
-            ids[dst, j] = r
+            ids[dst, j] = ids[src, i]
 
 
 @njit(cache=True, nogil=True)
@@ -123,8 +121,7 @@ def _add_split_values(c0, c1, raw, k, X, ids, cplan, n_bins, values):
         v_left, v_right = values[c, 0], values[c, 1]
         for i in range(cplan[c, _C_START], cplan[c, _C_STOP]):
             r = ids[src, i]
-            code = X[r, f]
-            raw[r, k] += v_left if (code <= b or (dl and code >= nb)) else v_right
+            raw[r, k] += v_left if _goes_left(X[r, f], b, dl, nb) else v_right
 
 
 def _chunks(start, stop):
@@ -145,6 +142,7 @@ class TreeRows:
         self.X = X
         self.gh = np.empty((X.shape[0], 2))
         self.ids = np.empty((2, n_rows), dtype=np.int32)
+        self.side = np.empty(n_rows, dtype=np.uint8)  # by position, set per split
         self.nodes = {}  # open node -> (buffer, start, stop)
         self.partials = np.empty((0, 0, 2))
 
@@ -174,7 +172,7 @@ class TreeRows:
         left child first), in the other buffer."""
         cplan, owner, ranges = self.split_plan(splits)
         weights = cplan[:, _C_STOP] - cplan[:, _C_START]
-        run_parallel(_count_left, cplan.shape[0], self.X, self.ids, cplan, n_bins,
+        run_parallel(_count_left, cplan.shape[0], self.X, self.ids, self.side, cplan, n_bins,
                      weights=weights, min_weight=CHUNK_ROWS)
         n_left = np.bincount(owner, weights=cplan[:, _C_LEFT],
                              minlength=len(ranges)).astype(np.int64)
@@ -191,8 +189,8 @@ class TreeRows:
             middle = start + int(n_left[j])
             self.nodes[int(split[4])] = (1 - buffer, start, middle)
             self.nodes[int(split[5])] = (1 - buffer, middle, stop)
-        run_parallel(_scatter, cplan.shape[0], self.X, self.ids, cplan, n_bins,
-                     weights=weights, min_weight=CHUNK_ROWS)
+        run_parallel(_scatter, cplan.shape[0], self.ids, self.side, cplan, weights=weights,
+                     min_weight=CHUNK_ROWS)
 
     def build(self, nodes, offsets_u, n_bins_u, hists):
         """The histograms of ``nodes`` into ``hists`` (one per node), chunk by chunk;
