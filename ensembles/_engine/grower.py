@@ -695,8 +695,10 @@ def _place(nodes_i, nodes_f, counters, batch, cplan, hplan, bplan, free_slots, f
                 nodes_f[child, _LO] = -np.inf
                 nodes_f[child, _HI] = np.inf
     counters[_LEAVES] += counters[_BATCH]
-    n_plan = 0
-    n_partials = 0
+    # Typed int64 from the start, as in _plan_root: literal zeros compile
+    # _add_chunk_plan a second time.
+    n_plan = np.int64(0)
+    n_partials = np.int64(0)
     move = False
     dst = 1 - counters[_SRC]
     for j in range(counters[_BATCH]):
@@ -760,11 +762,10 @@ def _finish(j0, j1, bplan, nodes_i, nodes_f, pool, partials, offsets, n_bins, tr
     allowed = np.empty(n_features, np.bool_)
     on_path = np.empty(n_features, np.bool_)
     n_rows = pool.shape[1]
-    # Quantized histograms are searched as float sums, unpacked here (float histograms
-    # need no buffer: an empty view costs no allocation).
-    unpacked = nodes_f[:0, :2]
-    if pool.shape[2] == 1:
-        unpacked = np.empty((n_rows, 2))
+    # Quantized histograms are searched as float sums, unpacked here; float histograms
+    # need no buffer. (Contiguous either way: a view of another array here compiled the
+    # split search's scan a second time, for that layout.)
+    unpacked = np.empty((n_rows if pool.shape[2] == 1 else 0, 2))
     steps = fparams[_G_STEP:]
     for j in range(j0, j1):
         small, large = bplan[j, 0], bplan[j, 1]

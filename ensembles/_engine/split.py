@@ -490,7 +490,7 @@ def find_best_split(hist, offsets, n_bins, feature_mask, G, H, reg_lambda, reg_a
         if not feature_mask[f]:
             continue
         first = offsets[f]
-        nb = n_bins[f]
+        nb = np.int64(n_bins[f])  # one signature of _threshold_gains for both calls
         if is_cat is not None:
             if is_cat[f]:
                 key, gain, dl, GL, HL, found = _categorical_split(
@@ -519,7 +519,7 @@ def find_best_split(hist, offsets, n_bins, feature_mask, G, H, reg_lambda, reg_a
                 if missing_left and h_miss <= 0.0 and g_miss == 0.0:
                     break
                 if compact:
-                    _threshold_gains(compact_hist, 0, m, G, H, parent, reg_lambda,
+                    _threshold_gains(compact_hist, np.int64(0), m, G, H, parent, reg_lambda,
                                      reg_alpha, min_child_weight, missing_left, sums, gains)
                 else:
                     _threshold_gains(hist, first, nb, G, H, parent, reg_lambda, reg_alpha,
