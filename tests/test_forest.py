@@ -584,3 +584,70 @@ def test_a_fitted_forest_is_the_sequence_of_its_members_as_in_scikit_learn(name)
     np.testing.assert_array_equal(ours[0].predict(X), ours.estimators_[0].predict(X))
     with pytest.raises(AttributeError):
         len(getattr(ensembles, name)())
+
+
+# --- the small-node evaluation agrees with the histogram's ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def evaluate_both_ways():
+    from numba import njit
+
+    from ensembles._engine import forest as kernel
+
+    # Not cached: numba's cache would keep the kernels compiled into it after they change.
+    @njit
+    def evaluate(sorted_path, XT, rows, wn, cn, yn, classify, start, stop, G, W, criterion,
+                 hist, out, GL, GR, sort_codes, sort_pos):
+        if sorted_path:
+            return kernel._evaluate_feature_sorted(
+                XT, 0, rows, wn, cn, yn, classify, start, stop, G, W, criterion, 1, 0.0, hist,
+                out, GL, GR, sort_codes, sort_pos, None, 0.0, 0.0)
+        return kernel._evaluate_feature(XT, 0, rows, wn, cn, yn, classify, start, stop, G, W,
+                                        criterion, 1, 0.0, hist, out, GL, GR, None, 0.0, 0.0)
+
+    return evaluate
+
+
+@pytest.mark.parametrize("classify, criterion", [(True, 0), (True, 1), (False, 2), (False, 3)])
+def test_small_nodes_sorted_by_code_choose_the_histograms_split(classify, criterion,
+                                                                evaluate_both_ways):
+    # Nodes up to _SORT_MAX_ROWS rows sort their rows by code instead of filling a
+    # histogram: the same candidates, sums and gains, so the same split, with repeated
+    # codes (ties keep the rows' order), missing values and weights. Float targets are
+    # summed row by row there and bin by bin here, so their sums agree to rounding only;
+    # class counts under integer weights are exact either way.
+    from ensembles._engine.forest import _SORT_MAX_ROWS
+
+    evaluate = evaluate_both_ways
+    rng = np.random.RandomState(0)
+    K = 2 if classify else 1
+    for trial in range(60):
+        n = rng.randint(2, _SORT_MAX_ROWS + 1)
+        codes = rng.randint(0, rng.choice([3, 20, 255]), n).astype(np.uint8)
+        codes[rng.rand(n) < 0.15] = 255  # missing
+        XT = codes[None, :]
+        rows = np.arange(n, dtype=np.uint32)
+        wn = rng.randint(1, 4, n).astype(np.float64)
+        cn = rng.randint(0, 2, n).astype(np.int32)
+        yn = rng.gamma(2.0, size=(n, 1)) if not classify else np.empty((0, 1))
+        if classify:
+            G = np.array([wn[cn == c].sum() for c in range(2)])
+        else:
+            G = np.array([(wn * yn[:, 0]).sum()])
+        results = []
+        for sorted_path in (True, False):
+            out = np.zeros(5 + K)
+            valid = evaluate(sorted_path, XT, rows, wn, cn, yn, classify, 0, n, G, wn.sum(),
+                             criterion, np.zeros((256, K + 2)), out, np.empty(K), np.empty(K),
+                             np.empty(_SORT_MAX_ROWS, np.int64),
+                             np.empty(_SORT_MAX_ROWS, np.int64))
+            results.append((valid, out))
+        (valid_sorted, out_sorted), (valid_hist, out_hist) = results
+        assert valid_sorted == valid_hist, trial
+        if valid_sorted:
+            np.testing.assert_array_equal(out_sorted[1:3], out_hist[1:3], err_msg=str(trial))
+            if classify:
+                np.testing.assert_array_equal(out_sorted, out_hist, err_msg=str(trial))
+            else:
+                np.testing.assert_allclose(out_sorted, out_hist, rtol=1e-12, err_msg=str(trial))
