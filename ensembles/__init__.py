@@ -25,6 +25,11 @@ from .tree import (
     ExtraTreeRegressor,
 )
 
+from ._engine.aot import attach_modules
+
+# The kernels compiled when the package was built, handed to their numba dispatchers.
+attach_modules()
+
 __version__ = "0.1.0"
 
 __all__ = [

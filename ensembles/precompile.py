@@ -1,20 +1,23 @@
 """Compile the numerical kernels ahead of the first fit.
 
-numba compiles a kernel the first time it runs and caches the machine code on disk, so
-the first fit of each kind of model in a fresh installation spends seconds compiling
-(see :doc:`../architecture`). Where that first fit matters (a service that starts in a new
-container, a notebook on a fresh machine), run this once after installing, for example
-in a Docker image's build step::
+The package build compiles the kernels of the common paths ahead of time (see
+:doc:`../architecture`, "Start-up"), so that a first fit compiles nothing. Where that
+build was skipped or failed, or the package's sources changed since, numba compiles a
+kernel the first time it runs and caches the machine code on disk, so the first fit of
+each kind of model in a fresh process spends seconds compiling. Where that first fit
+matters (a service that starts in a new container, a notebook on a fresh machine), run
+this once after installing, for example in a Docker image's build step::
 
     python -m ensembles.precompile
 
 It fits small models of every estimator family on a few hundred rows, which compiles
 and caches what a plain fit and its predictions run, so that later processes load the
 cached code instead. Optional paths (categorical features, monotone or interaction
-constraints, feature weights, quantized gradients, sparse input) compile on first use
-unless ``extras=True``.
-The cache is numba's: next to the installed modules, or in ``NUMBA_CACHE_DIR`` when set
-(then set it to the same directory when the models are fitted).
+constraints, feature weights, quantized gradients, sparse input, forests' absolute error)
+compile on first use unless ``extras=True``. The cache is numba's: next to the installed
+modules, or in ``NUMBA_CACHE_DIR`` when set (then set it to the same directory when the
+models are fitted). This workload, with extras, is also the one whose kernels the build
+compiles (:mod:`ensembles._engine.aot_build`).
 """
 
 import argparse
@@ -35,13 +38,21 @@ def _data(n_rows=300, n_features=4, seed=0):
 
 
 def _targets(data):
-    """The fitted inputs by target kind: regression, binary, binary with a categorical
-    feature (column 3)."""
+    """``(X, y, fit keyword arguments)`` by target kind: regression, binary, 3 classes,
+    binary on float32 input, ranking, binary with a categorical feature (column 3), binary
+    on sparse input."""
+    import scipy.sparse
+
     X, y = data
     X_cat = X.copy()
     X_cat[:, 3] = np.where(np.isnan(X[:, 3]), np.nan, np.floor(np.abs(X[:, 3]) * 3) % 6)
     labels = (y > 0).astype(np.int64)
-    return {"reg": (X, y), "binary": (X, labels), "binary-cat": (X_cat, labels)}
+    grades = np.digitize(y, [-0.5, 0.5])
+    queries = np.arange(len(y)) // 10
+    return {"reg": (X, y, {}), "binary": (X, labels, {}), "multiclass": (X, grades, {}),
+            "binary-f32": (X.astype(np.float32), labels, {}),
+            "rank": (X, grades, {"qid": queries}), "binary-cat": (X_cat, labels, {}),
+            "binary-sparse": (scipy.sparse.csr_matrix(np.nan_to_num(X)), labels, {})}
 
 
 def _families(extras):
@@ -52,6 +63,7 @@ def _families(extras):
         ExtraTreesClassifier,
         ExtraTreesRegressor,
         GradientBoostingClassifier,
+        GradientBoostingRanker,
         GradientBoostingRegressor,
         RandomForestClassifier,
         RandomForestRegressor,
@@ -68,6 +80,13 @@ def _families(extras):
         ("extra trees, regression", lambda: ExtraTreesRegressor(**small), "reg"),
         ("decision tree, classification", DecisionTreeClassifier, "binary"),
         ("decision tree, regression", DecisionTreeRegressor, "reg"),
+        ("gradient boosting, 3 classes", lambda: GradientBoostingClassifier(**small),
+         "multiclass"),
+        ("gradient boosting, float32 input", lambda: GradientBoostingClassifier(**small),
+         "binary-f32"),
+        ("random forest, float32 input", lambda: RandomForestClassifier(**small),
+         "binary-f32"),
+        ("gradient boosting, ranking", lambda: GradientBoostingRanker(**small), "rank"),
     ]
     if extras:
         families += [
@@ -80,6 +99,12 @@ def _families(extras):
              "binary-cat"),
             ("gradient boosting, quantized gradients",
              lambda: GradientBoostingClassifier(use_quantized_grad=True, **small), "binary"),
+            ("gradient boosting, sparse input", lambda: GradientBoostingClassifier(**small),
+             "binary-sparse"),
+            ("random forest, sparse input", lambda: RandomForestClassifier(**small),
+             "binary-sparse"),
+            ("random forest, absolute error",
+             lambda: RandomForestRegressor(criterion="absolute_error", **small), "reg"),
         ]
     return families
 
@@ -92,7 +117,7 @@ def precompile(extras=False, verbose=False):
     extras : bool, default=False
         Also compile the optional paths of gradient boosting (monotone and interaction
         constraints, weighted column sampling, categorical features, quantized
-        gradients).
+        gradients), sparse input and forests' absolute error.
     verbose : bool, default=False
         Print each family and the seconds it took.
 
@@ -107,13 +132,12 @@ def precompile(extras=False, verbose=False):
     seconds = {}
     for name, make, kind in _families(extras):
         start = time.perf_counter()
-        X_fit, y_fit = targets[kind]
-        model = make().fit(X_fit, y_fit)
+        X_fit, y_fit, fit_params = targets[kind]
+        model = make().fit(X_fit, y_fit, **fit_params)
         model.predict(X_fit)
-        if hasattr(model, "predict_proba"):
-            model.predict_proba(X_fit)
-        if hasattr(model, "apply"):
-            model.apply(X_fit)
+        for method in ("predict_proba", "apply", "predict_contribs"):
+            if hasattr(model, method):
+                getattr(model, method)(X_fit)
         seconds[name] = time.perf_counter() - start
         if verbose:
             print(f"{name}: {seconds[name]:.1f} s", flush=True)
@@ -128,7 +152,7 @@ def main(argv=None):
     parser.add_argument("--extras", action="store_true",
                         help="also compile constraints, weighted column sampling, "
                              "categorical features and quantized gradients in gradient "
-                             "boosting")
+                             "boosting, sparse input and forests' absolute error")
     parser.add_argument("--quiet", action="store_true", help="print nothing")
     args = parser.parse_args(argv)
     seconds = precompile(extras=args.extras, verbose=not args.quiet)

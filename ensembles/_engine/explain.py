@@ -460,6 +460,9 @@ class TreeExplainer:
         """SHAP values of trees ``start:stop``: shape (n_samples, n_outputs,
         n_features + 1), the bias (expected value) in the last column."""
         out = np.zeros((X.shape[0], self.n_outputs, n_features + 1))
+        # One compiled specialization for every input dtype (a float64 copy of X is no
+        # larger than the output).
+        X = np.ascontiguousarray(X, dtype=np.float64)
         leaf0, leaf1 = self._leaf_range(start, stop)
         table_ptr, table = self._tables(leaf0, leaf1, X.shape[0])
         run_parallel(_contrib_rows, X.shape[0], X, self.leaf_node, self.leaf_col,
@@ -475,6 +478,7 @@ class TreeExplainer:
         n_features + 1, n_features + 1); each row ``[i, k, f, :]`` sums to the
         contribution of feature ``f``, and the bias sits at ``[i, k, -1, -1]``."""
         out = np.zeros((X.shape[0], self.n_outputs, n_features + 1, n_features + 1))
+        X = np.ascontiguousarray(X, dtype=np.float64)
         run_parallel(_interaction_rows, X.shape[0], X, self.leaf_node, self.leaf_col,
                      self.path_ptr, self.p_feature, self.p_lo, self.p_hi, self.p_nan,
                      self.p_zero, self.value, self.W, *self._leaf_range(start, stop),

@@ -1,0 +1,199 @@
+"""Recording and compiling the kernels of :mod:`.aot` (at build time, not imported by the
+package)."""
+
+import importlib
+import os
+import pprint
+import sys
+from pathlib import Path
+
+from .aot import _EXPORTS_FILE, MODULE_NAME, numba_type, source_digest
+
+
+def _type_source(the_type):
+    """Source text for a numba type, which :func:`.aot.numba_type` reads back."""
+    from numba.core import types
+
+    if isinstance(the_type, types.Array):
+        text = f"Array({_type_source(the_type.dtype)}, {the_type.ndim}, '{the_type.layout}'"
+        if not the_type.mutable:
+            text += ", readonly=True"
+        if not the_type.aligned:
+            text += ", aligned=False"
+        source = text + ")"
+    elif isinstance(the_type, types.UniTuple):
+        source = f"UniTuple({_type_source(the_type.dtype)}, {the_type.count})"
+    elif isinstance(the_type, types.Tuple):
+        source = "Tuple((" + "".join(_type_source(t) + ", " for t in the_type.types) + "))"
+    elif isinstance(the_type, types.Boolean):
+        source = "boolean"
+    elif isinstance(the_type, types.NoneType):
+        source = "none"
+    elif isinstance(the_type, (types.Integer, types.Float)):
+        source = str(the_type)
+    else:
+        raise TypeError(f"no source for the numba type {the_type}")
+    if numba_type(source) != the_type:
+        raise TypeError(f"{source!r} does not give back the numba type {the_type}")
+    return source
+
+
+def _locate(dispatcher):
+    """``(module, name, factory arguments or None)`` naming a dispatcher."""
+    made = getattr(dispatcher, "_aot_locator", None)
+    if made is not None:
+        return made
+    module = dispatcher.py_func.__module__
+    name = dispatcher.py_func.__name__
+    if getattr(sys.modules[module], name, None) is not dispatcher:
+        raise LookupError(f"{module}.{name} is not a module-level kernel")
+    return module, name, None
+
+
+def record():
+    """Run :func:`ensembles.precompile.precompile` (with extras) on numba's JIT and
+    return the export list: every kernel Python called, with its argument types.
+
+    Run it in a fresh process (the command line does), so that every first call of a
+    signature from Python passes through numba's compile path, where it is seen (loading
+    from numba's cache passes there too). A signature that a compiled caller made first
+    would not be seen there; ``tests/test_aot.py`` would then find a kernel compiled in a
+    first fit."""
+    from numba.core import dispatcher as numba_dispatcher
+    from numba.core import types
+
+    seen = {}
+    compile_for_args = numba_dispatcher._DispatcherBase._compile_for_args
+
+    def recording(self, *args, **kws):
+        result = compile_for_args(self, *args, **kws)
+        arg_types = tuple(self.typeof_pyval(a) for a in args)
+        seen.setdefault((id(self), arg_types), (self, arg_types))
+        return result
+
+    numba_dispatcher._DispatcherBase._compile_for_args = recording
+    try:
+        from ..precompile import precompile
+
+        precompile(extras=True)
+    finally:
+        numba_dispatcher._DispatcherBase._compile_for_args = compile_for_args
+    exports = []
+    for dispatcher, arg_types in seen.values():
+        module, name, factory_args = _locate(dispatcher)
+        if not module.startswith("ensembles."):
+            continue
+        return_type = types.unliteral(dispatcher.overloads[arg_types].signature.return_type)
+        if isinstance(return_type, types.BaseTuple):
+            return_type = types.Tuple([types.unliteral(t) for t in return_type])
+        exports.append((module, name, factory_args, _type_source(return_type),
+                        tuple(_type_source(t) for t in arg_types)))
+    return sorted(exports, key=repr)
+
+
+def write_exports(exports):
+    lines = [
+        '"""Kernels and signatures compiled ahead of time (see :mod:`.aot`).',
+        "",
+        "Written by ``python -m ensembles._engine.aot_build record``; do not edit. Each entry:",
+        "(module, kernel or factory name, factory arguments or None, return type, argument",
+        'types), types as source text in ``numba.core.types``."""',
+        "",
+    ]
+    _EXPORTS_FILE.write_text("\n".join(lines) + "\nEXPORTS = "
+                             + pprint.pformat(tuple(exports), width=95) + "\n")
+
+
+def _dispatcher(module, name, factory_args):
+    attribute = getattr(importlib.import_module(module), name)
+    return attribute if factory_args is None else attribute(*factory_args)
+
+
+def build(output_path, target_cpu="host", verbose=False):
+    """Compile the export list into the extension module at ``output_path``.
+
+    Each kernel is compiled with its dispatcher's own options (``nogil`` releases the GIL
+    in its entry point, as numba's JIT does; no reference counting where the kernel asks
+    for none)."""
+    import numba.pycc.compiler as pycc_compiler
+    from numba.core.compiler import Flags
+    from numba.core.typing import signature
+    from numba.pycc import CC
+
+    from ._aot_exports import EXPORTS
+
+    output_path = Path(output_path)
+    # Written aside, then moved into place: a process may have the old module loaded.
+    partial = output_path.with_name(f"{output_path.name}.{os.getpid()}.partial")
+    cc = CC(MODULE_NAME)
+    cc.output_dir = str(output_path.parent)
+    cc.output_file = partial.name
+    cc.target_cpu = target_cpu
+    cc.verbose = verbose
+    flags_by_function = {}
+    for index, (module, name, factory_args, return_source, arg_sources) in enumerate(EXPORTS):
+        dispatcher = _dispatcher(module, name, factory_args)
+        flags = Flags()
+        dispatcher.targetdescr.options.parse_as_flags(flags, dispatcher.targetoptions)
+        flags.no_compile = True
+        flags.no_cpython_wrapper = False
+        flags.no_cfunc_wrapper = True
+        flags_by_function[dispatcher.py_func] = flags
+        sig = signature(numba_type(return_source), *map(numba_type, arg_sources))
+        cc.export(f"k{index}", sig)(dispatcher.py_func)
+    digest = source_digest(EXPORTS)
+    constant = {}
+    exec(f"def source_digest():\n    return {digest}", constant)
+    cc.export("source_digest", "int64()")(constant["source_digest"])
+
+    compile_extra = pycc_compiler.compile_extra
+
+    def compile_with_kernel_flags(typingctx, targetctx, func, args, return_type, flags,
+                                  locals, library):
+        return compile_extra(typingctx, targetctx, func, args, return_type,
+                             flags_by_function.get(func, flags), locals, library=library)
+
+    pycc_compiler.compile_extra = compile_with_kernel_flags
+    try:
+        cc.compile()
+        os.replace(partial, output_path)
+    finally:
+        pycc_compiler.compile_extra = compile_extra
+        partial.unlink(missing_ok=True)
+    return output_path
+
+
+def main(argv=None):
+    import argparse
+    import time
+
+    parser = argparse.ArgumentParser(prog="python -m ensembles._engine.aot_build")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("record", help="rewrite the export list from precompile's fits")
+    building = commands.add_parser("build", help="compile the export list")
+    building.add_argument("output", help="path of the extension module to write")
+    building.add_argument("--target-cpu", default="host",
+                          help="LLVM CPU name ('host': this machine's; '': generic)")
+    args = parser.parse_args(argv)
+    if os.environ.get("ENSEMBLES_AOT") != "0":
+        # A process of its own: numba's JIT alone, on an empty cache of its own.
+        import subprocess
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="ensembles-aot-") as cache:
+            env = dict(os.environ, ENSEMBLES_AOT="0", NUMBA_CACHE_DIR=cache)
+            command = [sys.executable, "-m", "ensembles._engine.aot_build",
+                       *(sys.argv[1:] if argv is None else argv)]
+            raise SystemExit(subprocess.call(command, env=env))
+    start = time.perf_counter()
+    if args.command == "record":
+        exports = record()
+        write_exports(exports)
+        print(f"{len(exports)} signatures in {_EXPORTS_FILE}")
+    else:
+        build(args.output, target_cpu=args.target_cpu)
+        print(f"built {args.output} in {time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

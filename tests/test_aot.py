@@ -1,0 +1,96 @@
+"""The kernels compiled ahead of time (``ensembles/_engine/aot.py``): a first fit on an
+empty numba cache compiles nothing, and the compiled kernels grow the JIT's models."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from ensembles._engine import aot
+
+from .test_precompile import _FIT_AND_COUNT
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("ENSEMBLES_BUILD_AOT") == "0",
+    reason="installed with ENSEMBLES_BUILD_AOT=0: no kernels compiled ahead of time")
+
+_REBUILD = ("the kernels compiled ahead of time are absent or older than the sources: "
+            "`pip install -e .` rebuilds them")
+
+
+def _run(script, tmp_path, **env):
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"), **env)
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=1200)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_compiled_kernels_are_current():
+    assert aot._load() is not None, _REBUILD
+
+
+def test_first_fits_on_an_empty_cache_compile_nothing(tmp_path):
+    """Every family's fit and predictions, boosting's optional paths (precompile's
+    extras) and the multi-threaded boosting path run on the compiled kernels alone. A
+    kernel whose signature changed fails here: ``python -m ensembles._engine.aot_build
+    record`` lists the new one."""
+    script = "from ensembles.precompile import precompile\nprecompile(extras=True)\n"
+    assert _run(script + _FIT_AND_COUNT, tmp_path) == []
+
+
+_PREDICTIONS = textwrap.dedent("""
+    import hashlib, json
+    import numpy as np
+    from sklearn.datasets import make_classification, make_regression
+    import ensembles as E
+    X, y = make_classification(3000, 12, n_informative=6, n_classes=3, random_state=0)
+    X[::17, 3] = np.nan
+    Xr, yr = make_regression(3000, 12, random_state=0)
+    models = [
+        (E.GradientBoostingClassifier(n_estimators=20), X, y),
+        (E.GradientBoostingClassifier(n_estimators=20, grow_policy="lossguide",
+                                      max_leaves=15), X, y % 2),
+        (E.GradientBoostingRegressor(n_estimators=20, subsample=0.7, colsample_bynode=0.5,
+                                     random_state=1), Xr, yr),
+        (E.GradientBoostingClassifier(n_estimators=10, use_quantized_grad=True,
+                                      random_state=0), X, y % 2),
+        (E.GradientBoostingClassifier(n_estimators=10, n_jobs=2), np.tile(X, (10, 1)),
+         np.tile(y, 10)),
+        (E.RandomForestClassifier(n_estimators=10, random_state=0), X, y),
+        (E.RandomForestRegressor(n_estimators=10, random_state=0), Xr, yr),
+        (E.ExtraTreesClassifier(n_estimators=10, random_state=0), X, y),
+        (E.ExtraTreesRegressor(n_estimators=10, random_state=0), Xr, yr),
+        (E.DecisionTreeClassifier(random_state=0), X, y),
+    ]
+    digests = []
+    for model, A, b in models:
+        model.fit(A, b)
+        out = model.predict_proba(A) if hasattr(model, "predict_proba") else model.predict(A)
+        digests.append(hashlib.sha256(np.ascontiguousarray(out).tobytes()).hexdigest())
+    print(json.dumps(digests))
+""")
+
+
+def test_the_compiled_kernels_grow_the_jits_models(tmp_path):
+    assert aot._load() is not None, _REBUILD
+    compiled = _run(_PREDICTIONS, tmp_path)
+    jit = _run(_PREDICTIONS, tmp_path, ENSEMBLES_AOT="0")
+    assert compiled == jit
+
+
+def test_kernels_older_than_their_sources_are_not_used(monkeypatch):
+    monkeypatch.setattr(aot, "_compiled", None)
+    monkeypatch.setattr(aot, "source_digest", lambda exports=None: -1)
+    assert aot._load() is None
+
+
+def test_the_digest_covers_the_export_list_and_the_kernels_modules():
+    from ensembles._engine._aot_exports import EXPORTS
+
+    assert aot.source_digest(EXPORTS) == aot.source_digest()
+    elsewhere = (("ensembles.bagging", "_none", None, "none", ()),)
+    assert aot.source_digest(EXPORTS + elsewhere) != aot.source_digest(EXPORTS)
