@@ -503,6 +503,8 @@ def test_import_and_fit_work_without_a_writable_cache_location():
     """Issue 18: "cannot cache function 'sort_floats': no locator available" at import."""
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
     env["PYTHONPATH"] = str(ROOT)
+    # The kernels compiled ahead of time would run these without numba's cache.
+    env["ENSEMBLES_AOT"] = "0"
     out = subprocess.run([sys.executable, "-c", _READ_ONLY_SCRIPT], capture_output=True,
                          text=True, env=env, timeout=600, cwd=ROOT)
     assert out.returncode == 0, out.stderr[-3000:]
