@@ -5,6 +5,7 @@ extra trees on the same engine, and bagging, AdaBoost, voting, stacking and ense
 selection around any scikit-learn estimator.
 """
 
+from ._engine.aot import attach_modules
 from .adaboost import AdaBoostClassifier, AdaBoostRegressor
 from .bagging import BaggingClassifier, BaggingRegressor
 from .boosting.callbacks import EarlyStopping, EvaluationMonitor, TrainingCallback
@@ -24,8 +25,6 @@ from .tree import (
     ExtraTreeClassifier,
     ExtraTreeRegressor,
 )
-
-from ._engine.aot import attach_modules
 
 # The kernels compiled when the package was built, handed to their numba dispatchers.
 attach_modules()
