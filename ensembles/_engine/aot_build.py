@@ -3,7 +3,6 @@ package)."""
 
 import importlib
 import os
-import pprint
 import sys
 from pathlib import Path
 
@@ -92,16 +91,30 @@ def record():
 
 
 def write_exports(exports):
-    lines = [
+    """Write the export list to ``_aot_exports.py``, each list of argument types once
+    (forest node loops of every kind take the same arguments)."""
+    arguments = sorted({entry[4] for entry in exports})
+    index = {args: i for i, args in enumerate(arguments)}
+    compact = tuple(entry[:4] + (index[entry[4]],) for entry in exports)
+    _EXPORTS_FILE.write_text("\n".join([
         '"""Kernels and signatures compiled ahead of time (see :mod:`.aot`).',
         "",
-        "Written by ``python -m ensembles._engine.aot_build record``; do not edit. Each entry:",
-        "(module, kernel or factory name, factory arguments or None, return type, argument",
-        'types), types as source text in ``numba.core.types``."""',
+        "Written by ``python -m ensembles._engine.aot_build record``; do not edit. Each entry",
+        "of ``EXPORTS``: (module, kernel or factory name, factory arguments or None, return",
+        "type, argument types), types as source text in ``numba.core.types``; the argument",
+        'type lists are stored once, in ``ARGUMENTS``."""',
         "",
-    ]
-    _EXPORTS_FILE.write_text("\n".join(lines) + "\nEXPORTS = "
-                             + pprint.pformat(tuple(exports), width=95) + "\n")
+        "ARGUMENTS = (",
+        *(f"    {args!r}," for args in arguments),
+        ")",
+        "",
+        "_ENTRIES = (",
+        *(f"    {entry!r}," for entry in compact),
+        ")",
+        "",
+        "EXPORTS = tuple(entry[:4] + (ARGUMENTS[entry[4]],) for entry in _ENTRIES)",
+        "",
+    ]))
 
 
 def _dispatcher(module, name, factory_args):
