@@ -8,7 +8,6 @@ compiles its kernels with numba's JIT on first use, as it always can.
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from setuptools import Extension, setup
@@ -24,16 +23,11 @@ class BuildKernels(build_ext):
     def build_extension(self, ext):
         path = Path(self.get_ext_fullpath(ext.name)).resolve()
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix="ensembles-aot-") as cache:
-            # numba's JIT alone (no compiled kernels from an earlier build), on an empty
-            # cache of its own.
-            env = dict(os.environ, ENSEMBLES_AOT="0", NUMBA_CACHE_DIR=cache,
-                       PYTHONPATH=os.pathsep.join(
-                           filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-            command = [sys.executable, "-m", "ensembles._engine.aot_build", "build",
-                       str(path)]
-            failed = subprocess.call(command, cwd=ROOT, env=env) != 0
-        if failed:
+        # The command runs the compile in a process of its own, on numba's JIT alone.
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+            filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+        command = [sys.executable, "-m", "ensembles._engine.aot_build", "build", str(path)]
+        if subprocess.call(command, cwd=ROOT, env=env) != 0:
             print("warning: the ahead-of-time kernels did not build; numba will compile "
                   "them on first use", file=sys.stderr)
 
