@@ -5,7 +5,6 @@ extra trees on the same engine, and bagging, AdaBoost, voting, stacking and ense
 selection around any scikit-learn estimator.
 """
 
-from ._engine.aot import attach_modules
 from .adaboost import AdaBoostClassifier, AdaBoostRegressor
 from .bagging import BaggingClassifier, BaggingRegressor
 from .boosting.callbacks import EarlyStopping, EvaluationMonitor, TrainingCallback
@@ -25,9 +24,6 @@ from .tree import (
     ExtraTreeClassifier,
     ExtraTreeRegressor,
 )
-
-# The kernels compiled when the package was built, handed to their numba dispatchers.
-attach_modules()
 
 __version__ = "0.1.0"
 

@@ -11,10 +11,7 @@ threads share should sit in a cache line of its own (64 bytes, 8 elements apart)
 
 import platform
 
-from llvmlite import ir
-from numba import njit, types
-from numba.core import cgutils
-from numba.extending import intrinsic
+from ._engine.jit import intrinsic, njit
 
 # The CPU's spin-wait hint, as an LLVM intrinsic (numba's LLVM assembles no inline asm):
 # it saves power and frees the core's other hardware thread. None where none is known.
@@ -23,6 +20,8 @@ _PAUSE = ("llvm.x86.sse2.pause" if platform.machine().lower() in ("x86_64", "amd
 
 
 def _pointer(context, builder, signature, args):
+    from numba.core import cgutils
+
     array_type = signature.args[0]
     array = context.make_array(array_type)(context, builder, args[0])
     return cgutils.get_item_pointer(context, builder, array_type, array, [args[1]])
@@ -33,6 +32,8 @@ def load_acquire(typingctx, counters, index):
     """``counters[index]``, read as an atomic acquire load: compiled code reads memory
     again on every call (a plain load could be hoisted out of a polling loop), and sees
     every write the writer made before its release."""
+    from numba.core import types
+
     sig = types.int64(counters, index)
 
     def codegen(context, builder, signature, args):
@@ -45,6 +46,8 @@ def load_acquire(typingctx, counters, index):
 def store_release(typingctx, counters, index, value):
     """``counters[index] = value`` as an atomic release store: a thread that reads the
     value with :func:`load_acquire` sees every write made before it."""
+    from numba.core import types
+
     sig = types.void(counters, index, types.int64)
 
     def codegen(context, builder, signature, args):
@@ -58,6 +61,8 @@ def store_release(typingctx, counters, index, value):
 @intrinsic
 def fetch_add(typingctx, counters, index, value):
     """Add ``value`` to ``counters[index]`` atomically; returns the previous value."""
+    from numba.core import types
+
     sig = types.int64(counters, index, types.int64)
 
     def codegen(context, builder, signature, args):
@@ -71,6 +76,8 @@ def fetch_add(typingctx, counters, index, value):
 def compare_swap(typingctx, counters, index, expected, value):
     """Set ``counters[index]`` to ``value`` if it holds ``expected``, atomically; returns
     whether it did."""
+    from numba.core import types
+
     sig = types.boolean(counters, index, types.int64, types.int64)
 
     def codegen(context, builder, signature, args):
@@ -84,10 +91,15 @@ def compare_swap(typingctx, counters, index, expected, value):
 @intrinsic
 def pause(typingctx):
     """The CPU's spin-wait hint (nothing where none is known)."""
+    from numba.core import types
+
     sig = types.void()
 
     def codegen(context, builder, signature, args):
         if _PAUSE is not None:
+            from llvmlite import ir
+            from numba.core import cgutils
+
             hint = cgutils.get_or_insert_function(
                 builder.module, ir.FunctionType(ir.VoidType(), []), _PAUSE)
             builder.call(hint, [])

@@ -1,5 +1,6 @@
-"""The kernels compiled ahead of time (``ensembles/_engine/aot.py``): a first fit on an
-empty numba cache compiles nothing, and the compiled kernels grow the JIT's models."""
+"""The kernels compiled ahead of time (``ensembles/_engine/aot.py``, ``jit.py``): a first
+fit on an empty numba cache compiles nothing and does not import numba, and the compiled
+kernels grow the JIT's models."""
 
 import json
 import os
@@ -7,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 from ensembles._engine import aot
@@ -33,13 +35,64 @@ def test_the_compiled_kernels_are_current():
     assert aot._load() is not None, _REBUILD
 
 
+_NUMBA_MODULES = ("import json, sys\n"
+                  "print(json.dumps(sorted(m for m in sys.modules\n"
+                  "                        if m.partition('.')[0] in ('numba', 'llvmlite'))))\n")
+
+
 def test_first_fits_on_an_empty_cache_compile_nothing(tmp_path):
     """Every family's fit and predictions, boosting's optional paths (precompile's
-    extras) and the multi-threaded boosting path run on the compiled kernels alone. A
-    kernel whose signature changed fails here: ``python -m ensembles._engine.aot_build
-    record`` lists the new one."""
-    script = "from ensembles.precompile import precompile\nprecompile(extras=True)\n"
-    assert _run(script + _FIT_AND_COUNT, tmp_path) == []
+    extras) and the multi-threaded boosting path run on the compiled kernels alone,
+    without importing numba. A kernel whose signature changed fails here: ``python -m
+    ensembles._engine.aot_build record`` lists the new one."""
+    script = ("from ensembles.precompile import precompile\nprecompile(extras=True)\n"
+              + _NUMBA_MODULES + _FIT_AND_COUNT)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=1200)
+    assert done.returncode == 0, done.stderr
+    numba_modules, compiled = (json.loads(line) for line in done.stdout.splitlines()[-2:])
+    assert numba_modules == []
+    assert compiled == []
+
+
+def test_kernels_pickle_and_answer_probes_without_numba(tmp_path):
+    script = textwrap.dedent("""
+        import copy, inspect, pickle
+        from ensembles._engine import grower, forest
+        kernel = grower._grow_serial
+        assert pickle.loads(pickle.dumps(kernel)) is kernel
+        made = forest._node_loop(True, False, False, False, False)
+        assert pickle.loads(pickle.dumps(made)) is made
+        assert copy.deepcopy(kernel) is not None and not hasattr(kernel, "__array__")
+        assert inspect.signature(kernel).parameters and kernel.__doc__ is not None
+    """) + _NUMBA_MODULES
+    assert _run(script, tmp_path) == []
+
+
+@pytest.mark.parametrize("value", [
+    np.zeros(3), np.zeros((3, 2), dtype=np.float32), np.zeros((3, 2), order="F"),
+    np.zeros((4, 4))[::2], np.zeros(3, dtype=bool), np.zeros(2, dtype=np.uint8),
+    np.zeros((2, 3), dtype=np.int32).T, np.frombuffer(b"\0" * 16), np.zeros((0, 3)),
+    np.zeros(3, dtype=np.int64)[1:], 3, -(2**62), 2**63 + 1, 0.5, True, np.float32(1),
+    np.int32(2), np.uint64(5), np.bool_(False), None, (1, 2), (np.zeros(2), 1, None), (),
+    ((1, 2.0), np.zeros((2, 2))),
+])
+def test_value_source_writes_numbas_type(value):
+    """A call is matched to its compiled code by :func:`.aot.value_source`, which must
+    give what numba's ``typeof`` gives (or None: no match)."""
+    from numba import typeof
+
+    from ensembles._engine.aot_build import _type_source
+
+    source = aot.value_source(value)
+    try:
+        expected = _type_source(typeof(value))
+    except (TypeError, ValueError):
+        expected = None
+    if value is not None and isinstance(value, int) and abs(value) >= 2**63:
+        expected = None  # numba types it uint64; left to numba's own dispatch
+    assert source == expected
 
 
 _PREDICTIONS = textwrap.dedent("""

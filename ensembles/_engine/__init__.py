@@ -5,13 +5,7 @@ serial, compiled with ``cache=True`` and release the GIL; :mod:`ensembles._threa
 them on several threads.
 """
 
-from numba import njit
-
-from ._numba_cache import ensure_cache_location
-
-# Before any kernel module is imported: numba looks for a cache location when a kernel is
-# decorated, and refuses outright when it finds none.
-ensure_cache_location()
+from .jit import njit
 
 
 def compiled_only(function):

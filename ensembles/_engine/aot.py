@@ -1,13 +1,13 @@
 """Kernels compiled ahead of time, so that a first fit does not wait for numba.
 
 numba compiles a kernel on its first call in a process (seconds per estimator family on an
-empty cache) and, even when it loads the machine code from its cache, first initializes
-LLVM, which costs tens of megabytes. This module compiles, when the package is built, the
+empty cache) and, even when it loads the machine code from its cache, first loads LLVM,
+which costs tens of megabytes. This module compiles, when the package is built, the
 kernels that Python calls on the common paths into one extension module
-(``_aot_kernels``, with ``numba.pycc``), and at import hands each of them to its numba
-dispatcher as the compiled code for its signature: a call with those argument types runs
-it directly, through numba's own type dispatch, and anything else (a rarer option, a new
-dtype) compiles as before. Nothing at the call sites changes.
+(``_aot_kernels``, with ``numba.pycc``). A kernel (:class:`.jit.Kernel`) called from
+Python with argument types it has compiled code for runs that code, with no numba in the
+process; anything else (a rarer option, a new dtype) makes the numba dispatcher and
+compiles as before. Nothing at the call sites changes.
 
 The kernels and signatures to compile are listed in :mod:`._aot_exports`, recorded from
 the fits and predictions of :mod:`ensembles.precompile` with extras::
@@ -24,17 +24,19 @@ editable install being worked on), it is not used, and numba compiles as before.
 import hashlib
 import importlib
 import os
+import threading
 from pathlib import Path
+
+import numpy as np
 
 MODULE_NAME = "_aot_kernels"
 _PACKAGE = Path(__file__).resolve().parent.parent
 _EXPORTS_FILE = Path(__file__).with_name("_aot_exports.py")
-# Set when the extension module was found current: its functions by export index.
+# Set when the extension module was looked for: its functions by export index.
 _compiled = None
-# The argument types handed to dispatchers. numba interns its types weakly and numbers
-# them as they are made: a type that died would come back under another number, which
-# no longer matches the one the dispatcher holds for the compiled code.
-_attached_types = []
+# The same, by kernel (see compiled_kernels).
+_by_kernel = None
+_lock = threading.RLock()
 
 
 def source_digest(exports=None):
@@ -57,21 +59,24 @@ def _load():
     """The extension module's functions by export index, or None when it is absent,
     turned off or older than the sources."""
     global _compiled
-    if _compiled is not None:
-        return _compiled or None
-    _compiled = {}
+    with _lock:  # the first kernel calls may come from several threads at once
+        if _compiled is None:
+            _compiled = _find_compiled()
+    return _compiled or None
+
+
+def _find_compiled():
     if os.environ.get("ENSEMBLES_AOT", "1") == "0":
-        return None
+        return {}
     try:
         module = importlib.import_module(f"{__package__}.{MODULE_NAME}")
     except Exception:  # absent, or built for another Python or NumPy ABI
-        return None
+        return {}
     from ._aot_exports import EXPORTS
 
     if module.source_digest() != source_digest(EXPORTS):
-        return None
-    _compiled = {i: getattr(module, f"k{i}") for i in range(len(EXPORTS))}
-    return _compiled
+        return {}
+    return {i: getattr(module, f"k{i}") for i in range(len(EXPORTS))}
 
 
 def numba_type(source):
@@ -81,35 +86,91 @@ def numba_type(source):
     return eval(source, {"__builtins__": {}}, vars(types))
 
 
-def _install(dispatcher, index, arg_sources):
-    arg_types = [numba_type(source) for source in arg_sources]
-    # What numba's Dispatcher.add_overload does with a compiled result: the C dispatcher
-    # calls this entry point for exactly these argument types. ``overloads`` is left
-    # alone, so a compiled caller of this kernel still compiles its own linkable copy.
-    dispatcher._insert([t._code for t in arg_types], _compiled[index], False)
-    _attached_types.append(arg_types)
+def _dtype_source(dtype):
+    if dtype.kind == "b":
+        return "boolean"
+    if dtype.kind in "iuf" and dtype.isnative:
+        return dtype.name
+    return None
 
 
-def attach_modules():
-    """Give the kernels of the modules in the export list their compiled code."""
-    if _load() is None:
-        return
-    from ._aot_exports import EXPORTS
+def _array_source(dtype, ndim, flags):
+    dtype = _dtype_source(dtype)
+    if dtype is None:
+        return None
+    layout = "C" if flags.c_contiguous else "F" if flags.f_contiguous else "A"
+    text = f"Array({dtype}, {ndim}, '{layout}'"
+    if not flags.writeable:
+        text += ", readonly=True"
+    if not flags.aligned:
+        text += ", aligned=False"
+    return text + ")"
 
-    for index, (module, name, factory_args, _, arg_sources) in enumerate(EXPORTS):
-        if factory_args is None:
-            _install(getattr(importlib.import_module(module), name), index, arg_sources)
+
+# Sources of ndarrays by (dtype, ndim, flag bits) and of tuples by their items' sources:
+# a kernel call reads one per argument.
+_array_sources = {}
+_tuple_sources = {}
 
 
-def attach_made(dispatcher, module, factory, args):
-    """Give a kernel made by ``module.factory(*args)`` its compiled code, and mark it so
-    that :func:`.aot_build.record` can name it."""
-    dispatcher._aot_locator = (module, factory, tuple(args))
-    if _load() is None:
-        return dispatcher
-    from ._aot_exports import EXPORTS
+def value_source(value):
+    """The source text of the numba type of ``value`` as numba's ``typeof`` gives it
+    (written as ``aot_build`` writes types), for the kinds of arguments compiled kernels
+    take; None for any other kind. Needs no numba: a call is matched to compiled code
+    without it."""
+    if isinstance(value, np.ndarray):
+        flags = value.flags
+        key = (value.dtype, value.ndim, flags.num)
+        source = _array_sources.get(key)
+        if source is None:
+            source = _array_sources[key] = _array_source(value.dtype, value.ndim, flags)
+        return source
+    if isinstance(value, bool | np.bool_):
+        return "boolean"
+    if isinstance(value, int):
+        return "int64" if -(2**63) < value < 2**63 else None
+    if isinstance(value, float):
+        return "float64"
+    if isinstance(value, np.number):
+        return _dtype_source(value.dtype)
+    if value is None:
+        return "none"
+    if type(value) is tuple:
+        items = tuple(map(value_source, value))
+        source = _tuple_sources.get(items)
+        if source is None and None not in items:
+            if items and items.count(items[0]) == len(items):
+                source = f"UniTuple({items[0]}, {len(items)})"
+            else:
+                source = "Tuple((" + "".join(item + ", " for item in items) + "))"
+            _tuple_sources[items] = source
+        return source
+    return None
 
-    for index, (export_module, name, factory_args, _, arg_sources) in enumerate(EXPORTS):
-        if (export_module, name, factory_args) == (module, factory, tuple(args)):
-            _install(dispatcher, index, arg_sources)
-    return dispatcher
+
+def compiled_kernels(locator):
+    """The compiled functions of the kernel ``locator`` names ((module, name, factory
+    arguments or None)), by the source text of their argument types; empty when there
+    are none (or the extension module is absent, turned off or stale)."""
+    global _by_kernel
+    with _lock:
+        if _by_kernel is None:
+            by_kernel = {}
+            compiled = _load()
+            if compiled is not None:
+                from ._aot_exports import EXPORTS
+
+                for index, (module, name, factory_args, _, arg_sources) in enumerate(
+                        EXPORTS):
+                    by_kernel.setdefault((module, name, factory_args), {})[arg_sources] = (
+                        compiled[index])
+            _by_kernel = by_kernel
+    return _by_kernel.get(locator, {})
+
+
+def attach_made(kernel, module, factory, args):
+    """Name a kernel made by ``module.factory(*args)``, for its compiled code and for
+    :func:`.aot_build.record`; returns it."""
+    kernel.locator = (module, factory, tuple(args))
+    kernel._compiled = None
+    return kernel

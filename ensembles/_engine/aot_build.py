@@ -1,12 +1,12 @@
 """Recording and compiling the kernels of :mod:`.aot` (at build time, not imported by the
 package)."""
 
-import importlib
 import os
 import sys
 from pathlib import Path
 
-from .aot import _EXPORTS_FILE, MODULE_NAME, numba_type, source_digest
+from .aot import _EXPORTS_FILE, MODULE_NAME, numba_type, source_digest, value_source
+from .jit import kernel_at
 
 
 def _type_source(the_type):
@@ -38,15 +38,12 @@ def _type_source(the_type):
 
 
 def _locate(dispatcher):
-    """``(module, name, factory arguments or None)`` naming a dispatcher."""
-    made = getattr(dispatcher, "_aot_locator", None)
-    if made is not None:
-        return made
-    module = dispatcher.py_func.__module__
-    name = dispatcher.py_func.__name__
-    if getattr(sys.modules[module], name, None) is not dispatcher:
-        raise LookupError(f"{module}.{name} is not a module-level kernel")
-    return module, name, None
+    """``(module, name, factory arguments or None)`` naming a dispatcher made by a
+    :class:`.jit.Kernel`; None for any other."""
+    locator = getattr(dispatcher, "_aot_locator", None)
+    if locator is not None and kernel_at(*locator).dispatcher is not dispatcher:
+        raise LookupError(f"{locator} does not name its kernel")
+    return locator
 
 
 def record():
@@ -67,7 +64,8 @@ def record():
     def recording(self, *args, **kws):
         result = compile_for_args(self, *args, **kws)
         arg_types = tuple(self.typeof_pyval(a) for a in args)
-        seen.setdefault((id(self), arg_types), (self, arg_types))
+        seen.setdefault((id(self), arg_types), (self, arg_types,
+                                                tuple(map(value_source, args))))
         return result
 
     numba_dispatcher._DispatcherBase._compile_for_args = recording
@@ -78,15 +76,21 @@ def record():
     finally:
         numba_dispatcher._DispatcherBase._compile_for_args = compile_for_args
     exports = []
-    for dispatcher, arg_types in seen.values():
-        module, name, factory_args = _locate(dispatcher)
-        if not module.startswith("ensembles."):
+    for dispatcher, arg_types, value_sources in seen.values():
+        locator = _locate(dispatcher)
+        if locator is None:
             continue
+        module, name, factory_args = locator
+        arg_sources = tuple(_type_source(t) for t in arg_types)
+        if value_sources != arg_sources:
+            # A kernel call is matched to its compiled code by value_source.
+            raise TypeError(f"value_source gives {value_sources} for {module}.{name}'s "
+                            f"arguments, numba's types {arg_sources}")
         return_type = types.unliteral(dispatcher.overloads[arg_types].signature.return_type)
         if isinstance(return_type, types.BaseTuple):
             return_type = types.Tuple([types.unliteral(t) for t in return_type])
         exports.append((module, name, factory_args, _type_source(return_type),
-                        tuple(_type_source(t) for t in arg_types)))
+                        arg_sources))
     return sorted(exports, key=repr)
 
 
@@ -117,9 +121,6 @@ def write_exports(exports):
     ]))
 
 
-def _dispatcher(module, name, factory_args):
-    attribute = getattr(importlib.import_module(module), name)
-    return attribute if factory_args is None else attribute(*factory_args)
 
 
 def build(output_path, target_cpu="host", verbose=False):
@@ -145,7 +146,7 @@ def build(output_path, target_cpu="host", verbose=False):
     cc.verbose = verbose
     flags_by_function = {}
     for index, (module, name, factory_args, return_source, arg_sources) in enumerate(EXPORTS):
-        dispatcher = _dispatcher(module, name, factory_args)
+        dispatcher = kernel_at(module, name, factory_args).dispatcher
         flags = Flags()
         dispatcher.targetdescr.options.parse_as_flags(flags, dispatcher.targetoptions)
         flags.no_compile = True

@@ -24,10 +24,10 @@ its bins are its codes.
 
 
 import numpy as np
-from numba import njit
 from scipy import sparse
 
 from .._threads import run_parallel
+from .jit import njit
 
 MISSING_BIN = 255  # the missing code of uint8 codes
 MAX_VALUE_BINS = 65535  # uint16 codes, one of them for missing values

@@ -49,10 +49,10 @@ matrix sums to the contribution.
 """
 
 import numpy as np
-from numba import njit
 
 from .._threads import run_parallel
 from . import compiled_only
+from .jit import njit
 
 # Fewer rows than this per thread are not worth a thread (a row costs every leaf of
 # every tree, so far fewer than for prediction).

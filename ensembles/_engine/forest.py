@@ -57,11 +57,11 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
 from . import compiled_only
 from .aot import attach_made
 from .binning import MISSING_BIN
+from .jit import njit
 from .tree import Tree, bin_thresholds
 
 # "friedman_mse" is the squared error: scikit-learn 1.9 maps it so (their splits always

@@ -38,7 +38,6 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from numba import njit
 
 from .._spin import compare_swap, fetch_add, load_acquire, pause, store_release
 from .._threads import current_threads, run_parallel, run_team
@@ -54,6 +53,7 @@ from .histogram import (
     n_chunks,
     quantization_steps,
 )
+from .jit import njit
 from .split import (
     CAT_ONEHOT,
     CAT_PENALTY,

@@ -18,10 +18,8 @@ sums, and the models, are bit-identical whatever ``n_jobs`` is.
 """
 
 import numpy as np
-from llvmlite import ir
-from numba import njit, types
-from numba.core import cgutils
-from numba.extending import intrinsic, overload
+
+from .jit import intrinsic, njit, when_numba_loads
 
 CHUNK_ROWS = 16384
 MAX_CHUNKS = 16
@@ -33,6 +31,9 @@ PREFETCH_ROWS = 8
 def prefetch(typingctx, array, r, c):
     """Ask the CPU to bring the cache line of ``array[r, c]`` (a 2-D array) into its
     caches. A hint: no value, and no fault whatever the address."""
+    from llvmlite import ir
+    from numba.core import cgutils, types
+
     sig = types.void(array, r, c)
 
     def codegen(context, builder, signature, args):
@@ -99,8 +100,9 @@ def accumulate_features(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1)
     raise TypeError("accumulate_features runs in compiled code only")
 
 
-@overload(accumulate_features, jit_options={"nogil": True})
 def _accumulate_features(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1):
+    from numba.core import types
+
     if isinstance(gh.dtype, types.Integer):
         return _accumulate_packed
     return _accumulate_pairs
@@ -248,8 +250,9 @@ def gather_pair(gh, r, g, h, g_scale, h_scale, key):
     raise TypeError("gather_pair runs in compiled code only")
 
 
-@overload(gather_pair, jit_options={"nogil": True})
 def _gather_pair(gh, r, g, h, g_scale, h_scale, key):
+    from numba.core import types
+
     if isinstance(gh.dtype, types.Integer):
         def packed(gh, r, g, h, g_scale, h_scale, key):
             gh[r, 0] = quantized_pair(g, h, r, g_scale, h_scale, key)
@@ -279,8 +282,9 @@ def float_histogram(hist, scales, out, lo, hi):
     raise TypeError("float_histogram runs in compiled code only")
 
 
-@overload(float_histogram, jit_options={"nogil": True})
 def _float_histogram(hist, scales, out, lo, hi):
+    from numba.core import types
+
     if not isinstance(hist.dtype, types.Integer):
         return lambda hist, scales, out, lo, hi: hist
 
@@ -308,3 +312,15 @@ def build_histogram(X_binned, grad, hess, rows, n_bins):
     accumulate(X, gh, np.ascontiguousarray(rows, dtype=np.int32), 0, len(rows), offsets,
                n_bins, hist)
     return hist
+
+
+@when_numba_loads
+def _register_overloads():
+    """The compiled implementations of the functions above that run in compiled code only
+    (numba picks one per argument types)."""
+    from numba.extending import overload
+
+    options = {"nogil": True}
+    overload(accumulate_features, jit_options=options)(_accumulate_features)
+    overload(gather_pair, jit_options=options)(_gather_pair)
+    overload(float_histogram, jit_options=options)(_float_histogram)

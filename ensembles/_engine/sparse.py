@@ -9,10 +9,10 @@ arrives: the dense path never calls them.
 """
 
 import numpy as np
-from numba import njit
 from scipy import sparse
 
 from .._threads import run_parallel
+from .jit import njit
 
 # Rows per thread below which a prediction thread does not pay.
 _MIN_ROWS_PER_THREAD = 2048

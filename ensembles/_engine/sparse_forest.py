@@ -49,7 +49,6 @@ sparse matrix with them before binning.
 """
 
 import numpy as np
-from numba import njit
 
 from .._threads import run_parallel
 from .binning import MISSING_BIN, _code
@@ -68,6 +67,7 @@ from .forest import (
     _score,
     bin_midpoints,
 )
+from .jit import njit
 
 # Position of a row that is not in the tree (weight 0 or out of bag): in no node.
 _NOT_IN_TREE = np.uint32(0xFFFFFFFF)

@@ -22,7 +22,6 @@ fit's in structure with leaf values equal up to rounding.
 """
 
 import numpy as np
-from numba import njit
 
 from .._threads import current_threads, run_parallel
 from .grower import (
@@ -53,6 +52,7 @@ from .grower import (
     max_nodes,
 )
 from .histogram import CHUNK_ROWS, ROUNDING_KEY, quantize
+from .jit import njit
 
 
 class SparseCodes:

@@ -53,9 +53,9 @@ backward, shorter prefix first).
 """
 
 import numpy as np
-from numba import njit
 
 from . import compiled_only
+from .jit import njit
 
 # XGBoost treats splits whose gain is at most this as no split at all (its ``kRtEps``).
 MIN_SPLIT_GAIN = 1e-6

@@ -21,9 +21,9 @@ An ensemble is predicted in one kernel call: the trees' arrays are concatenated
 """
 
 import numpy as np
-from numba import njit
 
 from .._threads import run_parallel
+from .jit import njit
 
 TREE_FIELDS = (
     "feature", "threshold", "split_bin", "default_left", "left", "right", "value", "gain",

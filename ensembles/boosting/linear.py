@@ -16,9 +16,9 @@ range of rounds (early stopping, ``staged_predict``) like the tree boosters.
 """
 
 import numpy as np
-from numba import njit
 
-from .._engine import compiled_only  # (also numba's cache location, before any kernel)
+from .._engine import compiled_only
+from .._engine.jit import njit
 from .._engine.sparse import is_sparse
 
 LINEAR_UPDATERS = ("shotgun", "coord_descent")

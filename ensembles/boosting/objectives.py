@@ -15,12 +15,10 @@ import math
 from numbers import Real
 
 import numpy as np
-from numba import njit
 from scipy.special import erf as _erf
 
-# Before this module defines kernels: on read-only installs this gives numba a cache
-# location (see ensembles._engine._numba_cache).
 from .._engine import compiled_only
+from .._engine.jit import njit
 
 __all__ = [
     "CallableObjective",

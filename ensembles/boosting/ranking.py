@@ -26,9 +26,9 @@ the click positions (the input order inside a group) as Unbiased LambdaMART does
 """
 
 import numpy as np
-from numba import njit
 
-from .._engine import compiled_only  # (also numba's cache location, before any kernel)
+from .._engine import compiled_only
+from .._engine.jit import njit
 from .._threads import run_parallel
 from .metrics import Metric
 from .objectives import Objective

@@ -9,9 +9,9 @@ summed histograms is the single-node tree, float summation order aside.
 """
 
 import numpy as np
-from numba import njit
 
 from .._engine.grower import _node_features
+from .._engine.jit import njit
 from .._engine.split import MIN_SPLIT_GAIN, find_best_split, leaf_weight
 from .._engine.tree import Tree
 

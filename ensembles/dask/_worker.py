@@ -18,10 +18,10 @@ bounds depend only on the rows (so the sums do not depend on the worker's thread
 import threading
 
 import numpy as np
-from numba import njit
 
 from .._engine.grower import _goes_left, build_histograms
 from .._engine.histogram import CHUNK_ROWS, kernel_layout, n_chunks
+from .._engine.jit import njit
 from .._engine.tree import predict_binned_add
 from .._threads import run_parallel, threads
 from ..boosting.booster import Booster

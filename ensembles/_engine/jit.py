@@ -1,0 +1,161 @@
+"""Kernels that import numba only when one has to be compiled.
+
+Importing numba loads LLVM (tens of megabytes of resident memory and a few tenths of a
+second) even when every kernel a process calls was compiled ahead of time (:mod:`.aot`).
+So kernels are decorated with :func:`njit` from here, which makes a :class:`Kernel`: a
+call from Python whose argument types have code compiled ahead of time runs that code;
+any other call makes the numba dispatcher (importing numba then, once) and goes through
+it, as ``numba.njit`` would. Numba's intrinsics are made the same way
+(:func:`intrinsic`), and :func:`when_numba_loads` defers overload registrations.
+
+A compiled caller sees a kernel through ``_numba_type_``, the attribute numba's
+``typeof`` reads for objects it does not know: it makes the dispatcher and types the
+kernel as numba types the dispatcher itself, so compiled code calls kernels (and
+intrinsics) exactly as before, and numba's caching is unchanged.
+"""
+
+import functools
+import importlib
+import threading
+
+from .aot import compiled_kernels, value_source
+
+_lock = threading.RLock()
+_numba = None
+_on_load = []
+
+
+def load_numba():
+    """Import numba (once): point its cache somewhere writable if needed and register the
+    deferred overloads. Returns the ``numba`` module."""
+    global _numba
+    with _lock:
+        if _numba is None:
+            import numba
+
+            from ._numba_cache import ensure_cache_location
+
+            # Before any kernel is made: numba looks for a cache location when a kernel
+            # is decorated, and refuses outright when it finds none.
+            ensure_cache_location()
+            for define in _on_load:
+                define()
+            _numba = numba
+    return _numba
+
+
+def numba_loaded():
+    """Whether this process has needed numba yet."""
+    return _numba is not None
+
+
+def when_numba_loads(define):
+    """Run ``define()`` (numba overload registrations) when numba is imported, or now if
+    it has been."""
+    with _lock:
+        if _numba is None:
+            _on_load.append(define)
+            return define
+    define()
+    return define
+
+
+class Kernel:
+    """A kernel compiled by numba on first need (see the module's documentation).
+
+    Attributes the numba dispatcher has (``signatures``, ``overloads``, ``stats``...) are
+    read from it, which makes it.
+    """
+
+    def __init__(self, py_func, options):
+        functools.update_wrapper(self, py_func)
+        self.py_func = py_func
+        self.options = options
+        # (module, name, factory arguments or None): the name in the ahead-of-time list.
+        self.locator = (py_func.__module__, py_func.__name__, None)
+        self._dispatcher = None
+        # Argument type sources -> compiled function; None until looked up.
+        self._compiled = None
+
+    def __call__(self, *args, **kwargs):
+        compiled = self._compiled
+        if compiled is None:
+            compiled = self._compiled = compiled_kernels(self.locator)
+        if compiled and not kwargs:
+            function = compiled.get(tuple(map(value_source, args)))
+            if function is not None:
+                return function(*args)
+        return self.dispatcher(*args, **kwargs)
+
+    @property
+    def dispatcher(self):
+        """The numba dispatcher (made, and numba imported, on first use)."""
+        if self._dispatcher is None:
+            numba = load_numba()
+            with _lock:
+                if self._dispatcher is None:
+                    dispatcher = numba.njit(**self.options)(self.py_func)
+                    dispatcher._aot_locator = self.locator
+                    self._dispatcher = dispatcher
+        return self._dispatcher
+
+    @property
+    def _numba_type_(self):
+        return self.dispatcher._numba_type_
+
+    def __getattr__(self, name):
+        # Only reached for names not set on the kernel; dunder probes (copy, pickle,
+        # inspect) must not import numba.
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.dispatcher, name)
+
+    def __reduce__(self):
+        return kernel_at, self.locator
+
+    def __repr__(self):
+        return f"<ensembles kernel {self.__module__}.{self.__qualname__}>"
+
+
+def kernel_at(module, name, factory_args):
+    """The kernel :attr:`Kernel.locator` names (unpickling)."""
+    attribute = getattr(importlib.import_module(module), name)
+    return attribute if factory_args is None else attribute(*factory_args)
+
+
+def njit(**options):
+    """``numba.njit(**options)``, compiled on first need: a :class:`Kernel`."""
+    return functools.partial(Kernel, options=options)
+
+
+class _Intrinsic:
+    """A numba intrinsic made when compiled code first refers to it."""
+
+    def __init__(self, definition):
+        functools.update_wrapper(self, definition)
+        self._definition = definition
+        self._intrinsic = None
+
+    @property
+    def _numba_type_(self):
+        if self._intrinsic is None:
+            load_numba()
+            from numba.extending import intrinsic
+
+            with _lock:
+                if self._intrinsic is None:
+                    self._intrinsic = intrinsic(self._definition)
+        from numba.core.registry import cpu_target
+
+        context = cpu_target.typing_context
+        # The intrinsic registered its type globally; the context reads new ones in here.
+        context.refresh()
+        return context.resolve_value_type(self._intrinsic)
+
+    def __call__(self, *args):
+        raise TypeError(f"{self.__name__} runs in compiled code only")
+
+
+def intrinsic(definition):
+    """``numba.extending.intrinsic``, made on first need."""
+    return _Intrinsic(definition)
