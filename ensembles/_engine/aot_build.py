@@ -128,7 +128,10 @@ def build(output_path, target_cpu="host", verbose=False):
 
     Each kernel is compiled with its dispatcher's own options (``nogil`` releases the GIL
     in its entry point, as numba's JIT does; no reference counting where the kernel asks
-    for none)."""
+    for none). For the ``host`` CPU, with the JIT's list of the CPU's features as well
+    (numba's ahead-of-time code generator takes only the features the CPU's model name
+    implies, and a virtual CPU may lack or add some)."""
+    import numba.core.codegen as numba_codegen
     import numba.pycc.compiler as pycc_compiler
     from numba.core.compiler import Flags
     from numba.core.typing import signature
@@ -167,12 +170,17 @@ def build(output_path, target_cpu="host", verbose=False):
         return compile_extra(typingctx, targetctx, func, args, return_type,
                              flags_by_function.get(func, flags), locals, library=library)
 
+    aot_codegen = numba_codegen.AOTCPUCodegen
+    features = aot_codegen._customize_tm_features
     pycc_compiler.compile_extra = compile_with_kernel_flags
+    if target_cpu == "host":
+        aot_codegen._customize_tm_features = aot_codegen._get_host_cpu_features
     try:
         cc.compile()
         os.replace(partial, output_path)
     finally:
         pycc_compiler.compile_extra = compile_extra
+        aot_codegen._customize_tm_features = features
         partial.unlink(missing_ok=True)
     return output_path
 
