@@ -144,6 +144,33 @@ def test_the_compiled_kernels_grow_the_jits_models(tmp_path):
     assert compiled == jit
 
 
+def test_the_first_lookups_from_several_threads_all_find_the_compiled_code(monkeypatch):
+    # A fit's first kernel calls may come from the thread pool at once; one thread must
+    # not see the table half made (and then run everything on the JIT for good).
+    import threading
+    import time
+
+    assert aot._load() is not None, _REBUILD
+    find = aot._find_compiled
+
+    def slow_find():
+        time.sleep(0.2)
+        return find()
+
+    monkeypatch.setattr(aot, "_compiled", None)
+    monkeypatch.setattr(aot, "_by_kernel", None)
+    monkeypatch.setattr(aot, "_find_compiled", slow_find)
+    locator = ("ensembles._engine.binning", "_fit_features", None)
+    found = []
+    threads = [threading.Thread(target=lambda: found.append(len(aot.compiled_kernels(locator))))
+               for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(found) == 4 and found[0] > 0 and len(set(found)) == 1
+
+
 def test_kernels_older_than_their_sources_are_not_used(monkeypatch):
     monkeypatch.setattr(aot, "_compiled", None)
     monkeypatch.setattr(aot, "source_digest", lambda exports=None: -1)

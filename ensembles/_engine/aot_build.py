@@ -121,8 +121,6 @@ def write_exports(exports):
     ]))
 
 
-
-
 def build(output_path, target_cpu="host", verbose=False):
     """Compile the export list into the extension module at ``output_path``.
 
