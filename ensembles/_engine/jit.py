@@ -44,11 +44,6 @@ def load_numba():
     return _numba
 
 
-def numba_loaded():
-    """Whether this process has needed numba yet."""
-    return _numba is not None
-
-
 def when_numba_loads(define):
     """Run ``define()`` (numba overload registrations) when numba is imported, or now if
     it has been."""
