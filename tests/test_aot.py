@@ -23,12 +23,15 @@ _REBUILD = ("the kernels compiled ahead of time are absent or older than the sou
             "`pip install -e .` rebuilds them")
 
 
-def _run(script, tmp_path, **env):
+def _run(script, tmp_path, lines=1, **env):
+    """The JSON values of the last ``lines`` lines ``script`` prints (the value itself
+    for one line), run in a fresh process on a numba cache in ``tmp_path``."""
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"), **env)
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
                           text=True, timeout=1200)
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    values = [json.loads(line) for line in done.stdout.strip().splitlines()[-lines:]]
+    return values[0] if lines == 1 else values
 
 
 def test_the_compiled_kernels_are_current():
@@ -47,11 +50,7 @@ def test_first_fits_on_an_empty_cache_compile_nothing(tmp_path):
     ensembles._engine.aot_build record`` lists the new one."""
     script = ("from ensembles.precompile import precompile\nprecompile(extras=True)\n"
               + _NUMBA_MODULES + _FIT_AND_COUNT)
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                          text=True, timeout=1200)
-    assert done.returncode == 0, done.stderr
-    numba_modules, compiled = (json.loads(line) for line in done.stdout.splitlines()[-2:])
+    numba_modules, compiled = _run(script, tmp_path, lines=2)
     assert numba_modules == []
     assert compiled == []
 

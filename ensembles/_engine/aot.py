@@ -79,13 +79,6 @@ def _find_compiled():
     return {i: getattr(module, f"k{i}") for i in range(len(EXPORTS))}
 
 
-def numba_type(source):
-    """The numba type written as ``source`` (names of ``numba.core.types``)."""
-    from numba.core import types
-
-    return eval(source, {"__builtins__": {}}, vars(types))
-
-
 def _dtype_source(dtype):
     if dtype.kind == "b":
         return "boolean"
@@ -166,11 +159,3 @@ def compiled_kernels(locator):
                         compiled[index])
             _by_kernel = by_kernel
     return _by_kernel.get(locator, {})
-
-
-def attach_made(kernel, module, factory, args):
-    """Name a kernel made by ``module.factory(*args)``, for its compiled code and for
-    :func:`.aot_build.record`; returns it."""
-    kernel.locator = (module, factory, tuple(args))
-    kernel._compiled = None
-    return kernel

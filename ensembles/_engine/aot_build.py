@@ -5,12 +5,19 @@ import os
 import sys
 from pathlib import Path
 
-from .aot import _EXPORTS_FILE, MODULE_NAME, numba_type, source_digest, value_source
+from .aot import _EXPORTS_FILE, MODULE_NAME, source_digest, value_source
 from .jit import kernel_at
 
 
+def numba_type(source):
+    """The numba type written as ``source`` (names of ``numba.core.types``)."""
+    from numba.core import types
+
+    return eval(source, {"__builtins__": {}}, vars(types))
+
+
 def _type_source(the_type):
-    """Source text for a numba type, which :func:`.aot.numba_type` reads back."""
+    """Source text for a numba type, which :func:`numba_type` reads back."""
     from numba.core import types
 
     if isinstance(the_type, types.Array):

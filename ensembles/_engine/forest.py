@@ -59,7 +59,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import compiled_only
-from .aot import attach_made
 from .binning import MISSING_BIN
 from .jit import njit
 from .tree import Tree, bin_thresholds
@@ -1638,7 +1637,7 @@ def _node_loop(classify, random_split, absolute_error, monotonic, categorical, s
            bool(categorical), bool(sparse))
     with _NODE_LOOPS_LOCK:
         if key not in _NODE_LOOPS:
-            _NODE_LOOPS[key] = attach_made(_make_node_loop(*key), __name__, "_node_loop", key)
+            _NODE_LOOPS[key] = _make_node_loop(*key).made_by(__name__, "_node_loop", key)
         return _NODE_LOOPS[key]
 
 

@@ -82,6 +82,13 @@ class Kernel:
                 return function(*args)
         return self.dispatcher(*args, **kwargs)
 
+    def made_by(self, module, factory, args):
+        """Name this kernel as made by ``module.factory(*args)``, for its compiled code,
+        :func:`.aot_build.record` and pickling; returns it."""
+        self.locator = (module, factory, tuple(args))
+        self._compiled = None
+        return self
+
     @property
     def dispatcher(self):
         """The numba dispatcher (made, and numba imported, on first use)."""
