@@ -55,6 +55,34 @@ def test_first_fits_on_an_empty_cache_compile_nothing(tmp_path):
     assert compiled == []
 
 
+def test_common_forms_of_input_fit_and_predict_without_numba(tmp_path):
+    """float32 and float64, C and Fortran order, integers and a data frame: every
+    estimator family fits and predicts on the compiled kernels (a float32 extra-trees fit
+    once compiled its thresholds' kernel on the spot: a second on a warm cache, several
+    on an empty one)."""
+    script = """
+import json, sys
+import numpy as np, pandas as pd
+import ensembles
+rng = np.random.RandomState(0)
+X = rng.randn(200, 4)
+forms = [X, np.asfortranarray(X), X.astype(np.float32),
+         np.asfortranarray(X.astype(np.float32)), (10 * X).astype(np.int64),
+         pd.DataFrame(X, columns=list("abcd"))]
+for name in ("GradientBoosting", "RandomForest", "ExtraTrees", "DecisionTree"):
+    for kind, y in (("Classifier", (X[:, 0] > 0).astype(int)), ("Regressor", X[:, 1])):
+        for X_form in forms:
+            model = getattr(ensembles, name + kind)()
+            if "n_estimators" in model.get_params():
+                model.set_params(n_estimators=3)
+            model.fit(X_form, y).predict(X_form)
+            if kind == "Classifier":
+                model.predict_proba(X_form)
+print(json.dumps(sorted(m for m in sys.modules if m.partition(".")[0] == "numba")))
+"""
+    assert _run(script, tmp_path) == []
+
+
 def test_kernels_pickle_and_answer_probes_without_numba(tmp_path):
     script = textwrap.dedent("""
         import copy, inspect, pickle
