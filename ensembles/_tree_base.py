@@ -40,12 +40,15 @@ from ._engine.tree import (
     CAT_FIELDS,
     TREE_FIELDS,
     Tree,
+    apply_compact,
     apply_trees,
     apply_trees_cat,
     compact_values,
     expand_compact,
     fill_internal_values,
+    leaf_blocks,
     pair_routing,
+    predict_compact,
     predict_paired,
     predict_raw,
     predict_raw_cat,
@@ -58,6 +61,9 @@ MODEL_FORMAT = "ensembles.trees"
 # Version 2 added categorical features (a "categories" field, category bitsets in trees);
 # files of version 1, which have none, still load.
 MODEL_FORMAT_VERSION = 2
+# A compact tree predicts fewer rows than its nodes over this by walking its arrays
+# directly; more rows pay for building its routing arrays first (see add_values).
+_ROWS_PER_ROUTING = 16
 READABLE_VERSIONS = (1, 2)
 # A categorical feature keeps at most this many categories (the most frequent): the
 # forest kernels read byte codes, of which 255 marks missing values.
@@ -146,6 +152,13 @@ class FittedTree(Tree):
 
     def _is_compact(self):
         return self._edges is not None
+
+    def _leaf_blocks(self):
+        """:func:`~._engine.tree.leaf_blocks` of a compact tree, computed on first use."""
+        blocks = self.__dict__.get("_blocks")
+        if blocks is None:
+            blocks = self._blocks = leaf_blocks(self.left)
+        return blocks
 
     def _routing(self):
         """(threshold, right, value) as explicit arrays; a compact tree computes them, and
@@ -252,9 +265,13 @@ class FittedTree(Tree):
             predict_raw(X, self.feature, self._threshold, self.default_left, self.left,
                         self._right, self._value, _LONE_TREE, _LONE_TREE, 0, 1, out)
             return
+        n = len(self.left)
+        if X.shape[0] * _ROWS_PER_ROUTING < n:
+            predict_compact(X, self.feature, self.split_bin, self.left, self.default_left,
+                            self._edges, self._leaf_value, self._leaf_blocks(), out)
+            return
         if workspace is None:
             workspace = routing_workspace([self])
-        n = len(self.left)
         nodes, threshold, value = (array[:n] for array in workspace)
         pair_routing(self.feature, self.split_bin, self.left, self.default_left, self._edges,
                      self._leaf_value, nodes, threshold, value)
@@ -262,6 +279,9 @@ class FittedTree(Tree):
 
     def apply(self, X):
         """Leaf id each row of ``X`` reaches."""
+        if self._is_compact() and self.cat_start is None and not _sparse.is_sparse(X):
+            return apply_compact(X, self.feature, self.split_bin, self.left,
+                                 self.default_left, self._edges)
         threshold, right, _ = self._routing()
         if self.cat_start is not None:
             return apply_trees_cat(X, self.feature, threshold, self.default_left, self.left,
@@ -655,7 +675,9 @@ class BaseTreeModel(BaseEstimator):
             # not once per tree.
             _sparse.predict_raw(X, *_packed_routing(trees), 0, len(trees), out)
         else:
-            workspace = routing_workspace(trees)
+            routed = [tree for tree in trees
+                      if X.shape[0] * _ROWS_PER_ROUTING >= len(tree.left)]
+            workspace = routing_workspace(routed) if routed else None
             for tree in trees:
                 tree.add_values(X, out, workspace)
         if len(trees) > 1:

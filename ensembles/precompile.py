@@ -136,6 +136,7 @@ def precompile(extras=False, verbose=False):
         X_fit, y_fit, fit_params = targets[kind]
         model = make().fit(X_fit, y_fit, **fit_params)
         model.predict(X_fit)
+        model.predict(X_fit[:1])  # one row: forests walk their compact trees directly
         for method in ("predict_proba", "apply", "predict_contribs"):
             if hasattr(model, method):
                 getattr(model, method)(X_fit)

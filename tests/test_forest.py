@@ -394,6 +394,29 @@ def test_missing_values_are_routed_natively(cls):
     assert np.argmax(model.feature_importances_) == 2
 
 
+@pytest.mark.parametrize("cls", [*FORESTS, DecisionTreeClassifier, DecisionTreeRegressor])
+def test_a_few_rows_predict_as_they_do_among_many(cls):
+    """Predicting a few rows with fully grown trees walks their compact arrays, many rows
+    go through routing arrays built per tree: each row's prediction and leaf must not
+    depend on which (NaN included, and two outputs for the regressors)."""
+    rng = np.random.RandomState(1)
+    X = rng.normal(size=(500, 5))
+    X[rng.rand(*X.shape) < 0.1] = np.nan
+    signal = np.nan_to_num(X[:, 0]) + np.nan_to_num(X[:, 1]) ** 2
+    if cls.__name__.endswith("Classifier"):
+        y = np.digitize(signal + rng.normal(size=500), [0.0, 1.5])
+    else:
+        y = np.c_[signal, rng.normal(size=500)]
+    model = cls(random_state=0).fit(X, y)
+    predict = model.predict_proba if hasattr(model, "predict_proba") else model.predict
+    X_new = rng.normal(size=(2000, 5))
+    X_new[rng.rand(*X_new.shape) < 0.1] = np.nan
+    many, leaves = predict(X_new), model.apply(X_new)
+    for rows in (slice(0, 1), slice(7, 10), slice(1990, 2000)):
+        np.testing.assert_array_equal(predict(X_new[rows]), many[rows])
+        np.testing.assert_array_equal(model.apply(X_new[rows]), leaves[rows])
+
+
 @pytest.mark.parametrize("cls", FORESTS)
 def test_compact_trees_route_like_their_saved_form(cls, tmp_path):
     """Grown trees derive thresholds from the shared bin edges, right children from the
@@ -428,6 +451,10 @@ def test_compact_trees_route_like_their_saved_form(cls, tmp_path):
     predict = model.predict_proba if hasattr(model, "predict_proba") else model.predict
     loaded_predict = getattr(loaded, predict.__name__)
     np.testing.assert_array_equal(predict(X_new), loaded_predict(X_new))
+    # A few rows walk the compact arrays themselves (building the routing arrays would
+    # cost more); they too must agree.
+    for rows in (X_new[:1], X_new[10:13]):
+        np.testing.assert_array_equal(predict(rows), loaded_predict(rows))
 
 
 # --- persistence -----------------------------------------------------------------------------

@@ -277,6 +277,73 @@ def predict_paired(X, nodes, threshold, value, out):
                  min_items=_MIN_ROWS_PER_THREAD)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _compact_leaf(X, i, feature, split_bin, left, default_left, edges):
+    """The leaf row ``i`` reaches in a compact tree, walking its arrays themselves (the
+    thresholds looked up in ``edges``)."""
+    k = np.int64(0)
+    while left[k] != -1:
+        f = feature[k]
+        x = X[i, f]
+        go_right = x > edges[f, split_bin[k]] or (x != x and not default_left[k])
+        k = np.int64(left[k]) + np.int64(go_right)
+    return k
+
+
+# A compact tree's leaf ranks are counted from every LEAF_BLOCK-th node (see
+# leaf_blocks): a leaf's rank then reads at most this many entries of ``left``.
+LEAF_BLOCK = 64
+
+
+def leaf_blocks(left):
+    """The number of leaves before every :data:`LEAF_BLOCK`-th node of a tree (int32,
+    one entry per block and one past the end)."""
+    leaves = np.concatenate([[0], np.cumsum(left == -1)])
+    return leaves[::LEAF_BLOCK].astype(np.int32)
+
+
+@njit(cache=True, nogil=True)
+def _predict_compact_rows(r0, r1, X, feature, split_bin, left, default_left, edges,
+                          leaf_value, blocks, out):
+    block = np.uint64(LEAF_BLOCK)
+    for i in range(r0, r1):
+        k = np.uint64(_compact_leaf(X, i, feature, split_bin, left, default_left, edges))
+        # The leaf's value is the one at its rank among the leaves in node order.
+        first = k // block
+        rank = np.int64(blocks[first])
+        for j in range(first * block, k):
+            rank += left[j] == -1
+        for v in range(out.shape[1]):
+            out[i, v] += leaf_value[rank, v]
+
+
+def predict_compact(X, feature, split_bin, left, default_left, edges, leaf_value, blocks,
+                    out):
+    """Add the leaf value of one tree stored compactly (see :func:`expand_compact`) to
+    ``out`` (n_samples, n_values), without the routing arrays of :func:`predict_paired`:
+    for a few rows, building those for every node costs far more than the walks. A leaf's
+    value is found by its rank among the leaves, counted from ``blocks``
+    (:func:`leaf_blocks`)."""
+    run_parallel(_predict_compact_rows, X.shape[0], X, feature, split_bin, left,
+                 default_left, edges, leaf_value, blocks, out,
+                 min_items=_MIN_ROWS_PER_THREAD)
+
+
+@njit(cache=True, nogil=True)
+def _apply_compact_rows(r0, r1, X, feature, split_bin, left, default_left, edges, out):
+    for i in range(r0, r1):
+        out[i] = _compact_leaf(X, i, feature, split_bin, left, default_left, edges)
+
+
+def apply_compact(X, feature, split_bin, left, default_left, edges):
+    """Leaf id each row of ``X`` reaches in one tree stored compactly, without expanding
+    its arrays (see :func:`predict_compact`)."""
+    out = np.empty(X.shape[0], dtype=np.int32)
+    run_parallel(_apply_compact_rows, X.shape[0], X, feature, split_bin, left,
+                 default_left, edges, out, min_items=_MIN_ROWS_PER_THREAD)
+    return out
+
+
 @njit(cache=True, nogil=True)
 def fill_internal_values(left, right, cover, value):
     """Set each internal node's value to the cover-weighted mean of its children's (the
