@@ -55,7 +55,7 @@ from ._engine.tree import (
 )
 from ._fitstate import loads_aside, reads_snapshot
 from ._model_io import params_to_json, read_trees_document, write_document
-from ._threads import threads
+from ._threads import current_threads, run_items, threads
 
 MODEL_FORMAT = "ensembles.trees"
 # Version 2 added categorical features (a "categories" field, category bitsets in trees);
@@ -265,17 +265,26 @@ class FittedTree(Tree):
             predict_raw(X, self.feature, self._threshold, self.default_left, self.left,
                         self._right, self._value, _LONE_TREE, _LONE_TREE, 0, 1, out)
             return
-        n = len(self.left)
-        if X.shape[0] * _ROWS_PER_ROUTING < n:
+        if not self._routes(X):
             predict_compact(X, self.feature, self.split_bin, self.left, self.default_left,
                             self._edges, self._leaf_value, self._leaf_blocks(), out)
             return
-        if workspace is None:
-            workspace = routing_workspace([self])
+        predict_paired(X, [self._route(workspace or routing_workspace([self]))], out)
+
+    def _routes(self, X):
+        """Whether predicting dense ``X`` (a compact tree without categorical splits)
+        builds the tree's routing arrays (:func:`_route`) rather than walking the compact
+        ones: only for enough rows to pay for a pass over every node."""
+        return X.shape[0] * _ROWS_PER_ROUTING >= len(self.left)
+
+    def _route(self, workspace):
+        """The routing arrays of :func:`~._engine.tree.pair_routing` (nodes, threshold,
+        value), filled in the front of ``workspace``'s arrays."""
+        n = len(self.left)
         nodes, threshold, value = (array[:n] for array in workspace)
         pair_routing(self.feature, self.split_bin, self.left, self.default_left, self._edges,
                      self._leaf_value, nodes, threshold, value)
-        predict_paired(X, nodes, threshold, value, out)
+        return nodes, threshold, value
 
     def apply(self, X):
         """Leaf id each row of ``X`` reaches."""
@@ -337,6 +346,45 @@ def routing_workspace(trees):
     pages per tree."""
     n = max(len(tree.left) for tree in trees)
     return (np.empty(n, dtype=np.int64), np.empty(n), np.zeros((n, trees[0].n_values)))
+
+
+def _add_tree_values(trees, X, out):
+    """Add the leaf vector each row of dense ``X`` reaches in each tree to ``out``.
+
+    Building a compact tree's routing arrays is a serial pass over its nodes, as long as
+    a fully grown tree's walks on two threads: so as many trees as there are threads are
+    routed at once, one per thread, and their rows then walk them all. Every row still
+    adds its trees' values in tree order, so predictions do not depend on ``n_jobs``.
+    """
+    n_threads = current_threads()
+    routed = [tree for tree in trees if tree._is_compact() and tree.cat_start is None
+              and tree._routes(X)]
+    if n_threads == 1 or len(routed) < 2:
+        workspace = routing_workspace(routed) if routed else None
+        for tree in trees:
+            tree.add_values(X, out, workspace)
+        return
+    workspaces = [routing_workspace(routed) for _ in range(n_threads)]
+    group = []
+
+    def walk_group():
+        routings = run_items(lambda j: group[j]._route(workspaces[j]), len(group),
+                             n_threads)
+        predict_paired(X, routings, out)
+        group.clear()
+
+    routed = set(map(id, routed))
+    for tree in trees:
+        if id(tree) not in routed:
+            if group:
+                walk_group()
+            tree.add_values(X, out)
+            continue
+        group.append(tree)
+        if len(group) == n_threads:
+            walk_group()
+    if group:
+        walk_group()
 
 
 def _paired_right(left):
@@ -675,11 +723,7 @@ class BaseTreeModel(BaseEstimator):
             # not once per tree.
             _sparse.predict_raw(X, *_packed_routing(trees), 0, len(trees), out)
         else:
-            routed = [tree for tree in trees
-                      if X.shape[0] * _ROWS_PER_ROUTING >= len(tree.left)]
-            workspace = routing_workspace(routed) if routed else None
-            for tree in trees:
-                tree.add_values(X, out, workspace)
+            _add_tree_values(trees, X, out)
         if len(trees) > 1:
             out /= len(trees)
         return out

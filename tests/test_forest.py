@@ -195,6 +195,23 @@ def test_same_forest_for_any_n_jobs(cls):
                for m, n in zip(one.estimators_, other.estimators_, strict=True))
 
 
+@pytest.mark.parametrize("cls", FORESTS)
+def test_predictions_do_not_depend_on_n_jobs(cls):
+    """Many rows route as many trees at once as there are threads and split the rows
+    between the threads; each row must still add its trees' values in tree order."""
+    X, y = make_regression(600, n_features=6, random_state=1)
+    if cls in CLASSIFIERS:
+        y = np.digitize(y, np.percentile(y, [30, 60]))
+    X[::7, 2] = np.nan
+    model = cls(n_estimators=11, random_state=0, n_jobs=1).fit(X, y)
+    predict = model.predict_proba if cls in CLASSIFIERS else model.predict
+    X_new = np.random.RandomState(2).normal(size=(9000, 6))
+    X_new[::5, 2] = np.nan
+    one = predict(X_new)
+    model.set_params(n_jobs=2)
+    np.testing.assert_array_equal(predict(X_new), one)
+
+
 @pytest.mark.filterwarnings("ignore:Some inputs do not have OOB scores")
 @pytest.mark.parametrize("cls", [RandomForestClassifier, ExtraTreesRegressor])
 def test_warm_start_adds_members_and_equals_one_fit(cls):

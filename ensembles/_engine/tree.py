@@ -270,11 +270,16 @@ def _predict_paired_rows(r0, r1, X, nodes, threshold, value, out):
             out[r, v] += value[k, v]
 
 
-def predict_paired(X, nodes, threshold, value, out):
-    """Add the leaf value of one tree whose children are numbered in pairs (routing
-    arrays from :func:`pair_routing`) to ``out`` (n_samples, n_values)."""
-    run_parallel(_predict_paired_rows, X.shape[0], X, nodes, threshold, value, out,
-                 min_items=_MIN_ROWS_PER_THREAD)
+def _walk_paired(r0, r1, X, routings, out):
+    for nodes, threshold, value in routings:
+        _predict_paired_rows(r0, r1, X, nodes, threshold, value, out)
+
+
+def predict_paired(X, routings, out):
+    """Add the leaf values of trees whose children are numbered in pairs to ``out``
+    (n_samples, n_values); ``routings`` holds each tree's ``(nodes, threshold, value)``
+    from :func:`pair_routing`. Each thread takes its rows through the trees in order."""
+    run_parallel(_walk_paired, X.shape[0], X, routings, out, min_items=_MIN_ROWS_PER_THREAD)
 
 
 @njit(cache=True, nogil=True, inline="always")
