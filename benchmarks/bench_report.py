@@ -278,18 +278,20 @@ def results_table(report, family):
     for r in sorted((r for r in report["results"] if r["family"] == family), key=_key):
         if r["status"] != "ok":
             rows.append([r["task"], _size(r["size"]), r["estimator"], r["status"]]
-                        + ["-"] * 7)
+                        + ["-"] * 8)
             continue
         inc = r.get("fit_increment_mb")
         rows.append([
             r["task"], _fmt(r["n_train"]), r["estimator"], _fmt(r["fit_s"]),
-            _fmt(r["fit_ratio"], 2), _fmt(r["predict_s"]), f"{r['metric']} {r['score']:.4f}",
+            _fmt(r["fit_ratio"], 2), _fmt(r["predict_s"]), _fmt(r.get("latency_us"), 0),
+            f"{r['metric']} {r['score']:.4f}",
             f"{r['peak_fit_mb']:.0f}", f"{inc:.0f}" if inc is not None else "-",
             f"{r['rss_before_fit_mb']:.0f}" if r.get("rss_before_fit_mb") else "-",
             _fmt(r["warmup_s"], 2),
         ])
-    header = ["task", "train rows", "estimator", "fit s", "fit x best", "predict s", "score",
-              "peak MB", "fit +MB", "RSS before fit MB", "warm-up s"]
+    header = ["task", "train rows", "estimator", "fit s", "fit x best", "predict s",
+              "1-row predict us", "score", "peak MB", "fit +MB", "RSS before fit MB",
+              "warm-up s"]
     return _table(header, rows) if rows else ""
 
 
@@ -325,7 +327,9 @@ def to_markdown(report):
         "warm-up fit (2 trees on <= 500 rows) whose time is the *warm-up* column (numba "
         "compilation or cache loading for `ensembles`). *x best* divides by the fastest "
         "member of the same family on the same task. Scores: ROC AUC (binary), accuracy "
-        "(multiclass), R^2 (regression), on the test part. *peak MB* is the process's peak "
+        "(multiclass), R^2 (regression), on the test part. *1-row predict us* is the median "
+        "time of a prediction of one row (online serving: validation included). "
+        "*peak MB* is the process's peak "
         "resident memory during the fit, *fit +MB* that peak minus the RSS just before it.",
     ]
     if report["skipped"] or report["notes"]:
