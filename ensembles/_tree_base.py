@@ -64,6 +64,9 @@ MODEL_FORMAT_VERSION = 2
 # A compact tree predicts fewer rows than its nodes over this by walking its arrays
 # directly; more rows pay for building its routing arrays first (see add_values).
 _ROWS_PER_ROUTING = 16
+# The routing arrays of the trees routed at once (one per thread) take at most this many
+# bytes together, unless one tree's alone take more.
+_GROUP_BYTES = 64 << 20
 READABLE_VERSIONS = (1, 2)
 # A categorical feature keeps at most this many categories (the most frequent): the
 # forest kernels read byte codes, of which 255 marks missing values.
@@ -356,20 +359,24 @@ def _add_tree_values(trees, X, out):
     routed at once, one per thread, and their rows then walk them all. Every row still
     adds its trees' values in tree order, so predictions do not depend on ``n_jobs``.
     """
-    n_threads = current_threads()
-    routed = [tree for tree in trees if tree._is_compact() and tree.cat_start is None
-              and tree._routes(X)]
-    if n_threads == 1 or len(routed) < 2:
-        workspace = routing_workspace(routed) if routed else None
+    routed = [] if _sparse.is_sparse(X) else [
+        tree for tree in trees
+        if tree._is_compact() and tree.cat_start is None and tree._routes(X)]
+    workspace = routing_workspace(routed) if routed else None
+    # A group's workspaces stay within a bound (many classes make a workspace large).
+    n_group = 1 if workspace is None else min(
+        current_threads(), len(routed),
+        max(1, _GROUP_BYTES // sum(array.nbytes for array in workspace)))
+    if n_group == 1:
         for tree in trees:
             tree.add_values(X, out, workspace)
         return
-    workspaces = [routing_workspace(routed) for _ in range(n_threads)]
+    workspaces = [workspace] + [routing_workspace(routed) for _ in range(n_group - 1)]
     group = []
 
     def walk_group():
         routings = run_items(lambda j: group[j]._route(workspaces[j]), len(group),
-                             n_threads)
+                             len(group))
         predict_paired(X, routings, out)
         group.clear()
 
@@ -381,7 +388,7 @@ def _add_tree_values(trees, X, out):
             tree.add_values(X, out)
             continue
         group.append(tree)
-        if len(group) == n_threads:
+        if len(group) == n_group:
             walk_group()
     if group:
         walk_group()

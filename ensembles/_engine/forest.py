@@ -170,8 +170,8 @@ def _random_threshold_bin(f, lo, hi, bin_value, state):
     vmin = bin_value[f, lo]
     u = vmin + (bin_value[f, hi] - vmin) * _uniform(state)
     # Binary search without branches (the answer lies in [base, base + n - 1], and
-    # bin_value[f, base] <= u): which way each step goes is a coin flip, and mispredicted
-    # branches made this search a tenth of a regression tree's time.
+    # bin_value[f, base] <= u): which way each step goes is a coin flip, and the
+    # mispredicted branches of a branching search showed in profiles of deep trees.
     base = lo
     n = hi - lo
     while n > 1:
