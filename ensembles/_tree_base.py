@@ -268,17 +268,18 @@ class FittedTree(Tree):
             predict_raw(X, self.feature, self._threshold, self.default_left, self.left,
                         self._right, self._value, _LONE_TREE, _LONE_TREE, 0, 1, out)
             return
-        if not self._routes(X):
-            predict_compact(X, self.feature, self.split_bin, self.left, self.default_left,
-                            self._edges, self._leaf_value, self._leaf_blocks(), out)
+        if self._routes(X):
+            predict_paired(X, [self._route(workspace or routing_workspace([self]))], out)
             return
-        predict_paired(X, [self._route(workspace or routing_workspace([self]))], out)
+        predict_compact(X, self.feature, self.split_bin, self.left, self.default_left,
+                        self._edges, self._leaf_value, self._leaf_blocks(), out)
 
     def _routes(self, X):
-        """Whether predicting dense ``X`` (a compact tree without categorical splits)
-        builds the tree's routing arrays (:func:`_route`) rather than walking the compact
-        ones: only for enough rows to pay for a pass over every node."""
-        return X.shape[0] * _ROWS_PER_ROUTING >= len(self.left)
+        """Whether predicting ``X`` builds the tree's routing arrays (:func:`_route`): a
+        compact tree without categorical splits, dense ``X``, and enough rows to pay for
+        a pass over every node (fewer walk the compact arrays)."""
+        return (self._is_compact() and self.cat_start is None and not _sparse.is_sparse(X)
+                and X.shape[0] * _ROWS_PER_ROUTING >= len(self.left))
 
     def _route(self, workspace):
         """The routing arrays of :func:`~._engine.tree.pair_routing` (nodes, threshold,
@@ -352,16 +353,15 @@ def routing_workspace(trees):
 
 
 def _add_tree_values(trees, X, out):
-    """Add the leaf vector each row of dense ``X`` reaches in each tree to ``out``.
+    """Add the leaf vector each row of ``X`` reaches in each tree to ``out``.
 
     Building a compact tree's routing arrays is a serial pass over its nodes, as long as
     a fully grown tree's walks on two threads: so as many trees as there are threads are
     routed at once, one per thread, and their rows then walk them all. Every row still
     adds its trees' values in tree order, so predictions do not depend on ``n_jobs``.
     """
-    routed = [] if _sparse.is_sparse(X) else [
-        tree for tree in trees
-        if tree._is_compact() and tree.cat_start is None and tree._routes(X)]
+    routes = [tree._routes(X) for tree in trees]
+    routed = [tree for tree, route in zip(trees, routes, strict=True) if route]
     workspace = routing_workspace(routed) if routed else None
     # A group's workspaces stay within a bound (many classes make a workspace large).
     n_group = 1 if workspace is None else min(
@@ -380,9 +380,8 @@ def _add_tree_values(trees, X, out):
         predict_paired(X, routings, out)
         group.clear()
 
-    routed = set(map(id, routed))
-    for tree in trees:
-        if id(tree) not in routed:
+    for tree, route in zip(trees, routes, strict=True):
+        if not route:
             if group:
                 walk_group()
             tree.add_values(X, out)
