@@ -203,17 +203,47 @@ def test_round_trip_keeps_a_negative_infinite_threshold():
     np.testing.assert_array_equal(back.threshold, stump.threshold)
 
 
+def _python_depth(tree):
+    depth = {0: 0}
+    for node in range(tree.n_nodes):
+        if tree.left[node] != -1:
+            depth[tree.left[node]] = depth[tree.right[node]] = depth[node] + 1
+    return max(depth.values())
+
+
 def test_size_properties():
     rng = np.random.default_rng(6)
     for n_splits in (0, 1, 4, 11):
         tree = _random_tree(rng, 3, n_splits)
         assert tree.n_nodes == 2 * n_splits + 1
         assert tree.n_leaves == n_splits + 1
-        depth = {0: 0}
-        for node in range(tree.n_nodes):
-            if tree.left[node] != -1:
-                depth[tree.left[node]] = depth[tree.right[node]] = depth[node] + 1
-        assert tree.depth == max(depth.values())
+        assert tree.depth == _python_depth(tree)
+
+
+def test_packed_trees_know_their_greatest_depth_and_whether_any_split_is_categorical():
+    from ensembles._engine.tree import max_depth
+
+    rng = np.random.default_rng(7)
+    trees = [_random_tree(rng, 3, n_splits) for n_splits in (2, 0, 14, 1, 5)]
+    depths = [_python_depth(tree) for tree in trees]
+    # Every window of trees, so that the deepest tree sits first, inside and last.
+    for start in range(len(trees)):
+        for stop in range(start + 1, len(trees) + 1):
+            packed = pack_trees(trees[start:stop], [0] * (stop - start))
+            assert max_depth(packed["left"], packed["right"], packed["offsets"]) == max(
+                depths[start:stop])
+            assert not packed["categorical"]
+    assert max_depth(np.empty(0, np.int32), np.empty(0, np.int32),
+                     np.zeros(1, np.int64)) == 0
+    # One categorical split in the last tree makes the packed trees categorical.
+    trees[-1].cat_start = np.full(trees[-1].n_nodes, -1, dtype=np.int32)
+    trees[-1].cat_start[0] = 0
+    trees[-1].cat_bits = np.array([5], dtype=np.uint32)
+    packed = pack_trees(trees, [0] * len(trees))
+    assert packed["categorical"]
+    np.testing.assert_array_equal(packed["cat_start"][packed["offsets"][-2]:],
+                                  trees[-1].cat_start)
+    assert not pack_trees(trees[:-1], [0] * 4)["categorical"]
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -37,13 +37,18 @@ _INF_VALUES = {"inf": np.inf, "-inf": -np.inf}
 
 
 @njit(cache=True, nogil=True)
-def _tree_depth(left, right):
+def max_depth(left, right, offsets):
+    """The greatest depth among trees whose node arrays are concatenated as
+    :func:`pack_trees` does (tree ``t``'s root at ``offsets[t]``, children relative to
+    it)."""
     depth = np.zeros(left.shape[0], dtype=np.int64)
     deepest = 0  # a loop, not depth.max(): numpy's reductions compile slowly
-    for node in range(left.shape[0]):  # children always have larger ids than parents
-        if left[node] != -1:
-            depth[left[node]] = depth[right[node]] = depth[node] + 1
-            deepest = max(deepest, depth[node] + 1)
+    for t in range(offsets.shape[0] - 1):
+        base = offsets[t]
+        for node in range(base, offsets[t + 1]):  # children have larger ids than parents
+            if left[node] != -1:
+                depth[base + left[node]] = depth[base + right[node]] = depth[node] + 1
+                deepest = max(deepest, depth[node] + 1)
     return deepest
 
 
@@ -107,7 +112,7 @@ class Tree:
 
     @property
     def depth(self):
-        return int(_tree_depth(self.left, self.right))
+        return int(max_depth(self.left, self.right, np.array([0, len(self.left)])))
 
     def to_dict(self):
         """Plain lists, for the JSON model format."""
@@ -383,7 +388,9 @@ def pack_trees(trees, outputs):
     packed["offsets"] = offsets
     packed["outputs"] = np.asarray(outputs, dtype=np.int64)
     # Categorical splits: bitset starts made absolute into the concatenated words.
-    packed["categorical"] = any(t.has_categorical for t in trees)
+    # (One test over all trees: a test per tree costs more than the concatenations.)
+    cat_start = [t.cat_start for t in trees if getattr(t, "cat_start", None) is not None]
+    packed["categorical"] = bool(cat_start) and np.concatenate(cat_start).max() >= 0
     if packed["categorical"]:
         word0 = np.cumsum([0] + [t.cat_bits.size for t in trees])
         packed["cat_start"] = np.concatenate(

@@ -22,6 +22,7 @@ from .._engine.tree import (
     Tree,
     apply_packed,
     complete_layout,
+    max_depth,
     pack_trees,
     predict_binned_tree,
     predict_complete,
@@ -136,7 +137,7 @@ class Booster:
         (None when a tree is too deep for it)."""
         trees = self.weighted_trees(start, stop)
         packed = pack_trees(trees, [self.output_of(i) for i in range(start, stop)])
-        depth = max((tree.depth for tree in trees), default=0)
+        depth = max_depth(packed["left"], packed["right"], packed["offsets"])
         # The complete layout holds thresholds only: categorical splits take the walk.
         complete = (complete_layout(packed, depth)
                     if depth <= MAX_COMPLETE_DEPTH and not packed["categorical"] else None)
