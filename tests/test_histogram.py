@@ -6,8 +6,10 @@ import pytest
 from ensembles._engine.histogram import (
     CHUNK_ROWS,
     MAX_CHUNKS,
+    accumulate,
     build_histogram,
     hist_offsets,
+    kernel_layout,
     n_chunks,
 )
 
@@ -54,6 +56,28 @@ def test_matches_scatter_add_reference(n_rows):
     assert hist.shape == (int(n_bins.sum()) + 3, 2) and hist.dtype == np.float64
     np.testing.assert_allclose(dense_histogram(hist, n_bins),
                                _reference(X_binned, grad, hess, rows), rtol=1e-10, atol=1e-9)
+
+
+@pytest.mark.parametrize("packed", [False, True])
+@pytest.mark.parametrize("n_bins", [(254, 255, 256), (255, 3, 256), (255, 256, 256)])
+def test_features_with_about_as_many_bins_as_codes_keep_their_missing_values(n_bins, packed):
+    # The missing code (255) is clamped to the missing row of a feature with fewer value
+    # bins (254, 3); with 255 it is that row, and 256 value bins leave no code over.
+    rng = np.random.default_rng(3)
+    n_bins = np.array(n_bins, dtype=np.int32)
+    X = (rng.random((5000, len(n_bins))) * n_bins).astype(np.uint8)
+    X[(rng.random(X.shape) < 0.1) & (n_bins < 256)] = 255
+    if packed:
+        gh = ((rng.integers(-2, 3, 5000) << 32) + rng.integers(0, 5, 5000))[:, None]
+    else:
+        gh = rng.normal(size=(5000, 2))
+    rows = np.sort(rng.choice(5000, 4000, replace=False)).astype(np.int32)
+    hist = np.zeros((int(hist_offsets(n_bins)[-1]), gh.shape[1]), dtype=gh.dtype)
+    accumulate(X, gh, rows, 0, len(rows), *kernel_layout(n_bins), hist)
+    expected = np.zeros_like(hist)
+    for f, nb in enumerate(n_bins):
+        np.add.at(expected, hist_offsets(n_bins)[f] + np.minimum(X[rows, f], nb), gh[rows])
+    np.testing.assert_allclose(hist, expected, rtol=1e-12, atol=1e-12)
 
 
 def test_repeated_rows_count_each_time():

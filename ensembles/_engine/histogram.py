@@ -118,7 +118,37 @@ def _fetch_ahead(X, gh, rows, i, stop):
     prefetch(gh, r, 0)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _clamps(X, n_bins, f0, f1):
+    """Whether a feature of ``f0:f1`` has fewer value bins than ``X``'s largest code (the
+    missing one), so that its codes must be clamped to its missing row. Features of
+    continuous data have as many bins as the codes allow, and their updates skip the
+    clamp."""
+    top = (np.uint64(1) << np.uint64(8 * X.itemsize)) - np.uint64(1)
+    for f in range(f0, f1):
+        if n_bins[f] < top:
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _bin_of(X, r, f, first, n, clamp):
+    """Histogram row of row ``r``'s code of feature ``f`` (whose rows start at ``first``,
+    ``n`` value bins); ``clamp`` is a constant where this is inlined, so the clamp is
+    compiled only where :func:`_clamps`."""
+    code = np.uint64(X[r, f])
+    return first + (min(code, n) if clamp else code)
+
+
 def _accumulate_pairs(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1):
+    if _clamps(X, n_bins, f0, f1):
+        _add_pairs(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1, True)
+    else:
+        _add_pairs(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1, False)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _add_pairs(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1, clamp):
     """Float gradient pairs. Two rows at a time, feature by feature: the two updates are
     independent, so the CPU overlaps them (one row's updates wait on each other's loads
     and stores of the histogram less). Each bin still receives its rows in row order, so
@@ -138,8 +168,8 @@ def _accumulate_pairs(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1):
         for f in range(u0, u1):
             first = offsets[f]
             n = n_bins[f]
-            b0 = first + min(np.uint64(X[r0, f]), n)
-            b1 = first + min(np.uint64(X[r1, f]), n)
+            b0 = _bin_of(X, r0, f, first, n, clamp)
+            b1 = _bin_of(X, r1, f, first, n, clamp)
             hist[b0, 0] += g0
             hist[b0, 1] += h0
             hist[b1, 0] += g1
@@ -150,15 +180,23 @@ def _accumulate_pairs(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1):
         g = np.float64(gh[r, 0])
         h = np.float64(gh[r, 1])
         for f in range(u0, u1):
-            b = offsets[f] + min(np.uint64(X[r, f]), n_bins[f])
+            b = _bin_of(X, r, f, offsets[f], n_bins[f], clamp)
             hist[b, 0] += g
             hist[b, 1] += h
 
 
 def _accumulate_packed(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1):
+    if _clamps(X, n_bins, f0, f1):
+        _add_packed(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1, True)
+    else:
+        _add_packed(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1, False)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _add_packed(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1, clamp):
     """Packed integer pairs (see :func:`quantize`): one addition per row and feature adds
     both sums, into half the memory of float pairs. Eight rows at a time, as for
-    :func:`_accumulate_pairs` (with one store per row, more rows keep overlapping). The
+    :func:`_add_pairs` (with one store per row, more rows keep overlapping). The
     histogram is addressed as one flat column: a 2-D index would multiply by its
     run-time width at every update."""
     u0, u1 = np.uint64(f0), np.uint64(f1)
@@ -176,20 +214,20 @@ def _accumulate_packed(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1):
         for f in range(u0, u1):
             first = offsets[f]
             n = n_bins[f]
-            flat[first + min(np.uint64(X[r0, f]), n)] += p0
-            flat[first + min(np.uint64(X[r1, f]), n)] += p1
-            flat[first + min(np.uint64(X[r2, f]), n)] += p2
-            flat[first + min(np.uint64(X[r3, f]), n)] += p3
-            flat[first + min(np.uint64(X[r4, f]), n)] += p4
-            flat[first + min(np.uint64(X[r5, f]), n)] += p5
-            flat[first + min(np.uint64(X[r6, f]), n)] += p6
-            flat[first + min(np.uint64(X[r7, f]), n)] += p7
+            flat[_bin_of(X, r0, f, first, n, clamp)] += p0
+            flat[_bin_of(X, r1, f, first, n, clamp)] += p1
+            flat[_bin_of(X, r2, f, first, n, clamp)] += p2
+            flat[_bin_of(X, r3, f, first, n, clamp)] += p3
+            flat[_bin_of(X, r4, f, first, n, clamp)] += p4
+            flat[_bin_of(X, r5, f, first, n, clamp)] += p5
+            flat[_bin_of(X, r6, f, first, n, clamp)] += p6
+            flat[_bin_of(X, r7, f, first, n, clamp)] += p7
         i += 8
     while i < stop:
         r = np.uint64(rows[i])
         p = gh[r, 0]
         for f in range(u0, u1):
-            flat[offsets[f] + min(np.uint64(X[r, f]), n_bins[f])] += p
+            flat[_bin_of(X, r, f, offsets[f], n_bins[f], clamp)] += p
         i += 1
 
 
