@@ -177,3 +177,33 @@ def test_run_team_runs_the_members_and_skips_those_not_started():
         release.set()
         busy.join()
     assert ran == [0]
+
+
+def test_boosting_fits_and_evaluations_never_call_numpy_dot(monkeypatch):
+    # numpy's dot of long vectors wakes OpenBLAS's threads, which then poll for work on
+    # the cores the fit's own threads use: weighted sums go through weighted_sum.
+    from ensembles import (
+        GradientBoostingClassifier,
+        GradientBoostingRanker,
+        GradientBoostingRegressor,
+    )
+    from ensembles.boosting import _target_stats
+
+    def no_dot(*args, **kwargs):
+        raise AssertionError("numpy.dot was called")
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+    y2 = (X[:, 0] + rng.normal(size=300) > 0).astype(int)
+    y3 = rng.integers(0, 3, 300)
+    qid = np.repeat(np.arange(30), 10)
+    monkeypatch.setattr(np, "dot", no_dot)
+    for y in (y2, y3):
+        GradientBoostingClassifier(n_estimators=2, eval_metric=["auc", "aucpr"]).fit(
+            X, y, eval_set=[(X, y)])
+    GradientBoostingRegressor(n_estimators=2, objective="survival:aft").fit(
+        X, np.exp(X[:, 0]), eval_set=[(X, np.exp(X[:, 0]))])
+    GradientBoostingRanker(n_estimators=2, eval_metric="ndcg").fit(
+        X, y3, qid=qid, eval_set=[(X, y3)], eval_qid=[qid])
+    assert _target_stats.prior_mean(y3.astype(float), np.ones(300)) == pytest.approx(
+        y3.mean())

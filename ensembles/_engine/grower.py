@@ -40,7 +40,7 @@ from functools import cached_property
 import numpy as np
 
 from .._spin import compare_swap, fetch_add, load_acquire, pause, store_release
-from .._threads import current_threads, run_parallel, run_team
+from .._threads import current_threads, run_parallel, run_team, weighted_sum
 from . import compiled_only
 from .histogram import (
     CHUNK_ROWS,
@@ -1312,7 +1312,7 @@ class TreeGrower:
             h = hess[:, k] if full else hess[rows, k]
             cat_params = cat_params.copy()
             h_sum = float(h.sum())
-            cat_params[CAT_UNIT] = float(g @ g) / h_sum if h_sum > 0 else 0.0
+            cat_params[CAT_UNIT] = weighted_sum(g, g) / h_sum if h_sum > 0 else 0.0
         if not self.params.quantized_bins:
             return self._grow(grad, hess, k, rows, feature_mask, seed, workspace,
                               self.fparams, cat_params)

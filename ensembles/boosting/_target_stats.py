@@ -27,6 +27,8 @@ categories never seen in training, are NaN: they follow the learned missing dire
 
 import numpy as np
 
+from .._threads import weighted_sum
+
 # Folds of the cross-fitting (CatBoost's ordered statistics and scikit-learn's
 # TargetEncoder default to 5 folds too).
 N_FOLDS = 5
@@ -81,7 +83,7 @@ def prior_mean(y, w):
     """The mean target every category is shrunk towards: that of all training rows
     (those of a missing category too)."""
     total = float(w.sum())
-    return float(np.dot(w, y)) / total if total > 0 else 0.0
+    return weighted_sum(w, y) / total if total > 0 else 0.0
 
 
 def full_statistics(codes, y, w, n_levels, m):

@@ -11,6 +11,8 @@ from numbers import Real
 import numpy as np
 from scipy.special import gammaln
 
+from .._threads import weighted_sum
+
 __all__ = ["Metric", "make_metric"]
 
 # Probabilities are floored here before a log, as XGBoost does.
@@ -246,7 +248,7 @@ class _AUC(Metric):
             positive = (labels == k).astype(np.float64)
             auc = _binary_auc(positive, pred[:, k], w)
             if not np.isnan(auc):
-                prevalence = np.dot(w, positive)
+                prevalence = weighted_sum(w, positive)
                 total += auc * prevalence
                 weight_sum += prevalence
         return total / weight_sum if weight_sum > 0 else np.nan
@@ -257,8 +259,8 @@ def _binary_aucpr(positive, score, w):
     distinct score (highest first), precision interpolated between them as the
     true/false-positive counts change linearly (Davis and Goadrich), so tied scores are
     one step. ``nan`` when the positives or negatives have zero total weight."""
-    total_pos = float(np.dot(w, positive))
-    total_neg = float(np.dot(w, 1.0 - positive))
+    total_pos = weighted_sum(w, positive)
+    total_neg = weighted_sum(w, 1.0 - positive)
     if not (total_pos > 0 and total_neg > 0):
         return np.nan
     unique, inverse = np.unique(score, return_inverse=True)

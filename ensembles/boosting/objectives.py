@@ -19,6 +19,7 @@ from scipy.special import erf as _erf
 
 from .._engine import compiled_only
 from .._engine.jit import njit
+from .._threads import weighted_sum
 
 __all__ = [
     "CallableObjective",
@@ -129,7 +130,7 @@ def _weighted_mean(y, sample_weight):
     total = w.sum()
     if not total > 0:
         raise ValueError(f"sample_weight must have a positive sum, got {total!r}.")
-    return float(np.dot(w, y) / total)
+    return weighted_sum(w, y) / total
 
 
 def weighted_quantile(values, sample_weight, alpha):
@@ -1105,10 +1106,10 @@ class AFTObjective(_ExpLink, Objective):
         anchor = np.where(np.isinf(upper), lower, np.where(lower <= 0, upper,
                                                            np.sqrt(lower * upper)))
         anchor = np.maximum(anchor, np.finfo(np.float64).tiny)
-        f = float(np.dot(w, np.log(anchor)) / w.sum())
+        f = weighted_sum(w, np.log(anchor)) / w.sum()
         for _ in range(50):
             g, h = self._grad_hess_bounds(lower, upper, np.full(lower.shape[0], f))
-            step = float(np.clip(-np.dot(w, g) / np.dot(w, h), -1.0, 1.0))
+            step = float(np.clip(-weighted_sum(w, g) / weighted_sum(w, h), -1.0, 1.0))
             f += step
             if abs(step) < 1e-10:
                 break

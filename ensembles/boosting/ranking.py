@@ -29,7 +29,7 @@ import numpy as np
 
 from .._engine import compiled_only
 from .._engine.jit import njit
-from .._threads import run_parallel
+from .._threads import run_parallel, weighted_sum
 from .metrics import Metric
 from .objectives import Objective
 
@@ -529,7 +529,7 @@ class RankingMetric(Metric):
         topk = y.size + 1 if self.topk is None else self.topk
         _rank_metric_groups(kind, y, np.ascontiguousarray(pred), group_ptr, topk,
                             self.exp_gain, self.minus, out)
-        return float(min(np.dot(out, w) / w.sum(), 1.0))
+        return float(min(weighted_sum(out, w) / w.sum(), 1.0))
 
 
 def make_ranking_metric(spec, exp_gain=True):

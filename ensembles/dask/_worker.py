@@ -23,7 +23,7 @@ from .._engine.grower import _goes_left, build_histograms
 from .._engine.histogram import CHUNK_ROWS, kernel_layout, n_chunks
 from .._engine.jit import njit
 from .._engine.tree import predict_binned_add
-from .._threads import run_parallel, threads
+from .._threads import run_parallel, threads, weighted_sum
 from ..boosting.booster import Booster
 
 # The shards of the fits in progress in this worker process, by fit id.
@@ -356,7 +356,7 @@ def load(fit_id, parts, part_ids, edges, n_bins, n_outputs, base_margin, objecti
     stats = {
         "n_rows": int(y.shape[0]),
         "weight_sum": float(w.sum()),
-        "weighted_y_sum": float(np.dot(w, y)),
+        "weighted_y_sum": weighted_sum(w, y),
         "y_abs_max": float(np.abs(y).max()) if y.size else 0.0,
         "weight_max": float(w.max()) if w.size else 0.0,
         "class_counts": (np.bincount(y.astype(np.intp), weights=w, minlength=n_outputs)
