@@ -41,7 +41,7 @@ _SPIN_ROUNDS = 50_000
 def weighted_sum(w, x):
     """``sum(w * x)`` as a float, without BLAS: numpy's ``dot`` of long vectors wakes
     OpenBLAS's threads, which then poll for more work for a while on the cores the fit's
-    own threads use (a whole 10^5-row fit measured 15% slower after one such call)."""
+    own threads use, slowing a whole fit down after a single call."""
     return float(np.sum(np.multiply(w, x)))
 
 

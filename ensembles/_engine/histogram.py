@@ -134,8 +134,8 @@ def _clamps(X, n_bins, f0, f1):
 @njit(cache=True, nogil=True, inline="always")
 def _bin_of(X, r, f, first, n, clamp):
     """Histogram row of row ``r``'s code of feature ``f`` (whose rows start at ``first``,
-    ``n`` value bins); ``clamp`` is a constant where this is inlined, so the clamp is
-    compiled only where :func:`_clamps`."""
+    ``n`` value bins). ``clamp`` is a constant where this is inlined: only the calls for
+    which :func:`_clamps` holds compile the clamp."""
     code = np.uint64(X[r, f])
     return first + (min(code, n) if clamp else code)
 
