@@ -33,6 +33,10 @@ from .objectives import CallableObjective, weighted_quantile
 
 # Rows per thread below which computing gradients in parallel does not pay.
 _GRADIENT_BLOCK_ROWS = 65536
+# Rows times trees of a multiclass round below which its trees grow one after the other on
+# the calling thread: handing trees to another thread costs more than it saves (a round of
+# 3 classes on a few hundred rows).
+_ROUND_MIN_WORK = 4096
 
 
 @dataclass
@@ -299,10 +303,12 @@ def _grow_round(grower, grad, hess, rows, tree_mask, seeds):
     """The trees of one round, one per output: ``[(tree, rows, leaves), ...]``.
 
     Below ``TEAM_ROUND_ROWS`` rows the trees of a multiclass round are grown side by side,
-    each whole on one thread; otherwise one after the other, each by all threads.
+    each whole on one thread (unless the round is too small to share, see
+    ``_ROUND_MIN_WORK``); otherwise one after the other, each by all threads.
     """
     K = grad.shape[1]
-    if K > 1 and rows.size < TEAM_ROUND_ROWS and current_threads() > 1:
+    if (K > 1 and _ROUND_MIN_WORK <= rows.size * K and rows.size < TEAM_ROUND_ROWS
+            and current_threads() > 1):
         out = [None] * K
 
         def grow_outputs(k0, k1):
