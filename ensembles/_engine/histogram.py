@@ -103,9 +103,14 @@ def accumulate_features(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1)
 def _accumulate_features(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1):
     from numba.core import types
 
-    if isinstance(gh.dtype, types.Integer):
-        return _accumulate_packed
-    return _accumulate_pairs
+    add = _add_packed if isinstance(gh.dtype, types.Integer) else _add_pairs
+
+    def accumulate_rows(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1):
+        if _clamps(X, n_bins, f0, f1):
+            add(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1, True)
+        else:
+            add(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1, False)
+    return accumulate_rows
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -138,13 +143,6 @@ def _bin_of(X, r, f, first, n, clamp):
     which :func:`_clamps` holds compile the clamp."""
     code = np.uint64(X[r, f])
     return first + (min(code, n) if clamp else code)
-
-
-def _accumulate_pairs(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1):
-    if _clamps(X, n_bins, f0, f1):
-        _add_pairs(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1, True)
-    else:
-        _add_pairs(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1, False)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -183,13 +181,6 @@ def _add_pairs(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1, clamp):
             b = _bin_of(X, r, f, offsets[f], n_bins[f], clamp)
             hist[b, 0] += g
             hist[b, 1] += h
-
-
-def _accumulate_packed(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1):
-    if _clamps(X, n_bins, f0, f1):
-        _add_packed(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1, True)
-    else:
-        _add_packed(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1, False)
 
 
 @njit(cache=True, nogil=True, inline="always")
