@@ -14,6 +14,8 @@ from ensembles._engine.binning import BinMapper
 from ensembles._engine.grower import GrowthParams, TreeGrower, sample_features
 from ensembles._threads import threads
 
+from .test_tree import _python_depth
+
 
 def _data(seed=0, n=300, n_features=3, missing=0.1):
     rng = np.random.default_rng(seed)
@@ -71,14 +73,6 @@ def _node_rows(tree, X):
         members[tree.left[node]] = rows[left]
         members[tree.right[node]] = rows[~left]
     return members
-
-
-def _depth(tree):
-    depths = {0: 0}
-    for node in range(tree.n_nodes):
-        if tree.left[node] != -1:
-            depths[tree.left[node]] = depths[tree.right[node]] = depths[node] + 1
-    return max(depths.values())
 
 
 def _leaf_partition(rows, leaf_slices):
@@ -198,7 +192,7 @@ def test_split_nodes_store_edges_gains_and_covers_of_their_rows():
 def test_depthwise_respects_max_depth_and_matches_reference(max_depth):
     X, grad, hess = _data(3)
     tree, leaf_slices, rows, mapper, X_binned = _grow(X, grad, hess, max_depth=max_depth)
-    assert _depth(tree) == max_depth
+    assert _python_depth(tree) == max_depth
     assert tree.n_leaves <= 2**max_depth
     expected = _reference_partition(X_binned, grad, hess, mapper.n_bins_,
                                     GrowthParams(max_depth=max_depth))
@@ -235,7 +229,7 @@ def test_depthwise_with_max_leaves_expands_shallow_nodes_first():
     X, grad, hess = _data(6)
     tree, leaf_slices, rows, mapper, X_binned = _grow(X, grad, hess, max_depth=5, max_leaves=6)
     assert tree.n_leaves == 6
-    assert _depth(tree) == 3  # levels 0 and 1 fill 4 leaves; two more come from level 2
+    assert _python_depth(tree) == 3  # levels 0 and 1 fill 4 leaves; two more come from level 2
     expected = _reference_partition(X_binned, grad, hess, mapper.n_bins_,
                                     GrowthParams(max_depth=5, max_leaves=6))
     assert _leaf_partition(rows, leaf_slices) == expected
