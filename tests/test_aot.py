@@ -97,14 +97,17 @@ def test_kernels_pickle_and_answer_probes_without_numba(tmp_path):
     assert _run(script, tmp_path) == []
 
 
-@pytest.mark.parametrize("value", [
+_VALUES = [
     np.zeros(3), np.zeros((3, 2), dtype=np.float32), np.zeros((3, 2), order="F"),
     np.zeros((4, 4))[::2], np.zeros(3, dtype=bool), np.zeros(2, dtype=np.uint8),
     np.zeros((2, 3), dtype=np.int32).T, np.frombuffer(b"\0" * 16), np.zeros((0, 3)),
     np.zeros(3, dtype=np.int64)[1:], 3, -(2**62), 2**63 + 1, 0.5, True, np.float32(1),
     np.int32(2), np.uint64(5), np.bool_(False), None, (1, 2), (np.zeros(2), 1, None), (),
     ((1, 2.0), np.zeros((2, 2))),
-])
+]
+
+
+@pytest.mark.parametrize("value", _VALUES)
 def test_value_source_writes_numbas_type(value):
     """A call is matched to its compiled code by :func:`.aot.value_source`, which must
     give what numba's ``typeof`` gives (or None: no match)."""
@@ -120,6 +123,32 @@ def test_value_source_writes_numbas_type(value):
     if value is not None and isinstance(value, int) and abs(value) >= 2**63:
         expected = None  # numba types it uint64; left to numba's own dispatch
     assert source == expected
+
+
+def test_a_call_reuses_the_last_compiled_function_only_for_the_same_types():
+    """:func:`.aot.same_shape` lets a kernel call skip :func:`.aot.value_source` when the
+    arguments have the last call's types: it must never hold for other types (compiled
+    code run on them would read memory wrongly), and should for arrays of the same type
+    (the arguments that cost the lookup its time)."""
+    values = [*_VALUES, np.zeros((0, 3)), np.zeros(3)[::-1], np.zeros((3, 2))[:, :1],
+              np.zeros((3, 2), dtype=np.float32).reshape(2, 3), np.zeros(5).view(np.int64),
+              np.ma.zeros(3), (1, 2, 3), (np.zeros(2), 1.0, None), (np.zeros(2),)]
+    readonly = np.zeros(3)
+    readonly.flags.writeable = False
+    values.append(readonly)
+    for first in values:
+        source = aot.value_source(first)
+        if source is None:
+            continue  # no compiled code, so no shape is kept
+        shape = aot.call_shape((first, 7))
+        for later in values:
+            same = aot.same_shape(shape, (later, 7))
+            equal = aot.value_source(later) == source
+            # Never the same shape for other types; for arrays, always for the same type
+            # (other values may be told apart by class: bool and numpy.bool_).
+            assert same == equal if isinstance(later, np.ndarray) else not same or equal, (
+                first, later)
+        assert not aot.same_shape(shape, (first,)) and not aot.same_shape(shape, (first, 7.0))
 
 
 _PREDICTIONS = textwrap.dedent("""

@@ -141,6 +141,49 @@ def value_source(value):
     return None
 
 
+# The flag bits numba's type of an array depends on: C- and F-contiguous, aligned,
+# writeable (not, e.g., whether it owns its data).
+_TYPE_FLAGS = 0x0001 | 0x0002 | 0x0100 | 0x0400
+
+
+def call_shape(args):
+    """What :func:`same_shape` compares a later call's arguments with: per array a tuple
+    of its dtype, number of dimensions and type flags (all its numba type depends on),
+    per tuple a list of its items' shapes, per other value its class."""
+    shape = []
+    for value in args:
+        kind = type(value)
+        if kind is np.ndarray or isinstance(value, np.ndarray):
+            shape.append((value.dtype, value.ndim, value.flags.num & _TYPE_FLAGS))
+        elif kind is tuple:
+            shape.append(call_shape(value))
+        else:
+            shape.append(kind)
+    return shape
+
+
+def same_shape(shape, args):
+    """Whether ``args`` have the numba types of the call :func:`call_shape` read
+    ``shape`` from (False when in doubt): much cheaper than :func:`value_source`, for
+    the kernels a fit calls once per tree with the same kinds of arguments."""
+    if len(shape) != len(args):
+        return False
+    for expected, value in zip(shape, args, strict=True):
+        kind = type(value)
+        if kind is expected:  # a value typed by its class alone
+            if kind is int and not -(2**63) < value < 2**63:
+                return False
+        elif kind is tuple:
+            if type(expected) is not list or not same_shape(expected, value):
+                return False
+        elif not (kind is np.ndarray or isinstance(value, np.ndarray)) or (
+                type(expected) is not tuple or value.dtype is not expected[0]
+                or value.ndim != expected[1]
+                or value.flags.num & _TYPE_FLAGS != expected[2]):
+            return False
+    return True
+
+
 def compiled_kernels(locator):
     """The compiled functions of the kernel ``locator`` names ((module, name, factory
     arguments or None)), by the source text of their argument types; empty when there

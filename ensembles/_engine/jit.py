@@ -18,7 +18,7 @@ import functools
 import importlib
 import threading
 
-from .aot import compiled_kernels, value_source
+from .aot import call_shape, compiled_kernels, same_shape, value_source
 
 _lock = threading.RLock()
 _numba = None
@@ -71,14 +71,21 @@ class Kernel:
         self._dispatcher = None
         # Argument type sources -> compiled function; None until looked up.
         self._compiled = None
+        # (call_shape of the arguments, compiled function) of the last compiled call.
+        self._last_call = None
 
     def __call__(self, *args, **kwargs):
         compiled = self._compiled
         if compiled is None:
             compiled = self._compiled = compiled_kernels(self.locator)
         if compiled and not kwargs:
+            # The last call's compiled function, if these arguments have its types.
+            last = self._last_call
+            if last is not None and same_shape(last[0], args):
+                return last[1](*args)
             function = compiled.get(tuple(map(value_source, args)))
             if function is not None:
+                self._last_call = (call_shape(args), function)
                 return function(*args)
         return self.dispatcher(*args, **kwargs)
 
@@ -87,6 +94,7 @@ class Kernel:
         :func:`.aot_build.record` and pickling; returns it."""
         self.locator = (module, factory, tuple(args))
         self._compiled = None
+        self._last_call = None
         return self
 
     @property
