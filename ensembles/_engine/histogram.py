@@ -244,7 +244,10 @@ def _row_draws(key, r):
     z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     z = z ^ (z >> np.uint64(31))
     unit = 1.0 / 4294967296.0
-    return np.float64(z >> np.uint64(32)) * unit, np.float64(z & _LOW_U) * unit
+    # Each half converted as a (non-negative) int64: the same value, and a conversion the
+    # CPU has one instruction for, where an unsigned 64-bit one takes several.
+    return (np.float64(np.int64(z >> np.uint64(32))) * unit,
+            np.float64(np.int64(z & _LOW_U)) * unit)
 
 
 # Keys of the rounding: a tree's seed mixed with this (the column samples use the seed too).
