@@ -69,7 +69,8 @@ def _families(extras):
         RandomForestRegressor,
     )
 
-    small = {"n_estimators": 3}
+    # Four trees: forests of as many predict on their rows' bin codes.
+    small = {"n_estimators": 4}
     families = [
         ("gradient boosting, regression", lambda: GradientBoostingRegressor(**small), "reg"),
         ("gradient boosting, classification",
@@ -87,6 +88,8 @@ def _families(extras):
         # Extra trees also read float32 values to place their thresholds; the rest of
         # the forest kernels see codes, as for float64.
         ("forests, float32 input", lambda: ExtraTreesClassifier(**small), "binary-f32"),
+        # A lone tree walks the values (a forest, the rows' bin codes).
+        ("decision tree, float32 input", DecisionTreeClassifier, "binary-f32"),
         ("gradient boosting, ranking", lambda: GradientBoostingRanker(**small), "rank"),
     ]
     if extras:

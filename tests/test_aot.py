@@ -59,7 +59,7 @@ def test_common_forms_of_input_fit_and_predict_without_numba(tmp_path):
     """float32 and float64, C and Fortran order, integers and a data frame: every
     estimator family fits and predicts on the compiled kernels (a float32 extra-trees fit
     once compiled its thresholds' kernel on the spot: a second on a warm cache, several
-    on an empty one)."""
+    on an empty one). Forests of four trees predict on their rows' bin codes."""
     script = """
 import json, sys
 import numpy as np, pandas as pd
@@ -74,7 +74,7 @@ for name in ("GradientBoosting", "RandomForest", "ExtraTrees", "DecisionTree"):
         for X_form in forms:
             model = getattr(ensembles, name + kind)()
             if "n_estimators" in model.get_params():
-                model.set_params(n_estimators=3)
+                model.set_params(n_estimators=4)
             model.fit(X_form, y).predict(X_form)
             if kind == "Classifier":
                 model.predict_proba(X_form)

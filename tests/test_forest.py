@@ -14,6 +14,7 @@ from sklearn.preprocessing import QuantileTransformer
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from ensembles import _tree_base
 from ensembles.forest import (
     ExtraTreesClassifier,
     ExtraTreesRegressor,
@@ -472,6 +473,30 @@ def test_compact_trees_route_like_their_saved_form(cls, tmp_path):
     # cost more); they too must agree.
     for rows in (X_new[:1], X_new[10:13]):
         np.testing.assert_array_equal(predict(rows), loaded_predict(rows))
+
+
+@pytest.mark.parametrize("cls", FORESTS)
+def test_rows_walk_their_bin_codes_as_they_walk_their_values(cls, monkeypatch):
+    """From a few trees on, a forest's rows walk their bin codes instead of their values:
+    every row must reach the same leaves either way, on quantile bins and on one bin per
+    value, at NaN, at an edge, next to one and far out."""
+    rng = np.random.RandomState(0)
+    X = np.c_[rng.normal(size=3000), rng.randint(0, 9, 3000) / 3.0, rng.randint(0, 300, 3000)]
+    X[rng.rand(3000) < 0.05, 1] = np.nan
+    signal = X[:, 0] + np.nan_to_num(X[:, 1]) + X[:, 2] / 100.0
+    y = (signal > 1.5).astype(int) if cls in CLASSIFIERS else signal
+    model = cls(n_estimators=6, random_state=0).fit(X, y)
+    edges = model.estimators_[0].tree_._edges
+    edges = edges[np.isfinite(edges)]
+    probes = np.concatenate([edges, np.nextafter(edges, np.inf), [1e30, -1e30, np.nan]])
+    X_new = rng.choice(probes, size=(4000, 3))
+    trees = [est.tree_ for est in model.estimators_]
+    assert _tree_base._bin_codes(trees, X_new) is not None
+    predict = model.predict_proba if hasattr(model, "predict_proba") else model.predict
+    walked = predict(X_new)
+    monkeypatch.setattr(_tree_base, "_MIN_TREES_ON_CODES", 10**9)
+    assert _tree_base._bin_codes(trees, X_new) is None
+    np.testing.assert_array_equal(predict(X_new), walked)
 
 
 # --- persistence -----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ An ensemble is predicted in one kernel call: the trees' arrays are concatenated
 import numpy as np
 
 from .._threads import run_parallel
+from .binning import MISSING_BIN
 from .jit import njit
 
 TREE_FIELDS = (
@@ -32,6 +33,8 @@ TREE_FIELDS = (
 # Written (and read) only for trees with categorical splits.
 CAT_FIELDS = ("cat_start", "cat_bits")
 
+# Features a routing word can name (see pair_routing).
+ROUTED_FEATURES = 1 << 23
 _INF_NAMES = {np.inf: "inf", -np.inf: "-inf"}
 _INF_VALUES = {"inf": np.inf, "-inf": -np.inf}
 
@@ -203,19 +206,22 @@ def pair_routing(feature, split_bin, left, default_left, edges, leaf_value, node
     entries) from a tree stored compactly (see :func:`expand_compact`).
 
     ``nodes`` packs the left child in the high 32 bits, the default direction in bit 31
-    (set: missing values go left) and the feature below it; the right child is
-    ``left + 1``. A leaf is its own left child, with a threshold of +inf and missing
-    values sent left, so one more step of the walk keeps a row where it is. Internal
-    nodes' values are left as they are."""
+    (set: missing values go left), the feature in bits 8 to 30 and the split bin in the
+    low byte; the right child is ``left + 1``. A leaf is its own left child, with bin 255
+    (no value's code is above it), a threshold of +inf and missing values sent left, so
+    one more step of the walk keeps a row where it is. ``threshold`` is None for a walk
+    on bin codes, which needs none. Internal nodes' values are left as they are."""
     n_leaves = 0
     for k in range(left.shape[0]):
         if left[k] != -1:
-            threshold[k] = edges[feature[k], split_bin[k]]
+            if threshold is not None:
+                threshold[k] = edges[feature[k], split_bin[k]]
             nodes[k] = ((np.int64(left[k]) << 32) | (np.int64(default_left[k]) << 31)
-                        | np.int64(feature[k]))
+                        | (np.int64(feature[k]) << 8) | np.int64(split_bin[k]))
         else:
-            threshold[k] = np.inf
-            nodes[k] = (np.int64(k) << 32) | (np.int64(1) << 31)
+            if threshold is not None:
+                threshold[k] = np.inf
+            nodes[k] = (np.int64(k) << 32) | (np.int64(1) << 31) | np.int64(0xFF)
             for v in range(leaf_value.shape[1]):
                 value[k, v] = leaf_value[n_leaves, v]
             n_leaves += 1
@@ -224,10 +230,18 @@ def pair_routing(feature, split_bin, left, default_left, edges, leaf_value, node
 @njit(cache=True, nogil=True, inline="always")
 def _paired_step(X, i, k, nodes, threshold):
     """The node after ``k`` on row ``i``'s walk (``k`` itself at a leaf), without a branch:
-    ``x > t`` goes right, as does a missing value where the default is right."""
+    ``x > t`` goes right, as does a missing value where the default is right. With
+    ``threshold`` None, ``X`` holds bin codes (255: missing) and the split bin is the
+    threshold."""
     node = nodes[k]
-    x = X[i, node & 0x7FFFFFFF]
-    right = (x > threshold[k]) | ((x != x) & ((node >> 31) & 1 == 0))
+    x = X[i, (node >> 8) & 0x7FFFFF]
+    missing_right = (node >> 31) & 1 == 0
+    if threshold is None:
+        code = np.int64(x)
+        missing = code == MISSING_BIN
+        right = ((code > (node & 0xFF)) & ~missing) | (missing & missing_right)
+    else:
+        right = (x > threshold[k]) | ((x != x) & missing_right)
     return (node >> 32) + np.int64(right)
 
 
@@ -283,7 +297,9 @@ def _walk_paired(r0, r1, X, routings, out):
 def predict_paired(X, routings, out):
     """Add the leaf values of trees whose children are numbered in pairs to ``out``
     (n_samples, n_values); ``routings`` holds each tree's ``(nodes, threshold, value)``
-    from :func:`pair_routing`. Each thread takes its rows through the trees in order."""
+    from :func:`pair_routing`, with ``threshold`` None when ``X`` is the rows' bin codes
+    (uint8, 255 for missing values). Each thread takes its rows through the trees in
+    order."""
     run_parallel(_walk_paired, X.shape[0], X, routings, out, min_items=_MIN_ROWS_PER_THREAD)
 
 
