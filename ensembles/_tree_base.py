@@ -408,8 +408,8 @@ def _bin_codes(trees, X):
 
     A walk on the codes routes every row as the thresholds do (a split sends bin ``b`` and
     below left, which are the values up to ``edges[f, b]``), on a matrix an eighth of the
-    size of float64 values and with half the routing array: about a third faster per
-    tree. Binning costs a few trees' walks, so fewer than :data:`_MIN_TREES_ON_CODES`
+    size of float64 values and with half the routing array, so more of both stay in
+    cache. Binning costs a few trees' walks, so fewer than :data:`_MIN_TREES_ON_CODES`
     trees walk the values.
     """
     edges = trees[0]._edges
