@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -166,6 +167,11 @@ def test_concurrent_predict_during_refits_sees_whole_models():
                 shared.set_params(n_estimators=5).fit(X, y)
             else:
                 shared.set_params(n_estimators=40).fit(X, y2)
+            # The next refit starts once the reader has seen this model (a slow reader
+            # could otherwise miss one model's whole lifetime), or after a generous wait.
+            deadline = time.monotonic() + 60
+            while (i + 1) % 2 not in outcomes and not errors and time.monotonic() < deadline:
+                time.sleep(0.001)
     finally:
         done.set()
         thread.join()
