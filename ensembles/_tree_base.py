@@ -271,7 +271,7 @@ class FittedTree(Tree):
                         self._right, self._value, _LONE_TREE, _LONE_TREE, 0, 1, out)
             return
         if self._routes(X):
-            predict_paired(X, [self._route(routing_workspace([self]))], out)
+            predict_paired(X, [self._route(routing_workspace([self], on_codes=False))], out)
             return
         predict_compact(X, self.feature, self.split_bin, self.left, self.default_left,
                         self._edges, self._leaf_value, self._leaf_blocks(), out)
@@ -284,14 +284,13 @@ class FittedTree(Tree):
                 and X.shape[0] * _ROWS_PER_ROUTING >= len(self.left)
                 and X.shape[1] <= ROUTED_FEATURES)
 
-    def _route(self, workspace, on_codes=False):
+    def _route(self, workspace):
         """The routing arrays of :func:`~._engine.tree.pair_routing` (nodes, threshold,
-        value), filled in the front of ``workspace``'s arrays; no threshold (None) for a
-        walk ``on_codes``."""
+        value), filled in the front of ``workspace``'s arrays (no threshold where the
+        workspace has none, for a walk on bin codes)."""
         n = len(self.left)
-        nodes, threshold, value = (array[:n] for array in workspace)
-        if on_codes:
-            threshold = None
+        nodes, threshold, value = (None if array is None else array[:n]
+                                   for array in workspace)
         pair_routing(self.feature, self.split_bin, self.left, self.default_left, self._edges,
                      self._leaf_value, nodes, threshold, value)
         return nodes, threshold, value
@@ -350,12 +349,12 @@ def path_indicator(left, right, leaves):
     return csr_matrix((data, indices, indptr), shape=(len(leaves), n_nodes))
 
 
-def routing_workspace(trees, on_codes=False):
+def routing_workspace(trees, on_codes):
     """Scratch routing arrays (see :func:`~._engine.tree.pair_routing`) that fit any of
     ``trees``, so that predicting with many trees fills the same memory instead of fresh
-    pages per tree; no thresholds for a walk ``on_codes``."""
+    pages per tree; no thresholds (None) for a walk ``on_codes``."""
     n = max(len(tree.left) for tree in trees)
-    return (np.empty(n, dtype=np.int64), np.empty(0 if on_codes else n),
+    return (np.empty(n, dtype=np.int64), None if on_codes else np.empty(n),
             np.zeros((n, trees[0].n_values)))
 
 
@@ -379,14 +378,15 @@ def _add_tree_values(trees, X, out):
     workspace = routing_workspace(routed, codes is not None)
     # A group's workspaces stay within a bound (many classes make a workspace large).
     n_group = min(current_threads(), len(routed),
-                  max(1, _GROUP_BYTES // sum(array.nbytes for array in workspace)))
+                  max(1, _GROUP_BYTES // sum(array.nbytes for array in workspace
+                                             if array is not None)))
     workspaces = [workspace] + [routing_workspace(routed, codes is not None)
                                 for _ in range(n_group - 1)]
     group = []
 
     def walk_group():
-        routings = run_items(lambda j: group[j]._route(workspaces[j], codes is not None),
-                             len(group), len(group))
+        routings = run_items(lambda j: group[j]._route(workspaces[j]), len(group),
+                             len(group))
         predict_paired(walked, routings, out)
         group.clear()
 
