@@ -720,3 +720,51 @@ def test_small_nodes_sorted_by_code_choose_the_histograms_split(classify, criter
                 np.testing.assert_array_equal(out_sorted, out_hist, err_msg=str(trial))
             else:
                 np.testing.assert_allclose(out_sorted, out_hist, rtol=1e-12, err_msg=str(trial))
+
+
+# --- extra trees' threshold lookup finds the bin a search over all bins finds --------------
+
+
+def test_threshold_cells_find_the_bin_of_every_drawn_value():
+    # A drawn value's bin comes from its cell of the feature's range and a search among
+    # that cell's bins; it must be the last bin whose value lies at or below the value,
+    # as a search over all the node's bins finds. Features where cells hold many bins
+    # (a far outlier), none (two values), one value, and empty lowest bins (-inf).
+    from numba import njit
+
+    from ensembles._engine import forest as kernel
+    from ensembles._engine.binning import MISSING_BIN, BinMapper
+
+    # Not cached: numba's cache would keep the kernel compiled into it after it changes.
+    @njit
+    def draw(tables, f, lo, hi, state):
+        fraction = kernel._uniform(state.copy())  # the draw the lookup is about to make
+        return kernel._random_threshold_bin(f, lo, hi, tables, state), fraction
+
+    rng = np.random.RandomState(0)
+    n = 3000
+    outlier = rng.exponential(size=n)
+    outlier[0] = 1e6
+    columns = [outlier, rng.normal(size=n), np.where(rng.rand(n) < 0.5, -1.0, 3.0),
+               np.full(n, 2.0), rng.randint(0, 40, n).astype(float)]
+    X = np.column_stack(columns)
+    X_binned = np.asfortranarray(BinMapper(max_bin=MISSING_BIN).fit(X).transform(X))
+    value, bounds, cells = kernel.bin_values(X, X_binned)
+    value[4, :3] = -np.inf  # as a subsample's empty lowest bins leave them
+    tables = kernel.threshold_tables(value)
+    state = np.array([12345], dtype=np.uint64)
+    checked = 0
+    for f in range(X.shape[1]):
+        present = np.unique(X_binned[:, f])
+        present = present[np.isfinite(value[f, present])]
+        for _ in range(400):
+            if len(present) < 2:
+                break
+            lo, hi = np.sort(rng.choice(present, 2, replace=False))
+            t, fraction = draw(tables, f, lo, hi, state)
+            u = value[f, lo] + (value[f, hi] - value[f, lo]) * fraction
+            expected = min(lo + np.searchsorted(value[f, lo:hi + 1], u, side="right") - 1,
+                           hi - 1)
+            assert t == expected, (f, lo, hi, u)
+            checked += 1
+    assert checked == 4 * 400  # every feature but the constant one

@@ -80,6 +80,11 @@ _SORT_MAX_ROWS = 64
 # far more in the branch-free sums, since the conversion instruction also waits for the
 # register's previous value, tying every row to the one before.
 _ZERO_ONE = np.array([0.0, 1.0])
+# A comparison as a mask of no bits or all bits, read from this table for the same reason.
+_ALL_OR_NONE = np.array([0, -1], dtype=np.int64)
+# Extra trees find the bin of a drawn threshold through a table of this many equal cells
+# of each feature's range (see bin_values).
+_THRESHOLD_CELLS = 2048
 
 
 def _per_node(entry=False, **options):
@@ -160,6 +165,19 @@ def _uniform(state):
 
 
 @_per_node(inline="always")
+def _threshold_cell(v, low, scale, n_cells):
+    """The cell of value ``v`` in a feature's table (see :func:`bin_values`): the
+    integer part of ``(v - low) * scale``, clamped into ``[0, n_cells]``. Monotone in
+    ``v``, which is all the lookup relies on."""
+    x = (v - low) * scale
+    if not x > 0.0:  # also -inf bins (a subsample's empty lowest bins) and NaN
+        return 0
+    if x >= n_cells:
+        return n_cells
+    return np.int64(x)
+
+
+@_per_node(inline="always")
 def _random_threshold_bin(f, lo, hi, bin_value, state):
     """Extra trees' threshold for feature ``f`` in a node whose present codes span bins
     ``lo < hi``: a value drawn uniformly between the values of bins ``lo`` and ``hi``
@@ -167,18 +185,50 @@ def _random_threshold_bin(f, lo, hi, bin_value, state):
     gap between bins is cut in proportion to its width in value space, as Geurts et al.
     draw thresholds, not to the rows' quantiles. Returns a bin in ``[lo, hi - 1]``.
     """
-    vmin = bin_value[f, lo]
-    u = vmin + (bin_value[f, hi] - vmin) * _uniform(state)
+    value, bounds, cells = bin_value
+    vmin = value[f, lo]
+    u = vmin + (value[f, hi] - vmin) * _uniform(state)
+    # The bins of the value's cell, and the last bin of the cells below it, hold the
+    # answer: those below lie under u, those of the cells above over it.
+    n_cells = cells.shape[1] - 2
+    c = _threshold_cell(u, bounds[f, 0], bounds[f, 1], n_cells)
+    base = max(np.int64(cells[f, c]), lo)
+    n = min(np.int64(cells[f, c + 1]), hi - 1) - base + 1
     # Binary search without branches (the answer lies in [base, base + n - 1], and
-    # bin_value[f, base] <= u): which way each step goes is a coin flip, and the
-    # mispredicted branches of a branching search showed in profiles of deep trees.
-    base = lo
-    n = hi - lo
+    # value[f, base] <= u): which way each step goes is a coin flip. The step is masked
+    # by a word read from a table, since LLVM turns a multiply or select by the
+    # comparison back into a branch, about half of them mispredicted.
     while n > 1:
         half = n >> 1
-        base += half * np.int64(bin_value[f, base + half] <= u)
+        base += half & _ALL_OR_NONE[np.int64(value[f, base + half] <= u)]
         n -= half
     return base
+
+
+@njit(cache=True, nogil=True)
+def _fill_threshold_cells(value, bounds, cells):
+    """Fill each feature's table of bins by cell of its range (see :func:`bin_values`):
+    ``bounds[f]`` is (lowest value, cells per unit of value) and ``cells[f, c]`` the
+    last bin of a cell below ``c`` (0 if none)."""
+    n_cells = cells.shape[1] - 2
+    for f in range(value.shape[0]):
+        low = np.inf
+        high = -np.inf
+        for b in range(MISSING_BIN):
+            if np.isfinite(value[f, b]):
+                low = min(low, value[f, b])
+                high = max(high, value[f, b])
+        # A feature of one value (or none) maps every value to cell 0, whose bins are
+        # then all of them: the lookup is the whole binary search.
+        scale = n_cells / (high - low) if high > low else 0.0
+        bounds[f, 0] = low if high >= low else 0.0
+        bounds[f, 1] = scale
+        b = 0
+        for c in range(n_cells + 2):
+            while (b < MISSING_BIN
+                   and _threshold_cell(value[f, b], bounds[f, 0], scale, n_cells) < c):
+                b += 1
+            cells[f, c] = max(b - 1, 0)
 
 
 @njit(cache=True, nogil=True)
@@ -245,16 +295,36 @@ def bin_values(X, X_binned, weight=None):
 
     Returns
     -------
-    bin_value : ndarray of shape (n_features, 256)
-        Sorted along each feature (the missing-value bin is unused). Extra trees draw
-        thresholds between the values of a node's lowest and highest bins.
+    bin_value : tuple of ndarray
+        ``(value, bounds, cells)``. ``value``, of shape (n_features, 256): sorted along
+        each feature (the missing-value bin is unused). Extra trees draw thresholds
+        between the values of a node's lowest and highest bins, and find the drawn
+        value's bin through ``cells``, of shape (n_features, 2050), uint8: the feature's
+        range cut into 2,048 equal cells (``bounds[f]``: its lowest value and cells per
+        unit), each with the last bin of the cells below it. A cell holds few bins, so a
+        search among them takes a step or two, where a binary search over a node's bins
+        waits on eight dependent loads.
     """
     n_features = X.shape[1]
     bin_min = np.full((n_features, MISSING_BIN + 1), np.inf)
     bin_max = np.full((n_features, MISSING_BIN + 1), -np.inf)
     weight = np.empty(0) if weight is None else np.ascontiguousarray(weight, dtype=np.float64)
     _fill_bin_values(X, X_binned, weight, bin_min, bin_max)
-    return bin_min
+    return threshold_tables(bin_min)
+
+
+def threshold_tables(value):
+    """``(value, bounds, cells)`` of :func:`bin_values` from the bins' values."""
+    bounds = np.empty((value.shape[0], 2))
+    cells = np.empty((value.shape[0], _THRESHOLD_CELLS + 2), dtype=np.uint8)
+    _fill_threshold_cells(value, bounds, cells)
+    return value, bounds, cells
+
+
+def no_threshold_tables():
+    """Empty :func:`bin_values` tables, for trees of best splits (which draw no
+    thresholds)."""
+    return np.empty((0, 0)), np.empty((0, 2)), np.empty((0, 0), dtype=np.uint8)
 
 
 @_per_node()
@@ -1582,6 +1652,49 @@ def _partition(XT, f, split_bin, default_left, lut, start, stop, rows, wn, cn, y
             is_left = np.uint64(go_left)
             n_left += is_left
             n_right += one - is_left
+    elif not classify and K == 1:
+        # One regression output: both sides' sums in registers, each row adding its terms
+        # to one side and zeros to the other (the same sums as side by side, bit for bit;
+        # sums indexed by the side would chain every row to the last through memory).
+        g_left = g_right = sq_left = sq_right = w_left = w_right = 0.0
+        for i in range(first, np.uint64(stop)):
+            r = rows[i]
+            b = XT[f, r]
+            go_left = _goes_left(b, split_bin, default_left, lut)
+            y = yn[i, 0]
+            j = first + n_left
+            rows[j] = r
+            yn[j, 0] = y
+            rows_buf[n_right] = r
+            yn_buf[n_right, 0] = y
+            is_left = np.uint64(go_left)
+            to_left = _ZERO_ONE[is_left]
+            to_right = _ZERO_ONE[one - is_left]
+            if unit_weights:
+                w = 1.0
+                wy = y
+            else:
+                w = wn[i]
+                wn[j] = w
+                wn_buf[n_right] = w
+                wy = w * y
+            wyy = wy * y
+            g_left += wy * to_left
+            g_right += wy * to_right
+            sq_left += wyy * to_left
+            sq_right += wyy * to_right
+            w_left += w * to_left
+            w_right += w * to_right
+            n_left += is_left
+            n_right += one - is_left
+        sums[0, 0] = g_left
+        sums[1, 0] = g_right
+        sum_sq[0, 0] = sq_left
+        sum_sq[1, 0] = sq_right
+        sums[0, 1] = w_left
+        sums[1, 1] = w_right
+        sums[0, 2] = n_left
+        sums[1, 2] = n_right
     else:
         sums[:] = 0.0
         sum_sq[:] = 0.0
@@ -2124,9 +2237,9 @@ def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed, lab
     labels : ndarray of int, shape (n_samples,), optional
         Class index of each row, when ``Y`` is its one-hot matrix (classification): the
         kernel then adds each row's weight to one class channel instead of K products.
-    bin_value : ndarray of shape (n_features, 256), optional
-        A value of each bin (:func:`bin_values`); needed by ``splitter="random"``, which
-        draws thresholds in value space.
+    bin_value : tuple of ndarray, optional
+        The bins' values and lookup tables (:func:`bin_values`); needed by
+        ``splitter="random"``, which draws thresholds in value space.
 
     Returns
     -------
@@ -2155,7 +2268,7 @@ def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed, lab
     if random_split and bin_value is None:
         raise ValueError("splitter='random' needs the bins' values (bin_value).")
     if not random_split:
-        bin_value = np.empty((0, 0))
+        bin_value = no_threshold_tables()
     # Unsigned row ids index without numba's negative-index wraparound.
     rows = np.asarray(rows).astype(np.uint32, copy=False)
     monotonic_cst = _monotonic_array(params.monotonic_cst, n_features, Y.shape[1])

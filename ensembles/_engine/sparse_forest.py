@@ -66,6 +66,7 @@ from .forest import (
     _scan_bins,
     _score,
     bin_midpoints,
+    threshold_tables,
 )
 from .jit import njit
 
@@ -240,7 +241,7 @@ def bin_values(X, columns, entry_code, weight=None):
     weight = np.empty(0) if weight is None else np.ascontiguousarray(weight, dtype=np.float64)
     _fill_bin_values(X.indptr, X.indices, X.data, entry_code, weight, columns.zero_codes,
                      bin_min, bin_max)
-    return bin_min
+    return threshold_tables(bin_min)
 
 
 # ------------------------------------------------------------------------ node kernels
