@@ -665,15 +665,20 @@ def evaluate_both_ways():
     from ensembles._engine import forest as kernel
 
     # Not cached: numba's cache would keep the kernels compiled into it after they change.
+    # With ``constrained``, the evaluation takes the path of a monotonic constraint, of
+    # direction 0 (none): the general scan, where one unconstrained squared-error output
+    # has a scan of its own.
     @njit
     def evaluate(sorted_path, XT, rows, wn, cn, yn, classify, start, stop, G, W, criterion,
-                 hist, out, GL, GR, sort_codes, sort_pos):
+                 hist, out, GL, GR, sort_codes, sort_pos, constrained=False):
+        cst = 0 if constrained else None
         if sorted_path:
             return kernel._evaluate_feature_sorted(
                 XT, 0, rows, wn, cn, yn, classify, start, stop, G, W, criterion, 1, 0.0, hist,
-                out, GL, GR, sort_codes, sort_pos, None, 0.0, 0.0)
+                out, GL, GR, sort_codes, sort_pos, cst, -np.inf, np.inf)
         return kernel._evaluate_feature(XT, 0, rows, wn, cn, yn, classify, start, stop, G, W,
-                                        criterion, 1, 0.0, hist, out, GL, GR, None, 0.0, 0.0)
+                                        criterion, 1, 0.0, hist, out, GL, GR, cst, -np.inf,
+                                        np.inf)
 
     return evaluate
 
@@ -720,6 +725,37 @@ def test_small_nodes_sorted_by_code_choose_the_histograms_split(classify, criter
                 np.testing.assert_array_equal(out_sorted, out_hist, err_msg=str(trial))
             else:
                 np.testing.assert_allclose(out_sorted, out_hist, rtol=1e-12, err_msg=str(trial))
+
+
+@pytest.mark.parametrize("sorted_path", [True, False])
+def test_one_output_scan_matches_the_general_scan(sorted_path, evaluate_both_ways):
+    # One unconstrained squared-error output is scanned with its sums in registers; the
+    # general scan (taken under a constraint of direction 0) must find the same split,
+    # gain and left sums, bit for bit, with missing values, weights and repeated codes.
+    from ensembles._engine.forest import _SORT_MAX_ROWS
+
+    evaluate = evaluate_both_ways
+    rng = np.random.RandomState(1)
+    n_max = _SORT_MAX_ROWS if sorted_path else 400
+    for trial in range(60):
+        n = rng.randint(2, n_max + 1)
+        codes = rng.randint(0, rng.choice([3, 20, 255]), n).astype(np.uint8)
+        codes[rng.rand(n) < 0.15] = 255  # missing
+        rows = np.arange(n, dtype=np.uint32)
+        wn = rng.randint(1, 4, n).astype(np.float64)
+        yn = rng.normal(size=(n, 1))
+        G = np.array([(wn * yn[:, 0]).sum()])
+        results = []
+        for constrained in (False, True):
+            out = np.zeros(6)
+            valid = evaluate(sorted_path, codes[None, :], rows, wn, np.empty(0, np.int32), yn,
+                             False, 0, n, G, wn.sum(), 2, np.zeros((256, 3)), out,
+                             np.empty(1), np.empty(1), np.empty(_SORT_MAX_ROWS, np.int64),
+                             np.empty(_SORT_MAX_ROWS, np.int64), constrained)
+            results.append((valid, out))
+        (valid_one, out_one), (valid_general, out_general) = results
+        assert valid_one == valid_general, trial
+        np.testing.assert_array_equal(out_one, out_general, err_msg=str(trial))
 
 
 # --- extra trees' threshold lookup finds the bin a search over all bins finds --------------

@@ -427,7 +427,7 @@ def _evaluate_feature(XT, f, rows, wn, cn, yn, classify, start, stop, G, W, crit
     return hi >= 0 and (lo < hi or has_missing)
 
 
-@_per_node()
+@_per_node(inline="always")
 def _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop, G, W, criterion,
                              min_samples_leaf, min_weight_leaf, hist, out, GL, GR, sort_codes,
                              sort_pos, cst, lower, upper):
@@ -478,70 +478,111 @@ def _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop, G, 
     NL = 0.0
     found = False
     best_next = hi
-    for q in range(n_present):
-        r = sort_pos[q]
-        w = wn[r]
-        if classify:
-            GL[cn[r]] += w
-        else:
-            for k in range(K):
-                GL[k] += w * yn[r, k]
-        WL += w
-        NL += 1.0
-        b = sort_codes[q]
-        if q + 1 < n_present and sort_codes[q + 1] == b:
-            continue  # the bin goes on
-        if b == hi and not has_missing:
-            break  # every row left: no partition
-        for miss_left in range(2 if has_missing else 1):
-            wl = WL + miss_left * hist[MISSING_BIN, K]
-            nl = NL + miss_left * hist[MISSING_BIN, K + 1]
-            wr = W - wl
-            if (nl < min_samples_leaf or n_node - nl < min_samples_leaf
-                    or wl < min_weight_leaf or wr < min_weight_leaf or wl <= 0.0
-                    or wr <= 0.0):
+    if not classify and K == 1 and criterion == 2 and cst is None:
+        # One output, the squared error, no constraint (most regression trees): the scan
+        # below, the same arithmetic on sums kept in registers instead of arrays (whose
+        # loops over K and stores cost more than the sums in nodes this small).
+        g_total = G[0]
+        g_left = 0.0
+        g_missing = hist[MISSING_BIN, 0]
+        w_missing = hist[MISSING_BIN, 1]
+        n_missing = hist[MISSING_BIN, 2]
+        for q in range(n_present):
+            r = sort_pos[q]
+            w = wn[r]
+            g_left += w * yn[r, 0]
+            WL += w
+            NL += 1.0
+            b = sort_codes[q]
+            if q + 1 < n_present and sort_codes[q + 1] == b:
                 continue
-            for k in range(K):
-                GR[k] = G[k] - GL[k] - miss_left * hist[MISSING_BIN, k]
-            if cst is not None:  # pruned at compile time when nothing is constrained
-                if cst != 0 and not _monotone(cst, lower, upper, (G[0] - GR[0]) / wl,
-                                              GR[0] / wr):
+            if b == hi and not has_missing:
+                break
+            for miss_left in range(2 if has_missing else 1):
+                wl = WL + miss_left * w_missing
+                nl = NL + miss_left * n_missing
+                wr = W - wl
+                if (nl < min_samples_leaf or n_node - nl < min_samples_leaf
+                        or wl < min_weight_leaf or wr < min_weight_leaf or wl <= 0.0
+                        or wr <= 0.0):
                     continue
-            # Both children's S (see _score) in one loop: a call per threshold cost more
-            # than the arithmetic in small nodes.
-            score_left = 0.0
-            score_right = 0.0
-            if criterion == 1:
-                for k in range(K):
-                    gl = G[k] - GR[k]
-                    if gl > 0.0:
-                        score_left += gl * np.log2(gl / wl)
-                    if GR[k] > 0.0:
-                        score_right += GR[k] * np.log2(GR[k] / wr)
-            elif criterion == 3:
-                if _poisson_invalid(G, GL, hist, miss_left):
-                    continue
-                for k in range(K):
-                    gl = GL[k] + miss_left * hist[MISSING_BIN, k]
-                    score_left += gl * np.log(gl / wl)
-                    if GR[k] > 0.0:
-                        score_right += GR[k] * np.log(GR[k] / wr)
+                gr = g_total - g_left - miss_left * g_missing
+                gl = g_total - gr
+                gain = gl * gl / wl + gr * gr / wr - parent
+                if not found or _better(gain, out[0]):
+                    found = True
+                    out[0] = gain
+                    out[1] = b
+                    out[2] = miss_left
+                    out[3] = gl
+                    out[4] = wl
+                    out[5] = nl
+                    best_next = sort_codes[q + 1] if q + 1 < n_present else hi
+    else:
+        for q in range(n_present):
+            r = sort_pos[q]
+            w = wn[r]
+            if classify:
+                GL[cn[r]] += w
             else:
                 for k in range(K):
-                    gl = G[k] - GR[k]
-                    score_left += gl * gl / wl
-                    score_right += GR[k] * GR[k] / wr
-            gain = score_left + score_right - parent
-            if not found or _better(gain, out[0]):
-                found = True
-                out[0] = gain
-                out[1] = b
-                out[2] = miss_left
+                    GL[k] += w * yn[r, k]
+            WL += w
+            NL += 1.0
+            b = sort_codes[q]
+            if q + 1 < n_present and sort_codes[q + 1] == b:
+                continue  # the bin goes on
+            if b == hi and not has_missing:
+                break  # every row left: no partition
+            for miss_left in range(2 if has_missing else 1):
+                wl = WL + miss_left * hist[MISSING_BIN, K]
+                nl = NL + miss_left * hist[MISSING_BIN, K + 1]
+                wr = W - wl
+                if (nl < min_samples_leaf or n_node - nl < min_samples_leaf
+                        or wl < min_weight_leaf or wr < min_weight_leaf or wl <= 0.0
+                        or wr <= 0.0):
+                    continue
                 for k in range(K):
-                    out[3 + k] = G[k] - GR[k]
-                out[3 + K] = wl
-                out[4 + K] = nl
-                best_next = sort_codes[q + 1] if q + 1 < n_present else hi
+                    GR[k] = G[k] - GL[k] - miss_left * hist[MISSING_BIN, k]
+                if cst is not None:  # pruned at compile time when nothing is constrained
+                    if cst != 0 and not _monotone(cst, lower, upper, (G[0] - GR[0]) / wl,
+                                                  GR[0] / wr):
+                        continue
+                # Both children's S (see _score) in one loop: a call per threshold cost more
+                # than the arithmetic in small nodes.
+                score_left = 0.0
+                score_right = 0.0
+                if criterion == 1:
+                    for k in range(K):
+                        gl = G[k] - GR[k]
+                        if gl > 0.0:
+                            score_left += gl * np.log2(gl / wl)
+                        if GR[k] > 0.0:
+                            score_right += GR[k] * np.log2(GR[k] / wr)
+                elif criterion == 3:
+                    if _poisson_invalid(G, GL, hist, miss_left):
+                        continue
+                    for k in range(K):
+                        gl = GL[k] + miss_left * hist[MISSING_BIN, k]
+                        score_left += gl * np.log(gl / wl)
+                        if GR[k] > 0.0:
+                            score_right += GR[k] * np.log(GR[k] / wr)
+                else:
+                    for k in range(K):
+                        gl = G[k] - GR[k]
+                        score_left += gl * gl / wl
+                        score_right += GR[k] * GR[k] / wr
+                gain = score_left + score_right - parent
+                if not found or _better(gain, out[0]):
+                    found = True
+                    out[0] = gain
+                    out[1] = b
+                    out[2] = miss_left
+                    for k in range(K):
+                        out[3 + k] = G[k] - GR[k]
+                    out[3 + K] = wl
+                    out[4 + K] = nl
+                    best_next = sort_codes[q + 1] if q + 1 < n_present else hi
     if found and out[1] < hi:
         # Mid-gap, as _scan_bins places it.
         out[1] = (np.int64(out[1]) + best_next) // 2
@@ -824,61 +865,92 @@ def _scan_bins(hist, lo, hi, has_missing, G, W, n_node, criterion, min_samples_l
     WL = 0.0
     NL = 0.0
     found = False
-    for b in range(lo, last + 1):
-        if hist[b, K + 1] == 0.0:
-            continue  # same partition as the previous threshold: nothing new to score
-        for k in range(K):
-            GL[k] += hist[b, k]
-        WL += hist[b, K]
-        NL += hist[b, K + 1]
-        for miss_left in range(2 if has_missing else 1):
-            wl = WL + miss_left * hist[MISSING_BIN, K]
-            nl = NL + miss_left * hist[MISSING_BIN, K + 1]
-            nr = n_node - nl
-            wr = W - wl
-            if (nl < min_samples_leaf or nr < min_samples_leaf or wl < min_weight_leaf
-                    or wr < min_weight_leaf or wl <= 0.0 or wr <= 0.0):
+    if K == 1 and criterion == 2 and cst is None:
+        # One output, the squared error, no constraint (most regression trees): the scan
+        # below, the same arithmetic on sums kept in registers (see
+        # _evaluate_feature_sorted).
+        g_left = 0.0
+        for b in range(lo, last + 1):
+            if hist[b, 2] == 0.0:
                 continue
+            g_left += hist[b, 0]
+            WL += hist[b, 1]
+            NL += hist[b, 2]
+            for miss_left in range(2 if has_missing else 1):
+                wl = WL + miss_left * hist[MISSING_BIN, 1]
+                nl = NL + miss_left * hist[MISSING_BIN, 2]
+                wr = W - wl
+                if (nl < min_samples_leaf or n_node - nl < min_samples_leaf
+                        or wl < min_weight_leaf or wr < min_weight_leaf or wl <= 0.0
+                        or wr <= 0.0):
+                    continue
+                gr = G[0] - g_left - miss_left * hist[MISSING_BIN, 0]
+                gl = G[0] - gr
+                gain = gl * gl / wl + gr * gr / wr - parent
+                if not found or _better(gain, out[0]):
+                    found = True
+                    out[0] = gain
+                    out[1] = b
+                    out[2] = miss_left
+                    out[3] = gl
+                    out[4] = wl
+                    out[5] = nl
+    else:
+        for b in range(lo, last + 1):
+            if hist[b, K + 1] == 0.0:
+                continue  # same partition as the previous threshold: nothing new to score
             for k in range(K):
-                GR[k] = G[k] - GL[k] - miss_left * hist[MISSING_BIN, k]
-            if cst is not None:  # pruned at compile time when nothing is constrained
-                if cst != 0 and not _monotone(cst, lower, upper, (G[0] - GR[0]) / wl,
-                                              GR[0] / wr):
-                    continue
-            # Both children's S (see _score) in one loop: a call per threshold cost more
-            # than the arithmetic in small nodes.
-            score_left = 0.0
-            score_right = 0.0
-            if criterion == 1:
-                for k in range(K):
-                    gl = G[k] - GR[k]
-                    if gl > 0.0:
-                        score_left += gl * np.log2(gl / wl)
-                    if GR[k] > 0.0:
-                        score_right += GR[k] * np.log2(GR[k] / wr)
-            elif criterion == 3:
-                if _poisson_invalid(G, GL, hist, miss_left):
+                GL[k] += hist[b, k]
+            WL += hist[b, K]
+            NL += hist[b, K + 1]
+            for miss_left in range(2 if has_missing else 1):
+                wl = WL + miss_left * hist[MISSING_BIN, K]
+                nl = NL + miss_left * hist[MISSING_BIN, K + 1]
+                nr = n_node - nl
+                wr = W - wl
+                if (nl < min_samples_leaf or nr < min_samples_leaf or wl < min_weight_leaf
+                        or wr < min_weight_leaf or wl <= 0.0 or wr <= 0.0):
                     continue
                 for k in range(K):
-                    gl = GL[k] + miss_left * hist[MISSING_BIN, k]
-                    score_left += gl * np.log(gl / wl)
-                    if GR[k] > 0.0:
-                        score_right += GR[k] * np.log(GR[k] / wr)
-            else:
-                for k in range(K):
-                    gl = G[k] - GR[k]
-                    score_left += gl * gl / wl
-                    score_right += GR[k] * GR[k] / wr
-            gain = score_left + score_right - parent
-            if not found or _better(gain, out[0]):
-                found = True
-                out[0] = gain
-                out[1] = b
-                out[2] = miss_left
-                for k in range(K):
-                    out[3 + k] = G[k] - GR[k]
-                out[3 + K] = wl
-                out[4 + K] = nl
+                    GR[k] = G[k] - GL[k] - miss_left * hist[MISSING_BIN, k]
+                if cst is not None:  # pruned at compile time when nothing is constrained
+                    if cst != 0 and not _monotone(cst, lower, upper, (G[0] - GR[0]) / wl,
+                                                  GR[0] / wr):
+                        continue
+                # Both children's S (see _score) in one loop: a call per threshold cost more
+                # than the arithmetic in small nodes.
+                score_left = 0.0
+                score_right = 0.0
+                if criterion == 1:
+                    for k in range(K):
+                        gl = G[k] - GR[k]
+                        if gl > 0.0:
+                            score_left += gl * np.log2(gl / wl)
+                        if GR[k] > 0.0:
+                            score_right += GR[k] * np.log2(GR[k] / wr)
+                elif criterion == 3:
+                    if _poisson_invalid(G, GL, hist, miss_left):
+                        continue
+                    for k in range(K):
+                        gl = GL[k] + miss_left * hist[MISSING_BIN, k]
+                        score_left += gl * np.log(gl / wl)
+                        if GR[k] > 0.0:
+                            score_right += GR[k] * np.log(GR[k] / wr)
+                else:
+                    for k in range(K):
+                        gl = G[k] - GR[k]
+                        score_left += gl * gl / wl
+                        score_right += GR[k] * GR[k] / wr
+                gain = score_left + score_right - parent
+                if not found or _better(gain, out[0]):
+                    found = True
+                    out[0] = gain
+                    out[1] = b
+                    out[2] = miss_left
+                    for k in range(K):
+                        out[3 + k] = G[k] - GR[k]
+                    out[3 + K] = wl
+                    out[4 + K] = nl
     if found and out[1] < hi:
         # Every threshold up to the next non-empty bin makes the same partition; take the
         # middle one, so the raw-value threshold sits mid-gap between the two sides'
