@@ -554,7 +554,7 @@ _TYPING_PROBE = textwrap.dedent("""
         try:
             forest.grow_forest_tree(X, np.eye(2)[y], np.ones(20), np.arange(20),
                                     np.zeros((2, 255)), np.full(2, 3), params, 0, y,
-                                    np.zeros((2, 256)))
+                                    forest.threshold_tables(np.zeros((2, 256))))
         except Stop:
             pass
         finally:

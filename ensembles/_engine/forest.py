@@ -327,7 +327,7 @@ def no_threshold_tables():
     return np.empty((0, 0)), np.empty((0, 2)), np.empty((0, 0), dtype=np.uint8)
 
 
-@_per_node()
+@_per_node(inline="always")
 def _score(G, W, criterion):
     """``S`` of a node from its target sums ``G`` (length K) and weight ``W``."""
     if W <= 0.0:
@@ -347,7 +347,7 @@ def _score(G, W, criterion):
     return s
 
 
-@_per_node()
+@_per_node(inline="always")
 def _impurity(G, W, sum_sq, criterion, n_outputs):
     """Impurity of a node (Gini index, entropy in bits, or variance), averaged over the
     outputs; a multi-output classification tree holds each output's class channels one
@@ -407,7 +407,14 @@ def _evaluate_feature(XT, f, rows, wn, cn, yn, classify, start, stop, G, W, crit
     hi = np.int64(-1)
     for i in range(np.uint64(start), np.uint64(stop)):  # unsigned: no wraparound code
         b = np.int64(XT[f, rows[i]])
-        _add_row(hist, b, i, wn, cn, yn, classify)
+        if not classify and K == 1:
+            # One output: no loop over K (its overhead per row costs as much as the sums).
+            w = wn[i]
+            hist[b, 0] += w * yn[i, 0]
+            hist[b, 1] += w
+            hist[b, 2] += 1.0
+        else:
+            _add_row(hist, b, i, wn, cn, yn, classify)
         if b != MISSING_BIN:
             lo = min(lo, b)
             hi = max(hi, b)
