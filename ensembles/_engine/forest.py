@@ -327,7 +327,7 @@ def no_threshold_tables():
     return np.empty((0, 0)), np.empty((0, 2)), np.empty((0, 0), dtype=np.uint8)
 
 
-@_per_node(inline="always")
+@_per_node()
 def _score(G, W, criterion):
     """``S`` of a node from its target sums ``G`` (length K) and weight ``W``."""
     if W <= 0.0:
@@ -347,7 +347,7 @@ def _score(G, W, criterion):
     return s
 
 
-@_per_node(inline="always")
+@_per_node()
 def _impurity(G, W, sum_sq, criterion, n_outputs):
     """Impurity of a node (Gini index, entropy in bits, or variance), averaged over the
     outputs; a multi-output classification tree holds each output's class channels one
@@ -434,7 +434,7 @@ def _evaluate_feature(XT, f, rows, wn, cn, yn, classify, start, stop, G, W, crit
     return hi >= 0 and (lo < hi or has_missing)
 
 
-@_per_node(inline="always")
+@_per_node()
 def _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop, G, W, criterion,
                              min_samples_leaf, min_weight_leaf, hist, out, GL, GR, sort_codes,
                              sort_pos, cst, lower, upper):
