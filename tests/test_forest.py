@@ -785,7 +785,7 @@ def test_threshold_cells_find_the_bin_of_every_drawn_value():
                np.full(n, 2.0), rng.randint(0, 40, n).astype(float)]
     X = np.column_stack(columns)
     X_binned = np.asfortranarray(BinMapper(max_bin=MISSING_BIN).fit(X).transform(X))
-    value, bounds, cells = kernel.bin_values(X, X_binned)
+    value, _, _ = kernel.bin_values(X, X_binned)
     value[4, :3] = -np.inf  # as a subsample's empty lowest bins leave them
     tables = kernel.threshold_tables(value)
     state = np.array([12345], dtype=np.uint64)
