@@ -758,6 +758,61 @@ def test_one_output_scan_matches_the_general_scan(sorted_path, evaluate_both_way
         np.testing.assert_array_equal(out_one, out_general, err_msg=str(trial))
 
 
+# --- subtrees grown on a copy of their rows' codes grow the same trees ---------------------
+
+
+@pytest.mark.parametrize("criterion, splitter, constraint", [
+    ("gini", "best", None), ("gini", "random", None), ("entropy", "best", "categorical"),
+    ("squared_error", "best", None), ("squared_error", "random", None),
+    ("squared_error", "best", "monotonic"), ("poisson", "random", None),
+    ("absolute_error", "best", None)])
+def test_subtrees_on_copied_codes_grow_the_same_tree(criterion, splitter, constraint,
+                                                     monkeypatch):
+    # Once the codes outgrow the cache, a small enough subtree grows on a copy of its
+    # rows' codes (_localize). A small copy budget sends this small fit down that path at
+    # many nodes (each subtree of at most 256 rows); the tree must be the one grown
+    # without copies, with missing values, bootstrap weights and every kind of search.
+    from ensembles._engine import forest as kernel
+    from ensembles._engine.binning import BinMapper
+
+    rng = np.random.RandomState(0)
+    n, n_features = 3000, 6
+    X = rng.normal(size=(n, n_features))
+    X[rng.rand(n, n_features) < 0.05] = np.nan
+    X_binned = np.asfortranarray(BinMapper(max_bin=255).fit(X).transform(X))
+    classify = criterion in ("gini", "entropy")
+    n_categories = None
+    if constraint == "categorical":
+        X_binned[:, 5] = rng.randint(0, 7, n)
+        n_categories = [0, 0, 0, 0, 0, 7]
+    filled = np.nan_to_num(X)
+    target = filled[:, 0] - np.abs(filled[:, 1]) + rng.normal(size=n)
+    labels = (target > 0).astype(np.int32) if classify else None
+    Y = np.eye(2)[labels] if classify else np.exp(target / 2)[:, None]
+    weight = rng.randint(0, 3, n).astype(float)
+    params = kernel.ForestTreeParams(
+        criterion=criterion, splitter=splitter, max_features=3, n_categories=n_categories,
+        monotonic_cst=[1, 0, 0, 0, 0, -1] if constraint == "monotonic" else None)
+    tables = kernel.bin_values(X, X_binned, weight)
+    real_local_rows = kernel._local_rows
+    copies = []
+
+    def grow(local_bytes):
+        monkeypatch.setattr(kernel, "_LOCAL_BYTES", local_bytes)
+        monkeypatch.setattr(kernel, "_local_rows",
+                            lambda *args: copies.append(real_local_rows(*args)) or copies[-1])
+        return kernel.grow_forest_tree(
+            X_binned, Y, weight, np.flatnonzero(weight > 0), np.zeros((n_features, 255)),
+            None, params, 7, labels=labels, bin_value=tables)
+
+    copied, plain = grow(256 * n_features), grow(1 << 30)
+    assert copies == [256, 0]
+    assert copied.left.shape[0] > 300
+    for name in ("feature", "split_bin", "default_left", "left", "value", "cover"):
+        np.testing.assert_array_equal(getattr(copied, name), getattr(plain, name),
+                                      err_msg=name)
+
+
 # --- extra trees' threshold lookup finds the bin a search over all bins finds --------------
 
 

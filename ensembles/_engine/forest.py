@@ -85,6 +85,8 @@ _ALL_OR_NONE = np.array([0, -1], dtype=np.int64)
 # Extra trees find the bin of a drawn threshold through a table of this many equal cells
 # of each feature's range (see bin_values).
 _THRESHOLD_CELLS = 2048
+# A subtree's copy of its rows' codes (see _localize) takes at most this many bytes.
+_LOCAL_BYTES = 1 << 20
 
 
 def _per_node(entry=False, **options):
@@ -1819,6 +1821,26 @@ def _partition(XT, f, split_bin, default_left, lut, start, stop, rows, wn, cn, y
     return mid - start
 
 
+@_per_node()
+def _localize(XT, rows, start, stop, local):
+    """Copy the codes of the rows at positions ``start:stop`` to the first columns of
+    ``local`` (features as rows, as ``XT``) and replace those rows by their columns.
+
+    Small nodes gather a few codes of each of many scattered rows: once the codes outgrow
+    the CPU's caches, nearly every one is a miss. A subtree grown on a copy of its rows'
+    codes, a few hundred kilobytes, finds them in the cache instead; depth-first growth
+    finishes the subtree before it reads any node outside it. The copy keeps the rows'
+    order, so the subtree grows exactly as on ``XT``.
+    """
+    first = np.uint64(start)
+    n = np.uint64(stop - start)
+    for f in range(XT.shape[0]):
+        for i in range(n):
+            local[f, i] = XT[f, rows[first + i]]
+    for i in range(n):
+        rows[first + i] = i
+
+
 _NODE_LOOPS = {}
 _NODE_LOOPS_LOCK = threading.Lock()
 
@@ -1867,8 +1889,11 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
     bounds down).
     """
 
+    dense = not sparse
+
     @_per_node(entry=True)
-    def split_open_nodes(XT, rows, wn, cn, yn, unit_weights, sums_by_difference,
+    def split_open_nodes(XT, local, local_range, rows, wn, cn, yn, unit_weights,
+                          sums_by_difference,
                           criterion, n_outputs, max_depth, min_samples_split,
                           min_samples_leaf, min_weight_leaf, max_features, max_leaf_nodes,
                           min_decrease, feature, split_bin, default_left, left, right, value,
@@ -1889,6 +1914,9 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
         sort_scratch = (sort_codes, sort_pos)
         # None without categorical features: the split search then compiles none of them.
         cat = (n_cat, cat_params, cat_key, cat_idx) if categorical else None
+        # The positions whose rows are ids into ``local`` (see _localize), or none.
+        local_start = local_range[0]
+        local_stop = local_range[1]
         # The bounds of the pending children (left, right) on the constrained channel; a
         # record keeps its node's after its own sums.
         lower_left = lower_right = -np.inf
@@ -1953,7 +1981,9 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                                     mae_off, mae_sums, monotonic, monotonic_cst, lower, upper,
                                     XT)
                 elif absolute_error:
-                    _find_mae_split(XT, rows, wn, yn, child_start, child_stop, W, node_ae,
+                    X_node = (local if local_start <= child_start and child_stop <= local_stop
+                              else XT)
+                    _find_mae_split(X_node, rows, wn, yn, child_start, child_stop, W, node_ae,
                                     random_split, min_samples_leaf, min_weight_leaf,
                                     max_features, state, bin_value, order, best, out, mae_rank,
                                     mae_sorted, mae_pos, fen, mae_bins, mae_off, mae_sums,
@@ -1972,13 +2002,17 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                                       monotonic_cst, lower, upper, sq_node,
                                       sums_by_difference)
                 elif random_split:
-                    _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights,
+                    X_node = (local if local_start <= child_start and child_stop <= local_stop
+                              else XT)
+                    _find_random_split(X_node, rows, wn, cn, yn, classify, unit_weights,
                                        child_start, child_stop, G_node, W, criterion,
                                        min_samples_leaf, min_weight_leaf, max_features, hist,
                                        state, bin_value, order, best, monotonic,
                                        monotonic_cst, lower, upper, cat, out, GL)
                 else:
-                    _find_best_split(XT, rows, wn, cn, yn, classify, child_start, child_stop,
+                    X_node = (local if local_start <= child_start and child_stop <= local_stop
+                              else XT)
+                    _find_best_split(X_node, rows, wn, cn, yn, classify, child_start, child_stop,
                                      G_node, W, criterion, min_samples_leaf, min_weight_leaf,
                                      max_features, hist, state, order, best, out, GL, GR,
                                      sort_scratch, monotonic, monotonic_cst, lower, upper, cat)
@@ -2055,6 +2089,13 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                     open_int[pick, k] = open_int[n_open, k]
                 for k in range(open_float.shape[1]):
                     open_float[pick, k] = open_float[n_open, k]
+            if dense and local.shape[1] >= stop - start and not (
+                    local_start <= start and stop <= local_stop):
+                # Small enough: the node's subtree, grown before any node outside it,
+                # reads its codes from a copy of their own (see _localize).
+                _localize(XT, rows, start, stop, local)
+                local_start = start
+                local_stop = stop
             if categorical:
                 # The split's routing table: the category set's bits, or the threshold.
                 if n_cat[f] > 0:
@@ -2070,7 +2111,8 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                     for c in range(MISSING_BIN):
                         lut[c] = c <= b
                 lut[MISSING_BIN] = dl
-                mid = start + _partition(XT, f, b, dl, lut, start, stop, rows, wn, cn, yn,
+                X_node = local if local_start <= start and stop <= local_stop else XT
+                mid = start + _partition(X_node, f, b, dl, lut, start, stop, rows, wn, cn, yn,
                                          classify, not sums_by_difference, unit_weights,
                                          rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq)
             elif sparse:
@@ -2079,7 +2121,8 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                                                unit_weights, rows_buf, wn_buf, cn_buf,
                                                yn_buf, sums, sum_sq)
             else:
-                mid = start + _partition(XT, f, b, dl, None, start, stop, rows, wn, cn, yn,
+                X_node = local if local_start <= start and stop <= local_stop else XT
+                mid = start + _partition(X_node, f, b, dl, None, start, stop, rows, wn, cn, yn,
                                          classify, not sums_by_difference, unit_weights,
                                          rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq)
             sums[0, K + 1] = mid - start
@@ -2098,6 +2141,8 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                 default_left[child] = False
                 gain[child] = 0.0
             n_leaves += 1
+        local_range[0] = local_start
+        local_range[1] = local_stop
         return n_nodes, n_open, n_leaves
 
     return split_open_nodes
@@ -2127,6 +2172,20 @@ def _root_sums(wn, cn, yn, classify, sums, sum_sq):
     sums[0, K] = total
     sums[0, K + 1] = wn.shape[0]
     return unit_weights, integral_weights and total < 2.0 ** 53
+
+
+def _local_rows(n_features, n_samples, max_features, max_leaf_nodes, sparse):
+    """How many rows a subtree may have to grow on a copy of its codes (see
+    :func:`_localize`); 0 for none. None when the codes fit in the cache anyway, when a
+    copy of every feature would cost more than the features a subtree examines (wide
+    data, few features per node), for sparse codes, and under best-first growth (which
+    leaves and comes back to a subtree)."""
+    if sparse or max_leaf_nodes > 0 or n_features * n_samples <= 2 * _LOCAL_BYTES:
+        return 0
+    n_local = _LOCAL_BYTES // n_features
+    if n_local < 256 or n_features > 2 * max_features * np.log2(n_local):
+        return 0
+    return n_local
 
 
 def _enlarge(a, size):
@@ -2222,6 +2281,10 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     n_nodes = 0  # the first call opens the root
     n_leaves = 1
     absolute_error = criterion == CRITERIA["absolute_error"]
+    n_local = _local_rows(n_features, 0 if sparse else XT.shape[1], max_features,
+                          max_leaf_nodes, sparse)
+    local = np.empty((n_features if n_local else 0, n_local), dtype=np.uint8)
+    local_range = np.array([-1, -1], dtype=np.int64)
     split_open_nodes = _node_loop(classify, random_split, absolute_error,
                                   monotonic_cst.shape[0] > 0, categorical, sparse)
     # Scratch of the absolute error's split search (see _mae_open); empty otherwise.
@@ -2237,7 +2300,7 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     mae_sums = np.zeros(2)
     while True:
         n_nodes, n_open, n_leaves = split_open_nodes(
-            XT, rows, wn, cn, yn, bool(unit_weights), sums_by_difference,
+            XT, local, local_range, rows, wn, cn, yn, bool(unit_weights), sums_by_difference,
             criterion, n_outputs, max_depth, min_samples_split,
             min_samples_leaf, min_weight_leaf, max_features, max_leaf_nodes, min_decrease,
             feature, split_bin, default_left, left, right, value, gain, cover, open_int,
@@ -2304,7 +2367,8 @@ def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed, lab
     weight : ndarray of float64, shape (n_samples,)
         Row weights (bootstrap counts times sample and class weights).
     rows : ndarray of int
-        Rows with positive weight (uint32 is used as is, and reordered in place).
+        Rows with positive weight (uint32 is used as is, and left in no particular
+        state: the kernel reorders it and rewrites parts of it in place).
     edges : ndarray of shape (n_features, 255)
         Bin edges (thresholds of the splits).
     n_bins : ndarray of int32
