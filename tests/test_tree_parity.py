@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import sklearn.ensemble as sk_ensemble
 import sklearn.tree as sk_tree
+from sklearn.base import is_classifier
 from sklearn.datasets import make_classification
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import mean_poisson_deviance
@@ -552,3 +553,98 @@ def test_a_node_stops_at_max_features_once_a_non_constant_feature_is_examined(
     theirs = leaf_roots(sk_tree.DecisionTreeRegressor)
     assert 8 <= theirs <= 32  # the odd feature is drawn first about half the time
     assert 8 <= ours <= 32
+
+
+@pytest.mark.parametrize("Model, SkModel, splitter", [
+    (DecisionTreeClassifier, sk_tree.DecisionTreeClassifier, "best"),
+    (DecisionTreeClassifier, sk_tree.DecisionTreeClassifier, "random"),
+    (DecisionTreeRegressor, sk_tree.DecisionTreeRegressor, "best")])
+def test_a_split_of_zero_gain_is_taken_as_in_scikit_learn(Model, SkModel, splitter):
+    """A node splits on its best valid threshold even when that gains nothing (the first
+    split of an XOR, or any split on a feature the target does not depend on): trees grow
+    until their leaves are pure, as scikit-learn's do. The zero gain comes out of the
+    sums with a rounding error of either sign, which must not make a leaf."""
+    X = np.c_[np.repeat(np.arange(3), 9), np.tile(np.arange(9), 3)].astype(float)
+    y = (X[:, 1] < 5).astype(int)
+    for seed in range(12):
+        ours = Model(max_features=1, splitter=splitter, random_state=seed).fit(X, y)
+        theirs = SkModel(max_features=1, splitter=splitter, random_state=seed).fit(X, y)
+        assert theirs.score(X, y) == 1.0
+        assert ours.score(X, y) == 1.0, seed
+    # An XOR: no first split gains anything, every tree must still separate the classes.
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]] * 5, dtype=float)
+    y = (X[:, 0] != X[:, 1]).astype(int)
+    forest = RandomForestClassifier(n_estimators=20, bootstrap=False, random_state=0)
+    assert all(tree.get_n_leaves() == 4 for tree in forest.fit(X, y).estimators_)
+    assert sk_ensemble.RandomForestClassifier(
+        n_estimators=20, bootstrap=False, random_state=0).fit(X, y).score(X, y) == 1.0
+
+
+def test_min_impurity_decrease_still_stops_weak_splits_as_in_scikit_learn():
+    """With a minimum, a split whose improvement (weighted impurity decrease over the
+    total weight, scikit-learn's measure) falls short makes a leaf."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(200, 4))
+    y = (X[:, 0] + 0.5 * rng.normal(size=200) > 0).astype(int)
+    weight = rng.integers(1, 4, size=200).astype(float)
+
+    def gini(node_value):
+        return 1.0 - np.sum((node_value / node_value.sum()) ** 2)
+
+    stump = DecisionTreeClassifier(max_depth=1).fit(X, y, sample_weight=weight).tree_
+    w = stump.weighted_n_node_samples
+    left, right = stump.children_left[0], stump.children_right[0]
+    improvement = gini(stump.value[0]) - (w[left] * gini(stump.value[left])
+                                          + w[right] * gini(stump.value[right])) / w[0]
+    assert improvement > 0.05
+    for factor, n_leaves in ((0.999, 2), (1.001, 1)):
+        model = DecisionTreeClassifier(max_depth=1, min_impurity_decrease=factor * improvement)
+        assert model.fit(X, y, sample_weight=weight).get_n_leaves() == n_leaves
+        theirs = sk_tree.DecisionTreeClassifier(
+            max_depth=1, min_impurity_decrease=factor * improvement)
+        assert theirs.fit(X, y, sample_weight=weight).get_n_leaves() == n_leaves
+
+
+def _larger_child_value(model, X_train):
+    """The value of the root's child of more training rows (right on a tie), from the
+    fitted tree's arrays: where scikit-learn sends a missing value unseen in training."""
+    tree = model.tree_
+    n_left = np.sum(X_train[:, tree.feature[0]] <= tree.threshold[0])
+    larger = (tree.children_left[0] if n_left > len(X_train) - n_left
+              else tree.children_right[0])
+    value = tree.value[larger]
+    if is_classifier(model):
+        value = value / value.sum()
+    return value, larger == tree.children_left[0]
+
+
+@pytest.mark.parametrize("Model", [DecisionTreeRegressor, ExtraTreeRegressor,
+                                   DecisionTreeClassifier, ExtraTreeClassifier])
+def test_missing_values_unseen_in_a_node_go_to_its_larger_child(Model):
+    """scikit-learn's rule: where training saw no missing value of the split feature, a
+    missing value met when predicting goes to the child of more rows, right on a tie."""
+    X = np.array([[0, 1, 2, 3, 8, 9, 11, 12, 15]], dtype=float).T
+    y = np.array([0.1, 0.2, 0.3, 0.2, 1.4, 1.4, 1.5, 1.6, 2.6])
+    classify = Model in (DecisionTreeClassifier, ExtraTreeClassifier)
+    if classify:
+        y = np.array([0, 0, 0, 0, 1, 1, 1, 1, 2])
+    larger_is_left = set()
+    for seed in range(8):
+        for n in (9, 8):  # 8 rows: the best split has equal children (4 and 4)
+            model = Model(max_depth=1, random_state=seed).fit(X[:n], y[:n])
+            expected, left = _larger_child_value(model, X[:n])
+            larger_is_left.add(left)
+            predicted = (model.predict_proba([[np.nan]])[0] if classify
+                         else model.predict([[np.nan]]))
+            np.testing.assert_allclose(predicted, expected)
+    # Random thresholds make either child the larger one.
+    assert larger_is_left == ({True, False} if Model in (ExtraTreeRegressor,
+                                                         ExtraTreeClassifier) else {False})
+    # A forest's members route them so too.
+    Forest = ExtraTreesClassifier if classify else ExtraTreesRegressor
+    forest = Forest(n_estimators=10, max_depth=1, random_state=0).fit(X, y)
+    expected = np.mean([_larger_child_value(member, X)[0]
+                        for member in forest.estimators_], axis=0)
+    predicted = (forest.predict_proba([[np.nan]])[0] if classify
+                 else forest.predict([[np.nan]]))
+    np.testing.assert_allclose(predicted, expected)

@@ -1702,9 +1702,10 @@ def _partition(XT, f, split_bin, default_left, lut, start, stop, rows, wn, cn, y
     (left) and ``sums[1]`` (right), and their squared targets into ``sum_sq``. Unit
     weights (all ones) need not move.
 
-    Returns the number of rows that go left.
+    Returns the number of rows that go left and the number of rows whose code is missing.
     """
     K = sums.shape[1] - 2
+    n_missing = 0
     # Unsigned positions: no wraparound code for negative indices (see
     # _find_random_split).
     first = np.uint64(start)
@@ -1720,6 +1721,7 @@ def _partition(XT, f, split_bin, default_left, lut, start, stop, rows, wn, cn, y
             r = rows[i]
             b = XT[f, r]
             go_left = _goes_left(b, split_bin, default_left, lut)
+            n_missing += b == MISSING_BIN
             c = cn[i]
             j = first + n_left
             rows[j] = r
@@ -1742,6 +1744,7 @@ def _partition(XT, f, split_bin, default_left, lut, start, stop, rows, wn, cn, y
             r = rows[i]
             b = XT[f, r]
             go_left = _goes_left(b, split_bin, default_left, lut)
+            n_missing += b == MISSING_BIN
             y = yn[i, 0]
             j = first + n_left
             rows[j] = r
@@ -1783,6 +1786,7 @@ def _partition(XT, f, split_bin, default_left, lut, start, stop, rows, wn, cn, y
             r = rows[i]
             b = XT[f, r]
             go_left = _goes_left(b, split_bin, default_left, lut)
+            n_missing += b == MISSING_BIN
             side = 0 if go_left else 1
             w = wn[i]
             j = first + n_left
@@ -1818,7 +1822,7 @@ def _partition(XT, f, split_bin, default_left, lut, start, stop, rows, wn, cn, y
         else:
             for k in range(K):
                 yn[mid + i, k] = yn_buf[i, k]
-    return mid - start
+    return mid - start, n_missing
 
 
 @_per_node()
@@ -2020,7 +2024,7 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                     continue
                 if n_outputs > 1:
                     best[0] /= n_outputs  # scikit-learn averages the impurities over outputs
-                if best[0] + _EPSILON < min_decrease:
+                if best[0] < min_decrease:
                     continue
                 open_int[n_open, 0] = node
                 open_int[n_open, 1] = child_start
@@ -2112,19 +2116,29 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                         lut[c] = c <= b
                 lut[MISSING_BIN] = dl
                 X_node = local if local_start <= start and stop <= local_stop else XT
-                mid = start + _partition(X_node, f, b, dl, lut, start, stop, rows, wn, cn, yn,
-                                         classify, not sums_by_difference, unit_weights,
-                                         rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq)
+                n_left, n_missing = _partition(
+                    X_node, f, b, dl, lut, start, stop, rows, wn, cn, yn, classify,
+                    not sums_by_difference, unit_weights, rows_buf, wn_buf, cn_buf, yn_buf,
+                    sums, sum_sq)
+                if n_cat[f] > 0:
+                    n_missing = 1  # its missing code also holds unseen categories: kept
             elif sparse:
-                mid = start + partition_sparse(XT, f, b, dl, start, stop, rows, wn, cn, yn,
-                                               classify, not sums_by_difference,
-                                               unit_weights, rows_buf, wn_buf, cn_buf,
-                                               yn_buf, sums, sum_sq)
+                n_left, n_missing = partition_sparse(XT, f, b, dl, start, stop, rows, wn, cn,
+                                                     yn, classify, not sums_by_difference,
+                                                     unit_weights, rows_buf, wn_buf, cn_buf,
+                                                     yn_buf, sums, sum_sq)
             else:
                 X_node = local if local_start <= start and stop <= local_stop else XT
-                mid = start + _partition(X_node, f, b, dl, None, start, stop, rows, wn, cn, yn,
-                                         classify, not sums_by_difference, unit_weights,
-                                         rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq)
+                n_left, n_missing = _partition(
+                    X_node, f, b, dl, None, start, stop, rows, wn, cn, yn, classify,
+                    not sums_by_difference, unit_weights, rows_buf, wn_buf, cn_buf, yn_buf,
+                    sums, sum_sq)
+            mid = start + n_left
+            if n_missing == 0:
+                # No row of the node lacks the feature: a missing value met when
+                # predicting goes to the child of more rows (right on a tie), as in
+                # scikit-learn, rather than to the side the search left it on.
+                dl = n_left > stop - mid
             sums[0, K + 1] = mid - start
             sums[1, K + 1] = stop - mid
             base = n_nodes
@@ -2274,7 +2288,13 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     GR = np.empty(K)
     sort_codes = np.empty(_SORT_MAX_ROWS, dtype=np.int64)
     sort_pos = np.empty(_SORT_MAX_ROWS, dtype=np.int64)
-    min_decrease = min_impurity_decrease * sums[0, K]
+    # scikit-learn makes a leaf of a node whose improvement (the gain over the total
+    # weight) plus epsilon is below min_impurity_decrease: here in the kernel's units.
+    # Without a minimum any valid split is taken, as scikit-learn's trees grow until
+    # their leaves are pure: a zero gain (an XOR's first split) comes out of the sums
+    # with a rounding error of either sign, larger than epsilon at the kernel's scale.
+    min_decrease = ((min_impurity_decrease - _EPSILON) * sums[0, K]
+                    if min_impurity_decrease > 0.0 else -np.inf)
     G_node = np.empty(K)  # the sums of the node being opened
     sq_node = np.empty(K)
     n_open = 0

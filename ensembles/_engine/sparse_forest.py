@@ -693,14 +693,15 @@ def partition_sparse(XS, f, split_bin, default_left, start, stop, rows, wn, cn, 
                      sum_sq):
     """:func:`.forest._partition` on feature ``f`` of :class:`SparseColumns`: its codes of
     the node's rows go to the row-indexed buffer and the dense partition reads them
-    there; the rows' positions are then updated. Returns the number of left rows."""
+    there; the rows' positions are then updated. Returns the number of left rows and
+    the number of rows whose code is missing."""
     (col_ptr, col_rows, col_codes, zero_codes, pos_of, codebuf, found_pos, found_code,
      row_ptr, row_features, present) = XS
     m = _gather(XS, f, start, stop, rows)
     _fill_codebuf(XS, f, m, start, stop, rows)
-    n_left = _partition(codebuf, 0, split_bin, default_left, None, start, stop, rows, wn, cn,
-                        yn, classify, add_sums, unit_weights, rows_buf, wn_buf, cn_buf,
-                        yn_buf, sums, sum_sq)
+    n_left, n_missing = _partition(codebuf, 0, split_bin, default_left, None, start, stop,
+                                   rows, wn, cn, yn, classify, add_sums, unit_weights,
+                                   rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq)
     for i in range(start, stop):
         pos_of[rows[i]] = i
-    return n_left
+    return n_left, n_missing
