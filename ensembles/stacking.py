@@ -9,6 +9,7 @@ the per-fold models (``refit=False``, the usual practice in competition pipeline
 The cross-fitting helpers of this module are shared with :mod:`ensembles.selection`.
 """
 
+import inspect
 import time
 import warnings
 from numbers import Integral
@@ -32,7 +33,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch
 from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import (
     check_array,
     check_consistent_length,
@@ -178,9 +179,11 @@ class _HeterogeneousEnsemble(MetaEstimatorMixin, _SkBaseEstimator):
         for item in estimators:
             pair = isinstance(item, tuple | list) and len(item) == 2
             if not (pair and isinstance(item[0], str)):
-                raise TypeError(
-                    "estimators must be a list of (name, estimator) tuples with string names; "
-                    f"got the entry {item!r}."
+                # ValueError, as in scikit-learn: the value of ``estimators`` is wrong.
+                raise ValueError(
+                    "Invalid 'estimators' attribute, 'estimators' should be a non-empty list "
+                    "of (name, estimator) tuples with string names, such as "
+                    f"[('lr', LogisticRegression())]; got the entry {item!r}."
                 )
         names = [name for name, _ in estimators]
         duplicates = sorted({name for name in names if names.count(name) > 1})
@@ -258,8 +261,29 @@ def _validate_X(estimator, X, *, reset):
     )
 
 
-def _check_targets(estimator, X, y, *, classification):
-    """Validate the training data; return ``X`` (see :func:`_validate_X`) and a 1-d ``y``."""
+def _check_targets(estimator, X, y, *, classification, multi_output="error"):
+    """Validate the training data; return ``X`` (see :func:`_validate_X`) and ``y``.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The ensemble being fit.
+    X, y : data
+        The training data.
+    classification : bool
+        Whether ``y`` holds class labels.
+    multi_output : {"error", "not_implemented", "multilabel"}, default="error"
+        What a classification ``y`` with several columns meets: the ``ValueError`` of
+        any non-1-d target; a ``NotImplementedError`` when it is multilabel or
+        multi-output, as scikit-learn's voting raises; or, for a multilabel
+        (indicator) target, acceptance: ``y`` then comes back 2-d.
+
+    Returns
+    -------
+    X : array-like, sparse matrix or DataFrame
+    y : ndarray
+        1-d, or the 2-d indicator matrix of an accepted multilabel target.
+    """
     if y is None:
         raise ValueError(
             f"This {type(estimator).__name__} estimator requires y to be passed, but the "
@@ -273,11 +297,40 @@ def _check_targets(estimator, X, y, *, classification):
         ensure_all_finite=True,
         input_name="y",
     )
-    y = column_or_1d(y, warn=True)
+    several_columns = classification and y.ndim == 2 and y.shape[1] > 1
+    target_type = type_of_target(y, input_name="y") if several_columns else None
+    if multi_output == "not_implemented" and target_type in (
+        "multilabel-indicator", "multiclass-multioutput"
+    ):
+        raise NotImplementedError(
+            f"{type(estimator).__name__} only supports binary or multiclass "
+            f"classification: y must be 1-d, but it is {target_type} (a 2-d array). "
+            "Multilabel and multi-output targets are not supported; StackingClassifier "
+            "supports multilabel ones."
+        )
+    if not (multi_output == "multilabel" and target_type == "multilabel-indicator"):
+        y = column_or_1d(y, warn=True)
     check_consistent_length(X, y)
     if classification:
         check_classification_targets(y)
     return X, y
+
+
+def _encode_multilabel(y):
+    """Per-column classes of a label-indicator ``y`` and ``y`` as per-column class codes.
+
+    Returns
+    -------
+    classes : list of ndarray
+        The sorted values of each column.
+    codes : ndarray of shape (n_samples, n_labels)
+        The index of each entry in its column's classes.
+    """
+    classes = [np.unique(column) for column in y.T]
+    codes = np.column_stack(
+        [np.searchsorted(c, column) for c, column in zip(classes, y.T, strict=True)]
+    )
+    return classes, codes
 
 
 def _check_classes(estimator, y):
@@ -308,8 +361,75 @@ def _weight_params(estimator, sample_weight):
     return None
 
 
+def _fit_takes_sample_weight(estimator):
+    """Whether ``estimator.fit`` can be called with a ``sample_weight`` keyword.
+
+    Unlike ``has_fit_parameter``, a ``fit(X, y, **kwargs)`` counts as taking it, since
+    scikit-learn's voting and stacking ensembles hand the weights to such a ``fit``.
+    """
+    try:
+        parameters = inspect.signature(estimator.fit).parameters.values()
+    except (TypeError, ValueError):
+        # No introspectable signature (a builtin, say): let the call itself decide.
+        return True
+    return any(
+        p.name == "sample_weight" or p.kind is inspect.Parameter.VAR_KEYWORD
+        for p in parameters
+    )
+
+
+def _unsupported_weights_error(name, estimator):
+    return TypeError(
+        f"Underlying estimator {type(estimator).__name__} does not support sample weights. "
+        f"The fit of estimator {name!r} takes no sample_weight argument; fit the ensemble "
+        "without sample_weight, or replace that estimator by one whose fit accepts it."
+    )
+
+
+def _member_weight_params(name, estimator, sample_weight):
+    """Keyword arguments that hand ``sample_weight`` to one member's ``fit``.
+
+    As in scikit-learn's voting and stacking ensembles, weights that a member cannot take
+    are an error rather than silently dropped. A ``Pipeline`` passes them to its last
+    step (scikit-learn's ``Pipeline.fit`` would refuse a bare ``sample_weight``).
+
+    Parameters
+    ----------
+    name : str
+        The member's name, for the error message.
+    estimator : estimator
+        The member.
+    sample_weight : ndarray or None
+        The weights given to the ensemble's ``fit``.
+
+    Returns
+    -------
+    params : dict
+        ``{}`` without weights, else the keyword argument carrying them.
+
+    Raises
+    ------
+    TypeError
+        If ``sample_weight`` is given and the member's ``fit`` does not accept it.
+    """
+    if sample_weight is None:
+        return {}
+    if isinstance(estimator, Pipeline):
+        last_name, last = estimator.steps[-1]
+        if _is_drop(last) or last == "passthrough" or not _fit_takes_sample_weight(last):
+            raise _unsupported_weights_error(name, last)
+        return {f"{last_name}__sample_weight": sample_weight}
+    if not _fit_takes_sample_weight(estimator):
+        raise _unsupported_weights_error(name, estimator)
+    return {"sample_weight": sample_weight}
+
+
 def _fit_params_for(names, estimators, sample_weight):
-    """Per-estimator fit keyword arguments, warning about estimators that take no weights."""
+    """Per-estimator fit keyword arguments, warning about estimators that take no weights.
+
+    Ensemble selection's lenient rule (it has no scikit-learn counterpart to match);
+    voting and stacking use the strict :func:`_member_weight_params`.
+    """
     params = [_weight_params(est, sample_weight) for est in estimators]
     ignored = [name for name, p in zip(names, params, strict=True) if p is None]
     if ignored:
@@ -356,6 +476,8 @@ def _response(estimator, X, method, classes):
     ensemble; they are padded with zeros so that every fold speaks about the same classes.
     """
     out = getattr(estimator, method)(X)
+    if isinstance(classes, tuple):
+        return _multilabel_response(estimator, out, method, classes)
     if classes is None or method == "predict":
         return np.asarray(out)
     own = np.asarray(estimator.classes_)
@@ -372,8 +494,35 @@ def _response(estimator, X, method, classes):
     )
 
 
+def _multilabel_response(estimator, out, method, label_classes):
+    """A multilabel member's response as one 2-d float array.
+
+    ``label_classes`` is a tuple with the class codes of each label. Models such as
+    k-nearest neighbours or forests give ``predict_proba`` as a list with one
+    ``(n_samples, n_classes)`` array per label; each is aligned to that label's classes
+    (a fold model may have seen fewer) and its first column, which the others determine,
+    is dropped. Arrays (``MLPClassifier``'s probabilities, decision values, predicted
+    codes) are kept as they are.
+    """
+    if not (method == "predict_proba" and isinstance(out, list)):
+        return np.asarray(out, dtype=float)
+    own_classes = getattr(estimator, "classes_", None)
+    columns = []
+    for k, (proba, codes) in enumerate(zip(out, label_classes, strict=True)):
+        proba = np.asarray(proba, dtype=float)
+        own = codes[: proba.shape[1]] if own_classes is None else np.asarray(own_classes[k])
+        aligned = np.zeros((proba.shape[0], len(codes)))
+        aligned[:, np.searchsorted(codes, own)] = proba
+        columns.append(aligned[:, 1:])
+    return np.hstack(columns)
+
+
 def _as_features(response, method, classes):
     """Turn a response into level-2 feature columns (a 2-d float array)."""
+    if isinstance(classes, tuple):
+        # Multilabel responses are already feature columns (_multilabel_response).
+        response = np.asarray(response, dtype=float)
+        return response[:, None] if response.ndim == 1 else response
     if classes is not None and method == "predict":
         return np.searchsorted(classes, response).astype(float)[:, None]
     response = np.asarray(response, dtype=float)
@@ -385,12 +534,16 @@ def _as_features(response, method, classes):
     return response
 
 
-def _feature_names(name, method, classes):
-    if classes is None or method == "predict":
-        return [name]
-    if len(classes) == 2:
-        return [name]
-    return [f"{name}_{c}" for c in classes]
+def _prefixed_names(owner, name, n_columns):
+    """Output names of one member's columns, spelt as scikit-learn spells them.
+
+    ``<ensemble class, lower case>_<name>`` for a single column, else that followed by
+    the column index (``stackingclassifier_lr0``, ``stackingclassifier_lr1``, ...).
+    """
+    prefix = f"{type(owner).__name__.lower()}_{name}"
+    if n_columns == 1:
+        return [prefix]
+    return [f"{prefix}{i}" for i in range(n_columns)]
 
 
 class FoldAveragedEstimator:
@@ -404,8 +557,9 @@ class FoldAveragedEstimator:
     ----------
     estimators : list of estimator
         The fitted fold models.
-    classes : ndarray or None
-        The classes of the ensemble (``None`` for a regressor).
+    classes : ndarray, tuple of ndarray or None
+        The classes of the ensemble (``None`` for a regressor), or for a multilabel
+        target a tuple with the class codes of each label.
 
     Attributes
     ----------
@@ -428,6 +582,13 @@ class FoldAveragedEstimator:
         """Mean prediction (regression) or majority vote of the fold models (classes)."""
         if not hasattr(self, "classes_"):
             return self._mean(X, "predict")
+        if isinstance(self.classes_, tuple):
+            # Multilabel: the fold models predict label codes; vote label by label.
+            codes = np.array([np.asarray(m.predict(X), dtype=int) for m in self.estimators_])
+            return np.column_stack([
+                _weighted_vote(codes[:, :, k], None, len(label_codes))
+                for k, label_codes in enumerate(self.classes_)
+            ])
         codes = np.array([np.searchsorted(self.classes_, m.predict(X)) for m in self.estimators_])
         return self.classes_[_weighted_vote(codes, None, len(self.classes_))]
 
@@ -459,10 +620,28 @@ def _weighted_vote(codes, weights, n_classes):
 
 
 def _fit_one(estimator, X, y, fit_params, train=None):
+    """Fit ``estimator`` (on the ``train`` rows if given) and return it.
+
+    The estimator object itself is returned, not what its ``fit`` returns: a ``fit``
+    that forgets to ``return self`` must not leave ``None`` in the ensemble.
+    """
     if train is not None:
         fit_params = take_rows(fit_params, train, len(y))
         X, y = _safe_indexing(X, train), y[train]
-    return estimator.fit(X, y, **fit_params)
+    try:
+        estimator.fit(X, y, **fit_params)
+    except TypeError as exc:
+        # A ``fit(X, y, **kwargs)`` may still refuse the weights further down; say so
+        # in the words scikit-learn uses rather than with the inner call's message.
+        if "sample_weight" in fit_params and "unexpected keyword argument 'sample_weight'" in str(
+            exc
+        ):
+            raise TypeError(
+                f"Underlying estimator {type(estimator).__name__} does not support sample "
+                "weights: its fit refused the sample_weight argument."
+            ) from exc
+        raise
+    return estimator
 
 
 def _elapsed_message(source, message, seconds):
@@ -688,16 +867,26 @@ class _BaseStacking(TransformerMixin, _HeterogeneousEnsemble):
         raise_for_params(fit_params, self, "fit")
         self._validate_params()
         classification = is_classifier(self)
-        X, y = _check_targets(self, X, y, classification=classification)
-        classes = _check_classes(self, y) if classification else None
+        X, y = _check_targets(
+            self, X, y, classification=classification,
+            multi_output="multilabel" if classification else "error",
+        )
+        multilabel = classification and y.ndim == 2
+        if multilabel:
+            # Members and the final estimator learn each label's class codes, and
+            # predict decodes them, as scikit-learn does for a multilabel stack.
+            classes, y_fit = _encode_multilabel(y)
+            member_target_classes = tuple(np.arange(len(c)) for c in classes)
+        else:
+            classes = _check_classes(self, y) if classification else None
+            y_fit, member_target_classes = y, classes
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
         names, estimators = self._validate_estimators(
             "classifier" if classification else "regressor", allow_regressors=classification
         )
-        methods = _resolve_methods(names, estimators, self.stack_method, classification)
-        final = self._default_final() if self.final_estimator is None else self.final_estimator
-        [final_params] = _fit_params_for(["final_estimator"], [final], sample_weight)
+        # Weights a member cannot take are reported before its missing stack method and
+        # the final estimator's, in the order scikit-learn meets them, but before any fit.
         if routing_enabled():
             metadata = dict(fit_params)
             if sample_weight is not None:
@@ -705,15 +894,29 @@ class _BaseStacking(TransformerMixin, _HeterogeneousEnsemble):
             routed = route(self, "fit", {}, **metadata)
             member_params = [dict(routed[name].fit) for name in names]
         else:
-            member_params = _fit_params_for(names, estimators, sample_weight)
+            # Prefit members are not fit again, so they need not take the weights.
+            member_weights = None if self.cv == "prefit" else sample_weight
+            member_params = [
+                _member_weight_params(name, est, member_weights)
+                for name, est in zip(names, estimators, strict=True)
+            ]
+        methods = _resolve_methods(names, estimators, self.stack_method, classification)
+        final = self._default_final() if self.final_estimator is None else self.final_estimator
+        final_params = _member_weight_params("final_estimator", final, sample_weight)
 
         # A regressor in a classifier stack is fitted on the class codes and stacks its
         # prediction as one number, as in scikit-learn (ordinal targets, for instance).
         member_classes = [
-            None if classes is None or is_regressor(est) else classes for est in estimators
+            None if classes is None or is_regressor(est) else member_target_classes
+            for est in estimators
         ]
-        codes = None if classes is None else np.searchsorted(classes, y).astype(np.float64)
-        targets = [y if cls is not None or classes is None else codes for cls in member_classes]
+        if multilabel:
+            targets = [y_fit] * len(estimators)
+        else:
+            codes = None if classes is None else np.searchsorted(classes, y).astype(np.float64)
+            targets = [
+                y if cls is not None or classes is None else codes for cls in member_classes
+            ]
 
         if self.cv == "prefit":
             # The estimators were fitted elsewhere: they serve as they are, and the final
@@ -726,24 +929,30 @@ class _BaseStacking(TransformerMixin, _HeterogeneousEnsemble):
                 for est, method, cls in zip(fitted, methods, member_classes, strict=True)
             ]
         else:
-            splits = _check_splits(self.cv, X, y, groups, classification)
+            # A multilabel target is split like a regression one (KFold), as
+            # scikit-learn's check_cv does; class-coverage checks are per label there.
+            splits = _check_splits(self.cv, X, y, groups, classification and not multilabel)
             responses, fitted = _cross_fit(
                 estimators, methods, X, targets, splits, member_params, member_classes,
                 self.n_jobs, self.refit, verbose=self.verbose,
             )
-        oof_predictions = np.hstack([
+        member_features = [
             _as_features(r, m, cls)
             for r, m, cls in zip(responses, methods, member_classes, strict=True)
-        ])
+        ]
+        oof_predictions = np.hstack(member_features)
         column_names = [
-            _feature_names(n, m, cls)
-            for n, m, cls in zip(names, methods, member_classes, strict=True)
+            _prefixed_names(self, name, features.shape[1])
+            for name, features in zip(names, member_features, strict=True)
         ]
         level2 = self._with_passthrough(oof_predictions, X)
-        final_estimator = clone(final).fit(level2, y, **final_params)
+        # Keep the clone, not what its fit returns: a fit may not ``return self``.
+        final_estimator = clone(final)
+        _fit_one(final_estimator, level2, y_fit, final_params)
 
         if classification:
             self.classes_ = classes
+        self._multilabel = multilabel
         self._member_classes = member_classes
         self.stack_method_ = methods
         self.estimators_ = fitted
@@ -858,13 +1067,24 @@ class _BaseStacking(TransformerMixin, _HeterogeneousEnsemble):
         Returns
         -------
         names : ndarray of str
-            One name per base-model column (``<name>`` or ``<name>_<class>``), then the
+            As in scikit-learn: ``<class>_<name>`` (the lower-case ensemble class, such
+            as ``stackingclassifier_lr``) for a base estimator giving one column, else
+            ``<class>_<name><i>`` for its columns ``i = 0, 1, ...``; then the
             passthrough features.
+
+        Raises
+        ------
+        ValueError
+            If ``input_features`` does not have ``n_features_in_`` names, or differs
+            from ``feature_names_in_``.
         """
         check_is_fitted(self)
         names = list(self.oof_feature_names_)
-        if self.passthrough:
-            names += list(_input_feature_names(self, input_features))
+        if self.passthrough or input_features is not None:
+            # Checked even without passthrough, as scikit-learn does.
+            inputs = _input_feature_names(self, input_features)
+            if self.passthrough:
+                names += list(inputs)
         return np.asarray(names, dtype=object)
 
     @available_if(_final_has("predict"))
@@ -890,7 +1110,13 @@ class _BaseStacking(TransformerMixin, _HeterogeneousEnsemble):
             these parameters (a tuple with ``return_std=True``).
         """
         level2 = self._level2(X)
-        return self.final_estimator_.predict(level2, **self._predict_params(predict_params))
+        y_pred = self.final_estimator_.predict(level2, **self._predict_params(predict_params))
+        if getattr(self, "_multilabel", False):
+            codes = np.asarray(y_pred, dtype=int)
+            return np.column_stack(
+                [c[codes[:, k]] for k, c in enumerate(self.classes_)]
+            )
+        return y_pred
 
 
 _STACKING_DOC_PARAMS = """
@@ -968,8 +1194,8 @@ class StackingClassifier(ClassifierMixin, _BaseStacking):
         + """
     Attributes
     ----------
-    classes_ : ndarray of shape (n_classes,)
-        Class labels."""
+    classes_ : ndarray of shape (n_classes,) or list of ndarray
+        Class labels; for a multilabel target, the classes of each label."""
         + _STACKING_DOC_ATTRIBUTES
         + """
     See Also
@@ -1013,12 +1239,14 @@ class StackingClassifier(ClassifierMixin, _BaseStacking):
         ----------
         X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
             Training samples; passed to the base estimators unchanged.
-        y : array-like of shape (n_samples,)
-            Class labels.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a multilabel indicator matrix (one 0/1 column per label);
+            the base and final estimators must then support multilabel targets.
         sample_weight : array-like of shape (n_samples,) or None, default=None
             Sample weights, given to every base estimator and the final estimator (a
-            ``Pipeline`` receives them through its last step); estimators whose fit
-            takes no weights are fit without them, with a warning.
+            ``Pipeline`` receives them through its last step). As in scikit-learn, a
+            ``TypeError`` is raised if one of them has a ``fit`` that takes no
+            ``sample_weight`` (a ``fit(X, y, **kwargs)`` receives them).
         groups : array-like of shape (n_samples,) or None, default=None
             Group labels for group splitters such as ``GroupKFold``.
         **fit_params : dict
@@ -1047,11 +1275,24 @@ class StackingClassifier(ClassifierMixin, _BaseStacking):
 
         Returns
         -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Probabilities in the order of ``classes_``.
+        proba : ndarray of shape (n_samples, n_classes) or (n_samples, n_labels)
+            Probabilities in the order of ``classes_``. For a multilabel target, what
+            the final estimator gives if it is one array; if it gives one array per
+            label, the first column of each, as scikit-learn does (see Notes).
+
+        Notes
+        -----
+        With a multilabel target and a final estimator whose ``predict_proba`` returns
+        a list (k-nearest neighbours, forests), the column kept for each label is that
+        of its first class, i.e. the probability that the label is *absent* (0). This
+        follows scikit-learn 1.9, for identical results.
         """
         level2 = self._level2(X)
-        return self.final_estimator_.predict_proba(level2)
+        proba = self.final_estimator_.predict_proba(level2)
+        if getattr(self, "_multilabel", False) and isinstance(proba, list):
+            # scikit-learn's convention, kept for identical results (see Notes).
+            return np.column_stack([np.asarray(p)[:, 0] for p in proba])
+        return proba
 
     @available_if(_final_has("decision_function"))
     @reads_snapshot
@@ -1104,7 +1345,7 @@ class StackingRegressor(RegressorMixin, _BaseStacking):
     ...     [("ridge", Ridge()), ("tree", DecisionTreeRegressor(max_depth=3))]
     ... ).fit(X, y)
     >>> stack.get_feature_names_out().tolist()
-    ['ridge', 'tree']
+    ['stackingregressor_ridge', 'stackingregressor_tree']
     """
     )
 
@@ -1129,8 +1370,9 @@ class StackingRegressor(RegressorMixin, _BaseStacking):
             Targets.
         sample_weight : array-like of shape (n_samples,) or None, default=None
             Sample weights, given to every base estimator and the final estimator (a
-            ``Pipeline`` receives them through its last step); estimators whose fit
-            takes no weights are fit without them, with a warning.
+            ``Pipeline`` receives them through its last step). As in scikit-learn, a
+            ``TypeError`` is raised if one of them has a ``fit`` that takes no
+            ``sample_weight`` (a ``fit(X, y, **kwargs)`` receives them).
         groups : array-like of shape (n_samples,) or None, default=None
             Group labels for group splitters such as ``GroupKFold``.
         **fit_params : dict
@@ -1173,7 +1415,10 @@ class _BaseVoting(TransformerMixin, _HeterogeneousEnsemble):
         raise_for_params(fit_params, self, "fit")
         self._validate_params()
         classification = is_classifier(self)
-        X, y = _check_targets(self, X, y, classification=classification)
+        X, y = _check_targets(
+            self, X, y, classification=classification,
+            multi_output="not_implemented" if classification else "error",
+        )
         classes = _check_classes(self, y) if classification else None
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
@@ -1188,7 +1433,10 @@ class _BaseVoting(TransformerMixin, _HeterogeneousEnsemble):
             routed = route(self, "fit", {}, **metadata)
             member_params = [dict(routed[name].fit) for name in names]
         else:
-            member_params = _fit_params_for(names, estimators, sample_weight)
+            member_params = [
+                _member_weight_params(name, est, sample_weight)
+                for name, est in zip(names, estimators, strict=True)
+            ]
         fitted = Parallel(n_jobs=self.n_jobs)(
             delayed(_fit_logged)(
                 clone(est), X, y, params,
@@ -1241,6 +1489,18 @@ class _BaseVoting(TransformerMixin, _HeterogeneousEnsemble):
 
     def _collect(self, X, method):
         check_is_fitted(self)
+        lacking = [
+            name
+            for name, est in zip(self._names, self.estimators_, strict=True)
+            if not hasattr(est, method)
+        ]
+        if lacking:
+            # Reported when the method is used, not at fit, as scikit-learn does: a
+            # soft VotingClassifier whose members lack predict_proba still fits.
+            raise AttributeError(
+                f"{type(self).__name__} cannot call {method}: the estimators {lacking} "
+                f"do not have it. Use voting='hard', or drop or replace those estimators."
+            )
         X = _validate_X(self, X, reset=False)
         classes = getattr(self, "classes_", None)
         return np.array([_response(est, X, method, classes) for est in self.estimators_])
@@ -1332,11 +1592,13 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
         X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
             Training samples; passed to the classifiers unchanged.
         y : array-like of shape (n_samples,)
-            Class labels.
+            Class labels. Multilabel and multi-output targets raise
+            ``NotImplementedError``, as in scikit-learn.
         sample_weight : array-like of shape (n_samples,) or None, default=None
-            Sample weights for the classifiers that accept them (others are fit
-            without, with a warning); with metadata routing enabled, for those that
-            requested them.
+            Sample weights for every classifier (a ``Pipeline`` receives them through
+            its last step); as in scikit-learn, a ``TypeError`` is raised if a
+            classifier's ``fit`` takes no ``sample_weight``. With metadata routing
+            enabled, for those that requested them.
         **fit_params : dict
             Metadata for the classifiers' ``fit``, only with
             ``sklearn.set_config(enable_metadata_routing=True)``: each receives what it
@@ -1347,19 +1609,7 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
         self : VotingClassifier
             The fitted ensemble.
         """
-        self._fit_members(X, y, sample_weight, fit_params)
-        if self.voting == "soft":
-            missing = [
-                n
-                for n, e in zip(self._names, self.estimators_, strict=True)
-                if not hasattr(e, "predict_proba")
-            ]
-            if missing:
-                raise ValueError(
-                    f"voting='soft' needs predict_proba, which the estimators {missing} lack;"
-                    " use voting='hard' or drop them."
-                )
-        return self
+        return self._fit_members(X, y, sample_weight, fit_params)
 
     @reads_snapshot
     def predict(self, X):
@@ -1434,13 +1684,20 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
 
         Parameters
         ----------
-        input_features : ignored
-            Present for API consistency.
+        input_features : array-like of str or None, default=None
+            Not used for the names; if given, it must match the features seen in fit.
 
         Returns
         -------
         names : ndarray of str
-            ``<name>_<class>`` (soft) or ``<name>`` (hard) per column.
+            As in scikit-learn: ``votingclassifier_<name>`` per estimator (hard), or
+            ``votingclassifier_<name><i>`` for each class index ``i`` (soft).
+
+        Raises
+        ------
+        ValueError
+            With ``voting="soft"`` and ``flatten_transform=False``, or if
+            ``input_features`` does not match the features seen in fit.
         """
         check_is_fitted(self)
         if self.voting == "soft" and not self.flatten_transform:
@@ -1448,10 +1705,14 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
                 "get_feature_names_out is not supported when `voting='soft'` and "
                 "`flatten_transform=False`: transform's output is 3-d."
             )
-        if self.voting == "soft":
-            names = [f"{n}_{c}" for n in self._names for c in self.classes_]
-        else:
-            names = list(self._names)
+        if input_features is not None:
+            _input_feature_names(self, input_features)
+        n_columns = len(self.classes_) if self.voting == "soft" else 1
+        names = [
+            column
+            for name in self._names
+            for column in _prefixed_names(self, name, n_columns)
+        ]
         return np.asarray(names, dtype=object)
 
 
@@ -1515,9 +1776,10 @@ class VotingRegressor(RegressorMixin, _BaseVoting):
         y : array-like of shape (n_samples,)
             Targets.
         sample_weight : array-like of shape (n_samples,) or None, default=None
-            Sample weights for the regressors that accept them (others are fit
-            without, with a warning); with metadata routing enabled, for those that
-            requested them.
+            Sample weights for every regressor (a ``Pipeline`` receives them through
+            its last step); as in scikit-learn, a ``TypeError`` is raised if a
+            regressor's ``fit`` takes no ``sample_weight``. With metadata routing
+            enabled, for those that requested them.
         **fit_params : dict
             Metadata for the regressors' ``fit``, only with
             ``sklearn.set_config(enable_metadata_routing=True)``: each receives what it
@@ -1567,13 +1829,21 @@ class VotingRegressor(RegressorMixin, _BaseVoting):
 
         Parameters
         ----------
-        input_features : ignored
-            Present for API consistency.
+        input_features : array-like of str or None, default=None
+            Not used for the names; if given, it must match the features seen in fit.
 
         Returns
         -------
         names : ndarray of str
-            One name per regressor.
+            ``votingregressor_<name>`` per regressor, as in scikit-learn.
+
+        Raises
+        ------
+        ValueError
+            If ``input_features`` does not match the features seen in fit.
         """
         check_is_fitted(self)
-        return np.asarray(self._names, dtype=object)
+        if input_features is not None:
+            _input_feature_names(self, input_features)
+        names = [column for name in self._names for column in _prefixed_names(self, name, 1)]
+        return np.asarray(names, dtype=object)

@@ -10,7 +10,12 @@ import sklearn
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import ensemble as sk_ensemble
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_diabetes,
+    load_iris,
+    make_multilabel_classification,
+)
 from sklearn.exceptions import NotFittedError, UnsetMetadataPassedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.gaussian_process import GaussianProcessRegressor
@@ -19,6 +24,7 @@ from sklearn.linear_model import (
     LinearRegression,
     LogisticRegression,
     Ridge,
+    RidgeClassifier,
     RidgeCV,
 )
 from sklearn.model_selection import (
@@ -40,6 +46,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from threadpoolctl import threadpool_limits
 
+from ensembles import stacking as ensembles_stacking
 from ensembles.bagging import BaggingClassifier
 from ensembles.selection import EnsembleSelectionClassifier
 from ensembles.stacking import (
@@ -133,7 +140,8 @@ def test_oof_matches_cross_val_predict_multiclass(iris):
     )
     assert_allclose(stack.oof_predictions_, expected)
     assert stack.oof_feature_names_.tolist() == [
-        "lr_0", "lr_1", "lr_2", "dt_0", "dt_1", "dt_2"
+        "stackingclassifier_lr0", "stackingclassifier_lr1", "stackingclassifier_lr2",
+        "stackingclassifier_dt0", "stackingclassifier_dt1", "stackingclassifier_dt2",
     ]  # fmt: skip
 
 
@@ -192,7 +200,9 @@ def test_regressor_oof_matches_cross_val_predict():
     stack = StackingRegressor(regressors(), cv=cv).fit(X, y)
     expected = np.column_stack([cross_val_predict(e, X, y, cv=cv) for _, e in regressors()])
     assert_allclose(stack.oof_predictions_, expected)
-    assert stack.get_feature_names_out().tolist() == ["ridge", "dt"]
+    assert stack.get_feature_names_out().tolist() == [
+        "stackingregressor_ridge", "stackingregressor_dt"
+    ]  # fmt: skip
     # The final RidgeCV is fit on exactly these out-of-fold columns.
     assert_allclose(stack.final_estimator_.coef_, RidgeCV().fit(expected, y).coef_)
     level2 = stack.transform(X)
@@ -324,13 +334,127 @@ def test_sample_weight_reaches_fold_refit_pipeline_and_final_estimators(cancer):
     assert_array_equal(stack.estimators_[1][-1].seen_weight_, weights)
 
 
-def test_sample_weight_skips_estimators_without_it_with_a_warning(cancer):
+class NoWeightClassifier(ClassifierMixin, BaseEstimator):
+    """A classifier whose fit takes no sample_weight."""
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict_proba(self, X):
+        return np.full((len(X), len(self.classes_)), 1 / len(self.classes_))
+
+    def predict(self, X):
+        return np.full(len(X), self.classes_[0])
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        (VotingClassifier, sk_ensemble.VotingClassifier),
+        (StackingClassifier, sk_ensemble.StackingClassifier),
+    ],
+)
+@pytest.mark.parametrize(
+    "weightless", [KNeighborsClassifier(), NoWeightClassifier()], ids=["knn", "no_weight"]
+)
+def test_weights_a_member_cannot_take_raise_type_error_as_in_scikit_learn(
+    cancer, ours, theirs, weightless
+):
     X, y = cancer
-    estimators = [("knn", KNeighborsClassifier()), ("rec", WeightRecorder())]
-    stack = StackingClassifier(estimators, cv=3)
-    with pytest.warns(UserWarning, match="knn"):
-        stack.fit(X, y, sample_weight=np.ones(len(y)))
-    assert stack.estimators_[1].seen_weight_ is not None
+    estimators = [("lr", LogisticRegression(max_iter=1000)), ("bad", weightless)]
+    weights = np.ones(len(y))
+    message = f"Underlying estimator {type(weightless).__name__} does not support sample"
+    with pytest.raises(TypeError, match=message):
+        theirs(estimators).fit(X, y, sample_weight=weights)
+    with pytest.raises(TypeError, match=message + r".*'bad'"):
+        ours(estimators).fit(X, y, sample_weight=weights)
+
+
+def test_weights_the_final_estimator_cannot_take_raise_type_error_as_in_scikit_learn(cancer):
+    X, y = cancer
+    weights = np.ones(len(y))
+    message = "Underlying estimator NoWeightClassifier does not support sample weights"
+    for cls in (sk_ensemble.StackingClassifier, StackingClassifier):
+        stack = cls(classifiers(), final_estimator=NoWeightClassifier(), cv=3)
+        with pytest.raises(TypeError, match=message):
+            stack.fit(X, y, sample_weight=weights)
+
+
+def test_prefit_members_need_not_take_weights_as_in_scikit_learn(cancer):
+    X, y = cancer
+    knn = KNeighborsClassifier().fit(X[:300], y[:300])
+    weights = np.random.RandomState(0).uniform(0.5, 2.0, size=len(y))
+    fitted = [
+        cls([("knn", knn)], cv="prefit").fit(X, y, sample_weight=weights)
+        for cls in (StackingClassifier, sk_ensemble.StackingClassifier)
+    ]
+    assert_allclose(fitted[0].final_estimator_.coef_, fitted[1].final_estimator_.coef_)
+
+
+class KwargsRecorder(ClassifierMixin, BaseEstimator):
+    """Takes sample_weight only through **kwargs, and does not return self from fit."""
+
+    def fit(self, X, y, **kwargs):
+        self.classes_ = np.unique(y)
+        self.kwarg_names_ = sorted(kwargs)
+        # No ``return self``: the ensemble must keep this object, not None.
+
+    def predict_proba(self, X):
+        return np.full((len(X), len(self.classes_)), 1 / len(self.classes_))
+
+    def predict(self, X):
+        return np.full(len(X), self.classes_[0])
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        (VotingClassifier, sk_ensemble.VotingClassifier),
+        (StackingClassifier, sk_ensemble.StackingClassifier),
+    ],
+)
+def test_fit_taking_kwargs_receives_the_weights_as_in_scikit_learn(cancer, ours, theirs):
+    X, y = cancer
+    weights = np.random.RandomState(0).uniform(0.5, 2.0, size=len(y))
+    fitted = [
+        cls([("rec", KwargsRecorder())]).fit(X, y, sample_weight=weights)
+        for cls in (ours, theirs)
+    ]
+    for ensemble in fitted:
+        assert isinstance(ensemble.estimators_[0], KwargsRecorder)
+        assert ensemble.estimators_[0].kwarg_names_ == ["sample_weight"]
+    assert_array_equal(fitted[0].predict(X), fitted[1].predict(X))
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs", "make_data", "base"),
+    [
+        (StackingClassifier, sk_ensemble.StackingClassifier, "cancer", LogisticRegression),
+        (VotingClassifier, sk_ensemble.VotingClassifier, "cancer", LogisticRegression),
+        (StackingRegressor, sk_ensemble.StackingRegressor, "diabetes", LinearRegression),
+        (VotingRegressor, sk_ensemble.VotingRegressor, "diabetes", LinearRegression),
+    ],
+)
+def test_member_whose_fit_returns_none_is_kept_as_in_scikit_learn(
+    ours, theirs, make_data, base
+):
+    if make_data == "cancer":
+        X, y = load_breast_cancer(return_X_y=True)
+    else:
+        X, y = load_diabetes(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+
+    class ReturnsNone(base):
+        def fit(self, X, y):
+            super().fit(X, y)
+
+    estimators = [("m", ReturnsNone())]
+    fitted = [cls(estimators).fit(X, y) for cls in (ours, theirs)]
+    for ensemble in fitted:
+        assert isinstance(ensemble.estimators_[0], ReturnsNone)
+        assert isinstance(ensemble.named_estimators_["m"], ReturnsNone)
+    assert_allclose(fitted[0].predict(X), fitted[1].predict(X))
 
 
 # --------------------------------------------------------------------------------------
@@ -365,7 +489,7 @@ def test_set_params_replaces_and_drops_estimators(cancer):
     stack.set_params(dt="drop", lr=GaussianNB())
     assert isinstance(stack.estimators[0][1], GaussianNB)
     stack.fit(X, y)
-    assert stack.oof_feature_names_.tolist() == ["lr"]
+    assert stack.oof_feature_names_.tolist() == ["stackingclassifier_lr"]
     with pytest.raises(ValueError, match="no base estimator named 'svm'"):
         stack.set_params(estimators__svm__C=1.0)
 
@@ -414,9 +538,10 @@ def test_dataframe_pipeline_and_feature_names():
 
     numeric = frame[["age", "fare"]].fillna(0.0)
     stack = StackingClassifier(classifiers(), cv=3, passthrough=True).fit(numeric, y)
-    assert stack.get_feature_names_out().tolist() == ["lr", "dt", "age", "fare"]
+    names = ["stackingclassifier_lr", "stackingclassifier_dt", "age", "fare"]
+    assert stack.get_feature_names_out().tolist() == names
     out = stack.set_output(transform="pandas").transform(numeric)
-    assert out.columns.tolist() == ["lr", "dt", "age", "fare"]
+    assert out.columns.tolist() == names
     assert_allclose(out["fare"], numeric["fare"])
 
 
@@ -445,7 +570,7 @@ def test_stack_as_a_pipeline_step_passes_out_of_fold_features_on(cancer):
         ([("a__b", GaussianNB())], {}, ValueError, "must not contain '__'"),
         ([("cv", GaussianNB())], {}, ValueError, "conflicts with a constructor parameter"),
         ([("a", "drop")], {}, ValueError, "All estimators are dropped"),
-        ([GaussianNB()], {}, TypeError, r"\(name, estimator\) tuples"),
+        ([GaussianNB()], {}, ValueError, r"\(name, estimator\) tuples"),
         ([("s", StandardScaler())], {}, ValueError, "'s' .*is not"),
         (
             [("svc", LinearSVC())],
@@ -512,7 +637,8 @@ def test_soft_voting_is_weighted_mean_of_probabilities(iris):
     assert_allclose(vote.predict_proba(X), expected)
     assert_array_equal(vote.predict(X), np.argmax(expected, axis=1))
     assert vote.get_feature_names_out().tolist() == [
-        "lr_0", "lr_1", "lr_2", "dt_0", "dt_1", "dt_2"
+        "votingclassifier_lr0", "votingclassifier_lr1", "votingclassifier_lr2",
+        "votingclassifier_dt0", "votingclassifier_dt1", "votingclassifier_dt2",
     ]  # fmt: skip
     assert not hasattr(VotingClassifier(classifiers()), "predict_proba")
 
@@ -525,7 +651,7 @@ def test_voting_regressor_weights_and_drop():
     assert_allclose(vote.predict(X), (columns[:, 0] + 3 * columns[:, 1]) / 4)
     vote.set_params(dt="drop").fit(X, y)
     assert_allclose(vote.predict(X), LinearRegression().fit(X, y).predict(X))
-    assert vote.get_feature_names_out().tolist() == ["lin"]
+    assert vote.get_feature_names_out().tolist() == ["votingregressor_lin"]
 
 
 @pytest.mark.parametrize(
@@ -542,11 +668,19 @@ def test_voting_bad_weights(iris, kwargs, match):
         VotingClassifier(classifiers(), **kwargs).fit(X, y)
 
 
-def test_soft_voting_needs_predict_proba(iris):
+def test_soft_voting_needs_predict_proba_only_when_it_is_called(iris):
+    # As in scikit-learn, a member without predict_proba does not stop a soft vote
+    # from fitting; the probabilities (and what is built on them) then fail.
     X, y = iris
-    vote = VotingClassifier([("svc", LinearSVC()), ("nb", GaussianNB())], voting="soft")
-    with pytest.raises(ValueError, match=r"predict_proba.*\['svc'\]"):
-        vote.fit(X, y)
+    estimators = [("svc", LinearSVC()), ("nb", GaussianNB())]
+    ours = VotingClassifier(estimators, voting="soft").fit(X, y)
+    theirs = sk_ensemble.VotingClassifier(estimators, voting="soft").fit(X, y)
+    assert [type(e) for e in ours.estimators_] == [type(e) for e in theirs.estimators_]
+    for method in ("predict_proba", "predict", "transform"):
+        with pytest.raises(AttributeError):
+            getattr(theirs, method)(X)
+        with pytest.raises(AttributeError, match=r"predict_proba.*\['svc'\]"):
+            getattr(ours, method)(X)
 
 
 # --------------------------------------------------------------------------------------
@@ -699,7 +833,7 @@ def test_regressors_as_base_models_of_a_classifier_stack(iris):
     assert_allclose(ours.transform(X), theirs.transform(X))
     assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-6)
     assert_array_equal(ours.predict(X), theirs.predict(X))
-    assert ours.get_feature_names_out().tolist()[0] == "ridge"
+    assert_array_equal(ours.get_feature_names_out(), theirs.get_feature_names_out())
     # Without refit the fold models serve, as means of the regressors' predictions.
     fold_averaged = StackingClassifier(base, refit=False).fit(X, labels)
     assert fold_averaged.predict_proba(X).shape == (len(y), 3)
@@ -742,6 +876,123 @@ def test_flatten_transform_as_scikit_learn(iris):
         assert_allclose(out, expected)
     with pytest.raises(ValueError, match="`flatten_transform=False`"):
         ours.get_feature_names_out()
+
+
+def _name_cases():
+    lr, dt = LogisticRegression(max_iter=1000), DecisionTreeClassifier(random_state=0)
+    regressors_ = [("lin", LinearRegression()), ("dt", DecisionTreeRegressor(random_state=0))]
+    with_drop = [("lr", lr), ("off", "drop"), ("dt", dt)]
+    return [
+        ("VotingClassifier", {"estimators": with_drop}, "iris"),
+        ("VotingClassifier", {"estimators": with_drop, "voting": "soft"}, "iris"),
+        ("VotingClassifier", {"estimators": with_drop, "voting": "soft"}, "cancer"),
+        ("VotingRegressor", {"estimators": [*regressors_, ("off", "drop")]}, "diabetes"),
+        ("StackingClassifier", {"estimators": with_drop}, "iris"),
+        ("StackingClassifier", {"estimators": with_drop, "passthrough": True}, "cancer"),
+        ("StackingClassifier", {"estimators": [("svc", LinearSVC()), ("dt", dt)]}, "iris"),
+        ("StackingRegressor", {"estimators": regressors_, "passthrough": True}, "diabetes"),
+    ]
+
+
+@pytest.mark.parametrize(("cls_name", "kwargs", "data"), _name_cases())
+def test_feature_names_out_are_scikit_learns(cls_name, kwargs, data):
+    X, y = {"iris": load_iris, "cancer": load_breast_cancer, "diabetes": load_diabetes}[
+        data
+    ](return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    ours = getattr(ensembles_stacking, cls_name)(**kwargs).fit(X, y)
+    theirs = getattr(sk_ensemble, cls_name)(**kwargs).fit(X, y)
+    assert_array_equal(ours.get_feature_names_out(), theirs.get_feature_names_out())
+    assert len(ours.get_feature_names_out()) == ours.transform(X[:2]).shape[1]
+    # Input names of the wrong length are refused by both.
+    for ensemble in (ours, theirs):
+        with pytest.raises(ValueError):
+            ensemble.get_feature_names_out(["a"])
+
+
+@pytest.mark.parametrize(
+    "entry", [LogisticRegression(), (213, LogisticRegression()), ("a", "b", "c")]
+)
+def test_estimators_that_are_not_name_estimator_pairs_raise_value_error(iris, entry):
+    X, y = iris
+    message = "Invalid 'estimators' attribute, 'estimators' should be a non-empty list"
+    with pytest.raises(ValueError):
+        sk_ensemble.VotingClassifier([entry]).fit(X, y)
+    # scikit-learn's stacking raises an incidental TypeError here; ours says the same
+    # ValueError as voting.
+    for cls in (VotingClassifier, StackingClassifier):
+        with pytest.raises(ValueError, match=message + r".*\(name, estimator\)"):
+            cls([entry]).fit(X, y)
+
+
+def test_voting_classifier_refuses_multilabel_targets_as_scikit_learn():
+    X, y = make_multilabel_classification(n_classes=2, n_labels=1, random_state=123)
+    for cls in (sk_ensemble.VotingClassifier, VotingClassifier):
+        vote = cls([("knn", KNeighborsClassifier())])
+        with pytest.raises(NotImplementedError, match="multiclass"):
+            vote.fit(X, y)
+
+
+def _multilabel_data(rare_label):
+    X, y = make_multilabel_classification(n_classes=3, random_state=42)
+    if rare_label:
+        # One positive row: the training parts of four of the five folds lack it.
+        y[:, 2] = 0
+        y[0, 2] = 1
+    return X, y
+
+
+@pytest.mark.parametrize("rare_label", [False, True])
+@pytest.mark.parametrize(
+    ("stack_method", "passthrough"),
+    [("predict_proba", False), ("auto", False), ("auto", True), ("predict", False)],
+)
+def test_multilabel_stack_equals_scikit_learn(stack_method, passthrough, rare_label):
+    X, y = _multilabel_data(rare_label)
+    estimators = [
+        ("knn", KNeighborsClassifier()),
+        ("dt", DecisionTreeClassifier(max_depth=3, random_state=0)),
+    ]
+    if stack_method != "predict_proba":
+        estimators.append(("ridge", RidgeClassifier()))
+    kwargs = {
+        "estimators": estimators,
+        "final_estimator": KNeighborsClassifier(),
+        "stack_method": stack_method,
+        "passthrough": passthrough,
+    }
+    y_before = y.copy()
+    ours = StackingClassifier(**kwargs).fit(X, y)
+    theirs = sk_ensemble.StackingClassifier(**kwargs).fit(X, y)
+    assert_array_equal(y, y_before)
+    assert ours.stack_method_ == theirs.stack_method_
+    assert len(ours.classes_) == 3
+    for our_classes, their_classes in zip(ours.classes_, theirs.classes_, strict=True):
+        assert_array_equal(our_classes, their_classes)
+    assert_allclose(ours.transform(X), theirs.transform(X))
+    assert_array_equal(ours.predict(X), theirs.predict(X))
+    assert ours.predict(X).shape == y.shape
+    assert_allclose(ours.predict_proba(X), theirs.predict_proba(X))
+    # One name per column. (scikit-learn 1.9 names a member's probabilities of a
+    # multilabel target as if each were one column, so it gives fewer names than columns.)
+    names = ours.get_feature_names_out()
+    assert len(names) == ours.transform(X[:2]).shape[1]
+    assert names[0] == ("stackingclassifier_knn0")
+    assert len(set(names)) == len(names)
+
+
+def test_multilabel_stack_without_refit_serves_fold_models():
+    X, y = _multilabel_data(rare_label=True)
+    estimators = [("knn", KNeighborsClassifier()), ("ridge", RidgeClassifier())]
+    stack = StackingClassifier(
+        estimators, final_estimator=KNeighborsClassifier(), stack_method="predict",
+        refit=False,
+    ).fit(X, y)
+    assert stack.transform(X).shape == (len(y), 6)
+    assert set(np.unique(stack.transform(X))) <= {0.0, 1.0}
+    assert stack.predict(X).shape == y.shape
+    # Every fold model of the rare label predicts 0, and so does their vote.
+    assert_array_equal(stack.transform(X)[:, 2], 0.0)
 
 
 def test_predict_proba_of_hard_voting_says_why_it_is_missing(iris):
