@@ -15,7 +15,7 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.sparse import csr_matrix
+from scipy.sparse import csr_matrix, issparse
 from sklearn.base import BaseEstimator
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelEncoder
@@ -601,6 +601,9 @@ class BaseTreeModel(BaseEstimator):
         The weights are ``sample_weight`` times the class weights (None when both are
         absent), so that the caller sees one weight vector.
         """
+        if issparse(y):
+            raise TypeError("y must be dense: a sparse matrix was passed; convert it with "
+                            "y.toarray().")
         X = self._fit_categories(X, sample_weight)
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32],
                              accept_sparse=["csr", "csc"], ensure_all_finite="allow-nan",

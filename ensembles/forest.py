@@ -15,6 +15,7 @@ probabilities proportional to ``sample_weight`` (times the class weights), so in
 act like repeated rows; without bootstrap the weights weigh the rows of every tree.
 """
 
+import time
 import warnings
 from numbers import Integral
 
@@ -123,6 +124,7 @@ class _BaseForest(_MemberSequence, BaseTreeModel):
         "bootstrap": ["boolean"],
         "oob_score": ["boolean", callable],
         "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
         "warm_start": ["boolean"],
         "max_samples": [None, Interval(RealNotInt, 0.0, None, closed="neither"),
                         Interval(Integral, 1, None, closed="left")],
@@ -208,10 +210,24 @@ class _BaseForest(_MemberSequence, BaseTreeModel):
         """``[grow(seed) for seed in seeds]``, on ``n_jobs`` threads (the Dask forests
         grow them on the cluster's workers instead)."""
         n_threads = min(effective_n_jobs(self.n_jobs), max(len(seeds), 1))
+        verbose = getattr(self, "verbose", 0)  # models saved before it existed lack it
+
+        def grow_member(i):
+            if verbose > 1:
+                print(f"building tree {i + 1} of {len(seeds)}", flush=True)
+            return grow(seeds[i])
+
+        started = time.perf_counter()
         if n_threads <= 1:
-            return [grow(seed) for seed in seeds]
-        # On an error or Ctrl-C the trees not started yet are dropped instead of grown.
-        return run_items(lambda i: grow(seeds[i]), len(seeds), n_threads)
+            members = [grow_member(i) for i in range(len(seeds))]
+        else:
+            # On an error or Ctrl-C the trees not started yet are dropped instead of grown.
+            members = run_items(grow_member, len(seeds), n_threads)
+        if verbose > 0:
+            print(f"[{type(self).__name__}] grew {len(seeds)} trees in "
+                  f"{time.perf_counter() - started:.2f} s on {n_threads} thread"
+                  f"{'s' if n_threads > 1 else ''}", flush=True)
+        return members
 
     def _kept_members(self, Y):
         """The members a warm start keeps (after checking they fit the new targets)."""
@@ -404,6 +420,10 @@ _SHARED_PARAMETERS_DOC = """
     random_state : int, RandomState or None, default=None
         Seed of the members' seeds (bootstrap samples, feature sampling, random
         thresholds) and of the binning subsample.
+    verbose : int, default=0
+        1 prints a line when the members are grown (how many, in how long, on how many
+        threads); 2 and more also a line as each member starts ("building tree 3 of
+        100", as scikit-learn's forests print).
     warm_start : bool, default=False
         Keep the fitted members and add new ones up to ``n_estimators``.
     max_bin : int, default=256
@@ -551,7 +571,7 @@ class RandomForestClassifier(_ForestClassifier):
                  min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
                  max_features="sqrt", max_leaf_nodes=None, min_impurity_decrease=0.0,
                  bootstrap=True, oob_score=False, n_jobs=None, random_state=None,
-                 warm_start=False, class_weight=None, max_samples=None, max_bin=256,
+                 verbose=0, warm_start=False, class_weight=None, max_samples=None, max_bin=256,
                  ccp_alpha=0.0, monotonic_cst=None, categorical_features="from_dtype",
                  max_cat_to_onehot=4, min_data_per_category=5, cat_smooth=10.0):
         self.n_estimators = n_estimators
@@ -567,6 +587,7 @@ class RandomForestClassifier(_ForestClassifier):
         self.oob_score = oob_score
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.verbose = verbose
         self.warm_start = warm_start
         self.class_weight = class_weight
         self.max_samples = max_samples
@@ -601,7 +622,7 @@ class ExtraTreesClassifier(_ForestClassifier):
                  min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
                  max_features="sqrt", max_leaf_nodes=None, min_impurity_decrease=0.0,
                  bootstrap=False, oob_score=False, n_jobs=None, random_state=None,
-                 warm_start=False, class_weight=None, max_samples=None, max_bin=256,
+                 verbose=0, warm_start=False, class_weight=None, max_samples=None, max_bin=256,
                  ccp_alpha=0.0, monotonic_cst=None, categorical_features="from_dtype",
                  max_cat_to_onehot=4, min_data_per_category=5, cat_smooth=10.0):
         self.n_estimators = n_estimators
@@ -617,6 +638,7 @@ class ExtraTreesClassifier(_ForestClassifier):
         self.oob_score = oob_score
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.verbose = verbose
         self.warm_start = warm_start
         self.class_weight = class_weight
         self.max_samples = max_samples
@@ -650,7 +672,7 @@ class RandomForestRegressor(_ForestRegressor):
                  min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
                  max_features=1.0, max_leaf_nodes=None, min_impurity_decrease=0.0,
                  bootstrap=True, oob_score=False, n_jobs=None, random_state=None,
-                 warm_start=False, max_samples=None, max_bin=256, ccp_alpha=0.0,
+                 verbose=0, warm_start=False, max_samples=None, max_bin=256, ccp_alpha=0.0,
                  monotonic_cst=None, categorical_features="from_dtype",
                  max_cat_to_onehot=4, min_data_per_category=5, cat_smooth=10.0):
         self.n_estimators = n_estimators
@@ -666,6 +688,7 @@ class RandomForestRegressor(_ForestRegressor):
         self.oob_score = oob_score
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.verbose = verbose
         self.warm_start = warm_start
         self.max_samples = max_samples
         self.max_bin = max_bin
@@ -699,7 +722,7 @@ class ExtraTreesRegressor(_ForestRegressor):
                  min_samples_split=2, min_samples_leaf=1, min_weight_fraction_leaf=0.0,
                  max_features=1.0, max_leaf_nodes=None, min_impurity_decrease=0.0,
                  bootstrap=False, oob_score=False, n_jobs=None, random_state=None,
-                 warm_start=False, max_samples=None, max_bin=256, ccp_alpha=0.0,
+                 verbose=0, warm_start=False, max_samples=None, max_bin=256, ccp_alpha=0.0,
                  monotonic_cst=None, categorical_features="from_dtype",
                  max_cat_to_onehot=4, min_data_per_category=5, cat_smooth=10.0):
         self.n_estimators = n_estimators
@@ -715,6 +738,7 @@ class ExtraTreesRegressor(_ForestRegressor):
         self.oob_score = oob_score
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.verbose = verbose
         self.warm_start = warm_start
         self.max_samples = max_samples
         self.max_bin = max_bin

@@ -180,6 +180,25 @@ def _same_trees(a, b):
             np.testing.assert_array_equal(getattr(m.tree_, name), getattr(n.tree_, name))
 
 
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_verbose_reports_the_growth_as_scikit_learn_does(n_jobs, capsys):
+    # scikit-learn's forests take verbose; 2 and more print a line per member.
+    X, y = make_classification(200, n_features=5, random_state=0)
+    quiet = RandomForestClassifier(n_estimators=3, n_jobs=n_jobs, random_state=0).fit(X, y)
+    assert capsys.readouterr().out == ""
+    RandomForestClassifier(n_estimators=3, n_jobs=n_jobs, random_state=0, verbose=1).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1 and "grew 3 trees" in lines[0]
+    loud = RandomForestClassifier(n_estimators=3, n_jobs=n_jobs, random_state=0, verbose=2)
+    loud.fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert sorted(lines[:3]) == [f"building tree {i} of 3" for i in (1, 2, 3)]
+    assert len(lines) == 4
+    np.testing.assert_array_equal(loud.predict_proba(X), quiet.predict_proba(X))
+    assert sk_ensemble.RandomForestClassifier(verbose=2).get_params()["verbose"] == (
+        loud.get_params()["verbose"])
+
+
 @pytest.mark.parametrize("cls", FORESTS)
 def test_same_forest_for_any_n_jobs(cls):
     X, y = make_classification(400, n_features=8, random_state=0)

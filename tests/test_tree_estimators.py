@@ -11,6 +11,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from ensembles.adaboost import AdaBoostClassifier, AdaBoostRegressor
 from ensembles.bagging import BaggingClassifier, BaggingRegressor
+from ensembles.forest import ExtraTreesRegressor, RandomForestClassifier
 from ensembles.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from ._tree_data import adult
@@ -276,3 +277,15 @@ def test_bad_data_is_rejected():
     model = DecisionTreeRegressor().fit(X, y)
     with pytest.raises(ValueError, match="features"):
         model.predict(X[:, :3])
+
+
+@pytest.mark.parametrize("cls", [DecisionTreeClassifier, DecisionTreeRegressor,
+                                 RandomForestClassifier, ExtraTreesRegressor])
+def test_a_sparse_target_is_refused_with_a_clear_error(cls):
+    # scikit-learn refuses a sparse y too; it used to fail here deep inside with an
+    # IndexError or "setting an array element with a sequence".
+    from scipy import sparse
+
+    X = np.eye(6)
+    with pytest.raises(TypeError, match="y must be dense"):
+        cls().fit(X, sparse.csr_matrix(np.eye(6, 2, dtype=int)))
