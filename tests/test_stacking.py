@@ -392,19 +392,13 @@ def test_prefit_members_need_not_take_weights_as_in_scikit_learn(cancer):
     assert_allclose(fitted[0].final_estimator_.coef_, fitted[1].final_estimator_.coef_)
 
 
-class KwargsRecorder(ClassifierMixin, BaseEstimator):
+class KwargsRecorder(NoWeightClassifier):
     """Takes sample_weight only through **kwargs, and does not return self from fit."""
 
     def fit(self, X, y, **kwargs):
         self.classes_ = np.unique(y)
         self.kwarg_names_ = sorted(kwargs)
         # No ``return self``: the ensemble must keep this object, not None.
-
-    def predict_proba(self, X):
-        return np.full((len(X), len(self.classes_)), 1 / len(self.classes_))
-
-    def predict(self, X):
-        return np.full(len(X), self.classes_[0])
 
 
 @pytest.mark.parametrize(
