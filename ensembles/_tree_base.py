@@ -19,6 +19,7 @@ from scipy.sparse import csr_matrix, issparse
 from sklearn.base import BaseEstimator
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -81,6 +82,14 @@ _BINNING_SUBSAMPLE = 200_000
 _DEFAULT_BINNING_SEED = 0
 # Seeds are drawn below this bound, as scikit-learn does, so they fit any RandomState.
 MAX_SEED = np.iinfo(np.int32).max
+
+
+def tree_seeds(random_state):
+    """The seeds a tree draws from its ``random_state``: its binning subsample's and its
+    growth's. A forest grows each member from the member's own ``random_state`` the same
+    way, so that the member, refitted alone on the forest's rows, grows the same tree."""
+    bin_seed, seed = check_random_state(random_state).randint(MAX_SEED, size=2)
+    return int(bin_seed), int(seed)
 # predict_raw / apply_trees take the roots and output columns of a pack of trees; a lone
 # tree has its root at 0 and writes from column 0.
 _LONE_TREE = np.zeros(1, dtype=np.int64)

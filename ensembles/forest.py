@@ -29,7 +29,14 @@ from sklearn.utils.validation import check_is_fitted
 from ._compat import Interval, RealNotInt, StrOptions
 from ._fitstate import fits_aside, reads_snapshot
 from ._threads import effective_n_jobs, run_items, threads
-from ._tree_base import MAX_SEED, BaseTreeModel, ClassifierTargets, RegressorTargets, grow_tree
+from ._tree_base import (
+    MAX_SEED,
+    BaseTreeModel,
+    ClassifierTargets,
+    RegressorTargets,
+    grow_tree,
+    tree_seeds,
+)
 from .bagging import _MemberSequence
 from .tree import (
     DecisionTreeClassifier,
@@ -63,7 +70,7 @@ def _bootstrap_indices(seed, n_samples, n_draws, weight):
     """
     rng = np.random.RandomState(seed)
     if weight is None:
-        return rng.randint(0, n_samples, n_draws)
+        return rng.randint(0, n_samples, n_draws, dtype=np.int32)
     return rng.choice(n_samples, n_draws, replace=True, p=weight / weight.sum())
 
 
@@ -105,9 +112,10 @@ class _MemberGrower:
                 tree_weight *= compute_sample_weight("balanced", self.codes, indices=drawn)
         else:
             tree_weight = np.ones(n_samples) if self.weight is None else self.weight
+        # The growth seed a lone tree of random_state=seed draws (see _member).
         return grow_tree(self.X_binned, self.bin_mapper, self.Y, tree_weight, self.params,
-                         self.min_weight_fraction_leaf, seed, self.codes, self.bin_value,
-                         self.ccp_alpha, self.X)
+                         self.min_weight_fraction_leaf, tree_seeds(seed)[1], self.codes,
+                         self.bin_value, self.ccp_alpha, self.X)
 
 
 class _BaseForest(_MemberSequence, BaseTreeModel):
@@ -372,7 +380,7 @@ class _BaseForest(_MemberSequence, BaseTreeModel):
             raise AttributeError("estimators_samples_ is not stored in model files; it is "
                                  "only available after fit.")
         if not self.bootstrap:
-            return [np.arange(self._n_samples) for _ in self.estimators_]
+            return [np.arange(self._n_samples, dtype=np.int32) for _ in self.estimators_]
         return [_bootstrap_indices(m._seed, self._n_samples, self._n_draws, self._draw_weight)
                 for m in self.estimators_]
 

@@ -10,19 +10,19 @@ they go to. They are the default members of :mod:`ensembles.bagging` and
 
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin, clone
-from sklearn.utils import Bunch, check_random_state
+from sklearn.utils import Bunch
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import StrOptions
 from ._engine.forest import cost_complexity_prune
 from ._fitstate import fits_aside, reads_snapshot
 from ._tree_base import (
-    MAX_SEED,
     BaseTreeModel,
     ClassifierTargets,
     RegressorTargets,
     grow_tree,
     node_costs,
+    tree_seeds,
 )
 
 __all__ = ["DecisionTreeClassifier", "DecisionTreeRegressor", "ExtraTreeClassifier",
@@ -58,7 +58,7 @@ class _BaseDecisionTree(BaseTreeModel):
         """
         self._validate_params()
         X, Y, codes, weight = self._validate_training_data(X, y, sample_weight)
-        bin_seed, seed = check_random_state(self.random_state).randint(MAX_SEED, size=2)
+        bin_seed, seed = tree_seeds(self.random_state)
         params = self._growth_params(X.shape[0], X.shape[1], self.splitter)
         bin_mapper, X_binned = self._bin(X, weight, bin_seed)
         bin_value = self._bin_values(X, X_binned, weight, self.splitter)

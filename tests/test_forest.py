@@ -200,6 +200,28 @@ def test_verbose_reports_the_growth_as_scikit_learn_does(n_jobs, capsys):
 
 
 @pytest.mark.parametrize("cls", FORESTS)
+def test_a_member_refitted_alone_grows_the_same_tree(cls):
+    # As in scikit-learn, a member carries the random_state it grew from: a clone of it
+    # fitted on the forest's rows grows the same tree (without bootstrap, on the same
+    # bins). The rows each member saw are int32, as scikit-learn's.
+    from sklearn.base import clone
+
+    if cls in CLASSIFIERS:
+        X, y = make_classification(300, n_features=6, random_state=0)
+    else:
+        X, y = make_regression(300, n_features=6, noise=5.0, random_state=0)
+    X_new = np.random.RandomState(1).normal(size=(200, 6))
+    forest = cls(n_estimators=3, bootstrap=False, max_features=0.5, random_state=1).fit(X, y)
+    for member in forest.estimators_:
+        again = clone(member).fit(X, y)
+        assert again.tree_.node_count == member.tree_.node_count
+        np.testing.assert_array_equal(again.predict(X_new), member.predict(X_new))
+    assert all(rows.dtype == np.int32 for rows in forest.estimators_samples_)
+    bagged = cls(n_estimators=2, bootstrap=True, random_state=1).fit(X, y)
+    assert all(rows.dtype == np.int32 for rows in bagged.estimators_samples_)
+
+
+@pytest.mark.parametrize("cls", FORESTS)
 def test_same_forest_for_any_n_jobs(cls):
     X, y = make_classification(400, n_features=8, random_state=0)
     X[::9, 1] = np.nan

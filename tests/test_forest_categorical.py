@@ -366,10 +366,14 @@ def test_extra_trees_and_single_trees_use_the_categories():
     train, test = slice(0, 3000), slice(3000, None)
     codes = np.c_[cat, x]
     for model_class in (ExtraTreesRegressor, RandomForestRegressor):
-        native = model_class(n_estimators=50, random_state=0).fit(X.iloc[train], score[train])
-        coded = model_class(n_estimators=50, random_state=0).fit(codes[train], score[train])
-        assert (native.score(X.iloc[test], score[test])
-                > coded.score(codes[test], score[test]) + 0.02)
+        # Averaged over seeds: a single forest's score moves by about 0.003 with its seed.
+        gains = []
+        for seed in range(4):
+            native = model_class(n_estimators=50, random_state=seed)
+            coded = model_class(n_estimators=50, random_state=seed)
+            gains.append(native.fit(X.iloc[train], score[train]).score(X.iloc[test], score[test])
+                         - coded.fit(codes[train], score[train]).score(codes[test], score[test]))
+        assert np.mean(gains) > 0.02, gains
     native = DecisionTreeRegressor(min_samples_leaf=20, random_state=0)
     coded = DecisionTreeRegressor(min_samples_leaf=20, random_state=0)
     assert (native.fit(X.iloc[train], score[train]).score(X.iloc[test], score[test])

@@ -1911,7 +1911,9 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
         none is left, the leaf limit is reached, or the node or open-record arrays are full
         (the caller then enlarges them and calls again). Returns the new ``(n_nodes, n_open,
         n_leaves)``. With ``n_nodes == 0``, first opens the root from its sums in ``sums[0]``
-        and ``sum_sq[0]``.
+        and ``sum_sq[0]``. ``local`` is the buffer of a subtree's codes (no columns: no
+        copies; see :func:`_localize`) and ``local_range`` the positions whose rows it
+        holds, kept across calls.
         """
         K = value.shape[1]
         own = best.shape[0]  # where a record's own sums start in open_float
@@ -2190,10 +2192,10 @@ def _root_sums(wn, cn, yn, classify, sums, sum_sq):
 
 def _local_rows(n_features, n_samples, max_features, max_leaf_nodes, sparse):
     """How many rows a subtree may have to grow on a copy of its codes (see
-    :func:`_localize`); 0 for none. None when the codes fit in the cache anyway, when a
+    :func:`_localize`), or 0: no copies when the codes fit in the cache anyway, when a
     copy of every feature would cost more than the features a subtree examines (wide
     data, few features per node), for sparse codes, and under best-first growth (which
-    leaves and comes back to a subtree)."""
+    leaves a subtree and comes back to it)."""
     if sparse or max_leaf_nodes > 0 or n_features * n_samples <= 2 * _LOCAL_BYTES:
         return 0
     n_local = _LOCAL_BYTES // n_features
