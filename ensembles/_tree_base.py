@@ -82,6 +82,9 @@ _BINNING_SUBSAMPLE = 200_000
 _DEFAULT_BINNING_SEED = 0
 # Seeds are drawn below this bound, as scikit-learn does, so they fit any RandomState.
 MAX_SEED = np.iinfo(np.int32).max
+# predict_raw / apply_trees take the roots and output columns of a pack of trees; a lone
+# tree has its root at 0 and writes from column 0.
+_LONE_TREE = np.zeros(1, dtype=np.int64)
 
 
 def tree_seeds(random_state):
@@ -90,9 +93,6 @@ def tree_seeds(random_state):
     way, so that the member, refitted alone on the forest's rows, grows the same tree."""
     bin_seed, seed = check_random_state(random_state).randint(MAX_SEED, size=2)
     return int(bin_seed), int(seed)
-# predict_raw / apply_trees take the roots and output columns of a pack of trees; a lone
-# tree has its root at 0 and writes from column 0.
-_LONE_TREE = np.zeros(1, dtype=np.int64)
 
 
 def _packed_routing(trees):
