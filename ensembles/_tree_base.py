@@ -90,8 +90,13 @@ _LONE_TREE = np.zeros(1, dtype=np.int64)
 def tree_seeds(random_state):
     """The seeds a tree draws from its ``random_state``: its binning subsample's and its
     growth's. A forest grows each member from the member's own ``random_state`` the same
-    way, so that the member, refitted alone on the forest's rows, grows the same tree."""
-    bin_seed, seed = check_random_state(random_state).randint(MAX_SEED, size=2)
+    way, so that the member, refitted alone on the forest's rows, grows the same tree.
+    An integer is both seeds itself: seeding a ``RandomState`` from it would take about
+    0.2 ms per member, as long as growing a small tree."""
+    if isinstance(random_state, Integral):
+        bin_seed = seed = random_state
+    else:
+        bin_seed, seed = check_random_state(random_state).randint(MAX_SEED, size=2)
     return int(bin_seed), int(seed)
 
 
