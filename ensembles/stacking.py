@@ -343,22 +343,26 @@ def _check_classes(estimator, y):
     return classes
 
 
-def _weight_params(estimator, sample_weight):
+def _fit_names_sample_weight(estimator):
+    """Whether ``estimator.fit`` has a parameter named ``sample_weight``."""
+    return has_fit_parameter(estimator, "sample_weight")
+
+
+def _weight_params(estimator, sample_weight, takes_weights=_fit_names_sample_weight):
     """Keyword arguments that hand ``sample_weight`` to ``estimator.fit``.
 
     Returns ``{}`` when there are no weights and ``None`` when the estimator cannot take
-    them. A ``Pipeline`` takes them through its last step.
+    them, as ``takes_weights(estimator)`` decides. A ``Pipeline`` takes them through its
+    last step.
     """
     if sample_weight is None:
         return {}
-    if has_fit_parameter(estimator, "sample_weight"):
-        return {"sample_weight": sample_weight}
     if isinstance(estimator, Pipeline):
         last_name, last = estimator.steps[-1]
-        if not _is_drop(last) and last != "passthrough":
-            if has_fit_parameter(last, "sample_weight"):
-                return {f"{last_name}__sample_weight": sample_weight}
-    return None
+        if _is_drop(last) or last == "passthrough" or not takes_weights(last):
+            return None
+        return {f"{last_name}__sample_weight": sample_weight}
+    return {"sample_weight": sample_weight} if takes_weights(estimator) else None
 
 
 def _fit_takes_sample_weight(estimator):
@@ -412,16 +416,11 @@ def _member_weight_params(name, estimator, sample_weight):
     TypeError
         If ``sample_weight`` is given and the member's ``fit`` does not accept it.
     """
-    if sample_weight is None:
-        return {}
-    if isinstance(estimator, Pipeline):
-        last_name, last = estimator.steps[-1]
-        if _is_drop(last) or last == "passthrough" or not _fit_takes_sample_weight(last):
-            raise _unsupported_weights_error(name, last)
-        return {f"{last_name}__sample_weight": sample_weight}
-    if not _fit_takes_sample_weight(estimator):
-        raise _unsupported_weights_error(name, estimator)
-    return {"sample_weight": sample_weight}
+    params = _weight_params(estimator, sample_weight, _fit_takes_sample_weight)
+    if params is None:
+        last = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
+        raise _unsupported_weights_error(name, last)
+    return params
 
 
 def _fit_params_for(names, estimators, sample_weight):
