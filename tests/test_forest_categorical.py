@@ -362,7 +362,9 @@ def test_native_categories_beat_integer_codes_and_match_one_hot():
 
 
 def test_extra_trees_and_single_trees_use_the_categories():
-    X, cat, x, score = _signal_frame(n=4000, n_levels=30)
+    # 80 levels: with 30, extra trees' mean gain over seeds was 0.020, at the bound
+    # itself, so that any change of the random stream passed or failed it by chance.
+    X, cat, x, score = _signal_frame(n=4000, n_levels=80)
     train, test = slice(0, 3000), slice(3000, None)
     codes = np.c_[cat, x]
     for model_class in (ExtraTreesRegressor, RandomForestRegressor):
@@ -373,7 +375,7 @@ def test_extra_trees_and_single_trees_use_the_categories():
             coded = model_class(n_estimators=50, random_state=seed)
             gains.append(native.fit(X.iloc[train], score[train]).score(X.iloc[test], score[test])
                          - coded.fit(codes[train], score[train]).score(codes[test], score[test]))
-        assert np.mean(gains) > 0.02, gains
+        assert np.mean(gains) > 0.04, gains
     native = DecisionTreeRegressor(min_samples_leaf=20, random_state=0)
     coded = DecisionTreeRegressor(min_samples_leaf=20, random_state=0)
     assert (native.fit(X.iloc[train], score[train]).score(X.iloc[test], score[test])

@@ -627,6 +627,7 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
     n_features = XT.shape[0]
     n_node = stop - start
     parent = _score(G, W, criterion)
+    largest = _largest_gain(G, W, classify, criterion)
     best[0] = -np.inf
     best[1] = -1.0
     visited = 0
@@ -636,7 +637,7 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
     first = np.uint64(start)
     end = np.uint64(stop)
     for i in range(n_features):
-        if visited >= max_features and visited > n_constant:
+        if visited >= max_features and visited > n_constant or _unbeatable(best, n_node, largest):
             break
         j = i + _randint(state, n_features - i)
         f = order[j]
@@ -854,6 +855,30 @@ def _better(gain, best):
     """A gain beats the best so far only by more than rounding: weighted rows and repeated
     rows sum in different orders, and must still pick the same split."""
     return gain > best + 1e-9 * abs(best)
+
+
+@_per_node()
+def _largest_gain(G, W, classify, criterion):
+    """The largest gain a split of the node can have, known for Gini and entropy: children
+    of one class each, whose scores are then the sum of ``G`` (each output's classes sum
+    to the weight) and 0. ``inf`` (unknown) otherwise."""
+    if not classify or criterion > 1:
+        return np.inf
+    top = 0.0
+    if criterion == 0:
+        for k in range(G.shape[0]):
+            top += G[k]
+    return top - _score(G, W, criterion)
+
+
+@_per_node(inline="always")
+def _unbeatable(best, n_node, largest):
+    """Whether no split left to examine can replace the best so far, so that the search
+    may stop: :func:`_better` keeps the first of equal gains, and in a node of two rows
+    every valid split makes the same children, one row each, while a gain within rounding
+    of ``largest`` (:func:`_largest_gain`) can only be matched. The split drawn is the same
+    as with the whole search; only the random stream moves on less."""
+    return best[1] >= 0 and (n_node == 2 or best[0] >= largest - 1e-10 * abs(largest))
 
 
 @_per_node()
@@ -1629,12 +1654,14 @@ def _find_best_split(XT, rows, wn, cn, yn, classify, start, stop, G, W, criterio
     """
     sort_codes, sort_pos = sort_scratch
     n_features = XT.shape[0]
+    n_node = stop - start
+    largest = _largest_gain(G, W, classify, criterion)
     best[0] = -np.inf
     best[1] = -1.0
     visited = 0
     n_constant = 0  # of the visited features, those the node cannot split on
     for i in range(n_features):
-        if visited >= max_features and visited > n_constant:
+        if visited >= max_features and visited > n_constant or _unbeatable(best, n_node, largest):
             break
         j = i + _randint(state, n_features - i)
         f = order[j]

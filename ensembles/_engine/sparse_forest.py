@@ -57,6 +57,7 @@ from .forest import (
     _better,
     _evaluate_feature,
     _evaluate_feature_sorted,
+    _largest_gain,
     _monotone,
     _partition,
     _partition_gain,
@@ -65,6 +66,7 @@ from .forest import (
     _random_threshold_bin,
     _scan_bins,
     _score,
+    _unbeatable,
     bin_midpoints,
     threshold_tables,
 )
@@ -529,13 +531,14 @@ def random_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, crite
     n_features = zero_codes.shape[0]
     n_node = stop - start
     parent = _score(G, W, criterion)
+    largest = _largest_gain(G, W, classify, criterion)
     best[0] = -np.inf
     best[1] = -1.0
     visited = 0
     n_constant = 0  # of the visited features, those the node cannot split on
     marked = _mark_present(XS, start, stop, rows, 1)
     for i in range(n_features):
-        if visited >= max_features and visited > n_constant:
+        if visited >= max_features and visited > n_constant or _unbeatable(best, n_node, largest):
             break
         j = i + _randint(state, n_features - i)
         f = order[j]
@@ -631,13 +634,15 @@ def best_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, criteri
      row_ptr, row_features, present) = XS
     sort_codes, sort_pos = sort_scratch
     n_features = zero_codes.shape[0]
+    n_node = stop - start
+    largest = _largest_gain(G, W, classify, criterion)
     best[0] = -np.inf
     best[1] = -1.0
     visited = 0
     n_constant = 0  # of the visited features, those the node cannot split on
     marked = _mark_present(XS, start, stop, rows, 1)
     for i in range(n_features):
-        if visited >= max_features and visited > n_constant:
+        if visited >= max_features and visited > n_constant or _unbeatable(best, n_node, largest):
             break
         j = i + _randint(state, n_features - i)
         f = order[j]
