@@ -20,7 +20,7 @@ import warnings
 import numpy as np
 
 from ._engine.binning import MAX_VALUE_BINS
-from ._engine.tree import CAT_FIELDS, TREE_FIELDS, Tree
+from ._engine.tree import CAT_FIELDS, NODE_STAT_FIELDS, TREE_FIELDS, Tree
 from ._threads import effective_n_jobs
 
 _SOURCE_KINDS = "a path (str or os.PathLike), an open file, or bytes"
@@ -180,15 +180,20 @@ def check_classes(name, doc, min_classes):
     return array
 
 
-def check_tree(name, i, data, n_features, n_values, n_categories=None):
+def check_tree(name, i, data, n_features, n_values, n_categories=None, node_stats=False):
     """Validate tree ``i`` of a file and return it as a :class:`Tree`; ``n_categories``
-    (categories per feature, 0 for numeric ones) allows categorical splits."""
-    if not isinstance(data, dict) or not (
-            set(data) == set(TREE_FIELDS) or n_categories is not None
-            and set(data) == set(TREE_FIELDS + CAT_FIELDS)):
+    (categories per feature, 0 for numeric ones) allows categorical splits, and
+    ``node_stats`` each node's rows and impurity (:data:`NODE_STAT_FIELDS`; a tree read
+    from a file of an earlier version and saved again has none)."""
+    extras = [()] + ([NODE_STAT_FIELDS] if node_stats else [])
+    if n_categories is not None:
+        extras += [CAT_FIELDS + extra for extra in extras]
+    if not isinstance(data, dict) or set(data) not in [set(TREE_FIELDS + extra)
+                                                       for extra in extras]:
         fail(name, f"tree {i} must have exactly the fields {sorted(TREE_FIELDS)}"
                    + (f", plus {list(CAT_FIELDS)} with categorical splits"
-                      if n_categories is not None else ""))
+                      if n_categories is not None else "")
+                   + (f", and may have {list(NODE_STAT_FIELDS)}" if node_stats else ""))
     if "cat_start" in data:
         _check_cat_fields(name, i, data, n_categories)
     if not all(isinstance(data[k], list) for k in TREE_FIELDS):
@@ -196,6 +201,12 @@ def check_tree(name, i, data, n_features, n_values, n_categories=None):
     n = len(data["left"])
     if n == 0 or any(len(data[k]) != n for k in TREE_FIELDS):
         fail(name, f"tree {i} has node arrays of different or zero lengths")
+    if "impurity" in data and not (
+            all(isinstance(data[k], list) and len(data[k]) == n for k in NODE_STAT_FIELDS)
+            and all(is_int(v) and 0 <= v < 2**63 for v in data["n_node_samples"])
+            and all(is_finite_number(v) for v in data["impurity"])):
+        fail(name, f"tree {i} must have one n_node_samples integer >= 0 and one finite "
+                   f"impurity per node")
     if not all(isinstance(t, str) and t in ("inf", "-inf") or is_number(t)
                for t in data["threshold"]):
         fail(name, f"tree {i} has thresholds that are neither numbers nor 'inf'/'-inf'")
@@ -459,8 +470,12 @@ def read_trees_document(source, cls, fmt, version):
     if n_categories is not None and max(n_categories) > MAX_FOREST_CATEGORIES:
         fail(name, f"a categorical feature of a tree model has at most "
                    f"{MAX_FOREST_CATEGORIES} categories")
-    trees = [FittedTree(**{field: getattr(t, field) for field in TREE_FIELDS + CAT_FIELDS})
-             for t in (check_tree(name, i, data, n_features, n_values, n_categories)
+    # Version 3: each node's rows and impurity.
+    node_stats = doc["version"] >= 3
+    trees = [FittedTree(**{field: getattr(t, field)
+                           for field in TREE_FIELDS + CAT_FIELDS + NODE_STAT_FIELDS})
+             for t in (check_tree(name, i, data, n_features, n_values, n_categories,
+                                  node_stats)
                        for i, data in enumerate(doc["trees"]))]
     oob = doc.get("oob_score")
     if oob is not None and not is_finite_number(oob):

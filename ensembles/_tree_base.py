@@ -39,6 +39,7 @@ from ._engine.sparse_forest import SparseColumns, sparse_columns
 from ._engine.sparse_forest import bin_values as sparse_bin_values
 from ._engine.tree import (
     CAT_FIELDS,
+    NODE_STAT_FIELDS,
     ROUTED_FEATURES,
     TREE_FIELDS,
     Tree,
@@ -54,15 +55,17 @@ from ._engine.tree import (
     predict_paired,
     predict_raw,
     predict_raw_cat,
+    sum_subtrees,
 )
 from ._fitstate import loads_aside, reads_snapshot
 from ._model_io import params_to_json, read_trees_document, write_document
 from ._threads import current_threads, run_items, threads
 
 MODEL_FORMAT = "ensembles.trees"
-# Version 2 added categorical features (a "categories" field, category bitsets in trees);
-# files of version 1, which have none, still load.
-MODEL_FORMAT_VERSION = 2
+# Version 2 added categorical features (a "categories" field, category bitsets in trees),
+# version 3 each node's rows and impurity (``n_node_samples``, ``impurity``); files of
+# earlier versions still load (their trees without those two).
+MODEL_FORMAT_VERSION = 3
 # A compact tree predicts fewer rows than its nodes over this by walking its arrays
 # directly; more rows pay for building its routing arrays first (see add_values).
 _ROWS_PER_ROUTING = 16
@@ -71,7 +74,7 @@ _ROWS_PER_ROUTING = 16
 _GROUP_BYTES = 64 << 20
 # Routed trees walk the rows' bin codes from this many on (see _bin_codes).
 _MIN_TREES_ON_CODES = 4
-READABLE_VERSIONS = (1, 2)
+READABLE_VERSIONS = (1, 2, 3)
 # A categorical feature keeps at most this many categories (the most frequent): the
 # forest kernels read byte codes, of which 255 marks missing values.
 MAX_CATEGORIES = MISSING_BIN
@@ -124,8 +127,10 @@ class FittedTree(Tree):
     ``x[feature] <= threshold`` (NaN goes left iff ``default_left``); leaves have
     ``left == right == -1`` and ``feature == -1``. ``value[node]`` is the weighted class
     frequency vector (classification) or the weighted mean of the outputs (regression) of
-    the node's training rows; ``gain`` is the weighted impurity decrease of a split and
-    ``cover`` the node's training weight. scikit-learn's names are aliases.
+    the node's training rows; ``gain`` is the weighted impurity decrease of a split,
+    ``cover`` the node's training weight, ``n_node_samples`` its number of training rows
+    (whatever their weights) and ``impurity`` its rows' impurity under the criterion.
+    scikit-learn's names are aliases.
 
     A forest holds many deep trees, so a grown tree stores only what it cannot derive:
     given the model's bin ``edges`` (shared by its trees), ``threshold`` is
@@ -133,8 +138,12 @@ class FittedTree(Tree):
     in pairs), ``value`` is kept for the leaves only (an internal node's is the
     cover-weighted mean of its children's; with ``internal_values``, for medians, every
     node's is kept) and ``gain`` for the internal nodes only (it is
-    0 at leaves); the full arrays are computed when read. A tree built without edges (read
-    from a file) keeps the arrays it was given.
+    0 at leaves), ``n_node_samples`` and ``impurity`` for the leaves only (an internal
+    node's rows are its children's, and its weighted impurity is theirs plus its split's
+    gain; computed so, it equals the search's own up to rounding); the full arrays are
+    computed when read. A tree built without edges (read from a file) keeps the arrays it
+    was given. ``n_node_samples`` and ``impurity`` are None in a tree read from a file of
+    format version 2, which did not store them.
 
     A split on a categorical feature sends left the category codes of its bitset
     (``cat_start``/``cat_bits``, as in :class:`~ensembles._engine.tree.Tree`; both None
@@ -142,7 +151,8 @@ class FittedTree(Tree):
     """
 
     def __init__(self, feature, threshold, split_bin, default_left, left, right, value, gain,
-                 cover, edges=None, internal_values=False, cat_start=None, cat_bits=None):
+                 cover, edges=None, internal_values=False, cat_start=None, cat_bits=None,
+                 n_node_samples=None, impurity=None):
         self.feature = np.asarray(feature, dtype=np.int32)
         # Categorical splits (see ensembles._engine.tree): None in a tree without any, so
         # that the many trees of a numeric forest carry no per-node array for them.
@@ -161,14 +171,22 @@ class FittedTree(Tree):
         # Medians (criterion="absolute_error") are no cover-weighted means of the
         # children's: such a tree keeps every node's value.
         self._node_value = value if edges is not None and internal_values else None
+        self._leaf_stats = self._node_stats = None
         if edges is not None:
             self._leaf_value, self._split_gain, paired = compact_values(self.left, right,
                                                                          value, gain)
             if not paired:
                 raise ValueError("a tree stored compactly numbers its children in pairs")
+            if n_node_samples is not None:
+                leaf = self.left == -1
+                self._leaf_stats = (np.asarray(n_node_samples)[leaf].astype(np.int32),
+                                    np.asarray(impurity, dtype=np.float64)[leaf])
         else:
             self._threshold, self._right, self._value, self._gain = (
                 np.asarray(threshold, dtype=np.float64), right, value, gain)
+            if n_node_samples is not None:
+                self._node_stats = (np.asarray(n_node_samples, dtype=np.int64),
+                                    np.asarray(impurity, dtype=np.float64))
 
     def _is_compact(self):
         return self._edges is not None
@@ -223,6 +241,33 @@ class FittedTree(Tree):
         gain = np.zeros(len(self.left))
         gain[self.left != -1] = self._split_gain
         return gain
+
+    def _stats(self):
+        """(n_node_samples, impurity) of every node, or (None, None)."""
+        if self._leaf_stats is None:
+            return self._node_stats or (None, None)
+        leaf_samples, leaf_impurity = self._leaf_stats
+        leaf = self.left == -1
+        samples = np.zeros(len(self.left), dtype=np.int64)
+        total = np.zeros(len(self.left))  # weighted impurity: cover times impurity
+        samples[leaf] = leaf_samples
+        total[leaf] = leaf_impurity * self.cover[leaf]
+        total[~leaf] = self._split_gain
+        sum_subtrees(self.left, self.right, samples, total)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            impurity = np.where(self.cover > 0, total / self.cover, 0.0)
+        impurity[leaf] = leaf_impurity  # as the search had them, not divided back
+        return samples, impurity
+
+    @property
+    def n_node_samples(self):
+        """Number of training rows of each node (None if the file did not store it)."""
+        return self._stats()[0]
+
+    @property
+    def impurity(self):
+        """Impurity of each node's training rows (None if the file did not store it)."""
+        return self._stats()[1]
 
     @property
     def n_values(self):
@@ -442,10 +487,10 @@ def _paired_right(left):
 
 
 def grow_tree(X_binned, bin_mapper, Y, weight, params, min_weight_fraction_leaf, seed,
-              labels=None, bin_value=None, ccp_alpha=0.0, X=None):
+              labels=None, bin_value=None, ccp_alpha=0.0):
     """Grow one tree on the rows of positive ``weight`` (``labels``: class indices, for
     classification; ``bin_value``: the bins' values, for random splits), then prune it
-    with ``ccp_alpha`` (which needs the raw training features ``X``).
+    with ``ccp_alpha`` (from the impurities the search recorded).
 
     ``min_weight_fraction_leaf`` is turned into an absolute weight of this tree's rows, as
     scikit-learn does with the weights a tree is fitted with.
@@ -457,74 +502,22 @@ def grow_tree(X_binned, bin_mapper, Y, weight, params, min_weight_fraction_leaf,
                                  min_weight_leaf=min_weight_fraction_leaf * weight.sum())
     tree = grow_forest_tree(X_binned, Y, weight, rows, bin_mapper.edges_, bin_mapper.n_bins_,
                             params, int(seed), labels, bin_value)
-    tree = FittedTree(**{name: getattr(tree, name) for name in TREE_FIELDS + CAT_FIELDS},
+    grown = tree
+    tree = FittedTree(**{name: getattr(grown, name)
+                         for name in TREE_FIELDS + CAT_FIELDS + NODE_STAT_FIELDS},
                       edges=bin_mapper.edges_,
                       internal_values=params.criterion == "absolute_error")
     if ccp_alpha > 0.0 and tree.n_nodes > 1:
-        r_node = node_costs(tree, X, Y, weight, params.criterion, params.n_outputs)
-        pruned = cost_complexity_prune(tree.left, tree.right, r_node, float(ccp_alpha))[4]
+        pruned = cost_complexity_prune(tree.left, tree.right, node_costs(grown),
+                                       float(ccp_alpha))[4]
         tree = pruned_tree(tree, pruned, bin_mapper.edges_)
     return tree
 
 
-def node_costs(tree, X, Y, weight, criterion, n_outputs):
-    """Each node's weighted impurity as a fraction of the root's weight (its cost as a
-    leaf in cost-complexity pruning), from the training rows (``weight > 0``).
-
-    Classification impurities follow from the nodes' class frequencies; regression ones
-    need one more sum per output and node (the weighted squares, or ``y log y`` for
-    Poisson), summed over each node's leaves; the absolute error sums each row's
-    deviations from the medians of the nodes on its path.
-    """
-    cover = tree.cover
-    value = tree.value
-    n_outputs = n_outputs or value.shape[1]
-    if criterion in ("gini", "entropy", "log_loss"):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if criterion == "gini":
-                impurity = (n_outputs - np.sum(value ** 2, axis=1)) / n_outputs
-            else:
-                impurity = -np.sum(np.where(value > 0, value * np.log2(value), 0.0),
-                                   axis=1) / n_outputs
-        return impurity * cover / cover[0]
-    rows = np.flatnonzero(weight > 0)
-    w, Y = weight[rows], Y[rows]
-    if criterion == "absolute_error":
-        # Deviations from each node's own median (its value, kept for every node): every
-        # row adds to the nodes on its path.
-        path = tree.decision_path(X[rows]).tocoo()
-        deviation = w[path.row] * np.abs(Y[path.row] - value[path.col]).sum(axis=1)
-        return (np.bincount(path.col, weights=deviation, minlength=tree.n_nodes)
-                / Y.shape[1] / cover[0])
-    leaves = tree.apply(X[rows])
-    if criterion == "poisson":
-        with np.errstate(divide="ignore", invalid="ignore"):
-            per_row = np.where(Y > 0, Y * np.log(Y), 0.0)
-    else:
-        per_row = Y ** 2
-    Q = np.column_stack([np.bincount(leaves, weights=w * per_row[:, k],
-                                     minlength=tree.n_nodes) for k in range(Y.shape[1])])
-    _sum_to_parents(tree.left, tree.right, Q)
-    G = value * cover[:, None]
-    if criterion == "poisson":
-        with np.errstate(divide="ignore", invalid="ignore"):
-            own = np.where(G > 0, G * np.log(value), 0.0)
-    else:
-        own = G * value
-    return np.maximum(Q - own, 0.0).sum(axis=1) / Y.shape[1] / cover[0]
-
-
-def _sum_to_parents(left, right, Q):
-    """Add the rows of ``Q`` (zero at internal nodes) up the tree, deepest level first."""
-    levels = []
-    level = np.zeros(1, dtype=np.int64)
-    while level.size:
-        levels.append(level)
-        level = level[left[level] != -1]
-        level = np.concatenate([left[level], right[level]]).astype(np.int64)
-    for level in reversed(levels):
-        internal = level[left[level] != -1]
-        Q[internal] = Q[left[internal]] + Q[right[internal]]
+def node_costs(tree):
+    """Each node's weighted impurity as a fraction of the root's weight: its cost as a
+    leaf in cost-complexity pruning."""
+    return tree.impurity * tree.cover / tree.cover[0]
 
 
 def pruned_tree(tree, pruned, edges):
@@ -532,6 +525,7 @@ def pruned_tree(tree, pruned, edges):
     rows' values) and their descendants dropped, renumbered with children in pairs."""
     old_left, old_right = tree.left, tree.right
     value, cover, gain = tree.value, tree.cover, tree.gain
+    n_node_samples, impurity = tree.n_node_samples, tree.impurity
     order = [0]  # new id -> old id
     new_left, new_right = [], []
     i = 0
@@ -565,7 +559,8 @@ def pruned_tree(tree, pruned, edges):
                       tree.default_left[order] & ~leaf, new_left, new_right, value[order],
                       np.where(leaf, 0.0, gain[order]), cover[order], edges=edges,
                       internal_values=tree._node_value is not None, cat_start=cat_start,
-                      cat_bits=cat_bits)
+                      cat_bits=cat_bits, n_node_samples=n_node_samples[order],
+                      impurity=impurity[order])
 
 
 def _split_words(tree, node):

@@ -88,7 +88,7 @@ class _MemberGrower:
     can send it to every worker once and grow members there."""
 
     def __init__(self, X_binned, bin_mapper, Y, weight, params, min_weight_fraction_leaf,
-                 codes, bin_value, ccp_alpha, X, n_draws, balanced_per_tree):
+                 codes, bin_value, ccp_alpha, n_draws, balanced_per_tree):
         self.X_binned = X_binned
         self.bin_mapper = bin_mapper
         self.Y = Y
@@ -98,7 +98,6 @@ class _MemberGrower:
         self.codes = codes
         self.bin_value = bin_value
         self.ccp_alpha = ccp_alpha
-        self.X = X
         self.n_draws = n_draws
         self.balanced_per_tree = balanced_per_tree
 
@@ -115,7 +114,7 @@ class _MemberGrower:
         # The growth seed a lone tree of random_state=seed draws (see _member).
         return grow_tree(self.X_binned, self.bin_mapper, self.Y, tree_weight, self.params,
                          self.min_weight_fraction_leaf, tree_seeds(seed)[1], self.codes,
-                         self.bin_value, self.ccp_alpha, self.X)
+                         self.bin_value, self.ccp_alpha)
 
 
 class _BaseForest(_MemberSequence, BaseTreeModel):
@@ -196,7 +195,6 @@ class _BaseForest(_MemberSequence, BaseTreeModel):
 
         grow = _MemberGrower(X_binned, bin_mapper, Y, weight, params,
                              self.min_weight_fraction_leaf, codes, bin_value, self.ccp_alpha,
-                             X if self.ccp_alpha > 0.0 else None,  # only pruning reads it
                              n_draws if self.bootstrap else None,
                              self._balanced_per_tree())
         trees = self._grow_members(grow, seeds)

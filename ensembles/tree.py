@@ -66,7 +66,7 @@ class _BaseDecisionTree(BaseTreeModel):
             weight = np.ones(X.shape[0])
         self.tree_ = grow_tree(X_binned, bin_mapper, Y, weight, params,
                                self.min_weight_fraction_leaf, seed, codes, bin_value,
-                               self.ccp_alpha, X)
+                               self.ccp_alpha)
         self._seed = int(seed)
         return self
 
@@ -93,13 +93,8 @@ class _BaseDecisionTree(BaseTreeModel):
         """
         model = clone(self).set_params(ccp_alpha=0.0)
         model.fit(X, y, sample_weight=sample_weight)
-        X, Y, _, weight = model._validate_training_data(X, y, sample_weight)
-        if weight is None:
-            weight = np.ones(X.shape[0])
-        params = model._growth_params(X.shape[0], X.shape[1], model.splitter)
-        r_node = node_costs(model.tree_, X, Y, weight, params.criterion, params.n_outputs)
         alphas, impurities, n_steps, _, _ = cost_complexity_prune(
-            model.tree_.left, model.tree_.right, r_node, np.inf)
+            model.tree_.left, model.tree_.right, node_costs(model.tree_), np.inf)
         return Bunch(ccp_alphas=alphas[:n_steps], impurities=impurities[:n_steps])
 
     def _trees(self):

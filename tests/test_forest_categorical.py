@@ -419,7 +419,7 @@ def test_inspection_save_load_and_pickle(model_class, tmp_path):
     path = tmp_path / "model.json"
     model.save_model(path)
     doc = json.loads(path.read_text())
-    assert doc["version"] == 2
+    assert doc["version"] == 3
     assert doc["categories"][0] == list(X["c"].cat.categories)
     assert doc["categories"][1] is None
     loaded = model_class().load_model(path)
@@ -471,11 +471,14 @@ def test_version_1_files_still_load():
     model = DecisionTreeClassifier().load_model(_OLD_FILE.encode())
     assert not model.is_categorical_.any()
     np.testing.assert_array_equal(model.predict(_OLD_X), _OLD_Y)
-    # The same fit today writes the same trees, as version 2 with no categories.
+    # The same fit today writes the same trees, with no categories, and each node's rows
+    # and impurity (version 3).
     doc = json.loads(DecisionTreeClassifier(max_depth=2, random_state=0)
                      .fit(_OLD_X, _OLD_Y).save_model())
     old = json.loads(_OLD_FILE)
-    assert doc["version"] == 2 and doc["categories"] is None
+    assert doc["version"] == 3 and doc["categories"] is None
+    for tree in doc["trees"]:
+        del tree["n_node_samples"], tree["impurity"]
     assert doc["trees"] == old["trees"]
 
 

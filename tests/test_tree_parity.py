@@ -2,6 +2,8 @@
 regression criteria, cost-complexity pruning and multi-output classification, each
 compared with scikit-learn's estimator on the same data."""
 
+import json
+
 import numpy as np
 import pytest
 import sklearn.ensemble as sk_ensemble
@@ -445,6 +447,101 @@ def test_column_vector_target_is_one_output():
     assert a.n_outputs_ == 1
     np.testing.assert_array_equal(a.classes_, b.classes_)
     np.testing.assert_array_equal(a.predict(X), b.predict(X))
+
+
+# --- node rows and impurities -------------------------------------------------------------
+
+
+def _node_table(tree):
+    """Each node's (weight, rows, impurity), in an order independent of node numbering."""
+    table = np.c_[tree.weighted_n_node_samples, tree.n_node_samples, tree.impurity]
+    return table[np.lexsort(table.T[::-1])]
+
+
+@pytest.mark.parametrize("Ours, Theirs, target, criterion", [
+    (DecisionTreeClassifier, sk_tree.DecisionTreeClassifier, "cls", "gini"),
+    (DecisionTreeClassifier, sk_tree.DecisionTreeClassifier, "cls", "entropy"),
+    (DecisionTreeRegressor, sk_tree.DecisionTreeRegressor, "reg", "squared_error"),
+    (DecisionTreeRegressor, sk_tree.DecisionTreeRegressor, "reg", "friedman_mse"),
+    (DecisionTreeRegressor, sk_tree.DecisionTreeRegressor, "count", "poisson"),
+    (DecisionTreeRegressor, sk_tree.DecisionTreeRegressor, "reg", "absolute_error"),
+])
+def test_node_rows_and_impurities_are_scikit_learns(Ours, Theirs, target, criterion):
+    X, y_reg, y_cls, weight = _exact_data()
+    y = {"cls": y_cls, "reg": y_reg, "count": np.round(np.abs(2 * y_reg))}[target]
+    if target == "cls":
+        # Integer weights: with fractional ones scikit-learn's class frequencies of a pure
+        # node can round to an impurity above its epsilon, and it splits the node.
+        weight = np.ceil(2 * weight)
+    params = {"criterion": criterion, "min_samples_leaf": 5}
+    ours = Ours(**params).fit(X, y, sample_weight=weight).tree_
+    theirs = Theirs(random_state=0, **params).fit(X, y, sample_weight=weight).tree_
+    assert ours.n_node_samples.dtype == np.int64
+    ours_table, their_table = _node_table(ours), _node_table(theirs)
+    np.testing.assert_allclose(ours_table[:, :2], their_table[:, :2], rtol=1e-12)
+    np.testing.assert_allclose(ours_table[:, 2], their_table[:, 2], rtol=1e-9, atol=1e-12)
+    # Saved and loaded, and pruned: the same nodes' rows and impurities.
+    model = Ours(**params).fit(X, y, sample_weight=weight)
+    loaded = Ours().load_model(model.save_model()).tree_
+    np.testing.assert_array_equal(loaded.n_node_samples, ours.n_node_samples)
+    np.testing.assert_allclose(loaded.impurity, ours.impurity, rtol=1e-15)
+    alphas = model.cost_complexity_pruning_path(X, y, sample_weight=weight).ccp_alphas
+    alpha = alphas[len(alphas) // 2] * (1 + 1e-9)
+    pruned = Ours(ccp_alpha=alpha, **params).fit(X, y, sample_weight=weight).tree_
+    their_pruned = Theirs(ccp_alpha=alpha, random_state=0, **params).fit(
+        X, y, sample_weight=weight).tree_
+    assert pruned.node_count < ours.node_count
+    np.testing.assert_allclose(_node_table(pruned), _node_table(their_pruned), rtol=1e-9,
+                               atol=1e-12)
+
+
+@pytest.mark.parametrize("Forest, SkForest", [
+    (RandomForestClassifier, sk_ensemble.RandomForestClassifier),
+    (ExtraTreesRegressor, sk_ensemble.ExtraTreesRegressor),
+])
+def test_forest_members_count_their_distinct_rows(Forest, SkForest):
+    # scikit-learn's forests count a member's distinct in-bag rows (a bootstrap repeats a
+    # row by its weight), and its leaves' impurities are 0 when grown out.
+    X, y = make_classification(300, n_features=5, random_state=0)
+    for params in ({"bootstrap": True}, {"bootstrap": False}):
+        ours = Forest(n_estimators=3, random_state=0, **params).fit(X, y)
+        theirs = SkForest(n_estimators=3, random_state=0, **params).fit(X, y)
+        for k, member in enumerate(ours.estimators_):
+            tree, their_tree = member.tree_, theirs.estimators_[k].tree_
+            assert tree.n_node_samples[0] == len(np.unique(ours.estimators_samples_[k]))
+            assert their_tree.n_node_samples[0] == len(np.unique(theirs.estimators_samples_[k]))
+            internal = tree.children_left != -1
+            np.testing.assert_array_equal(
+                tree.n_node_samples[internal],
+                tree.n_node_samples[tree.children_left[internal]]
+                + tree.n_node_samples[tree.children_right[internal]])
+            assert np.all(tree.impurity[~internal] == 0.0)
+            assert np.all(tree.impurity[internal] > 0.0)
+
+
+def test_trees_from_files_before_node_statistics_still_load():
+    X, y_reg, _, _ = _exact_data()
+    model = DecisionTreeRegressor(max_depth=3).fit(X, y_reg)
+    doc = json.loads(model.save_model())
+    assert doc["version"] == 3
+    doc["version"] = 2
+    for tree in doc["trees"]:
+        del tree["n_node_samples"], tree["impurity"]
+    loaded = DecisionTreeRegressor().load_model(json.dumps(doc).encode())
+    assert loaded.tree_.n_node_samples is None and loaded.tree_.impurity is None
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    # Saved again, as version 3 without them; a version-2 file with them is refused.
+    again = json.loads(loaded.save_model())
+    assert again["version"] == 3 and "impurity" not in again["trees"][0]
+    assert DecisionTreeRegressor().load_model(loaded.save_model()).tree_.impurity is None
+    doc = json.loads(model.save_model())
+    doc["version"] = 2
+    with pytest.raises(ValueError, match="must have exactly the fields"):
+        DecisionTreeRegressor().load_model(json.dumps(doc).encode())
+    doc = json.loads(model.save_model())
+    doc["trees"][0]["n_node_samples"][0] = -1
+    with pytest.raises(ValueError, match="n_node_samples"):
+        DecisionTreeRegressor().load_model(json.dumps(doc).encode())
 
 
 # --- cost-complexity pruning --------------------------------------------------------------

@@ -374,6 +374,28 @@ def _impurity(G, W, sum_sq, criterion, n_outputs):
     return s / K
 
 
+@_per_node()
+def _poisson_impurity(yn, wn, start, stop, G, W):
+    """Half the Poisson deviance of a node's rows (positions ``start:stop`` of ``yn`` and
+    ``wn``) per unit weight, averaged over the outputs: scikit-learn's Poisson impurity,
+    ``sum(w * y * log(y / mean)) / W`` (the ``mean - y`` terms sum to 0). The split search
+    needs only the node's sums; this pass is for the impurity it reports."""
+    if W <= 0.0:
+        return 0.0
+    K = G.shape[0]
+    s = 0.0
+    for k in range(K):
+        if G[k] <= 0.0:
+            continue  # every target 0: no deviance
+        own = 0.0
+        for r in range(start, stop):
+            y = yn[r, k]
+            if y > 0.0:
+                own += wn[r] * y * np.log(y)
+        s += own - G[k] * np.log(G[k] / W)
+    return s / (W * K)
+
+
 @_per_node(inline="always")
 def _add_row(acc, slot, i, wn, cn, yn, classify):
     """Add the row at node position ``i`` to ``acc[slot]``: its weighted targets (K
@@ -1928,8 +1950,9 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                           criterion, n_outputs, max_depth, min_samples_split,
                           min_samples_leaf, min_weight_leaf, max_features, max_leaf_nodes,
                           min_decrease, feature, split_bin, default_left, left, right, value,
-                          gain, cover, open_int, open_float, rows_buf, wn_buf, cn_buf, yn_buf,
-                          sums, sum_sq, G_node, sq_node, hist, state, bin_value, order, best, out,
+                          gain, cover, node_stats, open_int, open_float, rows_buf, wn_buf,
+                          cn_buf, yn_buf, sums, sum_sq, G_node, sq_node, hist, state,
+                          bin_value, order, best, out,
                           GL, GR, sort_codes, sort_pos, mae_rank, mae_sorted, mae_key, mae_idx,
                           mae_pos, fen, mae_bins, mae_off, mae_sums, monotonic_cst, n_cat,
                           cat_params, cat_words, lut, cat_key, cat_idx, n_nodes, n_open,
@@ -1974,10 +1997,11 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                     sq_node[k] = sum_sq[side, k]
                 child_start = start if side == 0 else mid
                 child_stop = mid if side == 0 else stop
-                # Open the node: set its value and cover from its sums; if it may split and
-                # a split qualifies, push its record (node, start, stop, depth in open_int;
-                # in open_float the candidate split: gain, feature, bin, default_left, the
-                # left child's K target sums, weight and count; then the node's own sums).
+                # Open the node: set its value, cover, row count and impurity (the last two
+                # in node_stats) from its sums; if it may split and a split qualifies, push
+                # its record (node, start, stop, depth in open_int; in open_float the
+                # candidate split: gain, feature, bin, default_left, the left child's K
+                # target sums, weight and count; then the node's own sums).
                 # Written out here, at the one place nodes are opened: numba cannot inline a
                 # call of this many arguments, and a compiled function of its own would be
                 # compiled again inside this one.
@@ -1995,6 +2019,11 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                 else:
                     node_ae = 0.0
                     impurity = _impurity(G_node, W, sq_node, criterion, n_outputs)
+                node_stats[node, 0] = n_node
+                # Poisson's stopping rule reads the variance (zero exactly when every target
+                # is the same), its reported impurity is the deviance.
+                node_stats[node, 1] = (impurity if criterion != 3 else _poisson_impurity(
+                    yn, wn, child_start, child_stop, G_node, W))
                 lower = lower_left if side == 0 else lower_right
                 upper = upper_left if side == 0 else upper_right
                 if monotonic:
@@ -2268,6 +2297,7 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     value = np.zeros((cap, K))
     gain = np.zeros(cap)
     cover = np.zeros(cap)
+    node_stats = np.zeros((cap, 2))  # each node's rows and impurity
     # Open nodes (a stack for depth-first growth, the frontier for best-first growth), one
     # record each (see _node_loop); a stack holds about one node per level.
     open_cap = 64
@@ -2352,10 +2382,10 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
             XT, local, local_range, rows, wn, cn, yn, bool(unit_weights), sums_by_difference,
             criterion, n_outputs, max_depth, min_samples_split,
             min_samples_leaf, min_weight_leaf, max_features, max_leaf_nodes, min_decrease,
-            feature, split_bin, default_left, left, right, value, gain, cover, open_int,
-            open_float, rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq, G_node, sq_node, hist,
-            state, bin_value, order, best, out, GL, GR, sort_codes, sort_pos, mae_rank,
-            mae_sorted, mae_key, mae_idx, mae_pos, fen, mae_bins, mae_off, mae_sums,
+            feature, split_bin, default_left, left, right, value, gain, cover, node_stats,
+            open_int, open_float, rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq, G_node,
+            sq_node, hist, state, bin_value, order, best, out, GL, GR, sort_codes, sort_pos,
+            mae_rank, mae_sorted, mae_key, mae_idx, mae_pos, fen, mae_bins, mae_off, mae_sums,
             monotonic_cst, n_cat, cat_params, cat_words, lut, cat_key, cat_idx, n_nodes,
             n_open, n_leaves)
         if n_open == 0 or (max_leaf_nodes > 0 and n_leaves >= max_leaf_nodes):
@@ -2371,6 +2401,7 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
             value = _enlarge(value, cap)
             gain = _enlarge(gain, cap)
             cover = _enlarge(cover, cap)
+            node_stats = _enlarge(node_stats, cap)
             if categorical:
                 cat_words = _enlarge(cat_words, cap)
         if n_open + 1 > open_int.shape[0]:  # one record out, up to two in
@@ -2379,7 +2410,7 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
             open_float = _enlarge(open_float, open_cap)
     return (feature[:n_nodes], split_bin[:n_nodes], default_left[:n_nodes], left[:n_nodes],
             right[:n_nodes], value[:n_nodes], gain[:n_nodes], cover[:n_nodes],
-            cat_words[:n_nodes])
+            node_stats[:n_nodes], cat_words[:n_nodes])
 
 
 def _monotonic_array(monotonic_cst, n_features, n_channels):
@@ -2471,7 +2502,8 @@ def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed, lab
         raise ValueError("criterion='absolute_error' cannot split categorical features; "
                          "use another criterion or no categorical features.")
     cat_params = np.array([float(params.max_cat_to_onehot), float(params.cat_smooth)])
-    feature, split_bin, default_left, left, right, value, gain, cover, cat_words = _grow(
+    (feature, split_bin, default_left, left, right, value, gain, cover, node_stats,
+     cat_words) = _grow(
         XT, labels, Y, weight, rows, classify,
         CRITERIA[params.criterion], int(params.n_outputs) or (1 if classify else Y.shape[1]),
         random_split, int(params.max_depth),
@@ -2487,7 +2519,9 @@ def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed, lab
         threshold[cat_start >= 0] = 0.0  # unused at categorical splits
     # Copies: the kernel's arrays are sized for the largest possible tree.
     return Tree(feature.copy(), threshold, split_bin.copy(), default_left.copy(), left.copy(),
-                right.copy(), value.copy(), gain.copy(), cover.copy(), cat_start, cat_bits)
+                right.copy(), value.copy(), gain.copy(), cover.copy(), cat_start, cat_bits,
+                n_node_samples=node_stats[:, 0].astype(np.int64),
+                impurity=node_stats[:, 1].copy())
 
 
 def _categories_array(n_categories, n_features):

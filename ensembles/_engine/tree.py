@@ -32,6 +32,8 @@ TREE_FIELDS = (
 )
 # Written (and read) only for trees with categorical splits.
 CAT_FIELDS = ("cat_start", "cat_bits")
+# Written (and read) only for trees that keep them (the forests' and single trees').
+NODE_STAT_FIELDS = ("n_node_samples", "impurity")
 
 # Features a routing word can name (see pair_routing).
 ROUTED_FEATURES = 1 << 23
@@ -71,10 +73,13 @@ class Tree:
     cat_start : ndarray of int32 (-1 except at categorical splits: first word of the
         node's left-category bitset in ``cat_bits``)
     cat_bits : ndarray of uint32 (the bitsets of the tree's categorical splits)
+    n_node_samples : ndarray of int64 or None (training rows of each node, whatever their
+        weights)
+    impurity : ndarray of float64 or None (impurity of each node's training rows)
     """
 
     def __init__(self, feature, threshold, split_bin, default_left, left, right, value, gain,
-                 cover, cat_start=None, cat_bits=None):
+                 cover, cat_start=None, cat_bits=None, n_node_samples=None, impurity=None):
         self.feature = np.asarray(feature, dtype=np.int32)
         self.threshold = np.asarray(threshold, dtype=np.float64)
         self.split_bin = np.asarray(split_bin, dtype=np.int32)
@@ -88,6 +93,9 @@ class Tree:
                           else np.asarray(cat_start, dtype=np.int32))
         self.cat_bits = (np.empty(0, dtype=np.uint32) if cat_bits is None
                          else np.asarray(cat_bits, dtype=np.uint32))
+        self.n_node_samples = (None if n_node_samples is None
+                               else np.asarray(n_node_samples, dtype=np.int64))
+        self.impurity = None if impurity is None else np.asarray(impurity, dtype=np.float64)
 
     @property
     def has_categorical(self):
@@ -134,12 +142,16 @@ class Tree:
         if self.has_categorical:
             out["cat_start"] = self.cat_start.tolist()
             out["cat_bits"] = self.cat_bits.tolist()
+        for name in NODE_STAT_FIELDS:
+            if getattr(self, name, None) is not None:
+                out[name] = getattr(self, name).tolist()
         return out
 
     @classmethod
     def from_dict(cls, data):
         threshold = [_INF_VALUES[t] if isinstance(t, str) else t for t in data["threshold"]]
-        fields = {k: data[k] for k in TREE_FIELDS + CAT_FIELDS if k in data}
+        fields = {k: data[k] for k in TREE_FIELDS + CAT_FIELDS + NODE_STAT_FIELDS
+                  if k in data}
         return cls(**{**fields, "threshold": threshold})
 
 
@@ -382,6 +394,17 @@ def fill_internal_values(left, right, cover, value):
         for k in range(value.shape[1]):
             total = cover[lo] * value[lo, k] + cover[hi] * value[hi, k]
             value[node, k] = total / cover[node] if cover[node] > 0.0 else 0.0
+
+
+@njit(cache=True, nogil=True)
+def sum_subtrees(left, right, samples, total):
+    """Add each internal node's children's entries of ``samples`` and ``total`` to its own,
+    from the leaves up: an internal node's entry becomes its own plus its subtree's."""
+    for node in range(left.shape[0] - 1, -1, -1):  # children have larger ids than parents
+        lo = left[node]
+        if lo != -1:
+            samples[node] += samples[lo] + samples[right[node]]
+            total[node] += total[lo] + total[right[node]]
 
 
 _PACKED_DTYPES = {"feature": np.int32, "threshold": np.float64, "default_left": np.bool_,
