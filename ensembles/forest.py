@@ -198,6 +198,7 @@ class _BaseForest(_MemberSequence, BaseTreeModel):
                              n_draws if self.bootstrap else None,
                              self._balanced_per_tree())
         trees = self._grow_members(grow, seeds)
+        self.estimator_ = self._member_class()  # the unfitted template, as scikit-learn's
         self.estimators_ = members + [self._member(tree, seed) for tree, seed in
                                       zip(trees, seeds, strict=True)]
         self._n_samples = n_samples
@@ -310,6 +311,7 @@ class _BaseForest(_MemberSequence, BaseTreeModel):
     def _restore(self, trees, seeds):
         for attr in ("_n_samples", "_n_draws", "_draw_weight"):
             self.__dict__.pop(attr, None)
+        self.estimator_ = self._member_class()
         self.estimators_ = [self._member(tree, seed)
                             for tree, seed in zip(trees, seeds, strict=True)]
 
@@ -486,6 +488,9 @@ _CLASSIFIER_DOC = """
     {shared}
     Attributes
     ----------
+    estimator_ : DecisionTreeClassifier or ExtraTreeClassifier
+        The members' class with its default parameters, unfitted (scikit-learn's template;
+        the members carry the forest's tree parameters).
     estimators_ : list of DecisionTreeClassifier or ExtraTreeClassifier
         The fitted members; ``estimators_[i].tree_`` holds the node arrays.
     classes_ : ndarray of shape (n_classes,), or a list of them
@@ -534,6 +539,9 @@ default="squared_error"
     {shared}
     Attributes
     ----------
+    estimator_ : DecisionTreeRegressor or ExtraTreeRegressor
+        The members' class with its default parameters, unfitted (scikit-learn's template;
+        the members carry the forest's tree parameters).
     estimators_ : list of DecisionTreeRegressor or ExtraTreeRegressor
         The fitted members; ``estimators_[i].tree_`` holds the node arrays.
     n_outputs_ : int

@@ -694,6 +694,13 @@ def test_a_fitted_forest_is_the_sequence_of_its_members_as_in_scikit_learn(name)
     np.testing.assert_array_equal(ours[0].predict(X), ours.estimators_[0].predict(X))
     with pytest.raises(AttributeError):
         len(getattr(ensembles, name)())
+    # The template: the members' class, unfitted, with its defaults; also after loading.
+    assert type(ours.estimator_).__name__ == type(theirs.estimator_).__name__
+    assert type(ours.estimator_) is type(ours[0])
+    assert ours.estimator_.get_params() == type(ours[0])().get_params()
+    assert not hasattr(ours.estimator_, "tree_")
+    loaded = getattr(ensembles, name)().load_model(ours.save_model())
+    assert type(loaded.estimator_) is type(ours.estimator_)
 
 
 # --- the small-node evaluation agrees with the histogram's ---------------------------------

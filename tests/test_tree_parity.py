@@ -544,6 +544,25 @@ def test_trees_from_files_before_node_statistics_still_load():
         DecisionTreeRegressor().load_model(json.dumps(doc).encode())
 
 
+@pytest.mark.parametrize("Classifier, Regressor", [
+    (DecisionTreeClassifier, DecisionTreeRegressor),
+    (ExtraTreeClassifier, ExtraTreeRegressor),
+])
+def test_gini_and_squared_error_of_two_classes_grow_the_same_tree(Classifier, Regressor):
+    # As scikit-learn's trees do: the Gini gain of two classes is twice the squared-error
+    # gain of their 0/1 indicator, so the same seed grows the same tree (the searches
+    # must also stop drawing features at the same nodes).
+    X, y = make_classification(2000, n_features=10, n_informative=3, n_redundant=0,
+                               shuffle=False, random_state=0)
+    for params in ({"max_depth": 5}, {"min_samples_leaf": 3, "max_features": 3}):
+        params["max_features"] = params.get("max_features")  # the defaults differ
+        clf = Classifier(criterion="gini", random_state=0, **params).fit(X, y).tree_
+        reg = Regressor(criterion="squared_error", random_state=0, **params).fit(X, y).tree_
+        for name in ("feature", "children_left", "n_node_samples", "weighted_n_node_samples"):
+            np.testing.assert_array_equal(getattr(clf, name), getattr(reg, name))
+        np.testing.assert_allclose(clf.gain, 2 * reg.gain, rtol=1e-9, atol=1e-9)
+
+
 # --- cost-complexity pruning --------------------------------------------------------------
 
 

@@ -625,7 +625,7 @@ def _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop, G, 
 
 
 @_per_node(inline="always")
-def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
+def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W, sq,
                        criterion, min_samples_leaf, min_weight_leaf, max_features, scratch,
                        state, bin_value, order, best, monotonic, monotonic_cst, lower,
                        upper, cat, out, GL):
@@ -639,6 +639,8 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
     The feature draw follows :func:`_find_best_split`; the results go to ``best`` likewise.
     ``scratch`` rows 0 and 1 (zeros on entry, zeros on exit) hold the left and missing
     sums when they do not fit in registers. With ``unit_weights`` every row weighs 1.
+    ``sq`` holds the node's weighted squared targets (regression), from which the search
+    knows a split it cannot beat (:func:`_unbeatable`).
     With ``monotonic`` (a constant of the node loop), ``monotonic_cst`` and the node's
     bounds ``lower`` and ``upper`` reject thresholds as :func:`_scan_bins` does.
     With categorical features (``cat`` as for :func:`_find_best_split`), a feature of
@@ -649,7 +651,7 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
     n_features = XT.shape[0]
     n_node = stop - start
     parent = _score(G, W, criterion)
-    largest = _largest_gain(G, W, classify, criterion)
+    unbeatable = _unbeatable_gain(G, W, sq, classify, criterion)
     best[0] = -np.inf
     best[1] = -1.0
     visited = 0
@@ -659,7 +661,8 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
     first = np.uint64(start)
     end = np.uint64(stop)
     for i in range(n_features):
-        if visited >= max_features and visited > n_constant or _unbeatable(best, n_node, largest):
+        if (visited >= max_features and visited > n_constant
+                or _unbeatable(best, n_node, unbeatable)):
             break
         j = i + _randint(state, n_features - i)
         f = order[j]
@@ -880,27 +883,40 @@ def _better(gain, best):
 
 
 @_per_node()
-def _largest_gain(G, W, classify, criterion):
-    """The largest gain a split of the node can have, known for Gini and entropy: children
-    of one class each, whose scores are then the sum of ``G`` (each output's classes sum
-    to the weight) and 0. ``inf`` (unknown) otherwise."""
-    if not classify or criterion > 1:
+def _unbeatable_gain(G, W, sq, classify, criterion):
+    """A gain at which no split of the node can be beaten: the largest gain there is,
+    less :func:`_better`'s tolerance, plus the rounding of its own sums. The largest gain
+    is known for Gini and entropy (children of one class each, whose scores are then the
+    sum of ``G``, each output's classes summing to the weight, and 0) and for squared
+    error (children of one target value each: the sum of ``sq``, the weighted squared
+    targets); ``inf`` otherwise."""
+    if classify and criterion <= 1:
+        top = 0.0
+        if criterion == 0:
+            for k in range(G.shape[0]):
+                top += G[k]
+        scale = W
+    elif not classify and criterion == 2:
+        top = 0.0
+        for k in range(sq.shape[0]):
+            top += sq[k]
+        scale = top
+    else:
         return np.inf
-    top = 0.0
-    if criterion == 0:
-        for k in range(G.shape[0]):
-            top += G[k]
-    return top - _score(G, W, criterion)
+    largest = top - _score(G, W, criterion)
+    return largest - 1e-10 * abs(largest) + 1e-15 * scale
 
 
 @_per_node(inline="always")
-def _unbeatable(best, n_node, largest):
+def _unbeatable(best, n_node, unbeatable):
     """Whether no split left to examine can replace the best so far, so that the search
-    may stop: :func:`_better` keeps the first of equal gains, and in a node of two rows
-    every valid split makes the same children, one row each, while a gain within rounding
-    of ``largest`` (:func:`_largest_gain`) can only be matched. The split drawn is the same
-    as with the whole search; only the random stream moves on less."""
-    return best[1] >= 0 and (n_node == 2 or best[0] >= largest - 1e-10 * abs(largest))
+    may stop: in a node of two rows every valid split makes the same children, one row
+    each, and :func:`_better` keeps the first of equal gains; a gain of at least
+    ``unbeatable`` (:func:`_unbeatable_gain`) can only be matched. The split found is
+    the one the whole search finds; only the random stream moves on less. Classification
+    on two classes and squared error on their 0/1 indicator stop alike, so that both
+    grow the same tree, as in scikit-learn."""
+    return best[1] >= 0 and (n_node == 2 or best[0] >= unbeatable)
 
 
 @_per_node()
@@ -1651,7 +1667,7 @@ def _find_mae_split(XT, rows, wn, yn, start, stop, W, node_ae, random_split,
 
 
 @_per_node(inline="always")
-def _find_best_split(XT, rows, wn, cn, yn, classify, start, stop, G, W, criterion,
+def _find_best_split(XT, rows, wn, cn, yn, classify, start, stop, G, W, sq, criterion,
                      min_samples_leaf, min_weight_leaf, max_features, hist, state, order, best,
                      out, GL, GR, sort_scratch, monotonic, monotonic_cst, lower, upper, cat):
     """Best split over randomly ordered features: at least ``max_features`` of them are
@@ -1663,6 +1679,7 @@ def _find_best_split(XT, rows, wn, cn, yn, classify, start, stop, G, W, criterio
     drawing from (any permutation will do, so it is not reset between nodes). Writes
     (gain, feature, bin, default_left) to ``best[:4]`` and the left child's sums (K
     targets, weight, count) to ``best[4:]``; feature -1 if no split qualifies.
+    ``sq`` holds the node's weighted squared targets (regression; see :func:`_unbeatable`).
     With ``monotonic`` (a constant of the node loop), ``monotonic_cst`` holds each
     feature's constraint on channel 0 and ``[lower, upper]`` the node's bounds on it.
     ``sort_scratch`` is ``(sort_codes, sort_pos)`` (see :func:`_evaluate_feature_sorted`;
@@ -1677,13 +1694,14 @@ def _find_best_split(XT, rows, wn, cn, yn, classify, start, stop, G, W, criterio
     sort_codes, sort_pos = sort_scratch
     n_features = XT.shape[0]
     n_node = stop - start
-    largest = _largest_gain(G, W, classify, criterion)
+    unbeatable = _unbeatable_gain(G, W, sq, classify, criterion)
     best[0] = -np.inf
     best[1] = -1.0
     visited = 0
     n_constant = 0  # of the visited features, those the node cannot split on
     for i in range(n_features):
-        if visited >= max_features and visited > n_constant or _unbeatable(best, n_node, largest):
+        if (visited >= max_features and visited > n_constant
+                or _unbeatable(best, n_node, unbeatable)):
             break
         j = i + _randint(state, n_features - i)
         f = order[j]
@@ -1861,8 +1879,10 @@ def _partition(XT, f, split_bin, default_left, lut, start, stop, rows, wn, cn, y
             n_right += one - is_left
         sums[0, K + 1] = n_left
         sums[1, K + 1] = n_right
-    mid = start + np.int64(n_left)
-    for i in range(stop - mid):  # loops, not slices: a slice is an allocation here
+    # The right side's rows after the left's: loops, not slices (a slice is an allocation
+    # here), over unsigned positions.
+    mid = first + n_left
+    for i in range(n_right):
         rows[mid + i] = rows_buf[i]
         if not unit_weights:
             wn[mid + i] = wn_buf[i]
@@ -1871,7 +1891,7 @@ def _partition(XT, f, split_bin, default_left, lut, start, stop, rows, wn, cn, y
         else:
             for k in range(K):
                 yn[mid + i, k] = yn_buf[i, k]
-    return mid - start, n_missing
+    return np.int64(n_left), n_missing
 
 
 @_per_node()
@@ -2067,7 +2087,7 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                     X_node = (local if local_start <= child_start and child_stop <= local_stop
                               else XT)
                     _find_random_split(X_node, rows, wn, cn, yn, classify, unit_weights,
-                                       child_start, child_stop, G_node, W, criterion,
+                                       child_start, child_stop, G_node, W, sq_node, criterion,
                                        min_samples_leaf, min_weight_leaf, max_features, hist,
                                        state, bin_value, order, best, monotonic,
                                        monotonic_cst, lower, upper, cat, out, GL)
@@ -2075,9 +2095,10 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                     X_node = (local if local_start <= child_start and child_stop <= local_stop
                               else XT)
                     _find_best_split(X_node, rows, wn, cn, yn, classify, child_start, child_stop,
-                                     G_node, W, criterion, min_samples_leaf, min_weight_leaf,
-                                     max_features, hist, state, order, best, out, GL, GR,
-                                     sort_scratch, monotonic, monotonic_cst, lower, upper, cat)
+                                     G_node, W, sq_node, criterion, min_samples_leaf,
+                                     min_weight_leaf, max_features, hist, state, order, best,
+                                     out, GL, GR, sort_scratch, monotonic, monotonic_cst,
+                                     lower, upper, cat)
                 if best[1] < 0:
                     continue
                 if n_outputs > 1:

@@ -57,7 +57,6 @@ from .forest import (
     _better,
     _evaluate_feature,
     _evaluate_feature_sorted,
-    _largest_gain,
     _monotone,
     _partition,
     _partition_gain,
@@ -67,6 +66,7 @@ from .forest import (
     _scan_bins,
     _score,
     _unbeatable,
+    _unbeatable_gain,
     bin_midpoints,
     threshold_tables,
 )
@@ -531,14 +531,15 @@ def random_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, crite
     n_features = zero_codes.shape[0]
     n_node = stop - start
     parent = _score(G, W, criterion)
-    largest = _largest_gain(G, W, classify, criterion)
+    unbeatable = _unbeatable_gain(G, W, sq_node, classify, criterion)
     best[0] = -np.inf
     best[1] = -1.0
     visited = 0
     n_constant = 0  # of the visited features, those the node cannot split on
     marked = _mark_present(XS, start, stop, rows, 1)
     for i in range(n_features):
-        if visited >= max_features and visited > n_constant or _unbeatable(best, n_node, largest):
+        if (visited >= max_features and visited > n_constant
+                or _unbeatable(best, n_node, unbeatable)):
             break
         j = i + _randint(state, n_features - i)
         f = order[j]
@@ -635,14 +636,15 @@ def best_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, criteri
     sort_codes, sort_pos = sort_scratch
     n_features = zero_codes.shape[0]
     n_node = stop - start
-    largest = _largest_gain(G, W, classify, criterion)
+    unbeatable = _unbeatable_gain(G, W, sq_node, classify, criterion)
     best[0] = -np.inf
     best[1] = -1.0
     visited = 0
     n_constant = 0  # of the visited features, those the node cannot split on
     marked = _mark_present(XS, start, stop, rows, 1)
     for i in range(n_features):
-        if visited >= max_features and visited > n_constant or _unbeatable(best, n_node, largest):
+        if (visited >= max_features and visited > n_constant
+                or _unbeatable(best, n_node, unbeatable)):
             break
         j = i + _randint(state, n_features - i)
         f = order[j]
