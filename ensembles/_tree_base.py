@@ -138,9 +138,10 @@ class FittedTree(Tree):
     in pairs), ``value`` is kept for the leaves only (an internal node's is the
     cover-weighted mean of its children's; with ``internal_values``, for medians, every
     node's is kept) and ``gain`` for the internal nodes only (it is
-    0 at leaves), ``n_node_samples`` and ``impurity`` for the leaves only (an internal
-    node's rows are its children's, and its weighted impurity is theirs plus its split's
-    gain; computed so, it equals the search's own up to rounding); the full arrays are
+    0 at leaves), ``n_node_samples`` and ``impurity`` for the leaves only and only where
+    the cover does not tell them (an internal node's rows are its children's, and its
+    weighted impurity is theirs plus its split's gain; computed so, it equals the
+    search's own up to rounding); the full arrays are
     computed when read. A tree built without edges (read from a file) keeps the arrays it
     was given. ``n_node_samples`` and ``impurity`` are None in a tree read from a file of
     format version 2, which did not store them.
@@ -178,9 +179,15 @@ class FittedTree(Tree):
             if not paired:
                 raise ValueError("a tree stored compactly numbers its children in pairs")
             if n_node_samples is not None:
+                # A deep forest has about as many leaves as rows, so a leaf keeps only what
+                # its cover does not tell: its rows unless every weight is 1 (rows ==
+                # cover), and its impurity unless it has one row (impurity 0).
                 leaf = self.left == -1
-                self._leaf_stats = (np.asarray(n_node_samples)[leaf].astype(np.int32),
-                                    np.asarray(impurity, dtype=np.float64)[leaf])
+                samples = np.asarray(n_node_samples)[leaf]
+                self._leaf_stats = (
+                    None if np.array_equal(samples, self.cover[leaf]) else
+                    samples.astype(np.int32),
+                    np.asarray(impurity, dtype=np.float64)[leaf][samples > 1])
         else:
             self._threshold, self._right, self._value, self._gain = (
                 np.asarray(threshold, dtype=np.float64), right, value, gain)
@@ -246,8 +253,12 @@ class FittedTree(Tree):
         """(n_node_samples, impurity) of every node, or (None, None)."""
         if self._leaf_stats is None:
             return self._node_stats or (None, None)
-        leaf_samples, leaf_impurity = self._leaf_stats
+        leaf_samples, several_impurity = self._leaf_stats
         leaf = self.left == -1
+        if leaf_samples is None:
+            leaf_samples = self.cover[leaf]
+        leaf_impurity = np.zeros(len(leaf_samples))
+        leaf_impurity[leaf_samples > 1] = several_impurity
         samples = np.zeros(len(self.left), dtype=np.int64)
         total = np.zeros(len(self.left))  # weighted impurity: cover times impurity
         samples[leaf] = leaf_samples
