@@ -458,17 +458,27 @@ def _node_table(tree):
     return table[np.lexsort(table.T[::-1])]
 
 
-@pytest.mark.parametrize("Ours, Theirs, target, criterion", [
+# Each criterion with our tree, scikit-learn's, and its target (counts for Poisson).
+_CRITERIA = [
     (DecisionTreeClassifier, sk_tree.DecisionTreeClassifier, "cls", "gini"),
     (DecisionTreeClassifier, sk_tree.DecisionTreeClassifier, "cls", "entropy"),
     (DecisionTreeRegressor, sk_tree.DecisionTreeRegressor, "reg", "squared_error"),
-    (DecisionTreeRegressor, sk_tree.DecisionTreeRegressor, "reg", "friedman_mse"),
     (DecisionTreeRegressor, sk_tree.DecisionTreeRegressor, "count", "poisson"),
     (DecisionTreeRegressor, sk_tree.DecisionTreeRegressor, "reg", "absolute_error"),
+]
+
+
+def _criterion_data(target):
+    """``_exact_data``'s features, the target of kind ``target`` and the weights."""
+    X, y_reg, y_cls, weight = _exact_data()
+    return X, {"cls": y_cls, "reg": y_reg, "count": np.round(np.abs(2 * y_reg))}[target], weight
+
+
+@pytest.mark.parametrize("Ours, Theirs, target, criterion", _CRITERIA + [
+    (DecisionTreeRegressor, sk_tree.DecisionTreeRegressor, "reg", "friedman_mse"),
 ])
 def test_node_rows_and_impurities_are_scikit_learns(Ours, Theirs, target, criterion):
-    X, y_reg, y_cls, weight = _exact_data()
-    y = {"cls": y_cls, "reg": y_reg, "count": np.round(np.abs(2 * y_reg))}[target]
+    X, y, weight = _criterion_data(target)
     if target == "cls":
         # Integer weights: with fractional ones scikit-learn's class frequencies of a pure
         # node can round to an impurity above its epsilon, and it splits the node.
@@ -573,16 +583,9 @@ def _without_zero_steps(path):
     return path.ccp_alphas[keep], path.impurities[keep]
 
 
-@pytest.mark.parametrize("Ours, Theirs, target, criterion", [
-    (DecisionTreeClassifier, sk_tree.DecisionTreeClassifier, "cls", "gini"),
-    (DecisionTreeClassifier, sk_tree.DecisionTreeClassifier, "cls", "entropy"),
-    (DecisionTreeRegressor, sk_tree.DecisionTreeRegressor, "reg", "squared_error"),
-    (DecisionTreeRegressor, sk_tree.DecisionTreeRegressor, "count", "poisson"),
-    (DecisionTreeRegressor, sk_tree.DecisionTreeRegressor, "reg", "absolute_error"),
-])
+@pytest.mark.parametrize("Ours, Theirs, target, criterion", _CRITERIA)
 def test_cost_complexity_pruning_path_is_scikit_learns(Ours, Theirs, target, criterion):
-    X, y_reg, y_cls, weight = _exact_data()
-    y = {"cls": y_cls, "reg": y_reg, "count": np.round(np.abs(2 * y_reg))}[target]
+    X, y, weight = _criterion_data(target)
     params = {"criterion": criterion, "min_samples_leaf": 5}
     ours = Ours(**params).cost_complexity_pruning_path(X, y, sample_weight=weight)
     theirs = Theirs(random_state=0, **params).cost_complexity_pruning_path(
