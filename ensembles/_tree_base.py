@@ -141,10 +141,10 @@ class FittedTree(Tree):
     0 at leaves), ``n_node_samples`` and ``impurity`` for the leaves only and only where
     the cover does not tell them (an internal node's rows are its children's, and its
     weighted impurity is theirs plus its split's gain; computed so, it equals the
-    search's own up to rounding); the full arrays are
-    computed when read. A tree built without edges (read from a file) keeps the arrays it
-    was given. ``n_node_samples`` and ``impurity`` are None in a tree read from a file of
-    format version 2, which did not store them.
+    search's own up to rounding); the full arrays are computed when read. A tree built
+    without edges (read from a file) keeps the arrays it was given. ``n_node_samples`` and
+    ``impurity`` are None in a tree read from a file of format version 1 or 2, which did
+    not store them.
 
     A split on a categorical feature sends left the category codes of its bitset
     (``cat_start``/``cat_bits``, as in :class:`~ensembles._engine.tree.Tree`; both None
@@ -511,9 +511,8 @@ def grow_tree(X_binned, bin_mapper, Y, weight, params, min_weight_fraction_leaf,
         labels = None  # several outputs: the kernel sums the one-hot blocks of Y
     params = dataclasses.replace(params,
                                  min_weight_leaf=min_weight_fraction_leaf * weight.sum())
-    tree = grow_forest_tree(X_binned, Y, weight, rows, bin_mapper.edges_, bin_mapper.n_bins_,
-                            params, int(seed), labels, bin_value)
-    grown = tree
+    grown = grow_forest_tree(X_binned, Y, weight, rows, bin_mapper.edges_,
+                             bin_mapper.n_bins_, params, int(seed), labels, bin_value)
     tree = FittedTree(**{name: getattr(grown, name)
                          for name in TREE_FIELDS + CAT_FIELDS + NODE_STAT_FIELDS},
                       edges=bin_mapper.edges_,
