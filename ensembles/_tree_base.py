@@ -250,9 +250,14 @@ class FittedTree(Tree):
         return gain
 
     def _stats(self):
-        """(n_node_samples, impurity) of every node, or (None, None)."""
-        if self._leaf_stats is None:
-            return self._node_stats or (None, None)
+        """(n_node_samples, impurity) of every node, or (None, None); a compact tree
+        derives both together on first use and keeps them (as ``_node_stats``)."""
+        if self._node_stats is None and self._leaf_stats is not None:
+            self._node_stats = self._derive_stats()
+        return self._node_stats or (None, None)
+
+    def _derive_stats(self):
+        """Every node's rows and impurity from the leaves' (see the class description)."""
         leaf_samples, several_impurity = self._leaf_stats
         leaf = self.left == -1
         if leaf_samples is None:

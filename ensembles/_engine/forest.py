@@ -651,7 +651,7 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
     n_features = XT.shape[0]
     n_node = stop - start
     parent = _score(G, W, criterion)
-    unbeatable = _unbeatable_gain(G, W, sq, classify, criterion)
+    unbeatable = _unbeatable_gain(G, W, sq, parent, classify, criterion)
     best[0] = -np.inf
     best[1] = -1.0
     visited = 0
@@ -883,9 +883,10 @@ def _better(gain, best):
 
 
 @_per_node()
-def _unbeatable_gain(G, W, sq, classify, criterion):
-    """A gain at which no split of the node can be beaten: the largest gain there is,
-    less :func:`_better`'s tolerance, plus the rounding of its own sums. The largest gain
+def _unbeatable_gain(G, W, sq, parent, classify, criterion):
+    """A gain at which no split of the node can be beaten (``parent``: the node's
+    :func:`_score`): the largest gain there is, less :func:`_better`'s tolerance, plus
+    the rounding of its own sums. The largest gain
     is known for Gini and entropy (children of one class each, whose scores are then the
     sum of ``G``, each output's classes summing to the weight, and 0) and for squared
     error (children of one target value each: the sum of ``sq``, the weighted squared
@@ -903,7 +904,7 @@ def _unbeatable_gain(G, W, sq, classify, criterion):
         scale = top
     else:
         return np.inf
-    largest = top - _score(G, W, criterion)
+    largest = top - parent
     return largest - 1e-10 * abs(largest) + 1e-15 * scale
 
 
@@ -1694,7 +1695,7 @@ def _find_best_split(XT, rows, wn, cn, yn, classify, start, stop, G, W, sq, crit
     sort_codes, sort_pos = sort_scratch
     n_features = XT.shape[0]
     n_node = stop - start
-    unbeatable = _unbeatable_gain(G, W, sq, classify, criterion)
+    unbeatable = _unbeatable_gain(G, W, sq, _score(G, W, criterion), classify, criterion)
     best[0] = -np.inf
     best[1] = -1.0
     visited = 0
