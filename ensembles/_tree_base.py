@@ -88,6 +88,8 @@ MAX_SEED = np.iinfo(np.int32).max
 # predict_raw / apply_trees take the roots and output columns of a pack of trees; a lone
 # tree has its root at 0 and writes from column 0.
 _LONE_TREE = np.zeros(1, dtype=np.int64)
+# scikit-learn's feature and threshold of a leaf (its tree module's TREE_UNDEFINED).
+TREE_UNDEFINED = -2
 
 
 def tree_seeds(random_state):
@@ -121,13 +123,19 @@ def _packed_routing(trees):
 
 
 class FittedTree(Tree):
-    """The node arrays of one fitted tree (``tree_`` of the estimators).
+    """The node arrays of one fitted tree (``tree_`` of the estimators), shaped as
+    scikit-learn's ``Tree``.
 
     Node 0 is the root; an internal node sends a row left when
     ``x[feature] <= threshold`` (NaN goes left iff ``default_left``); leaves have
-    ``left == right == -1`` and ``feature == -1``. ``value[node]`` is the weighted class
-    frequency vector (classification) or the weighted mean of the outputs (regression) of
-    the node's training rows; ``gain`` is the weighted impurity decrease of a split,
+    ``left == right == -1`` and, as in scikit-learn, ``feature == -2`` and
+    ``threshold == -2.0`` (``TREE_UNDEFINED``). ``value`` has scikit-learn's shape
+    ``(n_nodes, n_outputs, max_n_classes)``: ``value[node, k]`` is the weighted class
+    frequency vector of output ``k`` (classification; zeros pad an output of fewer
+    classes) or the weighted mean of output ``k`` (regression, one entry) of the node's
+    training rows. ``n_classes`` holds the number of classes of each output (1 for
+    regression), set by the estimator that owns the tree. ``gain`` is the weighted
+    impurity decrease of a split,
     ``cover`` the node's training weight, ``n_node_samples`` its number of training rows
     (whatever their weights) and ``impurity`` its rows' impurity under the criterion.
     scikit-learn's names are aliases.
@@ -149,12 +157,18 @@ class FittedTree(Tree):
     A split on a categorical feature sends left the category codes of its bitset
     (``cat_start``/``cat_bits``, as in :class:`~ensembles._engine.tree.Tree`; both None
     in a tree without such splits); its threshold reads 0.
+
+    The model file keeps the engine's form (``feature`` -1 and ``threshold`` 0 at
+    leaves, ``value`` one vector per node: see :meth:`_file_array`), and the
+    estimators' own code reads ``value`` in that form through :meth:`_values`.
     """
 
     def __init__(self, feature, threshold, split_bin, default_left, left, right, value, gain,
                  cover, edges=None, internal_values=False, cat_start=None, cat_bits=None,
                  n_node_samples=None, impurity=None):
-        self.feature = np.asarray(feature, dtype=np.int32)
+        self.left = np.asarray(left, dtype=np.int32)
+        self.feature = np.where(self.left == -1, TREE_UNDEFINED,
+                                np.asarray(feature, dtype=np.int32)).astype(np.int32)
         # Categorical splits (see ensembles._engine.tree): None in a tree without any, so
         # that the many trees of a numeric forest carry no per-node array for them.
         self.cat_start = self.cat_bits = None
@@ -163,7 +177,6 @@ class FittedTree(Tree):
             self.cat_bits = np.asarray(cat_bits, dtype=np.uint32)
         self.split_bin = np.asarray(split_bin, dtype=np.uint8)
         self.default_left = np.asarray(default_left, dtype=np.bool_)
-        self.left = np.asarray(left, dtype=np.int32)
         self.cover = np.asarray(cover, dtype=np.float64)
         value = np.asarray(value, dtype=np.float64).reshape(len(self.left), -1)
         gain = np.asarray(gain, dtype=np.float64)
@@ -194,6 +207,9 @@ class FittedTree(Tree):
             if n_node_samples is not None:
                 self._node_stats = (np.asarray(n_node_samples, dtype=np.int64),
                                     np.asarray(impurity, dtype=np.float64))
+        # One output of n_values classes (or one regression output) until the estimator
+        # that owns the tree says otherwise (see _with_outputs).
+        self.n_classes = np.array([self.n_values], dtype=np.intp)
 
     def _is_compact(self):
         return self._edges is not None
@@ -221,8 +237,10 @@ class FittedTree(Tree):
 
     @property
     def threshold(self):
-        """Raw-value threshold of each node (0 at leaves)."""
-        return self._routing()[0]
+        """Raw-value threshold of each node (-2.0 at leaves, as in scikit-learn)."""
+        threshold = self._routing()[0]
+        threshold[self.left == -1] = TREE_UNDEFINED
+        return threshold
 
     @property
     def right(self):
@@ -231,7 +249,51 @@ class FittedTree(Tree):
 
     @property
     def value(self):
-        """Value vector of each node (see the class description)."""
+        """Each node's value in scikit-learn's shape ``(n_nodes, n_outputs,
+        max_n_classes)`` (see the class description)."""
+        values = self._values()
+        n_classes = self.n_classes
+        if np.all(n_classes == n_classes[0]):
+            return values.reshape(len(values), len(n_classes), n_classes[0])
+        out = np.zeros((len(values), len(n_classes), n_classes.max()))
+        for k, (start, n) in enumerate(zip(np.cumsum(n_classes) - n_classes, n_classes,
+                                           strict=True)):
+            out[:, k, :n] = values[:, start:start + n]
+        return out
+
+    @property
+    def n_outputs(self):
+        """Number of outputs."""
+        return len(self.n_classes)
+
+    @property
+    def max_n_classes(self):
+        """Largest number of classes of an output (1 for regression)."""
+        return int(self.n_classes.max())
+
+    def _with_outputs(self, n_classes):
+        """Set ``n_classes`` (classes per output; 1 per output for regression), whose
+        sum is the length of a node's value vector; returns the tree."""
+        n_classes = np.asarray(n_classes, dtype=np.intp).reshape(-1)
+        if n_classes.sum() != self.n_values:
+            raise ValueError(f"the tree's nodes hold {self.n_values} value(s), not the "
+                             f"{n_classes.sum()} of {n_classes.tolist()} classes per output.")
+        self.n_classes = n_classes
+        return self
+
+    def _file_array(self, name):
+        # The model file's form of the node arrays (see the class description).
+        if name == "feature":
+            return np.where(self.left == -1, -1, self.feature)
+        if name == "threshold":
+            return self._routing()[0]
+        if name == "value":
+            return self._values()
+        return super()._file_array(name)
+
+    def _values(self):
+        """Value vector of each node, shape (n_nodes, n_values): the outputs' class
+        frequencies (or means) side by side."""
         if not self._is_compact():
             return self._value
         if self._node_value is not None:
@@ -539,7 +601,7 @@ def pruned_tree(tree, pruned, edges):
     """The tree with the ``pruned`` nodes made leaves (their values are their training
     rows' values) and their descendants dropped, renumbered with children in pairs."""
     old_left, old_right = tree.left, tree.right
-    value, cover, gain = tree.value, tree.cover, tree.gain
+    value, cover, gain = tree._values(), tree.cover, tree.gain
     n_node_samples, impurity = tree.n_node_samples, tree.impurity
     order = [0]  # new id -> old id
     new_left, new_right = [], []
@@ -575,7 +637,7 @@ def pruned_tree(tree, pruned, edges):
                       np.where(leaf, 0.0, gain[order]), cover[order], edges=edges,
                       internal_values=tree._node_value is not None, cat_start=cat_start,
                       cat_bits=cat_bits, n_node_samples=n_node_samples[order],
-                      impurity=impurity[order])
+                      impurity=impurity[order])._with_outputs(tree.n_classes)
 
 
 def _split_words(tree, node):
@@ -1010,6 +1072,10 @@ class ClassifierTargets:
     def _n_values(self):
         return self.n_classes_ if self.n_outputs_ == 1 else sum(self.n_classes_)
 
+    def _output_classes(self):
+        """Classes per output (a tree's ``n_classes``)."""
+        return np.atleast_1d(self.n_classes_)
+
     @reads_snapshot
     def predict_proba(self, X):
         """Class probabilities: the (mean of the trees') leaf class frequencies.
@@ -1109,6 +1175,9 @@ class RegressorTargets:
 
     def _n_values(self):
         return self.n_outputs_
+
+    def _output_classes(self):
+        return np.ones(self.n_outputs_, dtype=np.intp)
 
     @reads_snapshot
     def predict(self, X):

@@ -211,7 +211,7 @@ def plot_tree(model, tree_index=0, *, feature_names=None, ax=None, precision=3,
     tree = trees[tree_index]
     names = _feature_names(model, feature_names, model.n_features_in_)
     categories = getattr(model, "categories_", None)
-    value, gain = tree.value, tree.gain
+    value, gain = tree._values(), tree.gain
     x, depth = _tree_layout(tree)
     n_leaves = int(x.max()) + 1
     if ax is None:

@@ -66,7 +66,7 @@ class _BaseDecisionTree(BaseTreeModel):
             weight = np.ones(X.shape[0])
         self.tree_ = grow_tree(X_binned, bin_mapper, Y, weight, params,
                                self.min_weight_fraction_leaf, seed, codes, bin_value,
-                               self.ccp_alpha)
+                               self.ccp_alpha)._with_outputs(self._output_classes())
         self._seed = int(seed)
         return self
 
@@ -106,7 +106,7 @@ class _BaseDecisionTree(BaseTreeModel):
     def _restore(self, trees, seeds):
         if len(trees) != 1:
             raise ValueError(f"a decision tree model holds one tree, the file has {len(trees)}.")
-        self.tree_ = trees[0]
+        self.tree_ = trees[0]._with_outputs(self._output_classes())
         self._seed = seeds[0]
 
     def _predict_values(self, X):

@@ -29,7 +29,7 @@ def _expected_value(tree, x, known, node=0):
     """Path-dependent E[f(x) | x_known]: follow x at known features, both children
     weighted by their covers elsewhere."""
     if tree.left[node] == -1:
-        return tree.value[node]
+        return tree.value[node].reshape(-1)  # scikit-learn's layout or a boosting tree's
     f = tree.feature[node]
     left, right = tree.left[node], tree.right[node]
     if f in known:
@@ -44,7 +44,7 @@ def _expected_value(tree, x, known, node=0):
 def _brute_force_shap(tree, x, n_features):
     """Shapley values by their definition: a weighted sum over all feature subsets."""
     players = range(n_features)
-    phi = np.zeros((n_features + 1, tree.value.shape[1]))
+    phi = np.zeros((n_features + 1, tree.value[0].size))
     for i in players:
         others = [j for j in players if j != i]
         for size in range(n_features):
@@ -60,7 +60,7 @@ def _brute_force_shap(tree, x, n_features):
 def _brute_force_interactions(tree, x, n_features):
     """Shapley interaction index (Lundberg et al. 2020) by its definition; the diagonal is
     the contribution minus the row's other entries."""
-    out = np.zeros((n_features + 1, n_features + 1, tree.value.shape[1]))
+    out = np.zeros((n_features + 1, n_features + 1, tree.value[0].size))
     for i, j in itertools.permutations(range(n_features), 2):
         others = [k for k in range(n_features) if k not in (i, j)]
         for size in range(n_features - 1):
@@ -336,9 +336,9 @@ def _as_shap_model(model):
             "children_left": left.astype(np.int32),
             "children_right": right.astype(np.int32),
             "children_default": np.where(tree.default_left, left, right).astype(np.int32),
-            "features": np.where(left == -1, -2, tree.feature).astype(np.int32),
+            "features": tree.feature,  # -2 at leaves, as shap expects
             "thresholds": tree.threshold,
-            "values": tree.value / len(trees),
+            "values": tree.value.reshape(tree.node_count, -1) / len(trees),
             "node_sample_weight": tree.cover,
         })
     return {"trees": out, "internal_dtype": np.float64, "input_dtype": np.float64,

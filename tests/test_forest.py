@@ -366,7 +366,7 @@ def test_max_samples_and_bootstrap_draws():
     assert [len(s) for s in model.fit(X, y).estimators_samples_] == [50, 50, 50]
     # The root of every member holds its draw's class frequencies.
     for member, drawn in zip(model.estimators_, model.estimators_samples_, strict=True):
-        np.testing.assert_allclose(member.tree_.value[0], np.bincount(y[drawn]) / 50)
+        np.testing.assert_allclose(member.tree_.value[0, 0], np.bincount(y[drawn]) / 50)
     model = ExtraTreesClassifier(n_estimators=2).fit(X, y)
     assert all(len(s) == 200 for s in model.estimators_samples_)
 
@@ -412,7 +412,7 @@ def test_balanced_subsample_balances_every_draw():
     model = RandomForestClassifier(n_estimators=6, class_weight="balanced_subsample",
                                    random_state=0).fit(X, y)
     for member in model.estimators_:
-        np.testing.assert_allclose(member.tree_.value[0], [0.5, 0.5])
+        np.testing.assert_allclose(member.tree_.value[0, 0], [0.5, 0.5])
     # Balancing raises the recall of the rare class.
     plain = RandomForestClassifier(n_estimators=30, min_samples_leaf=10, random_state=0)
     balanced = RandomForestClassifier(n_estimators=30, min_samples_leaf=10,
@@ -491,9 +491,10 @@ def test_compact_trees_route_like_their_saved_form(cls, tmp_path):
         tree = est.tree_
         assert tree._is_compact() and len(tree._leaf_value) == tree.n_leaves
         internal = np.flatnonzero(tree.left != -1)
-        children = tree.value[tree.left[internal]] * tree.cover[tree.left[internal], None] + \
-            tree.value[tree.right[internal]] * tree.cover[tree.right[internal], None]
-        np.testing.assert_allclose(tree.value[internal] * tree.cover[internal, None], children)
+        value = tree.value[:, 0]  # one output
+        children = value[tree.left[internal]] * tree.cover[tree.left[internal], None] + \
+            value[tree.right[internal]] * tree.cover[tree.right[internal], None]
+        np.testing.assert_allclose(value[internal] * tree.cover[internal, None], children)
     path = tmp_path / "forest.json"
     model.save_model(path)
     loaded = cls().load_model(path)

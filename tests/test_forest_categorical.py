@@ -510,7 +510,7 @@ def test_cost_complexity_pruning_keeps_the_category_sets():
     # value is the mean of the training rows of that subtree.
     leaves = pruned.apply(X)
     for leaf in np.unique(leaves):
-        np.testing.assert_allclose(pruned.tree_.value[leaf, 0], score[leaves == leaf].mean())
+        np.testing.assert_allclose(pruned.tree_.value[leaf, 0, 0], score[leaves == leaf].mean())
 
 
 _TYPING_PROBE = textwrap.dedent("""

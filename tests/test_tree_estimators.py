@@ -120,14 +120,16 @@ def test_tree_arrays_and_inspection():
     assert model.get_n_leaves() == np.sum(~internal) == tree.n_leaves
     assert tree.node_count == len(tree.feature) == len(tree.threshold) == len(tree.value)
     np.testing.assert_array_equal(tree.children_left, tree.left)
-    assert np.all(tree.feature[internal] >= 0) and np.all(tree.feature[~internal] == -1)
+    assert np.all(tree.feature[internal] >= 0) and np.all(tree.feature[~internal] == -2)
+    assert np.all(tree.threshold[~internal] == -2.0)
     # Leaves hold class frequencies; the root holds the class frequencies of all of y.
-    np.testing.assert_allclose(tree.value.sum(axis=1), 1.0)
-    np.testing.assert_allclose(tree.value[0], np.bincount(y) / len(y))
+    assert tree.value.shape == (tree.node_count, 1, 3)
+    np.testing.assert_allclose(tree.value.sum(axis=2), 1.0)
+    np.testing.assert_allclose(tree.value[0, 0], np.bincount(y) / len(y))
     np.testing.assert_allclose(tree.weighted_n_node_samples[0], len(y))
     leaves = model.apply(X)
     assert np.all(tree.left[leaves] == -1)
-    np.testing.assert_allclose(model.predict_proba(X), tree.value[leaves])
+    np.testing.assert_allclose(model.predict_proba(X), tree.value[leaves, 0])
     importances = model.feature_importances_
     assert importances.sum() == pytest.approx(1.0)
     assert importances[2] + importances[3] > 0.9  # petal length and width

@@ -234,7 +234,7 @@ def test_absolute_error_tree_grows_scikit_learns_tree(params):
     np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-12)
     assert ours.get_n_leaves() == theirs.get_n_leaves()
     internal = ours.tree_.left != -1
-    np.testing.assert_allclose(np.sort(ours.tree_.value[internal, 0]),
+    np.testing.assert_allclose(np.sort(ours.tree_.value[internal, 0, 0]),
                                np.sort(theirs.tree_.value[theirs.tree_.children_left != -1, 0, 0]),
                                rtol=1e-12)
     # The split gains are the decreases of the weighted absolute deviation.
@@ -278,7 +278,7 @@ def test_absolute_error_leaves_are_weighted_medians_with_missing_values(Model):
     assert len(np.unique(leaves)) > 10
     for leaf in np.unique(leaves):
         rows = leaves == leaf
-        assert model.tree_.value[leaf, 0] == _weighted_median(y[rows], weight[rows])
+        assert model.tree_.value[leaf, 0, 0] == _weighted_median(y[rows], weight[rows])
 
 
 @pytest.mark.parametrize("Forest, SkForest", [
@@ -438,6 +438,76 @@ def test_multi_output_classifier_model_file_round_trip(tmp_path):
     for a, b in zip(loaded.classes_, model.classes_, strict=True):
         np.testing.assert_array_equal(a, b)
         assert a.dtype == b.dtype
+
+
+def _layout_case(kind):
+    X, y_reg, y_cls, weight = _exact_data()
+    y = {"classes": y_cls, "outputs of classes": _multi_output_targets(X, y_cls),
+         "regression": y_reg, "outputs": np.c_[y_reg, 2 * X[:, 3]]}[kind]
+    if "classes" in kind:
+        return X, y, weight, DecisionTreeClassifier, sk_tree.DecisionTreeClassifier
+    return X, y, weight, DecisionTreeRegressor, sk_tree.DecisionTreeRegressor
+
+
+@pytest.mark.parametrize("kind", ["classes", "outputs of classes", "regression", "outputs"])
+def test_tree_arrays_have_scikit_learns_layout(kind):
+    X, y, weight, Ours, Theirs = _layout_case(kind)
+    # Depth 3: deeper, scikit-learn splits a pure node whose rounded impurity is a hair
+    # above its threshold (see test_classifier_grows_scikit_learns_tree).
+    ours = Ours(max_depth=3).fit(X, y, sample_weight=weight).tree_
+    theirs = Theirs(max_depth=3, random_state=0).fit(X, y, sample_weight=weight).tree_
+    assert ours.n_outputs == theirs.n_outputs
+    np.testing.assert_array_equal(ours.n_classes, theirs.n_classes)
+    assert ours.n_classes.dtype == theirs.n_classes.dtype
+    assert ours.max_n_classes == theirs.max_n_classes
+    assert ours.value.shape == theirs.value.shape
+    # Leaves: scikit-learn's undefined feature and threshold.
+    for tree in (ours, theirs):
+        leaf = tree.children_left == -1
+        assert np.all(tree.feature[leaf] == sk_tree._tree.TREE_UNDEFINED)
+        assert np.all(tree.threshold[leaf] == sk_tree._tree.TREE_UNDEFINED)
+        assert np.all(tree.feature[~leaf] >= 0)
+    # The same tree (numbered otherwise): the same node values, zeros padding an output
+    # of fewer classes.
+    def rows(tree):
+        table = np.c_[tree.weighted_n_node_samples, tree.value.reshape(tree.node_count, -1)]
+        return table[np.lexsort(table.T[::-1])]
+    np.testing.assert_allclose(rows(ours), rows(theirs), rtol=1e-12, atol=1e-14)
+
+
+def test_forest_members_and_loaded_trees_have_scikit_learns_layout(tmp_path):
+    X, y, _, _, _ = _layout_case("outputs of classes")
+    model = RandomForestClassifier(n_estimators=3, max_depth=3, random_state=0).fit(X, y)
+    model.save_model(tmp_path / "m.json")
+    # The file keeps its format: -1 and 0 at leaves, one value vector per node.
+    doc = json.loads((tmp_path / "m.json").read_text())
+    tree = model.estimators_[0].tree_
+    leaf = tree.children_left == -1
+    assert np.all(np.array(doc["trees"][0]["feature"])[leaf] == -1)
+    assert np.all(np.array(doc["trees"][0]["threshold"])[leaf] == 0)
+    assert np.array(doc["trees"][0]["value"]).shape == (tree.node_count, 3 + 2 + 2)
+    loaded = RandomForestClassifier().load_model(tmp_path / "m.json")
+    for ours, again in zip(model.estimators_, loaded.estimators_, strict=True):
+        assert ours.tree_.value.shape == (ours.tree_.node_count, 3, 3)
+        np.testing.assert_array_equal(ours.tree_.n_classes, [3, 2, 2])
+        for name in ("feature", "threshold", "value", "n_classes"):
+            np.testing.assert_array_equal(getattr(again.tree_, name),
+                                          getattr(ours.tree_, name))
+    # A tree pruned after growth keeps them too.
+    pruned = DecisionTreeRegressor(ccp_alpha=0.01).fit(X, np.c_[X[:, 0], X[:, 1]]).tree_
+    assert pruned.value.shape == (pruned.node_count, 2, 1)
+    assert np.all(pruned.feature[pruned.children_left == -1] == -2)
+
+
+def test_scikit_learns_export_graphviz_draws_our_tree_as_theirs():
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    ours = DecisionTreeClassifier(max_depth=2).fit(X, y)
+    theirs = sk_tree.DecisionTreeClassifier(max_depth=2, random_state=0).fit(X, y)
+    options = {"filled": True, "class_names": True, "node_ids": True}
+    assert (sk_tree.export_graphviz(ours, **options)
+            == sk_tree.export_graphviz(theirs, **options))
 
 
 def test_column_vector_target_is_one_output():
@@ -615,7 +685,7 @@ def test_pruned_tree_is_a_consistent_tree():
     assert 1 < pruned.get_n_leaves() < full.get_n_leaves()
     leaves = pruned.apply(X)
     assert np.all(tree.children_left[leaves] == -1)
-    np.testing.assert_allclose(pruned.predict_proba(X), tree.value[leaves])
+    np.testing.assert_allclose(pruned.predict_proba(X), tree.value[leaves, 0])
     np.testing.assert_allclose(tree.weighted_n_node_samples[tree.children_left == -1].sum(),
                                len(y))
     assert pruned.feature_importances_.sum() == pytest.approx(1.0)
@@ -731,7 +801,7 @@ def _larger_child_value(model, X_train):
     n_left = np.sum(X_train[:, tree.feature[0]] <= tree.threshold[0])
     larger = (tree.children_left[0] if n_left > len(X_train) - n_left
               else tree.children_right[0])
-    value = tree.value[larger]
+    value = tree.value[larger, 0]
     if is_classifier(model):
         value = value / value.sum()
     return value, larger == tree.children_left[0]

@@ -129,7 +129,7 @@ class Tree:
         """Plain lists, for the JSON model format."""
         out = {}
         for name in TREE_FIELDS:
-            array = getattr(self, name)
+            array = self._file_array(name)
             if name == "threshold":
                 # JSON has no infinity; +inf marks "split off missing values only".
                 out[name] = [_INF_NAMES.get(float(t), float(t)) for t in array]
@@ -146,6 +146,15 @@ class Tree:
             if getattr(self, name, None) is not None:
                 out[name] = getattr(self, name).tolist()
         return out
+
+    def _file_array(self, name):
+        """Node array ``name`` as the model file holds it (subclasses may show another
+        form to their users)."""
+        return getattr(self, name)
+
+    def _values(self):
+        """Value vector of each node, shape (n_nodes, n_values)."""
+        return self.value
 
     @classmethod
     def from_dict(cls, data):
