@@ -33,20 +33,17 @@ from ._engine.forest import (
     ForestTreeParams,
     bin_values,
     cost_complexity_prune,
-    grow_forest_tree,
+    grow_forest_nodes,
 )
 from ._engine.sparse_forest import SparseColumns, sparse_columns
 from ._engine.sparse_forest import bin_values as sparse_bin_values
 from ._engine.tree import (
-    CAT_FIELDS,
-    NODE_STAT_FIELDS,
     ROUTED_FEATURES,
-    TREE_FIELDS,
     Tree,
     apply_compact,
     apply_trees,
     apply_trees_cat,
-    compact_values,
+    compact_grown,
     expand_compact,
     fill_internal_values,
     leaf_blocks,
@@ -166,47 +163,71 @@ class FittedTree(Tree):
     def __init__(self, feature, threshold, split_bin, default_left, left, right, value, gain,
                  cover, edges=None, internal_values=False, cat_start=None, cat_bits=None,
                  n_node_samples=None, impurity=None):
-        self.left = np.asarray(left, dtype=np.int32)
-        self.feature = np.where(self.left == -1, TREE_UNDEFINED,
-                                np.asarray(feature, dtype=np.int32)).astype(np.int32)
-        # Categorical splits (see ensembles._engine.tree): None in a tree without any, so
-        # that the many trees of a numeric forest carry no per-node array for them.
-        self.cat_start = self.cat_bits = None
-        if cat_start is not None and np.any(np.asarray(cat_start) >= 0):
-            self.cat_start = np.asarray(cat_start, dtype=np.int32)
-            self.cat_bits = np.asarray(cat_bits, dtype=np.uint32)
-        self.split_bin = np.asarray(split_bin, dtype=np.uint8)
-        self.default_left = np.asarray(default_left, dtype=np.bool_)
-        self.cover = np.asarray(cover, dtype=np.float64)
+        self._set_nodes(feature, split_bin, default_left, left, cover, cat_start, cat_bits)
         value = np.asarray(value, dtype=np.float64).reshape(len(self.left), -1)
         gain = np.asarray(gain, dtype=np.float64)
         right = np.asarray(right, dtype=np.int32)
         self._edges = edges
-        # Medians (criterion="absolute_error") are no cover-weighted means of the
-        # children's: such a tree keeps every node's value.
-        self._node_value = value if edges is not None and internal_values else None
-        self._leaf_stats = self._node_stats = None
+        self._node_value = self._leaf_stats = self._node_stats = None
         if edges is not None:
-            self._leaf_value, self._split_gain, paired = compact_values(self.left, right,
-                                                                         value, gain)
-            if not paired:
-                raise ValueError("a tree stored compactly numbers its children in pairs")
-            if n_node_samples is not None:
-                # A deep forest has about as many leaves as rows, so a leaf keeps only what
-                # its cover does not tell: its rows unless every weight is 1 (rows ==
-                # cover), and its impurity unless it has one row (impurity 0).
-                leaf = self.left == -1
-                samples = np.asarray(n_node_samples)[leaf]
-                self._leaf_stats = (
-                    None if np.array_equal(samples, self.cover[leaf]) else
-                    samples.astype(np.int32),
-                    np.asarray(impurity, dtype=np.float64)[leaf][samples > 1])
+            node_stats = None if n_node_samples is None else np.column_stack(
+                [np.asarray(n_node_samples, dtype=np.float64),
+                 np.asarray(impurity, dtype=np.float64)])
+            self._compact(right, value, gain, node_stats, internal_values)
         else:
             self._threshold, self._right, self._value, self._gain = (
                 np.asarray(threshold, dtype=np.float64), right, value, gain)
             if n_node_samples is not None:
                 self._node_stats = (np.asarray(n_node_samples, dtype=np.int64),
                                     np.asarray(impurity, dtype=np.float64))
+            self._set_outputs()
+
+    @classmethod
+    def from_grown(cls, nodes, edges, internal_values=False):
+        """The compact tree of the node loop's arrays (a
+        :class:`~._engine.forest.GrownNodes`; copied, views of larger arrays as they are),
+        its thresholds the bins' ``edges``."""
+        tree = cls.__new__(cls)
+        tree._set_nodes(nodes.feature, nodes.split_bin, nodes.default_left, nodes.left,
+                        nodes.cover, nodes.cat_start, nodes.cat_bits)
+        tree._edges = edges
+        tree._node_value = tree._leaf_stats = tree._node_stats = None
+        tree._compact(nodes.right, nodes.value, nodes.gain, nodes.node_stats, internal_values)
+        return tree
+
+    def _set_nodes(self, feature, split_bin, default_left, left, cover, cat_start, cat_bits):
+        """Copy the arrays every tree keeps (a leaf's feature as scikit-learn's -2)."""
+        self.left = np.array(left, dtype=np.int32)
+        self.feature = np.where(self.left == -1, TREE_UNDEFINED, feature).astype(np.int32)
+        # Categorical splits (see ensembles._engine.tree): None in a tree without any, so
+        # that the many trees of a numeric forest carry no per-node array for them.
+        self.cat_start = self.cat_bits = None
+        if cat_start is not None and np.any(np.asarray(cat_start) >= 0):
+            self.cat_start = np.array(cat_start, dtype=np.int32)
+            self.cat_bits = np.array(cat_bits, dtype=np.uint32)
+        self.split_bin = np.array(split_bin, dtype=np.uint8)
+        self.default_left = np.array(default_left, dtype=np.bool_)
+        self.cover = np.array(cover, dtype=np.float64)
+
+    def _compact(self, right, value, gain, node_stats, internal_values):
+        """Keep the leaves' values and the splits' gains (and, with ``internal_values``,
+        every node's value: medians, under ``criterion="absolute_error"``, are no
+        cover-weighted means of the children's). ``node_stats``: each node's rows and
+        impurity, or None; a deep forest has about as many leaves as rows, so a leaf keeps
+        only what its cover does not tell: its rows unless every weight is 1 (rows ==
+        cover), and its impurity unless it has one row (impurity 0)."""
+        stats = np.zeros((len(self.left), 2)) if node_stats is None else node_stats
+        self._leaf_value, self._split_gain, paired, leaf_rows, leaf_impurity = compact_grown(
+            self.left, right, value, gain, self.cover, stats)
+        if not paired:
+            raise ValueError("a tree stored compactly numbers its children in pairs")
+        if internal_values:
+            self._node_value = value.copy()
+        if node_stats is not None:
+            self._leaf_stats = (leaf_rows if leaf_rows.size else None, leaf_impurity)
+        self._set_outputs()
+
+    def _set_outputs(self):
         # One output of n_values classes (or one regression output) until the estimator
         # that owns the tree says otherwise (see _with_outputs).
         self.n_classes = np.array([self.n_values], dtype=np.intp)
@@ -578,23 +599,22 @@ def grow_tree(X_binned, bin_mapper, Y, weight, params, min_weight_fraction_leaf,
         labels = None  # several outputs: the kernel sums the one-hot blocks of Y
     params = dataclasses.replace(params,
                                  min_weight_leaf=min_weight_fraction_leaf * weight.sum())
-    grown = grow_forest_tree(X_binned, Y, weight, rows, bin_mapper.edges_,
-                             bin_mapper.n_bins_, params, int(seed), labels, bin_value)
-    tree = FittedTree(**{name: getattr(grown, name)
-                         for name in TREE_FIELDS + CAT_FIELDS + NODE_STAT_FIELDS},
-                      edges=bin_mapper.edges_,
-                      internal_values=params.criterion == "absolute_error")
+    grown = grow_forest_nodes(X_binned, Y, weight, rows, bin_mapper.n_bins_, params,
+                              int(seed), labels, bin_value)
+    tree = FittedTree.from_grown(grown, bin_mapper.edges_,
+                                 internal_values=params.criterion == "absolute_error")
     if ccp_alpha > 0.0 and tree.n_nodes > 1:
-        pruned = cost_complexity_prune(tree.left, tree.right, node_costs(grown),
-                                       float(ccp_alpha))[4]
+        # The impurities the search recorded, not those a compact tree derives.
+        costs = node_costs(grown.node_stats[:, 1], grown.cover)
+        pruned = cost_complexity_prune(tree.left, tree.right, costs, float(ccp_alpha))[4]
         tree = pruned_tree(tree, pruned, bin_mapper.edges_)
     return tree
 
 
-def node_costs(tree):
-    """Each node's weighted impurity as a fraction of the root's weight: its cost as a
-    leaf in cost-complexity pruning."""
-    return tree.impurity * tree.cover / tree.cover[0]
+def node_costs(impurity, cover):
+    """Each node's weighted impurity (its ``impurity`` times its ``cover``) as a fraction
+    of the root's weight: its cost as a leaf in cost-complexity pruning."""
+    return impurity * cover / cover[0]
 
 
 def pruned_tree(tree, pruned, edges):

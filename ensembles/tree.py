@@ -94,7 +94,8 @@ class _BaseDecisionTree(BaseTreeModel):
         model = clone(self).set_params(ccp_alpha=0.0)
         model.fit(X, y, sample_weight=sample_weight)
         alphas, impurities, n_steps, _, _ = cost_complexity_prune(
-            model.tree_.left, model.tree_.right, node_costs(model.tree_), np.inf)
+            model.tree_.left, model.tree_.right,
+            node_costs(model.tree_.impurity, model.tree_.cover), np.inf)
         return Bunch(ccp_alphas=alphas[:n_steps], impurities=impurities[:n_steps])
 
     def _trees(self):

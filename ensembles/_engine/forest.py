@@ -55,6 +55,7 @@ Gini index and the squared error, ``S = sum_k G_k log2(G_k / W)`` for the entrop
 
 import threading
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -2453,9 +2454,49 @@ def _monotonic_array(monotonic_cst, n_features, n_channels):
     return cst.astype(np.int8)
 
 
+class GrownNodes(NamedTuple):
+    """The node arrays of a tree fresh from the node loop (:func:`grow_forest_nodes`):
+    views of the kernel's arrays, which are sized for a larger tree (copy what you keep).
+    ``node_stats[k]`` is node ``k``'s (rows, impurity); ``cat_start`` and ``cat_bits``
+    as in :class:`~.tree.Tree`, None without categorical features."""
+
+    feature: np.ndarray
+    split_bin: np.ndarray
+    default_left: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    value: np.ndarray
+    gain: np.ndarray
+    cover: np.ndarray
+    node_stats: np.ndarray
+    cat_start: np.ndarray | None
+    cat_bits: np.ndarray | None
+
+
 def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed, labels=None,
                      bin_value=None):
-    """Grow one forest tree.
+    """Grow one forest tree: :func:`grow_forest_nodes` (see it for the parameters) as a
+    :class:`~.tree.Tree`, its thresholds the bins' ``edges``.
+
+    Returns
+    -------
+    Tree
+    """
+    nodes = grow_forest_nodes(X_binned, Y, weight, rows, n_bins, params, seed, labels,
+                              bin_value)
+    threshold = bin_thresholds(nodes.feature, nodes.split_bin, nodes.left, edges)
+    if nodes.cat_start is not None:
+        threshold[nodes.cat_start >= 0] = 0.0  # unused at categorical splits
+    return Tree(nodes.feature.copy(), threshold, nodes.split_bin.copy(),
+                nodes.default_left.copy(), nodes.left.copy(), nodes.right.copy(),
+                nodes.value.copy(), nodes.gain.copy(), nodes.cover.copy(), nodes.cat_start,
+                nodes.cat_bits, n_node_samples=nodes.node_stats[:, 0].astype(np.int64),
+                impurity=nodes.node_stats[:, 1].copy())
+
+
+def grow_forest_nodes(X_binned, Y, weight, rows, n_bins, params, seed, labels=None,
+                      bin_value=None):
+    """Grow one forest tree, as the node loop's arrays.
 
     Parameters
     ----------
@@ -2471,8 +2512,6 @@ def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed, lab
     rows : ndarray of int
         Rows with positive weight (uint32 is used as is, and left in no particular
         state: the kernel reorders it and rewrites parts of it in place).
-    edges : ndarray of shape (n_features, 255)
-        Bin edges (thresholds of the splits).
     n_bins : ndarray of int32
         Unused by the search (the node's own bin range is used) but kept for symmetry
         with the boosting grower.
@@ -2488,7 +2527,7 @@ def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed, lab
 
     Returns
     -------
-    Tree
+    GrownNodes
     """
     if params.criterion not in CRITERIA:
         raise ValueError(f"criterion must be one of {sorted(CRITERIA)}, got "
@@ -2534,16 +2573,11 @@ def grow_forest_tree(X_binned, Y, weight, rows, edges, n_bins, params, seed, lab
         int(params.max_leaf_nodes), float(params.min_impurity_decrease),
         int(seed) & 0xFFFFFFFFFFFFFFFF, bin_value, monotonic_cst, n_cat, cat_params,
     )
-    threshold = bin_thresholds(feature, split_bin, left, edges)
     cat_start = cat_bits = None
     if n_cat.shape[0]:
         cat_start, cat_bits = category_bitsets(feature, left, n_cat, cat_words)
-        threshold[cat_start >= 0] = 0.0  # unused at categorical splits
-    # Copies: the kernel's arrays are sized for the largest possible tree.
-    return Tree(feature.copy(), threshold, split_bin.copy(), default_left.copy(), left.copy(),
-                right.copy(), value.copy(), gain.copy(), cover.copy(), cat_start, cat_bits,
-                n_node_samples=node_stats[:, 0].astype(np.int64),
-                impurity=node_stats[:, 1].copy())
+    return GrownNodes(feature, split_bin, default_left, left, right, value, gain, cover,
+                      node_stats, cat_start, cat_bits)
 
 
 def _categories_array(n_categories, n_features):
