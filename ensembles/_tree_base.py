@@ -1,7 +1,7 @@
 """What single decision trees and forests share: validation, targets, growth, persistence.
 
 :mod:`ensembles.tree` and :mod:`ensembles.forest` grow every tree with one numba kernel,
-:func:`ensembles._engine.forest.grow_forest_tree`, on binned features. A fitted tree
+:func:`ensembles._engine.forest.grow_forest_nodes`, on binned features. A fitted tree
 routes rows by raw-value thresholds (derived from the bin edges, see :class:`FittedTree`),
 so prediction runs on the raw features and never re-bins.
 

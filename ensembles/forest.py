@@ -1,6 +1,6 @@
 """Random forests and extra trees grown on the histogram engine, with scikit-learn's API.
 
-Every member is grown by one compiled call (:func:`ensembles._engine.forest.grow_forest_tree`)
+Every member is grown by one compiled call (:func:`ensembles._engine.forest.grow_forest_nodes`)
 that releases the GIL, so members grow in parallel threads. Each member owns a seed drawn
 up front from ``random_state`` (its bootstrap sample, feature sampling and random thresholds
 all come from it), so a forest is the same for any ``n_jobs``, and a warm-started forest is
