@@ -131,7 +131,8 @@ class FittedTree(Tree):
     frequency vector of output ``k`` (classification; zeros pad an output of fewer
     classes) or the weighted mean of output ``k`` (regression, one entry) of the node's
     training rows. ``n_classes`` holds the number of classes of each output (1 for
-    regression), set by the estimator that owns the tree. ``gain`` is the weighted
+    regression) and ``n_features`` the number of input features, set by the estimator
+    that owns the tree. ``gain`` is the weighted
     impurity decrease of a split,
     ``cover`` the node's training weight, ``n_node_samples`` its number of training rows
     (whatever their weights) and ``impurity`` its rows' impurity under the criterion.
@@ -228,9 +229,10 @@ class FittedTree(Tree):
         self._set_outputs()
 
     def _set_outputs(self):
-        # One output of n_values classes (or one regression output) until the estimator
-        # that owns the tree says otherwise (see _with_outputs).
+        # One output of n_values classes (or one regression output), features unknown,
+        # until the estimator that owns the tree says otherwise (see _with_outputs).
         self.n_classes = np.array([self.n_values], dtype=np.intp)
+        self.n_features = None
 
     def _is_compact(self):
         return self._edges is not None
@@ -292,15 +294,39 @@ class FittedTree(Tree):
         """Largest number of classes of an output (1 for regression)."""
         return int(self.n_classes.max())
 
-    def _with_outputs(self, n_classes):
+    @property
+    def capacity(self):
+        """Number of nodes the arrays hold (scikit-learn's; here ``node_count``)."""
+        return self.n_nodes
+
+    def _with_outputs(self, n_classes, n_features):
         """Set ``n_classes`` (classes per output; 1 per output for regression), whose
-        sum is the length of a node's value vector; returns the tree."""
+        sum is the length of a node's value vector, and ``n_features``, the number of
+        input features; returns the tree."""
         n_classes = np.asarray(n_classes, dtype=np.intp).reshape(-1)
         if n_classes.sum() != self.n_values:
             raise ValueError(f"the tree's nodes hold {self.n_values} value(s), not the "
                              f"{n_classes.sum()} of {n_classes.tolist()} classes per output.")
         self.n_classes = n_classes
+        self.n_features = int(n_features)
         return self
+
+    def predict(self, X):
+        """The ``value`` of the leaf each row of ``X`` reaches, as scikit-learn's
+        ``tree_.predict``: shape (n_samples, n_outputs, max_n_classes), or (n_samples,
+        max_n_classes) for one output."""
+        out = self.value[self.apply(X)]
+        return out[:, 0] if self.n_outputs == 1 else out
+
+    def compute_feature_importances(self, normalize=True):
+        """Each feature's total weighted impurity decrease over the root's weight
+        (scikit-learn's ``tree_.compute_feature_importances``); with ``normalize``,
+        scaled to sum to 1 (unless all are 0)."""
+        if normalize:
+            return self.importances(self.n_features)
+        split = self.left != -1
+        return np.bincount(self.feature[split], weights=self.gain[split],
+                           minlength=self.n_features) / self.cover[0]
 
     def _file_array(self, name):
         # The model file's form of the node arrays (see the class description).
@@ -657,7 +683,7 @@ def pruned_tree(tree, pruned, edges):
                       np.where(leaf, 0.0, gain[order]), cover[order], edges=edges,
                       internal_values=tree._node_value is not None, cat_start=cat_start,
                       cat_bits=cat_bits, n_node_samples=n_node_samples[order],
-                      impurity=impurity[order])._with_outputs(tree.n_classes)
+                      impurity=impurity[order])
 
 
 def _split_words(tree, node):

@@ -269,7 +269,7 @@ class _BaseForest(_MemberSequence, BaseTreeModel):
                if hasattr(self, name)},
             splitter=self._splitter, random_state=int(seed),
         )
-        member.tree_ = tree._with_outputs(self._output_classes())
+        member.tree_ = tree._with_outputs(self._output_classes(), self.n_features_in_)
         member._seed = int(seed)
         for attr in ("n_features_in_", "n_outputs_", "max_features_", "classes_",
                      "n_classes_", "is_categorical_", "categories_"):

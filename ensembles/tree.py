@@ -66,7 +66,8 @@ class _BaseDecisionTree(BaseTreeModel):
             weight = np.ones(X.shape[0])
         self.tree_ = grow_tree(X_binned, bin_mapper, Y, weight, params,
                                self.min_weight_fraction_leaf, seed, codes, bin_value,
-                               self.ccp_alpha)._with_outputs(self._output_classes())
+                               self.ccp_alpha)._with_outputs(self._output_classes(),
+                                                    self.n_features_in_)
         self._seed = int(seed)
         return self
 
@@ -107,7 +108,7 @@ class _BaseDecisionTree(BaseTreeModel):
     def _restore(self, trees, seeds):
         if len(trees) != 1:
             raise ValueError(f"a decision tree model holds one tree, the file has {len(trees)}.")
-        self.tree_ = trees[0]._with_outputs(self._output_classes())
+        self.tree_ = trees[0]._with_outputs(self._output_classes(), self.n_features_in_)
         self._seed = seeds[0]
 
     def _predict_values(self, X):
