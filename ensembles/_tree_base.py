@@ -132,8 +132,7 @@ class FittedTree(Tree):
     classes) or the weighted mean of output ``k`` (regression, one entry) of the node's
     training rows. ``n_classes`` holds the number of classes of each output (1 for
     regression) and ``n_features`` the number of input features, set by the estimator
-    that owns the tree. ``gain`` is the weighted
-    impurity decrease of a split,
+    that owns the tree. ``gain`` is the weighted impurity decrease of a split,
     ``cover`` the node's training weight, ``n_node_samples`` its number of training rows
     (whatever their weights) and ``impurity`` its rows' impurity under the criterion.
     scikit-learn's names are aliases.
@@ -186,8 +185,8 @@ class FittedTree(Tree):
     @classmethod
     def from_grown(cls, nodes, edges, internal_values=False):
         """The compact tree of the node loop's arrays (a
-        :class:`~._engine.forest.GrownNodes`; copied, views of larger arrays as they are),
-        its thresholds the bins' ``edges``."""
+        :class:`~._engine.forest.GrownNodes`, whose views of the kernel's larger arrays
+        it copies), its thresholds the bins' ``edges``."""
         tree = cls.__new__(cls)
         tree._set_nodes(nodes.feature, nodes.split_bin, nodes.default_left, nodes.left,
                         nodes.cover, nodes.cat_start, nodes.cat_bits)
@@ -261,9 +260,7 @@ class FittedTree(Tree):
     @property
     def threshold(self):
         """Raw-value threshold of each node (-2.0 at leaves, as in scikit-learn)."""
-        threshold = self._routing()[0]
-        threshold[self.left == -1] = TREE_UNDEFINED
-        return threshold
+        return np.where(self.left == -1, float(TREE_UNDEFINED), self._routing()[0])
 
     @property
     def right(self):

@@ -503,6 +503,10 @@ def test_forest_members_and_loaded_trees_have_scikit_learns_layout(tmp_path):
         for name in ("feature", "threshold", "value", "n_classes"):
             np.testing.assert_array_equal(getattr(again.tree_, name),
                                           getattr(ours.tree_, name))
+    # Read in scikit-learn's form, a loaded model still saves the file's.
+    loaded.save_model(tmp_path / "again.json")
+    again_doc = json.loads((tmp_path / "again.json").read_text())
+    assert again_doc["trees"] == doc["trees"]
     # A tree pruned after growth keeps them too.
     pruned = DecisionTreeRegressor(ccp_alpha=0.01).fit(X, np.c_[X[:, 0], X[:, 1]]).tree_
     assert pruned.value.shape == (pruned.node_count, 2, 1)
