@@ -461,11 +461,11 @@ def test_tree_arrays_have_scikit_learns_layout(kind):
     assert ours.n_classes.dtype == theirs.n_classes.dtype
     assert ours.max_n_classes == theirs.max_n_classes
     assert ours.value.shape == theirs.value.shape
-    # Leaves: scikit-learn's undefined feature and threshold.
+    # Leaves: scikit-learn's undefined feature and threshold (TREE_UNDEFINED, -2).
     for tree in (ours, theirs):
         leaf = tree.children_left == -1
-        assert np.all(tree.feature[leaf] == sk_tree._tree.TREE_UNDEFINED)
-        assert np.all(tree.threshold[leaf] == sk_tree._tree.TREE_UNDEFINED)
+        assert np.all(tree.feature[leaf] == -2)
+        assert np.all(tree.threshold[leaf] == -2.0)
         assert np.all(tree.feature[~leaf] >= 0)
     # The same tree (numbered otherwise): the same node values, zeros padding an output
     # of fewer classes.
