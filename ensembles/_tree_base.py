@@ -163,12 +163,11 @@ class FittedTree(Tree):
     def __init__(self, feature, threshold, split_bin, default_left, left, right, value, gain,
                  cover, edges=None, internal_values=False, cat_start=None, cat_bits=None,
                  n_node_samples=None, impurity=None):
-        self._set_nodes(feature, split_bin, default_left, left, cover, cat_start, cat_bits)
+        self._set_nodes(feature, split_bin, default_left, left, cover, cat_start, cat_bits,
+                        edges)
         value = np.asarray(value, dtype=np.float64).reshape(len(self.left), -1)
         gain = np.asarray(gain, dtype=np.float64)
         right = np.asarray(right, dtype=np.int32)
-        self._edges = edges
-        self._node_value = self._leaf_stats = self._node_stats = None
         if edges is not None:
             node_stats = None if n_node_samples is None else np.column_stack(
                 [np.asarray(n_node_samples, dtype=np.float64),
@@ -180,7 +179,7 @@ class FittedTree(Tree):
             if n_node_samples is not None:
                 self._node_stats = (np.asarray(n_node_samples, dtype=np.int64),
                                     np.asarray(impurity, dtype=np.float64))
-            self._set_outputs()
+        self._set_outputs()
 
     @classmethod
     def from_grown(cls, nodes, edges, internal_values=False):
@@ -189,14 +188,17 @@ class FittedTree(Tree):
         it copies), its thresholds the bins' ``edges``."""
         tree = cls.__new__(cls)
         tree._set_nodes(nodes.feature, nodes.split_bin, nodes.default_left, nodes.left,
-                        nodes.cover, nodes.cat_start, nodes.cat_bits)
-        tree._edges = edges
-        tree._node_value = tree._leaf_stats = tree._node_stats = None
+                        nodes.cover, nodes.cat_start, nodes.cat_bits, edges)
         tree._compact(nodes.right, nodes.value, nodes.gain, nodes.node_stats, internal_values)
+        tree._set_outputs()
         return tree
 
-    def _set_nodes(self, feature, split_bin, default_left, left, cover, cat_start, cat_bits):
-        """Copy the arrays every tree keeps (a leaf's feature as scikit-learn's -2)."""
+    def _set_nodes(self, feature, split_bin, default_left, left, cover, cat_start, cat_bits,
+                   edges):
+        """Copy the arrays every tree keeps (a leaf's feature as scikit-learn's -2); a
+        tree with bin ``edges`` is then compacted (see :meth:`_compact`)."""
+        self._edges = edges
+        self._node_value = self._leaf_stats = self._node_stats = None
         self.left = np.array(left, dtype=np.int32)
         self.feature = np.where(self.left == -1, TREE_UNDEFINED, feature).astype(np.int32)
         # Categorical splits (see ensembles._engine.tree): None in a tree without any, so
@@ -225,7 +227,6 @@ class FittedTree(Tree):
             self._node_value = value.copy()
         if node_stats is not None:
             self._leaf_stats = (leaf_rows if leaf_rows.size else None, leaf_impurity)
-        self._set_outputs()
 
     def _set_outputs(self):
         # One output of n_values classes (or one regression output), features unknown,

@@ -887,11 +887,10 @@ def _better(gain, best):
 def _unbeatable_gain(G, W, sq, parent, classify, criterion):
     """A gain at which no split of the node can be beaten (``parent``: the node's
     :func:`_score`): the largest gain there is, less :func:`_better`'s tolerance, plus
-    the rounding of its own sums. The largest gain
-    is known for Gini and entropy (children of one class each, whose scores are then the
-    sum of ``G``, each output's classes summing to the weight, and 0) and for squared
-    error (children of one target value each: the sum of ``sq``, the weighted squared
-    targets); ``inf`` otherwise."""
+    the rounding of its own sums. The largest gain is known for Gini and entropy
+    (children of one class each, whose scores are then the sum of ``G``, each output's
+    classes summing to the weight, and 0) and for squared error (children of one target
+    value each: the sum of ``sq``, the weighted squared targets); ``inf`` otherwise."""
     if classify and criterion <= 1:
         top = 0.0
         if criterion == 0:
