@@ -6,10 +6,13 @@ parameter names and defaults (plus ``max_bin``). Features are binned into at mos
 exact thresholds); missing values (NaN) are routed natively: each split learns which side
 they go to. They are the default members of :mod:`ensembles.bagging` and
 :mod:`ensembles.adaboost` and the members (``estimators_``) of :mod:`ensembles.forest`.
+:func:`export_text` writes a fitted tree's rules as :func:`sklearn.tree.export_text` does.
 """
 
+import numbers
+
 import numpy as np
-from sklearn.base import ClassifierMixin, RegressorMixin, clone
+from sklearn.base import ClassifierMixin, RegressorMixin, clone, is_classifier
 from sklearn.utils import Bunch
 from sklearn.utils.validation import check_is_fitted
 
@@ -26,7 +29,7 @@ from ._tree_base import (
 )
 
 __all__ = ["DecisionTreeClassifier", "DecisionTreeRegressor", "ExtraTreeClassifier",
-           "ExtraTreeRegressor"]
+           "ExtraTreeRegressor", "export_text"]
 
 
 class _BaseDecisionTree(BaseTreeModel):
@@ -471,3 +474,151 @@ default="squared_error"
             ccp_alpha=ccp_alpha, monotonic_cst=monotonic_cst,
             categorical_features=categorical_features, max_cat_to_onehot=max_cat_to_onehot,
             min_data_per_category=min_data_per_category, cat_smooth=cat_smooth)
+
+
+def export_text(decision_tree, *, feature_names=None, class_names=None, max_depth=10,
+                spacing=3, decimals=2, show_weights=False):
+    """The rules of a fitted decision tree as indented text, as
+    :func:`sklearn.tree.export_text` writes them.
+
+    scikit-learn's function accepts only its own tree classes; this one takes the trees of
+    this library (also a forest's ``estimators_[i]``) and scikit-learn's, with the same
+    parameters and, for the same tree, the same text. A split on a categorical feature is
+    written ``name in {a, b}`` on its left branch and ``name not in {a, b}`` on its right
+    one. A multi-output classifier's leaves name one class per output.
+
+    Parameters
+    ----------
+    decision_tree : fitted tree estimator
+        Anything with a fitted ``tree_`` in scikit-learn's layout: the decision and extra
+        trees of :mod:`ensembles.tree` and of :mod:`sklearn.tree`.
+    feature_names : array-like of shape (n_features,), optional
+        Default ``feature_0``, ``feature_1``, ...
+    class_names : array-like of shape (n_classes,), optional
+        Names of the classes in the order of ``classes_`` (one output only); default
+        ``classes_``.
+    max_depth : int, default=10
+        Levels written; deeper branches are summarized as ``truncated branch of depth d``.
+    spacing : int, default=3
+        Width of one level of indentation.
+    decimals : int, default=2
+        Digits after the decimal point of thresholds and values.
+    show_weights : bool, default=False
+        Write each classification leaf's training weight per class.
+
+    Returns
+    -------
+    str
+        One line per split side and per leaf, depth first, left before right.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from ensembles.tree import DecisionTreeClassifier, export_text
+    >>> X, y = load_iris(return_X_y=True)
+    >>> tree = DecisionTreeClassifier(max_depth=2, random_state=0).fit(X[:, 3:], y)
+    >>> print(export_text(tree, feature_names=["petal width"]), end="")
+    |--- petal width <= 0.80
+    |   |--- class: 0
+    |--- petal width >  0.80
+    |   |--- petal width <= 1.75
+    |   |   |--- class: 1
+    |   |--- petal width >  1.75
+    |   |   |--- class: 2
+    """
+    tree, leaf_text = _exported_tree(decision_tree, class_names, show_weights, decimals)
+    for name, value, low in (("max_depth", max_depth, 0), ("spacing", spacing, 1),
+                             ("decimals", decimals, 0)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"{name} must be an integer, got {value!r}.")
+        if value < low:
+            raise ValueError(f"{name} must be >= {low}, got {value}.")
+    if feature_names is None:
+        names = [f"feature_{f}" for f in range(tree.n_features)]
+    else:
+        names = [str(name) for name in feature_names]
+        if len(names) != tree.n_features:
+            raise ValueError(f"feature_names must contain {tree.n_features} elements, got "
+                             f"{len(names)}.")
+    left, right, feature = tree.children_left, tree.children_right, tree.feature
+    height = np.ones(tree.node_count, dtype=np.int64)  # levels in each node's subtree
+    for node in range(tree.node_count - 1, -1, -1):  # children come after their parent
+        if left[node] != -1:
+            height[node] = 1 + max(height[left[node]], height[right[node]])
+    cat_start = getattr(tree, "cat_start", None)
+    categories = getattr(decision_tree, "categories_", None)
+    lines = []
+    stack = [(0, 1)]  # (node, depth) to write, or a line already written out
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            lines.append(item)
+            continue
+        node, depth = item
+        indent = ("|" + " " * spacing) * (depth - 1) + "|" + "-" * spacing
+        if left[node] == -1 or (depth > max_depth + 1 and height[node] == 1):
+            lines.append(f"{indent} {leaf_text(node)}")
+        elif depth > max_depth + 1:
+            lines.append(f"{indent} truncated branch of depth {height[node]}")
+        else:
+            name = names[feature[node]]
+            if cat_start is not None and cat_start[node] >= 0:
+                values = None if categories is None else categories[feature[node]]
+                left_set = "{" + ", ".join(
+                    str(values[c]) if values is not None and c < len(values) else str(c)
+                    for c in tree.left_categories(node)) + "}"
+                sides = (f"{name} in {left_set}", f"{name} not in {left_set}")
+            else:
+                threshold = f"{tree.threshold[node]:.{decimals}f}"
+                sides = (f"{name} <= {threshold}", f"{name} >  {threshold}")
+            stack += [(right[node], depth + 1), f"{indent} {sides[1]}",
+                      (left[node], depth + 1)]
+            lines.append(f"{indent} {sides[0]}")
+    return "".join(line + "\n" for line in lines)
+
+
+def _exported_tree(decision_tree, class_names, show_weights, decimals):
+    """``decision_tree``'s fitted ``tree_`` and a function writing a leaf's text (its
+    class or values) for :func:`export_text`."""
+    check_is_fitted(decision_tree)
+    tree = getattr(decision_tree, "tree_", None)
+    if tree is None:
+        raise TypeError("decision_tree must be a fitted decision tree (with a tree_; for a "
+                        f"forest, one of its estimators_), got {type(decision_tree).__name__}.")
+    if not isinstance(show_weights, bool | np.bool_):
+        raise TypeError(f"show_weights must be a bool, got {show_weights!r}.")
+    value = tree.value
+
+    def numbers_text(row):
+        return "[" + ", ".join(f"{v:.{decimals}f}" for v in row) + "]"
+
+    if not is_classifier(decision_tree):
+        return tree, lambda node: "value: " + numbers_text(value[node][:, 0])
+    classes = decision_tree.classes_
+    if tree.n_outputs == 1:
+        classes = [classes]
+        if class_names is not None:
+            if len(class_names) != len(classes[0]):
+                raise ValueError(
+                    "class_names must hold one name per class of classes_ "
+                    f"({len(classes[0])}), got {len(class_names)}.")
+            classes = [np.asarray(class_names, dtype=object)]
+    elif class_names is not None:
+        raise ValueError("class_names is for a tree of one output; this one has "
+                         f"{tree.n_outputs}.")
+    n_classes = tree.n_classes
+
+    def leaf_text(node):
+        chosen = [classes[k][np.argmax(value[node, k, :n_classes[k]])]
+                  for k in range(tree.n_outputs)]
+        text = "class: " + (str(chosen[0]) if len(chosen) == 1
+                            else "[" + ", ".join(str(c) for c in chosen) + "]")
+        if not show_weights:
+            return text
+        weight = tree.weighted_n_node_samples[node]
+        counts = [numbers_text(value[node, k, :n_classes[k]] * weight)
+                  for k in range(tree.n_outputs)]
+        shown = counts[0] if len(counts) == 1 else "[" + ", ".join(counts) + "]"
+        return f"weights: {shown} {text}"
+
+    return tree, leaf_text

@@ -25,6 +25,7 @@ from ensembles import (
     RandomForestClassifier,
     RandomForestRegressor,
 )
+from ensembles.tree import export_text
 
 from .test_tree_estimators import _exact_data
 
@@ -526,6 +527,85 @@ def test_scikit_learns_export_graphviz_draws_our_tree_as_theirs():
     for seed in range(3):
         ours = DecisionTreeClassifier(max_depth=2, random_state=seed).fit(X, y)
         assert sk_tree.export_graphviz(ours, **options) == theirs
+
+
+@pytest.mark.parametrize("options", [
+    {},
+    {"show_weights": True, "max_depth": 3},
+    {"max_depth": 0, "spacing": 1, "decimals": 4},
+    {"max_depth": 1, "spacing": 5, "decimals": 0, "feature_names": list("wxyz")},
+])
+def test_export_text_writes_scikit_learns_text(options):
+    X, y_reg, y_cls, weight = _exact_data()
+    # On scikit-learn's own deep trees, every line of its text: splits, leaves, weights,
+    # truncated branches, one and two outputs.
+    fitted = [sk_tree.DecisionTreeClassifier(random_state=0).fit(X, y_cls, sample_weight=weight),
+              sk_tree.DecisionTreeRegressor(random_state=0).fit(X, y_reg),
+              sk_tree.DecisionTreeRegressor(max_depth=6, random_state=0).fit(
+                  X, np.c_[y_reg, 2 * y_reg])]
+    for model in fitted:
+        kwargs = options if is_classifier(model) else {
+            k: v for k, v in options.items() if k != "show_weights"}
+        assert export_text(model, **kwargs) == sk_tree.export_text(model, **kwargs)
+    # On trees both libraries grow alike (the same splits and thresholds), the same text
+    # for ours as scikit-learn writes for theirs.
+    for Ours, Theirs, target in [
+            (DecisionTreeClassifier, sk_tree.DecisionTreeClassifier, y_cls),
+            (DecisionTreeRegressor, sk_tree.DecisionTreeRegressor, y_reg)]:
+        kwargs = {"class_names": ["a", "b", "c"], **options} if Ours is \
+            DecisionTreeClassifier else {k: v for k, v in options.items()
+                                         if k != "show_weights"}
+        ours = Ours(max_depth=2, random_state=0).fit(X, target, sample_weight=weight)
+        theirs = Theirs(max_depth=2, random_state=0).fit(X, target, sample_weight=weight)
+        assert export_text(ours, **kwargs) == sk_tree.export_text(theirs, **kwargs)
+
+
+def test_export_text_names_categories_and_each_outputs_class():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.RandomState(0)
+    code = rng.randint(0, 6, 300)
+    X = pd.DataFrame({"color": pd.Categorical(np.array(list("uvwxyz"))[code]),
+                      "size": rng.rand(300)})
+    y = np.isin(code, [1, 3, 4]).astype(int)
+    tree = DecisionTreeClassifier(max_depth=1, random_state=0).fit(X, y)
+    assert export_text(tree, feature_names=X.columns) == (
+        "|--- color in {v, x, y}\n|   |--- class: 1\n"
+        "|--- color not in {v, x, y}\n|   |--- class: 0\n")
+    Y = np.c_[y, np.where(X["size"] > 0.5, "big", "small")]
+    tree = DecisionTreeClassifier(max_depth=2, random_state=0).fit(X, Y)
+    leaves = [line.split("class: ")[1] for line in export_text(tree).splitlines()
+              if "class: " in line]
+    predicted = {f"[{a}, {b}]" for a, b in tree.predict(X)}
+    assert set(leaves) == predicted and len(leaves) == 4
+    weights = [line for line in export_text(tree, show_weights=True).splitlines()
+               if "weights: " in line]
+    assert len(weights) == 4
+    assert all(line.count("[") == 4 for line in weights)  # a list per output, the classes
+
+
+@pytest.mark.parametrize(("options", "error", "message"), [
+    ({"max_depth": -1}, ValueError, "max_depth must be >= 0"),
+    ({"spacing": 0}, ValueError, "spacing must be >= 1"),
+    ({"decimals": 1.5}, TypeError, "decimals must be an integer"),
+    ({"show_weights": "yes"}, TypeError, "show_weights must be a bool"),
+    ({"feature_names": ["a"]}, ValueError, "feature_names must contain 4 elements"),
+    ({"class_names": ["a"]}, ValueError, "class_names must hold one name per class"),
+])
+def test_export_text_rejects_bad_options(options, error, message):
+    X, _, y_cls, _ = _exact_data()
+    tree = DecisionTreeClassifier(max_depth=2, random_state=0).fit(X, y_cls)
+    with pytest.raises(error, match=message):
+        export_text(tree, **options)
+
+
+def test_export_text_needs_one_fitted_tree():
+    X, _, y_cls, _ = _exact_data()
+    with pytest.raises(NotFittedError):
+        export_text(DecisionTreeClassifier())
+    forest = RandomForestClassifier(n_estimators=2, random_state=0).fit(X, y_cls)
+    with pytest.raises(TypeError, match="one of its estimators_"):
+        export_text(forest)
+    assert export_text(forest.estimators_[1]).startswith("|--- feature_")
 
 
 def test_column_vector_target_is_one_output():
