@@ -64,12 +64,27 @@ def available_cpus():
         return os.cpu_count() or 1
 
 
+def default_n_jobs():
+    """What ``n_jobs=None`` means: the ``n_jobs`` of an enclosing
+    ``joblib.parallel_config`` (or ``parallel_backend``), as for scikit-learn's
+    estimators; else ``OMP_NUM_THREADS``, which joblib's process workers get as their share
+    of the CPUs and which the OpenMP libraries (XGBoost, LightGBM) honour; else -1, all
+    CPUs."""
+    from joblib.parallel import get_active_backend
+
+    n_jobs = get_active_backend()[1]
+    if n_jobs is not None:
+        return n_jobs
+    first = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    return int(first) if first.isdigit() and int(first) > 0 else -1
+
+
 def effective_n_jobs(n_jobs):
-    """Threads to use: None -> all CPUs, negative -> n_cpus + 1 + n_jobs (scikit-learn's
-    rule), capped at the number of CPUs."""
+    """Threads to use: None -> :func:`default_n_jobs`, negative -> n_cpus + 1 + n_jobs
+    (scikit-learn's rule), capped at the number of CPUs."""
     cpus = available_cpus()
     if n_jobs is None:
-        return cpus
+        n_jobs = default_n_jobs()
     if n_jobs == 0:
         raise ValueError("n_jobs == 0 has no meaning; use None, -1 or a positive integer.")
     if n_jobs < 0:
@@ -94,9 +109,10 @@ def threads(n_jobs):
 
 
 def current_threads():
-    """Threads the current block may use (all CPUs outside a :func:`threads` block)."""
+    """Threads the current block may use (outside a :func:`threads` block, those of
+    ``n_jobs=None``)."""
     n = getattr(_local, "n_threads", None)
-    return available_cpus() if n is None else n
+    return effective_n_jobs(None) if n is None else n
 
 
 def split_range(n_items, n_parts, weights=None):

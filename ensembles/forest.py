@@ -423,8 +423,9 @@ _SHARED_PARAMETERS_DOC = """
         With bootstrap, rows drawn per tree: None draws ``n_samples``, an int that many, a
         float that fraction of ``n_samples`` (of the total weight, with sample weights).
     n_jobs : int, default=None
-        Threads growing the trees and predicting; None or -1 uses all cores. The forest
-        does not depend on it.
+        Threads growing the trees and predicting; -1 uses all cores, and None the
+        ``n_jobs`` of an enclosing ``joblib.parallel_config``, else ``OMP_NUM_THREADS``,
+        else all cores. The forest does not depend on it.
     random_state : int, RandomState or None, default=None
         Seed of the members' seeds (bootstrap samples, feature sampling, random
         thresholds) and of the binning subsample.

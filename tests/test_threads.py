@@ -5,7 +5,15 @@ import threading
 import numpy as np
 import pytest
 
-from ensembles._threads import effective_n_jobs, run_items, run_parallel, split_range, threads
+from ensembles._threads import (
+    available_cpus,
+    current_threads,
+    effective_n_jobs,
+    run_items,
+    run_parallel,
+    split_range,
+    threads,
+)
 
 
 def test_run_items_returns_the_results_in_order_from_several_threads():
@@ -76,7 +84,8 @@ def test_nested_calls_in_a_worker_run_on_that_worker():
     assert sorted((a, b) for on_caller, a, b in inner if on_caller) == [(0, 50)]
 
 
-def test_n_jobs_follows_scikit_learn_and_ranges_split_evenly():
+def test_n_jobs_follows_scikit_learn_and_ranges_split_evenly(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     assert effective_n_jobs(1) == 1
     assert effective_n_jobs(-1) == effective_n_jobs(None) >= 1
     with pytest.raises(ValueError, match="n_jobs == 0"):
@@ -84,6 +93,44 @@ def test_n_jobs_follows_scikit_learn_and_ranges_split_evenly():
     assert split_range(10, 3) == [(0, 3), (3, 6), (6, 10)]
     assert split_range(4, 3, weights=np.array([3.0, 1.0, 1.0, 1.0])) == [(0, 1), (1, 2),
                                                                         (2, 4)]
+
+
+@pytest.mark.skipif(available_cpus() < 2, reason="needs two CPUs to tell 1 from all")
+def test_n_jobs_none_takes_joblibs_context_then_omp_num_threads(monkeypatch):
+    import joblib
+
+    from ensembles import RandomForestClassifier
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    cpus = available_cpus()
+    assert effective_n_jobs(None) == cpus
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # as joblib's process workers get it
+    assert effective_n_jobs(None) == 1 and effective_n_jobs(-1) == cpus
+    with threads(None):
+        assert current_threads() == 1
+    assert current_threads() == 1
+    with joblib.parallel_config(n_jobs=-1):
+        assert effective_n_jobs(None) == cpus
+    monkeypatch.setenv("OMP_NUM_THREADS", "2,1")  # nested levels: the outer one counts
+    assert effective_n_jobs(None) == 2
+    monkeypatch.setenv("OMP_NUM_THREADS", "many")  # not a count: ignored
+    assert effective_n_jobs(None) == cpus
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    with joblib.parallel_config(n_jobs=1):
+        assert effective_n_jobs(None) == 1
+        # A forest of n_jobs=None then grows its trees on the calling thread alone.
+        seen = set()
+        original = RandomForestClassifier._grow_members
+
+        def spy(self, grow, seeds):
+            return original(self, lambda seed: seen.add(threading.get_ident()) or grow(seed),
+                            seeds)
+
+        monkeypatch.setattr(RandomForestClassifier, "_grow_members", spy)
+        rng = np.random.RandomState(0)
+        RandomForestClassifier(n_estimators=8, random_state=0).fit(rng.rand(200, 3),
+                                                                   rng.rand(200) > 0.5)
+        assert seen == {threading.get_ident()}
 
 
 def test_spin_while_sees_another_threads_write_and_gives_up_after_its_rounds():

@@ -47,7 +47,9 @@ PARAMETERS = """\
     importance_type : str, default="gain"
         Kind of ``feature_importances_``: gain, weight, cover, total_gain, total_cover.
     n_jobs : int, optional
-        Threads; None or -1 uses all cores. Results do not depend on it.
+        Threads; -1 uses all cores, and None the ``n_jobs`` of an enclosing
+        ``joblib.parallel_config``, else ``OMP_NUM_THREADS``, else all cores. Results do
+        not depend on it.
     random_state : int, RandomState or None
         Seed of row and column sampling, of dart's dropout and gblinear's feature order,
         and of the binning subsample.
