@@ -526,13 +526,13 @@ def export_text(decision_tree, *, feature_names=None, class_names=None, max_dept
     |   |--- petal width >  1.75
     |   |   |--- class: 2
     """
-    tree, leaf_text = _exported_tree(decision_tree, class_names, show_weights, decimals)
     for name, value, low in (("max_depth", max_depth, 0), ("spacing", spacing, 1),
                              ("decimals", decimals, 0)):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise TypeError(f"{name} must be an integer, got {value!r}.")
         if value < low:
             raise ValueError(f"{name} must be >= {low}, got {value}.")
+    tree, leaf_text = _exported_tree(decision_tree, class_names, show_weights, decimals)
     if feature_names is None:
         names = [f"feature_{f}" for f in range(tree.n_features)]
     else:
@@ -548,7 +548,7 @@ def export_text(decision_tree, *, feature_names=None, class_names=None, max_dept
     cat_start = getattr(tree, "cat_start", None)
     categories = getattr(decision_tree, "categories_", None)
     lines = []
-    stack = [(0, 1)]  # (node, depth) to write, or a line already written out
+    stack = [(0, 1)]  # (node, depth) to write, or the line of a right branch
     while stack:
         item = stack.pop()
         if isinstance(item, str):
@@ -556,7 +556,7 @@ def export_text(decision_tree, *, feature_names=None, class_names=None, max_dept
             continue
         node, depth = item
         indent = ("|" + " " * spacing) * (depth - 1) + "|" + "-" * spacing
-        if left[node] == -1 or (depth > max_depth + 1 and height[node] == 1):
+        if left[node] == -1:
             lines.append(f"{indent} {leaf_text(node)}")
         elif depth > max_depth + 1:
             lines.append(f"{indent} truncated branch of depth {height[node]}")
