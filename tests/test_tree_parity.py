@@ -741,6 +741,30 @@ def test_gini_and_squared_error_of_two_classes_grow_the_same_tree(Classifier, Re
         np.testing.assert_allclose(clf.gain, 2 * reg.gain, rtol=1e-9, atol=1e-9)
 
 
+@pytest.mark.parametrize("Classifier", [DecisionTreeClassifier, ExtraTreeClassifier,
+                                        RandomForestClassifier, ExtraTreesClassifier])
+@pytest.mark.parametrize("criterion", ["gini", "entropy"])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_copies_of_one_target_grow_the_target_s_tree(Classifier, criterion, sparse):
+    # As scikit-learn's trees do (its test_class_weights relies on it): each copy adds the
+    # same gain, so the same seed draws the same features and thresholds node by node
+    # (the searches must also stop drawing at the same nodes).
+    from scipy.sparse import csr_matrix
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    X = csr_matrix(X) if sparse else X
+    params = {"criterion": criterion, "random_state": 0}
+    if Classifier in (RandomForestClassifier, ExtraTreesClassifier):
+        params["n_estimators"] = 5
+    one = Classifier(**params).fit(X, y)
+    three = Classifier(**params).fit(X, np.c_[y, y, y])
+    np.testing.assert_array_equal(one.apply(X), three.apply(X))
+    np.testing.assert_allclose(one.feature_importances_, three.feature_importances_,
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(three.predict(X), np.tile(one.predict(X)[:, None], 3))
+
+
 # --- cost-complexity pruning --------------------------------------------------------------
 
 

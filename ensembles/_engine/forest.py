@@ -652,7 +652,7 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
     n_features = XT.shape[0]
     n_node = stop - start
     parent = _score(G, W, criterion)
-    unbeatable = _unbeatable_gain(G, W, sq, parent, classify, criterion)
+    unbeatable = _unbeatable_gain(G, W, sq, parent, criterion)
     best[0] = -np.inf
     best[1] = -1.0
     visited = 0
@@ -884,20 +884,22 @@ def _better(gain, best):
 
 
 @_per_node()
-def _unbeatable_gain(G, W, sq, parent, classify, criterion):
+def _unbeatable_gain(G, W, sq, parent, criterion):
     """A gain at which no split of the node can be beaten (``parent``: the node's
     :func:`_score`): the largest gain there is, less :func:`_better`'s tolerance, plus
     the rounding of its own sums. The largest gain is known for Gini and entropy
     (children of one class each, whose scores are then the sum of ``G``, each output's
-    classes summing to the weight, and 0) and for squared error (children of one target
-    value each: the sum of ``sq``, the weighted squared targets); ``inf`` otherwise."""
-    if classify and criterion <= 1:
+    classes summing to the weight, and 0), whether ``G`` sums labels or, for several
+    outputs, class indicators (a tree of copies of one target then stops where the tree
+    of the target does), and for squared error (children of one target value each: the
+    sum of ``sq``, the weighted squared targets); ``inf`` otherwise."""
+    if criterion <= 1:
         top = 0.0
         if criterion == 0:
             for k in range(G.shape[0]):
                 top += G[k]
         scale = W
-    elif not classify and criterion == 2:
+    elif criterion == 2:
         top = 0.0
         for k in range(sq.shape[0]):
             top += sq[k]
@@ -1695,7 +1697,7 @@ def _find_best_split(XT, rows, wn, cn, yn, classify, start, stop, G, W, sq, crit
     sort_codes, sort_pos = sort_scratch
     n_features = XT.shape[0]
     n_node = stop - start
-    unbeatable = _unbeatable_gain(G, W, sq, _score(G, W, criterion), classify, criterion)
+    unbeatable = _unbeatable_gain(G, W, sq, _score(G, W, criterion), criterion)
     best[0] = -np.inf
     best[1] = -1.0
     visited = 0

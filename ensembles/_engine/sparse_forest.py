@@ -531,7 +531,7 @@ def random_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, crite
     n_features = zero_codes.shape[0]
     n_node = stop - start
     parent = _score(G, W, criterion)
-    unbeatable = _unbeatable_gain(G, W, sq_node, parent, classify, criterion)
+    unbeatable = _unbeatable_gain(G, W, sq_node, parent, criterion)
     best[0] = -np.inf
     best[1] = -1.0
     visited = 0
@@ -636,8 +636,7 @@ def best_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, criteri
     sort_codes, sort_pos = sort_scratch
     n_features = zero_codes.shape[0]
     n_node = stop - start
-    unbeatable = _unbeatable_gain(G, W, sq_node, _score(G, W, criterion), classify,
-                                  criterion)
+    unbeatable = _unbeatable_gain(G, W, sq_node, _score(G, W, criterion), criterion)
     best[0] = -np.inf
     best[1] = -1.0
     visited = 0
