@@ -1658,7 +1658,7 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
 
     @reads_snapshot
     def transform(self, X):
-        """Each classifier's output: probabilities (soft) or class labels (hard).
+        """Each classifier's output: probabilities (soft) or predicted classes (hard).
 
         Parameters
         ----------
@@ -1670,13 +1670,14 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
         out : ndarray
             Soft voting: probabilities, of shape ``(n_samples, n_estimators *
             n_classes)`` (estimator after estimator) with ``flatten_transform=True``,
-            else ``(n_estimators, n_samples, n_classes)``. Hard voting: labels, of shape
-            ``(n_samples, n_estimators)``.
+            else ``(n_estimators, n_samples, n_classes)``. Hard voting: each
+            classifier's class as its index in ``classes_``, of shape ``(n_samples,
+            n_estimators)``, as in scikit-learn (numbers, whatever the labels are).
         """
         if self.voting == "soft":
             proba = self._collect(X, "predict_proba")
             return np.hstack(list(proba)) if self.flatten_transform else proba
-        return self._collect(X, "predict").T
+        return np.searchsorted(self.classes_, self._collect(X, "predict")).T
 
     def get_feature_names_out(self, input_features=None):
         """Names of the columns returned by :meth:`transform`.

@@ -609,12 +609,19 @@ def test_hard_voting_is_weighted_majority_with_ties_to_first_class(iris):
     ]
     weights = np.array([1.0, 1.0, 2.0])
     vote = VotingClassifier(estimators, weights=weights).fit(X, y)
-    labels = vote.transform(X)
-    assert labels.shape == (len(y), 3)
+    codes = vote.transform(X)
+    assert codes.shape == (len(y), 3)
     tally = np.zeros((len(y), 3))
-    for column, weight in zip(labels.T, weights, strict=True):
+    for column, weight in zip(codes.T, weights, strict=True):
         tally[np.arange(len(y)), column] += weight
     assert_array_equal(vote.predict(X), np.argmax(tally, axis=1))
+    # Class codes, as scikit-learn's transform gives, whatever the labels are.
+    names = np.array(["setosa", "versicolor", "virginica"])
+    named = VotingClassifier(estimators, weights=weights).fit(X, names[y])
+    assert_array_equal(named.transform(X), codes)
+    assert_array_equal(named.predict(X), names[vote.predict(X)])
+    theirs = sk_ensemble.VotingClassifier(estimators, weights=weights).fit(X, names[y])
+    assert_array_equal(theirs.transform(X), codes)
 
     tie = VotingClassifier(estimators[:2]).fit(X, y)
     first, second = tie.transform(X).T
