@@ -157,6 +157,9 @@ class _BaseForest(_MemberSequence, BaseTreeModel):
         self
         """
         self._validate_params()
+        if sparse.issparse(y):  # scikit-learn's forests' error (its single trees' differs)
+            raise ValueError("sparse multilabel-indicator for y is not supported; pass y "
+                             "dense (y.toarray()).")
         if not self.bootstrap and self.max_samples is not None:
             raise ValueError("max_samples needs bootstrap=True; set max_samples=None or "
                              "bootstrap=True.")

@@ -4,6 +4,8 @@ import pickle
 
 import numpy as np
 import pytest
+import sklearn.ensemble
+import sklearn.tree
 import sklearn.tree as sk_tree
 from sklearn.datasets import load_iris, make_classification
 from sklearn.model_selection import train_test_split
@@ -284,10 +286,17 @@ def test_bad_data_is_rejected():
 @pytest.mark.parametrize("cls", [DecisionTreeClassifier, DecisionTreeRegressor,
                                  RandomForestClassifier, ExtraTreesRegressor])
 def test_a_sparse_target_is_refused_with_a_clear_error(cls):
-    # scikit-learn refuses a sparse y too; it used to fail here deep inside with an
+    # scikit-learn refuses a sparse y too, with the same exception types (TypeError from a
+    # tree, ValueError from a forest); it used to fail here deep inside with an
     # IndexError or "setting an array element with a sequence".
     from scipy import sparse
 
     X = np.eye(6)
-    with pytest.raises(TypeError, match="y must be dense"):
-        cls().fit(X, sparse.csr_matrix(np.eye(6, 2, dtype=int)))
+    y = sparse.csr_matrix(np.eye(6, 2, dtype=int))
+    forest = "n_estimators" in cls().get_params()
+    error = ValueError if forest else TypeError
+    with pytest.raises(error, match="y must be dense|pass y dense"):
+        cls().fit(X, y)
+    theirs = getattr(sklearn.ensemble if forest else sklearn.tree, cls.__name__)
+    with pytest.raises(error):
+        theirs().fit(X, y)
