@@ -9,6 +9,7 @@ try:
     from sklearn.utils import _safe_indexing
 except ImportError:  # pragma: no cover - its older and newer homes
     from sklearn.utils._indexing import _safe_indexing
+from sklearn.tree._export import _MPLTreeExporter
 from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import _check_sample_weight
 
@@ -17,6 +18,7 @@ __all__ = [
     "Interval",
     "RealNotInt",
     "StrOptions",
+    "_MPLTreeExporter",
     "_check_sample_weight",
     "_safe_indexing",
 ]

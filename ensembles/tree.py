@@ -6,7 +6,8 @@ parameter names and defaults (plus ``max_bin``). Features are binned into at mos
 exact thresholds); missing values (NaN) are routed natively: each split learns which side
 they go to. They are the default members of :mod:`ensembles.bagging` and
 :mod:`ensembles.adaboost` and the members (``estimators_``) of :mod:`ensembles.forest`.
-:func:`export_text` writes a fitted tree's rules as :func:`sklearn.tree.export_text` does.
+:func:`export_text` and :func:`plot_tree` show a fitted tree as :func:`sklearn.tree.export_text`
+and :func:`sklearn.tree.plot_tree` do.
 """
 
 import numbers
@@ -16,7 +17,7 @@ from sklearn.base import ClassifierMixin, RegressorMixin, clone, is_classifier
 from sklearn.utils import Bunch
 from sklearn.utils.validation import check_is_fitted
 
-from ._compat import StrOptions
+from ._compat import StrOptions, _MPLTreeExporter
 from ._engine.forest import cost_complexity_prune
 from ._fitstate import fits_aside, reads_snapshot
 from ._tree_base import (
@@ -29,7 +30,7 @@ from ._tree_base import (
 )
 
 __all__ = ["DecisionTreeClassifier", "DecisionTreeRegressor", "ExtraTreeClassifier",
-           "ExtraTreeRegressor", "export_text"]
+           "ExtraTreeRegressor", "export_text", "plot_tree"]
 
 
 class _BaseDecisionTree(BaseTreeModel):
@@ -575,6 +576,70 @@ def export_text(decision_tree, *, feature_names=None, class_names=None, max_dept
                       (left[node], depth + 1)]
             lines.append(f"{indent} {sides[0]}")
     return "".join(line + "\n" for line in lines)
+
+
+def plot_tree(decision_tree, *, max_depth=None, feature_names=None, class_names=None,
+              label="all", filled=False, impurity=True, node_ids=False, proportion=False,
+              rounded=False, precision=3, ax=None, fontsize=None):
+    """Draw a fitted decision tree with matplotlib, as :func:`sklearn.tree.plot_tree`
+    draws it.
+
+    scikit-learn's function accepts only its own tree classes; this one draws the trees of
+    this library (also a forest's ``estimators_[i]``) through scikit-learn's drawing code,
+    with the same parameters and the same boxes. A tree with categorical splits is
+    refused (scikit-learn's boxes show thresholds only): draw it with
+    :func:`ensembles.plotting.plot_tree`. Needs matplotlib.
+
+    Parameters
+    ----------
+    decision_tree : fitted tree estimator
+        The decision and extra trees of :mod:`ensembles.tree` (and of :mod:`sklearn.tree`).
+    max_depth : int, optional
+        Levels drawn; default all.
+    feature_names : array-like of str, optional
+        Default ``x[0]``, ``x[1]``, ...
+    class_names : array-like of str or bool, optional
+        Names of the classes in the order of ``classes_``; True for ``y[0]``, ``y[1]``, ...
+    label : {"all", "root", "none"}, default="all"
+        Which boxes show what their numbers are.
+    filled : bool, default=False
+        Colour the boxes by majority class (classification) or by value (regression).
+    impurity : bool, default=True
+        Show each node's impurity.
+    node_ids : bool, default=False
+        Show each node's id.
+    proportion : bool, default=False
+        Show proportions instead of counts.
+    rounded : bool, default=False
+        Boxes with rounded corners.
+    precision : int, default=3
+        Digits of the numbers shown.
+    ax : matplotlib Axes, optional
+        Default the current Axes.
+    fontsize : int, optional
+        Default fitted to the figure.
+
+    Returns
+    -------
+    list of matplotlib Annotation
+        One box per node drawn.
+    """
+    check_is_fitted(decision_tree)
+    tree = getattr(decision_tree, "tree_", None)
+    if tree is None:
+        raise TypeError("decision_tree must be a fitted decision tree (with a tree_; for a "
+                        f"forest, one of its estimators_), got {type(decision_tree).__name__}.")
+    if getattr(tree, "cat_start", None) is not None:
+        raise ValueError("this tree has categorical splits, which scikit-learn's drawing "
+                         "cannot show; use ensembles.plotting.plot_tree.")
+    from .plotting import _pyplot
+
+    _pyplot()  # a clear error without matplotlib
+    exporter = _MPLTreeExporter(
+        max_depth=max_depth, feature_names=feature_names, class_names=class_names,
+        label=label, filled=filled, impurity=impurity, node_ids=node_ids,
+        proportion=proportion, rounded=rounded, precision=precision, fontsize=fontsize)
+    return exporter.export(decision_tree, ax=ax)
 
 
 def _exported_tree(decision_tree, class_names, show_weights, decimals):

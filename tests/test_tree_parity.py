@@ -25,7 +25,7 @@ from ensembles import (
     RandomForestClassifier,
     RandomForestRegressor,
 )
-from ensembles.tree import export_text
+from ensembles.tree import export_text, plot_tree
 
 from .test_tree_estimators import _exact_data
 
@@ -606,6 +606,60 @@ def test_export_text_needs_one_fitted_tree():
     with pytest.raises(TypeError, match="one of its estimators_"):
         export_text(forest)
     assert export_text(forest.estimators_[1]).startswith("|--- feature_")
+
+
+@pytest.mark.parametrize("options", [
+    {},
+    {"filled": True, "proportion": True, "class_names": True},
+    {"feature_names": ["a", "b", "c", "d"], "label": "root", "impurity": False,
+     "max_depth": 1, "precision": 5},
+])
+def test_plot_tree_draws_scikit_learns_boxes(options):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    # Few values per feature, all of them in every node drawn: both libraries' thresholds
+    # are then the same midpoints (scikit-learn's lie between the node's own values).
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 5, (400, 4)).astype(float)
+    y_reg = 2 * X[:, 0] + X[:, 1] ** 2 + rng.normal(0, 1, 400)
+    y_cls = (X[:, 0] + X[:, 2] + rng.normal(0, 1, 400) > 4).astype(int) + (X[:, 3] > 2)
+    weight = rng.uniform(0.5, 2.0, 400)  # no ties between different splits
+    for Ours, Theirs, target in [
+            (DecisionTreeClassifier, sk_tree.DecisionTreeClassifier, y_cls),
+            (DecisionTreeRegressor, sk_tree.DecisionTreeRegressor, y_reg)]:
+        kwargs = options if Ours is DecisionTreeClassifier else {
+            k: v for k, v in options.items() if k != "class_names"}
+        texts = []
+        for model, draw in [(Ours, plot_tree), (Theirs, sk_tree.plot_tree)]:
+            fitted = model(max_depth=2, random_state=0).fit(X, target, sample_weight=weight)
+            _, ax = plt.subplots()
+            texts.append([box.get_text() for box in draw(fitted, ax=ax, **kwargs)])
+            plt.close("all")
+        assert texts[0] == texts[1] and len(texts[0]) >= 3
+
+
+def test_plot_tree_refuses_what_it_cannot_draw():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    pd = pytest.importorskip("pandas")
+    import matplotlib.pyplot as plt
+
+    X, _, y_cls, _ = _exact_data()
+    with pytest.raises(NotFittedError):
+        plot_tree(DecisionTreeClassifier())
+    forest = RandomForestClassifier(n_estimators=2, max_depth=2, random_state=0).fit(X, y_cls)
+    with pytest.raises(TypeError, match="one of its estimators_"):
+        plot_tree(forest)
+    boxes = [box.get_text() for box in plot_tree(forest.estimators_[0])]
+    assert sum("samples = " in text for text in boxes) == forest.estimators_[0].tree_.node_count
+    frame = pd.DataFrame({"color": pd.Categorical(np.array(list("uvw"))[y_cls]),
+                          "size": X[:, 0]})
+    categorical = DecisionTreeClassifier(max_depth=2, random_state=0).fit(frame, y_cls)
+    with pytest.raises(ValueError, match="ensembles.plotting.plot_tree"):
+        plot_tree(categorical)
+    plt.close("all")
 
 
 def test_column_vector_target_is_one_output():
