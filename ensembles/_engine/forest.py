@@ -83,11 +83,20 @@ _SORT_MAX_ROWS = 64
 _ZERO_ONE = np.array([0.0, 1.0])
 # A comparison as a mask of no bits or all bits, read from this table for the same reason.
 _ALL_OR_NONE = np.array([0, -1], dtype=np.int64)
-# Extra trees find the bin of a drawn threshold through a table of this many equal cells
-# of each feature's range (see bin_values).
+# Extra trees find the bin of a drawn threshold through a table of at most this many
+# equal cells of each feature's range (see bin_values), fewer when all features' tables
+# would take more than _THRESHOLD_TABLE_BYTES: wide data then keeps them in the cache,
+# each draw reading its feature's table.
 _THRESHOLD_CELLS = 2048
-# A subtree's copy of its rows' codes (see _localize) takes at most this many bytes.
+_THRESHOLD_TABLE_BYTES = 256 << 10
+# bin_values fills the bins' ranges of more features than this a block of this many at a
+# time (see _fill_bin_values).
+_BIN_VALUE_BLOCK = 64
+# A subtree's copy of its rows' codes (see _localize) takes at most this many bytes, and
+# is made for subtrees of at least _MIN_LOCAL_ROWS rows: thousands of features leave room
+# for few rows, whose subtrees still read every feature at every node.
 _LOCAL_BYTES = 1 << 20
+_MIN_LOCAL_ROWS = 32
 
 
 def _per_node(entry=False, **options):
@@ -236,18 +245,37 @@ def _fill_threshold_cells(value, bounds, cells):
 
 @njit(cache=True, nogil=True)
 def _fill_bin_values(X, X_binned, weight, bin_min, bin_max):
-    for i in range(X.shape[0]):
-        if weight.shape[0] > 0 and not weight[i] > 0.0:
-            continue
-        for f in range(X.shape[1]):
-            b = X_binned[i, f]
-            if b == MISSING_BIN:
+    if X.shape[1] <= _BIN_VALUE_BLOCK:
+        # Row by row: every feature's bin ranges stay in the cache, and with many rows
+        # per bin a row seldom widens its bin's range (the branches are predicted).
+        for i in range(X.shape[0]):
+            if weight.shape[0] > 0 and not weight[i] > 0.0:
                 continue
-            x = np.float64(X[i, f])
-            if x < bin_min[f, b]:
-                bin_min[f, b] = x
-            if x > bin_max[f, b]:
-                bin_max[f, b] = x
+            for f in range(X.shape[1]):
+                b = X_binned[i, f]
+                if b == MISSING_BIN:
+                    continue
+                x = np.float64(X[i, f])
+                if x < bin_min[f, b]:
+                    bin_min[f, b] = x
+                if x > bin_max[f, b]:
+                    bin_max[f, b] = x
+    else:
+        # Wide data: a block of features at a time, so that the block's ranges stay in
+        # the cache (thousands of features' do not), and without branches (few rows per
+        # bin: a row widens its bin's range about every other time).
+        for f0 in range(0, X.shape[1], _BIN_VALUE_BLOCK):
+            f1 = min(f0 + _BIN_VALUE_BLOCK, X.shape[1])
+            for i in range(X.shape[0]):
+                if weight.shape[0] > 0 and not weight[i] > 0.0:
+                    continue
+                for f in range(f0, f1):
+                    b = X_binned[i, f]
+                    if b == MISSING_BIN:
+                        continue
+                    x = np.float64(X[i, f])
+                    bin_min[f, b] = min(bin_min[f, b], x)
+                    bin_max[f, b] = max(bin_max[f, b], x)
     bin_midpoints(bin_min, bin_max)
 
 
@@ -302,11 +330,13 @@ def bin_values(X, X_binned, weight=None):
         ``(value, bounds, cells)``. ``value``, of shape (n_features, 256): sorted along
         each feature (the missing-value bin is unused). Extra trees draw thresholds
         between the values of a node's lowest and highest bins, and find the drawn
-        value's bin through ``cells``, of shape (n_features, 2050), uint8: the feature's
-        range cut into 2,048 equal cells (``bounds[f]``: its lowest value and cells per
-        unit), each with the last bin of the cells below it. A cell holds few bins, so a
-        search among them takes a step or two, where a binary search over a node's bins
-        waits on eight dependent loads.
+        value's bin through ``cells``, of shape (n_features, n_cells + 2), uint8: the
+        feature's range cut into ``n_cells`` equal cells (2,048; fewer for thousands of
+        features, see :data:`_THRESHOLD_TABLE_BYTES`; ``bounds[f]``: its lowest value and
+        cells per unit), each with the last bin of the cells below it. A cell holds few
+        bins, so a search among them takes a step or two, where a binary search over a
+        node's bins waits on eight dependent loads. The cells change how fast a bin is
+        found, never which.
     """
     n_features = X.shape[1]
     bin_min = np.full((n_features, MISSING_BIN + 1), np.inf)
@@ -319,7 +349,8 @@ def bin_values(X, X_binned, weight=None):
 def threshold_tables(value):
     """``(value, bounds, cells)`` of :func:`bin_values` from the bins' values."""
     bounds = np.empty((value.shape[0], 2))
-    cells = np.empty((value.shape[0], _THRESHOLD_CELLS + 2), dtype=np.uint8)
+    n_cells = min(_THRESHOLD_CELLS, max(64, _THRESHOLD_TABLE_BYTES // max(value.shape[0], 1)))
+    cells = np.empty((value.shape[0], n_cells + 2), dtype=np.uint8)
     _fill_threshold_cells(value, bounds, cells)
     return value, bounds, cells
 
@@ -2279,7 +2310,7 @@ def _local_rows(n_features, n_samples, max_features, max_leaf_nodes, sparse):
     if sparse or max_leaf_nodes > 0 or n_features * n_samples <= 2 * _LOCAL_BYTES:
         return 0
     n_local = _LOCAL_BYTES // n_features
-    if n_local < 256 or n_features > 2 * max_features * np.log2(n_local):
+    if n_local < _MIN_LOCAL_ROWS or n_features > 2 * max_features * np.log2(n_local):
         return 0
     return n_local
 
