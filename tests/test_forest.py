@@ -865,11 +865,13 @@ def test_subtrees_on_copied_codes_grow_the_same_tree(criterion, splitter, constr
 # --- extra trees' threshold lookup finds the bin a search over all bins finds --------------
 
 
-def test_threshold_cells_find_the_bin_of_every_drawn_value():
+@pytest.mark.parametrize("table_bytes", [None, 1])
+def test_threshold_cells_find_the_bin_of_every_drawn_value(table_bytes, monkeypatch):
     # A drawn value's bin comes from its cell of the feature's range and a search among
     # that cell's bins; it must be the last bin whose value lies at or below the value,
     # as a search over all the node's bins finds. Features where cells hold many bins
-    # (a far outlier), none (two values), one value, and empty lowest bins (-inf).
+    # (a far outlier), none (two values), one value, and empty lowest bins (-inf); with
+    # 2,048 cells per feature and with the fewest (64, as for thousands of features).
     from numba import njit
 
     from ensembles._engine import forest as kernel
@@ -891,7 +893,10 @@ def test_threshold_cells_find_the_bin_of_every_drawn_value():
     X_binned = np.asfortranarray(BinMapper(max_bin=MISSING_BIN).fit(X).transform(X))
     value, _, _ = kernel.bin_values(X, X_binned)
     value[4, :3] = -np.inf  # as a subsample's empty lowest bins leave them
+    if table_bytes is not None:
+        monkeypatch.setattr(kernel, "_THRESHOLD_TABLE_BYTES", table_bytes)
     tables = kernel.threshold_tables(value)
+    assert tables[2].shape[1] == (2048 if table_bytes is None else 64) + 2
     state = np.array([12345], dtype=np.uint64)
     checked = 0
     for f in range(X.shape[1]):
@@ -908,3 +913,26 @@ def test_threshold_cells_find_the_bin_of_every_drawn_value():
             assert t == expected, (f, lo, hi, u)
             checked += 1
     assert checked == 4 * 400  # every feature but the constant one
+
+
+def test_bin_values_of_wide_data_are_those_of_its_column_blocks():
+    # More than _BIN_VALUE_BLOCK features take the wide path (blocks of features, no
+    # branches); it must give each bin the value the row-by-row path gives it: the same
+    # features' values, computed a few columns at a time. Missing values and rows of
+    # weight 0 are out of the bins' ranges.
+    from ensembles._engine import forest as kernel
+    from ensembles._engine.binning import MISSING_BIN, BinMapper
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 150))
+    X[rng.rand(*X.shape) < 0.05] = np.nan
+    X[:, 7] = rng.randint(0, 3, 300)
+    X_binned = np.asfortranarray(BinMapper(max_bin=MISSING_BIN).fit(X).transform(X))
+    weight = rng.randint(0, 3, 300).astype(float)
+    assert X.shape[1] > kernel._BIN_VALUE_BLOCK
+    wide = kernel.bin_values(X, X_binned, weight)[0]
+    blocks = [kernel.bin_values(X[:, f:f + 50], np.asfortranarray(X_binned[:, f:f + 50]),
+                                weight)[0] for f in range(0, 150, 50)]
+    np.testing.assert_array_equal(wide, np.vstack(blocks))
+    present = (X_binned[:, 0] != MISSING_BIN) & (weight > 0)
+    assert wide[0, 0] == X[present, 0][X_binned[present, 0] == 0].min()
