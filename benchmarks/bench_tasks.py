@@ -24,6 +24,8 @@ SEED = 0
 
 #: Features of the synthetic series (28, like HIGGS and issue 2's benchmark).
 SYNTH_FEATURES = 28
+# Wide tables: about as many features as rows (2,000 x 2,000 in the forest-wide suite).
+WIDE_FEATURES = 2000
 
 
 @dataclass
@@ -94,6 +96,10 @@ TASKS = {
         TaskSpec("synth-clf", "binary", "synthetic", "make_classification, 28 features"),
         TaskSpec("synth-clf10", "binary", "synthetic", "make_classification, 10 features"),
         TaskSpec("synth-reg", "regression", "synthetic", "make_regression, 28 features"),
+        TaskSpec("synth-clf-wide", "binary", "synthetic",
+                 f"make_classification, {WIDE_FEATURES:,} features"),
+        TaskSpec("synth-reg-wide", "regression", "synthetic",
+                 f"make_regression, {WIDE_FEATURES:,} features"),
     ]
 }
 
@@ -173,6 +179,13 @@ def _generate(name, size):
         X, y = make_classification(n_samples=n, n_features=10, n_informative=5, n_redundant=2,
                                    random_state=SEED)
         y = y.astype(np.int64)
+    elif name == "synth-clf-wide":
+        X, y = make_classification(n_samples=n, n_features=WIDE_FEATURES, n_informative=20,
+                                   random_state=SEED)
+        y = y.astype(np.int64)
+    elif name == "synth-reg-wide":
+        X, y = make_regression(n_samples=n, n_features=WIDE_FEATURES, n_informative=20,
+                               noise=10.0, random_state=SEED)
     else:
         X, y = make_regression(
             n_samples=n, n_features=SYNTH_FEATURES, n_informative=14, noise=10.0,

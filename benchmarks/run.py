@@ -4,6 +4,7 @@ Run from the repository root::
 
     python benchmarks/run.py --suite quick          # under 3 minutes on 2 cores
     python benchmarks/run.py --suite full           # under an hour
+    python benchmarks/run.py --suite forest-wide    # forests on 2,000 x 2,000 tables
     python benchmarks/run.py --suite core           # boosting: 10^6 x 28, vs XGBoost
     python benchmarks/run.py --suite explain        # SHAP contributions, vs XGBoost
     python benchmarks/run.py --suite dask           # boosting on a 2-worker LocalCluster
@@ -140,6 +141,16 @@ SUITES = {
         timeout_s=900,
         # "First fit, empty cache": numba compiles the forest kernel on a user's first fit.
         startup=True,
+    ),
+    "forest-wide": Suite(
+        "forests on wide tables, 100 trees, max_features sqrt: make_classification and "
+        "make_regression 2,000 x 2,000",
+        tasks=("synth-clf-wide", "synth-reg-wide"),
+        estimators=FORESTS,
+        sizes=(2_000,),
+        budget_s=20,
+        max_repeats=3,
+        timeout_s=600,
     ),
     "small": Suite(
         "issue 12: the data most people have; boosting, 100 trees, depth 6, ratios to XGBoost",
