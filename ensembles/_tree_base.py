@@ -322,9 +322,7 @@ class FittedTree(Tree):
         scaled to sum to 1 (unless all are 0)."""
         if normalize:
             return self.importances(self.n_features)
-        split = self.left != -1
-        return np.bincount(self.feature[split], weights=self.gain[split],
-                           minlength=self.n_features) / self.cover[0]
+        return self._gain_per_feature(self.n_features) / self.cover[0]
 
     def _file_array(self, name):
         # The model file's form of the node arrays (see the class description).
@@ -422,10 +420,13 @@ class FittedTree(Tree):
         """Training weight of each node."""
         return self.cover
 
+    def _gain_per_feature(self, n_features):
+        split = self.left != -1
+        return np.bincount(self.feature[split], weights=self.gain[split], minlength=n_features)
+
     def importances(self, n_features):
         """Impurity decrease per feature, normalized to sum to 1 (zeros for a lone leaf)."""
-        split = self.left != -1
-        out = np.bincount(self.feature[split], weights=self.gain[split], minlength=n_features)
+        out = self._gain_per_feature(n_features)
         total = out.sum()
         return out / total if total > 0 else out
 

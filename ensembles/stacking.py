@@ -1627,9 +1627,14 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
         if self.voting == "soft":
             proba = self.predict_proba(X)
             return self.classes_[np.argmax(proba, axis=1)]
-        labels = self._collect(X, "predict")
-        codes = np.searchsorted(self.classes_, labels)
+        codes = self._member_codes(X)
         return self.classes_[_weighted_vote(codes, self._weights, len(self.classes_))]
+
+    def _member_codes(self, X):
+        """Each classifier's predicted classes as indices into ``classes_``, shape
+        ``(n_estimators, n_samples)``."""
+        labels = self._collect(X, "predict")  # checks that the model is fitted first
+        return np.searchsorted(self.classes_, labels)
 
     def _is_soft(self):
         if self.voting != "soft":
@@ -1677,7 +1682,7 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
         if self.voting == "soft":
             proba = self._collect(X, "predict_proba")
             return np.hstack(list(proba)) if self.flatten_transform else proba
-        return np.searchsorted(self.classes_, self._collect(X, "predict")).T
+        return self._member_codes(X).T
 
     def get_feature_names_out(self, input_features=None):
         """Names of the columns returned by :meth:`transform`.

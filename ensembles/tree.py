@@ -624,11 +624,7 @@ def plot_tree(decision_tree, *, max_depth=None, feature_names=None, class_names=
     list of matplotlib Annotation
         One box per node drawn.
     """
-    check_is_fitted(decision_tree)
-    tree = getattr(decision_tree, "tree_", None)
-    if tree is None:
-        raise TypeError("decision_tree must be a fitted decision tree (with a tree_; for a "
-                        f"forest, one of its estimators_), got {type(decision_tree).__name__}.")
+    tree = _fitted_tree_arrays(decision_tree)
     if getattr(tree, "cat_start", None) is not None:
         raise ValueError("this tree has categorical splits, which scikit-learn's drawing "
                          "cannot show; use ensembles.plotting.plot_tree.")
@@ -642,14 +638,20 @@ def plot_tree(decision_tree, *, max_depth=None, feature_names=None, class_names=
     return exporter.export(decision_tree, ax=ax)
 
 
-def _exported_tree(decision_tree, class_names, show_weights, decimals):
-    """``decision_tree``'s fitted ``tree_`` and a function writing a leaf's text (its
-    class or values) for :func:`export_text`."""
+def _fitted_tree_arrays(decision_tree):
+    """``decision_tree``'s ``tree_``, once it is fitted and a single tree."""
     check_is_fitted(decision_tree)
     tree = getattr(decision_tree, "tree_", None)
     if tree is None:
         raise TypeError("decision_tree must be a fitted decision tree (with a tree_; for a "
                         f"forest, one of its estimators_), got {type(decision_tree).__name__}.")
+    return tree
+
+
+def _exported_tree(decision_tree, class_names, show_weights, decimals):
+    """``decision_tree``'s fitted ``tree_`` and a function writing a leaf's text (its
+    class or values) for :func:`export_text`."""
+    tree = _fitted_tree_arrays(decision_tree)
     if not isinstance(show_weights, bool | np.bool_):
         raise TypeError(f"show_weights must be a bool, got {show_weights!r}.")
     value = tree.value
