@@ -845,6 +845,9 @@ def test_subtrees_on_copied_codes_grow_the_same_tree(criterion, splitter, constr
     tables = kernel.bin_values(X, X_binned, weight)
     real_local_rows = kernel._local_rows
     copies = []
+    # Random splits would search from copies in both fits (by rows, whose own test
+    # follows): here the copies are the point.
+    monkeypatch.setattr(kernel, "_ROWWISE_MAX_FEATURES", 0)
 
     def grow(local_bytes):
         monkeypatch.setattr(kernel, "_LOCAL_BYTES", local_bytes)
@@ -859,6 +862,67 @@ def test_subtrees_on_copied_codes_grow_the_same_tree(criterion, splitter, constr
     assert copied.left.shape[0] > 300
     for name in ("feature", "split_bin", "default_left", "left", "value", "cover"):
         np.testing.assert_array_equal(getattr(copied, name), getattr(plain, name),
+                                      err_msg=name)
+
+
+# --- extra trees' search a row at a time grows the feature-by-feature search's tree -------
+
+
+@pytest.mark.parametrize("criterion, weighting, max_features, min_samples_leaf, monotonic", [
+    ("gini", "unit", 6, 1, False), ("gini", "bootstrap", 4, 1, False),
+    ("entropy", "float", 6, 2, False), ("squared_error", "unit", 6, 1, False),
+    ("squared_error", "float", 3, 1, False), ("squared_error", "unit", 6, 3, False),
+    ("squared_error", "bootstrap", 6, 1, True), ("poisson", "unit", 6, 1, False)])
+def test_row_wise_random_split_search_grows_the_same_tree(criterion, weighting, max_features,
+                                                          min_samples_leaf, monotonic,
+                                                          monkeypatch):
+    # Extra trees search a node of a few dozen features, most of them drawn, a row at a
+    # time (_find_random_split_rowwise): one pass for every feature's range, one for
+    # every feature's left sums. It must grow exactly the tree of the search feature by
+    # feature: the same draws in the same order, the same sums, the same stop at an
+    # unbeatable split (with the random stream and feature order wound back), and that
+    # search where a node has missing values. Data with a constant feature, a binary one
+    # (constant in many nodes), duplicated targets (unbeatable splits) and missing
+    # values in few rows; a small copy budget localizes many subtrees.
+    from ensembles._engine import forest as kernel
+    from ensembles._engine.binning import BinMapper
+
+    rng = np.random.RandomState(1)
+    n, n_features = 3000, 6
+    X = rng.normal(size=(n, n_features))
+    X[:, 4] = 2.0
+    X[:, 5] = rng.randint(0, 2, n)
+    X[rng.rand(n) < 0.01, 1] = np.nan
+    X_binned = np.asfortranarray(BinMapper(max_bin=255).fit(X).transform(X))
+    filled = np.nan_to_num(X)
+    target = np.round(filled[:, 0] - np.abs(filled[:, 1]) + rng.normal(size=n), 1)
+    classify = criterion in ("gini", "entropy")
+    labels = (target > 0).astype(np.int32) if classify else None
+    Y = np.eye(2)[labels] if classify else np.exp(target / 2)[:, None]
+    weight = {"unit": np.ones(n), "bootstrap": rng.randint(0, 3, n).astype(float),
+              "float": rng.uniform(0.5, 2.0, n)}[weighting]
+    params = kernel.ForestTreeParams(
+        criterion=criterion, splitter="random", max_features=max_features,
+        min_samples_leaf=min_samples_leaf,
+        monotonic_cst=[1, 0, 0, 0, 0, -1] if monotonic else None)
+    tables = kernel.bin_values(X, X_binned, weight)
+    real_local_rows = kernel._local_rows
+    by_rows = []
+    monkeypatch.setattr(kernel, "_LOCAL_BYTES", 512 * n_features)
+
+    def grow(max_row_features):
+        monkeypatch.setattr(kernel, "_ROWWISE_MAX_FEATURES", max_row_features)
+        monkeypatch.setattr(kernel, "_local_rows",
+                            lambda *args: by_rows.append(args[-1]) or real_local_rows(*args))
+        return kernel.grow_forest_tree(
+            X_binned, Y, weight, np.flatnonzero(weight > 0), np.zeros((n_features, 255)),
+            None, params, 11, labels=labels, bin_value=tables)
+
+    rowwise, by_feature = grow(64), grow(0)
+    assert by_rows == [True, False]
+    assert rowwise.left.shape[0] > 300
+    for name in ("feature", "split_bin", "default_left", "left", "value", "cover", "gain"):
+        np.testing.assert_array_equal(getattr(rowwise, name), getattr(by_feature, name),
                                       err_msg=name)
 
 

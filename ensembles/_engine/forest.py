@@ -97,6 +97,11 @@ _BIN_VALUE_BLOCK = 64
 # for few rows, whose subtrees still read every feature at every node.
 _LOCAL_BYTES = 1 << 20
 _MIN_LOCAL_ROWS = 32
+# Random splits search a node a row at a time (_find_random_split_rowwise) when there are
+# at most this many features, at least half of them drawn, and the node has at least this
+# many rows (in a node of two rows the first feature drawn splits it: no pass over all).
+_ROWWISE_MAX_FEATURES = 64
+_ROWWISE_MIN_ROWS = 3
 
 
 def _per_node(entry=False, **options):
@@ -205,16 +210,20 @@ def _random_threshold_bin(f, lo, hi, bin_value, state):
     n_cells = cells.shape[1] - 2
     c = _threshold_cell(u, bounds[f, 0], bounds[f, 1], n_cells)
     base = max(np.int64(cells[f, c]), lo)
-    n = min(np.int64(cells[f, c + 1]), hi - 1) - base + 1
+    n = max(min(np.int64(cells[f, c + 1]), hi - 1) - base + 1, 1)
     # Binary search without branches (the answer lies in [base, base + n - 1], and
     # value[f, base] <= u): which way each step goes is a coin flip. The step is masked
     # by a word read from a table, since LLVM turns a multiply or select by the
-    # comparison back into a branch, about half of them mispredicted.
-    while n > 1:
+    # comparison back into a branch, about half of them mispredicted. A cell seldom
+    # holds more than one bin's start, so the loop seldom runs, and whether it does
+    # is predicted; the last step (of one bin or two) is taken always: whether a cell
+    # holds a bin's start is a coin flip too.
+    while n > 2:
         half = n >> 1
         base += half & _ALL_OR_NONE[np.int64(value[f, base + half] <= u)]
         n -= half
-    return base
+    half = n >> 1
+    return base + (half & _ALL_OR_NONE[np.int64(value[f, base + half] <= u)])
 
 
 @njit(cache=True, nogil=True)
@@ -657,10 +666,123 @@ def _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop, G, 
 
 
 @_per_node(inline="always")
+def _find_random_split_rowwise(X_rows, rows, wn, cn, yn, classify, unit_weights, start, stop,
+                               G, W, parent, unbeatable, criterion, min_samples_leaf,
+                               min_weight_leaf, max_features, scratch, state, bin_value,
+                               order, best, monotonic, monotonic_cst, lower, upper, rowwise):
+    """:func:`_find_random_split` for a node of many drawn features, from its codes laid
+    out a row at a time (``X_rows``, of shape (rows, n_features)): every feature's range
+    in one pass over the rows, then every feature's left-side sums in a second one.
+    Returns False, having drawn nothing, when a row of the node lacks a feature (the
+    caller then searches feature by feature).
+
+    A row's codes are contiguous, so each pass handles all features of a row at once
+    (vector instructions, one cache line a row), where the search feature by feature
+    makes two passes per feature, each gathering one code per row. It computes the
+    sums of features no draw picks, which is why it serves when most features are drawn
+    (extra trees' regression default draws them all); two classes or one regression
+    output. The split, the sums and the random stream are exactly the other search's:
+    the draws replay its order (feature, then threshold unless the feature is
+    constant), the candidates are scored in that order, and where it would have
+    stopped at an unbeatable split (:func:`_unbeatable`) the stream and the feature
+    order are wound back to that point. ``rowwise`` is the scratch: each feature's
+    lowest and highest code, drawn threshold, left count, left target sum and left
+    weight, then each draw's swap in ``order`` and the stream's state after it.
+    """
+    low, high, threshold, count, left_sum, left_weight, swaps, states = rowwise
+    n_features = X_rows.shape[1]
+    first = np.uint64(start)
+    end = np.uint64(stop)
+    for f in range(n_features):
+        low[f] = MISSING_BIN
+        high[f] = 0
+    for r in range(first, end):
+        row = rows[r]
+        for f in range(n_features):
+            b = X_rows[row, f]
+            low[f] = min(low[f], b)
+            high[f] = max(high[f], b)
+    for f in range(n_features):
+        if high[f] == MISSING_BIN:
+            return False
+    # The draws, in the order _find_random_split makes them.
+    visited = 0
+    n_constant = 0
+    for i in range(n_features):
+        if visited >= max_features and visited > n_constant:
+            break
+        j = i + _randint(state, n_features - i)
+        f = order[j]
+        order[j] = order[i]
+        order[i] = f
+        swaps[i] = j
+        visited += 1
+        if high[f] == low[f]:
+            n_constant += 1
+        else:
+            threshold[f] = _random_threshold_bin(f, np.int64(low[f]), np.int64(high[f]),
+                                                 bin_value, state)
+        states[i] = state[0]
+    # The left sums, added in row order as the other search adds them (the same floats).
+    for f in range(n_features):
+        count[f] = 0
+        left_sum[f] = 0.0
+        left_weight[f] = 0.0
+    if unit_weights:
+        for r in range(first, end):
+            row = rows[r]
+            y = np.float64(cn[r]) if classify else yn[r, 0]
+            for f in range(n_features):
+                is_left = X_rows[row, f] <= threshold[f]
+                count[f] += is_left
+                left_sum[f] += y * np.float64(is_left)
+    else:
+        for r in range(first, end):
+            row = rows[r]
+            w = wn[r]
+            wy = w * cn[r] if classify else w * yn[r, 0]
+            for f in range(n_features):
+                is_left = X_rows[row, f] <= threshold[f]
+                left = np.float64(is_left)
+                count[f] += is_left
+                left_sum[f] += wy * left
+                left_weight[f] += w * left
+    n_node = stop - start
+    for i in range(visited):
+        f = order[i]
+        if high[f] == low[f]:
+            continue
+        nl = np.float64(count[f])
+        wl = nl if unit_weights else left_weight[f]
+        if classify:
+            scratch[0, 0] = wl - left_sum[f]
+            scratch[0, 1] = left_sum[f]
+        else:
+            scratch[0, 0] = left_sum[f]
+        _score_random_threshold(f, threshold[f], wl, nl, 0.0, 0.0, 0, scratch, G, W,
+                                n_node, parent, criterion, min_samples_leaf,
+                                min_weight_leaf, monotonic, monotonic_cst, lower, upper,
+                                best)
+        if _unbeatable(best, n_node, unbeatable):
+            # The other search stops here: undo the draws after this one.
+            if i + 1 < visited:
+                state[0] = states[i]
+                for k in range(visited - 1, i, -1):
+                    j = swaps[k]
+                    f = order[j]
+                    order[j] = order[k]
+                    order[k] = f
+            break
+    scratch[0, 0] = 0.0
+    scratch[0, 1] = 0.0
+    return True
+
+
+@_per_node(inline="always")
 def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W, sq,
                        criterion, min_samples_leaf, min_weight_leaf, max_features, scratch,
                        state, bin_value, order, best, monotonic, monotonic_cst, lower,
-                       upper, cat, out, GL):
+                       upper, cat, out, GL, rowwise):
     """Extra trees' split search (``splitter="random"``), written as one function: for each
     drawn feature, one threshold drawn uniformly between the node's smallest and largest
     present bin, scored with missing values on either side.
@@ -678,6 +800,11 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
     With categorical features (``cat`` as for :func:`_find_best_split`), a feature of
     ``n_cat[f] > 0`` categories draws a random partition instead
     (:func:`_evaluate_categorical`, with ``out`` and ``GL`` as scratch).
+    ``rowwise`` is ``(by_rows, X_rows, scratch)``: with ``by_rows``, ``X_rows`` holds the
+    node's codes a row at a time and :func:`_find_random_split_rowwise` (``scratch`` its
+    scratch) searches a node without missing values instead: the same split and random
+    stream, faster. (One argument: a call of more than 30 compiles to one numba cannot
+    inline.)
     """
     K = G.shape[0]
     n_features = XT.shape[0]
@@ -686,6 +813,13 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
     unbeatable = _unbeatable_gain(G, W, sq, parent, criterion)
     best[0] = -np.inf
     best[1] = -1.0
+    by_rows, X_rows, rowwise_scratch = rowwise
+    if by_rows and _find_random_split_rowwise(
+            X_rows, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W, parent,
+            unbeatable, criterion, min_samples_leaf, min_weight_leaf, max_features, scratch,
+            state, bin_value, order, best, monotonic, monotonic_cst, lower, upper,
+            rowwise_scratch):
+        return
     visited = 0
     n_constant = 0  # of the visited features, those the node cannot split on
     # Unsigned row positions and row ids: numba then skips its negative-index wraparound,
@@ -834,50 +968,68 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
                 nl += is_left
                 wm += w * is_missing
                 nm += is_missing
-        for miss_left in range(2 if n_missing > 0 else 1):
-            w_left = wl + miss_left * wm
-            n_left = nl + miss_left * nm
-            w_right = W - w_left
-            if (n_left < min_samples_leaf or n_node - n_left < min_samples_leaf
-                    or w_left < min_weight_leaf or w_right < min_weight_leaf
-                    or w_left <= 0.0 or w_right <= 0.0):
-                continue
-            if monotonic:
-                g0 = scratch[0, 0] + miss_left * scratch[1, 0]
-                if monotonic_cst[f] != 0 and not _monotone(
-                        monotonic_cst[f], lower, upper, g0 / w_left, (G[0] - g0) / w_right):
-                    continue
-            gain = -parent
-            for k in range(K):
-                gl = scratch[0, k] + miss_left * scratch[1, k]
-                gr = G[k] - gl
-                if criterion == 1:
-                    if gl > 0.0:
-                        gain += gl * np.log2(gl / w_left)
-                    if gr > 0.0:
-                        gain += gr * np.log2(gr / w_right)
-                elif criterion == 3:
-                    zero = max(_EPSILON, _POISSON_ZERO * G[k])
-                    if gl <= zero or gr <= zero:
-                        gain = -np.inf  # scikit-learn's rule: no child of zero mean
-                        break
-                    gain += gl * np.log(gl / w_left) + gr * np.log(gr / w_right)
-                else:
-                    gain += gl * gl / w_left + gr * gr / w_right
-            if gain == -np.inf:
-                continue
-            if best[1] < 0 or _better(gain, best[0]):
-                best[0] = gain
-                best[1] = f
-                best[2] = t
-                best[3] = miss_left
-                for k in range(K):
-                    best[4 + k] = scratch[0, k] + miss_left * scratch[1, k]
-                best[4 + K] = w_left
-                best[5 + K] = n_left
+        _score_random_threshold(f, t, wl, nl, wm, nm, n_missing, scratch, G, W, n_node,
+                                parent, criterion, min_samples_leaf, min_weight_leaf,
+                                monotonic, monotonic_cst, lower, upper, best)
         for k in range(K):
             scratch[0, k] = 0.0
             scratch[1, k] = 0.0
+
+
+@_per_node(inline="always")
+def _score_random_threshold(f, t, wl, nl, wm, nm, n_missing, scratch, G, W, n_node, parent,
+                            criterion, min_samples_leaf, min_weight_leaf, monotonic,
+                            monotonic_cst, lower, upper, best):
+    """Score extra trees' drawn threshold ``t`` of feature ``f`` and keep it in ``best``
+    if it beats the best so far (as :func:`_find_best_split` fills it).
+
+    ``wl`` and ``nl`` are the weight and count of the present rows at or below ``t``,
+    ``scratch[0]`` their K target sums; with ``n_missing > 0`` missing rows, ``wm``,
+    ``nm`` and ``scratch[1]`` are theirs, and they are tried on either side. ``parent``
+    is the node's :func:`_score`.
+    """
+    K = G.shape[0]
+    for miss_left in range(2 if n_missing > 0 else 1):
+        w_left = wl + miss_left * wm
+        n_left = nl + miss_left * nm
+        w_right = W - w_left
+        if (n_left < min_samples_leaf or n_node - n_left < min_samples_leaf
+                or w_left < min_weight_leaf or w_right < min_weight_leaf
+                or w_left <= 0.0 or w_right <= 0.0):
+            continue
+        if monotonic:
+            g0 = scratch[0, 0] + miss_left * scratch[1, 0]
+            if monotonic_cst[f] != 0 and not _monotone(
+                    monotonic_cst[f], lower, upper, g0 / w_left, (G[0] - g0) / w_right):
+                continue
+        gain = -parent
+        for k in range(K):
+            gl = scratch[0, k] + miss_left * scratch[1, k]
+            gr = G[k] - gl
+            if criterion == 1:
+                if gl > 0.0:
+                    gain += gl * np.log2(gl / w_left)
+                if gr > 0.0:
+                    gain += gr * np.log2(gr / w_right)
+            elif criterion == 3:
+                zero = max(_EPSILON, _POISSON_ZERO * G[k])
+                if gl <= zero or gr <= zero:
+                    gain = -np.inf  # scikit-learn's rule: no child of zero mean
+                    break
+                gain += gl * np.log(gl / w_left) + gr * np.log(gr / w_right)
+            else:
+                gain += gl * gl / w_left + gr * gr / w_right
+        if gain == -np.inf:
+            continue
+        if best[1] < 0 or _better(gain, best[0]):
+            best[0] = gain
+            best[1] = f
+            best[2] = t
+            best[3] = miss_left
+            for k in range(K):
+                best[4 + k] = scratch[0, k] + miss_left * scratch[1, k]
+            best[4 + K] = w_left
+            best[5 + K] = n_left
 
 
 @_per_node()
@@ -1929,9 +2081,11 @@ def _partition(XT, f, split_bin, default_left, lut, start, stop, rows, wn, cn, y
 
 
 @_per_node()
-def _localize(XT, rows, start, stop, local):
+def _localize(XT, rows, start, stop, local, local_rows):
     """Copy the codes of the rows at positions ``start:stop`` to the first columns of
-    ``local`` (features as rows, as ``XT``) and replace those rows by their columns.
+    ``local`` (features as rows, as ``XT``), and unless it is empty to the first rows of
+    ``local_rows`` (rows as rows, for :func:`_find_random_split_rowwise`), and replace
+    those rows by their columns.
 
     Small nodes gather a few codes of each of many scattered rows: once the codes outgrow
     the CPU's caches, nearly every one is a miss. A subtree grown on a copy of its rows'
@@ -1944,6 +2098,10 @@ def _localize(XT, rows, start, stop, local):
     for f in range(XT.shape[0]):
         for i in range(n):
             local[f, i] = XT[f, rows[first + i]]
+    if local_rows.shape[0] > 0:
+        for i in range(n):
+            for f in range(XT.shape[0]):
+                local_rows[i, f] = local[f, i]
     for i in range(n):
         rows[first + i] = i
 
@@ -1999,9 +2157,9 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
     dense = not sparse
 
     @_per_node(entry=True)
-    def split_open_nodes(XT, local, local_range, rows, wn, cn, yn, unit_weights,
-                          sums_by_difference,
-                          criterion, n_outputs, max_depth, min_samples_split,
+    def split_open_nodes(XT, local, local_rows, rowwise, local_range, rows, wn, cn, yn,
+                          unit_weights, sums_by_difference, criterion, n_outputs, max_depth,
+                          min_samples_split,
                           min_samples_leaf, min_weight_leaf, max_features, max_leaf_nodes,
                           min_decrease, feature, split_bin, default_left, left, right, value,
                           gain, cover, node_stats, open_int, open_float, rows_buf, wn_buf,
@@ -2016,8 +2174,10 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
         (the caller then enlarges them and calls again). Returns the new ``(n_nodes, n_open,
         n_leaves)``. With ``n_nodes == 0``, first opens the root from its sums in ``sums[0]``
         and ``sum_sq[0]``. ``local`` is the buffer of a subtree's codes (no columns: no
-        copies; see :func:`_localize`) and ``local_range`` the positions whose rows it
-        holds, kept across calls.
+        copies; see :func:`_localize`), ``local_rows`` their copy a row at a time (no rows:
+        none) that random splits of at least ``_ROWWISE_MIN_ROWS`` rows search with the
+        scratch ``rowwise`` (:func:`_find_random_split_rowwise`), and ``local_range`` the
+        positions whose rows they hold, kept across calls.
         """
         K = value.shape[1]
         own = best.shape[0]  # where a record's own sums start in open_float
@@ -2118,13 +2278,16 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                                       monotonic_cst, lower, upper, sq_node,
                                       sums_by_difference)
                 elif random_split:
-                    X_node = (local if local_start <= child_start and child_stop <= local_stop
-                              else XT)
+                    in_local = local_start <= child_start and child_stop <= local_stop
+                    X_node = local if in_local else XT
+                    by_rows = (in_local and local_rows.shape[0] > 0
+                               and n_node >= _ROWWISE_MIN_ROWS)
                     _find_random_split(X_node, rows, wn, cn, yn, classify, unit_weights,
                                        child_start, child_stop, G_node, W, sq_node, criterion,
                                        min_samples_leaf, min_weight_leaf, max_features, hist,
                                        state, bin_value, order, best, monotonic,
-                                       monotonic_cst, lower, upper, cat, out, GL)
+                                       monotonic_cst, lower, upper, cat, out, GL,
+                                       (by_rows, local_rows, rowwise))
                 else:
                     X_node = (local if local_start <= child_start and child_stop <= local_stop
                               else XT)
@@ -2210,7 +2373,7 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                     local_start <= start and stop <= local_stop):
                 # Small enough: the node's subtree, grown before any node outside it,
                 # reads its codes from a copy of their own (see _localize).
-                _localize(XT, rows, start, stop, local)
+                _localize(XT, rows, start, stop, local, local_rows)
                 local_start = start
                 local_stop = stop
             if categorical:
@@ -2301,13 +2464,18 @@ def _root_sums(wn, cn, yn, classify, sums, sum_sq):
     return unit_weights, integral_weights and total < 2.0 ** 53
 
 
-def _local_rows(n_features, n_samples, max_features, max_leaf_nodes, sparse):
+def _local_rows(n_features, n_samples, max_features, max_leaf_nodes, sparse, by_rows):
     """How many rows a subtree may have to grow on a copy of its codes (see
-    :func:`_localize`), or 0: no copies when the codes fit in the cache anyway, when a
+    :func:`_localize`), or 0: no copies when the codes fit in the cache anyway (unless
+    the search reads them a row at a time, ``by_rows``, from a copy of its own), when a
     copy of every feature would cost more than the features a subtree examines (wide
     data, few features per node), for sparse codes, and under best-first growth (which
     leaves a subtree and comes back to it)."""
-    if sparse or max_leaf_nodes > 0 or n_features * n_samples <= 2 * _LOCAL_BYTES:
+    if sparse or max_leaf_nodes > 0:
+        return 0
+    if by_rows:
+        return min(n_samples, _LOCAL_BYTES // n_features)
+    if n_features * n_samples <= 2 * _LOCAL_BYTES:
         return 0
     n_local = _LOCAL_BYTES // n_features
     if n_local < _MIN_LOCAL_ROWS or n_features > 2 * max_features * np.log2(n_local):
@@ -2415,9 +2583,20 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     n_nodes = 0  # the first call opens the root
     n_leaves = 1
     absolute_error = criterion == CRITERIA["absolute_error"]
+    # Random splits that draw most features of a few dozen read a node's codes a row at
+    # a time (see _find_random_split_rowwise), from a subtree's copy.
+    by_rows = bool(random_split and not sparse and not categorical and not absolute_error
+                   and n_features <= _ROWWISE_MAX_FEATURES and 2 * max_features >= n_features
+                   and (K == 2 if classify else K == 1))
     n_local = _local_rows(n_features, 0 if sparse else XT.shape[1], max_features,
-                          max_leaf_nodes, sparse)
+                          max_leaf_nodes, sparse, by_rows)
     local = np.empty((n_features if n_local else 0, n_local), dtype=np.uint8)
+    local_rows = np.empty((n_local if by_rows else 0, n_features), dtype=np.uint8)
+    n_rowwise = n_features if by_rows else 0
+    rowwise = (np.empty(n_rowwise, dtype=np.uint8), np.empty(n_rowwise, dtype=np.uint8),
+               np.zeros(n_rowwise, dtype=np.uint8), np.empty(n_rowwise, dtype=np.int64),
+               np.empty(n_rowwise), np.empty(n_rowwise), np.empty(n_rowwise, dtype=np.int64),
+               np.empty(n_rowwise, dtype=np.uint64))
     local_range = np.array([-1, -1], dtype=np.int64)
     split_open_nodes = _node_loop(classify, random_split, absolute_error,
                                   monotonic_cst.shape[0] > 0, categorical, sparse)
@@ -2434,7 +2613,8 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     mae_sums = np.zeros(2)
     while True:
         n_nodes, n_open, n_leaves = split_open_nodes(
-            XT, local, local_range, rows, wn, cn, yn, bool(unit_weights), sums_by_difference,
+            XT, local, local_rows, rowwise, local_range, rows, wn, cn, yn, bool(unit_weights),
+            sums_by_difference,
             criterion, n_outputs, max_depth, min_samples_split,
             min_samples_leaf, min_weight_leaf, max_features, max_leaf_nodes, min_decrease,
             feature, split_bin, default_left, left, right, value, gain, cover, node_stats,
