@@ -98,9 +98,12 @@ _BIN_VALUE_BLOCK = 64
 _LOCAL_BYTES = 1 << 20
 _MIN_LOCAL_ROWS = 32
 # Random splits search a node a row at a time (_find_random_split_rowwise) when there are
-# at most this many features, at least half of them drawn, and the node has at least this
-# many rows (in a node of two rows the first feature drawn splits it: no pass over all).
+# at most this many features, at least this fraction of them drawn (regression, then
+# classification, whose feature-by-feature search counts rows with integers and often
+# stops early at pure children), and the node has at least this many rows (in a node of
+# two rows the first feature drawn splits it: no pass over all).
 _ROWWISE_MAX_FEATURES = 64
+_ROWWISE_MIN_DRAWN = (0.5, 0.75)
 _ROWWISE_MIN_ROWS = 3
 
 
@@ -2157,7 +2160,7 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
     dense = not sparse
 
     @_per_node(entry=True)
-    def split_open_nodes(XT, local, local_rows, rowwise, local_range, rows, wn, cn, yn,
+    def split_open_nodes(XT, X_rows, local, local_rows, rowwise, local_range, rows, wn, cn, yn,
                           unit_weights, sums_by_difference, criterion, n_outputs, max_depth,
                           min_samples_split,
                           min_samples_leaf, min_weight_leaf, max_features, max_leaf_nodes,
@@ -2174,10 +2177,11 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
         (the caller then enlarges them and calls again). Returns the new ``(n_nodes, n_open,
         n_leaves)``. With ``n_nodes == 0``, first opens the root from its sums in ``sums[0]``
         and ``sum_sq[0]``. ``local`` is the buffer of a subtree's codes (no columns: no
-        copies; see :func:`_localize`), ``local_rows`` their copy a row at a time (no rows:
-        none) that random splits of at least ``_ROWWISE_MIN_ROWS`` rows search with the
-        scratch ``rowwise`` (:func:`_find_random_split_rowwise`), and ``local_range`` the
-        positions whose rows they hold, kept across calls.
+        copies; see :func:`_localize`), ``local_rows`` their copy a row at a time, and
+        ``local_range`` the positions whose rows they hold, kept across calls. With
+        ``X_rows`` (the codes a row at a time; no rows: none), random splits of nodes of at
+        least ``_ROWWISE_MIN_ROWS`` rows are searched from it or from ``local_rows``, with
+        the scratch ``rowwise`` (:func:`_find_random_split_rowwise`).
         """
         K = value.shape[1]
         own = best.shape[0]  # where a record's own sums start in open_float
@@ -2280,14 +2284,13 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                 elif random_split:
                     in_local = local_start <= child_start and child_stop <= local_stop
                     X_node = local if in_local else XT
-                    by_rows = (in_local and local_rows.shape[0] > 0
-                               and n_node >= _ROWWISE_MIN_ROWS)
+                    by_rows = X_rows.shape[0] > 0 and n_node >= _ROWWISE_MIN_ROWS
                     _find_random_split(X_node, rows, wn, cn, yn, classify, unit_weights,
                                        child_start, child_stop, G_node, W, sq_node, criterion,
                                        min_samples_leaf, min_weight_leaf, max_features, hist,
                                        state, bin_value, order, best, monotonic,
                                        monotonic_cst, lower, upper, cat, out, GL,
-                                       (by_rows, local_rows, rowwise))
+                                       (by_rows, local_rows if in_local else X_rows, rowwise))
                 else:
                     X_node = (local if local_start <= child_start and child_stop <= local_stop
                               else XT)
@@ -2584,14 +2587,19 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     n_leaves = 1
     absolute_error = criterion == CRITERIA["absolute_error"]
     # Random splits that draw most features of a few dozen read a node's codes a row at
-    # a time (see _find_random_split_rowwise), from a subtree's copy.
+    # a time (see _find_random_split_rowwise), from a copy.
     by_rows = bool(random_split and not sparse and not categorical and not absolute_error
-                   and n_features <= _ROWWISE_MAX_FEATURES and 2 * max_features >= n_features
+                   and n_features <= _ROWWISE_MAX_FEATURES
+                   and max_features >= _ROWWISE_MIN_DRAWN[classify] * n_features
                    and (K == 2 if classify else K == 1))
     n_local = _local_rows(n_features, 0 if sparse else XT.shape[1], max_features,
                           max_leaf_nodes, sparse, by_rows)
     local = np.empty((n_features if n_local else 0, n_local), dtype=np.uint8)
     local_rows = np.empty((n_local if by_rows else 0, n_features), dtype=np.uint8)
+    # The nodes above the copied subtrees read the codes a row at a time from a copy of
+    # them all.
+    X_rows = (np.ascontiguousarray(XT.T) if by_rows
+              else np.empty((0, n_features), dtype=np.uint8))
     n_rowwise = n_features if by_rows else 0
     rowwise = (np.empty(n_rowwise, dtype=np.uint8), np.empty(n_rowwise, dtype=np.uint8),
                np.zeros(n_rowwise, dtype=np.uint8), np.empty(n_rowwise, dtype=np.int64),
@@ -2613,7 +2621,8 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     mae_sums = np.zeros(2)
     while True:
         n_nodes, n_open, n_leaves = split_open_nodes(
-            XT, local, local_rows, rowwise, local_range, rows, wn, cn, yn, bool(unit_weights),
+            XT, X_rows, local, local_rows, rowwise, local_range, rows, wn, cn, yn,
+            bool(unit_weights),
             sums_by_difference,
             criterion, n_outputs, max_depth, min_samples_split,
             min_samples_leaf, min_weight_leaf, max_features, max_leaf_nodes, min_decrease,
