@@ -2512,18 +2512,25 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
         max_nodes = min(max_nodes, 2 * max_leaf_nodes - 1)
     if 0 < max_depth < 40:
         max_nodes = min(max_nodes, 2 ** (max_depth + 1) - 1)
-    # Node arrays start small and double: a deep tree rarely has anywhere near
-    # ``max_nodes`` nodes, and allocating that many would dominate the fit's memory.
-    cap = min(max_nodes, max(1023, n_rows // 4))
-    feature = np.full(cap, -1, dtype=np.int32)
-    split_bin = np.zeros(cap, dtype=np.uint8)
-    default_left = np.zeros(cap, dtype=np.bool_)
-    left = np.full(cap, -1, dtype=np.int32)
-    right = np.full(cap, -1, dtype=np.int32)
-    value = np.zeros((cap, K))
-    gain = np.zeros(cap)
-    cover = np.zeros(cap)
-    node_stats = np.zeros((cap, 2))  # each node's rows and impurity
+    # Node arrays for the most nodes the limits allow, left unwritten: the node loop
+    # writes every field of a node it makes (the root's links here), and pages no node
+    # reaches are never touched, so they take no memory. (Arrays that started small and
+    # doubled copied their nodes at every step, into pages the system had to fault in
+    # and zero again: a tenth of an extra tree's time.)
+    cap = max_nodes
+    feature = np.empty(cap, dtype=np.int32)
+    split_bin = np.empty(cap, dtype=np.uint8)
+    default_left = np.empty(cap, dtype=np.bool_)
+    left = np.empty(cap, dtype=np.int32)
+    right = np.empty(cap, dtype=np.int32)
+    value = np.empty((cap, K))
+    gain = np.empty(cap)
+    cover = np.empty(cap)
+    node_stats = np.empty((cap, 2))  # each node's rows and impurity
+    feature[0] = left[0] = right[0] = -1
+    split_bin[0] = 0
+    default_left[0] = False
+    gain[0] = 0.0
     # Open nodes (a stack for depth-first growth, the frontier for best-first growth), one
     # record each (see _node_loop); a stack holds about one node per level.
     open_cap = 64
@@ -2634,24 +2641,11 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
             n_open, n_leaves)
         if n_open == 0 or (max_leaf_nodes > 0 and n_leaves >= max_leaf_nodes):
             break
-        # Out of room: double what is full and go on.
-        if n_nodes + 2 > feature.shape[0]:
-            cap = min(2 * feature.shape[0] + 1, max_nodes)
-            feature = _enlarge(feature, cap)
-            split_bin = _enlarge(split_bin, cap)
-            default_left = _enlarge(default_left, cap)
-            left = _enlarge(left, cap)
-            right = _enlarge(right, cap)
-            value = _enlarge(value, cap)
-            gain = _enlarge(gain, cap)
-            cover = _enlarge(cover, cap)
-            node_stats = _enlarge(node_stats, cap)
-            if categorical:
-                cat_words = _enlarge(cat_words, cap)
-        if n_open + 1 > open_int.shape[0]:  # one record out, up to two in
-            open_cap = 2 * open_int.shape[0]
-            open_int = _enlarge(open_int, open_cap)
-            open_float = _enlarge(open_float, open_cap)
+        # Out of room in the open-node stack (the node arrays hold every node the limits
+        # allow, and the loop stops at them with no node left open): double it, go on.
+        open_cap = 2 * open_int.shape[0]
+        open_int = _enlarge(open_int, open_cap)
+        open_float = _enlarge(open_float, open_cap)
     return (feature[:n_nodes], split_bin[:n_nodes], default_left[:n_nodes], left[:n_nodes],
             right[:n_nodes], value[:n_nodes], gain[:n_nodes], cover[:n_nodes],
             node_stats[:n_nodes], cat_words[:n_nodes])
