@@ -456,6 +456,10 @@ def build_parser():
                                   "with '-partial' when --only, --trees or --repeats is used)")
     p.add_argument("--repeats", type=int, help="at most this many timed fits per run")
     p.add_argument("--trees", type=int, help="override n_estimators (smoke tests)")
+    p.add_argument("--max-features", type=_max_features,
+                   help="override the forests' max_features: sqrt, log2, a fraction in "
+                        "(0, 1] or a number of features (default: sqrt); e.g. 1.0, "
+                        "scikit-learn's regressors' default")
     p.add_argument("--timeout", type=float, help="seconds before a run is killed")
     p.add_argument("--numba-cache", choices=("warm", "cold"), default="warm",
                    help="cold: every child starts with an empty numba cache, so its warm-up "
@@ -468,6 +472,24 @@ def build_parser():
                    help="write the headline table into benchmarks/README.md")
     p.add_argument("--list", action="store_true", help="print the runs and exit")
     return p
+
+
+def _max_features(token):
+    """``--max-features``: ``sqrt``, ``log2``, a fraction in (0, 1] (written with a
+    point, as scikit-learn reads a float) or a number of features."""
+    if token in ("sqrt", "log2"):
+        return token
+    if token.isdigit() and int(token) >= 1:
+        return int(token)
+    try:
+        value = float(token)
+    except ValueError:
+        value = 0.0
+    if "." in token and 0.0 < value <= 1.0:
+        return value
+    raise argparse.ArgumentTypeError(
+        f"expected sqrt, log2, a fraction in (0, 1] or a positive number of features, "
+        f"got {token!r}")
 
 
 def _validate(args, parser):
@@ -545,9 +567,11 @@ def main(argv=None):
             print(_progress_prefix(i, len(jobs), job).rstrip())
         return 0
 
-    partial = bool(args.only or args.trees or args.repeats)
+    partial = bool(args.only or args.trees or args.repeats or args.max_features)
     name = args.name or (f"{args.suite}-partial" if partial else args.suite)
     overrides = {"n_estimators": args.trees} if args.trees else {}
+    if args.max_features is not None:
+        overrides["max_features"] = args.max_features
     max_repeats = args.repeats or suite.max_repeats
     timeout = args.timeout or suite.timeout_s
     started = time.perf_counter()

@@ -315,7 +315,24 @@ def test_list_prints_runs_without_running(tmp_path, capsys):
     assert not list(tmp_path.iterdir())
 
 
+def test_max_features_reaches_the_forests_parameters(tmp_path):
+    # --max-features overrides the forests' shared "sqrt" (e.g. scikit-learn's regressor
+    # default, all features); the report records it with each run.
+    argv = ["--only", "sklearn-et", "synth-reg", "300", "--trees", "2", "--repeats", "1",
+            "--max-features", "1.0", "--threads", "1", "--out", str(tmp_path / "res"),
+            "--no-plots", "--cache-dir", str(tmp_path / "cache"), "--name", "allfeat"]
+    assert run.main(argv) == 0
+    report = json.loads((tmp_path / "res" / "allfeat.json").read_text())
+    assert report["params"]["extra-trees"]["max_features"] == 1.0
+    assert [r["params"]["max_features"] for r in report["results"]] == [1.0]
+    parser = run.build_parser()
+    assert parser.parse_args(["--max-features", "7"]).max_features == 7
+    assert parser.parse_args(["--max-features", "log2"]).max_features == "log2"
+
+
 @pytest.mark.parametrize("argv, message", [
+    (["--max-features", "1.5"], "expected sqrt, log2, a fraction in (0, 1]"),
+    (["--max-features", "0"], "expected sqrt, log2, a fraction in (0, 1]"),
     (["--threads", "0"], "--threads must be a positive integer"),
     (["--only", "bogus"], "--only got 'bogus'"),
     (["--suite", "huge"], "invalid choice"),
