@@ -2173,15 +2173,16 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                           cat_params, cat_words, lut, cat_key, cat_idx, n_nodes, n_open,
                           n_leaves):
         """Split open nodes (the last one pushed, or with ``max_leaf_nodes`` the best) until
-        none is left, the leaf limit is reached, or the node or open-record arrays are full
-        (the caller then enlarges them and calls again). Returns the new ``(n_nodes, n_open,
-        n_leaves)``. With ``n_nodes == 0``, first opens the root from its sums in ``sums[0]``
-        and ``sum_sq[0]``. ``local`` is the buffer of a subtree's codes (no columns: no
-        copies; see :func:`_localize`), ``local_rows`` their copy a row at a time, and
-        ``local_range`` the positions whose rows they hold, kept across calls. With
-        ``X_rows`` (the codes a row at a time; no rows: none), random splits of nodes of at
-        least ``_ROWWISE_MIN_ROWS`` rows are searched from it or from ``local_rows``, with
-        the scratch ``rowwise`` (:func:`_find_random_split_rowwise`).
+        none is left, the leaf limit is reached, or the open-record arrays are full (the
+        caller then enlarges them and calls again; the node arrays, sized for the most
+        nodes the limits allow, fill up only once no node is left open). Returns the new
+        ``(n_nodes, n_open, n_leaves)``. With ``n_nodes == 0``, first opens the root from its
+        sums in ``sums[0]`` and ``sum_sq[0]``. ``local`` is the buffer of a subtree's codes
+        (no columns: no copies; see :func:`_localize`), ``local_rows`` their copy a row at a
+        time, and ``local_range`` the positions whose rows they hold, kept across calls.
+        With ``X_rows`` (the codes a row at a time; no rows: none), random splits of nodes
+        of at least ``_ROWWISE_MIN_ROWS`` rows are searched from it or from
+        ``local_rows``, with the scratch ``rowwise`` (:func:`_find_random_split_rowwise`).
         """
         K = value.shape[1]
         own = best.shape[0]  # where a record's own sums start in open_float
