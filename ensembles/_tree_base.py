@@ -537,7 +537,7 @@ def routing_workspace(trees, on_codes):
     ``trees``, so that predicting with many trees fills the same memory instead of fresh
     pages per tree; no thresholds (None) for a walk ``on_codes``."""
     n = max(len(tree.left) for tree in trees)
-    return (np.empty(n, dtype=np.int64), None if on_codes else np.empty(n),
+    return (np.empty(n, dtype=np.uint64), None if on_codes else np.empty(n),
             np.zeros((n, trees[0].n_values)))
 
 

@@ -299,3 +299,31 @@ def test_many_trees_predict_few_rows_on_threads_with_the_same_values():
             results[n_threads, kernel] = out
     for out in results.values():
         np.testing.assert_array_equal(out, results[1, "pointer"])
+
+
+def test_routing_window_sends_every_code_and_value_where_the_split_does():
+    """A routing word's window (see ``pair_routing``) must send code ``c`` right exactly
+    when the split does: above the split bin, or missing (255) where missing values go
+    right; the walk on values must do the same with thresholds and NaN. Every split bin,
+    both missing directions, every code (nine rows on the eight-walk path, the rest one
+    at a time)."""
+    from ensembles._engine.tree import pair_routing, predict_paired
+
+    codes = np.arange(256, dtype=np.uint8)
+    edges = np.arange(255, dtype=float)[None, :] + 0.5  # bin b holds the values up to b + .5
+    values = np.where(codes == 255, np.nan, codes.astype(float))
+    leaf_value = np.array([[0.0], [1.0]])  # the right leaf adds 1
+    for split_bin in range(255):
+        for default_left in (False, True):
+            expected = (codes > split_bin) & ((codes != 255) | (not default_left))
+            left = np.array([1, -1, -1], dtype=np.int32)
+            arrays = (np.array([0, 0, 0], dtype=np.int32),
+                      np.array([split_bin, 0, 0], dtype=np.uint8), left,
+                      np.array([default_left, False, False]), edges, leaf_value)
+            for X, threshold in ((codes[:, None], None), (values[:, None], np.empty(3))):
+                nodes, value = np.empty(3, dtype=np.uint64), np.zeros((3, 1))
+                pair_routing(*arrays, nodes, threshold, value)
+                out = np.zeros((256, 1))
+                predict_paired(np.ascontiguousarray(X), [(nodes, threshold, value)], out)
+                np.testing.assert_array_equal(out[:, 0] == 1.0, expected,
+                                              err_msg=f"bin {split_bin}, {default_left}")

@@ -23,7 +23,6 @@ An ensemble is predicted in one kernel call: the trees' arrays are concatenated
 import numpy as np
 
 from .._threads import run_parallel
-from .binning import MISSING_BIN
 from .jit import njit
 
 TREE_FIELDS = (
@@ -36,7 +35,7 @@ CAT_FIELDS = ("cat_start", "cat_bits")
 NODE_STAT_FIELDS = ("n_node_samples", "impurity")
 
 # Features a routing word can name (see pair_routing).
-ROUTED_FEATURES = 1 << 23
+ROUTED_FEATURES = 1 << 16
 _INF_NAMES = {np.inf: "inf", -np.inf: "-inf"}
 _INF_VALUES = {"inf": np.inf, "-inf": -np.inf}
 
@@ -242,23 +241,31 @@ def pair_routing(feature, split_bin, left, default_left, edges, leaf_value, node
     """Fill the routing arrays :func:`predict_paired` takes (their first ``len(left)``
     entries) from a tree stored compactly (see :func:`expand_compact`).
 
-    ``nodes`` packs the left child in the high 32 bits, the default direction in bit 31
-    (set: missing values go left), the feature in bits 8 to 30 and the split bin in the
-    low byte; the right child is ``left + 1``. A leaf is its own left child, with bin 255
-    (no value's code is above it), a threshold of +inf and missing values sent left, so
-    one more step of the walk keeps a row where it is. ``threshold`` is None for a walk
-    on bin codes, which needs none. Internal nodes' values are left as they are."""
+    ``nodes`` (uint64) packs the left child in the high 32 bits, the feature in bits 16 to
+    31, and the split on bin codes in the low 16 bits as a window: with ``low = bin + 1``
+    in bits 8 to 15 and ``width`` in bits 0 to 7, code ``c`` goes right when
+    ``(c - low) mod 256 < width``. The codes above the split bin are the window's first
+    ``254 - bin`` values and the missing code (255) its next one, so ``width`` is
+    ``255 - bin`` when missing values go right and ``254 - bin`` when they go left: one
+    subtraction and one comparison route every code. The right child is ``left + 1``. A
+    leaf is its own left child with an empty window (``low`` and ``width`` 0) and a
+    threshold of +inf, so one more step of the walk keeps a row where it is. ``threshold``
+    is None for a walk on bin codes, which needs none. Internal nodes' values are left as
+    they are."""
     n_leaves = 0
     for k in range(left.shape[0]):
         if left[k] != -1:
             if threshold is not None:
                 threshold[k] = edges[feature[k], split_bin[k]]
-            nodes[k] = ((np.int64(left[k]) << 32) | (np.int64(default_left[k]) << 31)
-                        | (np.int64(feature[k]) << 8) | np.int64(split_bin[k]))
+            low = np.uint64(split_bin[k]) + np.uint64(1)
+            width = np.uint64(255 - split_bin[k] - default_left[k])
+            nodes[k] = ((np.uint64(left[k]) << np.uint64(32))
+                        | (np.uint64(feature[k]) << np.uint64(16))
+                        | (low << np.uint64(8)) | width)
         else:
             if threshold is not None:
                 threshold[k] = np.inf
-            nodes[k] = (np.int64(k) << 32) | (np.int64(1) << 31) | np.int64(0xFF)
+            nodes[k] = np.uint64(k) << np.uint64(32)
             for v in range(leaf_value.shape[1]):
                 value[k, v] = leaf_value[n_leaves, v]
             n_leaves += 1
@@ -266,20 +273,21 @@ def pair_routing(feature, split_bin, left, default_left, edges, leaf_value, node
 
 @njit(cache=True, nogil=True, inline="always")
 def _paired_step(X, i, k, nodes, threshold):
-    """The node after ``k`` on row ``i``'s walk (``k`` itself at a leaf), without a branch:
-    ``x > t`` goes right, as does a missing value where the default is right. With
-    ``threshold`` None, ``X`` holds bin codes (255: missing) and the split bin is the
-    threshold."""
+    """The node after ``k`` on row ``i``'s walk (``k`` itself at a leaf), without a branch
+    (``i`` and ``k`` unsigned: no wraparound of negative indices to compute). With
+    ``threshold`` None, ``X`` holds bin codes (255: missing) routed by the node's window;
+    otherwise ``x > t`` goes right, as does a missing value where the window holds the
+    missing code (its ``low + width`` is 256)."""
     node = nodes[k]
-    x = X[i, (node >> 8) & 0x7FFFFF]
-    missing_right = (node >> 31) & 1 == 0
+    x = X[i, (node >> np.uint64(16)) & np.uint64(0xFFFF)]
     if threshold is None:
-        code = np.int64(x)
-        missing = code == MISSING_BIN
-        right = ((code > (node & 0xFF)) & ~missing) | (missing & missing_right)
+        offset = (np.uint64(x) - ((node >> np.uint64(8)) & np.uint64(0xFF))) & np.uint64(0xFF)
+        right = offset < (node & np.uint64(0xFF))
     else:
+        window_end = (node & np.uint64(0xFF)) + ((node >> np.uint64(8)) & np.uint64(0xFF))
+        missing_right = window_end == np.uint64(256)
         right = (x > threshold[k]) | ((x != x) & missing_right)
-    return (node >> 32) + np.int64(right)
+    return (node >> np.uint64(32)) + np.uint64(right)
 
 
 @njit(cache=True, nogil=True)
@@ -287,43 +295,49 @@ def _predict_paired_rows(r0, r1, X, nodes, threshold, value, out):
     # Eight rows walk the tree side by side: each step of a walk waits for the node its
     # last comparison chose, and branch-free steps of independent walks let the CPU wait
     # for eight such loads at once (branches would be mispredicted half the time; eight
-    # walks predicted a deep forest faster than four).
+    # walks predicted a deep forest faster than four). Refilling a walk that reached its
+    # leaf with the next row, rather than waiting for the deepest of the eight, was slower:
+    # that test is a branch mispredicted once a walk.
     n_values = value.shape[1]
-    i = r0
-    while i + 8 <= r1:
-        k0 = k1 = k2 = k3 = k4 = k5 = k6 = k7 = np.int64(0)
+    one = np.uint64(1)
+    end = np.uint64(r1)
+    i = np.uint64(r0)
+    while i + np.uint64(8) <= end:
+        k0 = k1 = k2 = k3 = k4 = k5 = k6 = k7 = np.uint64(0)
         while True:
             n0 = _paired_step(X, i, k0, nodes, threshold)
-            n1 = _paired_step(X, i + 1, k1, nodes, threshold)
-            n2 = _paired_step(X, i + 2, k2, nodes, threshold)
-            n3 = _paired_step(X, i + 3, k3, nodes, threshold)
-            n4 = _paired_step(X, i + 4, k4, nodes, threshold)
-            n5 = _paired_step(X, i + 5, k5, nodes, threshold)
-            n6 = _paired_step(X, i + 6, k6, nodes, threshold)
-            n7 = _paired_step(X, i + 7, k7, nodes, threshold)
-            if (n0 == k0 and n1 == k1 and n2 == k2 and n3 == k3 and n4 == k4 and n5 == k5
-                    and n6 == k6 and n7 == k7):
+            n1 = _paired_step(X, i + one, k1, nodes, threshold)
+            n2 = _paired_step(X, i + np.uint64(2), k2, nodes, threshold)
+            n3 = _paired_step(X, i + np.uint64(3), k3, nodes, threshold)
+            n4 = _paired_step(X, i + np.uint64(4), k4, nodes, threshold)
+            n5 = _paired_step(X, i + np.uint64(5), k5, nodes, threshold)
+            n6 = _paired_step(X, i + np.uint64(6), k6, nodes, threshold)
+            n7 = _paired_step(X, i + np.uint64(7), k7, nodes, threshold)
+            # One test for all eight walks (a leaf steps to itself).
+            if ((n0 ^ k0) | (n1 ^ k1) | (n2 ^ k2) | (n3 ^ k3) | (n4 ^ k4) | (n5 ^ k5)
+                    | (n6 ^ k6) | (n7 ^ k7)) == 0:
                 break
             k0, k1, k2, k3, k4, k5, k6, k7 = n0, n1, n2, n3, n4, n5, n6, n7
         for v in range(n_values):
             out[i, v] += value[k0, v]
-            out[i + 1, v] += value[k1, v]
-            out[i + 2, v] += value[k2, v]
-            out[i + 3, v] += value[k3, v]
-            out[i + 4, v] += value[k4, v]
-            out[i + 5, v] += value[k5, v]
-            out[i + 6, v] += value[k6, v]
-            out[i + 7, v] += value[k7, v]
-        i += 8
-    for r in range(i, r1):
-        k = np.int64(0)
+            out[i + one, v] += value[k1, v]
+            out[i + np.uint64(2), v] += value[k2, v]
+            out[i + np.uint64(3), v] += value[k3, v]
+            out[i + np.uint64(4), v] += value[k4, v]
+            out[i + np.uint64(5), v] += value[k5, v]
+            out[i + np.uint64(6), v] += value[k6, v]
+            out[i + np.uint64(7), v] += value[k7, v]
+        i += np.uint64(8)
+    while i < end:
+        k = np.uint64(0)
         while True:
-            step = _paired_step(X, r, k, nodes, threshold)
+            step = _paired_step(X, i, k, nodes, threshold)
             if step == k:
                 break
             k = step
         for v in range(n_values):
-            out[r, v] += value[k, v]
+            out[i, v] += value[k, v]
+        i += one
 
 
 def _walk_paired(r0, r1, X, routings, out):
