@@ -818,9 +818,11 @@ def test_one_output_scan_matches_the_general_scan(sorted_path, evaluate_both_way
 def test_subtrees_on_copied_codes_grow_the_same_tree(criterion, splitter, constraint,
                                                      monkeypatch):
     # Once the codes outgrow the cache, a small enough subtree grows on a copy of its
-    # rows' codes (_localize). A small copy budget sends this small fit down that path at
-    # many nodes (each subtree of at most 256 rows); the tree must be the one grown
-    # without copies, with missing values, bootstrap weights and every kind of search.
+    # rows' codes (_localize), and a smaller one on an inner copy, taken from the outer
+    # copy or from all codes. Small copy budgets send this small fit down those paths at
+    # many nodes (each subtree of at most 256 rows, and within them and elsewhere of at
+    # most 64); the tree must be the one grown without copies, with missing values,
+    # bootstrap weights and every kind of search.
     from ensembles._engine import forest as kernel
     from ensembles._engine.binning import BinMapper
 
@@ -849,16 +851,17 @@ def test_subtrees_on_copied_codes_grow_the_same_tree(criterion, splitter, constr
     # follows): here the copies are the point.
     monkeypatch.setattr(kernel, "_ROWWISE_MAX_FEATURES", 0)
 
-    def grow(local_bytes):
+    def grow(local_bytes, near_bytes):
         monkeypatch.setattr(kernel, "_LOCAL_BYTES", local_bytes)
+        monkeypatch.setattr(kernel, "_NEAR_BYTES", near_bytes)
         monkeypatch.setattr(kernel, "_local_rows",
                             lambda *args: copies.append(real_local_rows(*args)) or copies[-1])
         return kernel.grow_forest_tree(
             X_binned, Y, weight, np.flatnonzero(weight > 0), np.zeros((n_features, 255)),
             None, params, 7, labels=labels, bin_value=tables)
 
-    copied, plain = grow(256 * n_features), grow(1 << 30)
-    assert copies == [256, 0]
+    copied, plain = grow(256 * n_features, 64 * n_features), grow(1 << 30, 1 << 30)
+    assert copies == [(256, 64), (0, 0)]
     assert copied.left.shape[0] > 300
     for name in ("feature", "split_bin", "default_left", "left", "value", "cover"):
         np.testing.assert_array_equal(getattr(copied, name), getattr(plain, name),
@@ -909,6 +912,7 @@ def test_row_wise_random_split_search_grows_the_same_tree(criterion, weighting, 
     real_local_rows = kernel._local_rows
     by_rows = []
     monkeypatch.setattr(kernel, "_LOCAL_BYTES", 512 * n_features)
+    monkeypatch.setattr(kernel, "_NEAR_BYTES", 128 * n_features)
 
     def grow(max_row_features):
         monkeypatch.setattr(kernel, "_ROWWISE_MAX_FEATURES", max_row_features)

@@ -92,10 +92,14 @@ _THRESHOLD_TABLE_BYTES = 256 << 10
 # bin_values fills the bins' ranges of more features than this a block of this many at a
 # time (see _fill_bin_values).
 _BIN_VALUE_BLOCK = 64
-# A subtree's copy of its rows' codes (see _localize) takes at most this many bytes, and
-# is made for subtrees of at least _MIN_LOCAL_ROWS rows: thousands of features leave room
-# for few rows, whose subtrees still read every feature at every node.
+# A subtree's copy of its rows' codes (see _localize) takes at most _LOCAL_BYTES, and a
+# smaller subtree's, within it or not, at most _NEAR_BYTES: the outer copy keeps the
+# codes of deep subtrees out of main memory, the inner one keeps those of the small
+# nodes, where most of a tree's nodes are, in the core's own cache. Copies are made for
+# subtrees of at least _MIN_LOCAL_ROWS rows: thousands of features leave room for few
+# rows, whose subtrees still read every feature at every node.
 _LOCAL_BYTES = 1 << 20
+_NEAR_BYTES = 1 << 18
 _MIN_LOCAL_ROWS = 32
 # Random splits search a node a row at a time (_find_random_split_rowwise) when there are
 # at most this many features, at least this fraction of them drawn (regression, then
@@ -2083,12 +2087,22 @@ def _partition(XT, f, split_bin, default_left, lut, start, stop, rows, wn, cn, y
     return np.int64(n_left), n_missing
 
 
+@_per_node(inline="always")
+def _on_copy(start, stop, local_range):
+    """Whether the rows at positions ``start:stop`` are columns of the subtree copies
+    (see :func:`_localize`): the node lies in the outer or in the inner copied subtree,
+    whose positions ``local_range`` holds (start and stop of each)."""
+    return ((local_range[2] <= start and stop <= local_range[3])
+            or (local_range[0] <= start and stop <= local_range[1]))
+
+
 @_per_node()
-def _localize(XT, rows, start, stop, local, local_rows):
-    """Copy the codes of the rows at positions ``start:stop`` to the first columns of
-    ``local`` (features as rows, as ``XT``), and unless it is empty to the first rows of
-    ``local_rows`` (rows as rows, for :func:`_find_random_split_rowwise`), and replace
-    those rows by their columns.
+def _localize(XT, rows, start, stop, local, local_rows, offset):
+    """Copy the codes of the rows at positions ``start:stop`` to the columns of ``local``
+    (features as rows, as ``XT``) from ``offset`` on, and unless it is empty to the rows
+    of ``local_rows`` (rows as rows, for :func:`_find_random_split_rowwise`) from
+    ``offset`` on, and replace those rows by their columns. ``XT`` may be ``local``
+    itself, read at other columns (a subtree of the outer copy copied to the inner one).
 
     Small nodes gather a few codes of each of many scattered rows: once the codes outgrow
     the CPU's caches, nearly every one is a miss. A subtree grown on a copy of its rows'
@@ -2097,16 +2111,17 @@ def _localize(XT, rows, start, stop, local, local_rows):
     order, so the subtree grows exactly as on ``XT``.
     """
     first = np.uint64(start)
+    to = np.uint64(offset)
     n = np.uint64(stop - start)
     for f in range(XT.shape[0]):
         for i in range(n):
-            local[f, i] = XT[f, rows[first + i]]
+            local[f, to + i] = XT[f, rows[first + i]]
     if local_rows.shape[0] > 0:
         for i in range(n):
             for f in range(XT.shape[0]):
-                local_rows[i, f] = local[f, i]
+                local_rows[to + i, f] = local[f, to + i]
     for i in range(n):
-        rows[first + i] = i
+        rows[first + i] = to + i
 
 
 _NODE_LOOPS = {}
@@ -2177,9 +2192,11 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
         caller then enlarges them and calls again; the node arrays, sized for the most
         nodes the limits allow, fill up only once no node is left open). Returns the new
         ``(n_nodes, n_open, n_leaves)``. With ``n_nodes == 0``, first opens the root from its
-        sums in ``sums[0]`` and ``sum_sq[0]``. ``local`` is the buffer of a subtree's codes
-        (no columns: no copies; see :func:`_localize`), ``local_rows`` their copy a row at a
-        time, and ``local_range`` the positions whose rows they hold, kept across calls.
+        sums in ``sums[0]`` and ``sum_sq[0]``. ``local`` is the buffer of the subtree
+        copies' codes (no columns: no copies; see :func:`_localize`), ``local_rows`` their
+        copy a row at a time, and ``local_range`` the positions whose rows they hold (start
+        and stop of the outer copy, then of the inner one; kept across calls), then the
+        most rows of each (the inner copy's columns follow the outer one's).
         With ``X_rows`` (the codes a row at a time; no rows: none), random splits of nodes
         of at least ``_ROWWISE_MIN_ROWS`` rows are searched from it or from
         ``local_rows``, with the scratch ``rowwise`` (:func:`_find_random_split_rowwise`).
@@ -2189,9 +2206,9 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
         sort_scratch = (sort_codes, sort_pos)
         # None without categorical features: the split search then compiles none of them.
         cat = (n_cat, cat_params, cat_key, cat_idx) if categorical else None
-        # The positions whose rows are ids into ``local`` (see _localize), or none.
-        local_start = local_range[0]
-        local_stop = local_range[1]
+        # The most rows of the outer and inner copies of a subtree's codes (see _localize).
+        n_far = local_range[4]
+        n_near = local_range[5]
         # The bounds of the pending children (left, right) on the constrained channel; a
         # record keeps its node's after its own sums.
         lower_left = lower_right = -np.inf
@@ -2262,8 +2279,7 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                                     mae_off, mae_sums, monotonic, monotonic_cst, lower, upper,
                                     XT)
                 elif absolute_error:
-                    X_node = (local if local_start <= child_start and child_stop <= local_stop
-                              else XT)
+                    X_node = local if _on_copy(child_start, child_stop, local_range) else XT
                     _find_mae_split(X_node, rows, wn, yn, child_start, child_stop, W, node_ae,
                                     random_split, min_samples_leaf, min_weight_leaf,
                                     max_features, state, bin_value, order, best, out, mae_rank,
@@ -2283,7 +2299,7 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                                       monotonic_cst, lower, upper, sq_node,
                                       sums_by_difference)
                 elif random_split:
-                    in_local = local_start <= child_start and child_stop <= local_stop
+                    in_local = _on_copy(child_start, child_stop, local_range)
                     X_node = local if in_local else XT
                     by_rows = X_rows.shape[0] > 0 and n_node >= _ROWWISE_MIN_ROWS
                     _find_random_split(X_node, rows, wn, cn, yn, classify, unit_weights,
@@ -2293,8 +2309,7 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                                        monotonic_cst, lower, upper, cat, out, GL,
                                        (by_rows, local_rows if in_local else X_rows, rowwise))
                 else:
-                    X_node = (local if local_start <= child_start and child_stop <= local_stop
-                              else XT)
+                    X_node = local if _on_copy(child_start, child_stop, local_range) else XT
                     _find_best_split(X_node, rows, wn, cn, yn, classify, child_start, child_stop,
                                      G_node, W, sq_node, criterion, min_samples_leaf,
                                      min_weight_leaf, max_features, hist, state, order, best,
@@ -2373,13 +2388,21 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                     open_int[pick, k] = open_int[n_open, k]
                 for k in range(open_float.shape[1]):
                     open_float[pick, k] = open_float[n_open, k]
-            if dense and local.shape[1] >= stop - start and not (
-                    local_start <= start and stop <= local_stop):
+            if dense:
                 # Small enough: the node's subtree, grown before any node outside it,
-                # reads its codes from a copy of their own (see _localize).
-                _localize(XT, rows, start, stop, local, local_rows)
-                local_start = start
-                local_stop = stop
+                # reads its codes from a copy of their own (see _localize), the inner
+                # copy taken from the outer one when the node lies in it.
+                in_far = local_range[0] <= start and stop <= local_range[1]
+                in_near = local_range[2] <= start and stop <= local_range[3]
+                if stop - start <= n_near and not in_near:
+                    _localize(local if in_far else XT, rows, start, stop, local, local_rows,
+                              n_far)
+                    local_range[2] = start
+                    local_range[3] = stop
+                elif stop - start <= n_far and not (in_far or in_near):
+                    _localize(XT, rows, start, stop, local, local_rows, 0)
+                    local_range[0] = start
+                    local_range[1] = stop
             if categorical:
                 # The split's routing table: the category set's bits, or the threshold.
                 if n_cat[f] > 0:
@@ -2395,7 +2418,7 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                     for c in range(MISSING_BIN):
                         lut[c] = c <= b
                 lut[MISSING_BIN] = dl
-                X_node = local if local_start <= start and stop <= local_stop else XT
+                X_node = local if _on_copy(start, stop, local_range) else XT
                 n_left, n_missing = _partition(
                     X_node, f, b, dl, lut, start, stop, rows, wn, cn, yn, classify,
                     not sums_by_difference, unit_weights, rows_buf, wn_buf, cn_buf, yn_buf,
@@ -2408,7 +2431,7 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                                                      unit_weights, rows_buf, wn_buf, cn_buf,
                                                      yn_buf, sums, sum_sq)
             else:
-                X_node = local if local_start <= start and stop <= local_stop else XT
+                X_node = local if _on_copy(start, stop, local_range) else XT
                 n_left, n_missing = _partition(
                     X_node, f, b, dl, None, start, stop, rows, wn, cn, yn, classify,
                     not sums_by_difference, unit_weights, rows_buf, wn_buf, cn_buf, yn_buf,
@@ -2435,8 +2458,6 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                 default_left[child] = False
                 gain[child] = 0.0
             n_leaves += 1
-        local_range[0] = local_start
-        local_range[1] = local_stop
         return n_nodes, n_open, n_leaves
 
     return split_open_nodes
@@ -2469,19 +2490,28 @@ def _root_sums(wn, cn, yn, classify, sums, sum_sq):
 
 
 def _local_rows(n_features, n_samples, max_features, max_leaf_nodes, sparse, by_rows):
-    """How many rows a subtree may have to grow on a copy of its codes (see
-    :func:`_localize`), or 0: no copies when the codes fit in the cache anyway (unless
-    the search reads them a row at a time, ``by_rows``, from a copy of its own), when a
-    copy of every feature would cost more than the features a subtree examines (wide
-    data, few features per node), for sparse codes, and under best-first growth (which
-    leaves a subtree and comes back to it)."""
+    """How many rows a subtree may have to grow on the outer and on the inner copy of its
+    codes (see :func:`_localize`; ``_LOCAL_BYTES`` and ``_NEAR_BYTES`` of them), each 0
+    for none: no copies when the codes fit in that cache anyway (unless the search reads
+    them a row at a time, ``by_rows``, from a copy of its own), when a copy of every
+    feature would cost more than the features a subtree examines (wide data, few features
+    per node), for sparse codes, and under best-first growth (which leaves a subtree and
+    comes back to it); no outer copy when the inner one holds as many rows."""
     if sparse or max_leaf_nodes > 0:
-        return 0
+        return 0, 0
+    far, near = (_copy_rows(budget, n_features, n_samples, max_features, by_rows)
+                 for budget in (_LOCAL_BYTES, _NEAR_BYTES))
+    return (far if far > near else 0), near
+
+
+def _copy_rows(budget, n_features, n_samples, max_features, by_rows):
+    """The rows of a copy of ``budget`` bytes of codes, or 0 for none (see
+    :func:`_local_rows`)."""
     if by_rows:
-        return min(n_samples, _LOCAL_BYTES // n_features)
-    if n_features * n_samples <= 2 * _LOCAL_BYTES:
+        return min(n_samples, budget // n_features)
+    if n_features * n_samples <= 2 * budget:
         return 0
-    n_local = _LOCAL_BYTES // n_features
+    n_local = budget // n_features
     if n_local < _MIN_LOCAL_ROWS or n_features > 2 * max_features * np.log2(n_local):
         return 0
     return n_local
@@ -2600,8 +2630,9 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
                    and n_features <= _ROWWISE_MAX_FEATURES
                    and max_features >= _ROWWISE_MIN_DRAWN[classify] * n_features
                    and (K == 2 if classify else K == 1))
-    n_local = _local_rows(n_features, 0 if sparse else XT.shape[1], max_features,
-                          max_leaf_nodes, sparse, by_rows)
+    n_far, n_near = _local_rows(n_features, 0 if sparse else XT.shape[1], max_features,
+                                max_leaf_nodes, sparse, by_rows)
+    n_local = n_far + n_near
     local = np.empty((n_features if n_local else 0, n_local), dtype=np.uint8)
     local_rows = np.empty((n_local if by_rows else 0, n_features), dtype=np.uint8)
     # The nodes above the copied subtrees read the codes a row at a time from a copy of
@@ -2613,7 +2644,7 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
                np.zeros(n_rowwise, dtype=np.uint8), np.empty(n_rowwise, dtype=np.int64),
                np.empty(n_rowwise), np.empty(n_rowwise), np.empty(n_rowwise, dtype=np.int64),
                np.empty(n_rowwise, dtype=np.uint64))
-    local_range = np.array([-1, -1], dtype=np.int64)
+    local_range = np.array([-1, -1, -1, -1, n_far, n_near], dtype=np.int64)
     split_open_nodes = _node_loop(classify, random_split, absolute_error,
                                   monotonic_cst.shape[0] > 0, categorical, sparse)
     # Scratch of the absolute error's split search (see _mae_open); empty otherwise.
