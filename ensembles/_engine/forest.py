@@ -99,7 +99,7 @@ _BIN_VALUE_BLOCK = 64
 # subtrees of at least _MIN_LOCAL_ROWS rows: thousands of features leave room for few
 # rows, whose subtrees still read every feature at every node.
 _LOCAL_BYTES = 1 << 20
-_NEAR_BYTES = 1 << 18
+_NEAR_BYTES = 1 << 17
 _MIN_LOCAL_ROWS = 32
 # Random splits search a node a row at a time (_find_random_split_rowwise) when there are
 # at most this many features, at least this fraction of them drawn (regression, then
