@@ -233,6 +233,59 @@ def test_kernels_older_than_their_sources_are_not_used(monkeypatch):
     assert aot._load() is None
 
 
+def test_the_parts_split_the_export_list_and_share_out_the_slow_kernels():
+    from ensembles._engine._aot_exports import EXPORTS
+    from ensembles._engine.aot_build import _SLOW_TO_COMPILE, part_exports
+
+    for n_parts in (1, 2, 3, 4):
+        parts = [part_exports(EXPORTS, part, n_parts) for part in range(n_parts)]
+        assert sorted(i for indices in parts for i in indices) == list(range(len(EXPORTS)))
+        slow = [sum(EXPORTS[i][1] in _SLOW_TO_COMPILE for i in indices) for indices in parts]
+        assert max(slow) - min(slow) <= 1 and min(slow) >= 1
+        sizes = [len(indices) for indices in parts]
+        assert max(sizes) - min(sizes) <= 1
+
+
+class _Part:
+    """An extension module of one part as :func:`.aot._find_compiled` reads it."""
+
+    def __init__(self, indices, n_parts, digest):
+        self.part_count = lambda: n_parts
+        self.source_digest = lambda: digest
+        for i in indices:
+            setattr(self, f"k{i}", f"kernel {i}")
+
+
+@pytest.mark.parametrize("damage", [None, "missing part", "stale part", "part count"])
+def test_the_kernels_are_used_only_when_every_part_is_current(monkeypatch, damage):
+    from ensembles._engine._aot_exports import EXPORTS
+    from ensembles._engine.aot_build import part_exports
+
+    digest = aot.source_digest(EXPORTS)
+    modules = {aot.part_name(part): _Part(part_exports(EXPORTS, part, 3), 3, digest)
+               for part in range(3)}
+    if damage == "missing part":
+        del modules[aot.part_name(2)]
+    elif damage == "stale part":
+        modules[aot.part_name(1)].source_digest = lambda: digest + 1
+    elif damage == "part count":
+        modules[aot.part_name(1)].part_count = lambda: 2
+
+    def import_module(name):
+        module = modules.get(name.rpartition(".")[2])
+        if module is None:
+            raise ImportError(name)
+        return module
+
+    monkeypatch.delenv("ENSEMBLES_AOT", raising=False)
+    monkeypatch.setattr(aot.importlib, "import_module", import_module)
+    compiled = aot._find_compiled()
+    if damage is None:
+        assert compiled == {i: f"kernel {i}" for i in range(len(EXPORTS))}
+    else:
+        assert compiled == {}
+
+
 def test_the_digest_covers_the_export_list_and_the_kernels_modules():
     from ensembles._engine._aot_exports import EXPORTS
 

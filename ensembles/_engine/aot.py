@@ -3,8 +3,9 @@
 numba compiles a kernel on its first call in a process (seconds per estimator family on an
 empty cache) and, even when it loads the machine code from its cache, first loads LLVM,
 which costs tens of megabytes. This module compiles, when the package is built, the
-kernels that Python calls on the common paths into one extension module
-(``_aot_kernels``, with ``numba.pycc``). A kernel (:class:`.jit.Kernel`) called from
+kernels that Python calls on the common paths into extension modules (``_aot_kernels_0``,
+``_aot_kernels_1``, ..., with ``numba.pycc``; parts compiled side by side, one process
+each, since a compile runs on one core). A kernel (:class:`.jit.Kernel`) called from
 Python with argument types it has compiled code for runs that code, with no numba in the
 process; anything else (a rarer option, a new dtype) makes the numba dispatcher and
 compiles as before. Nothing at the call sites changes.
@@ -13,11 +14,13 @@ The kernels and signatures to compile are listed in :mod:`._aot_exports`, record
 the fits and predictions of :mod:`ensembles.precompile` with extras::
 
     python -m ensembles._engine.aot_build record       # rewrite _aot_exports.py
-    python -m ensembles._engine.aot_build build PATH   # compile _aot_kernels to PATH
+    python -m ensembles._engine.aot_build build PATH --part P --parts N
+                                                       # compile part P of N to PATH
 
-``setup.py`` runs the build (``ENSEMBLES_BUILD_AOT=0`` skips it). The extension module
-carries a digest of the kernels' sources; when they have changed since the build (an
-editable install being worked on), it is not used, and numba compiles as before.
+``setup.py`` runs the build (``ENSEMBLES_BUILD_AOT=0`` skips it). Each extension module
+carries a digest of the kernels' sources and the number of parts; when the sources have
+changed since the build (an editable install being worked on) or a part is missing, none
+is used, and numba compiles as before.
 ``ENSEMBLES_AOT=0`` turns it off at run time.
 """
 
@@ -29,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+# The extension modules are named MODULE_NAME + "_" + part number (see part_name).
 MODULE_NAME = "_aot_kernels"
 _PACKAGE = Path(__file__).resolve().parent.parent
 _EXPORTS_FILE = Path(__file__).with_name("_aot_exports.py")
@@ -65,18 +69,35 @@ def _load():
     return _compiled or None
 
 
+def part_name(part):
+    """The name of the extension module of compiled part ``part``."""
+    return f"{MODULE_NAME}_{part}"
+
+
 def _find_compiled():
+    """The compiled functions of every part (part 0 says how many there are), or an empty
+    dict when a part is absent, turned off or older than the sources."""
     if os.environ.get("ENSEMBLES_AOT", "1") == "0":
-        return {}
-    try:
-        module = importlib.import_module(f"{__package__}.{MODULE_NAME}")
-    except Exception:  # absent, or built for another Python or NumPy ABI
         return {}
     from ._aot_exports import EXPORTS
 
-    if module.source_digest() != source_digest(EXPORTS):
-        return {}
-    return {i: getattr(module, f"k{i}") for i in range(len(EXPORTS))}
+    digest = source_digest(EXPORTS)
+    compiled = {}
+    n_parts = 1
+    part = 0
+    while part < n_parts:
+        try:
+            module = importlib.import_module(f"{__package__}.{part_name(part)}")
+        except Exception:  # absent, or built for another Python or NumPy ABI
+            return {}
+        if part == 0:
+            n_parts = module.part_count()
+        if module.source_digest() != digest or module.part_count() != n_parts:
+            return {}
+        compiled.update((i, getattr(module, f"k{i}")) for i in range(len(EXPORTS))
+                        if hasattr(module, f"k{i}"))
+        part += 1
+    return compiled if len(compiled) == len(EXPORTS) else {}
 
 
 def _dtype_source(dtype):

@@ -5,7 +5,7 @@ import os
 import sys
 from pathlib import Path
 
-from .aot import _EXPORTS_FILE, MODULE_NAME, source_digest, value_source
+from .aot import _EXPORTS_FILE, part_name, source_digest, value_source
 from .jit import kernel_at
 
 
@@ -128,8 +128,22 @@ def write_exports(exports):
     ]))
 
 
-def build(output_path, target_cpu="host", verbose=False):
-    """Compile the export list into the extension module at ``output_path``.
+# The kernels that take most of the compile time: dealt out to the parts first.
+_SLOW_TO_COMPILE = {"_node_loop", "_team_work"}
+
+
+def part_exports(exports, part, n_parts):
+    """The indices in ``exports`` of the kernels compiled into part ``part`` of
+    ``n_parts``: dealt out in turn, the slowest to compile first, so that the parts take
+    about as long."""
+    slow = [i for i, entry in enumerate(exports) if entry[1] in _SLOW_TO_COMPILE]
+    fast = [i for i, entry in enumerate(exports) if entry[1] not in _SLOW_TO_COMPILE]
+    return sorted((slow + fast)[part::n_parts])
+
+
+def build(output_path, target_cpu="host", verbose=False, part=0, n_parts=1):
+    """Compile part ``part`` of ``n_parts`` of the export list (see :func:`part_exports`)
+    into the extension module at ``output_path``, named :func:`.aot.part_name`.
 
     Each kernel is compiled with its dispatcher's own options (``nogil`` releases the GIL
     in its entry point, as numba's JIT does; no reference counting where the kernel asks
@@ -147,13 +161,14 @@ def build(output_path, target_cpu="host", verbose=False):
     output_path = Path(output_path)
     # Written aside, then moved into place: a process may have the old module loaded.
     partial = output_path.with_name(f"{output_path.name}.{os.getpid()}.partial")
-    cc = CC(MODULE_NAME)
+    cc = CC(part_name(part))
     cc.output_dir = str(output_path.parent)
     cc.output_file = partial.name
     cc.target_cpu = target_cpu
     cc.verbose = verbose
     flags_by_function = {}
-    for index, (module, name, factory_args, return_source, arg_sources) in enumerate(EXPORTS):
+    for index in part_exports(EXPORTS, part, n_parts):
+        module, name, factory_args, return_source, arg_sources = EXPORTS[index]
         dispatcher = kernel_at(module, name, factory_args).dispatcher
         flags = Flags()
         dispatcher.targetdescr.options.parse_as_flags(flags, dispatcher.targetoptions)
@@ -165,8 +180,10 @@ def build(output_path, target_cpu="host", verbose=False):
         cc.export(f"k{index}", sig)(dispatcher.py_func)
     digest = source_digest(EXPORTS)
     constant = {}
-    exec(f"def source_digest():\n    return {digest}", constant)
+    exec(f"def source_digest():\n    return {digest}\n"
+         f"def part_count():\n    return {n_parts}", constant)
     cc.export("source_digest", "int64()")(constant["source_digest"])
+    cc.export("part_count", "int64()")(constant["part_count"])
 
     compile_extra = pycc_compiler.compile_extra
 
@@ -199,6 +216,9 @@ def main(argv=None):
     commands.add_parser("record", help="rewrite the export list from precompile's fits")
     building = commands.add_parser("build", help="compile the export list")
     building.add_argument("output", help="path of the extension module to write")
+    building.add_argument("--part", type=int, default=0, help="which part to compile")
+    building.add_argument("--parts", type=int, default=1,
+                          help="how many parts the kernels are compiled in")
     building.add_argument("--target-cpu", default="host",
                           help="LLVM CPU name ('host': this machine's; '': generic)")
     args = parser.parse_args(argv)
@@ -218,7 +238,9 @@ def main(argv=None):
         write_exports(exports)
         print(f"{len(exports)} signatures in {_EXPORTS_FILE}")
     else:
-        build(args.output, target_cpu=args.target_cpu)
+        if not 0 <= args.part < args.parts:
+            parser.error(f"--part must lie in [0, --parts), got {args.part} of {args.parts}")
+        build(args.output, target_cpu=args.target_cpu, part=args.part, n_parts=args.parts)
         print(f"built {args.output} in {time.perf_counter() - start:.0f} s")
 
 
