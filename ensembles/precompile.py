@@ -40,7 +40,7 @@ def _data(n_rows=300, n_features=4, seed=0):
 def _targets(data):
     """``(X, y, fit keyword arguments)`` by target kind: regression, binary, 3 classes,
     binary on float32 input, ranking, binary with a categorical feature (column 3), binary
-    on sparse input."""
+    and regression on sparse input."""
     import scipy.sparse
 
     X, y = data
@@ -52,7 +52,8 @@ def _targets(data):
     return {"reg": (X, y, {}), "binary": (X, labels, {}), "multiclass": (X, grades, {}),
             "binary-f32": (X.astype(np.float32), labels, {}),
             "rank": (X, grades, {"qid": queries}), "binary-cat": (X_cat, labels, {}),
-            "binary-sparse": (scipy.sparse.csr_matrix(np.nan_to_num(X)), labels, {})}
+            "binary-sparse": (scipy.sparse.csr_matrix(np.nan_to_num(X)), labels, {}),
+            "reg-sparse": (scipy.sparse.csr_matrix(np.nan_to_num(X)), y, {})}
 
 
 def _families(extras):
@@ -105,8 +106,15 @@ def _families(extras):
              lambda: GradientBoostingClassifier(use_quantized_grad=True, **small), "binary"),
             ("gradient boosting, sparse input", lambda: GradientBoostingClassifier(**small),
              "binary-sparse"),
+            # Each kind of forest grows its trees with a node loop of its own.
             ("random forest, sparse input", lambda: RandomForestClassifier(**small),
              "binary-sparse"),
+            ("random forest, sparse regression", lambda: RandomForestRegressor(**small),
+             "reg-sparse"),
+            ("extra trees, sparse input", lambda: ExtraTreesClassifier(**small),
+             "binary-sparse"),
+            ("extra trees, sparse regression", lambda: ExtraTreesRegressor(**small),
+             "reg-sparse"),
             ("random forest, absolute error",
              lambda: RandomForestRegressor(criterion="absolute_error", **small), "reg"),
         ]
