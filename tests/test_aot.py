@@ -56,19 +56,25 @@ def test_first_fits_on_an_empty_cache_compile_nothing(tmp_path):
 
 
 def test_common_forms_of_input_fit_and_predict_without_numba(tmp_path):
-    """float32 and float64, C and Fortran order, integers and a data frame: every
-    estimator family fits and predicts on the compiled kernels (a float32 extra-trees fit
-    once compiled its thresholds' kernel on the spot: a second on a warm cache, several
-    on an empty one). Forests of four trees predict on their rows' bin codes."""
+    """float32 and float64, C and Fortran order, integers, a data frame and sparse input
+    (CSR with int32 or int64 indices, CSC, a sparse array): every estimator family fits
+    and predicts on the compiled kernels (a float32 extra-trees fit once compiled its
+    thresholds' kernel on the spot: a second on a warm cache, several on an empty one;
+    int64 sparse indices compiled every sparse kernel again). Forests of four trees
+    predict on their rows' bin codes."""
     script = """
 import json, sys
-import numpy as np, pandas as pd
+import numpy as np, pandas as pd, scipy.sparse as sp
 import ensembles
 rng = np.random.RandomState(0)
 X = rng.randn(200, 4)
+X_sparse = np.where(np.abs(X) < 0.5, 0.0, X)
+wide = sp.csr_matrix(X_sparse)
+wide.indices, wide.indptr = wide.indices.astype(np.int64), wide.indptr.astype(np.int64)
 forms = [X, np.asfortranarray(X), X.astype(np.float32),
          np.asfortranarray(X.astype(np.float32)), (10 * X).astype(np.int64),
-         pd.DataFrame(X, columns=list("abcd"))]
+         pd.DataFrame(X, columns=list("abcd")), sp.csr_matrix(X_sparse), wide,
+         sp.csc_matrix(X_sparse), sp.csr_array(X_sparse)]
 for name in ("GradientBoosting", "RandomForest", "ExtraTrees", "DecisionTree"):
     for kind, y in (("Classifier", (X[:, 0] > 0).astype(int)), ("Regressor", X[:, 1])):
         for X_form in forms:

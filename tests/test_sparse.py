@@ -41,6 +41,25 @@ def _sparse_data(seed=0, n=400, n_features=25, density=0.15):
     return X, D, y
 
 
+@pytest.mark.parametrize("container", [sp.csr_matrix, sp.csr_array])
+def test_int64_indices_are_read_as_int32_and_fit_the_same_model(container):
+    # The compiled kernels read int32 indices: int64 ones (scipy's for concatenated or
+    # very large matrices, scikit-learn's checks) are converted, not compiled for again.
+    X, D, y = _sparse_data()
+    narrow = container(X)
+    wide = container(X)
+    wide.indices, wide.indptr = wide.indices.astype(np.int64), wide.indptr.astype(np.int64)
+    read = as_csr(wide)
+    assert type(read) is container
+    assert read.indices.dtype == np.int32 and read.indptr.dtype == np.int32
+    np.testing.assert_array_equal(read.toarray(), D)
+    assert wide.indices.dtype == np.int64 and wide.indptr.dtype == np.int64  # untouched
+    for model in (RandomForestRegressor(n_estimators=3, random_state=0),
+                  GradientBoostingRegressor(n_estimators=3)):
+        expected = clone(model).fit(narrow, y).predict(narrow)
+        np.testing.assert_array_equal(clone(model).fit(wide, y).predict(wide), expected)
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_bin_edges_and_codes_equal_the_dense_fit(seed):
     rng = np.random.default_rng(seed)

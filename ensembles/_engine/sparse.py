@@ -28,11 +28,18 @@ def is_sparse(X):
 
 def as_csr(X):
     """``X`` (a validated scipy CSR or CSC matrix or array) as canonical CSR: float64
-    values, sorted column indices without duplicates (summed, as scipy does). The input
-    is not modified; a copy is made only when something has to change."""
+    values, int32 indices where they fit, sorted column indices without duplicates
+    (summed, as scipy does). The input is not modified; a copy is made only when
+    something has to change."""
     X = X.tocsr()
     if X.data.dtype != np.float64:
         X = X.astype(np.float64)
+    if (X.indices.dtype != np.int32 or X.indptr.dtype != np.int32) and max(
+            X.nnz, *X.shape) < np.iinfo(np.int32).max:
+        # The kernels compiled ahead of time read int32 indices (scipy's own choice for
+        # matrices this small): int64 ones would compile another copy of every kernel.
+        X = type(X)((X.data, X.indices.astype(np.int32), X.indptr.astype(np.int32)),
+                    shape=X.shape)
     if not X.has_canonical_format:
         X = X.copy()
         X.sum_duplicates()
