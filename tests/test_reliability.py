@@ -457,6 +457,23 @@ def test_huge_targets_and_weights_are_refused(make, y_scale, w_scale, match):
         make().fit(X, y, sample_weight=np.full(len(y), w_scale))
 
 
+@pytest.mark.parametrize("make", [lambda: RandomForestClassifier(n_estimators=2,
+                                                                 random_state=0),
+                                  lambda: DecisionTreeRegressor(random_state=0)])
+def test_float32_weights_fit_without_warnings_as_float64_ones(make):
+    """The magnitude check compared their float32 sum with 1e153, which numpy cast to
+    float32: an overflow warning at every fit."""
+    import warnings
+
+    X, y = _data(n_classes=2)
+    weight = np.random.RandomState(0).randint(1, 4, len(y))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = make().fit(X, y, sample_weight=weight.astype(np.float32))
+    reference = make().fit(X, y, sample_weight=weight.astype(np.float64))
+    assert_array_equal(model.predict(X), reference.predict(X))
+
+
 def test_large_targets_below_the_limits_fit_like_small_ones():
     """Squared error is scale-equivariant: y * 1e20 gives the model of y, times 1e20."""
     X, _ = _data()
