@@ -746,14 +746,14 @@ class BaseTreeModel(BaseEstimator):
         class_weight = self._class_weight_vector(y)
         if class_weight is not None:
             sample_weight = class_weight if sample_weight is None else sample_weight * class_weight
-        if sample_weight is not None and not sample_weight.sum() > 0:
+        # Summed once, in float64: float32 weights would meet the magnitude limit as
+        # float32 (an overflow warning at every fit) and could overflow themselves.
+        total_weight = (X.shape[0] if sample_weight is None
+                        else float(sample_weight.sum(dtype=np.float64)))
+        if not total_weight > 0:
             raise ValueError("sample_weight (times the class weights) must have a positive "
                              "sum; all rows have weight 0.")
-        # Summed in float64: float32 weights would meet the limit as float32 (an overflow
-        # warning at every fit) and could overflow themselves.
-        _check_magnitudes(Y if codes is None else None,
-                          X.shape[0] if sample_weight is None
-                          else float(sample_weight.sum(dtype=np.float64)))
+        _check_magnitudes(Y if codes is None else None, total_weight)
         return X, Y, codes, sample_weight
 
     def _fit_categories(self, X, sample_weight):

@@ -90,9 +90,10 @@ def _find_compiled():
             module = importlib.import_module(f"{__package__}.{part_name(part)}")
         except Exception:  # absent, or built for another Python or NumPy ABI
             return {}
+        count = module.part_count()
         if part == 0:
-            n_parts = module.part_count()
-        if module.source_digest() != digest or module.part_count() != n_parts:
+            n_parts = count
+        if module.source_digest() != digest or count != n_parts:
             return {}
         compiled.update((i, getattr(module, f"k{i}")) for i in range(len(EXPORTS))
                         if hasattr(module, f"k{i}"))
