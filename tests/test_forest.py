@@ -732,6 +732,28 @@ def evaluate_both_ways():
     return evaluate
 
 
+def test_small_nodes_sort_their_keys_stably_both_ways():
+    # Keys (a code over a row position) are ranked up to _RANK_MAX_ROWS rows and radix
+    # sorted above: both must give numpy's order, for every size up to _SORT_MAX_ROWS and
+    # codes of few or many values.
+    from numba import njit
+
+    from ensembles._engine.forest import _RANK_MAX_ROWS, _SORT_MAX_ROWS, _SORT_SCRATCH, _sort_keys
+
+    @njit
+    def sort(keys, n, scratch):
+        _sort_keys(keys, n, scratch)
+
+    rng = np.random.RandomState(0)
+    assert 2 < _RANK_MAX_ROWS < _SORT_MAX_ROWS
+    for n in range(1, _SORT_MAX_ROWS + 1):
+        codes = rng.randint(0, rng.choice([2, 17, 255]), n)
+        keys = (codes << 16) | np.arange(n)
+        scratch = np.full(_SORT_SCRATCH, -1, np.int64)
+        sort(keys, n, scratch)
+        np.testing.assert_array_equal(scratch[:n], np.sort(keys), err_msg=str(n))
+
+
 @pytest.mark.parametrize("classify, criterion", [(True, 0), (True, 1), (False, 2), (False, 3)])
 def test_small_nodes_sorted_by_code_choose_the_histograms_split(classify, criterion,
                                                                 evaluate_both_ways):
@@ -740,7 +762,7 @@ def test_small_nodes_sorted_by_code_choose_the_histograms_split(classify, criter
     # codes (ties keep the rows' order), missing values and weights. Float targets are
     # summed row by row there and bin by bin here, so their sums agree to rounding only;
     # class counts under integer weights are exact either way.
-    from ensembles._engine.forest import _SORT_MAX_ROWS
+    from ensembles._engine.forest import _SORT_MAX_ROWS, _SORT_SCRATCH
 
     evaluate = evaluate_both_ways
     rng = np.random.RandomState(0)
@@ -763,7 +785,7 @@ def test_small_nodes_sorted_by_code_choose_the_histograms_split(classify, criter
             out = np.zeros(5 + K)
             valid = evaluate(sorted_path, XT, rows, wn, cn, yn, classify, 0, n, G, wn.sum(),
                              criterion, np.zeros((256, K + 2)), out, np.empty(K), np.empty(K),
-                             np.empty(_SORT_MAX_ROWS, np.int64),
+                             np.empty(_SORT_SCRATCH, np.int64),
                              np.empty(_SORT_MAX_ROWS, np.int64))
             results.append((valid, out))
         (valid_sorted, out_sorted), (valid_hist, out_hist) = results
@@ -781,7 +803,7 @@ def test_one_output_scan_matches_the_general_scan(sorted_path, evaluate_both_way
     # One unconstrained squared-error output is scanned with its sums in registers; the
     # general scan (taken under a constraint of direction 0) must find the same split,
     # gain and left sums, bit for bit, with missing values, weights and repeated codes.
-    from ensembles._engine.forest import _SORT_MAX_ROWS
+    from ensembles._engine.forest import _SORT_MAX_ROWS, _SORT_SCRATCH
 
     evaluate = evaluate_both_ways
     rng = np.random.RandomState(1)
@@ -799,7 +821,7 @@ def test_one_output_scan_matches_the_general_scan(sorted_path, evaluate_both_way
             out = np.zeros(6)
             valid = evaluate(sorted_path, codes[None, :], rows, wn, np.empty(0, np.int32), yn,
                              False, 0, n, G, wn.sum(), 2, np.zeros((256, 3)), out,
-                             np.empty(1), np.empty(1), np.empty(_SORT_MAX_ROWS, np.int64),
+                             np.empty(1), np.empty(1), np.empty(_SORT_SCRATCH, np.int64),
                              np.empty(_SORT_MAX_ROWS, np.int64), constrained)
             results.append((valid, out))
         (valid_one, out_one), (valid_general, out_general) = results

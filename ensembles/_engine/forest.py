@@ -76,7 +76,16 @@ _POISSON_ZERO = 1e-10
 # Best splits of nodes of at most this many rows sort the rows instead of filling a
 # histogram: the histogram's scan spans the node's bin range, which stays wide in small
 # nodes of continuous features.
-_SORT_MAX_ROWS = 64
+_SORT_MAX_ROWS = 128
+# Above this many rows, a node whose codes of the feature span fewer bins than twice its
+# rows fills a histogram after all: its scan is then short (features of few values).
+_SORT_NARROW_ROWS = 64
+# Up to this many rows the sort ranks each row by counting smaller keys (quadratic, but
+# without branches); above it, a radix sort in linear time.
+_RANK_MAX_ROWS = 32
+# The sort's scratch of keys (``sort_codes``): the sorted keys, the radix sort's keys
+# between its two passes, and its 2 x 16 digit counts.
+_SORT_SCRATCH = 2 * _SORT_MAX_ROWS + 32
 # A comparison as 0.0 or 1.0, read from this table: converting the integer instead costs
 # far more in the branch-free sums, since the conversion instruction also waits for the
 # register's previous value, tying every row to the one before.
@@ -506,22 +515,77 @@ def _evaluate_feature(XT, f, rows, wn, cn, yn, classify, start, stop, G, W, crit
     return hi >= 0 and (lo < hi or has_missing)
 
 
-@_per_node()
+@_per_node(inline="always")
+def _sort_keys(keys, n, scratch):
+    """Sort the ``n`` distinct keys ``keys[:n]`` (a code in bits 16-23 over a row
+    position) into ``scratch[:n]``, which holds :data:`_SORT_SCRATCH` entries.
+
+    Up to :data:`_RANK_MAX_ROWS` keys, each key's place is the number of smaller keys:
+    comparisons without branches, which the CPU runs several at a time, where an
+    insertion sort mispredicts where each row stops. More keys are radix sorted on the
+    code's two halves of 4 bits (linear time; stable, so the rows keep their order within
+    a code), through the scratch past the sorted keys.
+    """
+    if n <= _RANK_MAX_ROWS:
+        for i in range(n):
+            key = keys[i]
+            rank = 0
+            for j in range(n):
+                rank += keys[j] < key
+            scratch[rank] = key
+        return
+    middle = (scratch.shape[0] - 32) >> 1  # where the keys wait between the passes
+    counts = 2 * middle  # the low digit's 16 counts, then the high digit's
+    for d in range(32):
+        scratch[counts + d] = 0
+    for i in range(n):
+        code = keys[i] >> 16
+        scratch[counts + (code & 15)] += 1
+        scratch[counts + 16 + (code >> 4)] += 1
+    # Counts to the digits' first slots: the low digit's pass writes from ``middle`` on,
+    # the high digit's from 0.
+    low = middle
+    high = 0
+    for d in range(16):
+        count = scratch[counts + d]
+        scratch[counts + d] = low
+        low += count
+        count = scratch[counts + 16 + d]
+        scratch[counts + 16 + d] = high
+        high += count
+    for i in range(n):
+        key = keys[i]
+        slot = counts + ((key >> 16) & 15)
+        to = scratch[slot]
+        scratch[to] = key
+        scratch[slot] = to + 1
+    for i in range(middle, middle + n):
+        key = scratch[i]
+        slot = counts + 16 + (key >> 20)
+        to = scratch[slot]
+        scratch[to] = key
+        scratch[slot] = to + 1
+
+
+@_per_node(inline="always")
 def _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop, G, W, criterion,
                              min_samples_leaf, min_weight_leaf, hist, out, GL, GR, sort_codes,
                              sort_pos, cst, lower, upper):
-    """:func:`_evaluate_feature` for a small node: its rows sorted by bin (stably, each
-    placed by counting the smaller keys) instead of a histogram, so the scan visits the
-    node's rows, not the span of bins between its smallest and largest value. Same
-    candidates, same choice.
+    """:func:`_evaluate_feature` for a small node: its rows sorted by bin (stably, see
+    :func:`_sort_keys`) instead of a histogram, so the scan visits the node's rows, not
+    the span of bins between its smallest and largest value. Same candidates, same
+    choice.
 
-    ``sort_codes`` and ``sort_pos`` hold at least ``stop - start`` entries; the missing
+    ``sort_codes`` holds :data:`_SORT_SCRATCH` entries, ``sort_pos`` at least
+    ``stop - start``; the missing
     rows are summed in ``hist[MISSING_BIN]`` (zeros on entry and on exit). The scoring of
     a threshold repeats :func:`_scan_bins`'s on purpose: as a shared function (inlined or
     not) it made the random forest 5-20% slower.
     """
     K = G.shape[0]
     n_present = 0
+    lo = np.int64(MISSING_BIN)
+    hi = np.int64(0)
     for r in range(start, stop):
         b = np.int64(XT[f, rows[r]])
         if b == MISSING_BIN:
@@ -529,15 +593,15 @@ def _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop, G, 
             continue
         sort_pos[n_present] = (b << 16) | (r - start)  # distinct keys, by code then row
         n_present += 1
-    # Each key's place is the number of smaller keys: comparisons without branches, which
-    # the CPU runs several at a time, where an insertion sort mispredicts where each row
-    # stops.
-    for i in range(n_present):
-        key = sort_pos[i]
-        rank = 0
-        for j in range(n_present):
-            rank += sort_pos[j] < key
-        sort_codes[rank] = key
+        lo = min(lo, b)
+        hi = max(hi, b)
+    if stop - start > _SORT_NARROW_ROWS and hi - lo < 2 * n_present:
+        for k in range(K + 2):
+            hist[MISSING_BIN, k] = 0.0
+        return _evaluate_feature(XT, f, rows, wn, cn, yn, classify, start, stop, G, W,
+                                 criterion, min_samples_leaf, min_weight_leaf, hist, out, GL,
+                                 GR, cst, lower, upper)
+    _sort_keys(sort_pos, n_present, sort_codes)
     for q in range(n_present):
         key = sort_codes[q]
         sort_codes[q] = key >> 16
@@ -560,43 +624,55 @@ def _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop, G, 
     if not classify and K == 1 and criterion == 2 and cst is None:
         # One output, the squared error, no constraint (most regression trees): the scan
         # below, the same arithmetic on sums kept in registers instead of arrays (whose
-        # loops over K and stores cost more than the sums in nodes this small).
+        # loops over K and stores cost more than the sums in nodes this small), and
+        # without branches: every candidate is scored, and the best is kept by selects
+        # (whether a gain beats the best so far is unpredictable).
         g_total = G[0]
         g_left = 0.0
         g_missing = hist[MISSING_BIN, 0]
         w_missing = hist[MISSING_BIN, 1]
         n_missing = hist[MISSING_BIN, 2]
+        to_beat = -np.inf  # what a gain must exceed (see _better)
+        best_q = np.int64(-1)
+        best_gain = best_miss = best_gl = best_wl = best_nl = 0.0
+        last = n_present - 1
         for q in range(n_present):
             r = sort_pos[q]
             w = wn[r]
             g_left += w * yn[r, 0]
             WL += w
             NL += 1.0
-            b = sort_codes[q]
-            if q + 1 < n_present and sort_codes[q + 1] == b:
-                continue
-            if b == hi and not has_missing:
-                break
+            # A threshold after the bin's last row; after the last bin only with missing
+            # rows to send right.
+            cut = (sort_codes[q + 1] != sort_codes[q]) if q < last else has_missing
             for miss_left in range(2 if has_missing else 1):
                 wl = WL + miss_left * w_missing
                 nl = NL + miss_left * n_missing
                 wr = W - wl
-                if (nl < min_samples_leaf or n_node - nl < min_samples_leaf
-                        or wl < min_weight_leaf or wr < min_weight_leaf or wl <= 0.0
-                        or wr <= 0.0):
-                    continue
+                valid = (cut & (nl >= min_samples_leaf) & (n_node - nl >= min_samples_leaf)
+                         & (wl >= min_weight_leaf) & (wr >= min_weight_leaf) & (wl > 0.0)
+                         & (wr > 0.0))
                 gr = g_total - g_left - miss_left * g_missing
                 gl = g_total - gr
-                gain = gl * gl / wl + gr * gr / wr - parent
-                if not found or _better(gain, out[0]):
-                    found = True
-                    out[0] = gain
-                    out[1] = b
-                    out[2] = miss_left
-                    out[3] = gl
-                    out[4] = wl
-                    out[5] = nl
-                    best_next = sort_codes[q + 1] if q + 1 < n_present else hi
+                gain = (gl * gl / (wl if wl > 0.0 else 1.0)
+                        + gr * gr / (wr if wr > 0.0 else 1.0) - parent)
+                take = valid & (gain > to_beat)
+                to_beat = gain + 1e-9 * abs(gain) if take else to_beat
+                best_gain = gain if take else best_gain
+                best_q = q if take else best_q
+                best_miss = np.float64(miss_left) if take else best_miss
+                best_gl = gl if take else best_gl
+                best_wl = wl if take else best_wl
+                best_nl = nl if take else best_nl
+        if best_q >= 0:
+            found = True
+            out[0] = best_gain
+            out[1] = sort_codes[best_q]
+            out[2] = best_miss
+            out[3] = best_gl
+            out[4] = best_wl
+            out[5] = best_nl
+            best_next = sort_codes[best_q + 1] if best_q < last else hi
     else:
         for q in range(n_present):
             r = sort_pos[q]
@@ -2609,7 +2685,7 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     order = np.arange(n_features)
     GL = np.empty(K)
     GR = np.empty(K)
-    sort_codes = np.empty(_SORT_MAX_ROWS, dtype=np.int64)
+    sort_codes = np.empty(_SORT_SCRATCH, dtype=np.int64)
     sort_pos = np.empty(_SORT_MAX_ROWS, dtype=np.int64)
     # scikit-learn makes a leaf of a node whose improvement (the gain over the total
     # weight) plus epsilon is below min_impurity_decrease: here in the kernel's units.
