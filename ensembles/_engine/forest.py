@@ -2149,15 +2149,19 @@ def _partition(XT, f, split_bin, default_left, lut, start, stop, rows, wn, cn, y
         sums[0, K + 1] = n_left
         sums[1, K + 1] = n_right
     # The right side's rows after the left's: loops, not slices (a slice is an allocation
-    # here), over unsigned positions.
+    # here), over unsigned positions; a loop per array, since a test inside the loop
+    # becomes a masked store once vectorized, and those are slow (microcoded on AMD).
     mid = first + n_left
     for i in range(n_right):
         rows[mid + i] = rows_buf[i]
-        if not unit_weights:
+    if not unit_weights:
+        for i in range(n_right):
             wn[mid + i] = wn_buf[i]
-        if classify:
+    if classify:
+        for i in range(n_right):
             cn[mid + i] = cn_buf[i]
-        else:
+    else:
+        for i in range(n_right):
             for k in range(K):
                 yn[mid + i, k] = yn_buf[i, k]
     return np.int64(n_left), n_missing
