@@ -936,15 +936,21 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
                     for k in range(3, out.shape[0]):
                         best[k + 1] = out[k]
                 continue
-        lo = np.int64(255)
-        hi = np.int64(-1)
-        n_missing = 0
+        # The codes' range, reduced in bytes (which vectorize 16 rows at a time, where
+        # 64-bit codes took four): the smallest code, the largest, and the largest plus
+        # one, where the missing code wraps to 0, so that it less one is the largest
+        # present code (-1 if none).
+        low = np.uint8(MISSING_BIN)
+        high = np.uint8(0)
+        top = np.uint8(0)
         for r in range(first, end):
-            b = np.int64(XT[f, rows[r]])
-            missing = b == MISSING_BIN
-            lo = min(lo, b)
-            hi = max(hi, -1 if missing else b)
-            n_missing += missing
+            b = XT[f, rows[r]]
+            low = min(low, b)
+            high = max(high, b)
+            top = max(top, np.uint8(b + np.uint8(1)))
+        lo = np.int64(low)
+        hi = np.int64(top) - 1
+        n_missing = np.int64(high == MISSING_BIN)  # 1 if any row lacks the feature
         if hi < 0 or (lo == hi and n_missing == 0):
             n_constant += 1
             continue  # constant feature: no partition
