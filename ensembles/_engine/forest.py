@@ -2025,14 +2025,20 @@ def _find_best_split(XT, rows, wn, cn, yn, classify, start, stop, G, W, sq, crit
 
 
 @_per_node(inline="always")
-def _goes_left(b, split_bin, default_left, lut):
+def _goes_left(b, shift, limit, lut):
     """Whether code ``b`` goes left: ``lut[b]`` with a routing table (trees with
     categorical features, whose category sets and thresholds route alike through it; the
     missing code's entry is the default direction), else the threshold test. ``lut`` is
-    None in trees without categorical features, which then compile only the test."""
+    None in trees without categorical features, which then compile only the test.
+
+    The test is one comparison, missing code included: ``shift`` is 1 when missing values
+    go left (0 otherwise) and ``limit`` the split's bin plus ``shift``; shifted by one, the
+    missing code (the largest) wraps to 0, at or below any limit, and the others keep
+    their order.
+    """
     if lut is not None:
         return lut[b] != 0
-    return default_left if b == MISSING_BIN else b <= split_bin
+    return ((np.int64(b) + shift) & 0xFF) <= limit
 
 
 @_per_node(inline="always")
@@ -2048,6 +2054,8 @@ def _partition(XT, f, split_bin, default_left, lut, start, stop, rows, wn, cn, y
     """
     K = sums.shape[1] - 2
     n_missing = 0
+    shift = np.int64(default_left)  # see _goes_left
+    limit = split_bin + shift
     # Unsigned positions: no wraparound code for negative indices (see
     # _find_random_split).
     first = np.uint64(start)
@@ -2062,7 +2070,7 @@ def _partition(XT, f, split_bin, default_left, lut, start, stop, rows, wn, cn, y
         for i in range(first, np.uint64(stop)):
             r = rows[i]
             b = XT[f, r]
-            go_left = _goes_left(b, split_bin, default_left, lut)
+            go_left = _goes_left(b, shift, limit, lut)
             n_missing += b == MISSING_BIN
             c = cn[i]
             j = first + n_left
@@ -2085,7 +2093,7 @@ def _partition(XT, f, split_bin, default_left, lut, start, stop, rows, wn, cn, y
         for i in range(first, np.uint64(stop)):
             r = rows[i]
             b = XT[f, r]
-            go_left = _goes_left(b, split_bin, default_left, lut)
+            go_left = _goes_left(b, shift, limit, lut)
             n_missing += b == MISSING_BIN
             y = yn[i, 0]
             j = first + n_left
@@ -2127,7 +2135,7 @@ def _partition(XT, f, split_bin, default_left, lut, start, stop, rows, wn, cn, y
         for i in range(first, np.uint64(stop)):
             r = rows[i]
             b = XT[f, r]
-            go_left = _goes_left(b, split_bin, default_left, lut)
+            go_left = _goes_left(b, shift, limit, lut)
             n_missing += b == MISSING_BIN
             side = 0 if go_left else 1
             w = wn[i]
