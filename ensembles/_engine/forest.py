@@ -576,6 +576,10 @@ def _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop, G, 
     the span of bins between its smallest and largest value. Same candidates, same
     choice.
 
+    Above :data:`_SORT_NARROW_ROWS` rows, a feature whose codes in the node span fewer
+    bins than twice its present rows is evaluated by :func:`_evaluate_feature` instead,
+    whose scan of the span is then the shorter one.
+
     ``sort_codes`` holds :data:`_SORT_SCRATCH` entries, ``sort_pos`` at least
     ``stop - start``; the missing
     rows are summed in ``hist[MISSING_BIN]`` (zeros on entry and on exit). The scoring of
@@ -612,7 +616,6 @@ def _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop, G, 
             hist[MISSING_BIN, k] = 0.0
         out[0] = -np.inf
         return False
-    hi = sort_codes[n_present - 1]
     n_node = stop - start
     parent = _score(G, W, criterion)
     for k in range(K):
