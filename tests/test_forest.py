@@ -732,6 +732,25 @@ def evaluate_both_ways():
     return evaluate
 
 
+def test_a_partition_routes_every_code_as_its_split_says():
+    # The partition tests a code with one comparison, the missing code shifted round to 0
+    # when missing values go left: every code, every threshold, both directions.
+    from numba import njit
+
+    from ensembles._engine.forest import MISSING_BIN, _goes_left
+
+    @njit
+    def route(b, split_bin, default_left):
+        shift = np.int64(default_left)
+        return _goes_left(np.uint8(b), shift, split_bin + shift, None)
+
+    for split_bin in range(MISSING_BIN):
+        for default_left in (False, True):
+            for b in range(MISSING_BIN + 1):
+                expected = default_left if b == MISSING_BIN else b <= split_bin
+                assert route(b, split_bin, default_left) == expected, (b, split_bin)
+
+
 def test_small_nodes_sort_their_keys_stably_both_ways():
     # Keys (a code over a row position) are ranked up to _RANK_MAX_ROWS rows and radix
     # sorted above: both must give numpy's order, for every size up to _SORT_MAX_ROWS and
