@@ -84,8 +84,9 @@ _SORT_NARROW_ROWS = 64
 # without branches); above it, a radix sort in linear time.
 _RANK_MAX_ROWS = 32
 # The sort's scratch of keys (``sort_codes``): the sorted keys, the radix sort's keys
-# between its two passes, and its 2 x 16 digit counts.
-_SORT_SCRATCH = 2 * _SORT_MAX_ROWS + 32
+# between its two passes, and its counts of each 4-bit digit of the low and high halves.
+_RADIX_COUNTS = 2 * 16
+_SORT_SCRATCH = 2 * _SORT_MAX_ROWS + _RADIX_COUNTS
 # A comparison as 0.0 or 1.0, read from this table: converting the integer instead costs
 # far more in the branch-free sums, since the conversion instruction also waits for the
 # register's previous value, tying every row to the one before.
@@ -534,9 +535,9 @@ def _sort_keys(keys, n, scratch):
                 rank += keys[j] < key
             scratch[rank] = key
         return
-    middle = (scratch.shape[0] - 32) >> 1  # where the keys wait between the passes
+    middle = (scratch.shape[0] - _RADIX_COUNTS) >> 1  # the keys between the passes
     counts = 2 * middle  # the low digit's 16 counts, then the high digit's
-    for d in range(32):
+    for d in range(_RADIX_COUNTS):
         scratch[counts + d] = 0
     for i in range(n):
         code = keys[i] >> 16
@@ -845,7 +846,7 @@ def _find_random_split_rowwise(X_rows, rows, wn, cn, yn, classify, unit_weights,
             scratch[0, 1] = left_sum[f]
         else:
             scratch[0, 0] = left_sum[f]
-        _score_random_threshold(f, threshold[f], wl, nl, 0.0, 0.0, 0, scratch, G, W,
+        _score_random_threshold(f, threshold[f], wl, nl, 0.0, 0.0, False, scratch, G, W,
                                 n_node, parent, criterion, min_samples_leaf,
                                 min_weight_leaf, monotonic, monotonic_cst, lower, upper,
                                 best)
@@ -953,8 +954,8 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
             top = max(top, np.uint8(b + np.uint8(1)))
         lo = np.int64(low)
         hi = np.int64(top) - 1
-        n_missing = np.int64(high == MISSING_BIN)  # 1 if any row lacks the feature
-        if hi < 0 or (lo == hi and n_missing == 0):
+        has_missing = high == MISSING_BIN
+        if hi < 0 or (lo == hi and not has_missing):
             n_constant += 1
             continue  # constant feature: no partition
         # With a single present bin the only partition is "present vs missing" (t = hi).
@@ -964,7 +965,7 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
         # two classes (class 0 is the rest, exactly: a row of class 1 adds the same
         # product to both sums) or of one regression output.
         wl = nl = wm = nm = 0.0
-        if classify and K == 2 and n_missing == 0:
+        if classify and K == 2 and not has_missing:
             # The same without missing values, the common case: half the accumulators,
             # and with unit weights (extra trees' default) the weight is the count.
             g1 = 0.0
@@ -1007,7 +1008,7 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
             scratch[0, 1] = g1
             scratch[1, 0] = wm - m1
             scratch[1, 1] = m1
-        elif not classify and K == 1 and n_missing == 0:
+        elif not classify and K == 1 and not has_missing:
             # One regression output without missing values: the left side's sums only.
             g = 0.0
             if unit_weights:
@@ -1060,7 +1061,7 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
                 nl += is_left
                 wm += w * is_missing
                 nm += is_missing
-        _score_random_threshold(f, t, wl, nl, wm, nm, n_missing, scratch, G, W, n_node,
+        _score_random_threshold(f, t, wl, nl, wm, nm, has_missing, scratch, G, W, n_node,
                                 parent, criterion, min_samples_leaf, min_weight_leaf,
                                 monotonic, monotonic_cst, lower, upper, best)
         for k in range(K):
@@ -1069,19 +1070,19 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
 
 
 @_per_node(inline="always")
-def _score_random_threshold(f, t, wl, nl, wm, nm, n_missing, scratch, G, W, n_node, parent,
+def _score_random_threshold(f, t, wl, nl, wm, nm, has_missing, scratch, G, W, n_node, parent,
                             criterion, min_samples_leaf, min_weight_leaf, monotonic,
                             monotonic_cst, lower, upper, best):
     """Score extra trees' drawn threshold ``t`` of feature ``f`` and keep it in ``best``
     if it beats the best so far (as :func:`_find_best_split` fills it).
 
     ``wl`` and ``nl`` are the weight and count of the present rows at or below ``t``,
-    ``scratch[0]`` their K target sums; with ``n_missing > 0`` missing rows, ``wm``,
+    ``scratch[0]`` their K target sums; with ``has_missing`` (rows lack the feature), ``wm``,
     ``nm`` and ``scratch[1]`` are theirs, and they are tried on either side. ``parent``
     is the node's :func:`_score`.
     """
     K = G.shape[0]
-    for miss_left in range(2 if n_missing > 0 else 1):
+    for miss_left in range(2 if has_missing else 1):
         w_left = wl + miss_left * wm
         n_left = nl + miss_left * nm
         w_right = W - w_left
