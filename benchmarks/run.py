@@ -260,7 +260,9 @@ def plan(suite, only=(), datasets_dir=None):
 
     Named estimators, tasks and sizes replace the suite's own lists (so ``--only 1e3``
     runs a tiny synthetic series); without a task token, a size token keeps only the
-    synthetic tasks. Real tasks whose files are missing are left out.
+    synthetic tasks. A named size also lifts the suite's caps (``caps`` of
+    :class:`Suite`), which only shorten its own series. Real tasks whose files are
+    missing are left out.
 
     Returns
     -------
@@ -289,8 +291,9 @@ def plan(suite, only=(), datasets_dir=None):
                 if not bench_estimators.supports(name, bench_tasks.TASKS[task].kind):
                     continue
                 family = bench_estimators.ESTIMATORS[name].family
+                # The caps keep a suite's own series short; a size named in --only runs.
                 cap = suite.caps.get(family, {}).get(task)
-                if size is not None and cap is not None and size > cap:
+                if size is not None and cap is not None and size > cap and not named_sizes:
                     continue
                 jobs.append({"estimator": name, "task": task, "size": size})
     return jobs, notes

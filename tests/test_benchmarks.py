@@ -87,6 +87,17 @@ def test_plan_of_each_suite_respects_its_lists_and_caps():
     assert {(j["task"], j["size"]) for j in core} == {("synth-clf", 1_000_000)}
 
 
+def test_a_named_size_lifts_the_caps_of_the_suite():
+    # The full suite caps the regression forests at 10^5 rows; 10^6 named in --only runs.
+    full = run.SUITES["full"]
+    assert full.caps["random-forest"]["synth-reg"] < 1_000_000
+    unnamed, _ = run.plan(full, ["sklearn-rf", "synth-reg"], DATASETS)
+    assert 1_000_000 not in {j["size"] for j in unnamed}
+    named, _ = run.plan(full, ["sklearn-rf", "synth-reg", "1e6"], DATASETS)
+    assert [(j["estimator"], j["task"], j["size"]) for j in named] == [
+        ("sklearn-rf", "synth-reg", 1_000_000)]
+
+
 def test_plan_size_token_keeps_only_synthetic_tasks():
     jobs, _ = run.plan(run.SUITES["quick"], ["xgboost", "1e3"])
     assert {(j["estimator"], j["task"], j["size"]) for j in jobs} == {

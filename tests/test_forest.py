@@ -1024,6 +1024,55 @@ def test_threshold_cells_find_the_bin_of_every_drawn_value(table_bytes, monkeypa
     assert checked == 4 * 400  # every feature but the constant one
 
 
+def test_rows_sent_left_by_value_are_those_sent_left_by_the_bin():
+    # Extra trees route a node's rows by their bin's value against the drawn value
+    # (_value_limit) and look up the bin (_threshold_bin) only for the best candidate;
+    # both must split every node alike: for each code a node may hold (its bin has rows
+    # of positive weight), value at or below the limit exactly when the code is at or
+    # below the bin. Weighted rows, some of weight 0 (left out of the values), ties,
+    # and draws at both ends of the range (u rounded up to the top value included).
+    from numba import njit
+
+    from ensembles._engine import forest as kernel
+    from ensembles._engine.binning import MISSING_BIN, BinMapper
+
+    @njit
+    def sides(tables, f, lo, hi, u, codes):
+        t = kernel._threshold_bin(f, lo, hi, u, tables)
+        limit = kernel._value_limit(tables[0], f, hi, u)
+        by_bin = np.empty(codes.shape[0], dtype=np.bool_)
+        by_value = np.empty(codes.shape[0], dtype=np.bool_)
+        for i in range(codes.shape[0]):
+            by_bin[i] = codes[i] <= t
+            by_value[i] = tables[0][f, codes[i]] <= limit
+        return by_bin, by_value
+
+    rng = np.random.RandomState(1)
+    n = 4000
+    X = np.column_stack([rng.normal(size=n), rng.exponential(size=n) ** 3,
+                         rng.randint(0, 30, n).astype(float), np.round(rng.normal(size=n), 2)])
+    weight = rng.rand(n)
+    weight[rng.rand(n) < 0.2] = 0.0
+    X_binned = np.asfortranarray(BinMapper(max_bin=MISSING_BIN).fit(X).transform(X))
+    tables = kernel.bin_values(X, X_binned, weight)
+    value = tables[0]
+    checked = 0
+    for f in range(X.shape[1]):
+        present = np.unique(X_binned[weight > 0, f])
+        assert np.all(np.diff(value[f, present]) > 0)  # what exactness rests on
+        for _ in range(300):
+            lo, hi = np.sort(rng.choice(present, 2, replace=False))
+            codes = present[(present >= lo) & (present <= hi)]
+            span = value[f, hi] - value[f, lo]
+            for u in (value[f, lo], value[f, hi], np.nextafter(value[f, hi], -np.inf),
+                      value[f, lo] + span * rng.rand()):
+                by_bin, by_value = sides(tables, f, lo, hi, u, codes)
+                np.testing.assert_array_equal(by_bin, by_value, err_msg=str((f, lo, hi, u)))
+                assert by_bin[0] and not by_bin[-1]  # a partition of the node
+                checked += 1
+    assert checked == 4 * 300 * 4
+
+
 def test_bin_values_of_wide_data_are_those_of_its_column_blocks():
     # More than _BIN_VALUE_BLOCK features take the wide path (blocks of features, no
     # branches); it must give each bin the value the row-by-row path gives it: the same

@@ -212,16 +212,22 @@ def _threshold_cell(v, low, scale, n_cells):
 
 
 @_per_node(inline="always")
-def _random_threshold_bin(f, lo, hi, bin_value, state):
-    """Extra trees' threshold for feature ``f`` in a node whose present codes span bins
-    ``lo < hi``: a value drawn uniformly between the values of bins ``lo`` and ``hi``
-    (see :func:`bin_values`), mapped to the last bin whose value lies at or below it. A
-    gap between bins is cut in proportion to its width in value space, as Geurts et al.
-    draw thresholds, not to the rows' quantiles. Returns a bin in ``[lo, hi - 1]``.
-    """
-    value, bounds, cells = bin_value
+def _random_threshold_value(f, lo, hi, bin_value, state):
+    """Extra trees' threshold value for feature ``f`` in a node whose present codes span
+    bins ``lo < hi``: drawn uniformly between the values of bins ``lo`` and ``hi`` (see
+    :func:`bin_values`), as Geurts et al. draw thresholds, in value space, not by the
+    rows' quantiles. :func:`_threshold_bin` maps it to its bin."""
+    value = bin_value[0]
     vmin = value[f, lo]
-    u = vmin + (value[f, hi] - vmin) * _uniform(state)
+    return vmin + (value[f, hi] - vmin) * _uniform(state)
+
+
+@_per_node(inline="always")
+def _threshold_bin(f, lo, hi, u, bin_value):
+    """The last bin in ``[lo, hi - 1]`` whose value lies at or below ``u`` (a value of
+    :func:`_random_threshold_value`): a gap between bins is cut in proportion to its
+    width in value space."""
+    value, bounds, cells = bin_value
     # The bins of the value's cell, and the last bin of the cells below it, hold the
     # answer: those below lie under u, those of the cells above over it.
     n_cells = cells.shape[1] - 2
@@ -241,6 +247,26 @@ def _random_threshold_bin(f, lo, hi, bin_value, state):
         n -= half
     half = n >> 1
     return base + (half & _ALL_OR_NONE[np.int64(value[f, base + half] <= u)])
+
+
+@_per_node(inline="always")
+def _value_limit(value, f, hi, u):
+    """The bin value at or below which a row goes left when :func:`_threshold_bin` of
+    ``u`` is the threshold, for the codes of a node, which lie in ``[lo, hi]``: ``u``
+    itself, unless the draw rounded up to the value of ``hi`` (whose bin is then
+    ``hi - 1``). Exact because a bin that holds a node's row holds training rows of
+    positive weight, so that its value lies strictly above every lower bin's (see
+    :func:`bin_values`): codes at or below the bin are those at or below the value."""
+    return u if u < value[f, hi] else value[f, hi - 1]
+
+
+@_per_node(inline="always")
+def _random_threshold_bin(f, lo, hi, bin_value, state):
+    """Extra trees' threshold bin for feature ``f`` in a node whose present codes span
+    bins ``lo < hi``: :func:`_threshold_bin` of :func:`_random_threshold_value`, a bin in
+    ``[lo, hi - 1]``."""
+    return _threshold_bin(f, lo, hi, _random_threshold_value(f, lo, hi, bin_value, state),
+                          bin_value)
 
 
 @njit(cache=True, nogil=True)
@@ -896,6 +922,7 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
     K = G.shape[0]
     n_features = XT.shape[0]
     n_node = stop - start
+    value_of = bin_value[0]  # each bin's value (see bin_values)
     parent = _score(G, W, criterion)
     unbeatable = _unbeatable_gain(G, W, sq, parent, criterion)
     best[0] = -np.inf
@@ -959,7 +986,18 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
             n_constant += 1
             continue  # constant feature: no partition
         # With a single present bin the only partition is "present vs missing" (t = hi).
-        t = _random_threshold_bin(f, lo, hi, bin_value, state) if hi > lo else hi
+        u = limit = 0.0
+        if has_missing or classify or K > 1:
+            t = _random_threshold_bin(f, lo, hi, bin_value, state) if hi > lo else hi
+        else:
+            # One output without missing values: rows go left by their bin's value (see
+            # _value_limit), and the bin, whose search waits on a chain of loads, is only
+            # looked up for a candidate that becomes the best (t = -1 until then). (Not
+            # for classes: their sums count in integers, whose loop the gather of each
+            # row's value slows more than the search costs.)
+            u = _random_threshold_value(f, lo, hi, bin_value, state)
+            limit = _value_limit(value_of, f, hi, u)
+            t = -1
         # Branch-free sums: which side a row falls on is a coin flip the CPU cannot
         # predict. Weights and counts accumulate in registers, and so do the targets of
         # two classes (class 0 is the rest, exactly: a row of class 1 adds the same
@@ -1014,14 +1052,14 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
             if unit_weights:
                 count = 0
                 for r in range(first, end):
-                    is_left = np.int64(XT[f, rows[r]] <= t)
+                    is_left = np.int64(value_of[f, XT[f, rows[r]]] <= limit)
                     count += is_left
                     g += yn[r, 0] * _ZERO_ONE[is_left]
                 nl = wl = np.float64(count)
             else:
                 for r in range(first, end):
                     w = wn[r]
-                    is_left = _ZERO_ONE[np.int64(XT[f, rows[r]] <= t)]
+                    is_left = _ZERO_ONE[np.int64(value_of[f, XT[f, rows[r]]] <= limit)]
                     wl += w * is_left
                     nl += is_left
                     g += w * yn[r, 0] * is_left
@@ -1064,6 +1102,8 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
         _score_random_threshold(f, t, wl, nl, wm, nm, has_missing, scratch, G, W, n_node,
                                 parent, criterion, min_samples_leaf, min_weight_leaf,
                                 monotonic, monotonic_cst, lower, upper, best)
+        if t < 0 and best[1] == f:
+            best[2] = _threshold_bin(f, lo, hi, u, bin_value)
         for k in range(K):
             scratch[0, k] = 0.0
             scratch[1, k] = 0.0
@@ -2121,10 +2161,14 @@ def _partition(XT, f, split_bin, default_left, lut, start, stop, rows, wn, cn, y
             g_right += wy * to_right
             sq_left += wyy * to_left
             sq_right += wyy * to_right
-            w_left += w * to_left
-            w_right += w * to_right
+            if not unit_weights:  # else the weights are the counts (the same floats)
+                w_left += w * to_left
+                w_right += w * to_right
             n_left += is_left
             n_right += one - is_left
+        if unit_weights:
+            w_left = np.float64(n_left)
+            w_right = np.float64(n_right)
         sums[0, 0] = g_left
         sums[1, 0] = g_right
         sum_sq[0, 0] = sq_left
