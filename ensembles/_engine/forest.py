@@ -131,7 +131,8 @@ def _per_node(entry=False, **options):
     :func:`_grow`, which outlives them. The few functions called once per node are
     inlined into the node loop (numba's ``inline="always"``, which merges them before
     typing): a call passes every array as a handful of scalars on the stack, which cost a
-    sixth of a tree's time. Inlining at numba's level rather than LLVM's also compiles
+    sixth of a tree's time; so are the small scores every node computes (its impurity,
+    :func:`_score`, :func:`_unbeatable_gain`). Inlining at numba's level rather than LLVM's also compiles
     them once: a compiled callee is linked into its caller and optimized and compiled to
     machine code again there.
 
@@ -413,7 +414,7 @@ def no_threshold_tables():
     return np.empty((0, 0)), np.empty((0, 2)), np.empty((0, 0), dtype=np.uint8)
 
 
-@_per_node()
+@_per_node(inline="always")
 def _score(G, W, criterion):
     """``S`` of a node from its target sums ``G`` (length K) and weight ``W``."""
     if W <= 0.0:
@@ -433,7 +434,7 @@ def _score(G, W, criterion):
     return s
 
 
-@_per_node()
+@_per_node(inline="always")
 def _impurity(G, W, sum_sq, criterion, n_outputs):
     """Impurity of a node (Gini index, entropy in bits, or variance), averaged over the
     outputs; a multi-output classification tree holds each output's class channels one
@@ -1199,7 +1200,7 @@ def _better(gain, best):
     return gain > best + 1e-9 * abs(best)
 
 
-@_per_node()
+@_per_node(inline="always")
 def _unbeatable_gain(G, W, sq, parent, criterion):
     """A gain at which no split of the node can be beaten (``parent``: the node's
     :func:`_score`): the largest gain there is, less :func:`_better`'s tolerance, plus
