@@ -132,9 +132,9 @@ def _per_node(entry=False, **options):
     inlined into the node loop (numba's ``inline="always"``, which merges them before
     typing): a call passes every array as a handful of scalars on the stack, which cost a
     sixth of a tree's time; so are the small scores every node computes (its impurity,
-    :func:`_score`, :func:`_unbeatable_gain`). Inlining at numba's level rather than LLVM's also compiles
-    them once: a compiled callee is linked into its caller and optimized and compiled to
-    machine code again there.
+    :func:`_score`, :func:`_unbeatable_gain`). Inlining at numba's level rather than
+    LLVM's also compiles them once: a compiled callee is linked into its caller and
+    optimized and compiled to machine code again there.
 
     Only the node loop is called from Python (``entry=True``); the others are compiled
     without the wrappers that convert Python objects, which shortens the first fit's
