@@ -252,9 +252,9 @@ def _threshold_bin(f, lo, hi, u, bin_value):
 
 @_per_node(inline="always")
 def _value_limit(value, f, hi, u):
-    """The bin value at or below which a row goes left when :func:`_threshold_bin` of
-    ``u`` is the threshold, for the codes of a node, which lie in ``[lo, hi]``: ``u``
-    itself, unless the draw rounded up to the value of ``hi`` (whose bin is then
+    """The bin value at or below which a node's row goes left when :func:`_threshold_bin`
+    of ``u`` is the threshold, ``hi`` being the node's largest code of feature ``f``:
+    ``u`` itself, unless the draw rounded up to the value of ``hi`` (whose bin is then
     ``hi - 1``). Exact because a bin that holds a node's row holds training rows of
     positive weight, so that its value lies strictly above every lower bin's (see
     :func:`bin_values`): codes at or below the bin are those at or below the value."""
