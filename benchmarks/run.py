@@ -68,7 +68,8 @@ class Suite:
         Training rows of the synthetic series.
     caps : dict
         ``{family: {task: max_rows}}``: larger synthetic runs of that family are left out
-        (scikit-learn's forests would take hours at 10^7 rows).
+        (scikit-learn's forests would take hours at 10^7 rows), unless ``--only`` names
+        their size.
     max_repeats, min_repeats, budget_s : int, int, float
         A child repeats the timed fit while the time spent plus one more fit stays within
         ``budget_s`` seconds, between ``min_repeats`` and ``max_repeats`` times.
@@ -291,7 +292,6 @@ def plan(suite, only=(), datasets_dir=None):
                 if not bench_estimators.supports(name, bench_tasks.TASKS[task].kind):
                     continue
                 family = bench_estimators.ESTIMATORS[name].family
-                # The caps keep a suite's own series short; a size named in --only runs.
                 cap = suite.caps.get(family, {}).get(task)
                 if size is not None and cap is not None and size > cap and not named_sizes:
                     continue
