@@ -112,13 +112,20 @@ _LOCAL_BYTES = 1 << 20
 _NEAR_BYTES = 1 << 17
 _MIN_LOCAL_ROWS = 32
 # Random splits search a node a row at a time (_find_random_split_rowwise) when there are
-# at most this many features, at least this fraction of them drawn (regression, then
+# at most this many features and at least this fraction of them drawn (regression, then
 # classification, whose feature-by-feature search counts rows with integers and often
-# stops early at pure children), and the node has at least this many rows (in a node of
-# two rows the first feature drawn splits it: no pass over all).
+# stops early at pure children).
 _ROWWISE_MAX_FEATURES = 64
 _ROWWISE_MIN_DRAWN = (0.5, 0.75)
-_ROWWISE_MIN_ROWS = 3
+# The searches that score all drawn features together (a row at a time, or four features
+# a pass: _random_split_prefix) serve nodes of at least this many rows: in a node of two
+# rows the first feature drawn splits it, and the others need no pass.
+_ALL_DRAWN_MIN_ROWS = 3
+# Extra trees' one-output regression scores its drawn features four at a time
+# (_random_split_prefix); off, one at a time (which the tests compare it with).
+_FOUR_AT_A_TIME = True
+# The step of splitmix64's counter (see _next_random).
+_STREAM_STEP = np.uint64(0x9E3779B97F4A7C15)
 
 
 def _per_node(entry=False, **options):
@@ -176,14 +183,21 @@ class ForestTreeParams:
     cat_smooth: float = 10.0
 
 
-@_per_node()
-def _next_random(state):
-    """splitmix64: a small, explicit random stream, so that every tree owns its state."""
-    state[0] += np.uint64(0x9E3779B97F4A7C15)
-    z = state[0]
+@_per_node(inline="always")
+def _random_at(z):
+    """splitmix64's output for the stream state ``z`` (the state after its step)."""
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     return z ^ (z >> np.uint64(31))
+
+
+@_per_node()
+def _next_random(state):
+    """splitmix64: a small, explicit random stream, so that every tree owns its state. The
+    state is a counter (one step a draw), so a draw can also be made out of turn
+    (:func:`_uniform_at`)."""
+    state[0] += _STREAM_STEP
+    return _random_at(state[0])
 
 
 @_per_node()
@@ -193,10 +207,23 @@ def _randint(state, n):
     return np.int64(((_next_random(state) >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32))
 
 
+@_per_node(inline="always")
+def _uniform_of(z):
+    """A draw's 64 random bits as a uniform float in [0, 1) (the top 53 bits)."""
+    return np.float64(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
 @_per_node()
 def _uniform(state):
     """Uniform float in [0, 1) (53 random bits)."""
-    return np.float64(_next_random(state) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+    return _uniform_of(_next_random(state))
+
+
+@_per_node(inline="always")
+def _uniform_at(z):
+    """The uniform float :func:`_uniform` draws from a stream whose state is ``z``,
+    without moving any stream."""
+    return _uniform_of(_random_at(z + _STREAM_STEP))
 
 
 @_per_node(inline="always")
@@ -213,14 +240,15 @@ def _threshold_cell(v, low, scale, n_cells):
 
 
 @_per_node(inline="always")
-def _random_threshold_value(f, lo, hi, bin_value, state):
+def _random_threshold_value(f, lo, hi, bin_value, uniform):
     """Extra trees' threshold value for feature ``f`` in a node whose present codes span
     bins ``lo < hi``: drawn uniformly between the values of bins ``lo`` and ``hi`` (see
     :func:`bin_values`), as Geurts et al. draw thresholds, in value space, not by the
-    rows' quantiles. :func:`_threshold_bin` maps it to its bin."""
+    rows' quantiles; ``uniform`` is the draw in [0, 1). :func:`_threshold_bin` maps it to
+    its bin."""
     value = bin_value[0]
     vmin = value[f, lo]
-    return vmin + (value[f, hi] - vmin) * _uniform(state)
+    return vmin + (value[f, hi] - vmin) * uniform
 
 
 @_per_node(inline="always")
@@ -266,8 +294,8 @@ def _random_threshold_bin(f, lo, hi, bin_value, state):
     """Extra trees' threshold bin for feature ``f`` in a node whose present codes span
     bins ``lo < hi``: :func:`_threshold_bin` of :func:`_random_threshold_value`, a bin in
     ``[lo, hi - 1]``."""
-    return _threshold_bin(f, lo, hi, _random_threshold_value(f, lo, hi, bin_value, state),
-                          bin_value)
+    u = _random_threshold_value(f, lo, hi, bin_value, _uniform(state))
+    return _threshold_bin(f, lo, hi, u, bin_value)
 
 
 @njit(cache=True, nogil=True)
@@ -893,6 +921,190 @@ def _find_random_split_rowwise(X_rows, rows, wn, cn, yn, classify, unit_weights,
 
 
 @_per_node(inline="always")
+def _code_ranges4(XT, rows, first, end, f0, f1, f2, f3):
+    """The lowest and highest codes of features ``f0`` to ``f3`` over the rows at positions
+    ``first:end``, in one pass (low and high of ``f0``, then of ``f1``, ...)."""
+    l0 = l1 = l2 = l3 = np.uint8(MISSING_BIN)
+    h0 = h1 = h2 = h3 = np.uint8(0)
+    for r in range(first, end):
+        row = rows[r]
+        b0 = XT[f0, row]
+        b1 = XT[f1, row]
+        b2 = XT[f2, row]
+        b3 = XT[f3, row]
+        l0 = min(l0, b0)
+        h0 = max(h0, b0)
+        l1 = min(l1, b1)
+        h1 = max(h1, b1)
+        l2 = min(l2, b2)
+        h2 = max(h2, b2)
+        l3 = min(l3, b3)
+        h3 = max(h3, b3)
+    return l0, h0, l1, h1, l2, h2, l3, h3
+
+
+@_per_node(inline="always")
+def _left_sums4(XT, rows, wn, yn, unit_weights, first, end, f0, f1, f2, f3, t0, t1, t2, t3):
+    """The left sides of four thresholds in one pass over the rows at positions
+    ``first:end``: a row goes left of feature ``fk``'s when its code is at most ``tk``.
+    Returns the four left counts, then the four target sums (one regression output), then
+    the four weights (with ``unit_weights`` zeros: the weights are the counts); each sum
+    adds the rows in order, as the search of one feature does, so that the floats are
+    its own."""
+    c0 = c1 = c2 = c3 = 0
+    g0 = g1 = g2 = g3 = 0.0
+    w0 = w1 = w2 = w3 = 0.0
+    if unit_weights:
+        for r in range(first, end):
+            row = rows[r]
+            y = yn[r, 0]
+            i0 = np.int64(XT[f0, row] <= t0)
+            i1 = np.int64(XT[f1, row] <= t1)
+            i2 = np.int64(XT[f2, row] <= t2)
+            i3 = np.int64(XT[f3, row] <= t3)
+            c0 += i0
+            c1 += i1
+            c2 += i2
+            c3 += i3
+            g0 += y * _ZERO_ONE[i0]
+            g1 += y * _ZERO_ONE[i1]
+            g2 += y * _ZERO_ONE[i2]
+            g3 += y * _ZERO_ONE[i3]
+    else:
+        for r in range(first, end):
+            row = rows[r]
+            w = wn[r]
+            wy = w * yn[r, 0]
+            i0 = np.int64(XT[f0, row] <= t0)
+            i1 = np.int64(XT[f1, row] <= t1)
+            i2 = np.int64(XT[f2, row] <= t2)
+            i3 = np.int64(XT[f3, row] <= t3)
+            c0 += i0
+            c1 += i1
+            c2 += i2
+            c3 += i3
+            g0 += wy * _ZERO_ONE[i0]
+            g1 += wy * _ZERO_ONE[i1]
+            g2 += wy * _ZERO_ONE[i2]
+            g3 += wy * _ZERO_ONE[i3]
+            w0 += w * _ZERO_ONE[i0]
+            w1 += w * _ZERO_ONE[i1]
+            w2 += w * _ZERO_ONE[i2]
+            w3 += w * _ZERO_ONE[i3]
+    return c0, c1, c2, c3, g0, g1, g2, g3, w0, w1, w2, w3
+
+
+@_per_node(inline="always")
+def _undo_draws(order, swaps, n_drawn, n_kept):
+    """Undo the feature draws after the first ``n_kept`` of ``n_drawn`` (``swaps[i]``: the
+    position draw ``i`` swapped into ``order[i]``), last first."""
+    for k in range(n_drawn - 1, n_kept - 1, -1):
+        j = swaps[k]
+        f = order[j]
+        order[j] = order[k]
+        order[k] = f
+
+
+@_per_node(inline="always")
+def _random_split_prefix(XT, rows, wn, yn, unit_weights, start, stop, G, W, parent,
+                         unbeatable, criterion, min_samples_leaf, min_weight_leaf,
+                         max_features, scratch, state, bin_value, order, best, monotonic,
+                         monotonic_cst, lower, upper, prefix):
+    """The first draws of :func:`_find_random_split` for one regression output, the
+    features scored four at a time: returns how many draws it made (a multiple of four
+    unless a drawn feature does not vary), having scored them into ``best`` and left the
+    random stream and ``order`` as the search of one feature at a time leaves them; the
+    caller's search goes on from there.
+
+    That search makes two passes over the node's rows per feature (its codes' range, then
+    the left sums), and a pass's loads are what bounds it; here a pass handles four
+    features, loading each row's position and target once for the four. The features are
+    drawn first, the random stream being a counter (:func:`_next_random`): each feature's
+    draw is followed by its threshold's, made out of turn once its range is known
+    (:func:`_uniform_at`). That order holds while every drawn feature varies in the node
+    and no row lacks it; from the first one that does not, the draws are undone and the
+    caller's search takes over at that feature (a last block of fewer than four repeats
+    its last feature). The thresholds' bins are looked up together, between the passes.
+    The sums are the other search's, row for row; the candidates are scored in draw
+    order, and where the other search would have stopped at an unbeatable split
+    (:func:`_unbeatable`) the stream and ``order`` are wound back to that point.
+    ``prefix`` is the scratch of :func:`_find_random_split_rowwise`, indexed by draw.
+    """
+    low, high, threshold, count, left_sum, left_weight, swaps, states = prefix
+    n_features = XT.shape[0]
+    n_node = stop - start
+    first = np.uint64(start)
+    end = np.uint64(stop)
+    m = min(max_features, n_features) & ~3
+    for i in range(m):
+        j = i + _randint(state, n_features - i)
+        f = order[j]
+        order[j] = order[i]
+        order[i] = f
+        swaps[i] = j
+        states[i] = state[0]
+        state[0] += _STREAM_STEP  # the threshold's draw, made once the range is known
+    for i in range(0, m, 4):
+        lo0, hi0, lo1, hi1, lo2, hi2, lo3, hi3 = _code_ranges4(
+            XT, rows, first, end, order[i], order[i + 1], order[i + 2], order[i + 3])
+        low[i] = lo0
+        high[i] = hi0
+        low[i + 1] = lo1
+        high[i + 1] = hi1
+        low[i + 2] = lo2
+        high[i + 2] = hi2
+        low[i + 3] = lo3
+        high[i + 3] = hi3
+    n_valid = m
+    for i in range(m):
+        if high[i] == MISSING_BIN or low[i] == high[i]:
+            n_valid = i
+            _undo_draws(order, swaps, m, i)
+            state[0] = states[i] - _STREAM_STEP  # before this feature's draw
+            break
+    for i in range(n_valid):
+        f = order[i]
+        lo = np.int64(low[i])
+        hi = np.int64(high[i])
+        u = _random_threshold_value(f, lo, hi, bin_value, _uniform_at(states[i]))
+        threshold[i] = _threshold_bin(f, lo, hi, u, bin_value)
+    last = n_valid - 1
+    for i in range(0, n_valid, 4):
+        c0, c1, c2, c3, g0, g1, g2, g3, w0, w1, w2, w3 = _left_sums4(
+            XT, rows, wn, yn, unit_weights, first, end, order[i], order[min(i + 1, last)],
+            order[min(i + 2, last)], order[min(i + 3, last)], threshold[i],
+            threshold[min(i + 1, last)], threshold[min(i + 2, last)],
+            threshold[min(i + 3, last)])
+        count[i] = c0
+        count[i + 1] = c1
+        count[i + 2] = c2
+        count[i + 3] = c3
+        left_sum[i] = g0
+        left_sum[i + 1] = g1
+        left_sum[i + 2] = g2
+        left_sum[i + 3] = g3
+        left_weight[i] = w0
+        left_weight[i + 1] = w1
+        left_weight[i + 2] = w2
+        left_weight[i + 3] = w3
+    for i in range(n_valid):
+        nl = np.float64(count[i])
+        scratch[0, 0] = left_sum[i]
+        _score_random_threshold(order[i], np.int64(threshold[i]),
+                                nl if unit_weights else left_weight[i], nl, 0.0, 0.0, False,
+                                scratch, G, W, n_node, parent, criterion, min_samples_leaf,
+                                min_weight_leaf, monotonic, monotonic_cst, lower, upper, best)
+        if i + 1 < n_valid and _unbeatable(best, n_node, unbeatable):
+            # The other search stops here: undo the draws after this one.
+            _undo_draws(order, swaps, n_valid, i + 1)
+            state[0] = states[i] + _STREAM_STEP
+            n_valid = i + 1
+            break
+    scratch[0, 0] = 0.0
+    return n_valid
+
+
+@_per_node(inline="always")
 def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W, sq,
                        criterion, min_samples_leaf, min_weight_leaf, max_features, scratch,
                        state, bin_value, order, best, monotonic, monotonic_cst, lower,
@@ -937,11 +1149,17 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
         return
     visited = 0
     n_constant = 0  # of the visited features, those the node cannot split on
+    if (not classify and K == 1 and cat is None and max_features >= 4
+            and n_node >= _ALL_DRAWN_MIN_ROWS and rowwise_scratch[0].shape[0] > 0):
+        visited = _random_split_prefix(
+            XT, rows, wn, yn, unit_weights, start, stop, G, W, parent, unbeatable, criterion,
+            min_samples_leaf, min_weight_leaf, max_features, scratch, state, bin_value,
+            order, best, monotonic, monotonic_cst, lower, upper, rowwise_scratch)
     # Unsigned row positions and row ids: numba then skips its negative-index wraparound,
     # which otherwise costs as much as the loops' own work.
     first = np.uint64(start)
     end = np.uint64(stop)
-    for i in range(n_features):
+    for i in range(visited, n_features):
         if (visited >= max_features and visited > n_constant
                 or _unbeatable(best, n_node, unbeatable)):
             break
@@ -996,7 +1214,7 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
             # looked up for a candidate that becomes the best (t = -1 until then). (Not
             # for classes: their sums count in integers, whose loop the gather of each
             # row's value slows more than the search costs.)
-            u = _random_threshold_value(f, lo, hi, bin_value, state)
+            u = _random_threshold_value(f, lo, hi, bin_value, _uniform(state))
             limit = _value_limit(value_of, f, hi, u)
             t = -1
         # Branch-free sums: which side a row falls on is a coin flip the CPU cannot
@@ -2087,6 +2305,57 @@ def _goes_left(b, shift, limit, lut):
 
 
 @_per_node(inline="always")
+def _partition_one_output(XT, f, shift, limit, lut, first, stop, rows, wn, yn, rows_buf,
+                          wn_buf, yn_buf, unit_weights):
+    """:func:`_partition`'s loop for one regression output (``unit_weights`` a constant of
+    each call). Returns the left and right counts, the number of missing codes, and the
+    left and right target sums, squared target sums and weights."""
+    one = np.uint64(1)
+    n_left = np.uint64(0)
+    n_right = np.uint64(0)
+    n_missing = 0
+    # Both sides' sums in registers, each row adding its terms to one side and zeros to
+    # the other (the same sums as side by side, bit for bit; sums indexed by the side
+    # would chain every row to the last through memory).
+    g_left = g_right = sq_left = sq_right = w_left = w_right = 0.0
+    for i in range(first, stop):
+        r = rows[i]
+        b = XT[f, r]
+        go_left = _goes_left(b, shift, limit, lut)
+        n_missing += b == MISSING_BIN
+        y = yn[i, 0]
+        j = first + n_left
+        rows[j] = r
+        yn[j, 0] = y
+        rows_buf[n_right] = r
+        yn_buf[n_right, 0] = y
+        is_left = np.uint64(go_left)
+        to_left = _ZERO_ONE[is_left]
+        to_right = _ZERO_ONE[one - is_left]
+        if unit_weights:
+            wy = y
+        else:
+            w = wn[i]
+            wn[j] = w
+            wn_buf[n_right] = w
+            wy = w * y
+            w_left += w * to_left
+            w_right += w * to_right
+        wyy = wy * y
+        g_left += wy * to_left
+        g_right += wy * to_right
+        sq_left += wyy * to_left
+        sq_right += wyy * to_right
+        n_left += is_left
+        n_right += one - is_left
+    if unit_weights:
+        # The weights are the counts (the same floats).
+        w_left = np.float64(n_left)
+        w_right = np.float64(n_right)
+    return n_left, n_right, n_missing, g_left, g_right, sq_left, sq_right, w_left, w_right
+
+
+@_per_node(inline="always")
 def _partition(XT, f, split_bin, default_left, lut, start, stop, rows, wn, cn, yn, classify,
                add_sums, unit_weights, rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq):
     """Reorder the node's rows (and their weights and targets) so that the left child's
@@ -2131,47 +2400,16 @@ def _partition(XT, f, split_bin, default_left, lut, start, stop, rows, wn, cn, y
             n_left += is_left
             n_right += one - is_left
     elif not classify and K == 1:
-        # One regression output: both sides' sums in registers, each row adding its terms
-        # to one side and zeros to the other (the same sums as side by side, bit for bit;
-        # sums indexed by the side would chain every row to the last through memory).
-        g_left = g_right = sq_left = sq_right = w_left = w_right = 0.0
-        for i in range(first, np.uint64(stop)):
-            r = rows[i]
-            b = XT[f, r]
-            go_left = _goes_left(b, shift, limit, lut)
-            n_missing += b == MISSING_BIN
-            y = yn[i, 0]
-            j = first + n_left
-            rows[j] = r
-            yn[j, 0] = y
-            rows_buf[n_right] = r
-            yn_buf[n_right, 0] = y
-            is_left = np.uint64(go_left)
-            to_left = _ZERO_ONE[is_left]
-            to_right = _ZERO_ONE[one - is_left]
-            if unit_weights:
-                w = 1.0
-                wy = y
-            else:
-                w = wn[i]
-                wn[j] = w
-                wn_buf[n_right] = w
-                wy = w * y
-            wyy = wy * y
-            g_left += wy * to_left
-            g_right += wy * to_right
-            sq_left += wyy * to_left
-            sq_right += wyy * to_right
-            # Else the weights are the counts (the same floats). A test of its own: inside
-            # the weights' branch above, the prebuilt loop ran slower.
-            if not unit_weights:
-                w_left += w * to_left
-                w_right += w * to_right
-            n_left += is_left
-            n_right += one - is_left
+        # A loop of its own with unit weights (registers are short in the loop, and the
+        # weights' code holds some).
         if unit_weights:
-            w_left = np.float64(n_left)
-            w_right = np.float64(n_right)
+            n_left, n_right, n_missing, g_left, g_right, sq_left, sq_right, w_left, w_right = (
+                _partition_one_output(XT, f, shift, limit, lut, first, np.uint64(stop), rows,
+                                      wn, yn, rows_buf, wn_buf, yn_buf, True))
+        else:
+            n_left, n_right, n_missing, g_left, g_right, sq_left, sq_right, w_left, w_right = (
+                _partition_one_output(XT, f, shift, limit, lut, first, np.uint64(stop), rows,
+                                      wn, yn, rows_buf, wn_buf, yn_buf, False))
         sums[0, 0] = g_left
         sums[1, 0] = g_right
         sum_sq[0, 0] = sq_left
@@ -2343,7 +2581,7 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
         and stop of the outer copy, then of the inner one; kept across calls), then the
         most rows of each (the inner copy's columns follow the outer one's).
         With ``X_rows`` (the codes a row at a time; no rows: none), random splits of nodes
-        of at least ``_ROWWISE_MIN_ROWS`` rows are searched from it or from
+        of at least ``_ALL_DRAWN_MIN_ROWS`` rows are searched from it or from
         ``local_rows``, with the scratch ``rowwise`` (:func:`_find_random_split_rowwise`).
         """
         K = value.shape[1]
@@ -2446,7 +2684,7 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                 elif random_split:
                     in_local = _on_copy(child_start, child_stop, local_range)
                     X_node = local if in_local else XT
-                    by_rows = X_rows.shape[0] > 0 and n_node >= _ROWWISE_MIN_ROWS
+                    by_rows = X_rows.shape[0] > 0 and n_node >= _ALL_DRAWN_MIN_ROWS
                     _find_random_split(X_node, rows, wn, cn, yn, classify, unit_weights,
                                        child_start, child_stop, G_node, W, sq_node, criterion,
                                        min_samples_leaf, min_weight_leaf, max_features, hist,
@@ -2784,7 +3022,9 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     # them all.
     X_rows = (np.ascontiguousarray(XT.T) if by_rows
               else np.empty((0, n_features), dtype=np.uint8))
-    n_rowwise = n_features if by_rows else 0
+    # Also the scratch of _random_split_prefix (none: the search goes one feature at a
+    # time), whose last block of four features writes up to three entries past them.
+    n_rowwise = n_features + 3 if by_rows or (random_split and _FOUR_AT_A_TIME) else 0
     rowwise = (np.empty(n_rowwise, dtype=np.uint8), np.empty(n_rowwise, dtype=np.uint8),
                np.zeros(n_rowwise, dtype=np.uint8), np.empty(n_rowwise, dtype=np.int64),
                np.empty(n_rowwise), np.empty(n_rowwise), np.empty(n_rowwise, dtype=np.int64),
