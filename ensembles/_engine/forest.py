@@ -950,48 +950,49 @@ def _left_sums4(XT, rows, wn, yn, unit_weights, first, end, f0, f1, f2, f3, t0, 
     Returns the four left counts, then the four target sums (one regression output), then
     the four weights (with ``unit_weights`` zeros: the weights are the counts); each sum
     adds the rows in order, as the search of one feature does, so that the floats are
-    its own."""
-    c0 = c1 = c2 = c3 = 0
+    its own. The counts add in floats (exact), out of the integer registers the loop is
+    short of."""
+    n0 = n1 = n2 = n3 = 0.0
     g0 = g1 = g2 = g3 = 0.0
     w0 = w1 = w2 = w3 = 0.0
     if unit_weights:
         for r in range(first, end):
             row = rows[r]
             y = yn[r, 0]
-            i0 = np.int64(XT[f0, row] <= t0)
-            i1 = np.int64(XT[f1, row] <= t1)
-            i2 = np.int64(XT[f2, row] <= t2)
-            i3 = np.int64(XT[f3, row] <= t3)
-            c0 += i0
-            c1 += i1
-            c2 += i2
-            c3 += i3
-            g0 += y * _ZERO_ONE[i0]
-            g1 += y * _ZERO_ONE[i1]
-            g2 += y * _ZERO_ONE[i2]
-            g3 += y * _ZERO_ONE[i3]
+            left0 = _ZERO_ONE[np.int64(XT[f0, row] <= t0)]
+            left1 = _ZERO_ONE[np.int64(XT[f1, row] <= t1)]
+            left2 = _ZERO_ONE[np.int64(XT[f2, row] <= t2)]
+            left3 = _ZERO_ONE[np.int64(XT[f3, row] <= t3)]
+            n0 += left0
+            n1 += left1
+            n2 += left2
+            n3 += left3
+            g0 += y * left0
+            g1 += y * left1
+            g2 += y * left2
+            g3 += y * left3
     else:
         for r in range(first, end):
             row = rows[r]
             w = wn[r]
             wy = w * yn[r, 0]
-            i0 = np.int64(XT[f0, row] <= t0)
-            i1 = np.int64(XT[f1, row] <= t1)
-            i2 = np.int64(XT[f2, row] <= t2)
-            i3 = np.int64(XT[f3, row] <= t3)
-            c0 += i0
-            c1 += i1
-            c2 += i2
-            c3 += i3
-            g0 += wy * _ZERO_ONE[i0]
-            g1 += wy * _ZERO_ONE[i1]
-            g2 += wy * _ZERO_ONE[i2]
-            g3 += wy * _ZERO_ONE[i3]
-            w0 += w * _ZERO_ONE[i0]
-            w1 += w * _ZERO_ONE[i1]
-            w2 += w * _ZERO_ONE[i2]
-            w3 += w * _ZERO_ONE[i3]
-    return c0, c1, c2, c3, g0, g1, g2, g3, w0, w1, w2, w3
+            left0 = _ZERO_ONE[np.int64(XT[f0, row] <= t0)]
+            left1 = _ZERO_ONE[np.int64(XT[f1, row] <= t1)]
+            left2 = _ZERO_ONE[np.int64(XT[f2, row] <= t2)]
+            left3 = _ZERO_ONE[np.int64(XT[f3, row] <= t3)]
+            n0 += left0
+            n1 += left1
+            n2 += left2
+            n3 += left3
+            g0 += wy * left0
+            g1 += wy * left1
+            g2 += wy * left2
+            g3 += wy * left3
+            w0 += w * left0
+            w1 += w * left1
+            w2 += w * left2
+            w3 += w * left3
+    return n0, n1, n2, n3, g0, g1, g2, g3, w0, w1, w2, w3
 
 
 @_per_node(inline="always")
@@ -1070,15 +1071,15 @@ def _random_split_prefix(XT, rows, wn, yn, unit_weights, start, stop, G, W, pare
         threshold[i] = _threshold_bin(f, lo, hi, u, bin_value)
     last = n_valid - 1
     for i in range(0, n_valid, 4):
-        c0, c1, c2, c3, g0, g1, g2, g3, w0, w1, w2, w3 = _left_sums4(
+        n0, n1, n2, n3, g0, g1, g2, g3, w0, w1, w2, w3 = _left_sums4(
             XT, rows, wn, yn, unit_weights, first, end, order[i], order[min(i + 1, last)],
             order[min(i + 2, last)], order[min(i + 3, last)], threshold[i],
             threshold[min(i + 1, last)], threshold[min(i + 2, last)],
             threshold[min(i + 3, last)])
-        count[i] = c0
-        count[i + 1] = c1
-        count[i + 2] = c2
-        count[i + 3] = c3
+        count[i] = np.int64(n0)
+        count[i + 1] = np.int64(n1)
+        count[i + 2] = np.int64(n2)
+        count[i + 3] = np.int64(n3)
         left_sum[i] = g0
         left_sum[i + 1] = g1
         left_sum[i + 2] = g2
