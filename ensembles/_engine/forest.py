@@ -1013,9 +1013,9 @@ def _random_split_prefix(XT, rows, wn, yn, unit_weights, start, stop, G, W, pare
                          monotonic_cst, lower, upper, prefix):
     """The first draws of :func:`_find_random_split` for one regression output, the
     features scored four at a time: returns how many draws it made (a multiple of four
-    unless a drawn feature does not vary), having scored them into ``best`` and left the
-    random stream and ``order`` as the search of one feature at a time leaves them; the
-    caller's search goes on from there.
+    unless a drawn feature does not vary or a split cannot be beaten), having scored them
+    into ``best`` and left the random stream and ``order`` as the search of one feature
+    at a time leaves them; the caller's search goes on from there.
 
     That search makes two passes over the node's rows per feature (its codes' range, then
     the left sums), and a pass's loads are what bounds it; here a pass handles four
