@@ -955,6 +955,8 @@ def _left_sums4(XT, rows, wn, yn, unit_weights, first, end, f0, f1, f2, f3, t0, 
     n0 = n1 = n2 = n3 = 0.0
     g0 = g1 = g2 = g3 = 0.0
     w0 = w1 = w2 = w3 = 0.0
+    # A loop per weighting, written twice on purpose: the test of the weights inside one
+    # loop would hold registers it is short of.
     if unit_weights:
         for r in range(first, end):
             row = rows[r]
