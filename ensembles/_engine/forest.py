@@ -1017,7 +1017,8 @@ def _random_split_prefix(XT, rows, wn, yn, unit_weights, start, stop, G, W, pare
     features scored four at a time: returns how many draws it made (a multiple of four
     unless a drawn feature does not vary or a split cannot be beaten), having scored them
     into ``best`` and left the random stream and ``order`` as the search of one feature
-    at a time leaves them; the caller's search goes on from there.
+    at a time leaves them; that search goes on from there (its ``visited``). The node
+    loop calls it, where the kind is a constant: classification kinds compile none of it.
 
     That search makes two passes over the node's rows per feature (its codes' range, then
     the left sums), and a pass's loads are what bounds it; here a pass handles four
@@ -1034,6 +1035,8 @@ def _random_split_prefix(XT, rows, wn, yn, unit_weights, start, stop, G, W, pare
     ``prefix`` is the scratch of :func:`_find_random_split_rowwise`, indexed by draw.
     """
     low, high, threshold, count, left_sum, left_weight, swaps, states = prefix
+    best[0] = -np.inf
+    best[1] = -1.0
     n_features = XT.shape[0]
     n_node = stop - start
     first = np.uint64(start)
@@ -1108,10 +1111,10 @@ def _random_split_prefix(XT, rows, wn, yn, unit_weights, start, stop, G, W, pare
 
 
 @_per_node(inline="always")
-def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W, sq,
-                       criterion, min_samples_leaf, min_weight_leaf, max_features, scratch,
-                       state, bin_value, order, best, monotonic, monotonic_cst, lower,
-                       upper, cat, out, GL, rowwise):
+def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
+                       node_scores, criterion, min_samples_leaf, min_weight_leaf,
+                       max_features, scratch, state, bin_value, order, best, monotonic,
+                       monotonic_cst, lower, upper, cat, out, GL, rowwise, visited):
     """Extra trees' split search (``splitter="random"``), written as one function: for each
     drawn feature, one threshold drawn uniformly between the node's smallest and largest
     present bin, scored with missing values on either side.
@@ -1122,8 +1125,9 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
     The feature draw follows :func:`_find_best_split`; the results go to ``best`` likewise.
     ``scratch`` rows 0 and 1 (zeros on entry, zeros on exit) hold the left and missing
     sums when they do not fit in registers. With ``unit_weights`` every row weighs 1.
-    ``sq`` holds the node's weighted squared targets (regression), from which the search
-    knows a split it cannot beat (:func:`_unbeatable`).
+    ``node_scores`` is ``(parent, unbeatable)``: the node's :func:`_score` and the gain of
+    a split it cannot beat (:func:`_unbeatable_gain`, from the node's weighted squared
+    targets in regression; see :func:`_unbeatable`).
     With ``monotonic`` (a constant of the node loop), ``monotonic_cst`` and the node's
     bounds ``lower`` and ``upper`` reject thresholds as :func:`_scan_bins` does.
     With categorical features (``cat`` as for :func:`_find_best_split`), a feature of
@@ -1133,31 +1137,25 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
     node's codes a row at a time and :func:`_find_random_split_rowwise` (``scratch`` its
     scratch) searches a node without missing values instead: the same split and random
     stream, faster. (One argument: a call of more than 30 compiles to one numba cannot
-    inline.)
+    inline.) ``visited > 0``: the caller's :func:`_random_split_prefix` drew and scored
+    that many features into ``best``; the search goes on from the next draw.
     """
     K = G.shape[0]
     n_features = XT.shape[0]
     n_node = stop - start
     value_of = bin_value[0]  # each bin's value (see bin_values)
-    parent = _score(G, W, criterion)
-    unbeatable = _unbeatable_gain(G, W, sq, parent, criterion)
-    best[0] = -np.inf
-    best[1] = -1.0
+    parent, unbeatable = node_scores
     by_rows, X_rows, rowwise_scratch = rowwise
-    if by_rows and _find_random_split_rowwise(
-            X_rows, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W, parent,
-            unbeatable, criterion, min_samples_leaf, min_weight_leaf, max_features, scratch,
-            state, bin_value, order, best, monotonic, monotonic_cst, lower, upper,
-            rowwise_scratch):
-        return
-    visited = 0
+    if visited == 0:
+        best[0] = -np.inf
+        best[1] = -1.0
+        if by_rows and _find_random_split_rowwise(
+                X_rows, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W, parent,
+                unbeatable, criterion, min_samples_leaf, min_weight_leaf, max_features,
+                scratch, state, bin_value, order, best, monotonic, monotonic_cst, lower,
+                upper, rowwise_scratch):
+            return
     n_constant = 0  # of the visited features, those the node cannot split on
-    if (not classify and K == 1 and cat is None and max_features >= 4
-            and n_node >= _ALL_DRAWN_MIN_ROWS and rowwise_scratch[0].shape[0] > 0):
-        visited = _random_split_prefix(
-            XT, rows, wn, yn, unit_weights, start, stop, G, W, parent, unbeatable, criterion,
-            min_samples_leaf, min_weight_leaf, max_features, scratch, state, bin_value,
-            order, best, monotonic, monotonic_cst, lower, upper, rowwise_scratch)
     # Unsigned row positions and row ids: numba then skips its negative-index wraparound,
     # which otherwise costs as much as the loops' own work.
     first = np.uint64(start)
@@ -2688,12 +2686,27 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                     in_local = _on_copy(child_start, child_stop, local_range)
                     X_node = local if in_local else XT
                     by_rows = X_rows.shape[0] > 0 and n_node >= _ALL_DRAWN_MIN_ROWS
+                    parent = _score(G_node, W, criterion)
+                    unbeatable = _unbeatable_gain(G_node, W, sq_node, parent, criterion)
+                    visited = 0
+                    # Called here, where classify and categorical are constants numba
+                    # prunes on: the other kinds compile no block search.
+                    if (not classify and not categorical and K == 1 and not by_rows
+                            and max_features >= 4 and n_node >= _ALL_DRAWN_MIN_ROWS
+                            and rowwise[0].shape[0] > 0):
+                        visited = _random_split_prefix(
+                            X_node, rows, wn, yn, unit_weights, child_start, child_stop,
+                            G_node, W, parent, unbeatable, criterion, min_samples_leaf,
+                            min_weight_leaf, max_features, hist, state, bin_value, order,
+                            best, monotonic, monotonic_cst, lower, upper, rowwise)
                     _find_random_split(X_node, rows, wn, cn, yn, classify, unit_weights,
-                                       child_start, child_stop, G_node, W, sq_node, criterion,
-                                       min_samples_leaf, min_weight_leaf, max_features, hist,
-                                       state, bin_value, order, best, monotonic,
-                                       monotonic_cst, lower, upper, cat, out, GL,
-                                       (by_rows, local_rows if in_local else X_rows, rowwise))
+                                       child_start, child_stop, G_node, W,
+                                       (parent, unbeatable), criterion, min_samples_leaf,
+                                       min_weight_leaf, max_features, hist, state, bin_value,
+                                       order, best, monotonic, monotonic_cst, lower, upper,
+                                       cat, out, GL,
+                                       (by_rows, local_rows if in_local else X_rows, rowwise),
+                                       visited)
                 else:
                     X_node = local if _on_copy(child_start, child_stop, local_range) else XT
                     _find_best_split(X_node, rows, wn, cn, yn, classify, child_start, child_stop,
