@@ -13,8 +13,9 @@ this once after installing, for example in a Docker image's build step::
 It fits small models of every estimator family on a few hundred rows, which compiles
 and caches what a plain fit and its predictions run, so that later processes load the
 cached code instead. Optional paths (categorical features, monotone or interaction
-constraints, feature weights, quantized gradients, sparse input, forests' absolute error)
-compile on first use unless ``extras=True``. The cache is numba's: next to the installed
+constraints, feature weights, quantized gradients, sparse input, forests' absolute error,
+monotonic constraints and categorical features) compile on first use unless
+``extras=True``. The cache is numba's: next to the installed
 modules, or in ``NUMBA_CACHE_DIR`` when set (then set it to the same directory when the
 models are fitted). This workload, with extras, is also the one whose kernels the build
 compiles (:mod:`ensembles._engine.aot_build`).
@@ -39,8 +40,8 @@ def _data(n_rows=300, n_features=4, seed=0):
 
 def _targets(data):
     """``(X, y, fit keyword arguments)`` by target kind: regression, binary, 3 classes,
-    binary on float32 input, ranking, binary with a categorical feature (column 3), binary
-    and regression on sparse input."""
+    binary on float32 input, ranking, binary and regression with a categorical feature
+    (column 3), binary and regression on sparse input."""
     import scipy.sparse
 
     X, y = data
@@ -52,6 +53,7 @@ def _targets(data):
     return {"reg": (X, y, {}), "binary": (X, labels, {}), "multiclass": (X, grades, {}),
             "binary-f32": (X.astype(np.float32), labels, {}),
             "rank": (X, grades, {"qid": queries}), "binary-cat": (X_cat, labels, {}),
+            "reg-cat": (X_cat, y, {}),
             "binary-sparse": (scipy.sparse.csr_matrix(np.nan_to_num(X)), labels, {}),
             "reg-sparse": (scipy.sparse.csr_matrix(np.nan_to_num(X)), y, {})}
 
@@ -118,6 +120,20 @@ def _families(extras):
             ("random forest, absolute error",
              lambda: RandomForestRegressor(criterion="absolute_error", **small), "reg"),
         ]
+        # Forests with monotonic constraints or categorical features grow their trees
+        # with node loops of their own too (single trees share them).
+        for name, forest in (("random forest", RandomForestClassifier),
+                             ("random forest", RandomForestRegressor),
+                             ("extra trees", ExtraTreesClassifier),
+                             ("extra trees", ExtraTreesRegressor)):
+            task = "reg" if forest in (RandomForestRegressor, ExtraTreesRegressor) else "binary"
+            families += [
+                (f"{name}, {task}, monotonic constraints",
+                 lambda forest=forest: forest(monotonic_cst=[1, 0, -1, 0], **small), task),
+                (f"{name}, {task}, categorical features",
+                 lambda forest=forest: forest(categorical_features=[3], **small),
+                 task + "-cat"),
+            ]
     return families
 
 
@@ -129,7 +145,8 @@ def precompile(extras=False, verbose=False):
     extras : bool, default=False
         Also compile the optional paths of gradient boosting (monotone and interaction
         constraints, weighted column sampling, categorical features, quantized
-        gradients), sparse input and forests' absolute error.
+        gradients), sparse input, and forests' absolute error, monotonic constraints and
+        categorical features.
     verbose : bool, default=False
         Print each family and the seconds it took.
 
