@@ -951,45 +951,28 @@ def _left_sums4(XT, rows, wn, yn, unit_weights, first, end, f0, f1, f2, f3, t0, 
     the four weights (with ``unit_weights`` zeros: the weights are the counts); each sum
     adds the rows in order, as the search of one feature does, so that the floats are
     its own. The counts add in floats (exact), out of the integer registers the loop is
-    short of."""
+    short of; for the same reason ``unit_weights`` must be a constant of each call (the
+    caller calls it once per weighting), so that no test of it stays in the loop."""
     n0 = n1 = n2 = n3 = 0.0
     g0 = g1 = g2 = g3 = 0.0
     w0 = w1 = w2 = w3 = 0.0
-    # A loop per weighting, written twice on purpose: the test of the weights inside one
-    # loop would hold registers it is short of.
-    if unit_weights:
-        for r in range(first, end):
-            row = rows[r]
-            y = yn[r, 0]
-            left0 = _ZERO_ONE[np.int64(XT[f0, row] <= t0)]
-            left1 = _ZERO_ONE[np.int64(XT[f1, row] <= t1)]
-            left2 = _ZERO_ONE[np.int64(XT[f2, row] <= t2)]
-            left3 = _ZERO_ONE[np.int64(XT[f3, row] <= t3)]
-            n0 += left0
-            n1 += left1
-            n2 += left2
-            n3 += left3
-            g0 += y * left0
-            g1 += y * left1
-            g2 += y * left2
-            g3 += y * left3
-    else:
-        for r in range(first, end):
-            row = rows[r]
-            w = wn[r]
-            wy = w * yn[r, 0]
-            left0 = _ZERO_ONE[np.int64(XT[f0, row] <= t0)]
-            left1 = _ZERO_ONE[np.int64(XT[f1, row] <= t1)]
-            left2 = _ZERO_ONE[np.int64(XT[f2, row] <= t2)]
-            left3 = _ZERO_ONE[np.int64(XT[f3, row] <= t3)]
-            n0 += left0
-            n1 += left1
-            n2 += left2
-            n3 += left3
-            g0 += wy * left0
-            g1 += wy * left1
-            g2 += wy * left2
-            g3 += wy * left3
+    for r in range(first, end):
+        row = rows[r]
+        w = 1.0 if unit_weights else wn[r]
+        wy = yn[r, 0] if unit_weights else w * yn[r, 0]
+        left0 = _ZERO_ONE[np.int64(XT[f0, row] <= t0)]
+        left1 = _ZERO_ONE[np.int64(XT[f1, row] <= t1)]
+        left2 = _ZERO_ONE[np.int64(XT[f2, row] <= t2)]
+        left3 = _ZERO_ONE[np.int64(XT[f3, row] <= t3)]
+        n0 += left0
+        n1 += left1
+        n2 += left2
+        n3 += left3
+        g0 += wy * left0
+        g1 += wy * left1
+        g2 += wy * left2
+        g3 += wy * left3
+        if not unit_weights:
             w0 += w * left0
             w1 += w * left1
             w2 += w * left2
@@ -1076,11 +1059,16 @@ def _random_split_prefix(XT, rows, wn, yn, unit_weights, start, stop, G, W, pare
         threshold[i] = _threshold_bin(f, lo, hi, u, bin_value)
     last = n_valid - 1
     for i in range(0, n_valid, 4):
-        n0, n1, n2, n3, g0, g1, g2, g3, w0, w1, w2, w3 = _left_sums4(
-            XT, rows, wn, yn, unit_weights, first, end, order[i], order[min(i + 1, last)],
-            order[min(i + 2, last)], order[min(i + 3, last)], threshold[i],
-            threshold[min(i + 1, last)], threshold[min(i + 2, last)],
-            threshold[min(i + 3, last)])
+        f0, f1, f2, f3 = (order[i], order[min(i + 1, last)], order[min(i + 2, last)],
+                          order[min(i + 3, last)])
+        t0, t1, t2, t3 = (threshold[i], threshold[min(i + 1, last)],
+                          threshold[min(i + 2, last)], threshold[min(i + 3, last)])
+        if unit_weights:  # a constant of each call (see _left_sums4)
+            n0, n1, n2, n3, g0, g1, g2, g3, w0, w1, w2, w3 = _left_sums4(
+                XT, rows, wn, yn, True, first, end, f0, f1, f2, f3, t0, t1, t2, t3)
+        else:
+            n0, n1, n2, n3, g0, g1, g2, g3, w0, w1, w2, w3 = _left_sums4(
+                XT, rows, wn, yn, False, first, end, f0, f1, f2, f3, t0, t1, t2, t3)
         count[i] = np.int64(n0)
         count[i + 1] = np.int64(n1)
         count[i + 2] = np.int64(n2)
