@@ -916,7 +916,8 @@ def test_subtrees_on_copied_codes_grow_the_same_tree(criterion, splitter, constr
     ("gini", "unit", 6, 1, False), ("gini", "bootstrap", 5, 1, False),
     ("entropy", "float", 6, 2, False), ("squared_error", "unit", 6, 1, False),
     ("squared_error", "float", 3, 1, False), ("squared_error", "unit", 6, 3, False),
-    ("squared_error", "bootstrap", 6, 1, True), ("poisson", "unit", 6, 1, False)])
+    ("squared_error", "bootstrap", 6, 1, True), ("poisson", "unit", 6, 1, False),
+    ("entropy", "bootstrap", 6, 1, True)])
 def test_row_wise_random_split_search_grows_the_same_tree(criterion, weighting, max_features,
                                                           min_samples_leaf, monotonic,
                                                           monkeypatch):
@@ -964,9 +965,9 @@ def test_row_wise_random_split_search_grows_the_same_tree(criterion, weighting, 
             X_binned, Y, weight, np.flatnonzero(weight > 0), np.zeros((n_features, 255)),
             None, params, 11, labels=labels, bin_value=tables)
 
-    # Regression also scores the first four features drawn in a node together
-    # (_random_split_prefix, which hands a constant feature, the binary one where it is
-    # constant and the one with missing values on to the search one at a time).
+    # Regression and two classes also score the first four features drawn in a node
+    # together (_random_split_prefix, which hands a constant feature, the binary one where
+    # it is constant and the one with missing values on to the search one at a time).
     rowwise, by_feature, one_at_a_time = grow(64), grow(0), grow(0, False)
     assert by_rows == [True, False, False]
     assert rowwise.left.shape[0] > 300

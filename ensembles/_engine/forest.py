@@ -944,22 +944,26 @@ def _code_ranges4(XT, rows, first, end, f0, f1, f2, f3):
 
 
 @_per_node(inline="always")
-def _left_sums4(XT, rows, wn, yn, unit_weights, first, end, f0, f1, f2, f3, t0, t1, t2, t3):
+def _left_sums4(XT, rows, wn, cn, yn, classify, unit_weights, first, end, f0, f1, f2, f3,
+                t0, t1, t2, t3):
     """The left sides of four thresholds in one pass over the rows at positions
     ``first:end``: a row goes left of feature ``fk``'s when its code is at most ``tk``.
-    Returns the four left counts, then the four target sums (one regression output), then
+    Returns the four left counts, then the four target sums (one regression output, or
+    with ``classify`` the class codes ``cn`` of two classes: the weight of class 1), then
     the four weights (with ``unit_weights`` zeros: the weights are the counts); each sum
     adds the rows in order, as the search of one feature does, so that the floats are
     its own. The counts add in floats (exact), out of the integer registers the loop is
-    short of; for the same reason ``unit_weights`` must be a constant of each call (the
-    caller calls it once per weighting), so that no test of it stays in the loop."""
+    short of; for the same reason ``classify`` and ``unit_weights`` must be constants of
+    each call (the caller calls it once per weighting), so that no test of them stays in
+    the loop."""
     n0 = n1 = n2 = n3 = 0.0
     g0 = g1 = g2 = g3 = 0.0
     w0 = w1 = w2 = w3 = 0.0
     for r in range(first, end):
         row = rows[r]
+        y = np.float64(cn[r]) if classify else yn[r, 0]
         w = 1.0 if unit_weights else wn[r]
-        wy = yn[r, 0] if unit_weights else w * yn[r, 0]
+        wy = y if unit_weights else w * y
         left0 = _ZERO_ONE[np.int64(XT[f0, row] <= t0)]
         left1 = _ZERO_ONE[np.int64(XT[f1, row] <= t1)]
         left2 = _ZERO_ONE[np.int64(XT[f2, row] <= t2)]
@@ -992,12 +996,13 @@ def _undo_draws(order, swaps, n_drawn, n_kept):
 
 
 @_per_node(inline="always")
-def _random_split_prefix(XT, rows, wn, yn, unit_weights, start, stop, G, W, parent,
-                         unbeatable, criterion, min_samples_leaf, min_weight_leaf,
+def _random_split_prefix(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
+                         parent, unbeatable, criterion, min_samples_leaf, min_weight_leaf,
                          max_features, scratch, state, bin_value, order, best, monotonic,
                          monotonic_cst, lower, upper, prefix):
-    """The first draws of :func:`_find_random_split` for one regression output, the
-    features scored four at a time: returns how many draws it made (a multiple of four
+    """The first draws of :func:`_find_random_split` for one regression output or two
+    classes (``classify``, a constant of the kind), the features scored four at a time:
+    returns how many draws it made (a multiple of four
     unless a drawn feature does not vary or a split cannot be beaten), having scored them
     into ``best`` and left the random stream and ``order`` as the search of one feature
     at a time leaves them; that search goes on from there (its ``visited``). The node
@@ -1065,10 +1070,12 @@ def _random_split_prefix(XT, rows, wn, yn, unit_weights, start, stop, G, W, pare
                           threshold[min(i + 2, last)], threshold[min(i + 3, last)])
         if unit_weights:  # a constant of each call (see _left_sums4)
             n0, n1, n2, n3, g0, g1, g2, g3, w0, w1, w2, w3 = _left_sums4(
-                XT, rows, wn, yn, True, first, end, f0, f1, f2, f3, t0, t1, t2, t3)
+                XT, rows, wn, cn, yn, classify, True, first, end, f0, f1, f2, f3, t0, t1,
+                t2, t3)
         else:
             n0, n1, n2, n3, g0, g1, g2, g3, w0, w1, w2, w3 = _left_sums4(
-                XT, rows, wn, yn, False, first, end, f0, f1, f2, f3, t0, t1, t2, t3)
+                XT, rows, wn, cn, yn, classify, False, first, end, f0, f1, f2, f3, t0, t1,
+                t2, t3)
         count[i] = np.int64(n0)
         count[i + 1] = np.int64(n1)
         count[i + 2] = np.int64(n2)
@@ -1083,9 +1090,14 @@ def _random_split_prefix(XT, rows, wn, yn, unit_weights, start, stop, G, W, pare
         left_weight[i + 3] = w3
     for i in range(n_valid):
         nl = np.float64(count[i])
-        scratch[0, 0] = left_sum[i]
-        _score_random_threshold(order[i], np.int64(threshold[i]),
-                                nl if unit_weights else left_weight[i], nl, 0.0, 0.0, False,
+        wl = nl if unit_weights else left_weight[i]
+        if classify:
+            # The left weights of class 0 and class 1, as the other search writes them.
+            scratch[0, 0] = wl - left_sum[i]
+            scratch[0, 1] = left_sum[i]
+        else:
+            scratch[0, 0] = left_sum[i]
+        _score_random_threshold(order[i], np.int64(threshold[i]), wl, nl, 0.0, 0.0, False,
                                 scratch, G, W, n_node, parent, criterion, min_samples_leaf,
                                 min_weight_leaf, monotonic, monotonic_cst, lower, upper, best)
         if i + 1 < n_valid and _unbeatable(best, n_node, unbeatable):
@@ -1095,6 +1107,8 @@ def _random_split_prefix(XT, rows, wn, yn, unit_weights, start, stop, G, W, pare
             n_valid = i + 1
             break
     scratch[0, 0] = 0.0
+    if classify:
+        scratch[0, 1] = 0.0
     return n_valid
 
 
@@ -2677,13 +2691,14 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                     parent = _score(G_node, W, criterion)
                     unbeatable = _unbeatable_gain(G_node, W, sq_node, parent, criterion)
                     visited = 0
-                    # Called here, where classify and categorical are constants numba
-                    # prunes on: the other kinds compile no block search.
-                    if (not classify and not categorical and K == 1 and not by_rows
+                    # Called here, where categorical is a constant numba prunes on:
+                    # categorical kinds compile no block search.
+                    if (not categorical and K == (2 if classify else 1) and not by_rows
                             and max_features >= 4 and n_node >= _ALL_DRAWN_MIN_ROWS
                             and rowwise[0].shape[0] > 0):
                         visited = _random_split_prefix(
-                            X_node, rows, wn, yn, unit_weights, child_start, child_stop,
+                            X_node, rows, wn, cn, yn, classify, unit_weights, child_start,
+                            child_stop,
                             G_node, W, parent, unbeatable, criterion, min_samples_leaf,
                             min_weight_leaf, max_features, hist, state, bin_value, order,
                             best, monotonic, monotonic_cst, lower, upper, rowwise)
