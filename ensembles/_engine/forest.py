@@ -1002,11 +1002,11 @@ def _random_split_prefix(XT, rows, wn, cn, yn, classify, unit_weights, start, st
                          monotonic_cst, lower, upper, prefix):
     """The first draws of :func:`_find_random_split` for one regression output or two
     classes (``classify``, a constant of the kind), the features scored four at a time:
-    returns how many draws it made (a multiple of four
-    unless a drawn feature does not vary or a split cannot be beaten), having scored them
-    into ``best`` and left the random stream and ``order`` as the search of one feature
-    at a time leaves them; that search goes on from there (its ``visited``). The node
-    loop calls it, where the kind is a constant: classification kinds compile none of it.
+    returns how many draws it made (a multiple of four unless a drawn feature does not
+    vary or a split cannot be beaten), having scored them into ``best`` and left the
+    random stream and ``order`` as the search of one feature at a time leaves them; that
+    search goes on from there (its ``visited``). The node loop calls it, where the kind is
+    a constant: categorical kinds compile none of it.
 
     That search makes two passes over the node's rows per feature (its codes' range, then
     the left sums), and a pass's loads are what bounds it; here a pass handles four
@@ -2698,10 +2698,10 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                             and rowwise[0].shape[0] > 0):
                         visited = _random_split_prefix(
                             X_node, rows, wn, cn, yn, classify, unit_weights, child_start,
-                            child_stop,
-                            G_node, W, parent, unbeatable, criterion, min_samples_leaf,
-                            min_weight_leaf, max_features, hist, state, bin_value, order,
-                            best, monotonic, monotonic_cst, lower, upper, rowwise)
+                            child_stop, G_node, W, parent, unbeatable, criterion,
+                            min_samples_leaf, min_weight_leaf, max_features, hist, state,
+                            bin_value, order, best, monotonic, monotonic_cst, lower, upper,
+                            rowwise)
                     _find_random_split(X_node, rows, wn, cn, yn, classify, unit_weights,
                                        child_start, child_stop, G_node, W,
                                        (parent, unbeatable), criterion, min_samples_leaf,
