@@ -894,26 +894,15 @@ def _find_random_split_rowwise(X_rows, rows, wn, cn, yn, classify, unit_weights,
         f = order[i]
         if high[f] == low[f]:
             continue
-        nl = np.float64(count[f])
-        wl = nl if unit_weights else left_weight[f]
-        if classify:
-            scratch[0, 0] = wl - left_sum[f]
-            scratch[0, 1] = left_sum[f]
-        else:
-            scratch[0, 0] = left_sum[f]
-        _score_random_threshold(f, threshold[f], wl, nl, 0.0, 0.0, False, scratch, G, W,
-                                n_node, parent, criterion, min_samples_leaf,
-                                min_weight_leaf, monotonic, monotonic_cst, lower, upper,
-                                best)
+        _score_left_sums(f, threshold[f], count[f], left_sum[f], left_weight[f], classify,
+                         unit_weights, scratch, G, W, n_node, parent, criterion,
+                         min_samples_leaf, min_weight_leaf, monotonic, monotonic_cst, lower,
+                         upper, best)
         if _unbeatable(best, n_node, unbeatable):
             # The other search stops here: undo the draws after this one.
             if i + 1 < visited:
                 state[0] = states[i]
-                for k in range(visited - 1, i, -1):
-                    j = swaps[k]
-                    f = order[j]
-                    order[j] = order[k]
-                    order[k] = f
+                _undo_draws(order, swaps, visited, i + 1)
             break
     scratch[0, 0] = 0.0
     scratch[0, 1] = 0.0
@@ -1089,17 +1078,10 @@ def _random_split_prefix(XT, rows, wn, cn, yn, classify, unit_weights, start, st
         left_weight[i + 2] = w2
         left_weight[i + 3] = w3
     for i in range(n_valid):
-        nl = np.float64(count[i])
-        wl = nl if unit_weights else left_weight[i]
-        if classify:
-            # The left weights of class 0 and class 1, as the other search writes them.
-            scratch[0, 0] = wl - left_sum[i]
-            scratch[0, 1] = left_sum[i]
-        else:
-            scratch[0, 0] = left_sum[i]
-        _score_random_threshold(order[i], np.int64(threshold[i]), wl, nl, 0.0, 0.0, False,
-                                scratch, G, W, n_node, parent, criterion, min_samples_leaf,
-                                min_weight_leaf, monotonic, monotonic_cst, lower, upper, best)
+        _score_left_sums(order[i], np.int64(threshold[i]), count[i], left_sum[i],
+                         left_weight[i], classify, unit_weights, scratch, G, W, n_node,
+                         parent, criterion, min_samples_leaf, min_weight_leaf, monotonic,
+                         monotonic_cst, lower, upper, best)
         if i + 1 < n_valid and _unbeatable(best, n_node, unbeatable):
             # The other search stops here: undo the draws after this one.
             _undo_draws(order, swaps, n_valid, i + 1)
@@ -1329,6 +1311,29 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
         for k in range(K):
             scratch[0, k] = 0.0
             scratch[1, k] = 0.0
+
+
+@_per_node(inline="always")
+def _score_left_sums(f, t, count, left_sum, left_weight, classify, unit_weights, scratch, G,
+                     W, n_node, parent, criterion, min_samples_leaf, min_weight_leaf,
+                     monotonic, monotonic_cst, lower, upper, best):
+    """:func:`_score_random_threshold` of threshold ``t`` of feature ``f`` in a node without
+    missing values, from the left side's sums of the searches that score the drawn
+    features together: ``count`` rows, ``left_sum`` of their weighted targets (with
+    ``classify``, two classes: of class 1's weight) and ``left_weight`` (the count with
+    ``unit_weights``). Leaves ``scratch[0, :2]`` to its caller to clear."""
+    nl = np.float64(count)
+    wl = nl if unit_weights else left_weight
+    if classify:
+        # The left weights of class 0 and class 1, as the search one feature at a time
+        # writes them.
+        scratch[0, 0] = wl - left_sum
+        scratch[0, 1] = left_sum
+    else:
+        scratch[0, 0] = left_sum
+    _score_random_threshold(f, t, wl, nl, 0.0, 0.0, False, scratch, G, W, n_node, parent,
+                            criterion, min_samples_leaf, min_weight_leaf, monotonic,
+                            monotonic_cst, lower, upper, best)
 
 
 @_per_node(inline="always")
