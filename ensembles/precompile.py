@@ -15,9 +15,9 @@ and caches what a plain fit and its predictions run, so that later processes loa
 cached code instead. Optional paths (categorical features, monotone or interaction
 constraints, feature weights, quantized gradients, sparse input, forests' absolute error,
 monotonic constraints and categorical features) compile on first use unless
-``extras=True``. The cache is numba's: next to the installed
-modules, or in ``NUMBA_CACHE_DIR`` when set (then set it to the same directory when the
-models are fitted). This workload, with extras, is also the one whose kernels the build
+``extras=True``. The cache is numba's: next to the installed modules, or in
+``NUMBA_CACHE_DIR`` when set (then set it to the same directory when the models are
+fitted). This workload, with extras, is also the one whose kernels the build
 compiles (:mod:`ensembles._engine.aot_build`).
 """
 
