@@ -200,7 +200,10 @@ class FittedTree(Tree):
         self._edges = edges
         self._node_value = self._leaf_stats = self._node_stats = None
         self.left = np.array(left, dtype=np.int32)
-        self.feature = np.where(self.left == -1, TREE_UNDEFINED, feature).astype(np.int32)
+        # A leaf's feature is TREE_UNDEFINED; in arithmetic, as np.where branches on every
+        # node, and leaf or not is a coin flip in a deep tree.
+        feature = np.asarray(feature, dtype=np.int32)
+        self.feature = feature + (self.left == -1) * (np.int32(TREE_UNDEFINED) - feature)
         # Categorical splits (see ensembles._engine.tree): None in a tree without any, so
         # that the many trees of a numeric forest carry no per-node array for them.
         self.cat_start = self.cat_bits = None

@@ -100,6 +100,10 @@ class _MemberGrower:
         self.ccp_alpha = ccp_alpha
         self.n_draws = n_draws
         self.balanced_per_tree = balanced_per_tree
+        # Without weights or draws every member grows on unit weights: one array for all
+        # (the growth only reads it), made at the first member's growth (not sent to Dask
+        # workers with the rest).
+        self.unit_weight = None
 
     def __call__(self, seed):
         n_samples = self.X_binned.shape[0]
@@ -110,7 +114,9 @@ class _MemberGrower:
             if self.balanced_per_tree:
                 tree_weight *= compute_sample_weight("balanced", self.codes, indices=drawn)
         else:
-            tree_weight = np.ones(n_samples) if self.weight is None else self.weight
+            if self.weight is None and self.unit_weight is None:
+                self.unit_weight = np.ones(n_samples)  # two threads may both: both ones
+            tree_weight = self.unit_weight if self.weight is None else self.weight
         # The growth seed a lone tree of random_state=seed draws (see _member).
         return grow_tree(self.X_binned, self.bin_mapper, self.Y, tree_weight, self.params,
                          self.min_weight_fraction_leaf, tree_seeds(seed)[1], self.codes,

@@ -476,6 +476,46 @@ def test_a_few_rows_predict_as_they_do_among_many(cls):
         np.testing.assert_array_equal(model.apply(X_new[rows]), leaves[rows])
 
 
+@pytest.mark.parametrize("weighting", ["unit", "bootstrap", "float"])
+@pytest.mark.parametrize("n_classes", [0, 2, 3])
+def test_compact_tree_keeps_what_the_grown_nodes_hold(weighting, n_classes):
+    """A grown tree keeps its leaves' values, rows and impurities and its splits' gains
+    in compact arrays, written in one pass without branches on leaf or split; read back,
+    every node's must be the node loop's own (leaves' features -2 as scikit-learn's)."""
+    from ensembles._engine import forest as kernel
+    from ensembles._engine.binning import BinMapper
+
+    rng = np.random.RandomState(3)
+    n = 2000
+    X = rng.normal(size=(n, 4))
+    X_binned = np.asfortranarray(BinMapper(max_bin=16).fit(X).transform(X))
+    weight = {"unit": np.ones(n), "bootstrap": rng.randint(0, 3, n).astype(float),
+              "float": rng.uniform(0.5, 2.0, n)}[weighting]
+    signal = X[:, 0] + rng.normal(size=n)
+    if n_classes:
+        labels = np.digitize(signal, np.linspace(-1, 1, n_classes - 1)).astype(np.int32)
+        Y, criterion = np.eye(n_classes)[labels], "gini"
+    else:
+        labels, Y, criterion = None, signal[:, None], "squared_error"
+    params = kernel.ForestTreeParams(criterion=criterion, min_samples_leaf=3)
+    grown = kernel.grow_forest_nodes(X_binned, Y, weight, np.flatnonzero(weight > 0),
+                                     None, params, 5, labels=labels)
+    tree = _tree_base.FittedTree.from_grown(grown, np.zeros((4, 15)))
+    leaf = grown.left == -1
+    assert 50 < leaf.sum() < len(leaf)
+    np.testing.assert_array_equal(tree.left, grown.left)
+    np.testing.assert_array_equal(tree.right, grown.right)
+    np.testing.assert_array_equal(tree.feature, np.where(leaf, -2, grown.feature))
+    np.testing.assert_array_equal(tree.cover, grown.cover)
+    np.testing.assert_array_equal(tree.gain, np.where(leaf, 0.0, grown.gain))
+    np.testing.assert_array_equal(tree.value[leaf].reshape(leaf.sum(), -1), grown.value[leaf])
+    np.testing.assert_array_equal(tree.n_node_samples[leaf], grown.node_stats[leaf, 0])
+    np.testing.assert_array_equal(tree.impurity[leaf], grown.node_stats[leaf, 1])
+    # Internal nodes' rows and impurities are derived from their leaves'.
+    np.testing.assert_array_equal(tree.n_node_samples, grown.node_stats[:, 0])
+    np.testing.assert_allclose(tree.impurity, grown.node_stats[:, 1], rtol=1e-9, atol=1e-12)
+
+
 @pytest.mark.parametrize("cls", FORESTS)
 def test_compact_trees_route_like_their_saved_form(cls, tmp_path):
     """Grown trees derive thresholds from the shared bin edges, right children from the

@@ -944,7 +944,22 @@ def _left_sums4(XT, rows, wn, cn, yn, classify, unit_weights, first, end, f0, f1
     its own. The counts add in floats (exact), out of the integer registers the loop is
     short of; for the same reason ``classify`` and ``unit_weights`` must be constants of
     each call (the caller calls it once per weighting), so that no test of them stays in
-    the loop."""
+    the loop. Two classes of unit weights count in integers instead, as the search of one
+    feature does: the left rows in the low 32 bits of one register, those of class 1 in
+    the high bits (the same values: counts are exact either way)."""
+    if classify and unit_weights:
+        p0 = p1 = p2 = p3 = 0
+        for r in range(first, end):
+            row = rows[r]
+            unit = 1 + (np.int64(cn[r]) << 32)
+            p0 += np.int64(XT[f0, row] <= t0) * unit
+            p1 += np.int64(XT[f1, row] <= t1) * unit
+            p2 += np.int64(XT[f2, row] <= t2) * unit
+            p3 += np.int64(XT[f3, row] <= t3) * unit
+        low = 0xFFFFFFFF
+        return (np.float64(p0 & low), np.float64(p1 & low), np.float64(p2 & low),
+                np.float64(p3 & low), np.float64(p0 >> 32), np.float64(p1 >> 32),
+                np.float64(p2 >> 32), np.float64(p3 >> 32), 0.0, 0.0, 0.0, 0.0)
     n0 = n1 = n2 = n3 = 0.0
     g0 = g1 = g2 = g3 = 0.0
     w0 = w1 = w2 = w3 = 0.0
@@ -2364,6 +2379,37 @@ def _partition_one_output(XT, f, shift, limit, lut, first, stop, rows, wn, yn, r
 
 
 @_per_node(inline="always")
+def _partition_classes(XT, f, shift, limit, lut, first, stop, rows, wn, cn, rows_buf, wn_buf,
+                       cn_buf, unit_weights):
+    """:func:`_partition`'s loop for classes whose sums it need not add (``unit_weights``
+    a constant of each call). Returns the left and right counts and the number of missing
+    codes."""
+    one = np.uint64(1)
+    n_left = np.uint64(0)
+    n_right = np.uint64(0)
+    n_missing = 0
+    for i in range(first, stop):
+        r = rows[i]
+        b = XT[f, r]
+        go_left = _goes_left(b, shift, limit, lut)
+        n_missing += b == MISSING_BIN
+        c = cn[i]
+        j = first + n_left
+        rows[j] = r
+        cn[j] = c
+        rows_buf[n_right] = r
+        cn_buf[n_right] = c
+        if not unit_weights:
+            w = wn[i]
+            wn[j] = w
+            wn_buf[n_right] = w
+        is_left = np.uint64(go_left)
+        n_left += is_left
+        n_right += one - is_left
+    return n_left, n_right, n_missing
+
+
+@_per_node(inline="always")
 def _partition(XT, f, split_bin, default_left, lut, start, stop, rows, wn, cn, yn, classify,
                add_sums, unit_weights, rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq):
     """Reorder the node's rows (and their weights and targets) so that the left child's
@@ -2389,24 +2435,15 @@ def _partition(XT, f, split_bin, default_left, lut, start, stop, rows, wn, cn, y
     # more than the extra stores). Writing the left slot in place is safe: it is at or
     # before the row being read.
     if classify and not add_sums:
-        for i in range(first, np.uint64(stop)):
-            r = rows[i]
-            b = XT[f, r]
-            go_left = _goes_left(b, shift, limit, lut)
-            n_missing += b == MISSING_BIN
-            c = cn[i]
-            j = first + n_left
-            rows[j] = r
-            cn[j] = c
-            rows_buf[n_right] = r
-            cn_buf[n_right] = c
-            if not unit_weights:
-                w = wn[i]
-                wn[j] = w
-                wn_buf[n_right] = w
-            is_left = np.uint64(go_left)
-            n_left += is_left
-            n_right += one - is_left
+        # A loop of its own with unit weights, as for one output below.
+        if unit_weights:
+            n_left, n_right, n_missing = _partition_classes(
+                XT, f, shift, limit, lut, first, np.uint64(stop), rows, wn, cn, rows_buf,
+                wn_buf, cn_buf, True)
+        else:
+            n_left, n_right, n_missing = _partition_classes(
+                XT, f, shift, limit, lut, first, np.uint64(stop), rows, wn, cn, rows_buf,
+                wn_buf, cn_buf, False)
     elif not classify and K == 1:
         # A loop of its own with unit weights (registers are short in the loop, and the
         # weights' code holds some).
@@ -2871,29 +2908,41 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
 
 
 @njit(cache=True, nogil=True)
-def _root_sums(wn, cn, yn, classify, sums, sum_sq):
-    """The root's sums (``sums[0]``: K target sums, weight, count; ``sum_sq[0]``) from
-    the rows' weights and targets in node order. Returns whether every weight is 1 (then
-    sums are counts) and whether every weight is an integer (bootstrap counts: sums are
-    exact whatever their order)."""
+def _root_rows(rows, weight, labels, Y, classify, sums, sum_sq):
+    """The root's rows in node order, ``rows``, gathered with their weights, and class
+    codes (``classify``) or targets: returns ``(wn, cn, yn, unit_weights,
+    integral_weights)``, having added the root's sums (``sums[0]``: K target sums,
+    weight, count; ``sum_sq[0]``) in the same pass. ``unit_weights``: every weight is 1
+    (then sums are counts); ``integral_weights``: every weight is an integer (bootstrap
+    counts: sums are exact whatever their order)."""
+    n = rows.shape[0]
     K = sums.shape[1] - 2
+    wn = np.empty(n)
+    cn = np.empty(n if classify else 0, dtype=labels.dtype)
+    yn = np.empty((0 if classify else n, Y.shape[1]))
     unit_weights = True
     integral_weights = True
     total = 0.0
-    for i in range(wn.shape[0]):
-        w = wn[i]
+    for i in range(n):
+        row = rows[i]
+        w = weight[row]
+        wn[i] = w
         unit_weights &= w == 1.0
         integral_weights &= np.floor(w) == w
         total += w
         if classify:
-            sums[0, cn[i]] += w
+            c = labels[row]
+            cn[i] = c
+            sums[0, c] += w
         else:
             for k in range(K):
-                sums[0, k] += w * yn[i, k]
-                sum_sq[0, k] += w * yn[i, k] * yn[i, k]
+                y = Y[row, k]
+                yn[i, k] = y
+                sums[0, k] += w * y
+                sum_sq[0, k] += w * y * y
     sums[0, K] = total
-    sums[0, K + 1] = wn.shape[0]
-    return unit_weights, integral_weights and total < 2.0 ** 53
+    sums[0, K + 1] = n
+    return wn, cn, yn, unit_weights, integral_weights and total < 2.0 ** 53
 
 
 def _local_rows(n_features, n_samples, max_features, max_leaf_nodes, sparse, by_rows):
@@ -2989,20 +3038,14 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
 
     # The rows' weights and targets travel with them, in node order, so that every pass
     # over a node reads them sequentially; only the feature codes are gathered.
-    wn = weight[rows]
-    if classify:
-        cn = labels[rows]
-        yn = np.empty((0, K))
-    else:
-        cn = np.empty(0, dtype=labels.dtype)
-        yn = Y[rows]
+    sums = np.zeros((2, K + 2))  # left and right child: K target sums, weight, count
+    sum_sq = np.zeros((2, K))
+    wn, cn, yn, unit_weights, integral_weights = _root_rows(rows, weight, labels, Y,
+                                                            classify, sums, sum_sq)
     rows_buf = np.empty_like(rows)
     wn_buf = np.empty_like(wn)
     cn_buf = np.empty_like(cn)
     yn_buf = np.empty_like(yn)
-    sums = np.zeros((2, K + 2))  # left and right child: K target sums, weight, count
-    sum_sq = np.zeros((2, K))
-    unit_weights, integral_weights = _root_sums(wn, cn, yn, classify, sums, sum_sq)
     # Classification with integer weights (bootstrap counts) sums class weights exactly,
     # so a child's sums are its parent's minus its sibling's, and the partition need not
     # add them up (a pure child must come out exactly pure, or it would be split again).

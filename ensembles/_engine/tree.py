@@ -187,41 +187,44 @@ def expand_compact(feature, split_bin, left, edges, leaf_value, threshold, right
 def compact_grown(left, right, value, gain, cover, node_stats):
     """What a compact tree keeps (the inverse of :func:`expand_compact` for values and
     gains, and of its nodes' rows and impurities, ``node_stats``, one row per node), in
-    one pass: returns ``(leaf_value, split_gain, paired, leaf_rows, leaf_impurity)``: the
+    two passes: returns ``(leaf_value, split_gain, paired, leaf_rows, leaf_impurity)``: the
     leaves' value vectors and the internal nodes' gains in node order, whether every
     right child is ``left + 1`` (which a compact tree relies on), the leaves' rows, or
     nothing when every leaf's equals its cover (unit weights), and the impurities of the
-    leaves of more than one row (a leaf of one row has impurity 0)."""
+    leaves of more than one row (a leaf of one row has impurity 0).
+
+    One pass, without branches on whether a node is a leaf: in a deep tree that is a
+    coin flip, node after node. Every node is written to the next slot of each output
+    (slots past the end of one hold writes of nodes of the other kind) and only the
+    cursors of its kind advance; the outputs are the written prefixes."""
+    n = left.shape[0]
+    K = value.shape[1]
+    leaf_value = np.empty((n + 1, K))
+    split_gain = np.empty(n + 1)
+    leaf_rows = np.empty(n + 1, dtype=np.int32)
+    leaf_impurity = np.empty(n + 1)
     n_leaves = 0
+    n_splits = 0
     n_impure = 0
     rows_are_cover = True
-    for k in range(left.shape[0]):
-        if left[k] == -1:
-            n_leaves += 1
-            n_impure += node_stats[k, 0] > 1.0
-            rows_are_cover &= node_stats[k, 0] == cover[k]
-    leaf_value = np.empty((n_leaves, value.shape[1]))
-    split_gain = np.empty(left.shape[0] - n_leaves)
-    leaf_rows = np.empty(0 if rows_are_cover else n_leaves, dtype=np.int32)
-    leaf_impurity = np.empty(n_impure)
     paired = True
-    n_leaves = 0
-    n_impure = 0
-    for k in range(left.shape[0]):
-        if left[k] == -1:
-            paired &= right[k] == -1
-            for v in range(value.shape[1]):
-                leaf_value[n_leaves, v] = value[k, v]
-            if not rows_are_cover:
-                leaf_rows[n_leaves] = np.int32(node_stats[k, 0])
-            if node_stats[k, 0] > 1.0:
-                leaf_impurity[n_impure] = node_stats[k, 1]
-                n_impure += 1
-            n_leaves += 1
-        else:
-            paired &= right[k] == left[k] + 1
-            split_gain[k - n_leaves] = gain[k]
-    return leaf_value, split_gain, paired, leaf_rows, leaf_impurity
+    for k in range(n):
+        leaf = left[k] == -1
+        rows = node_stats[k, 0]
+        for v in range(K):
+            leaf_value[n_leaves, v] = value[k, v]
+        split_gain[n_splits] = gain[k]
+        leaf_rows[n_leaves] = np.int32(rows)
+        leaf_impurity[n_impure] = node_stats[k, 1]
+        rows_are_cover &= (not leaf) | (rows == cover[k])
+        # A leaf's right child is -1, an internal node's left + 1 (left is -1 at a leaf).
+        paired &= right[k] == left[k] + 1 - np.int32(leaf)
+        n_impure += leaf & (rows > 1.0)
+        n_leaves += leaf
+        n_splits += not leaf
+    return (leaf_value[:n_leaves].copy(), split_gain[:n_splits].copy(), paired,
+            leaf_rows[:0 if rows_are_cover else n_leaves].copy(),
+            leaf_impurity[:n_impure].copy())
 
 
 @njit(cache=True, nogil=True)
