@@ -187,7 +187,7 @@ def expand_compact(feature, split_bin, left, edges, leaf_value, threshold, right
 def compact_grown(left, right, value, gain, cover, node_stats):
     """What a compact tree keeps (the inverse of :func:`expand_compact` for values and
     gains, and of its nodes' rows and impurities, ``node_stats``, one row per node), in
-    two passes: returns ``(leaf_value, split_gain, paired, leaf_rows, leaf_impurity)``: the
+    one pass: returns ``(leaf_value, split_gain, paired, leaf_rows, leaf_impurity)``: the
     leaves' value vectors and the internal nodes' gains in node order, whether every
     right child is ``left + 1`` (which a compact tree relies on), the leaves' rows, or
     nothing when every leaf's equals its cover (unit weights), and the impurities of the
