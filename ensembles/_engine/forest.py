@@ -1027,8 +1027,6 @@ def _random_split_prefix(XT, rows, wn, cn, yn, classify, unit_weights, start, st
     ``prefix`` is the scratch of :func:`_find_random_split_rowwise`, indexed by draw.
     """
     low, high, threshold, count, left_sum, left_weight, swaps, states = prefix
-    best[0] = -np.inf
-    best[1] = -1.0
     n_features = XT.shape[0]
     n_node = stop - start
     first = np.uint64(start)
@@ -1136,8 +1134,9 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
     node's codes a row at a time and :func:`_find_random_split_rowwise` (``scratch`` its
     scratch) searches a node without missing values instead: the same split and random
     stream, faster. (One argument: a call of more than 30 compiles to one numba cannot
-    inline.) ``visited > 0``: the caller's :func:`_random_split_prefix` drew and scored
-    that many features into ``best``; the search goes on from the next draw.
+    inline.) The caller resets ``best``; ``visited > 0``: its
+    :func:`_random_split_prefix` drew and scored that many features into it, and the
+    search goes on from the next draw.
     """
     K = G.shape[0]
     n_features = XT.shape[0]
@@ -1146,8 +1145,6 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
     parent, unbeatable = node_scores
     by_rows, X_rows, rowwise_scratch = rowwise
     if visited == 0:
-        best[0] = -np.inf
-        best[1] = -1.0
         if by_rows and _find_random_split_rowwise(
                 X_rows, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W, parent,
                 unbeatable, criterion, min_samples_leaf, min_weight_leaf, max_features,
@@ -2328,6 +2325,15 @@ def _goes_left(b, shift, limit, lut):
 
 
 @_per_node(inline="always")
+def _route(XT, f, rows, i, shift, limit, lut):
+    """The row at position ``i``, its code of feature ``f`` and whether it goes left
+    (:func:`_goes_left`): the start of every partition loop's step."""
+    r = rows[i]
+    b = XT[f, r]
+    return r, b, _goes_left(b, shift, limit, lut)
+
+
+@_per_node(inline="always")
 def _partition_one_output(XT, f, shift, limit, lut, first, stop, rows, wn, yn, rows_buf,
                           wn_buf, yn_buf, unit_weights):
     """:func:`_partition`'s loop for one regression output (``unit_weights`` a constant of
@@ -2342,9 +2348,7 @@ def _partition_one_output(XT, f, shift, limit, lut, first, stop, rows, wn, yn, r
     # would chain every row to the last through memory).
     g_left = g_right = sq_left = sq_right = w_left = w_right = 0.0
     for i in range(first, stop):
-        r = rows[i]
-        b = XT[f, r]
-        go_left = _goes_left(b, shift, limit, lut)
+        r, b, go_left = _route(XT, f, rows, i, shift, limit, lut)
         n_missing += b == MISSING_BIN
         y = yn[i, 0]
         j = first + n_left
@@ -2389,9 +2393,7 @@ def _partition_classes(XT, f, shift, limit, lut, first, stop, rows, wn, cn, rows
     n_right = np.uint64(0)
     n_missing = 0
     for i in range(first, stop):
-        r = rows[i]
-        b = XT[f, r]
-        go_left = _goes_left(b, shift, limit, lut)
+        r, b, go_left = _route(XT, f, rows, i, shift, limit, lut)
         n_missing += b == MISSING_BIN
         c = cn[i]
         j = first + n_left
@@ -2467,9 +2469,7 @@ def _partition(XT, f, split_bin, default_left, lut, start, stop, rows, wn, cn, y
         sums[:] = 0.0
         sum_sq[:] = 0.0
         for i in range(first, np.uint64(stop)):
-            r = rows[i]
-            b = XT[f, r]
-            go_left = _goes_left(b, shift, limit, lut)
+            r, b, go_left = _route(XT, f, rows, i, shift, limit, lut)
             n_missing += b == MISSING_BIN
             side = 0 if go_left else 1
             w = wn[i]
@@ -2733,6 +2733,10 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                     parent = _score(G_node, W, criterion)
                     unbeatable = _unbeatable_gain(G_node, W, sq_node, parent, criterion)
                     visited = 0
+                    # No split yet: the block, then the search one feature at a time, keep
+                    # the best of their draws here.
+                    best[0] = -np.inf
+                    best[1] = -1.0
                     # Called here, where categorical is a constant numba prunes on:
                     # categorical kinds compile no block search.
                     if (not categorical and K == (2 if classify else 1) and not by_rows
