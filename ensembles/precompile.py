@@ -8,21 +8,24 @@ each kind of model in a fresh process spends seconds compiling. Where that first
 matters (a service that starts in a new container, a notebook on a fresh machine), run
 this once after installing, for example in a Docker image's build step::
 
-    python -m ensembles.precompile
+    python -m ensembles.precompile --jobs -1
 
-It fits small models of every estimator family on a few hundred rows, which compiles
-and caches what a plain fit and its predictions run, so that later processes load the
-cached code instead. Optional paths (categorical features, monotone or interaction
-constraints, feature weights, quantized gradients, sparse input, forests' absolute error,
-monotonic constraints and categorical features) compile on first use unless
-``extras=True``. The cache is numba's: next to the installed modules, or in
-``NUMBA_CACHE_DIR`` when set (then set it to the same directory when the models are
-fitted). This workload, with extras, is also the one whose kernels the build
-compiles (:mod:`ensembles._engine.aot_build`).
+(``--jobs``: processes compiling side by side, -1 one per core.) It fits small models of
+every estimator family on a few hundred rows, which compiles and caches what a plain fit
+and its predictions run, so that later processes load the cached code instead. Optional
+paths (categorical features, monotone or interaction constraints, feature weights,
+quantized gradients, sparse input, forests' absolute error, monotonic constraints and
+categorical features) compile on first use unless ``extras=True``. The cache is numba's:
+next to the installed modules, or in ``NUMBA_CACHE_DIR`` when set (then set it to the
+same directory when the models are fitted). This workload, with extras, is also the one
+whose kernels the build compiles (:mod:`ensembles._engine.aot_build`).
 """
 
 import argparse
+import multiprocessing
+import os
 import time
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
@@ -137,29 +140,14 @@ def _families(extras):
     return families
 
 
-def precompile(extras=False, verbose=False):
-    """Compile and cache the kernels of every estimator family's fit and predictions.
-
-    Parameters
-    ----------
-    extras : bool, default=False
-        Also compile the optional paths of gradient boosting (monotone and interaction
-        constraints, weighted column sampling, categorical features, quantized
-        gradients), sparse input, and forests' absolute error, monotonic constraints and
-        categorical features.
-    verbose : bool, default=False
-        Print each family and the seconds it took.
-
-    Returns
-    -------
-    seconds : dict of str to float
-        Wall time per family (about zero for what was cached already).
-    """
+def _compile_families(extras, verbose, share=0, n_shares=1):
+    """Fit and predict with share ``share`` of ``n_shares`` of the families (dealt out in
+    turn); returns the wall time of each."""
     # Boosting grows every tree with one compiled team of threads (of one thread on few
     # rows), so one size of data compiles what every size and thread count runs.
     targets = _targets(_data())
     seconds = {}
-    for name, make, kind in _families(extras):
+    for name, make, kind in _families(extras)[share::n_shares]:
         start = time.perf_counter()
         X_fit, y_fit, fit_params = targets[kind]
         model = make().fit(X_fit, y_fit, **fit_params)
@@ -174,6 +162,55 @@ def precompile(extras=False, verbose=False):
     return seconds
 
 
+def precompile(extras=False, verbose=False, n_jobs=1):
+    """Compile and cache the kernels of every estimator family's fit and predictions.
+
+    Parameters
+    ----------
+    extras : bool, default=False
+        Also compile the optional paths of gradient boosting (monotone and interaction
+        constraints, weighted column sampling, categorical features, quantized
+        gradients), sparse input, and forests' absolute error, monotonic constraints and
+        categorical features.
+    verbose : bool, default=False
+        Print each family and the seconds it took.
+    n_jobs : int, default=1
+        Processes that compile side by side, each a share of the families (a compile
+        runs on one core); -1: one per core. The shares write to the same cache; a
+        kernel that families of two shares use is compiled by both, and a last pass in
+        this process compiles what their writes at once to the cache lost.
+
+    Returns
+    -------
+    seconds : dict of str to float
+        Wall time per family (about zero for what was cached already).
+    """
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
+        raise ValueError(f"n_jobs must be a positive integer or -1 (one process per "
+                         f"core); got {n_jobs!r}.")
+    if n_jobs == -1:
+        n_jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+            os.cpu_count() or 1)
+    n_jobs = min(n_jobs, len(_families(extras)))
+    if n_jobs == 1:
+        return _compile_families(extras, verbose)
+    # Fresh interpreters ("spawn"): a forked child would inherit this process's numba
+    # state and threads.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(n_jobs, mp_context=context) as pool:
+        shares = [pool.submit(_compile_families, extras, verbose, share, n_jobs)
+                  for share in range(n_jobs)]
+        seconds = {}
+        for share in shares:
+            seconds.update(share.result())
+    # numba rewrites a kernel's cache index (its list of compiled signatures) whole, so
+    # two processes saving signatures of one kernel at once can drop one: a last pass
+    # here loads the rest and compiles what was dropped.
+    _compile_families(extras, False)
+    # In the families' order, as one process reports them.
+    return {name: seconds[name] for name, _, _ in _families(extras)}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m ensembles.precompile",
@@ -183,11 +220,17 @@ def main(argv=None):
                         help="also compile constraints, weighted column sampling, "
                              "categorical features and quantized gradients in gradient "
                              "boosting, sparse input and forests' absolute error")
+    parser.add_argument("--jobs", type=int, default=1, metavar="N",
+                        help="compile in N processes side by side, each a share of the "
+                             "families (-1: one per core; default 1)")
     parser.add_argument("--quiet", action="store_true", help="print nothing")
     args = parser.parse_args(argv)
-    seconds = precompile(extras=args.extras, verbose=not args.quiet)
+    if args.jobs == 0 or args.jobs < -1:
+        parser.error(f"--jobs must be a positive integer or -1, got {args.jobs}")
+    start = time.perf_counter()
+    precompile(extras=args.extras, verbose=not args.quiet, n_jobs=args.jobs)
     if not args.quiet:
-        print(f"total: {sum(seconds.values()):.1f} s")
+        print(f"total: {time.perf_counter() - start:.1f} s")
 
 
 if __name__ == "__main__":

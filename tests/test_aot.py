@@ -191,16 +191,17 @@ _PREDICTIONS = textwrap.dedent("""
 
 
 def test_the_compiled_kernels_grow_the_jits_models(tmp_path):
-    """The JIT side first runs ``python -m ensembles.precompile`` into its cache and
-    checks that a fresh process then compiles nothing for the fits of every family (here
-    rather than in ``tests/test_precompile.py``, so that the suite compiles that workload
-    on the JIT once)."""
+    """The JIT side first runs ``python -m ensembles.precompile`` into its cache (in two
+    processes, each a share of the families) and checks that a fresh process then
+    compiles nothing for the fits of every family (here rather than in
+    ``tests/test_precompile.py``, so that the suite compiles that workload on the JIT
+    once)."""
     assert aot._load() is not None, _REBUILD
     compiled = _run(_PREDICTIONS, tmp_path / "compiled")
     jit_env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "jit" / "cache"),
                    ENSEMBLES_AOT="0")
-    subprocess.run([sys.executable, "-m", "ensembles.precompile", "--quiet"], env=jit_env,
-                   check=True, timeout=1200)
+    subprocess.run([sys.executable, "-m", "ensembles.precompile", "--quiet", "--jobs", "2"],
+                   env=jit_env, check=True, timeout=1200)
     assert _run(_FIT_AND_COUNT, tmp_path / "jit", ENSEMBLES_AOT="0") == []
     jit = _run(_PREDICTIONS, tmp_path / "jit", ENSEMBLES_AOT="0")
     assert compiled == jit

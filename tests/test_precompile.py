@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from ensembles.precompile import main
+from ensembles.precompile import main, precompile
 
 # Fits in a fresh process, then the compiled functions of the package that numba did not
 # find in its cache (their "cache misses").
@@ -37,3 +37,17 @@ def test_command_line_rejects_unknown_options(capsys):
         main(["--bogus"])
     assert exc.value.code == 2
     assert "unrecognized arguments: --bogus" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("n_jobs", [0, -2, 1.5, True, "2"])
+def test_bad_n_jobs_are_refused_before_any_compile(n_jobs):
+    with pytest.raises(ValueError, match="n_jobs must be a positive integer or -1"):
+        precompile(n_jobs=n_jobs)
+
+
+@pytest.mark.parametrize("jobs", ["0", "-3"])
+def test_command_line_rejects_bad_job_counts(jobs, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--jobs", jobs])
+    assert exc.value.code == 2
+    assert "--jobs must be a positive integer or -1" in capsys.readouterr().err
