@@ -29,6 +29,8 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
+from ._engine.jit import fewer_collections
+
 __all__ = ["precompile"]
 
 
@@ -150,12 +152,13 @@ def _compile_families(extras, verbose, share=0, n_shares=1):
     for name, make, kind in _families(extras)[share::n_shares]:
         start = time.perf_counter()
         X_fit, y_fit, fit_params = targets[kind]
-        model = make().fit(X_fit, y_fit, **fit_params)
-        model.predict(X_fit)
-        model.predict(X_fit[:1])  # one row: forests walk their compact trees directly
-        for method in ("predict_proba", "apply", "predict_contribs"):
-            if hasattr(model, method):
-                getattr(model, method)(X_fit)
+        with fewer_collections():
+            model = make().fit(X_fit, y_fit, **fit_params)
+            model.predict(X_fit)
+            model.predict(X_fit[:1])  # one row: forests walk their compact trees directly
+            for method in ("predict_proba", "apply", "predict_contribs"):
+                if hasattr(model, method):
+                    getattr(model, method)(X_fit)
         seconds[name] = time.perf_counter() - start
         if verbose:
             print(f"{name}: {seconds[name]:.1f} s", flush=True)

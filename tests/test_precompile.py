@@ -3,10 +3,12 @@
 precompiled numba cache must serve. ``tests/test_aot.py`` runs them, on the JIT after
 precompiling and on the kernels compiled ahead of time."""
 
+import gc
 import textwrap
 
 import pytest
 
+from ensembles._engine.jit import fewer_collections
 from ensembles.precompile import main, precompile
 
 # Fits in a fresh process, then the compiled functions of the package that numba did not
@@ -51,3 +53,13 @@ def test_command_line_rejects_bad_job_counts(jobs, capsys):
         main(["--jobs", jobs])
     assert exc.value.code == 2
     assert "--jobs must be a positive integer or -1" in capsys.readouterr().err
+
+
+def test_compiling_raises_the_first_collection_threshold_and_restores_them_all():
+    before = gc.get_threshold()
+    with pytest.raises(RuntimeError, match="interrupted"):
+        with fewer_collections():
+            during = gc.get_threshold()
+            raise RuntimeError("interrupted")
+    assert during[0] >= 20_000 and during[1:] == before[1:]
+    assert gc.get_threshold() == before

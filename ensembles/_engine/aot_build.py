@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from .aot import _EXPORTS_FILE, part_name, source_digest, value_source
-from .jit import kernel_at
+from .jit import fewer_collections, kernel_at
 
 
 def numba_type(source):
@@ -234,13 +234,16 @@ def main(argv=None):
             raise SystemExit(subprocess.call(command, env=env))
     start = time.perf_counter()
     if args.command == "record":
-        exports = record()
+        with fewer_collections():
+            exports = record()
         write_exports(exports)
         print(f"{len(exports)} signatures in {_EXPORTS_FILE}")
     else:
         if not 0 <= args.part < args.parts:
             parser.error(f"--part must lie in [0, --parts), got {args.part} of {args.parts}")
-        build(args.output, target_cpu=args.target_cpu, part=args.part, n_parts=args.parts)
+        with fewer_collections():
+            build(args.output, target_cpu=args.target_cpu, part=args.part,
+                  n_parts=args.parts)
         print(f"built {args.output} in {time.perf_counter() - start:.0f} s")
 
 

@@ -1111,7 +1111,7 @@ def _random_split_prefix(XT, rows, wn, cn, yn, classify, unit_weights, start, st
 def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
                        node_scores, criterion, min_samples_leaf, min_weight_leaf,
                        max_features, scratch, state, bin_value, order, best, monotonic,
-                       monotonic_cst, lower, upper, cat, out, GL, rowwise, visited):
+                       monotonic_cst, lower, upper, cat, out, GL, visited):
     """Extra trees' split search (``splitter="random"``), written as one function: for each
     drawn feature, one threshold drawn uniformly between the node's smallest and largest
     present bin, scored with missing values on either side.
@@ -1130,27 +1130,17 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
     With categorical features (``cat`` as for :func:`_find_best_split`), a feature of
     ``n_cat[f] > 0`` categories draws a random partition instead
     (:func:`_evaluate_categorical`, with ``out`` and ``GL`` as scratch).
-    ``rowwise`` is ``(by_rows, X_rows, scratch)``: with ``by_rows``, ``X_rows`` holds the
-    node's codes a row at a time and :func:`_find_random_split_rowwise` (``scratch`` its
-    scratch) searches a node without missing values instead: the same split and random
-    stream, faster. (One argument: a call of more than 30 compiles to one numba cannot
-    inline.) The caller resets ``best``; ``visited > 0``: its
-    :func:`_random_split_prefix` drew and scored that many features into it, and the
-    search goes on from the next draw.
+    The caller resets ``best``, and may search first: where
+    :func:`_find_random_split_rowwise` found the split (the same split and random stream,
+    faster) this is not called; ``visited > 0``: its :func:`_random_split_prefix` drew
+    and scored that many features into ``best``, and the search goes on from the next
+    draw.
     """
     K = G.shape[0]
     n_features = XT.shape[0]
     n_node = stop - start
     value_of = bin_value[0]  # each bin's value (see bin_values)
     parent, unbeatable = node_scores
-    by_rows, X_rows, rowwise_scratch = rowwise
-    if visited == 0:
-        if by_rows and _find_random_split_rowwise(
-                X_rows, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W, parent,
-                unbeatable, criterion, min_samples_leaf, min_weight_leaf, max_features,
-                scratch, state, bin_value, order, best, monotonic, monotonic_cst, lower,
-                upper, rowwise_scratch):
-            return
     n_constant = 0  # of the visited features, those the node cannot split on
     # Unsigned row positions and row ids: numba then skips its negative-index wraparound,
     # which otherwise costs as much as the loops' own work.
@@ -2737,9 +2727,20 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                     # the best of their draws here.
                     best[0] = -np.inf
                     best[1] = -1.0
-                    # Called here, where categorical is a constant numba prunes on:
-                    # categorical kinds compile no block search.
-                    if (not categorical and K == (2 if classify else 1) and not by_rows
+                    # Each search is inlined here rather than one inside another: numba
+                    # copies a callee's code block by block, each block with all of the
+                    # callee's variables, so a larger callee costs quadratically more
+                    # compile time. Called here, where categorical is a constant numba
+                    # prunes on: categorical kinds compile no block search.
+                    found = False
+                    if by_rows:
+                        found = _find_random_split_rowwise(
+                            local_rows if in_local else X_rows, rows, wn, cn, yn, classify,
+                            unit_weights, child_start, child_stop, G_node, W, parent,
+                            unbeatable, criterion, min_samples_leaf, min_weight_leaf,
+                            max_features, hist, state, bin_value, order, best, monotonic,
+                            monotonic_cst, lower, upper, rowwise)
+                    elif (not categorical and K == (2 if classify else 1)
                             and max_features >= 4 and n_node >= _ALL_DRAWN_MIN_ROWS
                             and rowwise[0].shape[0] > 0):
                         visited = _random_split_prefix(
@@ -2748,14 +2749,13 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
                             min_samples_leaf, min_weight_leaf, max_features, hist, state,
                             bin_value, order, best, monotonic, monotonic_cst, lower, upper,
                             rowwise)
-                    _find_random_split(X_node, rows, wn, cn, yn, classify, unit_weights,
-                                       child_start, child_stop, G_node, W,
-                                       (parent, unbeatable), criterion, min_samples_leaf,
-                                       min_weight_leaf, max_features, hist, state, bin_value,
-                                       order, best, monotonic, monotonic_cst, lower, upper,
-                                       cat, out, GL,
-                                       (by_rows, local_rows if in_local else X_rows, rowwise),
-                                       visited)
+                    if not found:
+                        _find_random_split(X_node, rows, wn, cn, yn, classify, unit_weights,
+                                           child_start, child_stop, G_node, W,
+                                           (parent, unbeatable), criterion, min_samples_leaf,
+                                           min_weight_leaf, max_features, hist, state,
+                                           bin_value, order, best, monotonic, monotonic_cst,
+                                           lower, upper, cat, out, GL, visited)
                 else:
                     X_node = local if _on_copy(child_start, child_stop, local_range) else XT
                     _find_best_split(X_node, rows, wn, cn, yn, classify, child_start, child_stop,

@@ -14,7 +14,9 @@ kernel as numba types the dispatcher itself, so compiled code calls kernels (and
 intrinsics) exactly as before, and numba's caching is unchanged.
 """
 
+import contextlib
 import functools
+import gc
 import importlib
 import threading
 
@@ -42,6 +44,23 @@ def load_numba():
                 define()
             _numba = numba
     return _numba
+
+
+@contextlib.contextmanager
+def fewer_collections():
+    """Run a stretch of compiling with the garbage collector's first threshold raised.
+
+    numba's compiler makes millions of small objects that live together (inlining copies
+    a callee's IR block by block), and at the default threshold the collections they set
+    off, each walking what survived the last ones, take about a fifth of a forest node
+    loop's compile. The older generations' thresholds are kept, so cycles are still
+    collected; the previous thresholds are restored on leaving."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], 20_000), *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 def when_numba_loads(define):
