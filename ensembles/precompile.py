@@ -23,13 +23,14 @@ whose kernels the build compiles (:mod:`ensembles._engine.aot_build`).
 
 import argparse
 import multiprocessing
-import os
 import time
 from concurrent.futures import ProcessPoolExecutor
+from numbers import Integral
 
 import numpy as np
 
 from ._engine.jit import fewer_collections
+from ._threads import effective_n_jobs
 
 __all__ = ["precompile"]
 
@@ -179,7 +180,8 @@ def precompile(extras=False, verbose=False, n_jobs=1):
         Print each family and the seconds it took.
     n_jobs : int, default=1
         Processes that compile side by side, each a share of the families (a compile
-        runs on one core); -1: one per core. The shares write to the same cache; a
+        runs on one core), at most one per core; negative as in scikit-learn (-1: one
+        per core, -2: all cores but one). The shares write to the same cache; a
         kernel that families of two shares use is compiled by both, and a last pass in
         this process compiles what their writes at once to the cache lost.
 
@@ -188,13 +190,10 @@ def precompile(extras=False, verbose=False, n_jobs=1):
     seconds : dict of str to float
         Wall time per family (about zero for what was cached already).
     """
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
-        raise ValueError(f"n_jobs must be a positive integer or -1 (one process per "
-                         f"core); got {n_jobs!r}.")
-    if n_jobs == -1:
-        n_jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
-            os.cpu_count() or 1)
-    n_jobs = min(n_jobs, len(_families(extras)))
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, Integral) or n_jobs == 0:
+        raise ValueError(f"n_jobs must be a non-zero integer (-1: one process per core); "
+                         f"got {n_jobs!r}.")
+    n_jobs = min(effective_n_jobs(n_jobs), len(_families(extras)))
     if n_jobs == 1:
         return _compile_families(extras, verbose)
     # Fresh interpreters ("spawn"): a forked child would inherit this process's numba
@@ -225,11 +224,11 @@ def main(argv=None):
                              "boosting, sparse input and forests' absolute error")
     parser.add_argument("--jobs", type=int, default=1, metavar="N",
                         help="compile in N processes side by side, each a share of the "
-                             "families (-1: one per core; default 1)")
+                             "families (-1: one per core, -2: all but one; default 1)")
     parser.add_argument("--quiet", action="store_true", help="print nothing")
     args = parser.parse_args(argv)
-    if args.jobs == 0 or args.jobs < -1:
-        parser.error(f"--jobs must be a positive integer or -1, got {args.jobs}")
+    if args.jobs == 0:
+        parser.error("--jobs must be a non-zero integer (-1: one process per core)")
     start = time.perf_counter()
     precompile(extras=args.extras, verbose=not args.quiet, n_jobs=args.jobs)
     if not args.quiet:

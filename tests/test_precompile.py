@@ -41,18 +41,18 @@ def test_command_line_rejects_unknown_options(capsys):
     assert "unrecognized arguments: --bogus" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("n_jobs", [0, -2, 1.5, True, "2"])
+@pytest.mark.parametrize("n_jobs", [0, 1.5, True, "2", None])
 def test_bad_n_jobs_are_refused_before_any_compile(n_jobs):
-    with pytest.raises(ValueError, match="n_jobs must be a positive integer or -1"):
+    with pytest.raises(ValueError, match="n_jobs must be a non-zero integer"):
         precompile(n_jobs=n_jobs)
 
 
-@pytest.mark.parametrize("jobs", ["0", "-3"])
+@pytest.mark.parametrize("jobs", ["0", "two"])
 def test_command_line_rejects_bad_job_counts(jobs, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["--jobs", jobs])
     assert exc.value.code == 2
-    assert "--jobs must be a positive integer or -1" in capsys.readouterr().err
+    assert "--jobs" in capsys.readouterr().err
 
 
 def test_compiling_raises_the_first_collection_threshold_and_restores_them_all():
