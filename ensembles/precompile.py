@@ -126,8 +126,9 @@ def _families(extras):
             ("random forest, absolute error",
              lambda: RandomForestRegressor(criterion="absolute_error", **small), "reg"),
         ]
-        # Forests with monotonic constraints or categorical features grow their trees
-        # with node loops of their own too (single trees share them).
+        # Forests with categorical features grow their trees with node loops of their own
+        # too (single trees share them); monotonic constraints run in the plain ones, on
+        # paths of their own.
         for name, forest in (("random forest", RandomForestClassifier),
                              ("random forest", RandomForestRegressor),
                              ("extra trees", ExtraTreesClassifier),

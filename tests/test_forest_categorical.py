@@ -573,7 +573,7 @@ _TYPING_PROBE = textwrap.dedent("""
     import sys
     splitter = sys.argv[1]
     for categorical in (False, True):
-        loop = forest._make_node_loop(True, splitter == "random", False, False, categorical)
+        loop = forest._make_node_loop(True, splitter == "random", False, categorical)
         try:
             njit(pipeline_class=TypingOnly, nogil=True, _nrt=False)(loop.py_func)(
                 *node_loop_args(categorical))

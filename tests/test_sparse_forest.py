@@ -206,7 +206,7 @@ def test_dense_fit_compiles_no_sparse_kernel():
         "assert names, 'no kernels found'\n"
         "compiled = [n for n in names if getattr(sparse_forest, n).signatures]\n"
         "assert not compiled, compiled\n"
-        "assert not any(key[5] for key in forest._NODE_LOOPS), list(forest._NODE_LOOPS)\n"
+        "assert not any(key[4] for key in forest._NODE_LOOPS), list(forest._NODE_LOOPS)\n"
         "print('ok')\n")
     from pathlib import Path
     root = Path(__file__).resolve().parents[1]

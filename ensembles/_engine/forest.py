@@ -680,7 +680,7 @@ def _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop, G, 
     NL = 0.0
     found = False
     best_next = hi
-    if not classify and K == 1 and criterion == 2 and cst is None:
+    if not classify and K == 1 and criterion == 2 and (cst is None or cst == 0):
         # One output, the squared error, no constraint (most regression trees): the scan
         # below, the same arithmetic on sums kept in registers instead of arrays (whose
         # loops over K and stores cost more than the sums in nodes this small), and
@@ -758,7 +758,7 @@ def _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop, G, 
                     continue
                 for k in range(K):
                     GR[k] = G[k] - GL[k] - miss_left * hist[MISSING_BIN, k]
-                if cst is not None:  # pruned at compile time when nothing is constrained
+                if cst is not None:  # pruned at compile time for a free feature's scan
                     if cst != 0 and not _monotone(cst, lower, upper, (G[0] - GR[0]) / wl,
                                                   GR[0] / wr):
                         continue
@@ -1125,7 +1125,7 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
     ``node_scores`` is ``(parent, unbeatable)``: the node's :func:`_score` and the gain of
     a split it cannot beat (:func:`_unbeatable_gain`, from the node's weighted squared
     targets in regression; see :func:`_unbeatable`).
-    With ``monotonic`` (a constant of the node loop), ``monotonic_cst`` and the node's
+    With ``monotonic`` (whether any feature is constrained), ``monotonic_cst`` and the node's
     bounds ``lower`` and ``upper`` reject thresholds as :func:`_scan_bins` does.
     With categorical features (``cat`` as for :func:`_find_best_split`), a feature of
     ``n_cat[f] > 0`` categories draws a random partition instead
@@ -1474,7 +1474,7 @@ def _scan_bins(hist, lo, hi, has_missing, G, W, n_node, criterion, min_samples_l
     threshold satisfies the leaf constraints. ``GL`` and ``GR`` are scratch. With ``cst``
     nonzero, a threshold whose children's values (channel 0) break the monotonic
     constraint or leave ``[lower, upper]`` is skipped (see :func:`_monotone`); ``cst`` is
-    None when no feature is constrained, so that numba compiles no check at all."""
+    None for a free feature's scan, so that numba compiles no check at all."""
     K = G.shape[0]
     parent = _score(G, W, criterion)
     # Thresholds t in [lo, hi - 1]; with missing values t = hi too (present values left,
@@ -1485,7 +1485,7 @@ def _scan_bins(hist, lo, hi, has_missing, G, W, n_node, criterion, min_samples_l
     WL = 0.0
     NL = 0.0
     found = False
-    if K == 1 and criterion == 2 and cst is None:
+    if K == 1 and criterion == 2 and (cst is None or cst == 0):
         # One output, the squared error, no constraint (most regression trees): the scan
         # below, the same arithmetic on sums kept in registers (see
         # _evaluate_feature_sorted).
@@ -1533,7 +1533,7 @@ def _scan_bins(hist, lo, hi, has_missing, G, W, n_node, criterion, min_samples_l
                     continue
                 for k in range(K):
                     GR[k] = G[k] - GL[k] - miss_left * hist[MISSING_BIN, k]
-                if cst is not None:  # pruned at compile time when nothing is constrained
+                if cst is not None:  # pruned at compile time for a free feature's scan
                     if cst != 0 and not _monotone(cst, lower, upper, (G[0] - GR[0]) / wl,
                                                   GR[0] / wr):
                         continue
@@ -1939,11 +1939,11 @@ def _mae_best_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, min_samples_
 
     ``mae_bins[b, 2:6]`` collect, summed over the outputs, the deviations of the rows of
     bins ``<= b`` (column 2), the same with the missing rows (3), the rows of bins ``>= b``
-    (4) and the same with the missing rows (5); under a monotonic constraint ``cst`` (None
-    when nothing is constrained: no check is compiled), ``mae_bins[b, 6:10]`` hold the
-    medians of the same sets (one output), a threshold whose children's medians break
-    the constraint or the node's bounds ``[lower, upper]`` is skipped, as scikit-learn
-    does, and ``out[5]`` is the midpoint of the chosen children's medians.
+    (4) and the same with the missing rows (5); under a monotonic constraint (``cst``
+    nonzero; 0 for a free feature), ``mae_bins[b, 6:10]`` hold the medians of the same
+    sets (one output), a threshold whose children's medians break the constraint or the
+    node's bounds ``[lower, upper]`` is skipped, as scikit-learn does, and ``out[5]`` is
+    the midpoint of the chosen children's medians (0 for a free feature).
     """
     K = yn.shape[1]
     n = stop - start
@@ -1994,7 +1994,7 @@ def _mae_best_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, min_samples_
                     deviation, median = _fenwick_deviation(fen, n, mae_sorted, k, start,
                                                            sums[0], sums[1])
                     mae_bins[b, 2 + with_missing] += deviation
-                    if cst is not None:
+                    if cst != 0:
                         mae_bins[b, 6 + with_missing] = median
             # Backward: bins >= b (after the missing rows).
             _fenwick_reset(fen, n)
@@ -2007,7 +2007,7 @@ def _mae_best_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, min_samples_
                     deviation, median = _fenwick_deviation(fen, n, mae_sorted, k, start,
                                                            sums[0], sums[1])
                     mae_bins[b, 4 + with_missing] += deviation
-                    if cst is not None:
+                    if cst != 0:
                         mae_bins[b, 8 + with_missing] = median
     # Thresholds t in [lo, hi - 1]; with missing values t = hi too (present values left,
     # missing right).
@@ -2039,13 +2039,13 @@ def _mae_best_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, min_samples_
                 # Missing rows go right unless they went left.
                 right_ae = mae_bins[nxt, 5 if has_missing and not miss_left else 4]
             middle = 0.0
-            if cst is not None:
+            if cst != 0:
                 left_median = mae_bins[t, 6 + miss_left]
                 if nxt > hi:
                     right_median = missing_median
                 else:
                     right_median = mae_bins[nxt, 9 if has_missing and not miss_left else 8]
-                if cst != 0 and not _monotone(cst, lower, upper, left_median, right_median):
+                if not _monotone(cst, lower, upper, left_median, right_median):
                     continue
                 middle = 0.5 * (left_median + right_median)
             gain = node_ae - left_ae - right_ae
@@ -2056,8 +2056,7 @@ def _mae_best_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, min_samples_
                 out[3] = wl
                 out[4] = nl
                 best_next = nxt
-                if cst is not None:
-                    out[5] = middle
+                out[5] = middle
     if out[0] > -np.inf and out[1] < hi:
         out[1] = (np.int64(out[1]) + best_next) // 2  # mid-gap, as _scan_bins places it
     return True
@@ -2099,7 +2098,7 @@ def _mae_random_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, t, min_sam
                 deviation, median = _fenwick_deviation(fen, n, mae_sorted, k, start, sums[0],
                                                        sums[1])
                 mae_bins[0, 2 + 2 * side] += deviation
-                if cst is not None:
+                if cst != 0:
                     mae_bins[0, 6 + 2 * side] = median
             if nm > 0.0:
                 for i in range(start, stop):
@@ -2110,7 +2109,7 @@ def _mae_random_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, t, min_sam
                 deviation, median = _fenwick_deviation(fen, n, mae_sorted, k, start, sums[0],
                                                        sums[1])
                 mae_bins[0, 3 + 2 * side] += deviation
-                if cst is not None:
+                if cst != 0:
                     mae_bins[0, 7 + 2 * side] = median
     out[0] = -np.inf
     for miss_left in range(2 if nm > 0.0 else 1):
@@ -2122,11 +2121,11 @@ def _mae_random_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, t, min_sam
                 or w_right <= 0.0):
             continue
         middle = 0.0
-        if cst is not None:
+        if cst != 0:
             # Left: present rows (6), with the missing ones (7); right likewise (8, 9).
             left_median = mae_bins[0, 6 + miss_left]
             right_median = mae_bins[0, 9 - miss_left] if nm > 0.0 else mae_bins[0, 8]
-            if cst != 0 and not _monotone(cst, lower, upper, left_median, right_median):
+            if not _monotone(cst, lower, upper, left_median, right_median):
                 continue
             middle = 0.5 * (left_median + right_median)
         if nm > 0.0:
@@ -2139,8 +2138,7 @@ def _mae_random_feature(XT, f, rows, wn, yn, start, stop, W, node_ae, t, min_sam
             out[2] = miss_left
             out[3] = w_left
             out[4] = n_left
-            if cst is not None:
-                out[5] = middle
+            out[5] = middle
 
 
 @_per_node(inline="always")
@@ -2172,7 +2170,7 @@ def _find_mae_split(XT, rows, wn, yn, start, stop, W, node_ae, random_split,
         order[j] = order[i]
         order[i] = f
         visited += 1
-        cst = np.int64(monotonic_cst[f]) if monotonic else None
+        cst = np.int64(monotonic_cst[f]) if monotonic else np.int64(0)
         fx = f  # the feature's row of XT
         if columns is not None:
             _fill_codebuf(columns, f, _gather(columns, f, start, stop, rows), start, stop,
@@ -2228,7 +2226,7 @@ def _find_best_split(XT, rows, wn, cn, yn, classify, start, stop, G, W, sq, crit
     (gain, feature, bin, default_left) to ``best[:4]`` and the left child's sums (K
     targets, weight, count) to ``best[4:]``; feature -1 if no split qualifies.
     ``sq`` holds the node's weighted squared targets (regression; see :func:`_unbeatable`).
-    With ``monotonic`` (a constant of the node loop), ``monotonic_cst`` holds each
+    With ``monotonic`` (whether any feature is constrained), ``monotonic_cst`` holds each
     feature's constraint on channel 0 and ``[lower, upper]`` the node's bounds on it.
     ``sort_scratch`` is ``(sort_codes, sort_pos)`` (see :func:`_evaluate_feature_sorted`;
     one argument: CPython passes a call of more than 30 arguments as ``*args``, which
@@ -2274,13 +2272,19 @@ def _find_best_split(XT, rows, wn, cn, yn, classify, start, stop, G, W, sq, crit
                     for k in range(3, out.shape[0]):
                         best[k + 1] = out[k]
                 continue
-        # No constraints: None, so that the evaluation compiles without their check.
-        cst = np.int64(monotonic_cst[f]) if monotonic else None
+        # 0: the feature is free (also every feature without constraints).
+        cst = np.int64(monotonic_cst[f]) if monotonic else np.int64(0)
         if stop - start <= _SORT_MAX_ROWS:
             valid = _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop,
                                              G, W, criterion, min_samples_leaf,
                                              min_weight_leaf, hist, out, GL, GR, sort_codes,
                                              sort_pos, cst, lower, upper)
+        elif cst == 0:
+            # A free feature's histogram scan is compiled without the constraint's checks
+            # (None), as before constraints were read at run time.
+            valid = _evaluate_feature(XT, f, rows, wn, cn, yn, classify, start, stop, G, W,
+                                      criterion, min_samples_leaf, min_weight_leaf, hist,
+                                      out, GL, GR, None, lower, upper)
         else:
             valid = _evaluate_feature(XT, f, rows, wn, cn, yn, classify, start, stop, G, W,
                                       criterion, min_samples_leaf, min_weight_leaf, hist,
@@ -2546,29 +2550,33 @@ _NODE_LOOPS = {}
 _NODE_LOOPS_LOCK = threading.Lock()
 
 
-def _node_loop(classify, random_split, absolute_error, monotonic, categorical, sparse=False):
+def _node_loop(classify, random_split, absolute_error, categorical, sparse=False):
     """:func:`_make_node_loop`'s function of this kind, made once (a forest's threads
     ask for it at the same time, and two made would be compiled twice)."""
-    key = (bool(classify), bool(random_split), bool(absolute_error), bool(monotonic),
-           bool(categorical), bool(sparse))
+    key = (bool(classify), bool(random_split), bool(absolute_error), bool(categorical),
+           bool(sparse))
     with _NODE_LOOPS_LOCK:
         if key not in _NODE_LOOPS:
             _NODE_LOOPS[key] = _make_node_loop(*key).made_by(__name__, "_node_loop", key)
         return _NODE_LOOPS[key]
 
 
-def _make_node_loop(classify, random_split, absolute_error, monotonic, categorical,
-                    sparse=False):
+def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=False):
     """The compiled node loop of one kind of tree: classification or regression, best or
-    random splits, absolute error or a criterion of sums, monotonic constraints or not,
-    categorical features or not, dense or sparse codes.
+    random splits, absolute error or a criterion of sums, categorical features or not,
+    dense or sparse codes.
 
     Each kind is its own function, in which ``classify``, ``random_split``,
-    ``absolute_error``, ``monotonic`` and ``categorical`` are constants: numba prunes the
-    branches of the other kinds before typing them, so a fit compiles only the search it
-    runs (the other kinds' code made the first fit's compile several times longer); a
-    fit without categorical features compiles none of their search, partition or
-    bitsets.
+    ``absolute_error`` and ``categorical`` are constants: numba prunes the branches of
+    the other kinds before typing them, so a fit compiles only the search it runs (the
+    other kinds' code made the first fit's compile several times longer); a fit without
+    categorical features compiles none of their search, partition or bitsets.
+
+    Monotonic constraints are not a kind: whether any feature is constrained is read at
+    run time (``monotonic_cst`` is empty when none is), and a free feature is scored
+    without their checks. Their code is a small part of a loop's compile, while a kind of
+    their own doubled the loops the package build compiles and left those of sparse or
+    categorical input with constraints to compile on their first fit.
 
     With ``sparse``, ``XT`` is a :class:`~.sparse_forest.SparseColumns`' kernel input
     and the split search and partition are :mod:`.sparse_forest`'s (the absolute error's
@@ -2621,6 +2629,7 @@ def _make_node_loop(classify, random_split, absolute_error, monotonic, categoric
         """
         K = value.shape[1]
         own = best.shape[0]  # where a record's own sums start in open_float
+        monotonic = monotonic_cst.shape[0] > 0
         sort_scratch = (sort_codes, sort_pos)
         # None without categorical features: the split search then compiles none of them.
         cat = (n_cat, cat_params, cat_key, cat_idx) if categorical else None
@@ -3101,8 +3110,8 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
                np.empty(n_rowwise), np.empty(n_rowwise), np.empty(n_rowwise, dtype=np.int64),
                np.empty(n_rowwise, dtype=np.uint64))
     local_range = np.array([-1, -1, -1, -1, n_far, n_near], dtype=np.int64)
-    split_open_nodes = _node_loop(classify, random_split, absolute_error,
-                                  monotonic_cst.shape[0] > 0, categorical, sparse)
+    split_open_nodes = _node_loop(classify, random_split, absolute_error, categorical,
+                                  sparse)
     # Scratch of the absolute error's split search (see _mae_open); empty otherwise.
     n_mae = n_rows if absolute_error else 0
     mae_rank = np.empty((n_mae, K), dtype=np.int64)

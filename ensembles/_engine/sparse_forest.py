@@ -658,7 +658,7 @@ def best_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, criteri
         if m == 0:
             n_constant += 1
             continue  # every row in the zero's bin: constant
-        cst = np.int64(monotonic_cst[f]) if monotonic else None
+        cst = np.int64(monotonic_cst[f]) if monotonic else np.int64(0)
         if stop - start <= _SORT_MAX_ROWS:
             # The dense kernel's own evaluation of a small node, on the codes written
             # into the row-indexed buffer: small nodes split exactly as dense ones.
