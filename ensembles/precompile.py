@@ -125,6 +125,8 @@ def _families(extras):
              "reg-sparse"),
             ("random forest, absolute error",
              lambda: RandomForestRegressor(criterion="absolute_error", **small), "reg"),
+            ("extra trees, absolute error",
+             lambda: ExtraTreesRegressor(criterion="absolute_error", **small), "reg"),
         ]
         # Forests with categorical features grow their trees with node loops of their own
         # too (single trees share them); monotonic constraints run in the plain ones, on

@@ -89,6 +89,7 @@ _ENTRIES = (
     ('ensembles._engine.forest', '_node_loop', (False, True, False, False, False), 'UniTuple(int64, 3)', 28),
     ('ensembles._engine.forest', '_node_loop', (False, True, False, False, True), 'UniTuple(int64, 3)', 29),
     ('ensembles._engine.forest', '_node_loop', (False, True, False, True, False), 'UniTuple(int64, 3)', 28),
+    ('ensembles._engine.forest', '_node_loop', (False, True, True, False, False), 'UniTuple(int64, 3)', 28),
     ('ensembles._engine.forest', '_node_loop', (True, False, False, False, False), 'UniTuple(int64, 3)', 28),
     ('ensembles._engine.forest', '_node_loop', (True, False, False, False, True), 'UniTuple(int64, 3)', 29),
     ('ensembles._engine.forest', '_node_loop', (True, False, False, True, False), 'UniTuple(int64, 3)', 28),
