@@ -754,19 +754,15 @@ def evaluate_both_ways():
     from ensembles._engine import forest as kernel
 
     # Not cached: numba's cache would keep the kernels compiled into it after they change.
-    # With ``constrained``, the evaluation takes the path of a monotonic constraint, of
-    # direction 0 (none): the general scan, where one unconstrained squared-error output
-    # has a scan of its own.
     @njit
     def evaluate(sorted_path, XT, rows, wn, cn, yn, classify, start, stop, G, W, criterion,
-                 hist, out, GL, GR, sort_codes, sort_pos, constrained=False):
-        cst = 0 if constrained else None
+                 hist, out, GL, GR, sort_codes, sort_pos):
         if sorted_path:
             return kernel._evaluate_feature_sorted(
                 XT, 0, rows, wn, cn, yn, classify, start, stop, G, W, criterion, 1, 0.0, hist,
-                out, GL, GR, sort_codes, sort_pos, cst, -np.inf, np.inf)
+                out, GL, GR, sort_codes, sort_pos, None, -np.inf, np.inf)
         return kernel._evaluate_feature(XT, 0, rows, wn, cn, yn, classify, start, stop, G, W,
-                                        criterion, 1, 0.0, hist, out, GL, GR, cst, -np.inf,
+                                        criterion, 1, 0.0, hist, out, GL, GR, None, -np.inf,
                                         np.inf)
 
     return evaluate
@@ -860,8 +856,10 @@ def test_small_nodes_sorted_by_code_choose_the_histograms_split(classify, criter
 @pytest.mark.parametrize("sorted_path", [True, False])
 def test_one_output_scan_matches_the_general_scan(sorted_path, evaluate_both_ways):
     # One unconstrained squared-error output is scanned with its sums in registers; the
-    # general scan (taken under a constraint of direction 0) must find the same split,
-    # gain and left sums, bit for bit, with missing values, weights and repeated codes.
+    # general scan must find the same split, gain and left sums, bit for bit, with missing
+    # values, weights and repeated codes. The general scan is reached through the Gini
+    # index's code (0), whose score is the same sum of squares over the weight (see
+    # _score): only the squared error's code (2) takes the scan in registers.
     from ensembles._engine.forest import _SORT_MAX_ROWS, _SORT_SCRATCH
 
     evaluate = evaluate_both_ways
@@ -876,12 +874,12 @@ def test_one_output_scan_matches_the_general_scan(sorted_path, evaluate_both_way
         yn = rng.normal(size=(n, 1))
         G = np.array([(wn * yn[:, 0]).sum()])
         results = []
-        for constrained in (False, True):
+        for criterion in (2, 0):
             out = np.zeros(6)
             valid = evaluate(sorted_path, codes[None, :], rows, wn, np.empty(0, np.int32), yn,
-                             False, 0, n, G, wn.sum(), 2, np.zeros((256, 3)), out,
+                             False, 0, n, G, wn.sum(), criterion, np.zeros((256, 3)), out,
                              np.empty(1), np.empty(1), np.empty(_SORT_SCRATCH, np.int64),
-                             np.empty(_SORT_MAX_ROWS, np.int64), constrained)
+                             np.empty(_SORT_MAX_ROWS, np.int64))
             results.append((valid, out))
         (valid_one, out_one), (valid_general, out_general) = results
         assert valid_one == valid_general, trial

@@ -680,7 +680,7 @@ def _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop, G, 
     NL = 0.0
     found = False
     best_next = hi
-    if not classify and K == 1 and criterion == 2 and cst == 0:
+    if not classify and K == 1 and criterion == 2 and (cst is None or cst == 0):
         # One output, the squared error, no constraint (most regression trees): the scan
         # below, the same arithmetic on sums kept in registers instead of arrays (whose
         # loops over K and stores cost more than the sums in nodes this small), and
@@ -758,9 +758,10 @@ def _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop, G, 
                     continue
                 for k in range(K):
                     GR[k] = G[k] - GL[k] - miss_left * hist[MISSING_BIN, k]
-                if cst != 0 and not _monotone(cst, lower, upper, (G[0] - GR[0]) / wl,
-                                              GR[0] / wr):
-                    continue
+                if cst is not None:  # pruned at compile time when given None
+                    if cst != 0 and not _monotone(cst, lower, upper, (G[0] - GR[0]) / wl,
+                                                  GR[0] / wr):
+                        continue
                 # Both children's S (see _score) in one loop: a call per threshold cost more
                 # than the arithmetic in small nodes.
                 score_left = 0.0
