@@ -111,12 +111,14 @@ _BIN_VALUE_BLOCK = 64
 _LOCAL_BYTES = 1 << 20
 _NEAR_BYTES = 1 << 17
 _MIN_LOCAL_ROWS = 32
-# Random splits search a node a row at a time (_find_random_split_rowwise) when there are
-# at most this many features and at least this fraction of them drawn (regression, then
-# classification, whose feature-by-feature search counts rows with integers and often
-# stops early at pure children).
-_ROWWISE_MAX_FEATURES = 64
-_ROWWISE_MIN_DRAWN = (0.5, 0.75)
+# Extra trees' one-output regression searches a node a row at a time
+# (_find_random_split_rowwise) when there are between these many features and at least
+# this fraction of them drawn: it adds up every feature, drawn or not, so it pays where
+# most are drawn and there are enough to fill the vector instructions. (Classification
+# never: its search four features at a time counts rows with integers and often stops
+# early at pure children, which made it faster at any fraction drawn.)
+_ROWWISE_FEATURES = (12, 64)
+_ROWWISE_MIN_DRAWN = 0.8
 # The searches that score all drawn features together (a row at a time, or four features
 # a pass: _random_split_prefix) serve nodes of at least this many rows: in a node of two
 # rows the first feature drawn splits it, and the others need no pass.
@@ -808,7 +810,7 @@ def _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop, G, 
 
 
 @_per_node(inline="always")
-def _find_random_split_rowwise(X_rows, rows, wn, cn, yn, classify, unit_weights, start, stop,
+def _find_random_split_rowwise(X_rows, rows, wn, yn, unit_weights, start, stop,
                                G, W, parent, unbeatable, criterion, min_samples_leaf,
                                min_weight_leaf, max_features, scratch, state, bin_value,
                                order, best, monotonic, monotonic_cst, lower, upper, rowwise):
@@ -822,8 +824,8 @@ def _find_random_split_rowwise(X_rows, rows, wn, cn, yn, classify, unit_weights,
     (vector instructions, one cache line a row), where the search feature by feature
     makes two passes per feature, each gathering one code per row. It computes the
     sums of features no draw picks, which is why it serves when most features are drawn
-    (extra trees' regression default draws them all); two classes or one regression
-    output. The split, the sums and the random stream are exactly the other search's:
+    (extra trees' regression default draws them all); one regression output. The split,
+    the sums and the random stream are exactly the other search's:
     the draws replay its order (feature, then threshold unless the feature is
     constant), the candidates are scored in that order, and where it would have
     stopped at an unbeatable split (:func:`_unbeatable`) the stream and the feature
@@ -873,7 +875,7 @@ def _find_random_split_rowwise(X_rows, rows, wn, cn, yn, classify, unit_weights,
     if unit_weights:
         for r in range(first, end):
             row = rows[r]
-            y = np.float64(cn[r]) if classify else yn[r, 0]
+            y = yn[r, 0]
             for f in range(n_features):
                 is_left = X_rows[row, f] <= threshold[f]
                 count[f] += is_left
@@ -882,7 +884,7 @@ def _find_random_split_rowwise(X_rows, rows, wn, cn, yn, classify, unit_weights,
         for r in range(first, end):
             row = rows[r]
             w = wn[r]
-            wy = w * cn[r] if classify else w * yn[r, 0]
+            wy = w * yn[r, 0]
             for f in range(n_features):
                 is_left = X_rows[row, f] <= threshold[f]
                 left = np.float64(is_left)
@@ -894,7 +896,7 @@ def _find_random_split_rowwise(X_rows, rows, wn, cn, yn, classify, unit_weights,
         f = order[i]
         if high[f] == low[f]:
             continue
-        _score_left_sums(f, threshold[f], count[f], left_sum[f], left_weight[f], classify,
+        _score_left_sums(f, threshold[f], count[f], left_sum[f], left_weight[f], False,
                          unit_weights, scratch, G, W, n_node, parent, criterion,
                          min_samples_leaf, min_weight_leaf, monotonic, monotonic_cst, lower,
                          upper, best)
@@ -2728,7 +2730,9 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                 elif random_split:
                     in_local = _on_copy(child_start, child_stop, local_range)
                     X_node = local if in_local else XT
-                    by_rows = X_rows.shape[0] > 0 and n_node >= _ALL_DRAWN_MIN_ROWS
+                    # Regression only: classification kinds compile none of it.
+                    by_rows = (not classify and X_rows.shape[0] > 0
+                               and n_node >= _ALL_DRAWN_MIN_ROWS)
                     parent = _score(G_node, W, criterion)
                     unbeatable = _unbeatable_gain(G_node, W, sq_node, parent, criterion)
                     visited = 0
@@ -2744,11 +2748,11 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                     found = False
                     if by_rows:
                         found = _find_random_split_rowwise(
-                            local_rows if in_local else X_rows, rows, wn, cn, yn, classify,
-                            unit_weights, child_start, child_stop, G_node, W, parent,
-                            unbeatable, criterion, min_samples_leaf, min_weight_leaf,
-                            max_features, hist, state, bin_value, order, best, monotonic,
-                            monotonic_cst, lower, upper, rowwise)
+                            local_rows if in_local else X_rows, rows, wn, yn, unit_weights,
+                            child_start, child_stop, G_node, W, parent, unbeatable, criterion,
+                            min_samples_leaf, min_weight_leaf, max_features, hist, state,
+                            bin_value, order, best, monotonic, monotonic_cst, lower, upper,
+                            rowwise)
                     elif (not categorical and K == (2 if classify else 1)
                             and max_features >= 4 and n_node >= _ALL_DRAWN_MIN_ROWS
                             and rowwise[0].shape[0] > 0):
@@ -3087,12 +3091,12 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     n_nodes = 0  # the first call opens the root
     n_leaves = 1
     absolute_error = criterion == CRITERIA["absolute_error"]
-    # Random splits that draw most features of a few dozen read a node's codes a row at
-    # a time (see _find_random_split_rowwise), from a copy.
+    # Random regression splits that draw most features of a few dozen read a node's codes
+    # a row at a time (see _find_random_split_rowwise), from a copy.
     by_rows = bool(random_split and not sparse and not categorical and not absolute_error
-                   and n_features <= _ROWWISE_MAX_FEATURES
-                   and max_features >= _ROWWISE_MIN_DRAWN[classify] * n_features
-                   and (K == 2 if classify else K == 1))
+                   and not classify and K == 1
+                   and _ROWWISE_FEATURES[0] <= n_features <= _ROWWISE_FEATURES[1]
+                   and max_features >= _ROWWISE_MIN_DRAWN * n_features)
     n_far, n_near = _local_rows(n_features, 0 if sparse else XT.shape[1], max_features,
                                 max_leaf_nodes, sparse, by_rows)
     n_local = n_far + n_near
