@@ -955,7 +955,8 @@ def test_subtrees_on_copied_codes_grow_the_same_tree(criterion, splitter, constr
     ("entropy", "float", 6, 2, False), ("squared_error", "unit", 6, 1, False),
     ("squared_error", "float", 5, 1, False), ("squared_error", "unit", 6, 3, False),
     ("squared_error", "bootstrap", 6, 1, True), ("poisson", "unit", 6, 1, False),
-    ("entropy", "bootstrap", 6, 1, True)])
+    ("entropy", "bootstrap", 6, 1, True), ("gini", "unit", 5, 1, False),
+    ("squared_error", "unit", 5, 2, False)])
 def test_row_wise_random_split_search_grows_the_same_tree(criterion, weighting, max_features,
                                                           min_samples_leaf, monotonic,
                                                           monkeypatch):
@@ -1004,8 +1005,9 @@ def test_row_wise_random_split_search_grows_the_same_tree(criterion, weighting, 
             None, params, 11, labels=labels, bin_value=tables)
 
     # Regression and two classes also score the first four features drawn in a node
-    # together (_random_split_prefix, which hands a constant feature, the binary one where
-    # it is constant and the one with missing values on to the search one at a time).
+    # together, five when five are drawn (_random_split_prefix, which hands a constant
+    # feature, the binary one where it is constant and the one with missing values on to
+    # the search one at a time).
     # Classification searches four at a time (never a row at a time): its three fits
     # compare that search with the one feature at a time.
     rowwise, by_feature, one_at_a_time = grow(64), grow(0), grow(0, False)

@@ -912,11 +912,12 @@ def _find_random_split_rowwise(X_rows, rows, wn, yn, unit_weights, start, stop,
 
 
 @_per_node(inline="always")
-def _code_ranges4(XT, rows, first, end, f0, f1, f2, f3):
-    """The lowest and highest codes of features ``f0`` to ``f3`` over the rows at positions
-    ``first:end``, in one pass (low and high of ``f0``, then of ``f1``, ...)."""
-    l0 = l1 = l2 = l3 = np.uint8(MISSING_BIN)
-    h0 = h1 = h2 = h3 = np.uint8(0)
+def _code_ranges4(XT, rows, first, end, f0, f1, f2, f3, f4, five, i, low, high):
+    """The lowest and highest codes of features ``f0`` to ``f3``, and with ``five`` (a
+    constant of each call) of ``f4``, over the rows at positions ``first:end``, in one
+    pass: written to ``low[i:i + 4]`` and ``high[i:i + 4]`` (``i + 5`` with ``five``)."""
+    l0 = l1 = l2 = l3 = l4 = np.uint8(MISSING_BIN)
+    h0 = h1 = h2 = h3 = h4 = np.uint8(0)
     for r in range(first, end):
         row = rows[r]
         b0 = XT[f0, row]
@@ -931,26 +932,42 @@ def _code_ranges4(XT, rows, first, end, f0, f1, f2, f3):
         h2 = max(h2, b2)
         l3 = min(l3, b3)
         h3 = max(h3, b3)
-    return l0, h0, l1, h1, l2, h2, l3, h3
+        if five:
+            b4 = XT[f4, row]
+            l4 = min(l4, b4)
+            h4 = max(h4, b4)
+    low[i] = l0
+    high[i] = h0
+    low[i + 1] = l1
+    high[i + 1] = h1
+    low[i + 2] = l2
+    high[i + 2] = h2
+    low[i + 3] = l3
+    high[i + 3] = h3
+    if five:
+        low[i + 4] = l4
+        high[i + 4] = h4
 
 
 @_per_node(inline="always")
 def _left_sums4(XT, rows, wn, cn, yn, classify, unit_weights, first, end, f0, f1, f2, f3,
-                t0, t1, t2, t3):
-    """The left sides of four thresholds in one pass over the rows at positions
-    ``first:end``: a row goes left of feature ``fk``'s when its code is at most ``tk``.
-    Returns the four left counts, then the four target sums (one regression output, or
-    with ``classify`` the class codes ``cn`` of two classes: the weight of class 1), then
-    the four weights (with ``unit_weights`` zeros: the weights are the counts); each sum
-    adds the rows in order, as the search of one feature does, so that the floats are
-    its own. The counts add in floats (exact), out of the integer registers the loop is
-    short of; for the same reason ``classify`` and ``unit_weights`` must be constants of
-    each call (the caller calls it once per weighting), so that no test of them stays in
-    the loop. Two classes of unit weights count in integers instead, as the search of one
-    feature does: the left rows in the low 32 bits of one register, those of class 1 in
-    the high bits (the same values: counts are exact either way)."""
+                f4, t0, t1, t2, t3, t4, five, i, count, left_sum, left_weight):
+    """The left sides of four thresholds, and with ``five`` of a fifth, in one pass over
+    the rows at positions ``first:end``: a row goes left of feature ``fk``'s when its code
+    is at most ``tk``. Writes the left counts to ``count[i:i + 4]`` (``i + 5`` with
+    ``five``), the target sums to ``left_sum`` (one regression output, or with
+    ``classify`` the class codes ``cn`` of two classes: the weight of class 1) and the
+    weights to ``left_weight`` (with ``unit_weights`` zeros: the weights are the
+    counts); each sum adds the rows in order, as the search of one feature does, so that
+    the floats are its own. The counts add in floats (exact), out of the integer
+    registers the loop is short of; for the same reason ``classify``, ``unit_weights``
+    and ``five`` must be constants of each call (the caller calls it once per case), so
+    that no test of them stays in the loop. Two classes of unit weights count in integers
+    instead, as the search of one feature does: the left rows in the low 32 bits of one
+    register, those of class 1 in the high bits (the same values: counts are exact either
+    way)."""
     if classify and unit_weights:
-        p0 = p1 = p2 = p3 = 0
+        p0 = p1 = p2 = p3 = p4 = 0
         for r in range(first, end):
             row = rows[r]
             unit = 1 + (np.int64(cn[r]) << 32)
@@ -958,36 +975,62 @@ def _left_sums4(XT, rows, wn, cn, yn, classify, unit_weights, first, end, f0, f1
             p1 += np.int64(XT[f1, row] <= t1) * unit
             p2 += np.int64(XT[f2, row] <= t2) * unit
             p3 += np.int64(XT[f3, row] <= t3) * unit
+            if five:
+                p4 += np.int64(XT[f4, row] <= t4) * unit
         low = 0xFFFFFFFF
-        return (np.float64(p0 & low), np.float64(p1 & low), np.float64(p2 & low),
-                np.float64(p3 & low), np.float64(p0 >> 32), np.float64(p1 >> 32),
-                np.float64(p2 >> 32), np.float64(p3 >> 32), 0.0, 0.0, 0.0, 0.0)
-    n0 = n1 = n2 = n3 = 0.0
-    g0 = g1 = g2 = g3 = 0.0
-    w0 = w1 = w2 = w3 = 0.0
-    for r in range(first, end):
-        row = rows[r]
-        y = np.float64(cn[r]) if classify else yn[r, 0]
-        w = 1.0 if unit_weights else wn[r]
-        wy = y if unit_weights else w * y
-        left0 = _ZERO_ONE[np.int64(XT[f0, row] <= t0)]
-        left1 = _ZERO_ONE[np.int64(XT[f1, row] <= t1)]
-        left2 = _ZERO_ONE[np.int64(XT[f2, row] <= t2)]
-        left3 = _ZERO_ONE[np.int64(XT[f3, row] <= t3)]
-        n0 += left0
-        n1 += left1
-        n2 += left2
-        n3 += left3
-        g0 += wy * left0
-        g1 += wy * left1
-        g2 += wy * left2
-        g3 += wy * left3
-        if not unit_weights:
-            w0 += w * left0
-            w1 += w * left1
-            w2 += w * left2
-            w3 += w * left3
-    return n0, n1, n2, n3, g0, g1, g2, g3, w0, w1, w2, w3
+        n0, n1, n2, n3, n4 = p0 & low, p1 & low, p2 & low, p3 & low, p4 & low
+        g0, g1, g2, g3, g4 = (np.float64(p0 >> 32), np.float64(p1 >> 32),
+                              np.float64(p2 >> 32), np.float64(p3 >> 32),
+                              np.float64(p4 >> 32))
+        w0 = w1 = w2 = w3 = w4 = 0.0
+    else:
+        n0 = n1 = n2 = n3 = n4 = 0.0
+        g0 = g1 = g2 = g3 = g4 = 0.0
+        w0 = w1 = w2 = w3 = w4 = 0.0
+        for r in range(first, end):
+            row = rows[r]
+            y = np.float64(cn[r]) if classify else yn[r, 0]
+            w = 1.0 if unit_weights else wn[r]
+            wy = y if unit_weights else w * y
+            left0 = _ZERO_ONE[np.int64(XT[f0, row] <= t0)]
+            left1 = _ZERO_ONE[np.int64(XT[f1, row] <= t1)]
+            left2 = _ZERO_ONE[np.int64(XT[f2, row] <= t2)]
+            left3 = _ZERO_ONE[np.int64(XT[f3, row] <= t3)]
+            n0 += left0
+            n1 += left1
+            n2 += left2
+            n3 += left3
+            g0 += wy * left0
+            g1 += wy * left1
+            g2 += wy * left2
+            g3 += wy * left3
+            if not unit_weights:
+                w0 += w * left0
+                w1 += w * left1
+                w2 += w * left2
+                w3 += w * left3
+            if five:
+                left4 = _ZERO_ONE[np.int64(XT[f4, row] <= t4)]
+                n4 += left4
+                g4 += wy * left4
+                if not unit_weights:
+                    w4 += w * left4
+    count[i] = np.int64(n0)
+    count[i + 1] = np.int64(n1)
+    count[i + 2] = np.int64(n2)
+    count[i + 3] = np.int64(n3)
+    left_sum[i] = g0
+    left_sum[i + 1] = g1
+    left_sum[i + 2] = g2
+    left_sum[i + 3] = g3
+    left_weight[i] = w0
+    left_weight[i + 1] = w1
+    left_weight[i + 2] = w2
+    left_weight[i + 3] = w3
+    if five:
+        count[i + 4] = np.int64(n4)
+        left_sum[i + 4] = g4
+        left_weight[i + 4] = w4
 
 
 @_per_node(inline="always")
@@ -1008,8 +1051,8 @@ def _random_split_prefix(XT, rows, wn, cn, yn, classify, unit_weights, start, st
                          monotonic_cst, lower, upper, prefix):
     """The first draws of :func:`_find_random_split` for one regression output or two
     classes (``classify``, a constant of the kind), the features scored four at a time:
-    returns how many draws it made (a multiple of four unless a drawn feature does not
-    vary or a split cannot be beaten), having scored them into ``best`` and left the
+    returns how many draws it made (a multiple of four, or one more, unless a drawn feature
+    does not vary or a split cannot be beaten), having scored them into ``best`` and left the
     random stream and ``order`` as the search of one feature at a time leaves them; that
     search goes on from there (its ``visited``). The node loop calls it, where the kind is
     a constant: categorical kinds compile none of it.
@@ -1022,7 +1065,8 @@ def _random_split_prefix(XT, rows, wn, cn, yn, classify, unit_weights, start, st
     (:func:`_uniform_at`). That order holds while every drawn feature varies in the node
     and no row lacks it; from the first one that does not, the draws are undone and the
     caller's search takes over at that feature (a last block of fewer than four repeats
-    its last feature). The thresholds' bins are looked up together, between the passes.
+    its last feature). When the features drawn are one more than a multiple of four, the
+    first block takes five. The thresholds' bins are looked up together, between the passes.
     The sums are the other search's, row for row; the candidates are scored in draw
     order, and where the other search would have stopped at an unbeatable split
     (:func:`_unbeatable`) the stream and ``order`` are wound back to that point.
@@ -1033,7 +1077,13 @@ def _random_split_prefix(XT, rows, wn, cn, yn, classify, unit_weights, start, st
     n_node = stop - start
     first = np.uint64(start)
     end = np.uint64(stop)
-    m = min(max_features, n_features) & ~3
+    # Blocks of four features, the first of five when one more is drawn (the square root
+    # of a few dozen features is five), which on its own would take the other search's
+    # two passes.
+    m = min(max_features, n_features)
+    five = m >= 5 and m % 4 == 1
+    if not five:
+        m &= ~3
     for i in range(m):
         j = i + _randint(state, n_features - i)
         f = order[j]
@@ -1042,17 +1092,13 @@ def _random_split_prefix(XT, rows, wn, cn, yn, classify, unit_weights, start, st
         swaps[i] = j
         states[i] = state[0]
         state[0] += _STREAM_STEP  # the threshold's draw, made once the range is known
-    for i in range(0, m, 4):
-        lo0, hi0, lo1, hi1, lo2, hi2, lo3, hi3 = _code_ranges4(
-            XT, rows, first, end, order[i], order[i + 1], order[i + 2], order[i + 3])
-        low[i] = lo0
-        high[i] = hi0
-        low[i + 1] = lo1
-        high[i + 1] = hi1
-        low[i + 2] = lo2
-        high[i + 2] = hi2
-        low[i + 3] = lo3
-        high[i + 3] = hi3
+    block = 5 if five else 0  # where the blocks of four start
+    if five:
+        _code_ranges4(XT, rows, first, end, order[0], order[1], order[2], order[3],
+                      order[4], True, 0, low, high)
+    for i in range(block, m, 4):
+        _code_ranges4(XT, rows, first, end, order[i], order[i + 1], order[i + 2],
+                      order[i + 3], 0, False, i, low, high)
     n_valid = m
     for i in range(m):
         if high[i] == MISSING_BIN or low[i] == high[i]:
@@ -1066,32 +1112,31 @@ def _random_split_prefix(XT, rows, wn, cn, yn, classify, unit_weights, start, st
         hi = np.int64(high[i])
         u = _random_threshold_value(f, lo, hi, bin_value, _uniform_at(states[i]))
         threshold[i] = _threshold_bin(f, lo, hi, u, bin_value)
+    # A block past the last valid draw repeats it (its sums are never read).
     last = n_valid - 1
-    for i in range(0, n_valid, 4):
+    if five and n_valid > 0:
+        f0, f1, f2, f3, f4 = (order[0], order[min(1, last)], order[min(2, last)],
+                              order[min(3, last)], order[min(4, last)])
+        t0, t1, t2, t3, t4 = (threshold[0], threshold[min(1, last)],
+                              threshold[min(2, last)], threshold[min(3, last)],
+                              threshold[min(4, last)])
+        if unit_weights:  # constants of each call (see _left_sums4)
+            _left_sums4(XT, rows, wn, cn, yn, classify, True, first, end, f0, f1, f2, f3, f4,
+                        t0, t1, t2, t3, t4, True, 0, count, left_sum, left_weight)
+        else:
+            _left_sums4(XT, rows, wn, cn, yn, classify, False, first, end, f0, f1, f2, f3,
+                        f4, t0, t1, t2, t3, t4, True, 0, count, left_sum, left_weight)
+    for i in range(block, n_valid, 4):
         f0, f1, f2, f3 = (order[i], order[min(i + 1, last)], order[min(i + 2, last)],
                           order[min(i + 3, last)])
         t0, t1, t2, t3 = (threshold[i], threshold[min(i + 1, last)],
                           threshold[min(i + 2, last)], threshold[min(i + 3, last)])
-        if unit_weights:  # a constant of each call (see _left_sums4)
-            n0, n1, n2, n3, g0, g1, g2, g3, w0, w1, w2, w3 = _left_sums4(
-                XT, rows, wn, cn, yn, classify, True, first, end, f0, f1, f2, f3, t0, t1,
-                t2, t3)
+        if unit_weights:
+            _left_sums4(XT, rows, wn, cn, yn, classify, True, first, end, f0, f1, f2, f3, 0,
+                        t0, t1, t2, t3, 0, False, i, count, left_sum, left_weight)
         else:
-            n0, n1, n2, n3, g0, g1, g2, g3, w0, w1, w2, w3 = _left_sums4(
-                XT, rows, wn, cn, yn, classify, False, first, end, f0, f1, f2, f3, t0, t1,
-                t2, t3)
-        count[i] = np.int64(n0)
-        count[i + 1] = np.int64(n1)
-        count[i + 2] = np.int64(n2)
-        count[i + 3] = np.int64(n3)
-        left_sum[i] = g0
-        left_sum[i + 1] = g1
-        left_sum[i + 2] = g2
-        left_sum[i + 3] = g3
-        left_weight[i] = w0
-        left_weight[i + 1] = w1
-        left_weight[i + 2] = w2
-        left_weight[i + 3] = w3
+            _left_sums4(XT, rows, wn, cn, yn, classify, False, first, end, f0, f1, f2, f3, 0,
+                        t0, t1, t2, t3, 0, False, i, count, left_sum, left_weight)
     for i in range(n_valid):
         _score_left_sums(order[i], np.int64(threshold[i]), count[i], left_sum[i],
                          left_weight[i], classify, unit_weights, scratch, G, W, n_node,
