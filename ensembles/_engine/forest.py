@@ -1434,7 +1434,8 @@ def _score_random_threshold(f, t, wl, nl, wm, nm, has_missing, scratch, G, W, n_
             best[0] = gain
             best[1] = f
             best[2] = t
-            best[3] = miss_left
+            # -1: no row of the node lacks the feature (the partition need not count).
+            best[3] = miss_left if has_missing else -1.0
             for k in range(K):
                 best[4 + k] = scratch[0, k] + miss_left * scratch[1, k]
             best[4 + K] = w_left
@@ -2376,10 +2377,11 @@ def _route(XT, f, rows, i, shift, limit, lut):
 
 @_per_node(inline="always")
 def _partition_one_output(XT, f, shift, limit, lut, first, stop, rows, wn, yn, rows_buf,
-                          wn_buf, yn_buf, unit_weights):
+                          wn_buf, yn_buf, unit_weights, count_missing):
     """:func:`_partition`'s loop for one regression output (``unit_weights`` a constant of
-    each call). Returns the left and right counts, the number of missing codes, and the
-    left and right target sums, squared target sums and weights."""
+    each call). Returns the left and right counts, the number of missing codes (0 without
+    ``count_missing``), and the left and right target sums, squared target sums and
+    weights."""
     one = np.uint64(1)
     n_left = np.uint64(0)
     n_right = np.uint64(0)
@@ -2390,7 +2392,8 @@ def _partition_one_output(XT, f, shift, limit, lut, first, stop, rows, wn, yn, r
     g_left = g_right = sq_left = sq_right = w_left = w_right = 0.0
     for i in range(first, stop):
         r, b, go_left = _route(XT, f, rows, i, shift, limit, lut)
-        n_missing += b == MISSING_BIN
+        if count_missing:
+            n_missing += b == MISSING_BIN
         y = yn[i, 0]
         j = first + n_left
         rows[j] = r
@@ -2425,17 +2428,18 @@ def _partition_one_output(XT, f, shift, limit, lut, first, stop, rows, wn, yn, r
 
 @_per_node(inline="always")
 def _partition_classes(XT, f, shift, limit, lut, first, stop, rows, wn, cn, rows_buf, wn_buf,
-                       cn_buf, unit_weights):
+                       cn_buf, unit_weights, count_missing):
     """:func:`_partition`'s loop for classes whose sums it need not add (``unit_weights``
     a constant of each call). Returns the left and right counts and the number of missing
-    codes."""
+    codes (0 without ``count_missing``)."""
     one = np.uint64(1)
     n_left = np.uint64(0)
     n_right = np.uint64(0)
     n_missing = 0
     for i in range(first, stop):
         r, b, go_left = _route(XT, f, rows, i, shift, limit, lut)
-        n_missing += b == MISSING_BIN
+        if count_missing:
+            n_missing += b == MISSING_BIN
         c = cn[i]
         j = first + n_left
         rows[j] = r
@@ -2454,14 +2458,17 @@ def _partition_classes(XT, f, shift, limit, lut, first, stop, rows, wn, cn, rows
 
 @_per_node(inline="always")
 def _partition(XT, f, split_bin, default_left, lut, start, stop, rows, wn, cn, yn, classify,
-               add_sums, unit_weights, rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq):
+               add_sums, unit_weights, rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq,
+               count_missing):
     """Reorder the node's rows (and their weights and targets) so that the left child's
     come first, keeping their order; a row goes left as :func:`_goes_left` says. With
     ``add_sums``, also sum both children's targets, weight and count into ``sums[0]``
     (left) and ``sums[1]`` (right), and their squared targets into ``sum_sq``. Unit
     weights (all ones) need not move.
 
-    Returns the number of rows that go left and the number of rows whose code is missing.
+    Returns the number of rows that go left and the number of rows whose code is missing
+    (without ``count_missing``, a constant of the caller that knows whether any is, 0
+    from the loops of one output or of classes without sums).
     """
     K = sums.shape[1] - 2
     n_missing = 0
@@ -2482,22 +2489,24 @@ def _partition(XT, f, split_bin, default_left, lut, start, stop, rows, wn, cn, y
         if unit_weights:
             n_left, n_right, n_missing = _partition_classes(
                 XT, f, shift, limit, lut, first, np.uint64(stop), rows, wn, cn, rows_buf,
-                wn_buf, cn_buf, True)
+                wn_buf, cn_buf, True, count_missing)
         else:
             n_left, n_right, n_missing = _partition_classes(
                 XT, f, shift, limit, lut, first, np.uint64(stop), rows, wn, cn, rows_buf,
-                wn_buf, cn_buf, False)
+                wn_buf, cn_buf, False, count_missing)
     elif not classify and K == 1:
         # A loop of its own with unit weights (registers are short in the loop, and the
         # weights' code holds some).
         if unit_weights:
             n_left, n_right, n_missing, g_left, g_right, sq_left, sq_right, w_left, w_right = (
                 _partition_one_output(XT, f, shift, limit, lut, first, np.uint64(stop), rows,
-                                      wn, yn, rows_buf, wn_buf, yn_buf, True))
+                                      wn, yn, rows_buf, wn_buf, yn_buf, True,
+                                      count_missing))
         else:
             n_left, n_right, n_missing, g_left, g_right, sq_left, sq_right, w_left, w_right = (
                 _partition_one_output(XT, f, shift, limit, lut, first, np.uint64(stop), rows,
-                                      wn, yn, rows_buf, wn_buf, yn_buf, False))
+                                      wn, yn, rows_buf, wn_buf, yn_buf, False,
+                                      count_missing))
         sums[0, 0] = g_left
         sums[1, 0] = g_right
         sum_sq[0, 0] = sq_left
@@ -2646,6 +2655,10 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
     """
 
     dense = not sparse
+    # Whether the split search records if a row of the node lacks the split's feature
+    # (extra trees' numeric searches, see _score_random_threshold): a constant numba
+    # prunes on, so that the other kinds compile only the partition that counts them.
+    missing_known = random_split and dense and not categorical and not absolute_error
 
     @_per_node(entry=True)
     def split_open_nodes(XT, X_rows, local, local_rows, rowwise, local_range, rows, wn, cn, yn,
@@ -2859,6 +2872,7 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
             f = np.int64(open_float[pick, 1])
             b = np.int64(open_float[pick, 2])
             dl = open_float[pick, 3] > 0.5
+            has_missing = open_float[pick, 3] >= 0.0  # see _score_random_threshold
             gain[split_node] = open_float[pick, 0]
             if monotonic:
                 lower_left = lower_right = open_float[pick, own + K + 2]
@@ -2928,7 +2942,7 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                 n_left, n_missing = _partition(
                     X_node, f, b, dl, lut, start, stop, rows, wn, cn, yn, classify,
                     not sums_by_difference, unit_weights, rows_buf, wn_buf, cn_buf, yn_buf,
-                    sums, sum_sq)
+                    sums, sum_sq, True)
                 if n_cat[f] > 0:
                     n_missing = 1  # its missing code also holds unseen categories: kept
             elif sparse:
@@ -2936,12 +2950,21 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                                                      yn, classify, not sums_by_difference,
                                                      unit_weights, rows_buf, wn_buf, cn_buf,
                                                      yn_buf, sums, sum_sq)
+            elif missing_known:
+                # The search said whether a row of the node lacks the feature: the
+                # partition need not count them.
+                X_node = local if _on_copy(start, stop, local_range) else XT
+                n_left, n_missing = _partition(
+                    X_node, f, b, dl, None, start, stop, rows, wn, cn, yn, classify,
+                    not sums_by_difference, unit_weights, rows_buf, wn_buf, cn_buf, yn_buf,
+                    sums, sum_sq, False)
+                n_missing = 1 if has_missing else 0
             else:
                 X_node = local if _on_copy(start, stop, local_range) else XT
                 n_left, n_missing = _partition(
                     X_node, f, b, dl, None, start, stop, rows, wn, cn, yn, classify,
                     not sums_by_difference, unit_weights, rows_buf, wn_buf, cn_buf, yn_buf,
-                    sums, sum_sq)
+                    sums, sum_sq, True)
             mid = start + n_left
             if n_missing == 0:
                 # No row of the node lacks the feature: a missing value met when

@@ -708,7 +708,7 @@ def partition_sparse(XS, f, split_bin, default_left, start, stop, rows, wn, cn, 
     _fill_codebuf(XS, f, m, start, stop, rows)
     n_left, n_missing = _partition(codebuf, 0, split_bin, default_left, None, start, stop,
                                    rows, wn, cn, yn, classify, add_sums, unit_weights,
-                                   rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq)
+                                   rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq, True)
     for i in range(start, stop):
         pos_of[rows[i]] = i
     return n_left, n_missing
