@@ -1034,6 +1034,27 @@ def _left_sums4(XT, rows, wn, cn, yn, classify, unit_weights, first, end, f0, f1
 
 
 @_per_node(inline="always")
+def _block_sums(XT, rows, wn, cn, yn, classify, unit_weights, first, end, order, threshold,
+                i, n_valid, five, count, left_sum, left_weight):
+    """:func:`_left_sums4` of the block of drawn features starting at draw ``i`` (five
+    with ``five``, a constant of each call), their features and thresholds read from
+    ``order`` and ``threshold``; a block past the last of the ``n_valid`` valid draws
+    repeats it (its sums are never read)."""
+    last = n_valid - 1
+    f0, f1, f2, f3, f4 = (order[i], order[min(i + 1, last)], order[min(i + 2, last)],
+                          order[min(i + 3, last)], order[min(i + 4, last)])
+    t0, t1, t2, t3, t4 = (threshold[i], threshold[min(i + 1, last)],
+                          threshold[min(i + 2, last)], threshold[min(i + 3, last)],
+                          threshold[min(i + 4, last)])
+    if unit_weights:  # constants of each call (see _left_sums4)
+        _left_sums4(XT, rows, wn, cn, yn, classify, True, first, end, f0, f1, f2, f3, f4, t0,
+                    t1, t2, t3, t4, five, i, count, left_sum, left_weight)
+    else:
+        _left_sums4(XT, rows, wn, cn, yn, classify, False, first, end, f0, f1, f2, f3, f4,
+                    t0, t1, t2, t3, t4, five, i, count, left_sum, left_weight)
+
+
+@_per_node(inline="always")
 def _undo_draws(order, swaps, n_drawn, n_kept):
     """Undo the feature draws after the first ``n_kept`` of ``n_drawn`` (``swaps[i]``: the
     position draw ``i`` swapped into ``order[i]``), last first."""
@@ -1112,31 +1133,12 @@ def _random_split_prefix(XT, rows, wn, cn, yn, classify, unit_weights, start, st
         hi = np.int64(high[i])
         u = _random_threshold_value(f, lo, hi, bin_value, _uniform_at(states[i]))
         threshold[i] = _threshold_bin(f, lo, hi, u, bin_value)
-    # A block past the last valid draw repeats it (its sums are never read).
-    last = n_valid - 1
     if five and n_valid > 0:
-        f0, f1, f2, f3, f4 = (order[0], order[min(1, last)], order[min(2, last)],
-                              order[min(3, last)], order[min(4, last)])
-        t0, t1, t2, t3, t4 = (threshold[0], threshold[min(1, last)],
-                              threshold[min(2, last)], threshold[min(3, last)],
-                              threshold[min(4, last)])
-        if unit_weights:  # constants of each call (see _left_sums4)
-            _left_sums4(XT, rows, wn, cn, yn, classify, True, first, end, f0, f1, f2, f3, f4,
-                        t0, t1, t2, t3, t4, True, 0, count, left_sum, left_weight)
-        else:
-            _left_sums4(XT, rows, wn, cn, yn, classify, False, first, end, f0, f1, f2, f3,
-                        f4, t0, t1, t2, t3, t4, True, 0, count, left_sum, left_weight)
+        _block_sums(XT, rows, wn, cn, yn, classify, unit_weights, first, end, order,
+                    threshold, 0, n_valid, True, count, left_sum, left_weight)
     for i in range(block, n_valid, 4):
-        f0, f1, f2, f3 = (order[i], order[min(i + 1, last)], order[min(i + 2, last)],
-                          order[min(i + 3, last)])
-        t0, t1, t2, t3 = (threshold[i], threshold[min(i + 1, last)],
-                          threshold[min(i + 2, last)], threshold[min(i + 3, last)])
-        if unit_weights:
-            _left_sums4(XT, rows, wn, cn, yn, classify, True, first, end, f0, f1, f2, f3, 0,
-                        t0, t1, t2, t3, 0, False, i, count, left_sum, left_weight)
-        else:
-            _left_sums4(XT, rows, wn, cn, yn, classify, False, first, end, f0, f1, f2, f3, 0,
-                        t0, t1, t2, t3, 0, False, i, count, left_sum, left_weight)
+        _block_sums(XT, rows, wn, cn, yn, classify, unit_weights, first, end, order,
+                    threshold, i, n_valid, False, count, left_sum, left_weight)
     for i in range(n_valid):
         _score_left_sums(order[i], np.int64(threshold[i]), count[i], left_sum[i],
                          left_weight[i], classify, unit_weights, scratch, G, W, n_node,
