@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from ensembles._engine import binning
 from ensembles._engine.binning import MISSING_BIN, BinMapper, find_bin_edges
 
 
@@ -243,6 +244,25 @@ def test_float32_input_bins_like_its_float64_copy():
     np.testing.assert_array_equal(m32.edges_, m64.edges_)
     np.testing.assert_array_equal(c32, c64)
     _check_edge_code_invariant(X, m32, c32)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_edges_do_not_depend_on_the_transposes_bands(monkeypatch, order):
+    """The fit transposes the features a band of rows at a time; bands that do not
+    divide the rows (and a band of at least 16 rows on wide data) give the edges of
+    the whole columns."""
+    rng = np.random.default_rng(6)
+    X = np.asarray(rng.normal(size=(1003, 40)).astype(np.float32), order=order)
+    X[rng.random(X.shape) < 0.05] = np.nan
+    X[:, 7] = np.round(X[:, 7])
+    whole = BinMapper(max_bin=32).fit(X)
+    monkeypatch.setattr(binning, "_TRANSPOSE_BYTES", 8 * 40 * 37)  # bands of 37 rows
+    banded = BinMapper(max_bin=32).fit(X)
+    monkeypatch.setattr(binning, "_TRANSPOSE_BYTES", 8)  # the smallest band: 16 rows
+    np.testing.assert_array_equal(banded.edges_, whole.edges_)
+    np.testing.assert_array_equal(BinMapper(max_bin=32).fit(X).edges_, whole.edges_)
+    np.testing.assert_array_equal(
+        binning._feature_rows(X, 3, 29), np.asarray(X[:, 3:29].T, dtype=np.float64))
 
 
 def test_find_bin_edges_ignores_nan_and_returns_sorted_midpoints():
