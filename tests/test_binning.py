@@ -247,7 +247,7 @@ def test_float32_input_bins_like_its_float64_copy():
 
 
 @pytest.mark.parametrize("order", ["C", "F"])
-def test_edges_do_not_depend_on_the_transposes_bands(monkeypatch, order):
+def test_edges_do_not_depend_on_the_transpose_bands(monkeypatch, order):
     """The fit transposes the features a band of rows at a time; bands that do not
     divide the rows (and a band of at least 16 rows on wide data) give the edges of
     the whole columns."""
