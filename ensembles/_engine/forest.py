@@ -2469,8 +2469,7 @@ def _partition(XT, f, split_bin, default_left, lut, start, stop, rows, wn, cn, y
     weights (all ones) need not move.
 
     Returns the number of rows that go left and the number of rows whose code is missing
-    (without ``count_missing``, a constant of the caller that knows whether any is, 0
-    from the loops of one output or of classes without sums).
+    (0 without ``count_missing``, a constant of the caller that knows whether any is).
     """
     K = sums.shape[1] - 2
     n_missing = 0
@@ -2522,7 +2521,8 @@ def _partition(XT, f, split_bin, default_left, lut, start, stop, rows, wn, cn, y
         sum_sq[:] = 0.0
         for i in range(first, np.uint64(stop)):
             r, b, go_left = _route(XT, f, rows, i, shift, limit, lut)
-            n_missing += b == MISSING_BIN
+            if count_missing:
+                n_missing += b == MISSING_BIN
             side = 0 if go_left else 1
             w = wn[i]
             j = first + n_left
@@ -2661,6 +2661,7 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
     # (extra trees' numeric searches, see _score_random_threshold): a constant numba
     # prunes on, so that the other kinds compile only the partition that counts them.
     missing_known = random_split and dense and not categorical and not absolute_error
+    count_missing = not missing_known
 
     @_per_node(entry=True)
     def split_open_nodes(XT, X_rows, local, local_rows, rowwise, local_range, rows, wn, cn, yn,
@@ -2952,21 +2953,16 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                                                      yn, classify, not sums_by_difference,
                                                      unit_weights, rows_buf, wn_buf, cn_buf,
                                                      yn_buf, sums, sum_sq)
-            elif missing_known:
-                # The search said whether a row of the node lacks the feature: the
-                # partition need not count them.
-                X_node = local if _on_copy(start, stop, local_range) else XT
-                n_left, n_missing = _partition(
-                    X_node, f, b, dl, None, start, stop, rows, wn, cn, yn, classify,
-                    not sums_by_difference, unit_weights, rows_buf, wn_buf, cn_buf, yn_buf,
-                    sums, sum_sq, False)
-                n_missing = 1 if has_missing else 0
             else:
                 X_node = local if _on_copy(start, stop, local_range) else XT
                 n_left, n_missing = _partition(
                     X_node, f, b, dl, None, start, stop, rows, wn, cn, yn, classify,
                     not sums_by_difference, unit_weights, rows_buf, wn_buf, cn_buf, yn_buf,
-                    sums, sum_sq, True)
+                    sums, sum_sq, count_missing)
+                if missing_known:
+                    # The search said whether a row of the node lacks the feature: the
+                    # partition did not count them.
+                    n_missing = 1 if has_missing else 0
             mid = start + n_left
             if n_missing == 0:
                 # No row of the node lacks the feature: a missing value met when
