@@ -12,6 +12,8 @@ Either way a prediction is the (average over trees of the) leaf vector a row rea
 
 import dataclasses
 import math
+import threading
+import weakref
 from numbers import Integral, Real
 
 import numpy as np
@@ -44,6 +46,7 @@ from ._engine.tree import (
     apply_trees,
     apply_trees_cat,
     compact_grown,
+    compact_starts,
     expand_compact,
     fill_internal_values,
     leaf_blocks,
@@ -57,15 +60,18 @@ from ._engine.tree import (
 from ._fitstate import loads_aside, reads_snapshot
 from ._model_io import params_to_json, read_trees_document, write_document
 from ._threads import current_threads, run_items, threads
+from ._validation import passes_as_is
 
 MODEL_FORMAT = "ensembles.trees"
 # Version 2 added categorical features (a "categories" field, category bitsets in trees),
 # version 3 each node's rows and impurity (``n_node_samples``, ``impurity``); files of
 # earlier versions still load (their trees without those two).
 MODEL_FORMAT_VERSION = 3
-# A compact tree predicts fewer rows than its nodes over this by walking its arrays
-# directly; more rows pay for building its routing arrays first (see add_values).
-_ROWS_PER_ROUTING = 16
+# A compact tree predicts fewer rows than _MIN_ROUTED_ROWS, or than its nodes over
+# _ROWS_PER_ROUTING, by walking its arrays directly; more rows pay for building its
+# routing arrays first (see add_values and _walks_compact).
+_MIN_ROUTED_ROWS = 1024
+_ROWS_PER_ROUTING = 32
 # The routing arrays of the trees routed at once (one per thread) take at most this many
 # bytes together, unless one tree's alone take more.
 _GROUP_BYTES = 64 << 20
@@ -459,15 +465,18 @@ class FittedTree(Tree):
         if self._routes(X):
             predict_paired(X, [self._route(routing_workspace([self], on_codes=False))], out)
             return
+        blocks = self._leaf_blocks()
         predict_compact(X, self.feature, self.split_bin, self.left, self.default_left,
-                        self._edges, self._leaf_value, self._leaf_blocks(), out)
+                        self._edges, self._leaf_value, blocks,
+                        compact_starts([len(self.left)], [len(self._leaf_value)],
+                                       [len(blocks)]), out)
 
     def _routes(self, X):
         """Whether predicting ``X`` builds the tree's routing arrays (:func:`_route`): a
         compact tree without categorical splits, dense ``X``, and enough rows to pay for
         a pass over every node (fewer walk the compact arrays)."""
-        return (self._is_compact() and self.cat_start is None and not _sparse.is_sparse(X)
-                and X.shape[0] * _ROWS_PER_ROUTING >= len(self.left)
+        return (not _walks_compact(X.shape[0], len(self.left)) and self._is_compact()
+                and self.cat_start is None and not _sparse.is_sparse(X)
                 and X.shape[1] <= ROUTED_FEATURES)
 
     def _route(self, workspace):
@@ -553,6 +562,12 @@ def _add_tree_values(trees, X, out):
     adds its trees' values in tree order, so predictions do not depend on ``n_jobs``.
     Enough trees walk ``X``'s bin codes instead of its values (see :func:`_bin_codes`).
     """
+    if (not _sparse.is_sparse(X) and len(trees) > 1
+            and _walks_compact(X.shape[0], len(trees[0].left))):
+        pack = _compact_pack(trees)
+        if pack is not None and _walks_compact(X.shape[0], pack.fewest_nodes):
+            predict_compact(X, *pack.arrays, out)
+            return
     routes = [tree._routes(X) for tree in trees]
     routed = [tree for tree, route in zip(trees, routes, strict=True) if route]
     if not routed:
@@ -587,6 +602,72 @@ def _add_tree_values(trees, X, out):
             walk_group()
     if group:
         walk_group()
+
+
+
+def _walks_compact(n_rows, n_nodes):
+    """Whether a compact tree of ``n_nodes`` nodes predicts ``n_rows`` rows by walking its
+    own arrays rather than building routing arrays first. The routing arrays walk faster
+    but cost a pass over every node, and a forest's threads meet after each group of
+    trees: below about a thousand rows that costs more than walking all trees at once
+    (:func:`_compact_pack`), and a large tree needs more rows to pay for its pass."""
+    return n_rows < _MIN_ROUTED_ROWS or n_rows * _ROWS_PER_ROUTING < n_nodes
+
+
+@dataclasses.dataclass
+class _CompactPack:
+    """Compact trees' walking arrays end to end, as :func:`predict_compact` takes them
+    (``arrays``), for the trees ``trees`` (weak references) in that order, the smallest
+    of which has ``fewest_nodes`` nodes."""
+
+    trees: tuple
+    arrays: tuple
+    fewest_nodes: int
+
+
+# Packs by their first tree (see _compact_pack); an entry goes with its tree.
+_PACKS = weakref.WeakKeyDictionary()
+_PACKS_LOCK = threading.Lock()
+
+
+def _compact_pack(trees):
+    """The :class:`_CompactPack` of a forest's compact ``trees`` (None unless there are
+    several, without categorical splits, sharing their bin edges), made on first use.
+
+    A prediction of a few rows walks each tree's arrays directly; one kernel call for the
+    whole forest spares it a call per tree, which cost far more than the walks. Packing
+    copies the arrays once; the trees then keep views of the pack instead of their own,
+    so that the forest's memory does not grow (a tree kept after its forest is gone keeps
+    the whole pack). A forest whose trees change (a new list of members) is packed again.
+    """
+    first = trees[0]
+    with _PACKS_LOCK:
+        pack = _PACKS.get(first)
+        if pack is not None and len(pack.trees) == len(trees) and all(
+                ref() is tree for ref, tree in zip(pack.trees, trees, strict=True)):
+            return pack
+        if len(trees) < 2 or not all(tree._is_compact() and tree.cat_start is None
+                                     and tree._edges is first._edges for tree in trees):
+            return None
+        blocks = [tree._leaf_blocks() for tree in trees]
+        fields = ("feature", "split_bin", "left", "default_left", "_leaf_value")
+        packed = {name: np.concatenate([getattr(tree, name) for tree in trees])
+                  for name in fields}
+        packed["_blocks"] = np.concatenate(blocks)
+        starts = compact_starts([len(tree.left) for tree in trees],
+                                [len(tree._leaf_value) for tree in trees],
+                                [len(b) for b in blocks])
+        for t, tree in enumerate(trees):
+            for name, column in (("feature", 0), ("split_bin", 0), ("left", 0),
+                                 ("default_left", 0), ("_leaf_value", 1), ("_blocks", 2)):
+                setattr(tree, name, packed[name][starts[t, column]:starts[t + 1, column]])
+        pack = _CompactPack(tuple(map(weakref.ref, trees)),
+                            (packed["feature"], packed["split_bin"], packed["left"],
+                             packed["default_left"], first._edges, packed["_leaf_value"],
+                             packed["_blocks"], starts),
+                            int(np.diff(starts[:, 0]).min()))
+        _PACKS[first] = pack
+        return pack
 
 
 def _bin_codes(trees, X):
@@ -885,6 +966,8 @@ class BaseTreeModel(BaseEstimator):
         check_is_fitted(self)
         X = transform_encode(X, getattr(self, "is_categorical_", None),
                              getattr(self, "categories_", None))
+        if passes_as_is(self, X):
+            return X
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32],
                           accept_sparse=["csr", "csc"], ensure_all_finite="allow-nan")
         return _sparse.contiguous(X)

@@ -146,6 +146,15 @@ def _families(extras):
     return families
 
 
+def _stacked(X, times):
+    """``X``'s rows ``times`` over (dense or sparse as ``X``)."""
+    import scipy.sparse
+
+    if scipy.sparse.issparse(X):
+        return scipy.sparse.vstack([X] * times, format=X.format)
+    return np.tile(X, (times, 1))
+
+
 def _compile_families(extras, verbose, share=0, n_shares=1):
     """Fit and predict with share ``share`` of ``n_shares`` of the families (dealt out in
     turn); returns the wall time of each."""
@@ -158,8 +167,9 @@ def _compile_families(extras, verbose, share=0, n_shares=1):
         X_fit, y_fit, fit_params = targets[kind]
         with fewer_collections():
             model = make().fit(X_fit, y_fit, **fit_params)
-            model.predict(X_fit)
-            model.predict(X_fit[:1])  # one row: forests walk their compact trees directly
+            model.predict(X_fit)  # few rows: forests walk their compact trees directly
+            model.predict(X_fit[:1])
+            model.predict(_stacked(X_fit, 4))  # many: forests build routing arrays first
             for method in ("predict_proba", "apply", "predict_contribs"):
                 if hasattr(model, method):
                     getattr(model, method)(X_fit)

@@ -476,6 +476,58 @@ def test_a_few_rows_predict_as_they_do_among_many(cls):
         np.testing.assert_array_equal(model.apply(X_new[rows]), leaves[rows])
 
 
+@pytest.mark.parametrize("cls", REGRESSORS)
+def test_a_few_rows_walk_the_members_the_forest_has_now(cls):
+    """A few rows walk all trees in one kernel call, on arrays packed on first use: the
+    prediction must be the members' own, added in order, for the members the forest has
+    at each call (a subset set by hand, then the full list again), and the pack must not
+    double what the forest holds or pickles."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(400, 4))
+    X[rng.rand(*X.shape) < 0.1] = np.nan
+    y = np.nan_to_num(X[:, 0]) + rng.normal(size=400)
+    model = cls(n_estimators=8, random_state=0).fit(X, y)
+    rows = X[:3]
+
+    def members_mean(members):
+        return sum(member.predict(rows) for member in members) / len(members)
+
+    members = model.estimators_
+    expected = members_mean(members)  # which caches what a tree derives for the walk
+    pickled = len(pickle.dumps(model))
+    np.testing.assert_array_equal(model.predict(rows), expected)
+    assert len(pickle.dumps(model)) <= pickled * 1.001
+    packed = {member.tree_.left.base is not None for member in members}
+    assert packed == {True}  # the trees' arrays are slices of the pack, not copies
+    model.estimators_ = members[2:5]
+    np.testing.assert_array_equal(model.predict(rows), members_mean(members[2:5]))
+    model.estimators_ = members
+    np.testing.assert_array_equal(model.predict(rows), members_mean(members))
+    loaded = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(loaded.predict(rows), model.predict(rows))
+
+
+@pytest.mark.parametrize("cls", [RandomForestRegressor, DecisionTreeRegressor])
+def test_prediction_validates_any_layout_of_the_same_values_alike(cls):
+    """A C-contiguous float array of the fitted width skips scikit-learn's validation;
+    every other form of the same values goes through it: the predictions must agree, and
+    what validation refuses (infinities, the wrong width) must still be refused."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 3))
+    y = X[:, 0] + rng.normal(size=300)
+    model = cls(random_state=0).fit(X, y)
+    rows = X[:5]
+    expected = model.predict(rows)
+    for same in (np.asfortranarray(rows), rows.tolist(), rows[:, [0, 1, 2, 0]][:, :3]):
+        np.testing.assert_array_equal(model.predict(same), expected)
+    bad = rows.copy()
+    bad[1, 2] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        model.predict(bad)
+    with pytest.raises(ValueError, match="features"):
+        model.predict(rows[:, :2])
+
+
 @pytest.mark.parametrize("weighting", ["unit", "bootstrap", "float"])
 @pytest.mark.parametrize("n_classes", [0, 2, 3])
 def test_compact_tree_keeps_what_the_grown_nodes_hold(weighting, n_classes):

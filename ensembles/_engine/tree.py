@@ -384,29 +384,52 @@ def leaf_blocks(left):
 
 @njit(cache=True, nogil=True)
 def _predict_compact_rows(r0, r1, X, feature, split_bin, left, default_left, edges,
-                          leaf_value, blocks, out):
+                          leaf_value, blocks, starts, out):
     block = np.uint64(LEAF_BLOCK)
-    for i in range(r0, r1):
-        k = np.uint64(_compact_leaf(X, i, feature, split_bin, left, default_left, edges))
-        # The leaf's value is the one at its rank among the leaves in node order.
-        first = k // block
-        rank = np.int64(blocks[first])
-        for j in range(first * block, k):
-            rank += left[j] == -1
-        for v in range(out.shape[1]):
-            out[i, v] += leaf_value[rank, v]
+    for t in range(starts.shape[0] - 1):
+        # A tree's arrays are one slice of the packed ones; children ids and leaf ranks
+        # are relative to it.
+        node0, leaf0, block0 = starts[t, 0], starts[t, 1], starts[t, 2]
+        node1 = starts[t + 1, 0]
+        t_feature = feature[node0:node1]
+        t_split_bin = split_bin[node0:node1]
+        t_left = left[node0:node1]
+        t_default_left = default_left[node0:node1]
+        for i in range(r0, r1):
+            k = np.uint64(_compact_leaf(X, i, t_feature, t_split_bin, t_left,
+                                        t_default_left, edges))
+            # The leaf's value is the one at its rank among the leaves in node order.
+            first = k // block
+            rank = np.int64(blocks[block0 + first]) + leaf0
+            for j in range(first * block, k):
+                rank += t_left[j] == -1
+            for v in range(out.shape[1]):
+                out[i, v] += leaf_value[rank, v]
+
+
+def compact_starts(n_nodes, n_leaves, n_blocks):
+    """The ``starts`` of :func:`predict_compact` for trees of these sizes packed end to
+    end: row ``t`` holds where tree ``t``'s nodes, leaves and leaf blocks start, the last
+    row where they end."""
+    starts = np.zeros((len(n_nodes) + 1, 3), dtype=np.int64)
+    for column, sizes in enumerate((n_nodes, n_leaves, n_blocks)):
+        np.cumsum(sizes, out=starts[1:, column])
+    return starts
 
 
 def predict_compact(X, feature, split_bin, left, default_left, edges, leaf_value, blocks,
-                    out):
-    """Add the leaf value of one tree stored compactly (see :func:`expand_compact`) to
+                    starts, out):
+    """Add the leaf values of trees stored compactly (see :func:`expand_compact`) to
     ``out`` (n_samples, n_values), without the routing arrays of :func:`predict_paired`:
-    for a few rows, building those for every node costs far more than the walks. A leaf's
-    value is found by its rank among the leaves, counted from ``blocks``
-    (:func:`leaf_blocks`)."""
+    for a few rows, building those for every node costs far more than the walks. The
+    trees' arrays lie end to end, tree ``t``'s from row ``t`` of ``starts`` (see
+    :func:`compact_starts`) on; they share the bin ``edges``. A leaf's value is found by
+    its rank among its tree's leaves, counted from ``blocks`` (:func:`leaf_blocks`).
+    Each thread takes its rows through the trees in order, a tree at a time, so that a
+    row adds the trees' values in order."""
     run_parallel(_predict_compact_rows, X.shape[0], X, feature, split_bin, left,
-                 default_left, edges, leaf_value, blocks, out,
-                 min_items=_MIN_ROWS_PER_THREAD)
+                 default_left, edges, leaf_value, blocks, starts, out,
+                 min_items=_rows_per_thread(starts.shape[0] - 1))
 
 
 @njit(cache=True, nogil=True)

@@ -37,6 +37,7 @@ from .._engine.sparse_grower import sparse_codes, worth_sparse_codes
 from .._fitstate import fits_aside, loads_aside, reads_snapshot
 from .._model_io import fail, read_boosting_document, write_document
 from .._threads import effective_n_jobs, threads
+from .._validation import passes_as_is
 from . import _target_stats as _ts
 from ._docstrings import shared_entries
 from .booster import Booster, BoostingParams, DartParams, EvalSet, train
@@ -321,12 +322,7 @@ class _BaseGradientBoosting(BaseEstimator):
             X = self._encode_categories(X)
         elif not reset:
             check_columns(X, None)
-        if (not reset and type(X) is np.ndarray and X.ndim == 2
-                and X.dtype in (np.float64, np.float32) and X.flags.c_contiguous
-                and 0 < X.shape[0] and X.shape[1] == self.n_features_in_
-                and not hasattr(self, "feature_names_in_") and not np.isinf(X).any()):
-            # What validate_data would accept unchanged: skipping it is most of the cost
-            # of predicting one row (online serving).
+        if not reset and passes_as_is(self, X):
             return self._mark_missing(X)
         X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
                           accept_sparse=["csr", "csc"],
