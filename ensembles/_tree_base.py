@@ -12,6 +12,7 @@ Either way a prediction is the (average over trees of the) leaf vector a row rea
 
 import dataclasses
 import math
+import operator
 import threading
 import weakref
 from numbers import Integral, Real
@@ -46,7 +47,7 @@ from ._engine.tree import (
     apply_trees,
     apply_trees_cat,
     compact_grown,
-    compact_starts,
+    compact_table,
     expand_compact,
     fill_internal_values,
     leaf_blocks,
@@ -252,6 +253,12 @@ class FittedTree(Tree):
         if blocks is None:
             blocks = self._blocks = leaf_blocks(self.left)
         return blocks
+
+    def _walk_arrays(self):
+        """The arrays of a compact tree that :func:`~._engine.tree.compact_table` reads."""
+        return {"feature": self.feature, "split_bin": self.split_bin, "left": self.left,
+                "default_left": self.default_left, "leaf_value": self._leaf_value,
+                "blocks": self._leaf_blocks()}
 
     def _routing(self):
         """(threshold, right, value) as explicit arrays; a compact tree computes them, and
@@ -465,11 +472,8 @@ class FittedTree(Tree):
         if self._routes(X):
             predict_paired(X, [self._route(routing_workspace([self], on_codes=False))], out)
             return
-        blocks = self._leaf_blocks()
-        predict_compact(X, self.feature, self.split_bin, self.left, self.default_left,
-                        self._edges, self._leaf_value, blocks,
-                        compact_starts([len(self.left)], [len(self._leaf_value)],
-                                       [len(blocks)]), out)
+        table, _kept = compact_table([self._walk_arrays()])
+        predict_compact(X, self._edges, table, out)
 
     def _routes(self, X):
         """Whether predicting ``X`` builds the tree's routing arrays (:func:`_route`): a
@@ -564,9 +568,9 @@ def _add_tree_values(trees, X, out):
     """
     if (not _sparse.is_sparse(X) and len(trees) > 1
             and _walks_compact(X.shape[0], len(trees[0].left))):
-        pack = _compact_pack(trees)
-        if pack is not None and _walks_compact(X.shape[0], pack.fewest_nodes):
-            predict_compact(X, *pack.arrays, out)
+        walk = _compact_walk(trees)
+        if walk is not None and _walks_compact(X.shape[0], walk.fewest_nodes):
+            predict_compact(X, trees[0]._edges, walk.table, out)
             return
     routes = [tree._routes(X) for tree in trees]
     routed = [tree for tree, route in zip(trees, routes, strict=True) if route]
@@ -610,64 +614,50 @@ def _walks_compact(n_rows, n_nodes):
     own arrays rather than building routing arrays first. The routing arrays walk faster
     but cost a pass over every node, and a forest's threads meet after each group of
     trees: below about a thousand rows that costs more than walking all trees at once
-    (:func:`_compact_pack`), and a large tree needs more rows to pay for its pass."""
+    (:func:`_compact_walk`), and a large tree needs more rows to pay for its pass."""
     return n_rows < _MIN_ROUTED_ROWS or n_rows * _ROWS_PER_ROUTING < n_nodes
 
 
 @dataclasses.dataclass
-class _CompactPack:
-    """Compact trees' walking arrays end to end, as :func:`predict_compact` takes them
-    (``arrays``), for the trees ``trees`` (weak references) in that order, the smallest
-    of which has ``fewest_nodes`` nodes."""
+class _CompactWalk:
+    """The :func:`~._engine.tree.compact_table` of compact trees (``trees``, weak
+    references, in that order), the arrays it points to (``kept``), and the number of
+    nodes of the smallest tree."""
 
     trees: tuple
-    arrays: tuple
+    table: np.ndarray
+    kept: list
     fewest_nodes: int
 
 
-# Packs by their first tree (see _compact_pack); an entry goes with its tree.
-_PACKS = weakref.WeakKeyDictionary()
-_PACKS_LOCK = threading.Lock()
+# Walk tables by their first tree (see _compact_walk); an entry goes with its tree.
+_WALKS = weakref.WeakKeyDictionary()
+_WALKS_LOCK = threading.Lock()
 
 
-def _compact_pack(trees):
-    """The :class:`_CompactPack` of a forest's compact ``trees`` (None unless there are
-    several, without categorical splits, sharing their bin edges), made on first use.
+def _compact_walk(trees):
+    """The :class:`_CompactWalk` of a forest's compact ``trees`` (None unless there are
+    several, without categorical splits, sharing their bin edges), made on first use
+    and again when the forest's trees change (a new list of members).
 
-    A prediction of a few rows walks each tree's arrays directly; one kernel call for the
-    whole forest spares it a call per tree, which cost far more than the walks. Packing
-    copies the arrays once; the trees then keep views of the pack instead of their own,
-    so that the forest's memory does not grow (a tree kept after its forest is gone keeps
-    the whole pack). A forest whose trees change (a new list of members) is packed again.
-    """
+    A prediction of a few rows walks each tree's own arrays; one kernel call walks them
+    all, through the table of where they lie, which spares a call per tree (each cost
+    more than the walks). The table points to the trees' arrays, not copies: the
+    forest's memory does not grow."""
     first = trees[0]
-    with _PACKS_LOCK:
-        pack = _PACKS.get(first)
-        if pack is not None and len(pack.trees) == len(trees) and all(
-                ref() is tree for ref, tree in zip(pack.trees, trees, strict=True)):
-            return pack
+    with _WALKS_LOCK:
+        walk = _WALKS.get(first)
+        if walk is not None and len(walk.trees) == len(trees) and all(
+                map(operator.is_, map(weakref.ref.__call__, walk.trees), trees)):
+            return walk
         if len(trees) < 2 or not all(tree._is_compact() and tree.cat_start is None
                                      and tree._edges is first._edges for tree in trees):
             return None
-        blocks = [tree._leaf_blocks() for tree in trees]
-        fields = ("feature", "split_bin", "left", "default_left", "_leaf_value")
-        packed = {name: np.concatenate([getattr(tree, name) for tree in trees])
-                  for name in fields}
-        packed["_blocks"] = np.concatenate(blocks)
-        starts = compact_starts([len(tree.left) for tree in trees],
-                                [len(tree._leaf_value) for tree in trees],
-                                [len(b) for b in blocks])
-        for t, tree in enumerate(trees):
-            for name, column in (("feature", 0), ("split_bin", 0), ("left", 0),
-                                 ("default_left", 0), ("_leaf_value", 1), ("_blocks", 2)):
-                setattr(tree, name, packed[name][starts[t, column]:starts[t + 1, column]])
-        pack = _CompactPack(tuple(map(weakref.ref, trees)),
-                            (packed["feature"], packed["split_bin"], packed["left"],
-                             packed["default_left"], first._edges, packed["_leaf_value"],
-                             packed["_blocks"], starts),
-                            int(np.diff(starts[:, 0]).min()))
-        _PACKS[first] = pack
-        return pack
+        table, kept = compact_table([tree._walk_arrays() for tree in trees])
+        walk = _CompactWalk(tuple(map(weakref.ref, trees)), table, kept,
+                            min(len(tree.left) for tree in trees))
+        _WALKS[first] = walk
+        return walk
 
 
 def _bin_codes(trees, X):

@@ -478,10 +478,10 @@ def test_a_few_rows_predict_as_they_do_among_many(cls):
 
 @pytest.mark.parametrize("cls", REGRESSORS)
 def test_a_few_rows_walk_the_members_the_forest_has_now(cls):
-    """A few rows walk all trees in one kernel call, on arrays packed on first use: the
-    prediction must be the members' own, added in order, for the members the forest has
-    at each call (a subset set by hand, then the full list again), and the pack must not
-    double what the forest holds or pickles."""
+    """A few rows walk all trees in one kernel call, through a table of their arrays made
+    on first use: the prediction must be the members' own, added in order, for the
+    members the forest has at each call (a subset set by hand, then the full list again),
+    and the table must leave the trees' arrays and the pickled forest as they were."""
     rng = np.random.RandomState(0)
     X = rng.normal(size=(400, 4))
     X[rng.rand(*X.shape) < 0.1] = np.nan
@@ -494,11 +494,13 @@ def test_a_few_rows_walk_the_members_the_forest_has_now(cls):
 
     members = model.estimators_
     expected = members_mean(members)  # which caches what a tree derives for the walk
-    pickled = len(pickle.dumps(model))
+    pickled = pickle.dumps(model)
+    arrays = [dict(vars(member.tree_)) for member in members]
     np.testing.assert_array_equal(model.predict(rows), expected)
-    assert len(pickle.dumps(model)) <= pickled * 1.001
-    packed = {member.tree_.left.base is not None for member in members}
-    assert packed == {True}  # the trees' arrays are slices of the pack, not copies
+    assert pickle.dumps(model) == pickled
+    assert all(vars(member.tree_)[name] is array
+               for member, before in zip(members, arrays, strict=True)
+               for name, array in before.items())
     model.estimators_ = members[2:5]
     np.testing.assert_array_equal(model.predict(rows), members_mean(members[2:5]))
     model.estimators_ = members

@@ -23,7 +23,7 @@ An ensemble is predicted in one kernel call: the trees' arrays are concatenated
 import numpy as np
 
 from .._threads import run_parallel
-from .jit import njit
+from .jit import intrinsic, njit
 
 TREE_FIELDS = (
     "feature", "threshold", "split_bin", "default_left", "left", "right", "value", "gain",
@@ -382,54 +382,95 @@ def leaf_blocks(left):
     return leaves[::LEAF_BLOCK].astype(np.int32)
 
 
+@intrinsic
+def _array_at(typingctx, address, length, dtype):
+    """The 1-d array of ``length`` items of ``dtype`` (a numpy scalar type) whose data
+    starts at ``address``: an array that :func:`compact_table` found there, which its
+    caller keeps alive (the array made here owns nothing)."""
+    from numba.core import types
+
+    item = dtype.instance_type
+    array_type = types.Array(item, 1, "C")
+
+    def codegen(context, builder, signature, args):
+        from numba.core import cgutils
+        from numba.np.arrayobj import make_array, populate_array
+
+        array = make_array(array_type)(context, builder)
+        itemsize = context.get_constant(
+            types.intp, context.get_abi_sizeof(context.get_data_type(item)))
+        n = context.cast(builder, args[1], signature.args[1], types.intp)
+        populate_array(array, data=builder.inttoptr(args[0], array.data.type),
+                       shape=cgutils.pack_array(builder, [n]),
+                       strides=cgutils.pack_array(builder, [itemsize]), itemsize=itemsize,
+                       meminfo=None)
+        return array._getvalue()
+
+    return array_type(address, length, dtype), codegen
+
+
+# The columns of compact_table: where each of a tree's arrays starts, then its numbers of
+# nodes, leaves and leaf blocks.
+_COMPACT_FIELDS = (("feature", np.int32), ("split_bin", np.uint8), ("left", np.int32),
+                   ("default_left", np.bool_), ("leaf_value", np.float64),
+                   ("blocks", np.int32))
+_N_NODES, _N_LEAVES, _N_BLOCKS = 6, 7, 8
+
+
+def compact_table(trees):
+    """The table of :func:`predict_compact` for trees stored compactly, each given as a
+    dict of its arrays (``feature``, ``split_bin``, ``left``, ``default_left``,
+    ``leaf_value`` of shape (n_leaves, n_values) and its :func:`leaf_blocks`
+    ``blocks``): returns it and the arrays it points to, which must outlive its use (an
+    array not of the dtype and layout the kernel reads is a converted copy)."""
+    table = np.empty((len(trees), 9), dtype=np.int64)
+    kept = []
+    for t, tree in enumerate(trees):
+        for j, (name, dtype) in enumerate(_COMPACT_FIELDS):
+            array = np.ascontiguousarray(tree[name], dtype=dtype)
+            kept.append(array)
+            table[t, j] = array.ctypes.data
+        table[t, _N_NODES] = len(tree["left"])
+        table[t, _N_LEAVES] = len(tree["leaf_value"])
+        table[t, _N_BLOCKS] = len(tree["blocks"])
+    return table, kept
+
+
 @njit(cache=True, nogil=True)
-def _predict_compact_rows(r0, r1, X, feature, split_bin, left, default_left, edges,
-                          leaf_value, blocks, starts, out):
+def _predict_compact_rows(r0, r1, X, edges, table, out):
     block = np.uint64(LEAF_BLOCK)
-    for t in range(starts.shape[0] - 1):
-        # A tree's arrays are one slice of the packed ones; children ids and leaf ranks
-        # are relative to it.
-        node0, leaf0, block0 = starts[t, 0], starts[t, 1], starts[t, 2]
-        node1 = starts[t + 1, 0]
-        t_feature = feature[node0:node1]
-        t_split_bin = split_bin[node0:node1]
-        t_left = left[node0:node1]
-        t_default_left = default_left[node0:node1]
+    n_values = out.shape[1]
+    for t in range(table.shape[0]):
+        n_nodes = table[t, _N_NODES]
+        feature = _array_at(table[t, 0], n_nodes, np.int32)
+        split_bin = _array_at(table[t, 1], n_nodes, np.uint8)
+        left = _array_at(table[t, 2], n_nodes, np.int32)
+        default_left = _array_at(table[t, 3], n_nodes, np.bool_)
+        leaf_value = _array_at(table[t, 4], table[t, _N_LEAVES] * n_values, np.float64)
+        blocks = _array_at(table[t, 5], table[t, _N_BLOCKS], np.int32)
         for i in range(r0, r1):
-            k = np.uint64(_compact_leaf(X, i, t_feature, t_split_bin, t_left,
-                                        t_default_left, edges))
+            k = np.uint64(_compact_leaf(X, i, feature, split_bin, left, default_left, edges))
             # The leaf's value is the one at its rank among the leaves in node order.
             first = k // block
-            rank = np.int64(blocks[block0 + first]) + leaf0
+            rank = np.int64(blocks[first])
             for j in range(first * block, k):
-                rank += t_left[j] == -1
-            for v in range(out.shape[1]):
-                out[i, v] += leaf_value[rank, v]
+                rank += left[j] == -1
+            for v in range(n_values):
+                out[i, v] += leaf_value[rank * n_values + v]
 
 
-def compact_starts(n_nodes, n_leaves, n_blocks):
-    """The ``starts`` of :func:`predict_compact` for trees of these sizes packed end to
-    end: row ``t`` holds where tree ``t``'s nodes, leaves and leaf blocks start, the last
-    row where they end."""
-    starts = np.zeros((len(n_nodes) + 1, 3), dtype=np.int64)
-    for column, sizes in enumerate((n_nodes, n_leaves, n_blocks)):
-        np.cumsum(sizes, out=starts[1:, column])
-    return starts
-
-
-def predict_compact(X, feature, split_bin, left, default_left, edges, leaf_value, blocks,
-                    starts, out):
+def predict_compact(X, edges, table, out):
     """Add the leaf values of trees stored compactly (see :func:`expand_compact`) to
     ``out`` (n_samples, n_values), without the routing arrays of :func:`predict_paired`:
     for a few rows, building those for every node costs far more than the walks. The
-    trees' arrays lie end to end, tree ``t``'s from row ``t`` of ``starts`` (see
-    :func:`compact_starts`) on; they share the bin ``edges``. A leaf's value is found by
-    its rank among its tree's leaves, counted from ``blocks`` (:func:`leaf_blocks`).
-    Each thread takes its rows through the trees in order, a tree at a time, so that a
-    row adds the trees' values in order."""
-    run_parallel(_predict_compact_rows, X.shape[0], X, feature, split_bin, left,
-                 default_left, edges, leaf_value, blocks, starts, out,
-                 min_items=_rows_per_thread(starts.shape[0] - 1))
+    trees are the rows of ``table`` (see :func:`compact_table`), whose thresholds are
+    bins of ``edges``; a leaf's value is found by its rank among its tree's leaves,
+    counted from its ``blocks`` (:func:`leaf_blocks`). One call walks every tree, since
+    a call per tree costs more than a tree's walks of a few rows; each thread takes its
+    rows through the trees in order, a tree at a time, so that a row adds the trees'
+    values in order."""
+    run_parallel(_predict_compact_rows, X.shape[0], X, edges, table, out,
+                 min_items=_rows_per_thread(table.shape[0]))
 
 
 @njit(cache=True, nogil=True)
