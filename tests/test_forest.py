@@ -457,7 +457,7 @@ def test_missing_values_are_routed_natively(cls):
 def test_a_few_rows_predict_as_they_do_among_many(cls):
     """Predicting a few rows with fully grown trees walks their compact arrays, many rows
     go through routing arrays built per tree: each row's prediction and leaf must not
-    depend on which (NaN included, and two outputs for the regressors)."""
+    depend on which (NaN included, two outputs for the regressors, float32 rows too)."""
     rng = np.random.RandomState(1)
     X = rng.normal(size=(500, 5))
     X[rng.rand(*X.shape) < 0.1] = np.nan
@@ -470,10 +470,11 @@ def test_a_few_rows_predict_as_they_do_among_many(cls):
     predict = model.predict_proba if hasattr(model, "predict_proba") else model.predict
     X_new = rng.normal(size=(2000, 5))
     X_new[rng.rand(*X_new.shape) < 0.1] = np.nan
-    many, leaves = predict(X_new), model.apply(X_new)
-    for rows in (slice(0, 1), slice(7, 10), slice(1990, 2000)):
-        np.testing.assert_array_equal(predict(X_new[rows]), many[rows])
-        np.testing.assert_array_equal(model.apply(X_new[rows]), leaves[rows])
+    for X_pred in (X_new, X_new.astype(np.float32)):
+        many, leaves = predict(X_pred), model.apply(X_pred)
+        for rows in (slice(0, 1), slice(7, 10), slice(1990, 2000)):
+            np.testing.assert_array_equal(predict(X_pred[rows]), many[rows])
+            np.testing.assert_array_equal(model.apply(X_pred[rows]), leaves[rows])
 
 
 @pytest.mark.parametrize("cls", REGRESSORS)
