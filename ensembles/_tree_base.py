@@ -73,9 +73,11 @@ MODEL_FORMAT_VERSION = 3
 # routing arrays first (see add_values and _walks_compact).
 _MIN_ROUTED_ROWS = 1024
 _ROWS_PER_ROUTING = 32
-# The routing arrays of the trees routed at once (one per thread) take at most this many
-# bytes together, unless one tree's alone take more.
+# The trees routed at once (see _add_tree_values) are as many as take _BATCH_BYTES of
+# routing arrays, and at least one per thread as long as theirs take at most _GROUP_BYTES
+# together (one tree's always may).
 _GROUP_BYTES = 64 << 20
+_BATCH_BYTES = 4 << 20
 # Routed trees walk the rows' bin codes from this many on (see _bin_codes).
 _MIN_TREES_ON_CODES = 4
 READABLE_VERSIONS = (1, 2, 3)
@@ -561,8 +563,10 @@ def _add_tree_values(trees, X, out):
     """Add the leaf vector each row of ``X`` reaches in each tree to ``out``.
 
     Building a compact tree's routing arrays is a serial pass over its nodes, as long as
-    a fully grown tree's walks on two threads: so as many trees as there are threads are
-    routed at once, one per thread, and their rows then walk them all. Every row still
+    a fully grown tree's walks on two threads: so a group of trees is routed at once, the
+    threads taking its trees in turn, and the rows then walk them all. The threads meet
+    after every group, so a group holds as many trees as ``_BATCH_BYTES`` of routing
+    arrays take, and at least one per thread within ``_GROUP_BYTES``. Every row still
     adds its trees' values in tree order, so predictions do not depend on ``n_jobs``.
     Enough trees walk ``X``'s bin codes instead of its values (see :func:`_bin_codes`).
     """
@@ -582,16 +586,16 @@ def _add_tree_values(trees, X, out):
     walked = X if codes is None else codes
     workspace = routing_workspace(routed, codes is not None)
     # A group's workspaces stay within a bound (many classes make a workspace large).
-    n_group = min(current_threads(), len(routed),
-                  max(1, _GROUP_BYTES // sum(array.nbytes for array in workspace
-                                             if array is not None)))
+    workspace_bytes = sum(array.nbytes for array in workspace if array is not None)
+    n_group = min(len(routed), max(1, min(current_threads(), _GROUP_BYTES // workspace_bytes),
+                                   _BATCH_BYTES // workspace_bytes))
     workspaces = [workspace] + [routing_workspace(routed, codes is not None)
                                 for _ in range(n_group - 1)]
     group = []
 
     def walk_group():
         routings = run_items(lambda j: group[j]._route(workspaces[j]), len(group),
-                             len(group))
+                             min(current_threads(), len(group)))
         predict_paired(walked, routings, out)
         group.clear()
 

@@ -238,9 +238,10 @@ def test_same_forest_for_any_n_jobs(cls):
 
 
 @pytest.mark.parametrize("cls", FORESTS)
-def test_predictions_do_not_depend_on_n_jobs(cls):
-    """Many rows route as many trees at once as there are threads and split the rows
-    between the threads; each row must still add its trees' values in tree order."""
+def test_predictions_do_not_depend_on_n_jobs(cls, monkeypatch):
+    """Many rows route a group of trees at once on the threads and split the rows between
+    the threads; each row must still add its trees' values in tree order, whatever the
+    threads and the size of the groups."""
     X, y = make_regression(600, n_features=6, random_state=1)
     if cls in CLASSIFIERS:
         y = np.digitize(y, np.percentile(y, [30, 60]))
@@ -251,6 +252,10 @@ def test_predictions_do_not_depend_on_n_jobs(cls):
     X_new[::5, 2] = np.nan
     one = predict(X_new)
     model.set_params(n_jobs=2)
+    np.testing.assert_array_equal(predict(X_new), one)
+    monkeypatch.setattr(_tree_base, "_BATCH_BYTES", 1)  # a tree per thread at a time
+    np.testing.assert_array_equal(predict(X_new), one)
+    monkeypatch.setattr(_tree_base, "_GROUP_BYTES", 1)  # a tree at a time
     np.testing.assert_array_equal(predict(X_new), one)
 
 
