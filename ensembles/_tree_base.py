@@ -647,7 +647,9 @@ def _compact_walk(trees):
     A prediction of a few rows walks each tree's own arrays; one kernel call walks them
     all, through the table of where they lie, which spares a call per tree (each cost
     more than the walks). The table points to the trees' arrays, not copies: the
-    forest's memory does not grow."""
+    forest's memory does not grow. It keeps those arrays alive for as long as the first
+    tree lives (a table never points to freed memory, even if a tree's arrays were
+    replaced), so a first tree kept alone after its forest is gone keeps them too."""
     first = trees[0]
     with _WALKS_LOCK:
         walk = _WALKS.get(first)
