@@ -499,8 +499,8 @@ class FittedTree(Tree):
     def apply(self, X):
         """Leaf id each row of ``X`` reaches."""
         if self._is_compact() and self.cat_start is None and not _sparse.is_sparse(X):
-            return apply_compact(X, self.feature, self.split_bin, self.left,
-                                 self.default_left, self._edges)
+            table, _kept = compact_table([self._walk_arrays()])
+            return apply_compact(X, self._edges, table)[:, 0]
         threshold, right, _ = self._routing()
         if self.cat_start is not None:
             return apply_trees_cat(X, self.feature, threshold, self.default_left, self.left,
@@ -611,6 +611,16 @@ def _add_tree_values(trees, X, out):
     if group:
         walk_group()
 
+
+
+def apply_trees_of(trees, X):
+    """The leaf id each row of ``X`` reaches in each of ``trees`` (int32, shape (n_samples,
+    n_trees)): a forest's compact trees in one call (see :func:`_compact_walk`), others
+    one at a time."""
+    walk = None if _sparse.is_sparse(X) or len(trees) < 2 else _compact_walk(trees)
+    if walk is not None:
+        return apply_compact(X, trees[0]._edges, walk.table)
+    return np.column_stack([tree.apply(X) for tree in trees])
 
 
 def _walks_compact(n_rows, n_nodes):

@@ -34,6 +34,7 @@ from ._tree_base import (
     BaseTreeModel,
     ClassifierTargets,
     RegressorTargets,
+    apply_trees_of,
     grow_tree,
     tree_seeds,
 )
@@ -344,7 +345,7 @@ class _BaseForest(_MemberSequence, BaseTreeModel):
         """
         X = self._validate_X_predict(X)
         with threads(self.n_jobs):
-            return np.column_stack([member.tree_.apply(X) for member in self.estimators_])
+            return apply_trees_of(self._trees(), X)
 
     def decision_path(self, X):
         """The nodes each row passes through in every member, from the root to its leaf.

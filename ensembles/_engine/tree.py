@@ -474,17 +474,24 @@ def predict_compact(X, edges, table, out):
 
 
 @njit(cache=True, nogil=True)
-def _apply_compact_rows(r0, r1, X, feature, split_bin, left, default_left, edges, out):
-    for i in range(r0, r1):
-        out[i] = _compact_leaf(X, i, feature, split_bin, left, default_left, edges)
+def _apply_compact_rows(r0, r1, X, edges, table, out):
+    for t in range(table.shape[0]):
+        n_nodes = table[t, _N_NODES]
+        feature = _array_at(table[t, 0], n_nodes, np.int32)
+        split_bin = _array_at(table[t, 1], n_nodes, np.uint8)
+        left = _array_at(table[t, 2], n_nodes, np.int32)
+        default_left = _array_at(table[t, 3], n_nodes, np.bool_)
+        for i in range(r0, r1):
+            out[i, t] = _compact_leaf(X, i, feature, split_bin, left, default_left, edges)
 
 
-def apply_compact(X, feature, split_bin, left, default_left, edges):
-    """Leaf id each row of ``X`` reaches in one tree stored compactly, without expanding
-    its arrays (see :func:`predict_compact`)."""
-    out = np.empty(X.shape[0], dtype=np.int32)
-    run_parallel(_apply_compact_rows, X.shape[0], X, feature, split_bin, left,
-                 default_left, edges, out, min_items=_MIN_ROWS_PER_THREAD)
+def apply_compact(X, edges, table):
+    """The leaf id each row of ``X`` reaches in each tree of ``table`` (see
+    :func:`compact_table`; int32, shape (n_samples, n_trees)), walking the compact arrays
+    themselves (see :func:`predict_compact`)."""
+    out = np.empty((X.shape[0], table.shape[0]), dtype=np.int32)
+    run_parallel(_apply_compact_rows, X.shape[0], X, edges, table, out,
+                 min_items=_rows_per_thread(table.shape[0]))
     return out
 
 
