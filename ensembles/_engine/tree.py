@@ -436,16 +436,23 @@ def compact_table(trees):
     return table, kept
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _walked_arrays(table, t):
+    """Tree ``t``'s arrays of :func:`_compact_leaf` (``feature``, ``split_bin``,
+    ``left``, ``default_left``), viewed at the addresses ``table`` holds."""
+    n_nodes = table[t, _N_NODES]
+    return (_array_at(table[t, 0], n_nodes, np.int32),
+            _array_at(table[t, 1], n_nodes, np.uint8),
+            _array_at(table[t, 2], n_nodes, np.int32),
+            _array_at(table[t, 3], n_nodes, np.bool_))
+
+
 @njit(cache=True, nogil=True)
 def _predict_compact_rows(r0, r1, X, edges, table, out):
     block = np.uint64(LEAF_BLOCK)
     n_values = out.shape[1]
     for t in range(table.shape[0]):
-        n_nodes = table[t, _N_NODES]
-        feature = _array_at(table[t, 0], n_nodes, np.int32)
-        split_bin = _array_at(table[t, 1], n_nodes, np.uint8)
-        left = _array_at(table[t, 2], n_nodes, np.int32)
-        default_left = _array_at(table[t, 3], n_nodes, np.bool_)
+        feature, split_bin, left, default_left = _walked_arrays(table, t)
         leaf_value = _array_at(table[t, 4], table[t, _N_LEAVES] * n_values, np.float64)
         blocks = _array_at(table[t, 5], table[t, _N_BLOCKS], np.int32)
         for i in range(r0, r1):
@@ -476,11 +483,7 @@ def predict_compact(X, edges, table, out):
 @njit(cache=True, nogil=True)
 def _apply_compact_rows(r0, r1, X, edges, table, out):
     for t in range(table.shape[0]):
-        n_nodes = table[t, _N_NODES]
-        feature = _array_at(table[t, 0], n_nodes, np.int32)
-        split_bin = _array_at(table[t, 1], n_nodes, np.uint8)
-        left = _array_at(table[t, 2], n_nodes, np.int32)
-        default_left = _array_at(table[t, 3], n_nodes, np.bool_)
+        feature, split_bin, left, default_left = _walked_arrays(table, t)
         for i in range(r0, r1):
             out[i, t] = _compact_leaf(X, i, feature, split_bin, left, default_left, edges)
 
