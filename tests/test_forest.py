@@ -1079,6 +1079,28 @@ def test_row_wise_random_split_search_grows_the_same_tree(criterion, weighting, 
                                           err_msg=name)
 
 
+@pytest.mark.parametrize("n_classes, n, max_depth", [
+    (3, 600, None), (6, 600, None), (7, 600, None), (12, 600, None), (13, 600, None),
+    # The root and the first levels have more rows than a 16-bit field counts.
+    (10, 70_000, 4)])
+def test_class_counts_in_registers_split_as_summed_weights(n_classes, n, max_depth):
+    # Extra trees count a node's left rows per class in fields of a few registers when
+    # three to twelve classes have unit weights (_count_left_classes); weights of 2 sum
+    # class weights row by row instead, and must grow the same trees.
+    X, y = make_classification(n, 8, n_informative=6, n_redundant=0, n_classes=n_classes,
+                               n_clusters_per_class=1, random_state=0)
+    X[:, 7] = np.round(X[:, 7])  # a feature constant in many nodes
+    params = dict(n_estimators=3, max_depth=max_depth, random_state=0)
+    counted = ExtraTreesClassifier(**params).fit(X, y)
+    summed = ExtraTreesClassifier(**params).fit(X, y, sample_weight=np.full(n, 2.0))
+    for a, b in zip(counted.estimators_, summed.estimators_, strict=True):
+        assert a.tree_.node_count > 20
+        for name in ("feature", "threshold", "children_left", "children_right",
+                     "n_node_samples", "impurity", "value"):
+            np.testing.assert_array_equal(getattr(a.tree_, name), getattr(b.tree_, name),
+                                          err_msg=name)
+
+
 # --- extra trees' threshold lookup finds the bin a search over all bins finds --------------
 
 

@@ -91,6 +91,22 @@ _SORT_SCRATCH = 2 * _SORT_MAX_ROWS + _RADIX_COUNTS
 # far more in the branch-free sums, since the conversion instruction also waits for the
 # register's previous value, tying every row to the one before.
 _ZERO_ONE = np.array([0.0, 1.0])
+# Three classes or more, of unit weights, count a node's left rows per class in integer
+# fields of a few registers (see _count_left_classes): up to six classes in two
+# registers of three 21-bit fields, up to twelve in three registers of four 16-bit
+# fields. A row adds its class's units (a field's 1 in each register).
+_SIX_CLASS_BITS = 21
+_TWELVE_CLASS_BITS = 16
+
+
+def _class_units(n_classes, bits, n_registers):
+    per_register = 64 // bits
+    return np.array([[1 << (bits * (c % per_register)) if c // per_register == j else 0
+                      for j in range(n_registers)] for c in range(n_classes)], dtype=np.int64)
+
+
+_SIX_CLASS_UNITS = _class_units(6, _SIX_CLASS_BITS, 2)
+_TWELVE_CLASS_UNITS = _class_units(12, _TWELVE_CLASS_BITS, 3)
 # A comparison as a mask of no bits or all bits, read from this table for the same reason.
 _ALL_OR_NONE = np.array([0, -1], dtype=np.int64)
 # Extra trees find the bin of a drawn threshold through a table of at most this many
@@ -1157,6 +1173,37 @@ def _random_split_prefix(XT, rows, wn, cn, yn, classify, unit_weights, start, st
 
 
 @_per_node(inline="always")
+def _count_left_classes(XT, f, rows, cn, first, end, t, K, scratch, units, bits,
+                        three_registers):
+    """The rows at positions ``first:end`` whose code of feature ``f`` is at most ``t``:
+    returns their count (a float) and writes their count per class to ``scratch[0, :K]``.
+
+    Each class adds its row of ``units`` (the class's 1 in one field of ``bits`` bits,
+    in two registers, or three with ``three_registers``, a constant of each call), so
+    that the counts add in registers: counters in memory, indexed by the row's class,
+    made rows of one class wait for each other's stores. The node's rows must be fewer
+    than a field holds."""
+    count = 0
+    packed0 = packed1 = packed2 = 0
+    for r in range(first, end):
+        is_left = np.int64(XT[f, rows[r]] <= t)
+        c = cn[r]
+        count += is_left
+        packed0 += is_left * units[c, 0]
+        packed1 += is_left * units[c, 1]
+        if three_registers:
+            packed2 += is_left * units[c, 2]
+    per_register = 64 // bits
+    field = (1 << bits) - 1
+    for k in range(K):
+        j = k // per_register
+        packed = packed0 if j == 0 else (packed1 if j == 1 else packed2)
+        # Whole numbers: the same floats as sums of each row's weight.
+        scratch[0, k] = np.float64((packed >> (bits * (k % per_register))) & field)
+    return np.float64(count)
+
+
+@_per_node(inline="always")
 def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
                        node_scores, criterion, min_samples_leaf, min_weight_leaf,
                        max_features, scratch, state, bin_value, order, best, monotonic,
@@ -1336,6 +1383,16 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
                 m += wy * is_missing
             scratch[0, 0] = g
             scratch[1, 0] = m
+        elif (classify and unit_weights and not has_missing and K <= 6
+                and n_node < 1 << _SIX_CLASS_BITS):
+            # More classes of unit weights without missing values count their left
+            # rows in integers too, a few classes to a register (see _count_left_classes).
+            nl = wl = _count_left_classes(XT, f, rows, cn, first, end, t, K, scratch,
+                                          _SIX_CLASS_UNITS, _SIX_CLASS_BITS, False)
+        elif (classify and unit_weights and not has_missing and K <= 12
+                and n_node < 1 << _TWELVE_CLASS_BITS):
+            nl = wl = _count_left_classes(XT, f, rows, cn, first, end, t, K, scratch,
+                                          _TWELVE_CLASS_UNITS, _TWELVE_CLASS_BITS, True)
         else:
             for r in range(first, end):
                 b = np.int64(XT[f, rows[r]])
