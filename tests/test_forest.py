@@ -1017,9 +1017,10 @@ def test_subtrees_on_copied_codes_grow_the_same_tree(criterion, splitter, constr
     ("squared_error", "bootstrap", 6, 1, True), ("poisson", "unit", 6, 1, False),
     ("entropy", "bootstrap", 6, 1, True), ("gini", "unit", 5, 1, False),
     ("squared_error", "unit", 5, 2, False)])
+@pytest.mark.parametrize("fused_min_rows", [4, 256])
 def test_row_wise_random_split_search_grows_the_same_tree(criterion, weighting, max_features,
                                                           min_samples_leaf, monotonic,
-                                                          monkeypatch):
+                                                          fused_min_rows, monkeypatch):
     # Extra trees' regression searches a node of a few dozen features, most of them drawn, a
     # row at a time (_find_random_split_rowwise): one pass for every feature's range, one for
     # every feature's left sums. It must grow exactly the tree of the search feature by
@@ -1027,7 +1028,9 @@ def test_row_wise_random_split_search_grows_the_same_tree(criterion, weighting, 
     # split (with the random stream and feature order wound back), and that search where a node
     # has missing values. Data with a constant feature, a binary one (constant in many nodes),
     # duplicated targets (unbeatable splits) and missing values in few rows; a small copy
-    # budget localizes many subtrees.
+    # budget localizes many subtrees. Nodes of at least _FUSED_MIN_ROWS rows draw their
+    # thresholds before reading their rows (_drawn_threshold_value): the default, and
+    # nearly every node.
     from ensembles._engine import forest as kernel
     from ensembles._engine.binning import BinMapper
 
@@ -1054,6 +1057,7 @@ def test_row_wise_random_split_search_grows_the_same_tree(criterion, weighting, 
     by_rows = []
     monkeypatch.setattr(kernel, "_LOCAL_BYTES", 512 * n_features)
     monkeypatch.setattr(kernel, "_NEAR_BYTES", 128 * n_features)
+    monkeypatch.setattr(kernel, "_FUSED_MIN_ROWS", fused_min_rows)
 
     def grow(max_row_features, four_at_a_time=True):
         monkeypatch.setattr(kernel, "_ROWWISE_FEATURES", (0, max_row_features))
@@ -1104,6 +1108,49 @@ def test_class_counts_in_registers_split_as_summed_weights(n_classes, n, max_dep
 # --- extra trees' threshold lookup finds the bin a search over all bins finds --------------
 
 
+@pytest.mark.parametrize("low_bin, high_bin", [(5, 250), (120, 140), (0, 254)])
+def test_thresholds_drawn_before_the_rows_are_uniform_over_the_node_range(low_bin, high_bin):
+    # A node of at least _FUSED_MIN_ROWS rows draws a feature's threshold over the
+    # feature's whole range before it knows its own range, keeps it if it falls there and
+    # draws again otherwise (_drawn_threshold_value): the value must still be uniform
+    # between the values of the node's lowest and highest bins, as Geurts et al. draw it
+    # (and as the draw of a smaller node is), and the first draw must be kept as often as
+    # the node's range covers the feature's.
+    from numba import njit
+    from scipy import stats
+
+    from ensembles._engine import forest as kernel
+    from ensembles._engine.binning import BinMapper
+
+    @njit
+    def draw(tables, f, lo, hi, n, fused):
+        state = np.array([np.uint64(99)])
+        values = np.empty(n)
+        kept = 0
+        for k in range(n):
+            z = state[0]
+            values[k] = kernel._threshold_draw(f, lo, hi, tables, state, fused)
+            kept += values[k] == kernel._early_threshold_value(f, tables, z)
+        return values, kept, state[0]
+
+    X = np.random.RandomState(0).normal(size=(5000, 1))
+    X_binned = np.asfortranarray(BinMapper(max_bin=255).fit(X).transform(X))
+    tables = kernel.bin_values(X, X_binned)
+    value, bounds = tables[0][0], tables[1][0]
+    assert (bounds[0], bounds[2]) == (X.min(), X.max())
+    low, high = value[low_bin], value[high_bin]
+    n = 20_000
+    for fused in (False, True):
+        values, kept, end = draw(tables, 0, low_bin, high_bin, n, fused)
+        assert values.min() >= low and values.max() < high
+        assert stats.kstest(values, stats.uniform(low, high - low).cdf).pvalue > 1e-3
+        steps = n * (2 if fused else 1)  # draws the stream moved by
+        assert int(end) == (99 + steps * int(kernel._STREAM_STEP)) % 2**64
+        if fused:
+            share = (high - low) / (X.max() - X.min())
+            assert abs(kept / n - share) < 4 * np.sqrt(share * (1 - share) / n) + 1e-9
+
+
 @pytest.mark.parametrize("table_bytes", [None, 1])
 def test_threshold_cells_find_the_bin_of_every_drawn_value(table_bytes, monkeypatch):
     # A drawn value's bin comes from its cell of the feature's range and a search among
@@ -1120,7 +1167,7 @@ def test_threshold_cells_find_the_bin_of_every_drawn_value(table_bytes, monkeypa
     @njit
     def draw(tables, f, lo, hi, state):
         fraction = kernel._uniform(state.copy())  # the draw the lookup is about to make
-        return kernel._random_threshold_bin(f, lo, hi, tables, state), fraction
+        return kernel._random_threshold_bin(f, lo, hi, tables, state, False), fraction
 
     rng = np.random.RandomState(0)
     n = 3000

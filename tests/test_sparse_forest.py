@@ -20,6 +20,7 @@ from ensembles import (
     RandomForestClassifier,
     RandomForestRegressor,
 )
+from ensembles._engine import forest as forest_kernel
 from ensembles._engine import sparse_forest
 from ensembles._engine.binning import BinMapper
 from ensembles._engine.sparse import as_csr
@@ -89,7 +90,11 @@ def _uses_sparse_columns(model, monkeypatch):
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: type(m).__name__ + "-" + str(
     getattr(m, "criterion", "")))
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
-def test_sparse_fit_grows_the_dense_fit_trees(model, weighted, monkeypatch):
+@pytest.mark.parametrize("fused_min_rows", [4, 256])
+def test_sparse_fit_grows_the_dense_fit_trees(model, weighted, fused_min_rows, monkeypatch):
+    # Extra trees' nodes of at least _FUSED_MIN_ROWS rows draw their thresholds first (see
+    # _drawn_threshold_value), both ways: the default, and nearly every node.
+    monkeypatch.setattr(forest_kernel, "_FUSED_MIN_ROWS", fused_min_rows)
     X, D, y = _data(3)
     y = _targets(model, y)
     rng = np.random.default_rng(1)

@@ -139,6 +139,10 @@ _ROWWISE_MIN_DRAWN = 0.8
 # a pass: _random_split_prefix) serve nodes of at least this many rows: in a node of two
 # rows the first feature drawn splits it, and the others need no pass.
 _ALL_DRAWN_MIN_ROWS = 3
+# Extra trees draw a node's thresholds before reading its rows (see _drawn_threshold_value)
+# in nodes of at least this many rows: there the drawn value seldom misses the node's
+# range, and two classes count the left sides in the pass that finds the ranges.
+_FUSED_MIN_ROWS = 512
 # Extra trees' one-output regression scores its drawn features four at a time
 # (_random_split_prefix); off, one at a time (which the tests compare it with).
 _FOUR_AT_A_TIME = True
@@ -308,19 +312,65 @@ def _value_limit(value, f, hi, u):
 
 
 @_per_node(inline="always")
-def _random_threshold_bin(f, lo, hi, bin_value, state):
+def _early_threshold_value(f, bin_value, z):
+    """The threshold value a node of at least ``_FUSED_MIN_ROWS`` rows draws for feature
+    ``f`` before it knows the feature's range there: uniform between the lowest and
+    highest value the feature takes in the training data (``bounds[f, 0]`` and
+    ``bounds[f, 2]``, see :func:`bin_values`), from the stream state ``z`` (the state
+    after the feature's draw). :func:`_drawn_threshold_value` keeps it when it falls in
+    the node's range."""
+    bounds = bin_value[1]
+    return bounds[f, 0] + (bounds[f, 2] - bounds[f, 0]) * _uniform_at(z)
+
+
+@_per_node(inline="always")
+def _drawn_threshold_value(f, lo, hi, bin_value, z, fused):
+    """The threshold value drawn for feature ``f`` in a node whose present codes span
+    bins ``lo < hi``, the stream's state being ``z`` after the feature's draw: with
+    ``fused`` (the node has at least ``_FUSED_MIN_ROWS`` rows), the draw over the
+    feature's whole training range (:func:`_early_threshold_value`) if it falls between
+    the values of bins ``lo`` and ``hi``, else a second draw between them, from the next
+    state; without, :func:`_random_threshold_value` of the next draw.
+
+    Both ways the value is uniform between the values of ``lo`` and ``hi``: a uniform
+    draw over a wider range that lands in the node's range is uniform there, and
+    otherwise the second draw is. A fused node draws the first value before it has seen
+    its rows, so that one pass over them finds the feature's range and the left sums of
+    that threshold together (:func:`_random_split_prefix`); a second pass is needed only
+    where the draw misses the node's range.
+    """
+    if fused:
+        value = bin_value[0]
+        u = _early_threshold_value(f, bin_value, z)
+        if value[f, lo] <= u < value[f, hi]:
+            return u
+        z += _STREAM_STEP
+    return _random_threshold_value(f, lo, hi, bin_value, _uniform_at(z))
+
+
+@_per_node(inline="always")
+def _random_threshold_bin(f, lo, hi, bin_value, state, fused):
     """Extra trees' threshold bin for feature ``f`` in a node whose present codes span
-    bins ``lo < hi``: :func:`_threshold_bin` of :func:`_random_threshold_value`, a bin in
-    ``[lo, hi - 1]``."""
-    u = _random_threshold_value(f, lo, hi, bin_value, _uniform(state))
-    return _threshold_bin(f, lo, hi, u, bin_value)
+    bins ``lo < hi``: :func:`_threshold_bin` of :func:`_drawn_threshold_value`, a bin in
+    ``[lo, hi - 1]``. Moves the stream by the draws that takes (two when ``fused``)."""
+    return _threshold_bin(f, lo, hi, _threshold_draw(f, lo, hi, bin_value, state, fused),
+                          bin_value)
+
+
+@_per_node(inline="always")
+def _threshold_draw(f, lo, hi, bin_value, state, fused):
+    """:func:`_drawn_threshold_value` from the stream ``state``, which it moves by one
+    draw, or two when ``fused``."""
+    z = state[0]
+    state[0] += _STREAM_STEP * (2 if fused else 1)
+    return _drawn_threshold_value(f, lo, hi, bin_value, z, fused)
 
 
 @njit(cache=True, nogil=True)
 def _fill_threshold_cells(value, bounds, cells):
     """Fill each feature's table of bins by cell of its range (see :func:`bin_values`):
-    ``bounds[f]`` is (lowest value, cells per unit of value) and ``cells[f, c]`` the
-    last bin of a cell below ``c`` (0 if none)."""
+    ``bounds[f]`` is (lowest value, cells per unit of value, highest value) and
+    ``cells[f, c]`` the last bin of a cell below ``c`` (0 if none)."""
     n_cells = cells.shape[1] - 2
     for f in range(value.shape[0]):
         low = np.inf
@@ -334,6 +384,7 @@ def _fill_threshold_cells(value, bounds, cells):
         scale = n_cells / (high - low) if high > low else 0.0
         bounds[f, 0] = low if high >= low else 0.0
         bounds[f, 1] = scale
+        bounds[f, 2] = high if high >= low else 0.0
         b = 0
         for c in range(n_cells + 2):
             while (b < MISSING_BIN
@@ -431,11 +482,11 @@ def bin_values(X, X_binned, weight=None):
         between the values of a node's lowest and highest bins, and find the drawn
         value's bin through ``cells``, of shape (n_features, n_cells + 2), uint8: the
         feature's range cut into ``n_cells`` equal cells (2,048; fewer for thousands of
-        features, see :data:`_THRESHOLD_TABLE_BYTES`; ``bounds[f]``: its lowest value and
-        cells per unit), each with the last bin of the cells below it. A cell holds few
-        bins, so a search among them takes a step or two, where a binary search over a
-        node's bins waits on eight dependent loads. The cells change how fast a bin is
-        found, never which.
+        features, see :data:`_THRESHOLD_TABLE_BYTES`; ``bounds[f]``: its lowest value,
+        cells per unit and highest value), each with the last bin of the cells below
+        it. A cell holds few bins, so a search among them takes a step or two, where a
+        binary search over a node's bins waits on eight dependent loads. The cells
+        change how fast a bin is found, never which.
     """
     n_features = X.shape[1]
     bin_min = np.full((n_features, MISSING_BIN + 1), np.inf)
@@ -447,7 +498,7 @@ def bin_values(X, X_binned, weight=None):
 
 def threshold_tables(value):
     """``(value, bounds, cells)`` of :func:`bin_values` from the bins' values."""
-    bounds = np.empty((value.shape[0], 2))
+    bounds = np.empty((value.shape[0], 3))
     n_cells = min(_THRESHOLD_CELLS, max(64, _THRESHOLD_TABLE_BYTES // max(value.shape[0], 1)))
     cells = np.empty((value.shape[0], n_cells + 2), dtype=np.uint8)
     _fill_threshold_cells(value, bounds, cells)
@@ -457,7 +508,7 @@ def threshold_tables(value):
 def no_threshold_tables():
     """Empty :func:`bin_values` tables, for trees of best splits (which draw no
     thresholds)."""
-    return np.empty((0, 0)), np.empty((0, 2)), np.empty((0, 0), dtype=np.uint8)
+    return np.empty((0, 0)), np.empty((0, 3)), np.empty((0, 0), dtype=np.uint8)
 
 
 @_per_node(inline="always")
@@ -829,7 +880,8 @@ def _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop, G, 
 def _find_random_split_rowwise(X_rows, rows, wn, yn, unit_weights, start, stop,
                                G, W, parent, unbeatable, criterion, min_samples_leaf,
                                min_weight_leaf, max_features, scratch, state, bin_value,
-                               order, best, monotonic, monotonic_cst, lower, upper, rowwise):
+                               order, best, monotonic, monotonic_cst, lower, upper, rowwise,
+                               fused):
     """:func:`_find_random_split` for a node of many drawn features, from its codes laid
     out a row at a time (``X_rows``, of shape (rows, n_features)): every feature's range
     in one pass over the rows, then every feature's left-side sums in a second one.
@@ -848,6 +900,7 @@ def _find_random_split_rowwise(X_rows, rows, wn, yn, unit_weights, start, stop,
     order are wound back to that point. ``rowwise`` is the scratch: each feature's
     lowest and highest code, drawn threshold, left count, left target sum and left
     weight, then each draw's swap in ``order`` and the stream's state after it.
+    ``fused``: the thresholds are drawn as :func:`_find_random_split` draws them.
     """
     low, high, threshold, count, left_sum, left_weight, swaps, states = rowwise
     n_features = X_rows.shape[1]
@@ -881,7 +934,7 @@ def _find_random_split_rowwise(X_rows, rows, wn, yn, unit_weights, start, stop,
             n_constant += 1
         else:
             threshold[f] = _random_threshold_bin(f, np.int64(low[f]), np.int64(high[f]),
-                                                 bin_value, state)
+                                                 bin_value, state, fused)
         states[i] = state[0]
     # The left sums, added in row order as the other search adds them (the same floats).
     for f in range(n_features):
@@ -967,7 +1020,8 @@ def _code_ranges4(XT, rows, first, end, f0, f1, f2, f3, f4, five, i, low, high):
 
 @_per_node(inline="always")
 def _left_sums4(XT, rows, wn, cn, yn, classify, unit_weights, first, end, f0, f1, f2, f3,
-                f4, t0, t1, t2, t3, t4, five, i, count, left_sum, left_weight):
+                f4, t0, t1, t2, t3, t4, five, i, count, left_sum, left_weight, ranges, low,
+                high):
     """The left sides of four thresholds, and with ``five`` of a fifth, in one pass over
     the rows at positions ``first:end``: a row goes left of feature ``fk``'s when its code
     is at most ``tk``. Writes the left counts to ``count[i:i + 4]`` (``i + 5`` with
@@ -984,17 +1038,37 @@ def _left_sums4(XT, rows, wn, cn, yn, classify, unit_weights, first, end, f0, f1
     way)."""
     if classify and unit_weights:
         p0 = p1 = p2 = p3 = p4 = 0
+        l0 = l1 = l2 = l3 = l4 = np.uint8(MISSING_BIN)
+        h0 = h1 = h2 = h3 = h4 = np.uint8(0)
         for r in range(first, end):
             row = rows[r]
             unit = 1 + (np.int64(cn[r]) << 32)
-            p0 += np.int64(XT[f0, row] <= t0) * unit
-            p1 += np.int64(XT[f1, row] <= t1) * unit
-            p2 += np.int64(XT[f2, row] <= t2) * unit
-            p3 += np.int64(XT[f3, row] <= t3) * unit
+            b0 = XT[f0, row]
+            b1 = XT[f1, row]
+            b2 = XT[f2, row]
+            b3 = XT[f3, row]
+            p0 += np.int64(b0 <= t0) * unit
+            p1 += np.int64(b1 <= t1) * unit
+            p2 += np.int64(b2 <= t2) * unit
+            p3 += np.int64(b3 <= t3) * unit
+            if ranges:
+                l0 = min(l0, b0)
+                h0 = max(h0, b0)
+                l1 = min(l1, b1)
+                h1 = max(h1, b1)
+                l2 = min(l2, b2)
+                h2 = max(h2, b2)
+                l3 = min(l3, b3)
+                h3 = max(h3, b3)
             if five:
-                p4 += np.int64(XT[f4, row] <= t4) * unit
-        low = 0xFFFFFFFF
-        n0, n1, n2, n3, n4 = p0 & low, p1 & low, p2 & low, p3 & low, p4 & low
+                b4 = XT[f4, row]
+                p4 += np.int64(b4 <= t4) * unit
+                if ranges:
+                    l4 = min(l4, b4)
+                    h4 = max(h4, b4)
+        low_half = 0xFFFFFFFF
+        n0, n1, n2, n3, n4 = (p0 & low_half, p1 & low_half, p2 & low_half, p3 & low_half,
+                              p4 & low_half)
         g0, g1, g2, g3, g4 = (np.float64(p0 >> 32), np.float64(p1 >> 32),
                               np.float64(p2 >> 32), np.float64(p3 >> 32),
                               np.float64(p4 >> 32))
@@ -1003,15 +1077,30 @@ def _left_sums4(XT, rows, wn, cn, yn, classify, unit_weights, first, end, f0, f1
         n0 = n1 = n2 = n3 = n4 = 0.0
         g0 = g1 = g2 = g3 = g4 = 0.0
         w0 = w1 = w2 = w3 = w4 = 0.0
+        l0 = l1 = l2 = l3 = l4 = np.uint8(MISSING_BIN)
+        h0 = h1 = h2 = h3 = h4 = np.uint8(0)
         for r in range(first, end):
             row = rows[r]
             y = np.float64(cn[r]) if classify else yn[r, 0]
             w = 1.0 if unit_weights else wn[r]
             wy = y if unit_weights else w * y
-            left0 = _ZERO_ONE[np.int64(XT[f0, row] <= t0)]
-            left1 = _ZERO_ONE[np.int64(XT[f1, row] <= t1)]
-            left2 = _ZERO_ONE[np.int64(XT[f2, row] <= t2)]
-            left3 = _ZERO_ONE[np.int64(XT[f3, row] <= t3)]
+            b0 = XT[f0, row]
+            b1 = XT[f1, row]
+            b2 = XT[f2, row]
+            b3 = XT[f3, row]
+            if ranges:
+                l0 = min(l0, b0)
+                h0 = max(h0, b0)
+                l1 = min(l1, b1)
+                h1 = max(h1, b1)
+                l2 = min(l2, b2)
+                h2 = max(h2, b2)
+                l3 = min(l3, b3)
+                h3 = max(h3, b3)
+            left0 = _ZERO_ONE[np.int64(b0 <= t0)]
+            left1 = _ZERO_ONE[np.int64(b1 <= t1)]
+            left2 = _ZERO_ONE[np.int64(b2 <= t2)]
+            left3 = _ZERO_ONE[np.int64(b3 <= t3)]
             n0 += left0
             n1 += left1
             n2 += left2
@@ -1026,7 +1115,11 @@ def _left_sums4(XT, rows, wn, cn, yn, classify, unit_weights, first, end, f0, f1
                 w2 += w * left2
                 w3 += w * left3
             if five:
-                left4 = _ZERO_ONE[np.int64(XT[f4, row] <= t4)]
+                b4 = XT[f4, row]
+                if ranges:
+                    l4 = min(l4, b4)
+                    h4 = max(h4, b4)
+                left4 = _ZERO_ONE[np.int64(b4 <= t4)]
                 n4 += left4
                 g4 += wy * left4
                 if not unit_weights:
@@ -1047,11 +1140,45 @@ def _left_sums4(XT, rows, wn, cn, yn, classify, unit_weights, first, end, f0, f1
         count[i + 4] = np.int64(n4)
         left_sum[i + 4] = g4
         left_weight[i + 4] = w4
+    if ranges:
+        low[i] = l0
+        high[i] = h0
+        low[i + 1] = l1
+        high[i + 1] = h1
+        low[i + 2] = l2
+        high[i + 2] = h2
+        low[i + 3] = l3
+        high[i + 3] = h3
+        if five:
+            low[i + 4] = l4
+            high[i + 4] = h4
+
+
+@_per_node(inline="always")
+def _left_sums1(XT, rows, wn, cn, yn, classify, unit_weights, first, end, f, t, i, count,
+                left_sum, left_weight):
+    """:func:`_left_sums4` of one feature ``f`` and threshold ``t``, written to ``count[i]``,
+    ``left_sum[i]`` and ``left_weight[i]`` (the same floats: each sum adds the rows in
+    order)."""
+    n = g = wl = 0.0
+    for r in range(first, end):
+        y = np.float64(cn[r]) if classify else yn[r, 0]
+        left = _ZERO_ONE[np.int64(XT[f, rows[r]] <= t)]
+        n += left
+        if unit_weights:
+            g += y * left
+        else:
+            w = wn[r]
+            g += w * y * left
+            wl += w * left
+    count[i] = np.int64(n)
+    left_sum[i] = g
+    left_weight[i] = wl
 
 
 @_per_node(inline="always")
 def _block_sums(XT, rows, wn, cn, yn, classify, unit_weights, first, end, order, threshold,
-                i, n_valid, five, count, left_sum, left_weight):
+                i, n_valid, five, count, left_sum, left_weight, ranges, low, high):
     """:func:`_left_sums4` of the block of drawn features starting at draw ``i`` (five
     with ``five``, a constant of each call), their features and thresholds read from
     ``order`` and ``threshold``; a block past the last of the ``n_valid`` valid draws
@@ -1064,10 +1191,10 @@ def _block_sums(XT, rows, wn, cn, yn, classify, unit_weights, first, end, order,
                           threshold[min(i + 4, last)])
     if unit_weights:  # constants of each call (see _left_sums4)
         _left_sums4(XT, rows, wn, cn, yn, classify, True, first, end, f0, f1, f2, f3, f4, t0,
-                    t1, t2, t3, t4, five, i, count, left_sum, left_weight)
+                    t1, t2, t3, t4, five, i, count, left_sum, left_weight, ranges, low, high)
     else:
         _left_sums4(XT, rows, wn, cn, yn, classify, False, first, end, f0, f1, f2, f3, f4,
-                    t0, t1, t2, t3, t4, five, i, count, left_sum, left_weight)
+                    t0, t1, t2, t3, t4, five, i, count, left_sum, left_weight, ranges, low, high)
 
 
 @_per_node(inline="always")
@@ -1085,7 +1212,7 @@ def _undo_draws(order, swaps, n_drawn, n_kept):
 def _random_split_prefix(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
                          parent, unbeatable, criterion, min_samples_leaf, min_weight_leaf,
                          max_features, scratch, state, bin_value, order, best, monotonic,
-                         monotonic_cst, lower, upper, prefix):
+                         monotonic_cst, lower, upper, prefix, fused):
     """The first draws of :func:`_find_random_split` for one regression output or two
     classes (``classify``, a constant of the kind), the features scored four at a time:
     returns how many draws it made (a multiple of four, or one more, unless a drawn feature
@@ -1108,6 +1235,12 @@ def _random_split_prefix(XT, rows, wn, cn, yn, classify, unit_weights, start, st
     order, and where the other search would have stopped at an unbeatable split
     (:func:`_unbeatable`) the stream and ``order`` are wound back to that point.
     ``prefix`` is the scratch of :func:`_find_random_split_rowwise`, indexed by draw.
+
+    With ``fused`` (a node of at least ``_FUSED_MIN_ROWS`` rows), each feature's threshold
+    is drawn first over the feature's whole range (see :func:`_drawn_threshold_value`);
+    for two classes, before the pass, so that one pass per block finds both the codes'
+    ranges and the left counts, a feature whose draw misses the node's range drawing
+    again and taking a pass of its own (:func:`_left_sums1`).
     """
     low, high, threshold, count, left_sum, left_weight, swaps, states = prefix
     n_features = XT.shape[0]
@@ -1128,14 +1261,31 @@ def _random_split_prefix(XT, rows, wn, cn, yn, classify, unit_weights, start, st
         order[i] = f
         swaps[i] = j
         states[i] = state[0]
-        state[0] += _STREAM_STEP  # the threshold's draw, made once the range is known
+        state[0] += _STREAM_STEP * (2 if fused else 1)
     block = 5 if five else 0  # where the blocks of four start
-    if five:
-        _code_ranges4(XT, rows, first, end, order[0], order[1], order[2], order[3],
-                      order[4], True, 0, low, high)
-    for i in range(block, m, 4):
-        _code_ranges4(XT, rows, first, end, order[i], order[i + 1], order[i + 2],
-                      order[i + 3], 0, False, i, low, high)
+    # Regression draws alike but keeps its two passes: its left sums add floats one row
+    # after the other, which keeps its pass scalar, and the ranges then cost it as much
+    # as their own vectorized pass.
+    fused_pass = classify and fused
+    if fused_pass:
+        # Thresholds first, over each feature's whole range; then one pass per block
+        # finds the ranges and the left sums together.
+        for i in range(m):
+            u = _early_threshold_value(order[i], bin_value, states[i])
+            threshold[i] = _threshold_bin(order[i], 0, MISSING_BIN, u, bin_value)
+        if five:
+            _block_sums(XT, rows, wn, cn, yn, classify, unit_weights, first, end, order,
+                        threshold, 0, m, True, count, left_sum, left_weight, True, low, high)
+        for i in range(block, m, 4):
+            _block_sums(XT, rows, wn, cn, yn, classify, unit_weights, first, end, order,
+                        threshold, i, m, False, count, left_sum, left_weight, True, low, high)
+    else:
+        if five:
+            _code_ranges4(XT, rows, first, end, order[0], order[1], order[2], order[3],
+                          order[4], True, 0, low, high)
+        for i in range(block, m, 4):
+            _code_ranges4(XT, rows, first, end, order[i], order[i + 1], order[i + 2],
+                          order[i + 3], 0, False, i, low, high)
     n_valid = m
     for i in range(m):
         if high[i] == MISSING_BIN or low[i] == high[i]:
@@ -1143,18 +1293,30 @@ def _random_split_prefix(XT, rows, wn, cn, yn, classify, unit_weights, start, st
             _undo_draws(order, swaps, m, i)
             state[0] = states[i] - _STREAM_STEP  # before this feature's draw
             break
+    value = bin_value[0]
     for i in range(n_valid):
         f = order[i]
         lo = np.int64(low[i])
         hi = np.int64(high[i])
-        u = _random_threshold_value(f, lo, hi, bin_value, _uniform_at(states[i]))
+        if fused_pass and value[f, lo] <= _early_threshold_value(f, bin_value,
+                                                                  states[i]) < value[f, hi]:
+            # The early draw holds (see _drawn_threshold_value), and its bin over the
+            # whole range is its bin over the node's: the pass summed its left side.
+            continue
+        u = _drawn_threshold_value(f, lo, hi, bin_value, states[i], fused)
         threshold[i] = _threshold_bin(f, lo, hi, u, bin_value)
-    if five and n_valid > 0:
-        _block_sums(XT, rows, wn, cn, yn, classify, unit_weights, first, end, order,
-                    threshold, 0, n_valid, True, count, left_sum, left_weight)
-    for i in range(block, n_valid, 4):
-        _block_sums(XT, rows, wn, cn, yn, classify, unit_weights, first, end, order,
-                    threshold, i, n_valid, False, count, left_sum, left_weight)
+        if fused_pass:
+            _left_sums1(XT, rows, wn, cn, yn, classify, unit_weights, first, end, f,
+                        threshold[i], i, count, left_sum, left_weight)
+    if not fused_pass:
+        if five and n_valid > 0:
+            _block_sums(XT, rows, wn, cn, yn, classify, unit_weights, first, end, order,
+                        threshold, 0, n_valid, True, count, left_sum, left_weight, False,
+                        low, high)
+        for i in range(block, n_valid, 4):
+            _block_sums(XT, rows, wn, cn, yn, classify, unit_weights, first, end, order,
+                        threshold, i, n_valid, False, count, left_sum, left_weight, False,
+                        low, high)
     for i in range(n_valid):
         _score_left_sums(order[i], np.int64(threshold[i]), count[i], left_sum[i],
                          left_weight[i], classify, unit_weights, scratch, G, W, n_node,
@@ -1163,7 +1325,7 @@ def _random_split_prefix(XT, rows, wn, cn, yn, classify, unit_weights, start, st
         if i + 1 < n_valid and _unbeatable(best, n_node, unbeatable):
             # The other search stops here: undo the draws after this one.
             _undo_draws(order, swaps, n_valid, i + 1)
-            state[0] = states[i] + _STREAM_STEP
+            state[0] = states[i] + _STREAM_STEP * (2 if fused else 1)
             n_valid = i + 1
             break
     scratch[0, 0] = 0.0
@@ -1207,7 +1369,7 @@ def _count_left_classes(XT, f, rows, cn, first, end, t, K, scratch, units, bits,
 def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
                        node_scores, criterion, min_samples_leaf, min_weight_leaf,
                        max_features, scratch, state, bin_value, order, best, monotonic,
-                       monotonic_cst, lower, upper, cat, out, GL, visited):
+                       monotonic_cst, lower, upper, cat, out, GL, visited, fused):
     """Extra trees' split search (``splitter="random"``), written as one function: for each
     drawn feature, one threshold drawn uniformly between the node's smallest and largest
     present bin, scored with missing values on either side.
@@ -1230,7 +1392,8 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
     :func:`_find_random_split_rowwise` found the split (the same split and random stream,
     faster) this is not called; ``visited > 0``: its :func:`_random_split_prefix` drew
     and scored that many features into ``best``, and the search goes on from the next
-    draw.
+    draw. With ``fused`` (a node of at least ``_FUSED_MIN_ROWS`` rows) the thresholds are
+    drawn as :func:`_random_split_prefix` draws them there (:func:`_drawn_threshold_value`).
     """
     K = G.shape[0]
     n_features = XT.shape[0]
@@ -1290,14 +1453,14 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
         # With a single present bin the only partition is "present vs missing" (t = hi).
         u = limit = 0.0
         if has_missing or classify or K > 1:
-            t = _random_threshold_bin(f, lo, hi, bin_value, state) if hi > lo else hi
+            t = _random_threshold_bin(f, lo, hi, bin_value, state, fused) if hi > lo else hi
         else:
             # One output without missing values: rows go left by their bin's value (see
             # _value_limit), and the bin, whose search waits on a chain of loads, is only
             # looked up for a candidate that becomes the best (t = -1 until then). (Not
             # for classes: their sums count in integers, whose loop the gather of each
             # row's value slows more than the search costs.)
-            u = _random_threshold_value(f, lo, hi, bin_value, _uniform(state))
+            u = _threshold_draw(f, lo, hi, bin_value, state, fused)
             limit = _value_limit(value_of, f, hi, u)
             t = -1
         # Branch-free sums: which side a row falls on is a coin flip the CPU cannot
@@ -2296,7 +2459,7 @@ def _find_mae_split(XT, rows, wn, yn, start, stop, W, node_ae, random_split,
             if hi < 0 or (lo == hi and n_missing == 0):
                 n_constant += 1
                 continue
-            t = _random_threshold_bin(f, lo, hi, bin_value, state) if hi > lo else hi
+            t = _random_threshold_bin(f, lo, hi, bin_value, state, False) if hi > lo else hi
             _mae_random_feature(XT, fx, rows, wn, yn, start, stop, W, node_ae, t,
                                 min_samples_leaf, min_weight_leaf, mae_rank, mae_sorted, fen,
                                 mae_bins, sums, out, cst, lower, upper)
@@ -2742,7 +2905,9 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
         copies' codes (no columns: no copies; see :func:`_localize`), ``local_rows`` their
         copy a row at a time, and ``local_range`` the positions whose rows they hold (start
         and stop of the outer copy, then of the inner one; kept across calls), then the
-        most rows of each (the inner copy's columns follow the outer one's).
+        most rows of each (the inner copy's columns follow the outer one's), then the
+        fewest rows of a node whose extra-trees search draws its thresholds before reading
+        its rows (``_FUSED_MIN_ROWS``, see :func:`_drawn_threshold_value`).
         With ``X_rows`` (the codes a row at a time; no rows: none), random splits of nodes
         of at least ``_ALL_DRAWN_MIN_ROWS`` rows are searched from it or from
         ``local_rows``, with the scratch ``rowwise`` (:func:`_find_random_split_rowwise`).
@@ -2837,7 +3002,8 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                                         child_stop, G_node, W, criterion, min_samples_leaf,
                                         min_weight_leaf, max_features, hist, state, bin_value,
                                         order, best, monotonic, monotonic_cst, lower, upper,
-                                        GL, sq_node, sums_by_difference)
+                                        GL, sq_node, sums_by_difference,
+                                        n_node >= local_range[6])
                 elif sparse:
                     best_split_sparse(XT, rows, wn, cn, yn, classify, child_start, child_stop,
                                       G_node, W, criterion, min_samples_leaf,
@@ -2853,6 +3019,9 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                                and n_node >= _ALL_DRAWN_MIN_ROWS)
                     parent = _score(G_node, W, criterion)
                     unbeatable = _unbeatable_gain(G_node, W, sq_node, parent, criterion)
+                    # A node this large draws its thresholds before it reads its rows
+                    # (see _drawn_threshold_value).
+                    fused = n_node >= local_range[6]
                     visited = 0
                     # No split yet: the block, then the search one feature at a time, keep
                     # the best of their draws here.
@@ -2870,7 +3039,7 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                             child_start, child_stop, G_node, W, parent, unbeatable, criterion,
                             min_samples_leaf, min_weight_leaf, max_features, hist, state,
                             bin_value, order, best, monotonic, monotonic_cst, lower, upper,
-                            rowwise)
+                            rowwise, fused)
                     elif (not categorical and K == (2 if classify else 1)
                             and max_features >= 4 and n_node >= _ALL_DRAWN_MIN_ROWS
                             and rowwise[0].shape[0] > 0):
@@ -2879,14 +3048,14 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                             child_stop, G_node, W, parent, unbeatable, criterion,
                             min_samples_leaf, min_weight_leaf, max_features, hist, state,
                             bin_value, order, best, monotonic, monotonic_cst, lower, upper,
-                            rowwise)
+                            rowwise, fused)
                     if not found:
                         _find_random_split(X_node, rows, wn, cn, yn, classify, unit_weights,
                                            child_start, child_stop, G_node, W,
                                            (parent, unbeatable), criterion, min_samples_leaf,
                                            min_weight_leaf, max_features, hist, state,
                                            bin_value, order, best, monotonic, monotonic_cst,
-                                           lower, upper, cat, out, GL, visited)
+                                           lower, upper, cat, out, GL, visited, fused)
                 else:
                     X_node = local if _on_copy(child_start, child_stop, local_range) else XT
                     _find_best_split(X_node, rows, wn, cn, yn, classify, child_start, child_stop,
@@ -3236,7 +3405,7 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
                np.zeros(n_rowwise, dtype=np.uint8), np.empty(n_rowwise, dtype=np.int64),
                np.empty(n_rowwise), np.empty(n_rowwise), np.empty(n_rowwise, dtype=np.int64),
                np.empty(n_rowwise, dtype=np.uint64))
-    local_range = np.array([-1, -1, -1, -1, n_far, n_near], dtype=np.int64)
+    local_range = np.array([-1, -1, -1, -1, n_far, n_near, _FUSED_MIN_ROWS], dtype=np.int64)
     split_open_nodes = _node_loop(classify, random_split, absolute_error, categorical,
                                   sparse)
     # Scratch of the absolute error's split search (see _mae_open); empty otherwise.

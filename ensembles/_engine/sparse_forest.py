@@ -517,13 +517,15 @@ def _rounding_band(G, W, criterion, classify, sq_node, exact_sums):
 def random_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, criterion,
                         min_samples_leaf, min_weight_leaf, max_features, hist, state,
                         bin_value, order, best, monotonic, monotonic_cst, lower, upper, GL,
-                        sq_node, exact_sums):
+                        sq_node, exact_sums, fused):
     """:func:`.forest._find_random_split` from the non-zeros: same feature draws, same
     bin range, same threshold draw and candidates. The left side's sums are those of
     the non-zeros at or below the threshold, or, when the zero's bin is on the left,
     the node's totals minus the missing and the right non-zeros. ``hist`` row
     ``MISSING_BIN`` holds the missing rows' sums (zeros on entry and on exit).
-    ``sq_node`` and ``exact_sums`` set the band of rounding (:func:`_rounding_band`)."""
+    ``sq_node`` and ``exact_sums`` set the band of rounding (:func:`_rounding_band`);
+    ``fused``: the thresholds are drawn as the dense search draws them (see
+    :func:`.forest._drawn_threshold_value`)."""
     band = _rounding_band(G, W, criterion, classify, sq_node, exact_sums)
     (col_ptr, col_rows, col_codes, zero_codes, pos_of, codebuf, found_pos, found_code,
      row_ptr, row_features, present) = XS
@@ -567,7 +569,7 @@ def random_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, crite
         if hi < 0 or (lo == hi and n_missing == 0):
             n_constant += 1
             continue  # constant feature: no partition
-        t = _random_threshold_bin(f, lo, hi, bin_value, state) if hi > lo else hi
+        t = _random_threshold_bin(f, lo, hi, bin_value, state, fused) if hi > lo else hi
         zero_left = z <= t
         # GL: the non-zeros on the left (zero's bin right), or on the right (zero's bin
         # left); then the left side from the totals.
