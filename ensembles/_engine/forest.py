@@ -1154,26 +1154,51 @@ def _left_sums4(XT, rows, wn, cn, yn, classify, unit_weights, first, end, f0, f1
             high[i + 4] = h4
 
 
-@_per_node(inline="always")
-def _left_sums1(XT, rows, wn, cn, yn, classify, unit_weights, first, end, f, t, i, count,
-                left_sum, left_weight):
-    """:func:`_left_sums4` of one feature ``f`` and threshold ``t``, written to ``count[i]``,
-    ``left_sum[i]`` and ``left_weight[i]`` (the same floats: each sum adds the rows in
-    order)."""
-    n = g = wl = 0.0
-    for r in range(first, end):
-        y = np.float64(cn[r]) if classify else yn[r, 0]
-        left = _ZERO_ONE[np.int64(XT[f, rows[r]] <= t)]
-        n += left
-        if unit_weights:
-            g += y * left
-        else:
-            w = wn[r]
-            g += w * y * left
-            wl += w * left
-    count[i] = np.int64(n)
-    left_sum[i] = g
-    left_weight[i] = wl
+@_per_node()
+def _early_thresholds(order, states, m, bin_value, threshold):
+    """The bins of the thresholds that the ``m`` draws of a fused node (one of at least
+    ``_FUSED_MIN_ROWS`` rows) draw over each feature's whole range
+    (:func:`_early_threshold_value`), into ``threshold``. Out of line, as is
+    :func:`_redraw_missed`: a fused node is large, so the call costs nothing next to
+    its pass, and the node loop compiles faster without their code inlined."""
+    for i in range(m):
+        u = _early_threshold_value(order[i], bin_value, states[i])
+        threshold[i] = _threshold_bin(order[i], 0, MISSING_BIN, u, bin_value)
+
+
+@_per_node()
+def _redraw_missed(XT, rows, wn, cn, unit_weights, first, end, order, states, low, high,
+                   n_valid, bin_value, threshold, count, left_sum, left_weight):
+    """After a fused node's pass (two classes, see :func:`_random_split_prefix`): each of
+    the ``n_valid`` drawn features whose early draw missed the node's range draws again
+    within it (:func:`_drawn_threshold_value`), and counts its left side in a pass of its
+    own, as :func:`_left_sums4` counts (the same floats: each sum adds the rows in
+    order, the class codes being the class-1 indicator)."""
+    value = bin_value[0]
+    for i in range(n_valid):
+        f = order[i]
+        lo = np.int64(low[i])
+        hi = np.int64(high[i])
+        if value[f, lo] <= _early_threshold_value(f, bin_value, states[i]) < value[f, hi]:
+            # The early draw holds, and its bin over the whole range is its bin over the
+            # node's: the pass counted its left side.
+            continue
+        t = _threshold_bin(f, lo, hi, _drawn_threshold_value(f, lo, hi, bin_value,
+                                                             states[i], True), bin_value)
+        threshold[i] = t
+        n = g = wl = 0.0
+        for r in range(first, end):
+            left = _ZERO_ONE[np.int64(XT[f, rows[r]] <= t)]
+            n += left
+            if unit_weights:
+                g += np.float64(cn[r]) * left
+            else:
+                w = wn[r]
+                g += w * np.float64(cn[r]) * left
+                wl += w * left
+        count[i] = np.int64(n)
+        left_sum[i] = g
+        left_weight[i] = wl
 
 
 @_per_node(inline="always")
@@ -1209,6 +1234,20 @@ def _undo_draws(order, swaps, n_drawn, n_kept):
 
 
 @_per_node(inline="always")
+def _valid_draws(order, swaps, states, low, high, n_drawn, state):
+    """How many of the ``n_drawn`` draws of :func:`_random_split_prefix` come before the
+    first feature that does not vary in the node or that a row lacks (by the codes'
+    ``low`` and ``high`` of each draw); the draws from that one on are undone, and the
+    stream wound back to before its draw."""
+    for i in range(n_drawn):
+        if high[i] == MISSING_BIN or low[i] == high[i]:
+            _undo_draws(order, swaps, n_drawn, i)
+            state[0] = states[i] - _STREAM_STEP  # before this feature's draw
+            return i
+    return n_drawn
+
+
+@_per_node(inline="always")
 def _random_split_prefix(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
                          parent, unbeatable, criterion, min_samples_leaf, min_weight_leaf,
                          max_features, scratch, state, bin_value, order, best, monotonic,
@@ -1240,7 +1279,7 @@ def _random_split_prefix(XT, rows, wn, cn, yn, classify, unit_weights, start, st
     is drawn first over the feature's whole range (see :func:`_drawn_threshold_value`);
     for two classes, before the pass, so that one pass per block finds both the codes'
     ranges and the left counts, a feature whose draw misses the node's range drawing
-    again and taking a pass of its own (:func:`_left_sums1`).
+    again and taking a pass of its own (:func:`_redraw_missed`).
     """
     low, high, threshold, count, left_sum, left_weight, swaps, states = prefix
     n_features = XT.shape[0]
@@ -1266,57 +1305,44 @@ def _random_split_prefix(XT, rows, wn, cn, yn, classify, unit_weights, start, st
     # Regression draws alike but keeps its two passes: its left sums add floats one row
     # after the other, which keeps its pass scalar, and the ranges then cost it as much
     # as their own vectorized pass.
-    fused_pass = classify and fused
-    if fused_pass:
-        # Thresholds first, over each feature's whole range; then one pass per block
-        # finds the ranges and the left sums together.
-        for i in range(m):
-            u = _early_threshold_value(order[i], bin_value, states[i])
-            threshold[i] = _threshold_bin(order[i], 0, MISSING_BIN, u, bin_value)
-        if five:
-            _block_sums(XT, rows, wn, cn, yn, classify, unit_weights, first, end, order,
-                        threshold, 0, m, True, count, left_sum, left_weight, True, low, high)
-        for i in range(block, m, 4):
-            _block_sums(XT, rows, wn, cn, yn, classify, unit_weights, first, end, order,
-                        threshold, i, m, False, count, left_sum, left_weight, True, low, high)
-    else:
+    # (Tested as "if classify", which numba prunes: regression kinds compile none of it.)
+    n_valid = m
+    fused_pass = False
+    if classify:
+        fused_pass = fused
+        if fused:
+            # Thresholds first, over each feature's whole range; the pass below finds
+            # the ranges too.
+            _early_thresholds(order, states, m, bin_value, threshold)
+    if not fused_pass:
         if five:
             _code_ranges4(XT, rows, first, end, order[0], order[1], order[2], order[3],
                           order[4], True, 0, low, high)
         for i in range(block, m, 4):
             _code_ranges4(XT, rows, first, end, order[i], order[i + 1], order[i + 2],
                           order[i + 3], 0, False, i, low, high)
-    n_valid = m
-    for i in range(m):
-        if high[i] == MISSING_BIN or low[i] == high[i]:
-            n_valid = i
-            _undo_draws(order, swaps, m, i)
-            state[0] = states[i] - _STREAM_STEP  # before this feature's draw
-            break
-    value = bin_value[0]
-    for i in range(n_valid):
-        f = order[i]
-        lo = np.int64(low[i])
-        hi = np.int64(high[i])
-        if fused_pass and value[f, lo] <= _early_threshold_value(f, bin_value,
-                                                                  states[i]) < value[f, hi]:
-            # The early draw holds (see _drawn_threshold_value), and its bin over the
-            # whole range is its bin over the node's: the pass summed its left side.
-            continue
-        u = _drawn_threshold_value(f, lo, hi, bin_value, states[i], fused)
-        threshold[i] = _threshold_bin(f, lo, hi, u, bin_value)
-        if fused_pass:
-            _left_sums1(XT, rows, wn, cn, yn, classify, unit_weights, first, end, f,
-                        threshold[i], i, count, left_sum, left_weight)
-    if not fused_pass:
-        if five and n_valid > 0:
-            _block_sums(XT, rows, wn, cn, yn, classify, unit_weights, first, end, order,
-                        threshold, 0, n_valid, True, count, left_sum, left_weight, False,
-                        low, high)
-        for i in range(block, n_valid, 4):
-            _block_sums(XT, rows, wn, cn, yn, classify, unit_weights, first, end, order,
-                        threshold, i, n_valid, False, count, left_sum, left_weight, False,
-                        low, high)
+        n_valid = _valid_draws(order, swaps, states, low, high, m, state)
+        for i in range(n_valid):
+            f = order[i]
+            lo = np.int64(low[i])
+            hi = np.int64(high[i])
+            u = _drawn_threshold_value(f, lo, hi, bin_value, states[i], fused)
+            threshold[i] = _threshold_bin(f, lo, hi, u, bin_value)
+    # One pass per block: the left sums, and for two classes the ranges (where the search
+    # knew them already, the same ones again: one copy of the loop, compiled once).
+    if five and n_valid > 0:
+        _block_sums(XT, rows, wn, cn, yn, classify, unit_weights, first, end, order,
+                    threshold, 0, n_valid, True, count, left_sum, left_weight, classify, low,
+                    high)
+    for i in range(block, n_valid, 4):
+        _block_sums(XT, rows, wn, cn, yn, classify, unit_weights, first, end, order,
+                    threshold, i, n_valid, False, count, left_sum, left_weight, classify, low,
+                    high)
+    if classify:
+        if fused:
+            n_valid = _valid_draws(order, swaps, states, low, high, m, state)
+            _redraw_missed(XT, rows, wn, cn, unit_weights, first, end, order, states, low,
+                           high, n_valid, bin_value, threshold, count, left_sum, left_weight)
     for i in range(n_valid):
         _score_left_sums(order[i], np.int64(threshold[i]), count[i], left_sum[i],
                          left_weight[i], classify, unit_weights, scratch, G, W, n_node,
