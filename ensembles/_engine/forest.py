@@ -989,22 +989,25 @@ def _code_ranges4(XT, rows, first, end, f0, f1, f2, f3, f4, five, i, low, high):
     h0 = h1 = h2 = h3 = h4 = np.uint8(0)
     for r in range(first, end):
         row = rows[r]
-        b0 = XT[f0, row]
-        b1 = XT[f1, row]
-        b2 = XT[f2, row]
-        b3 = XT[f3, row]
-        l0 = min(l0, b0)
-        h0 = max(h0, b0)
-        l1 = min(l1, b1)
-        h1 = max(h1, b1)
-        l2 = min(l2, b2)
-        h2 = max(h2, b2)
-        l3 = min(l3, b3)
-        h3 = max(h3, b3)
+        l0, h0 = _widen(l0, h0, XT[f0, row])
+        l1, h1 = _widen(l1, h1, XT[f1, row])
+        l2, h2 = _widen(l2, h2, XT[f2, row])
+        l3, h3 = _widen(l3, h3, XT[f3, row])
         if five:
-            b4 = XT[f4, row]
-            l4 = min(l4, b4)
-            h4 = max(h4, b4)
+            l4, h4 = _widen(l4, h4, XT[f4, row])
+    _store_ranges(low, high, i, five, l0, l1, l2, l3, l4, h0, h1, h2, h3, h4)
+
+
+@_per_node(inline="always")
+def _widen(low, high, b):
+    """The code range ``[low, high]`` widened to code ``b``."""
+    return min(low, b), max(high, b)
+
+
+@_per_node(inline="always")
+def _store_ranges(low, high, i, five, l0, l1, l2, l3, l4, h0, h1, h2, h3, h4):
+    """Write a block's code ranges to ``low[i:i + 4]`` and ``high[i:i + 4]`` (``i + 5``
+    with ``five``)."""
     low[i] = l0
     high[i] = h0
     low[i + 1] = l1
@@ -1035,7 +1038,10 @@ def _left_sums4(XT, rows, wn, cn, yn, classify, unit_weights, first, end, f0, f1
     that no test of them stays in the loop. Two classes of unit weights count in integers
     instead, as the search of one feature does: the left rows in the low 32 bits of one
     register, those of class 1 in the high bits (the same values: counts are exact either
-    way)."""
+    way). With ``ranges`` (two classes of unit weights only, whose loop is vectorized),
+    the same pass also writes the codes' ranges, as :func:`_code_ranges4` does, at the
+    cost of a few vector instructions a block of rows; in the scalar loops of float sums
+    they cost as much as their own pass."""
     if classify and unit_weights:
         p0 = p1 = p2 = p3 = p4 = 0
         l0 = l1 = l2 = l3 = l4 = np.uint8(MISSING_BIN)
@@ -1052,20 +1058,17 @@ def _left_sums4(XT, rows, wn, cn, yn, classify, unit_weights, first, end, f0, f1
             p2 += np.int64(b2 <= t2) * unit
             p3 += np.int64(b3 <= t3) * unit
             if ranges:
-                l0 = min(l0, b0)
-                h0 = max(h0, b0)
-                l1 = min(l1, b1)
-                h1 = max(h1, b1)
-                l2 = min(l2, b2)
-                h2 = max(h2, b2)
-                l3 = min(l3, b3)
-                h3 = max(h3, b3)
+                l0, h0 = _widen(l0, h0, b0)
+                l1, h1 = _widen(l1, h1, b1)
+                l2, h2 = _widen(l2, h2, b2)
+                l3, h3 = _widen(l3, h3, b3)
             if five:
                 b4 = XT[f4, row]
                 p4 += np.int64(b4 <= t4) * unit
                 if ranges:
-                    l4 = min(l4, b4)
-                    h4 = max(h4, b4)
+                    l4, h4 = _widen(l4, h4, b4)
+        if ranges:
+            _store_ranges(low, high, i, five, l0, l1, l2, l3, l4, h0, h1, h2, h3, h4)
         low_half = 0xFFFFFFFF
         n0, n1, n2, n3, n4 = (p0 & low_half, p1 & low_half, p2 & low_half, p3 & low_half,
                               p4 & low_half)
@@ -1077,30 +1080,15 @@ def _left_sums4(XT, rows, wn, cn, yn, classify, unit_weights, first, end, f0, f1
         n0 = n1 = n2 = n3 = n4 = 0.0
         g0 = g1 = g2 = g3 = g4 = 0.0
         w0 = w1 = w2 = w3 = w4 = 0.0
-        l0 = l1 = l2 = l3 = l4 = np.uint8(MISSING_BIN)
-        h0 = h1 = h2 = h3 = h4 = np.uint8(0)
         for r in range(first, end):
             row = rows[r]
             y = np.float64(cn[r]) if classify else yn[r, 0]
             w = 1.0 if unit_weights else wn[r]
             wy = y if unit_weights else w * y
-            b0 = XT[f0, row]
-            b1 = XT[f1, row]
-            b2 = XT[f2, row]
-            b3 = XT[f3, row]
-            if ranges:
-                l0 = min(l0, b0)
-                h0 = max(h0, b0)
-                l1 = min(l1, b1)
-                h1 = max(h1, b1)
-                l2 = min(l2, b2)
-                h2 = max(h2, b2)
-                l3 = min(l3, b3)
-                h3 = max(h3, b3)
-            left0 = _ZERO_ONE[np.int64(b0 <= t0)]
-            left1 = _ZERO_ONE[np.int64(b1 <= t1)]
-            left2 = _ZERO_ONE[np.int64(b2 <= t2)]
-            left3 = _ZERO_ONE[np.int64(b3 <= t3)]
+            left0 = _ZERO_ONE[np.int64(XT[f0, row] <= t0)]
+            left1 = _ZERO_ONE[np.int64(XT[f1, row] <= t1)]
+            left2 = _ZERO_ONE[np.int64(XT[f2, row] <= t2)]
+            left3 = _ZERO_ONE[np.int64(XT[f3, row] <= t3)]
             n0 += left0
             n1 += left1
             n2 += left2
@@ -1115,11 +1103,7 @@ def _left_sums4(XT, rows, wn, cn, yn, classify, unit_weights, first, end, f0, f1
                 w2 += w * left2
                 w3 += w * left3
             if five:
-                b4 = XT[f4, row]
-                if ranges:
-                    l4 = min(l4, b4)
-                    h4 = max(h4, b4)
-                left4 = _ZERO_ONE[np.int64(b4 <= t4)]
+                left4 = _ZERO_ONE[np.int64(XT[f4, row] <= t4)]
                 n4 += left4
                 g4 += wy * left4
                 if not unit_weights:
@@ -1140,18 +1124,6 @@ def _left_sums4(XT, rows, wn, cn, yn, classify, unit_weights, first, end, f0, f1
         count[i + 4] = np.int64(n4)
         left_sum[i + 4] = g4
         left_weight[i + 4] = w4
-    if ranges:
-        low[i] = l0
-        high[i] = h0
-        low[i + 1] = l1
-        high[i + 1] = h1
-        low[i + 2] = l2
-        high[i + 2] = h2
-        low[i + 3] = l3
-        high[i + 3] = h3
-        if five:
-            low[i + 4] = l4
-            high[i + 4] = h4
 
 
 @_per_node()
@@ -1167,13 +1139,12 @@ def _early_thresholds(order, states, m, bin_value, threshold):
 
 
 @_per_node()
-def _redraw_missed(XT, rows, wn, cn, unit_weights, first, end, order, states, low, high,
-                   n_valid, bin_value, threshold, count, left_sum, left_weight):
-    """After a fused node's pass (two classes, see :func:`_random_split_prefix`): each of
-    the ``n_valid`` drawn features whose early draw missed the node's range draws again
-    within it (:func:`_drawn_threshold_value`), and counts its left side in a pass of its
-    own, as :func:`_left_sums4` counts (the same floats: each sum adds the rows in
-    order, the class codes being the class-1 indicator)."""
+def _redraw_missed(XT, rows, cn, first, end, order, states, low, high, n_valid, bin_value,
+                   threshold, count, left_sum):
+    """After a fused node's pass (two classes of unit weights, see
+    :func:`_random_split_prefix`): each of the ``n_valid`` drawn features whose early
+    draw missed the node's range draws again within it (:func:`_drawn_threshold_value`)
+    and counts its left side, rows and rows of class 1, in a pass of its own."""
     value = bin_value[0]
     for i in range(n_valid):
         f = order[i]
@@ -1186,19 +1157,11 @@ def _redraw_missed(XT, rows, wn, cn, unit_weights, first, end, order, states, lo
         t = _threshold_bin(f, lo, hi, _drawn_threshold_value(f, lo, hi, bin_value,
                                                              states[i], True), bin_value)
         threshold[i] = t
-        n = g = wl = 0.0
+        packed = 0
         for r in range(first, end):
-            left = _ZERO_ONE[np.int64(XT[f, rows[r]] <= t)]
-            n += left
-            if unit_weights:
-                g += np.float64(cn[r]) * left
-            else:
-                w = wn[r]
-                g += w * np.float64(cn[r]) * left
-                wl += w * left
-        count[i] = np.int64(n)
-        left_sum[i] = g
-        left_weight[i] = wl
+            packed += np.int64(XT[f, rows[r]] <= t) * (1 + (np.int64(cn[r]) << 32))
+        count[i] = packed & 0xFFFFFFFF
+        left_sum[i] = np.float64(packed >> 32)
 
 
 @_per_node(inline="always")
@@ -1219,7 +1182,8 @@ def _block_sums(XT, rows, wn, cn, yn, classify, unit_weights, first, end, order,
                     t1, t2, t3, t4, five, i, count, left_sum, left_weight, ranges, low, high)
     else:
         _left_sums4(XT, rows, wn, cn, yn, classify, False, first, end, f0, f1, f2, f3, f4,
-                    t0, t1, t2, t3, t4, five, i, count, left_sum, left_weight, ranges, low, high)
+                    t0, t1, t2, t3, t4, five, i, count, left_sum, left_weight, False, low,
+                    high)
 
 
 @_per_node(inline="always")
@@ -1277,9 +1241,9 @@ def _random_split_prefix(XT, rows, wn, cn, yn, classify, unit_weights, start, st
 
     With ``fused`` (a node of at least ``_FUSED_MIN_ROWS`` rows), each feature's threshold
     is drawn first over the feature's whole range (see :func:`_drawn_threshold_value`);
-    for two classes, before the pass, so that one pass per block finds both the codes'
-    ranges and the left counts, a feature whose draw misses the node's range drawing
-    again and taking a pass of its own (:func:`_redraw_missed`).
+    for two classes of unit weights, before the pass, so that one pass per block finds
+    both the codes' ranges and the left counts, a feature whose draw misses the node's
+    range drawing again and taking a pass of its own (:func:`_redraw_missed`).
     """
     low, high, threshold, count, left_sum, left_weight, swaps, states = prefix
     n_features = XT.shape[0]
@@ -1309,8 +1273,8 @@ def _random_split_prefix(XT, rows, wn, cn, yn, classify, unit_weights, start, st
     n_valid = m
     fused_pass = False
     if classify:
-        fused_pass = fused
-        if fused:
+        fused_pass = fused and unit_weights
+        if fused_pass:
             # Thresholds first, over each feature's whole range; the pass below finds
             # the ranges too.
             _early_thresholds(order, states, m, bin_value, threshold)
@@ -1339,10 +1303,10 @@ def _random_split_prefix(XT, rows, wn, cn, yn, classify, unit_weights, start, st
                     threshold, i, n_valid, False, count, left_sum, left_weight, classify, low,
                     high)
     if classify:
-        if fused:
+        if fused_pass:
             n_valid = _valid_draws(order, swaps, states, low, high, m, state)
-            _redraw_missed(XT, rows, wn, cn, unit_weights, first, end, order, states, low,
-                           high, n_valid, bin_value, threshold, count, left_sum, left_weight)
+            _redraw_missed(XT, rows, cn, first, end, order, states, low, high, n_valid,
+                           bin_value, threshold, count, left_sum)
     for i in range(n_valid):
         _score_left_sums(order[i], np.int64(threshold[i]), count[i], left_sum[i],
                          left_weight[i], classify, unit_weights, scratch, G, W, n_node,
