@@ -1029,8 +1029,8 @@ def test_row_wise_random_split_search_grows_the_same_tree(criterion, weighting, 
     # has missing values. Data with a constant feature, a binary one (constant in many nodes),
     # duplicated targets (unbeatable splits) and missing values in few rows; a small copy
     # budget localizes many subtrees. Nodes of at least _FUSED_MIN_ROWS rows draw their
-    # thresholds before reading their rows (_drawn_threshold_value): the default, and
-    # nearly every node.
+    # thresholds before reading their rows (_drawn_threshold_value): set to 256 (the upper
+    # levels) and to 4 (nearly every node).
     from ensembles._engine import forest as kernel
     from ensembles._engine.binning import BinMapper
 

@@ -93,7 +93,7 @@ def _uses_sparse_columns(model, monkeypatch):
 @pytest.mark.parametrize("fused_min_rows", [4, 256])
 def test_sparse_fit_grows_the_dense_fit_trees(model, weighted, fused_min_rows, monkeypatch):
     # Extra trees' nodes of at least _FUSED_MIN_ROWS rows draw their thresholds first (see
-    # _drawn_threshold_value), both ways: the default, and nearly every node.
+    # _drawn_threshold_value): set to 256 (the upper levels) and to 4 (nearly every node).
     monkeypatch.setattr(forest_kernel, "_FUSED_MIN_ROWS", fused_min_rows)
     X, D, y = _data(3)
     y = _targets(model, y)
