@@ -1072,6 +1072,9 @@ def test_row_wise_random_split_search_grows_the_same_tree(criterion, weighting, 
     # together, five when five are drawn (_random_split_prefix, which hands a constant
     # feature, the binary one where it is constant and the one with missing values on to
     # the search one at a time).
+    # One regression output of unit weights sums a fused node's left targets in any order
+    # (_fused_target_sums): the node loop recomputes the chosen split's gain from the
+    # partition's sums, so the gains match too.
     # Classification searches four at a time (never a row at a time): its three fits
     # compare that search with the one feature at a time.
     rowwise, by_feature, one_at_a_time = grow(64), grow(0), grow(0, False)

@@ -141,8 +141,13 @@ _ROWWISE_MIN_DRAWN = 0.8
 _ALL_DRAWN_MIN_ROWS = 3
 # Extra trees draw a node's thresholds before reading its rows (see _drawn_threshold_value)
 # in nodes of at least this many rows: there the drawn value seldom misses the node's
-# range, and two classes count the left sides in the pass that finds the ranges.
+# range, and with unit weights (two classes, or one regression output) the pass that
+# finds the ranges sums the left sides too.
 _FUSED_MIN_ROWS = 512
+# A candidate split's missing-value field (see _score_random_threshold) when no row of its
+# node lacks the feature and its gain comes from sums added in any order: the node loop
+# replaces that gain by the exact one (see _fused_target_sums).
+_APPROXIMATE_GAIN = -2.0
 # Extra trees' one-output regression scores its drawn features four at a time
 # (_random_split_prefix); off, one at a time (which the tests compare it with).
 _FOUR_AT_A_TIME = True
@@ -1138,30 +1143,117 @@ def _early_thresholds(order, states, m, bin_value, threshold):
         threshold[i] = _threshold_bin(order[i], 0, MISSING_BIN, u, bin_value)
 
 
-@_per_node()
-def _redraw_missed(XT, rows, cn, first, end, order, states, low, high, n_valid, bin_value,
-                   threshold, count, left_sum):
-    """After a fused node's pass (two classes of unit weights, see
-    :func:`_random_split_prefix`): each of the ``n_valid`` drawn features whose early
-    draw missed the node's range draws again within it (:func:`_drawn_threshold_value`)
-    and counts its left side, rows and rows of class 1, in a pass of its own."""
+@_per_node(inline="always")
+def _early_draw_kept(f, lo, hi, bin_value, z):
+    """Whether the early draw of feature ``f`` from stream state ``z``
+    (:func:`_early_threshold_value`) falls in a node whose present codes span bins ``lo``
+    to ``hi``: then its bin over the whole range is its bin over the node's, and
+    :func:`_drawn_threshold_value` keeps it."""
     value = bin_value[0]
+    return value[f, lo] <= _early_threshold_value(f, bin_value, z) < value[f, hi]
+
+
+@_per_node()
+def _redraw_missed(XT, rows, cn, yn, classify, first, end, order, states, low, high, n_valid,
+                   bin_value, threshold, count, left_sum):
+    """After a fused node's pass (unit weights, see :func:`_random_split_prefix`): each of
+    the ``n_valid`` drawn features whose early draw missed the node's range draws again
+    within it (:func:`_drawn_threshold_value`) and sums its left side in a pass of its
+    own: with ``classify`` (two classes) its rows and rows of class 1, else its rows and
+    their targets ``yn``, in order (the sums of the search one feature at a time)."""
     for i in range(n_valid):
         f = order[i]
         lo = np.int64(low[i])
         hi = np.int64(high[i])
-        if value[f, lo] <= _early_threshold_value(f, bin_value, states[i]) < value[f, hi]:
-            # The early draw holds, and its bin over the whole range is its bin over the
-            # node's: the pass counted its left side.
-            continue
+        if _early_draw_kept(f, lo, hi, bin_value, states[i]):
+            continue  # the pass summed its left side
         t = _threshold_bin(f, lo, hi, _drawn_threshold_value(f, lo, hi, bin_value,
                                                              states[i], True), bin_value)
         threshold[i] = t
-        packed = 0
+        if classify:
+            packed = 0
+            for r in range(first, end):
+                packed += np.int64(XT[f, rows[r]] <= t) * (1 + (np.int64(cn[r]) << 32))
+            count[i] = packed & 0xFFFFFFFF
+            left_sum[i] = np.float64(packed >> 32)
+        else:
+            n = 0
+            g = 0.0
+            for r in range(first, end):
+                is_left = np.int64(XT[f, rows[r]] <= t)
+                n += is_left
+                g += yn[r, 0] * _ZERO_ONE[is_left]
+            count[i] = n
+            left_sum[i] = g
+
+
+@njit(cache=True, nogil=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True,
+      fastmath={"reassoc", "nsz"})
+def _fused_target_sums(XT, rows, yn, first, end, order, threshold, m, low, high, count,
+                       left_sum):
+    """The codes' ranges, and the left counts and target sums at the thresholds drawn
+    before the pass, of the ``m`` features drawn in a fused node of one regression output
+    and unit weights (see :func:`_random_split_prefix`): one pass per block of five
+    (a last block of fewer repeats its last feature), into ``low[:m]``, ``high[:m]``,
+    ``count[:m]`` and ``left_sum[:m]``.
+
+    The sums may add in any order (``fastmath``'s reassociation), so that the pass is
+    vectorized as the integer counts of two classes are: in a pass of float sums one
+    row after the other the ranges cost as much as their own pass. Their last bits then
+    differ from the sums of the search one feature at a time; the choice between
+    candidates does not (:func:`_better` allows for rounding), and the node loop
+    recomputes the gain of a split chosen here from its partition's exact sums.
+    Compiled on its own, for its reassociation; a fused node is large, so the call costs
+    nothing next to its pass."""
+    last = m - 1
+    for i in range(0, m, 5):
+        j1, j2, j3, j4 = min(i + 1, last), min(i + 2, last), min(i + 3, last), min(i + 4, last)
+        f0, f1, f2, f3, f4 = order[i], order[j1], order[j2], order[j3], order[j4]
+        t0, t1, t2, t3, t4 = (threshold[i], threshold[j1], threshold[j2], threshold[j3],
+                              threshold[j4])
+        n0 = n1 = n2 = n3 = n4 = 0
+        g0 = g1 = g2 = g3 = g4 = 0.0
+        l0 = l1 = l2 = l3 = l4 = np.uint8(MISSING_BIN)
+        h0 = h1 = h2 = h3 = h4 = np.uint8(0)
         for r in range(first, end):
-            packed += np.int64(XT[f, rows[r]] <= t) * (1 + (np.int64(cn[r]) << 32))
-        count[i] = packed & 0xFFFFFFFF
-        left_sum[i] = np.float64(packed >> 32)
+            row = rows[r]
+            y = yn[r, 0]
+            b0 = XT[f0, row]
+            b1 = XT[f1, row]
+            b2 = XT[f2, row]
+            b3 = XT[f3, row]
+            b4 = XT[f4, row]
+            l0, h0 = _widen(l0, h0, b0)
+            l1, h1 = _widen(l1, h1, b1)
+            l2, h2 = _widen(l2, h2, b2)
+            l3, h3 = _widen(l3, h3, b3)
+            l4, h4 = _widen(l4, h4, b4)
+            # Selects, not products with 0 or 1: the sums vectorize as masked adds.
+            n0 += b0 <= t0
+            n1 += b1 <= t1
+            n2 += b2 <= t2
+            n3 += b3 <= t3
+            n4 += b4 <= t4
+            g0 += y if b0 <= t0 else 0.0
+            g1 += y if b1 <= t1 else 0.0
+            g2 += y if b2 <= t2 else 0.0
+            g3 += y if b3 <= t3 else 0.0
+            g4 += y if b4 <= t4 else 0.0
+        # Written last to first: a repeated feature's entry gets its first copy's sums.
+        _store_block_sums(low, high, count, left_sum, j4, l4, h4, n4, g4)
+        _store_block_sums(low, high, count, left_sum, j3, l3, h3, n3, g3)
+        _store_block_sums(low, high, count, left_sum, j2, l2, h2, n2, g2)
+        _store_block_sums(low, high, count, left_sum, j1, l1, h1, n1, g1)
+        _store_block_sums(low, high, count, left_sum, i, l0, h0, n0, g0)
+
+
+@_per_node(inline="always")
+def _store_block_sums(low, high, count, left_sum, j, lo, hi, n, g):
+    """Write draw ``j``'s code range, left count and left target sum."""
+    low[j] = lo
+    high[j] = hi
+    count[j] = n
+    left_sum[j] = g
 
 
 @_per_node(inline="always")
@@ -1241,9 +1333,12 @@ def _random_split_prefix(XT, rows, wn, cn, yn, classify, unit_weights, start, st
 
     With ``fused`` (a node of at least ``_FUSED_MIN_ROWS`` rows), each feature's threshold
     is drawn first over the feature's whole range (see :func:`_drawn_threshold_value`);
-    for two classes of unit weights, before the pass, so that one pass per block finds
-    both the codes' ranges and the left counts, a feature whose draw misses the node's
-    range drawing again and taking a pass of its own (:func:`_redraw_missed`).
+    with unit weights, before the pass, so that one pass per block finds both the codes'
+    ranges and the left sums, a feature whose draw misses the node's range drawing again
+    and taking a pass of its own (:func:`_redraw_missed`). One regression output's pass
+    adds its sums in any order (:func:`_fused_target_sums`); the best split's
+    missing-value field then says so (``_APPROXIMATE_GAIN``), and the node loop
+    recomputes its gain.
     """
     low, high, threshold, count, left_sum, left_weight, swaps, states = prefix
     n_features = XT.shape[0]
@@ -1266,18 +1361,28 @@ def _random_split_prefix(XT, rows, wn, cn, yn, classify, unit_weights, start, st
         states[i] = state[0]
         state[0] += _STREAM_STEP * (2 if fused else 1)
     block = 5 if five else 0  # where the blocks of four start
-    # Regression draws alike but keeps its two passes: its left sums add floats one row
-    # after the other, which keeps its pass scalar, and the ranges then cost it as much
-    # as their own vectorized pass.
-    # (Tested as "if classify", which numba prunes: regression kinds compile none of it.)
+    # (Tested as "if classify", which numba prunes: each kind compiles its own branch.)
     n_valid = m
     fused_pass = False
+    approximate = False  # whether the pass's sums are reassociated (see below)
     if classify:
         fused_pass = fused and unit_weights
         if fused_pass:
             # Thresholds first, over each feature's whole range; the pass below finds
             # the ranges too.
             _early_thresholds(order, states, m, bin_value, threshold)
+    else:
+        # One output of unit weights alike, in a pass of its own whose float sums add in
+        # any order (_fused_target_sums: added one row after the other, they keep the
+        # pass scalar, and the ranges then cost as much as their own pass); not under
+        # monotonic constraints, whose bounds take the split's left sums, nor for
+        # Poisson's criterion, which refuses children of (about) zero sums.
+        approximate = fused and unit_weights and not monotonic and criterion == 2
+        if approximate:
+            _early_thresholds(order, states, m, bin_value, threshold)
+            _fused_target_sums(XT, rows, yn, first, end, order, threshold, m, low, high,
+                               count, left_sum)
+            fused_pass = True
     if not fused_pass:
         if five:
             _code_ranges4(XT, rows, first, end, order[0], order[1], order[2], order[3],
@@ -1294,24 +1399,27 @@ def _random_split_prefix(XT, rows, wn, cn, yn, classify, unit_weights, start, st
             threshold[i] = _threshold_bin(f, lo, hi, u, bin_value)
     # One pass per block: the left sums, and for two classes the ranges (where the search
     # knew them already, the same ones again: one copy of the loop, compiled once).
-    if five and n_valid > 0:
+    if five and n_valid > 0 and not approximate:
         _block_sums(XT, rows, wn, cn, yn, classify, unit_weights, first, end, order,
                     threshold, 0, n_valid, True, count, left_sum, left_weight, classify, low,
                     high)
-    for i in range(block, n_valid, 4):
+    for i in range(block, 0 if approximate else n_valid, 4):
         _block_sums(XT, rows, wn, cn, yn, classify, unit_weights, first, end, order,
                     threshold, i, n_valid, False, count, left_sum, left_weight, classify, low,
                     high)
-    if classify:
-        if fused_pass:
-            n_valid = _valid_draws(order, swaps, states, low, high, m, state)
-            _redraw_missed(XT, rows, cn, first, end, order, states, low, high, n_valid,
-                           bin_value, threshold, count, left_sum)
+    if fused_pass:
+        n_valid = _valid_draws(order, swaps, states, low, high, m, state)
+        _redraw_missed(XT, rows, cn, yn, classify, first, end, order, states, low, high,
+                       n_valid, bin_value, threshold, count, left_sum)
     for i in range(n_valid):
         _score_left_sums(order[i], np.int64(threshold[i]), count[i], left_sum[i],
                          left_weight[i], classify, unit_weights, scratch, G, W, n_node,
                          parent, criterion, min_samples_leaf, min_weight_leaf, monotonic,
                          monotonic_cst, lower, upper, best)
+        if (approximate and best[1] == order[i] and _early_draw_kept(
+                order[i], np.int64(low[i]), np.int64(high[i]), bin_value, states[i])):
+            # Its sums are the reassociated pass's (a redrawn feature's are exact).
+            best[3] = _APPROXIMATE_GAIN
         if i + 1 < n_valid and _unbeatable(best, n_node, unbeatable):
             # The other search stops here: undo the draws after this one.
             _undo_draws(order, swaps, n_valid, i + 1)
@@ -1595,6 +1703,26 @@ def _score_left_sums(f, t, count, left_sum, left_weight, classify, unit_weights,
     _score_random_threshold(f, t, wl, nl, 0.0, 0.0, False, scratch, G, W, n_node, parent,
                             criterion, min_samples_leaf, min_weight_leaf, monotonic,
                             monotonic_cst, lower, upper, best)
+
+
+@_per_node(inline="always")
+def _gain_of_left_sums(f, t, left_sum, left_weight, n_left, node_sum, node_weight, n_node,
+                       criterion, min_samples_leaf, min_weight_leaf, monotonic_cst, G,
+                       scratch, best):
+    """The gain :func:`_score_random_threshold` scores for threshold ``t`` of feature
+    ``f`` in a node of one regression output without missing values, ``node_sum`` and
+    ``node_weight`` its target sum and weight, whose left side has ``n_left`` rows of
+    target sum ``left_sum`` and weight ``left_weight``. ``G``, ``scratch`` (zeros, as
+    the searches leave it) and ``best`` are scratch, free between searches."""
+    G[0] = node_sum
+    scratch[0, 0] = left_sum
+    best[1] = -1.0
+    _score_random_threshold(f, t, left_weight, n_left, 0.0, 0.0, False, scratch, G,
+                            node_weight, n_node, _score(G, node_weight, criterion), criterion,
+                            min_samples_leaf, min_weight_leaf, False, monotonic_cst, -np.inf,
+                            np.inf, best)
+    scratch[0, 0] = 0.0
+    return best[0]
 
 
 @_per_node(inline="always")
@@ -2872,6 +3000,10 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
     # prunes on, so that the other kinds compile only the partition that counts them.
     missing_known = random_split and dense and not categorical and not absolute_error
     count_missing = not missing_known
+    # Whether a split's gain may come from sums added in any order (one regression
+    # output's fused extra-trees pass, see _fused_target_sums), to be recomputed from the
+    # partition's exact sums: a constant too.
+    approximate_gains = missing_known and not classify
 
     @_per_node(entry=True)
     def split_open_nodes(XT, X_rows, local, local_rows, rowwise, local_range, rows, wn, cn, yn,
@@ -3093,6 +3225,12 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
             dl = open_float[pick, 3] > 0.5
             has_missing = open_float[pick, 3] >= 0.0  # see _score_random_threshold
             gain[split_node] = open_float[pick, 0]
+            approximate = False
+            node_sum = node_weight = 0.0
+            if approximate_gains:
+                approximate = open_float[pick, 3] == _APPROXIMATE_GAIN
+                node_sum = open_float[pick, own]
+                node_weight = open_float[pick, own + K]
             if monotonic:
                 lower_left = lower_right = open_float[pick, own + K + 2]
                 upper_left = upper_right = open_float[pick, own + K + 3]
@@ -3179,6 +3317,14 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                     # The search said whether a row of the node lacks the feature: the
                     # partition did not count them.
                     n_missing = 1 if has_missing else 0
+                if approximate_gains:
+                    if approximate:
+                        # The partition's left sums are the search's one feature at a
+                        # time, bit for bit: the gain it would have found.
+                        gain[split_node] = _gain_of_left_sums(
+                            f, b, sums[0, 0], sums[0, K], sums[0, K + 1], node_sum,
+                            node_weight, stop - start, criterion, min_samples_leaf,
+                            min_weight_leaf, monotonic_cst, G_node, hist, best)
             mid = start + n_left
             if n_missing == 0:
                 # No row of the node lacks the feature: a missing value met when
