@@ -1398,15 +1398,17 @@ def _random_split_prefix(XT, rows, wn, cn, yn, classify, unit_weights, start, st
             u = _drawn_threshold_value(f, lo, hi, bin_value, states[i], fused)
             threshold[i] = _threshold_bin(f, lo, hi, u, bin_value)
     # One pass per block: the left sums, and for two classes the ranges (where the search
-    # knew them already, the same ones again: one copy of the loop, compiled once).
-    if five and n_valid > 0 and not approximate:
-        _block_sums(XT, rows, wn, cn, yn, classify, unit_weights, first, end, order,
-                    threshold, 0, n_valid, True, count, left_sum, left_weight, classify, low,
-                    high)
-    for i in range(block, 0 if approximate else n_valid, 4):
-        _block_sums(XT, rows, wn, cn, yn, classify, unit_weights, first, end, order,
-                    threshold, i, n_valid, False, count, left_sum, left_weight, classify, low,
-                    high)
+    # knew them already, the same ones again: one copy of the loop, compiled once); the
+    # reassociated pass summed them already.
+    if not approximate:
+        if five and n_valid > 0:
+            _block_sums(XT, rows, wn, cn, yn, classify, unit_weights, first, end, order,
+                        threshold, 0, n_valid, True, count, left_sum, left_weight, classify,
+                        low, high)
+        for i in range(block, n_valid, 4):
+            _block_sums(XT, rows, wn, cn, yn, classify, unit_weights, first, end, order,
+                        threshold, i, n_valid, False, count, left_sum, left_weight, classify,
+                        low, high)
     if fused_pass:
         n_valid = _valid_draws(order, swaps, states, low, high, m, state)
         _redraw_missed(XT, rows, cn, yn, classify, first, end, order, states, low, high,
