@@ -562,11 +562,12 @@ def _impurity(G, W, sum_sq, criterion, n_outputs):
 
 
 @_per_node()
-def _poisson_impurity(yn, wn, start, stop, G, W):
-    """Half the Poisson deviance of a node's rows (positions ``start:stop`` of ``yn`` and
-    ``wn``) per unit weight, averaged over the outputs: scikit-learn's Poisson impurity,
-    ``sum(w * y * log(y / mean)) / W`` (the ``mean - y`` terms sum to 0). The split search
-    needs only the node's sums; this pass is for the impurity it reports."""
+def _poisson_impurity(rows, yn, wn, start, stop, G, W):
+    """Half the Poisson deviance of a node's rows (positions ``start:stop`` of ``rows``
+    and ``wn``; their targets ``yn[rows[i]]``) per unit weight, averaged over the
+    outputs: scikit-learn's Poisson impurity, ``sum(w * y * log(y / mean)) / W`` (the
+    ``mean - y`` terms sum to 0). The split search needs only the node's sums; this pass
+    is for the impurity it reports."""
     if W <= 0.0:
         return 0.0
     K = G.shape[0]
@@ -576,7 +577,7 @@ def _poisson_impurity(yn, wn, start, stop, G, W):
             continue  # every target 0: no deviance
         own = 0.0
         for r in range(start, stop):
-            y = yn[r, k]
+            y = yn[rows[r], k]
             if y > 0.0:
                 own += wn[r] * y * np.log(y)
         s += own - G[k] * np.log(G[k] / W)
@@ -584,16 +585,16 @@ def _poisson_impurity(yn, wn, start, stop, G, W):
 
 
 @_per_node(inline="always")
-def _add_row(acc, slot, i, wn, cn, yn, classify):
-    """Add the row at node position ``i`` to ``acc[slot]``: its weighted targets (K
-    channels), its weight and a count of 1."""
+def _add_row(acc, slot, i, row, wn, cn, yn, classify):
+    """Add the row at node position ``i`` (``row = rows[i]``) to ``acc[slot]``: its
+    weighted targets (K channels), its weight and a count of 1."""
     K = acc.shape[1] - 2
     w = wn[i]
     if classify:
         acc[slot, cn[i]] += w
     else:
         for k in range(K):
-            acc[slot, k] += w * yn[i, k]
+            acc[slot, k] += w * yn[row, k]
     acc[slot, K] += w
     acc[slot, K + 1] += 1.0
 
@@ -617,15 +618,16 @@ def _evaluate_feature(XT, f, rows, wn, cn, yn, classify, start, stop, G, W, crit
     lo = np.int64(255)
     hi = np.int64(-1)
     for i in range(np.uint64(start), np.uint64(stop)):  # unsigned: no wraparound code
-        b = np.int64(XT[f, rows[i]])
+        row = rows[i]
+        b = np.int64(XT[f, row])
         if not classify and K == 1:
             # One output: no loop over K (its overhead per row costs as much as the sums).
             w = wn[i]
-            hist[b, 0] += w * yn[i, 0]
+            hist[b, 0] += w * yn[row, 0]
             hist[b, 1] += w
             hist[b, 2] += 1.0
         else:
-            _add_row(hist, b, i, wn, cn, yn, classify)
+            _add_row(hist, b, i, row, wn, cn, yn, classify)
         if b != MISSING_BIN:
             lo = min(lo, b)
             hi = max(hi, b)
@@ -721,9 +723,10 @@ def _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop, G, 
     lo = np.int64(MISSING_BIN)
     hi = np.int64(0)
     for r in range(start, stop):
-        b = np.int64(XT[f, rows[r]])
+        row = rows[r]
+        b = np.int64(XT[f, row])
         if b == MISSING_BIN:
-            _add_row(hist, MISSING_BIN, r, wn, cn, yn, classify)
+            _add_row(hist, MISSING_BIN, r, row, wn, cn, yn, classify)
             continue
         sort_pos[n_present] = (b << 16) | (r - start)  # distinct keys, by code then row
         n_present += 1
@@ -772,7 +775,7 @@ def _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop, G, 
         for q in range(n_present):
             r = sort_pos[q]
             w = wn[r]
-            g_left += w * yn[r, 0]
+            g_left += w * yn[rows[r], 0]
             WL += w
             NL += 1.0
             # A threshold after the bin's last row; after the last bin only with missing
@@ -814,7 +817,7 @@ def _evaluate_feature_sorted(XT, f, rows, wn, cn, yn, classify, start, stop, G, 
                 GL[cn[r]] += w
             else:
                 for k in range(K):
-                    GL[k] += w * yn[r, k]
+                    GL[k] += w * yn[rows[r], k]
             WL += w
             NL += 1.0
             b = sort_codes[q]
@@ -949,7 +952,7 @@ def _find_random_split_rowwise(X_rows, rows, wn, yn, unit_weights, start, stop,
     if unit_weights:
         for r in range(first, end):
             row = rows[r]
-            y = yn[r, 0]
+            y = yn[row, 0]
             for f in range(n_features):
                 is_left = X_rows[row, f] <= threshold[f]
                 count[f] += is_left
@@ -958,7 +961,7 @@ def _find_random_split_rowwise(X_rows, rows, wn, yn, unit_weights, start, stop,
         for r in range(first, end):
             row = rows[r]
             w = wn[r]
-            wy = w * yn[r, 0]
+            wy = w * yn[row, 0]
             for f in range(n_features):
                 is_left = X_rows[row, f] <= threshold[f]
                 left = np.float64(is_left)
@@ -1087,7 +1090,7 @@ def _left_sums4(XT, rows, wn, cn, yn, classify, unit_weights, first, end, f0, f1
         w0 = w1 = w2 = w3 = w4 = 0.0
         for r in range(first, end):
             row = rows[r]
-            y = np.float64(cn[r]) if classify else yn[r, 0]
+            y = np.float64(cn[r]) if classify else yn[row, 0]
             w = 1.0 if unit_weights else wn[r]
             wy = y if unit_weights else w * y
             left0 = _ZERO_ONE[np.int64(XT[f0, row] <= t0)]
@@ -1180,9 +1183,10 @@ def _redraw_missed(XT, rows, cn, yn, classify, first, end, order, states, low, h
             n = 0
             g = 0.0
             for r in range(first, end):
-                is_left = np.int64(XT[f, rows[r]] <= t)
+                row = rows[r]
+                is_left = np.int64(XT[f, row] <= t)
                 n += is_left
-                g += yn[r, 0] * _ZERO_ONE[is_left]
+                g += yn[row, 0] * _ZERO_ONE[is_left]
             count[i] = n
             left_sum[i] = g
 
@@ -1217,7 +1221,7 @@ def _fused_target_sums(XT, rows, yn, first, end, order, threshold, m, low, high,
         h0 = h1 = h2 = h3 = h4 = np.uint8(0)
         for r in range(first, end):
             row = rows[r]
-            y = yn[r, 0]
+            y = yn[row, 0]
             b0 = XT[f0, row]
             b1 = XT[f1, row]
             b2 = XT[f2, row]
@@ -1617,25 +1621,28 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
             if unit_weights:
                 count = 0
                 for r in range(first, end):
-                    is_left = np.int64(value_of[f, XT[f, rows[r]]] <= limit)
+                    row = rows[r]
+                    is_left = np.int64(value_of[f, XT[f, row]] <= limit)
                     count += is_left
-                    g += yn[r, 0] * _ZERO_ONE[is_left]
+                    g += yn[row, 0] * _ZERO_ONE[is_left]
                 nl = wl = np.float64(count)
             else:
                 for r in range(first, end):
+                    row = rows[r]
                     w = wn[r]
-                    is_left = _ZERO_ONE[np.int64(value_of[f, XT[f, rows[r]]] <= limit)]
+                    is_left = _ZERO_ONE[np.int64(value_of[f, XT[f, row]] <= limit)]
                     wl += w * is_left
                     nl += is_left
-                    g += w * yn[r, 0] * is_left
+                    g += w * yn[row, 0] * is_left
             scratch[0, 0] = g
             scratch[1, 0] = 0.0
         elif not classify and K == 1:
             g = m = 0.0
             for r in range(first, end):
-                b = np.int64(XT[f, rows[r]])
+                row = rows[r]
+                b = np.int64(XT[f, row])
                 w = wn[r]
-                wy = w * yn[r, 0]
+                wy = w * yn[row, 0]
                 is_left = _ZERO_ONE[np.int64(b <= t)]
                 is_missing = _ZERO_ONE[np.int64(b == MISSING_BIN)]
                 wl += w * is_left
@@ -1658,7 +1665,8 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
                                           _TWELVE_CLASS_UNITS, _TWELVE_CLASS_BITS, True)
         else:
             for r in range(first, end):
-                b = np.int64(XT[f, rows[r]])
+                row = rows[r]
+                b = np.int64(XT[f, row])
                 w = wn[r]
                 is_left = _ZERO_ONE[np.int64(b <= t)]
                 is_missing = _ZERO_ONE[np.int64(b == MISSING_BIN)]
@@ -1668,8 +1676,8 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
                     scratch[1, c] += w * is_missing
                 else:
                     for k in range(K):
-                        scratch[0, k] += w * is_left * yn[r, k]
-                        scratch[1, k] += w * is_missing * yn[r, k]
+                        scratch[0, k] += w * is_left * yn[row, k]
+                        scratch[1, k] += w * is_missing * yn[row, k]
                 wl += w * is_left
                 nl += is_left
                 wm += w * is_missing
@@ -2070,7 +2078,8 @@ def _evaluate_categorical(XT, f, rows, wn, cn, yn, classify, start, stop, G, W, 
     """
     K = G.shape[0]
     for i in range(np.uint64(start), np.uint64(stop)):
-        _add_row(hist, np.int64(XT[f, rows[i]]), i, wn, cn, yn, classify)
+        row = rows[i]
+        _add_row(hist, np.int64(XT[f, row]), i, row, wn, cn, yn, classify)
     m = 0
     for c in range(n_cat):
         if hist[c, K + 1] > 0.0:
@@ -2722,11 +2731,11 @@ def _route(XT, f, rows, i, shift, limit, lut):
 
 @_per_node(inline="always")
 def _partition_one_output(XT, f, shift, limit, lut, first, stop, rows, wn, yn, rows_buf,
-                          wn_buf, yn_buf, unit_weights, count_missing):
+                          wn_buf, yn_buf, unit_weights, count_missing, move_targets):
     """:func:`_partition`'s loop for one regression output (``unit_weights`` a constant of
-    each call). Returns the left and right counts, the number of missing codes (0 without
-    ``count_missing``), and the left and right target sums, squared target sums and
-    weights."""
+    each call; ``move_targets``: see :func:`_partition`). Returns the left and right
+    counts, the number of missing codes (0 without ``count_missing``), and the left and
+    right target sums, squared target sums and weights."""
     one = np.uint64(1)
     n_left = np.uint64(0)
     n_right = np.uint64(0)
@@ -2739,12 +2748,15 @@ def _partition_one_output(XT, f, shift, limit, lut, first, stop, rows, wn, yn, r
         r, b, go_left = _route(XT, f, rows, i, shift, limit, lut)
         if count_missing:
             n_missing += b == MISSING_BIN
-        y = yn[i, 0]
         j = first + n_left
         rows[j] = r
-        yn[j, 0] = y
         rows_buf[n_right] = r
-        yn_buf[n_right, 0] = y
+        if move_targets:
+            y = yn[i, 0]
+            yn[j, 0] = y
+            yn_buf[n_right, 0] = y
+        else:
+            y = yn[r, 0]
         is_left = np.uint64(go_left)
         to_left = _ZERO_ONE[is_left]
         to_right = _ZERO_ONE[one - is_left]
@@ -2804,9 +2816,13 @@ def _partition_classes(XT, f, shift, limit, lut, first, stop, rows, wn, cn, rows
 @_per_node(inline="always")
 def _partition(XT, f, split_bin, default_left, lut, start, stop, rows, wn, cn, yn, classify,
                add_sums, unit_weights, rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq,
-               count_missing):
-    """Reorder the node's rows (and their weights and targets) so that the left child's
-    come first, keeping their order; a row goes left as :func:`_goes_left` says. With
+               count_missing, move_targets):
+    """Reorder the node's rows (and their weights and class codes, and with
+    ``move_targets`` their targets) so that the left child's come first, keeping their
+    order; a row goes left as :func:`_goes_left` says. Without ``move_targets`` (a
+    constant of the caller), ``yn`` is indexed by the values in ``rows`` and stays as it
+    is: a row's targets are eight bytes per output, twice its id, and moving them was
+    about a third of a regression partition's time. With
     ``add_sums``, also sum both children's targets, weight and count into ``sums[0]``
     (left) and ``sums[1]`` (right), and their squared targets into ``sum_sq``. Unit
     weights (all ones) need not move.
@@ -2845,12 +2861,12 @@ def _partition(XT, f, split_bin, default_left, lut, start, stop, rows, wn, cn, y
             n_left, n_right, n_missing, g_left, g_right, sq_left, sq_right, w_left, w_right = (
                 _partition_one_output(XT, f, shift, limit, lut, first, np.uint64(stop), rows,
                                       wn, yn, rows_buf, wn_buf, yn_buf, True,
-                                      count_missing))
+                                      count_missing, move_targets))
         else:
             n_left, n_right, n_missing, g_left, g_right, sq_left, sq_right, w_left, w_right = (
                 _partition_one_output(XT, f, shift, limit, lut, first, np.uint64(stop), rows,
                                       wn, yn, rows_buf, wn_buf, yn_buf, False,
-                                      count_missing))
+                                      count_missing, move_targets))
         sums[0, 0] = g_left
         sums[1, 0] = g_right
         sum_sq[0, 0] = sq_left
@@ -2880,9 +2896,12 @@ def _partition(XT, f, split_bin, default_left, lut, start, stop, rows, wn, cn, y
                 sums[side, c] += w
             else:
                 for k in range(K):
-                    y = yn[i, k]
-                    yn[j, k] = y
-                    yn_buf[n_right, k] = y
+                    if move_targets:
+                        y = yn[i, k]
+                        yn[j, k] = y
+                        yn_buf[n_right, k] = y
+                    else:
+                        y = yn[r, k]
                     sums[side, k] += w * y
                     sum_sq[side, k] += w * y * y
             sums[side, K] += w
@@ -2903,7 +2922,7 @@ def _partition(XT, f, split_bin, default_left, lut, start, stop, rows, wn, cn, y
     if classify:
         for i in range(n_right):
             cn[mid + i] = cn_buf[i]
-    else:
+    elif move_targets:
         for i in range(n_right):
             for k in range(K):
                 yn[mid + i, k] = yn_buf[i, k]
@@ -2920,12 +2939,14 @@ def _on_copy(start, stop, local_range):
 
 
 @_per_node()
-def _localize(XT, rows, start, stop, local, local_rows, offset):
+def _localize(XT, Y, rows, start, stop, local, y_local, local_rows, offset):
     """Copy the codes of the rows at positions ``start:stop`` to the columns of ``local``
-    (features as rows, as ``XT``) from ``offset`` on, and unless it is empty to the rows
-    of ``local_rows`` (rows as rows, for :func:`_find_random_split_rowwise`) from
-    ``offset`` on, and replace those rows by their columns. ``XT`` may be ``local``
-    itself, read at other columns (a subtree of the outer copy copied to the inner one).
+    (features as rows, as ``XT``) from ``offset`` on, unless they are empty their targets
+    (rows of ``Y``, indexed as ``XT``'s columns) to the rows of ``y_local`` and their
+    codes to the rows of ``local_rows`` (rows as rows, for
+    :func:`_find_random_split_rowwise`) from ``offset`` on, and replace those rows by
+    their columns. ``XT`` and ``Y`` may be ``local`` and ``y_local`` themselves, read at
+    other columns (a subtree of the outer copy copied to the inner one).
 
     Small nodes gather a few codes of each of many scattered rows: once the codes outgrow
     the CPU's caches, nearly every one is a miss. A subtree grown on a copy of its rows'
@@ -2939,6 +2960,10 @@ def _localize(XT, rows, start, stop, local, local_rows, offset):
     for f in range(XT.shape[0]):
         for i in range(n):
             local[f, to + i] = XT[f, rows[first + i]]
+    if y_local.shape[0] > 0:
+        for i in range(n):
+            for k in range(Y.shape[1]):
+                y_local[to + i, k] = Y[rows[first + i], k]
     if local_rows.shape[0] > 0:
         for i in range(n):
             for f in range(XT.shape[0]):
@@ -3009,9 +3034,14 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
     # output's fused extra-trees pass, see _fused_target_sums), to be recomputed from the
     # partition's exact sums: a constant too.
     approximate_gains = missing_known and not classify
+    # Whether the rows' targets move with them (in node order, as the absolute error's
+    # search reads them); otherwise ``yn`` is indexed by the values in ``rows`` (row ids,
+    # or positions in the subtree copies, whose targets ``y_local`` holds).
+    move_targets = absolute_error
 
     @_per_node(entry=True)
-    def split_open_nodes(XT, X_rows, local, local_rows, rowwise, local_range, rows, wn, cn, yn,
+    def split_open_nodes(XT, X_rows, local, local_rows, y_local, rowwise, local_range, rows,
+                          wn, cn, yn,
                           unit_weights, sums_by_difference, criterion, n_outputs, max_depth,
                           min_samples_split,
                           min_samples_leaf, min_weight_leaf, max_features, max_leaf_nodes,
@@ -3029,8 +3059,9 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
         nodes the limits allow, fill up only once no node is left open). Returns the new
         ``(n_nodes, n_open, n_leaves)``. With ``n_nodes == 0``, first opens the root from its
         sums in ``sums[0]`` and ``sum_sq[0]``. ``local`` is the buffer of the subtree
-        copies' codes (no columns: no copies; see :func:`_localize`), ``local_rows`` their
-        copy a row at a time, and ``local_range`` the positions whose rows they hold (start
+        copies' codes (no columns: no copies; see :func:`_localize`), ``y_local`` their
+        rows' targets (unless the targets move with the rows), ``local_rows`` their
+        codes a row at a time, and ``local_range`` the positions whose rows they hold (start
         and stop of the outer copy, then of the inner one; kept across calls), then the
         most rows of each (the inner copy's columns follow the outer one's), then the
         fewest rows of a node whose extra-trees search draws its thresholds before reading
@@ -3081,6 +3112,12 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                 # call of this many arguments, and a compiled function of its own would be
                 # compiled again inside this one.
                 node = base + side
+                # The node's targets: indexed by its rows' ids, or by their positions in a
+                # subtree copy (see _partition); in node order with move_targets.
+                Y_node = yn
+                if dense and not move_targets and _on_copy(child_start, child_stop,
+                                                           local_range):
+                    Y_node = y_local
                 W = sums[side, K]
                 for k in range(K):
                     value[node, k] = G_node[k] / W if W > 0.0 else 0.0
@@ -3098,7 +3135,7 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                 # Poisson's stopping rule reads the variance (zero exactly when every target
                 # is the same), its reported impurity is the deviance.
                 node_stats[node, 1] = (impurity if criterion != 3 else _poisson_impurity(
-                    yn, wn, child_start, child_stop, G_node, W))
+                    rows, Y_node, wn, child_start, child_stop, G_node, W))
                 lower = lower_left if side == 0 else lower_right
                 upper = upper_left if side == 0 else upper_right
                 if monotonic:
@@ -3162,7 +3199,7 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                     found = False
                     if by_rows:
                         found = _find_random_split_rowwise(
-                            local_rows if in_local else X_rows, rows, wn, yn, unit_weights,
+                            local_rows if in_local else X_rows, rows, wn, Y_node, unit_weights,
                             child_start, child_stop, G_node, W, parent, unbeatable, criterion,
                             min_samples_leaf, min_weight_leaf, max_features, hist, state,
                             bin_value, order, best, monotonic, monotonic_cst, lower, upper,
@@ -3171,22 +3208,22 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                             and max_features >= 4 and n_node >= _ALL_DRAWN_MIN_ROWS
                             and rowwise[0].shape[0] > 0):
                         visited = _random_split_prefix(
-                            X_node, rows, wn, cn, yn, classify, unit_weights, child_start,
+                            X_node, rows, wn, cn, Y_node, classify, unit_weights, child_start,
                             child_stop, G_node, W, parent, unbeatable, criterion,
                             min_samples_leaf, min_weight_leaf, max_features, hist, state,
                             bin_value, order, best, monotonic, monotonic_cst, lower, upper,
                             rowwise, fused)
                     if not found:
-                        _find_random_split(X_node, rows, wn, cn, yn, classify, unit_weights,
-                                           child_start, child_stop, G_node, W,
+                        _find_random_split(X_node, rows, wn, cn, Y_node, classify,
+                                           unit_weights, child_start, child_stop, G_node, W,
                                            (parent, unbeatable), criterion, min_samples_leaf,
                                            min_weight_leaf, max_features, hist, state,
                                            bin_value, order, best, monotonic, monotonic_cst,
                                            lower, upper, cat, out, GL, visited, fused)
                 else:
                     X_node = local if _on_copy(child_start, child_stop, local_range) else XT
-                    _find_best_split(X_node, rows, wn, cn, yn, classify, child_start, child_stop,
-                                     G_node, W, sq_node, criterion, min_samples_leaf,
+                    _find_best_split(X_node, rows, wn, cn, Y_node, classify, child_start,
+                                     child_stop, G_node, W, sq_node, criterion, min_samples_leaf,
                                      min_weight_leaf, max_features, hist, state, order, best,
                                      out, GL, GR, sort_scratch, monotonic, monotonic_cst,
                                      lower, upper, cat)
@@ -3277,12 +3314,12 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                 in_far = local_range[0] <= start and stop <= local_range[1]
                 in_near = local_range[2] <= start and stop <= local_range[3]
                 if stop - start <= n_near and not in_near:
-                    _localize(local if in_far else XT, rows, start, stop, local, local_rows,
-                              n_far)
+                    _localize(local if in_far else XT, y_local if in_far else yn, rows,
+                              start, stop, local, y_local, local_rows, n_far)
                     local_range[2] = start
                     local_range[3] = stop
                 elif stop - start <= n_far and not (in_far or in_near):
-                    _localize(XT, rows, start, stop, local, local_rows, 0)
+                    _localize(XT, yn, rows, start, stop, local, y_local, local_rows, 0)
                     local_range[0] = start
                     local_range[1] = stop
             if categorical:
@@ -3300,11 +3337,12 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                     for c in range(MISSING_BIN):
                         lut[c] = c <= b
                 lut[MISSING_BIN] = dl
-                X_node = local if _on_copy(start, stop, local_range) else XT
+                in_local = _on_copy(start, stop, local_range)
                 n_left, n_missing = _partition(
-                    X_node, f, b, dl, lut, start, stop, rows, wn, cn, yn, classify,
+                    local if in_local else XT, f, b, dl, lut, start, stop, rows, wn, cn,
+                    y_local if in_local and not move_targets else yn, classify,
                     not sums_by_difference, unit_weights, rows_buf, wn_buf, cn_buf, yn_buf,
-                    sums, sum_sq, True)
+                    sums, sum_sq, True, move_targets)
                 if n_cat[f] > 0:
                     n_missing = 1  # its missing code also holds unseen categories: kept
             elif sparse:
@@ -3313,11 +3351,12 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                                                      unit_weights, rows_buf, wn_buf, cn_buf,
                                                      yn_buf, sums, sum_sq)
             else:
-                X_node = local if _on_copy(start, stop, local_range) else XT
+                in_local = _on_copy(start, stop, local_range)
                 n_left, n_missing = _partition(
-                    X_node, f, b, dl, None, start, stop, rows, wn, cn, yn, classify,
+                    local if in_local else XT, f, b, dl, None, start, stop, rows, wn, cn,
+                    y_local if in_local and not move_targets else yn, classify,
                     not sums_by_difference, unit_weights, rows_buf, wn_buf, cn_buf, yn_buf,
-                    sums, sum_sq, count_missing)
+                    sums, sum_sq, count_missing, move_targets)
                 if missing_known:
                     # The search said whether a row of the node lacks the feature: the
                     # partition did not count them.
@@ -3358,9 +3397,10 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
 
 
 @njit(cache=True, nogil=True)
-def _root_rows(rows, weight, labels, Y, classify, sums, sum_sq):
+def _root_rows(rows, weight, labels, Y, classify, move_targets, sums, sum_sq):
     """The root's rows in node order, ``rows``, gathered with their weights, and class
-    codes (``classify``) or targets: returns ``(wn, cn, yn, unit_weights,
+    codes (``classify``) or, with ``move_targets``, targets (empty without: the node loop
+    reads them from ``Y`` by row): returns ``(wn, cn, yn, unit_weights,
     integral_weights)``, having added the root's sums (``sums[0]``: K target sums,
     weight, count; ``sum_sq[0]``) in the same pass. ``unit_weights``: every weight is 1
     (then sums are counts); ``integral_weights``: every weight is an integer (bootstrap
@@ -3369,7 +3409,7 @@ def _root_rows(rows, weight, labels, Y, classify, sums, sum_sq):
     K = sums.shape[1] - 2
     wn = np.empty(n)
     cn = np.empty(n if classify else 0, dtype=labels.dtype)
-    yn = np.empty((0 if classify else n, Y.shape[1]))
+    yn = np.empty((n if move_targets and not classify else 0, Y.shape[1]))
     unit_weights = True
     integral_weights = True
     total = 0.0
@@ -3387,7 +3427,8 @@ def _root_rows(rows, weight, labels, Y, classify, sums, sum_sq):
         else:
             for k in range(K):
                 y = Y[row, k]
-                yn[i, k] = y
+                if move_targets:
+                    yn[i, k] = y
                 sums[0, k] += w * y
                 sum_sq[0, k] += w * y * y
     sums[0, K] = total
@@ -3486,16 +3527,23 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     cat_key = np.empty(MISSING_BIN)
     cat_idx = np.empty(MISSING_BIN, dtype=np.int64)
 
-    # The rows' weights and targets travel with them, in node order, so that every pass
-    # over a node reads them sequentially; only the feature codes are gathered.
+    # The rows' weights and class codes travel with them, in node order, so that every
+    # pass over a node reads them sequentially; regression targets are read by row (see
+    # _partition).
     sums = np.zeros((2, K + 2))  # left and right child: K target sums, weight, count
     sum_sq = np.zeros((2, K))
+    # The absolute error's search reads the targets in node order, and they move with the
+    # rows; every other search reads them by row from Y (see _partition).
+    move_targets = criterion == CRITERIA["absolute_error"]
     wn, cn, yn, unit_weights, integral_weights = _root_rows(rows, weight, labels, Y,
-                                                            classify, sums, sum_sq)
+                                                            classify, move_targets, sums,
+                                                            sum_sq)
+    if not move_targets:
+        yn = Y
     rows_buf = np.empty_like(rows)
     wn_buf = np.empty_like(wn)
     cn_buf = np.empty_like(cn)
-    yn_buf = np.empty_like(yn)
+    yn_buf = np.empty((rows.shape[0] if move_targets else 0, K))
     # Classification with integer weights (bootstrap counts) sums class weights exactly,
     # so a child's sums are its parent's minus its sibling's, and the partition need not
     # add them up (a pure child must come out exactly pure, or it would be split again).
@@ -3535,6 +3583,7 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     n_local = n_far + n_near
     local = np.empty((n_features if n_local else 0, n_local), dtype=np.uint8)
     local_rows = np.empty((n_local if by_rows else 0, n_features), dtype=np.uint8)
+    y_local = np.empty((0 if move_targets else n_local, K))
     # The nodes above the copied subtrees read the codes a row at a time from a copy of
     # them all.
     X_rows = (np.ascontiguousarray(XT.T) if by_rows
@@ -3562,7 +3611,7 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     mae_sums = np.zeros(2)
     while True:
         n_nodes, n_open, n_leaves = split_open_nodes(
-            XT, X_rows, local, local_rows, rowwise, local_range, rows, wn, cn, yn,
+            XT, X_rows, local, local_rows, y_local, rowwise, local_range, rows, wn, cn, yn,
             bool(unit_weights),
             sums_by_difference,
             criterion, n_outputs, max_depth, min_samples_split,

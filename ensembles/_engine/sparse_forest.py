@@ -327,8 +327,9 @@ def _fill_codebuf(XS, f, m, start, stop, rows):
 
 
 @_per_node(inline="always")
-def _move_row(hist, src, dst, p, wn, cn, yn, classify):
-    """Move the row at node position ``p`` from bin ``src`` to bin ``dst``."""
+def _move_row(hist, src, dst, p, row, wn, cn, yn, classify):
+    """Move the row at node position ``p`` (``row``, which indexes ``yn``) from bin ``src``
+    to bin ``dst``."""
     K = hist.shape[1] - 2
     w = wn[p]
     if classify:
@@ -337,7 +338,7 @@ def _move_row(hist, src, dst, p, wn, cn, yn, classify):
         hist[dst, c] += w
     else:
         for k in range(K):
-            wy = w * yn[p, k]
+            wy = w * yn[row, k]
             hist[src, k] -= wy
             hist[dst, k] += wy
     hist[src, K] -= w
@@ -347,7 +348,7 @@ def _move_row(hist, src, dst, p, wn, cn, yn, classify):
 
 
 @_per_node()
-def _evaluate_sparse(XS, f, m, start, stop, wn, cn, yn, classify, G, W, criterion,
+def _evaluate_sparse(XS, f, m, start, stop, rows, wn, cn, yn, classify, G, W, criterion,
                      min_samples_leaf, min_weight_leaf, hist, out, GL, GR, cst, lower, upper):
     """:func:`.forest._evaluate_feature` from a node's ``m`` non-zeros of feature ``f``
     (found by :func:`_gather`): the zero's bin starts with the node's totals and each
@@ -366,7 +367,8 @@ def _evaluate_sparse(XS, f, m, start, stop, wn, cn, yn, classify, G, W, criterio
     hi = np.int64(-1)
     for q in range(m):
         b = np.int64(found_code[q])
-        _move_row(hist, z, b, found_pos[q], wn, cn, yn, classify)
+        p = found_pos[q]
+        _move_row(hist, z, b, p, rows[p], wn, cn, yn, classify)
         if b != MISSING_BIN:
             lo = min(lo, b)
             hi = max(hi, b)
@@ -468,7 +470,8 @@ def _rescore_random(codebuf, f, t, rows, wn, cn, yn, classify, start, stop, G, W
         hist[MISSING_BIN, 1] = m1
     else:
         for r in range(start, stop):
-            b = np.int64(codebuf[0, rows[r]])
+            row = rows[r]
+            b = np.int64(codebuf[0, row])
             w = wn[r]
             is_left = 1.0 if b <= t else 0.0
             is_missing = 1.0 if b == MISSING_BIN else 0.0
@@ -477,13 +480,13 @@ def _rescore_random(codebuf, f, t, rows, wn, cn, yn, classify, start, stop, G, W
                 GL[c] += w * is_left
                 hist[MISSING_BIN, c] += w * is_missing
             elif K == 1:
-                wy = w * yn[r, 0]
+                wy = w * yn[row, 0]
                 GL[0] += wy * is_left
                 hist[MISSING_BIN, 0] += wy * is_missing
             else:
                 for k in range(K):
-                    GL[k] += w * is_left * yn[r, k]
-                    hist[MISSING_BIN, k] += w * is_missing * yn[r, k]
+                    GL[k] += w * is_left * yn[row, k]
+                    hist[MISSING_BIN, k] += w * is_missing * yn[row, k]
             wl += w * is_left
             nl += is_left
             wm += w * is_missing
@@ -585,7 +588,7 @@ def random_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, crite
                     hist[MISSING_BIN, cn[p]] += w
                 else:
                     for k in range(K):
-                        hist[MISSING_BIN, k] += w * yn[p, k]
+                        hist[MISSING_BIN, k] += w * yn[rows[p], k]
                 hist[MISSING_BIN, K] += w
                 hist[MISSING_BIN, K + 1] += 1.0
             elif (b <= t) != zero_left:
@@ -593,7 +596,7 @@ def random_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, crite
                     GL[cn[p]] += w
                 else:
                     for k in range(K):
-                        GL[k] += w * yn[p, k]
+                        GL[k] += w * yn[rows[p], k]
                 ws += w
                 ns += 1.0
         wm = hist[MISSING_BIN, K]
@@ -670,7 +673,7 @@ def best_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, criteri
                                              min_weight_leaf, hist, out, GL, GR, sort_codes,
                                              sort_pos, cst, lower, upper)
         else:
-            valid = _evaluate_sparse(XS, f, m, start, stop, wn, cn, yn, classify, G, W,
+            valid = _evaluate_sparse(XS, f, m, start, stop, rows, wn, cn, yn, classify, G, W,
                                      criterion, min_samples_leaf, min_weight_leaf, hist, out,
                                      GL, GR, cst, lower, upper)
             if (band >= 0.0 and valid and out[0] > -np.inf
@@ -710,7 +713,8 @@ def partition_sparse(XS, f, split_bin, default_left, start, stop, rows, wn, cn, 
     _fill_codebuf(XS, f, m, start, stop, rows)
     n_left, n_missing = _partition(codebuf, 0, split_bin, default_left, None, start, stop,
                                    rows, wn, cn, yn, classify, add_sums, unit_weights,
-                                   rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq, True)
+                                   rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq, True,
+                                   False)
     for i in range(start, stop):
         pos_of[rows[i]] = i
     return n_left, n_missing
