@@ -3349,7 +3349,7 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                 n_left, n_missing = partition_sparse(XT, f, b, dl, start, stop, rows, wn, cn,
                                                      yn, classify, not sums_by_difference,
                                                      unit_weights, rows_buf, wn_buf, cn_buf,
-                                                     yn_buf, sums, sum_sq)
+                                                     yn_buf, sums, sum_sq, move_targets)
             else:
                 in_local = _on_copy(start, stop, local_range)
                 n_left, n_missing = _partition(

@@ -702,11 +702,11 @@ def best_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, criteri
 @_per_node(inline="always")
 def partition_sparse(XS, f, split_bin, default_left, start, stop, rows, wn, cn, yn,
                      classify, add_sums, unit_weights, rows_buf, wn_buf, cn_buf, yn_buf, sums,
-                     sum_sq):
+                     sum_sq, move_targets):
     """:func:`.forest._partition` on feature ``f`` of :class:`SparseColumns`: its codes of
     the node's rows go to the row-indexed buffer and the dense partition reads them
-    there; the rows' positions are then updated. Returns the number of left rows and
-    the number of rows whose code is missing."""
+    there (``move_targets`` as there); the rows' positions are then updated. Returns the
+    number of left rows and the number of rows whose code is missing."""
     (col_ptr, col_rows, col_codes, zero_codes, pos_of, codebuf, found_pos, found_code,
      row_ptr, row_features, present) = XS
     m = _gather(XS, f, start, stop, rows)
@@ -714,7 +714,7 @@ def partition_sparse(XS, f, split_bin, default_left, start, stop, rows, wn, cn, 
     n_left, n_missing = _partition(codebuf, 0, split_bin, default_left, None, start, stop,
                                    rows, wn, cn, yn, classify, add_sums, unit_weights,
                                    rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq, True,
-                                   False)
+                                   move_targets)
     for i in range(start, stop):
         pos_of[rows[i]] = i
     return n_left, n_missing
