@@ -3538,7 +3538,7 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     wn, cn, yn, unit_weights, integral_weights = _root_rows(rows, weight, labels, Y,
                                                             classify, move_targets, sums,
                                                             sum_sq)
-    if not move_targets:
+    if not (move_targets or classify):
         yn = Y
     rows_buf = np.empty_like(rows)
     wn_buf = np.empty_like(wn)
@@ -3583,7 +3583,8 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     n_local = n_far + n_near
     local = np.empty((n_features if n_local else 0, n_local), dtype=np.uint8)
     local_rows = np.empty((n_local if by_rows else 0, n_features), dtype=np.uint8)
-    y_local = np.empty((0 if move_targets else n_local, K))
+    # The subtree copies' targets (classes move with the rows, see _partition).
+    y_local = np.empty((0 if move_targets or classify else n_local, K))
     # The nodes above the copied subtrees read the codes a row at a time from a copy of
     # them all.
     X_rows = (np.ascontiguousarray(XT.T) if by_rows
