@@ -2821,8 +2821,9 @@ def _partition(XT, f, split_bin, default_left, lut, start, stop, rows, wn, cn, y
     ``move_targets`` their targets) so that the left child's come first, keeping their
     order; a row goes left as :func:`_goes_left` says. Without ``move_targets`` (a
     constant of the caller), ``yn`` is indexed by the values in ``rows`` and stays as it
-    is: a row's targets are eight bytes per output, twice its id, and moving them was
-    about a third of a regression partition's time. With
+    is: a row's targets are eight bytes per output, twice its id, and moving them (two
+    stores a row, then the right side's copied back) cost more than reading them by row
+    in every pass. With
     ``add_sums``, also sum both children's targets, weight and count into ``sums[0]``
     (left) and ``sums[1]`` (right), and their squared targets into ``sum_sq``. Unit
     weights (all ones) need not move.
@@ -3115,8 +3116,8 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                 # The node's targets: indexed by its rows' ids, or by their positions in a
                 # subtree copy (see _partition); in node order with move_targets.
                 Y_node = yn
-                if dense and not move_targets and _on_copy(child_start, child_stop,
-                                                           local_range):
+                if dense and not (move_targets or classify) and _on_copy(
+                        child_start, child_stop, local_range):
                     Y_node = y_local
                 W = sums[side, K]
                 for k in range(K):
