@@ -3529,12 +3529,11 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     cat_idx = np.empty(MISSING_BIN, dtype=np.int64)
 
     # The rows' weights and class codes travel with them, in node order, so that every
-    # pass over a node reads them sequentially; regression targets are read by row (see
-    # _partition).
+    # pass over a node reads them sequentially; regression targets are read by row from Y
+    # (see _partition), but for the absolute error's search, which reads them in node
+    # order: there they travel too.
     sums = np.zeros((2, K + 2))  # left and right child: K target sums, weight, count
     sum_sq = np.zeros((2, K))
-    # The absolute error's search reads the targets in node order, and they move with the
-    # rows; every other search reads them by row from Y (see _partition).
     move_targets = criterion == CRITERIA["absolute_error"]
     wn, cn, yn, unit_weights, integral_weights = _root_rows(rows, weight, labels, Y,
                                                             classify, move_targets, sums,
