@@ -3113,12 +3113,11 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                 # call of this many arguments, and a compiled function of its own would be
                 # compiled again inside this one.
                 node = base + side
-                # The node's targets: indexed by its rows' ids, or by their positions in a
-                # subtree copy (see _partition); in node order with move_targets.
-                Y_node = yn
-                if dense and not (move_targets or classify) and _on_copy(
-                        child_start, child_stop, local_range):
-                    Y_node = y_local
+                # Whether the node lies in a subtree copy (see _localize); its targets are
+                # indexed by its rows' ids or by their positions there (see _partition),
+                # in node order with move_targets.
+                in_local = dense and _on_copy(child_start, child_stop, local_range)
+                Y_node = y_local if in_local and not (move_targets or classify) else yn
                 W = sums[side, K]
                 for k in range(K):
                     value[node, k] = G_node[k] / W if W > 0.0 else 0.0
@@ -3156,7 +3155,7 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                                     mae_off, mae_sums, monotonic, monotonic_cst, lower, upper,
                                     XT)
                 elif absolute_error:
-                    X_node = local if _on_copy(child_start, child_stop, local_range) else XT
+                    X_node = local if in_local else XT
                     _find_mae_split(X_node, rows, wn, yn, child_start, child_stop, W, node_ae,
                                     random_split, min_samples_leaf, min_weight_leaf,
                                     max_features, state, bin_value, order, best, out, mae_rank,
@@ -3177,7 +3176,6 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                                       monotonic_cst, lower, upper, sq_node,
                                       sums_by_difference)
                 elif random_split:
-                    in_local = _on_copy(child_start, child_stop, local_range)
                     X_node = local if in_local else XT
                     # Regression only: classification kinds compile none of it.
                     by_rows = (not classify and X_rows.shape[0] > 0
@@ -3222,7 +3220,7 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                                            bin_value, order, best, monotonic, monotonic_cst,
                                            lower, upper, cat, out, GL, visited, fused)
                 else:
-                    X_node = local if _on_copy(child_start, child_stop, local_range) else XT
+                    X_node = local if in_local else XT
                     _find_best_split(X_node, rows, wn, cn, Y_node, classify, child_start,
                                      child_stop, G_node, W, sq_node, criterion, min_samples_leaf,
                                      min_weight_leaf, max_features, hist, state, order, best,
@@ -3534,16 +3532,16 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     # order: there they travel too.
     sums = np.zeros((2, K + 2))  # left and right child: K target sums, weight, count
     sum_sq = np.zeros((2, K))
-    move_targets = criterion == CRITERIA["absolute_error"]
+    absolute_error = criterion == CRITERIA["absolute_error"]
     wn, cn, yn, unit_weights, integral_weights = _root_rows(rows, weight, labels, Y,
-                                                            classify, move_targets, sums,
+                                                            classify, absolute_error, sums,
                                                             sum_sq)
-    if not (move_targets or classify):
+    if not (absolute_error or classify):
         yn = Y
     rows_buf = np.empty_like(rows)
     wn_buf = np.empty_like(wn)
     cn_buf = np.empty_like(cn)
-    yn_buf = np.empty((rows.shape[0] if move_targets else 0, K))
+    yn_buf = np.empty((rows.shape[0] if absolute_error else 0, K))
     # Classification with integer weights (bootstrap counts) sums class weights exactly,
     # so a child's sums are its parent's minus its sibling's, and the partition need not
     # add them up (a pure child must come out exactly pure, or it would be split again).
@@ -3571,7 +3569,6 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     n_open = 0
     n_nodes = 0  # the first call opens the root
     n_leaves = 1
-    absolute_error = criterion == CRITERIA["absolute_error"]
     # Random regression splits that draw most features of a few dozen read a node's codes
     # a row at a time (see _find_random_split_rowwise), from a copy.
     by_rows = bool(random_split and not sparse and not categorical and not absolute_error
@@ -3584,7 +3581,7 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     local = np.empty((n_features if n_local else 0, n_local), dtype=np.uint8)
     local_rows = np.empty((n_local if by_rows else 0, n_features), dtype=np.uint8)
     # The subtree copies' targets (classes move with the rows, see _partition).
-    y_local = np.empty((0 if move_targets or classify else n_local, K))
+    y_local = np.empty((0 if absolute_error or classify else n_local, K))
     # The nodes above the copied subtrees read the codes a row at a time from a copy of
     # them all.
     X_rows = (np.ascontiguousarray(XT.T) if by_rows
