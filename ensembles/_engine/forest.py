@@ -3039,6 +3039,9 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
     # search reads them); otherwise ``yn`` is indexed by the values in ``rows`` (row ids,
     # or positions in the subtree copies, whose targets ``y_local`` holds).
     move_targets = absolute_error
+    # Whether the searches and the partition read targets by row: from ``y_local`` in a
+    # subtree copy (classes move with the rows and have no targets).
+    targets_by_row = not (move_targets or classify)
 
     @_per_node(entry=True)
     def split_open_nodes(XT, X_rows, local, local_rows, y_local, rowwise, local_range, rows,
@@ -3117,7 +3120,7 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                 # indexed by its rows' ids or by their positions there (see _partition),
                 # in node order with move_targets.
                 in_local = dense and _on_copy(child_start, child_stop, local_range)
-                Y_node = y_local if in_local and not (move_targets or classify) else yn
+                Y_node = y_local if in_local and targets_by_row else yn
                 W = sums[side, K]
                 for k in range(K):
                     value[node, k] = G_node[k] / W if W > 0.0 else 0.0
@@ -3339,7 +3342,7 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                 in_local = _on_copy(start, stop, local_range)
                 n_left, n_missing = _partition(
                     local if in_local else XT, f, b, dl, lut, start, stop, rows, wn, cn,
-                    y_local if in_local and not move_targets else yn, classify,
+                    y_local if in_local and targets_by_row else yn, classify,
                     not sums_by_difference, unit_weights, rows_buf, wn_buf, cn_buf, yn_buf,
                     sums, sum_sq, True, move_targets)
                 if n_cat[f] > 0:
@@ -3353,7 +3356,7 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                 in_local = _on_copy(start, stop, local_range)
                 n_left, n_missing = _partition(
                     local if in_local else XT, f, b, dl, None, start, stop, rows, wn, cn,
-                    y_local if in_local and not move_targets else yn, classify,
+                    y_local if in_local and targets_by_row else yn, classify,
                     not sums_by_difference, unit_weights, rows_buf, wn_buf, cn_buf, yn_buf,
                     sums, sum_sq, count_missing, move_targets)
                 if missing_known:
@@ -3533,10 +3536,11 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     sums = np.zeros((2, K + 2))  # left and right child: K target sums, weight, count
     sum_sq = np.zeros((2, K))
     absolute_error = criterion == CRITERIA["absolute_error"]
+    targets_by_row = not (absolute_error or classify)  # as the node loop's
     wn, cn, yn, unit_weights, integral_weights = _root_rows(rows, weight, labels, Y,
                                                             classify, absolute_error, sums,
                                                             sum_sq)
-    if not (absolute_error or classify):
+    if targets_by_row:
         yn = Y
     rows_buf = np.empty_like(rows)
     wn_buf = np.empty_like(wn)
@@ -3581,7 +3585,7 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     local = np.empty((n_features if n_local else 0, n_local), dtype=np.uint8)
     local_rows = np.empty((n_local if by_rows else 0, n_features), dtype=np.uint8)
     # The subtree copies' targets (classes move with the rows, see _partition).
-    y_local = np.empty((0 if absolute_error or classify else n_local, K))
+    y_local = np.empty((n_local if targets_by_row else 0, K))
     # The nodes above the copied subtrees read the codes a row at a time from a copy of
     # them all.
     X_rows = (np.ascontiguousarray(XT.T) if by_rows
