@@ -847,6 +847,62 @@ def test_a_partition_routes_every_code_as_its_split_says():
                 assert route(b, split_bin, default_left) == expected, (b, split_bin)
 
 
+def test_gathered_codes_are_the_codes_read_one_at_a_time():
+    # Extra trees copy a node's codes of a drawn feature to a buffer before its passes
+    # (_node_codes): by dword gathers, sixteen rows a step, from _GATHER_MIN_ROWS rows on
+    # (gather_codes), one at a time below. Both must give every row's code and the codes'
+    # range, at every length about a vector's (a last partial vector included), at any
+    # start, and for the last rows of the last feature, whose words end the array.
+    from numba import njit
+
+    from ensembles._engine.forest import _GATHER_MIN_ROWS, MISSING_BIN, _node_codes
+
+    @njit
+    def copy(XT, f, rows, first, end, codes):
+        return _node_codes(XT, f, rows, np.uint64(first), np.uint64(end), codes)
+
+    rng = np.random.RandomState(0)
+    n_rows = 1003
+    XT = rng.randint(0, MISSING_BIN + 1, size=(5, n_rows)).astype(np.uint8)
+    XT[2, ::7] = MISSING_BIN
+    rows = rng.permutation(n_rows).astype(np.uint32)
+    rows[-40:] = np.arange(n_rows - 40, n_rows)[::-1]  # the array's last codes
+    codes = np.empty(n_rows + 16, dtype=np.uint8)
+    lengths = [1, 2, _GATHER_MIN_ROWS - 1, _GATHER_MIN_ROWS, 15, 16, 17, 31, 32, 33, 100]
+    for n in lengths:
+        for first in (0, 5, n_rows - n):
+            for f in range(5):
+                codes[:] = 0
+                low, high, top = copy(XT, f, rows, first, first + n, codes)
+                expected = XT[f, rows[first:first + n]]
+                np.testing.assert_array_equal(codes[:n], expected, err_msg=str((n, first, f)))
+                assert (low, high) == (expected.min(), expected.max())
+                assert top == ((expected.astype(np.int64) + 1) % 256).max()
+    assert copy(XT, 4, rows, 0, n_rows, codes)[1] == XT[4].max()
+    np.testing.assert_array_equal(codes[:n_rows], XT[4, rows])
+
+
+def test_gather_codes_names_what_it_accepts():
+    # The gather reads row ids as 32-bit words into a byte buffer: other arrays are refused
+    # when the calling kernel is compiled, naming the argument.
+    from numba import njit
+    from numba.core.errors import TypingError
+
+    from ensembles._engine.gather import gather_codes
+
+    @njit
+    def gather(XT, rows, out):
+        gather_codes(XT, 0, rows, 0, rows.shape[0], out)
+
+    XT = np.zeros((2, 10), dtype=np.uint8)
+    out = np.zeros(32, dtype=np.uint8)
+    gather(XT, np.arange(10, dtype=np.uint32), out)
+    with pytest.raises(TypingError, match="rows must be an array of uint32"):
+        gather(XT, np.arange(10), out)
+    with pytest.raises(TypingError, match="out must be an array of uint8"):
+        gather(XT, np.arange(10, dtype=np.uint32), np.zeros(32))
+
+
 def test_small_nodes_sort_their_keys_stably_both_ways():
     # Keys (a code over a row position) are ranked up to _RANK_MAX_ROWS rows and radix
     # sorted above: both must give numpy's order, for every size up to _SORT_MAX_ROWS and

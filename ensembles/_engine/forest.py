@@ -61,6 +61,7 @@ import numpy as np
 
 from . import compiled_only
 from .binning import MISSING_BIN
+from .gather import GATHER_WIDTH, gather_codes
 from .jit import njit
 from .tree import Tree, bin_thresholds
 
@@ -144,6 +145,9 @@ _ALL_DRAWN_MIN_ROWS = 3
 # range, and with unit weights (two classes, or one regression output) the pass that
 # finds the ranges sums the left sides too.
 _FUSED_MIN_ROWS = 512
+# Nodes of this many rows or more gather a feature's codes sixteen at a time (see
+# _node_codes).
+_GATHER_MIN_ROWS = 8
 # A candidate split's missing-value field (see _score_random_threshold) when no row of its
 # node lacks the feature and its gain comes from sums added in any order: the node loop
 # replaces that gain by the exact one (see _fused_target_sums).
@@ -1439,10 +1443,11 @@ def _random_split_prefix(XT, rows, wn, cn, yn, classify, unit_weights, start, st
 
 
 @_per_node(inline="always")
-def _count_left_classes(XT, f, rows, cn, first, end, t, K, scratch, units, bits,
+def _count_left_classes(codes, cn, first, end, t, K, scratch, units, bits,
                         three_registers):
-    """The rows at positions ``first:end`` whose code of feature ``f`` is at most ``t``:
-    returns their count (a float) and writes their count per class to ``scratch[0, :K]``.
+    """The rows at positions ``first:end`` whose code (``codes[r - first]``, see
+    :func:`_node_codes`) is at most ``t``: returns their count (a float) and writes their
+    count per class to ``scratch[0, :K]``.
 
     Each class adds its row of ``units`` (the class's 1 in one field of ``bits`` bits,
     in two registers, or three with ``three_registers``, a constant of each call), so
@@ -1452,7 +1457,7 @@ def _count_left_classes(XT, f, rows, cn, first, end, t, K, scratch, units, bits,
     count = 0
     packed0 = packed1 = packed2 = 0
     for r in range(first, end):
-        is_left = np.int64(XT[f, rows[r]] <= t)
+        is_left = np.int64(codes[r - first] <= t)
         c = cn[r]
         count += is_left
         packed0 += is_left * units[c, 0]
@@ -1470,10 +1475,39 @@ def _count_left_classes(XT, f, rows, cn, first, end, t, K, scratch, units, bits,
 
 
 @_per_node(inline="always")
+def _node_codes(XT, f, rows, first, end, codes):
+    """Copy the codes of feature ``f`` of the rows at positions ``first:end`` to ``codes``
+    (``codes[r - first] = XT[f, rows[r]]``): by :func:`~.gather.gather_codes` from
+    ``_GATHER_MIN_ROWS`` rows on, one at a time below, where a vector's setup costs more
+    than it saves. Returns the codes' range as bytes: the smallest, the largest, and the
+    largest plus one, where the missing code wraps to 0, so that it less one is the
+    largest present code (-1 if none)."""
+    low = np.uint8(MISSING_BIN)
+    high = np.uint8(0)
+    top = np.uint8(0)
+    if end - first >= _GATHER_MIN_ROWS:
+        gather_codes(XT, f, rows, first, end - first, codes)
+        # Reduced in bytes, which vectorize 64 rows at a time.
+        for p in range(end - first):
+            b = codes[p]
+            low = min(low, b)
+            high = max(high, b)
+            top = max(top, np.uint8(b + np.uint8(1)))
+    else:
+        for r in range(first, end):
+            b = XT[f, rows[r]]
+            codes[r - first] = b
+            low = min(low, b)
+            high = max(high, b)
+            top = max(top, np.uint8(b + np.uint8(1)))
+    return low, high, top
+
+
+@_per_node(inline="always")
 def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop, G, W,
                        node_scores, criterion, min_samples_leaf, min_weight_leaf,
-                       max_features, scratch, state, bin_value, order, best, monotonic,
-                       monotonic_cst, lower, upper, cat, out, GL, visited, fused):
+                       max_features, scratch, state, bin_value, order, best, constraints,
+                       cat, out, GL, visited, fused, codes):
     """Extra trees' split search (``splitter="random"``), written as one function: for each
     drawn feature, one threshold drawn uniformly between the node's smallest and largest
     present bin, scored with missing values on either side.
@@ -1487,8 +1521,11 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
     ``node_scores`` is ``(parent, unbeatable)``: the node's :func:`_score` and the gain of
     a split it cannot beat (:func:`_unbeatable_gain`, from the node's weighted squared
     targets in regression; see :func:`_unbeatable`).
-    With ``monotonic`` (whether any feature is constrained), ``monotonic_cst`` and the node's
-    bounds ``lower`` and ``upper`` reject thresholds as :func:`_scan_bins` does.
+    ``constraints`` is ``(monotonic, monotonic_cst, lower, upper)``: with ``monotonic``
+    (whether any feature is constrained), ``monotonic_cst`` and the node's bounds
+    ``lower`` and ``upper`` reject thresholds as :func:`_scan_bins` does. (One tuple:
+    a call of more than thirty arguments is compiled as a call with ``*args``, which
+    numba does not inline.)
     With categorical features (``cat`` as for :func:`_find_best_split`), a feature of
     ``n_cat[f] > 0`` categories draws a random partition instead
     (:func:`_evaluate_categorical`, with ``out`` and ``GL`` as scratch).
@@ -1498,12 +1535,15 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
     and scored that many features into ``best``, and the search goes on from the next
     draw. With ``fused`` (a node of at least ``_FUSED_MIN_ROWS`` rows) the thresholds are
     drawn as :func:`_random_split_prefix` draws them there (:func:`_drawn_threshold_value`).
+    Each feature's codes are first copied to ``codes`` (:func:`_node_codes`), which the
+    passes then read in order.
     """
     K = G.shape[0]
     n_features = XT.shape[0]
     n_node = stop - start
     value_of = bin_value[0]  # each bin's value (see bin_values)
     parent, unbeatable = node_scores
+    monotonic, monotonic_cst, lower, upper = constraints
     n_constant = 0  # of the visited features, those the node cannot split on
     # Unsigned row positions and row ids: numba then skips its negative-index wraparound,
     # which otherwise costs as much as the loops' own work.
@@ -1536,18 +1576,7 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
                     for k in range(3, out.shape[0]):
                         best[k + 1] = out[k]
                 continue
-        # The codes' range, reduced in bytes (which vectorize 16 rows at a time, where
-        # 64-bit codes took four): the smallest code, the largest, and the largest plus
-        # one, where the missing code wraps to 0, so that it less one is the largest
-        # present code (-1 if none).
-        low = np.uint8(MISSING_BIN)
-        high = np.uint8(0)
-        top = np.uint8(0)
-        for r in range(first, end):
-            b = XT[f, rows[r]]
-            low = min(low, b)
-            high = max(high, b)
-            top = max(top, np.uint8(b + np.uint8(1)))
+        low, high, top = _node_codes(XT, f, rows, first, end, codes)
         lo = np.int64(low)
         hi = np.int64(top) - 1
         has_missing = high == MISSING_BIN
@@ -1581,14 +1610,14 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
                 # the left rows of class 1 in the high bits.
                 packed = 0
                 for r in range(first, end):
-                    is_left = np.int64(XT[f, rows[r]] <= t)
+                    is_left = np.int64(codes[r - first] <= t)
                     packed += is_left * (1 + (np.int64(cn[r]) << 32))
                 nl = packed & 0xFFFFFFFF
                 g1 = packed >> 32
                 wl = nl
             else:
                 for r in range(first, end):
-                    b = np.int64(XT[f, rows[r]])
+                    b = np.int64(codes[r - first])
                     w = wn[r]
                     is_left = _ZERO_ONE[np.int64(b <= t)]
                     wl += w * is_left
@@ -1600,7 +1629,7 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
         elif classify and K == 2:
             g1 = m1 = 0.0
             for r in range(first, end):
-                b = np.int64(XT[f, rows[r]])
+                b = np.int64(codes[r - first])
                 w = wn[r]
                 is_left = _ZERO_ONE[np.int64(b <= t)]
                 is_missing = _ZERO_ONE[np.int64(b == MISSING_BIN)]
@@ -1621,28 +1650,25 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
             if unit_weights:
                 count = 0
                 for r in range(first, end):
-                    row = rows[r]
-                    is_left = np.int64(value_of[f, XT[f, row]] <= limit)
+                    is_left = np.int64(value_of[f, codes[r - first]] <= limit)
                     count += is_left
-                    g += yn[row, 0] * _ZERO_ONE[is_left]
+                    g += yn[rows[r], 0] * _ZERO_ONE[is_left]
                 nl = wl = np.float64(count)
             else:
                 for r in range(first, end):
-                    row = rows[r]
                     w = wn[r]
-                    is_left = _ZERO_ONE[np.int64(value_of[f, XT[f, row]] <= limit)]
+                    is_left = _ZERO_ONE[np.int64(value_of[f, codes[r - first]] <= limit)]
                     wl += w * is_left
                     nl += is_left
-                    g += w * yn[row, 0] * is_left
+                    g += w * yn[rows[r], 0] * is_left
             scratch[0, 0] = g
             scratch[1, 0] = 0.0
         elif not classify and K == 1:
             g = m = 0.0
             for r in range(first, end):
-                row = rows[r]
-                b = np.int64(XT[f, row])
+                b = np.int64(codes[r - first])
                 w = wn[r]
-                wy = w * yn[row, 0]
+                wy = w * yn[rows[r], 0]
                 is_left = _ZERO_ONE[np.int64(b <= t)]
                 is_missing = _ZERO_ONE[np.int64(b == MISSING_BIN)]
                 wl += w * is_left
@@ -1657,16 +1683,16 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
                 and n_node < 1 << _SIX_CLASS_BITS):
             # More classes of unit weights without missing values count their left
             # rows in integers too, a few classes to a register (see _count_left_classes).
-            nl = wl = _count_left_classes(XT, f, rows, cn, first, end, t, K, scratch,
+            nl = wl = _count_left_classes(codes, cn, first, end, t, K, scratch,
                                           _SIX_CLASS_UNITS, _SIX_CLASS_BITS, False)
         elif (classify and unit_weights and not has_missing and K <= 12
                 and n_node < 1 << _TWELVE_CLASS_BITS):
-            nl = wl = _count_left_classes(XT, f, rows, cn, first, end, t, K, scratch,
+            nl = wl = _count_left_classes(codes, cn, first, end, t, K, scratch,
                                           _TWELVE_CLASS_UNITS, _TWELVE_CLASS_BITS, True)
         else:
             for r in range(first, end):
                 row = rows[r]
-                b = np.int64(XT[f, row])
+                b = np.int64(codes[r - first])
                 w = wn[r]
                 is_left = _ZERO_ONE[np.int64(b <= t)]
                 is_missing = _ZERO_ONE[np.int64(b == MISSING_BIN)]
@@ -3055,8 +3081,8 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                           bin_value, order, best, out,
                           GL, GR, sort_codes, sort_pos, mae_rank, mae_sorted, mae_key, mae_idx,
                           mae_pos, fen, mae_bins, mae_off, mae_sums, monotonic_cst, n_cat,
-                          cat_params, cat_words, lut, cat_key, cat_idx, n_nodes, n_open,
-                          n_leaves):
+                          cat_params, cat_words, lut, cat_key, cat_idx, node_codes, n_nodes,
+                          n_open, n_leaves):
         """Split open nodes (the last one pushed, or with ``max_leaf_nodes`` the best) until
         none is left, the leaf limit is reached, or the open-record arrays are full (the
         caller then enlarges them and calls again; the node arrays, sized for the most
@@ -3220,8 +3246,9 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                                            unit_weights, child_start, child_stop, G_node, W,
                                            (parent, unbeatable), criterion, min_samples_leaf,
                                            min_weight_leaf, max_features, hist, state,
-                                           bin_value, order, best, monotonic, monotonic_cst,
-                                           lower, upper, cat, out, GL, visited, fused)
+                                           bin_value, order, best,
+                                           (monotonic, monotonic_cst, lower, upper), cat, out,
+                                           GL, visited, fused, node_codes)
                 else:
                     X_node = local if in_local else XT
                     _find_best_split(X_node, rows, wn, cn, Y_node, classify, child_start,
@@ -3611,6 +3638,10 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     mae_bins = np.zeros((MISSING_BIN + 1, 10))
     mae_off = np.zeros(MISSING_BIN + 2, dtype=np.int64)
     mae_sums = np.zeros(2)
+    # A node's codes of one feature, in order, for the extra trees' search (see
+    # _node_codes), with room for a gather's whole last vector.
+    node_codes = np.empty(n_rows + GATHER_WIDTH if random_split and not sparse else 0,
+                          dtype=np.uint8)
     while True:
         n_nodes, n_open, n_leaves = split_open_nodes(
             XT, X_rows, local, local_rows, y_local, rowwise, local_range, rows, wn, cn, yn,
@@ -3622,8 +3653,8 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
             open_int, open_float, rows_buf, wn_buf, cn_buf, yn_buf, sums, sum_sq, G_node,
             sq_node, hist, state, bin_value, order, best, out, GL, GR, sort_codes, sort_pos,
             mae_rank, mae_sorted, mae_key, mae_idx, mae_pos, fen, mae_bins, mae_off, mae_sums,
-            monotonic_cst, n_cat, cat_params, cat_words, lut, cat_key, cat_idx, n_nodes,
-            n_open, n_leaves)
+            monotonic_cst, n_cat, cat_params, cat_words, lut, cat_key, cat_idx, node_codes,
+            n_nodes, n_open, n_leaves)
         if n_open == 0 or (max_leaf_nodes > 0 and n_leaves >= max_leaf_nodes):
             break
         # Out of room in the open-node stack (the node arrays hold every node the limits
