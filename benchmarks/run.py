@@ -154,6 +154,16 @@ SUITES = {
         max_repeats=3,
         timeout_s=600,
     ),
+    "forest-small": Suite(
+        "forests on the data most people have, 100 trees, max_features sqrt: the shared "
+        "higgs7k (binary), multiclass (5 classes), adult (binary, categorical columns) and "
+        "housing (regression) sets and scikit-learn's digits (10 classes, 64 features)",
+        tasks=("higgs7k", "multiclass", "adult", "housing", "digits"),
+        estimators=FORESTS,
+        budget_s=10,
+        max_repeats=5,
+        timeout_s=600,
+    ),
     "small": Suite(
         "issue 12: the data most people have; boosting, 100 trees, depth 6, ratios to XGBoost",
         tasks=("synth-clf10", "breast_cancer", "digits", "synth-clf"),
