@@ -883,8 +883,9 @@ def test_gathered_codes_are_the_codes_read_one_at_a_time():
 
 
 def test_gather_codes_names_what_it_accepts():
-    # The gather reads row ids as 32-bit words into a byte buffer: other arrays are refused
-    # when the calling kernel is compiled, naming the argument.
+    # The gather reads a feature's codes and the row ids as contiguous memory, the ids as
+    # 32-bit words, into a byte buffer: other arrays are refused when the calling kernel
+    # is compiled, naming the argument.
     from numba import njit
     from numba.core.errors import TypingError
 
@@ -894,13 +895,17 @@ def test_gather_codes_names_what_it_accepts():
     def gather(XT, rows, out):
         gather_codes(XT, 0, rows, 0, rows.shape[0], out)
 
-    XT = np.zeros((2, 10), dtype=np.uint8)
+    XT = np.arange(20, dtype=np.uint8).reshape(2, 10)
+    rows = np.arange(10, dtype=np.uint32)[::-1].copy()
     out = np.zeros(32, dtype=np.uint8)
-    gather(XT, np.arange(10, dtype=np.uint32), out)
-    with pytest.raises(TypingError, match="rows must be an array of uint32"):
+    gather(XT, rows, out)
+    np.testing.assert_array_equal(out[:10], XT[0, rows])
+    with pytest.raises(TypingError, match="rows must be a C-contiguous array of uint32"):
         gather(XT, np.arange(10), out)
-    with pytest.raises(TypingError, match="out must be an array of uint8"):
-        gather(XT, np.arange(10, dtype=np.uint32), np.zeros(32))
+    with pytest.raises(TypingError, match="out must be a C-contiguous array of uint8"):
+        gather(XT, rows, np.zeros(32))
+    with pytest.raises(TypingError, match="codes must be a C-contiguous array of uint8"):
+        gather(np.asfortranarray(XT), rows, out)
 
 
 def test_small_nodes_sort_their_keys_stably_both_ways():

@@ -20,7 +20,8 @@ GATHER_WIDTH = 16
 def gather_codes(typingctx, codes, f, rows, first, n, out):
     """``out[i] = codes[f, rows[first + i]]`` for ``i < n`` (``codes`` uint8 with features
     as rows, ``rows`` uint32, ``out`` uint8 of at least ``n`` rounded up to
-    :data:`GATHER_WIDTH` entries: each step writes a whole vector). Compiled code only.
+    :data:`GATHER_WIDTH` entries: each step writes a whole vector; all three
+    C-contiguous). Compiled code only.
 
     A row's code is read as the aligned 32-bit word that holds it: such a word never
     crosses a page, so reading it cannot fault even at the end of the array, and the other
@@ -28,11 +29,12 @@ def gather_codes(typingctx, codes, f, rows, first, n, out):
     from llvmlite import ir
     from numba.core import cgutils, errors, types
 
+    # The steps read a row's codes, 16 row ids and 16 outputs as contiguous memory.
     for name, array, dtype in (("codes", codes, types.uint8), ("rows", rows, types.uint32),
                                ("out", out, types.uint8)):
-        if not isinstance(array, types.Array) or array.dtype != dtype:
-            raise errors.TypingError(f"gather_codes: {name} must be an array of {dtype}, "
-                                     f"got {array}")
+        if not isinstance(array, types.Array) or array.dtype != dtype or array.layout != "C":
+            raise errors.TypingError(f"gather_codes: {name} must be a C-contiguous array of "
+                                     f"{dtype}, got {array}")
     sig = types.void(codes, f, rows, first, n, out)
 
     def codegen(context, builder, signature, args):
