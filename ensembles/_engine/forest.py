@@ -1494,6 +1494,8 @@ def _node_codes(XT, f, rows, first, end, codes):
             high = max(high, b)
             top = max(top, np.uint8(b + np.uint8(1)))
     else:
+        # The range while copying: a second loop over a few bytes cost five-class trees
+        # 2-4% of their time.
         for r in range(first, end):
             b = XT[f, rows[r]]
             codes[r - first] = b
