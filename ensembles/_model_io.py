@@ -70,6 +70,64 @@ def write_document(doc, destination=None):
     return None
 
 
+def params_to_json(params):
+    """The estimator's parameters as JSON holds them: numpy scalars and arrays as numbers
+    and lists, tuples as lists, and a ``class_weight`` dictionary as ``[label, weight]``
+    pairs (a list of them per output for a list of dictionaries), because JSON object keys
+    are strings and labels need not be.
+
+    Left out: ``callbacks``, callables (code, which a model file never holds; also a list
+    holding one, such as an ``eval_metric``) and random number generators (a
+    ``RandomState`` is state, not a setting). Any other value JSON cannot hold (NaN,
+    infinity, an object) raises a ``ValueError`` naming the parameter, rather than being
+    dropped: a loaded model whose parameters differ would refit differently.
+    """
+    out = {}
+    for name, value in params.items():
+        if name == "callbacks" or _holds_code(value) or isinstance(
+                value, np.random.RandomState | np.random.Generator):
+            continue
+        if name == "class_weight" and value is not None and not isinstance(value, str):
+            value = (_weight_pairs(value) if isinstance(value, dict)
+                     else [_weight_pairs(weights) for weights in value])
+        written = _json_value(value)
+        if written is _UNWRITABLE:
+            raise ValueError(f"save_model cannot write the parameter {name}={value!r}: a model "
+                             f"file holds numbers, strings, booleans, None and lists or "
+                             f"string-keyed dictionaries of them, without NaN or infinity.")
+        out[name] = written
+    return out
+
+
+_UNWRITABLE = object()
+
+
+def _holds_code(value):
+    return callable(value) or (isinstance(value, list | tuple)
+                               and any(callable(v) for v in value))
+
+
+def _weight_pairs(weights):
+    return [[label, weight] for label, weight in weights.items()]
+
+
+def _json_value(value):
+    """``value`` as JSON holds it, or ``_UNWRITABLE``."""
+    if isinstance(value, np.generic | np.ndarray):
+        value = value.tolist()
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else _UNWRITABLE
+    if isinstance(value, list | tuple):
+        items = [_json_value(v) for v in value]
+        return _UNWRITABLE if any(v is _UNWRITABLE for v in items) else items
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        items = {k: _json_value(v) for k, v in value.items()}
+        return _UNWRITABLE if any(v is _UNWRITABLE for v in items.values()) else items
+    return _UNWRITABLE
+
+
 def read_header(source, fmt, version, estimator):
     """Parse a model file and check its format name, version and estimator kind.
 
@@ -108,10 +166,12 @@ def read_header(source, fmt, version, estimator):
         fail(name, f"'format' must be {fmt!r}")
     versions = version if isinstance(version, tuple) else (version,)
     if doc.get("version") not in versions or isinstance(doc.get("version"), bool):
+        known = (f"versions {', '.join(map(str, versions[:-1]))} and {versions[-1]}"
+                 if len(versions) > 1 else f"version {versions[0]}")
         fail(name, f"unsupported format version {doc.get('version')!r} (this library reads "
-                   f"version {' and '.join(map(str, versions))})")
+                   f"{known})")
     if doc.get("estimator") != estimator:
-        fail(name, f"it holds a {doc.get('estimator')!r}, not a {estimator}")
+        fail(name, f"it holds a model of {doc.get('estimator')!r}, not of {estimator}")
     return doc, name
 
 
@@ -384,32 +444,24 @@ def read_boosting_document(source, fmt, version, estimator, max_edges):
 
 
 # ---------------------------------------------------------------------- trees and forests
-def params_to_json(params):
-    """Parameters that JSON holds faithfully; a class_weight dict becomes (label, weight)
-    pairs, because JSON object keys are strings and labels need not be."""
-    out = {}
-    for name, value in params.items():
-        if isinstance(value, np.generic):
-            value = value.item()
-        if name == "class_weight" and isinstance(value, dict):
-            out[name] = [[k.item() if isinstance(k, np.generic) else k, float(w)]
-                         for k, w in value.items()]
-        elif name == "monotonic_cst" and value is not None:
-            # One direction per feature (validated by the fit): a list of ints.
-            out[name] = [int(v) for v in np.asarray(value).ravel()]
-        elif value is None or isinstance(value, bool | int | float | str):
-            out[name] = value
-    return out
-
-
 def _params_from_json(params):
     params = dict(params)
-    if isinstance(params.get("class_weight"), list):
-        pairs = params["class_weight"]
-        if not all(isinstance(p, list) and len(p) == 2 for p in pairs):
-            raise ValueError("class_weight must be a list of [label, weight] pairs")
-        params["class_weight"] = {label: weight for label, weight in pairs}
+    weights = params.get("class_weight")
+    if isinstance(weights, list):
+        per_output = bool(weights) and all(
+            isinstance(pairs, list) and all(isinstance(p, list) for p in pairs)
+            for pairs in weights)
+        params["class_weight"] = ([_weights_of_pairs(pairs) for pairs in weights]
+                                  if per_output else _weights_of_pairs(weights))
     return params
+
+
+def _weights_of_pairs(pairs):
+    if not all(isinstance(p, list) and len(p) == 2 and not isinstance(p[0], list | dict)
+               for p in pairs):
+        raise ValueError("class_weight must be a list of [label, weight] pairs, or a list "
+                         "of such lists (one per output)")
+    return {label: weight for label, weight in pairs}
 
 
 def read_trees_document(source, cls, fmt, version):

@@ -733,7 +733,7 @@ def test_bad_model_files_are_rejected_and_leave_the_model_alone(how, match, tmp_
 def test_model_file_of_another_kind_or_not_json(tmp_path):
     X, y = make_classification(100, n_features=4, random_state=0)
     RandomForestClassifier(n_estimators=2).fit(X, y).save_model(tmp_path / "rf.json")
-    with pytest.raises(ValueError, match="not a ExtraTreesClassifier"):
+    with pytest.raises(ValueError, match="not of ExtraTreesClassifier"):
         ExtraTreesClassifier().load_model(tmp_path / "rf.json")
     (tmp_path / "junk.json").write_text("{not json")
     with pytest.raises(ValueError, match="invalid JSON"):

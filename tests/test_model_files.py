@@ -8,11 +8,13 @@ import json
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
+from sklearn.base import clone
 
 from ensembles import (
     DecisionTreeRegressor,
     ExtraTreesRegressor,
     GradientBoostingClassifier,
+    GradientBoostingRanker,
     GradientBoostingRegressor,
     RandomForestClassifier,
 )
@@ -222,3 +224,100 @@ def test_inconsistent_trees_are_value_errors():
     broken["trees"][0]["split_bin"][0] = 70_000  # beyond any bin
     with pytest.raises(ValueError, match="out of range"):
         RandomForestClassifier().load_model(json.dumps(broken).encode())
+
+
+def test_boosting_parameters_of_numpy_types_are_saved_as_numbers():
+    # A grid search over np.arange leaves numpy integers in the best estimator's
+    # parameters; a RandomState is state, left out as the trees' files leave it out.
+    X, y = _data()
+    model = GradientBoostingRegressor(n_estimators=np.int64(3), max_depth=np.int32(2),
+                                      learning_rate=np.float32(0.5),
+                                      random_state=np.random.RandomState(0)).fit(X, y * 1.0)
+    loaded = GradientBoostingRegressor().load_model(model.save_model())
+    params = loaded.get_params()
+    assert (params["n_estimators"], params["max_depth"]) == (3, 2)
+    assert type(params["n_estimators"]) is int
+    assert params["learning_rate"] == float(np.float32(0.5))
+    assert params["random_state"] is None
+    assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+def test_boosting_eval_metric_names_are_kept_and_callables_left_out():
+    X, y = _data()
+    y = (y > 0).astype(int)
+    for metric in ("auc", ["logloss", "auc"]):
+        model = GradientBoostingClassifier(n_estimators=3, eval_metric=metric).fit(
+            X[:150], y[:150], eval_set=[(X[150:], y[150:])])
+        loaded = GradientBoostingClassifier().load_model(model.save_model())
+        assert loaded.eval_metric == metric
+        # Continued training evaluates what the original model would.
+        again = clone(loaded).fit(X[:150], y[:150], eval_set=[(X[150:], y[150:])])
+        assert (list(again.evals_result_["validation_0"])
+                == list(model.evals_result_["validation_0"]))
+    model = GradientBoostingClassifier(n_estimators=3,
+                                       eval_metric=lambda y_true, y_pred: 0.0).fit(X, y)
+    assert "eval_metric" not in json.loads(model.save_model())["params"]
+
+
+def test_unwritable_parameters_are_value_errors_naming_them():
+    X, y = _data()
+    model = GradientBoostingRegressor(n_estimators=2).fit(X, y * 1.0)
+    # Parameters changed after the fit are what the file would record.
+    model.set_params(max_delta_step=np.inf)
+    with pytest.raises(ValueError, match="max_delta_step=inf"):
+        model.save_model()
+    model.set_params(max_delta_step=None, device=object())
+    with pytest.raises(ValueError, match="parameter device="):
+        model.save_model()
+
+
+def test_forest_list_parameters_survive_the_file():
+    rng = np.random.RandomState(0)
+    X = rng.randn(300, 4)
+    y = (X[:, 0] > 0).astype(int)
+    X[:, 3] = rng.randint(0, 6, 300)
+    model = RandomForestClassifier(n_estimators=3, categorical_features=[3],
+                                   random_state=0).fit(X, y)
+    loaded = RandomForestClassifier().load_model(model.save_model())
+    assert loaded.categorical_features == [3]
+    assert_array_equal(clone(loaded).fit(X, y).predict_proba(X),
+                       clone(model).fit(X, y).predict_proba(X))
+    # One class_weight dictionary per output.
+    Y = np.column_stack([y, 1 - y])
+    weights = [{0: 1.0, 1: 5.0}, {0: 1.0, 1: 1.0}]
+    model = RandomForestClassifier(n_estimators=3, class_weight=weights,
+                                   random_state=0).fit(X, Y)
+    loaded = RandomForestClassifier().load_model(model.save_model())
+    assert loaded.class_weight == weights
+    assert loaded.get_params() == model.get_params()
+
+
+def test_ranker_position_biases_survive_the_file():
+    rng = np.random.RandomState(0)
+    X = rng.randn(300, 4)
+    qid = np.repeat(np.arange(30), 10)
+    y = np.clip(np.round(X[:, 0] + 1), 0, 3).astype(int)
+    ranker = GradientBoostingRanker(lambdarank_unbiased=True, n_estimators=3).fit(X, y,
+                                                                                qid=qid)
+    loaded = GradientBoostingRanker().load_model(ranker.save_model())
+    assert len(loaded.position_biases_) == 2
+    for ours, theirs in zip(loaded.position_biases_, ranker.position_biases_, strict=True):
+        assert_array_equal(ours, theirs)
+    plain = GradientBoostingRanker(n_estimators=2).fit(X, y, qid=qid)
+    assert plain.position_biases_ is None
+    assert GradientBoostingRanker().load_model(plain.save_model()).position_biases_ is None
+    doc = json.loads(ranker.save_model())
+    doc["position_biases"] = [[1.0], [1.0, 2.0]]
+    with pytest.raises(ValueError, match="position_biases"):
+        GradientBoostingRanker().load_model(json.dumps(doc).encode())
+
+
+def test_wrong_estimator_and_version_messages_read_well():
+    model, _ = MODELS["forest-clf"]
+    with pytest.raises(ValueError, match="holds a model of 'RandomForestClassifier', not of "
+                                         "ExtraTreesRegressor"):
+        ExtraTreesRegressor().load_model(model.save_model())
+    doc = json.loads(model.save_model())
+    doc["version"] = 99
+    with pytest.raises(ValueError, match=r"reads versions 1, 2 and 3\)"):
+        RandomForestClassifier().load_model(json.dumps(doc).encode())

@@ -241,7 +241,7 @@ def test_save_load_and_pickle_predict_identically(cls, tmp_path):
     np.testing.assert_array_equal(loaded.apply(X_new), model.apply(X_new))
     unpickled = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(unpickled.predict(X_new), model.predict(X_new))
-    with pytest.raises(ValueError, match="not a DecisionTree"):
+    with pytest.raises(ValueError, match="not of DecisionTree"):
         (DecisionTreeRegressor if cls is DecisionTreeClassifier
          else DecisionTreeClassifier)().load_model(tmp_path / "tree.json")
 

@@ -35,7 +35,7 @@ from .._engine.sparse import explain as _explain
 from .._engine.sparse import is_sparse
 from .._engine.sparse_grower import sparse_codes, worth_sparse_codes
 from .._fitstate import fits_aside, loads_aside, reads_snapshot
-from .._model_io import fail, read_boosting_document, write_document
+from .._model_io import fail, params_to_json, read_boosting_document, write_document
 from .._threads import effective_n_jobs, threads
 from .._validation import passes_as_is
 from . import _target_stats as _ts
@@ -1217,18 +1217,15 @@ class _BaseGradientBoosting(BaseEstimator):
         if callable(self.objective):
             raise ValueError("A model trained with a callable objective cannot be saved: "
                              "the callable is code, which the JSON format never stores.")
-        params = {k: v for k, v in self.get_params().items()
-                  if k not in ("callbacks", "eval_metric") and not callable(v)}
+        params = self.get_params()
         # JSON has no NaN or infinity: those values of `missing` are written as strings.
         if params.get("missing") is not None and not np.isfinite(params["missing"]):
             params["missing"] = str(float(params["missing"]))
-        if isinstance(params.get("quantile_alpha"), list | tuple | np.ndarray):
-            params["quantile_alpha"] = [float(a) for a in params["quantile_alpha"]]
         doc = {
             "format": MODEL_FORMAT,
             "version": MODEL_FORMAT_VERSION,
             "estimator": type(self).__name__,
-            "params": params,
+            "params": params_to_json(params),
             "n_features_in": int(self.n_features_in_),
             "feature_names_in": (list(map(str, self.feature_names_in_))
                                  if hasattr(self, "feature_names_in_") else None),

@@ -9,6 +9,7 @@ from sklearn.utils.validation import check_array
 
 from .._compat import Interval, StrOptions
 from .._fitstate import fits_aside, reads_snapshot
+from .._model_io import is_finite_number
 from .estimators import _BaseGradientBoosting, _check_eval_lists
 from .metrics import make_metric
 from .ranking import (
@@ -134,7 +135,7 @@ class GradientBoostingRanker(_BaseGradientBoosting):
         Metric values per round.
     position_biases_ : tuple of ndarray or None
         ``(ti_plus, tj_minus)`` estimated by ``lambdarank_unbiased``, else None (set by
-        ``fit``; model files do not keep it).
+        ``fit``; model files keep it).
 
     Notes
     -----
@@ -214,10 +215,20 @@ class GradientBoostingRanker(_BaseGradientBoosting):
         return y
 
     def _labels_to_dict(self):
-        return {}
+        biases = getattr(self, "position_biases_", None)
+        return {"position_biases": None if biases is None else [b.tolist() for b in biases]}
 
     def _labels_from_dict(self, doc):
-        pass
+        # Files written before the field existed load as a ranker that estimated none.
+        biases = doc.get("position_biases")
+        if biases is not None:
+            if not (isinstance(biases, list) and len(biases) == 2
+                    and all(isinstance(b, list) and len(b) == len(biases[0]) for b in biases)
+                    and all(is_finite_number(v) for b in biases for v in b)):
+                raise ValueError("position_biases must be null or two lists of finite "
+                                 "numbers of one length")
+            biases = tuple(np.array(b, dtype=np.float64) for b in biases)
+        self.position_biases_ = biases
 
     # ------------------------------------------------------------------ fitting
     @fits_aside
