@@ -260,6 +260,14 @@ class _BaseForest(_MemberSequence, BaseTreeModel):
                 f"{members[0].tree_.n_values} values (classes or outputs), y has "
                 f"{Y.shape[1]}{' or other classes' if hasattr(self, 'classes_') else ''}. "
                 f"Fit with warm_start=False to start over.")
+        if members and members[0].n_features_in_ != self.n_features_in_:
+            # The members' splits name the first fit's columns: on others their walks would
+            # read past the end of a row. (Categorical columns keep the first fit's
+            # categories: see _fit_categories.)
+            raise ValueError(
+                f"warm_start=True needs the columns of the first fit: its members were "
+                f"fitted on {members[0].n_features_in_} features, X has "
+                f"{self.n_features_in_}. Fit with warm_start=False to start over.")
         if self.n_estimators < len(members):
             raise ValueError(f"n_estimators={self.n_estimators} must be larger or equal to "
                              f"len(estimators_)={len(members)} when warm_start=True.")

@@ -901,6 +901,11 @@ class _BaseStacking(TransformerMixin, _HeterogeneousEnsemble):
             ]
         methods = _resolve_methods(names, estimators, self.stack_method, classification)
         final = self._default_final() if self.final_estimator is None else self.final_estimator
+        # The final estimator's predictions are the stack's: a classifier stack predicts
+        # labels, a regressor stack numbers (scikit-learn's check and message).
+        kind = "classifier" if classification else "regressor"
+        if not (is_classifier if classification else is_regressor)(final):
+            raise ValueError(f"'final_estimator' parameter should be a {kind}. Got {final}")
         final_params = _member_weight_params("final_estimator", final, sample_weight)
 
         # A regressor in a classifier stack is fitted on the class codes and stacks its

@@ -294,6 +294,19 @@ def test_warm_start_needs_the_same_classes():
     np.testing.assert_array_equal(model.predict(X), before)  # the model is still the old one
 
 
+@pytest.mark.parametrize("cls", [RandomForestRegressor, ExtraTreesRegressor])
+def test_warm_start_needs_the_same_columns(cls):
+    # The kept members split on the first fit's columns: on fewer, their walks would read
+    # past the end of each row.
+    X, y = make_regression(200, n_features=6, random_state=0)
+    model = cls(n_estimators=3, warm_start=True, max_features=None, random_state=0).fit(X, y)
+    before = model.predict(X)
+    with pytest.raises(ValueError, match="fitted on 6 features, X has 2"):
+        model.set_params(n_estimators=4).fit(X[:, :2], y)
+    assert model.n_features_in_ == 6 and len(model.estimators_) == 3
+    np.testing.assert_array_equal(model.predict(X), before)
+
+
 # --- members, importances, apply -------------------------------------------------------------
 
 

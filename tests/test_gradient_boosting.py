@@ -80,7 +80,7 @@ def test_every_regression_objective_reduces_its_loss(objective, kind):
     model = GradientBoostingRegressor(objective=objective, n_estimators=20, max_depth=3,
                                       learning_rate=0.3).fit(X, y)
     metric = make_metric(model._objective.default_metric)
-    base_pred = model.predict(X, iteration_range=(0, 0))
+    base_pred = model.predict(X, iteration_range=(1, 1))
     pred = model.predict(X)
     assert np.all(np.isfinite(pred))
     if kind != "real":
@@ -114,7 +114,7 @@ def test_absolute_error_leaves_are_group_medians():
     base.fit(X, y)
     # With an even number of rows any value between the two middle ones is a median.
     middle = np.sort(y)[[y.size // 2 - 1, y.size // 2]]
-    assert middle[0] <= base.predict(X, iteration_range=(0, 0))[0] <= middle[1]
+    assert middle[0] <= base.predict(X, iteration_range=(1, 1))[0] <= middle[1]
     model = GradientBoostingRegressor(objective="reg:absoluteerror", n_estimators=1,
                                       max_depth=1, learning_rate=1.0, reg_lambda=0.0).fit(X, y)
     pred = model.predict(np.array([[0.0], [1.0]]))
@@ -177,22 +177,22 @@ def test_base_score_is_estimated_when_not_given():
     y_reg = 4.0 + rng.normal(size=200)
     w = rng.uniform(0.1, 2.0, size=200)
     reg = GradientBoostingRegressor(n_estimators=1).fit(X, y_reg, sample_weight=w)
-    np.testing.assert_allclose(reg.predict(X, iteration_range=(0, 0)),
+    np.testing.assert_allclose(reg.predict(X, iteration_range=(1, 1)),
                                np.average(y_reg, weights=w), rtol=1e-12)
 
     y_bin = (rng.random(200) < 0.3).astype(int)
     clf = GradientBoostingClassifier(n_estimators=1).fit(X, y_bin)
-    np.testing.assert_allclose(clf.predict(X, output_margin=True, iteration_range=(0, 0)),
+    np.testing.assert_allclose(clf.predict(X, output_margin=True, iteration_range=(1, 1)),
                                np.log(y_bin.mean() / (1 - y_bin.mean())), rtol=1e-9)
 
     y_multi = rng.choice(3, size=200, p=[0.2, 0.3, 0.5])
     multi = GradientBoostingClassifier(n_estimators=1).fit(X, y_multi)
-    np.testing.assert_allclose(multi.predict_proba(X[:1], iteration_range=(0, 0))[0],
+    np.testing.assert_allclose(multi.predict_proba(X[:1], iteration_range=(1, 1))[0],
                                np.bincount(y_multi) / 200, rtol=1e-9)
 
     y_count = rng.poisson(3.0, size=200).astype(float)
     pois = GradientBoostingRegressor(objective="count:poisson", n_estimators=1).fit(X, y_count)
-    np.testing.assert_allclose(pois.predict(X, iteration_range=(0, 0)), y_count.mean(),
+    np.testing.assert_allclose(pois.predict(X, iteration_range=(1, 1)), y_count.mean(),
                                rtol=1e-12)
 
 
@@ -290,12 +290,14 @@ def test_output_margin_is_the_raw_score():
 def test_iteration_range_is_additive_and_matches_stages():
     X, y = _regression()
     model = GradientBoostingRegressor(n_estimators=6, max_depth=3).fit(X, y)
-    base = model.predict(X, iteration_range=(0, 0))
+    base = model.predict(X, iteration_range=(1, 1))  # an empty range: no tree
     assert np.all(base == base[0])
     stages = _stages(model.staged_predict(X))
-    for k in range(7):
+    for k in range(1, 7):
         prefix = model.predict(X, iteration_range=(0, k))
-        np.testing.assert_allclose(prefix, base if k == 0 else stages[k - 1], rtol=1e-12)
+        np.testing.assert_allclose(prefix, stages[k - 1], rtol=1e-12)
+    # A stop of 0 is XGBoost's default range (its iteration_range=(0, 0)): every round.
+    np.testing.assert_array_equal(model.predict(X, iteration_range=(0, 0)), model.predict(X))
     # Rounds 2..5 on their own (plus the base) add up with rounds 0..2 to the whole model.
     whole = model.predict(X)
     head = model.predict(X, iteration_range=(0, 2))
@@ -305,6 +307,21 @@ def test_iteration_range_is_additive_and_matches_stages():
     for bad in [(0, 7), (3, 2), (-1, 2)]:
         with pytest.raises(ValueError, match="iteration_range"):
             model.predict(X, iteration_range=bad)
+    for bad in [5, (0,), (0, 1, 2), ("a", "b"), (None, None), (0.5, 2), (False, True)]:
+        with pytest.raises(TypeError, match="iteration_range must be a pair of integers"):
+            model.predict(X, iteration_range=bad)
+
+
+def test_iteration_range_stop_zero_uses_the_best_rounds_as_xgboost_does():
+    X, y = _regression()
+    model = GradientBoostingRegressor(n_estimators=40, max_depth=3, early_stopping_rounds=2,
+                                      learning_rate=0.8).fit(
+        X[:150], y[:150], eval_set=[(X[150:], y[150:])])
+    assert model.best_iteration + 1 < model.n_iterations_
+    best = model.predict(X)
+    np.testing.assert_array_equal(model.predict(X, iteration_range=(0, 0)), best)
+    np.testing.assert_array_equal(
+        model.predict(X, iteration_range=(0, model.best_iteration + 1)), best)
 
 
 def test_staged_predictions_end_at_predict():

@@ -381,6 +381,19 @@ def test_weights_the_final_estimator_cannot_take_raise_type_error_as_in_scikit_l
             stack.fit(X, y, sample_weight=weights)
 
 
+def test_a_final_estimator_of_the_wrong_kind_is_refused_as_in_scikit_learn(cancer):
+    X, y = cancer
+    cases = [(StackingClassifier, sk_ensemble.StackingClassifier, Ridge(), "classifier"),
+             (StackingRegressor, sk_ensemble.StackingRegressor, LogisticRegression(),
+              "regressor")]
+    for ours, theirs, final, kind in cases:
+        base = [("lr", LogisticRegression())] if kind == "classifier" else [("r", Ridge())]
+        message = f"'final_estimator' parameter should be a {kind}"
+        for cls in (theirs, ours):
+            with pytest.raises(ValueError, match=message):
+                cls(base, final_estimator=final, cv=3).fit(X, y)
+
+
 def test_prefit_members_need_not_take_weights_as_in_scikit_learn(cancer):
     X, y = cancer
     knn = KNeighborsClassifier().fit(X[:300], y[:300])

@@ -904,11 +904,19 @@ class _BaseGradientBoosting(BaseEstimator):
     # ------------------------------------------------------------------ prediction
     def _default_iteration_range(self, iteration_range):
         if iteration_range is not None:
+            if not (isinstance(iteration_range, tuple | list) and len(iteration_range) == 2
+                    and all(isinstance(v, Integral) and not isinstance(v, bool)
+                            for v in iteration_range)):
+                raise TypeError(f"iteration_range must be a pair of integers (start, stop), "
+                                f"got {iteration_range!r}.")
             start, stop = iteration_range
             if not (0 <= start <= stop <= self.n_iterations_):
                 raise ValueError(f"iteration_range must satisfy 0 <= start <= stop <= "
                                  f"{self.n_iterations_}, got {iteration_range!r}.")
-            return int(start), int(stop)
+            if stop > 0:
+                return int(start), int(stop)
+            # A stop of 0 means the default rounds, as in XGBoost (whose default
+            # iteration_range is (0, 0)).
         if getattr(self, "best_iteration", None) is not None:
             return 0, self.best_iteration + 1
         return 0, self.n_iterations_
@@ -1400,7 +1408,7 @@ class GradientBoostingRegressor(RegressorMixin, _BaseGradientBoosting):
             Each row's starting margin, in place of the model's (as in ``fit``).
         iteration_range : (int, int), optional
             Rounds ``[start, stop)`` to use; default all (the best ones after early
-            stopping).
+            stopping), as with a ``stop`` of 0 (XGBoost's ``(0, 0)``).
         pred_leaf, pred_contribs, pred_interactions : bool, default=False
             Return the leaf indices (as :meth:`apply`), the SHAP contributions (as
             :meth:`predict_contribs`) or the SHAP interaction values (as
@@ -1533,7 +1541,7 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
             Each row's starting margins, in place of the model's (as in ``fit``).
         iteration_range : (int, int), optional
             Rounds ``[start, stop)`` to use; default all (the best ones after early
-            stopping).
+            stopping), as with a ``stop`` of 0 (XGBoost's ``(0, 0)``).
         pred_leaf, pred_contribs, pred_interactions : bool, default=False
             Return the leaf indices (as :meth:`apply`), the SHAP contributions to the
             margins (as :meth:`predict_contribs`) or the SHAP interaction values (as
