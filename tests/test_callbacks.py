@@ -243,18 +243,56 @@ def test_a_nan_metric_warns_and_is_no_improvement():
     assert model.n_iterations_ == 9  # rounds 5..8 brought no improvement
 
 
+def test_a_metric_nan_at_every_round_stops_as_xgboost_does():
+    # The first round is the best until one scores (XGBoost's best_iteration 0, best_score
+    # NaN); the rounds after it count as no improvement.
+    xgboost = pytest.importorskip("xgboost")
+    X, y, X_val, y_val = _noisy_regression()
+
+    def undefined(y_true, y_pred, sample_weight=None):
+        return float("nan")
+
+    ours = GradientBoostingRegressor(n_estimators=30, early_stopping_rounds=2,
+                                     eval_metric=undefined)
+    with pytest.warns(RuntimeWarning, match="NaN"):
+        ours.fit(X, y, eval_set=[(X_val, y_val)])
+    theirs = xgboost.XGBRegressor(n_estimators=30, early_stopping_rounds=2,
+                                  eval_metric=undefined)
+    theirs.fit(X, y, eval_set=[(X_val, y_val)], verbose=False)
+    assert ours.n_iterations_ == theirs.get_booster().num_boosted_rounds() == 3
+    assert ours.best_iteration == theirs.best_iteration == 0
+    assert np.isnan(ours.best_score) and np.isnan(theirs.best_score)
+    np.testing.assert_array_equal(ours.predict(X_val),
+                                  ours.predict(X_val, iteration_range=(0, 1)))
+    loaded = GradientBoostingRegressor().load_model(ours.save_model())
+    assert loaded.best_iteration == 0 and np.isnan(loaded.best_score)
+
+
 @pytest.mark.parametrize(
-    ("make", "message"),
+    ("make", "error", "message"),
     [
-        (lambda: EarlyStopping(0), "early_stopping_rounds"),
-        (lambda: EarlyStopping(-3), "early_stopping_rounds"),
-        (lambda: EarlyStopping(3, min_delta=-0.1), "min_delta"),
-        (lambda: EvaluationMonitor(0), "period"),
+        (lambda: EarlyStopping(0), ValueError, "early_stopping_rounds"),
+        (lambda: EarlyStopping(-3), ValueError, "early_stopping_rounds"),
+        (lambda: EarlyStopping(np.nan), TypeError, "early_stopping_rounds"),
+        (lambda: EarlyStopping("3"), TypeError, "early_stopping_rounds"),
+        (lambda: EarlyStopping(3, min_delta=-0.1), ValueError, "min_delta"),
+        (lambda: EarlyStopping(3, min_delta=np.nan), ValueError, "min_delta"),
+        (lambda: EvaluationMonitor(0), ValueError, "period"),
+        (lambda: EvaluationMonitor(2.5), TypeError, "period"),
+        (lambda: EvaluationMonitor(printer=None), TypeError, "printer must be callable"),
     ],
 )
-def test_callback_arguments_are_validated(make, message):
-    with pytest.raises(ValueError, match=message):
+def test_callback_arguments_are_validated(make, error, message):
+    with pytest.raises(error, match=message):
         make()
+
+
+@pytest.mark.parametrize("verbose", ["x", 0.5, -1])
+def test_verbose_must_be_a_bool_or_a_count_of_rounds(verbose):
+    X, y, X_val, y_val = _noisy_regression()
+    model = GradientBoostingRegressor(n_estimators=2)
+    with pytest.raises(TypeError, match="verbose must be a bool"):
+        model.fit(X, y, eval_set=[(X_val, y_val)], verbose=verbose)
 
 
 # --------------------------------------------------------------------------- logging

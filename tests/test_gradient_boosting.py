@@ -1024,6 +1024,10 @@ def test_unlimited_depth_needs_lossguide():
     model = GradientBoostingRegressor(max_depth=0, max_leaves=4, grow_policy="lossguide",
                                       n_estimators=2).fit(X, y)
     assert model.apply(X).max() >= 0
+    # The linear booster grows no trees: the depth means nothing to it.
+    linear = GradientBoostingRegressor(booster="gblinear", max_depth=0, n_estimators=3)
+    reference = GradientBoostingRegressor(booster="gblinear", n_estimators=3)
+    np.testing.assert_array_equal(linear.fit(X, y).predict(X), reference.fit(X, y).predict(X))
 
 
 def test_bad_eval_sets_are_rejected():

@@ -158,6 +158,9 @@ def test_gamma_nloglik(weights):
         ("tweedie-nloglik", {}, 1.5, "tweedie-nloglik@1.5"),
         ("tweedie-nloglik", {"tweedie_variance_power": 1.3}, 1.3, "tweedie-nloglik@1.3"),
         ("tweedie-nloglik@1.2", {"tweedie_variance_power": 1.7}, 1.2, "tweedie-nloglik@1.2"),
+        # Named with every digit: a name rounded to "@2" read back as a power out of range.
+        ("tweedie-nloglik", {"tweedie_variance_power": 1.999999}, 1.999999,
+         "tweedie-nloglik@1.999999"),
     ],
 )
 def test_tweedie_nloglik(weights, spec, kwargs, rho, name):
@@ -167,6 +170,17 @@ def test_tweedie_nloglik(weights, spec, kwargs, rho, name):
     row = -y * mu ** (1 - rho) / (1 - rho) + mu ** (2 - rho) / (2 - rho)
     expected = np.average(row, weights=weights)
     assert metric(y, mu, weights) == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_tweedie_power_near_two_fits_with_its_default_metric():
+    from ensembles import GradientBoostingRegressor
+
+    y, _ = _counts()
+    X = np.arange(len(y), dtype=np.float64).reshape(-1, 1)
+    model = GradientBoostingRegressor(n_estimators=2, objective="reg:tweedie",
+                                      tweedie_variance_power=1.999999)
+    model.fit(X, y, eval_set=[(X, y)])
+    assert list(model.evals_result_["validation_0"]) == ["tweedie-nloglik@1.999999"]
 
 
 def test_tweedie_power_one_is_poisson_up_to_a_constant():

@@ -457,6 +457,36 @@ def test_huge_targets_and_weights_are_refused(make, y_scale, w_scale, match):
         make().fit(X, y, sample_weight=np.full(len(y), w_scale))
 
 
+@pytest.mark.parametrize(("params", "fit_params", "match"), [
+    ({"base_score": 1e300}, {}, "base_score gives starting margins"),
+    ({}, {"base_margin": 1e300}, "base_margin gives starting margins"),
+    ({"learning_rate": 1e300}, {}, "Training diverged.*learning_rate"),
+    ({"learning_rate": 1e300, "booster": "dart"}, {}, "Training diverged"),
+])
+def test_boosting_refuses_starting_margins_and_steps_that_overflow(params, fit_params, match):
+    """They gave a model predicting NaN, or saturated garbage, without a word."""
+    X, y = _data(n_classes=2)
+    y = X[:, 0] + 0.1 * X[:, 1]
+    fit_params = {k: np.full(len(y), v) for k, v in fit_params.items()}
+    model = GradientBoostingRegressor(n_estimators=5, **params)
+    with pytest.raises(ValueError, match=match):
+        model.fit(X, y, **fit_params)
+    assert not hasattr(model, "n_iterations_")
+
+
+def test_an_aft_scale_whose_square_underflows_is_a_value_error():
+    """The derivatives divide by the scale's square: 1e-200 raised ZeroDivisionError from
+    the kernel."""
+    X, _ = _data(n_classes=2)
+    y = np.abs(X[:, 0]) + 0.1
+    params = {"objective": "survival:aft", "aft_loss_distribution_scale": 1e-200}
+    with pytest.raises(ValueError, match="aft_loss_distribution_scale must be between"):
+        GradientBoostingRegressor(n_estimators=2, **params).fit(X, y)
+    near = dict(params, aft_loss_distribution_scale=1e-150)
+    model = GradientBoostingRegressor(n_estimators=2, **near).fit(X, y)
+    assert np.all(np.isfinite(model.predict(X)))
+
+
 @pytest.mark.parametrize("make", [lambda: RandomForestClassifier(n_estimators=2,
                                                                  random_state=0),
                                   lambda: DecisionTreeRegressor(random_state=0)])

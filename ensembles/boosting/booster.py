@@ -473,6 +473,7 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
                     _add_tree(X, X_binned, bin_mapper.n_bins_, tree, 1.0, target, k)
                 grown_by_output[k].append(tree)
         new_trees = [tree for trees in grown_by_output for tree in trees]
+        _check_diverged(new_trees, iteration, params.growth.learning_rate)
         if dart is None:
             booster.append(new_trees)
         else:
@@ -488,9 +489,25 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
         if _end_round(model, booster, iteration, objective, evals, metrics, evals_log,
                       callbacks):
             break
+    if not np.all(np.isfinite(raw)):
+        _diverged(booster.n_rounds - 1, params.growth.learning_rate)
     for cb in callbacks:
         cb.after_training(model)
     return evals_log
+
+
+def _check_diverged(trees, iteration, learning_rate):
+    """Refuse a round whose trees' values are not finite: the margins overflowed, and
+    every later round would only spread the NaN."""
+    if not all(np.all(np.isfinite(tree.value)) for tree in trees):
+        _diverged(iteration, learning_rate)
+
+
+def _diverged(iteration, learning_rate):
+    raise ValueError(
+        f"Training diverged: the margins overflowed by round {iteration}, so the model "
+        f"would predict NaN or infinity. Lower learning_rate (now {learning_rate!r}), or "
+        f"check base_score, base_margin and the objective's parameters.")
 
 
 def _end_round(model, booster, iteration, objective, evals, metrics, evals_log, callbacks):

@@ -8,7 +8,9 @@ The evaluation log is a dict ``{data_name: {metric_name: [value per round]}}`` w
 names ``validation_0``, ``validation_1``, ... in ``eval_set`` order.
 """
 
+import math
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 
@@ -40,9 +42,10 @@ class EvaluationMonitor(TrainingCallback):
     """
 
     def __init__(self, period=1, printer=print):
-        if int(period) < 1:
-            raise ValueError(f"period must be a positive integer, got {period!r}.")
-        self.period = int(period)
+        self.period = _positive_int("period", period)
+        if not callable(printer):
+            raise TypeError(f"printer must be callable (it is given each line), got "
+                            f"{printer!r}.")
         self.printer = printer
         self._last = None
 
@@ -94,16 +97,16 @@ class EarlyStopping(TrainingCallback):
     far; the estimators predict with the rounds up to ``best_iteration`` by default.
 
     A NaN metric value (a metric undefined on the round's predictions) never counts as an
-    improvement; training carries on, as XGBoost's does, and a ``RuntimeWarning`` says so
-    (once per fit).
+    improvement, and a ``RuntimeWarning`` says so (once per fit): ``rounds`` NaN rounds in
+    a row end training, as in XGBoost. Until a round scores, the fit's first round is the
+    best one (its ``best_score`` NaN), as in XGBoost.
     """
 
     def __init__(self, rounds, metric_name=None, data_name=None, maximize=None, min_delta=0.0):
-        if int(rounds) < 1:
-            raise ValueError(f"early_stopping_rounds must be a positive integer, got {rounds!r}.")
-        if min_delta < 0:
-            raise ValueError(f"min_delta must be non-negative, got {min_delta!r}.")
-        self.rounds = int(rounds)
+        self.rounds = _positive_int("early_stopping_rounds", rounds)
+        if (isinstance(min_delta, bool) or not isinstance(min_delta, Real)
+                or not (0 <= min_delta < math.inf)):
+            raise ValueError(f"min_delta must be a finite number >= 0, got {min_delta!r}.")
         self.metric_name = metric_name
         self.data_name = data_name
         self.maximize = maximize
@@ -112,7 +115,7 @@ class EarlyStopping(TrainingCallback):
     def before_training(self, model):
         """Forget any previous fit."""
         self.best_score = None
-        self.best_iteration = 0
+        self.best_iteration = None
         self._stale = 0
         self._warned_nan = False
 
@@ -139,14 +142,24 @@ class EarlyStopping(TrainingCallback):
                               f"{iteration}; a NaN never counts as an improvement, and "
                               f"training carries on.", RuntimeWarning, stacklevel=2)
                 self._warned_nan = True
-            self._stale += 1
+            if self.best_iteration is None:
+                self.best_iteration = iteration  # the best until a round scores
+            else:
+                self._stale += 1
         elif self.best_score is None or sign * (score - self.best_score) > self.min_delta:
             self.best_score = float(score)
             self.best_iteration = iteration
             self._stale = 0
         else:
             self._stale += 1
-        if self.best_score is not None:
-            model.best_iteration = self.best_iteration
-            model.best_score = self.best_score
+        model.best_iteration = self.best_iteration
+        model.best_score = np.nan if self.best_score is None else self.best_score
         return self._stale >= self.rounds
+
+
+def _positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"{name} must be a positive integer, got {value!r}.")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    return int(value)

@@ -111,6 +111,14 @@ def _check_magnitudes(y, sample_weight, regression):
                              f"predictions back.")
 
 
+def _check_margin_magnitude(margin, name):
+    """Refuse starting margins whose gradients would saturate (see _check_magnitudes)."""
+    largest = float(np.max(np.abs(margin), initial=0.0))
+    if largest > _MAX_GRADIENT:
+        raise ValueError(f"{name} gives starting margins up to {largest:.3g}; gradients need "
+                         f"margins below {_MAX_GRADIENT:g}.")
+
+
 def _check_feature_weights(feature_weights, n_features):
     """``feature_weights`` as float64 of one non-negative, finite weight per feature with a
     positive sum (or None)."""
@@ -159,6 +167,10 @@ def _no_bins(n_features, max_bin):
     """A fitted binning with one bin per feature: what the linear booster keeps (it reads
     raw values)."""
     return BinMapper.from_edges([[]] * n_features, max_bin)
+
+
+def _finite_or_none(value):
+    return None if value is None or not np.isfinite(value) else value
 
 
 def _linear_dump(coef, dump_format):
@@ -709,6 +721,8 @@ class _BaseGradientBoosting(BaseEstimator):
         n_outputs = objective.n_outputs(getattr(self, "n_classes_", 1))
         base_margin = self._check_base_margin(base_margin, X.shape[0], n_outputs,
                                               "base_margin")
+        if base_margin is not None:
+            _check_margin_magnitude(base_margin, "base_margin")
         metrics = self._make_metrics(objective)
         self._metric_direction = {m.name: m.higher_is_better for m in metrics}
         evals = self._validate_eval_set(eval_set, sample_weight_eval_set,
@@ -763,7 +777,8 @@ class _BaseGradientBoosting(BaseEstimator):
             dart=(DartParams(self.rate_drop, self.skip_drop, self.one_drop, self.sample_type,
                              self.normalize_type) if self.booster == "dart" else None),
         )
-        if self.grow_policy == "depthwise" and self.max_depth == 0 and self.max_leaves == 0:
+        if (linear_params is None and self.grow_policy == "depthwise" and self.max_depth == 0
+                and self.max_leaves == 0):
             raise ValueError("max_depth=0 (unlimited) needs grow_policy='lossguide' or a "
                              "positive max_leaves.")
         with threads(self.n_jobs):
@@ -869,6 +884,10 @@ class _BaseGradientBoosting(BaseEstimator):
                 raise ValueError("early_stopping_rounds needs at least one data set in "
                                  "eval_set.")
             callbacks.append(EarlyStopping(self.early_stopping_rounds))
+        if not (isinstance(verbose, bool | np.bool_) or (isinstance(verbose, Integral)
+                                                          and verbose >= 0)):
+            raise TypeError(f"verbose must be a bool, or an integer >= 0 (print every "
+                            f"verbose rounds), got {verbose!r}.")
         if verbose and evals:
             period = 1 if verbose is True else int(verbose)
             callbacks.append(EvaluationMonitor(period))
@@ -878,7 +897,9 @@ class _BaseGradientBoosting(BaseEstimator):
         n_outputs = objective.n_outputs(getattr(self, "n_classes_", 1))
         if self.base_score is None:
             return np.asarray(objective.base_margin(y, sample_weight), dtype=np.float64)
-        return np.full(n_outputs, objective.margin_from_score(float(self.base_score)))
+        margin = np.full(n_outputs, objective.margin_from_score(float(self.base_score)))
+        _check_margin_magnitude(margin, "base_score")
+        return margin
 
     def _continue_from(self, model, objective):
         if not isinstance(model, type(self)):
@@ -1239,7 +1260,8 @@ class _BaseGradientBoosting(BaseEstimator):
                                  if hasattr(self, "feature_names_in_") else None),
             "n_iterations": int(self.n_iterations_),
             "best_iteration": getattr(self, "best_iteration", None),
-            "best_score": getattr(self, "best_score", None),
+            # NaN (no round scored: see EarlyStopping) as null: JSON has no NaN.
+            "best_score": _finite_or_none(getattr(self, "best_score", None)),
             # A categorical feature's edges follow from its number of categories.
             "bin_edges": [[] if c is not None else e.tolist() for e, c in
                           zip(self._bin_mapper.edges_list(), self._engine_categories(),
@@ -1321,9 +1343,10 @@ class _BaseGradientBoosting(BaseEstimator):
             fail(name, f"its booster parameter {self.booster!r} does not match the model it "
                        f"holds ({self._booster.kind})")
         self.n_iterations_ = self._booster.n_rounds
-        for attr in ("best_iteration", "best_score"):
-            if doc.get(attr) is not None:
-                setattr(self, attr, doc[attr])
+        if doc.get("best_iteration") is not None:
+            self.best_iteration = doc["best_iteration"]
+            score = doc.get("best_score")
+            self.best_score = np.nan if score is None else score
         self.evals_result_ = {}
         return self
 

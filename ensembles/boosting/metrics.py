@@ -417,6 +417,13 @@ def _parse_parameter(spec, text):
         ) from None
 
 
+def parameter_text(value):
+    """A metric parameter as its name shows it (``tweedie-nloglik@1.5``): the shortest text
+    that reads back as the same number, so that a name parses back to its metric."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
 def _check_tweedie_power(value, what):
     if isinstance(value, bool) or not isinstance(value, Real) or not 1.0 <= value < 2.0:
         raise ValueError(f"{what} must be in [1, 2), got {value!r}.")
@@ -494,14 +501,14 @@ def make_metric(spec, *, quantile_alpha=0.5, tweedie_variance_power=1.5, huber_s
         return simple[base]()
     if base == "error":
         threshold = _parse_parameter(spec, param) if at else 0.5
-        name = "error" if threshold == 0.5 else f"error@{threshold:g}"
+        name = "error" if threshold == 0.5 else f"error@{parameter_text(threshold)}"
         return _RowMetric(name, _error(threshold))
     if base == "tweedie-nloglik":
         if at:
             rho = _check_tweedie_power(_parse_parameter(spec, param), f"eval_metric {spec!r} rho")
         else:
             rho = _check_tweedie_power(tweedie_variance_power, "tweedie_variance_power")
-        return _RowMetric(f"tweedie-nloglik@{rho:g}", _tweedie_nloglik(rho))
+        return _RowMetric(f"tweedie-nloglik@{parameter_text(rho)}", _tweedie_nloglik(rho))
     if base == "quantile" and not at:
         from .objectives import check_quantile_alpha
 

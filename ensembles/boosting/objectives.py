@@ -20,6 +20,7 @@ from scipy.special import erf as _erf
 from .._engine import compiled_only
 from .._engine.jit import njit
 from .._threads import weighted_sum
+from .metrics import parameter_text
 
 __all__ = [
     "CallableObjective",
@@ -601,7 +602,7 @@ class TweedieObjective(_LogLinkObjective):
         self.tweedie_variance_power = _check_real(
             "tweedie_variance_power", tweedie_variance_power, low=1.0, high=2.0, low_open=False
         )
-        self.default_metric = f"tweedie-nloglik@{self.tweedie_variance_power:g}"
+        self.default_metric = f"tweedie-nloglik@{parameter_text(self.tweedie_variance_power)}"
 
     def _grad_hess(self, y, f):
         rho = self.tweedie_variance_power
@@ -1044,6 +1045,12 @@ class AFTObjective(_ExpLink, Objective):
         self.distribution = aft_loss_distribution
         self.sigma = _check_real("aft_loss_distribution_scale", aft_loss_distribution_scale,
                                  low=0.0)
+        # The derivatives divide by the scale's square, which must be a normal float.
+        square = self.sigma * self.sigma
+        if not (0.0 < square < math.inf and 1.0 / square < math.inf):
+            raise ValueError(f"aft_loss_distribution_scale must be between about 1e-154 and "
+                             f"1e154 (its square a finite, nonzero float), got "
+                             f"{aft_loss_distribution_scale!r}.")
 
     @staticmethod
     def bounds(y):
