@@ -189,12 +189,30 @@ def encode_column(col, categories):
                    categories)
 
 
+def _check_not_codes(col, categories, name):
+    """Refuse numbers for a column whose categories are all strings: none of them can be
+    a category, so every row would read as an unseen one (as if missing). Such numbers are
+    most likely the category codes of a column that was a pandas ``category`` at fit."""
+    dtype = getattr(col, "dtype", None)
+    if (getattr(dtype, "kind", "O") not in "iuf" or _is_category_dtype(dtype)
+            or not categories or not all(isinstance(c, str) for c in categories)):
+        return
+    values = np.asarray(col, dtype=np.float64)
+    if np.isnan(values).all():
+        return
+    shown = ", ".join(map(repr, categories[:5])) + (", ..." if len(categories) > 5 else "")
+    raise ValueError(f"Categorical column {name} was fitted with string categories "
+                     f"({shown}), but X gives it numbers ({dtype}); pass the category values "
+                     f"themselves (not their codes), or a pandas category column.")
+
+
 def encode(X, mask, categories):
     """``X`` with its categorical columns replaced by float codes: a DataFrame stays a
     DataFrame (same column names), anything else becomes a float64 array."""
     if _is_dataframe(X):
         X = X.copy(deep=False)
         for j in np.flatnonzero(mask):
+            _check_not_codes(X.iloc[:, j], categories[int(j)], repr(X.columns[j]))
             X.isetitem(int(j), encode_column(X.iloc[:, j], categories[int(j)]))
         return X
     X = np.asarray(X)
@@ -203,6 +221,7 @@ def encode(X, mask, categories):
     out = np.empty(X.shape, dtype=np.float64)
     for j in range(X.shape[1]):
         if mask[j]:
+            _check_not_codes(X[:, j], categories[j], str(j))
             out[:, j] = encode_column(X[:, j], categories[j])
         else:
             try:

@@ -287,6 +287,22 @@ def test_unseen_and_missing_categories_follow_the_missing_direction(fitted):
     assert not np.array_equal(model.predict(missing), model.predict(rows))
 
 
+def test_category_codes_given_for_string_categories_are_refused(fitted):
+    """The codes of a column that was a pandas category at fit can match none of its
+    string categories: every row read as unseen, a wrong prediction without a word."""
+    from ensembles import RandomForestRegressor
+
+    model, df, y = fitted
+    forest = RandomForestRegressor(n_estimators=3, random_state=0).fit(df, y)
+    for estimator in (model, forest):
+        with pytest.raises(ValueError, match="Categorical column 'c' was fitted with string "
+                                             "categories"):
+            estimator.predict(df.assign(c=df["c"].cat.codes))
+        # The values themselves, as strings, are the categories.
+        np.testing.assert_array_equal(estimator.predict(df.assign(c=df["c"].astype(str))),
+                                      estimator.predict(df))
+
+
 def test_rare_categories_are_pooled_with_missing():
     df, y = _signal_frame(n=3000)
     df["c"] = df["c"].cat.add_categories(["rare"])
