@@ -246,6 +246,11 @@ def check_columns(X, mask):
                              f"categorical_features does not select it; use "
                              f"categorical_features='from_dtype' (or enable_categorical=True) "
                              f"to split on its categories, or convert it to numbers.")
+        if getattr(dtype, "kind", "f") in "mM":
+            numbers = ("seconds" if dtype.kind == "m" else
+                       "the year, month and day of week as columns, or seconds since a date")
+            raise ValueError(f"X has the date or time column {name!r} ({dtype}); convert it "
+                             f"to numbers first (such as {numbers}).")
         if getattr(dtype, "kind", "f") in "OUS" or str(dtype) == "string":
             raise ValueError(f"X has the non-numeric column {name!r} ({dtype}); convert it "
                              f"to the pandas category dtype (or name it in "

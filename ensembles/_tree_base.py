@@ -24,7 +24,6 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_sample_weight
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._categorical import fit_encode, transform_encode
@@ -61,7 +60,7 @@ from ._engine.tree import (
 from ._fitstate import loads_aside, reads_snapshot
 from ._model_io import params_to_json, read_trees_document, write_document
 from ._threads import current_threads, run_items, threads
-from ._validation import passes_as_is
+from ._validation import check_class_labels, passes_as_is
 
 MODEL_FORMAT = "ensembles.trees"
 # Version 2 added categorical features (a "categories" field, category bitsets in trees),
@@ -1159,7 +1158,7 @@ class ClassifierTargets:
     _y_validation = {"multi_output": True}
 
     def _encode_targets(self, y):
-        check_classification_targets(y)
+        check_class_labels(y)
         y = np.asarray(y)
         columns = [y] if y.ndim == 1 else [y[:, k] for k in range(y.shape[1])]
         encoders = [LabelEncoder().fit(column) for column in columns]

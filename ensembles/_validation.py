@@ -15,3 +15,18 @@ def passes_as_is(estimator, X):
             and X.flags.c_contiguous and 0 < X.shape[0]
             and X.shape[1] == estimator.n_features_in_
             and not hasattr(estimator, "feature_names_in_") and not np.isinf(X).any())
+
+
+def check_class_labels(y):
+    """scikit-learn's ``check_classification_targets``, after refusing missing labels
+    (None or NaN in an object array), which it reports as a comparison's TypeError."""
+    from sklearn.utils.multiclass import check_classification_targets
+
+    labels = np.asarray(y)
+    if labels.dtype.kind == "O":
+        # Element by element in C: None, and NaN (the one value unequal to itself).
+        n_missing = int(np.count_nonzero(np.equal(labels, None) | (labels != labels)))
+        if n_missing:
+            raise ValueError(f"y has {n_missing} missing class label(s) (None or NaN); "
+                             f"drop those rows or give them a label.")
+    check_classification_targets(y)

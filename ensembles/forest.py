@@ -198,6 +198,16 @@ class _BaseForest(_MemberSequence, BaseTreeModel):
             elif not isinstance(n_draws, Integral):
                 total = n_samples if weight is None else weight.sum()
                 n_draws = max(int(n_draws * total), 1)
+                # scikit-learn's warning, at its threshold: a fraction of a small total
+                # weight leaves each tree a handful of rows.
+                if n_draws < max(10, n_samples ** (1 / 3)):
+                    of = ("number of samples" if weight is None
+                          else "total sum of sample weights")
+                    warnings.warn(f"Using the fractional value max_samples="
+                                  f"{self.max_samples!r} when the {of} is {total:g} results "
+                                  f"in a low number ({n_draws}) of bootstrap samples. We "
+                                  f"recommend passing `max_samples` as an integer instead.",
+                                  UserWarning, stacklevel=3)
         params = self._growth_params(n_samples, n_features, self._splitter)
         with threads(self.n_jobs):
             bin_mapper, X_binned = self._bin(X, weight, bin_seed)

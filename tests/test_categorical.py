@@ -303,6 +303,18 @@ def test_category_codes_given_for_string_categories_are_refused(fitted):
                                       estimator.predict(df))
 
 
+@pytest.mark.parametrize("column", [pd.date_range("2020", periods=60),
+                                    pd.to_timedelta(np.arange(60), unit="s")])
+def test_date_and_time_columns_are_refused_by_name(column):
+    from ensembles import RandomForestRegressor
+
+    df = pd.DataFrame({"a": np.arange(60.0), "when": column})
+    for model in (GradientBoostingRegressor(n_estimators=2),
+                  RandomForestRegressor(n_estimators=2)):
+        with pytest.raises(ValueError, match="date or time column 'when'"):
+            model.fit(df, np.arange(60.0))
+
+
 def test_rare_categories_are_pooled_with_missing():
     df, y = _signal_frame(n=3000)
     df["c"] = df["c"].cat.add_categories(["rare"])

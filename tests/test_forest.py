@@ -294,6 +294,17 @@ def test_warm_start_needs_the_same_classes():
     np.testing.assert_array_equal(model.predict(X), before)  # the model is still the old one
 
 
+def test_a_fractional_max_samples_of_few_rows_warns_as_in_scikit_learn():
+    X, y = make_classification(200, n_features=5, random_state=0)
+    weight = np.full(len(y), 1e-10)
+    for cls in (sk_ensemble.RandomForestClassifier, RandomForestClassifier):
+        with pytest.warns(UserWarning, match=r"results in a low number \(1\) of bootstrap"):
+            cls(n_estimators=2, max_samples=0.5).fit(X, y, sample_weight=weight)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        RandomForestClassifier(n_estimators=2, max_samples=0.5).fit(X, y)
+
+
 @pytest.mark.parametrize("cls", [RandomForestRegressor, ExtraTreesRegressor])
 def test_warm_start_needs_the_same_columns(cls):
     # The kept members split on the first fit's columns: on fewer, their walks would read

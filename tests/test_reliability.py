@@ -474,6 +474,17 @@ def test_boosting_refuses_starting_margins_and_steps_that_overflow(params, fit_p
     assert not hasattr(model, "n_iterations_")
 
 
+@pytest.mark.parametrize("make", [lambda: GradientBoostingClassifier(n_estimators=2),
+                                  lambda: RandomForestClassifier(n_estimators=2),
+                                  DecisionTreeClassifier])
+def test_missing_class_labels_are_value_errors(make):
+    """None among object labels failed in np.unique with a comparison's TypeError."""
+    X, _ = _data(n_classes=2)
+    y = np.array(["a", "b", None] * (len(X) // 3) + ["a"] * (len(X) % 3), dtype=object)
+    with pytest.raises(ValueError, match=r"y has \d+ missing class label\(s\) \(None or NaN\)"):
+        make().fit(X, y)
+
+
 def test_an_aft_scale_whose_square_underflows_is_a_value_error():
     """The derivatives divide by the scale's square: 1e-200 raised ZeroDivisionError from
     the kernel."""

@@ -12,7 +12,6 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     check_array,
     check_is_fitted,
@@ -37,7 +36,7 @@ from .._engine.sparse_grower import sparse_codes, worth_sparse_codes
 from .._fitstate import fits_aside, loads_aside, reads_snapshot
 from .._model_io import fail, params_to_json, read_boosting_document, write_document
 from .._threads import effective_n_jobs, threads
-from .._validation import passes_as_is
+from .._validation import check_class_labels, passes_as_is
 from . import _target_stats as _ts
 from ._docstrings import shared_entries
 from .booster import Booster, BoostingParams, DartParams, EvalSet, train
@@ -1510,7 +1509,7 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
 
     def _encode_y(self, y, fitting):
         if fitting:
-            check_classification_targets(y)
+            check_class_labels(y)
             self._label_encoder = LabelEncoder().fit(y)
             self.classes_ = self._label_encoder.classes_
             self.n_classes_ = len(self.classes_)
