@@ -237,6 +237,18 @@ def check_columns(X, mask):
     """Refuse pandas ``category`` columns and string columns that are not categorical
     features, naming the parameters that would use them."""
     if not _is_dataframe(X):
+        if getattr(getattr(X, "dtype", None), "kind", None) == "O" and X.ndim == 2:
+            # An object array (a DataFrame's values, say): scikit-learn's conversion would
+            # name the string, not its column.
+            for j in range(X.shape[1]):
+                if mask is None or not mask[j]:
+                    try:
+                        X[:, j].astype(np.float64)
+                    except ValueError:  # a TypeError (not a string either) says enough
+                        raise ValueError(f"Feature {j} of X is not numeric and not "
+                                         f"categorical (it holds {_not_a_number(X[:, j])!r}); "
+                                         f"name it in categorical_features to use it as "
+                                         f"categories, or encode it as numbers.") from None
         return
     for j, (name, dtype) in enumerate(zip(X.columns, X.dtypes, strict=True)):
         if mask is not None and mask[j]:
@@ -255,6 +267,16 @@ def check_columns(X, mask):
             raise ValueError(f"X has the non-numeric column {name!r} ({dtype}); convert it "
                              f"to the pandas category dtype (or name it in "
                              f"categorical_features) to use it as categories.")
+
+
+def _not_a_number(values):
+    """The first of ``values`` that is no number."""
+    for value in values:
+        try:
+            float(value)
+        except (TypeError, ValueError):
+            return value
+    return None
 
 
 def _shape(X):

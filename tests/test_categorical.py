@@ -356,6 +356,16 @@ def test_bad_categorical_input_is_refused():
         GradientBoostingRegressor(monotone_constraints={"c": 1}).fit(df, y)
     with pytest.raises(ValueError, match="categorical_features"):
         GradientBoostingRegressor(categorical_features="yes").fit(df, y)
+    # A frame's values as an object array: the column is named by its position, where
+    # scikit-learn's conversion named only the string.
+    from ensembles import BaggingRegressor, DecisionTreeRegressor
+
+    values = df.to_numpy()
+    j = list(df.columns).index("c")
+    for model in (DecisionTreeRegressor(), BaggingRegressor(n_estimators=2)):
+        with pytest.raises(ValueError, match=f"Feature {j} of X is not numeric and not "
+                                             f"categorical"):
+            model.fit(values if isinstance(model, DecisionTreeRegressor) else df, y)
 
 
 def test_save_load_and_pickle_keep_predictions(fitted, tmp_path):

@@ -565,6 +565,24 @@ def test_continued_training_rejects_another_number_of_classes(before, after):
                                                        xgb_model=previous)
 
 
+def test_continued_training_rejects_other_classes_and_columns():
+    """Both were accepted: the trees' outputs (or splits) then meant other classes (or
+    columns) than the new fit's."""
+    pd = pytest.importorskip("pandas")
+    X, y = _classification(n=150)
+    previous = GradientBoostingClassifier(n_estimators=2).fit(X, np.where(y, "x", "y"))
+    with pytest.raises(ValueError, match=r"fitted on the classes \['x', 'y'\], y has"):
+        GradientBoostingClassifier(n_estimators=2).fit(X, np.where(y, "a", "b"),
+                                                       xgb_model=previous)
+    frame = pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])])
+    previous = GradientBoostingRegressor(n_estimators=2).fit(frame, X[:, 0])
+    with pytest.raises(ValueError, match="continued training needs the same columns"):
+        GradientBoostingRegressor(n_estimators=2).fit(frame[frame.columns[::-1]], X[:, 0],
+                                                      xgb_model=previous)
+    again = GradientBoostingRegressor(n_estimators=2).fit(frame, X[:, 0], xgb_model=previous)
+    assert again.n_iterations_ == 4
+
+
 # --------------------------------------------------------------------------- persistence
 def _fitted_models():
     """Fitted models of every kind that must survive a round trip, with their test X."""

@@ -910,6 +910,17 @@ class _BaseGradientBoosting(BaseEstimator):
         if model.n_features_in_ != self.n_features_in_:
             raise ValueError(f"xgb_model was fitted on {model.n_features_in_} features, "
                              f"X has {self.n_features_in_}.")
+        names = [getattr(est, "feature_names_in_", None) for est in (model, self)]
+        if all(n is not None for n in names) and not np.array_equal(*names):
+            raise ValueError(f"xgb_model was fitted on the columns {list(names[0])}, X has "
+                             f"{list(names[1])}; continued training needs the same columns "
+                             f"in the same order.")
+        if hasattr(model, "classes_") and not np.array_equal(model.classes_, self.classes_):
+            # Its trees' outputs are the first fit's classes: continuing on others would
+            # mix them up.
+            raise ValueError(f"xgb_model was fitted on the classes {model.classes_.tolist()}, "
+                             f"y has {self.classes_.tolist()}; continued training needs the "
+                             f"same classes.")
         if model._booster.kind != ("gblinear" if self.booster == "gblinear" else "gbtree"):
             raise ValueError(f"xgb_model was fitted with booster={model.booster!r}; training "
                              f"cannot continue it with booster={self.booster!r} (trees and "
