@@ -242,8 +242,21 @@ class _BaseEnsembleSelection(_HeterogeneousEnsemble):
         scorer = check_scoring(stand_in, scoring=self.scoring or default)
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
 
+        name = self.scoring or default
+
         def score(blend):
-            return float(scorer(stand_in, blend, y, **kwargs))
+            try:
+                value = float(scorer(stand_in, blend, y, **kwargs))
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"scoring={name!r} cannot rate the blended out-of-fold "
+                                 f"{'probabilities' if classes is not None else 'predictions'}"
+                                 f" against y: {exc}") from exc
+            if np.isnan(value):
+                # NaN compares false with every score: the greedy search would keep its
+                # first pick without a word.
+                raise ValueError(f"scoring={name!r} gave NaN for a blend; choose a scorer "
+                                 f"defined on these predictions.")
+            return value
 
         return score
 

@@ -264,3 +264,30 @@ def test_booster_errors():
     doc["params"]["booster"] = "gblinear"
     with pytest.raises(ValueError, match="does not match"):
         GradientBoostingRegressor().load_model(json.dumps(doc).encode())
+
+
+@pytest.mark.parametrize(("params", "unused"), [
+    ({"booster": "gblinear", "monotone_constraints": (1, 0, 0, 0)}, "monotone_constraints"),
+    ({"booster": "gblinear", "interaction_constraints": [[0, 1]]}, "interaction_constraints"),
+    ({"booster": "gbtree", "rate_drop": 0.2}, "rate_drop"),
+    ({"booster": "dart", "feature_selector": "random", "top_k": 2}, "feature_selector"),
+])
+def test_parameters_another_booster_reads_are_reported_as_xgboost_does(params, unused):
+    """They were ignored without a word (XGBoost warns that they are not used)."""
+    X, y = make_regression(100, n_features=4, random_state=0)
+    with pytest.warns(UserWarning, match=f"Parameters .*'{unused}'.* are not used by "
+                                         f"booster='{params['booster']}'"):
+        GradientBoostingRegressor(n_estimators=2, **params).fit(X, y)
+
+
+@pytest.mark.parametrize("booster", ["gbtree", "dart", "gblinear"])
+def test_a_booster_with_its_own_parameters_fits_without_warnings(booster):
+    import warnings
+
+    X, y = make_regression(100, n_features=4, random_state=0)
+    own = {"gbtree": {"monotone_constraints": (1, 0, 0, 0)},
+           "dart": {"rate_drop": 0.2, "interaction_constraints": [[0, 1]]},
+           "gblinear": {"feature_selector": "shuffle"}}[booster]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        GradientBoostingRegressor(n_estimators=2, booster=booster, **own).fit(X, y)

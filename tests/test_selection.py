@@ -178,6 +178,17 @@ def test_scoring_names_and_callables_are_used():
     assert np.all((accuracy.scores_ > 0.5) & (accuracy.scores_ <= 1.0))
 
 
+def test_a_scorer_that_cannot_rate_the_blends_is_named():
+    """A classification scorer on regression said "continuous is not supported"; a scorer
+    of NaN kept the first pick without a word."""
+    X, y = load_diabetes(return_X_y=True)
+    with pytest.raises(ValueError, match="scoring='accuracy' cannot rate the blended"):
+        EnsembleSelectionRegressor(regressors(), scoring="accuracy", cv=3).fit(X, y)
+    undefined = make_scorer(lambda y_true, y_pred: float("nan"))
+    with pytest.raises(ValueError, match="gave NaN for a blend"):
+        EnsembleSelectionRegressor(regressors(), scoring=undefined, cv=3).fit(X, y)
+
+
 def test_bagged_selection_stays_inside_bags_and_is_reproducible(cancer):
     X, y = cancer
     library = classifiers() + [

@@ -4,6 +4,7 @@ Parameter names and defaults follow XGBoost's scikit-learn API, so code written 
 ``xgboost.XGBClassifier`` mostly runs unchanged on :class:`GradientBoostingClassifier`.
 """
 
+import inspect
 import io
 import warnings
 from numbers import Integral, Real
@@ -166,6 +167,24 @@ def _no_bins(n_features, max_bin):
     """A fitted binning with one bin per feature: what the linear booster keeps (it reads
     raw values)."""
     return BinMapper.from_edges([[]] * n_features, max_bin)
+
+
+# Parameters that only some boosters read (updater, refused elsewhere, aside).
+_BOOSTER_ONLY_PARAMS = {
+    **{name: ("gbtree", "dart") for name in ("monotone_constraints",
+                                              "interaction_constraints")},
+    **{name: ("dart",) for name in ("rate_drop", "skip_drop", "one_drop", "sample_type",
+                                   "normalize_type")},
+    **{name: ("gblinear",) for name in ("feature_selector", "top_k")},
+}
+
+
+def _constructor_default(estimator, name):
+    return inspect.signature(type(estimator).__init__).parameters[name].default
+
+
+def _is_default(value, default):
+    return value is default or (type(value) is type(default) and value == default)
 
 
 def _finite_or_none(value):
@@ -858,7 +877,13 @@ class _BaseGradientBoosting(BaseEstimator):
 
     def _linear_params(self):
         """The linear booster's parameters (None for the tree boosters); refuses the
-        parameters of one booster given to another."""
+        parameters of one booster given to another, or warns of them as XGBoost does."""
+        unused = [name for name in _BOOSTER_ONLY_PARAMS
+                  if self.booster not in _BOOSTER_ONLY_PARAMS[name]
+                  and not _is_default(getattr(self, name), _constructor_default(self, name))]
+        if unused:
+            warnings.warn(f"Parameters {unused} are not used by booster={self.booster!r}.",
+                          UserWarning, stacklevel=5)
         if self.booster != "gblinear":
             if self.updater is not None:
                 raise ValueError(f"updater={self.updater!r} sets the linear booster's "
