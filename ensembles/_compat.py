@@ -1,4 +1,5 @@
-"""The private scikit-learn helpers the library uses, imported in this one place.
+"""The private scikit-learn helpers the library uses, imported in this one place, and what
+the oldest supported numpy lacks.
 
 scikit-learn may move or change its private modules in any release. Keeping every such
 import here means one module to adapt, and an ``ImportError`` here (caught by the CI run
@@ -13,6 +14,16 @@ from sklearn.tree._export import _MPLTreeExporter
 from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import _check_sample_weight
 
+
+def spawn_generator(rng):
+    """``rng.spawn(1)[0]``: an independent child stream of a numpy ``Generator``, which
+    leaves ``rng`` unmoved. ``Generator.spawn`` is numpy 1.25's; before it, the same child
+    comes from the bit generator's seed sequence."""
+    if hasattr(rng, "spawn"):
+        return rng.spawn(1)[0]
+    child = rng.bit_generator._seed_seq.spawn(1)[0]  # pragma: no cover - numpy < 1.25
+    return type(rng)(type(rng.bit_generator)(child))  # pragma: no cover
+
 __all__ = [
     "HasMethods",
     "Interval",
@@ -21,4 +32,5 @@ __all__ = [
     "_MPLTreeExporter",
     "_check_sample_weight",
     "_safe_indexing",
+    "spawn_generator",
 ]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from .._compat import spawn_generator
 from .._engine import sparse as _sparse
 from .._engine.grower import (
     TEAM_ROUND_ROWS,
@@ -425,7 +426,7 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
             booster.set_tree_weights(np.ones(len(booster.trees)))
         # The dropout draws from its own stream (spawning leaves rng's unmoved): without
         # dropout, the rows and columns sampled are gbtree's.
-        drop_rng = rng.spawn(1)[0]
+        drop_rng = spawn_generator(rng)
     for cb in callbacks:
         cb.before_training(model)
     # Kept from round to round: the growers read them and keep no reference.
