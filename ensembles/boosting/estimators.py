@@ -4,6 +4,7 @@ Parameter names and defaults follow XGBoost's scikit-learn API, so code written 
 ``xgboost.XGBClassifier`` mostly runs unchanged on :class:`GradientBoostingClassifier`.
 """
 
+import functools
 import inspect
 import io
 import warnings
@@ -180,7 +181,13 @@ _BOOSTER_ONLY_PARAMS = {
 
 
 def _constructor_default(estimator, name):
-    return inspect.signature(type(estimator).__init__).parameters[name].default
+    return _constructor_defaults(type(estimator))[name]
+
+
+@functools.cache
+def _constructor_defaults(cls):
+    # Once per class: inspecting a signature costs as much as a small tree.
+    return {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()}
 
 
 def _is_default(value, default):
