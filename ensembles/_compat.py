@@ -24,6 +24,7 @@ def spawn_generator(rng):
     child = rng.bit_generator._seed_seq.spawn(1)[0]  # pragma: no cover - numpy < 1.25
     return type(rng)(type(rng.bit_generator)(child))  # pragma: no cover
 
+
 __all__ = [
     "HasMethods",
     "Interval",

@@ -191,7 +191,9 @@ def _constructor_defaults(cls):
 
 
 def _is_default(value, default):
-    return value is default or (type(value) is type(default) and value == default)
+    if value is None or default is None:
+        return value is default
+    return bool(np.isscalar(value) and value == default)  # np.float64(0.0) too
 
 
 def _finite_or_none(value):
