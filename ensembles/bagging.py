@@ -107,13 +107,17 @@ def _resolve_count(value, name, total, *, allow_none):
 
 
 def _check_sample_weight(sample_weight, n_samples):
-    """Validate ``sample_weight`` as finite, non-negative weights with a positive sum."""
+    """Validate ``sample_weight`` as finite, non-negative weights with a positive sum (a
+    number stands for that weight on every sample, as in scikit-learn)."""
     if sample_weight is None:
         return None
     try:
         weight = np.asarray(sample_weight, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise TypeError("sample_weight must be an array-like of numbers.") from exc
+        raise TypeError("sample_weight must be a number or an array-like of numbers.") \
+            from exc
+    if weight.ndim == 0:
+        weight = np.full(n_samples, weight)
     if weight.shape != (n_samples,):
         raise ValueError(
             f"sample_weight must be a 1-D array of shape ({n_samples},), one weight per "

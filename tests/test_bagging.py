@@ -478,6 +478,18 @@ def test_bad_sample_weight(weight, message):
         BaggingRegressor(n_estimators=2).fit(X, y, sample_weight=weight)
 
 
+def test_a_number_as_sample_weight_weighs_every_row_as_in_scikit_learn():
+    from ensembles import AdaBoostRegressor
+
+    X, y = make_classification(n_samples=100, random_state=0)
+    for cls, theirs in ((BaggingRegressor, sk_ensemble.BaggingRegressor),
+                        (AdaBoostRegressor, sk_ensemble.AdaBoostRegressor)):
+        theirs(n_estimators=2).fit(X, y, sample_weight=2.0)  # accepted there too
+        model = cls(n_estimators=3, random_state=0)
+        scalar = model.fit(X, y, sample_weight=2.0).predict(X)
+        assert_array_equal(scalar, model.fit(X, y, sample_weight=np.full(100, 2.0)).predict(X))
+
+
 def test_weights_without_bootstrap_warn_and_draw_weighted_rows_without_replacement():
     X, y = _row_ids(20)
     weight = np.r_[np.zeros(5), np.ones(15)]

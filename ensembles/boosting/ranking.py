@@ -69,7 +69,7 @@ def group_pointer(n_samples, qid=None, group=None, what="qid"):
         raise ValueError(f"Give either {what} or group sizes, not both.")
     if qid is None and group is None:
         raise ValueError("A ranker needs the query groups: pass qid (the query id of every "
-                         "row) or group (the sizes of consecutive groups) to fit.")
+                         "row) or group (the sizes of consecutive groups).")
     if group is not None:
         sizes = np.asarray(group)
         if sizes.ndim != 1 or sizes.size == 0 or not np.issubdtype(sizes.dtype, np.number):
