@@ -380,3 +380,18 @@ def test_default_objective_not_worse_on_other_ranking_data():
                                             group_ptr=group_pointer(len(y_b),
                                                                     group=sizes[parts[1]])))
     assert np.mean(scores[None]) >= np.mean(scores["rank:ndcg"]), scores
+
+
+def test_relevance_labels_of_text_are_refused():
+    """Labels such as "2" parsed as numbers without a word."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 3)
+    qid = np.repeat(np.arange(6), 10)
+    y = rng.randint(0, 3, 60)
+    for text in (y.astype(str), y.astype(str).astype(object)):
+        with pytest.raises(ValueError, match="numeric relevance labels, got text"):
+            GradientBoostingRanker(n_estimators=2).fit(X, text, qid=qid)
+    numbers = GradientBoostingRanker(n_estimators=2).fit(X, y.astype(object), qid=qid)
+    np.testing.assert_array_equal(numbers.predict(X),
+                                  GradientBoostingRanker(n_estimators=2).fit(X, y, qid=qid)
+                                  .predict(X))

@@ -204,6 +204,12 @@ class GradientBoostingRanker(_BaseGradientBoosting):
         return evals
 
     def _encode_y(self, y, fitting):
+        labels = np.asarray(y)
+        if labels.dtype.kind in "US" or (labels.dtype.kind == "O" and any(
+                isinstance(v, str | bytes) for v in labels.ravel())):
+            # float() would parse "2" as 2.0: labels of text are a mistake to report.
+            raise ValueError("y must hold numeric relevance labels, got text; convert the "
+                             "labels to numbers.")
         try:
             y = np.asarray(y, dtype=np.float64)
         except (TypeError, ValueError) as exc:
