@@ -77,14 +77,15 @@ def params_to_json(params):
     are strings and labels need not be.
 
     Left out: ``callbacks``, callables (code, which a model file never holds; also a list
-    holding one, such as an ``eval_metric``) and random number generators (a
-    ``RandomState`` is state, not a setting). Any other value JSON cannot hold (NaN,
+    holding one, such as an ``eval_metric``), random number generators (a ``RandomState``
+    is state, not a setting) and a Dask estimator's ``client`` (a connection). Any other
+    value JSON cannot hold (NaN,
     infinity, an object) raises a ``ValueError`` naming the parameter, rather than being
     dropped: a loaded model whose parameters differ would refit differently.
     """
     out = {}
     for name, value in params.items():
-        if name == "callbacks" or _holds_code(value) or isinstance(
+        if name in ("callbacks", "client") or _holds_code(value) or isinstance(
                 value, np.random.RandomState | np.random.Generator):
             continue
         if name == "class_weight" and value is not None and not isinstance(value, str):

@@ -1,6 +1,7 @@
 """Training on a Dask LocalCluster: the same model as a single-node fit on the
 concatenated data, predictions per partition, clear errors, and a worker killed mid-fit."""
 
+import json
 import os
 import pickle
 import signal
@@ -30,6 +31,7 @@ from ensembles.dask import (  # noqa: E402
     DaskGradientBoostingRanker,
     DaskGradientBoostingRegressor,
     DaskRandomForestClassifier,
+    DaskRandomForestRegressor,
     WorkerLostError,
     _worker,
 )
@@ -144,6 +146,28 @@ def test_regression_matches_single_node(client, params):
     assert _held(client) == []
 
 
+def test_workers_in_one_process_keep_their_own_shards():
+    """Workers of a cluster of threads (processes=False) share one registry of shards:
+    keyed by the fit alone, the second worker's data replaced the first's, and a fit
+    failed (KeyError) or trained on one worker's rows twice without a word."""
+    X, y = _data(n=600)
+    predictions = []
+    for n_workers in (1, 2):
+        with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=False,
+                          dashboard_address=None) as threads_only, \
+                Client(threads_only, set_as_default=False) as in_process:
+            dX, dy = da.from_array(X, chunks=200), da.from_array(y, chunks=200)
+            for params in ({}, {"max_depth": 1, "subsample": 0.9}):
+                model = DaskGradientBoostingRegressor(client=in_process, n_estimators=6,
+                                                      random_state=0, **params).fit(dX, dy)
+                predictions.append(in_process.compute(model.predict(dX)).result())
+            assert _held(in_process) == []
+    local = GradientBoostingRegressor(n_estimators=6, random_state=0).fit(X, y)
+    np.testing.assert_allclose(predictions[2], local.predict(X), rtol=0, atol=1e-6)
+    # 1 and 2 workers: the same model, up to the order in which histograms add up.
+    np.testing.assert_allclose(predictions[1], predictions[3], rtol=0, atol=1e-9)
+
+
 def test_binary_lossguide_three_workers_with_weights(client, monkeypatch):
     # Bin edges from a subsample of the rows of positive weight: the Dask fit draws the
     # single-node fit's subsample over its partitions (a small one here, as 200,000 rows
@@ -228,6 +252,15 @@ def test_to_local_saves_loads_and_pickles(client, tmp_path):
     np.testing.assert_array_equal(loaded.predict(X), local.predict(X))
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(local)).predict(X),
                                   local.predict(X))
+    # The Dask estimator itself, holding its client (a connection): pickled and saved
+    # without it, where both failed.
+    unpickled = pickle.loads(pickle.dumps(model))
+    assert unpickled.client is None and model.client is client
+    np.testing.assert_array_equal(unpickled.predict(X), local.predict(X))
+    document = model.save_model()
+    assert "client" not in json.loads(document)["params"]
+    loaded = DaskGradientBoostingRegressor().load_model(document)
+    np.testing.assert_array_equal(loaded.predict(X), local.predict(X))
 
 
 def test_bad_input_and_unsupported_objective(client):
@@ -247,6 +280,16 @@ def test_bad_input_and_unsupported_objective(client):
         model.fit(da.from_array(bad, chunks=100), da.from_array(y, chunks=100))
     assert not hasattr(model, "n_iterations_")  # nothing published by a failed fit
     assert _held(client) == []
+    # A category column (no numpy dtype) failed inside numpy's dtype test.
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    frame = pd.DataFrame(X[:, :2], columns=["a", "b"]).assign(
+        c=pd.Categorical(np.where(X[:, 2] > 0, "x", "y")))
+    for estimator in (DaskGradientBoostingRegressor(client=client, n_estimators=2),
+                      DaskRandomForestRegressor(client=client, n_estimators=2)):
+        with pytest.raises(ValueError, match=r"non-numeric columns \['c'\]"):
+            estimator.fit(dd.from_pandas(frame, npartitions=2),
+                          dd.from_pandas(pd.Series(y), npartitions=2))
     Xd, yd = da.from_array(X, chunks=100), da.from_array(y, chunks=100)
     for params, name in [(dict(monotone_constraints=(1, 0, 0, 0, 0)), "monotone"),
                          (dict(interaction_constraints=[[0, 1]]), "interaction"),

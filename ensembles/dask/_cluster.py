@@ -63,10 +63,12 @@ def as_dask_array(obj, name, ndim, lengths=True):
         columns = list(obj.columns)
         if columns and all(isinstance(c, str) for c in columns):
             names = np.asarray(columns, dtype=object)
-        bad = [c for c, t in obj.dtypes.items() if not (np.issubdtype(t, np.number)
-                                                        or np.issubdtype(t, np.bool_))]
+        # Extension dtypes (category, string) are no numpy dtypes: kind "O" stands in.
+        bad = [c for c, t in obj.dtypes.items()
+               if getattr(t, "kind", "O") not in "biuf"]
         if bad and ndim == 2:
-            raise ValueError(f"{name} has non-numeric columns {bad!r}; encode them first.")
+            raise ValueError(f"{name} has non-numeric columns {bad!r}; encode them first "
+                             f"(the Dask estimators take numbers only).")
         obj = obj.to_dask_array(lengths=True if lengths else None)
     elif _is_series(obj):
         obj = obj.to_dask_array(lengths=True if lengths else None)
@@ -170,13 +172,19 @@ class Session:
             except TimeoutError:
                 self._check()
 
+    def shard_key(self, worker):
+        """The key of the fit's shard on ``worker``: the fit id and the worker's address,
+        since workers in one process (``processes=False``) share its registry of shards."""
+        return f"{self.fit_id}@{worker}"
+
     def call(self, function, args_by_worker):
         """:meth:`run` through the workers' endpoint actors (see :meth:`open_endpoints`):
         the arguments must not be futures."""
         self.calls += 1
         with self.client.as_current():
-            pending = [actor.call(function, self.fit_id, *args)
-                       for actor, args in zip(self._actors, args_by_worker, strict=True)]
+            pending = [actor.call(function, self.shard_key(w), *args)
+                       for actor, w, args in zip(self._actors, self.workers, args_by_worker,
+                                                 strict=True)]
         results = []
         for future in pending:
             while True:
@@ -195,11 +203,11 @@ class Session:
         return results
 
     def run(self, function, args_by_worker):
-        """``function(fit_id, *args)`` on each worker (``args_by_worker``: one tuple per
+        """``function(shard_key, *args)`` on each worker (``args_by_worker``: one tuple per
         worker, in :attr:`workers` order), as tasks (their arguments may be futures)."""
         self.calls += 1
         futures = [
-            self.client.submit(function, self.fit_id, *args, workers=[w],
+            self.client.submit(function, self.shard_key(w), *args, workers=[w],
                                allow_other_workers=False, pure=False, retries=0,
                                key=f"{function.__name__}-{uuid.uuid4().hex}")
             for w, args in zip(self.workers, args_by_worker, strict=True)
@@ -224,9 +232,12 @@ class Session:
         for f in self._actor_futures:
             f.release()
         self._actor_futures = []
-        alive = [w for w in self.workers if w in self.alive()]
-        if alive:
+        alive = self.alive()
+        for w in self.workers:
+            if w not in alive:
+                continue
             try:
-                self.client.run(_worker.drop, self.fit_id, workers=alive, on_error="ignore")
+                self.client.run(_worker.drop, self.shard_key(w), workers=[w],
+                                on_error="ignore")
             except Exception:  # noqa: BLE001 - cleanup must not hide the fit's own error
                 pass

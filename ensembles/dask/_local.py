@@ -62,6 +62,13 @@ class DaskEstimatorMixin:
         return type(self)(client=client, **{k: clone(v, safe=False)
                                             for k, v in params.items()})
 
+    def __getstate__(self):
+        # A client is a live connection, which cannot be pickled: a pickled estimator
+        # leaves it out (None: the default client, wherever it is unpickled).
+        state = dict(super().__getstate__())
+        state["client"] = None
+        return state
+
     def to_local(self):
         """The fitted model as the ordinary single-node estimator (no Dask needed): it
         predicts on in-memory data, saves, loads and pickles as usual.

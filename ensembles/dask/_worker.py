@@ -26,7 +26,8 @@ from .._engine.tree import predict_binned_add
 from .._threads import run_parallel, threads, weighted_sum
 from ..boosting.booster import Booster
 
-# The shards of the fits in progress in this worker process, by fit id.
+# The shards of the fits in progress in this worker process, by shard key (the fit's id
+# and the worker's address: workers in one process share this registry).
 _SHARDS = {}
 _LOCK = threading.Lock()
 
@@ -259,11 +260,11 @@ class Shard:
         self.all_rows = True
 
 
-def _shard(fit_id):
+def _shard(shard_key):
     try:
-        return _SHARDS[fit_id]
+        return _SHARDS[shard_key]
     except KeyError:
-        raise RuntimeError(f"This worker holds no data of fit {fit_id!r}: it was restarted "
+        raise RuntimeError(f"This worker holds no data of fit {shard_key!r}: it was restarted "
                            f"or the fit was cleaned up.") from None
 
 
@@ -277,7 +278,7 @@ def _as_float_rows(part, name):
     return X
 
 
-def sample_rows(fit_id, parts, rows):
+def sample_rows(shard_key, parts, rows):
     """The rows for the bin edges: of every partition ``(X, weight)``, its rows of
     positive weight, or those of them at the positions ``rows[i]`` (None: all)."""
     out = []
@@ -289,9 +290,9 @@ def sample_rows(fit_id, parts, rows):
     return out
 
 
-def load(fit_id, parts, part_ids, edges, n_bins, n_outputs, base_margin, objective, classes,
+def load(shard_key, parts, part_ids, edges, n_bins, n_outputs, base_margin, objective, classes,
          n_threads, groups=None):
-    """Bin this worker's partitions and keep them in the registry under ``fit_id``.
+    """Bin this worker's partitions and keep them in the registry under ``shard_key``.
 
     ``parts`` are ``(X, y, weight)`` blocks (weight may be None). Ranking gives
     ``groups``: per partition, the sizes of its query groups and the index of its first
@@ -351,7 +352,7 @@ def load(fit_id, parts, part_ids, edges, n_bins, n_outputs, base_margin, objecti
         shard.objective = objective.for_shard(
             group_ptr, np.concatenate(ids) if ids else np.empty(0, np.int64), w_norm)
     with _LOCK:
-        _SHARDS[fit_id] = shard
+        _SHARDS[shard_key] = shard
     w = np.ones(y.shape[0]) if weight is None else weight
     stats = {
         "n_rows": int(y.shape[0]),
@@ -365,16 +366,16 @@ def load(fit_id, parts, part_ids, edges, n_bins, n_outputs, base_margin, objecti
     return stats
 
 
-def targets(fit_id):
+def targets(shard_key):
     """This shard's encoded targets and weights (objectives whose start is no mean)."""
-    shard = _shard(fit_id)
+    shard = _shard(shard_key)
     return shard.y, shard.weight
 
 
-def load_eval(fit_id, parts, part_ids, base_margin):
+def load_eval(shard_key, parts, part_ids, base_margin):
     """Keep the raw features of this worker's partitions of one eval set (in the shard,
     with their running margins). Returns the number of eval sets held."""
-    shard = _shard(fit_id)
+    shard = _shard(shard_key)
     X = [_as_float_rows(p, "eval_set X") for p in parts]
     n_features = shard.Xb.shape[1]
     X = np.concatenate(X) if X else np.empty((0, n_features))
@@ -403,7 +404,7 @@ def _finish_round(shard, trees, last):
                 booster.predict_raw(X, out=raw)
 
 
-def round_step(fit_id, trees, last, objective, subsample, sample_key, base_margin=None):
+def round_step(shard_key, trees, last, objective, subsample, sample_key, base_margin=None):
     """End a round (its ``trees`` added to the margins; None at the first round) and, when
     ``objective`` is given, start the next: gradients, each tree's rows, root histograms.
     ``base_margin`` (first round only) sets the training and eval margins. ``last`` holds,
@@ -413,7 +414,7 @@ def round_step(fit_id, trees, last, objective, subsample, sample_key, base_margi
     Returns ``(eval_margins, root_hists)``: this worker's eval set margins (one array per
     eval set, partitions in order) and the root histograms, shape (K, n_hist_bins, 2).
     """
-    shard = _shard(fit_id)
+    shard = _shard(shard_key)
     with threads(shard.n_threads):
         if base_margin is not None:
             shard.raw[:] = base_margin
@@ -454,12 +455,12 @@ def round_step(fit_id, trees, last, objective, subsample, sample_key, base_margi
     return evals, hists
 
 
-def grow_step(fit_id, ops):
+def grow_step(shard_key, ops):
     """Split nodes and build histograms: ``ops`` holds, per tree ``k``, its splits (an int
     array of rows ``(node, feature, bin, default_left, left, right)``) and the nodes
     whose histograms to build. Returns the histograms in the order of ``ops``, shape
     (n_builds, n_hist_bins, 2)."""
-    shard = _shard(fit_id)
+    shard = _shard(shard_key)
     with threads(shard.n_threads):
         n_hist = int(shard.offsets_u[-1])
         hists = np.empty((sum(len(build) for _, _, build in ops), n_hist, 2))
@@ -483,13 +484,13 @@ class Endpoint:
         return function(*args)
 
 
-def drop(fit_id):
+def drop(shard_key):
     """Forget the fit's shard (at the end of a fit, or after a failure)."""
     with _LOCK:
-        return _SHARDS.pop(fit_id, None) is not None
+        return _SHARDS.pop(shard_key, None) is not None
 
 
 def held_fits():
-    """Ids of the fits whose shards this worker holds (for tests and diagnostics)."""
+    """Keys of the shards this worker holds (for tests and diagnostics)."""
     with _LOCK:
         return sorted(_SHARDS)
