@@ -168,6 +168,23 @@ def test_workers_in_one_process_keep_their_own_shards():
     np.testing.assert_allclose(predictions[1], predictions[3], rtol=0, atol=1e-9)
 
 
+def _failing_block(block):
+    raise RuntimeError("this block cannot be computed")
+
+
+def test_an_error_computing_the_data_reaches_the_caller():
+    """It surfaced as an IndexError of the blocks' bookkeeping."""
+    X, y = _data(n=300)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as threads_only, \
+            Client(threads_only, set_as_default=False) as in_process:
+        failing = da.from_array(X, chunks=100).map_blocks(_failing_block, dtype=float)
+        model = DaskGradientBoostingRegressor(client=in_process, n_estimators=2)
+        with pytest.raises(RuntimeError, match="this block cannot be computed"):
+            model.fit(failing, da.from_array(y, chunks=100))
+        assert not hasattr(model, "n_iterations_")
+
+
 def test_binary_lossguide_three_workers_with_weights(client, monkeypatch):
     # Bin edges from a subsample of the rows of positive weight: the Dask fit draws the
     # single-node fit's subsample over its partitions (a small one here, as 200,000 rows

@@ -104,6 +104,11 @@ def aligned_blocks(client, X, *others):
     persisted = client.persist(present)
     futures = {f.key: f for f in futures_of(persisted)}
     wait(client, list(futures.values()))
+    failed = [f for f in futures.values() if f.status == "error"]
+    if failed:
+        # Computing a block raised (the user's own graph): its error, not a block of
+        # nobody's further down.
+        failed[0].result()
     it = iter(persisted)
     arrays = [next(it) if a is not None else None for a in arrays]
     keys = [[row[0] for row in arrays[0].__dask_keys__()]]
