@@ -284,6 +284,10 @@ def test_bad_input_and_unsupported_objective(client):
     X, y = _data(n=200)
     with pytest.raises(TypeError, match="dask array"):
         DaskGradientBoostingRegressor(client=client).fit(X, y)
+    for estimator in (DaskGradientBoostingRegressor, DaskRandomForestRegressor):
+        with pytest.raises(TypeError, match="client must be a distributed.Client or None"):
+            estimator(client="scheduler:8786").fit(da.from_array(X, chunks=100),
+                                                   da.from_array(y, chunks=100))
     with pytest.raises(ValueError, match="reg:absoluteerror"):
         DaskGradientBoostingRegressor(client=client, objective="reg:absoluteerror").fit(
             da.from_array(X, chunks=100), da.from_array(y, chunks=100))

@@ -25,6 +25,11 @@ class WorkerLostError(RuntimeError):
 def get_client(client):
     """``client``, or the default Dask client (a clear error when there is none)."""
     if client is not None:
+        from distributed import Client
+
+        if not isinstance(client, Client):
+            raise TypeError(f"client must be a distributed.Client or None (the default "
+                            f"client), got {type(client).__name__}.")
         return client
     try:
         return default_client()
