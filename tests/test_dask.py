@@ -276,6 +276,9 @@ def test_to_local_saves_loads_and_pickles(client, tmp_path):
     np.testing.assert_array_equal(unpickled.predict(X), local.predict(X))
     document = model.save_model()
     assert "client" not in json.loads(document)["params"]
+    # Known when the prediction is set up: refused there, not at compute().
+    with pytest.raises(ValueError, match="X has 3 features, but .* expecting 6"):
+        model.predict(da.from_array(X[:, :3], chunks=400))
     loaded = DaskGradientBoostingRegressor().load_model(document)
     np.testing.assert_array_equal(loaded.predict(X), local.predict(X))
 

@@ -101,6 +101,15 @@ class DaskEstimatorMixin:
         if X.numblocks[1] > 1:
             X = X.rechunk({1: -1})
         local = self.to_local()
+        # Known before any block is computed: refused here, not at compute().
+        if X.shape[1] != local.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} is "
+                             f"expecting {local.n_features_in_} features as input.")
+        fitted_names = getattr(local, "feature_names_in_", None)
+        if names is not None and fitted_names is not None and not np.array_equal(
+                names, fitted_names):
+            raise ValueError(f"X's columns {list(names)} are not those seen in fit "
+                             f"{list(fitted_names)}.")
         if names is None:
             names = getattr(local, "feature_names_in_", None)
         if n_columns is None:
