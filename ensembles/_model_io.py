@@ -79,9 +79,9 @@ def params_to_json(params):
     Left out: ``callbacks``, callables (code, which a model file never holds; also a list
     holding one, such as an ``eval_metric``), random number generators (a ``RandomState``
     is state, not a setting) and a Dask estimator's ``client`` (a connection). Any other
-    value JSON cannot hold (NaN,
-    infinity, an object) raises a ``ValueError`` naming the parameter, rather than being
-    dropped: a loaded model whose parameters differ would refit differently.
+    value JSON cannot hold (NaN, infinity, an object) raises a ``ValueError`` naming the
+    parameter, rather than being dropped: a loaded model whose parameters differ would
+    refit differently.
     """
     out = {}
     for name, value in params.items():
