@@ -58,6 +58,42 @@ def test_matches_scatter_add_reference(n_rows):
                                _reference(X_binned, grad, hess, rows), rtol=1e-10, atol=1e-9)
 
 
+@pytest.mark.parametrize("n_rows", [1, 2, 3, 5, 7, 300, 4097])
+def test_each_bin_sums_its_rows_in_row_order(n_rows):
+    # The build adds each row's pair as one vector, four rows at a time: every bin must
+    # still get its rows one after the other, in the order given (np.add.at's order), so
+    # the sums are the same floats as a scalar sweep's, whatever the unrolling's tail.
+    X_binned, grad, hess, n_bins, rng = _data(5_000, 7, seed=n_rows)
+    X_binned[:, 2] = rng.integers(0, 2, 5_000)  # few bins: rows share them
+    n_bins[2] = 2
+    rows = rng.choice(5_000, n_rows, replace=False)
+    hist = build_histogram(X_binned, grad, hess, rows, n_bins)
+    np.testing.assert_array_equal(dense_histogram(hist, n_bins),
+                                  _reference(X_binned, grad, hess, rows))
+
+
+def test_add_pair_names_what_it_accepts():
+    # The vector update reads a pair of float64 at a flat position: other arrays are
+    # refused when the calling kernel is compiled, naming the argument.
+    from numba import njit
+    from numba.core.errors import TypingError
+
+    from ensembles._engine.histogram import add_pair
+
+    @njit
+    def add(flat, b, g, h):
+        add_pair(flat, b, g, h)
+
+    flat = np.zeros(6)
+    add(flat, 1, 0.5, 2.0)
+    add(flat, 1, 0.25, 1.0)
+    np.testing.assert_array_equal(flat, [0, 0, 0.75, 3.0, 0, 0])
+    with pytest.raises(TypingError, match="flat must be a C-contiguous 1-D array of float64"):
+        add(np.zeros(6, dtype=np.float32), 1, 0.5, 2.0)
+    with pytest.raises(TypingError, match="flat must be a C-contiguous 1-D array of float64"):
+        add(np.zeros(12)[::2], 1, 0.5, 2.0)
+
+
 @pytest.mark.parametrize("packed", [False, True])
 @pytest.mark.parametrize("n_bins", [(254, 255, 256), (255, 3, 256), (255, 256, 256)])
 def test_features_with_about_as_many_bins_as_codes_keep_their_missing_values(n_bins, packed):

@@ -145,42 +145,74 @@ def _bin_of(X, r, f, first, n, clamp):
     return first + (min(code, n) if clamp else code)
 
 
+@intrinsic
+def add_pair(typingctx, flat, b, g, h):
+    """``flat[2 * b] += g`` and ``flat[2 * b + 1] += h`` (``flat``: a C-contiguous float64
+    array of pairs) as one two-lane vector load, addition and store. The sums are the
+    scalar additions' own; the store is one where the scalar code makes two, and the
+    stores are what bounds a histogram's build."""
+    from llvmlite import ir
+    from numba.core import cgutils, errors, types
+
+    if not (isinstance(flat, types.Array) and flat.dtype == types.float64
+            and flat.ndim == 1 and flat.layout == "C"):
+        raise errors.TypingError(f"add_pair: flat must be a C-contiguous 1-D array of "
+                                 f"float64, got {flat}")
+    sig = types.void(flat, b, g, h)
+
+    def codegen(context, builder, signature, args):
+        flat_t, b_t = signature.args[:2]
+        index = builder.mul(context.cast(builder, args[1], b_t, types.intp),
+                            context.get_constant(types.intp, 2))
+        pointer = cgutils.get_item_pointer(
+            context, builder, flat_t, context.make_array(flat_t)(context, builder, args[0]),
+            [index])
+        pair = ir.VectorType(ir.DoubleType(), 2)
+        lanes = [ir.Constant(ir.IntType(32), i) for i in range(2)]
+        value = builder.insert_element(ir.Constant(pair, ir.Undefined), args[2], lanes[0])
+        value = builder.insert_element(value, args[3], lanes[1])
+        pointer = builder.bitcast(pointer, pair.as_pointer())
+        builder.store(builder.fadd(builder.load(pointer, align=8), value), pointer, align=8)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _add_pairs(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1, clamp):
-    """Float gradient pairs. Two rows at a time, feature by feature: the two updates are
-    independent, so the CPU overlaps them (one row's updates wait on each other's loads
-    and stores of the histogram less). Each bin still receives its rows in row order, so
-    the sums are those of a row-by-row sweep. Rows and features are indexed unsigned, as
-    offsets are: signed indices add code for negative ones to every access."""
+    """Float gradient pairs, each added to its bin's pair as one vector (:func:`add_pair`).
+    Four rows at a time, feature by feature: the four updates are independent, so the CPU
+    overlaps them (one row's updates wait on each other's loads and stores of the
+    histogram less). Each bin still receives its rows in row order, so the sums are those
+    of a row-by-row sweep. Rows and features are indexed unsigned, as offsets are: signed
+    indices add code for negative ones to every access; the histogram is addressed as
+    one flat array, as in :func:`_add_packed`."""
     u0, u1 = np.uint64(f0), np.uint64(f1)
+    flat = hist.reshape(hist.size)
     i = start
-    while i + 2 <= stop:
-        _fetch_ahead(X, gh, rows, i, stop)
-        _fetch_ahead(X, gh, rows, i + 1, stop)
-        r0 = np.uint64(rows[i])
-        r1 = np.uint64(rows[i + 1])
-        g0 = np.float64(gh[r0, 0])
-        h0 = np.float64(gh[r0, 1])
-        g1 = np.float64(gh[r1, 0])
-        h1 = np.float64(gh[r1, 1])
+    while i + 4 <= stop:
+        for j in range(4):
+            _fetch_ahead(X, gh, rows, i + j, stop)
+        r0, r1 = np.uint64(rows[i]), np.uint64(rows[i + 1])
+        r2, r3 = np.uint64(rows[i + 2]), np.uint64(rows[i + 3])
+        g0, h0 = np.float64(gh[r0, 0]), np.float64(gh[r0, 1])
+        g1, h1 = np.float64(gh[r1, 0]), np.float64(gh[r1, 1])
+        g2, h2 = np.float64(gh[r2, 0]), np.float64(gh[r2, 1])
+        g3, h3 = np.float64(gh[r3, 0]), np.float64(gh[r3, 1])
         for f in range(u0, u1):
             first = offsets[f]
             n = n_bins[f]
-            b0 = _bin_of(X, r0, f, first, n, clamp)
-            b1 = _bin_of(X, r1, f, first, n, clamp)
-            hist[b0, 0] += g0
-            hist[b0, 1] += h0
-            hist[b1, 0] += g1
-            hist[b1, 1] += h1
-        i += 2
-    if i < stop:
+            add_pair(flat, _bin_of(X, r0, f, first, n, clamp), g0, h0)
+            add_pair(flat, _bin_of(X, r1, f, first, n, clamp), g1, h1)
+            add_pair(flat, _bin_of(X, r2, f, first, n, clamp), g2, h2)
+            add_pair(flat, _bin_of(X, r3, f, first, n, clamp), g3, h3)
+        i += 4
+    while i < stop:
         r = np.uint64(rows[i])
-        g = np.float64(gh[r, 0])
-        h = np.float64(gh[r, 1])
+        g, h = np.float64(gh[r, 0]), np.float64(gh[r, 1])
         for f in range(u0, u1):
-            b = _bin_of(X, r, f, offsets[f], n_bins[f], clamp)
-            hist[b, 0] += g
-            hist[b, 1] += h
+            add_pair(flat, _bin_of(X, r, f, offsets[f], n_bins[f], clamp), g, h)
+        i += 1
 
 
 @njit(cache=True, nogil=True, inline="always")
