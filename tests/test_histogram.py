@@ -6,11 +6,13 @@ import pytest
 from ensembles._engine.histogram import (
     CHUNK_ROWS,
     MAX_CHUNKS,
+    PART_GAP,
     accumulate,
     build_histogram,
     hist_offsets,
     kernel_layout,
     n_chunks,
+    part_features,
 )
 
 
@@ -46,6 +48,29 @@ def _reference(X_binned, grad, hess, rows):
 def test_offsets_give_each_feature_its_bins_and_a_missing_row():
     offsets = hist_offsets(np.array([3, 1, 17], dtype=np.int32))
     assert offsets.tolist() == [0, 4, 6, 24]
+
+
+@pytest.mark.parametrize("n_parts", [2, 3, 16])
+def test_parts_of_the_features_start_two_cache_lines_apart(n_parts):
+    # Threads build a histogram's parts of the features side by side: the last row of one
+    # part and the first of the next must lie in different aligned pairs of 64-byte lines
+    # (float pairs: 16 bytes a row), and every feature keeps its own rows.
+    n_bins = np.full(126, 2, dtype=np.int32)
+    offsets = hist_offsets(n_bins, n_parts)
+    starts = {part_features(126, p, n_parts)[0] for p in range(1, n_parts)}
+    for f in range(1, 126):
+        gap = offsets[f] - (offsets[f - 1] + n_bins[f - 1] + 1)
+        assert gap == (PART_GAP if f in starts else 0)
+    assert 16 * PART_GAP >= 128 and 8 * PART_GAP >= 128  # float and packed rows
+    assert offsets[-1] == 3 * 126 + PART_GAP * len(starts)
+    np.testing.assert_array_equal(hist_offsets(n_bins, 1), hist_offsets(n_bins))
+
+
+def test_parts_cover_every_feature_once():
+    for n_features, n_parts in [(1, 2), (5, 2), (126, 3), (14, 16)]:
+        runs = [part_features(n_features, p, n_parts) for p in range(n_parts)]
+        assert runs[0][0] == 0 and runs[-1][1] == n_features
+        assert all(a[1] == b[0] for a, b in zip(runs[:-1], runs[1:], strict=True))
 
 
 @pytest.mark.parametrize("n_rows", [1, 2, 300, 4096, 70_001])

@@ -51,6 +51,7 @@ from .histogram import (
     hist_offsets,
     kernel_layout,
     n_chunks,
+    part_features,
     quantization_steps,
 )
 from .jit import njit
@@ -359,6 +360,9 @@ def _gather(r0, r1, grad, hess, k, rows, gh, ids, fparams, seed):
         ids[0, i] = r
 
 
+_part_features = compiled_only(part_features)
+
+
 @njit(cache=True, nogil=True)
 def _build_chunks(i0, i1, n_parts, X, gh, ids, hplan, pool, partials, offsets_u, n_bins_u):
     """Histograms of items ``i0:i1``: item ``i`` is part ``i % n_parts`` of the features
@@ -375,8 +379,7 @@ def _build_chunks(i0, i1, n_parts, X, gh, ids, hplan, pool, partials, offsets_u,
     for i in range(i0, i1):
         c = i // n_parts
         part = i % n_parts
-        f0 = n_features * part // n_parts
-        f1 = n_features * (part + 1) // n_parts
+        f0, f1 = _part_features(n_features, part, n_parts)
         target = hplan[c, 3]
         out = pool[target] if target >= 0 else partials[-1 - target]
         # Explicit columns, not a loop over them: the loops over bins then vectorize.
@@ -1240,8 +1243,9 @@ class TreeGrower:
         self.X_binned = X_binned
         self.edges = edges
         self.n_bins = np.ascontiguousarray(n_bins, dtype=np.int32)
-        self.offsets = hist_offsets(self.n_bins)
-        self.offsets_u, self.n_bins_u = kernel_layout(self.n_bins)
+        n_parts = self._build_parts()
+        self.offsets = hist_offsets(self.n_bins, n_parts)
+        self.offsets_u, self.n_bins_u = kernel_layout(self.n_bins, n_parts)
         self.params = params
         self.fparams, self.iparams = params.arrays()
         # Optional inputs are None, not empty or all-false arrays, when unused: the kernels
@@ -1261,6 +1265,11 @@ class TreeGrower:
         self.n_blocks = -(-len(self.n_bins) // self.feature_block)
         self.wide = self.n_blocks >= 2 and self.is_cat is None
         self._workspaces = {}
+
+    def _build_parts(self):
+        """How many parts of the features a team's histogram builds share out (one per
+        thread: see :func:`_build_chunks`), whose rows the layout keeps apart."""
+        return current_threads()
 
     @cached_property
     def columns(self):

@@ -4,7 +4,8 @@ A node's histogram is one float64 array of shape ``(n_hist_bins, 2)`` (column 0 
 gradients, column 1 hessians), or with quantized gradients (:func:`quantize`) one int64
 array of shape ``(n_hist_bins, 1)`` whose words each hold both integer sums. Feature ``f``
 owns the rows ``offsets[f]`` to ``offsets[f] + n_bins[f]``: one per value bin, then one for
-its missing values, so a feature with 17 distinct values takes 18 rows, not 256. The grower
+its missing values, so a feature with 17 distinct values takes 18 rows, not 256 (rows
+between features, if any, are unused: see :func:`hist_offsets`). The grower
 keeps such histograms in a pool (one slot per node that may still be split) and derives a
 sibling by subtraction in place.
 
@@ -67,17 +68,39 @@ def n_chunks(n_rows):
     return n
 
 
-def hist_offsets(n_bins):
+# Unused histogram rows between two parts of the features (see :func:`hist_offsets`): at
+# least 128 bytes of packed or float sums.
+PART_GAP = 16
+
+
+def part_features(n_features, part, n_parts):
+    """The features ``f0:f1`` of part ``part`` of ``n_parts`` near-equal runs."""
+    return n_features * part // n_parts, n_features * (part + 1) // n_parts
+
+
+def hist_offsets(n_bins, n_parts=1):
     """First histogram row of every feature, and the total, for ``n_bins`` value bins each
-    (one more row per feature for missing values)."""
-    offsets = np.zeros(len(n_bins) + 1, dtype=np.int64)
-    np.cumsum(np.asarray(n_bins, dtype=np.int64) + 1, out=offsets[1:])
+    (one more row per feature for missing values).
+
+    With ``n_parts``, the first feature of each of the :func:`part_features` after the
+    first starts :data:`PART_GAP` rows after the row before it: threads that build the
+    parts of one histogram then never write to the same pair of cache lines (the CPU
+    fetches lines in aligned pairs, and a pair written by two threads goes back and forth
+    between them at every row, which on features of a few bins costs more than the
+    build)."""
+    sizes = np.asarray(n_bins, dtype=np.int64) + 1
+    for part in range(1, n_parts):
+        f = part_features(len(sizes), part, n_parts)[0]
+        if 0 < f < len(sizes):
+            sizes[f - 1] += PART_GAP
+    offsets = np.zeros(len(sizes) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=offsets[1:])
     return offsets
 
 
-def kernel_layout(n_bins):
+def kernel_layout(n_bins, n_parts=1):
     """``(offsets, n_bins)`` as the unsigned arrays :func:`accumulate` reads."""
-    return (hist_offsets(n_bins).astype(np.uint64),
+    return (hist_offsets(n_bins, n_parts).astype(np.uint64),
             np.ascontiguousarray(n_bins, dtype=np.uint64))
 
 
@@ -114,12 +137,13 @@ def _accumulate_features(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _fetch_ahead(X, gh, rows, i, stop):
+def _fetch_ahead(X, gh, rows, i, stop, f0):
     """Prefetch the row :data:`PREFETCH_ROWS` positions after ``i`` (the last one near the
-    end): the start of its codes and its gradient pair. (Fetching a straddling row's
-    second cache line as well cost more than it saved.)"""
+    end): its code of feature ``f0`` (the first of the features being added) and its
+    gradient pair. (Fetching a straddling row's second cache line as well cost more than
+    it saved.)"""
     r = rows[min(i + PREFETCH_ROWS, stop - 1)]
-    prefetch(X, r, 0)
+    prefetch(X, r, f0)
     prefetch(gh, r, 0)
 
 
@@ -192,7 +216,7 @@ def _add_pairs(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1, clamp):
     i = start
     while i + 4 <= stop:
         for j in range(4):
-            _fetch_ahead(X, gh, rows, i + j, stop)
+            _fetch_ahead(X, gh, rows, i + j, stop, u0)
         r0, r1 = np.uint64(rows[i]), np.uint64(rows[i + 1])
         r2, r3 = np.uint64(rows[i + 2]), np.uint64(rows[i + 3])
         g0, h0 = np.float64(gh[r0, 0]), np.float64(gh[r0, 1])
@@ -227,7 +251,7 @@ def _add_packed(X, gh, rows, start, stop, offsets, n_bins, hist, f0, f1, clamp):
     i = start
     while i + 8 <= stop:
         for j in range(8):
-            _fetch_ahead(X, gh, rows, i + j, stop)
+            _fetch_ahead(X, gh, rows, i + j, stop, u0)
         r0, r1 = np.uint64(rows[i]), np.uint64(rows[i + 1])
         r2, r3 = np.uint64(rows[i + 2]), np.uint64(rows[i + 3])
         r4, r5 = np.uint64(rows[i + 4]), np.uint64(rows[i + 5])

@@ -421,6 +421,9 @@ class SparseTreeGrower(TreeGrower):
         self.codes = codes
         self.wide = False  # the feature-parallel levels are the dense grower's
 
+    def _build_parts(self):
+        return 1  # a node's histogram is built whole (see _build_nodes)
+
     def _workspace(self, key, n_rows, n_pairs):
         ws = self._workspaces.get(key)
         if ws is None or ws.ids.shape[1] < n_rows or ws.pf.shape[1] < n_pairs:
