@@ -174,6 +174,18 @@ SUITES = {
         timeout_s=600,
         baseline="xgboost",
     ),
+    "small-real": Suite(
+        "boosting on the shared real sets most like users' data, 100 trees, depth 6, ratios "
+        "to XGBoost: higgs7k (binary), multiclass (5 classes), agaricus (126 one-hot "
+        "columns), adult (binary, categorical columns) and housing (regression, a "
+        "categorical column, NaNs)",
+        tasks=("higgs7k", "multiclass", "agaricus", "adult", "housing"),
+        estimators=BOOSTING,
+        budget_s=10,
+        max_repeats=5,
+        timeout_s=600,
+        baseline="xgboost",
+    ),
     "core": Suite(
         "boosting against XGBoost: make_classification 10^6 x 28, 100 trees, depth 6, lr 0.1, "
         "256 bins; also with quantized gradients (ours and LightGBM's)",

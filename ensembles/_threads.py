@@ -204,25 +204,18 @@ def run_items(function, n_items, n_threads):
     return results
 
 
-def run_team(member, n_members, *args):
-    """Call ``member(i, *args)`` for ``i`` in ``range(n_members)``: the calling thread is
-    member 0, the others run on the pool.
+def submit(function, *args):
+    """Start ``function(*args)`` on the shared pool; returns its task (``done``,
+    ``cancel``, ``wait``, ``raise_error``). For callers that share work out themselves,
+    as the boosting grower's teams of threads do."""
+    return _shared_pool().submit(function, *args)
 
-    A member that no worker has started by the time member 0 returns is skipped (the
-    workers may be busy with other calls): a team's work must be shared out so that
-    member 0 does whatever the others do not take. An error in any member reaches the
-    caller once the started members have returned.
-    """
-    pool = _shared_pool()
-    tasks = [pool.submit(member, i, *args) for i in range(1, n_members)]
-    try:
-        member(0, *args)
-    finally:
-        for task in tasks:
-            if not task.cancel():
-                task.wait()
-    for task in tasks:
-        task.raise_error()
+
+def pool_submissions():
+    """The shared pool's count of tasks submitted so far (an int64 array's first entry,
+    updated in place), for compiled code that waits on a pool thread to see when its
+    thread is wanted for other tasks."""
+    return _shared_pool()._submitted
 
 
 def _shared_pool():
@@ -284,6 +277,10 @@ class _Task:
         self._done.acquire()
         # Taken by whichever comes first: the worker that runs the task, or cancel().
         self._start = threading.Lock()
+
+    def done(self):
+        """Whether the task has run."""
+        return self._state[0] != 0
 
     def cancel(self):
         """Skip the task if no worker has started it; returns whether it was skipped (it

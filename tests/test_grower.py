@@ -411,6 +411,44 @@ def test_a_team_of_threads_grows_the_one_thread_tree(params, monkeypatch):
     assert teams == [1, 2, 1, 2]  # the serial fits took no team
 
 
+def test_a_standing_team_grows_each_tree_of_a_fit_as_one_thread_does():
+    """On 2 threads the member stays in the team's loop from one tree to the next of the
+    same arrays (no hand-off through Python), reading each tree's output and seed from
+    the team: every tree equals one thread's, also after the member made way for other
+    work on the pool, and none is left running once the grower is closed."""
+    from ensembles._threads import run_parallel
+
+    X, grad, hess = _data(41, n=20_000, n_features=6)
+    mapper = BinMapper(max_bin=64).fit(X)
+    X_binned = mapper.transform(X)
+    rng = np.random.default_rng(3)
+    G = np.column_stack([grad, grad * rng.uniform(-1, 1, grad.size), -grad]).astype(float)
+    H = np.column_stack([hess, hess[::-1], np.ones_like(hess)]).astype(float)
+    rows = np.arange(X.shape[0], dtype=np.int32)
+    mask = np.ones(X.shape[1], dtype=np.bool_)
+    params = GrowthParams(max_depth=5, colsample_bynode=0.6)
+    trees = [(k, seed) for seed in (11, 12, 13, 14) for k in range(3)]
+
+    def fields(tree):
+        return [getattr(tree, name).tolist() for name in ("feature", "split_bin", "value")]
+
+    with threads(1):
+        one = TreeGrower(X_binned, mapper.edges_, mapper.n_bins_, params)
+        expected = [fields(one.grow(G, H, k, rows, mask, seed)[0]) for k, seed in trees]
+    assert len({str(e) for e in expected}) == len(trees)  # output and seed both matter
+    with threads(2):
+        grower = TreeGrower(X_binned, mapper.edges_, mapper.n_bins_, params)
+        got = []
+        for i, (k, seed) in enumerate(trees):
+            got.append(fields(grower.grow(G, H, k, rows, mask, seed)[0]))
+            if i == 2:  # other work for the pool's thread: the member makes way
+                run_parallel(lambda a, b: None, 2)
+        team = grower._team
+        grower.close()
+        assert grower._team is None and team.tasks == []
+    assert got == expected
+
+
 @pytest.mark.parametrize("failing", ["leader", "member"])
 def test_a_failing_team_member_stops_the_team_and_raises(failing, monkeypatch):
     """An error in either member reaches the caller, and the other member stops instead

@@ -179,53 +179,6 @@ def test_the_pool_runs_tasks_submitted_after_its_workers_went_to_sleep():
     assert np.all(per_caller == 50)
 
 
-def test_run_team_runs_the_members_and_skips_those_not_started():
-    from ensembles._threads import run_team
-
-    started = threading.Event()
-    ran = []
-
-    def member(i, out):
-        if i == 0:
-            assert started.wait(10)  # member 1 runs on a worker meanwhile
-        else:
-            started.set()
-        out.append(i)
-
-    run_team(member, 2, ran)
-    assert sorted(ran) == [0, 1]
-
-    def member_1_fails(i):
-        if i == 1:
-            started.set()
-            raise ValueError("member 1 failed")
-        assert started.wait(10)
-
-    started.clear()
-    with pytest.raises(ValueError, match="member 1 failed"):
-        run_team(member_1_fails, 2)
-
-    # Members no worker has taken when member 0 returns are skipped, not waited for:
-    # here the only worker is busy until member 0 is done.
-    release, worker_busy = threading.Event(), threading.Event()
-
-    def hold(i):
-        if threading.current_thread().name.startswith("ensembles-"):
-            worker_busy.set()
-        release.wait(10)
-
-    busy = threading.Thread(target=run_items, args=(hold, 2, 2))
-    busy.start()
-    assert worker_busy.wait(10)
-    ran.clear()
-    try:
-        run_team(lambda i, out: out.append(i), 2, ran)
-    finally:
-        release.set()
-        busy.join()
-    assert ran == [0]
-
-
 def test_boosting_fits_and_evaluations_never_call_numpy_dot(monkeypatch):
     # numpy's dot of long vectors wakes OpenBLAS's threads, which then poll for work on
     # the cores the fit's own threads use: weighted sums go through weighted_sum.

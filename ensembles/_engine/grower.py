@@ -40,7 +40,7 @@ from functools import cached_property
 import numpy as np
 
 from .._spin import compare_swap, fetch_add, load_acquire, pause, store_release
-from .._threads import current_threads, run_parallel, run_team, weighted_sum
+from .._threads import current_threads, pool_submissions, run_parallel, submit, weighted_sum
 from . import compiled_only
 from .histogram import (
     CHUNK_ROWS,
@@ -802,12 +802,20 @@ def _finish(j0, j1, bplan, nodes_i, nodes_f, pool, partials, offsets, n_bins, tr
 # waits for members, only for the items they claimed, so teams cannot deadlock.
 
 # Fields of a team's sync array (int64), each in a cache line of its own: the claim word
-# (phase << 40 | items << 20 | next item), items done, the phase's kind, abort.
-_CLAIM, _DONE, _KIND, _ABORT = 0, 8, 16, 24
-_SYNC_SIZE = 32
+# (phase << 40 | items << 20 | next item), items done, the phase's kind, abort, stop (the
+# members of a standing team are sent away), the most pool submissions the team expects;
+# then, written by the leader between trees, the last phase, the tree's output and seed,
+# and whether the team stands between trees.
+_CLAIM, _DONE, _KIND, _ABORT, _SEND_AWAY, _EXPECTED = 0, 8, 16, 24, 32, 40
+_LAST_PHASE, _TREE_OUTPUT, _TREE_SEED, _STANDING = 48, 49, 50, 51
+_SYNC_SIZE = 56
 _ITEM_BITS = 20
 _ITEM_MASK = (1 << _ITEM_BITS) - 1
-_END = (1 << 23) - 1  # the phase that ends the tree
+_END = (1 << 23) - 1  # the phase that ends the tree (or a member's part in a team)
+_PHASE_MASK = (1 << 22) - 1  # phases count on from tree to tree, wrapping below _END
+# Polls of a standing team's member between trees before it leaves (about a millisecond,
+# as the pool's workers wait: see _threads).
+_IDLE_POLLS = 50_000
 # Kinds of parallel step.
 _GATHER, _BUILD, _FINISH, _COUNT, _SCATTER = range(5)
 # Rows per gathering item (more on huge data, to keep items below 2**20).
@@ -820,14 +828,24 @@ def _gather_rows(m):
 
 
 @njit(cache=True, nogil=True)
-def _team_work(lead, sync, n_parts, data, state, params):
-    """One member's part of growing one tree as a team.
+def _team_work(lead, sync, n_parts, data, state, params, submitted):
+    """One member's part of growing one tree as a team, or for a member of a standing
+    team, of growing the trees the leader grows until it leaves.
 
     Every member claims items of the current phase and runs them. The leader (``lead``)
     also runs the steps of :func:`_grow_serial` between phases: once a phase's items are
     all done, it runs the serial step that follows and publishes the next phase. It
     returns False if another member failed (its error reaches the caller). The others
-    return when the tree ends (or a member fails).
+    return when the tree ends (or a member fails), or in a standing team (``_STANDING``)
+    once idle between trees for ``_IDLE_POLLS`` polls, sent away (``_SEND_AWAY``), or
+    when the thread pool has more tasks than the team expects (``submitted[0]``): its
+    threads are wanted.
+
+    A standing team's members stay in this loop from one tree to the next of the same
+    arrays, reading each tree's output and seed from ``sync``, so that a tree costs no
+    hand-off through Python (whose lock a thread takes tens of microseconds to get back,
+    more than a small tree's steps): at a tree's end the leader publishes a phase of no
+    items rather than the end, and phases count on from tree to tree.
 
     Both roles, every phase and the dispatch of its items to the steps share one loop:
     numba optimizes each compiled function again with all the code it calls, so every
@@ -841,13 +859,17 @@ def _team_work(lead, sync, n_parts, data, state, params):
     (offsets_u, n_bins_u, offsets, n_bins, tree_mask, seed, fparams, iparams, monotone,
      groups, feature_weights, is_cat, cat_params, cat_bits) = params
     m = np.int64(rows.shape[0])
+    if lead:
+        sync[_TREE_OUTPUT] = k
+        sync[_TREE_SEED] = np.int64(seed)
+    idle = 0
     # The leader's sequence of phases, each followed by its serial step: gather, build,
     # finish, then count, scatter, build, finish per batch until no node is left to split.
     # Kinds are int64, not literals, so that every branch types them alike.
     kind = np.int64(_GATHER)
     size = _gather_rows(m)
     n_items = (m + size - 1) // size
-    phase = np.int64(0)
+    phase = sync[_LAST_PHASE]
     n_plan = n_chunk = np.int64(0)
     published = False
     while True:
@@ -855,8 +877,12 @@ def _team_work(lead, sync, n_parts, data, state, params):
         i = word & _ITEM_MASK
         if i < (word >> _ITEM_BITS) & _ITEM_MASK:
             if compare_swap(sync, _CLAIM, word, word + 1):
-                # Item i of the phase's parallel step.
+                # Item i of the phase's parallel step (of the leader's current tree).
                 step = sync[_KIND]
+                if not lead:
+                    k = sync[_TREE_OUTPUT]
+                    seed = np.uint64(sync[_TREE_SEED])
+                idle = 0
                 if step == _GATHER:
                     _gather(i * size, min((i + 1) * size, m), grad, hess, k, rows, gh, ids,
                             fparams, seed)
@@ -878,6 +904,13 @@ def _team_work(lead, sync, n_parts, data, state, params):
             break
         if not lead:
             if word >> 40 == _END:
+                break
+            # Polls between trees (in the leader's phase of no items) count, not the waits
+            # for other members' items.
+            idle = idle + 1 if (word >> _ITEM_BITS) & _ITEM_MASK == 0 else 0
+            if sync[_STANDING] != 0 and (
+                    idle > _IDLE_POLLS or load_acquire(sync, _SEND_AWAY) != 0
+                    or load_acquire(submitted, 0) > load_acquire(sync, _EXPECTED)):
                 break
             pause()
             continue
@@ -909,21 +942,24 @@ def _team_work(lead, sync, n_parts, data, state, params):
             else:
                 kind, n_items = np.int64(_BUILD), n_plan * n_parts
         # Publish the next phase (one of no items is done at once).
-        phase += 1
+        phase = (phase + 1) & _PHASE_MASK
         sync[_KIND] = kind
         sync[_DONE] = 0
         store_release(sync, _CLAIM, (phase << 40) | (n_items << _ITEM_BITS))
         published = True
     if lead:
-        store_release(sync, _CLAIM, np.int64(_END) << 40)
+        # A standing team waits for the next tree in a phase of no items.
+        phase = (phase + 1) & _PHASE_MASK
+        sync[_LAST_PHASE] = phase
+        store_release(sync, _CLAIM, (phase if sync[_STANDING] != 0 else np.int64(_END)) << 40)
     return load_acquire(sync, _ABORT) == 0
 
 
-def _team_member(i, sync, n_parts, data, state, params):
-    """Member ``i`` of a team (0 leads). A failure marks the team aborted, so that no
-    other member waits for it."""
+def _team_member(i, sync, n_parts, data, state, params, submitted):
+    """Member ``i`` of a team (0 leads); returns what :func:`_team_work` returns. A
+    failure marks the team aborted, so that no other member waits for it."""
     try:
-        _team_work(i == 0, sync, n_parts, data, state, params)
+        return _team_work(i == 0, sync, n_parts, data, state, params, submitted)
     except BaseException:
         sync[_ABORT] = 1
         raise
@@ -1218,6 +1254,54 @@ def max_nodes(n_rows, params):
     return bound
 
 
+# What a team of one thread reads as the thread pool's submissions (never compared).
+_NO_SUBMISSIONS = np.zeros(1, dtype=np.int64)
+
+
+class _StandingTeam:
+    """The members of a team that stay on between trees grown from the same arrays (see
+    :func:`_team_work`): one leader, the calling thread, and ``n_threads - 1`` members on
+    the thread pool, started again when they have left."""
+
+    def __init__(self, n_threads, arrays):
+        self.n_threads = n_threads
+        self.arrays = arrays  # kept: no other array can take an id while they live
+        self.sync = np.zeros(_SYNC_SIZE, dtype=np.int64)
+        self.sync[_STANDING] = 1
+        self.tasks = []
+
+    def serves(self, n_threads, arrays):
+        """Whether a tree of ``n_threads`` threads on ``arrays`` can use this team."""
+        return n_threads == self.n_threads and len(arrays) == len(self.arrays) and all(
+            a is b for a, b in zip(arrays, self.arrays, strict=True))
+
+    def grow(self, data, state, params):
+        """Grow one tree, leading the members (started first where some have left)."""
+        sync = self.sync
+        submissions = pool_submissions()
+        self.tasks = [task for task in self.tasks if not task.done()]
+        missing = self.n_threads - 1 - len(self.tasks)
+        if missing > 0:
+            # Raised first: a member leaves when the pool has more tasks than expected.
+            sync[_EXPECTED] = submissions[0] + missing
+            n_parts = np.int64(self.n_threads)
+            self.tasks += [submit(_team_member, len(self.tasks) + 1 + i, sync, n_parts,
+                                  data, state, params, submissions) for i in range(missing)]
+        if not _team_member(0, sync, np.int64(self.n_threads), data, state, params,
+                            submissions):
+            self.close()  # raises the member's error
+
+    def close(self):
+        """Send the members away and wait until they have left (or never started)."""
+        self.sync[_SEND_AWAY] = 1
+        tasks, self.tasks = self.tasks, []  # each waited for once
+        for task in tasks:
+            if not task.cancel():
+                task.wait()
+        for task in tasks:
+            task.raise_error()
+
+
 class TreeGrower:
     """Grow boosting trees on binned data from per-row gradients and hessians.
 
@@ -1265,6 +1349,7 @@ class TreeGrower:
         self.n_blocks = -(-len(self.n_bins) // self.feature_block)
         self.wide = self.n_blocks >= 2 and self.is_cat is None
         self._workspaces = {}
+        self._team = None  # the standing team of the last team-grown tree
 
     def _build_parts(self):
         """How many parts of the features a team's histogram builds share out (one per
@@ -1379,15 +1464,34 @@ class TreeGrower:
         """Grow the tree on a team of ``n_threads`` threads (see :func:`_team_work`); the
         histogram pool is sized for the whole tree first, as the members share it."""
         ws.pool = ensure_pool(ws.pool, self._slot_bound(rows.shape[0]))
-        sync = np.zeros(_SYNC_SIZE, dtype=np.int64)
         data = (self.X_binned, self.columns, grad, hess, np.int64(k), rows)
         state = (ws.gh, ws.ids, ws.side, ws.nodes_i, ws.nodes_f, ws.counters, ws.open_ids,
                  ws.batch, ws.cplan, ws.hplan, ws.bplan, ws.free_slots, ws.pool, ws.partials)
         params = (self.offsets_u, self.n_bins_u) + args
         if n_threads == 1:  # no pool hand-off
-            _team_member(0, sync, np.int64(1), data, state, params)
-        else:
-            run_team(_team_member, n_threads, sync, np.int64(n_threads), data, state, params)
+            _team_member(0, np.zeros(_SYNC_SIZE, dtype=np.int64), np.int64(1), data, state,
+                         params, _NO_SUBMISSIONS)
+            return
+        # The arrays a standing team's members were given: the tree's output and seed
+        # (the integers) reach them through the sync array.
+        arrays = tuple(v for v in data + state + params if not isinstance(v, np.integer))
+        team = self._team
+        if team is None or not team.serves(n_threads, arrays):
+            self.close()
+            team = self._team = _StandingTeam(n_threads, arrays)
+        try:
+            team.grow(data, state, params)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self):
+        """Send a standing team's members away (they leave by themselves when idle, or
+        when the thread pool's workers are wanted; this frees them at once) and raise a
+        member's error, if any."""
+        team, self._team = self._team, None
+        if team is not None:
+            team.close()
 
     def _grow_levels(self, ws, grad, hess, k, rows, args):
         """:func:`_grow_serial`'s steps with each parallel one spread over the threads."""

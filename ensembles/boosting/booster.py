@@ -432,64 +432,67 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
     # Kept from round to round: the growers read them and keep no reference.
     gradient_buffers = (np.empty(raw.shape), np.empty(raw.shape))
     every_row = np.arange(n_samples, dtype=np.int32)
-    for _ in range(params.n_estimators):
-        iteration = booster.n_rounds
-        raw_grad = raw
-        if dart is not None:
-            # Gradients at the margins without the dropped trees.
-            drop = _dart_drop(len(booster.trees), booster.tree_weights, dart, drop_rng)
-            dropped = np.zeros_like(raw)
-            for i in drop:
-                _add_tree(X, X_binned, bin_mapper.n_bins_, booster.trees[i],
-                          booster.tree_weights[i], dropped, booster.output_of(i))
-            raw_grad = raw - dropped if drop.size else raw
-        grad, hess = _gradients(objective, y, raw_grad, sample_weight, gradient_buffers)
-        if refresh is not None:
-            # Residuals at the start of the round: the parallel trees of an output all
-            # refresh against them.
-            residuals = [y - objective.transform(raw_grad[:, k:k + 1]).reshape(-1)
-                         for k in range(K)]
-        # The new trees' margins go to raw directly, or aside to be weighed (dart).
-        target = raw if dart is None else np.zeros_like(raw)
-        grown_by_output = [[] for _ in range(K)]
-        for _p in range(P):
-            if params.subsample < 1.0:
-                rows_all = np.flatnonzero(
-                    rng.random(n_samples) < params.subsample).astype(np.int32)
-            else:
-                rows_all = every_row
-            tree_mask = sample_features(all_features, params.colsample_bytree, rng,
-                                        growth.feature_weights)
-            seeds = rng.integers(0, 2**63, size=K)
-            grown = _grow_round(grower, grad, hess, rows_all, tree_mask, seeds)
-            for k, (tree, rows, leaves) in enumerate(grown):
-                if refresh is not None:
-                    alpha = refresh[k] if np.ndim(refresh) else refresh
-                    _refresh_leaves(tree, leaves, rows, residuals[k], sample_weight, alpha,
-                                    growth.learning_rate)
-                if rows.size == n_samples:
-                    add_leaf_values(target, k, rows, leaves, tree.value)
+    try:
+        for _ in range(params.n_estimators):
+            iteration = booster.n_rounds
+            raw_grad = raw
+            if dart is not None:
+                # Gradients at the margins without the dropped trees.
+                drop = _dart_drop(len(booster.trees), booster.tree_weights, dart, drop_rng)
+                dropped = np.zeros_like(raw)
+                for i in drop:
+                    _add_tree(X, X_binned, bin_mapper.n_bins_, booster.trees[i],
+                              booster.tree_weights[i], dropped, booster.output_of(i))
+                raw_grad = raw - dropped if drop.size else raw
+            grad, hess = _gradients(objective, y, raw_grad, sample_weight, gradient_buffers)
+            if refresh is not None:
+                # Residuals at the start of the round: the parallel trees of an output all
+                # refresh against them.
+                residuals = [y - objective.transform(raw_grad[:, k:k + 1]).reshape(-1)
+                             for k in range(K)]
+            # The new trees' margins go to raw directly, or aside to be weighed (dart).
+            target = raw if dart is None else np.zeros_like(raw)
+            grown_by_output = [[] for _ in range(K)]
+            for _p in range(P):
+                if params.subsample < 1.0:
+                    rows_all = np.flatnonzero(
+                        rng.random(n_samples) < params.subsample).astype(np.int32)
                 else:
-                    # Rows left out of the sample still move with the ensemble.
-                    _add_tree(X, X_binned, bin_mapper.n_bins_, tree, 1.0, target, k)
-                grown_by_output[k].append(tree)
-        new_trees = [tree for trees in grown_by_output for tree in trees]
-        _check_diverged(new_trees, iteration, params.growth.learning_rate)
-        if dart is None:
-            booster.append(new_trees)
-        else:
-            weights, factor = _dart_normalize(booster.tree_weights, drop, len(new_trees), dart,
-                                              params.growth.learning_rate)
-            raw += weights[-1] * target
-            if drop.size:
-                raw -= (1.0 - factor) * dropped
-            booster.append(new_trees)
-            booster.set_tree_weights(weights)
-            for ev in evals:
-                booster.add_trees(ev.X, drop, np.full(drop.size, 1.0 - 1.0 / factor), ev.raw)
-        if _end_round(model, booster, iteration, objective, evals, metrics, evals_log,
-                      callbacks):
-            break
+                    rows_all = every_row
+                tree_mask = sample_features(all_features, params.colsample_bytree, rng,
+                                            growth.feature_weights)
+                seeds = rng.integers(0, 2**63, size=K)
+                grown = _grow_round(grower, grad, hess, rows_all, tree_mask, seeds)
+                for k, (tree, rows, leaves) in enumerate(grown):
+                    if refresh is not None:
+                        alpha = refresh[k] if np.ndim(refresh) else refresh
+                        _refresh_leaves(tree, leaves, rows, residuals[k], sample_weight, alpha,
+                                        growth.learning_rate)
+                    if rows.size == n_samples:
+                        add_leaf_values(target, k, rows, leaves, tree.value)
+                    else:
+                        # Rows left out of the sample still move with the ensemble.
+                        _add_tree(X, X_binned, bin_mapper.n_bins_, tree, 1.0, target, k)
+                    grown_by_output[k].append(tree)
+            new_trees = [tree for trees in grown_by_output for tree in trees]
+            _check_diverged(new_trees, iteration, params.growth.learning_rate)
+            if dart is None:
+                booster.append(new_trees)
+            else:
+                weights, factor = _dart_normalize(booster.tree_weights, drop, len(new_trees), dart,
+                                                  params.growth.learning_rate)
+                raw += weights[-1] * target
+                if drop.size:
+                    raw -= (1.0 - factor) * dropped
+                booster.append(new_trees)
+                booster.set_tree_weights(weights)
+                for ev in evals:
+                    booster.add_trees(ev.X, drop, np.full(drop.size, 1.0 - 1.0 / factor), ev.raw)
+            if _end_round(model, booster, iteration, objective, evals, metrics, evals_log,
+                          callbacks):
+                break
+    finally:
+        grower.close()  # its threads, if a team stands between trees
     if not np.all(np.isfinite(raw)):
         _diverged(booster.n_rounds - 1, params.growth.learning_rate)
     for cb in callbacks:
