@@ -305,11 +305,15 @@ def _grow_round(grower, grad, hess, rows, tree_mask, seeds):
 
     Below ``TEAM_ROUND_ROWS`` rows the trees of a multiclass round are grown side by side,
     each whole on one thread (unless the round is too small to share, see
-    ``_ROUND_MIN_WORK``); otherwise one after the other, each by all threads.
+    ``_ROUND_MIN_WORK``); otherwise one after the other, each by all threads. Side by
+    side, the trees the threads cannot share evenly (5 classes on 2 threads: the fifth)
+    are grown after the others, each by all threads, rather than one thread growing one
+    more tree while the others wait.
     """
     K = grad.shape[1]
+    n_threads = current_threads()
     if (K > 1 and _ROUND_MIN_WORK <= rows.size * K and rows.size < TEAM_ROUND_ROWS
-            and current_threads() > 1):
+            and n_threads > 1):
         out = [None] * K
 
         def grow_outputs(k0, k1):
@@ -318,7 +322,10 @@ def _grow_round(grower, grad, hess, rows, tree_mask, seeds):
                     out[k] = grower.grow(grad, hess, k, rows, tree_mask, seeds[k],
                                          workspace=k)
 
-        run_parallel(grow_outputs, K)
+        side_by_side = K - K % n_threads if K > n_threads else K
+        run_parallel(grow_outputs, side_by_side)
+        for k in range(side_by_side, K):
+            out[k] = grower.grow(grad, hess, k, rows, tree_mask, seeds[k])
         return out
     return [grower.grow(grad, hess, k, rows, tree_mask, seeds[k]) for k in range(K)]
 
