@@ -412,10 +412,12 @@ def test_a_team_of_threads_grows_the_one_thread_tree(params, monkeypatch):
 
 
 def test_a_standing_team_grows_each_tree_of_a_fit_as_one_thread_does():
-    """On 2 threads the member stays in the team's loop from one tree to the next of the
-    same arrays (no hand-off through Python), reading each tree's output and seed from
-    the team: every tree equals one thread's, also after the member made way for other
-    work on the pool, and none is left running once the grower is closed."""
+    """On 2 threads the member stays in the team's loop from one tree to the next (no
+    hand-off through Python), reading each tree's output, seed and row count from the
+    team, which copies each tree's rows and column sample into arrays of its own (as
+    subsample and colsample_bytree draw them): every tree equals one thread's, also after
+    the member made way for other work on the pool, and none is left running once the
+    grower is closed."""
     from ensembles._threads import run_parallel
 
     X, grad, hess = _data(41, n=20_000, n_features=6)
@@ -424,29 +426,42 @@ def test_a_standing_team_grows_each_tree_of_a_fit_as_one_thread_does():
     rng = np.random.default_rng(3)
     G = np.column_stack([grad, grad * rng.uniform(-1, 1, grad.size), -grad]).astype(float)
     H = np.column_stack([hess, hess[::-1], np.ones_like(hess)]).astype(float)
-    rows = np.arange(X.shape[0], dtype=np.int32)
-    mask = np.ones(X.shape[1], dtype=np.bool_)
+    every_row = np.arange(X.shape[0], dtype=np.int32)
+    every_feature = np.ones(X.shape[1], dtype=np.bool_)
     params = GrowthParams(max_depth=5, colsample_bynode=0.6)
-    trees = [(k, seed) for seed in (11, 12, 13, 14) for k in range(3)]
+
+    def sampled(seed):  # a round's own rows and columns
+        rows = np.flatnonzero(rng.random(X.shape[0]) < 0.4 + 0.1 * (seed - 13))
+        mask = rng.random(X.shape[1]) < 0.7
+        return [(k, seed, rows.astype(np.int32), mask) for k in range(2)]
+
+    # A member that joins on a sampled tree must take the next trees' row counts.
+    trees = [(0, 11, every_row, every_feature), *sampled(13), *sampled(14)]
+    trees += [(k, 12, every_row, every_feature) for k in range(3)]
+    trees += [*sampled(15), (2, 16, every_row, every_feature)]
 
     def fields(tree):
         return [getattr(tree, name).tolist() for name in ("feature", "split_bin", "value")]
 
     with threads(1):
         one = TreeGrower(X_binned, mapper.edges_, mapper.n_bins_, params)
-        expected = [fields(one.grow(G, H, k, rows, mask, seed)[0]) for k, seed in trees]
-    assert len({str(e) for e in expected}) == len(trees)  # output and seed both matter
+        expected = [fields(one.grow(G, H, k, rows, mask, seed)[0])
+                    for k, seed, rows, mask in trees]
+    assert len({str(e) for e in expected}) == len(trees)  # every input matters
     with threads(2):
         grower = TreeGrower(X_binned, mapper.edges_, mapper.n_bins_, params)
-        got = []
-        for i, (k, seed) in enumerate(trees):
-            got.append(fields(grower.grow(G, H, k, rows, mask, seed)[0]))
+        grown = []
+        for i, (k, seed, rows, mask) in enumerate(trees):
+            # Nothing else between the trees: a member idle for a millisecond leaves.
+            grown.append(grower.grow(G, H, k, rows, mask, seed)[:2])
             if i == 2:  # other work for the pool's thread: the member makes way
                 run_parallel(lambda a, b: None, 2)
         team = grower._team
         grower.close()
         assert grower._team is None and team.tasks == []
-    assert got == expected
+    assert [fields(tree) for tree, _ in grown] == expected
+    for (_, rows_out), (_, _, rows, _) in zip(grown, trees, strict=True):
+        np.testing.assert_array_equal(np.sort(rows_out), rows)
 
 
 @pytest.mark.parametrize("failing", ["leader", "member"])

@@ -805,17 +805,18 @@ def _finish(j0, j1, bplan, nodes_i, nodes_f, pool, partials, offsets, n_bins, tr
 # (phase << 40 | items << 20 | next item), items done, the phase's kind, abort, stop (the
 # members of a standing team are sent away), the most pool submissions the team expects;
 # then, written by the leader between trees, the last phase, the tree's output and seed,
-# and whether the team stands between trees.
+# whether the team stands between trees, and the tree's rows (the first of ``rows``).
 _CLAIM, _DONE, _KIND, _ABORT, _SEND_AWAY, _EXPECTED = 0, 8, 16, 24, 32, 40
-_LAST_PHASE, _TREE_OUTPUT, _TREE_SEED, _STANDING = 48, 49, 50, 51
+_LAST_PHASE, _TREE_OUTPUT, _TREE_SEED, _STANDING, _TREE_ROWS = 48, 49, 50, 51, 52
 _SYNC_SIZE = 56
 _ITEM_BITS = 20
 _ITEM_MASK = (1 << _ITEM_BITS) - 1
 _END = (1 << 23) - 1  # the phase that ends the tree (or a member's part in a team)
 _PHASE_MASK = (1 << 22) - 1  # phases count on from tree to tree, wrapping below _END
-# Polls of a standing team's member between trees before it leaves (about a millisecond,
-# as the pool's workers wait: see _threads).
-_IDLE_POLLS = 50_000
+# Polls of a standing team's member between trees before it leaves (a few milliseconds:
+# a round's Python between two trees, its gradients, the margins of rows a subsample left
+# out, takes about one on 10^4 rows).
+_IDLE_POLLS = 150_000
 # Kinds of parallel step.
 _GATHER, _BUILD, _FINISH, _COUNT, _SCATTER = range(5)
 # Rows per gathering item (more on huge data, to keep items below 2**20).
@@ -841,8 +842,9 @@ def _team_work(lead, sync, n_parts, data, state, params, submitted):
     when the thread pool has more tasks than the team expects (``submitted[0]``): its
     threads are wanted.
 
-    A standing team's members stay in this loop from one tree to the next of the same
-    arrays, reading each tree's output and seed from ``sync``, so that a tree costs no
+    The tree's rows are the first ``sync[_TREE_ROWS]`` of ``rows``. A standing team's
+    members stay in this loop from one tree to the next of the same arrays, reading each
+    tree's output, seed and row count from ``sync``, so that a tree costs no
     hand-off through Python (whose lock a thread takes tens of microseconds to get back,
     more than a small tree's steps): at a tree's end the leader publishes a phase of no
     items rather than the end, and phases count on from tree to tree.
@@ -858,7 +860,7 @@ def _team_work(lead, sync, n_parts, data, state, params, submitted):
      free_slots, pool, partials) = state
     (offsets_u, n_bins_u, offsets, n_bins, tree_mask, seed, fparams, iparams, monotone,
      groups, feature_weights, is_cat, cat_params, cat_bits) = params
-    m = np.int64(rows.shape[0])
+    m = sync[_TREE_ROWS]
     if lead:
         sync[_TREE_OUTPUT] = k
         sync[_TREE_SEED] = np.int64(seed)
@@ -882,6 +884,8 @@ def _team_work(lead, sync, n_parts, data, state, params, submitted):
                 if not lead:
                     k = sync[_TREE_OUTPUT]
                     seed = np.uint64(sync[_TREE_SEED])
+                    m = sync[_TREE_ROWS]
+                    size = _gather_rows(m)
                 idle = 0
                 if step == _GATHER:
                     _gather(i * size, min((i + 1) * size, m), grad, hess, k, rows, gh, ids,
@@ -1263,21 +1267,35 @@ class _StandingTeam:
     :func:`_team_work`): one leader, the calling thread, and ``n_threads - 1`` members on
     the thread pool, started again when they have left."""
 
-    def __init__(self, n_threads, arrays):
+    def __init__(self, n_threads, arrays, n_samples, n_features):
         self.n_threads = n_threads
         self.arrays = arrays  # kept: no other array can take an id while they live
         self.sync = np.zeros(_SYNC_SIZE, dtype=np.int64)
         self.sync[_STANDING] = 1
         self.tasks = []
+        # The trees' rows (the first sync[_TREE_ROWS]) and column samples.
+        self.rows = np.empty(n_samples, dtype=np.int32)
+        self.mask = np.empty(n_features, dtype=np.bool_)
+        self.rows_from = None  # the rows array last copied (not changed in place by callers)
+
+    def take(self, rows, feature_mask):
+        """The team's copies of a tree's ``rows`` and ``feature_mask``."""
+        if rows is not self.rows_from:
+            self.rows[:rows.shape[0]] = rows
+            self.rows_from = rows
+        self.mask[:] = feature_mask
+        return self.rows, self.mask
 
     def serves(self, n_threads, arrays):
         """Whether a tree of ``n_threads`` threads on ``arrays`` can use this team."""
         return n_threads == self.n_threads and len(arrays) == len(self.arrays) and all(
             a is b for a, b in zip(arrays, self.arrays, strict=True))
 
-    def grow(self, data, state, params):
-        """Grow one tree, leading the members (started first where some have left)."""
+    def grow(self, m, data, state, params):
+        """Grow one tree on the first ``m`` of the team's rows, leading the members
+        (started first where some have left)."""
         sync = self.sync
+        sync[_TREE_ROWS] = m
         submissions = pool_submissions()
         self.tasks = [task for task in self.tasks if not task.done()]
         missing = self.n_threads - 1 - len(self.tasks)
@@ -1464,23 +1482,32 @@ class TreeGrower:
         """Grow the tree on a team of ``n_threads`` threads (see :func:`_team_work`); the
         histogram pool is sized for the whole tree first, as the members share it."""
         ws.pool = ensure_pool(ws.pool, self._slot_bound(rows.shape[0]))
-        data = (self.X_binned, self.columns, grad, hess, np.int64(k), rows)
         state = (ws.gh, ws.ids, ws.side, ws.nodes_i, ws.nodes_f, ws.counters, ws.open_ids,
                  ws.batch, ws.cplan, ws.hplan, ws.bplan, ws.free_slots, ws.pool, ws.partials)
-        params = (self.offsets_u, self.n_bins_u) + args
         if n_threads == 1:  # no pool hand-off
-            _team_member(0, np.zeros(_SYNC_SIZE, dtype=np.int64), np.int64(1), data, state,
-                         params, _NO_SUBMISSIONS)
+            sync = np.zeros(_SYNC_SIZE, dtype=np.int64)
+            sync[_TREE_ROWS] = rows.shape[0]
+            _team_member(0, sync, np.int64(1),
+                         (self.X_binned, self.columns, grad, hess, np.int64(k), rows), state,
+                         (self.offsets_u, self.n_bins_u) + args, _NO_SUBMISSIONS)
             return
-        # The arrays a standing team's members were given: the tree's output and seed
-        # (the integers) reach them through the sync array.
-        arrays = tuple(v for v in data + state + params if not isinstance(v, np.integer))
+        # The arrays a standing team's members were given, but for the tree's rows and
+        # column sample, which it copies into arrays of its own (subsample and
+        # colsample_bytree draw new ones every round); the tree's output, seed and row
+        # count reach the members through the sync array.
+        offsets, n_bins, feature_mask, seed, *rest = args
+        arrays = ((self.X_binned, self.columns, grad, hess) + state
+                  + (self.offsets_u, self.n_bins_u, offsets, n_bins, *rest))
         team = self._team
         if team is None or not team.serves(n_threads, arrays):
             self.close()
-            team = self._team = _StandingTeam(n_threads, arrays)
+            team = self._team = _StandingTeam(n_threads, arrays, self.X_binned.shape[0],
+                                              feature_mask.shape[0])
+        team_rows, team_mask = team.take(rows, feature_mask)
+        data = (self.X_binned, self.columns, grad, hess, np.int64(k), team_rows)
+        params = (self.offsets_u, self.n_bins_u, offsets, n_bins, team_mask, seed, *rest)
         try:
-            team.grow(data, state, params)
+            team.grow(rows.shape[0], data, state, params)
         except BaseException:
             self.close()
             raise

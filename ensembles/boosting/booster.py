@@ -366,6 +366,19 @@ def _add_tree(X, X_binned, n_bins, tree, scale, out, col):
 _ONE_TREE = np.zeros(1, dtype=np.int64)
 
 
+def _add_tree_rows(X, X_binned, n_bins, tree, out, col, rows):
+    """:func:`_add_tree` for the training rows ``rows`` only (the same additions: the
+    rows' values are routed into zeros, then added). On the calling thread: the rows a
+    subsample leaves out are few, and work for the thread pool would send a standing
+    team's members away between two trees (see ``grower._team_work``)."""
+    values = np.zeros((rows.size, 1))
+    sparse = isinstance(X_binned, SparseCodes)
+    with threads(1):
+        _add_tree(X[rows] if sparse else None, X_binned if sparse else X_binned[rows],
+                  n_bins, tree, 1.0, values, 0)
+    out[rows, col] += values[:, 0]
+
+
 def _start_margins(booster, X, base_margin):
     """Raw margins of the booster's trees so far, from ``base_margin`` (n, n_outputs) when
     given, else from the booster's own starting margin."""
@@ -462,8 +475,9 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
             grown_by_output = [[] for _ in range(K)]
             for _p in range(P):
                 if params.subsample < 1.0:
-                    rows_all = np.flatnonzero(
-                        rng.random(n_samples) < params.subsample).astype(np.int32)
+                    in_sample = rng.random(n_samples) < params.subsample
+                    rows_all = np.flatnonzero(in_sample).astype(np.int32)
+                    left_out = np.flatnonzero(~in_sample)
                 else:
                     rows_all = every_row
                 tree_mask = sample_features(all_features, params.colsample_bytree, rng,
@@ -475,11 +489,11 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
                         alpha = refresh[k] if np.ndim(refresh) else refresh
                         _refresh_leaves(tree, leaves, rows, residuals[k], sample_weight, alpha,
                                         growth.learning_rate)
-                    if rows.size == n_samples:
-                        add_leaf_values(target, k, rows, leaves, tree.value)
-                    else:
+                    add_leaf_values(target, k, rows, leaves, tree.value)
+                    if rows.size < n_samples:
                         # Rows left out of the sample still move with the ensemble.
-                        _add_tree(X, X_binned, bin_mapper.n_bins_, tree, 1.0, target, k)
+                        _add_tree_rows(X, X_binned, bin_mapper.n_bins_, tree, target, k,
+                                       left_out)
                     grown_by_output[k].append(tree)
             new_trees = [tree for trees in grown_by_output for tree in trees]
             _check_diverged(new_trees, iteration, params.growth.learning_rate)
