@@ -1239,6 +1239,51 @@ def test_thresholds_drawn_before_the_rows_are_uniform_over_the_node_range(low_bi
             assert abs(kept / n - share) < 4 * np.sqrt(share * (1 - share) / n) + 1e-9
 
 
+def test_partition_bound_is_the_gain_of_the_best_two_way_partition():
+    # Best splits of one regression output stop at a split that reaches the gain of the
+    # node's best two-way partition of its rows, any partition: that bound must be the
+    # largest gain over all of them (with _unbeatable_gain's margins), weights and tied
+    # targets included, for rows anywhere in the array and ids in any order. Too low, a
+    # search would stop at a split a later feature beats; too high, it would never stop.
+    from itertools import product
+
+    from numba import njit
+
+    from ensembles._engine import forest as kernel
+
+    # Not cached: numba's cache would keep the kernel compiled into it after it changes.
+    @njit
+    def bound(rows, wn, yn, start, stop, G, W, sq, parent, by_target):
+        return kernel._best_partition_gain(rows, wn, yn, start, stop, G, W, sq, parent,
+                                           by_target)
+
+    rng = np.random.RandomState(0)
+    for trial in range(200):
+        n = rng.randint(3, kernel._PARTITION_BOUND_MAX_ROWS + 1)
+        start = rng.randint(0, 5)
+        y = (rng.randint(-2, 3, n) if trial % 2 else rng.normal(scale=50.0, size=n)) + 100.0
+        w = rng.randint(1, 4, n).astype(float) if trial % 3 else np.ones(n)
+        ids = rng.permutation(n + 10)[:n].astype(np.uint32)
+        yn = np.zeros((n + 10, 1))
+        yn[ids, 0] = y
+        rows = np.concatenate([np.zeros(start, np.uint32), ids, np.zeros(3, np.uint32)])
+        wn = np.concatenate([np.zeros(start), w, np.zeros(3)])
+        G, W, sq = np.array([w @ y]), w.sum(), np.array([w @ y**2])
+        parent = G[0] ** 2 / W
+        if sq[0] - parent <= 1e-9 * sq[0]:
+            continue  # every target the same: no search
+        largest = -np.inf
+        for left in product([False, True], repeat=n - 1):
+            mask = np.array((True,) + left)  # the first row's side fixed: each partition once
+            if mask.all():
+                continue
+            gl, wl = w[mask] @ y[mask], w[mask].sum()
+            largest = max(largest, gl**2 / wl + (G[0] - gl) ** 2 / (W - wl) - parent)
+        got = bound(rows, wn, yn, start, start + n, G, W, sq, parent,
+                    np.empty(n + start, np.int64))
+        assert abs(got - largest) <= 1e-10 * abs(largest) + 1e-13 * sq[0], trial
+
+
 @pytest.mark.parametrize("table_bytes", [None, 1])
 def test_threshold_cells_find_the_bin_of_every_drawn_value(table_bytes, monkeypatch):
     # A drawn value's bin comes from its cell of the feature's range and a search among

@@ -145,6 +145,10 @@ _ALL_DRAWN_MIN_ROWS = 3
 # range, and with unit weights (two classes, or one regression output) the pass that
 # finds the ranges sums the left sides too.
 _FUSED_MIN_ROWS = 512
+# Best splits of one regression output stop at a split no other can beat: in nodes of up
+# to this many rows, one that makes the best two groups of the node's targets (see
+# _best_partition_gain), whose bound takes a pass of its own, as a feature's scan does.
+_PARTITION_BOUND_MAX_ROWS = 8
 # Nodes of this many rows or more gather a feature's codes sixteen at a time (see
 # _node_codes).
 _GATHER_MIN_ROWS = 8
@@ -1885,6 +1889,39 @@ def _unbeatable_gain(G, W, sq, parent, criterion):
 
 
 @_per_node(inline="always")
+def _best_partition_gain(rows, wn, yn, start, stop, G, W, sq, parent, by_target):
+    """The squared error's gain of the best two-way partition of the node's rows, any
+    partition, with :func:`_unbeatable_gain`'s margins (one regression output): a split
+    that reaches it cannot be beaten, the best so far being kept on equal gains.
+
+    On a line, the two groups of weighted points with the least squared error are
+    intervals, so the best partition cuts the rows in the order of their targets:
+    ``n - 1`` cuts to score, in the node's rows sorted by target (positions written to
+    ``by_target``; a rank by comparisons, the node being small). The margins cover the
+    rounding of sums added in another order than a feature's scan adds them.
+    """
+    n = stop - start
+    for i in range(n):
+        y = yn[rows[start + i], 0]
+        rank = 0
+        for j in range(n):
+            other = yn[rows[start + j], 0]
+            rank += (other < y) | ((other == y) & (j < i))
+        by_target[rank] = start + i
+    g_left = w_left = 0.0
+    largest = -np.inf
+    for q in range(n - 1):
+        r = by_target[q]
+        w = wn[r]
+        g_left += w * yn[rows[r], 0]
+        w_left += w
+        g_right = G[0] - g_left
+        largest = max(largest, g_left * g_left / w_left + g_right * g_right / (W - w_left))
+    largest -= parent
+    return largest - 1e-10 * abs(largest) + 1e-15 * sq[0]
+
+
+@_per_node(inline="always")
 def _unbeatable(best, n_node, unbeatable):
     """Whether no split left to examine can replace the best so far, so that the search
     may stop: in a node of two rows every valid split makes the same children, one row
@@ -2670,7 +2707,12 @@ def _find_best_split(XT, rows, wn, cn, yn, classify, start, stop, G, W, sq, crit
     sort_codes, sort_pos = sort_scratch
     n_features = XT.shape[0]
     n_node = stop - start
-    unbeatable = _unbeatable_gain(G, W, sq, _score(G, W, criterion), criterion)
+    parent = _score(G, W, criterion)
+    unbeatable = _unbeatable_gain(G, W, sq, parent, criterion)
+    if (not classify and G.shape[0] == 1 and criterion == 2
+            and 2 < n_node <= _PARTITION_BOUND_MAX_ROWS):
+        unbeatable = min(unbeatable, _best_partition_gain(rows, wn, yn, start, stop, G, W, sq,
+                                                          parent, sort_pos))
     best[0] = -np.inf
     best[1] = -1.0
     visited = 0
