@@ -149,6 +149,11 @@ _FUSED_MIN_ROWS = 512
 # to this many rows, one that makes the best two groups of the node's targets (see
 # _best_partition_gain), whose bound takes a pass of its own, as a feature's scan does.
 _PARTITION_BOUND_MAX_ROWS = 8
+# Extra trees' regression nodes of up to this many rows, when they draw at least this many
+# features, search one feature at a time and stop at that bound. (With few features drawn,
+# scoring them four at a time costs less than the bound saves.)
+_RANDOM_BOUND_MAX_ROWS = 6
+_RANDOM_BOUND_MIN_DRAWN = 12
 # Nodes of this many rows or more gather a feature's codes sixteen at a time (see
 # _node_codes).
 _GATHER_MIN_ROWS = 8
@@ -1922,6 +1927,23 @@ def _best_partition_gain(rows, wn, yn, start, stop, G, W, sq, parent, by_target)
 
 
 @_per_node(inline="always")
+def _unbeatable_split_gain(rows, wn, yn, start, stop, G, W, sq, parent, criterion, classify,
+                           max_rows, by_target):
+    """:func:`_unbeatable_gain`, in a node of one regression output under the squared
+    error of at most ``max_rows`` rows lowered to the gain of its best two-way partition
+    (:func:`_best_partition_gain`, ``by_target`` its scratch). Returns the gain and
+    whether it was lowered. Every search of a kind takes it from here, so that the dense
+    and sparse ones stop alike."""
+    unbeatable = _unbeatable_gain(G, W, sq, parent, criterion)
+    lowered = (not classify and G.shape[0] == 1 and criterion == 2
+               and 2 < stop - start <= max_rows)
+    if lowered:
+        unbeatable = min(unbeatable, _best_partition_gain(rows, wn, yn, start, stop, G, W,
+                                                          sq, parent, by_target))
+    return unbeatable, lowered
+
+
+@_per_node(inline="always")
 def _unbeatable(best, n_node, unbeatable):
     """Whether no split left to examine can replace the best so far, so that the search
     may stop: in a node of two rows every valid split makes the same children, one row
@@ -2707,12 +2729,9 @@ def _find_best_split(XT, rows, wn, cn, yn, classify, start, stop, G, W, sq, crit
     sort_codes, sort_pos = sort_scratch
     n_features = XT.shape[0]
     n_node = stop - start
-    parent = _score(G, W, criterion)
-    unbeatable = _unbeatable_gain(G, W, sq, parent, criterion)
-    if (not classify and G.shape[0] == 1 and criterion == 2
-            and 2 < n_node <= _PARTITION_BOUND_MAX_ROWS):
-        unbeatable = min(unbeatable, _best_partition_gain(rows, wn, yn, start, stop, G, W, sq,
-                                                          parent, sort_pos))
+    unbeatable = _unbeatable_split_gain(rows, wn, yn, start, stop, G, W, sq,
+                                        _score(G, W, criterion), criterion, classify,
+                                        _PARTITION_BOUND_MAX_ROWS, sort_pos)[0]
     best[0] = -np.inf
     best[1] = -1.0
     visited = 0
@@ -3235,12 +3254,18 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                                     mae_sorted, mae_pos, fen, mae_bins, mae_off, mae_sums,
                                     monotonic, monotonic_cst, lower, upper, None)
                 elif sparse and random_split:
+                    # The dense search's bound (below), so that both grow the same trees.
+                    unbeatable = _unbeatable_split_gain(
+                        rows, wn, yn, child_start, child_stop, G_node, W, sq_node,
+                        _score(G_node, W, criterion), criterion, classify,
+                        _RANDOM_BOUND_MAX_ROWS if max_features >= _RANDOM_BOUND_MIN_DRAWN
+                        else 0, sort_pos)[0]
                     random_split_sparse(XT, rows, wn, cn, yn, classify, child_start,
                                         child_stop, G_node, W, criterion, min_samples_leaf,
                                         min_weight_leaf, max_features, hist, state, bin_value,
                                         order, best, monotonic, monotonic_cst, lower, upper,
                                         GL, sq_node, sums_by_difference,
-                                        n_node >= local_range[6])
+                                        n_node >= local_range[6], unbeatable)
                 elif sparse:
                     best_split_sparse(XT, rows, wn, cn, yn, classify, child_start, child_stop,
                                       G_node, W, criterion, min_samples_leaf,
@@ -3251,10 +3276,18 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                 elif random_split:
                     X_node = local if in_local else XT
                     # Regression only: classification kinds compile none of it.
-                    by_rows = (not classify and X_rows.shape[0] > 0
-                               and n_node >= _ALL_DRAWN_MIN_ROWS)
                     parent = _score(G_node, W, criterion)
-                    unbeatable = _unbeatable_gain(G_node, W, sq_node, parent, criterion)
+                    # A small node of one output that draws many features searches them
+                    # one at a time (bounded), to stop at the first split no other can
+                    # beat (the searches of all drawn features at once find the ranges and
+                    # draw the thresholds of every one first).
+                    unbeatable, bounded = _unbeatable_split_gain(
+                        rows, wn, Y_node, child_start, child_stop, G_node, W, sq_node, parent,
+                        criterion, classify,
+                        _RANDOM_BOUND_MAX_ROWS if max_features >= _RANDOM_BOUND_MIN_DRAWN
+                        else 0, sort_pos)
+                    by_rows = (not classify and X_rows.shape[0] > 0
+                               and n_node >= _ALL_DRAWN_MIN_ROWS and not bounded)
                     # A node this large draws its thresholds before it reads its rows
                     # (see _drawn_threshold_value).
                     fused = n_node >= local_range[6]
@@ -3278,7 +3311,7 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                             rowwise, fused)
                     elif (not categorical and K == (2 if classify else 1)
                             and max_features >= 4 and n_node >= _ALL_DRAWN_MIN_ROWS
-                            and rowwise[0].shape[0] > 0):
+                            and rowwise[0].shape[0] > 0 and not bounded):
                         visited = _random_split_prefix(
                             X_node, rows, wn, cn, Y_node, classify, unit_weights, child_start,
                             child_stop, G_node, W, parent, unbeatable, criterion,

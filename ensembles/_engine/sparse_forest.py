@@ -53,6 +53,7 @@ import numpy as np
 from .._threads import run_parallel
 from .binning import MISSING_BIN, _code
 from .forest import (
+    _PARTITION_BOUND_MAX_ROWS,
     _SORT_MAX_ROWS,
     _better,
     _evaluate_feature,
@@ -66,7 +67,7 @@ from .forest import (
     _scan_bins,
     _score,
     _unbeatable,
-    _unbeatable_gain,
+    _unbeatable_split_gain,
     bin_midpoints,
     threshold_tables,
 )
@@ -520,7 +521,7 @@ def _rounding_band(G, W, criterion, classify, sq_node, exact_sums):
 def random_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, criterion,
                         min_samples_leaf, min_weight_leaf, max_features, hist, state,
                         bin_value, order, best, monotonic, monotonic_cst, lower, upper, GL,
-                        sq_node, exact_sums, fused):
+                        sq_node, exact_sums, fused, unbeatable):
     """:func:`.forest._find_random_split` from the non-zeros: same feature draws, same
     bin range, same threshold draw and candidates. The left side's sums are those of
     the non-zeros at or below the threshold, or, when the zero's bin is on the left,
@@ -528,7 +529,8 @@ def random_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, crite
     ``MISSING_BIN`` holds the missing rows' sums (zeros on entry and on exit).
     ``sq_node`` and ``exact_sums`` set the band of rounding (:func:`_rounding_band`);
     ``fused``: the thresholds are drawn as the dense search draws them (see
-    :func:`.forest._drawn_threshold_value`)."""
+    :func:`.forest._drawn_threshold_value`); ``unbeatable``: the gain at which the search
+    stops, as the dense one's (:func:`.forest._unbeatable_split_gain`)."""
     band = _rounding_band(G, W, criterion, classify, sq_node, exact_sums)
     (col_ptr, col_rows, col_codes, zero_codes, pos_of, codebuf, found_pos, found_code,
      row_ptr, row_features, present) = XS
@@ -536,7 +538,6 @@ def random_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, crite
     n_features = zero_codes.shape[0]
     n_node = stop - start
     parent = _score(G, W, criterion)
-    unbeatable = _unbeatable_gain(G, W, sq_node, parent, criterion)
     best[0] = -np.inf
     best[1] = -1.0
     visited = 0
@@ -641,7 +642,9 @@ def best_split_sparse(XS, rows, wn, cn, yn, classify, start, stop, G, W, criteri
     sort_codes, sort_pos = sort_scratch
     n_features = zero_codes.shape[0]
     n_node = stop - start
-    unbeatable = _unbeatable_gain(G, W, sq_node, _score(G, W, criterion), criterion)
+    unbeatable = _unbeatable_split_gain(rows, wn, yn, start, stop, G, W, sq_node,
+                                        _score(G, W, criterion), criterion, classify,
+                                        _PARTITION_BOUND_MAX_ROWS, sort_pos)[0]
     best[0] = -np.inf
     best[1] = -1.0
     visited = 0
