@@ -3169,6 +3169,10 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
         sort_scratch = (sort_codes, sort_pos)
         # None without categorical features: the split search then compiles none of them.
         cat = (n_cat, cat_params, cat_key, cat_idx) if categorical else None
+        # Extra trees' small regression nodes search one feature at a time against the gain
+        # of their best partition when many features are drawn (see _unbeatable_split_gain).
+        random_bound_rows = (_RANDOM_BOUND_MAX_ROWS if max_features >= _RANDOM_BOUND_MIN_DRAWN
+                             else 0)
         # The most rows of the outer and inner copies of a subtree's codes (see _localize).
         n_far = local_range[4]
         n_near = local_range[5]
@@ -3257,9 +3261,8 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                     # The dense search's bound (below), so that both grow the same trees.
                     unbeatable = _unbeatable_split_gain(
                         rows, wn, yn, child_start, child_stop, G_node, W, sq_node,
-                        _score(G_node, W, criterion), criterion, classify,
-                        _RANDOM_BOUND_MAX_ROWS if max_features >= _RANDOM_BOUND_MIN_DRAWN
-                        else 0, sort_pos)[0]
+                        _score(G_node, W, criterion), criterion, classify, random_bound_rows,
+                        sort_pos)[0]
                     random_split_sparse(XT, rows, wn, cn, yn, classify, child_start,
                                         child_stop, G_node, W, criterion, min_samples_leaf,
                                         min_weight_leaf, max_features, hist, state, bin_value,
@@ -3283,9 +3286,7 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                     # draw the thresholds of every one first).
                     unbeatable, bounded = _unbeatable_split_gain(
                         rows, wn, Y_node, child_start, child_stop, G_node, W, sq_node, parent,
-                        criterion, classify,
-                        _RANDOM_BOUND_MAX_ROWS if max_features >= _RANDOM_BOUND_MIN_DRAWN
-                        else 0, sort_pos)
+                        criterion, classify, random_bound_rows, sort_pos)
                     by_rows = (not classify and X_rows.shape[0] > 0
                                and n_node >= _ALL_DRAWN_MIN_ROWS and not bounded)
                     # A node this large draws its thresholds before it reads its rows
