@@ -480,6 +480,7 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
                     left_out = np.flatnonzero(~in_sample)
                 else:
                     rows_all = every_row
+                    left_out = every_row[:0]
                 tree_mask = sample_features(all_features, params.colsample_bytree, rng,
                                             growth.feature_weights)
                 seeds = rng.integers(0, 2**63, size=K)
@@ -490,7 +491,7 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
                         _refresh_leaves(tree, leaves, rows, residuals[k], sample_weight, alpha,
                                         growth.learning_rate)
                     add_leaf_values(target, k, rows, leaves, tree.value)
-                    if rows.size < n_samples:
+                    if left_out.size:
                         # Rows left out of the sample still move with the ensemble.
                         _add_tree_rows(X, X_binned, bin_mapper.n_bins_, tree, target, k,
                                        left_out)
