@@ -1045,8 +1045,9 @@ def test_subtrees_on_copied_codes_grow_the_same_tree(criterion, splitter, constr
     # rows' codes (_localize), and a smaller one on an inner copy, taken from the outer
     # copy or from all codes. Small copy budgets send this small fit down those paths at
     # many nodes (each subtree of at most 256 rows, and within them and elsewhere of at
-    # most 64); the tree must be the one grown without copies, with missing values,
-    # bootstrap weights and every kind of search.
+    # most 64; then an outer copy of a seventh of all codes, 428 rows, when that is more
+    # than its budget); the tree must be the one grown without copies, with missing
+    # values, bootstrap weights and every kind of search.
     from ensembles._engine import forest as kernel
     from ensembles._engine.binning import BinMapper
 
@@ -1075,8 +1076,9 @@ def test_subtrees_on_copied_codes_grow_the_same_tree(criterion, splitter, constr
     # follows): here the copies are the point.
     monkeypatch.setattr(kernel, "_ROWWISE_FEATURES", (0, 0))
 
-    def grow(local_bytes, near_bytes):
+    def grow(local_bytes, near_bytes, outer_share=1 << 40):
         monkeypatch.setattr(kernel, "_LOCAL_BYTES", local_bytes)
+        monkeypatch.setattr(kernel, "_OUTER_SHARE", outer_share)
         monkeypatch.setattr(kernel, "_NEAR_BYTES", near_bytes)
         monkeypatch.setattr(kernel, "_local_rows",
                             lambda *args: copies.append(real_local_rows(*args)) or copies[-1])
@@ -1085,11 +1087,13 @@ def test_subtrees_on_copied_codes_grow_the_same_tree(criterion, splitter, constr
             None, params, 7, labels=labels, bin_value=tables)
 
     copied, plain = grow(256 * n_features, 64 * n_features), grow(1 << 30, 1 << 30)
-    assert copies == [(256, 64), (0, 0)]
+    shared = grow(256 * n_features, 64 * n_features, outer_share=7)
+    assert copies == [(256, 64), (0, 0), (n * n_features // 7 // n_features, 64)]
     assert copied.left.shape[0] > 300
     for name in ("feature", "split_bin", "default_left", "left", "value", "cover"):
-        np.testing.assert_array_equal(getattr(copied, name), getattr(plain, name),
-                                      err_msg=name)
+        for other in (plain, shared):
+            np.testing.assert_array_equal(getattr(copied, name), getattr(other, name),
+                                          err_msg=name)
 
 
 # --- extra trees' search a row at a time grows the feature-by-feature search's tree -------
@@ -1141,6 +1145,7 @@ def test_row_wise_random_split_search_grows_the_same_tree(criterion, weighting, 
     real_local_rows = kernel._local_rows
     by_rows = []
     monkeypatch.setattr(kernel, "_LOCAL_BYTES", 512 * n_features)
+    monkeypatch.setattr(kernel, "_OUTER_SHARE", 1 << 40)
     monkeypatch.setattr(kernel, "_NEAR_BYTES", 128 * n_features)
     monkeypatch.setattr(kernel, "_FUSED_MIN_ROWS", fused_min_rows)
 

@@ -119,13 +119,16 @@ _THRESHOLD_TABLE_BYTES = 256 << 10
 # bin_values fills the bins' ranges of more features than this a block of this many at a
 # time (see _fill_bin_values).
 _BIN_VALUE_BLOCK = 64
-# A subtree's copy of its rows' codes (see _localize) takes at most _LOCAL_BYTES, and a
-# smaller subtree's, within it or not, at most _NEAR_BYTES: the outer copy keeps the
-# codes of deep subtrees out of main memory, the inner one keeps those of the small
-# nodes, where most of a tree's nodes are, in the core's own cache. Copies are made for
-# subtrees of at least _MIN_LOCAL_ROWS rows: thousands of features leave room for few
-# rows, whose subtrees still read every feature at every node.
+# A subtree's copy of its rows' codes (see _localize) takes at most _LOCAL_BYTES or a
+# _OUTER_SHARE-th of all the codes, whichever is more, and a smaller subtree's, within it
+# or not, at most _NEAR_BYTES: the outer copy keeps the codes of deep subtrees out of
+# main memory (and grows with the codes, so that the nodes just above it, whose rows lie
+# ever farther apart, stay few), the inner one keeps those of the small nodes, where most
+# of a tree's nodes are, in the core's own cache. Copies are made for subtrees of at
+# least _MIN_LOCAL_ROWS rows: thousands of features leave room for few rows, whose
+# subtrees still read every feature at every node.
 _LOCAL_BYTES = 1 << 20
+_OUTER_SHARE = 7
 _NEAR_BYTES = 1 << 17
 _MIN_LOCAL_ROWS = 32
 # Extra trees' one-output regression searches a node a row at a time
@@ -3545,7 +3548,8 @@ def _root_rows(rows, weight, labels, Y, classify, move_targets, sums, sum_sq):
 
 def _local_rows(n_features, n_samples, max_features, max_leaf_nodes, sparse, by_rows):
     """How many rows a subtree may have to grow on the outer and on the inner copy of its
-    codes (see :func:`_localize`; ``_LOCAL_BYTES`` and ``_NEAR_BYTES`` of them), each 0
+    codes (see :func:`_localize`; ``_LOCAL_BYTES`` or an ``_OUTER_SHARE``-th of all the
+    codes, whichever is more, and ``_NEAR_BYTES`` of them), each 0
     for none: no copies when the codes fit in that cache anyway (unless the search reads
     them a row at a time, ``by_rows``, from a copy of its own), when a copy of every
     feature would cost more than the features a subtree examines (wide data, few features
@@ -3553,8 +3557,9 @@ def _local_rows(n_features, n_samples, max_features, max_leaf_nodes, sparse, by_
     comes back to it); no outer copy when the inner one holds as many rows."""
     if sparse or max_leaf_nodes > 0:
         return 0, 0
+    outer = max(_LOCAL_BYTES, n_features * n_samples // _OUTER_SHARE)
     far, near = (_copy_rows(budget, n_features, n_samples, max_features, by_rows)
-                 for budget in (_LOCAL_BYTES, _NEAR_BYTES))
+                 for budget in (outer, _NEAR_BYTES))
     return (far if far > near else 0), near
 
 
