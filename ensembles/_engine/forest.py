@@ -189,9 +189,16 @@ def _per_node(entry=False, **options):
     Only the node loop is called from Python (``entry=True``); the others are compiled
     without the wrappers that convert Python objects, which shortens the first fit's
     compile.
+
+    Divisions follow numpy's error model: numba's default tests every divisor for zero,
+    to raise ``ZeroDivisionError``, and then the status of every call that might have
+    raised, work that shows in a deep tree's fit time. These functions divide only by
+    weights, counts and sums they know to be positive (a zero there would be a bug, not
+    an input to report), so those tests never fired.
     """
     wrappers = {} if entry else {"no_cpython_wrapper": True, "no_cfunc_wrapper": True}
-    return njit(cache=True, nogil=True, _nrt=False, **wrappers, **options)
+    return njit(cache=True, nogil=True, _nrt=False, error_model="numpy", **wrappers,
+                **options)
 
 
 @dataclass
