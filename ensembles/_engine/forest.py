@@ -297,8 +297,9 @@ def _random_threshold_value(f, lo, hi, bin_value, uniform):
     rows' quantiles; ``uniform`` is the draw in [0, 1). :func:`_threshold_bin` maps it to
     its bin."""
     value = bin_value[0]
-    vmin = value[f, lo]
-    return vmin + (value[f, hi] - vmin) * uniform
+    f = np.uint64(f)  # unsigned indices, as in _threshold_bin
+    vmin = value[f, np.uint64(lo)]
+    return vmin + (value[f, np.uint64(hi)] - vmin) * uniform
 
 
 @_per_node(inline="always")
@@ -307,12 +308,15 @@ def _threshold_bin(f, lo, hi, u, bin_value):
     :func:`_random_threshold_value`): a gap between bins is cut in proportion to its
     width in value space."""
     value, bounds, cells = bin_value
+    # Indices unsigned: numba then skips its negative-index wraparound, whose few
+    # instructions a load, on the path of every draw, show in a deep tree's fit.
+    f = np.uint64(f)
     # The bins of the value's cell, and the last bin of the cells below it, hold the
     # answer: those below lie under u, those of the cells above over it.
     n_cells = cells.shape[1] - 2
-    c = _threshold_cell(u, bounds[f, 0], bounds[f, 1], n_cells)
+    c = np.uint64(_threshold_cell(u, bounds[f, 0], bounds[f, 1], n_cells))
     base = max(np.int64(cells[f, c]), lo)
-    n = max(min(np.int64(cells[f, c + 1]), hi - 1) - base + 1, 1)
+    n = max(min(np.int64(cells[f, c + np.uint64(1)]), hi - 1) - base + 1, 1)
     # Binary search without branches (the answer lies in [base, base + n - 1], and
     # value[f, base] <= u): which way each step goes is a coin flip. The step is masked
     # by a word read from a table, since LLVM turns a multiply or select by the
@@ -322,10 +326,10 @@ def _threshold_bin(f, lo, hi, u, bin_value):
     # holds a bin's start is a coin flip too.
     while n > 2:
         half = n >> 1
-        base += half & _ALL_OR_NONE[np.int64(value[f, base + half] <= u)]
+        base += half & _ALL_OR_NONE[np.int64(value[f, np.uint64(base + half)] <= u)]
         n -= half
     half = n >> 1
-    return base + (half & _ALL_OR_NONE[np.int64(value[f, base + half] <= u)])
+    return base + (half & _ALL_OR_NONE[np.int64(value[f, np.uint64(base + half)] <= u)])
 
 
 @_per_node(inline="always")
