@@ -308,8 +308,8 @@ def _threshold_bin(f, lo, hi, u, bin_value):
     :func:`_random_threshold_value`): a gap between bins is cut in proportion to its
     width in value space."""
     value, bounds, cells = bin_value
-    # Indices unsigned: numba then skips its negative-index wraparound, whose few
-    # instructions a load, on the path of every draw, show in a deep tree's fit.
+    # Unsigned indices: numba then emits no negative-index wraparound, a few
+    # instructions per load on the path of every draw.
     f = np.uint64(f)
     # The bins of the value's cell, and the last bin of the cells below it, hold the
     # answer: those below lie under u, those of the cells above over it.
