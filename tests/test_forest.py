@@ -1176,6 +1176,62 @@ def test_row_wise_random_split_search_grows_the_same_tree(criterion, weighting, 
                                           err_msg=name)
 
 
+@pytest.mark.parametrize("weighting, max_features, min_samples_leaf, max_depth, min_decrease", [
+    ("unit", 2, 1, 0, 0.0), ("unit", 5, 1, 0, 0.0), ("unit", 6, 1, 0, 0.0),
+    ("bootstrap", 5, 1, 0, 0.0), ("float", 3, 2, 0, 0.0), ("unit", 5, 3, 12, 0.0),
+    ("float", 6, 1, 0, 2e-4)])
+@pytest.mark.parametrize("fused_min_rows", [4, 512])
+def test_small_subtrees_grow_the_node_loops_tree(weighting, max_features, min_samples_leaf,
+                                                 max_depth, min_decrease, fused_min_rows,
+                                                 monkeypatch):
+    # Extra trees of one regression output grow the subtree of a node of at most
+    # _SUBTREE_MAX_ROWS rows in a function of their own (_grow_subtree), which must grow the
+    # node loop's tree exactly: the same draws in the same order, the same sums, gains and
+    # node numbers, with missing values, weights, a constant feature, a binary one
+    # (constant in many nodes), duplicated targets (unbeatable splits), all features drawn
+    # (the search a row at a time) or few, and the limits on leaves, depth and decrease;
+    # a small copy budget localizes many subtrees. Nodes of at least _FUSED_MIN_ROWS rows
+    # (set to 4: nearly every node) are the node loop's.
+    from ensembles._engine import forest as kernel
+    from ensembles._engine.binning import BinMapper
+
+    rng = np.random.RandomState(3)
+    n, n_features = 3000, 6
+    X = rng.normal(size=(n, n_features))
+    X[:, 4] = 2.0
+    X[:, 5] = rng.randint(0, 2, n)
+    X[rng.rand(n) < 0.02, 1] = np.nan
+    X_binned = np.asfortranarray(BinMapper(max_bin=255).fit(X).transform(X))
+    filled = np.nan_to_num(X)
+    Y = np.round(filled[:, 0] - np.abs(filled[:, 1]) + rng.normal(size=n), 1)[:, None]
+    weight = {"unit": np.ones(n), "bootstrap": rng.randint(0, 3, n).astype(float),
+              "float": rng.uniform(0.5, 2.0, n)}[weighting]
+    params = kernel.ForestTreeParams(
+        criterion="squared_error", splitter="random", max_features=max_features,
+        min_samples_leaf=min_samples_leaf, max_depth=max_depth,
+        min_impurity_decrease=min_decrease)
+    tables = kernel.bin_values(X, X_binned, weight)
+    monkeypatch.setattr(kernel, "_LOCAL_BYTES", 512 * n_features)
+    monkeypatch.setattr(kernel, "_OUTER_SHARE", 1 << 40)
+    monkeypatch.setattr(kernel, "_NEAR_BYTES", 128 * n_features)
+    monkeypatch.setattr(kernel, "_FUSED_MIN_ROWS", fused_min_rows)
+
+    default_rows = kernel._SUBTREE_MAX_ROWS
+
+    def grow(subtree_rows):
+        monkeypatch.setattr(kernel, "_SUBTREE_MAX_ROWS", subtree_rows)
+        return kernel.grow_forest_nodes(X_binned, Y, weight, np.flatnonzero(weight > 0),
+                                        None, params, 5, bin_value=tables)
+
+    loop_only, small, default = grow(0), grow(16), grow(default_rows)
+    assert loop_only.left.shape[0] > 200
+    for name in ("feature", "split_bin", "default_left", "left", "right", "value", "cover",
+                 "gain", "node_stats"):
+        for other in (small, default):
+            np.testing.assert_array_equal(getattr(loop_only, name), getattr(other, name),
+                                          err_msg=name)
+
+
 @pytest.mark.parametrize("n_classes, n, max_depth", [
     (3, 600, None), (6, 600, None), (7, 600, None), (12, 600, None), (13, 600, None),
     # The root and the first levels have more rows than a 16-bit field counts.

@@ -160,6 +160,9 @@ _RANDOM_BOUND_MIN_DRAWN = 12
 # Nodes of this many rows or more gather a feature's codes sixteen at a time (see
 # _node_codes).
 _GATHER_MIN_ROWS = 8
+# The most rows of a node whose subtree _grow_subtree grows (of fewer than
+# _FUSED_MIN_ROWS rows, whose searches it does not fuse, in any case).
+_SUBTREE_MAX_ROWS = 511
 # A candidate split's missing-value field (see _score_random_threshold) when no row of its
 # node lacks the feature and its gain comes from sums added in any order: the node loop
 # replaces that gain by the exact one (see _fused_target_sums).
@@ -1744,6 +1747,66 @@ def _find_random_split(XT, rows, wn, cn, yn, classify, unit_weights, start, stop
 
 
 @_per_node(inline="always")
+def _split_two_rows(XT, rows, wn, cn, yn, classify, start, G, W, parent, criterion,
+                    min_samples_leaf, min_weight_leaf, max_features, scratch, state,
+                    bin_value, order, best, monotonic, monotonic_cst, lower, upper):
+    """:func:`_find_random_split` in a node of two rows, where every valid split makes
+    the same children, one row each: the first drawn feature on which the rows differ
+    splits them, unless its split is refused (weights, constraints), when the draws go
+    on. The same draws, split and gain, without that search's passes and copies: a third
+    of a fully grown tree's splits are of two rows, and there the passes' setup is most
+    of a split's cost. Leaves ``scratch`` as it found it (zeros)."""
+    K = G.shape[0]
+    n_features = XT.shape[0]
+    first = np.uint64(start)
+    row_a = rows[first]
+    row_b = rows[first + np.uint64(1)]
+    n_constant = 0
+    visited = 0
+    for i in range(n_features):
+        if visited >= max_features and visited > n_constant or best[1] >= 0:
+            break
+        j = i + _randint(state, n_features - i)
+        f = order[j]
+        order[j] = order[i]
+        order[i] = f
+        visited += 1
+        code_a = XT[f, row_a]
+        code_b = XT[f, row_b]
+        if code_a == code_b:
+            n_constant += 1
+            continue
+        # The row of the lower code goes left (the missing code is the highest); with a
+        # missing code, "present vs missing" is the one partition (no draw).
+        lo = np.int64(min(code_a, code_b))
+        hi = np.int64(max(code_a, code_b))
+        has_missing = hi == MISSING_BIN
+        t = lo if has_missing else _random_threshold_bin(f, lo, hi, bin_value, state,
+                                                         False)
+        p_left = first if code_a < code_b else first + np.uint64(1)
+        p_right = first + np.uint64(1) - (p_left - first)
+        w_left = wn[p_left]
+        w_right = wn[p_right]
+        side = 1 if has_missing else 0  # where the right row's sums go, if anywhere
+        if classify:
+            scratch[0, cn[p_left]] = w_left
+            if has_missing:
+                scratch[1, cn[p_right]] = w_right
+        else:
+            for k in range(K):
+                scratch[0, k] = w_left * yn[rows[p_left], k]
+                if has_missing:
+                    scratch[1, k] = w_right * yn[rows[p_right], k]
+        _score_random_threshold(f, t, w_left, 1.0, w_right if has_missing else 0.0,
+                                np.float64(side), has_missing, scratch, G, W, 2, parent,
+                                criterion, min_samples_leaf, min_weight_leaf, monotonic,
+                                monotonic_cst, lower, upper, best)
+        for k in range(K):
+            scratch[0, k] = 0.0
+            scratch[1, k] = 0.0
+
+
+@_per_node(inline="always")
 def _score_left_sums(f, t, count, left_sum, left_weight, classify, unit_weights, scratch, G,
                      W, n_node, parent, criterion, min_samples_leaf, min_weight_leaf,
                      monotonic, monotonic_cst, lower, upper, best):
@@ -3076,6 +3139,132 @@ def _localize(XT, Y, rows, start, stop, local, y_local, local_rows, offset):
         rows[first + i] = to + i
 
 
+@_per_node()
+def _grow_subtree(XT, X_rows, yn, rows, wn, cn, unit_weights, criterion, max_depth,
+                  min_samples_split, min_samples_leaf, min_weight_leaf, max_features,
+                  min_decrease, random_bound_rows, node, start, stop, depth, f, b, miss,
+                  pending, pending_split, feature, split_bin, default_left, left, right,
+                  value, gain, cover, node_stats, rows_buf, wn_buf, yn_buf, sums, sum_sq,
+                  G_node, sq_node, hist, state, bin_value, order, best, out, GL, rowwise,
+                  by_target, node_codes, monotonic_cst, n_nodes, n_leaves):
+    """Split node ``node`` (rows at positions ``start:stop``, at ``depth``) on feature
+    ``f`` at bin ``b`` (``miss``: its record's missing-value field, see
+    :func:`_score_random_threshold`) and grow its whole subtree: the node loop's work for
+    extra trees of one regression output (no constraints, depth first), on a small node.
+    Returns the new ``(n_nodes, n_leaves)``.
+
+    Nodes are opened, searched, numbered and split in the node loop's order (right child
+    opened first, left subtree grown first), with its searches, partition and sums, so
+    that the tree and the random stream come out as that loop leaves them. Most of a
+    fully grown tree's nodes are small, and there a split's cost is mostly the loop's
+    own: records pushed and popped through memory, and the loop's many arrays and kinds
+    held in a function too large to keep them in registers. Here pending splits are a
+    stack in ``pending`` (node, start, stop, depth) and ``pending_split`` (feature, bin,
+    missing-value field), one entry per row at most.
+    """
+    top = 1
+    pending[0, 0] = node
+    pending[0, 1] = start
+    pending[0, 2] = stop
+    pending[0, 3] = depth
+    pending_split[0, 0] = f
+    pending_split[0, 1] = b
+    pending_split[0, 2] = miss
+    no_bound = np.inf
+    while top > 0:
+        top -= 1
+        node = pending[top, 0]
+        start = pending[top, 1]
+        stop = pending[top, 2]
+        depth = pending[top, 3]
+        f = np.int64(pending_split[top, 0])
+        b = np.int64(pending_split[top, 1])
+        dl = pending_split[top, 2] > 0.5
+        has_missing = pending_split[top, 2] >= 0.0
+        n_left = _partition(XT, f, b, dl, None, start, stop, rows, wn, cn, yn, False, True,
+                            unit_weights, rows_buf, wn_buf, cn, yn_buf, sums, sum_sq, False,
+                            False)[0]
+        mid = start + n_left
+        if not has_missing:
+            dl = n_left > stop - mid
+        base = n_nodes
+        n_nodes += 2
+        feature[node] = f
+        split_bin[node] = b
+        default_left[node] = dl
+        left[node] = base
+        right[node] = base + 1
+        n_leaves += 1
+        for side in (1, 0):
+            child = base + side
+            feature[child] = -1
+            left[child] = right[child] = -1
+            split_bin[child] = 0
+            default_left[child] = False
+            gain[child] = 0.0
+            child_start = start if side == 0 else mid
+            child_stop = mid if side == 0 else stop
+            G_node[0] = sums[side, 0]
+            sq_node[0] = sum_sq[side, 0]
+            W = sums[side, 1]
+            value[child, 0] = G_node[0] / W if W > 0.0 else 0.0
+            cover[child] = W
+            n_node = child_stop - child_start
+            impurity = _impurity(G_node, W, sq_node, criterion, 1)
+            node_stats[child, 0] = n_node
+            node_stats[child, 1] = impurity
+            if ((max_depth > 0 and depth + 1 >= max_depth) or n_node < min_samples_split
+                    or n_node < 2 * min_samples_leaf or W < 2.0 * min_weight_leaf
+                    or impurity <= _EPSILON):
+                continue
+            parent = _score(G_node, W, criterion)
+            best[0] = -np.inf
+            best[1] = -1.0
+            if n_node == 2:
+                _split_two_rows(XT, rows, wn, cn, yn, False, child_start, G_node, W, parent,
+                                criterion, min_samples_leaf, min_weight_leaf, max_features,
+                                hist, state, bin_value, order, best, False, monotonic_cst,
+                                -no_bound, no_bound)
+            else:
+                # The node loop's search of a node of one output (see there).
+                unbeatable, bounded = _unbeatable_split_gain(
+                    rows, wn, yn, child_start, child_stop, G_node, W, sq_node, parent,
+                    criterion, False, random_bound_rows, by_target)
+                visited = 0
+                found = False
+                if X_rows.shape[0] > 0 and not bounded:
+                    found = _find_random_split_rowwise(
+                        X_rows, rows, wn, yn, unit_weights, child_start, child_stop, G_node,
+                        W, parent, unbeatable, criterion, min_samples_leaf, min_weight_leaf,
+                        max_features, hist, state, bin_value, order, best, False,
+                        monotonic_cst, -no_bound, no_bound, rowwise, False)
+                elif max_features >= 4 and rowwise[0].shape[0] > 0 and not bounded:
+                    visited = _random_split_prefix(
+                        XT, rows, wn, cn, yn, False, unit_weights, child_start, child_stop,
+                        G_node, W, parent, unbeatable, criterion, min_samples_leaf,
+                        min_weight_leaf, max_features, hist, state, bin_value, order, best,
+                        False, monotonic_cst, -no_bound, no_bound, rowwise, False)
+                if not found:
+                    _find_random_split(XT, rows, wn, cn, yn, False, unit_weights,
+                                       child_start, child_stop, G_node, W,
+                                       (parent, unbeatable), criterion, min_samples_leaf,
+                                       min_weight_leaf, max_features, hist, state,
+                                       bin_value, order, best,
+                                       (False, monotonic_cst, -no_bound, no_bound), None,
+                                       out, GL, visited, False, node_codes)
+            if best[1] < 0 or best[0] < min_decrease:
+                continue
+            gain[child] = best[0]
+            pending[top, 0] = child
+            pending[top, 1] = child_start
+            pending[top, 2] = child_stop
+            pending[top, 3] = depth + 1
+            for k in range(3):
+                pending_split[top, k] = best[1 + k]
+            top += 1
+    return n_nodes, n_leaves
+
+
 _NODE_LOOPS = {}
 _NODE_LOOPS_LOCK = threading.Lock()
 
@@ -3145,6 +3334,10 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
     # Whether the searches and the partition read targets by row: from ``y_local`` in a
     # subtree copy (classes move with the rows and have no targets).
     targets_by_row = not (move_targets or classify)
+    # Whether small subtrees are grown by _grow_subtree (extra trees of one regression
+    # output; the other conditions are read at run time).
+    small_subtrees = random_split and dense and not (classify or categorical
+                                                     or absolute_error)
 
     @_per_node(entry=True)
     def split_open_nodes(XT, X_rows, local, local_rows, y_local, rowwise, local_range, rows,
@@ -3172,7 +3365,8 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
         and stop of the outer copy, then of the inner one; kept across calls), then the
         most rows of each (the inner copy's columns follow the outer one's), then the
         fewest rows of a node whose extra-trees search draws its thresholds before reading
-        its rows (``_FUSED_MIN_ROWS``, see :func:`_drawn_threshold_value`).
+        its rows (``_FUSED_MIN_ROWS``, see :func:`_drawn_threshold_value`), then the most
+        rows of a node whose subtree :func:`_grow_subtree` grows (``_SUBTREE_MAX_ROWS``).
         With ``X_rows`` (the codes a row at a time; no rows: none), random splits of nodes
         of at least ``_ALL_DRAWN_MIN_ROWS`` rows are searched from it or from
         ``local_rows``, with the scratch ``rowwise`` (:func:`_find_random_split_rowwise`).
@@ -3290,6 +3484,14 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                                       best, out, GL, GR, sort_scratch, monotonic,
                                       monotonic_cst, lower, upper, sq_node,
                                       sums_by_difference)
+                elif random_split and not categorical and n_node == 2:
+                    best[0] = -np.inf
+                    best[1] = -1.0
+                    _split_two_rows(local if in_local else XT, rows, wn, cn, Y_node, classify,
+                                    child_start, G_node, W, _score(G_node, W, criterion),
+                                    criterion, min_samples_leaf, min_weight_leaf,
+                                    max_features, hist, state, bin_value, order, best,
+                                    monotonic, monotonic_cst, lower, upper)
                 elif random_split:
                     X_node = local if in_local else XT
                     # Regression only: classification kinds compile none of it.
@@ -3443,6 +3645,29 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                     _localize(XT, yn, rows, start, stop, local, y_local, local_rows, 0)
                     local_range[0] = start
                     local_range[1] = stop
+            # A small subtree grows in _grow_subtree, where the rows, and so the pending
+            # nodes (two rows or more each), are few enough for the free records.
+            if (small_subtrees and stop - start <= local_range[7]
+                    and stop - start < local_range[6] and K == 1 and n_outputs <= 1
+                    and criterion == 2 and not monotonic and max_leaf_nodes == 0
+                    and n_open + (stop - start) // 2 <= open_int.shape[0]
+                    and (local.shape[1] == 0 or _on_copy(start, stop, local_range))):
+                in_local = local.shape[1] > 0
+                X_node = local if in_local else XT
+                X_node_rows = local_rows if in_local else X_rows
+                Y_node = y_local if in_local else yn
+                miss = np.float64(dl) if has_missing else -1.0
+                n_nodes, n_leaves = _grow_subtree(
+                    X_node, X_node_rows, Y_node, rows, wn, cn, unit_weights, criterion,
+                    max_depth, min_samples_split, min_samples_leaf, min_weight_leaf,
+                    max_features, min_decrease, random_bound_rows, split_node, start, stop,
+                    depth, f, b, miss, open_int[n_open:], open_float[n_open:], feature, split_bin,
+                    default_left, left, right, value, gain, cover, node_stats, rows_buf,
+                    wn_buf, yn_buf, sums, sum_sq, G_node, sq_node, hist, state, bin_value,
+                    order, best, out, GL, rowwise, sort_pos, node_codes, monotonic_cst,
+                    n_nodes, n_leaves)
+                n_pending = 0
+                continue
             if categorical:
                 # The split's routing table: the category set's bits, or the threshold.
                 if n_cat[f] > 0:
@@ -3634,7 +3859,7 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     gain[0] = 0.0
     # Open nodes (a stack for depth-first growth, the frontier for best-first growth), one
     # record each (see _node_loop); a stack holds about one node per level.
-    open_cap = 64
+    open_cap = 64 + _SUBTREE_MAX_ROWS // 2  # and a small subtree's pending nodes
     open_int = np.empty((open_cap, 4), dtype=np.int64)
     categorical = n_cat.shape[0] > 0
     # A categorical split's bitset travels with the search's results and records, and is
@@ -3718,7 +3943,8 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
                np.zeros(n_rowwise, dtype=np.uint8), np.empty(n_rowwise, dtype=np.int64),
                np.empty(n_rowwise), np.empty(n_rowwise), np.empty(n_rowwise, dtype=np.int64),
                np.empty(n_rowwise, dtype=np.uint64))
-    local_range = np.array([-1, -1, -1, -1, n_far, n_near, _FUSED_MIN_ROWS], dtype=np.int64)
+    local_range = np.array([-1, -1, -1, -1, n_far, n_near, _FUSED_MIN_ROWS,
+                            _SUBTREE_MAX_ROWS], dtype=np.int64)
     split_open_nodes = _node_loop(classify, random_split, absolute_error, categorical,
                                   sparse)
     # Scratch of the absolute error's split search (see _mae_open); empty otherwise.
