@@ -3484,14 +3484,6 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
                                       best, out, GL, GR, sort_scratch, monotonic,
                                       monotonic_cst, lower, upper, sq_node,
                                       sums_by_difference)
-                elif random_split and not categorical and n_node == 2:
-                    best[0] = -np.inf
-                    best[1] = -1.0
-                    _split_two_rows(local if in_local else XT, rows, wn, cn, Y_node, classify,
-                                    child_start, G_node, W, _score(G_node, W, criterion),
-                                    criterion, min_samples_leaf, min_weight_leaf,
-                                    max_features, hist, state, bin_value, order, best,
-                                    monotonic, monotonic_cst, lower, upper)
                 elif random_split:
                     X_node = local if in_local else XT
                     # Regression only: classification kinds compile none of it.
