@@ -1753,9 +1753,9 @@ def _split_two_rows(XT, rows, wn, cn, yn, classify, start, G, W, parent, criteri
     """:func:`_find_random_split` in a node of two rows, where every valid split makes
     the same children, one row each: the first drawn feature on which the rows differ
     splits them, unless its split is refused (weights, constraints), when the draws go
-    on. The same draws, split and gain, without that search's passes and copies: a third
-    of a fully grown tree's splits are of two rows, and there the passes' setup is most
-    of a split's cost. Leaves ``scratch`` as it found it (zeros)."""
+    on. The same draws, split and gain, without that search's copy of the codes and its
+    passes over them (a third of a fully grown tree's splits are of two rows). Leaves
+    ``scratch`` as it found it (zeros)."""
     K = G.shape[0]
     n_features = XT.shape[0]
     first = np.uint64(start)
@@ -3160,7 +3160,8 @@ def _grow_subtree(XT, X_rows, yn, rows, wn, cn, unit_weights, criterion, max_dep
     own: records pushed and popped through memory, and the loop's many arrays and kinds
     held in a function too large to keep them in registers. Here pending splits are a
     stack in ``pending`` (node, start, stop, depth) and ``pending_split`` (feature, bin,
-    missing-value field), one entry per row at most.
+    missing-value field): the pending nodes hold two rows or more each, so a node of
+    ``n`` rows needs at most ``n // 2`` entries.
     """
     top = 1
     pending[0, 0] = node
