@@ -3139,6 +3139,25 @@ def _localize(XT, Y, rows, start, stop, local, y_local, local_rows, offset):
         rows[first + i] = to + i
 
 
+@_per_node(inline="always")
+def _record_split(node, f, b, dl, base, feature, split_bin, default_left, left, right,
+                  gain):
+    """Record node ``node``'s split (feature ``f``, bin ``b``, missing values left with
+    ``dl``) and make its children, nodes ``base`` and ``base + 1``, leaves until they
+    split in turn."""
+    feature[node] = f
+    split_bin[node] = b
+    default_left[node] = dl
+    left[node] = base
+    right[node] = base + 1
+    for child in (base, base + 1):
+        feature[child] = -1
+        left[child] = right[child] = -1
+        split_bin[child] = 0
+        default_left[child] = False
+        gain[child] = 0.0
+
+
 @_per_node()
 def _grow_subtree(XT, X_rows, yn, rows, wn, cn, unit_weights, criterion, max_depth,
                   min_samples_split, min_samples_leaf, min_weight_leaf, max_features,
@@ -3190,19 +3209,11 @@ def _grow_subtree(XT, X_rows, yn, rows, wn, cn, unit_weights, criterion, max_dep
             dl = n_left > stop - mid
         base = n_nodes
         n_nodes += 2
-        feature[node] = f
-        split_bin[node] = b
-        default_left[node] = dl
-        left[node] = base
-        right[node] = base + 1
+        _record_split(node, f, b, dl, base, feature, split_bin, default_left, left, right,
+                      gain)
         n_leaves += 1
         for side in (1, 0):
             child = base + side
-            feature[child] = -1
-            left[child] = right[child] = -1
-            split_bin[child] = 0
-            default_left[child] = False
-            gain[child] = 0.0
             child_start = start if side == 0 else mid
             child_stop = mid if side == 0 else stop
             G_node[0] = sums[side, 0]
@@ -3718,17 +3729,8 @@ def _make_node_loop(classify, random_split, absolute_error, categorical, sparse=
             sums[1, K + 1] = stop - mid
             base = n_nodes
             n_pending = 2
-            feature[split_node] = f
-            split_bin[split_node] = b
-            default_left[split_node] = dl
-            left[split_node] = base
-            right[split_node] = base + 1
-            for child in (base, base + 1):
-                feature[child] = -1
-                left[child] = right[child] = -1
-                split_bin[child] = 0
-                default_left[child] = False
-                gain[child] = 0.0
+            _record_split(split_node, f, b, dl, base, feature, split_bin, default_left, left,
+                          right, gain)
             n_leaves += 1
         return n_nodes, n_open, n_leaves
 
