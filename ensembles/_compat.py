@@ -1,5 +1,5 @@
-"""The private scikit-learn helpers the library uses, imported in this one place, and what
-the oldest supported numpy lacks.
+"""The private scikit-learn helpers the library uses, imported in this one place, what the
+oldest supported numpy lacks, and numpy's private list of the CPU's features.
 
 scikit-learn may move or change its private modules in any release. Keeping every such
 import here means one module to adapt, and an ``ImportError`` here (caught by the CI run
@@ -25,6 +25,20 @@ def spawn_generator(rng):
     return type(rng)(type(rng.bit_generator)(child))  # pragma: no cover
 
 
+def cpu_features():
+    """The CPU features numpy detected at import, by name (``"AVX2": True``; numpy's
+    private ``__cpu_features__``, which names more features in newer releases), or an
+    empty dict where numpy keeps no such list."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__
+    except ImportError:  # pragma: no cover - numpy < 2
+        try:
+            from numpy.core._multiarray_umath import __cpu_features__
+        except ImportError:
+            return {}
+    return dict(__cpu_features__)
+
+
 __all__ = [
     "HasMethods",
     "Interval",
@@ -33,5 +47,6 @@ __all__ = [
     "_MPLTreeExporter",
     "_check_sample_weight",
     "_safe_indexing",
+    "cpu_features",
     "spawn_generator",
 ]

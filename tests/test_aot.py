@@ -240,6 +240,50 @@ def test_kernels_older_than_their_sources_are_not_used(monkeypatch):
     assert aot._load() is None
 
 
+def _with_cpu_features(monkeypatch, features):
+    """Make this process see a CPU of ``features`` (numpy's names) and look for the
+    compiled kernels again."""
+    from ensembles import _compat
+
+    monkeypatch.setattr(_compat, "cpu_features", lambda: dict(features))
+    monkeypatch.setattr(aot, "_compiled", None)
+    monkeypatch.setattr(aot, "_by_kernel", None)
+
+
+def test_kernels_built_for_a_cpu_feature_this_one_lacks_are_not_used(monkeypatch):
+    """A build for this machine's CPU (a wheel or an image carried to another machine)
+    is not used on a CPU without one of its features, where its instructions would kill
+    the process: numba compiles instead. With every feature, or without one the build's
+    CPU lacked too, it is used."""
+    from ensembles._compat import cpu_features
+
+    here = cpu_features()
+    present = sorted(name for name, on in here.items() if on)
+    absent = sorted(name for name, on in here.items() if not on)
+    assert present and absent
+    _with_cpu_features(monkeypatch, here)
+    assert aot._load() is not None, _REBUILD
+    for name in (present[0], present[-1]):
+        _with_cpu_features(monkeypatch, dict(here, **{name: False}))
+        assert aot._load() is None
+    _with_cpu_features(monkeypatch, dict(here, **{absent[0]: True}))
+    assert aot._load() is not None
+
+
+def test_cpu_features_that_numpy_does_not_name_here_are_not_required(monkeypatch):
+    """An older numpy names fewer features than the build's (its build environment may
+    hold a newer one): those it does not name are not held against the CPU."""
+    from ensembles._compat import cpu_features
+
+    here = cpu_features()
+    newest = sorted(name for name, on in here.items() if on)[-1]
+    _with_cpu_features(monkeypatch, {k: v for k, v in here.items() if k != newest})
+    assert aot._load() is not None, _REBUILD
+    assert aot.runs_here([aot.feature_digest(newest)])
+    _with_cpu_features(monkeypatch, dict(here, **{newest: False}))
+    assert not aot.runs_here([aot.feature_digest(newest)])
+
+
 def test_the_parts_split_the_export_list_and_share_out_the_slow_kernels():
     from ensembles._engine._aot_exports import EXPORTS
     from ensembles._engine.aot_build import _SLOW_TO_COMPILE, part_exports
@@ -259,6 +303,7 @@ class _Part:
     def __init__(self, indices, n_parts, digest):
         self.part_count = lambda: n_parts
         self.source_digest = lambda: digest
+        self.cpu_features = lambda: np.empty(0, dtype=np.int64)  # a generic target's
         for i in indices:
             setattr(self, f"k{i}", f"kernel {i}")
 

@@ -20,7 +20,9 @@ the fits and predictions of :mod:`ensembles.precompile` with extras::
 ``setup.py`` runs the build (``ENSEMBLES_BUILD_AOT=0`` skips it). Each extension module
 carries a digest of the kernels' sources and the number of parts; when the sources have
 changed since the build (an editable install being worked on) or a part is missing, none
-is used, and numba compiles as before.
+is used, and numba compiles as before. The code is compiled for the building machine's
+CPU: each module also lists that CPU's features, and on a CPU that lacks one of them
+(the package built on another machine, say, a wheel or an image) none is used either.
 ``ENSEMBLES_AOT=0`` turns it off at run time.
 """
 
@@ -59,9 +61,28 @@ def source_digest(exports=None):
     return int.from_bytes(digest.digest()[:8], "little") >> 1
 
 
+def feature_digest(name):
+    """A 63-bit digest of the name of a CPU feature (as numpy names them, see
+    :func:`ensembles._compat.cpu_features`)."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "little") >> 1
+
+
+def runs_here(required):
+    """Whether code compiled for a CPU of the features ``required`` (their
+    :func:`feature_digest`) runs on this one: every one of them that numpy knows by name
+    here is this CPU's. (A feature that only a newer numpy names, at the build, cannot be
+    checked; it comes with others that can.)"""
+    from .._compat import cpu_features
+
+    here = cpu_features()
+    known = {feature_digest(name) for name in here}
+    present = {feature_digest(name) for name, on in here.items() if on}
+    return all(digest in present for digest in required if digest in known)
+
+
 def _load():
     """The extension module's functions by export index, or None when it is absent,
-    turned off or older than the sources."""
+    turned off, older than the sources or built for a CPU feature this one lacks."""
     global _compiled
     with _lock:  # the first kernel calls may come from several threads at once
         if _compiled is None:
@@ -76,7 +97,8 @@ def part_name(part):
 
 def _find_compiled():
     """The compiled functions of every part (part 0 says how many there are), or an empty
-    dict when a part is absent, turned off or older than the sources."""
+    dict when a part is absent, turned off, older than the sources or compiled for a CPU
+    feature this one lacks."""
     if os.environ.get("ENSEMBLES_AOT", "1") == "0":
         return {}
     from ._aot_exports import EXPORTS
@@ -93,7 +115,8 @@ def _find_compiled():
         count = module.part_count()
         if part == 0:
             n_parts = count
-        if module.source_digest() != digest or count != n_parts:
+        if (module.source_digest() != digest or count != n_parts
+                or not runs_here(module.cpu_features())):
             return {}
         compiled.update((i, getattr(module, f"k{i}")) for i in range(len(EXPORTS))
                         if hasattr(module, f"k{i}"))

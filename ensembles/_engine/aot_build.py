@@ -5,7 +5,10 @@ import os
 import sys
 from pathlib import Path
 
-from .aot import _EXPORTS_FILE, part_name, source_digest, value_source
+import numpy as np
+
+from .._compat import cpu_features
+from .aot import _EXPORTS_FILE, feature_digest, part_name, source_digest, value_source
 from .jit import fewer_collections, kernel_at
 
 
@@ -179,11 +182,20 @@ def build(output_path, target_cpu="host", verbose=False, part=0, n_parts=1):
         sig = signature(numba_type(return_source), *map(numba_type, arg_sources))
         cc.export(f"k{index}", sig)(dispatcher.py_func)
     digest = source_digest(EXPORTS)
-    constant = {}
+    # The CPU features the code may use: the host's (a generic target's are implied by
+    # the platform, and checked by the import).
+    required = sorted(feature_digest(name) for name, on in cpu_features().items()
+                      if on and target_cpu == "host")
+    constant = {"np": np}
     exec(f"def source_digest():\n    return {digest}\n"
-         f"def part_count():\n    return {n_parts}", constant)
+         f"def part_count():\n    return {n_parts}\n"
+         f"def cpu_features():\n"
+         f"    out = np.empty({len(required)}, dtype=np.int64)\n"
+         + "".join(f"    out[{i}] = {d}\n" for i, d in enumerate(required))
+         + "    return out\n", constant)
     cc.export("source_digest", "int64()")(constant["source_digest"])
     cc.export("part_count", "int64()")(constant["part_count"])
+    cc.export("cpu_features", "int64[::1]()")(constant["cpu_features"])
 
     compile_extra = pycc_compiler.compile_extra
 
