@@ -284,6 +284,14 @@ def test_cpu_features_that_numpy_does_not_name_here_are_not_required(monkeypatch
     assert not aot.runs_here([aot.feature_digest(newest)])
 
 
+def test_the_build_targets_this_cpu_or_the_baseline_only(tmp_path):
+    # A part records the features its code needs only for those two targets.
+    from ensembles._engine.aot_build import build
+
+    with pytest.raises(ValueError, match="target_cpu must be 'host' or ''"):
+        build(tmp_path / "kernels.so", target_cpu="skylake")
+
+
 def test_the_parts_split_the_export_list_and_share_out_the_slow_kernels():
     from ensembles._engine._aot_exports import EXPORTS
     from ensembles._engine.aot_build import _SLOW_TO_COMPILE, part_exports

@@ -152,7 +152,10 @@ def build(output_path, target_cpu="host", verbose=False, part=0, n_parts=1):
     in its entry point, as numba's JIT does; no reference counting where the kernel asks
     for none). For the ``host`` CPU, with the JIT's list of the CPU's features as well
     (numba's ahead-of-time code generator takes only the features the CPU's model name
-    implies, and a virtual CPU may lack or add some)."""
+    implies, and a virtual CPU may lack or add some), which each part records (see
+    :func:`.aot.runs_here`); ``target_cpu=""`` compiles for the platform's baseline."""
+    if target_cpu not in ("host", ""):
+        raise ValueError(f"target_cpu must be 'host' or '' (generic), got {target_cpu!r}")
     import numba.core.codegen as numba_codegen
     import numba.pycc.compiler as pycc_compiler
     from numba.core.compiler import Flags
@@ -182,8 +185,8 @@ def build(output_path, target_cpu="host", verbose=False, part=0, n_parts=1):
         sig = signature(numba_type(return_source), *map(numba_type, arg_sources))
         cc.export(f"k{index}", sig)(dispatcher.py_func)
     digest = source_digest(EXPORTS)
-    # The CPU features the code may use: the host's (a generic target's are implied by
-    # the platform, and checked by the import).
+    # The CPU features the code may use: the host's (the baseline's come with the
+    # platform, which the import checks).
     required = sorted(feature_digest(name) for name, on in cpu_features().items()
                       if on and target_cpu == "host")
     constant = {"np": np}
@@ -231,8 +234,11 @@ def main(argv=None):
     building.add_argument("--part", type=int, default=0, help="which part to compile")
     building.add_argument("--parts", type=int, default=1,
                           help="how many parts the kernels are compiled in")
-    building.add_argument("--target-cpu", default="host",
-                          help="LLVM CPU name ('host': this machine's; '': generic)")
+    # Only these two: the parts record the CPU features their code needs (see build),
+    # which LLVM's other CPU models would not tell.
+    building.add_argument("--target-cpu", default="host", choices=("host", "generic"),
+                          help="this machine's CPU and features, or the platform's "
+                               "baseline (slower code that runs on any CPU of it)")
     args = parser.parse_args(argv)
     if os.environ.get("ENSEMBLES_AOT") != "0":
         # A process of its own: numba's JIT alone, on an empty cache of its own.
@@ -254,8 +260,8 @@ def main(argv=None):
         if not 0 <= args.part < args.parts:
             parser.error(f"--part must lie in [0, --parts), got {args.part} of {args.parts}")
         with fewer_collections():
-            build(args.output, target_cpu=args.target_cpu, part=args.part,
-                  n_parts=args.parts)
+            build(args.output, target_cpu="" if args.target_cpu == "generic" else "host",
+                  part=args.part, n_parts=args.parts)
         print(f"built {args.output} in {time.perf_counter() - start:.0f} s")
 
 
