@@ -23,12 +23,13 @@ _REBUILD = ("the kernels compiled ahead of time are absent or older than the sou
             "`pip install -e .` rebuilds them")
 
 
-def _run(script, tmp_path, lines=1, **env):
+def _run(script, tmp_path, lines=1, args=(), **env):
     """The JSON values of the last ``lines`` lines ``script`` prints (the value itself
-    for one line), run in a fresh process on a numba cache in ``tmp_path``."""
+    for one line), run with command-line arguments ``args`` in a fresh process on a numba
+    cache in ``tmp_path``."""
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"), **env)
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                          text=True, timeout=1200)
+    done = subprocess.run([sys.executable, "-c", script, *args], env=env,
+                          capture_output=True, text=True, timeout=1200)
     assert done.returncode == 0, done.stderr
     values = [json.loads(line) for line in done.stdout.strip().splitlines()[-lines:]]
     return values[0] if lines == 1 else values
@@ -84,9 +85,21 @@ for name in ("GradientBoosting", "RandomForest", "ExtraTrees", "DecisionTree"):
             model.fit(X_form, y).predict(X_form)
             if kind == "Classifier":
                 model.predict_proba(X_form)
+# Read-only inputs (joblib and scikit-learn hand large arrays to workers as read-only
+# memory maps): numba types them apart, so they once compiled every kernel of the fit.
+np.save(sys.argv[1], X)
+X_mapped = np.load(sys.argv[1], mmap_mode="r")
+y_read_only, weight = X[:, 1].copy(), np.ones(len(X))
+y_read_only.flags.writeable = weight.flags.writeable = False
+for name in ("GradientBoostingRegressor", "RandomForestRegressor", "ExtraTreesRegressor",
+             "DecisionTreeRegressor"):
+    model = getattr(ensembles, name)()
+    if "n_estimators" in model.get_params():
+        model.set_params(n_estimators=4)
+    model.fit(X_mapped, y_read_only, sample_weight=weight).predict(X_mapped)
 print(json.dumps(sorted(m for m in sys.modules if m.partition(".")[0] == "numba")))
 """
-    assert _run(script, tmp_path) == []
+    assert _run(script, tmp_path, args=[str(tmp_path / "X.npy")]) == []
 
 
 def test_kernels_pickle_and_answer_probes_without_numba(tmp_path):
@@ -111,6 +124,27 @@ _VALUES = [
     np.int32(2), np.uint64(5), np.bool_(False), None, (1, 2), (np.zeros(2), 1, None), (),
     ((1, 2.0), np.zeros((2, 2))),
 ]
+
+
+def test_a_read_only_array_reaches_kernels_as_a_writeable_alias_of_its_memory():
+    import gc
+
+    from ensembles._engine.jit import writeable_alias
+
+    def view():  # not contiguous: the alias keeps the strides
+        return np.asfortranarray(np.arange(24.0).reshape(4, 6))[1:, ::2]
+
+    read_only = view()
+    read_only.flags.writeable = False
+    alias, number = writeable_alias((read_only, 3))
+    assert alias.flags.writeable and not read_only.flags.writeable and number == 3
+    assert np.shares_memory(alias, read_only) and alias.strides == read_only.strides
+    assert aot.value_source(alias) == aot.value_source(view()) != aot.value_source(read_only)
+    del read_only
+    gc.collect()  # the alias holds the memory
+    np.testing.assert_array_equal(alias, view())
+    writeable = view()
+    assert writeable_alias(writeable) is writeable
 
 
 @pytest.mark.parametrize("value", _VALUES)

@@ -20,6 +20,8 @@ import gc
 import importlib
 import threading
 
+import numpy as np
+
 from .aot import call_shape, compiled_kernels, same_shape, value_source
 
 _lock = threading.RLock()
@@ -106,6 +108,8 @@ class Kernel:
             if function is not None:
                 self._last_call = (call_shape(args), function)
                 return function(*args)
+        if _holds_read_only(args):
+            return self(*map(writeable_alias, args), **kwargs)
         return self.dispatcher(*args, **kwargs)
 
     def made_by(self, module, factory, args):
@@ -144,6 +148,46 @@ class Kernel:
 
     def __repr__(self):
         return f"<ensembles kernel {self.__module__}.{self.__qualname__}>"
+
+
+def _holds_read_only(args):
+    """Whether any of ``args`` (or of the tuples among them) is a read-only array."""
+    for value in args:
+        if isinstance(value, np.ndarray):
+            if not value.flags.writeable:
+                return True
+        elif type(value) is tuple and _holds_read_only(value):
+            return True
+    return False
+
+
+class _WriteableInterface:
+    """The array interface of ``array`` with its memory marked writeable; holds ``array``,
+    so that the memory outlives every array made from this."""
+
+    def __init__(self, array):
+        self.array = array
+        interface = dict(array.__array_interface__)
+        interface["data"] = (interface["data"][0], False)
+        self.__array_interface__ = interface
+
+
+def writeable_alias(value):
+    """``value``, or for a read-only array (a memory map opened for reading, scikit-learn's
+    and joblib's read-only copies of large inputs, a broadcast view) a writeable array
+    over the same memory; tuples item by item.
+
+    numba types a read-only array apart from a writeable one, so a read-only input would
+    find no kernel compiled ahead of time and compile every kernel of its fit again (for
+    minutes). Kernels only read the arrays a caller gives them read-only (their outputs
+    are arrays they or the engine made), so the alias is never written through."""
+    if isinstance(value, np.ndarray):
+        if value.flags.writeable:
+            return value
+        return np.asarray(_WriteableInterface(value))
+    if type(value) is tuple:
+        return tuple(map(writeable_alias, value))
+    return value
 
 
 def kernel_at(module, name, factory_args):
