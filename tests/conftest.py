@@ -34,6 +34,13 @@ threadpool_limits(1)
 DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 
 
+def pytest_collection_modifyitems(items):
+    """Tests marked ``starts_first`` (a minute or more of compiling each) run before the
+    rest: pytest-xdist hands out tests in collection order, and one of them started late
+    keeps its worker busy while the others, done, wait."""
+    items.sort(key=lambda item: item.get_closest_marker("starts_first") is None)
+
+
 def dataset_path(name):
     """Path of a file in ../shared/datasets/, skipping the test when the folder is absent."""
     path = DATASETS / name

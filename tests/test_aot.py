@@ -224,6 +224,7 @@ _PREDICTIONS = textwrap.dedent("""
 """)
 
 
+@pytest.mark.starts_first
 def test_the_compiled_kernels_grow_the_jits_models(tmp_path):
     """The JIT side first runs ``python -m ensembles.precompile`` into its cache (in two
     processes, each a share of the families) and checks that a fresh process then

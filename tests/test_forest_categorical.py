@@ -583,6 +583,7 @@ _TYPING_PROBE = textwrap.dedent("""
 """)
 
 
+@pytest.mark.starts_first
 @pytest.mark.parametrize("splitter", ["best", "random"])
 def test_fits_without_categories_compile_none_of_their_code(splitter):
     # The node loop of a numeric forest must not type (and so not compile) the
