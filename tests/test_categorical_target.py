@@ -61,6 +61,25 @@ def test_statistics_by_construction_with_weights():
     np.testing.assert_allclose(ts.full_statistics(codes, y, w, 3, np.inf), prior)
 
 
+def test_a_category_without_weight_gets_the_prior_even_unsmoothed():
+    # With m = 0 its statistic was 0 / 0: NaN (read as a missing value) and a
+    # RuntimeWarning; a rounding residue of the other folds' weight gave any value.
+    import warnings
+
+    codes = np.array([0, 0, 1, 1, 2, 2])
+    y = np.array([0.1, 0.7, 0.3, 0.9, 0.2, 0.4])
+    w = np.array([1.0, 1.0, 0.1, 0.2, 0.0, 0.0])
+    folds = np.array([0, 1, 0, 0, 0, 1])
+    prior = np.sum(w * y) / np.sum(w)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        full = ts.full_statistics(codes, y, w, 3, 0.0)
+        out = ts.cross_fitted(codes, y, w, 3, 0.0, folds)
+    np.testing.assert_allclose(full, [0.4, 0.3 * 0.1 / 0.3 + 0.9 * 0.2 / 0.3, prior])
+    # Category 1's rows all lie in fold 0 (0.1 + 0.2 - 0.1 - 0.2 is not 0 in floats).
+    np.testing.assert_allclose(out, [0.7, 0.1, prior, prior, prior, prior])
+
+
 @pytest.mark.parametrize("target_type", ["continuous", "binary"])
 def test_cross_fitted_values_match_sklearn_target_encoder(target_type):
     from sklearn.model_selection import KFold, StratifiedKFold

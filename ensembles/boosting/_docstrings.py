@@ -146,7 +146,8 @@ default="cyclic"
         have and still be split by partitions.
     target_smooth : float or "auto", default="auto"
         Weight ``m`` of the prior in a category's target statistic ``(s + m * prior) /
-        (n + m)`` (``n`` and ``s``: the category's weight and weighted target sums).
+        (n + m)`` (``n`` and ``s``: the category's weight and weighted target sums); a
+        category of no weight (in the other folds, for the training rows) gets the prior.
         ``"auto"`` estimates it by empirical Bayes: the target's variance within
         categories over the variance of the categories' means, so that a column of noise
         is shrunk to the prior entirely.

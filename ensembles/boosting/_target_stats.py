@@ -74,9 +74,13 @@ def auto_smoothing(codes, y, w, n_levels):
 
 
 def _smoothed(n, s, prior, m):
+    """``(s + m * prior) / (n + m)`` per category; a category of no weight gets the prior
+    (its limit for any ``m > 0``: with ``m = 0`` the ratio is undefined)."""
     if np.isinf(m):
         return np.full(n.shape, prior)
-    return (s + m * prior) / (n + m)
+    total = n + m
+    weighed = total > 0
+    return np.where(weighed, (s + m * prior) / np.where(weighed, total, 1.0), prior)
 
 
 def prior_mean(y, w):
@@ -119,8 +123,15 @@ def cross_fitted(codes, y, w, n_levels, m, folds):
         n_folds, n_levels)
     s_k = np.bincount(key, weights=(w * y)[valid], minlength=n_folds * n_levels).reshape(
         n_folds, n_levels)
+    # Rows, not weights, tell a category absent from the other folds: the weight left by
+    # a subtraction may be a rounding residue, which with m = 0 would be its statistic's
+    # denominator.
+    rows_k = np.bincount(key, minlength=n_folds * n_levels).reshape(n_folds, n_levels)
+    rows_all = rows_k.sum(axis=0)
     for k in range(n_folds):
-        stats = _smoothed(n_all - n_k[k], s_all - s_k[k], prior, m)
+        absent = rows_all == rows_k[k]
+        stats = _smoothed(np.where(absent, 0.0, n_all - n_k[k]),
+                          np.where(absent, 0.0, s_all - s_k[k]), prior, m)
         rows = valid & (folds == k)
         out[rows] = stats[codes[rows]]
     return out
