@@ -45,6 +45,12 @@ _by_kernel = None
 _lock = threading.RLock()
 
 
+def _int63(sha):
+    """The first 63 bits of a SHA-256 hash object, as a non-negative int64: a value the
+    extension modules return from compiled code."""
+    return int.from_bytes(sha.digest()[:8], "little") >> 1
+
+
 def source_digest(exports=None):
     """A 63-bit digest of every source the compiled kernels were built from: the engine's
     modules (but this one, which only loads them), the modules of the exported kernels and
@@ -58,13 +64,13 @@ def source_digest(exports=None):
     for path in sorted(paths):
         digest.update(path.relative_to(_PACKAGE).as_posix().encode())
         digest.update(path.read_bytes())
-    return int.from_bytes(digest.digest()[:8], "little") >> 1
+    return _int63(digest)
 
 
 def feature_digest(name):
     """A 63-bit digest of the name of a CPU feature (as numpy names them, see
     :func:`ensembles._compat.cpu_features`)."""
-    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "little") >> 1
+    return _int63(hashlib.sha256(name.encode()))
 
 
 def runs_here(required):
