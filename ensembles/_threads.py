@@ -45,6 +45,20 @@ def weighted_sum(w, x):
     return float(np.sum(np.multiply(w, x)))
 
 
+def seeded_random_state(seed):
+    """This thread's ``RandomState``, seeded with ``seed``: the stream
+    ``np.random.RandomState(seed)`` draws, for a draw made at once (the object is the
+    thread's, seeded again by its next caller, so it must not be kept). Making a
+    ``RandomState`` costs about as much as growing a small tree (its constructor seeds
+    it from the system's entropy before the seed replaces that), reseeding one a
+    hundredth of that, and forests and bagging draw one per member."""
+    state = getattr(_local, "random_state", None)
+    if state is None:
+        state = _local.random_state = np.random.RandomState()
+    state.seed(seed)
+    return state
+
+
 def _reset_after_fork():
     # A forked child inherits the pool object but not its threads.
     global _pool, _pool_lock

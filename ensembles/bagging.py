@@ -40,6 +40,7 @@ from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validat
 
 from ensembles._fitstate import fits_aside, reads_snapshot
 from ensembles._routing import raise_for_params, route, routing_enabled, take_rows
+from ensembles._threads import seeded_random_state
 from ensembles.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 __all__ = ["BaggingClassifier", "BaggingRegressor"]
@@ -143,7 +144,7 @@ def _draw(seed, n_samples, n_features, n_draw, max_features, bootstrap, bootstra
     where drawn more than once). With sample weights, ``p`` holds them normalized and the
     rows are drawn with those probabilities.
     """
-    rng = np.random.RandomState(seed)
+    rng = seeded_random_state(seed)
     if bootstrap_features:
         features = rng.randint(0, n_features, max_features)
     else:
@@ -199,7 +200,7 @@ def _fit_members(base, X, y, seeds, sampling, pass_weight, fit_params, verbose, 
                   f"(total {total})...")
         features, rows = _draw(seed, **sampling)
         member = clone(base)
-        _seed_estimator(member, np.random.RandomState(seed))
+        _seed_estimator(member, seeded_random_state(seed))
         if pass_weight:
             # Every row reaches the member, weighted by the number of times it was drawn
             # (zero for the rows left out): the same fit as repeating the rows for an

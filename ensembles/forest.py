@@ -28,7 +28,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._compat import Interval, RealNotInt, StrOptions
 from ._fitstate import fits_aside, reads_snapshot
-from ._threads import effective_n_jobs, run_items, threads
+from ._threads import effective_n_jobs, run_items, seeded_random_state, threads
 from ._tree_base import (
     MAX_SEED,
     BaseTreeModel,
@@ -69,7 +69,7 @@ def _bootstrap_indices(seed, n_samples, n_draws, weight):
 
     Rows are drawn uniformly, or with probabilities proportional to ``weight`` if given.
     """
-    rng = np.random.RandomState(seed)
+    rng = seeded_random_state(seed)
     if weight is None:
         return rng.randint(0, n_samples, n_draws, dtype=np.int32)
     return rng.choice(n_samples, n_draws, replace=True, p=weight / weight.sum())

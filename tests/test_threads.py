@@ -1,6 +1,7 @@
 """The engine's thread pool: results, errors and interrupts (ensembles._threads)."""
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -207,3 +208,30 @@ def test_boosting_fits_and_evaluations_never_call_numpy_dot(monkeypatch):
         X, y3, qid=qid, eval_set=[(X, y3)], eval_qid=[qid])
     assert _target_stats.prior_mean(y3.astype(float), np.ones(300)) == pytest.approx(
         y3.mean())
+
+
+def test_seeded_random_state_draws_the_seeds_stream_in_each_thread():
+    # Forests and bagging draw each member's rows from a reseeded RandomState of their
+    # thread: the draws must be those of RandomState(seed) (scikit-learn's), whichever
+    # seed the thread drew before, and threads drawing at once must not share one.
+    from ensembles._threads import seeded_random_state
+
+    expected = {seed: np.random.RandomState(seed).randint(0, 1000, 500)
+                for seed in range(40)}
+    barrier = threading.Barrier(2, timeout=30)
+
+    def draws(i):
+        barrier.wait()
+        out = {}
+        for seed in range(40):
+            state = seeded_random_state(seed)
+            first = state.randint(0, 1000, 250)
+            time.sleep(0)  # let the other thread reseed its own meanwhile
+            out[seed] = np.concatenate([first, state.randint(0, 1000, 250)])
+        return out, id(state)
+
+    (a, id_a), (b, id_b) = run_items(draws, 2, 2)
+    assert id_a != id_b
+    for seed, drawn in expected.items():
+        np.testing.assert_array_equal(a[seed], drawn)
+        np.testing.assert_array_equal(b[seed], drawn)
