@@ -12,6 +12,7 @@ from ensembles._threads import (
     effective_n_jobs,
     run_items,
     run_parallel,
+    seeded_random_state,
     split_range,
     threads,
 )
@@ -214,8 +215,6 @@ def test_seeded_random_state_draws_the_seeds_stream_in_each_thread():
     # Forests and bagging draw each member's rows from a reseeded RandomState of their
     # thread: the draws must be those of RandomState(seed) (scikit-learn's), whichever
     # seed the thread drew before, and threads drawing at once must not share one.
-    from ensembles._threads import seeded_random_state
-
     expected = {seed: np.random.RandomState(seed).randint(0, 1000, 500)
                 for seed in range(40)}
     barrier = threading.Barrier(2, timeout=30)
