@@ -545,8 +545,9 @@ _TYPING_PROBE = textwrap.dedent("""
             pm.finalize()
             return [pm]
 
-    def node_loop_args(categorical):
-        # The arguments _grow gives the node loop, captured instead of growing.
+    def node_loop_args(splitter):
+        # The arguments _grow gives a numeric forest's node loop, captured instead of
+        # growing.
         captured = {}
 
         def capture(*kind):
@@ -558,8 +559,7 @@ _TYPING_PROBE = textwrap.dedent("""
         real, forest._node_loop = forest._node_loop, capture
         X = np.asfortranarray(np.arange(40, dtype=np.uint8).reshape(20, 2) % 3)
         y = (np.arange(20) >= 10).astype(np.int32)
-        params = forest.ForestTreeParams(splitter=splitter,
-                                         n_categories=[3, 0] if categorical else None)
+        params = forest.ForestTreeParams(splitter=splitter)
         try:
             forest.grow_forest_tree(X, np.eye(2)[y], np.ones(20), np.arange(20),
                                     np.zeros((2, 255)), np.full(2, 3), params, 0, y,
@@ -572,14 +572,13 @@ _TYPING_PROBE = textwrap.dedent("""
 
     import sys
     splitter = sys.argv[1]
-    for categorical in (False, True):
-        loop = forest._make_node_loop(True, splitter == "random", False, categorical)
-        try:
-            njit(pipeline_class=TypingOnly, nogil=True, _nrt=False)(loop.py_func)(
-                *node_loop_args(categorical))
-        except Stop:
-            pass
-        print(len(forest._evaluate_categorical.signatures))
+    loop = forest._make_node_loop(True, splitter == "random", False, False)
+    try:
+        njit(pipeline_class=TypingOnly, nogil=True, _nrt=False)(loop.py_func)(
+            *node_loop_args(splitter))
+    except Stop:
+        pass
+    print(len(forest._evaluate_categorical.signatures), len(forest._randint.signatures))
 """)
 
 
@@ -588,9 +587,9 @@ _TYPING_PROBE = textwrap.dedent("""
 def test_fits_without_categories_compile_none_of_their_code(splitter):
     # The node loop of a numeric forest must not type (and so not compile) the
     # categorical search, so that its first fit's compile time is unchanged. A fresh
-    # process types the node loop of each kind without compiling it: the numeric kind
-    # leaves the categorical search untouched, the categorical kind types it (which
-    # shows that the probe sees it).
+    # process types the numeric node loop without compiling it: the categorical search
+    # stays untouched, while the feature draw, a callee of the same searches that call
+    # the categorical one, is typed (which shows that the probe sees their callees).
     out = subprocess.run([sys.executable, "-c", _TYPING_PROBE, splitter],
                          capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["0", "1"]
