@@ -155,14 +155,16 @@ def _stacked(X, times):
     return np.tile(X, (times, 1))
 
 
-def _compile_families(extras, verbose, share=0, n_shares=1):
-    """Fit and predict with share ``share`` of ``n_shares`` of the families (dealt out in
-    turn); returns the wall time of each."""
+def _compile_families(extras, verbose, names=None):
+    """Fit and predict with the families named in ``names`` (default: all of them);
+    returns the wall time of each."""
     # Boosting grows every tree with one compiled team of threads (of one thread on few
     # rows), so one size of data compiles what every size and thread count runs.
     targets = _targets(_data())
     seconds = {}
-    for name, make, kind in _families(extras)[share::n_shares]:
+    for name, make, kind in _families(extras):
+        if names is not None and name not in names:
+            continue
         start = time.perf_counter()
         X_fit, y_fit, fit_params = targets[kind]
         with fewer_collections():
@@ -192,11 +194,13 @@ def precompile(extras=False, verbose=False, n_jobs=1):
     verbose : bool, default=False
         Print each family and the seconds it took.
     n_jobs : int, default=1
-        Processes that compile side by side, each a share of the families (a compile
-        runs on one core), at most one per core; negative as in scikit-learn (-1: one
-        per core, -2: all cores but one). The shares write to the same cache; a
-        kernel that families of two shares use is compiled by both, and a last pass in
-        this process compiles what their writes at once to the cache lost.
+        Processes that compile side by side (a compile runs on one core), at most one
+        per core; negative as in scikit-learn (-1: one per core, -2: all cores but
+        one). Each takes the next family when it is done with one, extra trees' first
+        (their node loops take longest to compile), so that they finish together. They
+        write to the same cache; a kernel that two families compiling at once use is
+        compiled by both, and a last pass in this process compiles what their writes at
+        once to the cache lost.
 
     Returns
     -------
@@ -212,12 +216,14 @@ def precompile(extras=False, verbose=False, n_jobs=1):
     # Fresh interpreters ("spawn"): a forked child would inherit this process's numba
     # state and threads.
     context = multiprocessing.get_context("spawn")
+    names = [name for name, _, _ in _families(extras)]
+    slowest_first = sorted(names, key=lambda name: not name.startswith("extra trees"))
     with ProcessPoolExecutor(n_jobs, mp_context=context) as pool:
-        shares = [pool.submit(_compile_families, extras, verbose, share, n_jobs)
-                  for share in range(n_jobs)]
+        tasks = [pool.submit(_compile_families, extras, verbose, (name,))
+                 for name in slowest_first]
         seconds = {}
-        for share in shares:
-            seconds.update(share.result())
+        for task in tasks:
+            seconds.update(task.result())
     # numba rewrites a kernel's cache index (its list of compiled signatures) whole, so
     # two processes saving signatures of one kernel at once can drop one: a last pass
     # here loads the rest and compiles what was dropped.
@@ -236,8 +242,9 @@ def main(argv=None):
                              "categorical features and quantized gradients in gradient "
                              "boosting, sparse input and forests' absolute error")
     parser.add_argument("--jobs", type=int, default=1, metavar="N",
-                        help="compile in N processes side by side, each a share of the "
-                             "families (-1: one per core, -2: all but one; default 1)")
+                        help="compile in N processes side by side, each taking the next "
+                             "family when done (-1: one per core, -2: all but one; "
+                             "default 1)")
     parser.add_argument("--quiet", action="store_true", help="print nothing")
     args = parser.parse_args(argv)
     if args.jobs == 0:

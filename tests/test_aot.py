@@ -227,7 +227,7 @@ _PREDICTIONS = textwrap.dedent("""
 @pytest.mark.starts_first
 def test_the_compiled_kernels_grow_the_jits_models(tmp_path):
     """The JIT side first runs ``python -m ensembles.precompile`` into its cache (in two
-    processes, each a share of the families) and checks that a fresh process then
+    processes, which take the families one at a time) and checks that a fresh process then
     compiles nothing for the fits of every family (here rather than in
     ``tests/test_precompile.py``, so that the suite compiles that workload on the JIT
     once)."""

@@ -63,3 +63,48 @@ def test_compiling_raises_the_first_collection_threshold_and_restores_them_all()
             raise RuntimeError("interrupted")
     assert during[0] >= 20_000 and during[1:] == before[1:]
     assert gc.get_threshold() == before
+
+
+def test_processes_take_the_families_one_at_a_time_extra_trees_first(monkeypatch):
+    # Dealt out in fixed shares, the process that drew extra trees' regression (the
+    # slowest node loop to compile) finished long after the other: each process takes
+    # the next family when done instead, the slowest (extra trees') first, and a last
+    # pass in the calling process loads them all.
+    from concurrent.futures import Future
+
+    from ensembles import precompile as module
+
+    calls = []
+
+    def compile_families(extras, verbose, names=None):
+        calls.append(names)
+        every = [name for name, _, _ in module._families(extras)]
+        return {name: 0.0 for name in (every if names is None else names)}
+
+    class Pool:
+        def __init__(self, n_jobs, mp_context):
+            assert n_jobs == 2
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def submit(self, function, *args):
+            future = Future()
+            future.set_result(function(*args))
+            return future
+
+    monkeypatch.setattr(module, "_compile_families", compile_families)
+    monkeypatch.setattr(module, "ProcessPoolExecutor", Pool)
+    monkeypatch.setattr(module, "effective_n_jobs", lambda n_jobs: n_jobs)
+    families = [name for name, _, _ in module._families(True)]
+    seconds = module.precompile(extras=True, n_jobs=2)
+    *tasks, last = calls
+    assert last is None and all(len(names) == 1 for names in tasks)
+    handed = [names[0] for names in tasks]
+    assert sorted(handed) == sorted(families)
+    n_extra = sum(name.startswith("extra trees") for name in families)
+    assert n_extra >= 2 and all(name.startswith("extra trees") for name in handed[:n_extra])
+    assert list(seconds) == families
