@@ -14,11 +14,11 @@ this once after installing, for example in a Docker image's build step::
 every estimator family on a few hundred rows, which compiles and caches what a plain fit
 and its predictions run, so that later processes load the cached code instead. Optional
 paths (categorical features, monotone or interaction constraints, feature weights,
-quantized gradients, sparse input, forests' absolute error, monotonic constraints and
-categorical features) compile on first use unless ``extras=True``. The cache is numba's:
-next to the installed modules, or in ``NUMBA_CACHE_DIR`` when set (then set it to the
-same directory when the models are fitted). This workload, with extras, is also the one
-whose kernels the build compiles (:mod:`ensembles._engine.aot_build`).
+quantized gradients, sparse input, more than 256 bins, forests' absolute error, monotonic
+constraints and categorical features) compile on first use unless ``extras=True``. The
+cache is numba's: next to the installed modules, or in ``NUMBA_CACHE_DIR`` when set (then
+set it to the same directory when the models are fitted). This workload, with extras, is
+also the one whose kernels the build compiles (:mod:`ensembles._engine.aot_build`).
 """
 
 import argparse
@@ -47,12 +47,15 @@ def _data(n_rows=300, n_features=4, seed=0):
 def _targets(data):
     """``(X, y, fit keyword arguments)`` by target kind: regression, binary, 3 classes,
     binary on float32 input, ranking, binary and regression with a categorical feature
-    (column 3), binary and regression on sparse input."""
+    (column 3), binary and regression on sparse input, binary with a column of more
+    distinct values than 256 bins hold (column 0)."""
     import scipy.sparse
 
     X, y = data
     X_cat = X.copy()
     X_cat[:, 3] = np.where(np.isnan(X[:, 3]), np.nan, np.floor(np.abs(X[:, 3]) * 3) % 6)
+    X_fine = X.copy()
+    X_fine[:, 0] += np.arange(len(X)) * 1e-6  # every present value distinct
     labels = (y > 0).astype(np.int64)
     grades = np.digitize(y, [-0.5, 0.5])
     queries = np.arange(len(y)) // 10
@@ -61,7 +64,8 @@ def _targets(data):
             "rank": (X, grades, {"qid": queries}), "binary-cat": (X_cat, labels, {}),
             "reg-cat": (X_cat, y, {}),
             "binary-sparse": (scipy.sparse.csr_matrix(np.nan_to_num(X)), labels, {}),
-            "reg-sparse": (scipy.sparse.csr_matrix(np.nan_to_num(X)), y, {})}
+            "reg-sparse": (scipy.sparse.csr_matrix(np.nan_to_num(X)), y, {}),
+            "binary-fine": (X_fine, labels, {})}
 
 
 def _families(extras):
@@ -114,6 +118,9 @@ def _families(extras):
              lambda: GradientBoostingClassifier(use_quantized_grad=True, **small), "binary"),
             ("gradient boosting, sparse input", lambda: GradientBoostingClassifier(**small),
              "binary-sparse"),
+            # More than 256 bins take uint16 codes (forests stop at 256).
+            ("gradient boosting, more than 256 bins",
+             lambda: GradientBoostingClassifier(max_bin=1024, **small), "binary-fine"),
             # Each kind of forest grows its trees with a node loop of its own.
             ("random forest, sparse input", lambda: RandomForestClassifier(**small),
              "binary-sparse"),
@@ -189,8 +196,8 @@ def precompile(extras=False, verbose=False, n_jobs=1):
     extras : bool, default=False
         Also compile the optional paths of gradient boosting (monotone and interaction
         constraints, weighted column sampling, categorical features, quantized
-        gradients), sparse input, and forests' absolute error, monotonic constraints and
-        categorical features.
+        gradients, more than 256 bins), sparse input, and forests' absolute error,
+        monotonic constraints and categorical features.
     verbose : bool, default=False
         Print each family and the seconds it took.
     n_jobs : int, default=1
@@ -239,8 +246,9 @@ def main(argv=None):
                     "that the first fit in a later process does not compile them.")
     parser.add_argument("--extras", action="store_true",
                         help="also compile constraints, weighted column sampling, "
-                             "categorical features and quantized gradients in gradient "
-                             "boosting, sparse input and forests' absolute error")
+                             "categorical features, quantized gradients and more than 256 "
+                             "bins in gradient boosting, sparse input and forests' "
+                             "absolute error")
     parser.add_argument("--jobs", type=int, default=1, metavar="N",
                         help="compile in N processes side by side, each taking the next "
                              "family when done (-1: one per core, -2: all but one; "
