@@ -14,11 +14,12 @@ this once after installing, for example in a Docker image's build step::
 every estimator family on a few hundred rows, which compiles and caches what a plain fit
 and its predictions run, so that later processes load the cached code instead. Optional
 paths (categorical features, monotone or interaction constraints, feature weights,
-quantized gradients, sparse input, more than 256 bins, forests' absolute error, monotonic
-constraints and categorical features) compile on first use unless ``extras=True``. The
-cache is numba's: next to the installed modules, or in ``NUMBA_CACHE_DIR`` when set (then
-set it to the same directory when the models are fitted). This workload, with extras, is
-also the one whose kernels the build compiles (:mod:`ensembles._engine.aot_build`).
+quantized gradients, more than 256 bins, row sampling, the linear booster, sparse input,
+forests' absolute error, monotonic constraints and categorical features, pruning) compile
+on first use unless ``extras=True``. The cache is numba's: next to the installed modules,
+or in ``NUMBA_CACHE_DIR`` when set (then set it to the same directory when the models are
+fitted). This workload, with extras, is also the one whose kernels the build compiles
+(:mod:`ensembles._engine.aot_build`).
 """
 
 import argparse
@@ -121,6 +122,12 @@ def _families(extras):
             # More than 256 bins take uint16 codes (forests stop at 256).
             ("gradient boosting, more than 256 bins",
              lambda: GradientBoostingClassifier(max_bin=1024, **small), "binary-fine"),
+            # Rows left out of a round's sample are predicted on their codes.
+            ("gradient boosting, row and column sampling",
+             lambda: GradientBoostingClassifier(subsample=0.7, colsample_bytree=0.5,
+                                                **small), "binary"),
+            ("gradient boosting, linear booster",
+             lambda: GradientBoostingRegressor(booster="gblinear", **small), "reg"),
             # Each kind of forest grows its trees with a node loop of its own.
             ("random forest, sparse input", lambda: RandomForestClassifier(**small),
              "binary-sparse"),
@@ -134,6 +141,8 @@ def _families(extras):
              lambda: RandomForestRegressor(criterion="absolute_error", **small), "reg"),
             ("extra trees, absolute error",
              lambda: ExtraTreesRegressor(criterion="absolute_error", **small), "reg"),
+            ("decision tree, cost-complexity pruning",
+             lambda: DecisionTreeClassifier(ccp_alpha=0.01), "binary"),
         ]
         # Forests with categorical features grow their trees with node loops of their own
         # too (single trees share them); monotonic constraints run in the plain ones, on
@@ -180,7 +189,9 @@ def _compile_families(extras, verbose, names=None):
             model.predict(X_fit[:1])
             model.predict(_stacked(X_fit, 4))  # many: forests build routing arrays first
             for method in ("predict_proba", "apply", "predict_contribs"):
-                if hasattr(model, method):
+                # (The linear booster has no trees, so no leaves to apply.)
+                if hasattr(model, method) and not (
+                        method == "apply" and getattr(model, "booster", None) == "gblinear"):
                     getattr(model, method)(X_fit)
         seconds[name] = time.perf_counter() - start
         if verbose:
@@ -196,8 +207,9 @@ def precompile(extras=False, verbose=False, n_jobs=1):
     extras : bool, default=False
         Also compile the optional paths of gradient boosting (monotone and interaction
         constraints, weighted column sampling, categorical features, quantized
-        gradients, more than 256 bins), sparse input, and forests' absolute error,
-        monotonic constraints and categorical features.
+        gradients, more than 256 bins, row sampling, the linear booster), sparse input,
+        and forests' absolute error, monotonic constraints and categorical features, and
+        cost-complexity pruning.
     verbose : bool, default=False
         Print each family and the seconds it took.
     n_jobs : int, default=1
@@ -246,9 +258,10 @@ def main(argv=None):
                     "that the first fit in a later process does not compile them.")
     parser.add_argument("--extras", action="store_true",
                         help="also compile constraints, weighted column sampling, "
-                             "categorical features, quantized gradients and more than 256 "
-                             "bins in gradient boosting, sparse input and forests' "
-                             "absolute error")
+                             "categorical features, quantized gradients, more than 256 "
+                             "bins, row sampling and the linear booster in gradient "
+                             "boosting, sparse input, forests' absolute error and "
+                             "pruning")
     parser.add_argument("--jobs", type=int, default=1, metavar="N",
                         help="compile in N processes side by side, each taking the next "
                              "family when done (-1: one per core, -2: all but one; "

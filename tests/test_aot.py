@@ -45,10 +45,11 @@ _NUMBA_MODULES = ("import json, sys\n"
 
 
 def test_first_fits_on_an_empty_cache_compile_nothing(tmp_path):
-    """Every family's fit and predictions, boosting's optional paths (precompile's
-    extras) and the multi-threaded boosting path run on the compiled kernels alone,
-    without importing numba. A kernel whose signature changed fails here: ``python -m
-    ensembles._engine.aot_build record`` lists the new one."""
+    """Every family's fit and predictions, the optional paths (precompile's extras:
+    constraints, categorical features, more than 256 bins, the linear booster, row
+    sampling, sparse input, pruning...) and the multi-threaded boosting path run on the
+    compiled kernels alone, without importing numba. A kernel whose signature changed
+    fails here: ``python -m ensembles._engine.aot_build record`` lists the new one."""
     script = ("from ensembles.precompile import precompile\nprecompile(extras=True)\n"
               + _NUMBA_MODULES + _FIT_AND_COUNT)
     numba_modules, compiled = _run(script, tmp_path, lines=2)
