@@ -449,6 +449,22 @@ def _load_average():
         return None
 
 
+def _processor():
+    """The CPU's model name where the platform tells it (``/proc/cpuinfo`` on Linux, whose
+    ``platform.processor()`` is empty), else the architecture: speed ratios between
+    libraries differ from one CPU model to another, so a report names its CPU."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.partition(":")[2].strip()
+                    if model:
+                        return f"{model}, {platform.machine()}"
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def machine_info(threads):
     """Where and with what the suite ran."""
     from importlib import metadata
@@ -462,7 +478,7 @@ def machine_info(threads):
             versions[dist] = None
     return {
         "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
+        "processor": _processor(),
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),
         "threads": threads,

@@ -319,6 +319,20 @@ def test_tiny_run_writes_json_markdown_and_plots(tmp_path, capsys):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_machine_info_names_the_cpu_model(tmp_path, monkeypatch):
+    # Ratios between libraries differ from one CPU model to another: the report says which
+    # CPU ran it, read from /proc/cpuinfo where platform.processor() is empty (Linux).
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: Some CPU 9000\nflags\t: fpu\n")
+    real_open = open
+    monkeypatch.setattr(run, "open", lambda path, *a, **k: real_open(
+        cpuinfo if path == "/proc/cpuinfo" else path, *a, **k), raising=False)
+    monkeypatch.setattr(run.platform, "processor", lambda: "")
+    info = run.machine_info(2)
+    assert info["processor"].startswith("Some CPU 9000")
+    assert info["threads"] == 2 and info["cpu_count"] >= 1
+
+
 def test_unavailable_estimator_is_skipped_with_a_note(tmp_path, monkeypatch, capsys):
     fake = bench_estimators.EstimatorSpec(
         "fakeboost", "no_such_library_for_bench", "boosting", "A", "B", lambda *a: {})
