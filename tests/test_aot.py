@@ -1,11 +1,9 @@
 """The kernels compiled ahead of time (``ensembles/_engine/aot.py``, ``jit.py``): a first
-fit on an empty numba cache compiles nothing and does not import numba, and the compiled
-kernels grow the JIT's models."""
+fit on an empty numba cache compiles nothing and does not import numba. That they grow the
+JIT's models is tested from the JIT's side (``tests/test_precompile.py``), in CI's
+oldest-versions job, whose JIT has compiled every family already."""
 
-import json
 import os
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
@@ -13,7 +11,7 @@ import pytest
 
 from ensembles._engine import aot
 
-from .test_precompile import _FIT_AND_COUNT
+from .test_precompile import _FIT_AND_COUNT, _run
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("ENSEMBLES_BUILD_AOT") == "0",
@@ -21,18 +19,6 @@ pytestmark = pytest.mark.skipif(
 
 _REBUILD = ("the kernels compiled ahead of time are absent or older than the sources: "
             "`pip install -e .` rebuilds them")
-
-
-def _run(script, tmp_path, lines=1, args=(), **env):
-    """The JSON values of the last ``lines`` lines ``script`` prints (the value itself
-    for one line), run with command-line arguments ``args`` in a fresh process on a numba
-    cache in ``tmp_path``."""
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"), **env)
-    done = subprocess.run([sys.executable, "-c", script, *args], env=env,
-                          capture_output=True, text=True, timeout=1200)
-    assert done.returncode == 0, done.stderr
-    values = [json.loads(line) for line in done.stdout.strip().splitlines()[-lines:]]
-    return values[0] if lines == 1 else values
 
 
 def test_the_compiled_kernels_are_current():
@@ -190,57 +176,6 @@ def test_a_call_reuses_the_last_compiled_function_only_for_the_same_types():
             assert same == equal if isinstance(later, np.ndarray) else not same or equal, (
                 first, later)
         assert not aot.same_shape(shape, (first,)) and not aot.same_shape(shape, (first, 7.0))
-
-
-_PREDICTIONS = textwrap.dedent("""
-    import hashlib, json
-    import numpy as np
-    from sklearn.datasets import make_classification, make_regression
-    import ensembles as E
-    X, y = make_classification(3000, 12, n_informative=6, n_classes=3, random_state=0)
-    X[::17, 3] = np.nan
-    Xr, yr = make_regression(3000, 12, random_state=0)
-    models = [
-        (E.GradientBoostingClassifier(n_estimators=20), X, y),
-        (E.GradientBoostingClassifier(n_estimators=20, grow_policy="lossguide",
-                                      max_leaves=15), X, y % 2),
-        (E.GradientBoostingRegressor(n_estimators=20, subsample=0.7, colsample_bynode=0.5,
-                                     random_state=1), Xr, yr),
-        (E.GradientBoostingClassifier(n_estimators=10, use_quantized_grad=True,
-                                      random_state=0), X, y % 2),
-        (E.GradientBoostingClassifier(n_estimators=10, n_jobs=2), np.tile(X, (10, 1)),
-         np.tile(y, 10)),
-        (E.RandomForestClassifier(n_estimators=10, random_state=0), X, y),
-        (E.RandomForestRegressor(n_estimators=10, random_state=0), Xr, yr),
-        (E.ExtraTreesClassifier(n_estimators=10, random_state=0), X, y),
-        (E.ExtraTreesRegressor(n_estimators=10, random_state=0), Xr, yr),
-        (E.DecisionTreeClassifier(random_state=0), X, y),
-    ]
-    digests = []
-    for model, A, b in models:
-        model.fit(A, b)
-        out = model.predict_proba(A) if hasattr(model, "predict_proba") else model.predict(A)
-        digests.append(hashlib.sha256(np.ascontiguousarray(out).tobytes()).hexdigest())
-    print(json.dumps(digests))
-""")
-
-
-@pytest.mark.starts_first
-def test_the_compiled_kernels_grow_the_jits_models(tmp_path):
-    """The JIT side first runs ``python -m ensembles.precompile`` into its cache (in two
-    processes, which take the families one at a time) and checks that a fresh process then
-    compiles nothing for the fits of every family (here rather than in
-    ``tests/test_precompile.py``, so that the suite compiles that workload on the JIT
-    once)."""
-    assert aot._load() is not None, _REBUILD
-    compiled = _run(_PREDICTIONS, tmp_path / "compiled")
-    jit_env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "jit" / "cache"),
-                   ENSEMBLES_AOT="0")
-    subprocess.run([sys.executable, "-m", "ensembles.precompile", "--quiet", "--jobs", "2"],
-                   env=jit_env, check=True, timeout=1200)
-    assert _run(_FIT_AND_COUNT, tmp_path / "jit", ENSEMBLES_AOT="0") == []
-    jit = _run(_PREDICTIONS, tmp_path / "jit", ENSEMBLES_AOT="0")
-    assert compiled == jit
 
 
 def test_the_first_lookups_from_several_threads_all_find_the_compiled_code(monkeypatch):

@@ -1,13 +1,25 @@
-"""``python -m ensembles.precompile``: its command line, and the fits of a fresh process
+"""``python -m ensembles.precompile``: its command line; the fits of a fresh process
 (every family, on data large enough for the multi-threaded boosting path) that a
-precompiled numba cache must serve. ``tests/test_aot.py`` runs them, on the JIT after
-precompiling and on the kernels compiled ahead of time."""
+precompiled numba cache must serve (``tests/test_aot.py`` runs them on the kernels
+compiled ahead of time too); and the JIT's models against those kernels'.
+
+The last two compile every family on the JIT. They run where the JIT serves the fits
+(``ENSEMBLES_AOT=0``): in CI's oldest-versions job, which precompiles before its tests
+and names the main job's interpreter, whose kernels are compiled ahead of time, in
+``ENSEMBLES_AOT_PYTHON``. Both jobs thus compile each family once, and the compiled
+kernels are held to the JIT's models at the oldest supported numba, numpy and
+scikit-learn as well."""
 
 import gc
+import json
+import os
+import subprocess
+import sys
 import textwrap
 
 import pytest
 
+from ensembles._engine import aot
 from ensembles._engine.jit import fewer_collections
 from ensembles.precompile import main, precompile
 
@@ -32,6 +44,86 @@ _FIT_AND_COUNT = textwrap.dedent("""
                      and sum(o.stats.cache_misses.values())})
     print(json.dumps(missed))
 """)
+
+
+_PREDICTIONS = textwrap.dedent("""
+    import hashlib, json, sys
+    import numpy as np
+    from sklearn.datasets import make_classification, make_regression
+    import ensembles as E
+    X, y = make_classification(3000, 12, n_informative=6, n_classes=3, random_state=0)
+    X[::17, 3] = np.nan
+    Xr, yr = make_regression(3000, 12, random_state=0)
+    models = [
+        (E.GradientBoostingClassifier(n_estimators=20), X, y),
+        (E.GradientBoostingClassifier(n_estimators=20, grow_policy="lossguide",
+                                      max_leaves=15), X, y % 2),
+        (E.GradientBoostingRegressor(n_estimators=20, subsample=0.7, colsample_bynode=0.5,
+                                     random_state=1), Xr, yr),
+        (E.GradientBoostingClassifier(n_estimators=10, use_quantized_grad=True,
+                                      random_state=0), X, y % 2),
+        (E.GradientBoostingClassifier(n_estimators=10, n_jobs=2), np.tile(X, (10, 1)),
+         np.tile(y, 10)),
+        (E.RandomForestClassifier(n_estimators=10, random_state=0), X, y),
+        (E.RandomForestRegressor(n_estimators=10, random_state=0), Xr, yr),
+        (E.ExtraTreesClassifier(n_estimators=10, random_state=0), X, y),
+        (E.ExtraTreesRegressor(n_estimators=10, random_state=0), Xr, yr),
+        (E.DecisionTreeClassifier(random_state=0), X, y),
+    ]
+    digests = []
+    for model, A, b in models:
+        model.fit(A, b)
+        out = model.predict_proba(A) if hasattr(model, "predict_proba") else model.predict(A)
+        digests.append(hashlib.sha256(np.ascontiguousarray(out).tobytes()).hexdigest())
+    print(json.dumps(digests))
+    # Whether the fits ran on the JIT (the kernels compiled ahead of time import no numba).
+    print(json.dumps("numba" in sys.modules))
+""")
+
+# An interpreter whose ensembles (this source tree) runs the kernels compiled ahead of time.
+_AOT_PYTHON = os.environ.get("ENSEMBLES_AOT_PYTHON")
+
+
+def _run(script, tmp_path, lines=1, args=(), python=sys.executable, **env):
+    """The JSON values of the last ``lines`` lines ``script`` prints (the value itself
+    for one line), run by ``python`` with command-line arguments ``args`` in a fresh
+    process, on a numba cache in ``tmp_path`` (None: the environment's)."""
+    env = dict(os.environ, **env)
+    if tmp_path is not None:
+        env["NUMBA_CACHE_DIR"] = str(tmp_path / "cache")
+    done = subprocess.run([python, "-c", script, *args], env=env, capture_output=True,
+                          text=True, timeout=1200)
+    assert done.returncode == 0, done.stderr
+    values = [json.loads(line) for line in done.stdout.strip().splitlines()[-lines:]]
+    return values[0] if lines == 1 else values
+
+
+@pytest.mark.starts_first
+@pytest.mark.skipif(aot._load() is not None, reason=(
+    "the kernels compiled ahead of time serve this environment's fits; the JIT's cache is "
+    "tested where they do not (ENSEMBLES_AOT=0: CI's oldest-versions job)"))
+def test_a_precompiled_cache_serves_every_familys_fits():
+    """Precompiling (two processes, which take the families one at a time) into the
+    environment's numba cache leaves nothing for a fresh process to compile."""
+    subprocess.run([sys.executable, "-m", "ensembles.precompile", "--quiet", "--jobs", "2"],
+                   env=dict(os.environ, ENSEMBLES_AOT="0"), check=True, timeout=1200)
+    assert _run(_FIT_AND_COUNT, None, ENSEMBLES_AOT="0") == []
+
+
+@pytest.mark.skipif(not _AOT_PYTHON, reason=(
+    "ENSEMBLES_AOT_PYTHON names no interpreter whose ensembles runs the kernels compiled "
+    "ahead of time (CI's oldest-versions job names the main job's)"))
+def test_the_compiled_kernels_grow_the_jits_models(tmp_path):
+    """The kernels compiled ahead of time (run by ``ENSEMBLES_AOT_PYTHON``, numba not
+    imported) and the JIT here (on the environment's cache) grow the same models, bit
+    for bit."""
+    # A cache of its own: the other interpreter's numba may be another version.
+    compiled, compiled_imported_numba = _run(_PREDICTIONS, tmp_path, lines=2,
+                                             python=_AOT_PYTHON, ENSEMBLES_AOT="1")
+    assert not compiled_imported_numba, "the compiled kernels were not used: " + _AOT_PYTHON
+    jit, jit_imported_numba = _run(_PREDICTIONS, None, lines=2, ENSEMBLES_AOT="0")
+    assert jit_imported_numba
+    assert compiled == jit
 
 
 def test_command_line_rejects_unknown_options(capsys):
