@@ -20,7 +20,12 @@ import textwrap
 import pytest
 
 from ensembles._engine import aot
-from ensembles._engine.jit import fewer_collections
+from ensembles._engine.jit import (
+    _INLINING_READ,
+    _inline_without_copies,
+    fewer_collections,
+    load_numba,
+)
 from ensembles.precompile import main, precompile
 
 # Fits in a fresh process, then the compiled functions of the package that numba did not
@@ -155,6 +160,43 @@ def test_compiling_raises_the_first_collection_threshold_and_restores_them_all()
             raise RuntimeError("interrupted")
     assert during[0] >= 20_000 and during[1:] == before[1:]
     assert gc.get_threshold() == before
+
+
+def test_inlining_copies_no_callee_ir_made_for_the_call(monkeypatch):
+    # numba's inlining deep-copied the IR it had just made for each call twice (about
+    # half of a forest node loop's compile); in the numba releases whose inlining was
+    # read, those blocks are no longer copied, and the compiled function is the same.
+    import copy
+
+    numba = load_numba()
+    from numba.core import inline_closurecall, ir
+
+    copied = []
+
+    class CountingCopy:
+        @staticmethod
+        def deepcopy(value, memo=None):
+            out = copy.deepcopy(value, memo)
+            if isinstance(value, ir.Block) and out is not value:
+                copied.append(value)
+            return out
+
+    monkeypatch.setattr(inline_closurecall, "copy", CountingCopy)
+
+    @numba.njit(inline="always")
+    def inner(x):
+        if x > 0:
+            return 2 * x
+        return -x
+
+    @numba.njit
+    def outer(a, b):
+        return inner(a) + inner(b) * 10
+
+    assert outer(3, -4) == 46 and outer(-1, 2) == 41
+    read = _INLINING_READ[0] <= numba.version_info.short <= _INLINING_READ[1]
+    assert (copied == []) == read
+    assert not _inline_without_copies((0, 99))
 
 
 def test_processes_take_the_families_one_at_a_time_extra_trees_first(monkeypatch):
