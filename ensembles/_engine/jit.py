@@ -99,9 +99,9 @@ def fewer_collections():
 
     numba's compiler makes millions of small objects that live together (inlining
     translates a callee afresh for each call of it), and at the default threshold the
-    collections they set off, each walking what survived the last ones, took about a fifth
-    of a forest node loop's compile. The older generations' thresholds are kept, so cycles are still
-    collected; the previous thresholds are restored on leaving."""
+    collections they set off, each walking what survived the last ones, took about a
+    fifth of a forest node loop's compile. The older generations' thresholds are kept, so
+    cycles are still collected; the previous thresholds are restored on leaving."""
     thresholds = gc.get_threshold()
     gc.set_threshold(max(thresholds[0], 20_000), *thresholds[1:])
     try:
