@@ -852,7 +852,9 @@ def _predict_complete_rows(r0, r1, X, nodes, leaves, outputs, start, stop, depth
             for _ in range(depth):
                 for j in range(m):
                     kk = k[j]
-                    code = np.uint64(nodes[t, kk, 1])
+                    # Through int64: a float converts to a signed integer in one
+                    # instruction, to an unsigned one in several, on every level's path.
+                    code = np.uint64(np.int64(nodes[t, kk, 1]))
                     x = X[first + j, code >> one]
                     th = nodes[t, kk, 0]
                     # ``x > th`` is False for NaN (left); ``not x <= th`` is True (right).
