@@ -604,14 +604,15 @@ def _find_leaf_cat(X, i, base, feature, threshold, default_left, left, right, ca
 _MIN_ROWS_PER_THREAD = 2048
 
 # For kernels over many trees, less work than this many (row, tree) pairs per thread (a
-# few hundred microseconds) is not worth a thread; never fewer rows than a block.
+# few hundred microseconds) is not worth a thread, nor fewer rows than the next.
 _MIN_ROW_TREES_PER_THREAD = 32768
+_FEWEST_ROWS_PER_THREAD = 64
 
 
 def _rows_per_thread(n_trees):
     """The fewest rows worth a thread of their own for a kernel over ``n_trees`` trees:
     a large model is worth two threads on a few hundred rows."""
-    return max(_BLOCK, _MIN_ROW_TREES_PER_THREAD // max(1, n_trees))
+    return max(_FEWEST_ROWS_PER_THREAD, _MIN_ROW_TREES_PER_THREAD // max(1, n_trees))
 
 
 @njit(cache=True, nogil=True)
@@ -833,35 +834,58 @@ def complete_layout(packed, depth):
     return nodes, leaves
 
 
-_BLOCK = 64
+@njit(cache=True, nogil=True, inline="always")
+def _complete_step(X, i, t, k, nodes):
+    """The node after ``k`` on row ``i``'s walk down complete tree ``t``: ``2k + 1``,
+    plus one to the right. The feature code goes through int64: a float converts to a
+    signed integer in one instruction, to an unsigned one in several, on every level's
+    path."""
+    code = np.uint64(np.int64(nodes[t, k, 1]))
+    x = X[i, code >> np.uint64(1)]
+    th = nodes[t, k, 0]
+    # ``x > th`` is False for NaN (left); ``not x <= th`` is True (right).
+    go_right = (x > th) if code & np.uint64(1) else not (x <= th)
+    return np.uint64(2) * k + np.uint64(1) + np.uint64(go_right)
 
 
 @njit(cache=True, nogil=True)
 def _predict_complete_rows(r0, r1, X, nodes, leaves, outputs, start, stop, depth, out):
-    # Rows advance through a tree level by level in blocks: the rows of a block are
-    # independent, so the CPU overlaps their memory accesses, and a fixed number of levels
-    # means no data-dependent loop exit.
-    k = np.zeros(_BLOCK, dtype=np.uint64)
+    # Eight rows go down a tree side by side, level by level: their walks are
+    # independent, so the CPU overlaps their loads, the eight nodes stay in registers,
+    # and a fixed number of levels means no data-dependent loop exit.
     n_internal = np.uint64(2 ** depth - 1)
     one = np.uint64(1)
-    for first in range(r0, r1, _BLOCK):
-        m = min(_BLOCK, r1 - first)
+    i = np.uint64(r0)
+    end = np.uint64(r1)
+    while i + np.uint64(8) <= end:
         for t in range(start, stop):
-            col = outputs[t]
-            k[:m] = 0
+            k0 = k1 = k2 = k3 = k4 = k5 = k6 = k7 = np.uint64(0)
             for _ in range(depth):
-                for j in range(m):
-                    kk = k[j]
-                    # Through int64: a float converts to a signed integer in one
-                    # instruction, to an unsigned one in several, on every level's path.
-                    code = np.uint64(np.int64(nodes[t, kk, 1]))
-                    x = X[first + j, code >> one]
-                    th = nodes[t, kk, 0]
-                    # ``x > th`` is False for NaN (left); ``not x <= th`` is True (right).
-                    go_right = (x > th) if code & one else not (x <= th)
-                    k[j] = np.uint64(2) * kk + one + np.uint64(go_right)
-            for j in range(m):
-                out[first + j, col] += leaves[t, k[j] - n_internal]
+                k0 = _complete_step(X, i, t, k0, nodes)
+                k1 = _complete_step(X, i + one, t, k1, nodes)
+                k2 = _complete_step(X, i + np.uint64(2), t, k2, nodes)
+                k3 = _complete_step(X, i + np.uint64(3), t, k3, nodes)
+                k4 = _complete_step(X, i + np.uint64(4), t, k4, nodes)
+                k5 = _complete_step(X, i + np.uint64(5), t, k5, nodes)
+                k6 = _complete_step(X, i + np.uint64(6), t, k6, nodes)
+                k7 = _complete_step(X, i + np.uint64(7), t, k7, nodes)
+            col = outputs[t]
+            out[i, col] += leaves[t, k0 - n_internal]
+            out[i + one, col] += leaves[t, k1 - n_internal]
+            out[i + np.uint64(2), col] += leaves[t, k2 - n_internal]
+            out[i + np.uint64(3), col] += leaves[t, k3 - n_internal]
+            out[i + np.uint64(4), col] += leaves[t, k4 - n_internal]
+            out[i + np.uint64(5), col] += leaves[t, k5 - n_internal]
+            out[i + np.uint64(6), col] += leaves[t, k6 - n_internal]
+            out[i + np.uint64(7), col] += leaves[t, k7 - n_internal]
+        i += np.uint64(8)
+    while i < end:  # the last rows, fewer than eight, one at a time
+        for t in range(start, stop):
+            k = np.uint64(0)
+            for _ in range(depth):
+                k = _complete_step(X, i, t, k, nodes)
+            out[i, outputs[t]] += leaves[t, k - n_internal]
+        i += one
 
 
 def predict_complete(X, nodes, leaves, outputs, start, stop, out):
