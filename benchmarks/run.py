@@ -174,6 +174,18 @@ SUITES = {
         timeout_s=600,
         baseline="xgboost",
     ),
+    "tiny": Suite(
+        "the smallest real sets, under 700 training rows, where a fit's fixed and per-tree "
+        "costs outweigh its arithmetic: scikit-learn's wine (3 classes), diabetes and "
+        "breast_cancer and the shared titanic and machine sets; boosting (ratios to "
+        "XGBoost) and forests, 100 trees",
+        tasks=("wine", "diabetes", "breast_cancer", "titanic", "machine"),
+        estimators=BOOSTING + FORESTS,
+        budget_s=5,
+        max_repeats=7,
+        timeout_s=300,
+        baseline="xgboost",
+    ),
     "small-real": Suite(
         "boosting on the shared real sets most like users' data, 100 trees, depth 6, ratios "
         "to XGBoost: higgs7k (binary), multiclass (5 classes), agaricus (126 one-hot "

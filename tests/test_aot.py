@@ -178,6 +178,52 @@ def test_a_call_reuses_the_last_compiled_function_only_for_the_same_types():
         assert not aot.same_shape(shape, (first,)) and not aot.same_shape(shape, (first, 7.0))
 
 
+def test_a_kernel_bound_to_arguments_is_the_compiled_function_for_their_types():
+    """:meth:`.jit.Kernel.bind` hands a caller that calls a kernel many times with the
+    same kinds of arguments the function it would run, compiled code where there is
+    some; where there is none (a read-only array here), the kernel itself, which then
+    checks each call."""
+    from ensembles._engine.grower import ensure_pool
+
+    pool = np.arange(12.0).reshape(2, 3, 2)
+    bound = ensure_pool.bind(pool, 4)
+    compiled = aot.compiled_kernels(ensure_pool.locator)
+    assert bound is compiled.get((aot.value_source(pool), "int64"), ensure_pool)
+    assert (bound is not ensure_pool) == (aot._load() is not None)
+    bigger = bound(pool, 4)
+    assert bigger.shape == (4, 3, 2)
+    np.testing.assert_array_equal(bigger[:2], pool)
+    read_only = pool.copy()
+    read_only.flags.writeable = False
+    assert ensure_pool.bind(read_only, 4) is ensure_pool
+
+
+def test_bound_kernels_bind_once_per_kind_of_the_given_values(monkeypatch):
+    """:class:`.jit.BoundKernels` binds a kernel again only for other kinds of the values
+    that may change between calls (another dtype or layout), not for other values of the
+    same kinds; a plain function stands in for itself."""
+    from ensembles._engine.grower import ensure_pool
+    from ensembles._engine.jit import BoundKernels
+
+    bound = BoundKernels()
+    binds = []
+    real_bind = ensure_pool.bind
+    monkeypatch.setattr(ensure_pool, "bind", lambda *args: binds.append(args) or real_bind(
+        *args))
+    pools = [np.zeros((2, 3, 2)), np.ones((5, 3, 2)), np.zeros((2, 3, 2), dtype=np.float32),
+             np.asfortranarray(np.zeros((2, 3, 2)))]
+    functions = [bound(ensure_pool, (pool, 4), (pool,)) for pool in pools]
+    assert len(binds) == 3 and functions[0] is functions[1]
+    assert functions[2] is not functions[0] and functions[3] is not functions[0]
+    for pool in pools[:2]:
+        np.testing.assert_array_equal(functions[0](pool, 4)[:2], pool[:2])
+
+    def stand_in(pool, n_slots):
+        return pool
+
+    assert bound(stand_in, (pools[0], 4), (pools[0],)) is stand_in
+
+
 def test_the_first_lookups_from_several_threads_all_find_the_compiled_code(monkeypatch):
     # A fit's first kernel calls may come from the thread pool at once; one thread must
     # not see the table half made (and then run everything on the JIT for good).

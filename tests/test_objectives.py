@@ -181,6 +181,38 @@ def test_gradient_into_writes_gradient_values_other_objectives(name, kwargs, n_o
     np.testing.assert_array_equal(hess_into, hess)
 
 
+@pytest.mark.parametrize("n_classes", [2, 9, 130])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_softprob_derivatives_are_numpys_formulas_bit_for_bit(n_classes, weighted):
+    # A fused kernel computes them from numpy's exp and row sums: numpy's formulas to the
+    # last bit, for row sums of a few terms, of blocks of eight, of halves beyond 128
+    # terms (the three class counts); huge weights saturate at float32's range.
+    rng = _rng(13)
+    n = 300
+    y = rng.integers(0, n_classes, n).astype(float)
+    raw = rng.normal(size=(n, n_classes)) * 4.0
+    raw[:2] = 800.0 * np.sign(raw[:2])  # probabilities of exactly 0 and 1
+    w = rng.uniform(0.1, 3.0, size=n) if weighted else np.ones(n)
+    w[:3] = 1e300 if weighted else 1.0
+    z = np.exp(raw - raw.max(axis=1, keepdims=True))
+    p = z / z.sum(axis=1, keepdims=True)
+    grad = p.copy()
+    grad[np.arange(n), y.astype(int)] -= 1.0
+    hess = np.maximum(2.0 * p * (1.0 - p), 1e-16)
+    limit = float(np.finfo(np.float32).max)
+    grad = np.clip(grad * w[:, None], -limit, limit)
+    hess = np.clip(hess * w[:, None], -limit, limit)
+    obj = make_objective("multi:softprob", n_classes=n_classes)
+    got = obj.gradient(y, raw, w if weighted else None)
+    np.testing.assert_array_equal(got[0], grad)
+    np.testing.assert_array_equal(got[1], hess)
+    grad_into = np.full((n, n_classes), np.nan)
+    hess_into = np.full((n, n_classes), np.nan)
+    obj.gradient_into(y, raw, w if weighted else None, grad_into, hess_into)
+    np.testing.assert_array_equal(grad_into, grad)
+    np.testing.assert_array_equal(hess_into, hess)
+
+
 def test_gradient_into_saturates_at_float32_range():
     obj = make_objective("reg:squarederror")
     y = np.array([0.0, 1e300, -1e300])

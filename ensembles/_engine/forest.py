@@ -62,7 +62,7 @@ import numpy as np
 from . import compiled_only
 from .binning import MISSING_BIN
 from .gather import GATHER_WIDTH, gather_codes
-from .jit import njit
+from .jit import BoundKernels, njit
 from .tree import Tree, bin_thresholds
 
 # "friedman_mse" is the squared error: scikit-learn 1.9 maps it so (their splits always
@@ -3814,6 +3814,11 @@ def _enlarge(a, size):
     return out
 
 
+# The node loops, bound to their arguments' types once per kinds of a tree's inputs: a loop
+# takes eighty, whose check at every call costs as much as growing a small tree.
+_BOUND_NODE_LOOPS = BoundKernels()
+
+
 def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_split,
           max_depth, min_samples_split, min_samples_leaf, min_weight_leaf, max_features,
           max_leaf_nodes, min_impurity_decrease, seed, bin_value, monotonic_cst, n_cat,
@@ -3957,8 +3962,10 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
     # _node_codes), with room for a gather's whole last vector.
     node_codes = np.empty(n_rows + GATHER_WIDTH if random_split and not sparse else 0,
                           dtype=np.uint8)
+    # Made here alike for every tree but for these, the tree's inputs.
+    given = (XT, rows, wn, cn, yn, bin_value, monotonic_cst, n_cat, cat_params)
     while True:
-        n_nodes, n_open, n_leaves = split_open_nodes(
+        args = (
             XT, X_rows, local, local_rows, y_local, rowwise, local_range, rows, wn, cn, yn,
             bool(unit_weights),
             sums_by_difference,
@@ -3970,6 +3977,7 @@ def _grow(XT, labels, Y, weight, rows, classify, criterion, n_outputs, random_sp
             mae_rank, mae_sorted, mae_key, mae_idx, mae_pos, fen, mae_bins, mae_off, mae_sums,
             monotonic_cst, n_cat, cat_params, cat_words, lut, cat_key, cat_idx, node_codes,
             n_nodes, n_open, n_leaves)
+        n_nodes, n_open, n_leaves = _BOUND_NODE_LOOPS(split_open_nodes, args, given)(*args)
         if n_open == 0 or (max_leaf_nodes > 0 and n_leaves >= max_leaf_nodes):
             break
         # Out of room in the open-node stack (the node arrays hold every node the limits

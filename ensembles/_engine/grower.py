@@ -54,7 +54,7 @@ from .histogram import (
     part_features,
     quantization_steps,
 )
-from .jit import njit
+from .jit import BoundKernels, njit
 from .split import (
     CAT_ONEHOT,
     CAT_PENALTY,
@@ -959,11 +959,12 @@ def _team_work(lead, sync, n_parts, data, state, params, submitted):
     return load_acquire(sync, _ABORT) == 0
 
 
-def _team_member(i, sync, n_parts, data, state, params, submitted):
-    """Member ``i`` of a team (0 leads); returns what :func:`_team_work` returns. A
-    failure marks the team aborted, so that no other member waits for it."""
+def _team_member(work, i, sync, n_parts, data, state, params, submitted):
+    """Member ``i`` of a team (0 leads); returns what :func:`_team_work` (``work``: it,
+    or its function bound to these arguments' types) returns. A failure marks the team
+    aborted, so that no other member waits for it."""
     try:
-        return _team_work(i == 0, sync, n_parts, data, state, params, submitted)
+        return work(i == 0, sync, n_parts, data, state, params, submitted)
     except BaseException:
         sync[_ABORT] = 1
         raise
@@ -1196,6 +1197,9 @@ def add_leaf_values(raw, col, rows, leaves, value):
     """``raw[rows[start:stop], col] += value[leaf]`` for every (leaf, start, stop) of
     ``leaves``: the new tree's contribution to the training margins (leaves on the
     engine's threads; their rows are disjoint)."""
+    if rows.shape[0] < 2 * CHUNK_ROWS:  # one thread (run_parallel's rule), without its cost
+        _add_leaf_values(0, leaves.shape[0], raw, col, rows, leaves, value)
+        return
     run_parallel(_add_leaf_values, leaves.shape[0], raw, col, rows, leaves, value,
                  weights=leaves[:, 2] - leaves[:, 1], min_weight=CHUNK_ROWS)
 
@@ -1291,9 +1295,9 @@ class _StandingTeam:
         return n_threads == self.n_threads and len(arrays) == len(self.arrays) and all(
             a is b for a, b in zip(arrays, self.arrays, strict=True))
 
-    def grow(self, m, data, state, params):
+    def grow(self, work, m, data, state, params):
         """Grow one tree on the first ``m`` of the team's rows, leading the members
-        (started first where some have left)."""
+        (started first where some have left); ``work`` as :func:`_team_member` takes it."""
         sync = self.sync
         sync[_TREE_ROWS] = m
         submissions = pool_submissions()
@@ -1303,9 +1307,10 @@ class _StandingTeam:
             # Raised first: a member leaves when the pool has more tasks than expected.
             sync[_EXPECTED] = submissions[0] + missing
             n_parts = np.int64(self.n_threads)
-            self.tasks += [submit(_team_member, len(self.tasks) + 1 + i, sync, n_parts,
-                                  data, state, params, submissions) for i in range(missing)]
-        if not _team_member(0, sync, np.int64(self.n_threads), data, state, params,
+            self.tasks += [submit(_team_member, work, len(self.tasks) + 1 + i, sync,
+                                  n_parts, data, state, params, submissions)
+                           for i in range(missing)]
+        if not _team_member(work, 0, sync, np.int64(self.n_threads), data, state, params,
                             submissions):
             self.close()  # raises the member's error
 
@@ -1368,6 +1373,9 @@ class TreeGrower:
         self.wide = self.n_blocks >= 2 and self.is_cat is None
         self._workspaces = {}
         self._team = None  # the standing team of the last team-grown tree
+        # The team loop and the export, bound once: the check of a call's dozens of
+        # arguments costs as much as growing a small tree.
+        self._bound = BoundKernels()
 
     def _build_parts(self):
         """How many parts of the features a team's histogram builds share out (one per
@@ -1481,15 +1489,19 @@ class TreeGrower:
     def _grow_team(self, ws, grad, hess, k, rows, args, n_threads):
         """Grow the tree on a team of ``n_threads`` threads (see :func:`_team_work`); the
         histogram pool is sized for the whole tree first, as the members share it."""
-        ws.pool = ensure_pool(ws.pool, self._slot_bound(rows.shape[0]))
+        n_slots = self._slot_bound(rows.shape[0])
+        if n_slots > ws.pool.shape[0]:
+            ws.pool = ensure_pool(ws.pool, n_slots)
         state = (ws.gh, ws.ids, ws.side, ws.nodes_i, ws.nodes_f, ws.counters, ws.open_ids,
                  ws.batch, ws.cplan, ws.hplan, ws.bplan, ws.free_slots, ws.pool, ws.partials)
+        given = (grad, hess, rows, args[2])  # args[2]: the tree's column sample
         if n_threads == 1:  # no pool hand-off
             sync = np.zeros(_SYNC_SIZE, dtype=np.int64)
             sync[_TREE_ROWS] = rows.shape[0]
-            _team_member(0, sync, np.int64(1),
-                         (self.X_binned, self.columns, grad, hess, np.int64(k), rows), state,
-                         (self.offsets_u, self.n_bins_u) + args, _NO_SUBMISSIONS)
+            call = (True, sync, np.int64(1),
+                    (self.X_binned, self.columns, grad, hess, np.int64(k), rows), state,
+                    (self.offsets_u, self.n_bins_u) + args, _NO_SUBMISSIONS)
+            _team_member(self._bound(_team_work, call, given), 0, *call[1:])
             return
         # The arrays a standing team's members were given, but for the tree's rows and
         # column sample, which it copies into arrays of its own (subsample and
@@ -1506,8 +1518,10 @@ class TreeGrower:
         team_rows, team_mask = team.take(rows, feature_mask)
         data = (self.X_binned, self.columns, grad, hess, np.int64(k), team_rows)
         params = (self.offsets_u, self.n_bins_u, offsets, n_bins, team_mask, seed, *rest)
+        work = self._bound(_team_work, (True, team.sync, np.int64(n_threads), data, state,
+                                        params, pool_submissions()), given)
         try:
-            team.grow(rows.shape[0], data, state, params)
+            team.grow(work, rows.shape[0], data, state, params)
         except BaseException:
             self.close()
             raise
@@ -1593,11 +1607,10 @@ class TreeGrower:
         leaves = np.empty(((n + 1) // 2, 3), dtype=np.int64)
         cat_start = np.empty(n, dtype=np.int32)
         cat_words = np.empty(((n - 1) // 2 * self.n_words), dtype=np.uint32)
-        n_leaves, n_words = _export(ws.nodes_i, ws.nodes_f, n, self.edges, ws.ids,
-                                    fparams, feature, threshold, split_bin, default_left,
-                                    left, right, value, gain, cover, rows_out, leaves,
-                                    self.n_bins, self.is_cat, ws.cat_bits, cat_start,
-                                    cat_words)
+        call = (ws.nodes_i, ws.nodes_f, n, self.edges, ws.ids, fparams, feature, threshold,
+                split_bin, default_left, left, right, value, gain, cover, rows_out, leaves,
+                self.n_bins, self.is_cat, ws.cat_bits, cat_start, cat_words)
+        n_leaves, n_words = self._bound(_export, call, ())(*call)
         tree = Tree(feature, threshold, split_bin, default_left, left, right, value, gain,
                     cover, cat_start, cat_words[:n_words].copy())
         return tree, rows_out, leaves[:n_leaves]

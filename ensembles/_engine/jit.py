@@ -158,6 +158,22 @@ class Kernel:
                 return function(*args)
         return self.dispatcher(*args, **kwargs)
 
+    def bind(self, *args):
+        """The function a call with ``args`` runs, for a caller that calls this kernel
+        many times with arguments of the same numba types (dtypes, dimensions, layouts
+        and flags: its own buffers, say, once per tree of a fit); called directly, it
+        skips the check of each call's arguments, which for a kernel of dozens of arrays
+        costs tens of microseconds. Where ``args`` find no code compiled ahead of time,
+        the kernel itself (numba's dispatcher then checks each call)."""
+        compiled = self._compiled
+        if compiled is None:
+            compiled = self._compiled = compiled_kernels(self.locator)
+        if compiled and not _holds_read_only(args):
+            function = compiled.get(tuple(map(value_source, args)))
+            if function is not None:
+                return function
+        return self
+
     def made_by(self, module, factory, args):
         """Name this kernel as made by ``module.factory(*args)``, for its compiled code,
         :func:`.aot_build.record` and pickling; returns it."""
@@ -194,6 +210,31 @@ class Kernel:
 
     def __repr__(self):
         return f"<ensembles kernel {self.__module__}.{self.__qualname__}>"
+
+
+class BoundKernels:
+    """Kernels bound to the types of their arguments (:meth:`Kernel.bind`), for a caller
+    that calls each many times: once per kernel and kinds of the ``given`` values, those
+    that may change between its calls (its own caller's inputs); every other argument
+    must be of the same kinds at every call (buffers the caller makes itself, alike every
+    time). A plain function (a test's stand-in for a kernel) is its own binding."""
+
+    def __init__(self):
+        self._functions = {}
+
+    def __call__(self, kernel, args, given):
+        """The function to call ``kernel`` with ``args`` through."""
+        key = (kernel, _hashable(call_shape(given)))
+        function = self._functions.get(key)
+        if function is None:
+            bind = getattr(kernel, "bind", None)
+            function = self._functions[key] = kernel if bind is None else bind(*args)
+        return function
+
+
+def _hashable(shape):
+    """A :func:`.aot.call_shape` with its lists (of tuples' items) as tuples."""
+    return tuple([_hashable(item) if type(item) is list else item for item in shape])
 
 
 def _holds_read_only(args):

@@ -483,7 +483,7 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
                     left_out = every_row[:0]
                 tree_mask = sample_features(all_features, params.colsample_bytree, rng,
                                             growth.feature_weights)
-                seeds = rng.integers(0, 2**63, size=K)
+                seeds = _tree_seeds(rng, K)
                 grown = _grow_round(grower, grad, hess, rows_all, tree_mask, seeds)
                 for k, (tree, rows, leaves) in enumerate(grown):
                     if refresh is not None:
@@ -522,10 +522,20 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
     return evals_log
 
 
+def _tree_seeds(rng, n):
+    """``rng.integers(0, 2**63, size=n)``, the seeds of a round's trees. From numpy's
+    default bit generator, whose words the bounded draw takes whole, the same numbers
+    (each word's top 63 bits, for a range of 2**63) and the same state after, at a fifth
+    of the cost."""
+    if type(rng.bit_generator) is np.random.PCG64:
+        return (rng.bit_generator.random_raw(n) >> 1).astype(np.int64)
+    return rng.integers(0, 2**63, size=n)
+
+
 def _check_diverged(trees, iteration, learning_rate):
     """Refuse a round whose trees' values are not finite: the margins overflowed, and
     every later round would only spread the NaN."""
-    if not all(np.all(np.isfinite(tree.value)) for tree in trees):
+    if not all(np.isfinite(tree.value).all() for tree in trees):
         _diverged(iteration, learning_rate)
 
 
