@@ -10,6 +10,7 @@ import heapq
 import numpy as np
 import pytest
 
+from ensembles._engine import grower as grower_module
 from ensembles._engine.binning import BinMapper
 from ensembles._engine.grower import GrowthParams, TreeGrower, sample_features
 from ensembles._threads import threads
@@ -398,7 +399,7 @@ def test_a_team_of_threads_grows_the_one_thread_tree(params, monkeypatch):
         for way, n_jobs in (("serial", 1), ("team of 1", 1), ("team of 2", 2)):
             with threads(n_jobs), monkeypatch.context() as patch:
                 if way == "serial":
-                    patch.setattr(TreeGrower, "_team_pool_fits", lambda self, ws, m: False)
+                    patch.setattr(grower_module, "_TEAM_MAX_POOL", 0)  # no pool fits
                 grown[way] = _grow_rows(X_binned, mapper, grad, hess, rows, seed=5, **params)
         serial, serial_leaves, serial_rows = grown["serial"]
         assert serial.n_nodes > 15

@@ -1193,12 +1193,16 @@ def _add_leaf_values(q0, q1, raw, col, rows, leaves, value):
             raw[rows[i], col] += v
 
 
-def add_leaf_values(raw, col, rows, leaves, value):
+def add_leaf_values(raw, col, rows, leaves, value, bound=None):
     """``raw[rows[start:stop], col] += value[leaf]`` for every (leaf, start, stop) of
     ``leaves``: the new tree's contribution to the training margins (leaves on the
-    engine's threads; their rows are disjoint)."""
+    engine's threads; their rows are disjoint). ``bound``: see
+    :meth:`TreeGrower.add_leaf_values`."""
     if rows.shape[0] < 2 * CHUNK_ROWS:  # one thread (run_parallel's rule), without its cost
-        _add_leaf_values(0, leaves.shape[0], raw, col, rows, leaves, value)
+        args = (0, leaves.shape[0], raw, col, rows, leaves, value)
+        kernel = _add_leaf_values if bound is None else bound(_add_leaf_values, args,
+                                                               (raw, value))
+        kernel(*args)
         return
     run_parallel(_add_leaf_values, leaves.shape[0], raw, col, rows, leaves, value,
                  weights=leaves[:, 2] - leaves[:, 1], min_weight=CHUNK_ROWS)
@@ -1264,6 +1268,8 @@ def max_nodes(n_rows, params):
 
 # What a team of one thread reads as the thread pool's submissions (never compared).
 _NO_SUBMISSIONS = np.zeros(1, dtype=np.int64)
+# The bitsets of a tree without categorical splits (of size 0: shared, never written).
+_NO_WORDS = np.empty(0, dtype=np.uint32)
 
 
 class _StandingTeam:
@@ -1460,13 +1466,18 @@ class TreeGrower:
         args = (self.offsets, self.n_bins, feature_mask, seed, fparams, self.iparams,
                 self.monotone, self.groups, self.feature_weights, self.is_cat,
                 cat_params, ws.cat_bits)
-        one_thread = current_threads() <= 1 or (m < TEAM_MIN_ROWS and not self.wide)
-        if (one_thread or not self.wide) and self._team_pool_fits(ws, m):
+        n_threads = current_threads()
+        one_thread = n_threads <= 1 or (m < TEAM_MIN_ROWS and not self.wide)
+        # The histograms a tree may hold at once (one per possible leaf): a team shares
+        # a pool for the whole tree, unless that is too large (deep or unbounded trees
+        # grow level by level, or on one thread).
+        n_slots = (max_nodes(m, self.params) + 1) // 2 + 1
+        if (one_thread or not self.wide) and n_slots * ws.pool.shape[1] <= _TEAM_MAX_POOL:
             # A team of one thread where more would not pay: every tree whose histograms
             # fit then runs one compiled path (the serial one compiles only for very deep
             # trees), so a first fit compiles it once, whatever the rows and threads.
-            self._grow_team(ws, grad, hess, k, rows, args,
-                            1 if one_thread else current_threads())
+            self._grow_team(ws, grad, hess, k, rows, args, n_slots,
+                            1 if one_thread else n_threads)
         elif one_thread or (m < PARALLEL_MIN_ROWS and not self.wide):
             ws.pool = _grow_serial(self.X_binned, self.columns, grad, hess, k, rows, ws.gh,
                                    ws.ids, ws.side, ws.nodes_i, ws.nodes_f, ws.counters,
@@ -1477,19 +1488,10 @@ class TreeGrower:
             self._grow_levels(ws, grad, hess, k, rows, args)
         return self._export(ws, m, fparams)
 
-    def _slot_bound(self, m):
-        """Histograms a tree of ``m`` rows may hold at once (one per possible leaf)."""
-        return (max_nodes(m, self.params) + 1) // 2 + 1
-
-    def _team_pool_fits(self, ws, m):
-        """Whether a pool of histograms for a whole tree of ``m`` rows is small enough
-        for a team (deep or unbounded trees grow level by level, or on one thread)."""
-        return self._slot_bound(m) * ws.pool.shape[1] <= _TEAM_MAX_POOL
-
-    def _grow_team(self, ws, grad, hess, k, rows, args, n_threads):
+    def _grow_team(self, ws, grad, hess, k, rows, args, n_slots, n_threads):
         """Grow the tree on a team of ``n_threads`` threads (see :func:`_team_work`); the
-        histogram pool is sized for the whole tree first, as the members share it."""
-        n_slots = self._slot_bound(rows.shape[0])
+        histogram pool is sized for the whole tree (``n_slots``) first, as the members
+        share it."""
         if n_slots > ws.pool.shape[0]:
             ws.pool = ensure_pool(ws.pool, n_slots)
         state = (ws.gh, ws.ids, ws.side, ws.nodes_i, ws.nodes_f, ws.counters, ws.open_ids,
@@ -1525,6 +1527,12 @@ class TreeGrower:
         except BaseException:
             self.close()
             raise
+
+    def add_leaf_values(self, raw, col, rows, leaves, value):
+        """:func:`add_leaf_values` for a tree this grower grew (``rows`` and ``leaves`` as
+        :meth:`grow` returned them, which have the same kinds tree after tree): the kernel
+        is bound once per kinds of ``raw`` and ``value``."""
+        add_leaf_values(raw, col, rows, leaves, value, self._bound)
 
     def close(self):
         """Send a standing team's members away (they leave by themselves when idle, or
@@ -1594,23 +1602,23 @@ class TreeGrower:
 
     def _export(self, ws, m, fparams):
         n = int(ws.counters[_NODES])
-        feature = np.empty(n, dtype=np.int32)
-        threshold = np.empty(n)
-        split_bin = np.empty(n, dtype=np.int32)
+        # The node arrays of one dtype are rows of one block: each allocation costs about
+        # as much as the export's kernel on a small tree.
+        ints = np.empty((5, n), dtype=np.int32)
+        floats = np.empty((4, n))
+        feature, split_bin, left, right, cat_start = ints
+        threshold, gain, cover, values = floats
+        value = values.reshape(n, 1)
         default_left = np.empty(n, dtype=np.bool_)
-        left = np.empty(n, dtype=np.int32)
-        right = np.empty(n, dtype=np.int32)
-        value = np.empty((n, 1))
-        gain = np.empty(n)
-        cover = np.empty(n)
         rows_out = np.empty(m, dtype=np.int32)
         leaves = np.empty(((n + 1) // 2, 3), dtype=np.int64)
-        cat_start = np.empty(n, dtype=np.int32)
-        cat_words = np.empty(((n - 1) // 2 * self.n_words), dtype=np.uint32)
+        cat_words = (np.empty(((n - 1) // 2 * self.n_words), dtype=np.uint32) if self.n_words
+                     else _NO_WORDS)
         call = (ws.nodes_i, ws.nodes_f, n, self.edges, ws.ids, fparams, feature, threshold,
                 split_bin, default_left, left, right, value, gain, cover, rows_out, leaves,
                 self.n_bins, self.is_cat, ws.cat_bits, cat_start, cat_words)
         n_leaves, n_words = self._bound(_export, call, ())(*call)
-        tree = Tree(feature, threshold, split_bin, default_left, left, right, value, gain,
-                    cover, cat_start, cat_words[:n_words].copy())
+        tree = Tree.of_arrays(feature, threshold, split_bin, default_left, left, right, value,
+                              gain, cover, cat_start,
+                              cat_words[:n_words].copy() if n_words else _NO_WORDS)
         return tree, rows_out, leaves[:n_leaves]

@@ -141,21 +141,16 @@ class Kernel:
         self._last_call = None
 
     def __call__(self, *args, **kwargs):
-        compiled = self._compiled
-        if compiled is None:
-            compiled = self._compiled = compiled_kernels(self.locator)
-        if compiled and not kwargs:
-            # The last call's compiled function, if these arguments have its types.
-            last = self._last_call
-            if last is not None and same_shape(last[0], args):
-                return last[1](*args)
+        # The last call's compiled function, if these arguments have its types.
+        last = self._last_call
+        if last is not None and not kwargs and same_shape(last[0], args):
+            return last[1](*args)
         if _holds_read_only(args):
             return self(*map(writeable_alias, args), **kwargs)
-        if compiled and not kwargs:
-            function = compiled.get(tuple(map(value_source, args)))
-            if function is not None:
-                self._last_call = (call_shape(args), function)
-                return function(*args)
+        function = None if kwargs else self._compiled_function(args)
+        if function is not None:
+            self._last_call = (call_shape(args), function)
+            return function(*args)
         return self.dispatcher(*args, **kwargs)
 
     def bind(self, *args):
@@ -165,14 +160,15 @@ class Kernel:
         skips the check of each call's arguments, which for a kernel of dozens of arrays
         costs tens of microseconds. Where ``args`` find no code compiled ahead of time,
         the kernel itself (numba's dispatcher then checks each call)."""
+        function = None if _holds_read_only(args) else self._compiled_function(args)
+        return self if function is None else function
+
+    def _compiled_function(self, args):
+        """The function compiled ahead of time for the types of ``args``, or None."""
         compiled = self._compiled
         if compiled is None:
             compiled = self._compiled = compiled_kernels(self.locator)
-        if compiled and not _holds_read_only(args):
-            function = compiled.get(tuple(map(value_source, args)))
-            if function is not None:
-                return function
-        return self
+        return compiled.get(tuple(map(value_source, args))) if compiled else None
 
     def made_by(self, module, factory, args):
         """Name this kernel as made by ``module.factory(*args)``, for its compiled code,
@@ -221,14 +217,23 @@ class BoundKernels:
 
     def __init__(self):
         self._functions = {}
+        # kernel -> (call_shape of the given values, function) of its last call: a caller
+        # gives values of the same kinds call after call, and comparing with those costs
+        # less than making the key.
+        self._last = {}
 
     def __call__(self, kernel, args, given):
         """The function to call ``kernel`` with ``args`` through."""
-        key = (kernel, _hashable(call_shape(given)))
+        last = self._last.get(kernel)
+        if last is not None and same_shape(last[0], given):
+            return last[1]
+        shape = call_shape(given)
+        key = (kernel, _hashable(shape))
         function = self._functions.get(key)
         if function is None:
             bind = getattr(kernel, "bind", None)
             function = self._functions[key] = kernel if bind is None else bind(*args)
+        self._last[kernel] = (shape, function)
         return function
 
 

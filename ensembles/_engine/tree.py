@@ -96,6 +96,21 @@ class Tree:
                                else np.asarray(n_node_samples, dtype=np.int64))
         self.impurity = None if impurity is None else np.asarray(impurity, dtype=np.float64)
 
+    @classmethod
+    def of_arrays(cls, feature, threshold, split_bin, default_left, left, right, value, gain,
+                  cover, cat_start, cat_bits):
+        """A tree of node arrays that already have the attributes' dtypes and shapes
+        (``value`` two-dimensional), taken as they are: the grower's export, whose
+        conversions and checks in :meth:`__init__` would cost as much as a small tree's
+        other bookkeeping."""
+        tree = cls.__new__(cls)
+        tree.feature, tree.threshold, tree.split_bin = feature, threshold, split_bin
+        tree.default_left, tree.left, tree.right = default_left, left, right
+        tree.value, tree.gain, tree.cover = value, gain, cover
+        tree.cat_start, tree.cat_bits = cat_start, cat_bits
+        tree.n_node_samples = tree.impurity = None
+        return tree
+
     @property
     def has_categorical(self):
         """Whether the tree has a categorical (partition) split."""

@@ -14,7 +14,6 @@ from .._engine.grower import (
     TEAM_ROUND_ROWS,
     GrowthParams,
     TreeGrower,
-    add_leaf_values,
     sample_features,
 )
 from .._engine.sparse_grower import SparseCodes, SparseTreeGrower
@@ -490,7 +489,7 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
                         alpha = refresh[k] if np.ndim(refresh) else refresh
                         _refresh_leaves(tree, leaves, rows, residuals[k], sample_weight, alpha,
                                         growth.learning_rate)
-                    add_leaf_values(target, k, rows, leaves, tree.value)
+                    grower.add_leaf_values(target, k, rows, leaves, tree.value)
                     if left_out.size:
                         # Rows left out of the sample still move with the ensemble.
                         _add_tree_rows(X, X_binned, bin_mapper.n_bins_, tree, target, k,
@@ -535,7 +534,9 @@ def _tree_seeds(rng, n):
 def _check_diverged(trees, iteration, learning_rate):
     """Refuse a round whose trees' values are not finite: the margins overflowed, and
     every later round would only spread the NaN."""
-    if not all(np.isfinite(tree.value).all() for tree in trees):
+    values = (trees[0].value if len(trees) == 1
+              else np.concatenate([tree.value for tree in trees]))  # one check per round
+    if not np.isfinite(values).all():
         _diverged(iteration, learning_rate)
 
 
