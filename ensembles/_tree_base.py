@@ -711,8 +711,9 @@ def grow_tree(X_binned, bin_mapper, Y, weight, params, min_weight_fraction_leaf,
     rows = np.flatnonzero(weight > 0).astype(np.uint32)
     if labels is not None and labels.ndim > 1:
         labels = None  # several outputs: the kernel sums the one-hot blocks of Y
-    params = dataclasses.replace(params,
-                                 min_weight_leaf=min_weight_fraction_leaf * weight.sum())
+    if min_weight_fraction_leaf > 0.0 or params.min_weight_leaf != 0.0:
+        params = dataclasses.replace(
+            params, min_weight_leaf=min_weight_fraction_leaf * weight.sum())
     grown = grow_forest_nodes(X_binned, Y, weight, rows, bin_mapper.n_bins_, params,
                               int(seed), labels, bin_value)
     tree = FittedTree.from_grown(grown, bin_mapper.edges_,

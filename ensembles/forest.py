@@ -219,8 +219,7 @@ class _BaseForest(_MemberSequence, BaseTreeModel):
                              self._balanced_per_tree())
         trees = self._grow_members(grow, seeds)
         self.estimator_ = self._member_class()  # the unfitted template, as scikit-learn's
-        self.estimators_ = members + [self._member(tree, seed) for tree, seed in
-                                      zip(trees, seeds, strict=True)]
+        self.estimators_ = members + self._members(trees, seeds)
         self._n_samples = n_samples
         self._n_draws = n_draws
         self._draw_weight = weight
@@ -286,24 +285,33 @@ class _BaseForest(_MemberSequence, BaseTreeModel):
                           "new trees.", UserWarning, stacklevel=3)
         return members
 
-    def _member(self, tree, seed):
-        """A fitted member tree estimator around ``tree``, as scikit-learn's forests keep."""
-        member = self._member_class(
-            **{name: getattr(self, name) for name in _MEMBER_PARAMS},
+    def _members(self, trees, seeds):
+        """Fitted member tree estimators around ``trees``, as scikit-learn's forests keep
+        (what they share read once: a small tree grows in about the time a member takes
+        to make)."""
+        params = dict(
+            {name: getattr(self, name) for name in _MEMBER_PARAMS},
             # The Dask forests' __init__ predates the parameter: no attribute, no
             # constraints.
             monotonic_cst=getattr(self, "monotonic_cst", None),
             **{name: getattr(self, name) for name in _CATEGORICAL_PARAMS
                if hasattr(self, name)},
-            splitter=self._splitter, random_state=int(seed),
+            splitter=self._splitter,
         )
-        member.tree_ = tree._with_outputs(self._output_classes(), self.n_features_in_)
-        member._seed = int(seed)
-        for attr in ("n_features_in_", "n_outputs_", "max_features_", "classes_",
-                     "n_classes_", "is_categorical_", "categories_"):
-            if hasattr(self, attr):
-                setattr(member, attr, getattr(self, attr))
-        return member
+        output_classes = self._output_classes()
+        fitted = {attr: getattr(self, attr)
+                  for attr in ("n_features_in_", "n_outputs_", "max_features_", "classes_",
+                               "n_classes_", "is_categorical_", "categories_")
+                  if hasattr(self, attr)}
+        members = []
+        for tree, seed in zip(trees, seeds, strict=True):
+            member = self._member_class(**params, random_state=int(seed))
+            member.tree_ = tree._with_outputs(output_classes, self.n_features_in_)
+            member._seed = int(seed)
+            for attr, value in fitted.items():
+                setattr(member, attr, value)
+            members.append(member)
+        return members
 
     def _set_oob(self, X, Y, codes):
         """Out-of-bag predictions: each row averaged over the members that did not draw it."""
@@ -340,8 +348,7 @@ class _BaseForest(_MemberSequence, BaseTreeModel):
         for attr in ("_n_samples", "_n_draws", "_draw_weight"):
             self.__dict__.pop(attr, None)
         self.estimator_ = self._member_class()
-        self.estimators_ = [self._member(tree, seed)
-                            for tree, seed in zip(trees, seeds, strict=True)]
+        self.estimators_ = self._members(trees, seeds)
 
     def _predict_values(self, X):
         X = self._validate_X_predict(X)
