@@ -217,6 +217,12 @@ def test_bound_kernels_bind_once_per_kind_of_the_given_values(monkeypatch):
     assert functions[2] is not functions[0] and functions[3] is not functions[0]
     for pool in pools[:2]:
         np.testing.assert_array_equal(functions[0](pool, 4)[:2], pool[:2])
+    # Back to earlier kinds after others (the last call's no longer match): the bindings
+    # made for them, none made again.
+    assert bound(ensure_pool, (pools[1], 4), (pools[1],)) is functions[0]
+    assert bound(ensure_pool, (pools[2], 4), (pools[2],)) is functions[2]
+    assert bound(ensure_pool, (pools[0], 4), (pools[0],)) is functions[0]
+    assert len(binds) == 3
 
     def stand_in(pool, n_slots):
         return pool
