@@ -105,7 +105,7 @@ class Booster:
         return len(self.trees) // self.trees_per_round
 
     def output_of(self, i):
-        """The output that tree ``i`` adds to."""
+        """The output that tree ``i`` adds to (elementwise for an array of indices)."""
         return (i % self.trees_per_round) // self.num_parallel_tree
 
     def append(self, trees, weights=None):
@@ -140,7 +140,7 @@ class Booster:
         """Trees ``start:stop`` packed for the kernels, plus their complete-tree layout
         (None when a tree is too deep for it)."""
         trees = self.weighted_trees(start, stop)
-        packed = pack_trees(trees, [self.output_of(i) for i in range(start, stop)])
+        packed = pack_trees(trees, self.output_of(np.arange(start, start + len(trees))))
         depth = max_depth(packed["left"], packed["right"], packed["offsets"])
         # The complete layout holds thresholds only: categorical splits take the walk.
         complete = (complete_layout(packed, depth)
@@ -197,7 +197,7 @@ class Booster:
         trees = [_scaled(self.trees[i], s * (1.0 if self.tree_weights is None
                                              else self.tree_weights[i]))
                  for i, s in zip(indices, scales, strict=True)]
-        packed = pack_trees(trees, [self.output_of(i) for i in indices])
+        packed = pack_trees(trees, self.output_of(np.asarray(indices)))
         (_sparse.predict_packed if _sparse.is_sparse(X) else predict_packed)(
             X, packed, 0, len(trees), out)
 
