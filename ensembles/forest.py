@@ -118,7 +118,7 @@ class _MemberGrower:
             if self.weight is None and self.unit_weight is None:
                 self.unit_weight = np.ones(n_samples)  # two threads may both: both ones
             tree_weight = self.unit_weight if self.weight is None else self.weight
-        # The growth seed a lone tree of random_state=seed draws (see _member).
+        # The growth seed a lone tree of random_state=seed draws (see _members).
         return grow_tree(self.X_binned, self.bin_mapper, self.Y, tree_weight, self.params,
                          self.min_weight_fraction_leaf, tree_seeds(seed)[1], self.codes,
                          self.bin_value, self.ccp_alpha)
