@@ -18,6 +18,7 @@ from sklearn.datasets import make_classification
 from sklearn.metrics import log_loss, mean_absolute_error, mean_squared_error, roc_auc_score
 
 from ensembles import GradientBoostingClassifier, GradientBoostingRegressor
+from ensembles.boosting.booster import _tree_seeds
 from ensembles.boosting.metrics import make_metric
 
 SMALL = {"n_estimators": 8, "max_depth": 3}
@@ -1166,3 +1167,21 @@ def test_large_fits_are_identical_for_every_n_jobs(n_classes):
     probas = [GradientBoostingClassifier(n_jobs=n_jobs, **params).fit(X, y).predict_proba(X)
               for n_jobs in (1, 2, 3)]
     assert np.array_equal(probas[0], probas[1]) and np.array_equal(probas[0], probas[2])
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 10])
+def test_round_seeds_are_numpys_bounded_draws(n):
+    """A round's tree seeds are ``rng.integers(0, 2**63, size=n)`` (drawn a cheaper way
+    from numpy's default generator), round after round, and leave the generator where
+    that draw leaves it; another bit generator takes that draw itself."""
+    for make in (np.random.PCG64, np.random.MT19937):
+        for seed in range(4):
+            fast = np.random.Generator(make(seed))
+            plain = np.random.Generator(make(seed))
+            for _ in range(3):
+                assert ([int(s) for s in _tree_seeds(fast, n)]
+                        == plain.integers(0, 2**63, size=n).tolist())
+            # The same state after: the same draws of every kind from here on.
+            np.testing.assert_array_equal(fast.integers(0, 1000, 5, dtype=np.int32),
+                                          plain.integers(0, 1000, 5, dtype=np.int32))
+            np.testing.assert_array_equal(fast.random(3), plain.random(3))

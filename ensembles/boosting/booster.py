@@ -527,7 +527,10 @@ def _tree_seeds(rng, n):
     (each word's top 63 bits, for a range of 2**63) and the same state after, at a fifth
     of the cost."""
     if type(rng.bit_generator) is np.random.PCG64:
-        return (rng.bit_generator.random_raw(n) >> 1).astype(np.int64)
+        draw = rng.bit_generator.random_raw
+        if n < 4:  # a word at a time, as Python ints: fewer steps than an array's
+            return [draw() >> 1 for _ in range(n)]
+        return (draw(n) >> 1).astype(np.int64)
     return rng.integers(0, 2**63, size=n)
 
 
