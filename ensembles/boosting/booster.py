@@ -524,22 +524,18 @@ def train(model, booster, X, X_binned, bin_mapper, y, sample_weight, objective, 
 def _tree_seeds(rng, n):
     """``rng.integers(0, 2**63, size=n)``, the seeds of a round's trees. From numpy's
     default bit generator, whose words the bounded draw takes whole, the same numbers
-    (each word's top 63 bits, for a range of 2**63) and the same state after, at a fifth
-    of the cost."""
+    (each word's top 63 bits, for a range of 2**63) and the same state after, drawn a
+    word at a time as Python ints: a fraction of the bounded draw's steps."""
     if type(rng.bit_generator) is np.random.PCG64:
         draw = rng.bit_generator.random_raw
-        if n < 4:  # a word at a time, as Python ints: fewer steps than an array's
-            return [draw() >> 1 for _ in range(n)]
-        return (draw(n) >> 1).astype(np.int64)
+        return [draw() >> 1 for _ in range(n)]
     return rng.integers(0, 2**63, size=n)
 
 
 def _check_diverged(trees, iteration, learning_rate):
     """Refuse a round whose trees' values are not finite: the margins overflowed, and
     every later round would only spread the NaN."""
-    values = (trees[0].value if len(trees) == 1
-              else np.concatenate([tree.value for tree in trees]))  # one check per round
-    if not np.isfinite(values).all():
+    if not np.isfinite(np.concatenate([tree.value for tree in trees])).all():
         _diverged(iteration, learning_rate)
 
 
