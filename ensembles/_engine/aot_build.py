@@ -131,17 +131,42 @@ def write_exports(exports):
     ]))
 
 
-# The kernels that take most of the compile time: dealt out to the parts first.
-_SLOW_TO_COMPILE = {"_node_loop", "_team_work"}
+# The kernels that take most of the compile time, in units of a typical forest node
+# loop's; every other kernel takes a small fraction of one.
+_SLOW_TO_COMPILE = {"_node_loop": 1.0, "_team_work": 1.0}
+_FAST_TO_COMPILE = 0.05
+# Extra trees' node loops of plain (dense, numeric) input inline more searches: those
+# of many features drawn together, and for a regression output of squared error the
+# subtree grower with its searches of small nodes (see forest._grow_subtree). By
+# classification (False, True):
+_EXTRA_TREES_LOOP_WEIGHT = (4.0, 2.0)
+
+
+def compile_weight(entry):
+    """How long the kernel of export entry ``entry`` takes to compile, in node loops
+    (see :func:`part_exports`)."""
+    _, name, factory_args = entry[:3]
+    if name == "_node_loop":
+        classify, random_split, absolute_error, categorical, sparse = factory_args
+        if random_split and not (absolute_error or categorical or sparse):
+            return _EXTRA_TREES_LOOP_WEIGHT[classify]
+    return _SLOW_TO_COMPILE.get(name, _FAST_TO_COMPILE)
 
 
 def part_exports(exports, part, n_parts):
     """The indices in ``exports`` of the kernels compiled into part ``part`` of
-    ``n_parts``: dealt out in turn, the slowest to compile first, so that the parts take
-    about as long."""
-    slow = [i for i, entry in enumerate(exports) if entry[1] in _SLOW_TO_COMPILE]
-    fast = [i for i, entry in enumerate(exports) if entry[1] not in _SLOW_TO_COMPILE]
-    return sorted((slow + fast)[part::n_parts])
+    ``n_parts``: the heaviest first (:func:`compile_weight`), each to the part with the
+    least weight so far, so that the parts take about as long (dealt out in turn, the
+    part that drew extra trees' regression loop finished long after the other)."""
+    order = sorted(range(len(exports)), key=lambda i: -compile_weight(exports[i]))
+    loads = [0.0] * n_parts
+    chosen = []
+    for i in order:
+        lightest = loads.index(min(loads))
+        loads[lightest] += compile_weight(exports[i])
+        if lightest == part:
+            chosen.append(i)
+    return sorted(chosen)
 
 
 def build(output_path, target_cpu="host", verbose=False, part=0, n_parts=1):
